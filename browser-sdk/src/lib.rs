@@ -1,0 +1,1 @@
+//! Vitrine browser SDK.

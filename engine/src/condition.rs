@@ -1,0 +1,1 @@
+//! GrowthBook's condition language (placeholder until the conditions work lands).

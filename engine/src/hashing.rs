@@ -1,0 +1,1 @@
+//! GrowthBook hashing and bucketing (placeholder until the conditions work lands).

