@@ -12,6 +12,7 @@ pub mod context;
 pub mod hashing;
 pub mod journey;
 pub mod rules;
+pub mod token;
 pub mod value;
 
 pub use bundle::{Bundle, BundleBody, BundleError, ProductIdx};
