@@ -1,1 +1,108 @@
-//! Recommendation tables computed from the cleaned dataset (placeholder).
+//! Recommendation tables computed from the cleaned dataset: everything heavy happens here so a
+//! request only looks lists up (DESIGN: "compile, don't interpret").
+//!
+//! Every table is aggregate: scores come from counts over many customers, never from one
+//! customer's identity, so the result may go into the public bundle.
+
+mod baskets;
+mod buyers;
+mod content;
+mod popularity;
+mod rank;
+
+use serde::Deserialize;
+use vitrine_engine::bundle::RecTables;
+
+use crate::data::Dataset;
+
+pub use baskets::Baskets;
+pub use buyers::{BuyerItems, Purchase};
+pub use content::{tokenize, ContentIndex};
+pub use rank::top_k;
+
+/// The `[recs]` section of the builder's config.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecsConfig {
+    /// Neighbours kept per product (bought together, similar). Small: the bundle is downloaded.
+    pub top_k: usize,
+    /// A pair must share at least this many baskets to count as bought together.
+    pub min_support: u32,
+    /// How much bought-together discounts a companion's own popularity: 0 ranks companions by
+    /// P(companion | item) (bestsellers win), 1 by C / N(companion) (lift-like, rare items win),
+    /// 0.5 is the cosine.
+    pub bestseller_damping: f32,
+    /// Older baskets count less for bought-together (half-life in days; 0 = no decay).
+    pub co_purchase_half_life_days: f32,
+    /// Baskets with more distinct items than this are wholesale restocks, not "bought together":
+    /// they are left out of co-purchase (0 = no limit).
+    pub max_basket_items: usize,
+    /// Content neighbours below this cosine are noise and left out.
+    pub min_similarity: f32,
+    /// Weight of a shared category / tag / brand relative to a shared title word.
+    pub category_weight: f32,
+    pub tag_weight: f32,
+    pub brand_weight: f32,
+    pub trending_half_life_days: f32,
+    pub trending_size: usize,
+    /// Length of the popular lists (overall, per country, per category, per segment).
+    pub popular_size: usize,
+    /// A product needs this many customers who bought it again (on another day) to get a
+    /// re-order interval.
+    pub min_reorder_customers: u32,
+}
+
+impl Default for RecsConfig {
+    fn default() -> Self {
+        RecsConfig {
+            top_k: 12,
+            min_support: 3,
+            bestseller_damping: 0.5,
+            co_purchase_half_life_days: 0.0,
+            max_basket_items: 0,
+            min_similarity: 0.1,
+            category_weight: 1.0,
+            tag_weight: 1.0,
+            brand_weight: 0.5,
+            trending_half_life_days: 14.0,
+            trending_size: 100,
+            popular_size: 50,
+            min_reorder_customers: 3,
+        }
+    }
+}
+
+/// Builds every recommendation table. `customer_segment[c]` is the RFM segment name of customer
+/// index `c` (an empty slice leaves `popular_by_segment` empty).
+pub fn build_tables(ds: &Dataset, cfg: &RecsConfig, customer_segment: &[&str]) -> RecTables {
+    let buyers = BuyerItems::from_dataset(ds);
+    let baskets = Baskets::from_dataset(ds, cfg);
+    RecTables {
+        bought_together: baskets.bought_together(cfg),
+        similar: ContentIndex::from_dataset(ds, cfg).similar(cfg),
+        trending: popularity::trending(ds, &buyers, cfg),
+        popular: popularity::popular(ds, &buyers, cfg),
+        popular_by_country: popularity::by_country(ds, &buyers, cfg),
+        popular_by_category: popularity::by_category(ds, &buyers, cfg),
+        popular_by_segment: popularity::by_segment(ds, &buyers, customer_segment, cfg),
+        reorder_days: buyers.reorder_days(cfg.min_reorder_customers),
+    }
+}
+
+/// Seconds in a day, for the half-lives and intervals expressed in days.
+pub(crate) const DAY: f32 = 86_400.0;
+
+/// Weight of an event `age_secs` old under exponential decay (1 when `half_life_days` is 0).
+pub(crate) fn decay(age_secs: i64, half_life_days: f32) -> f32 {
+    if half_life_days <= 0.0 {
+        return 1.0;
+    }
+    let age_days = age_secs.max(0) as f32 / DAY;
+    (-core::f32::consts::LN_2 * age_days / half_life_days).exp()
+}
+
+#[cfg(test)]
+pub(crate) mod testdata;
+
+#[cfg(test)]
+mod tests;

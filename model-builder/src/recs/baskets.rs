@@ -1,0 +1,126 @@
+//! Bought together: co-purchase in the same basket (one basket = one invoice), scored with an
+//! asymmetric cosine so a bestseller that lands in every basket does not crowd out the real
+//! companions.
+
+use vitrine_engine::bundle::{Neighbors, ProductIdx, Scored};
+
+use super::rank::top_k;
+use super::{decay, RecsConfig};
+use crate::data::Dataset;
+
+/// Baskets as a sparse item × basket matrix, stored both ways (CSR).
+pub struct Baskets {
+    n_products: usize,
+    /// Distinct items of basket `b`: `items[basket_start[b]..basket_start[b+1]]`.
+    basket_start: Vec<u32>,
+    items: Vec<ProductIdx>,
+    /// Decay weight of each basket.
+    weight: Vec<f32>,
+    /// Baskets holding product `p`: `baskets[item_start[p]..item_start[p+1]]`.
+    item_start: Vec<u32>,
+    baskets: Vec<u32>,
+}
+
+impl Baskets {
+    pub fn from_dataset(ds: &Dataset, cfg: &RecsConfig) -> Self {
+        let n_products = ds.products.len();
+        let as_of = ds.last_time();
+        let mut basket_start = vec![0u32];
+        let mut items = Vec::with_capacity(ds.lines.len());
+        let mut weight = Vec::with_capacity(ds.orders.len());
+        // Dedupes a basket's items without sorting: `seen_in[p]` is the last basket holding p.
+        let mut seen_in = vec![u32::MAX; n_products];
+        for order in &ds.orders {
+            let b = weight.len() as u32;
+            let start = items.len();
+            for line in ds.order_lines(order) {
+                let p = line.product as usize;
+                if p < n_products && seen_in[p] != b {
+                    seen_in[p] = b;
+                    items.push(line.product);
+                }
+            }
+            let size = items.len() - start;
+            // A single item pairs with nothing; a wholesale restock says nothing about taste.
+            if size < 2 || (cfg.max_basket_items > 0 && size > cfg.max_basket_items) {
+                items.truncate(start);
+                continue;
+            }
+            weight.push(decay(as_of - order.time, cfg.co_purchase_half_life_days));
+            basket_start.push(items.len() as u32);
+        }
+        let (item_start, baskets) = transpose(n_products, &basket_start, &items);
+        Baskets { n_products, basket_start, items, weight, item_start, baskets }
+    }
+
+    fn basket(&self, b: u32) -> &[ProductIdx] {
+        &self.items[self.basket_start[b as usize] as usize..self.basket_start[b as usize + 1] as usize]
+    }
+
+    fn baskets_of(&self, p: usize) -> &[u32] {
+        &self.baskets[self.item_start[p] as usize..self.item_start[p + 1] as usize]
+    }
+
+    /// Top-k companions per product. score(i → j) = C(i,j) / (N(i)^(1-d) · N(j)^d), where C is
+    /// the decayed count of shared baskets, N the decayed count of baskets holding the product
+    /// and d = `bestseller_damping`. Pairs sharing fewer than `min_support` baskets are dropped.
+    pub fn bought_together(&self, cfg: &RecsConfig) -> Neighbors {
+        let damping = cfg.bestseller_damping.clamp(0.0, 1.0);
+        let mass: Vec<f32> =
+            (0..self.n_products).map(|p| self.baskets_of(p).iter().map(|&b| self.weight[b as usize]).sum()).collect();
+        let discount: Vec<f32> = mass.iter().map(|&n| n.max(f32::MIN_POSITIVE).powf(damping)).collect();
+
+        // One row of C at a time, in dense scratch arrays reset through `touched`.
+        let mut co_weight = vec![0f32; self.n_products];
+        let mut co_count = vec![0u32; self.n_products];
+        let mut touched = Vec::new();
+        let lists = (0..self.n_products)
+            .map(|i| {
+                for &b in self.baskets_of(i) {
+                    let w = self.weight[b as usize];
+                    for &j in self.basket(b) {
+                        let j = j as usize;
+                        if co_count[j] == 0 {
+                            touched.push(j);
+                        }
+                        co_count[j] += 1;
+                        co_weight[j] += w;
+                    }
+                }
+                let row_norm = mass[i].max(f32::MIN_POSITIVE).powf(1.0 - damping);
+                let candidates = touched
+                    .iter()
+                    .filter(|&&j| j != i && co_count[j] >= cfg.min_support)
+                    .map(|&j| Scored { item: j as ProductIdx, score: co_weight[j] / (row_norm * discount[j]) })
+                    .collect();
+                for &j in &touched {
+                    co_count[j] = 0;
+                    co_weight[j] = 0.0;
+                }
+                touched.clear();
+                top_k(candidates, cfg.top_k)
+            })
+            .collect();
+        Neighbors::from_lists(lists)
+    }
+}
+
+/// Transposes a CSR matrix (rows = baskets, columns = products) into columns → rows.
+fn transpose(n_cols: usize, row_start: &[u32], cols: &[ProductIdx]) -> (Vec<u32>, Vec<u32>) {
+    let mut col_start = vec![0u32; n_cols + 1];
+    for &c in cols {
+        col_start[c as usize + 1] += 1;
+    }
+    for c in 0..n_cols {
+        col_start[c + 1] += col_start[c];
+    }
+    let mut next = col_start.clone();
+    let mut rows = vec![0u32; cols.len()];
+    for r in 0..row_start.len() - 1 {
+        for &c in &cols[row_start[r] as usize..row_start[r + 1] as usize] {
+            rows[next[c as usize] as usize] = r as u32;
+            next[c as usize] += 1;
+        }
+    }
+    (col_start, rows)
+}

@@ -1,0 +1,124 @@
+//! Who bought what: one record per (buyer, product), the base of every "distinct buyers" count
+//! and of re-order intervals. A buyer is a known customer, or a single guest order.
+
+use vitrine_engine::bundle::ProductIdx;
+
+use crate::data::{CountryIdx, CustomerIdx, Dataset};
+
+/// A buyer's history with one product.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Purchase {
+    pub product: ProductIdx,
+    /// `None` for a guest order.
+    pub customer: Option<CustomerIdx>,
+    /// Country of the buyer's latest order of the product.
+    pub country: CountryIdx,
+    pub first_time: i64,
+    pub last_time: i64,
+    /// Orders holding the product.
+    pub orders: u32,
+}
+
+pub struct BuyerItems {
+    pub purchases: Vec<Purchase>,
+    /// Days between a customer's consecutive orders of the product, per product (orders on the
+    /// same day are split orders, not re-orders, and are left out).
+    reorder_gaps: Vec<Vec<f32>>,
+    /// Customers who re-ordered the product on another day.
+    reorderers: Vec<u32>,
+}
+
+impl BuyerItems {
+    pub fn from_dataset(ds: &Dataset) -> Self {
+        let n_products = ds.products.len();
+        let mut purchases: Vec<Purchase> = Vec::with_capacity(ds.lines.len());
+        let mut reorder_gaps = vec![Vec::new(); n_products];
+        let mut reorderers = vec![0u32; n_products];
+        // `slot[p]` is the index in `purchases` of the current buyer's record of p, valid when
+        // `slot[p] >= buyer_start` (records of earlier buyers all lie before `buyer_start`).
+        let mut slot = vec![0usize; n_products];
+
+        for orders in orders_by_customer(ds) {
+            let buyer_start = purchases.len();
+            for &o in &orders {
+                let order = &ds.orders[o as usize];
+                for line in ds.order_lines(order) {
+                    let p = line.product as usize;
+                    if p >= n_products {
+                        continue;
+                    }
+                    let s = slot[p];
+                    if s >= buyer_start && s < purchases.len() && purchases[s].product == line.product {
+                        let rec: &mut Purchase = &mut purchases[s];
+                        if rec.last_time == order.time {
+                            continue; // the same product twice in one order
+                        }
+                        let (last_day, day) = (day_of(rec.last_time), day_of(order.time));
+                        if day != last_day {
+                            if day_of(rec.first_time) == last_day {
+                                reorderers[p] += 1; // this customer's first re-order of p
+                            }
+                            reorder_gaps[p].push((day - last_day) as f32);
+                        }
+                        rec.orders += 1;
+                        rec.last_time = order.time;
+                        rec.country = order.country;
+                    } else {
+                        slot[p] = purchases.len();
+                        purchases.push(Purchase {
+                            product: line.product,
+                            customer: order.customer,
+                            country: order.country,
+                            first_time: order.time,
+                            last_time: order.time,
+                            orders: 1,
+                        });
+                    }
+                }
+            }
+        }
+        BuyerItems { purchases, reorder_gaps, reorderers }
+    }
+
+    /// Products re-ordered by at least `min_customers` customers, with the median days between
+    /// re-orders, sorted by product.
+    pub fn reorder_days(&self, min_customers: u32) -> Vec<(ProductIdx, f32)> {
+        self.reorder_gaps
+            .iter()
+            .enumerate()
+            .filter(|(p, _)| self.reorderers[*p] >= min_customers.max(1))
+            .map(|(p, gaps)| (p as ProductIdx, median(gaps)))
+            .collect()
+    }
+}
+
+/// Calendar day number (UTC), so two orders on one day are one visit whatever the hours.
+fn day_of(t: i64) -> i64 {
+    t.div_euclid(86_400)
+}
+
+fn median(values: &[f32]) -> f32 {
+    let mut v = values.to_vec();
+    v.sort_unstable_by(f32::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Order indices grouped by buyer, each group in time order: one group per known customer, one
+/// per guest order.
+fn orders_by_customer(ds: &Dataset) -> Vec<Vec<u32>> {
+    let mut groups: Vec<Vec<u32>> = vec![Vec::new(); ds.customers.len()];
+    let mut guests = Vec::new();
+    for (i, order) in ds.orders.iter().enumerate() {
+        match order.customer {
+            Some(c) if (c as usize) < groups.len() => groups[c as usize].push(i as u32),
+            _ => guests.push(vec![i as u32]),
+        }
+    }
+    groups.retain(|g| !g.is_empty());
+    groups.extend(guests);
+    groups
+}

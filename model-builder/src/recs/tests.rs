@@ -1,0 +1,166 @@
+use vitrine_engine::bundle::RecTables;
+
+use super::testdata::TinyData;
+use super::*;
+
+fn items(list: &[vitrine_engine::bundle::Scored]) -> Vec<u32> {
+    list.iter().map(|s| s.item).collect()
+}
+
+#[test]
+fn bought_together_prefers_the_real_companion_over_a_bestseller_in_every_basket() {
+    // 0 is in every basket; 1 and 2 always go together; 3 and 4 are filler.
+    let mut data = TinyData::new(&["BESTSELLER", "TEAPOT", "TEA COSY", "CANDLE", "NAPKINS"]).customers(10).countries(&["UK"]);
+    for c in 0..4 {
+        data = data.order(Some(c), 0, c as i64, &[0, 1, 2]);
+    }
+    for c in 4..10 {
+        data = data.order(Some(c), 0, c as i64, &[0, 3, 4, 3]);
+    }
+    let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
+    let teapot = tables.bought_together.of(1);
+    assert_eq!(teapot[0].item, 2, "{teapot:?}");
+    assert!(teapot.iter().all(|s| s.item != 1), "never the item itself");
+    let companion = teapot[0].score;
+    let bestseller = teapot.iter().find(|s| s.item == 0).expect("the bestseller still qualifies").score;
+    assert!(companion > bestseller);
+}
+
+#[test]
+fn bought_together_needs_min_support() {
+    let data = TinyData::new(&["A", "B"]).customers(1).countries(&["UK"]).order(Some(0), 0, 0, &[0, 1]).order(Some(0), 0, 1, &[0, 1]);
+    let cfg = RecsConfig { min_support: 3, ..Default::default() };
+    assert!(build_tables(&data.ds, &cfg, &[]).bought_together.is_empty());
+    let cfg = RecsConfig { min_support: 2, ..Default::default() };
+    assert_eq!(items(build_tables(&data.ds, &cfg, &[]).bought_together.of(0)), [1]);
+}
+
+#[test]
+fn similar_finds_title_neighbours() {
+    let data = TinyData::new(&[
+        "WHITE HANGING HEART T-LIGHT HOLDER",
+        "PINK CERAMIC MUG",
+        "RED HANGING HEARTS T-LIGHT HOLDER",
+        "WHITE METAL LANTERN",
+        "BLUE CERAMIC MUG",
+    ]);
+    let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
+    assert_eq!(tables.similar.of(0)[0].item, 2);
+    assert_eq!(tables.similar.of(1)[0].item, 4);
+    assert!(!items(tables.similar.of(0)).contains(&1), "no shared word with a mug");
+    let cos = tables.similar.of(0)[0].score;
+    assert!(cos > 0.5 && cos <= 1.0 + 1e-6, "{cos}");
+}
+
+#[test]
+fn similar_uses_categories_and_tags() {
+    let mut data = TinyData::new(&["ALPHA", "BETA", "GAMMA"]);
+    data.ds.categories = vec!["kitchen".into()];
+    data.ds.products[0].category = Some(0);
+    data.ds.products[2].category = Some(0);
+    data.ds.products[1].tags = vec!["gift".into()];
+    let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
+    assert_eq!(items(tables.similar.of(0)), [2]);
+    assert!(tables.similar.of(1).is_empty());
+}
+
+#[test]
+fn tokenize_folds_case_plurals_numbers_and_stop_words() {
+    let words: Vec<String> = tokenize("SET OF 12 Hearts, glass  & T-LIGHT").collect();
+    assert_eq!(words, ["set", "heart", "glass", "light"]);
+}
+
+#[test]
+fn trending_prefers_recent_sales_popular_counts_all_time() {
+    // Product 0: five buyers a year ago. Product 1: three buyers this week.
+    let mut data = TinyData::new(&["OLD FAVOURITE", "NEW HIT"]).customers(8).countries(&["UK"]);
+    for c in 0..5 {
+        data = data.order(Some(c), 0, c as i64, &[0]);
+    }
+    for c in 5..8 {
+        data = data.order(Some(c), 0, 360 + c as i64, &[1]);
+    }
+    let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
+    assert_eq!(items(&tables.trending), [1, 0]);
+    assert_eq!(items(&tables.popular), [0, 1]);
+    assert_eq!(tables.popular[0].score, 5.0);
+}
+
+#[test]
+fn popular_counts_distinct_buyers_not_units_or_orders() {
+    let data = TinyData::new(&["A", "B"])
+        .customers(3)
+        .countries(&["UK"])
+        .order(Some(0), 0, 0, &[0, 0, 0])
+        .order(Some(0), 0, 1, &[0])
+        .order(Some(0), 0, 2, &[0])
+        .order(Some(1), 0, 3, &[1])
+        .order(Some(2), 0, 4, &[1])
+        .order(None, 0, 5, &[0]);
+    let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
+    assert_eq!(tables.popular.iter().map(|s| (s.item, s.score)).collect::<Vec<_>>(), [(0, 2.0), (1, 2.0)]);
+}
+
+#[test]
+fn popular_by_country_separates_countries() {
+    let mut data = TinyData::new(&["TEA", "WINE", "CHEESE"]).customers(6).countries(&["United Kingdom", "France", "Spain"]);
+    for c in 0..3 {
+        data = data.order(Some(c), 0, c as i64, &[0, 2]);
+    }
+    for c in 3..6 {
+        data = data.order(Some(c), 1, c as i64, &[1]);
+    }
+    let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
+    assert_eq!(items(RecTables::keyed(&tables.popular_by_country, "france")), [1]);
+    assert_eq!(items(RecTables::keyed(&tables.popular_by_country, "United Kingdom")), [0, 2]);
+    assert!(RecTables::keyed(&tables.popular_by_country, "Spain").is_empty());
+    assert_eq!(tables.popular_by_country.len(), 2, "countries without sales are left out");
+}
+
+#[test]
+fn popular_by_segment_aggregates_per_segment() {
+    let data = TinyData::new(&["A", "B"])
+        .customers(3)
+        .countries(&["UK"])
+        .order(Some(0), 0, 0, &[0])
+        .order(Some(1), 0, 1, &[1])
+        .order(Some(2), 0, 2, &[1])
+        .order(None, 0, 3, &[0]);
+    let tables = build_tables(&data.ds, &RecsConfig::default(), &["Champions", "Lost", "Champions"]);
+    assert_eq!(items(RecTables::keyed(&tables.popular_by_segment, "Champions")), [0, 1]);
+    assert_eq!(items(RecTables::keyed(&tables.popular_by_segment, "Lost")), [1]);
+}
+
+#[test]
+fn reorder_days_is_the_median_gap_between_repeat_purchases() {
+    // Customers 0..3 re-order product 0 every 10, 10 and 20 days; a same-day repeat is a split
+    // order, not a re-order. Product 1 is re-ordered by one customer only.
+    let data = TinyData::new(&["COFFEE", "MUG"])
+        .customers(3)
+        .countries(&["UK"])
+        .order(Some(0), 0, 0, &[0, 1])
+        .order(Some(1), 0, 0, &[0])
+        .order(Some(2), 0, 0, &[0])
+        .order(Some(2), 0, 0, &[0])
+        .order(Some(0), 0, 10, &[0, 1])
+        .order(Some(1), 0, 10, &[0])
+        .order(Some(0), 0, 20, &[0])
+        .order(Some(2), 0, 20, &[0]);
+    let cfg = RecsConfig { min_reorder_customers: 3, ..Default::default() };
+    assert_eq!(build_tables(&data.ds, &cfg, &[]).reorder_days, [(0, 10.0)]);
+    let cfg = RecsConfig { min_reorder_customers: 1, ..Default::default() };
+    assert_eq!(build_tables(&data.ds, &cfg, &[]).reorder_days, [(0, 10.0), (1, 10.0)]);
+}
+
+#[test]
+fn empty_dataset_gives_empty_tables() {
+    let tables = build_tables(&Default::default(), &RecsConfig::default(), &[]);
+    assert!(tables.bought_together.is_empty() && tables.similar.is_empty() && tables.popular.is_empty());
+}
+
+#[test]
+fn config_reads_from_toml_fields_with_defaults() {
+    let cfg: RecsConfig = serde_json::from_str(r#"{"top_k": 5}"#).unwrap();
+    assert_eq!((cfg.top_k, cfg.min_support), (5, 3));
+    assert!(serde_json::from_str::<RecsConfig>(r#"{"topk": 5}"#).is_err(), "typos are refused");
+}
