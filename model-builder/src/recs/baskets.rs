@@ -2,6 +2,7 @@
 //! asymmetric cosine so a bestseller that lands in every basket does not crowd out the real
 //! companions.
 
+use rayon::prelude::*;
 use vitrine_engine::bundle::{Neighbors, ProductIdx, Scored};
 
 use super::rank::top_k;
@@ -70,32 +71,30 @@ impl Baskets {
             (0..self.n_products).map(|p| self.baskets_of(p).iter().map(|&b| self.weight[b as usize]).sum()).collect();
         let discount: Vec<f32> = mass.iter().map(|&n| n.max(f32::MIN_POSITIVE).powf(damping)).collect();
 
-        // One row of C at a time, in dense scratch arrays reset through `touched`.
-        let mut co_weight = vec![0f32; self.n_products];
-        let mut co_count = vec![0u32; self.n_products];
-        let mut touched = Vec::new();
+        // One row of C at a time per thread, in a dense scratch row reset through `touched`.
+        let scratch = || (vec![CoCount::default(); self.n_products], Vec::new());
         let lists = (0..self.n_products)
-            .map(|i| {
+            .into_par_iter()
+            .map_init(scratch, |(co, touched), i| {
                 for &b in self.baskets_of(i) {
                     let w = self.weight[b as usize];
                     for &j in self.basket(b) {
-                        let j = j as usize;
-                        if co_count[j] == 0 {
-                            touched.push(j);
+                        let cell = &mut co[j as usize];
+                        if cell.baskets == 0 {
+                            touched.push(j as usize);
                         }
-                        co_count[j] += 1;
-                        co_weight[j] += w;
+                        cell.baskets += 1;
+                        cell.weight += w;
                     }
                 }
                 let row_norm = mass[i].max(f32::MIN_POSITIVE).powf(1.0 - damping);
                 let candidates = touched
                     .iter()
-                    .filter(|&&j| j != i && co_count[j] >= cfg.min_support)
-                    .map(|&j| Scored { item: j as ProductIdx, score: co_weight[j] / (row_norm * discount[j]) })
+                    .filter(|&&j| j != i && co[j].baskets >= cfg.min_support)
+                    .map(|&j| Scored { item: j as ProductIdx, score: co[j].weight / (row_norm * discount[j]) })
                     .collect();
-                for &j in &touched {
-                    co_count[j] = 0;
-                    co_weight[j] = 0.0;
+                for &j in touched.iter() {
+                    co[j] = CoCount::default();
                 }
                 touched.clear();
                 top_k(candidates, cfg.top_k)
@@ -103,6 +102,14 @@ impl Baskets {
             .collect();
         Neighbors::from_lists(lists)
     }
+}
+
+/// Shared baskets of a pair: raw count (for the support floor) and decayed weight (for the score),
+/// side by side so one row update touches one cache line.
+#[derive(Clone, Copy, Default)]
+struct CoCount {
+    baskets: u32,
+    weight: f32,
 }
 
 /// Transposes a CSR matrix (rows = baskets, columns = products) into columns → rows.

@@ -33,6 +33,9 @@ pub struct ContentIndex {
     terms: Vec<Vec<(u32, f32)>>,
     /// Products holding term `t` with their weights: `postings[t]`.
     postings: Vec<Vec<(ProductIdx, f32)>>,
+    /// Normalized titles: variants sold under one title look like one product to a shopper,
+    /// so a list never shows the same title twice.
+    title_key: Vec<String>,
 }
 
 impl ContentIndex {
@@ -88,7 +91,8 @@ impl ContentIndex {
                 v
             })
             .collect();
-        ContentIndex { terms, postings }
+        let title_key = ds.products.iter().map(|p| p.title.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()).collect();
+        ContentIndex { terms, postings, title_key }
     }
 
     /// Top-k most similar products per product (cosine ≥ `min_similarity`).
@@ -108,17 +112,30 @@ impl ContentIndex {
                 }
                 let candidates = touched
                     .iter()
-                    .filter(|&&j| j != i && dot[j] >= cfg.min_similarity)
+                    .filter(|&&j| dot[j] >= cfg.min_similarity && self.title_key[j] != self.title_key[i])
                     .map(|&j| Scored { item: j as ProductIdx, score: dot[j] })
                     .collect();
                 for &j in &touched {
                     dot[j] = 0.0;
                 }
                 touched.clear();
-                top_k(candidates, cfg.top_k)
+                self.distinct_titles(top_k(candidates, cfg.top_k * 2), cfg.top_k)
             })
             .collect();
         Neighbors::from_lists(lists)
+    }
+
+    /// Keeps the first product of each title, then the `k` best.
+    fn distinct_titles(&self, mut ranked: Vec<Scored>, k: usize) -> Vec<Scored> {
+        let mut seen: Vec<&str> = Vec::with_capacity(ranked.len());
+        ranked.retain(|s| {
+            let key = self.title_key[s.item as usize].as_str();
+            let first = !seen.contains(&key);
+            seen.push(key);
+            first
+        });
+        ranked.truncate(k);
+        ranked
     }
 }
 

@@ -53,6 +53,14 @@ fn similar_finds_title_neighbours() {
 }
 
 #[test]
+fn similar_never_lists_the_same_title_twice() {
+    let data = TinyData::new(&["RED HEART MUG", "RED HEART MUG ", "red  heart mug", "RED STAR MUG"]);
+    let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
+    assert_eq!(items(tables.similar.of(0)), [3]);
+    assert_eq!(items(tables.similar.of(3)), [0]);
+}
+
+#[test]
 fn similar_uses_categories_and_tags() {
     let mut data = TinyData::new(&["ALPHA", "BETA", "GAMMA"]);
     data.ds.categories = vec!["kitchen".into()];
