@@ -1,0 +1,239 @@
+//! Just enough JSON writing for event envelopes, without serde_json or `core::fmt` (both cost
+//! kilobytes of wasm): string escaping, integers, an object builder, ISO-8601 times, UUIDs.
+//! Parsing is left to the browser's `JSON.parse`.
+
+use alloc::string::String;
+
+/// Appends `s` as a JSON string literal (quoted, escaped).
+pub fn push_str_literal(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // U+2028/2029 are valid JSON but break some JS parsers; control characters must go.
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str("\\u");
+                push_hex(out, c as u32, 4);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn push_hex(out: &mut String, value: u32, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..digits).rev() {
+        out.push(HEX[((value >> (shift * 4)) & 0xf) as usize] as char);
+    }
+}
+
+/// Appends a non-negative or negative integer in decimal.
+pub fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut v = n.unsigned_abs();
+    loop {
+        digits[len] = b'0' + (v % 10) as u8;
+        len += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    digits[..len].iter().rev().for_each(|&d| out.push(d as char));
+}
+
+fn push_padded(out: &mut String, n: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let mut v = n;
+    for slot in digits[..width].iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    digits[..width].iter().for_each(|&d| out.push(d as char));
+}
+
+/// Writes a JSON object field by field: `{"a":…,"b":…}`.
+pub struct Object<'a> {
+    out: &'a mut String,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    pub fn new(out: &'a mut String) -> Self {
+        out.push('{');
+        Object { out, empty: true }
+    }
+
+    /// Starts a field and returns the buffer to write its value into.
+    pub fn key(&mut self, key: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        push_str_literal(self.out, key);
+        self.out.push(':');
+        self.out
+    }
+
+    pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
+        let out = self.key(key);
+        push_str_literal(out, value);
+        self
+    }
+
+    /// A string field, or nothing when there is no value.
+    pub fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value {
+            self.str(key, v);
+        }
+        self
+    }
+
+    pub fn int(&mut self, key: &str, value: i64) -> &mut Self {
+        let out = self.key(key);
+        push_int(out, value);
+        self
+    }
+
+    pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+        self.key(key).push_str(if value { "true" } else { "false" });
+        self
+    }
+
+    /// A field whose value is already JSON (e.g. from `JSON.stringify`).
+    pub fn raw(&mut self, key: &str, json: &str) -> &mut Self {
+        self.key(key).push_str(json);
+        self
+    }
+
+    pub fn end(self) {
+        self.out.push('}');
+    }
+}
+
+/// Formats unix milliseconds as ISO 8601 UTC, e.g. `2026-11-23T09:41:07.123Z` (Segment's
+/// `timestamp`). Proleptic Gregorian calendar, from days since the epoch.
+pub fn push_iso8601(out: &mut String, unix_ms: i64) {
+    let days = unix_ms.div_euclid(86_400_000);
+    let ms_of_day = unix_ms.rem_euclid(86_400_000) as u32;
+    let (year, month, day) = civil_from_days(days);
+    push_padded(out, year.clamp(0, 9999) as u32, 4);
+    out.push('-');
+    push_padded(out, month, 2);
+    out.push('-');
+    push_padded(out, day, 2);
+    out.push('T');
+    push_padded(out, ms_of_day / 3_600_000, 2);
+    out.push(':');
+    push_padded(out, ms_of_day / 60_000 % 60, 2);
+    out.push(':');
+    push_padded(out, ms_of_day / 1_000 % 60, 2);
+    out.push('.');
+    push_padded(out, ms_of_day % 1_000, 3);
+    out.push('Z');
+}
+
+/// (year, month 1-12, day 1-31) of a day count since 1970-01-01, by shifting the year to start
+/// in March so the leap day falls at its end, then counting 400-year eras.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A random (version 4) UUID from 16 random bytes, e.g. for `messageId`.
+pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let mut out = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        push_hex(&mut out, *b as u32, 2);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literal(s: &str) -> String {
+        let mut out = String::new();
+        push_str_literal(&mut out, s);
+        out
+    }
+
+    #[test]
+    fn escapes_strings_as_json_does() {
+        for s in ["plain", "quote \" and \\ backslash", "line\nbreak\ttab\r", "\u{1}\u{1f}", "£ é 😀", "\u{2028}"] {
+            let ours = literal(s);
+            let theirs = serde_json::to_string(s).unwrap();
+            assert_eq!(serde_json::from_str::<String>(&ours).unwrap(), s, "{ours} round-trips");
+            if !s.contains('\u{2028}') {
+                assert_eq!(ours, theirs);
+            }
+        }
+    }
+
+    #[test]
+    fn writes_integers() {
+        for n in [0, 7, -7, 1234567890123, i64::MIN, i64::MAX] {
+            let mut out = String::new();
+            push_int(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
+
+    #[test]
+    fn builds_objects() {
+        let mut out = String::new();
+        let mut o = Object::new(&mut out);
+        o.str("a", "x").int("n", -3).bool("t", true).opt_str("missing", None).raw("p", r#"{"k":[1]}"#);
+        o.end();
+        assert_eq!(out, r#"{"a":"x","n":-3,"t":true,"p":{"k":[1]}}"#);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["p"]["k"][0], 1);
+    }
+
+    #[test]
+    fn formats_iso8601_times() {
+        let cases = [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+            (1_795_426_867_123, "2026-11-23T09:41:07.123Z"),
+            (4_107_542_399_999, "2100-02-28T23:59:59.999Z"),
+            (-1, "1969-12-31T23:59:59.999Z"),
+        ];
+        for (ms, want) in cases {
+            let mut out = String::new();
+            push_iso8601(&mut out, ms);
+            assert_eq!(out, want, "{ms}");
+        }
+    }
+
+    #[test]
+    fn formats_version_4_uuids() {
+        let id = uuid_v4([0xff; 16]);
+        assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        let id = uuid_v4([0; 16]);
+        assert_eq!(id, "00000000-0000-4000-8000-000000000000");
+    }
+}
