@@ -109,6 +109,15 @@ impl<'a> Object<'a> {
         self
     }
 
+    /// A time as an ISO 8601 string, from unix milliseconds.
+    pub fn time(&mut self, key: &str, unix_ms: i64) -> &mut Self {
+        let out = self.key(key);
+        out.push('"');
+        push_iso8601(out, unix_ms);
+        out.push('"');
+        self
+    }
+
     /// A field whose value is already JSON (e.g. from `JSON.stringify`).
     pub fn raw(&mut self, key: &str, json: &str) -> &mut Self {
         self.key(key).push_str(json);
@@ -206,9 +215,9 @@ mod tests {
     fn builds_objects() {
         let mut out = String::new();
         let mut o = Object::new(&mut out);
-        o.str("a", "x").int("n", -3).bool("t", true).opt_str("missing", None).raw("p", r#"{"k":[1]}"#);
+        o.str("a", "x").int("n", -3).bool("t", true).opt_str("missing", None).raw("p", r#"{"k":[1]}"#).time("at", 0);
         o.end();
-        assert_eq!(out, r#"{"a":"x","n":-3,"t":true,"p":{"k":[1]}}"#);
+        assert_eq!(out, r#"{"a":"x","n":-3,"t":true,"p":{"k":[1]},"at":"1970-01-01T00:00:00.000Z"}"#);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["p"]["k"][0], 1);
     }

@@ -7,4 +7,6 @@ extern crate alloc;
 
 pub mod exit_intent;
 pub mod json;
+pub mod message;
 pub mod outbox;
+pub mod session;

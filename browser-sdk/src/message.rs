@@ -1,0 +1,133 @@
+//! Event envelopes in Segment's shape (spec v2): `track`, `page`, `identify`, plus `consent`.
+//! Every envelope carries a fresh `messageId`, so the endpoint can drop retried duplicates.
+
+use alloc::string::String;
+
+use crate::json::Object;
+
+/// Named in every envelope's `context.library`.
+pub const LIBRARY: &str = "vitrine-browser-sdk";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The Segment e-commerce v2 events this SDK learns from or sends itself.
+pub const ECOMMERCE_EVENTS: &[&str] = &[
+    "Product Viewed",
+    "Product Added",
+    "Product Removed",
+    "Cart Viewed",
+    "Checkout Started",
+    "Order Completed",
+    "Products Searched",
+    "Promotion Viewed",
+    "Promotion Clicked",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind<'a> {
+    /// `track` with the event name.
+    Track(&'a str),
+    Page,
+    Identify,
+    /// The visitor's consent choice.
+    Consent(bool),
+}
+
+/// Who and where: what every envelope shares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Context<'a> {
+    pub anonymous_id: &'a str,
+    pub user_id: Option<&'a str>,
+    pub path: &'a str,
+    pub url: &'a str,
+    pub title: &'a str,
+    pub referrer: &'a str,
+    /// The page type from the config's URL patterns ("product", "home", …).
+    pub page_type: &'a str,
+}
+
+/// Writes one envelope. `payload` is a JSON object: properties for track and page, traits for
+/// identify; ignored for consent.
+pub fn envelope(kind: Kind, payload: &str, ctx: &Context, message_id: &str, unix_ms: i64) -> String {
+    let mut out = String::with_capacity(320 + payload.len());
+    let mut o = Object::new(&mut out);
+    o.str("messageId", message_id);
+    match kind {
+        Kind::Track(event) => o.str("type", "track").str("event", event).raw("properties", payload),
+        Kind::Page => o.str("type", "page").str("name", ctx.page_type).raw("properties", payload),
+        Kind::Identify => o.str("type", "identify").raw("traits", payload),
+        Kind::Consent(granted) => o.str("type", "consent").bool("granted", granted),
+    };
+    o.str("anonymousId", ctx.anonymous_id).opt_str("userId", ctx.user_id).time("timestamp", unix_ms);
+    let context = o.key("context");
+    let mut c = Object::new(context);
+    {
+        let mut page = Object::new(c.key("page"));
+        page.str("path", ctx.path).str("url", ctx.url).str("title", ctx.title).str("referrer", ctx.referrer);
+        page.end();
+    }
+    {
+        let mut library = Object::new(c.key("library"));
+        library.str("name", LIBRARY).str("version", VERSION);
+        library.end();
+    }
+    c.end();
+    o.end();
+    out
+}
+
+/// The properties of an automatic `page` event.
+pub fn page_properties(ctx: &Context) -> String {
+    let mut out = String::with_capacity(128);
+    let mut o = Object::new(&mut out);
+    o.str("path", ctx.path).str("url", ctx.url).str("title", ctx.title).str("referrer", ctx.referrer).str("type", ctx.page_type);
+    o.end();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context<'static> {
+        Context {
+            anonymous_id: "anon-1",
+            user_id: None,
+            path: "/products/85123A",
+            url: "http://shop.test/products/85123A?utm_source=x",
+            title: "Heart \"T-light\" holder",
+            referrer: "",
+            page_type: "product",
+        }
+    }
+
+    fn parse(s: &str) -> serde_json::Value {
+        serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
+    }
+
+    #[test]
+    fn track_envelopes_follow_segment() {
+        let e = parse(&envelope(Kind::Track("Product Viewed"), r#"{"product_id":"85123A","price":2.55}"#, &ctx(), "m-1", 1_795_426_867_123));
+        assert_eq!(e["type"], "track");
+        assert_eq!(e["event"], "Product Viewed");
+        assert_eq!(e["messageId"], "m-1");
+        assert_eq!(e["anonymousId"], "anon-1");
+        assert!(e.get("userId").is_none());
+        assert_eq!(e["properties"]["product_id"], "85123A");
+        assert_eq!(e["timestamp"], "2026-11-23T09:41:07.123Z");
+        assert_eq!(e["context"]["page"]["title"], "Heart \"T-light\" holder");
+        assert_eq!(e["context"]["library"]["name"], LIBRARY);
+    }
+
+    #[test]
+    fn page_identify_and_consent_envelopes() {
+        let c = Context { user_id: Some("cust-9"), ..ctx() };
+        let p = parse(&envelope(Kind::Page, &page_properties(&c), &c, "m-2", 0));
+        assert_eq!((p["type"].as_str(), p["name"].as_str()), (Some("page"), Some("product")));
+        assert_eq!(p["properties"]["path"], "/products/85123A");
+        assert_eq!(p["userId"], "cust-9");
+        let i = parse(&envelope(Kind::Identify, r#"{"email":"j@example.com"}"#, &c, "m-3", 0));
+        assert_eq!(i["traits"]["email"], "j@example.com");
+        let k = parse(&envelope(Kind::Consent(false), "", &c, "m-4", 0));
+        assert_eq!((k["type"].as_str(), k["granted"].as_bool()), (Some("consent"), Some(false)));
+    }
+}

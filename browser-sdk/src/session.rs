@@ -1,0 +1,307 @@
+//! What the SDK remembers, and how the session learns from what the visitor does.
+//!
+//! - [`SessionState`] lives in sessionStorage: page views, cart, interests, whether the exit
+//!   offer was shown or an order completed. It names products and categories by SKU and name,
+//!   not by bundle index, so a bundle rebuilt mid-session cannot scramble it.
+//! - [`Profile`] lives in localStorage: the anonymous id, the user id and traits from
+//!   `identify`, the consent choice.
+//!
+//! Both are stored as bincode + base64 (the engine already links both), and a damaged or
+//! outdated stored value starts fresh rather than failing the page.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use vitrine_engine::bundle::Catalog;
+use vitrine_engine::context::{self, CartLine, Device, Interests, Page, Request, Signal, Visitor};
+use vitrine_engine::Value;
+
+/// Stored form version: bump when a field changes, so old stored values start fresh.
+const STORED_VERSION: u8 = 1;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionState {
+    pub page_views: u32,
+    /// This browser had no visitor id when the session began.
+    pub new_visitor: bool,
+    pub purchased: bool,
+    pub exit_offer_shown: bool,
+    /// The offer a deep link promised (shown on landing; exit intent repeats it).
+    pub promised_offer: Option<String>,
+    /// (SKU, quantity)
+    pub cart: Vec<(String, u32)>,
+    /// (category name, weight)
+    pub categories: Vec<(String, f32)>,
+    /// (SKU, weight), most recent last.
+    pub products: Vec<(String, f32)>,
+    pub interests_at: i64,
+    /// How the session arrived (first page's referrer and UTM), kept for every later page.
+    pub landing: Landing,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Landing {
+    pub referrer: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub visitor_id: String,
+    pub user_id: Option<String>,
+    /// Traits from `identify` (or the edge): an object, or Null.
+    pub traits: Value,
+    /// None: not asked yet.
+    pub consent: Option<bool>,
+}
+
+/// Something the visitor did that the session learns from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Learn {
+    ProductViewed(String),
+    CategoryViewed(String),
+    Added(String, u32),
+    /// Quantity None: the whole line.
+    Removed(String, Option<u32>),
+    /// The site told us the whole cart (Cart Viewed, Checkout Started).
+    CartReplaced(Vec<(String, u32)>),
+    Purchased,
+}
+
+/// The properties of a tracked event the session cares about, read by the host.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventFacts {
+    /// `product_id`, else `sku`.
+    pub product: Option<String>,
+    pub category: Option<String>,
+    pub quantity: Option<u32>,
+    /// `products[]` as (product_id or sku, quantity).
+    pub products: Option<Vec<(String, u32)>>,
+}
+
+/// What a Segment e-commerce event teaches the session.
+pub fn learning(event: &str, facts: &EventFacts) -> Option<Learn> {
+    let product = facts.product.clone();
+    match event {
+        "Product Viewed" | "Product Clicked" => product.map(Learn::ProductViewed),
+        "Product List Viewed" | "Product Category Viewed" => facts.category.clone().map(Learn::CategoryViewed),
+        "Product Added" => product.map(|p| Learn::Added(p, facts.quantity.unwrap_or(1).max(1))),
+        "Product Removed" => product.map(|p| Learn::Removed(p, facts.quantity)),
+        "Cart Viewed" | "Checkout Started" => facts.products.clone().map(Learn::CartReplaced),
+        "Order Completed" => Some(Learn::Purchased),
+        _ => None,
+    }
+}
+
+impl SessionState {
+    /// Applies what the visitor did at `now` (unix seconds).
+    pub fn learn(&mut self, catalog: &Catalog, what: Learn, now: i64) {
+        match what {
+            Learn::ProductViewed(sku) => self.record(catalog, Signal::ProductView, Some(&sku), None, now),
+            Learn::CategoryViewed(name) => self.record(catalog, Signal::CategoryView, None, Some(&name), now),
+            Learn::Added(sku, quantity) => {
+                match self.cart.iter_mut().find(|(s, _)| *s == sku) {
+                    Some((_, q)) => *q = q.saturating_add(quantity),
+                    None => self.cart.push((sku.clone(), quantity)),
+                }
+                self.record(catalog, Signal::AddToCart, Some(&sku), None, now);
+            }
+            Learn::Removed(sku, quantity) => {
+                if let Some(i) = self.cart.iter().position(|(s, _)| *s == sku) {
+                    let left = quantity.map_or(0, |q| self.cart[i].1.saturating_sub(q));
+                    if left == 0 {
+                        self.cart.remove(i);
+                    } else {
+                        self.cart[i].1 = left;
+                    }
+                }
+            }
+            Learn::CartReplaced(lines) => self.cart = lines.into_iter().filter(|(_, q)| *q > 0).collect(),
+            Learn::Purchased => {
+                self.purchased = true;
+                self.cart.clear();
+            }
+        }
+    }
+
+    /// Records one signal through the engine's own interest model, so decay and weights are
+    /// exactly the edge's.
+    fn record(&mut self, catalog: &Catalog, signal: Signal, sku: Option<&str>, category: Option<&str>, now: i64) {
+        let product = sku.and_then(|s| catalog.index_of(s));
+        let category = category.and_then(|c| catalog.category_index(c));
+        if product.is_none() && category.is_none() {
+            return; // not in this catalog: nothing to learn
+        }
+        let mut interests = self.interests(catalog);
+        interests.record(catalog, signal, product, category, now);
+        self.categories = interests
+            .categories
+            .iter()
+            .filter_map(|&(c, w)| catalog.categories.get(c as usize).map(|n| (n.clone(), w)))
+            .collect();
+        self.products = interests.products.iter().filter_map(|&(p, w)| catalog.get(p).map(|x| (x.sku.clone(), w))).collect();
+        self.interests_at = interests.updated_at;
+    }
+
+    /// The session's interests in the engine's terms for this catalog.
+    pub fn interests(&self, catalog: &Catalog) -> Interests {
+        Interests {
+            categories: self.categories.iter().filter_map(|(n, w)| Some((catalog.category_index(n)?, *w))).collect(),
+            products: self.products.iter().filter_map(|(s, w)| Some((catalog.index_of(s)?, *w))).collect(),
+            updated_at: self.interests_at,
+        }
+    }
+
+    pub fn cart_lines(&self, catalog: &Catalog) -> Vec<CartLine> {
+        self.cart.iter().filter_map(|(s, q)| Some(CartLine { product: catalog.index_of(s)?, quantity: *q })).collect()
+    }
+
+    /// The engine's view of this visitor on `page`.
+    pub fn visitor(&self, profile: &Profile, catalog: &Catalog, page: Page, device: Device, country: Option<String>) -> Visitor {
+        Visitor {
+            visitor_id: profile.visitor_id.clone(),
+            traits: profile.traits.clone(),
+            request: Request {
+                country,
+                device,
+                referrer: self.landing.referrer.clone(),
+                utm_source: self.landing.utm_source.clone(),
+                utm_medium: self.landing.utm_medium.clone(),
+                utm_campaign: self.landing.utm_campaign.clone(),
+                page,
+            },
+            cart: self.cart_lines(catalog),
+            interests: self.interests(catalog),
+            session: context::Session { page_views: self.page_views, purchased: self.purchased, new_visitor: self.new_visitor },
+        }
+    }
+}
+
+/// Encodes a stored value for Web Storage (text only).
+pub fn encode<T: Serialize>(value: &T) -> String {
+    let mut bytes = alloc::vec![STORED_VERSION];
+    // Encoding plain structs into a Vec cannot fail.
+    bytes.extend(bincode::serde::encode_to_vec(value, bincode::config::standard()).unwrap_or_default());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes a stored value; None when missing, damaged or from another version.
+pub fn decode<T: DeserializeOwned>(text: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
+    let (&version, rest) = bytes.split_first()?;
+    if version != STORED_VERSION {
+        return None;
+    }
+    let config = bincode::config::standard().with_limit::<{ 1 << 20 }>();
+    bincode::serde::decode_from_slice(rest, config).ok().map(|(v, _)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vitrine_engine::bundle::Product;
+
+    fn catalog() -> Catalog {
+        let product = |sku: &str, cat: u16, price: f32| Product {
+            sku: sku.into(),
+            title: sku.into(),
+            price,
+            category: Some(cat),
+            in_stock: true,
+            ..Product::default()
+        };
+        // Sorted by SKU, as the builder writes it.
+        Catalog {
+            products: alloc::vec![product("A1", 0, 2.0), product("A2", 0, 3.0), product("B1", 1, 10.0)],
+            categories: alloc::vec!["Candles".into(), "Kitchen".into()],
+        }
+    }
+
+    #[test]
+    fn maps_segment_events_to_learning() {
+        let p = EventFacts { product: Some("A1".into()), quantity: Some(2), ..EventFacts::default() };
+        assert_eq!(learning("Product Viewed", &p), Some(Learn::ProductViewed("A1".into())));
+        assert_eq!(learning("Product Added", &p), Some(Learn::Added("A1".into(), 2)));
+        assert_eq!(learning("Product Removed", &p), Some(Learn::Removed("A1".into(), Some(2))));
+        assert_eq!(learning("Order Completed", &EventFacts::default()), Some(Learn::Purchased));
+        assert_eq!(learning("Cart Viewed", &EventFacts::default()), None, "no products listed: cart unknown, keep ours");
+        assert_eq!(learning("Promotion Viewed", &p), None);
+        let c = EventFacts { category: Some("Kitchen".into()), ..EventFacts::default() };
+        assert_eq!(learning("Product List Viewed", &c), Some(Learn::CategoryViewed("Kitchen".into())));
+    }
+
+    #[test]
+    fn product_views_build_category_interest_like_the_engine() {
+        let cat = catalog();
+        let mut s = SessionState::default();
+        s.learn(&cat, Learn::ProductViewed("A1".into()), 1_000);
+        s.learn(&cat, Learn::ProductViewed("B1".into()), 1_000);
+        s.learn(&cat, Learn::ProductViewed("A2".into()), 1_000);
+        s.learn(&cat, Learn::ProductViewed("NOPE".into()), 1_000);
+        let mut engine_side = Interests::default();
+        for sku in ["A1", "B1", "A2"] {
+            engine_side.record(&cat, Signal::ProductView, cat.index_of(sku), None, 1_000);
+        }
+        assert_eq!(s.interests(&cat), engine_side);
+        assert_eq!(s.interests(&cat).top_categories(), alloc::vec![0, 1], "Candles first");
+        assert_eq!(s.products.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), ["A1", "B1", "A2"]);
+    }
+
+    #[test]
+    fn cart_follows_adds_removes_and_purchases() {
+        let cat = catalog();
+        let mut s = SessionState::default();
+        s.learn(&cat, Learn::Added("A1".into(), 1), 10);
+        s.learn(&cat, Learn::Added("A1".into(), 2), 11);
+        s.learn(&cat, Learn::Added("B1".into(), 1), 12);
+        assert_eq!(s.cart, [("A1".into(), 3), ("B1".into(), 1)]);
+        s.learn(&cat, Learn::Removed("A1".into(), Some(1)), 13);
+        assert_eq!(s.cart[0], ("A1".into(), 2));
+        s.learn(&cat, Learn::Removed("A1".into(), None), 14);
+        assert_eq!(s.cart, [("B1".into(), 1)]);
+        s.learn(&cat, Learn::CartReplaced(alloc::vec![("A2".into(), 4), ("A1".into(), 0)]), 15);
+        assert_eq!(s.cart, [("A2".into(), 4)]);
+        assert_eq!(s.cart_lines(&cat), [CartLine { product: 1, quantity: 4 }]);
+        s.learn(&cat, Learn::Purchased, 16);
+        assert!(s.purchased && s.cart.is_empty());
+    }
+
+    #[test]
+    fn builds_the_engine_visitor() {
+        let cat = catalog();
+        let mut s = SessionState { page_views: 3, new_visitor: true, ..SessionState::default() };
+        s.landing.utm_campaign = Some("spring".into());
+        s.learn(&cat, Learn::Added("B1".into(), 2), 100);
+        let profile = Profile { visitor_id: "v1".into(), ..Profile::default() };
+        let page = Page { path: "/".into(), kind: "home".into(), product: None, category: None };
+        let v = s.visitor(&profile, &cat, page, Device::Mobile, None);
+        assert_eq!(v.visitor_id, "v1");
+        assert_eq!(v.cart_value(&cat), 20.0);
+        assert_eq!((v.session.page_views, v.session.new_visitor), (3, true));
+        assert_eq!(v.request.utm_campaign.as_deref(), Some("spring"));
+        assert_eq!(v.interests.top_categories(), [1]);
+    }
+
+    #[test]
+    fn stored_values_round_trip_and_damage_starts_fresh() {
+        let cat = catalog();
+        let mut s = SessionState::default();
+        s.learn(&cat, Learn::ProductViewed("A1".into()), 5);
+        s.promised_offer = Some("welcome10".into());
+        assert_eq!(decode::<SessionState>(&encode(&s)), Some(s.clone()));
+        let mut traits = Value::object();
+        traits.set("segment", "Loyal").set("frequency", 4.0);
+        let p = Profile { visitor_id: "v".into(), user_id: Some("u".into()), traits, consent: Some(true) };
+        assert_eq!(decode::<Profile>(&encode(&p)), Some(p));
+        assert_eq!(decode::<SessionState>("%%%"), None);
+        assert_eq!(decode::<SessionState>(""), None);
+        let mut other_version = URL_SAFE_NO_PAD.decode(encode(&s)).unwrap();
+        other_version[0] = 99;
+        assert_eq!(decode::<SessionState>(&URL_SAFE_NO_PAD.encode(other_version)), None);
+    }
+}
