@@ -1,24 +1,32 @@
-//! Journeys: per-visitor state machines, (state, event, now) -> (state, effects).
-//! (Filled in by the journeys work; the types here are what the bundle stores.)
+//! Journeys: per-visitor state machines that turn events into follow-up messages.
+//!
+//! Sans-IO, like the rest of the engine: the host (the edge worker's per-visitor Durable
+//! Object, `model-builder simulate`, tests) owns a [`VisitorState`], feeds it validated events
+//! with [`Runner::handle`] and alarms with [`Runner::on_alarm`], persists the state and carries
+//! out the returned [`Effect`]s (send a message, set the alarm, log a record).
+//!
+//! ```text
+//! POST /v1/events -> event::parse -> Runner::handle(state, event, now) -> [Record, SetAlarm]
+//! alarm            -> Runner::on_alarm(state, now) -> [Send(message), Record(Held/Skipped/Ended), SetAlarm]
+//! identify         -> Runner::absorb(customer, anonymous, now): one cart, one set of journeys
+//! ```
+//!
+//! Config (`[[journeys]]`, `[messaging]`) lives in [`config`]; what each trigger means is on
+//! [`Trigger`]; rules at send time, in order: consent to the channel, an address for it, quiet
+//! hours in the visitor's local time (hold until they end), the daily caps (skip).
 
-use alloc::string::String;
-use alloc::vec::Vec;
+mod config;
+mod effect;
+pub mod event;
+mod message;
+mod runner;
+mod state;
+mod time;
 
-use serde::{Deserialize, Serialize};
-
-/// A follow-up journey declared in the config (`[[journeys]]`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Journey {
-    pub id: String,
-    #[serde(default)]
-    pub steps: Vec<String>,
-}
-
-/// Messaging rules shared by all journeys (`[messaging]`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Messaging {
-    #[serde(default)]
-    pub max_per_day: u32,
-}
+pub use config::{check, Channel, Journey, Messaging, QuietHours, Step, Trigger};
+pub use effect::{Effect, EndReason, Message, Record, SkipReason};
+pub use event::{parse, Event, EventKind, Item, Refusal, Traits};
+pub use message::{pick_products, LinkClaims};
+pub use runner::Runner;
+pub use state::{CartLine, Consent, Consents, Orders, Profile, Run, Seen, SentAt, VisitorState};
+pub use time::{ClockTime, Secs, DAY, HOUR, MINUTE};

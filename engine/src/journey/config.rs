@@ -1,0 +1,262 @@
+//! Journey configuration: `[[journeys]]` and `[messaging]` in `vitrine.toml`, stored in the
+//! bundle with the same derives (see `rules.rs` for the constraints that implies).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::time::{ClockTime, Secs, DAY};
+use crate::rules::Rules;
+
+/// What starts a journey, and so what it is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Items in the cart, then silence. Steps count from the visitor's last activity; ended by
+    /// an order (on any device of the same customer) or an emptied cart.
+    CartAbandonment,
+    /// Products viewed, nothing added. Steps count from the last product view; ended by an
+    /// add to cart or an order.
+    BrowseAbandonment,
+    /// An order. Steps count from the order; messages show what goes with what was bought.
+    PostPurchase,
+    /// The visitor's first consent to any channel. Steps count from that moment.
+    Welcome,
+    /// A known customer's typical gap between orders (trait `typical_gap_days`, times
+    /// `gap_factor`) has passed since their last order. Steps count from that moment; any new
+    /// order restarts the clock.
+    WinBack,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::CartAbandonment => "cart_abandonment",
+            Trigger::BrowseAbandonment => "browse_abandonment",
+            Trigger::PostPurchase => "post_purchase",
+            Trigger::Welcome => "welcome",
+            Trigger::WinBack => "win_back",
+        }
+    }
+}
+
+/// Where a message goes. Each needs the visitor's consent to that channel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    #[default]
+    Email,
+    Sms,
+    Push,
+    /// The store's own endpoint (a CRM, an ESP it already uses), signed with HMAC.
+    Webhook,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [Channel::Email, Channel::Sms, Channel::Push, Channel::Webhook];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::Push => "push",
+            Channel::Webhook => "webhook",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn three() -> u32 {
+    3
+}
+fn one() -> f32 {
+    1.0
+}
+
+/// A follow-up journey declared in the config (`[[journeys]]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Journey {
+    pub id: String,
+    pub trigger: Trigger,
+    /// Least time between two starts of this journey for one visitor ("0s": no limit).
+    /// Not used by `win_back`, whose clock restarts with every order.
+    #[serde(default)]
+    pub reentry: Secs,
+    /// At most this many messages from this journey per visitor per rolling 24 h (0: no
+    /// journey-specific cap; `[messaging] max_per_day` still applies).
+    #[serde(default)]
+    pub max_per_day: u32,
+    /// `win_back` only: the customer's typical gap is multiplied by this.
+    #[serde(default = "one")]
+    pub gap_factor: f32,
+    pub steps: Vec<Step>,
+}
+
+/// One message of a journey (`[[journeys.steps]]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Delay from the journey's anchor (see [`Trigger`]), not from the previous step, so
+    /// "push 1h, SMS 24h, email 48h" reads as written.
+    pub after: Secs,
+    pub channel: Channel,
+    /// Email subject, push title. Tokens allowed.
+    #[serde(default)]
+    pub subject: String,
+    /// Plain text: the SMS, the push body, the email's text part. Tokens allowed.
+    pub body: String,
+    /// Email HTML. Empty: built from `body` with product cards (image, title, price).
+    #[serde(default)]
+    pub html: String,
+    /// An offer id from `[[offers]]`: its code goes in the message, its landing page behind the
+    /// link. Empty: no offer.
+    #[serde(default)]
+    pub offer: String,
+    /// How many products the message shows.
+    #[serde(default = "three")]
+    pub products: u32,
+}
+
+/// Quiet hours in the visitor's local time: a message due inside is held until `end`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHours {
+    pub start: ClockTime,
+    pub end: ClockTime,
+}
+
+impl QuietHours {
+    /// Seconds until quiet hours end, if `local_second` (seconds after local midnight) is inside.
+    pub fn remaining(&self, local_second: i64) -> Option<i64> {
+        let (s, e, minute) = (self.start.minutes(), self.end.minutes(), local_second / 60);
+        let inside = if s <= e { (s..e).contains(&minute) } else { minute >= s || minute < e };
+        inside.then(|| (e * 60 - local_second).rem_euclid(DAY))
+    }
+}
+
+/// Messaging rules shared by all journeys (`[messaging]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Messaging {
+    /// At most this many messages per visitor per rolling 24 h, all journeys (0: no cap).
+    #[serde(default)]
+    pub max_per_day: u32,
+    #[serde(default)]
+    pub quiet_hours: Option<QuietHours>,
+    /// For visitors whose events never said their UTC offset (minutes east of UTC).
+    #[serde(default)]
+    pub default_utc_offset_minutes: i32,
+    /// Path of the landing page deep links go to (`?vt=<signed token>` is appended).
+    #[serde(default = "landing_path")]
+    pub landing_path: String,
+    /// Path of the one-click unsubscribe link in emails.
+    #[serde(default = "unsubscribe_path")]
+    pub unsubscribe_path: String,
+    /// How long a deep link's offer stays valid.
+    #[serde(default = "link_ttl")]
+    pub link_ttl: Secs,
+    /// The name used when a visitor's first name is unknown ("Hi there").
+    #[serde(default = "there")]
+    pub fallback_first_name: String,
+}
+
+fn landing_path() -> String {
+    "/offer".into()
+}
+fn unsubscribe_path() -> String {
+    "/v1/unsubscribe".into()
+}
+fn link_ttl() -> Secs {
+    Secs(30 * DAY)
+}
+fn there() -> String {
+    "there".into()
+}
+
+impl Default for Messaging {
+    fn default() -> Self {
+        Messaging {
+            max_per_day: 0,
+            quiet_hours: None,
+            default_utc_offset_minutes: 0,
+            landing_path: landing_path(),
+            unsubscribe_path: unsubscribe_path(),
+            link_ttl: link_ttl(),
+            fallback_first_name: there(),
+        }
+    }
+}
+
+/// Checks what serde cannot: unique ids, steps in order, offers that exist. Each error names
+/// its place, e.g. `journeys[1].steps[2].offer: unknown offer "vip20"`.
+pub fn check(rules: &Rules) -> Vec<String> {
+    let mut errors = Vec::new();
+    let m = &rules.messaging;
+    if !(-720..=840).contains(&m.default_utc_offset_minutes) {
+        errors.push(alloc::format!("messaging.default_utc_offset_minutes: {} is not a UTC offset (-720..=840)", m.default_utc_offset_minutes));
+    }
+    if !m.landing_path.starts_with('/') {
+        errors.push(alloc::format!("messaging.landing_path: {:?} must start with '/'", m.landing_path));
+    }
+    for (i, j) in rules.journeys.iter().enumerate() {
+        let at = alloc::format!("journeys[{i}]");
+        if j.id.is_empty() {
+            errors.push(alloc::format!("{at}.id: empty"));
+        }
+        if rules.journeys[..i].iter().any(|k| k.id == j.id) {
+            errors.push(alloc::format!("{at}.id: {:?} is used by an earlier journey", j.id));
+        }
+        if j.steps.is_empty() {
+            errors.push(alloc::format!("{at}.steps: a journey needs at least one step"));
+        }
+        if !(j.gap_factor > 0.0 && j.gap_factor <= 100.0) {
+            errors.push(alloc::format!("{at}.gap_factor: {} must be in (0, 100]", j.gap_factor));
+        }
+        for (k, s) in j.steps.iter().enumerate() {
+            let at = alloc::format!("{at}.steps[{k}]");
+            if k > 0 && s.after < j.steps[k - 1].after {
+                errors.push(alloc::format!("{at}.after: {} comes before the previous step's {}", s.after, j.steps[k - 1].after));
+            }
+            if !s.offer.is_empty() && !rules.offers.iter().any(|o| o.id == s.offer) {
+                errors.push(alloc::format!("{at}.offer: unknown offer {:?}", s.offer));
+            }
+            if s.body.trim().is_empty() && s.channel != Channel::Webhook {
+                errors.push(alloc::format!("{at}.body: empty"));
+            }
+            if s.subject.trim().is_empty() && matches!(s.channel, Channel::Email | Channel::Push) {
+                errors.push(alloc::format!("{at}.subject: an {} needs a subject", s.channel));
+            }
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_hours_wrap_midnight() {
+        let q = QuietHours { start: ClockTime(21 * 60), end: ClockTime(8 * 60) };
+        let at = |h: i64, m: i64| (h * 60 + m) * 60;
+        assert_eq!(q.remaining(at(22, 0)), Some(10 * 3600));
+        assert_eq!(q.remaining(at(7, 30) + 15), Some(30 * 60 - 15));
+        assert_eq!(q.remaining(at(8, 0)), None);
+        assert_eq!(q.remaining(at(12, 0)), None);
+        let day = QuietHours { start: ClockTime(12 * 60), end: ClockTime(14 * 60) };
+        assert_eq!(day.remaining(at(13, 0)), Some(3600));
+        assert_eq!(day.remaining(at(14, 0)), None);
+    }
+}

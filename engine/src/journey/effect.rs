@@ -1,0 +1,128 @@
+//! What the runner asks the host to do: effects are values, carried out by the host.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::config::Channel;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Effect {
+    /// Deliver this message (through the channel's provider), once: dedupe on its key.
+    Send(Box<Message>),
+    /// Call `on_alarm` at this time (unix seconds). Replaces any earlier alarm.
+    SetAlarm(i64),
+    /// Nothing is scheduled any more.
+    ClearAlarm,
+    /// Something worth logging happened (a journey started, ended, a message was held…).
+    Record(Record),
+}
+
+/// A rendered message, ready for a delivery adapter.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Message {
+    /// The visitor's host key (`u:…` / `a:…`).
+    pub visitor: String,
+    pub journey: String,
+    /// Index of the step in the journey's `steps`.
+    pub step: u32,
+    pub channel: Channel,
+    /// Email address, phone number (E.164) or push token; empty for webhooks.
+    pub to: String,
+    pub first_name: String,
+    /// Email subject / push title.
+    pub subject: String,
+    /// Plain text: SMS, push body, the email's text part.
+    pub text: String,
+    /// The email's HTML part (empty for other channels).
+    pub html: String,
+    /// Deep link to the landing page showing the same offer and products (signed `vt` token).
+    pub link: String,
+    /// One-click unsubscribe for this channel (signed too).
+    pub unsubscribe: String,
+    /// First product's image, for push notifications.
+    pub image: String,
+    pub offer_id: String,
+    pub offer_code: String,
+    pub products: Vec<String>,
+    /// Stable across retries and restarts: providers and receivers dedupe on it.
+    pub idempotency_key: String,
+    /// When the engine decided to send it (unix seconds).
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Record {
+    /// The event's messageId was seen before: nothing changed.
+    Duplicate { message_id: String },
+    Started { journey: String, run: u32 },
+    Ended { journey: String, run: u32, reason: EndReason },
+    /// Quiet hours: the step goes out at `until` instead.
+    Held { journey: String, step: u32, until: i64 },
+    /// The step was not sent and the journey moved on.
+    Skipped { journey: String, step: u32, channel: Channel, reason: SkipReason },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EndReason {
+    /// Every step is done.
+    Completed,
+    OrderCompleted,
+    CartEmptied,
+    AddedToCart,
+    /// The visitor withdrew consent from every channel the remaining steps use.
+    ConsentRevoked,
+    /// A newer run of the same journey replaced it (a new order for post-purchase).
+    Replaced,
+    /// The journey is no longer in the config.
+    JourneyRemoved,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SkipReason {
+    NoConsent,
+    NoAddress,
+    DailyCap,
+    JourneyCap,
+}
+
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(match self {
+            EndReason::Completed => "all steps done",
+            EndReason::OrderCompleted => "order completed",
+            EndReason::CartEmptied => "cart emptied",
+            EndReason::AddedToCart => "added to cart",
+            EndReason::ConsentRevoked => "consent revoked",
+            EndReason::Replaced => "replaced by a new run",
+            EndReason::JourneyRemoved => "journey removed from the config",
+        })
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(match self {
+            SkipReason::NoConsent => "no consent for the channel",
+            SkipReason::NoAddress => "no address for the channel",
+            SkipReason::DailyCap => "daily message cap reached",
+            SkipReason::JourneyCap => "journey's daily cap reached",
+        })
+    }
+}
+
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Record::Duplicate { message_id } => write!(f, "duplicate event {message_id:?} ignored"),
+            Record::Started { journey, run } => write!(f, "journey {journey} started (run {run})"),
+            Record::Ended { journey, run, reason } => write!(f, "journey {journey} ended (run {run}): {reason}"),
+            Record::Held { journey, step, until } => write!(f, "journey {journey} step {step} held for quiet hours until {until}"),
+            Record::Skipped { journey, step, channel, reason } => write!(f, "journey {journey} step {step} ({channel}) skipped: {reason}"),
+        }
+    }
+}

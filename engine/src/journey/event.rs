@@ -1,0 +1,352 @@
+//! Incoming events: the Segment e-commerce spec v2 track events, plus `identify`, `page` and
+//! `consent`, validated into typed [`Event`]s. A refused event gets a [`Refusal`] that says why.
+//!
+//! Shapes (unknown top-level fields such as `timestamp`, `sentAt`, `integrations` are ignored):
+//!
+//! ```text
+//! {"type":"track", "event":"Product Added", "messageId":"m1", "anonymousId":"a1", "userId":"u1"?,
+//!  "properties":{"sku":"85123A" | "product_id":…, "name", "price", "quantity", "image_url", "url"},
+//!  "context":{"utcOffsetMinutes":60}?}
+//! Cart Viewed / Checkout Started / Order Completed: "properties":{"products":[{…}], "order_id", "total"}
+//! {"type":"identify", "messageId", "userId", "anonymousId"?,
+//!  "traits":{"email", "phone", "first_name"|"firstName", "push_token", "typical_gap_days"}}
+//! {"type":"page", "messageId", "anonymousId", "properties":{"path"}}
+//! {"type":"consent", "messageId", "anonymousId", "channels":{"email":true, "sms":false, "push":true,
+//!  "webhook":true, "all":false}, "push_token"?}     ("granted": bool instead of channels: all channels)
+//! ```
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::config::Channel;
+use crate::value::Value;
+
+/// Largest event accepted, as JSON bytes (Segment's limit).
+pub const MAX_EVENT_BYTES: usize = 32 * 1024;
+/// Largest batch body accepted (Segment's limit).
+pub const MAX_BATCH_BYTES: usize = 500 * 1024;
+/// Most events in one batch.
+pub const MAX_BATCH_EVENTS: usize = 100;
+/// Longest id (messageId, anonymousId, userId, sku) accepted.
+pub const MAX_ID_LEN: usize = 200;
+const MAX_PRODUCTS: usize = 100;
+
+/// The Segment e-commerce v2 events the journeys understand.
+pub const TRACK_EVENTS: [&str; 9] = [
+    "Product Viewed",
+    "Product Added",
+    "Product Removed",
+    "Cart Viewed",
+    "Checkout Started",
+    "Order Completed",
+    "Products Searched",
+    "Promotion Viewed",
+    "Promotion Clicked",
+];
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub message_id: String,
+    /// Empty when the event only names a user.
+    pub anonymous_id: String,
+    /// Empty for anonymous visitors.
+    pub user_id: String,
+    /// The visitor's UTC offset in minutes east of UTC, if the event said (`context.utcOffsetMinutes`).
+    pub utc_offset_minutes: Option<i32>,
+    pub kind: EventKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    ProductViewed(Item),
+    ProductAdded(Item),
+    ProductRemoved(Item),
+    /// The cart as the site shows it, when the event lists products (else `None`).
+    CartViewed(Option<Vec<Item>>),
+    CheckoutStarted(Option<Vec<Item>>),
+    OrderCompleted { order_id: String, products: Vec<Item> },
+    ProductsSearched,
+    PromotionViewed,
+    PromotionClicked,
+    Identify(Traits),
+    Page { path: String },
+    Consent { changes: Vec<(Channel, bool)>, push_token: Option<String> },
+    /// An inbound SMS (the host builds it from the SMS provider's webhook): STOP and friends.
+    SmsReply { body: String },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::ProductViewed(_) => "Product Viewed",
+            EventKind::ProductAdded(_) => "Product Added",
+            EventKind::ProductRemoved(_) => "Product Removed",
+            EventKind::CartViewed(_) => "Cart Viewed",
+            EventKind::CheckoutStarted(_) => "Checkout Started",
+            EventKind::OrderCompleted { .. } => "Order Completed",
+            EventKind::ProductsSearched => "Products Searched",
+            EventKind::PromotionViewed => "Promotion Viewed",
+            EventKind::PromotionClicked => "Promotion Clicked",
+            EventKind::Identify(_) => "identify",
+            EventKind::Page { .. } => "page",
+            EventKind::Consent { .. } => "consent",
+            EventKind::SmsReply { .. } => "sms reply",
+        }
+    }
+}
+
+/// A product as an event describes it. The catalog wins for display when it knows the SKU.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Item {
+    pub sku: String,
+    pub name: String,
+    pub price: Option<f32>,
+    pub quantity: u32,
+    pub image: String,
+    pub url: String,
+}
+
+/// Identify traits the journeys use; other traits are ignored (they belong to the CDP).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Traits {
+    pub first_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub push_token: Option<String>,
+    pub typical_gap_days: Option<f32>,
+}
+
+/// Why an event was refused. Shown to the sender next to the event's index.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    NotJson(String),
+    NotAnObject,
+    TooLarge { bytes: usize },
+    Missing(&'static str),
+    /// `field` holds the wrong kind of value, or an out-of-range one.
+    Invalid { field: String, expected: &'static str },
+    UnknownType(String),
+    UnknownEvent(String),
+    UnknownChannel(String),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Refusal::NotJson(e) => write!(f, "not JSON: {e}"),
+            Refusal::NotAnObject => f.write_str("an event must be a JSON object"),
+            Refusal::TooLarge { bytes } => write!(f, "event is {bytes} bytes, over the {MAX_EVENT_BYTES}-byte limit"),
+            Refusal::Missing(field) => write!(f, "missing {field}"),
+            Refusal::Invalid { field, expected } => write!(f, "{field} must be {expected}"),
+            Refusal::UnknownType(t) => write!(f, "unknown type {t:?} (expected track, identify, page or consent)"),
+            Refusal::UnknownEvent(e) => write!(f, "unknown event {e:?} (expected one of: {})", TRACK_EVENTS.join(", ")),
+            Refusal::UnknownChannel(c) => write!(f, "unknown consent channel {c:?} (expected email, sms, push, webhook or all)"),
+        }
+    }
+}
+
+fn invalid(field: impl Into<String>, expected: &'static str) -> Refusal {
+    Refusal::Invalid { field: field.into(), expected }
+}
+
+/// An id-like field: a non-empty string (numbers are accepted and printed, as Segment does for
+/// `product_id`), at most [`MAX_ID_LEN`] bytes.
+fn id_at(v: &Value, path: &str) -> Result<Option<String>, Refusal> {
+    match v.path(path) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) if s.len() <= MAX_ID_LEN => Ok(Some(s.clone())),
+        Some(Value::Number(n)) if n.fract() == 0.0 && n.abs() < 1e15 => Ok(Some((*n as i64).to_string())),
+        Some(_) => Err(invalid(path, "a string of at most 200 bytes")),
+    }
+}
+
+fn text_at(v: &Value, path: &str) -> Result<String, Refusal> {
+    match v.path(path) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) if s.len() <= 2048 => Ok(s.clone()),
+        Some(_) => Err(invalid(path, "a string of at most 2048 bytes")),
+    }
+}
+
+fn number_at(v: &Value, path: &str) -> Result<Option<f64>, Refusal> {
+    match v.path(path) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.is_finite() => Ok(Some(*n)),
+        Some(_) => Err(invalid(path, "a number")),
+    }
+}
+
+fn item(v: &Value, at: &str) -> Result<Item, Refusal> {
+    let sku = match id_at(v, "sku")? {
+        Some(s) => s,
+        None => id_at(v, "product_id")?.ok_or(Refusal::Missing(if at.is_empty() { "properties.sku (or product_id)" } else { "products[].sku (or product_id)" }))?,
+    };
+    let field = |f: &str| if at.is_empty() { alloc::format!("properties.{f}") } else { alloc::format!("{at}.{f}") };
+    let price = match number_at(v, "price").map_err(|_| invalid(field("price"), "a number"))? {
+        Some(p) if !(0.0..1e9).contains(&p) => return Err(invalid(field("price"), "a price of 0 or more")),
+        p => p.map(|p| p as f32),
+    };
+    let quantity = match number_at(v, "quantity").map_err(|_| invalid(field("quantity"), "a number"))? {
+        None => 1,
+        Some(q) if q.fract() == 0.0 && (1.0..=10_000.0).contains(&q) => q as u32,
+        Some(_) => return Err(invalid(field("quantity"), "a whole number from 1 to 10000")),
+    };
+    Ok(Item {
+        sku,
+        name: text_at(v, "name")?,
+        price,
+        quantity,
+        image: text_at(v, "image_url")?,
+        url: text_at(v, "url")?,
+    })
+}
+
+fn products(props: &Value) -> Result<Option<Vec<Item>>, Refusal> {
+    match props.path("products") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(list)) if list.len() <= MAX_PRODUCTS => {
+            list.iter().enumerate().map(|(i, p)| item(p, &alloc::format!("properties.products[{i}]"))).collect::<Result<_, _>>().map(Some)
+        }
+        Some(_) => Err(invalid("properties.products", "an array of at most 100 products")),
+    }
+}
+
+fn traits(t: &Value) -> Result<Traits, Refusal> {
+    if !matches!(t, Value::Object(_) | Value::Null) {
+        return Err(invalid("traits", "an object"));
+    }
+    let opt = |path: &str| -> Result<Option<String>, Refusal> { Ok(Some(text_at(t, path)?).filter(|s| !s.is_empty())) };
+    let gap = match number_at(t, "typical_gap_days").map_err(|_| invalid("traits.typical_gap_days", "a number of days"))? {
+        Some(d) if !(d > 0.0 && d < 3650.0) => return Err(invalid("traits.typical_gap_days", "a number of days between 0 and 3650")),
+        d => d.map(|d| d as f32),
+    };
+    Ok(Traits {
+        first_name: opt("first_name")?.or(opt("firstName")?),
+        email: opt("email")?,
+        phone: opt("phone")?,
+        push_token: opt("push_token")?,
+        typical_gap_days: gap,
+    })
+}
+
+fn consent(v: &Value) -> Result<EventKind, Refusal> {
+    let push_token = Some(text_at(v, "push_token")?).filter(|s| !s.is_empty());
+    // The browser SDK's banner answer (`"granted": bool`) covers every channel.
+    if let (None, Some(granted)) = (v.path("channels"), v.path("granted")) {
+        let granted = granted.as_bool().ok_or_else(|| invalid("granted", "true or false"))?;
+        return Ok(EventKind::Consent { changes: Channel::ALL.map(|c| (c, granted)).to_vec(), push_token });
+    }
+    let channels = v.path("channels").ok_or(Refusal::Missing("channels (or granted)"))?;
+    let map = channels.as_object().ok_or_else(|| invalid("channels", "an object of channel: true/false"))?;
+    let mut changes = Vec::new();
+    for (name, granted) in map {
+        let granted = granted.as_bool().ok_or_else(|| invalid(alloc::format!("channels.{name}"), "true or false"))?;
+        if name == "all" {
+            changes.extend(Channel::ALL.map(|c| (c, granted)));
+        } else {
+            let c = Channel::from_name(name).ok_or_else(|| Refusal::UnknownChannel(name.clone()))?;
+            changes.push((c, granted));
+        }
+    }
+    if changes.is_empty() {
+        return Err(invalid("channels", "an object naming at least one channel"));
+    }
+    Ok(EventKind::Consent { changes, push_token })
+}
+
+fn track(name: &str, props: &Value) -> Result<EventKind, Refusal> {
+    Ok(match name {
+        "Product Viewed" => EventKind::ProductViewed(item(props, "")?),
+        "Product Added" => EventKind::ProductAdded(item(props, "")?),
+        "Product Removed" => EventKind::ProductRemoved(item(props, "")?),
+        "Cart Viewed" => EventKind::CartViewed(products(props)?),
+        "Checkout Started" => EventKind::CheckoutStarted(products(props)?),
+        "Order Completed" => EventKind::OrderCompleted {
+            order_id: id_at(props, "order_id")?.unwrap_or_default(),
+            products: products(props)?.unwrap_or_default(),
+        },
+        "Products Searched" => EventKind::ProductsSearched,
+        "Promotion Viewed" => EventKind::PromotionViewed,
+        "Promotion Clicked" => EventKind::PromotionClicked,
+        other => return Err(Refusal::UnknownEvent(other.into())),
+    })
+}
+
+/// Validates one event. `raw_len` is its size as received (JSON bytes).
+pub fn parse(v: &Value, raw_len: usize) -> Result<Event, Refusal> {
+    if raw_len > MAX_EVENT_BYTES {
+        return Err(Refusal::TooLarge { bytes: raw_len });
+    }
+    if !matches!(v, Value::Object(_)) {
+        return Err(Refusal::NotAnObject);
+    }
+    let kind_name = match v.path("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(_) => return Err(invalid("type", "a string")),
+        None => return Err(Refusal::Missing("type")),
+    };
+    let message_id = id_at(v, "messageId")?.ok_or(Refusal::Missing("messageId"))?;
+    let anonymous_id = id_at(v, "anonymousId")?.unwrap_or_default();
+    let user_id = id_at(v, "userId")?.unwrap_or_default();
+    if anonymous_id.is_empty() && user_id.is_empty() {
+        return Err(Refusal::Missing("anonymousId or userId"));
+    }
+    let utc_offset_minutes = match number_at(v, "context.utcOffsetMinutes").map_err(|_| invalid("context.utcOffsetMinutes", "a number"))? {
+        None => None,
+        Some(m) if m.fract() == 0.0 && (-720.0..=840.0).contains(&m) => Some(m as i32),
+        Some(_) => return Err(invalid("context.utcOffsetMinutes", "whole minutes east of UTC, -720 to 840")),
+    };
+    let props = v.path("properties").cloned().unwrap_or_else(Value::object);
+    if !matches!(props, Value::Object(_)) {
+        return Err(invalid("properties", "an object"));
+    }
+    let kind = match kind_name {
+        "track" => match v.path("event") {
+            Some(Value::String(name)) => track(name, &props)?,
+            Some(_) => return Err(invalid("event", "a string")),
+            None => return Err(Refusal::Missing("event")),
+        },
+        "identify" => EventKind::Identify(traits(v.path("traits").unwrap_or(&Value::Null))?),
+        "page" => {
+            let path = text_at(&props, "path")?;
+            EventKind::Page { path: if path.is_empty() { text_at(v, "context.page.path")? } else { path } }
+        }
+        "consent" => consent(v)?,
+        other => return Err(Refusal::UnknownType(other.into())),
+    };
+    Ok(Event { message_id, anonymous_id, user_id, utc_offset_minutes, kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(s: &str) -> Value {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn parses_a_product_added() {
+        let e = parse(&json(r#"{"type":"track","event":"Product Added","messageId":"m1","anonymousId":"a1","properties":{"product_id":85123,"price":2.55,"quantity":2},"context":{"utcOffsetMinutes":60}}"#), 10).unwrap();
+        assert_eq!(e.utc_offset_minutes, Some(60));
+        assert_eq!(e.kind, EventKind::ProductAdded(Item { sku: "85123".into(), price: Some(2.55), quantity: 2, ..Item::default() }));
+    }
+
+    #[test]
+    fn refuses_with_a_reason() {
+        let refuse = |s: &str| parse(&json(s), s.len()).unwrap_err().to_string();
+        assert_eq!(refuse(r#"{"type":"track","event":"Foo","messageId":"m","anonymousId":"a"}"#).split(" (").next().unwrap(), r#"unknown event "Foo""#);
+        assert_eq!(refuse(r#"{"type":"track","event":"Product Added","anonymousId":"a"}"#), "missing messageId");
+        assert_eq!(refuse(r#"{"type":"track","event":"Product Added","messageId":"m"}"#), "missing anonymousId or userId");
+        assert_eq!(refuse(r#"{"type":"track","event":"Product Added","messageId":"m","anonymousId":"a","properties":{}}"#), "missing properties.sku (or product_id)");
+        assert_eq!(
+            refuse(r#"{"type":"track","event":"Product Added","messageId":"m","anonymousId":"a","properties":{"sku":"x","quantity":-1}}"#),
+            "properties.quantity must be a whole number from 1 to 10000"
+        );
+        assert_eq!(refuse(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"fax":true}}"#).split(" (").next().unwrap(), r#"unknown consent channel "fax""#);
+        assert_eq!(refuse(r#"[1]"#), "an event must be a JSON object");
+        assert_eq!(parse(&Value::object(), MAX_EVENT_BYTES + 1).unwrap_err(), Refusal::TooLarge { bytes: MAX_EVENT_BYTES + 1 });
+    }
+}

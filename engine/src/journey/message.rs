@@ -1,0 +1,369 @@
+//! Composes a journey step into a [`Message`]: picks the products, fills the templates, signs
+//! the deep link and the unsubscribe link.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use super::config::{Channel, Journey, Step, Trigger};
+use super::effect::Message;
+use super::state::{Run, VisitorState};
+use crate::bundle::{BundleBody, ProductIdx, Scored};
+use crate::rules::Offer;
+use crate::token;
+use crate::value::Value;
+
+/// What a `vt` token carries (JSON, signed with `token::sign`). Deep links set `journey`,
+/// `step`, `offer` and `products`; unsubscribe links set `unsubscribe` (a channel name).
+/// Hosts parse it with serde after `token::verify`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LinkClaims {
+    pub visitor: String,
+    pub journey: String,
+    pub step: u32,
+    pub offer: String,
+    pub products: Vec<String>,
+    /// Expiry (unix seconds); 0: never (unsubscribe links must keep working).
+    pub exp: i64,
+    pub unsubscribe: String,
+}
+
+impl LinkClaims {
+    /// The JSON the token signs (the engine has no JSON library; this is the one shape it writes).
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(128);
+        out.push_str("{\"visitor\":");
+        json_str(&mut out, &self.visitor);
+        out.push_str(",\"journey\":");
+        json_str(&mut out, &self.journey);
+        out.push_str(&alloc::format!(",\"step\":{},\"offer\":", self.step));
+        json_str(&mut out, &self.offer);
+        out.push_str(",\"products\":[");
+        for (i, p) in self.products.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_str(&mut out, p);
+        }
+        out.push_str(&alloc::format!("],\"exp\":{},\"unsubscribe\":", self.exp));
+        json_str(&mut out, &self.unsubscribe);
+        out.push('}');
+        out
+    }
+
+    pub fn sign(&self, secret: &[u8]) -> String {
+        token::sign(secret, self.to_json().as_bytes())
+    }
+}
+
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&alloc::format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A product as a message shows it: the catalog's view when it knows the SKU (so the email
+/// says what the site says), else what the event said.
+struct Shown {
+    sku: String,
+    title: String,
+    price: String,
+    image: String,
+    url: String,
+}
+
+fn absolute(base: &str, url: &str) -> String {
+    if url.starts_with('/') { alloc::format!("{}{url}", base.trim_end_matches('/')) } else { url.to_string() }
+}
+
+fn price_text(symbol: &str, p: f32) -> String {
+    alloc::format!("{symbol}{:.2}", p.max(0.0))
+}
+
+fn show(body: &BundleBody, s: &VisitorState, sku: &str) -> Shown {
+    let base = &body.store.base_url;
+    let symbol = &body.store.currency_symbol;
+    if let Some(p) = body.catalog.index_of(sku).and_then(|i| body.catalog.get(i)) {
+        return Shown { sku: sku.into(), title: p.title.clone(), price: price_text(symbol, p.price), image: absolute(base, &p.image), url: absolute(base, &p.url) };
+    }
+    let line = s.cart.iter().find(|l| l.sku == sku);
+    Shown {
+        sku: sku.into(),
+        title: line.map(|l| l.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| sku.into()),
+        price: line.and_then(|l| l.price).map(|p| price_text(symbol, p)).unwrap_or_default(),
+        image: line.map(|l| absolute(base, &l.image)).unwrap_or_default(),
+        url: line.map(|l| absolute(base, &l.url)).unwrap_or_default(),
+    }
+}
+
+/// Products most often bought with any of `skus`, best first, excluding `skus` themselves.
+fn bought_with(body: &BundleBody, skus: &[String]) -> Vec<ProductIdx> {
+    let own: Vec<ProductIdx> = skus.iter().filter_map(|s| body.catalog.index_of(s)).collect();
+    let mut scores: Vec<Scored> = Vec::new();
+    for &p in &own {
+        for n in body.recs.bought_together.of(p) {
+            if own.contains(&n.item) {
+                continue;
+            }
+            match scores.iter_mut().find(|s| s.item == n.item) {
+                Some(s) => s.score += n.score,
+                None => scores.push(*n),
+            }
+        }
+    }
+    // Ties break by product index, so every host picks the same products.
+    scores.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+    scores.into_iter().map(|s| s.item).collect()
+}
+
+/// The products a step shows, by SKU: what the journey is about.
+pub fn pick_products(body: &BundleBody, s: &VisitorState, trigger: Trigger, n: usize) -> Vec<String> {
+    let sku = |i: ProductIdx| body.catalog.get(i).map(|p| p.sku.clone());
+    let in_stock = |sku: &String| body.catalog.index_of(sku).and_then(|i| body.catalog.get(i)).is_none_or(|p| p.in_stock);
+    let from_table = |list: &[Scored], exclude: &[String]| -> Vec<String> {
+        list.iter().filter_map(|x| sku(x.item)).filter(|s| !exclude.contains(s) && in_stock(s)).take(n).collect()
+    };
+    match trigger {
+        Trigger::CartAbandonment => s.cart.iter().map(|l| l.sku.clone()).take(n).collect(),
+        Trigger::BrowseAbandonment => {
+            s.viewed.iter().rev().filter(|v| !s.cart.iter().any(|l| &l.sku == *v) && in_stock(v)).take(n).cloned().collect()
+        }
+        Trigger::PostPurchase => bought_with(body, &s.orders.last_products).into_iter().filter_map(sku).filter(|s| in_stock(s)).take(n).collect(),
+        Trigger::Welcome => from_table(&body.recs.popular, &[]),
+        Trigger::WinBack => {
+            let trending = from_table(&body.recs.trending, &s.orders.last_products);
+            if trending.is_empty() { from_table(&body.recs.popular, &s.orders.last_products) } else { trending }
+        }
+    }
+}
+
+/// Everything a host needs to compose a message.
+pub struct Compose<'a> {
+    pub body: &'a BundleBody,
+    pub link_secret: &'a [u8],
+    pub state: &'a VisitorState,
+    pub journey: &'a Journey,
+    pub step_index: u32,
+    pub run: &'a Run,
+    pub now: i64,
+}
+
+impl Compose<'_> {
+    pub fn message(&self) -> Message {
+        let Compose { body, state: s, journey: j, now, .. } = *self;
+        let step: &Step = &j.steps[self.step_index as usize];
+        let m = &body.rules.messaging;
+        let offer: Option<&Offer> = body.rules.offers.iter().find(|o| !step.offer.is_empty() && o.id == step.offer);
+        let skus = pick_products(body, s, j.trigger, step.products as usize);
+        let shown: Vec<Shown> = skus.iter().map(|k| show(body, s, k)).collect();
+        let base = body.store.base_url.trim_end_matches('/');
+
+        let claims = LinkClaims {
+            visitor: s.id.clone(),
+            journey: j.id.clone(),
+            step: self.step_index,
+            offer: step.offer.clone(),
+            products: skus.clone(),
+            exp: now + m.link_ttl.0,
+            unsubscribe: String::new(),
+        };
+        let link = alloc::format!("{base}{}?vt={}", m.landing_path, claims.sign(self.link_secret));
+        let unsubscribe_claims = LinkClaims { visitor: s.id.clone(), unsubscribe: step.channel.as_str().into(), ..LinkClaims::default() };
+        let unsubscribe = alloc::format!("{base}{}?vt={}", m.unsubscribe_path, unsubscribe_claims.sign(self.link_secret));
+
+        let first_name = if s.profile.first_name.is_empty() { m.fallback_first_name.clone() } else { s.profile.first_name.clone() };
+        let ctx = context(body, s, offer, &shown, &first_name, &link, &unsubscribe);
+        let text = template::text(&step.body, &ctx);
+        let html = match step.channel {
+            Channel::Email if step.html.is_empty() => default_html(&text, &ctx, offer.is_some()),
+            Channel::Email => template::html(&step.html, &ctx),
+            _ => String::new(),
+        };
+        Message {
+            visitor: s.id.clone(),
+            journey: j.id.clone(),
+            step: self.step_index,
+            channel: step.channel,
+            to: s.profile.address(step.channel).unwrap_or("").into(),
+            first_name: s.profile.first_name.clone(),
+            subject: template::text(&step.subject, &ctx),
+            text,
+            html,
+            link,
+            unsubscribe,
+            image: shown.first().map(|p| p.image.clone()).unwrap_or_default(),
+            offer_id: step.offer.clone(),
+            offer_code: offer.map(|o| o.code.clone()).unwrap_or_default(),
+            products: skus,
+            idempotency_key: alloc::format!("{:016x}-{}-{}-{}", crate::bundle::checksum(s.id.as_bytes()), j.id, self.run.id, self.step_index),
+            created_at: now,
+        }
+    }
+}
+
+/// The tokens templates can use (dotted paths, as in placement templates):
+/// `first_name`, `store.name`, `link`, `unsubscribe_url`, `offer.code|headline|body|cta_text`,
+/// `product.title|price|image|url` (the first product), `products` (a text list, one per line),
+/// `items` (HTML product cards: `{{{items}}}`), `product_count`, `cart.value`.
+fn context(body: &BundleBody, s: &VisitorState, offer: Option<&Offer>, shown: &[Shown], first_name: &str, link: &str, unsubscribe: &str) -> Value {
+    let mut store = Value::object();
+    store.set("name", body.store.name.as_str()).set("url", body.store.base_url.as_str());
+    let mut o = Value::object();
+    if let Some(offer) = offer {
+        o.set("id", offer.id.as_str())
+            .set("code", offer.code.as_str())
+            .set("headline", offer.headline.as_str())
+            .set("body", offer.body.as_str())
+            .set("cta_text", offer.cta_text.as_str());
+    }
+    let mut first = Value::object();
+    if let Some(p) = shown.first() {
+        first.set("sku", p.sku.as_str()).set("title", p.title.as_str()).set("price", p.price.as_str()).set("image", p.image.as_str()).set("url", p.url.as_str());
+    }
+    let list: Vec<String> = shown.iter().map(|p| if p.price.is_empty() { alloc::format!("- {}", p.title) } else { alloc::format!("- {} ({})", p.title, p.price) }).collect();
+    let cart_value: f32 = s.cart.iter().map(|l| {
+        let price = body.catalog.index_of(&l.sku).and_then(|i| body.catalog.get(i)).map(|p| p.price).or(l.price).unwrap_or(0.0);
+        price * l.quantity as f32
+    }).sum();
+    let mut cart = Value::object();
+    cart.set("value", price_text(&body.store.currency_symbol, cart_value)).set("count", s.cart.iter().map(|l| l.quantity).sum::<u32>());
+    let mut traits = Value::object();
+    traits.set("first_name", first_name);
+
+    let mut ctx = Value::object();
+    ctx.set("first_name", first_name)
+        .set("traits", traits)
+        .set("store", store)
+        .set("offer", o)
+        .set("product", first)
+        .set("products", list.join("\n"))
+        .set("items", items_html(shown))
+        .set("product_count", shown.len() as u32)
+        .set("cart", cart)
+        .set("link", link)
+        .set("unsubscribe_url", unsubscribe);
+    ctx
+}
+
+fn items_html(shown: &[Shown]) -> String {
+    let mut out = String::new();
+    for p in shown {
+        let (url, image, title, price) = (template::escape(&p.url), template::escape(&p.image), template::escape(&p.title), template::escape(&p.price));
+        out.push_str(&alloc::format!(
+            r#"<tr><td style="padding:8px"><a href="{url}"><img src="{image}" alt="{title}" width="120" style="display:block;border:0"></a></td><td style="padding:8px"><a href="{url}">{title}</a><br><strong>{price}</strong></td></tr>"#
+        ));
+    }
+    if out.is_empty() { out } else { alloc::format!(r#"<table role="presentation" cellspacing="0" cellpadding="0">{out}</table>"#) }
+}
+
+/// The email HTML when a step has no `html`: the text, the product cards, the offer, the link.
+fn default_html(text: &str, ctx: &Value, has_offer: bool) -> String {
+    let paragraphs: String = text.split("\n\n").map(|p| alloc::format!("<p>{}</p>", template::escape(p).replace('\n', "<br>"))).collect();
+    let offer = if has_offer { "<p><strong>{{offer.headline}}</strong><br>{{offer.body}}<br>Code: <strong>{{offer.code}}</strong></p>" } else { "" };
+    let tail = alloc::format!(
+        r#"{{{{{{items}}}}}}{offer}<p><a href="{{{{link}}}}" style="display:inline-block;padding:12px 20px;background:#222;color:#fff;text-decoration:none">{{{{offer.cta_text|Take me there}}}}</a></p><p style="font-size:12px;color:#777">{{{{store.name}}}} · <a href="{{{{unsubscribe_url}}}}">Unsubscribe</a></p>"#
+    );
+    alloc::format!(
+        r#"<!doctype html><html><body style="font-family:Helvetica,Arial,sans-serif;color:#222">{paragraphs}{}</body></html>"#,
+        template::html(&tail, ctx)
+    )
+}
+
+/// The one place templates are filled. `{{path}}`, `{{path|fallback}}`, `{{{raw}}}` — the same
+/// syntax as `render.rs`, which this switches to once it lands (text: every tag raw).
+mod template {
+    use alloc::string::String;
+
+    use crate::value::Value;
+
+    pub fn html(template: &str, ctx: &Value) -> String {
+        fill(template, ctx, true)
+    }
+
+    /// Text channels are not HTML: values go in as they are.
+    pub fn text(template: &str, ctx: &Value) -> String {
+        fill(template, ctx, false)
+    }
+
+    pub fn escape(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    fn display(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) if n.fract() == 0.0 => alloc::format!("{}", *n as i64),
+            Value::Number(n) => alloc::format!("{n:.2}"),
+            Value::Bool(b) => alloc::format!("{b}"),
+            _ => String::new(),
+        }
+    }
+
+    fn fill(template: &str, ctx: &Value, escape_values: bool) -> String {
+        let mut out = String::with_capacity(template.len() + 64);
+        let mut rest = template;
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start..];
+            let (raw, open, close) = if after.starts_with("{{{") { (true, 3, "}}}") } else { (false, 2, "}}") };
+            let Some(end) = after[open..].find(close) else {
+                out.push_str(after);
+                return out;
+            };
+            let expr = after[open..open + end].trim();
+            let (path, fallback) = match expr.split_once('|') {
+                Some((p, f)) => (p.trim(), f.trim()),
+                None => (expr, ""),
+            };
+            let value = ctx.path(path).map(display).filter(|s| !s.is_empty()).unwrap_or_else(|| fallback.into());
+            if raw || !escape_values {
+                out.push_str(&value);
+            } else {
+                out.push_str(&escape(&value));
+            }
+            rest = &after[open + end + close.len()..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_json_is_what_serde_reads() {
+        let c = LinkClaims { visitor: "u:\"x\"".into(), journey: "cart".into(), step: 2, offer: "cart10".into(), products: alloc::vec!["A".into(), "B\n".into()], exp: 9, unsubscribe: String::new() };
+        let back: LinkClaims = serde_json::from_str(&c.to_json()).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn text_keeps_values_html_escapes_them() {
+        let mut ctx = Value::object();
+        ctx.set("first_name", "Jo & Al");
+        assert_eq!(template::text("Hi {{first_name}}, {{last|friend}}", &ctx), "Hi Jo & Al, friend");
+        assert_eq!(template::html("Hi {{first_name}}", &ctx), "Hi Jo &amp; Al");
+    }
+}

@@ -1,0 +1,346 @@
+//! The journey state machines: (state, event, now) -> (state, effects), and the same for alarms.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use super::config::{Channel, Journey, Trigger};
+use super::effect::{Effect, EndReason, Record, SkipReason};
+use super::event::{Event, EventKind};
+use super::message::Compose;
+use super::state::{Run, VisitorState};
+use super::time::DAY;
+use crate::bundle::BundleBody;
+
+/// SMS keywords carriers and Twilio treat as opt-out / opt-in.
+const SMS_STOP: [&str; 6] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
+const SMS_START: [&str; 3] = ["START", "YES", "UNSTOP"];
+/// Order ids remembered to count a re-sent order once.
+const RECENT_ORDER_IDS: usize = 20;
+
+/// Runs the bundle's journeys. Cheap to build; borrows the bundle and the link secret.
+pub struct Runner<'a> {
+    body: &'a BundleBody,
+    link_secret: &'a [u8],
+}
+
+impl<'a> Runner<'a> {
+    /// `link_secret` signs the `vt` tokens of deep links and unsubscribe links.
+    pub fn new(body: &'a BundleBody, link_secret: &'a [u8]) -> Self {
+        Runner { body, link_secret }
+    }
+
+    fn journeys(&self) -> &'a [Journey] {
+        &self.body.rules.journeys
+    }
+
+    fn journey(&self, id: &str) -> Option<&'a Journey> {
+        self.journeys().iter().find(|j| j.id == id)
+    }
+
+    /// Applies one validated event received at `now` (unix seconds, the host's clock).
+    pub fn handle(&self, s: &mut VisitorState, e: &Event, now: i64) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        if !s.seen.insert(&e.message_id) {
+            fx.push(Effect::Record(Record::Duplicate { message_id: e.message_id.clone() }));
+            return fx;
+        }
+        if let Some(offset) = e.utc_offset_minutes {
+            s.utc_offset_minutes = Some(offset);
+        }
+        if !e.user_id.is_empty() && s.profile.user_id.is_empty() {
+            s.profile.user_id.clone_from(&e.user_id);
+        }
+        // Browsing and cart events are activity: the visitor has not abandoned anything yet.
+        let activity = !matches!(e.kind, EventKind::Identify(_) | EventKind::Consent { .. } | EventKind::SmsReply { .. });
+        if activity {
+            s.last_activity = now;
+        }
+        match &e.kind {
+            EventKind::ProductViewed(item) => {
+                s.viewed(&item.sku);
+                if s.cart.is_empty() {
+                    self.start_or_touch(s, Trigger::BrowseAbandonment, now, now, &mut fx);
+                }
+            }
+            EventKind::ProductAdded(item) => {
+                s.cart_add(item);
+                self.end_all(s, Trigger::BrowseAbandonment, EndReason::AddedToCart, &mut fx);
+            }
+            EventKind::ProductRemoved(item) => s.cart_remove(item),
+            EventKind::CartViewed(Some(items)) | EventKind::CheckoutStarted(Some(items)) => s.cart_replace(items),
+            EventKind::OrderCompleted { order_id, products } => self.order_completed(s, order_id, products, now, &mut fx),
+            EventKind::Identify(t) => {
+                let p = &mut s.profile;
+                for (mine, theirs) in [(&mut p.first_name, &t.first_name), (&mut p.email, &t.email), (&mut p.phone, &t.phone), (&mut p.push_token, &t.push_token)] {
+                    if let Some(v) = theirs {
+                        mine.clone_from(v);
+                    }
+                }
+                if t.typical_gap_days.is_some() {
+                    p.typical_gap_days = t.typical_gap_days;
+                    if s.orders.last_at.is_some() && !self.has_run(s, Trigger::WinBack) {
+                        self.arm_win_back(s, now, &mut fx);
+                    }
+                }
+            }
+            EventKind::Consent { changes, push_token } => {
+                if let Some(t) = push_token {
+                    s.profile.push_token.clone_from(t);
+                }
+                for &(channel, granted) in changes {
+                    s.consent.set(channel, granted, now);
+                }
+                self.after_consent(s, changes.iter().any(|c| c.1), changes.iter().any(|c| !c.1), now, &mut fx);
+            }
+            EventKind::SmsReply { body } => {
+                let word = body.trim().to_ascii_uppercase();
+                if SMS_STOP.contains(&word.as_str()) {
+                    s.consent.set(Channel::Sms, false, now);
+                    self.after_consent(s, false, true, now, &mut fx);
+                } else if SMS_START.contains(&word.as_str()) {
+                    s.consent.set(Channel::Sms, true, now);
+                    self.after_consent(s, true, false, now, &mut fx);
+                }
+            }
+            EventKind::CartViewed(None)
+            | EventKind::CheckoutStarted(None)
+            | EventKind::ProductsSearched
+            | EventKind::PromotionViewed
+            | EventKind::PromotionClicked
+            | EventKind::Page { .. } => {}
+        }
+        // The cart journey follows the cart: activity with items in it (re)starts its clock.
+        if activity && !matches!(e.kind, EventKind::OrderCompleted { .. }) {
+            if s.cart.is_empty() {
+                self.end_all(s, Trigger::CartAbandonment, EndReason::CartEmptied, &mut fx);
+            } else {
+                self.start_or_touch(s, Trigger::CartAbandonment, now, now, &mut fx);
+            }
+        }
+        self.settle_alarm(s, &mut fx);
+        fx
+    }
+
+    /// Sends (or holds, or skips) every step that is due at `now`.
+    pub fn on_alarm(&self, s: &mut VisitorState, now: i64) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        s.alarm = None; // the host's alarm fired; settle_alarm sets the next one
+        while let Some(i) = self.next_due(s, now) {
+            self.advance(s, i, now, &mut fx);
+        }
+        self.settle_alarm(s, &mut fx);
+        fx
+    }
+
+    /// Identify stitching: folds `other` (an anonymous visitor's state) into `s` (the known
+    /// customer's), so the cart on the phone is the cart on the laptop and one journey runs for
+    /// both. A journey running in both keeps the furthest progress and the latest clock.
+    pub fn absorb(&self, s: &mut VisitorState, other: &VisitorState, now: i64) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        s.absorb_facts(other);
+        for theirs in &other.runs {
+            match s.runs.iter_mut().find(|r| r.journey == theirs.journey) {
+                Some(mine) => {
+                    mine.next_step = mine.next_step.max(theirs.next_step);
+                    mine.anchor = mine.anchor.max(theirs.anchor);
+                    mine.held_until = None;
+                }
+                None => {
+                    let run = Run { id: s.next_run_id, held_until: None, ..theirs.clone() };
+                    s.next_run_id += 1;
+                    fx.push(Effect::Record(Record::Started { journey: run.journey.clone(), run: run.id }));
+                    s.runs.push(run);
+                }
+            }
+        }
+        if !s.cart.is_empty() {
+            self.end_all(s, Trigger::BrowseAbandonment, EndReason::AddedToCart, &mut fx);
+        }
+        if s.orders.last_at.is_some() && s.profile.typical_gap_days.is_some() && !self.has_run(s, Trigger::WinBack) {
+            self.arm_win_back(s, now, &mut fx);
+        }
+        self.settle_alarm(s, &mut fx);
+        fx
+    }
+
+    fn order_completed(&self, s: &mut VisitorState, order_id: &str, products: &[super::event::Item], now: i64, fx: &mut Vec<Effect>) {
+        if !order_id.is_empty() {
+            if s.orders.recent_ids.iter().any(|o| o == order_id) {
+                return; // the same order sent again under a new messageId
+            }
+            s.orders.recent_ids.push(order_id.into());
+            if s.orders.recent_ids.len() > RECENT_ORDER_IDS {
+                s.orders.recent_ids.remove(0);
+            }
+        }
+        s.orders.count += 1;
+        s.orders.last_at = Some(now);
+        s.orders.last_products = if products.is_empty() { s.cart.iter().map(|l| l.sku.clone()).collect() } else { products.iter().map(|p| p.sku.clone()).collect() };
+        s.cart.clear();
+        self.end_all(s, Trigger::CartAbandonment, EndReason::OrderCompleted, fx);
+        self.end_all(s, Trigger::BrowseAbandonment, EndReason::OrderCompleted, fx);
+        for j in self.journeys().iter().filter(|j| j.trigger == Trigger::PostPurchase) {
+            if self.may_start(s, j, now) {
+                self.end_run(s, &j.id, EndReason::Replaced, fx);
+                self.start(s, j, now, now, fx);
+            }
+        }
+        self.end_all(s, Trigger::WinBack, EndReason::OrderCompleted, fx);
+        self.arm_win_back(s, now, fx);
+    }
+
+    /// Win-back's clock: the customer's typical gap after their last order.
+    fn arm_win_back(&self, s: &mut VisitorState, now: i64, fx: &mut Vec<Effect>) {
+        let (Some(last), Some(gap)) = (s.orders.last_at, s.profile.typical_gap_days) else { return };
+        for j in self.journeys().iter().filter(|j| j.trigger == Trigger::WinBack) {
+            let anchor = last + (gap as f64 * j.gap_factor as f64 * DAY as f64) as i64;
+            self.start(s, j, anchor, now, fx);
+        }
+    }
+
+    fn after_consent(&self, s: &mut VisitorState, granted: bool, revoked: bool, now: i64, fx: &mut Vec<Effect>) {
+        if granted && s.subscribed_at.is_none() {
+            s.subscribed_at = Some(now);
+            self.start_or_touch(s, Trigger::Welcome, now, now, fx);
+        }
+        if revoked {
+            // A journey none of whose remaining steps may still be sent is over.
+            let over: Vec<(alloc::string::String, u32)> = s
+                .runs
+                .iter()
+                .filter(|r| {
+                    self.journey(&r.journey).is_some_and(|j| j.steps.iter().skip(r.next_step as usize).all(|st| !s.consent.granted(st.channel)))
+                })
+                .map(|r| (r.journey.clone(), r.id))
+                .collect();
+            for (journey, run) in over {
+                s.runs.retain(|r| r.id != run);
+                fx.push(Effect::Record(Record::Ended { journey, run, reason: EndReason::ConsentRevoked }));
+            }
+        }
+    }
+
+    fn has_run(&self, s: &VisitorState, trigger: Trigger) -> bool {
+        s.runs.iter().any(|r| self.journey(&r.journey).is_some_and(|j| j.trigger == trigger))
+    }
+
+    fn may_start(&self, s: &VisitorState, j: &Journey, now: i64) -> bool {
+        j.trigger == Trigger::WinBack || s.last_start(&j.id).is_none_or(|t| now - t >= j.reentry.0)
+    }
+
+    fn start(&self, s: &mut VisitorState, j: &Journey, anchor: i64, now: i64, fx: &mut Vec<Effect>) {
+        let run = Run { id: s.next_run_id, journey: j.id.clone(), started_at: now, anchor, next_step: 0, held_until: None };
+        s.next_run_id += 1;
+        s.note_start(&j.id, now);
+        fx.push(Effect::Record(Record::Started { journey: j.id.clone(), run: run.id }));
+        s.runs.push(run);
+    }
+
+    /// Starts the trigger's journeys, or moves the clock of those already running to `anchor`.
+    fn start_or_touch(&self, s: &mut VisitorState, trigger: Trigger, anchor: i64, now: i64, fx: &mut Vec<Effect>) {
+        for j in self.journeys().iter().filter(|j| j.trigger == trigger) {
+            if let Some(run) = s.runs.iter_mut().find(|r| r.journey == j.id) {
+                run.anchor = run.anchor.max(anchor);
+                run.held_until = None;
+            } else if self.may_start(s, j, now) {
+                self.start(s, j, anchor, now, fx);
+            }
+        }
+    }
+
+    fn end_run(&self, s: &mut VisitorState, journey: &str, reason: EndReason, fx: &mut Vec<Effect>) {
+        if let Some(i) = s.runs.iter().position(|r| r.journey == journey) {
+            let run = s.runs.remove(i);
+            fx.push(Effect::Record(Record::Ended { journey: run.journey, run: run.id, reason }));
+        }
+    }
+
+    fn end_all(&self, s: &mut VisitorState, trigger: Trigger, reason: EndReason, fx: &mut Vec<Effect>) {
+        for j in self.journeys().iter().filter(|j| j.trigger == trigger) {
+            self.end_run(s, &j.id, reason, fx);
+        }
+    }
+
+    /// When a run's next step is due: its quiet-hours hold, else anchor + the step's delay.
+    fn due(&self, run: &Run) -> i64 {
+        match (run.held_until, self.journey(&run.journey).and_then(|j| j.steps.get(run.next_step as usize))) {
+            (Some(t), _) => t,
+            (None, Some(step)) => run.anchor.saturating_add(step.after.0),
+            // Journey removed from the config, or no step left: due at once, so `advance` ends it.
+            (None, None) => run.anchor,
+        }
+    }
+
+    fn next_due(&self, s: &VisitorState, now: i64) -> Option<usize> {
+        s.runs.iter().enumerate().map(|(i, r)| (self.due(r), i)).filter(|&(t, _)| t <= now).min().map(|(_, i)| i)
+    }
+
+    /// Handles the due step of run `i`: sent, held, or skipped; the run moves on or ends.
+    fn advance(&self, s: &mut VisitorState, i: usize, now: i64, fx: &mut Vec<Effect>) {
+        let run = s.runs[i].clone();
+        let Some(j) = self.journey(&run.journey) else {
+            s.runs.remove(i);
+            fx.push(Effect::Record(Record::Ended { journey: run.journey, run: run.id, reason: EndReason::JourneyRemoved }));
+            return;
+        };
+        let Some(step) = j.steps.get(run.next_step as usize) else {
+            s.runs.remove(i);
+            fx.push(Effect::Record(Record::Ended { journey: run.journey, run: run.id, reason: EndReason::Completed }));
+            return;
+        };
+        if j.trigger == Trigger::CartAbandonment && s.cart.is_empty() {
+            s.runs.remove(i);
+            fx.push(Effect::Record(Record::Ended { journey: run.journey, run: run.id, reason: EndReason::CartEmptied }));
+            return;
+        }
+        let m = &self.body.rules.messaging;
+        let mut skip = if !s.consent.granted(step.channel) {
+            Some(SkipReason::NoConsent)
+        } else if s.profile.address(step.channel).is_none() {
+            Some(SkipReason::NoAddress)
+        } else {
+            None
+        };
+        if skip.is_none() {
+            // Quiet hours hold the message (not drop it); caps are checked when it goes out.
+            let offset = s.utc_offset_minutes.unwrap_or(m.default_utc_offset_minutes) as i64;
+            if let Some(wait) = m.quiet_hours.and_then(|q| q.remaining((now + offset * 60).rem_euclid(DAY))) {
+                let until = now + wait;
+                s.runs[i].held_until = Some(until);
+                fx.push(Effect::Record(Record::Held { journey: j.id.clone(), step: run.next_step, until }));
+                return;
+            }
+            if m.max_per_day > 0 && s.sent_since(now - DAY, None) >= m.max_per_day as usize {
+                skip = Some(SkipReason::DailyCap);
+            } else if j.max_per_day > 0 && s.sent_since(now - DAY, Some(&j.id)) >= j.max_per_day as usize {
+                skip = Some(SkipReason::JourneyCap);
+            }
+        }
+        match skip {
+            Some(reason) => fx.push(Effect::Record(Record::Skipped { journey: j.id.clone(), step: run.next_step, channel: step.channel, reason })),
+            None => {
+                let message = Compose { body: self.body, link_secret: self.link_secret, state: s, journey: j, step_index: run.next_step, run: &run, now }.message();
+                s.note_sent(&j.id, now);
+                fx.push(Effect::Send(Box::new(message)));
+            }
+        }
+        let r = &mut s.runs[i];
+        r.held_until = None;
+        r.next_step += 1;
+        if r.next_step as usize >= j.steps.len() {
+            s.runs.remove(i);
+            fx.push(Effect::Record(Record::Ended { journey: run.journey, run: run.id, reason: EndReason::Completed }));
+        }
+    }
+
+    fn settle_alarm(&self, s: &mut VisitorState, fx: &mut Vec<Effect>) {
+        let next = s.runs.iter().map(|r| self.due(r)).min();
+        if next != s.alarm {
+            s.alarm = next;
+            fx.push(match next {
+                Some(t) => Effect::SetAlarm(t),
+                None => Effect::ClearAlarm,
+            });
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! What the host persists per visitor (one Durable Object each): profile, consent, cart, recent
+//! views, orders, running journeys and the bookkeeping for caps and deduplication.
+//!
+//! Products are held by SKU, never by `ProductIdx`: state outlives bundles, and a new bundle
+//! may number products differently. Every list is bounded, so state stays small whatever a
+//! visitor (or an attacker) sends. `#[serde(default)]` everywhere: state written by an older
+//! version still loads.
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use super::config::Channel;
+use super::event::Item;
+
+/// How many messageIds are remembered for deduplication (per visitor).
+pub const SEEN_CAPACITY: usize = 512;
+pub const MAX_CART_LINES: usize = 50;
+pub const MAX_VIEWED: usize = 20;
+/// Sends older than this are forgotten (caps look back 24 h).
+const SENT_HORIZON: i64 = 2 * 86_400;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VisitorState {
+    /// The host's key for this visitor, e.g. `u:<userId>` or `a:<anonymousId>`.
+    pub id: String,
+    pub profile: Profile,
+    pub consent: Consents,
+    /// Minutes east of UTC, as last reported by the visitor's device.
+    pub utc_offset_minutes: Option<i32>,
+    pub cart: Vec<CartLine>,
+    /// Recently viewed products, most recent last.
+    pub viewed: Vec<String>,
+    pub last_activity: i64,
+    pub orders: Orders,
+    /// When the visitor first consented to any channel (the welcome series' trigger).
+    pub subscribed_at: Option<i64>,
+    pub runs: Vec<Run>,
+    /// Last start per journey id, for `reentry`.
+    pub starts: Vec<(String, i64)>,
+    pub next_run_id: u32,
+    /// Recent sends, for frequency caps.
+    pub sent: Vec<SentAt>,
+    pub seen: Seen,
+    /// When the engine next needs `on_alarm` (the host keeps its alarm at or before this).
+    pub alarm: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Profile {
+    pub user_id: String,
+    pub first_name: String,
+    pub email: String,
+    pub phone: String,
+    pub push_token: String,
+    pub typical_gap_days: Option<f32>,
+}
+
+impl Profile {
+    /// Where a message on `channel` goes; `None` when we have no address for it.
+    pub fn address(&self, channel: Channel) -> Option<&str> {
+        let a = match channel {
+            Channel::Email => &self.email,
+            Channel::Sms => &self.phone,
+            Channel::Push => &self.push_token,
+            Channel::Webhook => return Some(""),
+        };
+        (!a.is_empty()).then_some(a.as_str())
+    }
+
+    fn fill_from(&mut self, other: &Profile) {
+        for (mine, theirs) in [
+            (&mut self.user_id, &other.user_id),
+            (&mut self.first_name, &other.first_name),
+            (&mut self.email, &other.email),
+            (&mut self.phone, &other.phone),
+            (&mut self.push_token, &other.push_token),
+        ] {
+            if mine.is_empty() {
+                mine.clone_from(theirs);
+            }
+        }
+        self.typical_gap_days = self.typical_gap_days.or(other.typical_gap_days);
+    }
+}
+
+/// The latest answer per channel, with when it was given. No answer means no consent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Consents {
+    pub email: Option<Consent>,
+    pub sms: Option<Consent>,
+    pub push: Option<Consent>,
+    pub webhook: Option<Consent>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub granted: bool,
+    pub at: i64,
+}
+
+impl Consents {
+    fn slot(&mut self, c: Channel) -> &mut Option<Consent> {
+        match c {
+            Channel::Email => &mut self.email,
+            Channel::Sms => &mut self.sms,
+            Channel::Push => &mut self.push,
+            Channel::Webhook => &mut self.webhook,
+        }
+    }
+
+    pub fn get(&self, c: Channel) -> Option<Consent> {
+        match c {
+            Channel::Email => self.email,
+            Channel::Sms => self.sms,
+            Channel::Push => self.push,
+            Channel::Webhook => self.webhook,
+        }
+    }
+
+    pub fn granted(&self, c: Channel) -> bool {
+        self.get(c).is_some_and(|c| c.granted)
+    }
+
+    pub fn set(&mut self, c: Channel, granted: bool, at: i64) {
+        *self.slot(c) = Some(Consent { granted, at });
+    }
+
+    /// Keeps, per channel, whichever answer was given last.
+    fn merge(&mut self, other: &Consents) {
+        for c in Channel::ALL {
+            if let Some(theirs) = other.get(c) {
+                let mine = self.slot(c);
+                if mine.is_none_or(|m| theirs.at > m.at) {
+                    *mine = Some(theirs);
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CartLine {
+    pub sku: String,
+    pub quantity: u32,
+    /// As the event described it: the fallback when the catalog does not know the SKU.
+    pub name: String,
+    pub price: Option<f32>,
+    pub image: String,
+    pub url: String,
+}
+
+impl CartLine {
+    pub fn from_item(i: &Item) -> CartLine {
+        CartLine { sku: i.sku.clone(), quantity: i.quantity, name: i.name.clone(), price: i.price, image: i.image.clone(), url: i.url.clone() }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Orders {
+    pub count: u32,
+    pub last_at: Option<i64>,
+    /// SKUs of the last order (post-purchase recommends what goes with them).
+    pub last_products: Vec<String>,
+    /// Order ids already counted: a re-sent Order Completed with a new messageId counts once.
+    pub recent_ids: Vec<String>,
+}
+
+/// A journey in progress for this visitor.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Run {
+    /// Unique per visitor: part of each message's idempotency key.
+    pub id: u32,
+    pub journey: String,
+    pub started_at: i64,
+    /// Step delays count from here (see `Trigger` for what it is per journey).
+    pub anchor: i64,
+    /// Index of the next step to send.
+    pub next_step: u32,
+    /// Set when quiet hours hold the next step: it goes out then.
+    pub held_until: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SentAt {
+    pub at: i64,
+    pub journey: String,
+}
+
+/// The last [`SEEN_CAPACITY`] messageIds, as 64-bit hashes (a collision among a visitor's 512
+/// most recent ids is about 1 in 10^14). Oldest forgotten first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Seen(VecDeque<u64>);
+
+impl Seen {
+    /// Records `message_id`; false if it was already there.
+    pub fn insert(&mut self, message_id: &str) -> bool {
+        let h = crate::bundle::checksum(message_id.as_bytes());
+        if self.0.contains(&h) {
+            return false;
+        }
+        if self.0.len() >= SEEN_CAPACITY {
+            self.0.pop_front();
+        }
+        self.0.push_back(h);
+        true
+    }
+
+    pub fn contains(&self, message_id: &str) -> bool {
+        self.0.contains(&crate::bundle::checksum(message_id.as_bytes()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn merge(&mut self, other: &Seen) {
+        for &h in &other.0 {
+            if !self.0.contains(&h) {
+                if self.0.len() >= SEEN_CAPACITY {
+                    self.0.pop_front();
+                }
+                self.0.push_back(h);
+            }
+        }
+    }
+}
+
+impl VisitorState {
+    pub fn new(id: impl Into<String>) -> Self {
+        VisitorState { id: id.into(), ..Default::default() }
+    }
+
+    pub fn run(&self, journey: &str) -> Option<&Run> {
+        self.runs.iter().find(|r| r.journey == journey)
+    }
+
+    pub fn last_start(&self, journey: &str) -> Option<i64> {
+        self.starts.iter().find(|(j, _)| j == journey).map(|&(_, t)| t)
+    }
+
+    pub(crate) fn note_start(&mut self, journey: &str, at: i64) {
+        match self.starts.iter_mut().find(|(j, _)| j == journey) {
+            Some(s) => s.1 = at,
+            None => self.starts.push((journey.into(), at)),
+        }
+    }
+
+    pub fn sent_since(&self, since: i64, journey: Option<&str>) -> usize {
+        self.sent.iter().filter(|s| s.at > since && journey.is_none_or(|j| s.journey == j)).count()
+    }
+
+    pub(crate) fn note_sent(&mut self, journey: &str, at: i64) {
+        self.sent.retain(|s| s.at > at - SENT_HORIZON);
+        self.sent.push(SentAt { at, journey: journey.into() });
+    }
+
+    pub fn cart_add(&mut self, item: &Item) {
+        if let Some(l) = self.cart.iter_mut().find(|l| l.sku == item.sku) {
+            l.quantity = l.quantity.saturating_add(item.quantity).min(10_000);
+        } else if self.cart.len() < MAX_CART_LINES {
+            self.cart.push(CartLine::from_item(item));
+        } // else a 51st line: the cart journey has enough to show
+    }
+
+    pub fn cart_remove(&mut self, item: &Item) {
+        if let Some(i) = self.cart.iter().position(|l| l.sku == item.sku) {
+            if self.cart[i].quantity > item.quantity {
+                self.cart[i].quantity -= item.quantity;
+            } else {
+                self.cart.remove(i);
+            }
+        }
+    }
+
+    pub fn cart_replace(&mut self, items: &[Item]) {
+        self.cart = items.iter().take(MAX_CART_LINES).map(CartLine::from_item).collect();
+    }
+
+    pub fn viewed(&mut self, sku: &str) {
+        self.viewed.retain(|s| s != sku);
+        self.viewed.push(sku.into());
+        if self.viewed.len() > MAX_VIEWED {
+            self.viewed.remove(0);
+        }
+    }
+
+    /// Folds another visitor's state into this one (identify: the anonymous phone visitor
+    /// becomes the known customer). Facts merge; journeys are left to the runner to reconcile.
+    pub(crate) fn absorb_facts(&mut self, other: &VisitorState) {
+        self.profile.fill_from(&other.profile);
+        self.consent.merge(&other.consent);
+        if self.utc_offset_minutes.is_none() || other.last_activity > self.last_activity {
+            self.utc_offset_minutes = other.utc_offset_minutes.or(self.utc_offset_minutes);
+        }
+        for line in &other.cart {
+            if !self.cart.iter().any(|l| l.sku == line.sku) && self.cart.len() < MAX_CART_LINES {
+                self.cart.push(line.clone());
+            }
+        }
+        for sku in &other.viewed {
+            if !self.viewed.contains(sku) {
+                self.viewed.insert(0, sku.clone());
+            }
+        }
+        self.viewed.truncate(MAX_VIEWED);
+        self.last_activity = self.last_activity.max(other.last_activity);
+        if other.orders.last_at > self.orders.last_at {
+            self.orders.last_at = other.orders.last_at;
+            self.orders.last_products.clone_from(&other.orders.last_products);
+        }
+        self.orders.count += other.orders.count;
+        self.subscribed_at = match (self.subscribed_at, other.subscribed_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        for (j, t) in &other.starts {
+            if self.last_start(j).is_none_or(|mine| *t > mine) {
+                self.note_start(j, *t);
+            }
+        }
+        self.sent.extend(other.sent.iter().cloned());
+        self.seen.merge(&other.seen);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_is_bounded_and_forgets_the_oldest() {
+        let mut s = Seen::default();
+        assert!(s.insert("m0"));
+        assert!(!s.insert("m0"));
+        for i in 1..=SEEN_CAPACITY {
+            s.insert(&alloc::format!("m{i}"));
+        }
+        assert_eq!(s.len(), SEEN_CAPACITY);
+        assert!(!s.contains("m0"));
+        assert!(s.contains(&alloc::format!("m{SEEN_CAPACITY}")));
+    }
+
+    #[test]
+    fn latest_consent_wins_on_merge() {
+        let mut a = Consents::default();
+        a.set(Channel::Email, true, 10);
+        let mut b = Consents::default();
+        b.set(Channel::Email, false, 20);
+        b.set(Channel::Sms, true, 5);
+        a.merge(&b);
+        assert!(!a.granted(Channel::Email));
+        assert!(a.granted(Channel::Sms));
+    }
+}

@@ -1,0 +1,475 @@
+//! Journeys driven with a virtual clock, through a host that routes events the way the edge
+//! worker's Durable Objects do: one state per visitor key, identify links the anonymous key to
+//! the customer's and folds its state in.
+
+use std::collections::BTreeMap;
+
+use vitrine_engine::bundle::{BundleBody, Catalog, Neighbors, Product, Scored};
+use vitrine_engine::journey::{self, Channel, Effect, EndReason, LinkClaims, Message, Record, Runner, SkipReason, VisitorState, DAY, HOUR};
+use vitrine_engine::rules::{Rules, Store};
+use vitrine_engine::{token, Value};
+
+const SECRET: &[u8] = b"link-secret";
+/// 2026-11-23 12:00:00 UTC (a Monday).
+const T0: i64 = 1_795_435_200;
+
+/// The test config: the production shape with short, round delays.
+fn rules(messaging: &str) -> Rules {
+    let json = format!(
+        r#"{{
+        "offers": [{{"id": "cart10", "kind": "percent_off", "value": 10, "code": "CART10", "headline": "10% off your cart"}}],
+        "messaging": {messaging},
+        "journeys": [
+          {{"id": "cart", "trigger": "cart_abandonment", "reentry": "1d", "steps": [
+            {{"after": "1h", "channel": "push", "subject": "Still in your cart", "body": "{{{{product.title}}}} is waiting, {{{{first_name}}}}"}},
+            {{"after": "24h", "channel": "sms", "body": "Your cart ({{{{cart.value}}}}) is saved: {{{{link}}}}"}},
+            {{"after": "48h", "channel": "email", "subject": "{{{{first_name}}}}, 10% off your cart", "body": "Hi {{{{first_name}}}},\n\n{{{{products}}}}\n\nCode {{{{offer.code}}}}", "offer": "cart10"}}
+          ]}},
+          {{"id": "browse", "trigger": "browse_abandonment", "reentry": "7d", "steps": [
+            {{"after": "2h", "channel": "email", "subject": "Still thinking about these?", "body": "{{{{products}}}}"}}
+          ]}},
+          {{"id": "after_order", "trigger": "post_purchase", "steps": [
+            {{"after": "3d", "channel": "email", "subject": "Goes well with your order", "body": "Care tips, and: {{{{products}}}}"}}
+          ]}},
+          {{"id": "welcome", "trigger": "welcome", "steps": [
+            {{"after": "0s", "channel": "email", "subject": "Welcome to {{{{store.name}}}}", "body": "Hello {{{{first_name}}}}"}},
+            {{"after": "3d", "channel": "email", "subject": "Our bestsellers", "body": "{{{{products}}}}"}}
+          ]}},
+          {{"id": "winback", "trigger": "win_back", "steps": [
+            {{"after": "0s", "channel": "email", "subject": "We miss you", "body": "{{{{products}}}}"}}
+          ]}}
+        ]
+    }}"#
+    );
+    let rules: Rules = serde_json::from_str(&json).unwrap();
+    assert_eq!(journey::check(&rules), Vec::<String>::new());
+    rules
+}
+
+fn bundle(rules: Rules) -> BundleBody {
+    let product = |sku: &str, title: &str, price: f32| Product {
+        sku: sku.into(),
+        title: title.into(),
+        url: format!("/products/{sku}"),
+        image: format!("/img/{sku}.jpg"),
+        price,
+        in_stock: true,
+        ..Default::default()
+    };
+    // Sorted by SKU, as the builder writes them.
+    let products = vec![product("A", "Heart T-light holder", 2.55), product("B", "Tea lights (24)", 1.25), product("C", "Lantern", 3.75), product("D", "Doormat", 7.95)];
+    let scored = |item, score| Scored { item, score };
+    BundleBody {
+        store: Store { name: "Gift Shop".into(), currency: "GBP".into(), currency_symbol: "£".into(), base_url: "https://shop.test".into(), ..Default::default() },
+        catalog: Catalog { products, categories: vec![] },
+        stats: Default::default(),
+        recs: vitrine_engine::bundle::RecTables {
+            // A goes with B then C; D with A.
+            bought_together: Neighbors::from_lists(vec![vec![scored(1, 0.9), scored(2, 0.5)], vec![scored(0, 0.9)], vec![scored(0, 0.5)], vec![scored(0, 0.2)]]),
+            popular: vec![scored(3, 10.0), scored(0, 8.0)],
+            ..Default::default()
+        },
+        rules,
+    }
+}
+
+/// A host with a virtual clock: routes events to per-visitor states like the Durable Objects.
+struct Host {
+    body: BundleBody,
+    now: i64,
+    states: BTreeMap<String, VisitorState>,
+    /// Anonymous key -> customer key, set by identify.
+    links: BTreeMap<String, String>,
+    sent: Vec<Message>,
+    records: Vec<Record>,
+    next_id: u32,
+}
+
+impl Host {
+    fn new(messaging: &str) -> Host {
+        Host { body: bundle(rules(messaging)), now: T0, states: BTreeMap::new(), links: BTreeMap::new(), sent: vec![], records: vec![], next_id: 0 }
+    }
+
+    fn runner(&self) -> Runner<'_> {
+        Runner::new(&self.body, SECRET)
+    }
+
+    fn key(&self, anonymous_id: &str, user_id: &str) -> String {
+        if !user_id.is_empty() {
+            return format!("u:{user_id}");
+        }
+        let anon = format!("a:{anonymous_id}");
+        self.links.get(&anon).cloned().unwrap_or(anon)
+    }
+
+    fn apply(&mut self, fx: Vec<Effect>) {
+        for e in fx {
+            match e {
+                Effect::Send(m) => self.sent.push(*m),
+                Effect::Record(r) => self.records.push(r),
+                Effect::SetAlarm(_) | Effect::ClearAlarm => {} // read back from state.alarm
+            }
+        }
+    }
+
+    /// Sends one event (JSON, validated as the endpoint does) with the given messageId.
+    fn send_with_id(&mut self, message_id: &str, anonymous_id: &str, user_id: &str, body: &str) {
+        let mut v: Value = serde_json::from_str(body).unwrap();
+        v.set("messageId", message_id).set("anonymousId", anonymous_id);
+        if !user_id.is_empty() {
+            v.set("userId", user_id);
+        }
+        let event = journey::parse(&v, body.len()).unwrap_or_else(|r| panic!("refused: {r}: {body}"));
+        let key = self.key(anonymous_id, user_id);
+        // identify from an anonymous device: link it and fold its state into the customer's
+        let anon = format!("a:{anonymous_id}");
+        if key.starts_with("u:") && !anonymous_id.is_empty() && self.links.get(&anon) != Some(&key) {
+            self.links.insert(anon.clone(), key.clone());
+            if let Some(old) = self.states.remove(&anon) {
+                let mut s = self.states.remove(&key).unwrap_or_else(|| VisitorState::new(key.clone()));
+                let fx = self.runner().absorb(&mut s, &old, self.now);
+                self.states.insert(key.clone(), s);
+                self.apply(fx);
+            }
+        }
+        let mut s = self.states.remove(&key).unwrap_or_else(|| VisitorState::new(key.clone()));
+        let fx = self.runner().handle(&mut s, &event, self.now);
+        self.states.insert(key, s);
+        self.apply(fx);
+    }
+
+    fn send(&mut self, anonymous_id: &str, user_id: &str, body: &str) {
+        self.next_id += 1;
+        let id = format!("m{}", self.next_id);
+        self.send_with_id(&id, anonymous_id, user_id, body);
+    }
+
+    /// Moves the clock to `t`, firing every alarm on the way at its own time.
+    fn advance_to(&mut self, t: i64) {
+        loop {
+            let next = self.states.iter().filter_map(|(k, s)| s.alarm.map(|a| (a, k.clone()))).min();
+            match next {
+                Some((at, key)) if at <= t => {
+                    self.now = self.now.max(at);
+                    let mut s = self.states.remove(&key).unwrap();
+                    let fx = self.runner().on_alarm(&mut s, self.now);
+                    self.states.insert(key, s);
+                    self.apply(fx);
+                }
+                _ => break,
+            }
+        }
+        self.now = t;
+    }
+
+    fn advance(&mut self, secs: i64) {
+        self.advance_to(self.now + secs);
+    }
+
+    fn sent_on(&self, journey: &str) -> Vec<&Message> {
+        self.sent.iter().filter(|m| m.journey == journey).collect()
+    }
+
+    fn state(&self, key: &str) -> &VisitorState {
+        &self.states[key]
+    }
+}
+
+const NO_LIMITS: &str = "{}";
+const ADD_A: &str = r#"{"type":"track","event":"Product Added","properties":{"sku":"A","quantity":2}}"#;
+const ALL_CONSENT: &str = r#"{"type":"consent","channels":{"all":true},"push_token":"push-tok-1"}"#;
+const JANE: &str = r#"{"type":"identify","traits":{"firstName":"Jane","email":"jane@example.com","phone":"+447700900123"}}"#;
+
+fn ended(h: &Host, journey: &str) -> Vec<EndReason> {
+    h.records.iter().filter_map(|r| match r { Record::Ended { journey: j, reason, .. } if j == journey => Some(*reason), _ => None }).collect()
+}
+
+fn skipped(h: &Host, journey: &str) -> Vec<SkipReason> {
+    h.records.iter().filter_map(|r| match r { Record::Skipped { journey: j, reason, .. } if j == journey => Some(*reason), _ => None }).collect()
+}
+
+#[test]
+fn cart_abandonment_escalates_push_sms_email() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("phone", "u1", JANE);
+    h.send("phone", "u1", ALL_CONSENT);
+    h.send("phone", "u1", ADD_A);
+    h.advance(0);
+    assert_eq!(h.sent_on("welcome").len(), 1, "the welcome email goes out at once");
+    let start = h.now;
+    h.advance(3 * DAY);
+    let cart: Vec<_> = h.sent_on("cart");
+    assert_eq!(cart.iter().map(|m| (m.channel, m.created_at - start)).collect::<Vec<_>>(), [(Channel::Push, HOUR), (Channel::Sms, DAY), (Channel::Email, 2 * DAY)]);
+    assert_eq!(cart[0].to, "push-tok-1");
+    assert_eq!(cart[0].text, "Heart T-light holder is waiting, Jane");
+    assert_eq!(cart[1].to, "+447700900123");
+    assert!(cart[1].text.starts_with("Your cart (£5.10) is saved: https://shop.test/offer?vt="), "{}", cart[1].text);
+    assert_eq!(ended(&h, "cart"), [EndReason::Completed]);
+}
+
+#[test]
+fn the_email_shows_products_offer_and_a_signed_link_to_the_same_offer() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("phone", "u1", JANE);
+    h.send("phone", "u1", ALL_CONSENT);
+    h.send("phone", "u1", ADD_A);
+    h.send("phone", "u1", r#"{"type":"track","event":"Product Added","properties":{"sku":"ZZ","name":"Gift wrap","price":1.5,"image_url":"https://cdn.test/wrap.jpg"}}"#);
+    h.advance(3 * DAY);
+    let email = h.sent_on("cart").into_iter().find(|m| m.channel == Channel::Email).unwrap().clone();
+    assert_eq!(email.to, "jane@example.com");
+    assert_eq!(email.subject, "Jane, 10% off your cart");
+    assert_eq!(email.text, "Hi Jane,\n\n- Heart T-light holder (£2.55)\n- Gift wrap (£1.50)\n\nCode CART10");
+    assert_eq!(email.offer_code, "CART10");
+    for needle in ["https://shop.test/img/A.jpg", "£2.55", "https://cdn.test/wrap.jpg", "CART10", "10% off your cart", "Unsubscribe"] {
+        assert!(email.html.contains(needle), "{needle} missing from {}", email.html);
+    }
+    let vt = email.link.strip_prefix("https://shop.test/offer?vt=").unwrap();
+    let claims: LinkClaims = serde_json::from_slice(&token::verify(SECRET, vt).unwrap()).unwrap();
+    assert_eq!((claims.visitor.as_str(), claims.journey.as_str(), claims.offer.as_str()), ("u:u1", "cart", "cart10"));
+    assert_eq!(claims.products, ["A", "ZZ"]);
+    assert_eq!(claims.exp, email.created_at + 30 * DAY);
+    let unsub = email.unsubscribe.strip_prefix("https://shop.test/v1/unsubscribe?vt=").unwrap();
+    let claims: LinkClaims = serde_json::from_slice(&token::verify(SECRET, unsub).unwrap()).unwrap();
+    assert_eq!((claims.visitor.as_str(), claims.unsubscribe.as_str(), claims.exp), ("u:u1", "email", 0));
+}
+
+#[test]
+fn a_purchase_on_another_device_ends_the_cart_journey() {
+    let mut h = Host::new(NO_LIMITS);
+    // On the phone, anonymous: consent and a cart.
+    h.send("phone", "", ALL_CONSENT);
+    h.send("phone", "", ADD_A);
+    // Then the phone logs in: its cart and journey become the customer's.
+    h.send("phone", "u1", JANE);
+    assert!(!h.states.contains_key("a:phone"));
+    assert_eq!(h.state("u:u1").cart.iter().map(|l| l.sku.as_str()).collect::<Vec<_>>(), ["A"]);
+    h.advance(HOUR + 60);
+    assert_eq!(h.sent_on("cart").len(), 1, "the push went out from the merged journey");
+    // On the laptop: another anonymous id, logs in, sees the same cart, buys.
+    h.send("laptop", "u1", JANE);
+    h.send("laptop", "", r#"{"type":"track","event":"Cart Viewed"}"#);
+    assert_eq!(h.key("laptop", ""), "u:u1", "the laptop's anonymous events reach the customer");
+    h.send("laptop", "", r#"{"type":"track","event":"Order Completed","properties":{"order_id":"o1","products":[{"sku":"A","quantity":2}]}}"#);
+    h.advance(5 * DAY);
+    assert_eq!(h.sent_on("cart").len(), 1, "no SMS, no email after the order");
+    assert_eq!(ended(&h, "cart"), [EndReason::OrderCompleted]);
+    assert!(h.state("u:u1").cart.is_empty());
+}
+
+#[test]
+fn a_duplicated_event_sends_one_message() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("p", "u1", JANE);
+    h.send("p", "u1", ALL_CONSENT);
+    let order = r#"{"type":"track","event":"Order Completed","properties":{"order_id":"o1","products":[{"sku":"A"}]}}"#;
+    h.send_with_id("order-msg", "p", "u1", order);
+    h.send_with_id("order-msg", "p", "u1", order);
+    // A retry under a new messageId but the same order id counts once too.
+    h.send_with_id("order-msg-retry", "p", "u1", order);
+    h.advance(4 * DAY);
+    assert_eq!(h.sent_on("after_order").len(), 1);
+    assert_eq!(h.state("u:u1").orders.count, 1);
+    assert_eq!(h.records.iter().filter(|r| matches!(r, Record::Duplicate { .. })).count(), 1);
+    // Post-purchase shows what goes with A (B then C), not A itself.
+    assert_eq!(h.sent_on("after_order")[0].products, ["B", "C"]);
+}
+
+#[test]
+fn quiet_hours_hold_then_send() {
+    let mut h = Host::new(r#"{"quiet_hours": {"start": "21:00", "end": "08:00"}}"#);
+    h.send("p", "u1", JANE);
+    h.send("p", "u1", r#"{"type":"consent","channels":{"push":true},"push_token":"t"}"#);
+    // 19:30 UTC is 20:30 in the visitor's UTC+1: the push is due at 21:30 local.
+    h.advance_to(T0 + 7 * HOUR + 30 * 60);
+    h.send("p", "u1", r#"{"type":"track","event":"Product Added","properties":{"sku":"A"},"context":{"utcOffsetMinutes":60}}"#);
+    h.advance(2 * HOUR);
+    assert!(h.sent_on("cart").is_empty(), "held, not sent, during quiet hours");
+    let held = h.records.iter().find_map(|r| match r { Record::Held { journey, until, .. } if journey == "cart" => Some(*until), _ => None }).unwrap();
+    assert_eq!(held, T0 + DAY - 5 * HOUR, "until 08:00 local = 07:00 UTC the next day");
+    h.advance_to(held);
+    assert_eq!(h.sent_on("cart").iter().map(|m| m.created_at).collect::<Vec<_>>(), [held]);
+}
+
+#[test]
+fn caps_stop_the_next_message() {
+    let mut h = Host::new(r#"{"max_per_day": 1}"#);
+    h.send("p", "u1", JANE);
+    h.send("p", "u1", ALL_CONSENT); // welcome email: the one message of the day
+    h.send("p", "u1", ADD_A);
+    h.advance(2 * HOUR);
+    assert_eq!(h.sent.len(), 1);
+    assert_eq!(skipped(&h, "cart"), [SkipReason::DailyCap], "the push an hour later is capped");
+    h.advance(DAY);
+    assert_eq!(h.sent_on("cart").iter().map(|m| m.channel).collect::<Vec<_>>(), [Channel::Sms], "a day later the SMS may go");
+}
+
+#[test]
+fn a_journey_cap_limits_that_journey_only() {
+    let mut h = Host::new(NO_LIMITS);
+    h.body.rules.journeys[0].max_per_day = 1;
+    h.body.rules.journeys[0].steps[1].after = journey::Secs(2 * HOUR);
+    h.send("p", "u1", JANE);
+    h.send("p", "u1", ALL_CONSENT);
+    h.send("p", "u1", ADD_A);
+    h.advance(3 * DAY);
+    assert_eq!(h.sent_on("cart").iter().map(|m| m.channel).collect::<Vec<_>>(), [Channel::Push, Channel::Email]);
+    assert_eq!(skipped(&h, "cart"), [SkipReason::JourneyCap]);
+    assert_eq!(h.sent_on("welcome").len(), 2, "other journeys are not capped by it");
+}
+
+#[test]
+fn no_consent_no_message() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("p", "u1", JANE); // addresses, but no consent
+    h.send("p", "u1", ADD_A);
+    h.advance(3 * DAY);
+    assert!(h.sent.is_empty());
+    assert_eq!(skipped(&h, "cart"), [SkipReason::NoConsent; 3]);
+    // Consent without an address is no message either.
+    let mut h = Host::new(NO_LIMITS);
+    h.send("p", "", r#"{"type":"consent","channels":{"sms":true}}"#);
+    h.send("p", "", ADD_A);
+    h.advance(3 * DAY);
+    assert!(h.sent_on("cart").is_empty());
+    assert_eq!(skipped(&h, "cart"), [SkipReason::NoConsent, SkipReason::NoAddress, SkipReason::NoConsent]);
+}
+
+#[test]
+fn revoking_consent_stops_a_running_journey() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("p", "u1", JANE);
+    h.send("p", "u1", ALL_CONSENT);
+    h.send("p", "u1", ADD_A);
+    h.advance(HOUR + 1);
+    assert_eq!(h.sent_on("cart").len(), 1);
+    h.send("p", "u1", r#"{"type":"consent","granted":false}"#);
+    assert_eq!(ended(&h, "cart"), [EndReason::ConsentRevoked]);
+    assert_eq!(h.state("u:u1").alarm, None, "nothing left to wake up for");
+    h.advance(5 * DAY);
+    assert_eq!(h.sent_on("cart").len(), 1);
+}
+
+#[test]
+fn sms_stop_is_honoured_and_the_journey_goes_on_elsewhere() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("p", "u1", JANE);
+    h.send("p", "u1", ALL_CONSENT);
+    h.send("p", "u1", ADD_A);
+    let event = journey::Event { message_id: "sms-1".into(), anonymous_id: String::new(), user_id: "u1".into(), utc_offset_minutes: None, kind: journey::EventKind::SmsReply { body: " stop ".into() } };
+    let mut s = h.states.remove("u:u1").unwrap();
+    let fx = h.runner().handle(&mut s, &event, h.now);
+    h.states.insert("u:u1".into(), s);
+    h.apply(fx);
+    assert!(!h.state("u:u1").consent.granted(Channel::Sms));
+    h.advance(3 * DAY);
+    assert_eq!(h.sent_on("cart").iter().map(|m| m.channel).collect::<Vec<_>>(), [Channel::Push, Channel::Email]);
+    assert_eq!(skipped(&h, "cart"), [SkipReason::NoConsent]);
+}
+
+#[test]
+fn browse_abandonment_then_cart_takes_over() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("p", "u1", JANE);
+    h.send("p", "u1", r#"{"type":"consent","channels":{"email":true}}"#);
+    for sku in ["A", "C", "A"] {
+        h.send("p", "u1", &format!(r#"{{"type":"track","event":"Product Viewed","properties":{{"sku":"{sku}"}}}}"#));
+        h.advance(30 * 60);
+    }
+    h.advance(2 * HOUR);
+    let browse = h.sent_on("browse");
+    assert_eq!(browse.len(), 1);
+    assert_eq!(browse[0].products, ["A", "C"], "most recent first, once each");
+    assert_eq!(browse[0].created_at, T0 + HOUR + 2 * HOUR, "two hours after the last view");
+    // A week later: views, then an add to cart: the browse journey gives way.
+    h.advance(7 * DAY);
+    h.send("p", "u1", r#"{"type":"track","event":"Product Viewed","properties":{"sku":"D"}}"#);
+    h.send("p", "u1", r#"{"type":"track","event":"Product Added","properties":{"sku":"D"}}"#);
+    h.advance(3 * HOUR);
+    assert_eq!(h.sent_on("browse").len(), 1);
+    assert!(ended(&h, "browse").contains(&EndReason::AddedToCart));
+}
+
+#[test]
+fn win_back_after_the_typical_gap_and_every_order_restarts_its_clock() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("p", "u1", r#"{"type":"identify","traits":{"email":"j@example.com","typical_gap_days":30}}"#);
+    h.send("p", "u1", r#"{"type":"consent","channels":{"email":true}}"#);
+    h.send("p", "u1", r#"{"type":"track","event":"Order Completed","properties":{"order_id":"o1","products":[{"sku":"A"}]}}"#);
+    h.advance(20 * DAY);
+    h.send("p", "u1", r#"{"type":"track","event":"Order Completed","properties":{"order_id":"o2","products":[{"sku":"A"}]}}"#);
+    let second = h.now;
+    h.advance(29 * DAY);
+    assert!(h.sent_on("winback").is_empty());
+    h.advance(2 * DAY);
+    let w = h.sent_on("winback");
+    assert_eq!(w.iter().map(|m| m.created_at).collect::<Vec<_>>(), [second + 30 * DAY]);
+    assert_eq!(w[0].products, ["D"], "popular, minus what they just bought");
+}
+
+#[test]
+fn welcome_runs_once_per_subscriber() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("p", "u1", JANE);
+    h.send("p", "u1", r#"{"type":"consent","channels":{"email":true}}"#);
+    h.advance(4 * DAY);
+    h.send("p", "u1", r#"{"type":"consent","channels":{"email":false}}"#);
+    h.send("p", "u1", r#"{"type":"consent","channels":{"email":true}}"#);
+    h.advance(4 * DAY);
+    assert_eq!(h.sent_on("welcome").iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), ["Welcome to Gift Shop", "Our bestsellers"]);
+}
+
+#[test]
+fn reentry_keeps_a_returning_cart_from_restarting_the_journey_at_once() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("p", "u1", JANE);
+    h.send("p", "u1", ALL_CONSENT);
+    h.send("p", "u1", ADD_A);
+    h.send("p", "u1", r#"{"type":"track","event":"Product Removed","properties":{"sku":"A","quantity":2}}"#);
+    assert_eq!(ended(&h, "cart"), [EndReason::CartEmptied]);
+    h.send("p", "u1", ADD_A);
+    h.advance(3 * DAY);
+    assert!(h.sent_on("cart").is_empty(), "cart reentry is 1d");
+}
+
+#[test]
+fn state_survives_a_json_round_trip() {
+    let mut h = Host::new(r#"{"quiet_hours": {"start": "21:00", "end": "08:00"}}"#);
+    h.send("p", "u1", JANE);
+    h.send("p", "u1", ALL_CONSENT);
+    h.send("p", "u1", ADD_A);
+    h.advance(HOUR + 1);
+    let s = h.state("u:u1");
+    let back: VisitorState = serde_json::from_str(&serde_json::to_string(s).unwrap()).unwrap();
+    assert_eq!(&back, s);
+    // Older state without newer fields still loads.
+    let old: VisitorState = serde_json::from_str(r#"{"id":"u:1","cart":[{"sku":"A","quantity":1}]}"#).unwrap();
+    assert_eq!(old.cart[0].sku, "A");
+}
+
+#[test]
+fn the_journey_config_survives_the_bundle_encoding() {
+    let body = bundle(rules(r#"{"max_per_day": 2, "quiet_hours": {"start": "21:30", "end": "07:45"}}"#));
+    let header = vitrine_engine::bundle::Header { format_version: vitrine_engine::bundle::FORMAT_VERSION, build_id: [1; 16], created_at: 0 };
+    let bytes = vitrine_engine::bundle::encode(&header, &body).unwrap();
+    assert_eq!(vitrine_engine::bundle::decode(&bytes).unwrap().body.rules, body.rules);
+}
+
+#[test]
+fn config_mistakes_name_their_place() {
+    let mut r = rules(NO_LIMITS);
+    r.journeys[0].steps[2].offer = "nope".into();
+    r.journeys[0].steps[1].after = journey::Secs(0);
+    r.journeys[1].id = "cart".into();
+    assert_eq!(
+        journey::check(&r),
+        [
+            "journeys[0].steps[1].after: 0s comes before the previous step's 1h",
+            "journeys[0].steps[2].offer: unknown offer \"nope\"",
+            "journeys[1].id: \"cart\" is used by an earlier journey",
+        ]
+    );
+    let err = serde_json::from_str::<Rules>(r#"{"journeys":[{"id":"x","trigger":"cart_abandonment","steps":[{"after":"1 hour","channel":"email","body":"b"}]}]}"#).unwrap_err();
+    assert!(err.to_string().contains("invalid duration \"1 hour\""), "{err}");
+    let err = serde_json::from_str::<Rules>(r#"{"journeys":[{"id":"x","trigger":"cart","steps":[]}]}"#).unwrap_err();
+    assert!(err.to_string().contains("unknown variant `cart`"), "{err}");
+}
