@@ -11,6 +11,7 @@ pub mod condition;
 pub mod context;
 pub mod hashing;
 pub mod journey;
+pub mod render;
 pub mod rules;
 pub mod token;
 pub mod value;
