@@ -278,70 +278,45 @@ fn default_html(text: &str, ctx: &Value, has_offer: bool) -> String {
     )
 }
 
-/// The one place templates are filled. `{{path}}`, `{{path|fallback}}`, `{{{raw}}}` — the same
-/// syntax as `render.rs`, which this switches to once it lands (text: every tag raw).
+/// The one place templates are filled, with the engine's renderer (`render.rs`).
 mod template {
     use alloc::string::String;
 
+    use crate::render;
     use crate::value::Value;
 
+    pub use crate::render::escape;
+
     pub fn html(template: &str, ctx: &Value) -> String {
-        fill(template, ctx, true)
+        render::render(template, ctx)
     }
 
-    /// Text channels are not HTML: values go in as they are.
+    /// Text channels (SMS, push, the email's text part) are not HTML: every tag is filled raw,
+    /// so "Jo & Al" stays "Jo & Al".
     pub fn text(template: &str, ctx: &Value) -> String {
-        fill(template, ctx, false)
+        render::render(&raw_tags(template), ctx)
     }
 
-    pub fn escape(text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        for c in text.chars() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&quot;"),
-                '\'' => out.push_str("&#39;"),
-                c => out.push(c),
-            }
-        }
-        out
-    }
-
-    fn display(v: &Value) -> String {
-        match v {
-            Value::String(s) => s.clone(),
-            Value::Number(n) if n.fract() == 0.0 => alloc::format!("{}", *n as i64),
-            Value::Number(n) => alloc::format!("{n:.2}"),
-            Value::Bool(b) => alloc::format!("{b}"),
-            _ => String::new(),
-        }
-    }
-
-    fn fill(template: &str, ctx: &Value, escape_values: bool) -> String {
-        let mut out = String::with_capacity(template.len() + 64);
+    /// `{{x}}` -> `{{{x}}}`; triple tags and unclosed tags are left as they are.
+    fn raw_tags(template: &str) -> String {
+        let mut out = String::with_capacity(template.len() + 16);
         let mut rest = template;
         while let Some(start) = rest.find("{{") {
             out.push_str(&rest[..start]);
             let after = &rest[start..];
-            let (raw, open, close) = if after.starts_with("{{{") { (true, 3, "}}}") } else { (false, 2, "}}") };
-            let Some(end) = after[open..].find(close) else {
-                out.push_str(after);
-                return out;
-            };
-            let expr = after[open..open + end].trim();
-            let (path, fallback) = match expr.split_once('|') {
-                Some((p, f)) => (p.trim(), f.trim()),
-                None => (expr, ""),
-            };
-            let value = ctx.path(path).map(display).filter(|s| !s.is_empty()).unwrap_or_else(|| fallback.into());
-            if raw || !escape_values {
-                out.push_str(&value);
-            } else {
-                out.push_str(&escape(&value));
+            let (open, close) = if after.starts_with("{{{") { (3, "}}}") } else { (2, "}}") };
+            match after[open..].find(close) {
+                Some(end) => {
+                    out.push_str("{{{");
+                    out.push_str(&after[open..open + end]);
+                    out.push_str("}}}");
+                    rest = &after[open + end + close.len()..];
+                }
+                None => {
+                    out.push_str(after);
+                    return out;
+                }
             }
-            rest = &after[open + end + close.len()..];
         }
         out.push_str(rest);
         out
@@ -365,5 +340,6 @@ mod tests {
         ctx.set("first_name", "Jo & Al");
         assert_eq!(template::text("Hi {{first_name}}, {{last|friend}}", &ctx), "Hi Jo & Al, friend");
         assert_eq!(template::html("Hi {{first_name}}", &ctx), "Hi Jo &amp; Al");
+        assert_eq!(template::text("{{{first_name}}} {{broken", &ctx), "Jo & Al {{broken");
     }
 }
