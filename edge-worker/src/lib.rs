@@ -1,1 +1,3 @@
 //! Vitrine edge worker.
+pub mod messaging;
+pub mod visitor_do;

@@ -257,6 +257,21 @@ fn a_purchase_on_another_device_ends_the_cart_journey() {
 }
 
 #[test]
+fn absorbing_the_same_visitor_twice_changes_nothing() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("phone", "", ALL_CONSENT);
+    h.send("phone", "", ADD_A);
+    let phone = h.state("a:phone").clone();
+    h.send("phone", "u1", JANE);
+    let once = h.state("u:u1").clone();
+    // A retried link (the anonymous object crashed before recording its alias) re-sends it.
+    let mut s = once.clone();
+    assert!(h.runner().absorb(&mut s, &phone, h.now).is_empty());
+    assert_eq!(s, once);
+    assert_eq!(s.cart[0].quantity, 2);
+}
+
+#[test]
 fn a_duplicated_event_sends_one_message() {
     let mut h = Host::new(NO_LIMITS);
     h.send("p", "u1", JANE);

@@ -31,7 +31,7 @@ pub struct Message {
     /// Index of the step in the journey's `steps`.
     pub step: u32,
     pub channel: Channel,
-    /// Email address, phone number (E.164) or push token; empty for webhooks.
+    /// Email address, phone number (E.164) or push token; for webhooks the email, if known.
     pub to: String,
     pub first_name: String,
     /// Email subject / push title.

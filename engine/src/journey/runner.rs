@@ -135,9 +135,12 @@ impl<'a> Runner<'a> {
     /// Identify stitching: folds `other` (an anonymous visitor's state) into `s` (the known
     /// customer's), so the cart on the phone is the cart on the laptop and one journey runs for
     /// both. A journey running in both keeps the furthest progress and the latest clock.
+    /// Absorbing the same visitor (by `id`) twice changes nothing.
     pub fn absorb(&self, s: &mut VisitorState, other: &VisitorState, now: i64) -> Vec<Effect> {
         let mut fx = Vec::new();
-        s.absorb_facts(other);
+        if !s.absorb_facts(other) {
+            return fx;
+        }
         for theirs in &other.runs {
             match s.runs.iter_mut().find(|r| r.journey == theirs.journey) {
                 Some(mine) => {

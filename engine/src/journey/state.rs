@@ -21,6 +21,7 @@ pub const MAX_CART_LINES: usize = 50;
 pub const MAX_VIEWED: usize = 20;
 /// Sends older than this are forgotten (caps look back 24 h).
 const SENT_HORIZON: i64 = 2 * 86_400;
+const MAX_MERGED: usize = 50;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -47,6 +48,8 @@ pub struct VisitorState {
     pub seen: Seen,
     /// When the engine next needs `on_alarm` (the host keeps its alarm at or before this).
     pub alarm: Option<i64>,
+    /// Visitors already folded into this one (absorbing twice changes nothing).
+    pub merged_from: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -61,13 +64,14 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// Where a message on `channel` goes; `None` when we have no address for it.
+    /// Where a message on `channel` goes; `None` when we have no address for it. A webhook
+    /// goes to the store's own endpoint: it needs no address and carries the email if known.
     pub fn address(&self, channel: Channel) -> Option<&str> {
         let a = match channel {
             Channel::Email => &self.email,
             Channel::Sms => &self.phone,
             Channel::Push => &self.push_token,
-            Channel::Webhook => return Some(""),
+            Channel::Webhook => return Some(&self.email),
         };
         (!a.is_empty()).then_some(a.as_str())
     }
@@ -301,7 +305,17 @@ impl VisitorState {
 
     /// Folds another visitor's state into this one (identify: the anonymous phone visitor
     /// becomes the known customer). Facts merge; journeys are left to the runner to reconcile.
-    pub(crate) fn absorb_facts(&mut self, other: &VisitorState) {
+    /// False if `other` was absorbed before (then nothing changes).
+    pub(crate) fn absorb_facts(&mut self, other: &VisitorState) -> bool {
+        if !other.id.is_empty() {
+            if self.merged_from.contains(&other.id) {
+                return false;
+            }
+            if self.merged_from.len() >= MAX_MERGED {
+                self.merged_from.remove(0);
+            }
+            self.merged_from.push(other.id.clone());
+        }
         self.profile.fill_from(&other.profile);
         self.consent.merge(&other.consent);
         if self.utc_offset_minutes.is_none() || other.last_activity > self.last_activity {
@@ -335,6 +349,7 @@ impl VisitorState {
         }
         self.sent.extend(other.sent.iter().cloned());
         self.seen.merge(&other.seen);
+        true
     }
 }
 

@@ -1,0 +1,429 @@
+//! Delivery adapters: a journey [`Message`] becomes a real provider request.
+//!
+//! | channel | provider shape | auth |
+//! |---|---|---|
+//! | email   | SendGrid v3 `POST {EMAIL_API_BASE}/v3/mail/send` (JSON) | `Authorization: Bearer EMAIL_API_KEY` |
+//! | sms     | Twilio `POST {SMS_API_BASE}/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages.json` (form) | basic `sid:TWILIO_AUTH_TOKEN` |
+//! | push    | FCM HTTP v1 `POST {PUSH_API_BASE}/v1/projects/{PUSH_PROJECT_ID}/messages:send` (JSON) | `Authorization: Bearer PUSH_API_KEY` |
+//! | webhook | `POST {WEBHOOK_URL}` (JSON message) | `X-Vitrine-Signature: v1=hex(HMAC-SHA256(WEBHOOK_SECRET, "{timestamp}.{body}"))` |
+//!
+//! Every request carries `Idempotency-Key` (the message's key, stable across retries and
+//! restarts) so receivers that honour it see each message once. Base URLs come from the worker's
+//! vars, so tests point them at a capture server on 127.0.0.1.
+//!
+//! Building requests and classifying responses is pure (tested natively); only [`send`] does I/O.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::Sha256;
+use vitrine_engine::journey::{Channel, Message};
+
+#[derive(Clone, Debug, Default)]
+pub struct EmailApi {
+    pub base_url: String,
+    pub api_key: String,
+    pub from_email: String,
+    pub from_name: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TwilioApi {
+    pub base_url: String,
+    pub account_sid: String,
+    pub auth_token: String,
+    /// A sender number (E.164) or a Messaging Service SID (`MG…`).
+    pub from: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PushApi {
+    pub base_url: String,
+    pub project_id: String,
+    /// A bearer token. (Real FCM wants a short-lived OAuth token minted from a service account.)
+    pub api_key: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct WebhookApi {
+    pub url: String,
+    pub secret: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Delay before the first retry; doubles each time, at most an hour.
+    pub base_secs: i64,
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { base_secs: 30, max_attempts: 6 }
+    }
+}
+
+impl RetryPolicy {
+    /// Seconds to wait after failed attempt number `attempt` (1-based).
+    pub fn delay(&self, attempt: u32) -> i64 {
+        let doubled = self.base_secs.max(1).saturating_mul(1i64 << attempt.saturating_sub(1).min(20));
+        doubled.min(3600)
+    }
+}
+
+/// The providers configured in the worker's vars. A channel without its vars is not configured:
+/// its messages fail with a clear outcome rather than going somewhere by default.
+#[derive(Clone, Debug, Default)]
+pub struct Providers {
+    pub email: Option<EmailApi>,
+    pub sms: Option<TwilioApi>,
+    pub push: Option<PushApi>,
+    pub webhook: Option<WebhookApi>,
+    pub retry: RetryPolicy,
+}
+
+impl Providers {
+    /// Reads the vars through `get` (the worker's `env`, or a map in tests).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Providers {
+        let var = |k: &str| get(k).filter(|v| !v.is_empty());
+        let base = |k: &str, default: &str| var(k).unwrap_or_else(|| default.into()).trim_end_matches('/').to_string();
+        let email = var("EMAIL_API_KEY").map(|api_key| EmailApi {
+            base_url: base("EMAIL_API_BASE", "https://api.sendgrid.com"),
+            api_key,
+            from_email: var("EMAIL_FROM").unwrap_or_else(|| "shop@example.com".into()),
+            from_name: var("EMAIL_FROM_NAME").unwrap_or_default(),
+        });
+        let sms = match (var("TWILIO_ACCOUNT_SID"), var("TWILIO_AUTH_TOKEN"), var("SMS_FROM")) {
+            (Some(account_sid), Some(auth_token), Some(from)) => Some(TwilioApi { base_url: base("SMS_API_BASE", "https://api.twilio.com"), account_sid, auth_token, from }),
+            _ => None,
+        };
+        let push = match (var("PUSH_PROJECT_ID"), var("PUSH_API_KEY")) {
+            (Some(project_id), Some(api_key)) => Some(PushApi { base_url: base("PUSH_API_BASE", "https://fcm.googleapis.com"), project_id, api_key }),
+            _ => None,
+        };
+        let webhook = var("WEBHOOK_URL").map(|url| WebhookApi { url, secret: var("WEBHOOK_SECRET").unwrap_or_default() });
+        let mut retry = RetryPolicy::default();
+        if let Some(s) = var("RETRY_BASE_SECS").and_then(|v| v.parse().ok()) {
+            retry.base_secs = s;
+        }
+        if let Some(n) = var("RETRY_MAX_ATTEMPTS").and_then(|v| v.parse().ok()) {
+            retry.max_attempts = n;
+        }
+        Providers { email, sms, push, webhook, retry }
+    }
+}
+
+/// An HTTP request, ready to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BuildError {
+    NotConfigured(Channel),
+    NoAddress(Channel),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            BuildError::NotConfigured(c) => write!(f, "no {c} provider configured"),
+            BuildError::NoAddress(c) => write!(f, "message has no {c} address"),
+        }
+    }
+}
+
+/// Builds the provider request for `m`. `now` (unix seconds) timestamps webhook signatures.
+pub fn request(m: &Message, p: &Providers, now: i64) -> Result<HttpRequest, BuildError> {
+    if m.to.is_empty() && m.channel != Channel::Webhook {
+        return Err(BuildError::NoAddress(m.channel));
+    }
+    let not_configured = || BuildError::NotConfigured(m.channel);
+    let idempotency = ("Idempotency-Key", m.idempotency_key.clone());
+    Ok(match m.channel {
+        Channel::Email => {
+            let api = p.email.as_ref().ok_or_else(not_configured)?;
+            HttpRequest {
+                url: format!("{}/v3/mail/send", api.base_url),
+                headers: vec![("Authorization", format!("Bearer {}", api.api_key)), ("Content-Type", "application/json".into()), idempotency],
+                body: sendgrid_body(m, api).to_string(),
+            }
+        }
+        Channel::Sms => {
+            let api = p.sms.as_ref().ok_or_else(not_configured)?;
+            let from_key = if api.from.starts_with("MG") { "MessagingServiceSid" } else { "From" };
+            HttpRequest {
+                url: format!("{}/2010-04-01/Accounts/{}/Messages.json", api.base_url, api.account_sid),
+                headers: vec![
+                    ("Authorization", format!("Basic {}", STANDARD.encode(format!("{}:{}", api.account_sid, api.auth_token)))),
+                    ("Content-Type", "application/x-www-form-urlencoded".into()),
+                    idempotency,
+                ],
+                body: form(&[("To", &m.to), (from_key, &api.from), ("Body", &m.text)]),
+            }
+        }
+        Channel::Push => {
+            let api = p.push.as_ref().ok_or_else(not_configured)?;
+            HttpRequest {
+                url: format!("{}/v1/projects/{}/messages:send", api.base_url, api.project_id),
+                headers: vec![("Authorization", format!("Bearer {}", api.api_key)), ("Content-Type", "application/json".into()), idempotency],
+                body: fcm_body(m).to_string(),
+            }
+        }
+        Channel::Webhook => {
+            let api = p.webhook.as_ref().ok_or_else(not_configured)?;
+            let body = json!({ "type": "journey.message", "message": m }).to_string();
+            HttpRequest {
+                url: api.url.clone(),
+                headers: vec![
+                    ("Content-Type", "application/json".into()),
+                    ("X-Vitrine-Timestamp", now.to_string()),
+                    ("X-Vitrine-Signature", format!("v1={}", webhook_signature(api.secret.as_bytes(), now, &body))),
+                    idempotency,
+                ],
+                body,
+            }
+        }
+    })
+}
+
+/// SendGrid v3 mail/send. `custom_args` come back on SendGrid's event webhook, tying opens and
+/// bounces to the journey step.
+fn sendgrid_body(m: &Message, api: &EmailApi) -> serde_json::Value {
+    let mut to = json!({ "email": m.to });
+    if !m.first_name.is_empty() {
+        to["name"] = json!(m.first_name);
+    }
+    let mut from = json!({ "email": api.from_email });
+    if !api.from_name.is_empty() {
+        from["name"] = json!(api.from_name);
+    }
+    let mut content = vec![json!({ "type": "text/plain", "value": m.text })];
+    if !m.html.is_empty() {
+        content.push(json!({ "type": "text/html", "value": m.html }));
+    }
+    json!({
+        "personalizations": [{
+            "to": [to],
+            "custom_args": { "vitrine_key": m.idempotency_key, "journey": m.journey, "step": m.step.to_string() }
+        }],
+        "from": from,
+        "subject": m.subject,
+        "content": content,
+        "headers": {
+            "List-Unsubscribe": format!("<{}>", m.unsubscribe),
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"
+        },
+        "categories": ["vitrine", m.journey]
+    })
+}
+
+/// FCM HTTP v1 send, with the deep link as the web push click target.
+fn fcm_body(m: &Message) -> serde_json::Value {
+    let mut notification = json!({ "title": m.subject, "body": m.text });
+    if !m.image.is_empty() {
+        notification["image"] = json!(m.image);
+    }
+    json!({
+        "message": {
+            "token": m.to,
+            "notification": notification,
+            "webpush": { "fcm_options": { "link": m.link } },
+            "data": { "journey": m.journey, "step": m.step.to_string(), "vitrine_key": m.idempotency_key, "link": m.link }
+        }
+    })
+}
+
+/// Hex HMAC-SHA256 of `"{timestamp}.{body}"`: what a receiver recomputes to trust a webhook
+/// (the timestamp inside the MAC stops replays of old bodies).
+pub fn webhook_signature(secret: &[u8], timestamp: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `application/x-www-form-urlencoded`.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => (b as char).to_string(),
+                b' ' => "+".into(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+/// What became of one attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Accepted by the provider (its message id when it gave one).
+    Delivered { status: u16, provider_id: String },
+    /// Worth another try: network errors, 408, 429, 5xx.
+    Retry { status: u16, error: String },
+    /// Refused for good (other 4xx, not configured, no address).
+    Failed { status: u16, error: String },
+}
+
+/// Classifies a provider response. `message_id_header` is SendGrid's `X-Message-Id`, if any.
+pub fn outcome(status: u16, body: &str, message_id_header: Option<&str>) -> Outcome {
+    if (200..300).contains(&status) {
+        let from_body = serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| {
+            // Twilio: "sid"; FCM: "name"; our webhook receivers: "id".
+            ["sid", "name", "id"].iter().find_map(|k| v.get(*k).and_then(|x| x.as_str()).map(str::to_string))
+        });
+        let provider_id = message_id_header.map(str::to_string).or(from_body).unwrap_or_default();
+        return Outcome::Delivered { status, provider_id };
+    }
+    let error = body.chars().take(300).collect();
+    if status == 408 || status == 429 || status >= 500 {
+        Outcome::Retry { status, error }
+    } else {
+        Outcome::Failed { status, error }
+    }
+}
+
+/// Sends one request; the status, body and `X-Message-Id` header, or a network error.
+#[cfg(target_arch = "wasm32")]
+pub async fn send(req: &HttpRequest) -> Result<(u16, String, Option<String>), String> {
+    use worker::{Fetch, Headers, Method, Request, RequestInit};
+    let headers = Headers::new();
+    for (k, v) in &req.headers {
+        headers.set(k, v).map_err(|e| e.to_string())?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(req.body.clone().into()));
+    let request = Request::new_with_init(&req.url, &init).map_err(|e| e.to_string())?;
+    let mut resp = Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
+    let id = resp.headers().get("X-Message-Id").ok().flatten();
+    let body = resp.text().await.unwrap_or_default();
+    Ok((resp.status_code(), body, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(channel: Channel, to: &str) -> Message {
+        Message {
+            visitor: "u:17850".into(),
+            journey: "cart".into(),
+            step: 2,
+            channel,
+            to: to.into(),
+            first_name: "Jane".into(),
+            subject: "10% off your cart".into(),
+            text: "Hi Jane & co, code CART10".into(),
+            html: "<p>Hi</p>".into(),
+            link: "https://shop.test/offer?vt=abc.def".into(),
+            unsubscribe: "https://shop.test/v1/unsubscribe?vt=x.y".into(),
+            image: "https://shop.test/img/A.jpg".into(),
+            idempotency_key: "k-1".into(),
+            ..Message::default()
+        }
+    }
+
+    fn providers() -> Providers {
+        let vars = [
+            ("EMAIL_API_BASE", "http://127.0.0.1:9999/"),
+            ("EMAIL_API_KEY", "SG.key"),
+            ("EMAIL_FROM", "shop@shop.test"),
+            ("EMAIL_FROM_NAME", "Gift Shop"),
+            ("SMS_API_BASE", "http://127.0.0.1:9999"),
+            ("TWILIO_ACCOUNT_SID", "AC123"),
+            ("TWILIO_AUTH_TOKEN", "secret"),
+            ("SMS_FROM", "+15005550006"),
+            ("PUSH_API_BASE", "http://127.0.0.1:9999"),
+            ("PUSH_PROJECT_ID", "shop"),
+            ("PUSH_API_KEY", "push-key"),
+            ("WEBHOOK_URL", "http://127.0.0.1:9999/hook"),
+            ("WEBHOOK_SECRET", "whsec"),
+            ("RETRY_BASE_SECS", "2"),
+        ];
+        Providers::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+    }
+
+    fn header<'a>(r: &'a HttpRequest, name: &str) -> &'a str {
+        r.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap()
+    }
+
+    #[test]
+    fn email_is_a_sendgrid_v3_mail_send() {
+        let r = request(&message(Channel::Email, "jane@example.com"), &providers(), 0).unwrap();
+        assert_eq!(r.url, "http://127.0.0.1:9999/v3/mail/send");
+        assert_eq!(header(&r, "Authorization"), "Bearer SG.key");
+        assert_eq!(header(&r, "Idempotency-Key"), "k-1");
+        let b: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(b["personalizations"][0]["to"][0], json!({"email": "jane@example.com", "name": "Jane"}));
+        assert_eq!(b["personalizations"][0]["custom_args"]["step"], "2");
+        assert_eq!(b["from"], json!({"email": "shop@shop.test", "name": "Gift Shop"}));
+        assert_eq!(b["subject"], "10% off your cart");
+        assert_eq!(b["content"][0], json!({"type": "text/plain", "value": "Hi Jane & co, code CART10"}));
+        assert_eq!(b["content"][1]["type"], "text/html");
+        assert_eq!(b["headers"]["List-Unsubscribe"], "<https://shop.test/v1/unsubscribe?vt=x.y>");
+    }
+
+    #[test]
+    fn sms_is_a_twilio_form_post_with_basic_auth() {
+        let r = request(&message(Channel::Sms, "+447700900123"), &providers(), 0).unwrap();
+        assert_eq!(r.url, "http://127.0.0.1:9999/2010-04-01/Accounts/AC123/Messages.json");
+        assert_eq!(header(&r, "Authorization"), format!("Basic {}", STANDARD.encode("AC123:secret")));
+        assert_eq!(header(&r, "Content-Type"), "application/x-www-form-urlencoded");
+        assert_eq!(r.body, "To=%2B447700900123&From=%2B15005550006&Body=Hi+Jane+%26+co%2C+code+CART10");
+    }
+
+    #[test]
+    fn push_is_an_fcm_v1_send_and_webhooks_are_signed() {
+        let r = request(&message(Channel::Push, "tok"), &providers(), 0).unwrap();
+        assert_eq!(r.url, "http://127.0.0.1:9999/v1/projects/shop/messages:send");
+        let b: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(b["message"]["token"], "tok");
+        assert_eq!(b["message"]["notification"]["image"], "https://shop.test/img/A.jpg");
+        assert_eq!(b["message"]["webpush"]["fcm_options"]["link"], "https://shop.test/offer?vt=abc.def");
+
+        let r = request(&message(Channel::Webhook, ""), &providers(), 1_700_000_000).unwrap();
+        assert_eq!(header(&r, "X-Vitrine-Timestamp"), "1700000000");
+        assert_eq!(header(&r, "X-Vitrine-Signature"), format!("v1={}", webhook_signature(b"whsec", 1_700_000_000, &r.body)));
+        let b: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(b["message"]["idempotency_key"], "k-1");
+    }
+
+    #[test]
+    fn known_hmac_vector() {
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").unwrap();
+        mac.update(b"what do ya want for nothing?");
+        let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+
+    #[test]
+    fn unconfigured_or_unaddressed_messages_fail_clearly() {
+        let none = Providers::default();
+        assert_eq!(request(&message(Channel::Email, "a@b"), &none, 0), Err(BuildError::NotConfigured(Channel::Email)));
+        assert_eq!(request(&message(Channel::Sms, ""), &providers(), 0), Err(BuildError::NoAddress(Channel::Sms)));
+    }
+
+    #[test]
+    fn responses_are_classified_and_retries_back_off() {
+        assert_eq!(outcome(202, "", Some("sg-1")), Outcome::Delivered { status: 202, provider_id: "sg-1".into() });
+        assert_eq!(outcome(201, r#"{"sid":"SM1"}"#, None), Outcome::Delivered { status: 201, provider_id: "SM1".into() });
+        assert!(matches!(outcome(503, "busy", None), Outcome::Retry { status: 503, .. }));
+        assert!(matches!(outcome(429, "", None), Outcome::Retry { .. }));
+        assert!(matches!(outcome(400, "bad To", None), Outcome::Failed { status: 400, .. }));
+        let p = providers().retry;
+        assert_eq!((1..=4).map(|a| p.delay(a)).collect::<Vec<_>>(), [2, 4, 8, 16]);
+        assert_eq!(RetryPolicy::default().delay(30), 3600);
+    }
+}

@@ -1,0 +1,307 @@
+//! The sync endpoint and the per-visitor Durable Object that runs journeys.
+//!
+//! ```text
+//! POST /v1/events                  batch -> checked per event -> each visitor's VisitorDo
+//! GET  /v1/visitors/{key}/messages delivery log of a visitor (DEV_MODE=1 only)
+//! GET|POST /v1/unsubscribe?vt=…    signed one-click unsubscribe from an email/SMS/push link
+//! POST /v1/sms/inbound             Twilio's inbound-message webhook: STOP / START
+//! ```
+//!
+//! Visitors are keyed `u:<userId>` when known, else `a:<anonymousId>`; an identify that names
+//! both folds the anonymous visitor into the customer (their cart, views, consent and running
+//! journeys) and leaves an alias behind, so the phone's cart is the laptop's cart and an order
+//! on either ends the one cart journey.
+//!
+//! Bindings and vars: Durable Object `VISITORS` (class `VisitorDo`); `LINK_SECRET` (signs `vt`
+//! links); `DEV_MODE`; provider vars in `messaging.rs`; the bundle from KV `BUNDLES` (key
+//! `current`) or the static asset `/bundle.bin` (binding `ASSETS`).
+
+pub mod batch;
+pub mod outbox;
+
+#[cfg(target_arch = "wasm32")]
+mod object;
+#[cfg(target_arch = "wasm32")]
+pub use host::*;
+#[cfg(target_arch = "wasm32")]
+pub use object::VisitorDo;
+
+/// The Durable Object binding.
+pub const BINDING: &str = "VISITORS";
+/// Tells an object its own key (its name) on every internal call.
+pub const KEY_HEADER: &str = "X-Vitrine-Visitor";
+
+/// Paths this module answers besides `/v1/events`.
+pub fn serves(path: &str) -> bool {
+    path.starts_with("/v1/visitors/") || path == "/v1/unsubscribe" || path == "/v1/sms/inbound"
+}
+
+/// `key=value&…` (`application/x-www-form-urlencoded`), decoded.
+pub fn parse_form(body: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit() => {
+                    let hex = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+                    out.push(hex(bytes[i + 1]) * 16 + hex(bytes[i + 2]));
+                    i += 2;
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    body.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).map(|(k, v)| (decode(k), decode(v))).collect()
+}
+
+#[cfg(target_arch = "wasm32")]
+mod host {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use serde::Serialize;
+    use serde_json::json;
+    use vitrine_engine::bundle::{self, BundleBody};
+    use vitrine_engine::journey::LinkClaims;
+    use vitrine_engine::token;
+    use worker::{console_error, console_warn, Env, Headers, Method, Request, RequestInit, Response, Result, Stub};
+
+    use super::batch::{self, phone_key, Refused};
+    use super::{parse_form, BINDING, KEY_HEADER};
+
+    /// Seconds a loaded bundle is used before looking for a newer one.
+    const BUNDLE_TTL_SECS: i64 = 60;
+
+    thread_local! {
+        static BUNDLE: RefCell<Option<(i64, Rc<BundleBody>)>> = const { RefCell::new(None) };
+    }
+
+    pub fn now_secs() -> i64 {
+        (worker::Date::now().as_millis() / 1000) as i64
+    }
+
+    /// A var or secret, if set and not empty.
+    pub fn var(env: &Env, name: &str) -> Option<String> {
+        env.var(name).map(|v| v.to_string()).or_else(|_| env.secret(name).map(|v| v.to_string())).ok().filter(|v| !v.is_empty())
+    }
+
+    fn dev_mode(env: &Env) -> bool {
+        var(env, "DEV_MODE").is_some_and(|v| v == "1" || v == "true")
+    }
+
+    /// The key signing `vt` links. In dev mode a fixed one stands in when none is set.
+    pub fn link_secret(env: &Env) -> Option<Vec<u8>> {
+        var(env, "LINK_SECRET").map(String::into_bytes).or_else(|| dev_mode(env).then(|| b"vitrine-dev-link-secret".to_vec()))
+    }
+
+    pub fn stub(env: &Env, key: &str) -> Result<Stub> {
+        env.durable_object(BINDING)?.id_from_name(key)?.get_stub()
+    }
+
+    /// The bundle the journeys come from. With none deployed yet, an empty one: events are
+    /// still accepted and stored, and no journey runs.
+    pub async fn bundle(env: &Env) -> Result<Rc<BundleBody>> {
+        let now = now_secs();
+        if let Some(b) = BUNDLE.with(|c| c.borrow().as_ref().filter(|(at, _)| now - at < BUNDLE_TTL_SECS).map(|(_, b)| b.clone())) {
+            return Ok(b);
+        }
+        let body = match bundle_bytes(env).await {
+            Some(bytes) => match bundle::decode(&bytes) {
+                Ok(b) => b.body,
+                Err(e) => {
+                    console_error!("vitrine: bundle refused: {e}");
+                    return BUNDLE.with(|c| c.borrow().as_ref().map(|(_, b)| b.clone())).ok_or_else(|| worker::Error::RustError(format!("bundle refused: {e}")));
+                }
+            },
+            None => {
+                console_warn!("vitrine: no bundle (KV BUNDLES/current or asset /bundle.bin): journeys are off");
+                empty_body()
+            }
+        };
+        let body = Rc::new(body);
+        BUNDLE.with(|c| *c.borrow_mut() = Some((now, body.clone())));
+        Ok(body)
+    }
+
+    fn empty_body() -> BundleBody {
+        BundleBody { store: Default::default(), catalog: Default::default(), stats: Default::default(), recs: Default::default(), rules: Default::default() }
+    }
+
+    async fn bundle_bytes(env: &Env) -> Option<Vec<u8>> {
+        if let Ok(kv) = env.kv("BUNDLES") {
+            if let Ok(Some(bytes)) = kv.get("current").bytes().await {
+                return Some(bytes);
+            }
+        }
+        let assets = env.assets("ASSETS").ok()?;
+        let mut resp = assets.fetch("https://assets.local/bundle.bin", None).await.ok()?;
+        if resp.status_code() != 200 {
+            return None;
+        }
+        resp.bytes().await.ok()
+    }
+
+    fn json_response(body: &impl Serialize, status: u16) -> Result<Response> {
+        Ok(Response::from_json(body)?.with_status(status))
+    }
+
+    async fn call(env: &Env, key: &str, method: Method, path: &str, body: Option<String>) -> Result<Response> {
+        let mut init = RequestInit::new();
+        init.with_method(method);
+        if let Some(b) = body {
+            init.with_body(Some(b.into()));
+        }
+        let req = Request::new_with_init(&format!("https://visitor{path}"), &init)?;
+        req.headers().set(KEY_HEADER, key)?;
+        stub(env, key)?.fetch_with_request(req).await
+    }
+
+    /// `POST /v1/events`: 200 when every event was stored; 400 with a reason per refused event
+    /// (the valid ones are stored all the same); 413 for a body over the limit; 503 when a
+    /// visitor's storage failed (those events are listed: send them again).
+    pub async fn handle_events(mut req: Request, env: Env) -> Result<Response> {
+        if req.method() != Method::Post {
+            return Response::error("use POST", 405);
+        }
+        let body = req.bytes().await?;
+        let checked = match batch::check(&body) {
+            Ok(c) => c,
+            Err(reason) => {
+                let status = if body.len() > vitrine_engine::journey::event::MAX_BATCH_BYTES { 413 } else { 400 };
+                return json_response(&json!({ "accepted": 0, "error": reason }), status);
+            }
+        };
+        let (mut accepted, mut duplicates) = (0u64, 0u64);
+        let mut failed: Vec<Refused> = Vec::new();
+        for run in batch::runs(&checked.accepted) {
+            let key = &run[0].key;
+            let outcome: std::result::Result<serde_json::Value, String> = async {
+                for from in run.iter().filter_map(|a| a.link_from.as_ref()) {
+                    let mut r = call(&env, from, Method::Post, "/link", Some(json!({ "to": key }).to_string())).await.map_err(|e| e.to_string())?;
+                    if r.status_code() != 200 {
+                        return Err(format!("linking {from} failed: {}", r.text().await.unwrap_or_default()));
+                    }
+                }
+                let events: Vec<&str> = run.iter().map(|a| a.json.as_str()).collect();
+                let mut r = call(&env, key, Method::Post, "/events", Some(format!("{{\"events\":[{}]}}", events.join(",")))).await.map_err(|e| e.to_string())?;
+                let text = r.text().await.map_err(|e| e.to_string())?;
+                if r.status_code() != 200 {
+                    return Err(text);
+                }
+                serde_json::from_str(&text).map_err(|e| e.to_string())
+            }
+            .await;
+            match outcome {
+                Ok(v) => {
+                    accepted += v["accepted"].as_u64().unwrap_or(0);
+                    duplicates += v["duplicates"].as_u64().unwrap_or(0);
+                }
+                Err(e) => {
+                    console_error!("vitrine: storing events for {key} failed: {e}");
+                    failed.extend(run.iter().map(|a| Refused { index: a.index, message_id: Some(a.message_id.clone()), reason: format!("not stored, send again: {e}") }));
+                }
+            }
+        }
+        let status = if !failed.is_empty() {
+            503
+        } else if !checked.refused.is_empty() {
+            400
+        } else {
+            200
+        };
+        json_response(&json!({ "accepted": accepted, "duplicates": duplicates, "refused": checked.refused, "failed": failed }), status)
+    }
+
+    /// The routes of [`super::serves`].
+    pub async fn handle(req: Request, env: Env) -> Result<Response> {
+        let path = req.path();
+        if let Some(rest) = path.strip_prefix("/v1/visitors/") {
+            let Some(key) = rest.strip_suffix("/messages") else { return Response::error("not found", 404) };
+            if !dev_mode(&env) {
+                return Response::error("only in dev mode (DEV_MODE=1)", 404);
+            }
+            let key = String::from_utf8_lossy(&percent_decode(key)).into_owned();
+            return call(&env, &key, Method::Get, "/messages", None).await;
+        }
+        match path.as_str() {
+            "/v1/unsubscribe" => unsubscribe(req, env).await,
+            "/v1/sms/inbound" => sms_inbound(req, env).await,
+            _ => Response::error("not found", 404),
+        }
+    }
+
+    fn percent_decode(s: &str) -> Vec<u8> {
+        parse_form(&format!("k={}", s.replace('+', "%2B"))).pop().map(|(_, v)| v.into_bytes()).unwrap_or_default()
+    }
+
+    /// One click from an email (GET shows a page; POST is RFC 8058 one-click): verifies the
+    /// signed token and withdraws consent for its channel.
+    async fn unsubscribe(req: Request, env: Env) -> Result<Response> {
+        let url = req.url()?;
+        let vt = url.query_pairs().find(|(k, _)| k == "vt").map(|(_, v)| v.into_owned()).unwrap_or_default();
+        let Some(secret) = link_secret(&env) else { return Response::error("unsubscribe is not configured", 503) };
+        let claims: LinkClaims = match token::verify(&secret, &vt).ok().and_then(|p| serde_json::from_slice::<LinkClaims>(&p).ok()) {
+            Some(c) if !c.unsubscribe.is_empty() && !c.visitor.is_empty() => c,
+            _ => return Response::error("this unsubscribe link is not valid", 400),
+        };
+        let event = json!({
+            "type": "consent",
+            "messageId": format!("unsubscribe-{}-{}", claims.unsubscribe, now_secs()),
+            "anonymousId": claims.visitor,
+            "channels": { claims.unsubscribe.clone(): false }
+        });
+        let mut r = call(&env, &claims.visitor, Method::Post, "/events", Some(json!({ "events": [event] }).to_string())).await?;
+        if r.status_code() != 200 {
+            return Response::error(format!("could not unsubscribe, try again: {}", r.text().await?), 503);
+        }
+        if req.method() == Method::Post {
+            return Response::ok("");
+        }
+        let channel = match claims.unsubscribe.as_str() {
+            "sms" => "text messages",
+            "push" => "notifications",
+            "email" => "emails",
+            other => other,
+        };
+        Response::from_html(format!("<!doctype html><meta charset=utf-8><title>Unsubscribed</title><p>You will get no more {channel} from us.</p>"))
+    }
+
+    /// Twilio posts inbound messages form-encoded (`From`, `Body`, `MessageSid`); the number's
+    /// index object forwards to its visitor. Answers with empty TwiML (no auto-reply).
+    async fn sms_inbound(mut req: Request, env: Env) -> Result<Response> {
+        let form = parse_form(&req.text().await?);
+        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        let (from, body, sid) = (get("From"), get("Body"), get("MessageSid"));
+        if from.is_empty() {
+            return Response::error("missing From", 400);
+        }
+        let message_id = if sid.is_empty() { format!("sms-{from}-{}", now_secs()) } else { sid };
+        let mut r = call(&env, &phone_key(&from), Method::Post, "/sms", Some(json!({ "messageId": message_id, "body": body }).to_string())).await?;
+        if r.status_code() != 200 {
+            return Response::error(r.text().await?, 503);
+        }
+        let headers = Headers::new();
+        headers.set("Content-Type", "text/xml")?;
+        Ok(Response::ok("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>")?.with_headers(headers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_decode() {
+        assert_eq!(
+            parse_form("From=%2B447700900123&Body=Stop+it&Empty=&Bad=%zz%4%C3%A9"),
+            [("From".into(), "+447700900123".into()), ("Body".into(), "Stop it".into()), ("Empty".into(), String::new()), ("Bad".into(), "%zz%4é".into())]
+        );
+        assert_eq!(serves("/v1/visitors/u:1/messages"), true);
+        assert_eq!(serves("/v1/events"), false);
+    }
+}

@@ -1,0 +1,128 @@
+//! Checks a `POST /v1/events` body: each event is validated on its own, so one bad event
+//! refuses only itself; the valid ones go on to their visitors' Durable Objects.
+
+use serde::Serialize;
+use vitrine_engine::journey::event::{self, Event, EventKind, MAX_BATCH_BYTES, MAX_BATCH_EVENTS};
+use vitrine_engine::Value;
+
+/// An event that passed validation, with where it goes.
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    pub index: usize,
+    /// The Durable Object it belongs to: `u:<userId>`, else `a:<anonymousId>`.
+    pub key: String,
+    /// The event as JSON, forwarded to the Durable Object.
+    pub json: String,
+    /// An identify from an anonymous device: that device's key, to link and fold in.
+    pub link_from: Option<String>,
+    pub message_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Refused {
+    pub index: usize,
+    #[serde(rename = "messageId")]
+    pub message_id: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub accepted: Vec<Accepted>,
+    pub refused: Vec<Refused>,
+}
+
+/// The Durable Object name for a visitor.
+pub fn visitor_key(user_id: &str, anonymous_id: &str) -> String {
+    if user_id.is_empty() { format!("a:{anonymous_id}") } else { format!("u:{user_id}") }
+}
+
+/// The Durable Object name that indexes a phone number (inbound SMS find their visitor by it).
+pub fn phone_key(phone: &str) -> String {
+    format!("p:{phone}")
+}
+
+/// Refuses the whole body (too large, not JSON, not events); otherwise checks each event.
+pub fn check(body: &[u8]) -> Result<Checked, String> {
+    if body.len() > MAX_BATCH_BYTES {
+        return Err(format!("body is {} bytes, over the {MAX_BATCH_BYTES}-byte limit", body.len()));
+    }
+    let parsed: Value = serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))?;
+    let events: Vec<Value> = match parsed {
+        Value::Array(list) => list,
+        Value::Object(mut map) => match map.remove("batch") {
+            Some(Value::Array(list)) => list,
+            Some(_) => return Err("\"batch\" must be an array of events".into()),
+            None => vec![Value::Object(map)],
+        },
+        _ => return Err("body must be an event, an array of events or {\"batch\": [events]}".into()),
+    };
+    let mut out = Checked::default();
+    for (index, v) in events.into_iter().enumerate() {
+        let message_id = v.path("messageId").and_then(Value::as_str).map(str::to_string);
+        if index >= MAX_BATCH_EVENTS {
+            out.refused.push(Refused { index, message_id, reason: format!("a batch holds at most {MAX_BATCH_EVENTS} events") });
+            continue;
+        }
+        let json = serde_json::to_string(&v).expect("a Value always serializes");
+        match event::parse(&v, json.len()) {
+            Ok(e) => out.accepted.push(accepted(index, e, json)),
+            Err(r) => out.refused.push(Refused { index, message_id, reason: r.to_string() }),
+        }
+    }
+    Ok(out)
+}
+
+fn accepted(index: usize, e: Event, json: String) -> Accepted {
+    let key = visitor_key(&e.user_id, &e.anonymous_id);
+    let link_from = (matches!(e.kind, EventKind::Identify(_)) && !e.user_id.is_empty() && !e.anonymous_id.is_empty()).then(|| visitor_key("", &e.anonymous_id));
+    Accepted { index, key, json, link_from, message_id: e.message_id }
+}
+
+/// Consecutive events for the same visitor, in batch order: one Durable Object call each, and
+/// a visitor's events stay in the order they were sent.
+pub fn runs(accepted: &[Accepted]) -> Vec<&[Accepted]> {
+    accepted.chunk_by(|a, b| a.key == b.key).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_valid_events_and_says_why_for_the_others() {
+        let big = "x".repeat(event::MAX_EVENT_BYTES);
+        let body = format!(
+            r#"{{"batch":[
+              {{"type":"track","event":"Product Added","messageId":"m1","anonymousId":"a1","properties":{{"sku":"A"}}}},
+              {{"type":"track","event":"Product Exploded","messageId":"m2","anonymousId":"a1"}},
+              {{"type":"track","event":"Product Viewed","messageId":"m3","anonymousId":"a1","properties":{{"sku":"{big}"}}}},
+              "not an event",
+              {{"type":"identify","messageId":"m5","anonymousId":"a1","userId":"u1","traits":{{"email":"j@x.test"}}}},
+              {{"type":"track","event":"Order Completed","messageId":"m6","userId":"u1"}}
+            ]}}"#
+        );
+        let c = check(body.as_bytes()).unwrap();
+        assert_eq!(c.accepted.iter().map(|a| a.index).collect::<Vec<_>>(), [0, 4, 5]);
+        assert_eq!(c.refused.iter().map(|r| r.index).collect::<Vec<_>>(), [1, 2, 3]);
+        assert!(c.refused[0].reason.starts_with("unknown event \"Product Exploded\""));
+        assert!(c.refused[1].reason.contains("over the 32768-byte limit"), "{}", c.refused[1].reason);
+        assert_eq!(c.refused[2].reason, "an event must be a JSON object");
+        assert_eq!(c.refused[0].message_id.as_deref(), Some("m2"));
+        assert_eq!(c.accepted[0].key, "a:a1");
+        assert_eq!((c.accepted[1].key.as_str(), c.accepted[1].link_from.as_deref()), ("u:u1", Some("a:a1")));
+        assert_eq!(runs(&c.accepted).iter().map(|r| r.len()).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[test]
+    fn refuses_whole_bodies_that_are_not_batches() {
+        assert!(check(b"{nope").unwrap_err().starts_with("body is not JSON"));
+        assert!(check(b"42").is_err());
+        assert!(check(&vec![b' '; MAX_BATCH_BYTES + 1]).unwrap_err().contains("over the"));
+        let many: Vec<String> = (0..MAX_BATCH_EVENTS + 2).map(|i| format!(r#"{{"type":"page","messageId":"m{i}","anonymousId":"a"}}"#)).collect();
+        let c = check(format!("[{}]", many.join(",")).as_bytes()).unwrap();
+        assert_eq!((c.accepted.len(), c.refused.len()), (MAX_BATCH_EVENTS, 2));
+        let single = check(br#"{"type":"page","messageId":"m","anonymousId":"a"}"#).unwrap();
+        assert_eq!(single.accepted.len(), 1);
+    }
+}
