@@ -1,6 +1,19 @@
 //! Vitrine's model builder: compiles a store's exports and rules into a bundle.
 //! The binary (`main.rs`) is a thin CLI over these modules.
 
+pub mod build;
+pub mod check;
+pub mod config;
 pub mod data;
+pub mod error;
+pub mod fmt;
+pub mod ingest;
+pub mod inspect;
+pub mod progress;
+pub mod recommend;
 pub mod recs;
+pub mod rfm;
+pub mod sample;
+pub mod summary;
+pub mod tables;
 pub mod simulate;

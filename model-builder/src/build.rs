@@ -1,0 +1,202 @@
+//! `model-builder build`: config -> ingest -> RFM -> recommendation tables -> bundle.
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Product, SegmentSize, Stats, FORMAT_VERSION};
+
+use crate::config::LoadedConfig;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::ingest::{self, IngestReport};
+use crate::progress::Progress;
+use crate::tables::TableSizes;
+use crate::{check, recs, rfm};
+
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    pub config: PathBuf,
+    pub out: PathBuf,
+    /// Overrides `orders.path` of the config.
+    pub orders: Option<PathBuf>,
+    /// Overrides `catalog.path` of the config.
+    pub catalog: Option<PathBuf>,
+    /// Where to write the private customer profiles (JSONL).
+    pub profiles: Option<PathBuf>,
+}
+
+/// Everything the build did, for the summary (`summary::render`).
+#[derive(Clone, Debug, Serialize)]
+pub struct BuildSummary {
+    pub ingest: IngestReport,
+    pub dataset: DatasetCounts,
+    pub segments: Vec<SegmentSize>,
+    pub tables: TableSizes,
+    pub bundle: BundleInfo,
+    pub profiles: Option<PathBuf>,
+    /// (step, seconds)
+    pub timings: Vec<(&'static str, f64)>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DatasetCounts {
+    pub orders: u64,
+    pub lines: u64,
+    pub products: u64,
+    pub categories: u64,
+    pub customers: u64,
+    pub countries: u64,
+    pub guest_orders: u64,
+    pub first_day: String,
+    pub last_day: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BundleInfo {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub build_id: String,
+    pub created_at: i64,
+}
+
+pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
+    let started = Instant::now();
+    let mut timings = Vec::new();
+    let mut lap = {
+        let mut last = Instant::now();
+        move |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
+            timings.push((name, last.elapsed().as_secs_f64()));
+            last = Instant::now();
+        }
+    };
+
+    let loaded = LoadedConfig::read(&opts.config)?;
+    check::check(&loaded)?;
+    let config = &loaded.config;
+    let orders_path = match (&opts.orders, &config.orders.path) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => loaded.resolve(p),
+        (None, None) => {
+            return Err(Error::Invalid(format!(
+                "no orders file: pass --orders CSV or set orders.path in {}",
+                opts.config.display()
+            )))
+        }
+    };
+    let catalog_path = opts.catalog.clone().or_else(|| config.catalog.path.as_deref().map(|p| loaded.resolve(p)));
+    lap("config", &mut timings);
+
+    let bar = progress.bytes("reading order lines");
+    let (ds, ingest_report) = ingest::ingest(config, &orders_path, catalog_path.as_deref(), &bar)?;
+    bar.finish_and_clear();
+    if ds.lines.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{}: no sales left after cleaning ({} rows read, {} bad): check the column mapping and [cleaning]",
+            orders_path.display(),
+            ingest_report.rows,
+            ingest_report.bad_rows
+        )));
+    }
+    lap("ingest", &mut timings);
+
+    let profiles = rfm::profiles(&ds);
+    let segments = rfm::segment_sizes(&profiles);
+    if let Some(path) = &opts.profiles {
+        rfm::write_profiles(path, &ds, &profiles)?;
+    }
+    lap("rfm", &mut timings);
+
+    let spinner = progress.spinner("building recommendation tables");
+    let customer_segment: Vec<&str> = profiles.iter().map(|p| p.segment.name()).collect();
+    let tables = recs::build_tables(&ds, &config.recs, &customer_segment);
+    spinner.finish_and_clear();
+    let table_sizes = TableSizes::of(&tables);
+    lap("recs", &mut timings);
+
+    let dataset = counts(&ds);
+    let body = BundleBody {
+        store: config.store.clone(),
+        catalog: catalog(&ds),
+        stats: Stats {
+            orders: ds.orders.len() as u64,
+            order_lines: ds.lines.len() as u64,
+            customers: ds.customers.len() as u64,
+            countries: ds.countries.len() as u32,
+            data_start: ds.first_time(),
+            data_end: ds.last_time(),
+            segments: segments.clone(),
+        },
+        recs: tables,
+        rules: config.rules(),
+    };
+    let header = Header { format_version: FORMAT_VERSION, build_id: build_id()?, created_at: now() };
+    let bytes = bundle::encode(&header, &body).map_err(|source| Error::Bundle { path: opts.out.clone(), source })?;
+    write_atomically(&opts.out, &bytes)?;
+    lap("encode", &mut timings);
+    timings.push(("total", started.elapsed().as_secs_f64()));
+
+    Ok(BuildSummary {
+        ingest: ingest_report,
+        dataset,
+        segments,
+        tables: table_sizes,
+        bundle: BundleInfo { path: opts.out.clone(), bytes: bytes.len() as u64, build_id: header.build_id_hex(), created_at: header.created_at },
+        profiles: opts.profiles.clone(),
+        timings,
+    })
+}
+
+/// The public catalog: the dataset's products, in the same (SKU) order.
+fn catalog(ds: &Dataset) -> Catalog {
+    let products = ds
+        .products
+        .iter()
+        .map(|p| Product {
+            sku: p.sku.clone(),
+            title: p.title.clone(),
+            url: p.url.clone(),
+            image: p.image.clone(),
+            price: (p.price * 100.0).round() / 100.0,
+            category: p.category,
+            brand: p.brand.clone(),
+            tags: p.tags.clone(),
+            in_stock: p.in_stock,
+        })
+        .collect();
+    Catalog { products, categories: ds.categories.clone() }
+}
+
+fn counts(ds: &Dataset) -> DatasetCounts {
+    DatasetCounts {
+        orders: ds.orders.len() as u64,
+        lines: ds.lines.len() as u64,
+        products: ds.products.len() as u64,
+        categories: ds.categories.len() as u64,
+        customers: ds.customers.len() as u64,
+        countries: ds.countries.len() as u64,
+        guest_orders: ds.orders.iter().filter(|o| o.customer.is_none()).count() as u64,
+        first_day: ingest::dates::day_string(ds.first_time()),
+        last_day: ingest::dates::day_string(ds.last_time()),
+    }
+}
+
+/// Random, so two builds from the same data are still told apart (caches, ETags).
+fn build_id() -> Result<[u8; 16]> {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|e| Error::Invalid(format!("no randomness for the build id: {e}")))?;
+    Ok(id)
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Writes next to the target and renames, so a server never sees half a bundle.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(Error::io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(Error::io(path))
+}

@@ -1,0 +1,96 @@
+//! Order dates in the export's configured chrono format(s), as unix seconds of the export's
+//! local wall-clock time read as UTC (the data's own calendar days, whatever its time zone).
+
+use chrono::format::{Item, StrftimeItems};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+
+use super::intern::LastSeen;
+
+pub struct DateParser {
+    formats: Vec<String>,
+    /// Rows of one order repeat its date: parse each distinct string once in a row.
+    last: LastSeen<i64>,
+}
+
+impl DateParser {
+    pub fn new(formats: &[String]) -> Self {
+        DateParser { formats: formats.to_vec(), last: LastSeen::default() }
+    }
+
+    /// Unix seconds, or a message saying what was expected.
+    pub fn parse(&mut self, s: &str) -> Result<i64, String> {
+        if let Some(t) = self.last.get(s.as_bytes()) {
+            return Ok(t);
+        }
+        let t = self.formats.iter().find_map(|f| parse_one(s, f)).ok_or_else(|| {
+            let expected: Vec<String> = self.formats.iter().map(|f| format!("{f:?}")).collect();
+            format!("{s:?} is not a date in the format {}", expected.join(" or "))
+        })?;
+        self.last.set(s.as_bytes(), t);
+        Ok(t)
+    }
+}
+
+fn parse_one(s: &str, format: &str) -> Option<i64> {
+    if format.contains("%z") || format.contains("%:z") || format.contains("%#z") {
+        // Keep the wall-clock time the shop saw; the offset only has to parse.
+        return DateTime::parse_from_str(s, format).ok().map(|d| d.naive_local().and_utc().timestamp());
+    }
+    NaiveDateTime::parse_from_str(s, format)
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(s, format).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .map(|d| d.and_utc().timestamp())
+}
+
+/// Rejects formats chrono cannot read, and text without any `%` field.
+pub fn check_format(format: &str) -> Result<(), &'static str> {
+    if StrftimeItems::new(format).any(|i| matches!(i, Item::Error)) {
+        return Err("not a valid chrono format (see chrono::format::strftime)");
+    }
+    if !format.contains('%') {
+        return Err("has no date fields such as %Y or %d");
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD` of unix seconds.
+pub fn day_string(t: i64) -> String {
+    DateTime::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(formats: &[&str], s: &str) -> Result<i64, String> {
+        DateParser::new(&formats.iter().map(|f| f.to_string()).collect::<Vec<_>>()).parse(s)
+    }
+
+    #[test]
+    fn uci_us_and_shopify_formats() {
+        let uci = parse(&["%Y-%m-%d %H:%M:%S"], "2010-12-01 08:26:00").unwrap();
+        assert_eq!(day_string(uci), "2010-12-01");
+        assert_eq!(parse(&["%m/%d/%Y %H:%M"], "12/1/2010 8:26").unwrap(), uci);
+        assert_eq!(parse(&["%Y-%m-%d %H:%M:%S %z"], "2010-12-01 08:26:00 -0500").unwrap(), uci);
+        assert_eq!(parse(&["%Y-%m-%d"], "2010-12-01").unwrap() + 8 * 3600 + 26 * 60, uci);
+    }
+
+    #[test]
+    fn tries_each_format_in_turn() {
+        let f = ["%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M"];
+        assert_eq!(parse(&f, "01/12/2010 08:26").unwrap(), parse(&f, "2010-12-01 08:26:00").unwrap());
+    }
+
+    #[test]
+    fn a_bad_date_says_what_was_expected() {
+        let e = parse(&["%Y-%m-%d %H:%M:%S"], "2010-13-45 08:26:00").unwrap_err();
+        assert_eq!(e, "\"2010-13-45 08:26:00\" is not a date in the format \"%Y-%m-%d %H:%M:%S\"");
+    }
+
+    #[test]
+    fn format_check() {
+        assert!(check_format("%Y-%m-%d").is_ok());
+        assert!(check_format("%Y-%m-%d %Q").is_err());
+        assert!(check_format("yyyy-mm-dd").is_err());
+    }
+}

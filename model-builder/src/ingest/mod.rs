@@ -1,0 +1,80 @@
+//! Reads the store's exports into a cleaned [`Dataset`], counting everything it keeps out.
+//!
+//! One streaming pass over the order lines (`csv` byte records, interned strings, a cached
+//! date parse), then one assembly step that sorts and groups. Cleaning, in this order, each
+//! row counted under the first reason that applies:
+//! 1. bad rows (malformed, bad number or date, invalid UTF-8): skipped or fatal, per policy;
+//! 2. cancellation invoices (prefix `C`), which also undo the sale they cancel;
+//! 3. non-product codes (postage, fees, adjustments, vouchers);
+//! 4. quantity <= 0 (returns), 5. price <= 0, 6. products outside the catalog (if any).
+//!
+//! Lines without a customer stay (baskets, popularity) but make no customer profile.
+
+mod assemble;
+mod bad_rows;
+mod catalog;
+mod columns;
+pub mod dates;
+mod fields;
+mod intern;
+mod orders;
+mod report;
+
+use std::path::Path;
+
+use indicatif::ProgressBar;
+
+pub use catalog::{fill_template, slug, CategoryRules};
+pub use columns::Header;
+pub use report::{AsRead, CatalogReport, Dropped, IngestReport, BAD_ROWS_SHOWN};
+
+use crate::config::Config;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use bad_rows::BadRows;
+
+/// Reads `orders` (and `catalog`, if given) as `config` says. `progress` is advanced in bytes
+/// of the orders file.
+pub fn ingest(config: &Config, orders: &Path, catalog: Option<&Path>, progress: &ProgressBar) -> Result<(Dataset, IngestReport)> {
+    let bytes = std::fs::metadata(orders).map_err(Error::io(orders))?.len();
+    progress.set_length(bytes);
+    let cleaning = &config.cleaning;
+
+    let mut catalog_report = None;
+    let mut catalog_bad = Vec::new();
+    let catalog_rows = match catalog {
+        Some(path) => {
+            let mut bad = BadRows::new(path.into(), cleaning.bad_rows, cleaning.max_bad_rows);
+            let (rows, mut rep) = catalog::read(path, config, &mut bad)?;
+            rep.bad_rows = bad.count;
+            catalog_bad = bad.first;
+            catalog_report = Some(rep);
+            Some(rows)
+        }
+        None => None,
+    };
+    let catalog_skus: Option<Vec<String>> = catalog_rows.as_ref().map(|rows| rows.iter().map(|r| r.sku.clone()).collect());
+
+    let mut bad = BadRows::new(orders.into(), cleaning.bad_rows, cleaning.max_bad_rows);
+    let raw = orders::read(orders, config, catalog_skus.as_deref(), &mut bad, progress)?;
+    progress.set_position(bytes);
+
+    let mut report = IngestReport {
+        file: orders.into(),
+        bytes,
+        rows: raw.rows,
+        as_read: raw.as_read(),
+        dropped: raw.dropped.clone(),
+        bad_rows: bad.count,
+        first_bad_rows: catalog_bad.into_iter().chain(bad.first).take(BAD_ROWS_SHOWN).collect(),
+        guest_lines: raw.guest_lines,
+        placeholder_title_lines: raw.placeholder_title_lines,
+        catalog: catalog_report,
+        ..Default::default()
+    };
+    let (dataset, reversed) = assemble::assemble(raw, catalog_rows, config);
+    report.dropped.reversed_by_cancellation = reversed;
+    report.kept_lines = dataset.lines.len() as u64;
+    // Guest lines undone by a cancellation cannot happen (cancellations need a customer).
+    Ok((dataset, report))
+}

@@ -1,0 +1,108 @@
+//! `model-builder inspect`: what a bundle holds, as text or JSON.
+
+use std::path::Path;
+
+use serde::Serialize;
+use vitrine_engine::bundle::{self, Bundle, SegmentSize};
+
+use crate::error::{Error, Result};
+use crate::fmt::{bytes, n};
+use crate::ingest::dates::day_string;
+use crate::tables::TableSizes;
+
+/// Reads and decodes a bundle file; a file that is not a valid bundle is `Error::Bundle`.
+pub fn load(path: &Path) -> Result<(Bundle, u64)> {
+    let raw = std::fs::read(path).map_err(Error::io(path))?;
+    let bundle = bundle::decode(&raw).map_err(|source| Error::Bundle { path: path.into(), source })?;
+    Ok((bundle, raw.len() as u64))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Inspection {
+    pub format_version: u16,
+    pub build_id: String,
+    pub created_at: i64,
+    pub bytes: u64,
+    pub store: String,
+    pub products: u64,
+    pub categories: Vec<String>,
+    pub customers: u64,
+    pub orders: u64,
+    pub order_lines: u64,
+    pub countries: u32,
+    pub data_start: String,
+    pub data_end: String,
+    pub segments: Vec<SegmentSize>,
+    pub tables: TableSizes,
+    pub rules: RuleCounts,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleCounts {
+    pub pages: usize,
+    pub segments: usize,
+    pub saved_groups: usize,
+    pub placements: usize,
+    pub offers: usize,
+    pub experiments: usize,
+    pub journeys: usize,
+}
+
+pub fn inspect(path: &Path) -> Result<Inspection> {
+    let (b, size) = load(path)?;
+    let body = &b.body;
+    let rules = &body.rules;
+    Ok(Inspection {
+        format_version: b.header.format_version,
+        build_id: b.header.build_id_hex(),
+        created_at: b.header.created_at,
+        bytes: size,
+        store: body.store.name.clone(),
+        products: body.catalog.products.len() as u64,
+        categories: body.catalog.categories.clone(),
+        customers: body.stats.customers,
+        orders: body.stats.orders,
+        order_lines: body.stats.order_lines,
+        countries: body.stats.countries,
+        data_start: day_string(body.stats.data_start),
+        data_end: day_string(body.stats.data_end),
+        segments: body.stats.segments.clone(),
+        tables: TableSizes::of(&body.recs),
+        rules: RuleCounts {
+            pages: rules.pages.len(),
+            segments: rules.segments.len(),
+            saved_groups: rules.saved_groups.len(),
+            placements: rules.placements.len(),
+            offers: rules.offers.len(),
+            experiments: rules.experiments.len(),
+            journeys: rules.journeys.len(),
+        },
+    })
+}
+
+pub fn render(i: &Inspection) -> String {
+    let mut lines = vec![
+        format!("bundle v{} ({}), build {}, created {}", i.format_version, bytes(i.bytes), i.build_id, day_string(i.created_at)),
+        format!("store: {}", i.store),
+        format!(
+            "data: {} orders, {} lines, {} customers, {} countries, {} .. {}",
+            n(i.orders),
+            n(i.order_lines),
+            n(i.customers),
+            i.countries,
+            i.data_start,
+            i.data_end
+        ),
+        format!("catalog: {} products in {} categories ({})", n(i.products), i.categories.len(), i.categories.join(", ")),
+        "segments:".into(),
+    ];
+    lines.extend(i.segments.iter().map(|s| format!("  {:<20} {:>6}", s.name, n(s.customers))));
+    lines.push("tables:".into());
+    lines.extend(i.tables.lines().into_iter().map(|l| format!("  {l}")));
+    let r = &i.rules;
+    lines.push(format!(
+        "rules: {} pages, {} segments, {} saved groups, {} placements, {} offers, {} experiments, {} journeys",
+        r.pages, r.segments, r.saved_groups, r.placements, r.offers, r.experiments, r.journeys
+    ));
+    lines.join("\n") + "\n"
+}

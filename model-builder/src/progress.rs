@@ -1,0 +1,46 @@
+//! Progress bars on stderr for the long steps; hidden with `--quiet` or when stderr is not a
+//! terminal (indicatif's stderr target hides itself then), so logs and tests stay clean.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Clone, Copy)]
+pub struct Progress {
+    quiet: bool,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Self {
+        Progress { quiet }
+    }
+
+    /// A bar measured in bytes (reading a file).
+    pub fn bytes(&self, message: &'static str) -> ProgressBar {
+        let bar = self.bar();
+        bar.set_style(
+            ProgressStyle::with_template("{msg:<28} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(message);
+        bar
+    }
+
+    /// A spinner for a step without a measurable length.
+    pub fn spinner(&self, message: &'static str) -> ProgressBar {
+        let bar = self.bar();
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"));
+        bar.set_message(message);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+
+    fn bar(&self) -> ProgressBar {
+        if self.quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        }
+    }
+}

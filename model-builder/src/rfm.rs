@@ -1,0 +1,308 @@
+//! RFM: per customer, how Recently, how Frequently and for how much (Monetary) they bought;
+//! quintile scores 1–5 and the usual named segment on the (R, F) scores.
+//!
+//! Profiles name customers and stay private (`--profiles`); only segment sizes reach the
+//! public bundle.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+use vitrine_engine::bundle::SegmentSize;
+
+use crate::data::{CategoryIdx, CustomerIdx, Dataset};
+use crate::error::{Error, Result};
+use crate::ingest::dates::day_string;
+
+const DAY: i64 = 86_400;
+/// Favourite categories kept per profile.
+const TOP_CATEGORIES: usize = 3;
+
+/// The named RFM segments, in the order reports list them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Segment {
+    Champions,
+    Loyal,
+    PotentialLoyalist,
+    New,
+    Promising,
+    NeedAttention,
+    AboutToSleep,
+    AtRisk,
+    CantLoseThem,
+    Hibernating,
+    Lost,
+}
+
+impl Segment {
+    pub const ALL: [Segment; 11] = [
+        Segment::Champions,
+        Segment::Loyal,
+        Segment::PotentialLoyalist,
+        Segment::New,
+        Segment::Promising,
+        Segment::NeedAttention,
+        Segment::AboutToSleep,
+        Segment::AtRisk,
+        Segment::CantLoseThem,
+        Segment::Hibernating,
+        Segment::Lost,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Segment::Champions => "Champions",
+            Segment::Loyal => "Loyal",
+            Segment::PotentialLoyalist => "Potential loyalist",
+            Segment::New => "New",
+            Segment::Promising => "Promising",
+            Segment::NeedAttention => "Need attention",
+            Segment::AboutToSleep => "About to sleep",
+            Segment::AtRisk => "At risk",
+            Segment::CantLoseThem => "Can't lose them",
+            Segment::Hibernating => "Hibernating",
+            Segment::Lost => "Lost",
+        }
+    }
+
+    /// The widely used segment map on (R, F) scores (the regex map `[1-2][1-2]` Hibernating,
+    /// `[1-2][3-4]` At risk, `[1-2]5` Can't lose them, `3[1-2]` About to sleep, `33` Need
+    /// attention, `[3-4][4-5]` Loyal, `41` Promising, `51` New, `[4-5][2-3]` Potential
+    /// loyalist, `5[4-5]` Champions), with `11` split off Hibernating as Lost.
+    pub fn from_scores(r: u8, f: u8) -> Segment {
+        match (r, f) {
+            (1, 1) => Segment::Lost,
+            (1..=2, 1..=2) => Segment::Hibernating,
+            (1..=2, 3..=4) => Segment::AtRisk,
+            (1..=2, _) => Segment::CantLoseThem,
+            (3, 1..=2) => Segment::AboutToSleep,
+            (3, 3) => Segment::NeedAttention,
+            (3..=4, 4..) => Segment::Loyal,
+            (4, 1) => Segment::Promising,
+            (5, 1) => Segment::New,
+            (4..=5, 2..=3) => Segment::PotentialLoyalist,
+            _ => Segment::Champions,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Profile {
+    pub customer: CustomerIdx,
+    /// Days from the last order to the day after the data's last day (so at least 1).
+    pub recency_days: u32,
+    /// Distinct orders (invoices).
+    pub frequency: u32,
+    /// Sum of quantity × unit price over the customer's kept lines.
+    pub monetary: f64,
+    pub r: u8,
+    pub f: u8,
+    pub m: u8,
+    pub segment: Segment,
+    pub first_order: i64,
+    pub last_order: i64,
+    /// Median days between consecutive order days; None with orders on one day only.
+    pub typical_gap_days: Option<f32>,
+    /// By spend, best first.
+    pub top_categories: Vec<CategoryIdx>,
+}
+
+/// Profiles for every customer of the dataset, indexed by `CustomerIdx`.
+pub fn profiles(ds: &Dataset) -> Vec<Profile> {
+    let n = ds.customers.len();
+    let as_of_day = ds.last_time().div_euclid(DAY) + 1;
+    let mut acc: Vec<Acc> = vec![Acc::default(); n];
+    for order in &ds.orders {
+        let Some(c) = order.customer else { continue };
+        let a = &mut acc[c as usize];
+        let day = order.time.div_euclid(DAY);
+        if a.frequency == 0 {
+            a.first = order.time;
+        } else if day != a.last_day {
+            a.gaps.push((day - a.last_day) as u32);
+        }
+        a.frequency += 1;
+        a.last = order.time;
+        a.last_day = day;
+        for line in ds.order_lines(order) {
+            let value = line.quantity as f64 * line.unit_price as f64;
+            a.monetary += value;
+            if let Some(cat) = ds.products.get(line.product as usize).and_then(|p| p.category) {
+                match a.categories.iter_mut().find(|(k, _)| *k == cat) {
+                    Some((_, v)) => *v += value,
+                    None => a.categories.push((cat, value)),
+                }
+            }
+        }
+    }
+
+    let recency: Vec<f64> = acc.iter().map(|a| (as_of_day - a.last_day) as f64).collect();
+    let frequency: Vec<f64> = acc.iter().map(|a| a.frequency as f64).collect();
+    let monetary: Vec<f64> = acc.iter().map(|a| a.monetary).collect();
+    let (r_edges, f_edges, m_edges) = (quintile_edges(&recency), quintile_edges(&frequency), quintile_edges(&monetary));
+
+    acc.into_iter()
+        .enumerate()
+        .map(|(c, mut a)| {
+            let r = 6 - score(recency[c], &r_edges);
+            let f = score(frequency[c], &f_edges);
+            let m = score(monetary[c], &m_edges);
+            a.categories.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            Profile {
+                customer: c as CustomerIdx,
+                recency_days: recency[c] as u32,
+                frequency: a.frequency,
+                monetary: a.monetary,
+                r,
+                f,
+                m,
+                segment: Segment::from_scores(r, f),
+                first_order: a.first,
+                last_order: a.last,
+                typical_gap_days: median(&mut a.gaps),
+                top_categories: a.categories.iter().take(TOP_CATEGORIES).map(|(k, _)| *k).collect(),
+            }
+        })
+        .collect()
+}
+
+#[derive(Clone, Default)]
+struct Acc {
+    frequency: u32,
+    monetary: f64,
+    first: i64,
+    last: i64,
+    last_day: i64,
+    gaps: Vec<u32>,
+    categories: Vec<(CategoryIdx, f64)>,
+}
+
+/// The values at the 20th, 40th, 60th and 80th percentiles (nearest rank).
+fn quintile_edges(values: &[f64]) -> [f64; 4] {
+    if values.is_empty() {
+        return [0.0; 4];
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable_by(f64::total_cmp);
+    let n = v.len();
+    std::array::from_fn(|k| v[((k + 1) * n).div_ceil(5).max(1) - 1])
+}
+
+/// 1 + the number of edges below `v`: equal values always share a score, so customers with
+/// the same number of orders are never split between two F scores.
+fn score(v: f64, edges: &[f64; 4]) -> u8 {
+    1 + edges.iter().filter(|&&e| e < v).count() as u8
+}
+
+fn median(v: &mut [u32]) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 1 { v[mid] as f32 } else { (v[mid - 1] + v[mid]) as f32 / 2.0 })
+}
+
+/// Customers per segment, every segment listed (in `Segment::ALL` order).
+pub fn segment_sizes(profiles: &[Profile]) -> Vec<SegmentSize> {
+    Segment::ALL
+        .iter()
+        .map(|&s| SegmentSize { name: s.name().into(), customers: profiles.iter().filter(|p| p.segment == s).count() as u64 })
+        .collect()
+}
+
+/// One line of the private profiles file.
+#[derive(Serialize)]
+struct ProfileLine<'a> {
+    customer_id: &'a str,
+    segment: &'static str,
+    recency_days: u32,
+    frequency: u32,
+    monetary: f64,
+    r: u8,
+    f: u8,
+    m: u8,
+    first_order: String,
+    last_order: String,
+    typical_gap_days: Option<f32>,
+    top_categories: Vec<&'a str>,
+}
+
+/// Writes the profiles as JSONL, one customer per line, keyed by the export's customer id.
+pub fn write_profiles(path: &Path, ds: &Dataset, profiles: &[Profile]) -> Result<()> {
+    let file = std::fs::File::create(path).map_err(Error::io(path))?;
+    let mut out = std::io::BufWriter::new(file);
+    for p in profiles {
+        let line = ProfileLine {
+            customer_id: &ds.customers[p.customer as usize],
+            segment: p.segment.name(),
+            recency_days: p.recency_days,
+            frequency: p.frequency,
+            monetary: (p.monetary * 100.0).round() / 100.0,
+            r: p.r,
+            f: p.f,
+            m: p.m,
+            first_order: day_string(p.first_order),
+            last_order: day_string(p.last_order),
+            typical_gap_days: p.typical_gap_days,
+            top_categories: p.top_categories.iter().filter_map(|&c| ds.categories.get(c as usize)).map(String::as_str).collect(),
+        };
+        serde_json::to_writer(&mut out, &line).map_err(|e| Error::Io { path: path.into(), source: e.into() })?;
+        out.write_all(b"\n").map_err(Error::io(path))?;
+    }
+    out.flush().map_err(Error::io(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Line, Order, ProductInfo};
+
+    #[test]
+    fn segment_map_covers_every_score_pair() {
+        assert_eq!(Segment::from_scores(5, 5), Segment::Champions);
+        assert_eq!(Segment::from_scores(5, 1), Segment::New);
+        assert_eq!(Segment::from_scores(4, 1), Segment::Promising);
+        assert_eq!(Segment::from_scores(3, 3), Segment::NeedAttention);
+        assert_eq!(Segment::from_scores(4, 4), Segment::Loyal);
+        assert_eq!(Segment::from_scores(5, 2), Segment::PotentialLoyalist);
+        assert_eq!(Segment::from_scores(3, 2), Segment::AboutToSleep);
+        assert_eq!(Segment::from_scores(2, 4), Segment::AtRisk);
+        assert_eq!(Segment::from_scores(1, 5), Segment::CantLoseThem);
+        assert_eq!(Segment::from_scores(2, 1), Segment::Hibernating);
+        assert_eq!(Segment::from_scores(1, 1), Segment::Lost);
+        let all: std::collections::BTreeSet<_> = (1..=5).flat_map(|r| (1..=5).map(move |f| Segment::from_scores(r, f))).collect();
+        assert_eq!(all.len(), Segment::ALL.len());
+    }
+
+    #[test]
+    fn quintiles_keep_ties_together() {
+        let v: Vec<f64> = [1, 1, 1, 1, 2, 2, 3, 5, 8, 13].iter().map(|&x| x as f64).collect();
+        let e = quintile_edges(&v);
+        assert_eq!(e, [1.0, 1.0, 2.0, 5.0]);
+        assert_eq!(score(1.0, &e), 1);
+        assert_eq!(score(2.0, &e), 3);
+        assert_eq!(score(13.0, &e), 5);
+    }
+
+    #[test]
+    fn recency_frequency_monetary_and_gaps() {
+        let day = |d: i64| d * DAY + 3600;
+        let order = |customer, d, lines: std::ops::Range<u32>| Order { invoice: String::new(), customer, country: 0, time: day(d), lines };
+        let ds = Dataset {
+            products: vec![ProductInfo { category: Some(0), ..Default::default() }],
+            categories: vec!["Mugs".into()],
+            countries: vec!["UK".into()],
+            customers: vec!["a".into(), "b".into()],
+            orders: vec![order(Some(0), 0, 0..1), order(Some(0), 10, 1..2), order(Some(1), 20, 2..3), order(Some(0), 30, 3..4)],
+            lines: vec![Line { product: 0, quantity: 2, unit_price: 1.5 }; 4],
+        };
+        let p = profiles(&ds);
+        assert_eq!((p[0].recency_days, p[0].frequency, p[0].monetary), (1, 3, 9.0));
+        assert_eq!(p[0].typical_gap_days, Some(15.0));
+        assert_eq!(p[1].recency_days, 11);
+        assert_eq!(p[1].typical_gap_days, None);
+        assert_eq!(p[0].top_categories, [0]);
+        assert!(p[0].r > p[1].r && p[0].f > p[1].f);
+    }
+}
