@@ -6,7 +6,6 @@
 //! endpoint deduplicates by `messageId`. Nothing is dropped silently: an event that cannot be
 //! kept is refused with a [`Refusal`] the host reports.
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -90,7 +89,7 @@ pub struct Outbox {
     config: OutboxConfig,
     gate: Gate,
     /// Oldest first; the first `in_flight` events are the batch being sent.
-    queue: VecDeque<Queued>,
+    queue: Vec<Queued>,
     in_flight: usize,
     batch_id: u32,
     failures: u32,
@@ -99,7 +98,7 @@ pub struct Outbox {
 
 impl Outbox {
     pub fn new(config: OutboxConfig, gate: Gate) -> Self {
-        Outbox { config, gate, queue: VecDeque::new(), in_flight: 0, batch_id: 0, failures: 0, retry_at: f64::MIN }
+        Outbox { config, gate, queue: Vec::new(), in_flight: 0, batch_id: 0, failures: 0, retry_at: f64::MIN }
     }
 
     pub fn gate(&self) -> Gate {
@@ -126,7 +125,7 @@ impl Outbox {
         if self.queue.len() >= self.config.capacity {
             return Err(Refusal::Full);
         }
-        self.queue.push_back(Queued { json, at: now });
+        self.queue.push(Queued { json, at: now });
         Ok(())
     }
 
@@ -153,7 +152,7 @@ impl Outbox {
         if !self.may_send() || !online || self.in_flight > 0 || now_ms < self.retry_at {
             return None;
         }
-        let oldest = self.queue.front()?;
+        let oldest = self.queue.first()?;
         if self.queue.len() < self.config.max_batch && now_ms < oldest.at + self.config.flush_delay_ms {
             return None;
         }
@@ -178,9 +177,9 @@ impl Outbox {
     }
 
     fn body(&self, range: core::ops::Range<usize>, now_ms: f64) -> String {
-        let mut out = String::with_capacity(self.queue.range(range.clone()).map(|q| q.json.len() + 1).sum::<usize>() + 64);
+        let mut out = String::with_capacity(self.queue[range.clone()].iter().map(|q| q.json.len() + 1).sum::<usize>() + 64);
         out.push_str("{\"batch\":[");
-        for (i, q) in self.queue.range(range).enumerate() {
+        for (i, q) in self.queue[range].iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
@@ -218,7 +217,7 @@ impl Outbox {
         if !self.may_send() || self.in_flight > 0 {
             return None;
         }
-        let oldest = self.queue.front()?;
+        let oldest = self.queue.first()?;
         let due = if self.queue.len() >= self.config.max_batch { f64::MIN } else { oldest.at + self.config.flush_delay_ms };
         Some(due.max(self.retry_at))
     }

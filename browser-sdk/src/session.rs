@@ -6,23 +6,24 @@
 //! - [`Profile`] lives in localStorage: the anonymous id, the user id and traits from
 //!   `identify`, the consent choice.
 //!
-//! Both are stored as bincode + base64 (the engine already links both), and a damaged or
-//! outdated stored value starts fresh rather than failing the page.
+//! Both are stored as a few lines of text in a format of our own (serde + bincode for these
+//! would add kilobytes of wasm for a dozen fields); a damaged or outdated stored value starts
+//! fresh rather than failing the page. Traits are kept as JSON text, parsed by the browser.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use vitrine_engine::bundle::Catalog;
 use vitrine_engine::context::{self, CartLine, Device, Interests, Page, Request, Signal, Visitor};
 use vitrine_engine::Value;
 
-/// Stored form version: bump when a field changes, so old stored values start fresh.
-const STORED_VERSION: u8 = 1;
+use crate::json::push_int;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// First line of a stored value: bump when the format changes, so old values start fresh.
+const SESSION_MAGIC: &str = "vitrine-session 1";
+const PROFILE_MAGIC: &str = "vitrine-profile 1";
+
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionState {
     pub page_views: u32,
     /// This browser had no visitor id when the session began.
@@ -42,7 +43,7 @@ pub struct SessionState {
     pub landing: Landing,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Landing {
     pub referrer: Option<String>,
     pub utm_source: Option<String>,
@@ -50,7 +51,7 @@ pub struct Landing {
     pub utm_campaign: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Profile {
     pub visitor_id: String,
     pub user_id: Option<String>,
@@ -182,23 +183,142 @@ impl SessionState {
     }
 }
 
-/// Encodes a stored value for Web Storage (text only).
-pub fn encode<T: Serialize>(value: &T) -> String {
-    let mut bytes = alloc::vec![STORED_VERSION];
-    // Encoding plain structs into a Vec cannot fail.
-    bytes.extend(bincode::serde::encode_to_vec(value, bincode::config::standard()).unwrap_or_default());
-    URL_SAFE_NO_PAD.encode(bytes)
+/// One field per line: a short tag, a space, the value. Values never hold a line break
+/// (they are flattened to spaces on the way in); the free-text part of a line comes last.
+struct Lines(String);
+
+impl Lines {
+    fn new(magic: &str) -> Self {
+        Lines(String::from(magic))
+    }
+
+    fn field(&mut self, tag: &str) -> &mut String {
+        self.0.push('\n');
+        self.0.push_str(tag);
+        self.0.push(' ');
+        &mut self.0
+    }
+
+    fn text(&mut self, tag: &str, value: &str) {
+        let out = self.field(tag);
+        out.extend(value.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
+    }
+
+    fn opt(&mut self, tag: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.text(tag, v);
+        }
+    }
+
+    fn int(&mut self, tag: &str, value: i64) {
+        push_int(self.field(tag), value);
+    }
+
+    /// An integer, then free text: `c 2 85123A`. Weights go as their f32 bits, so a stored
+    /// session restores the exact interests (and the exact decisions) it had.
+    fn pair(&mut self, tag: &str, number: i64, value: &str) {
+        let out = self.field(tag);
+        push_int(out, number);
+        out.push(' ');
+        self.text_tail(value);
+    }
+
+    fn text_tail(&mut self, value: &str) {
+        self.0.extend(value.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
+    }
 }
 
-/// Decodes a stored value; None when missing, damaged or from another version.
-pub fn decode<T: DeserializeOwned>(text: &str) -> Option<T> {
-    let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
-    let (&version, rest) = bytes.split_first()?;
-    if version != STORED_VERSION {
-        return None;
+/// The stored lines after `magic`, as (tag, rest); None if the magic line differs.
+fn read_lines<'a>(text: &'a str, magic: &str) -> Option<impl Iterator<Item = (&'a str, &'a str)>> {
+    let mut lines = text.split('\n');
+    (lines.next()? == magic).then(|| lines.map(|l| l.split_once(' ').unwrap_or((l, ""))))
+}
+
+fn split_pair(rest: &str) -> Option<(i64, &str)> {
+    let (n, text) = rest.split_once(' ')?;
+    Some((n.parse().ok()?, text))
+}
+
+impl SessionState {
+    pub fn encode(&self) -> String {
+        let mut l = Lines::new(SESSION_MAGIC);
+        l.int("pv", self.page_views.into());
+        l.int("nv", self.new_visitor.into());
+        l.int("pu", self.purchased.into());
+        l.int("ex", self.exit_offer_shown.into());
+        l.opt("po", self.promised_offer.as_deref());
+        l.int("at", self.interests_at);
+        self.cart.iter().for_each(|(sku, q)| l.pair("c", (*q).into(), sku));
+        self.categories.iter().for_each(|(name, w)| l.pair("k", w.to_bits().into(), name));
+        self.products.iter().for_each(|(sku, w)| l.pair("p", w.to_bits().into(), sku));
+        l.opt("lr", self.landing.referrer.as_deref());
+        l.opt("ls", self.landing.utm_source.as_deref());
+        l.opt("lm", self.landing.utm_medium.as_deref());
+        l.opt("lc", self.landing.utm_campaign.as_deref());
+        l.0
     }
-    let config = bincode::config::standard().with_limit::<{ 1 << 20 }>();
-    bincode::serde::decode_from_slice(rest, config).ok().map(|(v, _)| v)
+
+    /// None when missing, damaged or written by another format version.
+    pub fn decode(text: &str) -> Option<SessionState> {
+        let mut s = SessionState::default();
+        for (tag, rest) in read_lines(text, SESSION_MAGIC)? {
+            let int = || rest.parse::<i64>().ok();
+            let owned = || Some(String::from(rest));
+            match tag {
+                "pv" => s.page_views = u32::try_from(int()?).ok()?,
+                "nv" => s.new_visitor = int()? != 0,
+                "pu" => s.purchased = int()? != 0,
+                "ex" => s.exit_offer_shown = int()? != 0,
+                "po" => s.promised_offer = owned(),
+                "at" => s.interests_at = int()?,
+                "c" => {
+                    let (q, sku) = split_pair(rest)?;
+                    s.cart.push((sku.into(), u32::try_from(q).ok()?));
+                }
+                "k" | "p" => {
+                    let (bits, name) = split_pair(rest)?;
+                    let w = f32::from_bits(u32::try_from(bits).ok()?);
+                    if tag == "k" { &mut s.categories } else { &mut s.products }.push((name.into(), w));
+                }
+                "lr" => s.landing.referrer = owned(),
+                "ls" => s.landing.utm_source = owned(),
+                "lm" => s.landing.utm_medium = owned(),
+                "lc" => s.landing.utm_campaign = owned(),
+                _ => {} // a field from a newer SDK: skip it
+            }
+        }
+        Some(s)
+    }
+}
+
+impl Profile {
+    /// `traits_json` is the traits as JSON text (the host converts with the browser's JSON).
+    pub fn encode(&self, traits_json: &str) -> String {
+        let mut l = Lines::new(PROFILE_MAGIC);
+        l.text("id", &self.visitor_id);
+        l.opt("u", self.user_id.as_deref());
+        if let Some(c) = self.consent {
+            l.int("co", c.into());
+        }
+        l.text("t", traits_json);
+        l.0
+    }
+
+    /// The profile and its traits' JSON text (for the host to parse); None when unusable.
+    pub fn decode(text: &str) -> Option<(Profile, Option<&str>)> {
+        let mut p = Profile::default();
+        let mut traits = None;
+        for (tag, rest) in read_lines(text, PROFILE_MAGIC)? {
+            match tag {
+                "id" => p.visitor_id = rest.into(),
+                "u" => p.user_id = Some(rest.into()),
+                "co" => p.consent = Some(rest == "1"),
+                "t" => traits = Some(rest),
+                _ => {}
+            }
+        }
+        (!p.visitor_id.is_empty()).then_some((p, traits))
+    }
 }
 
 #[cfg(test)]
@@ -288,20 +408,28 @@ mod tests {
     }
 
     #[test]
-    fn stored_values_round_trip_and_damage_starts_fresh() {
+    fn stored_values_round_trip_exactly_and_damage_starts_fresh() {
         let cat = catalog();
-        let mut s = SessionState::default();
+        let mut s = SessionState { page_views: 4, new_visitor: true, ..SessionState::default() };
         s.learn(&cat, Learn::ProductViewed("A1".into()), 5);
+        s.learn(&cat, Learn::Added("B1".into(), 2), 4_000);
         s.promised_offer = Some("welcome10".into());
-        assert_eq!(decode::<SessionState>(&encode(&s)), Some(s.clone()));
-        let mut traits = Value::object();
-        traits.set("segment", "Loyal").set("frequency", 4.0);
-        let p = Profile { visitor_id: "v".into(), user_id: Some("u".into()), traits, consent: Some(true) };
-        assert_eq!(decode::<Profile>(&encode(&p)), Some(p));
-        assert_eq!(decode::<SessionState>("%%%"), None);
-        assert_eq!(decode::<SessionState>(""), None);
-        let mut other_version = URL_SAFE_NO_PAD.decode(encode(&s)).unwrap();
-        other_version[0] = 99;
-        assert_eq!(decode::<SessionState>(&URL_SAFE_NO_PAD.encode(other_version)), None);
+        s.landing.referrer = Some("https://mail.example/inbox\nline".into());
+        s.landing.utm_campaign = Some("spring sale".into());
+        s.cart.push(("SKU WITH SPACES".into(), 1));
+        let back = SessionState::decode(&s.encode()).expect("decodes");
+        assert_eq!(back.landing.referrer.as_deref(), Some("https://mail.example/inbox line"), "line breaks flattened");
+        s.landing.referrer = back.landing.referrer.clone();
+        assert_eq!(back, s, "weights restore bit for bit");
+
+        let p = Profile { visitor_id: "v".into(), user_id: Some("u 1".into()), traits: Value::Null, consent: Some(false) };
+        let text = p.encode(r#"{"segment":"Loyal"}"#);
+        assert_eq!(Profile::decode(&text), Some((p, Some(r#"{"segment":"Loyal"}"#))));
+
+        assert_eq!(SessionState::decode(""), None);
+        assert_eq!(SessionState::decode("vitrine-session 0\npv 1"), None, "another format version");
+        assert_eq!(SessionState::decode("vitrine-session 1\npv many"), None, "damaged");
+        assert_eq!(SessionState::decode("vitrine-session 1\nzz future field\npv 2").map(|s| s.page_views), Some(2));
+        assert_eq!(Profile::decode("vitrine-profile 1\nu someone"), None, "no visitor id");
     }
 }

@@ -1,0 +1,150 @@
+// Types for Vitrine's browser SDK: `window.vitrine`, set by the vitrine.js script tag.
+
+/** Segment e-commerce spec v2 events the SDK learns from (any other name is sent as given). */
+export type EcommerceEvent =
+  | "Product Viewed"
+  | "Product Clicked"
+  | "Product Added"
+  | "Product Removed"
+  | "Product List Viewed"
+  | "Cart Viewed"
+  | "Checkout Started"
+  | "Order Completed"
+  | "Products Searched"
+  | "Promotion Viewed"
+  | "Promotion Clicked";
+
+export interface ProductProperties {
+  product_id?: string | number;
+  sku?: string;
+  category?: string;
+  name?: string;
+  brand?: string;
+  price?: number;
+  quantity?: number;
+  url?: string;
+  image_url?: string;
+  [key: string]: unknown;
+}
+
+export interface CartProperties {
+  cart_id?: string;
+  order_id?: string;
+  total?: number;
+  revenue?: number;
+  currency?: string;
+  /** Cart Viewed / Checkout Started with products replace the session's cart. */
+  products?: ProductProperties[];
+  [key: string]: unknown;
+}
+
+export type EventProperties = ProductProperties | CartProperties | Record<string, unknown>;
+
+/** Traits of a known customer; conditions see them as `traits.*`. */
+export interface Traits {
+  segment?: string;
+  first_name?: string;
+  frequency?: number;
+  monetary?: number;
+  recency_days?: number;
+  top_categories?: string[];
+  [key: string]: unknown;
+}
+
+export type DecisionStatus = "filled" | "not_targeted" | "holdout" | "empty";
+
+export interface DecidedItem {
+  sku: string;
+  title: string;
+  url: string;
+  image: string;
+  price: number;
+  /** The recommender that contributed most to this item. */
+  source: string;
+  score: number;
+}
+
+export interface Explain {
+  /** The rule that decided, e.g. `placements.home-for-you.sources`. */
+  rule: string;
+  segment: string;
+  segments: string[];
+  experiment: { key: string; arm: string } | null;
+  sources: { recommender: string; weight: number; candidates: number }[];
+}
+
+export interface Decision {
+  placement: string;
+  status: DecisionStatus;
+  title: string;
+  variant: string | null;
+  items: DecidedItem[];
+  /** Inner HTML for the slot (escaped by the engine); empty unless `status` is "filled". */
+  html: string;
+  explain: Explain;
+}
+
+export type ExitTrigger = "top_edge" | "fast_scroll_up" | "back_navigation" | "idle" | "deep_link" | "api";
+
+export interface Offer {
+  id: string;
+  /** "welcome", "free_shipping", "priority_support", "early_access", or a custom scenario. */
+  scenario: string;
+  kind: string;
+  value: number;
+  code: string;
+  headline: string;
+  body: string;
+  ctaText: string;
+  ctaUrl: string;
+  html: string;
+  trigger: ExitTrigger;
+  explain: Explain;
+}
+
+/** What `vitrine.on(name, handler)` handlers receive. */
+export interface Notifications {
+  /** The SDK started; `filled` slots were filled by it. */
+  ready: { filled: number };
+  /** A slot was decided on this page. */
+  decision: Decision;
+  /** An exit-intent or deep-link offer is shown. */
+  offer: Offer;
+  offer_closed: { id: string; reason: "dismissed" | "escape" };
+  /** An event was queued (its name). */
+  event: string;
+  /** A batch request finished: true when the endpoint took it. */
+  sent: boolean;
+  consent: boolean;
+  /** Something was refused or failed, with the reason (also logged with console.warn). */
+  error: string;
+}
+
+export interface Vitrine {
+  readonly version: string;
+  /** Resolves once the SDK runs; rejects if it could not start (the page keeps its content). */
+  readonly ready: Promise<Vitrine>;
+  track(event: EcommerceEvent | (string & {}), properties?: EventProperties): void;
+  /** Records a page view (single-page apps, after a route change); fills new slots. */
+  page(): void;
+  identify(userId: string | null, traits?: Traits): void;
+  /** With `data-require-consent`, nothing is sent or stored before `consent(true)`. */
+  consent(granted: boolean): void;
+  /** The decision for a placement for this visitor now, with this session's interests. */
+  decide(placement: string): Promise<Decision>;
+  /** Shows the exit offer now; false if already shown this session, after a purchase, or none fits. */
+  showExitOffer(): Promise<boolean>;
+  /** Sends queued events now (sendBeacon). */
+  flush(): void;
+  /** Subscribes to a notification; returns the unsubscribe function. */
+  on<K extends keyof Notifications>(name: K, handler: (payload: Notifications[K]) => void): () => void;
+}
+
+/** Calls made before the script loads: `window.vitrine = window.vitrine || []; vitrine.push(["track", ...])`. */
+export type QueuedCall = [keyof Vitrine, ...unknown[]];
+
+declare global {
+  interface Window {
+    vitrine: Vitrine;
+  }
+}
