@@ -5,6 +5,7 @@ pub mod build;
 pub mod check;
 pub mod config;
 pub mod data;
+pub mod eval;
 pub mod error;
 pub mod fmt;
 pub mod ingest;

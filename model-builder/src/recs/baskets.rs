@@ -1,4 +1,5 @@
-//! Bought together: co-purchase in the same basket (one basket = one invoice), scored with an
+//! Bought together: co-purchase in the same basket (one invoice, or one customer's whole
+//! history, per `co_purchase_scope`), scored with an
 //! asymmetric cosine so a bestseller that lands in every basket does not crowd out the real
 //! companions.
 
@@ -6,8 +7,8 @@ use rayon::prelude::*;
 use vitrine_engine::bundle::{Neighbors, ProductIdx, Scored};
 
 use super::rank::top_k;
-use super::{decay, RecsConfig};
-use crate::data::Dataset;
+use super::{decay, CoPurchaseScope, RecsConfig};
+use crate::data::{Dataset, Order};
 
 /// Baskets as a sparse item × basket matrix, stored both ways (CSR).
 pub struct Baskets {
@@ -28,17 +29,19 @@ impl Baskets {
         let as_of = ds.last_time();
         let mut basket_start = vec![0u32];
         let mut items = Vec::with_capacity(ds.lines.len());
-        let mut weight = Vec::with_capacity(ds.orders.len());
+        let mut weight = Vec::new();
         // Dedupes a basket's items without sorting: `seen_in[p]` is the last basket holding p.
         let mut seen_in = vec![u32::MAX; n_products];
-        for order in &ds.orders {
+        for group in order_groups(ds, cfg.co_purchase_scope) {
             let b = weight.len() as u32;
             let start = items.len();
-            for line in ds.order_lines(order) {
-                let p = line.product as usize;
-                if p < n_products && seen_in[p] != b {
-                    seen_in[p] = b;
-                    items.push(line.product);
+            for order in &group {
+                for line in ds.order_lines(order) {
+                    let p = line.product as usize;
+                    if p < n_products && seen_in[p] != b {
+                        seen_in[p] = b;
+                        items.push(line.product);
+                    }
                 }
             }
             let size = items.len() - start;
@@ -47,7 +50,8 @@ impl Baskets {
                 items.truncate(start);
                 continue;
             }
-            weight.push(decay(as_of - order.time, cfg.co_purchase_half_life_days));
+            let latest = group.iter().map(|o| o.time).max().unwrap_or(as_of);
+            weight.push(decay(as_of - latest, cfg.co_purchase_half_life_days));
             basket_start.push(items.len() as u32);
         }
         let (item_start, baskets) = transpose(n_products, &basket_start, &items);
@@ -101,6 +105,27 @@ impl Baskets {
             })
             .collect();
         Neighbors::from_lists(lists)
+    }
+}
+
+/// The orders that form one basket: each order alone, or all of a customer's orders (guest
+/// orders stay alone: nothing ties them together).
+fn order_groups(ds: &Dataset, scope: CoPurchaseScope) -> Vec<Vec<&Order>> {
+    match scope {
+        CoPurchaseScope::Basket => ds.orders.iter().map(|o| vec![o]).collect(),
+        CoPurchaseScope::Customer => {
+            let mut by_customer: Vec<Vec<&Order>> = vec![Vec::new(); ds.customers.len()];
+            let mut guests = Vec::new();
+            for o in &ds.orders {
+                match o.customer.and_then(|c| by_customer.get_mut(c as usize)) {
+                    Some(group) => group.push(o),
+                    None => guests.push(vec![o]),
+                }
+            }
+            by_customer.retain(|g| !g.is_empty());
+            by_customer.extend(guests);
+            by_customer
+        }
     }
 }
 

@@ -32,6 +32,10 @@ pub struct RecsConfig {
     /// P(companion | item) (bestsellers win), 1 by C / N(companion) (lift-like, rare items win),
     /// 0.5 is the cosine.
     pub bestseller_damping: f32,
+    /// What counts as "bought together": the same order (`basket`) or the same customer at any
+    /// time (`customer`, "customers who bought this also bought"; the only choice for data
+    /// without baskets, such as one-item interaction logs).
+    pub co_purchase_scope: CoPurchaseScope,
     /// Older baskets count less for bought-together (half-life in days; 0 = no decay).
     pub co_purchase_half_life_days: f32,
     /// Baskets with more distinct items than this are wholesale restocks, not "bought together":
@@ -57,9 +61,10 @@ impl Default for RecsConfig {
         RecsConfig {
             top_k: 12,
             min_support: 3,
+            co_purchase_scope: CoPurchaseScope::Basket,
             bestseller_damping: 0.5,
-            co_purchase_half_life_days: 0.0,
-            max_basket_items: 0,
+            co_purchase_half_life_days: 90.0,
+            max_basket_items: 100,
             min_similarity: 0.1,
             category_weight: 1.0,
             tag_weight: 1.0,
@@ -70,6 +75,14 @@ impl Default for RecsConfig {
             min_reorder_customers: 3,
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoPurchaseScope {
+    #[default]
+    Basket,
+    Customer,
 }
 
 /// Builds every recommendation table. `customer_segment[c]` is the RFM segment name of customer

@@ -1,0 +1,1 @@
+//! Research-style interaction logs (user, item, timestamp, weight).

@@ -1,0 +1,150 @@
+//! `model-builder eval`: how well would the tables have predicted what customers bought next?
+//!
+//! Train on the past, test on a later period (or, for research data sets, on a random quarter
+//! of each user's interactions), and score each recommender's top 10 against what each user
+//! really bought. Two protocols, because stores need both:
+//! - **all**: any item bought in the test period is a hit (re-orders are real sales);
+//! - **new**: only items the user never bought before count, and owned items are left out of
+//!   every ranking (discovery).
+
+pub mod blends;
+pub mod external;
+pub mod holdout;
+pub mod interactions;
+pub mod metrics;
+pub mod personal;
+pub mod recommenders;
+pub mod report;
+mod rng;
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::data::{CustomerIdx, Dataset};
+use crate::recs::{build_tables, RecsConfig};
+use holdout::Holdout;
+use metrics::{Metrics, MetricsAcc, RECALL_K};
+use recommenders::{Context, Recommender};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    All,
+    New,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::All => "all",
+            Protocol::New => "new",
+        }
+    }
+}
+
+/// A recommender's figures under one protocol.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub recommender: String,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProtocolReport {
+    pub protocol: Protocol,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EvalReport {
+    /// "time" (orders before/after a date) or "random-75-25" (interactions).
+    pub split: String,
+    /// First moment of the test period (unix seconds), for the time split.
+    pub split_time: Option<i64>,
+    pub train_orders: usize,
+    pub test_users: usize,
+    /// Test-period buyers without training history (non-personal lists only reach them).
+    pub cold_customers: usize,
+    pub protocols: Vec<ProtocolReport>,
+    /// Time to build the tables from the training data, milliseconds.
+    pub build_ms: u128,
+    pub eval_ms: u128,
+}
+
+/// Builds the tables from `holdout.train` and scores every recommender under each protocol.
+/// `segments[c]` is customer `c`'s RFM segment in training (may be empty).
+pub fn evaluate(
+    holdout: &Holdout,
+    cfg: &RecsConfig,
+    segments: &[String],
+    recommenders: &[(String, Recommender)],
+    protocols: &[Protocol],
+) -> EvalReport {
+    let started = Instant::now();
+    let segment_names: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let tables = build_tables(&holdout.train, cfg, &segment_names);
+    let build_ms = started.elapsed().as_millis();
+
+    let started = Instant::now();
+    let segment_of = |c: CustomerIdx| segments.get(c as usize).map(String::as_str);
+    let ctx = Context { tables: &tables, train: &holdout.train, now: holdout.as_of, segment_of: &segment_of };
+    let protocols = protocols
+        .iter()
+        .map(|&protocol| {
+            let new_only = protocol == Protocol::New;
+            let rows = recommenders
+                .iter()
+                .map(|(name, rec)| {
+                    let mut acc = MetricsAcc::new(holdout.train.products.len(), rec.is_personal());
+                    for user in &holdout.users {
+                        let relevant = user.relevant(new_only);
+                        if relevant.is_empty() {
+                            continue;
+                        }
+                        let ranking = rec.rank(&ctx, user, new_only, RECALL_K);
+                        acc.add(&ranking.items, &relevant, ranking.fell_back);
+                    }
+                    Row { recommender: name.clone(), metrics: acc.finish() }
+                })
+                .collect();
+            ProtocolReport { protocol, rows }
+        })
+        .collect();
+
+    EvalReport {
+        split: String::new(),
+        split_time: None,
+        train_orders: holdout.train.orders.len(),
+        test_users: holdout.users.len(),
+        cold_customers: holdout.cold_customers,
+        protocols,
+        build_ms,
+        eval_ms: started.elapsed().as_millis(),
+    }
+}
+
+/// The time-split eval of a store's orders: train before `split_time`, test from it on.
+pub fn evaluate_orders(
+    ds: &Dataset,
+    split_time: i64,
+    cfg: &RecsConfig,
+    segments: &[String],
+    extra: Vec<(String, Recommender)>,
+) -> EvalReport {
+    let holdout = Holdout::by_time(ds, split_time);
+    let mut recommenders = blends::standard(&holdout.train);
+    recommenders.extend(extra);
+    let report = evaluate(&holdout, cfg, segments, &recommenders, &[Protocol::All, Protocol::New]);
+    EvalReport { split: "time".into(), split_time: Some(split_time), ..report }
+}
+
+/// Default test period: the last 30 days.
+pub const DEFAULT_TEST_DAYS: i64 = 30;
+
+/// The first moment of a test period of `days` days ending with the data's last day.
+pub fn split_time_for_test_days(ds: &Dataset, days: i64) -> i64 {
+    let last_day_start = ds.last_time().div_euclid(86_400) * 86_400;
+    last_day_start - (days - 1) * 86_400
+}

@@ -1,0 +1,88 @@
+//! The recommenders the eval compares: two baselines, each table alone, the placement blends,
+//! and lists computed elsewhere (another library's output, read from files).
+
+use std::collections::HashMap;
+
+use vitrine_engine::bundle::RecTables;
+
+use super::holdout::TestUser;
+use super::metrics::K;
+use super::personal::{self, Blend, Shopper};
+use super::rng::SplitMix64;
+use crate::data::{CustomerIdx, Dataset, ProductIdx};
+
+/// A ranked list for one user, and whether its top `K` had to use a fallback.
+pub struct Ranking {
+    pub items: Vec<ProductIdx>,
+    pub fell_back: bool,
+}
+
+pub enum Recommender {
+    /// Uniformly random products (seeded per user, so runs repeat).
+    Random { seed: u64 },
+    /// Every product by distinct buyers in training.
+    Popular { ranking: Vec<ProductIdx> },
+    /// A blend of the tables and the user's history, as the engine serves it.
+    Blend(Blend),
+    /// Lists made outside (another library), by customer, one set per protocol.
+    External { all: HashMap<CustomerIdx, Vec<ProductIdx>>, new: HashMap<CustomerIdx, Vec<ProductIdx>> },
+}
+
+/// What a recommender may look at for one user.
+pub struct Context<'a> {
+    pub tables: &'a RecTables,
+    pub train: &'a Dataset,
+    pub now: i64,
+    pub segment_of: &'a dyn Fn(CustomerIdx) -> Option<&'a str>,
+}
+
+impl Recommender {
+    /// Whether the list depends on the user's history (the cold-start share applies).
+    pub fn is_personal(&self) -> bool {
+        !matches!(self, Recommender::Random { .. } | Recommender::Popular { .. })
+    }
+
+    pub fn popular(train: &Dataset) -> Recommender {
+        let mut buyers = vec![0u32; train.products.len()];
+        for p in crate::recs::BuyerItems::from_dataset(train).purchases {
+            buyers[p.product as usize] += 1;
+        }
+        let mut ranking: Vec<ProductIdx> = (0..buyers.len() as ProductIdx).collect();
+        ranking.sort_by_key(|&p| (std::cmp::Reverse(buyers[p as usize]), p));
+        Recommender::Popular { ranking }
+    }
+
+    /// The `n` best products for `user`, leaving out what they own when `exclude_owned`.
+    pub fn rank(&self, ctx: &Context, user: &TestUser, exclude_owned: bool, n: usize) -> Ranking {
+        let allowed = |p: &ProductIdx| !exclude_owned || !user.owned.iter().any(|o| o.item == *p);
+        match self {
+            Recommender::Random { seed } => {
+                let mut rng = SplitMix64::new(seed ^ (user.customer as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let mut items: Vec<ProductIdx> = (0..ctx.train.products.len() as ProductIdx).filter(allowed).collect();
+                rng.partial_shuffle(&mut items, n);
+                items.truncate(n);
+                Ranking { items, fell_back: false }
+            }
+            Recommender::Popular { ranking } => {
+                Ranking { items: ranking.iter().copied().filter(allowed).take(n).collect(), fell_back: false }
+            }
+            Recommender::Blend(blend) => {
+                let shopper = Shopper {
+                    owned: &user.owned,
+                    country: ctx.train.countries.get(user.country as usize).map(String::as_str),
+                    segment: (ctx.segment_of)(user.customer),
+                };
+                let blend = Blend { exclude_owned: exclude_owned || blend.exclude_owned, ..blend.clone() };
+                let ranked = personal::recommend(ctx.tables, &shopper, ctx.now, &blend, n);
+                let from_sources = ranked.items.len() - ranked.filled;
+                Ranking { fell_back: from_sources < K.min(ranked.items.len()), items: ranked.items.into_iter().map(|s| s.item).collect() }
+            }
+            Recommender::External { all, new } => {
+                let lists = if exclude_owned { new } else { all };
+                let items: Vec<ProductIdx> =
+                    lists.get(&user.customer).map_or(Vec::new(), |l| l.iter().copied().filter(allowed).take(n).collect());
+                Ranking { fell_back: items.len() < K, items }
+            }
+        }
+    }
+}
