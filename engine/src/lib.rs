@@ -17,5 +17,6 @@ pub mod token;
 pub mod value;
 
 pub use bundle::{Bundle, BundleBody, BundleError, ProductIdx};
+pub use condition::{Condition, ConditionError};
 pub use context::Visitor;
 pub use value::Value;
