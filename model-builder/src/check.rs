@@ -414,7 +414,7 @@ mod tests {
              [[placements]]\nid = \"a\"\nsources = [{{ recommender = \"bestsellers\" }}]\n"
         );
         let p = problems_of(&src);
-        assert!(p.iter().any(|m| m.starts_with("vitrine.toml:8:6: placements[1].id: duplicate placement id \"a\"")), "{p:#?}");
+        assert!(p.iter().any(|m| m.starts_with("vitrine.toml:9:6: placements[1].id: duplicate placement id \"a\"")), "{p:#?}");
         assert!(p.iter().any(|m| m.contains("placements[1].sources[0].recommender: unknown recommender \"bestsellers\"")), "{p:#?}");
     }
 

@@ -33,6 +33,10 @@ impl Header {
         self.names.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
 
     pub fn name(&self, i: usize) -> &str {
         &self.names[i]

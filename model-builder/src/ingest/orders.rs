@@ -202,7 +202,7 @@ pub fn read(path: &Path, config: &Config, catalog_skus: Option<&[String]>, bad: 
     let mut record = ByteRecord::new();
     while reader.read_byte_record(&mut record).map_err(|e| csv_error(path, e))? {
         pass.out.rows += 1;
-        if pass.out.rows % 16_384 == 0 {
+        if pass.out.rows.is_multiple_of(16_384) {
             progress.set_position(record.position().map_or(0, |p| p.byte()));
         }
         if let Err((column, message)) = pass.row(&record) {
