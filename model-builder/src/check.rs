@@ -7,6 +7,7 @@ use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
+use vitrine_engine::condition::Condition;
 use vitrine_engine::rules::Source;
 use vitrine_engine::Value;
 
@@ -264,13 +265,13 @@ impl Checker {
             }
         }
 
-        for (i, j) in config.journeys.iter().enumerate() {
-            if let Some(k) = config.journeys[..i].iter().position(|o| o.id == j.id) {
-                self.push(format!("journeys[{i}].id"), format!("duplicate journey id {:?} (first at journeys[{k}])", j.id));
+        // Journeys and messaging: the engine's own checks (steps in order, offers that exist, …).
+        for problem in vitrine_engine::journey::check(&config.rules()) {
+            match problem.split_once(": ") {
+                Some((key, message)) => self.push(key, message),
+                None => self.push("journeys", problem),
             }
         }
-        // TODO(journeys): call the engine's journey/messaging checks once they land in
-        // `vitrine_engine::journey` (steps in order, offers that exist, quiet hours).
     }
 
     fn sources(&mut self, at: &str, sources: &[Source]) {
@@ -287,12 +288,15 @@ impl Checker {
         }
     }
 
+    /// Compiles the condition as the engine will when it loads the bundle.
     fn condition(&mut self, at: String, when: &Value) {
-        // TODO(conditions): compile with `vitrine_engine::condition::Condition::compile(when)` and
-        // report its `ConditionError` here once the conditions work lands in the engine. Until
-        // then only the shape is checked: a condition is an object.
-        if !matches!(when, Value::Object(_)) {
-            self.push(at, "a condition must be a table, e.g. { \"page.type\" = \"product\" }");
+        match Condition::compile(when) {
+            Ok(c) => {
+                for w in c.warnings() {
+                    self.push(at.clone(), format!("can never match: {w}"));
+                }
+            }
+            Err(e) => self.push(at, e.to_string()),
         }
     }
 }
@@ -427,6 +431,15 @@ mod tests {
         let p = problems_of(&src);
         assert!(p.iter().any(|m| m.contains("experiments[0].placement: unknown placement \"nowhere\"")), "{p:#?}");
         assert!(p.iter().any(|m| m.contains("experiments[0].weights: 1 weights for 2 arms")), "{p:#?}");
+    }
+
+    #[test]
+    fn conditions_are_compiled() {
+        let src = format!("{BASE}[[segments]]\nname = \"s\"\nwhen = {{ \"cart.value\" = {{ \"$gtt\" = 3 }} }}\n");
+        let p = problems_of(&src);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(p[0].starts_with("vitrine.toml:5:8: segments[0].when: "), "{p:#?}");
+        assert!(p[0].contains("$gtt"), "{p:#?}");
     }
 
     #[test]
