@@ -9,7 +9,7 @@ use vitrine_model_builder::config::LoadedConfig;
 use vitrine_model_builder::error::{Error, Result};
 use vitrine_model_builder::progress::Progress;
 use vitrine_model_builder::recommend::{recommend, Query};
-use vitrine_model_builder::{check, inspect, sample, summary};
+use vitrine_model_builder::{check, inspect, sample, simulate, summary};
 
 #[derive(Parser)]
 #[command(name = "model-builder", version, about = "Compiles a store's exports and rules into a Vitrine bundle")]
@@ -58,6 +58,22 @@ enum Command {
         /// How many items per table.
         #[arg(long, default_value_t = 10)]
         k: usize,
+    },
+    /// Replay the config's journeys over an order log: messages per journey per week and channel.
+    Simulate {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Order lines CSV (overrides orders.path).
+        #[arg(long, value_name = "CSV")]
+        orders: Option<PathBuf>,
+        /// Channels every customer consents to (comma-separated: email,sms,push,webhook).
+        #[arg(long, value_name = "CHANNELS", default_value = "email,sms,push,webhook")]
+        consent: String,
+        /// Keep firing alarms this many days after the last order.
+        #[arg(long, value_name = "DAYS", default_value_t = 0)]
+        tail_days: i64,
+        #[arg(long)]
+        json: bool,
     },
     /// Write a small, deterministic demo sample of an orders file (customer ids renumbered).
     Sample {
@@ -131,6 +147,19 @@ fn run(command: Command) -> Result<()> {
                 (None, None) => unreachable!("clap requires one of --product, --segment"),
             };
             print!("{}", recommend(&bundle, q, k)?);
+        }
+        Command::Simulate { config, orders, consent, tail_days, json } => {
+            let consent = consent
+                .split(',')
+                .map(|c| vitrine_engine::journey::Channel::from_name(c.trim()).ok_or_else(|| Error::Invalid(format!("--consent: unknown channel {c:?} (email, sms, push, webhook)"))))
+                .collect::<Result<Vec<_>>>()?;
+            let replay = simulate::Options { consent, tail: tail_days * 86_400, ..simulate::Options::default() };
+            let report = simulate::run(&simulate::SimulateOptions { config, orders, catalog: None, replay }, Progress::new(json))?;
+            if json {
+                println!("{}", to_json(&report)?);
+            } else {
+                println!("{report}");
+            }
         }
         Command::Sample { config, orders, out, products, customers, guest_orders } => {
             let opts = sample::SampleOptions { config, orders, out, products, customers, guest_orders };

@@ -13,16 +13,21 @@
 //! and `browse_abandonment` only fire when their first step is shorter than the checkout
 //! lead time. The report says so rather than inventing abandoned carts.
 
-use std::collections::{BTreeMap, BinaryHeap};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use vitrine_engine::bundle::BundleBody;
+use vitrine_engine::bundle::{BundleBody, Catalog, Product, Stats};
 use vitrine_engine::journey::{Channel, Effect, Event, EventKind, Item, Record, Runner, Traits, VisitorState, DAY};
 
+use crate::config::LoadedConfig;
 use crate::data::{CustomerIdx, Dataset, Order};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::{check, ingest, recs, rfm};
 
 /// How long before an order its checkout starts.
 pub const CHECKOUT_LEAD_SECS: i64 = 10 * 60;
@@ -65,8 +70,9 @@ pub struct Report {
     pub skipped: BTreeMap<String, u64>,
     /// Messages held for quiet hours (sent later, counted in `weeks` when sent).
     pub held: u64,
-    /// Time spent inside the engine (handle + on_alarm), for the per-event figure.
-    pub engine_time: Duration,
+    /// Time spent inside the engine: `handle` (events) and `on_alarm` (steps, rendering).
+    pub event_time: Duration,
+    pub alarm_time: Duration,
     pub journeys: Vec<String>,
 }
 
@@ -75,9 +81,14 @@ impl Report {
         self.channels.values().flat_map(|c| c.values()).sum()
     }
 
-    /// Mean engine time per call (event or alarm), in microseconds.
-    pub fn micros_per_call(&self) -> f64 {
-        self.engine_time.as_secs_f64() * 1e6 / (self.events + self.alarms).max(1) as f64
+    /// Mean engine time per event, in microseconds.
+    pub fn micros_per_event(&self) -> f64 {
+        self.event_time.as_secs_f64() * 1e6 / self.events.max(1) as f64
+    }
+
+    /// Mean engine time per alarm (where messages are composed), in microseconds.
+    pub fn micros_per_alarm(&self) -> f64 {
+        self.alarm_time.as_secs_f64() * 1e6 / self.alarms.max(1) as f64
     }
 
     fn note(&mut self, fx: Vec<Effect>) {
@@ -121,12 +132,12 @@ impl<'a> Replay<'a> {
     }
 
     /// Runs the engine on one customer and books the effects.
-    fn with_customer(&mut self, c: CustomerIdx, f: impl FnOnce(&Runner, &mut VisitorState) -> Vec<Effect>) {
+    fn with_customer(&mut self, c: CustomerIdx, alarm: bool, f: impl FnOnce(&Runner, &mut VisitorState) -> Vec<Effect>) {
         let customer = self.customers[c as usize].as_mut().expect("customer exists");
         let before = customer.state.alarm;
         let t = Instant::now();
         let fx = f(&self.runner, &mut customer.state);
-        self.report.engine_time += t.elapsed();
+        *(if alarm { &mut self.report.alarm_time } else { &mut self.report.event_time }) += t.elapsed();
         if let Some(at) = customer.state.alarm.filter(|&a| Some(a) != before) {
             self.alarms.push(Reverse((at, c)));
         }
@@ -136,7 +147,7 @@ impl<'a> Replay<'a> {
     fn send(&mut self, c: CustomerIdx, kind: EventKind, now: i64) {
         let e = self.event(kind);
         self.report.events += 1;
-        self.with_customer(c, |r, s| r.handle(s, &e, now));
+        self.with_customer(c, false, |r, s| r.handle(s, &e, now));
     }
 
     fn fire_alarms_until(&mut self, t: i64) {
@@ -150,7 +161,7 @@ impl<'a> Replay<'a> {
                 continue; // superseded
             }
             self.report.alarms += 1;
-            self.with_customer(c, |r, s| r.on_alarm(s, at));
+            self.with_customer(c, true, |r, s| r.on_alarm(s, at));
         }
     }
 
@@ -210,6 +221,62 @@ fn median_gap_days(times: &[i64]) -> Option<f32> {
     Some((gaps[gaps.len() / 2] as f64 / DAY as f64) as f32)
 }
 
+/// What `model-builder simulate` was asked.
+#[derive(Clone, Debug, Default)]
+pub struct SimulateOptions {
+    pub config: PathBuf,
+    /// Overrides `orders.path` of the config.
+    pub orders: Option<PathBuf>,
+    /// Overrides `catalog.path` of the config.
+    pub catalog: Option<PathBuf>,
+    pub replay: Options,
+}
+
+/// Reads the config and the order log, builds the tables the journeys use (as `build` does,
+/// without writing a bundle), and replays.
+pub fn run(opts: &SimulateOptions, progress: Progress) -> Result<Report> {
+    let loaded = LoadedConfig::read(&opts.config)?;
+    check::check(&loaded)?;
+    let config = &loaded.config;
+    let journey_problems = vitrine_engine::journey::check(&config.rules());
+    if !journey_problems.is_empty() {
+        return Err(Error::Invalid(format!("{}: {}", opts.config.display(), journey_problems.join("; "))));
+    }
+    if config.journeys.is_empty() {
+        return Err(Error::Invalid(format!("{}: no [[journeys]] to simulate", opts.config.display())));
+    }
+    let orders = match (&opts.orders, &config.orders.path) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => loaded.resolve(p),
+        (None, None) => return Err(Error::Invalid(format!("no orders file: pass --orders CSV or set orders.path in {}", opts.config.display()))),
+    };
+    let catalog_path = opts.catalog.clone().or_else(|| config.catalog.path.as_deref().map(|p| loaded.resolve(p)));
+    let bar = progress.bytes("reading order lines");
+    let (ds, _) = ingest::ingest(config, &orders, catalog_path.as_deref(), &bar)?;
+    bar.finish_and_clear();
+    let spinner = progress.spinner("building recommendation tables");
+    let profiles = rfm::profiles(&ds);
+    let segments: Vec<&str> = profiles.iter().map(|p| p.segment.name()).collect();
+    let recs = recs::build_tables(&ds, &config.recs, &segments);
+    spinner.finish_and_clear();
+    let products = ds
+        .products
+        .iter()
+        .map(|p| Product { sku: p.sku.clone(), title: p.title.clone(), url: p.url.clone(), image: p.image.clone(), price: p.price, category: p.category, brand: p.brand.clone(), tags: p.tags.clone(), in_stock: p.in_stock })
+        .collect();
+    let body = BundleBody {
+        store: config.store.clone(),
+        catalog: Catalog { products, categories: ds.categories.clone() },
+        stats: Stats::default(),
+        recs,
+        rules: config.rules(),
+    };
+    let spinner = progress.spinner("replaying journeys");
+    let report = replay(&ds, &body, &opts.replay);
+    spinner.finish_and_clear();
+    Ok(report)
+}
+
 /// Replays every order of `ds` (sorted by time) through the journeys of `body`.
 pub fn replay(ds: &Dataset, body: &BundleBody, opts: &Options) -> Report {
     let mut r = Replay {
@@ -247,7 +314,7 @@ fn day(t: i64) -> String {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         writeln!(f, "Replayed {} orders of {} customers, {} to {} ({} guest orders left out: no one to write to)", self.orders, self.customers, day(self.from), day(self.until), self.guest_orders)?;
-        writeln!(f, "{} events and {} alarms through the engine: {:.2} µs per call", self.events, self.alarms, self.micros_per_call())?;
+        writeln!(f, "Engine time: {:.2} µs per event ({} events), {:.2} µs per alarm ({} alarms, where messages are composed)", self.micros_per_event(), self.events, self.micros_per_alarm(), self.alarms)?;
         writeln!(f)?;
         writeln!(f, "Messages per week")?;
         let width = self.journeys.iter().map(|j| j.len()).max().unwrap_or(0).max(5);

@@ -108,16 +108,14 @@ fn show(body: &BundleBody, s: &VisitorState, sku: &str) -> Shown {
 /// Products most often bought with any of `skus`, best first, excluding `skus` themselves.
 fn bought_with(body: &BundleBody, skus: &[String]) -> Vec<ProductIdx> {
     let own: Vec<ProductIdx> = skus.iter().filter_map(|s| body.catalog.index_of(s)).collect();
-    let mut scores: Vec<Scored> = Vec::new();
-    for &p in &own {
-        for n in body.recs.bought_together.of(p) {
-            if own.contains(&n.item) {
-                continue;
-            }
-            match scores.iter_mut().find(|s| s.item == n.item) {
-                Some(s) => s.score += n.score,
-                None => scores.push(*n),
-            }
+    let mut all: Vec<Scored> = own.iter().flat_map(|&p| body.recs.bought_together.of(p)).filter(|n| !own.contains(&n.item)).copied().collect();
+    // Sum the scores of a product named by several of the order's items.
+    all.sort_unstable_by_key(|s| s.item);
+    let mut scores: Vec<Scored> = Vec::with_capacity(all.len());
+    for s in all {
+        match scores.last_mut() {
+            Some(last) if last.item == s.item => last.score += s.score,
+            _ => scores.push(s),
         }
     }
     // Ties break by product index, so every host picks the same products.
@@ -127,21 +125,22 @@ fn bought_with(body: &BundleBody, skus: &[String]) -> Vec<ProductIdx> {
 
 /// The products a step shows, by SKU: what the journey is about.
 pub fn pick_products(body: &BundleBody, s: &VisitorState, trigger: Trigger, n: usize) -> Vec<String> {
-    let sku = |i: ProductIdx| body.catalog.get(i).map(|p| p.sku.clone());
-    let in_stock = |sku: &String| body.catalog.index_of(sku).and_then(|i| body.catalog.get(i)).is_none_or(|p| p.in_stock);
-    let from_table = |list: &[Scored], exclude: &[String]| -> Vec<String> {
-        list.iter().filter_map(|x| sku(x.item)).filter(|s| !exclude.contains(s) && in_stock(s)).take(n).collect()
+    let catalog = &body.catalog;
+    let sku_in_stock = |sku: &String| catalog.index_of(sku).and_then(|i| catalog.get(i)).is_none_or(|p| p.in_stock);
+    // Table entries are indices already: no SKU lookups on the way.
+    let from_ranked = |ranked: &mut dyn Iterator<Item = ProductIdx>, exclude: &[String]| -> Vec<String> {
+        ranked.filter_map(|i| catalog.get(i)).filter(|p| p.in_stock && !exclude.contains(&p.sku)).take(n).map(|p| p.sku.clone()).collect()
     };
     match trigger {
         Trigger::CartAbandonment => s.cart.iter().map(|l| l.sku.clone()).take(n).collect(),
         Trigger::BrowseAbandonment => {
-            s.viewed.iter().rev().filter(|v| !s.cart.iter().any(|l| &l.sku == *v) && in_stock(v)).take(n).cloned().collect()
+            s.viewed.iter().rev().filter(|v| !s.cart.iter().any(|l| &l.sku == *v) && sku_in_stock(v)).take(n).cloned().collect()
         }
-        Trigger::PostPurchase => bought_with(body, &s.orders.last_products).into_iter().filter_map(sku).filter(|s| in_stock(s)).take(n).collect(),
-        Trigger::Welcome => from_table(&body.recs.popular, &[]),
+        Trigger::PostPurchase => from_ranked(&mut bought_with(body, &s.orders.last_products).into_iter(), &[]),
+        Trigger::Welcome => from_ranked(&mut body.recs.popular.iter().map(|x| x.item), &[]),
         Trigger::WinBack => {
-            let trending = from_table(&body.recs.trending, &s.orders.last_products);
-            if trending.is_empty() { from_table(&body.recs.popular, &s.orders.last_products) } else { trending }
+            let trending = from_ranked(&mut body.recs.trending.iter().map(|x| x.item), &s.orders.last_products);
+            if trending.is_empty() { from_ranked(&mut body.recs.popular.iter().map(|x| x.item), &s.orders.last_products) } else { trending }
         }
     }
 }

@@ -179,6 +179,8 @@ impl<'a> Runner<'a> {
         s.orders.count += 1;
         s.orders.last_at = Some(now);
         s.orders.last_products = if products.is_empty() { s.cart.iter().map(|l| l.sku.clone()).collect() } else { products.iter().map(|p| p.sku.clone()).collect() };
+        // Enough to recommend from; a 500-line wholesale order need not weigh on every event.
+        s.orders.last_products.truncate(super::state::MAX_LAST_ORDER_PRODUCTS);
         s.cart.clear();
         self.end_all(s, Trigger::CartAbandonment, EndReason::OrderCompleted, fx);
         self.end_all(s, Trigger::BrowseAbandonment, EndReason::OrderCompleted, fx);

@@ -19,6 +19,7 @@ use super::event::Item;
 pub const SEEN_CAPACITY: usize = 512;
 pub const MAX_CART_LINES: usize = 50;
 pub const MAX_VIEWED: usize = 20;
+pub const MAX_LAST_ORDER_PRODUCTS: usize = 20;
 /// Sends older than this are forgotten (caps look back 24 h).
 const SENT_HORIZON: i64 = 2 * 86_400;
 const MAX_MERGED: usize = 50;
