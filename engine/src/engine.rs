@@ -1,0 +1,672 @@
+//! `Engine`: a loaded bundle with its rules compiled, answering decisions.
+//!
+//! Load once (decode + compile every condition), then decide per request: a decision is a
+//! handful of table lookups and condition evaluations, with no allocation proportional to the
+//! catalog. Deterministic: the same bundle, visitor and `now` give the same decision on every
+//! host (edge, browser, native), which the tests check.
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::Serialize;
+
+use crate::bundle::{self, Bundle, BundleBody, BundleError, CategoryIdx, Header, ProductIdx, RecTables, Scored};
+use crate::condition::Condition;
+use crate::context::{Page, Visitor};
+use crate::hashing;
+use crate::render::{self, format_price, render, safe_url};
+use crate::rules::{Offer, Placement, Source};
+use crate::value::Value;
+
+/// Every recommender a placement can name in `sources`.
+pub const RECOMMENDERS: &[&str] = &[
+    "bought_together",
+    "similar",
+    "trending",
+    "popular",
+    "popular_country",
+    "popular_category",
+    "popular_segment",
+    "affinity",
+    "buy_again",
+    "cart_addons",
+];
+
+const DEFAULT_TEMPLATE: &str = r#"<h2 class="vitrine-title">{{title}}</h2><ul class="vitrine-items">{{{items}}}</ul>"#;
+const DEFAULT_ITEM_TEMPLATE: &str = r#"<li class="vitrine-item" data-sku="{{sku}}"><a href="{{url}}"><img src="{{image}}" alt="{{title}}" loading="lazy" width="160" height="160"><span class="vitrine-item-title">{{title}}</span> <span class="vitrine-price">{{price}}</span></a></li>"#;
+const OFFER_TEMPLATE: &str = r#"<h2 class="vitrine-offer-headline">{{offer.headline}}</h2><p class="vitrine-offer-body">{{offer.body}}</p>{{{offer.code_html}}}<a class="vitrine-offer-cta" href="{{offer.cta_url}}">{{offer.cta_text|Shop now}}</a>"#;
+
+#[derive(Debug)]
+pub enum LoadError {
+    Bundle(BundleError),
+    /// A rule in the bundle does not compile; `path` names it (e.g. `placements[2].when`).
+    Rule { path: String, message: String },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            LoadError::Bundle(e) => e.fmt(f),
+            LoadError::Rule { path, message } => write!(f, "bundle rule {path}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl From<BundleError> for LoadError {
+    fn from(e: BundleError) -> Self {
+        LoadError::Bundle(e)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecideError {
+    UnknownPlacement(String),
+}
+
+impl fmt::Display for DecideError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            DecideError::UnknownPlacement(p) => write!(f, "unknown placement {p:?}"),
+        }
+    }
+}
+
+impl std::error::Error for DecideError {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The slot gets `html`.
+    Filled,
+    /// The placement's `when` does not match this visitor: keep the page's own content.
+    NotTargeted,
+    /// The visitor is in an experiment's holdout arm: keep the page's own content.
+    Holdout,
+    /// Targeted, but nothing to show (no variant matched, no items left after filters).
+    Empty,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Decision {
+    pub placement: String,
+    pub status: Status,
+    pub title: String,
+    pub variant: Option<String>,
+    pub items: Vec<DecidedItem>,
+    /// Inner HTML for the slot (escaped); empty unless `status` is `Filled`.
+    pub html: String,
+    pub explain: Explain,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DecidedItem {
+    pub sku: String,
+    pub title: String,
+    pub url: String,
+    pub image: String,
+    pub price: f32,
+    /// The recommender that contributed most to this item's score.
+    pub source: &'static str,
+    pub score: f32,
+}
+
+/// Why the decision came out as it did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Explain {
+    /// The rule that decided: `placements.<id>.variants.<name>`, `placements.<id>.sources`, …
+    pub rule: String,
+    /// The visitor's RFM segment ("New" when unknown).
+    pub segment: String,
+    /// Rule segments the visitor is in.
+    pub segments: Vec<String>,
+    pub experiment: Option<ExperimentArm>,
+    /// Per source: how many candidates it offered.
+    pub sources: Vec<SourceUse>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExperimentArm {
+    pub key: String,
+    pub arm: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceUse {
+    pub recommender: &'static str,
+    pub weight: f32,
+    pub candidates: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OfferDecision {
+    pub id: String,
+    pub scenario: String,
+    pub kind: String,
+    pub value: f32,
+    pub code: String,
+    pub headline: String,
+    pub body: String,
+    pub cta_text: String,
+    pub cta_url: String,
+    /// The pop-up's inner HTML (escaped).
+    pub html: String,
+    pub explain: Explain,
+}
+
+struct CompiledPlacement {
+    when: Condition,
+    variants: Vec<Condition>,
+    experiment: Option<usize>,
+}
+
+struct PagePattern {
+    parts: Vec<PatternPart>,
+    page: String,
+}
+
+enum PatternPart {
+    Literal(String),
+    Sku,
+    Category,
+    Any,
+    Rest,
+}
+
+pub struct Engine {
+    header: Header,
+    body: BundleBody,
+    segments: Vec<(String, Condition)>,
+    placements: Vec<CompiledPlacement>,
+    offers: Vec<Condition>,
+    pages: Vec<PagePattern>,
+    /// Category URL slug -> index, for `:category` in page patterns.
+    category_slugs: BTreeMap<String, CategoryIdx>,
+}
+
+fn compile(cond: &Value, path: impl FnOnce() -> String) -> Result<Condition, LoadError> {
+    Condition::compile(cond).map_err(|e| LoadError::Rule { path: path(), message: e.to_string() })
+}
+
+/// Lower-case, words joined by `-`: "Candles & Lights" -> "candles-lights".
+pub fn slug(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+impl Engine {
+    /// Decodes and compiles a bundle. Refuses corrupt bundles and rules that do not compile.
+    pub fn load(bytes: &[u8]) -> Result<Engine, LoadError> {
+        Engine::from_bundle(bundle::decode(bytes)?)
+    }
+
+    pub fn from_bundle(bundle: Bundle) -> Result<Engine, LoadError> {
+        let Bundle { header, body } = bundle;
+        let rules = &body.rules;
+        let segments = rules
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Ok((s.name.clone(), compile(&s.when, || alloc::format!("segments[{i}].when"))?)))
+            .collect::<Result<_, LoadError>>()?;
+        let placements = rules
+            .placements
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let variants = p
+                    .variants
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| compile(&v.when, || alloc::format!("placements[{i}].variants[{j}].when")))
+                    .collect::<Result<_, _>>()?;
+                Ok(CompiledPlacement {
+                    when: compile(&p.when, || alloc::format!("placements[{i}].when"))?,
+                    variants,
+                    experiment: rules.experiments.iter().position(|e| e.placement == p.id),
+                })
+            })
+            .collect::<Result<_, LoadError>>()?;
+        let offers = rules
+            .offers
+            .iter()
+            .enumerate()
+            .map(|(i, o)| compile(&o.when, || alloc::format!("offers[{i}].when")))
+            .collect::<Result<_, _>>()?;
+        let pages = rules.pages.iter().map(|p| PagePattern { parts: parse_pattern(&p.pattern), page: p.page.clone() }).collect();
+        let category_slugs = body.catalog.categories.iter().enumerate().map(|(i, c)| (slug(c), i as CategoryIdx)).collect();
+        Ok(Engine { header, body, segments, placements, offers, pages, category_slugs })
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    pub fn body(&self) -> &BundleBody {
+        &self.body
+    }
+
+    /// The page a URL path is, by the config's `[[pages]]` patterns (first match wins).
+    pub fn page(&self, path: &str) -> Page {
+        let path_only = path.split(['?', '#']).next().unwrap_or("");
+        let segs: Vec<&str> = path_only.split('/').filter(|s| !s.is_empty()).collect();
+        for pat in &self.pages {
+            if let Some((product, category)) = self.match_pattern(pat, &segs) {
+                return Page { path: path_only.into(), kind: pat.page.clone(), product, category };
+            }
+        }
+        Page { path: path_only.into(), kind: "other".into(), product: None, category: None }
+    }
+
+    fn match_pattern(&self, pat: &PagePattern, segs: &[&str]) -> Option<(Option<ProductIdx>, Option<CategoryIdx>)> {
+        let (mut product, mut category) = (None, None);
+        let mut i = 0;
+        for part in &pat.parts {
+            match part {
+                PatternPart::Rest => return Some((product, category)),
+                _ if i >= segs.len() => return None,
+                PatternPart::Literal(l) if l != segs[i] => return None,
+                PatternPart::Literal(_) | PatternPart::Any => {}
+                PatternPart::Sku => product = Some(self.body.catalog.index_of(&percent_decode(segs[i]))?),
+                PatternPart::Category => category = Some(*self.category_slugs.get(segs[i])?),
+            }
+            i += 1;
+        }
+        (i == segs.len()).then_some((product, category))
+    }
+
+    /// The rule segments `v` is in, in config order.
+    pub fn segments_of(&self, v: &Visitor) -> Vec<String> {
+        let attrs = self.attributes_with(v, &[]);
+        self.segments.iter().filter(|(_, c)| c.eval(&attrs, &self.body.rules.saved_groups)).map(|(n, _)| n.clone()).collect()
+    }
+
+    /// The attributes conditions and templates see (see `context` for the shape).
+    pub fn attributes(&self, v: &Visitor) -> Value {
+        let segments = self.segments_of(v);
+        self.attributes_with(v, &segments)
+    }
+
+    fn attributes_with(&self, v: &Visitor, segments: &[String]) -> Value {
+        let store = &self.body.store;
+        let mut a = v.attributes(&self.body.catalog, segments);
+        let cart_value = v.cart_value(&self.body.catalog);
+        if let Some(Value::Object(cart)) = match &mut a {
+            Value::Object(m) => m.get_mut("cart"),
+            _ => None,
+        } {
+            let missing = store.free_shipping_threshold.map_or(0.0, |t| (t - cart_value).max(0.0));
+            cart.insert("free_shipping_missing".into(), Value::Number(((missing as f64) * 100.0).round() / 100.0));
+            cart.insert("free_shipping_missing_text".into(), Value::String(format_price(&store.currency_symbol, missing)));
+        }
+        let mut s = Value::object();
+        s.set("name", store.name.as_str()).set("currency", store.currency.as_str()).set("currency_symbol", store.currency_symbol.as_str());
+        a.set("store", s);
+        a
+    }
+
+    pub fn offer(&self, id: &str) -> Option<&Offer> {
+        self.body.rules.offers.iter().find(|o| o.id == id)
+    }
+
+    /// Decides one placement for one visitor at `now` (unix seconds).
+    pub fn decide(&self, v: &Visitor, placement: &str, now: i64) -> Result<Decision, DecideError> {
+        let i = self
+            .body
+            .rules
+            .placements
+            .iter()
+            .position(|p| p.id == placement)
+            .ok_or_else(|| DecideError::UnknownPlacement(placement.into()))?;
+        let (p, compiled) = (&self.body.rules.placements[i], &self.placements[i]);
+        let segments = self.segments_of(v);
+        let attrs = self.attributes_with(v, &segments);
+        let groups = &self.body.rules.saved_groups;
+        let mut d = Decision {
+            placement: p.id.clone(),
+            status: Status::Empty,
+            title: String::new(),
+            variant: None,
+            items: Vec::new(),
+            html: String::new(),
+            explain: Explain { segment: v.segment().into(), segments, ..Explain::default() },
+        };
+        if !compiled.when.eval(&attrs, groups) {
+            d.status = Status::NotTargeted;
+            d.explain.rule = alloc::format!("placements.{}.when", p.id);
+            return Ok(d);
+        }
+
+        let mut sources: &[Source] = &p.sources;
+        if let Some(e) = compiled.experiment.map(|e| &self.body.rules.experiments[e]) {
+            match self.arm(e, &attrs) {
+                Some(arm) => {
+                    d.explain.experiment = Some(ExperimentArm { key: e.key.clone(), arm: arm.name.clone() });
+                    if arm.sources.is_empty() {
+                        d.status = Status::Holdout;
+                        d.explain.rule = alloc::format!("experiments.{}.arms.{}", e.key, arm.name);
+                        return Ok(d);
+                    }
+                    sources = &arm.sources;
+                }
+                None => {} // outside the experiment's coverage: the placement's own sources
+            }
+        }
+
+        if !p.variants.is_empty() {
+            let chosen = p.variants.iter().zip(&compiled.variants).find(|(_, c)| c.eval(&attrs, groups));
+            d.explain.rule = match chosen {
+                Some((var, _)) => {
+                    d.status = Status::Filled;
+                    d.variant = Some(var.name.clone());
+                    d.html = render(&var.html, &attrs);
+                    alloc::format!("placements.{}.variants.{}", p.id, var.name)
+                }
+                None => alloc::format!("placements.{}.variants (none matched)", p.id),
+            };
+            return Ok(d);
+        }
+
+        d.title = render(&p.title, &attrs);
+        d.items = self.recommend(v, p, sources, now, &mut d.explain.sources);
+        d.explain.rule = alloc::format!("placements.{}.sources", p.id);
+        if !d.items.is_empty() {
+            d.status = Status::Filled;
+            d.html = self.render_items(p, &d.title, &d.items, &attrs);
+        }
+        Ok(d)
+    }
+
+    /// Picks the exit-intent offer for `v`: the first offer whose scenario matches. None right
+    /// after a purchase, or when no scenario matches.
+    pub fn exit_offer(&self, v: &Visitor, _now: i64) -> Option<OfferDecision> {
+        if v.session.purchased {
+            return None;
+        }
+        let segments = self.segments_of(v);
+        let attrs = self.attributes_with(v, &segments);
+        let i = self.offers.iter().position(|c| c.eval(&attrs, &self.body.rules.saved_groups))?;
+        let o = &self.body.rules.offers[i];
+        let explain = Explain {
+            rule: alloc::format!("offers.{}", o.id),
+            segment: v.segment().into(),
+            segments,
+            ..Explain::default()
+        };
+        Some(self.render_offer(o, attrs, explain))
+    }
+
+    /// Renders offer `o` for a visitor's attributes (exit intent, deep-link landings, messages).
+    pub fn render_offer(&self, o: &Offer, mut attrs: Value, explain: Explain) -> OfferDecision {
+        let headline = render(&o.headline, &attrs);
+        let body = render(&o.body, &attrs);
+        let cta_url = safe_url(&render(&o.cta_url, &attrs)).to_string();
+        let code_html = if o.code.is_empty() {
+            String::new()
+        } else {
+            alloc::format!(r#"<p class="vitrine-offer-code">Code: <strong>{}</strong></p>"#, render::escape(&o.code))
+        };
+        let mut ov = Value::object();
+        ov.set("headline", headline.as_str())
+            .set("body", body.as_str())
+            .set("code_html", code_html)
+            .set("cta_url", cta_url.as_str())
+            .set("cta_text", o.cta_text.as_str());
+        attrs.set("offer", ov);
+        OfferDecision {
+            id: o.id.clone(),
+            scenario: o.scenario.clone(),
+            kind: o.kind.clone(),
+            value: o.value,
+            code: o.code.clone(),
+            html: render(OFFER_TEMPLATE, &attrs),
+            headline,
+            body,
+            cta_text: o.cta_text.clone(),
+            cta_url,
+            explain,
+        }
+    }
+
+    fn arm<'a>(&self, e: &'a crate::rules::Experiment, attrs: &Value) -> Option<&'a crate::rules::Arm> {
+        let id = match attrs.path(&e.hash_attribute)? {
+            Value::String(s) if !s.is_empty() => s.clone(),
+            Value::Number(n) => alloc::format!("{n}"),
+            _ => return None,
+        };
+        let seed = if e.seed.is_empty() { &e.key } else { &e.seed };
+        let n = hashing::hash(seed, &id, 2)?;
+        let weights: Vec<f64> = e.weights.iter().map(|&w| w as f64).collect();
+        let ranges = hashing::get_bucket_ranges(e.arms.len(), e.coverage as f64, (!weights.is_empty()).then_some(&weights[..]));
+        let i = hashing::choose_variation(n, &ranges);
+        usize::try_from(i).ok().and_then(|i| e.arms.get(i))
+    }
+
+    /// Blends the sources into a ranked, filtered list of items.
+    fn recommend(&self, v: &Visitor, p: &Placement, sources: &[Source], now: i64, uses: &mut Vec<SourceUse>) -> Vec<DecidedItem> {
+        let catalog = &self.body.catalog;
+        // item -> (total score, best single contribution, its recommender)
+        let mut scores: BTreeMap<ProductIdx, (f32, f32, &'static str)> = BTreeMap::new();
+        for s in sources {
+            let Some(name) = RECOMMENDERS.iter().copied().find(|r| *r == s.recommender) else { continue };
+            let list = self.candidates(name, v, p, now);
+            uses.push(SourceUse { recommender: name, weight: s.weight, candidates: list.len() as u32 });
+            let max = list.iter().map(|c| c.score).fold(0.0f32, f32::max);
+            if max <= 0.0 {
+                continue;
+            }
+            for c in list {
+                let contribution = s.weight * c.score / max;
+                let e = scores.entry(c.item).or_insert((0.0, 0.0, name));
+                e.0 += contribution;
+                if contribution > e.1 {
+                    e.1 = contribution;
+                    e.2 = name;
+                }
+            }
+        }
+        let page_product = v.request.page.product;
+        let mut ranked: Vec<(ProductIdx, f32, &'static str)> = scores
+            .into_iter()
+            .filter(|(item, _)| {
+                catalog.get(*item).is_some_and(|prod| {
+                    prod.in_stock && !v.in_cart(*item) && Some(*item) != page_product && p.max_price.is_none_or(|m| prod.price <= m)
+                })
+            })
+            .map(|(item, (score, _, source))| (item, score, source))
+            .collect();
+        // Best first; ties by product index so every host ranks identically.
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(p.max_items as usize);
+        ranked
+            .into_iter()
+            .filter_map(|(item, score, source)| {
+                let prod = catalog.get(item)?;
+                Some(DecidedItem {
+                    sku: prod.sku.clone(),
+                    title: prod.title.clone(),
+                    url: prod.url.clone(),
+                    image: prod.image.clone(),
+                    price: prod.price,
+                    source,
+                    score,
+                })
+            })
+            .collect()
+    }
+
+    /// One recommender's candidates for this visitor (unnormalised scores).
+    fn candidates(&self, name: &str, v: &Visitor, p: &Placement, now: i64) -> Vec<Scored> {
+        let recs = &self.body.recs;
+        let seeds = self.seed_products(v);
+        match name {
+            "bought_together" => neighbours(&recs.bought_together, &seeds),
+            "similar" => neighbours(&recs.similar, &seeds),
+            "trending" => recs.trending.clone(),
+            "popular" => recs.popular.clone(),
+            "popular_country" => v.request.country.as_deref().map_or_else(Vec::new, |c| RecTables::keyed(&recs.popular_by_country, c).to_vec()),
+            "popular_segment" => RecTables::keyed(&recs.popular_by_segment, v.segment()).to_vec(),
+            "popular_category" => {
+                let cats: Vec<(CategoryIdx, f32)> = v.request.page.category.map(|c| (c, 1.0)).into_iter().collect();
+                self.by_categories(&cats)
+            }
+            "affinity" => self.affinity(v, now),
+            "buy_again" => self.buy_again(v),
+            "cart_addons" => {
+                let cart: Vec<(ProductIdx, f32)> = v.cart.iter().map(|l| (l.product, 1.0)).collect();
+                let mut list = neighbours(&recs.bought_together, &cart);
+                // Low-price add-ons people buy anyway: popular items under the placement's cap.
+                let cap = p.max_price.unwrap_or(f32::MAX);
+                let addons = recs.popular.iter().filter(|s| self.body.catalog.get(s.item).is_some_and(|x| x.price <= cap));
+                let top = list.iter().map(|s| s.score).fold(0.0f32, f32::max).max(1.0);
+                let pop_max = recs.popular.first().map_or(1.0, |s| s.score.max(1e-6));
+                list.extend(addons.map(|s| Scored { item: s.item, score: 0.3 * top * s.score / pop_max }));
+                list
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Products that anchor "more like this": the page's product, then the cart, then what
+    /// was looked at in this session (most recent first), with weights.
+    fn seed_products(&self, v: &Visitor) -> Vec<(ProductIdx, f32)> {
+        let mut seeds: Vec<(ProductIdx, f32)> = Vec::new();
+        if let Some(p) = v.request.page.product {
+            seeds.push((p, 2.0));
+        }
+        seeds.extend(v.cart.iter().map(|l| (l.product, 1.5)));
+        seeds.extend(v.interests.products.iter().rev().map(|&(p, w)| (p, w.min(1.0))));
+        seeds.dedup_by_key(|s| s.0);
+        seeds
+    }
+
+    /// Popular items of the given categories, weighted by interest.
+    fn by_categories(&self, cats: &[(CategoryIdx, f32)]) -> Vec<Scored> {
+        let recs = &self.body.recs;
+        let mut out = Vec::new();
+        for &(c, w) in cats {
+            let Some(name) = self.body.catalog.categories.get(c as usize) else { continue };
+            let list = RecTables::keyed(&recs.popular_by_category, name);
+            let max = list.first().map_or(1.0, |s| s.score.max(1e-6));
+            out.extend(list.iter().map(|s| Scored { item: s.item, score: w * s.score / max }));
+        }
+        out
+    }
+
+    /// What fits this visitor: session interests (categories and items), then the known
+    /// customer's favourite categories, then their segment's favourites.
+    fn affinity(&self, v: &Visitor, now: i64) -> Vec<Scored> {
+        let mut interests = v.interests.clone();
+        if interests.updated_at != 0 {
+            // Decay to `now` without recording anything.
+            interests.record(&self.body.catalog, crate::context::Signal::CategoryView, None, None, now);
+        }
+        let mut cats: Vec<(CategoryIdx, f32)> = interests.categories.clone();
+        let total: f32 = cats.iter().map(|c| c.1).sum::<f32>().max(1e-6);
+        cats.iter_mut().for_each(|c| c.1 = 2.0 * c.1 / total);
+        if let Some(favs) = v.traits.path("top_categories").and_then(Value::as_array) {
+            for (rank, name) in favs.iter().filter_map(Value::as_str).enumerate() {
+                if let Some(c) = self.body.catalog.category_index(name) {
+                    cats.push((c, 1.0 / (rank as f32 + 1.0)));
+                }
+            }
+        }
+        let mut out = self.by_categories(&cats);
+        out.extend(neighbours(&self.body.recs.similar, &interests.products));
+        out.extend(RecTables::keyed(&self.body.recs.popular_by_segment, v.segment()).iter().map(|s| Scored { item: s.item, score: s.score * 0.01 }));
+        out
+    }
+
+    /// The known customer's own items that are due again (profile trait `items`: SKUs, most
+    /// bought first), ranked by how re-orderable they are.
+    fn buy_again(&self, v: &Visitor) -> Vec<Scored> {
+        let Some(items) = v.traits.path("items").and_then(Value::as_array) else { return Vec::new() };
+        let reorder: BTreeMap<ProductIdx, f32> = self.body.recs.reorder_days.iter().copied().collect();
+        items
+            .iter()
+            .filter_map(Value::as_str)
+            .enumerate()
+            .filter_map(|(rank, sku)| {
+                let idx = self.body.catalog.index_of(sku)?;
+                let boost = if reorder.contains_key(&idx) { 2.0 } else { 1.0 };
+                Some(Scored { item: idx, score: boost / (rank as f32 + 1.0) })
+            })
+            .collect()
+    }
+
+    fn render_items(&self, p: &Placement, title: &str, items: &[DecidedItem], attrs: &Value) -> String {
+        let item_tpl = if p.item_template.is_empty() { DEFAULT_ITEM_TEMPLATE } else { &p.item_template };
+        let symbol = &self.body.store.currency_symbol;
+        let mut rendered = String::new();
+        for it in items {
+            let mut ctx = Value::object();
+            ctx.set("sku", it.sku.as_str())
+                .set("title", it.title.as_str())
+                .set("url", safe_url(&it.url))
+                .set("image", safe_url(&it.image))
+                .set("price", format_price(symbol, it.price))
+                .set("source", it.source);
+            rendered.push_str(&render(item_tpl, &ctx));
+        }
+        let mut ctx = attrs.clone();
+        ctx.set("title", title).set("items", rendered);
+        render(if p.template.is_empty() { DEFAULT_TEMPLATE } else { &p.template }, &ctx)
+    }
+}
+
+/// Sum of the neighbour lists of weighted seeds (seeds themselves excluded by the filters).
+fn neighbours(table: &bundle::Neighbors, seeds: &[(ProductIdx, f32)]) -> Vec<Scored> {
+    let mut out = Vec::new();
+    for &(seed, w) in seeds {
+        out.extend(table.of(seed).iter().map(|s| Scored { item: s.item, score: w * s.score }));
+    }
+    out
+}
+
+fn parse_pattern(pattern: &str) -> Vec<PatternPart> {
+    pattern
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| match s {
+            ":sku" | ":product" => PatternPart::Sku,
+            ":category" => PatternPart::Category,
+            "*" => PatternPart::Rest,
+            s if s.starts_with(':') => PatternPart::Any,
+            s => PatternPart::Literal(s.into()),
+        })
+        .collect()
+}
+
+/// Decodes `%XX` escapes in a path segment (SKUs may hold spaces); bad escapes stay as they are.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

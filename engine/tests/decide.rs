@@ -1,0 +1,288 @@
+//! Decisions on a small hand-made store: banners per segment, carousels that respect stock and
+//! cart, exit-intent offers per scenario, experiments, page patterns, in-session interests.
+
+use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored};
+use vitrine_engine::context::{CartLine, Signal, Visitor};
+use vitrine_engine::engine::{DecideError, Engine, Status};
+use vitrine_engine::rules::{Arm, Experiment, Offer, PageRule, Placement, Rules, SegmentRule, Source, Store, Variant};
+use vitrine_engine::Value;
+
+const NOW: i64 = 1_700_000_000;
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap()
+}
+
+fn product(sku: &str, title: &str, price: f32, category: u16, in_stock: bool) -> Product {
+    Product {
+        sku: sku.into(),
+        title: title.into(),
+        url: format!("/products/{sku}"),
+        image: format!("/img/{sku}.jpg"),
+        price,
+        category: Some(category),
+        in_stock,
+        ..Default::default()
+    }
+}
+
+fn placement(id: &str, when: &str, sources: &[(&str, f32)]) -> Placement {
+    Placement {
+        id: id.into(),
+        when: json(when),
+        title: "Picked for you".into(),
+        sources: sources.iter().map(|(r, w)| Source { recommender: (*r).into(), weight: *w }).collect(),
+        max_items: 4,
+        max_price: None,
+        variants: vec![],
+        template: String::new(),
+        item_template: String::new(),
+    }
+}
+
+fn offer(id: &str, when: &str, kind: &str, headline: &str) -> Offer {
+    Offer {
+        id: id.into(),
+        scenario: id.into(),
+        when: json(when),
+        kind: kind.into(),
+        value: 10.0,
+        code: if id == "welcome" { "WELCOME10".into() } else { String::new() },
+        headline: headline.into(),
+        body: String::new(),
+        cta_text: String::new(),
+        cta_url: "/cart".into(),
+    }
+}
+
+/// Products sorted by SKU (the bundle invariant). Categories: 0 candles, 1 bags, 2 kitchen.
+fn store() -> Engine {
+    let products = vec![
+        product("A1", "WHITE HANGING HEART T-LIGHT HOLDER", 2.55, 0, true), // 0
+        product("A2", "RED HANGING HEART T-LIGHT HOLDER", 2.95, 0, true),   // 1
+        product("A3", "GLASS STAR LANTERN", 12.0, 0, true),                 // 2
+        product("A4", "ZINC T-LIGHT HOLDER", 4.0, 0, false),                // 3 out of stock
+        product("B1", "JUMBO BAG RED RETROSPOT", 1.95, 1, true),            // 4
+        product("B2", "JUMBO BAG PINK POLKADOT", 1.95, 1, true),            // 5
+        product("B3", "LUNCH BAG CARS BLUE", 1.65, 1, true),                // 6
+        product("K1", "REGENCY CAKESTAND 3 TIER", 12.75, 2, true),          // 7
+        product("K2", "SET OF 3 CAKE TINS PANTRY", 4.95, 2, true),          // 8
+        product("K3", "ROSES REGENCY TEACUP AND SAUCER", 2.95, 2, true),    // 9
+    ];
+    let s = |item, score| Scored { item, score };
+    let mut bt = vec![Vec::new(); products.len()];
+    bt[0] = vec![s(1, 5.0), s(3, 4.0), s(2, 3.0), s(7, 1.0)];
+    bt[7] = vec![s(9, 6.0), s(8, 5.0), s(0, 1.0)];
+    bt[4] = vec![s(5, 4.0), s(6, 3.0)];
+    let mut sim = vec![Vec::new(); products.len()];
+    sim[4] = vec![s(5, 0.9), s(6, 0.7)];
+    sim[5] = vec![s(4, 0.9), s(6, 0.6)];
+    let popular = vec![s(7, 100.0), s(0, 90.0), s(4, 80.0), s(8, 50.0), s(9, 40.0), s(2, 30.0), s(6, 20.0)];
+    let by_cat = |key: &str, items: Vec<Scored>| Keyed { key: key.into(), items };
+    let recs = RecTables {
+        bought_together: Neighbors::from_lists(bt),
+        similar: Neighbors::from_lists(sim),
+        trending: vec![s(2, 9.0), s(9, 8.0), s(7, 1.0)],
+        popular: popular.clone(),
+        popular_by_country: vec![by_cat("France", vec![s(8, 10.0), s(9, 9.0)])],
+        popular_by_category: vec![
+            by_cat("Candles", vec![s(0, 90.0), s(2, 30.0), s(1, 20.0)]),
+            by_cat("Bags", vec![s(4, 80.0), s(6, 20.0), s(5, 10.0)]),
+            by_cat("Kitchen", vec![s(7, 100.0), s(8, 50.0), s(9, 40.0)]),
+        ],
+        popular_by_segment: vec![by_cat("Champions", vec![s(7, 10.0), s(9, 8.0)])],
+        reorder_days: vec![(4, 30.0)],
+    };
+    let hero = Placement {
+        variants: vec![
+            Variant { name: "champion".into(), when: json(r#"{"segment": "Champions"}"#), html: "<h1>Thank you, {{traits.first_name|friend}}</h1>".into() },
+            Variant { name: "at-risk".into(), when: json(r#"{"segment": {"$in": ["At risk", "Can't lose them"]}}"#), html: "<h1>We miss you</h1>".into() },
+            Variant { name: "france".into(), when: json(r#"{"country": "France"}"#), html: "<h1>Bienvenue</h1>".into() },
+            Variant { name: "welcome".into(), when: json("{}"), html: "<h1>Welcome to {{store.name}}</h1>".into() },
+        ],
+        ..placement("hero", "{}", &[])
+    };
+    let rules = Rules {
+        pages: vec![
+            PageRule { pattern: "/".into(), page: "home".into() },
+            PageRule { pattern: "/products/:sku".into(), page: "product".into() },
+            PageRule { pattern: "/c/:category".into(), page: "category".into() },
+            PageRule { pattern: "/cart".into(), page: "cart".into() },
+        ],
+        segments: vec![SegmentRule { name: "big-cart".into(), when: json(r#"{"cart.value": {"$gte": 100}}"#) }],
+        placements: vec![
+            hero,
+            placement("pdp-pair-with", r#"{"page.type": "product"}"#, &[("bought_together", 1.0)]),
+            placement("home-for-you", "{}", &[("affinity", 1.0), ("trending", 0.3)]),
+            Placement { max_price: Some(5.0), ..placement("cart-dont-forget", r#"{"cart.count": {"$gt": 0}}"#, &[("cart_addons", 1.0)]) },
+            placement("exp-slot", "{}", &[("popular", 1.0)]),
+        ],
+        offers: vec![
+            offer("early_access", r#"{"segment": {"$in": ["Champions", "Loyal"]}}"#, "early_access", "Early access for you"),
+            offer("priority_support", r#"{"segments": "big-cart"}"#, "priority_support", "Talk to us"),
+            offer("free_shipping", r#"{"customer": true, "cart.free_shipping_missing": {"$gt": 0}}"#, "free_shipping", "Only {{cart.free_shipping_missing_text}} to free shipping"),
+            offer("welcome", r#"{"known": false}"#, "percent_off", "10% off your first order"),
+        ],
+        experiments: vec![Experiment {
+            key: "exp".into(),
+            placement: "exp-slot".into(),
+            seed: String::new(),
+            hash_attribute: "visitor_id".into(),
+            coverage: 1.0,
+            weights: vec![0.5, 0.5],
+            arms: vec![Arm { name: "holdout".into(), sources: vec![] }, Arm { name: "trending".into(), sources: vec![Source { recommender: "trending".into(), weight: 1.0 }] }],
+        }],
+        ..Default::default()
+    };
+    let body = BundleBody {
+        store: Store { name: "Demo Gifts".into(), currency: "GBP".into(), currency_symbol: "£".into(), base_url: String::new(), free_shipping_threshold: Some(40.0) },
+        catalog: Catalog { products, categories: vec!["Candles".into(), "Bags".into(), "Kitchen".into()] },
+        stats: Default::default(),
+        recs,
+        rules,
+    };
+    let header = Header { format_version: bundle::FORMAT_VERSION, build_id: [1; 16], created_at: NOW };
+    Engine::load(&bundle::encode(&header, &body).unwrap()).expect("test bundle loads")
+}
+
+fn visitor(e: &Engine, id: &str, path: &str, traits: &str) -> Visitor {
+    let mut v = Visitor { visitor_id: id.into(), traits: json(traits), ..Default::default() };
+    v.request.page = e.page(path);
+    v
+}
+
+fn skus(d: &vitrine_engine::engine::Decision) -> Vec<&str> {
+    d.items.iter().map(|i| i.sku.as_str()).collect()
+}
+
+#[test]
+fn hero_banner_follows_segment_and_country() {
+    let e = store();
+    let champ = visitor(&e, "v1", "/", r#"{"segment": "Champions", "first_name": "Jane", "frequency": 12}"#);
+    let d = e.decide(&champ, "hero", NOW).unwrap();
+    assert_eq!((d.status, d.variant.as_deref()), (Status::Filled, Some("champion")));
+    assert_eq!(d.html, "<h1>Thank you, Jane</h1>");
+    assert_eq!(d.explain.rule, "placements.hero.variants.champion");
+
+    let at_risk = visitor(&e, "v2", "/", r#"{"segment": "At risk", "frequency": 3}"#);
+    assert_eq!(e.decide(&at_risk, "hero", NOW).unwrap().html, "<h1>We miss you</h1>");
+
+    let mut french = visitor(&e, "v3", "/", "null");
+    french.request.country = Some("France".into());
+    assert_eq!(e.decide(&french, "hero", NOW).unwrap().variant.as_deref(), Some("france"));
+
+    let new = visitor(&e, "v4", "/", "null");
+    assert_eq!(e.decide(&new, "hero", NOW).unwrap().html, "<h1>Welcome to Demo Gifts</h1>");
+}
+
+#[test]
+fn pair_with_uses_bought_together_and_never_shows_out_of_stock_in_cart_or_the_page_product() {
+    let e = store();
+    let mut v = visitor(&e, "v", "/products/A1", "null");
+    assert_eq!(v.request.page.kind, "product");
+    v.cart.push(CartLine { product: 1, quantity: 1 }); // A2 already in the cart
+    let d = e.decide(&v, "pdp-pair-with", NOW).unwrap();
+    assert_eq!(d.status, Status::Filled);
+    // A2 (in cart) and A4 (out of stock) are skipped; A1 is the page itself.
+    assert_eq!(skus(&d), ["A3", "K1"]);
+    assert!(d.items.iter().all(|i| i.source == "bought_together"));
+    assert!(d.html.contains(r#"<a href="/products/A3">"#) && d.html.contains("£12.00"), "{}", d.html);
+
+    let home = visitor(&e, "v", "/", "null");
+    assert_eq!(e.decide(&home, "pdp-pair-with", NOW).unwrap().status, Status::NotTargeted);
+}
+
+#[test]
+fn cart_addons_stay_under_the_price_cap() {
+    let e = store();
+    let mut v = visitor(&e, "v", "/cart", "null");
+    v.cart.push(CartLine { product: 7, quantity: 1 }); // the cake stand
+    let d = e.decide(&v, "cart-dont-forget", NOW).unwrap();
+    assert_eq!(d.status, Status::Filled);
+    assert_eq!(&skus(&d)[..2], ["K3", "K2"], "bought-together first");
+    assert!(d.items.iter().all(|i| i.price <= 5.0 && i.sku != "K1"));
+}
+
+#[test]
+fn session_interests_steer_just_for_you() {
+    let e = store();
+    let mut v = visitor(&e, "v", "/", "null");
+    let before = e.decide(&v, "home-for-you", NOW).unwrap();
+    assert_eq!(before.items[0].sku, "A3", "a new visitor sees what is trending");
+    for (i, sku) in ["B1", "B2", "B3"].iter().enumerate() {
+        let p = e.body().catalog.index_of(sku).unwrap();
+        v.interests.record(&e.body().catalog, Signal::ProductView, Some(p), None, NOW + i as i64 * 30);
+    }
+    let after = e.decide(&v, "home-for-you", NOW + 120).unwrap();
+    let bags = after.items.iter().take(3).filter(|i| i.sku.starts_with('B')).count();
+    assert_eq!(bags, 3, "after viewing three bags, bags lead: {:?}", skus(&after));
+}
+
+#[test]
+fn exit_offer_matches_each_scenario() {
+    let e = store();
+    let new = visitor(&e, "n", "/", "null");
+    let o = e.exit_offer(&new, NOW).unwrap();
+    assert_eq!((o.id.as_str(), o.code.as_str()), ("welcome", "WELCOME10"));
+    assert!(o.html.contains("WELCOME10"));
+
+    let mut returning = visitor(&e, "r", "/cart", r#"{"segment": "Need attention", "frequency": 2}"#);
+    returning.cart.push(CartLine { product: 7, quantity: 2 }); // £25.50 of £40
+    let o = e.exit_offer(&returning, NOW).unwrap();
+    assert_eq!(o.id, "free_shipping");
+    assert_eq!(o.headline, "Only £14.50 to free shipping");
+
+    let mut big = visitor(&e, "b", "/cart", r#"{"segment": "Promising", "frequency": 1}"#);
+    big.cart.push(CartLine { product: 7, quantity: 10 });
+    assert_eq!(e.exit_offer(&big, NOW).unwrap().id, "priority_support");
+
+    let loyal = visitor(&e, "l", "/", r#"{"segment": "Loyal", "frequency": 9}"#);
+    assert_eq!(e.exit_offer(&loyal, NOW).unwrap().id, "early_access");
+
+    let mut bought = visitor(&e, "p", "/", "null");
+    bought.session.purchased = true;
+    assert!(e.exit_offer(&bought, NOW).is_none(), "never right after a purchase");
+}
+
+#[test]
+fn experiments_split_visitors_deterministically() {
+    let e = store();
+    let mut holdout = 0;
+    for i in 0..1000 {
+        let v = visitor(&e, &format!("visitor-{i}"), "/", "null");
+        let d = e.decide(&v, "exp-slot", NOW).unwrap();
+        assert_eq!(d, e.decide(&v, "exp-slot", NOW).unwrap(), "same visitor, same decision");
+        match d.status {
+            Status::Holdout => holdout += 1,
+            Status::Filled => assert_eq!(d.explain.experiment.as_ref().unwrap().arm, "trending"),
+            s => panic!("unexpected {s:?}"),
+        }
+    }
+    assert!((400..600).contains(&holdout), "about half held out, got {holdout}");
+}
+
+#[test]
+fn unknown_placement_and_unknown_pages_are_handled() {
+    let e = store();
+    let v = visitor(&e, "v", "/nowhere/at/all", "null");
+    assert_eq!(v.request.page.kind, "other");
+    assert_eq!(e.decide(&v, "nope", NOW), Err(DecideError::UnknownPlacement("nope".into())));
+    assert_eq!(e.page("/products/NOPE").kind, "other", "an unknown SKU is not a product page");
+    let c = e.page("/c/bags?sort=price");
+    assert_eq!((c.kind.as_str(), c.category), ("category", Some(1)));
+}
+
+#[test]
+fn a_rule_that_does_not_compile_is_refused_at_load_naming_it() {
+    let header = Header { format_version: bundle::FORMAT_VERSION, build_id: [0; 16], created_at: 0 };
+    let mut body = BundleBody {
+        store: Store::default(),
+        catalog: Catalog::default(),
+        stats: Default::default(),
+        recs: Default::default(),
+        rules: Rules::default(),
+    };
+    body.rules.placements.push(placement("x", r#"{"age": {"$gtx": 3}}"#, &[]));
+    let err = Engine::load(&bundle::encode(&header, &body).unwrap()).err().expect("refused");
+    assert!(err.to_string().contains("placements[0].when"), "{err}");
+}
