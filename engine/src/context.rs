@@ -6,6 +6,7 @@
 //! ```text
 //! visitor_id, known (bool), new_visitor (bool), customer (bool: has ordered before)
 //! traits.*             e.g. traits.segment = "Champions", traits.first_name, traits.frequency
+//! first_name           = traits.first_name (for templates: `{{first_name|there}}`)
 //! segment              = traits.segment (RFM segment name) or "New" for unknown visitors
 //! segments             [rule segments the visitor is in]
 //! country, device      ("desktop" | "mobile" | "tablet" | "bot"), referrer
@@ -230,6 +231,7 @@ impl Visitor {
             .set("new_visitor", self.session.new_visitor && !self.is_known())
             .set("customer", frequency > 0.0)
             .set("traits", if self.is_known() { self.traits.clone() } else { Value::object() })
+            .set("first_name", self.traits.path("first_name").cloned().unwrap_or_default())
             .set("segment", self.segment())
             .set("segments", Value::Array(segments.iter().map(|s| Value::from(s.as_str())).collect()))
             .set("country", self.request.country.clone())
