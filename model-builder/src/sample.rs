@@ -52,6 +52,7 @@ impl fmt::Display for SampleReport {
 
 pub fn sample(opts: &SampleOptions) -> Result<SampleReport> {
     let loaded = LoadedConfig::read(&opts.config)?;
+    crate::check::check(&loaded)?;
     let config = &loaded.config;
     let source = match (&opts.orders, &config.orders.path) {
         (Some(p), _) => p.clone(),
@@ -87,7 +88,7 @@ pub fn sample(opts: &SampleOptions) -> Result<SampleReport> {
     guests.truncate(opts.guest_orders);
     let guests: FxHashSet<&str> = guests.into_iter().collect();
 
-    let rows = copy_rows(&source, &opts.out, config.orders.delimiter as u8, &config.orders.columns, &config.cleaning, |invoice, customer, sku| {
+    let rows = copy_rows(&source, &opts.out, config.orders.delimiter as u8, &config.orders.columns, |invoice, customer, sku| {
         let wanted_order = if customer.is_empty() { guests.contains(invoice) } else { chosen.contains(customer) };
         let sku = if config.cleaning.uppercase_skus { sku.to_ascii_uppercase() } else { sku.to_string() };
         wanted_order && (top.contains(sku.as_str()) || is_non_product(&sku, &config.cleaning))
@@ -102,7 +103,6 @@ fn copy_rows(
     out: &std::path::Path,
     delimiter: u8,
     columns: &OrderColumns,
-    _cleaning: &CleaningConfig,
     keep: impl Fn(&str, &str, &str) -> bool,
 ) -> Result<u64> {
     let file = std::fs::File::open(source).map_err(Error::io(source))?;

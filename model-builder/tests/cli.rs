@@ -193,3 +193,56 @@ fn quiet_build_prints_nothing() {
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
     assert!(out.exists());
 }
+
+/// A catalog export: its products (all of them, sold or not) make the catalog; order lines for
+/// anything else are kept out and counted; missing fields are derived.
+#[test]
+fn catalog_export_defines_the_products() {
+    let f = Fixture::new();
+    let orders = f.write("orders.csv", csv(UCI_HEADER, UCI_ROWS));
+    let catalog = f.write(
+        "products.csv",
+        "Handle,Title,Price,Type,Vendor,Tags,Available\n\
+         85123A,White Hanging Heart T-Light Holder,2.95,Candles & Lights,Acme,\"hearts, white\",yes\n\
+         71053,White Metal Lantern,,Candles & Lights,Acme,,no\n\
+         99999,Never Sold Vase,12.00,Home,,vase,yes\n",
+    );
+    let config = f.write(
+        "vitrine.toml",
+        format!(
+            "{MINIMAL_CONFIG}[catalog]\npath = \"products.csv\"\nurl_template = \"/p/{{slug}}\"\n\
+             [catalog.columns]\nid = \"Handle\"\ntitle = \"Title\"\nprice = \"Price\"\ncategory = \"Type\"\n\
+             brand = \"Vendor\"\ntags = \"Tags\"\nin_stock = \"Available\"\n"
+        ),
+    );
+    let (r, s) = f.build_json(&config, &orders);
+    r.ok();
+    let s = s.unwrap();
+    assert_eq!(s["ingest"]["catalog"]["products"], 3);
+    assert_eq!(s["ingest"]["dropped"]["not_in_catalog"], 2, "the two 22633 lines");
+    assert_eq!(s["ingest"]["kept_lines"], 4);
+    assert_eq!(s["dataset"]["products"], 3);
+
+    let bytes = std::fs::read(f.path("bundle.bin")).unwrap();
+    let b = vitrine_engine::bundle::decode(&bytes).unwrap().body.catalog;
+    assert_eq!(b.categories, ["Candles & Lights", "Home"]);
+    let lantern = &b.products[b.index_of("71053").unwrap() as usize];
+    assert_eq!(lantern.title, "White Metal Lantern");
+    assert_eq!(lantern.price, 3.39, "no catalog price: the median price in the orders");
+    assert!(!lantern.in_stock);
+    assert_eq!(lantern.url, "/p/white-metal-lantern");
+    let heart = &b.products[b.index_of("85123A").unwrap() as usize];
+    assert_eq!((heart.brand.as_str(), heart.tags.clone()), ("Acme", vec!["hearts".to_string(), "white".to_string()]));
+    assert_eq!(heart.price, 2.95);
+}
+
+#[test]
+fn a_bad_catalog_row_names_its_file_line_and_field() {
+    let f = Fixture::new();
+    let orders = f.write("orders.csv", csv(UCI_HEADER, UCI_ROWS));
+    f.write("products.csv", "id,price\n85123A,2.95\n71053,cheap\n");
+    let config = f.write("vitrine.toml", format!("{MINIMAL_CONFIG}[catalog]\npath = \"products.csv\"\n[cleaning]\nbad_rows = \"stop\"\n"));
+    let (r, _) = f.build_json(&config, &orders);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("products.csv:3: field price: \"cheap\" is not a number"), "{}", r.stderr);
+}

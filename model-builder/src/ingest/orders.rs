@@ -215,10 +215,11 @@ pub fn read(path: &Path, config: &Config, catalog_skus: Option<&[String]>, bad: 
 
 /// An error from the CSV reader itself (I/O), with the line it was at.
 pub fn csv_error(path: &Path, e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line());
+    let line = e.position().map_or(0, |p| p.line());
+    let message = e.to_string();
     match e.into_kind() {
         csv::ErrorKind::Io(source) => Error::Io { path: path.into(), source },
-        kind => Error::Invalid(format!("{}:{}: {kind:?}", path.display(), line.unwrap_or(0))),
+        _ => Error::Invalid(format!("{}:{line}: {message}", path.display())),
     }
 }
 
