@@ -10,3 +10,4 @@ pub mod json;
 pub mod message;
 pub mod outbox;
 pub mod session;
+pub mod web;

@@ -43,6 +43,8 @@ pub struct Context<'a> {
     pub referrer: &'a str,
     /// The page type from the config's URL patterns ("product", "home", …).
     pub page_type: &'a str,
+    /// Minutes east of UTC (journeys hold messages in the visitor's quiet hours).
+    pub utc_offset_minutes: i64,
 }
 
 /// Writes one envelope. `payload` is a JSON object: properties for track and page, traits for
@@ -65,6 +67,7 @@ pub fn envelope(kind: Kind, payload: &str, ctx: &Context, message_id: &str, unix
         page.str("path", ctx.path).str("url", ctx.url).str("title", ctx.title).str("referrer", ctx.referrer);
         page.end();
     }
+    c.int("utcOffsetMinutes", ctx.utc_offset_minutes);
     {
         let mut library = Object::new(c.key("library"));
         library.str("name", LIBRARY).str("version", VERSION);
@@ -97,6 +100,7 @@ mod tests {
             title: "Heart \"T-light\" holder",
             referrer: "",
             page_type: "product",
+            utc_offset_minutes: 60,
         }
     }
 
@@ -116,6 +120,7 @@ mod tests {
         assert_eq!(e["timestamp"], "2026-11-23T09:41:07.123Z");
         assert_eq!(e["context"]["page"]["title"], "Heart \"T-light\" holder");
         assert_eq!(e["context"]["library"]["name"], LIBRARY);
+        assert_eq!(e["context"]["utcOffsetMinutes"], 60);
     }
 
     #[test]

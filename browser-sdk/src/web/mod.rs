@@ -1,0 +1,800 @@
+//! The browser host: wires the engine and the pure modules to the page.
+//!
+//! One SDK per page, held in a thread-local. Every entry point (the public API, listeners,
+//! timers, fetch callbacks) goes through [`with_host`], which also delivers `vitrine.on`
+//! notifications only after the host is released, so a listener may call the API again.
+
+mod dialog;
+mod io;
+mod js;
+mod slots;
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use js_sys::Function;
+use vitrine_engine::context::{Device, Page, Visitor};
+use vitrine_engine::engine::{Engine, Explain, OfferDecision};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::Event;
+
+use crate::exit_intent::{ExitConfig, ExitIntent, Input, Surface};
+use crate::message::{self, Kind};
+use crate::outbox::{Gate, Outbox, OutboxConfig};
+use crate::session::{self, EventFacts, Learn, Profile, SessionState};
+use io::{now_ms, now_secs, Store};
+
+const SESSION_KEY: &str = "vitrine:session";
+const PROFILE_KEY: &str = "vitrine:profile";
+const OUTBOX_KEY: &str = "vitrine:outbox";
+/// Cookies shared with the edge worker (edge-worker/src/cookies.rs).
+const VISITOR_COOKIE: &str = "vt_vid";
+const CART_COOKIE: &str = "vt_cart";
+const VISITOR_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
+const CART_COOKIE_SECONDS: i64 = 30 * 24 * 3600;
+
+/// Which events the SDK sends by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AutoTrack {
+    /// `page` on every page, plus `Product Viewed` on product pages.
+    All,
+    /// `page` only (the site tracks its own e-commerce events).
+    Page,
+    Off,
+}
+
+/// Settings from the script tag's data attributes (read by the loader).
+struct Options {
+    events_url: String,
+    require_consent: bool,
+    exit: ExitConfig,
+    back_intent: bool,
+    /// `performance.now()` after which slots keep their original content.
+    slot_deadline: f64,
+    auto_track: AutoTrack,
+    profile_cookie: String,
+}
+
+impl Options {
+    fn read(o: &JsValue) -> Options {
+        let defaults = ExitConfig::default();
+        let endpoint = js::get_string(o, "endpoint").unwrap_or_else(|| io::window().location().origin().unwrap_or_default());
+        Options {
+            events_url: [endpoint.trim_end_matches('/'), "/v1/events"].concat(),
+            require_consent: js::get_bool(o, "requireConsent").unwrap_or(false),
+            exit: ExitConfig {
+                min_dwell_ms: js::get_f64(o, "exitDwellMs").unwrap_or(defaults.min_dwell_ms),
+                idle_ms: js::get_f64(o, "exitIdleMs").unwrap_or(defaults.idle_ms),
+                ..defaults
+            },
+            back_intent: js::get_bool(o, "backIntent").unwrap_or(true),
+            slot_deadline: js::get_f64(o, "slotDeadline").unwrap_or(f64::INFINITY),
+            auto_track: match js::get_string(o, "autoTrack").as_deref() {
+                Some("page") => AutoTrack::Page,
+                Some("off") => AutoTrack::Off,
+                _ => AutoTrack::All,
+            },
+            profile_cookie: js::get_string(o, "profileCookie").unwrap_or_else(|| "vt_profile".into()),
+        }
+    }
+}
+
+/// Where the visitor is now (read from the page on every `page()`).
+#[derive(Default)]
+struct PageFacts {
+    path: String,
+    url: String,
+    title: String,
+    referrer: String,
+    page: Page,
+}
+
+struct Host {
+    engine: Engine,
+    options: Options,
+    session: SessionState,
+    profile: Profile,
+    outbox: Outbox,
+    exit: ExitIntent,
+    device: Device,
+    here: PageFacts,
+    /// The flush timer and when it fires.
+    timer: Option<(i32, f64)>,
+    /// The product this page view already learned from (an explicit `Product Viewed` for it
+    /// does not count twice).
+    viewed_here: Option<String>,
+    /// We pushed a history entry on this page to catch a back press.
+    back_armed: bool,
+    /// Notifications for `vitrine.on`, delivered once the host is released.
+    pending: Vec<(&'static str, JsValue)>,
+    emit: Function,
+}
+
+thread_local! {
+    static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the host, then delivers the notifications it queued.
+fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> Option<R> {
+    let (result, pending, emit) = HOST.with(|cell| {
+        let mut guard = cell.try_borrow_mut().ok()?;
+        let host = guard.as_mut()?;
+        let result = f(host);
+        Some((result, core::mem::take(&mut host.pending), host.emit.clone()))
+    })?;
+    for (name, payload) in pending {
+        let _ = emit.call2(&JsValue::NULL, &JsValue::from_str(name), &payload);
+    }
+    Some(result)
+}
+
+/// Starts the SDK on this page with a bundle's bytes. `emit(name, payload)` receives the
+/// notifications `vitrine.on` listeners get. Returns how many slots were filled.
+#[wasm_bindgen]
+pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsError> {
+    let engine = Engine::load(bundle).map_err(|e| JsError::new(&e.to_string()))?;
+    let options = Options::read(&options);
+    let (profile, created) = load_profile(&options);
+    let gate = match (options.require_consent, profile.consent) {
+        (_, Some(false)) => Gate::Closed,
+        (_, Some(true)) | (false, None) => Gate::Open,
+        (true, None) => Gate::Held,
+    };
+    let mut outbox = Outbox::new(OutboxConfig::default(), gate);
+    if gate != Gate::Held {
+        let _ = outbox.restore(&io::read(Store::Local, OUTBOX_KEY).unwrap_or_default(), now_ms());
+    }
+    let mut session = io::read(Store::Session, SESSION_KEY).and_then(|s| SessionState::decode(&s)).unwrap_or_default();
+    if session.page_views == 0 {
+        session.new_visitor = created;
+        session.landing = landing();
+    }
+    // The store's pages (or the edge) may keep the cart in the shared cookie: it wins.
+    if let Some(cart) = cart_from_cookie() {
+        session.cart = cart;
+    }
+    let device = Device::from_user_agent(&io::window().navigator().user_agent().unwrap_or_default());
+    let host = Host {
+        exit: ExitIntent::spent(options.exit, Surface::of(device), now_ms()),
+        engine,
+        options,
+        session,
+        profile,
+        outbox,
+        device,
+        here: PageFacts::default(),
+        timer: None,
+        viewed_here: None,
+        back_armed: false,
+        pending: Vec::new(),
+        emit,
+    };
+    host.share_visitor_id();
+    let first_start = HOST.with(|cell| cell.borrow_mut().replace(host).is_none());
+    if first_start {
+        listen_for_page_life();
+        listen_for_exit_intent();
+    }
+    Ok(with_host(Host::begin_page).unwrap_or(0))
+}
+
+/// Records a page view (single-page apps call this after a route change): learns from the
+/// URL, fills new slots, sends `page`. Returns how many slots were filled.
+#[wasm_bindgen]
+pub fn page() -> u32 {
+    with_host(Host::begin_page).unwrap_or(0)
+}
+
+/// `vitrine.track(event, properties)`: a Segment e-commerce v2 event (or any custom one).
+#[wasm_bindgen]
+pub fn track(event: &str, properties: JsValue) {
+    with_host(|h| h.track(event, &properties));
+}
+
+/// `vitrine.identify(userId, traits)`.
+#[wasm_bindgen]
+pub fn identify(user_id: Option<String>, traits: JsValue) {
+    with_host(|h| h.identify(user_id, &traits));
+}
+
+/// `vitrine.consent(granted)`.
+#[wasm_bindgen]
+pub fn consent(granted: bool) {
+    with_host(|h| h.consent(granted));
+}
+
+/// `vitrine.decide(placement)`: the decision for this visitor now, as a plain object.
+#[wasm_bindgen]
+pub fn decide(placement: &str) -> Result<JsValue, JsError> {
+    with_host(|h| {
+        let v = h.visitor();
+        h.engine.decide(&v, placement, now_secs()).map(|d| js::decision_js(&d)).map_err(|e| JsError::new(&e.to_string()))
+    })
+    .unwrap_or_else(|| Err(JsError::new("vitrine is not started")))
+}
+
+/// Shows the exit-intent offer now (for sites with their own trigger). False when it was
+/// already shown this session, right after a purchase, or no scenario matches.
+#[wasm_bindgen(js_name = showExitOffer)]
+pub fn show_exit_offer() -> bool {
+    with_host(|h| h.exit_intent("api")).unwrap_or(false)
+}
+
+/// Sends what is queued now (sendBeacon), as on page hide.
+#[wasm_bindgen]
+pub fn flush() {
+    with_host(Host::flush_for_unload);
+}
+
+fn load_profile(options: &Options) -> (Profile, bool) {
+    let stored = io::read(Store::Local, PROFILE_KEY).or_else(|| io::read(Store::Session, PROFILE_KEY)).unwrap_or_default();
+    let (mut p, mut created) = match Profile::decode(&stored) {
+        Some((mut p, traits)) => {
+            p.traits = traits.and_then(js::parse).map(|t| js::to_value(&t)).unwrap_or_default();
+            (p, false)
+        }
+        None => (Profile { visitor_id: io::new_id(), ..Profile::default() }, true),
+    };
+    // One id per visitor for edge and browser (experiments bucket by it): a readable
+    // `vt_vid` cookie, the edge's or ours from an earlier page, wins.
+    if let Some(id) = io::cookie(VISITOR_COOKIE).filter(|id| valid_visitor_id(id)) {
+        created &= id == p.visitor_id;
+        p.visitor_id = id;
+    }
+    // The edge's signed profile cookie is the freshest word on a known customer.
+    if let Some(vitrine_engine::Value::Object(traits)) = profile_cookie_traits(&options.profile_cookie) {
+        merge_traits(&mut p.traits, traits);
+    }
+    (p, created)
+}
+
+/// The edge's rule for visitor ids (8-64 of `[A-Za-z0-9_-]`).
+fn valid_visitor_id(id: &str) -> bool {
+    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn merge_traits(traits: &mut vitrine_engine::Value, new: alloc::collections::BTreeMap<String, vitrine_engine::Value>) {
+    if !matches!(traits, vitrine_engine::Value::Object(_)) {
+        *traits = vitrine_engine::Value::object();
+    }
+    for (k, v) in new {
+        traits.set(&k, v);
+    }
+}
+
+/// The cart cookie the edge reads (`vt_cart`): `SKU:QTY` pairs joined by `,`, each SKU
+/// percent-encoded, e.g. `85123A:2,22423:1`.
+fn cart_from_cookie() -> Option<Vec<(String, u32)>> {
+    let raw = io::cookie(CART_COOKIE)?;
+    let lines = raw
+        .split(',')
+        .filter_map(|entry| {
+            let (sku, qty) = entry.rsplit_once(':').unwrap_or((entry, "1"));
+            let sku = String::from(js_sys::decode_uri_component(sku).ok()?);
+            let qty: u32 = qty.parse().ok()?;
+            (!sku.is_empty() && qty > 0).then_some((sku, qty))
+        })
+        .collect();
+    Some(lines)
+}
+
+fn write_cart_cookie(cart: &[(String, u32)]) {
+    let mut value = String::new();
+    for (i, (sku, qty)) in cart.iter().enumerate() {
+        if i > 0 {
+            value.push(',');
+        }
+        value.push_str(&String::from(js_sys::encode_uri_component(sku)));
+        value.push(':');
+        crate::json::push_int(&mut value, i64::from(*qty));
+    }
+    io::set_cookie(CART_COOKIE, &value, if cart.is_empty() { 0 } else { CART_COOKIE_SECONDS });
+}
+
+/// Traits from the edge's signed profile cookie when the page can read it. Unverified here:
+/// they only choose what to show; the edge verifies before honouring anything.
+fn profile_cookie_traits(name: &str) -> Option<vitrine_engine::Value> {
+    let token = io::cookie(name)?;
+    let payload = vitrine_engine::token::unverified_payload(&token).ok()?;
+    let parsed = js::parse(core::str::from_utf8(&payload).ok()?)?;
+    let traits = js::get(&parsed, "traits");
+    Some(js::to_value(if traits.is_object() { &traits } else { &parsed }))
+}
+
+/// How the session arrived: referrer and UTM parameters of its first page.
+fn landing() -> session::Landing {
+    let doc = io::document();
+    let params = search_params();
+    let param = |k: &str| params.as_ref().and_then(|p| p.get(k)).filter(|v| !v.is_empty());
+    session::Landing {
+        referrer: Some(doc.referrer()).filter(|r| !r.is_empty()),
+        utm_source: param("utm_source"),
+        utm_medium: param("utm_medium"),
+        utm_campaign: param("utm_campaign"),
+    }
+}
+
+fn search_params() -> Option<web_sys::UrlSearchParams> {
+    web_sys::UrlSearchParams::new_with_str(&io::window().location().search().ok()?).ok()
+}
+
+/// Events that end or hide the page: flush with sendBeacon. `online`: retry at once.
+fn listen_for_page_life() {
+    let window = io::window();
+    io::listen(&window, "pagehide", false, |_| {
+        with_host(Host::flush_for_unload);
+    });
+    io::listen(&io::document(), "visibilitychange", false, |_| {
+        if io::document().visibility_state() == web_sys::VisibilityState::Hidden {
+            with_host(Host::flush_for_unload);
+        }
+    });
+    io::listen(&window, "online", false, |_| {
+        with_host(Host::pump);
+    });
+}
+
+fn listen_for_exit_intent() {
+    let doc = io::document();
+    io::listen(&doc, "mouseout", true, |e| {
+        let Some(m) = e.dyn_ref::<web_sys::MouseEvent>() else { return };
+        // Leaving the document itself: nothing under the pointer any more.
+        if m.related_target().is_none() {
+            observe(Input::PointerLeft { y: f64::from(m.client_y()) });
+        }
+    });
+    io::listen(&io::window(), "scroll", true, |_| {
+        observe(Input::Scrolled { y: io::window().scroll_y().unwrap_or(0.0) });
+    });
+    // Not passive: the dialog shares the keydown listener and cancels Tab and Esc.
+    io::listen(&doc, "keydown", false, |_| observe(Input::Activity));
+    io::listen(&doc, "pointerdown", true, |_| observe(Input::Activity));
+    io::listen(&doc, "touchstart", true, |_| observe(Input::Activity));
+    io::listen(&io::window(), "popstate", false, on_popstate);
+}
+
+fn on_popstate(e: &Event) {
+    let state = e.dyn_ref::<web_sys::PopStateEvent>().map(|p| p.state()).unwrap_or(JsValue::NULL);
+    if !js::get(&state, "vitrineSentinel").is_undefined() {
+        return; // forward onto our own entry again
+    }
+    // Back from our sentinel entry: the visitor tried to leave. Only ours: a site's own
+    // router entries are none of our business.
+    let outcome = with_host(|h| core::mem::take(&mut h.back_armed).then(|| h.observe(Input::BackRequested)));
+    if let Some(Some(false)) = outcome {
+        // Not the moment for an offer: let the visitor leave as they asked.
+        let _ = io::window().history().and_then(|h| h.back());
+    }
+}
+
+fn observe(input: Input) {
+    with_host(|h| h.observe(input));
+}
+
+fn on_timer(timer: io::Timer) {
+    match timer {
+        io::Timer::Flush => {
+            with_host(|h| {
+                h.timer = None;
+                h.pump();
+            });
+        }
+        io::Timer::IdleCheck => observe(Input::Tick),
+    }
+}
+
+impl Host {
+    fn begin_page(&mut self) -> u32 {
+        let location = io::window().location();
+        let doc = io::document();
+        let path = location.pathname().unwrap_or_default();
+        self.here = PageFacts {
+            page: self.engine.page(&path),
+            path,
+            url: location.href().unwrap_or_default(),
+            title: doc.title(),
+            referrer: doc.referrer(),
+        };
+        self.session.page_views = self.session.page_views.saturating_add(1);
+        self.viewed_here = None;
+        let promised = self.deep_link();
+        self.learn_from_page();
+        self.save_session();
+
+        let filled = self.fill_slots();
+        io::mark("vitrine:filled");
+
+        self.send_page_events();
+        let now = now_ms();
+        let spent = self.session.exit_offer_shown || self.session.purchased;
+        self.exit = if spent {
+            ExitIntent::spent(self.options.exit, Surface::of(self.device), now)
+        } else {
+            ExitIntent::new(self.options.exit, Surface::of(self.device), now)
+        };
+        self.arm_back_sentinel();
+        self.schedule_idle_check();
+        if let Some(offer) = promised {
+            self.show_offer(offer, "deep_link");
+        }
+        filled
+    }
+
+    /// A `vt` token in the URL (from an email or SMS): remembers the promised offer and
+    /// returns it to show, then removes the token from the address bar.
+    fn deep_link(&mut self) -> Option<OfferDecision> {
+        let token = search_params()?.get("vt")?;
+        strip_query_param("vt");
+        let payload = vitrine_engine::token::unverified_payload(&token).ok()?;
+        let parsed = js::parse(core::str::from_utf8(&payload).ok()?)?;
+        let id = js::get_string(&parsed, "offer")?;
+        self.engine.offer(&id)?;
+        self.session.promised_offer = Some(id);
+        // Behind the worker the edge may have rendered the offer already.
+        let edge_shown = io::document().query_selector("[data-vitrine-offer]").ok().flatten().is_some();
+        if edge_shown {
+            return None;
+        }
+        self.promised_offer("deep_link")
+    }
+
+    fn promised_offer(&self, rule: &str) -> Option<OfferDecision> {
+        let offer = self.engine.offer(self.session.promised_offer.as_deref()?)?;
+        let v = self.visitor();
+        let explain = Explain { rule: [rule, ".offers.", &offer.id].concat(), segment: v.segment().into(), ..Explain::default() };
+        Some(self.engine.render_offer(offer, self.engine.attributes(&v), explain))
+    }
+
+    /// Product and category pages teach the session by themselves.
+    fn learn_from_page(&mut self) {
+        let catalog = &self.engine.body().catalog;
+        let page = &self.here.page;
+        let lesson = if let Some(p) = page.product.and_then(|p| catalog.get(p)) {
+            self.viewed_here = Some(p.sku.clone());
+            Some(Learn::ProductViewed(p.sku.clone()))
+        } else {
+            page.category.and_then(|c| catalog.categories.get(c as usize)).map(|c| Learn::CategoryViewed(c.clone()))
+        };
+        if let Some(lesson) = lesson {
+            self.session.learn(catalog, lesson, now_secs());
+        }
+    }
+
+    fn visitor(&self) -> Visitor {
+        let catalog = &self.engine.body().catalog;
+        self.session.visitor(&self.profile, catalog, self.here.page.clone(), self.device, None)
+    }
+
+    fn fill_slots(&mut self) -> u32 {
+        let v = self.visitor();
+        let deadline = self.options.slot_deadline;
+        let outcomes = slots::fill(&self.engine, &v, now_secs(), || io::since_navigation() <= deadline);
+        let mut filled = 0;
+        for outcome in outcomes {
+            match outcome {
+                slots::Outcome::Decided(d) => {
+                    filled += u32::from(d.status == vitrine_engine::engine::Status::Filled);
+                    self.pending.push(("decision", js::decision_js(&d)));
+                }
+                slots::Outcome::Unknown(p) => self.error(&[&p, ": no such placement in the bundle; original content kept"].concat()),
+                slots::Outcome::TooLate(p) => self.error(&[&p, ": decided after the anti-flicker timeout; original content kept"].concat()),
+            }
+        }
+        filled
+    }
+
+    fn send_page_events(&mut self) {
+        if self.options.auto_track == AutoTrack::Off {
+            return;
+        }
+        let props = message::page_properties(&self.context());
+        self.enqueue(Kind::Page, &props);
+        if self.options.auto_track != AutoTrack::All {
+            return;
+        }
+        let catalog = &self.engine.body().catalog;
+        if let Some(p) = self.here.page.product.and_then(|p| catalog.get(p)) {
+            let mut props = String::new();
+            let mut o = crate::json::Object::new(&mut props);
+            o.str("product_id", &p.sku).str("sku", &p.sku).str("name", &p.title).str("url", &p.url).str("image_url", &p.image);
+            o.raw("price", &price_json(p.price));
+            if let Some(c) = p.category.and_then(|c| catalog.categories.get(c as usize)) {
+                o.str("category", c);
+            }
+            o.str("currency", &self.engine.body().store.currency);
+            o.end();
+            self.enqueue(Kind::Track("Product Viewed"), &props);
+        }
+    }
+
+    fn context(&self) -> message::Context<'_> {
+        message::Context {
+            anonymous_id: &self.profile.visitor_id,
+            user_id: self.profile.user_id.as_deref(),
+            path: &self.here.path,
+            url: &self.here.url,
+            title: &self.here.title,
+            referrer: &self.here.referrer,
+            page_type: &self.here.page.kind,
+            // getTimezoneOffset is minutes *behind* UTC.
+            utc_offset_minutes: -(js_sys::Date::new_0().get_timezone_offset() as i64),
+        }
+    }
+
+    fn track(&mut self, event: &str, properties: &JsValue) {
+        let facts = event_facts(properties);
+        if let Some(lesson) = session::learning(event, &facts) {
+            let repeat_view = matches!(&lesson, Learn::ProductViewed(sku) if self.viewed_here.as_ref() == Some(sku));
+            if matches!(lesson, Learn::Purchased) {
+                self.exit.disarm();
+            }
+            if !repeat_view {
+                let cart_before = self.session.cart.clone();
+                self.session.learn(&self.engine.body().catalog, lesson, now_secs());
+                if self.session.cart != cart_before {
+                    write_cart_cookie(&self.session.cart);
+                }
+                self.save_session();
+            }
+        }
+        self.enqueue(Kind::Track(event), &js::stringify_object(properties));
+    }
+
+    fn identify(&mut self, user_id: Option<String>, traits: &JsValue) {
+        if user_id.is_some() {
+            self.profile.user_id = user_id;
+        }
+        if let vitrine_engine::Value::Object(new) = js::to_value(traits) {
+            if !matches!(self.profile.traits, vitrine_engine::Value::Object(_)) {
+                self.profile.traits = vitrine_engine::Value::object();
+            }
+            for (k, v) in new {
+                self.profile.traits.set(&k, v);
+            }
+        }
+        self.save_profile();
+        self.enqueue(Kind::Identify, &js::stringify_object(traits));
+    }
+
+    fn consent(&mut self, granted: bool) {
+        self.profile.consent = Some(granted);
+        if granted {
+            self.outbox.grant();
+            self.enqueue(Kind::Consent(true), "{}");
+            self.share_visitor_id();
+        } else {
+            // A revocation must reach the endpoint (it stops running journeys); a refusal
+            // before any consent sends nothing at all.
+            if self.outbox.gate() == Gate::Open {
+                self.enqueue(Kind::Consent(false), "{}");
+            }
+            let discarded = self.outbox.deny();
+            if discarded > 0 {
+                let mut reason = String::from("consent refused: ");
+                crate::json::push_int(&mut reason, discarded as i64);
+                reason.push_str(" events collected before it were discarded, unsent");
+                self.error(&reason);
+            }
+        }
+        self.save_profile();
+        self.save_outbox();
+        self.pending.push(("consent", JsValue::from_bool(granted)));
+    }
+
+    fn enqueue(&mut self, kind: Kind, payload: &str) {
+        let json = message::envelope(kind, payload, &self.context(), &io::new_id(), now_ms() as i64);
+        let name = match kind {
+            Kind::Track(e) => e,
+            Kind::Page => "page",
+            Kind::Identify => "identify",
+            Kind::Consent(_) => "consent",
+        };
+        match self.outbox.push(json, now_ms()) {
+            Ok(()) => {
+                self.save_outbox();
+                self.pending.push(("event", JsValue::from_str(name)));
+            }
+            Err(refusal) => self.error(&[name, ": ", refusal.reason()].concat()),
+        }
+        self.schedule();
+    }
+
+    /// Sets the flush timer for the outbox's next wake-up (keeping an earlier one).
+    fn schedule(&mut self) {
+        let Some(due) = self.outbox.next_wakeup() else { return };
+        if let Some((_, at)) = self.timer {
+            if at <= due {
+                return;
+            }
+        }
+        if let Some((id, _)) = self.timer.take() {
+            io::cancel(id);
+        }
+        let id = io::after(due - now_ms(), io::Timer::Flush);
+        self.timer = Some((id, due));
+    }
+
+    /// Sends the batch that is due, if any.
+    fn pump(&mut self) {
+        if let Some(batch) = self.outbox.poll(now_ms(), io::online()) {
+            let id = batch.id;
+            let on_sent: io::OnSent = alloc::boxed::Box::new(move |sent, refusal| {
+                with_host(|h| {
+                    match sent {
+                        io::Sent::Done => h.outbox.acknowledged(id),
+                        io::Sent::Retry => h.outbox.failed(id, now_ms(), js_sys::Math::random()),
+                    }
+                    if let Some(reasons) = refusal {
+                        h.error(&["events refused by the endpoint: ", &reasons].concat());
+                    }
+                    h.save_outbox();
+                    h.pending.push(("sent", JsValue::from_bool(sent == io::Sent::Done)));
+                    h.pump();
+                });
+            });
+            io::post(&self.options.events_url, &batch.body, on_sent);
+        }
+        self.schedule();
+    }
+
+    fn flush_for_unload(&mut self) {
+        let bodies = self.outbox.beacon_bodies(now_ms());
+        let accepted = bodies.iter().take_while(|b| io::beacon(&self.options.events_url, b)).count();
+        self.outbox.beaconed(accepted);
+        self.save_outbox();
+        self.save_session();
+    }
+
+    fn observe(&mut self, input: Input) -> bool {
+        let now = now_ms();
+        let fired = self.exit.observe(input, now);
+        self.schedule_idle_check();
+        match fired {
+            Some(trigger) => self.exit_intent(trigger.as_str()),
+            None => false,
+        }
+    }
+
+    /// The exit-intent moment: the promised offer if a deep link brought one, else the
+    /// engine's pick by scenario. Once per session, never after a purchase.
+    fn exit_intent(&mut self, trigger: &str) -> bool {
+        self.exit.disarm();
+        if self.session.exit_offer_shown || self.session.purchased || dialog::is_open() {
+            return false;
+        }
+        let offer = match self.promised_offer("exit_intent") {
+            Some(o) => Some(o),
+            None => self.engine.exit_offer(&self.visitor(), now_secs()),
+        };
+        let Some(offer) = offer else { return false };
+        self.session.exit_offer_shown = true;
+        self.save_session();
+        self.show_offer(offer, trigger);
+        true
+    }
+
+    fn show_offer(&mut self, offer: OfferDecision, trigger: &str) {
+        let mut props = String::new();
+        let mut o = crate::json::Object::new(&mut props);
+        o.str("promotion_id", &offer.id).str("name", &offer.headline).str("creative", &offer.scenario).str("position", trigger);
+        o.end();
+        self.enqueue(Kind::Track("Promotion Viewed"), &props);
+        self.pending.push(("offer", js::offer_js(&offer, trigger)));
+        let clicked = props.clone();
+        let id = offer.id.clone();
+        dialog::show(
+            &offer.html,
+            &offer.id,
+            &offer.scenario,
+            move || {
+                with_host(|h| h.enqueue(Kind::Track("Promotion Clicked"), &clicked));
+                // The CTA navigates away next: send now rather than wait for the batch.
+                with_host(Host::flush_for_unload);
+            },
+            alloc::boxed::Box::new(move |reason| {
+                with_host(|h| h.pending.push(("offer_closed", js::object_of(&[("id", JsValue::from_str(&id)), ("reason", JsValue::from_str(reason))]))));
+            }),
+        );
+    }
+
+    /// Touch devices: one history entry to catch a back press (only while the detector
+    /// can still fire, and never on top of an earlier sentinel).
+    fn arm_back_sentinel(&mut self) {
+        if !self.options.back_intent || self.exit.is_spent() || Surface::of(self.device) != Surface::Touch {
+            return;
+        }
+        let Ok(history) = io::window().history() else { return };
+        let current = history.state().unwrap_or(JsValue::NULL);
+        if !js::get(&current, "vitrineSentinel").is_undefined() {
+            return;
+        }
+        let state = js::object_of(&[("vitrineSentinel", JsValue::TRUE)]);
+        self.back_armed = history.push_state_with_url(&state, "", None).is_ok();
+    }
+
+    /// Idle detection needs a timer; the detector says when.
+    fn schedule_idle_check(&self) {
+        if let Some(at) = self.exit.next_check_at() {
+            io::after(at - now_ms(), io::Timer::IdleCheck);
+        }
+    }
+
+    /// Writes the `vt_vid` cookie so the edge uses our id too (never before consent when
+    /// the site requires it).
+    fn share_visitor_id(&self) {
+        if self.may_store() && io::cookie(VISITOR_COOKIE).as_deref() != Some(self.profile.visitor_id.as_str()) {
+            io::set_cookie(VISITOR_COOKIE, &self.profile.visitor_id, VISITOR_COOKIE_SECONDS);
+        }
+    }
+
+    /// Lasting storage (localStorage, cookies) is allowed: consent given, or not required.
+    fn may_store(&self) -> bool {
+        self.profile.consent == Some(true) || (!self.options.require_consent && self.profile.consent.is_none())
+    }
+
+    fn save_session(&self) {
+        io::write(Store::Session, SESSION_KEY, &self.session.encode());
+    }
+
+    /// Nothing goes to lasting storage until consent when the site requires it.
+    fn save_profile(&self) {
+        let lasting = self.may_store();
+        let traits = js::stringify(&js::from_value(&self.profile.traits));
+        let encoded = self.profile.encode(&traits);
+        if lasting {
+            io::write(Store::Local, PROFILE_KEY, &encoded);
+        } else {
+            io::write(Store::Local, PROFILE_KEY, "");
+            io::write(Store::Session, PROFILE_KEY, &encoded);
+        }
+    }
+
+    fn save_outbox(&self) {
+        if self.outbox.gate() != Gate::Held {
+            io::write(Store::Local, OUTBOX_KEY, &self.outbox.stored());
+        }
+    }
+
+    fn error(&mut self, reason: &str) {
+        self.pending.push(("error", JsValue::from_str(reason)));
+    }
+}
+
+/// A price as a JSON number with two decimals (prices are f32 in the bundle).
+fn price_json(price: f32) -> String {
+    let cents = (f64::from(price) * 100.0).round() as i64;
+    let mut out = String::new();
+    crate::json::push_int(&mut out, cents / 100);
+    out.push('.');
+    let rest = (cents % 100).unsigned_abs();
+    out.push(char::from(b'0' + (rest / 10) as u8));
+    out.push(char::from(b'0' + (rest % 10) as u8));
+    out
+}
+
+/// Reads what the session learns from out of an event's properties.
+fn event_facts(p: &JsValue) -> EventFacts {
+    let product_of = |o: &JsValue| js::get_string(o, "product_id").or_else(|| js::get_string(o, "sku"));
+    let quantity_of = |o: &JsValue| js::get_f64(o, "quantity").map(|q| q.clamp(0.0, 10_000.0) as u32);
+    let products = js::get(p, "products");
+    EventFacts {
+        product: product_of(p),
+        category: js::get_string(p, "category"),
+        quantity: quantity_of(p),
+        products: js_sys::Array::is_array(&products).then(|| {
+            js_sys::Array::from(&products).iter().filter_map(|line| Some((product_of(&line)?, quantity_of(&line).unwrap_or(1)))).collect()
+        }),
+    }
+}
+
+fn strip_query_param(name: &str) {
+    let window = io::window();
+    let Ok(href) = window.location().href() else { return };
+    let Ok(url) = web_sys::Url::new(&href) else { return };
+    url.search_params().delete(name);
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&history.state().unwrap_or(JsValue::NULL), "", Some(&url.href()));
+    }
+}

@@ -1,0 +1,151 @@
+//! wasm tests in headless Chromium (wasm-bindgen-test-runner + chromedriver): the SDK on a
+//! real DOM — slots, the exit-offer dialog, in-session learning, consent and storage.
+//! The tests share one page and one SDK, so they run as ordered steps of one test.
+
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use js_sys::{Function, Reflect};
+use vitrine_browser_sdk::session::{Learn, SessionState};
+use vitrine_browser_sdk::web;
+use vitrine_engine::engine::Engine;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn el(selector: &str) -> Option<Element> {
+    document().query_selector(selector).unwrap()
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &key.into()).unwrap()
+}
+
+fn options(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    o.into()
+}
+
+fn storage(local: bool) -> web_sys::Storage {
+    let w = web_sys::window().unwrap();
+    if local { w.local_storage() } else { w.session_storage() }.unwrap().unwrap()
+}
+
+/// The page's visitor: "/" (home), three candles viewed earlier in the session.
+fn seed_session(engine: &Engine) {
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let mut s = SessionState { page_views: 3, new_visitor: true, ..SessionState::default() };
+    for (i, sku) in ["C1", "C2", "C3"].iter().enumerate() {
+        s.learn(&engine.body().catalog, Learn::ProductViewed(sku.to_string()), now - 3 + i as i64);
+    }
+    storage(false).set_item("vitrine:session", &s.encode()).unwrap();
+}
+
+fn skus(decision: &JsValue) -> Vec<String> {
+    js_sys::Array::from(&get(decision, "items")).iter().map(|i| get(&i, "sku").as_string().unwrap()).collect()
+}
+
+#[wasm_bindgen_test]
+fn the_sdk_on_a_page() {
+    let window = web_sys::window().unwrap();
+    window.history().unwrap().replace_state_with_url(&JsValue::NULL, "", Some("/")).unwrap();
+    storage(true).clear().unwrap();
+    storage(false).clear().unwrap();
+    let body = document().body().unwrap();
+    let page = document().create_element("main").unwrap();
+    page.set_inner_html(
+        r#"<div data-vitrine-slot="hero"><h1>Original hero</h1></div>
+           <section data-vitrine-slot="home-for-you"><p>Original picks</p></section>
+           <section data-vitrine-slot="pdp-pair-with" data-vitrine-filled="edge"><p>Filled by the edge</p></section>
+           <div data-vitrine-slot="no-such-placement"><p>Kept</p></div>
+           <button id="outside">outside</button>"#,
+    );
+    body.append_child(&page).unwrap();
+
+    let bundle = common::bundle_bytes();
+    let engine = Engine::load(&bundle).unwrap();
+    seed_session(&engine);
+
+    // Notifications, as vitrine.on listeners get them.
+    let seen = js_sys::Array::new();
+    let emit = Function::new_with_args("name, payload", "this.push([name, payload])").bind0(&seen);
+    let opts = options(&[("endpoint", "http://127.0.0.1:9/nowhere".into()), ("exitDwellMs", 0.0.into())]);
+    let filled = web::start(opts, &bundle, emit).expect("starts");
+
+    // --- Slots: unfilled ones filled, the edge's left alone, unknown ones keep their content.
+    assert_eq!(filled, 2);
+    let hero = el("[data-vitrine-slot=hero]").unwrap();
+    assert_eq!(hero.get_attribute("data-vitrine-state").as_deref(), Some("filled"));
+    assert_eq!(hero.inner_html(), "<h1>Light up the evenings</h1>", "the session's candle interest picks the hero");
+    let for_you = el("[data-vitrine-slot=home-for-you]").unwrap();
+    let decided = web::decide("home-for-you").unwrap();
+    assert_eq!(for_you.inner_html(), get(&decided, "html").as_string().unwrap(), "slot shows what decide() says");
+    assert!(skus(&decided)[..3].iter().all(|s| s.starts_with('C')), "{:?}", skus(&decided));
+    assert_eq!(el("[data-vitrine-slot=pdp-pair-with]").unwrap().inner_html(), "<p>Filled by the edge</p>");
+    let unknown = el("[data-vitrine-slot=no-such-placement]").unwrap();
+    assert_eq!(unknown.get_attribute("data-vitrine-state").as_deref(), Some("original"));
+    assert_eq!(unknown.inner_html(), "<p>Kept</p>");
+    let names: Vec<String> = seen.iter().map(|e| js_sys::Array::from(&e).get(0).as_string().unwrap()).collect();
+    assert!(names.iter().filter(|n| *n == "decision").count() == 2 && names.contains(&"error".to_string()), "{names:?}");
+
+    // --- The SDK decides exactly as the engine does for the same visitor (same wasm, same
+    // moment; the recorded native decisions are compared in the Node test).
+    let hero_decision = web::decide("hero").unwrap();
+    assert_eq!(get(&hero_decision, "variant").as_string().as_deref(), Some("candles"));
+    assert!(web::decide("no-such-placement").is_err());
+
+    // --- In-session learning: kitchen views and a cart change move "Just for You" at once.
+    for sku in ["K1", "K2", "K3", "K4"] {
+        web::track("Product Viewed", options(&[("product_id", sku.into())]));
+    }
+    web::track("Product Added", options(&[("product_id", "K4".into()), ("quantity", 1.0.into())]));
+    let after = web::decide("home-for-you").unwrap();
+    assert!(skus(&after).iter().take(2).all(|s| s.starts_with('K')), "kitchen first now: {:?}", skus(&after));
+    assert!(!skus(&after).contains(&"K4".to_string()), "never what is in the cart");
+    let stored = SessionState::decode(&storage(false).get_item("vitrine:session").unwrap().unwrap()).unwrap();
+    assert_eq!(stored.cart, vec![("K4".to_string(), 1)], "the cart is kept for the next page");
+    let cookies = document().dyn_into::<web_sys::HtmlDocument>().unwrap().cookie().unwrap();
+    assert!(cookies.contains("vt_cart=K4:1"), "the edge sees the cart too: {cookies}");
+    assert!(cookies.contains("vt_vid="), "and the same visitor id: {cookies}");
+
+    // --- Events are queued (persisted for the next page while the endpoint is unreachable).
+    let queued = storage(true).get_item("vitrine:outbox").unwrap().unwrap_or_default();
+    assert!(queued.contains(r#""type":"page""#) && queued.contains(r#""event":"Product Added""#), "{queued}");
+    assert!(queued.lines().all(|l| l.contains(r#""messageId":""#)));
+
+    // --- Exit offer: an accessible dialog, once per session.
+    document().get_element_by_id("outside").unwrap().dyn_into::<HtmlElement>().unwrap().focus().unwrap();
+    assert!(web::show_exit_offer(), "the welcome offer for a new visitor");
+    let dialog = el("[role=dialog]").expect("a dialog");
+    assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
+    let title = dialog.get_attribute("aria-labelledby").expect("labelled");
+    assert!(document().get_element_by_id(&title).unwrap().text_content().unwrap().contains("10% off"));
+    assert_eq!(el("[data-vitrine-offer]").unwrap().get_attribute("data-vitrine-scenario").as_deref(), Some("welcome"));
+    let active = document().active_element().unwrap();
+    assert!(dialog.contains(Some(&active)), "focus moves into the dialog");
+    // Focus cannot leave: focusing the page puts it back in the dialog.
+    document().get_element_by_id("outside").unwrap().dyn_into::<HtmlElement>().unwrap().focus().unwrap();
+    assert!(dialog.contains(document().active_element().as_ref().map(|e| e.unchecked_ref())), "focus trapped");
+    let esc = KeyboardEventInit::new();
+    esc.set_key("Escape");
+    esc.set_bubbles(true);
+    document().dispatch_event(&KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &esc).unwrap()).unwrap();
+    assert!(el("[role=dialog]").is_none(), "Esc closes");
+    assert_eq!(document().active_element().unwrap().id(), "outside", "focus returns where it was");
+    assert!(!web::show_exit_offer(), "once per session");
+
+    // --- A purchase: no offer afterwards, even in a new page of the session.
+    web::track("Order Completed", options(&[("order_id", "o-1".into())]));
+    let stored = SessionState::decode(&storage(false).get_item("vitrine:session").unwrap().unwrap()).unwrap();
+    assert!(stored.purchased && stored.cart.is_empty());
+}

@@ -1,0 +1,30 @@
+//! wasm tests that need no DOM, run in Node by wasm-bindgen-test-runner: the engine inside the
+//! SDK's wasm build decides exactly as the native engine did, and the pure modules behave the
+//! same compiled to wasm.
+
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use vitrine_browser_sdk::exit_intent::{ExitConfig, ExitIntent, Input, Surface, Trigger};
+use vitrine_browser_sdk::outbox::{Gate, Outbox, OutboxConfig};
+use vitrine_engine::engine::Engine;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+#[wasm_bindgen_test]
+fn wasm_decisions_equal_the_native_engine() {
+    let engine = Engine::load(&common::bundle_bytes()).expect("fixture bundle loads in wasm");
+    let got = common::decide_all(&engine);
+    let expected: serde_json::Value = serde_json::from_str(include_str!("expected/decisions.json")).unwrap();
+    assert_eq!(got, expected);
+}
+
+#[wasm_bindgen_test]
+fn exit_intent_and_outbox_run_in_wasm() {
+    let mut d = ExitIntent::new(ExitConfig::default(), Surface::Pointer, 0.0);
+    assert_eq!(d.observe(Input::PointerLeft { y: 0.0 }, 6_000.0), Some(Trigger::TopEdge));
+    let mut o = Outbox::new(OutboxConfig::default(), Gate::Open);
+    o.push(r#"{"messageId":"a"}"#.into(), 0.0).unwrap();
+    let batch = o.poll(1_000.0, true).expect("due");
+    assert!(batch.body.starts_with(r#"{"batch":[{"messageId":"a"}],"sentAt":"1970-01-01T00:00:01.000Z"#));
+}

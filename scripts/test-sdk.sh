@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Every browser-SDK test, in order:
+#   1. native: pure modules (exit intent, outbox, envelopes, session) and the native engine's
+#      decisions for the fixture cases (recorded in browser-sdk/tests/expected/);
+#   2. wasm in Node: the SDK's engine decides exactly as recorded natively;
+#   3. wasm in headless Chromium: slots, dialog, learning, storage on a real DOM;
+#   4. end to end (Playwright): the static demo pages served by python's http.server.
+# Assumes scripts/setup.sh has installed the tools (scripts/test.sh does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "==> browser SDK: native tests"
+cargo test -p vitrine-browser-sdk
+echo "==> browser SDK: wasm tests in Node and headless Chromium"
+cargo test --target wasm32-unknown-unknown -p vitrine-browser-sdk --tests
+echo "==> browser SDK: end to end on a static site"
+QUIET=1 scripts/build-sdk.sh "$work/sdk"
+cargo run -q -p vitrine-browser-sdk --example fixture-bundle -- "$work/fixture.bin" >/dev/null
+ln -sfn "$VITRINE_TOOLS/node/node_modules" tests/e2e/node_modules
+SDK_DIR="$work/sdk" FIXTURE_BUNDLE="$work/fixture.bin" node tests/e2e/static-only.mjs

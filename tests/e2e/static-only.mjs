@@ -1,0 +1,233 @@
+// End to end on a plain static site (python's http.server, no worker in front) whose pages
+// carry only the script tag: slots, in-session learning, exit intent in the four scenarios,
+// deep links, consent, offline and retries, and every event reaching the endpoint once.
+//
+// Needs: dist/sdk (scripts/build-sdk.sh) and the fixture bundle (FIXTURE_BUNDLE=path, written
+// by `cargo run -p vitrine-browser-sdk --example fixture-bundle`). scripts/test-sdk.sh does both.
+// EVENTS_ENDPOINT=http://127.0.0.1:8787 sends events to a running worker instead of the
+// built-in stand-in (then the once-each check reads the stand-in's view only when it is used).
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createHmac } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import {
+  assertEachOnce, cleanup, launch, leaveThroughTop, open, serveStatic, shownOffer, startCollector, step, visitor, waitFor,
+} from "./lib.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const sdkDir = process.env.SDK_DIR || path.join(root, "dist/sdk");
+const bundle = process.env.FIXTURE_BUNDLE;
+assert.ok(bundle, "FIXTURE_BUNDLE must name the fixture bundle (scripts/test-sdk.sh builds it)");
+const DWELL_MS = 1000;
+
+/** The site: the demo pages, the SDK files next to them, the bundle, our endpoint in the tag. */
+function buildSite(endpoint) {
+  const site = mkdtempSync(path.join(tmpdir(), "vitrine-static-"));
+  cpSync(path.join(root, "demo/static-only"), site, { recursive: true });
+  cpSync(sdkDir, path.join(site, "sdk"), { recursive: true });
+  copyFileSync(bundle, path.join(site, "bundle.bin"));
+  const pages = [];
+  const walk = (dir) => readdirSync(dir).forEach((f) => {
+    const p = path.join(dir, f);
+    if (statSync(p).isDirectory()) walk(p); else if (f.endsWith(".html")) pages.push(p);
+  });
+  walk(site);
+  for (const p of pages) {
+    const html = readFileSync(p, "utf8").replace('data-endpoint="http://127.0.0.1:8787"', `data-endpoint="${endpoint}" data-exit-dwell="${DWELL_MS}"`);
+    writeFileSync(p, html);
+  }
+  // The same home page for a site that must ask for consent first.
+  const home = readFileSync(path.join(site, "index.html"), "utf8");
+  cpSync(path.join(site, "index.html"), path.join(site, "consent.html"));
+  writeFileSync(path.join(site, "consent.html"), home.replace("<script src=", "<script data-require-consent src="));
+  return site;
+}
+
+const slotSkus = (page, slot) => page.$$eval(`[data-vitrine-slot="${slot}"] [data-sku]`, (els) => els.map((e) => e.dataset.sku));
+const track = (page, event, props) => page.evaluate(([e, p]) => window.vitrine.track(e, p), [event, props]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A deep-link token as the edge signs them (the browser does not check the signature). */
+function deepLinkToken(payload) {
+  const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
+  return `${body}.${createHmac("sha256", "any-secret").update(JSON.stringify(payload)).digest("base64url")}`;
+}
+
+async function main() {
+  const collector = await startCollector();
+  const endpoint = process.env.EVENTS_ENDPOINT || collector.url;
+  const base = await serveStatic(buildSite(endpoint));
+  const browser = await launch();
+  let pageViews = 0;
+
+  step("a visitor views three candles, returns home: Just for You and the hero reflect it");
+  {
+    const { context, page } = await visitor(browser);
+    await open(page, `${base}/`); pageViews++;
+    const first = await slotSkus(page, "home-for-you");
+    assert.ok(first.length > 0, "home-for-you filled for a new visitor");
+    assert.equal(await page.getAttribute('[data-vitrine-slot="home-for-you"]', "data-vitrine-filled"), "browser");
+    for (const sku of ["C1", "C2", "C3"]) {
+      await open(page, `${base}/products/${sku}/`); pageViews++;
+      assert.ok((await slotSkus(page, "pdp-pair-with")).length > 0, `pair-with filled on ${sku}`);
+    }
+    await open(page, `${base}/`); pageViews++;
+    const after = await slotSkus(page, "home-for-you");
+    assert.ok(after.slice(0, 3).every((s) => s.startsWith("C")), `Just for You leads with candles: ${after}`);
+    assert.match(await page.textContent('[data-vitrine-slot="hero"]'), /Light up the evenings/);
+    // The same answer from the public API, with no new bundle download.
+    const bundleRequests = [];
+    page.on("request", (r) => { if (r.url().endsWith("/bundle.bin")) bundleRequests.push(r.url()); });
+    await track(page, "Product Viewed", { product_id: "K1" });
+    const decided = await page.evaluate(() => window.vitrine.decide("home-for-you"));
+    assert.equal(decided.status, "filled");
+    assert.deepEqual(bundleRequests, [], "decide() never downloads the bundle again");
+    await context.close();
+  }
+
+  const scenarios = [
+    { name: "first-time visitor", expect: "welcome", setup: async () => {} },
+    {
+      name: "returning customer with a small cart", expect: "free_shipping", text: /£23\.00/,
+      setup: async (page) => {
+        await page.evaluate(() => window.vitrine.identify("cust-sam", { segment: "Promising", frequency: 2, first_name: "Sam" }));
+        await track(page, "Product Added", { product_id: "C2", quantity: 1 });
+        await track(page, "Product Added", { product_id: "K3", quantity: 2 });
+      },
+    },
+    {
+      name: "high-value cart", expect: "priority_support",
+      setup: async (page) => {
+        await track(page, "Product Added", { product_id: "C4", quantity: 2 });
+        await track(page, "Product Added", { product_id: "G3", quantity: 1 });
+      },
+    },
+    {
+      name: "loyal customer", expect: "early_access", text: /Early access, Jane/,
+      setup: async (page) => {
+        await page.evaluate(() => window.vitrine.identify("cust-jane", { segment: "Loyal", frequency: 6, first_name: "Jane" }));
+      },
+    },
+  ];
+  for (const s of scenarios) {
+    step(`exit intent, ${s.name}: fires once with the ${s.expect} offer`);
+    const { context, page } = await visitor(browser);
+    await open(page, `${base}/`); pageViews++;
+    await s.setup(page);
+    await open(page, `${base}/cart/`); pageViews++;
+    await leaveThroughTop(page);
+    assert.equal(await shownOffer(page), null, "nothing before the minimum dwell");
+    await sleep(DWELL_MS + 100);
+    await leaveThroughTop(page);
+    const offer = await waitFor(() => shownOffer(page), "the exit offer");
+    assert.equal(offer.scenario, s.expect);
+    if (s.text) assert.match(offer.text, s.text);
+    assert.equal(offer.modal, "true");
+    assert.ok(offer.labelled && offer.focusInside, "labelled dialog with the focus inside");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    assert.ok(await page.evaluate(() => document.querySelector("[role=dialog]").contains(document.activeElement)), "Tab stays in the dialog");
+    await page.keyboard.press("Escape");
+    assert.equal(await shownOffer(page), null, "Esc closes it");
+    await leaveThroughTop(page);
+    await sleep(200);
+    assert.equal(await shownOffer(page), null, "not twice on a page");
+    await open(page, `${base}/`); pageViews++;
+    await sleep(DWELL_MS + 100);
+    await leaveThroughTop(page);
+    await sleep(300);
+    assert.equal(await shownOffer(page), null, "not twice in a session");
+    await context.close();
+  }
+
+  step("exit intent right after a purchase: no offer");
+  {
+    const { context, page } = await visitor(browser);
+    await open(page, `${base}/`); pageViews++;
+    await track(page, "Product Added", { product_id: "K1", quantity: 1 });
+    await track(page, "Order Completed", { order_id: "o-1", total: 16.95, products: [{ product_id: "K1", quantity: 1 }] });
+    await open(page, `${base}/`); pageViews++;
+    await sleep(DWELL_MS + 100);
+    await leaveThroughTop(page);
+    await sleep(300);
+    assert.equal(await shownOffer(page), null);
+    await context.close();
+  }
+
+  step("a deep link from an email lands on the offer it promised");
+  {
+    const { context, page } = await visitor(browser);
+    await open(page, `${base}/?vt=${deepLinkToken({ offer: "early-access", cid: "cust-jane" })}&utm_source=email`); pageViews++;
+    const offer = await waitFor(() => shownOffer(page), "the promised offer");
+    assert.equal(offer.id, "early-access");
+    assert.ok(!page.url().includes("vt="), `the token leaves the address bar: ${page.url()}`);
+    assert.ok(page.url().includes("utm_source=email"), "other parameters stay");
+    await context.close();
+  }
+
+  step("offline: events wait in localStorage, then go when the browser is back online");
+  {
+    const { context, page } = await visitor(browser);
+    await open(page, `${base}/`); pageViews++;
+    await context.setOffline(true);
+    await track(page, "Products Searched", { query: "offline candle" });
+    await sleep(1500);
+    const stored = await page.evaluate(() => localStorage.getItem("vitrine:outbox") || "");
+    assert.match(stored, /offline candle/, "kept while offline");
+    await context.setOffline(false);
+    await waitFor(() => collector.events.some((e) => e.properties && e.properties.query === "offline candle"), "the offline event", 8000);
+    await context.close();
+  }
+
+  step("the endpoint fails once: the batch is retried, not lost, not doubled");
+  {
+    const { context, page } = await visitor(browser);
+    await open(page, `${base}/`); pageViews++;
+    await sleep(1200); // the page event goes out alone
+    collector.failNext(1);
+    await track(page, "Products Searched", { query: "retry me" });
+    await waitFor(() => collector.events.some((e) => e.properties && e.properties.query === "retry me"), "the retried event", 8000);
+    await context.close();
+  }
+
+  step("consent required: nothing sent or stored before consent, then everything once");
+  {
+    const { context, page } = await visitor(browser);
+    await sleep(300);
+    const before = collector.requests.length;
+    await open(page, `${base}/consent.html`); pageViews++;
+    await track(page, "Products Searched", { query: "before consent" });
+    await sleep(1500);
+    assert.equal(collector.requests.length, before, "no request before consent");
+    assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("vitrine"))), [], "nothing in localStorage");
+    assert.ok(!(await page.evaluate(() => document.cookie)).includes("vt_vid"), "no id cookie before consent");
+    await page.evaluate(() => window.vitrine.consent(true));
+    await waitFor(() => collector.events.some((e) => e.properties && e.properties.query === "before consent"), "events after consent", 8000);
+    assert.ok(collector.events.some((e) => e.type === "consent" && e.granted === true));
+    await context.close();
+  }
+
+  step("every event reached the endpoint once");
+  if (endpoint === collector.url) {
+    let n = -1;
+    while (n !== collector.requests.length) { n = collector.requests.length; await sleep(1500); }
+    assertEachOnce(collector.events);
+    const pages = collector.events.filter((e) => e.type === "page");
+    assert.equal(pages.length, pageViews, "one page event per page view");
+    for (const name of ["Product Viewed", "Product Added", "Order Completed", "Promotion Viewed", "Products Searched"]) {
+      assert.ok(collector.named(name).length > 0, `${name} arrived`);
+    }
+    assert.equal(collector.named("Product Viewed").filter((e) => ["C1", "C2", "C3"].includes(e.properties.product_id)).length, 3);
+    assert.ok(collector.events.some((e) => e.type === "identify" && e.userId === "cust-jane"));
+    assert.ok(collector.requests.every((r) => /^text\/plain/.test(r.contentType || "")), "simple requests: no CORS preflight");
+    console.log(`  ${collector.events.length} events in ${collector.requests.length} requests, each once`);
+  }
+}
+
+main()
+  .then(() => console.log("static-only e2e: all passed"))
+  .catch((e) => { console.error(e); process.exitCode = 1; })
+  .finally(cleanup);
