@@ -13,8 +13,8 @@
 //! on either ends the one cart journey.
 //!
 //! Bindings and vars: Durable Object `VISITORS` (class `VisitorDo`); `LINK_SECRET` (signs `vt`
-//! links); `DEV_MODE`; provider vars in `messaging.rs`; the bundle from KV `BUNDLES` (key
-//! `current`) or the static asset `/bundle.bin` (binding `ASSETS`).
+//! links); `DEV_MODE`; provider vars in `messaging.rs`; the bundle the worker serves (KV
+//! `BUNDLES`, see `bundles.rs`).
 
 pub mod batch;
 pub mod outbox;
@@ -61,37 +61,29 @@ pub fn parse_form(body: &str) -> Vec<(String, String)> {
 
 #[cfg(target_arch = "wasm32")]
 mod host {
-    use std::cell::RefCell;
     use std::rc::Rc;
 
     use serde::Serialize;
     use serde_json::json;
-    use vitrine_engine::bundle::{self, BundleBody};
+    use vitrine_engine::bundle::BundleBody;
     use vitrine_engine::journey::LinkClaims;
-    use vitrine_engine::token;
+    use vitrine_engine::{token, Engine};
     use worker::{console_error, console_warn, Env, Headers, Method, Request, RequestInit, Response, Result, Stub};
 
     use super::batch::{self, phone_key, Refused};
     use super::{parse_form, BINDING, KEY_HEADER};
 
-    /// Seconds a loaded bundle is used before looking for a newer one.
-    const BUNDLE_TTL_SECS: i64 = 60;
-
-    thread_local! {
-        static BUNDLE: RefCell<Option<(i64, Rc<BundleBody>)>> = const { RefCell::new(None) };
-    }
-
     pub fn now_secs() -> i64 {
         (worker::Date::now().as_millis() / 1000) as i64
     }
 
-    /// A var or secret, if set and not empty.
+    /// A var or secret, if set and not blank.
     pub fn var(env: &Env, name: &str) -> Option<String> {
-        env.var(name).map(|v| v.to_string()).or_else(|_| env.secret(name).map(|v| v.to_string())).ok().filter(|v| !v.is_empty())
+        env.var(name).map(|v| v.to_string()).or_else(|_| env.secret(name).map(|v| v.to_string())).ok().filter(|v| !v.trim().is_empty())
     }
 
     fn dev_mode(env: &Env) -> bool {
-        var(env, "DEV_MODE").is_some_and(|v| v == "1" || v == "true")
+        matches!(var(env, "DEV_MODE").as_deref().map(str::trim), Some("1" | "true" | "yes"))
     }
 
     /// The key signing `vt` links. In dev mode a fixed one stands in when none is set.
@@ -103,51 +95,39 @@ mod host {
         env.durable_object(BINDING)?.id_from_name(key)?.get_stub()
     }
 
-    /// The bundle the journeys come from. With none deployed yet, an empty one: events are
-    /// still accepted and stored, and no journey runs.
-    pub async fn bundle(env: &Env) -> Result<Rc<BundleBody>> {
-        let now = now_secs();
-        if let Some(b) = BUNDLE.with(|c| c.borrow().as_ref().filter(|(at, _)| now - at < BUNDLE_TTL_SECS).map(|(_, b)| b.clone())) {
-            return Ok(b);
-        }
-        let body = match bundle_bytes(env).await {
-            Some(bytes) => match bundle::decode(&bytes) {
-                Ok(b) => b.body,
-                Err(e) => {
-                    console_error!("vitrine: bundle refused: {e}");
-                    return BUNDLE.with(|c| c.borrow().as_ref().map(|(_, b)| b.clone())).ok_or_else(|| worker::Error::RustError(format!("bundle refused: {e}")));
-                }
-            },
-            None => {
-                console_warn!("vitrine: no bundle (KV BUNDLES/current or asset /bundle.bin): journeys are off");
-                empty_body()
-            }
-        };
-        let body = Rc::new(body);
-        BUNDLE.with(|c| *c.borrow_mut() = Some((now, body.clone())));
-        Ok(body)
+    /// The bundle the journeys come from: the one the worker serves (same KV, same checks).
+    /// With none published yet, an empty one: events are still accepted and stored, and no
+    /// journey runs.
+    pub struct Journeys {
+        engine: Option<Rc<Engine>>,
+        empty: BundleBody,
     }
 
-    fn empty_body() -> BundleBody {
-        BundleBody { store: Default::default(), catalog: Default::default(), stats: Default::default(), recs: Default::default(), rules: Default::default() }
+    impl Journeys {
+        pub fn body(&self) -> &BundleBody {
+            self.engine.as_ref().map_or(&self.empty, |e| e.body())
+        }
     }
 
-    async fn bundle_bytes(env: &Env) -> Option<Vec<u8>> {
-        if let Ok(kv) = env.kv("BUNDLES") {
-            if let Ok(Some(bytes)) = kv.get("current").bytes().await {
-                return Some(bytes);
-            }
+    pub async fn bundle(env: &Env) -> Journeys {
+        let engine = crate::glue::serving(env, &crate::glue::Config::from_env(env)).await.map(|l| l.value);
+        if engine.is_none() {
+            console_warn!("vitrine: no bundle published (KV BUNDLES, bundle:current): journeys are off");
         }
-        let assets = env.assets("ASSETS").ok()?;
-        let mut resp = assets.fetch("https://assets.local/bundle.bin", None).await.ok()?;
-        if resp.status_code() != 200 {
-            return None;
-        }
-        resp.bytes().await.ok()
+        Journeys { engine, empty: BundleBody { store: Default::default(), catalog: Default::default(), stats: Default::default(), recs: Default::default(), rules: Default::default() } }
+    }
+
+    /// Events may come from a store page on another origin (the SDK on a static site).
+    fn cors(resp: Response) -> Result<Response> {
+        let headers = resp.headers().clone();
+        headers.set("Access-Control-Allow-Origin", "*")?;
+        headers.set("Access-Control-Allow-Methods", "POST, OPTIONS")?;
+        headers.set("Access-Control-Allow-Headers", "Content-Type")?;
+        Ok(resp.with_headers(headers))
     }
 
     fn json_response(body: &impl Serialize, status: u16) -> Result<Response> {
-        Ok(Response::from_json(body)?.with_status(status))
+        cors(Response::from_json(body)?.with_status(status))
     }
 
     async fn call(env: &Env, key: &str, method: Method, path: &str, body: Option<String>) -> Result<Response> {
@@ -165,8 +145,10 @@ mod host {
     /// (the valid ones are stored all the same); 413 for a body over the limit; 503 when a
     /// visitor's storage failed (those events are listed: send them again).
     pub async fn handle_events(mut req: Request, env: Env) -> Result<Response> {
-        if req.method() != Method::Post {
-            return Response::error("use POST", 405);
+        match req.method() {
+            Method::Post => {}
+            Method::Options => return cors(Response::empty()?.with_status(204)),
+            _ => return json_response(&json!({ "error": "use POST" }), 405),
         }
         let body = req.bytes().await?;
         let checked = match batch::check(&body) {

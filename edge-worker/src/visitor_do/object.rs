@@ -98,19 +98,19 @@ impl DurableObject for VisitorDo {
         }
         let resp = match (req.method(), path.as_str()) {
             (Method::Post, "/events") => {
-                let body: EventsBody = req.json().await?;
+                let body: EventsBody = read_json(&mut req).await?;
                 self.events(body.events).await
             }
             (Method::Post, "/link") => {
-                let body: LinkBody = req.json().await?;
+                let body: LinkBody = read_json(&mut req).await?;
                 self.link(&key, body.to).await
             }
             (Method::Post, "/absorb") => {
-                let body: AbsorbBody = req.json().await?;
+                let body: AbsorbBody = read_json(&mut req).await?;
                 self.absorb(body).await
             }
             (Method::Post, "/sms") => {
-                let body: SmsBody = req.json().await?;
+                let body: SmsBody = read_json(&mut req).await?;
                 let e = Event { message_id: body.message_id, anonymous_id: String::new(), user_id: String::new(), utc_offset_minutes: None, kind: EventKind::SmsReply { body: body.body } };
                 self.apply(vec![e]).await
             }
@@ -134,12 +134,12 @@ impl DurableObject for VisitorDo {
         self.load("").await?;
         self.mem.borrow_mut().alarm = Some(None); // it fired
         let now = now_secs();
-        let body = bundle(&self.env).await?;
+        let journeys = bundle(&self.env).await;
         match link_secret(&self.env) {
             Some(secret) => {
                 let fx = {
                     let mut m = self.mem.borrow_mut();
-                    let fx = Runner::new(&body, &secret).on_alarm(&mut m.visitor, now);
+                    let fx = Runner::new(journeys.body(), &secret).on_alarm(&mut m.visitor, now);
                     for e in &fx {
                         if let Effect::Send(msg) = e {
                             m.outbox.push((**msg).clone(), now);
@@ -207,11 +207,11 @@ impl VisitorDo {
 
     async fn apply(&self, events: Vec<Event>) -> Result<Response> {
         let now = now_secs();
-        let body = bundle(&self.env).await?;
+        let journeys = bundle(&self.env).await;
         let secret = link_secret(&self.env).unwrap_or_default();
         let (fx, duplicates, new_phone) = {
             let mut m = self.mem.borrow_mut();
-            let runner = Runner::new(&body, &secret);
+            let runner = Runner::new(journeys.body(), &secret);
             let phone_before = m.visitor.profile.phone.clone();
             let mut fx = Vec::new();
             for e in &events {
@@ -262,12 +262,12 @@ impl VisitorDo {
     }
 
     async fn absorb(&self, body: AbsorbBody) -> Result<Response> {
-        let engine_body = bundle(&self.env).await?;
+        let journeys = bundle(&self.env).await;
         let secret = link_secret(&self.env).unwrap_or_default();
         let fx = {
             let mut m = self.mem.borrow_mut();
             let _ = &body.from; // the engine dedupes on the absorbed state's id
-            Runner::new(&engine_body, &secret).absorb(&mut m.visitor, &body.state, now_secs())
+            Runner::new(journeys.body(), &secret).absorb(&mut m.visitor, &body.state, now_secs())
         };
         self.log_records(&fx);
         self.persist().await?;
@@ -331,6 +331,12 @@ impl VisitorDo {
             }
         }
     }
+}
+
+/// Parses a JSON body with serde_json: going through JS numbers would round the 64-bit
+/// messageId hashes in a visitor's state.
+async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
+    serde_json::from_str(&req.text().await?).map_err(|e| worker::Error::RustError(format!("bad internal request: {e}")))
 }
 
 /// Calls another visitor's object with a JSON body.
