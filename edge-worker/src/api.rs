@@ -1,0 +1,262 @@
+//! The worker's own endpoints as pure functions: parse the query, decide, answer JSON. Errors
+//! are JSON too (`{"error": "…"}`) with a status that says whose fault it was.
+//!
+//! ```text
+//! GET /v1/decide?placement=ID[&path=/page/path][&explain=1][&now=UNIX (dev mode)]
+//! GET /v1/exit-offer[?path=…][&explain=1][&now=…]         -> 200 offer | 204 none
+//! GET /v1/bundle                  the serving bundle (short cache, ETag = version)
+//! GET /v1/bundle/<version>        one version (immutable)
+//! GET /v1/health                  serving version, refused versions
+//! ```
+
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+use vitrine_engine::engine::DecideError;
+use vitrine_engine::{Engine, Visitor};
+
+use crate::query;
+
+const MAX_PLACEMENT: usize = 128;
+const MAX_PATH: usize = 2048;
+
+/// A response body with its status; headers are the caller's (JSON, no caching).
+#[derive(Debug, PartialEq)]
+pub struct JsonReply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl JsonReply {
+    pub fn ok(value: &impl Serialize) -> JsonReply {
+        JsonReply { status: 200, body: serde_json::to_string(value).unwrap_or_else(|e| error_body(&e.to_string())) }
+    }
+
+    pub fn error(status: u16, message: impl AsRef<str>) -> JsonReply {
+        JsonReply { status, body: error_body(message.as_ref()) }
+    }
+
+    pub fn error_with(status: u16, message: &str, extra: Json) -> JsonReply {
+        let mut body = json!({ "error": message });
+        if let (Some(b), Json::Object(extra)) = (body.as_object_mut(), extra) {
+            b.extend(extra);
+        }
+        JsonReply { status, body: body.to_string() }
+    }
+}
+
+fn error_body(message: &str) -> String {
+    json!({ "error": message }).to_string()
+}
+
+/// What a decide or exit-offer call asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecideQuery {
+    pub placement: String,
+    /// The page the decision is for (its type, product, category come from the URL patterns).
+    pub path: String,
+    /// The page's own query string (UTM parameters), from `path`.
+    pub page_query: String,
+    pub explain: bool,
+    /// A fixed clock (dev mode only): makes decisions reproducible in tests.
+    pub now: Option<i64>,
+}
+
+pub fn parse_decide_query(raw: &str, need_placement: bool, dev_mode: bool) -> Result<DecideQuery, JsonReply> {
+    let placement = query::get(raw, "placement").unwrap_or_default();
+    if need_placement && placement.is_empty() {
+        return Err(JsonReply::error(400, "missing ?placement=<id>"));
+    }
+    if placement.len() > MAX_PLACEMENT {
+        return Err(JsonReply::error(400, "placement id too long"));
+    }
+    let full_path = query::get(raw, "path").filter(|p| !p.is_empty()).unwrap_or_else(|| "/".into());
+    if full_path.len() > MAX_PATH || !full_path.starts_with('/') {
+        return Err(JsonReply::error(400, "path must be a URL path starting with / (at most 2048 bytes)"));
+    }
+    let (path, page_query) = match full_path.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (full_path, String::new()),
+    };
+    let explain = matches!(query::get(raw, "explain").as_deref(), Some("1" | "true" | ""));
+    let now = match query::get(raw, "now") {
+        None => None,
+        Some(_) if !dev_mode => return Err(JsonReply::error(400, "now= is only accepted in dev mode (DEV_MODE=1)")),
+        Some(n) => Some(n.parse::<i64>().map_err(|_| JsonReply::error(400, "now must be unix seconds"))?),
+    };
+    Ok(DecideQuery { placement, path, page_query, explain, now })
+}
+
+/// `/v1/decide`: the decision as JSON; `explain` (and the context used) only when asked.
+pub fn decide(engine: &Engine, version: &str, visitor: &Visitor, q: &DecideQuery, now: i64) -> JsonReply {
+    match engine.decide(visitor, &q.placement, now) {
+        Ok(d) => {
+            let mut body = serde_json::to_value(&d).unwrap_or(Json::Null);
+            if let Some(obj) = body.as_object_mut() {
+                if q.explain {
+                    obj.insert("bundle".into(), json!(version));
+                    obj.insert("now".into(), json!(now));
+                    obj.insert("context".into(), serde_json::to_value(visitor).unwrap_or(Json::Null));
+                } else {
+                    obj.remove("explain");
+                }
+            }
+            JsonReply::ok(&body)
+        }
+        Err(DecideError::UnknownPlacement(p)) => {
+            let known: Vec<&str> = engine.body().rules.placements.iter().map(|p| p.id.as_str()).collect();
+            JsonReply::error_with(404, &format!("unknown placement {p:?}"), json!({ "placements": known }))
+        }
+    }
+}
+
+/// `/v1/exit-offer`: the offer this visitor would get on exit intent; `None` means 204.
+pub fn exit_offer(engine: &Engine, visitor: &Visitor, q: &DecideQuery, now: i64) -> Option<JsonReply> {
+    let offer = engine.exit_offer(visitor, now)?;
+    let mut body = serde_json::to_value(&offer).unwrap_or(Json::Null);
+    if !q.explain {
+        if let Some(obj) = body.as_object_mut() {
+            obj.remove("explain");
+        }
+    }
+    Some(JsonReply::ok(&body))
+}
+
+/// How long a response may be cached, by what it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// Content-addressed or versioned URL: never changes.
+    Immutable,
+    /// A stable URL whose content changes on publish: revalidate with the ETag.
+    Revalidate { max_age: u32 },
+    /// Personalized: this visitor only.
+    Private,
+}
+
+impl CachePolicy {
+    pub fn header(self) -> String {
+        match self {
+            CachePolicy::Immutable => "public, max-age=31536000, immutable".into(),
+            CachePolicy::Revalidate { max_age } => format!("public, max-age={max_age}, must-revalidate"),
+            CachePolicy::Private => "private, no-cache".into(),
+        }
+    }
+}
+
+/// Where the SDK's files are served from (the `[assets]` folder mirrors these URLs).
+pub const SDK_PREFIX: &str = "/vitrine/sdk/";
+
+/// The SDK's versioned files are `vitrine-<hash>.js|.wasm` (scripts/build-sdk.sh); the loader
+/// `vitrine.js` and the types keep their names and are revalidated.
+pub fn asset_cache_policy(path: &str) -> CachePolicy {
+    let file = path.rsplit('/').next().unwrap_or("");
+    let hashed = file
+        .strip_prefix("vitrine-")
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(hash, ext)| hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit()) && matches!(ext, "js" | "wasm"));
+    if hashed {
+        CachePolicy::Immutable
+    } else {
+        CachePolicy::Revalidate { max_age: 300 }
+    }
+}
+
+/// `/v1/bundle` is revalidated every minute (publishing takes effect quickly); a versioned URL
+/// is immutable.
+pub const BUNDLE_MAX_AGE: u32 = 60;
+pub const BUNDLE_CONTENT_TYPE: &str = "application/vnd.vitrine.bundle";
+
+pub fn etag(version: &str) -> String {
+    format!("\"{version}\"")
+}
+
+/// Whether an `If-None-Match` header names this ETag (weak or strong, or `*`).
+pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
+    let Some(h) = if_none_match else { return false };
+    h.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+/// `/v1/bundle[/<version>]`: which version a path asks for (`None`: the current one).
+pub fn bundle_path_version(path: &str) -> Option<Option<&str>> {
+    let rest = path.strip_prefix("/v1/bundle")?;
+    match rest {
+        "" | "/" => Some(None),
+        _ => rest.strip_prefix('/').filter(|v| crate::bundles::is_valid_version(v)).map(Some),
+    }
+}
+
+/// Response headers for a personalized page, from the origin's: the length and validators
+/// change with the content, and no shared cache may keep one visitor's page for another.
+pub fn personalized_headers(origin: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = origin
+        .iter()
+        .filter(|(k, _)| !matches!(k.to_ascii_lowercase().as_str(), "content-length" | "etag" | "last-modified" | "cache-control" | "vary" | "age"))
+        .cloned()
+        .collect();
+    let vary = origin.iter().filter(|(k, _)| k.eq_ignore_ascii_case("vary")).map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", ");
+    out.push(("cache-control".into(), CachePolicy::Private.header()));
+    out.push(("vary".into(), if vary.is_empty() { "Cookie".into() } else if vary.to_ascii_lowercase().contains("cookie") { vary } else { format!("{vary}, Cookie") }));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decide_queries() {
+        let q = parse_decide_query("placement=hero&path=%2Fproducts%2F85123A%3Futm_source%3Dmail&explain=1", true, false).unwrap();
+        assert_eq!((q.placement.as_str(), q.path.as_str(), q.page_query.as_str(), q.explain, q.now), ("hero", "/products/85123A", "utm_source=mail", true, None));
+        assert_eq!(parse_decide_query("", true, false).unwrap_err().status, 400);
+        assert_eq!(parse_decide_query("placement=hero&path=http://evil", true, false).unwrap_err().status, 400);
+        assert_eq!(parse_decide_query(&format!("placement={}", "x".repeat(200)), true, false).unwrap_err().status, 400);
+        let e = parse_decide_query("placement=hero&now=5", true, false).unwrap_err();
+        assert!(e.body.contains("dev mode"), "{}", e.body);
+        assert_eq!(parse_decide_query("placement=hero&now=5", true, true).unwrap().now, Some(5));
+        assert_eq!(parse_decide_query("placement=hero&now=soon", true, true).unwrap_err().status, 400);
+        assert_eq!(parse_decide_query("", false, false).unwrap().path, "/");
+    }
+
+    #[test]
+    fn error_bodies_are_json() {
+        let r = JsonReply::error_with(404, "unknown placement \"x\"", json!({ "placements": ["hero"] }));
+        let v: Json = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v, json!({ "error": "unknown placement \"x\"", "placements": ["hero"] }));
+    }
+
+    #[test]
+    fn caching() {
+        assert_eq!(asset_cache_policy("/vitrine/sdk/vitrine-0a1b2c3d4e5f.wasm"), CachePolicy::Immutable);
+        assert_eq!(asset_cache_policy("/vitrine/sdk/vitrine-0a1b2c3d4e5f.js"), CachePolicy::Immutable);
+        assert_eq!(asset_cache_policy("/vitrine/sdk/vitrine.js"), CachePolicy::Revalidate { max_age: 300 });
+        assert_eq!(asset_cache_policy("/vitrine/sdk/vitrine-latest.js"), CachePolicy::Revalidate { max_age: 300 });
+        assert!(etag_matches(Some("W/\"abc\", \"def\""), "\"abc\""));
+        assert!(etag_matches(Some("*"), "\"abc\""));
+        assert!(!etag_matches(Some("\"abcd\""), "\"abc\""));
+        assert!(!etag_matches(None, "\"abc\""));
+    }
+
+    #[test]
+    fn bundle_paths() {
+        assert_eq!(bundle_path_version("/v1/bundle"), Some(None));
+        assert_eq!(bundle_path_version("/v1/bundle/0a1b"), Some(Some("0a1b")));
+        assert_eq!(bundle_path_version("/v1/bundle/../../x"), None);
+        assert_eq!(bundle_path_version("/v1/bundles"), None);
+    }
+
+    #[test]
+    fn personalized_pages_are_private() {
+        let origin = vec![
+            ("Content-Type".into(), "text/html".into()),
+            ("Content-Length".into(), "10".into()),
+            ("ETag".into(), "\"x\"".into()),
+            ("Cache-Control".into(), "public, max-age=600".into()),
+            ("Vary".into(), "Accept-Encoding".into()),
+        ];
+        let h = personalized_headers(&origin);
+        let get = |k: &str| h.iter().filter(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
+        assert_eq!(get("content-type"), ["text/html"]);
+        assert!(get("content-length").is_empty() && get("etag").is_empty());
+        assert_eq!(get("cache-control"), ["private, no-cache"]);
+        assert_eq!(get("vary"), ["Accept-Encoding, Cookie"]);
+    }
+}

@@ -1,0 +1,186 @@
+//! Request -> visitor context: everything a decision may look at, read from one request.
+//!
+//! - visitor id: the `vt_vid` cookie, or a fresh id (then `session.new_visitor`);
+//! - traits: the signed `vt_profile` cookie (forged or expired ones are dropped and cleared);
+//! - country: `request.cf.country` (or, in dev mode only, the `X-Vitrine-Debug-Country` header);
+//! - device: the User-Agent; referrer: the Referer header; UTM: the query string;
+//! - page type, product, category: the bundle's `[[pages]]` URL patterns;
+//! - cart: the `vt_cart` cookie, resolved against the catalog (unknown SKUs dropped);
+//! - interests: the product or category this page shows.
+
+use vitrine_engine::context::{CartLine, Device, Interests, Request, Session, Signal};
+use vitrine_engine::{Engine, Value, Visitor};
+
+use crate::cookies::{self, Cookies, SetCookie};
+use crate::profile::ProfileClaims;
+use crate::{cart, query};
+
+/// Dev-mode header standing in for `request.cf.country` (local workerd has no real `cf`).
+pub const DEBUG_COUNTRY_HEADER: &str = "X-Vitrine-Debug-Country";
+const MAX_REFERRER: usize = 512;
+const MAX_UTM: usize = 100;
+
+/// What the glue reads off the request, as plain data.
+#[derive(Clone, Debug, Default)]
+pub struct RequestFacts<'a> {
+    /// The page's URL path (for `/v1/decide`, the `path` parameter).
+    pub path: &'a str,
+    /// The page's query string, without `?`.
+    pub query: &'a str,
+    pub cookie_header: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub referrer: Option<&'a str>,
+    /// Already chosen between `cf` and the dev override.
+    pub country: Option<&'a str>,
+    pub https: bool,
+}
+
+/// Who is asking, from the cookies; the cookies to set or clear in the response.
+#[derive(Clone, Debug, Default)]
+pub struct Identity {
+    pub visitor_id: String,
+    /// No (valid) visitor cookie came with the request.
+    pub new_visitor: bool,
+    pub claims: Option<ProfileClaims>,
+    pub set_cookies: Vec<SetCookie>,
+    /// Why a cookie was dropped, for the log.
+    pub problem: Option<String>,
+}
+
+/// Reads the visitor and profile cookies. `secret`: the profile signing key (none: profiles
+/// are off). `fresh_id` makes a new visitor id when needed.
+pub fn identify(facts: &RequestFacts, secret: Option<&[u8]>, fresh_id: impl FnOnce() -> String) -> Identity {
+    let jar = Cookies::parse(facts.cookie_header);
+    let mut id = Identity::default();
+    match jar.get(cookies::VISITOR).filter(|v| cookies::is_valid_visitor_id(v)) {
+        Some(v) => id.visitor_id = v.to_string(),
+        None => {
+            id.visitor_id = fresh_id();
+            id.new_visitor = true;
+            id.set_cookies.push(SetCookie::new(cookies::VISITOR, id.visitor_id.clone(), cookies::ONE_YEAR, facts.https).http_only());
+        }
+    }
+    if let (Some(token), Some(secret)) = (jar.get(cookies::PROFILE), secret) {
+        match ProfileClaims::read(secret, token) {
+            Ok(claims) => id.claims = Some(claims),
+            Err(e) => {
+                id.problem = Some(e.to_string());
+                id.set_cookies.push(SetCookie::delete(cookies::PROFILE, facts.https));
+            }
+        }
+    }
+    id
+}
+
+/// A two-letter country code, upper case; `XX` (unknown) and junk are none.
+pub fn normalize_country(raw: Option<&str>) -> Option<String> {
+    let c = raw?.trim();
+    (c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphanumeric()) && !c.eq_ignore_ascii_case("xx")).then(|| c.to_ascii_uppercase())
+}
+
+fn bounded(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// The engine's visitor for this request at `now` (unix seconds).
+pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -> Visitor {
+    let catalog = &engine.body().catalog;
+    let page = engine.page(facts.path);
+    let utm = |name: &str| query::get(facts.query, name).filter(|v| !v.is_empty()).map(|v| bounded(&v, MAX_UTM));
+
+    let cart = Cookies::parse(facts.cookie_header)
+        .get(cookies::CART)
+        .map(cart::parse)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(sku, quantity)| Some(CartLine { product: catalog.index_of(&sku)?, quantity }))
+        .collect();
+
+    let mut interests = Interests::default();
+    if page.product.is_some() {
+        interests.record(catalog, Signal::ProductView, page.product, None, now);
+    } else if page.category.is_some() {
+        interests.record(catalog, Signal::CategoryView, None, page.category, now);
+    }
+
+    let traits = match id.claims.as_ref().map(|c| &c.traits) {
+        Some(t @ Value::Object(m)) if !m.is_empty() => t.clone(),
+        _ => Value::Null,
+    };
+
+    Visitor {
+        visitor_id: id.visitor_id.clone(),
+        traits,
+        request: Request {
+            country: normalize_country(facts.country),
+            device: Device::from_user_agent(facts.user_agent.unwrap_or("")),
+            referrer: facts.referrer.filter(|r| !r.is_empty()).map(|r| bounded(r, MAX_REFERRER)),
+            utm_source: utm("utm_source"),
+            utm_medium: utm("utm_medium"),
+            utm_campaign: utm("utm_campaign"),
+            page,
+        },
+        cart,
+        interests,
+        session: Session { page_views: 0, purchased: false, new_visitor: id.new_visitor },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::ProfileClaims;
+
+    fn facts(cookie: Option<&'static str>) -> RequestFacts<'static> {
+        RequestFacts { path: "/", cookie_header: cookie, ..RequestFacts::default() }
+    }
+
+    #[test]
+    fn a_new_visitor_gets_an_id_cookie() {
+        let id = identify(&facts(None), Some(b"k"), || "fresh-id-123".into());
+        assert!(id.new_visitor);
+        assert_eq!(id.visitor_id, "fresh-id-123");
+        assert_eq!(id.set_cookies[0].to_string(), "vt_vid=fresh-id-123; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly");
+    }
+
+    #[test]
+    fn a_returning_visitor_keeps_theirs_and_a_forged_profile_is_cleared() {
+        let mut traits = Value::object();
+        traits.set("segment", "Champions");
+        let good = ProfileClaims { cid: "1".into(), traits, iat: 5 }.issue(b"k");
+        let header: &'static str = Box::leak(format!("vt_vid=returning-1; vt_profile={good}").into_boxed_str());
+        let id = identify(&facts(Some(header)), Some(b"k"), || unreachable!());
+        assert!(!id.new_visitor && id.set_cookies.is_empty() && id.problem.is_none());
+        assert_eq!(id.claims.unwrap().traits.path("segment").and_then(Value::as_str), Some("Champions"));
+
+        let forged = format!("vt_vid=returning-1; vt_profile={}x", &good[..good.len() - 1]);
+        let header: &'static str = Box::leak(forged.into_boxed_str());
+        let id = identify(&facts(Some(header)), Some(b"k"), || unreachable!());
+        assert!(id.claims.is_none());
+        assert!(id.problem.as_deref().unwrap().starts_with("profile cookie refused"));
+        assert_eq!(id.set_cookies, vec![SetCookie::delete(cookies::PROFILE, false)]);
+    }
+
+    #[test]
+    fn without_a_secret_profiles_are_ignored_not_errors() {
+        let id = identify(&facts(Some("vt_vid=returning-1; vt_profile=abc.def")), None, || unreachable!());
+        assert!(id.claims.is_none() && id.problem.is_none());
+    }
+
+    #[test]
+    fn countries() {
+        assert_eq!(normalize_country(Some("de")).as_deref(), Some("DE"));
+        assert_eq!(normalize_country(Some("XX")), None);
+        assert_eq!(normalize_country(Some("<b>")), None);
+        assert_eq!(normalize_country(None), None);
+    }
+
+    #[test]
+    fn bounded_cuts_on_char_boundaries() {
+        assert_eq!(bounded("ééé", 3), "é");
+    }
+}

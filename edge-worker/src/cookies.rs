@@ -1,0 +1,131 @@
+//! The cookies the worker reads and writes, parsed defensively: a forged or oversized Cookie
+//! header costs a bounded amount of work and never fails the request.
+
+use std::fmt;
+
+/// Anonymous visitor id (random, set on the first page view).
+pub const VISITOR: &str = "vt_vid";
+/// Signed profile token ([`crate::profile`]); the browser SDK reads its traits unverified.
+pub const PROFILE: &str = "vt_profile";
+/// Cart lines written by the store's pages ([`crate::cart`]).
+pub const CART: &str = "vt_cart";
+
+/// Only this much of a Cookie header is looked at; browsers send at most ~8 KiB anyway.
+pub const MAX_HEADER: usize = 16 * 1024;
+
+/// A parsed Cookie header; the first occurrence of a name wins, as in browsers' ordering.
+pub struct Cookies<'a> {
+    pairs: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Cookies<'a> {
+    pub fn parse(header: Option<&'a str>) -> Self {
+        let header = header.unwrap_or("");
+        let header = match header.char_indices().nth(MAX_HEADER) {
+            Some((cut, _)) => &header[..cut],
+            None => header,
+        };
+        let pairs = header
+            .split(';')
+            .filter_map(|part| {
+                let (name, value) = part.split_once('=')?;
+                let value = value.trim();
+                let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+                Some((name.trim(), value))
+            })
+            .filter(|(name, _)| !name.is_empty())
+            .collect();
+        Cookies { pairs }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).filter(|v| !v.is_empty())
+    }
+}
+
+/// A `Set-Cookie` value. Every cookie is site-wide (`Path=/`) and `SameSite=Lax`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetCookie {
+    pub name: &'static str,
+    pub value: String,
+    /// Seconds; 0 deletes the cookie.
+    pub max_age: i64,
+    /// Only for https requests: browsers drop `Secure` cookies set over plain http.
+    pub secure: bool,
+    /// Hidden from page scripts. The profile cookie is not: the SDK reads its traits.
+    pub http_only: bool,
+}
+
+pub const ONE_YEAR: i64 = 365 * 24 * 3600;
+pub const THIRTY_DAYS: i64 = 30 * 24 * 3600;
+
+impl SetCookie {
+    pub fn new(name: &'static str, value: impl Into<String>, max_age: i64, secure: bool) -> Self {
+        SetCookie { name, value: value.into(), max_age, secure, http_only: false }
+    }
+
+    pub fn delete(name: &'static str, secure: bool) -> Self {
+        SetCookie::new(name, "", 0, secure)
+    }
+
+    pub fn http_only(mut self) -> Self {
+        self.http_only = true;
+        self
+    }
+}
+
+impl fmt::Display for SetCookie {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}={}; Path=/; Max-Age={}; SameSite=Lax", self.name, self.value, self.max_age)?;
+        if self.secure {
+            f.write_str("; Secure")?;
+        }
+        if self.http_only {
+            f.write_str("; HttpOnly")?;
+        }
+        Ok(())
+    }
+}
+
+/// Visitor ids we accept back from the browser: what [`new_visitor_id`]-style generators make
+/// (UUIDs, hex), nothing that could smuggle markup or separators into logs and keys.
+pub fn is_valid_visitor_id(id: &str) -> bool {
+    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_first_occurrence_and_trims() {
+        let c = Cookies::parse(Some(" vt_vid=abc12345 ; other=1; vt_vid=second; q=\"quoted\"; empty=; novalue"));
+        assert_eq!(c.get(VISITOR), Some("abc12345"));
+        assert_eq!(c.get("q"), Some("quoted"));
+        assert_eq!(c.get("empty"), None);
+        assert_eq!(c.get("novalue"), None);
+        assert_eq!(Cookies::parse(None).get(VISITOR), None);
+    }
+
+    #[test]
+    fn huge_headers_are_cut_not_refused() {
+        let header = format!("vt_vid=abcdefgh; junk={}; late=1", "x".repeat(100_000));
+        let c = Cookies::parse(Some(&header));
+        assert_eq!(c.get(VISITOR), Some("abcdefgh"));
+        assert_eq!(c.get("late"), None, "beyond the limit");
+    }
+
+    #[test]
+    fn set_cookie_attributes() {
+        assert_eq!(SetCookie::new(VISITOR, "v1", 60, false).to_string(), "vt_vid=v1; Path=/; Max-Age=60; SameSite=Lax");
+        assert_eq!(SetCookie::delete(PROFILE, true).http_only().to_string(), "vt_profile=; Path=/; Max-Age=0; SameSite=Lax; Secure; HttpOnly");
+    }
+
+    #[test]
+    fn visitor_ids() {
+        assert!(is_valid_visitor_id("0f8fad5b-d9cb-469f-a165-70867728950e"));
+        assert!(!is_valid_visitor_id("short"));
+        assert!(!is_valid_visitor_id("<script>alert(1)</script>"));
+        assert!(!is_valid_visitor_id(&"a".repeat(65)));
+    }
+}

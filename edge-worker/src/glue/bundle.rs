@@ -1,0 +1,88 @@
+//! The serving bundle of this isolate: [`crate::bundles::BundleCache`] fed from KV `BUNDLES`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use vitrine_engine::Engine;
+use worker::kv::KvStore;
+use worker::{console_error, console_log, Env};
+
+use super::config::{now_ms, Config};
+use crate::bundles::{bundle_key, BundleCache, Loaded, Plan, CURRENT_KEY, PREVIOUS_KEY};
+
+pub const BINDING: &str = "BUNDLES";
+
+thread_local! {
+    static CACHE: RefCell<BundleCache<Engine>> = RefCell::new(BundleCache::default());
+}
+
+/// The bundle to decide with, if any loads. Looks for a newly published one when due.
+pub async fn serving(env: &Env, config: &Config) -> Option<Loaded<Engine>> {
+    let now = now_ms();
+    if !CACHE.with(|c| c.borrow().due(now, config.bundle_check_ms)) {
+        return CACHE.with(|c| c.borrow().current());
+    }
+    let kv = match env.kv(BINDING) {
+        Ok(kv) => kv,
+        Err(e) => {
+            console_error!("vitrine: KV binding {BINDING} missing ({e}): pages pass through unpersonalized");
+            CACHE.with(|c| c.borrow_mut().plan(None, now));
+            return None;
+        }
+    };
+    let pointer = kv.get(CURRENT_KEY).text().await.unwrap_or_else(|e| {
+        console_error!("vitrine: reading {BINDING}/{CURRENT_KEY} failed: {e}");
+        None
+    });
+    if let Plan::Load(version) = CACHE.with(|c| c.borrow_mut().plan(pointer.as_deref(), now)) {
+        load(&kv, &version).await;
+    }
+    if CACHE.with(|c| c.borrow().current().is_none()) {
+        // A cold isolate whose `current` was refused: the previous version is the last good one.
+        if let Ok(Some(previous)) = kv.get(PREVIOUS_KEY).text().await {
+            let previous = previous.trim().to_string();
+            if crate::bundles::is_valid_version(&previous) && !CACHE.with(|c| c.borrow().is_refused(&previous)) {
+                load(&kv, &previous).await;
+            }
+        }
+    }
+    CACHE.with(|c| c.borrow().current())
+}
+
+async fn load(kv: &KvStore, version: &str) {
+    let outcome = match kv.get(&bundle_key(version)).bytes().await {
+        Ok(Some(bytes)) => match Engine::load(&bytes) {
+            Ok(engine) if engine.header().build_id_hex() == version => Ok((engine, bytes)),
+            Ok(engine) => Err(format!("{} holds build {}, not {version}", bundle_key(version), engine.header().build_id_hex())),
+            Err(e) => Err(e.to_string()),
+        },
+        Ok(None) => Err(format!("no key {}", bundle_key(version))),
+        Err(e) => Err(format!("KV read failed: {e}")),
+    };
+    match outcome {
+        Ok((engine, bytes)) => {
+            console_log!("vitrine: serving bundle {version} ({} bytes)", bytes.len());
+            CACHE.with(|c| c.borrow_mut().install(Loaded { version: version.into(), value: Rc::new(engine), bytes: Rc::new(bytes) }));
+        }
+        Err(reason) => {
+            let line = CACHE.with(|c| c.borrow_mut().refuse(version, reason));
+            console_error!("{line}");
+        }
+    }
+}
+
+/// Versions refused in this isolate, for `/v1/health`.
+pub fn refused() -> Vec<(String, String)> {
+    CACHE.with(|c| c.borrow().refused().to_vec())
+}
+
+/// A specific version's bytes (for `/v1/bundle/<version>`), from memory or KV; never one that
+/// does not decode.
+pub async fn bytes_of(env: &Env, version: &str) -> Option<Rc<Vec<u8>>> {
+    if let Some(l) = CACHE.with(|c| c.borrow().current()).filter(|l| l.version == version) {
+        return Some(l.bytes);
+    }
+    let bytes = env.kv(BINDING).ok()?.get(&bundle_key(version)).bytes().await.ok()??;
+    let header = vitrine_engine::bundle::decode_header(&bytes).ok()?;
+    (header.build_id_hex() == version).then(|| Rc::new(bytes))
+}

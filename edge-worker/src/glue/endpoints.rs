@@ -1,0 +1,129 @@
+//! `/v1/*` endpoints and the SDK's static files.
+
+use serde_json::json;
+use worker::{Env, Headers, Method, Request, Response, Result};
+
+use super::bundle::{self, serving};
+use super::config::{now_secs, Config};
+use super::visitor::{identify, RequestInfo};
+use crate::api::{self, CachePolicy, DecideQuery, JsonReply};
+use crate::context;
+
+pub fn json(reply: JsonReply) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("content-type", "application/json; charset=utf-8")?;
+    headers.set("cache-control", "private, no-store")?;
+    Ok(Response::ok(reply.body)?.with_status(reply.status).with_headers(headers))
+}
+
+fn with_cookies(resp: Response, cookies: &[crate::cookies::SetCookie]) -> Result<Response> {
+    let mut resp = resp;
+    for c in cookies {
+        resp.headers_mut().append("set-cookie", &c.to_string())?;
+    }
+    Ok(resp)
+}
+
+/// The shared start of decide and exit-offer: query, bundle, visitor, clock.
+async fn prepare(req: &Request, env: &Env, need_placement: bool) -> Result<std::result::Result<Prepared, JsonReply>> {
+    let config = Config::from_env(env);
+    let info = RequestInfo::read(req, &config)?;
+    let q = match api::parse_decide_query(&info.query, need_placement, config.dev_mode) {
+        Ok(q) => q,
+        Err(reply) => return Ok(Err(reply)),
+    };
+    let Some(loaded) = serving(env, &config).await else {
+        return Ok(Err(JsonReply::error(503, "no bundle is published yet (KV BUNDLES has no loadable bundle:current)")));
+    };
+    let facts = info.facts(&q.path, &q.page_query);
+    let id = identify(env, &config, &facts).await;
+    let now = q.now.unwrap_or_else(now_secs);
+    let visitor = context::visitor(&loaded.value, &facts, &id, now);
+    Ok(Ok(Prepared { loaded, visitor, set_cookies: id.set_cookies, q, now }))
+}
+
+struct Prepared {
+    loaded: crate::bundles::Loaded<vitrine_engine::Engine>,
+    visitor: vitrine_engine::Visitor,
+    set_cookies: Vec<crate::cookies::SetCookie>,
+    q: DecideQuery,
+    now: i64,
+}
+
+pub async fn decide(req: Request, env: &Env) -> Result<Response> {
+    let p = match prepare(&req, env, true).await? {
+        Ok(p) => p,
+        Err(reply) => return json(reply),
+    };
+    let reply = api::decide(&p.loaded.value, &p.loaded.version, &p.visitor, &p.q, p.now);
+    with_cookies(json(reply)?, &p.set_cookies)
+}
+
+pub async fn exit_offer(req: Request, env: &Env) -> Result<Response> {
+    let p = match prepare(&req, env, false).await? {
+        Ok(p) => p,
+        Err(reply) => return json(reply),
+    };
+    let resp = match api::exit_offer(&p.loaded.value, &p.visitor, &p.q, p.now) {
+        Some(reply) => json(reply)?,
+        None => Response::empty()?.with_status(204),
+    };
+    with_cookies(resp, &p.set_cookies)
+}
+
+pub async fn health(env: &Env) -> Result<Response> {
+    let config = Config::from_env(env);
+    let loaded = serving(env, &config).await;
+    let refused: Vec<_> = bundle::refused().into_iter().map(|(v, why)| json!({ "version": v, "reason": why })).collect();
+    json(JsonReply::ok(&json!({
+        "bundle": loaded.as_ref().map(|l| l.version.clone()),
+        "bundle_created_at": loaded.as_ref().map(|l| l.value.header().created_at),
+        "refused": refused,
+        "origin": !config.origin_url.is_empty(),
+        "profiles": config.profile_secret.is_some(),
+        "dev_mode": config.dev_mode,
+    })))
+}
+
+/// `/v1/bundle` (the serving version, revalidated) and `/v1/bundle/<version>` (immutable).
+pub async fn bundle(req: Request, env: &Env) -> Result<Response> {
+    let config = Config::from_env(env);
+    let path = req.path();
+    let asked = api::bundle_path_version(&path).flatten();
+    let (version, bytes, policy) = match asked {
+        None => match serving(env, &config).await {
+            Some(l) => (l.version, l.bytes, CachePolicy::Revalidate { max_age: api::BUNDLE_MAX_AGE }),
+            None => return json(JsonReply::error(503, "no bundle is published yet")),
+        },
+        Some(v) => match bundle::bytes_of(env, v).await {
+            Some(bytes) => (v.to_string(), bytes, CachePolicy::Immutable),
+            None => return json(JsonReply::error(404, format!("no bundle version {v}"))),
+        },
+    };
+    let etag = api::etag(&version);
+    let headers = Headers::new();
+    headers.set("etag", &etag)?;
+    headers.set("cache-control", &policy.header())?;
+    headers.set("x-vitrine-bundle", &version)?;
+    headers.set("access-control-allow-origin", "*")?;
+    if api::etag_matches(req.headers().get("if-none-match")?.as_deref(), &etag) {
+        return Ok(Response::empty()?.with_status(304).with_headers(headers));
+    }
+    headers.set("content-type", api::BUNDLE_CONTENT_TYPE)?;
+    let body = if req.method() == Method::Head { Vec::new() } else { bytes.as_ref().clone() };
+    Ok(Response::from_bytes(body)?.with_headers(headers))
+}
+
+/// The SDK's files from the `[assets]` folder, with our caching on top of its content type
+/// and ETag.
+pub async fn asset(req: Request, env: &Env) -> Result<Response> {
+    let policy = api::asset_cache_policy(&req.path());
+    let resp = env.assets("ASSETS")?.fetch_request(req).await?;
+    let status = resp.status_code();
+    let headers = resp.headers().clone();
+    if status == 200 || status == 304 {
+        headers.set("cache-control", &policy.header())?;
+        headers.set("access-control-allow-origin", "*")?;
+    }
+    Ok(resp.with_headers(headers))
+}

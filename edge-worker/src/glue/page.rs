@@ -1,0 +1,206 @@
+//! Store pages: proxied from the origin and, when they are HTML, streamed through the slot
+//! rewriter with this visitor's decisions. Also the demo visitor picker (`?vitrine_as=`).
+
+use std::rc::Rc;
+
+use futures_util::{future, stream, StreamExt};
+use vitrine_engine::{Engine, Visitor};
+use worker::{console_error, console_warn, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
+
+use super::bundle::serving;
+use super::config::{now_secs, Config};
+use super::visitor::{identify, stored_traits, RequestInfo, PROFILES};
+use crate::api;
+use crate::cookies::{self, SetCookie};
+use crate::pages::{should_personalize, slot_outcome};
+use crate::profile::{Persona, PickerChoice, ProfileClaims};
+use crate::rewrite::SlotRewriter;
+use crate::{context, query};
+
+pub const PICKER_PARAM: &str = "vitrine_as";
+
+pub async fn handle(req: Request, env: &Env) -> Result<Response> {
+    let config = Config::from_env(env);
+    let info = RequestInfo::read(&req, &config)?;
+    let method = req.method();
+    let is_get = method == Method::Get;
+    if config.demo_picker && (is_get || method == Method::Head) {
+        if let Some(choice) = query::get(&info.query, PICKER_PARAM) {
+            return picker(env, &config, &info, &choice).await;
+        }
+    }
+    if config.origin_url.is_empty() {
+        console_error!("vitrine: ORIGIN_URL is not set");
+        return unavailable("This store is not configured yet.");
+    }
+
+    // The origin request and the visitor's context (bundle, KV profile) run side by side.
+    let facts = info.facts(&info.path, &info.query);
+    let context = async {
+        let loaded = serving(env, &config).await?;
+        let id = identify(env, &config, &facts).await;
+        Some((loaded, id))
+    };
+    let (origin, context) = future::join(fetch_origin(req, &config, &info), context).await;
+    let origin = match origin {
+        Ok(r) => r,
+        Err(e) => {
+            console_error!("vitrine: origin {} unreachable: {e}", config.origin_url);
+            return unavailable("The store is not answering right now. Please try again in a moment.");
+        }
+    };
+    let header = |name: &str| origin.headers().get(name).ok().flatten();
+    if !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref()) {
+        return Ok(origin);
+    }
+    let Some((loaded, id)) = context else { return Ok(origin) };
+    let now = now_secs();
+    let visitor = context::visitor(&loaded.value, &facts, &id, now);
+    personalized(origin, loaded.value, &loaded.version, visitor, now, &id.set_cookies)
+}
+
+async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Result<Response> {
+    let mut url = format!("{}{}", config.origin_url, info.path);
+    if !info.query.is_empty() {
+        url.push('?');
+        url.push_str(&info.query);
+    }
+    let headers = req.headers().clone();
+    let host = req.url()?.host_str().unwrap_or("").to_string();
+    headers.delete("host")?;
+    headers.set("x-forwarded-host", &host)?;
+    headers.set("x-forwarded-proto", if info.https { "https" } else { "http" })?;
+    let mut init = RequestInit::new();
+    init.with_method(req.method()).with_headers(headers).with_redirect(RequestRedirect::Manual);
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        init.with_body(req.inner().body().map(Into::into));
+    }
+    Fetch::Request(Request::new_with_init(&url, &init)?).send().await
+}
+
+/// Streams the origin's HTML through the rewriter: chunks go out as they come in.
+fn personalized(mut origin: Response, engine: Rc<Engine>, version: &str, visitor: Visitor, now: i64, set_cookies: &[SetCookie]) -> Result<Response> {
+    let status = origin.status_code();
+    let origin_headers: Vec<(String, String)> = origin.headers().entries().collect();
+    let input = origin.stream()?;
+    let rewriter = SlotRewriter::new(move |placement| slot_outcome(&engine, &visitor, placement, now));
+    let body = stream::unfold(Some((input, rewriter)), |state| {
+        async move {
+            let (mut input, mut rewriter) = state?;
+            loop {
+                match input.next().await {
+                    Some(Ok(chunk)) => {
+                        let out = rewriter.write(&chunk);
+                        if !out.is_empty() {
+                            return Some((Ok::<Vec<u8>, worker::Error>(out), Some((input, rewriter))));
+                        }
+                    }
+                    end => {
+                        if let Some(Err(e)) = end {
+                            console_error!("vitrine: the origin's body broke off: {e}");
+                        }
+                        let gave_up = rewriter.gave_up.clone();
+                        let out = rewriter.finish();
+                        if let Some(why) = gave_up {
+                            console_warn!("vitrine: rewriting stopped early ({why}); the rest passed through");
+                        }
+                        return Some((Ok(out), None));
+                    }
+                }
+            }
+        }
+    });
+    let headers = Headers::new();
+    for (name, value) in api::personalized_headers(&origin_headers) {
+        headers.append(&name, &value)?;
+    }
+    for c in set_cookies {
+        headers.append("set-cookie", &c.to_string())?;
+    }
+    headers.set("x-vitrine-bundle", version)?;
+    Ok(Response::from_stream(body)?.with_status(status).with_headers(headers))
+}
+
+fn unavailable(message: &str) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("content-type", "text/html; charset=utf-8")?;
+    headers.set("cache-control", "no-store")?;
+    headers.set("retry-after", "10")?;
+    let html = format!("<!doctype html><meta charset=utf-8><title>Store unavailable</title><h1>Store unavailable</h1><p>{}</p>", vitrine_engine::render::escape(message));
+    Ok(Response::ok(html)?.with_status(502).with_headers(headers))
+}
+
+fn text(status: u16, message: &str) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("content-type", "text/plain; charset=utf-8")?;
+    headers.set("cache-control", "no-store")?;
+    Ok(Response::ok(message)?.with_status(status).with_headers(headers))
+}
+
+/// `?vitrine_as=champions|at-risk|new|customer:<id>|…`: signs the chosen visitor's profile
+/// into the cookie and sends the browser back to the same page without the parameter.
+async fn picker(env: &Env, config: &Config, info: &RequestInfo, choice: &str) -> Result<Response> {
+    let Some(secret) = &config.profile_secret else {
+        return text(503, "The visitor picker needs the PROFILE_SECRET secret (scripts/dev.sh writes one to .dev.vars).");
+    };
+    let Some(choice) = PickerChoice::parse(choice) else {
+        return text(400, &format!("vitrine_as={choice:?} is not a persona. {}", known_personas(env).await));
+    };
+    let mut cookies = Vec::new();
+    let found = match choice {
+        PickerChoice::Reset => {
+            for name in [cookies::PROFILE, cookies::VISITOR, cookies::CART] {
+                cookies.push(SetCookie::delete(name, info.https));
+            }
+            true
+        }
+        PickerChoice::Persona(keys) => {
+            let kv = env.kv(PROFILES)?;
+            let mut persona = None;
+            for key in &keys {
+                if let Ok(Some(p)) = kv.get(key).json::<Persona>().await {
+                    persona = Some(p);
+                    break;
+                }
+            }
+            match persona {
+                Some(p) => sign_in(env, secret, &p.customer_id, &p.first_name, info.https, &mut cookies).await,
+                None => false,
+            }
+        }
+        PickerChoice::Customer(id) => sign_in(env, secret, &id, "", info.https, &mut cookies).await,
+    };
+    if !found {
+        return text(404, &format!("No such visitor in KV {PROFILES}: load the profiles first (scripts/load-profiles.sh). {}", known_personas(env).await));
+    }
+    let rest = query::without(&info.query, PICKER_PARAM);
+    let location = if rest.is_empty() { info.path.clone() } else { format!("{}?{rest}", info.path) };
+    let headers = Headers::new();
+    headers.set("location", &location)?;
+    headers.set("cache-control", "no-store")?;
+    for c in &cookies {
+        headers.append("set-cookie", &c.to_string())?;
+    }
+    Ok(Response::empty()?.with_status(302).with_headers(headers))
+}
+
+async fn sign_in(env: &Env, secret: &[u8], customer_id: &str, first_name: &str, https: bool, cookies: &mut Vec<SetCookie>) -> bool {
+    let Some(mut traits) = stored_traits(env, customer_id).await else { return false };
+    if !first_name.is_empty() {
+        traits.set("first_name", first_name);
+    }
+    let claims = ProfileClaims { cid: customer_id.into(), traits, iat: now_secs() };
+    cookies.push(SetCookie::new(cookies::PROFILE, claims.issue(secret), cookies::THIRTY_DAYS, https));
+    true
+}
+
+async fn known_personas(env: &Env) -> String {
+    let Ok(kv) = env.kv(PROFILES) else { return String::new() };
+    match kv.list().prefix("persona:".into()).limit(50).execute().await {
+        Ok(list) if !list.keys.is_empty() => {
+            let names: Vec<&str> = list.keys.iter().filter_map(|k| k.name.strip_prefix("persona:")).collect();
+            format!("Known: new, {}.", names.join(", "))
+        }
+        _ => "Known: new.".into(),
+    }
+}

@@ -1,0 +1,40 @@
+//! Which origin responses get personalized, and what each slot gets.
+
+use vitrine_engine::engine::Status;
+use vitrine_engine::{Engine, Visitor};
+
+use crate::rewrite::{is_rewritable_html, SlotOutcome};
+
+/// Only complete HTML documents fetched with GET: everything else (assets, redirects, errors,
+/// downloads, HEAD, form posts) streams through untouched.
+pub fn should_personalize(method_is_get: bool, status: u16, content_type: Option<&str>, content_disposition: Option<&str>) -> bool {
+    method_is_get
+        && status == 200
+        && content_type.is_some_and(is_rewritable_html)
+        && !content_disposition.is_some_and(|d| d.trim().to_ascii_lowercase().starts_with("attachment"))
+}
+
+/// The engine's decision for one slot: its HTML when filled, keep the page's content when
+/// decided otherwise, leave it alone when the bundle has no such placement.
+pub fn slot_outcome(engine: &Engine, visitor: &Visitor, placement: &str, now: i64) -> Option<SlotOutcome> {
+    match engine.decide(visitor, placement, now) {
+        Ok(d) if d.status == Status::Filled && !d.html.is_empty() => Some(SlotOutcome::Fill(d.html)),
+        Ok(_) => Some(SlotOutcome::Keep),
+        Err(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_full_html_gets_rewritten() {
+        assert!(should_personalize(true, 200, Some("text/html; charset=utf-8"), None));
+        assert!(!should_personalize(false, 200, Some("text/html"), None));
+        assert!(!should_personalize(true, 404, Some("text/html"), None));
+        assert!(!should_personalize(true, 200, Some("image/png"), None));
+        assert!(!should_personalize(true, 200, None, None));
+        assert!(!should_personalize(true, 200, Some("text/html"), Some("attachment; filename=x.html")));
+    }
+}

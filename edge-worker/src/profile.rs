@@ -1,0 +1,188 @@
+//! Who a visitor is: the signed profile cookie and the demo visitor picker.
+//!
+//! The cookie is a [`vitrine_engine::token`] over JSON claims `{"cid", "traits", "iat"}`. Traits
+//! are what rules look at (`traits.segment`, `traits.first_name`, …); they come from the private
+//! profiles in KV (`profile:<customer id>`, one line of model-builder's `--profiles` output) and
+//! are re-read from KV once the cookie is older than [`REFRESH_AFTER_SECS`], so a new build's
+//! segments reach returning visitors without them logging in again.
+
+use serde::{Deserialize, Serialize};
+use vitrine_engine::token::{self, TokenError};
+use vitrine_engine::Value;
+
+pub const REFRESH_AFTER_SECS: i64 = 24 * 3600;
+const MAX_CUSTOMER_ID: usize = 64;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProfileClaims {
+    /// The store's customer id, when the visitor is a known customer.
+    #[serde(default)]
+    pub cid: String,
+    /// An object of traits (or null).
+    #[serde(default)]
+    pub traits: Value,
+    /// Issued at (unix seconds).
+    #[serde(default)]
+    pub iat: i64,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum ProfileError {
+    Token(TokenError),
+    /// Signed by us, but not claims we could have written (an old format, or a bug).
+    Claims(String),
+}
+
+impl std::fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            ProfileError::Token(e) => write!(f, "profile cookie refused: {e}"),
+            ProfileError::Claims(e) => write!(f, "profile cookie claims unreadable: {e}"),
+        }
+    }
+}
+
+impl ProfileClaims {
+    pub fn issue(&self, secret: &[u8]) -> String {
+        let json = serde_json::to_vec(self).expect("claims are plain JSON");
+        token::sign(secret, &json)
+    }
+
+    pub fn read(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> {
+        let payload = token::verify(secret, cookie).map_err(ProfileError::Token)?;
+        let claims: ProfileClaims = serde_json::from_slice(&payload).map_err(|e| ProfileError::Claims(e.to_string()))?;
+        if claims.cid.len() > MAX_CUSTOMER_ID || !matches!(claims.traits, Value::Object(_) | Value::Null) {
+            return Err(ProfileError::Claims("customer id too long or traits not an object".into()));
+        }
+        Ok(claims)
+    }
+
+    pub fn is_stale(&self, now: i64) -> bool {
+        !self.cid.is_empty() && now - self.iat > REFRESH_AFTER_SECS
+    }
+}
+
+/// Traits from a stored profile line (JSON object): everything but the customer id, which the
+/// claims carry separately. `None` when the line is not a JSON object.
+pub fn traits_from_profile_json(json: &str) -> Option<Value> {
+    let mut v: Value = serde_json::from_str(json).ok()?;
+    match &mut v {
+        Value::Object(m) => {
+            m.remove("customer_id");
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
+/// KV key of a known customer's profile.
+pub fn profile_key(customer_id: &str) -> Option<String> {
+    let ok = !customer_id.is_empty() && customer_id.len() <= MAX_CUSTOMER_ID && !customer_id.chars().any(char::is_control);
+    ok.then(|| format!("profile:{customer_id}"))
+}
+
+/// What `?vitrine_as=…` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PickerChoice {
+    /// `new` (or `anonymous`): forget the profile and the visitor id: a first visit.
+    Reset,
+    /// A persona by segment name (`champions`, `champion`, `at-risk`, …): KV keys to try, in order.
+    Persona(Vec<String>),
+    /// `customer:<id>`: that customer's stored profile.
+    Customer(String),
+}
+
+impl PickerChoice {
+    pub fn parse(value: &str) -> Option<PickerChoice> {
+        let value = value.trim();
+        if let Some(id) = value.strip_prefix("customer:") {
+            return profile_key(id).map(|_| PickerChoice::Customer(id.into()));
+        }
+        let slug = slug(value);
+        match slug.as_str() {
+            "" => None,
+            "new" | "anonymous" | "reset" => Some(PickerChoice::Reset),
+            _ if slug.len() > 40 => None,
+            _ => Some(PickerChoice::Persona(vec![format!("persona:{slug}"), format!("persona:{slug}s")])),
+        }
+    }
+}
+
+/// A persona as the profile loader stores it under `persona:<slug>`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Persona {
+    pub customer_id: String,
+    pub segment: String,
+    /// A demo name: the export has none, and "Welcome back, Jane" needs one.
+    #[serde(default)]
+    pub first_name: String,
+}
+
+/// "Can't lose them" -> "cant-lose-them": segment names as URL- and key-safe words.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().filter(|c| *c != '\'') {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn champion() -> ProfileClaims {
+        let mut traits = Value::object();
+        traits.set("segment", "Champions").set("first_name", "Jane");
+        ProfileClaims { cid: "12346".into(), traits, iat: 1_700_000_000 }
+    }
+
+    #[test]
+    fn issues_and_reads_back() {
+        let token = champion().issue(b"secret");
+        assert_eq!(ProfileClaims::read(b"secret", &token).unwrap(), champion());
+        assert!(matches!(ProfileClaims::read(b"other", &token), Err(ProfileError::Token(TokenError::BadSignature))));
+    }
+
+    #[test]
+    fn refuses_signed_nonsense() {
+        let token = token::sign(b"k", br#"{"traits": [1, 2]}"#);
+        assert!(matches!(ProfileClaims::read(b"k", &token), Err(ProfileError::Claims(_))));
+        let token = token::sign(b"k", b"not json");
+        assert!(matches!(ProfileClaims::read(b"k", &token), Err(ProfileError::Claims(_))));
+    }
+
+    #[test]
+    fn staleness_only_for_known_customers() {
+        let c = champion();
+        assert!(!c.is_stale(c.iat + 60));
+        assert!(c.is_stale(c.iat + REFRESH_AFTER_SECS + 1));
+        assert!(!ProfileClaims { cid: String::new(), ..c }.is_stale(i64::MAX));
+    }
+
+    #[test]
+    fn profile_lines_become_traits() {
+        let t = traits_from_profile_json(r#"{"customer_id":"12346","segment":"At risk","frequency":3}"#).unwrap();
+        assert_eq!(t.path("segment").and_then(Value::as_str), Some("At risk"));
+        assert!(t.path("customer_id").is_none());
+        assert_eq!(traits_from_profile_json("[1]"), None);
+        assert_eq!(traits_from_profile_json("{"), None);
+    }
+
+    #[test]
+    fn picker_choices() {
+        assert_eq!(PickerChoice::parse("new"), Some(PickerChoice::Reset));
+        assert_eq!(
+            PickerChoice::parse("At risk"),
+            Some(PickerChoice::Persona(vec!["persona:at-risk".into(), "persona:at-risks".into()]))
+        );
+        assert_eq!(PickerChoice::parse("customer:12346"), Some(PickerChoice::Customer("12346".into())));
+        assert_eq!(PickerChoice::parse("customer:"), None);
+        assert_eq!(PickerChoice::parse("!!!"), None);
+        assert_eq!(slug("Can't lose them"), "cant-lose-them");
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the edge worker (worker-build: cargo wasm32 release -> wasm-bindgen -> wasm-opt) into
+# edge-worker/build/, and assembles the static assets folder dist/public/ (the SDK under
+# /vitrine/sdk/ when scripts/build-sdk.sh has built it). wrangler runs this as its [build]
+# command; it skips the worker build when no source changed since the last one.
+# Usage: scripts/build-worker.sh [--force]      QUIET=1 silences the size report.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+OUT=edge-worker/build
+WASM=$OUT/index_bg.wasm
+force=${1:-}
+
+for tool in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$(command -v worker-build || true)"; do
+  if [ -z "$tool" ] || [ ! -x "$tool" ]; then
+    echo "build-worker: missing tool ${tool:-worker-build}: run 'bash scripts/setup.sh' first" >&2
+    exit 1
+  fi
+done
+
+stale() {
+  [ "$force" = "--force" ] && return 0
+  [ -f "$OUT/index.js" ] && [ -f "$WASM" ] || return 0
+  [ -n "$(find edge-worker/src edge-worker/Cargo.toml engine/src engine/Cargo.toml Cargo.toml Cargo.lock -newer "$WASM" -print -quit)" ]
+}
+
+if stale; then
+  (cd edge-worker && worker-build --release) >&2
+else
+  echo "build-worker: $WASM is up to date" >&2
+fi
+
+# Static assets: always present (wrangler refuses a missing [assets] folder).
+mkdir -p dist/public/vitrine/sdk
+if [ -d dist/sdk ]; then
+  rm -f dist/public/vitrine/sdk/*
+  cp dist/sdk/* dist/public/vitrine/sdk/
+fi
+
+if [ -z "${QUIET:-}" ]; then
+  printf 'worker wasm: %d B raw, %d B gzip (%s)\n' "$(stat -c%s "$WASM")" "$(gzip -9c "$WASM" | wc -c)" "$WASM" >&2
+fi

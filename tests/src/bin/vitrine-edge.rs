@@ -1,0 +1,90 @@
+//! Edge tooling for the demo and for publishing:
+//!
+//! ```text
+//! vitrine-edge store    <bundle.bin> <out dir>        generate the demo storefront
+//! vitrine-edge serve    <dir> [port]                  serve a folder as the origin (default 8788)
+//! vitrine-edge version  <bundle.bin>                  check a bundle as the worker will; print its version
+//! vitrine-edge kv-bundle <bundle.bin> <out.json> [--current [--previous V]]
+//!                                                     wrangler kv bulk entries for namespace BUNDLES
+//! vitrine-edge kv-profiles <profiles.jsonl> <out.json> entries for namespace PROFILES (+ personas)
+//! vitrine-edge fixture  <out.bin> [build] [--profiles out.jsonl]
+//!                                                     the end-to-end tests' bundle (benchmarks, debugging)
+//! ```
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use vitrine_engine::Engine;
+use vitrine_tests::{demo_store, fixture, kv, origin::Origin};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vitrine-edge: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read(path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{path}: {e}"))
+}
+
+fn write(path: &str, data: impl AsRef<[u8]>) -> Result<(), String> {
+    std::fs::write(path, data).map_err(|e| format!("{path}: {e}"))
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let arg = |i: usize, what: &str| args.get(i).map(String::as_str).ok_or_else(|| format!("missing {what} (see the usage in src/bin/vitrine-edge.rs)"));
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let option = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str);
+    match args.first().map(String::as_str) {
+        Some("store") => {
+            let bundle = arg(1, "bundle file")?;
+            let engine = Engine::load(&read(bundle)?).map_err(|e| format!("{bundle}: {e}"))?;
+            let out = arg(2, "output folder")?;
+            let w = demo_store::generate(&engine, Path::new(out)).map_err(|e| format!("{out}: {e}"))?;
+            println!("demo store: {} pages in {out} (home {}, product {}, category {}, cart {})", w.pages, w.home, w.product.unwrap_or_default(), w.category.unwrap_or_default(), w.cart);
+            Ok(())
+        }
+        Some("serve") => {
+            let dir = arg(1, "folder")?;
+            let port = args.get(2).map(|p| p.parse::<u16>().map_err(|e| format!("port {p}: {e}"))).transpose()?.unwrap_or(8788);
+            let origin = Origin::start(Path::new(dir), port).map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
+            println!("origin: serving {dir} at {}", origin.url());
+            loop {
+                std::thread::park();
+            }
+        }
+        Some("version") => {
+            let bundle = arg(1, "bundle file")?;
+            println!("{}", kv::bundle_version(&read(bundle)?).map_err(|e| format!("{bundle}: {e}"))?);
+            Ok(())
+        }
+        Some("kv-bundle") => {
+            let bundle = arg(1, "bundle file")?;
+            let entries = kv::bundle_entries(&read(bundle)?, flag("--current"), option("--previous")).map_err(|e| format!("{bundle}: {e}"))?;
+            write(arg(2, "output file")?, kv::to_bulk_json(&entries))
+        }
+        Some("kv-profiles") => {
+            let profiles = arg(1, "profiles file")?;
+            let text = String::from_utf8(read(profiles)?).map_err(|e| format!("{profiles}: {e}"))?;
+            let entries = kv::profile_entries(&text).map_err(|e| format!("{profiles}: {e}"))?;
+            let personas = entries.iter().filter(|e| e.key.starts_with("persona:")).count();
+            eprintln!("{} profiles, {personas} personas", entries.len() - personas);
+            write(arg(2, "output file")?, kv::to_bulk_json(&entries))
+        }
+        Some("fixture") => {
+            let build = args.get(2).filter(|a| !a.starts_with("--")).map(|b| b.parse::<u8>().map_err(|e| format!("build {b}: {e}"))).transpose()?.unwrap_or(1);
+            write(arg(1, "output file")?, fixture::bundle_bytes(build))?;
+            if let Some(p) = option("--profiles") {
+                write(p, fixture::PROFILES_JSONL)?;
+            }
+            println!("{}", fixture::version(build));
+            Ok(())
+        }
+        _ => Err("usage: vitrine-edge store|serve|version|kv-bundle|kv-profiles|fixture … (see src/bin/vitrine-edge.rs)".into()),
+    }
+}

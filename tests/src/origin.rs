@@ -1,0 +1,163 @@
+//! A tiny static origin server (the demo store's, locally and in tests): serves a folder with
+//! pretty URLs (`/products/C100` -> `products/C100.html`), content types by extension, `HEAD`,
+//! and plain 404s. One thread per connection, `Connection: close`: simple, not fast.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+pub struct Origin {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+impl Origin {
+    /// Serves `root` on `127.0.0.1:port` (0: any free port) in background threads.
+    pub fn start(root: &Path, port: u16) -> std::io::Result<Origin> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (root, flag) = (root.to_path_buf(), stop.clone());
+        let thread = thread::spawn(move || {
+            for conn in listener.incoming() {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(conn) = conn {
+                    let root = root.clone();
+                    thread::spawn(move || {
+                        let _ = serve(conn, &root);
+                    });
+                }
+            }
+        });
+        Ok(Origin { addr, stop, thread: Mutex::new(Some(thread)) })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections (the port is closed when this returns).
+    pub fn stop(&self) {
+        let handle = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
+        if let Some(t) = handle {
+            self.stop.store(true, Ordering::SeqCst);
+            let _ = TcpStream::connect(self.addr); // wakes the accept loop
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "wasm" => "application/wasm",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The file for a URL path: exact, `.html` added, or `index.html` inside; never outside root.
+pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = percent_decode(url_path.split(['?', '#']).next().unwrap_or("/"));
+    let rel = Path::new(decoded.trim_start_matches('/'));
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let base = root.join(rel);
+    let candidates = [base.clone(), base.with_extension("html"), base.join("index.html")];
+    candidates.into_iter().find(|p| p.is_file() && (p != &base || !url_path.ends_with('/')))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn serve(conn: TcpStream, root: &Path) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    // Skip the headers (the body of non-GET requests is ignored: a static store).
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
+            break;
+        }
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let mut conn = conn;
+    let (status, ctype, body) = match (method, resolve(root, target)) {
+        ("GET" | "HEAD", Some(file)) => {
+            let body = std::fs::read(&file)?;
+            // The demo's placeholder images are SVG whatever the catalog calls them.
+            let ctype = if body.starts_with(b"<svg") { "image/svg+xml" } else { content_type(&file) };
+            ("200 OK", ctype, body)
+        }
+        ("GET" | "HEAD", None) => ("404 Not Found", "text/html; charset=utf-8", b"<!doctype html><title>Not found</title><h1>Not found</h1>".to_vec()),
+        _ => ("405 Method Not Allowed", "text/plain; charset=utf-8", b"static site: GET only".to_vec()),
+    };
+    let head = format!("HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: public, max-age=60\r\nConnection: close\r\n\r\n", body.len());
+    conn.write_all(head.as_bytes())?;
+    if method != "HEAD" {
+        conn.write_all(&body)?;
+    }
+    conn.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serves_pretty_urls_and_refuses_escapes() {
+        let dir = std::env::temp_dir().join(format!("vitrine-origin-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("products")).unwrap();
+        std::fs::write(dir.join("index.html"), "home").unwrap();
+        std::fs::write(dir.join("products/C100.html"), "candle").unwrap();
+        assert_eq!(resolve(&dir, "/"), Some(dir.join("index.html")));
+        assert_eq!(resolve(&dir, "/products/C100?x=1"), Some(dir.join("products/C100.html")));
+        assert_eq!(resolve(&dir, "/products/%43100"), Some(dir.join("products/C100.html")));
+        assert_eq!(resolve(&dir, "/../etc/passwd"), None);
+        assert_eq!(resolve(&dir, "/nope"), None);
+
+        let origin = Origin::start(&dir, 0).unwrap();
+        let r = crate::http::get(&origin.url(), "/products/C100", &[]);
+        assert_eq!((r.status, r.text().as_str(), r.header("content-type")), (200, "candle", Some("text/html; charset=utf-8")));
+        assert_eq!(crate::http::get(&origin.url(), "/missing", &[]).status, 404);
+        drop(origin);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

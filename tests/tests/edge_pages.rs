@@ -1,0 +1,420 @@
+//! End to end on real workerd (`wrangler dev --local`): the demo origin behind the edge worker,
+//! requested as different visitors. Run: `cargo test -p vitrine-tests --test edge_pages`.
+
+use std::path::PathBuf;
+
+use serde_json::{json, Value as Json};
+use vitrine_engine::context::{CartLine, Device, Interests, Request, Session, Signal};
+use vitrine_engine::{Engine, Value, Visitor};
+use vitrine_tests::fixture::{self, idx, OUT_OF_STOCK};
+use vitrine_tests::http::{self, HttpResponse};
+use vitrine_tests::stack::{Stack, StackConfig, PROFILE_SECRET};
+use vitrine_tests::{cases, demo_store, harness};
+
+struct Suite {
+    stack: Stack,
+    site: PathBuf,
+    engine: Engine,
+}
+
+const SDK_LOADER: &str = "/* loader */ console.log('vitrine');";
+const SDK_WASM: &[u8] = b"\0asm\x01\0\0\0";
+const SDK_HASHED: &str = "/vitrine/sdk/vitrine-0123456789ab.wasm";
+const NOW: i64 = 1_700_000_000;
+
+fn setup() -> Suite {
+    let root = std::env::temp_dir().join(format!("vitrine-e2e-pages-{}", std::process::id()));
+    let site = root.join("site");
+    let _ = std::fs::remove_dir_all(&root);
+    let engine = Engine::load(&fixture::bundle_bytes(1)).expect("fixture loads");
+    demo_store::generate(&engine, &site).expect("demo store");
+    // Pages the store would not have but a hostile or broken origin could serve.
+    std::fs::write(site.join("malformed.html"), "<html><body><div data-vitrine-slot=\"hero\"><p>unclosed <b>bold <table><td>cell</div>\n<div data-vitrine-slot='hero'>second <!-- comment").unwrap();
+    std::fs::write(site.join("data.json"), br#"{"data-vitrine-slot":"hero"}"#).unwrap();
+    let assets = root.join("assets");
+    std::fs::create_dir_all(assets.join("vitrine/sdk")).unwrap();
+    std::fs::write(assets.join("vitrine/sdk/vitrine.js"), SDK_LOADER).unwrap();
+    std::fs::write(assets.join(SDK_HASHED.trim_start_matches('/')), SDK_WASM).unwrap();
+
+    let mut cfg = StackConfig::new(&site);
+    cfg.bundles = vec![fixture::bundle_bytes(1)];
+    cfg.profiles_jsonl = Some(fixture::PROFILES_JSONL.into());
+    cfg.assets = Some(assets);
+    Suite { stack: Stack::start("pages", cfg), site, engine }
+}
+
+fn main() -> std::process::ExitCode {
+    harness::run(
+        "edge_pages",
+        setup,
+        cases![
+            a_new_visitor_gets_the_welcome_banner_and_trending_products,
+            a_returning_champion_is_greeted_by_name_with_kitchen_favourites,
+            an_at_risk_customer_gets_the_win_back_banner,
+            a_visitor_from_another_country_gets_that_country,
+            the_cart_suggests_cheap_add_ons_never_in_cart_or_out_of_stock,
+            a_product_page_pairs_it_with_what_is_bought_together,
+            pages_without_slots_and_other_files_pass_through_byte_for_byte,
+            hostile_cookies_are_dropped_not_errors,
+            malformed_html_is_personalized_not_broken,
+            decide_api_answers_json_with_explain,
+            edge_decisions_equal_the_native_engine,
+            exit_offer_depends_on_the_visitor,
+            bundle_and_sdk_files_have_types_etags_and_caching,
+            the_picker_explains_unknown_personas,
+            events_are_routed_to_the_sync_endpoint,
+            origin_down_gives_a_502_page_and_the_api_keeps_working,
+        ],
+    )
+}
+
+// ---------- helpers ----------
+
+fn cookie_header(cookies: &[(String, String)]) -> String {
+    cookies.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+}
+
+/// Picks a persona with the demo picker; returns the cookies a browser would now send.
+fn become_persona(s: &Suite, persona: &str) -> String {
+    let r = s.stack.get(&format!("/?vitrine_as={persona}"), &[("Cookie", "vt_vid=e2e-visitor-0001")]);
+    assert_eq!(r.status, 302, "picker for {persona}: {}", r.text());
+    assert_eq!(r.header("location"), Some("/"));
+    let mut cookies = vec![("vt_vid".to_string(), "e2e-visitor-0001".to_string())];
+    cookies.extend(r.cookies());
+    assert!(cookies.iter().any(|(k, v)| k == "vt_profile" && !v.is_empty()), "no profile cookie: {:?}", r.headers);
+    cookie_header(&cookies)
+}
+
+/// The inner HTML of the element carrying `data-vitrine-slot="<slot>"` (first one).
+fn slot(html: &str, slot: &str) -> (String, String) {
+    let marker = format!("data-vitrine-slot=\"{slot}\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no slot {slot} in:\n{html}"));
+    let open_start = html[..at].rfind('<').unwrap();
+    let tag: String = html[open_start + 1..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let open_end = at + html[at..].find('>').unwrap() + 1;
+    let close = format!("</{tag}>");
+    let inner_end = open_end + html[open_end..].find(&close).unwrap_or(0);
+    (html[open_start..open_end].to_string(), html[open_end..inner_end].to_string())
+}
+
+fn skus(fragment: &str) -> Vec<String> {
+    fragment.split("data-sku=\"").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect()
+}
+
+fn page(s: &Suite, path: &str, headers: &[(&str, &str)]) -> String {
+    let r = s.stack.get(path, headers);
+    assert_eq!(r.status, 200, "GET {path}: {}", r.text());
+    assert_eq!(r.header("cache-control"), Some("private, no-cache"), "personalized pages are private");
+    r.text()
+}
+
+fn assert_no_trace(r: &HttpResponse) {
+    let t = r.text().to_lowercase();
+    for leak in ["panicked", "stack backtrace", "runtimeerror", "unreachable", "at wasm"] {
+        assert!(!t.contains(leak), "response leaks {leak:?}: {t}");
+    }
+}
+
+// ---------- visitors ----------
+
+fn a_new_visitor_gets_the_welcome_banner_and_trending_products(s: &Suite) {
+    // A country with no table of its own (the local `cf` says US unless told otherwise).
+    let r = s.stack.get("/", &[("X-Vitrine-Debug-Country", "US")]);
+    assert_eq!(r.status, 200);
+    let vid = r.cookies().into_iter().find(|(k, _)| k == "vt_vid").expect("a visitor id cookie").1;
+    assert!(vid.len() >= 32, "{vid}");
+    let html = r.text();
+    let (open, hero) = slot(&html, "hero");
+    assert!(open.contains("data-vitrine-filled=\"edge\""), "{open}");
+    assert!(hero.contains("New here? 10% off your first order"), "{hero}");
+    let (open, greeting) = slot(&html, "greeting");
+    assert!(open.contains("data-vitrine-state=\"original\"") && greeting.is_empty(), "unknown visitors are not greeted: {open}{greeting}");
+    let (_, for_you) = slot(&html, "home-for-you");
+    assert!(for_you.contains("Just for You"));
+    // No segment, no country table for the local `cf`: trending, minus what is out of stock.
+    assert_eq!(skus(&for_you), ["K300", "C100", "G200", "K301"]);
+    assert!(!for_you.contains(OUT_OF_STOCK));
+    // The same browser next time is no longer new.
+    let again = page(s, "/", &[("Cookie", &format!("vt_vid={vid}"))]);
+    assert!(!slot(&again, "hero").1.contains("New here?"), "returning anonymous visitor");
+}
+
+fn a_returning_champion_is_greeted_by_name_with_kitchen_favourites(s: &Suite) {
+    let cookies = become_persona(s, "champions");
+    let html = page(s, "/", &[("Cookie", &cookies)]);
+    assert!(slot(&html, "hero").1.contains("Early access for you, Jane"), "{}", slot(&html, "hero").1);
+    assert_eq!(slot(&html, "greeting").1, "Welcome back, Jane");
+    let picks = skus(&slot(&html, "home-for-you").1);
+    assert_eq!(&picks[..2], ["K300", "K301"], "favourite category (Kitchen) first: {picks:?}");
+    // `champion` (singular) finds the same persona.
+    let r = s.stack.get("/?vitrine_as=champion&utm_source=x", &[]);
+    assert_eq!((r.status, r.header("location")), (302, Some("/?utm_source=x")));
+}
+
+fn an_at_risk_customer_gets_the_win_back_banner(s: &Suite) {
+    let cookies = become_persona(s, "at-risk");
+    let html = page(s, "/", &[("Cookie", &cookies)]);
+    assert!(slot(&html, "hero").1.contains("We miss you: 15% off with COMEBACK15"));
+    assert_eq!(slot(&html, "greeting").1, "Welcome back, Priya");
+    let picks = skus(&slot(&html, "home-for-you").1);
+    assert_eq!(&picks[..3], ["C100", "C102", "C101"], "Candles first: {picks:?}");
+    assert!(!picks.iter().any(|p| p == OUT_OF_STOCK));
+}
+
+fn a_visitor_from_another_country_gets_that_country(s: &Suite) {
+    let html = page(s, "/", &[("Cookie", "vt_vid=e2e-visitor-de01"), ("X-Vitrine-Debug-Country", "de")]);
+    assert!(slot(&html, "hero").1.contains("Willkommen! Free shipping to Germany"));
+    let picks = skus(&slot(&html, "home-for-you").1);
+    assert_eq!(&picks[..3], ["G200", "G201", "K303"], "German bestsellers lead: {picks:?}");
+    // The country overrides nothing for a Champion: their banner comes first in the rules.
+    let cookies = become_persona(s, "champions");
+    let html = page(s, "/", &[("Cookie", &cookies), ("X-Vitrine-Debug-Country", "DE")]);
+    assert!(slot(&html, "hero").1.contains("Early access"));
+}
+
+fn the_cart_suggests_cheap_add_ons_never_in_cart_or_out_of_stock(s: &Suite) {
+    let html = page(s, "/cart", &[("Cookie", "vt_vid=e2e-visitor-cart1; vt_cart=C100:1,K301:2")]);
+    let (open, inner) = slot(&html, "cart-dont-forget");
+    assert!(open.contains("data-vitrine-filled"), "{open}");
+    assert!(inner.contains("Don&#39;t forget these") || inner.contains("Don't forget these"), "{inner}");
+    let picks = skus(&inner);
+    assert_eq!(picks, ["C102", "K302", "C101", "K303"]);
+    for never in ["C100", "K301", OUT_OF_STOCK, "K300", "G200"] {
+        assert!(!picks.iter().any(|p| p == never), "{never} in {picks:?}");
+    }
+    // An empty cart: the placement is not targeted and the page keeps its own content.
+    let html = page(s, "/cart", &[("Cookie", "vt_vid=e2e-visitor-cart2")]);
+    assert!(slot(&html, "cart-dont-forget").0.contains("data-vitrine-state=\"original\""));
+}
+
+fn a_product_page_pairs_it_with_what_is_bought_together(s: &Suite) {
+    let html = page(s, "/products/C100", &[("Cookie", "vt_vid=e2e-visitor-pdp1")]);
+    let (_, inner) = slot(&html, "pdp-pair-with");
+    assert!(inner.contains("Pair With It"));
+    assert_eq!(skus(&inner), ["C102", "C101"], "C103 is out of stock, C100 is this page");
+    assert!(html.contains("<h1>Vanilla Candle</h1>"), "the origin's own content stays");
+    // In the cart already: not suggested again.
+    let html = page(s, "/products/C100", &[("Cookie", "vt_vid=e2e-visitor-pdp1; vt_cart=C102:1")]);
+    assert_eq!(skus(&slot(&html, "pdp-pair-with").1), ["C101"]);
+}
+
+fn pages_without_slots_and_other_files_pass_through_byte_for_byte(s: &Suite) {
+    for (path, file) in [("/about", "about.html"), ("/style.css", "style.css"), ("/img/C100.svg", "img/C100.svg"), ("/data.json", "data.json")] {
+        let r = s.stack.get(path, &[("Cookie", "vt_vid=e2e-visitor-pass1")]);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.body, std::fs::read(s.site.join(file)).unwrap(), "{path} changed on the way");
+        assert_eq!(r.header("content-type"), Some(vitrine_tests::origin::content_type(std::path::Path::new(file))), "{path}");
+    }
+    // Non-HTML responses keep the origin's headers (no personalization markers).
+    let css = s.stack.get("/style.css", &[]);
+    assert_eq!(css.header("cache-control"), Some("public, max-age=60"));
+    assert!(css.header("set-cookie").is_none());
+    let missing = s.stack.get("/no/such/page", &[]);
+    assert_eq!(missing.status, 404);
+    assert!(missing.text().contains("Not found"));
+}
+
+fn hostile_cookies_are_dropped_not_errors(s: &Suite) {
+    // A forged profile claiming to be a Champion, signed with the wrong key.
+    let forged = vitrine_engine::token::sign(b"not-the-secret", br#"{"cid":"1","traits":{"segment":"Champions","first_name":"Mallory"},"iat":1}"#);
+    let r = s.stack.get("/", &[("Cookie", &format!("vt_vid=e2e-visitor-evil1; vt_profile={forged}"))]);
+    assert_eq!(r.status, 200);
+    assert!(!r.text().contains("Mallory") && !r.text().contains("Early access"));
+    assert!(r.headers_named("set-cookie").iter().any(|c| c.starts_with("vt_profile=;") && c.contains("Max-Age=0")), "the forged cookie is cleared");
+    // Huge, junk-filled cookie headers and a junk visitor id.
+    let junk = format!("vt_vid=<script>; a={}; vt_profile={}; vt_cart={}", "x".repeat(6000), "y.".repeat(3000), "%ZZ:9,".repeat(500));
+    let r = s.stack.get("/", &[("Cookie", &junk)]);
+    assert!(r.status == 200 || (400..500).contains(&r.status), "status {}", r.status);
+    assert_no_trace(&r);
+    if r.status == 200 {
+        assert!(r.cookies().iter().any(|(k, v)| k == "vt_vid" && v != "<script>"), "a fresh visitor id replaces junk");
+    }
+    let r = s.stack.get("/v1/decide?placement=hero", &[("Cookie", &junk)]);
+    assert!(r.status == 200 || (400..500).contains(&r.status), "status {}", r.status);
+    assert_no_trace(&r);
+}
+
+fn malformed_html_is_personalized_not_broken(s: &Suite) {
+    let r = s.stack.get("/malformed", &[("Cookie", "vt_vid=e2e-visitor-mal1")]);
+    assert_eq!(r.status, 200);
+    let html = r.text();
+    // `page.type` is "other" here: the hero is not targeted, so both slots keep their content.
+    assert!(html.contains("unclosed <b>bold <table><td>cell"), "{html}");
+    assert!(html.contains("second <!-- comment"), "the tail is not lost: {html}");
+    assert_eq!(html.matches("data-vitrine-state=\"original\"").count(), 2, "{html}");
+}
+
+// ---------- API ----------
+
+fn decide_api_answers_json_with_explain(s: &Suite) {
+    let r = s.stack.get("/v1/decide?placement=nope", &[]);
+    assert_eq!(r.status, 404);
+    let body = r.json();
+    assert_eq!(body["error"], "unknown placement \"nope\"");
+    assert!(body["placements"].as_array().unwrap().contains(&json!("hero")));
+    assert_eq!(s.stack.get("/v1/decide", &[]).status, 400);
+    assert_eq!(http::request(&s.stack.url, "POST", "/v1/decide?placement=hero", &[], b"{}").unwrap().status, 405);
+    assert_eq!(s.stack.get("/v1/nothing-here", &[]).status, 404);
+
+    let plain = s.stack.get("/v1/decide?placement=home-for-you&path=/", &[("Cookie", "vt_vid=e2e-visitor-api1")]).json();
+    assert_eq!(plain["status"], "filled");
+    assert!(plain.get("explain").is_none(), "explain only on request");
+    assert_eq!(plain["items"][0]["sku"], "K300");
+    let explained = s.stack.get("/v1/decide?placement=home-for-you&path=/&explain=1", &[("Cookie", "vt_vid=e2e-visitor-api1")]).json();
+    assert_eq!(explained["explain"]["rule"], "placements.home-for-you.sources");
+    assert_eq!(explained["explain"]["segment"], "New");
+    assert_eq!(explained["items"][0]["source"], "trending");
+    assert_eq!(explained["bundle"], fixture::version(1));
+    assert_eq!(explained["context"]["visitor_id"], "e2e-visitor-api1");
+    let cf_country = explained["context"]["request"]["country"].as_str().expect("country from request.cf");
+    assert_eq!(cf_country.len(), 2, "{cf_country}");
+    let hero = s.stack.get("/v1/decide?placement=hero&path=/", &[("Cookie", "vt_vid=e2e-visitor-api1"), ("X-Vitrine-Debug-Country", "DE")]).json();
+    assert_eq!((hero["status"].as_str(), hero["variant"].as_str()), (Some("filled"), Some("germany")));
+}
+
+/// The visitor the edge should build for the parity requests, written out by hand.
+fn native_visitor(e: &Engine, traits: &Value, cart: &[(&str, u32)], country: Option<&str>, path: &str, utm_source: Option<&str>) -> Visitor {
+    let page = e.page(path);
+    let mut interests = Interests::default();
+    if page.product.is_some() {
+        interests.record(&e.body().catalog, Signal::ProductView, page.product, None, NOW);
+    } else if page.category.is_some() {
+        interests.record(&e.body().catalog, Signal::CategoryView, None, page.category, NOW);
+    }
+    Visitor {
+        visitor_id: "e2e-parity-0001".into(),
+        traits: traits.clone(),
+        request: Request {
+            country: country.map(str::to_string),
+            device: Device::from_user_agent("vitrine-tests"),
+            referrer: None,
+            utm_source: utm_source.map(str::to_string),
+            utm_medium: None,
+            utm_campaign: None,
+            page,
+        },
+        cart: cart.iter().map(|&(sku, quantity)| CartLine { product: idx(sku), quantity }).collect(),
+        interests,
+        session: Session { page_views: 0, purchased: false, new_visitor: false },
+    }
+}
+
+fn edge_decisions_equal_the_native_engine(s: &Suite) {
+    let champion: Value = serde_json::from_str(r#"{"segment":"Champions","first_name":"Jane","top_categories":["Kitchen"],"frequency":40}"#).unwrap();
+    let at_risk: Value = serde_json::from_str(r#"{"segment":"At risk","top_categories":["Candles"],"frequency":6}"#).unwrap();
+    let claims = |traits: &Value| {
+        let payload = serde_json::to_vec(&json!({ "cid": "p1", "traits": traits, "iat": NOW })).unwrap();
+        vitrine_engine::token::sign(PROFILE_SECRET.as_bytes(), &payload)
+    };
+    let scenarios: Vec<(Value, Vec<(&str, u32)>, Option<&str>, &str, Option<&str>)> = vec![
+        (Value::Null, vec![], Some("US"), "/", None),
+        (champion.clone(), vec![], Some("GB"), "/", Some("mail")),
+        (at_risk.clone(), vec![("C100", 1)], Some("DE"), "/products/C100", None),
+        (Value::Null, vec![("C100", 1), ("K301", 2)], Some("GB"), "/cart", None),
+        (champion, vec![("K300", 1)], Some("FR"), "/category/kitchen", None),
+    ];
+    let mut compared = 0;
+    for (traits, cart, country, path, utm) in scenarios {
+        let visitor = native_visitor(&s.engine, &traits, &cart, country, path, utm);
+        let mut cookie = "vt_vid=e2e-parity-0001".to_string();
+        if traits != Value::Null {
+            cookie.push_str(&format!("; vt_profile={}", claims(&traits)));
+        }
+        if !cart.is_empty() {
+            cookie.push_str(&format!("; vt_cart={}", cart.iter().map(|(s, q)| format!("{s}:{q}")).collect::<Vec<_>>().join(",")));
+        }
+        let full_path = match utm {
+            Some(u) => format!("{path}?utm_source={u}"),
+            None => path.to_string(),
+        };
+        let mut headers = vec![("Cookie", cookie.as_str())];
+        if let Some(c) = country {
+            headers.push(("X-Vitrine-Debug-Country", c));
+        }
+        for placement in s.engine.body().rules.placements.iter().map(|p| p.id.clone()) {
+            let url = format!("/v1/decide?placement={placement}&path={}&explain=1&now={NOW}", vitrine_edge_query(&full_path));
+            let mut edge = s.stack.get(&url, &headers).json();
+            let context = edge.as_object_mut().unwrap().remove("context").unwrap();
+            edge.as_object_mut().unwrap().remove("bundle");
+            edge.as_object_mut().unwrap().remove("now");
+            assert_eq!(context, serde_json::to_value(&visitor).unwrap(), "context for {path} {placement}");
+            let native = serde_json::to_value(s.engine.decide(&visitor, &placement, NOW).unwrap()).unwrap();
+            assert_eq!(edge, native, "decision for {path} {placement}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 25);
+}
+
+fn vitrine_edge_query(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+fn exit_offer_depends_on_the_visitor(s: &Suite) {
+    let offer = s.stack.get("/v1/exit-offer", &[("Cookie", "vt_vid=e2e-visitor-exit1")]).json();
+    assert_eq!((offer["id"].as_str(), offer["code"].as_str()), (Some("welcome10"), Some("WELCOME10")));
+    let cookies = become_persona(s, "at-risk");
+    let offer = s.stack.get("/v1/exit-offer", &[("Cookie", &cookies)]).json();
+    assert_eq!(offer["id"], "comeback15");
+    let none = s.stack.get("/v1/exit-offer", &[("Cookie", &become_persona(s, "loyal"))]);
+    assert_eq!(none.status, 204, "{}", none.text());
+}
+
+fn bundle_and_sdk_files_have_types_etags_and_caching(s: &Suite) {
+    let v = fixture::version(1);
+    let r = s.stack.get("/v1/bundle", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, fixture::bundle_bytes(1));
+    assert_eq!(r.header("content-type"), Some("application/vnd.vitrine.bundle"));
+    assert_eq!(r.header("etag"), Some(format!("\"{v}\"").as_str()));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=60, must-revalidate"));
+    let r304 = s.stack.get("/v1/bundle", &[("If-None-Match", &format!("\"{v}\""))]);
+    assert_eq!((r304.status, r304.body.len()), (304, 0));
+    let pinned = s.stack.get(&format!("/v1/bundle/{v}"), &[]);
+    assert_eq!(pinned.body, fixture::bundle_bytes(1));
+    assert_eq!(pinned.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(s.stack.get(&format!("/v1/bundle/{}", "ff".repeat(16)), &[]).status, 404);
+    assert_eq!(s.stack.get("/v1/bundle/..%2F..%2Fetc", &[]).status, 404);
+
+    let loader = s.stack.get("/vitrine/sdk/vitrine.js", &[]);
+    assert_eq!((loader.status, loader.text().as_str()), (200, SDK_LOADER));
+    assert!(loader.header("content-type").unwrap().starts_with("application/javascript") || loader.header("content-type").unwrap().starts_with("text/javascript"), "{:?}", loader.header("content-type"));
+    assert_eq!(loader.header("cache-control"), Some("public, max-age=300, must-revalidate"));
+    let etag = loader.header("etag").expect("assets have ETags").to_string();
+    assert_eq!(s.stack.get("/vitrine/sdk/vitrine.js", &[("If-None-Match", &etag)]).status, 304);
+    let wasm = s.stack.get(SDK_HASHED, &[]);
+    assert_eq!((wasm.status, wasm.body.as_slice()), (200, SDK_WASM));
+    assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+    assert_eq!(wasm.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(s.stack.get("/vitrine/sdk/missing.js", &[]).status, 404);
+}
+
+fn the_picker_explains_unknown_personas(s: &Suite) {
+    let r = s.stack.get("/?vitrine_as=nobody-at-all", &[]);
+    assert_eq!(r.status, 404);
+    assert!(r.text().contains("champions") && r.text().contains("at-risk"), "{}", r.text());
+    let r = s.stack.get("/?vitrine_as=%21%21%21", &[]);
+    assert_eq!(r.status, 400);
+    let r = s.stack.get("/?vitrine_as=customer:12347", &[]);
+    assert_eq!(r.status, 302, "{}", r.text());
+    let r = s.stack.get("/?vitrine_as=new", &[("Cookie", "vt_vid=e2e-visitor-reset")]);
+    assert_eq!(r.status, 302);
+    assert_eq!(r.cookies().iter().filter(|(_, v)| v.is_empty()).count(), 3, "profile, visitor and cart cleared");
+}
+
+fn events_are_routed_to_the_sync_endpoint(s: &Suite) {
+    let r = http::request(&s.stack.url, "POST", "/v1/events", &[("Content-Type", "application/json")], b"not json").unwrap();
+    assert!((400..500).contains(&r.status), "a bad batch is refused with a reason, status {}: {}", r.status, r.text());
+    assert_no_trace(&r);
+}
+
+fn origin_down_gives_a_502_page_and_the_api_keeps_working(s: &Suite) {
+    s.stack.origin.stop();
+    let r = s.stack.get("/", &[("Cookie", "vt_vid=e2e-visitor-down1")]);
+    assert_eq!(r.status, 502);
+    assert!(r.text().contains("Store unavailable"), "{}", r.text());
+    assert_no_trace(&r);
+    let d = s.stack.get("/v1/decide?placement=hero", &[]);
+    assert_eq!(d.status, 200, "decisions do not need the origin");
+    let _: Json = d.json();
+}
