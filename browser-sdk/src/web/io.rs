@@ -200,15 +200,19 @@ pub fn cookie(name: &str) -> Option<String> {
     all.split(';').find_map(|c| Some(c.trim().strip_prefix(name)?.strip_prefix('=')?.to_string())).filter(|v| !v.is_empty())
 }
 
-/// Sets a site-wide cookie for `max_age` seconds (0 deletes it), as the edge sets its own.
-pub fn set_cookie(name: &str, value: &str, max_age: i64) {
+/// Sets a site-wide cookie for `max_age` seconds (0 deletes it; None: until the browser
+/// closes), as the edge sets its own.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>) {
     let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() else { return };
     let mut c = String::with_capacity(name.len() + value.len() + 48);
     c.push_str(name);
     c.push('=');
     c.push_str(value);
-    c.push_str("; Path=/; SameSite=Lax; Max-Age=");
-    crate::json::push_int(&mut c, max_age);
+    c.push_str("; Path=/; SameSite=Lax");
+    if let Some(seconds) = max_age {
+        c.push_str("; Max-Age=");
+        crate::json::push_int(&mut c, seconds);
+    }
     if window().location().protocol().is_ok_and(|p| p == "https:") {
         c.push_str("; Secure");
     }

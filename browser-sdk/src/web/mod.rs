@@ -32,6 +32,8 @@ const OUTBOX_KEY: &str = "vitrine:outbox";
 /// Cookies shared with the edge worker (edge-worker/src/cookies.rs).
 const VISITOR_COOKIE: &str = "vt_vid";
 const CART_COOKIE: &str = "vt_cart";
+/// The session's interests, for the edge's decisions (format: `session::interests_cookie`).
+const INTERESTS_COOKIE: &str = "vt_int";
 const VISITOR_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 const CART_COOKIE_SECONDS: i64 = 30 * 24 * 3600;
 
@@ -151,9 +153,15 @@ pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsE
         session.new_visitor = created;
         session.landing = landing();
     }
-    // The store's pages (or the edge) may keep the cart in the shared cookie: it wins.
+    // The store's pages (or the edge) may keep the cart in the shared cookie: it wins. So do
+    // interests another tab of this session wrote.
     if let Some(cart) = cart_from_cookie() {
         session.cart = cart;
+    }
+    if let Some((categories, products, at)) = io::cookie(INTERESTS_COOKIE).and_then(|c| session::parse_interests_cookie(&c)) {
+        if at >= session.interests_at {
+            (session.categories, session.products, session.interests_at) = (categories, products, at);
+        }
     }
     let device = Device::from_user_agent(&io::window().navigator().user_agent().unwrap_or_default());
     let host = Host {
@@ -290,7 +298,7 @@ fn write_cart_cookie(cart: &[(String, u32)]) {
         value.push(':');
         crate::json::push_int(&mut value, i64::from(*qty));
     }
-    io::set_cookie(CART_COOKIE, &value, if cart.is_empty() { 0 } else { CART_COOKIE_SECONDS });
+    io::set_cookie(CART_COOKIE, &value, Some(if cart.is_empty() { 0 } else { CART_COOKIE_SECONDS }));
 }
 
 /// Traits from the edge's signed profile cookie when the page can read it. Unverified here:
@@ -725,7 +733,7 @@ impl Host {
     /// the site requires it).
     fn share_visitor_id(&self) {
         if self.may_store() && io::cookie(VISITOR_COOKIE).as_deref() != Some(self.profile.visitor_id.as_str()) {
-            io::set_cookie(VISITOR_COOKIE, &self.profile.visitor_id, VISITOR_COOKIE_SECONDS);
+            io::set_cookie(VISITOR_COOKIE, &self.profile.visitor_id, Some(VISITOR_COOKIE_SECONDS));
         }
     }
 
@@ -736,6 +744,12 @@ impl Host {
 
     fn save_session(&self) {
         io::write(Store::Session, SESSION_KEY, &self.session.encode());
+        if self.may_store() && self.session.interests_at != 0 {
+            let cookie = session::interests_cookie(&self.session);
+            if io::cookie(INTERESTS_COOKIE).as_deref() != Some(cookie.as_str()) {
+                io::set_cookie(INTERESTS_COOKIE, &cookie, None);
+            }
+        }
     }
 
     /// Nothing goes to lasting storage until consent when the site requires it.
