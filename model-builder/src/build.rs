@@ -87,7 +87,8 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let catalog_path = opts.catalog.clone().or_else(|| config.catalog.path.as_deref().map(|p| loaded.resolve(p)));
     lap("config", &mut timings);
 
-    let bar = progress.bytes("reading order lines");
+    let size = std::fs::metadata(&orders_path).map_err(Error::io(&orders_path))?.len();
+    let bar = progress.bytes_of("reading order lines", size);
     let (ds, ingest_report) = ingest::ingest(config, &orders_path, catalog_path.as_deref(), &bar)?;
     bar.finish_and_clear();
     if ds.lines.is_empty() {

@@ -17,7 +17,13 @@ impl Progress {
 
     /// A bar measured in bytes (reading a file).
     pub fn bytes(&self, message: &'static str) -> ProgressBar {
+        self.bytes_of(message, 0)
+    }
+
+    /// A bar in bytes whose total is known up front (no "0 B/0 B" first frame).
+    pub fn bytes_of(&self, message: &'static str, total: u64) -> ProgressBar {
         let bar = self.bar();
+        bar.set_length(total);
         bar.set_style(
             ProgressStyle::with_template("{msg:<28} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}")
                 .expect("valid template")

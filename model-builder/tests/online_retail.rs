@@ -15,6 +15,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -39,7 +40,8 @@ fn built() -> Option<&'static Built> {
     BUILT
         .get_or_init(|| {
             if !Path::new(DATA).exists() {
-                eprintln!("\n*** SKIPPED: {DATA} is not there; the UCI Online Retail checks did not run ***\n");
+                // Straight to stderr: the test harness captures eprintln!, and this must be seen.
+                let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {DATA} is not there; the UCI Online Retail checks did not run ***\n");
                 return None;
             }
             let dir = Fixture::new();
