@@ -4,19 +4,21 @@
 //! Profiles name customers and stay private (`--profiles`); only segment sizes reach the
 //! public bundle.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
 use vitrine_engine::bundle::SegmentSize;
 
-use crate::data::{CategoryIdx, CustomerIdx, Dataset};
+use crate::data::{CategoryIdx, CustomerIdx, Dataset, ProductIdx};
 use crate::error::{Error, Result};
 use crate::ingest::dates::day_string;
 
 const DAY: i64 = 86_400;
 /// Favourite categories kept per profile.
 const TOP_CATEGORIES: usize = 3;
+const TOP_ITEMS: usize = 12;
 
 /// The named RFM segments, in the order reports list them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,6 +107,8 @@ pub struct Profile {
     pub typical_gap_days: Option<f32>,
     /// By spend, best first.
     pub top_categories: Vec<CategoryIdx>,
+    /// Products bought in the most orders, best first (for "buy it again" at the edge).
+    pub top_items: Vec<ProductIdx>,
 }
 
 /// Profiles for every customer of the dataset, indexed by `CustomerIdx`.
@@ -125,6 +129,7 @@ pub fn profiles(ds: &Dataset) -> Vec<Profile> {
         a.last = order.time;
         a.last_day = day;
         for line in ds.order_lines(order) {
+            *a.items.entry(line.product).or_default() += 1;
             let value = line.quantity as f64 * line.unit_price as f64;
             a.monetary += value;
             if let Some(cat) = ds.products.get(line.product as usize).and_then(|p| p.category) {
@@ -148,6 +153,8 @@ pub fn profiles(ds: &Dataset) -> Vec<Profile> {
             let f = score(frequency[c], &f_edges);
             let m = score(monetary[c], &m_edges);
             a.categories.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            let mut items: Vec<(ProductIdx, u32)> = a.items.into_iter().collect();
+            items.sort_unstable_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
             Profile {
                 customer: c as CustomerIdx,
                 recency_days: recency[c] as u32,
@@ -161,6 +168,7 @@ pub fn profiles(ds: &Dataset) -> Vec<Profile> {
                 last_order: a.last,
                 typical_gap_days: median(&mut a.gaps),
                 top_categories: a.categories.iter().take(TOP_CATEGORIES).map(|(k, _)| *k).collect(),
+                top_items: items.into_iter().take(TOP_ITEMS).map(|(p, _)| p).collect(),
             }
         })
         .collect()
@@ -175,6 +183,8 @@ struct Acc {
     last_day: i64,
     gaps: Vec<u32>,
     categories: Vec<(CategoryIdx, f64)>,
+    /// Orders (lines) per product.
+    items: HashMap<ProductIdx, u32>,
 }
 
 /// The values at the 20th, 40th, 60th and 80th percentiles (nearest rank).
@@ -226,6 +236,8 @@ struct ProfileLine<'a> {
     last_order: String,
     typical_gap_days: Option<f32>,
     top_categories: Vec<&'a str>,
+    /// SKUs, most often bought first.
+    items: Vec<&'a str>,
 }
 
 /// Writes the profiles as JSONL, one customer per line, keyed by the export's customer id.
@@ -246,6 +258,7 @@ pub fn write_profiles(path: &Path, ds: &Dataset, profiles: &[Profile]) -> Result
             last_order: day_string(p.last_order),
             typical_gap_days: p.typical_gap_days,
             top_categories: p.top_categories.iter().filter_map(|&c| ds.categories.get(c as usize)).map(String::as_str).collect(),
+            items: p.top_items.iter().filter_map(|&i| ds.products.get(i as usize)).map(|p| p.sku.as_str()).collect(),
         };
         serde_json::to_writer(&mut out, &line).map_err(|e| Error::Io { path: path.into(), source: e.into() })?;
         out.write_all(b"\n").map_err(Error::io(path))?;
