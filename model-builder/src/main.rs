@@ -75,6 +75,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure recommendation quality: train before a date, test on what customers bought after.
+    Eval(vitrine_model_builder::eval::cli::EvalArgs),
     /// Write a small, deterministic demo sample of an orders file (customer ids renumbered).
     Sample {
         #[arg(long, value_name = "FILE")]
@@ -161,6 +163,7 @@ fn run(command: Command) -> Result<()> {
                 println!("{report}");
             }
         }
+        Command::Eval(args) => vitrine_model_builder::eval::cli::run(&args)?,
         Command::Sample { config, orders, out, products, customers, guest_orders } => {
             let opts = sample::SampleOptions { config, orders, out, products, customers, guest_orders };
             let s = sample::sample(&opts)?;

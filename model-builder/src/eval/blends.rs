@@ -16,7 +16,7 @@ pub fn for_you() -> Blend {
 /// "Discover": nothing the shopper owns; companions and look-alikes of their items, mixed
 /// evenly with what is in season.
 pub fn discover() -> Blend {
-    Blend { bought_together: 1.0, similar: 0.5, trending: 1.0, exclude_owned: true, ..Blend::default() }
+    Blend { bought_together: 1.0, similar: 0.3, trending: 0.7, exclude_owned: true, ..Blend::default() }
 }
 
 /// "Buy it again": only the shopper's own items.
@@ -31,10 +31,11 @@ pub fn standard(train: &Dataset) -> Vec<(String, Recommender)> {
         ("random".into(), Recommender::Random { seed: 42 }),
         ("popular".into(), Recommender::popular(train)),
         alone("trending", Blend { trending: 1.0, ..Blend::default() }),
-        alone("popular-in-country", Blend { popular_in_country: 1.0, ..Blend::default() }),
-        alone("popular-in-segment", Blend { popular_in_segment: 1.0, ..Blend::default() }),
-        alone("buy-again", buy_again()),
-        alone("bought-together", Blend { bought_together: 1.0, ..Blend::default() }),
+        alone("popular_country", Blend { popular_country: 1.0, ..Blend::default() }),
+        alone("popular_segment", Blend { popular_segment: 1.0, ..Blend::default() }),
+        alone("affinity", Blend { affinity: 1.0, ..Blend::default() }),
+        alone("buy_again", buy_again()),
+        alone("bought_together", Blend { bought_together: 1.0, ..Blend::default() }),
         alone("similar", Blend { similar: 1.0, ..Blend::default() }),
         alone("blend:for-you", for_you()),
         alone("blend:discover", discover()),

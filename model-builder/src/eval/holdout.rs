@@ -34,35 +34,52 @@ impl TestUser {
 }
 
 impl Holdout {
-    /// Trains on the orders before `split`, tests on the orders from `split` on. Users are the
-    /// customers with orders on both sides.
-    pub fn by_time(ds: &Dataset, split: i64) -> Holdout {
+    /// Trains on the orders before `split`, tests on the orders from `split` to `end`
+    /// (exclusive). Users are the
+    /// customers with orders on both sides. The training set only knows the customers who had
+    /// ordered by then (as a real build on that day would), so customer indices are renumbered.
+    pub fn by_time(ds: &Dataset, split: i64, end: i64) -> Holdout {
         let (before, after) = ds.split_at_time(split);
-        let train = Dataset { orders: before.to_vec(), ..ds.clone() };
-        let mut bought: Vec<Vec<ProductIdx>> = vec![Vec::new(); ds.customers.len()];
-        let mut country = vec![0; ds.customers.len()];
-        for order in after {
+        let after = &after[..after.partition_point(|o| o.time < end)];
+        let mut new_index: Vec<Option<CustomerIdx>> = vec![None; ds.customers.len()];
+        let mut customers = Vec::new();
+        let mut orders = before.to_vec();
+        for order in &mut orders {
             if let Some(c) = order.customer {
-                bought[c as usize].extend(ds.order_lines(order).iter().map(|l| l.product));
-                country[c as usize] = order.country;
+                let idx = *new_index[c as usize].get_or_insert_with(|| {
+                    customers.push(ds.customers[c as usize].clone());
+                    (customers.len() - 1) as CustomerIdx
+                });
+                order.customer = Some(idx);
+            }
+        }
+        let train = Dataset { orders, customers, ..ds.clone() };
+
+        let mut bought: Vec<Vec<ProductIdx>> = vec![Vec::new(); train.customers.len()];
+        let mut country = vec![0; train.customers.len()];
+        let mut cold = vec![false; ds.customers.len()];
+        for order in after {
+            let Some(c) = order.customer else { continue };
+            match new_index[c as usize] {
+                Some(t) => {
+                    bought[t as usize].extend(ds.order_lines(order).iter().map(|l| l.product));
+                    country[t as usize] = order.country;
+                }
+                None => cold[c as usize] = true,
             }
         }
         let owned = owned_by_customer(&train);
-        let mut users = Vec::new();
-        let mut cold_customers = 0;
-        for (c, mut items) in bought.into_iter().enumerate() {
-            if items.is_empty() {
-                continue;
-            }
-            if owned[c].is_empty() {
-                cold_customers += 1;
-                continue;
-            }
-            items.sort_unstable();
-            items.dedup();
-            users.push(TestUser { customer: c as CustomerIdx, country: country[c], owned: owned[c].clone(), bought: items });
-        }
-        Holdout { train, as_of: split, users, cold_customers }
+        let users = bought
+            .into_iter()
+            .enumerate()
+            .filter(|(_, items)| !items.is_empty())
+            .map(|(c, mut items)| {
+                items.sort_unstable();
+                items.dedup();
+                TestUser { customer: c as CustomerIdx, country: country[c], owned: owned[c].clone(), bought: items }
+            })
+            .collect();
+        Holdout { train, as_of: split, users, cold_customers: cold.iter().filter(|&&c| c).count() }
     }
 }
 

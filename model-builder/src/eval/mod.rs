@@ -8,6 +8,7 @@
 //!   every ranking (discovery).
 
 pub mod blends;
+pub mod cli;
 pub mod external;
 pub mod holdout;
 pub mod interactions;
@@ -17,15 +18,18 @@ pub mod recommenders;
 pub mod report;
 mod rng;
 
+#[cfg(test)]
+mod tests;
+
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::data::{CustomerIdx, Dataset};
+use crate::data::Dataset;
 use crate::recs::{build_tables, RecsConfig};
 use holdout::Holdout;
 use metrics::{Metrics, MetricsAcc, RECALL_K};
-use recommenders::{Context, Recommender};
+use recommenders::{Context, Recommender, Traits};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -63,6 +67,8 @@ pub struct EvalReport {
     pub split: String,
     /// First moment of the test period (unix seconds), for the time split.
     pub split_time: Option<i64>,
+    /// End of the test period (exclusive), when it stops before the data does.
+    pub test_end: Option<i64>,
     pub train_orders: usize,
     pub test_users: usize,
     /// Test-period buyers without training history (non-personal lists only reach them).
@@ -74,22 +80,21 @@ pub struct EvalReport {
 }
 
 /// Builds the tables from `holdout.train` and scores every recommender under each protocol.
-/// `segments[c]` is customer `c`'s RFM segment in training (may be empty).
+/// `traits[c]` is customer `c`'s profile as of the split (may be empty).
 pub fn evaluate(
     holdout: &Holdout,
     cfg: &RecsConfig,
-    segments: &[String],
+    traits: &[Traits],
     recommenders: &[(String, Recommender)],
     protocols: &[Protocol],
 ) -> EvalReport {
     let started = Instant::now();
-    let segment_names: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let segment_names: Vec<&str> = traits.iter().map(|t| t.segment.as_deref().unwrap_or("")).collect();
     let tables = build_tables(&holdout.train, cfg, &segment_names);
     let build_ms = started.elapsed().as_millis();
 
     let started = Instant::now();
-    let segment_of = |c: CustomerIdx| segments.get(c as usize).map(String::as_str);
-    let ctx = Context { tables: &tables, train: &holdout.train, now: holdout.as_of, segment_of: &segment_of };
+    let ctx = Context { tables: &tables, train: &holdout.train, now: holdout.as_of, traits };
     let protocols = protocols
         .iter()
         .map(|&protocol| {
@@ -116,6 +121,7 @@ pub fn evaluate(
     EvalReport {
         split: String::new(),
         split_time: None,
+        test_end: None,
         train_orders: holdout.train.orders.len(),
         test_users: holdout.users.len(),
         cold_customers: holdout.cold_customers,
@@ -125,19 +131,24 @@ pub fn evaluate(
     }
 }
 
-/// The time-split eval of a store's orders: train before `split_time`, test from it on.
-pub fn evaluate_orders(
-    ds: &Dataset,
-    split_time: i64,
-    cfg: &RecsConfig,
-    segments: &[String],
-    extra: Vec<(String, Recommender)>,
-) -> EvalReport {
-    let holdout = Holdout::by_time(ds, split_time);
+/// The time-split eval of a store's orders: train before `split_time`, test from it on, with
+/// the standard line-up plus `extra` recommenders.
+pub fn evaluate_orders(holdout: &Holdout, cfg: &RecsConfig, extra: Vec<(String, Recommender)>) -> EvalReport {
     let mut recommenders = blends::standard(&holdout.train);
     recommenders.extend(extra);
-    let report = evaluate(&holdout, cfg, segments, &recommenders, &[Protocol::All, Protocol::New]);
-    EvalReport { split: "time".into(), split_time: Some(split_time), ..report }
+    let report = evaluate(holdout, cfg, &profile_traits(&holdout.train), &recommenders, &[Protocol::All, Protocol::New]);
+    EvalReport { split: "time".into(), split_time: Some(holdout.as_of), ..report }
+}
+
+/// Segments and favourite categories from the training data, as the profile store holds them.
+pub fn profile_traits(train: &Dataset) -> Vec<Traits> {
+    crate::rfm::profiles(train)
+        .into_iter()
+        .map(|p| Traits {
+            segment: Some(p.segment.name().to_string()),
+            top_categories: p.top_categories.iter().filter_map(|&c| train.categories.get(c as usize).cloned()).collect(),
+        })
+        .collect()
 }
 
 /// Default test period: the last 30 days.

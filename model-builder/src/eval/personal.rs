@@ -28,10 +28,13 @@ pub struct Shopper<'a> {
     pub owned: &'a [Owned],
     pub country: Option<&'a str>,
     pub segment: Option<&'a str>,
+    /// Favourite categories, best first (profile trait `top_categories`).
+    pub top_categories: &'a [&'a str],
 }
 
-/// How a placement mixes the sources. Each source's scores are scaled to a maximum of 1 for
-/// this shopper before weighting, so a weight reads as "how much this source counts".
+/// How a placement mixes the sources: one weight per recommender, named as in a placement's
+/// `sources` (`buy_again`, `bought_together`, …). Each source's scores are scaled to a maximum
+/// of 1 for this shopper before weighting, so a weight reads as "how much this source counts".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Blend {
@@ -43,8 +46,10 @@ pub struct Blend {
     pub similar: f32,
     pub trending: f32,
     pub popular: f32,
-    pub popular_in_country: f32,
-    pub popular_in_segment: f32,
+    pub popular_country: f32,
+    pub popular_segment: f32,
+    /// Popular in the shopper's favourite categories (the first counts most).
+    pub affinity: f32,
     /// An owned item's pull halves every this many days since it was last bought.
     pub history_half_life_days: f32,
     /// Only the most recent owned items seed neighbours: bounds decide-time work.
@@ -61,8 +66,9 @@ impl Default for Blend {
             similar: 0.0,
             trending: 0.0,
             popular: 0.0,
-            popular_in_country: 0.0,
-            popular_in_segment: 0.0,
+            popular_country: 0.0,
+            popular_segment: 0.0,
+            affinity: 0.0,
             history_half_life_days: 60.0,
             max_seeds: 50,
             exclude_owned: false,
@@ -78,7 +84,7 @@ pub struct Ranked {
     pub filled: usize,
 }
 
-const SOURCES: usize = 7;
+const SOURCES: usize = 8;
 const DAY: f32 = 86_400.0;
 
 /// The `k` best products for `shopper` at time `now`, best first. When the blend's sources
@@ -113,13 +119,22 @@ pub fn recommend(tables: &RecTables, shopper: &Shopper, now: i64, blend: &Blend,
     let lists: [(&[Scored], f32); 4] = [
         (&tables.trending, blend.trending),
         (&tables.popular, blend.popular),
-        (shopper.country.map_or(&[][..], |c| RecTables::keyed(&tables.popular_by_country, c)), blend.popular_in_country),
-        (shopper.segment.map_or(&[][..], |s| RecTables::keyed(&tables.popular_by_segment, s)), blend.popular_in_segment),
+        (shopper.country.map_or(&[][..], |c| RecTables::keyed(&tables.popular_by_country, c)), blend.popular_country),
+        (shopper.segment.map_or(&[][..], |s| RecTables::keyed(&tables.popular_by_segment, s)), blend.popular_segment),
     ];
     for (i, (list, weight)) in lists.iter().enumerate() {
         if *weight > 0.0 {
             for s in list.iter() {
                 add(s.item, first_list + i, s.score);
+            }
+        }
+    }
+    if blend.affinity > 0.0 {
+        for (rank, category) in shopper.top_categories.iter().enumerate() {
+            let list = RecTables::keyed(&tables.popular_by_category, category);
+            let top = list.first().map_or(1.0, |s| s.score.max(f32::MIN_POSITIVE));
+            for s in list {
+                add(s.item, 7, s.score / top / (rank as f32 + 1.0));
             }
         }
     }
@@ -130,8 +145,9 @@ pub fn recommend(tables: &RecTables, shopper: &Shopper, now: i64, blend: &Blend,
         blend.similar,
         blend.trending,
         blend.popular,
-        blend.popular_in_country,
-        blend.popular_in_segment,
+        blend.popular_country,
+        blend.popular_segment,
+        blend.affinity,
     ];
     let mut max = [0f32; SOURCES];
     for v in scores.values() {
@@ -157,7 +173,8 @@ pub fn recommend(tables: &RecTables, shopper: &Shopper, now: i64, blend: &Blend,
         if items.len() >= k {
             break;
         }
-        if !items.iter().any(|x| x.item == s.item) && !(blend.exclude_owned && owned(s.item)) {
+        let listed = items.iter().any(|x| x.item == s.item);
+        if !listed && !(blend.exclude_owned && owned(s.item)) {
             items.push(Scored { item: s.item, score: 0.0 });
         }
     }
@@ -177,5 +194,81 @@ fn reorder_affinity(tables: &RecTables, owned: &Owned, _now: i64) -> f32 {
     match tables.reorder_days.binary_search_by_key(&owned.item, |&(p, _)| p) {
         Ok(_) => 1.0,
         Err(_) => 0.5,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vitrine_engine::bundle::{Keyed, Neighbors};
+
+    const DAY_SECS: i64 = 86_400;
+
+    fn scored(list: &[(u32, f32)]) -> Vec<Scored> {
+        list.iter().map(|&(item, score)| Scored { item, score }).collect()
+    }
+
+    /// Products 0..10. 0 bought with 1 and 2; 3 looks like 4; trending 5, 6; popular 7, 8, 9.
+    fn tables() -> RecTables {
+        let mut bought_together = vec![Vec::new(); 10];
+        bought_together[0] = scored(&[(1, 0.9), (2, 0.3)]);
+        let mut similar = vec![Vec::new(); 10];
+        similar[3] = scored(&[(4, 0.8)]);
+        RecTables {
+            bought_together: Neighbors::from_lists(bought_together),
+            similar: Neighbors::from_lists(similar),
+            trending: scored(&[(5, 10.0), (6, 5.0)]),
+            popular: scored(&[(7, 100.0), (8, 50.0), (9, 10.0), (0, 5.0)]),
+            popular_by_category: vec![Keyed { key: "Garden".into(), items: scored(&[(9, 3.0)]) }],
+            reorder_days: vec![(3, 14.0)],
+            ..RecTables::default()
+        }
+    }
+
+    fn items(r: &Ranked) -> Vec<u32> {
+        r.items.iter().map(|s| s.item).collect()
+    }
+
+    #[test]
+    fn buy_again_prefers_recent_repeated_reorderable_items() {
+        let now = 100 * DAY_SECS;
+        let owned = [
+            Owned { item: 0, last_time: now - 90 * DAY_SECS, orders: 1 },
+            Owned { item: 3, last_time: now - 5 * DAY_SECS, orders: 4 },
+            Owned { item: 4, last_time: now - 5 * DAY_SECS, orders: 1 },
+        ];
+        let shopper = Shopper { owned: &owned, ..Shopper::default() };
+        let r = recommend(&tables(), &shopper, now, &Blend { buy_again: 1.0, ..Blend::default() }, 3);
+        assert_eq!(items(&r), [3, 4, 0]);
+        assert_eq!(r.filled, 0);
+        assert_eq!(r.items[0].score, 1.0, "each source is scaled to a maximum of 1");
+    }
+
+    #[test]
+    fn neighbours_of_owned_items_blend_with_trending_and_owned_can_be_excluded() {
+        let now = 10 * DAY_SECS;
+        let owned = [Owned { item: 0, last_time: now, orders: 1 }, Owned { item: 3, last_time: now, orders: 1 }];
+        let shopper = Shopper { owned: &owned, ..Shopper::default() };
+        let blend = Blend { bought_together: 1.0, similar: 0.5, trending: 0.2, exclude_owned: true, ..Blend::default() };
+        let r = recommend(&tables(), &shopper, now, &blend, 6);
+        // 1: 1.0 (bt), 4: 0.5 (similar), 2: 0.33 (bt), 5: 0.2, 6: 0.1 (trending); then popular 7.
+        assert_eq!(items(&r), [1, 4, 2, 5, 6, 7]);
+        assert_eq!(r.filled, 1);
+        let owned_kept = recommend(&tables(), &shopper, now, &Blend { exclude_owned: false, buy_again: 1.0, ..blend }, 10);
+        assert!(items(&owned_kept).contains(&0));
+    }
+
+    #[test]
+    fn a_shopper_without_history_gets_the_popular_fallback() {
+        let r = recommend(&tables(), &Shopper::default(), 0, &Blend { buy_again: 1.0, bought_together: 1.0, ..Blend::default() }, 3);
+        assert_eq!(items(&r), [7, 8, 9]);
+        assert_eq!(r.filled, 3);
+    }
+
+    #[test]
+    fn affinity_follows_favourite_categories() {
+        let shopper = Shopper { top_categories: &["Garden"], ..Shopper::default() };
+        let r = recommend(&tables(), &shopper, 0, &Blend { affinity: 1.0, ..Blend::default() }, 1);
+        assert_eq!(items(&r), [9]);
     }
 }

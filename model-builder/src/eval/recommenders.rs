@@ -28,12 +28,21 @@ pub enum Recommender {
     External { all: HashMap<CustomerIdx, Vec<ProductIdx>>, new: HashMap<CustomerIdx, Vec<ProductIdx>> },
 }
 
+/// A customer's profile traits as of the split (private: the profile store, not the bundle).
+#[derive(Clone, Debug, Default)]
+pub struct Traits {
+    pub segment: Option<String>,
+    /// Favourite categories, best first.
+    pub top_categories: Vec<String>,
+}
+
 /// What a recommender may look at for one user.
 pub struct Context<'a> {
     pub tables: &'a RecTables,
     pub train: &'a Dataset,
     pub now: i64,
-    pub segment_of: &'a dyn Fn(CustomerIdx) -> Option<&'a str>,
+    /// By customer; may be shorter (no traits).
+    pub traits: &'a [Traits],
 }
 
 impl Recommender {
@@ -67,10 +76,14 @@ impl Recommender {
                 Ranking { items: ranking.iter().copied().filter(allowed).take(n).collect(), fell_back: false }
             }
             Recommender::Blend(blend) => {
+                let traits = ctx.traits.get(user.customer as usize);
+                let top_categories: Vec<&str> =
+                    traits.map_or(Vec::new(), |t| t.top_categories.iter().map(String::as_str).collect());
                 let shopper = Shopper {
                     owned: &user.owned,
                     country: ctx.train.countries.get(user.country as usize).map(String::as_str),
-                    segment: (ctx.segment_of)(user.customer),
+                    segment: traits.and_then(|t| t.segment.as_deref()),
+                    top_categories: &top_categories,
                 };
                 let blend = Blend { exclude_owned: exclude_owned || blend.exclude_owned, ..blend.clone() };
                 let ranked = personal::recommend(ctx.tables, &shopper, ctx.now, &blend, n);

@@ -7,9 +7,10 @@ use super::EvalReport;
 /// Renders the report as one table per protocol.
 pub fn render(report: &EvalReport) -> String {
     let mut out = String::new();
-    let split = match report.split_time {
-        Some(t) => format!("test period from {} (UTC)", date(t)),
-        None => format!("split {}", report.split),
+    let split = match (report.split_time, report.test_end) {
+        (Some(t), Some(end)) => format!("test period {} .. {} (UTC)", date(t), date(end - 1)),
+        (Some(t), None) => format!("test period from {} (UTC)", date(t)),
+        _ => format!("split: {}", report.split),
     };
     let _ = writeln!(
         out,

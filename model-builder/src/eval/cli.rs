@@ -1,0 +1,131 @@
+//! The `eval` subcommand's arguments and run: config + data in, a table or JSON out.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+const DAY: i64 = 86_400;
+
+use super::holdout::Holdout;
+use super::recommenders::Recommender;
+use super::{blends, evaluate, evaluate_orders, external, interactions, report, EvalReport, Protocol};
+use crate::config::LoadedConfig;
+use crate::error::{Error, Result};
+use crate::recs::{CoPurchaseScope, RecsConfig};
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The store's config (column mapping, cleaning, `[recs]`). Optional with --interactions.
+    #[arg(long, value_name = "FILE", required_unless_present = "interactions")]
+    pub config: Option<PathBuf>,
+    /// Order lines CSV (overrides orders.path).
+    #[arg(long, value_name = "CSV")]
+    pub orders: Option<PathBuf>,
+    /// First day of the test period (YYYY-MM-DD, UTC); the test runs to the data's end, or for
+    /// --test-days days.
+    #[arg(long, value_name = "DATE")]
+    pub split_date: Option<String>,
+    /// Length of the test period in days; alone, the data's last N days (default 30).
+    #[arg(long, value_name = "N")]
+    pub test_days: Option<i64>,
+    /// Evaluate an interaction log (user, item, timestamp, weight) with a per-user random
+    /// 75/25 split instead of a store's orders.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["orders", "split_date"])]
+    pub interactions: Option<PathBuf>,
+    /// The interaction log's columns in order (MovieLens u.data: user,item,weight,timestamp).
+    #[arg(long, value_name = "LIST", default_value = "user,item,timestamp,weight")]
+    pub columns: String,
+    /// Seed of the random split and the random baseline.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Write the split (train.tsv, users.tsv) here for another library (bench/eval).
+    #[arg(long, value_name = "DIR")]
+    pub export_split: Option<PathBuf>,
+    /// Also score the `<model>.all.tsv` / `<model>.new.tsv` lists found here.
+    #[arg(long, value_name = "DIR")]
+    pub external: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &EvalArgs) -> Result<()> {
+    let report = match &args.interactions {
+        Some(path) => run_interactions(args, path)?,
+        None => run_orders(args)?,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::Invalid(format!("JSON output: {e}")))?);
+    } else {
+        print!("{}", report::render(&report));
+    }
+    Ok(())
+}
+
+fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
+    let config_path = args.config.as_deref().expect("clap requires --config without --interactions");
+    let loaded = LoadedConfig::read(config_path)?;
+    let config = &loaded.config;
+    let orders = match (&args.orders, &config.orders.path) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => loaded.resolve(p),
+        (None, None) => {
+            return Err(Error::Invalid(format!("no orders file: pass --orders CSV or set orders.path in {}", config_path.display())))
+        }
+    };
+    let catalog = config.catalog.path.as_deref().map(|p| loaded.resolve(p));
+    // Reading takes a fraction of a second: no progress bar.
+    let (ds, _) = crate::ingest::ingest(config, &orders, catalog.as_deref(), &indicatif::ProgressBar::hidden())?;
+
+    if args.test_days.is_some_and(|n| n < 1) {
+        return Err(Error::Invalid("--test-days must be at least 1".into()));
+    }
+    let (split, end) = match (&args.split_date, args.test_days) {
+        (Some(date), days) => {
+            let split = report::parse_date(date)
+                .ok_or_else(|| Error::Invalid(format!("--split-date {date:?}: expected YYYY-MM-DD")))?;
+            (split, days.map_or(i64::MAX, |n| split + n * DAY))
+        }
+        (None, days) => (super::split_time_for_test_days(&ds, days.unwrap_or(super::DEFAULT_TEST_DAYS)), i64::MAX),
+    };
+    if split <= ds.first_time() || split > ds.last_time() {
+        return Err(Error::Invalid(format!(
+            "the split {} leaves no training or no test data (orders run {} .. {})",
+            report::date(split),
+            report::date(ds.first_time()),
+            report::date(ds.last_time())
+        )));
+    }
+    let holdout = Holdout::by_time(&ds, split, end);
+    let extra = side_by_side(args, &holdout)?;
+    let report = evaluate_orders(&holdout, &config.recs, extra);
+    Ok(EvalReport { test_end: (end != i64::MAX).then_some(end), ..report })
+}
+
+fn run_interactions(args: &EvalArgs, path: &Path) -> Result<EvalReport> {
+    let columns = interactions::parse_columns(&args.columns).map_err(Error::Invalid)?;
+    let rows = interactions::read(path, &columns).map_err(|e| Error::Invalid(e.to_string()))?;
+    let recs = match &args.config {
+        Some(config) => LoadedConfig::read(config)?.config.recs,
+        None => RecsConfig::default(),
+    };
+    // A log has one item per "order": co-purchase can only mean "the same user".
+    let recs = RecsConfig { co_purchase_scope: CoPurchaseScope::Customer, max_basket_items: 0, ..recs };
+    let holdout = interactions::random_split(&rows, 0.75, args.seed);
+    let mut recommenders = blends::standard(&holdout.train);
+    recommenders.extend(side_by_side(args, &holdout)?);
+    // Every unseen item is ranked: the "new" protocol.
+    let report = evaluate(&holdout, &recs, &[], &recommenders, &[Protocol::New]);
+    Ok(EvalReport { split: format!("random 75/25 per user, seed {}", args.seed), ..report })
+}
+
+/// Writes the split for another library and reads back its lists, as asked.
+fn side_by_side(args: &EvalArgs, holdout: &Holdout) -> Result<Vec<(String, Recommender)>> {
+    let to_error = |e: external::ExternalError| Error::Invalid(e.to_string());
+    if let Some(dir) = &args.export_split {
+        external::export_split(holdout, dir).map_err(to_error)?;
+    }
+    match &args.external {
+        Some(dir) => external::read_dir(dir, &holdout.train).map_err(to_error),
+        None => Ok(Vec::new()),
+    }
+}
