@@ -37,6 +37,8 @@ pub enum Plan {
     Serve,
     /// Read `bundle:<version>` and try it.
     Load(String),
+    /// The pointer is junk: log this line, keep serving.
+    Refused(String),
 }
 
 pub struct BundleCache<T> {
@@ -87,8 +89,7 @@ impl<T> BundleCache<T> {
             return Plan::Serve;
         }
         if !is_valid_version(version) {
-            self.refuse(version, "bundle:current does not name a bundle version".into());
-            return Plan::Serve;
+            return Plan::Refused(self.refuse(version, "bundle:current does not name a bundle version".into()));
         }
         Plan::Load(version.to_string())
     }
@@ -160,7 +161,8 @@ mod tests {
     fn junk_pointers_and_missing_pointers() {
         let mut c = BundleCache::<&str>::default();
         assert_eq!(c.plan(None, 0.0), Plan::Serve);
-        assert_eq!(c.plan(Some("not a version!"), 0.0), Plan::Serve);
+        assert!(matches!(c.plan(Some("not a version!"), 0.0), Plan::Refused(line) if line.contains("does not name")));
+        assert_eq!(c.plan(Some("not a version!"), 1.0), Plan::Serve, "refused once, then ignored");
         assert!(c.is_refused("not a version!"));
         assert!(c.current().is_none());
         for i in 0..40 {

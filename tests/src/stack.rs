@@ -126,7 +126,10 @@ impl Stack {
         }
         let assets = cfg.assets.clone().unwrap_or_else(|| repo_root().join("dist/public"));
         std::fs::create_dir_all(&assets).expect("assets folder");
-        std::fs::write(&config_path, test_config(&vars, &assets)).expect("write test wrangler.toml");
+        // A private copy of the built worker: a rebuild elsewhere must not reload this one.
+        let build = work.join("build");
+        copy_dir(&repo_root().join("edge-worker/build"), &build).expect("copy edge-worker/build");
+        std::fs::write(&config_path, test_config(&vars, &assets, &build.join("index.js"))).expect("write test wrangler.toml");
         let mut stack = Stack { url: format!("http://127.0.0.1:{port}"), origin, persist: work.join("state"), log: work.join("wrangler.log"), config_path, work, wrangler: None };
 
         let mut bundle_entries = Vec::new();
@@ -281,7 +284,7 @@ impl Drop for Stack {
     fn drop(&mut self) {
         self.stop();
         self.origin.stop();
-        if std::thread::panicking() {
+        if std::thread::panicking() || std::env::var_os("VITRINE_KEEP_E2E").is_some() {
             eprintln!("stack files kept for inspection: {} (wrangler log: {})", self.work.display(), self.log.display());
         } else {
             let _ = std::fs::remove_dir_all(&self.work);
@@ -289,14 +292,28 @@ impl Drop for Stack {
     }
 }
 
-/// The repository's wrangler.toml, adapted for a test: absolute paths, no [build] (the test
-/// built the worker), the given vars and assets folder. Bindings stay exactly as configured.
-pub fn test_config(vars: &[(String, String)], assets: &Path) -> String {
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The repository's wrangler.toml, adapted for a test: the worker at `main`, no [build] (the
+/// test built it), the given vars and assets folder. Bindings stay exactly as configured.
+pub fn test_config(vars: &[(String, String)], assets: &Path, main: &Path) -> String {
     let text = std::fs::read_to_string(repo_root().join("wrangler.toml")).expect("wrangler.toml at the repository root");
     let mut table: toml::Table = text.parse().expect("wrangler.toml parses");
     table.remove("build");
-    let main = table.get("main").and_then(|m| m.as_str()).expect("main in wrangler.toml").to_string();
-    table.insert("main".into(), repo_root().join(main).display().to_string().into());
+    assert!(table.contains_key("main"), "main in wrangler.toml");
+    table.insert("main".into(), main.display().to_string().into());
     if let Some(toml::Value::Table(a)) = table.get_mut("assets") {
         a.insert("directory".into(), assets.display().to_string().into());
     }

@@ -15,6 +15,14 @@ struct Suite {
     site: PathBuf,
 }
 
+impl Drop for Suite {
+    fn drop(&mut self) {
+        if let Some(root) = self.site.parent() {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
+}
+
 /// Build 2: the same store with a new welcome banner.
 fn rebranded() -> Vec<u8> {
     fixture::bundle_bytes_with(2, |b| {
@@ -59,19 +67,28 @@ fn publish(s: &Suite, bytes: &[u8], previous: &str) {
     s.stack.kv_put("BUNDLES", &kv::bundle_entries(bytes, true, Some(previous)).unwrap());
 }
 
-/// Writes raw bytes as `bundle:<version>` and points `bundle:current` at it.
-fn publish_raw(s: &Suite, version: &str, bytes: &[u8]) {
+/// Writes raw bytes as `bundle:<version>` and points `bundle:current` at it, as the publish
+/// script would (`bundle:previous` = the version serving until now, the last good one).
+fn publish_raw(s: &Suite, version: &str, bytes: &[u8], serving: &str) {
     use base64::Engine as _;
     let value = base64::engine::general_purpose::STANDARD.encode(bytes);
-    s.stack.kv_put("BUNDLES", &[Entry { key: format!("bundle:{version}"), value, base64: true }, Entry::text("bundle:current", version)]);
+    s.stack.kv_put(
+        "BUNDLES",
+        &[Entry { key: format!("bundle:{version}"), value, base64: true }, Entry::text("bundle:previous", serving), Entry::text("bundle:current", version)],
+    );
 }
 
 fn refused(s: &Suite, version: &str, reason: &str) {
     let h = s.stack.wait_health(&format!("{version} refused"), |h| h["refused"].as_array().is_some_and(|r| r.iter().any(|x| x["version"] == version)));
     let why = h["refused"].as_array().unwrap().iter().find(|x| x["version"] == version).unwrap()["reason"].as_str().unwrap().to_string();
     assert!(why.contains(reason), "refusal of {version}: {why}");
-    let log = s.stack.log_text();
-    assert!(log.contains(&format!("vitrine: refused bundle {version}")), "a log line names the refused bundle:\n{}", s.stack.log_tail(40));
+    // workerd's console output reaches wrangler's log a moment after the response.
+    let line = format!("vitrine: refused bundle {version}");
+    let start = std::time::Instant::now();
+    while !s.stack.log_text().contains(&line) {
+        assert!(start.elapsed().as_secs() < 15, "no log line {line:?}:\n{}", s.stack.log_tail(40));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 fn publishing_a_new_version_takes_effect_without_a_redeploy(s: &Suite) {
@@ -88,12 +105,12 @@ fn a_corrupt_bundle_is_refused_and_the_last_good_keeps_serving(s: &Suite) {
     let mut corrupt = fixture::bundle_bytes(3);
     let last = corrupt.len() - 1;
     corrupt[last] ^= 0xff;
-    publish_raw(s, &fixture::version(3), &corrupt);
+    publish_raw(s, &fixture::version(3), &corrupt, &fixture::version(2));
     refused(s, &fixture::version(3), "checksum");
     serving(s, &fixture::version(2));
     assert!(hero(s).contains("Spring sale"), "still personalized with the last good bundle");
     // Truncated bytes too.
-    publish_raw(s, &fixture::version(4), &fixture::bundle_bytes(4)[..40]);
+    publish_raw(s, &fixture::version(4), &fixture::bundle_bytes(4)[..40], &fixture::version(2));
     refused(s, &fixture::version(4), "");
     serving(s, &fixture::version(2));
 }
@@ -101,9 +118,9 @@ fn a_corrupt_bundle_is_refused_and_the_last_good_keeps_serving(s: &Suite) {
 fn a_newer_format_and_a_mislabelled_bundle_are_refused_too(s: &Suite) {
     let mut newer = fixture::bundle_bytes(5);
     newer[8] = 99; // format version, little endian
-    publish_raw(s, &fixture::version(5), &newer);
+    publish_raw(s, &fixture::version(5), &newer, &fixture::version(2));
     refused(s, &fixture::version(5), "newer than this engine supports");
-    publish_raw(s, &fixture::version(6), &fixture::bundle_bytes(1));
+    publish_raw(s, &fixture::version(6), &fixture::bundle_bytes(1), &fixture::version(2));
     refused(s, &fixture::version(6), &format!("holds build {}", fixture::version(1)));
     serving(s, &fixture::version(2));
 }

@@ -17,6 +17,14 @@ struct Suite {
     engine: Engine,
 }
 
+impl Drop for Suite {
+    fn drop(&mut self) {
+        if let Some(root) = self.site.parent() {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
+}
+
 const SDK_LOADER: &str = "/* loader */ console.log('vitrine');";
 const SDK_WASM: &[u8] = b"\0asm\x01\0\0\0";
 const SDK_HASHED: &str = "/vitrine/sdk/vitrine-0123456789ab.wasm";
@@ -338,12 +346,24 @@ fn edge_decisions_equal_the_native_engine(s: &Suite) {
             edge.as_object_mut().unwrap().remove("bundle");
             edge.as_object_mut().unwrap().remove("now");
             assert_eq!(context, serde_json::to_value(&visitor).unwrap(), "context for {path} {placement}");
-            let native = serde_json::to_value(s.engine.decide(&visitor, &placement, NOW).unwrap()).unwrap();
+            let mut native = serde_json::to_value(s.engine.decide(&visitor, &placement, NOW).unwrap()).unwrap();
+            // Scores are f32; serde_json's default float parsing may miss the f64 by one ulp.
+            as_f32_numbers(&mut edge);
+            as_f32_numbers(&mut native);
             assert_eq!(edge, native, "decision for {path} {placement}");
             compared += 1;
         }
     }
     assert_eq!(compared, 25);
+}
+
+fn as_f32_numbers(v: &mut Json) {
+    match v {
+        Json::Number(n) if n.is_f64() => *v = json!(n.as_f64().unwrap() as f32),
+        Json::Array(a) => a.iter_mut().for_each(as_f32_numbers),
+        Json::Object(o) => o.values_mut().for_each(as_f32_numbers),
+        _ => {}
+    }
 }
 
 fn vitrine_edge_query(s: &str) -> String {

@@ -34,8 +34,10 @@ pub async fn serving(env: &Env, config: &Config) -> Option<Loaded<Engine>> {
         console_error!("vitrine: reading {BINDING}/{CURRENT_KEY} failed: {e}");
         None
     });
-    if let Plan::Load(version) = CACHE.with(|c| c.borrow_mut().plan(pointer.as_deref(), now)) {
-        load(&kv, &version).await;
+    match CACHE.with(|c| c.borrow_mut().plan(pointer.as_deref(), now)) {
+        Plan::Load(version) => load(&kv, &version).await,
+        Plan::Refused(line) => console_error!("{line}"),
+        Plan::Serve => {}
     }
     if CACHE.with(|c| c.borrow().current().is_none()) {
         // A cold isolate whose `current` was refused: the previous version is the last good one.
