@@ -1,0 +1,167 @@
+//! A provider capture server on 127.0.0.1: stands in for SendGrid, Twilio, FCM and the store's
+//! webhook. Records every request (method, path, headers, body) and answers the way the real
+//! provider does (202 for mail/send, 201 with a `sid` for Twilio, 200 with a `name` for FCM).
+//! Can be told to fail the next N requests with 503, to exercise retries.
+
+#![allow(dead_code)] // each test binary uses part of it
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct Captured {
+    pub method: String,
+    pub path: String,
+    /// Lower-cased names.
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+    /// Answered with this status.
+    pub status: u16,
+}
+
+impl Captured {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// Form fields (Twilio), decoded.
+    pub fn form(&self) -> BTreeMap<String, String> {
+        self.body
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (decode(k), decode(v)))
+            .collect()
+    }
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?'));
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub struct CaptureServer {
+    pub port: u16,
+    requests: Arc<Mutex<Vec<Captured>>>,
+    fail_next: Arc<AtomicUsize>,
+}
+
+impl CaptureServer {
+    pub fn start() -> CaptureServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let fail_next = Arc::new(AtomicUsize::new(0));
+        let (r, f) = (requests.clone(), fail_next.clone());
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (r, f) = (r.clone(), f.clone());
+                thread::spawn(move || {
+                    let _ = serve(stream, &r, &f);
+                });
+            }
+        });
+        CaptureServer { port, requests, fail_next }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The next `n` requests get a 503 (the sender should retry them).
+    pub fn fail_next(&self, n: usize) {
+        self.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    pub fn requests(&self) -> Vec<Captured> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// Waits until `pred` holds for the captured requests, or panics after `timeout`.
+    pub fn wait_for(&self, timeout: Duration, what: &str, pred: impl Fn(&[Captured]) -> bool) -> Vec<Captured> {
+        let start = Instant::now();
+        loop {
+            let reqs = self.requests();
+            if pred(&reqs) {
+                return reqs;
+            }
+            if start.elapsed() > timeout {
+                let seen: Vec<String> = reqs.iter().map(|r| format!("{} {} {}", r.status, r.path, r.header("idempotency-key").unwrap_or(""))).collect();
+                panic!("timed out after {timeout:?} waiting for {what}; captured:\n{}", seen.join("\n"));
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicUsize) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut stream = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+        let mut headers = BTreeMap::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h)?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+            }
+        }
+        let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body)?;
+        let failing = fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        let n = requests.lock().unwrap().len();
+        let (status, reply) = if failing {
+            (503, r#"{"error":"try again"}"#.to_string())
+        } else if path.ends_with("/v3/mail/send") {
+            (202, String::new())
+        } else if path.ends_with("/Messages.json") {
+            (201, format!(r#"{{"sid":"SM{n:032}","status":"queued"}}"#))
+        } else if path.contains("/messages:send") {
+            (200, format!(r#"{{"name":"projects/p/messages/{n}"}}"#))
+        } else {
+            (200, format!(r#"{{"id":"wh-{n}"}}"#))
+        };
+        requests.lock().unwrap().push(Captured { method, path, headers, body: String::from_utf8_lossy(&body).into_owned(), status });
+        let reason = match status {
+            200 => "OK",
+            201 => "Created",
+            202 => "Accepted",
+            _ => "Service Unavailable",
+        };
+        write!(stream, "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Message-Id: sg-{n}\r\n\r\n{reply}", reply.len())?;
+        stream.flush()?;
+    }
+}

@@ -1,0 +1,446 @@
+//! Journeys on real workerd (`wrangler dev`): events in over HTTP, Durable Object alarms firing,
+//! provider requests out to a capture server on 127.0.0.1 with their real shapes, identify
+//! stitching across devices, consent, retries, and a crash of `wrangler dev` mid-stream.
+//! Delays come from tests/journeys/e2e.toml (seconds). Run:
+//! `cargo test -p vitrine-tests --test journeys_e2e`.
+
+mod capture;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use capture::{CaptureServer, Captured};
+use serde_json::{json, Value};
+use vitrine_engine::journey::{LinkClaims, Messaging};
+use vitrine_engine::rules::Offer;
+use vitrine_engine::{token, Engine};
+use vitrine_tests::http::{self, HttpResponse};
+use vitrine_tests::stack::{repo_root, Stack, StackConfig};
+use vitrine_tests::{cases, demo_store, fixture, harness};
+
+const LINK_SECRET: &str = "e2e-link-secret";
+const WEBHOOK_SECRET: &str = "e2e-webhook-secret";
+/// Long enough for the last step (6 s) plus alarm and delivery latency on a busy machine.
+const JOURNEY_DONE: Duration = Duration::from_secs(30);
+
+struct Suite {
+    stack: RefCell<Stack>,
+    capture: CaptureServer,
+    site: PathBuf,
+}
+
+impl Drop for Suite {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.site.parent().unwrap_or(&self.site));
+    }
+}
+
+/// The fixture store with the journeys, messaging and offers of tests/journeys/e2e.toml.
+fn bundle() -> Vec<u8> {
+    let text = std::fs::read_to_string(repo_root().join("tests/journeys/e2e.toml")).expect("tests/journeys/e2e.toml");
+    let table: toml::Table = text.parse().expect("e2e.toml parses");
+    let journeys = table["journeys"].clone().try_into().expect("[[journeys]] parse");
+    let messaging: Messaging = table["messaging"].clone().try_into().expect("[messaging] parses");
+    let offers: Vec<Offer> = table["offers"].clone().try_into().expect("[[offers]] parse");
+    fixture::bundle_bytes_with(7, |b| {
+        b.rules.journeys = journeys;
+        b.rules.messaging = messaging;
+        b.rules.offers.extend(offers);
+        assert_eq!(vitrine_engine::journey::check(&b.rules), Vec::<String>::new());
+    })
+}
+
+fn setup() -> Suite {
+    let capture = CaptureServer::start();
+    let site = std::env::temp_dir().join(format!("vitrine-e2e-journeys-{}/site", std::process::id()));
+    let _ = std::fs::remove_dir_all(&site);
+    demo_store::generate(&Engine::load(&fixture::bundle_bytes(1)).unwrap(), &site).expect("demo store");
+    let mut cfg = StackConfig::new(&site);
+    cfg.bundles = vec![bundle()];
+    let base = capture.base_url();
+    for (k, v) in [
+        ("LINK_SECRET", LINK_SECRET.to_string()),
+        ("EMAIL_API_BASE", base.clone()),
+        ("EMAIL_API_KEY", "SG.e2e".into()),
+        ("EMAIL_FROM", "shop@fixture.example".into()),
+        ("EMAIL_FROM_NAME", "Fixture & Co".into()),
+        ("SMS_API_BASE", base.clone()),
+        ("TWILIO_ACCOUNT_SID", "ACe2e".into()),
+        ("TWILIO_AUTH_TOKEN", "twilio-token".into()),
+        ("SMS_FROM", "+15005550006".into()),
+        ("PUSH_API_BASE", base.clone()),
+        ("PUSH_PROJECT_ID", "e2e".into()),
+        ("PUSH_API_KEY", "push-key".into()),
+        ("WEBHOOK_URL", format!("{base}/hooks/vitrine")),
+        ("WEBHOOK_SECRET", WEBHOOK_SECRET.into()),
+        ("RETRY_BASE_SECS", "1".into()),
+        ("RETRY_MAX_ATTEMPTS", "5".into()),
+    ] {
+        cfg.vars.push((k.into(), v));
+    }
+    Suite { stack: RefCell::new(Stack::start("journeys", cfg)), capture, site }
+}
+
+fn main() -> std::process::ExitCode {
+    harness::run(
+        "journeys_e2e",
+        setup,
+        cases![
+            events_over_http_reach_the_providers_in_their_real_shapes,
+            a_purchase_on_another_device_ends_the_cart_journey,
+            bad_events_get_a_reason_each_and_the_good_ones_are_kept,
+            a_duplicated_batch_sends_each_message_once,
+            sms_stop_and_the_unsubscribe_link_are_honoured,
+            a_failing_provider_is_retried_with_backoff,
+            a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
+        ],
+    )
+}
+
+// ---- helpers ----
+
+fn url(s: &Suite) -> String {
+    s.stack.borrow().url.clone()
+}
+
+fn post(base: &str, path: &str, content_type: &str, body: &[u8]) -> std::io::Result<HttpResponse> {
+    http::request(base, "POST", path, &[("Content-Type", content_type)], body)
+}
+
+fn post_events(s: &Suite, events: &[Value]) -> HttpResponse {
+    let body = json!({ "batch": events }).to_string();
+    post(&url(s), "/v1/events", "application/json", body.as_bytes()).expect("POST /v1/events")
+}
+
+/// An event with a fresh messageId (unique across the suite).
+fn event(kind: Value, anonymous_id: &str, user_id: Option<&str>) -> Value {
+    use std::sync::atomic::AtomicU64;
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut e = kind;
+    e["messageId"] = json!(format!("e2e-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst)));
+    e["anonymousId"] = json!(anonymous_id);
+    if let Some(u) = user_id {
+        e["userId"] = json!(u);
+    }
+    e
+}
+
+fn consent_all(push_token: &str) -> Value {
+    json!({ "type": "consent", "channels": { "all": true }, "push_token": push_token })
+}
+
+fn identify(first_name: &str, email: &str, phone: &str) -> Value {
+    json!({ "type": "identify", "traits": { "firstName": first_name, "email": email, "phone": phone } })
+}
+
+fn added(sku: &str, quantity: u32) -> Value {
+    json!({ "type": "track", "event": "Product Added", "properties": { "sku": sku, "quantity": quantity } })
+}
+
+/// The captured requests that are a message to this visitor (by address, as a whole JSON
+/// string so "token-1" is not "token-10").
+fn messages_for<'a>(reqs: &'a [Captured], email: &str, phone: &str, push_token: &str) -> Vec<&'a Captured> {
+    let (email, push_token) = (format!("\"{email}\""), format!("\"{push_token}\""));
+    reqs.iter()
+        .filter(|r| {
+            (r.path.ends_with("/v3/mail/send") && r.body.contains(&email))
+                || (r.path.ends_with("/Messages.json") && r.form().get("To").map(String::as_str) == Some(phone))
+                || (r.path.contains("/messages:send") && r.body.contains(&push_token))
+                || (r.path.starts_with("/hooks/") && r.body.contains(&email))
+        })
+        .collect()
+}
+
+fn kind(r: &Captured) -> &'static str {
+    if r.path.ends_with("/v3/mail/send") {
+        "email"
+    } else if r.path.ends_with("/Messages.json") {
+        "sms"
+    } else if r.path.contains("/messages:send") {
+        "push"
+    } else {
+        "webhook"
+    }
+}
+
+fn delivered_kinds(reqs: &[&Captured]) -> Vec<&'static str> {
+    reqs.iter().filter(|r| r.status < 300).map(|r| kind(r)).collect()
+}
+
+fn visitor_log(s: &Suite, key: &str) -> Value {
+    let r = http::get(&url(s), &format!("/v1/visitors/{key}/messages"), &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+fn claims(link: &str) -> LinkClaims {
+    let vt = link.split("vt=").nth(1).unwrap_or_else(|| panic!("no vt in {link}"));
+    let payload = token::verify(LINK_SECRET.as_bytes(), vt).expect("the link's token verifies with the worker's secret");
+    serde_json::from_slice(&payload).expect("claims parse")
+}
+
+// ---- cases ----
+
+fn events_over_http_reach_the_providers_in_their_real_shapes(s: &Suite) {
+    let (email, phone, token_) = ("jane.e1@example.com", "+447700900101", "push-token-e1");
+    let accepted_at = Instant::now();
+    let r = post_events(s, &[event(consent_all(token_), "e1-phone", None), event(added("K300", 2), "e1-phone", None), event(identify("Jane", email, phone), "e1-phone", Some("c-e1"))]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["accepted"], 3);
+
+    let reqs = s.capture.wait_for(JOURNEY_DONE, "push, SMS, email and webhook for Jane", |reqs| delivered_kinds(&messages_for(reqs, email, phone, token_)).len() >= 4);
+    let mine = messages_for(&reqs, email, phone, token_);
+    assert_eq!(delivered_kinds(&mine), ["webhook", "push", "sms", "email"], "welcome at once, then the cart escalation in order");
+    // Alarms are set in whole seconds: the 6 s step may fire up to a second early.
+    assert!(accepted_at.elapsed() >= Duration::from_secs(5), "the email waits for its 6 s delay");
+
+    let push = mine[1];
+    assert_eq!(push.path, "/v1/projects/e2e/messages:send");
+    assert_eq!(push.header("authorization"), Some("Bearer push-key"));
+    let p = push.json();
+    assert_eq!(p["message"]["token"], token_);
+    assert_eq!(p["message"]["notification"]["title"], "Still in your cart");
+    assert_eq!(p["message"]["notification"]["body"], "Teapot is waiting, Jane");
+    assert_eq!(p["message"]["notification"]["image"], "https://fixture.example/img/K300.svg");
+
+    let sms = mine[2];
+    assert_eq!(sms.path, "/2010-04-01/Accounts/ACe2e/Messages.json");
+    let basic = base64::engine::general_purpose::STANDARD.encode("ACe2e:twilio-token");
+    assert_eq!(sms.header("authorization"), Some(format!("Basic {basic}").as_str()));
+    assert_eq!(sms.header("content-type"), Some("application/x-www-form-urlencoded"));
+    let form = sms.form();
+    assert_eq!((form["To"].as_str(), form["From"].as_str()), (phone, "+15005550006"));
+    assert!(form["Body"].starts_with("Jane, your cart (£50.00) is saved: https://fixture.example/offer?vt="), "{}", form["Body"]);
+
+    let mail = mine[3];
+    assert_eq!(mail.path, "/v3/mail/send");
+    assert_eq!(mail.header("authorization"), Some("Bearer SG.e2e"));
+    let m = mail.json();
+    assert_eq!(m["personalizations"][0]["to"][0], json!({ "email": email, "name": "Jane" }));
+    assert_eq!(m["from"], json!({ "email": "shop@fixture.example", "name": "Fixture & Co" }));
+    assert_eq!(m["subject"], "Jane, 10% off your cart");
+    assert_eq!(m["content"][0]["value"], "Hi Jane,\n\n- Teapot (£25.00)\n\nCode CART10");
+    let html = m["content"][1]["value"].as_str().unwrap();
+    for needle in ["https://fixture.example/img/K300.svg", "£25.00", "CART10", "10% off your cart", "Unsubscribe"] {
+        assert!(html.contains(needle), "{needle} missing from the email HTML");
+    }
+    assert!(m["headers"]["List-Unsubscribe"].as_str().unwrap().starts_with("<https://fixture.example/v1/unsubscribe?vt="));
+    // The email's link lands on the same offer, signed.
+    let link = html.split("href=\"").find(|h| h.starts_with("https://fixture.example/offer?vt=")).unwrap().split('"').next().unwrap();
+    let c = claims(&link.replace("&amp;", "&"));
+    assert_eq!((c.visitor.as_str(), c.journey.as_str(), c.offer.as_str(), c.products.clone()), ("u:c-e1", "cart", "cart10", vec!["K300".to_string()]));
+
+    let hook = mine[0];
+    let ts: i64 = hook.header("x-vitrine-timestamp").unwrap().parse().unwrap();
+    let expected = vitrine_edge_worker::messaging::webhook_signature(WEBHOOK_SECRET.as_bytes(), ts, &hook.body);
+    assert_eq!(hook.header("x-vitrine-signature"), Some(format!("v1={expected}").as_str()));
+    assert_eq!(hook.json()["message"]["journey"], "welcome");
+
+    // Every send is recorded with its outcome (dev mode endpoint), under the customer.
+    let log = visitor_log(s, "u:c-e1");
+    let outcomes: Vec<(String, String)> = log["messages"].as_array().unwrap().iter().map(|m| (m["channel"].as_str().unwrap().into(), m["outcome"].as_str().unwrap().into())).collect();
+    assert_eq!(outcomes, [("webhook", "delivered"), ("push", "delivered"), ("sms", "delivered"), ("email", "delivered")].map(|(a, b)| (a.to_string(), b.to_string())));
+    assert!(s.stack.borrow().log_text().contains("vitrine delivery"), "delivery log lines for wrangler tail");
+}
+
+fn a_purchase_on_another_device_ends_the_cart_journey(s: &Suite) {
+    let (email, phone, token_) = ("sam.e2@example.com", "+447700900102", "push-token-e2");
+    // The phone: anonymous, consents, fills a cart, then logs in.
+    let r = post_events(s, &[event(consent_all(token_), "e2-phone", None), event(added("C100", 1), "e2-phone", None), event(identify("Sam", email, phone), "e2-phone", Some("c-e2"))]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    s.capture.wait_for(JOURNEY_DONE, "Sam's push", |reqs| delivered_kinds(&messages_for(reqs, email, phone, token_)).contains(&"push"));
+    // The laptop: another anonymous id; logs in, then buys while anonymous events still flow.
+    let r = post_events(s, &[event(identify("Sam", email, phone), "e2-laptop", Some("c-e2")), event(json!({ "type": "track", "event": "Cart Viewed" }), "e2-laptop", None)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let cart = visitor_log(s, "a:e2-laptop")["state"]["cart"].clone();
+    assert_eq!(cart[0]["sku"], "C100", "the laptop sees the phone's cart");
+    let r = post_events(s, &[event(json!({ "type": "track", "event": "Order Completed", "properties": { "order_id": "o-e2", "products": [{ "sku": "C100" }] } }), "e2-laptop", None)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    thread::sleep(Duration::from_secs(8)); // past the SMS (4 s) and email (6 s) steps
+    let reqs = s.capture.requests();
+    assert_eq!(delivered_kinds(&messages_for(&reqs, email, phone, token_)), ["webhook", "push"], "no SMS, no email after the order");
+    let state = &visitor_log(s, "u:c-e2")["state"];
+    assert_eq!(state["cart"], json!([]));
+    assert_eq!(state["runs"].as_array().unwrap().iter().filter(|r| r["journey"] == "cart").count(), 0);
+}
+
+fn bad_events_get_a_reason_each_and_the_good_ones_are_kept(s: &Suite) {
+    let viewed = event(json!({ "type": "track", "event": "Product Viewed", "properties": { "sku": "K301" } }), "e3", None);
+    let page = event(json!({ "type": "page", "properties": { "path": "/" } }), "e3", None);
+    let unknown = event(json!({ "type": "track", "event": "Product Teleported" }), "e3", None);
+    let no_id = json!({ "type": "track", "event": "Product Viewed", "anonymousId": "e3", "properties": { "sku": "K301" } });
+    let huge = event(json!({ "type": "track", "event": "Product Viewed", "properties": { "sku": "K301", "name": "x".repeat(40_000) } }), "e3", None);
+    let r = post_events(s, &[viewed.clone(), unknown, no_id, huge, json!("not an event"), page.clone()]);
+    assert_eq!(r.status, 400, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["accepted"], 2, "{v}");
+    let refused: Vec<(u64, String)> = v["refused"].as_array().unwrap().iter().map(|x| (x["index"].as_u64().unwrap(), x["reason"].as_str().unwrap().to_string())).collect();
+    assert_eq!(refused.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert!(refused[0].1.starts_with("unknown event \"Product Teleported\""), "{}", refused[0].1);
+    assert_eq!(refused[1].1, "missing messageId");
+    assert!(refused[2].1.contains("over the 32768-byte limit"), "{}", refused[2].1);
+    assert_eq!(refused[3].1, "an event must be a JSON object");
+    // The two good ones were stored: sent again, they are duplicates.
+    let again = post_events(s, &[viewed, page]);
+    assert_eq!((again.status, again.json()["duplicates"].as_u64()), (200, Some(2)));
+    // Whole bodies: not JSON, over the batch limit.
+    let r = post(&url(s), "/v1/events", "application/json", b"{not json").unwrap();
+    assert_eq!(r.status, 400);
+    assert!(r.json()["error"].as_str().unwrap().starts_with("body is not JSON"));
+    let r = post(&url(s), "/v1/events", "application/json", &vec![b' '; 600 * 1024]).unwrap();
+    assert_eq!(r.status, 413, "{}", r.text());
+}
+
+fn a_duplicated_batch_sends_each_message_once(s: &Suite) {
+    let (email, phone, token_) = ("kim.e4@example.com", "+447700900104", "push-token-e4");
+    let batch = [event(consent_all(token_), "e4", Some("c-e4")), event(identify("Kim", email, phone), "e4", Some("c-e4")), event(added("K301", 1), "e4", Some("c-e4"))];
+    assert_eq!(post_events(s, &batch).json()["accepted"], 3);
+    let again = post_events(s, &batch).json();
+    assert_eq!((again["accepted"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(3)));
+    s.capture.wait_for(JOURNEY_DONE, "Kim's email", |reqs| delivered_kinds(&messages_for(reqs, email, phone, token_)).contains(&"email"));
+    thread::sleep(Duration::from_secs(2));
+    let mut kinds = delivered_kinds(&messages_for(&s.capture.requests(), email, phone, token_));
+    kinds.sort();
+    assert_eq!(kinds, ["email", "push", "sms", "webhook"], "each once");
+}
+
+fn sms_stop_and_the_unsubscribe_link_are_honoured(s: &Suite) {
+    let (email, phone, token_) = ("lee.e5@example.com", "+447700900105", "push-token-e5");
+    let r = post_events(s, &[event(consent_all(token_), "e5", Some("c-e5")), event(identify("Lee", email, phone), "e5", Some("c-e5")), event(added("G200", 1), "e5", Some("c-e5"))]);
+    assert_eq!(r.status, 200);
+    s.capture.wait_for(JOURNEY_DONE, "Lee's push", |reqs| delivered_kinds(&messages_for(reqs, email, phone, token_)).contains(&"push"));
+    // Twilio posts the reply "STOP" to the inbound webhook.
+    let form = format!("From={}&To=%2B15005550006&Body=STOP&MessageSid=SMe5", phone.replace('+', "%2B"));
+    let r = post(&url(s), "/v1/sms/inbound", "application/x-www-form-urlencoded", form.as_bytes()).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("<Response>"), "TwiML");
+    // The email's one-click unsubscribe link (the same token the email carries).
+    let vt = LinkClaims { visitor: "u:c-e5".into(), unsubscribe: "email".into(), ..LinkClaims::default() }.sign(LINK_SECRET.as_bytes());
+    let r = http::get(&url(s), &format!("/v1/unsubscribe?vt={vt}"), &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("no more emails"));
+    let forged = http::get(&url(s), &format!("/v1/unsubscribe?vt={}x", &vt[..vt.len() - 1]), &[]);
+    assert_eq!(forged.status, 400);
+    thread::sleep(Duration::from_secs(8));
+    assert_eq!(delivered_kinds(&messages_for(&s.capture.requests(), email, phone, token_)), ["webhook", "push"]);
+    let state = &visitor_log(s, "u:c-e5")["state"];
+    assert_eq!((state["consent"]["sms"]["granted"].as_bool(), state["consent"]["email"]["granted"].as_bool()), (Some(false), Some(false)));
+}
+
+fn a_failing_provider_is_retried_with_backoff(s: &Suite) {
+    let token_ = "push-token-e6";
+    let r = post_events(s, &[event(json!({ "type": "consent", "channels": { "push": true }, "push_token": token_ }), "e6", Some("c-e6")), event(added("K302", 1), "e6", Some("c-e6"))]);
+    assert_eq!(r.status, 200);
+    s.capture.fail_next(2);
+    let reqs = s.capture.wait_for(JOURNEY_DONE, "the push after two 503s", |reqs| reqs.iter().any(|r| r.body.contains(token_) && r.status == 200));
+    let attempts: Vec<u16> = reqs.iter().filter(|r| r.body.contains(token_)).map(|r| r.status).collect();
+    assert_eq!(attempts, [503, 503, 200]);
+    let keys: Vec<&str> = reqs.iter().filter(|r| r.body.contains(token_)).map(|r| r.header("idempotency-key").unwrap()).collect();
+    assert!(keys.windows(2).all(|w| w[0] == w[1]), "one idempotency key across retries: {keys:?}");
+    let log = visitor_log(s, "u:c-e6");
+    let outcomes: Vec<&str> = log["messages"].as_array().unwrap().iter().map(|m| m["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["retry", "retry", "delivered"]);
+}
+
+/// Visitors stream events while `wrangler dev` is killed (SIGKILL) and restarted on the same
+/// state; the sender retries what did not get a 200, as the SDK does.
+fn a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice(s: &Suite) {
+    const VISITORS: usize = 12;
+    let people: Vec<(String, String, String, String)> =
+        (0..VISITORS).map(|i| (format!("c-crash-{i}"), format!("p{i}.crash@example.com"), format!("+4477009002{i:02}"), format!("push-token-crash-{i}"))).collect();
+    // Per visitor: consent + identify, then a cart, then browsing. Half start anonymous.
+    let mut batches: Vec<Vec<Value>> = Vec::new();
+    for round in 0..3 {
+        for (i, (user, email, phone, token_)) in people.iter().enumerate() {
+            let anon = format!("crash-anon-{i}");
+            let uid = (i % 2 == 0 || round > 0).then_some(user.as_str());
+            batches.push(match round {
+                0 => vec![event(consent_all(token_), &anon, uid), event(identify(&format!("P{i}"), email, phone), &anon, Some(user))],
+                1 => vec![event(added("K300", 1), &anon, uid), event(added("C100", 2), &anon, uid)],
+                _ => vec![event(json!({ "type": "page", "properties": { "path": "/cart" } }), &anon, uid), event(json!({ "type": "track", "event": "Cart Viewed" }), &anon, uid)],
+            });
+        }
+    }
+    let base = url(s);
+    let crashed = Arc::new(AtomicBool::new(false));
+    let sender = {
+        let (batches, base, crashed) = (batches.clone(), base.clone(), crashed.clone());
+        thread::spawn(move || {
+            let mut retried = 0;
+            for (n, batch) in batches.iter().enumerate() {
+                let body = json!({ "batch": batch }).to_string();
+                loop {
+                    match post(&base, "/v1/events", "application/json", body.as_bytes()) {
+                        Ok(r) if r.status == 200 => break,
+                        _ => {
+                            retried += 1;
+                            thread::sleep(Duration::from_millis(200));
+                        }
+                    }
+                }
+                if n + 1 == batches.len() * 2 / 3 {
+                    // Let the main thread crash the server while the rest is in flight.
+                    while !crashed.load(Ordering::SeqCst) {
+                        thread::sleep(Duration::from_millis(20));
+                    }
+                } else {
+                    thread::sleep(Duration::from_millis(150));
+                }
+            }
+            retried
+        })
+    };
+    // Crash once the carts are in and the first pushes are going out, with more due.
+    let out = |reqs: &[Captured]| people.iter().map(|(_, e, p, t)| messages_for(reqs, e, p, t).len()).sum::<usize>();
+    let crash_after = Instant::now();
+    while out(&s.capture.requests()) < VISITORS + 3 && crash_after.elapsed() < Duration::from_secs(20) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    let sent_before = out(&s.capture.requests());
+    crashed.store(true, Ordering::SeqCst);
+    let restart = Instant::now();
+    s.stack.borrow_mut().crash_and_restart();
+    let restart_secs = restart.elapsed().as_secs_f32();
+    let retried = sender.join().expect("sender");
+
+    // Every visitor's journey completes after the restart: alarms kept in the persisted state.
+    let done = |reqs: &[Captured]| people.iter().all(|(_, e, p, t)| delivered_kinds(&messages_for(reqs, e, p, t)).len() >= 4);
+    s.capture.wait_for(JOURNEY_DONE, "every crash visitor's four messages", done);
+    thread::sleep(Duration::from_secs(2)); // anything late and doubled would show now
+    let reqs = &s.capture.requests();
+
+    // No message twice: each idempotency key delivered once, each visitor one of each kind.
+    let mut delivered: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, e, p, t) in &people {
+        for r in messages_for(reqs, e, p, t).into_iter().filter(|r| r.status < 300) {
+            *delivered.entry(r.header("idempotency-key").unwrap().to_string()).or_default() += 1;
+        }
+    }
+    let twice: Vec<_> = delivered.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "delivered twice: {twice:?}");
+    for (_, e, p, t) in &people {
+        let mut kinds = delivered_kinds(&messages_for(reqs, e, p, t));
+        kinds.sort();
+        assert_eq!(kinds, ["email", "push", "sms", "webhook"], "{e}");
+    }
+    // No accepted event lost: sent again, every one is a duplicate.
+    let total: usize = batches.iter().map(Vec::len).sum();
+    let mut duplicates = 0;
+    for batch in &batches {
+        let r = post_events(s, batch);
+        assert_eq!(r.status, 200, "{}", r.text());
+        duplicates += r.json()["duplicates"].as_u64().unwrap() as usize;
+    }
+    assert_eq!(duplicates, total, "every event accepted before, during or after the crash is stored");
+    println!(
+        "    crash: {} batches ({total} events), {sent_before} messages out before the kill, restart in {restart_secs:.1} s, {retried} sends retried by the client, {} messages delivered once each",
+        batches.len(),
+        delivered.len()
+    );
+}
