@@ -173,8 +173,8 @@ pub fn recommend(tables: &RecTables, shopper: &Shopper, now: i64, blend: &Blend,
         if items.len() >= k {
             break;
         }
-        let listed = items.iter().any(|x| x.item == s.item);
-        if !listed && !(blend.exclude_owned && owned(s.item)) {
+        let skip = items.iter().any(|x| x.item == s.item) || (blend.exclude_owned && owned(s.item));
+        if !skip {
             items.push(Scored { item: s.item, score: 0.0 });
         }
     }
