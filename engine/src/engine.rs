@@ -355,12 +355,14 @@ impl Engine {
             match self.arm(e, &attrs) {
                 Some(arm) => {
                     d.explain.experiment = Some(ExperimentArm { key: e.key.clone(), arm: arm.name.clone() });
-                    if arm.sources.is_empty() {
+                    if arm.holdout {
                         d.status = Status::Holdout;
                         d.explain.rule = alloc::format!("experiments.{}.arms.{}", e.key, arm.name);
                         return Ok(d);
                     }
-                    sources = &arm.sources;
+                    if !arm.sources.is_empty() {
+                        sources = &arm.sources;
+                    }
                 }
                 None => {} // outside the experiment's coverage: the placement's own sources
             }

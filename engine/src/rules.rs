@@ -185,12 +185,15 @@ fn visitor_id() -> String {
     "visitor_id".into()
 }
 
-/// One arm of an experiment: its sources replace the placement's (empty = holdout:
-/// the slot keeps the page's own content).
+/// One arm of an experiment. Its `sources` replace the placement's; without sources it is the
+/// control (the placement as configured). A `holdout` arm gets no personalization: the slot
+/// keeps the page's own content.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Arm {
     pub name: String,
     #[serde(default)]
     pub sources: Vec<Source>,
+    #[serde(default)]
+    pub holdout: bool,
 }

@@ -130,7 +130,10 @@ fn store() -> Engine {
             hash_attribute: "visitor_id".into(),
             coverage: 1.0,
             weights: vec![0.5, 0.5],
-            arms: vec![Arm { name: "holdout".into(), sources: vec![] }, Arm { name: "trending".into(), sources: vec![Source { recommender: "trending".into(), weight: 1.0 }] }],
+            arms: vec![
+                Arm { name: "holdout".into(), sources: vec![], holdout: true },
+                Arm { name: "trending".into(), sources: vec![Source { recommender: "trending".into(), weight: 1.0 }], holdout: false },
+            ],
         }],
         ..Default::default()
     };
