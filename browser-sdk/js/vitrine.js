@@ -91,6 +91,11 @@
     .then(function (m) {
       return Promise.all([m.default({ module_or_path: wasm }), bundle]).then(function (r) {
         var back = attr("exit-back", "on");
+        // Queued subscriptions first, so they hear about this page's slots and events too.
+        early = early.filter(function (c) {
+          if (Array.isArray(c) && c[0] === "on") { api.on(c[1], c[2]); return false; }
+          return true;
+        });
         var filled = m.start({
           endpoint: endpoint,
           requireConsent: script ? script.hasAttribute("data-require-consent") && attr("require-consent", "true") !== "false" : false,

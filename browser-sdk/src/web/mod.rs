@@ -180,6 +180,9 @@ pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsE
         emit,
     };
     host.share_visitor_id();
+    if created {
+        host.save_profile();
+    }
     let first_start = HOST.with(|cell| cell.borrow_mut().replace(host).is_none());
     if first_start {
         listen_for_page_life();

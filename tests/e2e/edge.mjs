@@ -1,0 +1,140 @@
+// End to end behind the edge worker: the demo store on local workerd (`scripts/dev.sh`, or any
+// running stack: VITRINE_URL, default http://127.0.0.1:8787). The pages carry only the script
+// tag; the edge fills slots first, the SDK does the rest: in-session learning, exit intent in
+// the four scenarios, events to /v1/events once each, and the same decisions as the edge.
+import assert from "node:assert/strict";
+import { cleanup, launch, leaveThroughTop, shownOffer, step, visitor, waitFor } from "./lib.mjs";
+
+const base = (process.env.VITRINE_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
+const DWELL_MS = 5000; // the SDK's default: the demo pages use the plain tag
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const failures = [];
+/** Runs one check; a failure is reported and the run goes on, so one gap hides no other. */
+async function check(name, fn) {
+  try { await fn(); } catch (e) { failures.push(name); console.log(`  FAILED: ${name}\n    ${String(e.message).split("\n")[0]}`); }
+}
+
+/** Loads a page and waits for the SDK (the edge has filled what it could already). */
+async function open(page, path) {
+  await page.goto(base + path);
+  await page.waitForFunction(() => window.vitrine && document.querySelectorAll("[data-vitrine-slot]:not([data-vitrine-state])").length === 0, null, { timeout: 15_000 });
+  await page.evaluate(() => window.vitrine.ready);
+}
+
+const links = (page, selector) => page.$$eval(selector, (as) => [...new Set(as.map((a) => new URL(a.href).pathname))]);
+const slotSkus = (page, slot) => page.$$eval(`[data-vitrine-slot="${slot}"] [data-sku]`, (els) => els.map((e) => e.dataset.sku));
+
+/** A visitor whose queued events the page counts (in sessionStorage, across its pages). */
+async function countingVisitor(browser) {
+  const v = await visitor(browser);
+  await v.context.addInitScript(() => {
+    window.vitrine = [["on", "event", () => sessionStorage.setItem("e2e:events", String(Number(sessionStorage.getItem("e2e:events") || 0) + 1))]];
+  });
+  return v;
+}
+
+/** After the visitor left: every event the SDK queued is in the visitor's Durable Object. */
+async function eventsArrived(page, visitors) {
+  const queued = Number(await page.evaluate(() => sessionStorage.getItem("e2e:events") || 0));
+  const id = await page.evaluate(() => (localStorage.getItem("vitrine:profile") || "").split("\n").find((l) => l.startsWith("id "))?.slice(3));
+  assert.ok(id && queued > 0, "the SDK has an id and queued events");
+  await page.goto("about:blank"); // pagehide: the last events go by sendBeacon
+  visitors.push({ id, queued });
+}
+
+async function main() {
+  const health = await fetch(`${base}/v1/health`).then((r) => r.json());
+  assert.ok(health.dev_mode, `the stack at ${base} must run in dev mode (scripts/dev.sh does)`);
+  const browser = await launch();
+  const visitors = [];
+
+  step("a visitor views three products of one category, returns home: Just for You reflects it");
+  const { context, page } = await countingVisitor(browser);
+  await open(page, "/?vitrine_as=new");
+  const categories = await links(page, "header nav a[href*='/category/']");
+  assert.ok(categories.length > 0, "the demo store has category pages");
+  await open(page, categories[0]);
+  const inCategory = await page.$$eval("main [data-sku], main a[href*='/products/']", (els) => els.map((e) => e.dataset.sku || new URL(e.href).pathname.split("/").pop()));
+  const products = (await links(page, "main a[href*='/products/']")).slice(0, 3);
+  assert.equal(products.length, 3, "three products to look at");
+  for (const p of products) await open(page, p);
+  await open(page, "/");
+  await check("Just for You (filled by the edge) reflects the viewed category", async () => {
+    const forYou = await slotSkus(page, "home-for-you");
+    const matching = forYou.filter((s) => inCategory.includes(decodeURIComponent(s)));
+    assert.ok(forYou.length > 0 && matching.length >= Math.min(3, forYou.length), `${matching.length} of ${forYou} in the category`);
+  });
+  await check("vitrine.decide('home-for-you') in the browser reflects it", async () => {
+    const d = await page.evaluate(() => window.vitrine.decide("home-for-you"));
+    const matching = d.items.filter((i) => inCategory.includes(i.sku));
+    assert.ok(matching.length >= 3, `${matching.length} of ${d.items.map((i) => i.sku)} in the category`);
+  });
+
+  step("the SDK decides as the edge for the same visitor");
+  for (const placement of ["hero", "greeting", "home-for-you"]) {
+    await check(`${placement}: same decision in the browser and at the edge`, async () => {
+      const sdk = await page.evaluate((p) => window.vitrine.decide(p), placement);
+      const edge = await page.evaluate((p) => fetch(`/v1/decide?placement=${p}&path=/`, { credentials: "include" }).then((r) => r.json()), placement);
+      assert.equal(sdk.status, edge.status, "status");
+      assert.deepEqual(sdk.items.map((i) => i.sku), (edge.items || []).map((i) => i.sku), "items");
+      assert.equal(sdk.html, edge.html || "", "html");
+    });
+  }
+  await eventsArrived(page, visitors);
+  await context.close();
+
+  const scenarios = [
+    { name: "first-time visitor", as: "new", expect: "welcome", setup: async () => {} },
+    {
+      name: "returning customer, small cart", as: "promising", expect: "free_shipping", text: /£\d+\.\d\d/,
+      setup: async (page) => page.evaluate(() => window.vitrine.track("Product Added", { sku: document.querySelector("[data-add-sku]")?.dataset.addSku, quantity: 1 })),
+    },
+    {
+      name: "high-value cart", as: "new", expect: "priority_support",
+      setup: async (page) => page.evaluate(() => window.vitrine.track("Product Added", { sku: document.querySelector("[data-add-sku]")?.dataset.addSku, quantity: 200 })),
+    },
+    { name: "loyal customer", as: "loyal", expect: "early_access", setup: async () => {} },
+  ];
+  for (const s of scenarios) {
+    step(`exit intent, ${s.name}: fires once with the ${s.expect} offer`);
+    const { context, page } = await countingVisitor(browser);
+    await open(page, `/?vitrine_as=${s.as}`);
+    const product = (await links(page, "main a[href*='/products/']"))[0];
+    await open(page, product);
+    await s.setup(page);
+    await open(page, "/");
+    await sleep(DWELL_MS + 200);
+    await leaveThroughTop(page);
+    await check(`${s.name}: the ${s.expect} offer, once`, async () => {
+      const offer = await waitFor(() => shownOffer(page), "the exit offer");
+      assert.equal(offer.scenario, s.expect, offer.text);
+      if (s.text) assert.match(offer.text, s.text);
+      assert.ok(offer.modal === "true" && offer.labelled && offer.focusInside, "an accessible dialog");
+      await page.keyboard.press("Escape");
+      await leaveThroughTop(page);
+      await sleep(300);
+      assert.equal(await shownOffer(page), null, "once per session");
+    });
+    await eventsArrived(page, visitors);
+    await context.close();
+  }
+
+  step("every event the SDK queued reached /v1/events and was stored once");
+  await sleep(2000);
+  for (const v of visitors) {
+    await check(`events of visitor ${v.id}`, async () => {
+      const state = await fetch(`${base}/v1/visitors/a:${v.id}/messages`).then((r) => r.json());
+      // `seen` holds each stored event's messageId (hashed) once: duplicates are dropped there.
+      assert.equal(state.state.seen.length, v.queued, `stored ${state.state.seen.length} of ${v.queued} queued`);
+    });
+  }
+  console.log(`  ${visitors.reduce((a, v) => a + v.queued, 0)} events from ${visitors.length} visitors`);
+}
+
+main()
+  .then(() => {
+    if (failures.length) throw new Error(`${failures.length} check(s) failed: ${failures.join("; ")}`);
+    console.log("edge e2e: all passed");
+  })
+  .catch((e) => { console.error(e); process.exitCode = 1; })
+  .finally(cleanup);
