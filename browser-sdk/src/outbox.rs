@@ -267,13 +267,16 @@ impl Outbox {
         out
     }
 
-    /// Takes back events stored by an earlier page; they are due at once.
+    /// Takes back events stored by an earlier page: due at once, and ahead of this page's
+    /// own (a visitor's events reach the endpoint in the order they happened).
     pub fn restore(&mut self, stored: &str, now_ms: f64) -> Result<(), Refusal> {
         let due = now_ms - self.config.flush_delay_ms;
-        for line in stored.lines().filter(|l| l.starts_with('{')) {
-            self.push(line.into(), due)?;
-        }
-        Ok(())
+        let earlier: Vec<Queued> = stored.lines().filter(|l| l.starts_with('{')).map(|l| Queued { json: l.into(), at: due }).collect();
+        let room = self.config.capacity.saturating_sub(self.queue.len());
+        let refused = earlier.len() > room;
+        let at = self.in_flight;
+        self.queue.splice(at..at, earlier.into_iter().take(room));
+        if refused { Err(Refusal::Full) } else { Ok(()) }
     }
 }
 
@@ -467,7 +470,11 @@ mod tests {
         let stored = o.stored();
         assert_eq!(stored.lines().count(), 3, "in-flight events are stored too: at least once");
         let mut next = open();
+        next.push(event(9), 50_000.0).unwrap(); // the new page's own event
         next.restore(&stored, 50_000.0).unwrap();
-        assert_eq!(ids(&next.poll(50_000.0, true).expect("due at once").body), vec!["m0", "m1", "m2"]);
+        assert_eq!(ids(&next.poll(50_000.0, true).expect("due at once").body), vec!["m0", "m1", "m2", "m9"], "older first");
+        let mut full = Outbox::new(OutboxConfig { capacity: 2, ..OutboxConfig::default() }, Gate::Open);
+        assert_eq!(full.restore(&stored, 0.0), Err(Refusal::Full), "what does not fit is refused, with a reason");
+        assert_eq!(full.len(), 2);
     }
 }

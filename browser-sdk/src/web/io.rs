@@ -194,10 +194,19 @@ pub fn beacon(url: &str, body: &str) -> bool {
     window().navigator().send_beacon_with_opt_str(url, Some(body)).unwrap_or(false)
 }
 
-/// The value of a cookie scripts can read.
-pub fn cookie(name: &str) -> Option<String> {
-    let all = document().dyn_into::<web_sys::HtmlDocument>().ok()?.cookie().ok()?;
-    all.split(';').find_map(|c| Some(c.trim().strip_prefix(name)?.strip_prefix('=')?.to_string())).filter(|v| !v.is_empty())
+/// The cookies scripts can read, read once: every `document.cookie` access is a synchronous
+/// round trip to the browser's network process.
+pub struct Cookies(String);
+
+impl Cookies {
+    pub fn read() -> Cookies {
+        let all = document().dyn_into::<web_sys::HtmlDocument>().ok().and_then(|d| d.cookie().ok());
+        Cookies(all.unwrap_or_default())
+    }
+
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.split(';').find_map(|c| Some(c.trim().strip_prefix(name)?.strip_prefix('=')?.to_string())).filter(|v| !v.is_empty())
+    }
 }
 
 /// Sets a site-wide cookie for `max_age` seconds (0 deletes it; None: until the browser

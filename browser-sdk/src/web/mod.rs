@@ -109,6 +109,9 @@ struct Host {
     viewed_here: Option<String>,
     /// We pushed a history entry on this page to catch a back press.
     back_armed: bool,
+    /// The shared cookies' values as last read or written (reading them again is slow).
+    cookie_visitor: Option<String>,
+    cookie_interests: Option<String>,
     /// Notifications for `vitrine.on`, delivered once the host is released.
     pending: Vec<(&'static str, JsValue)>,
     emit: Function,
@@ -138,16 +141,16 @@ fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> Option<R> {
 pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsError> {
     let engine = Engine::load(bundle).map_err(|e| JsError::new(&e.to_string()))?;
     let options = Options::read(&options);
-    let (profile, created) = load_profile(&options);
+    let jar = io::Cookies::read();
+    let (profile, created) = load_profile(&options, &jar);
     let gate = match (options.require_consent, profile.consent) {
         (_, Some(false)) => Gate::Closed,
         (_, Some(true)) | (false, None) => Gate::Open,
         (true, None) => Gate::Held,
     };
     let mut outbox = Outbox::new(OutboxConfig::default(), gate);
-    if gate != Gate::Held {
-        let _ = outbox.restore(&io::read(Store::Local, OUTBOX_KEY).unwrap_or_default(), now_ms());
-    }
+    // Before this page queues anything: saving the outbox overwrites what is stored.
+    let restored = if gate == Gate::Held { Ok(()) } else { outbox.restore(&io::read(Store::Local, OUTBOX_KEY).unwrap_or_default(), now_ms()) };
     let mut session = io::read(Store::Session, SESSION_KEY).and_then(|s| SessionState::decode(&s)).unwrap_or_default();
     if session.page_views == 0 {
         session.new_visitor = created;
@@ -155,10 +158,11 @@ pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsE
     }
     // The store's pages (or the edge) may keep the cart in the shared cookie: it wins. So do
     // interests another tab of this session wrote.
-    if let Some(cart) = cart_from_cookie() {
+    if let Some(cart) = cart_from_cookie(&jar) {
         session.cart = cart;
     }
-    if let Some((categories, products, at)) = io::cookie(INTERESTS_COOKIE).and_then(|c| session::parse_interests_cookie(&c)) {
+    let interests_cookie = jar.get(INTERESTS_COOKIE);
+    if let Some((categories, products, at)) = interests_cookie.as_deref().and_then(session::parse_interests_cookie) {
         if at >= session.interests_at {
             (session.categories, session.products, session.interests_at) = (categories, products, at);
         }
@@ -176,19 +180,25 @@ pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsE
         timer: None,
         viewed_here: None,
         back_armed: false,
+        cookie_visitor: jar.get(VISITOR_COOKIE),
+        cookie_interests: interests_cookie,
         pending: Vec::new(),
         emit,
     };
-    host.share_visitor_id();
-    if created {
-        host.save_profile();
-    }
     let first_start = HOST.with(|cell| cell.borrow_mut().replace(host).is_none());
     if first_start {
         listen_for_page_life();
         listen_for_exit_intent();
     }
-    Ok(with_host(Host::begin_page).unwrap_or(0))
+    let filled = with_host(|h| {
+        if let Err(refusal) = restored {
+            h.error(&["stored events: ", refusal.reason()].concat());
+        }
+        let filled = h.begin_page();
+        h.settle_in(created);
+        filled
+    });
+    Ok(filled.unwrap_or(0))
 }
 
 /// Records a page view (single-page apps call this after a route change): learns from the
@@ -239,7 +249,7 @@ pub fn flush() {
     with_host(Host::flush_for_unload);
 }
 
-fn load_profile(options: &Options) -> (Profile, bool) {
+fn load_profile(options: &Options, jar: &io::Cookies) -> (Profile, bool) {
     let stored = io::read(Store::Local, PROFILE_KEY).or_else(|| io::read(Store::Session, PROFILE_KEY)).unwrap_or_default();
     let (mut p, mut created) = match Profile::decode(&stored) {
         Some((mut p, traits)) => {
@@ -250,12 +260,12 @@ fn load_profile(options: &Options) -> (Profile, bool) {
     };
     // One id per visitor for edge and browser (experiments bucket by it): a readable
     // `vt_vid` cookie, the edge's or ours from an earlier page, wins.
-    if let Some(id) = io::cookie(VISITOR_COOKIE).filter(|id| valid_visitor_id(id)) {
+    if let Some(id) = jar.get(VISITOR_COOKIE).filter(|id| valid_visitor_id(id)) {
         created &= id == p.visitor_id;
         p.visitor_id = id;
     }
     // The edge's signed profile cookie is the freshest word on a known customer.
-    if let Some(vitrine_engine::Value::Object(traits)) = profile_cookie_traits(&options.profile_cookie) {
+    if let Some(vitrine_engine::Value::Object(traits)) = profile_cookie_traits(jar, &options.profile_cookie) {
         merge_traits(&mut p.traits, traits);
     }
     (p, created)
@@ -277,8 +287,8 @@ fn merge_traits(traits: &mut vitrine_engine::Value, new: alloc::collections::BTr
 
 /// The cart cookie the edge reads (`vt_cart`): `SKU:QTY` pairs joined by `,`, each SKU
 /// percent-encoded, e.g. `85123A:2,22423:1`.
-fn cart_from_cookie() -> Option<Vec<(String, u32)>> {
-    let raw = io::cookie(CART_COOKIE)?;
+fn cart_from_cookie(jar: &io::Cookies) -> Option<Vec<(String, u32)>> {
+    let raw = jar.get(CART_COOKIE)?;
     let lines = raw
         .split(',')
         .filter_map(|entry| {
@@ -306,8 +316,8 @@ fn write_cart_cookie(cart: &[(String, u32)]) {
 
 /// Traits from the edge's signed profile cookie when the page can read it. Unverified here:
 /// they only choose what to show; the edge verifies before honouring anything.
-fn profile_cookie_traits(name: &str) -> Option<vitrine_engine::Value> {
-    let token = io::cookie(name)?;
+fn profile_cookie_traits(jar: &io::Cookies, name: &str) -> Option<vitrine_engine::Value> {
+    let token = jar.get(name)?;
     let payload = vitrine_engine::token::unverified_payload(&token).ok()?;
     let parsed = js::parse(core::str::from_utf8(&payload).ok()?)?;
     let traits = js::get(&parsed, "traits");
@@ -412,10 +422,10 @@ impl Host {
         self.viewed_here = None;
         let promised = self.deep_link();
         self.learn_from_page();
-        self.save_session();
 
         let filled = self.fill_slots();
         io::mark("vitrine:filled");
+        self.save_session();
 
         self.send_page_events();
         let now = now_ms();
@@ -734,9 +744,19 @@ impl Host {
 
     /// Writes the `vt_vid` cookie so the edge uses our id too (never before consent when
     /// the site requires it).
-    fn share_visitor_id(&self) {
-        if self.may_store() && io::cookie(VISITOR_COOKIE).as_deref() != Some(self.profile.visitor_id.as_str()) {
+    fn share_visitor_id(&mut self) {
+        if self.may_store() && self.cookie_visitor.as_deref() != Some(self.profile.visitor_id.as_str()) {
             io::set_cookie(VISITOR_COOKIE, &self.profile.visitor_id, Some(VISITOR_COOKIE_SECONDS));
+            self.cookie_visitor = Some(self.profile.visitor_id.clone());
+        }
+    }
+
+    /// What can wait until the slots are filled: the visitor's id for the edge (a cookie
+    /// write), a new visitor's profile.
+    fn settle_in(&mut self, new_profile: bool) {
+        self.share_visitor_id();
+        if new_profile {
+            self.save_profile();
         }
     }
 
@@ -745,12 +765,13 @@ impl Host {
         self.profile.consent == Some(true) || (!self.options.require_consent && self.profile.consent.is_none())
     }
 
-    fn save_session(&self) {
+    fn save_session(&mut self) {
         io::write(Store::Session, SESSION_KEY, &self.session.encode());
         if self.may_store() && self.session.interests_at != 0 {
             let cookie = session::interests_cookie(&self.session);
-            if io::cookie(INTERESTS_COOKIE).as_deref() != Some(cookie.as_str()) {
+            if self.cookie_interests.as_deref() != Some(cookie.as_str()) {
                 io::set_cookie(INTERESTS_COOKIE, &cookie, None);
+                self.cookie_interests = Some(cookie);
             }
         }
     }
