@@ -21,6 +21,11 @@ const sdkDir = process.env.SDK_DIR || path.join(root, "dist/sdk");
 const bundle = process.env.FIXTURE_BUNDLE;
 assert.ok(bundle, "FIXTURE_BUNDLE must name the fixture bundle (scripts/test-sdk.sh builds it)");
 const DWELL_MS = 1000;
+const IDLE_MS = 2000;
+const PHONE = {
+  userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+  viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
+};
 
 /** The site: the demo pages, the SDK files next to them, the bundle, our endpoint in the tag. */
 function buildSite(endpoint) {
@@ -35,7 +40,7 @@ function buildSite(endpoint) {
   });
   walk(site);
   for (const p of pages) {
-    const html = readFileSync(p, "utf8").replace('data-endpoint="http://127.0.0.1:8787"', `data-endpoint="${endpoint}" data-exit-dwell="${DWELL_MS}"`);
+    const html = readFileSync(p, "utf8").replace('data-endpoint="http://127.0.0.1:8787"', `data-endpoint="${endpoint}" data-exit-dwell="${DWELL_MS}" data-exit-idle="${IDLE_MS}"`);
     writeFileSync(p, html);
   }
   // The same home page for a site that must ask for consent first.
@@ -143,6 +148,37 @@ async function main() {
     await context.close();
   }
 
+  step("exit intent on a phone: the back button after the dwell shows the offer and keeps the visitor");
+  {
+    const { context, page } = await visitor(browser, PHONE);
+    await open(page, `${base}/`); pageViews++;
+    await open(page, `${base}/products/C1/`); pageViews++;
+    await sleep(DWELL_MS + 100);
+    await page.goBack();
+    const offer = await waitFor(() => shownOffer(page), "the exit offer on back");
+    assert.equal(offer.scenario, "welcome");
+    assert.ok(new URL(page.url()).pathname.startsWith("/products/C1"), `still on the product page: ${page.url()}`);
+    await page.keyboard.press("Escape");
+    const views = () => page.evaluate(() => Number(/\npv (\d+)/.exec(sessionStorage.getItem("vitrine:session") || "")?.[1] || 0));
+    const before = await views();
+    await page.goBack(); // the second press leaves, as asked
+    await waitFor(async () => new URL(page.url()).pathname === "/", "back on the home page");
+    await sleep(500);
+    pageViews += (await views()) - before; // a fresh page view, unless restored from the back/forward cache
+    await context.close();
+  }
+
+  step("exit intent on a phone: idleness shows the offer");
+  {
+    const { context, page } = await visitor(browser, PHONE);
+    await open(page, `${base}/`); pageViews++;
+    await open(page, `${base}/cart/`); pageViews++;
+    assert.equal(await shownOffer(page), null);
+    const offer = await waitFor(() => shownOffer(page), "the idle offer", IDLE_MS + DWELL_MS + 3000);
+    assert.equal(offer.scenario, "welcome");
+    await context.close();
+  }
+
   step("exit intent right after a purchase: no offer");
   {
     const { context, page } = await visitor(browser);
@@ -220,7 +256,8 @@ async function main() {
     for (const name of ["Product Viewed", "Product Added", "Order Completed", "Promotion Viewed", "Products Searched"]) {
       assert.ok(collector.named(name).length > 0, `${name} arrived`);
     }
-    assert.equal(collector.named("Product Viewed").filter((e) => ["C1", "C2", "C3"].includes(e.properties.product_id)).length, 3);
+    // Automatic on product pages: C1, C2, C3 by the first visitor, C1 again on the phone.
+    assert.equal(collector.named("Product Viewed").filter((e) => ["C1", "C2", "C3"].includes(e.properties.product_id)).length, 4);
     assert.ok(collector.events.some((e) => e.type === "identify" && e.userId === "cust-jane"));
     assert.ok(collector.requests.every((r) => /^text\/plain/.test(r.contentType || "")), "simple requests: no CORS preflight");
     console.log(`  ${collector.events.length} events in ${collector.requests.length} requests, each once`);
