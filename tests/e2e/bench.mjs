@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { cpSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { tmpdir, cpus } from "node:os";
+import { tmpdir, cpus, loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cleanup, launch, open, serveStatic, visitor } from "./lib.mjs";
@@ -74,7 +74,7 @@ async function main() {
     "",
     "Command: `scripts/bench-sdk.sh` (builds the SDK, serves `demo/static-only/` with python's http.server",
     `and the demo bundle, measures in headless Chromium with playwright-core; ${runs} runs per mode).`,
-    `Machine: ${cpus().length} cores (${cpus()[0].model.trim()}), ${new Date().toISOString().slice(0, 10)}.`,
+    `Machine: ${cpus().length} cores (${cpus()[0].model.trim()}), ${new Date().toISOString().slice(0, 10)}, load average ${loadavg()[0].toFixed(1)} while measuring.`,
     "",
     "What a page downloads (goal: ≤ 64 KB gzip in all):",
     "",
@@ -102,7 +102,10 @@ async function main() {
     let next;
     if (start >= 0) {
       const after = text.indexOf("\n## ", start + 3);
-      next = text.slice(0, start) + md + (after >= 0 ? text.slice(after + 1) : "");
+      const old = text.slice(start, after >= 0 ? after + 1 : text.length);
+      // Hand-written notes between these markers survive a re-run.
+      const notes = /<!-- sdk-notes -->[\s\S]*<!-- \/sdk-notes -->\n?/.exec(old);
+      next = text.slice(0, start) + md + (notes ? "\n" + notes[0] : "") + (after >= 0 ? "\n" + text.slice(after + 1) : "");
     } else {
       next = text.replace(/\n*$/, "\n\n") + md;
     }
