@@ -22,3 +22,19 @@ QUIET=1 scripts/build-sdk.sh "$work/sdk"
 cargo run -q -p vitrine-browser-sdk --example fixture-bundle -- "$work/fixture.bin" >/dev/null
 ln -sfn "$VITRINE_TOOLS/node/node_modules" tests/e2e/node_modules
 SDK_DIR="$work/sdk" FIXTURE_BUNDLE="$work/fixture.bin" node tests/e2e/static-only.mjs
+
+# 5. Behind the edge worker (opt-in until the edge reads the session's interests, vt_int):
+#    SDK_E2E_EDGE=1 starts scripts/dev.sh on spare ports and runs tests/e2e/edge.mjs against it.
+if [ "${SDK_E2E_EDGE:-}" = 1 ]; then
+  echo "==> browser SDK: end to end behind the edge worker (scripts/dev.sh)"
+  port=${SDK_E2E_PORT:-18797}
+  PORT=$port ORIGIN_PORT=$((port + 1)) setsid bash scripts/dev.sh >"$work/dev.log" 2>&1 </dev/null &
+  dev=$!
+  trap 'kill -TERM -- -$dev 2>/dev/null; sleep 2; rm -rf "$work"' EXIT
+  for _ in $(seq 900); do
+    curl -fsS -m 2 "http://127.0.0.1:$port/v1/health" 2>/dev/null | grep -q '"dev_mode":true' && break
+    kill -0 "$dev" 2>/dev/null || { cat "$work/dev.log" >&2; exit 1; }
+    sleep 1
+  done
+  VITRINE_URL="http://127.0.0.1:$port" node tests/e2e/edge.mjs
+fi
