@@ -283,7 +283,7 @@ mod tests {
             parse_form("From=%2B447700900123&Body=Stop+it&Empty=&Bad=%zz%4%C3%A9"),
             [("From".into(), "+447700900123".into()), ("Body".into(), "Stop it".into()), ("Empty".into(), String::new()), ("Bad".into(), "%zz%4é".into())]
         );
-        assert_eq!(serves("/v1/visitors/u:1/messages"), true);
-        assert_eq!(serves("/v1/events"), false);
+        assert!(serves("/v1/visitors/u:1/messages"));
+        assert!(!serves("/v1/events"));
     }
 }

@@ -488,3 +488,56 @@ fn config_mistakes_name_their_place() {
     let err = serde_json::from_str::<Rules>(r#"{"journeys":[{"id":"x","trigger":"cart","steps":[]}]}"#).unwrap_err();
     assert!(err.to_string().contains("unknown variant `cart`"), "{err}");
 }
+
+/// Per-event engine time, natively: `cargo test --release -p vitrine-engine --test journeys -- --ignored --nocapture`.
+/// Validation (JSON value -> event), `handle`, and the JSON round trip of the state a Durable
+/// Object stores after each batch, over 1,000 visitors browsing and filling carts.
+#[test]
+#[ignore]
+fn bench_per_event_engine_time() {
+    use std::time::Instant;
+    let body = bundle(rules(r#"{"max_per_day": 3, "quiet_hours": {"start": "21:00", "end": "08:00"}}"#));
+    let runner = Runner::new(&body, SECRET);
+    let kinds = [
+        r#"{"type":"track","event":"Product Viewed","properties":{"sku":"A"}}"#,
+        r#"{"type":"track","event":"Product Added","properties":{"sku":"B","quantity":1,"price":1.25}}"#,
+        r#"{"type":"page","properties":{"path":"/"}}"#,
+        r#"{"type":"track","event":"Product Viewed","properties":{"sku":"C"},"context":{"utcOffsetMinutes":60}}"#,
+    ];
+    const VISITORS: usize = 1000;
+    const EVENTS: usize = 200_000;
+    let values: Vec<(Value, usize)> = (0..EVENTS)
+        .map(|i| {
+            let mut v: Value = serde_json::from_str(kinds[i % kinds.len()]).unwrap();
+            v.set("messageId", format!("m{i}")).set("anonymousId", format!("v{}", i % VISITORS));
+            (v, 120)
+        })
+        .collect();
+    let mut states: Vec<VisitorState> = (0..VISITORS).map(|i| VisitorState::new(format!("a:v{i}"))).collect();
+    let t = Instant::now();
+    let events: Vec<journey::Event> = values.iter().map(|(v, n)| journey::parse(v, *n).unwrap()).collect();
+    let parse = t.elapsed();
+    let t = Instant::now();
+    let mut effects = 0;
+    for (i, e) in events.iter().enumerate() {
+        effects += runner.handle(&mut states[i % VISITORS], e, T0 + i as i64).len();
+    }
+    let handle = t.elapsed();
+    let t = Instant::now();
+    let mut bytes = 0;
+    for s in states.iter().take(VISITORS) {
+        let json = serde_json::to_string(s).unwrap();
+        bytes += json.len();
+        let back: VisitorState = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.seen.len(), s.seen.len());
+    }
+    let state_io = t.elapsed();
+    println!(
+        "per event: validate {:.2} µs, handle {:.2} µs ({effects} effects); state JSON round trip {:.1} µs for {} bytes (mean of {VISITORS} visitors with {} events each)",
+        parse.as_secs_f64() * 1e6 / EVENTS as f64,
+        handle.as_secs_f64() * 1e6 / EVENTS as f64,
+        state_io.as_secs_f64() * 1e6 / VISITORS as f64,
+        bytes / VISITORS,
+        EVENTS / VISITORS
+    );
+}

@@ -69,18 +69,24 @@ struct SmsBody {
     body: String,
 }
 
-#[derive(Serialize)]
-struct Persisted<'a> {
-    visitor: &'a str,
-    outbox: &'a str,
+/// Everything an object keeps, under one storage key: one read to wake up, one atomic write
+/// per batch. Stored as a JSON string (64-bit hashes stay exact; no JS number rounding).
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+struct Stored {
+    visitor: VisitorState,
+    outbox: Outbox,
+    alias: String,
 }
 
 #[derive(Serialize)]
-struct Linked<'a> {
+struct StoredRef<'a> {
+    visitor: &'a VisitorState,
+    outbox: &'a Outbox,
     alias: &'a str,
-    visitor: &'a str,
-    outbox: &'a str,
 }
+
+const STORAGE_KEY: &str = "record";
 
 impl DurableObject for VisitorDo {
     fn new(state: State, env: Env) -> Self {
@@ -163,34 +169,32 @@ impl VisitorDo {
         if self.mem.borrow().loaded {
             return Ok(());
         }
-        let storage = self.state.storage();
-        let visitor: Option<String> = storage.get("visitor").await?;
-        let outbox: Option<String> = storage.get("outbox").await?;
-        let alias: Option<String> = storage.get("alias").await?;
+        let stored: Option<String> = self.state.storage().get(STORAGE_KEY).await?;
         let mut m = self.mem.borrow_mut();
         if m.loaded {
             return Ok(()); // another request loaded it meanwhile
         }
-        m.visitor = match visitor {
-            Some(json) => serde_json::from_str(&json).map_err(|e| worker::Error::RustError(format!("stored visitor state does not load: {e}")))?,
-            None => VisitorState::new(key),
+        let stored: Stored = match stored {
+            Some(json) => serde_json::from_str(&json).map_err(|e| worker::Error::RustError(format!("stored visitor does not load: {e}")))?,
+            None => Stored { visitor: VisitorState::new(key), ..Stored::default() },
         };
+        m.visitor = stored.visitor;
         if m.visitor.id.is_empty() {
             m.visitor.id = key.into();
         }
-        m.outbox = outbox.map(|j| serde_json::from_str(&j)).transpose().map_err(|e| worker::Error::RustError(format!("stored outbox does not load: {e}")))?.unwrap_or_default();
-        m.alias = alias.unwrap_or_default();
+        m.outbox = stored.outbox;
+        m.alias = stored.alias;
         m.loaded = true;
         Ok(())
     }
 
-    /// Writes state and outbox together (one `put` of several keys is atomic).
+    /// Writes state, outbox and alias together, atomically.
     async fn persist(&self) -> Result<()> {
-        let (visitor, outbox) = {
+        let json = {
             let m = self.mem.borrow();
-            (serde_json::to_string(&m.visitor)?, serde_json::to_string(&m.outbox)?)
+            serde_json::to_string(&StoredRef { visitor: &m.visitor, outbox: &m.outbox, alias: &m.alias })?
         };
-        self.state.storage().put_multiple(Persisted { visitor: &visitor, outbox: &outbox }).await
+        self.state.storage().put(STORAGE_KEY, json).await
     }
 
     async fn events(&self, raw: Vec<Value>) -> Result<Response> {
@@ -249,15 +253,13 @@ impl VisitorDo {
                 return Response::error(format!("absorb failed: {}", resp.text().await?), 503);
             }
         }
-        let outbox = {
+        {
             let mut m = self.mem.borrow_mut();
-            m.alias = to.clone();
+            m.alias = to;
             m.visitor.runs.clear();
             m.visitor.alarm = None;
-            serde_json::to_string(&m.outbox)?
-        };
-        let visitor = serde_json::to_string(&self.mem.borrow().visitor)?;
-        self.state.storage().put_multiple(Linked { alias: &to, visitor: &visitor, outbox: &outbox }).await?;
+        }
+        self.persist().await?;
         Response::ok("linked")
     }
 
@@ -311,13 +313,15 @@ impl VisitorDo {
             Some(c) => c,
             None => storage.get_alarm().await?.map(|ms| ms / 1000),
         };
-        if current != want {
-            match want {
-                Some(t) => storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(t as f64 * 1000.0)))).await?,
-                None => storage.delete_alarm().await?,
-            }
+        // An alarm at or before the wanted time stays: waking early is harmless (`on_alarm`
+        // finds nothing due and sets the next one), and most events only move the wake-up
+        // later (the cart clock restarts), so this saves a storage write per event.
+        let keep = matches!((current, want), (Some(c), Some(w)) if c <= w) || want.is_none();
+        if !keep {
+            let t = want.expect("keep covers None");
+            storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(t as f64 * 1000.0)))).await?;
         }
-        self.mem.borrow_mut().alarm = Some(want);
+        self.mem.borrow_mut().alarm = Some(if keep { current } else { want });
         Ok(())
     }
 
