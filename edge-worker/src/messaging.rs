@@ -274,6 +274,9 @@ pub enum Outcome {
     Retry { status: u16, error: String },
     /// Refused for good (other 4xx, not configured, no address).
     Failed { status: u16, error: String },
+    /// The worker stopped while the request was out: the provider may or may not have it.
+    /// Not sent again, so a message never arrives twice (at most once, by choice).
+    Interrupted { error: String },
 }
 
 /// Classifies a provider response. `message_id_header` is SendGrid's `X-Message-Id`, if any.

@@ -22,7 +22,7 @@ fn rules(messaging: &str) -> Rules {
         "journeys": [
           {{"id": "cart", "trigger": "cart_abandonment", "reentry": "1d", "steps": [
             {{"after": "1h", "channel": "push", "subject": "Still in your cart", "body": "{{{{product.title}}}} is waiting, {{{{first_name}}}}"}},
-            {{"after": "24h", "channel": "sms", "body": "Your cart ({{{{cart.value}}}}) is saved: {{{{link}}}}"}},
+            {{"after": "24h", "channel": "sms", "body": "Your cart ({{{{cart.value}}}}) is saved: {{{{link}}}}", "landing": "/cart"}},
             {{"after": "48h", "channel": "email", "subject": "{{{{first_name}}}}, 10% off your cart", "body": "Hi {{{{first_name}}}},\n\n{{{{products}}}}\n\nCode {{{{offer.code}}}}", "offer": "cart10"}}
           ]}},
           {{"id": "browse", "trigger": "browse_abandonment", "reentry": "7d", "steps": [
@@ -203,7 +203,7 @@ fn cart_abandonment_escalates_push_sms_email() {
     assert_eq!(cart[0].to, "push-tok-1");
     assert_eq!(cart[0].text, "Heart T-light holder is waiting, Jane");
     assert_eq!(cart[1].to, "+447700900123");
-    assert!(cart[1].text.starts_with("Your cart (£5.10) is saved: https://shop.test/offer?vt="), "{}", cart[1].text);
+    assert!(cart[1].text.starts_with("Your cart (£5.10) is saved: https://shop.test/cart?vt="), "{}", cart[1].text);
     assert_eq!(ended(&h, "cart"), [EndReason::Completed]);
 }
 
@@ -223,7 +223,7 @@ fn the_email_shows_products_offer_and_a_signed_link_to_the_same_offer() {
     for needle in ["https://shop.test/img/A.jpg", "£2.55", "https://cdn.test/wrap.jpg", "CART10", "10% off your cart", "Unsubscribe"] {
         assert!(email.html.contains(needle), "{needle} missing from {}", email.html);
     }
-    let vt = email.link.strip_prefix("https://shop.test/offer?vt=").unwrap();
+    let vt = email.link.strip_prefix("https://shop.test/?vt=").unwrap();
     let claims: LinkClaims = serde_json::from_slice(&token::verify(SECRET, vt).unwrap()).unwrap();
     assert_eq!((claims.visitor.as_str(), claims.journey.as_str(), claims.offer.as_str()), ("u:u1", "cart", "cart10"));
     assert_eq!(claims.products, ["A", "ZZ"]);

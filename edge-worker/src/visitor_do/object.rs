@@ -185,6 +185,14 @@ impl VisitorDo {
         m.outbox = stored.outbox;
         m.alias = stored.alias;
         m.loaded = true;
+        let cut = m.outbox.interrupted(now_secs());
+        drop(m);
+        if !cut.is_empty() {
+            for a in &cut {
+                console_error!("vitrine delivery {}", serde_json::json!({ "journey": a.journey, "step": a.step, "channel": a.channel, "key": a.key, "attempt": a.attempt, "result": a.outcome }));
+            }
+            self.persist().await?;
+        }
         Ok(())
     }
 
@@ -284,7 +292,12 @@ impl VisitorDo {
             let m = &pending.message;
             let outcome = match messaging::request(m, &providers, now) {
                 Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
-                Ok(req) => match messaging::send(&req).await {
+                Ok(req) => match {
+                    // Durable before the request leaves: a crash from here on cannot resend it.
+                    self.mem.borrow_mut().outbox.begin(&m.idempotency_key);
+                    self.persist().await?;
+                    messaging::send(&req).await
+                } {
                     Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
                     Err(e) => Outcome::Retry { status: 0, error: e },
                 },

@@ -1,6 +1,11 @@
 //! Messages waiting for delivery, and the record of every attempt. Persisted with the visitor
 //! before any request goes out, so a restart resumes delivery instead of losing or re-deciding
 //! messages; each message keeps its idempotency key across attempts and restarts.
+//!
+//! Each attempt is written as in flight before its request leaves (the runtime's output gate
+//! holds the request until the write is durable). A message still in flight when an object
+//! wakes up was cut off by a crash: the provider may have it, so it is recorded as
+//! interrupted and not sent again. Retries happen only after an answer said to retry.
 
 use std::collections::VecDeque;
 
@@ -18,6 +23,9 @@ pub struct Pending {
     pub attempts: u32,
     /// Unix seconds.
     pub next_attempt: i64,
+    /// A request for it is out (or was, when the worker stopped).
+    #[serde(default)]
+    pub in_flight: bool,
 }
 
 /// One delivery attempt, as the messages endpoint and the logs show it.
@@ -49,13 +57,27 @@ impl Outbox {
     /// Queues a message for delivery at `now`; a key already queued is not queued twice.
     pub fn push(&mut self, message: Message, now: i64) {
         if !self.pending.iter().any(|p| p.message.idempotency_key == message.idempotency_key) {
-            self.pending.push(Pending { message, attempts: 0, next_attempt: now });
+            self.pending.push(Pending { message, attempts: 0, next_attempt: now, in_flight: false });
         }
     }
 
     /// The next message due at `now`, oldest first.
     pub fn due(&self, now: i64) -> Option<&Pending> {
-        self.pending.iter().filter(|p| p.next_attempt <= now).min_by_key(|p| p.next_attempt)
+        self.pending.iter().filter(|p| p.next_attempt <= now && !p.in_flight).min_by_key(|p| p.next_attempt)
+    }
+
+    /// Marks `key` as being sent; write this before the request goes out.
+    pub fn begin(&mut self, key: &str) {
+        if let Some(p) = self.pending.iter_mut().find(|p| p.message.idempotency_key == key) {
+            p.in_flight = true;
+        }
+    }
+
+    /// On waking up: attempts a crash cut off are settled as interrupted (never re-sent).
+    pub fn interrupted(&mut self, now: i64) -> Vec<Attempt> {
+        let keys: Vec<String> = self.pending.iter().filter(|p| p.in_flight).map(|p| p.message.idempotency_key.clone()).collect();
+        let error = "the worker stopped during delivery: not sent again, so it cannot arrive twice";
+        keys.iter().filter_map(|k| self.settle(k, Outcome::Interrupted { error: error.into() }, now, RetryPolicy::default())).collect()
     }
 
     /// When delivery next needs to run.
@@ -69,6 +91,7 @@ impl Outbox {
         let i = self.pending.iter().position(|p| p.message.idempotency_key == key)?;
         let p = &mut self.pending[i];
         p.attempts += 1;
+        p.in_flight = false;
         let outcome = match outcome {
             Outcome::Retry { status, error } if p.attempts >= policy.max_attempts => {
                 Outcome::Failed { status, error: format!("gave up after {} attempts: {error}", p.attempts) }
@@ -91,7 +114,7 @@ impl Outbox {
         };
         match outcome {
             Outcome::Retry { .. } => p.next_attempt = now + policy.delay(p.attempts),
-            Outcome::Delivered { .. } | Outcome::Failed { .. } => {
+            Outcome::Delivered { .. } | Outcome::Failed { .. } | Outcome::Interrupted { .. } => {
                 self.pending.remove(i);
             }
         }
@@ -130,6 +153,21 @@ mod tests {
         assert_eq!(o.log.len(), 3);
         let json = serde_json::to_value(&o.log[0]).unwrap();
         assert_eq!((json["outcome"].as_str(), json["status"].as_u64()), (Some("retry"), Some(503)));
+    }
+
+    #[test]
+    fn an_attempt_cut_off_by_a_crash_is_never_sent_again() {
+        let mut o = Outbox::default();
+        o.push(message("k1"), 0);
+        o.push(message("k2"), 0);
+        o.begin("k1");
+        assert_eq!(o.due(0).map(|p| p.message.idempotency_key.as_str()), Some("k2"), "in flight is not due");
+        // What storage holds when the worker dies mid-request, loaded again:
+        let mut woke: Outbox = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
+        let cut = woke.interrupted(5);
+        assert_eq!(cut.len(), 1);
+        assert!(matches!(cut[0].outcome, Outcome::Interrupted { .. }));
+        assert_eq!(woke.pending.iter().map(|p| p.message.idempotency_key.as_str()).collect::<Vec<_>>(), ["k2"]);
     }
 
     #[test]

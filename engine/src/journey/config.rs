@@ -127,6 +127,10 @@ pub struct Step {
     /// How many products the message shows.
     #[serde(default = "three")]
     pub products: u32,
+    /// Path the deep link opens (`?vt=<signed token>` is appended), e.g. "/cart". Empty:
+    /// `[messaging] landing_path`. Any page of the store shows the promised offer.
+    #[serde(default)]
+    pub landing: String,
 }
 
 /// Quiet hours in the visitor's local time: a message due inside is held until `end`.
@@ -158,7 +162,7 @@ pub struct Messaging {
     /// For visitors whose events never said their UTC offset (minutes east of UTC).
     #[serde(default)]
     pub default_utc_offset_minutes: i32,
-    /// Path of the landing page deep links go to (`?vt=<signed token>` is appended).
+    /// Default path deep links open (`?vt=<signed token>` is appended); steps may override.
     #[serde(default = "landing_path")]
     pub landing_path: String,
     /// Path of the one-click unsubscribe link in emails.
@@ -173,7 +177,7 @@ pub struct Messaging {
 }
 
 fn landing_path() -> String {
-    "/offer".into()
+    "/".into()
 }
 fn unsubscribe_path() -> String {
     "/v1/unsubscribe".into()
@@ -228,6 +232,9 @@ pub fn check(rules: &Rules) -> Vec<String> {
             let at = alloc::format!("{at}.steps[{k}]");
             if k > 0 && s.after < j.steps[k - 1].after {
                 errors.push(alloc::format!("{at}.after: {} comes before the previous step's {}", s.after, j.steps[k - 1].after));
+            }
+            if !s.landing.is_empty() && !s.landing.starts_with('/') {
+                errors.push(alloc::format!("{at}.landing: {:?} must start with '/'", s.landing));
             }
             if !s.offer.is_empty() && !rules.offers.iter().any(|o| o.id == s.offer) {
                 errors.push(alloc::format!("{at}.offer: unknown offer {:?}", s.offer));

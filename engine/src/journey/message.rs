@@ -175,7 +175,8 @@ impl Compose<'_> {
             exp: now + m.link_ttl.0,
             unsubscribe: String::new(),
         };
-        let link = alloc::format!("{base}{}?vt={}", m.landing_path, claims.sign(self.link_secret));
+        let landing = if step.landing.is_empty() { &m.landing_path } else { &step.landing };
+        let link = alloc::format!("{base}{landing}?vt={}", claims.sign(self.link_secret));
         let unsubscribe_claims = LinkClaims { visitor: s.id.clone(), unsubscribe: step.channel.as_str().into(), ..LinkClaims::default() };
         let unsubscribe = alloc::format!("{base}{}?vt={}", m.unsubscribe_path, unsubscribe_claims.sign(self.link_secret));
 
