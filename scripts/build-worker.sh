@@ -19,14 +19,22 @@ for tool in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$(command -v worker-build || tr
   fi
 done
 
+# What the build depends on, hashed before building: a change made while a build runs (other
+# people share this tree) makes the next call build again.
+source_hash() {
+  find edge-worker/src engine/src -type f -name '*.rs' -print0 | sort -z | xargs -0 cat \
+    | cat - edge-worker/Cargo.toml engine/Cargo.toml Cargo.toml Cargo.lock | sha256sum | cut -c1-16
+}
+HASH=$(source_hash)
 stale() {
   [ "$force" = "--force" ] && return 0
   [ -f "$OUT/index.js" ] && [ -f "$WASM" ] || return 0
-  [ -n "$(find edge-worker/src edge-worker/Cargo.toml engine/src engine/Cargo.toml Cargo.toml Cargo.lock -newer "$WASM" -print -quit)" ]
+  [ "$(cat "$OUT/.source-hash" 2>/dev/null)" != "$HASH" ]
 }
 
 if stale; then
   (cd edge-worker && worker-build --release) >&2
+  echo "$HASH" > "$OUT/.source-hash"
 else
   echo "build-worker: $WASM is up to date" >&2
 fi

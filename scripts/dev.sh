@@ -4,7 +4,7 @@
 # on local workerd at http://127.0.0.1:8787 (origin: the static demo store on :8788).
 # Ctrl-C stops everything it started.
 #
-#   bash scripts/dev.sh               PORT=8787 ORIGIN_PORT=8788 to move them
+#   bash scripts/dev.sh        PORT=8787 ORIGIN_PORT=8788 to move them; STATE=dir for another KV state
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-8787}
@@ -45,7 +45,7 @@ ensure_var DEMO_PICKER 1
 ensure_var BUNDLE_CHECK_SECS 2
 
 # One state folder per wrangler version: state written by one workerd can crash another.
-STATE=.wrangler/state-$(wrangler --version 2>/dev/null | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | head -1)
+STATE=${STATE:-.wrangler/state-$(wrangler --version 2>/dev/null | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | head -1)}
 step "local KV ($STATE)"
 bash scripts/publish-bundle.sh "$DEMO/bundle.bin" --local --persist-to "$STATE"
 bash scripts/load-profiles.sh "$DEMO/profiles.jsonl" --local --persist-to "$STATE" >/dev/null
@@ -78,7 +78,7 @@ done
 curl -fsS -m 2 -o /dev/null "$URL/v1/health" || { echo "dev: wrangler dev did not come up on $URL" >&2; exit 1; }
 
 personas=$(grep -o '"segment":"[^"]*"' "$DEMO/profiles.jsonl" | sort -u | sed 's/"segment":"\(.*\)"/\1/' \
-  | tr 'A-Z' 'a-z' | sed "s/'//g; s/[^a-z0-9]\{1,\}/-/g; s/-$//" | tr '\n' ' ')
+  | tr 'A-Z' 'a-z' | sed "s/'//g; s/[^a-z0-9]\{1,\}/-/g; s/-$//; s/^new$/new-customer/" | tr '\n' ' ')
 product=$(grep -o 'href="/products/[^"]*"' "$DEMO/site/index.html" | head -1 | sed 's/href="//; s/"$//')
 cat <<MSG
 

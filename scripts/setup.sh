@@ -31,7 +31,7 @@ if [ "$("$VITRINE_TOOLS/bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2
   # not --locked: its lockfile names a crate version the registry mirror lacks
   cargo install -q --root "$VITRINE_TOOLS" wasm-bindgen-cli --version "=$WB"
 fi
-if [ "$("$VITRINE_TOOLS/bin/worker-build" --version 2>/dev/null | awk '{print $2}')" != "0.8.7" ]; then
+if [ "$("$VITRINE_TOOLS/bin/worker-build" --version 2>/dev/null | awk '{print $NF}')" != "0.8.7" ]; then  # prints "0.8.7" alone
   step "cargo install worker-build 0.8.7"
   cargo install -q --root "$VITRINE_TOOLS" worker-build --version =0.8.7 --locked
 fi

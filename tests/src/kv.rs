@@ -85,8 +85,16 @@ pub fn profile_entries(jsonl: &str) -> Result<Vec<Entry>, String> {
     Ok(out)
 }
 
-/// Same as the worker's `profile::slug`: "Can't lose them" -> "cant-lose-them".
+/// The picker's name for a segment's persona: the worker's `profile::slug` ("Can't lose them"
+/// -> "cant-lose-them"), except RFM's "New" segment, as `new` means a first-time visitor.
 pub fn persona_slug(name: &str) -> String {
+    match slug(name).as_str() {
+        "new" => "new-customer".into(),
+        other => other.into(),
+    }
+}
+
+fn slug(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars().filter(|c| *c != '\'') {
         if c.is_ascii_alphanumeric() {
@@ -126,6 +134,7 @@ mod tests {
         assert_eq!(champion["customer_id"], "14646");
         assert_eq!(champion["first_name"], "Jane");
         assert!(get("persona:at-risk").is_some());
+        assert_eq!(persona_slug("New"), "new-customer");
         assert!(profile_entries("{\"x\":1}").unwrap_err().contains("line 1"));
         assert!(profile_entries("\n\nnope").unwrap_err().contains("line 3"));
     }

@@ -6,6 +6,7 @@ mod bundle;
 mod config;
 mod endpoints;
 mod page;
+mod stream;
 mod visitor;
 
 pub use bundle::serving;

@@ -3,11 +3,12 @@
 
 use std::rc::Rc;
 
-use futures_util::{future, stream, StreamExt};
+use futures_util::future;
 use vitrine_engine::{Engine, Visitor};
-use worker::{console_error, console_warn, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
+use worker::{console_error, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, ResponseBody, Result};
 
 use super::bundle::serving;
+use super::stream;
 use super::config::{now_secs, Config};
 use super::visitor::{identify, stored_traits, RequestInfo, PROFILES};
 use crate::api;
@@ -18,6 +19,8 @@ use crate::rewrite::SlotRewriter;
 use crate::{context, query};
 
 pub const PICKER_PARAM: &str = "vitrine_as";
+/// Dev mode only: the origin's page through the worker untouched (benchmarks, debugging).
+pub const BYPASS_HEADER: &str = "X-Vitrine-Bypass";
 
 pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     let config = Config::from_env(env);
@@ -36,7 +39,11 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
 
     // The origin request and the visitor's context (bundle, KV profile) run side by side.
     let facts = info.facts(&info.path, &info.query);
+    let bypass = info.bypass;
     let context = async {
+        if bypass {
+            return None;
+        }
         let loaded = serving(env, &config).await?;
         let id = identify(env, &config, &facts).await;
         Some((loaded, id))
@@ -50,7 +57,7 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
         }
     };
     let header = |name: &str| origin.headers().get(name).ok().flatten();
-    if !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref()) {
+    if bypass || !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref()) {
         return Ok(origin);
     }
     let Some((loaded, id)) = context else { return Ok(origin) };
@@ -79,37 +86,12 @@ async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Resu
 }
 
 /// Streams the origin's HTML through the rewriter: chunks go out as they come in.
-fn personalized(mut origin: Response, engine: Rc<Engine>, version: &str, visitor: Visitor, now: i64, set_cookies: &[SetCookie]) -> Result<Response> {
+fn personalized(origin: Response, engine: Rc<Engine>, version: &str, visitor: Visitor, now: i64, set_cookies: &[SetCookie]) -> Result<Response> {
     let status = origin.status_code();
     let origin_headers: Vec<(String, String)> = origin.headers().entries().collect();
-    let input = origin.stream()?;
+    let ResponseBody::Stream(body) = origin.body() else { return Ok(origin) };
     let rewriter = SlotRewriter::new(move |placement| slot_outcome(&engine, &visitor, placement, now));
-    let body = stream::unfold(Some((input, rewriter)), |state| {
-        async move {
-            let (mut input, mut rewriter) = state?;
-            loop {
-                match input.next().await {
-                    Some(Ok(chunk)) => {
-                        let out = rewriter.write(&chunk);
-                        if !out.is_empty() {
-                            return Some((Ok::<Vec<u8>, worker::Error>(out), Some((input, rewriter))));
-                        }
-                    }
-                    end => {
-                        if let Some(Err(e)) = end {
-                            console_error!("vitrine: the origin's body broke off: {e}");
-                        }
-                        let gave_up = rewriter.gave_up.clone();
-                        let out = rewriter.finish();
-                        if let Some(why) = gave_up {
-                            console_warn!("vitrine: rewriting stopped early ({why}); the rest passed through");
-                        }
-                        return Some((Ok(out), None));
-                    }
-                }
-            }
-        }
-    });
+    let body = stream::rewritten(body.clone(), rewriter).map_err(|e| worker::Error::JsError(format!("rewriting stream: {e:?}")))?;
     let headers = Headers::new();
     for (name, value) in api::personalized_headers(&origin_headers) {
         headers.append(&name, &value)?;
@@ -118,7 +100,7 @@ fn personalized(mut origin: Response, engine: Rc<Engine>, version: &str, visitor
         headers.append("set-cookie", &c.to_string())?;
     }
     headers.set("x-vitrine-bundle", version)?;
-    Ok(Response::from_stream(body)?.with_status(status).with_headers(headers))
+    Ok(Response::from_body(ResponseBody::Stream(body))?.with_status(status).with_headers(headers))
 }
 
 fn unavailable(message: &str) -> Result<Response> {

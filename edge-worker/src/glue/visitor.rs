@@ -31,6 +31,8 @@ pub struct RequestInfo {
     pub referrer: Option<String>,
     pub country: Option<String>,
     pub https: bool,
+    /// The dev-mode bypass header was sent.
+    pub bypass: bool,
 }
 
 impl RequestInfo {
@@ -47,6 +49,7 @@ impl RequestInfo {
             referrer: header("referer"),
             country: debug_country.or_else(|| req.cf().and_then(|cf| cf.country())),
             https: url.scheme() == "https",
+            bypass: config.dev_mode && header(super::page::BYPASS_HEADER).is_some(),
         })
     }
 

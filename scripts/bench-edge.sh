@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Edge worker benchmark: the same demo page, personalized vs passed through (dev-mode header
+# X-Vitrine-Bypass: the worker fetches the origin and returns it untouched), measured in ONE
+# wrk run against ONE local `wrangler dev`: one keep-alive connection whose requests alternate
+# between the two, each timed on its own (so machine load hits both alike). Also the worker's wasm size, raw and gzip. Writes the "## Edge worker" section of
+# BENCHMARKS.md (set NO_WRITE=1 to only print it).
+#
+#   bash scripts/bench-edge.sh            DURATION=20 (seconds) PAGE=/ PORT=8897
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-20}
+PAGE=${PAGE:-/}
+PORT=${PORT:-8897}
+ORIGIN_PORT=$((PORT + 1))
+bash scripts/setup.sh >/dev/null
+source scripts/env.sh
+command -v wrk >/dev/null || { echo "bench-edge: wrk is missing: run scripts/setup.sh" >&2; exit 1; }
+
+DEMO=dist/demo
+mkdir -p "$DEMO"
+cargo run --release --quiet -p vitrine-model-builder -- build --config examples/demo/vitrine.toml \
+  --out "$DEMO/bundle.bin" --profiles "$DEMO/profiles.jsonl" --quiet
+QUIET=1 bash scripts/build-worker.sh
+cargo build --release --quiet -p vitrine-tests --bin vitrine-edge
+EDGE_TOOL=target/release/vitrine-edge
+
+WORK=$(mktemp -d /tmp/vitrine-bench-XXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  sleep 1
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+"$EDGE_TOOL" store "$DEMO/bundle.bin" "$WORK/site" >/dev/null
+"$EDGE_TOOL" kv-bundle "$DEMO/bundle.bin" "$WORK/bundles.json" --current
+"$EDGE_TOOL" kv-profiles "$DEMO/profiles.jsonl" "$WORK/profiles.json" 2>/dev/null
+for ns in BUNDLES:bundles PROFILES:profiles; do
+  wrangler kv bulk put "$WORK/${ns#*:}.json" --binding "${ns%%:*}" --local --persist-to "$WORK/state" >/dev/null
+done
+
+setsid "$EDGE_TOOL" serve "$WORK/site" "$ORIGIN_PORT" >/dev/null </dev/null &
+pids+=($!)
+setsid wrangler dev --local --ip 127.0.0.1 --port "$PORT" --persist-to "$WORK/state" --show-interactive-dev-session=false \
+  --var "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT" --var DEV_MODE:1 --var DEMO_PICKER:1 --var PROFILE_SECRET:bench-secret \
+  --var BUNDLE_CHECK_SECS:30 >"$WORK/wrangler.log" 2>&1 </dev/null &
+pids+=($!)
+URL=http://127.0.0.1:$PORT
+for _ in $(seq 600); do curl -fsS -m 2 -o /dev/null "$URL/v1/health" 2>/dev/null && break; sleep 0.2; done
+curl -fsS -m 2 -o /dev/null "$URL/v1/health" || { cat "$WORK/wrangler.log" >&2; echo "bench-edge: wrangler dev did not start on $URL" >&2; exit 1; }
+curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/" || { echo "bench-edge: the origin did not start on :$ORIGIN_PORT (port taken? set PORT)" >&2; exit 1; }
+
+# A returning Champion: banner, greeting and a carousel are decided on every request.
+COOKIE="vt_vid=bench-visitor-0001; $(curl -fsS -o /dev/null -D - "$URL/?vitrine_as=champions" | sed -n 's/^[Ss]et-[Cc]ookie: \(vt_profile=[^;]*\).*/\1/p')"
+filled=$(curl -fsS -H "Cookie: $COOKIE" "$URL$PAGE" | grep -o 'data-vitrine-filled' | wc -l)
+same=$(cmp -s <(curl -fsS -H "Cookie: $COOKIE" -H 'X-Vitrine-Bypass: 1' "$URL$PAGE") <(curl -fsS "http://127.0.0.1:$ORIGIN_PORT$PAGE") && echo yes || echo NO)
+page_bytes=$(curl -fsS "http://127.0.0.1:$ORIGIN_PORT$PAGE" | wc -c)
+
+cat > "$WORK/latency.lua" <<'LUA'
+-- One connection; requests alternate personalized / passed through, each timed on its own, so
+-- both variants see the same machine load. Flat per-variant tables (wrk copies them to done()).
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } vt_timespec; int clock_gettime(int, vt_timespec *); ]]
+local ts = ffi.new("vt_timespec")
+local function now_us() ffi.C.clock_gettime(1, ts); return tonumber(ts.tv_sec) * 1e6 + tonumber(ts.tv_nsec) / 1e3 end
+local kinds = { "personalized", "passed_through" }
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+  reqs, sent, t0, current = {}, 0, 0, nil
+  for _, k in ipairs(kinds) do
+    local headers = { ["Cookie"] = os.getenv("BENCH_COOKIE") }
+    if k == "passed_through" then headers["X-Vitrine-Bypass"] = "1" end
+    reqs[k] = wrk.format("GET", os.getenv("BENCH_PAGE"), headers)
+    _G["lat_" .. k], _G["bad_" .. k] = {}, 0
+  end
+end
+function request()
+  sent = sent + 1
+  current = kinds[(sent - 1) % #kinds + 1]
+  t0 = now_us()
+  return reqs[current]
+end
+function response(status)
+  if status == 200 then
+    local l = _G["lat_" .. current]
+    l[#l + 1] = now_us() - t0
+  else
+    _G["bad_" .. current] = _G["bad_" .. current] + 1
+  end
+end
+function done()
+  for _, k in ipairs(kinds) do
+    local l = threads[1]:get("lat_" .. k)
+    table.sort(l)
+    local function q(p) return l[math.max(1, math.ceil(#l * p))] / 1000 end
+    io.write(string.format("%s %d %.2f %.2f %.2f %d\n", k, #l, q(0.5), q(0.99), q(0.9), threads[1]:get("bad_" .. k)))
+  end
+end
+LUA
+wrk -t1 -c1 -d2s -H "Cookie: $COOKIE" "$URL$PAGE" >/dev/null   # warm-up
+RESULT=$(BENCH_COOKIE="$COOKIE" BENCH_PAGE="$PAGE" wrk -t1 -c1 -d"${DURATION}s" -s "$WORK/latency.lua" "$URL" | grep -E '^(personalized|passed_through) ')
+read -r _ p_n p_med p_p99 p_p90 p_bad <<<"$(grep '^personalized' <<<"$RESULT")"
+read -r _ b_n b_med b_p99 b_p90 b_bad <<<"$(grep '^passed_through' <<<"$RESULT")"
+added_med=$(awk -v a="$p_med" -v b="$b_med" 'BEGIN { printf "%.2f", a - b }')
+added_p99=$(awk -v a="$p_p99" -v b="$b_p99" 'BEGIN { printf "%.2f", a - b }')
+WASM=edge-worker/build/index_bg.wasm
+raw=$(stat -c%s "$WASM"); gz=$(gzip -9c "$WASM" | wc -c)
+cores=$(nproc); load=$(cut -d' ' -f1 /proc/loadavg)
+
+SECTION=$(cat <<MD
+## Edge worker
+
+The demo home page (\`$PAGE\`, $page_bytes bytes, $filled slots filled for a returning Champion:
+hero banner, greeting, "Picked for you" carousel) through the worker on local workerd
+(\`wrangler dev --local\`), personalized vs passed through untouched (dev-mode header
+\`X-Vitrine-Bypass\`: the worker fetches the same origin page and returns it as is; bytes
+identical to the origin's: $same). One wrk run, one connection, requests alternating between the
+two variants for ${DURATION} s; latency per request as wrk's client sees it, so it includes the dev
+proxy and the local origin fetch, the same for both variants.
+
+\`\`\`sh
+bash scripts/bench-edge.sh          # DURATION=20 PAGE=/ PORT=8897
+\`\`\`
+
+| measured $(date -u +%Y-%m-%d), $cores cores, load $load | requests | median | p90 | p99 |
+| --- | --- | --- | --- | --- |
+| personalized | $p_n | **$p_med ms** | $p_p90 ms | $p_p99 ms |
+| passed through | $b_n | **$b_med ms** | $b_p90 ms | $b_p99 ms |
+| added by personalization | | **$added_med ms** | | $added_p99 ms |
+
+Goal: ≤ 0.5 ms added at the median. Non-200 responses: $p_bad personalized, $b_bad passed through.
+
+Worker wasm (\`$WASM\`, worker-build --release, wasm-opt): **$raw bytes raw, $gz bytes gzip**
+(Cloudflare's limits: 3 MB gzip on the free plan, 10 MB paid).
+MD
+)
+echo "$SECTION"
+if [ -z "${NO_WRITE:-}" ]; then
+  touch BENCHMARKS.md
+  # Replace only this section: other sections belong to other parts of the project.
+  SECTION="$SECTION" python3 - <<'PY'
+import os, re
+path = "BENCHMARKS.md"
+text = open(path).read() or "# Benchmarks\n"
+section = os.environ["SECTION"].rstrip() + "\n"
+pattern = re.compile(r"^## Edge worker\n.*?(?=^## |\Z)", re.S | re.M)
+if pattern.search(text):
+    text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip() + "\n"
+else:
+    text = text.rstrip() + "\n\n" + section
+open(path, "w").write(text)
+PY
+  echo "bench-edge: wrote the Edge worker section of BENCHMARKS.md" >&2
+fi
