@@ -36,6 +36,32 @@ pub fn serves(path: &str) -> bool {
     path.starts_with("/v1/visitors/") || path == "/v1/unsubscribe" || path == "/v1/sms/inbound"
 }
 
+/// What a known customer's private profile (KV `PROFILES`, `profile:<customer id>`, written
+/// from `model-builder build --profiles`) tells the journeys: their typical gap between orders
+/// and their last order (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC).
+pub fn profile_traits(json: &str) -> Option<vitrine_engine::journey::Traits> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let gap = v.get("typical_gap_days").and_then(serde_json::Value::as_f64).filter(|d| *d > 0.0 && *d < 3650.0).map(|d| d as f32);
+    let last = v.get("last_order").and_then(serde_json::Value::as_str).and_then(day_to_unix);
+    let first_name = v.get("first_name").and_then(serde_json::Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    Some(vitrine_engine::journey::Traits { typical_gap_days: gap, last_order_at: last, first_name, ..Default::default() })
+}
+
+/// `YYYY-MM-DD` -> unix seconds at midnight UTC (days-from-civil).
+fn day_to_unix(day: &str) -> Option<i64> {
+    let mut parts = day.get(..10)?.split('-');
+    let (y, m, d): (i64, i64, i64) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
 /// `key=value&…` (`application/x-www-form-urlencoded`), decoded.
 pub fn parse_form(body: &str) -> Vec<(String, String)> {
     let decode = |s: &str| -> String {
@@ -284,6 +310,16 @@ mod tests {
             [("From".into(), "+447700900123".into()), ("Body".into(), "Stop it".into()), ("Empty".into(), String::new()), ("Bad".into(), "%zz%4é".into())]
         );
         assert!(serves("/v1/visitors/u:1/messages"));
+    }
+
+    #[test]
+    fn profiles_give_the_gap_and_the_last_order() {
+        let t = profile_traits(r#"{"customer_id":"17850","typical_gap_days":30.0,"last_order":"2011-05-20","segment":"At risk"}"#).unwrap();
+        assert_eq!((t.typical_gap_days, t.last_order_at), (Some(30.0), Some(1_305_849_600)));
+        assert_eq!(day_to_unix("1970-01-01"), Some(0));
+        assert_eq!(day_to_unix("2000-03-01"), Some(951_868_800));
+        assert_eq!(profile_traits(r#"{"typical_gap_days":null}"#).unwrap().typical_gap_days, None);
+        assert!(profile_traits("nope").is_none());
         assert!(!serves("/v1/events"));
     }
 }

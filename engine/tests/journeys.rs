@@ -422,6 +422,19 @@ fn win_back_after_the_typical_gap_and_every_order_restarts_its_clock() {
 }
 
 #[test]
+fn win_back_counts_from_the_profiles_last_order_before_any_event_order() {
+    let mut h = Host::new(NO_LIMITS);
+    // The host fills these from the private profile store on identify.
+    let last = T0 - 20 * DAY;
+    h.send("p", "u1", &format!(r#"{{"type":"identify","traits":{{"email":"j@example.com","typical_gap_days":25,"last_order_at":{last}}}}}"#));
+    h.send("p", "u1", r#"{"type":"consent","channels":{"email":true}}"#);
+    h.advance(4 * DAY);
+    assert!(h.sent_on("winback").is_empty());
+    h.advance(2 * DAY);
+    assert_eq!(h.sent_on("winback").iter().map(|m| m.created_at).collect::<Vec<_>>(), [last + 25 * DAY]);
+}
+
+#[test]
 fn welcome_runs_once_per_subscriber() {
     let mut h = Host::new(NO_LIMITS);
     h.send("p", "u1", JANE);

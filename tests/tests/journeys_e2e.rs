@@ -63,6 +63,7 @@ fn setup() -> Suite {
     demo_store::generate(&Engine::load(&fixture::bundle_bytes(1)).unwrap(), &site).expect("demo store");
     let mut cfg = StackConfig::new(&site);
     cfg.bundles = vec![bundle()];
+    cfg.profiles_jsonl = Some(fixture::PROFILES_JSONL.into());
     let base = capture.base_url();
     for (k, v) in [
         ("LINK_SECRET", LINK_SECRET.to_string()),
@@ -98,6 +99,7 @@ fn main() -> std::process::ExitCode {
             a_duplicated_batch_sends_each_message_once,
             sms_stop_and_the_unsubscribe_link_are_honoured,
             a_failing_provider_is_retried_with_backoff,
+            win_back_counts_from_the_customers_profile,
             a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
         ],
     )
@@ -346,6 +348,18 @@ fn a_failing_provider_is_retried_with_backoff(s: &Suite) {
     let log = visitor_log(s, "u:c-e6");
     let outcomes: Vec<&str> = log["messages"].as_array().unwrap().iter().map(|m| m["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["retry", "retry", "delivered"]);
+}
+
+fn win_back_counts_from_the_customers_profile(s: &Suite) {
+    // 17850's profile (KV PROFILES): last order 2011-05-20, typically every 30 days: long past.
+    let email = "c17850@example.com";
+    let r = post_events(s, &[event(identify("Ann", email, "+447700900107"), "e7", Some("17850")), event(json!({ "type": "consent", "channels": { "email": true } }), "e7", Some("17850"))]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let reqs = s.capture.wait_for(JOURNEY_DONE, "Ann's win-back email", |reqs| reqs.iter().any(|r| r.path.ends_with("/mail/send") && r.body.contains(email) && r.body.contains("We miss you")));
+    let mail = reqs.iter().find(|r| r.path.ends_with("/mail/send") && r.body.contains(email)).unwrap().json();
+    assert_eq!(mail["subject"], "We miss you, Ann");
+    let state = &visitor_log(s, "u:17850")["state"];
+    assert_eq!((state["profile"]["typical_gap_days"].as_f64(), state["orders"]["last_at"].as_i64()), (Some(30.0), Some(1_305_849_600)));
 }
 
 /// Visitors stream events while `wrangler dev` is killed (SIGKILL) and restarted on the same

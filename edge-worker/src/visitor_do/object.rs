@@ -37,6 +37,8 @@ struct Memory {
     alias: String,
     /// The alarm as last set here (`None`: unknown since start-up).
     alarm: Option<Option<i64>>,
+    /// The private profile was looked up (once per wake-up of a known customer's object).
+    profile_read: bool,
 }
 
 #[durable_object]
@@ -217,7 +219,8 @@ impl VisitorDo {
         self.apply(events).await
     }
 
-    async fn apply(&self, events: Vec<Event>) -> Result<Response> {
+    async fn apply(&self, mut events: Vec<Event>) -> Result<Response> {
+        self.enrich_from_profile(&mut events).await;
         let now = now_secs();
         let journeys = bundle(&self.env).await;
         let secret = link_secret(&self.env).unwrap_or_default();
@@ -243,6 +246,38 @@ impl VisitorDo {
             }
         }
         Response::from_json(&serde_json::json!({ "accepted": events.len() - duplicates, "duplicates": duplicates }))
+    }
+
+    /// A known customer's identify gets what their private profile knows (typical gap between
+    /// orders, last order), so win-back can count from their real history.
+    async fn enrich_from_profile(&self, events: &mut [Event]) {
+        let user = {
+            let m = self.mem.borrow();
+            if m.profile_read || m.visitor.profile.typical_gap_days.is_some() {
+                return;
+            }
+            m.visitor.id.strip_prefix("u:").unwrap_or_default().to_string()
+        };
+        let Some(t) = events.iter_mut().find_map(|e| match &mut e.kind {
+            EventKind::Identify(t) if !user.is_empty() => Some(t),
+            _ => None,
+        }) else {
+            return;
+        };
+        self.mem.borrow_mut().profile_read = true;
+        let Some(key) = crate::profile::profile_key(&user) else { return };
+        let json = match self.env.kv("PROFILES") {
+            Ok(kv) => kv.get(&key).text().await.unwrap_or_else(|e| {
+                console_error!("vitrine: reading PROFILES/{key} failed: {e}");
+                None
+            }),
+            Err(_) => None, // no profile store bound: journeys go by events alone
+        };
+        if let Some(p) = json.as_deref().and_then(super::profile_traits) {
+            t.typical_gap_days = t.typical_gap_days.or(p.typical_gap_days);
+            t.last_order_at = t.last_order_at.or(p.last_order_at);
+            t.first_name = t.first_name.take().or(p.first_name);
+        }
     }
 
     /// Identify: fold this (anonymous) visitor into `to` — state first, then the alias, so a

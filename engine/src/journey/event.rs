@@ -9,7 +9,7 @@
 //!  "context":{"utcOffsetMinutes":60}?}
 //! Cart Viewed / Checkout Started / Order Completed: "properties":{"products":[{…}], "order_id", "total"}
 //! {"type":"identify", "messageId", "userId", "anonymousId"?,
-//!  "traits":{"email", "phone", "first_name"|"firstName", "push_token", "typical_gap_days"}}
+//!  "traits":{"email", "phone", "first_name"|"firstName", "push_token", "typical_gap_days", "last_order_at"}}
 //! {"type":"page", "messageId", "anonymousId", "properties":{"path"}}
 //! {"type":"consent", "messageId", "anonymousId", "channels":{"email":true, "sms":false, "push":true,
 //!  "webhook":true, "all":false}, "push_token"?}     ("granted": bool instead of channels: all channels)
@@ -115,6 +115,9 @@ pub struct Traits {
     pub phone: Option<String>,
     pub push_token: Option<String>,
     pub typical_gap_days: Option<f32>,
+    /// The customer's last order (unix seconds) as the private profile store knows it: win-back
+    /// counts from it before any order is seen through events.
+    pub last_order_at: Option<i64>,
 }
 
 /// Why an event was refused. Shown to the sender next to the event's index.
@@ -222,12 +225,18 @@ fn traits(t: &Value) -> Result<Traits, Refusal> {
         Some(d) if !(d > 0.0 && d < 3650.0) => return Err(invalid("traits.typical_gap_days", "a number of days between 0 and 3650")),
         d => d.map(|d| d as f32),
     };
+    let last_order_at = match number_at(t, "last_order_at").map_err(|_| invalid("traits.last_order_at", "unix seconds"))? {
+        Some(x) if x.fract() == 0.0 && (0.0..1e11).contains(&x) => Some(x as i64),
+        Some(_) => return Err(invalid("traits.last_order_at", "whole unix seconds")),
+        None => None,
+    };
     Ok(Traits {
         first_name: opt("first_name")?.or(opt("firstName")?),
         email: opt("email")?,
         phone: opt("phone")?,
         push_token: opt("push_token")?,
         typical_gap_days: gap,
+        last_order_at,
     })
 }
 

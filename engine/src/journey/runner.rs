@@ -78,9 +78,12 @@ impl<'a> Runner<'a> {
                 }
                 if t.typical_gap_days.is_some() {
                     p.typical_gap_days = t.typical_gap_days;
-                    if s.orders.last_at.is_some() && !self.has_run(s, Trigger::WinBack) {
-                        self.arm_win_back(s, now, &mut fx);
-                    }
+                }
+                if let Some(at) = t.last_order_at.filter(|&at| s.orders.last_at.is_none_or(|l| at > l)) {
+                    s.orders.last_at = Some(at);
+                }
+                if (t.typical_gap_days.is_some() || t.last_order_at.is_some()) && s.orders.last_at.is_some() && !self.has_run(s, Trigger::WinBack) {
+                    self.arm_win_back(s, now, &mut fx);
                 }
             }
             EventKind::Consent { changes, push_token } => {
