@@ -247,8 +247,9 @@ mod host {
         parse_form(&format!("k={}", s.replace('+', "%2B"))).pop().map(|(_, v)| v.into_bytes()).unwrap_or_default()
     }
 
-    /// One click from an email (GET shows a page; POST is RFC 8058 one-click): verifies the
-    /// signed token and withdraws consent for its channel.
+    /// The unsubscribe link of every message. GET shows a page with one button (link scanners
+    /// in mail systems open links: a GET changes nothing); POST withdraws consent for the
+    /// token's channel: the button, and RFC 8058 one-click from the mail client.
     async fn unsubscribe(req: Request, env: Env) -> Result<Response> {
         let url = req.url()?;
         let vt = url.query_pairs().find(|(k, _)| k == "vt").map(|(_, v)| v.into_owned()).unwrap_or_default();
@@ -257,6 +258,18 @@ mod host {
             Some(c) if !c.unsubscribe.is_empty() && !c.visitor.is_empty() => c,
             _ => return Response::error("this unsubscribe link is not valid", 400),
         };
+        let what = match claims.unsubscribe.as_str() {
+            "sms" => "text messages",
+            "push" => "notifications",
+            "email" => "emails",
+            _ => "messages",
+        };
+        if req.method() != Method::Post {
+            return Response::from_html(format!(
+                "<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>Unsubscribe</title>\
+                 <form method=post><p>Stop {what} from us?</p><button type=submit>Unsubscribe</button></form>"
+            ));
+        }
         let event = json!({
             "type": "consent",
             "messageId": format!("unsubscribe-{}-{}", claims.unsubscribe, now_secs()),
@@ -267,16 +280,7 @@ mod host {
         if r.status_code() != 200 {
             return Response::error(format!("could not unsubscribe, try again: {}", r.text().await?), 503);
         }
-        if req.method() == Method::Post {
-            return Response::ok("");
-        }
-        let channel = match claims.unsubscribe.as_str() {
-            "sms" => "text messages",
-            "push" => "notifications",
-            "email" => "emails",
-            other => other,
-        };
-        Response::from_html(format!("<!doctype html><meta charset=utf-8><title>Unsubscribed</title><p>You will get no more {channel} from us.</p>"))
+        Response::from_html(format!("<!doctype html><meta charset=utf-8><title>Unsubscribed</title><p>You will get no more {what} from us.</p>"))
     }
 
     /// Twilio posts inbound messages form-encoded (`From`, `Body`, `MessageSid`); the number's

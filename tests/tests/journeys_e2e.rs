@@ -324,7 +324,10 @@ fn sms_stop_and_the_unsubscribe_link_are_honoured(s: &Suite) {
     assert!(r.text().contains("<Response>"), "TwiML");
     // The email's one-click unsubscribe link (the same token the email carries).
     let vt = LinkClaims { visitor: "u:c-e5".into(), unsubscribe: "email".into(), ..LinkClaims::default() }.sign(LINK_SECRET.as_bytes());
-    let r = http::get(&url(s), &format!("/v1/unsubscribe?vt={vt}"), &[]);
+    let page = http::get(&url(s), &format!("/v1/unsubscribe?vt={vt}"), &[]);
+    assert!(page.text().contains("<form method=post>"), "a GET (a link scanner) only shows the button");
+    assert_eq!(visitor_log(s, "u:c-e5")["state"]["consent"]["email"]["granted"].as_bool(), Some(true));
+    let r = post(&url(s), &format!("/v1/unsubscribe?vt={vt}"), "application/x-www-form-urlencoded", b"List-Unsubscribe=One-Click").unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("no more emails"));
     let forged = http::get(&url(s), &format!("/v1/unsubscribe?vt={}x", &vt[..vt.len() - 1]), &[]);
