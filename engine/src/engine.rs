@@ -12,27 +12,16 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::bundle::{self, Bundle, BundleBody, BundleError, CategoryIdx, Header, ProductIdx, RecTables, Scored};
+use crate::bundle::{self, Bundle, BundleBody, BundleError, CategoryIdx, Header, ProductIdx};
 use crate::condition::Condition;
 use crate::context::{Page, Visitor};
 use crate::hashing;
+use crate::recommend::{self, Shopper};
 use crate::render::{self, format_price, render, safe_url};
 use crate::rules::{Offer, Placement, Source};
 use crate::value::Value;
 
-/// Every recommender a placement can name in `sources`.
-pub const RECOMMENDERS: &[&str] = &[
-    "bought_together",
-    "similar",
-    "trending",
-    "popular",
-    "popular_country",
-    "popular_category",
-    "popular_segment",
-    "affinity",
-    "buy_again",
-    "cart_addons",
-];
+pub use crate::recommend::RECOMMENDERS;
 
 const DEFAULT_TEMPLATE: &str = r#"<h2 class="vitrine-title">{{title}}</h2><ul class="vitrine-items">{{{items}}}</ul>"#;
 const DEFAULT_ITEM_TEMPLATE: &str = r#"<li class="vitrine-item" data-sku="{{sku}}"><a href="{{url}}"><img src="{{image}}" alt="{{title}}" loading="lazy" width="160" height="160"><span class="vitrine-item-title">{{title}}</span> <span class="vitrine-price">{{price}}</span></a></li>"#;
@@ -457,94 +446,42 @@ impl Engine {
         usize::try_from(i).ok().and_then(|i| e.arms.get(i))
     }
 
-    /// Blends the sources into a ranked, filtered list of items.
+    /// Blends the sources into a ranked, filtered list of items (see `recommend`).
     fn recommend(&self, v: &Visitor, p: &Placement, sources: &[Source], now: i64, uses: &mut Vec<SourceUse>) -> Vec<DecidedItem> {
         let catalog = &self.body.catalog;
-        // item -> (total score, best single contribution, its recommender)
-        let mut scores: BTreeMap<ProductIdx, (f32, f32, &'static str)> = BTreeMap::new();
-        for s in sources {
-            let Some(name) = RECOMMENDERS.iter().copied().find(|r| *r == s.recommender) else { continue };
-            let list = self.candidates(name, v, p, now);
-            uses.push(SourceUse { recommender: name, weight: s.weight, candidates: list.len() as u32 });
-            let max = list.iter().map(|c| c.score).fold(0.0f32, f32::max);
-            if max <= 0.0 {
-                continue;
-            }
-            for c in list {
-                let contribution = s.weight * c.score / max;
-                let e = scores.entry(c.item).or_insert((0.0, 0.0, name));
-                e.0 += contribution;
-                if contribution > e.1 {
-                    e.1 = contribution;
-                    e.2 = name;
-                }
-            }
-        }
+        let shopper = self.shopper(v, now);
         let page_product = v.request.page.product;
-        let mut ranked: Vec<(ProductIdx, f32, &'static str)> = scores
-            .into_iter()
-            .filter(|(item, _)| {
-                catalog.get(*item).is_some_and(|prod| {
-                    prod.in_stock && !v.in_cart(*item) && Some(*item) != page_product && p.max_price.is_none_or(|m| prod.price <= m)
-                })
+        let eligible = |item: ProductIdx| {
+            catalog.get(item).is_some_and(|prod| {
+                prod.in_stock && !v.in_cart(item) && Some(item) != page_product && p.max_price.is_none_or(|m| prod.price <= m)
             })
-            .map(|(item, (score, _, source))| (item, score, source))
-            .collect();
-        // Best first; ties by product index so every host ranks identically.
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(p.max_items as usize);
-        ranked
+        };
+        let r = recommend::recommend(&self.body.recs, &shopper, sources, p.exclude_owned, self.data_time(now), p.max_items as usize, eligible);
+        uses.extend(r.offered.iter().map(|o| SourceUse { recommender: o.recommender, weight: o.weight, candidates: o.candidates }));
+        r.items
             .into_iter()
-            .filter_map(|(item, score, source)| {
-                let prod = catalog.get(item)?;
+            .filter_map(|r| {
+                let prod = catalog.get(r.item)?;
                 Some(DecidedItem {
                     sku: prod.sku.clone(),
                     title: prod.title.clone(),
                     url: prod.url.clone(),
                     image: prod.image.clone(),
                     price: prod.price,
-                    source,
-                    score,
+                    source: r.source,
+                    score: r.score,
                 })
             })
             .collect()
     }
 
-    /// One recommender's candidates for this visitor (unnormalised scores).
-    fn candidates(&self, name: &str, v: &Visitor, p: &Placement, now: i64) -> Vec<Scored> {
-        let recs = &self.body.recs;
-        let seeds = self.seed_products(v);
-        match name {
-            "bought_together" => neighbours(&recs.bought_together, &seeds),
-            "similar" => neighbours(&recs.similar, &seeds),
-            "trending" => recs.trending.clone(),
-            "popular" => recs.popular.clone(),
-            "popular_country" => v.request.country.as_deref().map_or_else(Vec::new, |c| RecTables::keyed(&recs.popular_by_country, c).to_vec()),
-            "popular_segment" => RecTables::keyed(&recs.popular_by_segment, v.segment()).to_vec(),
-            "popular_category" => {
-                let cats: Vec<(CategoryIdx, f32)> = v.request.page.category.map(|c| (c, 1.0)).into_iter().collect();
-                self.by_categories(&cats)
-            }
-            "affinity" => self.affinity(v, now),
-            "buy_again" => self.buy_again(v),
-            "cart_addons" => {
-                let cart: Vec<(ProductIdx, f32)> = v.cart.iter().map(|l| (l.product, 1.0)).collect();
-                let mut list = neighbours(&recs.bought_together, &cart);
-                // Low-price add-ons people buy anyway: popular items under the placement's cap.
-                let cap = p.max_price.unwrap_or(f32::MAX);
-                let addons = recs.popular.iter().filter(|s| self.body.catalog.get(s.item).is_some_and(|x| x.price <= cap));
-                let top = list.iter().map(|s| s.score).fold(0.0f32, f32::max).max(1.0);
-                let pop_max = recs.popular.first().map_or(1.0, |s| s.score.max(1e-6));
-                list.extend(addons.map(|s| Scored { item: s.item, score: 0.3 * top * s.score / pop_max }));
-                list
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// Products that anchor "more like this": the page's product, then the cart, then what
-    /// was looked at in this session (most recent first), with weights.
-    fn seed_products(&self, v: &Visitor) -> Vec<(ProductIdx, f32)> {
+    /// What the recommenders may know about `v` at `now`: the products of the moment (the
+    /// page's product, then the cart, then what was looked at this session, most recent first),
+    /// session interests decayed to `now`, and a known customer's traits (segment, favourite
+    /// categories, purchase history).
+    pub fn shopper<'a>(&'a self, v: &'a Visitor, now: i64) -> Shopper<'a> {
+        let catalog = &self.body.catalog;
+        let category_name = |c: CategoryIdx| catalog.categories.get(c as usize).map(String::as_str);
         let mut seeds: Vec<(ProductIdx, f32)> = Vec::new();
         if let Some(p) = v.request.page.product {
             seeds.push((p, 2.0));
@@ -552,61 +489,45 @@ impl Engine {
         seeds.extend(v.cart.iter().map(|l| (l.product, 1.5)));
         seeds.extend(v.interests.products.iter().rev().map(|&(p, w)| (p, w.min(1.0))));
         seeds.dedup_by_key(|s| s.0);
-        seeds
-    }
 
-    /// Popular items of the given categories, weighted by interest.
-    fn by_categories(&self, cats: &[(CategoryIdx, f32)]) -> Vec<Scored> {
-        let recs = &self.body.recs;
-        let mut out = Vec::new();
-        for &(c, w) in cats {
-            let Some(name) = self.body.catalog.categories.get(c as usize) else { continue };
-            let list = RecTables::keyed(&recs.popular_by_category, name);
-            let max = list.first().map_or(1.0, |s| s.score.max(1e-6));
-            out.extend(list.iter().map(|s| Scored { item: s.item, score: w * s.score / max }));
-        }
-        out
-    }
-
-    /// What fits this visitor: session interests (categories and items), then the known
-    /// customer's favourite categories, then their segment's favourites.
-    fn affinity(&self, v: &Visitor, now: i64) -> Vec<Scored> {
         let mut interests = v.interests.clone();
         if interests.updated_at != 0 {
             // Decay to `now` without recording anything.
-            interests.record(&self.body.catalog, crate::context::Signal::CategoryView, None, None, now);
+            interests.record(catalog, crate::context::Signal::CategoryView, None, None, now);
         }
-        let mut cats: Vec<(CategoryIdx, f32)> = interests.categories.clone();
-        let total: f32 = cats.iter().map(|c| c.1).sum::<f32>().max(1e-6);
-        cats.iter_mut().for_each(|c| c.1 = 2.0 * c.1 / total);
-        if let Some(favs) = v.traits.path("top_categories").and_then(Value::as_array) {
-            for (rank, name) in favs.iter().filter_map(Value::as_str).enumerate() {
-                if let Some(c) = self.body.catalog.category_index(name) {
-                    cats.push((c, 1.0 / (rank as f32 + 1.0)));
-                }
-            }
+        let top_categories = v
+            .traits
+            .path("top_categories")
+            .and_then(Value::as_array)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|c| category_name(catalog.category_index(c.as_str()?)?))
+            .collect();
+        Shopper {
+            seeds,
+            owned: recommend::owned_from_traits(&v.traits, |sku| catalog.index_of(sku), self.body.stats.data_end),
+            cart: v.cart.iter().map(|l| l.product).collect(),
+            country: v.request.country.as_deref(),
+            segment: Some(v.segment()),
+            page_category: v.request.page.category.and_then(category_name),
+            interest_categories: interests.categories.iter().filter_map(|&(c, w)| Some((category_name(c)?, w))).collect(),
+            interest_products: interests.products,
+            top_categories,
         }
-        let mut out = self.by_categories(&cats);
-        out.extend(neighbours(&self.body.recs.similar, &interests.products));
-        out.extend(RecTables::keyed(&self.body.recs.popular_by_segment, v.segment()).iter().map(|s| Scored { item: s.item, score: s.score * 0.01 }));
-        out
     }
 
-    /// The known customer's own items that are due again (profile trait `items`: SKUs, most
-    /// bought first), ranked by how re-orderable they are.
-    fn buy_again(&self, v: &Visitor) -> Vec<Scored> {
-        let Some(items) = v.traits.path("items").and_then(Value::as_array) else { return Vec::new() };
-        let reorder: BTreeMap<ProductIdx, f32> = self.body.recs.reorder_days.iter().copied().collect();
-        items
-            .iter()
-            .filter_map(Value::as_str)
-            .enumerate()
-            .filter_map(|(rank, sku)| {
-                let idx = self.body.catalog.index_of(sku)?;
-                let boost = if reorder.contains_key(&idx) { 2.0 } else { 1.0 };
-                Some(Scored { item: idx, score: boost / (rank as f32 + 1.0) })
-            })
-            .collect()
+    /// `now` on the clock of the data the bundle was built from, for the purchase times in a
+    /// profile's `items` trait. Those are stored as absolute unix seconds (they do not go stale
+    /// while a profile sits in KV or in a cookie), but a bundle may be built long after its data
+    /// ends (the demo store's orders stop in 2011): an item's age is then its age when the
+    /// data ended plus the time since the build, not years. For a store built daily from its
+    /// live orders, the two clocks agree within a day.
+    pub fn data_time(&self, now: i64) -> i64 {
+        let end = self.body.stats.data_end;
+        if end <= 0 || self.header.created_at <= end {
+            return now;
+        }
+        end.saturating_add(now.saturating_sub(self.header.created_at).max(0))
     }
 
     fn render_items(&self, p: &Placement, title: &str, items: &[DecidedItem], attrs: &Value) -> String {
@@ -627,15 +548,6 @@ impl Engine {
         ctx.set("title", title).set("items", rendered);
         render(if p.template.is_empty() { DEFAULT_TEMPLATE } else { &p.template }, &ctx)
     }
-}
-
-/// Sum of the neighbour lists of weighted seeds (seeds themselves excluded by the filters).
-fn neighbours(table: &bundle::Neighbors, seeds: &[(ProductIdx, f32)]) -> Vec<Scored> {
-    let mut out = Vec::new();
-    for &(seed, w) in seeds {
-        out.extend(table.of(seed).iter().map(|s| Scored { item: s.item, score: w * s.score }));
-    }
-    out
 }
 
 fn parse_pattern(pattern: &str) -> Vec<PatternPart> {

@@ -12,6 +12,7 @@ pub mod context;
 pub mod engine;
 pub mod hashing;
 pub mod journey;
+pub mod recommend;
 pub mod render;
 pub mod rules;
 pub mod token;

@@ -112,6 +112,10 @@ pub struct Placement {
     /// HTML per item; `{{title}}`, `{{url}}`, `{{image}}`, `{{price}}`, `{{sku}}`. Empty: default.
     #[serde(default)]
     pub item_template: String,
+    /// Leave out what a known customer already bought (their profile's `items`): a discovery
+    /// carousel ("you might also like") rather than a re-order one.
+    #[serde(default)]
+    pub exclude_owned: bool,
 }
 
 /// One recommender feeding a carousel. `recommender` is one of: `bought_together`, `similar`,

@@ -27,6 +27,7 @@ fn sample() -> (Header, BundleBody) {
                 variants: vec![],
                 template: String::new(),
                 item_template: String::new(),
+                exclude_owned: false,
             }],
             ..Default::default()
         },

@@ -37,6 +37,7 @@ fn placement(id: &str, when: &str, sources: &[(&str, f32)]) -> Placement {
         variants: vec![],
         template: String::new(),
         item_template: String::new(),
+        exclude_owned: false,
     }
 }
 
@@ -288,4 +289,33 @@ fn a_rule_that_does_not_compile_is_refused_at_load_naming_it() {
     body.rules.placements.push(placement("x", r#"{"age": {"$gtx": 3}}"#, &[]));
     let err = Engine::load(&bundle::encode(&header, &body).unwrap()).err().expect("refused");
     assert!(err.to_string().contains("placements[0].when"), "{err}");
+}
+
+#[test]
+fn a_known_customers_history_feeds_buy_again_and_ages_on_the_data_clock() {
+    let e = store();
+    // The data ends a year before the bundle is built, as with historical demo data.
+    let data_end = NOW - 365 * 86_400;
+    let mut body = e.body().clone();
+    body.stats.data_end = data_end;
+    body.rules.placements.push(Placement { exclude_owned: false, ..placement("again", "{}", &[("buy_again", 1.0)]) });
+    body.rules.placements.push(Placement { exclude_owned: true, ..placement("discover", "{}", &[("bought_together", 1.0)]) });
+    let e = Engine::load(&bundle::encode(e.header(), &body).unwrap()).unwrap();
+    assert_eq!(e.data_time(NOW + 3600), data_end + 3600, "an hour after the build is an hour after the data");
+
+    // K1 twice, 200 days before the data's end; B1 (re-orderable) once, 10 days before; junk.
+    let traits = format!(
+        r#"{{"segment": "Loyal", "items": [["K1", {}, 2], ["B1", {}, 1], ["NOPE", 0, 1], 42, ["A1"]]}}"#,
+        data_end - 200 * 86_400,
+        data_end - 10 * 86_400
+    );
+    let v = visitor(&e, "k", "/", &traits);
+    let d = e.decide(&v, "again", NOW).unwrap();
+    assert_eq!(skus(&d), ["B1", "K1"], "recent and re-orderable first");
+    assert!(d.items.iter().all(|i| i.source == "buy_again"));
+
+    // Discovery: companions of what they own (K1 -> K3, K2, A1; B1 -> B2, B3), never what they own.
+    let d = e.decide(&v, "discover", NOW).unwrap();
+    assert!(!skus(&d).contains(&"K1") && !skus(&d).contains(&"B1"), "{:?}", skus(&d));
+    assert_eq!(skus(&d)[0], "B2", "the recent purchase's companions lead: {:?}", skus(&d));
 }

@@ -52,6 +52,7 @@ fn placement(id: &str, when: serde_json::Value, title: &str, sources: &[(&str, f
         variants: vec![],
         template: String::new(),
         item_template: String::new(),
+        exclude_owned: false,
     }
 }
 

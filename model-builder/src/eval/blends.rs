@@ -1,43 +1,61 @@
-//! The placement blends the engine serves, and the standard line-up the eval compares.
+//! The placement blends the eval compares, and the standard line-up.
 
-use super::personal::Blend;
+use vitrine_engine::rules::{Placement, Source};
+use vitrine_engine::Value;
+
 use super::recommenders::Recommender;
 use crate::data::Dataset;
 
 // Weights tuned on the 30 days before the test period of the UCI data (validation), never on
 // the test period itself.
 
+/// A carousel placement with these weighted sources, as a store's config would declare it.
+pub fn placement(id: &str, sources: &[(&str, f32)], exclude_owned: bool) -> Placement {
+    Placement {
+        id: id.into(),
+        when: Value::object(),
+        title: String::new(),
+        sources: sources.iter().map(|&(r, weight)| Source { recommender: r.into(), weight }).collect(),
+        max_items: 10,
+        max_price: None,
+        variants: Vec::new(),
+        template: String::new(),
+        item_template: String::new(),
+        exclude_owned,
+    }
+}
+
 /// "For you" (home page, account page): re-orders first, then what is in season and the
 /// companions of what they buy.
-pub fn for_you() -> Blend {
-    Blend { buy_again: 1.0, bought_together: 0.3, similar: 0.1, trending: 0.3, ..Blend::default() }
+pub fn for_you() -> Placement {
+    placement("for-you", &[("buy_again", 1.0), ("bought_together", 0.3), ("similar", 0.1), ("trending", 0.3)], false)
 }
 
 /// "Discover": nothing the shopper owns; companions and look-alikes of their items, mixed
 /// evenly with what is in season.
-pub fn discover() -> Blend {
-    Blend { bought_together: 1.0, similar: 0.3, trending: 0.7, exclude_owned: true, ..Blend::default() }
+pub fn discover() -> Placement {
+    placement("discover", &[("bought_together", 1.0), ("similar", 0.3), ("trending", 0.7)], true)
 }
 
 /// "Buy it again": only the shopper's own items.
-pub fn buy_again() -> Blend {
-    Blend { buy_again: 1.0, ..Blend::default() }
+pub fn buy_again() -> Placement {
+    placement("buy-again", &[("buy_again", 1.0)], false)
 }
 
 /// Baselines, each source alone, then the placement blends.
 pub fn standard(train: &Dataset) -> Vec<(String, Recommender)> {
-    let alone = |name: &str, blend: Blend| (name.to_string(), Recommender::Blend(blend));
+    let alone = |name: &str| (name.to_string(), Recommender::Blend(placement(name, &[(name, 1.0)], false)));
     vec![
         ("random".into(), Recommender::Random { seed: 42 }),
         ("popular".into(), Recommender::popular(train)),
-        alone("trending", Blend { trending: 1.0, ..Blend::default() }),
-        alone("popular_country", Blend { popular_country: 1.0, ..Blend::default() }),
-        alone("popular_segment", Blend { popular_segment: 1.0, ..Blend::default() }),
-        alone("affinity", Blend { affinity: 1.0, ..Blend::default() }),
-        alone("buy_again", buy_again()),
-        alone("bought_together", Blend { bought_together: 1.0, ..Blend::default() }),
-        alone("similar", Blend { similar: 1.0, ..Blend::default() }),
-        alone("blend:for-you", for_you()),
-        alone("blend:discover", discover()),
+        alone("trending"),
+        alone("popular_country"),
+        alone("popular_segment"),
+        alone("affinity"),
+        ("buy_again".into(), Recommender::Blend(buy_again())),
+        alone("bought_together"),
+        alone("similar"),
+        ("blend:for-you".into(), Recommender::Blend(for_you())),
+        ("blend:discover".into(), Recommender::Blend(discover())),
     ]
 }

@@ -113,8 +113,10 @@ fn run_interactions(args: &EvalArgs, path: &Path) -> Result<EvalReport> {
     let holdout = interactions::random_split(&rows, 0.75, args.seed);
     let mut recommenders = blends::standard(&holdout.train);
     recommenders.extend(side_by_side(args, &holdout)?);
-    // Every unseen item is ranked: the "new" protocol.
-    let report = evaluate(&holdout, &recs, &[], &recommenders, &[Protocol::New]);
+    // Every unseen item is ranked: the "new" protocol. Each user's history reaches the blends
+    // as a profile would carry it.
+    let traits = super::profile_traits(&holdout.train);
+    let report = evaluate(&holdout, &recs, &traits, &recommenders, &[Protocol::New]);
     Ok(EvalReport { split: format!("random 75/25 per user, seed {}", args.seed), ..report })
 }
 

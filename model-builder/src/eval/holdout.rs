@@ -4,7 +4,7 @@
 use crate::data::{CountryIdx, CustomerIdx, Dataset, ProductIdx};
 use crate::recs::BuyerItems;
 
-use super::personal::Owned;
+use vitrine_engine::recommend::Owned;
 
 pub struct Holdout {
     /// What the builder may see.

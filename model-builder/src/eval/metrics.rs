@@ -21,8 +21,9 @@ pub struct Metrics {
     pub recall_at_20: f64,
     /// Share of the catalog that appears in at least one user's top 10.
     pub coverage: f64,
-    /// Share of users whose top 10 needed the cold-start fallback because the recommender's own
-    /// signal ran out; `None` for recommenders that are not personal.
+    /// Share of users whose top 10 came up short because the recommender's own signal ran out
+    /// (the engine fills nothing: a placement shows fewer items); `None` for recommenders that
+    /// are not personal.
     pub cold_start_share: Option<f64>,
 }
 

@@ -13,7 +13,6 @@ pub mod external;
 pub mod holdout;
 pub mod interactions;
 pub mod metrics;
-pub mod personal;
 pub mod recommenders;
 pub mod report;
 mod rng;
@@ -140,13 +139,15 @@ pub fn evaluate_orders(holdout: &Holdout, cfg: &RecsConfig, extra: Vec<(String, 
     EvalReport { split: "time".into(), split_time: Some(holdout.as_of), ..report }
 }
 
-/// Segments and favourite categories from the training data, as the profile store holds them.
+/// Segments, favourite categories and purchase history from the training data, as the profile
+/// store holds them (`rfm::profiles`, the same code that writes profiles.jsonl).
 pub fn profile_traits(train: &Dataset) -> Vec<Traits> {
     crate::rfm::profiles(train)
         .into_iter()
         .map(|p| Traits {
             segment: Some(p.segment.name().to_string()),
             top_categories: p.top_categories.iter().filter_map(|&c| train.categories.get(c as usize).cloned()).collect(),
+            owned: p.items,
         })
         .collect()
 }

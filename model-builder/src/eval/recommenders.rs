@@ -4,14 +4,15 @@
 use std::collections::HashMap;
 
 use vitrine_engine::bundle::RecTables;
+use vitrine_engine::recommend::{self, Owned, Shopper};
+use vitrine_engine::rules::Placement;
 
 use super::holdout::TestUser;
 use super::metrics::K;
-use super::personal::{self, Blend, Shopper};
 use super::rng::SplitMix64;
 use crate::data::{CustomerIdx, Dataset, ProductIdx};
 
-/// A ranked list for one user, and whether its top `K` had to use a fallback.
+/// A ranked list for one user, and whether it came up short of `K`.
 pub struct Ranking {
     pub items: Vec<ProductIdx>,
     pub fell_back: bool,
@@ -22,8 +23,9 @@ pub enum Recommender {
     Random { seed: u64 },
     /// Every product by distinct buyers in training.
     Popular { ranking: Vec<ProductIdx> },
-    /// A blend of the tables and the user's history, as the engine serves it.
-    Blend(Blend),
+    /// A placement's blend of the tables and the user's history (`sources`, `exclude_owned`),
+    /// ranked by the engine's own `recommend::recommend`: what the engine serves.
+    Blend(Placement),
     /// Lists made outside (another library), by customer, one set per protocol.
     External { all: HashMap<CustomerIdx, Vec<ProductIdx>>, new: HashMap<CustomerIdx, Vec<ProductIdx>> },
 }
@@ -34,6 +36,8 @@ pub struct Traits {
     pub segment: Option<String>,
     /// Favourite categories, best first.
     pub top_categories: Vec<String>,
+    /// Purchase history as the profile holds it (`items`), strongest first.
+    pub owned: Vec<Owned>,
 }
 
 /// What a recommender may look at for one user.
@@ -75,20 +79,21 @@ impl Recommender {
             Recommender::Popular { ranking } => {
                 Ranking { items: ranking.iter().copied().filter(allowed).take(n).collect(), fell_back: false }
             }
-            Recommender::Blend(blend) => {
+            Recommender::Blend(placement) => {
                 let traits = ctx.traits.get(user.customer as usize);
-                let top_categories: Vec<&str> =
-                    traits.map_or(Vec::new(), |t| t.top_categories.iter().map(String::as_str).collect());
                 let shopper = Shopper {
-                    owned: &user.owned,
+                    owned: traits.map_or(Vec::new(), |t| t.owned.clone()),
                     country: ctx.train.countries.get(user.country as usize).map(String::as_str),
                     segment: traits.and_then(|t| t.segment.as_deref()),
-                    top_categories: &top_categories,
+                    top_categories: traits.map_or(Vec::new(), |t| t.top_categories.iter().map(String::as_str).collect()),
+                    ..Shopper::default()
                 };
-                let blend = Blend { exclude_owned: exclude_owned || blend.exclude_owned, ..blend.clone() };
-                let ranked = personal::recommend(ctx.tables, &shopper, ctx.now, &blend, n);
-                let from_sources = ranked.items.len() - ranked.filled;
-                Ranking { fell_back: from_sources < K.min(ranked.items.len()), items: ranked.items.into_iter().map(|s| s.item).collect() }
+                let exclude_owned = exclude_owned || placement.exclude_owned;
+                // The engine only knows (and so only leaves out) the profile's items; the "new"
+                // protocol leaves out everything owned, from every recommender alike.
+                let ranked = recommend::recommend(ctx.tables, &shopper, &placement.sources, exclude_owned, ctx.now, n + user.owned.len(), |_| true);
+                let items: Vec<ProductIdx> = ranked.items.iter().map(|r| r.item).filter(allowed).take(n).collect();
+                Ranking { fell_back: items.len() < K, items }
             }
             Recommender::External { all, new } => {
                 let lists = if exclude_owned { new } else { all };
