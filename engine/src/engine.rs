@@ -279,19 +279,27 @@ impl Engine {
 
     /// The rule segments `v` is in, in config order.
     pub fn segments_of(&self, v: &Visitor) -> Vec<String> {
-        let attrs = self.attributes_with(v, &[]);
-        self.segments.iter().filter(|(_, c)| c.eval(&attrs, &self.body.rules.saved_groups)).map(|(n, _)| n.clone()).collect()
+        self.segments_and_attributes(v).0
     }
 
     /// The attributes conditions and templates see (see `context` for the shape).
     pub fn attributes(&self, v: &Visitor) -> Value {
-        let segments = self.segments_of(v);
-        self.attributes_with(v, &segments)
+        self.segments_and_attributes(v).1
     }
 
-    fn attributes_with(&self, v: &Visitor, segments: &[String]) -> Value {
+    /// Builds the attributes once: segment rules are evaluated on them before `segments` is
+    /// set (a segment rule cannot depend on other segments), then `segments` is filled in.
+    fn segments_and_attributes(&self, v: &Visitor) -> (Vec<String>, Value) {
+        let mut attrs = self.attributes_without_segments(v);
+        let segments: Vec<String> =
+            self.segments.iter().filter(|(_, c)| c.eval(&attrs, &self.body.rules.saved_groups)).map(|(n, _)| n.clone()).collect();
+        attrs.set("segments", Value::Array(segments.iter().map(|s| Value::from(s.as_str())).collect()));
+        (segments, attrs)
+    }
+
+    fn attributes_without_segments(&self, v: &Visitor) -> Value {
         let store = &self.body.store;
-        let mut a = v.attributes(&self.body.catalog, segments);
+        let mut a = v.attributes(&self.body.catalog, &[]);
         let cart_value = v.cart_value(&self.body.catalog);
         if let Some(Value::Object(cart)) = match &mut a {
             Value::Object(m) => m.get_mut("cart"),
@@ -321,8 +329,7 @@ impl Engine {
             .position(|p| p.id == placement)
             .ok_or_else(|| DecideError::UnknownPlacement(placement.into()))?;
         let (p, compiled) = (&self.body.rules.placements[i], &self.placements[i]);
-        let segments = self.segments_of(v);
-        let attrs = self.attributes_with(v, &segments);
+        let (segments, attrs) = self.segments_and_attributes(v);
         let groups = &self.body.rules.saved_groups;
         let mut d = Decision {
             placement: p.id.clone(),
@@ -341,19 +348,17 @@ impl Engine {
 
         let mut sources: &[Source] = &p.sources;
         if let Some(e) = compiled.experiment.map(|e| &self.body.rules.experiments[e]) {
-            match self.arm(e, &attrs) {
-                Some(arm) => {
-                    d.explain.experiment = Some(ExperimentArm { key: e.key.clone(), arm: arm.name.clone() });
-                    if arm.holdout {
-                        d.status = Status::Holdout;
-                        d.explain.rule = alloc::format!("experiments.{}.arms.{}", e.key, arm.name);
-                        return Ok(d);
-                    }
-                    if !arm.sources.is_empty() {
-                        sources = &arm.sources;
-                    }
+            // Outside the experiment's coverage (no arm): the placement's own sources.
+            if let Some(arm) = self.arm(e, &attrs) {
+                d.explain.experiment = Some(ExperimentArm { key: e.key.clone(), arm: arm.name.clone() });
+                if arm.holdout {
+                    d.status = Status::Holdout;
+                    d.explain.rule = alloc::format!("experiments.{}.arms.{}", e.key, arm.name);
+                    return Ok(d);
                 }
-                None => {} // outside the experiment's coverage: the placement's own sources
+                if !arm.sources.is_empty() {
+                    sources = &arm.sources;
+                }
             }
         }
 
@@ -387,8 +392,7 @@ impl Engine {
         if v.session.purchased {
             return None;
         }
-        let segments = self.segments_of(v);
-        let attrs = self.attributes_with(v, &segments);
+        let (segments, attrs) = self.segments_and_attributes(v);
         let i = self.offers.iter().position(|c| c.eval(&attrs, &self.body.rules.saved_groups))?;
         let o = &self.body.rules.offers[i];
         let explain = Explain {
