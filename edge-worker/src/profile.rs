@@ -12,6 +12,12 @@ use vitrine_engine::Value;
 
 pub const REFRESH_AFTER_SECS: i64 = 24 * 3600;
 const MAX_CUSTOMER_ID: usize = 64;
+/// Traits in the cookie stay small: a browser keeps at most 4 KiB per cookie, every request
+/// carries it, and every decision reads it. The full profile stays in KV.
+const MAX_TRAITS_JSON: usize = 1200;
+const MAX_TRAIT_ITEMS: usize = 12;
+/// Kept whatever the size: what banners and greetings need.
+const ESSENTIAL_TRAITS: &[&str] = &["segment", "first_name"];
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfileClaims {
@@ -73,6 +79,26 @@ pub fn traits_from_profile_json(json: &str) -> Option<Value> {
         }
         _ => None,
     }
+}
+
+/// Bounds traits for the cookie: lists keep their first (most relevant) entries, then the
+/// largest traits go until the rest fits; `segment` and `first_name` always stay.
+pub fn cookie_traits(traits: Value) -> Value {
+    let Value::Object(mut map) = traits else { return Value::Null };
+    for v in map.values_mut() {
+        if let Value::Array(items) = v {
+            items.truncate(MAX_TRAIT_ITEMS);
+        }
+    }
+    let size = |v: &Value| serde_json::to_string(v).map_or(usize::MAX, |s| s.len());
+    while size(&Value::Object(map.clone())) > MAX_TRAITS_JSON {
+        let largest = map.iter().filter(|(k, _)| !ESSENTIAL_TRAITS.contains(&k.as_str())).max_by_key(|(_, v)| size(v)).map(|(k, _)| k.clone());
+        match largest {
+            Some(k) => map.remove(&k),
+            None => break,
+        };
+    }
+    Value::Object(map)
 }
 
 /// KV key of a known customer's profile.
@@ -171,6 +197,20 @@ mod tests {
         assert!(t.path("customer_id").is_none());
         assert_eq!(traits_from_profile_json("[1]"), None);
         assert_eq!(traits_from_profile_json("{"), None);
+    }
+
+    #[test]
+    fn cookie_traits_stay_small_and_keep_the_essentials() {
+        let items: Vec<String> = (0..60).map(|i| format!(r#"["SKU{i}",1323367380,{i}]"#)).collect();
+        let json = format!(r#"{{"segment":"Champions","first_name":"Jane","frequency":29,"items":[{}],"notes":"{}"}}"#, items.join(","), "x".repeat(3000));
+        let t = cookie_traits(serde_json::from_str(&json).unwrap());
+        assert!(serde_json::to_string(&t).unwrap().len() <= MAX_TRAITS_JSON);
+        assert_eq!(t.path("segment").and_then(Value::as_str), Some("Champions"));
+        assert_eq!(t.path("first_name").and_then(Value::as_str), Some("Jane"));
+        assert_eq!(t.path("items").and_then(Value::as_array).map(|a| a.len()), Some(MAX_TRAIT_ITEMS));
+        assert!(t.path("notes").is_none(), "the largest trait went first");
+        let token = ProfileClaims { cid: "1".repeat(64), traits: t, iat: 1 }.issue(b"k");
+        assert!(token.len() < 2500, "{} bytes", token.len());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::visitor::{identify, stored_traits, RequestInfo, PROFILES};
 use crate::api;
 use crate::cookies::{self, SetCookie};
 use crate::pages::{should_personalize, slot_outcome};
-use crate::profile::{Persona, PickerChoice, ProfileClaims};
+use crate::profile::{cookie_traits, Persona, PickerChoice, ProfileClaims};
 use crate::rewrite::SlotRewriter;
 use crate::{context, query};
 
@@ -171,7 +171,7 @@ async fn sign_in(env: &Env, secret: &[u8], customer_id: &str, first_name: &str, 
     if !first_name.is_empty() {
         traits.set("first_name", first_name);
     }
-    let claims = ProfileClaims { cid: customer_id.into(), traits, iat: now_secs() };
+    let claims = ProfileClaims { cid: customer_id.into(), traits: cookie_traits(traits), iat: now_secs() };
     cookies.push(SetCookie::new(cookies::PROFILE, claims.issue(secret), cookies::THIRTY_DAYS, https));
     true
 }

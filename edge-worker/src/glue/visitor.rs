@@ -7,7 +7,7 @@ use worker::{console_warn, Env, Request, Result};
 use super::config::{now_secs, Config};
 use crate::context::{self, Identity, RequestFacts, DEBUG_COUNTRY_HEADER};
 use crate::cookies::{self, SetCookie};
-use crate::profile::{profile_key, traits_from_profile_json, ProfileClaims};
+use crate::profile::{cookie_traits, profile_key, traits_from_profile_json, ProfileClaims};
 
 /// KV namespace of the private profiles (`profile:<customer id>`, `persona:<slug>`).
 pub const PROFILES: &str = "PROFILES";
@@ -83,7 +83,7 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
         if let (Some(name), None) = (claims.traits.path("first_name").cloned(), traits.path("first_name")) {
             traits.set("first_name", name);
         }
-        let fresh = ProfileClaims { cid: claims.cid.clone(), traits, iat: now };
+        let fresh = ProfileClaims { cid: claims.cid.clone(), traits: cookie_traits(traits), iat: now };
         id.set_cookies.push(SetCookie::new(cookies::PROFILE, fresh.issue(secret), cookies::THIRTY_DAYS, facts.https));
         id.claims = Some(fresh);
     }
