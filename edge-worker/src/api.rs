@@ -184,6 +184,14 @@ pub fn bundle_path_version(path: &str) -> Option<Option<&str>> {
     }
 }
 
+/// A redirect from the origin to its own address (`http://origin.internal/a`) points the
+/// visitor back through the worker (`https://shop.example/a`); other locations are left alone.
+pub fn public_location(location: &str, origin_url: &str, public_base: &str) -> Option<String> {
+    let origin_url = origin_url.trim_end_matches('/');
+    let rest = location.strip_prefix(origin_url)?;
+    (rest.is_empty() || rest.starts_with(['/', '?', '#'])).then(|| format!("{}{rest}", public_base.trim_end_matches('/')))
+}
+
 /// Response headers for a personalized page, from the origin's: the length and validators
 /// change with the content, and no shared cache may keep one visitor's page for another.
 pub fn personalized_headers(origin: &[(String, String)]) -> Vec<(String, String)> {
@@ -241,6 +249,16 @@ mod tests {
         assert_eq!(bundle_path_version("/v1/bundle/0a1b"), Some(Some("0a1b")));
         assert_eq!(bundle_path_version("/v1/bundle/../../x"), None);
         assert_eq!(bundle_path_version("/v1/bundles"), None);
+    }
+
+    #[test]
+    fn origin_redirects_point_back_through_the_worker() {
+        let o = "http://127.0.0.1:8788";
+        assert_eq!(public_location("http://127.0.0.1:8788/cart?x=1", o, "https://shop.example").as_deref(), Some("https://shop.example/cart?x=1"));
+        assert_eq!(public_location("http://127.0.0.1:8788", o, "https://shop.example/").as_deref(), Some("https://shop.example"));
+        assert_eq!(public_location("http://127.0.0.1:87889/x", o, "https://shop.example"), None);
+        assert_eq!(public_location("/relative", o, "https://shop.example"), None);
+        assert_eq!(public_location("https://elsewhere.example/", o, "https://shop.example"), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A tiny static origin server (the demo store's, locally and in tests): serves a folder with
 //! pretty URLs (`/products/C100` -> `products/C100.html`), content types by extension, `HEAD`,
-//! and plain 404s. One thread per connection, `Connection: close`: simple, not fast.
+//! plain 404s, and redirects (`old.redirect` holding `/new` answers `/old` with a 302 to its own
+//! absolute address, as many origins do). One thread per connection, `Connection: close`: simple, not fast.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -86,6 +87,16 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file() && (p != &base || !url_path.ends_with('/')))
 }
 
+/// `<path>.redirect`, exactly, for a URL path.
+fn redirect_file(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = percent_decode(url_path.split(['?', '#']).next().unwrap_or("/"));
+    let rel = decoded.trim_matches('/');
+    if rel.is_empty() || Path::new(rel).components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    Some(root.join(format!("{rel}.redirect"))).filter(|p| p.is_file())
+}
+
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -109,16 +120,29 @@ fn serve(conn: TcpStream, root: &Path) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Skip the headers (the body of non-GET requests is ignored: a static store).
+    // Only the Host header matters (the body of non-GET requests is ignored: a static store).
+    let mut host = String::from("localhost");
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
             break;
         }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("host") {
+                host = v.trim().to_string();
+            }
+        }
     }
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
     let mut conn = conn;
+    let redirect = redirect_file(root, target);
+    if let Some(file) = redirect.filter(|_| method == "GET" || method == "HEAD") {
+        let to = std::fs::read_to_string(file)?;
+        let head = format!("HTTP/1.1 302 Found\r\nLocation: http://{host}{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", to.trim());
+        conn.set_nodelay(true)?;
+        return conn.write_all(head.as_bytes());
+    }
     let (status, ctype, body) = match (method, resolve(root, target)) {
         ("GET" | "HEAD", Some(file)) => {
             let body = std::fs::read(&file)?;

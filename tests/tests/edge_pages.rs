@@ -39,6 +39,7 @@ fn setup() -> Suite {
     // Pages the store would not have but a hostile or broken origin could serve.
     std::fs::write(site.join("malformed.html"), "<html><body><div data-vitrine-slot=\"hero\"><p>unclosed <b>bold <table><td>cell</div>\n<div data-vitrine-slot='hero'>second <!-- comment").unwrap();
     std::fs::write(site.join("data.json"), br#"{"data-vitrine-slot":"hero"}"#).unwrap();
+    std::fs::write(site.join("old-home.redirect"), "/?from=old").unwrap();
     let assets = root.join("assets");
     std::fs::create_dir_all(assets.join("vitrine/sdk")).unwrap();
     std::fs::write(assets.join("vitrine/sdk/vitrine.js"), SDK_LOADER).unwrap();
@@ -217,6 +218,10 @@ fn pages_without_slots_and_other_files_pass_through_byte_for_byte(s: &Suite) {
     let css = s.stack.get("/style.css", &[]);
     assert_eq!(css.header("cache-control"), Some("public, max-age=60"));
     assert!(css.header("set-cookie").is_none());
+    // The origin redirecting to its own address sends the visitor back through the worker.
+    let moved = s.stack.get("/old-home", &[]);
+    assert_eq!(moved.status, 302);
+    assert_eq!(moved.header("location"), Some(format!("{}/?from=old", s.stack.url).as_str()));
     let missing = s.stack.get("/no/such/page", &[]);
     assert_eq!(missing.status, 404);
     assert!(missing.text().contains("Not found"));

@@ -57,6 +57,9 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
         }
     };
     let header = |name: &str| origin.headers().get(name).ok().flatten();
+    if (300..400).contains(&origin.status_code()) {
+        return redirect_through_worker(origin, &config, &info);
+    }
     if bypass || !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref()) {
         return Ok(origin);
     }
@@ -101,6 +104,15 @@ fn personalized(origin: Response, engine: Rc<Engine>, version: &str, visitor: Vi
     }
     headers.set("x-vitrine-bundle", version)?;
     Ok(Response::from_body(ResponseBody::Stream(body))?.with_status(status).with_headers(headers))
+}
+
+/// Origin redirects to its own (internal) address are pointed back at the worker's.
+fn redirect_through_worker(origin: Response, config: &Config, info: &RequestInfo) -> Result<Response> {
+    let Some(location) = origin.headers().get("location")? else { return Ok(origin) };
+    let Some(public) = api::public_location(&location, &config.origin_url, &info.public_base) else { return Ok(origin) };
+    let headers = origin.headers().clone();
+    headers.set("location", &public)?;
+    Ok(origin.with_headers(headers))
 }
 
 fn unavailable(message: &str) -> Result<Response> {

@@ -33,6 +33,8 @@ pub struct RequestInfo {
     pub https: bool,
     /// The dev-mode bypass header was sent.
     pub bypass: bool,
+    /// `scheme://host[:port]` the visitor used.
+    pub public_base: String,
 }
 
 impl RequestInfo {
@@ -50,6 +52,7 @@ impl RequestInfo {
             country: debug_country.or_else(|| req.cf().and_then(|cf| cf.country())),
             https: url.scheme() == "https",
             bypass: config.dev_mode && header(super::page::BYPASS_HEADER).is_some(),
+            public_base: url.origin().ascii_serialization(),
         })
     }
 
