@@ -319,7 +319,9 @@ fn edge_decisions_equal_the_native_engine(s: &Suite) {
         let payload = serde_json::to_vec(&json!({ "cid": "p1", "traits": traits, "iat": NOW })).unwrap();
         vitrine_engine::token::sign(PROFILE_SECRET.as_bytes(), &payload)
     };
-    let scenarios: Vec<(Value, Vec<(&str, u32)>, Option<&str>, &str, Option<&str>)> = vec![
+    // (traits, cart, country, page path, utm_source)
+    type Scenario<'a> = (Value, Vec<(&'a str, u32)>, Option<&'a str>, &'a str, Option<&'a str>);
+    let scenarios: Vec<Scenario> = vec![
         (Value::Null, vec![], Some("US"), "/", None),
         (champion.clone(), vec![], Some("GB"), "/", Some("mail")),
         (at_risk.clone(), vec![("C100", 1)], Some("DE"), "/products/C100", None),
