@@ -62,27 +62,9 @@ fn day_to_unix(day: &str) -> Option<i64> {
     Some((era * 146_097 + doe - 719_468) * 86_400)
 }
 
-/// `key=value&…` (`application/x-www-form-urlencoded`), decoded.
+/// `key=value&…` (`application/x-www-form-urlencoded`), decoded: the same rules as query strings.
 pub fn parse_form(body: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit() => {
-                    let hex = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
-                    out.push(hex(bytes[i + 1]) * 16 + hex(bytes[i + 2]));
-                    i += 2;
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    body.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).map(|(k, v)| (decode(k), decode(v))).collect()
+    crate::query::pairs(body).collect()
 }
 
 #[cfg(target_arch = "wasm32")]
