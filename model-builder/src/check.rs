@@ -14,19 +14,8 @@ use vitrine_engine::Value;
 use crate::config::{line_col, Config, LoadedConfig};
 use crate::error::{Error, Located, Result};
 
-/// The recommenders a placement source may name (engine `rules::Source`).
-pub const RECOMMENDERS: &[&str] = &[
-    "bought_together",
-    "similar",
-    "trending",
-    "popular",
-    "popular_country",
-    "popular_category",
-    "popular_segment",
-    "affinity",
-    "buy_again",
-    "cart_addons",
-];
+// The recommenders a placement source may name: the engine's own list, so the two cannot drift.
+use vitrine_engine::engine::RECOMMENDERS;
 
 /// Placeholders the URL and image templates may use.
 const TEMPLATE_FIELDS: &[&str] = &["sku", "slug"];

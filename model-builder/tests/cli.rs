@@ -200,7 +200,8 @@ fn quiet_build_prints_nothing() {
 fn catalog_export_defines_the_products() {
     let f = Fixture::new();
     let orders = f.write("orders.csv", csv(UCI_HEADER, UCI_ROWS));
-    let catalog = f.write(
+    // Read through the config's `[catalog] path`, not a flag.
+    f.write(
         "products.csv",
         "Handle,Title,Price,Type,Vendor,Tags,Available\n\
          85123A,White Hanging Heart T-Light Holder,2.95,Candles & Lights,Acme,\"hearts, white\",yes\n\

@@ -88,22 +88,10 @@ pub fn profile_entries(jsonl: &str) -> Result<Vec<Entry>, String> {
 /// The picker's name for a segment's persona: the worker's `profile::slug` ("Can't lose them"
 /// -> "cant-lose-them"), except RFM's "New" segment, as `new` means a first-time visitor.
 pub fn persona_slug(name: &str) -> String {
-    match slug(name).as_str() {
+    match vitrine_edge_worker::profile::slug(name).as_str() {
         "new" => "new-customer".into(),
         other => other.into(),
     }
-}
-
-fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars().filter(|c| *c != '\'') {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_string()
 }
 
 pub fn to_bulk_json(entries: &[Entry]) -> String {
