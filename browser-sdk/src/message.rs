@@ -9,19 +9,6 @@ use crate::json::Object;
 pub const LIBRARY: &str = "vitrine-browser-sdk";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The Segment e-commerce v2 events this SDK learns from or sends itself.
-pub const ECOMMERCE_EVENTS: &[&str] = &[
-    "Product Viewed",
-    "Product Added",
-    "Product Removed",
-    "Cart Viewed",
-    "Checkout Started",
-    "Order Completed",
-    "Products Searched",
-    "Promotion Viewed",
-    "Promotion Clicked",
-];
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind<'a> {
     /// `track` with the event name.
