@@ -1,6 +1,6 @@
 //! Which origin responses get personalized, and what each slot gets.
 
-use vitrine_engine::engine::Status;
+use vitrine_engine::engine::{RuleInput, Status};
 use vitrine_engine::{Engine, Visitor};
 
 use crate::rewrite::{is_rewritable_html, SlotOutcome};
@@ -15,9 +15,10 @@ pub fn should_personalize(method_is_get: bool, status: u16, content_type: Option
 }
 
 /// The engine's decision for one slot: its HTML when filled, keep the page's content when
-/// decided otherwise, leave it alone when the bundle has no such placement.
-pub fn slot_outcome(engine: &Engine, visitor: &Visitor, placement: &str, now: i64) -> Option<SlotOutcome> {
-    match engine.decide(visitor, placement, now) {
+/// decided otherwise, leave it alone when the bundle has no such placement. `input` is the
+/// visitor's `Engine::rule_input`, built once for all slots of the page.
+pub fn slot_outcome(engine: &Engine, visitor: &Visitor, input: &RuleInput, placement: &str, now: i64) -> Option<SlotOutcome> {
+    match engine.decide_with(visitor, input, placement, now) {
         Ok(d) if d.status == Status::Filled && !d.html.is_empty() => Some(SlotOutcome::Fill(d.html)),
         Ok(_) => Some(SlotOutcome::Keep),
         Err(_) => None,

@@ -1,7 +1,9 @@
-//! Streaming slot filler: origin HTML goes through lol_html chunk by chunk, and every element
-//! marked `data-vitrine-slot="<placement>"` gets the engine's decision before the browser sees
-//! it. Nothing is buffered beyond what lol_html needs for one tag, so the first bytes of the
-//! page leave as soon as they arrive.
+//! Slot filling: every element marked `data-vitrine-slot="<placement>"` gets the engine's
+//! decision before the browser sees it. The rule for what a slot becomes is `fill_slot`, one
+//! function for both hosts of lol_html:
+//! - the worker streams pages through workerd's built-in `HTMLRewriter` (lol_html compiled into
+//!   the runtime, `glue/html.rs`): the body never crosses into wasm, only slot elements do;
+//! - natively, `SlotRewriter` runs the lol_html crate (tests, benchmarks, tools).
 //!
 //! Marks, shared with the browser SDK (which skips slots the edge handled):
 //! - filled: `data-vitrine-filled="edge"` and `data-vitrine-state="filled"`, content replaced;
@@ -9,15 +11,10 @@
 //!   the page's own fallback content stays;
 //! - a placement the bundle does not know: untouched.
 //!
-//! Bytes outside filled slots come out exactly as they went in. If lol_html gives up (a tag
-//! larger than the memory limit), it flushes what it holds and the rest streams through as is:
-//! the visitor gets the unpersonalized remainder, never a truncated page.
+//! Bytes outside filled slots come out exactly as they went in.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use lol_html::html_content::{ContentType, Element};
-use lol_html::{element, HtmlRewriter, MemorySettings, OutputSink, Settings};
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{rewrite_all, SlotRewriter};
 
 /// What to do with one slot.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,28 +26,31 @@ pub enum SlotOutcome {
 }
 
 pub const SLOT_ATTR: &str = "data-vitrine-slot";
-const SLOT_SELECTOR: &str = "[data-vitrine-slot]";
-/// lol_html buffers at most one tag; a tag this large is hostile, not a page.
-const MEMORY_LIMIT: usize = 2 << 20;
+pub const SLOT_SELECTOR: &str = "[data-vitrine-slot]";
 
-/// Collects the rewriter's output until the caller takes it.
-#[derive(Clone, Default)]
-struct SharedSink(Rc<RefCell<Vec<u8>>>);
-
-impl OutputSink for SharedSink {
-    fn handle_chunk(&mut self, chunk: &[u8]) {
-        self.0.borrow_mut().extend_from_slice(chunk);
-    }
+/// An element matched by `SLOT_SELECTOR`, as either lol_html host exposes it.
+pub trait SlotElement {
+    fn attribute(&self, name: &str) -> Option<String>;
+    fn set_attribute(&mut self, name: &str, value: &str);
+    fn set_inner_html(&mut self, html: &str);
 }
 
-pub struct SlotRewriter<'h> {
-    /// `None` once lol_html has given up: input then passes through untouched.
-    rewriter: Option<HtmlRewriter<'h, SharedSink>>,
-    out: SharedSink,
-    /// How many slots were filled so far.
-    filled: Rc<RefCell<u32>>,
-    /// Why rewriting stopped early, for the log.
-    pub gave_up: Option<String>,
+/// Decides one slot element and marks it; true when its content was replaced.
+pub fn fill_slot(el: &mut impl SlotElement, decide: impl FnOnce(&str) -> Option<SlotOutcome>) -> bool {
+    let Some(placement) = el.attribute(SLOT_ATTR) else { return false };
+    match decide(placement.trim()) {
+        Some(SlotOutcome::Fill(html)) => {
+            el.set_inner_html(&html);
+            el.set_attribute("data-vitrine-filled", "edge");
+            el.set_attribute("data-vitrine-state", "filled");
+            true
+        }
+        Some(SlotOutcome::Keep) => {
+            el.set_attribute("data-vitrine-state", "original");
+            false
+        }
+        None => false,
+    }
 }
 
 /// Whether a response with this `Content-Type` can be rewritten: HTML in UTF-8 (or with no
@@ -67,79 +67,119 @@ pub fn is_rewritable_html(content_type: &str) -> bool {
     })
 }
 
-impl<'h> SlotRewriter<'h> {
-    /// `decide` is called once per slot element, in document order, with its placement id;
-    /// `None` leaves the element untouched.
-    pub fn new(mut decide: impl FnMut(&str) -> Option<SlotOutcome> + 'h) -> Self {
-        let out = SharedSink::default();
-        let filled = Rc::new(RefCell::new(0u32));
-        let counter = filled.clone();
-        let settings = Settings::new()
-            .with_strict(false)
-            .with_adjust_charset_on_meta_tag(true)
-            .with_graceful_bail_out_on_content_handler_error(true)
-            .with_memory_settings(
-                MemorySettings::new().with_max_allowed_memory_usage(MEMORY_LIMIT).with_graceful_bail_out_on_memory_limit_exceeded(true),
-            )
-            .append_element_content_handler(element!(SLOT_SELECTOR, move |el: &mut Element| {
-                let Some(placement) = el.get_attribute(SLOT_ATTR) else { return Ok(()) };
-                match decide(placement.trim()) {
-                    Some(SlotOutcome::Fill(html)) => {
-                        el.set_inner_content(&html, ContentType::Html);
-                        el.set_attribute("data-vitrine-filled", "edge")?;
-                        el.set_attribute("data-vitrine-state", "filled")?;
+/// The lol_html crate as a host (the worker uses the runtime's copy instead; see the top).
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use lol_html::html_content::{ContentType, Element};
+    use lol_html::{element, HtmlRewriter, MemorySettings, OutputSink, Settings};
+
+    use super::{fill_slot, SlotElement, SlotOutcome, SLOT_SELECTOR};
+
+    /// lol_html buffers at most one tag; a tag this large is hostile, not a page.
+    const MEMORY_LIMIT: usize = 2 << 20;
+
+    impl SlotElement for Element<'_, '_> {
+        fn attribute(&self, name: &str) -> Option<String> {
+            self.get_attribute(name)
+        }
+        fn set_attribute(&mut self, name: &str, value: &str) {
+            // Only fails for invalid attribute names; ours are constants.
+            let _ = Element::set_attribute(self, name, value);
+        }
+        fn set_inner_html(&mut self, html: &str) {
+            self.set_inner_content(html, ContentType::Html);
+        }
+    }
+
+    /// Collects the rewriter's output until the caller takes it.
+    #[derive(Clone, Default)]
+    struct SharedSink(Rc<RefCell<Vec<u8>>>);
+
+    impl OutputSink for SharedSink {
+        fn handle_chunk(&mut self, chunk: &[u8]) {
+            self.0.borrow_mut().extend_from_slice(chunk);
+        }
+    }
+
+    pub struct SlotRewriter<'h> {
+        /// `None` once lol_html has given up: input then passes through untouched.
+        rewriter: Option<HtmlRewriter<'h, SharedSink>>,
+        out: SharedSink,
+        /// How many slots were filled so far.
+        filled: Rc<RefCell<u32>>,
+        /// Why rewriting stopped early, for the log.
+        pub gave_up: Option<String>,
+    }
+
+    impl<'h> SlotRewriter<'h> {
+        /// `decide` is called once per slot element, in document order, with its placement id;
+        /// `None` leaves the element untouched.
+        pub fn new(mut decide: impl FnMut(&str) -> Option<SlotOutcome> + 'h) -> Self {
+            let out = SharedSink::default();
+            let filled = Rc::new(RefCell::new(0u32));
+            let counter = filled.clone();
+            let settings = Settings::new()
+                .with_strict(false)
+                .with_adjust_charset_on_meta_tag(true)
+                .with_graceful_bail_out_on_content_handler_error(true)
+                .with_memory_settings(
+                    MemorySettings::new().with_max_allowed_memory_usage(MEMORY_LIMIT).with_graceful_bail_out_on_memory_limit_exceeded(true),
+                )
+                .append_element_content_handler(element!(SLOT_SELECTOR, move |el: &mut Element| {
+                    if fill_slot(el, &mut decide) {
                         *counter.borrow_mut() += 1;
                     }
-                    Some(SlotOutcome::Keep) => el.set_attribute("data-vitrine-state", "original")?,
-                    None => {}
+                    Ok(())
+                }));
+            SlotRewriter { rewriter: Some(HtmlRewriter::new(settings, out.clone())), out, filled, gave_up: None }
+        }
+
+        /// Feeds one chunk of origin HTML; returns the output ready to send (possibly empty).
+        pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+            match self.rewriter.as_mut().map(|r| r.write(chunk)) {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    // lol_html flushed what it held (graceful bail-out); the rest goes through raw.
+                    self.gave_up = Some(e.to_string());
+                    self.rewriter = None;
                 }
-                Ok(())
-            }));
-        SlotRewriter { rewriter: Some(HtmlRewriter::new(settings, out.clone())), out, filled, gave_up: None }
-    }
-
-    /// Feeds one chunk of origin HTML; returns the output ready to send (possibly empty).
-    pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
-        match self.rewriter.as_mut().map(|r| r.write(chunk)) {
-            Some(Ok(())) => {}
-            Some(Err(e)) => {
-                // lol_html flushed what it held (graceful bail-out); the rest goes through raw.
-                self.gave_up = Some(e.to_string());
-                self.rewriter = None;
+                None => self.out.0.borrow_mut().extend_from_slice(chunk),
             }
-            None => self.out.0.borrow_mut().extend_from_slice(chunk),
+            self.take()
         }
-        self.take()
-    }
 
-    /// Ends the document; returns the last output.
-    pub fn finish(mut self) -> Vec<u8> {
-        if let Some(r) = self.rewriter.take() {
-            if let Err(e) = r.end() {
-                self.gave_up = Some(e.to_string());
+        /// Ends the document; returns the last output.
+        pub fn finish(mut self) -> Vec<u8> {
+            if let Some(r) = self.rewriter.take() {
+                if let Err(e) = r.end() {
+                    self.gave_up = Some(e.to_string());
+                }
             }
+            self.take()
         }
-        self.take()
+
+        pub fn filled(&self) -> u32 {
+            *self.filled.borrow()
+        }
+
+        fn take(&mut self) -> Vec<u8> {
+            std::mem::take(&mut *self.out.0.borrow_mut())
+        }
     }
 
-    pub fn filled(&self) -> u32 {
-        *self.filled.borrow()
+    /// Rewrites a whole document at once (tests, benchmarks).
+    pub fn rewrite_all(html: &[u8], chunk_size: usize, decide: impl FnMut(&str) -> Option<SlotOutcome>) -> Vec<u8> {
+        let mut r = SlotRewriter::new(decide);
+        let mut out = Vec::new();
+        for chunk in html.chunks(chunk_size.max(1)) {
+            out.extend(r.write(chunk));
+        }
+        out.extend(r.finish());
+        out
     }
-
-    fn take(&mut self) -> Vec<u8> {
-        std::mem::take(&mut *self.out.0.borrow_mut())
-    }
-}
-
-/// Rewrites a whole document at once (tests, benchmarks).
-pub fn rewrite_all(html: &[u8], chunk_size: usize, decide: impl FnMut(&str) -> Option<SlotOutcome>) -> Vec<u8> {
-    let mut r = SlotRewriter::new(decide);
-    let mut out = Vec::new();
-    for chunk in html.chunks(chunk_size.max(1)) {
-        out.extend(r.write(chunk));
-    }
-    out.extend(r.finish());
-    out
 }
 
 #[cfg(test)]

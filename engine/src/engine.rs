@@ -5,6 +5,7 @@
 //! catalog. Deterministic: the same bundle, visitor and `now` give the same decision on every
 //! host (edge, browser, native), which the tests check.
 
+use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -17,7 +18,7 @@ use crate::condition::Condition;
 use crate::context::{Page, Visitor};
 use crate::hashing;
 use crate::recommend::{self, Shopper};
-use crate::render::{self, format_price, render, safe_url};
+use crate::render::{self, format_price, render, render_with, safe_url};
 use crate::rules::{Offer, Placement, Source};
 use crate::value::Value;
 
@@ -49,6 +50,14 @@ impl From<BundleError> for LoadError {
     fn from(e: BundleError) -> Self {
         LoadError::Bundle(e)
     }
+}
+
+/// A visitor as the rules see them at one moment: the rule segments they are in and the
+/// attributes object conditions and templates read (`Engine::rule_input`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleInput {
+    pub segments: Vec<String>,
+    pub attributes: Value,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,22 +288,23 @@ impl Engine {
 
     /// The rule segments `v` is in, in config order.
     pub fn segments_of(&self, v: &Visitor) -> Vec<String> {
-        self.segments_and_attributes(v).0
+        self.rule_input(v).segments
     }
 
     /// The attributes conditions and templates see (see `context` for the shape).
     pub fn attributes(&self, v: &Visitor) -> Value {
-        self.segments_and_attributes(v).1
+        self.rule_input(v).attributes
     }
 
-    /// Builds the attributes once: segment rules are evaluated on them before `segments` is
-    /// set (a segment rule cannot depend on other segments), then `segments` is filled in.
-    fn segments_and_attributes(&self, v: &Visitor) -> (Vec<String>, Value) {
-        let mut attrs = self.attributes_without_segments(v);
+    /// `v` as the rules see them. Built once per page view and shared by all its decisions:
+    /// segment rules are evaluated on the attributes before `segments` is set (a segment rule
+    /// cannot depend on other segments), then `segments` is filled in.
+    pub fn rule_input(&self, v: &Visitor) -> RuleInput {
+        let mut attributes = self.attributes_without_segments(v);
         let segments: Vec<String> =
-            self.segments.iter().filter(|(_, c)| c.eval(&attrs, &self.body.rules.saved_groups)).map(|(n, _)| n.clone()).collect();
-        attrs.set("segments", Value::Array(segments.iter().map(|s| Value::from(s.as_str())).collect()));
-        (segments, attrs)
+            self.segments.iter().filter(|(_, c)| c.eval(&attributes, &self.body.rules.saved_groups)).map(|(n, _)| n.clone()).collect();
+        attributes.set("segments", Value::Array(segments.iter().map(|s| Value::from(s.as_str())).collect()));
+        RuleInput { segments, attributes }
     }
 
     fn attributes_without_segments(&self, v: &Visitor) -> Value {
@@ -321,6 +331,12 @@ impl Engine {
 
     /// Decides one placement for one visitor at `now` (unix seconds).
     pub fn decide(&self, v: &Visitor, placement: &str, now: i64) -> Result<Decision, DecideError> {
+        self.decide_with(v, &self.rule_input(v), placement, now)
+    }
+
+    /// `decide` with `v`'s rule input already built (`rule_input`): the way to decide several
+    /// placements of one page.
+    pub fn decide_with(&self, v: &Visitor, input: &RuleInput, placement: &str, now: i64) -> Result<Decision, DecideError> {
         let i = self
             .body
             .rules
@@ -329,7 +345,7 @@ impl Engine {
             .position(|p| p.id == placement)
             .ok_or_else(|| DecideError::UnknownPlacement(placement.into()))?;
         let (p, compiled) = (&self.body.rules.placements[i], &self.placements[i]);
-        let (segments, attrs) = self.segments_and_attributes(v);
+        let attrs = &input.attributes;
         let groups = &self.body.rules.saved_groups;
         let mut d = Decision {
             placement: p.id.clone(),
@@ -338,9 +354,9 @@ impl Engine {
             variant: None,
             items: Vec::new(),
             html: String::new(),
-            explain: Explain { segment: v.segment().into(), segments, ..Explain::default() },
+            explain: Explain { segment: v.segment().into(), segments: input.segments.clone(), ..Explain::default() },
         };
-        if !compiled.when.eval(&attrs, groups) {
+        if !compiled.when.eval(attrs, groups) {
             d.status = Status::NotTargeted;
             d.explain.rule = alloc::format!("placements.{}.when", p.id);
             return Ok(d);
@@ -349,7 +365,7 @@ impl Engine {
         let mut sources: &[Source] = &p.sources;
         if let Some(e) = compiled.experiment.map(|e| &self.body.rules.experiments[e]) {
             // Outside the experiment's coverage (no arm): the placement's own sources.
-            if let Some(arm) = self.arm(e, &attrs) {
+            if let Some(arm) = self.arm(e, attrs) {
                 d.explain.experiment = Some(ExperimentArm { key: e.key.clone(), arm: arm.name.clone() });
                 if arm.holdout {
                     d.status = Status::Holdout;
@@ -363,12 +379,12 @@ impl Engine {
         }
 
         if !p.variants.is_empty() {
-            let chosen = p.variants.iter().zip(&compiled.variants).find(|(_, c)| c.eval(&attrs, groups));
+            let chosen = p.variants.iter().zip(&compiled.variants).find(|(_, c)| c.eval(attrs, groups));
             d.explain.rule = match chosen {
                 Some((var, _)) => {
                     d.status = Status::Filled;
                     d.variant = Some(var.name.clone());
-                    d.html = render(&var.html, &attrs);
+                    d.html = render(&var.html, attrs);
                     alloc::format!("placements.{}.variants.{}", p.id, var.name)
                 }
                 None => alloc::format!("placements.{}.variants (none matched)", p.id),
@@ -376,12 +392,12 @@ impl Engine {
             return Ok(d);
         }
 
-        d.title = render(&p.title, &attrs);
+        d.title = render(&p.title, attrs);
         d.items = self.recommend(v, p, sources, now, &mut d.explain.sources);
         d.explain.rule = alloc::format!("placements.{}.sources", p.id);
         if !d.items.is_empty() {
             d.status = Status::Filled;
-            d.html = self.render_items(p, &d.title, &d.items, &attrs);
+            d.html = self.render_items(p, &d.title, &d.items, attrs);
         }
         Ok(d)
     }
@@ -392,7 +408,7 @@ impl Engine {
         if v.session.purchased {
             return None;
         }
-        let (segments, attrs) = self.segments_and_attributes(v);
+        let RuleInput { segments, attributes: attrs } = self.rule_input(v);
         let i = self.offers.iter().position(|c| c.eval(&attrs, &self.body.rules.saved_groups))?;
         let o = &self.body.rules.offers[i];
         let explain = Explain {
@@ -539,18 +555,25 @@ impl Engine {
         let symbol = &self.body.store.currency_symbol;
         let mut rendered = String::new();
         for it in items {
-            let mut ctx = Value::object();
-            ctx.set("sku", it.sku.as_str())
-                .set("title", it.title.as_str())
-                .set("url", safe_url(&it.url))
-                .set("image", safe_url(&it.image))
-                .set("price", format_price(symbol, it.price))
-                .set("source", it.source);
-            rendered.push_str(&render(item_tpl, &ctx));
+            rendered.push_str(&render_with(item_tpl, |field| {
+                Some(match field {
+                    "sku" => Cow::Borrowed(it.sku.as_str()),
+                    "title" => Cow::Borrowed(it.title.as_str()),
+                    "url" => Cow::Borrowed(safe_url(&it.url)),
+                    "image" => Cow::Borrowed(safe_url(&it.image)),
+                    "price" => Cow::Owned(format_price(symbol, it.price)),
+                    "source" => Cow::Borrowed(it.source),
+                    _ => return None,
+                })
+            }));
         }
-        let mut ctx = attrs.clone();
-        ctx.set("title", title).set("items", rendered);
-        render(if p.template.is_empty() { DEFAULT_TEMPLATE } else { &p.template }, &ctx)
+        // The slot template sees the visitor's attributes too, with `title` and `items` on top.
+        let outer = if p.template.is_empty() { DEFAULT_TEMPLATE } else { &p.template };
+        render_with(outer, |path| match path {
+            "title" => Some(Cow::Borrowed(title)),
+            "items" => Some(Cow::Borrowed(rendered.as_str())),
+            _ => attrs.path(path).map(|v| Cow::Owned(render::display(v))),
+        })
     }
 }
 

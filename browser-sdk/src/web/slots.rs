@@ -27,10 +27,11 @@ pub enum Outcome {
 pub fn fill(engine: &Engine, visitor: &Visitor, now: i64, in_time: impl Fn() -> bool) -> Vec<Outcome> {
     let mut out = Vec::new();
     let Ok(list) = document().query_selector_all(PENDING) else { return out };
+    let input = engine.rule_input(visitor);
     for i in 0..list.length() {
         let Some(el) = list.item(i).and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok()) else { continue };
         let placement = el.get_attribute("data-vitrine-slot").unwrap_or_default();
-        let state = match engine.decide(visitor, &placement, now) {
+        let state = match engine.decide_with(visitor, &input, &placement, now) {
             Ok(d) if d.status == Status::Filled && !in_time() => {
                 out.push(Outcome::TooLate(placement));
                 "original"

@@ -5,8 +5,8 @@
 mod bundle;
 mod config;
 mod endpoints;
+mod html;
 mod page;
-mod stream;
 mod visitor;
 
 pub use bundle::serving;

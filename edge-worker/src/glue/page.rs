@@ -5,22 +5,40 @@ use std::rc::Rc;
 
 use futures_util::future;
 use vitrine_engine::{Engine, Visitor};
-use worker::{console_error, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, ResponseBody, Result};
+use worker::{console_error, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
 
 use super::bundle::serving;
-use super::stream;
+use super::html;
 use super::config::{now_secs, Config};
 use super::visitor::{identify, stored_traits, RequestInfo, PROFILES};
 use crate::api;
 use crate::cookies::{self, SetCookie};
 use crate::pages::{should_personalize, slot_outcome};
 use crate::profile::{cookie_traits, Persona, PickerChoice, ProfileClaims};
-use crate::rewrite::SlotRewriter;
 use crate::{context, query};
 
 pub const PICKER_PARAM: &str = "vitrine_as";
-/// Dev mode only: the origin's page through the worker untouched (benchmarks, debugging).
+/// Dev mode only (benchmarks, debugging): `1` answers with the origin's page untouched;
+/// `rewriter` streams it through the HTML rewriter with no slot decided, which shows what the
+/// runtime's streaming costs apart from our decisions.
 pub const BYPASS_HEADER: &str = "X-Vitrine-Bypass";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bypass {
+    No,
+    Untouched,
+    RewriterOnly,
+}
+
+impl Bypass {
+    pub fn parse(header: Option<&str>) -> Bypass {
+        match header.map(str::trim) {
+            None => Bypass::No,
+            Some(v) if v.eq_ignore_ascii_case("rewriter") => Bypass::RewriterOnly,
+            Some(_) => Bypass::Untouched,
+        }
+    }
+}
 
 pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     let config = Config::from_env(env);
@@ -41,7 +59,7 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     let facts = info.facts(&info.path, &info.query);
     let bypass = info.bypass;
     let context = async {
-        if bypass {
+        if bypass != Bypass::No {
             return None;
         }
         let loaded = serving(env, &config).await?;
@@ -60,10 +78,16 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     if (300..400).contains(&origin.status_code()) {
         return redirect_through_worker(origin, &config, &info);
     }
-    if bypass || !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref()) {
+    if bypass == Bypass::Untouched || !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref()) {
         return Ok(origin);
     }
-    let Some((loaded, id)) = context else { return Ok(origin) };
+    let Some((loaded, id)) = context else {
+        if bypass == Bypass::RewriterOnly {
+            let page = Response::from_body(origin.body().clone())?.with_status(origin.status_code()).with_headers(origin.headers().clone());
+            return html::rewritten(page.into(), |_| None).map(Into::into).map_err(|e| worker::Error::JsError(format!("rewriting the page: {e:?}")));
+        }
+        return Ok(origin);
+    };
     let now = now_secs();
     let visitor = context::visitor(&loaded.value, &facts, &id, now);
     personalized(origin, loaded.value, &loaded.version, visitor, now, &id.set_cookies)
@@ -88,13 +112,10 @@ async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Resu
     Fetch::Request(Request::new_with_init(&url, &init)?).send().await
 }
 
-/// Streams the origin's HTML through the rewriter: chunks go out as they come in.
+/// Streams the origin's HTML through the slot rewriter: chunks go out as they come in.
 fn personalized(origin: Response, engine: Rc<Engine>, version: &str, visitor: Visitor, now: i64, set_cookies: &[SetCookie]) -> Result<Response> {
     let status = origin.status_code();
     let origin_headers: Vec<(String, String)> = origin.headers().entries().collect();
-    let ResponseBody::Stream(body) = origin.body() else { return Ok(origin) };
-    let rewriter = SlotRewriter::new(move |placement| slot_outcome(&engine, &visitor, placement, now));
-    let body = stream::rewritten(body.clone(), rewriter).map_err(|e| worker::Error::JsError(format!("rewriting stream: {e:?}")))?;
     let headers = Headers::new();
     for (name, value) in api::personalized_headers(&origin_headers) {
         headers.append(&name, &value)?;
@@ -103,7 +124,11 @@ fn personalized(origin: Response, engine: Rc<Engine>, version: &str, visitor: Vi
         headers.append("set-cookie", &c.to_string())?;
     }
     headers.set("x-vitrine-bundle", version)?;
-    Ok(Response::from_body(ResponseBody::Stream(body))?.with_status(status).with_headers(headers))
+    let page = Response::from_body(origin.body().clone())?.with_status(status).with_headers(headers);
+    let input = engine.rule_input(&visitor);
+    let out = html::rewritten(page.into(), move |placement| slot_outcome(&engine, &visitor, &input, placement, now))
+        .map_err(|e| worker::Error::JsError(format!("rewriting the page: {e:?}")))?;
+    Ok(out.into())
 }
 
 /// Origin redirects to its own (internal) address are pointed back at the worker's.

@@ -31,8 +31,8 @@ pub struct RequestInfo {
     pub referrer: Option<String>,
     pub country: Option<String>,
     pub https: bool,
-    /// The dev-mode bypass header was sent.
-    pub bypass: bool,
+    /// What the dev-mode bypass header asks for (always `No` outside dev mode).
+    pub bypass: super::page::Bypass,
     /// `scheme://host[:port]` the visitor used.
     pub public_base: String,
 }
@@ -51,7 +51,7 @@ impl RequestInfo {
             referrer: header("referer"),
             country: debug_country.or_else(|| req.cf().and_then(|cf| cf.country())),
             https: url.scheme() == "https",
-            bypass: config.dev_mode && header(super::page::BYPASS_HEADER).is_some(),
+            bypass: super::page::Bypass::parse(header(super::page::BYPASS_HEADER).filter(|_| config.dev_mode).as_deref()),
             public_base: url.origin().ascii_serialization(),
         })
     }
