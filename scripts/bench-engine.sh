@@ -13,9 +13,10 @@ out="$root/target/bench"
 bundle="$out/retail.bin"
 profiles="$out/profiles.jsonl"
 
-if [ ! -s "$bundle" ] || [ ! -s "$profiles" ]; then
+cargo build --quiet --release -p vitrine-model-builder --manifest-path "$root/Cargo.toml"
+# Rebuilt when missing or when this engine no longer reads it (an older bundle format).
+if [ ! -s "$bundle" ] || [ ! -s "$profiles" ] || ! "$root/target/release/model-builder" inspect "$bundle" >/dev/null 2>&1; then
   [ -f "$orders" ] || { echo "no data file at $orders (set ORDERS=...)" >&2; exit 1; }
-  cargo build --quiet --release -p vitrine-model-builder --manifest-path "$root/Cargo.toml"
   mkdir -p "$out"
   "$root/target/release/model-builder" build --config "$root/examples/online-retail/vitrine.toml" \
     --orders "$orders" --out "$bundle" --profiles "$profiles" --quiet

@@ -416,9 +416,11 @@ fn main() {
     // --- A page view: every placement + the exit offer for one visitor; and throughput.
     if runs("page_view") {
         let iters = (args.iters / (placements.len() + 1)).max(1);
+        // As the edge and the SDK decide a page: one rule input, then every placement.
         let mut s = measure(&pool, args.warmup / (placements.len() + 1), iters, |v| {
+            let input = engine.rule_input(black_box(v));
             for id in &placements {
-                black_box(engine.decide(black_box(v), black_box(id), now).ok());
+                black_box(engine.decide_with(v, &input, black_box(id), now).ok());
             }
             black_box(engine.exit_offer(black_box(v), now));
         });
@@ -432,8 +434,9 @@ fn main() {
         let t = Instant::now();
         for i in 0..views {
             let v = &pool[i % pool.len()];
+            let input = engine.rule_input(black_box(v));
             for id in &placements {
-                black_box(engine.decide(black_box(v), black_box(id), now).ok());
+                black_box(engine.decide_with(v, &input, black_box(id), now).ok());
             }
             black_box(engine.exit_offer(black_box(v), now));
         }

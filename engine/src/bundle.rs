@@ -1,4 +1,5 @@
-//! Bundle format v1: the compiled, public model that edge and browser load.
+//! Bundle format v2: the compiled, public model that edge and browser load. (v2: placements
+//! gained `exclude_owned`. The body is positional, so other versions are refused, not guessed.)
 //!
 //! ```text
 //! offset size field
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::rules::Rules;
 
 pub const MAGIC: [u8; 8] = *b"VITRINE\x01";
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 pub const HEADER_LEN: usize = 52;
 /// Upper bound for a decoded body: a hostile length prefix cannot make us allocate more.
 const BODY_LIMIT: usize = 1 << 28;
@@ -198,6 +199,8 @@ pub enum BundleError {
     BadMagic,
     /// Written by a newer builder than this engine understands.
     NewerFormat { found: u16, supported: u16 },
+    /// Written by an older builder: the body layout differs, so it must be rebuilt.
+    OlderFormat { found: u16, supported: u16 },
     /// The header promises more (or fewer) body bytes than there are.
     Truncated { expected: u64, actual: u64 },
     ChecksumMismatch { expected: u64, actual: u64 },
@@ -214,6 +217,9 @@ impl fmt::Display for BundleError {
             BundleError::BadMagic => write!(f, "not a Vitrine bundle: wrong magic bytes"),
             BundleError::NewerFormat { found, supported } => {
                 write!(f, "bundle format v{found} is newer than this engine supports (v{supported}): upgrade the worker/SDK")
+            }
+            BundleError::OlderFormat { found, supported } => {
+                write!(f, "bundle format v{found} is older than this engine reads (v{supported}): rebuild it with model-builder")
             }
             BundleError::Truncated { expected, actual } => {
                 write!(f, "bundle truncated: header says {expected} body bytes, found {actual}")
@@ -269,6 +275,9 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header, BundleError> {
     let format_version = u16_at(8);
     if format_version > FORMAT_VERSION {
         return Err(BundleError::NewerFormat { found: format_version, supported: FORMAT_VERSION });
+    }
+    if format_version < FORMAT_VERSION {
+        return Err(BundleError::OlderFormat { found: format_version, supported: FORMAT_VERSION });
     }
     let mut build_id = [0u8; 16];
     build_id.copy_from_slice(&bytes[12..28]);

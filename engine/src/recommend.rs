@@ -13,7 +13,6 @@
 //! index, so every host ranks identically. Pure: no clock (`now` is an argument), no hashing,
 //! no allocation proportional to the catalog.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::bundle::{Neighbors, ProductIdx, RecTables, Scored};
@@ -114,36 +113,89 @@ pub fn recommend(
     eligible: impl Fn(ProductIdx) -> bool,
 ) -> Recommendation {
     let history = history_seeds(&shopper.owned, now);
-    // item -> (total score, best single contribution, its recommender)
-    let mut scores: BTreeMap<ProductIdx, (f32, f32, &'static str)> = BTreeMap::new();
+    // Every source's scaled contributions, merged per item below.
+    let mut contributions: Tally<&'static str> = Tally::default();
     let mut offered = Vec::new();
     for s in sources {
         let Some(name) = RECOMMENDERS.iter().copied().find(|r| *r == s.recommender) else { continue };
         let raw = candidates(tables, name, shopper, &history, &eligible);
         offered.push(Offered { recommender: name, weight: s.weight, candidates: raw.len() as u32 });
-        let max = raw.values().copied().fold(0.0f32, f32::max);
+        let max = raw.iter().map(|r| r.1).fold(0.0f32, f32::max);
         if max <= 0.0 {
             continue;
         }
         for (item, score) in raw {
-            let contribution = s.weight * score / max;
-            let e = scores.entry(item).or_insert((0.0, 0.0, name));
-            e.0 += contribution;
-            if contribution > e.1 {
-                e.1 = contribution;
-                e.2 = name;
-            }
+            contributions.add(item, s.weight * score / max, name);
         }
     }
     let owned = |item: ProductIdx| shopper.owned.iter().any(|o| o.item == item);
-    let mut items: Vec<Ranked> = scores
-        .into_iter()
-        .filter(|&(item, (score, _, _))| score > 0.0 && eligible(item) && !(exclude_owned && owned(item)))
-        .map(|(item, (score, _, source))| Ranked { item, score, source })
-        .collect();
-    items.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+    let mut items: Vec<Ranked> = Vec::new();
+    contributions.merge(|item, adds| {
+        // Total score, and the recommender of the best single contribution (first on ties).
+        let (mut score, mut best, mut source) = (0.0f32, 0.0f32, adds[0].1);
+        for &(c, name) in adds {
+            score += c;
+            if c > best {
+                best = c;
+                source = name;
+            }
+        }
+        if score > 0.0 && eligible(item) && !(exclude_owned && owned(item)) {
+            items.push(Ranked { item, score, source });
+        }
+    });
+    // Items are unique, so the order is total: unstable sorting gives the same list everywhere.
+    let best_first = |a: &Ranked, b: &Ranked| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item));
+    if items.len() > k && k > 0 {
+        items.select_nth_unstable_by(k - 1, best_first);
+    }
     items.truncate(k);
+    items.sort_unstable_by(best_first);
     Recommendation { items, offered }
+}
+
+/// Values added per product. A decision sees a few hundred candidates, so collecting pairs and
+/// merging them in one sort is cheaper than a map. Values of one item are handed over in the
+/// order they were added, so every host sums the same floats in the same order.
+struct Tally<T> {
+    /// (item << 32 | insertion number, value, payload): the key orders by item, then by time.
+    adds: Vec<(u64, f32, T)>,
+}
+
+impl<T> Default for Tally<T> {
+    fn default() -> Self {
+        Tally { adds: Vec::new() }
+    }
+}
+
+impl<T: Copy> Tally<T> {
+    fn add(&mut self, item: ProductIdx, value: f32, payload: T) {
+        let key = (u64::from(item) << 32) | self.adds.len() as u64;
+        self.adds.push((key, value, payload));
+    }
+
+    /// Calls `each` once per item, in item order, with its values in the order added.
+    fn merge(mut self, mut each: impl FnMut(ProductIdx, &[(f32, T)])) {
+        self.adds.sort_unstable_by_key(|a| a.0);
+        let mut run: Vec<(f32, T)> = Vec::new();
+        let mut i = 0;
+        while i < self.adds.len() {
+            let item = (self.adds[i].0 >> 32) as ProductIdx;
+            run.clear();
+            while i < self.adds.len() && (self.adds[i].0 >> 32) as ProductIdx == item {
+                run.push((self.adds[i].1, self.adds[i].2));
+                i += 1;
+            }
+            each(item, &run);
+        }
+    }
+
+    /// Each item with the sum of its values, in item order.
+    fn sums(self) -> Vec<(ProductIdx, f32)> {
+        let mut out = Vec::new();
+        self.merge(|item, values| out.push((item, values.iter().map(|v| v.0).sum())));
+        out
+    }
 }
 
 /// The strongest owned items with their pull, strongest first (ties by product index), scaled
@@ -151,7 +203,7 @@ pub fn recommend(
 /// the cart, and old histories weigh less than that.
 fn history_seeds(owned: &[Owned], now: i64) -> Vec<(Owned, f32)> {
     let mut seeds: Vec<(Owned, f32)> = owned.iter().map(|o| (*o, pull(o, now))).collect();
-    seeds.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.item.cmp(&b.0.item)));
+    seeds.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.item.cmp(&b.0.item)).then(b.0.last_time.cmp(&a.0.last_time)));
     seeds.truncate(MAX_HISTORY_SEEDS);
     let top = seeds.first().map_or(1.0, |s| s.1).max(1.0);
     seeds.iter_mut().for_each(|s| s.1 /= top);
@@ -174,9 +226,9 @@ fn candidates(
     shopper: &Shopper,
     history: &[(Owned, f32)],
     eligible: &impl Fn(ProductIdx) -> bool,
-) -> BTreeMap<ProductIdx, f32> {
-    let mut out: BTreeMap<ProductIdx, f32> = BTreeMap::new();
-    let mut add = |item: ProductIdx, score: f32| *out.entry(item).or_insert(0.0) += score;
+) -> Vec<(ProductIdx, f32)> {
+    let mut out: Tally<()> = Tally::default();
+    let mut add = |item: ProductIdx, score: f32| out.add(item, score, ());
     let history_seeds = || history.iter().map(|(o, w)| (o.item, *w));
     match name {
         "bought_together" => neighbours(&tables.bought_together, shopper.seeds.iter().copied().chain(history_seeds()), &mut add),
@@ -207,13 +259,12 @@ fn candidates(
             }
         }
         "cart_addons" => {
-            let mut companions: BTreeMap<ProductIdx, f32> = BTreeMap::new();
-            neighbours(&tables.bought_together, shopper.cart.iter().map(|&p| (p, 1.0)), &mut |i, s| {
-                *companions.entry(i).or_insert(0.0) += s
-            });
+            let mut tally: Tally<()> = Tally::default();
+            neighbours(&tables.bought_together, shopper.cart.iter().map(|&p| (p, 1.0)), &mut |i, s| tally.add(i, s, ()));
+            let companions = tally.sums();
             // Low-price add-ons people buy anyway: popular items that pass the filters (the
             // placement's price cap), at most 0.3 of the best companion.
-            let top = companions.values().copied().fold(0.0f32, f32::max).max(1.0);
+            let top = companions.iter().map(|c| c.1).fold(0.0f32, f32::max).max(1.0);
             let pop_max = tables.popular.first().map_or(1.0, |s| s.score.max(1e-6));
             for (i, s) in companions {
                 add(i, s);
@@ -224,7 +275,7 @@ fn candidates(
         }
         _ => {}
     }
-    out
+    out.sums()
 }
 
 fn list(items: &[Scored], factor: f32, add: &mut impl FnMut(ProductIdx, f32)) {

@@ -19,11 +19,11 @@ pub fn render(template: &str, ctx: &Value) -> String {
 pub fn render_with<'a>(template: &str, lookup: impl Fn(&str) -> Option<Cow<'a, str>>) -> String {
     let mut out = String::with_capacity(template.len() + 64);
     let mut rest = template;
-    while let Some(start) = rest.find("{{") {
+    while let Some(start) = find(rest, "{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start..];
         let (raw, open, close) = if after.starts_with("{{{") { (true, 3, "}}}") } else { (false, 2, "}}") };
-        let Some(end) = after[open..].find(close) else {
+        let Some(end) = find(&after[open..], close) else {
             // An unclosed tag is literal text, not an error: templates come from store staff.
             out.push_str(after);
             return out;
@@ -44,6 +44,21 @@ pub fn render_with<'a>(template: &str, lookup: impl Fn(&str) -> Option<Cow<'a, s
     }
     out.push_str(rest);
     out
+}
+
+/// Where `pat` (a tag delimiter) next occurs: a scan for its first byte, then a compare;
+/// cheaper than a general substring search for these short, rare patterns.
+fn find(s: &str, pat: &str) -> Option<usize> {
+    let (bytes, pat) = (s.as_bytes(), pat.as_bytes());
+    let mut from = 0;
+    while let Some(i) = bytes[from..].iter().position(|&b| b == pat[0]) {
+        let at = from + i;
+        if bytes[at..].starts_with(pat) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Plain-text form of a value for a template.
@@ -75,16 +90,23 @@ pub fn format_price(symbol: &str, amount: f32) -> String {
 
 /// Escapes text for HTML element content and quoted attribute values alike.
 pub fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    // Runs without special characters are copied whole; all five are ASCII, so every cut
+    // falls on a char boundary.
+    let mut clean = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[clean..i]);
+        out.push_str(entity);
+        clean = i + 1;
     }
+    out.push_str(&text[clean..]);
 }
 
 pub fn escape(text: &str) -> String {

@@ -56,6 +56,13 @@ fn refuses_bad_input_with_typed_errors() {
     let mut newer = bytes.clone();
     newer[8..10].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     assert!(matches!(bundle::decode(&newer), Err(BundleError::NewerFormat { found, .. }) if found == FORMAT_VERSION + 1));
+    // v1 bundles predate the placements' `exclude_owned` field: refused by version, with advice,
+    // instead of failing somewhere inside the body.
+    let mut older = bytes.clone();
+    older[8..10].copy_from_slice(&(FORMAT_VERSION - 1).to_le_bytes());
+    let err = bundle::decode(&older).unwrap_err();
+    assert!(matches!(err, BundleError::OlderFormat { found, .. } if found == FORMAT_VERSION - 1));
+    assert!(err.to_string().contains("rebuild it with model-builder"), "{err}");
     assert!(matches!(bundle::decode(&bytes[..bytes.len() - 3]), Err(BundleError::Truncated { .. })));
     let mut flipped = bytes.clone();
     *flipped.last_mut().unwrap() ^= 0x40;

@@ -113,7 +113,7 @@ fn inspect_json_has_the_documented_fields() {
     let r = run(&[&"inspect", &bundle, &"--json"]);
     r.ok();
     let i: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(i["format_version"], 1);
+    assert_eq!(i["format_version"], vitrine_engine::bundle::FORMAT_VERSION);
     assert_eq!(i["build_id"].as_str().unwrap().len(), 32);
     assert!(i["created_at"].as_i64().unwrap() > 1_700_000_000);
     assert_eq!(i["products"], 3);
@@ -130,7 +130,7 @@ fn inspect_json_has_the_documented_fields() {
 
     let text = run(&[&"inspect", &bundle]);
     text.ok();
-    assert!(text.stdout.starts_with("bundle v1 ("), "{}", text.stdout);
+    assert!(text.stdout.starts_with(&format!("bundle v{} (", vitrine_engine::bundle::FORMAT_VERSION)), "{}", text.stdout);
 }
 
 #[test]
