@@ -155,11 +155,12 @@ impl SessionState {
 
     /// The session's interests in the engine's terms for this catalog.
     pub fn interests(&self, catalog: &Catalog) -> Interests {
-        Interests {
-            categories: self.categories.iter().filter_map(|(n, w)| Some((catalog.category_index(n)?, *w))).collect(),
-            products: self.products.iter().filter_map(|(s, w)| Some((catalog.index_of(s)?, *w))).collect(),
-            updated_at: self.interests_at,
-        }
+        Interests::from_names(catalog, &self.categories, &self.products, self.interests_at)
+    }
+
+    /// This session's interests for the edge (`context::INTERESTS_COOKIE`).
+    pub fn interests_cookie(&self) -> String {
+        context::interests_cookie(self.interests_at, &self.categories, &self.products)
     }
 
     pub fn cart_lines(&self, catalog: &Catalog) -> Vec<CartLine> {
@@ -247,81 +248,6 @@ fn to_thousandths(w: f32) -> f32 {
     (w * 1000.0).round() / 1000.0
 }
 
-/// Percent-encodes everything but `A-Z a-z 0-9 - _ . ~` (as encodeURIComponent, stricter).
-fn push_percent_encoded(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
-        }
-    }
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Session interests for the edge: the `vt_int` cookie.
-///
-/// ```text
-/// <updated_at unix s>|<category>:<weight>,…|<sku>:<weight>,…
-/// ```
-/// Names are percent-encoded (UTF-8), weights are integer thousandths, products oldest
-/// first, e.g. `1795426867|Candles:2750,Kitchen:500|C1:917,C2:958,C3:1000`.
-pub fn interests_cookie(s: &SessionState) -> String {
-    let mut out = String::with_capacity(32 + 16 * (s.categories.len() + s.products.len()));
-    push_int(&mut out, s.interests_at);
-    for list in [&s.categories, &s.products] {
-        out.push('|');
-        for (j, (name, w)) in list.iter().enumerate() {
-            if j > 0 {
-                out.push(',');
-            }
-            push_percent_encoded(&mut out, name);
-            out.push(':');
-            push_int(&mut out, (w * 1000.0).round() as i64);
-        }
-    }
-    out
-}
-
-/// Reads a `vt_int` cookie back: (categories, products, updated_at); None when malformed.
-pub fn parse_interests_cookie(text: &str) -> Option<(Vec<(String, f32)>, Vec<(String, f32)>, i64)> {
-    let mut parts = text.split('|');
-    let at: i64 = parts.next()?.parse().ok()?;
-    let list = |part: Option<&str>| -> Option<Vec<(String, f32)>> {
-        part?
-            .split(',')
-            .filter(|e| !e.is_empty())
-            .map(|e| {
-                let (name, w) = e.rsplit_once(':')?;
-                let thousandths: u32 = w.parse().ok()?;
-                Some((percent_decode(name)?, thousandths as f32 / 1000.0))
-            })
-            .collect()
-    };
-    let categories = list(parts.next())?;
-    let products = list(parts.next())?;
-    parts.next().is_none().then_some((categories, products, at))
-}
-
 impl SessionState {
     pub fn encode(&self) -> String {
         let mut l = Lines::new(SESSION_MAGIC);
@@ -407,6 +333,7 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vitrine_engine::context::parse_interests_cookie;
     use vitrine_engine::bundle::Product;
 
     fn catalog() -> Catalog {
@@ -487,7 +414,7 @@ mod tests {
         s.learn(&cat, Learn::ProductViewed("A 1".into()), 1_000);
         s.learn(&cat, Learn::ProductViewed("Ä2,|:".into()), 2_234);
         s.learn(&cat, Learn::CategoryViewed("Kitchen".into()), 3_000);
-        let cookie = interests_cookie(&s);
+        let cookie = s.interests_cookie();
         assert!(cookie.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b'"' && b != b'\\'), "cookie-safe: {cookie}");
         assert!(cookie.starts_with("3000|Candles%20%26%20Lights:"), "{cookie}");
         let (categories, products, at) = parse_interests_cookie(&cookie).expect("parses");

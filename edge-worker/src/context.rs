@@ -6,9 +6,10 @@
 //! - device: the User-Agent; referrer: the Referer header; UTM: the query string;
 //! - page type, product, category: the bundle's `[[pages]]` URL patterns;
 //! - cart: the `vt_cart` cookie, resolved against the catalog (unknown SKUs dropped);
-//! - interests: the product or category this page shows.
+//! - interests: the session's, from the SDK's `vt_int` cookie (`context::INTERESTS_COOKIE`),
+//!   plus the product or category this page shows.
 
-use vitrine_engine::context::{CartLine, Device, Interests, Request, Session, Signal};
+use vitrine_engine::context::{parse_interests_cookie, CartLine, Device, Interests, Request, Session, Signal, INTERESTS_COOKIE};
 use vitrine_engine::{Engine, Value, Visitor};
 
 use crate::cookies::{self, Cookies, SetCookie};
@@ -57,7 +58,7 @@ pub fn identify(facts: &RequestFacts, secret: Option<&[u8]>, fresh_id: impl FnOn
         None => {
             id.visitor_id = fresh_id();
             id.new_visitor = true;
-            id.set_cookies.push(SetCookie::new(cookies::VISITOR, id.visitor_id.clone(), cookies::ONE_YEAR, facts.https).http_only());
+            id.set_cookies.push(SetCookie::new(cookies::VISITOR, id.visitor_id.clone(), cookies::ONE_YEAR, facts.https));
         }
     }
     if let (Some(token), Some(secret)) = (jar.get(cookies::PROFILE), secret) {
@@ -92,7 +93,8 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
     let page = engine.page(facts.path);
     let utm = |name: &str| query::get(facts.query, name).filter(|v| !v.is_empty()).map(|v| bounded(&v, MAX_UTM));
 
-    let cart = Cookies::parse(facts.cookie_header)
+    let jar = Cookies::parse(facts.cookie_header);
+    let cart = jar
         .get(cookies::CART)
         .map(cart::parse)
         .unwrap_or_default()
@@ -100,7 +102,12 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
         .filter_map(|(sku, quantity)| Some(CartLine { product: catalog.index_of(&sku)?, quantity }))
         .collect();
 
-    let mut interests = Interests::default();
+    // What the SDK learned this session (none before it ran: the first page, or no SDK).
+    let mut interests = jar
+        .get(INTERESTS_COOKIE)
+        .and_then(parse_interests_cookie)
+        .map(|(categories, products, at)| Interests::from_names(catalog, &categories, &products, at.min(now)))
+        .unwrap_or_default();
     if page.product.is_some() {
         interests.record(catalog, Signal::ProductView, page.product, None, now);
     } else if page.category.is_some() {
@@ -144,7 +151,7 @@ mod tests {
         let id = identify(&facts(None), Some(b"k"), || "fresh-id-123".into());
         assert!(id.new_visitor);
         assert_eq!(id.visitor_id, "fresh-id-123");
-        assert_eq!(id.set_cookies[0].to_string(), "vt_vid=fresh-id-123; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly");
+        assert_eq!(id.set_cookies[0].to_string(), "vt_vid=fresh-id-123; Path=/; Max-Age=31536000; SameSite=Lax");
     }
 
     #[test]

@@ -43,7 +43,9 @@ impl<'a> Cookies<'a> {
     }
 }
 
-/// A `Set-Cookie` value. Every cookie is site-wide (`Path=/`) and `SameSite=Lax`.
+/// A `Set-Cookie` value. Every cookie is site-wide (`Path=/`) and `SameSite=Lax`. None is
+/// HttpOnly: the SDK reads the visitor id (one visitor for browser and edge) and the profile
+/// cookie's traits; the profile is signed, and neither is a credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SetCookie {
     pub name: &'static str,
@@ -52,8 +54,6 @@ pub struct SetCookie {
     pub max_age: i64,
     /// Only for https requests: browsers drop `Secure` cookies set over plain http.
     pub secure: bool,
-    /// Hidden from page scripts. The profile cookie is not: the SDK reads its traits.
-    pub http_only: bool,
 }
 
 pub const ONE_YEAR: i64 = 365 * 24 * 3600;
@@ -61,16 +61,11 @@ pub const THIRTY_DAYS: i64 = 30 * 24 * 3600;
 
 impl SetCookie {
     pub fn new(name: &'static str, value: impl Into<String>, max_age: i64, secure: bool) -> Self {
-        SetCookie { name, value: value.into(), max_age, secure, http_only: false }
+        SetCookie { name, value: value.into(), max_age, secure }
     }
 
     pub fn delete(name: &'static str, secure: bool) -> Self {
         SetCookie::new(name, "", 0, secure)
-    }
-
-    pub fn http_only(mut self) -> Self {
-        self.http_only = true;
-        self
     }
 }
 
@@ -79,9 +74,6 @@ impl fmt::Display for SetCookie {
         write!(f, "{}={}; Path=/; Max-Age={}; SameSite=Lax", self.name, self.value, self.max_age)?;
         if self.secure {
             f.write_str("; Secure")?;
-        }
-        if self.http_only {
-            f.write_str("; HttpOnly")?;
         }
         Ok(())
     }
@@ -118,7 +110,7 @@ mod tests {
     #[test]
     fn set_cookie_attributes() {
         assert_eq!(SetCookie::new(VISITOR, "v1", 60, false).to_string(), "vt_vid=v1; Path=/; Max-Age=60; SameSite=Lax");
-        assert_eq!(SetCookie::delete(PROFILE, true).http_only().to_string(), "vt_profile=; Path=/; Max-Age=0; SameSite=Lax; Secure; HttpOnly");
+        assert_eq!(SetCookie::delete(PROFILE, true).to_string(), "vt_profile=; Path=/; Max-Age=0; SameSite=Lax; Secure");
     }
 
     #[test]

@@ -162,12 +162,117 @@ impl Interests {
         self.updated_at = self.updated_at.max(now);
     }
 
+    /// Interests by name (the SDK's session, `INTERESTS_COOKIE`) resolved against the catalog;
+    /// names it does not know are dropped.
+    pub fn from_names(catalog: &Catalog, categories: &[(String, f32)], products: &[(String, f32)], updated_at: i64) -> Interests {
+        Interests {
+            categories: categories.iter().filter_map(|(n, w)| Some((catalog.category_index(n)?, *w))).collect(),
+            products: products.iter().filter_map(|(s, w)| Some((catalog.index_of(s)?, *w))).collect(),
+            updated_at,
+        }
+    }
+
     /// Categories by weight, best first.
     pub fn top_categories(&self) -> Vec<CategoryIdx> {
         let mut c = self.categories.clone();
         c.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         c.into_iter().map(|(k, _)| k).collect()
     }
+}
+
+/// The cookie that carries a session's interests by name from the SDK (which learns them as
+/// the visitor browses) to the edge (which decides the next page with them):
+///
+/// ```text
+/// <updated_at unix s>|<category>:<weight>,…|<sku>:<weight>,…
+/// ```
+/// Names are percent-encoded (UTF-8), weights are integer thousandths, products oldest
+/// first, e.g. `1795426867|Candles:2750,Kitchen:500|C1:917,C2:958,C3:1000`.
+pub const INTERESTS_COOKIE: &str = "vt_int";
+/// A session touches few categories; a cookie naming more is cut, not trusted.
+const MAX_INTEREST_CATEGORIES: usize = 32;
+
+/// Interests by name, as `INTERESTS_COOKIE` holds them.
+pub type NamedWeights = Vec<(String, f32)>;
+
+/// Writes an `INTERESTS_COOKIE` value.
+pub fn interests_cookie(updated_at: i64, categories: &[(String, f32)], products: &[(String, f32)]) -> String {
+    use core::fmt::Write;
+    let mut out = String::with_capacity(32 + 16 * (categories.len() + products.len()));
+    let _ = write!(out, "{updated_at}");
+    for list in [categories, products] {
+        out.push('|');
+        for (j, (name, w)) in list.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            push_percent_encoded(&mut out, name);
+            let _ = write!(out, ":{}", (w * 1000.0).round() as i64);
+        }
+    }
+    out
+}
+
+/// Reads an `INTERESTS_COOKIE` value: (categories, products, updated_at); None when malformed.
+/// Lists longer than a session makes are cut (products keep the most recent).
+pub fn parse_interests_cookie(text: &str) -> Option<(NamedWeights, NamedWeights, i64)> {
+    let mut parts = text.split('|');
+    let at: i64 = parts.next()?.parse().ok()?;
+    let list = |part: Option<&str>| -> Option<NamedWeights> {
+        part?
+            .split(',')
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                let (name, w) = e.rsplit_once(':')?;
+                let thousandths: u32 = w.parse().ok()?;
+                Some((percent_decode(name), thousandths as f32 / 1000.0))
+            })
+            .collect()
+    };
+    let mut categories = list(parts.next())?;
+    let mut products = list(parts.next())?;
+    if parts.next().is_some() {
+        return None;
+    }
+    categories.truncate(MAX_INTEREST_CATEGORIES);
+    products.drain(..products.len().saturating_sub(MAX_INTEREST_PRODUCTS));
+    Some((categories, products, at))
+}
+
+/// Percent-encodes everything but `A-Z a-z 0-9 - _ . ~` (as encodeURIComponent, stricter).
+fn push_percent_encoded(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+}
+
+/// Decodes `%XX` escapes (in URL path segments and cookie names alike: `+` stays a plus);
+/// bad escapes stay as they are, invalid UTF-8 becomes U+FFFD.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

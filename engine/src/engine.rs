@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::bundle::{self, Bundle, BundleBody, BundleError, CategoryIdx, Header, ProductIdx};
 use crate::condition::Condition;
-use crate::context::{Page, Visitor};
+use crate::context::{percent_decode, Page, Visitor};
 use crate::hashing;
 use crate::recommend::{self, Shopper};
 use crate::render::{self, format_price, render, render_with, safe_url};
@@ -589,25 +589,4 @@ fn parse_pattern(pattern: &str) -> Vec<PatternPart> {
             s => PatternPart::Literal(s.into()),
         })
         .collect()
-}
-
-/// Decodes `%XX` escapes in a path segment (SKUs may hold spaces); bad escapes stay as they are.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

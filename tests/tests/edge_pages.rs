@@ -58,6 +58,7 @@ fn main() -> std::process::ExitCode {
         setup,
         cases![
             a_new_visitor_gets_the_welcome_banner_and_trending_products,
+            what_the_sdk_learned_this_session_steers_just_for_you,
             a_returning_champion_is_greeted_by_name_with_kitchen_favourites,
             an_at_risk_customer_gets_the_win_back_banner,
             a_visitor_from_another_country_gets_that_country,
@@ -146,6 +147,25 @@ fn a_new_visitor_gets_the_welcome_banner_and_trending_products(s: &Suite) {
     // The same browser next time is no longer new.
     let again = page(s, "/", &[("Cookie", &format!("vt_vid={vid}"))]);
     assert!(!slot(&again, "hero").1.contains("New here?"), "returning anonymous visitor");
+}
+
+fn what_the_sdk_learned_this_session_steers_just_for_you(s: &Suite) {
+    let for_you = |cookie: &str| {
+        let html = page(s, "/", &[("Cookie", cookie), ("X-Vitrine-Debug-Country", "US")]);
+        skus(&slot(&html, "home-for-you").1)
+    };
+    let plain = for_you("vt_vid=e2e-session-0001");
+    assert_eq!(plain, ["K300", "C100", "G200", "K301"], "no session interests: trending");
+    // The SDK's cookie just after a visitor looked at Garden products (interests decay with
+    // an hour's half-life, on the worker's clock).
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let learned = vitrine_engine::context::interests_cookie(now, &[("Garden".into(), 3.0)], &[("G201".into(), 1.0)]);
+    let picks = for_you(&format!("vt_vid=e2e-session-0001; vt_int={learned}"));
+    assert_eq!(&picks[..2], ["G200", "G201"], "Garden first: {picks:?}");
+    // A cookie that does not parse, or names nothing the catalog knows, changes nothing.
+    for junk in ["garbage", "1|Nowhere:5000|X999:1000", "1|%FF%FE:9|", &format!("1|Garden:{}|", "9".repeat(40))] {
+        assert_eq!(for_you(&format!("vt_vid=e2e-session-0001; vt_int={junk}")), plain, "vt_int={junk}");
+    }
 }
 
 fn a_returning_champion_is_greeted_by_name_with_kitchen_favourites(s: &Suite) {

@@ -32,8 +32,6 @@ const OUTBOX_KEY: &str = "vitrine:outbox";
 /// Cookies shared with the edge worker (edge-worker/src/cookies.rs).
 const VISITOR_COOKIE: &str = "vt_vid";
 const CART_COOKIE: &str = "vt_cart";
-/// The session's interests, for the edge's decisions (format: `session::interests_cookie`).
-const INTERESTS_COOKIE: &str = "vt_int";
 const VISITOR_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 const CART_COOKIE_SECONDS: i64 = 30 * 24 * 3600;
 
@@ -161,8 +159,8 @@ pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsE
     if let Some(cart) = cart_from_cookie(&jar) {
         session.cart = cart;
     }
-    let interests_cookie = jar.get(INTERESTS_COOKIE);
-    if let Some((categories, products, at)) = interests_cookie.as_deref().and_then(session::parse_interests_cookie) {
+    let interests_cookie = jar.get(vitrine_engine::context::INTERESTS_COOKIE);
+    if let Some((categories, products, at)) = interests_cookie.as_deref().and_then(vitrine_engine::context::parse_interests_cookie) {
         if at >= session.interests_at {
             (session.categories, session.products, session.interests_at) = (categories, products, at);
         }
@@ -768,9 +766,9 @@ impl Host {
     fn save_session(&mut self) {
         io::write(Store::Session, SESSION_KEY, &self.session.encode());
         if self.may_store() && self.session.interests_at != 0 {
-            let cookie = session::interests_cookie(&self.session);
+            let cookie = self.session.interests_cookie();
             if self.cookie_interests.as_deref() != Some(cookie.as_str()) {
-                io::set_cookie(INTERESTS_COOKIE, &cookie, None);
+                io::set_cookie(vitrine_engine::context::INTERESTS_COOKIE, &cookie, None);
                 self.cookie_interests = Some(cookie);
             }
         }
