@@ -4,7 +4,8 @@
 #      decisions for the fixture cases (recorded in browser-sdk/tests/expected/);
 #   2. wasm in Node: the SDK's engine decides exactly as recorded natively;
 #   3. wasm in headless Chromium: slots, dialog, learning, storage on a real DOM;
-#   4. end to end (Playwright): the static demo pages served by python's http.server.
+#   4. end to end (Playwright): the static demo pages served by python's http.server;
+#   5. end to end (Playwright) behind the edge worker: the demo store on local workerd.
 # Assumes scripts/setup.sh has installed the tools (scripts/test.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,9 +24,9 @@ cargo run -q -p vitrine-browser-sdk --example fixture-bundle -- "$work/fixture.b
 ln -sfn "$VITRINE_TOOLS/node/node_modules" tests/e2e/node_modules
 SDK_DIR="$work/sdk" FIXTURE_BUNDLE="$work/fixture.bin" node tests/e2e/static-only.mjs
 
-# 5. Behind the edge worker (opt-in until the edge reads the session's interests, vt_int):
-#    SDK_E2E_EDGE=1 starts scripts/dev.sh on spare ports and runs tests/e2e/edge.mjs against it.
-if [ "${SDK_E2E_EDGE:-}" = 1 ]; then
+# 5. Behind the edge worker: scripts/dev.sh on spare ports (SDK_E2E_PORT), tests/e2e/edge.mjs
+#    against it. SDK_E2E_EDGE=0 skips it (the static site above needs no worker).
+if [ "${SDK_E2E_EDGE:-1}" != 0 ]; then
   echo "==> browser SDK: end to end behind the edge worker (scripts/dev.sh)"
   port=${SDK_E2E_PORT:-18797}
   PORT=$port ORIGIN_PORT=$((port + 1)) setsid bash scripts/dev.sh >"$work/dev.log" 2>&1 </dev/null &

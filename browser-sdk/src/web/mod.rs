@@ -140,7 +140,7 @@ pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsE
     let engine = Engine::load(bundle).map_err(|e| JsError::new(&e.to_string()))?;
     let options = Options::read(&options);
     let jar = io::Cookies::read();
-    let (profile, created) = load_profile(&options, &jar);
+    let (profile, found) = load_profile(&options, &jar);
     let gate = match (options.require_consent, profile.consent) {
         (_, Some(false)) => Gate::Closed,
         (_, Some(true)) | (false, None) => Gate::Open,
@@ -151,7 +151,7 @@ pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsE
     let restored = if gate == Gate::Held { Ok(()) } else { outbox.restore(&io::read(Store::Local, OUTBOX_KEY).unwrap_or_default(), now_ms()) };
     let mut session = io::read(Store::Session, SESSION_KEY).and_then(|s| SessionState::decode(&s)).unwrap_or_default();
     if session.page_views == 0 {
-        session.new_visitor = created;
+        session.new_visitor = found.first_visit;
         session.landing = landing();
     }
     // The store's pages (or the edge) may keep the cart in the shared cookie: it wins. So do
@@ -193,7 +193,7 @@ pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsE
             h.error(&["stored events: ", refusal.reason()].concat());
         }
         let filled = h.begin_page();
-        h.settle_in(created);
+        h.settle_in(found.unsaved);
         filled
     });
     Ok(filled.unwrap_or(0))
@@ -247,9 +247,17 @@ pub fn flush() {
     with_host(Host::flush_for_unload);
 }
 
-fn load_profile(options: &Options, jar: &io::Cookies) -> (Profile, bool) {
+/// How the profile was found: `first_visit` when this browser had none stored (the visitor is
+/// new, even if the edge set their id cookie on this very response); `unsaved` when what is
+/// stored must be written (new, or the shared id cookie changed it).
+struct Found {
+    first_visit: bool,
+    unsaved: bool,
+}
+
+fn load_profile(options: &Options, jar: &io::Cookies) -> (Profile, Found) {
     let stored = io::read(Store::Local, PROFILE_KEY).or_else(|| io::read(Store::Session, PROFILE_KEY)).unwrap_or_default();
-    let (mut p, mut created) = match Profile::decode(&stored) {
+    let (mut p, created) = match Profile::decode(&stored) {
         Some((mut p, traits)) => {
             p.traits = traits.and_then(js::parse).map(|t| js::to_value(&t)).unwrap_or_default();
             (p, false)
@@ -258,15 +266,16 @@ fn load_profile(options: &Options, jar: &io::Cookies) -> (Profile, bool) {
     };
     // One id per visitor for edge and browser (experiments bucket by it): a readable
     // `vt_vid` cookie, the edge's or ours from an earlier page, wins.
+    let mut unsaved = created;
     if let Some(id) = jar.get(VISITOR_COOKIE).filter(|id| valid_visitor_id(id)) {
-        created &= id == p.visitor_id;
+        unsaved |= id != p.visitor_id;
         p.visitor_id = id;
     }
     // The edge's signed profile cookie is the freshest word on a known customer.
     if let Some(vitrine_engine::Value::Object(traits)) = profile_cookie_traits(jar, &options.profile_cookie) {
         merge_traits(&mut p.traits, traits);
     }
-    (p, created)
+    (p, Found { first_visit: created, unsaved })
 }
 
 /// The edge's rule for visitor ids (8-64 of `[A-Za-z0-9_-]`).
@@ -751,9 +760,9 @@ impl Host {
 
     /// What can wait until the slots are filled: the visitor's id for the edge (a cookie
     /// write), a new visitor's profile.
-    fn settle_in(&mut self, new_profile: bool) {
+    fn settle_in(&mut self, unsaved_profile: bool) {
         self.share_visitor_id();
-        if new_profile {
+        if unsaved_profile {
             self.save_profile();
         }
     }
