@@ -192,6 +192,28 @@ pub fn public_location(location: &str, origin_url: &str, public_base: &str) -> O
     (rest.is_empty() || rest.starts_with(['/', '?', '#'])).then(|| format!("{}{rest}", public_base.trim_end_matches('/')))
 }
 
+/// CORS for the JSON API (`/v1/decide`, `/v1/exit-offer`). Any page may read decisions
+/// without the visitor's cookies (`*`: anonymous, or context given in the query); origins
+/// listed in `CORS_ORIGINS` (a headless storefront on its own domain) may also send them, so
+/// the decision is for that visitor.
+pub fn api_cors_headers(origin: Option<&str>, allowed: &[String]) -> Vec<(&'static str, String)> {
+    let mut h = vec![("vary", "Origin".to_string())];
+    match origin.filter(|o| allowed.iter().any(|a| a.eq_ignore_ascii_case(o))) {
+        Some(o) => {
+            h.push(("access-control-allow-origin", o.to_string()));
+            h.push(("access-control-allow-credentials", "true".to_string()));
+        }
+        None => h.push(("access-control-allow-origin", "*".to_string())),
+    }
+    h.push(("access-control-allow-methods", "GET, OPTIONS".to_string()));
+    h
+}
+
+/// `CORS_ORIGINS`: comma- or space-separated origins (`https://shop.example`), no paths.
+pub fn parse_cors_origins(raw: &str) -> Vec<String> {
+    raw.split([',', ' ']).map(|o| o.trim().trim_end_matches('/')).filter(|o| !o.is_empty()).map(str::to_string).collect()
+}
+
 /// Response headers for a personalized page, from the origin's: the length and validators
 /// change with the content, and no shared cache may keep one visitor's page for another.
 pub fn personalized_headers(origin: &[(String, String)]) -> Vec<(String, String)> {
@@ -209,6 +231,21 @@ pub fn personalized_headers(origin: &[(String, String)]) -> Vec<(String, String)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_cors_allows_listed_origins_with_cookies_and_others_without() {
+        let allowed = parse_cors_origins(" https://shop.example/, https://b.example ");
+        assert_eq!(allowed, ["https://shop.example", "https://b.example"]);
+        let listed = api_cors_headers(Some("https://shop.example"), &allowed);
+        assert!(listed.contains(&("access-control-allow-origin", "https://shop.example".into())));
+        assert!(listed.contains(&("access-control-allow-credentials", "true".into())));
+        for origin in [Some("https://evil.example"), None] {
+            let h = api_cors_headers(origin, &allowed);
+            assert!(h.contains(&("access-control-allow-origin", "*".into())), "{origin:?}");
+            assert!(!h.iter().any(|(k, _)| *k == "access-control-allow-credentials"), "never credentials with *");
+        }
+        assert!(api_cors_headers(None, &[]).contains(&("vary", "Origin".into())));
+    }
 
     #[test]
     fn decide_queries() {

@@ -49,6 +49,7 @@ fn setup() -> Suite {
     cfg.bundles = vec![fixture::bundle_bytes(1)];
     cfg.profiles_jsonl = Some(fixture::PROFILES_JSONL.into());
     cfg.assets = Some(assets);
+    cfg.vars = vec![("CORS_ORIGINS".into(), "https://headless.example".into())];
     Suite { stack: Stack::start("pages", cfg), site, engine }
 }
 
@@ -303,6 +304,15 @@ fn decide_api_answers_json_with_explain(s: &Suite) {
     assert_eq!(cf_country.len(), 2, "{cf_country}");
     let hero = s.stack.get("/v1/decide?placement=hero&path=/", &[("Cookie", "vt_vid=e2e-visitor-api1"), ("X-Vitrine-Debug-Country", "DE")]).json();
     assert_eq!((hero["status"].as_str(), hero["variant"].as_str()), (Some("filled"), Some("germany")));
+
+    // CORS: any page may read decisions; the configured headless storefront with cookies.
+    let any = s.stack.get("/v1/decide?placement=hero&path=/", &[("Origin", "https://elsewhere.example")]);
+    assert_eq!((any.header("access-control-allow-origin"), any.header("access-control-allow-credentials")), (Some("*"), None));
+    let listed = s.stack.get("/v1/exit-offer?path=/", &[("Origin", "https://headless.example"), ("Cookie", "vt_vid=e2e-visitor-api1")]);
+    assert_eq!(listed.header("access-control-allow-origin"), Some("https://headless.example"));
+    assert_eq!(listed.header("access-control-allow-credentials"), Some("true"));
+    let preflight = http::request(&s.stack.url, "OPTIONS", "/v1/decide?placement=hero", &[("Origin", "https://headless.example")], b"").unwrap();
+    assert_eq!((preflight.status, preflight.header("access-control-allow-origin")), (204, Some("https://headless.example")));
 }
 
 /// The visitor the edge should build for the parity requests, written out by hand.

@@ -13,6 +13,8 @@ pub struct Config {
     pub profile_secret: Option<Vec<u8>>,
     /// How often an isolate looks for a newly published bundle.
     pub bundle_check_ms: f64,
+    /// Origins whose pages may call the JSON API with the visitor's cookies (`CORS_ORIGINS`).
+    pub cors_origins: Vec<String>,
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -35,6 +37,7 @@ impl Config {
             demo_picker: flag(env, "DEMO_PICKER"),
             profile_secret: var(env, "PROFILE_SECRET").map(String::into_bytes),
             bundle_check_ms: var(env, "BUNDLE_CHECK_SECS").and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(30.0).max(0.0) * 1000.0,
+            cors_origins: var(env, "CORS_ORIGINS").map(|v| crate::api::parse_cors_origins(&v)).unwrap_or_default(),
         }
     }
 }

@@ -53,22 +53,31 @@ struct Prepared {
 pub async fn decide(req: Request, env: &Env) -> Result<Response> {
     let p = match prepare(&req, env, true).await? {
         Ok(p) => p,
-        Err(reply) => return json(reply),
+        Err(reply) => return with_cors(&req, env, json(reply)?),
     };
     let reply = api::decide(&p.loaded.value, &p.loaded.version, &p.visitor, &p.q, p.now);
-    with_cookies(json(reply)?, &p.set_cookies)
+    with_cors(&req, env, with_cookies(json(reply)?, &p.set_cookies)?)
+}
+
+/// Adds the JSON API's CORS headers (`api::api_cors_headers`).
+pub fn with_cors(req: &Request, env: &Env, mut resp: Response) -> Result<Response> {
+    let origin = req.headers().get("origin")?;
+    for (name, value) in api::api_cors_headers(origin.as_deref(), &Config::from_env(env).cors_origins) {
+        resp.headers_mut().set(name, &value)?;
+    }
+    Ok(resp)
 }
 
 pub async fn exit_offer(req: Request, env: &Env) -> Result<Response> {
     let p = match prepare(&req, env, false).await? {
         Ok(p) => p,
-        Err(reply) => return json(reply),
+        Err(reply) => return with_cors(&req, env, json(reply)?),
     };
     let resp = match api::exit_offer(&p.loaded.value, &p.visitor, &p.q, p.now) {
         Some(reply) => json(reply)?,
         None => Response::empty()?.with_status(204),
     };
-    with_cookies(resp, &p.set_cookies)
+    with_cors(&req, env, with_cookies(resp, &p.set_cookies)?)
 }
 
 pub async fn health(env: &Env) -> Result<Response> {

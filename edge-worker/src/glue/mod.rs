@@ -40,6 +40,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
     match path.as_str() {
         "/v1/events" => visitor_do::handle_events(req, env.clone()).await,
         p if visitor_do::serves(p) => visitor_do::handle(req, env.clone()).await,
+        "/v1/decide" | "/v1/exit-offer" if req.method() == Method::Options => endpoints::with_cors(&req, env, Response::empty()?.with_status(204)),
         "/v1/decide" | "/v1/exit-offer" | "/v1/health" if !get => endpoints::json(JsonReply::error(405, "use GET")),
         "/v1/decide" => endpoints::decide(req, env).await,
         "/v1/exit-offer" => endpoints::exit_offer(req, env).await,
