@@ -28,3 +28,27 @@ fn exit_intent_and_outbox_run_in_wasm() {
     let batch = o.poll(1_000.0, true).expect("due");
     assert!(batch.body.starts_with(r#"{"batch":[{"messageId":"a"}],"sentAt":"1970-01-01T00:00:01.000Z"#));
 }
+
+/// In the browser the engine borrows JavaScript's RegExp and String() (engine/src/host.rs):
+/// GrowthBook's own semantics, checked against cases where regex-lite and Rust differ.
+#[wasm_bindgen_test]
+fn conditions_use_javascripts_regexp_and_number_strings() {
+    use vitrine_engine::{Condition, Value};
+    let eval = |cond: &str, attrs: &str| {
+        let c = Condition::compile(&serde_json::from_str::<Value>(cond).unwrap()).unwrap();
+        c.eval(&serde_json::from_str::<Value>(attrs).unwrap(), &Default::default())
+    };
+    // Lookahead: regex-lite refuses it; JavaScript supports it.
+    assert!(eval(r#"{"s": {"$regex": "^foo(?=bar)"}}"#, r#"{"s": "foobar"}"#));
+    assert!(!eval(r#"{"s": {"$regex": "^foo(?=bar)"}}"#, r#"{"s": "foobaz"}"#));
+    // `$regexi` folds case beyond ASCII, as JavaScript's `iu` does.
+    assert!(eval(r#"{"s": {"$regexi": "^ÉTÉ$"}}"#, r#"{"s": "été"}"#));
+    // Numbers compare as their JavaScript strings.
+    assert!(eval(r#"{"n": {"$regex": "^1e\\+21$"}}"#, r#"{"n": 1e21}"#));
+    assert!(eval(r#"{"n": {"$regex": "^1e-7$"}}"#, r#"{"n": 1e-7}"#));
+    assert!(eval(r#"{"n": {"$regex": "^0\\.5$"}}"#, r#"{"n": 0.5}"#));
+    // An invalid pattern never matches and is reported, as natively.
+    let bad = Condition::compile(&serde_json::from_str::<Value>(r#"{"s": {"$regex": "("}}"#).unwrap()).unwrap();
+    assert_eq!(bad.warnings().len(), 1, "{:?}", bad.warnings());
+    assert!(!bad.eval(&serde_json::from_str::<Value>(r#"{"s": "("}"#).unwrap(), &Default::default()));
+}

@@ -18,8 +18,9 @@
 //! Known differences from the JavaScript SDK:
 //! - Objects compare equal regardless of key order (JS compares `JSON.stringify` output, which
 //!   keeps insertion order; [`Value`] objects are sorted maps).
-//! - `$regex` uses `regex-lite`: no lookaround or backreferences (such patterns never match and
-//!   are warned about), and `\d`, `\s`, `\w` and `$regexi`'s case folding are ASCII-only.
+//! - `$regex` natively and at the edge uses `regex-lite`: no lookaround or backreferences (such
+//!   patterns never match and are warned about), and `\d`, `\s`, `\w` and `$regexi`'s case
+//!   folding are ASCII-only. In the browser it is the page's own `RegExp` (see `host`).
 //! - A path part reads an object key or an array index; JS would also read an array's
 //!   `length` (use `$size`).
 
@@ -32,7 +33,7 @@ use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::fmt;
 
-use regex_lite::{Regex, RegexBuilder};
+use crate::host::{js_number_string, Pattern};
 
 use crate::value::Value;
 
@@ -170,7 +171,7 @@ enum Op {
     /// `$all` / `$alli`: the value is an array and each test is passed by one of its elements.
     All(Vec<Test>),
     /// `None`: an invalid pattern, which never matches.
-    Regex(Option<Regex>),
+    Regex(Option<Pattern>),
     Type(&'static str),
     /// `$veq` ... `$vlte`, against the operand's padded version string.
     Version(Rel, String),
@@ -389,10 +390,7 @@ impl Compiler {
             }
             "$regex" | "$regexi" => {
                 let pattern = string()?;
-                let built = RegexBuilder::new(pattern)
-                    .case_insensitive(op == "$regexi")
-                    .build();
-                Op::Regex(match built {
+                Op::Regex(match Pattern::new(pattern, op == "$regexi") {
                     Ok(re) => Some(re),
                     Err(e) => {
                         let msg = format!("invalid regex {pattern:?} never matches: {e}");
@@ -635,53 +633,6 @@ fn js_string(v: &Value) -> Cow<'_, str> {
     }
 }
 
-/// JS `Number.prototype.toString()`: plain decimals from 1e-6 up to 1e21, exponent notation
-/// outside (`1e+21`, `1.5e-7`).
-fn js_number_string(n: f64) -> String {
-    if n.is_nan() {
-        return "NaN".into();
-    }
-    if n == 0.0 {
-        return "0".into(); // -0 too
-    }
-    if n.is_infinite() {
-        return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    // Rust's `{:e}` picks the shortest digits that round-trip, as JS does; only the layout
-    // differs. With digits d1..dk and exponent e, the value is 0.d1..dk × 10^(e+1).
-    let sci = format!("{:e}", n.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
-    let point = exp.parse::<i32>().unwrap_or(0) + 1;
-    let mut out = String::with_capacity(24);
-    if n < 0.0 {
-        out.push('-');
-    }
-    if k <= point && point <= 21 {
-        out.push_str(&digits);
-        out.extend((k..point).map(|_| '0'));
-    } else if 0 < point && point <= 21 {
-        let (int, frac) = digits.split_at(point as usize);
-        out.push_str(int);
-        out.push('.');
-        out.push_str(frac);
-    } else if -6 < point && point <= 0 {
-        out.push_str("0.");
-        out.extend((point..0).map(|_| '0'));
-        out.push_str(&digits);
-    } else {
-        let (first, rest) = digits.split_at(1);
-        out.push_str(first);
-        if !rest.is_empty() {
-            out.push('.');
-            out.push_str(rest);
-        }
-        out.push_str(if point > 0 { "e+" } else { "e-" });
-        out.push_str(&format!("{}", (point - 1).abs()));
-    }
-    out
-}
 
 /// JS `Number(v)`: null is 0, booleans 0/1, strings parsed (NaN when not numeric), arrays via
 /// their string form (`[]` is 0, `[5]` is 5), objects NaN.

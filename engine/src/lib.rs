@@ -11,6 +11,7 @@ pub mod condition;
 pub mod context;
 pub mod engine;
 pub mod hashing;
+pub mod host;
 pub mod journey;
 pub mod recommend;
 pub mod render;

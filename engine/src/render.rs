@@ -77,15 +77,15 @@ fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         alloc::format!("{}", n as i64)
     } else {
-        alloc::format!("{n:.2}")
+        crate::host::two_decimals(n)
     }
 }
 
 /// A price for display: symbol and two decimals ("£2.55").
 pub fn format_price(symbol: &str, amount: f32) -> String {
-    // Whole cents in integers: cheaper than float formatting, in time and in wasm size.
-    let cents = (f64::from(amount.max(0.0)) * 100.0).round() as u64;
-    alloc::format!("{symbol}{}.{:02}", cents / 100, cents % 100)
+    let mut out = String::from(symbol);
+    out.push_str(&crate::host::two_decimals(f64::from(amount.max(0.0))));
+    out
 }
 
 /// Escapes text for HTML element content and quoted attribute values alike.

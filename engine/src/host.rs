@@ -1,0 +1,138 @@
+//! The two services the engine borrows from where it runs: matching `$regex` patterns, and
+//! writing a number the way JavaScript's `String(n)` does (GrowthBook's coercions).
+//!
+//! Natively and in the edge worker: `regex-lite` and Rust's shortest round-trip float
+//! formatting, laid out as JS does. In the browser SDK (feature `js` on wasm32): the page's own
+//! `RegExp` and `String`, which are exactly what GrowthBook's JavaScript SDK uses and keep
+//! regex-lite and float formatting out of the SDK's download.
+
+use alloc::string::String;
+
+pub use imp::{js_number_string, Pattern};
+
+#[cfg(not(any(feature = "regex-lite", all(feature = "js", target_arch = "wasm32"))))]
+compile_error!("vitrine-engine needs its default `regex-lite` feature (or `js` when built for wasm32)");
+
+#[cfg(all(feature = "js", target_arch = "wasm32"))]
+mod imp {
+    use alloc::string::String;
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_name = RegExp)]
+        #[derive(Clone, Debug)]
+        type JsRegExp;
+        #[wasm_bindgen(constructor, catch, js_class = "RegExp")]
+        fn new(pattern: &str, flags: &str) -> Result<JsRegExp, JsValue>;
+        #[wasm_bindgen(method)]
+        fn test(this: &JsRegExp, text: &str) -> bool;
+        #[wasm_bindgen(js_name = String)]
+        fn number_string(n: f64) -> String;
+        #[wasm_bindgen(js_name = String)]
+        fn error_string(e: &JsValue) -> String;
+    }
+
+    /// A compiled `$regex` (the browser's `RegExp`, with the `u` flag for code points).
+    #[derive(Clone, Debug)]
+    pub struct Pattern(JsRegExp);
+
+    impl Pattern {
+        pub fn new(pattern: &str, case_insensitive: bool) -> Result<Pattern, String> {
+            JsRegExp::new(pattern, if case_insensitive { "iu" } else { "u" })
+                .map(Pattern)
+                .map_err(|e| error_string(&e))
+        }
+
+        pub fn is_match(&self, text: &str) -> bool {
+            self.0.test(text)
+        }
+    }
+
+    pub fn js_number_string(n: f64) -> String {
+        number_string(n)
+    }
+}
+
+#[cfg(not(all(feature = "js", target_arch = "wasm32")))]
+mod imp {
+    use alloc::format;
+    use alloc::string::{String, ToString};
+
+    /// A compiled `$regex` (regex-lite: no lookaround or backreferences; `\d`, `\s`, `\w` and
+    /// case folding are ASCII-only).
+    #[derive(Clone, Debug)]
+    pub struct Pattern(regex_lite::Regex);
+
+    impl Pattern {
+        pub fn new(pattern: &str, case_insensitive: bool) -> Result<Pattern, String> {
+            regex_lite::RegexBuilder::new(pattern).case_insensitive(case_insensitive).build().map(Pattern).map_err(|e| e.to_string())
+        }
+
+        pub fn is_match(&self, text: &str) -> bool {
+            self.0.is_match(text)
+        }
+    }
+
+    /// JS's `String(n)` (`Number.prototype.toString()`): plain decimals from 1e-6 up to 1e21,
+    /// exponent notation outside (`1e+21`, `1.5e-7`).
+    pub fn js_number_string(n: f64) -> String {
+        if n.is_nan() {
+            return "NaN".into();
+        }
+        if n == 0.0 {
+            return "0".into(); // -0 too
+        }
+        if n.is_infinite() {
+            return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
+        }
+        // Rust's `{:e}` picks the shortest digits that round-trip, as JS does; only the layout
+        // differs. With digits d1..dk and exponent e, the value is 0.d1..dk × 10^(e+1).
+        let sci = format!("{:e}", n.abs());
+        let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+        let k = digits.len() as i32;
+        let point = exp.parse::<i32>().unwrap_or(0) + 1;
+        let mut out = String::with_capacity(24);
+        if n < 0.0 {
+            out.push('-');
+        }
+        if k <= point && point <= 21 {
+            out.push_str(&digits);
+            out.extend((k..point).map(|_| '0'));
+        } else if 0 < point && point <= 21 {
+            let (int, frac) = digits.split_at(point as usize);
+            out.push_str(int);
+            out.push('.');
+            out.push_str(frac);
+        } else if -6 < point && point <= 0 {
+            out.push_str("0.");
+            out.extend((point..0).map(|_| '0'));
+            out.push_str(&digits);
+        } else {
+            let (first, rest) = digits.split_at(1);
+            out.push_str(first);
+            if !rest.is_empty() {
+                out.push('.');
+                out.push_str(rest);
+            }
+            out.push_str(if point > 0 { "e+" } else { "e-" });
+            out.push_str(&format!("{}", (point - 1).abs()));
+        }
+        out
+    }
+}
+
+/// A number with two decimals, rounded half away from zero ("2.50"), from whole cents: no
+/// float formatting (templates, prices).
+pub fn two_decimals(n: f64) -> String {
+    use core::fmt::Write;
+    let cents = (n * 100.0).round() as i128;
+    let mut out = String::new();
+    if cents < 0 {
+        out.push('-');
+    }
+    let c = cents.unsigned_abs();
+    let _ = write!(out, "{}.{:02}", c / 100, c % 100);
+    out
+}
