@@ -245,7 +245,10 @@ impl Engine {
             .map(|(i, o)| compile(&o.when, || alloc::format!("offers[{i}].when")))
             .collect::<Result<_, _>>()?;
         let pages = rules.pages.iter().map(|p| PagePattern { parts: parse_pattern(&p.pattern), page: p.page.clone() }).collect();
-        let category_slugs = body.catalog.categories.iter().enumerate().map(|(i, c)| (slug(c), i as CategoryIdx)).collect();
+        let mut category_slugs = BTreeMap::new();
+        for (i, c) in body.catalog.categories.iter().enumerate() {
+            category_slugs.insert(slug(c), i as CategoryIdx);
+        }
         Ok(Engine { header, body, segments, placements, offers, pages, category_slugs })
     }
 

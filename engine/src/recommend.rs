@@ -114,7 +114,7 @@ pub fn recommend(
 ) -> Recommendation {
     let history = history_seeds(&shopper.owned, now);
     // Every source's scaled contributions, merged per item below.
-    let mut contributions: Tally<&'static str> = Tally::default();
+    let mut contributions = Tally::default();
     let mut offered = Vec::new();
     for s in sources {
         let Some(name) = RECOMMENDERS.iter().copied().find(|r| *r == s.recommender) else { continue };
@@ -124,8 +124,9 @@ pub fn recommend(
         if max <= 0.0 {
             continue;
         }
+        let which = RECOMMENDERS.iter().position(|r| *r == name).unwrap_or(0) as u8;
         for (item, score) in raw {
-            contributions.add(item, s.weight * score / max, name);
+            contributions.add(item, s.weight * score / max, which);
         }
     }
     let owned = |item: ProductIdx| shopper.owned.iter().any(|o| o.item == item);
@@ -133,15 +134,15 @@ pub fn recommend(
     contributions.merge(|item, adds| {
         // Total score, and the recommender of the best single contribution (first on ties).
         let (mut score, mut best, mut source) = (0.0f32, 0.0f32, adds[0].1);
-        for &(c, name) in adds {
+        for &(c, which) in adds {
             score += c;
             if c > best {
                 best = c;
-                source = name;
+                source = which;
             }
         }
         if score > 0.0 && eligible(item) && !(exclude_owned && owned(item)) {
-            items.push(Ranked { item, score, source });
+            items.push(Ranked { item, score, source: RECOMMENDERS[source as usize] });
         }
     });
     // Items are unique, so the order is total: unstable sorting gives the same list everywhere.
@@ -156,28 +157,24 @@ pub fn recommend(
 
 /// Values added per product. A decision sees a few hundred candidates, so collecting pairs and
 /// merging them in one sort is cheaper than a map. Values of one item are handed over in the
-/// order they were added, so every host sums the same floats in the same order.
-struct Tally<T> {
+/// order they were added, so every host sums the same floats in the same order. Not generic:
+/// one sort in the wasm builds.
+#[derive(Default)]
+struct Tally {
     /// (item << 32 | insertion number, value, payload): the key orders by item, then by time.
-    adds: Vec<(u64, f32, T)>,
+    adds: Vec<(u64, f32, u8)>,
 }
 
-impl<T> Default for Tally<T> {
-    fn default() -> Self {
-        Tally { adds: Vec::new() }
-    }
-}
-
-impl<T: Copy> Tally<T> {
-    fn add(&mut self, item: ProductIdx, value: f32, payload: T) {
+impl Tally {
+    fn add(&mut self, item: ProductIdx, value: f32, payload: u8) {
         let key = (u64::from(item) << 32) | self.adds.len() as u64;
         self.adds.push((key, value, payload));
     }
 
     /// Calls `each` once per item, in item order, with its values in the order added.
-    fn merge(mut self, mut each: impl FnMut(ProductIdx, &[(f32, T)])) {
+    fn merge(mut self, mut each: impl FnMut(ProductIdx, &[(f32, u8)])) {
         self.adds.sort_unstable_by_key(|a| a.0);
-        let mut run: Vec<(f32, T)> = Vec::new();
+        let mut run: Vec<(f32, u8)> = Vec::new();
         let mut i = 0;
         while i < self.adds.len() {
             let item = (self.adds[i].0 >> 32) as ProductIdx;
@@ -227,8 +224,8 @@ fn candidates(
     history: &[(Owned, f32)],
     eligible: &impl Fn(ProductIdx) -> bool,
 ) -> Vec<(ProductIdx, f32)> {
-    let mut out: Tally<()> = Tally::default();
-    let mut add = |item: ProductIdx, score: f32| out.add(item, score, ());
+    let mut out = Tally::default();
+    let mut add = |item: ProductIdx, score: f32| out.add(item, score, 0);
     let history_seeds = || history.iter().map(|(o, w)| (o.item, *w));
     match name {
         "bought_together" => neighbours(&tables.bought_together, shopper.seeds.iter().copied().chain(history_seeds()), &mut add),
@@ -259,8 +256,8 @@ fn candidates(
             }
         }
         "cart_addons" => {
-            let mut tally: Tally<()> = Tally::default();
-            neighbours(&tables.bought_together, shopper.cart.iter().map(|&p| (p, 1.0)), &mut |i, s| tally.add(i, s, ()));
+            let mut tally = Tally::default();
+            neighbours(&tables.bought_together, shopper.cart.iter().map(|&p| (p, 1.0)), &mut |i, s| tally.add(i, s, 0));
             let companions = tally.sums();
             // Low-price add-ons people buy anyway: popular items that pass the filters (the
             // placement's price cap), at most 0.3 of the best companion.

@@ -175,7 +175,14 @@ impl<'de> Deserialize<'de> for Value {
                 Tagged::Number(n) => Value::Number(n),
                 Tagged::String(v) => Value::String(v),
                 Tagged::Array(a) => Value::Array(a),
-                Tagged::Object(m) => Value::Object(m.into_iter().collect()),
+                // Inserted one by one: `collect` into a map would link a sort (wasm size).
+                Tagged::Object(m) => {
+                    let mut map = BTreeMap::new();
+                    for (k, v) in m {
+                        map.insert(k, v);
+                    }
+                    Value::Object(map)
+                }
             })
         }
     }
