@@ -4,7 +4,7 @@
 //! POST /v1/events                  batch -> checked per event -> each visitor's VisitorDo
 //! GET  /v1/visitors/{key}/messages delivery log of a visitor (DEV_MODE=1 only)
 //! GET|POST /v1/unsubscribe?vt=…    signed one-click unsubscribe from an email/SMS/push link
-//! POST /v1/sms/inbound             Twilio's inbound-message webhook: STOP / START
+//! POST /v1/sms/inbound             Twilio's inbound-message webhook: STOP / START (signed)
 //! ```
 //!
 //! Visitors are keyed `u:<userId>` when known, else `a:<anonymousId>`; an identify that names
@@ -266,9 +266,23 @@ mod host {
     }
 
     /// Twilio posts inbound messages form-encoded (`From`, `Body`, `MessageSid`); the number's
-    /// index object forwards to its visitor. Answers with empty TwiML (no auto-reply).
+    /// index object forwards to its visitor. Answers with empty TwiML (no auto-reply). Only
+    /// requests signed with the account's auth token count (`X-Twilio-Signature` over this
+    /// URL): anyone else could stop or restart someone's messages. Without a token configured
+    /// the endpoint is off, except in dev mode.
     async fn sms_inbound(mut req: Request, env: Env) -> Result<Response> {
         let form = parse_form(&req.text().await?);
+        match var(&env, "TWILIO_AUTH_TOKEN") {
+            Some(token) => {
+                let url = req.url()?.to_string();
+                let signature = req.headers().get("X-Twilio-Signature")?;
+                if !crate::messaging::twilio_signature_matches(&token, &url, &form, signature.as_deref()) {
+                    return Response::error("X-Twilio-Signature does not match this request", 403);
+                }
+            }
+            None if dev_mode(&env) => {}
+            None => return Response::error("inbound SMS is not configured (TWILIO_AUTH_TOKEN)", 503),
+        }
         let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
         let (from, body, sid) = (get("From"), get("Body"), get("MessageSid"));
         if from.is_empty() {

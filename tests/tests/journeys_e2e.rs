@@ -317,9 +317,21 @@ fn sms_stop_and_the_unsubscribe_link_are_honoured(s: &Suite) {
     let r = post_events(s, &[event(consent_all(token_), "e5", Some("c-e5")), event(identify("Lee", email, phone), "e5", Some("c-e5")), event(added("G200", 1), "e5", Some("c-e5"))]);
     assert_eq!(r.status, 200);
     s.capture.wait_for(JOURNEY_DONE, "Lee's push", |reqs| delivered_kinds(&messages_for(reqs, email, phone, token_)).contains(&"push"));
-    // Twilio posts the reply "STOP" to the inbound webhook.
+    // Twilio posts the reply "STOP" to the inbound webhook, signed with the auth token.
     let form = format!("From={}&To=%2B15005550006&Body=STOP&MessageSid=SMe5", phone.replace('+', "%2B"));
-    let r = post(&url(s), "/v1/sms/inbound", "application/x-www-form-urlencoded", form.as_bytes()).unwrap();
+    let params: Vec<(String, String)> =
+        [("From", phone), ("To", "+15005550006"), ("Body", "STOP"), ("MessageSid", "SMe5")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let inbound = format!("{}/v1/sms/inbound", url(s));
+    let sms = |signature: &str| {
+        let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature)];
+        http::request(&url(s), "POST", "/v1/sms/inbound", &headers, form.as_bytes()).unwrap()
+    };
+    // A forged or unsigned STOP changes nothing.
+    let forged = vitrine_edge_worker::messaging::twilio_signature("not-the-token", &inbound, &params);
+    assert_eq!(sms(&forged).status, 403);
+    assert_eq!(post(&url(s), "/v1/sms/inbound", "application/x-www-form-urlencoded", form.as_bytes()).unwrap().status, 403);
+    assert_eq!(visitor_log(s, "u:c-e5")["state"]["consent"]["sms"]["granted"].as_bool(), Some(true), "still subscribed");
+    let r = sms(&vitrine_edge_worker::messaging::twilio_signature("twilio-token", &inbound, &params));
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("<Response>"), "TwiML");
     // The email's one-click unsubscribe link (the same token the email carries).
