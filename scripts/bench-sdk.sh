@@ -17,4 +17,5 @@ cargo run -q --release -p vitrine-model-builder -- build --config examples/demo/
 ln -sfn "$VITRINE_TOOLS/node/node_modules" tests/e2e/node_modules
 out=${BENCH_OUT:-BENCHMARKS.md}
 [ "$out" = "-" ] && out=""
-SDK_DIR="$work/sdk" BUNDLE="$work/demo-bundle.bin" RUNS="$RUNS" OUT="$out" node tests/e2e/bench.mjs
+cargo run -q -p vitrine-browser-sdk --example fixture-bundle -- "$work/fixture.bin" --site "$work/site" >/dev/null
+SDK_DIR="$work/sdk" BUNDLE="$work/demo-bundle.bin" PAGES_DIR="$work/site" RUNS="$RUNS" OUT="$out" node tests/e2e/bench.mjs

@@ -4,7 +4,7 @@
 #      decisions for the fixture cases (recorded in browser-sdk/tests/expected/);
 #   2. wasm in Node: the SDK's engine decides exactly as recorded natively;
 #   3. wasm in headless Chromium: slots, dialog, learning, storage on a real DOM;
-#   4. end to end (Playwright): the static demo pages served by python's http.server;
+#   4. end to end (Playwright): the fixture store's static pages served by python's http.server;
 #   5. end to end (Playwright) behind the edge worker: the demo store on local workerd.
 # Assumes scripts/setup.sh has installed the tools (scripts/test.sh does).
 set -euo pipefail
@@ -20,9 +20,9 @@ echo "==> browser SDK: wasm tests in Node and headless Chromium"
 cargo test --target wasm32-unknown-unknown -p vitrine-browser-sdk --tests
 echo "==> browser SDK: end to end on a static site"
 QUIET=1 scripts/build-sdk.sh "$work/sdk"
-cargo run -q -p vitrine-browser-sdk --example fixture-bundle -- "$work/fixture.bin" >/dev/null
+cargo run -q -p vitrine-browser-sdk --example fixture-bundle -- "$work/fixture.bin" --site "$work/site" >/dev/null
 ln -sfn "$VITRINE_TOOLS/node/node_modules" tests/e2e/node_modules
-SDK_DIR="$work/sdk" FIXTURE_BUNDLE="$work/fixture.bin" node tests/e2e/static-only.mjs
+SDK_DIR="$work/sdk" FIXTURE_BUNDLE="$work/fixture.bin" FIXTURE_SITE="$work/site" node tests/e2e/static-only.mjs
 
 # 5. Behind the edge worker: scripts/dev.sh on spare ports (SDK_E2E_PORT), tests/e2e/edge.mjs
 #    against it. SDK_E2E_EDGE=0 skips it (the static site above needs no worker).

@@ -16,6 +16,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const sdkDir = process.env.SDK_DIR || path.join(root, "dist/sdk");
 const bundle = process.env.BUNDLE;
 assert.ok(bundle, "BUNDLE must name the bundle to serve");
+assert.ok(process.env.PAGES_DIR, "PAGES_DIR must name the static store's pages (scripts/bench-sdk.sh writes them)");
 const runs = Number(process.env.RUNS || 15);
 
 function sizes() {
@@ -57,7 +58,7 @@ async function fillTimes(browser, url, cold) {
 
 async function main() {
   const site = mkdtempSync(path.join(tmpdir(), "vitrine-bench-"));
-  cpSync(path.join(root, "demo/static-only"), site, { recursive: true });
+  cpSync(process.env.PAGES_DIR, site, { recursive: true });
   cpSync(sdkDir, path.join(site, "sdk"), { recursive: true });
   copyFileSync(bundle, path.join(site, "bundle.bin"));
   const base = await serveStatic(site);
@@ -72,7 +73,7 @@ async function main() {
   const md = [
     "## Browser SDK",
     "",
-    "Command: `scripts/bench-sdk.sh` (builds the SDK, serves `demo/static-only/` with python's http.server",
+    "Command: `scripts/bench-sdk.sh` (builds the SDK, serves the fixture store's static pages with python's http.server",
     `and the demo bundle, measures in headless Chromium with playwright-core; ${runs} runs per mode).`,
     `Machine: ${cpus().length} cores (${cpus()[0].model.trim()}), ${new Date().toISOString().slice(0, 10)}, load average ${loadavg()[0].toFixed(1)} while measuring.`,
     "",

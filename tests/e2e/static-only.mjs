@@ -2,8 +2,9 @@
 // carry only the script tag: slots, in-session learning, exit intent in the four scenarios,
 // deep links, consent, offline and retries, and every event reaching the endpoint once.
 //
-// Needs: dist/sdk (scripts/build-sdk.sh) and the fixture bundle (FIXTURE_BUNDLE=path, written
-// by `cargo run -p vitrine-browser-sdk --example fixture-bundle`). scripts/test-sdk.sh does both.
+// Needs: dist/sdk (scripts/build-sdk.sh), the fixture bundle and its store's pages
+// (FIXTURE_BUNDLE=path, FIXTURE_SITE=dir, written by `cargo run -p vitrine-browser-sdk
+// --example fixture-bundle -- BUNDLE --site DIR`). scripts/test-sdk.sh does all three.
 // EVENTS_ENDPOINT=http://127.0.0.1:8787 sends events to a running worker instead of the
 // built-in stand-in (then the once-each check reads the stand-in's view only when it is used).
 import assert from "node:assert/strict";
@@ -20,6 +21,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const sdkDir = process.env.SDK_DIR || path.join(root, "dist/sdk");
 const bundle = process.env.FIXTURE_BUNDLE;
 assert.ok(bundle, "FIXTURE_BUNDLE must name the fixture bundle (scripts/test-sdk.sh builds it)");
+const pagesDir = process.env.FIXTURE_SITE;
+assert.ok(pagesDir, "FIXTURE_SITE must name the fixture store's pages (fixture-bundle --site, scripts/test-sdk.sh)");
 const DWELL_MS = 1000;
 const IDLE_MS = 2000;
 const PHONE = {
@@ -27,10 +30,11 @@ const PHONE = {
   viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
 };
 
-/** The site: the demo pages, the SDK files next to them, the bundle, our endpoint in the tag. */
+/** The site: the fixture store's pages (written by the fixture-bundle example), the SDK files
+ *  next to them, the bundle, our endpoint in the tag. */
 function buildSite(endpoint) {
   const site = mkdtempSync(path.join(tmpdir(), "vitrine-static-"));
-  cpSync(path.join(root, "demo/static-only"), site, { recursive: true });
+  cpSync(pagesDir, site, { recursive: true });
   cpSync(sdkDir, path.join(site, "sdk"), { recursive: true });
   copyFileSync(bundle, path.join(site, "bundle.bin"));
   const pages = [];
