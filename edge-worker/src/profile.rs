@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use vitrine_engine::token::{self, TokenError};
+use vitrine_engine::engine::slug;
 use vitrine_engine::Value;
 
 pub const REFRESH_AFTER_SECS: i64 = 24 * 3600;
@@ -144,18 +145,6 @@ pub struct Persona {
     pub first_name: String,
 }
 
-/// "Can't lose them" -> "cant-lose-them": segment names as URL- and key-safe words.
-pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars().filter(|c| *c != '\'') {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_string()
-}
 
 #[cfg(test)]
 mod tests {

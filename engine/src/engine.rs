@@ -189,10 +189,13 @@ fn compile(cond: &Value, path: impl FnOnce() -> String) -> Result<Condition, Loa
     Condition::compile(cond).map_err(|e| LoadError::Rule { path: path(), message: e.to_string() })
 }
 
-/// Lower-case, words joined by `-`: "Candles & Lights" -> "candles-lights".
+/// The one way names become URL and key words: lower case, letters and digits (any script),
+/// apostrophes dropped, everything else a single `-`. "Candles & Lights" -> "candles-lights",
+/// "Can't lose them" -> "cant-lose-them". Category URLs, product URL templates (`{slug}`) and
+/// demo persona keys all use it.
 pub fn slug(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
+    for c in name.chars().filter(|c| !matches!(c, '\'' | '\u{2019}')) {
         if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
         } else if !out.is_empty() && !out.ends_with('-') {
@@ -592,4 +595,19 @@ fn parse_pattern(pattern: &str) -> Vec<PatternPart> {
             s => PatternPart::Literal(s.into()),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs_are_one_rule_for_urls_and_keys() {
+        assert_eq!(slug("Candles & Lights"), "candles-lights");
+        assert_eq!(slug("Can't lose them"), "cant-lose-them");
+        assert_eq!(slug("Children\u{2019}s  Toys!"), "childrens-toys");
+        assert_eq!(slug("WHITE HANGING HEART T-LIGHT HOLDER "), "white-hanging-heart-t-light-holder");
+        assert_eq!(slug("Crème Brûlée"), "crème-brûlée", "letters of any script stay");
+        assert_eq!(slug("--"), "");
+    }
 }

@@ -14,6 +14,7 @@ use super::orders::csv_error;
 use super::report::CatalogReport;
 use crate::config::{CatalogColumns, Config};
 use crate::error::{Error, Result};
+use vitrine_engine::engine::slug;
 
 /// One product as the catalog describes it; blank fields are derived later.
 #[derive(Clone, Debug, Default)]
@@ -153,21 +154,6 @@ fn starts_a_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(i, _)| text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric()))
 }
 
-/// URL-friendly form of a title: `WHITE HANGING HEART T-LIGHT` -> `white-hanging-heart-t-light`.
-pub fn slug(title: &str) -> String {
-    let mut out = String::with_capacity(title.len());
-    for c in title.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    out
-}
 
 /// Fills `{sku}` (percent-encoded) and `{slug}` in a URL template.
 pub fn fill_template(template: &str, sku: &str, title: &str) -> String {

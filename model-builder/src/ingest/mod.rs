@@ -24,7 +24,7 @@ use std::path::Path;
 
 use indicatif::ProgressBar;
 
-pub use catalog::{fill_template, slug, CategoryRules};
+pub use catalog::{fill_template, CategoryRules};
 pub use columns::Header;
 pub use report::{AsRead, CatalogReport, Dropped, IngestReport, BAD_ROWS_SHOWN};
 
