@@ -214,18 +214,26 @@ pub fn parse_cors_origins(raw: &str) -> Vec<String> {
     raw.split([',', ' ']).map(|o| o.trim().trim_end_matches('/')).filter(|o| !o.is_empty()).map(str::to_string).collect()
 }
 
-/// Response headers for a personalized page, from the origin's: the length and validators
-/// change with the content, and no shared cache may keep one visitor's page for another.
-pub fn personalized_headers(origin: &[(String, String)]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = origin
-        .iter()
-        .filter(|(k, _)| !matches!(k.to_ascii_lowercase().as_str(), "content-length" | "etag" | "last-modified" | "cache-control" | "vary" | "age"))
-        .cloned()
-        .collect();
-    let vary = origin.iter().filter(|(k, _)| k.eq_ignore_ascii_case("vary")).map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", ");
-    out.push(("cache-control".into(), CachePolicy::Private.header()));
-    out.push(("vary".into(), if vary.is_empty() { "Cookie".into() } else if vary.to_ascii_lowercase().contains("cookie") { vary } else { format!("{vary}, Cookie") }));
-    out
+/// What a personalized page's headers become, as edits on a copy of the origin's (a few calls
+/// into the runtime instead of one per header): the length and validators go, as they change
+/// with the content, and no shared cache may keep one visitor's page for another.
+/// `origin_vary`: the origin's `Vary` (the runtime joins repeated headers).
+pub struct HeaderEdits {
+    pub remove: &'static [&'static str],
+    pub set: Vec<(&'static str, String)>,
+}
+
+pub fn personalized_header_edits(origin_vary: Option<&str>) -> HeaderEdits {
+    let vary = origin_vary.map(str::trim).filter(|v| !v.is_empty());
+    let vary = match vary {
+        None => "Cookie".to_string(),
+        Some(v) if v.to_ascii_lowercase().contains("cookie") => v.to_string(),
+        Some(v) => format!("{v}, Cookie"),
+    };
+    HeaderEdits {
+        remove: &["content-length", "etag", "last-modified", "age"],
+        set: vec![("cache-control", CachePolicy::Private.header()), ("vary", vary)],
+    }
 }
 
 #[cfg(test)]
@@ -300,18 +308,13 @@ mod tests {
 
     #[test]
     fn personalized_pages_are_private() {
-        let origin = vec![
-            ("Content-Type".into(), "text/html".into()),
-            ("Content-Length".into(), "10".into()),
-            ("ETag".into(), "\"x\"".into()),
-            ("Cache-Control".into(), "public, max-age=600".into()),
-            ("Vary".into(), "Accept-Encoding".into()),
-        ];
-        let h = personalized_headers(&origin);
-        let get = |k: &str| h.iter().filter(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
-        assert_eq!(get("content-type"), ["text/html"]);
-        assert!(get("content-length").is_empty() && get("etag").is_empty());
-        assert_eq!(get("cache-control"), ["private, no-cache"]);
-        assert_eq!(get("vary"), ["Accept-Encoding, Cookie"]);
+        let e = personalized_header_edits(Some("Accept-Encoding"));
+        for gone in ["content-length", "etag", "last-modified", "age"] {
+            assert!(e.remove.contains(&gone), "{gone}");
+        }
+        assert!(e.set.contains(&("cache-control", "private, no-cache".into())));
+        assert!(e.set.contains(&("vary", "Accept-Encoding, Cookie".into())));
+        assert!(personalized_header_edits(None).set.contains(&("vary", "Cookie".into())));
+        assert!(personalized_header_edits(Some("cookie, Accept")).set.contains(&("vary", "cookie, Accept".into())));
     }
 }

@@ -115,10 +115,13 @@ async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Resu
 /// Streams the origin's HTML through the slot rewriter: chunks go out as they come in.
 fn personalized(origin: Response, engine: Rc<Engine>, version: &str, visitor: Visitor, now: i64, set_cookies: &[SetCookie]) -> Result<Response> {
     let status = origin.status_code();
-    let origin_headers: Vec<(String, String)> = origin.headers().entries().collect();
-    let headers = Headers::new();
-    for (name, value) in api::personalized_headers(&origin_headers) {
-        headers.append(&name, &value)?;
+    let headers = origin.headers().clone();
+    let edits = api::personalized_header_edits(headers.get("vary")?.as_deref());
+    for name in edits.remove {
+        headers.delete(name)?;
+    }
+    for (name, value) in &edits.set {
+        headers.set(name, value)?;
     }
     for c in set_cookies {
         headers.append("set-cookie", &c.to_string())?;
