@@ -1,5 +1,7 @@
 //! The worker's settings, from `[vars]` in wrangler.toml and secrets (`.dev.vars` locally).
 
+use std::rc::Rc;
+
 use worker::Env;
 
 pub struct Config {
@@ -29,8 +31,18 @@ fn flag(env: &Env, name: &str) -> bool {
     matches!(var(env, name).as_deref().map(str::trim), Some("1" | "true" | "yes"))
 }
 
+thread_local! {
+    static CURRENT: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };
+}
+
 impl Config {
-    pub fn from_env(env: &Env) -> Config {
+    /// This isolate's settings, read once: vars and secrets only change with a new deployment,
+    /// which starts new isolates.
+    pub fn from_env(env: &Env) -> Rc<Config> {
+        CURRENT.with(|c| c.get_or_init(|| Rc::new(Config::read(env))).clone())
+    }
+
+    fn read(env: &Env) -> Config {
         Config {
             origin_url: var(env, "ORIGIN_URL").unwrap_or_default().trim().trim_end_matches('/').to_string(),
             dev_mode: flag(env, "DEV_MODE"),
