@@ -192,14 +192,15 @@ returning the same origin page through \`new HTMLRewriter().on("[data-vitrine-sl
 ($cj_med vs $cb_med ms). That is the local runtime's floor for streaming any page through an HTML
 rewriter.
 
-Reading it: the goal cannot be met by any streaming rewrite on local workerd, because the
-runtime's own HTMLRewriter, doing nothing, already costs more than 0.5 ms here (the control). Of
-the rest, the decisions themselves are small: a one-off run on 2026-11-23 that decided the page's
-three slots ten extra times per request added 0.91 ms, ~0.09 ms per page (natively the page
-view is ~42 µs, \`scripts/bench-engine.sh\`); the remainder is the wasm/JS crossings of the slot
-handler and the larger personalized page (filled carousel) going through the dev proxy. History:
-pumping every chunk through the lol_html crate inside wasm (until 2026-11-23) added 2.56 ms at
-the median in one run (load 3.2) and 1.79 ms in another (load 2.3, against 1.14 ms for the
+Reading it: the runtime's own HTMLRewriter, doing nothing, takes the whole 0.5 ms budget or
+more on local workerd (the control: +0.51 to +0.72 ms in six runs on 2026-11-23), so no
+streaming rewrite meets the goal here; what we add on top is the "rewriter only" overhead of a
+wasm worker over a JS one (~0.2 ms) and our work. Of that, the decisions themselves are small:
+a one-off run on 2026-11-23 that decided the page's three slots ten extra times per request
+added 0.91 ms, ~0.09 ms per page (natively the page view is ~37 µs, \`scripts/bench-engine.sh\`);
+the remainder is the slot handler's calls into the runtime and the larger personalized page
+(filled carousel) going through the dev proxy. History: pumping every chunk through the
+lol_html crate inside wasm (until 2026-11-23) added 2.56 ms at the median in one run (load 3.2) and 1.79 ms in another (load 2.3, against 1.14 ms for the
 HTMLRewriter build in the run before it).
 
 Worker wasm (\`$WORKER_BUILD/index_bg.wasm\`, worker-build --release, wasm-opt): **$raw bytes raw, $gz bytes gzip**
