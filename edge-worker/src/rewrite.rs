@@ -35,21 +35,17 @@ pub trait SlotElement {
     fn set_inner_html(&mut self, html: &str);
 }
 
-/// Decides one slot element and marks it; true when its content was replaced.
-pub fn fill_slot(el: &mut impl SlotElement, decide: impl FnOnce(&str) -> Option<SlotOutcome>) -> bool {
-    let Some(placement) = el.attribute(SLOT_ATTR) else { return false };
+/// Decides one slot element and marks it.
+pub fn fill_slot(el: &mut impl SlotElement, decide: impl FnOnce(&str) -> Option<SlotOutcome>) {
+    let Some(placement) = el.attribute(SLOT_ATTR) else { return };
     match decide(placement.trim()) {
         Some(SlotOutcome::Fill(html)) => {
             el.set_inner_html(&html);
             el.set_attribute("data-vitrine-filled", "edge");
             el.set_attribute("data-vitrine-state", "filled");
-            true
         }
-        Some(SlotOutcome::Keep) => {
-            el.set_attribute("data-vitrine-state", "original");
-            false
-        }
-        None => false,
+        Some(SlotOutcome::Keep) => el.set_attribute("data-vitrine-state", "original"),
+        None => {}
     }
 }
 
@@ -108,8 +104,6 @@ mod native {
         /// `None` once lol_html has given up: input then passes through untouched.
         rewriter: Option<HtmlRewriter<'h, SharedSink>>,
         out: SharedSink,
-        /// How many slots were filled so far.
-        filled: Rc<RefCell<u32>>,
         /// Why rewriting stopped early, for the log.
         pub gave_up: Option<String>,
     }
@@ -119,8 +113,6 @@ mod native {
         /// `None` leaves the element untouched.
         pub fn new(mut decide: impl FnMut(&str) -> Option<SlotOutcome> + 'h) -> Self {
             let out = SharedSink::default();
-            let filled = Rc::new(RefCell::new(0u32));
-            let counter = filled.clone();
             let settings = Settings::new()
                 .with_strict(false)
                 .with_adjust_charset_on_meta_tag(true)
@@ -129,12 +121,10 @@ mod native {
                     MemorySettings::new().with_max_allowed_memory_usage(MEMORY_LIMIT).with_graceful_bail_out_on_memory_limit_exceeded(true),
                 )
                 .append_element_content_handler(element!(SLOT_SELECTOR, move |el: &mut Element| {
-                    if fill_slot(el, &mut decide) {
-                        *counter.borrow_mut() += 1;
-                    }
+                    fill_slot(el, &mut decide);
                     Ok(())
                 }));
-            SlotRewriter { rewriter: Some(HtmlRewriter::new(settings, out.clone())), out, filled, gave_up: None }
+            SlotRewriter { rewriter: Some(HtmlRewriter::new(settings, out.clone())), out, gave_up: None }
         }
 
         /// Feeds one chunk of origin HTML; returns the output ready to send (possibly empty).
@@ -161,16 +151,12 @@ mod native {
             self.take()
         }
 
-        pub fn filled(&self) -> u32 {
-            *self.filled.borrow()
-        }
-
         fn take(&mut self) -> Vec<u8> {
             std::mem::take(&mut *self.out.0.borrow_mut())
         }
     }
 
-    /// Rewrites a whole document at once (tests, benchmarks).
+    /// Rewrites a whole document at once (tests).
     pub fn rewrite_all(html: &[u8], chunk_size: usize, decide: impl FnMut(&str) -> Option<SlotOutcome>) -> Vec<u8> {
         let mut r = SlotRewriter::new(decide);
         let mut out = Vec::new();

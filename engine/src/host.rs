@@ -6,8 +6,6 @@
 //! `RegExp` and `String`, which are exactly what GrowthBook's JavaScript SDK uses and keep
 //! regex-lite and float formatting out of the SDK's download.
 
-use alloc::string::String;
-
 pub use imp::{js_number_string, Pattern};
 
 #[cfg(not(any(feature = "regex-lite", all(feature = "js", target_arch = "wasm32"))))]
@@ -121,18 +119,4 @@ mod imp {
         }
         out
     }
-}
-
-/// A number with two decimals, rounded half away from zero ("2.50"), from whole cents: no
-/// float formatting (templates, prices).
-pub fn two_decimals(n: f64) -> String {
-    use core::fmt::Write;
-    let cents = (n * 100.0).round() as i128;
-    let mut out = String::new();
-    if cents < 0 {
-        out.push('-');
-    }
-    let c = cents.unsigned_abs();
-    let _ = write!(out, "{}.{:02}", c / 100, c % 100);
-    out
 }

@@ -117,16 +117,16 @@ pub fn recommend(
     let mut contributions = Tally::default();
     let mut offered = Vec::new();
     for s in sources {
-        let Some(name) = RECOMMENDERS.iter().copied().find(|r| *r == s.recommender) else { continue };
+        let Some(which) = RECOMMENDERS.iter().position(|r| *r == s.recommender) else { continue };
+        let name = RECOMMENDERS[which];
         let raw = candidates(tables, name, shopper, &history, &eligible);
         offered.push(Offered { recommender: name, weight: s.weight, candidates: raw.len() as u32 });
         let max = raw.iter().map(|r| r.1).fold(0.0f32, f32::max);
         if max <= 0.0 {
             continue;
         }
-        let which = RECOMMENDERS.iter().position(|r| *r == name).unwrap_or(0) as u8;
         for (item, score) in raw {
-            contributions.add(item, s.weight * score / max, which);
+            contributions.add(item, s.weight * score / max, which as u8);
         }
     }
     let owned = |item: ProductIdx| shopper.owned.iter().any(|o| o.item == item);

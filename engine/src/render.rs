@@ -77,14 +77,28 @@ fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         alloc::format!("{}", n as i64)
     } else {
-        crate::host::two_decimals(n)
+        two_decimals(n)
     }
+}
+
+/// A number with two decimals, rounded half away from zero ("2.50"), from whole cents: no
+/// float formatting, which would weigh on the browser's download.
+fn two_decimals(n: f64) -> String {
+    use core::fmt::Write;
+    let cents = (n * 100.0).round() as i128;
+    let mut out = String::new();
+    if cents < 0 {
+        out.push('-');
+    }
+    let c = cents.unsigned_abs();
+    let _ = write!(out, "{}.{:02}", c / 100, c % 100);
+    out
 }
 
 /// A price for display: symbol and two decimals ("£2.55").
 pub fn format_price(symbol: &str, amount: f32) -> String {
     let mut out = String::from(symbol);
-    out.push_str(&crate::host::two_decimals(f64::from(amount.max(0.0))));
+    out.push_str(&two_decimals(f64::from(amount.max(0.0))));
     out
 }
 

@@ -15,6 +15,7 @@ use crate::api;
 use crate::cookies::{self, SetCookie};
 use crate::pages::{should_personalize, slot_outcome};
 use crate::profile::{cookie_traits, Persona, PickerChoice, ProfileClaims};
+use crate::rewrite::SlotOutcome;
 use crate::{context, query};
 
 pub const PICKER_PARAM: &str = "vitrine_as";
@@ -83,8 +84,8 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     }
     let Some((loaded, id)) = context else {
         if bypass == Bypass::RewriterOnly {
-            let page = Response::from_body(origin.body().clone())?.with_status(origin.status_code()).with_headers(origin.headers().clone());
-            return html::rewritten(page.into(), |_| None).map(Into::into).map_err(|e| worker::Error::JsError(format!("rewriting the page: {e:?}")));
+            let headers = origin.headers().clone();
+            return through_rewriter(origin, headers, |_| None);
         }
         return Ok(origin);
     };
@@ -114,7 +115,6 @@ async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Resu
 
 /// Streams the origin's HTML through the slot rewriter: chunks go out as they come in.
 fn personalized(origin: Response, engine: Rc<Engine>, version: &str, visitor: Visitor, now: i64, set_cookies: &[SetCookie]) -> Result<Response> {
-    let status = origin.status_code();
     let headers = origin.headers().clone();
     let edits = api::personalized_header_edits(headers.get("vary")?.as_deref());
     for name in edits.remove {
@@ -127,10 +127,14 @@ fn personalized(origin: Response, engine: Rc<Engine>, version: &str, visitor: Vi
         headers.append("set-cookie", &c.to_string())?;
     }
     headers.set("x-vitrine-bundle", version)?;
-    let page = Response::from_body(origin.body().clone())?.with_status(status).with_headers(headers);
     let input = engine.rule_input(&visitor);
-    let out = html::rewritten(page.into(), move |placement| slot_outcome(&engine, &visitor, &input, placement, now))
-        .map_err(|e| worker::Error::JsError(format!("rewriting the page: {e:?}")))?;
+    through_rewriter(origin, headers, move |placement| slot_outcome(&engine, &visitor, &input, placement, now))
+}
+
+/// The origin's body, with `headers`, streamed through the slot rewriter.
+fn through_rewriter(origin: Response, headers: Headers, decide: impl FnMut(&str) -> Option<SlotOutcome> + 'static) -> Result<Response> {
+    let page = Response::from_body(origin.body().clone())?.with_status(origin.status_code()).with_headers(headers);
+    let out = html::rewritten(page.into(), decide).map_err(|e| worker::Error::JsError(format!("rewriting the page: {e:?}")))?;
     Ok(out.into())
 }
 
