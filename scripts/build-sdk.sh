@@ -11,7 +11,7 @@ source scripts/env.sh
 OUT=${1:-dist/sdk}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
-cargo build --quiet --release --target wasm32-unknown-unknown -p vitrine-browser-sdk
+cargo build --quiet --release --target wasm32-unknown-unknown -p vitrine-browser-sdk --features bare
 WASM="$TARGET_DIR/wasm32-unknown-unknown/release/vitrine_browser_sdk.wasm"
 
 WORK=$(mktemp -d)

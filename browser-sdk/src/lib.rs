@@ -3,7 +3,26 @@
 //! The pure parts — exit-intent detection, the event outbox, event envelopes, the session's
 //! learning — are plain Rust tested natively; `web` wires them to the DOM with web-sys.
 
+#![no_std]
+
 extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+/// The shipped build (`--features bare`, scripts/build-sdk.sh) links no `std`: its panic
+/// machinery and formatting would be a third of the download. Tests link `std` as usual.
+#[cfg(all(feature = "bare", target_arch = "wasm32"))]
+mod bare {
+    #[global_allocator]
+    static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+    /// A panic is a bug; the page sees the trap as an exception from the call that hit it,
+    /// as with `std`'s `panic = "abort"` (which would print nowhere on wasm32 anyway).
+    #[panic_handler]
+    fn panic(_: &core::panic::PanicInfo) -> ! {
+        core::arch::wasm32::unreachable()
+    }
+}
 
 pub mod exit_intent;
 pub mod json;

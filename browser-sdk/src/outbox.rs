@@ -283,6 +283,8 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
 
     fn event(n: usize) -> String {
         alloc::format!(r#"{{"messageId":"m{n}","type":"track","event":"Product Viewed"}}"#)

@@ -245,7 +245,7 @@ fn split_pair(rest: &str) -> Option<(i64, &str)> {
 }
 
 fn to_thousandths(w: f32) -> f32 {
-    (w * 1000.0).round() / 1000.0
+    libm::roundf(w * 1000.0) / 1000.0
 }
 
 impl SessionState {

@@ -29,10 +29,10 @@ fn exit_intent_and_outbox_run_in_wasm() {
     assert!(batch.body.starts_with(r#"{"batch":[{"messageId":"a"}],"sentAt":"1970-01-01T00:00:01.000Z"#));
 }
 
-/// In the browser the engine borrows JavaScript's RegExp and String() (engine/src/host.rs):
+/// In the browser the engine borrows JavaScript's RegExp, Number() and String() (engine/src/host.rs):
 /// GrowthBook's own semantics, checked against cases where regex-lite and Rust differ.
 #[wasm_bindgen_test]
-fn conditions_use_javascripts_regexp_and_number_strings() {
+fn conditions_use_javascripts_regexp_and_numbers() {
     use vitrine_engine::{Condition, Value};
     let eval = |cond: &str, attrs: &str| {
         let c = Condition::compile(&serde_json::from_str::<Value>(cond).unwrap()).unwrap();
@@ -47,6 +47,12 @@ fn conditions_use_javascripts_regexp_and_number_strings() {
     assert!(eval(r#"{"n": {"$regex": "^1e\\+21$"}}"#, r#"{"n": 1e21}"#));
     assert!(eval(r#"{"n": {"$regex": "^1e-7$"}}"#, r#"{"n": 1e-7}"#));
     assert!(eval(r#"{"n": {"$regex": "^0\\.5$"}}"#, r#"{"n": 0.5}"#));
+    // Strings compare with numbers as JavaScript's Number() reads them.
+    assert!(eval(r#"{"n": {"$gt": 15}}"#, r#"{"n": " 0x10\n"}"#));
+    assert!(eval(r#"{"n": {"$lt": 0.01}}"#, r#"{"n": "1e-3"}"#));
+    assert!(eval(r#"{"n": {"$gt": 1e300}}"#, r#"{"n": "Infinity"}"#));
+    assert!(!eval(r#"{"n": {"$gt": 0}}"#, r#"{"n": "5abc"}"#));
+    assert!(!eval(r#"{"n": {"$gt": 0}}"#, r#"{"n": "inf"}"#));
     // An invalid pattern never matches and is reported, as natively.
     let bad = Condition::compile(&serde_json::from_str::<Value>(r#"{"s": {"$regex": "("}}"#).unwrap()).unwrap();
     assert_eq!(bad.warnings().len(), 1, "{:?}", bad.warnings());

@@ -233,7 +233,7 @@ impl fmt::Display for BundleError {
     }
 }
 
-impl std::error::Error for BundleError {}
+impl core::error::Error for BundleError {}
 
 /// FNV-1a, 64 bit: the body checksum.
 pub fn checksum(bytes: &[u8]) -> u64 {

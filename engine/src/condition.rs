@@ -33,7 +33,7 @@ use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::fmt;
 
-use crate::host::{js_number_string, Pattern};
+use crate::host::{js_number_string, parse_js_number, Pattern};
 
 use crate::value::Value;
 
@@ -70,7 +70,7 @@ impl fmt::Display for ConditionError {
     }
 }
 
-impl std::error::Error for ConditionError {}
+impl core::error::Error for ConditionError {}
 
 /// A compiled GrowthBook condition.
 #[derive(Clone, Debug)]
@@ -633,7 +633,6 @@ fn js_string(v: &Value) -> Cow<'_, str> {
     }
 }
 
-
 /// JS `Number(v)`: null is 0, booleans 0/1, strings parsed (NaN when not numeric), arrays via
 /// their string form (`[]` is 0, `[5]` is 5), objects NaN.
 fn js_number(v: &Value) -> f64 {
@@ -641,69 +640,10 @@ fn js_number(v: &Value) -> f64 {
         Value::Null => 0.0,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::Number(n) => *n,
-        Value::String(s) => string_to_number(s),
-        Value::Array(_) => string_to_number(&js_string(v)),
+        Value::String(s) => parse_js_number(s),
+        Value::Array(_) => parse_js_number(&js_string(v)),
         Value::Object(_) => f64::NAN,
     }
-}
-
-/// JS's white space and line terminators, which `Number("  5\n")` trims.
-fn is_js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
-
-/// JS `Number(string)`.
-fn string_to_number(s: &str) -> f64 {
-    let s = s.trim_matches(is_js_space);
-    if s.is_empty() {
-        return 0.0;
-    }
-    let radix = match s.get(..2) {
-        Some("0x" | "0X") => 16,
-        Some("0o" | "0O") => 8,
-        Some("0b" | "0B") => 2,
-        _ => 10,
-    };
-    if radix != 10 {
-        let digits = &s[2..];
-        if digits.is_empty() {
-            return f64::NAN;
-        }
-        return digits
-            .chars()
-            .try_fold(0.0, |acc, c| {
-                c.to_digit(radix)
-                    .map(|d| acc * f64::from(radix) + f64::from(d))
-            })
-            .unwrap_or(f64::NAN);
-    }
-    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if unsigned == "Infinity" {
-        return if s.starts_with('-') {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
-    }
-    // Rust also parses "inf" and "nan", which JS does not: only let through the characters of
-    // a decimal literal.
-    if !unsigned
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
-        return f64::NAN;
-    }
-    s.parse().unwrap_or(f64::NAN)
 }
 
 /// JS's relational comparison (`a < b` and friends): arrays and objects become strings; two
@@ -763,6 +703,7 @@ fn padded_version(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     fn json(s: &str) -> Value {
         serde_json::from_str(s).expect("test JSON")
@@ -933,10 +874,10 @@ mod tests {
             ("-Infinity", f64::NEG_INFINITY),
         ];
         for (s, n) in cases {
-            assert_eq!(string_to_number(s), n, "{s:?}");
+            assert_eq!(parse_js_number(s), n, "{s:?}");
         }
         for s in ["inf", "nan", "1e", "abc", "1 2", "0x", "-0x1", "1_000"] {
-            assert!(string_to_number(s).is_nan(), "{s:?}");
+            assert!(parse_js_number(s).is_nan(), "{s:?}");
         }
     }
 

@@ -155,7 +155,7 @@ impl Interests {
 
     fn decay_to(&mut self, now: i64) {
         if self.updated_at != 0 && now > self.updated_at {
-            let f = 0.5f64.powf((now - self.updated_at) as f64 / INTEREST_HALF_LIFE_SECS) as f32;
+            let f = libm::pow(0.5, (now - self.updated_at) as f64 / INTEREST_HALF_LIFE_SECS) as f32;
             self.categories.iter_mut().for_each(|(_, v)| *v *= f);
             self.products.iter_mut().for_each(|(_, v)| *v *= f);
         }
@@ -207,7 +207,7 @@ pub fn interests_cookie(updated_at: i64, categories: &[(String, f32)], products:
                 out.push(',');
             }
             push_percent_encoded(&mut out, name);
-            let _ = write!(out, ":{}", (w * 1000.0).round() as i64);
+            let _ = write!(out, ":{}", libm::roundf(w * 1000.0) as i64);
         }
     }
     out
@@ -316,7 +316,7 @@ impl Visitor {
             .set("category", self.request.page.category.map(cat_name).unwrap_or_default());
         let mut cart = Value::object();
         cart.set("count", self.cart.iter().map(|l| l.quantity).sum::<u32>())
-            .set("value", (self.cart_value(catalog) as f64 * 100.0).round() / 100.0)
+            .set("value", libm::round(self.cart_value(catalog) as f64 * 100.0) / 100.0)
             .set("items", Value::Array(self.cart.iter().map(|l| sku(l.product)).collect()));
         let mut utm = Value::object();
         utm.set("source", self.request.utm_source.clone())

@@ -44,7 +44,7 @@ impl fmt::Display for LoadError {
     }
 }
 
-impl std::error::Error for LoadError {}
+impl core::error::Error for LoadError {}
 
 impl From<BundleError> for LoadError {
     fn from(e: BundleError) -> Self {
@@ -73,7 +73,7 @@ impl fmt::Display for DecideError {
     }
 }
 
-impl std::error::Error for DecideError {}
+impl core::error::Error for DecideError {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -322,7 +322,7 @@ impl Engine {
             _ => None,
         } {
             let missing = store.free_shipping_threshold.map_or(0.0, |t| (t - cart_value).max(0.0));
-            cart.insert("free_shipping_missing".into(), Value::Number(((missing as f64) * 100.0).round() / 100.0));
+            cart.insert("free_shipping_missing".into(), Value::Number(libm::round((missing as f64) * 100.0) / 100.0));
             cart.insert("free_shipping_missing_text".into(), Value::String(format_price(&store.currency_symbol, missing)));
         }
         let mut s = Value::object();

@@ -1,12 +1,13 @@
-//! The two services the engine borrows from where it runs: matching `$regex` patterns, and
-//! writing a number the way JavaScript's `String(n)` does (GrowthBook's coercions).
+//! The services the engine borrows from where it runs: matching `$regex` patterns, and reading
+//! and writing numbers the way JavaScript's `Number(s)` and `String(n)` do (GrowthBook's
+//! coercions).
 //!
 //! Natively and in the edge worker: `regex-lite` and Rust's shortest round-trip float
 //! formatting, laid out as JS does. In the browser SDK (feature `js` on wasm32): the page's own
-//! `RegExp` and `String`, which are exactly what GrowthBook's JavaScript SDK uses and keep
-//! regex-lite and float formatting out of the SDK's download.
+//! `RegExp`, `Number` and `String`, which are exactly what GrowthBook's JavaScript SDK uses and
+//! keep regex-lite and float parsing and formatting out of the SDK's download.
 
-pub use imp::{js_number_string, Pattern};
+pub use imp::{js_number_string, parse_js_number, Pattern};
 
 #[cfg(not(any(feature = "regex-lite", all(feature = "js", target_arch = "wasm32"))))]
 compile_error!("vitrine-engine needs its default `regex-lite` feature (or `js` when built for wasm32)");
@@ -29,6 +30,8 @@ mod imp {
         fn number_string(n: f64) -> String;
         #[wasm_bindgen(js_name = String)]
         fn error_string(e: &JsValue) -> String;
+        #[wasm_bindgen(js_name = Number)]
+        fn number(s: &str) -> f64;
     }
 
     /// A compiled `$regex` (the browser's `RegExp`, with the `u` flag for code points).
@@ -49,6 +52,10 @@ mod imp {
 
     pub fn js_number_string(n: f64) -> String {
         number_string(n)
+    }
+
+    pub fn parse_js_number(s: &str) -> f64 {
+        number(s)
     }
 }
 
@@ -118,5 +125,64 @@ mod imp {
             out.push_str(&format!("{}", (point - 1).abs()));
         }
         out
+    }
+
+    /// JS's white space and line terminators, which `Number("  5\n")` trims.
+    fn is_js_space(c: char) -> bool {
+        matches!(
+            c,
+            '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+                ..='\u{200a}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+                    | '\u{202f}'
+                    | '\u{205f}'
+                    | '\u{3000}'
+                    | '\u{feff}'
+        )
+    }
+
+    /// JS's `Number(string)`.
+    pub fn parse_js_number(s: &str) -> f64 {
+        let s = s.trim_matches(is_js_space);
+        if s.is_empty() {
+            return 0.0;
+        }
+        let radix = match s.get(..2) {
+            Some("0x" | "0X") => 16,
+            Some("0o" | "0O") => 8,
+            Some("0b" | "0B") => 2,
+            _ => 10,
+        };
+        if radix != 10 {
+            let digits = &s[2..];
+            if digits.is_empty() {
+                return f64::NAN;
+            }
+            return digits
+                .chars()
+                .try_fold(0.0, |acc, c| {
+                    c.to_digit(radix)
+                        .map(|d| acc * f64::from(radix) + f64::from(d))
+                })
+                .unwrap_or(f64::NAN);
+        }
+        let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+        if unsigned == "Infinity" {
+            return if s.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            };
+        }
+        // Rust also parses "inf" and "nan", which JS does not: only let through the characters of
+        // a decimal literal.
+        if !unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+        {
+            return f64::NAN;
+        }
+        s.parse().unwrap_or(f64::NAN)
     }
 }

@@ -4,7 +4,11 @@
 //! out as values. Compiles for the host and for wasm32; the edge worker, the browser SDK and the
 //! model builder all link it. See ARCHITECTURE.md for the map.
 
+#![no_std]
+
 extern crate alloc;
+#[cfg(test)]
+extern crate std;
 
 pub mod bundle;
 pub mod condition;

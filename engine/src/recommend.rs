@@ -212,8 +212,8 @@ fn history_seeds(owned: &[Owned], now: i64) -> Vec<(Owned, f32)> {
 /// so a profile can keep the strongest items at build time.
 pub fn pull(owned: &Owned, now: i64) -> f32 {
     let age_days = now.saturating_sub(owned.last_time).max(0) as f32 / DAY;
-    let recency = (-core::f32::consts::LN_2 * age_days / HISTORY_HALF_LIFE_DAYS).exp();
-    recency * (1.0 + (owned.orders.max(1) as f32).ln())
+    let recency = libm::expf(-core::f32::consts::LN_2 * age_days / HISTORY_HALF_LIFE_DAYS);
+    recency * (1.0 + libm::logf(owned.orders.max(1) as f32))
 }
 
 /// One source's raw scores for this shopper, summed per product.

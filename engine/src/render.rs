@@ -8,7 +8,7 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 
-use crate::value::Value;
+use crate::value::{is_whole, Value};
 
 /// Renders `template` against `ctx` (an object; paths are dotted, as in conditions).
 pub fn render(template: &str, ctx: &Value) -> String {
@@ -74,7 +74,7 @@ pub(crate) fn display(v: &Value) -> String {
 }
 
 fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
+    if is_whole(n) && n.abs() < 1e15 {
         alloc::format!("{}", n as i64)
     } else {
         two_decimals(n)
@@ -85,7 +85,7 @@ fn format_number(n: f64) -> String {
 /// float formatting, which would weigh on the browser's download.
 fn two_decimals(n: f64) -> String {
     use core::fmt::Write;
-    let cents = (n * 100.0).round() as i128;
+    let cents = libm::round(n * 100.0) as i128;
     let mut out = String::new();
     if cents < 0 {
         out.push('-');

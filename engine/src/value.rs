@@ -138,13 +138,18 @@ enum Tagged {
     Object(Vec<(String, Value)>),
 }
 
+/// Whether `n` is a whole number (`n.fract() == 0.0`, which needs `std`).
+pub fn is_whole(n: f64) -> bool {
+    n.is_finite() && libm::trunc(n) == n
+}
+
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
             match self {
                 Value::Null => s.serialize_unit(),
                 Value::Bool(b) => s.serialize_bool(*b),
-                Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => s.serialize_i64(*n as i64),
+                Value::Number(n) if is_whole(*n) && n.abs() < 9.0e15 => s.serialize_i64(*n as i64),
                 Value::Number(n) => s.serialize_f64(*n),
                 Value::String(v) => s.serialize_str(v),
                 Value::Array(a) => a.serialize(s),

@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, HtmlElement, KeyboardEvent};
 
 use super::io::{document, listen};
+use super::PageLocal;
 
 /// Every look is a custom property with a default, so a site restyles without overrides.
 const CSS: &str = "\
@@ -38,10 +39,8 @@ struct Open {
     on_close: Option<OnClose>,
 }
 
-thread_local! {
-    static OPEN: RefCell<Option<Open>> = const { RefCell::new(None) };
-    static INSTALLED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
-}
+static OPEN: PageLocal<RefCell<Option<Open>>> = PageLocal::new(RefCell::new(None));
+static INSTALLED: PageLocal<core::cell::Cell<bool>> = PageLocal::new(core::cell::Cell::new(false));
 
 pub fn is_open() -> bool {
     OPEN.with(|o| o.borrow().is_some())

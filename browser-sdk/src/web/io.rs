@@ -2,11 +2,13 @@
 //! timers, listeners and the two ways to send (fetch with keepalive, sendBeacon).
 
 use alloc::boxed::Box;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Event, EventTarget, RequestInit, Response, Storage, Window};
+
+use super::PageLocal;
 
 pub fn window() -> Window {
     web_sys::window().expect("the SDK runs in a window")
@@ -93,13 +95,12 @@ pub fn cancel(timer: i32) {
 
 type Handler = fn(&Event);
 
-thread_local! {
-    /// (event type, handler): every DOM listener of the SDK goes through one JS function.
-    static HANDLERS: core::cell::RefCell<alloc::vec::Vec<(&'static str, Handler)>> = const { core::cell::RefCell::new(alloc::vec::Vec::new()) };
-    /// `Fn`, not `FnMut`: a handler may fire another event synchronously (focus() fires
-    /// focusin), and wasm-bindgen refuses to re-enter an `FnMut` closure.
-    static DISPATCH: js_sys::Function = Closure::<dyn Fn(Event)>::new(dispatch).into_js_value().unchecked_into();
-}
+/// (event type, handler): every DOM listener of the SDK goes through one JS function.
+static HANDLERS: PageLocal<core::cell::RefCell<alloc::vec::Vec<(&'static str, Handler)>>> =
+    PageLocal::new(core::cell::RefCell::new(alloc::vec::Vec::new()));
+/// `Fn`, not `FnMut`: a handler may fire another event synchronously (focus() fires
+/// focusin), and wasm-bindgen refuses to re-enter an `FnMut` closure.
+static DISPATCH: PageLocal<core::cell::OnceCell<js_sys::Function>> = PageLocal::new(core::cell::OnceCell::new());
 
 fn dispatch(e: Event) {
     let kind = e.type_();
@@ -116,6 +117,7 @@ pub fn listen(target: &EventTarget, event: &'static str, passive: bool, handler:
     options.set_passive(passive);
     options.set_capture(true);
     DISPATCH.with(|f| {
+        let f = f.get_or_init(|| Closure::<dyn Fn(Event)>::new(dispatch).into_js_value().unchecked_into());
         let _ = target.add_event_listener_with_callback_and_add_event_listener_options(event, f, &options);
     });
 }

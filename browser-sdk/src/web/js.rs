@@ -5,6 +5,7 @@ use alloc::string::String;
 
 use js_sys::{Array, Object, Reflect};
 use vitrine_engine::engine::{Decision, Explain, OfferDecision, Status};
+use vitrine_engine::value::is_whole;
 use vitrine_engine::Value;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -22,7 +23,7 @@ pub fn get_string(obj: &JsValue, key: &str) -> Option<String> {
         return Some(s).filter(|s| !s.is_empty());
     }
     let n = v.as_f64().filter(|n| n.is_finite())?;
-    if n.fract() == 0.0 && n.abs() < 1e15 {
+    if is_whole(n) && n.abs() < 1e15 {
         let mut out = String::new();
         crate::json::push_int(&mut out, n as i64);
         Some(out)

@@ -1,6 +1,6 @@
 //! The browser host: wires the engine and the pure modules to the page.
 //!
-//! One SDK per page, held in a thread-local. Every entry point (the public API, listeners,
+//! One SDK per page, held in a [`PageLocal`] static. Every entry point (the public API, listeners,
 //! timers, fetch callbacks) goes through [`with_host`], which also delivers `vitrine.on`
 //! notifications only after the host is released, so a listener may call the API again.
 
@@ -115,8 +115,25 @@ struct Host {
     emit: Function,
 }
 
-thread_local! {
-    static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
+static HOST: PageLocal<RefCell<Option<Host>>> = PageLocal::new(RefCell::new(None));
+
+/// State that lives as long as the page: a `static` the SDK's one thread owns. (The SDK is
+/// `no_std`, so there is no `thread_local!`; wasm32 without the atomics feature has one thread.)
+pub(crate) struct PageLocal<T>(T);
+
+// SAFETY: the browser runs this module on one thread: wasm32 without the atomics feature cannot
+// share memory with another thread (the compile_error below keeps it that way).
+unsafe impl<T> Sync for PageLocal<T> {}
+#[cfg(target_feature = "atomics")]
+compile_error!("the browser SDK keeps page state in PageLocal statics: build it without atomics");
+
+impl<T> PageLocal<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        PageLocal(value)
+    }
+    pub(crate) fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.0)
+    }
 }
 
 /// Runs `f` on the host, then delivers the notifications it queued.
@@ -809,7 +826,7 @@ impl Host {
 
 /// A price as a JSON number with two decimals (prices are f32 in the bundle).
 fn price_json(price: f32) -> String {
-    let cents = (f64::from(price) * 100.0).round() as i64;
+    let cents = libm::round(f64::from(price) * 100.0) as i64;
     let mut out = String::new();
     crate::json::push_int(&mut out, cents / 100);
     out.push('.');

@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::config::Channel;
-use crate::value::Value;
+use crate::value::{is_whole, Value};
 
 /// Largest event accepted, as JSON bytes (Segment's limit).
 pub const MAX_EVENT_BYTES: usize = 32 * 1024;
@@ -160,7 +160,7 @@ fn id_at(v: &Value, path: &str) -> Result<Option<String>, Refusal> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) if s.len() <= MAX_ID_LEN => Ok(Some(s.clone())),
-        Some(Value::Number(n)) if n.fract() == 0.0 && n.abs() < 1e15 => Ok(Some((*n as i64).to_string())),
+        Some(Value::Number(n)) if is_whole(*n) && n.abs() < 1e15 => Ok(Some((*n as i64).to_string())),
         Some(_) => Err(invalid(path, "a string of at most 200 bytes")),
     }
 }
@@ -193,7 +193,7 @@ fn item(v: &Value, at: &str) -> Result<Item, Refusal> {
     };
     let quantity = match number_at(v, "quantity").map_err(|_| invalid(field("quantity"), "a number"))? {
         None => 1,
-        Some(q) if q.fract() == 0.0 && (1.0..=10_000.0).contains(&q) => q as u32,
+        Some(q) if is_whole(q) && (1.0..=10_000.0).contains(&q) => q as u32,
         Some(_) => return Err(invalid(field("quantity"), "a whole number from 1 to 10000")),
     };
     Ok(Item {
@@ -226,7 +226,7 @@ fn traits(t: &Value) -> Result<Traits, Refusal> {
         d => d.map(|d| d as f32),
     };
     let last_order_at = match number_at(t, "last_order_at").map_err(|_| invalid("traits.last_order_at", "unix seconds"))? {
-        Some(x) if x.fract() == 0.0 && (0.0..1e11).contains(&x) => Some(x as i64),
+        Some(x) if is_whole(x) && (0.0..1e11).contains(&x) => Some(x as i64),
         Some(_) => return Err(invalid("traits.last_order_at", "whole unix seconds")),
         None => None,
     };
@@ -304,7 +304,7 @@ pub fn parse(v: &Value, raw_len: usize) -> Result<Event, Refusal> {
     }
     let utc_offset_minutes = match number_at(v, "context.utcOffsetMinutes").map_err(|_| invalid("context.utcOffsetMinutes", "a number"))? {
         None => None,
-        Some(m) if m.fract() == 0.0 && (-720.0..=840.0).contains(&m) => Some(m as i32),
+        Some(m) if is_whole(m) && (-720.0..=840.0).contains(&m) => Some(m as i32),
         Some(_) => return Err(invalid("context.utcOffsetMinutes", "whole minutes east of UTC, -720 to 840")),
     };
     let props = v.path("properties").cloned().unwrap_or_else(Value::object);

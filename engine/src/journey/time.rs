@@ -160,6 +160,7 @@ impl<'de> Deserialize<'de> for ClockTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn parses_and_prints_durations() {
