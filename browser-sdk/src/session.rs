@@ -6,7 +6,7 @@
 //! - [`Profile`] lives in localStorage: the anonymous id, the user id and traits from
 //!   `identify`, the consent choice.
 //!
-//! Both are stored as a few lines of text in a format of our own (serde + bincode for these
+//! Both are stored as a few lines of text in a format of our own (a generic codec for these
 //! would add kilobytes of wasm for a dozen fields); a damaged or outdated stored value starts
 //! fresh rather than failing the page. Traits are kept as JSON text, parsed by the browser.
 

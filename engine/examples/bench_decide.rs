@@ -260,7 +260,7 @@ fn main() {
     }
     let profiles = args.profiles.as_deref().map(read_profiles).unwrap_or_default();
 
-    // --- Load: decode (checksum + bincode) and compile (conditions, page patterns, slugs).
+    // --- Load: decode (checksum + body) and compile (conditions, page patterns, slugs).
     let engine = Engine::load(&bytes).unwrap_or_else(|e| {
         eprintln!("cannot load {}: {e}", args.bundle);
         std::process::exit(1)

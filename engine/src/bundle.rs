@@ -1,5 +1,6 @@
-//! Bundle format v2: the compiled, public model that edge and browser load. (v2: placements
-//! gained `exclude_owned`. The body is positional, so other versions are refused, not guessed.)
+//! Bundle format v3: the compiled, public model that edge and browser load. (v2: placements
+//! gained `exclude_owned`; v3: the body's layout is our own, `wire.rs`, instead of bincode.
+//! The body is positional, so other versions are refused, not guessed.)
 //!
 //! ```text
 //! offset size field
@@ -10,7 +11,7 @@
 //!     28    8 created at (i64 LE, unix seconds)
 //!     36    8 body length (u64 LE)
 //!     44    8 body checksum (FNV-1a 64 of the body, LE): detects corruption, not tampering
-//!     52    … body: `BundleBody`, serde + bincode 2 (standard config)
+//!     52    … body: `BundleBody` in the layout of `wire.rs`
 //! ```
 //!
 //! Invariant: [`decode`] never panics, whatever the bytes; every refusal is a [`BundleError`].
@@ -22,13 +23,13 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::wire;
+
 use crate::rules::Rules;
 
 pub const MAGIC: [u8; 8] = *b"VITRINE\x01";
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 pub const HEADER_LEN: usize = 52;
-/// Upper bound for a decoded body: a hostile length prefix cannot make us allocate more.
-const BODY_LIMIT: usize = 1 << 28;
 
 /// Index of a product in `Catalog::products`. Tables store these, never SKUs.
 pub type ProductIdx = u32;
@@ -205,9 +206,7 @@ pub enum BundleError {
     Truncated { expected: u64, actual: u64 },
     ChecksumMismatch { expected: u64, actual: u64 },
     /// The body does not decode as a `BundleBody`.
-    Body(String),
-    /// Encoding failed (only from `encode`).
-    Encode(String),
+    Body(wire::WireError),
 }
 
 impl fmt::Display for BundleError {
@@ -228,7 +227,6 @@ impl fmt::Display for BundleError {
                 write!(f, "bundle corrupt: body checksum {actual:016x} does not match header {expected:016x}")
             }
             BundleError::Body(e) => write!(f, "bundle body does not decode: {e}"),
-            BundleError::Encode(e) => write!(f, "bundle encoding failed: {e}"),
         }
     }
 }
@@ -245,12 +243,8 @@ pub fn checksum(bytes: &[u8]) -> u64 {
     h
 }
 
-fn config() -> impl bincode::config::Config {
-    bincode::config::standard().with_limit::<BODY_LIMIT>()
-}
-
-pub fn encode(header: &Header, body: &BundleBody) -> Result<Vec<u8>, BundleError> {
-    let body_bytes = bincode::serde::encode_to_vec(body, config()).map_err(|e| BundleError::Encode(alloc::format!("{e}")))?;
+pub fn encode(header: &Header, body: &BundleBody) -> Vec<u8> {
+    let body_bytes = wire::to_vec(body);
     let mut out = Vec::with_capacity(HEADER_LEN + body_bytes.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&header.format_version.to_le_bytes());
@@ -260,7 +254,7 @@ pub fn encode(header: &Header, body: &BundleBody) -> Result<Vec<u8>, BundleError
     out.extend_from_slice(&(body_bytes.len() as u64).to_le_bytes());
     out.extend_from_slice(&checksum(&body_bytes).to_le_bytes());
     out.extend_from_slice(&body_bytes);
-    Ok(out)
+    out
 }
 
 /// Reads only the header (cheap: for `inspect`, ETags and version checks).
@@ -298,10 +292,6 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
     if actual_sum != expected_sum {
         return Err(BundleError::ChecksumMismatch { expected: expected_sum, actual: actual_sum });
     }
-    let (body, used) = bincode::serde::decode_from_slice::<BundleBody, _>(body, config())
-        .map_err(|e| BundleError::Body(alloc::format!("{e}")))?;
-    if used != expected_len as usize {
-        return Err(BundleError::Body(alloc::format!("{} trailing bytes after the body", expected_len as usize - used)));
-    }
+    let body = wire::from_slice::<BundleBody>(body).map_err(BundleError::Body)?;
     Ok(Bundle { header, body })
 }

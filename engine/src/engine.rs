@@ -461,7 +461,7 @@ impl Engine {
     fn arm<'a>(&self, e: &'a crate::rules::Experiment, attrs: &Value) -> Option<&'a crate::rules::Arm> {
         let id = match attrs.path(&e.hash_attribute)? {
             Value::String(s) if !s.is_empty() => s.clone(),
-            Value::Number(n) => alloc::format!("{n}"),
+            Value::Number(n) => crate::host::js_number_string(*n), // GrowthBook hashes String(attr)
             _ => return None,
         };
         let seed = if e.seed.is_empty() { &e.key } else { &e.seed };

@@ -22,6 +22,7 @@ pub mod render;
 pub mod rules;
 pub mod token;
 pub mod value;
+pub mod wire;
 
 pub use bundle::{Bundle, BundleBody, BundleError, ProductIdx};
 pub use condition::{Condition, ConditionError};

@@ -1,10 +1,8 @@
 //! The store's rules, as written in the `vitrine.toml` config and stored in the bundle.
 //!
-//! These structs are parsed from TOML by the builder and encoded into the bundle by bincode with
-//! the same derives, so every field is always present in the binary form: no
-//! `skip_serializing_if`, no `flatten`, no internally tagged enums (bincode is not
-//! self-describing). Conditions are GrowthBook condition objects held as [`Value`]; the engine
-//! compiles them once when a bundle is loaded.
+//! These structs are parsed from TOML by the builder (serde) and stored in the bundle in the
+//! layout listed in `wire.rs`. Conditions are GrowthBook condition objects held as [`Value`];
+//! the engine compiles them once when a bundle is loaded.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;

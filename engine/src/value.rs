@@ -1,9 +1,7 @@
 //! `Value`: the JSON-shaped data that conditions look at (visitor attributes, rule literals).
 //!
-//! One type serves two encodings. Human-readable formats (TOML config, JSON) see plain JSON
-//! (`{"$gt": 3}`); the binary bundle (bincode, not self-describing) sees a tagged enum. Serde's
-//! `is_human_readable` tells the two apart, so config structs can be parsed from TOML and stored
-//! in the bundle with the same derive.
+//! Serde (TOML config, JSON) sees plain JSON (`{"$gt": 3}`); the bundle stores a tagged form
+//! of its own (`wire.rs`).
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -127,17 +125,6 @@ impl<T: Into<Value>> From<Vec<T>> for Value {
     }
 }
 
-/// The tagged form the binary bundle stores.
-#[derive(Serialize, Deserialize)]
-enum Tagged {
-    Null,
-    Bool(bool),
-    Number(f64),
-    String(String),
-    Array(Vec<Value>),
-    Object(Vec<(String, Value)>),
-}
-
 /// Whether `n` is a whole number (`n.fract() == 0.0`, which needs `std`).
 pub fn is_whole(n: f64) -> bool {
     n.is_finite() && libm::trunc(n) == n
@@ -145,51 +132,21 @@ pub fn is_whole(n: f64) -> bool {
 
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            match self {
-                Value::Null => s.serialize_unit(),
-                Value::Bool(b) => s.serialize_bool(*b),
-                Value::Number(n) if is_whole(*n) && n.abs() < 9.0e15 => s.serialize_i64(*n as i64),
-                Value::Number(n) => s.serialize_f64(*n),
-                Value::String(v) => s.serialize_str(v),
-                Value::Array(a) => a.serialize(s),
-                Value::Object(m) => m.serialize(s),
-            }
-        } else {
-            let tagged = match self.clone() {
-                Value::Null => Tagged::Null,
-                Value::Bool(b) => Tagged::Bool(b),
-                Value::Number(n) => Tagged::Number(n),
-                Value::String(v) => Tagged::String(v),
-                Value::Array(a) => Tagged::Array(a),
-                Value::Object(m) => Tagged::Object(m.into_iter().collect()),
-            };
-            tagged.serialize(s)
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Number(n) if is_whole(*n) && n.abs() < 9.0e15 => s.serialize_i64(*n as i64),
+            Value::Number(n) => s.serialize_f64(*n),
+            Value::String(v) => s.serialize_str(v),
+            Value::Array(a) => a.serialize(s),
+            Value::Object(m) => m.serialize(s),
         }
     }
 }
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        if d.is_human_readable() {
-            d.deserialize_any(JsonVisitor)
-        } else {
-            Ok(match Tagged::deserialize(d)? {
-                Tagged::Null => Value::Null,
-                Tagged::Bool(b) => Value::Bool(b),
-                Tagged::Number(n) => Value::Number(n),
-                Tagged::String(v) => Value::String(v),
-                Tagged::Array(a) => Value::Array(a),
-                // Inserted one by one: `collect` into a map would link a sort (wasm size).
-                Tagged::Object(m) => {
-                    let mut map = BTreeMap::new();
-                    for (k, v) in m {
-                        map.insert(k, v);
-                    }
-                    Value::Object(map)
-                }
-            })
-        }
+        d.deserialize_any(JsonVisitor)
     }
 }
 

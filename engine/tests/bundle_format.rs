@@ -38,7 +38,7 @@ fn sample() -> (Header, BundleBody) {
 #[test]
 fn round_trips() {
     let (h, b) = sample();
-    let bytes = bundle::encode(&h, &b).unwrap();
+    let bytes = bundle::encode(&h, &b);
     let back = bundle::decode(&bytes).unwrap();
     assert_eq!(back.header, h);
     assert_eq!(back.body, b);
@@ -47,7 +47,7 @@ fn round_trips() {
 #[test]
 fn refuses_bad_input_with_typed_errors() {
     let (h, b) = sample();
-    let bytes = bundle::encode(&h, &b).unwrap();
+    let bytes = bundle::encode(&h, &b);
 
     assert!(matches!(bundle::decode(&bytes[..10]), Err(BundleError::TooShort { .. })));
     let mut bad = bytes.clone();
@@ -72,7 +72,7 @@ fn refuses_bad_input_with_typed_errors() {
 #[test]
 fn a_body_with_a_valid_checksum_but_garbage_inside_is_refused() {
     let (h, b) = sample();
-    let mut bytes = bundle::encode(&h, &b).unwrap();
+    let mut bytes = bundle::encode(&h, &b);
     // Scramble the body, then fix up the checksum so only the body decoder can object.
     for (i, x) in bytes[HEADER_LEN..].iter_mut().enumerate() {
         *x = x.wrapping_mul(31).wrapping_add(i as u8);
@@ -87,7 +87,7 @@ fn never_panics_on_any_bytes() {
     // Deterministic pseudo-random inputs, many with a valid header and checksum, so the body
     // decoder sees hostile lengths and tags.
     let (h, b) = sample();
-    let good = bundle::encode(&h, &b).unwrap();
+    let good = bundle::encode(&h, &b);
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = || {
         state ^= state << 13;

@@ -146,7 +146,7 @@ fn store() -> Engine {
         rules,
     };
     let header = Header { format_version: bundle::FORMAT_VERSION, build_id: [1; 16], created_at: NOW };
-    Engine::load(&bundle::encode(&header, &body).unwrap()).expect("test bundle loads")
+    Engine::load(&bundle::encode(&header, &body)).expect("test bundle loads")
 }
 
 fn visitor(e: &Engine, id: &str, path: &str, traits: &str) -> Visitor {
@@ -287,7 +287,7 @@ fn a_rule_that_does_not_compile_is_refused_at_load_naming_it() {
         rules: Rules::default(),
     };
     body.rules.placements.push(placement("x", r#"{"age": {"$gtx": 3}}"#, &[]));
-    let err = Engine::load(&bundle::encode(&header, &body).unwrap()).err().expect("refused");
+    let err = Engine::load(&bundle::encode(&header, &body)).err().expect("refused");
     assert!(err.to_string().contains("placements[0].when"), "{err}");
 }
 
@@ -300,7 +300,7 @@ fn a_known_customers_history_feeds_buy_again_and_ages_on_the_data_clock() {
     body.stats.data_end = data_end;
     body.rules.placements.push(Placement { exclude_owned: false, ..placement("again", "{}", &[("buy_again", 1.0)]) });
     body.rules.placements.push(Placement { exclude_owned: true, ..placement("discover", "{}", &[("bought_together", 1.0)]) });
-    let e = Engine::load(&bundle::encode(e.header(), &body).unwrap()).unwrap();
+    let e = Engine::load(&bundle::encode(e.header(), &body)).unwrap();
     assert_eq!(e.data_time(NOW + 3600), data_end + 3600, "an hour after the build is an hour after the data");
 
     // K1 twice, 200 days before the data's end; B1 (re-orderable) once, 10 days before; junk.

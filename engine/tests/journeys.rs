@@ -478,7 +478,7 @@ fn state_survives_a_json_round_trip() {
 fn the_journey_config_survives_the_bundle_encoding() {
     let body = bundle(rules(r#"{"max_per_day": 2, "quiet_hours": {"start": "21:30", "end": "07:45"}}"#));
     let header = vitrine_engine::bundle::Header { format_version: vitrine_engine::bundle::FORMAT_VERSION, build_id: [1; 16], created_at: 0 };
-    let bytes = vitrine_engine::bundle::encode(&header, &body).unwrap();
+    let bytes = vitrine_engine::bundle::encode(&header, &body);
     assert_eq!(vitrine_engine::bundle::decode(&bytes).unwrap().body.rules, body.rules);
 }
 

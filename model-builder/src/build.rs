@@ -132,7 +132,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         rules: config.rules(),
     };
     let header = Header { format_version: FORMAT_VERSION, build_id: build_id()?, created_at: now() };
-    let bytes = bundle::encode(&header, &body).map_err(|source| Error::Bundle { path: opts.out.clone(), source })?;
+    let bytes = bundle::encode(&header, &body);
     write_atomically(&opts.out, &bytes)?;
     lap("encode", &mut timings);
     timings.push(("total", started.elapsed().as_secs_f64()));

@@ -1,5 +1,5 @@
 //! Journey configuration: `[[journeys]]` and `[messaging]` in `vitrine.toml`, stored in the
-//! bundle with the same derives (see `rules.rs` for the constraints that implies).
+//! bundle in the layout listed in `wire.rs`.
 
 use alloc::string::String;
 use alloc::vec::Vec;
