@@ -175,7 +175,7 @@ impl Interests {
     /// Categories by weight, best first.
     pub fn top_categories(&self) -> Vec<CategoryIdx> {
         let mut c = self.categories.clone();
-        c.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        crate::sort::sort_by(&mut c, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         c.into_iter().map(|(k, _)| k).collect()
     }
 }

@@ -20,6 +20,7 @@ pub mod journey;
 pub mod recommend;
 pub mod render;
 pub mod rules;
+pub mod sort;
 pub mod token;
 pub mod value;
 pub mod wire;

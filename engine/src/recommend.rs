@@ -147,18 +147,14 @@ pub fn recommend(
     });
     // Items are unique, so the order is total: unstable sorting gives the same list everywhere.
     let best_first = |a: &Ranked, b: &Ranked| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item));
-    if items.len() > k && k > 0 {
-        items.select_nth_unstable_by(k - 1, best_first);
-    }
-    items.truncate(k);
-    items.sort_unstable_by(best_first);
+    crate::sort::top_k_by(&mut items, k, best_first);
     Recommendation { items, offered }
 }
 
 /// Values added per product. A decision sees a few hundred candidates, so collecting pairs and
 /// merging them in one sort is cheaper than a map. Values of one item are handed over in the
 /// order they were added, so every host sums the same floats in the same order. Not generic:
-/// one sort in the wasm builds.
+/// one instance of `sort::sort_by` in the wasm builds.
 #[derive(Default)]
 struct Tally {
     /// (item << 32 | insertion number, value, payload): the key orders by item, then by time.
@@ -173,7 +169,7 @@ impl Tally {
 
     /// Calls `each` once per item, in item order, with its values in the order added.
     fn merge(mut self, mut each: impl FnMut(ProductIdx, &[(f32, u8)])) {
-        self.adds.sort_unstable_by_key(|a| a.0);
+        crate::sort::sort_by(&mut self.adds, |a, b| a.0.cmp(&b.0));
         let mut run: Vec<(f32, u8)> = Vec::new();
         let mut i = 0;
         while i < self.adds.len() {
@@ -200,8 +196,9 @@ impl Tally {
 /// the cart, and old histories weigh less than that.
 fn history_seeds(owned: &[Owned], now: i64) -> Vec<(Owned, f32)> {
     let mut seeds: Vec<(Owned, f32)> = owned.iter().map(|o| (*o, pull(o, now))).collect();
-    seeds.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.item.cmp(&b.0.item)).then(b.0.last_time.cmp(&a.0.last_time)));
-    seeds.truncate(MAX_HISTORY_SEEDS);
+    crate::sort::top_k_by(&mut seeds, MAX_HISTORY_SEEDS, |a, b| {
+        b.1.total_cmp(&a.1).then(a.0.item.cmp(&b.0.item)).then(b.0.last_time.cmp(&a.0.last_time))
+    });
     let top = seeds.first().map_or(1.0, |s| s.1).max(1.0);
     seeds.iter_mut().for_each(|s| s.1 /= top);
     seeds

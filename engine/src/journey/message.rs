@@ -110,7 +110,7 @@ fn bought_with(body: &BundleBody, skus: &[String]) -> Vec<ProductIdx> {
     let own: Vec<ProductIdx> = skus.iter().filter_map(|s| body.catalog.index_of(s)).collect();
     let mut all: Vec<Scored> = own.iter().flat_map(|&p| body.recs.bought_together.of(p)).filter(|n| !own.contains(&n.item)).copied().collect();
     // Sum the scores of a product named by several of the order's items.
-    all.sort_unstable_by_key(|s| s.item);
+    crate::sort::sort_by(&mut all, |a, b| a.item.cmp(&b.item));
     let mut scores: Vec<Scored> = Vec::with_capacity(all.len());
     for s in all {
         match scores.last_mut() {
@@ -119,7 +119,7 @@ fn bought_with(body: &BundleBody, skus: &[String]) -> Vec<ProductIdx> {
         }
     }
     // Ties break by product index, so every host picks the same products.
-    scores.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+    crate::sort::sort_by(&mut scores, |a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
     scores.into_iter().map(|s| s.item).collect()
 }
 
