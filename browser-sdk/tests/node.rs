@@ -29,8 +29,9 @@ fn exit_intent_and_outbox_run_in_wasm() {
     assert!(batch.body.starts_with(r#"{"batch":[{"messageId":"a"}],"sentAt":"1970-01-01T00:00:01.000Z"#));
 }
 
-/// In the browser the engine borrows JavaScript's RegExp, Number() and String() (engine/src/host.rs):
-/// GrowthBook's own semantics, checked against cases where regex-lite and Rust differ.
+/// In the browser the engine borrows JavaScript's RegExp, Number(), String() and toLowerCase()
+/// (engine/src/host.rs): GrowthBook's own semantics, checked against cases where regex-lite
+/// and Rust differ.
 #[wasm_bindgen_test]
 fn conditions_use_javascripts_regexp_and_numbers() {
     use vitrine_engine::{Condition, Value};
@@ -47,6 +48,9 @@ fn conditions_use_javascripts_regexp_and_numbers() {
     assert!(eval(r#"{"n": {"$regex": "^1e\\+21$"}}"#, r#"{"n": 1e21}"#));
     assert!(eval(r#"{"n": {"$regex": "^1e-7$"}}"#, r#"{"n": 1e-7}"#));
     assert!(eval(r#"{"n": {"$regex": "^0\\.5$"}}"#, r#"{"n": 0.5}"#));
+    // `$ini` lower-cases as JavaScript's toLowerCase() does, beyond ASCII too.
+    assert!(eval(r#"{"s": {"$ini": ["ÉTÉ", "x"]}}"#, r#"{"s": "été"}"#));
+    assert!(!eval(r#"{"s": {"$nini": ["ÉTÉ"]}}"#, r#"{"s": "Été"}"#));
     // Strings compare with numbers as JavaScript's Number() reads them.
     assert!(eval(r#"{"n": {"$gt": 15}}"#, r#"{"n": " 0x10\n"}"#));
     assert!(eval(r#"{"n": {"$lt": 0.01}}"#, r#"{"n": "1e-3"}"#));

@@ -33,7 +33,7 @@ use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::fmt;
 
-use crate::host::{js_number_string, parse_js_number, Pattern};
+use crate::host::{js_lowercase, js_number_string, parse_js_number, Pattern};
 
 use crate::value::Value;
 
@@ -315,7 +315,7 @@ impl Compiler {
             return Err(loc.err(format!("nested more than {MAX_DEPTH} levels deep")));
         }
         Ok(match v {
-            Value::String(s) if fold => Test::StrFold(s.to_lowercase()),
+            Value::String(s) if fold => Test::StrFold(js_lowercase(s)),
             Value::String(s) => Test::Str(s.clone()),
             Value::Number(n) => Test::Num(*n),
             Value::Bool(b) => Test::Bool(*b),
@@ -357,7 +357,7 @@ impl Compiler {
                 let list = array()?
                     .iter()
                     .map(|v| match v {
-                        Value::String(s) if fold => Value::String(s.to_lowercase()),
+                        Value::String(s) if fold => Value::String(js_lowercase(s)),
                         _ => v.clone(),
                     })
                     .collect();
@@ -393,7 +393,7 @@ impl Compiler {
                 Op::Regex(match Pattern::new(pattern, op == "$regexi") {
                     Ok(re) => Some(re),
                     Err(e) => {
-                        let msg = format!("invalid regex {pattern:?} never matches: {e}");
+                        let msg = format!("invalid regex \"{pattern}\" never matches: {e}");
                         self.warnings.push(at.err(msg));
                         None
                     }
@@ -404,7 +404,7 @@ impl Compiler {
                 match TYPES.iter().find(|t| **t == name) {
                     Some(t) => Op::Type(t),
                     None => {
-                        let msg = format!("unknown type {name:?}; known: {}", TYPES.join(", "));
+                        let msg = format!("unknown type \"{name}\"; known: {}", TYPES.join(", "));
                         return Err(at.err(msg));
                     }
                 }
@@ -475,7 +475,7 @@ impl Test {
     fn eval(&self, v: &Value, groups: &Groups) -> bool {
         match self {
             Test::Str(s) => js_string(v) == s.as_str(),
-            Test::StrFold(s) => js_string(v).to_lowercase() == *s,
+            Test::StrFold(s) => js_lowercase(&js_string(v)) == *s,
             Test::Num(n) => js_number(v) == *n,
             Test::Bool(b) => !matches!(v, Value::Null) && truthy(v) == *b,
             Test::Null => matches!(v, Value::Null),
@@ -534,7 +534,7 @@ impl Op {
 fn is_in(v: &Value, list: &[Value], fold: bool) -> bool {
     let contains = |x: &Value| match x {
         Value::String(s) if fold => {
-            let s = s.to_lowercase();
+            let s = js_lowercase(s);
             list.iter().any(|l| l.as_str() == Some(&s))
         }
         _ => list.iter().any(|l| same_value_zero(x, l)),

@@ -68,7 +68,7 @@ pub enum DecideError {
 impl fmt::Display for DecideError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            DecideError::UnknownPlacement(p) => write!(f, "unknown placement {p:?}"),
+            DecideError::UnknownPlacement(p) => write!(f, "unknown placement \"{p}\""),
         }
     }
 }

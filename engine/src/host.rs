@@ -1,13 +1,14 @@
-//! The services the engine borrows from where it runs: matching `$regex` patterns, and reading
-//! and writing numbers the way JavaScript's `Number(s)` and `String(n)` do (GrowthBook's
-//! coercions).
+//! The services the engine borrows from where it runs: matching `$regex` patterns, reading and
+//! writing numbers the way JavaScript's `Number(s)` and `String(n)` do, and lower-casing as
+//! `toLowerCase()` does (GrowthBook's coercions and case-insensitive operators).
 //!
 //! Natively and in the edge worker: `regex-lite` and Rust's shortest round-trip float
 //! formatting, laid out as JS does. In the browser SDK (feature `js` on wasm32): the page's own
-//! `RegExp`, `Number` and `String`, which are exactly what GrowthBook's JavaScript SDK uses and
-//! keep regex-lite and float parsing and formatting out of the SDK's download.
+//! `RegExp`, `Number`, `String` and `toLowerCase`, which are exactly what GrowthBook's JavaScript
+//! SDK uses and keep regex-lite, float parsing and formatting and case tables out of the SDK's
+//! download.
 
-pub use imp::{js_number_string, parse_js_number, Pattern};
+pub use imp::{js_lowercase, js_number_string, parse_js_number, Pattern};
 
 #[cfg(not(any(feature = "regex-lite", all(feature = "js", target_arch = "wasm32"))))]
 compile_error!("vitrine-engine needs its default `regex-lite` feature (or `js` when built for wasm32)");
@@ -32,6 +33,8 @@ mod imp {
         fn error_string(e: &JsValue) -> String;
         #[wasm_bindgen(js_name = Number)]
         fn number(s: &str) -> f64;
+        #[wasm_bindgen(js_namespace = ["String", "prototype", "toLowerCase"], js_name = call)]
+        fn to_lower_case(s: &str) -> String;
     }
 
     /// A compiled `$regex` (the browser's `RegExp`, with the `u` flag for code points).
@@ -57,6 +60,10 @@ mod imp {
     pub fn parse_js_number(s: &str) -> f64 {
         number(s)
     }
+
+    pub fn js_lowercase(s: &str) -> String {
+        to_lower_case(s)
+    }
 }
 
 #[cfg(not(all(feature = "js", target_arch = "wasm32")))]
@@ -77,6 +84,11 @@ mod imp {
         pub fn is_match(&self, text: &str) -> bool {
             self.0.is_match(text)
         }
+    }
+
+    /// JS's `s.toLowerCase()`: both map by Unicode's default case mappings.
+    pub fn js_lowercase(s: &str) -> String {
+        s.to_lowercase()
     }
 
     /// JS's `String(n)` (`Number.prototype.toString()`): plain decimals from 1e-6 up to 1e21,
