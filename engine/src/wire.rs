@@ -7,8 +7,9 @@
 //! `Option` a byte (0 none, 1 some) then the value, unit enums their variant's index, and
 //! [`Value`] a tag byte (0 null, 1 bool, 2 number, 3 string, 4 array, 5 object) then its content.
 //!
-//! Invariant: [`Wire::take`] never panics, whatever the bytes, and allocates no more than the
-//! input could hold: every length is checked against the bytes left before anything is reserved.
+//! Invariant: decoding never panics, whatever the bytes, and never reserves memory the input
+//! does not back: every length is checked against the bytes left. The first error wins and
+//! is reported with its byte offset.
 //! Invariant: changing a listed type's fields changes the layout: bump `bundle::FORMAT_VERSION`.
 
 use alloc::collections::BTreeMap;
@@ -27,7 +28,10 @@ const MAX_DEPTH: u32 = 64;
 /// A value with a binary form in the bundle.
 pub trait Wire: Sized {
     fn put(&self, out: &mut Vec<u8>);
-    fn take(r: &mut Reader<'_>) -> Result<Self, WireError>;
+    /// Reads one value. On bad input it returns a stand-in (zero, empty) and the reader
+    /// remembers the first error; [`from_slice`] reports it. (No `Result` per field: the error
+    /// paths of every field of every type were most of the decoder's size in the browser.)
+    fn take(r: &mut Reader<'_>) -> Self;
 }
 
 /// Where decoding stopped and what it expected there.
@@ -53,65 +57,81 @@ pub fn to_vec<T: Wire>(value: &T) -> Vec<u8> {
 
 /// Decodes one `T` that must span all of `bytes`.
 pub fn from_slice<T: Wire>(bytes: &[u8]) -> Result<T, WireError> {
-    let mut r = Reader { bytes, pos: 0, depth: 0 };
-    let value = T::take(&mut r)?;
-    if r.pos != bytes.len() {
-        return Err(r.error("the end of the body (found trailing bytes)"));
+    let mut r = Reader { bytes, pos: 0, depth: 0, error: None };
+    let value = T::take(&mut r);
+    if r.error.is_none() && r.pos != bytes.len() {
+        r.fail(r.pos, "the end of the body (found trailing bytes)");
     }
-    Ok(value)
+    match r.error {
+        None => Ok(value),
+        Some(e) => Err(e),
+    }
 }
 
-/// The decoding cursor.
+/// The decoding cursor. After the first error every read fails at once (the cursor jumps to
+/// the end), so a damaged body costs no more than its length to refuse.
 pub struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: u32,
+    error: Option<WireError>,
 }
 
 impl<'a> Reader<'a> {
-    fn error(&self, expected: &'static str) -> WireError {
-        WireError { offset: self.pos, expected }
+    fn fail(&mut self, offset: usize, expected: &'static str) {
+        if self.error.is_none() {
+            self.error = Some(WireError { offset, expected });
+        }
+        self.pos = self.bytes.len();
     }
 
-    fn bytes(&mut self, n: usize, expected: &'static str) -> Result<&'a [u8], WireError> {
-        let end = self.pos.checked_add(n).filter(|&end| end <= self.bytes.len()).ok_or_else(|| self.error(expected))?;
-        let slice = &self.bytes[self.pos..end];
-        self.pos = end;
-        Ok(slice)
+    fn bytes(&mut self, n: usize, expected: &'static str) -> &'a [u8] {
+        match self.pos.checked_add(n).filter(|&end| end <= self.bytes.len()) {
+            Some(end) => {
+                let slice = &self.bytes[self.pos..end];
+                self.pos = end;
+                slice
+            }
+            None => {
+                self.fail(self.pos, expected);
+                &[]
+            }
+        }
     }
 
-    fn byte(&mut self, expected: &'static str) -> Result<u8, WireError> {
-        Ok(self.bytes(1, expected)?[0])
+    fn byte(&mut self, expected: &'static str) -> u8 {
+        self.bytes(1, expected).first().copied().unwrap_or(0)
     }
 
-    fn varint(&mut self, expected: &'static str) -> Result<u64, WireError> {
+    fn varint(&mut self, expected: &'static str) -> u64 {
         let start = self.pos;
         let mut value: u64 = 0;
         for shift in (0..64).step_by(7) {
-            let b = self.byte(expected)?;
+            let Some(&b) = self.bytes.get(self.pos) else { break };
+            self.pos += 1;
             let bits = u64::from(b & 0x7f);
             if shift == 63 && bits > 1 {
                 break; // more than 64 bits
             }
             value |= bits << shift;
             if b & 0x80 == 0 {
-                return Ok(value);
+                return value;
             }
         }
-        self.pos = start;
-        Err(self.error(expected))
+        self.fail(start, expected);
+        0
     }
 
     /// A list's or string's length: never more than the bytes left, so a hostile length
     /// cannot make us reserve memory the input does not back.
-    fn len(&mut self, expected: &'static str) -> Result<usize, WireError> {
+    fn len(&mut self, expected: &'static str) -> usize {
         let start = self.pos;
-        let n = self.varint(expected)?;
+        let n = self.varint(expected);
         if n > (self.bytes.len() - self.pos) as u64 {
-            self.pos = start;
-            return Err(self.error(expected));
+            self.fail(start, expected);
+            return 0;
         }
-        Ok(n as usize)
+        n as usize
     }
 }
 
@@ -129,10 +149,13 @@ macro_rules! wire_unsigned {
             fn put(&self, out: &mut Vec<u8>) {
                 put_varint(out, u64::from(*self));
             }
-            fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
+            fn take(r: &mut Reader<'_>) -> Self {
                 let start = r.pos;
-                let v = r.varint(stringify!($t))?;
-                <$t>::try_from(v).map_err(|_| WireError { offset: start, expected: stringify!($t) })
+                let v = r.varint(stringify!($t));
+                <$t>::try_from(v).unwrap_or_else(|_| {
+                    r.fail(start, stringify!($t));
+                    0
+                })
             }
         }
     )*};
@@ -146,11 +169,14 @@ macro_rules! wire_signed {
                 let v = i64::from(*self);
                 put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
             }
-            fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
+            fn take(r: &mut Reader<'_>) -> Self {
                 let start = r.pos;
-                let z = r.varint(stringify!($t))?;
+                let z = r.varint(stringify!($t));
                 let v = (z >> 1) as i64 ^ -((z & 1) as i64);
-                <$t>::try_from(v).map_err(|_| WireError { offset: start, expected: stringify!($t) })
+                <$t>::try_from(v).unwrap_or_else(|_| {
+                    r.fail(start, stringify!($t));
+                    0
+                })
             }
         }
     )*};
@@ -161,13 +187,14 @@ impl Wire for bool {
     fn put(&self, out: &mut Vec<u8>) {
         out.push(u8::from(*self));
     }
-    fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        match r.byte("a bool")? {
-            0 => Ok(false),
-            1 => Ok(true),
+    fn take(r: &mut Reader<'_>) -> Self {
+        let start = r.pos;
+        match r.byte("a bool") {
+            0 => false,
+            1 => true,
             _ => {
-                r.pos -= 1;
-                Err(r.error("a bool (0 or 1)"))
+                r.fail(start, "a bool (0 or 1)");
+                false
             }
         }
     }
@@ -177,9 +204,12 @@ impl Wire for f32 {
     fn put(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
-    fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let b = r.bytes(4, "an f32")?;
-        Ok(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    fn take(r: &mut Reader<'_>) -> Self {
+        let mut a = [0u8; 4];
+        if let Some(b) = r.bytes(4, "an f32").get(..4) {
+            a.copy_from_slice(b);
+        }
+        f32::from_le_bytes(a)
     }
 }
 
@@ -187,11 +217,12 @@ impl Wire for f64 {
     fn put(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
-    fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let b = r.bytes(8, "an f64")?;
+    fn take(r: &mut Reader<'_>) -> Self {
         let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(f64::from_le_bytes(a))
+        if let Some(b) = r.bytes(8, "an f64").get(..8) {
+            a.copy_from_slice(b);
+        }
+        f64::from_le_bytes(a)
     }
 }
 
@@ -200,11 +231,16 @@ impl Wire for String {
         put_varint(out, self.len() as u64);
         out.extend_from_slice(self.as_bytes());
     }
-    fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let n = r.len("a string's length")?;
+    fn take(r: &mut Reader<'_>) -> Self {
+        let n = r.len("a string's length");
         let start = r.pos;
-        let bytes = r.bytes(n, "a string")?;
-        core::str::from_utf8(bytes).map(String::from).map_err(|_| WireError { offset: start, expected: "a UTF-8 string" })
+        match core::str::from_utf8(r.bytes(n, "a string")) {
+            Ok(s) => String::from(s),
+            Err(_) => {
+                r.fail(start, "a UTF-8 string");
+                String::new()
+            }
+        }
     }
 }
 
@@ -213,15 +249,18 @@ impl<T: Wire> Wire for Vec<T> {
         put_varint(out, self.len() as u64);
         self.iter().for_each(|item| item.put(out));
     }
-    fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
+    fn take(r: &mut Reader<'_>) -> Self {
         // `len` is at most the bytes left; the reservation is capped too, as an item in memory
         // can be far larger than its encoding.
-        let n = r.len("a list's length")?;
+        let n = r.len("a list's length");
         let mut items = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
-            items.push(T::take(r)?);
+            if r.error.is_some() {
+                break;
+            }
+            items.push(T::take(r));
         }
-        Ok(items)
+        items
     }
 }
 
@@ -235,8 +274,8 @@ impl<T: Wire> Wire for Option<T> {
             }
         }
     }
-    fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(if bool::take(r)? { Some(T::take(r)?) } else { None })
+    fn take(r: &mut Reader<'_>) -> Self {
+        bool::take(r).then(|| T::take(r))
     }
 }
 
@@ -245,8 +284,9 @@ impl<A: Wire, B: Wire> Wire for (A, B) {
         self.0.put(out);
         self.1.put(out);
     }
-    fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok((A::take(r)?, B::take(r)?))
+    fn take(r: &mut Reader<'_>) -> Self {
+        let a = A::take(r);
+        (a, B::take(r))
     }
 }
 
@@ -259,14 +299,13 @@ impl<K: Wire + Ord, V: Wire> Wire for BTreeMap<K, V> {
             v.put(out);
         }
     }
-    fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let n = r.len("a map's length")?;
+    fn take(r: &mut Reader<'_>) -> Self {
+        // Inserted one by one: `collect` into a map would link a sort (wasm size).
         let mut map = BTreeMap::new();
-        for _ in 0..n {
-            let k = K::take(r)?;
-            map.insert(k, V::take(r)?);
+        for (k, v) in Vec::<(K, V)>::take(r) {
+            map.insert(k, v);
         }
-        Ok(map)
+        map
     }
 }
 
@@ -296,25 +335,27 @@ impl Wire for Value {
             }
         }
     }
-    fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
+    fn take(r: &mut Reader<'_>) -> Self {
         if r.depth >= MAX_DEPTH {
-            return Err(r.error("a value nested at most 64 deep"));
+            r.fail(r.pos, "a value nested at most 64 deep");
+            return Value::Null;
         }
         r.depth += 1;
-        let value = match r.byte("a value's tag")? {
+        let start = r.pos;
+        let value = match r.byte("a value's tag") {
             0 => Value::Null,
-            1 => Value::Bool(bool::take(r)?),
-            2 => Value::Number(f64::take(r)?),
-            3 => Value::String(String::take(r)?),
-            4 => Value::Array(Vec::take(r)?),
-            5 => Value::Object(BTreeMap::take(r)?),
+            1 => Value::Bool(bool::take(r)),
+            2 => Value::Number(f64::take(r)),
+            3 => Value::String(String::take(r)),
+            4 => Value::Array(Vec::take(r)),
+            5 => Value::Object(BTreeMap::take(r)),
             _ => {
-                r.pos -= 1;
-                return Err(r.error("a value's tag (0 to 5)"));
+                r.fail(start, "a value's tag (0 to 5)");
+                Value::Null
             }
         };
         r.depth -= 1;
-        Ok(value)
+        value
     }
 }
 
@@ -325,8 +366,8 @@ macro_rules! wire_struct {
             fn put(&self, out: &mut Vec<u8>) {
                 $( self.$field.put(out); )*
             }
-            fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
-                Ok($ty { $( $field: Wire::take(r)?, )* })
+            fn take(r: &mut Reader<'_>) -> Self {
+                $ty { $( $field: Wire::take(r), )* }
             }
         }
     )*};
@@ -342,10 +383,14 @@ macro_rules! wire_enum {
                 match self { $($ty::$variant)|* => {} }
                 out.push(ALL.iter().position(|v| v == self).unwrap_or(0) as u8);
             }
-            fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
+            fn take(r: &mut Reader<'_>) -> Self {
                 const ALL: &[$ty] = &[$($ty::$variant),*];
-                let i = r.byte(stringify!($ty))?;
-                ALL.get(usize::from(i)).copied().ok_or(WireError { offset: r.pos - 1, expected: stringify!($ty) })
+                let start = r.pos;
+                let i = r.byte(stringify!($ty));
+                ALL.get(usize::from(i)).copied().unwrap_or_else(|| {
+                    r.fail(start, stringify!($ty));
+                    ALL[0]
+                })
             }
         }
     )*};
@@ -358,8 +403,8 @@ macro_rules! wire_newtype {
             fn put(&self, out: &mut Vec<u8>) {
                 self.0.put(out);
             }
-            fn take(r: &mut Reader<'_>) -> Result<Self, WireError> {
-                Ok($ty(Wire::take(r)?))
+            fn take(r: &mut Reader<'_>) -> Self {
+                $ty(Wire::take(r))
             }
         }
     )*};
