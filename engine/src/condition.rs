@@ -26,7 +26,6 @@
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -35,7 +34,7 @@ use core::fmt;
 
 use crate::host::{js_lowercase, js_number_string, parse_js_number, Pattern};
 
-use crate::value::Value;
+use crate::value::{Map, Value};
 
 /// Conditions nesting deeper than this are refused: evaluation recurses, and no real rule
 /// comes close.
@@ -94,7 +93,7 @@ impl Condition {
 
     /// Whether `attributes` satisfy the condition. `saved_groups` maps a group name to its
     /// members, for `$inGroup` / `$notInGroup` (an unknown group has no members).
-    pub fn eval(&self, attributes: &Value, saved_groups: &BTreeMap<String, Vec<Value>>) -> bool {
+    pub fn eval(&self, attributes: &Value, saved_groups: &Groups) -> bool {
         self.root.eval(attributes, saved_groups)
     }
 
@@ -104,7 +103,8 @@ impl Condition {
     }
 }
 
-type Groups = BTreeMap<String, Vec<Value>>;
+/// Saved groups by name (`$inGroup`).
+pub type Groups = Map<Vec<Value>>;
 
 // ---------------------------------------------------------------------------------------------
 // Compiled form
@@ -254,7 +254,7 @@ fn describe(v: &Value) -> &'static str {
 
 /// GrowthBook treats an object as operators when it has keys and all start with `$`;
 /// otherwise it is a literal to compare with.
-fn is_operator_object(map: &BTreeMap<String, Value>) -> bool {
+fn is_operator_object(map: &Map) -> bool {
     !map.is_empty() && map.keys().all(|k| k.starts_with('$'))
 }
 
@@ -718,7 +718,7 @@ mod tests {
     fn eval(cond: &str, attrs: &str) -> bool {
         Condition::compile(&json(cond))
             .expect("compiles")
-            .eval(&json(attrs), &BTreeMap::new())
+            .eval(&json(attrs), &Groups::new())
     }
 
     #[test]
@@ -796,7 +796,7 @@ mod tests {
     #[test]
     fn invalid_regex_never_matches_and_warns() {
         let c = Condition::compile(&json(r#"{"name": {"$regex": "(?=look)ahead"}}"#)).unwrap();
-        assert!(!c.eval(&json(r#"{"name": "lookahead"}"#), &BTreeMap::new()));
+        assert!(!c.eval(&json(r#"{"name": "lookahead"}"#), &Groups::new()));
         assert_eq!(c.warnings().len(), 1);
         assert_eq!(c.warnings()[0].path, "name.$regex");
     }
@@ -897,7 +897,7 @@ mod tests {
                     let c =
                         Condition::compile(&json(&format!(r#"{{"{path}": {{"{op}": {arg}}}}}"#)))
                             .unwrap();
-                    c.eval(&odd, &BTreeMap::new());
+                    c.eval(&odd, &Groups::new());
                 }
             }
         }

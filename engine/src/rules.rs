@@ -4,13 +4,12 @@
 //! layout listed in `wire.rs`. Conditions are GrowthBook condition objects held as [`Value`];
 //! the engine compiles them once when a bundle is loaded.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::value::Value;
+use crate::value::{Map, Value};
 
 fn always() -> Value {
     Value::object()
@@ -49,7 +48,7 @@ pub struct Rules {
     pub segments: Vec<SegmentRule>,
     /// GrowthBook saved groups: `$inGroup` / `$notInGroup` look names up here.
     #[serde(default)]
-    pub saved_groups: BTreeMap<String, Vec<Value>>,
+    pub saved_groups: Map<Vec<Value>>,
     #[serde(default)]
     pub placements: Vec<Placement>,
     #[serde(default)]

@@ -12,7 +12,6 @@
 //! is reported with its byte offset.
 //! Invariant: changing a listed type's fields changes the layout: bump `bundle::FORMAT_VERSION`.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -20,7 +19,7 @@ use core::fmt;
 use crate::bundle::{BundleBody, Catalog, Keyed, Neighbors, Product, RecTables, Scored, SegmentSize, Stats};
 use crate::journey::{Channel, ClockTime, Journey, Messaging, QuietHours, Secs, Step, Trigger};
 use crate::rules::{Arm, Experiment, Offer, PageRule, Placement, Rules, SegmentRule, Source, Store, Variant};
-use crate::value::Value;
+use crate::value::{Map, Value};
 
 /// How deep [`Value`]s may nest: deeper input is refused rather than overflowing the stack.
 const MAX_DEPTH: u32 = 64;
@@ -291,7 +290,7 @@ impl<A: Wire, B: Wire> Wire for (A, B) {
 }
 
 /// A map as its entries in key order (a later duplicate key wins, as in a TOML table).
-impl<K: Wire + Ord, V: Wire> Wire for BTreeMap<K, V> {
+impl<V: Wire> Wire for Map<V> {
     fn put(&self, out: &mut Vec<u8>) {
         put_varint(out, self.len() as u64);
         for (k, v) in self {
@@ -300,12 +299,7 @@ impl<K: Wire + Ord, V: Wire> Wire for BTreeMap<K, V> {
         }
     }
     fn take(r: &mut Reader<'_>) -> Self {
-        // Inserted one by one: `collect` into a map would link a sort (wasm size).
-        let mut map = BTreeMap::new();
-        for (k, v) in Vec::<(K, V)>::take(r) {
-            map.insert(k, v);
-        }
-        map
+        Vec::<(String, V)>::take(r).into_iter().collect()
     }
 }
 
@@ -348,7 +342,7 @@ impl Wire for Value {
             2 => Value::Number(f64::take(r)),
             3 => Value::String(String::take(r)),
             4 => Value::Array(Vec::take(r)),
-            5 => Value::Object(BTreeMap::take(r)),
+            5 => Value::Object(Map::take(r)),
             _ => {
                 r.fail(start, "a value's tag (0 to 5)");
                 Value::Null
@@ -478,7 +472,7 @@ mod tests {
 
     #[test]
     fn values_round_trip() {
-        let mut map = BTreeMap::new();
+        let mut map = Map::new();
         map.insert("a".into(), Value::Array(vec![Value::Null, Value::Bool(true), Value::Number(-2.5)]));
         map.insert("é".into(), Value::String("ü".into()));
         round_trip(Value::Object(map));

@@ -5,7 +5,6 @@
 //! A failing section lists every failing case (name, input, expected, actual), not just the
 //! first.
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::Value as Json;
@@ -154,11 +153,11 @@ fn eval_condition(row: &[Json]) -> Result<(), String> {
     let expected = field(row, 3)?
         .as_bool()
         .ok_or("malformed row: expected is not a boolean")?;
-    let groups: BTreeMap<String, Vec<Value>> = match row.get(4) {
+    let groups: vitrine_engine::condition::Groups = match row.get(4) {
         Some(g) => {
             serde_json::from_value(g.clone()).map_err(|e| format!("bad savedGroups: {e}"))?
         }
-        None => BTreeMap::new(),
+        None => Default::default(),
     };
     match Condition::compile(&condition) {
         Ok(c) => {

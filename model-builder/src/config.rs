@@ -4,7 +4,6 @@
 //! Every section denies unknown keys, so a typo is an error that names file, line, column and
 //! key, never a silently ignored setting. [`crate::check`] then checks what types cannot say.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -39,7 +38,7 @@ pub struct Config {
     #[serde(default)]
     pub segments: Vec<SegmentRule>,
     #[serde(default)]
-    pub saved_groups: BTreeMap<String, Vec<Value>>,
+    pub saved_groups: vitrine_engine::value::Map<Vec<Value>>,
     #[serde(default)]
     pub placements: Vec<Placement>,
     #[serde(default)]

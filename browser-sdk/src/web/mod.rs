@@ -300,7 +300,7 @@ fn valid_visitor_id(id: &str) -> bool {
     (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn merge_traits(traits: &mut vitrine_engine::Value, new: alloc::collections::BTreeMap<String, vitrine_engine::Value>) {
+fn merge_traits(traits: &mut vitrine_engine::Value, new: vitrine_engine::value::Map) {
     if !matches!(traits, vitrine_engine::Value::Object(_)) {
         *traits = vitrine_engine::Value::object();
     }
