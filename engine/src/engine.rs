@@ -6,7 +6,6 @@
 //! host (edge, browser, native), which the tests check.
 
 use alloc::borrow::Cow;
-use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -20,7 +19,7 @@ use crate::hashing;
 use crate::recommend::{self, Shopper};
 use crate::render::{self, format_price, render, render_with, safe_url};
 use crate::rules::{Offer, Placement, Source};
-use crate::value::Value;
+use crate::value::{Map, Value};
 
 pub use crate::recommend::RECOMMENDERS;
 
@@ -182,7 +181,7 @@ pub struct Engine {
     offers: Vec<Condition>,
     pages: Vec<PagePattern>,
     /// Category URL slug -> index, for `:category` in page patterns.
-    category_slugs: BTreeMap<String, CategoryIdx>,
+    category_slugs: Map<CategoryIdx>,
 }
 
 fn compile(cond: &Value, path: impl FnOnce() -> String) -> Result<Condition, LoadError> {
@@ -248,7 +247,7 @@ impl Engine {
             .map(|(i, o)| compile(&o.when, || alloc::format!("offers[{i}].when")))
             .collect::<Result<_, _>>()?;
         let pages = rules.pages.iter().map(|p| PagePattern { parts: parse_pattern(&p.pattern), page: p.page.clone() }).collect();
-        let mut category_slugs = BTreeMap::new();
+        let mut category_slugs = Map::new();
         for (i, c) in body.catalog.categories.iter().enumerate() {
             category_slugs.insert(slug(c), i as CategoryIdx);
         }
