@@ -84,9 +84,13 @@
       return r;
     });
   };
-  // The three downloads run in parallel; the wasm compiles while it streams.
+  // The three downloads run in parallel, and the wasm compiles while it streams, before the
+  // glue has arrived (handing the glue the Response would hold compiling until it does).
   var bundle = fetchOk(attr("bundle", endpoint + "/v1/bundle")).then(function (r) { return r.arrayBuffer(); });
-  var wasm = fetchOk(new URL("__VITRINE_WASM__", base).href);
+  var wasm = fetchOk(new URL("__VITRINE_WASM__", base).href).then(function (r) {
+    var streams = WebAssembly.compileStreaming && /^application\/wasm\b/.test(r.headers.get("Content-Type") || "");
+    return streams ? WebAssembly.compileStreaming(r) : r.arrayBuffer().then(function (b) { return WebAssembly.compile(b); });
+  });
   import(new URL("__VITRINE_GLUE__", base).href)
     .then(function (m) {
       return Promise.all([m.default({ module_or_path: wasm }), bundle]).then(function (r) {
