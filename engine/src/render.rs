@@ -85,7 +85,7 @@ fn format_number(n: f64) -> String {
 /// float formatting, which would weigh on the browser's download.
 fn two_decimals(n: f64) -> String {
     use core::fmt::Write;
-    let cents = libm::round(n * 100.0) as i128;
+    let cents = libm::round(n * 100.0) as i64; // saturates beyond ±9.2e16 units: no price is that large
     let mut out = String::new();
     if cents < 0 {
         out.push('-');
