@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 wasm-bindgen --target web --no-typescript --out-dir "$WORK" --out-name vitrine "$WASM"
 # The features rustc enables by default for wasm32 (Chrome/Firefox/Safari have had them for years).
-"$WASM_OPT_BIN" -Oz --strip-debug --strip-producers \
+"$WASM_OPT_BIN" -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-multivalue \
   "$WORK/vitrine_bg.wasm" -o "$WORK/vitrine_bg.wasm"

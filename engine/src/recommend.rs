@@ -154,7 +154,7 @@ pub fn recommend(
 /// Values added per product. A decision sees a few hundred candidates, so collecting pairs and
 /// merging them in one sort is cheaper than a map. Values of one item are handed over in the
 /// order they were added, so every host sums the same floats in the same order. Not generic:
-/// one instance of `sort::sort_by` in the wasm builds.
+/// one instance of `sort::sort_by`.
 #[derive(Default)]
 struct Tally {
     /// (item << 32 | insertion number, value, payload): the key orders by item, then by time.
