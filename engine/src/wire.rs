@@ -497,7 +497,7 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_refused_not_overflowed() {
-        let deep = vec![4u8, 1].repeat(100_000); // arrays of one array, 100k deep
+        let deep = [4u8, 1].repeat(100_000); // arrays of one array, 100k deep
         let err = from_slice::<Value>(&deep).unwrap_err();
         assert_eq!(err.expected, "a value nested at most 64 deep");
         assert_eq!(err.offset, 128);
