@@ -28,7 +28,8 @@ pub struct RequestFacts<'a> {
     pub path: &'a str,
     /// The page's query string, without `?`.
     pub query: &'a str,
-    pub cookie_header: Option<&'a str>,
+    /// The request's cookies, parsed once.
+    pub cookies: Cookies<'a>,
     pub user_agent: Option<&'a str>,
     pub referrer: Option<&'a str>,
     /// Already chosen between `cf` and the dev override.
@@ -51,7 +52,7 @@ pub struct Identity {
 /// Reads the visitor and profile cookies. `secret`: the profile signing key (none: profiles
 /// are off). `fresh_id` makes a new visitor id when needed.
 pub fn identify(facts: &RequestFacts, secret: Option<&[u8]>, fresh_id: impl FnOnce() -> String) -> Identity {
-    let jar = Cookies::parse(facts.cookie_header);
+    let jar = &facts.cookies;
     let mut id = Identity::default();
     match jar.get(cookies::VISITOR).filter(|v| cookies::is_valid_visitor_id(v)) {
         Some(v) => id.visitor_id = v.to_string(),
@@ -93,7 +94,7 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
     let page = engine.page(facts.path);
     let utm = |name: &str| query::get(facts.query, name).filter(|v| !v.is_empty()).map(|v| bounded(&v, MAX_UTM));
 
-    let jar = Cookies::parse(facts.cookie_header);
+    let jar = &facts.cookies;
     let cart = jar
         .get(cookies::CART)
         .map(cart::parse)
@@ -143,7 +144,7 @@ mod tests {
     use crate::profile::ProfileClaims;
 
     fn facts(cookie: Option<&'static str>) -> RequestFacts<'static> {
-        RequestFacts { path: "/", cookie_header: cookie, ..RequestFacts::default() }
+        RequestFacts { path: "/", cookies: Cookies::parse(cookie), ..RequestFacts::default() }
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub const CART: &str = "vt_cart";
 pub const MAX_HEADER: usize = 16 * 1024;
 
 /// A parsed Cookie header; the first occurrence of a name wins, as in browsers' ordering.
+#[derive(Clone, Debug, Default)]
 pub struct Cookies<'a> {
     pairs: Vec<(&'a str, &'a str)>,
 }

@@ -61,7 +61,7 @@ impl RequestInfo {
         RequestFacts {
             path,
             query,
-            cookie_header: self.cookie.as_deref(),
+            cookies: crate::cookies::Cookies::parse(self.cookie.as_deref()),
             user_agent: self.user_agent.as_deref(),
             referrer: self.referrer.as_deref(),
             country: self.country.as_deref(),
