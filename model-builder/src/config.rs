@@ -369,6 +369,16 @@ mod tests {
     }
 
     #[test]
+    fn saved_groups_are_looked_up_by_name_and_bad_ones_named() {
+        let c = parse_str("[store]\nname = \"S\"\n[saved_groups]\nstaff = [\"v2\", \"v1\"]\nbeta = [3]\n").unwrap();
+        let groups = &c.rules().saved_groups;
+        assert_eq!(groups.keys().collect::<Vec<_>>(), ["beta", "staff"]);
+        assert_eq!(groups.get("staff").unwrap(), &vec![Value::from("v2"), Value::from("v1")]);
+        let err = parse_str("[store]\nname = \"S\"\n[saved_groups]\nstaff = \"v1\"\n").unwrap_err().to_string();
+        assert!(err.starts_with("vitrine.toml:4:9: saved_groups.staff: "), "{err}");
+    }
+
+    #[test]
     fn date_format_may_be_a_list() {
         let c = parse_str("[store]\nname = \"S\"\n[orders]\ndate_format = [\"%d/%m/%Y\", \"%Y-%m-%d\"]\n").unwrap();
         assert_eq!(c.orders.date_format.len(), 2);
