@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the browser SDK into dist/sdk/:
-#   vitrine.js                 the loader sites include (unversioned: short cache)
-#   vitrine-<hash>.js / .wasm  wasm-bindgen glue and module (versioned: cache forever)
+#   vitrine.js                 the loader sites include, wasm-bindgen's glue spliced in
+#                              (unversioned: short cache)
+#   vitrine-<hash>.wasm        the module (versioned: cache forever)
 #   vitrine.d.ts               TypeScript types for window.vitrine
-# Steps: cargo (wasm32, release) -> wasm-bindgen --target web -> wasm-opt -Oz -> esbuild --minify.
+# Steps: cargo (wasm32, release, no std) -> wasm-bindgen --target no-modules -> wasm-opt -Oz
+# -> the glue spliced into the loader -> esbuild --minify.
 # Usage: scripts/build-sdk.sh [OUT_DIR]     (sizes are printed; set QUIET=1 to silence them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,7 @@ WASM="$TARGET_DIR/wasm32-unknown-unknown/release/vitrine_browser_sdk.wasm"
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-wasm-bindgen --target web --no-typescript --out-dir "$WORK" --out-name vitrine "$WASM"
+wasm-bindgen --target no-modules --no-typescript --out-dir "$WORK" --out-name vitrine "$WASM"
 # The features rustc enables by default for wasm32 (Chrome/Firefox/Safari have had them for years).
 "$WASM_OPT_BIN" -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int \
@@ -34,26 +36,27 @@ minify() { # in out
     cp "$1" "$2"
   fi
 }
-minify "$WORK/vitrine.js" "$WORK/glue.min.js"
-
-HASH=$(cat "$WORK/glue.min.js" "$WORK/vitrine_bg.wasm" | sha256sum | cut -c1-12)
+HASH=$(cat "$WORK/vitrine.js" "$WORK/vitrine_bg.wasm" | sha256sum | cut -c1-12)
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
-GLUE="vitrine-$HASH.js"
 MODULE="vitrine-$HASH.wasm"
 
 mkdir -p "$OUT"
 rm -f "$OUT"/vitrine-*.js "$OUT"/vitrine-*.wasm
-# The glue's default module URL (unused: the loader passes the module) follows the rename too.
-sed "s/vitrine_bg\.wasm/$MODULE/g" "$WORK/glue.min.js" > "$OUT/$GLUE"
 cp "$WORK/vitrine_bg.wasm" "$OUT/$MODULE"
-sed -e "s/__VITRINE_GLUE__/$GLUE/" -e "s/__VITRINE_WASM__/$MODULE/" -e "s/__VITRINE_VERSION__/$VERSION+$HASH/" \
-  browser-sdk/js/vitrine.js > "$WORK/loader.js"
+python3 - "$WORK/vitrine.js" browser-sdk/js/vitrine.js "$WORK/loader.js" "$MODULE" "$VERSION+$HASH" <<'SPLICE'
+import sys
+glue, template, out, module, version = sys.argv[1:]
+text = open(template).read()
+assert "/*__VITRINE_GLUE__*/" in text, "build-sdk: the loader template lost its glue marker"
+text = text.replace("/*__VITRINE_GLUE__*/", open(glue).read())
+open(out, "w").write(text.replace("__VITRINE_WASM__", module).replace("__VITRINE_VERSION__", version))
+SPLICE
 minify "$WORK/loader.js" "$OUT/vitrine.js"
 cp browser-sdk/js/vitrine.d.ts "$OUT/vitrine.d.ts"
 
 if [ -z "${QUIET:-}" ]; then
   total_raw=0; total_gz=0
-  for f in "$OUT/vitrine.js" "$OUT/$GLUE" "$OUT/$MODULE"; do
+  for f in "$OUT/vitrine.js" "$OUT/$MODULE"; do
     raw=$(stat -c%s "$f"); gz=$(gzip -9c "$f" | wc -c)
     total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
     printf '%-34s %8d B raw %8d B gzip\n' "$(basename "$f")" "$raw" "$gz"

@@ -145,7 +145,7 @@ impl CachePolicy {
 /// Where the SDK's files are served from (the `[assets]` folder mirrors these URLs).
 pub const SDK_PREFIX: &str = "/vitrine/sdk/";
 
-/// The SDK's versioned files are `vitrine-<hash>.js|.wasm` (scripts/build-sdk.sh); the loader
+/// The SDK's versioned files are `vitrine-<hash>.wasm` (scripts/build-sdk.sh; `.js` too, for older builds); the loader
 /// `vitrine.js` and the types keep their names and are revalidated.
 pub fn asset_cache_policy(path: &str) -> CachePolicy {
     let file = path.rsplit('/').next().unwrap_or("");
