@@ -9,8 +9,8 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
-/// The shipped build (`--features bare`, scripts/build-sdk.sh) links no `std`: its panic
-/// machinery and formatting would be a third of the download. Tests link `std` as usual.
+/// The shipped build (`--features bare`, scripts/build-sdk.sh) links no `std`, so std's panic
+/// machinery and the formatting it drags in stay out of the download. Tests link `std` as usual.
 #[cfg(all(feature = "bare", target_arch = "wasm32"))]
 mod bare {
     #[global_allocator]
