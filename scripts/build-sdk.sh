@@ -16,7 +16,7 @@ TARGET_DIR=${CARGO_TARGET_DIR:-target}
 # opt-level "z" for this download only (the edge and native builds keep the workspace's "s"):
 # 6.5 KB gzip less, no fill-time difference measurable (BENCHMARKS.md, Browser SDK).
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
-  cargo build --quiet --release --target wasm32-unknown-unknown -p vitrine-browser-sdk --features bare
+  cargo rustc --quiet --release --target wasm32-unknown-unknown -p vitrine-browser-sdk --features bare --crate-type cdylib
 WASM="$TARGET_DIR/wasm32-unknown-unknown/release/vitrine_browser_sdk.wasm"
 
 WORK=$(mktemp -d)
