@@ -3,12 +3,11 @@
 
 use std::fmt;
 
-/// Anonymous visitor id (random, set on the first page view).
-pub const VISITOR: &str = "vt_vid";
+/// The cookies the edge shares with the browser SDK, and their one rule for visitor ids.
+pub use vitrine_engine::context::{is_valid_visitor_id, CART_COOKIE as CART, VISITOR_COOKIE as VISITOR};
+
 /// Signed profile token ([`crate::profile`]); the browser SDK reads its traits unverified.
 pub const PROFILE: &str = "vt_profile";
-/// Cart lines written by the store's pages ([`crate::cart`]).
-pub const CART: &str = "vt_cart";
 
 /// Only this much of a Cookie header is looked at; browsers send at most ~8 KiB anyway.
 pub const MAX_HEADER: usize = 16 * 1024;
@@ -80,12 +79,6 @@ impl fmt::Display for SetCookie {
     }
 }
 
-/// Visitor ids we accept back from the browser: what [`new_visitor_id`]-style generators make
-/// (UUIDs, hex), nothing that could smuggle markup or separators into logs and keys.
-pub fn is_valid_visitor_id(id: &str) -> bool {
-    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,13 +105,5 @@ mod tests {
     fn set_cookie_attributes() {
         assert_eq!(SetCookie::new(VISITOR, "v1", 60, false).to_string(), "vt_vid=v1; Path=/; Max-Age=60; SameSite=Lax");
         assert_eq!(SetCookie::delete(PROFILE, true).to_string(), "vt_profile=; Path=/; Max-Age=0; SameSite=Lax; Secure");
-    }
-
-    #[test]
-    fn visitor_ids() {
-        assert!(is_valid_visitor_id("0f8fad5b-d9cb-469f-a165-70867728950e"));
-        assert!(!is_valid_visitor_id("short"));
-        assert!(!is_valid_visitor_id("<script>alert(1)</script>"));
-        assert!(!is_valid_visitor_id(&"a".repeat(65)));
     }
 }

@@ -180,6 +180,17 @@ impl Interests {
     }
 }
 
+/// The anonymous visitor id, one for edge and browser (set by whichever sees the visitor first).
+pub const VISITOR_COOKIE: &str = "vt_vid";
+/// Cart lines written by the store's pages (or the SDK), read by the edge.
+pub const CART_COOKIE: &str = "vt_cart";
+
+/// Visitor ids accepted back from a cookie: what the id generators make (UUIDs, hex), nothing
+/// that could smuggle markup or separators into logs and keys.
+pub fn is_valid_visitor_id(id: &str) -> bool {
+    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The cookie that carries a session's interests by name from the SDK (which learns them as
 /// the visitor browses) to the edge (which decides the next page with them):
 ///
@@ -348,5 +359,18 @@ impl Visitor {
             .set("interests", interests)
             .set("session", session);
         a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visitor_ids() {
+        assert!(is_valid_visitor_id("0f8fad5b-d9cb-469f-a165-70867728950e"));
+        assert!(!is_valid_visitor_id("short"));
+        assert!(!is_valid_visitor_id("<script>alert(1)</script>"));
+        assert!(!is_valid_visitor_id(&"a".repeat(65)));
     }
 }

@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use js_sys::Function;
-use vitrine_engine::context::{Device, Page, Visitor};
+use vitrine_engine::context::{is_valid_visitor_id, Device, Page, Visitor, CART_COOKIE, VISITOR_COOKIE};
 use vitrine_engine::engine::{Engine, Explain, OfferDecision};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -29,9 +29,6 @@ use io::{now_ms, now_secs, Store};
 const SESSION_KEY: &str = "vitrine:session";
 const PROFILE_KEY: &str = "vitrine:profile";
 const OUTBOX_KEY: &str = "vitrine:outbox";
-/// Cookies shared with the edge worker (edge-worker/src/cookies.rs).
-const VISITOR_COOKIE: &str = "vt_vid";
-const CART_COOKIE: &str = "vt_cart";
 const VISITOR_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 const CART_COOKIE_SECONDS: i64 = 30 * 24 * 3600;
 
@@ -284,7 +281,7 @@ fn load_profile(options: &Options, jar: &io::Cookies) -> (Profile, Found) {
     // One id per visitor for edge and browser (experiments bucket by it): a readable
     // `vt_vid` cookie, the edge's or ours from an earlier page, wins.
     let mut unsaved = created;
-    if let Some(id) = jar.get(VISITOR_COOKIE).filter(|id| valid_visitor_id(id)) {
+    if let Some(id) = jar.get(VISITOR_COOKIE).filter(|id| is_valid_visitor_id(id)) {
         unsaved |= id != p.visitor_id;
         p.visitor_id = id;
     }
@@ -293,11 +290,6 @@ fn load_profile(options: &Options, jar: &io::Cookies) -> (Profile, Found) {
         merge_traits(&mut p.traits, traits);
     }
     (p, Found { first_visit: created, unsaved })
-}
-
-/// The edge's rule for visitor ids (8-64 of `[A-Za-z0-9_-]`).
-fn valid_visitor_id(id: &str) -> bool {
-    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn merge_traits(traits: &mut vitrine_engine::Value, new: vitrine_engine::value::Map) {
