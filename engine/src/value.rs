@@ -124,10 +124,6 @@ impl<V> Map<V> {
     pub fn remove(&mut self, key: &str) -> Option<V> {
         self.find(key).ok().map(|i| self.0.remove(i).1)
     }
-    /// Removes and returns the member with the greatest key.
-    pub fn pop_last(&mut self) -> Option<(String, V)> {
-        self.0.pop()
-    }
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -190,24 +186,27 @@ impl<V: Serialize> Serialize for Map<V> {
     }
 }
 
-/// Later duplicate keys win, as in JSON objects.
 impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct MapVisitor<V>(core::marker::PhantomData<V>);
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for MapVisitor<V> {
-            type Value = Map<V>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a table")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Map<V>, A::Error> {
-                let mut out = Map::new();
-                while let Some((k, v)) = access.next_entry::<String, V>()? {
-                    out.insert(k, v);
-                }
-                Ok(out)
-            }
-        }
         d.deserialize_map(MapVisitor(core::marker::PhantomData))
+    }
+}
+
+/// Reads a map's entries, later duplicate keys winning as in JSON objects (for `Map` and for
+/// `Value`'s objects alike).
+struct MapVisitor<V>(core::marker::PhantomData<V>);
+
+impl<'de, V: Deserialize<'de>> Visitor<'de> for MapVisitor<V> {
+    type Value = Map<V>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a table")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Map<V>, A::Error> {
+        let mut out = Map::new();
+        while let Some((k, v)) = access.next_entry::<String, V>()? {
+            out.insert(k, v);
+        }
+        Ok(out)
     }
 }
 
@@ -319,11 +318,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
         }
         Ok(Value::Array(out))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some((k, v)) = map.next_entry::<String, Value>()? {
-            out.insert(k, v);
-        }
-        Ok(Value::Object(out))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        MapVisitor(core::marker::PhantomData).visit_map(map).map(Value::Object)
     }
 }
