@@ -4,8 +4,9 @@
 #                              (unversioned: short cache)
 #   vitrine-<hash>.wasm        the module (versioned: cache forever)
 #   vitrine.d.ts               TypeScript types for window.vitrine
-# Steps: cargo (wasm32, release, no std) -> wasm-bindgen --target no-modules -> wasm-opt -Oz
-# -> the glue spliced into the loader -> esbuild --minify.
+# Steps: cargo (wasm32, release, no std) -> wasm-bindgen --target no-modules -> short import
+# names (scripts/short-wasm-names.py) -> wasm-opt -Oz -> the glue spliced into the loader ->
+# esbuild --minify.
 # Usage: scripts/build-sdk.sh [OUT_DIR]     (sizes are printed; set QUIET=1 to silence them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,8 @@ WASM="$TARGET_DIR/wasm32-unknown-unknown/release/vitrine_browser_sdk.wasm"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 wasm-bindgen --target no-modules --no-typescript --out-dir "$WORK" --out-name vitrine "$WASM"
+# Short import names in module and glue alike (wasm-bindgen's are long and hashed).
+python3 scripts/short-wasm-names.py "$WORK/vitrine_bg.wasm" "$WORK/vitrine.js"
 # The features rustc enables by default for wasm32 (Chrome/Firefox/Safari have had them for years).
 "$WASM_OPT_BIN" -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int \

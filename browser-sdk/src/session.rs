@@ -346,10 +346,10 @@ mod tests {
             ..Product::default()
         };
         // Sorted by SKU, as the builder writes it.
-        Catalog {
-            products: alloc::vec![product("A1", 0, 2.0), product("A2", 0, 3.0), product("B1", 1, 10.0)],
-            categories: alloc::vec!["Candles".into(), "Kitchen".into()],
-        }
+        Catalog::new(
+            alloc::vec![product("A1", 0, 2.0), product("A2", 0, 3.0), product("B1", 1, 10.0)],
+            alloc::vec!["Candles".into(), "Kitchen".into()],
+        )
     }
 
     #[test]
@@ -403,13 +403,13 @@ mod tests {
 
     #[test]
     fn the_interests_cookie_round_trips_exactly() {
-        let cat = Catalog {
-            categories: alloc::vec!["Candles & Lights".into(), "Kitchen".into()],
-            products: alloc::vec![
+        let cat = Catalog::new(
+            alloc::vec![
                 Product { sku: "A 1".into(), category: Some(0), ..Product::default() },
                 Product { sku: "Ä2,|:".into(), category: Some(1), ..Product::default() },
             ],
-        };
+            alloc::vec!["Candles & Lights".into(), "Kitchen".into()],
+        );
         let mut s = SessionState::default();
         s.learn(&cat, Learn::ProductViewed("A 1".into()), 1_000);
         s.learn(&cat, Learn::ProductViewed("Ä2,|:".into()), 2_234);

@@ -1,5 +1,6 @@
-//! Bundle format v3: the compiled, public model that edge and browser load. (v2: placements
-//! gained `exclude_owned`; v3: the body's layout is our own, `wire.rs`, instead of bincode.
+//! Bundle format v4: the compiled, public model that edge and browser load. (v2: placements
+//! gained `exclude_owned`; v3: the body's layout is our own, `wire.rs`, instead of bincode;
+//! v4: the catalog carries its categories' URL slugs.
 //! The body is positional, so other versions are refused, not guessed.)
 //!
 //! ```text
@@ -28,7 +29,7 @@ use crate::wire;
 use crate::rules::Rules;
 
 pub const MAGIC: [u8; 8] = *b"VITRINE\x01";
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 pub const HEADER_LEN: usize = 52;
 
 /// Index of a product in `Catalog::products`. Tables store these, never SKUs.
@@ -68,9 +69,16 @@ pub struct BundleBody {
 pub struct Catalog {
     pub products: Vec<Product>,
     pub categories: Vec<String>,
+    /// Each category's URL word (`engine::slug`), computed by the builder: the browser would
+    /// otherwise carry Unicode tables just to lower-case names at load.
+    pub category_slugs: Vec<String>,
 }
 
 impl Catalog {
+    pub fn new(products: Vec<Product>, categories: Vec<String>) -> Catalog {
+        let category_slugs = categories.iter().map(|c| crate::engine::slug(c)).collect();
+        Catalog { products, categories, category_slugs }
+    }
     pub fn index_of(&self, sku: &str) -> Option<ProductIdx> {
         // Products are stored sorted by SKU (builder invariant), so this is a binary search.
         self.products.binary_search_by(|p| p.sku.as_str().cmp(sku)).ok().map(|i| i as ProductIdx)

@@ -30,7 +30,8 @@ const OFFER_TEMPLATE: &str = r#"<h2 class="vitrine-offer-headline">{{offer.headl
 #[derive(Debug)]
 pub enum LoadError {
     Bundle(BundleError),
-    /// A rule in the bundle does not compile; `path` names it (e.g. `placements[2].when`).
+    /// A rule in the bundle does not compile, or a table disagrees with another; `path` names it
+    /// (e.g. `placements[2].when`, `catalog.category_slugs`).
     Rule { path: String, message: String },
 }
 
@@ -247,9 +248,14 @@ impl Engine {
             .map(|(i, o)| compile(&o.when, || alloc::format!("offers[{i}].when")))
             .collect::<Result<_, _>>()?;
         let pages = rules.pages.iter().map(|p| PagePattern { parts: parse_pattern(&p.pattern), page: p.page.clone() }).collect();
+        let catalog = &body.catalog;
+        if catalog.category_slugs.len() != catalog.categories.len() {
+            let message = alloc::format!("{} slugs for {} categories", catalog.category_slugs.len(), catalog.categories.len());
+            return Err(LoadError::Rule { path: "catalog.category_slugs".into(), message });
+        }
         let mut category_slugs = Map::new();
-        for (i, c) in body.catalog.categories.iter().enumerate() {
-            category_slugs.insert(slug(c), i as CategoryIdx);
+        for (i, s) in catalog.category_slugs.iter().enumerate() {
+            category_slugs.insert(s.clone(), i as CategoryIdx);
         }
         Ok(Engine { header, body, segments, placements, offers, pages, category_slugs })
     }

@@ -408,7 +408,7 @@ macro_rules! wire_newtype {
 wire_struct! {
     BundleBody { store, catalog, stats, recs, rules }
     Store { name, currency, currency_symbol, base_url, free_shipping_threshold }
-    Catalog { products, categories }
+    Catalog { products, categories, category_slugs }
     Product { sku, title, url, image, price, category, brand, tags, in_stock }
     Stats { orders, order_lines, customers, countries, data_start, data_end, segments }
     SegmentSize { name, customers }

@@ -9,10 +9,10 @@ fn sample() -> (Header, BundleBody) {
     let when: Value = serde_json::from_str(r#"{"cart.value": {"$gt": 50}, "tags": {"$elemMatch": {"$eq": "x"}}}"#).unwrap();
     let body = BundleBody {
         store: Store { name: "Demo".into(), currency: "GBP".into(), ..Default::default() },
-        catalog: Catalog {
-            products: vec![Product { sku: "85123A".into(), title: "WHITE HANGING HEART T-LIGHT HOLDER".into(), price: 2.55, in_stock: true, ..Default::default() }],
-            categories: vec!["Candles".into()],
-        },
+        catalog: Catalog::new(
+            vec![Product { sku: "85123A".into(), title: "WHITE HANGING HEART T-LIGHT HOLDER".into(), price: 2.55, in_stock: true, ..Default::default() }],
+            vec!["Candles".into()],
+        ),
         stats: Default::default(),
         recs: Default::default(),
         rules: Rules {
@@ -111,4 +111,17 @@ fn never_panics_on_any_bytes() {
         bytes[44..52].copy_from_slice(&sum.to_le_bytes());
         let _ = bundle::decode(&bytes);
     }
+}
+
+#[test]
+fn category_slugs_come_from_the_builder_and_must_match_the_categories() {
+    let (h, mut b) = sample();
+    assert_eq!(b.catalog.category_slugs, ["candles"], "Catalog::new derives each category's slug");
+    b.rules.pages = vec![vitrine_engine::rules::PageRule { pattern: "/c/:category".into(), page: "category".into() }];
+    let engine = vitrine_engine::engine::Engine::from_bundle(bundle::Bundle { header: h.clone(), body: b.clone() }).unwrap();
+    assert_eq!(engine.page("/c/candles").category, Some(0));
+
+    b.catalog.category_slugs.clear();
+    let err = vitrine_engine::engine::Engine::load(&bundle::encode(&h, &b)).err().expect("refused");
+    assert!(err.to_string().contains("catalog.category_slugs: 0 slugs for 1 categories"), "{err}");
 }

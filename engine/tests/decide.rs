@@ -140,7 +140,7 @@ fn store() -> Engine {
     };
     let body = BundleBody {
         store: Store { name: "Demo Gifts".into(), currency: "GBP".into(), currency_symbol: "£".into(), base_url: String::new(), free_shipping_threshold: Some(40.0) },
-        catalog: Catalog { products, categories: vec!["Candles".into(), "Bags".into(), "Kitchen".into()] },
+        catalog: Catalog::new(products, vec!["Candles".into(), "Bags".into(), "Kitchen".into()]),
         stats: Default::default(),
         recs,
         rules,

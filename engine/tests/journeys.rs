@@ -61,7 +61,7 @@ fn bundle(rules: Rules) -> BundleBody {
     let scored = |item, score| Scored { item, score };
     BundleBody {
         store: Store { name: "Gift Shop".into(), currency: "GBP".into(), currency_symbol: "£".into(), base_url: "https://shop.test".into(), ..Default::default() },
-        catalog: Catalog { products, categories: vec![] },
+        catalog: Catalog::new(products, vec![]),
         stats: Default::default(),
         recs: vitrine_engine::bundle::RecTables {
             // A goes with B then C; D with A.

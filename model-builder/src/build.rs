@@ -165,7 +165,7 @@ fn catalog(ds: &Dataset) -> Catalog {
             in_stock: p.in_stock,
         })
         .collect();
-    Catalog { products, categories: ds.categories.clone() }
+    Catalog::new(products, ds.categories.clone())
 }
 
 fn counts(ds: &Dataset) -> DatasetCounts {

@@ -266,7 +266,7 @@ pub fn run(opts: &SimulateOptions, progress: Progress) -> Result<Report> {
         .collect();
     let body = BundleBody {
         store: config.store.clone(),
-        catalog: Catalog { products, categories: ds.categories.clone() },
+        catalog: Catalog::new(products, ds.categories.clone()),
         stats: Stats::default(),
         recs,
         rules: config.rules(),
@@ -396,7 +396,7 @@ mod tests {
         let p = |sku: &str| Product { sku: sku.into(), title: sku.into(), price: 2.0, in_stock: true, ..Product::default() };
         BundleBody {
             store: Default::default(),
-            catalog: Catalog { products: vec![p("A"), p("B")], categories: vec![] },
+            catalog: Catalog::new(vec![p("A"), p("B")], vec![]),
             stats: Default::default(),
             recs: RecTables { bought_together: Neighbors::from_lists(vec![vec![Scored { item: 1, score: 1.0 }], vec![]]), ..RecTables::default() },
             rules,

@@ -149,7 +149,7 @@ pub fn body() -> BundleBody {
             base_url: "https://fixture.example".into(),
             free_shipping_threshold: Some(40.0),
         },
-        catalog: Catalog { products, categories: CATEGORIES.iter().map(|c| c.to_string()).collect() },
+        catalog: Catalog::new(products, CATEGORIES.iter().map(|c| c.to_string()).collect()),
         stats: Stats::default(),
         recs,
         rules: rules(),

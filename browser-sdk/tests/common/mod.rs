@@ -106,7 +106,7 @@ pub fn body() -> BundleBody {
             base_url: "https://shop.example".into(),
             free_shipping_threshold: Some(40.0),
         },
-        catalog: Catalog { products, categories: CATEGORIES.iter().map(|c| c.to_string()).collect() },
+        catalog: Catalog::new(products, CATEGORIES.iter().map(|c| c.to_string()).collect()),
         stats: Stats::default(),
         recs: RecTables {
             bought_together: Neighbors::from_lists(bought),

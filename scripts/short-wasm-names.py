@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Gives wasm-bindgen's imports (and its hashed closure exports) short names, in the module and
+in its JS glue alike.
+
+wasm-bindgen names every import like `__wbg_querySelector_72201b7c62dc196b` and the glue repeats
+each name: 138 imports, ~13 KB of names over the two files, the hashes incompressible. The glue
+only ever uses these names as the keys of the import object it builds (and, for the closure
+exports, as `wasm.<name>`), so renaming both sides consistently changes nothing else.
+
+Usage: short-wasm-names.py MODULE.wasm GLUE.js   (both rewritten in place)
+Fails loudly (exit 1) if a name is not found exactly where the glue is expected to use it.
+"""
+import re
+import sys
+
+
+def leb(buf, i):
+    value = shift = 0
+    while True:
+        byte = buf[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
+def put_leb(value):
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def name(buf, i):
+    n, i = leb(buf, i)
+    return buf[i : i + n].decode(), i + n
+
+
+def put_name(text):
+    raw = text.encode()
+    return put_leb(len(raw)) + raw
+
+
+def short_names():
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    for a in letters:
+        yield a
+    for a in letters:
+        for b in letters + "0123456789":
+            yield a + b
+
+
+def rewrite_imports(body, renames, fresh):
+    """The import section with every function import renamed (module and field)."""
+    count, i = leb(body, 0)
+    out = bytearray(put_leb(count))
+    for _ in range(count):
+        module, i = name(body, i)
+        field, i = name(body, i)
+        kind = body[i]
+        start = i
+        i += 1
+        if kind == 0x00:  # func: type index
+            _, i = leb(body, i)
+        elif kind == 0x01:  # table: reftype, limits
+            i += 1
+            flags, i = leb(body, i)
+            _, i = leb(body, i)
+            if flags & 1:
+                _, i = leb(body, i)
+        elif kind == 0x02:  # memory: limits
+            flags, i = leb(body, i)
+            _, i = leb(body, i)
+            if flags & 1:
+                _, i = leb(body, i)
+        elif kind == 0x03:  # global: valtype, mutability
+            i += 2
+        else:
+            sys.exit(f"short-wasm-names: unknown import kind {kind} for {module}.{field}")
+        if module not in renames:
+            renames[module] = "w"
+        if kind == 0x00 and field not in renames:
+            renames[field] = next(fresh)
+        out += put_name(renames[module]) + put_name(renames.get(field, field) if kind == 0x00 else field)
+        out += body[start:i]
+    return bytes(out)
+
+
+def rewrite_exports(body, renames, fresh):
+    """The export section with wasm-bindgen's hashed closure entry points renamed."""
+    count, i = leb(body, 0)
+    out = bytearray(put_leb(count))
+    for _ in range(count):
+        field, i = name(body, i)
+        start = i
+        i += 1
+        _, i = leb(body, i)
+        if re.fullmatch(r"wasm_bindgen__convert__closures_+invoke__h[0-9a-f]{16}", field):
+            renames[field] = "x" + next(fresh)
+            field = renames[field]
+        out += put_name(field) + body[start:i]
+    return bytes(out)
+
+
+def main(wasm_path, glue_path):
+    data = open(wasm_path, "rb").read()
+    assert data[:8] == b"\0asm\x01\0\0\0", "short-wasm-names: not a wasm module"
+    renames, fresh = {}, short_names()
+    out = bytearray(data[:8])
+    i = 8
+    while i < len(data):
+        section = data[i]
+        size, body_start = leb(data, i + 1)
+        body = data[body_start : body_start + size]
+        if section == 2:
+            body = rewrite_imports(body, renames, fresh)
+        elif section == 7:
+            body = rewrite_exports(body, renames, fresh)
+        out += bytes([section]) + put_leb(len(body)) + body
+        i = body_start + size
+
+    glue = open(glue_path).read()
+    for old, new in renames.items():
+        if old.startswith("wasm_bindgen__convert__closures"):
+            pattern = re.escape("wasm." + old) + r"\b"
+            replacement = "wasm." + new
+        else:
+            # An import object key: `name: function(...` or `"./module.js": import0`.
+            pattern = r'(?<![\w$])' + (re.escape(f'"{old}"') if not old.isidentifier() else re.escape(old)) + r"(?=\s*:)"
+            replacement = new
+        glue, found = re.subn(pattern, replacement, glue)
+        if found != 1 and not (found > 1 and old.startswith("wasm_bindgen__convert__closures")):
+            sys.exit(f"short-wasm-names: expected {old!r} once in the glue, found it {found} times")
+    open(wasm_path, "wb").write(bytes(out))
+    open(glue_path, "w").write(glue)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
