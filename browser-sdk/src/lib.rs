@@ -14,7 +14,8 @@ extern crate std;
 #[cfg(all(feature = "bare", target_arch = "wasm32"))]
 mod bare {
     #[global_allocator]
-    static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+    // SAFETY: the SDK runs on one thread (wasm32 without atomics; see web::PageLocal).
+    static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
 
     /// A panic is a bug; the page sees the trap as an exception from the call that hit it,
     /// as with `std`'s `panic = "abort"` (which would print nowhere on wasm32 anyway).

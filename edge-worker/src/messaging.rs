@@ -13,12 +13,11 @@
 //!
 //! Building requests and classifying responses is pure (tested natively); only [`send`] does I/O.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Sha256;
+use vitrine_engine::base64::{self, Alphabet::Standard};
 use vitrine_engine::journey::{Channel, Message};
 
 #[derive(Clone, Debug, Default)]
@@ -161,7 +160,7 @@ pub fn request(m: &Message, p: &Providers, now: i64) -> Result<HttpRequest, Buil
             HttpRequest {
                 url: format!("{}/2010-04-01/Accounts/{}/Messages.json", api.base_url, api.account_sid),
                 headers: vec![
-                    ("Authorization", format!("Basic {}", STANDARD.encode(format!("{}:{}", api.account_sid, api.auth_token)))),
+                    ("Authorization", format!("Basic {}", base64::encode(format!("{}:{}", api.account_sid, api.auth_token).as_bytes(), Standard))),
                     ("Content-Type", "application/x-www-form-urlencoded".into()),
                     idempotency,
                 ],
@@ -254,7 +253,7 @@ pub fn webhook_signature(secret: &[u8], timestamp: i64, body: &str) -> String {
 /// HMAC-SHA1, keyed by the auth token, over the URL Twilio called followed by every POST
 /// parameter as name then value, sorted by name, then value), compared in constant time.
 pub fn twilio_signature_matches(auth_token: &str, url: &str, params: &[(String, String)], header: Option<&str>) -> bool {
-    let Some(claimed) = header.and_then(|h| STANDARD.decode(h.trim()).ok()) else { return false };
+    let Some(claimed) = header.and_then(|h| base64::decode(h.trim(), Standard)) else { return false };
     twilio_mac(auth_token, url, params).verify_slice(&claimed).is_ok()
 }
 
@@ -399,7 +398,7 @@ mod tests {
 
     /// What Twilio sends (only tests sign; the worker verifies).
     fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
-        STANDARD.encode(twilio_mac(auth_token, url, params).finalize().into_bytes())
+        base64::encode(&twilio_mac(auth_token, url, params).finalize().into_bytes(), Standard)
     }
 
     #[test]
@@ -424,7 +423,7 @@ mod tests {
     fn sms_is_a_twilio_form_post_with_basic_auth() {
         let r = request(&message(Channel::Sms, "+447700900123"), &providers(), 0).unwrap();
         assert_eq!(r.url, "http://127.0.0.1:9999/2010-04-01/Accounts/AC123/Messages.json");
-        assert_eq!(header(&r, "Authorization"), format!("Basic {}", STANDARD.encode("AC123:secret")));
+        assert_eq!(header(&r, "Authorization"), format!("Basic {}", base64::encode(b"AC123:secret", Standard)));
         assert_eq!(header(&r, "Content-Type"), "application/x-www-form-urlencoded");
         assert_eq!(r.body, "To=%2B447700900123&From=%2B15005550006&Body=Hi+Jane+%26+co%2C+code+CART10");
     }

@@ -10,6 +10,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod base64;
 pub mod bundle;
 pub mod condition;
 pub mod context;

@@ -8,9 +8,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
+
+use crate::base64::{self, Alphabet::UrlSafe};
 use sha2::Sha256;
 
 /// Longest token accepted: a forged multi-kilobyte cookie is refused before any work.
@@ -43,9 +43,9 @@ fn mac(secret: &[u8], payload: &[u8]) -> Hmac<Sha256> {
 
 pub fn sign(secret: &[u8], payload: &[u8]) -> String {
     let tag = mac(secret, payload).finalize().into_bytes();
-    let mut out = URL_SAFE_NO_PAD.encode(payload);
+    let mut out = base64::encode(payload, UrlSafe);
     out.push('.');
-    out.push_str(&URL_SAFE_NO_PAD.encode(tag));
+    out.push_str(&base64::encode(&tag, UrlSafe));
     out
 }
 
@@ -53,7 +53,7 @@ pub fn sign(secret: &[u8], payload: &[u8]) -> String {
 pub fn verify(secret: &[u8], token: &str) -> Result<Vec<u8>, TokenError> {
     let payload = unverified_payload(token)?;
     let (_, tag) = token.split_once('.').ok_or(TokenError::Malformed)?;
-    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| TokenError::Malformed)?;
+    let tag = base64::decode(tag, UrlSafe).ok_or(TokenError::Malformed)?;
     mac(secret, &payload).verify_slice(&tag).map_err(|_| TokenError::BadSignature)?;
     Ok(payload)
 }
@@ -65,7 +65,7 @@ pub fn unverified_payload(token: &str) -> Result<Vec<u8>, TokenError> {
         return Err(TokenError::TooLong);
     }
     let (payload, _) = token.split_once('.').ok_or(TokenError::Malformed)?;
-    URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenError::Malformed)
+    base64::decode(payload, UrlSafe).ok_or(TokenError::Malformed)
 }
 
 #[cfg(test)]
@@ -82,7 +82,7 @@ mod tests {
     #[test]
     fn refuses_tampered_malformed_and_huge_tokens() {
         let t = sign(b"k", b"segment=Champions");
-        let forged = alloc::format!("{}.{}", URL_SAFE_NO_PAD.encode(b"segment=Loyal"), t.split_once('.').unwrap().1);
+        let forged = alloc::format!("{}.{}", base64::encode(b"segment=Loyal", UrlSafe), t.split_once('.').unwrap().1);
         assert_eq!(verify(b"k", &forged), Err(TokenError::BadSignature));
         assert_eq!(verify(b"k", "no-dot"), Err(TokenError::Malformed));
         assert_eq!(verify(b"k", "!!!.???"), Err(TokenError::Malformed));
