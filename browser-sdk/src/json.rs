@@ -17,7 +17,7 @@ pub fn push_str_literal(out: &mut String, s: &str) {
             // U+2028/2029 are valid JSON but break some JS parsers; control characters must go.
             c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
                 out.push_str("\\u");
-                push_hex(out, c as u32, 4);
+                push_hex(out, u64::from(c), 4);
             }
             c => out.push(c),
         }
@@ -25,31 +25,8 @@ pub fn push_str_literal(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn push_hex(out: &mut String, value: u32, digits: u32) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for shift in (0..digits).rev() {
-        out.push(HEX[((value >> (shift * 4)) & 0xf) as usize] as char);
-    }
-}
-
-/// Appends a non-negative or negative integer in decimal.
-pub fn push_int(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    let mut v = n.unsigned_abs();
-    loop {
-        digits[len] = b'0' + (v % 10) as u8;
-        len += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    digits[..len].iter().rev().for_each(|&d| out.push(d as char));
-}
+pub use vitrine_engine::render::push_int;
+use vitrine_engine::render::push_hex;
 
 fn push_padded(out: &mut String, n: u32, width: usize) {
     let mut digits = [b'0'; 10];
@@ -175,7 +152,7 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
         if matches!(i, 4 | 6 | 8 | 10) {
             out.push('-');
         }
-        push_hex(&mut out, *b as u32, 2);
+        push_hex(&mut out, u64::from(*b), 2);
     }
     out
 }
@@ -200,15 +177,6 @@ mod tests {
             if !s.contains('\u{2028}') {
                 assert_eq!(ours, theirs);
             }
-        }
-    }
-
-    #[test]
-    fn writes_integers() {
-        for n in [0, 7, -7, 1234567890123, i64::MIN, i64::MAX] {
-            let mut out = String::new();
-            push_int(&mut out, n);
-            assert_eq!(out, n.to_string());
         }
     }
 

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::wire;
 
+use crate::render::{int_text, push_hex};
 use crate::rules::Rules;
 
 pub const MAGIC: [u8; 8] = *b"VITRINE\x01";
@@ -220,21 +221,32 @@ pub enum BundleError {
 impl fmt::Display for BundleError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            BundleError::TooShort { len } => write!(f, "not a Vitrine bundle: {len} bytes is shorter than the {HEADER_LEN}-byte header"),
-            BundleError::BadMagic => write!(f, "not a Vitrine bundle: wrong magic bytes"),
-            BundleError::NewerFormat { found, supported } => {
-                write!(f, "bundle format v{found} is newer than this engine supports (v{supported}): upgrade the worker/SDK")
-            }
-            BundleError::OlderFormat { found, supported } => {
-                write!(f, "bundle format v{found} is older than this engine reads (v{supported}): rebuild it with model-builder")
-            }
-            BundleError::Truncated { expected, actual } => {
-                write!(f, "bundle truncated: header says {expected} body bytes, found {actual}")
-            }
+            BundleError::TooShort { len } => f.write_str(
+                &["not a Vitrine bundle: ", &int_text(*len as i64), " bytes is shorter than the ", &int_text(HEADER_LEN as i64), "-byte header"].concat(),
+            ),
+            BundleError::BadMagic => f.write_str("not a Vitrine bundle: wrong magic bytes"),
+            BundleError::NewerFormat { found, supported } => f.write_str(
+                &["bundle format v", &int_text(i64::from(*found)), " is newer than this engine supports (v", &int_text(i64::from(*supported)), "): upgrade the worker/SDK"]
+                    .concat(),
+            ),
+            BundleError::OlderFormat { found, supported } => f.write_str(
+                &["bundle format v", &int_text(i64::from(*found)), " is older than this engine reads (v", &int_text(i64::from(*supported)), "): rebuild it with model-builder"]
+                    .concat(),
+            ),
+            BundleError::Truncated { expected, actual } => f.write_str(
+                &["bundle truncated: header says ", &int_text(*expected as i64), " body bytes, found ", &int_text(*actual as i64)].concat(),
+            ),
             BundleError::ChecksumMismatch { expected, actual } => {
-                write!(f, "bundle corrupt: body checksum {actual:016x} does not match header {expected:016x}")
+                let mut text = String::from("bundle corrupt: body checksum ");
+                push_hex(&mut text, *actual, 16);
+                text.push_str(" does not match header ");
+                push_hex(&mut text, *expected, 16);
+                f.write_str(&text)
             }
-            BundleError::Body(e) => write!(f, "bundle body does not decode: {e}"),
+            BundleError::Body(e) => {
+                f.write_str("bundle body does not decode: ")?;
+                e.fmt(f)
+            }
         }
     }
 }

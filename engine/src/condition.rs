@@ -26,14 +26,14 @@
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
-use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::fmt;
 
 use crate::host::{js_lowercase, js_number_string, parse_js_number, Pattern};
 
+use crate::render::int_text;
 use crate::value::{Map, Value};
 
 /// Conditions nesting deeper than this are refused: evaluation recurses, and no real rule
@@ -64,7 +64,7 @@ impl fmt::Display for ConditionError {
         if self.path.is_empty() {
             f.write_str(&self.message)
         } else {
-            write!(f, "{}: {}", self.path, self.message)
+            f.write_str(&[&self.path, ": ", &self.message].concat())
         }
     }
 }
@@ -225,8 +225,15 @@ impl fmt::Display for Loc<'_> {
         match self {
             Loc::Root => Ok(()),
             Loc::Key(Loc::Root, k) => f.write_str(k),
-            Loc::Key(parent, k) => write!(f, "{parent}.{k}"),
-            Loc::Index(parent, i) => write!(f, "{parent}[{i}]"),
+            Loc::Key(parent, k) => {
+                parent.fmt(f)?;
+                f.write_str(".")?;
+                f.write_str(k)
+            }
+            Loc::Index(parent, i) => {
+                parent.fmt(f)?;
+                f.write_str(&["[", &int_text(*i as i64), "]"].concat())
+            }
         }
     }
 }
@@ -234,7 +241,7 @@ impl fmt::Display for Loc<'_> {
 impl Loc<'_> {
     fn err(&self, message: impl Into<String>) -> ConditionError {
         ConditionError {
-            path: format!("{self}"),
+            path: self.to_string(),
             message: message.into(),
         }
     }
@@ -265,13 +272,10 @@ struct Compiler {
 impl Compiler {
     fn cond(&mut self, v: &Value, loc: &Loc, depth: usize) -> Result<Cond, ConditionError> {
         if depth > MAX_DEPTH {
-            return Err(loc.err(format!("nested more than {MAX_DEPTH} levels deep")));
+            return Err(loc.err(["nested more than ", &int_text(MAX_DEPTH as i64), " levels deep"].concat()));
         }
         let Value::Object(map) = v else {
-            return Err(loc.err(format!(
-                "a condition must be an object, got {}",
-                describe(v)
-            )));
+            return Err(loc.err(["a condition must be an object, got ", describe(v)].concat()));
         };
         let mut clauses = Vec::with_capacity(map.len());
         for (key, v) in map {
@@ -291,10 +295,7 @@ impl Compiler {
 
     fn conds(&mut self, v: &Value, loc: &Loc, depth: usize) -> Result<Vec<Cond>, ConditionError> {
         let Value::Array(items) = v else {
-            return Err(loc.err(format!(
-                "expected an array of conditions, got {}",
-                describe(v)
-            )));
+            return Err(loc.err(["expected an array of conditions, got ", describe(v)].concat()));
         };
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
@@ -312,7 +313,7 @@ impl Compiler {
         fold: bool,
     ) -> Result<Test, ConditionError> {
         if depth > MAX_DEPTH {
-            return Err(loc.err(format!("nested more than {MAX_DEPTH} levels deep")));
+            return Err(loc.err(["nested more than ", &int_text(MAX_DEPTH as i64), " levels deep"].concat()));
         }
         Ok(match v {
             Value::String(s) if fold => Test::StrFold(js_lowercase(s)),
@@ -336,11 +337,11 @@ impl Compiler {
         let at = Loc::Key(loc, op);
         let array = || match arg {
             Value::Array(items) => Ok(items),
-            _ => Err(at.err(format!("expected an array, got {}", describe(arg)))),
+            _ => Err(at.err(["expected an array, got ", describe(arg)].concat())),
         };
         let string = || match arg {
             Value::String(s) => Ok(s),
-            _ => Err(at.err(format!("expected a string, got {}", describe(arg)))),
+            _ => Err(at.err(["expected a string, got ", describe(arg)].concat())),
         };
         Ok(match op {
             "$eq" | "$ne" => Op::Eq(arg.clone(), op == "$ne"),
@@ -350,7 +351,7 @@ impl Compiler {
             "$gte" => Op::Cmp(Rel::Gte, arg.clone()),
             "$exists" => match arg {
                 Value::Bool(b) => Op::Exists(*b),
-                _ => return Err(at.err(format!("expected true or false, got {}", describe(arg)))),
+                _ => return Err(at.err(["expected true or false, got ", describe(arg)].concat())),
             },
             "$in" | "$nin" | "$ini" | "$nini" => {
                 let fold = op.ends_with('i');
@@ -378,7 +379,7 @@ impl Compiler {
                     ElemTest::Value(self.test(arg, &at, depth + 1, false)?)
                 }
                 Value::Object(_) => ElemTest::Cond(self.cond(arg, &at, depth + 1)?),
-                _ => return Err(at.err(format!("expected an object, got {}", describe(arg)))),
+                _ => return Err(at.err(["expected an object, got ", describe(arg)].concat())),
             })),
             "$all" | "$alli" => {
                 let items = array()?;
@@ -393,7 +394,7 @@ impl Compiler {
                 Op::Regex(match Pattern::new(pattern, op == "$regexi") {
                     Ok(re) => Some(re),
                     Err(e) => {
-                        let msg = format!("invalid regex \"{pattern}\" never matches: {e}");
+                        let msg = ["invalid regex \"", pattern, "\" never matches: ", &e].concat();
                         self.warnings.push(at.err(msg));
                         None
                     }
@@ -404,14 +405,14 @@ impl Compiler {
                 match TYPES.iter().find(|t| **t == name) {
                     Some(t) => Op::Type(t),
                     None => {
-                        let msg = format!("unknown type \"{name}\"; known: {}", TYPES.join(", "));
+                        let msg = ["unknown type \"", name, "\"; known: ", &TYPES.join(", ")].concat();
                         return Err(at.err(msg));
                     }
                 }
             }
             "$veq" | "$vne" | "$vlt" | "$vlte" | "$vgt" | "$vgte" => {
                 if !matches!(arg, Value::String(_) | Value::Number(_)) {
-                    let msg = format!("expected a version string, got {}", describe(arg));
+                    let msg = ["expected a version string, got ", describe(arg)].concat();
                     return Err(at.err(msg));
                 }
                 let rel = match op {
@@ -424,7 +425,7 @@ impl Compiler {
                 };
                 Op::Version(rel, padded_version(arg))
             }
-            _ => return Err(loc.err(format!("unknown operator {op}"))),
+            _ => return Err(loc.err(["unknown operator ", op].concat())),
         })
     }
 }
@@ -895,7 +896,7 @@ mod tests {
             for arg in [r#""x""#, "1", r#""v1.2""#] {
                 for path in ["a", "v", "n", "s", "missing", "a.0", "a.2.b"] {
                     let c =
-                        Condition::compile(&json(&format!(r#"{{"{path}": {{"{op}": {arg}}}}}"#)))
+                        Condition::compile(&json(&alloc::format!(r#"{{"{path}": {{"{op}": {arg}}}}}"#)))
                             .unwrap();
                     c.eval(&odd, &Groups::new());
                 }

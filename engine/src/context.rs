@@ -23,6 +23,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{Catalog, CategoryIdx, ProductIdx};
+use crate::render::push_int;
 use crate::value::Value;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -208,9 +209,8 @@ pub type NamedWeights = Vec<(String, f32)>;
 
 /// Writes an `INTERESTS_COOKIE` value.
 pub fn interests_cookie(updated_at: i64, categories: &[(String, f32)], products: &[(String, f32)]) -> String {
-    use core::fmt::Write;
     let mut out = String::with_capacity(32 + 16 * (categories.len() + products.len()));
-    let _ = write!(out, "{updated_at}");
+    push_int(&mut out, updated_at);
     for list in [categories, products] {
         out.push('|');
         for (j, (name, w)) in list.iter().enumerate() {
@@ -218,7 +218,8 @@ pub fn interests_cookie(updated_at: i64, categories: &[(String, f32)], products:
                 out.push(',');
             }
             push_percent_encoded(&mut out, name);
-            let _ = write!(out, ":{}", libm::roundf(w * 1000.0) as i64);
+            out.push(':');
+            push_int(&mut out, libm::roundf(w * 1000.0) as i64);
         }
     }
     out

@@ -17,7 +17,7 @@ use crate::condition::Condition;
 use crate::context::{percent_decode, Page, Visitor};
 use crate::hashing;
 use crate::recommend::{self, Shopper};
-use crate::render::{self, format_price, render, render_with, safe_url};
+use crate::render::{self, format_price, int_text, render, render_with, safe_url};
 use crate::rules::{Offer, Placement, Source};
 use crate::value::{Map, Value};
 
@@ -39,7 +39,7 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             LoadError::Bundle(e) => e.fmt(f),
-            LoadError::Rule { path, message } => write!(f, "bundle rule {path}: {message}"),
+            LoadError::Rule { path, message } => f.write_str(&["bundle rule ", path, ": ", message].concat()),
         }
     }
 }
@@ -68,7 +68,7 @@ pub enum DecideError {
 impl fmt::Display for DecideError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            DecideError::UnknownPlacement(p) => write!(f, "unknown placement \"{p}\""),
+            DecideError::UnknownPlacement(p) => f.write_str(&["unknown placement \"", p, "\""].concat()),
         }
     }
 }
@@ -221,7 +221,7 @@ impl Engine {
             .segments
             .iter()
             .enumerate()
-            .map(|(i, s)| Ok((s.name.clone(), compile(&s.when, || alloc::format!("segments[{i}].when"))?)))
+            .map(|(i, s)| Ok((s.name.clone(), compile(&s.when, || ["segments[", &int_text(i as i64), "].when"].concat())?)))
             .collect::<Result<_, LoadError>>()?;
         let placements = rules
             .placements
@@ -232,10 +232,10 @@ impl Engine {
                     .variants
                     .iter()
                     .enumerate()
-                    .map(|(j, v)| compile(&v.when, || alloc::format!("placements[{i}].variants[{j}].when")))
+                    .map(|(j, v)| compile(&v.when, || ["placements[", &int_text(i as i64), "].variants[", &int_text(j as i64), "].when"].concat()))
                     .collect::<Result<_, _>>()?;
                 Ok(CompiledPlacement {
-                    when: compile(&p.when, || alloc::format!("placements[{i}].when"))?,
+                    when: compile(&p.when, || ["placements[", &int_text(i as i64), "].when"].concat())?,
                     variants,
                     experiment: rules.experiments.iter().position(|e| e.placement == p.id),
                 })
@@ -245,12 +245,12 @@ impl Engine {
             .offers
             .iter()
             .enumerate()
-            .map(|(i, o)| compile(&o.when, || alloc::format!("offers[{i}].when")))
+            .map(|(i, o)| compile(&o.when, || ["offers[", &int_text(i as i64), "].when"].concat()))
             .collect::<Result<_, _>>()?;
         let pages = rules.pages.iter().map(|p| PagePattern { parts: parse_pattern(&p.pattern), page: p.page.clone() }).collect();
         let catalog = &body.catalog;
         if catalog.category_slugs.len() != catalog.categories.len() {
-            let message = alloc::format!("{} slugs for {} categories", catalog.category_slugs.len(), catalog.categories.len());
+            let message = [&int_text(catalog.category_slugs.len() as i64), " slugs for ", &int_text(catalog.categories.len() as i64), " categories"].concat();
             return Err(LoadError::Rule { path: "catalog.category_slugs".into(), message });
         }
         let mut category_slugs = Map::new();
@@ -369,7 +369,7 @@ impl Engine {
         };
         if !compiled.when.eval(attrs, groups) {
             d.status = Status::NotTargeted;
-            d.explain.rule = alloc::format!("placements.{}.when", p.id);
+            d.explain.rule = ["placements.", &p.id, ".when"].concat();
             return Ok(d);
         }
 
@@ -380,7 +380,7 @@ impl Engine {
                 d.explain.experiment = Some(ExperimentArm { key: e.key.clone(), arm: arm.name.clone() });
                 if arm.holdout {
                     d.status = Status::Holdout;
-                    d.explain.rule = alloc::format!("experiments.{}.arms.{}", e.key, arm.name);
+                    d.explain.rule = ["experiments.", &e.key, ".arms.", &arm.name].concat();
                     return Ok(d);
                 }
                 if !arm.sources.is_empty() {
@@ -396,16 +396,16 @@ impl Engine {
                     d.status = Status::Filled;
                     d.variant = Some(var.name.clone());
                     d.html = render(&var.html, attrs);
-                    alloc::format!("placements.{}.variants.{}", p.id, var.name)
+                    ["placements.", &p.id, ".variants.", &var.name].concat()
                 }
-                None => alloc::format!("placements.{}.variants (none matched)", p.id),
+                None => ["placements.", &p.id, ".variants (none matched)"].concat(),
             };
             return Ok(d);
         }
 
         d.title = render(&p.title, attrs);
         d.items = self.recommend(v, p, sources, now, &mut d.explain.sources);
-        d.explain.rule = alloc::format!("placements.{}.sources", p.id);
+        d.explain.rule = ["placements.", &p.id, ".sources"].concat();
         if !d.items.is_empty() {
             d.status = Status::Filled;
             d.html = self.render_items(p, &d.title, &d.items, attrs);
@@ -423,7 +423,7 @@ impl Engine {
         let i = self.offers.iter().position(|c| c.eval(&attrs, &self.body.rules.saved_groups))?;
         let o = &self.body.rules.offers[i];
         let explain = Explain {
-            rule: alloc::format!("offers.{}", o.id),
+            rule: ["offers.", &o.id].concat(),
             segment: v.segment().into(),
             segments,
             ..Explain::default()
@@ -439,7 +439,7 @@ impl Engine {
         let code_html = if o.code.is_empty() {
             String::new()
         } else {
-            alloc::format!(r#"<p class="vitrine-offer-code">Code: <strong>{}</strong></p>"#, render::escape(&o.code))
+            [r#"<p class="vitrine-offer-code">Code: <strong>"#, &render::escape(&o.code), "</strong></p>"].concat()
         };
         let mut ov = Value::object();
         ov.set("headline", headline.as_str())

@@ -19,6 +19,7 @@ use core::fmt;
 use crate::bundle::{BundleBody, Catalog, Keyed, Neighbors, Product, RecTables, Scored, SegmentSize, Stats};
 use crate::journey::{Channel, ClockTime, Journey, Messaging, QuietHours, Secs, Step, Trigger};
 use crate::rules::{Arm, Experiment, Offer, PageRule, Placement, Rules, SegmentRule, Source, Store, Variant};
+use crate::render::int_text;
 use crate::value::{Map, Value};
 
 /// How deep [`Value`]s may nest: deeper input is refused rather than overflowing the stack.
@@ -43,7 +44,7 @@ pub struct WireError {
 
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "at byte {} of the body: expected {}", self.offset, self.expected)
+        f.write_str(&["at byte ", &int_text(self.offset as i64), " of the body: expected ", self.expected].concat())
     }
 }
 

@@ -536,7 +536,8 @@ impl Host {
             let mut props = String::new();
             let mut o = crate::json::Object::new(&mut props);
             o.str("product_id", &p.sku).str("sku", &p.sku).str("name", &p.title).str("url", &p.url).str("image_url", &p.image);
-            o.raw("price", &price_json(p.price));
+            // Two decimals, as the engine shows prices ("2.50").
+            o.raw("price", &vitrine_engine::render::two_decimals(f64::from(p.price)));
             if let Some(c) = p.category.and_then(|c| catalog.categories.get(c as usize)) {
                 o.str("category", c);
             }
@@ -814,18 +815,6 @@ impl Host {
     fn error(&mut self, reason: &str) {
         self.pending.push(("error", JsValue::from_str(reason)));
     }
-}
-
-/// A price as a JSON number with two decimals (prices are f32 in the bundle).
-fn price_json(price: f32) -> String {
-    let cents = libm::round(f64::from(price) * 100.0) as i64;
-    let mut out = String::new();
-    crate::json::push_int(&mut out, cents / 100);
-    out.push('.');
-    let rest = (cents % 100).unsigned_abs();
-    out.push(char::from(b'0' + (rest / 10) as u8));
-    out.push(char::from(b'0' + (rest % 10) as u8));
-    out
 }
 
 /// Reads what the session learns from out of an event's properties.
