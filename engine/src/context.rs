@@ -81,11 +81,14 @@ impl Device {
     /// Classifies a User-Agent header, coarsely: enough for targeting, not fingerprinting.
     pub fn from_user_agent(ua: &str) -> Device {
         let ua = ua.to_ascii_lowercase();
-        if ["bot", "crawler", "spider", "slurp", "headlesschrome"].iter().any(|w| ua.contains(w)) {
+        // A plain scan: the words are short, and str::contains's Two-Way searcher is a
+        // kilobyte and a half of the browser's download.
+        let has = |word: &str| ua.as_bytes().windows(word.len()).any(|w| w == word.as_bytes());
+        if ["bot", "crawler", "spider", "slurp", "headlesschrome"].into_iter().any(has) {
             Device::Bot
-        } else if ua.contains("ipad") || (ua.contains("android") && !ua.contains("mobile")) || ua.contains("tablet") {
+        } else if has("ipad") || (has("android") && !has("mobile")) || has("tablet") {
             Device::Tablet
-        } else if ua.contains("mobi") || ua.contains("iphone") || ua.contains("android") {
+        } else if has("mobi") || has("iphone") || has("android") {
             Device::Mobile
         } else {
             Device::Desktop
@@ -366,6 +369,23 @@ impl Visitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classifies_user_agents_coarsely() {
+        let cases = [
+            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1", Device::Mobile),
+            ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36", Device::Mobile),
+            ("Mozilla/5.0 (Linux; Android 13; SM-X200) AppleWebKit/537.36 Chrome/126.0 Safari/537.36", Device::Tablet),
+            ("Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148", Device::Tablet),
+            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36", Device::Desktop),
+            ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", Device::Bot),
+            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/126.0 Safari/537.36", Device::Bot),
+            ("", Device::Desktop),
+        ];
+        for (ua, device) in cases {
+            assert_eq!(Device::from_user_agent(ua), device, "{ua}");
+        }
+    }
 
     #[test]
     fn visitor_ids() {

@@ -1,10 +1,15 @@
 //! The browser host: wires the engine and the pure modules to the page.
 //!
-//! One SDK per page, held in a [`PageLocal`] static. Every entry point (the public API, listeners,
-//! timers, fetch callbacks) goes through [`with_host`], which also delivers `vitrine.on`
-//! notifications only after the host is released, so a listener may call the API again.
+//! One SDK per page, held in a [`PageLocal`] static. Every entry point (the public API, and the
+//! loader's listeners, timers and fetch callbacks) goes through [`with_host`], which also
+//! delivers `vitrine.on` notifications only after the host is released, so a listener may call
+//! the API again.
+//!
+//! What lives on the JavaScript side, in the loader ([`Loader`]): event listeners, timers, fetch
+//! and the exit-offer dialog, everything that hands callbacks to the browser. Each Rust
+//! closure given to JavaScript costs its own glue in the download; a loader function calling
+//! back one of our exports costs a few bytes.
 
-mod dialog;
 mod io;
 mod js;
 mod slots;
@@ -13,12 +18,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::Function;
 use vitrine_engine::context::{is_valid_visitor_id, Device, Page, Visitor, CART_COOKIE, VISITOR_COOKIE};
 use vitrine_engine::engine::{Engine, Explain, OfferDecision};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::Event;
 
 use crate::exit_intent::{ExitConfig, ExitIntent, Input, Surface};
 use crate::message::{self, Kind};
@@ -107,9 +109,34 @@ struct Host {
     /// The shared cookies' values as last read or written (reading them again is slow).
     cookie_visitor: Option<String>,
     cookie_interests: Option<String>,
+    /// The exit offer on screen, and the `Promotion Clicked` properties its call to action sends.
+    offer_open: Option<(String, String)>,
     /// Notifications for `vitrine.on`, delivered once the host is released.
     pending: Vec<(&'static str, JsValue)>,
-    emit: Function,
+    loader: Loader,
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The loader (browser-sdk/js/vitrine.js): its side of the page, what calls back into us.
+    #[derive(Clone)]
+    pub type Loader;
+
+    /// Tells `vitrine.on(name)` listeners.
+    #[wasm_bindgen(method)]
+    fn emit(this: &Loader, name: &str, payload: &JsValue);
+    /// Calls our `wake(timer)` after `ms` milliseconds; returns the timer's id.
+    #[wasm_bindgen(method)]
+    fn after(this: &Loader, timer: u8, ms: f64) -> i32;
+    #[wasm_bindgen(method)]
+    fn cancel(this: &Loader, id: i32);
+    /// POSTs `body` (fetch, keepalive) and reports to our `sent(batch, outcome, reasons)`.
+    #[wasm_bindgen(method)]
+    fn post(this: &Loader, url: &str, body: &str, batch: u32);
+    /// Shows the exit-offer dialog; its call to action reports to `offerClicked()`, closing it
+    /// to `offerClosed(reason)`.
+    #[wasm_bindgen(method, js_name = showOffer)]
+    fn show_offer(this: &Loader, html: &str, id: &str, scenario: &str);
 }
 
 static HOST: PageLocal<RefCell<Option<Host>>> = PageLocal::new(RefCell::new(None));
@@ -135,22 +162,22 @@ impl<T> PageLocal<T> {
 
 /// Runs `f` on the host, then delivers the notifications it queued.
 fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> Option<R> {
-    let (result, pending, emit) = HOST.with(|cell| {
+    let (result, pending, loader) = HOST.with(|cell| {
         let mut guard = cell.try_borrow_mut().ok()?;
         let host = guard.as_mut()?;
         let result = f(host);
-        Some((result, core::mem::take(&mut host.pending), host.emit.clone()))
+        Some((result, core::mem::take(&mut host.pending), host.loader.clone()))
     })?;
     for (name, payload) in pending {
-        let _ = emit.call2(&JsValue::NULL, &JsValue::from_str(name), &payload);
+        loader.emit(name, &payload);
     }
     Some(result)
 }
 
-/// Starts the SDK on this page with a bundle's bytes. `emit(name, payload)` receives the
-/// notifications `vitrine.on` listeners get. Returns how many slots were filled.
+/// Starts the SDK on this page with a bundle's bytes; `loader` is the loader's side of the page.
+/// Returns how many slots were filled.
 #[wasm_bindgen]
-pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsError> {
+pub fn start(options: JsValue, bundle: &[u8], loader: Loader) -> Result<u32, JsError> {
     let engine = Engine::load(bundle).map_err(|e| JsError::new(&e.to_string()))?;
     let options = Options::read(&options);
     let jar = io::Cookies::read();
@@ -194,14 +221,11 @@ pub fn start(options: JsValue, bundle: &[u8], emit: Function) -> Result<u32, JsE
         back_armed: false,
         cookie_visitor: jar.get(VISITOR_COOKIE),
         cookie_interests: interests_cookie,
+        offer_open: None,
         pending: Vec::new(),
-        emit,
+        loader,
     };
-    let first_start = HOST.with(|cell| cell.borrow_mut().replace(host).is_none());
-    if first_start {
-        listen_for_page_life();
-        listen_for_exit_intent();
-    }
+    HOST.with(|cell| cell.borrow_mut().replace(host));
     let filled = with_host(|h| {
         if let Err(refusal) = restored {
             h.error(&["stored events: ", refusal.reason()].concat());
@@ -357,69 +381,94 @@ fn search_params() -> Option<web_sys::UrlSearchParams> {
     web_sys::UrlSearchParams::new_with_str(&io::window().location().search().ok()?).ok()
 }
 
-/// Events that end or hide the page: flush with sendBeacon. `online`: retry at once.
-fn listen_for_page_life() {
-    let window = io::window();
-    io::listen(&window, "pagehide", false, |_| {
-        with_host(Host::flush_for_unload);
-    });
-    io::listen(&io::document(), "visibilitychange", false, |_| {
-        if io::document().visibility_state() == web_sys::VisibilityState::Hidden {
-            with_host(Host::flush_for_unload);
-        }
-    });
-    io::listen(&window, "online", false, |_| {
-        with_host(Host::pump);
-    });
-}
-
-fn listen_for_exit_intent() {
-    let doc = io::document();
-    io::listen(&doc, "mouseout", true, |e| {
-        let Some(m) = e.dyn_ref::<web_sys::MouseEvent>() else { return };
-        // Leaving the document itself: nothing under the pointer any more.
-        if m.related_target().is_none() {
-            observe(Input::PointerLeft { y: f64::from(m.client_y()) });
-        }
-    });
-    io::listen(&io::window(), "scroll", true, |_| {
-        observe(Input::Scrolled { y: io::window().scroll_y().unwrap_or(0.0) });
-    });
-    // Not passive: the dialog shares the keydown listener and cancels Tab and Esc.
-    io::listen(&doc, "keydown", false, |_| observe(Input::Activity));
-    io::listen(&doc, "pointerdown", true, |_| observe(Input::Activity));
-    io::listen(&doc, "touchstart", true, |_| observe(Input::Activity));
-    io::listen(&io::window(), "popstate", false, on_popstate);
-}
-
-fn on_popstate(e: &Event) {
-    let state = e.dyn_ref::<web_sys::PopStateEvent>().map(|p| p.state()).unwrap_or(JsValue::NULL);
-    if !js::get(&state, "vitrineSentinel").is_undefined() {
-        return; // forward onto our own entry again
-    }
-    // Back from our sentinel entry: the visitor tried to leave. Only ours: a site's own
-    // router entries are none of our business.
-    let outcome = with_host(|h| core::mem::take(&mut h.back_armed).then(|| h.observe(Input::BackRequested)));
-    if let Some(Some(false)) = outcome {
-        // Not the moment for an offer: let the visitor leave as they asked.
-        let _ = io::window().history().and_then(|h| h.back());
-    }
-}
-
-fn observe(input: Input) {
+/// The loader's listeners and callbacks (not part of `window.vitrine`).
+///
+/// `observe(kind, y)`: exit-intent input. 0: the pointer left the document at height `y`;
+/// 1: the page scrolled to `y`; 2: key, pointer or touch activity.
+#[wasm_bindgen]
+pub fn observe(kind: u8, y: f64) {
+    let input = match kind {
+        0 => Input::PointerLeft { y },
+        1 => Input::Scrolled { y },
+        _ => Input::Activity,
+    };
     with_host(|h| h.observe(input));
 }
 
-fn on_timer(timer: io::Timer) {
+/// The visitor pressed back onto the page's own entry (off our history sentinel). True when
+/// they should leave as they asked: no offer was due.
+#[wasm_bindgen]
+pub fn back() -> bool {
+    // Only our sentinel's pop: a site's own router entries are none of our business.
+    let outcome = with_host(|h| core::mem::take(&mut h.back_armed).then(|| h.observe(Input::BackRequested)));
+    outcome == Some(Some(false))
+}
+
+/// A timer set through [`Loader::after`] fired.
+#[wasm_bindgen]
+pub fn wake(timer: u8) {
     match timer {
-        io::Timer::Flush => {
+        FLUSH_TIMER => {
             with_host(|h| {
                 h.timer = None;
                 h.pump();
             });
         }
-        io::Timer::IdleCheck => observe(Input::Tick),
+        _ => {
+            with_host(|h| h.observe(Input::Tick));
+        }
     }
+}
+
+const FLUSH_TIMER: u8 = 0;
+const IDLE_TIMER: u8 = 1;
+
+/// How a POST of batch `batch` ended: `retry` for a network error, 5xx, 408 or 429 (else it
+/// was taken, or refused for good); `reasons`: a refusal's response body.
+#[wasm_bindgen]
+pub fn sent(batch: u32, retry: bool, reasons: Option<String>) {
+    with_host(|h| {
+        if retry {
+            h.outbox.failed(batch, now_ms(), js_sys::Math::random());
+        } else {
+            h.outbox.acknowledged(batch);
+        }
+        if let Some(reasons) = reasons.filter(|r| !r.is_empty()) {
+            h.error(&["events refused by the endpoint: ", &reasons].concat());
+        }
+        h.save_outbox();
+        h.pending.push(("sent", JsValue::from_bool(!retry)));
+        h.pump();
+    });
+}
+
+/// Back online: send what waits now.
+#[wasm_bindgen]
+pub fn resume() {
+    with_host(Host::pump);
+}
+
+/// The exit offer's call to action was followed (the page navigates next).
+#[wasm_bindgen(js_name = offerClicked)]
+pub fn offer_clicked() {
+    with_host(|h| {
+        // Once per offer: the properties are taken.
+        if let Some(props) = h.offer_open.as_mut().map(|(_, props)| core::mem::take(props)).filter(|p| !p.is_empty()) {
+            h.enqueue(Kind::Track("Promotion Clicked"), &props);
+            // Send now rather than wait for the batch.
+            h.flush_for_unload();
+        }
+    });
+}
+
+/// The exit-offer dialog closed: `reason` is "escape" or "dismissed".
+#[wasm_bindgen(js_name = offerClosed)]
+pub fn offer_closed(reason: &str) {
+    with_host(|h| {
+        if let Some((id, _)) = h.offer_open.take() {
+            h.pending.push(("offer_closed", js::object_of(&[("id", JsValue::from_str(&id)), ("reason", JsValue::from_str(reason))])));
+        }
+    });
 }
 
 impl Host {
@@ -648,31 +697,16 @@ impl Host {
             }
         }
         if let Some((id, _)) = self.timer.take() {
-            io::cancel(id);
+            self.loader.cancel(id);
         }
-        let id = io::after(due - now_ms(), io::Timer::Flush);
+        let id = self.loader.after(FLUSH_TIMER, due - now_ms());
         self.timer = Some((id, due));
     }
 
-    /// Sends the batch that is due, if any.
+    /// Sends the batch that is due, if any (the loader reports to [`sent`]).
     fn pump(&mut self) {
         if let Some(batch) = self.outbox.poll(now_ms(), io::online()) {
-            let id = batch.id;
-            let on_sent: io::OnSent = alloc::boxed::Box::new(move |sent, refusal| {
-                with_host(|h| {
-                    match sent {
-                        io::Sent::Done => h.outbox.acknowledged(id),
-                        io::Sent::Retry => h.outbox.failed(id, now_ms(), js_sys::Math::random()),
-                    }
-                    if let Some(reasons) = refusal {
-                        h.error(&["events refused by the endpoint: ", &reasons].concat());
-                    }
-                    h.save_outbox();
-                    h.pending.push(("sent", JsValue::from_bool(sent == io::Sent::Done)));
-                    h.pump();
-                });
-            });
-            io::post(&self.options.events_url, &batch.body, on_sent);
+            self.loader.post(&self.options.events_url, &batch.body, batch.id);
         }
         self.schedule();
     }
@@ -699,7 +733,7 @@ impl Host {
     /// engine's pick by scenario. Once per session, never after a purchase.
     fn exit_intent(&mut self, trigger: &str) -> bool {
         self.exit.disarm();
-        if self.session.exit_offer_shown || self.session.purchased || dialog::is_open() {
+        if self.session.exit_offer_shown || self.session.purchased || self.offer_open.is_some() {
             return false;
         }
         let offer = match self.promised_offer("exit_intent") {
@@ -720,21 +754,8 @@ impl Host {
         o.end();
         self.enqueue(Kind::Track("Promotion Viewed"), &props);
         self.pending.push(("offer", js::offer_js(&offer, trigger)));
-        let clicked = props.clone();
-        let id = offer.id.clone();
-        dialog::show(
-            &offer.html,
-            &offer.id,
-            &offer.scenario,
-            move || {
-                with_host(|h| h.enqueue(Kind::Track("Promotion Clicked"), &clicked));
-                // The CTA navigates away next: send now rather than wait for the batch.
-                with_host(Host::flush_for_unload);
-            },
-            alloc::boxed::Box::new(move |reason| {
-                with_host(|h| h.pending.push(("offer_closed", js::object_of(&[("id", JsValue::from_str(&id)), ("reason", JsValue::from_str(reason))]))));
-            }),
-        );
+        self.loader.show_offer(&offer.html, &offer.id, &offer.scenario);
+        self.offer_open = Some((offer.id, props));
     }
 
     /// Touch devices: one history entry to catch a back press (only while the detector
@@ -755,7 +776,7 @@ impl Host {
     /// Idle detection needs a timer; the detector says when.
     fn schedule_idle_check(&self) {
         if let Some(at) = self.exit.next_check_at() {
-            io::after(at - now_ms(), io::Timer::IdleCheck);
+            self.loader.after(IDLE_TIMER, at - now_ms());
         }
     }
 
