@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the browser SDK into dist/sdk/:
-#   vitrine.js                 the loader sites include, wasm-bindgen's glue spliced in
+#   vitrine.js                 the loader sites include, with the page side (js/page.js) and
+#                              wasm-bindgen's glue spliced in
 #                              (unversioned: short cache)
 #   vitrine-<hash>.wasm        the module (versioned: cache forever)
 #   vitrine.d.ts               TypeScript types for window.vitrine
 # Steps: cargo (wasm32, release, no std) -> wasm-bindgen --target no-modules -> short import
-# names (scripts/short-wasm-names.py) -> wasm-opt -Oz -> the glue spliced into the loader ->
+# names (scripts/short-wasm-names.py) -> wasm-opt -Oz -> page side and glue spliced into the loader ->
 # esbuild --minify.
 # Usage: scripts/build-sdk.sh [OUT_DIR]     (sizes are printed; set QUIET=1 to silence them)
 set -euo pipefail
@@ -46,12 +47,13 @@ MODULE="vitrine-$HASH.wasm"
 mkdir -p "$OUT"
 rm -f "$OUT"/vitrine-*.js "$OUT"/vitrine-*.wasm
 cp "$WORK/vitrine_bg.wasm" "$OUT/$MODULE"
-python3 - "$WORK/vitrine.js" browser-sdk/js/vitrine.js "$WORK/loader.js" "$MODULE" "$VERSION+$HASH" <<'SPLICE'
+python3 - "$WORK/vitrine.js" browser-sdk/js/page.js browser-sdk/js/vitrine.js "$WORK/loader.js" "$MODULE" "$VERSION+$HASH" <<'SPLICE'
 import sys
-glue, template, out, module, version = sys.argv[1:]
+glue, page, template, out, module, version = sys.argv[1:]
 text = open(template).read()
-assert "/*__VITRINE_GLUE__*/" in text, "build-sdk: the loader template lost its glue marker"
-text = text.replace("/*__VITRINE_GLUE__*/", open(glue).read())
+for marker, path in (("/*__VITRINE_GLUE__*/", glue), ("/*__VITRINE_PAGE__*/", page)):
+    assert marker in text, "build-sdk: the loader template lost its marker " + marker
+    text = text.replace(marker, open(path).read())
 open(out, "w").write(text.replace("__VITRINE_WASM__", module).replace("__VITRINE_VERSION__", version))
 SPLICE
 minify "$WORK/loader.js" "$OUT/vitrine.js"

@@ -160,7 +160,6 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::ToString;
 
     fn literal(s: &str) -> String {
         let mut out = String::new();

@@ -15,7 +15,8 @@ extern crate std;
 mod bare {
     #[global_allocator]
     // SAFETY: the SDK runs on one thread (wasm32 without atomics; see web::PageLocal).
-    static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
+    static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+        unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
     /// A panic is a bug; the page sees the trap as an exception from the call that hit it,
     /// as with `std`'s `panic = "abort"` (which would print nowhere on wasm32 anyway).

@@ -1,20 +1,20 @@
 //! wasm tests in headless Chromium (wasm-bindgen-test-runner + chromedriver): the SDK on a
-//! real DOM — slots, the exit offer, in-session learning, consent and storage. The loader's
-//! side (listeners, timers, fetch, the dialog itself) is a recording stand-in here; the
-//! Playwright tests (tests/e2e) run the real loader.
+//! real DOM with its real page side (js/page.js) — slots, the exit-offer dialog, in-session
+//! learning, consent and storage. The Playwright tests (tests/e2e) run the whole loader.
 //! The tests share one page and one SDK, so they run as ordered steps of one test.
 
 #![cfg(target_arch = "wasm32")]
 
 mod common;
 
-use js_sys::{Function, Reflect};
+use js_sys::{Function, Object, Reflect};
 use vitrine_browser_sdk::session::{Learn, SessionState};
 use vitrine_browser_sdk::web;
 use vitrine_engine::engine::Engine;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::Element;
+use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -53,6 +53,26 @@ fn seed_session(engine: &Engine) {
     storage(false).set_item("vitrine:session", &s.encode()).unwrap();
 }
 
+/// The real page side (js/page.js, as the loader makes it), calling back this module's
+/// exports, with `vitrine.on` notifications recorded in `seen`.
+fn page_side(seen: &js_sys::Array) -> JsValue {
+    let make = Function::new_with_args("sdk, emit", &[include_str!("../js/page.js"), "\nreturn vitrinePage(sdk, emit, Infinity);"].concat());
+    let sdk = Object::new();
+    let export = |name: &str, f: JsValue| {
+        Reflect::set(&sdk, &name.into(), &f).unwrap();
+    };
+    export("offerClosed", Closure::<dyn Fn(String)>::new(|reason: String| web::offer_closed(&reason)).into_js_value());
+    export("offerClicked", Closure::<dyn Fn()>::new(web::offer_clicked).into_js_value());
+    export("wake", Closure::<dyn Fn(u8)>::new(web::wake).into_js_value());
+    export("sent", Closure::<dyn Fn(u32, bool, Option<String>)>::new(web::sent).into_js_value());
+    export("observe", Closure::<dyn Fn(u8, f64)>::new(web::observe).into_js_value());
+    export("flush", Closure::<dyn Fn()>::new(web::flush).into_js_value());
+    export("resume", Closure::<dyn Fn()>::new(web::resume).into_js_value());
+    export("back", Closure::<dyn Fn() -> bool>::new(web::back).into_js_value());
+    let emit = Function::new_with_args("name, payload", "this.push([name, payload])").bind0(seen);
+    make.call2(&JsValue::NULL, &sdk, &emit).unwrap()
+}
+
 fn skus(decision: &JsValue) -> Vec<String> {
     js_sys::Array::from(&get(decision, "items")).iter().map(|i| get(&i, "sku").as_string().unwrap()).collect()
 }
@@ -68,7 +88,8 @@ fn the_sdk_on_a_page() {
         r#"<main><div data-vitrine-slot="hero"><h1>Original hero</h1></div>
            <section data-vitrine-slot="home-for-you"><p>Original picks</p></section>
            <section data-vitrine-slot="pdp-pair-with" data-vitrine-filled="edge"><p>Filled by the edge</p></section>
-           <div data-vitrine-slot="no-such-placement"><p>Kept</p></div></main>"#,
+           <div data-vitrine-slot="no-such-placement"><p>Kept</p></div>
+           <button id="outside">outside</button></main>"#,
     )
     .unwrap();
 
@@ -76,18 +97,10 @@ fn the_sdk_on_a_page() {
     let engine = Engine::load(&bundle).unwrap();
     seed_session(&engine);
 
-    // Notifications, as vitrine.on listeners get them, and the offers the loader was asked to show.
+    // Notifications, as vitrine.on listeners get them.
     let seen = js_sys::Array::new();
-    let shown = js_sys::Array::new();
-    let loader = Function::new_with_args(
-        "seen, shown",
-        "return { emit: function (n, p) { seen.push([n, p]); }, after: function () { return 0; }, cancel: function () {},
-                  post: function () {}, showOffer: function (html, id, scenario) { shown.push([html, id, scenario]); } };",
-    )
-    .call2(&JsValue::NULL, &seen, &shown)
-    .unwrap();
     let opts = options(&[("endpoint", "http://127.0.0.1:9/nowhere".into()), ("exitDwellMs", 0.0.into())]);
-    let filled = web::start(opts, &bundle, loader.unchecked_into()).expect("starts");
+    let filled = web::start(opts, &bundle, page_side(&seen).unchecked_into()).expect("starts");
 
     // --- Slots: unfilled ones filled, the edge's left alone, unknown ones keep their content.
     assert_eq!(filled, 2);
@@ -133,25 +146,37 @@ fn the_sdk_on_a_page() {
     assert!(queued.contains(r#""type":"page""#) && queued.contains(r#""event":"Product Added""#), "{queued}");
     assert!(queued.lines().all(|l| l.contains(r#""messageId":""#)));
 
-    // --- Exit offer: the engine's pick for this visitor, shown once per session; its call to
-    // action reports once. (The dialog's accessibility is the loader's: tests/e2e.)
+    // --- Exit offer: an accessible dialog, once per session; its call to action reports once.
+    let focus = |id: &str| document().get_element_by_id(id).unwrap().dyn_into::<HtmlElement>().unwrap().focus().unwrap();
+    focus("outside");
     assert!(web::show_exit_offer(), "the welcome offer for a new visitor");
-    assert_eq!(shown.length(), 1);
-    let offer = js_sys::Array::from(&shown.get(0));
-    assert_eq!(offer.get(2).as_string().as_deref(), Some("welcome"));
-    assert!(offer.get(0).as_string().unwrap().contains("10% off"), "{:?}", offer.get(0));
-    let promotions = |event: &str| seen.iter().filter(|e| js_sys::Array::from(e).get(1).as_string().as_deref() == Some(event)).count();
-    assert_eq!(promotions("Promotion Viewed"), 1);
-    web::offer_clicked();
-    web::offer_clicked();
-    assert_eq!(promotions("Promotion Clicked"), 1, "one click reported per offer");
+    let dialog = el("[role=dialog]").expect("a dialog");
+    assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
+    let title = dialog.get_attribute("aria-labelledby").expect("labelled");
+    assert!(document().get_element_by_id(&title).unwrap().text_content().unwrap().contains("10% off"));
+    assert_eq!(el("[data-vitrine-offer]").unwrap().get_attribute("data-vitrine-scenario").as_deref(), Some("welcome"));
+    assert!(dialog.contains(document().active_element().as_ref().map(|e| e.unchecked_ref())), "focus moves into the dialog");
+    focus("outside");
+    assert!(dialog.contains(document().active_element().as_ref().map(|e| e.unchecked_ref())), "focus trapped");
+    let events = |event: &str| seen.iter().filter(|e| js_sys::Array::from(e).get(1).as_string().as_deref() == Some(event)).count();
+    assert_eq!(events("Promotion Viewed"), 1);
+    // The call to action reports, once (its link navigates; stop that here).
+    let cta = el(".vitrine-offer-cta").expect("a call to action").dyn_into::<HtmlElement>().unwrap();
+    cta.set_attribute("href", "#offer").unwrap();
+    cta.click();
+    cta.click();
+    assert_eq!(events("Promotion Clicked"), 1, "one click reported per offer");
     assert!(!web::show_exit_offer(), "not while it is open");
-    web::offer_closed("escape");
+    let esc = KeyboardEventInit::new();
+    esc.set_key("Escape");
+    esc.set_bubbles(true);
+    document().dispatch_event(&KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &esc).unwrap()).unwrap();
+    assert!(el("[role=dialog]").is_none(), "Esc closes");
+    assert_eq!(document().active_element().unwrap().id(), "outside", "focus returns where it was");
     let closed = js_sys::Array::from(&seen.iter().last().unwrap());
     assert_eq!(closed.get(0).as_string().as_deref(), Some("offer_closed"));
     assert_eq!(get(&closed.get(1), "reason").as_string().as_deref(), Some("escape"));
     assert!(!web::show_exit_offer(), "once per session");
-    assert_eq!(shown.length(), 1);
 
     // --- A purchase: no offer afterwards, even in a new page of the session.
     web::track("Order Completed", options(&[("order_id", "o-1".into())]));

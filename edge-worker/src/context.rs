@@ -9,12 +9,12 @@
 //! - interests: the session's, from the SDK's `vt_int` cookie (`context::INTERESTS_COOKIE`),
 //!   plus the product or category this page shows.
 
-use vitrine_engine::context::{parse_interests_cookie, CartLine, Device, Interests, Request, Session, Signal, INTERESTS_COOKIE};
+use vitrine_engine::context::{parse_cart_cookie, parse_interests_cookie, CartLine, Device, Interests, Request, Session, Signal, INTERESTS_COOKIE};
 use vitrine_engine::{Engine, Value, Visitor};
 
 use crate::cookies::{self, Cookies, SetCookie};
 use crate::profile::ProfileClaims;
-use crate::{cart, query};
+use crate::query;
 
 /// Dev-mode header standing in for `request.cf.country` (local workerd has no real `cf`).
 pub const DEBUG_COUNTRY_HEADER: &str = "X-Vitrine-Debug-Country";
@@ -97,7 +97,7 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
     let jar = &facts.cookies;
     let cart = jar
         .get(cookies::CART)
-        .map(cart::parse)
+        .map(parse_cart_cookie)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|(sku, quantity)| Some(CartLine { product: catalog.index_of(&sku)?, quantity }))

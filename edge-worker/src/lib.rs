@@ -5,7 +5,6 @@
 
 pub mod api;
 pub mod bundles;
-pub mod cart;
 pub mod context;
 pub mod cookies;
 pub mod pages;

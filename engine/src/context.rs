@@ -186,8 +186,49 @@ impl Interests {
 
 /// The anonymous visitor id, one for edge and browser (set by whichever sees the visitor first).
 pub const VISITOR_COOKIE: &str = "vt_vid";
-/// Cart lines written by the store's pages (or the SDK), read by the edge.
+/// Cart lines written by the store's pages (or the SDK), read by the edge and the SDK:
+/// `SKU:QTY` pairs joined by `,`, each SKU percent-encoded (`encodeURIComponent`), e.g.
+/// `85123A:2,22423:1`. A quantity may be omitted (1).
 pub const CART_COOKIE: &str = "vt_cart";
+/// A cart longer than this is cut: a decision never needs more lines.
+pub const MAX_CART_LINES: usize = 50;
+const MAX_CART_QUANTITY: u32 = 999;
+
+/// Reads a `CART_COOKIE` value: repeated SKUs merged, malformed entries skipped, lines and
+/// quantities bounded. Unknown SKUs stay: the catalog drops them when it resolves the lines.
+pub fn parse_cart_cookie(cookie: &str) -> Vec<(String, u32)> {
+    let mut lines: Vec<(String, u32)> = Vec::new();
+    for entry in cookie.split(',').filter(|e| !e.is_empty()) {
+        let (sku, qty) = entry.rsplit_once(':').unwrap_or((entry, "1"));
+        let sku = percent_decode(sku.trim());
+        let Ok(qty) = qty.trim().parse::<u32>() else { continue };
+        if sku.is_empty() || sku.len() > 64 || qty == 0 {
+            continue;
+        }
+        if let Some((_, q)) = lines.iter_mut().find(|(s, _)| *s == sku) {
+            *q = (*q + qty).min(MAX_CART_QUANTITY);
+        } else if lines.len() < MAX_CART_LINES {
+            lines.push((sku, qty.min(MAX_CART_QUANTITY)));
+        } else {
+            break;
+        }
+    }
+    lines
+}
+
+/// Writes a `CART_COOKIE` value.
+pub fn cart_cookie(lines: &[(String, u32)]) -> String {
+    let mut out = String::new();
+    for (i, (sku, qty)) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_percent_encoded(&mut out, sku);
+        out.push(':');
+        push_int(&mut out, i64::from(*qty));
+    }
+    out
+}
 
 /// Visitor ids accepted back from a cookie: what the id generators make (UUIDs, hex), nothing
 /// that could smuggle markup or separators into logs and keys.
@@ -369,6 +410,23 @@ impl Visitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cart_cookies_merge_skip_junk_and_are_bounded() {
+        let lines = parse_cart_cookie("85123A:2,22423,bad:x,:3,85123A:1,A%2CB:4,zero:0,C+D:1,%E2%82%AC:1");
+        let want: Vec<(String, u32)> = ["85123A:3", "22423:1", "A,B:4", "C+D:1", "\u{20ac}:1"]
+            .iter()
+            .map(|l| l.rsplit_once(':').map(|(s, q)| (s.into(), q.parse().unwrap())).unwrap())
+            .collect();
+        assert_eq!(lines, want, "a plus is a plus, as decodeURIComponent reads it");
+        assert_eq!(parse_cart_cookie(&cart_cookie(&lines)), lines);
+        assert_eq!(cart_cookie(&lines[2..3]), "A%2CB:4");
+
+        let many = (0..500).map(|i| alloc::format!("S{i}:99999")).collect::<Vec<_>>().join(",");
+        let lines = parse_cart_cookie(&many);
+        assert_eq!(lines.len(), MAX_CART_LINES);
+        assert!(lines.iter().all(|(_, q)| *q == MAX_CART_QUANTITY));
+    }
 
     #[test]
     fn classifies_user_agents_coarsely() {

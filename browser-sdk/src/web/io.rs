@@ -1,18 +1,85 @@
-//! The browser's side effects that need no callback, each in one small function: storage,
-//! cookies, time, randomness and sendBeacon. (Timers, listeners and fetch call back into the
-//! SDK: the loader does those, see `super::Page`.)
+//! Every side effect of the SDK, through the loader's page side (browser-sdk/js/page.js): the
+//! DOM, storage, cookies, timers, fetch and sendBeacon. A handful of coarse calls instead of
+//! web-sys per DOM method: each web-sys method is a shim in the wasm and another in the glue,
+//! and together they were a third of the download. Time and randomness come from js-sys.
 
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
-use wasm_bindgen::JsCast;
-use web_sys::{Document, Storage, Window};
+use wasm_bindgen::prelude::*;
 
-pub fn window() -> Window {
-    web_sys::window().expect("the SDK runs in a window")
+use super::PageLocal;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page side, made by the loader's `vitrinePage(sdk, emit, deadline)`.
+    #[derive(Clone)]
+    pub type Loader;
+
+    /// Tells `vitrine.on(name)` listeners.
+    #[wasm_bindgen(method)]
+    fn emit(this: &Loader, name: &str, payload: &JsValue);
+    /// `{path, url, title, referrer, userAgent}` of the page now.
+    #[wasm_bindgen(method)]
+    fn here(this: &Loader) -> JsValue;
+    /// A query parameter of the page's URL (null when absent).
+    #[wasm_bindgen(method)]
+    fn param(this: &Loader, name: &str) -> JsValue;
+    #[wasm_bindgen(method, js_name = dropParam)]
+    fn drop_param(this: &Loader, name: &str);
+    #[wasm_bindgen(method, js_name = offerOnPage)]
+    fn offer_on_page(this: &Loader) -> bool;
+    #[wasm_bindgen(method, js_name = armBack)]
+    fn arm_back(this: &Loader) -> bool;
+    /// The placements of the slots still to decide, in document order.
+    #[wasm_bindgen(method)]
+    fn slots(this: &Loader) -> js_sys::Array;
+    #[wasm_bindgen(method)]
+    fn fill(this: &Loader, slot: u32, html: Option<&str>) -> bool;
+    #[wasm_bindgen(method)]
+    fn mark(this: &Loader, name: &str);
+    #[wasm_bindgen(method)]
+    fn read(this: &Loader, local: bool, key: &str) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn write(this: &Loader, local: bool, key: &str, value: &str);
+    #[wasm_bindgen(method)]
+    fn cookies(this: &Loader) -> JsValue;
+    #[wasm_bindgen(method, js_name = setCookie)]
+    fn set_cookie(this: &Loader, text: &str);
+    #[wasm_bindgen(method)]
+    fn random(this: &Loader, bytes: &mut [u8]);
+    /// Calls our `wake(timer)` after `ms` milliseconds; returns the timer's id.
+    #[wasm_bindgen(method)]
+    fn after(this: &Loader, timer: u8, ms: f64) -> i32;
+    #[wasm_bindgen(method)]
+    fn cancel(this: &Loader, id: i32);
+    #[wasm_bindgen(method)]
+    fn online(this: &Loader) -> bool;
+    /// POSTs `body` (fetch, keepalive) and reports to our `sent(batch, retry, reasons)`.
+    #[wasm_bindgen(method)]
+    fn post(this: &Loader, url: &str, body: &str, batch: u32);
+    #[wasm_bindgen(method)]
+    fn beacon(this: &Loader, url: &str, body: &str) -> bool;
+    /// Shows the exit-offer dialog; its call to action reports to `offerClicked()`, closing it
+    /// to `offerClosed(reason)`.
+    #[wasm_bindgen(method, js_name = showOffer)]
+    fn show_offer(this: &Loader, html: &str, id: &str, scenario: &str);
 }
 
-pub fn document() -> Document {
-    window().document().expect("a window has a document")
+static LOADER: PageLocal<RefCell<Option<Loader>>> = PageLocal::new(RefCell::new(None));
+
+/// The page side every call below goes through (set by `start`).
+pub fn install(loader: Loader) {
+    LOADER.with(|l| *l.borrow_mut() = Some(loader));
+}
+
+fn with<R: Default>(f: impl FnOnce(&Loader) -> R) -> R {
+    LOADER.with(|l| l.borrow().as_ref().map(f)).unwrap_or_default()
+}
+
+pub fn emit(name: &str, payload: &JsValue) {
+    with(|l| l.emit(name, payload));
 }
 
 /// Wall-clock unix milliseconds.
@@ -25,24 +92,54 @@ pub fn now_secs() -> i64 {
     (now_ms() / 1000.0) as i64
 }
 
-pub fn random_bytes() -> [u8; 16] {
+pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
-    if let Ok(crypto) = window().crypto() {
-        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
-    }
+    with(|l| l.random(&mut bytes));
     // Without Web Crypto (very old browsers) fall back to Math.random: ids need only be unique.
     if bytes == [0; 16] {
         bytes.iter_mut().for_each(|b| *b = (js_sys::Math::random() * 256.0) as u8);
     }
-    bytes
+    crate::json::uuid_v4(bytes)
 }
 
-pub fn new_id() -> String {
-    crate::json::uuid_v4(random_bytes())
+/// Where the visitor is: `{path, url, title, referrer, userAgent}`.
+pub fn here() -> JsValue {
+    with(|l| Some(l.here())).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Web Storage can be missing or throw (privacy modes, full quota): every access is fallible
-/// and a failure only means the SDK forgets sooner.
+/// A non-empty query parameter of the page's URL.
+pub fn param(name: &str) -> Option<String> {
+    with(|l| l.param(name).as_string()).filter(|v| !v.is_empty())
+}
+
+pub fn drop_param(name: &str) {
+    with(|l| l.drop_param(name));
+}
+
+pub fn offer_on_page() -> bool {
+    with(|l| l.offer_on_page())
+}
+
+/// Pushes the history entry that catches a back press; false when there already is one.
+pub fn arm_back() -> bool {
+    with(|l| l.arm_back())
+}
+
+pub fn slots() -> Vec<String> {
+    with(|l| l.slots().iter().map(|s| s.as_string().unwrap_or_default()).collect())
+}
+
+/// Fills slot `i` of [`slots`] with `html`, or with `None` keeps the page's content. False:
+/// too late (the loader's anti-flicker deadline passed), the page's content stays.
+pub fn fill(i: usize, html: Option<&str>) -> bool {
+    with(|l| l.fill(i as u32, html))
+}
+
+/// A performance mark (the benchmark measures from the loader's start mark to this).
+pub fn mark(name: &str) {
+    with(|l| l.mark(name));
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Store {
     /// This tab, until it closes.
@@ -51,26 +148,14 @@ pub enum Store {
     Local,
 }
 
-fn storage(store: Store) -> Option<Storage> {
-    match store {
-        Store::Session => window().session_storage().ok().flatten(),
-        Store::Local => window().local_storage().ok().flatten(),
-    }
-}
-
 pub fn read(store: Store, key: &str) -> Option<String> {
-    storage(store)?.get_item(key).ok().flatten()
+    with(|l| l.read(store == Store::Local, key).as_string())
 }
 
+/// Stores `value` under `key` (an empty value removes it). Storage may be missing or full:
+/// then the SDK forgets sooner.
 pub fn write(store: Store, key: &str, value: &str) {
-    if let Some(s) = storage(store) {
-        let _ = if value.is_empty() { s.remove_item(key) } else { s.set_item(key, value) };
-    }
-}
-
-/// Queues `body` with sendBeacon; false when the browser refused it (too big, quota).
-pub fn beacon(url: &str, body: &str) -> bool {
-    window().navigator().send_beacon_with_opt_str(url, Some(body)).unwrap_or(false)
+    with(|l| l.write(store == Store::Local, key, value));
 }
 
 /// The cookies scripts can read, read once: every `document.cookie` access is a synchronous
@@ -79,8 +164,7 @@ pub struct Cookies(String);
 
 impl Cookies {
     pub fn read() -> Cookies {
-        let all = document().dyn_into::<web_sys::HtmlDocument>().ok().and_then(|d| d.cookie().ok());
-        Cookies(all.unwrap_or_default())
+        Cookies(with(|l| l.cookies().as_string()).unwrap_or_default())
     }
 
     pub fn get(&self, name: &str) -> Option<String> {
@@ -89,9 +173,8 @@ impl Cookies {
 }
 
 /// Sets a site-wide cookie for `max_age` seconds (0 deletes it; None: until the browser
-/// closes), as the edge sets its own.
+/// closes), as the edge sets its own (the page side adds `Secure` on https).
 pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>) {
-    let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() else { return };
     let mut c = String::with_capacity(name.len() + value.len() + 48);
     c.push_str(name);
     c.push('=');
@@ -101,24 +184,32 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>) {
         c.push_str("; Max-Age=");
         crate::json::push_int(&mut c, seconds);
     }
-    if window().location().protocol().is_ok_and(|p| p == "https:") {
-        c.push_str("; Secure");
-    }
-    let _ = doc.set_cookie(&c);
+    with(|l| l.set_cookie(&c));
+}
+
+/// Calls our `wake(timer)` after `ms` milliseconds; returns the timer's id.
+pub fn after(timer: u8, ms: f64) -> i32 {
+    with(|l| l.after(timer, ms))
+}
+
+pub fn cancel(id: i32) {
+    with(|l| l.cancel(id));
 }
 
 pub fn online() -> bool {
-    window().navigator().on_line()
+    with(|l| l.online())
 }
 
-/// A performance mark (the benchmark measures from the loader's start mark to this).
-pub fn mark(name: &str) {
-    if let Some(p) = window().performance() {
-        let _ = p.mark(name);
-    }
+/// POSTs a batch; the page side reports to our `sent(batch, retry, reasons)`.
+pub fn post(url: &str, body: &str, batch: u32) {
+    with(|l| l.post(url, body, batch));
 }
 
-/// Milliseconds since navigation start (for the slot deadline the loader sets).
-pub fn since_navigation() -> f64 {
-    window().performance().map_or(0.0, |p| p.now())
+/// Queues `body` with sendBeacon; false when the browser refused it (too big, quota).
+pub fn beacon(url: &str, body: &str) -> bool {
+    with(|l| l.beacon(url, body))
+}
+
+pub fn show_offer(html: &str, id: &str, scenario: &str) {
+    with(|l| l.show_offer(html, id, scenario));
 }

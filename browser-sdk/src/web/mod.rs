@@ -5,10 +5,10 @@
 //! delivers `vitrine.on` notifications only after the host is released, so a listener may call
 //! the API again.
 //!
-//! What lives on the JavaScript side, in the loader ([`Loader`]): event listeners, timers, fetch
-//! and the exit-offer dialog, everything that hands callbacks to the browser. Each Rust
-//! closure given to JavaScript costs its own glue in the download; a loader function calling
-//! back one of our exports costs a few bytes.
+//! The page itself (DOM, storage, cookies, listeners, timers, fetch, the exit-offer dialog) is
+//! the loader's page side, browser-sdk/js/page.js, reached through [`io`]: this module decides,
+//! the page side does. Listeners and callbacks there call our exports back (`observe`, `wake`,
+//! `sent`, ...): each Rust closure handed to JavaScript would cost its own glue in the download.
 
 mod io;
 mod js;
@@ -50,8 +50,6 @@ struct Options {
     require_consent: bool,
     exit: ExitConfig,
     back_intent: bool,
-    /// `performance.now()` after which slots keep their original content.
-    slot_deadline: f64,
     auto_track: AutoTrack,
     profile_cookie: String,
 }
@@ -59,7 +57,8 @@ struct Options {
 impl Options {
     fn read(o: &JsValue) -> Options {
         let defaults = ExitConfig::default();
-        let endpoint = js::get_string(o, "endpoint").unwrap_or_else(|| io::window().location().origin().unwrap_or_default());
+        // The loader always passes one (the page's origin by default).
+        let endpoint = js::get_string(o, "endpoint").unwrap_or_default();
         Options {
             events_url: [endpoint.trim_end_matches('/'), "/v1/events"].concat(),
             require_consent: js::get_bool(o, "requireConsent").unwrap_or(false),
@@ -69,7 +68,6 @@ impl Options {
                 ..defaults
             },
             back_intent: js::get_bool(o, "backIntent").unwrap_or(true),
-            slot_deadline: js::get_f64(o, "slotDeadline").unwrap_or(f64::INFINITY),
             auto_track: match js::get_string(o, "autoTrack").as_deref() {
                 Some("page") => AutoTrack::Page,
                 Some("off") => AutoTrack::Off,
@@ -113,30 +111,6 @@ struct Host {
     offer_open: Option<(String, String)>,
     /// Notifications for `vitrine.on`, delivered once the host is released.
     pending: Vec<(&'static str, JsValue)>,
-    loader: Loader,
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The loader (browser-sdk/js/vitrine.js): its side of the page, what calls back into us.
-    #[derive(Clone)]
-    pub type Loader;
-
-    /// Tells `vitrine.on(name)` listeners.
-    #[wasm_bindgen(method)]
-    fn emit(this: &Loader, name: &str, payload: &JsValue);
-    /// Calls our `wake(timer)` after `ms` milliseconds; returns the timer's id.
-    #[wasm_bindgen(method)]
-    fn after(this: &Loader, timer: u8, ms: f64) -> i32;
-    #[wasm_bindgen(method)]
-    fn cancel(this: &Loader, id: i32);
-    /// POSTs `body` (fetch, keepalive) and reports to our `sent(batch, outcome, reasons)`.
-    #[wasm_bindgen(method)]
-    fn post(this: &Loader, url: &str, body: &str, batch: u32);
-    /// Shows the exit-offer dialog; its call to action reports to `offerClicked()`, closing it
-    /// to `offerClosed(reason)`.
-    #[wasm_bindgen(method, js_name = showOffer)]
-    fn show_offer(this: &Loader, html: &str, id: &str, scenario: &str);
 }
 
 static HOST: PageLocal<RefCell<Option<Host>>> = PageLocal::new(RefCell::new(None));
@@ -162,22 +136,23 @@ impl<T> PageLocal<T> {
 
 /// Runs `f` on the host, then delivers the notifications it queued.
 fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> Option<R> {
-    let (result, pending, loader) = HOST.with(|cell| {
+    let (result, pending) = HOST.with(|cell| {
         let mut guard = cell.try_borrow_mut().ok()?;
         let host = guard.as_mut()?;
         let result = f(host);
-        Some((result, core::mem::take(&mut host.pending), host.loader.clone()))
+        Some((result, core::mem::take(&mut host.pending)))
     })?;
     for (name, payload) in pending {
-        loader.emit(name, &payload);
+        io::emit(name, &payload);
     }
     Some(result)
 }
 
-/// Starts the SDK on this page with a bundle's bytes; `loader` is the loader's side of the page.
-/// Returns how many slots were filled.
+/// Starts the SDK on this page with a bundle's bytes; `page` is the loader's page side
+/// (`vitrinePage(...)`, browser-sdk/js/page.js). Returns how many slots were filled.
 #[wasm_bindgen]
-pub fn start(options: JsValue, bundle: &[u8], loader: Loader) -> Result<u32, JsError> {
+pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, JsError> {
+    io::install(page);
     let engine = Engine::load(bundle).map_err(|e| JsError::new(&e.to_string()))?;
     let options = Options::read(&options);
     let jar = io::Cookies::read();
@@ -206,7 +181,7 @@ pub fn start(options: JsValue, bundle: &[u8], loader: Loader) -> Result<u32, JsE
             (session.categories, session.products, session.interests_at) = (categories, products, at);
         }
     }
-    let device = Device::from_user_agent(&io::window().navigator().user_agent().unwrap_or_default());
+    let device = Device::from_user_agent(&js::get_string(&io::here(), "userAgent").unwrap_or_default());
     let host = Host {
         exit: ExitIntent::spent(options.exit, Surface::of(device), now_ms()),
         engine,
@@ -223,7 +198,6 @@ pub fn start(options: JsValue, bundle: &[u8], loader: Loader) -> Result<u32, JsE
         cookie_interests: interests_cookie,
         offer_open: None,
         pending: Vec::new(),
-        loader,
     };
     HOST.with(|cell| cell.borrow_mut().replace(host));
     let filled = with_host(|h| {
@@ -325,32 +299,13 @@ fn merge_traits(traits: &mut vitrine_engine::Value, new: vitrine_engine::value::
     }
 }
 
-/// The cart cookie the edge reads (`vt_cart`): `SKU:QTY` pairs joined by `,`, each SKU
-/// percent-encoded, e.g. `85123A:2,22423:1`.
+/// The cart the store's pages (or the edge) keep in the shared cookie, when there is one.
 fn cart_from_cookie(jar: &io::Cookies) -> Option<Vec<(String, u32)>> {
-    let raw = jar.get(CART_COOKIE)?;
-    let lines = raw
-        .split(',')
-        .filter_map(|entry| {
-            let (sku, qty) = entry.rsplit_once(':').unwrap_or((entry, "1"));
-            let sku = String::from(js_sys::decode_uri_component(sku).ok()?);
-            let qty: u32 = qty.parse().ok()?;
-            (!sku.is_empty() && qty > 0).then_some((sku, qty))
-        })
-        .collect();
-    Some(lines)
+    jar.get(CART_COOKIE).map(|raw| vitrine_engine::context::parse_cart_cookie(&raw))
 }
 
 fn write_cart_cookie(cart: &[(String, u32)]) {
-    let mut value = String::new();
-    for (i, (sku, qty)) in cart.iter().enumerate() {
-        if i > 0 {
-            value.push(',');
-        }
-        value.push_str(&String::from(js_sys::encode_uri_component(sku)));
-        value.push(':');
-        crate::json::push_int(&mut value, i64::from(*qty));
-    }
+    let value = vitrine_engine::context::cart_cookie(cart);
     io::set_cookie(CART_COOKIE, &value, Some(if cart.is_empty() { 0 } else { CART_COOKIE_SECONDS }));
 }
 
@@ -366,19 +321,12 @@ fn profile_cookie_traits(jar: &io::Cookies, name: &str) -> Option<vitrine_engine
 
 /// How the session arrived: referrer and UTM parameters of its first page.
 fn landing() -> session::Landing {
-    let doc = io::document();
-    let params = search_params();
-    let param = |k: &str| params.as_ref().and_then(|p| p.get(k)).filter(|v| !v.is_empty());
     session::Landing {
-        referrer: Some(doc.referrer()).filter(|r| !r.is_empty()),
-        utm_source: param("utm_source"),
-        utm_medium: param("utm_medium"),
-        utm_campaign: param("utm_campaign"),
+        referrer: js::get_string(&io::here(), "referrer"),
+        utm_source: io::param("utm_source"),
+        utm_medium: io::param("utm_medium"),
+        utm_campaign: io::param("utm_campaign"),
     }
-}
-
-fn search_params() -> Option<web_sys::UrlSearchParams> {
-    web_sys::UrlSearchParams::new_with_str(&io::window().location().search().ok()?).ok()
 }
 
 /// The loader's listeners and callbacks (not part of `window.vitrine`).
@@ -473,16 +421,10 @@ pub fn offer_closed(reason: &str) {
 
 impl Host {
     fn begin_page(&mut self) -> u32 {
-        let location = io::window().location();
-        let doc = io::document();
-        let path = location.pathname().unwrap_or_default();
-        self.here = PageFacts {
-            page: self.engine.page(&path),
-            path,
-            url: location.href().unwrap_or_default(),
-            title: doc.title(),
-            referrer: doc.referrer(),
-        };
+        let here = io::here();
+        let fact = |key| js::get_string(&here, key).unwrap_or_default();
+        let path = fact("path");
+        self.here = PageFacts { page: self.engine.page(&path), path, url: fact("url"), title: fact("title"), referrer: fact("referrer") };
         self.session.page_views = self.session.page_views.saturating_add(1);
         self.viewed_here = None;
         let promised = self.deep_link();
@@ -511,16 +453,15 @@ impl Host {
     /// A `vt` token in the URL (from an email or SMS): remembers the promised offer and
     /// returns it to show, then removes the token from the address bar.
     fn deep_link(&mut self) -> Option<OfferDecision> {
-        let token = search_params()?.get("vt")?;
-        strip_query_param("vt");
+        let token = io::param("vt")?;
+        io::drop_param("vt");
         let payload = vitrine_engine::token::unverified_payload(&token).ok()?;
         let parsed = js::parse(core::str::from_utf8(&payload).ok()?)?;
         let id = js::get_string(&parsed, "offer")?;
         self.engine.offer(&id)?;
         self.session.promised_offer = Some(id);
         // Behind the worker the edge may have rendered the offer already.
-        let edge_shown = io::document().query_selector("[data-vitrine-offer]").ok().flatten().is_some();
-        if edge_shown {
+        if io::offer_on_page() {
             return None;
         }
         self.promised_offer("deep_link")
@@ -555,8 +496,7 @@ impl Host {
 
     fn fill_slots(&mut self) -> u32 {
         let v = self.visitor();
-        let deadline = self.options.slot_deadline;
-        let outcomes = slots::fill(&self.engine, &v, now_secs(), || io::since_navigation() <= deadline);
+        let outcomes = slots::fill(&self.engine, &v, now_secs());
         let mut filled = 0;
         for outcome in outcomes {
             match outcome {
@@ -697,16 +637,16 @@ impl Host {
             }
         }
         if let Some((id, _)) = self.timer.take() {
-            self.loader.cancel(id);
+            io::cancel(id);
         }
-        let id = self.loader.after(FLUSH_TIMER, due - now_ms());
+        let id = io::after(FLUSH_TIMER, due - now_ms());
         self.timer = Some((id, due));
     }
 
     /// Sends the batch that is due, if any (the loader reports to [`sent`]).
     fn pump(&mut self) {
         if let Some(batch) = self.outbox.poll(now_ms(), io::online()) {
-            self.loader.post(&self.options.events_url, &batch.body, batch.id);
+            io::post(&self.options.events_url, &batch.body, batch.id);
         }
         self.schedule();
     }
@@ -754,7 +694,7 @@ impl Host {
         o.end();
         self.enqueue(Kind::Track("Promotion Viewed"), &props);
         self.pending.push(("offer", js::offer_js(&offer, trigger)));
-        self.loader.show_offer(&offer.html, &offer.id, &offer.scenario);
+        io::show_offer(&offer.html, &offer.id, &offer.scenario);
         self.offer_open = Some((offer.id, props));
     }
 
@@ -764,19 +704,13 @@ impl Host {
         if !self.options.back_intent || self.exit.is_spent() || Surface::of(self.device) != Surface::Touch {
             return;
         }
-        let Ok(history) = io::window().history() else { return };
-        let current = history.state().unwrap_or(JsValue::NULL);
-        if !js::get(&current, "vitrineSentinel").is_undefined() {
-            return;
-        }
-        let state = js::object_of(&[("vitrineSentinel", JsValue::TRUE)]);
-        self.back_armed = history.push_state_with_url(&state, "", None).is_ok();
+        self.back_armed = io::arm_back();
     }
 
     /// Idle detection needs a timer; the detector says when.
     fn schedule_idle_check(&self) {
         if let Some(at) = self.exit.next_check_at() {
-            self.loader.after(IDLE_TIMER, at - now_ms());
+            io::after(IDLE_TIMER, at - now_ms());
         }
     }
 
@@ -850,15 +784,5 @@ fn event_facts(p: &JsValue) -> EventFacts {
         products: js_sys::Array::is_array(&products).then(|| {
             js_sys::Array::from(&products).iter().filter_map(|line| Some((product_of(&line)?, quantity_of(&line).unwrap_or(1)))).collect()
         }),
-    }
-}
-
-fn strip_query_param(name: &str) {
-    let window = io::window();
-    let Ok(href) = window.location().href() else { return };
-    let Ok(url) = web_sys::Url::new(&href) else { return };
-    url.search_params().delete(name);
-    if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(&history.state().unwrap_or(JsValue::NULL), "", Some(&url.href()));
     }
 }
