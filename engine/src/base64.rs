@@ -67,7 +67,7 @@ pub fn encode(bytes: &[u8], alphabet: Alphabet) -> String {
 pub fn decode(text: &str, alphabet: Alphabet) -> Option<Vec<u8>> {
     let mut symbols = text.as_bytes();
     if alphabet == Alphabet::Standard {
-        if symbols.len() % 4 != 0 {
+        if !symbols.len().is_multiple_of(4) {
             return None;
         }
         let padding = symbols.iter().rev().take(2).take_while(|&&b| b == b'=').count();

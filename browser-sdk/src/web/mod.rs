@@ -352,24 +352,22 @@ pub fn back() -> bool {
     outcome == Some(Some(false))
 }
 
-/// A timer set through [`Loader::after`] fired.
-#[wasm_bindgen]
-pub fn wake(timer: u8) {
-    match timer {
-        FLUSH_TIMER => {
-            with_host(|h| {
-                h.timer = None;
-                h.pump();
-            });
-        }
-        _ => {
-            with_host(|h| h.observe(Input::Tick));
-        }
-    }
-}
-
+/// The module's timers, by the number it gives the page side ([`io::after`]).
 const FLUSH_TIMER: u8 = 0;
 const IDLE_TIMER: u8 = 1;
+
+/// A timer set through [`io::after`] fired.
+#[wasm_bindgen]
+pub fn wake(timer: u8) {
+    if timer == FLUSH_TIMER {
+        with_host(|h| {
+            h.timer = None;
+            h.pump();
+        });
+    } else {
+        with_host(|h| h.observe(Input::Tick));
+    }
+}
 
 /// How a POST of batch `batch` ended: `retry` for a network error, 5xx, 408 or 429 (else it
 /// was taken, or refused for good); `reasons`: a refusal's response body.
