@@ -20,6 +20,15 @@ echo "==> browser SDK: wasm tests in Node and headless Chromium"
 cargo test --target wasm32-unknown-unknown -p vitrine-browser-sdk --tests
 echo "==> browser SDK: end to end on a static site"
 QUIET=1 scripts/build-sdk.sh "$work/sdk"
+# The download budget (ARCHITECTURE.md, #4): loader + wasm, each gzip -9, at most 64 KiB.
+budget=65536
+total=0
+for f in "$work/sdk"/vitrine.js "$work/sdk"/vitrine-*.wasm; do total=$((total + $(gzip -9c "$f" | wc -c))); done
+if [ "$total" -gt "$budget" ]; then
+  echo "browser SDK: $total B gzip is over the $budget B budget (scripts/build-sdk.sh prints the parts)" >&2
+  exit 1
+fi
+echo "browser SDK: $total B gzip (budget $budget B)"
 cargo run -q -p vitrine-browser-sdk --example fixture-bundle -- "$work/fixture.bin" --site "$work/site" >/dev/null
 ln -sfn "$VITRINE_TOOLS/node/node_modules" tests/e2e/node_modules
 SDK_DIR="$work/sdk" FIXTURE_BUNDLE="$work/fixture.bin" FIXTURE_SITE="$work/site" node tests/e2e/static-only.mjs

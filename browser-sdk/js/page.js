@@ -102,9 +102,10 @@ function vitrinePage(sdk, emit, deadline) {
   return {
     emit: emit,
 
-    // Where the visitor is (read on every page view).
+    // Where the visitor is (read on every page view). utcOffset: minutes ahead of UTC
+    // (getTimezoneOffset counts those behind).
     here: function () {
-      return { path: loc.pathname, url: loc.href, title: d.title, referrer: d.referrer, userAgent: navigator.userAgent };
+      return { path: loc.pathname, url: loc.href, title: d.title, referrer: d.referrer, userAgent: navigator.userAgent, utcOffset: -new Date().getTimezoneOffset() };
     },
     param: function (name) {
       try { return new URLSearchParams(loc.search).get(name); } catch (e) { return null; }

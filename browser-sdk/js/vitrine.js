@@ -1,8 +1,8 @@
-/*! Vitrine browser SDK loader. The logic lives in WebAssembly; this file starts it.
- *  <script src=".../vitrine.js" data-endpoint="https://edge.example" async></script>
- *  Options (data attributes): endpoint, bundle (URL override), require-consent, timeout (ms),
- *  exit-dwell (ms), exit-idle (ms), exit-back ("off"), auto-track ("all" | "page" | "off"),
- *  profile-cookie (name). */
+/*! Vitrine browser SDK: <script src=".../vitrine.js" data-endpoint="..." async> */
+/* The loader. The logic lives in WebAssembly; this file starts it. Options are data attributes
+ * (browser-sdk/README.md): endpoint, bundle (URL override), require-consent, timeout (ms),
+ * exit-dwell (ms), exit-idle (ms), exit-back ("off"), auto-track ("all" | "page" | "off"),
+ * profile-cookie (name). */
 (function () {
   "use strict";
   var w = window, d = document, perf = w.performance;

@@ -85,6 +85,8 @@ struct PageFacts {
     url: String,
     title: String,
     referrer: String,
+    /// The visitor's clock: minutes ahead of UTC.
+    utc_offset_minutes: i64,
     page: Page,
 }
 
@@ -422,7 +424,14 @@ impl Host {
         let here = io::here();
         let fact = |key| js::get_string(&here, key).unwrap_or_default();
         let path = fact("path");
-        self.here = PageFacts { page: self.engine.page(&path), path, url: fact("url"), title: fact("title"), referrer: fact("referrer") };
+        self.here = PageFacts {
+            page: self.engine.page(&path),
+            path,
+            url: fact("url"),
+            title: fact("title"),
+            referrer: fact("referrer"),
+            utc_offset_minutes: js::get_f64(&here, "utcOffset").unwrap_or(0.0) as i64,
+        };
         self.session.page_views = self.session.page_views.saturating_add(1);
         self.viewed_here = None;
         let promised = self.deep_link();
@@ -543,8 +552,7 @@ impl Host {
             title: &self.here.title,
             referrer: &self.here.referrer,
             page_type: &self.here.page.kind,
-            // getTimezoneOffset is minutes *behind* UTC.
-            utc_offset_minutes: -(js_sys::Date::new_0().get_timezone_offset() as i64),
+            utc_offset_minutes: self.here.utc_offset_minutes,
         }
     }
 
