@@ -9,9 +9,6 @@ pub use vitrine_engine::context::{is_valid_visitor_id, CART_COOKIE as CART, VISI
 /// Signed profile token ([`crate::profile`]); the browser SDK reads its traits unverified.
 pub const PROFILE: &str = "vt_profile";
 
-/// Only this much of a Cookie header is looked at; browsers send at most ~8 KiB anyway.
-pub const MAX_HEADER: usize = 16 * 1024;
-
 /// A parsed Cookie header; the first occurrence of a name wins, as in browsers' ordering.
 #[derive(Clone, Debug, Default)]
 pub struct Cookies<'a> {
@@ -20,22 +17,7 @@ pub struct Cookies<'a> {
 
 impl<'a> Cookies<'a> {
     pub fn parse(header: Option<&'a str>) -> Self {
-        let header = header.unwrap_or("");
-        let header = match header.char_indices().nth(MAX_HEADER) {
-            Some((cut, _)) => &header[..cut],
-            None => header,
-        };
-        let pairs = header
-            .split(';')
-            .filter_map(|part| {
-                let (name, value) = part.split_once('=')?;
-                let value = value.trim();
-                let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
-                Some((name.trim(), value))
-            })
-            .filter(|(name, _)| !name.is_empty())
-            .collect();
-        Cookies { pairs }
+        Cookies { pairs: vitrine_engine::context::cookie_pairs(header.unwrap_or("")).collect() }
     }
 
     pub fn get(&self, name: &str) -> Option<&'a str> {

@@ -215,7 +215,7 @@ mod host {
             if !dev_mode(&env) {
                 return Response::error("only in dev mode (DEV_MODE=1)", 404);
             }
-            let key = String::from_utf8_lossy(&percent_decode(key)).into_owned();
+            let key = vitrine_engine::context::percent_decode(key);
             return call(&env, &key, Method::Get, "/messages", None).await;
         }
         match path.as_str() {
@@ -223,10 +223,6 @@ mod host {
             "/v1/sms/inbound" => sms_inbound(req, env).await,
             _ => Response::error("not found", 404),
         }
-    }
-
-    fn percent_decode(s: &str) -> Vec<u8> {
-        parse_form(&format!("k={}", s.replace('+', "%2B"))).pop().map(|(_, v)| v.into_bytes()).unwrap_or_default()
     }
 
     /// The unsubscribe link of every message. GET shows a page with one button (link scanners

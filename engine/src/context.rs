@@ -184,6 +184,29 @@ impl Interests {
     }
 }
 
+/// Only this much of a Cookie header is looked at; browsers send at most ~8 KiB anyway.
+pub const MAX_COOKIE_HEADER: usize = 16 * 1024;
+
+/// The `(name, value)` pairs of a Cookie header (or `document.cookie`), read defensively, the
+/// one way edge and SDK read cookies: only the first `MAX_COOKIE_HEADER` characters, names and
+/// values trimmed, one pair of double quotes around a value dropped, nameless pairs skipped.
+/// Browsers send the most specific cookie of a name first, so callers take the first.
+pub fn cookie_pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
+    let header = match header.char_indices().nth(MAX_COOKIE_HEADER) {
+        Some((cut, _)) => &header[..cut],
+        None => header,
+    };
+    header
+        .split(';')
+        .filter_map(|part| {
+            let (name, value) = part.split_once('=')?;
+            let value = value.trim();
+            let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+            Some((name.trim(), value))
+        })
+        .filter(|(name, _)| !name.is_empty())
+}
+
 /// The anonymous visitor id, one for edge and browser (set by whichever sees the visitor first).
 pub const VISITOR_COOKIE: &str = "vt_vid";
 /// Cart lines written by the store's pages (or the SDK), read by the edge and the SDK:
@@ -311,7 +334,7 @@ fn push_percent_encoded(out: &mut String, s: &str) {
 
 /// Decodes `%XX` escapes (in URL path segments and cookie names alike: `+` stays a plus);
 /// bad escapes stay as they are, invalid UTF-8 becomes U+FFFD.
-pub(crate) fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

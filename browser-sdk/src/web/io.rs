@@ -167,8 +167,10 @@ impl Cookies {
         Cookies(with(|l| l.cookies().as_string()).unwrap_or_default())
     }
 
+    /// The first value of `name`, read as the edge reads it (`context::cookie_pairs`).
     pub fn get(&self, name: &str) -> Option<String> {
-        self.0.split(';').find_map(|c| Some(c.trim().strip_prefix(name)?.strip_prefix('=')?.to_string())).filter(|v| !v.is_empty())
+        let (_, value) = vitrine_engine::context::cookie_pairs(&self.0).find(|(n, _)| *n == name)?;
+        (!value.is_empty()).then(|| value.to_string())
     }
 }
 

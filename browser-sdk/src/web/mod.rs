@@ -158,6 +158,7 @@ pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, J
     let engine = Engine::load(bundle).map_err(|e| JsError::new(&e.to_string()))?;
     let options = Options::read(&options);
     let jar = io::Cookies::read();
+    let here = io::here();
     let (profile, found) = load_profile(&options, &jar);
     let gate = match (options.require_consent, profile.consent) {
         (_, Some(false)) => Gate::Closed,
@@ -170,7 +171,7 @@ pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, J
     let mut session = io::read(Store::Session, SESSION_KEY).and_then(|s| SessionState::decode(&s)).unwrap_or_default();
     if session.page_views == 0 {
         session.new_visitor = found.first_visit;
-        session.landing = landing();
+        session.landing = landing(&here);
     }
     // The store's pages (or the edge) may keep the cart in the shared cookie: it wins. So do
     // interests another tab of this session wrote.
@@ -183,7 +184,7 @@ pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, J
             (session.categories, session.products, session.interests_at) = (categories, products, at);
         }
     }
-    let device = Device::from_user_agent(&js::get_string(&io::here(), "userAgent").unwrap_or_default());
+    let device = Device::from_user_agent(&js::get_string(&here, "userAgent").unwrap_or_default());
     let host = Host {
         exit: ExitIntent::spent(options.exit, Surface::of(device), now_ms()),
         engine,
@@ -322,9 +323,9 @@ fn profile_cookie_traits(jar: &io::Cookies, name: &str) -> Option<vitrine_engine
 }
 
 /// How the session arrived: referrer and UTM parameters of its first page.
-fn landing() -> session::Landing {
+fn landing(here: &JsValue) -> session::Landing {
     session::Landing {
-        referrer: js::get_string(&io::here(), "referrer"),
+        referrer: js::get_string(here, "referrer"),
         utm_source: io::param("utm_source"),
         utm_medium: io::param("utm_medium"),
         utm_campaign: io::param("utm_campaign"),
@@ -580,12 +581,7 @@ impl Host {
             self.profile.user_id = user_id;
         }
         if let vitrine_engine::Value::Object(new) = js::to_value(traits) {
-            if !matches!(self.profile.traits, vitrine_engine::Value::Object(_)) {
-                self.profile.traits = vitrine_engine::Value::object();
-            }
-            for (k, v) in new {
-                self.profile.traits.set(&k, v);
-            }
+            merge_traits(&mut self.profile.traits, new);
         }
         self.save_profile();
         self.enqueue(Kind::Identify, &js::stringify_object(traits));
