@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
-"""Gives wasm-bindgen's imports (and its hashed closure exports) short names, in the module and
-in its JS glue alike.
+"""Gives wasm-bindgen's imports short names, in the module and in its JS glue alike.
 
 wasm-bindgen names every import like `__wbg_querySelector_72201b7c62dc196b` and the glue repeats
-each name: 138 imports, ~13 KB of names over the two files, the hashes incompressible. The glue
-only ever uses these names as the keys of the import object it builds (and, for the closure
-exports, as `wasm.<name>`), so renaming both sides consistently changes nothing else.
+each name (138 imports once, ~13 KB of names over the two files, the hashes incompressible).
+The glue only ever uses these names as the keys of the import object it builds, so renaming
+both sides consistently changes nothing else.
 
 Usage: short-wasm-names.py MODULE.wasm GLUE.js   (both rewritten in place)
 Fails loudly (exit 1) if a name is not found exactly where the glue is expected to use it.
@@ -90,22 +89,6 @@ def rewrite_imports(body, renames, fresh):
     return bytes(out)
 
 
-def rewrite_exports(body, renames, fresh):
-    """The export section with wasm-bindgen's hashed closure entry points renamed."""
-    count, i = leb(body, 0)
-    out = bytearray(put_leb(count))
-    for _ in range(count):
-        field, i = name(body, i)
-        start = i
-        i += 1
-        _, i = leb(body, i)
-        if re.fullmatch(r"wasm_bindgen__convert__closures_+invoke__h[0-9a-f]{16}", field):
-            renames[field] = "x" + next(fresh)
-            field = renames[field]
-        out += put_name(field) + body[start:i]
-    return bytes(out)
-
-
 def main(wasm_path, glue_path):
     data = open(wasm_path, "rb").read()
     assert data[:8] == b"\0asm\x01\0\0\0", "short-wasm-names: not a wasm module"
@@ -118,22 +101,15 @@ def main(wasm_path, glue_path):
         body = data[body_start : body_start + size]
         if section == 2:
             body = rewrite_imports(body, renames, fresh)
-        elif section == 7:
-            body = rewrite_exports(body, renames, fresh)
         out += bytes([section]) + put_leb(len(body)) + body
         i = body_start + size
 
     glue = open(glue_path).read()
     for old, new in renames.items():
-        if old.startswith("wasm_bindgen__convert__closures"):
-            pattern = re.escape("wasm." + old) + r"\b"
-            replacement = "wasm." + new
-        else:
-            # An import object key: `name: function(...` or `"./module.js": import0`.
-            pattern = r'(?<![\w$])' + (re.escape(f'"{old}"') if not old.isidentifier() else re.escape(old)) + r"(?=\s*:)"
-            replacement = new
-        glue, found = re.subn(pattern, replacement, glue)
-        if found != 1 and not (found > 1 and old.startswith("wasm_bindgen__convert__closures")):
+        # An import object key: `name: function(...` or `"./module.js": import0`.
+        pattern = r'(?<![\w$])' + (re.escape(f'"{old}"') if not old.isidentifier() else re.escape(old)) + r"(?=\s*:)"
+        glue, found = re.subn(pattern, new, glue)
+        if found != 1:
             sys.exit(f"short-wasm-names: expected {old!r} once in the glue, found it {found} times")
     open(wasm_path, "wb").write(bytes(out))
     open(glue_path, "w").write(glue)
