@@ -1,7 +1,8 @@
 //! Vitrine browser SDK: a thin host around the engine for sites that add one script tag.
 //!
 //! The pure parts — exit-intent detection, the event outbox, event envelopes, the session's
-//! learning — are plain Rust tested natively; `web` wires them to the DOM with web-sys.
+//! learning — are plain Rust tested natively; `web` wires them to the page through the
+//! loader's page side (`js/page.js`).
 
 #![no_std]
 
