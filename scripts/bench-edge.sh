@@ -24,8 +24,9 @@ cargo run --release --quiet -p vitrine-model-builder -- build --config examples/
   --out "$DEMO/bundle.bin" --profiles "$DEMO/profiles.jsonl" --quiet
 [ -n "${WORKER_BUILD:-}" ] || QUIET=1 bash scripts/build-worker.sh
 WORKER_BUILD=${WORKER_BUILD:-edge-worker/build}
-cargo build --release --quiet -p vitrine-tests --bin vitrine-edge
+cargo build --release --quiet -p vitrine-tests --bin vitrine-edge -p vitrine-edge --bin vitrine-kv
 EDGE_TOOL=target/release/vitrine-edge
+KV_TOOL=target/release/vitrine-kv
 
 WORK=$(mktemp -d /tmp/vitrine-bench-XXXX)
 pids=()
@@ -43,8 +44,8 @@ cp -r "$WORKER_BUILD" "$WORK/build"
 mkdir -p dist/public
 sed -e "s|^main = .*|main = \"$WORK/build/index.js\"|" -e '/^\[build\]/,/^$/d' \
   -e "s|^directory = \"dist/public\"|directory = \"$PWD/dist/public\"|" wrangler.toml > "$WORK/wrangler.toml"
-"$EDGE_TOOL" kv-bundle "$DEMO/bundle.bin" "$WORK/bundles.json" --current
-"$EDGE_TOOL" kv-profiles "$DEMO/profiles.jsonl" "$WORK/profiles.json" 2>/dev/null
+"$KV_TOOL" bundle "$DEMO/bundle.bin" "$WORK/bundles.json" --current
+"$KV_TOOL" profiles "$DEMO/profiles.jsonl" "$WORK/profiles.json" 2>/dev/null
 for ns in BUNDLES:bundles PROFILES:profiles; do
   wrangler kv bulk put "$WORK/${ns#*:}.json" --binding "${ns%%:*}" --local --persist-to "$WORK/state" --config "$WORK/wrangler.toml" >/dev/null
 done

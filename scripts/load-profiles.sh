@@ -14,5 +14,5 @@ source scripts/env.sh
 profiles=$1; shift
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo run --release --quiet -p vitrine-tests --bin vitrine-edge -- kv-profiles "$profiles" "$work/profiles.json"
+cargo run --release --quiet -p vitrine-edge --bin vitrine-kv -- profiles "$profiles" "$work/profiles.json"
 wrangler kv bulk put "$work/profiles.json" --binding PROFILES "$@"

@@ -1,18 +1,27 @@
-//! Vitrine edge worker: a thin host between the visitor and the store's origin.
+//! Vitrine's Cloudflare Worker: the thin runtime layer. It reads requests, KV, Durable Object
+//! storage and the clock, calls the rules in `vitrine_edge` (tested natively), and carries out
+//! what they return. Nothing here decides; wasm32 only (natively this crate is empty).
 //!
-//! Everything that decides something (cookies, context, routes, caching, HTML rewriting) is a
-//! plain module tested natively; only `glue` (wasm32) touches the Workers runtime.
+//! - [`fetch`]: the entry point, dispatching on `vitrine_edge::routes::Route`;
+//! - [`page`] (store pages, the demo picker) and [`html`] (workerd's `HTMLRewriter`);
+//! - [`endpoints`]: `/v1/decide`, `/v1/exit-offer`, `/v1/health`, bundles, SDK files;
+//! - [`events`]: `/v1/events`, unsubscribe, inbound SMS -> visitors' objects;
+//! - [`object`]: the `VisitorDo` Durable Object class; [`stubs`]: calls between objects;
+//! - [`bundle`] (KV `BUNDLES`), [`visitor`] (request facts, KV `PROFILES`), [`outbound`]
+//!   (provider requests), [`env`] (settings, clock, ids).
 
-pub mod api;
-pub mod bundles;
-pub mod context;
-pub mod cookies;
-pub mod pages;
-pub mod profile;
-pub mod query;
-pub mod rewrite;
-pub mod messaging;
-pub mod visitor_do;
+#![cfg(target_arch = "wasm32")]
 
-#[cfg(target_arch = "wasm32")]
-pub mod glue;
+mod bundle;
+mod endpoints;
+mod env;
+mod events;
+mod fetch;
+mod html;
+mod object;
+mod outbound;
+mod page;
+mod stubs;
+mod visitor;
+
+pub use object::VisitorDo;

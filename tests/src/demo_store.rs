@@ -190,7 +190,7 @@ impl Site<'_> {
         let _ = write!(nav, r#"<a href="{}">Cart</a>"#, escape(&self.cart_path));
         let mut bar = String::from(r#"<div class="demo-bar">Demo — view the store as: <a href="?vitrine_as=new">a new visitor</a>"#);
         for name in self.personas() {
-            let _ = write!(bar, r#" · <a href="?vitrine_as={}">{}</a>"#, escape(&crate::kv::persona_slug(&name)), escape(&name));
+            let _ = write!(bar, r#" · <a href="?vitrine_as={}">{}</a>"#, escape(&vitrine_edge::kv::persona_slug(&name)), escape(&name));
         }
         bar.push_str(r#"<span class="now">personalized at the edge by Vitrine · <a href="/about">about</a></span></div>"#);
         let greeting = self

@@ -192,6 +192,25 @@ mod tests {
     use vitrine_engine::Engine;
 
     #[test]
+    fn publishing_points_current_and_previous() {
+        let e = vitrine_edge::kv::bundle_entries(&bundle_bytes(7), true, Some("old")).unwrap();
+        let keys: Vec<&str> = e.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, [format!("bundle:{}", version(7)).as_str(), "bundle:previous", "bundle:current"]);
+        assert!(e[0].base64);
+        assert_eq!(e[2].value, version(7));
+    }
+
+    #[test]
+    fn the_fixture_profiles_give_personas() {
+        let e = vitrine_edge::kv::profile_entries(PROFILES_JSONL).unwrap();
+        let get = |k: &str| e.iter().find(|e| e.key == k).map(|e| e.value.clone());
+        assert!(get("profile:14646").unwrap().contains("Champions"));
+        let champion: serde_json::Value = serde_json::from_str(&get("persona:champions").unwrap()).unwrap();
+        assert_eq!(champion["customer_id"], "14646");
+        assert!(get("persona:at-risk").is_some());
+    }
+
+    #[test]
     fn the_fixture_loads_and_is_sorted() {
         let e = Engine::load(&bundle_bytes(1)).unwrap();
         assert_eq!(e.header().build_id_hex(), version(1));

@@ -5,6 +5,5 @@ pub mod demo_store;
 pub mod fixture;
 pub mod harness;
 pub mod http;
-pub mod kv;
 pub mod origin;
 pub mod stack;

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::http::{self, HttpResponse};
-use crate::kv::{self, Entry};
+use vitrine_edge::kv::{self, Entry};
 use crate::origin::Origin;
 
 pub const PROFILE_SECRET: &str = "vitrine-e2e-profile-secret";

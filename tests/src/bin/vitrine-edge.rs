@@ -1,12 +1,8 @@
-//! Edge tooling for the demo and for publishing:
+//! The demo store and the test fixture (publishing to KV is `vitrine-kv`, in edge/):
 //!
 //! ```text
 //! vitrine-edge store    <bundle.bin> <out dir>        generate the demo storefront
 //! vitrine-edge serve    <dir> [port]                  serve a folder as the origin (default 8788)
-//! vitrine-edge version  <bundle.bin>                  check a bundle as the worker will; print its version
-//! vitrine-edge kv-bundle <bundle.bin> <out.json> [--current [--previous V]]
-//!                                                     wrangler kv bulk entries for namespace BUNDLES
-//! vitrine-edge kv-profiles <profiles.jsonl> <out.json> entries for namespace PROFILES (+ personas)
 //! vitrine-edge fixture  <out.bin> [build] [--profiles out.jsonl]
 //!                                                     the end-to-end tests' bundle (benchmarks, debugging)
 //! ```
@@ -15,7 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use vitrine_engine::Engine;
-use vitrine_tests::{demo_store, fixture, kv, origin::Origin};
+use vitrine_tests::{demo_store, fixture, origin::Origin};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,7 +34,6 @@ fn write(path: &str, data: impl AsRef<[u8]>) -> Result<(), String> {
 
 fn run(args: &[String]) -> Result<(), String> {
     let arg = |i: usize, what: &str| args.get(i).map(String::as_str).ok_or_else(|| format!("missing {what} (see the usage in src/bin/vitrine-edge.rs)"));
-    let flag = |name: &str| args.iter().any(|a| a == name);
     let option = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str);
     match args.first().map(String::as_str) {
         Some("store") => {
@@ -58,24 +53,6 @@ fn run(args: &[String]) -> Result<(), String> {
                 std::thread::park();
             }
         }
-        Some("version") => {
-            let bundle = arg(1, "bundle file")?;
-            println!("{}", kv::bundle_version(&read(bundle)?).map_err(|e| format!("{bundle}: {e}"))?);
-            Ok(())
-        }
-        Some("kv-bundle") => {
-            let bundle = arg(1, "bundle file")?;
-            let entries = kv::bundle_entries(&read(bundle)?, flag("--current"), option("--previous")).map_err(|e| format!("{bundle}: {e}"))?;
-            write(arg(2, "output file")?, kv::to_bulk_json(&entries))
-        }
-        Some("kv-profiles") => {
-            let profiles = arg(1, "profiles file")?;
-            let text = String::from_utf8(read(profiles)?).map_err(|e| format!("{profiles}: {e}"))?;
-            let entries = kv::profile_entries(&text).map_err(|e| format!("{profiles}: {e}"))?;
-            let personas = entries.iter().filter(|e| e.key.starts_with("persona:")).count();
-            eprintln!("{} profiles, {personas} personas", entries.len() - personas);
-            write(arg(2, "output file")?, kv::to_bulk_json(&entries))
-        }
         Some("fixture") => {
             let build = args.get(2).filter(|a| !a.starts_with("--")).map(|b| b.parse::<u8>().map_err(|e| format!("build {b}: {e}"))).transpose()?.unwrap_or(1);
             write(arg(1, "output file")?, fixture::bundle_bytes(build))?;
@@ -85,6 +62,6 @@ fn run(args: &[String]) -> Result<(), String> {
             println!("{}", fixture::version(build));
             Ok(())
         }
-        _ => Err("usage: vitrine-edge store|serve|version|kv-bundle|kv-profiles|fixture … (see src/bin/vitrine-edge.rs)".into()),
+        _ => Err("usage: vitrine-edge store|serve|fixture … (see src/bin/vitrine-edge.rs)".into()),
     }
 }

@@ -1,6 +1,6 @@
 //! Which bundle serves, per isolate: a pure policy the wasm glue drives with KV reads.
 //!
-//! KV layout (namespace `BUNDLES`, public data only):
+//! KV layout (namespace `BUNDLES`, public data only; the keys are `crate::kv`'s):
 //!
 //! ```text
 //! bundle:<version>   the bundle bytes; <version> is the build id (32 hex) from its header
@@ -59,13 +59,6 @@ impl<T> Default for BundleCache<T> {
 /// Versions are build ids (hex); anything else in `current` is a publishing mistake.
 pub fn is_valid_version(v: &str) -> bool {
     (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-}
-
-pub const CURRENT_KEY: &str = "bundle:current";
-pub const PREVIOUS_KEY: &str = "bundle:previous";
-
-pub fn bundle_key(version: &str) -> String {
-    format!("bundle:{version}")
 }
 
 impl<T> BundleCache<T> {

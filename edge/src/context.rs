@@ -37,6 +37,38 @@ pub struct RequestFacts<'a> {
     pub https: bool,
 }
 
+/// The request data the context needs, owned (the facts borrow from it). The runtime fills it
+/// in from the Workers request; headers only dev mode may use are already dropped outside it.
+#[derive(Clone, Debug, Default)]
+pub struct RequestInfo {
+    pub path: String,
+    pub query: String,
+    pub cookie: Option<String>,
+    pub user_agent: Option<String>,
+    pub referrer: Option<String>,
+    pub country: Option<String>,
+    pub https: bool,
+    /// What the dev-mode bypass header asks for (always `No` outside dev mode).
+    pub bypass: crate::routes::Bypass,
+    /// `scheme://host[:port]` the visitor used.
+    pub public_base: String,
+}
+
+impl RequestInfo {
+    /// The facts for a page at `path?query` (the request's own page, or `/v1/decide?path=`).
+    pub fn facts<'a>(&'a self, path: &'a str, query: &'a str) -> RequestFacts<'a> {
+        RequestFacts {
+            path,
+            query,
+            cookies: Cookies::parse(self.cookie.as_deref()),
+            user_agent: self.user_agent.as_deref(),
+            referrer: self.referrer.as_deref(),
+            country: self.country.as_deref(),
+            https: self.https,
+        }
+    }
+}
+
 /// Who is asking, from the cookies; the cookies to set or clear in the response.
 #[derive(Clone, Debug, Default)]
 pub struct Identity {

@@ -7,43 +7,25 @@ use futures_util::future;
 use vitrine_engine::{Engine, Visitor};
 use worker::{console_error, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
 
-use super::bundle::serving;
-use super::html;
-use super::config::{now_secs, Config};
-use super::visitor::{identify, stored_traits, RequestInfo, PROFILES};
-use crate::api;
-use crate::cookies::{self, SetCookie};
-use crate::pages::{should_personalize, slot_outcome};
-use crate::profile::{cookie_traits, Persona, PickerChoice, ProfileClaims};
-use crate::rewrite::SlotOutcome;
-use crate::{context, query};
+use vitrine_edge::api;
+use vitrine_edge::config::Config;
+use vitrine_edge::context::{self, RequestInfo};
+use vitrine_edge::cookies::{self, SetCookie};
+use vitrine_edge::kv::{PERSONA_PREFIX, PROFILES};
+use vitrine_edge::pages::{should_personalize, slot_outcome};
+use vitrine_edge::profile::{cookie_traits, Persona, PickerChoice, ProfileClaims};
+use vitrine_edge::query;
+use vitrine_edge::rewrite::SlotOutcome;
+use vitrine_edge::routes::{Bypass, PICKER_PARAM};
 
-pub const PICKER_PARAM: &str = "vitrine_as";
-/// Dev mode only (benchmarks, debugging): `1` answers with the origin's page untouched;
-/// `rewriter` streams it through the HTML rewriter with no slot decided, which shows what the
-/// runtime's streaming costs apart from our decisions.
-pub const BYPASS_HEADER: &str = "X-Vitrine-Bypass";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bypass {
-    No,
-    Untouched,
-    RewriterOnly,
-}
-
-impl Bypass {
-    pub fn parse(header: Option<&str>) -> Bypass {
-        match header.map(str::trim) {
-            None => Bypass::No,
-            Some(v) if v.eq_ignore_ascii_case("rewriter") => Bypass::RewriterOnly,
-            Some(_) => Bypass::Untouched,
-        }
-    }
-}
+use crate::bundle::serving;
+use crate::env::{self, now_secs};
+use crate::html;
+use crate::visitor::{identify, request_info, stored_traits};
 
 pub async fn handle(req: Request, env: &Env) -> Result<Response> {
-    let config = Config::from_env(env);
-    let info = RequestInfo::read(&req, &config)?;
+    let config = env::config(env);
+    let info = request_info(&req, &config)?;
     let method = req.method();
     let is_get = method == Method::Get;
     if config.demo_picker && (is_get || method == Method::Head) {
@@ -222,9 +204,9 @@ async fn sign_in(env: &Env, secret: &[u8], customer_id: &str, first_name: &str, 
 
 async fn known_personas(env: &Env) -> String {
     let Ok(kv) = env.kv(PROFILES) else { return String::new() };
-    match kv.list().prefix("persona:".into()).limit(50).execute().await {
+    match kv.list().prefix(PERSONA_PREFIX.into()).limit(50).execute().await {
         Ok(list) if !list.keys.is_empty() => {
-            let names: Vec<&str> = list.keys.iter().filter_map(|k| k.name.strip_prefix("persona:")).collect();
+            let names: Vec<&str> = list.keys.iter().filter_map(|k| k.name.strip_prefix(PERSONA_PREFIX)).collect();
             format!("Known: new, {}.", names.join(", "))
         }
         _ => "Known: new.".into(),

@@ -7,7 +7,7 @@ use worker::js_sys::{Object, Reflect};
 use worker::wasm_bindgen::prelude::*;
 use worker::web_sys;
 
-use crate::rewrite::{fill_slot, SlotElement, SlotOutcome, SLOT_SELECTOR};
+use vitrine_edge::rewrite::{fill_slot, SlotElement, SlotOutcome, SLOT_SELECTOR};
 
 #[wasm_bindgen]
 extern "C" {

@@ -3,11 +3,15 @@
 use serde_json::json;
 use worker::{Env, Headers, Method, Request, Response, Result};
 
-use super::bundle::{self, serving};
-use super::config::{now_secs, Config};
-use super::visitor::{identify, RequestInfo};
-use crate::api::{self, CachePolicy, DecideQuery, JsonReply};
-use crate::context;
+use vitrine_edge::api::{self, CachePolicy, DecideQuery, JsonReply};
+use vitrine_edge::bundles::Loaded;
+use vitrine_edge::context;
+use vitrine_edge::cookies::SetCookie;
+use vitrine_engine::{Engine, Visitor};
+
+use crate::bundle::{self, serving};
+use crate::env::{config, now_secs};
+use crate::visitor::{identify, request_info};
 
 pub fn json(reply: JsonReply) -> Result<Response> {
     let headers = Headers::new();
@@ -16,7 +20,7 @@ pub fn json(reply: JsonReply) -> Result<Response> {
     Ok(Response::ok(reply.body)?.with_status(reply.status).with_headers(headers))
 }
 
-fn with_cookies(resp: Response, cookies: &[crate::cookies::SetCookie]) -> Result<Response> {
+fn with_cookies(resp: Response, cookies: &[SetCookie]) -> Result<Response> {
     let mut resp = resp;
     for c in cookies {
         resp.headers_mut().append("set-cookie", &c.to_string())?;
@@ -26,8 +30,8 @@ fn with_cookies(resp: Response, cookies: &[crate::cookies::SetCookie]) -> Result
 
 /// The shared start of decide and exit-offer: query, bundle, visitor, clock.
 async fn prepare(req: &Request, env: &Env, need_placement: bool) -> Result<std::result::Result<Prepared, JsonReply>> {
-    let config = Config::from_env(env);
-    let info = RequestInfo::read(req, &config)?;
+    let config = config(env);
+    let info = request_info(req, &config)?;
     let q = match api::parse_decide_query(&info.query, need_placement, config.dev_mode) {
         Ok(q) => q,
         Err(reply) => return Ok(Err(reply)),
@@ -43,9 +47,9 @@ async fn prepare(req: &Request, env: &Env, need_placement: bool) -> Result<std::
 }
 
 struct Prepared {
-    loaded: crate::bundles::Loaded<vitrine_engine::Engine>,
-    visitor: vitrine_engine::Visitor,
-    set_cookies: Vec<crate::cookies::SetCookie>,
+    loaded: Loaded<Engine>,
+    visitor: Visitor,
+    set_cookies: Vec<SetCookie>,
     q: DecideQuery,
     now: i64,
 }
@@ -62,7 +66,7 @@ pub async fn decide(req: Request, env: &Env) -> Result<Response> {
 /// Adds the JSON API's CORS headers (`api::api_cors_headers`).
 pub fn with_cors(req: &Request, env: &Env, mut resp: Response) -> Result<Response> {
     let origin = req.headers().get("origin")?;
-    for (name, value) in api::api_cors_headers(origin.as_deref(), &Config::from_env(env).cors_origins) {
+    for (name, value) in api::api_cors_headers(origin.as_deref(), &config(env).cors_origins) {
         resp.headers_mut().set(name, &value)?;
     }
     Ok(resp)
@@ -81,7 +85,7 @@ pub async fn exit_offer(req: Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn health(env: &Env) -> Result<Response> {
-    let config = Config::from_env(env);
+    let config = config(env);
     let loaded = serving(env, &config).await;
     let refused: Vec<_> = bundle::refused().into_iter().map(|(v, why)| json!({ "version": v, "reason": why })).collect();
     json(JsonReply::ok(&json!({
@@ -96,7 +100,7 @@ pub async fn health(env: &Env) -> Result<Response> {
 
 /// `/v1/bundle` (the serving version, revalidated) and `/v1/bundle/<version>` (immutable).
 pub async fn bundle(req: Request, env: &Env) -> Result<Response> {
-    let config = Config::from_env(env);
+    let config = config(env);
     let path = req.path();
     let asked = api::bundle_path_version(&path).flatten();
     let (version, bytes, policy) = match asked {

@@ -1,10 +1,58 @@
-//! Entries for `wrangler kv bulk put`: bundles for namespace `BUNDLES`, known customers and
-//! demo personas for namespace `PROFILES` (see edge-worker/src/bundles.rs and profile.rs).
+//! The edge's Workers KV layout, once: binding names, keys, and the entries a publish writes.
+//!
+//! ```text
+//! BUNDLES (public)   bundle:<version>        the bundle bytes; <version> = build id (hex)
+//!                    bundle:current          the version that serves
+//!                    bundle:previous         the version that served before (rollback target)
+//! PROFILES (private) profile:<customer id>   one line of model-builder's --profiles JSONL
+//!                    persona:<slug>          the demo picker's customer for a segment
+//! ```
+//!
+//! The worker reads these (`bundles.rs`, `profile.rs`); `vitrine-kv` (src/bin) and the test
+//! stacks write them, so a key spelled here is the only spelling.
 
 use serde::Serialize;
 use serde_json::Value as Json;
+use vitrine_engine::base64::{self, Alphabet};
 use vitrine_engine::Engine;
 
+pub const BUNDLES: &str = "BUNDLES";
+pub const PROFILES: &str = "PROFILES";
+
+pub const CURRENT_KEY: &str = "bundle:current";
+pub const PREVIOUS_KEY: &str = "bundle:previous";
+pub const PERSONA_PREFIX: &str = "persona:";
+
+/// Customer ids are KV key parts and cookie claims: short, no control characters.
+pub const MAX_CUSTOMER_ID: usize = 64;
+
+pub fn bundle_key(version: &str) -> String {
+    ["bundle:", version].concat()
+}
+
+pub fn is_customer_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_CUSTOMER_ID && !id.chars().any(char::is_control)
+}
+
+/// KV key of a known customer's profile; `None` for an id that cannot be one.
+pub fn profile_key(customer_id: &str) -> Option<String> {
+    is_customer_id(customer_id).then(|| ["profile:", customer_id].concat())
+}
+
+pub fn persona_key(slug: &str) -> String {
+    [PERSONA_PREFIX, slug].concat()
+}
+
+/// The picker's name for a segment's persona: the engine's `slug` ("Can't lose them"
+/// -> "cant-lose-them"), except RFM's "New" segment, as `new` means a first-time visitor.
+pub fn persona_slug(segment: &str) -> String {
+    match vitrine_engine::engine::slug(segment).as_str() {
+        "new" => "new-customer".into(),
+        other => other.into(),
+    }
+}
+
+/// One entry of `wrangler kv bulk put`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Entry {
     pub key: String,
@@ -19,6 +67,10 @@ impl Entry {
     }
 }
 
+pub fn to_bulk_json(entries: &[Entry]) -> String {
+    serde_json::to_string(entries).expect("entries are plain JSON")
+}
+
 /// Checks a bundle the way the worker will (decode + compile every rule) and returns its
 /// version. A bundle the worker would refuse is never published.
 pub fn bundle_version(bytes: &[u8]) -> Result<String, String> {
@@ -29,14 +81,13 @@ pub fn bundle_version(bytes: &[u8]) -> Result<String, String> {
 /// `bundle:<version>` and, when `make_current`, the `bundle:current` pointer (and
 /// `bundle:previous` = `previous`, the version it replaces).
 pub fn bundle_entries(bytes: &[u8], make_current: bool, previous: Option<&str>) -> Result<Vec<Entry>, String> {
-    use base64::Engine as _;
     let version = bundle_version(bytes)?;
-    let mut out = vec![Entry { key: format!("bundle:{version}"), value: base64::engine::general_purpose::STANDARD.encode(bytes), base64: true }];
+    let mut out = vec![Entry { key: bundle_key(&version), value: base64::encode(bytes, Alphabet::Standard), base64: true }];
     if make_current {
         if let Some(prev) = previous.filter(|p| *p != version) {
-            out.push(Entry::text("bundle:previous", prev));
+            out.push(Entry::text(PREVIOUS_KEY, prev));
         }
-        out.push(Entry::text("bundle:current", version));
+        out.push(Entry::text(CURRENT_KEY, version));
     }
     Ok(out)
 }
@@ -65,10 +116,8 @@ pub fn profile_entries(jsonl: &str) -> Result<Vec<Entry>, String> {
         let where_ = || format!("profiles line {}", n + 1);
         let v: Json = serde_json::from_str(line).map_err(|e| format!("{}: not JSON: {e}", where_()))?;
         let id = v.get("customer_id").and_then(Json::as_str).filter(|s| !s.is_empty()).ok_or_else(|| format!("{}: no \"customer_id\" string", where_()))?;
-        if id.len() > 64 || id.chars().any(char::is_control) {
-            return Err(format!("{}: customer id {id:?} is not a usable key", where_()));
-        }
-        out.push(Entry::text(format!("profile:{id}"), line.trim()));
+        let key = profile_key(id).ok_or_else(|| format!("{}: customer id {id:?} is not a usable key", where_()))?;
+        out.push(Entry::text(key, line.trim()));
         if let Some(segment) = v.get("segment").and_then(Json::as_str) {
             let spend = v.get("monetary").and_then(Json::as_f64).unwrap_or(0.0);
             match best.iter_mut().find(|(s, _, _)| s == segment) {
@@ -80,50 +129,36 @@ pub fn profile_entries(jsonl: &str) -> Result<Vec<Entry>, String> {
     }
     for (i, (segment, _, id)) in best.iter().enumerate() {
         let persona = serde_json::json!({ "customer_id": id, "segment": segment, "first_name": demo_name(segment, i) });
-        out.push(Entry::text(format!("persona:{}", persona_slug(segment)), persona.to_string()));
+        out.push(Entry::text(persona_key(&persona_slug(segment)), persona.to_string()));
     }
     Ok(out)
-}
-
-/// The picker's name for a segment's persona: the engine's `slug` ("Can't lose them"
-/// -> "cant-lose-them"), except RFM's "New" segment, as `new` means a first-time visitor.
-pub fn persona_slug(name: &str) -> String {
-    match vitrine_engine::engine::slug(name).as_str() {
-        "new" => "new-customer".into(),
-        other => other.into(),
-    }
-}
-
-pub fn to_bulk_json(entries: &[Entry]) -> String {
-    serde_json::to_string(entries).expect("entries are plain JSON")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture;
 
     #[test]
-    fn bundle_entries_point_current_and_previous() {
-        let e = bundle_entries(&fixture::bundle_bytes(7), true, Some("old")).unwrap();
-        let keys: Vec<&str> = e.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, [format!("bundle:{}", fixture::version(7)).as_str(), "bundle:previous", "bundle:current"]);
-        assert!(e[0].base64);
-        assert_eq!(e[2].value, fixture::version(7));
+    fn keys() {
+        assert_eq!(profile_key("17850").as_deref(), Some("profile:17850"));
+        assert_eq!(profile_key(""), None);
+        assert_eq!(profile_key(&"9".repeat(65)), None);
+        assert_eq!(profile_key("a\nb"), None);
+        assert_eq!(persona_slug("Can't lose them"), "cant-lose-them");
+        assert_eq!(persona_slug("New"), "new-customer");
         assert!(bundle_entries(b"junk", true, None).unwrap_err().contains("not a Vitrine bundle"));
     }
 
     #[test]
     fn profiles_and_personas() {
-        let e = profile_entries(fixture::PROFILES_JSONL).unwrap();
+        let jsonl = "{\"customer_id\":\"1\",\"segment\":\"Champions\",\"monetary\":10}\n\n{\"customer_id\":\"2\",\"segment\":\"Champions\",\"monetary\":20}\n";
+        let e = profile_entries(jsonl).unwrap();
         let get = |k: &str| e.iter().find(|e| e.key == k).map(|e| e.value.clone());
-        assert!(get("profile:14646").unwrap().contains("Champions"));
+        assert!(get("profile:1").unwrap().contains("Champions"));
         let champion: Json = serde_json::from_str(&get("persona:champions").unwrap()).unwrap();
-        assert_eq!(champion["customer_id"], "14646");
-        assert_eq!(champion["first_name"], "Jane");
-        assert!(get("persona:at-risk").is_some());
-        assert_eq!(persona_slug("New"), "new-customer");
+        assert_eq!((champion["customer_id"].as_str(), champion["first_name"].as_str()), (Some("2"), Some("Jane")));
         assert!(profile_entries("{\"x\":1}").unwrap_err().contains("line 1"));
         assert!(profile_entries("\n\nnope").unwrap_err().contains("line 3"));
+        assert!(profile_entries(&format!("{{\"customer_id\":\"{}\"}}", "9".repeat(65))).unwrap_err().contains("not a usable key"));
     }
 }

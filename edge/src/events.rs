@@ -85,6 +85,40 @@ pub fn runs(accepted: &[Accepted]) -> Vec<&[Accepted]> {
     accepted.chunk_by(|a, b| a.key == b.key).collect()
 }
 
+/// What storing the accepted runs came to.
+#[derive(Debug, Default)]
+pub struct Stored {
+    pub accepted: u64,
+    pub duplicates: u64,
+    /// Events whose visitor could not store them: the client sends them again.
+    pub failed: Vec<Refused>,
+}
+
+impl Stored {
+    /// A run its visitor's object could not store.
+    pub fn not_stored(&mut self, run: &[Accepted], error: &str) {
+        self.failed.extend(run.iter().map(|a| Refused { index: a.index, message_id: Some(a.message_id.clone()), reason: format!("not stored, send again: {error}") }));
+    }
+
+    /// The answer: 200 when every event was stored; 400 with a reason per refused event (the
+    /// valid ones are stored all the same); 503 when a visitor's storage failed (listed).
+    pub fn reply(&self, refused: &[Refused]) -> (u16, serde_json::Value) {
+        let status = if !self.failed.is_empty() {
+            503
+        } else if !refused.is_empty() {
+            400
+        } else {
+            200
+        };
+        (status, serde_json::json!({ "accepted": self.accepted, "duplicates": self.duplicates, "refused": refused, "failed": self.failed }))
+    }
+}
+
+/// The status for a body refused whole: 413 over the size limit, else 400.
+pub fn refusal_status(body_len: usize) -> u16 {
+    if body_len > MAX_BATCH_BYTES { 413 } else { 400 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +146,14 @@ mod tests {
         assert_eq!(c.accepted[0].key, "a:a1");
         assert_eq!((c.accepted[1].key.as_str(), c.accepted[1].link_from.as_deref()), ("u:u1", Some("a:a1")));
         assert_eq!(runs(&c.accepted).iter().map(|r| r.len()).collect::<Vec<_>>(), [1, 2]);
+        let mut stored = Stored { accepted: 1, ..Stored::default() };
+        assert_eq!(stored.reply(&c.refused).0, 400);
+        assert_eq!(stored.reply(&[]).0, 200);
+        stored.not_stored(runs(&c.accepted)[1], "storage down");
+        let (status, body) = stored.reply(&c.refused);
+        assert_eq!(status, 503);
+        assert_eq!(body["failed"][1]["messageId"], "m6");
+        assert!(body["failed"][0]["reason"].as_str().unwrap().contains("send again: storage down"));
     }
 
     #[test]
@@ -119,6 +161,7 @@ mod tests {
         assert!(check(b"{nope").unwrap_err().starts_with("body is not JSON"));
         assert!(check(b"42").is_err());
         assert!(check(&vec![b' '; MAX_BATCH_BYTES + 1]).unwrap_err().contains("over the"));
+        assert_eq!((refusal_status(MAX_BATCH_BYTES + 1), refusal_status(3)), (413, 400));
         let many: Vec<String> = (0..MAX_BATCH_EVENTS + 2).map(|i| format!(r#"{{"type":"page","messageId":"m{i}","anonymousId":"a"}}"#)).collect();
         let c = check(format!("[{}]", many.join(",")).as_bytes()).unwrap();
         assert_eq!((c.accepted.len(), c.refused.len()), (MAX_BATCH_EVENTS, 2));

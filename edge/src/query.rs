@@ -36,6 +36,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn forms_decode_like_queries() {
+        let form: Vec<(String, String)> = pairs("From=%2B447700900123&Body=Stop+it&Empty=&Bad=%zz%4%C3%A9").collect();
+        assert_eq!(
+            form,
+            [("From".into(), "+447700900123".into()), ("Body".into(), "Stop it".into()), ("Empty".into(), String::new()), ("Bad".into(), "%zz%4é".into())]
+        );
+    }
+
+    #[test]
     fn decodes_leniently() {
         assert_eq!(decode("a+b%20c%2Fd"), "a b c/d");
         assert_eq!(decode("100%"), "100%");

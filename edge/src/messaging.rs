@@ -316,23 +316,6 @@ pub fn outcome(status: u16, body: &str, message_id_header: Option<&str>) -> Outc
     }
 }
 
-/// Sends one request; the status, body and `X-Message-Id` header, or a network error.
-#[cfg(target_arch = "wasm32")]
-pub async fn send(req: &HttpRequest) -> Result<(u16, String, Option<String>), String> {
-    use worker::{Fetch, Headers, Method, Request, RequestInit};
-    let headers = Headers::new();
-    for (k, v) in &req.headers {
-        headers.set(k, v).map_err(|e| e.to_string())?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(req.body.clone().into()));
-    let request = Request::new_with_init(&req.url, &init).map_err(|e| e.to_string())?;
-    let mut resp = Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
-    let id = resp.headers().get("X-Message-Id").ok().flatten();
-    let body = resp.text().await.unwrap_or_default();
-    Ok((resp.status_code(), body, id))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,16 +1,17 @@
-//! The serving bundle of this isolate: [`crate::bundles::BundleCache`] fed from KV `BUNDLES`.
+//! The serving bundle of this isolate: `vitrine_edge::bundles::BundleCache` fed from KV
+//! `BUNDLES`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use vitrine_edge::bundles::{self, BundleCache, Loaded, Plan};
+use vitrine_edge::config::Config;
+use vitrine_edge::kv::{bundle_key, BUNDLES, CURRENT_KEY, PREVIOUS_KEY};
 use vitrine_engine::Engine;
 use worker::kv::KvStore;
 use worker::{console_error, console_log, Env};
 
-use super::config::{now_ms, Config};
-use crate::bundles::{bundle_key, BundleCache, Loaded, Plan, CURRENT_KEY, PREVIOUS_KEY};
-
-pub const BINDING: &str = "BUNDLES";
+use crate::env::now_ms;
 
 thread_local! {
     static CACHE: RefCell<BundleCache<Engine>> = RefCell::new(BundleCache::default());
@@ -22,16 +23,16 @@ pub async fn serving(env: &Env, config: &Config) -> Option<Loaded<Engine>> {
     if !CACHE.with(|c| c.borrow().due(now, config.bundle_check_ms)) {
         return CACHE.with(|c| c.borrow().current());
     }
-    let kv = match env.kv(BINDING) {
+    let kv = match env.kv(BUNDLES) {
         Ok(kv) => kv,
         Err(e) => {
-            console_error!("vitrine: KV binding {BINDING} missing ({e}): pages pass through unpersonalized");
+            console_error!("vitrine: KV binding {BUNDLES} missing ({e}): pages pass through unpersonalized");
             CACHE.with(|c| c.borrow_mut().plan(None, now));
             return None;
         }
     };
     let pointer = kv.get(CURRENT_KEY).text().await.unwrap_or_else(|e| {
-        console_error!("vitrine: reading {BINDING}/{CURRENT_KEY} failed: {e}");
+        console_error!("vitrine: reading {BUNDLES}/{CURRENT_KEY} failed: {e}");
         None
     });
     match CACHE.with(|c| c.borrow_mut().plan(pointer.as_deref(), now)) {
@@ -43,7 +44,7 @@ pub async fn serving(env: &Env, config: &Config) -> Option<Loaded<Engine>> {
         // A cold isolate whose `current` was refused: the previous version is the last good one.
         if let Ok(Some(previous)) = kv.get(PREVIOUS_KEY).text().await {
             let previous = previous.trim().to_string();
-            if crate::bundles::is_valid_version(&previous) && !CACHE.with(|c| c.borrow().is_refused(&previous)) {
+            if bundles::is_valid_version(&previous) && !CACHE.with(|c| c.borrow().is_refused(&previous)) {
                 load(&kv, &previous).await;
             }
         }
@@ -84,7 +85,7 @@ pub async fn bytes_of(env: &Env, version: &str) -> Option<Rc<Vec<u8>>> {
     if let Some(l) = CACHE.with(|c| c.borrow().current()).filter(|l| l.version == version) {
         return Some(l.bytes);
     }
-    let bytes = env.kv(BINDING).ok()?.get(&bundle_key(version)).bytes().await.ok()??;
+    let bytes = env.kv(BUNDLES).ok()?.get(&bundle_key(version)).bytes().await.ok()??;
     let header = vitrine_engine::bundle::decode_header(&bytes).ok()?;
     (header.build_id_hex() == version).then(|| Rc::new(bytes))
 }

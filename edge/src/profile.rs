@@ -11,8 +11,9 @@ use vitrine_engine::token::{self, TokenError};
 use vitrine_engine::engine::slug;
 use vitrine_engine::Value;
 
+use crate::kv;
+
 pub const REFRESH_AFTER_SECS: i64 = 24 * 3600;
-const MAX_CUSTOMER_ID: usize = 64;
 /// Traits in the cookie stay small: a browser keeps at most 4 KiB per cookie, every request
 /// carries it, and every decision reads it. The full profile stays in KV.
 const MAX_TRAITS_JSON: usize = 1200;
@@ -58,7 +59,7 @@ impl ProfileClaims {
     pub fn read(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> {
         let payload = token::verify(secret, cookie).map_err(ProfileError::Token)?;
         let claims: ProfileClaims = serde_json::from_slice(&payload).map_err(|e| ProfileError::Claims(e.to_string()))?;
-        if claims.cid.len() > MAX_CUSTOMER_ID || !matches!(claims.traits, Value::Object(_) | Value::Null) {
+        if claims.cid.len() > kv::MAX_CUSTOMER_ID || !matches!(claims.traits, Value::Object(_) | Value::Null) {
             return Err(ProfileError::Claims("customer id too long or traits not an object".into()));
         }
         Ok(claims)
@@ -102,10 +103,30 @@ pub fn cookie_traits(traits: Value) -> Value {
     Value::Object(map)
 }
 
-/// KV key of a known customer's profile.
-pub fn profile_key(customer_id: &str) -> Option<String> {
-    let ok = !customer_id.is_empty() && customer_id.len() <= MAX_CUSTOMER_ID && !customer_id.chars().any(char::is_control);
-    ok.then(|| format!("profile:{customer_id}"))
+/// What a known customer's private profile (KV `profile:<customer id>`, written from
+/// `model-builder build --profiles`) tells the journeys: their typical gap between orders and
+/// their last order (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC).
+pub fn journey_traits(json: &str) -> Option<vitrine_engine::journey::Traits> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let gap = v.get("typical_gap_days").and_then(serde_json::Value::as_f64).filter(|d| *d > 0.0 && *d < 3650.0).map(|d| d as f32);
+    let last = v.get("last_order").and_then(serde_json::Value::as_str).and_then(day_to_unix);
+    let first_name = v.get("first_name").and_then(serde_json::Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    Some(vitrine_engine::journey::Traits { typical_gap_days: gap, last_order_at: last, first_name, ..Default::default() })
+}
+
+/// `YYYY-MM-DD` -> unix seconds at midnight UTC (days-from-civil).
+fn day_to_unix(day: &str) -> Option<i64> {
+    let mut parts = day.get(..10)?.split('-');
+    let (y, m, d): (i64, i64, i64) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
 }
 
 /// What `?vitrine_as=…` asks for.
@@ -123,14 +144,14 @@ impl PickerChoice {
     pub fn parse(value: &str) -> Option<PickerChoice> {
         let value = value.trim();
         if let Some(id) = value.strip_prefix("customer:") {
-            return profile_key(id).map(|_| PickerChoice::Customer(id.into()));
+            return kv::is_customer_id(id).then(|| PickerChoice::Customer(id.into()));
         }
         let slug = slug(value);
         match slug.as_str() {
             "" => None,
             "new" | "anonymous" | "reset" => Some(PickerChoice::Reset),
             _ if slug.len() > 40 => None,
-            _ => Some(PickerChoice::Persona(vec![format!("persona:{slug}"), format!("persona:{slug}s")])),
+            _ => Some(PickerChoice::Persona(vec![kv::persona_key(&slug), kv::persona_key(&[slug.as_str(), "s"].concat())])),
         }
     }
 }
@@ -149,6 +170,16 @@ pub struct Persona {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profiles_give_the_journeys_the_gap_and_the_last_order() {
+        let t = journey_traits(r#"{"customer_id":"17850","typical_gap_days":30.0,"last_order":"2011-05-20","segment":"At risk"}"#).unwrap();
+        assert_eq!((t.typical_gap_days, t.last_order_at), (Some(30.0), Some(1_305_849_600)));
+        assert_eq!(day_to_unix("1970-01-01"), Some(0));
+        assert_eq!(day_to_unix("2000-03-01"), Some(951_868_800));
+        assert_eq!(journey_traits(r#"{"typical_gap_days":null}"#).unwrap().typical_gap_days, None);
+        assert!(journey_traits("nope").is_none());
+    }
 
     fn champion() -> ProfileClaims {
         let mut traits = Value::object();

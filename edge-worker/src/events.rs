@@ -1,0 +1,116 @@
+//! `/v1/events` and the opt-out endpoints: request in, rules (`vitrine_edge::events`,
+//! `optout`), visitors' objects called, answer out.
+
+use serde_json::json;
+use vitrine_edge::events::{self, Stored};
+use vitrine_edge::optout;
+use vitrine_edge::visitor_do::{LinkBody, SmsBody, EVENTS, LINK, MESSAGES, SMS};
+use worker::{console_error, Env, Headers, Method, Request, Response, Result};
+
+use crate::env::{config, now_secs};
+use crate::stubs;
+
+/// Events may come from a store page on another origin (the SDK on a static site).
+fn cors(resp: Response) -> Result<Response> {
+    let headers = resp.headers().clone();
+    headers.set("Access-Control-Allow-Origin", "*")?;
+    headers.set("Access-Control-Allow-Methods", "POST, OPTIONS")?;
+    headers.set("Access-Control-Allow-Headers", "Content-Type")?;
+    Ok(resp.with_headers(headers))
+}
+
+fn json_response(body: &serde_json::Value, status: u16) -> Result<Response> {
+    cors(Response::from_json(body)?.with_status(status))
+}
+
+/// `POST /v1/events`: checked per event; each visitor's run of events goes to its object.
+pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
+    match req.method() {
+        Method::Post => {}
+        Method::Options => return cors(Response::empty()?.with_status(204)),
+        _ => return json_response(&json!({ "error": "use POST" }), 405),
+    }
+    let body = req.bytes().await?;
+    let checked = match events::check(&body) {
+        Ok(c) => c,
+        Err(reason) => return json_response(&json!({ "accepted": 0, "error": reason }), events::refusal_status(body.len())),
+    };
+    let mut stored = Stored::default();
+    for run in events::runs(&checked.accepted) {
+        let key = &run[0].key;
+        match store_run(env, key, run).await {
+            Ok(v) => {
+                stored.accepted += v["accepted"].as_u64().unwrap_or(0);
+                stored.duplicates += v["duplicates"].as_u64().unwrap_or(0);
+            }
+            Err(e) => {
+                console_error!("vitrine: storing events for {key} failed: {e}");
+                stored.not_stored(run, &e);
+            }
+        }
+    }
+    let (status, reply) = stored.reply(&checked.refused);
+    json_response(&reply, status)
+}
+
+async fn store_run(env: &Env, key: &str, run: &[events::Accepted]) -> std::result::Result<serde_json::Value, String> {
+    for from in run.iter().filter_map(|a| a.link_from.as_ref()) {
+        let mut r = stubs::post(env, from, LINK, &LinkBody { to: key.into() }).await.map_err(|e| e.to_string())?;
+        if r.status_code() != 200 {
+            return Err(format!("linking {from} failed: {}", r.text().await.unwrap_or_default()));
+        }
+    }
+    // The events were checked and serialized once already: splice them in as they are.
+    let events: Vec<&str> = run.iter().map(|a| a.json.as_str()).collect();
+    let body = ["{\"events\":[", &events.join(","), "]}"].concat();
+    let mut r = stubs::call(env, key, Method::Post, EVENTS, Some(body)).await.map_err(|e| e.to_string())?;
+    let text = r.text().await.map_err(|e| e.to_string())?;
+    if r.status_code() != 200 {
+        return Err(text);
+    }
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+/// `GET /v1/visitors/{key}/messages`: a visitor's delivery log, in dev mode only.
+pub async fn messages(env: &Env, key: &str) -> Result<Response> {
+    if !config(env).dev_mode {
+        return Response::error("only in dev mode (DEV_MODE=1)", 404);
+    }
+    stubs::call(env, key, Method::Get, MESSAGES, None).await
+}
+
+/// The unsubscribe link of every message (`optout::confirm_page` says why GET changes nothing).
+pub async fn unsubscribe(req: Request, env: &Env) -> Result<Response> {
+    let url = req.url()?;
+    let vt = url.query_pairs().find(|(k, _)| k == "vt").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let config = config(env);
+    let Some(secret) = &config.link_secret else { return Response::error("unsubscribe is not configured", 503) };
+    let Some(claims) = optout::unsubscribe_claims(secret, &vt) else { return Response::error("this unsubscribe link is not valid", 400) };
+    if req.method() != Method::Post {
+        return Response::from_html(optout::confirm_page(&claims));
+    }
+    let mut r = stubs::post(env, &claims.visitor, EVENTS, &json!({ "events": [optout::withdrawal(&claims, now_secs())] })).await?;
+    if r.status_code() != 200 {
+        return Response::error(format!("could not unsubscribe, try again: {}", r.text().await?), 503);
+    }
+    Response::from_html(optout::done_page(&claims))
+}
+
+/// Twilio's inbound-message webhook: the number's index object forwards to its visitor.
+pub async fn sms_inbound(mut req: Request, env: &Env) -> Result<Response> {
+    let form = req.text().await?;
+    let config = config(env);
+    let url = req.url()?.to_string();
+    let signature = req.headers().get("X-Twilio-Signature")?;
+    let sms = match optout::inbound_sms(&form, &url, signature.as_deref(), config.twilio_auth_token.as_deref(), config.dev_mode, now_secs()) {
+        Ok(sms) => sms,
+        Err(refusal) => return Response::error(refusal.message(), refusal.status()),
+    };
+    let mut r = stubs::post(env, &events::phone_key(&sms.from), SMS, &SmsBody { message_id: sms.message_id, body: sms.body }).await?;
+    if r.status_code() != 200 {
+        return Response::error(r.text().await?, 503);
+    }
+    let headers = Headers::new();
+    headers.set("Content-Type", "text/xml")?;
+    Ok(Response::ok(optout::EMPTY_TWIML)?.with_headers(headers))
+}

@@ -1,0 +1,45 @@
+//! The worker's entry point: one route per request (`vitrine_edge::routes`). Every route
+//! answers something deliberate; an unexpected error is logged and answered with a short
+//! message, never a stack trace.
+
+use vitrine_edge::api::JsonReply;
+use vitrine_edge::routes::Route;
+use worker::{console_error, event, Context, Env, Method, Request, Response, Result};
+
+use crate::{endpoints, events, page};
+
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let path = req.path();
+    let method = req.method();
+    match route(req, &env).await {
+        Ok(resp) => Ok(resp),
+        Err(e) => {
+            console_error!("vitrine: {method:?} {path}: {e}");
+            if path.starts_with("/v1/") {
+                endpoints::json(JsonReply::error(500, "internal error (logged at the edge)"))
+            } else {
+                Response::error("Something went wrong at the edge; please reload.", 500)
+            }
+        }
+    }
+}
+
+async fn route(req: Request, env: &Env) -> Result<Response> {
+    let method = req.method();
+    match Route::of(&req.path(), matches!(method, Method::Get | Method::Head), method == Method::Options) {
+        Route::Events => events::batch(req, env).await,
+        Route::VisitorMessages(key) => events::messages(env, &key).await,
+        Route::Unsubscribe => events::unsubscribe(req, env).await,
+        Route::SmsInbound => events::sms_inbound(req, env).await,
+        Route::Preflight => endpoints::with_cors(&req, env, Response::empty()?.with_status(204)),
+        Route::UseGet => endpoints::json(JsonReply::error(405, "use GET")),
+        Route::Decide => endpoints::decide(req, env).await,
+        Route::ExitOffer => endpoints::exit_offer(req, env).await,
+        Route::Health => endpoints::health(env).await,
+        Route::Bundle => endpoints::bundle(req, env).await,
+        Route::NotFound => endpoints::json(JsonReply::error(404, format!("no endpoint {}", req.path()))),
+        Route::Asset => endpoints::asset(req, env).await,
+        Route::Page => page::handle(req, env).await,
+    }
+}

@@ -1,0 +1,247 @@
+//! `VisitorDo`: one Durable Object per visitor key. It reads and writes its storage, calls
+//! other objects and providers, and keeps its alarm; what each request or alarm does to the
+//! visitor is `vitrine_edge::visitor_do::VisitorObject`'s (and every journey decision the
+//! engine's).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use vitrine_edge::messaging::{self, Outcome, Providers};
+use vitrine_edge::profile::journey_traits;
+use vitrine_edge::visitor_do::{attempt_line, AbsorbBody, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, EVENTS, KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY};
+use vitrine_edge::events::phone_key;
+use vitrine_engine::bundle::BundleBody;
+use vitrine_engine::journey::{Effect, Event};
+use vitrine_engine::Engine;
+use worker::{console_error, console_log, console_warn, durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Method, Request, Response, Result, ScheduledTime, State};
+
+use crate::bundle::serving;
+use crate::env::{config, now_secs, var};
+use crate::outbound;
+use crate::stubs;
+use crate::visitor::stored_profile;
+
+#[durable_object]
+pub struct VisitorDo {
+    state: State,
+    env: Env,
+    /// `None` until the first request or alarm loads it.
+    mem: RefCell<Option<VisitorObject>>,
+}
+
+/// The bundle the journeys come from: the one the worker serves (same KV, same checks). With
+/// none published yet, an empty one: events are still accepted and stored, and no journey runs.
+struct Journeys {
+    engine: Option<Rc<Engine>>,
+    empty: BundleBody,
+}
+
+impl Journeys {
+    fn body(&self) -> &BundleBody {
+        self.engine.as_ref().map_or(&self.empty, |e| e.body())
+    }
+}
+
+async fn journeys(env: &Env) -> Journeys {
+    let engine = serving(env, &config(env)).await.map(|l| l.value);
+    if engine.is_none() {
+        console_warn!("vitrine: no bundle published (KV BUNDLES, bundle:current): journeys are off");
+    }
+    Journeys { engine, empty: BundleBody { store: Default::default(), catalog: Default::default(), stats: Default::default(), recs: Default::default(), rules: Default::default() } }
+}
+
+fn internal(e: String) -> worker::Error {
+    worker::Error::RustError(e)
+}
+
+/// Parses a JSON body with serde_json: going through JS numbers would round the 64-bit
+/// messageId hashes in a visitor's state.
+async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
+    serde_json::from_str(&req.text().await?).map_err(|e| internal(format!("bad internal request: {e}")))
+}
+
+impl DurableObject for VisitorDo {
+    fn new(state: State, env: Env) -> Self {
+        VisitorDo { state, env, mem: RefCell::new(None) }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let key = req.headers().get(KEY_HEADER)?.unwrap_or_default();
+        self.load(&key).await?;
+        let path = req.path();
+        let forward = self.with(|o| o.forward_to(&path).map(str::to_string));
+        if let Some(alias) = forward {
+            // Folded into the customer: their object answers for this visitor now.
+            let body = if req.method() == Method::Post { Some(req.text().await?) } else { None };
+            return stubs::call(&self.env, &alias, req.method(), &path, body).await;
+        }
+        let resp = match (req.method(), path.as_str()) {
+            (Method::Post, EVENTS) => {
+                let body: EventsBody = read_json(&mut req).await?;
+                match VisitorObject::parse_events(&body.events) {
+                    Ok(events) => self.apply(events).await,
+                    Err(reason) => Response::error(reason, 400),
+                }
+            }
+            (Method::Post, LINK) => {
+                let body: LinkBody = read_json(&mut req).await?;
+                self.link(&key, body.to).await
+            }
+            (Method::Post, ABSORB) => {
+                let body: AbsorbBody = read_json(&mut req).await?;
+                let journeys = journeys(&self.env).await;
+                let secret = config(&self.env).link_secret.clone().unwrap_or_default();
+                let fx = self.with(|o| o.absorb(journeys.body(), &secret, &body.state, now_secs()));
+                self.log_records(&fx);
+                self.persist().await?;
+                Response::ok("absorbed")
+            }
+            (Method::Post, SMS) => {
+                let body: SmsBody = read_json(&mut req).await?;
+                self.apply(vec![VisitorObject::sms_event(body)]).await
+            }
+            (Method::Get, MESSAGES) => Response::from_json(&self.with(|o| o.messages_json())),
+            _ => Response::error("not found", 404),
+        }?;
+        self.schedule().await?;
+        Ok(resp)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.load("").await?;
+        let now = now_secs();
+        let journeys = journeys(&self.env).await;
+        match config(&self.env).link_secret.clone() {
+            Some(secret) => {
+                let fx = self.with(|o| o.on_alarm(journeys.body(), &secret, now));
+                self.log_records(&fx);
+                self.persist().await?;
+            }
+            None => {
+                self.with(|o| o.alarm_is(None));
+                console_error!("vitrine: LINK_SECRET is not set: journeys wait until it is");
+            }
+        }
+        self.deliver(now).await?;
+        self.schedule().await?;
+        Response::ok("")
+    }
+}
+
+impl VisitorDo {
+    fn with<T>(&self, f: impl FnOnce(&mut VisitorObject) -> T) -> T {
+        f(self.mem.borrow_mut().as_mut().expect("loaded before use"))
+    }
+
+    async fn load(&self, key: &str) -> Result<()> {
+        if self.mem.borrow().is_some() {
+            return Ok(());
+        }
+        let stored: Option<String> = self.state.storage().get(STORAGE_KEY).await?;
+        if self.mem.borrow().is_some() {
+            return Ok(()); // another request loaded it meanwhile
+        }
+        let (object, cut) = VisitorObject::load(stored.as_deref(), key, now_secs()).map_err(internal)?;
+        let id = object.visitor.id.clone();
+        *self.mem.borrow_mut() = Some(object);
+        if !cut.is_empty() {
+            for a in &cut {
+                console_error!("{}", attempt_line(&id, a));
+            }
+            self.persist().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes state, outbox and alias together, atomically.
+    async fn persist(&self) -> Result<()> {
+        let json = self.with(|o| o.to_json());
+        self.state.storage().put(STORAGE_KEY, json).await
+    }
+
+    async fn apply(&self, mut events: Vec<Event>) -> Result<Response> {
+        if let Some(customer) = self.with(|o| o.profile_to_read(&events)) {
+            if let Some(traits) = stored_profile(&self.env, &customer).await.as_deref().and_then(journey_traits) {
+                VisitorObject::enrich(&mut events, traits);
+            }
+        }
+        let journeys = journeys(&self.env).await;
+        let secret = config(&self.env).link_secret.clone().unwrap_or_default();
+        let applied = self.with(|o| o.apply(journeys.body(), &secret, &events, now_secs()));
+        self.log_records(&applied.effects);
+        self.persist().await?;
+        if let Some(phone) = applied.new_phone {
+            // Index the number, so an inbound STOP finds this visitor.
+            let own = self.with(|o| o.visitor.id.clone());
+            if let Err(e) = stubs::post(&self.env, &phone_key(&phone), LINK, &LinkBody { to: own }).await {
+                console_error!("vitrine: indexing a phone number failed: {e}");
+            }
+        }
+        Response::from_json(&serde_json::json!({ "accepted": applied.accepted, "duplicates": applied.duplicates }))
+    }
+
+    async fn link(&self, own: &str, to: String) -> Result<Response> {
+        match self.with(|o| o.link_step(own, &to)) {
+            LinkStep::Already => return Response::ok("already linked"),
+            LinkStep::AliasOnly => {}
+            LinkStep::Absorb(state) => {
+                let mut resp = stubs::post(&self.env, &to, ABSORB, &AbsorbBody { from: own.into(), state }).await?;
+                if resp.status_code() != 200 {
+                    return Response::error(format!("absorb failed: {}", resp.text().await?), 503);
+                }
+            }
+        }
+        self.with(|o| o.linked(to));
+        self.persist().await?;
+        Response::ok("linked")
+    }
+
+    /// Delivers every outbox message due at `now`, writing each outcome before the next.
+    async fn deliver(&self, now: i64) -> Result<()> {
+        let providers = Providers::from_vars(|k| var(&self.env, k));
+        loop {
+            let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) else { break };
+            let m = &pending.message;
+            let outcome = match messaging::request(m, &providers, now) {
+                Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
+                Ok(req) => {
+                    // Durable before the request leaves: a crash from here on cannot resend it.
+                    self.with(|o| o.outbox.begin(&m.idempotency_key));
+                    self.persist().await?;
+                    match outbound::send(&req).await {
+                        Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
+                        Err(e) => Outcome::Retry { status: 0, error: e },
+                    }
+                }
+            };
+            if let Some(a) = self.with(|o| o.outbox.settle(&m.idempotency_key, outcome, now_secs(), providers.retry)) {
+                console_log!("{}", attempt_line(&m.visitor, &a));
+            }
+            self.persist().await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the alarm at the earliest of the engine's wake-up and the next delivery.
+    async fn schedule(&self) -> Result<()> {
+        let storage = self.state.storage();
+        let current = match self.with(|o| o.known_alarm()) {
+            Some(c) => c,
+            None => storage.get_alarm().await?.map(|ms| ms / 1000),
+        };
+        match self.with(|o| o.alarm_change(current)) {
+            Some(t) => {
+                storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(t as f64 * 1000.0)))).await?;
+                self.with(|o| o.alarm_is(Some(t)));
+            }
+            None => self.with(|o| o.alarm_is(current)),
+        }
+        Ok(())
+    }
+
+    fn log_records(&self, fx: &[Effect]) {
+        for line in self.with(|o| o.record_lines(fx)) {
+            console_log!("{line}");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Reading the visitor off a worker request: facts, cookies, stored profiles (KV `PROFILES`).
+
+use vitrine_edge::config::Config;
+use vitrine_edge::context::{self, Identity, RequestFacts, RequestInfo, DEBUG_COUNTRY_HEADER};
+use vitrine_edge::cookies::{self, SetCookie};
+use vitrine_edge::kv::{profile_key, PROFILES};
+use vitrine_edge::profile::{cookie_traits, traits_from_profile_json, ProfileClaims};
+use vitrine_edge::routes::{Bypass, BYPASS_HEADER};
+use vitrine_engine::Value;
+use worker::{console_warn, Env, Request, Result};
+
+use crate::env::{fresh_visitor_id, now_secs};
+
+/// The request data the context needs; dev-only headers count only in dev mode.
+pub fn request_info(req: &Request, config: &Config) -> Result<RequestInfo> {
+    let url = req.url()?;
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let debug_country = if config.dev_mode { header(DEBUG_COUNTRY_HEADER) } else { None };
+    Ok(RequestInfo {
+        path: url.path().to_string(),
+        query: url.query().unwrap_or("").to_string(),
+        cookie: header("cookie"),
+        user_agent: header("user-agent"),
+        referrer: header("referer"),
+        country: debug_country.or_else(|| req.cf().and_then(|cf| cf.country())),
+        https: url.scheme() == "https",
+        bypass: Bypass::parse(header(BYPASS_HEADER).filter(|_| config.dev_mode).as_deref()),
+        public_base: url.origin().ascii_serialization(),
+    })
+}
+
+/// Who is asking; a known customer's traits are re-read from KV once their cookie is stale.
+pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> Identity {
+    let mut id = context::identify(facts, config.profile_secret.as_deref(), fresh_visitor_id);
+    if let Some(problem) = &id.problem {
+        console_warn!("vitrine: {problem}");
+    }
+    let now = now_secs();
+    let (Some(claims), Some(secret)) = (&id.claims, &config.profile_secret) else { return id };
+    if !claims.is_stale(now) {
+        return id;
+    }
+    if let Some(mut traits) = stored_traits(env, &claims.cid).await {
+        // The export has no names: a demo name given by the picker survives the refresh.
+        if let (Some(name), None) = (claims.traits.path("first_name").cloned(), traits.path("first_name")) {
+            traits.set("first_name", name);
+        }
+        let fresh = ProfileClaims { cid: claims.cid.clone(), traits: cookie_traits(traits), iat: now };
+        id.set_cookies.push(SetCookie::new(cookies::PROFILE, fresh.issue(secret), cookies::THIRTY_DAYS, facts.https));
+        id.claims = Some(fresh);
+    }
+    id
+}
+
+/// A known customer's private profile line from KV `profile:<customer id>`.
+pub async fn stored_profile(env: &Env, customer_id: &str) -> Option<String> {
+    let key = profile_key(customer_id)?;
+    let kv = env.kv(PROFILES).ok()?; // no profile store bound: nothing is known
+    kv.get(&key).text().await.unwrap_or_else(|e| {
+        console_warn!("vitrine: reading {PROFILES}/{key} failed: {e}");
+        None
+    })
+}
+
+/// A known customer's traits from KV `profile:<customer id>`.
+pub async fn stored_traits(env: &Env, customer_id: &str) -> Option<Value> {
+    let json = stored_profile(env, customer_id).await?;
+    traits_from_profile_json(&json).or_else(|| {
+        console_warn!("vitrine: {PROFILES}/profile:{customer_id} is not a JSON object");
+        None
+    })
+}

@@ -1,0 +1,29 @@
+//! Vitrine's edge rules: everything the worker decides, as plain Rust tested natively. The
+//! runtime crate (`edge-worker`, wasm32) reads requests, KV, Durable Object storage and the
+//! clock, calls these, and carries out what they return; nothing here touches the runtime.
+//!
+//! - requests: [`routes`] (which handler), [`context`] (request -> visitor), [`cookies`],
+//!   [`profile`] (the signed profile cookie, the demo picker), [`query`];
+//! - settings and storage layout: [`config`] (vars and secrets), [`kv`] (KV keys and the
+//!   entries a publish writes), [`bundles`] (which bundle serves);
+//! - answers: [`api`] (`/v1/decide`, `/v1/exit-offer`, caching, CORS), [`pages`] and
+//!   [`rewrite`] (what each slot of a streamed page becomes);
+//! - the conversation: [`events`] (`/v1/events` batches), [`visitor_do`] (the per-visitor
+//!   Durable Object's state and outbox), [`messaging`] (provider requests), [`optout`]
+//!   (unsubscribe links, inbound SMS).
+
+pub mod api;
+pub mod bundles;
+pub mod config;
+pub mod context;
+pub mod cookies;
+pub mod events;
+pub mod kv;
+pub mod messaging;
+pub mod optout;
+pub mod pages;
+pub mod profile;
+pub mod query;
+pub mod rewrite;
+pub mod routes;
+pub mod visitor_do;

@@ -1,0 +1,114 @@
+//! Which handler answers a request: one table for every path the worker serves.
+//!
+//! ```text
+//! POST /v1/events                   events -> each visitor's Durable Object (visitor_do.rs)
+//! GET  /v1/visitors/{key}/messages  a visitor's delivery log (DEV_MODE=1 only)
+//! GET|POST /v1/unsubscribe?vt=…     signed one-click unsubscribe (optout.rs)
+//! POST /v1/sms/inbound              Twilio's inbound-message webhook: STOP / START (optout.rs)
+//! GET  /v1/decide, /v1/exit-offer   decisions as JSON (api.rs); OPTIONS: CORS preflight
+//! GET  /v1/health                   what serves, what was refused
+//! GET  /v1/bundle[/<version>]       the bundle bytes
+//! GET  /vitrine/sdk/*               the browser SDK's files ([assets])
+//! anything else                     a store page: proxied, personalized when HTML
+//! ```
+
+use vitrine_engine::context::percent_decode;
+
+use crate::api;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Events,
+    /// The visitor key, decoded.
+    VisitorMessages(String),
+    Unsubscribe,
+    SmsInbound,
+    Decide,
+    ExitOffer,
+    Health,
+    /// OPTIONS on the JSON API.
+    Preflight,
+    /// Another method on a GET-only endpoint.
+    UseGet,
+    Bundle,
+    NotFound,
+    Asset,
+    Page,
+}
+
+impl Route {
+    /// `get` is true for GET and HEAD.
+    pub fn of(path: &str, get: bool, options: bool) -> Route {
+        match path {
+            "/v1/events" => Route::Events,
+            "/v1/unsubscribe" => Route::Unsubscribe,
+            "/v1/sms/inbound" => Route::SmsInbound,
+            "/v1/decide" | "/v1/exit-offer" if options => Route::Preflight,
+            "/v1/decide" | "/v1/exit-offer" | "/v1/health" if !get => Route::UseGet,
+            "/v1/decide" => Route::Decide,
+            "/v1/exit-offer" => Route::ExitOffer,
+            "/v1/health" => Route::Health,
+            p if api::bundle_path_version(p).is_some() => Route::Bundle,
+            p if p.starts_with("/v1/visitors/") => match p["/v1/visitors/".len()..].strip_suffix("/messages") {
+                Some(key) => Route::VisitorMessages(percent_decode(key)),
+                None => Route::NotFound,
+            },
+            p if p.starts_with("/v1/") => Route::NotFound,
+            p if p.starts_with(api::SDK_PREFIX) => Route::Asset,
+            _ => Route::Page,
+        }
+    }
+}
+
+/// `?vitrine_as=<persona>`: the demo visitor picker (`DEMO_PICKER=1`).
+pub const PICKER_PARAM: &str = "vitrine_as";
+
+/// Dev mode only (benchmarks, debugging): `1` answers with the origin's page untouched;
+/// `rewriter` streams it through the HTML rewriter with no slot decided, which shows what the
+/// runtime's streaming costs apart from our decisions.
+pub const BYPASS_HEADER: &str = "X-Vitrine-Bypass";
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Bypass {
+    #[default]
+    No,
+    Untouched,
+    RewriterOnly,
+}
+
+impl Bypass {
+    pub fn parse(header: Option<&str>) -> Bypass {
+        match header.map(str::trim) {
+            None => Bypass::No,
+            Some(v) if v.eq_ignore_ascii_case("rewriter") => Bypass::RewriterOnly,
+            Some(_) => Bypass::Untouched,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_has_one_handler() {
+        assert_eq!(Route::of("/v1/events", false, false), Route::Events);
+        assert_eq!(Route::of("/v1/visitors/u%3A1/messages", true, false), Route::VisitorMessages("u:1".into()));
+        assert_eq!(Route::of("/v1/visitors/u:1", true, false), Route::NotFound);
+        assert_eq!(Route::of("/v1/decide", true, false), Route::Decide);
+        assert_eq!(Route::of("/v1/decide", false, true), Route::Preflight);
+        assert_eq!(Route::of("/v1/health", false, false), Route::UseGet);
+        assert_eq!(Route::of("/v1/bundle", true, false), Route::Bundle);
+        assert_eq!(Route::of("/v1/nope", true, false), Route::NotFound);
+        assert_eq!(Route::of("/vitrine/sdk/vitrine.js", true, false), Route::Asset);
+        assert_eq!(Route::of("/products/1", true, false), Route::Page);
+        assert_eq!(Route::of("/v1/eventsx", true, false), Route::NotFound);
+    }
+
+    #[test]
+    fn bypass_header() {
+        assert_eq!(Bypass::parse(None), Bypass::No);
+        assert_eq!(Bypass::parse(Some(" Rewriter ")), Bypass::RewriterOnly);
+        assert_eq!(Bypass::parse(Some("1")), Bypass::Untouched);
+    }
+}

@@ -1,0 +1,356 @@
+//! The per-visitor Durable Object's rules (sans-IO): what an object keeps, how events, links,
+//! alarms and inbound SMS change it, and which alarm it wants. The runtime
+//! (edge-worker/src/object.rs) reads and writes storage, calls other objects and providers, and
+//! sets the alarm — nothing more.
+//!
+//! Visitors are keyed `u:<userId>` when known, else `a:<anonymousId>` (`events::visitor_key`);
+//! an identify that names both folds the anonymous visitor into the customer (their cart,
+//! views, consent and running journeys) and leaves an alias behind, so the phone's cart is the
+//! laptop's cart and an order on either ends the one cart journey. Phone numbers have an index
+//! object (`p:<number>`) that aliases to their visitor, so an inbound STOP finds it.
+//!
+//! Internal API (the worker's stub calls, never exposed as such):
+//!
+//! ```text
+//! POST /events   {"events":[…]}            -> {"accepted":n,"duplicates":d}
+//! POST /link     {"to":"u:…"}              fold this visitor into `to`, then forward there
+//! POST /absorb   {"from":"a:…","state":{…}} take another visitor's state in
+//! POST /sms      {"messageId","body"}       an inbound SMS (STOP, START)
+//! GET  /messages                            delivery log, outbox, state (dev mode)
+//! ```
+//!
+//! Durability: an event is acknowledged only after the state it produced is written; messages
+//! enter the outbox (written with the state) before any provider request, so a restart resumes
+//! delivery with the same idempotency keys instead of deciding again.
+
+pub mod outbox;
+
+use serde::{Deserialize, Serialize};
+use vitrine_engine::bundle::BundleBody;
+use vitrine_engine::journey::{self, Effect, Event, EventKind, Record, Runner, Traits, VisitorState};
+use vitrine_engine::Value;
+
+use outbox::{Attempt, Outbox};
+
+/// The Durable Object binding.
+pub const BINDING: &str = "VISITORS";
+/// Tells an object its own key (its name) on every internal call.
+pub const KEY_HEADER: &str = "X-Vitrine-Visitor";
+/// Everything an object keeps, under one storage key: one read to wake up, one atomic write.
+pub const STORAGE_KEY: &str = "record";
+
+pub const EVENTS: &str = "/events";
+pub const LINK: &str = "/link";
+pub const ABSORB: &str = "/absorb";
+pub const SMS: &str = "/sms";
+pub const MESSAGES: &str = "/messages";
+
+#[derive(Serialize, Deserialize)]
+pub struct EventsBody {
+    pub events: Vec<Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct LinkBody {
+    pub to: String,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct AbsorbBody {
+    pub from: String,
+    pub state: VisitorState,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct SmsBody {
+    #[serde(rename = "messageId")]
+    pub message_id: String,
+    pub body: String,
+}
+
+/// What is stored. A JSON string (64-bit hashes stay exact; no JS number rounding).
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+struct Stored {
+    visitor: VisitorState,
+    outbox: Outbox,
+    alias: String,
+}
+
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    visitor: &'a VisitorState,
+    outbox: &'a Outbox,
+    alias: &'a str,
+}
+
+/// One object's memory between requests.
+#[derive(Default)]
+pub struct VisitorObject {
+    pub visitor: VisitorState,
+    pub outbox: Outbox,
+    /// Set once this visitor was folded into another (identify): requests go there.
+    pub alias: String,
+    /// The alarm as last set here (`None`: unknown since start-up).
+    alarm: Option<Option<i64>>,
+    /// The private profile was looked up (once per wake-up of a known customer's object).
+    profile_read: bool,
+}
+
+/// What a batch of events did.
+pub struct Applied {
+    pub effects: Vec<Effect>,
+    pub accepted: usize,
+    pub duplicates: usize,
+    /// A phone number this batch gave the visitor: index it (`events::phone_key`).
+    pub new_phone: Option<String>,
+}
+
+/// What linking this visitor into another takes.
+#[derive(Debug, PartialEq)]
+pub enum LinkStep {
+    Already,
+    /// Send this state to the other object's `/absorb` first, then [`VisitorObject::linked`].
+    Absorb(VisitorState),
+    /// Nothing worth moving: just [`VisitorObject::linked`].
+    AliasOnly,
+}
+
+impl VisitorObject {
+    /// Wakes up from storage (`None`: a new visitor keyed `key`). Deliveries cut short by a
+    /// restart are settled and returned, to log; the caller persists when there are any.
+    pub fn load(stored: Option<&str>, key: &str, now: i64) -> Result<(VisitorObject, Vec<Attempt>), String> {
+        let stored: Stored = match stored {
+            Some(json) => serde_json::from_str(json).map_err(|e| format!("stored visitor does not load: {e}"))?,
+            None => Stored { visitor: VisitorState::new(key), ..Stored::default() },
+        };
+        let mut o = VisitorObject { visitor: stored.visitor, outbox: stored.outbox, alias: stored.alias, ..VisitorObject::default() };
+        if o.visitor.id.is_empty() {
+            o.visitor.id = key.into();
+        }
+        let cut = o.outbox.interrupted(now);
+        Ok((o, cut))
+    }
+
+    /// State, outbox and alias, written together.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&StoredRef { visitor: &self.visitor, outbox: &self.outbox, alias: &self.alias }).expect("visitor state is plain JSON")
+    }
+
+    /// Where a request to this object goes instead, once it was folded into another.
+    pub fn forward_to(&self, path: &str) -> Option<&str> {
+        (!self.alias.is_empty() && path != LINK).then_some(self.alias.as_str())
+    }
+
+    /// Events the worker checked already; a refusal here means a caller skipped the check.
+    pub fn parse_events(raw: &[Value]) -> Result<Vec<Event>, String> {
+        raw.iter().map(|v| journey::parse(v, 0).map_err(|r| format!("refused: {r}"))).collect()
+    }
+
+    /// An inbound SMS as the event the journeys understand.
+    pub fn sms_event(body: SmsBody) -> Event {
+        Event { message_id: body.message_id, anonymous_id: String::new(), user_id: String::new(), utc_offset_minutes: None, kind: EventKind::SmsReply { body: body.body } }
+    }
+
+    /// A known customer's identify gets what their private profile knows: the customer id to
+    /// read (`profile:<id>`), once per wake-up, when this batch has such an identify.
+    pub fn profile_to_read(&mut self, events: &[Event]) -> Option<String> {
+        if self.profile_read || self.visitor.profile.typical_gap_days.is_some() {
+            return None;
+        }
+        let user = self.visitor.id.strip_prefix("u:").filter(|u| !u.is_empty())?;
+        events.iter().any(|e| matches!(e.kind, EventKind::Identify(_))).then(|| {
+            self.profile_read = true;
+            user.to_string()
+        })
+    }
+
+    /// Fills what the identify did not say from the private profile's traits.
+    pub fn enrich(events: &mut [Event], profile: Traits) {
+        if let Some(t) = events.iter_mut().find_map(|e| match &mut e.kind {
+            EventKind::Identify(t) => Some(t),
+            _ => None,
+        }) {
+            t.typical_gap_days = t.typical_gap_days.or(profile.typical_gap_days);
+            t.last_order_at = t.last_order_at.or(profile.last_order_at);
+            t.first_name = t.first_name.take().or(profile.first_name);
+        }
+    }
+
+    pub fn apply(&mut self, journeys: &BundleBody, link_secret: &[u8], events: &[Event], now: i64) -> Applied {
+        let runner = Runner::new(journeys, link_secret);
+        let phone_before = self.visitor.profile.phone.clone();
+        let mut effects = Vec::new();
+        for e in events {
+            effects.extend(runner.handle(&mut self.visitor, e, now));
+        }
+        let duplicates = effects.iter().filter(|e| matches!(e, Effect::Record(Record::Duplicate { .. }))).count();
+        let phone = &self.visitor.profile.phone;
+        let new_phone = (*phone != phone_before && !phone.is_empty()).then(|| phone.clone());
+        Applied { effects, accepted: events.len() - duplicates, duplicates, new_phone }
+    }
+
+    /// The alarm fired: journeys move on; messages due go to the outbox.
+    pub fn on_alarm(&mut self, journeys: &BundleBody, link_secret: &[u8], now: i64) -> Vec<Effect> {
+        self.alarm = Some(None); // it fired
+        let fx = Runner::new(journeys, link_secret).on_alarm(&mut self.visitor, now);
+        for e in &fx {
+            if let Effect::Send(msg) = e {
+                self.outbox.push((**msg).clone(), now);
+            }
+        }
+        fx
+    }
+
+    /// Identify: fold this (anonymous) visitor into `to` — state first, then the alias, so a
+    /// crash in between re-sends the state (absorbing is idempotent) rather than losing it.
+    pub fn link_step(&self, own: &str, to: &str) -> LinkStep {
+        if self.alias == to || own == to {
+            return LinkStep::Already;
+        }
+        if self.visitor.seen.is_empty() && self.visitor.cart.is_empty() {
+            return LinkStep::AliasOnly;
+        }
+        LinkStep::Absorb(self.visitor.clone())
+    }
+
+    pub fn linked(&mut self, to: String) {
+        self.alias = to;
+        self.visitor.runs.clear();
+        self.visitor.alarm = None;
+    }
+
+    /// Takes another visitor's state in (the engine dedupes on the absorbed state's id).
+    pub fn absorb(&mut self, journeys: &BundleBody, link_secret: &[u8], state: &VisitorState, now: i64) -> Vec<Effect> {
+        Runner::new(journeys, link_secret).absorb(&mut self.visitor, state, now)
+    }
+
+    /// The alarm to set, given the one set now (`current`, unix seconds), or `None` to keep it:
+    /// the earliest of the engine's wake-up and the next delivery. An alarm at or before the
+    /// wanted time stays: waking early is harmless (`on_alarm` finds nothing due and sets the
+    /// next one), and most events only move the wake-up later (the cart clock restarts), so
+    /// this saves a storage write per event.
+    pub fn alarm_change(&self, current: Option<i64>) -> Option<i64> {
+        let want = match (self.visitor.alarm, self.outbox.next_wake()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }?;
+        match current {
+            Some(c) if c <= want => None,
+            _ => Some(want),
+        }
+    }
+
+    /// The alarm as last known here, if known since start-up.
+    pub fn known_alarm(&self) -> Option<Option<i64>> {
+        self.alarm
+    }
+
+    pub fn alarm_is(&mut self, at: Option<i64>) {
+        self.alarm = Some(at);
+    }
+
+    /// One log line per journey record worth logging (not duplicates).
+    pub fn record_lines(&self, fx: &[Effect]) -> Vec<String> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::Record(r) if !matches!(r, Record::Duplicate { .. }) => Some(format!("vitrine journey {}: {r}", self.visitor.id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// `GET /messages` (dev mode): delivery log, outbox and state.
+    pub fn messages_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "visitor": self.visitor.id,
+            "alias": self.alias,
+            "messages": self.outbox.log,
+            "pending": self.outbox.pending,
+            "state": self.visitor,
+        })
+    }
+}
+
+/// The log line of one delivery attempt.
+pub fn attempt_line(visitor: &str, a: &Attempt) -> String {
+    format!("vitrine delivery {}", serde_json::json!({ "visitor": visitor, "journey": a.journey, "step": a.step, "channel": a.channel, "key": a.key, "attempt": a.attempt, "result": a.outcome }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty_bundle() -> BundleBody {
+        BundleBody { store: Default::default(), catalog: Default::default(), stats: Default::default(), recs: Default::default(), rules: Default::default() }
+    }
+
+    fn event(json: &str) -> Event {
+        let v: Value = serde_json::from_str(json).unwrap();
+        journey::parse(&v, 0).unwrap()
+    }
+
+    #[test]
+    fn a_new_object_knows_its_key_and_survives_a_round_trip() {
+        let (mut o, cut) = VisitorObject::load(None, "a:1", 100).unwrap();
+        assert!(cut.is_empty());
+        assert_eq!(o.visitor.id, "a:1");
+        let events = [event(r#"{"type":"track","event":"Product Added","messageId":"m1","anonymousId":"1","properties":{"sku":"A"}}"#)];
+        let applied = o.apply(&empty_bundle(), b"k", &events, 100);
+        assert_eq!((applied.accepted, applied.duplicates), (1, 0));
+        let again = o.apply(&empty_bundle(), b"k", &events, 101);
+        assert_eq!((again.accepted, again.duplicates), (0, 1), "messageId dedupes");
+        let (back, _) = VisitorObject::load(Some(&o.to_json()), "ignored", 102).unwrap();
+        assert_eq!(back.visitor.cart.len(), 1);
+        assert!(VisitorObject::load(Some("{nope"), "a:1", 0).err().unwrap().contains("does not load"));
+    }
+
+    #[test]
+    fn a_new_phone_is_reported_once_for_indexing() {
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        let consent = event(r#"{"type":"identify","messageId":"m1","anonymousId":"1","traits":{"phone":"+447700900123"}}"#);
+        assert_eq!(o.apply(&empty_bundle(), b"k", &[consent], 0).new_phone.as_deref(), Some("+447700900123"));
+        let page = event(r#"{"type":"page","messageId":"m2","anonymousId":"1"}"#);
+        assert_eq!(o.apply(&empty_bundle(), b"k", &[page], 1).new_phone, None);
+    }
+
+    #[test]
+    fn linking_moves_state_only_when_there_is_some_and_then_forwards() {
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        assert_eq!(o.link_step("a:1", "u:9"), LinkStep::AliasOnly);
+        o.apply(&empty_bundle(), b"k", &[event(r#"{"type":"track","event":"Product Added","messageId":"m1","anonymousId":"1","properties":{"sku":"A"}}"#)], 0);
+        assert!(matches!(o.link_step("a:1", "u:9"), LinkStep::Absorb(s) if s.cart.len() == 1));
+        assert_eq!(o.link_step("a:1", "a:1"), LinkStep::Already);
+        assert_eq!(o.forward_to(EVENTS), None);
+        o.linked("u:9".into());
+        assert_eq!(o.link_step("a:1", "u:9"), LinkStep::Already);
+        assert_eq!((o.forward_to(EVENTS), o.forward_to(LINK)), (Some("u:9"), None));
+    }
+
+    #[test]
+    fn the_profile_is_read_once_for_a_known_customers_identify() {
+        let (mut anon, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        let identify = [event(r#"{"type":"identify","messageId":"m1","userId":"9","traits":{}}"#)];
+        assert_eq!(anon.profile_to_read(&identify), None);
+        let (mut known, _) = VisitorObject::load(None, "u:9", 0).unwrap();
+        assert_eq!(known.profile_to_read(&[event(r#"{"type":"page","messageId":"m0","userId":"9"}"#)]), None);
+        assert_eq!(known.profile_to_read(&identify).as_deref(), Some("9"));
+        assert_eq!(known.profile_to_read(&identify), None, "once per wake-up");
+        let mut events = identify.to_vec();
+        VisitorObject::enrich(&mut events, Traits { typical_gap_days: Some(30.0), first_name: Some("Jane".into()), ..Default::default() });
+        match &events[0].kind {
+            EventKind::Identify(t) => assert_eq!((t.typical_gap_days, t.first_name.as_deref()), (Some(30.0), Some("Jane"))),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn the_alarm_moves_only_earlier() {
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        assert_eq!(o.alarm_change(None), None, "nothing to wake for");
+        o.visitor.alarm = Some(500);
+        assert_eq!(o.alarm_change(None), Some(500));
+        assert_eq!(o.alarm_change(Some(400)), None, "an earlier alarm stays");
+        assert_eq!(o.alarm_change(Some(600)), Some(500));
+    }
+}
