@@ -7,7 +7,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use vitrine_edge::messaging::{self, Outcome, Providers};
-use vitrine_edge::profile::journey_traits;
 use vitrine_edge::visitor_do::{attempt_line, AbsorbBody, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, EVENTS, KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY};
 use vitrine_edge::events::phone_key;
 use vitrine_engine::bundle::BundleBody;
@@ -161,8 +160,8 @@ impl VisitorDo {
 
     async fn apply(&self, mut events: Vec<Event>) -> Result<Response> {
         if let Some(customer) = self.with(|o| o.profile_to_read(&events)) {
-            if let Some(traits) = stored_profile(&self.env, &customer).await.as_deref().and_then(journey_traits) {
-                VisitorObject::enrich(&mut events, traits);
+            if let Some(line) = stored_profile(&self.env, &customer).await {
+                VisitorObject::enrich(&mut events, line.journey_traits());
             }
         }
         let journeys = journeys(&self.env).await;

@@ -4,7 +4,7 @@ use vitrine_edge::config::Config;
 use vitrine_edge::context::{self, Identity, RequestFacts, RequestInfo, DEBUG_COUNTRY_HEADER};
 use vitrine_edge::cookies::{self, SetCookie};
 use vitrine_edge::kv::{profile_key, PROFILES};
-use vitrine_edge::profile::{cookie_traits, traits_from_profile_json, ProfileClaims};
+use vitrine_edge::profile::{cookie_traits, ProfileClaims, ProfileLine};
 use vitrine_edge::routes::{Bypass, BYPASS_HEADER};
 use vitrine_engine::Value;
 use worker::{console_warn, Env, Request, Result};
@@ -53,21 +53,18 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
     id
 }
 
-/// A known customer's private profile line from KV `profile:<customer id>`.
-pub async fn stored_profile(env: &Env, customer_id: &str) -> Option<String> {
+/// A known customer's private profile from KV `profile:<customer id>`.
+pub async fn stored_profile(env: &Env, customer_id: &str) -> Option<ProfileLine> {
     let key = profile_key(customer_id)?;
     let kv = env.kv(PROFILES).ok()?; // no profile store bound: nothing is known
-    kv.get(&key).text().await.unwrap_or_else(|e| {
+    let json = kv.get(&key).text().await.unwrap_or_else(|e| {
         console_warn!("vitrine: reading {PROFILES}/{key} failed: {e}");
         None
-    })
+    })?;
+    ProfileLine::parse(&json).map_err(|e| console_warn!("vitrine: {PROFILES}/{key}: {e}")).ok()
 }
 
 /// A known customer's traits from KV `profile:<customer id>`.
 pub async fn stored_traits(env: &Env, customer_id: &str) -> Option<Value> {
-    let json = stored_profile(env, customer_id).await?;
-    traits_from_profile_json(&json).or_else(|| {
-        console_warn!("vitrine: {PROFILES}/profile:{customer_id} is not a JSON object");
-        None
-    })
+    stored_profile(env, customer_id).await.map(|p| p.traits)
 }

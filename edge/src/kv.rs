@@ -12,9 +12,10 @@
 //! stacks write them, so a key spelled here is the only spelling.
 
 use serde::Serialize;
-use serde_json::Value as Json;
 use vitrine_engine::base64::{self, Alphabet};
 use vitrine_engine::Engine;
+
+use crate::profile::ProfileLine;
 
 pub const BUNDLES: &str = "BUNDLES";
 pub const PROFILES: &str = "PROFILES";
@@ -114,12 +115,15 @@ pub fn profile_entries(jsonl: &str) -> Result<Vec<Entry>, String> {
     let mut best: Vec<(String, f64, String)> = Vec::new();
     for (n, line) in jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let where_ = || format!("profiles line {}", n + 1);
-        let v: Json = serde_json::from_str(line).map_err(|e| format!("{}: not JSON: {e}", where_()))?;
-        let id = v.get("customer_id").and_then(Json::as_str).filter(|s| !s.is_empty()).ok_or_else(|| format!("{}: no \"customer_id\" string", where_()))?;
+        let p = ProfileLine::parse(line).map_err(|e| format!("{}: {e}", where_()))?;
+        let id = p.customer_id.as_str();
+        if id.is_empty() {
+            return Err(format!("{}: no \"customer_id\" string", where_()));
+        }
         let key = profile_key(id).ok_or_else(|| format!("{}: customer id {id:?} is not a usable key", where_()))?;
         out.push(Entry::text(key, line.trim()));
-        if let Some(segment) = v.get("segment").and_then(Json::as_str) {
-            let spend = v.get("monetary").and_then(Json::as_f64).unwrap_or(0.0);
+        if let Some(segment) = p.segment() {
+            let spend = p.spend();
             match best.iter_mut().find(|(s, _, _)| s == segment) {
                 Some(b) if spend > b.1 || (spend == b.1 && id < b.2.as_str()) => (b.1, b.2) = (spend, id.to_string()),
                 Some(_) => {}
@@ -155,7 +159,7 @@ mod tests {
         let e = profile_entries(jsonl).unwrap();
         let get = |k: &str| e.iter().find(|e| e.key == k).map(|e| e.value.clone());
         assert!(get("profile:1").unwrap().contains("Champions"));
-        let champion: Json = serde_json::from_str(&get("persona:champions").unwrap()).unwrap();
+        let champion: serde_json::Value = serde_json::from_str(&get("persona:champions").unwrap()).unwrap();
         assert_eq!((champion["customer_id"].as_str(), champion["first_name"].as_str()), (Some("2"), Some("Jane")));
         assert!(profile_entries("{\"x\":1}").unwrap_err().contains("line 1"));
         assert!(profile_entries("\n\nnope").unwrap_err().contains("line 3"));

@@ -70,16 +70,48 @@ impl ProfileClaims {
     }
 }
 
-/// Traits from a stored profile line (JSON object): everything but the customer id, which the
-/// claims carry separately. `None` when the line is not a JSON object.
-pub fn traits_from_profile_json(json: &str) -> Option<Value> {
-    let mut v: Value = serde_json::from_str(json).ok()?;
-    match &mut v {
-        Value::Object(m) => {
-            m.remove("customer_id");
-            Some(v)
-        }
-        _ => None,
+/// One line of model-builder's private `--profiles` JSONL (KV `profile:<customer id>`): a JSON
+/// object of traits with the customer id. The one reader of that format: the cookie's traits,
+/// the journeys' traits and the publishing tool all start here.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileLine {
+    /// Empty when the line has none (the KV key names the customer).
+    pub customer_id: String,
+    /// Everything but the customer id, which claims and keys carry separately.
+    pub traits: Value,
+}
+
+impl ProfileLine {
+    pub fn parse(json: &str) -> Result<ProfileLine, String> {
+        let mut v: Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+        let Value::Object(m) = &mut v else { return Err("not a JSON object".into()) };
+        let customer_id = match m.remove("customer_id") {
+            Some(Value::String(id)) => id,
+            None | Some(Value::Null) => String::new(),
+            Some(_) => return Err("\"customer_id\" is not a string".into()),
+        };
+        Ok(ProfileLine { customer_id, traits: v })
+    }
+
+    fn text(&self, key: &str) -> Option<&str> {
+        self.traits.path(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+
+    pub fn segment(&self) -> Option<&str> {
+        self.text("segment")
+    }
+
+    /// Total spend (`monetary`), 0 when unknown.
+    pub fn spend(&self) -> f64 {
+        self.traits.path("monetary").and_then(Value::as_f64).unwrap_or(0.0)
+    }
+
+    /// What the journeys need: the typical gap between orders and the last order
+    /// (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC), and the first name.
+    pub fn journey_traits(&self) -> vitrine_engine::journey::Traits {
+        let gap = self.traits.path("typical_gap_days").and_then(Value::as_f64).filter(|d| *d > 0.0 && *d < 3650.0).map(|d| d as f32);
+        let last = self.text("last_order").and_then(day_to_unix);
+        vitrine_engine::journey::Traits { typical_gap_days: gap, last_order_at: last, first_name: self.text("first_name").map(str::to_string), ..Default::default() }
     }
 }
 
@@ -101,17 +133,6 @@ pub fn cookie_traits(traits: Value) -> Value {
         };
     }
     Value::Object(map)
-}
-
-/// What a known customer's private profile (KV `profile:<customer id>`, written from
-/// `model-builder build --profiles`) tells the journeys: their typical gap between orders and
-/// their last order (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC).
-pub fn journey_traits(json: &str) -> Option<vitrine_engine::journey::Traits> {
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    let gap = v.get("typical_gap_days").and_then(serde_json::Value::as_f64).filter(|d| *d > 0.0 && *d < 3650.0).map(|d| d as f32);
-    let last = v.get("last_order").and_then(serde_json::Value::as_str).and_then(day_to_unix);
-    let first_name = v.get("first_name").and_then(serde_json::Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
-    Some(vitrine_engine::journey::Traits { typical_gap_days: gap, last_order_at: last, first_name, ..Default::default() })
 }
 
 /// `YYYY-MM-DD` -> unix seconds at midnight UTC (days-from-civil).
@@ -173,12 +194,11 @@ mod tests {
 
     #[test]
     fn profiles_give_the_journeys_the_gap_and_the_last_order() {
-        let t = journey_traits(r#"{"customer_id":"17850","typical_gap_days":30.0,"last_order":"2011-05-20","segment":"At risk"}"#).unwrap();
+        let t = ProfileLine::parse(r#"{"customer_id":"17850","typical_gap_days":30.0,"last_order":"2011-05-20","segment":"At risk"}"#).unwrap().journey_traits();
         assert_eq!((t.typical_gap_days, t.last_order_at), (Some(30.0), Some(1_305_849_600)));
         assert_eq!(day_to_unix("1970-01-01"), Some(0));
         assert_eq!(day_to_unix("2000-03-01"), Some(951_868_800));
-        assert_eq!(journey_traits(r#"{"typical_gap_days":null}"#).unwrap().typical_gap_days, None);
-        assert!(journey_traits("nope").is_none());
+        assert_eq!(ProfileLine::parse(r#"{"typical_gap_days":null}"#).unwrap().journey_traits().typical_gap_days, None);
     }
 
     fn champion() -> ProfileClaims {
@@ -212,11 +232,13 @@ mod tests {
 
     #[test]
     fn profile_lines_become_traits() {
-        let t = traits_from_profile_json(r#"{"customer_id":"12346","segment":"At risk","frequency":3}"#).unwrap();
-        assert_eq!(t.path("segment").and_then(Value::as_str), Some("At risk"));
-        assert!(t.path("customer_id").is_none());
-        assert_eq!(traits_from_profile_json("[1]"), None);
-        assert_eq!(traits_from_profile_json("{"), None);
+        let line = ProfileLine::parse(r#"{"customer_id":"12346","segment":"At risk","frequency":3,"monetary":12.5}"#).unwrap();
+        assert_eq!((line.customer_id.as_str(), line.segment(), line.spend()), ("12346", Some("At risk"), 12.5));
+        assert!(line.traits.path("customer_id").is_none());
+        assert_eq!(ProfileLine::parse("[1]").unwrap_err(), "not a JSON object");
+        assert!(ProfileLine::parse("{").unwrap_err().starts_with("not JSON"));
+        assert!(ProfileLine::parse("nope").is_err());
+        assert!(ProfileLine::parse(r#"{"customer_id":7}"#).unwrap_err().contains("not a string"));
     }
 
     #[test]
