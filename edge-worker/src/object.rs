@@ -184,7 +184,7 @@ impl VisitorDo {
             LinkStep::Already => return Response::ok("already linked"),
             LinkStep::AliasOnly => {}
             LinkStep::Absorb(state) => {
-                let mut resp = stubs::post(&self.env, &to, ABSORB, &AbsorbBody { from: own.into(), state }).await?;
+                let mut resp = stubs::post(&self.env, &to, ABSORB, &AbsorbBody { from: own.into(), state: *state }).await?;
                 if resp.status_code() != 200 {
                     return Response::error(format!("absorb failed: {}", resp.text().await?), 503);
                 }
@@ -198,8 +198,7 @@ impl VisitorDo {
     /// Delivers every outbox message due at `now`, writing each outcome before the next.
     async fn deliver(&self, now: i64) -> Result<()> {
         let providers = Providers::from_vars(|k| var(&self.env, k));
-        loop {
-            let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) else { break };
+        while let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) {
             let m = &pending.message;
             let outcome = match messaging::request(m, &providers, now) {
                 Err(e) => Outcome::Failed { status: 0, error: e.to_string() },

@@ -111,7 +111,7 @@ pub struct Applied {
 pub enum LinkStep {
     Already,
     /// Send this state to the other object's `/absorb` first, then [`VisitorObject::linked`].
-    Absorb(VisitorState),
+    Absorb(Box<VisitorState>),
     /// Nothing worth moving: just [`VisitorObject::linked`].
     AliasOnly,
 }
@@ -211,7 +211,7 @@ impl VisitorObject {
         if self.visitor.seen.is_empty() && self.visitor.cart.is_empty() {
             return LinkStep::AliasOnly;
         }
-        LinkStep::Absorb(self.visitor.clone())
+        LinkStep::Absorb(Box::new(self.visitor.clone()))
     }
 
     pub fn linked(&mut self, to: String) {
