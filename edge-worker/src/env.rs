@@ -18,7 +18,16 @@ thread_local! {
 /// This isolate's settings, read once: vars and secrets only change with a new deployment,
 /// which starts new isolates.
 pub fn config(env: &Env) -> Rc<Config> {
-    CURRENT.with(|c| c.get_or_init(|| Rc::new(Config::from_vars(|name| var(env, name)))).clone())
+    CURRENT.with(|c| {
+        c.get_or_init(|| {
+            let config = Config::from_vars(|name| var(env, name));
+            for problem in &config.problems {
+                worker::console_error!("vitrine: {problem}");
+            }
+            Rc::new(config)
+        })
+        .clone()
+    })
 }
 
 pub fn now_ms() -> f64 {

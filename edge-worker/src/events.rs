@@ -2,7 +2,9 @@
 //! `optout`), visitors' objects called, answer out.
 
 use serde_json::json;
-use vitrine_edge::events::{self, Stored};
+use vitrine_edge::cookies::{self, Cookies};
+use vitrine_edge::events::{self, Proof, Stored};
+use vitrine_edge::profile::ProfileClaims;
 use vitrine_edge::optout;
 use vitrine_edge::visitor_do::{LinkBody, SmsBody, EVENTS, LINK, MESSAGES, SMS};
 use worker::{console_error, Env, Headers, Method, Request, Response, Result};
@@ -15,7 +17,7 @@ fn cors(resp: Response) -> Result<Response> {
     let headers = resp.headers().clone();
     headers.set("Access-Control-Allow-Origin", "*")?;
     headers.set("Access-Control-Allow-Methods", "POST, OPTIONS")?;
-    headers.set("Access-Control-Allow-Headers", "Content-Type")?;
+    headers.set("Access-Control-Allow-Headers", "Content-Type, Authorization")?;
     Ok(resp.with_headers(headers))
 }
 
@@ -31,7 +33,20 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
         _ => return json_response(&json!({ "error": "use POST" }), 405),
     }
     let body = req.bytes().await?;
-    let checked = match events::check(&body) {
+    let config = config(env);
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let cookie = header("cookie");
+    let cookie_customer = config.profile_secret.as_deref().and_then(|secret| {
+        let value = Cookies::parse(cookie.as_deref()).get(cookies::PROFILE)?;
+        ProfileClaims::read(secret, value).ok().map(|c| c.cid).filter(|c| !c.is_empty())
+    });
+    let proof = Proof {
+        identity: &config.identity,
+        now: now_secs(),
+        cookie_customer: cookie_customer.as_deref(),
+        server: events::is_write_key(header("authorization").as_deref(), config.write_key.as_deref()),
+    };
+    let checked = match events::check(&body, &proof) {
         Ok(c) => c,
         Err(reason) => return json_response(&json!({ "accepted": 0, "error": reason }), events::refusal_status(body.len())),
     };

@@ -4,13 +4,14 @@
 use std::rc::Rc;
 
 use futures_util::future;
-use vitrine_engine::{Engine, Visitor};
+use vitrine_engine::{Engine, Value, Visitor};
 use worker::{console_error, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
 
 use vitrine_edge::api;
 use vitrine_edge::config::Config;
 use vitrine_edge::context::{self, RequestInfo};
 use vitrine_edge::cookies::{self, SetCookie};
+use vitrine_edge::identity::{self, OriginIdentity};
 use vitrine_edge::kv::{PERSONA_PREFIX, PROFILES};
 use vitrine_edge::pages::{should_personalize, slot_outcome};
 use vitrine_edge::profile::{cookie_traits, Persona, PickerChoice, ProfileClaims};
@@ -57,6 +58,7 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
             return unavailable("The store is not answering right now. Please try again in a moment.");
         }
     };
+    let origin = origin_identity(env, &config, &info, origin).await?;
     let header = |name: &str| origin.headers().get(name).ok().flatten();
     if (300..400).contains(&origin.status_code()) {
         return redirect_through_worker(origin, &config, &info);
@@ -172,11 +174,11 @@ async fn picker(env: &Env, config: &Config, info: &RequestInfo, choice: &str) ->
                 }
             }
             match persona {
-                Some(p) => sign_in(env, secret, &p.customer_id, &p.first_name, info.https, &mut cookies).await,
+                Some(p) => sign_in(env, secret, &p.customer_id, &p.first_name, info.https, &mut cookies, true).await,
                 None => false,
             }
         }
-        PickerChoice::Customer(id) => sign_in(env, secret, &id, "", info.https, &mut cookies).await,
+        PickerChoice::Customer(id) => sign_in(env, secret, &id, "", info.https, &mut cookies, true).await,
     };
     if !found {
         return text(404, &format!("No such visitor in KV {PROFILES}: load the profiles first (scripts/load-profiles.sh). {}", known_personas(env).await));
@@ -192,8 +194,39 @@ async fn picker(env: &Env, config: &Config, info: &RequestInfo, choice: &str) ->
     Ok(Response::empty()?.with_status(302).with_headers(headers))
 }
 
-async fn sign_in(env: &Env, secret: &[u8], customer_id: &str, first_name: &str, https: bool, cookies: &mut Vec<SetCookie>) -> bool {
-    let Some(mut traits) = stored_traits(env, customer_id).await else { return false };
+/// The store's login and logout, told by the origin's `Vitrine-Identity` response header
+/// (`vitrine_edge::identity`): the header never reaches the browser; a valid token signs the
+/// customer in (the profile cookie, from their KV profile and the token's first name), `logout`
+/// clears it, anything else is logged and changes nothing.
+async fn origin_identity(env: &Env, config: &Config, info: &RequestInfo, origin: Response) -> Result<Response> {
+    let Some(value) = origin.headers().get(identity::ORIGIN_HEADER)? else { return Ok(origin) };
+    let headers = origin.headers().clone();
+    headers.delete(identity::ORIGIN_HEADER)?;
+    let mut set = Vec::new();
+    match identity::from_origin(&value, headers.get("cache-control")?.as_deref(), &config.identity, now_secs()) {
+        OriginIdentity::Logout => set.push(SetCookie::delete(cookies::PROFILE, info.https)),
+        OriginIdentity::Refused(why) => console_error!("vitrine: {why}"),
+        OriginIdentity::SignIn(claims) => match &config.profile_secret {
+            Some(secret) => {
+                sign_in(env, secret, &claims.sub, claims.first_name.as_deref().unwrap_or(""), info.https, &mut set, false).await;
+            }
+            None => console_error!("vitrine: {} names a customer, but PROFILE_SECRET is not set: nobody is signed in", identity::ORIGIN_HEADER),
+        },
+    }
+    for c in &set {
+        headers.append("set-cookie", &c.to_string())?;
+    }
+    Ok(origin.with_headers(headers))
+}
+
+/// Signs `customer_id` into the profile cookie. `known_only`: only a customer with a stored
+/// profile (the picker); a customer the backend vouches for is signed in either way.
+async fn sign_in(env: &Env, secret: &[u8], customer_id: &str, first_name: &str, https: bool, cookies: &mut Vec<SetCookie>, known_only: bool) -> bool {
+    let mut traits = match stored_traits(env, customer_id).await {
+        Some(t) => t,
+        None if known_only => return false,
+        None => Value::Object(Default::default()),
+    };
     if !first_name.is_empty() {
         traits.set("first_name", first_name);
     }

@@ -2,6 +2,7 @@
 //! read through one lookup the runtime passes in (a blank value counts as unset).
 
 use crate::api;
+use crate::identity::IdentityKeys;
 
 pub struct Config {
     /// Where pages come from, e.g. `https://shop.example` (no trailing slash).
@@ -14,6 +15,12 @@ pub struct Config {
     pub profile_secret: Option<Vec<u8>>,
     /// Signs `vt` links in messages. In dev mode a fixed one stands in when none is set.
     pub link_secret: Option<Vec<u8>>,
+    /// Keys of the store backend's identity tokens (`IDENTITY_SECRET`, `IDENTITY_SECRET_PREVIOUS`).
+    pub identity: IdentityKeys,
+    /// Server sources (the store's backend) send events with `Authorization: Bearer <key>`.
+    pub write_key: Option<String>,
+    /// Settings that were set but could not be used, for the log.
+    pub problems: Vec<String>,
     /// Checks Twilio's inbound webhooks (`X-Twilio-Signature`).
     pub twilio_auth_token: Option<String>,
     /// How often an isolate looks for a newly published bundle.
@@ -38,7 +45,20 @@ impl Config {
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Config {
         let var = |name: &str| nonblank(var(name));
         let dev_mode = flag(var("DEV_MODE"));
+        let mut problems = Vec::new();
+        let identity = IdentityKeys::parse(var("IDENTITY_SECRET").as_deref(), var("IDENTITY_SECRET_PREVIOUS").as_deref()).unwrap_or_else(|e| {
+            problems.push(e);
+            IdentityKeys::default()
+        });
         Config {
+            identity,
+            write_key: var("VITRINE_WRITE_KEY").filter(|k| k.len() >= 16).or_else(|| {
+                if var("VITRINE_WRITE_KEY").is_some() {
+                    problems.push("VITRINE_WRITE_KEY is shorter than 16 characters: server events are off".into());
+                }
+                None
+            }),
+            problems,
             origin_url: var("ORIGIN_URL").unwrap_or_default().trim().trim_end_matches('/').to_string(),
             dev_mode,
             demo_picker: flag(var("DEMO_PICKER")),
@@ -69,5 +89,15 @@ mod tests {
         assert_eq!((dev.dev_mode, dev.link_secret.as_deref(), dev.bundle_check_ms), (true, Some(DEV_LINK_SECRET), 2000.0));
         let set = config(&[("DEV_MODE", "1"), ("LINK_SECRET", "s3cret")]);
         assert_eq!(set.link_secret.as_deref(), Some(&b"s3cret"[..]));
+    }
+
+    #[test]
+    fn identity_and_write_keys_refuse_weak_settings_by_name() {
+        let c = config(&[("IDENTITY_SECRET", "k1:0123456789abcdef0123"), ("VITRINE_WRITE_KEY", "0123456789abcdef")]);
+        assert!(!c.identity.is_empty() && c.write_key.is_some() && c.problems.is_empty());
+        let weak = config(&[("IDENTITY_SECRET", "no-kid"), ("VITRINE_WRITE_KEY", "short")]);
+        assert!(weak.identity.is_empty() && weak.write_key.is_none());
+        assert_eq!(weak.problems.len(), 2);
+        assert!(weak.problems[0].contains("IDENTITY_SECRET") && weak.problems[1].contains("VITRINE_WRITE_KEY"));
     }
 }

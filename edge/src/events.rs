@@ -1,9 +1,46 @@
 //! Checks a `POST /v1/events` body: each event is validated on its own, so one bad event
 //! refuses only itself; the valid ones go on to their visitors' Durable Objects.
+//!
+//! Who a customer is comes only with proof. An event that names a `userId` is stored only when
+//! the request proves that customer: the batch's identity token (`{"batch": […], "identity":
+//! "<JWT>"}`, `identity.rs`; the SDK sends the one `identify` was given) names them, the
+//! edge-signed `vt_profile` cookie is theirs, or a server source sent it with the write key
+//! (`Authorization: Bearer <VITRINE_WRITE_KEY>`). Otherwise it is refused with a reason and
+//! the answer is 401: nothing of it is stored, no object is linked or woken. Anonymous events
+//! (`anonymousId` only) need no proof: they reach only their own anonymous visitor, and an
+//! anonymous visitor is folded into a customer only by a proven identify.
 
 use serde::Serialize;
 use vitrine_engine::journey::event::{self, Event, EventKind, MAX_BATCH_BYTES, MAX_BATCH_EVENTS};
 use vitrine_engine::Value;
+
+use crate::identity::IdentityKeys;
+
+/// What the request proves about who sends it.
+pub struct Proof<'a> {
+    /// Checks the batch's identity token.
+    pub identity: &'a IdentityKeys,
+    pub now: i64,
+    /// The customer of a valid `vt_profile` cookie on the request.
+    pub cookie_customer: Option<&'a str>,
+    /// The request carried the write key: a server source, trusted with any customer.
+    pub server: bool,
+}
+
+impl Proof<'_> {
+    /// No proof at all: anonymous events only.
+    pub fn none(identity: &IdentityKeys) -> Proof<'_> {
+        Proof { identity, now: 0, cookie_customer: None, server: false }
+    }
+}
+
+/// The write key, from an `Authorization` header, compared in constant time.
+pub fn is_write_key(authorization: Option<&str>, write_key: Option<&str>) -> bool {
+    let (Some(header), Some(key)) = (authorization, write_key) else { return false };
+    let Some(given) = header.trim().strip_prefix("Bearer ") else { return false };
+    let (a, b) = (given.trim().as_bytes(), key.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
 
 /// An event that passed validation, with where it goes.
 #[derive(Clone, Debug)]
@@ -24,6 +61,9 @@ pub struct Refused {
     #[serde(rename = "messageId")]
     pub message_id: Option<String>,
     pub reason: String,
+    /// Refused for want of proof of identity (answered 401).
+    #[serde(skip)]
+    pub unproven: bool,
 }
 
 #[derive(Debug, Default)]
@@ -43,31 +83,51 @@ pub fn phone_key(phone: &str) -> String {
 }
 
 /// Refuses the whole body (too large, not JSON, not events); otherwise checks each event.
-pub fn check(body: &[u8]) -> Result<Checked, String> {
+pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
     if body.len() > MAX_BATCH_BYTES {
         return Err(format!("body is {} bytes, over the {MAX_BATCH_BYTES}-byte limit", body.len()));
     }
     let parsed: Value = serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))?;
+    let mut token = None;
     let events: Vec<Value> = match parsed {
         Value::Array(list) => list,
         Value::Object(mut map) => match map.remove("batch") {
-            Some(Value::Array(list)) => list,
+            Some(Value::Array(list)) => {
+                token = map.remove("identity");
+                list
+            }
             Some(_) => return Err("\"batch\" must be an array of events".into()),
             None => vec![Value::Object(map)],
         },
         _ => return Err("body must be an event, an array of events or {\"batch\": [events]}".into()),
     };
+    // The token's customer, or why there is none (named in each refusal it causes).
+    let token_customer = match token.as_ref().map(|t| t.as_str().ok_or_else(|| "\"identity\" must be a string".to_string())) {
+        None => Err("no identity token".to_string()),
+        Some(Err(e)) => Err(e),
+        Some(Ok(t)) => proof.identity.verify(t, proof.now).map(|c| c.sub).map_err(|e| e.to_string()),
+    };
     let mut out = Checked::default();
     for (index, v) in events.into_iter().enumerate() {
         let message_id = v.path("messageId").and_then(Value::as_str).map(str::to_string);
         if index >= MAX_BATCH_EVENTS {
-            out.refused.push(Refused { index, message_id, reason: format!("a batch holds at most {MAX_BATCH_EVENTS} events") });
+            out.refused.push(Refused { index, message_id, reason: format!("a batch holds at most {MAX_BATCH_EVENTS} events"), unproven: false });
             continue;
         }
         let json = serde_json::to_string(&v).expect("a Value always serializes");
         match event::parse(&v, json.len()) {
-            Ok(e) => out.accepted.push(accepted(index, e, json)),
-            Err(r) => out.refused.push(Refused { index, message_id, reason: r.to_string() }),
+            Ok(e) if e.user_id.is_empty() || proof.server || proof.cookie_customer == Some(e.user_id.as_str()) || token_customer.as_deref() == Ok(e.user_id.as_str()) => {
+                out.accepted.push(accepted(index, e, json))
+            }
+            Ok(e) => {
+                let why = match &token_customer {
+                    Ok(other) => format!("the identity token is for another customer ({other:?})"),
+                    Err(e) => e.clone(),
+                };
+                let reason = format!("userId {:?} needs proof (an identity token for them, their vt_profile cookie, or the write key): {why}", e.user_id);
+                out.refused.push(Refused { index, message_id, reason, unproven: true })
+            }
+            Err(r) => out.refused.push(Refused { index, message_id, reason: r.to_string(), unproven: false }),
         }
     }
     Ok(out)
@@ -97,14 +157,17 @@ pub struct Stored {
 impl Stored {
     /// A run its visitor's object could not store.
     pub fn not_stored(&mut self, run: &[Accepted], error: &str) {
-        self.failed.extend(run.iter().map(|a| Refused { index: a.index, message_id: Some(a.message_id.clone()), reason: format!("not stored, send again: {error}") }));
+        self.failed.extend(run.iter().map(|a| Refused { index: a.index, message_id: Some(a.message_id.clone()), reason: format!("not stored, send again: {error}"), unproven: false }));
     }
 
     /// The answer: 200 when every event was stored; 400 with a reason per refused event (the
-    /// valid ones are stored all the same); 503 when a visitor's storage failed (listed).
+    /// valid ones are stored all the same), 401 when one was refused for want of proof of
+    /// identity; 503 when a visitor's storage failed (listed).
     pub fn reply(&self, refused: &[Refused]) -> (u16, serde_json::Value) {
         let status = if !self.failed.is_empty() {
             503
+        } else if refused.iter().any(|r| r.unproven) {
+            401
         } else if !refused.is_empty() {
             400
         } else {
@@ -122,6 +185,57 @@ pub fn refusal_status(body_len: usize) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::tests::{keys, token, KID, SECRET};
+
+    fn check(body: &[u8]) -> Result<Checked, String> {
+        super::check(body, &Proof { identity: &keys(), now: 100, cookie_customer: None, server: true })
+    }
+
+    fn anonymous(body: &str) -> Checked {
+        super::check(body.as_bytes(), &Proof::none(&keys())).unwrap()
+    }
+
+    const CLAIM_JANE: &str = r#"[
+      {"type":"identify","messageId":"m1","anonymousId":"attacker","userId":"17850","traits":{"email":"attacker@evil.test"}},
+      {"type":"consent","messageId":"m2","anonymousId":"attacker","userId":"17850","channels":{"all":true}},
+      {"type":"track","event":"Product Added","messageId":"m3","anonymousId":"attacker","properties":{"sku":"A"}}
+    ]"#;
+
+    #[test]
+    fn claiming_a_customer_without_proof_is_refused_and_anonymous_events_are_kept() {
+        let c = anonymous(CLAIM_JANE);
+        assert_eq!(c.accepted.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["a:attacker"]);
+        assert!(c.accepted.iter().all(|a| a.link_from.is_none()), "no object is linked");
+        assert_eq!(c.refused.len(), 2);
+        assert!(c.refused[0].reason.contains("userId \"17850\" needs proof") && c.refused[0].reason.contains("no identity token"), "{}", c.refused[0].reason);
+        assert_eq!(Stored::default().reply(&c.refused).0, 401);
+    }
+
+    #[test]
+    fn a_token_proves_only_its_own_customer() {
+        let jane = token(KID, SECRET, serde_json::json!({ "sub": "17850", "exp": 1000 }));
+        let body = format!(r#"{{"identity":"{jane}","batch":{CLAIM_JANE}}}"#);
+        let c = anonymous(&body);
+        assert!(c.refused.is_empty(), "{:?}", c.refused);
+        assert_eq!(c.accepted[0].link_from.as_deref(), Some("a:attacker"));
+        let other = token(KID, SECRET, serde_json::json!({ "sub": "12346", "exp": 1000 }));
+        let c = anonymous(&format!(r#"{{"identity":"{other}","batch":{CLAIM_JANE}}}"#));
+        assert!(c.refused[0].reason.contains("for another customer (\"12346\")"));
+        let late = super::check(body.as_bytes(), &Proof { identity: &keys(), now: 5000, cookie_customer: None, server: false }).unwrap();
+        assert!(late.refused[0].reason.contains("expired"));
+    }
+
+    #[test]
+    fn the_profile_cookie_and_the_write_key_prove_too() {
+        let cookie = super::check(CLAIM_JANE.as_bytes(), &Proof { identity: &keys(), now: 0, cookie_customer: Some("17850"), server: false }).unwrap();
+        assert!(cookie.refused.is_empty());
+        let wrong = super::check(CLAIM_JANE.as_bytes(), &Proof { identity: &keys(), now: 0, cookie_customer: Some("12346"), server: false }).unwrap();
+        assert_eq!(wrong.refused.len(), 2);
+        assert!(is_write_key(Some("Bearer 0123456789abcdef"), Some("0123456789abcdef")));
+        assert!(!is_write_key(Some("Bearer 0123456789abcdeX"), Some("0123456789abcdef")));
+        assert!(!is_write_key(Some("0123456789abcdef"), Some("0123456789abcdef")));
+        assert!(!is_write_key(Some("Bearer x"), None));
+    }
 
     #[test]
     fn keeps_the_valid_events_and_says_why_for_the_others() {

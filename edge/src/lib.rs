@@ -18,6 +18,7 @@ pub mod config;
 pub mod context;
 pub mod cookies;
 pub mod events;
+pub mod identity;
 pub mod kv;
 pub mod messaging;
 pub mod optout;

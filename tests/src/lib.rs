@@ -3,6 +3,7 @@
 
 pub mod demo_store;
 pub mod fixture;
+pub mod identity;
 pub mod harness;
 pub mod http;
 pub mod origin;

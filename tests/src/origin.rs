@@ -1,7 +1,10 @@
 //! A tiny static origin server (the demo store's, locally and in tests): serves a folder with
 //! pretty URLs (`/products/C100` -> `products/C100.html`), content types by extension, `HEAD`,
 //! plain 404s, and redirects (`old.redirect` holding `/new` answers `/old` with a 302 to its own
-//! absolute address, as many origins do). One thread per connection, `Connection: close`: simple, not fast.
+//! absolute address, as many origins do), and extra response headers from `<file>.headers`
+//! beside a file (`Name: value` lines, e.g. the `Vitrine-Identity` of a login page; a
+//! `Cache-Control` there replaces the default). One thread per connection, `Connection: close`:
+//! simple, not fast.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -143,17 +146,23 @@ fn serve(conn: TcpStream, root: &Path) -> std::io::Result<()> {
         conn.set_nodelay(true)?;
         return conn.write_all(head.as_bytes());
     }
+    let mut extra = String::new();
     let (status, ctype, body) = match (method, resolve(root, target)) {
         ("GET" | "HEAD", Some(file)) => {
             let body = std::fs::read(&file)?;
             // The demo's placeholder images are SVG whatever the catalog calls them.
             let ctype = if body.starts_with(b"<svg") { "image/svg+xml" } else { content_type(&file) };
+            let mut headers_file = file.into_os_string();
+            headers_file.push(".headers");
+            extra = std::fs::read_to_string(headers_file).unwrap_or_default();
             ("200 OK", ctype, body)
         }
         ("GET" | "HEAD", None) => ("404 Not Found", "text/html; charset=utf-8", b"<!doctype html><title>Not found</title><h1>Not found</h1>".to_vec()),
         _ => ("405 Method Not Allowed", "text/plain; charset=utf-8", b"static site: GET only".to_vec()),
     };
-    let head = format!("HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: public, max-age=60\r\nConnection: close\r\n\r\n", body.len());
+    let extra: String = extra.lines().map(str::trim).filter(|l| l.contains(':')).map(|l| format!("{l}\r\n")).collect();
+    let cache = if extra.to_ascii_lowercase().contains("cache-control:") { "" } else { "Cache-Control: public, max-age=60\r\n" };
+    let head = format!("HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{cache}{extra}Connection: close\r\n\r\n", body.len());
     // One write, no Nagle: split small writes meet delayed ACKs and cost ~40 ms each.
     conn.set_nodelay(true)?;
     let mut out = head.into_bytes();

@@ -118,6 +118,7 @@ impl Stack {
             ("DEV_MODE".into(), "1".into()),
             ("DEMO_PICKER".into(), "1".into()),
             ("PROFILE_SECRET".into(), PROFILE_SECRET.into()),
+            ("IDENTITY_SECRET".into(), crate::identity::secret_var()),
             ("BUNDLE_CHECK_SECS".into(), "0".into()),
         ];
         for (k, v) in cfg.vars {

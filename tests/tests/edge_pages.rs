@@ -8,6 +8,7 @@ use vitrine_engine::context::{CartLine, Device, Interests, Request, Session, Sig
 use vitrine_engine::{Engine, Value, Visitor};
 use vitrine_tests::fixture::{self, idx, OUT_OF_STOCK};
 use vitrine_tests::http::{self, HttpResponse};
+use vitrine_tests::identity;
 use vitrine_tests::stack::{Stack, StackConfig, PROFILE_SECRET};
 use vitrine_tests::{cases, demo_store, harness};
 
@@ -40,6 +41,18 @@ fn setup() -> Suite {
     std::fs::write(site.join("malformed.html"), "<html><body><div data-vitrine-slot=\"hero\"><p>unclosed <b>bold <table><td>cell</div>\n<div data-vitrine-slot='hero'>second <!-- comment").unwrap();
     std::fs::write(site.join("data.json"), br#"{"data-vitrine-slot":"hero"}"#).unwrap();
     std::fs::write(site.join("old-home.redirect"), "/?from=old").unwrap();
+    // The store's own login and logout pages: the origin says who is logged in, signed.
+    std::fs::create_dir_all(site.join("account")).unwrap();
+    let jane = identity::token("14646", Some("Jane"));
+    for (page, headers) in [
+        ("login", format!("Vitrine-Identity: {jane}\nCache-Control: private, no-store")),
+        ("login-cacheable", format!("Vitrine-Identity: {jane}")),
+        ("login-forged", format!("Vitrine-Identity: {}\nCache-Control: private", identity::token_with(identity::KID, "not-the-stores-secret-at-all", "14646", Some("Jane"), identity::now() + 600))),
+        ("logout", "Vitrine-Identity: logout\nCache-Control: no-store".to_string()),
+    ] {
+        std::fs::write(site.join(format!("account/{page}.html")), format!("<!doctype html><title>{page}</title><p>{page}")).unwrap();
+        std::fs::write(site.join(format!("account/{page}.html.headers")), headers).unwrap();
+    }
     let assets = root.join("assets");
     std::fs::create_dir_all(assets.join("vitrine/sdk")).unwrap();
     std::fs::write(assets.join("vitrine/sdk/vitrine.js"), SDK_LOADER).unwrap();
@@ -61,6 +74,8 @@ fn main() -> std::process::ExitCode {
             a_new_visitor_gets_the_welcome_banner_and_trending_products,
             what_the_sdk_learned_this_session_steers_just_for_you,
             a_returning_champion_is_greeted_by_name_with_kitchen_favourites,
+            the_stores_login_signs_the_customer_in_and_logout_out,
+            an_unsigned_or_cacheable_login_signs_nobody_in,
             an_at_risk_customer_gets_the_win_back_banner,
             a_visitor_from_another_country_gets_that_country,
             the_cart_suggests_cheap_add_ons_never_in_cart_or_out_of_stock,
@@ -179,6 +194,31 @@ fn a_returning_champion_is_greeted_by_name_with_kitchen_favourites(s: &Suite) {
     // `champion` (singular) finds the same persona.
     let r = s.stack.get("/?vitrine_as=champion&utm_source=x", &[]);
     assert_eq!((r.status, r.header("location")), (302, Some("/?utm_source=x")));
+}
+
+fn the_stores_login_signs_the_customer_in_and_logout_out(s: &Suite) {
+    let visitor = ("vt_vid".to_string(), "e2e-visitor-login".to_string());
+    let r = s.stack.get("/account/login", &[("Cookie", "vt_vid=e2e-visitor-login")]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("vitrine-identity"), None, "the token never reaches the browser");
+    let mut cookies = vec![visitor.clone()];
+    cookies.extend(r.cookies());
+    assert!(cookies.iter().any(|(k, v)| k == "vt_profile" && !v.is_empty()), "signed in: {:?}", r.headers);
+    let html = page(s, "/", &[("Cookie", &cookie_header(&cookies))]);
+    assert_eq!(slot(&html, "greeting").1, "Welcome back, Jane");
+    assert!(slot(&html, "hero").1.contains("Early access for you, Jane"), "their segment's banner");
+    let out = s.stack.get("/account/logout", &[("Cookie", &cookie_header(&cookies))]);
+    assert!(out.cookies().iter().any(|(k, v)| k == "vt_profile" && v.is_empty()), "logout clears the profile: {:?}", out.headers);
+    assert_eq!(out.header("vitrine-identity"), None);
+}
+
+fn an_unsigned_or_cacheable_login_signs_nobody_in(s: &Suite) {
+    for page in ["/account/login-cacheable", "/account/login-forged"] {
+        let r = s.stack.get(page, &[("Cookie", "vt_vid=e2e-visitor-forger")]);
+        assert_eq!(r.status, 200, "{page}");
+        assert!(!r.cookies().iter().any(|(k, _)| k == "vt_profile"), "{page} signed someone in: {:?}", r.headers);
+        assert_eq!(r.header("vitrine-identity"), None, "{page}: the header is dropped all the same");
+    }
 }
 
 fn an_at_risk_customer_gets_the_win_back_banner(s: &Suite) {

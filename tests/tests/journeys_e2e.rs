@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use vitrine_engine::journey::{LinkClaims, Messaging};
 use vitrine_engine::rules::Offer;
 use vitrine_engine::{token, Engine};
+use vitrine_tests::identity;
 use vitrine_tests::http::{self, HttpResponse};
 use vitrine_tests::stack::{repo_root, Stack, StackConfig};
 use vitrine_tests::{cases, demo_store, fixture, harness};
@@ -100,6 +101,7 @@ fn main() -> std::process::ExitCode {
             sms_stop_and_the_unsubscribe_link_are_honoured,
             a_failing_provider_is_retried_with_backoff,
             win_back_counts_from_the_customers_profile,
+            nobody_can_claim_a_customer_without_proof,
             a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
         ],
     )
@@ -116,8 +118,21 @@ fn post(base: &str, path: &str, content_type: &str, body: &[u8]) -> std::io::Res
 }
 
 fn post_events(s: &Suite, events: &[Value]) -> HttpResponse {
-    let body = json!({ "batch": events }).to_string();
-    post(&url(s), "/v1/events", "application/json", body.as_bytes()).expect("POST /v1/events")
+    post(&url(s), "/v1/events", "application/json", signed_batch(events).as_bytes()).expect("POST /v1/events")
+}
+
+/// A batch as the SDK sends it after `identify(id, traits, { token })`: with the identity token
+/// its customer was given by the store's backend (none when the events name no customer).
+fn signed_batch(events: &[Value]) -> String {
+    let user = events.iter().find_map(|e| e["userId"].as_str());
+    match user {
+        Some(u) => json!({ "batch": events, "identity": identity::token(u, None) }).to_string(),
+        None => json!({ "batch": events }).to_string(),
+    }
+}
+
+fn post_unsigned(s: &Suite, events: &[Value]) -> HttpResponse {
+    post(&url(s), "/v1/events", "application/json", json!({ "batch": events }).to_string().as_bytes()).expect("POST /v1/events")
 }
 
 /// An event with a fresh messageId (unique across the suite).
@@ -377,6 +392,37 @@ fn win_back_counts_from_the_customers_profile(s: &Suite) {
     assert_eq!((state["profile"]["typical_gap_days"].as_f64(), state["orders"]["last_at"].as_i64()), (Some(30.0), Some(1_305_849_600)));
 }
 
+/// The attack of issue #12: identify + consent as an existing customer, with the attacker's
+/// contacts, without the store's proof. Refused; the customer's object is untouched and nothing
+/// is sent to the attacker. With the customer's own token the same identify is accepted.
+fn nobody_can_claim_a_customer_without_proof(s: &Suite) {
+    let (email, token_) = ("victim@example.com", "push-token-victim");
+    let r = post_events(s, &[event(consent_all(token_), "e8", Some("c-e8")), event(identify("Vic", email, "+447700900108"), "e8", Some("c-e8"))]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let before = visitor_log(s, "u:c-e8")["state"].clone();
+    let attacker = "attacker@evil.example";
+    let claim = [event(identify("Mallory", attacker, "+447700900666"), "evil", Some("c-e8")), event(consent_all("push-token-evil"), "evil", Some("c-e8")), event(added("K300", 1), "evil", None)];
+    let r = post_unsigned(s, &claim);
+    assert_eq!(r.status, 401, "{}", r.text());
+    let reply = r.json();
+    assert_eq!(reply["refused"].as_array().unwrap().len(), 2, "{reply}");
+    assert!(reply["refused"][0]["reason"].as_str().unwrap().contains("needs proof"));
+    assert_eq!(reply["accepted"], 1, "the anonymous event is kept, as the attacker's own");
+    let forged = identity::token_with(identity::KID, "a-secret-the-attacker-guessed", "c-e8", None, identity::now() + 600);
+    let body = json!({ "batch": claim, "identity": forged }).to_string();
+    assert_eq!(post(&url(s), "/v1/events", "application/json", body.as_bytes()).unwrap().status, 401);
+    let after = visitor_log(s, "u:c-e8")["state"].clone();
+    assert_eq!(after["profile"], before["profile"], "contacts and consent unchanged");
+    assert!(!after.to_string().contains(attacker));
+    let evil = visitor_log(s, "a:evil");
+    assert!(!evil["state"].to_string().contains("c-e8") && evil["alias"].as_str().unwrap_or("").is_empty(), "not linked: {evil}");
+    thread::sleep(Duration::from_secs(3));
+    assert!(s.capture.requests().iter().all(|r| !r.body.contains(attacker) && !r.body.contains("push-token-evil")), "nothing reaches the attacker");
+    // The customer's own token: accepted.
+    let mine = [event(identify("Vic", email, "+447700900108"), "e8-laptop", Some("c-e8"))];
+    assert_eq!(post_events(s, &mine).status, 200);
+}
+
 /// Visitors stream events while `wrangler dev` is killed (SIGKILL) and restarted on the same
 /// state; the sender retries what did not get a 200, as the SDK does.
 fn a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice(s: &Suite) {
@@ -403,7 +449,7 @@ fn a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice(s: &Suite)
         thread::spawn(move || {
             let mut retried = 0;
             for (n, batch) in batches.iter().enumerate() {
-                let body = json!({ "batch": batch }).to_string();
+                let body = signed_batch(batch);
                 loop {
                     match post(&base, "/v1/events", "application/json", body.as_bytes()) {
                         Ok(r) if r.status == 200 => break,
