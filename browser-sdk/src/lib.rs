@@ -32,4 +32,5 @@ pub mod json;
 pub mod message;
 pub mod outbox;
 pub mod session;
+pub mod visit;
 pub mod web;
