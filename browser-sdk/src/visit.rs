@@ -18,6 +18,7 @@
 
 mod effect;
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -283,7 +284,7 @@ impl Visit {
         let v = self.visitor();
         let input = self.engine.rule_input(&v);
         for (i, placement) in self.here.slots.iter().enumerate() {
-            let decision = self.engine.decide_with(&v, &input, placement, secs(now)).ok();
+            let decision = self.engine.decide_with(&v, &input, placement, secs(now)).ok().map(Box::new);
             self.fx.push(Effect::Fill(i as u32, placement.clone(), decision));
         }
         self.fx.push(Effect::Filled);
@@ -506,7 +507,7 @@ impl Visit {
         o.end();
         self.enqueue(Kind::Track("Promotion Viewed"), &props, now);
         self.offer_open = Some((offer.id.clone(), props));
-        self.fx.push(Effect::ShowOffer(offer, trigger));
+        self.fx.push(Effect::ShowOffer(Box::new(offer), trigger));
     }
 
     /// The offer's call to action was followed (the page navigates next): `Promotion Clicked`,

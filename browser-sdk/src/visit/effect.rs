@@ -5,6 +5,7 @@
 //! Effects are one small enum pushed to a `Vec`: no trait objects, no generics, no formatting
 //! (the SDK's download is a budget, ARCHITECTURE.md).
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -117,7 +118,7 @@ pub enum Effect {
     /// Fill slot `i` of [`PageFacts::slots`] with the decision (its html when filled, else the
     /// page's own content), then tell `decision` listeners; or report that it came too late.
     /// No decision: the bundle has no such placement (named here): keep the page's content.
-    Fill(u32, String, Option<Decision>),
+    Fill(u32, String, Option<Box<Decision>>),
     /// Every slot of this page is decided (a performance mark).
     Filled,
     /// Write `value` under `key` (an empty value removes it).
@@ -134,7 +135,7 @@ pub enum Effect {
     /// Push a history entry to catch a back press (touch devices).
     ArmBack,
     /// Show the exit-offer dialog and tell `offer` listeners (with the trigger).
-    ShowOffer(OfferDecision, &'static str),
+    ShowOffer(Box<OfferDecision>, &'static str),
     /// `event` listeners: an event was queued (its name).
     Event(String),
     /// `error` listeners: something was refused or went wrong (never silent).

@@ -5,7 +5,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::OnceCell;
 
 use wasm_bindgen::prelude::*;
 
@@ -68,15 +68,15 @@ extern "C" {
     fn show_offer(this: &Loader, html: &str, id: &str, scenario: &str);
 }
 
-static LOADER: PageLocal<RefCell<Option<Loader>>> = PageLocal::new(RefCell::new(None));
+static LOADER: PageLocal<OnceCell<Loader>> = PageLocal::new(OnceCell::new());
 
-/// The page side every call below goes through (set by `start`).
+/// The page side every call below goes through (set by the first `start`: one per page).
 pub fn install(loader: Loader) {
-    LOADER.with(|l| *l.borrow_mut() = Some(loader));
+    LOADER.with(|l| l.set(loader).ok());
 }
 
 fn with<R: Default>(f: impl FnOnce(&Loader) -> R) -> R {
-    LOADER.with(|l| l.borrow().as_ref().map(f)).unwrap_or_default()
+    LOADER.with(|l| l.get().map(f)).unwrap_or_default()
 }
 
 pub fn emit(name: &str, payload: &JsValue) {
