@@ -191,6 +191,12 @@ impl Visit {
         core::mem::take(&mut self.fx)
     }
 
+    /// The oldest effect still to carry out (the host's loop: one effect at a time, so what an
+    /// effect's outcome queues follows it).
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        (!self.fx.is_empty()).then(|| self.fx.remove(0))
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

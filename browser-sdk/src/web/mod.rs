@@ -271,14 +271,8 @@ impl Host {
 
     /// Carries out the visit's effects, in order (a beacon's outcome goes back in at once).
     fn carry_out(&mut self) {
-        loop {
-            let effects = self.visit.effects();
-            if effects.is_empty() {
-                return;
-            }
-            for effect in effects {
-                self.perform(effect);
-            }
+        while let Some(effect) = self.visit.poll_effect() {
+            self.perform(effect);
         }
     }
 
