@@ -26,7 +26,7 @@ use vitrine_engine::context::{self, is_valid_visitor_id, Device, Page, Visitor, 
 use vitrine_engine::engine::{DecideError, Decision, Engine, Explain, OfferDecision};
 use vitrine_engine::Value;
 
-pub use effect::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer};
+pub use effect::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer, PROFILE_COOKIE};
 
 use crate::exit_intent::{ExitIntent, Input, Surface};
 use crate::message::{self, Kind};

@@ -318,3 +318,22 @@ fn the_exit_offer_shows_once_a_session_and_its_click_is_reported_once() {
     assert!(!v.exit_intent("api", T0 + 60_001.0), "not on the next page either");
     assert_eq!(offers(&v.effects()), []);
 }
+
+#[test]
+fn identify_merges_traits_and_names_the_customer_on_later_events() {
+    let (mut v, _) = start(Start::default(), home());
+    let traits: Value = serde_json::from_str(r#"{"segment":"Loyal","first_name":"Ann"}"#).unwrap();
+    v.identify(Some("cust-42".into()), traits, r#"{"segment":"Loyal","first_name":"Ann"}"#, T0 + 1.0);
+    let fx = v.effects();
+    assert_eq!(hero_html(&v), "<h1>Early access for you, Ann</h1>", "the next decision knows the customer");
+    let (saved, traits) = Profile::decode(stored_value(&fx, Store::Local, PROFILE_KEY)).unwrap();
+    assert_eq!((saved.user_id.as_deref(), traits), (Some("cust-42"), Some(r#"{"first_name":"Ann","segment":"Loyal"}"#)));
+    // A later identify without a user id keeps it, and adds to the traits.
+    v.identify(None, serde_json::from_str(r#"{"first_name":"Annie"}"#).unwrap(), "{}", T0 + 2.0);
+    assert_eq!(v.profile().user_id.as_deref(), Some("cust-42"));
+    assert_eq!(hero_html(&v), "<h1>Early access for you, Annie</h1>");
+    let events = queued(&mut v);
+    assert_eq!(names(&events), ["page", "identify", "identify"]);
+    assert_eq!(events[1]["traits"]["segment"], "Loyal");
+    assert!(events[0].get("userId").is_none() && events[1]["userId"] == "cust-42", "from identify on, events name the customer");
+}

@@ -25,6 +25,10 @@ pub enum AutoTrack {
     Off,
 }
 
+/// The edge's signed profile cookie, unless `data-profile-cookie` names another
+/// (edge-worker/src/cookies.rs names it too: the engine has no constant for it yet).
+pub const PROFILE_COOKIE: &str = "vt_profile";
+
 /// Settings from the script tag's data attributes (read by the loader).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -44,7 +48,7 @@ impl Default for Config {
             exit: ExitConfig::default(),
             back_intent: true,
             auto_track: AutoTrack::All,
-            profile_cookie: "vt_profile".into(),
+            profile_cookie: PROFILE_COOKIE.into(),
         }
     }
 }
