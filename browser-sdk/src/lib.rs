@@ -1,8 +1,9 @@
 //! Vitrine browser SDK: a thin host around the engine for sites that add one script tag.
 //!
 //! The pure parts — exit-intent detection, the event outbox, event envelopes, the session's
-//! learning — are plain Rust tested natively; `web` wires them to the page through the
-//! loader's page side (`js/page.js`).
+//! learning, and `visit`, which makes every decision of a page visit and returns effects as
+//! values — are plain Rust tested natively; `web` reads the page's facts into the visit and
+//! carries its effects out through the loader's page side (`js/page.js`).
 
 #![no_std]
 
@@ -32,4 +33,5 @@ pub mod json;
 pub mod message;
 pub mod outbox;
 pub mod session;
+pub mod visit;
 pub mod web;

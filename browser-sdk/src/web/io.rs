@@ -3,13 +3,14 @@
 //! web-sys per DOM method: each web-sys method is a shim in the wasm and another in the glue,
 //! and together they were a third of the download. Time and randomness come from js-sys.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::OnceCell;
 
 use wasm_bindgen::prelude::*;
 
 use super::PageLocal;
+use crate::visit::Store;
 
 #[wasm_bindgen]
 extern "C" {
@@ -67,15 +68,15 @@ extern "C" {
     fn show_offer(this: &Loader, html: &str, id: &str, scenario: &str);
 }
 
-static LOADER: PageLocal<RefCell<Option<Loader>>> = PageLocal::new(RefCell::new(None));
+static LOADER: PageLocal<OnceCell<Loader>> = PageLocal::new(OnceCell::new());
 
-/// The page side every call below goes through (set by `start`).
+/// The page side every call below goes through (set by the first `start`: one per page).
 pub fn install(loader: Loader) {
-    LOADER.with(|l| *l.borrow_mut() = Some(loader));
+    LOADER.with(|l| l.set(loader).ok());
 }
 
 fn with<R: Default>(f: impl FnOnce(&Loader) -> R) -> R {
-    LOADER.with(|l| l.borrow().as_ref().map(f)).unwrap_or_default()
+    LOADER.with(|l| l.get().map(f)).unwrap_or_default()
 }
 
 pub fn emit(name: &str, payload: &JsValue) {
@@ -85,11 +86,6 @@ pub fn emit(name: &str, payload: &JsValue) {
 /// Wall-clock unix milliseconds.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
-}
-
-/// Unix seconds, as the engine takes time.
-pub fn now_secs() -> i64 {
-    (now_ms() / 1000.0) as i64
 }
 
 pub fn new_id() -> String {
@@ -131,21 +127,13 @@ pub fn slots() -> Vec<String> {
 
 /// Fills slot `i` of [`slots`] with `html`, or with `None` keeps the page's content. False:
 /// too late (the loader's anti-flicker deadline passed), the page's content stays.
-pub fn fill(i: usize, html: Option<&str>) -> bool {
-    with(|l| l.fill(i as u32, html))
+pub fn fill(i: u32, html: Option<&str>) -> bool {
+    with(|l| l.fill(i, html))
 }
 
 /// A performance mark (the benchmark measures from the loader's start mark to this).
 pub fn mark(name: &str) {
     with(|l| l.mark(name));
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Store {
-    /// This tab, until it closes.
-    Session,
-    /// This browser, across visits.
-    Local,
 }
 
 pub fn read(store: Store, key: &str) -> Option<String> {
@@ -158,20 +146,10 @@ pub fn write(store: Store, key: &str, value: &str) {
     with(|l| l.write(store == Store::Local, key, value));
 }
 
-/// The cookies scripts can read, read once: every `document.cookie` access is a synchronous
-/// round trip to the browser's network process.
-pub struct Cookies(String);
-
-impl Cookies {
-    pub fn read() -> Cookies {
-        Cookies(with(|l| l.cookies().as_string()).unwrap_or_default())
-    }
-
-    /// The first value of `name`, read as the edge reads it (`context::cookie_pairs`).
-    pub fn get(&self, name: &str) -> Option<String> {
-        let (_, value) = vitrine_engine::context::cookie_pairs(&self.0).find(|(n, _)| *n == name)?;
-        (!value.is_empty()).then(|| value.to_string())
-    }
+/// `document.cookie`, read once: every access is a synchronous round trip to the browser's
+/// network process.
+pub fn cookies() -> String {
+    with(|l| l.cookies().as_string()).unwrap_or_default()
 }
 
 /// Sets a site-wide cookie for `max_age` seconds (0 deletes it; None: until the browser

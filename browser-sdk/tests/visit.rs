@@ -1,0 +1,339 @@
+//! The SDK's decisions, natively: a [`Visit`] on the fixture store, driven with page facts,
+//! API calls and a virtual clock; the assertions read the effects the page side would carry
+//! out (cookies, storage, the offer dialog, the events sent). What a shopper or the store
+//! would notice: who the visitor is, which offer shows, which cart the edge sees, what the
+//! events say.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use vitrine_browser_sdk::session::{EventFacts, Profile, SessionState};
+use vitrine_browser_sdk::visit::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer, Visit, OUTBOX_KEY, PROFILE_KEY, SESSION_KEY};
+use vitrine_engine::engine::Engine;
+use vitrine_engine::token;
+use vitrine_engine::Value;
+
+/// The test clock: unix ms.
+const T0: f64 = common::NOW as f64 * 1000.0;
+const EDGE_ID: &str = "edge-visitor-0001";
+
+fn env() -> Env {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    fn new_id() -> String {
+        format!("00000000-0000-4000-8000-{:012}", NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+    Env { parse_json: |t| serde_json::from_str(t).ok(), to_json: |v| serde_json::to_string(v).unwrap(), new_id }
+}
+
+fn home() -> PageFacts {
+    PageFacts {
+        path: "/".into(),
+        url: "https://shop.example/".into(),
+        title: "Fixture Store".into(),
+        slots: vec!["hero".into(), "home-for-you".into()],
+        ..PageFacts::default()
+    }
+}
+
+fn product_page(sku: &str) -> PageFacts {
+    let path = format!("/products/{sku}");
+    PageFacts { url: format!("https://shop.example{path}"), title: sku.into(), path, ..PageFacts::default() }
+}
+
+fn start(s: Start, page: PageFacts) -> (Visit, Vec<Effect>) {
+    let mut v = Visit::start(Engine::load(&common::bundle_bytes()).unwrap(), s, page, env(), T0);
+    let fx = v.effects();
+    (v, fx)
+}
+
+fn facts(product: &str, quantity: Option<u32>) -> EventFacts {
+    EventFacts { product: Some(product.into()), quantity, ..EventFacts::default() }
+}
+
+fn track(v: &mut Visit, event: &str, facts: EventFacts) -> Vec<Effect> {
+    v.track(event, &facts, "{}", T0 + 10.0);
+    v.effects()
+}
+
+/// The cookies written, as (name, value, max-age).
+fn cookies(fx: &[Effect]) -> Vec<(&str, &str, Option<i64>)> {
+    fx.iter().filter_map(|e| if let Effect::SetCookie(n, v, age) = e { Some((*n, v.as_str(), *age)) } else { None }).collect()
+}
+
+/// The last value written under `key` in `store`.
+fn stored<'a>(fx: &'a [Effect], store: Store, key: &str) -> Option<&'a str> {
+    fx.iter().rev().find_map(|e| match e {
+        Effect::Store(s, k, value) if *s == store && *k == key => Some(value.as_str()),
+        _ => None,
+    })
+}
+
+/// Offers shown, as (offer id, trigger, explain rule).
+fn offers(fx: &[Effect]) -> Vec<(&str, &str, &str)> {
+    fx.iter().filter_map(|e| if let Effect::ShowOffer(o, t) = e { Some((o.id.as_str(), *t, o.explain.rule.as_str())) } else { None }).collect()
+}
+
+/// The events queued and not yet sent, as the endpoint would receive them (a page-hide
+/// flush whose beacons the browser refuses, so they stay queued).
+fn queued(v: &mut Visit) -> Vec<serde_json::Value> {
+    v.flush(T0 + 20.0);
+    let bodies = match v.effects().pop() {
+        Some(Effect::Beacon(bodies)) => bodies,
+        other => panic!("a flush beacons: {other:?}"),
+    };
+    v.beaconed(0);
+    v.effects();
+    bodies.iter().flat_map(|b| serde_json::from_str::<serde_json::Value>(b).unwrap()["batch"].as_array().unwrap().clone()).collect()
+}
+
+fn names(events: &[serde_json::Value]) -> Vec<String> {
+    events.iter().map(|e| e["event"].as_str().or(e["type"].as_str()).unwrap().to_string()).collect()
+}
+
+fn hero_html(v: &Visit) -> String {
+    v.decide("hero", T0).unwrap().html
+}
+
+#[test]
+fn the_shared_visitor_cookie_and_the_edges_profile_win_over_what_is_stored() {
+    let profile = Profile { visitor_id: "stored-visitor-1".into(), ..Profile::default() };
+    let saved_before = profile.encode(r#"{"first_name":"Old","tier":"gold"}"#);
+    let edge_profile = token::sign(b"edge-secret", br#"{"traits":{"segment":"Loyal","first_name":"Jane"}}"#);
+    let jar = format!("other=1; vt_vid={EDGE_ID}; vt_profile={edge_profile}");
+    let (v, fx) = start(Start { cookies: jar, stored_profile: Some(saved_before.clone()), ..Start::default() }, home());
+
+    assert_eq!(v.profile().visitor_id, EDGE_ID, "the edge's id: experiments bucket alike on both");
+    let traits = &v.profile().traits;
+    assert_eq!(traits.path("first_name").and_then(Value::as_str), Some("Jane"), "the edge's word is fresher");
+    assert_eq!(traits.path("tier").and_then(Value::as_str), Some("gold"), "stored traits the edge did not name stay");
+    assert_eq!(hero_html(&v), "<h1>Early access for you, Jane</h1>", "a known Loyal customer sees the loyal hero");
+    let (saved, _) = Profile::decode(stored_value(&fx, Store::Local, PROFILE_KEY)).expect("the profile is saved");
+    assert_eq!(saved.visitor_id, EDGE_ID, "and remembered for the next page");
+    assert!(!cookies(&fx).iter().any(|c| c.0 == "vt_vid"), "the edge's cookie already says it: {:?}", cookies(&fx));
+    assert!(!v.session().new_visitor, "a profile was stored: not a new visitor");
+
+    // A malformed id cookie is not trusted: the stored id stays and is shared with the edge.
+    let (v, fx) = start(Start { cookies: "vt_vid=bad id!".into(), stored_profile: Some(saved_before), ..Start::default() }, home());
+    assert_eq!(v.profile().visitor_id, "stored-visitor-1");
+    assert_eq!(stored(&fx, Store::Local, PROFILE_KEY), None, "nothing changed, nothing rewritten");
+    assert!(cookies(&fx).contains(&("vt_vid", "stored-visitor-1", Some(365 * 24 * 3600))), "{:?}", cookies(&fx));
+    assert_eq!(hero_html(&v), "<h1>Welcome to Fixture Store</h1>");
+
+    // Nothing stored, no cookies: a new visitor with a new id, saved and shared.
+    let (mut v, fx) = start(Start::default(), home());
+    let id = v.profile().visitor_id.clone();
+    assert!(v.session().new_visitor);
+    assert_eq!(Profile::decode(stored_value(&fx, Store::Local, PROFILE_KEY)).unwrap().0.visitor_id, id);
+    assert!(cookies(&fx).iter().any(|c| c.0 == "vt_vid" && c.1 == id));
+    assert!(v.exit_intent("api", T0));
+    assert_eq!(offers(&v.effects()), [("welcome10", "api", "offers.welcome10")], "new visitors get the welcome offer");
+}
+
+fn stored_value<'a>(fx: &'a [Effect], store: Store, key: &str) -> &'a str {
+    stored(fx, store, key).unwrap_or_else(|| panic!("{key} stored: {fx:?}"))
+}
+
+#[test]
+fn with_consent_required_nothing_lasting_is_written_until_it_is_given() {
+    let config = Config { require_consent: true, ..Config::default() };
+    let (mut v, fx) = start(Start { config: config.clone(), ..Start::default() }, home());
+    assert_eq!(cookies(&fx), [], "no cookie before consent");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::Store(Store::Local, _, value) if !value.is_empty())), "no localStorage: {fx:?}");
+    assert!(stored(&fx, Store::Session, PROFILE_KEY).is_some(), "the tab still remembers the visitor");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Timer(Timer::Flush, _))), "nothing is sent either");
+
+    v.consent(true, T0 + 5.0);
+    let fx = v.effects();
+    let id = v.profile().visitor_id.clone();
+    assert!(cookies(&fx).iter().any(|c| c.0 == "vt_vid" && c.1 == id), "the id goes to the edge now");
+    assert!(stored(&fx, Store::Local, PROFILE_KEY).is_some_and(|p| p.contains("\nco 1")));
+    assert!(fx.contains(&Effect::Consent(true)));
+    assert_eq!(names(&queued(&mut v)), ["page", "consent"], "what waited for consent goes out with it");
+
+    // Refused before any consent: what was collected is dropped, and said so.
+    let (mut v, _) = start(Start { config, ..Start::default() }, home());
+    v.consent(false, T0 + 5.0);
+    let fx = v.effects();
+    assert!(fx.contains(&Effect::Error("consent refused: 1 events collected before it were discarded, unsent".into())), "{fx:?}");
+    assert_eq!(cookies(&fx), []);
+    assert_eq!(queued(&mut v), Vec::<serde_json::Value>::new(), "a refusal before consent sends nothing at all");
+}
+
+#[test]
+fn a_deep_link_shows_its_offer_on_landing_and_exit_intent_repeats_it() {
+    // free-ship's scenario wants a known customer: only the link can bring it to this visitor.
+    let link = token::sign(b"journey-secret", br#"{"offer":"free-ship","journey":"abandoned-cart"}"#);
+    let (mut v, fx) = start(Start::default(), PageFacts { deep_link: Some(link.clone()), ..home() });
+    assert_eq!(offers(&fx), [("free-ship", "deep_link", "deep_link.offers.free-ship")]);
+    let viewed = queued(&mut v).into_iter().find(|e| e["event"] == "Promotion Viewed").expect("reported");
+    assert_eq!(viewed["properties"]["position"], "deep_link");
+    assert_eq!(v.session().promised_offer.as_deref(), Some("free-ship"), "kept for the session");
+    v.offer_closed("dismissed");
+    assert!(v.effects().contains(&Effect::OfferClosed("free-ship".into(), "dismissed".into())));
+    assert!(v.exit_intent("top_edge", T0 + 9_000.0), "exit intent repeats the promise");
+    assert_eq!(offers(&v.effects()), [("free-ship", "top_edge", "exit_intent.offers.free-ship")]);
+
+    // Behind the edge the offer is already on the page: not twice, but still promised.
+    let (mut v, fx) = start(Start::default(), PageFacts { deep_link: Some(link), offer_on_page: true, ..home() });
+    assert_eq!(offers(&fx), []);
+    assert!(v.exit_intent("api", T0));
+    assert_eq!(offers(&v.effects())[0].0, "free-ship");
+
+    // A link to an offer this bundle lacks, or no token at all: the engine's own pick.
+    for bad in [token::sign(b"k", br#"{"offer":"gone"}"#), "not-a-token".into(), token::sign(b"k", b"[1,2")] {
+        let (mut v, fx) = start(Start::default(), PageFacts { deep_link: Some(bad), ..home() });
+        assert_eq!((offers(&fx), v.session().promised_offer.as_deref()), (vec![], None));
+        assert!(v.exit_intent("api", T0));
+        assert_eq!(offers(&v.effects())[0].0, "welcome10");
+    }
+}
+
+#[test]
+fn an_explicit_product_viewed_on_its_own_page_counts_once() {
+    let (mut v, _) = start(Start::default(), product_page("C1"));
+    let learned = v.session().clone();
+    assert_eq!(learned.products.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), ["C1"], "the page taught it by itself");
+
+    // The site also tracks the view it is on: reported, but not learned twice.
+    let fx = track(&mut v, "Product Viewed", facts("C1", None));
+    assert_eq!(v.session(), &learned, "C1's weight is unchanged");
+    assert_eq!(stored(&fx, Store::Session, SESSION_KEY), None);
+    assert!(fx.contains(&Effect::Event("Product Viewed".into())), "the event still goes out");
+
+    // Another product is learned, and the edge hears of it (interests cookie).
+    let fx = track(&mut v, "Product Viewed", facts("C2", None));
+    assert_eq!(v.session().products.len(), 2);
+    assert!(cookies(&fx).iter().any(|c| c.0 == "vt_int" && c.1.contains("|C1:") && c.1.contains("C2:") && c.2.is_none()), "{:?}", cookies(&fx));
+
+    // On the next page, viewing C1 again counts again: it is the freshest interest again.
+    let order = |v: &Visit| v.session().products.iter().map(|p| p.0.clone()).collect::<Vec<_>>();
+    assert_eq!(order(&v), ["C1", "C2"], "most recent last");
+    v.page(home(), T0 + 60_000.0);
+    v.effects();
+    track(&mut v, "Product Viewed", facts("C1", None));
+    assert_eq!(order(&v), ["C2", "C1"]);
+}
+
+#[test]
+fn the_cart_cookie_follows_the_cart() {
+    let mut earlier = SessionState { page_views: 2, ..SessionState::default() };
+    earlier.cart.push(("K1".into(), 1));
+    let s = Start { cookies: "vt_cart=C1:2".into(), stored_session: Some(earlier.encode()), ..Start::default() };
+    let (mut v, fx) = start(s, home());
+    assert_eq!(v.session().cart, [("C1".to_string(), 2)], "the store's cookie wins over the session's");
+    assert!(!cookies(&fx).iter().any(|c| c.0 == "vt_cart"), "nothing changed, nothing written");
+    assert_eq!(v.session().page_views, 3);
+
+    let month = Some(30 * 24 * 3600);
+    let fx = track(&mut v, "Product Added", facts("K4", Some(1)));
+    assert_eq!(cookies(&fx).iter().find(|c| c.0 == "vt_cart"), Some(&("vt_cart", "C1:2,K4:1", month)));
+    assert!(!v.decide("home-for-you", T0).unwrap().items.iter().any(|i| i.sku == "K4"), "never what is in the cart");
+    let fx = track(&mut v, "Product Viewed", facts("K2", None));
+    assert!(!cookies(&fx).iter().any(|c| c.0 == "vt_cart"), "a view leaves the cart alone");
+    let fx = track(&mut v, "Product Removed", facts("C1", Some(1)));
+    assert_eq!(cookies(&fx).iter().find(|c| c.0 == "vt_cart"), Some(&("vt_cart", "C1:1,K4:1", month)));
+
+    let fx = track(&mut v, "Order Completed", EventFacts::default());
+    assert_eq!(cookies(&fx).iter().find(|c| c.0 == "vt_cart"), Some(&("vt_cart", "", Some(0))), "an empty cart deletes the cookie");
+    assert!(!v.exit_intent("api", T0 + 20.0), "no offer after a purchase");
+    assert_eq!(offers(&v.effects()), []);
+}
+
+#[test]
+fn automatic_page_events_say_where_the_visitor_is() {
+    let page = PageFacts { referrer: "https://mail.example/".into(), utc_offset_minutes: 60, ..product_page("C1") };
+    let (mut v, _) = start(Start::default(), page.clone());
+    let events = queued(&mut v);
+    assert_eq!(names(&events), ["page", "Product Viewed"]);
+    let p = &events[0];
+    assert_eq!((p["name"].as_str(), p["properties"]["type"].as_str()), (Some("product"), Some("product")));
+    assert_eq!(p["properties"]["path"], "/products/C1");
+    assert_eq!(p["properties"]["referrer"], "https://mail.example/");
+    assert_eq!(p["anonymousId"].as_str(), Some(v.profile().visitor_id.as_str()));
+    assert_eq!(p["context"]["utcOffsetMinutes"], 60);
+    let viewed = &events[1]["properties"];
+    assert_eq!(viewed["product_id"], "C1");
+    assert_eq!(viewed["name"], "Heart T-light holder");
+    assert_eq!(viewed["category"], "Candles");
+    assert_eq!(viewed["currency"], "GBP");
+    assert_eq!(viewed["url"], "/products/C1");
+    assert_eq!(viewed["image_url"], "/img/C1.jpg");
+    assert_eq!(viewed["price"].to_string(), "2.95", "two decimals, as the store shows it");
+
+    let config = Config { auto_track: AutoTrack::Page, ..Config::default() };
+    let (mut v, _) = start(Start { config, ..Start::default() }, page.clone());
+    assert_eq!(names(&queued(&mut v)), ["page"], "the site tracks its own e-commerce events");
+    let config = Config { auto_track: AutoTrack::Off, ..Config::default() };
+    let (mut v, _) = start(Start { config, ..Start::default() }, page);
+    assert_eq!(names(&queued(&mut v)), Vec::<String>::new());
+}
+
+fn posted(fx: &[Effect]) -> Option<(u32, &str)> {
+    fx.iter().find_map(|e| if let Effect::Post(id, body) = e { Some((*id, body.as_str())) } else { None })
+}
+
+#[test]
+fn events_go_out_in_batches_on_a_timer_and_are_retried() {
+    let (mut v, fx) = start(Start::default(), home());
+    assert!(fx.contains(&Effect::Timer(Timer::Flush, 1_000.0)), "a batch waits a second for company: {fx:?}");
+    v.wake(Timer::Flush, T0 + 1_000.0, true);
+    let fx = v.effects();
+    let (batch, body) = posted(&fx).expect("the batch goes when its timer fires");
+    assert!(body.contains(r#""type":"page""#), "{body}");
+
+    v.sent(batch, true, None, 0.5, T0 + 1_100.0, true);
+    let fx = v.effects();
+    assert!(fx.contains(&Effect::Sent(false)));
+    let retry = fx.iter().find_map(|e| if let Effect::Timer(Timer::Flush, ms) = e { Some(*ms) } else { None });
+    assert_eq!(retry, Some(750.0), "retried after a backoff (1 s, jittered): {fx:?}");
+    assert!(stored(&fx, Store::Local, OUTBOX_KEY).is_some_and(|o| o.contains(r#""type":"page""#)), "kept for the next page");
+
+    v.wake(Timer::Flush, T0 + 1_850.0, false);
+    assert_eq!(posted(&v.effects()), None, "offline: nothing posted");
+    v.resume(T0 + 5_000.0, true);
+    let (batch, _) = posted(&v.effects()).expect("back online: the batch goes");
+    v.sent(batch, false, Some(r#"{"errors":["bad"]}"#), 0.0, T0 + 5_100.0, true);
+    let fx = v.effects();
+    assert!(fx.contains(&Effect::Error(r#"events refused by the endpoint: {"errors":["bad"]}"#.into())), "never silent");
+    assert_eq!(stored(&fx, Store::Local, OUTBOX_KEY), Some(""), "done with");
+}
+
+#[test]
+fn the_exit_offer_shows_once_a_session_and_its_click_is_reported_once() {
+    let (mut v, _) = start(Start::default(), home());
+    assert!(v.exit_intent("api", T0));
+    v.effects();
+    v.offer_clicked(T0 + 1.0);
+    v.offer_clicked(T0 + 2.0);
+    let fx = v.effects();
+    assert_eq!(fx.iter().filter(|e| **e == Effect::Event("Promotion Clicked".into())).count(), 1);
+    assert!(matches!(fx.last(), Some(Effect::Beacon(b)) if b.iter().any(|b| b.contains("Promotion Clicked"))), "sent at once, before the page navigates");
+    v.beaconed(1);
+    v.offer_closed("escape");
+    assert!(!v.exit_intent("api", T0 + 3.0), "once per session");
+    v.page(home(), T0 + 60_000.0);
+    assert!(!v.exit_intent("api", T0 + 60_001.0), "not on the next page either");
+    assert_eq!(offers(&v.effects()), []);
+}
+
+#[test]
+fn identify_merges_traits_and_names_the_customer_on_later_events() {
+    let (mut v, _) = start(Start::default(), home());
+    let traits: Value = serde_json::from_str(r#"{"segment":"Loyal","first_name":"Ann"}"#).unwrap();
+    v.identify(Some("cust-42".into()), traits, r#"{"segment":"Loyal","first_name":"Ann"}"#, T0 + 1.0);
+    let fx = v.effects();
+    assert_eq!(hero_html(&v), "<h1>Early access for you, Ann</h1>", "the next decision knows the customer");
+    let (saved, traits) = Profile::decode(stored_value(&fx, Store::Local, PROFILE_KEY)).unwrap();
+    assert_eq!((saved.user_id.as_deref(), traits), (Some("cust-42"), Some(r#"{"first_name":"Ann","segment":"Loyal"}"#)));
+    // A later identify without a user id keeps it, and adds to the traits.
+    v.identify(None, serde_json::from_str(r#"{"first_name":"Annie"}"#).unwrap(), "{}", T0 + 2.0);
+    assert_eq!(v.profile().user_id.as_deref(), Some("cust-42"));
+    assert_eq!(hero_html(&v), "<h1>Early access for you, Annie</h1>");
+    let events = queued(&mut v);
+    assert_eq!(names(&events), ["page", "identify", "identify"]);
+    assert_eq!(events[1]["traits"]["segment"], "Loyal");
+    assert!(events[0].get("userId").is_none() && events[1]["userId"] == "cust-42", "from identify on, events name the customer");
+}
