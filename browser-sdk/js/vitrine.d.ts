@@ -127,7 +127,12 @@ export interface Vitrine {
   track(event: EcommerceEvent | (string & {}), properties?: EventProperties): void;
   /** Records a page view (single-page apps, after a route change); fills new slots. */
   page(): void;
-  identify(userId: string | null, traits?: Traits): void;
+  /**
+   * Names the customer. `token`: the identity token your backend signed for them (HS256 JWT,
+   * see README "Going to production"); without it the edge refuses events naming a customer
+   * unless the visitor's signed profile cookie already says who they are.
+   */
+  identify(userId: string | null, traits?: Traits, options?: { token?: string }): void;
   /** With `data-require-consent`, nothing is sent or stored before `consent(true)`. */
   consent(granted: boolean): void;
   /** The decision for a placement for this visitor now, with this session's interests. */

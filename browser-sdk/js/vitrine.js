@@ -58,8 +58,9 @@
     ready: ready,
     track: function (event, properties) { call("track", [String(event), properties || {}]); },
     page: function () { call("page", []); },
-    identify: function (userId, traits) {
-      call("identify", [userId == null ? undefined : String(userId), traits || {}]);
+    identify: function (userId, traits, options) {
+      var token = options && options.token;
+      call("identify", [userId == null ? undefined : String(userId), traits || {}, token ? String(token) : undefined]);
     },
     consent: function (granted) { call("consent", [!!granted]); },
     decide: function (placement) {

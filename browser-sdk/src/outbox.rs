@@ -87,6 +87,9 @@ struct Queued {
 #[derive(Clone, Debug)]
 pub struct Outbox {
     config: OutboxConfig,
+    /// The identity token `identify` was given (empty: none), sent with every batch: the edge
+    /// stores events naming a customer only with proof.
+    pub identity: String,
     gate: Gate,
     /// Oldest first; the first `in_flight` events are the batch being sent.
     queue: Vec<Queued>,
@@ -98,7 +101,7 @@ pub struct Outbox {
 
 impl Outbox {
     pub fn new(config: OutboxConfig, gate: Gate) -> Self {
-        Outbox { config, gate, queue: Vec::new(), in_flight: 0, batch_id: 0, failures: 0, retry_at: f64::MIN }
+        Outbox { config, identity: String::new(), gate, queue: Vec::new(), in_flight: 0, batch_id: 0, failures: 0, retry_at: f64::MIN }
     }
 
     pub fn gate(&self) -> Gate {
@@ -185,7 +188,14 @@ impl Outbox {
             }
             out.push_str(&q.json);
         }
-        out.push_str("],\"sentAt\":\"");
+        out.push_str("],");
+        // A JWT is base64url and dots: nothing to escape (anything else is not sent).
+        if !self.identity.is_empty() && self.identity.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+            out.push_str("\"identity\":\"");
+            out.push_str(&self.identity);
+            out.push_str("\",");
+        }
+        out.push_str("\"sentAt\":\"");
         crate::json::push_iso8601(&mut out, now_ms as i64);
         out.push_str("\"}");
         out

@@ -358,8 +358,11 @@ impl Visit {
     }
 
     /// `vitrine.identify(userId, traits)`: `traits` as a value and as JSON text.
-    pub fn identify(&mut self, user_id: Option<String>, traits: Value, traits_json: &str, now: f64) {
+    pub fn identify(&mut self, user_id: Option<String>, traits: Value, traits_json: &str, token: Option<String>, now: f64) {
         if user_id.is_some() {
+            if user_id != self.profile.user_id || token.is_some() {
+                self.outbox.identity = token.unwrap_or_default();
+            }
             self.profile.user_id = user_id;
         }
         if let Value::Object(new) = traits {

@@ -89,6 +89,31 @@ fn queued(v: &mut Visit) -> Vec<serde_json::Value> {
     bodies.iter().flat_map(|b| serde_json::from_str::<serde_json::Value>(b).unwrap()["batch"].as_array().unwrap().clone()).collect()
 }
 
+#[test]
+fn the_identity_token_from_identify_goes_with_every_batch() {
+    let (mut v, _) = start(Start::default(), home());
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjdXN0LTQyIn0.c2ln";
+    v.identify(Some("cust-42".into()), Value::Null, "{}", Some(token.into()), T0 + 1.0);
+    v.effects();
+    v.flush(T0 + 20.0);
+    let bodies = match v.effects().pop() {
+        Some(Effect::Beacon(bodies)) => bodies,
+        other => panic!("a flush beacons: {other:?}"),
+    };
+    let batch: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(batch["identity"], token, "the edge stores events naming a customer only with proof");
+    // Another customer without a token: the first one's token is not sent for them.
+    v.beaconed(0);
+    v.identify(Some("cust-7".into()), Value::Null, "{}", None, T0 + 30.0);
+    v.flush(T0 + 60.0);
+    let bodies = match v.effects().into_iter().rev().find(|e| matches!(e, Effect::Beacon(_))) {
+        Some(Effect::Beacon(bodies)) => bodies,
+        other => panic!("a flush beacons: {other:?}"),
+    };
+    let batch: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert!(batch.get("identity").is_none(), "{batch}");
+}
+
 fn names(events: &[serde_json::Value]) -> Vec<String> {
     events.iter().map(|e| e["event"].as_str().or(e["type"].as_str()).unwrap().to_string()).collect()
 }
@@ -323,13 +348,13 @@ fn the_exit_offer_shows_once_a_session_and_its_click_is_reported_once() {
 fn identify_merges_traits_and_names_the_customer_on_later_events() {
     let (mut v, _) = start(Start::default(), home());
     let traits: Value = serde_json::from_str(r#"{"segment":"Loyal","first_name":"Ann"}"#).unwrap();
-    v.identify(Some("cust-42".into()), traits, r#"{"segment":"Loyal","first_name":"Ann"}"#, T0 + 1.0);
+    v.identify(Some("cust-42".into()), traits, r#"{"segment":"Loyal","first_name":"Ann"}"#, None, T0 + 1.0);
     let fx = v.effects();
     assert_eq!(hero_html(&v), "<h1>Early access for you, Ann</h1>", "the next decision knows the customer");
     let (saved, traits) = Profile::decode(stored_value(&fx, Store::Local, PROFILE_KEY)).unwrap();
     assert_eq!((saved.user_id.as_deref(), traits), (Some("cust-42"), Some(r#"{"first_name":"Ann","segment":"Loyal"}"#)));
     // A later identify without a user id keeps it, and adds to the traits.
-    v.identify(None, serde_json::from_str(r#"{"first_name":"Annie"}"#).unwrap(), "{}", T0 + 2.0);
+    v.identify(None, serde_json::from_str(r#"{"first_name":"Annie"}"#).unwrap(), "{}", None, T0 + 2.0);
     assert_eq!(v.profile().user_id.as_deref(), Some("cust-42"));
     assert_eq!(hero_html(&v), "<h1>Early access for you, Annie</h1>");
     let events = queued(&mut v);

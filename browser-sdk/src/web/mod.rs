@@ -171,10 +171,10 @@ pub fn track(event: &str, properties: JsValue) {
     with_host(|h| h.visit.track(event, &event_facts(&properties), &js::stringify_object(&properties), now_ms()));
 }
 
-/// `vitrine.identify(userId, traits)`.
+/// `vitrine.identify(userId, traits, { token })`.
 #[wasm_bindgen]
-pub fn identify(user_id: Option<String>, traits: JsValue) {
-    with_host(|h| h.visit.identify(user_id, js::to_value(&traits), &js::stringify_object(&traits), now_ms()));
+pub fn identify(user_id: Option<String>, traits: JsValue, token: Option<String>) {
+    with_host(|h| h.visit.identify(user_id, js::to_value(&traits), &js::stringify_object(&traits), token, now_ms()));
 }
 
 /// `vitrine.consent(granted)`.
