@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use vitrine_engine::token::{self, TokenError};
-use vitrine_engine::engine::slug;
+use vitrine_engine::slug;
 use vitrine_engine::Value;
 
 pub const REFRESH_AFTER_SECS: i64 = 24 * 3600;

@@ -88,7 +88,7 @@ pub fn profile_entries(jsonl: &str) -> Result<Vec<Entry>, String> {
 /// The picker's name for a segment's persona: the engine's `slug` ("Can't lose them"
 /// -> "cant-lose-them"), except RFM's "New" segment, as `new` means a first-time visitor.
 pub fn persona_slug(name: &str) -> String {
-    match vitrine_engine::engine::slug(name).as_str() {
+    match vitrine_engine::slug(name).as_str() {
         "new" => "new-customer".into(),
         other => other.into(),
     }

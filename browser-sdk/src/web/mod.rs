@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use vitrine_engine::context::{is_valid_visitor_id, Device, Page, Visitor, CART_COOKIE, VISITOR_COOKIE};
-use vitrine_engine::engine::{Engine, Explain, OfferDecision};
+use vitrine_engine::{Engine, Explain, OfferDecision};
 use wasm_bindgen::prelude::*;
 
 use crate::exit_intent::{ExitConfig, ExitIntent, Input, Surface};
@@ -293,7 +293,7 @@ fn load_profile(options: &Options, jar: &io::Cookies) -> (Profile, Found) {
     (p, Found { first_visit: created, unsaved })
 }
 
-fn merge_traits(traits: &mut vitrine_engine::Value, new: vitrine_engine::value::Map) {
+fn merge_traits(traits: &mut vitrine_engine::Value, new: vitrine_engine::Map) {
     if !matches!(traits, vitrine_engine::Value::Object(_)) {
         *traits = vitrine_engine::Value::object();
     }
@@ -509,7 +509,7 @@ impl Host {
         for outcome in outcomes {
             match outcome {
                 slots::Outcome::Decided(d) => {
-                    filled += u32::from(d.status == vitrine_engine::engine::Status::Filled);
+                    filled += u32::from(d.status == vitrine_engine::Status::Filled);
                     self.pending.push(("decision", js::decision_js(&d)));
                 }
                 slots::Outcome::Unknown(p) => self.error(&[&p, ": no such placement in the bundle; original content kept"].concat()),
@@ -534,7 +534,7 @@ impl Host {
             let mut o = crate::json::Object::new(&mut props);
             o.str("product_id", &p.sku).str("sku", &p.sku).str("name", &p.title).str("url", &p.url).str("image_url", &p.image);
             // Two decimals, as the engine shows prices ("2.50").
-            o.raw("price", &vitrine_engine::render::two_decimals(f64::from(p.price)));
+            o.raw("price", &vitrine_engine::two_decimals(f64::from(p.price)));
             if let Some(c) = p.category.and_then(|c| catalog.categories.get(c as usize)) {
                 o.str("category", c);
             }

@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use vitrine_engine::context::Visitor;
-use vitrine_engine::engine::{Decision, Engine, Status};
+use vitrine_engine::{Decision, Engine, Status};
 
 use super::io;
 
