@@ -13,8 +13,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use vitrine_engine::engine::slug;
-use vitrine_engine::render::{escape, format_price};
+use vitrine_engine::slug;
+use vitrine_engine::{escape, format_price};
 use vitrine_engine::BundleBody;
 
 /// Where the pages send events: the edge worker of `scripts/dev.sh`.

@@ -25,8 +25,8 @@ pub fn push_str_literal(out: &mut String, s: &str) {
     out.push('"');
 }
 
-pub use vitrine_engine::render::push_int;
-use vitrine_engine::render::push_hex;
+pub use vitrine_engine::push_int;
+use vitrine_engine::push_hex;
 
 fn push_padded(out: &mut String, n: u32, width: usize) {
     let mut digits = [b'0'; 10];

@@ -23,7 +23,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use vitrine_engine::context::{self, is_valid_visitor_id, Device, Page, Visitor, CART_COOKIE, INTERESTS_COOKIE, VISITOR_COOKIE};
-use vitrine_engine::engine::{DecideError, Decision, Engine, Explain, OfferDecision};
+use vitrine_engine::{DecideError, Decision, Engine, Explain, OfferDecision};
 use vitrine_engine::Value;
 
 pub use effect::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer, PROFILE_COOKIE};
@@ -84,13 +84,13 @@ fn token_json(env: &Env, token: &str) -> Option<Value> {
 fn text_of(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) => Some(s.clone()).filter(|s| !s.is_empty()),
-        Value::Number(n) => Some(vitrine_engine::host::js_number_string(*n)),
+        Value::Number(n) => Some(vitrine_engine::js_number_string(*n)),
         _ => None,
     }
 }
 
 /// Merges `new` into `traits` (made an object if it was not one).
-pub fn merge_traits(traits: &mut Value, new: vitrine_engine::value::Map) {
+pub fn merge_traits(traits: &mut Value, new: vitrine_engine::Map) {
     if !matches!(traits, Value::Object(_)) {
         *traits = Value::object();
     }
@@ -312,7 +312,7 @@ impl Visit {
             let mut o = crate::json::Object::new(&mut props);
             o.str("product_id", &p.sku).str("sku", &p.sku).str("name", &p.title).str("url", &p.url).str("image_url", &p.image);
             // Two decimals, as the engine shows prices ("2.50").
-            o.raw("price", &vitrine_engine::render::two_decimals(f64::from(p.price)));
+            o.raw("price", &vitrine_engine::two_decimals(f64::from(p.price)));
             if let Some(c) = p.category.and_then(|c| catalog.categories.get(c as usize)) {
                 o.str("category", c);
             }

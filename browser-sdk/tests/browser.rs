@@ -10,7 +10,7 @@ mod common;
 use js_sys::{Function, Object, Reflect};
 use vitrine_browser_sdk::session::{Learn, SessionState};
 use vitrine_browser_sdk::web;
-use vitrine_engine::engine::Engine;
+use vitrine_engine::Engine;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};

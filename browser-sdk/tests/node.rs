@@ -8,7 +8,7 @@ mod common;
 
 use vitrine_browser_sdk::exit_intent::{ExitConfig, ExitIntent, Input, Surface, Trigger};
 use vitrine_browser_sdk::outbox::{Gate, Outbox, OutboxConfig};
-use vitrine_engine::engine::Engine;
+use vitrine_engine::Engine;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen_test]

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::Path;
 
-use vitrine_engine::engine::Engine;
+use vitrine_engine::Engine;
 
 fn case<'a>(all: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     all.as_array().unwrap().iter().find(|c| c["case"] == name).unwrap_or_else(|| panic!("case {name}"))

@@ -136,7 +136,7 @@ fn unavailable(message: &str) -> Result<Response> {
     headers.set("content-type", "text/html; charset=utf-8")?;
     headers.set("cache-control", "no-store")?;
     headers.set("retry-after", "10")?;
-    let html = format!("<!doctype html><meta charset=utf-8><title>Store unavailable</title><h1>Store unavailable</h1><p>{}</p>", vitrine_engine::render::escape(message));
+    let html = format!("<!doctype html><meta charset=utf-8><title>Store unavailable</title><h1>Store unavailable</h1><p>{}</p>", vitrine_engine::escape(message));
     Ok(Response::ok(html)?.with_status(502).with_headers(headers))
 }
 

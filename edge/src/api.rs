@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 use serde_json::{json, Value as Json};
-use vitrine_engine::engine::DecideError;
+use vitrine_engine::DecideError;
 use vitrine_engine::{Engine, Visitor};
 
 use crate::query;

@@ -47,7 +47,7 @@ pub fn persona_key(slug: &str) -> String {
 /// The picker's name for a segment's persona: the engine's `slug` ("Can't lose them"
 /// -> "cant-lose-them"), except RFM's "New" segment, as `new` means a first-time visitor.
 pub fn persona_slug(segment: &str) -> String {
-    match vitrine_engine::engine::slug(segment).as_str() {
+    match vitrine_engine::slug(segment).as_str() {
         "new" => "new-customer".into(),
         other => other.into(),
     }

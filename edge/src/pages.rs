@@ -1,6 +1,6 @@
 //! Which origin responses get personalized, and what each slot gets.
 
-use vitrine_engine::engine::{RuleInput, Status};
+use vitrine_engine::{RuleInput, Status};
 use vitrine_engine::{Engine, Visitor};
 
 use crate::rewrite::{is_rewritable_html, SlotOutcome};

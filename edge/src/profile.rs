@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use vitrine_engine::token::{self, TokenError};
-use vitrine_engine::engine::slug;
+use vitrine_engine::slug;
 use vitrine_engine::Value;
 
 use crate::kv;

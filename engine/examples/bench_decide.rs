@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use vitrine_engine::bundle::{self, ProductIdx};
 use vitrine_engine::context::{CartLine, Device, Signal, Visitor};
-use vitrine_engine::engine::{slug, Engine, Status};
+use vitrine_engine::{slug, Engine, Status};
 use vitrine_engine::Value;
 
 /// SplitMix64: a small deterministic generator, so every run benchmarks the same visitors.

@@ -33,7 +33,7 @@ use core::fmt;
 
 use crate::host::{js_lowercase, js_number_string, parse_js_number, Pattern};
 
-use crate::render::int_text;
+use crate::text::int_text;
 use crate::value::{Map, Value};
 
 /// Conditions nesting deeper than this are refused: evaluation recurses, and no real rule

@@ -22,8 +22,8 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{Catalog, CategoryIdx, ProductIdx};
-use crate::render::push_int;
+use crate::body::{Catalog, CategoryIdx, ProductIdx};
+use crate::text::push_int;
 use crate::value::Value;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -11,22 +11,30 @@
 //! identify         -> Runner::absorb(customer, anonymous, now): one cart, one set of journeys
 //! ```
 //!
-//! Config (`[[journeys]]`, `[messaging]`) lives in [`config`]; what each trigger means is on
+//! Config (`[[journeys]]`, `[messaging]`) is part of the rules (`rules/journeys.rs`), re-exported
+//! here, and checked by `Rules::check`; what each trigger means is on
 //! [`Trigger`]; rules at send time, in order: consent to the channel, an address for it, quiet
 //! hours in the visitor's local time (hold until they end), the daily caps (skip).
 
-mod config;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 mod effect;
 pub mod event;
 mod message;
 mod runner;
 mod state;
-mod time;
 
-pub use config::{check, Channel, Journey, Messaging, QuietHours, Step, Trigger};
+pub use crate::rules::{Channel, Journey, Messaging, QuietHours, Step, Trigger};
 pub use effect::{Effect, EndReason, Message, Record, SkipReason};
 pub use event::{parse, Event, EventKind, Item, Refusal, Traits};
 pub use message::{pick_products, LinkClaims};
 pub use runner::Runner;
 pub use state::{CartLine, Consent, Consents, Orders, Profile, Run, Seen, SentAt, VisitorState};
-pub use time::{ClockTime, Secs, DAY, HOUR, MINUTE};
+pub use crate::time::{ClockTime, Secs, DAY, HOUR, MINUTE};
+
+/// The journeys and messaging part of [`Rules::check`](crate::rules::Rules::check), as
+/// `key: message` lines, e.g. `journeys[1].steps[2].offer: unknown offer "vip20"`.
+pub fn check(rules: &crate::rules::Rules) -> Vec<String> {
+    crate::rules::journey_problems(rules).into_iter().map(|p| [p.key, p.message].join(": ")).collect()
+}

@@ -3,6 +3,38 @@
 //! No I/O, no clock, no randomness, no threads: time and ids come in as arguments, effects go
 //! out as values. Compiles for the host and for wasm32; the edge worker, the browser SDK and the
 //! model builder all link it. See ARCHITECTURE.md for the map.
+//!
+//! # What hosts use
+//!
+//! What every host needs is named at the crate root: [`Engine`] and what it answers
+//! ([`Decision`], [`OfferDecision`], [`Status`], [`Explain`], …), the [`Visitor`] it decides
+//! for, [`Value`] and its [`Map`], [`Condition`], and the text helpers hosts share so that
+//! every host writes the same words ([`slug`], [`escape`], [`format_price`], [`two_decimals`],
+//! [`push_int`], [`push_hex`]: no `core::fmt` in the browser).
+//!
+//! A few modules are public because each is a namespace hosts work in, not a helper:
+//! - [`bundle`]: the bundle file, its header and what its body holds (the builder writes it,
+//!   hosts decode and inspect it, tests build fixtures of it).
+//! - [`rules`]: the config's rules sections as types, and [`rules::Rules::check`], which the
+//!   builder and [`Engine::load`] both run.
+//! - [`context`]: the visitor's context and the cross-host contracts of cookies (names,
+//!   codecs, the Cookie-header reader), one definition for edge and SDK.
+//! - [`journey`]: the sans-IO journey runner the edge's Durable Object and the builder's
+//!   `simulate` drive, with its events and effects.
+//! - [`recommend`]: the one blend of weighted sources, which the builder's offline eval runs
+//!   on its own shoppers so that it measures what visitors are served.
+//! - [`token`]: signed cookies and deep-link tokens (the edge signs, the SDK reads).
+//! - [`base64`]: the codec tokens use, shared with the edge's provider requests.
+//! - [`hashing`]: GrowthBook's bucketing, tested from outside against GrowthBook's own cases
+//!   like any other SDK's.
+//!
+//! Everything else (`decide`, `pages`, `condition`, `render`, `text`, `value`, `wire`, `host`,
+//! `sort`, `time`, `body`) is private: its host-facing items are re-exported here or in a
+//! namespace above.
+//!
+//! Modules import one another in one direction only, bottom up: `text`, `value`, `host`,
+//! `sort`, `base64`, `hashing` (leaves); `time`, `condition`, `render`, `token`; `rules`;
+//! `body`; `wire`, `bundle`, `context`, `recommend`; `pages`, `journey`; `decide`.
 
 #![no_std]
 
@@ -11,23 +43,30 @@ extern crate alloc;
 extern crate std;
 
 pub mod base64;
+mod body;
 pub mod bundle;
-pub mod condition;
+mod condition;
 pub mod context;
-pub mod engine;
+mod decide;
 pub mod hashing;
-pub mod host;
+mod host;
 pub mod journey;
+mod pages;
 pub mod recommend;
-pub mod render;
+mod render;
 pub mod rules;
-pub mod sort;
+mod sort;
+mod text;
+mod time;
 pub mod token;
-pub mod value;
-pub mod wire;
+mod value;
+mod wire;
 
-pub use bundle::{Bundle, BundleBody, BundleError, ProductIdx};
-pub use condition::{Condition, ConditionError};
+pub use bundle::{Bundle, BundleBody, BundleError, CategoryIdx, ProductIdx};
+pub use condition::{Condition, ConditionError, Groups};
 pub use context::Visitor;
-pub use engine::{Decision, Engine};
-pub use value::Value;
+pub use decide::{DecideError, DecidedItem, Decision, Engine, ExperimentArm, Explain, LoadError, OfferDecision, RuleInput, SourceUse, Status};
+pub use host::js_number_string;
+pub use render::escape;
+pub use text::{format_price, push_hex, push_int, slug, two_decimals};
+pub use value::{is_whole, Map, Value};

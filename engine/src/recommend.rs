@@ -1,7 +1,7 @@
 //! Blending recommendation sources for one shopper: the one implementation of "these weighted
 //! sources, for this shopper, now".
 //!
-//! [`Engine::decide`](crate::engine::Engine::decide) builds a [`Shopper`] from the visitor (page
+//! [`Engine::decide`](crate::Engine::decide) builds a [`Shopper`] from the visitor (page
 //! product, cart, session interests, and a known customer's purchase history from the profile
 //! traits) and calls [`recommend`]; the model builder's offline eval calls the same function with
 //! shoppers built from its training data, so the eval measures what visitors are served.
@@ -15,23 +15,9 @@
 
 use alloc::vec::Vec;
 
-use crate::bundle::{Neighbors, ProductIdx, RecTables, Scored};
-use crate::rules::Source;
+use crate::body::{Neighbors, ProductIdx, RecTables, Scored};
+use crate::rules::{Source, RECOMMENDERS};
 use crate::value::Value;
-
-/// Every recommender a placement can name in `sources`.
-pub const RECOMMENDERS: &[&str] = &[
-    "bought_together",
-    "similar",
-    "trending",
-    "popular",
-    "popular_country",
-    "popular_category",
-    "popular_segment",
-    "affinity",
-    "buy_again",
-    "cart_addons",
-];
 
 /// An owned item's pull halves every this many days since it was last bought.
 pub const HISTORY_HALF_LIFE_DAYS: f32 = 60.0;
@@ -338,7 +324,7 @@ fn number(v: &Value) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::Keyed;
+    use crate::body::Keyed;
     use alloc::vec;
 
     const DAY_SECS: i64 = 86_400;

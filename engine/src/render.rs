@@ -8,6 +8,7 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 
+use crate::text::{int_text, two_decimals};
 use crate::value::{is_whole, Value};
 
 /// Renders `template` against `ctx` (an object; paths are dotted, as in conditions).
@@ -81,64 +82,6 @@ fn format_number(n: f64) -> String {
     }
 }
 
-/// Appends an integer in decimal. Numbers become text without `core::fmt` in everything the
-/// browser runs: its machinery would weigh on the SDK's download.
-pub fn push_int(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    let mut v = n.unsigned_abs();
-    loop {
-        digits[len] = b'0' + (v % 10) as u8;
-        len += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    digits[..len].iter().rev().for_each(|&d| out.push(char::from(d)));
-}
-
-/// Appends the low `digits` hex digits of `value`, lower case, zero-padded.
-pub fn push_hex(out: &mut String, value: u64, digits: u32) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for shift in (0..digits).rev() {
-        out.push(char::from(HEX[((value >> (shift * 4)) & 0xf) as usize]));
-    }
-}
-
-/// An integer in decimal, as a new string (see [`push_int`]).
-pub fn int_text(n: i64) -> String {
-    let mut out = String::new();
-    push_int(&mut out, n);
-    out
-}
-
-/// A number with two decimals, rounded half away from zero ("2.50"), from whole cents: no
-/// float formatting, which would weigh on the browser's download.
-pub fn two_decimals(n: f64) -> String {
-    let cents = libm::round(n * 100.0) as i64; // saturates beyond ±9.2e16 units: no price is that large
-    let mut out = String::new();
-    if cents < 0 {
-        out.push('-');
-    }
-    let c = cents.unsigned_abs();
-    push_int(&mut out, (c / 100) as i64);
-    out.push('.');
-    out.push(char::from(b'0' + (c % 100 / 10) as u8));
-    out.push(char::from(b'0' + (c % 10) as u8));
-    out
-}
-
-/// A price for display: symbol and two decimals ("£2.55").
-pub fn format_price(symbol: &str, amount: f32) -> String {
-    let mut out = String::from(symbol);
-    out.push_str(&two_decimals(f64::from(amount.max(0.0))));
-    out
-}
-
 /// Escapes text for HTML element content and quoted attribute values alike.
 pub fn escape_into(out: &mut String, text: &str) {
     // Runs without special characters are copied whole; all five are ASCII, so every cut
@@ -196,19 +139,6 @@ mod tests {
         assert_eq!(render("<ul>{{{items}}}</ul>", &ctx()), "<ul><li>x</li></ul>");
         assert_eq!(render("{{n}} items", &ctx()), "3 items");
         assert_eq!(render("broken {{tag", &ctx()), "broken {{tag");
-    }
-
-    #[test]
-    fn writes_numbers_without_core_fmt() {
-        for n in [0, 7, -7, 1234567890123, i64::MIN, i64::MAX] {
-            assert_eq!(int_text(n), alloc::format!("{n}"));
-        }
-        for (n, text) in [(2.5, "2.50"), (0.05, "0.05"), (-0.05, "-0.05"), (1234.567, "1234.57"), (-2.555, "-2.56"), (0.0, "0.00")] {
-            assert_eq!(two_decimals(n), text, "{n}");
-        }
-        let mut hex = String::new();
-        push_hex(&mut hex, 0xfeed_beef, 16);
-        assert_eq!(hex, "00000000feedbeef");
     }
 
     #[test]

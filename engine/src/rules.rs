@@ -2,7 +2,9 @@
 //!
 //! These structs are parsed from TOML by the builder (serde) and stored in the bundle in the
 //! layout listed in `wire.rs`. Conditions are GrowthBook condition objects held as [`Value`];
-//! the engine compiles them once when a bundle is loaded.
+//! the engine compiles them once when a bundle is loaded. [`Rules::check`] (`check.rs`) says
+//! what the types cannot, for the builder and `Engine::load` alike. Journey configuration is
+//! in `journeys.rs`.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -10,6 +12,27 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::value::{Map, Value};
+
+mod check;
+mod journeys;
+
+pub use check::Problem;
+pub(crate) use check::journey_problems;
+pub use journeys::{Channel, Journey, Messaging, QuietHours, Step, Trigger};
+
+/// Every recommender a placement can name in `sources` (what `recommend` blends).
+pub const RECOMMENDERS: &[&str] = &[
+    "bought_together",
+    "similar",
+    "trending",
+    "popular",
+    "popular_country",
+    "popular_category",
+    "popular_segment",
+    "affinity",
+    "buy_again",
+    "cart_addons",
+];
 
 fn always() -> Value {
     Value::object()
@@ -56,9 +79,9 @@ pub struct Rules {
     #[serde(default)]
     pub experiments: Vec<Experiment>,
     #[serde(default)]
-    pub journeys: Vec<crate::journey::Journey>,
+    pub journeys: Vec<Journey>,
     #[serde(default)]
-    pub messaging: crate::journey::Messaging,
+    pub messaging: Messaging,
 }
 
 /// Maps a URL path to a page type, e.g. `pattern = "/products/:sku"`, `page = "product"`.

@@ -16,10 +16,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::bundle::{BundleBody, Catalog, Keyed, Neighbors, Product, RecTables, Scored, SegmentSize, Stats};
-use crate::journey::{Channel, ClockTime, Journey, Messaging, QuietHours, Secs, Step, Trigger};
-use crate::rules::{Arm, Experiment, Offer, PageRule, Placement, Rules, SegmentRule, Source, Store, Variant};
-use crate::render::int_text;
+use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, RecTables, Scored, SegmentSize, Stats};
+use crate::rules::{Arm, Channel, Experiment, Journey, Messaging, Offer, PageRule, Placement, QuietHours, Rules, SegmentRule, Source, Step, Store, Trigger, Variant};
+use crate::text::int_text;
+use crate::time::{ClockTime, Secs};
 use crate::value::{Map, Value};
 
 /// How deep [`Value`]s may nest: deeper input is refused rather than overflowing the stack.

@@ -1,7 +1,7 @@
 //! The bundle format refuses every kind of bad input with a typed error and never panics.
 
 use vitrine_engine::bundle::{self, BundleBody, BundleError, Catalog, Header, Product, FORMAT_VERSION, HEADER_LEN};
-use vitrine_engine::rules::{Placement, Rules, SegmentRule, Store};
+use vitrine_engine::rules::{Placement, Rules, SegmentRule, Source, Store};
 use vitrine_engine::Value;
 
 fn sample() -> (Header, BundleBody) {
@@ -21,7 +21,7 @@ fn sample() -> (Header, BundleBody) {
                 id: "hero".into(),
                 when,
                 title: String::new(),
-                sources: vec![],
+                sources: vec![Source { recommender: "popular".into(), weight: 1.0 }],
                 max_items: 8,
                 max_price: None,
                 variants: vec![],
@@ -118,10 +118,10 @@ fn category_slugs_come_from_the_builder_and_must_match_the_categories() {
     let (h, mut b) = sample();
     assert_eq!(b.catalog.category_slugs, ["candles"], "Catalog::new derives each category's slug");
     b.rules.pages = vec![vitrine_engine::rules::PageRule { pattern: "/c/:category".into(), page: "category".into() }];
-    let engine = vitrine_engine::engine::Engine::from_bundle(bundle::Bundle { header: h.clone(), body: b.clone() }).unwrap();
+    let engine = vitrine_engine::Engine::from_bundle(bundle::Bundle { header: h.clone(), body: b.clone() }).unwrap();
     assert_eq!(engine.page("/c/candles").category, Some(0));
 
     b.catalog.category_slugs.clear();
-    let err = vitrine_engine::engine::Engine::load(&bundle::encode(&h, &b)).err().expect("refused");
+    let err = vitrine_engine::Engine::load(&bundle::encode(&h, &b)).err().expect("refused");
     assert!(err.to_string().contains("catalog.category_slugs: 0 slugs for 1 categories"), "{err}");
 }

@@ -8,7 +8,7 @@
 use std::sync::OnceLock;
 
 use serde_json::Value as Json;
-use vitrine_engine::condition::Condition;
+use vitrine_engine::Condition;
 use vitrine_engine::hashing;
 use vitrine_engine::Value;
 
@@ -153,7 +153,7 @@ fn eval_condition(row: &[Json]) -> Result<(), String> {
     let expected = field(row, 3)?
         .as_bool()
         .ok_or("malformed row: expected is not a boolean")?;
-    let groups: vitrine_engine::condition::Groups = match row.get(4) {
+    let groups: vitrine_engine::Groups = match row.get(4) {
         Some(g) => {
             serde_json::from_value(g.clone()).map_err(|e| format!("bad savedGroups: {e}"))?
         }

@@ -3,7 +3,7 @@
 
 use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored};
 use vitrine_engine::context::{CartLine, Signal, Visitor};
-use vitrine_engine::engine::{DecideError, Engine, Status};
+use vitrine_engine::{DecideError, Engine, Status};
 use vitrine_engine::rules::{Arm, Experiment, Offer, PageRule, Placement, Rules, SegmentRule, Source, Store, Variant};
 use vitrine_engine::Value;
 
@@ -155,7 +155,7 @@ fn visitor(e: &Engine, id: &str, path: &str, traits: &str) -> Visitor {
     v
 }
 
-fn skus(d: &vitrine_engine::engine::Decision) -> Vec<&str> {
+fn skus(d: &vitrine_engine::Decision) -> Vec<&str> {
     d.items.iter().map(|i| i.sku.as_str()).collect()
 }
 

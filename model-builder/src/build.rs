@@ -153,17 +153,7 @@ fn catalog(ds: &Dataset) -> Catalog {
     let products = ds
         .products
         .iter()
-        .map(|p| Product {
-            sku: p.sku.clone(),
-            title: p.title.clone(),
-            url: p.url.clone(),
-            image: p.image.clone(),
-            price: (p.price * 100.0).round() / 100.0,
-            category: p.category,
-            brand: p.brand.clone(),
-            tags: p.tags.clone(),
-            in_stock: p.in_stock,
-        })
+        .map(|p| Product { price: (p.price * 100.0).round() / 100.0, ..p.clone() })
         .collect();
     Catalog::new(products, ds.categories.clone())
 }

@@ -1,21 +1,16 @@
-//! Checks a parsed config for what its types cannot say: duplicate ids, unknown recommenders,
-//! experiments on placements that do not exist, weights that do not match arms, conditions
-//! that do not compile. Each problem names its key path and, found from the TOML spans, the
-//! line and column it is on.
+//! Checks a parsed config for what its types cannot say. The store, input and recs sections
+//! are the builder's own; the rules (placements, offers, experiments, journeys, conditions…)
+//! are checked by the engine's `Rules::check`, the same check `Engine::load` runs, which names
+//! each problem's key path. Here each key path becomes the file, line and column it is on,
+//! found from the TOML spans.
 
 use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
-use vitrine_engine::condition::Condition;
-use vitrine_engine::rules::Source;
-use vitrine_engine::Value;
 
 use crate::config::{line_col, Config, LoadedConfig};
 use crate::error::{Error, Located, Result};
-
-// The recommenders a placement source may name: the engine's own list, so the two cannot drift.
-use vitrine_engine::engine::RECOMMENDERS;
 
 /// Placeholders the URL and image templates may use.
 const TEMPLATE_FIELDS: &[&str] = &["sku", "slug"];
@@ -141,151 +136,11 @@ impl Checker {
         }
     }
 
+    /// The rules: the engine's own check, the one `Engine::load` runs on the bundle, so the
+    /// builder refuses exactly the rules the edge and the SDK would.
     fn rules(&mut self, config: &Config) {
-        for (i, p) in config.pages.iter().enumerate() {
-            if !p.pattern.starts_with('/') {
-                self.push(format!("pages[{i}].pattern"), format!("{:?} must start with '/'", p.pattern));
-            }
-            if p.page.trim().is_empty() {
-                self.push(format!("pages[{i}].page"), "empty page type");
-            }
-        }
-
-        for (i, s) in config.segments.iter().enumerate() {
-            let at = format!("segments[{i}]");
-            if s.name.trim().is_empty() {
-                self.push(format!("{at}.name"), "empty");
-            }
-            if let Some(j) = config.segments[..i].iter().position(|t| t.name == s.name) {
-                self.push(format!("{at}.name"), format!("duplicate segment {:?} (first at segments[{j}])", s.name));
-            }
-            self.condition(format!("{at}.when"), &s.when);
-        }
-
-        for (i, p) in config.placements.iter().enumerate() {
-            let at = format!("placements[{i}]");
-            if p.id.trim().is_empty() {
-                self.push(format!("{at}.id"), "empty");
-            }
-            if let Some(j) = config.placements[..i].iter().position(|q| q.id == p.id) {
-                self.push(format!("{at}.id"), format!("duplicate placement id {:?} (first at placements[{j}])", p.id));
-            }
-            self.condition(format!("{at}.when"), &p.when);
-            match (p.sources.is_empty(), p.variants.is_empty()) {
-                (true, true) => self.push(at.clone(), "needs sources (a product carousel) or variants (content)"),
-                (false, false) => self.push(at.clone(), "has both sources and variants: a placement is a carousel or content, not both"),
-                _ => {}
-            }
-            self.sources(&format!("{at}.sources"), &p.sources);
-            if p.max_items == 0 {
-                self.push(format!("{at}.max_items"), "0 shows nothing");
-            }
-            if let Some(m) = p.max_price {
-                if !(m.is_finite() && m > 0.0) {
-                    self.push(format!("{at}.max_price"), format!("{m} is not a price"));
-                }
-            }
-            for (k, v) in p.variants.iter().enumerate() {
-                let vat = format!("{at}.variants[{k}]");
-                if let Some(j) = p.variants[..k].iter().position(|w| w.name == v.name) {
-                    self.push(format!("{vat}.name"), format!("duplicate variant {:?} (first at variants[{j}])", v.name));
-                }
-                self.condition(format!("{vat}.when"), &v.when);
-                if v.html.trim().is_empty() {
-                    self.push(format!("{vat}.html"), "empty");
-                }
-            }
-        }
-
-        for (i, o) in config.offers.iter().enumerate() {
-            let at = format!("offers[{i}]");
-            if o.id.trim().is_empty() {
-                self.push(format!("{at}.id"), "empty");
-            }
-            if let Some(j) = config.offers[..i].iter().position(|p| p.id == o.id) {
-                self.push(format!("{at}.id"), format!("duplicate offer id {:?} (first at offers[{j}])", o.id));
-            }
-            self.condition(format!("{at}.when"), &o.when);
-            if o.kind.trim().is_empty() {
-                self.push(format!("{at}.kind"), "empty");
-            }
-            if o.headline.trim().is_empty() {
-                self.push(format!("{at}.headline"), "empty");
-            }
-            if !(o.value.is_finite() && o.value >= 0.0) || (o.kind == "percent_off" && !(o.value > 0.0 && o.value <= 100.0)) {
-                self.push(format!("{at}.value"), format!("{} is not a valid value for a {:?} offer", o.value, o.kind));
-            }
-        }
-
-        for (i, e) in config.experiments.iter().enumerate() {
-            let at = format!("experiments[{i}]");
-            if e.key.trim().is_empty() {
-                self.push(format!("{at}.key"), "empty");
-            }
-            if let Some(j) = config.experiments[..i].iter().position(|f| f.key == e.key) {
-                self.push(format!("{at}.key"), format!("duplicate experiment key {:?} (first at experiments[{j}])", e.key));
-            }
-            if !config.placements.iter().any(|p| p.id == e.placement) {
-                let known: Vec<&str> = config.placements.iter().map(|p| p.id.as_str()).collect();
-                self.push(format!("{at}.placement"), format!("unknown placement {:?}; placements: {}", e.placement, known.join(", ")));
-            } else if let Some(j) = config.experiments[..i].iter().position(|f| f.placement == e.placement) {
-                self.push(format!("{at}.placement"), format!("placement {:?} already has experiments[{j}]", e.placement));
-            }
-            if !(0.0..=1.0).contains(&e.coverage) {
-                self.push(format!("{at}.coverage"), format!("{} is not in 0..=1", e.coverage));
-            }
-            if e.arms.len() < 2 {
-                self.push(format!("{at}.arms"), format!("an experiment needs at least 2 arms, found {}", e.arms.len()));
-            }
-            if !e.weights.is_empty() {
-                if e.weights.len() != e.arms.len() {
-                    self.push(format!("{at}.weights"), format!("{} weights for {} arms", e.weights.len(), e.arms.len()));
-                }
-                let sum: f32 = e.weights.iter().sum();
-                if e.weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || (sum - 1.0).abs() > 0.01 {
-                    self.push(format!("{at}.weights"), format!("weights must be 0 or more and add up to 1 (they add up to {sum})"));
-                }
-            }
-            for (k, arm) in e.arms.iter().enumerate() {
-                if let Some(j) = e.arms[..k].iter().position(|a| a.name == arm.name) {
-                    self.push(format!("{at}.arms[{k}].name"), format!("duplicate arm {:?} (first at arms[{j}])", arm.name));
-                }
-                self.sources(&format!("{at}.arms[{k}].sources"), &arm.sources);
-            }
-        }
-
-        // Journeys and messaging: the engine's own checks (steps in order, offers that exist, …).
-        for problem in vitrine_engine::journey::check(&config.rules()) {
-            match problem.split_once(": ") {
-                Some((key, message)) => self.push(key, message),
-                None => self.push("journeys", problem),
-            }
-        }
-    }
-
-    fn sources(&mut self, at: &str, sources: &[Source]) {
-        for (k, s) in sources.iter().enumerate() {
-            if !RECOMMENDERS.contains(&s.recommender.as_str()) {
-                self.push(
-                    format!("{at}[{k}].recommender"),
-                    format!("unknown recommender {:?}; known: {}", s.recommender, RECOMMENDERS.join(", ")),
-                );
-            }
-            if !(s.weight.is_finite() && s.weight >= 0.0) {
-                self.push(format!("{at}[{k}].weight"), format!("{} is not a weight (0 or more)", s.weight));
-            }
-        }
-    }
-
-    /// Compiles the condition as the engine will when it loads the bundle.
-    fn condition(&mut self, at: String, when: &Value) {
-        match Condition::compile(when) {
-            Ok(c) => {
-                for w in c.warnings() {
-                    self.push(at.clone(), format!("can never match: {w}"));
-                }
-            }
-            Err(e) => self.push(at, e.to_string()),
+        for p in config.rules().check() {
+            self.push(p.key, p.message);
         }
     }
 }

@@ -38,7 +38,7 @@ pub struct Config {
     #[serde(default)]
     pub segments: Vec<SegmentRule>,
     #[serde(default)]
-    pub saved_groups: vitrine_engine::value::Map<Vec<Value>>,
+    pub saved_groups: vitrine_engine::Map<Vec<Value>>,
     #[serde(default)]
     pub placements: Vec<Placement>,
     #[serde(default)]

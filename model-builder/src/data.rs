@@ -12,6 +12,10 @@
 
 use std::ops::Range;
 
+/// A product as the bundle's catalog carries it: the builder knows no more about a product
+/// than that. Its `price` is the catalog's, or the median unit price seen in orders when the
+/// catalog has none (rounded to cents only when written to the bundle).
+pub use vitrine_engine::bundle::Product;
 pub use vitrine_engine::bundle::{CategoryIdx, ProductIdx};
 
 pub type CustomerIdx = u32;
@@ -19,27 +23,13 @@ pub type CountryIdx = u16;
 
 #[derive(Clone, Debug, Default)]
 pub struct Dataset {
-    pub products: Vec<ProductInfo>,
+    pub products: Vec<Product>,
     pub categories: Vec<String>,
     pub countries: Vec<String>,
     /// Original customer ids from the export. Never written to the public bundle.
     pub customers: Vec<String>,
     pub orders: Vec<Order>,
     pub lines: Vec<Line>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct ProductInfo {
-    pub sku: String,
-    pub title: String,
-    pub url: String,
-    pub image: String,
-    /// Catalog price, or the median unit price seen in orders.
-    pub price: f32,
-    pub category: Option<CategoryIdx>,
-    pub brand: String,
-    pub tags: Vec<String>,
-    pub in_stock: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -286,7 +286,7 @@ pub fn write_profiles(path: &Path, ds: &Dataset, profiles: &[Profile]) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{Line, Order, ProductInfo};
+    use crate::data::{Line, Order, Product};
 
     #[test]
     fn segment_map_covers_every_score_pair() {
@@ -320,7 +320,7 @@ mod tests {
         let day = |d: i64| d * DAY + 3600;
         let order = |customer, d, lines: std::ops::Range<u32>| Order { invoice: String::new(), customer, country: 0, time: day(d), lines };
         let ds = Dataset {
-            products: vec![ProductInfo { category: Some(0), ..Default::default() }],
+            products: vec![Product { category: Some(0), ..Default::default() }],
             categories: vec!["Mugs".into()],
             countries: vec!["UK".into()],
             customers: vec!["a".into(), "b".into()],

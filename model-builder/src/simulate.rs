@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use vitrine_engine::bundle::{BundleBody, Catalog, Product, Stats};
+use vitrine_engine::bundle::{BundleBody, Catalog, Stats};
 use vitrine_engine::journey::{Channel, Effect, Event, EventKind, Item, Record, Runner, Traits, VisitorState, DAY};
 
 use crate::config::LoadedConfig;
@@ -259,14 +259,9 @@ pub fn run(opts: &SimulateOptions, progress: Progress) -> Result<Report> {
     let segments: Vec<&str> = profiles.iter().map(|p| p.segment.name()).collect();
     let recs = recs::build_tables(&ds, &config.recs, &segments);
     spinner.finish_and_clear();
-    let products = ds
-        .products
-        .iter()
-        .map(|p| Product { sku: p.sku.clone(), title: p.title.clone(), url: p.url.clone(), image: p.image.clone(), price: p.price, category: p.category, brand: p.brand.clone(), tags: p.tags.clone(), in_stock: p.in_stock })
-        .collect();
     let body = BundleBody {
         store: config.store.clone(),
-        catalog: Catalog::new(products, ds.categories.clone()),
+        catalog: Catalog::new(ds.products.clone(), ds.categories.clone()),
         stats: Stats::default(),
         recs,
         rules: config.rules(),
@@ -360,14 +355,14 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{Line, ProductInfo};
+    use crate::data::Line;
     use vitrine_engine::bundle::{Catalog, Neighbors, Product, RecTables, Scored};
     use vitrine_engine::rules::Rules;
 
     const T0: i64 = 1_291_190_400; // 2010-12-01 08:00 UTC, a Wednesday
 
     fn dataset() -> Dataset {
-        let product = |sku: &str| ProductInfo { sku: sku.into(), title: sku.into(), price: 2.0, in_stock: true, ..ProductInfo::default() };
+        let product = |sku: &str| Product { sku: sku.into(), title: sku.into(), price: 2.0, in_stock: true, ..Product::default() };
         let mut ds = Dataset { products: vec![product("A"), product("B")], customers: vec!["17850".into(), "13047".into()], ..Dataset::default() };
         // Customer 0 orders every 10 days, three times; customer 1 once; one guest order.
         let mut order = |customer: Option<u32>, time: i64, product: u32| {

@@ -10,8 +10,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use vitrine_engine::bundle::{Product, Scored};
-use vitrine_engine::engine::slug;
-use vitrine_engine::render::{escape, format_price};
+use vitrine_engine::slug;
+use vitrine_engine::{escape, format_price};
 use vitrine_engine::Engine;
 
 const STYLE: &str = include_str!("../../demo/static/style.css");

@@ -9,7 +9,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use vitrine_engine::engine::{Decision, OfferDecision};
+use vitrine_engine::{Decision, OfferDecision};
 use vitrine_engine::Value;
 
 use crate::exit_intent::ExitConfig;

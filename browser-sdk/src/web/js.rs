@@ -4,8 +4,8 @@
 use alloc::string::String;
 
 use js_sys::{Array, Object, Reflect};
-use vitrine_engine::engine::{Decision, Explain, OfferDecision, Status};
-use vitrine_engine::value::is_whole;
+use vitrine_engine::{Decision, Explain, OfferDecision, Status};
+use vitrine_engine::is_whole;
 use vitrine_engine::Value;
 use wasm_bindgen::{JsCast, JsValue};
 

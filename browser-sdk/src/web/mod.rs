@@ -18,7 +18,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use vitrine_engine::engine::{Engine, Status};
+use vitrine_engine::{Engine, Status};
 use vitrine_engine::Value;
 use wasm_bindgen::prelude::*;
 

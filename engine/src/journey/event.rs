@@ -19,7 +19,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::config::Channel;
+use crate::rules::Channel;
 use crate::value::{is_whole, Value};
 
 /// Largest event accepted, as JSON bytes (Segment's limit).

@@ -6,10 +6,10 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{Channel, Journey, Step, Trigger};
+use crate::rules::{Channel, Journey, Step, Trigger};
 use super::effect::Message;
 use super::state::{Run, VisitorState};
-use crate::bundle::{BundleBody, ProductIdx, Scored};
+use crate::body::{BundleBody, ProductIdx, Scored};
 use crate::rules::Offer;
 use crate::token;
 use crate::value::Value;

@@ -3,13 +3,13 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use super::config::{Channel, Journey, Trigger};
+use crate::rules::{Channel, Journey, Trigger};
 use super::effect::{Effect, EndReason, Record, SkipReason};
 use super::event::{Event, EventKind};
 use super::message::Compose;
 use super::state::{Run, VisitorState};
-use super::time::DAY;
-use crate::bundle::BundleBody;
+use crate::time::DAY;
+use crate::body::BundleBody;
 
 /// SMS keywords carriers and Twilio treat as opt-out / opt-in.
 const SMS_STOP: [&str; 6] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];

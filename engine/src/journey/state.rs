@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use super::config::Channel;
+use crate::rules::Channel;
 use super::event::Item;
 
 /// How many messageIds are remembered for deduplication (per visitor).

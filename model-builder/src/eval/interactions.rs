@@ -9,7 +9,7 @@ use std::path::Path;
 use super::external::ExternalError;
 use super::holdout::{owned_by_customer, Holdout, TestUser};
 use super::rng::SplitMix64;
-use crate::data::{CustomerIdx, Dataset, Line, Order, ProductIdx, ProductInfo};
+use crate::data::{CustomerIdx, Dataset, Line, Order, ProductIdx, Product};
 
 /// What each column of the file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,7 +121,7 @@ pub fn random_split(interactions: &[Interaction], train_share: f64, seed: u64) -
     train_events.sort_unstable();
 
     let train = Dataset {
-        products: items.iter().map(|s| ProductInfo { sku: s.to_string(), in_stock: true, ..Default::default() }).collect(),
+        products: items.iter().map(|s| Product { sku: s.to_string(), in_stock: true, ..Default::default() }).collect(),
         categories: Vec::new(),
         countries: vec![String::new()],
         customers: users.iter().map(|s| s.to_string()).collect(),

@@ -8,7 +8,6 @@
 //!   every ranking (discovery).
 
 pub mod blends;
-pub mod cli;
 pub mod external;
 pub mod holdout;
 pub mod interactions;

@@ -6,7 +6,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::catalog::{fill_template, CategoryRules, CatalogRow};
 use super::orders::{RawOrders, NONE};
 use crate::config::Config;
-use crate::data::{Dataset, Line, Order, ProductInfo};
+use crate::data::{Dataset, Line, Order, Product};
 
 /// Builds the dataset; returns it with the number of sales undone by cancellations.
 pub fn assemble(raw: RawOrders, catalog: Option<Vec<CatalogRow>>, config: &Config) -> (Dataset, u64) {
@@ -109,7 +109,7 @@ pub fn assemble(raw: RawOrders, catalog: Option<Vec<CatalogRow>>, config: &Confi
 }
 
 /// Product records, and the category names they index.
-fn products(raw: &RawOrders, catalog: Option<Vec<CatalogRow>>, product_ids: &[u32], config: &Config) -> (Vec<ProductInfo>, Vec<String>) {
+fn products(raw: &RawOrders, catalog: Option<Vec<CatalogRow>>, product_ids: &[u32], config: &Config) -> (Vec<Product>, Vec<String>) {
     let cat = &config.catalog;
     let rules = CategoryRules::new(&cat.categories, &cat.default_category);
     let mut catalog = catalog.map(|rows| rows.into_iter().map(Some).collect::<Vec<_>>());
@@ -129,7 +129,7 @@ fn products(raw: &RawOrders, catalog: Option<Vec<CatalogRow>>, product_ids: &[u3
             rules.as_ref().map(|r| r.categorise(&title).to_string())
         };
         category_names.push(category);
-        products.push(ProductInfo {
+        products.push(Product {
             url: if row.url.is_empty() { fill_template(&cat.url_template, &sku, &title) } else { row.url },
             image: if row.image.is_empty() { fill_template(&cat.image_template, &sku, &title) } else { row.image },
             price,

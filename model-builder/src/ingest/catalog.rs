@@ -14,7 +14,7 @@ use super::orders::csv_error;
 use super::report::CatalogReport;
 use crate::config::{CatalogColumns, Config};
 use crate::error::{Error, Result};
-use vitrine_engine::engine::slug;
+use vitrine_engine::slug;
 
 /// One product as the catalog describes it; blank fields are derived later.
 #[derive(Clone, Debug, Default)]

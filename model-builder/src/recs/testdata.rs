@@ -1,6 +1,6 @@
 //! Tiny hand-made datasets for the recommendation and eval tests.
 
-use crate::data::{Dataset, Line, Order, ProductInfo};
+use crate::data::{Dataset, Line, Order, Product};
 
 pub const DAY_SECS: i64 = 86_400;
 
@@ -15,7 +15,7 @@ impl TinyData {
         let products = titles
             .iter()
             .enumerate()
-            .map(|(i, t)| ProductInfo { sku: format!("P{i:02}"), title: t.to_string(), in_stock: true, ..Default::default() })
+            .map(|(i, t)| Product { sku: format!("P{i:02}"), title: t.to_string(), in_stock: true, ..Default::default() })
             .collect();
         TinyData { ds: Dataset { products, ..Default::default() } }
     }

@@ -1,5 +1,5 @@
 //! Journey configuration: `[[journeys]]` and `[messaging]` in `vitrine.toml`, stored in the
-//! bundle in the layout listed in `wire.rs`.
+//! bundle in the layout listed in `wire.rs`. The journeys themselves run in `journey/`.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -7,8 +7,7 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::time::{ClockTime, Secs, DAY};
-use crate::rules::Rules;
+use crate::time::{ClockTime, Secs, DAY};
 
 /// What starts a journey, and so what it is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,53 +200,6 @@ impl Default for Messaging {
             fallback_first_name: there(),
         }
     }
-}
-
-/// Checks what serde cannot: unique ids, steps in order, offers that exist. Each error names
-/// its place, e.g. `journeys[1].steps[2].offer: unknown offer "vip20"`.
-pub fn check(rules: &Rules) -> Vec<String> {
-    let mut errors = Vec::new();
-    let m = &rules.messaging;
-    if !(-720..=840).contains(&m.default_utc_offset_minutes) {
-        errors.push(alloc::format!("messaging.default_utc_offset_minutes: {} is not a UTC offset (-720..=840)", m.default_utc_offset_minutes));
-    }
-    if !m.landing_path.starts_with('/') {
-        errors.push(alloc::format!("messaging.landing_path: {:?} must start with '/'", m.landing_path));
-    }
-    for (i, j) in rules.journeys.iter().enumerate() {
-        let at = alloc::format!("journeys[{i}]");
-        if j.id.is_empty() {
-            errors.push(alloc::format!("{at}.id: empty"));
-        }
-        if rules.journeys[..i].iter().any(|k| k.id == j.id) {
-            errors.push(alloc::format!("{at}.id: {:?} is used by an earlier journey", j.id));
-        }
-        if j.steps.is_empty() {
-            errors.push(alloc::format!("{at}.steps: a journey needs at least one step"));
-        }
-        if !(j.gap_factor > 0.0 && j.gap_factor <= 100.0) {
-            errors.push(alloc::format!("{at}.gap_factor: {} must be in (0, 100]", j.gap_factor));
-        }
-        for (k, s) in j.steps.iter().enumerate() {
-            let at = alloc::format!("{at}.steps[{k}]");
-            if k > 0 && s.after < j.steps[k - 1].after {
-                errors.push(alloc::format!("{at}.after: {} comes before the previous step's {}", s.after, j.steps[k - 1].after));
-            }
-            if !s.landing.is_empty() && !s.landing.starts_with('/') {
-                errors.push(alloc::format!("{at}.landing: {:?} must start with '/'", s.landing));
-            }
-            if !s.offer.is_empty() && !rules.offers.iter().any(|o| o.id == s.offer) {
-                errors.push(alloc::format!("{at}.offer: unknown offer {:?}", s.offer));
-            }
-            if s.body.trim().is_empty() && s.channel != Channel::Webhook {
-                errors.push(alloc::format!("{at}.body: empty"));
-            }
-            if s.subject.trim().is_empty() && matches!(s.channel, Channel::Email | Channel::Push) {
-                errors.push(alloc::format!("{at}.subject: an {} needs a subject", s.channel));
-            }
-        }
-    }
-    errors
 }
 
 #[cfg(test)]

@@ -12,16 +12,17 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::bundle::{self, Bundle, BundleBody, BundleError, CategoryIdx, Header, ProductIdx};
+use crate::body::{BundleBody, CategoryIdx, ProductIdx};
+use crate::bundle::{self, Bundle, BundleError, Header};
 use crate::condition::Condition;
-use crate::context::{percent_decode, Page, Visitor};
+use crate::context::{Page, Visitor};
 use crate::hashing;
+use crate::pages::Pages;
 use crate::recommend::{self, Shopper};
-use crate::render::{self, format_price, int_text, render, render_with, safe_url};
-use crate::rules::{Offer, Placement, Source};
-use crate::value::{Map, Value};
-
-pub use crate::recommend::RECOMMENDERS;
+use crate::render::{self, render, render_with, safe_url};
+use crate::rules::{Arm, Experiment, Offer, Placement, Source};
+use crate::text::{format_price, int_text};
+use crate::value::Value;
 
 const DEFAULT_TEMPLATE: &str = r#"<h2 class="vitrine-title">{{title}}</h2><ul class="vitrine-items">{{{items}}}</ul>"#;
 const DEFAULT_ITEM_TEMPLATE: &str = r#"<li class="vitrine-item" data-sku="{{sku}}"><a href="{{url}}"><img src="{{image}}" alt="{{title}}" loading="lazy" width="160" height="160"><span class="vitrine-item-title">{{title}}</span> <span class="vitrine-price">{{price}}</span></a></li>"#;
@@ -30,8 +31,8 @@ const OFFER_TEMPLATE: &str = r#"<h2 class="vitrine-offer-headline">{{offer.headl
 #[derive(Debug)]
 pub enum LoadError {
     Bundle(BundleError),
-    /// A rule in the bundle does not compile, or a table disagrees with another; `path` names it
-    /// (e.g. `placements[2].when`, `catalog.category_slugs`).
+    /// A rule in the bundle fails `Rules::check` (the builder's check) or a table disagrees
+    /// with another; `path` names it (e.g. `placements[2].when`, `catalog.category_slugs`).
     Rule { path: String, message: String },
 }
 
@@ -161,55 +162,22 @@ struct CompiledPlacement {
     experiment: Option<usize>,
 }
 
-struct PagePattern {
-    parts: Vec<PatternPart>,
-    page: String,
-}
-
-enum PatternPart {
-    Literal(String),
-    Sku,
-    Category,
-    Any,
-    Rest,
-}
-
 pub struct Engine {
     header: Header,
     body: BundleBody,
     segments: Vec<(String, Condition)>,
     placements: Vec<CompiledPlacement>,
     offers: Vec<Condition>,
-    pages: Vec<PagePattern>,
-    /// Category URL slug -> index, for `:category` in page patterns.
-    category_slugs: Map<CategoryIdx>,
+    pages: Pages,
 }
 
 fn compile(cond: &Value, path: impl FnOnce() -> String) -> Result<Condition, LoadError> {
     Condition::compile(cond).map_err(|e| LoadError::Rule { path: path(), message: e.to_string() })
 }
 
-/// The one way names become URL and key words: lower case, letters and digits (any script),
-/// apostrophes dropped, everything else a single `-`. "Candles & Lights" -> "candles-lights",
-/// "Can't lose them" -> "cant-lose-them". Category URLs, product URL templates (`{slug}`) and
-/// demo persona keys all use it.
-pub fn slug(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars().filter(|c| !matches!(c, '\'' | '\u{2019}')) {
-        if c.is_alphanumeric() {
-            out.extend(c.to_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    out
-}
-
 impl Engine {
-    /// Decodes and compiles a bundle. Refuses corrupt bundles and rules that do not compile.
+    /// Decodes and compiles a bundle. Refuses corrupt bundles and rules `Rules::check` refuses
+    /// (the first problem, named).
     pub fn load(bytes: &[u8]) -> Result<Engine, LoadError> {
         Engine::from_bundle(bundle::decode(bytes)?)
     }
@@ -217,6 +185,10 @@ impl Engine {
     pub fn from_bundle(bundle: Bundle) -> Result<Engine, LoadError> {
         let Bundle { header, body } = bundle;
         let rules = &body.rules;
+        // The builder's own check: a bundle it would have refused is refused here too.
+        if let Some(p) = rules.check().into_iter().next() {
+            return Err(LoadError::Rule { path: p.key, message: p.message });
+        }
         let segments = rules
             .segments
             .iter()
@@ -247,17 +219,13 @@ impl Engine {
             .enumerate()
             .map(|(i, o)| compile(&o.when, || ["offers[", &int_text(i as i64), "].when"].concat()))
             .collect::<Result<_, _>>()?;
-        let pages = rules.pages.iter().map(|p| PagePattern { parts: parse_pattern(&p.pattern), page: p.page.clone() }).collect();
         let catalog = &body.catalog;
         if catalog.category_slugs.len() != catalog.categories.len() {
             let message = [&int_text(catalog.category_slugs.len() as i64), " slugs for ", &int_text(catalog.categories.len() as i64), " categories"].concat();
             return Err(LoadError::Rule { path: "catalog.category_slugs".into(), message });
         }
-        let mut category_slugs = Map::new();
-        for (i, s) in catalog.category_slugs.iter().enumerate() {
-            category_slugs.insert(s.clone(), i as CategoryIdx);
-        }
-        Ok(Engine { header, body, segments, placements, offers, pages, category_slugs })
+        let pages = Pages::new(&rules.pages, catalog);
+        Ok(Engine { header, body, segments, placements, offers, pages })
     }
 
     pub fn header(&self) -> &Header {
@@ -270,31 +238,7 @@ impl Engine {
 
     /// The page a URL path is, by the config's `[[pages]]` patterns (first match wins).
     pub fn page(&self, path: &str) -> Page {
-        let path_only = path.split(['?', '#']).next().unwrap_or("");
-        let segs: Vec<&str> = path_only.split('/').filter(|s| !s.is_empty()).collect();
-        for pat in &self.pages {
-            if let Some((product, category)) = self.match_pattern(pat, &segs) {
-                return Page { path: path_only.into(), kind: pat.page.clone(), product, category };
-            }
-        }
-        Page { path: path_only.into(), kind: "other".into(), product: None, category: None }
-    }
-
-    fn match_pattern(&self, pat: &PagePattern, segs: &[&str]) -> Option<(Option<ProductIdx>, Option<CategoryIdx>)> {
-        let (mut product, mut category) = (None, None);
-        let mut i = 0;
-        for part in &pat.parts {
-            match part {
-                PatternPart::Rest => return Some((product, category)),
-                _ if i >= segs.len() => return None,
-                PatternPart::Literal(l) if l != segs[i] => return None,
-                PatternPart::Literal(_) | PatternPart::Any => {}
-                PatternPart::Sku => product = Some(self.body.catalog.index_of(&percent_decode(segs[i]))?),
-                PatternPart::Category => category = Some(*self.category_slugs.get(segs[i])?),
-            }
-            i += 1;
-        }
-        (i == segs.len()).then_some((product, category))
+        self.pages.page(&self.body.catalog, path)
     }
 
     /// The rule segments `v` is in, in config order.
@@ -463,7 +407,7 @@ impl Engine {
         }
     }
 
-    fn arm<'a>(&self, e: &'a crate::rules::Experiment, attrs: &Value) -> Option<&'a crate::rules::Arm> {
+    fn arm<'a>(&self, e: &'a Experiment, attrs: &Value) -> Option<&'a Arm> {
         let id = match attrs.path(&e.hash_attribute)? {
             Value::String(s) if !s.is_empty() => s.clone(),
             Value::Number(n) => crate::host::js_number_string(*n), // GrowthBook hashes String(attr)
@@ -585,34 +529,5 @@ impl Engine {
             "items" => Some(Cow::Borrowed(rendered.as_str())),
             _ => attrs.path(path).map(|v| Cow::Owned(render::display(v))),
         })
-    }
-}
-
-fn parse_pattern(pattern: &str) -> Vec<PatternPart> {
-    pattern
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| match s {
-            ":sku" | ":product" => PatternPart::Sku,
-            ":category" => PatternPart::Category,
-            "*" => PatternPart::Rest,
-            s if s.starts_with(':') => PatternPart::Any,
-            s => PatternPart::Literal(s.into()),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::slug;
-
-    #[test]
-    fn slugs_are_one_rule_for_urls_and_keys() {
-        assert_eq!(slug("Candles & Lights"), "candles-lights");
-        assert_eq!(slug("Can't lose them"), "cant-lose-them");
-        assert_eq!(slug("Children\u{2019}s  Toys!"), "childrens-toys");
-        assert_eq!(slug("WHITE HANGING HEART T-LIGHT HOLDER "), "white-hanging-heart-t-light-holder");
-        assert_eq!(slug("Crème Brûlée"), "crème-brûlée", "letters of any script stay");
-        assert_eq!(slug("--"), "");
     }
 }

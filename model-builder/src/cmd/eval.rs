@@ -1,4 +1,4 @@
-//! The `eval` subcommand's arguments and run: config + data in, a table or JSON out.
+//! `model-builder eval`: config + data in, a table or JSON out (the measuring is `eval/`).
 
 use std::path::{Path, PathBuf};
 
@@ -6,12 +6,12 @@ use clap::Args;
 
 const DAY: i64 = 86_400;
 
-use super::holdout::Holdout;
-use super::recommenders::Recommender;
-use super::{blends, evaluate, evaluate_orders, external, interactions, report, EvalReport, Protocol};
-use crate::config::LoadedConfig;
-use crate::error::{Error, Result};
-use crate::recs::{CoPurchaseScope, RecsConfig};
+use vitrine_model_builder::config::LoadedConfig;
+use vitrine_model_builder::error::{Error, Result};
+use vitrine_model_builder::eval::holdout::Holdout;
+use vitrine_model_builder::eval::recommenders::Recommender;
+use vitrine_model_builder::eval::{self, blends, evaluate, evaluate_orders, external, interactions, report, EvalReport, Protocol};
+use vitrine_model_builder::recs::{CoPurchaseScope, RecsConfig};
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -74,7 +74,7 @@ fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
     };
     let catalog = config.catalog.path.as_deref().map(|p| loaded.resolve(p));
     // Reading takes a fraction of a second: no progress bar.
-    let (ds, _) = crate::ingest::ingest(config, &orders, catalog.as_deref(), &indicatif::ProgressBar::hidden())?;
+    let (ds, _) = vitrine_model_builder::ingest::ingest(config, &orders, catalog.as_deref(), &indicatif::ProgressBar::hidden())?;
 
     if args.test_days.is_some_and(|n| n < 1) {
         return Err(Error::Invalid("--test-days must be at least 1".into()));
@@ -85,7 +85,7 @@ fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
                 .ok_or_else(|| Error::Invalid(format!("--split-date {date:?}: expected YYYY-MM-DD")))?;
             (split, days.map_or(i64::MAX, |n| split + n * DAY))
         }
-        (None, days) => (super::split_time_for_test_days(&ds, days.unwrap_or(super::DEFAULT_TEST_DAYS)), i64::MAX),
+        (None, days) => (eval::split_time_for_test_days(&ds, days.unwrap_or(eval::DEFAULT_TEST_DAYS)), i64::MAX),
     };
     if split <= ds.first_time() || split > ds.last_time() {
         return Err(Error::Invalid(format!(
@@ -115,7 +115,7 @@ fn run_interactions(args: &EvalArgs, path: &Path) -> Result<EvalReport> {
     recommenders.extend(side_by_side(args, &holdout)?);
     // Every unseen item is ranked: the "new" protocol. Each user's history reaches the blends
     // as a profile would carry it.
-    let traits = super::profile_traits(&holdout.train);
+    let traits = eval::profile_traits(&holdout.train);
     let report = evaluate(&holdout, &recs, &traits, &recommenders, &[Protocol::New]);
     Ok(EvalReport { split: format!("random 75/25 per user, seed {}", args.seed), ..report })
 }

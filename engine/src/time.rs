@@ -9,6 +9,8 @@ use core::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::text::push_int;
+
 pub const MINUTE: i64 = 60;
 pub const HOUR: i64 = 3600;
 pub const DAY: i64 = 86_400;
@@ -56,20 +58,28 @@ impl Secs {
     }
 }
 
-impl fmt::Display for Secs {
-    /// The shortest exact form: `90` -> "1m30s", `86400` -> "1d".
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+impl Secs {
+    /// The shortest exact form: `90` -> "1m30s", `86400` -> "1d" (without `core::fmt`: rule
+    /// checks run when a bundle loads, in the browser too).
+    pub fn text(self) -> String {
         if self.0 == 0 {
-            return f.write_str("0s");
+            return "0s".into();
         }
-        let mut rest = self.0;
+        let (mut out, mut rest) = (String::new(), self.0);
         for (unit, name) in [(DAY, 'd'), (HOUR, 'h'), (MINUTE, 'm'), (1, 's')] {
             if rest >= unit {
-                write!(f, "{}{name}", rest / unit)?;
+                push_int(&mut out, rest / unit);
+                out.push(name);
                 rest %= unit;
             }
         }
-        Ok(())
+        out
+    }
+}
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.text())
     }
 }
 

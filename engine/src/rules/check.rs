@@ -1,0 +1,334 @@
+//! `Rules::check`: what the rules' types cannot say. Duplicate ids, unknown recommenders,
+//! experiments on placements that do not exist, weights that do not match arms, journeys whose
+//! steps run backwards or name offers that do not exist, and conditions that do not compile or
+//! can never match.
+//!
+//! One check, two callers: the model builder refuses such a config (and maps each problem's
+//! key to the file, line and column it is on), and `Engine::load` refuses such a bundle
+//! (naming the first problem), so no host serves rules the builder would not have built.
+//!
+//! Runs in the browser too (every bundle load): messages are put together without `core::fmt`.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::{Channel, Rules, Source, RECOMMENDERS};
+use crate::condition::Condition;
+use crate::text::{decimal_text, int_text};
+use crate::value::Value;
+
+/// One thing wrong with the rules: where (`key`, a path into the config such as
+/// `placements[1].sources[0].recommender`) and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.key)?;
+        f.write_str(": ")?;
+        f.write_str(&self.message)
+    }
+}
+
+impl Rules {
+    /// Every problem, in config order (pages, segments, placements, offers, experiments,
+    /// journeys and messaging); empty when the rules are sound.
+    pub fn check(&self) -> Vec<Problem> {
+        let mut c = Checker(Vec::new());
+        c.pages(self);
+        c.segments(self);
+        c.placements(self);
+        c.offers(self);
+        c.experiments(self);
+        c.journeys(self);
+        c.0
+    }
+}
+
+/// The journeys and messaging part of [`Rules::check`] alone (`journey::check`).
+pub(crate) fn journey_problems(rules: &Rules) -> Vec<Problem> {
+    let mut c = Checker(Vec::new());
+    c.journeys(rules);
+    c.0
+}
+
+struct Checker(Vec<Problem>);
+
+/// `name[i]`
+fn nth(name: &str, i: usize) -> String {
+    [name, "[", &int_text(i as i64), "]"].concat()
+}
+
+/// A string as Rust's `{:?}` shows it (quotes, backslashes escaped).
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn num(x: f32) -> String {
+    decimal_text(f64::from(x))
+}
+
+impl Checker {
+    fn push(&mut self, key: String, message: impl Into<String>) {
+        self.0.push(Problem { key, message: message.into() });
+    }
+
+    /// `duplicate <what> "<id>" (first at <list>[j])` when an earlier item has the same id.
+    fn unique<'a>(&mut self, key: String, what: &str, id: &str, earlier: impl Iterator<Item = &'a str>, list: &str) {
+        if let Some(j) = earlier.into_iter().position(|e| e == id) {
+            self.push(key, ["duplicate ", what, " ", &quoted(id), " (first at ", &nth(list, j), ")"].concat());
+        }
+    }
+
+    fn pages(&mut self, rules: &Rules) {
+        for (i, p) in rules.pages.iter().enumerate() {
+            let at = nth("pages", i);
+            if !p.pattern.starts_with('/') {
+                self.push([&at, ".pattern"].concat(), [&quoted(&p.pattern), " must start with '/'"].concat());
+            }
+            if p.page.trim().is_empty() {
+                self.push([&at, ".page"].concat(), "empty page type");
+            }
+        }
+    }
+
+    fn segments(&mut self, rules: &Rules) {
+        for (i, s) in rules.segments.iter().enumerate() {
+            let at = nth("segments", i);
+            if s.name.trim().is_empty() {
+                self.push([&at, ".name"].concat(), "empty");
+            }
+            self.unique([&at, ".name"].concat(), "segment", &s.name, rules.segments[..i].iter().map(|t| t.name.as_str()), "segments");
+            self.condition([&at, ".when"].concat(), &s.when);
+        }
+    }
+
+    fn placements(&mut self, rules: &Rules) {
+        for (i, p) in rules.placements.iter().enumerate() {
+            let at = nth("placements", i);
+            if p.id.trim().is_empty() {
+                self.push([&at, ".id"].concat(), "empty");
+            }
+            self.unique([&at, ".id"].concat(), "placement id", &p.id, rules.placements[..i].iter().map(|q| q.id.as_str()), "placements");
+            self.condition([&at, ".when"].concat(), &p.when);
+            match (p.sources.is_empty(), p.variants.is_empty()) {
+                (true, true) => self.push(at.clone(), "needs sources (a product carousel) or variants (content)"),
+                (false, false) => self.push(at.clone(), "has both sources and variants: a placement is a carousel or content, not both"),
+                _ => {}
+            }
+            self.sources(&[&at, ".sources"].concat(), &p.sources);
+            if p.max_items == 0 {
+                self.push([&at, ".max_items"].concat(), "0 shows nothing");
+            }
+            if let Some(m) = p.max_price {
+                if !(m.is_finite() && m > 0.0) {
+                    self.push([&at, ".max_price"].concat(), [&num(m), " is not a price"].concat());
+                }
+            }
+            for (k, v) in p.variants.iter().enumerate() {
+                let vat = [&at, ".", &nth("variants", k)].concat();
+                self.unique([&vat, ".name"].concat(), "variant", &v.name, p.variants[..k].iter().map(|w| w.name.as_str()), "variants");
+                self.condition([&vat, ".when"].concat(), &v.when);
+                if v.html.trim().is_empty() {
+                    self.push([&vat, ".html"].concat(), "empty");
+                }
+            }
+        }
+    }
+
+    fn offers(&mut self, rules: &Rules) {
+        for (i, o) in rules.offers.iter().enumerate() {
+            let at = nth("offers", i);
+            if o.id.trim().is_empty() {
+                self.push([&at, ".id"].concat(), "empty");
+            }
+            self.unique([&at, ".id"].concat(), "offer id", &o.id, rules.offers[..i].iter().map(|p| p.id.as_str()), "offers");
+            self.condition([&at, ".when"].concat(), &o.when);
+            if o.kind.trim().is_empty() {
+                self.push([&at, ".kind"].concat(), "empty");
+            }
+            if o.headline.trim().is_empty() {
+                self.push([&at, ".headline"].concat(), "empty");
+            }
+            if !(o.value.is_finite() && o.value >= 0.0) || (o.kind == "percent_off" && !(o.value > 0.0 && o.value <= 100.0)) {
+                self.push([&at, ".value"].concat(), [&num(o.value), " is not a valid value for a ", &quoted(&o.kind), " offer"].concat());
+            }
+        }
+    }
+
+    fn experiments(&mut self, rules: &Rules) {
+        for (i, e) in rules.experiments.iter().enumerate() {
+            let at = nth("experiments", i);
+            if e.key.trim().is_empty() {
+                self.push([&at, ".key"].concat(), "empty");
+            }
+            self.unique([&at, ".key"].concat(), "experiment key", &e.key, rules.experiments[..i].iter().map(|f| f.key.as_str()), "experiments");
+            if !rules.placements.iter().any(|p| p.id == e.placement) {
+                let known: Vec<&str> = rules.placements.iter().map(|p| p.id.as_str()).collect();
+                self.push([&at, ".placement"].concat(), ["unknown placement ", &quoted(&e.placement), "; placements: ", &known.join(", ")].concat());
+            } else if let Some(j) = rules.experiments[..i].iter().position(|f| f.placement == e.placement) {
+                self.push([&at, ".placement"].concat(), ["placement ", &quoted(&e.placement), " already has ", &nth("experiments", j)].concat());
+            }
+            if !(0.0..=1.0).contains(&e.coverage) {
+                self.push([&at, ".coverage"].concat(), [&num(e.coverage), " is not in 0..=1"].concat());
+            }
+            if e.arms.len() < 2 {
+                self.push([&at, ".arms"].concat(), ["an experiment needs at least 2 arms, found ", &int_text(e.arms.len() as i64)].concat());
+            }
+            if !e.weights.is_empty() {
+                if e.weights.len() != e.arms.len() {
+                    let message = [&int_text(e.weights.len() as i64), " weights for ", &int_text(e.arms.len() as i64), " arms"].concat();
+                    self.push([&at, ".weights"].concat(), message);
+                }
+                let sum: f32 = e.weights.iter().sum();
+                if e.weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || (sum - 1.0).abs() > 0.01 {
+                    self.push([&at, ".weights"].concat(), ["weights must be 0 or more and add up to 1 (they add up to ", &num(sum), ")"].concat());
+                }
+            }
+            for (k, arm) in e.arms.iter().enumerate() {
+                let aat = [&at, ".", &nth("arms", k)].concat();
+                self.unique([&aat, ".name"].concat(), "arm", &arm.name, e.arms[..k].iter().map(|a| a.name.as_str()), "arms");
+                self.sources(&[&aat, ".sources"].concat(), &arm.sources);
+            }
+        }
+    }
+
+    /// Journeys and messaging: unique ids, steps in order, offers that exist.
+    fn journeys(&mut self, rules: &Rules) {
+        let m = &rules.messaging;
+        if !(-720..=840).contains(&m.default_utc_offset_minutes) {
+            let message = [&int_text(i64::from(m.default_utc_offset_minutes)), " is not a UTC offset (-720..=840)"].concat();
+            self.push("messaging.default_utc_offset_minutes".into(), message);
+        }
+        if !m.landing_path.starts_with('/') {
+            self.push("messaging.landing_path".into(), [&quoted(&m.landing_path), " must start with '/'"].concat());
+        }
+        for (i, j) in rules.journeys.iter().enumerate() {
+            let at = nth("journeys", i);
+            if j.id.is_empty() {
+                self.push([&at, ".id"].concat(), "empty");
+            }
+            if rules.journeys[..i].iter().any(|k| k.id == j.id) {
+                self.push([&at, ".id"].concat(), [&quoted(&j.id), " is used by an earlier journey"].concat());
+            }
+            if j.steps.is_empty() {
+                self.push([&at, ".steps"].concat(), "a journey needs at least one step");
+            }
+            if !(j.gap_factor > 0.0 && j.gap_factor <= 100.0) {
+                self.push([&at, ".gap_factor"].concat(), [&num(j.gap_factor), " must be in (0, 100]"].concat());
+            }
+            for (k, s) in j.steps.iter().enumerate() {
+                let at = [&at, ".", &nth("steps", k)].concat();
+                if k > 0 && s.after < j.steps[k - 1].after {
+                    let message = [&s.after.text(), " comes before the previous step's ", &j.steps[k - 1].after.text()].concat();
+                    self.push([&at, ".after"].concat(), message);
+                }
+                if !s.landing.is_empty() && !s.landing.starts_with('/') {
+                    self.push([&at, ".landing"].concat(), [&quoted(&s.landing), " must start with '/'"].concat());
+                }
+                if !s.offer.is_empty() && !rules.offers.iter().any(|o| o.id == s.offer) {
+                    self.push([&at, ".offer"].concat(), ["unknown offer ", &quoted(&s.offer)].concat());
+                }
+                if s.body.trim().is_empty() && s.channel != Channel::Webhook {
+                    self.push([&at, ".body"].concat(), "empty");
+                }
+                if s.subject.trim().is_empty() && matches!(s.channel, Channel::Email | Channel::Push) {
+                    self.push([&at, ".subject"].concat(), ["an ", s.channel.as_str(), " needs a subject"].concat());
+                }
+            }
+        }
+    }
+
+    fn sources(&mut self, at: &str, sources: &[Source]) {
+        for (k, s) in sources.iter().enumerate() {
+            let sat = [at, "[", &int_text(k as i64), "]"].concat();
+            if !RECOMMENDERS.contains(&s.recommender.as_str()) {
+                let message = ["unknown recommender ", &quoted(&s.recommender), "; known: ", &RECOMMENDERS.join(", ")].concat();
+                self.push([&sat, ".recommender"].concat(), message);
+            }
+            if !(s.weight.is_finite() && s.weight >= 0.0) {
+                self.push([&sat, ".weight"].concat(), [&num(s.weight), " is not a weight (0 or more)"].concat());
+            }
+        }
+    }
+
+    /// Compiles the condition as the engine does when it loads the bundle; a condition that
+    /// can never match is a problem too.
+    fn condition(&mut self, key: String, when: &Value) {
+        match Condition::compile(when) {
+            Ok(c) => {
+                for w in c.warnings() {
+                    self.push(key.clone(), ["can never match: ", &w.to_string()].concat());
+                }
+            }
+            Err(e) => self.push(key, e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{Arm, Experiment, Placement};
+    use alloc::vec;
+
+    fn placement(id: &str, recommender: &str) -> Placement {
+        Placement {
+            id: id.into(),
+            when: Value::object(),
+            title: String::new(),
+            sources: vec![Source { recommender: recommender.into(), weight: 1.0 }],
+            max_items: 8,
+            max_price: None,
+            variants: Vec::new(),
+            template: String::new(),
+            item_template: String::new(),
+            exclude_owned: false,
+        }
+    }
+
+    #[test]
+    fn problems_name_their_rule() {
+        let mut rules = Rules { placements: vec![placement("a", "popular"), placement("a", "bestsellers")], ..Rules::default() };
+        rules.experiments.push(Experiment {
+            key: "e".into(),
+            placement: "nowhere".into(),
+            seed: String::new(),
+            hash_attribute: "visitor_id".into(),
+            coverage: 1.0,
+            weights: vec![0.3],
+            arms: vec![Arm { name: "a".into(), sources: Vec::new(), holdout: false }, Arm { name: "b".into(), sources: Vec::new(), holdout: false }],
+        });
+        let p: Vec<String> = rules.check().iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            p,
+            [
+                "placements[1].id: duplicate placement id \"a\" (first at placements[0])",
+                "placements[1].sources[0].recommender: unknown recommender \"bestsellers\"; known: bought_together, similar, trending, popular, popular_country, popular_category, popular_segment, affinity, buy_again, cart_addons",
+                "experiments[0].placement: unknown placement \"nowhere\"; placements: a, a",
+                "experiments[0].weights: 1 weights for 2 arms",
+                "experiments[0].weights: weights must be 0 or more and add up to 1 (they add up to 0.3)",
+            ]
+        );
+        assert_eq!(Rules::default().check(), Vec::new());
+    }
+}

@@ -1,0 +1,42 @@
+//! `model-builder build`: config + exports -> bundle (+ private profiles), then a summary.
+
+use std::path::PathBuf;
+
+use vitrine_model_builder::build::{build, BuildOptions};
+use vitrine_model_builder::error::Result;
+use vitrine_model_builder::progress::Progress;
+use vitrine_model_builder::summary;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    #[arg(long, value_name = "BUNDLE")]
+    out: PathBuf,
+    /// Order lines CSV (overrides orders.path).
+    #[arg(long, value_name = "CSV")]
+    orders: Option<PathBuf>,
+    /// Catalog CSV (overrides catalog.path).
+    #[arg(long, value_name = "CSV")]
+    catalog: Option<PathBuf>,
+    /// Write the private customer profiles (JSONL) here.
+    #[arg(long, value_name = "OUT")]
+    profiles: Option<PathBuf>,
+    /// No progress bars and no summary.
+    #[arg(long)]
+    quiet: bool,
+    /// Print the summary as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let Args { config, out, orders, catalog, profiles, quiet, json } = a;
+    let s = build(&BuildOptions { config, out, orders, catalog, profiles }, Progress::new(quiet || json))?;
+    if json {
+        super::print_json(&s)?;
+    } else if !quiet {
+        print!("{}", summary::render(&s));
+    }
+    Ok(())
+}
