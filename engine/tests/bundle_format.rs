@@ -125,3 +125,14 @@ fn category_slugs_come_from_the_builder_and_must_match_the_categories() {
     let err = vitrine_engine::Engine::load(&bundle::encode(&h, &b)).err().expect("refused");
     assert!(err.to_string().contains("catalog.category_slugs: 0 slugs for 1 categories"), "{err}");
 }
+
+/// `Engine::load` runs the builder's rule check: what the builder would refuse does not load,
+/// and the error names the rule. (Not with `compact`, the SDK's build: see `Engine::from_bundle`.)
+#[cfg(not(feature = "compact"))]
+#[test]
+fn rules_the_builder_would_refuse_do_not_load() {
+    let (h, mut b) = sample();
+    b.rules.placements[0].sources.clear();
+    let err = vitrine_engine::Engine::load(&bundle::encode(&h, &b)).err().expect("refused");
+    assert_eq!(err.to_string(), "bundle rule placements[0]: needs sources (a product carousel) or variants (content)");
+}
