@@ -59,8 +59,7 @@
     track: function (event, properties) { call("track", [String(event), properties || {}]); },
     page: function () { call("page", []); },
     identify: function (userId, traits, options) {
-      var token = options && options.token;
-      call("identify", [userId == null ? undefined : String(userId), traits || {}, token ? String(token) : undefined]);
+      call("identify", [userId == null ? undefined : String(userId), traits || {}, String((options && options.token) || "")]);
     },
     consent: function (granted) { call("consent", [!!granted]); },
     decide: function (placement) {

@@ -189,11 +189,10 @@ impl Outbox {
             out.push_str(&q.json);
         }
         out.push_str("],");
-        // A JWT is base64url and dots: nothing to escape (anything else is not sent).
-        if !self.identity.is_empty() && self.identity.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-            out.push_str("\"identity\":\"");
-            out.push_str(&self.identity);
-            out.push_str("\",");
+        if !self.identity.is_empty() {
+            out.push_str("\"identity\":");
+            crate::json::push_str_literal(&mut out, &self.identity);
+            out.push(',');
         }
         out.push_str("\"sentAt\":\"");
         crate::json::push_iso8601(&mut out, now_ms as i64);

@@ -358,10 +358,11 @@ impl Visit {
     }
 
     /// `vitrine.identify(userId, traits)`: `traits` as a value and as JSON text.
-    pub fn identify(&mut self, user_id: Option<String>, traits: Value, traits_json: &str, token: Option<String>, now: f64) {
+    /// `token`: the identity token the site's backend signed (empty: none given).
+    pub fn identify(&mut self, user_id: Option<String>, traits: Value, traits_json: &str, token: String, now: f64) {
         if user_id.is_some() {
-            if user_id != self.profile.user_id || token.is_some() {
-                self.outbox.identity = token.unwrap_or_default();
+            if user_id != self.profile.user_id || !token.is_empty() {
+                self.outbox.identity = token;
             }
             self.profile.user_id = user_id;
         }

@@ -93,7 +93,7 @@ fn queued(v: &mut Visit) -> Vec<serde_json::Value> {
 fn the_identity_token_from_identify_goes_with_every_batch() {
     let (mut v, _) = start(Start::default(), home());
     let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjdXN0LTQyIn0.c2ln";
-    v.identify(Some("cust-42".into()), Value::Null, "{}", Some(token.into()), T0 + 1.0);
+    v.identify(Some("cust-42".into()), Value::Null, "{}", token.into(), T0 + 1.0);
     v.effects();
     v.flush(T0 + 20.0);
     let bodies = match v.effects().pop() {
@@ -104,7 +104,7 @@ fn the_identity_token_from_identify_goes_with_every_batch() {
     assert_eq!(batch["identity"], token, "the edge stores events naming a customer only with proof");
     // Another customer without a token: the first one's token is not sent for them.
     v.beaconed(0);
-    v.identify(Some("cust-7".into()), Value::Null, "{}", None, T0 + 30.0);
+    v.identify(Some("cust-7".into()), Value::Null, "{}", String::new(), T0 + 30.0);
     v.flush(T0 + 60.0);
     let bodies = match v.effects().into_iter().rev().find(|e| matches!(e, Effect::Beacon(_))) {
         Some(Effect::Beacon(bodies)) => bodies,
@@ -348,13 +348,13 @@ fn the_exit_offer_shows_once_a_session_and_its_click_is_reported_once() {
 fn identify_merges_traits_and_names_the_customer_on_later_events() {
     let (mut v, _) = start(Start::default(), home());
     let traits: Value = serde_json::from_str(r#"{"segment":"Loyal","first_name":"Ann"}"#).unwrap();
-    v.identify(Some("cust-42".into()), traits, r#"{"segment":"Loyal","first_name":"Ann"}"#, None, T0 + 1.0);
+    v.identify(Some("cust-42".into()), traits, r#"{"segment":"Loyal","first_name":"Ann"}"#, String::new(), T0 + 1.0);
     let fx = v.effects();
     assert_eq!(hero_html(&v), "<h1>Early access for you, Ann</h1>", "the next decision knows the customer");
     let (saved, traits) = Profile::decode(stored_value(&fx, Store::Local, PROFILE_KEY)).unwrap();
     assert_eq!((saved.user_id.as_deref(), traits), (Some("cust-42"), Some(r#"{"first_name":"Ann","segment":"Loyal"}"#)));
     // A later identify without a user id keeps it, and adds to the traits.
-    v.identify(None, serde_json::from_str(r#"{"first_name":"Annie"}"#).unwrap(), "{}", None, T0 + 2.0);
+    v.identify(None, serde_json::from_str(r#"{"first_name":"Annie"}"#).unwrap(), "{}", String::new(), T0 + 2.0);
     assert_eq!(v.profile().user_id.as_deref(), Some("cust-42"));
     assert_eq!(hero_html(&v), "<h1>Early access for you, Annie</h1>");
     let events = queued(&mut v);

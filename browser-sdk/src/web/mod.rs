@@ -173,7 +173,7 @@ pub fn track(event: &str, properties: JsValue) {
 
 /// `vitrine.identify(userId, traits, { token })`.
 #[wasm_bindgen]
-pub fn identify(user_id: Option<String>, traits: JsValue, token: Option<String>) {
+pub fn identify(user_id: Option<String>, traits: JsValue, token: String) {
     with_host(|h| h.visit.identify(user_id, js::to_value(&traits), &js::stringify_object(&traits), token, now_ms()));
 }
 
