@@ -93,7 +93,7 @@ pub fn bundle_entries(bytes: &[u8], make_current: bool, previous: Option<&str>) 
     Ok(out)
 }
 
-/// Demo names for personas by segment: the export has none.
+/// Demo names for personas by segment, for exports without names.
 fn demo_name(segment: &str, i: usize) -> &'static str {
     match segment {
         "Champions" => "Jane",
@@ -111,8 +111,8 @@ fn demo_name(segment: &str, i: usize) -> &'static str {
 /// `persona:<segment slug>` per segment: its customer with the highest spend.
 pub fn profile_entries(jsonl: &str) -> Result<Vec<Entry>, String> {
     let mut out = Vec::new();
-    // segment -> (monetary, customer id)
-    let mut best: Vec<(String, f64, String)> = Vec::new();
+    // segment -> (monetary, customer id, first name)
+    let mut best: Vec<(String, f64, String, String)> = Vec::new();
     for (n, line) in jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let where_ = || format!("profiles line {}", n + 1);
         let p = ProfileLine::parse(line).map_err(|e| format!("{}: {e}", where_()))?;
@@ -124,15 +124,18 @@ pub fn profile_entries(jsonl: &str) -> Result<Vec<Entry>, String> {
         out.push(Entry::text(key, line.trim()));
         if let Some(segment) = p.segment() {
             let spend = p.spend();
-            match best.iter_mut().find(|(s, _, _)| s == segment) {
-                Some(b) if spend > b.1 || (spend == b.1 && id < b.2.as_str()) => (b.1, b.2) = (spend, id.to_string()),
+            let name = p.traits.path("first_name").and_then(vitrine_engine::Value::as_str).unwrap_or("").to_string();
+            match best.iter_mut().find(|(s, _, _, _)| s == segment) {
+                Some(b) if spend > b.1 || (spend == b.1 && id < b.2.as_str()) => (b.1, b.2, b.3) = (spend, id.to_string(), name),
                 Some(_) => {}
-                None => best.push((segment.to_string(), spend, id.to_string())),
+                None => best.push((segment.to_string(), spend, id.to_string(), name)),
             }
         }
     }
-    for (i, (segment, _, id)) in best.iter().enumerate() {
-        let persona = serde_json::json!({ "customer_id": id, "segment": segment, "first_name": demo_name(segment, i) });
+    for (i, (segment, _, id, name)) in best.iter().enumerate() {
+        // The customers export's first name; a demo name when the store gave none.
+        let first_name = if name.is_empty() { demo_name(segment, i) } else { name.as_str() };
+        let persona = serde_json::json!({ "customer_id": id, "segment": segment, "first_name": first_name });
         out.push(Entry::text(persona_key(&persona_slug(segment)), persona.to_string()));
     }
     Ok(out)
@@ -161,6 +164,8 @@ mod tests {
         assert!(get("profile:1").unwrap().contains("Champions"));
         let champion: serde_json::Value = serde_json::from_str(&get("persona:champions").unwrap()).unwrap();
         assert_eq!((champion["customer_id"].as_str(), champion["first_name"].as_str()), (Some("2"), Some("Jane")));
+        let named = profile_entries("{\"customer_id\":\"3\",\"segment\":\"Loyal\",\"first_name\":\"Rosa\"}").unwrap();
+        assert!(named.iter().any(|e| e.key == "persona:loyal" && e.value.contains("\"first_name\":\"Rosa\"")), "the export's name wins");
         assert!(profile_entries("{\"x\":1}").unwrap_err().contains("line 1"));
         assert!(profile_entries("\n\nnope").unwrap_err().contains("line 3"));
         assert!(profile_entries(&format!("{{\"customer_id\":\"{}\"}}", "9".repeat(65))).unwrap_err().contains("not a usable key"));

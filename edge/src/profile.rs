@@ -115,10 +115,18 @@ impl ProfileLine {
     }
 }
 
-/// Bounds traits for the cookie: lists keep their first (most relevant) entries, then the
-/// largest traits go until the rest fits; `segment` and `first_name` always stay.
+/// What the customers export adds that only the journeys may use: the cookie is readable by any
+/// script on the store's pages and travels with every request, so contacts stay server-side.
+const CONTACT_TRAITS: &[&str] = &["last_name", "email", "phone", "phone_raw", "consent", "created_at"];
+
+/// Bounds traits for the cookie: contacts never go in; lists keep their first (most relevant)
+/// entries, then the largest traits go until the rest fits; `segment` and `first_name` always
+/// stay.
 pub fn cookie_traits(traits: Value) -> Value {
     let Value::Object(mut map) = traits else { return Value::Null };
+    for k in CONTACT_TRAITS {
+        map.remove(k);
+    }
     for v in map.values_mut() {
         if let Value::Array(items) = v {
             items.truncate(MAX_TRAIT_ITEMS);
@@ -228,6 +236,14 @@ mod tests {
         assert!(!c.is_stale(c.iat + 60));
         assert!(c.is_stale(c.iat + REFRESH_AFTER_SECS + 1));
         assert!(!ProfileClaims { cid: String::new(), ..c }.is_stale(i64::MAX));
+    }
+
+    #[test]
+    fn contacts_from_the_customers_export_never_reach_the_cookie() {
+        let line = ProfileLine::parse(r#"{"customer_id":"1","segment":"Loyal","first_name":"Jane","last_name":"Smith","email":"j@example.com","phone":"+447400123456","consent":{"sms":true},"created_at":"2009-01-01"}"#).unwrap();
+        let cookie = cookie_traits(line.traits);
+        let json = serde_json::to_string(&cookie).unwrap();
+        assert_eq!(json, r#"{"first_name":"Jane","segment":"Loyal"}"#);
     }
 
     #[test]

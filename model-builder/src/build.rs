@@ -9,6 +9,7 @@ use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Product, Segment
 use crate::config::LoadedConfig;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::ingest::customers::CustomersReport;
 use crate::ingest::{self, IngestReport};
 use crate::progress::Progress;
 use crate::tables::TableSizes;
@@ -24,6 +25,8 @@ pub struct BuildOptions {
     pub catalog: Option<PathBuf>,
     /// Where to write the private customer profiles (JSONL).
     pub profiles: Option<PathBuf>,
+    /// Overrides `customers.path` of the config.
+    pub customers: Option<PathBuf>,
 }
 
 /// Everything the build did, for the summary (`summary::render`).
@@ -35,6 +38,8 @@ pub struct BuildSummary {
     pub tables: TableSizes,
     pub bundle: BundleInfo,
     pub profiles: Option<PathBuf>,
+    /// The customers export, when one was read (it reaches the profiles only).
+    pub customers: Option<CustomersReport>,
     /// (step, seconds)
     pub timings: Vec<(&'static str, f64)>,
 }
@@ -101,10 +106,21 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     }
     lap("ingest", &mut timings);
 
+    let customers_path = opts.customers.clone().or_else(|| config.customers.path.as_deref().map(|p| loaded.resolve(p)));
+    let (customers, customers_report) = match &customers_path {
+        Some(path) => {
+            if opts.profiles.is_none() {
+                return Err(Error::Invalid(format!("{}: a customers export only goes into the private profiles: pass --profiles too", path.display())));
+            }
+            let (rows, report) = ingest::read_customers(config, path)?;
+            (rows, Some(report))
+        }
+        None => (Vec::new(), None),
+    };
     let profiles = rfm::profiles(&ds);
     let segments = rfm::segment_sizes(&profiles);
     if let Some(path) = &opts.profiles {
-        rfm::write_profiles(path, &ds, &profiles)?;
+        rfm::write_profiles(path, &ds, &profiles, &customers)?;
     }
     lap("rfm", &mut timings);
 
@@ -144,6 +160,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         tables: table_sizes,
         bundle: BundleInfo { path: opts.out.clone(), bytes: bytes.len() as u64, build_id: header.build_id_hex(), created_at: header.created_at },
         profiles: opts.profiles.clone(),
+        customers: customers_report,
         timings,
     })
 }

@@ -90,6 +90,17 @@ impl Checker {
             }
         }
 
+        let customers = &config.customers;
+        if !customers.delimiter.is_ascii() {
+            self.push("customers.delimiter", format!("{:?} is not a single ASCII character", customers.delimiter));
+        }
+        if customers.columns.id.trim().is_empty() {
+            self.push("customers.columns.id", "empty: the customers export needs an id column");
+        }
+        if let Err(why) = crate::ingest::customers::country(&customers.default_country) {
+            self.push("customers.default_country", why);
+        }
+
         let cat = &config.catalog;
         if !cat.delimiter.is_ascii() {
             self.push("catalog.delimiter", format!("{:?} is not a single ASCII character", cat.delimiter));
@@ -292,5 +303,12 @@ mod tests {
         let p = problems_of(&src);
         assert!(p.iter().any(|m| m.contains("orders.date_format")), "{p:#?}");
         assert!(p.iter().any(|m| m.contains("catalog.url_template: unknown placeholder {id}")), "{p:#?}");
+    }
+
+    #[test]
+    fn the_customers_country_is_checked_where_it_is_written() {
+        let p = problems_of(&format!("{BASE}[customers]
+default_country = \"Narnia\"\n"));
+        assert!(p.iter().any(|m| m.contains("vitrine.toml:4:19: customers.default_country: \"Narnia\" is not an ISO 3166 country code")), "{p:#?}");
     }
 }

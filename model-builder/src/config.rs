@@ -26,6 +26,8 @@ pub struct Config {
     #[serde(default)]
     pub catalog: CatalogConfig,
     #[serde(default)]
+    pub customers: CustomersConfig,
+    #[serde(default)]
     pub cleaning: CleaningConfig,
     #[serde(default)]
     pub recs: RecsConfig,
@@ -174,6 +176,61 @@ impl Default for CatalogColumns {
             brand: None,
             tags: None,
             in_stock: None,
+        }
+    }
+}
+
+/// `[customers]`: an optional customers export (names, contacts, consent). It goes into the
+/// private profiles only, never the bundle.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CustomersConfig {
+    /// Relative to the config file; `--customers` overrides it.
+    pub path: Option<PathBuf>,
+    pub delimiter: char,
+    /// ISO 3166 country of phone numbers written without a country code (`07400 123456`).
+    pub default_country: String,
+    pub columns: CustomerColumns,
+}
+
+impl Default for CustomersConfig {
+    fn default() -> Self {
+        CustomersConfig { path: None, delimiter: ',', default_country: "GB".into(), columns: CustomerColumns::default() }
+    }
+}
+
+/// Header names in the customers export. `id` (the customer id of the orders export) is
+/// required; the others are optional (unset: the default name if present).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CustomerColumns {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Consent to marketing email / SMS: yes/no, true/false, 1/0.
+    pub email_consent: Option<String>,
+    pub sms_consent: Option<String>,
+    /// When and where consent was given (kept as written: the store's own record).
+    pub consent_at: Option<String>,
+    pub consent_source: Option<String>,
+    pub created_at: Option<String>,
+}
+
+impl Default for CustomerColumns {
+    fn default() -> Self {
+        CustomerColumns {
+            id: "customer_id".into(),
+            first_name: None,
+            last_name: None,
+            email: None,
+            phone: None,
+            email_consent: None,
+            sms_consent: None,
+            consent_at: None,
+            consent_source: None,
+            created_at: None,
         }
     }
 }

@@ -8,11 +8,13 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
+
 use vitrine_engine::bundle::SegmentSize;
 use vitrine_engine::recommend::{self, Owned};
 
 use crate::data::{CategoryIdx, CustomerIdx, Dataset};
 use crate::error::{Error, Result};
+use crate::ingest::customers::CustomerRow;
 use crate::ingest::dates::day_string;
 
 const DAY: i64 = 86_400;
@@ -251,15 +253,34 @@ struct ProfileLine<'a> {
     /// the engine ages it against the bundle's `stats.data_end` (see `Engine::data_time`), so
     /// it also works when the data ends long before the edge's real clock (the 2011 demo data).
     items: Vec<(&'a str, i64, u32)>,
+    /// Names, contacts and consent from the customers export, when it has this customer.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    customer: Option<&'a CustomerRow>,
 }
 
-/// Writes the profiles as JSONL, one customer per line, keyed by the export's customer id.
-pub fn write_profiles(path: &Path, ds: &Dataset, profiles: &[Profile]) -> Result<()> {
+/// A customer of the export with no order (yet): known by name and contacts only.
+#[derive(Serialize)]
+struct ContactLine<'a> {
+    customer_id: &'a str,
+    #[serde(flatten)]
+    customer: &'a CustomerRow,
+}
+
+/// Writes the profiles as JSONL, one customer per line, keyed by the export's customer id:
+/// every customer with orders, merged with their row of the customers export if any, then the
+/// export's customers without orders.
+pub fn write_profiles(path: &Path, ds: &Dataset, profiles: &[Profile], customers: &[CustomerRow]) -> Result<()> {
     let file = std::fs::File::create(path).map_err(Error::io(path))?;
     let mut out = std::io::BufWriter::new(file);
+    let by_id: rustc_hash::FxHashMap<&str, &CustomerRow> = customers.iter().map(|c| (c.id.as_str(), c)).collect();
+    let write_err = |e: serde_json::Error| Error::Io { path: path.into(), source: e.into() };
+    let mut with_orders = rustc_hash::FxHashSet::default();
     for p in profiles {
+        let id = ds.customers[p.customer as usize].as_str();
+        with_orders.insert(id);
         let line = ProfileLine {
-            customer_id: &ds.customers[p.customer as usize],
+            customer: by_id.get(id).copied(),
+            customer_id: id,
             segment: p.segment.name(),
             recency_days: p.recency_days,
             frequency: p.frequency,
@@ -277,7 +298,11 @@ pub fn write_profiles(path: &Path, ds: &Dataset, profiles: &[Profile]) -> Result
                 .filter_map(|o| Some((ds.products.get(o.item as usize)?.sku.as_str(), o.last_time, o.orders)))
                 .collect(),
         };
-        serde_json::to_writer(&mut out, &line).map_err(|e| Error::Io { path: path.into(), source: e.into() })?;
+        serde_json::to_writer(&mut out, &line).map_err(write_err)?;
+        out.write_all(b"\n").map_err(Error::io(path))?;
+    }
+    for c in customers.iter().filter(|c| !with_orders.contains(c.id.as_str())) {
+        serde_json::to_writer(&mut out, &ContactLine { customer_id: &c.id, customer: c }).map_err(write_err)?;
         out.write_all(b"\n").map_err(Error::io(path))?;
     }
     out.flush().map_err(Error::io(path))

@@ -68,6 +68,17 @@ pub fn render(s: &BuildSummary) -> String {
     if let Some(p) = &s.profiles {
         let _ = writeln!(o, "Profiles: {} (private: customer ids, never publish)", p.display());
     }
+    if let Some(c) = &s.customers {
+        let _ = writeln!(
+            o,
+            "Customers export: {} customers ({} with email, {} with a valid phone, {} phone numbers invalid, {} bad rows), in the profiles only",
+            n(c.customers),
+            n(c.with_email),
+            n(c.with_phone),
+            n(c.invalid_phones),
+            n(c.bad_rows)
+        );
+    }
     let times: Vec<String> = s.timings.iter().map(|(step, secs)| format!("{step} {secs:.2} s")).collect();
     let _ = writeln!(o, "Time: {}", times.join(", "));
     o

@@ -22,6 +22,10 @@ pub struct Args {
     /// Write the private customer profiles (JSONL) here.
     #[arg(long, value_name = "OUT")]
     profiles: Option<PathBuf>,
+    /// Customers export CSV: names, contacts, consent (overrides customers.path). Goes into the
+    /// private profiles only, never the bundle.
+    #[arg(long, value_name = "CSV")]
+    customers: Option<PathBuf>,
     /// No progress bars and no summary.
     #[arg(long)]
     quiet: bool,
@@ -31,8 +35,8 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let Args { config, out, orders, catalog, profiles, quiet, json } = a;
-    let s = build(&BuildOptions { config, out, orders, catalog, profiles }, Progress::new(quiet || json))?;
+    let Args { config, out, orders, catalog, profiles, customers, quiet, json } = a;
+    let s = build(&BuildOptions { config, out, orders, catalog, profiles, customers }, Progress::new(quiet || json))?;
     if json {
         super::print_json(&s)?;
     } else if !quiet {

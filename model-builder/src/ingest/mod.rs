@@ -14,6 +14,7 @@ mod assemble;
 mod bad_rows;
 mod catalog;
 mod columns;
+pub mod customers;
 pub mod dates;
 mod fields;
 mod intern;
@@ -35,6 +36,12 @@ use bad_rows::BadRows;
 
 /// Reads `orders` (and `catalog`, if given) as `config` says. `progress` is advanced in bytes
 /// of the orders file.
+/// The customers export (`[customers]`), bad rows handled as `[cleaning]` says.
+pub fn read_customers(config: &Config, path: &Path) -> Result<(Vec<customers::CustomerRow>, customers::CustomersReport)> {
+    let mut bad = BadRows::new(path.into(), config.cleaning.bad_rows, config.cleaning.max_bad_rows);
+    customers::read(path, config, &mut bad)
+}
+
 pub fn ingest(config: &Config, orders: &Path, catalog: Option<&Path>, progress: &ProgressBar) -> Result<(Dataset, IngestReport)> {
     let bytes = std::fs::metadata(orders).map_err(Error::io(orders))?.len();
     progress.set_length(bytes);
