@@ -31,7 +31,7 @@ step "demo store"
 cargo build --release --quiet -p vitrine-tests --bin vitrine-edge
 EDGE_TOOL=target/release/vitrine-edge
 rm -rf "$DEMO/site"
-"$EDGE_TOOL" store "$DEMO/bundle.bin" "$DEMO/site"
+"$EDGE_TOOL" store "$DEMO/bundle.bin" "$DEMO/site" --profiles "$DEMO/profiles.jsonl"
 
 # Local secrets and dev switches (wrangler reads .dev.vars; never committed). Existing values
 # are kept, so profile cookies stay valid across restarts.
@@ -40,6 +40,8 @@ ensure_var() { grep -q "^$1=" .dev.vars || echo "$1=$2" >> .dev.vars; }
 random_secret() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 ensure_var PROFILE_SECRET "$(random_secret)"
 ensure_var LINK_SECRET "$(random_secret)"
+# The demo store's backend (the origin) signs logins with it: Vitrine-Identity on /account/login.
+ensure_var IDENTITY_SECRET "demo:$(random_secret)"
 ensure_var DEV_MODE 1
 ensure_var DEMO_PICKER 1
 ensure_var BUNDLE_CHECK_SECS 2
@@ -62,7 +64,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 step "serving"
-setsid "$EDGE_TOOL" serve "$DEMO/site" "$ORIGIN_PORT" </dev/null &
+IDENTITY_SECRET=$(sed -n 's/^IDENTITY_SECRET=//p' .dev.vars | tail -1) setsid "$EDGE_TOOL" serve "$DEMO/site" "$ORIGIN_PORT" </dev/null &
 pids+=($!)
 mkdir -p .wrangler
 setsid wrangler dev --local --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
@@ -85,6 +87,7 @@ cat <<MSG
 Vitrine demo store, personalized at the edge:  $URL/
   the origin alone (unpersonalized):            http://127.0.0.1:$ORIGIN_PORT/
   a product page:                               $URL${product:-/products/}
+  sign in as a demo customer (the store's login): $URL/account/login
   the cart (add items on product pages):        $URL/cart
   a decision as JSON, explained:                $URL/v1/decide?placement=hero&explain=1
   health (serving bundle, refused versions):    $URL/v1/health

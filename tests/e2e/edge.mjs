@@ -83,6 +83,32 @@ async function main() {
   await eventsArrived(page, visitors);
   await context.close();
 
+  step("signing in on the store's own login page: the edge greets the customer by name");
+  {
+    const { context, page } = await visitor(browser);
+    await page.goto(base + "/account/login");
+    const button = page.locator("form[action='/account/login'] button").first();
+    const label = await button.textContent();
+    const first = label.replace("Sign in as ", "").split(" ")[0];
+    assert.ok(first && first !== "Sign", `a demo account with a name: ${label}`);
+    await Promise.all([page.waitForURL(base + "/"), button.click()]);
+    await check("the home page greets the signed-in customer by the export's first name", async () => {
+      const greeting = await page.textContent('[data-vitrine-slot="greeting"]');
+      assert.equal(greeting.trim(), `Welcome back, ${first}`);
+    });
+    await check("the identity token never reaches the browser, the profile cookie is signed", async () => {
+      const cookies = await context.cookies(base);
+      assert.ok(cookies.some((c) => c.name === "vt_profile" && c.value.length > 20), "vt_profile set");
+    });
+    await page.goto(base + "/account/login");
+    await Promise.all([page.waitForURL(base + "/"), page.locator("form[action='/account/logout'] button").click()]);
+    await check("signing out forgets the customer", async () => {
+      const greeting = (await page.textContent('[data-vitrine-slot="greeting"]')) || "";
+      assert.ok(!greeting.includes(first), `still greeted: ${greeting}`);
+    });
+    await context.close();
+  }
+
   const scenarios = [
     { name: "first-time visitor", as: "new", expect: "welcome", setup: async () => {} },
     {

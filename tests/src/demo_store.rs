@@ -3,7 +3,10 @@
 //! edge worker has something real to personalize and the pass-through is a real store.
 //!
 //! Pages: home, one per product (at the catalog's URL), one per category (by the bundle's
-//! `:category` page pattern), the cart, and an about page with no slots at all.
+//! `:category` page pattern), the cart, an about page with no slots at all, and the store's
+//! login page (`/account/login`): one button per demo account, posted to the origin, which
+//! answers with a signed `Vitrine-Identity` header as a real store's backend would
+//! (`origin.rs`).
 
 use std::fmt::Write as _;
 use std::io;
@@ -37,7 +40,30 @@ struct Site<'a> {
     category_pattern: Option<String>,
 }
 
-pub fn generate(engine: &Engine, out: &Path) -> io::Result<Written> {
+/// A customer the demo's login page offers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DemoAccount {
+    pub customer_id: String,
+    pub name: String,
+    pub segment: String,
+}
+
+/// One account per segment (its biggest spender, as the picker's personas), named as the
+/// customers export names them, from model-builder's `--profiles` JSONL.
+pub fn demo_accounts(profiles_jsonl: &str) -> Result<Vec<DemoAccount>, String> {
+    let entries = vitrine_edge::kv::profile_entries(profiles_jsonl)?;
+    let mut out = Vec::new();
+    for e in entries.iter().filter(|e| e.key.starts_with(vitrine_edge::kv::PERSONA_PREFIX)) {
+        let persona: vitrine_edge::profile::Persona = serde_json::from_str(&e.value).map_err(|err| format!("{}: {err}", e.key))?;
+        let line = profiles_jsonl.lines().find(|l| l.contains(&format!("\"customer_id\":\"{}\"", persona.customer_id)));
+        let last = line.and_then(|l| vitrine_edge::profile::ProfileLine::parse(l).ok()).and_then(|p| p.traits.path("last_name").and_then(vitrine_engine::Value::as_str).map(str::to_string));
+        let name = [persona.first_name.as_str(), last.as_deref().unwrap_or("")].join(" ").trim().to_string();
+        out.push(DemoAccount { customer_id: persona.customer_id, name, segment: persona.segment });
+    }
+    Ok(out)
+}
+
+pub fn generate(engine: &Engine, out: &Path, accounts: &[DemoAccount]) -> io::Result<Written> {
     let rules = &engine.body().rules;
     let pattern_for = |page: &str| rules.pages.iter().find(|p| p.page == page).map(|p| p.pattern.clone());
     let site = Site {
@@ -69,7 +95,8 @@ pub fn generate(engine: &Engine, out: &Path) -> io::Result<Written> {
     }
     site.write_page(&site.cart_path, &site.cart_page())?;
     site.write_page("/about", &site.about_page())?;
-    written.pages += 2;
+    site.write_page("/account/login", &site.login_page(accounts))?;
+    written.pages += 3;
     Ok(written)
 }
 
@@ -187,7 +214,7 @@ impl Site<'_> {
                 let _ = write!(nav, r#"<a href="{}">{}</a>"#, escape(&path), escape(name));
             }
         }
-        let _ = write!(nav, r#"<a href="{}">Cart</a>"#, escape(&self.cart_path));
+        let _ = write!(nav, r#"<a href="{}">Cart</a><a href="/account/login">Sign in</a>"#, escape(&self.cart_path));
         let mut bar = String::from(r#"<div class="demo-bar">Demo — view the store as: <a href="?vitrine_as=new">a new visitor</a>"#);
         for name in self.personas() {
             let _ = write!(bar, r#" · <a href="?vitrine_as={}">{}</a>"#, escape(&vitrine_edge::kv::persona_slug(&name)), escape(&name));
@@ -302,6 +329,28 @@ impl Site<'_> {
             shelves = self.slots(false, |_, _| String::new()),
         );
         self.layout("Cart", &body, true)
+    }
+
+    /// The store's own login: a real store asks for a password; the demo signs in by button.
+    fn login_page(&self, accounts: &[DemoAccount]) -> String {
+        let mut body = String::from("<h1>Sign in</h1>");
+        if accounts.is_empty() {
+            body.push_str("<p>No demo accounts: build the demo with <code>--profiles</code>.</p>");
+        } else {
+            body.push_str("<p>Demo accounts (from the customers export). Signing in, the store tells the edge who you are with a signed <code>Vitrine-Identity</code> header.</p><ul class=\"accounts\">");
+            for a in accounts {
+                let _ = write!(
+                    body,
+                    r#"<li><form method="post" action="/account/login"><input type="hidden" name="customer" value="{}"><button type="submit">Sign in as {}</button> <small>{}</small></form></li>"#,
+                    escape(&a.customer_id),
+                    escape(&a.name),
+                    escape(&a.segment)
+                );
+            }
+            body.push_str("</ul>");
+        }
+        body.push_str(r#"<form method="post" action="/account/logout"><button type="submit">Sign out</button></form>"#);
+        self.layout("Sign in", &body, false)
     }
 
     fn about_page(&self) -> String {

@@ -5,6 +5,11 @@
 //! beside a file (`Name: value` lines, e.g. the `Vitrine-Identity` of a login page; a
 //! `Cache-Control` there replaces the default). One thread per connection, `Connection: close`:
 //! simple, not fast.
+//!
+//! With a [`Login`] key it is also the demo store's backend for signing in: `POST
+//! /account/login` (form `customer=<id>`) answers `303 /` with `Vitrine-Identity: <token>`
+//! (HS256, signed with the key as a store's backend would), `POST /account/logout` with
+//! `Vitrine-Identity: logout`; both `Cache-Control: no-store`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -19,9 +24,28 @@ pub struct Origin {
     thread: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
+/// The key the demo's backend signs identity tokens with (`IDENTITY_SECRET`'s `<kid>:<secret>`).
+#[derive(Clone, Debug)]
+pub struct Login {
+    pub kid: String,
+    pub secret: String,
+}
+
+impl Login {
+    pub fn parse(var: &str) -> Option<Login> {
+        let (kid, secret) = var.trim().split_once(':')?;
+        Some(Login { kid: kid.into(), secret: secret.into() })
+    }
+}
+
 impl Origin {
     /// Serves `root` on `127.0.0.1:port` (0: any free port) in background threads.
     pub fn start(root: &Path, port: u16) -> std::io::Result<Origin> {
+        Origin::start_with(root, port, None)
+    }
+
+    /// The same, signing customers in with `login`.
+    pub fn start_with(root: &Path, port: u16, login: Option<Login>) -> std::io::Result<Origin> {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -32,9 +56,9 @@ impl Origin {
                     break;
                 }
                 if let Ok(conn) = conn {
-                    let root = root.clone();
+                    let (root, login) = (root.clone(), login.clone());
                     thread::spawn(move || {
-                        let _ = serve(conn, &root);
+                        let _ = serve(conn, &root, login.as_ref());
                     });
                 }
             }
@@ -118,13 +142,14 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn serve(conn: TcpStream, root: &Path) -> std::io::Result<()> {
+fn serve(conn: TcpStream, root: &Path, login: Option<&Login>) -> std::io::Result<()> {
     conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Only the Host header matters (the body of non-GET requests is ignored: a static store).
+    // Only Host matters, and Content-Length for the login form.
     let mut host = String::from("localhost");
+    let mut length = 0usize;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
@@ -133,12 +158,28 @@ fn serve(conn: TcpStream, root: &Path) -> std::io::Result<()> {
         if let Some((k, v)) = line.split_once(':') {
             if k.eq_ignore_ascii_case("host") {
                 host = v.trim().to_string();
+            } else if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
             }
         }
     }
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
     let mut conn = conn;
+    if let (Some(login), "POST", "/account/login" | "/account/logout") = (login, method, target) {
+        let mut body = vec![0; length.min(4096)];
+        std::io::Read::read_exact(&mut reader, &mut body)?;
+        let form = String::from_utf8_lossy(&body);
+        let customer = form.split('&').find_map(|p| p.strip_prefix("customer=")).map(|v| percent_decode(&v.replace('+', " ")));
+        let identity = match (target, customer) {
+            ("/account/login", Some(c)) if !c.is_empty() => crate::identity::token_with(&login.kid, &login.secret, &c, None, crate::identity::now() + 600),
+            ("/account/login", _) => return conn.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            _ => "logout".into(),
+        };
+        let head = format!("HTTP/1.1 303 See Other\r\nLocation: http://{host}/\r\nVitrine-Identity: {identity}\r\nCache-Control: no-store\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        conn.set_nodelay(true)?;
+        return conn.write_all(head.as_bytes());
+    }
     let redirect = redirect_file(root, target);
     if let Some(file) = redirect.filter(|_| method == "GET" || method == "HEAD") {
         let to = std::fs::read_to_string(file)?;

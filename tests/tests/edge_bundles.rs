@@ -34,7 +34,7 @@ fn rebranded() -> Vec<u8> {
 fn setup() -> Suite {
     let site = std::env::temp_dir().join(format!("vitrine-e2e-bundles-{}/site", std::process::id()));
     let _ = std::fs::remove_dir_all(&site);
-    demo_store::generate(&Engine::load(&fixture::bundle_bytes(1)).unwrap(), &site).expect("demo store");
+    demo_store::generate(&Engine::load(&fixture::bundle_bytes(1)).unwrap(), &site, &[]).expect("demo store");
     let mut cfg = StackConfig::new(&site);
     cfg.bundles = vec![fixture::bundle_bytes(1)];
     Suite { stack: Stack::start("bundles", cfg), site }

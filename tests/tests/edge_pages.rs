@@ -36,7 +36,7 @@ fn setup() -> Suite {
     let site = root.join("site");
     let _ = std::fs::remove_dir_all(&root);
     let engine = Engine::load(&fixture::bundle_bytes(1)).expect("fixture loads");
-    demo_store::generate(&engine, &site).expect("demo store");
+    demo_store::generate(&engine, &site, &[]).expect("demo store");
     // Pages the store would not have but a hostile or broken origin could serve.
     std::fs::write(site.join("malformed.html"), "<html><body><div data-vitrine-slot=\"hero\"><p>unclosed <b>bold <table><td>cell</div>\n<div data-vitrine-slot='hero'>second <!-- comment").unwrap();
     std::fs::write(site.join("data.json"), br#"{"data-vitrine-slot":"hero"}"#).unwrap();

@@ -61,7 +61,7 @@ fn setup() -> Suite {
     let capture = CaptureServer::start();
     let site = std::env::temp_dir().join(format!("vitrine-e2e-journeys-{}/site", std::process::id()));
     let _ = std::fs::remove_dir_all(&site);
-    demo_store::generate(&Engine::load(&fixture::bundle_bytes(1)).unwrap(), &site).expect("demo store");
+    demo_store::generate(&Engine::load(&fixture::bundle_bytes(1)).unwrap(), &site, &[]).expect("demo store");
     let mut cfg = StackConfig::new(&site);
     cfg.bundles = vec![bundle()];
     cfg.profiles_jsonl = Some(fixture::PROFILES_JSONL.into());

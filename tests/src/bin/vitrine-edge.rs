@@ -1,8 +1,10 @@
 //! The demo store and the test fixture (publishing to KV is `vitrine-kv`, in edge/):
 //!
 //! ```text
-//! vitrine-edge store    <bundle.bin> <out dir>        generate the demo storefront
-//! vitrine-edge serve    <dir> [port]                  serve a folder as the origin (default 8788)
+//! vitrine-edge store    <bundle.bin> <out dir> [--profiles P]   generate the demo storefront
+//!                                                     (its login page offers P's personas)
+//! vitrine-edge serve    <dir> [port]                  serve a folder as the origin (default 8788);
+//!                                                     with env IDENTITY_SECRET it signs logins
 //! vitrine-edge fixture  <out.bin> [build] [--profiles out.jsonl]
 //!                                                     the end-to-end tests' bundle (benchmarks, debugging)
 //! ```
@@ -11,7 +13,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use vitrine_engine::Engine;
-use vitrine_tests::{demo_store, fixture, origin::Origin};
+use vitrine_tests::origin::{Login, Origin};
+use vitrine_tests::{demo_store, fixture};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,15 +43,22 @@ fn run(args: &[String]) -> Result<(), String> {
             let bundle = arg(1, "bundle file")?;
             let engine = Engine::load(&read(bundle)?).map_err(|e| format!("{bundle}: {e}"))?;
             let out = arg(2, "output folder")?;
-            let w = demo_store::generate(&engine, Path::new(out)).map_err(|e| format!("{out}: {e}"))?;
+            let accounts = match option("--profiles") {
+                Some(p) => demo_store::demo_accounts(&String::from_utf8(read(p)?).map_err(|e| format!("{p}: {e}"))?).map_err(|e| format!("{p}: {e}"))?,
+                None => Vec::new(),
+            };
+            let w = demo_store::generate(&engine, Path::new(out), &accounts).map_err(|e| format!("{out}: {e}"))?;
             println!("demo store: {} pages in {out} (home {}, product {}, category {}, cart {})", w.pages, w.home, w.product.unwrap_or_default(), w.category.unwrap_or_default(), w.cart);
             Ok(())
         }
         Some("serve") => {
             let dir = arg(1, "folder")?;
             let port = args.get(2).map(|p| p.parse::<u16>().map_err(|e| format!("port {p}: {e}"))).transpose()?.unwrap_or(8788);
-            let origin = Origin::start(Path::new(dir), port).map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
-            println!("origin: serving {dir} at {}", origin.url());
+            // The demo's backend signs logins with the worker's IDENTITY_SECRET (<kid>:<secret>).
+            let login = std::env::var("IDENTITY_SECRET").ok().and_then(|v| Login::parse(&v));
+            let signs = if login.is_some() { ", signing in at /account/login" } else { "" };
+            let origin = Origin::start_with(Path::new(dir), port, login).map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
+            println!("origin: serving {dir} at {}{signs}", origin.url());
             loop {
                 std::thread::park();
             }
