@@ -88,9 +88,13 @@ impl DurableObject for VisitorDo {
             }
             (Method::Post, ABSORB) => {
                 let body: AbsorbBody = read_json(&mut req).await?;
+                let config = config(&self.env);
+                let secret = match config.journey_key() {
+                    Ok(k) => k,
+                    Err(why) => return Response::error(why, 503),
+                };
                 let journeys = journeys(&self.env).await;
-                let secret = config(&self.env).link_secret.clone().unwrap_or_default();
-                let fx = self.with(|o| o.absorb(journeys.body(), &secret, &body.state, now_secs()));
+                let fx = self.with(|o| o.absorb(journeys.body(), secret, &body.state, now_secs()));
                 self.log_records(&fx);
                 self.persist().await?;
                 Response::ok("absorbed")
@@ -110,15 +114,15 @@ impl DurableObject for VisitorDo {
         self.load("").await?;
         let now = now_secs();
         let journeys = journeys(&self.env).await;
-        match config(&self.env).link_secret.clone() {
-            Some(secret) => {
-                let fx = self.with(|o| o.on_alarm(journeys.body(), &secret, now));
+        match config(&self.env).journey_key() {
+            Ok(secret) => {
+                let fx = self.with(|o| o.on_alarm(journeys.body(), secret, now));
                 self.log_records(&fx);
                 self.persist().await?;
             }
-            None => {
+            Err(why) => {
                 self.with(|o| o.alarm_is(None));
-                console_error!("vitrine: LINK_SECRET is not set: journeys wait until it is");
+                console_error!("vitrine: {why}");
             }
         }
         self.deliver(now).await?;
@@ -164,9 +168,16 @@ impl VisitorDo {
                 VisitorObject::enrich(&mut events, line.journey_traits());
             }
         }
+        let config = config(&self.env);
+        let secret = match config.journey_key() {
+            Ok(k) => k,
+            Err(why) => {
+                console_error!("vitrine: {why}");
+                return Response::error(why, 503);
+            }
+        };
         let journeys = journeys(&self.env).await;
-        let secret = config(&self.env).link_secret.clone().unwrap_or_default();
-        let applied = self.with(|o| o.apply(journeys.body(), &secret, &events, now_secs()));
+        let applied = self.with(|o| o.apply(journeys.body(), secret, &events, now_secs()));
         self.log_records(&applied.effects);
         self.persist().await?;
         if let Some(phone) = applied.new_phone {

@@ -41,6 +41,13 @@ fn flag(value: Option<String>) -> bool {
 const DEV_LINK_SECRET: &[u8] = b"vitrine-dev-link-secret";
 
 impl Config {
+    /// The key journeys sign message links with. Never empty, never a fixed one outside dev
+    /// mode: without `LINK_SECRET` the events that could start a message are refused (the
+    /// sender retries) rather than stored under links anyone could forge.
+    pub fn journey_key(&self) -> Result<&[u8], &'static str> {
+        self.link_secret.as_deref().ok_or("LINK_SECRET is not set: events that run journeys are refused until it is (wrangler secret put LINK_SECRET)")
+    }
+
     /// `var` looks a name up among vars and secrets.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Config {
         let var = |name: &str| nonblank(var(name));
@@ -83,6 +90,7 @@ mod tests {
     fn blank_is_unset_and_dev_switches_are_explicit() {
         let c = config(&[("ORIGIN_URL", "https://shop.example/ "), ("PROFILE_SECRET", "  "), ("DEV_MODE", "0")]);
         assert_eq!(c.origin_url, "https://shop.example");
+        assert!(c.journey_key().unwrap_err().contains("LINK_SECRET is not set"));
         assert_eq!((c.profile_secret, c.link_secret, c.dev_mode, c.demo_picker), (None, None, false, false));
         assert_eq!(c.bundle_check_ms, 30_000.0);
         let dev = config(&[("DEV_MODE", "true"), ("BUNDLE_CHECK_SECS", "2")]);

@@ -6,7 +6,33 @@ use vitrine_tests::stack::{build_worker, tool};
 use vitrine_tests::{cases, harness};
 
 fn main() -> std::process::ExitCode {
-    harness::run("edge_deploy", build_worker, cases![wrangler_deploy_dry_run_succeeds])
+    harness::run("edge_deploy", build_worker, cases![wrangler_deploy_dry_run_succeeds, production_has_every_binding_and_no_dev_switch])
+}
+
+/// `[env.production]` inherits nothing: every binding is declared again, and the dev switches
+/// (debug headers, fixed clock, message logs, the demo visitor picker) are off. A production
+/// deploy with either on fails here first.
+fn production_has_every_binding_and_no_dev_switch(_: &()) {
+    let text = std::fs::read_to_string(vitrine_tests::stack::repo_root().join("wrangler.toml")).unwrap();
+    let config: toml::Table = text.parse().expect("wrangler.toml parses");
+    let prod = config["env"]["production"].as_table().expect("[env.production]");
+    let vars = prod["vars"].as_table().expect("[env.production.vars]");
+    for switch in ["DEV_MODE", "DEMO_PICKER"] {
+        let on = vars.get(switch).and_then(|v| v.as_str()).is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+        assert!(!on, "{switch} is on in [env.production.vars]");
+    }
+    for table in ["kv_namespaces", "durable_objects"] {
+        assert!(prod.contains_key(table), "[env.production] declares its own {table}");
+    }
+    let out_dir = std::env::temp_dir().join(format!("vitrine-deploy-prod-{}", std::process::id()));
+    let out = tool("wrangler").args(["deploy", "--dry-run", "--env", "production", "--outdir"]).arg(&out_dir).output().expect("wrangler runs");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "wrangler deploy --dry-run --env production failed:\n{log}");
+    for binding in ["BUNDLES", "PROFILES", "VISITORS", "ASSETS", "ORIGIN_URL"] {
+        assert!(log.contains(binding), "the production dry run lists binding {binding}:\n{log}");
+    }
+    assert!(!log.contains("DEV_MODE: \"1\"") && !log.contains("DEMO_PICKER: \"1\""), "{log}");
+    let _ = std::fs::remove_dir_all(&out_dir);
 }
 
 fn wrangler_deploy_dry_run_succeeds(_: &()) {
