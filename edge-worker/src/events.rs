@@ -44,7 +44,7 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
         identity: &config.identity,
         now: now_secs(),
         cookie_customer: cookie_customer.as_deref(),
-        server: events::is_write_key(header("authorization").as_deref(), config.write_key.as_deref()),
+        server: events::bearer_matches(header("authorization").as_deref(), config.write_key.as_deref()),
     };
     let checked = match events::check(&body, &proof) {
         Ok(c) => c,

@@ -6,7 +6,7 @@ use vitrine_edge::api::JsonReply;
 use vitrine_edge::routes::Route;
 use worker::{console_error, event, Context, Env, Method, Request, Response, Result};
 
-use crate::{endpoints, events, page};
+use crate::{admin, endpoints, events, page};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -30,6 +30,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
     match Route::of(&req.path(), matches!(method, Method::Get | Method::Head), method == Method::Options) {
         Route::Events => events::batch(req, env).await,
         Route::VisitorMessages(key) => events::messages(env, &key).await,
+        Route::AdminCustomer(id) => admin::customer(req, env, &id).await,
         Route::Unsubscribe => events::unsubscribe(req, env).await,
         Route::SmsInbound => events::sms_inbound(req, env).await,
         Route::Preflight => endpoints::with_cors(&req, env, Response::empty()?.with_status(204)),

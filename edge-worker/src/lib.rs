@@ -5,13 +5,15 @@
 //! - [`fetch`]: the entry point, dispatching on `vitrine_edge::routes::Route`;
 //! - [`page`] (store pages, the demo picker) and [`html`] (workerd's `HTMLRewriter`);
 //! - [`endpoints`]: `/v1/decide`, `/v1/exit-offer`, `/v1/health`, bundles, SDK files;
-//! - [`events`]: `/v1/events`, unsubscribe, inbound SMS -> visitors' objects;
+//! - [`events`]: `/v1/events`, unsubscribe, inbound SMS -> visitors' objects; [`admin`]: the
+//!   privacy API (export, erase);
 //! - [`object`]: the `VisitorDo` Durable Object class; [`stubs`]: calls between objects;
 //! - [`bundle`] (KV `BUNDLES`), [`visitor`] (request facts, KV `PROFILES`), [`outbound`]
 //!   (provider requests), [`env`] (settings, clock, ids).
 
 #![cfg(target_arch = "wasm32")]
 
+mod admin;
 mod bundle;
 mod endpoints;
 mod env;

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use vitrine_edge::messaging::{self, Outcome, Providers};
-use vitrine_edge::visitor_do::{attempt_line, AbsorbBody, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, EVENTS, KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY};
+use vitrine_edge::visitor_do::{attempt_line, AbsorbBody, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, ERASE, EVENTS, EXPORT, KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY};
 use vitrine_edge::events::phone_key;
 use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::{Effect, Event};
@@ -104,6 +104,11 @@ impl DurableObject for VisitorDo {
                 self.apply(vec![VisitorObject::sms_event(body)]).await
             }
             (Method::Get, MESSAGES) => Response::from_json(&self.with(|o| o.messages_json())),
+            (Method::Get, EXPORT) => Response::from_json(&self.with(|o| o.export_json())),
+            (Method::Post, ERASE) => {
+                let related = self.erase(&key).await?;
+                Response::from_json(&serde_json::json!({ "erased": key, "related": related }))
+            }
             _ => Response::error("not found", 404),
         }?;
         self.schedule().await?;
@@ -113,6 +118,12 @@ impl DurableObject for VisitorDo {
     async fn alarm(&self) -> Result<Response> {
         self.load("").await?;
         let now = now_secs();
+        if self.with(|o| o.is_expired(now, config(&self.env).retention_secs)) {
+            let key = self.with(|o| o.visitor.id.clone());
+            self.erase(&key).await?;
+            console_log!("vitrine: {key} erased after RETENTION_DAYS without activity");
+            return Response::ok("");
+        }
         let journeys = journeys(&self.env).await;
         match config(&self.env).journey_key() {
             Ok(secret) => {
@@ -154,6 +165,19 @@ impl VisitorDo {
             self.persist().await?;
         }
         Ok(())
+    }
+
+    /// Erases everything this object keeps (state, outbox, alias, alarm); it answers as a new,
+    /// empty visitor afterwards. Returns the other keys that held this visitor's data.
+    async fn erase(&self, key: &str) -> Result<Vec<String>> {
+        let related = self.with(|o| o.related_keys());
+        let storage = self.state.storage();
+        storage.delete_alarm().await?;
+        storage.delete_all().await?;
+        let (fresh, _) = VisitorObject::load(None, key, now_secs()).map_err(internal)?;
+        *self.mem.borrow_mut() = Some(fresh);
+        self.with(|o| o.alarm_is(None));
+        Ok(related)
     }
 
     /// Writes state, outbox and alias together, atomically.
@@ -238,7 +262,8 @@ impl VisitorDo {
             Some(c) => c,
             None => storage.get_alarm().await?.map(|ms| ms / 1000),
         };
-        match self.with(|o| o.alarm_change(current)) {
+        let retention = config(&self.env).retention_secs;
+        match self.with(|o| o.alarm_change(current, retention)) {
             Some(t) => {
                 storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(t as f64 * 1000.0)))).await?;
                 self.with(|o| o.alarm_is(Some(t)));

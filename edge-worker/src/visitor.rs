@@ -3,7 +3,7 @@
 use vitrine_edge::config::Config;
 use vitrine_edge::context::{self, Identity, RequestFacts, RequestInfo, DEBUG_COUNTRY_HEADER};
 use vitrine_edge::cookies::{self, SetCookie};
-use vitrine_edge::kv::{profile_key, PROFILES};
+use vitrine_edge::kv::{erased_key, profile_key, PROFILES};
 use vitrine_edge::profile::{cookie_traits, ProfileClaims, ProfileLine};
 use vitrine_edge::routes::{Bypass, BYPASS_HEADER};
 use vitrine_engine::Value;
@@ -41,6 +41,12 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
     if !claims.is_stale(now) {
         return id;
     }
+    if is_erased(env, &claims.cid).await {
+        // Erased by a privacy request: this old cookie personalizes no more.
+        id.claims = None;
+        id.set_cookies.push(SetCookie::delete(cookies::PROFILE, facts.https));
+        return id;
+    }
     if let Some(mut traits) = stored_traits(env, &claims.cid).await {
         // The export has no names: a demo name given by the picker survives the refresh.
         if let (Some(name), None) = (claims.traits.path("first_name").cloned(), traits.path("first_name")) {
@@ -51,6 +57,13 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
         id.claims = Some(fresh);
     }
     id
+}
+
+/// Whether a privacy request erased this customer (KV `erased:<id>`). Read only when a profile
+/// cookie is due for its refresh, beside the profile itself.
+async fn is_erased(env: &Env, customer_id: &str) -> bool {
+    let (Some(key), Ok(kv)) = (erased_key(customer_id), env.kv(PROFILES)) else { return false };
+    matches!(kv.get(&key).text().await, Ok(Some(_)))
 }
 
 /// A known customer's private profile from KV `profile:<customer id>`.

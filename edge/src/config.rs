@@ -19,6 +19,11 @@ pub struct Config {
     pub identity: IdentityKeys,
     /// Server sources (the store's backend) send events with `Authorization: Bearer <key>`.
     pub write_key: Option<String>,
+    /// The privacy API (`/v1/admin/…`) answers `Authorization: Bearer <ADMIN_TOKEN>` only.
+    pub admin_token: Option<String>,
+    /// A visitor with no activity for this long is erased by its own alarm (`RETENTION_DAYS`,
+    /// default 400).
+    pub retention_secs: i64,
     /// Settings that were set but could not be used, for the log.
     pub problems: Vec<String>,
     /// Checks Twilio's inbound webhooks (`X-Twilio-Signature`).
@@ -65,6 +70,13 @@ impl Config {
                 }
                 None
             }),
+            admin_token: var("ADMIN_TOKEN").filter(|k| k.len() >= 16).or_else(|| {
+                if var("ADMIN_TOKEN").is_some() {
+                    problems.push("ADMIN_TOKEN is shorter than 16 characters: the privacy API is off".into());
+                }
+                None
+            }),
+            retention_secs: var("RETENTION_DAYS").and_then(|d| d.trim().parse::<i64>().ok()).filter(|d| *d > 0).unwrap_or(400) * 86_400,
             problems,
             origin_url: var("ORIGIN_URL").unwrap_or_default().trim().trim_end_matches('/').to_string(),
             dev_mode,

@@ -34,9 +34,10 @@ impl Proof<'_> {
     }
 }
 
-/// The write key, from an `Authorization` header, compared in constant time.
-pub fn is_write_key(authorization: Option<&str>, write_key: Option<&str>) -> bool {
-    let (Some(header), Some(key)) = (authorization, write_key) else { return false };
+/// `Authorization: Bearer <key>` for `key` (the write key, the admin token), compared in
+/// constant time. No key configured: nobody matches.
+pub fn bearer_matches(authorization: Option<&str>, key: Option<&str>) -> bool {
+    let (Some(header), Some(key)) = (authorization, key) else { return false };
     let Some(given) = header.trim().strip_prefix("Bearer ") else { return false };
     let (a, b) = (given.trim().as_bytes(), key.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -231,10 +232,10 @@ mod tests {
         assert!(cookie.refused.is_empty());
         let wrong = super::check(CLAIM_JANE.as_bytes(), &Proof { identity: &keys(), now: 0, cookie_customer: Some("12346"), server: false }).unwrap();
         assert_eq!(wrong.refused.len(), 2);
-        assert!(is_write_key(Some("Bearer 0123456789abcdef"), Some("0123456789abcdef")));
-        assert!(!is_write_key(Some("Bearer 0123456789abcdeX"), Some("0123456789abcdef")));
-        assert!(!is_write_key(Some("0123456789abcdef"), Some("0123456789abcdef")));
-        assert!(!is_write_key(Some("Bearer x"), None));
+        assert!(bearer_matches(Some("Bearer 0123456789abcdef"), Some("0123456789abcdef")));
+        assert!(!bearer_matches(Some("Bearer 0123456789abcdeX"), Some("0123456789abcdef")));
+        assert!(!bearer_matches(Some("0123456789abcdef"), Some("0123456789abcdef")));
+        assert!(!bearer_matches(Some("Bearer x"), None));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //!                    bundle:previous         the version that served before (rollback target)
 //! PROFILES (private) profile:<customer id>   one line of model-builder's --profiles JSONL
 //!                    persona:<slug>          the demo picker's customer for a segment
+//!                    erased:<customer id>    erased by a privacy request (when, unix seconds):
+//!                                            old profile cookies stop, the next build skips them
 //! ```
 //!
 //! The worker reads these (`bundles.rs`, `profile.rs`); `vitrine-kv` (src/bin) and the test
@@ -38,6 +40,12 @@ pub fn is_customer_id(id: &str) -> bool {
 /// KV key of a known customer's profile; `None` for an id that cannot be one.
 pub fn profile_key(customer_id: &str) -> Option<String> {
     is_customer_id(customer_id).then(|| ["profile:", customer_id].concat())
+}
+
+pub const ERASED_PREFIX: &str = "erased:";
+
+pub fn erased_key(customer_id: &str) -> Option<String> {
+    is_customer_id(customer_id).then(|| [ERASED_PREFIX, customer_id].concat())
 }
 
 pub fn persona_key(slug: &str) -> String {

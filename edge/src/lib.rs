@@ -10,7 +10,7 @@
 //!   [`rewrite`] (what each slot of a streamed page becomes);
 //! - the conversation: [`events`] (`/v1/events` batches), [`visitor_do`] (the per-visitor
 //!   Durable Object's state and outbox), [`messaging`] (provider requests), [`optout`]
-//!   (unsubscribe links, inbound SMS).
+//!   (unsubscribe links, inbound SMS), [`privacy`] (export and erasure of a customer).
 
 pub mod api;
 pub mod bundles;
@@ -23,6 +23,7 @@ pub mod kv;
 pub mod messaging;
 pub mod optout;
 pub mod pages;
+pub mod privacy;
 pub mod profile;
 pub mod query;
 pub mod rewrite;

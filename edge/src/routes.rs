@@ -6,6 +6,7 @@
 //! GET|POST /v1/unsubscribe?vt=…     signed one-click unsubscribe (optout.rs)
 //! POST /v1/sms/inbound              Twilio's inbound-message webhook: STOP / START (optout.rs)
 //! GET  /v1/decide, /v1/exit-offer   decisions as JSON (api.rs); OPTIONS: CORS preflight
+//! GET|DELETE /v1/admin/customers/{id}  export or erase a customer (ADMIN_TOKEN; privacy.rs)
 //! GET  /v1/health                   what serves, what was refused
 //! GET  /v1/bundle[/<version>]       the bundle bytes
 //! GET  /vitrine/sdk/*               the browser SDK's files ([assets])
@@ -21,6 +22,8 @@ pub enum Route {
     Events,
     /// The visitor key, decoded.
     VisitorMessages(String),
+    /// The customer id, decoded.
+    AdminCustomer(String),
     Unsubscribe,
     SmsInbound,
     Decide,
@@ -49,6 +52,10 @@ impl Route {
             "/v1/exit-offer" => Route::ExitOffer,
             "/v1/health" => Route::Health,
             p if api::bundle_path_version(p).is_some() => Route::Bundle,
+            p if p.starts_with("/v1/admin/customers/") => match percent_decode(&p["/v1/admin/customers/".len()..]) {
+                id if crate::kv::is_customer_id(&id) => Route::AdminCustomer(id),
+                _ => Route::NotFound,
+            },
             p if p.starts_with("/v1/visitors/") => match p["/v1/visitors/".len()..].strip_suffix("/messages") {
                 Some(key) => Route::VisitorMessages(percent_decode(key)),
                 None => Route::NotFound,
@@ -103,6 +110,8 @@ mod tests {
         assert_eq!(Route::of("/vitrine/sdk/vitrine.js", true, false), Route::Asset);
         assert_eq!(Route::of("/products/1", true, false), Route::Page);
         assert_eq!(Route::of("/v1/eventsx", true, false), Route::NotFound);
+        assert_eq!(Route::of("/v1/admin/customers/17850", false, false), Route::AdminCustomer("17850".into()));
+        assert_eq!(Route::of("/v1/admin/customers/", true, false), Route::NotFound);
     }
 
     #[test]

@@ -17,7 +17,11 @@
 //! POST /absorb   {"from":"a:…","state":{…}} take another visitor's state in
 //! POST /sms      {"messageId","body"}       an inbound SMS (STOP, START)
 //! GET  /messages                            delivery log, outbox, state (dev mode)
+//! GET  /export                              the same, for a privacy export (admin)
+//! POST /erase                               erase everything; -> the keys that hold more of it
 //! ```
+//!
+//! Retention: a visitor with no activity for `RETENTION_DAYS` is erased by its own alarm.
 //!
 //! Durability: an event is acknowledged only after the state it produced is written; messages
 //! enter the outbox (written with the state) before any provider request, so a restart resumes
@@ -44,6 +48,8 @@ pub const LINK: &str = "/link";
 pub const ABSORB: &str = "/absorb";
 pub const SMS: &str = "/sms";
 pub const MESSAGES: &str = "/messages";
+pub const EXPORT: &str = "/export";
+pub const ERASE: &str = "/erase";
 
 #[derive(Serialize, Deserialize)]
 pub struct EventsBody {
@@ -137,9 +143,25 @@ impl VisitorObject {
         serde_json::to_string(&StoredRef { visitor: &self.visitor, outbox: &self.outbox, alias: &self.alias }).expect("visitor state is plain JSON")
     }
 
-    /// Where a request to this object goes instead, once it was folded into another.
+    /// Where a request to this object goes instead, once it was folded into another (what it
+    /// still holds itself, it exports and erases itself).
     pub fn forward_to(&self, path: &str) -> Option<&str> {
-        (!self.alias.is_empty() && path != LINK).then_some(self.alias.as_str())
+        (!self.alias.is_empty() && ![LINK, EXPORT, ERASE].contains(&path)).then_some(self.alias.as_str())
+    }
+
+    /// The other objects that hold this customer's data: the visitors folded into it and the
+    /// index of their phone number.
+    pub fn related_keys(&self) -> Vec<String> {
+        let mut keys = self.visitor.merged_from.clone();
+        if !self.visitor.profile.phone.is_empty() {
+            keys.push(crate::events::phone_key(&self.visitor.profile.phone));
+        }
+        keys
+    }
+
+    /// Nothing happened for `retention_secs`: time to erase (never a visitor with nothing in it).
+    pub fn is_expired(&self, now: i64, retention_secs: i64) -> bool {
+        self.visitor.last_activity > 0 && now >= self.visitor.last_activity.saturating_add(retention_secs)
     }
 
     /// Events the worker checked already; a refusal here means a caller skipped the check.
@@ -230,11 +252,9 @@ impl VisitorObject {
     /// wanted time stays: waking early is harmless (`on_alarm` finds nothing due and sets the
     /// next one), and most events only move the wake-up later (the cart clock restarts), so
     /// this saves a storage write per event.
-    pub fn alarm_change(&self, current: Option<i64>) -> Option<i64> {
-        let want = match (self.visitor.alarm, self.outbox.next_wake()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }?;
+    pub fn alarm_change(&self, current: Option<i64>, retention_secs: i64) -> Option<i64> {
+        let retention = (self.visitor.last_activity > 0).then(|| self.visitor.last_activity.saturating_add(retention_secs));
+        let want = [self.visitor.alarm, self.outbox.next_wake(), retention].into_iter().flatten().min()?;
         match current {
             Some(c) if c <= want => None,
             _ => Some(want),
@@ -258,6 +278,13 @@ impl VisitorObject {
                 _ => None,
             })
             .collect()
+    }
+
+    /// `GET /export` (privacy): what `/messages` shows, and the other keys holding more.
+    pub fn export_json(&self) -> serde_json::Value {
+        let mut v = self.messages_json();
+        v["related"] = serde_json::json!(self.related_keys());
+        v
     }
 
     /// `GET /messages` (dev mode): delivery log, outbox and state.
@@ -347,10 +374,30 @@ mod tests {
     #[test]
     fn the_alarm_moves_only_earlier() {
         let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
-        assert_eq!(o.alarm_change(None), None, "nothing to wake for");
+        const YEAR: i64 = 365 * 86_400;
+        assert_eq!(o.alarm_change(None, YEAR), None, "nothing to wake for");
         o.visitor.alarm = Some(500);
-        assert_eq!(o.alarm_change(None), Some(500));
-        assert_eq!(o.alarm_change(Some(400)), None, "an earlier alarm stays");
-        assert_eq!(o.alarm_change(Some(600)), Some(500));
+        assert_eq!(o.alarm_change(None, YEAR), Some(500));
+        assert_eq!(o.alarm_change(Some(400), YEAR), None, "an earlier alarm stays");
+        assert_eq!(o.alarm_change(Some(600), YEAR), Some(500));
+    }
+
+    #[test]
+    fn a_visitor_is_erased_after_the_retention_period_by_its_own_alarm() {
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        assert!(!o.is_expired(i64::MAX, 10), "an empty visitor has nothing to erase");
+        o.apply(&empty_bundle(), b"k", &[event(r#"{"type":"page","messageId":"m1","anonymousId":"1"}"#)], 1000);
+        assert_eq!(o.alarm_change(None, 100), Some(1100), "the alarm waits for the retention deadline");
+        assert!(!o.is_expired(1099, 100) && o.is_expired(1100, 100));
+    }
+
+    #[test]
+    fn exports_and_erasures_reach_the_folded_visitors_and_the_phone_index() {
+        let (mut o, _) = VisitorObject::load(None, "u:9", 0).unwrap();
+        o.visitor.merged_from = vec!["a:phone".into(), "a:laptop".into()];
+        o.visitor.profile.phone = "+447400123456".into();
+        assert_eq!(o.related_keys(), ["a:phone", "a:laptop", "p:+447400123456"]);
+        o.linked("u:other".into());
+        assert_eq!((o.forward_to(EXPORT), o.forward_to(ERASE)), (None, None), "an alias exports and erases what it holds itself");
     }
 }

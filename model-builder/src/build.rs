@@ -27,6 +27,9 @@ pub struct BuildOptions {
     pub profiles: Option<PathBuf>,
     /// Overrides `customers.path` of the config.
     pub customers: Option<PathBuf>,
+    /// Customer ids erased by privacy requests (one per line, `scripts/privacy.sh erased`):
+    /// left out of the profiles, whatever the exports say.
+    pub erased: Option<PathBuf>,
 }
 
 /// Everything the build did, for the summary (`summary::render`).
@@ -117,10 +120,16 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         }
         None => (Vec::new(), None),
     };
+    let erased: rustc_hash::FxHashSet<String> = match &opts.erased {
+        Some(path) => std::fs::read_to_string(path).map_err(Error::io(path))?.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect(),
+        None => Default::default(),
+    };
+    let customers: Vec<_> = customers.into_iter().filter(|c| !erased.contains(&c.id)).collect();
     let profiles = rfm::profiles(&ds);
     let segments = rfm::segment_sizes(&profiles);
     if let Some(path) = &opts.profiles {
-        rfm::write_profiles(path, &ds, &profiles, &customers)?;
+        let kept: Vec<_> = profiles.iter().filter(|p| !erased.contains(&ds.customers[p.customer as usize])).cloned().collect();
+        rfm::write_profiles(path, &ds, &kept, &customers)?;
     }
     lap("rfm", &mut timings);
 

@@ -79,3 +79,16 @@ fn bad_customer_rows_are_named_and_the_rest_kept() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("pass --profiles"), "{}", r.stderr);
 }
+
+#[test]
+fn erased_customers_are_left_out_of_the_profiles() {
+    let f = Fixture::new();
+    let (bundle, profiles) = (f.path("demo.bin"), f.path("profiles.jsonl"));
+    let erased = f.write("erased.txt", "# scripts/privacy.sh erased\n50001\n59001\n");
+    let r = run(&[&"build", &"--config", &repo("examples/demo/vitrine.toml"), &"--out", &bundle, &"--profiles", &profiles, &"--erased", &erased, &"--quiet"]);
+    r.ok();
+    let text = std::fs::read_to_string(&profiles).unwrap();
+    assert!(!text.contains("\"customer_id\":\"50001\"") && !text.contains("\"customer_id\":\"59001\""), "an erased customer has no profile");
+    assert!(!text.contains("jane.smith.50001"), "nor any contact");
+    assert!(text.contains("\"customer_id\":\"50002\""), "the others stay");
+}

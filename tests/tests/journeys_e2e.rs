@@ -27,6 +27,7 @@ use vitrine_tests::{cases, demo_store, fixture, harness};
 
 const LINK_SECRET: &str = "e2e-link-secret";
 const WEBHOOK_SECRET: &str = "e2e-webhook-secret";
+const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
 /// Long enough for the last step (6 s) plus alarm and delivery latency on a busy machine.
 const JOURNEY_DONE: Duration = Duration::from_secs(30);
 
@@ -83,6 +84,7 @@ fn setup() -> Suite {
         ("WEBHOOK_SECRET", WEBHOOK_SECRET.into()),
         ("RETRY_BASE_SECS", "1".into()),
         ("RETRY_MAX_ATTEMPTS", "5".into()),
+        ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
     ] {
         cfg.vars.push((k.into(), v));
     }
@@ -102,6 +104,7 @@ fn main() -> std::process::ExitCode {
             a_failing_provider_is_retried_with_backoff,
             win_back_counts_from_the_customers_profile,
             nobody_can_claim_a_customer_without_proof,
+            a_deleted_customer_is_gone_everywhere,
             a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
         ],
     )
@@ -421,6 +424,61 @@ fn nobody_can_claim_a_customer_without_proof(s: &Suite) {
     // The customer's own token: accepted.
     let mine = [event(identify("Vic", email, "+447700900108"), "e8-laptop", Some("c-e8"))];
     assert_eq!(post_events(s, &mine).status, 200);
+}
+
+/// `scripts/privacy.sh` against the stack, as an operator runs it.
+fn privacy_sh(s: &Suite, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new("bash")
+        .arg(repo_root().join("scripts/privacy.sh"))
+        .args(args)
+        .env("VITRINE_URL", url(s))
+        .env("ADMIN_TOKEN", ADMIN_TOKEN)
+        .output()
+        .expect("bash runs");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// A privacy request: export shows everything stored about the customer; delete erases it in
+/// every place (their object, the device folded into it, their phone's index, their KV
+/// profile); an old profile cookie of theirs stops personalizing at its refresh; and nothing
+/// is sent to them afterwards.
+fn a_deleted_customer_is_gone_everywhere(s: &Suite) {
+    use vitrine_edge::kv::Entry;
+    use vitrine_edge::profile::ProfileClaims;
+    s.stack.borrow().kv_put("PROFILES", &[Entry::text("profile:c-priv", r#"{"customer_id":"c-priv","segment":"Champions","first_name":"Pat"}"#)]);
+    let (email, phone, token_) = ("pat.priv@example.com", "+447400100999", "push-token-priv");
+    let r = post_events(s, &[event(consent_all(token_), "priv-phone", None), event(added("K300", 1), "priv-phone", None), event(identify("Pat", email, phone), "priv-phone", Some("c-priv"))]);
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    assert_eq!(http::get(&url(s), "/v1/admin/customers/c-priv", &[("Authorization", "Bearer a-guess-at-the-token")]).status, 401);
+    let (ok, export) = privacy_sh(s, &["export", "c-priv"]);
+    assert!(ok, "{export}");
+    let export: Value = serde_json::from_str(export.trim()).expect("export is JSON");
+    let text = export.to_string();
+    assert!(text.contains(email) && text.contains(phone) && text.contains("a:priv-phone"), "everything, from every place: {export}");
+    assert_eq!(export["profile"]["segment"], "Champions");
+
+    // A profile cookie issued two days ago (due for its refresh).
+    let stale = ProfileClaims { cid: "c-priv".into(), traits: serde_json::from_str(r#"{"first_name":"Pat","segment":"Champions"}"#).unwrap(), iat: identity::now() - 2 * 86_400 };
+    let cookie = format!("vt_vid=e2e-priv-visitor; vt_profile={}", stale.issue(vitrine_tests::stack::PROFILE_SECRET.as_bytes()));
+    let before = http::get(&url(s), "/", &[("Cookie", &cookie)]);
+    assert!(before.text().contains("Welcome back, Pat"), "personalized before");
+
+    let (ok, deleted) = privacy_sh(s, &["delete", "c-priv"]);
+    assert!(ok, "{deleted}");
+    let sent_at_delete = s.capture.requests().iter().filter(|r| r.body.contains(email) || r.body.contains(token_)).count();
+    let (_, export) = privacy_sh(s, &["export", "c-priv"]);
+    assert!(export.contains("nothing is stored about customer c-priv"), "{export}");
+    let after = http::get(&url(s), "/", &[("Cookie", &cookie)]);
+    assert!(!after.text().contains("Pat"), "the old cookie personalizes no more");
+    assert!(after.cookies().iter().any(|(k, v)| k == "vt_profile" && v.is_empty()), "and is cleared: {:?}", after.headers);
+    for key in ["u:c-priv", "a:priv-phone", &format!("p:{phone}")] {
+        let log = visitor_log(s, key);
+        assert!(!log.to_string().contains(email) && log["state"]["cart"].as_array().is_none_or(|c| c.is_empty()), "{key} still holds data: {log}");
+    }
+    thread::sleep(Duration::from_secs(8)); // past every step of the cart journey
+    let sent_after = s.capture.requests().iter().filter(|r| r.body.contains(email) || r.body.contains(token_)).count();
+    assert_eq!(sent_after, sent_at_delete, "no alarm of theirs sends anything");
 }
 
 /// Visitors stream events while `wrangler dev` is killed (SIGKILL) and restarted on the same

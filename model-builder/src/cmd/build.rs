@@ -26,6 +26,10 @@ pub struct Args {
     /// private profiles only, never the bundle.
     #[arg(long, value_name = "CSV")]
     customers: Option<PathBuf>,
+    /// Customer ids erased by privacy requests, one per line (`scripts/privacy.sh erased`):
+    /// left out of the profiles.
+    #[arg(long, value_name = "FILE")]
+    erased: Option<PathBuf>,
     /// No progress bars and no summary.
     #[arg(long)]
     quiet: bool,
@@ -35,8 +39,8 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let Args { config, out, orders, catalog, profiles, customers, quiet, json } = a;
-    let s = build(&BuildOptions { config, out, orders, catalog, profiles, customers }, Progress::new(quiet || json))?;
+    let Args { config, out, orders, catalog, profiles, customers, erased, quiet, json } = a;
+    let s = build(&BuildOptions { config, out, orders, catalog, profiles, customers, erased }, Progress::new(quiet || json))?;
     if json {
         super::print_json(&s)?;
     } else if !quiet {
