@@ -1,6 +1,10 @@
 // Types for Vitrine's browser SDK: `window.vitrine`, set by the vitrine.js script tag.
 
-/** Segment e-commerce spec v2 events the SDK learns from (any other name is sent as given). */
+/**
+ * The Segment e-commerce spec v2 events Vitrine knows: the engine's event table
+ * (engine/src/events.rs), which says which ones the session learns from. Any other name is
+ * sent as given, and the edge's /v1/events refuses it. A test compares this list with the table.
+ */
 export type EcommerceEvent =
   | "Product Viewed"
   | "Product Clicked"
@@ -73,13 +77,21 @@ export interface Explain {
   sources: { recommender: string; weight: number; candidates: number }[];
 }
 
+/**
+ * Decisions and offers have one JSON shape: `vitrine.decide()`, `on("offer")`, and the edge's
+ * `/v1/decide` and `/v1/exit-offer` (engine/src/decide.rs, `FIELDS`; a test compares).
+ */
 export interface Decision {
   placement: string;
   status: DecisionStatus;
   title: string;
   variant: string | null;
   items: DecidedItem[];
-  /** Inner HTML for the slot (escaped by the engine); empty unless `status` is "filled". */
+  /**
+   * Inner HTML for the slot (escaped by the engine); empty unless `status` is "filled". A slot
+   * is filled only when `status` is "filled" and `html` is not empty; otherwise it keeps the
+   * page's own content (the edge follows the same rule).
+   */
   html: string;
   explain: Explain;
 }
@@ -98,6 +110,7 @@ export interface Offer {
   ctaText: string;
   ctaUrl: string;
   html: string;
+  /** What showed the offer (the SDK's own field; `/v1/exit-offer` has no trigger). */
   trigger: ExitTrigger;
   explain: Explain;
 }

@@ -3,6 +3,8 @@
 
 use alloc::string::String;
 
+use vitrine_engine::events::{CONSENT, IDENTIFY, PAGE};
+
 use crate::json::Object;
 
 /// Named in every envelope's `context.library`.
@@ -42,9 +44,9 @@ pub fn envelope(kind: Kind, payload: &str, ctx: &Context, message_id: &str, unix
     o.str("messageId", message_id);
     match kind {
         Kind::Track(event) => o.str("type", "track").str("event", event).raw("properties", payload),
-        Kind::Page => o.str("type", "page").str("name", ctx.page_type).raw("properties", payload),
-        Kind::Identify => o.str("type", "identify").raw("traits", payload),
-        Kind::Consent(granted) => o.str("type", "consent").bool("granted", granted),
+        Kind::Page => o.str("type", PAGE).str("name", ctx.page_type).raw("properties", payload),
+        Kind::Identify => o.str("type", IDENTIFY).raw("traits", payload),
+        Kind::Consent(granted) => o.str("type", CONSENT).bool("granted", granted),
     };
     o.str("anonymousId", ctx.anonymous_id).opt_str("userId", ctx.user_id).time("timestamp", unix_ms);
     let context = o.key("context");

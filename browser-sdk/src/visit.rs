@@ -23,6 +23,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use vitrine_engine::context::{self, is_valid_visitor_id, Device, Page, Visitor, CART_COOKIE, INTERESTS_COOKIE, VISITOR_COOKIE};
+use vitrine_engine::events::{self, Learns, PRODUCT_VIEWED, PROMOTION_CLICKED, PROMOTION_VIEWED};
 use vitrine_engine::{DecideError, Decision, Engine, Explain, OfferDecision};
 use vitrine_engine::Value;
 
@@ -31,7 +32,7 @@ pub use effect::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer,
 use crate::exit_intent::{ExitIntent, Input, Surface};
 use crate::message::{self, Kind};
 use crate::outbox::{Gate, Outbox, OutboxConfig};
-use crate::session::{self, EventFacts, Learn, Profile, SessionState};
+use crate::session::{EventFacts, Learn, Profile, SessionState};
 
 /// Where the visit keeps what it remembers.
 pub const SESSION_KEY: &str = "vitrine:session";
@@ -318,7 +319,7 @@ impl Visit {
             }
             o.str("currency", &body.store.currency);
             o.end();
-            self.enqueue(Kind::Track("Product Viewed"), &props, now);
+            self.enqueue(Kind::Track(PRODUCT_VIEWED), &props, now);
         }
     }
 
@@ -338,7 +339,7 @@ impl Visit {
     /// `vitrine.track(event, properties)`: `facts` are what the session learns from out of the
     /// properties, `properties` their JSON text.
     pub fn track(&mut self, event: &str, facts: &EventFacts, properties: &str, now: f64) {
-        if let Some(lesson) = session::learning(event, facts) {
+        if let Some(lesson) = lesson(event, facts) {
             let repeat_view = matches!(&lesson, Learn::ProductViewed(sku) if self.viewed_here.as_ref() == Some(sku));
             if matches!(lesson, Learn::Purchased) {
                 self.exit.disarm();
@@ -403,9 +404,9 @@ impl Visit {
         let json = message::envelope(kind, payload, &self.context(), &(self.env.new_id)(), now as i64);
         let name = match kind {
             Kind::Track(e) => e,
-            Kind::Page => "page",
-            Kind::Identify => "identify",
-            Kind::Consent(_) => "consent",
+            Kind::Page => events::PAGE,
+            Kind::Identify => events::IDENTIFY,
+            Kind::Consent(_) => events::CONSENT,
         };
         match self.outbox.push(json, now) {
             Ok(()) => {
@@ -515,7 +516,7 @@ impl Visit {
         let mut o = crate::json::Object::new(&mut props);
         o.str("promotion_id", &offer.id).str("name", &offer.headline).str("creative", &offer.scenario).str("position", trigger);
         o.end();
-        self.enqueue(Kind::Track("Promotion Viewed"), &props, now);
+        self.enqueue(Kind::Track(PROMOTION_VIEWED), &props, now);
         self.offer_open = Some((offer.id.clone(), props));
         self.fx.push(Effect::ShowOffer(Box::new(offer), trigger));
     }
@@ -524,7 +525,7 @@ impl Visit {
     /// once per offer, sent at once.
     pub fn offer_clicked(&mut self, now: f64) {
         if let Some(props) = self.offer_open.as_mut().map(|(_, props)| core::mem::take(props)).filter(|p| !p.is_empty()) {
-            self.enqueue(Kind::Track("Promotion Clicked"), &props, now);
+            self.enqueue(Kind::Track(PROMOTION_CLICKED), &props, now);
             self.flush(now);
         }
     }
@@ -591,6 +592,21 @@ impl Visit {
 }
 
 /// Unix seconds, as the engine takes time.
+/// What a tracked event teaches the session: its `learns` column in the engine's event table
+/// (`vitrine_engine::events`); names the table does not hold teach nothing.
+pub fn lesson(event: &str, facts: &EventFacts) -> Option<Learn> {
+    let product = facts.product.clone();
+    match events::track(event)?.learns {
+        Learns::Product => product.map(Learn::ProductViewed),
+        Learns::Category => facts.category.clone().map(Learn::CategoryViewed),
+        Learns::Added => product.map(|p| Learn::Added(p, facts.quantity.unwrap_or(1).max(1))),
+        Learns::Removed => product.map(|p| Learn::Removed(p, facts.quantity)),
+        Learns::Cart => facts.products.clone().map(Learn::CartReplaced),
+        Learns::Order => Some(Learn::Purchased),
+        Learns::Nothing => None,
+    }
+}
+
 fn secs(now_ms: f64) -> i64 {
     (now_ms / 1000.0) as i64
 }

@@ -38,6 +38,20 @@ fn options(pairs: &[(&str, JsValue)]) -> JsValue {
     o.into()
 }
 
+/// An object's own keys, sorted.
+fn keys(v: &JsValue) -> Vec<String> {
+    let mut k: Vec<String> = Object::keys(v.unchecked_ref::<Object>()).iter().map(|k| k.as_string().unwrap()).collect();
+    k.sort();
+    k
+}
+
+/// The engine's JSON field names (`FIELDS`), sorted, with any the SDK adds.
+fn shape(fields: &[&str], extra: &[&str]) -> Vec<String> {
+    let mut f: Vec<String> = fields.iter().chain(extra).map(|s| s.to_string()).collect();
+    f.sort();
+    f
+}
+
 fn storage(local: bool) -> web_sys::Storage {
     let w = web_sys::window().unwrap();
     if local { w.local_storage() } else { w.session_storage() }.unwrap().unwrap()
@@ -111,6 +125,11 @@ fn the_sdk_on_a_page() {
     let decided = web::decide("home-for-you").unwrap();
     assert_eq!(for_you.inner_html(), get(&decided, "html").as_string().unwrap(), "slot shows what decide() says");
     assert!(skus(&decided)[..3].iter().all(|s| s.starts_with('C')), "{:?}", skus(&decided));
+    // The engine's one JSON shape, as /v1/decide answers (edge/src/api.rs holds it there).
+    use vitrine_engine::{DecidedItem, Decision, Explain, OfferDecision};
+    assert_eq!(keys(&decided), shape(&Decision::FIELDS, &[]));
+    assert_eq!(keys(&js_sys::Array::from(&get(&decided, "items")).get(0)), shape(&DecidedItem::FIELDS, &[]));
+    assert_eq!(keys(&get(&decided, "explain")), shape(&Explain::FIELDS, &[]));
     assert_eq!(el("[data-vitrine-slot=pdp-pair-with]").unwrap().inner_html(), "<p>Filled by the edge</p>");
     let unknown = el("[data-vitrine-slot=no-such-placement]").unwrap();
     assert_eq!(unknown.get_attribute("data-vitrine-state").as_deref(), Some("original"));
@@ -160,6 +179,9 @@ fn the_sdk_on_a_page() {
     assert!(dialog.contains(document().active_element().as_ref().map(|e| e.unchecked_ref())), "focus trapped");
     let events = |event: &str| seen.iter().filter(|e| js_sys::Array::from(e).get(1).as_string().as_deref() == Some(event)).count();
     assert_eq!(events("Promotion Viewed"), 1);
+    let offer = seen.iter().map(|e| js_sys::Array::from(&e)).find(|e| e.get(0).as_string().as_deref() == Some("offer")).expect("an offer notification").get(1);
+    assert_eq!(keys(&offer), shape(&OfferDecision::FIELDS, &["trigger"]), "/v1/exit-offer's shape, plus what showed it");
+    assert_eq!(get(&offer, "ctaUrl").as_string().as_deref(), Some("/"));
     // The call to action reports, once (its link navigates; stop that here).
     let cta = el(".vitrine-offer-cta").expect("a call to action").dyn_into::<HtmlElement>().unwrap();
     cta.set_attribute("href", "#offer").unwrap();

@@ -362,3 +362,18 @@ fn identify_merges_traits_and_names_the_customer_on_later_events() {
     assert_eq!(events[1]["traits"]["segment"], "Loyal");
     assert!(events[0].get("userId").is_none() && events[1]["userId"] == "cust-42", "from identify on, events name the customer");
 }
+
+#[test]
+fn the_session_learns_from_the_event_tables_names() {
+    use vitrine_browser_sdk::session::Learn;
+    use vitrine_browser_sdk::visit::lesson;
+    use vitrine_engine::events::{self, Learns};
+    let p = EventFacts { product: Some("A1".into()), category: Some("Kitchen".into()), quantity: Some(2), products: Some(vec![("A1".into(), 3)]) };
+    assert_eq!(lesson("Product Clicked", &p), Some(Learn::ProductViewed("A1".into())));
+    assert_eq!(lesson("Product List Viewed", &p), Some(Learn::CategoryViewed("Kitchen".into())));
+    assert_eq!(lesson("Checkout Started", &p), Some(Learn::CartReplaced(vec![("A1".into(), 3)])));
+    assert_eq!(lesson("Product Category Viewed", &p), None, "not in the table (not a Segment v2 name): /v1/events refuses it");
+    for e in events::EVENTS.iter().filter(|e| e.track) {
+        assert_eq!(lesson(e.name, &p).is_some(), e.learns != Learns::Nothing, "{}", e.name);
+    }
+}

@@ -255,6 +255,58 @@ mod tests {
         assert!(api_cors_headers(None, &[]).contains(&("vary", "Origin".into())));
     }
 
+    /// One product, one placement with sources, one offer: every part of the JSON shape.
+    fn tiny_engine() -> Engine {
+        use vitrine_engine::bundle::{self, Catalog, Header, Product, RecTables, Scored};
+        use vitrine_engine::rules::Rules;
+        let rules: Rules = serde_json::from_value(json!({
+            "placements": [{ "id": "for-you", "sources": [{ "recommender": "popular" }] }],
+            "offers": [{ "id": "welcome", "scenario": "welcome", "kind": "percent_off", "value": 10, "headline": "10% off", "cta_text": "Shop", "cta_url": "/" }],
+        }))
+        .unwrap();
+        let product = Product { sku: "A1".into(), title: "Lamp".into(), url: "/p/A1".into(), image: String::new(), price: 2.5, category: None, brand: String::new(), tags: vec![], in_stock: true };
+        let body = vitrine_engine::BundleBody {
+            store: Default::default(),
+            catalog: Catalog::new(vec![product], vec![]),
+            stats: Default::default(),
+            recs: RecTables { popular: vec![Scored { item: 0, score: 1.0 }], ..Default::default() },
+            rules,
+        };
+        Engine::load(&bundle::encode(&Header { format_version: bundle::FORMAT_VERSION, build_id: [1; 16], created_at: 0 }, &body)).unwrap()
+    }
+
+    fn keys(v: &Json) -> Vec<&str> {
+        let mut k: Vec<&str> = v.as_object().expect("an object").keys().map(String::as_str).collect();
+        k.sort();
+        k
+    }
+
+    fn sorted<const N: usize>(mut fields: [&'static str; N]) -> Vec<&'static str> {
+        fields.sort();
+        fields.to_vec()
+    }
+
+    #[test]
+    fn decide_and_exit_offer_answer_the_engines_json_shape() {
+        use vitrine_engine::{DecidedItem, Decision, Explain, OfferDecision, SourceUse};
+        let (e, v) = (tiny_engine(), Visitor::default());
+        let q = |raw: &str| parse_decide_query(raw, false, false).unwrap();
+        let d: Json = serde_json::from_str(&decide(&e, "1", &v, &q("placement=for-you&explain=1"), 0).body).unwrap();
+        assert_eq!(d["status"], "filled");
+        let mut explained = Decision::FIELDS.to_vec();
+        explained.extend(["bundle", "context", "now"]);
+        explained.sort();
+        assert_eq!(keys(&d), explained, "the explained answer adds these");
+        assert_eq!(keys(&d["items"][0]), sorted(DecidedItem::FIELDS));
+        assert_eq!(keys(&d["explain"]), sorted(Explain::FIELDS));
+        assert_eq!(keys(&d["explain"]["sources"][0]), sorted(SourceUse::FIELDS));
+        let plain: Json = serde_json::from_str(&decide(&e, "1", &v, &q("placement=for-you"), 0).body).unwrap();
+        assert_eq!(keys(&plain), sorted(Decision::FIELDS).into_iter().filter(|f| *f != "explain").collect::<Vec<_>>());
+        let o: Json = serde_json::from_str(&exit_offer(&e, &v, &q("explain=1"), 0).unwrap().body).unwrap();
+        assert_eq!(keys(&o), sorted(OfferDecision::FIELDS));
+        assert_eq!((o["ctaText"].as_str(), o["ctaUrl"].as_str()), (Some("Shop"), Some("/")));
+    }
+
     #[test]
     fn decide_queries() {
         let q = parse_decide_query("placement=hero&path=%2Fproducts%2F85123A%3Futm_source%3Dmail&explain=1", true, false).unwrap();

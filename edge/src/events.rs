@@ -8,9 +8,12 @@
 //! (`Authorization: Bearer <VITRINE_WRITE_KEY>`). Otherwise it is refused with a reason and
 //! the answer is 401: nothing of it is stored, no object is linked or woken. Anonymous events
 //! (`anonymousId` only) need no proof: they reach only their own anonymous visitor, and an
-//! anonymous visitor is folded into a customer only by a proven identify.
+//! anonymous visitor is folded into a customer only by a proven identify. What each event
+//! needs is its `proof` column in the engine's event table (`vitrine_engine::events`); an
+//! event marked `Server` is stored only with the write key.
 
 use serde::Serialize;
+use vitrine_engine::events;
 use vitrine_engine::journey::event::{self, Event, EventKind, MAX_BATCH_BYTES, MAX_BATCH_EVENTS};
 use vitrine_engine::Value;
 
@@ -117,8 +120,10 @@ pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
         }
         let json = serde_json::to_string(&v).expect("a Value always serializes");
         match event::parse(&v, json.len()) {
-            Ok(e) if e.user_id.is_empty() || proof.server || proof.cookie_customer == Some(e.user_id.as_str()) || token_customer.as_deref() == Ok(e.user_id.as_str()) => {
-                out.accepted.push(accepted(index, e, json))
+            Ok(e) if proven(&e, proof, &token_customer) => out.accepted.push(accepted(index, e, json)),
+            Ok(e) if e.kind.spec().is_none_or(|s| s.proof == events::Proof::Server) => {
+                let reason = format!("{} is accepted from a server source only (the write key)", e.kind.name());
+                out.refused.push(Refused { index, message_id, reason, unproven: true })
             }
             Ok(e) => {
                 let why = match &token_customer {
@@ -132,6 +137,16 @@ pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
         }
     }
     Ok(out)
+}
+
+/// Whether the request proves what the event's row in the event table asks for.
+fn proven(e: &Event, proof: &Proof, token_customer: &Result<String, String>) -> bool {
+    match e.kind.spec().map_or(events::Proof::Server, |s| s.proof) {
+        events::Proof::Server => proof.server,
+        events::Proof::Customer => {
+            e.user_id.is_empty() || proof.server || proof.cookie_customer == Some(e.user_id.as_str()) || token_customer.as_deref() == Ok(e.user_id.as_str())
+        }
+    }
 }
 
 fn accepted(index: usize, e: Event, json: String) -> Accepted {
@@ -269,6 +284,25 @@ mod tests {
         assert_eq!(status, 503);
         assert_eq!(body["failed"][1]["messageId"], "m6");
         assert!(body["failed"][0]["reason"].as_str().unwrap().contains("send again: storage down"));
+    }
+
+    #[test]
+    fn accepts_every_event_of_the_table_anonymously() {
+        let batch: Vec<String> = events::EVENTS
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let head = if e.track { format!(r#""type":"track","event":"{}""#, e.name) } else { format!(r#""type":"{}""#, e.name) };
+                format!(r#"{{{head},"messageId":"m{i}","anonymousId":"a1","properties":{{"sku":"A"}},"granted":true}}"#)
+            })
+            .collect();
+        let c = anonymous(&format!("[{}]", batch.join(",")));
+        assert!(c.refused.is_empty(), "{:?}", c.refused);
+        assert_eq!(c.accepted.len(), events::EVENTS.len());
+        for name in ["Product Clicked", "Product List Viewed"] {
+            let one = anonymous(&format!(r#"{{"type":"track","event":"{name}","messageId":"m","anonymousId":"a1","properties":{{"category":"Kitchen"}}}}"#));
+            assert_eq!(one.accepted.len(), 1, "{name}: the SDK learns from it, the edge takes it");
+        }
     }
 
     #[test]

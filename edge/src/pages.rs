@@ -1,6 +1,6 @@
 //! Which origin responses get personalized, and what each slot gets.
 
-use vitrine_engine::{RuleInput, Status};
+use vitrine_engine::RuleInput;
 use vitrine_engine::{Engine, Visitor};
 
 use crate::rewrite::{is_rewritable_html, SlotOutcome};
@@ -14,13 +14,13 @@ pub fn should_personalize(method_is_get: bool, status: u16, content_type: Option
         && !content_disposition.is_some_and(|d| d.trim().to_ascii_lowercase().starts_with("attachment"))
 }
 
-/// The engine's decision for one slot: its HTML when filled, keep the page's content when
-/// decided otherwise, leave it alone when the bundle has no such placement. `input` is the
-/// visitor's `Engine::rule_input`, built once for all slots of the page.
+/// The engine's decision for one slot: its HTML when it fills the slot (the engine's one rule,
+/// `Decision::slot_html`, the SDK's too), keep the page's content when decided otherwise,
+/// leave it alone when the bundle has no such placement. `input` is the visitor's
+/// `Engine::rule_input`, built once for all slots of the page.
 pub fn slot_outcome(engine: &Engine, visitor: &Visitor, input: &RuleInput, placement: &str, now: i64) -> Option<SlotOutcome> {
     match engine.decide_with(visitor, input, placement, now) {
-        Ok(d) if d.status == Status::Filled && !d.html.is_empty() => Some(SlotOutcome::Fill(d.html)),
-        Ok(_) => Some(SlotOutcome::Keep),
+        Ok(d) => Some(d.slot_html().map_or(SlotOutcome::Keep, |html| SlotOutcome::Fill(html.into()))),
         Err(_) => None,
     }
 }

@@ -89,6 +89,26 @@ pub enum Status {
     Empty,
 }
 
+impl Status {
+    /// Its name in the JSON shape (`"filled"`, `"not_targeted"`, …), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Filled => "filled",
+            Status::NotTargeted => "not_targeted",
+            Status::Holdout => "holdout",
+            Status::Empty => "empty",
+        }
+    }
+}
+
+// The JSON shape of decisions and offers, one for every host: `/v1/decide` and
+// `/v1/exit-offer` write these structs with serde (edge/src/api.rs), the browser SDK builds
+// the same objects for `vitrine.decide()` and `vitrine.on('offer')` (browser-sdk/src/web/js.rs),
+// and `browser-sdk/js/vitrine.d.ts` declares them. Each type's `FIELDS` lists its JSON names
+// (camelCase where two words meet, as in the JS API); tests hold every host to them (this
+// crate's tests/decide.rs for serde, browser-sdk/tests/contracts.rs for the d.ts,
+// browser-sdk/tests/browser.rs for the SDK's objects, edge/src/api.rs for the endpoints).
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
     pub placement: String,
@@ -141,6 +161,7 @@ pub struct SourceUse {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OfferDecision {
     pub id: String,
     pub scenario: String,
@@ -154,6 +175,54 @@ pub struct OfferDecision {
     /// The pop-up's inner HTML (escaped).
     pub html: String,
     pub explain: Explain,
+}
+
+impl Decision {
+    pub const FIELDS: [&'static str; 7] = ["placement", "status", "title", "variant", "items", "html", "explain"];
+
+    /// What the decision puts into its slot, the one rule for every host (the edge's rewrite,
+    /// the SDK's fill): its HTML when it is `Filled` with HTML that is not empty. Otherwise the
+    /// page keeps its own content (an empty template never blanks a slot's fallback).
+    pub fn slot_html(&self) -> Option<&str> {
+        (self.status == Status::Filled && !self.html.is_empty()).then_some(self.html.as_str())
+    }
+}
+
+impl DecidedItem {
+    pub const FIELDS: [&'static str; 7] = ["sku", "title", "url", "image", "price", "source", "score"];
+}
+
+impl Explain {
+    pub const FIELDS: [&'static str; 5] = ["rule", "segment", "segments", "experiment", "sources"];
+}
+
+impl ExperimentArm {
+    pub const FIELDS: [&'static str; 2] = ["key", "arm"];
+}
+
+impl SourceUse {
+    pub const FIELDS: [&'static str; 3] = ["recommender", "weight", "candidates"];
+}
+
+impl OfferDecision {
+    pub const FIELDS: [&'static str; 11] = ["id", "scenario", "kind", "value", "code", "headline", "body", "ctaText", "ctaUrl", "html", "explain"];
+
+    /// The offer's string fields with their JSON names (all but `value` and `explain`), for
+    /// hosts that build the object field by field (the SDK).
+    pub fn text_fields(&self) -> [(&'static str, &str); 9] {
+        let f = Self::FIELDS;
+        [
+            (f[0], &self.id),
+            (f[1], &self.scenario),
+            (f[2], &self.kind),
+            (f[4], &self.code),
+            (f[5], &self.headline),
+            (f[6], &self.body),
+            (f[7], &self.cta_text),
+            (f[8], &self.cta_url),
+            (f[9], &self.html),
+        ]
+    }
 }
 
 struct CompiledPlacement {

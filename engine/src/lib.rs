@@ -19,6 +19,8 @@
 //!   builder and [`Engine::load`] both run.
 //! - [`context`]: the visitor's context and the cross-host contracts of cookies (names,
 //!   codecs, the Cookie-header reader), one definition for edge and SDK.
+//! - [`events`]: the event table, which events exist and per event who uses them and what
+//!   proof of identity they need; every host takes event names from it.
 //! - [`journey`]: the sans-IO journey runner the edge's Durable Object and the builder's
 //!   `simulate` drive, with its events and effects.
 //! - [`recommend`]: the one blend of weighted sources, which the builder's offline eval runs
@@ -33,7 +35,7 @@
 //! namespace above.
 //!
 //! Modules import one another in one direction only, bottom up: `text`, `value`, `host`,
-//! `sort`, `base64`, `hashing` (leaves); `time`, `condition`, `render`, `token`; `rules`;
+//! `sort`, `base64`, `hashing`, `events` (leaves); `time`, `condition`, `render`, `token`; `rules`;
 //! `body`; `wire`, `bundle`, `context`, `recommend`; `pages`, `journey`; `decide`.
 
 #![no_std]
@@ -48,6 +50,7 @@ pub mod bundle;
 mod condition;
 pub mod context;
 mod decide;
+pub mod events;
 pub mod hashing;
 mod host;
 pub mod journey;

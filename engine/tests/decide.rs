@@ -319,3 +319,50 @@ fn a_known_customers_history_feeds_buy_again_and_ages_on_the_data_clock() {
     assert!(!skus(&d).contains(&"K1") && !skus(&d).contains(&"B1"), "{:?}", skus(&d));
     assert_eq!(skus(&d)[0], "B2", "the recent purchase's companions lead: {:?}", skus(&d));
 }
+
+fn keys(v: &serde_json::Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+    k.sort();
+    k
+}
+
+fn sorted(fields: &[&str]) -> Vec<String> {
+    let mut f: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+    f.sort();
+    f
+}
+
+#[test]
+fn decisions_and_offers_serialize_to_the_one_json_shape() {
+    use vitrine_engine::{DecidedItem, Decision, ExperimentArm, Explain, OfferDecision, SourceUse};
+    let e = store();
+    // An experiment arm with sources: every nested object is present.
+    let d = (0..40).map(|i| e.decide(&visitor(&e, &format!("v{i}"), "/", "null"), "exp-slot", NOW).unwrap()).find(|d| d.status == Status::Filled).unwrap();
+    let j = serde_json::to_value(&d).unwrap();
+    assert_eq!(keys(&j), sorted(&Decision::FIELDS));
+    assert_eq!(keys(&j["items"][0]), sorted(&DecidedItem::FIELDS));
+    assert_eq!(keys(&j["explain"]), sorted(&Explain::FIELDS));
+    assert_eq!(keys(&j["explain"]["experiment"]), sorted(&ExperimentArm::FIELDS));
+    assert_eq!(keys(&j["explain"]["sources"][0]), sorted(&SourceUse::FIELDS));
+    for s in [Status::Filled, Status::NotTargeted, Status::Holdout, Status::Empty] {
+        assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+    }
+    let o = e.exit_offer(&visitor(&e, "v1", "/", "null"), NOW).unwrap();
+    let j = serde_json::to_value(&o).unwrap();
+    assert_eq!(keys(&j), sorted(&OfferDecision::FIELDS));
+    assert_eq!(j["ctaUrl"], "/cart", "camelCase, as the JS API and vitrine.d.ts");
+    for (name, value) in o.text_fields() {
+        assert_eq!(j[name], value, "{name}");
+    }
+}
+
+#[test]
+fn a_slot_is_filled_only_with_html() {
+    let e = store();
+    let mut d = e.decide(&visitor(&e, "v1", "/", "null"), "hero", NOW).unwrap();
+    assert_eq!(d.slot_html(), Some("<h1>Welcome to Demo Gifts</h1>"));
+    d.html.clear(); // a variant whose template renders nothing
+    assert_eq!((d.status, d.slot_html()), (Status::Filled, None), "the page keeps its own content");
+    let cart = e.decide(&visitor(&e, "v1", "/", "null"), "cart-dont-forget", NOW).unwrap();
+    assert_eq!((cart.status, cart.slot_html()), (Status::NotTargeted, None));
+}

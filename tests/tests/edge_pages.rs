@@ -450,6 +450,12 @@ fn vitrine_edge_query(s: &str) -> String {
 fn exit_offer_depends_on_the_visitor(s: &Suite) {
     let offer = s.stack.get("/v1/exit-offer", &[("Cookie", "vt_vid=e2e-visitor-exit1")]).json();
     assert_eq!((offer["id"].as_str(), offer["code"].as_str()), (Some("welcome10"), Some("WELCOME10")));
+    // The engine's one offer shape, as the SDK's `offer` listeners get it (camelCase ctaText, ctaUrl).
+    let mut keys: Vec<&str> = offer.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    let mut fields: Vec<&str> = vitrine_engine::OfferDecision::FIELDS.into_iter().filter(|f| *f != "explain").collect();
+    fields.sort();
+    assert_eq!(keys, fields, "explain only on request");
     let cookies = become_persona(s, "at-risk");
     let offer = s.stack.get("/v1/exit-offer", &[("Cookie", &cookies)]).json();
     assert_eq!(offer["id"], "comeback15");

@@ -4,7 +4,7 @@
 use alloc::string::String;
 
 use js_sys::{Array, Object, Reflect};
-use vitrine_engine::{Decision, Explain, OfferDecision, Status};
+use vitrine_engine::{Decision, Explain, OfferDecision};
 use vitrine_engine::is_whole;
 use vitrine_engine::Value;
 use wasm_bindgen::{JsCast, JsValue};
@@ -108,15 +108,6 @@ pub fn parse(text: &str) -> Option<JsValue> {
     js_sys::JSON::parse(text).ok()
 }
 
-fn status_str(s: Status) -> &'static str {
-    match s {
-        Status::Filled => "filled",
-        Status::NotTargeted => "not_targeted",
-        Status::Holdout => "holdout",
-        Status::Empty => "empty",
-    }
-}
-
 fn explain_js(e: &Explain) -> Object {
     let o = Object::new();
     set(&o, "rule", e.rule.as_str());
@@ -144,11 +135,13 @@ fn explain_js(e: &Explain) -> Object {
     o
 }
 
-/// A decision as the plain object `vitrine.decide` resolves to (see vitrine.d.ts).
+/// A decision as the plain object `vitrine.decide` resolves to: the engine's JSON shape
+/// (`Decision::FIELDS`, as `/v1/decide` answers; vitrine.d.ts declares it), checked by
+/// browser-sdk/tests/browser.rs.
 pub fn decision_js(d: &Decision) -> JsValue {
     let o = Object::new();
     set(&o, "placement", d.placement.as_str());
-    set(&o, "status", status_str(d.status));
+    set(&o, "status", d.status.as_str());
     set(&o, "title", d.title.as_str());
     set(&o, "variant", d.variant.as_deref().map_or(JsValue::NULL, JsValue::from_str));
     let items: Array = d
@@ -172,21 +165,12 @@ pub fn decision_js(d: &Decision) -> JsValue {
     o.into()
 }
 
-/// An offer as the plain object `vitrine.on('offer')` listeners receive.
+/// An offer as the plain object `vitrine.on('offer')` listeners receive: the engine's JSON
+/// shape (`OfferDecision::FIELDS`, as `/v1/exit-offer` answers) plus the `trigger` that showed it.
 pub fn offer_js(offer: &OfferDecision, trigger: &str) -> JsValue {
     let o = Object::new();
-    for (k, v) in [
-        ("id", &offer.id),
-        ("scenario", &offer.scenario),
-        ("kind", &offer.kind),
-        ("code", &offer.code),
-        ("headline", &offer.headline),
-        ("body", &offer.body),
-        ("ctaText", &offer.cta_text),
-        ("ctaUrl", &offer.cta_url),
-        ("html", &offer.html),
-    ] {
-        set(&o, k, v.as_str());
+    for (k, v) in offer.text_fields() {
+        set(&o, k, v);
     }
     set(&o, "value", offer.value);
     set(&o, "trigger", trigger);

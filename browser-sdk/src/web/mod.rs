@@ -18,7 +18,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use vitrine_engine::{Engine, Status};
+use vitrine_engine::Engine;
 use vitrine_engine::Value;
 use wasm_bindgen::prelude::*;
 
@@ -279,13 +279,15 @@ impl Host {
     fn perform(&mut self, effect: Effect) {
         let note = match effect {
             Effect::Fill(i, placement, decision) => {
-                // The page side keeps the page's content without html, and refuses html after
-                // the loader's anti-flicker deadline: a late decision never replaces content.
-                let html = decision.as_ref().filter(|d| d.status == Status::Filled).map(|d| d.html.as_str());
+                // What fills a slot is the engine's one rule (`Decision::slot_html`, the edge's
+                // too). The page side keeps the page's content without html, and refuses html
+                // after the loader's anti-flicker deadline: a late decision never replaces content.
+                let html = decision.as_ref().and_then(|d| d.slot_html());
                 let in_time = io::fill(i, html);
+                let fills = html.is_some();
                 match decision {
                     Some(d) if in_time => {
-                        self.filled += u32::from(d.status == Status::Filled);
+                        self.filled += u32::from(fills);
                         ("decision", js::decision_js(&d))
                     }
                     Some(_) => error(&[&placement, ": decided after the anti-flicker timeout; original content kept"].concat()),

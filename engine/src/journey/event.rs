@@ -1,5 +1,6 @@
-//! Incoming events: the Segment e-commerce spec v2 track events, plus `identify`, `page` and
-//! `consent`, validated into typed [`Event`]s. A refused event gets a [`Refusal`] that says why.
+//! Incoming events: the events of the table in `crate::events` (Segment e-commerce spec v2
+//! track events, plus `identify`, `page` and `consent`), validated into typed [`Event`]s. A
+//! refused event gets a [`Refusal`] that says why; a name the table does not hold is refused.
 //!
 //! Shapes (unknown top-level fields such as `timestamp`, `sentAt`, `integrations` are ignored):
 //!
@@ -19,6 +20,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::events::{self, CART_VIEWED, CHECKOUT_STARTED, CONSENT, IDENTIFY, ORDER_COMPLETED, PAGE, PRODUCT_ADDED, PRODUCT_REMOVED, PRODUCT_VIEWED};
 use crate::rules::Channel;
 use crate::value::{is_whole, Value};
 
@@ -31,19 +33,6 @@ pub const MAX_BATCH_EVENTS: usize = 100;
 /// Longest id (messageId, anonymousId, userId, sku) accepted.
 pub const MAX_ID_LEN: usize = 200;
 const MAX_PRODUCTS: usize = 100;
-
-/// The Segment e-commerce v2 events the journeys understand.
-pub const TRACK_EVENTS: [&str; 9] = [
-    "Product Viewed",
-    "Product Added",
-    "Product Removed",
-    "Cart Viewed",
-    "Checkout Started",
-    "Order Completed",
-    "Products Searched",
-    "Promotion Viewed",
-    "Promotion Clicked",
-];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
@@ -66,9 +55,9 @@ pub enum EventKind {
     CartViewed(Option<Vec<Item>>),
     CheckoutStarted(Option<Vec<Item>>),
     OrderCompleted { order_id: String, products: Vec<Item> },
-    ProductsSearched,
-    PromotionViewed,
-    PromotionClicked,
+    /// A track event of the table the journeys do not read (Products Searched, Promotion
+    /// Viewed, …): activity only.
+    Other(&'static str),
     Identify(Traits),
     Page { path: String },
     Consent { changes: Vec<(Channel, bool)>, push_token: Option<String> },
@@ -79,20 +68,24 @@ pub enum EventKind {
 impl EventKind {
     pub fn name(&self) -> &'static str {
         match self {
-            EventKind::ProductViewed(_) => "Product Viewed",
-            EventKind::ProductAdded(_) => "Product Added",
-            EventKind::ProductRemoved(_) => "Product Removed",
-            EventKind::CartViewed(_) => "Cart Viewed",
-            EventKind::CheckoutStarted(_) => "Checkout Started",
-            EventKind::OrderCompleted { .. } => "Order Completed",
-            EventKind::ProductsSearched => "Products Searched",
-            EventKind::PromotionViewed => "Promotion Viewed",
-            EventKind::PromotionClicked => "Promotion Clicked",
-            EventKind::Identify(_) => "identify",
-            EventKind::Page { .. } => "page",
-            EventKind::Consent { .. } => "consent",
+            EventKind::ProductViewed(_) => PRODUCT_VIEWED,
+            EventKind::ProductAdded(_) => PRODUCT_ADDED,
+            EventKind::ProductRemoved(_) => PRODUCT_REMOVED,
+            EventKind::CartViewed(_) => CART_VIEWED,
+            EventKind::CheckoutStarted(_) => CHECKOUT_STARTED,
+            EventKind::OrderCompleted { .. } => ORDER_COMPLETED,
+            EventKind::Other(name) => name,
+            EventKind::Identify(_) => IDENTIFY,
+            EventKind::Page { .. } => PAGE,
+            EventKind::Consent { .. } => CONSENT,
             EventKind::SmsReply { .. } => "sms reply",
         }
+    }
+
+    /// The event's row in the table (`None` for the SMS reply, which is no Segment event).
+    pub fn spec(&self) -> Option<&'static events::EventSpec> {
+        let name = self.name();
+        events::track(name).or_else(|| events::envelope_type(name))
     }
 }
 
@@ -142,8 +135,8 @@ impl fmt::Display for Refusal {
             Refusal::TooLarge { bytes } => write!(f, "event is {bytes} bytes, over the {MAX_EVENT_BYTES}-byte limit"),
             Refusal::Missing(field) => write!(f, "missing {field}"),
             Refusal::Invalid { field, expected } => write!(f, "{field} must be {expected}"),
-            Refusal::UnknownType(t) => write!(f, "unknown type {t:?} (expected track, identify, page or consent)"),
-            Refusal::UnknownEvent(e) => write!(f, "unknown event {e:?} (expected one of: {})", TRACK_EVENTS.join(", ")),
+            Refusal::UnknownType(t) => write!(f, "unknown type {t:?} (expected track, {})", events::names(false).collect::<Vec<_>>().join(", ")),
+            Refusal::UnknownEvent(e) => write!(f, "unknown event {e:?} (expected one of: {})", events::names(true).collect::<Vec<_>>().join(", ")),
             Refusal::UnknownChannel(c) => write!(f, "unknown consent channel {c:?} (expected email, sms, push, webhook or all)"),
         }
     }
@@ -266,20 +259,18 @@ fn consent(v: &Value) -> Result<EventKind, Refusal> {
 }
 
 fn track(name: &str, props: &Value) -> Result<EventKind, Refusal> {
-    Ok(match name {
-        "Product Viewed" => EventKind::ProductViewed(item(props, "")?),
-        "Product Added" => EventKind::ProductAdded(item(props, "")?),
-        "Product Removed" => EventKind::ProductRemoved(item(props, "")?),
-        "Cart Viewed" => EventKind::CartViewed(products(props)?),
-        "Checkout Started" => EventKind::CheckoutStarted(products(props)?),
-        "Order Completed" => EventKind::OrderCompleted {
+    let spec = events::track(name).ok_or_else(|| Refusal::UnknownEvent(name.into()))?;
+    Ok(match spec.name {
+        PRODUCT_VIEWED => EventKind::ProductViewed(item(props, "")?),
+        PRODUCT_ADDED => EventKind::ProductAdded(item(props, "")?),
+        PRODUCT_REMOVED => EventKind::ProductRemoved(item(props, "")?),
+        CART_VIEWED => EventKind::CartViewed(products(props)?),
+        CHECKOUT_STARTED => EventKind::CheckoutStarted(products(props)?),
+        ORDER_COMPLETED => EventKind::OrderCompleted {
             order_id: id_at(props, "order_id")?.unwrap_or_default(),
             products: products(props)?.unwrap_or_default(),
         },
-        "Products Searched" => EventKind::ProductsSearched,
-        "Promotion Viewed" => EventKind::PromotionViewed,
-        "Promotion Clicked" => EventKind::PromotionClicked,
-        other => return Err(Refusal::UnknownEvent(other.into())),
+        other => EventKind::Other(other),
     })
 }
 
@@ -317,12 +308,12 @@ pub fn parse(v: &Value, raw_len: usize) -> Result<Event, Refusal> {
             Some(_) => return Err(invalid("event", "a string")),
             None => return Err(Refusal::Missing("event")),
         },
-        "identify" => EventKind::Identify(traits(v.path("traits").unwrap_or(&Value::Null))?),
-        "page" => {
+        IDENTIFY => EventKind::Identify(traits(v.path("traits").unwrap_or(&Value::Null))?),
+        PAGE => {
             let path = text_at(&props, "path")?;
             EventKind::Page { path: if path.is_empty() { text_at(v, "context.page.path")? } else { path } }
         }
-        "consent" => consent(v)?,
+        CONSENT => consent(v)?,
         other => return Err(Refusal::UnknownType(other.into())),
     };
     Ok(Event { message_id, anonymous_id, user_id, utc_offset_minutes, kind })
@@ -341,6 +332,24 @@ mod tests {
         let e = parse(&json(r#"{"type":"track","event":"Product Added","messageId":"m1","anonymousId":"a1","properties":{"product_id":85123,"price":2.55,"quantity":2},"context":{"utcOffsetMinutes":60}}"#), 10).unwrap();
         assert_eq!(e.utc_offset_minutes, Some(60));
         assert_eq!(e.kind, EventKind::ProductAdded(Item { sku: "85123".into(), price: Some(2.55), quantity: 2, ..Item::default() }));
+    }
+
+    #[test]
+    fn accepts_every_event_of_the_table_and_only_those() {
+        for spec in events::EVENTS {
+            let json_text = if spec.track {
+                alloc::format!(r#"{{"type":"track","event":"{}","messageId":"m","anonymousId":"a","properties":{{"sku":"S1"}},"channels":{{"all":true}}}}"#, spec.name)
+            } else {
+                alloc::format!(r#"{{"type":"{}","messageId":"m","anonymousId":"a","properties":{{"sku":"S1"}},"channels":{{"all":true}}}}"#, spec.name)
+            };
+            let e = parse(&json(&json_text), json_text.len()).unwrap_or_else(|r| panic!("{}: {r}", spec.name));
+            assert_eq!(e.kind.name(), spec.name);
+            assert_eq!(spec.journeys, !matches!(e.kind, EventKind::Other(_) | EventKind::Page { .. }), "{}: journeys column", spec.name);
+        }
+        let refused = parse(&json(r#"{"type":"track","event":"Product Category Viewed","messageId":"m","anonymousId":"a"}"#), 10).unwrap_err().to_string();
+        assert!(refused.contains("Product Clicked, Product List Viewed"), "{refused}");
+        let refused = parse(&json(r#"{"type":"screen","messageId":"m","anonymousId":"a"}"#), 10).unwrap_err().to_string();
+        assert_eq!(refused, r#"unknown type "screen" (expected track, page, identify, consent)"#);
     }
 
     #[test]

@@ -107,9 +107,7 @@ impl<'a> Runner<'a> {
             }
             EventKind::CartViewed(None)
             | EventKind::CheckoutStarted(None)
-            | EventKind::ProductsSearched
-            | EventKind::PromotionViewed
-            | EventKind::PromotionClicked
+            | EventKind::Other(_)
             | EventKind::Page { .. } => {}
         }
         // The cart journey follows the cart: activity with items in it (re)starts its clock.

@@ -1,0 +1,135 @@
+//! The event table: the one list of events Vitrine knows, and per event who uses it and what
+//! proof of identity it needs. Every host takes event names from here: `/v1/events` accepts
+//! exactly these (`journey::event::parse`, anything else is refused with the list), the browser
+//! SDK learns from and sends them (`browser-sdk/src/visit.rs`, `message.rs`), and a test checks
+//! that `browser-sdk/js/vitrine.d.ts` offers the same track names.
+//!
+//! Names follow the Segment e-commerce spec v2 (`track` events) plus the envelope types `page`,
+//! `identify` and `consent`. Columns:
+//! - `learns`: what the browser SDK's session learns from it (interests, cart, purchase).
+//! - `journeys`: the journey runner reads what it carries (cart, orders, traits, consent).
+//!   Every accepted event still reaches its visitor's Durable Object, and browsing events
+//!   count as activity there.
+//! - `measured`: exposure, engagement or conversion, for measurement (nothing reads it yet).
+//! - `proof`: what it needs before the edge stores it, [`Proof`].
+//!
+//! The inbound SMS reply (STOP, START) is not here: it is no Segment event, the edge builds it
+//! from the SMS provider's signed webhook.
+//!
+//! A static slice of plain values: no formatting, no allocation (the SDK's download is a budget).
+
+pub const PRODUCT_VIEWED: &str = "Product Viewed";
+pub const PRODUCT_CLICKED: &str = "Product Clicked";
+pub const PRODUCT_LIST_VIEWED: &str = "Product List Viewed";
+pub const PRODUCTS_SEARCHED: &str = "Products Searched";
+pub const PRODUCT_ADDED: &str = "Product Added";
+pub const PRODUCT_REMOVED: &str = "Product Removed";
+pub const CART_VIEWED: &str = "Cart Viewed";
+pub const CHECKOUT_STARTED: &str = "Checkout Started";
+pub const ORDER_COMPLETED: &str = "Order Completed";
+pub const PROMOTION_VIEWED: &str = "Promotion Viewed";
+pub const PROMOTION_CLICKED: &str = "Promotion Clicked";
+pub const PAGE: &str = "page";
+pub const IDENTIFY: &str = "identify";
+pub const CONSENT: &str = "consent";
+
+/// What the browser session learns from an event (`browser-sdk/src/visit.rs` reads the
+/// properties named here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Learns {
+    Nothing,
+    /// Interest in `product_id` (else `sku`).
+    Product,
+    /// Interest in `category`.
+    Category,
+    /// `product_id` goes into the cart (`quantity`, default 1).
+    Added,
+    /// `product_id` leaves the cart (`quantity`, default the whole line).
+    Removed,
+    /// `products[]`, when listed, is the whole cart.
+    Cart,
+    /// A purchase: the cart empties, no exit offer follows.
+    Order,
+}
+
+/// What proof of identity the edge needs before storing an event (`edge/src/events.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// Anonymous (`anonymousId` only) needs none; naming a `userId` needs proof of that
+    /// customer: an identity token for them, their `vt_profile` cookie, or the write key.
+    Customer,
+    /// Only a server source with the write key (no event needs this yet).
+    Server,
+}
+
+/// One row of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventSpec {
+    /// The `track` event's name, or for the other envelope types the `type` itself.
+    pub name: &'static str,
+    /// A `track` event (else the type `page`, `identify` or `consent`).
+    pub track: bool,
+    pub learns: Learns,
+    pub journeys: bool,
+    pub measured: bool,
+    pub proof: Proof,
+}
+
+const fn row(name: &'static str, learns: Learns, journeys: bool, measured: bool) -> EventSpec {
+    EventSpec { name, track: true, learns, journeys, measured, proof: Proof::Customer }
+}
+
+const fn envelope(name: &'static str, journeys: bool) -> EventSpec {
+    EventSpec { name, track: false, learns: Learns::Nothing, journeys, measured: false, proof: Proof::Customer }
+}
+
+/// Every event Vitrine knows.
+pub const EVENTS: &[EventSpec] = &[
+    //  name                 learns              journeys measured
+    row(PRODUCT_VIEWED, Learns::Product, true, true),
+    row(PRODUCT_CLICKED, Learns::Product, false, true),
+    row(PRODUCT_LIST_VIEWED, Learns::Category, false, false),
+    row(PRODUCTS_SEARCHED, Learns::Nothing, false, false),
+    row(PRODUCT_ADDED, Learns::Added, true, true),
+    row(PRODUCT_REMOVED, Learns::Removed, true, false),
+    row(CART_VIEWED, Learns::Cart, true, false),
+    row(CHECKOUT_STARTED, Learns::Cart, true, true),
+    row(ORDER_COMPLETED, Learns::Order, true, true),
+    row(PROMOTION_VIEWED, Learns::Nothing, false, true),
+    row(PROMOTION_CLICKED, Learns::Nothing, false, true),
+    envelope(PAGE, false),
+    envelope(IDENTIFY, true),
+    envelope(CONSENT, true),
+];
+
+/// The `track` event named `name`.
+pub fn track(name: &str) -> Option<&'static EventSpec> {
+    EVENTS.iter().find(|e| e.track && e.name == name)
+}
+
+/// The envelope type `name` (`track` itself is not a row: its events are).
+pub fn envelope_type(name: &str) -> Option<&'static EventSpec> {
+    EVENTS.iter().find(|e| !e.track && e.name == name)
+}
+
+/// The names of the `track` events (`track == true`) or of the other types, in table order.
+pub fn names(track: bool) -> impl Iterator<Item = &'static str> {
+    EVENTS.iter().filter(move |e| e.track == track).map(|e| e.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_found() {
+        for (i, e) in EVENTS.iter().enumerate() {
+            assert!(EVENTS[..i].iter().all(|o| o.name != e.name), "{} twice", e.name);
+            let found = if e.track { track(e.name) } else { envelope_type(e.name) };
+            assert_eq!(found, Some(e));
+        }
+        assert_eq!(track("page"), None, "page is a type, not a track event");
+        assert_eq!(track("Product Exploded"), None);
+        assert_eq!(names(false).collect::<alloc::vec::Vec<_>>(), ["page", "identify", "consent"]);
+    }
+}
