@@ -14,8 +14,21 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || !
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver wrk >/dev/null
 fi
 
-# 2. Rust wasm target.
+# 2. The pinned compiler (rust-toolchain.toml): when the machine's stable toolchain is that
+#    version, it serves under the pinned name (no download); otherwise rustup installs it.
+pinned=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
+if ! rustup toolchain list | grep -q "^$pinned-"; then
+  stable_sysroot=$(rustc +stable --print sysroot 2>/dev/null || true)
+  if [ -n "$stable_sysroot" ] && [ "$(rustc +stable --version | awk '{print $2}')" = "$pinned" ]; then
+    step "rustup: stable is $pinned, linked under that name"
+    rustup toolchain link "$pinned" "$stable_sysroot"
+  else
+    step "rustup: toolchain $pinned"
+    rustup toolchain install "$pinned" --profile minimal --component clippy,rustfmt
+  fi
+fi
 rustup target list --installed | grep -q wasm32-unknown-unknown || { step "rustup: wasm32 target"; rustup target add wasm32-unknown-unknown; }
+for c in clippy rustfmt; do rustup component list --installed | grep -q "^$c" || { step "rustup: $c"; rustup component add "$c"; }; done
 
 # 3. npm tools, pinned (Node 22 from the npm registry: wrangler 4.164 needs Node >= 22.12).
 if ! cmp -s scripts/tools-package.json "$VITRINE_TOOLS/node/package.json"; then

@@ -1,15 +1,34 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs the pinned tools, then
-#   1. native tests: engine (incl. GrowthBook conformance), model-builder (incl. the UCI data),
-#      edge-worker logic, and end to end on real workerd (`wrangler dev`, started by the tests);
-#   2. browser SDK: native, wasm in Node and headless Chromium, Playwright end to end.
+#   1. lint: rustfmt (rustfmt.toml) and clippy with warnings as errors, natively and for both
+#      wasm32 crates;
+#   2. native and end-to-end tests: engine (incl. GrowthBook conformance), model-builder (incl.
+#      the UCI data), the edge's rules, and end to end on real workerd (`wrangler dev`, started
+#      by the tests);
+#   3. browser SDK: native, wasm (Node + Chromium), Playwright end to end.
+# Each stage prints its time and is bounded by `timeout` (a hung stage fails the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+
+stage() {
+  local name=$1 limit=$2 t0=$SECONDS
+  shift 2
+  echo "==> $name (at most $limit)"
+  if ! timeout --foreground -k 30s "$limit" "$@"; then
+    echo "==> $name FAILED after $((SECONDS - t0)) s" >&2
+    exit 1
+  fi
+  echo "==> $name: $((SECONDS - t0)) s"
+}
+
+stage "setup: pinned tools" 25m bash scripts/setup.sh
 source scripts/env.sh
-
-echo "==> native and end-to-end tests (engine, model-builder, edge worker on wrangler dev, journeys)"
-cargo test --workspace --exclude vitrine-browser-sdk
-
-echo "==> browser SDK tests"
-bash scripts/test-sdk.sh
+stage "lint: rustfmt" 2m cargo fmt --all --check
+stage "lint: clippy (native)" 15m cargo clippy --workspace --all-targets --quiet -- -D warnings
+stage "lint: clippy (wasm32: edge worker, SDK)" 10m bash -c \
+  'cargo clippy -p vitrine-edge-worker --target wasm32-unknown-unknown --quiet -- -D warnings &&
+   cargo clippy -p vitrine-browser-sdk --target wasm32-unknown-unknown --features bare --lib --quiet -- -D warnings'
+stage "native and end-to-end tests (engine, model-builder, edge, journeys on wrangler dev)" 35m \
+  cargo test --workspace --exclude vitrine-browser-sdk
+stage "browser SDK tests" 30m bash scripts/test-sdk.sh
+echo "==> every stage passed in $SECONDS s"
