@@ -7,6 +7,7 @@
 //! segments reach returning visitors without them logging in again.
 
 use serde::{Deserialize, Serialize};
+use vitrine_engine::civil;
 use vitrine_engine::token::{self, TokenError};
 use vitrine_engine::slug;
 use vitrine_engine::Value;
@@ -110,7 +111,7 @@ impl ProfileLine {
     /// (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC), and the first name.
     pub fn journey_traits(&self) -> vitrine_engine::journey::Traits {
         let gap = self.traits.path("typical_gap_days").and_then(Value::as_f64).filter(|d| *d > 0.0 && *d < 3650.0).map(|d| d as f32);
-        let last = self.text("last_order").and_then(day_to_unix);
+        let last = self.text("last_order").and_then(|d| civil::parse_day_unix(d.get(..10)?));
         vitrine_engine::journey::Traits { typical_gap_days: gap, last_order_at: last, first_name: self.text("first_name").map(str::to_string), ..Default::default() }
     }
 }
@@ -133,21 +134,6 @@ pub fn cookie_traits(traits: Value) -> Value {
         };
     }
     Value::Object(map)
-}
-
-/// `YYYY-MM-DD` -> unix seconds at midnight UTC (days-from-civil).
-fn day_to_unix(day: &str) -> Option<i64> {
-    let mut parts = day.get(..10)?.split('-');
-    let (y, m, d): (i64, i64, i64) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400)
 }
 
 /// What `?vitrine_as=…` asks for.
@@ -196,8 +182,8 @@ mod tests {
     fn profiles_give_the_journeys_the_gap_and_the_last_order() {
         let t = ProfileLine::parse(r#"{"customer_id":"17850","typical_gap_days":30.0,"last_order":"2011-05-20","segment":"At risk"}"#).unwrap().journey_traits();
         assert_eq!((t.typical_gap_days, t.last_order_at), (Some(30.0), Some(1_305_849_600)));
-        assert_eq!(day_to_unix("1970-01-01"), Some(0));
-        assert_eq!(day_to_unix("2000-03-01"), Some(951_868_800));
+        assert_eq!(civil::parse_day_unix("1970-01-01"), Some(0));
+        assert_eq!(civil::parse_day_unix("2000-03-01"), Some(951_868_800));
         assert_eq!(ProfileLine::parse(r#"{"typical_gap_days":null}"#).unwrap().journey_traits().typical_gap_days, None);
     }
 

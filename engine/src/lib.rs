@@ -25,6 +25,8 @@
 //!   on its own shoppers so that it measures what visitors are served.
 //! - [`token`]: signed cookies and deep-link tokens (the edge signs, the SDK reads).
 //! - [`base64`]: the codec tokens use, shared with the edge's provider requests.
+//! - [`civil`]: civil dates (days ↔ year-month-day, `YYYY-MM-DD`, ISO 8601 timestamps), one
+//!   calendar for the SDK's events, the edge's profile traits and the builder's reports.
 //! - [`hashing`]: GrowthBook's bucketing, tested from outside against GrowthBook's own cases
 //!   like any other SDK's.
 //!
@@ -33,7 +35,7 @@
 //! namespace above.
 //!
 //! Modules import one another in one direction only, bottom up: `text`, `value`, `host`,
-//! `sort`, `base64`, `hashing` (leaves); `time`, `condition`, `render`, `token`; `rules`;
+//! `sort`, `base64`, `hashing`, `civil` (leaves); `time`, `condition`, `render`, `token`; `rules`;
 //! `body`; `wire`, `bundle`, `context`, `recommend`; `pages`, `journey`; `decide`.
 
 #![no_std]
@@ -45,6 +47,7 @@ extern crate std;
 pub mod base64;
 mod body;
 pub mod bundle;
+pub mod civil;
 mod condition;
 pub mod context;
 mod decide;

@@ -96,7 +96,7 @@ pub fn decimal_text(n: f64) -> String {
     if frac != 0 {
         out.push('.');
         let mut digits = 6;
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             digits -= 1;
         }
