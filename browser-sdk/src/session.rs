@@ -15,6 +15,7 @@ use alloc::vec::Vec;
 
 use vitrine_engine::bundle::Catalog;
 use vitrine_engine::context::{self, CartLine, Device, Interests, Page, Request, Signal, Visitor};
+use vitrine_engine::cookies;
 use vitrine_engine::Value;
 
 use crate::json::push_int;
@@ -158,9 +159,9 @@ impl SessionState {
         Interests::from_names(catalog, &self.categories, &self.products, self.interests_at)
     }
 
-    /// This session's interests for the edge (`context::INTERESTS_COOKIE`).
+    /// This session's interests for the edge (`cookies::INTERESTS`).
     pub fn interests_cookie(&self) -> String {
-        context::interests_cookie(self.interests_at, &self.categories, &self.products)
+        cookies::interests_cookie(self.interests_at, &self.categories, &self.products)
     }
 
     pub fn cart_lines(&self, catalog: &Catalog) -> Vec<CartLine> {
@@ -333,7 +334,7 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vitrine_engine::context::parse_interests_cookie;
+    use vitrine_engine::cookies::parse_interests_cookie;
     use vitrine_engine::bundle::Product;
 
     fn catalog() -> Catalog {

@@ -138,7 +138,7 @@ fn the_sdk_on_a_page() {
     assert!(cookies.contains("vt_cart=K4:1"), "the edge sees the cart too: {cookies}");
     assert!(cookies.contains("vt_vid="), "and the same visitor id: {cookies}");
     let interests = cookies.split("; ").find_map(|c| c.strip_prefix("vt_int=")).expect("interests for the edge");
-    let (categories, _, _) = vitrine_engine::context::parse_interests_cookie(interests).unwrap();
+    let (categories, _, _) = vitrine_engine::cookies::parse_interests_cookie(interests).unwrap();
     assert_eq!(categories.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["Candles", "Kitchen"], "{interests}");
 
     // --- Events are queued (persisted for the next page while the endpoint is unreachable).

@@ -1,6 +1,7 @@
 //! Who a visitor is: the signed profile cookie and the demo visitor picker.
 //!
-//! The cookie is a [`vitrine_engine::token`] over JSON claims `{"cid", "traits", "iat"}`. Traits
+//! The cookie is a [`vitrine_engine::token`] over the JSON of [`ProfileClaims`] (the engine's
+//! `cookies` module spells them: `{"cid", "traits", "iat"}`); here they are signed and read. Traits
 //! are what rules look at (`traits.segment`, `traits.first_name`, …); they come from the private
 //! profiles in KV (`profile:<customer id>`, one line of model-builder's `--profiles` output) and
 //! are re-read from KV once the cookie is older than [`REFRESH_AFTER_SECS`], so a new build's
@@ -8,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use vitrine_engine::civil;
+pub use vitrine_engine::cookies::ProfileClaims;
 use vitrine_engine::token::{self, TokenError};
 use vitrine_engine::slug;
 use vitrine_engine::Value;
@@ -21,19 +23,6 @@ const MAX_TRAITS_JSON: usize = 1200;
 const MAX_TRAIT_ITEMS: usize = 12;
 /// Kept whatever the size: what banners and greetings need.
 const ESSENTIAL_TRAITS: &[&str] = &["segment", "first_name"];
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ProfileClaims {
-    /// The store's customer id, when the visitor is a known customer.
-    #[serde(default)]
-    pub cid: String,
-    /// An object of traits (or null).
-    #[serde(default)]
-    pub traits: Value,
-    /// Issued at (unix seconds).
-    #[serde(default)]
-    pub iat: i64,
-}
 
 #[derive(Debug, PartialEq)]
 pub enum ProfileError {
@@ -51,24 +40,25 @@ impl std::fmt::Display for ProfileError {
     }
 }
 
-impl ProfileClaims {
-    pub fn issue(&self, secret: &[u8]) -> String {
-        let json = serde_json::to_vec(self).expect("claims are plain JSON");
-        token::sign(secret, &json)
-    }
+/// Signs `claims` as the [`PROFILE`](vitrine_engine::cookies::PROFILE) cookie's value.
+pub fn issue(claims: &ProfileClaims, secret: &[u8]) -> String {
+    let json = serde_json::to_vec(claims).expect("claims are plain JSON");
+    token::sign(secret, &json)
+}
 
-    pub fn read(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> {
-        let payload = token::verify(secret, cookie).map_err(ProfileError::Token)?;
-        let claims: ProfileClaims = serde_json::from_slice(&payload).map_err(|e| ProfileError::Claims(e.to_string()))?;
-        if claims.cid.len() > kv::MAX_CUSTOMER_ID || !matches!(claims.traits, Value::Object(_) | Value::Null) {
-            return Err(ProfileError::Claims("customer id too long or traits not an object".into()));
-        }
-        Ok(claims)
+/// Verifies a profile cookie and reads its claims.
+pub fn read(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> {
+    let payload = token::verify(secret, cookie).map_err(ProfileError::Token)?;
+    let claims: ProfileClaims = serde_json::from_slice(&payload).map_err(|e| ProfileError::Claims(e.to_string()))?;
+    if claims.cid.len() > kv::MAX_CUSTOMER_ID || !matches!(claims.traits, Value::Object(_) | Value::Null) {
+        return Err(ProfileError::Claims("customer id too long or traits not an object".into()));
     }
+    Ok(claims)
+}
 
-    pub fn is_stale(&self, now: i64) -> bool {
-        !self.cid.is_empty() && now - self.iat > REFRESH_AFTER_SECS
-    }
+/// A known customer's claims older than [`REFRESH_AFTER_SECS`]: re-read their traits from KV.
+pub fn is_stale(claims: &ProfileClaims, now: i64) -> bool {
+    !claims.cid.is_empty() && now - claims.iat > REFRESH_AFTER_SECS
 }
 
 /// One line of model-builder's private `--profiles` JSONL (KV `profile:<customer id>`): a JSON
@@ -195,25 +185,25 @@ mod tests {
 
     #[test]
     fn issues_and_reads_back() {
-        let token = champion().issue(b"secret");
-        assert_eq!(ProfileClaims::read(b"secret", &token).unwrap(), champion());
-        assert!(matches!(ProfileClaims::read(b"other", &token), Err(ProfileError::Token(TokenError::BadSignature))));
+        let token = issue(&champion(), b"secret");
+        assert_eq!(read(b"secret", &token).unwrap(), champion());
+        assert!(matches!(read(b"other", &token), Err(ProfileError::Token(TokenError::BadSignature))));
     }
 
     #[test]
     fn refuses_signed_nonsense() {
         let token = token::sign(b"k", br#"{"traits": [1, 2]}"#);
-        assert!(matches!(ProfileClaims::read(b"k", &token), Err(ProfileError::Claims(_))));
+        assert!(matches!(read(b"k", &token), Err(ProfileError::Claims(_))));
         let token = token::sign(b"k", b"not json");
-        assert!(matches!(ProfileClaims::read(b"k", &token), Err(ProfileError::Claims(_))));
+        assert!(matches!(read(b"k", &token), Err(ProfileError::Claims(_))));
     }
 
     #[test]
     fn staleness_only_for_known_customers() {
         let c = champion();
-        assert!(!c.is_stale(c.iat + 60));
-        assert!(c.is_stale(c.iat + REFRESH_AFTER_SECS + 1));
-        assert!(!ProfileClaims { cid: String::new(), ..c }.is_stale(i64::MAX));
+        assert!(!is_stale(&c, c.iat + 60));
+        assert!(is_stale(&c, c.iat + REFRESH_AFTER_SECS + 1));
+        assert!(!is_stale(&ProfileClaims { cid: String::new(), ..c }, i64::MAX));
     }
 
     #[test]
@@ -237,7 +227,7 @@ mod tests {
         assert_eq!(t.path("first_name").and_then(Value::as_str), Some("Jane"));
         assert_eq!(t.path("items").and_then(Value::as_array).map(|a| a.len()), Some(MAX_TRAIT_ITEMS));
         assert!(t.path("notes").is_none(), "the largest trait went first");
-        let token = ProfileClaims { cid: "1".repeat(64), traits: t, iat: 1 }.issue(b"k");
+        let token = issue(&ProfileClaims { cid: "1".repeat(64), traits: t, iat: 1 }, b"k");
         assert!(token.len() < 2500, "{} bytes", token.len());
     }
 

@@ -10,15 +10,16 @@
 //! ([`Decision`], [`OfferDecision`], [`Status`], [`Explain`], …), the [`Visitor`] it decides
 //! for, [`Value`] and its [`Map`], [`Condition`], and the text helpers hosts share so that
 //! every host writes the same words ([`slug`], [`escape`], [`format_price`], [`two_decimals`],
-//! [`push_int`], [`push_hex`]: no `core::fmt` in the browser).
+//! [`push_int`], [`push_hex`], [`percent_decode`]: no `core::fmt` in the browser).
 //!
 //! A few modules are public because each is a namespace hosts work in, not a helper:
 //! - [`bundle`]: the bundle file, its header and what its body holds (the builder writes it,
 //!   hosts decode and inspect it, tests build fixtures of it).
 //! - [`rules`]: the config's rules sections as types, and [`rules::Rules::check`], which the
 //!   builder and [`Engine::load`] both run.
-//! - [`context`]: the visitor's context and the cross-host contracts of cookies (names,
-//!   codecs, the Cookie-header reader), one definition for edge and SDK.
+//! - [`context`]: the visitor's context, as hosts build it for a decision.
+//! - [`cookies`]: the cookies edge and SDK share (names, the Cookie-header reader, the cart and
+//!   interests codecs, the profile's claims), one definition for both.
 //! - [`journey`]: the sans-IO journey runner the edge's Durable Object and the builder's
 //!   `simulate` drive, with its events and effects.
 //! - [`recommend`]: the one blend of weighted sources, which the builder's offline eval runs
@@ -36,7 +37,7 @@
 //!
 //! Modules import one another in one direction only, bottom up: `text`, `value`, `host`,
 //! `sort`, `base64`, `hashing`, `civil` (leaves); `time`, `condition`, `render`, `token`; `rules`;
-//! `body`; `wire`, `bundle`, `context`, `recommend`; `pages`, `journey`; `decide`.
+//! `body`; `wire`, `bundle`, `context`, `recommend`; `cookies`; `pages`, `journey`; `decide`.
 
 #![no_std]
 
@@ -50,6 +51,7 @@ pub mod bundle;
 pub mod civil;
 mod condition;
 pub mod context;
+pub mod cookies;
 mod decide;
 pub mod hashing;
 mod host;
@@ -71,5 +73,5 @@ pub use context::Visitor;
 pub use decide::{DecideError, DecidedItem, Decision, Engine, ExperimentArm, Explain, LoadError, OfferDecision, RuleInput, SourceUse, Status};
 pub use host::js_number_string;
 pub use render::escape;
-pub use text::{format_price, push_hex, push_int, slug, two_decimals};
+pub use text::{format_price, percent_decode, push_hex, push_int, slug, two_decimals};
 pub use value::{is_whole, Map, Value};
