@@ -133,7 +133,7 @@ fn the_sdk_on_a_page() {
     assert!(skus(&after).iter().take(2).all(|s| s.starts_with('K')), "kitchen first now: {:?}", skus(&after));
     assert!(!skus(&after).contains(&"K4".to_string()), "never what is in the cart");
     let stored = SessionState::decode(&storage(false).get_item("vitrine:session").unwrap().unwrap()).unwrap();
-    assert_eq!(stored.cart, vec![("K4".to_string(), 1)], "the cart is kept for the next page");
+    assert_eq!(stored.cart[..], [vitrine_engine::cart::Line::new("K4", 1)], "the cart is kept for the next page");
     let cookies = document().dyn_into::<web_sys::HtmlDocument>().unwrap().cookie().unwrap();
     assert!(cookies.contains("vt_cart=K4:1"), "the edge sees the cart too: {cookies}");
     assert!(cookies.contains("vt_vid="), "and the same visitor id: {cookies}");

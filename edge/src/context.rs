@@ -9,7 +9,7 @@
 //! - interests: the session's, from the SDK's `vt_int` cookie (`cookies::INTERESTS`),
 //!   plus the product or category this page shows.
 
-use vitrine_engine::context::{CartLine, Device, Interests, Request, Session, Signal};
+use vitrine_engine::context::{Device, Interests, Request, Session, Signal};
 use vitrine_engine::cookies::{parse_cart_cookie, parse_interests_cookie};
 use vitrine_engine::{Engine, Value, Visitor};
 
@@ -128,13 +128,7 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
     let utm = |name: &str| query::get(facts.query, name).filter(|v| !v.is_empty()).map(|v| bounded(&v, MAX_UTM));
 
     let jar = &facts.cookies;
-    let cart = jar
-        .get(cookies::CART)
-        .map(parse_cart_cookie)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(sku, quantity)| Some(CartLine { product: catalog.index_of(&sku)?, quantity }))
-        .collect();
+    let cart = jar.get(cookies::CART).map(parse_cart_cookie).unwrap_or_default().resolve(catalog);
 
     // What the SDK learned this session (none before it ran: the first page, or no SDK).
     let mut interests = jar

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cart::{Cart, Line};
 use crate::context::MAX_INTEREST_PRODUCTS;
 use crate::text::{percent_decode, push_int, push_percent_encoded};
 use crate::value::Value;
@@ -49,36 +50,27 @@ pub const VISITOR: &str = "vt_vid";
 /// `SKU:QTY` pairs joined by `,`, each SKU percent-encoded (`encodeURIComponent`), e.g.
 /// `85123A:2,22423:1`. A quantity may be omitted (1).
 pub const CART: &str = "vt_cart";
-/// A cart longer than this is cut: a decision never needs more lines.
-pub const MAX_CART_LINES: usize = 50;
-const MAX_CART_QUANTITY: u32 = 999;
 
-/// Reads a `CART` value: repeated SKUs merged, malformed entries skipped, lines and
-/// quantities bounded. Unknown SKUs stay: the catalog drops them when it resolves the lines.
-pub fn parse_cart_cookie(cookie: &str) -> Vec<(String, u32)> {
-    let mut lines: Vec<(String, u32)> = Vec::new();
+/// Reads a `CART` value into the one cart model: repeated SKUs merged, malformed entries
+/// skipped, SKUs longer than 64 bytes skipped, lines and quantities bounded as [`Cart`] bounds
+/// them. Unknown SKUs stay: the catalog drops them when it resolves the lines.
+pub fn parse_cart_cookie(cookie: &str) -> Cart {
+    let mut cart = Cart::default();
     for entry in cookie.split(',').filter(|e| !e.is_empty()) {
         let (sku, qty) = entry.rsplit_once(':').unwrap_or((entry, "1"));
         let sku = percent_decode(sku.trim());
         let Ok(qty) = qty.trim().parse::<u32>() else { continue };
-        if sku.is_empty() || sku.len() > 64 || qty == 0 {
-            continue;
-        }
-        if let Some((_, q)) = lines.iter_mut().find(|(s, _)| *s == sku) {
-            *q = (*q + qty).min(MAX_CART_QUANTITY);
-        } else if lines.len() < MAX_CART_LINES {
-            lines.push((sku, qty.min(MAX_CART_QUANTITY)));
-        } else {
-            break;
+        if sku.len() <= 64 {
+            cart.add(Line::new(sku, qty));
         }
     }
-    lines
+    cart
 }
 
 /// Writes a `CART` value.
-pub fn cart_cookie(lines: &[(String, u32)]) -> String {
+pub fn cart_cookie(lines: &[Line]) -> String {
     let mut out = String::new();
-    for (i, (sku, qty)) in lines.iter().enumerate() {
+    for (i, Line { sku, quantity: qty, .. }) in lines.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -181,22 +173,24 @@ impl ProfileClaims {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cart::{MAX_LINES, MAX_QUANTITY};
 
     #[test]
     fn cart_cookies_merge_skip_junk_and_are_bounded() {
+        let pairs = |c: &Cart| c.iter().map(|l| (l.sku.clone(), l.quantity)).collect::<Vec<_>>();
         let lines = parse_cart_cookie("85123A:2,22423,bad:x,:3,85123A:1,A%2CB:4,zero:0,C+D:1,%E2%82%AC:1");
         let want: Vec<(String, u32)> = ["85123A:3", "22423:1", "A,B:4", "C+D:1", "\u{20ac}:1"]
             .iter()
             .map(|l| l.rsplit_once(':').map(|(s, q)| (s.into(), q.parse().unwrap())).unwrap())
             .collect();
-        assert_eq!(lines, want, "a plus is a plus, as decodeURIComponent reads it");
+        assert_eq!(pairs(&lines), want, "a plus is a plus, as decodeURIComponent reads it");
         assert_eq!(parse_cart_cookie(&cart_cookie(&lines)), lines);
         assert_eq!(cart_cookie(&lines[2..3]), "A%2CB:4");
 
         let many = (0..500).map(|i| alloc::format!("S{i}:99999")).collect::<Vec<_>>().join(",");
         let lines = parse_cart_cookie(&many);
-        assert_eq!(lines.len(), MAX_CART_LINES);
-        assert!(lines.iter().all(|(_, q)| *q == MAX_CART_QUANTITY));
+        assert_eq!(lines.len(), MAX_LINES);
+        assert!(lines.iter().all(|l| l.quantity == MAX_QUANTITY));
     }
 
     #[test]
@@ -205,6 +199,13 @@ mod tests {
         assert!(!is_valid_visitor_id("short"));
         assert!(!is_valid_visitor_id("<script>alert(1)</script>"));
         assert!(!is_valid_visitor_id(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn repeated_cart_lines_saturate_instead_of_overflowing() {
+        // Issue #14: 1 + 4294967295 overflowed the u32 (a panic in debug builds, 0 in release).
+        let lines = parse_cart_cookie("A:1,A:4294967295,B:4294967295,B:4294967295");
+        assert_eq!(lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect::<Vec<_>>(), [("A", MAX_QUANTITY), ("B", MAX_QUANTITY)]);
     }
 
     #[test]

@@ -18,6 +18,8 @@
 //! - [`rules`]: the config's rules sections as types, and [`rules::Rules::check`], which the
 //!   builder and [`Engine::load`] both run.
 //! - [`context`]: the visitor's context, as hosts build it for a decision.
+//! - [`cart`]: the one cart model (SKU and quantity lines, their add/remove rules and bounds)
+//!   the edge, the SDK's session and the journeys all keep.
 //! - [`cookies`]: the cookies edge and SDK share (names, the Cookie-header reader, the cart and
 //!   interests codecs, the profile's claims), one definition for both.
 //! - [`journey`]: the sans-IO journey runner the edge's Durable Object and the builder's
@@ -37,7 +39,7 @@
 //!
 //! Modules import one another in one direction only, bottom up: `text`, `value`, `host`,
 //! `sort`, `base64`, `hashing`, `civil` (leaves); `time`, `condition`, `render`, `token`; `rules`;
-//! `body`; `wire`, `bundle`, `context`, `recommend`; `cookies`; `pages`, `journey`; `decide`.
+//! `body`; `wire`, `bundle`, `context`, `recommend`; `cart`, `cookies`; `pages`, `journey`; `decide`.
 
 #![no_std]
 
@@ -48,6 +50,7 @@ extern crate std;
 pub mod base64;
 mod body;
 pub mod bundle;
+pub mod cart;
 pub mod civil;
 mod condition;
 pub mod context;
