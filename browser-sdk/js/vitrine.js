@@ -119,7 +119,7 @@
           exitIdleMs: number("exit-idle"),
           backIntent: back !== "off" && back !== "false",
           autoTrack: attr("auto-track", "all"),
-          profileCookie: attr("profile-cookie", "vt_profile"),
+          profileCookie: attr("profile-cookie"),
         }, new Uint8Array(r[1]), loader);
         loader.listen();
         sdk = m;

@@ -27,16 +27,8 @@ pub fn push_str_literal(out: &mut String, s: &str) {
 
 pub use vitrine_engine::push_int;
 use vitrine_engine::push_hex;
-
-fn push_padded(out: &mut String, n: u32, width: usize) {
-    let mut digits = [b'0'; 10];
-    let mut v = n;
-    for slot in digits[..width].iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    digits[..width].iter().for_each(|&d| out.push(d as char));
-}
+/// Segment's `timestamp`: unix milliseconds as ISO 8601 UTC (the engine's one calendar).
+pub use vitrine_engine::civil::push_iso8601;
 
 /// Writes a JSON object field by field: `{"a":…,"b":…}`.
 pub struct Object<'a> {
@@ -104,43 +96,6 @@ impl<'a> Object<'a> {
     pub fn end(self) {
         self.out.push('}');
     }
-}
-
-/// Formats unix milliseconds as ISO 8601 UTC, e.g. `2026-11-23T09:41:07.123Z` (Segment's
-/// `timestamp`). Proleptic Gregorian calendar, from days since the epoch.
-pub fn push_iso8601(out: &mut String, unix_ms: i64) {
-    let days = unix_ms.div_euclid(86_400_000);
-    let ms_of_day = unix_ms.rem_euclid(86_400_000) as u32;
-    let (year, month, day) = civil_from_days(days);
-    push_padded(out, year.clamp(0, 9999) as u32, 4);
-    out.push('-');
-    push_padded(out, month, 2);
-    out.push('-');
-    push_padded(out, day, 2);
-    out.push('T');
-    push_padded(out, ms_of_day / 3_600_000, 2);
-    out.push(':');
-    push_padded(out, ms_of_day / 60_000 % 60, 2);
-    out.push(':');
-    push_padded(out, ms_of_day / 1_000 % 60, 2);
-    out.push('.');
-    push_padded(out, ms_of_day % 1_000, 3);
-    out.push('Z');
-}
-
-/// (year, month 1-12, day 1-31) of a day count since 1970-01-01, by shifting the year to start
-/// in March so the leap day falls at its end, then counting 400-year eras.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// A random (version 4) UUID from 16 random bytes, e.g. for `messageId`.

@@ -15,6 +15,8 @@ use alloc::vec::Vec;
 
 use vitrine_engine::bundle::Catalog;
 use vitrine_engine::context::{self, CartLine, Device, Interests, Page, Request, Signal, Visitor};
+use vitrine_engine::cart::{Cart, Line};
+use vitrine_engine::cookies;
 use vitrine_engine::Value;
 
 use crate::json::push_int;
@@ -32,8 +34,8 @@ pub struct SessionState {
     pub exit_offer_shown: bool,
     /// The offer a deep link promised (shown on landing; exit intent repeats it).
     pub promised_offer: Option<String>,
-    /// (SKU, quantity)
-    pub cart: Vec<(String, u32)>,
+    /// The one cart model (`vitrine_engine::cart`), as the shared cookie carries it.
+    pub cart: Cart,
     /// (category name, weight)
     pub categories: Vec<(String, f32)>,
     /// (SKU, weight), most recent last.
@@ -106,23 +108,11 @@ impl SessionState {
             Learn::ProductViewed(sku) => self.record(catalog, Signal::ProductView, Some(&sku), None, now),
             Learn::CategoryViewed(name) => self.record(catalog, Signal::CategoryView, None, Some(&name), now),
             Learn::Added(sku, quantity) => {
-                match self.cart.iter_mut().find(|(s, _)| *s == sku) {
-                    Some((_, q)) => *q = q.saturating_add(quantity),
-                    None => self.cart.push((sku.clone(), quantity)),
-                }
                 self.record(catalog, Signal::AddToCart, Some(&sku), None, now);
+                self.cart.add(Line::new(sku, quantity));
             }
-            Learn::Removed(sku, quantity) => {
-                if let Some(i) = self.cart.iter().position(|(s, _)| *s == sku) {
-                    let left = quantity.map_or(0, |q| self.cart[i].1.saturating_sub(q));
-                    if left == 0 {
-                        self.cart.remove(i);
-                    } else {
-                        self.cart[i].1 = left;
-                    }
-                }
-            }
-            Learn::CartReplaced(lines) => self.cart = lines.into_iter().filter(|(_, q)| *q > 0).collect(),
+            Learn::Removed(sku, quantity) => self.cart.remove(&sku, quantity),
+            Learn::CartReplaced(lines) => self.cart.replace(lines.into_iter().map(|(sku, q)| Line::new(sku, q))),
             Learn::Purchased => {
                 self.purchased = true;
                 self.cart.clear();
@@ -158,13 +148,13 @@ impl SessionState {
         Interests::from_names(catalog, &self.categories, &self.products, self.interests_at)
     }
 
-    /// This session's interests for the edge (`context::INTERESTS_COOKIE`).
+    /// This session's interests for the edge (`cookies::INTERESTS`).
     pub fn interests_cookie(&self) -> String {
-        context::interests_cookie(self.interests_at, &self.categories, &self.products)
+        cookies::interests_cookie(self.interests_at, &self.categories, &self.products)
     }
 
     pub fn cart_lines(&self, catalog: &Catalog) -> Vec<CartLine> {
-        self.cart.iter().filter_map(|(s, q)| Some(CartLine { product: catalog.index_of(s)?, quantity: *q })).collect()
+        self.cart.resolve(catalog)
     }
 
     /// The engine's view of this visitor on `page`.
@@ -257,7 +247,7 @@ impl SessionState {
         l.int("ex", self.exit_offer_shown.into());
         l.opt("po", self.promised_offer.as_deref());
         l.int("at", self.interests_at);
-        self.cart.iter().for_each(|(sku, q)| l.pair("c", (*q).into(), sku));
+        self.cart.iter().for_each(|line| l.pair("c", line.quantity.into(), &line.sku));
         self.categories.iter().for_each(|(name, w)| l.pair("k", w.to_bits().into(), name));
         self.products.iter().for_each(|(sku, w)| l.pair("p", w.to_bits().into(), sku));
         l.opt("lr", self.landing.referrer.as_deref());
@@ -282,7 +272,7 @@ impl SessionState {
                 "at" => s.interests_at = int()?,
                 "c" => {
                     let (q, sku) = split_pair(rest)?;
-                    s.cart.push((sku.into(), u32::try_from(q).ok()?));
+                    s.cart.add(Line::new(sku, u32::try_from(q).ok()?));
                 }
                 "k" | "p" => {
                     let (bits, name) = split_pair(rest)?;
@@ -333,7 +323,7 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vitrine_engine::context::parse_interests_cookie;
+    use vitrine_engine::cookies::parse_interests_cookie;
     use vitrine_engine::bundle::Product;
 
     fn catalog() -> Catalog {
@@ -389,13 +379,13 @@ mod tests {
         s.learn(&cat, Learn::Added("A1".into(), 1), 10);
         s.learn(&cat, Learn::Added("A1".into(), 2), 11);
         s.learn(&cat, Learn::Added("B1".into(), 1), 12);
-        assert_eq!(s.cart, [("A1".into(), 3), ("B1".into(), 1)]);
+        assert_eq!(s.cart[..], [Line::new("A1", 3), Line::new("B1", 1)]);
         s.learn(&cat, Learn::Removed("A1".into(), Some(1)), 13);
-        assert_eq!(s.cart[0], ("A1".into(), 2));
+        assert_eq!(s.cart[0], Line::new("A1", 2));
         s.learn(&cat, Learn::Removed("A1".into(), None), 14);
-        assert_eq!(s.cart, [("B1".into(), 1)]);
+        assert_eq!(s.cart[..], [Line::new("B1", 1)]);
         s.learn(&cat, Learn::CartReplaced(alloc::vec![("A2".into(), 4), ("A1".into(), 0)]), 15);
-        assert_eq!(s.cart, [("A2".into(), 4)]);
+        assert_eq!(s.cart[..], [Line::new("A2", 4)]);
         assert_eq!(s.cart_lines(&cat), [CartLine { product: 1, quantity: 4 }]);
         s.learn(&cat, Learn::Purchased, 16);
         assert!(s.purchased && s.cart.is_empty());
@@ -449,7 +439,7 @@ mod tests {
         s.promised_offer = Some("welcome10".into());
         s.landing.referrer = Some("https://mail.example/inbox\nline".into());
         s.landing.utm_campaign = Some("spring sale".into());
-        s.cart.push(("SKU WITH SPACES".into(), 1));
+        s.cart.add(Line::new("SKU WITH SPACES", 1));
         let back = SessionState::decode(&s.encode()).expect("decodes");
         assert_eq!(back.landing.referrer.as_deref(), Some("https://mail.example/inbox line"), "line breaks flattened");
         s.landing.referrer = back.landing.referrer.clone();

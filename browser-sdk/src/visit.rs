@@ -22,12 +22,13 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use vitrine_engine::context::{self, is_valid_visitor_id, Device, Page, Visitor, CART_COOKIE, INTERESTS_COOKIE, VISITOR_COOKIE};
+use vitrine_engine::context::{Device, Page, Visitor};
+use vitrine_engine::cookies::{self, is_valid_visitor_id, ProfileClaims};
 use vitrine_engine::events::{self, Learns, PRODUCT_VIEWED, PROMOTION_CLICKED, PROMOTION_VIEWED};
 use vitrine_engine::{DecideError, Decision, Engine, Explain, OfferDecision};
 use vitrine_engine::Value;
 
-pub use effect::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer, PROFILE_COOKIE};
+pub use effect::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer};
 
 use crate::exit_intent::{ExitIntent, Input, Surface};
 use crate::message::{self, Kind};
@@ -68,9 +69,9 @@ pub struct Visit {
 }
 
 /// The first non-empty value of cookie `name` in `document.cookie`, read as the edge reads
-/// its Cookie header (`context::cookie_pairs`).
+/// its Cookie header (`cookies::cookie_pairs`).
 fn cookie(jar: &str, name: &str) -> Option<String> {
-    let (_, value) = context::cookie_pairs(jar).find(|(n, _)| *n == name)?;
+    let (_, value) = cookies::cookie_pairs(jar).find(|(n, _)| *n == name)?;
     (!value.is_empty()).then(|| value.into())
 }
 
@@ -116,14 +117,14 @@ impl Visit {
         // One id per visitor for edge and browser (experiments bucket by it): a readable
         // `vt_vid` cookie, the edge's or ours from an earlier page, wins.
         let mut unsaved = created;
-        let cookie_visitor = cookie(&jar, VISITOR_COOKIE);
+        let cookie_visitor = cookie(&jar, cookies::VISITOR);
         if let Some(id) = cookie_visitor.clone().filter(|id| is_valid_visitor_id(id)) {
             unsaved |= id != profile.visitor_id;
             profile.visitor_id = id;
         }
         // The edge's signed profile cookie is the freshest word on a known customer.
         if let Some(Value::Object(traits)) = cookie(&jar, &config.profile_cookie).and_then(|t| token_json(&env, &t)).map(|parsed| {
-            match parsed.as_object().and_then(|o| o.get("traits")) {
+            match parsed.as_object().and_then(|o| o.get(ProfileClaims::TRAITS)) {
                 Some(t @ (Value::Object(_) | Value::Array(_))) => t.clone(),
                 _ => parsed,
             }
@@ -146,11 +147,11 @@ impl Visit {
         }
         // The store's pages (or the edge) may keep the cart in the shared cookie: it wins. So do
         // interests another tab of this session wrote.
-        if let Some(raw) = cookie(&jar, CART_COOKIE) {
-            session.cart = context::parse_cart_cookie(&raw);
+        if let Some(raw) = cookie(&jar, cookies::CART) {
+            session.cart = cookies::parse_cart_cookie(&raw);
         }
-        let cookie_interests = cookie(&jar, INTERESTS_COOKIE);
-        if let Some((categories, products, at)) = cookie_interests.as_deref().and_then(context::parse_interests_cookie) {
+        let cookie_interests = cookie(&jar, cookies::INTERESTS);
+        if let Some((categories, products, at)) = cookie_interests.as_deref().and_then(cookies::parse_interests_cookie) {
             if at >= session.interests_at {
                 (session.categories, session.products, session.interests_at) = (categories, products, at);
             }
@@ -350,7 +351,7 @@ impl Visit {
                 if self.session.cart != cart_before {
                     let cart = &self.session.cart;
                     let age = if cart.is_empty() { 0 } else { CART_COOKIE_SECONDS };
-                    self.fx.push(Effect::SetCookie(CART_COOKIE, context::cart_cookie(cart), Some(age)));
+                    self.fx.push(Effect::SetCookie(cookies::CART, cookies::cart_cookie(cart), Some(age)));
                 }
                 self.save_session();
             }
@@ -548,7 +549,7 @@ impl Visit {
     /// the site requires it).
     fn share_visitor_id(&mut self) {
         if self.may_store() && self.cookie_visitor.as_deref() != Some(self.profile.visitor_id.as_str()) {
-            self.fx.push(Effect::SetCookie(VISITOR_COOKIE, self.profile.visitor_id.clone(), Some(VISITOR_COOKIE_SECONDS)));
+            self.fx.push(Effect::SetCookie(cookies::VISITOR, self.profile.visitor_id.clone(), Some(VISITOR_COOKIE_SECONDS)));
             self.cookie_visitor = Some(self.profile.visitor_id.clone());
         }
     }
@@ -563,7 +564,7 @@ impl Visit {
         if self.may_store() && self.session.interests_at != 0 {
             let cookie = self.session.interests_cookie();
             if self.cookie_interests.as_deref() != Some(cookie.as_str()) {
-                self.fx.push(Effect::SetCookie(INTERESTS_COOKIE, cookie.clone(), None));
+                self.fx.push(Effect::SetCookie(cookies::INTERESTS, cookie.clone(), None));
                 self.cookie_interests = Some(cookie);
             }
         }

@@ -152,12 +152,12 @@ fn the_sdk_on_a_page() {
     assert!(skus(&after).iter().take(2).all(|s| s.starts_with('K')), "kitchen first now: {:?}", skus(&after));
     assert!(!skus(&after).contains(&"K4".to_string()), "never what is in the cart");
     let stored = SessionState::decode(&storage(false).get_item("vitrine:session").unwrap().unwrap()).unwrap();
-    assert_eq!(stored.cart, vec![("K4".to_string(), 1)], "the cart is kept for the next page");
+    assert_eq!(stored.cart[..], [vitrine_engine::cart::Line::new("K4", 1)], "the cart is kept for the next page");
     let cookies = document().dyn_into::<web_sys::HtmlDocument>().unwrap().cookie().unwrap();
     assert!(cookies.contains("vt_cart=K4:1"), "the edge sees the cart too: {cookies}");
     assert!(cookies.contains("vt_vid="), "and the same visitor id: {cookies}");
     let interests = cookies.split("; ").find_map(|c| c.strip_prefix("vt_int=")).expect("interests for the edge");
-    let (categories, _, _) = vitrine_engine::context::parse_interests_cookie(interests).unwrap();
+    let (categories, _, _) = vitrine_engine::cookies::parse_interests_cookie(interests).unwrap();
     assert_eq!(categories.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["Candles", "Kitchen"], "{interests}");
 
     // --- Events are queued (persisted for the next page while the endpoint is unreachable).

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use vitrine_browser_sdk::session::{EventFacts, Profile, SessionState};
 use vitrine_browser_sdk::visit::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer, Visit, OUTBOX_KEY, PROFILE_KEY, SESSION_KEY};
+use vitrine_engine::cart::Line;
 use vitrine_engine::Engine;
 use vitrine_engine::token;
 use vitrine_engine::Value;
@@ -245,10 +246,10 @@ fn an_explicit_product_viewed_on_its_own_page_counts_once() {
 #[test]
 fn the_cart_cookie_follows_the_cart() {
     let mut earlier = SessionState { page_views: 2, ..SessionState::default() };
-    earlier.cart.push(("K1".into(), 1));
+    earlier.cart.add(Line::new("K1", 1));
     let s = Start { cookies: "vt_cart=C1:2".into(), stored_session: Some(earlier.encode()), ..Start::default() };
     let (mut v, fx) = start(s, home());
-    assert_eq!(v.session().cart, [("C1".to_string(), 2)], "the store's cookie wins over the session's");
+    assert_eq!(v.session().cart[..], [Line::new("C1", 2)], "the store's cookie wins over the session's");
     assert!(!cookies(&fx).iter().any(|c| c.0 == "vt_cart"), "nothing changed, nothing written");
     assert_eq!(v.session().page_views, 3);
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 use vitrine_edge::cookies::{self, Cookies};
 use vitrine_edge::events::{self, Proof, Stored};
-use vitrine_edge::profile::ProfileClaims;
+use vitrine_edge::profile;
 use vitrine_edge::optout;
 use vitrine_edge::visitor_do::{LinkBody, SmsBody, EVENTS, LINK, MESSAGES, SMS};
 use worker::{console_error, Env, Headers, Method, Request, Response, Result};
@@ -38,7 +38,7 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
     let cookie = header("cookie");
     let cookie_customer = config.profile_secret.as_deref().and_then(|secret| {
         let value = Cookies::parse(cookie.as_deref()).get(cookies::PROFILE)?;
-        ProfileClaims::read(secret, value).ok().map(|c| c.cid).filter(|c| !c.is_empty())
+        profile::read(secret, value).ok().map(|c| c.cid).filter(|c| !c.is_empty())
     });
     let proof = Proof {
         identity: &config.identity,

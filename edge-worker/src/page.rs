@@ -14,7 +14,7 @@ use vitrine_edge::cookies::{self, SetCookie};
 use vitrine_edge::identity::{self, OriginIdentity};
 use vitrine_edge::kv::{PERSONA_PREFIX, PROFILES};
 use vitrine_edge::pages::{should_personalize, slot_outcome};
-use vitrine_edge::profile::{cookie_traits, Persona, PickerChoice, ProfileClaims};
+use vitrine_edge::profile::{self, cookie_traits, Persona, PickerChoice, ProfileClaims};
 use vitrine_edge::query;
 use vitrine_edge::rewrite::SlotOutcome;
 use vitrine_edge::routes::{Bypass, PICKER_PARAM};
@@ -231,7 +231,7 @@ async fn sign_in(env: &Env, secret: &[u8], customer_id: &str, first_name: &str, 
         traits.set("first_name", first_name);
     }
     let claims = ProfileClaims { cid: customer_id.into(), traits: cookie_traits(traits), iat: now_secs() };
-    cookies.push(SetCookie::new(cookies::PROFILE, claims.issue(secret), cookies::THIRTY_DAYS, https));
+    cookies.push(SetCookie::new(cookies::PROFILE, profile::issue(&claims, secret), cookies::THIRTY_DAYS, https));
     true
 }
 

@@ -4,7 +4,7 @@ use vitrine_edge::config::Config;
 use vitrine_edge::context::{self, Identity, RequestFacts, RequestInfo, DEBUG_COUNTRY_HEADER};
 use vitrine_edge::cookies::{self, SetCookie};
 use vitrine_edge::kv::{erased_key, profile_key, PROFILES};
-use vitrine_edge::profile::{cookie_traits, ProfileClaims, ProfileLine};
+use vitrine_edge::profile::{self, cookie_traits, ProfileClaims, ProfileLine};
 use vitrine_edge::routes::{Bypass, BYPASS_HEADER};
 use vitrine_engine::Value;
 use worker::{console_warn, Env, Request, Result};
@@ -38,7 +38,7 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
     }
     let now = now_secs();
     let (Some(claims), Some(secret)) = (&id.claims, &config.profile_secret) else { return id };
-    if !claims.is_stale(now) {
+    if !profile::is_stale(claims, now) {
         return id;
     }
     if is_erased(env, &claims.cid).await {
@@ -53,7 +53,7 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
             traits.set("first_name", name);
         }
         let fresh = ProfileClaims { cid: claims.cid.clone(), traits: cookie_traits(traits), iat: now };
-        id.set_cookies.push(SetCookie::new(cookies::PROFILE, fresh.issue(secret), cookies::THIRTY_DAYS, facts.https));
+        id.set_cookies.push(SetCookie::new(cookies::PROFILE, profile::issue(&fresh, secret), cookies::THIRTY_DAYS, facts.https));
         id.claims = Some(fresh);
     }
     id

@@ -6,14 +6,15 @@
 //! - device: the User-Agent; referrer: the Referer header; UTM: the query string;
 //! - page type, product, category: the bundle's `[[pages]]` URL patterns;
 //! - cart: the `vt_cart` cookie, resolved against the catalog (unknown SKUs dropped);
-//! - interests: the session's, from the SDK's `vt_int` cookie (`context::INTERESTS_COOKIE`),
+//! - interests: the session's, from the SDK's `vt_int` cookie (`cookies::INTERESTS`),
 //!   plus the product or category this page shows.
 
-use vitrine_engine::context::{parse_cart_cookie, parse_interests_cookie, CartLine, Device, Interests, Request, Session, Signal, INTERESTS_COOKIE};
+use vitrine_engine::context::{Device, Interests, Request, Session, Signal};
+use vitrine_engine::cookies::{parse_cart_cookie, parse_interests_cookie};
 use vitrine_engine::{Engine, Value, Visitor};
 
 use crate::cookies::{self, Cookies, SetCookie};
-use crate::profile::ProfileClaims;
+use crate::profile::{self, ProfileClaims};
 use crate::query;
 
 /// Dev-mode header standing in for `request.cf.country` (local workerd has no real `cf`).
@@ -95,7 +96,7 @@ pub fn identify(facts: &RequestFacts, secret: Option<&[u8]>, fresh_id: impl FnOn
         }
     }
     if let (Some(token), Some(secret)) = (jar.get(cookies::PROFILE), secret) {
-        match ProfileClaims::read(secret, token) {
+        match profile::read(secret, token) {
             Ok(claims) => id.claims = Some(claims),
             Err(e) => {
                 id.problem = Some(e.to_string());
@@ -127,17 +128,11 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
     let utm = |name: &str| query::get(facts.query, name).filter(|v| !v.is_empty()).map(|v| bounded(&v, MAX_UTM));
 
     let jar = &facts.cookies;
-    let cart = jar
-        .get(cookies::CART)
-        .map(parse_cart_cookie)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(sku, quantity)| Some(CartLine { product: catalog.index_of(&sku)?, quantity }))
-        .collect();
+    let cart = jar.get(cookies::CART).map(parse_cart_cookie).unwrap_or_default().resolve(catalog);
 
     // What the SDK learned this session (none before it ran: the first page, or no SDK).
     let mut interests = jar
-        .get(INTERESTS_COOKIE)
+        .get(cookies::INTERESTS)
         .and_then(parse_interests_cookie)
         .map(|(categories, products, at)| Interests::from_names(catalog, &categories, &products, at.min(now)))
         .unwrap_or_default();
@@ -173,7 +168,7 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::ProfileClaims;
+    use crate::profile::{issue, ProfileClaims};
 
     fn facts(cookie: Option<&'static str>) -> RequestFacts<'static> {
         RequestFacts { path: "/", cookies: Cookies::parse(cookie), ..RequestFacts::default() }
@@ -191,7 +186,7 @@ mod tests {
     fn a_returning_visitor_keeps_theirs_and_a_forged_profile_is_cleared() {
         let mut traits = Value::object();
         traits.set("segment", "Champions");
-        let good = ProfileClaims { cid: "1".into(), traits, iat: 5 }.issue(b"k");
+        let good = issue(&ProfileClaims { cid: "1".into(), traits, iat: 5 }, b"k");
         let header: &'static str = Box::leak(format!("vt_vid=returning-1; vt_profile={good}").into_boxed_str());
         let id = identify(&facts(Some(header)), Some(b"k"), || unreachable!());
         assert!(!id.new_visitor && id.set_cookies.is_empty() && id.problem.is_none());

@@ -3,11 +3,9 @@
 
 use std::fmt;
 
-/// The cookies the edge shares with the browser SDK, and their one rule for visitor ids.
-pub use vitrine_engine::context::{is_valid_visitor_id, CART_COOKIE as CART, VISITOR_COOKIE as VISITOR};
-
-/// Signed profile token ([`crate::profile`]); the browser SDK reads its traits unverified.
-pub const PROFILE: &str = "vt_profile";
+/// The cookies the edge shares with the browser SDK (the engine names them; `PROFILE` is
+/// signed in [`crate::profile`]), and their one rule for visitor ids.
+pub use vitrine_engine::cookies::{is_valid_visitor_id, CART, INTERESTS, PROFILE, VISITOR};
 
 /// A parsed Cookie header; the first occurrence of a name wins, as in browsers' ordering.
 #[derive(Clone, Debug, Default)]
@@ -17,7 +15,7 @@ pub struct Cookies<'a> {
 
 impl<'a> Cookies<'a> {
     pub fn parse(header: Option<&'a str>) -> Self {
-        Cookies { pairs: vitrine_engine::context::cookie_pairs(header.unwrap_or("")).collect() }
+        Cookies { pairs: vitrine_engine::cookies::cookie_pairs(header.unwrap_or("")).collect() }
     }
 
     pub fn get(&self, name: &str) -> Option<&'a str> {

@@ -1,12 +1,15 @@
 //! Who a visitor is: the signed profile cookie and the demo visitor picker.
 //!
-//! The cookie is a [`vitrine_engine::token`] over JSON claims `{"cid", "traits", "iat"}`. Traits
+//! The cookie is a [`vitrine_engine::token`] over the JSON of [`ProfileClaims`] (the engine's
+//! `cookies` module spells them: `{"cid", "traits", "iat"}`); here they are signed and read. Traits
 //! are what rules look at (`traits.segment`, `traits.first_name`, …); they come from the private
 //! profiles in KV (`profile:<customer id>`, one line of model-builder's `--profiles` output) and
 //! are re-read from KV once the cookie is older than [`REFRESH_AFTER_SECS`], so a new build's
 //! segments reach returning visitors without them logging in again.
 
 use serde::{Deserialize, Serialize};
+use vitrine_engine::civil;
+pub use vitrine_engine::cookies::ProfileClaims;
 use vitrine_engine::token::{self, TokenError};
 use vitrine_engine::slug;
 use vitrine_engine::Value;
@@ -20,19 +23,6 @@ const MAX_TRAITS_JSON: usize = 1200;
 const MAX_TRAIT_ITEMS: usize = 12;
 /// Kept whatever the size: what banners and greetings need.
 const ESSENTIAL_TRAITS: &[&str] = &["segment", "first_name"];
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ProfileClaims {
-    /// The store's customer id, when the visitor is a known customer.
-    #[serde(default)]
-    pub cid: String,
-    /// An object of traits (or null).
-    #[serde(default)]
-    pub traits: Value,
-    /// Issued at (unix seconds).
-    #[serde(default)]
-    pub iat: i64,
-}
 
 #[derive(Debug, PartialEq)]
 pub enum ProfileError {
@@ -50,24 +40,25 @@ impl std::fmt::Display for ProfileError {
     }
 }
 
-impl ProfileClaims {
-    pub fn issue(&self, secret: &[u8]) -> String {
-        let json = serde_json::to_vec(self).expect("claims are plain JSON");
-        token::sign(secret, &json)
-    }
+/// Signs `claims` as the [`PROFILE`](vitrine_engine::cookies::PROFILE) cookie's value.
+pub fn issue(claims: &ProfileClaims, secret: &[u8]) -> String {
+    let json = serde_json::to_vec(claims).expect("claims are plain JSON");
+    token::sign(secret, &json)
+}
 
-    pub fn read(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> {
-        let payload = token::verify(secret, cookie).map_err(ProfileError::Token)?;
-        let claims: ProfileClaims = serde_json::from_slice(&payload).map_err(|e| ProfileError::Claims(e.to_string()))?;
-        if claims.cid.len() > kv::MAX_CUSTOMER_ID || !matches!(claims.traits, Value::Object(_) | Value::Null) {
-            return Err(ProfileError::Claims("customer id too long or traits not an object".into()));
-        }
-        Ok(claims)
+/// Verifies a profile cookie and reads its claims.
+pub fn read(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> {
+    let payload = token::verify(secret, cookie).map_err(ProfileError::Token)?;
+    let claims: ProfileClaims = serde_json::from_slice(&payload).map_err(|e| ProfileError::Claims(e.to_string()))?;
+    if claims.cid.len() > kv::MAX_CUSTOMER_ID || !matches!(claims.traits, Value::Object(_) | Value::Null) {
+        return Err(ProfileError::Claims("customer id too long or traits not an object".into()));
     }
+    Ok(claims)
+}
 
-    pub fn is_stale(&self, now: i64) -> bool {
-        !self.cid.is_empty() && now - self.iat > REFRESH_AFTER_SECS
-    }
+/// A known customer's claims older than [`REFRESH_AFTER_SECS`]: re-read their traits from KV.
+pub fn is_stale(claims: &ProfileClaims, now: i64) -> bool {
+    !claims.cid.is_empty() && now - claims.iat > REFRESH_AFTER_SECS
 }
 
 /// One line of model-builder's private `--profiles` JSONL (KV `profile:<customer id>`): a JSON
@@ -110,7 +101,7 @@ impl ProfileLine {
     /// (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC), and the first name.
     pub fn journey_traits(&self) -> vitrine_engine::journey::Traits {
         let gap = self.traits.path("typical_gap_days").and_then(Value::as_f64).filter(|d| *d > 0.0 && *d < 3650.0).map(|d| d as f32);
-        let last = self.text("last_order").and_then(day_to_unix);
+        let last = self.text("last_order").and_then(|d| civil::parse_day_unix(d.get(..10)?));
         vitrine_engine::journey::Traits { typical_gap_days: gap, last_order_at: last, first_name: self.text("first_name").map(str::to_string), ..Default::default() }
     }
 }
@@ -141,21 +132,6 @@ pub fn cookie_traits(traits: Value) -> Value {
         };
     }
     Value::Object(map)
-}
-
-/// `YYYY-MM-DD` -> unix seconds at midnight UTC (days-from-civil).
-fn day_to_unix(day: &str) -> Option<i64> {
-    let mut parts = day.get(..10)?.split('-');
-    let (y, m, d): (i64, i64, i64) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400)
 }
 
 /// What `?vitrine_as=…` asks for.
@@ -204,8 +180,8 @@ mod tests {
     fn profiles_give_the_journeys_the_gap_and_the_last_order() {
         let t = ProfileLine::parse(r#"{"customer_id":"17850","typical_gap_days":30.0,"last_order":"2011-05-20","segment":"At risk"}"#).unwrap().journey_traits();
         assert_eq!((t.typical_gap_days, t.last_order_at), (Some(30.0), Some(1_305_849_600)));
-        assert_eq!(day_to_unix("1970-01-01"), Some(0));
-        assert_eq!(day_to_unix("2000-03-01"), Some(951_868_800));
+        assert_eq!(civil::parse_day_unix("1970-01-01"), Some(0));
+        assert_eq!(civil::parse_day_unix("2000-03-01"), Some(951_868_800));
         assert_eq!(ProfileLine::parse(r#"{"typical_gap_days":null}"#).unwrap().journey_traits().typical_gap_days, None);
     }
 
@@ -217,25 +193,25 @@ mod tests {
 
     #[test]
     fn issues_and_reads_back() {
-        let token = champion().issue(b"secret");
-        assert_eq!(ProfileClaims::read(b"secret", &token).unwrap(), champion());
-        assert!(matches!(ProfileClaims::read(b"other", &token), Err(ProfileError::Token(TokenError::BadSignature))));
+        let token = issue(&champion(), b"secret");
+        assert_eq!(read(b"secret", &token).unwrap(), champion());
+        assert!(matches!(read(b"other", &token), Err(ProfileError::Token(TokenError::BadSignature))));
     }
 
     #[test]
     fn refuses_signed_nonsense() {
         let token = token::sign(b"k", br#"{"traits": [1, 2]}"#);
-        assert!(matches!(ProfileClaims::read(b"k", &token), Err(ProfileError::Claims(_))));
+        assert!(matches!(read(b"k", &token), Err(ProfileError::Claims(_))));
         let token = token::sign(b"k", b"not json");
-        assert!(matches!(ProfileClaims::read(b"k", &token), Err(ProfileError::Claims(_))));
+        assert!(matches!(read(b"k", &token), Err(ProfileError::Claims(_))));
     }
 
     #[test]
     fn staleness_only_for_known_customers() {
         let c = champion();
-        assert!(!c.is_stale(c.iat + 60));
-        assert!(c.is_stale(c.iat + REFRESH_AFTER_SECS + 1));
-        assert!(!ProfileClaims { cid: String::new(), ..c }.is_stale(i64::MAX));
+        assert!(!is_stale(&c, c.iat + 60));
+        assert!(is_stale(&c, c.iat + REFRESH_AFTER_SECS + 1));
+        assert!(!is_stale(&ProfileClaims { cid: String::new(), ..c }, i64::MAX));
     }
 
     #[test]
@@ -267,7 +243,7 @@ mod tests {
         assert_eq!(t.path("first_name").and_then(Value::as_str), Some("Jane"));
         assert_eq!(t.path("items").and_then(Value::as_array).map(|a| a.len()), Some(MAX_TRAIT_ITEMS));
         assert!(t.path("notes").is_none(), "the largest trait went first");
-        let token = ProfileClaims { cid: "1".repeat(64), traits: t, iat: 1 }.issue(b"k");
+        let token = issue(&ProfileClaims { cid: "1".repeat(64), traits: t, iat: 1 }, b"k");
         assert!(token.len() < 2500, "{} bytes", token.len());
     }
 

@@ -1,7 +1,7 @@
 //! `application/x-www-form-urlencoded` query strings, decoded leniently: a malformed escape is
 //! kept as literal text rather than failing the request.
 
-use vitrine_engine::context::percent_decode;
+use vitrine_engine::percent_decode;
 
 /// Decodes `%XX` escapes and `+` (space). Invalid UTF-8 is replaced, never an error.
 pub fn decode(s: &str) -> String {

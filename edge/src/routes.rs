@@ -13,7 +13,7 @@
 //! anything else                     a store page: proxied, personalized when HTML
 //! ```
 
-use vitrine_engine::context::percent_decode;
+use vitrine_engine::percent_decode;
 
 use crate::api;
 

@@ -23,7 +23,6 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::body::{Catalog, CategoryIdx, ProductIdx};
-use crate::text::push_int;
 use crate::value::Value;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -116,7 +115,7 @@ pub struct Interests {
 
 /// Interest half-life within a session: what was looked at an hour ago counts half.
 const INTEREST_HALF_LIFE_SECS: f64 = 3600.0;
-const MAX_INTEREST_PRODUCTS: usize = 20;
+pub(crate) const MAX_INTEREST_PRODUCTS: usize = 20;
 
 /// How strongly each kind of signal counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,7 +165,7 @@ impl Interests {
         self.updated_at = self.updated_at.max(now);
     }
 
-    /// Interests by name (the SDK's session, `INTERESTS_COOKIE`) resolved against the catalog;
+    /// Interests by name (the SDK's session, `cookies::INTERESTS`) resolved against the catalog;
     /// names it does not know are dropped.
     pub fn from_names(catalog: &Catalog, categories: &[(String, f32)], products: &[(String, f32)], updated_at: i64) -> Interests {
         Interests {
@@ -182,176 +181,6 @@ impl Interests {
         crate::sort::sort_by(&mut c, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         c.into_iter().map(|(k, _)| k).collect()
     }
-}
-
-/// Only this much of a Cookie header is looked at; browsers send at most ~8 KiB anyway.
-pub const MAX_COOKIE_HEADER: usize = 16 * 1024;
-
-/// The `(name, value)` pairs of a Cookie header (or `document.cookie`), read defensively, the
-/// one way edge and SDK read cookies: only the first `MAX_COOKIE_HEADER` characters, names and
-/// values trimmed, one pair of double quotes around a value dropped, nameless pairs skipped.
-/// Browsers send the most specific cookie of a name first, so callers take the first.
-pub fn cookie_pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
-    let header = match header.char_indices().nth(MAX_COOKIE_HEADER) {
-        Some((cut, _)) => &header[..cut],
-        None => header,
-    };
-    header
-        .split(';')
-        .filter_map(|part| {
-            let (name, value) = part.split_once('=')?;
-            let value = value.trim();
-            let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
-            Some((name.trim(), value))
-        })
-        .filter(|(name, _)| !name.is_empty())
-}
-
-/// The anonymous visitor id, one for edge and browser (set by whichever sees the visitor first).
-pub const VISITOR_COOKIE: &str = "vt_vid";
-/// Cart lines written by the store's pages (or the SDK), read by the edge and the SDK:
-/// `SKU:QTY` pairs joined by `,`, each SKU percent-encoded (`encodeURIComponent`), e.g.
-/// `85123A:2,22423:1`. A quantity may be omitted (1).
-pub const CART_COOKIE: &str = "vt_cart";
-/// A cart longer than this is cut: a decision never needs more lines.
-pub const MAX_CART_LINES: usize = 50;
-const MAX_CART_QUANTITY: u32 = 999;
-
-/// Reads a `CART_COOKIE` value: repeated SKUs merged, malformed entries skipped, lines and
-/// quantities bounded. Unknown SKUs stay: the catalog drops them when it resolves the lines.
-pub fn parse_cart_cookie(cookie: &str) -> Vec<(String, u32)> {
-    let mut lines: Vec<(String, u32)> = Vec::new();
-    for entry in cookie.split(',').filter(|e| !e.is_empty()) {
-        let (sku, qty) = entry.rsplit_once(':').unwrap_or((entry, "1"));
-        let sku = percent_decode(sku.trim());
-        let Ok(qty) = qty.trim().parse::<u32>() else { continue };
-        if sku.is_empty() || sku.len() > 64 || qty == 0 {
-            continue;
-        }
-        if let Some((_, q)) = lines.iter_mut().find(|(s, _)| *s == sku) {
-            *q = (*q + qty).min(MAX_CART_QUANTITY);
-        } else if lines.len() < MAX_CART_LINES {
-            lines.push((sku, qty.min(MAX_CART_QUANTITY)));
-        } else {
-            break;
-        }
-    }
-    lines
-}
-
-/// Writes a `CART_COOKIE` value.
-pub fn cart_cookie(lines: &[(String, u32)]) -> String {
-    let mut out = String::new();
-    for (i, (sku, qty)) in lines.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_percent_encoded(&mut out, sku);
-        out.push(':');
-        push_int(&mut out, i64::from(*qty));
-    }
-    out
-}
-
-/// Visitor ids accepted back from a cookie: what the id generators make (UUIDs, hex), nothing
-/// that could smuggle markup or separators into logs and keys.
-pub fn is_valid_visitor_id(id: &str) -> bool {
-    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// The cookie that carries a session's interests by name from the SDK (which learns them as
-/// the visitor browses) to the edge (which decides the next page with them):
-///
-/// ```text
-/// <updated_at unix s>|<category>:<weight>,…|<sku>:<weight>,…
-/// ```
-/// Names are percent-encoded (UTF-8), weights are integer thousandths, products oldest
-/// first, e.g. `1795426867|Candles:2750,Kitchen:500|C1:917,C2:958,C3:1000`.
-pub const INTERESTS_COOKIE: &str = "vt_int";
-/// A session touches few categories; a cookie naming more is cut, not trusted.
-const MAX_INTEREST_CATEGORIES: usize = 32;
-
-/// Interests by name, as `INTERESTS_COOKIE` holds them.
-pub type NamedWeights = Vec<(String, f32)>;
-
-/// Writes an `INTERESTS_COOKIE` value.
-pub fn interests_cookie(updated_at: i64, categories: &[(String, f32)], products: &[(String, f32)]) -> String {
-    let mut out = String::with_capacity(32 + 16 * (categories.len() + products.len()));
-    push_int(&mut out, updated_at);
-    for list in [categories, products] {
-        out.push('|');
-        for (j, (name, w)) in list.iter().enumerate() {
-            if j > 0 {
-                out.push(',');
-            }
-            push_percent_encoded(&mut out, name);
-            out.push(':');
-            push_int(&mut out, libm::roundf(w * 1000.0) as i64);
-        }
-    }
-    out
-}
-
-/// Reads an `INTERESTS_COOKIE` value: (categories, products, updated_at); None when malformed.
-/// Lists longer than a session makes are cut (products keep the most recent).
-pub fn parse_interests_cookie(text: &str) -> Option<(NamedWeights, NamedWeights, i64)> {
-    let mut parts = text.split('|');
-    let at: i64 = parts.next()?.parse().ok()?;
-    let list = |part: Option<&str>| -> Option<NamedWeights> {
-        part?
-            .split(',')
-            .filter(|e| !e.is_empty())
-            .map(|e| {
-                let (name, w) = e.rsplit_once(':')?;
-                let thousandths: u32 = w.parse().ok()?;
-                Some((percent_decode(name), thousandths as f32 / 1000.0))
-            })
-            .collect()
-    };
-    let mut categories = list(parts.next())?;
-    let mut products = list(parts.next())?;
-    if parts.next().is_some() {
-        return None;
-    }
-    categories.truncate(MAX_INTEREST_CATEGORIES);
-    products.drain(..products.len().saturating_sub(MAX_INTEREST_PRODUCTS));
-    Some((categories, products, at))
-}
-
-/// Percent-encodes everything but `A-Z a-z 0-9 - _ . ~` (as encodeURIComponent, stricter).
-fn push_percent_encoded(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
-        }
-    }
-}
-
-/// Decodes `%XX` escapes (in URL path segments and cookie names alike: `+` stays a plus);
-/// bad escapes stay as they are, invalid UTF-8 becomes U+FFFD.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -435,23 +264,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cart_cookies_merge_skip_junk_and_are_bounded() {
-        let lines = parse_cart_cookie("85123A:2,22423,bad:x,:3,85123A:1,A%2CB:4,zero:0,C+D:1,%E2%82%AC:1");
-        let want: Vec<(String, u32)> = ["85123A:3", "22423:1", "A,B:4", "C+D:1", "\u{20ac}:1"]
-            .iter()
-            .map(|l| l.rsplit_once(':').map(|(s, q)| (s.into(), q.parse().unwrap())).unwrap())
-            .collect();
-        assert_eq!(lines, want, "a plus is a plus, as decodeURIComponent reads it");
-        assert_eq!(parse_cart_cookie(&cart_cookie(&lines)), lines);
-        assert_eq!(cart_cookie(&lines[2..3]), "A%2CB:4");
-
-        let many = (0..500).map(|i| alloc::format!("S{i}:99999")).collect::<Vec<_>>().join(",");
-        let lines = parse_cart_cookie(&many);
-        assert_eq!(lines.len(), MAX_CART_LINES);
-        assert!(lines.iter().all(|(_, q)| *q == MAX_CART_QUANTITY));
-    }
-
-    #[test]
     fn classifies_user_agents_coarsely() {
         let cases = [
             ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1", Device::Mobile),
@@ -466,13 +278,5 @@ mod tests {
         for (ua, device) in cases {
             assert_eq!(Device::from_user_agent(ua), device, "{ua}");
         }
-    }
-
-    #[test]
-    fn visitor_ids() {
-        assert!(is_valid_visitor_id("0f8fad5b-d9cb-469f-a165-70867728950e"));
-        assert!(!is_valid_visitor_id("short"));
-        assert!(!is_valid_visitor_id("<script>alert(1)</script>"));
-        assert!(!is_valid_visitor_id(&"a".repeat(65)));
     }
 }

@@ -30,7 +30,7 @@ pub use effect::{Effect, EndReason, Message, Record, SkipReason};
 pub use event::{parse, Event, EventKind, Item, Refusal, Traits};
 pub use message::{pick_products, LinkClaims};
 pub use runner::Runner;
-pub use state::{CartLine, Consent, Consents, Orders, Profile, Run, Seen, SentAt, VisitorState};
+pub use state::{Consent, Consents, Orders, Profile, Run, Seen, SentAt, VisitorState};
 pub use crate::time::{ClockTime, Secs, DAY, HOUR, MINUTE};
 
 /// The journeys and messaging part of [`Rules::check`](crate::rules::Rules::check), as

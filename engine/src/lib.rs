@@ -10,15 +10,18 @@
 //! ([`Decision`], [`OfferDecision`], [`Status`], [`Explain`], …), the [`Visitor`] it decides
 //! for, [`Value`] and its [`Map`], [`Condition`], and the text helpers hosts share so that
 //! every host writes the same words ([`slug`], [`escape`], [`format_price`], [`two_decimals`],
-//! [`push_int`], [`push_hex`]: no `core::fmt` in the browser).
+//! [`push_int`], [`push_hex`], [`percent_decode`]: no `core::fmt` in the browser).
 //!
 //! A few modules are public because each is a namespace hosts work in, not a helper:
 //! - [`bundle`]: the bundle file, its header and what its body holds (the builder writes it,
 //!   hosts decode and inspect it, tests build fixtures of it).
 //! - [`rules`]: the config's rules sections as types, and [`rules::Rules::check`], which the
 //!   builder and [`Engine::load`] both run.
-//! - [`context`]: the visitor's context and the cross-host contracts of cookies (names,
-//!   codecs, the Cookie-header reader), one definition for edge and SDK.
+//! - [`context`]: the visitor's context, as hosts build it for a decision.
+//! - [`cart`]: the one cart model (SKU and quantity lines, their add/remove rules and bounds)
+//!   the edge, the SDK's session and the journeys all keep.
+//! - [`cookies`]: the cookies edge and SDK share (names, the Cookie-header reader, the cart and
+//!   interests codecs, the profile's claims), one definition for both.
 //! - [`events`]: the event table, which events exist and per event who uses them and what
 //!   proof of identity they need; every host takes event names from it.
 //! - [`journey`]: the sans-IO journey runner the edge's Durable Object and the builder's
@@ -27,6 +30,8 @@
 //!   on its own shoppers so that it measures what visitors are served.
 //! - [`token`]: signed cookies and deep-link tokens (the edge signs, the SDK reads).
 //! - [`base64`]: the codec tokens use, shared with the edge's provider requests.
+//! - [`civil`]: civil dates (days ↔ year-month-day, `YYYY-MM-DD`, ISO 8601 timestamps), one
+//!   calendar for the SDK's events, the edge's profile traits and the builder's reports.
 //! - [`hashing`]: GrowthBook's bucketing, tested from outside against GrowthBook's own cases
 //!   like any other SDK's.
 //!
@@ -35,8 +40,9 @@
 //! namespace above.
 //!
 //! Modules import one another in one direction only, bottom up: `text`, `value`, `host`,
-//! `sort`, `base64`, `hashing`, `events` (leaves); `time`, `condition`, `render`, `token`; `rules`;
-//! `body`; `wire`, `bundle`, `context`, `recommend`; `pages`, `journey`; `decide`.
+//! `sort`, `base64`, `hashing`, `events`, `civil` (leaves); `time`, `condition`, `render`, `token`;
+//! `rules`; `body`; `wire`, `bundle`, `context`, `recommend`; `cart`, `cookies`; `pages`, `journey`;
+//! `decide`.
 
 #![no_std]
 
@@ -47,8 +53,11 @@ extern crate std;
 pub mod base64;
 mod body;
 pub mod bundle;
+pub mod cart;
+pub mod civil;
 mod condition;
 pub mod context;
+pub mod cookies;
 mod decide;
 pub mod events;
 pub mod hashing;
@@ -71,5 +80,5 @@ pub use context::Visitor;
 pub use decide::{DecideError, DecidedItem, Decision, Engine, ExperimentArm, Explain, LoadError, OfferDecision, RuleInput, SourceUse, Status};
 pub use host::js_number_string;
 pub use render::escape;
-pub use text::{format_price, push_hex, push_int, slug, two_decimals};
+pub use text::{format_price, percent_decode, push_hex, push_int, slug, two_decimals};
 pub use value::{is_whole, Map, Value};

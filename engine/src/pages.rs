@@ -10,7 +10,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::body::{Catalog, CategoryIdx, ProductIdx};
-use crate::context::{percent_decode, Page};
+use crate::context::Page;
+use crate::text::percent_decode;
 use crate::rules::PageRule;
 use crate::value::Map;
 

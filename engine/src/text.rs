@@ -1,10 +1,11 @@
-//! Text without `core::fmt`: numbers, prices and the one `slug`.
+//! Text without `core::fmt`: numbers, prices, the one `slug` and the percent codec (URLs, cookies).
 //!
 //! Everything the browser runs turns numbers into text here, by hand: `core::fmt`'s machinery
 //! (and its float formatting above all) would weigh on the SDK's download. A leaf module: it
 //! imports nothing of the engine, so every other module may use it.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 /// The one way names become URL and key words: lower case, letters and digits (any script),
 /// apostrophes dropped, everything else a single `-`. "Candles & Lights" -> "candles-lights",
@@ -112,6 +113,42 @@ pub fn format_price(symbol: &str, amount: f32) -> String {
     let mut out = String::from(symbol);
     out.push_str(&two_decimals(f64::from(amount.max(0.0))));
     out
+}
+
+/// Percent-encodes everything but `A-Z a-z 0-9 - _ . ~` (as encodeURIComponent, stricter).
+pub(crate) fn push_percent_encoded(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+}
+
+/// Decodes `%XX` escapes (in URL path segments and cookie names alike: `+` stays a plus);
+/// bad escapes stay as they are, invalid UTF-8 becomes U+FFFD.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use vitrine_engine::bundle::{BundleBody, Catalog, Stats};
+use vitrine_engine::civil::day_string as day;
 use vitrine_engine::journey::{Channel, Effect, Event, EventKind, Item, Record, Runner, Traits, VisitorState, DAY};
 
 use crate::config::LoadedConfig;
@@ -290,20 +291,6 @@ pub fn replay(ds: &Dataset, body: &BundleBody, opts: &Options) -> Report {
     let until = r.report.until;
     r.fire_alarms_until(until);
     r.report
-}
-
-/// `YYYY-MM-DD` of unix seconds (proleptic Gregorian; the civil-from-days algorithm).
-fn day(t: i64) -> String {
-    let z = t.div_euclid(DAY) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 impl fmt::Display for Report {

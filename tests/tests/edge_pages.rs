@@ -175,7 +175,7 @@ fn what_the_sdk_learned_this_session_steers_just_for_you(s: &Suite) {
     // The SDK's cookie just after a visitor looked at Garden products (interests decay with
     // an hour's half-life, on the worker's clock).
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let learned = vitrine_engine::context::interests_cookie(now, &[("Garden".into(), 3.0)], &[("G201".into(), 1.0)]);
+    let learned = vitrine_engine::cookies::interests_cookie(now, &[("Garden".into(), 3.0)], &[("G201".into(), 1.0)]);
     let picks = for_you(&format!("vt_vid=e2e-session-0001; vt_int={learned}"));
     assert_eq!(&picks[..2], ["G200", "G201"], "Garden first: {picks:?}");
     // A cookie that does not parse, or names nothing the catalog knows, changes nothing.

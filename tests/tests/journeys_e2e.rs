@@ -460,7 +460,7 @@ fn a_deleted_customer_is_gone_everywhere(s: &Suite) {
 
     // A profile cookie issued two days ago (due for its refresh).
     let stale = ProfileClaims { cid: "c-priv".into(), traits: serde_json::from_str(r#"{"first_name":"Pat","segment":"Champions"}"#).unwrap(), iat: identity::now() - 2 * 86_400 };
-    let cookie = format!("vt_vid=e2e-priv-visitor; vt_profile={}", stale.issue(vitrine_tests::stack::PROFILE_SECRET.as_bytes()));
+    let cookie = format!("vt_vid=e2e-priv-visitor; vt_profile={}", vitrine_edge::profile::issue(&stale, vitrine_tests::stack::PROFILE_SECRET.as_bytes()));
     let before = http::get(&url(s), "/", &[("Cookie", &cookie)]);
     assert!(before.text().contains("Welcome back, Pat"), "personalized before");
 

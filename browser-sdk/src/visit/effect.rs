@@ -25,10 +25,6 @@ pub enum AutoTrack {
     Off,
 }
 
-/// The edge's signed profile cookie, unless `data-profile-cookie` names another
-/// (edge-worker/src/cookies.rs names it too: the engine has no constant for it yet).
-pub const PROFILE_COOKIE: &str = "vt_profile";
-
 /// Settings from the script tag's data attributes (read by the loader).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -37,7 +33,7 @@ pub struct Config {
     /// Watch the back button on touch devices (a history entry of ours).
     pub back_intent: bool,
     pub auto_track: AutoTrack,
-    /// The edge's signed profile cookie.
+    /// The edge's signed profile cookie (`cookies::PROFILE`, unless `data-profile-cookie` names another).
     pub profile_cookie: String,
 }
 
@@ -48,7 +44,7 @@ impl Default for Config {
             exit: ExitConfig::default(),
             back_intent: true,
             auto_track: AutoTrack::All,
-            profile_cookie: PROFILE_COOKIE.into(),
+            profile_cookie: vitrine_engine::cookies::PROFILE.into(),
         }
     }
 }

@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::exit_intent::{ExitConfig, Input};
 use crate::session::{EventFacts, Landing};
-use crate::visit::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer, Visit, OUTBOX_KEY, PROFILE_COOKIE, PROFILE_KEY, SESSION_KEY};
+use crate::visit::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer, Visit, OUTBOX_KEY, PROFILE_KEY, SESSION_KEY};
 use io::now_ms;
 
 struct Host {
@@ -109,7 +109,7 @@ pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, J
             Some("off") => AutoTrack::Off,
             _ => AutoTrack::All,
         },
-        profile_cookie: js::get_string(o, "profileCookie").unwrap_or_else(|| PROFILE_COOKIE.into()),
+        profile_cookie: js::get_string(o, "profileCookie").unwrap_or_else(|| vitrine_engine::cookies::PROFILE.into()),
     };
     // The loader always passes one (the page's origin by default).
     let endpoint = js::get_string(o, "endpoint").unwrap_or_default();

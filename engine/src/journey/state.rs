@@ -12,12 +12,12 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cart::{Cart, Line};
 use crate::rules::Channel;
 use super::event::Item;
 
 /// How many messageIds are remembered for deduplication (per visitor).
 pub const SEEN_CAPACITY: usize = 512;
-pub const MAX_CART_LINES: usize = 50;
 pub const MAX_VIEWED: usize = 20;
 pub const MAX_LAST_ORDER_PRODUCTS: usize = 20;
 /// Sends older than this are forgotten (caps look back 24 h).
@@ -33,7 +33,8 @@ pub struct VisitorState {
     pub consent: Consents,
     /// Minutes east of UTC, as last reported by the visitor's device.
     pub utc_offset_minutes: Option<i32>,
-    pub cart: Vec<CartLine>,
+    /// The one cart model ([`crate::cart`]), with what the events said about each product.
+    pub cart: Cart,
     /// Recently viewed products, most recent last.
     pub viewed: Vec<String>,
     pub last_activity: i64,
@@ -149,22 +150,9 @@ impl Consents {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CartLine {
-    pub sku: String,
-    pub quantity: u32,
-    /// As the event described it: the fallback when the catalog does not know the SKU.
-    pub name: String,
-    pub price: Option<f32>,
-    pub image: String,
-    pub url: String,
-}
-
-impl CartLine {
-    pub fn from_item(i: &Item) -> CartLine {
-        CartLine { sku: i.sku.clone(), quantity: i.quantity, name: i.name.clone(), price: i.price, image: i.image.clone(), url: i.url.clone() }
-    }
+/// A cart line as a Segment event describes it.
+fn cart_line(i: &Item) -> Line {
+    Line { sku: i.sku.clone(), quantity: i.quantity, name: i.name.clone(), price: i.price, image: i.image.clone(), url: i.url.clone() }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -275,25 +263,15 @@ impl VisitorState {
     }
 
     pub fn cart_add(&mut self, item: &Item) {
-        if let Some(l) = self.cart.iter_mut().find(|l| l.sku == item.sku) {
-            l.quantity = l.quantity.saturating_add(item.quantity).min(10_000);
-        } else if self.cart.len() < MAX_CART_LINES {
-            self.cart.push(CartLine::from_item(item));
-        } // else a 51st line: the cart journey has enough to show
+        self.cart.add(cart_line(item));
     }
 
     pub fn cart_remove(&mut self, item: &Item) {
-        if let Some(i) = self.cart.iter().position(|l| l.sku == item.sku) {
-            if self.cart[i].quantity > item.quantity {
-                self.cart[i].quantity -= item.quantity;
-            } else {
-                self.cart.remove(i);
-            }
-        }
+        self.cart.remove(&item.sku, Some(item.quantity));
     }
 
     pub fn cart_replace(&mut self, items: &[Item]) {
-        self.cart = items.iter().take(MAX_CART_LINES).map(CartLine::from_item).collect();
+        self.cart.replace(items.iter().map(cart_line));
     }
 
     pub fn viewed(&mut self, sku: &str) {
@@ -322,11 +300,7 @@ impl VisitorState {
         if self.utc_offset_minutes.is_none() || other.last_activity > self.last_activity {
             self.utc_offset_minutes = other.utc_offset_minutes.or(self.utc_offset_minutes);
         }
-        for line in &other.cart {
-            if !self.cart.iter().any(|l| l.sku == line.sku) && self.cart.len() < MAX_CART_LINES {
-                self.cart.push(line.clone());
-            }
-        }
+        self.cart.absorb(&other.cart);
         for sku in &other.viewed {
             if !self.viewed.contains(sku) {
                 self.viewed.insert(0, sku.clone());

@@ -12,6 +12,7 @@ use vitrine_model_builder::eval::holdout::Holdout;
 use vitrine_model_builder::eval::recommenders::Recommender;
 use vitrine_model_builder::eval::{self, blends, evaluate, evaluate_orders, external, interactions, report, EvalReport, Protocol};
 use vitrine_model_builder::recs::{CoPurchaseScope, RecsConfig};
+use vitrine_engine::civil;
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -81,7 +82,7 @@ fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
     }
     let (split, end) = match (&args.split_date, args.test_days) {
         (Some(date), days) => {
-            let split = report::parse_date(date)
+            let split = civil::parse_day_unix(date.trim())
                 .ok_or_else(|| Error::Invalid(format!("--split-date {date:?}: expected YYYY-MM-DD")))?;
             (split, days.map_or(i64::MAX, |n| split + n * DAY))
         }
@@ -90,9 +91,9 @@ fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
     if split <= ds.first_time() || split > ds.last_time() {
         return Err(Error::Invalid(format!(
             "the split {} leaves no training or no test data (orders run {} .. {})",
-            report::date(split),
-            report::date(ds.first_time()),
-            report::date(ds.last_time())
+            civil::day_string(split),
+            civil::day_string(ds.first_time()),
+            civil::day_string(ds.last_time())
         )));
     }
     let holdout = Holdout::by_time(&ds, split, end);

@@ -1,0 +1,222 @@
+//! The cookies edge and browser share, once: their names, the one Cookie-header reader, the
+//! codecs of the cart and interests cookies, and the claims the profile cookie carries.
+//!
+//! | cookie | written by | read by | value |
+//! |---|---|---|---|
+//! | [`VISITOR`] `vt_vid` | whichever sees the visitor first | edge, SDK | the anonymous visitor id ([`is_valid_visitor_id`]) |
+//! | [`CART`] `vt_cart` | the store's pages, the SDK | edge, SDK | [`cart_cookie`] / [`parse_cart_cookie`] |
+//! | [`INTERESTS`] `vt_int` | the SDK | edge, SDK (other tabs) | [`interests_cookie`] / [`parse_interests_cookie`] |
+//! | [`PROFILE`] `vt_profile` | the edge, signed ([`crate::token`]) | edge (verified), SDK (its traits, unverified) | [`ProfileClaims`] as JSON |
+//!
+//! Signing and JSON stay with the edge (`vitrine_edge::profile`): the engine has no JSON codec,
+//! and the SDK parses the payload with the browser's `JSON`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cart::{Cart, Line};
+use crate::context::MAX_INTEREST_PRODUCTS;
+use crate::text::{percent_decode, push_int, push_percent_encoded};
+use crate::value::Value;
+
+/// Only this much of a Cookie header is looked at; browsers send at most ~8 KiB anyway.
+pub const MAX_COOKIE_HEADER: usize = 16 * 1024;
+
+/// The `(name, value)` pairs of a Cookie header (or `document.cookie`), read defensively, the
+/// one way edge and SDK read cookies: only the first `MAX_COOKIE_HEADER` characters, names and
+/// values trimmed, one pair of double quotes around a value dropped, nameless pairs skipped.
+/// Browsers send the most specific cookie of a name first, so callers take the first.
+pub fn cookie_pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
+    let header = match header.char_indices().nth(MAX_COOKIE_HEADER) {
+        Some((cut, _)) => &header[..cut],
+        None => header,
+    };
+    header
+        .split(';')
+        .filter_map(|part| {
+            let (name, value) = part.split_once('=')?;
+            let value = value.trim();
+            let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+            Some((name.trim(), value))
+        })
+        .filter(|(name, _)| !name.is_empty())
+}
+
+/// The anonymous visitor id, one for edge and browser (set by whichever sees the visitor first).
+pub const VISITOR: &str = "vt_vid";
+/// Cart lines written by the store's pages (or the SDK), read by the edge and the SDK:
+/// `SKU:QTY` pairs joined by `,`, each SKU percent-encoded (`encodeURIComponent`), e.g.
+/// `85123A:2,22423:1`. A quantity may be omitted (1).
+pub const CART: &str = "vt_cart";
+
+/// Reads a `CART` value into the one cart model: repeated SKUs merged, malformed entries
+/// skipped, SKUs longer than 64 bytes skipped, lines and quantities bounded as [`Cart`] bounds
+/// them. Unknown SKUs stay: the catalog drops them when it resolves the lines.
+pub fn parse_cart_cookie(cookie: &str) -> Cart {
+    let mut cart = Cart::default();
+    for entry in cookie.split(',').filter(|e| !e.is_empty()) {
+        let (sku, qty) = entry.rsplit_once(':').unwrap_or((entry, "1"));
+        let sku = percent_decode(sku.trim());
+        let Ok(qty) = qty.trim().parse::<u32>() else { continue };
+        if sku.len() <= 64 {
+            cart.add(Line::new(sku, qty));
+        }
+    }
+    cart
+}
+
+/// Writes a `CART` value.
+pub fn cart_cookie(lines: &[Line]) -> String {
+    let mut out = String::new();
+    for (i, Line { sku, quantity: qty, .. }) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_percent_encoded(&mut out, sku);
+        out.push(':');
+        push_int(&mut out, i64::from(*qty));
+    }
+    out
+}
+
+/// Visitor ids accepted back from a cookie: what the id generators make (UUIDs, hex), nothing
+/// that could smuggle markup or separators into logs and keys.
+pub fn is_valid_visitor_id(id: &str) -> bool {
+    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The cookie that carries a session's interests by name from the SDK (which learns them as
+/// the visitor browses) to the edge (which decides the next page with them):
+///
+/// ```text
+/// <updated_at unix s>|<category>:<weight>,…|<sku>:<weight>,…
+/// ```
+/// Names are percent-encoded (UTF-8), weights are integer thousandths, products oldest
+/// first, e.g. `1795426867|Candles:2750,Kitchen:500|C1:917,C2:958,C3:1000`.
+pub const INTERESTS: &str = "vt_int";
+/// A session touches few categories; a cookie naming more is cut, not trusted.
+const MAX_INTEREST_CATEGORIES: usize = 32;
+
+/// Interests by name, as `INTERESTS` holds them.
+pub type NamedWeights = Vec<(String, f32)>;
+
+/// Writes an `INTERESTS` value.
+pub fn interests_cookie(updated_at: i64, categories: &[(String, f32)], products: &[(String, f32)]) -> String {
+    let mut out = String::with_capacity(32 + 16 * (categories.len() + products.len()));
+    push_int(&mut out, updated_at);
+    for list in [categories, products] {
+        out.push('|');
+        for (j, (name, w)) in list.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            push_percent_encoded(&mut out, name);
+            out.push(':');
+            push_int(&mut out, libm::roundf(w * 1000.0) as i64);
+        }
+    }
+    out
+}
+
+/// Reads an `INTERESTS` value: (categories, products, updated_at); None when malformed.
+/// Lists longer than a session makes are cut (products keep the most recent).
+pub fn parse_interests_cookie(text: &str) -> Option<(NamedWeights, NamedWeights, i64)> {
+    let mut parts = text.split('|');
+    let at: i64 = parts.next()?.parse().ok()?;
+    let list = |part: Option<&str>| -> Option<NamedWeights> {
+        part?
+            .split(',')
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                let (name, w) = e.rsplit_once(':')?;
+                let thousandths: u32 = w.parse().ok()?;
+                Some((percent_decode(name), thousandths as f32 / 1000.0))
+            })
+            .collect()
+    };
+    let mut categories = list(parts.next())?;
+    let mut products = list(parts.next())?;
+    if parts.next().is_some() {
+        return None;
+    }
+    categories.truncate(MAX_INTEREST_CATEGORIES);
+    products.drain(..products.len().saturating_sub(MAX_INTEREST_PRODUCTS));
+    Some((categories, products, at))
+}
+
+/// The edge's signed profile: who the visitor is, when the store told the edge. A
+/// [`crate::token`] over the JSON of [`ProfileClaims`]; the SDK reads its traits unverified
+/// (they only choose what to show; the edge verifies before honouring anything).
+pub const PROFILE: &str = "vt_profile";
+
+/// What [`PROFILE`] carries: JSON `{"cid", "traits", "iat"}`, field names as spelled here.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProfileClaims {
+    /// The store's customer id, when the visitor is a known customer.
+    #[serde(default)]
+    pub cid: String,
+    /// An object of traits (or null).
+    #[serde(default)]
+    pub traits: Value,
+    /// Issued at (unix seconds).
+    #[serde(default)]
+    pub iat: i64,
+}
+
+impl ProfileClaims {
+    /// The JSON key of [`ProfileClaims::traits`], for readers of the payload without serde (the SDK).
+    pub const TRAITS: &'static str = "traits";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cart::{MAX_LINES, MAX_QUANTITY};
+
+    #[test]
+    fn cart_cookies_merge_skip_junk_and_are_bounded() {
+        let pairs = |c: &Cart| c.iter().map(|l| (l.sku.clone(), l.quantity)).collect::<Vec<_>>();
+        let lines = parse_cart_cookie("85123A:2,22423,bad:x,:3,85123A:1,A%2CB:4,zero:0,C+D:1,%E2%82%AC:1");
+        let want: Vec<(String, u32)> = ["85123A:3", "22423:1", "A,B:4", "C+D:1", "\u{20ac}:1"]
+            .iter()
+            .map(|l| l.rsplit_once(':').map(|(s, q)| (s.into(), q.parse().unwrap())).unwrap())
+            .collect();
+        assert_eq!(pairs(&lines), want, "a plus is a plus, as decodeURIComponent reads it");
+        assert_eq!(parse_cart_cookie(&cart_cookie(&lines)), lines);
+        assert_eq!(cart_cookie(&lines[2..3]), "A%2CB:4");
+
+        let many = (0..500).map(|i| alloc::format!("S{i}:99999")).collect::<Vec<_>>().join(",");
+        let lines = parse_cart_cookie(&many);
+        assert_eq!(lines.len(), MAX_LINES);
+        assert!(lines.iter().all(|l| l.quantity == MAX_QUANTITY));
+    }
+
+    #[test]
+    fn visitor_ids() {
+        assert!(is_valid_visitor_id("0f8fad5b-d9cb-469f-a165-70867728950e"));
+        assert!(!is_valid_visitor_id("short"));
+        assert!(!is_valid_visitor_id("<script>alert(1)</script>"));
+        assert!(!is_valid_visitor_id(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn repeated_cart_lines_saturate_instead_of_overflowing() {
+        // Issue #14: 1 + 4294967295 overflowed the u32 (a panic in debug builds, 0 in release).
+        let lines = parse_cart_cookie("A:1,A:4294967295,B:4294967295,B:4294967295");
+        assert_eq!(lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect::<Vec<_>>(), [("A", MAX_QUANTITY), ("B", MAX_QUANTITY)]);
+    }
+
+    #[test]
+    fn profile_claims_are_the_json_the_sdk_reads() {
+        let mut traits = Value::object();
+        traits.set("segment", "Champions");
+        let claims = ProfileClaims { cid: "12346".into(), traits, iat: 1_700_000_000 };
+        let json = serde_json::to_string(&claims).unwrap();
+        assert_eq!(json, r#"{"cid":"12346","traits":{"segment":"Champions"},"iat":1700000000}"#);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v[ProfileClaims::TRAITS]["segment"], "Champions");
+        assert_eq!(serde_json::from_str::<ProfileClaims>("{}").unwrap(), ProfileClaims::default(), "every claim is optional");
+    }
+}
