@@ -65,6 +65,8 @@ pub struct Visit {
     cookie_interests: Option<String>,
     /// The exit offer on screen, and the `Promotion Clicked` properties its call to action sends.
     offer_open: Option<(String, String)>,
+    /// The offer a deep link promised, as the edge checked it (`cookies::OFFER`), until shown.
+    verified_offer: Option<String>,
     fx: Vec<Effect>,
 }
 
@@ -80,15 +82,6 @@ fn cookie(jar: &str, name: &str) -> Option<String> {
 fn token_json(env: &Env, token: &str) -> Option<Value> {
     let payload = vitrine_engine::token::unverified_payload(token).ok()?;
     (env.parse_json)(core::str::from_utf8(&payload).ok()?)
-}
-
-/// A string field, also accepting numbers (as the page reads `String(n)`); None when empty.
-fn text_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()).filter(|s| !s.is_empty()),
-        Value::Number(n) => Some(vitrine_engine::js_number_string(*n)),
-        _ => None,
-    }
 }
 
 /// Merges `new` into `traits` (made an object if it was not one).
@@ -173,6 +166,7 @@ impl Visit {
             cookie_visitor,
             cookie_interests,
             offer_open: None,
+            verified_offer: cookie(&jar, cookies::OFFER),
             fx: Vec::new(),
         };
         if let Err(refusal) = restored {
@@ -242,11 +236,12 @@ impl Visit {
         }
     }
 
-    /// A `vt` token in the URL (from an email or SMS): remembers the promised offer and
-    /// returns it to show.
+    /// A deep link from an email or SMS: the offer it promised, once the edge checked the
+    /// link's signature and expiry (the `vt_offer` cookie; the token itself proves nothing in
+    /// the browser). Remembers it for the session and returns it to show.
     fn deep_link(&mut self) -> Option<OfferDecision> {
-        let parsed = token_json(&self.env, self.here.deep_link.as_deref()?)?;
-        let id = text_of(parsed.as_object()?.get("offer"))?;
+        let id = self.verified_offer.take()?;
+        self.fx.push(Effect::SetCookie(cookies::OFFER, String::new(), Some(0)));
         self.engine.offer(&id)?;
         self.session.promised_offer = Some(id);
         // Behind the worker the edge may have rendered the offer already.

@@ -189,11 +189,14 @@ fn with_consent_required_nothing_lasting_is_written_until_it_is_given() {
 }
 
 #[test]
-fn a_deep_link_shows_its_offer_on_landing_and_exit_intent_repeats_it() {
+fn a_deep_link_the_edge_checked_shows_its_offer_and_exit_intent_repeats_it() {
+    // The edge checked the link's signature and expiry and names the offer in `vt_offer`.
     // free-ship's scenario wants a known customer: only the link can bring it to this visitor.
     let link = token::sign(b"journey-secret", br#"{"offer":"free-ship","journey":"abandoned-cart"}"#);
-    let (mut v, fx) = start(Start::default(), PageFacts { deep_link: Some(link.clone()), ..home() });
+    let checked = || Start { cookies: "vt_offer=free-ship".into(), ..Start::default() };
+    let (mut v, fx) = start(checked(), PageFacts { deep_link: Some(link.clone()), ..home() });
     assert_eq!(offers(&fx), [("free-ship", "deep_link", "deep_link.offers.free-ship")]);
+    assert!(fx.contains(&Effect::SetCookie(vitrine_engine::cookies::OFFER, String::new(), Some(0))), "shown once: the cookie goes");
     let viewed = queued(&mut v).into_iter().find(|e| e["event"] == "Promotion Viewed").expect("reported");
     assert_eq!(viewed["properties"]["position"], "deep_link");
     assert_eq!(v.session().promised_offer.as_deref(), Some("free-ship"), "kept for the session");
@@ -202,15 +205,17 @@ fn a_deep_link_shows_its_offer_on_landing_and_exit_intent_repeats_it() {
     assert!(v.exit_intent("top_edge", T0 + 9_000.0), "exit intent repeats the promise");
     assert_eq!(offers(&v.effects()), [("free-ship", "top_edge", "exit_intent.offers.free-ship")]);
 
-    // Behind the edge the offer is already on the page: not twice, but still promised.
-    let (mut v, fx) = start(Start::default(), PageFacts { deep_link: Some(link), offer_on_page: true, ..home() });
+    // Behind the edge the offer may already be on the page: not twice, but still promised.
+    let (mut v, fx) = start(checked(), PageFacts { deep_link: Some(link), offer_on_page: true, ..home() });
     assert_eq!(offers(&fx), []);
     assert!(v.exit_intent("api", T0));
     assert_eq!(offers(&v.effects())[0].0, "free-ship");
 
-    // A link to an offer this bundle lacks, or no token at all: the engine's own pick.
-    for bad in [token::sign(b"k", br#"{"offer":"gone"}"#), "not-a-token".into(), token::sign(b"k", b"[1,2")] {
-        let (mut v, fx) = start(Start::default(), PageFacts { deep_link: Some(bad), ..home() });
+    // A token nobody checked (a forged one, or any on a page the edge did not serve) shows
+    // nothing; neither does a checked offer this bundle lacks: the engine's own pick.
+    let forged = token::sign(b"guessed", br#"{"offer":"free-ship"}"#);
+    for (jar, token) in [("", forged), ("vt_offer=gone", "x".to_string())] {
+        let (mut v, fx) = start(Start { cookies: jar.into(), ..Start::default() }, PageFacts { deep_link: Some(token), ..home() });
         assert_eq!((offers(&fx), v.session().promised_offer.as_deref()), (vec![], None));
         assert!(v.exit_intent("api", T0));
         assert_eq!(offers(&v.effects())[0].0, "welcome10");

@@ -5,12 +5,13 @@ use std::rc::Rc;
 
 use futures_util::future;
 use vitrine_engine::{Engine, Value, Visitor};
-use worker::{console_error, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
+use worker::{console_error, console_warn, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
 
 use vitrine_edge::api;
 use vitrine_edge::config::Config;
 use vitrine_edge::context::{self, RequestInfo};
 use vitrine_edge::cookies::{self, SetCookie};
+use vitrine_edge::deep_link;
 use vitrine_edge::identity::{self, OriginIdentity};
 use vitrine_edge::kv::{PERSONA_PREFIX, PROFILES};
 use vitrine_edge::pages::{should_personalize, slot_outcome};
@@ -66,7 +67,7 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     if bypass == Bypass::Untouched || !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref()) {
         return Ok(origin);
     }
-    let Some((loaded, id)) = context else {
+    let Some((loaded, mut id)) = context else {
         if bypass == Bypass::RewriterOnly {
             let headers = origin.headers().clone();
             return through_rewriter(origin, headers, |_| None);
@@ -74,6 +75,15 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
         return Ok(origin);
     };
     let now = now_secs();
+    if let Some(vt) = query::get(&info.query, "vt") {
+        // A deep link from a message: its promised offer reaches the SDK only once checked here.
+        match config.link_secret.as_deref().map(|secret| deep_link::verified_offer(secret, &vt, now)) {
+            Some(Ok(offer)) if loaded.value.offer(&offer).is_some() => id.set_cookies.push(SetCookie::new(cookies::OFFER, offer, deep_link::OFFER_COOKIE_SECS, info.https)),
+            Some(Ok(offer)) => console_warn!("vitrine: a deep link promises offer {offer:?}, which this bundle does not have"),
+            Some(Err(why)) => console_warn!("vitrine: deep link refused ({why:?}): no offer shown"),
+            None => console_error!("vitrine: a deep link arrived, but LINK_SECRET is not set: no offer shown"),
+        }
+    }
     let visitor = context::visitor(&loaded.value, &facts, &id, now);
     personalized(origin, loaded.value, &loaded.version, visitor, now, &id.set_cookies)
 }

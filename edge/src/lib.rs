@@ -17,6 +17,7 @@ pub mod bundles;
 pub mod config;
 pub mod context;
 pub mod cookies;
+pub mod deep_link;
 pub mod events;
 pub mod identity;
 pub mod kv;

@@ -146,6 +146,11 @@ pub fn parse_interests_cookie(text: &str) -> Option<(NamedWeights, NamedWeights,
     Some((categories, products, at))
 }
 
+/// The offer a deep link (`?vt=` from a message) promised, set by the edge once it checked the
+/// link's signature and expiry; the SDK shows it and clears it. The SDK never reads an offer
+/// from a token itself: nobody in the browser can check a signature.
+pub const OFFER: &str = "vt_offer";
+
 /// The edge's signed profile: who the visitor is, when the store told the edge. A
 /// [`crate::token`] over the JSON of [`ProfileClaims`]; the SDK reads its traits unverified
 /// (they only choose what to show; the edge verifies before honouring anything).

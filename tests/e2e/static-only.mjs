@@ -58,7 +58,7 @@ const slotSkus = (page, slot) => page.$$eval(`[data-vitrine-slot="${slot}"] [dat
 const track = (page, event, props) => page.evaluate(([e, p]) => window.vitrine.track(e, p), [event, props]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A deep-link token as the edge signs them (the browser does not check the signature). */
+/** A deep-link token as the journeys sign them, with a key the browser cannot know. */
 function deepLinkToken(payload) {
   const body = Buffer.from(JSON.stringify(payload)).toString("base64url");
   return `${body}.${createHmac("sha256", "any-secret").update(JSON.stringify(payload)).digest("base64url")}`;
@@ -197,14 +197,26 @@ async function main() {
     await context.close();
   }
 
-  step("a deep link from an email lands on the offer it promised");
+  step("a deep link nobody checked shows no offer; the offer the edge checked does");
   {
+    // No edge in front of this site: nothing can check the token's signature, so it promises
+    // nothing (a forged one would look the same to the browser).
     const { context, page } = await visitor(browser);
     await open(page, `${base}/?vt=${deepLinkToken({ offer: "early-access", cid: "cust-jane" })}&utm_source=email`); pageViews++;
-    const offer = await waitFor(() => shownOffer(page), "the promised offer");
-    assert.equal(offer.id, "early-access");
+    await sleep(500);
+    assert.equal(await shownOffer(page), null, "no offer from an unchecked token");
     assert.ok(!page.url().includes("vt="), `the token leaves the address bar: ${page.url()}`);
     assert.ok(page.url().includes("utm_source=email"), "other parameters stay");
+    await context.close();
+  }
+  {
+    // What the edge hands over once it checked a link: the offer in the vt_offer cookie.
+    const { context, page } = await visitor(browser);
+    await context.addCookies([{ name: "vt_offer", value: "early-access", url: base }]);
+    await open(page, `${base}/?vt=checked-by-the-edge&utm_source=email`); pageViews++;
+    const offer = await waitFor(() => shownOffer(page), "the promised offer");
+    assert.equal(offer.id, "early-access");
+    assert.ok(!(await context.cookies(base)).some((c) => c.name === "vt_offer"), "shown once: the cookie is cleared");
     await context.close();
   }
 

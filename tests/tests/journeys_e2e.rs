@@ -105,6 +105,7 @@ fn main() -> std::process::ExitCode {
             win_back_counts_from_the_customers_profile,
             nobody_can_claim_a_customer_without_proof,
             a_deleted_customer_is_gone_everywhere,
+            a_messages_link_brings_its_offer_only_when_genuine,
             a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
         ],
     )
@@ -424,6 +425,28 @@ fn nobody_can_claim_a_customer_without_proof(s: &Suite) {
     // The customer's own token: accepted.
     let mine = [event(identify("Vic", email, "+447700900108"), "e8-laptop", Some("c-e8"))];
     assert_eq!(post_events(s, &mine).status, 200);
+}
+
+/// Landing from a message: the edge checks the `vt` token and hands the offer to the SDK in
+/// the `vt_offer` cookie; a forged, expired or tampered link hands over nothing.
+fn a_messages_link_brings_its_offer_only_when_genuine(s: &Suite) {
+    let link = |secret: &[u8], offer: &str, exp: i64| {
+        let c = LinkClaims { visitor: "a:landing".into(), journey: "cart_abandonment".into(), step: 3, offer: offer.into(), products: vec![], exp, unsubscribe: String::new() };
+        token::sign(secret, c.to_json().as_bytes())
+    };
+    let offer_cookie = |vt: &str| {
+        let r = http::get(&url(s), &format!("/?vt={vt}&utm_source=email"), &[("Cookie", "vt_vid=e2e-landing-visitor")]);
+        assert_eq!(r.status, 200);
+        r.cookies().into_iter().find(|(k, _)| k == "vt_offer").map(|(_, v)| v)
+    };
+    let now = identity::now();
+    assert_eq!(offer_cookie(&link(LINK_SECRET.as_bytes(), "cart10", now + 3600)).as_deref(), Some("cart10"), "a genuine link");
+    assert_eq!(offer_cookie(&link(b"a-guessed-secret", "cart10", now + 3600)), None, "forged");
+    assert_eq!(offer_cookie(&link(LINK_SECRET.as_bytes(), "cart10", now - 60)), None, "expired");
+    let genuine = link(LINK_SECRET.as_bytes(), "cart10", now + 3600);
+    let (payload, sig) = genuine.split_once('.').expect("payload.signature");
+    let tampered = format!("{}.{sig}", &payload[..payload.len() - 2]);
+    assert_eq!(offer_cookie(&tampered), None, "tampered");
 }
 
 /// `scripts/privacy.sh` against the stack, as an operator runs it.

@@ -89,7 +89,8 @@ pub struct PageFacts {
     pub utc_offset_minutes: i64,
     /// The placements of the slots still to decide, in document order (the edge's are not).
     pub slots: Vec<String>,
-    /// A `vt` deep-link token in the URL (the host takes it out of the address bar).
+    /// A `vt` deep-link token in the URL (the host takes it out of the address bar; only the
+    /// edge can check it, and tells the offer in the `vt_offer` cookie).
     pub deep_link: Option<String>,
     /// The edge already rendered an offer into the page (read when there is a deep link).
     pub offer_on_page: bool,
