@@ -14,8 +14,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use vitrine_engine::slug;
-use vitrine_engine::{escape, format_price};
 use vitrine_engine::BundleBody;
+use vitrine_engine::{escape, format_price};
 
 /// Where the pages send events: the edge worker of `scripts/dev.sh`.
 const ENDPOINT: &str = "http://127.0.0.1:8787";
@@ -77,7 +77,9 @@ fn write_site(body: &BundleBody, dir: &Path) -> std::io::Result<usize> {
         )
     };
     let list = |items: &mut dyn Iterator<Item = &vitrine_engine::bundle::Product>| -> String {
-        items.map(|p| format!(r#"<li><a href="/products/{0}/">{1}</a> {2}</li>"#, escape(&p.sku), escape(&p.title), format_price(symbol, p.price)) + "\n").collect()
+        items
+            .map(|p| format!(r#"<li><a href="/products/{0}/">{1}</a> {2}</li>"#, escape(&p.sku), escape(&p.title), format_price(symbol, p.price)) + "\n")
+            .collect()
     };
     let mut pages = vec![
         (
@@ -100,9 +102,10 @@ fn write_site(body: &BundleBody, dir: &Path) -> std::io::Result<usize> {
         pages.push((PathBuf::from(format!("category/{}/index.html", slug(c))), page(c, &format!("<h1>{}</h1>\n<ul>\n{items}</ul>", escape(c)))));
     }
     for p in &catalog.products {
-        let category = p.category.and_then(|c| catalog.categories.get(c as usize)).map_or(String::new(), |c| {
-            format!("<p>Category: <a href=\"{}\">{}</a></p>\n", category_url(c), escape(c))
-        });
+        let category = p
+            .category
+            .and_then(|c| catalog.categories.get(c as usize))
+            .map_or(String::new(), |c| format!("<p>Category: <a href=\"{}\">{}</a></p>\n", category_url(c), escape(c)));
         let main = format!(
             "<article class=\"product\" data-sku=\"{sku}\">\n<h1>{title}</h1>\n<p class=\"price\">{price}</p>\n{category}\
              <!-- The store's own add-to-cart code, telling Vitrine what happened. -->\n\

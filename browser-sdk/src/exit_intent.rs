@@ -138,9 +138,7 @@ impl ExitIntent {
         }
         let touch = self.surface == Surface::Touch;
         let trigger = match input {
-            Input::PointerLeft { y } => {
-                (self.surface == Surface::Pointer && y <= self.config.top_edge_px).then_some(Trigger::TopEdge)
-            }
+            Input::PointerLeft { y } => (self.surface == Surface::Pointer && y <= self.config.top_edge_px).then_some(Trigger::TopEdge),
             Input::Scrolled { y } => {
                 self.last_activity = now;
                 (touch && self.fast_scroll_up(y, now)).then_some(Trigger::FastScrollUp)

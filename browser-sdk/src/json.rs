@@ -25,10 +25,10 @@ pub fn push_str_literal(out: &mut String, s: &str) {
     out.push('"');
 }
 
-pub use vitrine_engine::push_int;
-use vitrine_engine::push_hex;
 /// Segment's `timestamp`: unix milliseconds as ISO 8601 UTC (the engine's one calendar).
 pub use vitrine_engine::civil::push_iso8601;
+use vitrine_engine::push_hex;
+pub use vitrine_engine::push_int;
 
 /// Writes a JSON object field by field: `{"a":…,"b":…}`.
 pub struct Object<'a> {

@@ -25,14 +25,7 @@ pub struct OutboxConfig {
 
 impl Default for OutboxConfig {
     fn default() -> Self {
-        OutboxConfig {
-            max_batch: 20,
-            flush_delay_ms: 1_000.0,
-            capacity: 200,
-            max_body_bytes: 60_000,
-            base_backoff_ms: 1_000.0,
-            max_backoff_ms: 5.0 * 60_000.0,
-        }
+        OutboxConfig { max_batch: 20, flush_delay_ms: 1_000.0, capacity: 200, max_body_bytes: 60_000, base_backoff_ms: 1_000.0, max_backoff_ms: 5.0 * 60_000.0 }
     }
 }
 
@@ -285,7 +278,11 @@ impl Outbox {
         let refused = earlier.len() > room;
         let at = self.in_flight;
         self.queue.splice(at..at, earlier.into_iter().take(room));
-        if refused { Err(Refusal::Full) } else { Ok(()) }
+        if refused {
+            Err(Refusal::Full)
+        } else {
+            Ok(())
+        }
     }
 }
 

@@ -14,8 +14,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use vitrine_engine::bundle::Catalog;
-use vitrine_engine::context::{self, CartLine, Device, Interests, Page, Request, Signal, Visitor};
 use vitrine_engine::cart::{Cart, Line};
+use vitrine_engine::context::{self, CartLine, Device, Interests, Page, Request, Signal, Visitor};
 use vitrine_engine::cookies;
 use vitrine_engine::Value;
 
@@ -134,11 +134,7 @@ impl SessionState {
         // the browser, reading its own session, decide on bit-identical weights.
         interests.categories.iter_mut().for_each(|(_, w)| *w = to_thousandths(*w));
         interests.products.iter_mut().for_each(|(_, w)| *w = to_thousandths(*w));
-        self.categories = interests
-            .categories
-            .iter()
-            .filter_map(|&(c, w)| catalog.categories.get(c as usize).map(|n| (n.clone(), w)))
-            .collect();
+        self.categories = interests.categories.iter().filter_map(|&(c, w)| catalog.categories.get(c as usize).map(|n| (n.clone(), w))).collect();
         self.products = interests.products.iter().filter_map(|&(p, w)| catalog.get(p).map(|x| (x.sku.clone(), w))).collect();
         self.interests_at = interests.updated_at;
     }
@@ -323,23 +319,14 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vitrine_engine::cookies::parse_interests_cookie;
     use vitrine_engine::bundle::Product;
+    use vitrine_engine::cookies::parse_interests_cookie;
 
     fn catalog() -> Catalog {
-        let product = |sku: &str, cat: u16, price: f32| Product {
-            sku: sku.into(),
-            title: sku.into(),
-            price,
-            category: Some(cat),
-            in_stock: true,
-            ..Product::default()
-        };
+        let product =
+            |sku: &str, cat: u16, price: f32| Product { sku: sku.into(), title: sku.into(), price, category: Some(cat), in_stock: true, ..Product::default() };
         // Sorted by SKU, as the builder writes it.
-        Catalog::new(
-            alloc::vec![product("A1", 0, 2.0), product("A2", 0, 3.0), product("B1", 1, 10.0)],
-            alloc::vec!["Candles".into(), "Kitchen".into()],
-        )
+        Catalog::new(alloc::vec![product("A1", 0, 2.0), product("A2", 0, 3.0), product("B1", 1, 10.0)], alloc::vec!["Candles".into(), "Kitchen".into()])
     }
 
     #[test]

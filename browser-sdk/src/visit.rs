@@ -25,8 +25,8 @@ use alloc::vec::Vec;
 use vitrine_engine::context::{Device, Page, Visitor};
 use vitrine_engine::cookies::{self, is_valid_visitor_id, ProfileClaims};
 use vitrine_engine::events::{self, Learns, PRODUCT_VIEWED, PROMOTION_CLICKED, PROMOTION_VIEWED};
-use vitrine_engine::{DecideError, Decision, Engine, Explain, OfferDecision};
 use vitrine_engine::Value;
+use vitrine_engine::{DecideError, Decision, Engine, Explain, OfferDecision};
 
 pub use effect::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer};
 

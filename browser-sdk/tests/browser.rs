@@ -97,15 +97,17 @@ fn the_sdk_on_a_page() {
     window.history().unwrap().replace_state_with_url(&JsValue::NULL, "", Some("/")).unwrap();
     storage(true).clear().unwrap();
     storage(false).clear().unwrap();
-    el("body").unwrap().insert_adjacent_html(
-        "beforeend",
-        r#"<main><div data-vitrine-slot="hero"><h1>Original hero</h1></div>
+    el("body")
+        .unwrap()
+        .insert_adjacent_html(
+            "beforeend",
+            r#"<main><div data-vitrine-slot="hero"><h1>Original hero</h1></div>
            <section data-vitrine-slot="home-for-you"><p>Original picks</p></section>
            <section data-vitrine-slot="pdp-pair-with" data-vitrine-filled="edge"><p>Filled by the edge</p></section>
            <div data-vitrine-slot="no-such-placement"><p>Kept</p></div>
            <button id="outside">outside</button></main>"#,
-    )
-    .unwrap();
+        )
+        .unwrap();
 
     let bundle = common::bundle_bytes();
     let engine = Engine::load(&bundle).unwrap();

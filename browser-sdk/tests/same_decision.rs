@@ -30,11 +30,7 @@ fn native_decisions_are_recorded_for_the_wasm_tests() {
         eprintln!("wrote {}", path.display());
     }
     let recorded = std::fs::read_to_string(&path).expect("read expected decisions");
-    assert!(
-        recorded == text,
-        "{} is stale: the engine now decides differently; rerun with VITRINE_UPDATE_EXPECTED=1 if that is intended",
-        path.display()
-    );
+    assert!(recorded == text, "{} is stale: the engine now decides differently; rerun with VITRINE_UPDATE_EXPECTED=1 if that is intended", path.display());
 }
 
 #[test]

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use vitrine_browser_sdk::session::{EventFacts, Profile, SessionState};
 use vitrine_browser_sdk::visit::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer, Visit, OUTBOX_KEY, PROFILE_KEY, SESSION_KEY};
 use vitrine_engine::cart::Line;
-use vitrine_engine::Engine;
 use vitrine_engine::token;
+use vitrine_engine::Engine;
 use vitrine_engine::Value;
 
 /// The test clock: unix ms.

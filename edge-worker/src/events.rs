@@ -4,8 +4,8 @@
 use serde_json::json;
 use vitrine_edge::cookies::{self, Cookies};
 use vitrine_edge::events::{self, Proof, Stored};
-use vitrine_edge::profile;
 use vitrine_edge::optout;
+use vitrine_edge::profile;
 use vitrine_edge::visitor_do::{LinkBody, SmsBody, EVENTS, LINK, MESSAGES, SMS};
 use worker::{console_error, Env, Headers, Method, Request, Response, Result};
 

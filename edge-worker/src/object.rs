@@ -6,13 +6,19 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use vitrine_edge::messaging::{self, Outcome, Providers};
-use vitrine_edge::visitor_do::{attempt_line, AbsorbBody, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, ERASE, EVENTS, EXPORT, KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY};
 use vitrine_edge::events::phone_key;
+use vitrine_edge::messaging::{self, Outcome, Providers};
+use vitrine_edge::visitor_do::{
+    attempt_line, AbsorbBody, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, ERASE, EVENTS, EXPORT, KEY_HEADER, LINK, MESSAGES, SMS,
+    STORAGE_KEY,
+};
 use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::{Effect, Event};
 use vitrine_engine::Engine;
-use worker::{console_error, console_log, console_warn, durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Method, Request, Response, Result, ScheduledTime, State};
+use worker::{
+    console_error, console_log, console_warn, durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Method, Request, Response, Result,
+    ScheduledTime, State,
+};
 
 use crate::bundle::serving;
 use crate::env::{config, now_secs, var};
@@ -46,7 +52,16 @@ async fn journeys(env: &Env) -> Journeys {
     if engine.is_none() {
         console_warn!("vitrine: no bundle published (KV BUNDLES, bundle:current): journeys are off");
     }
-    Journeys { engine, empty: BundleBody { store: Default::default(), catalog: Default::default(), stats: Default::default(), recs: Default::default(), rules: Default::default() } }
+    Journeys {
+        engine,
+        empty: BundleBody {
+            store: Default::default(),
+            catalog: Default::default(),
+            stats: Default::default(),
+            recs: Default::default(),
+            rules: Default::default(),
+        },
+    }
 }
 
 fn internal(e: String) -> worker::Error {

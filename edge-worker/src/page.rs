@@ -64,7 +64,9 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     if (300..400).contains(&origin.status_code()) {
         return redirect_through_worker(origin, &config, &info);
     }
-    if bypass == Bypass::Untouched || !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref()) {
+    if bypass == Bypass::Untouched
+        || !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref())
+    {
         return Ok(origin);
     }
     let Some((loaded, mut id)) = context else {
@@ -78,7 +80,9 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     if let Some(vt) = query::get(&info.query, "vt") {
         // A deep link from a message: its promised offer reaches the SDK only once checked here.
         match config.link_secret.as_deref().map(|secret| deep_link::verified_offer(secret, &vt, now)) {
-            Some(Ok(offer)) if loaded.value.offer(&offer).is_some() => id.set_cookies.push(SetCookie::new(cookies::OFFER, offer, deep_link::OFFER_COOKIE_SECS, info.https)),
+            Some(Ok(offer)) if loaded.value.offer(&offer).is_some() => {
+                id.set_cookies.push(SetCookie::new(cookies::OFFER, offer, deep_link::OFFER_COOKIE_SECS, info.https))
+            }
             Some(Ok(offer)) => console_warn!("vitrine: a deep link promises offer {offer:?}, which this bundle does not have"),
             Some(Err(why)) => console_warn!("vitrine: deep link refused ({why:?}): no offer shown"),
             None => console_error!("vitrine: a deep link arrived, but LINK_SECRET is not set: no offer shown"),
@@ -146,7 +150,8 @@ fn unavailable(message: &str) -> Result<Response> {
     headers.set("content-type", "text/html; charset=utf-8")?;
     headers.set("cache-control", "no-store")?;
     headers.set("retry-after", "10")?;
-    let html = format!("<!doctype html><meta charset=utf-8><title>Store unavailable</title><h1>Store unavailable</h1><p>{}</p>", vitrine_engine::escape(message));
+    let html =
+        format!("<!doctype html><meta charset=utf-8><title>Store unavailable</title><h1>Store unavailable</h1><p>{}</p>", vitrine_engine::escape(message));
     Ok(Response::ok(html)?.with_status(502).with_headers(headers))
 }
 

@@ -230,10 +230,7 @@ pub fn personalized_header_edits(origin_vary: Option<&str>) -> HeaderEdits {
         Some(v) if v.to_ascii_lowercase().contains("cookie") => v.to_string(),
         Some(v) => format!("{v}, Cookie"),
     };
-    HeaderEdits {
-        remove: &["content-length", "etag", "last-modified", "age"],
-        set: vec![("cache-control", CachePolicy::Private.header()), ("vary", vary)],
-    }
+    HeaderEdits { remove: &["content-length", "etag", "last-modified", "age"], set: vec![("cache-control", CachePolicy::Private.header()), ("vary", vary)] }
 }
 
 #[cfg(test)]
@@ -264,7 +261,17 @@ mod tests {
             "offers": [{ "id": "welcome", "scenario": "welcome", "kind": "percent_off", "value": 10, "headline": "10% off", "cta_text": "Shop", "cta_url": "/" }],
         }))
         .unwrap();
-        let product = Product { sku: "A1".into(), title: "Lamp".into(), url: "/p/A1".into(), image: String::new(), price: 2.5, category: None, brand: String::new(), tags: vec![], in_stock: true };
+        let product = Product {
+            sku: "A1".into(),
+            title: "Lamp".into(),
+            url: "/p/A1".into(),
+            image: String::new(),
+            price: 2.5,
+            category: None,
+            brand: String::new(),
+            tags: vec![],
+            in_stock: true,
+        };
         let body = vitrine_engine::BundleBody {
             store: Default::default(),
             catalog: Catalog::new(vec![product], vec![]),
@@ -310,7 +317,10 @@ mod tests {
     #[test]
     fn decide_queries() {
         let q = parse_decide_query("placement=hero&path=%2Fproducts%2F85123A%3Futm_source%3Dmail&explain=1", true, false).unwrap();
-        assert_eq!((q.placement.as_str(), q.path.as_str(), q.page_query.as_str(), q.explain, q.now), ("hero", "/products/85123A", "utm_source=mail", true, None));
+        assert_eq!(
+            (q.placement.as_str(), q.path.as_str(), q.page_query.as_str(), q.explain, q.now),
+            ("hero", "/products/85123A", "utm_source=mail", true, None)
+        );
         assert_eq!(parse_decide_query("", true, false).unwrap_err().status, 400);
         assert_eq!(parse_decide_query("placement=hero&path=http://evil", true, false).unwrap_err().status, 400);
         assert_eq!(parse_decide_query(&format!("placement={}", "x".repeat(200)), true, false).unwrap_err().status, 400);

@@ -78,7 +78,11 @@ pub struct Checked {
 
 /// The Durable Object name for a visitor.
 pub fn visitor_key(user_id: &str, anonymous_id: &str) -> String {
-    if user_id.is_empty() { format!("a:{anonymous_id}") } else { format!("u:{user_id}") }
+    if user_id.is_empty() {
+        format!("a:{anonymous_id}")
+    } else {
+        format!("u:{user_id}")
+    }
 }
 
 /// The Durable Object name that indexes a phone number (inbound SMS find their visitor by it).
@@ -173,7 +177,12 @@ pub struct Stored {
 impl Stored {
     /// A run its visitor's object could not store.
     pub fn not_stored(&mut self, run: &[Accepted], error: &str) {
-        self.failed.extend(run.iter().map(|a| Refused { index: a.index, message_id: Some(a.message_id.clone()), reason: format!("not stored, send again: {error}"), unproven: false }));
+        self.failed.extend(run.iter().map(|a| Refused {
+            index: a.index,
+            message_id: Some(a.message_id.clone()),
+            reason: format!("not stored, send again: {error}"),
+            unproven: false,
+        }));
     }
 
     /// The answer: 200 when every event was stored; 400 with a reason per refused event (the
@@ -195,7 +204,11 @@ impl Stored {
 
 /// The status for a body refused whole: 413 over the size limit, else 400.
 pub fn refusal_status(body_len: usize) -> u16 {
-    if body_len > MAX_BATCH_BYTES { 413 } else { 400 }
+    if body_len > MAX_BATCH_BYTES {
+        413
+    } else {
+        400
+    }
 }
 
 #[cfg(test)]

@@ -77,7 +77,8 @@ impl IdentityKeys {
     /// `current` and `previous` as set in the vars (`<kid>:<secret>`, previous comma-separated).
     pub fn parse(current: Option<&str>, previous: Option<&str>) -> Result<IdentityKeys, String> {
         let mut keys = Vec::new();
-        let entries = current.into_iter().map(|c| ("IDENTITY_SECRET", c)).chain(previous.into_iter().flat_map(|p| p.split(',').map(|e| ("IDENTITY_SECRET_PREVIOUS", e))));
+        let entries =
+            current.into_iter().map(|c| ("IDENTITY_SECRET", c)).chain(previous.into_iter().flat_map(|p| p.split(',').map(|e| ("IDENTITY_SECRET_PREVIOUS", e))));
         for (var, entry) in entries {
             let entry = entry.trim();
             if entry.is_empty() {
@@ -144,7 +145,10 @@ pub fn from_origin(header: &str, cache_control: Option<&str>, keys: &IdentityKey
         return OriginIdentity::Logout;
     }
     if !is_private(cache_control) {
-        return OriginIdentity::Refused(format!("{ORIGIN_HEADER} on a cacheable response (Cache-Control: {}) is ignored: mark it private or no-store", cache_control.unwrap_or("none")));
+        return OriginIdentity::Refused(format!(
+            "{ORIGIN_HEADER} on a cacheable response (Cache-Control: {}) is ignored: mark it private or no-store",
+            cache_control.unwrap_or("none")
+        ));
     }
     match keys.verify(header, now) {
         Ok(claims) => OriginIdentity::SignIn(claims),

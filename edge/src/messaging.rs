@@ -96,7 +96,9 @@ impl Providers {
             from_name: var("EMAIL_FROM_NAME").unwrap_or_default(),
         });
         let sms = match (var("TWILIO_ACCOUNT_SID"), var("TWILIO_AUTH_TOKEN"), var("SMS_FROM")) {
-            (Some(account_sid), Some(auth_token), Some(from)) => Some(TwilioApi { base_url: base("SMS_API_BASE", "https://api.twilio.com"), account_sid, auth_token, from }),
+            (Some(account_sid), Some(auth_token), Some(from)) => {
+                Some(TwilioApi { base_url: base("SMS_API_BASE", "https://api.twilio.com"), account_sid, auth_token, from })
+            }
             _ => None,
         };
         let push = match (var("PUSH_PROJECT_ID"), var("PUSH_API_KEY")) {
@@ -387,11 +389,12 @@ mod tests {
     #[test]
     fn twilio_signatures_follow_twilios_documented_example() {
         // The example of Twilio's "Validating requests" documentation.
-        let params: Vec<(String, String)> = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"), ("From", "+12349013030"), ("To", "+18005551212")]
-            .iter()
-            .rev() // any order: they are sorted
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let params: Vec<(String, String)> =
+            [("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"), ("From", "+12349013030"), ("To", "+18005551212")]
+                .iter()
+                .rev() // any order: they are sorted
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
         assert_eq!(twilio_signature("12345", url, &params), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
         assert!(twilio_signature_matches("12345", url, &params, Some("0/KCTR6DLpKmkAf8muzZqo1nDgQ=")));

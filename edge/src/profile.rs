@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 use vitrine_engine::civil;
 pub use vitrine_engine::cookies::ProfileClaims;
-use vitrine_engine::token::{self, TokenError};
 use vitrine_engine::slug;
+use vitrine_engine::token::{self, TokenError};
 use vitrine_engine::Value;
 
 use crate::kv;
@@ -102,7 +102,12 @@ impl ProfileLine {
     pub fn journey_traits(&self) -> vitrine_engine::journey::Traits {
         let gap = self.traits.path("typical_gap_days").and_then(Value::as_f64).filter(|d| *d > 0.0 && *d < 3650.0).map(|d| d as f32);
         let last = self.text("last_order").and_then(|d| civil::parse_day_unix(d.get(..10)?));
-        vitrine_engine::journey::Traits { typical_gap_days: gap, last_order_at: last, first_name: self.text("first_name").map(str::to_string), ..Default::default() }
+        vitrine_engine::journey::Traits {
+            typical_gap_days: gap,
+            last_order_at: last,
+            first_name: self.text("first_name").map(str::to_string),
+            ..Default::default()
+        }
     }
 }
 
@@ -171,14 +176,14 @@ pub struct Persona {
     pub first_name: String,
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn profiles_give_the_journeys_the_gap_and_the_last_order() {
-        let t = ProfileLine::parse(r#"{"customer_id":"17850","typical_gap_days":30.0,"last_order":"2011-05-20","segment":"At risk"}"#).unwrap().journey_traits();
+        let t =
+            ProfileLine::parse(r#"{"customer_id":"17850","typical_gap_days":30.0,"last_order":"2011-05-20","segment":"At risk"}"#).unwrap().journey_traits();
         assert_eq!((t.typical_gap_days, t.last_order_at), (Some(30.0), Some(1_305_849_600)));
         assert_eq!(civil::parse_day_unix("1970-01-01"), Some(0));
         assert_eq!(civil::parse_day_unix("2000-03-01"), Some(951_868_800));
@@ -250,10 +255,7 @@ mod tests {
     #[test]
     fn picker_choices() {
         assert_eq!(PickerChoice::parse("new"), Some(PickerChoice::Reset));
-        assert_eq!(
-            PickerChoice::parse("At risk"),
-            Some(PickerChoice::Persona(vec!["persona:at-risk".into(), "persona:at-risks".into()]))
-        );
+        assert_eq!(PickerChoice::parse("At risk"), Some(PickerChoice::Persona(vec!["persona:at-risk".into(), "persona:at-risks".into()])));
         assert_eq!(PickerChoice::parse("customer:12346"), Some(PickerChoice::Customer("12346".into())));
         assert_eq!(PickerChoice::parse("customer:"), None);
         assert_eq!(PickerChoice::parse("!!!"), None);

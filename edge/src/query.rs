@@ -24,11 +24,7 @@ pub fn get(query: &str, name: &str) -> Option<String> {
 
 /// The query without parameter `name` (order and encoding of the others kept).
 pub fn without(query: &str, name: &str) -> String {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty() && decode(p.split_once('=').map_or(*p, |(k, _)| k)) != name)
-        .collect::<Vec<_>>()
-        .join("&")
+    query.split('&').filter(|p| !p.is_empty() && decode(p.split_once('=').map_or(*p, |(k, _)| k)) != name).collect::<Vec<_>>().join("&")
 }
 
 #[cfg(test)]

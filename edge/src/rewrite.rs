@@ -117,9 +117,7 @@ mod native {
                 .with_strict(false)
                 .with_adjust_charset_on_meta_tag(true)
                 .with_graceful_bail_out_on_content_handler_error(true)
-                .with_memory_settings(
-                    MemorySettings::new().with_max_allowed_memory_usage(MEMORY_LIMIT).with_graceful_bail_out_on_memory_limit_exceeded(true),
-                )
+                .with_memory_settings(MemorySettings::new().with_max_allowed_memory_usage(MEMORY_LIMIT).with_graceful_bail_out_on_memory_limit_exceeded(true))
                 .append_element_content_handler(element!(SLOT_SELECTOR, move |el: &mut Element| {
                     fill_slot(el, &mut decide);
                     Ok(())

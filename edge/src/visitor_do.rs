@@ -171,7 +171,13 @@ impl VisitorObject {
 
     /// An inbound SMS as the event the journeys understand.
     pub fn sms_event(body: SmsBody) -> Event {
-        Event { message_id: body.message_id, anonymous_id: String::new(), user_id: String::new(), utc_offset_minutes: None, kind: EventKind::SmsReply { body: body.body } }
+        Event {
+            message_id: body.message_id,
+            anonymous_id: String::new(),
+            user_id: String::new(),
+            utc_offset_minutes: None,
+            kind: EventKind::SmsReply { body: body.body },
+        }
     }
 
     /// A known customer's identify gets what their private profile knows: the customer id to
@@ -301,7 +307,10 @@ impl VisitorObject {
 
 /// The log line of one delivery attempt.
 pub fn attempt_line(visitor: &str, a: &Attempt) -> String {
-    format!("vitrine delivery {}", serde_json::json!({ "visitor": visitor, "journey": a.journey, "step": a.step, "channel": a.channel, "key": a.key, "attempt": a.attempt, "result": a.outcome }))
+    format!(
+        "vitrine delivery {}",
+        serde_json::json!({ "visitor": visitor, "journey": a.journey, "step": a.step, "channel": a.channel, "key": a.key, "attempt": a.attempt, "result": a.outcome })
+    )
 }
 
 #[cfg(test)]

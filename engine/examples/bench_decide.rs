@@ -27,8 +27,8 @@ use std::time::Instant;
 
 use vitrine_engine::bundle::{self, ProductIdx};
 use vitrine_engine::context::{CartLine, Device, Signal, Visitor};
-use vitrine_engine::{slug, Engine, Status};
 use vitrine_engine::Value;
+use vitrine_engine::{slug, Engine, Status};
 
 /// SplitMix64: a small deterministic generator, so every run benchmarks the same visitors.
 struct Rng(u64);
@@ -337,8 +337,7 @@ fn main() {
         if !runs(id) {
             continue;
         }
-        let targeted: Vec<&Visitor> =
-            pool.iter().filter(|v| engine.decide(v, id, now).map(|d| d.status != Status::NotTargeted).unwrap_or(false)).collect();
+        let targeted: Vec<&Visitor> = pool.iter().filter(|v| engine.decide(v, id, now).map(|d| d.status != Status::NotTargeted).unwrap_or(false)).collect();
         let (which, pool_used): (&str, Vec<&Visitor>) =
             if targeted.is_empty() { ("all (none targeted)", pool.iter().collect()) } else { ("targeted", targeted) };
         let (mut filled, mut items, mut holdout, mut candidates) = (Vec::new(), 0usize, 0usize, 0usize);
@@ -356,11 +355,7 @@ fn main() {
         });
         let mut note = format!("{which}; {:.0}% filled", 100.0 * filled.len() as f64 / pool_used.len() as f64);
         if items > 0 {
-            note += &format!(
-                ", {:.1} items from {:.0} candidates",
-                items as f64 / filled.len().max(1) as f64,
-                candidates as f64 / filled.len().max(1) as f64
-            );
+            note += &format!(", {:.1} items from {:.0} candidates", items as f64 / filled.len().max(1) as f64, candidates as f64 / filled.len().max(1) as f64);
         }
         if holdout > 0 {
             note += &format!(", {:.0}% holdout", 100.0 * holdout as f64 / pool_used.len() as f64);

@@ -55,15 +55,29 @@ impl Header {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BundleError {
     /// Fewer bytes than a header.
-    TooShort { len: usize },
+    TooShort {
+        len: usize,
+    },
     BadMagic,
     /// Written by a newer builder than this engine understands.
-    NewerFormat { found: u16, supported: u16 },
+    NewerFormat {
+        found: u16,
+        supported: u16,
+    },
     /// Written by an older builder: the body layout differs, so it must be rebuilt.
-    OlderFormat { found: u16, supported: u16 },
+    OlderFormat {
+        found: u16,
+        supported: u16,
+    },
     /// The header promises more (or fewer) body bytes than there are.
-    Truncated { expected: u64, actual: u64 },
-    ChecksumMismatch { expected: u64, actual: u64 },
+    Truncated {
+        expected: u64,
+        actual: u64,
+    },
+    ChecksumMismatch {
+        expected: u64,
+        actual: u64,
+    },
     /// The body does not decode as a `BundleBody`.
     Body(wire::WireError),
 }
@@ -76,16 +90,28 @@ impl fmt::Display for BundleError {
             ),
             BundleError::BadMagic => f.write_str("not a Vitrine bundle: wrong magic bytes"),
             BundleError::NewerFormat { found, supported } => f.write_str(
-                &["bundle format v", &int_text(i64::from(*found)), " is newer than this engine supports (v", &int_text(i64::from(*supported)), "): upgrade the worker/SDK"]
-                    .concat(),
+                &[
+                    "bundle format v",
+                    &int_text(i64::from(*found)),
+                    " is newer than this engine supports (v",
+                    &int_text(i64::from(*supported)),
+                    "): upgrade the worker/SDK",
+                ]
+                .concat(),
             ),
             BundleError::OlderFormat { found, supported } => f.write_str(
-                &["bundle format v", &int_text(i64::from(*found)), " is older than this engine reads (v", &int_text(i64::from(*supported)), "): rebuild it with model-builder"]
-                    .concat(),
+                &[
+                    "bundle format v",
+                    &int_text(i64::from(*found)),
+                    " is older than this engine reads (v",
+                    &int_text(i64::from(*supported)),
+                    "): rebuild it with model-builder",
+                ]
+                .concat(),
             ),
-            BundleError::Truncated { expected, actual } => f.write_str(
-                &["bundle truncated: header says ", &int_text(*expected as i64), " body bytes, found ", &int_text(*actual as i64)].concat(),
-            ),
+            BundleError::Truncated { expected, actual } => {
+                f.write_str(&["bundle truncated: header says ", &int_text(*expected as i64), " body bytes, found ", &int_text(*actual as i64)].concat())
+            }
             BundleError::ChecksumMismatch { expected, actual } => {
                 let mut text = String::from("bundle corrupt: body checksum ");
                 push_hex(&mut text, *actual, 16);

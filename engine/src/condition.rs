@@ -41,15 +41,7 @@ use crate::value::{Map, Value};
 const MAX_DEPTH: usize = 64;
 
 /// The type names `$type` accepts (GrowthBook's; `undefined` never matches a JSON value).
-const TYPES: [&str; 7] = [
-    "string",
-    "number",
-    "boolean",
-    "object",
-    "array",
-    "null",
-    "undefined",
-];
+const TYPES: [&str; 7] = ["string", "number", "boolean", "object", "array", "null", "undefined"];
 
 /// A condition that does not compile: `path` names the bad part (`$and[1].age`), empty for
 /// the condition itself.
@@ -81,14 +73,9 @@ pub struct Condition {
 impl Condition {
     /// Compiles a condition object. Refuses malformed conditions (see the module docs).
     pub fn compile(cond: &Value) -> Result<Condition, ConditionError> {
-        let mut c = Compiler {
-            warnings: Vec::new(),
-        };
+        let mut c = Compiler { warnings: Vec::new() };
         let root = c.cond(cond, &Loc::Root, 0)?;
-        Ok(Condition {
-            root,
-            warnings: c.warnings,
-        })
+        Ok(Condition { root, warnings: c.warnings })
     }
 
     /// Whether `attributes` satisfy the condition. `saved_groups` maps a group name to its
@@ -240,10 +227,7 @@ impl fmt::Display for Loc<'_> {
 
 impl Loc<'_> {
     fn err(&self, message: impl Into<String>) -> ConditionError {
-        ConditionError {
-            path: self.to_string(),
-            message: message.into(),
-        }
+        ConditionError { path: self.to_string(), message: message.into() }
     }
 }
 
@@ -305,13 +289,7 @@ impl Compiler {
     }
 
     /// `fold`: a string literal compares case-insensitively (inside `$alli`).
-    fn test(
-        &mut self,
-        v: &Value,
-        loc: &Loc,
-        depth: usize,
-        fold: bool,
-    ) -> Result<Test, ConditionError> {
+    fn test(&mut self, v: &Value, loc: &Loc, depth: usize, fold: bool) -> Result<Test, ConditionError> {
         if depth > MAX_DEPTH {
             return Err(loc.err(["nested more than ", &int_text(MAX_DEPTH as i64), " levels deep"].concat()));
         }
@@ -362,22 +340,13 @@ impl Compiler {
                         _ => v.clone(),
                     })
                     .collect();
-                Op::In {
-                    list,
-                    negate: op.starts_with("$n"),
-                    fold,
-                }
+                Op::In { list, negate: op.starts_with("$n"), fold }
             }
-            "$inGroup" | "$notInGroup" => Op::Group {
-                name: string()?.clone(),
-                negate: op == "$notInGroup",
-            },
+            "$inGroup" | "$notInGroup" => Op::Group { name: string()?.clone(), negate: op == "$notInGroup" },
             "$not" => Op::Not(Box::new(self.test(arg, &at, depth + 1, false)?)),
             "$size" => Op::Size(Box::new(self.test(arg, &at, depth + 1, false)?)),
             "$elemMatch" => Op::ElemMatch(Box::new(match arg {
-                Value::Object(map) if is_operator_object(map) => {
-                    ElemTest::Value(self.test(arg, &at, depth + 1, false)?)
-                }
+                Value::Object(map) if is_operator_object(map) => ElemTest::Value(self.test(arg, &at, depth + 1, false)?),
                 Value::Object(_) => ElemTest::Cond(self.cond(arg, &at, depth + 1)?),
                 _ => return Err(at.err(["expected an object, got ", describe(arg)].concat())),
             })),
@@ -467,8 +436,7 @@ fn get_path<'a>(obj: &'a Value, path: &str) -> &'a Value {
 
 /// A canonical array index: digits without a leading zero (JS's `"01" in arr` is false).
 fn array_index(s: &str) -> Option<usize> {
-    let canonical =
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    let canonical = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     canonical.then(|| s.parse().ok()).flatten()
 }
 
@@ -493,12 +461,7 @@ impl Op {
             Op::Cmp(rel, x) => rel.holds(js_compare(v, x)),
             Op::Exists(exists) => !matches!(v, Value::Null) == *exists,
             Op::In { list, negate, fold } => is_in(v, list, *fold) != *negate,
-            Op::Group { name, negate } => {
-                groups
-                    .get(name)
-                    .is_some_and(|members| is_in(v, members, false))
-                    != *negate
-            }
+            Op::Group { name, negate } => groups.get(name).is_some_and(|members| is_in(v, members, false)) != *negate,
             Op::Not(t) => !t.eval(v, groups),
             Op::Size(t) => match v {
                 Value::Array(items) => t.eval(&Value::Number(items.len() as f64), groups),
@@ -516,9 +479,7 @@ impl Op {
                 _ => false,
             },
             Op::All(tests) => match v {
-                Value::Array(items) => tests
-                    .iter()
-                    .all(|t| items.iter().any(|e| t.eval(e, groups))),
+                Value::Array(items) => tests.iter().all(|t| items.iter().any(|e| t.eval(e, groups))),
                 _ => false,
             },
             // JS's `RegExp.test` converts its argument to a string.
@@ -575,15 +536,8 @@ fn json_eq(a: &Value, b: &Value) -> bool {
         (Value::Number(x), Value::Number(y)) if x.is_finite() || y.is_finite() => x == y,
         (Value::Number(_), Value::Number(_)) => true,
         (Value::Number(x), Value::Null) | (Value::Null, Value::Number(x)) => !x.is_finite(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((kx, vx), (ky, vy))| kx == ky && json_eq(vx, vy))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y)),
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().zip(y).all(|((kx, vx), (ky, vy))| kx == ky && json_eq(vx, vy)),
         _ => a == b,
     }
 }
@@ -676,10 +630,7 @@ fn padded_version(v: &Value) -> String {
     let s = input.strip_prefix('v').unwrap_or(&input);
     // GrowthBook removes /\+.*$/, and JS's `.` stops at line terminators: the build suffix is
     // cut at the first `+` after the last line break.
-    let line_start = s
-        .rmatch_indices(['\n', '\r', '\u{2028}', '\u{2029}'])
-        .next()
-        .map_or(0, |(i, m)| i + m.len());
+    let line_start = s.rmatch_indices(['\n', '\r', '\u{2028}', '\u{2029}']).next().map_or(0, |(i, m)| i + m.len());
     let s = match s[line_start..].find('+') {
         Some(i) => &s[..line_start + i],
         None => s,
@@ -711,64 +662,33 @@ mod tests {
     }
 
     fn compile_err(s: &str) -> String {
-        Condition::compile(&json(s))
-            .expect_err("should not compile")
-            .to_string()
+        Condition::compile(&json(s)).expect_err("should not compile").to_string()
     }
 
     fn eval(cond: &str, attrs: &str) -> bool {
-        Condition::compile(&json(cond))
-            .expect("compiles")
-            .eval(&json(attrs), &Groups::new())
+        Condition::compile(&json(cond)).expect("compiles").eval(&json(attrs), &Groups::new())
     }
 
     #[test]
     fn unknown_operator_names_its_path() {
-        assert_eq!(
-            compile_err(r#"{"$and": [{"a": 1}, {"age": {"$gtx": 3}}]}"#),
-            "$and[1].age: unknown operator $gtx"
-        );
-        assert_eq!(
-            compile_err(r#"{"name": {"$regx": "hello"}}"#),
-            "name: unknown operator $regx"
-        );
+        assert_eq!(compile_err(r#"{"$and": [{"a": 1}, {"age": {"$gtx": 3}}]}"#), "$and[1].age: unknown operator $gtx");
+        assert_eq!(compile_err(r#"{"name": {"$regx": "hello"}}"#), "name: unknown operator $regx");
     }
 
     #[test]
     fn wrong_operand_types_name_their_path() {
-        assert_eq!(
-            compile_err(r#"{"num": {"$in": 1}}"#),
-            "num.$in: expected an array, got a number"
-        );
-        assert_eq!(
-            compile_err(r#"{"$or": [{"$nor": {"a": 1}}]}"#),
-            "$or[0].$nor: expected an array of conditions, got an object"
-        );
-        assert_eq!(
-            compile_err(r#"{"tags": {"$elemMatch": {"n": {"$regex": 5}}}}"#),
-            "tags.$elemMatch.n.$regex: expected a string, got a number"
-        );
-        assert_eq!(
-            compile_err(r#"{"a": {"$exists": "yes"}}"#),
-            "a.$exists: expected true or false, got a string"
-        );
+        assert_eq!(compile_err(r#"{"num": {"$in": 1}}"#), "num.$in: expected an array, got a number");
+        assert_eq!(compile_err(r#"{"$or": [{"$nor": {"a": 1}}]}"#), "$or[0].$nor: expected an array of conditions, got an object");
+        assert_eq!(compile_err(r#"{"tags": {"$elemMatch": {"n": {"$regex": 5}}}}"#), "tags.$elemMatch.n.$regex: expected a string, got a number");
+        assert_eq!(compile_err(r#"{"a": {"$exists": "yes"}}"#), "a.$exists: expected true or false, got a string");
         assert_eq!(
             compile_err(r#"{"a": {"$type": "str"}}"#),
             "a.$type: unknown type \"str\"; known: string, number, boolean, object, array, null, \
              undefined"
         );
-        assert_eq!(
-            compile_err(r#"{"v": {"$vgt": [1]}}"#),
-            "v.$vgt: expected a version string, got an array"
-        );
-        assert_eq!(
-            compile_err(r#"{"tags": {"$all": [1, {"$bad": 1}]}}"#),
-            "tags.$all[1]: unknown operator $bad"
-        );
-        assert_eq!(
-            compile_err(r#"[1]"#),
-            "a condition must be an object, got an array"
-        );
+        assert_eq!(compile_err(r#"{"v": {"$vgt": [1]}}"#), "v.$vgt: expected a version string, got an array");
+        assert_eq!(compile_err(r#"{"tags": {"$all": [1, {"$bad": 1}]}}"#), "tags.$all[1]: unknown operator $bad");
+        assert_eq!(compile_err(r#"[1]"#), "a condition must be an object, got an array");
     }
 
     #[test]
@@ -823,18 +743,9 @@ mod tests {
         // $regex tests the string form; a missing attribute is "null".
         assert!(eval(r#"{"n": {"$regex": "^12"}}"#, r#"{"n": 123}"#));
         // Paths index arrays; elemMatch skips falsy elements.
-        assert!(eval(
-            r#"{"items.1.sku": "b"}"#,
-            r#"{"items": [{"sku": "a"}, {"sku": "b"}]}"#
-        ));
-        assert!(!eval(
-            r#"{"items.01.sku": "b"}"#,
-            r#"{"items": [{"sku": "a"}, {"sku": "b"}]}"#
-        ));
-        assert!(!eval(
-            r#"{"n": {"$elemMatch": {"$lt": 1}}}"#,
-            r#"{"n": [0, 5]}"#
-        ));
+        assert!(eval(r#"{"items.1.sku": "b"}"#, r#"{"items": [{"sku": "a"}, {"sku": "b"}]}"#));
+        assert!(!eval(r#"{"items.01.sku": "b"}"#, r#"{"items": [{"sku": "a"}, {"sku": "b"}]}"#));
+        assert!(!eval(r#"{"n": {"$elemMatch": {"$lt": 1}}}"#, r#"{"n": [0, 5]}"#));
         // Versions given as numbers.
         assert!(eval(r#"{"v": {"$vgt": 1.2}}"#, r#"{"v": "1.10"}"#));
     }
@@ -888,24 +799,16 @@ mod tests {
             r#"{"a": [null, [1, [2]], {"b": "\u2028+x"}], "v": "v+\n+", "n": -0.0,
                 "s": "\ud83d\ude00"}"#,
         );
-        let ops = [
-            "$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$veq", "$vne", "$vlt", "$vlte", "$vgt",
-            "$vgte",
-        ];
+        let ops = ["$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$veq", "$vne", "$vlt", "$vlte", "$vgt", "$vgte"];
         for op in ops {
             for arg in [r#""x""#, "1", r#""v1.2""#] {
                 for path in ["a", "v", "n", "s", "missing", "a.0", "a.2.b"] {
-                    let c =
-                        Condition::compile(&json(&alloc::format!(r#"{{"{path}": {{"{op}": {arg}}}}}"#)))
-                            .unwrap();
+                    let c = Condition::compile(&json(&alloc::format!(r#"{{"{path}": {{"{op}": {arg}}}}}"#))).unwrap();
                     c.eval(&odd, &Groups::new());
                 }
             }
         }
-        assert_eq!(
-            padded_version(&json(r#""v1.2.3+b\n4+c""#)),
-            "    1-    2-3+b\n4-~"
-        );
+        assert_eq!(padded_version(&json(r#""v1.2.3+b\n4+c""#)), "    1-    2-3+b\n4-~");
         assert_eq!(padded_version(&json(r#""v+\n+""#)), "+\n");
     }
 }

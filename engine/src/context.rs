@@ -227,9 +227,7 @@ impl Visitor {
             .set("value", libm::round(self.cart_value(catalog) as f64 * 100.0) / 100.0)
             .set("items", Value::Array(self.cart.iter().map(|l| sku(l.product)).collect()));
         let mut utm = Value::object();
-        utm.set("source", self.request.utm_source.clone())
-            .set("medium", self.request.utm_medium.clone())
-            .set("campaign", self.request.utm_campaign.clone());
+        utm.set("source", self.request.utm_source.clone()).set("medium", self.request.utm_medium.clone()).set("campaign", self.request.utm_campaign.clone());
         let mut interests = Value::object();
         interests
             .set("top_category", top.first().map(|&c| cat_name(c)).unwrap_or_default())

@@ -33,7 +33,10 @@ pub enum LoadError {
     Bundle(BundleError),
     /// A rule in the bundle fails `Rules::check` (the builder's check) or a table disagrees
     /// with another; `path` names it (e.g. `placements[2].when`, `catalog.category_slugs`).
-    Rule { path: String, message: String },
+    Rule {
+        path: String,
+        message: String,
+    },
 }
 
 impl fmt::Display for LoadError {
@@ -286,12 +289,8 @@ impl Engine {
                 })
             })
             .collect::<Result<_, LoadError>>()?;
-        let offers = rules
-            .offers
-            .iter()
-            .enumerate()
-            .map(|(i, o)| compile(&o.when, || ["offers[", &int_text(i as i64), "].when"].concat()))
-            .collect::<Result<_, _>>()?;
+        let offers =
+            rules.offers.iter().enumerate().map(|(i, o)| compile(&o.when, || ["offers[", &int_text(i as i64), "].when"].concat())).collect::<Result<_, _>>()?;
         let catalog = &body.catalog;
         if catalog.category_slugs.len() != catalog.categories.len() {
             let message = [&int_text(catalog.category_slugs.len() as i64), " slugs for ", &int_text(catalog.categories.len() as i64), " categories"].concat();
@@ -329,8 +328,7 @@ impl Engine {
     /// cannot depend on other segments), then `segments` is filled in.
     pub fn rule_input(&self, v: &Visitor) -> RuleInput {
         let mut attributes = self.attributes_without_segments(v);
-        let segments: Vec<String> =
-            self.segments.iter().filter(|(_, c)| c.eval(&attributes, &self.body.rules.saved_groups)).map(|(n, _)| n.clone()).collect();
+        let segments: Vec<String> = self.segments.iter().filter(|(_, c)| c.eval(&attributes, &self.body.rules.saved_groups)).map(|(n, _)| n.clone()).collect();
         attributes.set("segments", Value::Array(segments.iter().map(|s| Value::from(s.as_str())).collect()));
         RuleInput { segments, attributes }
     }
@@ -365,13 +363,7 @@ impl Engine {
     /// `decide` with `v`'s rule input already built (`rule_input`): the way to decide several
     /// placements of one page.
     pub fn decide_with(&self, v: &Visitor, input: &RuleInput, placement: &str, now: i64) -> Result<Decision, DecideError> {
-        let i = self
-            .body
-            .rules
-            .placements
-            .iter()
-            .position(|p| p.id == placement)
-            .ok_or_else(|| DecideError::UnknownPlacement(placement.into()))?;
+        let i = self.body.rules.placements.iter().position(|p| p.id == placement).ok_or_else(|| DecideError::UnknownPlacement(placement.into()))?;
         let (p, compiled) = (&self.body.rules.placements[i], &self.placements[i]);
         let attrs = &input.attributes;
         let groups = &self.body.rules.saved_groups;
@@ -439,12 +431,7 @@ impl Engine {
         let RuleInput { segments, attributes: attrs } = self.rule_input(v);
         let i = self.offers.iter().position(|c| c.eval(&attrs, &self.body.rules.saved_groups))?;
         let o = &self.body.rules.offers[i];
-        let explain = Explain {
-            rule: ["offers.", &o.id].concat(),
-            segment: v.segment().into(),
-            segments,
-            ..Explain::default()
-        };
+        let explain = Explain { rule: ["offers.", &o.id].concat(), segment: v.segment().into(), segments, ..Explain::default() };
         Some(self.render_offer(o, attrs, explain))
     }
 
@@ -500,9 +487,7 @@ impl Engine {
         let shopper = self.shopper(v, now);
         let page_product = v.request.page.product;
         let eligible = |item: ProductIdx| {
-            catalog.get(item).is_some_and(|prod| {
-                prod.in_stock && !v.in_cart(item) && Some(item) != page_product && p.max_price.is_none_or(|m| prod.price <= m)
-            })
+            catalog.get(item).is_some_and(|prod| prod.in_stock && !v.in_cart(item) && Some(item) != page_product && p.max_price.is_none_or(|m| prod.price <= m))
         };
         let r = recommend::recommend(&self.body.recs, &shopper, sources, p.exclude_owned, self.data_time(now), p.max_items as usize, eligible);
         uses.extend(r.offered.iter().map(|o| SourceUse { recommender: o.recommender, weight: o.weight, candidates: o.candidates }));

@@ -62,11 +62,7 @@ pub fn get_equal_weights(n: usize) -> Vec<f64> {
 /// Variation `i` owns a slice of width `weights[i]` and includes its first `coverage` share.
 /// Coverage is clamped to [0, 1]; missing weights, weights of the wrong length or not summing
 /// to 1 (±0.01) fall back to equal weights.
-pub fn get_bucket_ranges(
-    num_variations: usize,
-    coverage: f64,
-    weights: Option<&[f64]>,
-) -> Vec<(f64, f64)> {
+pub fn get_bucket_ranges(num_variations: usize, coverage: f64, weights: Option<&[f64]>) -> Vec<(f64, f64)> {
     // `clamp` lets NaN through, as JS's comparisons do.
     let coverage = coverage.clamp(0.0, 1.0);
     let equal;
@@ -98,11 +94,7 @@ fn sums_to_one(weights: &[f64]) -> bool {
 
 /// The index of the range holding `n` (start inclusive, end exclusive), -1 if none does.
 pub fn choose_variation(n: f64, ranges: &[(f64, f64)]) -> i32 {
-    ranges
-        .iter()
-        .position(|&(start, end)| n >= start && n < end)
-        .and_then(|i| i32::try_from(i).ok())
-        .unwrap_or(-1)
+    ranges.iter().position(|&(start, end)| n >= start && n < end).and_then(|i| i32::try_from(i).ok()).unwrap_or(-1)
 }
 
 /// Whether a visitor id falls in a namespace's `[start, end)` share (v1 hash seeded with

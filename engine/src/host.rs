@@ -43,9 +43,7 @@ mod imp {
 
     impl Pattern {
         pub fn new(pattern: &str, case_insensitive: bool) -> Result<Pattern, String> {
-            JsRegExp::new(pattern, if case_insensitive { "iu" } else { "u" })
-                .map(Pattern)
-                .map_err(|e| error_string(&e))
+            JsRegExp::new(pattern, if case_insensitive { "iu" } else { "u" }).map(Pattern).map_err(|e| error_string(&e))
         }
 
         pub fn is_match(&self, text: &str) -> bool {
@@ -144,13 +142,7 @@ mod imp {
         matches!(
             c,
             '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-                ..='\u{200a}'
-                    | '\u{2028}'
-                    | '\u{2029}'
-                    | '\u{202f}'
-                    | '\u{205f}'
-                    | '\u{3000}'
-                    | '\u{feff}'
+                ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\u{feff}'
         )
     }
 
@@ -171,28 +163,15 @@ mod imp {
             if digits.is_empty() {
                 return f64::NAN;
             }
-            return digits
-                .chars()
-                .try_fold(0.0, |acc, c| {
-                    c.to_digit(radix)
-                        .map(|d| acc * f64::from(radix) + f64::from(d))
-                })
-                .unwrap_or(f64::NAN);
+            return digits.chars().try_fold(0.0, |acc, c| c.to_digit(radix).map(|d| acc * f64::from(radix) + f64::from(d))).unwrap_or(f64::NAN);
         }
         let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
         if unsigned == "Infinity" {
-            return if s.starts_with('-') {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            };
+            return if s.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY };
         }
         // Rust also parses "inf" and "nan", which JS does not: only let through the characters of
         // a decimal literal.
-        if !unsigned
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-        {
+        if !unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')) {
             return f64::NAN;
         }
         s.parse().unwrap_or(f64::NAN)

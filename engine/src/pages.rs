@@ -11,8 +11,8 @@ use alloc::vec::Vec;
 
 use crate::body::{Catalog, CategoryIdx, ProductIdx};
 use crate::context::Page;
-use crate::text::percent_decode;
 use crate::rules::PageRule;
+use crate::text::percent_decode;
 use crate::value::Map;
 
 /// The config's page patterns, parsed once when a bundle loads.

@@ -182,9 +182,7 @@ impl Tally {
 /// the cart, and old histories weigh less than that.
 fn history_seeds(owned: &[Owned], now: i64) -> Vec<(Owned, f32)> {
     let mut seeds: Vec<(Owned, f32)> = owned.iter().map(|o| (*o, pull(o, now))).collect();
-    crate::sort::top_k_by(&mut seeds, MAX_HISTORY_SEEDS, |a, b| {
-        b.1.total_cmp(&a.1).then(a.0.item.cmp(&b.0.item)).then(b.0.last_time.cmp(&a.0.last_time))
-    });
+    crate::sort::top_k_by(&mut seeds, MAX_HISTORY_SEEDS, |a, b| b.1.total_cmp(&a.1).then(a.0.item.cmp(&b.0.item)).then(b.0.last_time.cmp(&a.0.last_time)));
     let top = seeds.first().map_or(1.0, |s| s.1).max(1.0);
     seeds.iter_mut().for_each(|s| s.1 /= top);
     seeds
@@ -200,13 +198,7 @@ pub fn pull(owned: &Owned, now: i64) -> f32 {
 }
 
 /// One source's raw scores for this shopper, summed per product.
-fn candidates(
-    tables: &RecTables,
-    name: &str,
-    shopper: &Shopper,
-    history: &[(Owned, f32)],
-    eligible: &impl Fn(ProductIdx) -> bool,
-) -> Vec<(ProductIdx, f32)> {
+fn candidates(tables: &RecTables, name: &str, shopper: &Shopper, history: &[(Owned, f32)], eligible: &impl Fn(ProductIdx) -> bool) -> Vec<(ProductIdx, f32)> {
     let mut out = Tally::default();
     let mut add = |item: ProductIdx, score: f32| out.add(item, score, 0);
     let history_seeds = || history.iter().map(|(o, w)| (o.item, *w));
@@ -395,11 +387,7 @@ mod tests {
     fn the_page_product_and_history_both_seed_and_filters_apply() {
         let now = 10 * DAY_SECS;
         // A strong history item (3: many recent orders) and the page's product 0.
-        let shopper = Shopper {
-            seeds: vec![(0, 2.0)],
-            owned: vec![Owned { item: 3, last_time: now, orders: 20 }],
-            ..Shopper::default()
-        };
+        let shopper = Shopper { seeds: vec![(0, 2.0)], owned: vec![Owned { item: 3, last_time: now, orders: 20 }], ..Shopper::default() };
         let r = recommend(&tables(), &shopper, &sources(&[("bought_together", 1.0), ("similar", 1.0)]), false, now, 10, |p| p != 2);
         // 1: 1.0 (bt of the page product); 4: 1.0 (similar of history, scaled to 1); 2 filtered.
         assert_eq!(items(&r), [1, 4]);

@@ -66,7 +66,13 @@ fn find(s: &str, pat: &str) -> Option<usize> {
 pub(crate) fn display(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
-        Value::Bool(b) => if *b { "true".into() } else { "false".into() },
+        Value::Bool(b) => {
+            if *b {
+                "true".into()
+            } else {
+                "false".into()
+            }
+        }
         Value::Number(n) => format_number(*n),
         Value::String(s) => s.clone(),
         Value::Array(items) => items.iter().map(display).collect::<alloc::vec::Vec<_>>().join(", "),

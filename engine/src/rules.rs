@@ -16,23 +16,13 @@ use crate::value::{Map, Value};
 mod check;
 mod journeys;
 
-pub use check::Problem;
 pub(crate) use check::journey_problems;
+pub use check::Problem;
 pub use journeys::{Channel, Journey, Messaging, QuietHours, Step, Trigger};
 
 /// Every recommender a placement can name in `sources` (what `recommend` blends).
-pub const RECOMMENDERS: &[&str] = &[
-    "bought_together",
-    "similar",
-    "trending",
-    "popular",
-    "popular_country",
-    "popular_category",
-    "popular_segment",
-    "affinity",
-    "buy_again",
-    "cart_addons",
-];
+pub const RECOMMENDERS: &[&str] =
+    &["bought_together", "similar", "trending", "popular", "popular_country", "popular_category", "popular_segment", "affinity", "buy_again", "cart_addons"];
 
 fn always() -> Value {
     Value::object()

@@ -103,8 +103,7 @@ mod tests {
                 sort(&mut sorted);
                 assert_eq!(sorted, expected, "n={n}");
             }
-            let top_ks: [fn(&mut Vec<u32>, usize); 2] =
-                [|v, k| heap_top_k_by(v, k, |a, b| b.cmp(a)), |v, k| top_k_by(v, k, |a, b| b.cmp(a))];
+            let top_ks: [fn(&mut Vec<u32>, usize); 2] = [|v, k| heap_top_k_by(v, k, |a, b| b.cmp(a)), |v, k| top_k_by(v, k, |a, b| b.cmp(a))];
             for k in [0, 1, 3, 8, n, n + 5] {
                 for top_k in top_ks {
                     let mut top = list.clone();

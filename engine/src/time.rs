@@ -162,7 +162,11 @@ impl<'de> Deserialize<'de> for ClockTime {
             ClockTime::parse(&s).map_err(de::Error::custom)
         } else {
             let m = u16::deserialize(d)?;
-            if m < 24 * 60 { Ok(ClockTime(m)) } else { Err(de::Error::custom("time of day out of range")) }
+            if m < 24 * 60 {
+                Ok(ClockTime(m))
+            } else {
+                Err(de::Error::custom("time of day out of range"))
+            }
         }
     }
 }

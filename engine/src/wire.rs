@@ -17,7 +17,9 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, RecTables, Scored, SegmentSize, Stats};
-use crate::rules::{Arm, Channel, Experiment, Journey, Messaging, Offer, PageRule, Placement, QuietHours, Rules, SegmentRule, Source, Step, Store, Trigger, Variant};
+use crate::rules::{
+    Arm, Channel, Experiment, Journey, Messaging, Offer, PageRule, Placement, QuietHours, Rules, SegmentRule, Source, Step, Store, Trigger, Variant,
+};
 use crate::text::int_text;
 use crate::time::{ClockTime, Secs};
 use crate::value::{Map, Value};

@@ -8,14 +8,11 @@
 use std::sync::OnceLock;
 
 use serde_json::Value as Json;
-use vitrine_engine::Condition;
 use vitrine_engine::hashing;
+use vitrine_engine::Condition;
 use vitrine_engine::Value;
 
-const CASES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/conformance/growthbook/cases.json"
-);
+const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance/growthbook/cases.json");
 
 /// Floats from the JS SDK are compared with this tolerance (the cases round some, e.g. 1/3).
 const EPSILON: f64 = 1e-6;
@@ -23,29 +20,16 @@ const EPSILON: f64 = 1e-6;
 /// evalCondition cases where Vitrine refuses the condition at compile time (an unknown
 /// operator, `$in`-like operators with a non-array operand) while GrowthBook evaluates it to
 /// false. A refused condition matches nobody, so these pass only if GrowthBook expects false.
-const REFUSED_AT_COMPILE: &[&str] = &[
-    "unknown operator - pass",
-    "$in - not array",
-    "$nin - not array",
-    "$ini - not array",
-    "$nini - not array",
-];
+const REFUSED_AT_COMPILE: &[&str] = &["unknown operator - pass", "$in - not array", "$nin - not array", "$ini - not array", "$nini - not array"];
 
 /// Per section: how many cases it must have.
-const SECTIONS: &[(&str, usize)] = &[
-    ("evalCondition", 248),
-    ("hash", 15),
-    ("getBucketRange", 13),
-    ("chooseVariation", 13),
-    ("getEqualWeights", 6),
-    ("inNamespace", 16),
-];
+const SECTIONS: &[(&str, usize)] =
+    &[("evalCondition", 248), ("hash", 15), ("getBucketRange", 13), ("chooseVariation", 13), ("getEqualWeights", 6), ("inNamespace", 16)];
 
 fn cases() -> &'static Json {
     static CASES_JSON: OnceLock<Json> = OnceLock::new();
     CASES_JSON.get_or_init(|| {
-        let text =
-            std::fs::read_to_string(CASES).unwrap_or_else(|e| panic!("reading {CASES}: {e}"));
+        let text = std::fs::read_to_string(CASES).unwrap_or_else(|e| panic!("reading {CASES}: {e}"));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {CASES}: {e}"))
     })
 }
@@ -85,31 +69,22 @@ fn run(section: &str) -> Result<usize, Vec<String>> {
 
 fn assert_section(section: &str) {
     if let Err(failures) = run(section) {
-        panic!(
-            "{} {section} case(s) failed:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        panic!("{} {section} case(s) failed:\n{}", failures.len(), failures.join("\n"));
     }
 }
 
 // --- field helpers: a malformed row is a failure, never a panic --------------------------------
 
 fn field(row: &[Json], i: usize) -> Result<&Json, String> {
-    row.get(i)
-        .ok_or_else(|| format!("malformed row: no field {i}"))
+    row.get(i).ok_or_else(|| format!("malformed row: no field {i}"))
 }
 
 fn f64_at(row: &[Json], i: usize) -> Result<f64, String> {
-    field(row, i)?
-        .as_f64()
-        .ok_or_else(|| format!("malformed row: field {i} is not a number"))
+    field(row, i)?.as_f64().ok_or_else(|| format!("malformed row: field {i} is not a number"))
 }
 
 fn str_at(row: &[Json], i: usize) -> Result<&str, String> {
-    field(row, i)?
-        .as_str()
-        .ok_or_else(|| format!("malformed row: field {i} is not a string"))
+    field(row, i)?.as_str().ok_or_else(|| format!("malformed row: field {i} is not a string"))
 }
 
 fn value(json: &Json) -> Result<Value, String> {
@@ -118,10 +93,7 @@ fn value(json: &Json) -> Result<Value, String> {
 
 fn floats(json: &Json) -> Result<Vec<f64>, String> {
     let items = json.as_array().ok_or("expected an array of numbers")?;
-    items
-        .iter()
-        .map(|x| x.as_f64().ok_or_else(|| format!("{x} is not a number")))
-        .collect()
+    items.iter().map(|x| x.as_f64().ok_or_else(|| format!("{x} is not a number"))).collect()
 }
 
 fn ranges(json: &Json) -> Result<Vec<(f64, f64)>, String> {
@@ -150,13 +122,9 @@ fn eval_condition(row: &[Json]) -> Result<(), String> {
     let name = str_at(row, 0)?;
     let condition = value(field(row, 1)?)?;
     let attributes = value(field(row, 2)?)?;
-    let expected = field(row, 3)?
-        .as_bool()
-        .ok_or("malformed row: expected is not a boolean")?;
+    let expected = field(row, 3)?.as_bool().ok_or("malformed row: expected is not a boolean")?;
     let groups: vitrine_engine::Groups = match row.get(4) {
-        Some(g) => {
-            serde_json::from_value(g.clone()).map_err(|e| format!("bad savedGroups: {e}"))?
-        }
+        Some(g) => serde_json::from_value(g.clone()).map_err(|e| format!("bad savedGroups: {e}"))?,
         None => Default::default(),
     };
     match Condition::compile(&condition) {
@@ -179,13 +147,9 @@ fn eval_condition(row: &[Json]) -> Result<(), String> {
 /// [seed, value, version, expected | null]
 fn hash(row: &[Json]) -> Result<(), String> {
     let (seed, value) = (str_at(row, 0)?, str_at(row, 1)?);
-    let version = field(row, 2)?
-        .as_u64()
-        .ok_or("malformed row: version is not a count")?;
+    let version = field(row, 2)?.as_u64().ok_or("malformed row: version is not a count")?;
     // A version beyond u32 is as unknown as any other.
-    let actual = u32::try_from(version)
-        .ok()
-        .and_then(|v| hashing::hash(seed, value, v));
+    let actual = u32::try_from(version).ok().and_then(|v| hashing::hash(seed, value, v));
     let expected = field(row, 3)?.as_f64();
     let ok = match (actual, expected) {
         (Some(a), Some(e)) => close(a, e),
@@ -201,9 +165,7 @@ fn hash(row: &[Json]) -> Result<(), String> {
 
 /// [name, [numVariations, coverage, weights | null], expected ranges]
 fn get_bucket_range(row: &[Json]) -> Result<(), String> {
-    let args = field(row, 1)?
-        .as_array()
-        .ok_or("malformed row: arguments are not an array")?;
+    let args = field(row, 1)?.as_array().ok_or("malformed row: arguments are not an array")?;
     let n = f64_at(args, 0)?;
     let num_variations = usize::try_from(n as i64).map_err(|_| format!("bad numVariations {n}"))?;
     let coverage = f64_at(args, 1)?;
@@ -251,13 +213,9 @@ fn get_equal_weights(row: &[Json]) -> Result<(), String> {
 /// [name, id, [namespace, start, end], expected]
 fn in_namespace(row: &[Json]) -> Result<(), String> {
     let id = str_at(row, 1)?;
-    let ns = field(row, 2)?
-        .as_array()
-        .ok_or("malformed row: namespace is not an array")?;
+    let ns = field(row, 2)?.as_array().ok_or("malformed row: namespace is not an array")?;
     let namespace = (str_at(ns, 0)?, f64_at(ns, 1)?, f64_at(ns, 2)?);
-    let expected = field(row, 3)?
-        .as_bool()
-        .ok_or("malformed row: expected is not a boolean")?;
+    let expected = field(row, 3)?.as_bool().ok_or("malformed row: expected is not a boolean")?;
     let actual = hashing::in_namespace(id, namespace);
     if actual == expected {
         Ok(())
@@ -310,11 +268,7 @@ fn all_sections() {
             Err(failures) => problems.push(format!("{section}: {} failed", failures.len())),
         }
     }
-    assert!(
-        problems.is_empty(),
-        "growthbook conformance:\n{}",
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "growthbook conformance:\n{}", problems.join("\n"));
     assert_eq!(total, 311);
     println!("growthbook conformance: {total} cases passed");
 }

@@ -3,9 +3,9 @@
 
 use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored};
 use vitrine_engine::context::{CartLine, Signal, Visitor};
-use vitrine_engine::{DecideError, Engine, Status};
 use vitrine_engine::rules::{Arm, Experiment, Offer, PageRule, Placement, Rules, SegmentRule, Source, Store, Variant};
 use vitrine_engine::Value;
+use vitrine_engine::{DecideError, Engine, Status};
 
 const NOW: i64 = 1_700_000_000;
 
@@ -121,7 +121,12 @@ fn store() -> Engine {
         offers: vec![
             offer("early_access", r#"{"segment": {"$in": ["Champions", "Loyal"]}}"#, "early_access", "Early access for you"),
             offer("priority_support", r#"{"segments": "big-cart"}"#, "priority_support", "Talk to us"),
-            offer("free_shipping", r#"{"customer": true, "cart.free_shipping_missing": {"$gt": 0}}"#, "free_shipping", "Only {{cart.free_shipping_missing_text}} to free shipping"),
+            offer(
+                "free_shipping",
+                r#"{"customer": true, "cart.free_shipping_missing": {"$gt": 0}}"#,
+                "free_shipping",
+                "Only {{cart.free_shipping_missing_text}} to free shipping",
+            ),
             offer("welcome", r#"{"known": false}"#, "percent_off", "10% off your first order"),
         ],
         experiments: vec![Experiment {
@@ -139,7 +144,13 @@ fn store() -> Engine {
         ..Default::default()
     };
     let body = BundleBody {
-        store: Store { name: "Demo Gifts".into(), currency: "GBP".into(), currency_symbol: "£".into(), base_url: String::new(), free_shipping_threshold: Some(40.0) },
+        store: Store {
+            name: "Demo Gifts".into(),
+            currency: "GBP".into(),
+            currency_symbol: "£".into(),
+            base_url: String::new(),
+            free_shipping_threshold: Some(40.0),
+        },
         catalog: Catalog::new(products, vec!["Candles".into(), "Bags".into(), "Kitchen".into()]),
         stats: Default::default(),
         recs,
@@ -279,13 +290,8 @@ fn unknown_placement_and_unknown_pages_are_handled() {
 #[test]
 fn a_rule_that_does_not_compile_is_refused_at_load_naming_it() {
     let header = Header { format_version: bundle::FORMAT_VERSION, build_id: [0; 16], created_at: 0 };
-    let mut body = BundleBody {
-        store: Store::default(),
-        catalog: Catalog::default(),
-        stats: Default::default(),
-        recs: Default::default(),
-        rules: Rules::default(),
-    };
+    let mut body =
+        BundleBody { store: Store::default(), catalog: Catalog::default(), stats: Default::default(), recs: Default::default(), rules: Rules::default() };
     body.rules.placements.push(placement("x", r#"{"age": {"$gtx": 3}}"#, &[]));
     let err = Engine::load(&bundle::encode(&header, &body)).err().expect("refused");
     assert!(err.to_string().contains("placements[0].when"), "{err}");

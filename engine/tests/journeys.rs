@@ -57,15 +57,27 @@ fn bundle(rules: Rules) -> BundleBody {
         ..Default::default()
     };
     // Sorted by SKU, as the builder writes them.
-    let products = vec![product("A", "Heart T-light holder", 2.55), product("B", "Tea lights (24)", 1.25), product("C", "Lantern", 3.75), product("D", "Doormat", 7.95)];
+    let products =
+        vec![product("A", "Heart T-light holder", 2.55), product("B", "Tea lights (24)", 1.25), product("C", "Lantern", 3.75), product("D", "Doormat", 7.95)];
     let scored = |item, score| Scored { item, score };
     BundleBody {
-        store: Store { name: "Gift Shop".into(), currency: "GBP".into(), currency_symbol: "£".into(), base_url: "https://shop.test".into(), ..Default::default() },
+        store: Store {
+            name: "Gift Shop".into(),
+            currency: "GBP".into(),
+            currency_symbol: "£".into(),
+            base_url: "https://shop.test".into(),
+            ..Default::default()
+        },
         catalog: Catalog::new(products, vec![]),
         stats: Default::default(),
         recs: vitrine_engine::bundle::RecTables {
             // A goes with B then C; D with A.
-            bought_together: Neighbors::from_lists(vec![vec![scored(1, 0.9), scored(2, 0.5)], vec![scored(0, 0.9)], vec![scored(0, 0.5)], vec![scored(0, 0.2)]]),
+            bought_together: Neighbors::from_lists(vec![
+                vec![scored(1, 0.9), scored(2, 0.5)],
+                vec![scored(0, 0.9)],
+                vec![scored(0, 0.5)],
+                vec![scored(0, 0.2)],
+            ]),
             popular: vec![scored(3, 10.0), scored(0, 8.0)],
             ..Default::default()
         },
@@ -181,11 +193,23 @@ const ALL_CONSENT: &str = r#"{"type":"consent","channels":{"all":true},"push_tok
 const JANE: &str = r#"{"type":"identify","traits":{"firstName":"Jane","email":"jane@example.com","phone":"+447700900123"}}"#;
 
 fn ended(h: &Host, journey: &str) -> Vec<EndReason> {
-    h.records.iter().filter_map(|r| match r { Record::Ended { journey: j, reason, .. } if j == journey => Some(*reason), _ => None }).collect()
+    h.records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Ended { journey: j, reason, .. } if j == journey => Some(*reason),
+            _ => None,
+        })
+        .collect()
 }
 
 fn skipped(h: &Host, journey: &str) -> Vec<SkipReason> {
-    h.records.iter().filter_map(|r| match r { Record::Skipped { journey: j, reason, .. } if j == journey => Some(*reason), _ => None }).collect()
+    h.records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Skipped { journey: j, reason, .. } if j == journey => Some(*reason),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]
@@ -199,7 +223,10 @@ fn cart_abandonment_escalates_push_sms_email() {
     let start = h.now;
     h.advance(3 * DAY);
     let cart: Vec<_> = h.sent_on("cart");
-    assert_eq!(cart.iter().map(|m| (m.channel, m.created_at - start)).collect::<Vec<_>>(), [(Channel::Push, HOUR), (Channel::Sms, DAY), (Channel::Email, 2 * DAY)]);
+    assert_eq!(
+        cart.iter().map(|m| (m.channel, m.created_at - start)).collect::<Vec<_>>(),
+        [(Channel::Push, HOUR), (Channel::Sms, DAY), (Channel::Email, 2 * DAY)]
+    );
     assert_eq!(cart[0].to, "push-tok-1");
     assert_eq!(cart[0].text, "Heart T-light holder is waiting, Jane");
     assert_eq!(cart[1].to, "+447700900123");
@@ -213,7 +240,11 @@ fn the_email_shows_products_offer_and_a_signed_link_to_the_same_offer() {
     h.send("phone", "u1", JANE);
     h.send("phone", "u1", ALL_CONSENT);
     h.send("phone", "u1", ADD_A);
-    h.send("phone", "u1", r#"{"type":"track","event":"Product Added","properties":{"sku":"ZZ","name":"Gift wrap","price":1.5,"image_url":"https://cdn.test/wrap.jpg"}}"#);
+    h.send(
+        "phone",
+        "u1",
+        r#"{"type":"track","event":"Product Added","properties":{"sku":"ZZ","name":"Gift wrap","price":1.5,"image_url":"https://cdn.test/wrap.jpg"}}"#,
+    );
     h.advance(3 * DAY);
     let email = h.sent_on("cart").into_iter().find(|m| m.channel == Channel::Email).unwrap().clone();
     assert_eq!(email.to, "jane@example.com");
@@ -299,7 +330,14 @@ fn quiet_hours_hold_then_send() {
     h.send("p", "u1", r#"{"type":"track","event":"Product Added","properties":{"sku":"A"},"context":{"utcOffsetMinutes":60}}"#);
     h.advance(2 * HOUR);
     assert!(h.sent_on("cart").is_empty(), "held, not sent, during quiet hours");
-    let held = h.records.iter().find_map(|r| match r { Record::Held { journey, until, .. } if journey == "cart" => Some(*until), _ => None }).unwrap();
+    let held = h
+        .records
+        .iter()
+        .find_map(|r| match r {
+            Record::Held { journey, until, .. } if journey == "cart" => Some(*until),
+            _ => None,
+        })
+        .unwrap();
     assert_eq!(held, T0 + DAY - 5 * HOUR, "until 08:00 local = 07:00 UTC the next day");
     h.advance_to(held);
     assert_eq!(h.sent_on("cart").iter().map(|m| m.created_at).collect::<Vec<_>>(), [held]);
@@ -370,7 +408,13 @@ fn sms_stop_is_honoured_and_the_journey_goes_on_elsewhere() {
     h.send("p", "u1", JANE);
     h.send("p", "u1", ALL_CONSENT);
     h.send("p", "u1", ADD_A);
-    let event = journey::Event { message_id: "sms-1".into(), anonymous_id: String::new(), user_id: "u1".into(), utc_offset_minutes: None, kind: journey::EventKind::SmsReply { body: " stop ".into() } };
+    let event = journey::Event {
+        message_id: "sms-1".into(),
+        anonymous_id: String::new(),
+        user_id: "u1".into(),
+        utc_offset_minutes: None,
+        kind: journey::EventKind::SmsReply { body: " stop ".into() },
+    };
     let mut s = h.states.remove("u:u1").unwrap();
     let fx = h.runner().handle(&mut s, &event, h.now);
     h.states.insert("u:u1".into(), s);
@@ -496,7 +540,9 @@ fn config_mistakes_name_their_place() {
             "journeys[1].id: \"cart\" is used by an earlier journey",
         ]
     );
-    let err = serde_json::from_str::<Rules>(r#"{"journeys":[{"id":"x","trigger":"cart_abandonment","steps":[{"after":"1 hour","channel":"email","body":"b"}]}]}"#).unwrap_err();
+    let err =
+        serde_json::from_str::<Rules>(r#"{"journeys":[{"id":"x","trigger":"cart_abandonment","steps":[{"after":"1 hour","channel":"email","body":"b"}]}]}"#)
+            .unwrap_err();
     assert!(err.to_string().contains("invalid duration \"1 hour\""), "{err}");
     let err = serde_json::from_str::<Rules>(r#"{"journeys":[{"id":"x","trigger":"cart","steps":[]}]}"#).unwrap_err();
     assert!(err.to_string().contains("unknown variant `cart`"), "{err}");

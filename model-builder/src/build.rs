@@ -85,12 +85,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let orders_path = match (&opts.orders, &config.orders.path) {
         (Some(p), _) => p.clone(),
         (None, Some(p)) => loaded.resolve(p),
-        (None, None) => {
-            return Err(Error::Invalid(format!(
-                "no orders file: pass --orders CSV or set orders.path in {}",
-                opts.config.display()
-            )))
-        }
+        (None, None) => return Err(Error::Invalid(format!("no orders file: pass --orders CSV or set orders.path in {}", opts.config.display()))),
     };
     let catalog_path = opts.catalog.clone().or_else(|| config.catalog.path.as_deref().map(|p| loaded.resolve(p)));
     lap("config", &mut timings);
@@ -121,7 +116,13 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         None => (Vec::new(), None),
     };
     let erased: rustc_hash::FxHashSet<String> = match &opts.erased {
-        Some(path) => std::fs::read_to_string(path).map_err(Error::io(path))?.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect(),
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(Error::io(path))?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect(),
         None => Default::default(),
     };
     let customers: Vec<_> = customers.into_iter().filter(|c| !erased.contains(&c.id)).collect();
@@ -176,11 +177,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
 
 /// The public catalog: the dataset's products, in the same (SKU) order.
 fn catalog(ds: &Dataset) -> Catalog {
-    let products = ds
-        .products
-        .iter()
-        .map(|p| Product { price: (p.price * 100.0).round() / 100.0, ..p.clone() })
-        .collect();
+    let products = ds.products.iter().map(|p| Product { price: (p.price * 100.0).round() / 100.0, ..p.clone() }).collect();
     Catalog::new(products, ds.categories.clone())
 }
 

@@ -69,13 +69,7 @@ impl Checker {
             self.push("orders.delimiter", format!("{:?} is not a single ASCII character", o.delimiter));
         }
         let cols = &o.columns;
-        for (key, name) in [
-            ("invoice", &cols.invoice),
-            ("sku", &cols.sku),
-            ("quantity", &cols.quantity),
-            ("date", &cols.date),
-            ("price", &cols.price),
-        ] {
+        for (key, name) in [("invoice", &cols.invoice), ("sku", &cols.sku), ("quantity", &cols.quantity), ("date", &cols.date), ("price", &cols.price)] {
             if name.trim().is_empty() {
                 self.push(format!("orders.columns.{key}"), "empty: this column is required");
             }
@@ -108,9 +102,7 @@ impl Checker {
         if cat.columns.id.trim().is_empty() {
             self.push("catalog.columns.id", "empty: the catalog needs an id column");
         }
-        for (key, template, required) in
-            [("catalog.url_template", &cat.url_template, true), ("catalog.image_template", &cat.image_template, false)]
-        {
+        for (key, template, required) in [("catalog.url_template", &cat.url_template, true), ("catalog.image_template", &cat.image_template, false)] {
             match template_fields(template) {
                 Err(bad) => self.push(key, format!("unknown placeholder {{{bad}}}; use one of {{sku}}, {{slug}}")),
                 Ok(0) if required => self.push(key, "needs {sku} or {slug}, or every product gets the same URL"),
@@ -307,8 +299,10 @@ mod tests {
 
     #[test]
     fn the_customers_country_is_checked_where_it_is_written() {
-        let p = problems_of(&format!("{BASE}[customers]
-default_country = \"Narnia\"\n"));
+        let p = problems_of(&format!(
+            "{BASE}[customers]
+default_country = \"Narnia\"\n"
+        ));
         assert!(p.iter().any(|m| m.contains("vitrine.toml:4:19: customers.default_country: \"Narnia\" is not an ISO 3166 country code")), "{p:#?}");
     }
 }

@@ -166,17 +166,7 @@ pub struct CatalogColumns {
 
 impl Default for CatalogColumns {
     fn default() -> Self {
-        CatalogColumns {
-            id: "id".into(),
-            title: None,
-            url: None,
-            image: None,
-            price: None,
-            category: None,
-            brand: None,
-            tags: None,
-            in_stock: None,
-        }
+        CatalogColumns { id: "id".into(), title: None, url: None, image: None, price: None, category: None, brand: None, tags: None, in_stock: None }
     }
 }
 
@@ -264,9 +254,7 @@ impl Default for CleaningConfig {
         CleaningConfig {
             cancelled_prefix: "C".into(),
             reverse_cancellations: true,
-            non_product_skus: words(&[
-                "POST", "DOT", "M", "C2", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS",
-            ]),
+            non_product_skus: words(&["POST", "DOT", "M", "C2", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS"]),
             non_product_prefixes: words(&["gift_"]),
             uppercase_skus: false,
             placeholder_titles: words(&["Unknown", "?", "??"]),

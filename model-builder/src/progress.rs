@@ -25,9 +25,7 @@ impl Progress {
         let bar = self.bar();
         bar.set_length(total);
         bar.set_style(
-            ProgressStyle::with_template("{msg:<28} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template("{msg:<28} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}").expect("valid template").progress_chars("=> "),
         );
         bar.set_message(message);
         bar

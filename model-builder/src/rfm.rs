@@ -226,10 +226,7 @@ fn median(v: &mut [u32]) -> Option<f32> {
 
 /// Customers per segment, every segment listed (in `Segment::ALL` order).
 pub fn segment_sizes(profiles: &[Profile]) -> Vec<SegmentSize> {
-    Segment::ALL
-        .iter()
-        .map(|&s| SegmentSize { name: s.name().into(), customers: profiles.iter().filter(|p| p.segment == s).count() as u64 })
-        .collect()
+    Segment::ALL.iter().map(|&s| SegmentSize { name: s.name().into(), customers: profiles.iter().filter(|p| p.segment == s).count() as u64 }).collect()
 }
 
 /// One line of the private profiles file.
@@ -292,11 +289,7 @@ pub fn write_profiles(path: &Path, ds: &Dataset, profiles: &[Profile], customers
             last_order: day_string(p.last_order),
             typical_gap_days: p.typical_gap_days,
             top_categories: p.top_categories.iter().filter_map(|&c| ds.categories.get(c as usize)).map(String::as_str).collect(),
-            items: p
-                .items
-                .iter()
-                .filter_map(|o| Some((ds.products.get(o.item as usize)?.sku.as_str(), o.last_time, o.orders)))
-                .collect(),
+            items: p.items.iter().filter_map(|o| Some((ds.products.get(o.item as usize)?.sku.as_str(), o.last_time, o.orders))).collect(),
         };
         serde_json::to_writer(&mut out, &line).map_err(write_err)?;
         out.write_all(b"\n").map_err(Error::io(path))?;

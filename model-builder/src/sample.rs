@@ -98,13 +98,7 @@ pub fn sample(opts: &SampleOptions) -> Result<SampleReport> {
 }
 
 /// Copies the rows `keep(invoice, customer, sku)` accepts, renumbering customers.
-fn copy_rows(
-    source: &std::path::Path,
-    out: &std::path::Path,
-    delimiter: u8,
-    columns: &OrderColumns,
-    keep: impl Fn(&str, &str, &str) -> bool,
-) -> Result<u64> {
+fn copy_rows(source: &std::path::Path, out: &std::path::Path, delimiter: u8, columns: &OrderColumns, keep: impl Fn(&str, &str, &str) -> bool) -> Result<u64> {
     let file = std::fs::File::open(source).map_err(Error::io(source))?;
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(file);
     let headers = reader.byte_headers().map_err(|e| Error::Invalid(format!("{}: {e}", source.display())))?.clone();

@@ -170,7 +170,12 @@ impl<'a> Replay<'a> {
         self.ds
             .order_lines(o)
             .iter()
-            .map(|l| Item { sku: self.ds.products[l.product as usize].sku.clone(), quantity: l.quantity.clamp(1, 10_000), price: Some(l.unit_price), ..Item::default() })
+            .map(|l| Item {
+                sku: self.ds.products[l.product as usize].sku.clone(),
+                quantity: l.quantity.clamp(1, 10_000),
+                price: Some(l.unit_price),
+                ..Item::default()
+            })
             .collect()
     }
 
@@ -295,8 +300,23 @@ pub fn replay(ds: &Dataset, body: &BundleBody, opts: &Options) -> Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        writeln!(f, "Replayed {} orders of {} customers, {} to {} ({} guest orders left out: no one to write to)", self.orders, self.customers, day(self.from), day(self.until), self.guest_orders)?;
-        writeln!(f, "Engine time: {:.2} µs per event ({} events), {:.2} µs per alarm ({} alarms, where messages are composed)", self.micros_per_event(), self.events, self.micros_per_alarm(), self.alarms)?;
+        writeln!(
+            f,
+            "Replayed {} orders of {} customers, {} to {} ({} guest orders left out: no one to write to)",
+            self.orders,
+            self.customers,
+            day(self.from),
+            day(self.until),
+            self.guest_orders
+        )?;
+        writeln!(
+            f,
+            "Engine time: {:.2} µs per event ({} events), {:.2} µs per alarm ({} alarms, where messages are composed)",
+            self.micros_per_event(),
+            self.events,
+            self.micros_per_alarm(),
+            self.alarms
+        )?;
         writeln!(f)?;
         writeln!(f, "Messages per week")?;
         let width = self.journeys.iter().map(|j| j.len()).max().unwrap_or(0).max(5);
@@ -331,7 +351,11 @@ impl fmt::Display for Report {
         writeln!(f, "  {:<width$}  {:>8}  {}", "all", self.messages(), per_channel.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "))?;
         if !self.skipped.is_empty() || self.held > 0 {
             writeln!(f)?;
-            writeln!(f, "Not sent: {}", if self.skipped.is_empty() { "-".into() } else { self.skipped.iter().map(|(k, n)| format!("{k} ×{n}")).collect::<Vec<_>>().join("; ") })?;
+            writeln!(
+                f,
+                "Not sent: {}",
+                if self.skipped.is_empty() { "-".into() } else { self.skipped.iter().map(|(k, n)| format!("{k} ×{n}")).collect::<Vec<_>>().join("; ") }
+            )?;
             writeln!(f, "Held for quiet hours, then sent: {}", self.held)?;
         }
         writeln!(f)?;

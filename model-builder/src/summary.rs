@@ -10,14 +10,7 @@ pub fn render(s: &BuildSummary) -> String {
     let i = &s.ingest;
     let _ = writeln!(o, "Read {}: {} rows ({})", i.file.display(), n(i.rows), bytes(i.bytes));
     let a = &i.as_read;
-    let _ = writeln!(
-        o,
-        "  as read        {} invoices, {} stock codes, {} customers, {} countries",
-        n(a.invoices),
-        n(a.skus),
-        n(a.customers),
-        n(a.countries)
-    );
+    let _ = writeln!(o, "  as read        {} invoices, {} stock codes, {} customers, {} countries", n(a.invoices), n(a.skus), n(a.customers), n(a.countries));
     let _ = writeln!(o, "  kept           {:>9} sales lines ({})", n(i.kept_lines), pct(i.kept_lines, i.rows));
     let mut first = true;
     for (reason, count) in i.dropped.reasons() {

@@ -59,7 +59,10 @@ fn malformed_row_wrong_field_count() {
 #[test]
 fn malformed_row_unbalanced_quote() {
     // A quote opened by mistake swallows the delimiters after it: a row with too few fields.
-    check_bad_row(b"536370,22633,\"HAND WARMER, UNION JACK,6,2010-12-01 08:28:00,1.85,17850,United Kingdom\"", "expected 8 fields, found 3 (a stray delimiter or quote?)");
+    check_bad_row(
+        b"536370,22633,\"HAND WARMER, UNION JACK,6,2010-12-01 08:28:00,1.85,17850,United Kingdom\"",
+        "expected 8 fields, found 3 (a stray delimiter or quote?)",
+    );
 }
 
 #[test]
@@ -69,7 +72,10 @@ fn bad_number() {
 
 #[test]
 fn bad_price() {
-    check_bad_row(b"536370,22633,HAND WARMER UNION JACK,12,2010-12-01 08:28:00,one pound,17850,United Kingdom", "field UnitPrice: \"one pound\" is not a number");
+    check_bad_row(
+        b"536370,22633,HAND WARMER UNION JACK,12,2010-12-01 08:28:00,one pound,17850,United Kingdom",
+        "field UnitPrice: \"one pound\" is not a number",
+    );
 }
 
 #[test]

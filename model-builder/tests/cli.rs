@@ -38,10 +38,7 @@ fn online_retail_ii_headers_via_mapping() {
             ],
         ),
     );
-    let config = f.write(
-        "vitrine.toml",
-        format!("{MINIMAL_CONFIG}[orders.columns]\ninvoice = \"Invoice\"\nprice = \"Price\"\ncustomer = \"Customer ID\"\n"),
-    );
+    let config = f.write("vitrine.toml", format!("{MINIMAL_CONFIG}[orders.columns]\ninvoice = \"Invoice\"\nprice = \"Price\"\ncustomer = \"Customer ID\"\n"));
     let (r, s) = f.build_json(&config, &orders);
     r.ok();
     let s = s.unwrap();

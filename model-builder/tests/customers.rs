@@ -61,7 +61,20 @@ fn bad_customer_rows_are_named_and_the_rest_kept() {
     );
     let config = f.write("vitrine.toml", format!("{MINIMAL_CONFIG}[cleaning]\nbad_rows = \"skip\"\n"));
     let profiles = f.path("profiles.jsonl");
-    let r = run(&[&"build", &"--config", &config, &"--orders", &orders, &"--out", &f.path("b.bin"), &"--profiles", &profiles, &"--customers", &customers, &"--json"]);
+    let r = run(&[
+        &"build",
+        &"--config",
+        &config,
+        &"--orders",
+        &orders,
+        &"--out",
+        &f.path("b.bin"),
+        &"--profiles",
+        &profiles,
+        &"--customers",
+        &customers,
+        &"--json",
+    ]);
     r.ok();
     let s: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!((s["customers"]["customers"].as_u64(), s["customers"]["bad_rows"].as_u64()), (Some(1), Some(4)), "{}", s["customers"]);

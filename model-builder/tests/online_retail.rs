@@ -90,7 +90,12 @@ fn cleaning_counts_match_the_readme_dirt() {
     assert!(n(&d["non_positive_price"]) > 1_000 && n(&d["non_positive_price"]) < 2_515, "{d}");
     assert!(n(&d["reversed_by_cancellation"]) > 0);
     // Every row is accounted for exactly once.
-    let total = n(&i["bad_rows"]) + n(&i["kept_lines"]) + ["cancelled", "non_product", "non_positive_quantity", "non_positive_price", "not_in_catalog", "reversed_by_cancellation"].iter().map(|k| n(&d[*k])).sum::<u64>();
+    let total = n(&i["bad_rows"])
+        + n(&i["kept_lines"])
+        + ["cancelled", "non_product", "non_positive_quantity", "non_positive_price", "not_in_catalog", "reversed_by_cancellation"]
+            .iter()
+            .map(|k| n(&d[*k]))
+            .sum::<u64>();
     assert_eq!(total, 541_909);
     // Guest lines (no CustomerID: 135,080 in the raw file) are kept for baskets, minus the dirt.
     assert!(n(&i["guest_lines"]) > 125_000 && n(&i["guest_lines"]) < 135_080);
@@ -149,7 +154,8 @@ fn the_public_bundle_contains_no_customer_id() {
     let leaked = ids_in(&rest, &ids);
     assert!(leaked.is_empty(), "customer ids in the bundle outside product text: {leaked:?}");
     // And the bundle's own words: no string of the decoded bundle is a customer id.
-    let json = serde_json::to_string(&(&body.stats, &body.rules, &body.recs.popular_by_country, &body.recs.popular_by_segment, &body.catalog.categories)).unwrap();
+    let json =
+        serde_json::to_string(&(&body.stats, &body.rules, &body.recs.popular_by_country, &body.recs.popular_by_segment, &body.catalog.categories)).unwrap();
     assert!(ids.iter().all(|id| !json.contains(&format!("\"{id}\""))));
 
     // The private profiles, by contrast, are keyed by customer id.

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use vitrine_engine::bundle::{Product, Scored};
 use vitrine_engine::slug;
-use vitrine_engine::{escape, format_price};
 use vitrine_engine::Engine;
+use vitrine_engine::{escape, format_price};
 
 const STYLE: &str = include_str!("../../demo/static/style.css");
 const CART_JS: &str = include_str!("../../demo/static/cart.js");
@@ -56,7 +56,9 @@ pub fn demo_accounts(profiles_jsonl: &str) -> Result<Vec<DemoAccount>, String> {
     for e in entries.iter().filter(|e| e.key.starts_with(vitrine_edge::kv::PERSONA_PREFIX)) {
         let persona: vitrine_edge::profile::Persona = serde_json::from_str(&e.value).map_err(|err| format!("{}: {err}", e.key))?;
         let line = profiles_jsonl.lines().find(|l| l.contains(&format!("\"customer_id\":\"{}\"", persona.customer_id)));
-        let last = line.and_then(|l| vitrine_edge::profile::ProfileLine::parse(l).ok()).and_then(|p| p.traits.path("last_name").and_then(vitrine_engine::Value::as_str).map(str::to_string));
+        let last = line
+            .and_then(|l| vitrine_edge::profile::ProfileLine::parse(l).ok())
+            .and_then(|p| p.traits.path("last_name").and_then(vitrine_engine::Value::as_str).map(str::to_string));
         let name = [persona.first_name.as_str(), last.as_deref().unwrap_or("")].join(" ").trim().to_string();
         out.push(DemoAccount { customer_id: persona.customer_id, name, segment: persona.segment });
     }
@@ -300,24 +302,16 @@ impl Site<'_> {
     fn category_page(&self, idx: u16, name: &str) -> String {
         let catalog = &self.engine.body().catalog;
         let items: Vec<&Product> = catalog.products.iter().filter(|p| p.category == Some(idx)).take(MAX_CATEGORY_ITEMS).collect();
-        let body = format!(
-            "{}\n<h1>{}</h1>{}\n{}",
-            self.slots(true, |_, _| String::new()),
-            escape(name),
-            self.cards(&items),
-            self.slots(false, |_, _| String::new())
-        );
+        let body =
+            format!("{}\n<h1>{}</h1>{}\n{}", self.slots(true, |_, _| String::new()), escape(name), self.cards(&items), self.slots(false, |_, _| String::new()));
         self.layout(name, &body, true)
     }
 
     fn cart_page(&self) -> String {
         let catalog = &self.engine.body().catalog;
         let symbol = &self.engine.body().store.currency_symbol;
-        let data: serde_json::Map<String, serde_json::Value> = catalog
-            .products
-            .iter()
-            .map(|p| (p.sku.clone(), serde_json::json!([p.title, format_price(symbol, p.price), self.product_path(p)])))
-            .collect();
+        let data: serde_json::Map<String, serde_json::Value> =
+            catalog.products.iter().map(|p| (p.sku.clone(), serde_json::json!([p.title, format_price(symbol, p.price), self.product_path(p)]))).collect();
         // `</` cannot appear inside the data island's script element.
         let data = serde_json::Value::Object(data).to_string().replace("</", "<\\/");
         let body = format!(
@@ -354,10 +348,7 @@ impl Site<'_> {
     }
 
     fn about_page(&self) -> String {
-        let body = format!(
-            "<h1>About {}</h1><p>This page has no slots: the edge worker passes it through byte for byte.</p>",
-            escape(self.store())
-        );
+        let body = format!("<h1>About {}</h1><p>This page has no slots: the edge worker passes it through byte for byte.</p>", escape(self.store()));
         self.layout("About", &body, false)
     }
 }

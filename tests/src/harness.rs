@@ -21,10 +21,8 @@ pub fn run<S>(suite: &str, setup: impl FnOnce() -> S, cases: &[Case<S>]) -> Exit
     let args: Vec<String> = std::env::args().skip(1).collect();
     let exact = args.iter().any(|a| a == "--exact");
     let filters: Vec<&str> = args.iter().filter(|a| !a.starts_with("--")).map(String::as_str).collect();
-    let selected: Vec<&Case<S>> = cases
-        .iter()
-        .filter(|c| filters.is_empty() || filters.iter().any(|f| if exact { c.name == *f } else { c.name.contains(f) }))
-        .collect();
+    let selected: Vec<&Case<S>> =
+        cases.iter().filter(|c| filters.is_empty() || filters.iter().any(|f| if exact { c.name == *f } else { c.name.contains(f) })).collect();
     if args.iter().any(|a| a == "--list") {
         for c in &selected {
             println!("{}: test", c.name);
@@ -56,7 +54,11 @@ pub fn run<S>(suite: &str, setup: impl FnOnce() -> S, cases: &[Case<S>]) -> Exit
     drop(state);
     let passed = selected.len() - failed.len();
     if failed.is_empty() {
-        println!("\ntest result: ok. {passed} passed; 0 failed; {} filtered out; finished in {:.1}s\n", cases.len() - selected.len(), started.elapsed().as_secs_f32());
+        println!(
+            "\ntest result: ok. {passed} passed; 0 failed; {} filtered out; finished in {:.1}s\n",
+            cases.len() - selected.len(),
+            started.elapsed().as_secs_f32()
+        );
         ExitCode::SUCCESS
     } else {
         println!("\nfailures:\n    {}\n\ntest result: FAILED. {passed} passed; {} failed\n", failed.join("\n    "), failed.len());

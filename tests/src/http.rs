@@ -70,8 +70,7 @@ fn parse_response(raw: &[u8], head_only: bool) -> Result<HttpResponse, String> {
     let mut lines = head.split("\r\n");
     let status_line = lines.next().ok_or("empty response")?;
     let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| format!("bad status line {status_line:?}"))?;
-    let headers: Vec<(String, String)> =
-        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
     let rest = &raw[end + 4..];
     let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked"));
     let body = if head_only || status == 204 || status == 304 {
@@ -108,7 +107,8 @@ mod tests {
 
     #[test]
     fn parses_chunked_and_plain() {
-        let r = parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a=1; Path=/\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n", false).unwrap();
+        let r = parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nSet-Cookie: a=1; Path=/\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n", false)
+            .unwrap();
         assert_eq!((r.status, r.body.as_slice()), (200, b"abcde".as_slice()));
         assert_eq!(r.cookies(), vec![("a".to_string(), "1".to_string())]);
         let r = parse_response(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", false).unwrap();

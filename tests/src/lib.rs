@@ -3,8 +3,8 @@
 
 pub mod demo_store;
 pub mod fixture;
-pub mod identity;
 pub mod harness;
 pub mod http;
+pub mod identity;
 pub mod origin;
 pub mod stack;

@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::http::{self, HttpResponse};
-use vitrine_edge::kv::{self, Entry};
 use crate::origin::Origin;
+use vitrine_edge::kv::{self, Entry};
 
 pub const PROFILE_SECRET: &str = "vitrine-e2e-profile-secret";
 
@@ -131,7 +131,15 @@ impl Stack {
         let build = work.join("build");
         copy_dir(&repo_root().join("edge-worker/build"), &build).expect("copy edge-worker/build");
         std::fs::write(&config_path, test_config(&vars, &assets, &build.join("index.js"))).expect("write test wrangler.toml");
-        let mut stack = Stack { url: format!("http://127.0.0.1:{port}"), origin, persist: work.join("state"), log: work.join("wrangler.log"), config_path, work, wrangler: None };
+        let mut stack = Stack {
+            url: format!("http://127.0.0.1:{port}"),
+            origin,
+            persist: work.join("state"),
+            log: work.join("wrangler.log"),
+            config_path,
+            work,
+            wrangler: None,
+        };
 
         let mut bundle_entries = Vec::new();
         let mut previous: Option<String> = None;

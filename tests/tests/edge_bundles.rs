@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
+use vitrine_edge::kv::{self, Entry};
 use vitrine_engine::Engine;
 use vitrine_tests::fixture;
-use vitrine_edge::kv::{self, Entry};
 use vitrine_tests::stack::{Stack, StackConfig};
 use vitrine_tests::{cases, demo_store, harness};
 

@@ -38,7 +38,11 @@ fn setup() -> Suite {
     let engine = Engine::load(&fixture::bundle_bytes(1)).expect("fixture loads");
     demo_store::generate(&engine, &site, &[]).expect("demo store");
     // Pages the store would not have but a hostile or broken origin could serve.
-    std::fs::write(site.join("malformed.html"), "<html><body><div data-vitrine-slot=\"hero\"><p>unclosed <b>bold <table><td>cell</div>\n<div data-vitrine-slot='hero'>second <!-- comment").unwrap();
+    std::fs::write(
+        site.join("malformed.html"),
+        "<html><body><div data-vitrine-slot=\"hero\"><p>unclosed <b>bold <table><td>cell</div>\n<div data-vitrine-slot='hero'>second <!-- comment",
+    )
+    .unwrap();
     std::fs::write(site.join("data.json"), br#"{"data-vitrine-slot":"hero"}"#).unwrap();
     std::fs::write(site.join("old-home.redirect"), "/?from=old").unwrap();
     // The store's own login and logout pages: the origin says who is logged in, signed.
@@ -47,7 +51,13 @@ fn setup() -> Suite {
     for (page, headers) in [
         ("login", format!("Vitrine-Identity: {jane}\nCache-Control: private, no-store")),
         ("login-cacheable", format!("Vitrine-Identity: {jane}")),
-        ("login-forged", format!("Vitrine-Identity: {}\nCache-Control: private", identity::token_with(identity::KID, "not-the-stores-secret-at-all", "14646", Some("Jane"), identity::now() + 600))),
+        (
+            "login-forged",
+            format!(
+                "Vitrine-Identity: {}\nCache-Control: private",
+                identity::token_with(identity::KID, "not-the-stores-secret-at-all", "14646", Some("Jane"), identity::now() + 600)
+            ),
+        ),
         ("logout", "Vitrine-Identity: logout\nCache-Control: no-store".to_string()),
     ] {
         std::fs::write(site.join(format!("account/{page}.html")), format!("<!doctype html><title>{page}</title><p>{page}")).unwrap();
@@ -481,7 +491,11 @@ fn bundle_and_sdk_files_have_types_etags_and_caching(s: &Suite) {
 
     let loader = s.stack.get("/vitrine/sdk/vitrine.js", &[]);
     assert_eq!((loader.status, loader.text().as_str()), (200, SDK_LOADER));
-    assert!(loader.header("content-type").unwrap().starts_with("application/javascript") || loader.header("content-type").unwrap().starts_with("text/javascript"), "{:?}", loader.header("content-type"));
+    assert!(
+        loader.header("content-type").unwrap().starts_with("application/javascript") || loader.header("content-type").unwrap().starts_with("text/javascript"),
+        "{:?}",
+        loader.header("content-type")
+    );
     assert_eq!(loader.header("cache-control"), Some("public, max-age=300, must-revalidate"));
     let etag = loader.header("etag").expect("assets have ETags").to_string();
     assert_eq!(s.stack.get("/vitrine/sdk/vitrine.js", &[("If-None-Match", &etag)]).status, 304);

@@ -20,8 +20,8 @@ use serde_json::{json, Value};
 use vitrine_engine::journey::{LinkClaims, Messaging};
 use vitrine_engine::rules::Offer;
 use vitrine_engine::{token, Engine};
-use vitrine_tests::identity;
 use vitrine_tests::http::{self, HttpResponse};
+use vitrine_tests::identity;
 use vitrine_tests::stack::{repo_root, Stack, StackConfig};
 use vitrine_tests::{cases, demo_store, fixture, harness};
 
@@ -211,11 +211,19 @@ fn claims(link: &str) -> LinkClaims {
 fn events_over_http_reach_the_providers_in_their_real_shapes(s: &Suite) {
     let (email, phone, token_) = ("jane.e1@example.com", "+447700900101", "push-token-e1");
     let accepted_at = Instant::now();
-    let r = post_events(s, &[event(consent_all(token_), "e1-phone", None), event(added("K300", 2), "e1-phone", None), event(identify("Jane", email, phone), "e1-phone", Some("c-e1"))]);
+    let r = post_events(
+        s,
+        &[
+            event(consent_all(token_), "e1-phone", None),
+            event(added("K300", 2), "e1-phone", None),
+            event(identify("Jane", email, phone), "e1-phone", Some("c-e1")),
+        ],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["accepted"], 3);
 
-    let reqs = s.capture.wait_for(JOURNEY_DONE, "push, SMS, email and webhook for Jane", |reqs| delivered_kinds(&messages_for(reqs, email, phone, token_)).len() >= 4);
+    let reqs =
+        s.capture.wait_for(JOURNEY_DONE, "push, SMS, email and webhook for Jane", |reqs| delivered_kinds(&messages_for(reqs, email, phone, token_)).len() >= 4);
     let mine = messages_for(&reqs, email, phone, token_);
     assert_eq!(delivered_kinds(&mine), ["webhook", "push", "sms", "email"], "welcome at once, then the cart escalation in order");
     // Alarms are set in whole seconds: the 6 s step may fire up to a second early.
@@ -265,23 +273,44 @@ fn events_over_http_reach_the_providers_in_their_real_shapes(s: &Suite) {
 
     // Every send is recorded with its outcome (dev mode endpoint), under the customer.
     let log = visitor_log(s, "u:c-e1");
-    let outcomes: Vec<(String, String)> = log["messages"].as_array().unwrap().iter().map(|m| (m["channel"].as_str().unwrap().into(), m["outcome"].as_str().unwrap().into())).collect();
-    assert_eq!(outcomes, [("webhook", "delivered"), ("push", "delivered"), ("sms", "delivered"), ("email", "delivered")].map(|(a, b)| (a.to_string(), b.to_string())));
+    let outcomes: Vec<(String, String)> =
+        log["messages"].as_array().unwrap().iter().map(|m| (m["channel"].as_str().unwrap().into(), m["outcome"].as_str().unwrap().into())).collect();
+    assert_eq!(
+        outcomes,
+        [("webhook", "delivered"), ("push", "delivered"), ("sms", "delivered"), ("email", "delivered")].map(|(a, b)| (a.to_string(), b.to_string()))
+    );
     assert!(s.stack.borrow().log_text().contains("vitrine delivery"), "delivery log lines for wrangler tail");
 }
 
 fn a_purchase_on_another_device_ends_the_cart_journey(s: &Suite) {
     let (email, phone, token_) = ("sam.e2@example.com", "+447700900102", "push-token-e2");
     // The phone: anonymous, consents, fills a cart, then logs in.
-    let r = post_events(s, &[event(consent_all(token_), "e2-phone", None), event(added("C100", 1), "e2-phone", None), event(identify("Sam", email, phone), "e2-phone", Some("c-e2"))]);
+    let r = post_events(
+        s,
+        &[
+            event(consent_all(token_), "e2-phone", None),
+            event(added("C100", 1), "e2-phone", None),
+            event(identify("Sam", email, phone), "e2-phone", Some("c-e2")),
+        ],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     s.capture.wait_for(JOURNEY_DONE, "Sam's push", |reqs| delivered_kinds(&messages_for(reqs, email, phone, token_)).contains(&"push"));
     // The laptop: another anonymous id; logs in, then buys while anonymous events still flow.
-    let r = post_events(s, &[event(identify("Sam", email, phone), "e2-laptop", Some("c-e2")), event(json!({ "type": "track", "event": "Cart Viewed" }), "e2-laptop", None)]);
+    let r = post_events(
+        s,
+        &[event(identify("Sam", email, phone), "e2-laptop", Some("c-e2")), event(json!({ "type": "track", "event": "Cart Viewed" }), "e2-laptop", None)],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let cart = visitor_log(s, "a:e2-laptop")["state"]["cart"].clone();
     assert_eq!(cart[0]["sku"], "C100", "the laptop sees the phone's cart");
-    let r = post_events(s, &[event(json!({ "type": "track", "event": "Order Completed", "properties": { "order_id": "o-e2", "products": [{ "sku": "C100" }] } }), "e2-laptop", None)]);
+    let r = post_events(
+        s,
+        &[event(
+            json!({ "type": "track", "event": "Order Completed", "properties": { "order_id": "o-e2", "products": [{ "sku": "C100" }] } }),
+            "e2-laptop",
+            None,
+        )],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     thread::sleep(Duration::from_secs(8)); // past the SMS (4 s) and email (6 s) steps
     let reqs = s.capture.requests();
@@ -301,7 +330,8 @@ fn bad_events_get_a_reason_each_and_the_good_ones_are_kept(s: &Suite) {
     assert_eq!(r.status, 400, "{}", r.text());
     let v = r.json();
     assert_eq!(v["accepted"], 2, "{v}");
-    let refused: Vec<(u64, String)> = v["refused"].as_array().unwrap().iter().map(|x| (x["index"].as_u64().unwrap(), x["reason"].as_str().unwrap().to_string())).collect();
+    let refused: Vec<(u64, String)> =
+        v["refused"].as_array().unwrap().iter().map(|x| (x["index"].as_u64().unwrap(), x["reason"].as_str().unwrap().to_string())).collect();
     assert_eq!(refused.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2, 3, 4]);
     assert!(refused[0].1.starts_with("unknown event \"Product Teleported\""), "{}", refused[0].1);
     assert_eq!(refused[1].1, "missing messageId");
@@ -320,7 +350,8 @@ fn bad_events_get_a_reason_each_and_the_good_ones_are_kept(s: &Suite) {
 
 fn a_duplicated_batch_sends_each_message_once(s: &Suite) {
     let (email, phone, token_) = ("kim.e4@example.com", "+447700900104", "push-token-e4");
-    let batch = [event(consent_all(token_), "e4", Some("c-e4")), event(identify("Kim", email, phone), "e4", Some("c-e4")), event(added("K301", 1), "e4", Some("c-e4"))];
+    let batch =
+        [event(consent_all(token_), "e4", Some("c-e4")), event(identify("Kim", email, phone), "e4", Some("c-e4")), event(added("K301", 1), "e4", Some("c-e4"))];
     assert_eq!(post_events(s, &batch).json()["accepted"], 3);
     let again = post_events(s, &batch).json();
     assert_eq!((again["accepted"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(3)));
@@ -333,7 +364,14 @@ fn a_duplicated_batch_sends_each_message_once(s: &Suite) {
 
 fn sms_stop_and_the_unsubscribe_link_are_honoured(s: &Suite) {
     let (email, phone, token_) = ("lee.e5@example.com", "+447700900105", "push-token-e5");
-    let r = post_events(s, &[event(consent_all(token_), "e5", Some("c-e5")), event(identify("Lee", email, phone), "e5", Some("c-e5")), event(added("G200", 1), "e5", Some("c-e5"))]);
+    let r = post_events(
+        s,
+        &[
+            event(consent_all(token_), "e5", Some("c-e5")),
+            event(identify("Lee", email, phone), "e5", Some("c-e5")),
+            event(added("G200", 1), "e5", Some("c-e5")),
+        ],
+    );
     assert_eq!(r.status, 200);
     s.capture.wait_for(JOURNEY_DONE, "Lee's push", |reqs| delivered_kinds(&messages_for(reqs, email, phone, token_)).contains(&"push"));
     // Twilio posts the reply "STOP" to the inbound webhook, signed with the auth token.
@@ -371,7 +409,13 @@ fn sms_stop_and_the_unsubscribe_link_are_honoured(s: &Suite) {
 
 fn a_failing_provider_is_retried_with_backoff(s: &Suite) {
     let token_ = "push-token-e6";
-    let r = post_events(s, &[event(json!({ "type": "consent", "channels": { "push": true }, "push_token": token_ }), "e6", Some("c-e6")), event(added("K302", 1), "e6", Some("c-e6"))]);
+    let r = post_events(
+        s,
+        &[
+            event(json!({ "type": "consent", "channels": { "push": true }, "push_token": token_ }), "e6", Some("c-e6")),
+            event(added("K302", 1), "e6", Some("c-e6")),
+        ],
+    );
     assert_eq!(r.status, 200);
     s.capture.fail_next(2);
     let reqs = s.capture.wait_for(JOURNEY_DONE, "the push after two 503s", |reqs| reqs.iter().any(|r| r.body.contains(token_) && r.status == 200));
@@ -387,9 +431,17 @@ fn a_failing_provider_is_retried_with_backoff(s: &Suite) {
 fn win_back_counts_from_the_customers_profile(s: &Suite) {
     // 17850's profile (KV PROFILES): last order 2011-05-20, typically every 30 days: long past.
     let email = "c17850@example.com";
-    let r = post_events(s, &[event(identify("Ann", email, "+447700900107"), "e7", Some("17850")), event(json!({ "type": "consent", "channels": { "email": true } }), "e7", Some("17850"))]);
+    let r = post_events(
+        s,
+        &[
+            event(identify("Ann", email, "+447700900107"), "e7", Some("17850")),
+            event(json!({ "type": "consent", "channels": { "email": true } }), "e7", Some("17850")),
+        ],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
-    let reqs = s.capture.wait_for(JOURNEY_DONE, "Ann's win-back email", |reqs| reqs.iter().any(|r| r.path.ends_with("/mail/send") && r.body.contains(email) && r.body.contains("We miss you")));
+    let reqs = s.capture.wait_for(JOURNEY_DONE, "Ann's win-back email", |reqs| {
+        reqs.iter().any(|r| r.path.ends_with("/mail/send") && r.body.contains(email) && r.body.contains("We miss you"))
+    });
     let mail = reqs.iter().find(|r| r.path.ends_with("/mail/send") && r.body.contains(email)).unwrap().json();
     assert_eq!(mail["subject"], "We miss you, Ann");
     let state = &visitor_log(s, "u:17850")["state"];
@@ -405,7 +457,11 @@ fn nobody_can_claim_a_customer_without_proof(s: &Suite) {
     assert_eq!(r.status, 200, "{}", r.text());
     let before = visitor_log(s, "u:c-e8")["state"].clone();
     let attacker = "attacker@evil.example";
-    let claim = [event(identify("Mallory", attacker, "+447700900666"), "evil", Some("c-e8")), event(consent_all("push-token-evil"), "evil", Some("c-e8")), event(added("K300", 1), "evil", None)];
+    let claim = [
+        event(identify("Mallory", attacker, "+447700900666"), "evil", Some("c-e8")),
+        event(consent_all("push-token-evil"), "evil", Some("c-e8")),
+        event(added("K300", 1), "evil", None),
+    ];
     let r = post_unsigned(s, &claim);
     assert_eq!(r.status, 401, "{}", r.text());
     let reply = r.json();
@@ -431,7 +487,15 @@ fn nobody_can_claim_a_customer_without_proof(s: &Suite) {
 /// the `vt_offer` cookie; a forged, expired or tampered link hands over nothing.
 fn a_messages_link_brings_its_offer_only_when_genuine(s: &Suite) {
     let link = |secret: &[u8], offer: &str, exp: i64| {
-        let c = LinkClaims { visitor: "a:landing".into(), journey: "cart_abandonment".into(), step: 3, offer: offer.into(), products: vec![], exp, unsubscribe: String::new() };
+        let c = LinkClaims {
+            visitor: "a:landing".into(),
+            journey: "cart_abandonment".into(),
+            step: 3,
+            offer: offer.into(),
+            products: vec![],
+            exp,
+            unsubscribe: String::new(),
+        };
         token::sign(secret, c.to_json().as_bytes())
     };
     let offer_cookie = |vt: &str| {
@@ -470,7 +534,14 @@ fn a_deleted_customer_is_gone_everywhere(s: &Suite) {
     use vitrine_edge::profile::ProfileClaims;
     s.stack.borrow().kv_put("PROFILES", &[Entry::text("profile:c-priv", r#"{"customer_id":"c-priv","segment":"Champions","first_name":"Pat"}"#)]);
     let (email, phone, token_) = ("pat.priv@example.com", "+447400100999", "push-token-priv");
-    let r = post_events(s, &[event(consent_all(token_), "priv-phone", None), event(added("K300", 1), "priv-phone", None), event(identify("Pat", email, phone), "priv-phone", Some("c-priv"))]);
+    let r = post_events(
+        s,
+        &[
+            event(consent_all(token_), "priv-phone", None),
+            event(added("K300", 1), "priv-phone", None),
+            event(identify("Pat", email, phone), "priv-phone", Some("c-priv")),
+        ],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
 
     assert_eq!(http::get(&url(s), "/v1/admin/customers/c-priv", &[("Authorization", "Bearer a-guess-at-the-token")]).status, 401);
@@ -482,7 +553,11 @@ fn a_deleted_customer_is_gone_everywhere(s: &Suite) {
     assert_eq!(export["profile"]["segment"], "Champions");
 
     // A profile cookie issued two days ago (due for its refresh).
-    let stale = ProfileClaims { cid: "c-priv".into(), traits: serde_json::from_str(r#"{"first_name":"Pat","segment":"Champions"}"#).unwrap(), iat: identity::now() - 2 * 86_400 };
+    let stale = ProfileClaims {
+        cid: "c-priv".into(),
+        traits: serde_json::from_str(r#"{"first_name":"Pat","segment":"Champions"}"#).unwrap(),
+        iat: identity::now() - 2 * 86_400,
+    };
     let cookie = format!("vt_vid=e2e-priv-visitor; vt_profile={}", vitrine_edge::profile::issue(&stale, vitrine_tests::stack::PROFILE_SECRET.as_bytes()));
     let before = http::get(&url(s), "/", &[("Cookie", &cookie)]);
     assert!(before.text().contains("Welcome back, Pat"), "personalized before");
@@ -508,8 +583,9 @@ fn a_deleted_customer_is_gone_everywhere(s: &Suite) {
 /// state; the sender retries what did not get a 200, as the SDK does.
 fn a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice(s: &Suite) {
     const VISITORS: usize = 12;
-    let people: Vec<(String, String, String, String)> =
-        (0..VISITORS).map(|i| (format!("c-crash-{i}"), format!("p{i}.crash@example.com"), format!("+4477009002{i:02}"), format!("push-token-crash-{i}"))).collect();
+    let people: Vec<(String, String, String, String)> = (0..VISITORS)
+        .map(|i| (format!("c-crash-{i}"), format!("p{i}.crash@example.com"), format!("+4477009002{i:02}"), format!("push-token-crash-{i}")))
+        .collect();
     // Per visitor: consent + identify, then a cart, then browsing. Half start anonymous.
     let mut batches: Vec<Vec<Value>> = Vec::new();
     for round in 0..3 {
@@ -519,7 +595,10 @@ fn a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice(s: &Suite)
             batches.push(match round {
                 0 => vec![event(consent_all(token_), &anon, uid), event(identify(&format!("P{i}"), email, phone), &anon, Some(user))],
                 1 => vec![event(added("K300", 1), &anon, uid), event(added("C100", 2), &anon, uid)],
-                _ => vec![event(json!({ "type": "page", "properties": { "path": "/cart" } }), &anon, uid), event(json!({ "type": "track", "event": "Cart Viewed" }), &anon, uid)],
+                _ => vec![
+                    event(json!({ "type": "page", "properties": { "path": "/cart" } }), &anon, uid),
+                    event(json!({ "type": "track", "event": "Cart Viewed" }), &anon, uid),
+                ],
             });
         }
     }

@@ -9,8 +9,8 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use vitrine_engine::{Decision, OfferDecision};
 use vitrine_engine::Value;
+use vitrine_engine::{Decision, OfferDecision};
 
 use crate::exit_intent::ExitConfig;
 use crate::session::Landing;

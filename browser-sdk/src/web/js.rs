@@ -4,9 +4,9 @@
 use alloc::string::String;
 
 use js_sys::{Array, Object, Reflect};
-use vitrine_engine::{Decision, Explain, OfferDecision};
 use vitrine_engine::is_whole;
 use vitrine_engine::Value;
+use vitrine_engine::{Decision, Explain, OfferDecision};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Deepest nesting converted from a page's objects (traits): deeper parts become null.
@@ -55,7 +55,11 @@ fn to_value_at(v: &JsValue, depth: u32) -> Value {
     } else if let Some(b) = v.as_bool() {
         Value::Bool(b)
     } else if let Some(n) = v.as_f64() {
-        if n.is_finite() { Value::Number(n) } else { Value::Null }
+        if n.is_finite() {
+            Value::Number(n)
+        } else {
+            Value::Null
+        }
     } else if let Some(s) = v.as_string() {
         Value::String(s)
     } else if Array::is_array(v) {

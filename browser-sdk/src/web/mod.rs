@@ -129,7 +129,14 @@ pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, J
         },
     };
     let visit = Visit::start(engine, start, page_facts(&here), ENV, now_ms());
-    let host = Host { visit, events_url: [endpoint.trim_end_matches('/'), "/v1/events"].concat(), flush_timer: None, back_armed: false, filled: 0, pending: Vec::new() };
+    let host = Host {
+        visit,
+        events_url: [endpoint.trim_end_matches('/'), "/v1/events"].concat(),
+        flush_timer: None,
+        back_armed: false,
+        filled: 0,
+        pending: Vec::new(),
+    };
     HOST.with(|cell| cell.borrow_mut().replace(host));
     Ok(with_host(Host::take_filled).unwrap_or(0))
 }
@@ -323,9 +330,7 @@ impl Host {
             Effect::Error(reason) => error(&reason),
             Effect::Sent(ok) => ("sent", JsValue::from_bool(ok)),
             Effect::Consent(granted) => ("consent", JsValue::from_bool(granted)),
-            Effect::OfferClosed(id, reason) => {
-                ("offer_closed", js::object_of(&[("id", JsValue::from_str(&id)), ("reason", JsValue::from_str(&reason))]))
-            }
+            Effect::OfferClosed(id, reason) => ("offer_closed", js::object_of(&[("id", JsValue::from_str(&id)), ("reason", JsValue::from_str(&reason))])),
         };
         self.pending.push(note);
     }
@@ -344,8 +349,7 @@ fn event_facts(p: &JsValue) -> EventFacts {
         product: product_of(p),
         category: js::get_string(p, "category"),
         quantity: quantity_of(p),
-        products: js_sys::Array::is_array(&products).then(|| {
-            js_sys::Array::from(&products).iter().filter_map(|line| Some((product_of(&line)?, quantity_of(&line).unwrap_or(1)))).collect()
-        }),
+        products: js_sys::Array::is_array(&products)
+            .then(|| js_sys::Array::from(&products).iter().filter_map(|line| Some((product_of(&line)?, quantity_of(&line).unwrap_or(1)))).collect()),
     }
 }

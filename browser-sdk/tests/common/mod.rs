@@ -8,8 +8,8 @@ use serde_json::json;
 use vitrine_browser_sdk::session::{Learn, Profile, SessionState};
 use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored, Stats};
 use vitrine_engine::context::Device;
-use vitrine_engine::Engine;
 use vitrine_engine::rules::{Offer, PageRule, Placement, Rules, Source, Store, Variant};
+use vitrine_engine::Engine;
 use vitrine_engine::Value;
 
 /// The expected decisions, written by `tests/same_decision.rs` (native).
@@ -89,10 +89,22 @@ pub fn body() -> BundleBody {
     // Within-category similarity; bought together across categories.
     let similar = (0..12u32).map(|p| scored(&[((p / 4) * 4 + (p + 1) % 4, 0.9), ((p / 4) * 4 + (p + 2) % 4, 0.5)])).collect();
     let bought = (0..12u32).map(|p| scored(&[((p + 4) % 12, 0.8), ((p + 9) % 12, 0.4)])).collect();
-    let by_category = |c: u32| Keyed { key: CATEGORIES[match c { 0 => 0, 1 => 2, _ => 1 }].into(), items: scored(&[(c * 4, 9.0), (c * 4 + 1, 7.0), (c * 4 + 2, 5.0), (c * 4 + 3, 3.0)]) };
+    let by_category = |c: u32| Keyed {
+        key: CATEGORIES[match c {
+            0 => 0,
+            1 => 2,
+            _ => 1,
+        }]
+        .into(),
+        items: scored(&[(c * 4, 9.0), (c * 4 + 1, 7.0), (c * 4 + 2, 5.0), (c * 4 + 3, 3.0)]),
+    };
     let hero = Placement {
         variants: vec![
-            Variant { name: "loyal".into(), when: cond(json!({"segment": {"$in": ["Champions", "Loyal"]}})), html: "<h1>Early access for you, {{traits.first_name|friend}}</h1>".into() },
+            Variant {
+                name: "loyal".into(),
+                when: cond(json!({"segment": {"$in": ["Champions", "Loyal"]}})),
+                html: "<h1>Early access for you, {{traits.first_name|friend}}</h1>".into(),
+            },
             Variant { name: "candles".into(), when: cond(json!({"interests.top_category": "Candles"})), html: "<h1>Light up the evenings</h1>".into() },
             Variant { name: "default".into(), when: cond(json!({})), html: "<h1>Welcome to {{store.name}}</h1>".into() },
         ],
@@ -129,13 +141,48 @@ pub fn body() -> BundleBody {
                 hero,
                 placement("home-for-you", json!({"page.type": "home"}), "Just for You", &[("affinity", 1.0), ("trending", 0.3)]),
                 placement("pdp-pair-with", json!({"page.type": "product"}), "Pair With It", &[("bought_together", 1.0)]),
-                Placement { max_price: Some(15.0), ..placement("cart-dont-forget", json!({"page.type": "cart"}), "Don't forget these", &[("cart_addons", 1.0)]) },
+                Placement {
+                    max_price: Some(15.0),
+                    ..placement("cart-dont-forget", json!({"page.type": "cart"}), "Don't forget these", &[("cart_addons", 1.0)])
+                },
             ],
             offers: vec![
-                offer("priority10", "priority_support", json!({"cart.value": {"$gte": 60}}), "priority_support", "", "Priority support for your order", "A specialist will help you with your {{cart.count}} items."),
-                offer("early-access", "early_access", json!({"segment": {"$in": ["Champions", "Loyal"]}}), "early_access", "EARLY", "Early access, {{traits.first_name|friend}}", "The new collection is yours a week early."),
-                offer("free-ship", "free_shipping", json!({"customer": true}), "free_shipping", "", "Free shipping is close", "Add {{cart.free_shipping_missing_text}} more for free shipping."),
-                offer("welcome10", "welcome", json!({"new_visitor": true}), "percent_off", "WELCOME10", "10% off your first order", "Use the code at checkout."),
+                offer(
+                    "priority10",
+                    "priority_support",
+                    json!({"cart.value": {"$gte": 60}}),
+                    "priority_support",
+                    "",
+                    "Priority support for your order",
+                    "A specialist will help you with your {{cart.count}} items.",
+                ),
+                offer(
+                    "early-access",
+                    "early_access",
+                    json!({"segment": {"$in": ["Champions", "Loyal"]}}),
+                    "early_access",
+                    "EARLY",
+                    "Early access, {{traits.first_name|friend}}",
+                    "The new collection is yours a week early.",
+                ),
+                offer(
+                    "free-ship",
+                    "free_shipping",
+                    json!({"customer": true}),
+                    "free_shipping",
+                    "",
+                    "Free shipping is close",
+                    "Add {{cart.free_shipping_missing_text}} more for free shipping.",
+                ),
+                offer(
+                    "welcome10",
+                    "welcome",
+                    json!({"new_visitor": true}),
+                    "percent_off",
+                    "WELCOME10",
+                    "10% off your first order",
+                    "Use the code at checkout.",
+                ),
             ],
             ..Rules::default()
         },

@@ -58,13 +58,31 @@ pub struct Message {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Record {
     /// The event's messageId was seen before: nothing changed.
-    Duplicate { message_id: String },
-    Started { journey: String, run: u32 },
-    Ended { journey: String, run: u32, reason: EndReason },
+    Duplicate {
+        message_id: String,
+    },
+    Started {
+        journey: String,
+        run: u32,
+    },
+    Ended {
+        journey: String,
+        run: u32,
+        reason: EndReason,
+    },
     /// Quiet hours: the step goes out at `until` instead.
-    Held { journey: String, step: u32, until: i64 },
+    Held {
+        journey: String,
+        step: u32,
+        until: i64,
+    },
     /// The step was not sent and the journey moved on.
-    Skipped { journey: String, step: u32, channel: Channel, reason: SkipReason },
+    Skipped {
+        journey: String,
+        step: u32,
+        channel: Channel,
+        reason: SkipReason,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

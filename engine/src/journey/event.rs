@@ -54,15 +54,25 @@ pub enum EventKind {
     /// The cart as the site shows it, when the event lists products (else `None`).
     CartViewed(Option<Vec<Item>>),
     CheckoutStarted(Option<Vec<Item>>),
-    OrderCompleted { order_id: String, products: Vec<Item> },
+    OrderCompleted {
+        order_id: String,
+        products: Vec<Item>,
+    },
     /// A track event of the table the journeys do not read (Products Searched, Promotion
     /// Viewed, …): activity only.
     Other(&'static str),
     Identify(Traits),
-    Page { path: String },
-    Consent { changes: Vec<(Channel, bool)>, push_token: Option<String> },
+    Page {
+        path: String,
+    },
+    Consent {
+        changes: Vec<(Channel, bool)>,
+        push_token: Option<String>,
+    },
     /// An inbound SMS (the host builds it from the SMS provider's webhook): STOP and friends.
-    SmsReply { body: String },
+    SmsReply {
+        body: String,
+    },
 }
 
 impl EventKind {
@@ -118,10 +128,15 @@ pub struct Traits {
 pub enum Refusal {
     NotJson(String),
     NotAnObject,
-    TooLarge { bytes: usize },
+    TooLarge {
+        bytes: usize,
+    },
     Missing(&'static str),
     /// `field` holds the wrong kind of value, or an out-of-range one.
-    Invalid { field: String, expected: &'static str },
+    Invalid {
+        field: String,
+        expected: &'static str,
+    },
     UnknownType(String),
     UnknownEvent(String),
     UnknownChannel(String),
@@ -177,7 +192,9 @@ fn number_at(v: &Value, path: &str) -> Result<Option<f64>, Refusal> {
 fn item(v: &Value, at: &str) -> Result<Item, Refusal> {
     let sku = match id_at(v, "sku")? {
         Some(s) => s,
-        None => id_at(v, "product_id")?.ok_or(Refusal::Missing(if at.is_empty() { "properties.sku (or product_id)" } else { "products[].sku (or product_id)" }))?,
+        None => {
+            id_at(v, "product_id")?.ok_or(Refusal::Missing(if at.is_empty() { "properties.sku (or product_id)" } else { "products[].sku (or product_id)" }))?
+        }
     };
     let field = |f: &str| if at.is_empty() { alloc::format!("properties.{f}") } else { alloc::format!("{at}.{f}") };
     let price = match number_at(v, "price").map_err(|_| invalid(field("price"), "a number"))? {
@@ -189,14 +206,7 @@ fn item(v: &Value, at: &str) -> Result<Item, Refusal> {
         Some(q) if is_whole(q) && (1.0..=10_000.0).contains(&q) => q as u32,
         Some(_) => return Err(invalid(field("quantity"), "a whole number from 1 to 10000")),
     };
-    Ok(Item {
-        sku,
-        name: text_at(v, "name")?,
-        price,
-        quantity,
-        image: text_at(v, "image_url")?,
-        url: text_at(v, "url")?,
-    })
+    Ok(Item { sku, name: text_at(v, "name")?, price, quantity, image: text_at(v, "image_url")?, url: text_at(v, "url")? })
 }
 
 fn products(props: &Value) -> Result<Option<Vec<Item>>, Refusal> {
@@ -266,10 +276,9 @@ fn track(name: &str, props: &Value) -> Result<EventKind, Refusal> {
         PRODUCT_REMOVED => EventKind::ProductRemoved(item(props, "")?),
         CART_VIEWED => EventKind::CartViewed(products(props)?),
         CHECKOUT_STARTED => EventKind::CheckoutStarted(products(props)?),
-        ORDER_COMPLETED => EventKind::OrderCompleted {
-            order_id: id_at(props, "order_id")?.unwrap_or_default(),
-            products: products(props)?.unwrap_or_default(),
-        },
+        ORDER_COMPLETED => {
+            EventKind::OrderCompleted { order_id: id_at(props, "order_id")?.unwrap_or_default(), products: products(props)?.unwrap_or_default() }
+        }
         other => EventKind::Other(other),
     })
 }
@@ -338,7 +347,10 @@ mod tests {
     fn accepts_every_event_of_the_table_and_only_those() {
         for spec in events::EVENTS {
             let json_text = if spec.track {
-                alloc::format!(r#"{{"type":"track","event":"{}","messageId":"m","anonymousId":"a","properties":{{"sku":"S1"}},"channels":{{"all":true}}}}"#, spec.name)
+                alloc::format!(
+                    r#"{{"type":"track","event":"{}","messageId":"m","anonymousId":"a","properties":{{"sku":"S1"}},"channels":{{"all":true}}}}"#,
+                    spec.name
+                )
             } else {
                 alloc::format!(r#"{{"type":"{}","messageId":"m","anonymousId":"a","properties":{{"sku":"S1"}},"channels":{{"all":true}}}}"#, spec.name)
             };
@@ -358,12 +370,18 @@ mod tests {
         assert_eq!(refuse(r#"{"type":"track","event":"Foo","messageId":"m","anonymousId":"a"}"#).split(" (").next().unwrap(), r#"unknown event "Foo""#);
         assert_eq!(refuse(r#"{"type":"track","event":"Product Added","anonymousId":"a"}"#), "missing messageId");
         assert_eq!(refuse(r#"{"type":"track","event":"Product Added","messageId":"m"}"#), "missing anonymousId or userId");
-        assert_eq!(refuse(r#"{"type":"track","event":"Product Added","messageId":"m","anonymousId":"a","properties":{}}"#), "missing properties.sku (or product_id)");
+        assert_eq!(
+            refuse(r#"{"type":"track","event":"Product Added","messageId":"m","anonymousId":"a","properties":{}}"#),
+            "missing properties.sku (or product_id)"
+        );
         assert_eq!(
             refuse(r#"{"type":"track","event":"Product Added","messageId":"m","anonymousId":"a","properties":{"sku":"x","quantity":-1}}"#),
             "properties.quantity must be a whole number from 1 to 10000"
         );
-        assert_eq!(refuse(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"fax":true}}"#).split(" (").next().unwrap(), r#"unknown consent channel "fax""#);
+        assert_eq!(
+            refuse(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"fax":true}}"#).split(" (").next().unwrap(),
+            r#"unknown consent channel "fax""#
+        );
         assert_eq!(refuse(r#"[1]"#), "an event must be a JSON object");
         assert_eq!(parse(&Value::object(), MAX_EVENT_BYTES + 1).unwrap_err(), Refusal::TooLarge { bytes: MAX_EVENT_BYTES + 1 });
     }

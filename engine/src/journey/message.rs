@@ -6,11 +6,11 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rules::{Channel, Journey, Step, Trigger};
 use super::effect::Message;
 use super::state::{Run, VisitorState};
 use crate::body::{BundleBody, ProductIdx, Scored};
 use crate::rules::Offer;
+use crate::rules::{Channel, Journey, Step, Trigger};
 use crate::token;
 use crate::value::Value;
 
@@ -82,7 +82,11 @@ struct Shown {
 }
 
 fn absolute(base: &str, url: &str) -> String {
-    if url.starts_with('/') { alloc::format!("{}{url}", base.trim_end_matches('/')) } else { url.to_string() }
+    if url.starts_with('/') {
+        alloc::format!("{}{url}", base.trim_end_matches('/'))
+    } else {
+        url.to_string()
+    }
 }
 
 fn price_text(symbol: &str, p: f32) -> String {
@@ -93,7 +97,13 @@ fn show(body: &BundleBody, s: &VisitorState, sku: &str) -> Shown {
     let base = &body.store.base_url;
     let symbol = &body.store.currency_symbol;
     if let Some(p) = body.catalog.index_of(sku).and_then(|i| body.catalog.get(i)) {
-        return Shown { sku: sku.into(), title: p.title.clone(), price: price_text(symbol, p.price), image: absolute(base, &p.image), url: absolute(base, &p.url) };
+        return Shown {
+            sku: sku.into(),
+            title: p.title.clone(),
+            price: price_text(symbol, p.price),
+            image: absolute(base, &p.image),
+            url: absolute(base, &p.url),
+        };
     }
     let line = s.cart.iter().find(|l| l.sku == sku);
     Shown {
@@ -133,14 +143,16 @@ pub fn pick_products(body: &BundleBody, s: &VisitorState, trigger: Trigger, n: u
     };
     match trigger {
         Trigger::CartAbandonment => s.cart.iter().map(|l| l.sku.clone()).take(n).collect(),
-        Trigger::BrowseAbandonment => {
-            s.viewed.iter().rev().filter(|v| !s.cart.iter().any(|l| &l.sku == *v) && sku_in_stock(v)).take(n).cloned().collect()
-        }
+        Trigger::BrowseAbandonment => s.viewed.iter().rev().filter(|v| !s.cart.iter().any(|l| &l.sku == *v) && sku_in_stock(v)).take(n).cloned().collect(),
         Trigger::PostPurchase => from_ranked(&mut bought_with(body, &s.orders.last_products).into_iter(), &[]),
         Trigger::Welcome => from_ranked(&mut body.recs.popular.iter().map(|x| x.item), &[]),
         Trigger::WinBack => {
             let trending = from_ranked(&mut body.recs.trending.iter().map(|x| x.item), &s.orders.last_products);
-            if trending.is_empty() { from_ranked(&mut body.recs.popular.iter().map(|x| x.item), &s.orders.last_products) } else { trending }
+            if trending.is_empty() {
+                from_ranked(&mut body.recs.popular.iter().map(|x| x.item), &s.orders.last_products)
+            } else {
+                trending
+            }
         }
     }
 }
@@ -227,13 +239,23 @@ fn context(body: &BundleBody, s: &VisitorState, offer: Option<&Offer>, shown: &[
     }
     let mut first = Value::object();
     if let Some(p) = shown.first() {
-        first.set("sku", p.sku.as_str()).set("title", p.title.as_str()).set("price", p.price.as_str()).set("image", p.image.as_str()).set("url", p.url.as_str());
+        first
+            .set("sku", p.sku.as_str())
+            .set("title", p.title.as_str())
+            .set("price", p.price.as_str())
+            .set("image", p.image.as_str())
+            .set("url", p.url.as_str());
     }
-    let list: Vec<String> = shown.iter().map(|p| if p.price.is_empty() { alloc::format!("- {}", p.title) } else { alloc::format!("- {} ({})", p.title, p.price) }).collect();
-    let cart_value: f32 = s.cart.iter().map(|l| {
-        let price = body.catalog.index_of(&l.sku).and_then(|i| body.catalog.get(i)).map(|p| p.price).or(l.price).unwrap_or(0.0);
-        price * l.quantity as f32
-    }).sum();
+    let list: Vec<String> =
+        shown.iter().map(|p| if p.price.is_empty() { alloc::format!("- {}", p.title) } else { alloc::format!("- {} ({})", p.title, p.price) }).collect();
+    let cart_value: f32 = s
+        .cart
+        .iter()
+        .map(|l| {
+            let price = body.catalog.index_of(&l.sku).and_then(|i| body.catalog.get(i)).map(|p| p.price).or(l.price).unwrap_or(0.0);
+            price * l.quantity as f32
+        })
+        .sum();
     let mut cart = Value::object();
     cart.set("value", price_text(&body.store.currency_symbol, cart_value)).set("count", s.cart.iter().map(|l| l.quantity).sum::<u32>());
     let mut traits = Value::object();
@@ -262,7 +284,11 @@ fn items_html(shown: &[Shown]) -> String {
             r#"<tr><td style="padding:8px"><a href="{url}"><img src="{image}" alt="{title}" width="120" style="display:block;border:0"></a></td><td style="padding:8px"><a href="{url}">{title}</a><br><strong>{price}</strong></td></tr>"#
         ));
     }
-    if out.is_empty() { out } else { alloc::format!(r#"<table role="presentation" cellspacing="0" cellpadding="0">{out}</table>"#) }
+    if out.is_empty() {
+        out
+    } else {
+        alloc::format!(r#"<table role="presentation" cellspacing="0" cellpadding="0">{out}</table>"#)
+    }
 }
 
 /// The email HTML when a step has no `html`: the text, the product cards, the offer, the link.
@@ -329,7 +355,15 @@ mod tests {
 
     #[test]
     fn claims_json_is_what_serde_reads() {
-        let c = LinkClaims { visitor: "u:\"x\"".into(), journey: "cart".into(), step: 2, offer: "cart10".into(), products: alloc::vec!["A".into(), "B\n".into()], exp: 9, unsubscribe: String::new() };
+        let c = LinkClaims {
+            visitor: "u:\"x\"".into(),
+            journey: "cart".into(),
+            step: 2,
+            offer: "cart10".into(),
+            products: alloc::vec!["A".into(), "B\n".into()],
+            exp: 9,
+            unsubscribe: String::new(),
+        };
         let back: LinkClaims = serde_json::from_str(&c.to_json()).unwrap();
         assert_eq!(back, c);
     }

@@ -3,13 +3,13 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use crate::rules::{Channel, Journey, Trigger};
 use super::effect::{Effect, EndReason, Record, SkipReason};
 use super::event::{Event, EventKind};
 use super::message::Compose;
 use super::state::{Run, VisitorState};
-use crate::time::DAY;
 use crate::body::BundleBody;
+use crate::rules::{Channel, Journey, Trigger};
+use crate::time::DAY;
 
 /// SMS keywords carriers and Twilio treat as opt-out / opt-in.
 const SMS_STOP: [&str; 6] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
@@ -71,7 +71,9 @@ impl<'a> Runner<'a> {
             EventKind::OrderCompleted { order_id, products } => self.order_completed(s, order_id, products, now, &mut fx),
             EventKind::Identify(t) => {
                 let p = &mut s.profile;
-                for (mine, theirs) in [(&mut p.first_name, &t.first_name), (&mut p.email, &t.email), (&mut p.phone, &t.phone), (&mut p.push_token, &t.push_token)] {
+                for (mine, theirs) in
+                    [(&mut p.first_name, &t.first_name), (&mut p.email, &t.email), (&mut p.phone, &t.phone), (&mut p.push_token, &t.push_token)]
+                {
                     if let Some(v) = theirs {
                         mine.clone_from(v);
                     }
@@ -105,10 +107,7 @@ impl<'a> Runner<'a> {
                     self.after_consent(s, true, false, now, &mut fx);
                 }
             }
-            EventKind::CartViewed(None)
-            | EventKind::CheckoutStarted(None)
-            | EventKind::Other(_)
-            | EventKind::Page { .. } => {}
+            EventKind::CartViewed(None) | EventKind::CheckoutStarted(None) | EventKind::Other(_) | EventKind::Page { .. } => {}
         }
         // The cart journey follows the cart: activity with items in it (re)starts its clock.
         if activity && !matches!(e.kind, EventKind::OrderCompleted { .. }) {
@@ -179,7 +178,8 @@ impl<'a> Runner<'a> {
         }
         s.orders.count += 1;
         s.orders.last_at = Some(now);
-        s.orders.last_products = if products.is_empty() { s.cart.iter().map(|l| l.sku.clone()).collect() } else { products.iter().map(|p| p.sku.clone()).collect() };
+        s.orders.last_products =
+            if products.is_empty() { s.cart.iter().map(|l| l.sku.clone()).collect() } else { products.iter().map(|p| p.sku.clone()).collect() };
         // Enough to recommend from; a 500-line wholesale order need not weigh on every event.
         s.orders.last_products.truncate(super::state::MAX_LAST_ORDER_PRODUCTS);
         s.cart.clear();
@@ -214,9 +214,7 @@ impl<'a> Runner<'a> {
             let over: Vec<(alloc::string::String, u32)> = s
                 .runs
                 .iter()
-                .filter(|r| {
-                    self.journey(&r.journey).is_some_and(|j| j.steps.iter().skip(r.next_step as usize).all(|st| !s.consent.granted(st.channel)))
-                })
+                .filter(|r| self.journey(&r.journey).is_some_and(|j| j.steps.iter().skip(r.next_step as usize).all(|st| !s.consent.granted(st.channel))))
                 .map(|r| (r.journey.clone(), r.id))
                 .collect();
             for (journey, run) in over {
@@ -325,7 +323,8 @@ impl<'a> Runner<'a> {
         match skip {
             Some(reason) => fx.push(Effect::Record(Record::Skipped { journey: j.id.clone(), step: run.next_step, channel: step.channel, reason })),
             None => {
-                let message = Compose { body: self.body, link_secret: self.link_secret, state: s, journey: j, step_index: run.next_step, run: &run, now }.message();
+                let message =
+                    Compose { body: self.body, link_secret: self.link_secret, state: s, journey: j, step_index: run.next_step, run: &run, now }.message();
                 s.note_sent(&j.id, now);
                 fx.push(Effect::Send(Box::new(message)));
             }

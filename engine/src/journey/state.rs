@@ -12,9 +12,9 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use super::event::Item;
 use crate::cart::{Cart, Line};
 use crate::rules::Channel;
-use super::event::Item;
 
 /// How many messageIds are remembered for deduplication (per visitor).
 pub const SEEN_CAPACITY: usize = 512;

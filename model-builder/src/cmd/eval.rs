@@ -6,13 +6,13 @@ use clap::Args;
 
 const DAY: i64 = 86_400;
 
+use vitrine_engine::civil;
 use vitrine_model_builder::config::LoadedConfig;
 use vitrine_model_builder::error::{Error, Result};
 use vitrine_model_builder::eval::holdout::Holdout;
 use vitrine_model_builder::eval::recommenders::Recommender;
 use vitrine_model_builder::eval::{self, blends, evaluate, evaluate_orders, external, interactions, report, EvalReport, Protocol};
 use vitrine_model_builder::recs::{CoPurchaseScope, RecsConfig};
-use vitrine_engine::civil;
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -69,9 +69,7 @@ fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
     let orders = match (&args.orders, &config.orders.path) {
         (Some(p), _) => p.clone(),
         (None, Some(p)) => loaded.resolve(p),
-        (None, None) => {
-            return Err(Error::Invalid(format!("no orders file: pass --orders CSV or set orders.path in {}", config_path.display())))
-        }
+        (None, None) => return Err(Error::Invalid(format!("no orders file: pass --orders CSV or set orders.path in {}", config_path.display()))),
     };
     let catalog = config.catalog.path.as_deref().map(|p| loaded.resolve(p));
     // Reading takes a fraction of a second: no progress bar.
@@ -82,8 +80,7 @@ fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
     }
     let (split, end) = match (&args.split_date, args.test_days) {
         (Some(date), days) => {
-            let split = civil::parse_day_unix(date.trim())
-                .ok_or_else(|| Error::Invalid(format!("--split-date {date:?}: expected YYYY-MM-DD")))?;
+            let split = civil::parse_day_unix(date.trim()).ok_or_else(|| Error::Invalid(format!("--split-date {date:?}: expected YYYY-MM-DD")))?;
             (split, days.map_or(i64::MAX, |n| split + n * DAY))
         }
         (None, days) => (eval::split_time_for_test_days(&ds, days.unwrap_or(eval::DEFAULT_TEST_DAYS)), i64::MAX),

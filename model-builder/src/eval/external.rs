@@ -76,8 +76,7 @@ pub fn read_dir(dir: &Path, train: &Dataset) -> Result<Vec<(String, Recommender)
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.strip_suffix(".all.tsv").map(String::from))
         .collect();
     models.sort();
-    let customers: HashMap<&str, CustomerIdx> =
-        train.customers.iter().enumerate().map(|(i, c)| (c.as_str(), i as CustomerIdx)).collect();
+    let customers: HashMap<&str, CustomerIdx> = train.customers.iter().enumerate().map(|(i, c)| (c.as_str(), i as CustomerIdx)).collect();
     models
         .into_iter()
         .map(|model| {
@@ -88,11 +87,7 @@ pub fn read_dir(dir: &Path, train: &Dataset) -> Result<Vec<(String, Recommender)
         .collect()
 }
 
-fn read_lists(
-    path: &Path,
-    train: &Dataset,
-    customers: &HashMap<&str, CustomerIdx>,
-) -> Result<HashMap<CustomerIdx, Vec<ProductIdx>>, ExternalError> {
+fn read_lists(path: &Path, train: &Dataset, customers: &HashMap<&str, CustomerIdx>) -> Result<HashMap<CustomerIdx, Vec<ProductIdx>>, ExternalError> {
     let text = fs::read_to_string(path).map_err(|e| io_error(path, e))?;
     let error = |line: usize, message: String| ExternalError { path: path.to_path_buf(), line: Some(line), message };
     let mut lists = HashMap::new();

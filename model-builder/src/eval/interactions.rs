@@ -9,7 +9,7 @@ use std::path::Path;
 use super::external::ExternalError;
 use super::holdout::{owned_by_customer, Holdout, TestUser};
 use super::rng::SplitMix64;
-use crate::data::{CustomerIdx, Dataset, Line, Order, ProductIdx, Product};
+use crate::data::{CustomerIdx, Dataset, Line, Order, Product, ProductIdx};
 
 /// What each column of the file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,8 +53,7 @@ pub struct Interaction {
 
 /// Reads the file. A first line whose timestamp is not a number is a header and skipped.
 pub fn read(path: &Path, columns: &[Column]) -> Result<Vec<Interaction>, ExternalError> {
-    let text = fs::read_to_string(path)
-        .map_err(|e| ExternalError { path: path.to_path_buf(), line: None, message: e.to_string() })?;
+    let text = fs::read_to_string(path).map_err(|e| ExternalError { path: path.to_path_buf(), line: None, message: e.to_string() })?;
     let position = |c: Column| columns.iter().position(|&x| x == c);
     let (user_at, item_at, time_at) = (position(Column::User), position(Column::Item), position(Column::Timestamp));
     let weight_at = position(Column::Weight);
@@ -129,13 +128,7 @@ pub fn random_split(interactions: &[Interaction], train_share: f64, seed: u64) -
         orders: train_events
             .iter()
             .enumerate()
-            .map(|(i, &(time, user, _))| Order {
-                invoice: i.to_string(),
-                customer: Some(user),
-                country: 0,
-                time,
-                lines: i as u32..i as u32 + 1,
-            })
+            .map(|(i, &(time, user, _))| Order { invoice: i.to_string(), customer: Some(user), country: 0, time, lines: i as u32..i as u32 + 1 })
             .collect(),
     };
     let owned = owned_by_customer(&train);
@@ -181,9 +174,8 @@ mod tests {
 
     #[test]
     fn random_split_is_per_user_75_25_and_repeatable() {
-        let interactions: Vec<Interaction> = (0..3)
-            .flat_map(|u| (0..8).map(move |i| Interaction { user: format!("u{u}"), item: format!("i{i}"), time: i, weight: 1.0 }))
-            .collect();
+        let interactions: Vec<Interaction> =
+            (0..3).flat_map(|u| (0..8).map(move |i| Interaction { user: format!("u{u}"), item: format!("i{i}"), time: i, weight: 1.0 })).collect();
         let a = random_split(&interactions, 0.75, 7);
         let b = random_split(&interactions, 0.75, 7);
         assert_eq!(a.users.len(), 3);

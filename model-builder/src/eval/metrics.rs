@@ -42,17 +42,7 @@ pub struct MetricsAcc {
 
 impl MetricsAcc {
     pub fn new(catalog_size: usize, personal: bool) -> Self {
-        MetricsAcc {
-            catalog_size,
-            users: 0,
-            hits: 0.0,
-            ndcg: 0.0,
-            precision: 0.0,
-            recall: 0.0,
-            shown: HashSet::new(),
-            fell_back: 0,
-            personal,
-        }
+        MetricsAcc { catalog_size, users: 0, hits: 0.0, ndcg: 0.0, precision: 0.0, recall: 0.0, shown: HashSet::new(), fell_back: 0, personal }
     }
 
     /// Adds one user: `ranked` best first (at least `RECALL_K` long when possible), `relevant`
@@ -63,8 +53,7 @@ impl MetricsAcc {
         let is_relevant = |p: &ProductIdx| relevant.contains(p);
         let top = &ranked[..ranked.len().min(K)];
         let hits_at_k = top.iter().filter(|p| is_relevant(p)).count();
-        let dcg: f64 =
-            top.iter().enumerate().filter(|(_, p)| is_relevant(p)).map(|(rank, _)| 1.0 / (rank as f64 + 2.0).log2()).sum();
+        let dcg: f64 = top.iter().enumerate().filter(|(_, p)| is_relevant(p)).map(|(rank, _)| 1.0 / (rank as f64 + 2.0).log2()).sum();
         let ideal: f64 = (0..relevant.len().min(K)).map(|rank| 1.0 / (rank as f64 + 2.0).log2()).sum();
         let hits_at_recall_k = ranked.iter().take(RECALL_K).filter(|p| is_relevant(p)).count();
 

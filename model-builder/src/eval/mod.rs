@@ -79,13 +79,7 @@ pub struct EvalReport {
 
 /// Builds the tables from `holdout.train` and scores every recommender under each protocol.
 /// `traits[c]` is customer `c`'s profile as of the split (may be empty).
-pub fn evaluate(
-    holdout: &Holdout,
-    cfg: &RecsConfig,
-    traits: &[Traits],
-    recommenders: &[(String, Recommender)],
-    protocols: &[Protocol],
-) -> EvalReport {
+pub fn evaluate(holdout: &Holdout, cfg: &RecsConfig, traits: &[Traits], recommenders: &[(String, Recommender)], protocols: &[Protocol]) -> EvalReport {
     let started = Instant::now();
     let segment_names: Vec<&str> = traits.iter().map(|t| t.segment.as_deref().unwrap_or("")).collect();
     let tables = build_tables(&holdout.train, cfg, &segment_names);

@@ -76,9 +76,7 @@ impl Recommender {
                 items.truncate(n);
                 Ranking { items, fell_back: false }
             }
-            Recommender::Popular { ranking } => {
-                Ranking { items: ranking.iter().copied().filter(allowed).take(n).collect(), fell_back: false }
-            }
+            Recommender::Popular { ranking } => Ranking { items: ranking.iter().copied().filter(allowed).take(n).collect(), fell_back: false },
             Recommender::Blend(placement) => {
                 let traits = ctx.traits.get(user.customer as usize);
                 let shopper = Shopper {
@@ -97,8 +95,7 @@ impl Recommender {
             }
             Recommender::External { all, new } => {
                 let lists = if exclude_owned { new } else { all };
-                let items: Vec<ProductIdx> =
-                    lists.get(&user.customer).map_or(Vec::new(), |l| l.iter().copied().filter(allowed).take(n).collect());
+                let items: Vec<ProductIdx> = lists.get(&user.customer).map_or(Vec::new(), |l| l.iter().copied().filter(allowed).take(n).collect());
                 Ranking { fell_back: items.len() < K, items }
             }
         }

@@ -27,11 +27,7 @@ pub fn render(report: &EvalReport) -> String {
             super::Protocol::New => "only items never bought before count; owned items excluded",
         };
         let _ = writeln!(out, "\nprotocol {} ({what}), {users} users", p.protocol.name());
-        let _ = writeln!(
-            out,
-            "{:<26} {:>7} {:>8} {:>7} {:>7} {:>9} {:>10}",
-            "recommender", "HR@10", "NDCG@10", "P@10", "R@20", "coverage", "cold-start"
-        );
+        let _ = writeln!(out, "{:<26} {:>7} {:>8} {:>7} {:>7} {:>9} {:>10}", "recommender", "HR@10", "NDCG@10", "P@10", "R@20", "coverage", "cold-start");
         for row in &p.rows {
             let m = &row.metrics;
             let cold = m.cold_start_share.map_or("-".to_string(), |s| format!("{:.1}%", s * 100.0));

@@ -3,7 +3,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::catalog::{fill_template, CategoryRules, CatalogRow};
+use super::catalog::{fill_template, CatalogRow, CategoryRules};
 use super::orders::{RawOrders, NONE};
 use crate::config::Config;
 use crate::data::{Dataset, Line, Order, Product};
@@ -123,11 +123,7 @@ fn products(raw: &RawOrders, catalog: Option<Vec<CatalogRow>>, product_ids: &[u3
         let sku = raw.products.name(p).to_string();
         let title = if row.title.is_empty() { evidence.title().unwrap_or(&sku).to_string() } else { row.title };
         let price = row.price.unwrap_or_else(|| median(&evidence.prices));
-        let category = if !row.category.is_empty() {
-            Some(row.category)
-        } else {
-            rules.as_ref().map(|r| r.categorise(&title).to_string())
-        };
+        let category = if !row.category.is_empty() { Some(row.category) } else { rules.as_ref().map(|r| r.categorise(&title).to_string()) };
         category_names.push(category);
         products.push(Product {
             url: if row.url.is_empty() { fill_template(&cat.url_template, &sku, &title) } else { row.url },

@@ -137,10 +137,7 @@ impl CategoryRules {
 
     pub fn categorise(&self, title: &str) -> &str {
         let title = title.to_uppercase();
-        self.rules
-            .iter()
-            .find(|(_, words)| words.iter().any(|w| starts_a_word(&title, w)))
-            .map_or(self.default.as_str(), |(name, _)| name)
+        self.rules.iter().find(|(_, words)| words.iter().any(|w| starts_a_word(&title, w))).map_or(self.default.as_str(), |(name, _)| name)
     }
 
     /// Category names in rule order, the default last.
@@ -153,7 +150,6 @@ impl CategoryRules {
 fn starts_a_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(i, _)| text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric()))
 }
-
 
 /// Fills `{sku}` (percent-encoded) and `{slug}` in a URL template.
 pub fn fill_template(template: &str, sku: &str, title: &str) -> String {

@@ -16,9 +16,7 @@ impl Header {
     pub fn new(file: &Path, raw: &ByteRecord) -> Result<Header> {
         let mut names = Vec::with_capacity(raw.len());
         for (i, field) in raw.iter().enumerate() {
-            let name = std::str::from_utf8(field).map_err(|_| {
-                Error::Invalid(format!("{}:1: header field {} is not UTF-8 text", file.display(), i + 1))
-            })?;
+            let name = std::str::from_utf8(field).map_err(|_| Error::Invalid(format!("{}:1: header field {} is not UTF-8 text", file.display(), i + 1)))?;
             // Spreadsheet exports often start with a byte-order mark.
             let name = if i == 0 { name.trim_start_matches('\u{feff}') } else { name };
             names.push(name.trim().to_string());
@@ -36,7 +34,6 @@ impl Header {
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
-
 
     pub fn name(&self, i: usize) -> &str {
         &self.names[i]

@@ -33,7 +33,6 @@ impl Interner {
     pub fn len(&self) -> usize {
         self.names.len()
     }
-
 }
 
 /// Remembers the last string interned: consecutive rows of an export repeat the invoice, date

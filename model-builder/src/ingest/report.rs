@@ -64,12 +64,7 @@ pub struct Dropped {
 
 impl Dropped {
     pub fn total(&self) -> u64 {
-        self.cancelled
-            + self.non_product
-            + self.non_positive_quantity
-            + self.non_positive_price
-            + self.not_in_catalog
-            + self.reversed_by_cancellation
+        self.cancelled + self.non_product + self.non_positive_quantity + self.non_positive_price + self.not_in_catalog + self.reversed_by_cancellation
     }
 
     /// (label, count) pairs, for printing.

@@ -71,8 +71,7 @@ impl Baskets {
     /// and d = `bestseller_damping`. Pairs sharing fewer than `min_support` baskets are dropped.
     pub fn bought_together(&self, cfg: &RecsConfig) -> Neighbors {
         let damping = cfg.bestseller_damping.clamp(0.0, 1.0);
-        let mass: Vec<f32> =
-            (0..self.n_products).map(|p| self.baskets_of(p).iter().map(|&b| self.weight[b as usize]).sum()).collect();
+        let mass: Vec<f32> = (0..self.n_products).map(|p| self.baskets_of(p).iter().map(|&b| self.weight[b as usize]).sum()).collect();
         let discount: Vec<f32> = mass.iter().map(|&n| n.max(f32::MIN_POSITIVE).powf(damping)).collect();
 
         // One row of C at a time per thread, in a dense scratch row reset through `touched`.

@@ -41,20 +41,13 @@ pub fn by_segment(ds: &Dataset, buyers: &BuyerItems, customer_segment: &[&str], 
     let mut names: Vec<&str> = customer_segment.to_vec();
     names.sort_unstable();
     names.dedup();
-    let segment_of: Vec<usize> =
-        customer_segment.iter().map(|s| names.binary_search(s).expect("every name was collected")).collect();
+    let segment_of: Vec<usize> = customer_segment.iter().map(|s| names.binary_search(s).expect("every name was collected")).collect();
     let names: Vec<String> = names.into_iter().map(String::from).collect();
     keyed_counts(ds, buyers, &names, cfg, |p| p.customer.and_then(|c| segment_of.get(c as usize).copied()))
 }
 
 /// Distinct buyers per (key, product); keys without any purchase are left out.
-fn keyed_counts(
-    ds: &Dataset,
-    buyers: &BuyerItems,
-    keys: &[String],
-    cfg: &RecsConfig,
-    key_of: impl Fn(&super::Purchase) -> Option<usize>,
-) -> Vec<Keyed> {
+fn keyed_counts(ds: &Dataset, buyers: &BuyerItems, keys: &[String], cfg: &RecsConfig, key_of: impl Fn(&super::Purchase) -> Option<usize>) -> Vec<Keyed> {
     let n = ds.products.len();
     let mut counts = vec![0f32; keys.len() * n];
     for p in &buyers.purchases {

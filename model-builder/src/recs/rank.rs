@@ -21,11 +21,6 @@ pub fn top_k(mut candidates: Vec<Scored>, k: usize) -> Vec<Scored> {
 
 /// Turns dense per-product scores into a top-k list, skipping zero scores.
 pub fn top_k_dense(scores: &[f32], k: usize) -> Vec<Scored> {
-    let candidates = scores
-        .iter()
-        .enumerate()
-        .filter(|(_, &s)| s > 0.0)
-        .map(|(i, &score)| Scored { item: i as u32, score })
-        .collect();
+    let candidates = scores.iter().enumerate().filter(|(_, &s)| s > 0.0).map(|(i, &score)| Scored { item: i as u32, score }).collect();
     top_k(candidates, k)
 }

@@ -12,11 +12,8 @@ pub struct TinyData {
 impl TinyData {
     /// Products named by their titles; SKUs are "P00", "P01", … so the order is the SKU order.
     pub fn new(titles: &[&str]) -> Self {
-        let products = titles
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Product { sku: format!("P{i:02}"), title: t.to_string(), in_stock: true, ..Default::default() })
-            .collect();
+        let products =
+            titles.iter().enumerate().map(|(i, t)| Product { sku: format!("P{i:02}"), title: t.to_string(), in_stock: true, ..Default::default() }).collect();
         TinyData { ds: Dataset { products, ..Default::default() } }
     }
 

@@ -48,7 +48,14 @@ fn run(args: &[String]) -> Result<(), String> {
                 None => Vec::new(),
             };
             let w = demo_store::generate(&engine, Path::new(out), &accounts).map_err(|e| format!("{out}: {e}"))?;
-            println!("demo store: {} pages in {out} (home {}, product {}, category {}, cart {})", w.pages, w.home, w.product.unwrap_or_default(), w.category.unwrap_or_default(), w.cart);
+            println!(
+                "demo store: {} pages in {out} (home {}, product {}, category {}, cart {})",
+                w.pages,
+                w.home,
+                w.product.unwrap_or_default(),
+                w.category.unwrap_or_default(),
+                w.cart
+            );
             Ok(())
         }
         Some("serve") => {

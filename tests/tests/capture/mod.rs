@@ -35,11 +35,7 @@ impl Captured {
 
     /// Form fields (Twilio), decoded.
     pub fn form(&self) -> BTreeMap<String, String> {
-        self.body
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (decode(k), decode(v)))
-            .collect()
+        self.body.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
     }
 }
 
@@ -161,7 +157,11 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicU
             202 => "Accepted",
             _ => "Service Unavailable",
         };
-        write!(stream, "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Message-Id: sg-{n}\r\n\r\n{reply}", reply.len())?;
+        write!(
+            stream,
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Message-Id: sg-{n}\r\n\r\n{reply}",
+            reply.len()
+        )?;
         stream.flush()?;
     }
 }
