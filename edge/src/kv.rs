@@ -17,7 +17,7 @@ use serde::Serialize;
 use vitrine_engine::base64::{self, Alphabet};
 use vitrine_engine::Engine;
 
-use crate::profile::ProfileLine;
+use crate::profile_line::ProfileLine;
 
 pub const BUNDLES: &str = "BUNDLES";
 pub const PROFILES: &str = "PROFILES";

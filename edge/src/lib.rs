@@ -26,6 +26,7 @@ pub mod optout;
 pub mod pages;
 pub mod privacy;
 pub mod profile;
+pub mod profile_line;
 pub mod query;
 pub mod rewrite;
 pub mod routes;

@@ -8,7 +8,6 @@
 //! segments reach returning visitors without them logging in again.
 
 use serde::{Deserialize, Serialize};
-use vitrine_engine::civil;
 pub use vitrine_engine::cookies::ProfileClaims;
 use vitrine_engine::slug;
 use vitrine_engine::token::{self, TokenError};
@@ -59,56 +58,6 @@ pub fn read(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> 
 /// A known customer's claims older than [`REFRESH_AFTER_SECS`]: re-read their traits from KV.
 pub fn is_stale(claims: &ProfileClaims, now: i64) -> bool {
     !claims.cid.is_empty() && now - claims.iat > REFRESH_AFTER_SECS
-}
-
-/// One line of model-builder's private `--profiles` JSONL (KV `profile:<customer id>`): a JSON
-/// object of traits with the customer id. The one reader of that format: the cookie's traits,
-/// the journeys' traits and the publishing tool all start here.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProfileLine {
-    /// Empty when the line has none (the KV key names the customer).
-    pub customer_id: String,
-    /// Everything but the customer id, which claims and keys carry separately.
-    pub traits: Value,
-}
-
-impl ProfileLine {
-    pub fn parse(json: &str) -> Result<ProfileLine, String> {
-        let mut v: Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
-        let Value::Object(m) = &mut v else { return Err("not a JSON object".into()) };
-        let customer_id = match m.remove("customer_id") {
-            Some(Value::String(id)) => id,
-            None | Some(Value::Null) => String::new(),
-            Some(_) => return Err("\"customer_id\" is not a string".into()),
-        };
-        Ok(ProfileLine { customer_id, traits: v })
-    }
-
-    fn text(&self, key: &str) -> Option<&str> {
-        self.traits.path(key).and_then(Value::as_str).filter(|s| !s.is_empty())
-    }
-
-    pub fn segment(&self) -> Option<&str> {
-        self.text("segment")
-    }
-
-    /// Total spend (`monetary`), 0 when unknown.
-    pub fn spend(&self) -> f64 {
-        self.traits.path("monetary").and_then(Value::as_f64).unwrap_or(0.0)
-    }
-
-    /// What the journeys need: the typical gap between orders and the last order
-    /// (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC), and the first name.
-    pub fn journey_traits(&self) -> vitrine_engine::journey::Traits {
-        let gap = self.traits.path("typical_gap_days").and_then(Value::as_f64).filter(|d| *d > 0.0 && *d < 3650.0).map(|d| d as f32);
-        let last = self.text("last_order").and_then(|d| civil::parse_day_unix(d.get(..10)?));
-        vitrine_engine::journey::Traits {
-            typical_gap_days: gap,
-            last_order_at: last,
-            first_name: self.text("first_name").map(str::to_string),
-            ..Default::default()
-        }
-    }
 }
 
 /// What the customers export adds that only the journeys may use: the cookie is readable by any
@@ -180,16 +129,6 @@ pub struct Persona {
 mod tests {
     use super::*;
 
-    #[test]
-    fn profiles_give_the_journeys_the_gap_and_the_last_order() {
-        let t =
-            ProfileLine::parse(r#"{"customer_id":"17850","typical_gap_days":30.0,"last_order":"2011-05-20","segment":"At risk"}"#).unwrap().journey_traits();
-        assert_eq!((t.typical_gap_days, t.last_order_at), (Some(30.0), Some(1_305_849_600)));
-        assert_eq!(civil::parse_day_unix("1970-01-01"), Some(0));
-        assert_eq!(civil::parse_day_unix("2000-03-01"), Some(951_868_800));
-        assert_eq!(ProfileLine::parse(r#"{"typical_gap_days":null}"#).unwrap().journey_traits().typical_gap_days, None);
-    }
-
     fn champion() -> ProfileClaims {
         let mut traits = Value::object();
         traits.set("segment", "Champions").set("first_name", "Jane");
@@ -221,21 +160,10 @@ mod tests {
 
     #[test]
     fn contacts_from_the_customers_export_never_reach_the_cookie() {
-        let line = ProfileLine::parse(r#"{"customer_id":"1","segment":"Loyal","first_name":"Jane","last_name":"Smith","email":"j@example.com","phone":"+447400123456","consent":{"sms":true},"created_at":"2009-01-01"}"#).unwrap();
+        let line = crate::profile_line::ProfileLine::parse(r#"{"customer_id":"1","segment":"Loyal","first_name":"Jane","last_name":"Smith","email":"j@example.com","phone":"+447400123456","consent":{"sms":true},"created_at":"2009-01-01"}"#).unwrap();
         let cookie = cookie_traits(line.traits);
         let json = serde_json::to_string(&cookie).unwrap();
         assert_eq!(json, r#"{"first_name":"Jane","segment":"Loyal"}"#);
-    }
-
-    #[test]
-    fn profile_lines_become_traits() {
-        let line = ProfileLine::parse(r#"{"customer_id":"12346","segment":"At risk","frequency":3,"monetary":12.5}"#).unwrap();
-        assert_eq!((line.customer_id.as_str(), line.segment(), line.spend()), ("12346", Some("At risk"), 12.5));
-        assert!(line.traits.path("customer_id").is_none());
-        assert_eq!(ProfileLine::parse("[1]").unwrap_err(), "not a JSON object");
-        assert!(ProfileLine::parse("{").unwrap_err().starts_with("not JSON"));
-        assert!(ProfileLine::parse("nope").is_err());
-        assert!(ProfileLine::parse(r#"{"customer_id":7}"#).unwrap_err().contains("not a string"));
     }
 
     #[test]

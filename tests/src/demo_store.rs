@@ -57,7 +57,7 @@ pub fn demo_accounts(profiles_jsonl: &str) -> Result<Vec<DemoAccount>, String> {
         let persona: vitrine_edge::profile::Persona = serde_json::from_str(&e.value).map_err(|err| format!("{}: {err}", e.key))?;
         let line = profiles_jsonl.lines().find(|l| l.contains(&format!("\"customer_id\":\"{}\"", persona.customer_id)));
         let last = line
-            .and_then(|l| vitrine_edge::profile::ProfileLine::parse(l).ok())
+            .and_then(|l| vitrine_edge::profile_line::ProfileLine::parse(l).ok())
             .and_then(|p| p.traits.path("last_name").and_then(vitrine_engine::Value::as_str).map(str::to_string));
         let name = [persona.first_name.as_str(), last.as_deref().unwrap_or("")].join(" ").trim().to_string();
         out.push(DemoAccount { customer_id: persona.customer_id, name, segment: persona.segment });

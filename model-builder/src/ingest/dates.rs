@@ -53,10 +53,8 @@ pub fn check_format(format: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// `YYYY-MM-DD` of unix seconds.
-pub fn day_string(t: i64) -> String {
-    DateTime::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d").to_string())
-}
+/// `YYYY-MM-DD` of unix seconds: the engine's one civil-date formatter.
+pub use vitrine_engine::civil::day_string;
 
 #[cfg(test)]
 mod tests {
