@@ -189,7 +189,8 @@ impl Host {
 
 const NO_LIMITS: &str = "{}";
 const ADD_A: &str = r#"{"type":"track","event":"Product Added","properties":{"sku":"A","quantity":2}}"#;
-const ALL_CONSENT: &str = r#"{"type":"consent","channels":{"all":true},"push_token":"push-tok-1"}"#;
+// Every channel, SMS by its own yes (a blanket yes never covers texts).
+const ALL_CONSENT: &str = r#"{"type":"consent","channels":{"all":true,"sms":true},"push_token":"push-tok-1"}"#;
 const JANE: &str = r#"{"type":"identify","traits":{"firstName":"Jane","email":"jane@example.com","phone":"+447700900123"}}"#;
 
 fn ended(h: &Host, journey: &str) -> Vec<EndReason> {

@@ -153,7 +153,8 @@ fn event(kind: Value, anonymous_id: &str, user_id: Option<&str>) -> Value {
 }
 
 fn consent_all(push_token: &str) -> Value {
-    json!({ "type": "consent", "channels": { "all": true }, "push_token": push_token })
+    // Every channel; SMS needs its own yes (a blanket yes never covers texts).
+    json!({ "type": "consent", "channels": { "all": true, "sms": true }, "push_token": push_token })
 }
 
 fn identify(first_name: &str, email: &str, phone: &str) -> Value {

@@ -243,12 +243,19 @@ fn traits(t: &Value) -> Result<Traits, Refusal> {
     })
 }
 
+/// The channels a blanket answer (`"all"`, or the SDK's banner `"granted"`) covers. A yes never
+/// covers SMS: texts cost the store per message and need their own explicit yes (`"sms": true`);
+/// a no withdraws everything.
+fn blanket(granted: bool) -> impl Iterator<Item = (Channel, bool)> {
+    Channel::ALL.into_iter().filter(move |c| !granted || *c != Channel::Sms).map(move |c| (c, granted))
+}
+
 fn consent(v: &Value) -> Result<EventKind, Refusal> {
     let push_token = Some(text_at(v, "push_token")?).filter(|s| !s.is_empty());
-    // The browser SDK's banner answer (`"granted": bool`) covers every channel.
+    // The browser SDK's banner answer (`"granted": bool`).
     if let (None, Some(granted)) = (v.path("channels"), v.path("granted")) {
         let granted = granted.as_bool().ok_or_else(|| invalid("granted", "true or false"))?;
-        return Ok(EventKind::Consent { changes: Channel::ALL.map(|c| (c, granted)).to_vec(), push_token });
+        return Ok(EventKind::Consent { changes: blanket(granted).collect(), push_token });
     }
     let channels = v.path("channels").ok_or(Refusal::Missing("channels (or granted)"))?;
     let map = channels.as_object().ok_or_else(|| invalid("channels", "an object of channel: true/false"))?;
@@ -256,7 +263,7 @@ fn consent(v: &Value) -> Result<EventKind, Refusal> {
     for (name, granted) in map {
         let granted = granted.as_bool().ok_or_else(|| invalid(alloc::format!("channels.{name}"), "true or false"))?;
         if name == "all" {
-            changes.extend(Channel::ALL.map(|c| (c, granted)));
+            changes.extend(blanket(granted));
         } else {
             let c = Channel::from_name(name).ok_or_else(|| Refusal::UnknownChannel(name.clone()))?;
             changes.push((c, granted));
@@ -341,6 +348,22 @@ mod tests {
         let e = parse(&json(r#"{"type":"track","event":"Product Added","messageId":"m1","anonymousId":"a1","properties":{"product_id":85123,"price":2.55,"quantity":2},"context":{"utcOffsetMinutes":60}}"#), 10).unwrap();
         assert_eq!(e.utc_offset_minutes, Some(60));
         assert_eq!(e.kind, EventKind::ProductAdded(Item { sku: "85123".into(), price: Some(2.55), quantity: 2, ..Item::default() }));
+    }
+
+    #[test]
+    fn a_blanket_yes_never_grants_sms_and_a_blanket_no_withdraws_it() {
+        let changes = |text: &str| match parse(&json(text), 0).unwrap().kind {
+            EventKind::Consent { changes, .. } => changes,
+            other => panic!("{other:?}"),
+        };
+        let all_yes = changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"all":true}}"#);
+        assert!(all_yes.iter().all(|(c, g)| *g && *c != Channel::Sms) && all_yes.len() == Channel::ALL.len() - 1, "{all_yes:?}");
+        assert!(!changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","granted":true}"#).iter().any(|(c, _)| *c == Channel::Sms));
+        assert!(
+            changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"all":true,"sms":true}}"#).contains(&(Channel::Sms, true)),
+            "its own yes"
+        );
+        assert!(changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","granted":false}"#).contains(&(Channel::Sms, false)), "a no covers SMS");
     }
 
     #[test]
