@@ -1,14 +1,14 @@
 //! The customers export: who each customer is and how they may be contacted. Private: it is
 //! merged into the profiles (`--profiles`, KV) and never reaches the bundle.
 //!
-//! Phone numbers are normalised to E.164 with the `phonenumber` crate (libphonenumber's data),
-//! numbers written without a country code read as `customers.default_country`. A number the
-//! library calls invalid is kept only as `phone_raw` (never sent to), and counted.
+//! Phone numbers are normalised to E.164 by `vitrine_contacts` (libphonenumber's data, as the
+//! edge does), numbers written without a country code read as `customers.default_country`. A
+//! number the library calls invalid is kept only as `phone_raw` (never sent to), and counted.
 
 use std::path::Path;
 
 use csv::ByteRecord;
-use phonenumber::country;
+use vitrine_contacts::Country;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -101,15 +101,9 @@ impl Columns {
     }
 }
 
-/// The default country as the phone library names it.
-pub fn country(code: &str) -> std::result::Result<country::Id, String> {
-    code.trim().to_ascii_uppercase().parse::<country::Id>().map_err(|_| format!("{code:?} is not an ISO 3166 country code"))
-}
-
-/// `raw` in E.164, if the phone library reads it as a valid number.
-pub fn e164(raw: &str, default_country: country::Id) -> Option<String> {
-    let n = phonenumber::parse(Some(default_country), raw).ok()?;
-    phonenumber::is_valid(&n).then(|| n.format().mode(phonenumber::Mode::E164).to_string())
+/// The default country of phone numbers.
+pub fn country(code: &str) -> std::result::Result<Country, String> {
+    Country::parse(code)
 }
 
 /// Reads the export: one customer per row, ids unique.
@@ -158,7 +152,7 @@ fn yes_no(s: &str) -> std::result::Result<Option<bool>, String> {
 
 type RowError = (Option<usize>, String);
 
-fn row(r: &ByteRecord, c: &Columns, width: usize, default_country: country::Id) -> std::result::Result<(CustomerRow, bool), RowError> {
+fn row(r: &ByteRecord, c: &Columns, width: usize, default_country: Country) -> std::result::Result<(CustomerRow, bool), RowError> {
     if r.len() != width {
         return Err((None, format!("expected {width} fields, found {}", r.len())));
     }
@@ -170,12 +164,13 @@ fn row(r: &ByteRecord, c: &Columns, width: usize, default_country: country::Id) 
     if id.len() > 64 || id.chars().any(char::is_control) {
         return Err((Some(c.id), format!("customer id {id:?} is over 64 bytes or has control characters")));
     }
-    let email = get(c.email)?.to_ascii_lowercase();
-    if !email.is_empty() && (!email.contains('@') || email.starts_with('@') || email.ends_with('@') || email.len() > 254) {
-        return Err((c.email, format!("{email:?} is not an email address")));
-    }
+    let raw_email = get(c.email)?;
+    let email = match raw_email {
+        "" => String::new(),
+        e => vitrine_contacts::email(e).ok_or_else(|| (c.email, format!("{e:?} is not an email address")))?,
+    };
     let raw_phone = get(c.phone)?;
-    let phone = if raw_phone.is_empty() { None } else { e164(raw_phone, default_country) };
+    let phone = if raw_phone.is_empty() { None } else { vitrine_contacts::e164(raw_phone, default_country) };
     let invalid = !raw_phone.is_empty() && phone.is_none();
     let consent = Consent {
         email: yes_no(get(c.email_consent)?).map_err(|m| (c.email_consent, m))?,
@@ -194,20 +189,4 @@ fn row(r: &ByteRecord, c: &Columns, width: usize, default_country: country::Id) 
         created_at: get(c.created_at)?.into(),
     };
     Ok((row, invalid))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phones_become_e164_with_the_default_country() {
-        let gb = country("gb").unwrap();
-        assert_eq!(e164("07400 123456", gb).as_deref(), Some("+447400123456"));
-        assert_eq!(e164("+44 7400 123456", country("FR").unwrap()).as_deref(), Some("+447400123456"));
-        assert_eq!(e164("0044 7400 123456", gb).as_deref(), Some("+447400123456"));
-        assert_eq!(e164("12", gb), None);
-        assert_eq!(e164("hello", gb), None);
-        assert!(country("Narnia").unwrap_err().contains("not an ISO 3166"));
-    }
 }
