@@ -26,7 +26,12 @@ pub fn e164(raw: &str, default: Country) -> Option<String> {
 pub fn email(raw: &str) -> Option<String> {
     let e = raw.trim().to_ascii_lowercase();
     let (local, domain) = e.split_once('@')?;
-    let ok = !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && e.len() <= 254 && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
     ok.then_some(e)
 }
 

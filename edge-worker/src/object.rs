@@ -9,8 +9,8 @@ use std::rc::Rc;
 use vitrine_edge::events::phone_key;
 use vitrine_edge::messaging::{self, Outcome, Providers};
 use vitrine_edge::visitor_do::{
-    attempt_line, AbsorbBody, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, ERASE, EVENTS, EXPORT, KEY_HEADER, LINK, MESSAGES, SMS,
-    STORAGE_KEY,
+    attempt_line, AbsorbBody, ContactBody, ContactRecord, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, CONTACT, ERASE, EVENTS, EXPORT,
+    KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY,
 };
 use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::{Effect, Event};
@@ -114,9 +114,23 @@ impl DurableObject for VisitorDo {
                 self.persist().await?;
                 Response::ok("absorbed")
             }
+            (Method::Post, SMS) if key.starts_with("p:") => {
+                let body: SmsBody = read_json(&mut req).await?;
+                self.number_replied(body).await
+            }
             (Method::Post, SMS) => {
                 let body: SmsBody = read_json(&mut req).await?;
                 self.apply(vec![VisitorObject::sms_event(body)]).await
+            }
+            (Method::Post, CONTACT) => {
+                let body: ContactBody = read_json(&mut req).await?;
+                let suppressed = self.with(|o| {
+                    let c = o.contact.get_or_insert_with(ContactRecord::default);
+                    c.add(&body.visitor);
+                    c.suppressed
+                });
+                self.persist().await?;
+                Response::from_json(&serde_json::json!({ "suppressed": suppressed }))
             }
             (Method::Get, MESSAGES) => Response::from_json(&self.with(|o| o.messages_json())),
             (Method::Get, EXPORT) => Response::from_json(&self.with(|o| o.export_json())),
@@ -202,6 +216,9 @@ impl VisitorDo {
     }
 
     async fn apply(&self, mut events: Vec<Event>) -> Result<Response> {
+        for why in VisitorObject::normalize_contacts(&mut events, config(&self.env).country) {
+            console_warn!("vitrine: {why}: not kept");
+        }
         if let Some(customer) = self.with(|o| o.profile_to_read(&events)) {
             if let Some(line) = stored_profile(&self.env, &customer).await {
                 VisitorObject::enrich(&mut events, line.journey_traits());
@@ -220,13 +237,47 @@ impl VisitorDo {
         self.log_records(&applied.effects);
         self.persist().await?;
         if let Some(phone) = applied.new_phone {
-            // Index the number, so an inbound STOP finds this visitor.
-            let own = self.with(|o| o.visitor.id.clone());
-            if let Err(e) = stubs::post(&self.env, &phone_key(&phone), LINK, &LinkBody { to: own }).await {
-                console_error!("vitrine: indexing a phone number failed: {e}");
+            // The number's object learns this visitor uses it (an inbound STOP reaches everyone
+            // who gave it); a number that said STOP is silenced here at once.
+            if self.register_number(&phone).await {
+                let stop = VisitorObject::sms_event(SmsBody { message_id: format!("suppressed-{phone}"), body: "STOP".into() });
+                let fx = self.with(|o| o.apply(journeys.body(), secret, &[stop], now_secs()).effects);
+                self.log_records(&fx);
+                self.persist().await?;
             }
         }
         Response::from_json(&serde_json::json!({ "accepted": applied.accepted, "duplicates": applied.duplicates }))
+    }
+
+    /// Tells the number's object this visitor uses it; whether the number is suppressed.
+    async fn register_number(&self, phone: &str) -> bool {
+        let own = self.with(|o| o.visitor.id.clone());
+        let answer = async {
+            let mut r = stubs::post(&self.env, &phone_key(phone), CONTACT, &ContactBody { visitor: own }).await?;
+            let v: serde_json::Value = serde_json::from_str(&r.text().await?)?;
+            Ok::<bool, worker::Error>(v["suppressed"].as_bool().unwrap_or(false))
+        };
+        answer.await.unwrap_or_else(|e| {
+            console_error!("vitrine: registering a phone number failed: {e}");
+            false
+        })
+    }
+
+    /// An inbound SMS to a number's object: STOP or START reaches every visitor that gave it.
+    async fn number_replied(&self, body: SmsBody) -> Result<Response> {
+        let changed = self.with(|o| o.contact.get_or_insert_with(ContactRecord::default).reply(&body.body, now_secs()));
+        self.persist().await?;
+        let visitors = self.with(|o| o.contact.as_ref().map(|c| c.visitors.clone()).unwrap_or_default());
+        if changed.is_some() {
+            for v in &visitors {
+                let mut r = stubs::post(&self.env, v, SMS, &SmsBody { message_id: body.message_id.clone(), body: body.body.clone() }).await?;
+                if r.status_code() != 200 {
+                    // Twilio retries the webhook: the visitors told already deduplicate it.
+                    return Response::error(format!("telling {v} failed: {}", r.text().await?), 503);
+                }
+            }
+        }
+        Response::from_json(&serde_json::json!({ "visitors": visitors.len(), "changed": changed.is_some() }))
     }
 
     async fn link(&self, own: &str, to: String) -> Result<Response> {

@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::identity::IdentityKeys;
+use vitrine_contacts::Country;
 
 pub struct Config {
     /// Where pages come from, e.g. `https://shop.example` (no trailing slash).
@@ -21,6 +22,9 @@ pub struct Config {
     pub write_key: Option<String>,
     /// The privacy API (`/v1/admin/…`) answers `Authorization: Bearer <ADMIN_TOKEN>` only.
     pub admin_token: Option<String>,
+    /// The country of phone numbers written without a country code (`DEFAULT_COUNTRY`, ISO
+    /// 3166, default GB).
+    pub country: Country,
     /// A visitor with no activity for this long is erased by its own alarm (`RETENTION_DAYS`,
     /// default 400).
     pub retention_secs: i64,
@@ -75,6 +79,10 @@ impl Config {
                     problems.push("ADMIN_TOKEN is shorter than 16 characters: the privacy API is off".into());
                 }
                 None
+            }),
+            country: var("DEFAULT_COUNTRY").map_or(Ok(Country::parse("GB").expect("GB is a country")), |c| Country::parse(&c)).unwrap_or_else(|e| {
+                problems.push(format!("DEFAULT_COUNTRY: {e}: numbers without a country code are read as GB"));
+                Country::parse("GB").expect("GB is a country")
             }),
             retention_secs: var("RETENTION_DAYS").and_then(|d| d.trim().parse::<i64>().ok()).filter(|d| *d > 0).unwrap_or(400) * 86_400,
             problems,

@@ -17,9 +17,17 @@
 //! POST /absorb   {"from":"a:…","state":{…}} take another visitor's state in
 //! POST /sms      {"messageId","body"}       an inbound SMS (STOP, START)
 //! GET  /messages                            delivery log, outbox, state (dev mode)
+//! POST /contact  {"visitor":"a:…"}         (a phone number's object) this visitor uses the
+//!                                           number -> {"suppressed":bool}
 //! GET  /export                              the same, for a privacy export (admin)
 //! POST /erase                               erase everything; -> the keys that hold more of it
 //! ```
+//!
+//! Phone numbers: a visitor's number is kept in E.164 (`vitrine_contacts`, the worker's
+//! `DEFAULT_COUNTRY` for numbers written without a country code; a number the library calls
+//! invalid is not kept). Each number has its own object (`p:<E.164>`, a [`ContactRecord`]) that
+//! knows every visitor using it and whether it said STOP: an inbound STOP silences every one of
+//! them, and a visitor who enters a stopped number is silenced at once (the suppression list).
 //!
 //! Retention: a visitor with no activity for `RETENTION_DAYS` is erased by its own alarm.
 //!
@@ -35,6 +43,7 @@ use vitrine_engine::journey::{self, Effect, Event, EventKind, Record, Runner, Tr
 use vitrine_engine::Value;
 
 use outbox::{Attempt, Outbox};
+use vitrine_contacts::Country;
 
 /// The Durable Object binding.
 pub const BINDING: &str = "VISITORS";
@@ -48,6 +57,7 @@ pub const LINK: &str = "/link";
 pub const ABSORB: &str = "/absorb";
 pub const SMS: &str = "/sms";
 pub const MESSAGES: &str = "/messages";
+pub const CONTACT: &str = "/contact";
 pub const EXPORT: &str = "/export";
 pub const ERASE: &str = "/erase";
 
@@ -68,6 +78,43 @@ pub struct AbsorbBody {
 }
 
 #[derive(Serialize, Deserialize)]
+pub struct ContactBody {
+    pub visitor: String,
+}
+
+/// A phone number's object: who uses the number, and whether it asked for no more texts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContactRecord {
+    /// Visitor keys that gave this number, oldest first.
+    pub visitors: Vec<String>,
+    /// The number said STOP (and not START since): nobody texts it.
+    pub suppressed: bool,
+    /// When `suppressed` last changed (unix seconds).
+    pub changed_at: i64,
+}
+
+impl ContactRecord {
+    /// More visitors than this on one number is someone typing it everywhere: the oldest stay.
+    pub const MAX_VISITORS: usize = 200;
+
+    pub fn add(&mut self, visitor: &str) {
+        if !self.visitors.iter().any(|v| v == visitor) && self.visitors.len() < Self::MAX_VISITORS {
+            self.visitors.push(visitor.into());
+        }
+    }
+
+    /// An inbound SMS from this number: STOP suppresses it, START lifts that. Returns what
+    /// every visitor of the number is to be told (`Some(granted)`), if anything.
+    pub fn reply(&mut self, body: &str, now: i64) -> Option<bool> {
+        let granted = journey::sms_keyword(body)?;
+        self.suppressed = !granted;
+        self.changed_at = now;
+        Some(granted)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
 pub struct SmsBody {
     #[serde(rename = "messageId")]
     pub message_id: String,
@@ -81,6 +128,7 @@ struct Stored {
     visitor: VisitorState,
     outbox: Outbox,
     alias: String,
+    contact: Option<ContactRecord>,
 }
 
 #[derive(Serialize)]
@@ -88,6 +136,8 @@ struct StoredRef<'a> {
     visitor: &'a VisitorState,
     outbox: &'a Outbox,
     alias: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact: &'a Option<ContactRecord>,
 }
 
 /// One object's memory between requests.
@@ -97,6 +147,8 @@ pub struct VisitorObject {
     pub outbox: Outbox,
     /// Set once this visitor was folded into another (identify): requests go there.
     pub alias: String,
+    /// A phone number's object (`p:<E.164>`) keeps its record here.
+    pub contact: Option<ContactRecord>,
     /// The alarm as last set here (`None`: unknown since start-up).
     alarm: Option<Option<i64>>,
     /// The private profile was looked up (once per wake-up of a known customer's object).
@@ -130,9 +182,16 @@ impl VisitorObject {
             Some(json) => serde_json::from_str(json).map_err(|e| format!("stored visitor does not load: {e}"))?,
             None => Stored { visitor: VisitorState::new(key), ..Stored::default() },
         };
-        let mut o = VisitorObject { visitor: stored.visitor, outbox: stored.outbox, alias: stored.alias, ..VisitorObject::default() };
+        let mut o = VisitorObject { visitor: stored.visitor, outbox: stored.outbox, alias: stored.alias, contact: stored.contact, ..VisitorObject::default() };
         if o.visitor.id.is_empty() {
             o.visitor.id = key.into();
+        }
+        // A number's object from before contact records pointed at its one visitor: that
+        // visitor is its first.
+        if key.starts_with("p:") && o.contact.is_none() && !o.alias.is_empty() {
+            let mut c = ContactRecord::default();
+            c.add(&core::mem::take(&mut o.alias));
+            o.contact = Some(c);
         }
         let cut = o.outbox.interrupted(now);
         Ok((o, cut))
@@ -140,7 +199,8 @@ impl VisitorObject {
 
     /// State, outbox and alias, written together.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&StoredRef { visitor: &self.visitor, outbox: &self.outbox, alias: &self.alias }).expect("visitor state is plain JSON")
+        serde_json::to_string(&StoredRef { visitor: &self.visitor, outbox: &self.outbox, alias: &self.alias, contact: &self.contact })
+            .expect("visitor state is plain JSON")
     }
 
     /// Where a request to this object goes instead, once it was folded into another (what it
@@ -203,6 +263,29 @@ impl VisitorObject {
             t.last_order_at = t.last_order_at.or(profile.last_order_at);
             t.first_name = t.first_name.take().or(profile.first_name);
         }
+    }
+
+    /// Contacts as kept: phones in E.164 (`country` for numbers without a country code), emails
+    /// lower-cased; one the libraries refuse is dropped from the event (never sent to) and named.
+    pub fn normalize_contacts(events: &mut [Event], country: Country) -> Vec<String> {
+        let mut dropped = Vec::new();
+        for e in events {
+            if let EventKind::Identify(t) = &mut e.kind {
+                if let Some(raw) = t.phone.take().filter(|p| !p.trim().is_empty()) {
+                    t.phone = vitrine_contacts::e164(&raw, country);
+                    if t.phone.is_none() {
+                        dropped.push(format!("phone {raw:?} is not a valid number"));
+                    }
+                }
+                if let Some(raw) = t.email.take().filter(|m| !m.trim().is_empty()) {
+                    t.email = vitrine_contacts::email(&raw);
+                    if t.email.is_none() {
+                        dropped.push(format!("email {raw:?} is not an email address"));
+                    }
+                }
+            }
+        }
+        dropped
     }
 
     pub fn apply(&mut self, journeys: &BundleBody, link_secret: &[u8], events: &[Event], now: i64) -> Applied {
@@ -389,6 +472,36 @@ mod tests {
         assert_eq!(o.alarm_change(None, YEAR), Some(500));
         assert_eq!(o.alarm_change(Some(400), YEAR), None, "an earlier alarm stays");
         assert_eq!(o.alarm_change(Some(600), YEAR), Some(500));
+    }
+
+    #[test]
+    fn contacts_are_kept_in_one_form_and_invalid_ones_are_dropped() {
+        let gb = Country::parse("GB").unwrap();
+        let mut events = [event(r#"{"type":"identify","messageId":"m1","anonymousId":"1","traits":{"phone":"07400 123456","email":" Jane@Example.com"}}"#)];
+        assert!(VisitorObject::normalize_contacts(&mut events, gb).is_empty());
+        let EventKind::Identify(t) = &events[0].kind else { unreachable!() };
+        assert_eq!((t.phone.as_deref(), t.email.as_deref()), (Some("+447400123456"), Some("jane@example.com")));
+        let mut bad = [event(r#"{"type":"identify","messageId":"m2","anonymousId":"1","traits":{"phone":"12345","email":"nope","first_name":"Jo"}}"#)];
+        let dropped = VisitorObject::normalize_contacts(&mut bad, gb);
+        assert_eq!(dropped.len(), 2, "{dropped:?}");
+        let EventKind::Identify(t) = &bad[0].kind else { unreachable!() };
+        assert_eq!((t.phone.as_deref(), t.email.as_deref(), t.first_name.as_deref()), (None, None, Some("Jo")), "the rest of the identify is kept");
+    }
+
+    #[test]
+    fn a_number_stops_for_every_visitor_that_gave_it() {
+        let mut c = ContactRecord::default();
+        c.add("a:phone");
+        c.add("a:laptop");
+        c.add("a:phone");
+        assert_eq!(c.visitors, ["a:phone", "a:laptop"]);
+        assert_eq!(c.reply("hello", 1), None);
+        assert_eq!((c.reply(" stop ", 2), c.suppressed), (Some(false), true));
+        assert_eq!((c.reply("START", 3), c.suppressed), (Some(true), false));
+        // A number's object from before contact records: its one visitor comes along.
+        let (legacy, _) = VisitorObject::load(Some(r#"{"visitor":{},"alias":"a:old"}"#), "p:+447400123456", 0).unwrap();
+        assert_eq!(legacy.contact.map(|c| c.visitors), Some(vec!["a:old".to_string()]));
+        assert!(legacy.alias.is_empty());
     }
 
     #[test]

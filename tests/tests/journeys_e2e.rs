@@ -106,6 +106,7 @@ fn main() -> std::process::ExitCode {
             nobody_can_claim_a_customer_without_proof,
             a_deleted_customer_is_gone_everywhere,
             a_messages_link_brings_its_offer_only_when_genuine,
+            stop_from_a_number_silences_every_visitor_that_gave_it,
             a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
         ],
     )
@@ -210,7 +211,7 @@ fn claims(link: &str) -> LinkClaims {
 // ---- cases ----
 
 fn events_over_http_reach_the_providers_in_their_real_shapes(s: &Suite) {
-    let (email, phone, token_) = ("jane.e1@example.com", "+447700900101", "push-token-e1");
+    let (email, phone, token_) = ("jane.e1@example.com", "+447400900101", "push-token-e1");
     let accepted_at = Instant::now();
     let r = post_events(
         s,
@@ -284,7 +285,7 @@ fn events_over_http_reach_the_providers_in_their_real_shapes(s: &Suite) {
 }
 
 fn a_purchase_on_another_device_ends_the_cart_journey(s: &Suite) {
-    let (email, phone, token_) = ("sam.e2@example.com", "+447700900102", "push-token-e2");
+    let (email, phone, token_) = ("sam.e2@example.com", "+447400900102", "push-token-e2");
     // The phone: anonymous, consents, fills a cart, then logs in.
     let r = post_events(
         s,
@@ -350,7 +351,7 @@ fn bad_events_get_a_reason_each_and_the_good_ones_are_kept(s: &Suite) {
 }
 
 fn a_duplicated_batch_sends_each_message_once(s: &Suite) {
-    let (email, phone, token_) = ("kim.e4@example.com", "+447700900104", "push-token-e4");
+    let (email, phone, token_) = ("kim.e4@example.com", "+447400900104", "push-token-e4");
     let batch =
         [event(consent_all(token_), "e4", Some("c-e4")), event(identify("Kim", email, phone), "e4", Some("c-e4")), event(added("K301", 1), "e4", Some("c-e4"))];
     assert_eq!(post_events(s, &batch).json()["accepted"], 3);
@@ -364,7 +365,7 @@ fn a_duplicated_batch_sends_each_message_once(s: &Suite) {
 }
 
 fn sms_stop_and_the_unsubscribe_link_are_honoured(s: &Suite) {
-    let (email, phone, token_) = ("lee.e5@example.com", "+447700900105", "push-token-e5");
+    let (email, phone, token_) = ("lee.e5@example.com", "+447400900105", "push-token-e5");
     let r = post_events(
         s,
         &[
@@ -435,7 +436,7 @@ fn win_back_counts_from_the_customers_profile(s: &Suite) {
     let r = post_events(
         s,
         &[
-            event(identify("Ann", email, "+447700900107"), "e7", Some("17850")),
+            event(identify("Ann", email, "+447400900107"), "e7", Some("17850")),
             event(json!({ "type": "consent", "channels": { "email": true } }), "e7", Some("17850")),
         ],
     );
@@ -454,12 +455,12 @@ fn win_back_counts_from_the_customers_profile(s: &Suite) {
 /// is sent to the attacker. With the customer's own token the same identify is accepted.
 fn nobody_can_claim_a_customer_without_proof(s: &Suite) {
     let (email, token_) = ("victim@example.com", "push-token-victim");
-    let r = post_events(s, &[event(consent_all(token_), "e8", Some("c-e8")), event(identify("Vic", email, "+447700900108"), "e8", Some("c-e8"))]);
+    let r = post_events(s, &[event(consent_all(token_), "e8", Some("c-e8")), event(identify("Vic", email, "+447400900108"), "e8", Some("c-e8"))]);
     assert_eq!(r.status, 200, "{}", r.text());
     let before = visitor_log(s, "u:c-e8")["state"].clone();
     let attacker = "attacker@evil.example";
     let claim = [
-        event(identify("Mallory", attacker, "+447700900666"), "evil", Some("c-e8")),
+        event(identify("Mallory", attacker, "+447400900666"), "evil", Some("c-e8")),
         event(consent_all("push-token-evil"), "evil", Some("c-e8")),
         event(added("K300", 1), "evil", None),
     ];
@@ -480,8 +481,47 @@ fn nobody_can_claim_a_customer_without_proof(s: &Suite) {
     thread::sleep(Duration::from_secs(3));
     assert!(s.capture.requests().iter().all(|r| !r.body.contains(attacker) && !r.body.contains("push-token-evil")), "nothing reaches the attacker");
     // The customer's own token: accepted.
-    let mine = [event(identify("Vic", email, "+447700900108"), "e8-laptop", Some("c-e8"))];
+    let mine = [event(identify("Vic", email, "+447400900108"), "e8-laptop", Some("c-e8"))];
     assert_eq!(post_events(s, &mine).status, 200);
+}
+
+/// Three visitors typed one number three ways; one STOP from it silences all of them, and a
+/// fourth who types it afterwards is silenced at once. (Before, STOP reached only the last
+/// visitor to use the number, and `07…` never matched `+44…`.)
+fn stop_from_a_number_silences_every_visitor_that_gave_it(s: &Suite) {
+    let phone = "+447400123456";
+    let sms_consent = |key: &str| visitor_log(s, key)["state"]["consent"]["sms"]["granted"].as_bool();
+    for (visitor, typed) in [("stop-a", "07400 123456"), ("stop-b", "+44 7400 123456"), ("stop-c", "+447400123456")] {
+        let consent = json!({ "type": "consent", "channels": { "sms": true } });
+        let r = post_events(s, &[event(consent, visitor, None), event(json!({ "type": "identify", "traits": { "phone": typed } }), visitor, None)]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(visitor_log(s, &format!("a:{visitor}"))["state"]["profile"]["phone"], phone, "kept in E.164");
+    }
+    let form = format!("From={}&To=%2B15005550006&Body=Stop&MessageSid=SMstop", phone.replace('+', "%2B"));
+    let params: Vec<(String, String)> =
+        [("From", phone), ("To", "+15005550006"), ("Body", "Stop"), ("MessageSid", "SMstop")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let signature = twilio_signature("twilio-token", &format!("{}/v1/sms/inbound", url(s)), &params);
+    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
+    let r = http::request(&url(s), "POST", "/v1/sms/inbound", &headers, form.as_bytes()).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    for v in ["a:stop-a", "a:stop-b", "a:stop-c"] {
+        assert_eq!(sms_consent(v), Some(false), "{v} silenced");
+    }
+    // The number is on the suppression list: a new visitor giving it is silenced at once.
+    let r = post_events(
+        s,
+        &[
+            event(json!({ "type": "consent", "channels": { "sms": true } }), "stop-d", None),
+            event(json!({ "type": "identify", "traits": { "phone": "07400123456" } }), "stop-d", None),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(sms_consent("a:stop-d"), Some(false), "a stopped number stays stopped");
+    // A number the phone library refuses is never kept (so never texted).
+    let r = post_events(s, &[event(json!({ "type": "identify", "traits": { "phone": "12345", "first_name": "Bo" } }), "stop-e", None)]);
+    assert_eq!(r.status, 200);
+    let state = &visitor_log(s, "a:stop-e")["state"];
+    assert_eq!((state["profile"]["phone"].as_str(), state["profile"]["first_name"].as_str()), (Some(""), Some("Bo")));
 }
 
 /// Landing from a message: the edge checks the `vt` token and hands the offer to the SDK in
@@ -585,7 +625,7 @@ fn a_deleted_customer_is_gone_everywhere(s: &Suite) {
 fn a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice(s: &Suite) {
     const VISITORS: usize = 12;
     let people: Vec<(String, String, String, String)> = (0..VISITORS)
-        .map(|i| (format!("c-crash-{i}"), format!("p{i}.crash@example.com"), format!("+4477009002{i:02}"), format!("push-token-crash-{i}")))
+        .map(|i| (format!("c-crash-{i}"), format!("p{i}.crash@example.com"), format!("+4474009002{i:02}"), format!("push-token-crash-{i}")))
         .collect();
     // Per visitor: consent + identify, then a cart, then browsing. Half start anonymous.
     let mut batches: Vec<Vec<Value>> = Vec::new();

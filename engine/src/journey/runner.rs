@@ -14,6 +14,19 @@ use crate::time::DAY;
 /// SMS keywords carriers and Twilio treat as opt-out / opt-in.
 const SMS_STOP: [&str; 6] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
 const SMS_START: [&str; 3] = ["START", "YES", "UNSTOP"];
+
+/// What an inbound SMS says about texting that number: `Some(false)` to stop (STOP and the
+/// carriers' other opt-out words), `Some(true)` to start again, `None` for anything else.
+pub fn sms_keyword(body: &str) -> Option<bool> {
+    let word = body.trim().to_ascii_uppercase();
+    if SMS_STOP.contains(&word.as_str()) {
+        Some(false)
+    } else if SMS_START.contains(&word.as_str()) {
+        Some(true)
+    } else {
+        None
+    }
+}
 /// Order ids remembered to count a re-sent order once.
 const RECENT_ORDER_IDS: usize = 20;
 
@@ -98,13 +111,9 @@ impl<'a> Runner<'a> {
                 self.after_consent(s, changes.iter().any(|c| c.1), changes.iter().any(|c| !c.1), now, &mut fx);
             }
             EventKind::SmsReply { body } => {
-                let word = body.trim().to_ascii_uppercase();
-                if SMS_STOP.contains(&word.as_str()) {
-                    s.consent.set(Channel::Sms, false, now);
-                    self.after_consent(s, false, true, now, &mut fx);
-                } else if SMS_START.contains(&word.as_str()) {
-                    s.consent.set(Channel::Sms, true, now);
-                    self.after_consent(s, true, false, now, &mut fx);
+                if let Some(granted) = sms_keyword(body) {
+                    s.consent.set(Channel::Sms, granted, now);
+                    self.after_consent(s, granted, !granted, now, &mut fx);
                 }
             }
             EventKind::CartViewed(None) | EventKind::CheckoutStarted(None) | EventKind::Other(_) | EventKind::Page { .. } => {}

@@ -8,9 +8,9 @@
 use std::path::Path;
 
 use csv::ByteRecord;
-use vitrine_contacts::Country;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use vitrine_contacts::Country;
 
 use super::bad_rows::BadRows;
 use super::columns::Header;
