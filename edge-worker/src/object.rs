@@ -9,8 +9,8 @@ use std::rc::Rc;
 use vitrine_edge::events::phone_key;
 use vitrine_edge::messaging::{self, Outcome, Providers};
 use vitrine_edge::visitor_do::{
-    attempt_line, AbsorbBody, ContactBody, ContactRecord, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, CONTACT, ERASE, EVENTS, EXPORT,
-    KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY,
+    attempt_line, AbsorbBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, CONTACT, ERASE,
+    EVENTS, EXPORT, KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY,
 };
 use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::{Effect, Event};
@@ -124,13 +124,13 @@ impl DurableObject for VisitorDo {
             }
             (Method::Post, CONTACT) => {
                 let body: ContactBody = read_json(&mut req).await?;
-                let suppressed = self.with(|o| {
-                    let c = o.contact.get_or_insert_with(ContactRecord::default);
-                    c.add(&body.visitor);
-                    c.suppressed
-                });
+                let now = now_secs();
+                let answer = self.with(|o| o.contact.get_or_insert_with(ContactRecord::default).register(&body, now));
                 self.persist().await?;
-                Response::from_json(&serde_json::json!({ "suppressed": suppressed }))
+                if answer.send_confirmation {
+                    self.send_confirmation(key.trim_start_matches("p:"), now).await;
+                }
+                Response::from_json(&answer)
             }
             (Method::Get, MESSAGES) => Response::from_json(&self.with(|o| o.messages_json())),
             (Method::Get, EXPORT) => Response::from_json(&self.with(|o| o.export_json())),
@@ -239,7 +239,7 @@ impl VisitorDo {
         if let Some(phone) = applied.new_phone {
             // The number's object learns this visitor uses it (an inbound STOP reaches everyone
             // who gave it); a number that said STOP is silenced here at once.
-            if self.register_number(&phone).await {
+            if self.register_number(&phone).await? {
                 let stop = VisitorObject::sms_event(SmsBody { message_id: format!("suppressed-{phone}"), body: "STOP".into() });
                 let fx = self.with(|o| o.apply(journeys.body(), secret, &[stop], now_secs()).effects);
                 self.log_records(&fx);
@@ -249,18 +249,40 @@ impl VisitorDo {
         Response::from_json(&serde_json::json!({ "accepted": applied.accepted, "duplicates": applied.duplicates }))
     }
 
-    /// Tells the number's object this visitor uses it; whether the number is suppressed.
-    async fn register_number(&self, phone: &str) -> bool {
-        let own = self.with(|o| o.visitor.id.clone());
+    /// Tells the number's object this visitor uses it (and asks it for texts when due);
+    /// whether the number is suppressed. A confirmation elsewhere counts here too.
+    async fn register_number(&self, phone: &str) -> Result<bool> {
+        let body = self.with(|o| o.contact_body(now_secs()));
         let answer = async {
-            let mut r = stubs::post(&self.env, &phone_key(phone), CONTACT, &ContactBody { visitor: own }).await?;
-            let v: serde_json::Value = serde_json::from_str(&r.text().await?)?;
-            Ok::<bool, worker::Error>(v["suppressed"].as_bool().unwrap_or(false))
+            let mut r = stubs::post(&self.env, &phone_key(phone), CONTACT, &body).await?;
+            Ok::<ContactAnswer, worker::Error>(serde_json::from_str(&r.text().await?)?)
         };
-        answer.await.unwrap_or_else(|e| {
-            console_error!("vitrine: registering a phone number failed: {e}");
-            false
-        })
+        match answer.await {
+            Ok(a) => {
+                self.with(|o| o.contact_answered(a));
+                self.persist().await?;
+                Ok(a.suppressed)
+            }
+            Err(e) => {
+                console_error!("vitrine: registering a phone number failed: {e}");
+                Ok(false)
+            }
+        }
+    }
+
+    /// The double opt-in text to this number (its object decided it is due).
+    async fn send_confirmation(&self, phone: &str, now: i64) {
+        let store = journeys(&self.env).await.body().store.name.clone();
+        let message = ContactRecord::confirmation(phone, &store, now);
+        let providers = Providers::from_vars(|k| var(&self.env, k));
+        let outcome = match messaging::request(&message, &providers, now) {
+            Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
+            Ok(req) => match outbound::send(&req).await {
+                Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
+                Err(e) => Outcome::Retry { status: 0, error: e },
+            },
+        };
+        console_log!("vitrine confirmation {}", serde_json::json!({ "number": phone, "result": outcome }));
     }
 
     /// An inbound SMS to a number's object: STOP or START reaches every visitor that gave it.

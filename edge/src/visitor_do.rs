@@ -39,7 +39,7 @@ pub mod outbox;
 
 use serde::{Deserialize, Serialize};
 use vitrine_engine::bundle::BundleBody;
-use vitrine_engine::journey::{self, Effect, Event, EventKind, Record, Runner, Traits, VisitorState};
+use vitrine_engine::journey::{self, Channel, Effect, Event, EventKind, Message, Record, Runner, Traits, VisitorState, DAY};
 use vitrine_engine::Value;
 
 use outbox::{Attempt, Outbox};
@@ -80,6 +80,22 @@ pub struct AbsorbBody {
 #[derive(Serialize, Deserialize)]
 pub struct ContactBody {
     pub visitor: String,
+    /// The store vouches for this visitor's number (a customer's identify with proof).
+    #[serde(default)]
+    pub verified: bool,
+    /// The visitor wants texts and the number is not confirmed: ask it (double opt-in).
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+/// What a number's object answers a visitor that uses it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContactAnswer {
+    pub suppressed: bool,
+    pub verified: bool,
+    /// A confirmation text goes to the number now (at most one a day, whoever asks).
+    #[serde(skip)]
+    pub send_confirmation: bool,
 }
 
 /// A phone number's object: who uses the number, and whether it asked for no more texts.
@@ -90,6 +106,10 @@ pub struct ContactRecord {
     pub visitors: Vec<String>,
     /// The number said STOP (and not START since): nobody texts it.
     pub suppressed: bool,
+    /// The number answered YES to a confirmation, or the store vouched for it.
+    pub verified: bool,
+    /// When the last confirmation text went (unix seconds).
+    pub confirmation_at: Option<i64>,
     /// When `suppressed` last changed (unix seconds).
     pub changed_at: i64,
 }
@@ -104,11 +124,41 @@ impl ContactRecord {
         }
     }
 
+    /// A visitor uses this number. One confirmation text a day at most, however many visitors
+    /// (or one visitor, again and again) give the number: the store's SMS account is no relay.
+    pub fn register(&mut self, body: &ContactBody, now: i64) -> ContactAnswer {
+        self.add(&body.visitor);
+        self.verified |= body.verified;
+        let due = self.confirmation_at.is_none_or(|at| now >= at + DAY);
+        let send_confirmation = body.confirm && !self.verified && !self.suppressed && due;
+        if send_confirmation {
+            self.confirmation_at = Some(now);
+        }
+        ContactAnswer { suppressed: self.suppressed, verified: self.verified, send_confirmation }
+    }
+
+    /// The double opt-in text: what it says and its provider idempotency key (one a day).
+    pub fn confirmation(phone: &str, store: &str, now: i64) -> Message {
+        let store = if store.is_empty() { "our shop" } else { store };
+        Message {
+            visitor: crate::events::phone_key(phone),
+            journey: "confirm".into(),
+            step: 0,
+            channel: Channel::Sms,
+            to: phone.into(),
+            text: format!("{store}: reply YES to get our texts (offers, your cart). Reply STOP to opt out."),
+            idempotency_key: format!("confirm-{phone}-{}", now.div_euclid(DAY)),
+            created_at: now,
+            ..Message::default()
+        }
+    }
+
     /// An inbound SMS from this number: STOP suppresses it, START lifts that. Returns what
     /// every visitor of the number is to be told (`Some(granted)`), if anything.
     pub fn reply(&mut self, body: &str, now: i64) -> Option<bool> {
         let granted = journey::sms_keyword(body)?;
         self.suppressed = !granted;
+        self.verified |= granted;
         self.changed_at = now;
         Some(granted)
     }
@@ -129,6 +179,7 @@ struct Stored {
     outbox: Outbox,
     alias: String,
     contact: Option<ContactRecord>,
+    confirm_asked_at: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -138,6 +189,8 @@ struct StoredRef<'a> {
     alias: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     contact: &'a Option<ContactRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirm_asked_at: &'a Option<i64>,
 }
 
 /// One object's memory between requests.
@@ -149,6 +202,8 @@ pub struct VisitorObject {
     pub alias: String,
     /// A phone number's object (`p:<E.164>`) keeps its record here.
     pub contact: Option<ContactRecord>,
+    /// When this visitor last asked its number for a confirmation (unix seconds).
+    pub confirm_asked_at: Option<i64>,
     /// The alarm as last set here (`None`: unknown since start-up).
     alarm: Option<Option<i64>>,
     /// The private profile was looked up (once per wake-up of a known customer's object).
@@ -160,7 +215,8 @@ pub struct Applied {
     pub effects: Vec<Effect>,
     pub accepted: usize,
     pub duplicates: usize,
-    /// A phone number this batch gave the visitor: index it (`events::phone_key`).
+    /// A phone number this batch gave the visitor, or whose texts it just asked for: tell the
+    /// number's object (`events::phone_key`).
     pub new_phone: Option<String>,
 }
 
@@ -182,7 +238,14 @@ impl VisitorObject {
             Some(json) => serde_json::from_str(json).map_err(|e| format!("stored visitor does not load: {e}"))?,
             None => Stored { visitor: VisitorState::new(key), ..Stored::default() },
         };
-        let mut o = VisitorObject { visitor: stored.visitor, outbox: stored.outbox, alias: stored.alias, contact: stored.contact, ..VisitorObject::default() };
+        let mut o = VisitorObject {
+            visitor: stored.visitor,
+            outbox: stored.outbox,
+            alias: stored.alias,
+            contact: stored.contact,
+            confirm_asked_at: stored.confirm_asked_at,
+            ..VisitorObject::default()
+        };
         if o.visitor.id.is_empty() {
             o.visitor.id = key.into();
         }
@@ -199,8 +262,32 @@ impl VisitorObject {
 
     /// State, outbox and alias, written together.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&StoredRef { visitor: &self.visitor, outbox: &self.outbox, alias: &self.alias, contact: &self.contact })
-            .expect("visitor state is plain JSON")
+        serde_json::to_string(&StoredRef {
+            visitor: &self.visitor,
+            outbox: &self.outbox,
+            alias: &self.alias,
+            contact: &self.contact,
+            confirm_asked_at: &self.confirm_asked_at,
+        })
+        .expect("visitor state is plain JSON")
+    }
+
+    /// What this visitor tells its number's object: whether the store vouched for the number and
+    /// whether to ask it for texts (it wants them, the number is not confirmed, and it did not
+    /// ask within the hour).
+    pub fn contact_body(&mut self, now: i64) -> ContactBody {
+        let p = &self.visitor.profile;
+        let wants = self.visitor.consent.granted(Channel::Sms) && !p.phone_verified;
+        let confirm = wants && self.confirm_asked_at.is_none_or(|at| now >= at + journey::HOUR);
+        if confirm {
+            self.confirm_asked_at = Some(now);
+        }
+        ContactBody { visitor: self.visitor.id.clone(), verified: p.phone_verified, confirm }
+    }
+
+    /// The number's object's answer: confirmed elsewhere counts here too.
+    pub fn contact_answered(&mut self, a: ContactAnswer) {
+        self.visitor.profile.phone_verified |= a.verified;
     }
 
     /// Where a request to this object goes instead, once it was folded into another (what it
@@ -291,13 +378,15 @@ impl VisitorObject {
     pub fn apply(&mut self, journeys: &BundleBody, link_secret: &[u8], events: &[Event], now: i64) -> Applied {
         let runner = Runner::new(journeys, link_secret);
         let phone_before = self.visitor.profile.phone.clone();
+        let texts_before = self.visitor.consent.granted(Channel::Sms);
         let mut effects = Vec::new();
         for e in events {
             effects.extend(runner.handle(&mut self.visitor, e, now));
         }
         let duplicates = effects.iter().filter(|e| matches!(e, Effect::Record(Record::Duplicate { .. }))).count();
         let phone = &self.visitor.profile.phone;
-        let new_phone = (*phone != phone_before && !phone.is_empty()).then(|| phone.clone());
+        let asked_texts = !texts_before && self.visitor.consent.granted(Channel::Sms);
+        let new_phone = ((*phone != phone_before || asked_texts) && !phone.is_empty()).then(|| phone.clone());
         Applied { effects, accepted: events.len() - duplicates, duplicates, new_phone }
     }
 
@@ -502,6 +591,38 @@ mod tests {
         let (legacy, _) = VisitorObject::load(Some(r#"{"visitor":{},"alias":"a:old"}"#), "p:+447400123456", 0).unwrap();
         assert_eq!(legacy.contact.map(|c| c.visitors), Some(vec!["a:old".to_string()]));
         assert!(legacy.alias.is_empty());
+    }
+
+    #[test]
+    fn one_confirmation_a_day_per_number_however_many_visitors_ask() {
+        let mut c = ContactRecord::default();
+        let ask = |v: &str| ContactBody { visitor: v.into(), verified: false, confirm: true };
+        assert!(c.register(&ask("a:1"), 1000).send_confirmation, "the first asks the number");
+        for i in 2..=50 {
+            assert!(!c.register(&ask(&format!("a:{i}")), 1000 + i).send_confirmation, "visitor {i}: not again today");
+        }
+        assert_eq!(c.visitors.len(), 50);
+        assert!(c.register(&ask("a:1"), 1000 + DAY).send_confirmation, "a day later, again");
+        assert_eq!(c.reply("YES", 1000 + DAY + 5), Some(true));
+        let a = c.register(&ask("a:51"), 1000 + DAY + 6);
+        assert!(a.verified && !a.send_confirmation, "a confirmed number needs no second YES");
+        let mut stopped = ContactRecord::default();
+        stopped.reply("STOP", 1);
+        assert!(!stopped.register(&ask("a:1"), 2).send_confirmation, "a stopped number is never asked");
+        let m = ContactRecord::confirmation("+447400123456", "Gift shop", 5);
+        assert!(m.text.starts_with("Gift shop: reply YES") && m.to == "+447400123456" && m.channel == Channel::Sms);
+    }
+
+    #[test]
+    fn a_visitor_asks_its_number_at_most_hourly_and_only_when_it_wants_texts() {
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        assert!(!o.contact_body(0).confirm, "no consent to texts: nothing to ask");
+        o.visitor.consent.set(Channel::Sms, true, 0);
+        assert!(o.contact_body(10).confirm);
+        assert!(!o.contact_body(20).confirm, "within the hour");
+        assert!(o.contact_body(10 + journey::HOUR).confirm);
+        o.contact_answered(ContactAnswer { verified: true, ..ContactAnswer::default() });
+        assert!(!o.contact_body(10 * journey::HOUR).confirm, "confirmed: nothing to ask");
     }
 
     #[test]

@@ -235,6 +235,44 @@ fn cart_abandonment_escalates_push_sms_email() {
     assert_eq!(ended(&h, "cart"), [EndReason::Completed]);
 }
 
+/// Double opt-in: a number an anonymous visitor typed gets no journey text until it answers
+/// YES; a customer's number the store vouches for (identify with a userId) needs none.
+#[test]
+fn an_anonymous_visitors_number_gets_texts_only_after_its_yes() {
+    let mut h = Host::new(NO_LIMITS);
+    h.send("anon", "", JANE);
+    h.send("anon", "", ALL_CONSENT);
+    h.send("anon", "", ADD_A);
+    h.advance(3 * DAY);
+    assert!(h.sent_on("cart").iter().all(|m| m.channel != Channel::Sms), "no text before the YES");
+    assert!(skipped(&h, "cart").contains(&SkipReason::Unconfirmed));
+    assert!(!h.state("a:anon").profile.phone_verified);
+    h.send("anon", "", r#"{"type":"track","event":"Product Removed","properties":{"sku":"A"}}"#);
+    // The number answers the confirmation text (the edge routes it to every visitor of it).
+    let mut state = h.states.remove("a:anon").unwrap();
+    let fx = h.runner().handle(
+        &mut state,
+        &journey::Event {
+            message_id: "sms-1".into(),
+            anonymous_id: String::new(),
+            user_id: String::new(),
+            utc_offset_minutes: None,
+            kind: journey::EventKind::SmsReply { body: " Yes ".into() },
+        },
+        h.now,
+    );
+    h.states.insert("a:anon".into(), state);
+    h.apply(fx);
+    assert!(h.state("a:anon").profile.phone_verified, "the number answered YES");
+    h.send("anon", "", ADD_A);
+    h.advance(3 * DAY);
+    assert!(h.sent_on("cart").iter().any(|m| m.channel == Channel::Sms && m.to == "+447700900123"), "texts after the YES");
+
+    let mut known = Host::new(NO_LIMITS);
+    known.send("phone", "u1", JANE);
+    assert!(known.state("u:u1").profile.phone_verified, "the store vouches for its customer's number");
+}
+
 #[test]
 fn the_email_shows_products_offer_and_a_signed_link_to_the_same_offer() {
     let mut h = Host::new(NO_LIMITS);

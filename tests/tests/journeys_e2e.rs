@@ -107,6 +107,7 @@ fn main() -> std::process::ExitCode {
             a_deleted_customer_is_gone_everywhere,
             a_messages_link_brings_its_offer_only_when_genuine,
             stop_from_a_number_silences_every_visitor_that_gave_it,
+            fifty_visitors_on_one_number_get_one_confirmation_and_texts_only_after_yes,
             a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
         ],
     )
@@ -522,6 +523,51 @@ fn stop_from_a_number_silences_every_visitor_that_gave_it(s: &Suite) {
     assert_eq!(r.status, 200);
     let state = &visitor_log(s, "a:stop-e")["state"];
     assert_eq!((state["profile"]["phone"].as_str(), state["profile"]["first_name"].as_str()), (Some(""), Some("Bo")));
+}
+
+/// Double opt-in against an SMS-pumping relay: 50 anonymous visitors give one number and ask
+/// for texts. The number gets exactly one confirmation and no journey text; once it answers
+/// YES, the journeys text it.
+fn fifty_visitors_on_one_number_get_one_confirmation_and_texts_only_after_yes(s: &Suite) {
+    let phone = "+447400555000";
+    let texts = || {
+        s.capture
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/Messages.json") && r.form().get("To").map(String::as_str) == Some(phone))
+            .collect::<Vec<_>>()
+    };
+    for i in 0..50 {
+        let visitor = format!("pump-{i}");
+        let mut batch = vec![
+            event(json!({ "type": "consent", "channels": { "sms": true } }), &visitor, None),
+            event(json!({ "type": "identify", "traits": { "phone": "07400 555000" } }), &visitor, None),
+        ];
+        if i == 0 {
+            batch.push(event(added("K300", 1), &visitor, None));
+        }
+        let r = post_events(s, &batch);
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    thread::sleep(Duration::from_secs(8)); // past the cart journey's text step (4 s)
+    let sent = texts();
+    assert_eq!(sent.len(), 1, "exactly one text: {:?}", sent.iter().map(|r| r.form().get("Body").cloned()).collect::<Vec<_>>());
+    assert!(sent[0].form()["Body"].contains("reply YES"), "the confirmation");
+    assert!(visitor_log(s, "a:pump-0")["state"]["profile"]["phone_verified"] == json!(false));
+
+    let form = format!("From={}&To=%2B15005550006&Body=YES&MessageSid=SMyes", phone.replace('+', "%2B"));
+    let params: Vec<(String, String)> =
+        [("From", phone), ("To", "+15005550006"), ("Body", "YES"), ("MessageSid", "SMyes")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let signature = twilio_signature("twilio-token", &format!("{}/v1/sms/inbound", url(s)), &params);
+    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
+    let r = http::request(&url(s), "POST", "/v1/sms/inbound", &headers, form.as_bytes()).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(visitor_log(s, "a:pump-17")["state"]["profile"]["phone_verified"], json!(true), "every visitor of the number");
+    // New cart activity: the journey's text now goes.
+    assert_eq!(post_events(s, &[event(added("K301", 1), "pump-0", None)]).status, 200);
+    let all = s.capture.wait_for(JOURNEY_DONE, "the cart text after YES", |_| texts().iter().any(|r| r.form()["Body"].contains("your cart")));
+    let _ = all;
+    assert_eq!(texts().iter().filter(|r| r.form()["Body"].contains("reply YES")).count(), 1, "still one confirmation");
 }
 
 /// Landing from a message: the edge checks the `vt` token and hands the offer to the SDK in

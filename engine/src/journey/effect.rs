@@ -104,6 +104,8 @@ pub enum EndReason {
 pub enum SkipReason {
     NoConsent,
     NoAddress,
+    /// The number has not answered its confirmation yet (double opt-in).
+    Unconfirmed,
     DailyCap,
     JourneyCap,
 }
@@ -127,6 +129,7 @@ impl fmt::Display for SkipReason {
         f.write_str(match self {
             SkipReason::NoConsent => "no consent for the channel",
             SkipReason::NoAddress => "no address for the channel",
+            SkipReason::Unconfirmed => "the number has not confirmed (YES) yet",
             SkipReason::DailyCap => "daily message cap reached",
             SkipReason::JourneyCap => "journey's daily cap reached",
         })

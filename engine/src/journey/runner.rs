@@ -84,6 +84,12 @@ impl<'a> Runner<'a> {
             EventKind::OrderCompleted { order_id, products } => self.order_completed(s, order_id, products, now, &mut fx),
             EventKind::Identify(t) => {
                 let p = &mut s.profile;
+                if let Some(phone) = &t.phone {
+                    // A customer's number the store vouches for (the edge stores an identify
+                    // naming a userId only with proof) is confirmed; a new number typed by an
+                    // anonymous visitor waits for its YES.
+                    p.phone_verified = !e.user_id.is_empty() || (p.phone_verified && p.phone == *phone);
+                }
                 for (mine, theirs) in
                     [(&mut p.first_name, &t.first_name), (&mut p.email, &t.email), (&mut p.phone, &t.phone), (&mut p.push_token, &t.push_token)]
                 {
@@ -112,6 +118,8 @@ impl<'a> Runner<'a> {
             }
             EventKind::SmsReply { body } => {
                 if let Some(granted) = sms_keyword(body) {
+                    // The number itself answered: a YES confirms it.
+                    s.profile.phone_verified |= granted && !s.profile.phone.is_empty();
                     s.consent.set(Channel::Sms, granted, now);
                     self.after_consent(s, granted, !granted, now, &mut fx);
                 }
@@ -311,6 +319,8 @@ impl<'a> Runner<'a> {
             Some(SkipReason::NoConsent)
         } else if s.profile.address(step.channel).is_none() {
             Some(SkipReason::NoAddress)
+        } else if step.channel == Channel::Sms && !s.profile.phone_verified {
+            Some(SkipReason::Unconfirmed)
         } else {
             None
         };

@@ -63,6 +63,9 @@ pub struct Profile {
     pub phone: String,
     pub push_token: String,
     pub typical_gap_days: Option<f32>,
+    /// The phone number is confirmed: the store vouched for it (an identify with proof of the
+    /// customer) or the number itself answered YES. Texts go only to confirmed numbers.
+    pub phone_verified: bool,
 }
 
 impl Profile {
@@ -79,6 +82,9 @@ impl Profile {
     }
 
     fn fill_from(&mut self, other: &Profile) {
+        if self.phone.is_empty() || self.phone == other.phone {
+            self.phone_verified |= other.phone_verified;
+        }
         for (mine, theirs) in [
             (&mut self.user_id, &other.user_id),
             (&mut self.first_name, &other.first_name),
