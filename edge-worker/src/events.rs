@@ -6,7 +6,8 @@ use vitrine_edge::cookies::{self, Cookies};
 use vitrine_edge::events::{self, Proof, Stored};
 use vitrine_edge::optout;
 use vitrine_edge::profile;
-use vitrine_edge::visitor_do::{LinkBody, SmsBody, EVENTS, LINK, MESSAGES, SMS};
+use vitrine_edge::visitor_do::{ConfirmedBody, ContactRecord, LinkBody, SmsBody, CONFIRMED, EVENTS, LINK, MESSAGES, SMS};
+use vitrine_engine::journey::Channel;
 use worker::{console_error, Env, Headers, Method, Request, Response, Result};
 
 use crate::env::{config, now_secs};
@@ -109,6 +110,27 @@ pub async fn unsubscribe(req: Request, env: &Env) -> Result<Response> {
         return Response::error(format!("could not unsubscribe, try again: {}", r.text().await?), 503);
     }
     Response::from_html(optout::done_page(&claims))
+}
+
+/// An email's double opt-in link: GET shows the button, POST confirms the contact for every
+/// visitor of it.
+pub async fn confirm(req: Request, env: &Env) -> Result<Response> {
+    let url = req.url()?;
+    let vt = url.query_pairs().find(|(k, _)| k == "vt").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let config = config(env);
+    let Some(secret) = &config.link_secret else { return Response::error("confirmation is not configured", 503) };
+    let Some(key) = ContactRecord::confirmed_by(secret, &vt, now_secs()) else {
+        return Response::error("this confirmation link is not valid (or has expired)", 400);
+    };
+    if req.method() != Method::Post {
+        return Response::from_html(optout::opt_in_page());
+    }
+    let address = key.trim_start_matches("e:").to_string();
+    let mut r = stubs::post(env, &key, CONFIRMED, &ConfirmedBody { channel: Channel::Email, address }).await?;
+    if r.status_code() != 200 {
+        return Response::error(format!("could not confirm, try again: {}", r.text().await?), 503);
+    }
+    Response::from_html(optout::opted_in_page())
 }
 
 /// Twilio's inbound-message webhook: the number's index object forwards to its visitor.

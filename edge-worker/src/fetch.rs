@@ -32,6 +32,7 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
         Route::VisitorMessages(key) => events::messages(env, &key).await,
         Route::AdminCustomer(id) => admin::customer(req, env, &id).await,
         Route::Unsubscribe => events::unsubscribe(req, env).await,
+        Route::Confirm => events::confirm(req, env).await,
         Route::SmsInbound => events::sms_inbound(req, env).await,
         Route::Preflight => endpoints::with_cors(&req, env, Response::empty()?.with_status(204)),
         Route::UseGet => endpoints::json(JsonReply::error(405, "use GET")),

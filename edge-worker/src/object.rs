@@ -6,14 +6,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use vitrine_edge::events::phone_key;
+use vitrine_edge::events;
 use vitrine_edge::messaging::{self, Outcome, Providers};
 use vitrine_edge::visitor_do::{
-    attempt_line, AbsorbBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB, CONTACT, ERASE,
-    EVENTS, EXPORT, KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY,
+    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB,
+    CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY,
 };
 use vitrine_engine::bundle::BundleBody;
-use vitrine_engine::journey::{Effect, Event};
+use vitrine_engine::journey::{Channel, Effect, Event, EventKind};
 use vitrine_engine::Engine;
 use worker::{
     console_error, console_log, console_warn, durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Method, Request, Response, Result,
@@ -61,6 +61,14 @@ async fn journeys(env: &Env) -> Journeys {
             recs: Default::default(),
             rules: Default::default(),
         },
+    }
+}
+
+/// The channel and address a contact object's key names (`p:<E.164>`, `e:<email>`).
+fn contact_of(key: &str) -> (Channel, &str) {
+    match key.strip_prefix("e:") {
+        Some(email) => (Channel::Email, email),
+        None => (Channel::Sms, key.trim_start_matches("p:")),
     }
 }
 
@@ -128,9 +136,34 @@ impl DurableObject for VisitorDo {
                 let answer = self.with(|o| o.contact.get_or_insert_with(ContactRecord::default).register(&body, now));
                 self.persist().await?;
                 if answer.send_confirmation {
-                    self.send_confirmation(key.trim_start_matches("p:"), now).await;
+                    let (channel, address) = contact_of(&key);
+                    self.send_confirmation(channel, address, now).await;
                 }
                 Response::from_json(&answer)
+            }
+            (Method::Post, CONFIRMED) if key.starts_with("e:") || key.starts_with("p:") => {
+                // The contact's owner confirmed (the email's link): every visitor of it hears.
+                let (channel, address) = contact_of(&key);
+                let visitors = self.with(|o| {
+                    let c = o.contact.get_or_insert_with(ContactRecord::default);
+                    c.verified = true;
+                    c.visitors.clone()
+                });
+                self.persist().await?;
+                let body = ConfirmedBody { channel, address: address.into() };
+                for v in &visitors {
+                    let mut r = stubs::post(&self.env, v, CONFIRMED, &body).await?;
+                    if r.status_code() != 200 {
+                        return Response::error(format!("telling {v} failed: {}", r.text().await?), 503);
+                    }
+                }
+                Response::from_json(&serde_json::json!({ "visitors": visitors.len() }))
+            }
+            (Method::Post, CONFIRMED) => {
+                let body: ConfirmedBody = read_json(&mut req).await?;
+                self.with(|o| o.visitor.profile.confirm(body.channel, &body.address));
+                self.persist().await?;
+                Response::ok("confirmed")
             }
             (Method::Get, MESSAGES) => Response::from_json(&self.with(|o| o.messages_json())),
             (Method::Get, EXPORT) => Response::from_json(&self.with(|o| o.export_json())),
@@ -236,12 +269,19 @@ impl VisitorDo {
         let applied = self.with(|o| o.apply(journeys.body(), secret, &events, now_secs()));
         self.log_records(&applied.effects);
         self.persist().await?;
-        if let Some(phone) = applied.new_phone {
-            // The number's object learns this visitor uses it (an inbound STOP reaches everyone
-            // who gave it); a number that said STOP is silenced here at once.
-            if self.register_number(&phone).await? {
-                let stop = VisitorObject::sms_event(SmsBody { message_id: format!("suppressed-{phone}"), body: "STOP".into() });
-                let fx = self.with(|o| o.apply(journeys.body(), secret, &[stop], now_secs()).effects);
+        for (channel, address) in applied.contacts {
+            // The contact's object learns this visitor uses it (a STOP reaches everyone who gave
+            // it; it asks for a confirmation when due); a contact that opted out is silenced here
+            // at once.
+            if self.register_contact(channel, &address).await? {
+                let silence = Event {
+                    message_id: format!("suppressed-{}", events::contact_key(channel, &address)),
+                    anonymous_id: String::new(),
+                    user_id: String::new(),
+                    utc_offset_minutes: None,
+                    kind: EventKind::Consent { changes: vec![(channel, false)], push_token: None },
+                };
+                let fx = self.with(|o| o.apply(journeys.body(), secret, &[silence], now_secs()).effects);
                 self.log_records(&fx);
                 self.persist().await?;
             }
@@ -249,31 +289,40 @@ impl VisitorDo {
         Response::from_json(&serde_json::json!({ "accepted": applied.accepted, "duplicates": applied.duplicates }))
     }
 
-    /// Tells the number's object this visitor uses it (and asks it for texts when due);
-    /// whether the number is suppressed. A confirmation elsewhere counts here too.
-    async fn register_number(&self, phone: &str) -> Result<bool> {
-        let body = self.with(|o| o.contact_body(now_secs()));
+    /// Tells the contact's object this visitor uses it (and asks it for messages when due);
+    /// whether the contact is suppressed. A confirmation elsewhere counts here too.
+    async fn register_contact(&self, channel: Channel, address: &str) -> Result<bool> {
+        let body = self.with(|o| o.contact_body(channel, now_secs()));
         let answer = async {
-            let mut r = stubs::post(&self.env, &phone_key(phone), CONTACT, &body).await?;
+            let mut r = stubs::post(&self.env, &events::contact_key(channel, address), CONTACT, &body).await?;
             Ok::<ContactAnswer, worker::Error>(serde_json::from_str(&r.text().await?)?)
         };
         match answer.await {
             Ok(a) => {
-                self.with(|o| o.contact_answered(a));
+                self.with(|o| o.contact_answered(channel, address, a));
                 self.persist().await?;
                 Ok(a.suppressed)
             }
             Err(e) => {
-                console_error!("vitrine: registering a phone number failed: {e}");
+                console_error!("vitrine: registering a contact failed: {e}");
                 Ok(false)
             }
         }
     }
 
-    /// The double opt-in text to this number (its object decided it is due).
-    async fn send_confirmation(&self, phone: &str, now: i64) {
-        let store = journeys(&self.env).await.body().store.name.clone();
-        let message = ContactRecord::confirmation(phone, &store, now);
+    /// The double opt-in message to this contact (its object decided it is due).
+    async fn send_confirmation(&self, channel: Channel, address: &str, now: i64) {
+        let journeys = journeys(&self.env).await;
+        let store = &journeys.body().store;
+        let link = match (channel, config(&self.env).journey_key()) {
+            (Channel::Email, Ok(secret)) if !store.base_url.is_empty() => ContactRecord::confirm_link(&store.base_url, address, secret, now),
+            (Channel::Email, _) => {
+                console_error!("vitrine: no confirmation email: it needs LINK_SECRET and the bundle's store.base_url");
+                return;
+            }
+            _ => String::new(),
+        };
+        let message = ContactRecord::confirmation(channel, address, &store.name, &link, now);
         let providers = Providers::from_vars(|k| var(&self.env, k));
         let outcome = match messaging::request(&message, &providers, now) {
             Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
@@ -282,7 +331,7 @@ impl VisitorDo {
                 Err(e) => Outcome::Retry { status: 0, error: e },
             },
         };
-        console_log!("vitrine confirmation {}", serde_json::json!({ "number": phone, "result": outcome }));
+        console_log!("vitrine confirmation {}", serde_json::json!({ "channel": channel, "contact": address, "result": outcome }));
     }
 
     /// An inbound SMS to a number's object: STOP or START reaches every visitor that gave it.

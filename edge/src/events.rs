@@ -90,6 +90,14 @@ pub fn phone_key(phone: &str) -> String {
     format!("p:{phone}")
 }
 
+/// The Durable Object of a contact: `p:<E.164>` for a phone number, `e:<email>` for an email.
+pub fn contact_key(channel: vitrine_engine::journey::Channel, address: &str) -> String {
+    match channel {
+        vitrine_engine::journey::Channel::Email => format!("e:{address}"),
+        _ => phone_key(address),
+    }
+}
+
 /// Refuses the whole body (too large, not JSON, not events); otherwise checks each event.
 pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
     if body.len() > MAX_BATCH_BYTES {

@@ -48,6 +48,17 @@ pub fn withdrawal(c: &LinkClaims, now: i64) -> serde_json::Value {
     })
 }
 
+/// The confirmation link of a double opt-in email. GET only shows the button (mail systems'
+/// link scanners open links); POST confirms.
+pub fn opt_in_page() -> &'static str {
+    "<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>Confirm</title>\
+     <form method=post><p>Get our emails (offers, your cart)?</p><button type=submit>Yes, confirm</button></form>"
+}
+
+pub fn opted_in_page() -> &'static str {
+    "<!doctype html><meta charset=utf-8><title>Confirmed</title><p>Thank you: your email is confirmed.</p>"
+}
+
 /// An inbound SMS as Twilio posts it (form-encoded `From`, `Body`, `MessageSid`).
 #[derive(Debug, PartialEq)]
 pub struct InboundSms {

@@ -4,6 +4,7 @@
 //! POST /v1/events                   events -> each visitor's Durable Object (visitor_do.rs)
 //! GET  /v1/visitors/{key}/messages  a visitor's delivery log (DEV_MODE=1 only)
 //! GET|POST /v1/unsubscribe?vt=…     signed one-click unsubscribe (optout.rs)
+//! GET|POST /v1/confirm?vt=…         an email's double opt-in link (visitor_do.rs, optout.rs)
 //! POST /v1/sms/inbound              Twilio's inbound-message webhook: STOP / START (optout.rs)
 //! GET  /v1/decide, /v1/exit-offer   decisions as JSON (api.rs); OPTIONS: CORS preflight
 //! GET|DELETE /v1/admin/customers/{id}  export or erase a customer (ADMIN_TOKEN; privacy.rs)
@@ -25,6 +26,7 @@ pub enum Route {
     /// The customer id, decoded.
     AdminCustomer(String),
     Unsubscribe,
+    Confirm,
     SmsInbound,
     Decide,
     ExitOffer,
@@ -45,6 +47,7 @@ impl Route {
         match path {
             "/v1/events" => Route::Events,
             "/v1/unsubscribe" => Route::Unsubscribe,
+            "/v1/confirm" => Route::Confirm,
             "/v1/sms/inbound" => Route::SmsInbound,
             "/v1/decide" | "/v1/exit-offer" if options => Route::Preflight,
             "/v1/decide" | "/v1/exit-offer" | "/v1/health" if !get => Route::UseGet,

@@ -58,6 +58,9 @@ pub const ABSORB: &str = "/absorb";
 pub const SMS: &str = "/sms";
 pub const MESSAGES: &str = "/messages";
 pub const CONTACT: &str = "/contact";
+/// A contact confirmed (its object, then each visitor of it): `{"channel","address"}`.
+pub const CONFIRMED: &str = "/confirmed";
+const CONFIRM_JOURNEY: &str = "confirm";
 pub const EXPORT: &str = "/export";
 pub const ERASE: &str = "/erase";
 
@@ -75,6 +78,12 @@ pub struct LinkBody {
 pub struct AbsorbBody {
     pub from: String,
     pub state: VisitorState,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct ConfirmedBody {
+    pub channel: Channel,
+    pub address: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -137,20 +146,51 @@ impl ContactRecord {
         ContactAnswer { suppressed: self.suppressed, verified: self.verified, send_confirmation }
     }
 
-    /// The double opt-in text: what it says and its provider idempotency key (one a day).
-    pub fn confirmation(phone: &str, store: &str, now: i64) -> Message {
+    /// The double opt-in message (one a day per contact: the idempotency key says so): a text
+    /// asking for YES, or an email with a signed link to `/v1/confirm` (`confirm_link`).
+    pub fn confirmation(channel: Channel, address: &str, store: &str, confirm_link: &str, now: i64) -> Message {
         let store = if store.is_empty() { "our shop" } else { store };
+        let (subject, text) = match channel {
+            Channel::Email => (
+                format!("Confirm your email for {store}"),
+                format!(
+                    "Please confirm you want emails from {store} (offers, your cart): {confirm_link}\n\nNot you? Ignore this email: nothing more will come."
+                ),
+            ),
+            _ => (String::new(), format!("{store}: reply YES to get our texts (offers, your cart). Reply STOP to opt out.")),
+        };
         Message {
-            visitor: crate::events::phone_key(phone),
+            visitor: crate::events::contact_key(channel, address),
             journey: "confirm".into(),
             step: 0,
-            channel: Channel::Sms,
-            to: phone.into(),
-            text: format!("{store}: reply YES to get our texts (offers, your cart). Reply STOP to opt out."),
-            idempotency_key: format!("confirm-{phone}-{}", now.div_euclid(DAY)),
+            channel,
+            to: address.into(),
+            subject,
+            text,
+            link: confirm_link.into(),
+            idempotency_key: format!("confirm-{}-{address}-{}", channel.as_str(), now.div_euclid(DAY)),
             created_at: now,
             ..Message::default()
         }
+    }
+
+    /// The signed link of a confirmation email: `LinkClaims` naming the contact's object, valid
+    /// for a week.
+    pub fn confirm_link(base_url: &str, email: &str, link_secret: &[u8], now: i64) -> String {
+        let claims = journey::LinkClaims {
+            visitor: crate::events::contact_key(Channel::Email, email),
+            journey: CONFIRM_JOURNEY.into(),
+            exp: now + 7 * DAY,
+            ..Default::default()
+        };
+        format!("{}/v1/confirm?vt={}", base_url.trim_end_matches('/'), claims.sign(link_secret))
+    }
+
+    /// The contact object a confirmation link names, if the link is ours and still valid.
+    pub fn confirmed_by(link_secret: &[u8], vt: &str, now: i64) -> Option<String> {
+        let payload = vitrine_engine::token::verify(link_secret, vt.trim()).ok()?;
+        let c: journey::LinkClaims = serde_json::from_slice(&payload).ok()?;
+        (c.journey == CONFIRM_JOURNEY && c.visitor.starts_with("e:") && now <= c.exp).then_some(c.visitor)
     }
 
     /// An inbound SMS from this number: STOP suppresses it, START lifts that. Returns what
@@ -171,6 +211,14 @@ pub struct SmsBody {
     pub body: String,
 }
 
+/// When a visitor last asked its contacts for a confirmation (unix seconds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConfirmAsked {
+    pub sms: Option<i64>,
+    pub email: Option<i64>,
+}
+
 /// What is stored. A JSON string (64-bit hashes stay exact; no JS number rounding).
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
@@ -179,7 +227,7 @@ struct Stored {
     outbox: Outbox,
     alias: String,
     contact: Option<ContactRecord>,
-    confirm_asked_at: Option<i64>,
+    confirm_asked: ConfirmAsked,
 }
 
 #[derive(Serialize)]
@@ -189,8 +237,7 @@ struct StoredRef<'a> {
     alias: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     contact: &'a Option<ContactRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    confirm_asked_at: &'a Option<i64>,
+    confirm_asked: &'a ConfirmAsked,
 }
 
 /// One object's memory between requests.
@@ -202,8 +249,8 @@ pub struct VisitorObject {
     pub alias: String,
     /// A phone number's object (`p:<E.164>`) keeps its record here.
     pub contact: Option<ContactRecord>,
-    /// When this visitor last asked its number for a confirmation (unix seconds).
-    pub confirm_asked_at: Option<i64>,
+    /// When this visitor last asked its number and its email for a confirmation.
+    pub confirm_asked: ConfirmAsked,
     /// The alarm as last set here (`None`: unknown since start-up).
     alarm: Option<Option<i64>>,
     /// The private profile was looked up (once per wake-up of a known customer's object).
@@ -215,9 +262,9 @@ pub struct Applied {
     pub effects: Vec<Effect>,
     pub accepted: usize,
     pub duplicates: usize,
-    /// A phone number this batch gave the visitor, or whose texts it just asked for: tell the
-    /// number's object (`events::phone_key`).
-    pub new_phone: Option<String>,
+    /// Contacts (SMS number, email) this batch gave the visitor, or whose messages it just
+    /// asked for: tell each contact's object (`events::contact_key`).
+    pub contacts: Vec<(Channel, String)>,
 }
 
 /// What linking this visitor into another takes.
@@ -243,7 +290,7 @@ impl VisitorObject {
             outbox: stored.outbox,
             alias: stored.alias,
             contact: stored.contact,
-            confirm_asked_at: stored.confirm_asked_at,
+            confirm_asked: stored.confirm_asked,
             ..VisitorObject::default()
         };
         if o.visitor.id.is_empty() {
@@ -267,27 +314,33 @@ impl VisitorObject {
             outbox: &self.outbox,
             alias: &self.alias,
             contact: &self.contact,
-            confirm_asked_at: &self.confirm_asked_at,
+            confirm_asked: &self.confirm_asked,
         })
         .expect("visitor state is plain JSON")
     }
 
-    /// What this visitor tells its number's object: whether the store vouched for the number and
-    /// whether to ask it for texts (it wants them, the number is not confirmed, and it did not
-    /// ask within the hour).
-    pub fn contact_body(&mut self, now: i64) -> ContactBody {
-        let p = &self.visitor.profile;
-        let wants = self.visitor.consent.granted(Channel::Sms) && !p.phone_verified;
-        let confirm = wants && self.confirm_asked_at.is_none_or(|at| now >= at + journey::HOUR);
+    /// What this visitor tells its contact's object (`channel`: SMS or email): whether the store
+    /// vouched for the contact and whether to ask it for messages (the visitor wants them, the
+    /// contact is not confirmed, and this visitor did not ask within the hour).
+    pub fn contact_body(&mut self, channel: Channel, now: i64) -> ContactBody {
+        let verified = self.visitor.profile.confirmed(channel);
+        let wants = self.visitor.consent.granted(channel) && !verified;
+        let asked = match channel {
+            Channel::Email => &mut self.confirm_asked.email,
+            _ => &mut self.confirm_asked.sms,
+        };
+        let confirm = wants && asked.is_none_or(|at| now >= at + journey::HOUR);
         if confirm {
-            self.confirm_asked_at = Some(now);
+            *asked = Some(now);
         }
-        ContactBody { visitor: self.visitor.id.clone(), verified: p.phone_verified, confirm }
+        ContactBody { visitor: self.visitor.id.clone(), verified, confirm }
     }
 
-    /// The number's object's answer: confirmed elsewhere counts here too.
-    pub fn contact_answered(&mut self, a: ContactAnswer) {
-        self.visitor.profile.phone_verified |= a.verified;
+    /// The contact's object's answer: confirmed elsewhere counts here too.
+    pub fn contact_answered(&mut self, channel: Channel, address: &str, a: ContactAnswer) {
+        if a.verified {
+            self.visitor.profile.confirm(channel, address);
+        }
     }
 
     /// Where a request to this object goes instead, once it was folded into another (what it
@@ -297,11 +350,13 @@ impl VisitorObject {
     }
 
     /// The other objects that hold this customer's data: the visitors folded into it and the
-    /// index of their phone number.
+    /// objects of their phone number and email.
     pub fn related_keys(&self) -> Vec<String> {
         let mut keys = self.visitor.merged_from.clone();
-        if !self.visitor.profile.phone.is_empty() {
-            keys.push(crate::events::phone_key(&self.visitor.profile.phone));
+        for c in [Channel::Sms, Channel::Email] {
+            if let Some(a) = self.visitor.profile.address(c) {
+                keys.push(crate::events::contact_key(c, a));
+            }
         }
         keys
     }
@@ -377,17 +432,23 @@ impl VisitorObject {
 
     pub fn apply(&mut self, journeys: &BundleBody, link_secret: &[u8], events: &[Event], now: i64) -> Applied {
         let runner = Runner::new(journeys, link_secret);
-        let phone_before = self.visitor.profile.phone.clone();
-        let texts_before = self.visitor.consent.granted(Channel::Sms);
+        const CONTACTS: [Channel; 2] = [Channel::Sms, Channel::Email];
+        let before: Vec<(Option<String>, bool)> =
+            CONTACTS.map(|c| (self.visitor.profile.address(c).map(str::to_string), self.visitor.consent.granted(c))).to_vec();
         let mut effects = Vec::new();
         for e in events {
             effects.extend(runner.handle(&mut self.visitor, e, now));
         }
         let duplicates = effects.iter().filter(|e| matches!(e, Effect::Record(Record::Duplicate { .. }))).count();
-        let phone = &self.visitor.profile.phone;
-        let asked_texts = !texts_before && self.visitor.consent.granted(Channel::Sms);
-        let new_phone = ((*phone != phone_before || asked_texts) && !phone.is_empty()).then(|| phone.clone());
-        Applied { effects, accepted: events.len() - duplicates, duplicates, new_phone }
+        let mut contacts = Vec::new();
+        for (c, (address_before, granted_before)) in CONTACTS.into_iter().zip(before) {
+            let Some(address) = self.visitor.profile.address(c) else { continue };
+            let asked = !granted_before && self.visitor.consent.granted(c);
+            if address_before.as_deref() != Some(address) || asked {
+                contacts.push((c, address.to_string()));
+            }
+        }
+        Applied { effects, accepted: events.len() - duplicates, duplicates, contacts }
     }
 
     /// The alarm fired: journeys move on; messages due go to the outbox.
@@ -517,9 +578,9 @@ mod tests {
     fn a_new_phone_is_reported_once_for_indexing() {
         let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
         let consent = event(r#"{"type":"identify","messageId":"m1","anonymousId":"1","traits":{"phone":"+447700900123"}}"#);
-        assert_eq!(o.apply(&empty_bundle(), b"k", &[consent], 0).new_phone.as_deref(), Some("+447700900123"));
+        assert_eq!(o.apply(&empty_bundle(), b"k", &[consent], 0).contacts, [(Channel::Sms, "+447700900123".to_string())]);
         let page = event(r#"{"type":"page","messageId":"m2","anonymousId":"1"}"#);
-        assert_eq!(o.apply(&empty_bundle(), b"k", &[page], 1).new_phone, None);
+        assert_eq!(o.apply(&empty_bundle(), b"k", &[page], 1).contacts, []);
     }
 
     #[test]
@@ -609,20 +670,28 @@ mod tests {
         let mut stopped = ContactRecord::default();
         stopped.reply("STOP", 1);
         assert!(!stopped.register(&ask("a:1"), 2).send_confirmation, "a stopped number is never asked");
-        let m = ContactRecord::confirmation("+447400123456", "Gift shop", 5);
+        let m = ContactRecord::confirmation(Channel::Sms, "+447400123456", "Gift shop", "", 5);
         assert!(m.text.starts_with("Gift shop: reply YES") && m.to == "+447400123456" && m.channel == Channel::Sms);
+        let link = ContactRecord::confirm_link("https://shop.example/", "jo@example.com", b"k", 5);
+        let m = ContactRecord::confirmation(Channel::Email, "jo@example.com", "Gift shop", &link, 5);
+        assert!(m.text.contains("https://shop.example/v1/confirm?vt=") && m.subject.contains("Confirm"));
+        let vt = link.split("vt=").nth(1).unwrap();
+        assert_eq!(ContactRecord::confirmed_by(b"k", vt, 6).as_deref(), Some("e:jo@example.com"));
+        assert_eq!(ContactRecord::confirmed_by(b"other", vt, 6), None, "forged");
+        assert_eq!(ContactRecord::confirmed_by(b"k", vt, 5 + 8 * DAY), None, "expired");
     }
 
     #[test]
     fn a_visitor_asks_its_number_at_most_hourly_and_only_when_it_wants_texts() {
         let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
-        assert!(!o.contact_body(0).confirm, "no consent to texts: nothing to ask");
+        o.visitor.profile.phone = "+447400123456".into();
+        assert!(!o.contact_body(Channel::Sms, 0).confirm, "no consent to texts: nothing to ask");
         o.visitor.consent.set(Channel::Sms, true, 0);
-        assert!(o.contact_body(10).confirm);
-        assert!(!o.contact_body(20).confirm, "within the hour");
-        assert!(o.contact_body(10 + journey::HOUR).confirm);
-        o.contact_answered(ContactAnswer { verified: true, ..ContactAnswer::default() });
-        assert!(!o.contact_body(10 * journey::HOUR).confirm, "confirmed: nothing to ask");
+        assert!(o.contact_body(Channel::Sms, 10).confirm);
+        assert!(!o.contact_body(Channel::Sms, 20).confirm, "within the hour");
+        assert!(o.contact_body(Channel::Sms, 10 + journey::HOUR).confirm);
+        o.contact_answered(Channel::Sms, "+447400123456", ContactAnswer { verified: true, ..ContactAnswer::default() });
+        assert!(!o.contact_body(Channel::Sms, 10 * journey::HOUR).confirm, "confirmed: nothing to ask");
     }
 
     #[test]
@@ -639,7 +708,8 @@ mod tests {
         let (mut o, _) = VisitorObject::load(None, "u:9", 0).unwrap();
         o.visitor.merged_from = vec!["a:phone".into(), "a:laptop".into()];
         o.visitor.profile.phone = "+447400123456".into();
-        assert_eq!(o.related_keys(), ["a:phone", "a:laptop", "p:+447400123456"]);
+        o.visitor.profile.email = "jo@example.com".into();
+        assert_eq!(o.related_keys(), ["a:phone", "a:laptop", "p:+447400123456", "e:jo@example.com"]);
         o.linked("u:other".into());
         assert_eq!((o.forward_to(EXPORT), o.forward_to(ERASE)), (None, None), "an alias exports and erases what it holds itself");
     }

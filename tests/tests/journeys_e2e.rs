@@ -108,6 +108,7 @@ fn main() -> std::process::ExitCode {
             a_messages_link_brings_its_offer_only_when_genuine,
             stop_from_a_number_silences_every_visitor_that_gave_it,
             fifty_visitors_on_one_number_get_one_confirmation_and_texts_only_after_yes,
+            an_email_typed_by_a_visitor_gets_journeys_only_after_its_confirmation_link,
             a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
         ],
     )
@@ -568,6 +569,53 @@ fn fifty_visitors_on_one_number_get_one_confirmation_and_texts_only_after_yes(s:
     let all = s.capture.wait_for(JOURNEY_DONE, "the cart text after YES", |_| texts().iter().any(|r| r.form()["Body"].contains("your cart")));
     let _ = all;
     assert_eq!(texts().iter().filter(|r| r.form()["Body"].contains("reply YES")).count(), 1, "still one confirmation");
+}
+
+/// Email double opt-in: an address an anonymous visitor typed gets one confirmation email with
+/// a signed link and no journey email; once the link is followed (POST: link scanners only GET),
+/// every visitor of the address is confirmed and the journeys email it.
+fn an_email_typed_by_a_visitor_gets_journeys_only_after_its_confirmation_link(s: &Suite) {
+    let mails = |to: &str| s.capture.requests().into_iter().filter(|r| r.path.ends_with("/v3/mail/send") && r.body.contains(to)).collect::<Vec<_>>();
+    let link_in = |r: &Captured| {
+        let text = r.json().to_string();
+        let vt = text.split("/v1/confirm?vt=").nth(1).expect("a confirmation link");
+        vt.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')).next().unwrap().to_string()
+    };
+    let signup = |visitor: &str, typed: &str, cart: bool| {
+        let mut batch = vec![
+            event(json!({ "type": "consent", "channels": { "email": true } }), visitor, None),
+            event(json!({ "type": "identify", "traits": { "email": typed } }), visitor, None),
+        ];
+        if cart {
+            batch.push(event(added("K300", 1), visitor, None));
+        }
+        assert_eq!(post_events(s, &batch).status, 200);
+    };
+    // A never follows the link: after the cart journey's email step (6 s), only the confirmation.
+    let slow = "doi.slow@example.com";
+    signup("doi-slow", "DOI.Slow@Example.com ", true);
+    signup("doi-slow-2", slow, false);
+    // B follows it at once: the journey's email then goes.
+    let fast = "doi.fast@example.com";
+    signup("doi-fast", fast, true);
+    let confirmation = s.capture.wait_for(JOURNEY_DONE, "B's confirmation", |_| !mails(fast).is_empty());
+    let vt = link_in(confirmation.iter().find(|r| r.path.ends_with("/v3/mail/send") && r.body.contains(fast)).unwrap());
+    assert!(http::get(&url(s), &format!("/v1/confirm?vt={vt}"), &[]).text().contains("<form method=post>"), "a GET only shows the button");
+    assert_eq!(visitor_log(s, "a:doi-fast")["state"]["profile"]["email_verified"], json!(false));
+    assert_eq!(http::get(&url(s), &format!("/v1/confirm?vt={}x", &vt[..vt.len() - 1]), &[]).status, 400, "a tampered link");
+    let r = post(&url(s), &format!("/v1/confirm?vt={vt}"), "application/x-www-form-urlencoded", b"").unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    s.capture.wait_for(JOURNEY_DONE, "B's cart email", |_| mails(fast).iter().any(|r| r.json()["subject"].as_str().is_some_and(|t| t.contains("10% off"))));
+
+    thread::sleep(Duration::from_secs(3));
+    let sent = mails(slow);
+    assert_eq!(sent.len(), 1, "A: one confirmation, no journey email: {:?}", sent.iter().map(|r| r.json()["subject"].clone()).collect::<Vec<_>>());
+    assert!(sent[0].json()["subject"].as_str().unwrap().starts_with("Confirm your email"));
+    let r = post(&url(s), &format!("/v1/confirm?vt={}", link_in(&sent[0])), "application/x-www-form-urlencoded", b"").unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    for v in ["a:doi-slow", "a:doi-slow-2"] {
+        assert_eq!(visitor_log(s, v)["state"]["profile"]["email_verified"], json!(true), "{v}: every visitor of the address");
+    }
 }
 
 /// Landing from a message: the edge checks the `vt` token and hands the offer to the SDK in

@@ -104,7 +104,7 @@ pub enum EndReason {
 pub enum SkipReason {
     NoConsent,
     NoAddress,
-    /// The number has not answered its confirmation yet (double opt-in).
+    /// The address has not confirmed yet (double opt-in: a YES text, a confirmation link).
     Unconfirmed,
     DailyCap,
     JourneyCap,
@@ -129,7 +129,7 @@ impl fmt::Display for SkipReason {
         f.write_str(match self {
             SkipReason::NoConsent => "no consent for the channel",
             SkipReason::NoAddress => "no address for the channel",
-            SkipReason::Unconfirmed => "the number has not confirmed (YES) yet",
+            SkipReason::Unconfirmed => "the address has not confirmed yet",
             SkipReason::DailyCap => "daily message cap reached",
             SkipReason::JourneyCap => "journey's daily cap reached",
         })

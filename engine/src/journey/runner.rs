@@ -84,11 +84,14 @@ impl<'a> Runner<'a> {
             EventKind::OrderCompleted { order_id, products } => self.order_completed(s, order_id, products, now, &mut fx),
             EventKind::Identify(t) => {
                 let p = &mut s.profile;
+                // A customer's contacts the store vouches for (the edge stores an identify naming
+                // a userId only with proof) are confirmed; a new one typed by an anonymous
+                // visitor waits for its owner's answer (double opt-in).
                 if let Some(phone) = &t.phone {
-                    // A customer's number the store vouches for (the edge stores an identify
-                    // naming a userId only with proof) is confirmed; a new number typed by an
-                    // anonymous visitor waits for its YES.
                     p.phone_verified = !e.user_id.is_empty() || (p.phone_verified && p.phone == *phone);
+                }
+                if let Some(email) = &t.email {
+                    p.email_verified = !e.user_id.is_empty() || (p.email_verified && p.email == *email);
                 }
                 for (mine, theirs) in
                     [(&mut p.first_name, &t.first_name), (&mut p.email, &t.email), (&mut p.phone, &t.phone), (&mut p.push_token, &t.push_token)]
@@ -319,7 +322,7 @@ impl<'a> Runner<'a> {
             Some(SkipReason::NoConsent)
         } else if s.profile.address(step.channel).is_none() {
             Some(SkipReason::NoAddress)
-        } else if step.channel == Channel::Sms && !s.profile.phone_verified {
+        } else if !s.profile.confirmed(step.channel) {
             Some(SkipReason::Unconfirmed)
         } else {
             None

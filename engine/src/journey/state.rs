@@ -66,9 +66,31 @@ pub struct Profile {
     /// The phone number is confirmed: the store vouched for it (an identify with proof of the
     /// customer) or the number itself answered YES. Texts go only to confirmed numbers.
     pub phone_verified: bool,
+    /// The email is confirmed: the store vouched for it, or its owner followed the
+    /// confirmation link. Emails go only to confirmed addresses.
+    pub email_verified: bool,
 }
 
 impl Profile {
+    /// Whether `channel`'s address is confirmed (double opt-in), or needs no confirming (push
+    /// tokens come from the browser's own subscription; webhooks go to the store).
+    pub fn confirmed(&self, channel: Channel) -> bool {
+        match channel {
+            Channel::Email => self.email_verified,
+            Channel::Sms => self.phone_verified,
+            Channel::Push | Channel::Webhook => true,
+        }
+    }
+
+    /// The owner of `address` on `channel` confirmed it (a YES text, a confirmation link).
+    pub fn confirm(&mut self, channel: Channel, address: &str) {
+        match channel {
+            Channel::Email if self.email == address => self.email_verified = true,
+            Channel::Sms if self.phone == address => self.phone_verified = true,
+            _ => {}
+        }
+    }
+
     /// Where a message on `channel` goes; `None` when we have no address for it. A webhook
     /// goes to the store's own endpoint: it needs no address and carries the email if known.
     pub fn address(&self, channel: Channel) -> Option<&str> {
@@ -84,6 +106,9 @@ impl Profile {
     fn fill_from(&mut self, other: &Profile) {
         if self.phone.is_empty() || self.phone == other.phone {
             self.phone_verified |= other.phone_verified;
+        }
+        if self.email.is_empty() || self.email == other.email {
+            self.email_verified |= other.email_verified;
         }
         for (mine, theirs) in [
             (&mut self.user_id, &other.user_id),
