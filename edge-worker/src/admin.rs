@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use vitrine_edge::api::JsonReply;
 use vitrine_edge::events::visitor_key;
-use vitrine_edge::kv::{erased_key, profile_key, PROFILES};
+use vitrine_edge::kv::{erased_key, profile_key, suppressed_key, PROFILES};
 use vitrine_edge::privacy;
 use vitrine_edge::visitor_do::{ERASE, EXPORT};
 use worker::{console_log, Env, Method, Request, Response, Result};
@@ -49,10 +49,14 @@ pub async fn customer(req: Request, env: &Env, id: &str) -> Result<Response> {
         Method::Delete => {
             let erased = object_json(env, &key, Method::Post, ERASE).await?;
             let related = keys(&erased["related"]);
-            for k in &related {
-                object_json(env, k, Method::Post, ERASE).await?;
-            }
             let kv_err = |e: worker::kv::KvError| worker::Error::RustError(e.to_string());
+            for k in &related {
+                let gone = object_json(env, k, Method::Post, ERASE).await?;
+                if gone["suppressed"].as_bool() == Some(true) {
+                    // It said STOP: a later import of the same contact must not message it.
+                    kv.put(&suppressed_key(k), now_secs().to_string()).map_err(kv_err)?.execute().await.map_err(kv_err)?;
+                }
+            }
             kv.delete(&profile_key).await.map_err(kv_err)?;
             kv.put(&erased_key(id).expect("the route checked the id"), now_secs().to_string()).map_err(kv_err)?.execute().await.map_err(kv_err)?;
             console_log!("vitrine: customer {id} erased ({} objects)", related.len() + 1);

@@ -133,6 +133,10 @@ impl DurableObject for VisitorDo {
             (Method::Post, CONTACT) => {
                 let body: ContactBody = read_json(&mut req).await?;
                 let now = now_secs();
+                if self.with(|o| o.contact.is_none()) && self.tombstone(&key).await {
+                    // Erased once, after it said STOP: it stays stopped.
+                    self.with(|o| o.contact = Some(ContactRecord { suppressed: true, changed_at: now, ..ContactRecord::default() }));
+                }
                 let answer = self.with(|o| o.contact.get_or_insert_with(ContactRecord::default).register(&body, now));
                 self.persist().await?;
                 if answer.send_confirmation {
@@ -168,8 +172,10 @@ impl DurableObject for VisitorDo {
             (Method::Get, MESSAGES) => Response::from_json(&self.with(|o| o.messages_json())),
             (Method::Get, EXPORT) => Response::from_json(&self.with(|o| o.export_json())),
             (Method::Post, ERASE) => {
+                // A contact that said STOP leaves a hashed tombstone (admin.rs writes it).
+                let suppressed = self.with(|o| o.contact.as_ref().is_some_and(|c| c.suppressed));
                 let related = self.erase(&key).await?;
-                Response::from_json(&serde_json::json!({ "erased": key, "related": related }))
+                Response::from_json(&serde_json::json!({ "erased": key, "related": related, "suppressed": suppressed }))
             }
             _ => Response::error("not found", 404),
         }?;
@@ -308,6 +314,12 @@ impl VisitorDo {
                 Ok(false)
             }
         }
+    }
+
+    /// Whether an erased contact of this key left a suppression tombstone (KV, hashed).
+    async fn tombstone(&self, key: &str) -> bool {
+        let Ok(kv) = self.env.kv(vitrine_edge::kv::PROFILES) else { return false };
+        matches!(kv.get(&vitrine_edge::kv::suppressed_key(key)).text().await, Ok(Some(_)))
     }
 
     /// The double opt-in message to this contact (its object decided it is due).

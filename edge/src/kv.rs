@@ -8,6 +8,9 @@
 //!                    persona:<slug>          the demo picker's customer for a segment
 //!                    erased:<customer id>    erased by a privacy request (when, unix seconds):
 //!                                            old profile cookies stop, the next build skips them
+//!                    suppressed:<sha256>     an erased contact that had said STOP: a tombstone,
+//!                                            hashed (no contact detail kept), so a later import
+//!                                            of the same number or email is never messaged
 //! ```
 //!
 //! The worker reads these (`bundles.rs`, `profile.rs`); `vitrine-kv` (src/bin) and the test
@@ -46,6 +49,17 @@ pub const ERASED_PREFIX: &str = "erased:";
 
 pub fn erased_key(customer_id: &str) -> Option<String> {
     is_customer_id(customer_id).then(|| [ERASED_PREFIX, customer_id].concat())
+}
+
+/// The tombstone of an erased, suppressed contact (`events::contact_key`): its SHA-256, hex.
+pub fn suppressed_key(contact_key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(contact_key.as_bytes());
+    let mut out = String::from("suppressed:");
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }
 
 pub fn persona_key(slug: &str) -> String {
@@ -161,6 +175,8 @@ mod tests {
         assert_eq!(profile_key("a\nb"), None);
         assert_eq!(persona_slug("Can't lose them"), "cant-lose-them");
         assert_eq!(persona_slug("New"), "new-customer");
+        let tomb = suppressed_key("p:+447400123456");
+        assert!(tomb.starts_with("suppressed:") && tomb.len() == 11 + 64 && !tomb.contains("7400123456"), "no contact detail in the key");
         assert!(bundle_entries(b"junk", true, None).unwrap_err().contains("not a Vitrine bundle"));
     }
 

@@ -697,9 +697,24 @@ fn a_deleted_customer_is_gone_everywhere(s: &Suite) {
     let before = http::get(&url(s), "/", &[("Cookie", &cookie)]);
     assert!(before.text().contains("Welcome back, Pat"), "personalized before");
 
+    // The number said STOP before the customer asked to be erased.
+    let form = format!("From={}&To=%2B15005550006&Body=STOP&MessageSid=SMpriv", phone.replace('+', "%2B"));
+    let params: Vec<(String, String)> =
+        [("From", phone), ("To", "+15005550006"), ("Body", "STOP"), ("MessageSid", "SMpriv")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let signature = twilio_signature("twilio-token", &format!("{}/v1/sms/inbound", url(s)), &params);
+    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
+    assert_eq!(http::request(&url(s), "POST", "/v1/sms/inbound", &headers, form.as_bytes()).unwrap().status, 200);
+
     let (ok, deleted) = privacy_sh(s, &["delete", "c-priv"]);
     assert!(ok, "{deleted}");
-    let sent_at_delete = s.capture.requests().iter().filter(|r| r.body.contains(email) || r.body.contains(token_)).count();
+    let sent_at_delete = s
+        .capture
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.body.contains(email) || r.body.contains(token_) || (r.path.ends_with("/Messages.json") && r.form().get("To").map(String::as_str) == Some(phone))
+        })
+        .count();
     let (_, export) = privacy_sh(s, &["export", "c-priv"]);
     assert!(export.contains("nothing is stored about customer c-priv"), "{export}");
     let after = http::get(&url(s), "/", &[("Cookie", &cookie)]);
@@ -709,9 +724,18 @@ fn a_deleted_customer_is_gone_everywhere(s: &Suite) {
         let log = visitor_log(s, key);
         assert!(!log.to_string().contains(email) && log["state"]["cart"].as_array().is_none_or(|c| c.is_empty()), "{key} still holds data: {log}");
     }
+    // A later import of the same number (here: a visitor typing it) finds it still stopped:
+    // the erasure left a hashed tombstone, not the number.
+    let again = [
+        event(json!({ "type": "consent", "channels": { "sms": true } }), "priv-later", None),
+        event(json!({ "type": "identify", "traits": { "phone": "07400 100999" } }), "priv-later", None),
+    ];
+    assert_eq!(post_events(s, &again).status, 200);
+    assert_eq!(visitor_log(s, "a:priv-later")["state"]["consent"]["sms"]["granted"].as_bool(), Some(false), "still stopped");
     thread::sleep(Duration::from_secs(8)); // past every step of the cart journey
-    let sent_after = s.capture.requests().iter().filter(|r| r.body.contains(email) || r.body.contains(token_)).count();
-    assert_eq!(sent_after, sent_at_delete, "no alarm of theirs sends anything");
+    let to_number = |r: &Captured| r.path.ends_with("/Messages.json") && r.form().get("To").map(String::as_str) == Some(phone);
+    let sent_after = s.capture.requests().iter().filter(|r| r.body.contains(email) || r.body.contains(token_) || to_number(r)).count();
+    assert_eq!(sent_after, sent_at_delete, "no alarm of theirs sends anything, and the stopped number gets no confirmation");
 }
 
 /// Visitors stream events while `wrangler dev` is killed (SIGKILL) and restarted on the same
