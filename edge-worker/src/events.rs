@@ -65,7 +65,7 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
             }
         }
     }
-    let (status, reply) = stored.reply(&checked.refused);
+    let (status, reply) = stored.reply(&checked.refused, checked.anonymized);
     json_response(&reply, status)
 }
 

@@ -1,16 +1,20 @@
 //! Checks a `POST /v1/events` body: each event is validated on its own, so one bad event
 //! refuses only itself; the valid ones go on to their visitors' Durable Objects.
 //!
-//! Who a customer is comes only with proof. An event that names a `userId` is stored only when
-//! the request proves that customer: the batch's identity token (`{"batch": […], "identity":
-//! "<JWT>"}`, `identity.rs`; the SDK sends the one `identify` was given) names them, the
-//! edge-signed `vt_profile` cookie is theirs, or a server source sent it with the write key
-//! (`Authorization: Bearer <VITRINE_WRITE_KEY>`). Otherwise it is refused with a reason and
-//! the answer is 401: nothing of it is stored, no object is linked or woken. Anonymous events
-//! (`anonymousId` only) need no proof: they reach only their own anonymous visitor, and an
-//! anonymous visitor is folded into a customer only by a proven identify. What each event
-//! needs is its `proof` column in the engine's event table (`vitrine_engine::events`); an
-//! event marked `Server` is stored only with the write key.
+//! Who a customer is comes only with proof: the batch's identity token (`{"batch": […],
+//! "identity": "<JWT>"}`, `identity.rs`; the SDK sends the one `identify` was given) names
+//! them, the edge-signed `vt_profile` cookie is theirs, or a server source sent it with the
+//! write key (`Authorization: Bearer <VITRINE_WRITE_KEY>`). What an event naming a `userId`
+//! without proof gets is its `proof` column in the engine's event table
+//! (`vitrine_engine::events`):
+//! - `identify` and `consent` (`Customer`) are refused with a reason and the answer is 401:
+//!   nothing of them is stored, no object is linked or woken;
+//! - browsing and cart events (`Anonymous`) are kept as the anonymous visitor's, the `userId`
+//!   dropped (counted in the answer's `anonymized`): they lose nothing, and reach a customer
+//!   only through a link a proven identify made (the anonymous visitor's alias);
+//! - an event marked `Server` is stored only with the write key.
+//!
+//! Anonymous events (`anonymousId` only) need no proof: they reach only their own visitor.
 
 use serde::Serialize;
 use vitrine_engine::events;
@@ -74,6 +78,8 @@ pub struct Refused {
 pub struct Checked {
     pub accepted: Vec<Accepted>,
     pub refused: Vec<Refused>,
+    /// Accepted as the anonymous visitor's: their `userId` came without proof.
+    pub anonymized: usize,
 }
 
 /// The Durable Object name for a visitor.
@@ -133,6 +139,16 @@ pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
         let json = serde_json::to_string(&v).expect("a Value always serializes");
         match event::parse(&v, json.len()) {
             Ok(e) if proven(&e, proof, &token_customer) => out.accepted.push(accepted(index, e, json)),
+            Ok(e) if e.kind.spec().is_some_and(|s| s.proof == events::Proof::Anonymous) && !e.anonymous_id.is_empty() => {
+                let mut v = v;
+                if let Value::Object(m) = &mut v {
+                    m.remove("userId");
+                }
+                let json = serde_json::to_string(&v).expect("a Value always serializes");
+                let e = event::parse(&v, json.len()).expect("the same event without its userId");
+                out.anonymized += 1;
+                out.accepted.push(accepted(index, e, json));
+            }
             Ok(e) if e.kind.spec().is_none_or(|s| s.proof == events::Proof::Server) => {
                 let reason = format!("{} is accepted from a server source only (the write key)", e.kind.name());
                 out.refused.push(Refused { index, message_id, reason, unproven: true })
@@ -155,7 +171,7 @@ pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
 fn proven(e: &Event, proof: &Proof, token_customer: &Result<String, String>) -> bool {
     match e.kind.spec().map_or(events::Proof::Server, |s| s.proof) {
         events::Proof::Server => proof.server,
-        events::Proof::Customer => {
+        events::Proof::Customer | events::Proof::Anonymous => {
             e.user_id.is_empty() || proof.server || proof.cookie_customer == Some(e.user_id.as_str()) || token_customer.as_deref() == Ok(e.user_id.as_str())
         }
     }
@@ -196,7 +212,7 @@ impl Stored {
     /// The answer: 200 when every event was stored; 400 with a reason per refused event (the
     /// valid ones are stored all the same), 401 when one was refused for want of proof of
     /// identity; 503 when a visitor's storage failed (listed).
-    pub fn reply(&self, refused: &[Refused]) -> (u16, serde_json::Value) {
+    pub fn reply(&self, refused: &[Refused], anonymized: usize) -> (u16, serde_json::Value) {
         let status = if !self.failed.is_empty() {
             503
         } else if refused.iter().any(|r| r.unproven) {
@@ -206,7 +222,10 @@ impl Stored {
         } else {
             200
         };
-        (status, serde_json::json!({ "accepted": self.accepted, "duplicates": self.duplicates, "refused": refused, "failed": self.failed }))
+        (
+            status,
+            serde_json::json!({ "accepted": self.accepted, "duplicates": self.duplicates, "anonymized": anonymized, "refused": refused, "failed": self.failed }),
+        )
     }
 }
 
@@ -245,7 +264,21 @@ mod tests {
         assert!(c.accepted.iter().all(|a| a.link_from.is_none()), "no object is linked");
         assert_eq!(c.refused.len(), 2);
         assert!(c.refused[0].reason.contains("userId \"17850\" needs proof") && c.refused[0].reason.contains("no identity token"), "{}", c.refused[0].reason);
-        assert_eq!(Stored::default().reply(&c.refused).0, 401);
+        assert_eq!(Stored::default().reply(&c.refused, c.anonymized).0, 401);
+    }
+
+    #[test]
+    fn browsing_that_names_a_customer_without_proof_is_kept_as_the_anonymous_visitors() {
+        let c = anonymous(
+            r#"[{"type":"track","event":"Product Added","messageId":"m1","anonymousId":"dev","userId":"17850","properties":{"sku":"A"}},
+                            {"type":"page","messageId":"m2","anonymousId":"dev","userId":"17850"},
+                            {"type":"track","event":"Product Viewed","messageId":"m3","userId":"17850","properties":{"sku":"A"}}]"#,
+        );
+        assert_eq!(c.accepted.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["a:dev", "a:dev"]);
+        assert!(c.accepted.iter().all(|a| !a.json.contains("17850")), "the userId is dropped");
+        assert_eq!(c.anonymized, 2);
+        assert_eq!(c.refused.len(), 1, "no anonymousId to keep it under: refused");
+        assert!(c.refused[0].reason.contains("needs proof"));
     }
 
     #[test]
@@ -298,10 +331,10 @@ mod tests {
         assert_eq!((c.accepted[1].key.as_str(), c.accepted[1].link_from.as_deref()), ("u:u1", Some("a:a1")));
         assert_eq!(runs(&c.accepted).iter().map(|r| r.len()).collect::<Vec<_>>(), [1, 2]);
         let mut stored = Stored { accepted: 1, ..Stored::default() };
-        assert_eq!(stored.reply(&c.refused).0, 400);
-        assert_eq!(stored.reply(&[]).0, 200);
+        assert_eq!(stored.reply(&c.refused, 0).0, 400);
+        assert_eq!(stored.reply(&[], 0).0, 200);
         stored.not_stored(runs(&c.accepted)[1], "storage down");
-        let (status, body) = stored.reply(&c.refused);
+        let (status, body) = stored.reply(&c.refused, 0);
         assert_eq!(status, 503);
         assert_eq!(body["failed"][1]["messageId"], "m6");
         assert!(body["failed"][0]["reason"].as_str().unwrap().contains("send again: storage down"));

@@ -55,9 +55,14 @@ pub enum Learns {
 /// What proof of identity the edge needs before storing an event (`edge/src/events.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Proof {
-    /// Anonymous (`anonymousId` only) needs none; naming a `userId` needs proof of that
-    /// customer: an identity token for them, their `vt_profile` cookie, or the write key.
+    /// Naming a `userId` needs proof of that customer (an identity token for them, their
+    /// `vt_profile` cookie, or the write key), else the event is refused: what could link a
+    /// visitor to a customer or change their contacts and consent (`identify`, `consent`).
     Customer,
+    /// Naming a `userId` without proof keeps the event as the anonymous visitor's (the
+    /// `userId` dropped): browsing and cart events lose nothing, and reach the customer only
+    /// through a link a proven identify made.
+    Anonymous,
     /// Only a server source with the write key (no event needs this yet).
     Server,
 }
@@ -76,16 +81,17 @@ pub struct EventSpec {
 }
 
 const fn row(name: &'static str, learns: Learns, journeys: bool, measured: bool) -> EventSpec {
-    EventSpec { name, track: true, learns, journeys, measured, proof: Proof::Customer }
+    EventSpec { name, track: true, learns, journeys, measured, proof: Proof::Anonymous }
 }
 
-const fn envelope(name: &'static str, journeys: bool) -> EventSpec {
-    EventSpec { name, track: false, learns: Learns::Nothing, journeys, measured: false, proof: Proof::Customer }
+const fn envelope(name: &'static str, journeys: bool, proof: Proof) -> EventSpec {
+    EventSpec { name, track: false, learns: Learns::Nothing, journeys, measured: false, proof }
 }
 
 /// Every event Vitrine knows.
 pub const EVENTS: &[EventSpec] = &[
-    //  name                 learns              journeys measured
+    //  name                 learns              journeys measured  (proof: track events and page
+    //  Anonymous, identify and consent Customer)
     row(PRODUCT_VIEWED, Learns::Product, true, true),
     row(PRODUCT_CLICKED, Learns::Product, false, true),
     row(PRODUCT_LIST_VIEWED, Learns::Category, false, false),
@@ -97,9 +103,9 @@ pub const EVENTS: &[EventSpec] = &[
     row(ORDER_COMPLETED, Learns::Order, true, true),
     row(PROMOTION_VIEWED, Learns::Nothing, false, true),
     row(PROMOTION_CLICKED, Learns::Nothing, false, true),
-    envelope(PAGE, false),
-    envelope(IDENTIFY, true),
-    envelope(CONSENT, true),
+    envelope(PAGE, false, Proof::Anonymous),
+    envelope(IDENTIFY, true, Proof::Customer),
+    envelope(CONSENT, true, Proof::Customer),
 ];
 
 /// The `track` event named `name`.
