@@ -104,12 +104,15 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     }
     lap("ingest", &mut timings);
 
-    let customers_path = opts.customers.clone().or_else(|| config.customers.path.as_deref().map(|p| loaded.resolve(p)));
+    // The customers export only goes into the private profiles: without --profiles the one in
+    // the config is not read (a bundle-only build), and one passed on the command line is a
+    // mistake worth saying.
+    if let (Some(path), None) = (&opts.customers, &opts.profiles) {
+        return Err(Error::Invalid(format!("{}: a customers export only goes into the private profiles: pass --profiles too", path.display())));
+    }
+    let customers_path = opts.customers.clone().or_else(|| config.customers.path.as_deref().map(|p| loaded.resolve(p))).filter(|_| opts.profiles.is_some());
     let (customers, customers_report) = match &customers_path {
         Some(path) => {
-            if opts.profiles.is_none() {
-                return Err(Error::Invalid(format!("{}: a customers export only goes into the private profiles: pass --profiles too", path.display())));
-            }
             let (rows, report) = ingest::read_customers(config, path)?;
             (rows, Some(report))
         }

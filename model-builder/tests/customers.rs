@@ -87,7 +87,11 @@ fn bad_customer_rows_are_named_and_the_rest_kept() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("customers.csv:3") && r.stderr.contains("field customer_id: empty"), "{}", r.stderr);
 
-    // Without --profiles there is nowhere private to put it.
+    // A bundle-only build of a config with a customers export does not read it.
+    let r = run(&[&"build", &"--config", &repo("examples/demo/vitrine.toml"), &"--out", &f.path("c.bin"), &"--json"]);
+    r.ok();
+    assert!(serde_json::from_str::<Value>(&r.stdout).unwrap()["customers"].is_null());
+    // Without --profiles there is nowhere private to put one passed on the command line.
     let r = run(&[&"build", &"--config", &config, &"--orders", &orders, &"--out", &f.path("b.bin"), &"--customers", &customers]);
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("pass --profiles"), "{}", r.stderr);
