@@ -127,9 +127,12 @@ struct Replay<'a> {
 }
 
 impl<'a> Replay<'a> {
-    fn event(&mut self, kind: EventKind) -> Event {
+    /// An event of customer `c`: a known customer of the export, so their contacts are the
+    /// store's own (confirmed, as an identify with proof is at the edge).
+    fn event(&mut self, c: CustomerIdx, kind: EventKind) -> Event {
         self.next_message += 1;
-        Event { message_id: format!("sim-{}", self.next_message), anonymous_id: String::new(), user_id: String::new(), utc_offset_minutes: None, kind }
+        let user_id = self.ds.customers[c as usize].clone();
+        Event { message_id: format!("sim-{}", self.next_message), anonymous_id: String::new(), user_id, utc_offset_minutes: None, kind }
     }
 
     /// Runs the engine on one customer and books the effects.
@@ -146,7 +149,7 @@ impl<'a> Replay<'a> {
     }
 
     fn send(&mut self, c: CustomerIdx, kind: EventKind, now: i64) {
-        let e = self.event(kind);
+        let e = self.event(c, kind);
         self.report.events += 1;
         self.with_customer(c, false, |r, s| r.handle(s, &e, now));
     }
