@@ -499,12 +499,7 @@ fn stop_from_a_number_silences_every_visitor_that_gave_it(s: &Suite) {
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(visitor_log(s, &format!("a:{visitor}"))["state"]["profile"]["phone"], phone, "kept in E.164");
     }
-    let form = format!("From={}&To=%2B15005550006&Body=Stop&MessageSid=SMstop", phone.replace('+', "%2B"));
-    let params: Vec<(String, String)> =
-        [("From", phone), ("To", "+15005550006"), ("Body", "Stop"), ("MessageSid", "SMstop")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let signature = twilio_signature("twilio-token", &format!("{}/v1/sms/inbound", url(s)), &params);
-    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
-    let r = http::request(&url(s), "POST", "/v1/sms/inbound", &headers, form.as_bytes()).unwrap();
+    let r = signed_sms(s, phone, "Stop", "SMstop");
     assert_eq!(r.status, 200, "{}", r.text());
     for v in ["a:stop-a", "a:stop-b", "a:stop-c"] {
         assert_eq!(sms_consent(v), Some(false), "{v} silenced");
@@ -556,12 +551,7 @@ fn fifty_visitors_on_one_number_get_one_confirmation_and_texts_only_after_yes(s:
     assert!(sent[0].form()["Body"].contains("reply YES"), "the confirmation");
     assert!(visitor_log(s, "a:pump-0")["state"]["profile"]["phone_verified"] == json!(false));
 
-    let form = format!("From={}&To=%2B15005550006&Body=YES&MessageSid=SMyes", phone.replace('+', "%2B"));
-    let params: Vec<(String, String)> =
-        [("From", phone), ("To", "+15005550006"), ("Body", "YES"), ("MessageSid", "SMyes")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let signature = twilio_signature("twilio-token", &format!("{}/v1/sms/inbound", url(s)), &params);
-    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
-    let r = http::request(&url(s), "POST", "/v1/sms/inbound", &headers, form.as_bytes()).unwrap();
+    let r = signed_sms(s, phone, "YES", "SMyes");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(visitor_log(s, "a:pump-17")["state"]["profile"]["phone_verified"], json!(true), "every visitor of the number");
     // New cart activity: the journey's text now goes.
@@ -648,6 +638,16 @@ fn a_messages_link_brings_its_offer_only_when_genuine(s: &Suite) {
     assert_eq!(offer_cookie(&tampered), None, "tampered");
 }
 
+/// An inbound SMS as Twilio posts it: form-encoded, signed with the account's auth token.
+fn signed_sms(s: &Suite, from: &str, body: &str, sid: &str) -> HttpResponse {
+    let params: Vec<(String, String)> =
+        [("From", from), ("To", "+15005550006"), ("Body", body), ("MessageSid", sid)].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let form = params.iter().map(|(k, v)| format!("{k}={}", v.replace('+', "%2B"))).collect::<Vec<_>>().join("&");
+    let signature = twilio_signature("twilio-token", &format!("{}/v1/sms/inbound", url(s)), &params);
+    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
+    http::request(&url(s), "POST", "/v1/sms/inbound", &headers, form.as_bytes()).expect("POST /v1/sms/inbound")
+}
+
 /// `scripts/privacy.sh` against the stack, as an operator runs it.
 fn privacy_sh(s: &Suite, args: &[&str]) -> (bool, String) {
     let out = std::process::Command::new("bash")
@@ -698,12 +698,8 @@ fn a_deleted_customer_is_gone_everywhere(s: &Suite) {
     assert!(before.text().contains("Welcome back, Pat"), "personalized before");
 
     // The number said STOP before the customer asked to be erased.
-    let form = format!("From={}&To=%2B15005550006&Body=STOP&MessageSid=SMpriv", phone.replace('+', "%2B"));
-    let params: Vec<(String, String)> =
-        [("From", phone), ("To", "+15005550006"), ("Body", "STOP"), ("MessageSid", "SMpriv")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let signature = twilio_signature("twilio-token", &format!("{}/v1/sms/inbound", url(s)), &params);
-    let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
-    assert_eq!(http::request(&url(s), "POST", "/v1/sms/inbound", &headers, form.as_bytes()).unwrap().status, 200);
+    let r = signed_sms(s, phone, "STOP", "SMpriv");
+    assert_eq!(r.status, 200, "{}", r.text());
 
     let (ok, deleted) = privacy_sh(s, &["delete", "c-priv"]);
     assert!(ok, "{deleted}");
