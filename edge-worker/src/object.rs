@@ -154,12 +154,8 @@ impl DurableObject for VisitorDo {
                     c.visitors.clone()
                 });
                 self.persist().await?;
-                let body = ConfirmedBody { channel, address: address.into() };
-                for v in &visitors {
-                    let mut r = stubs::post(&self.env, v, CONFIRMED, &body).await?;
-                    if r.status_code() != 200 {
-                        return Response::error(format!("telling {v} failed: {}", r.text().await?), 503);
-                    }
+                if let Err(failed) = self.tell_visitors(&visitors, CONFIRMED, &ConfirmedBody { channel, address: address.into() }).await? {
+                    return Ok(failed);
                 }
                 Response::from_json(&serde_json::json!({ "visitors": visitors.len() }))
             }
@@ -352,15 +348,24 @@ impl VisitorDo {
         self.persist().await?;
         let visitors = self.with(|o| o.contact.as_ref().map(|c| c.visitors.clone()).unwrap_or_default());
         if changed.is_some() {
-            for v in &visitors {
-                let mut r = stubs::post(&self.env, v, SMS, &SmsBody { message_id: body.message_id.clone(), body: body.body.clone() }).await?;
-                if r.status_code() != 200 {
-                    // Twilio retries the webhook: the visitors told already deduplicate it.
-                    return Response::error(format!("telling {v} failed: {}", r.text().await?), 503);
-                }
+            if let Err(failed) = self.tell_visitors(&visitors, SMS, &body).await? {
+                return Ok(failed);
             }
         }
         Response::from_json(&serde_json::json!({ "visitors": visitors.len(), "changed": changed.is_some() }))
+    }
+
+    /// Tells every visitor of a contact the same thing; the first refusal is answered 503, so
+    /// the caller retries (the visitors told already deduplicate by message id, or change
+    /// nothing twice).
+    async fn tell_visitors(&self, visitors: &[String], path: &str, body: &impl serde::Serialize) -> Result<std::result::Result<(), Response>> {
+        for v in visitors {
+            let mut r = stubs::post(&self.env, v, path, body).await?;
+            if r.status_code() != 200 {
+                return Ok(Err(Response::error(format!("telling {v} failed: {}", r.text().await?), 503)?));
+            }
+        }
+        Ok(Ok(()))
     }
 
     async fn link(&self, own: &str, to: String) -> Result<Response> {
