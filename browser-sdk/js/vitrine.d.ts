@@ -18,6 +18,13 @@ export type EcommerceEvent =
   | "Promotion Viewed"
   | "Promotion Clicked";
 
+export interface ConsentPurposes {
+  personalization?: boolean;
+  email?: boolean;
+  sms?: boolean;
+  push?: boolean;
+}
+
 export interface ProductProperties {
   product_id?: string | number;
   sku?: string;
@@ -146,8 +153,15 @@ export interface Vitrine {
    * unless the visitor's signed profile cookie already says who they are.
    */
   identify(userId: string | null, traits?: Traits, options?: { token?: string }): void;
-  /** With `data-require-consent`, nothing is sent or stored before `consent(true)`. */
-  consent(granted: boolean): void;
+  /**
+   * The visitor's consent. `true`/`false`: personalization and every channel but SMS (texts
+   * always need their own `sms: true`). Per purpose, each key given changes only that purpose:
+   * `personalization` lets the site remember the visitor (cookies, storage, events; with
+   * `data-require-consent` nothing is sent or stored before it), `email`, `sms` and `push` let
+   * journeys message them there. Channel answers travel as an event, so they reach the store
+   * only once personalization is allowed.
+   */
+  consent(granted: boolean | ConsentPurposes): void;
   /** The decision for a placement for this visitor now, with this session's interests. */
   decide(placement: string): Promise<Decision>;
   /** Shows the exit offer now; false if already shown this session, after a purchase, or none fits. */

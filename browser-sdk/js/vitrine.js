@@ -61,7 +61,10 @@
     identify: function (userId, traits, options) {
       call("identify", [userId == null ? undefined : String(userId), traits || {}, String((options && options.token) || "")]);
     },
-    consent: function (granted) { call("consent", [!!granted]); },
+    consent: function (c) {
+      var o = c === Object(c);
+      call("consent", [o ? c.personalization : !!c, o ? JSON.stringify(c) : ""]);
+    },
     decide: function (placement) {
       return ready.then(function () { return sdk.decide(String(placement)); });
     },

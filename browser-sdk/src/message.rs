@@ -17,8 +17,9 @@ pub enum Kind<'a> {
     Track(&'a str),
     Page,
     Identify,
-    /// The visitor's consent choice.
-    Consent(bool),
+    /// The visitor's consent: the banner's yes or no (`granted`), or, when the second field is
+    /// not empty, the JSON object of purposes `vitrine.consent({…})` was given (`channels`).
+    Consent(bool, &'a str),
 }
 
 /// Who and where: what every envelope shares.
@@ -46,7 +47,8 @@ pub fn envelope(kind: Kind, payload: &str, ctx: &Context, message_id: &str, unix
         Kind::Track(event) => o.str("type", "track").str("event", event).raw("properties", payload),
         Kind::Page => o.str("type", PAGE).str("name", ctx.page_type).raw("properties", payload),
         Kind::Identify => o.str("type", IDENTIFY).raw("traits", payload),
-        Kind::Consent(granted) => o.str("type", CONSENT).bool("granted", granted),
+        Kind::Consent(_, purposes) if !purposes.is_empty() => o.str("type", CONSENT).raw("channels", purposes),
+        Kind::Consent(granted, _) => o.str("type", CONSENT).bool("granted", granted),
     };
     o.str("anonymousId", ctx.anonymous_id).opt_str("userId", ctx.user_id).time("timestamp", unix_ms);
     let context = o.key("context");
@@ -121,7 +123,9 @@ mod tests {
         assert_eq!(p["userId"], "cust-9");
         let i = parse(&envelope(Kind::Identify, r#"{"email":"j@example.com"}"#, &c, "m-3", 0));
         assert_eq!(i["traits"]["email"], "j@example.com");
-        let k = parse(&envelope(Kind::Consent(false), "", &c, "m-4", 0));
+        let k = parse(&envelope(Kind::Consent(false, ""), "", &c, "m-4", 0));
         assert_eq!((k["type"].as_str(), k["granted"].as_bool()), (Some("consent"), Some(false)));
+        let k = parse(&envelope(Kind::Consent(true, r#"{"personalization":true,"sms":true}"#), "", &c, "m-5", 0));
+        assert_eq!((k["channels"]["sms"].as_bool(), k.get("granted")), (Some(true), None), "the purposes as given");
     }
 }

@@ -370,24 +370,32 @@ impl Visit {
         self.enqueue(Kind::Identify, traits_json, now);
     }
 
-    /// `vitrine.consent(granted)`.
-    pub fn consent(&mut self, granted: bool, now: f64) {
+    /// `vitrine.consent(granted)` (`purposes` empty) or `vitrine.consent({ personalization,
+    /// email, sms, push })` (`purposes` that object's JSON, `personalization` its answer, if any).
+    /// Only the personalization answer opens or closes storage and sending, and only it is
+    /// written to the `vt_consent` cookie for the edge; channel answers travel as an event.
+    pub fn consent(&mut self, personalization: Option<bool>, purposes: &str, now: f64) {
+        let Some(granted) = personalization else {
+            self.enqueue(Kind::Consent(true, purposes), "{}", now);
+            return;
+        };
         self.profile.consent = Some(granted);
+        self.fx.push(Effect::SetCookie(cookies::CONSENT, if granted { "1" } else { "0" }.into(), Some(VISITOR_COOKIE_SECONDS)));
         if granted {
             self.outbox.grant();
-            self.enqueue(Kind::Consent(true), "{}", now);
+            self.enqueue(Kind::Consent(true, purposes), "{}", now);
             self.share_visitor_id();
         } else {
             // A revocation must reach the endpoint (it stops running journeys); a refusal
             // before any consent sends nothing at all.
             if self.outbox.gate() == Gate::Open {
-                self.enqueue(Kind::Consent(false), "{}", now);
+                self.enqueue(Kind::Consent(false, purposes), "{}", now);
             }
             let discarded = self.outbox.deny();
             if discarded > 0 {
                 let mut reason = String::from("consent refused: ");
                 crate::json::push_int(&mut reason, discarded as i64);
-                reason.push_str(" events collected before it were discarded, unsent");
+                reason.push_str(" unsent events discarded");
                 self.error(&reason);
             }
         }
@@ -402,7 +410,7 @@ impl Visit {
             Kind::Track(e) => e,
             Kind::Page => events::PAGE,
             Kind::Identify => events::IDENTIFY,
-            Kind::Consent(_) => events::CONSENT,
+            Kind::Consent(..) => events::CONSENT,
         };
         match self.outbox.push(json, now) {
             Ok(()) => {

@@ -171,21 +171,43 @@ fn with_consent_required_nothing_lasting_is_written_until_it_is_given() {
     assert!(stored(&fx, Store::Session, PROFILE_KEY).is_some(), "the tab still remembers the visitor");
     assert!(!fx.iter().any(|e| matches!(e, Effect::Timer(Timer::Flush, _))), "nothing is sent either");
 
-    v.consent(true, T0 + 5.0);
+    v.consent(Some(true), "", T0 + 5.0);
     let fx = v.effects();
     let id = v.profile().visitor_id.clone();
     assert!(cookies(&fx).iter().any(|c| c.0 == "vt_vid" && c.1 == id), "the id goes to the edge now");
+    assert!(cookies(&fx).contains(&("vt_consent", "1", Some(365 * 24 * 3600))), "the edge is told: {fx:?}");
     assert!(stored(&fx, Store::Local, PROFILE_KEY).is_some_and(|p| p.contains("\nco 1")));
     assert!(fx.contains(&Effect::Consent(true)));
     assert_eq!(names(&queued(&mut v)), ["page", "consent"], "what waited for consent goes out with it");
 
     // Refused before any consent: what was collected is dropped, and said so.
     let (mut v, _) = start(Start { config, ..Start::default() }, home());
-    v.consent(false, T0 + 5.0);
+    v.consent(Some(false), "", T0 + 5.0);
     let fx = v.effects();
-    assert!(fx.contains(&Effect::Error("consent refused: 1 events collected before it were discarded, unsent".into())), "{fx:?}");
-    assert_eq!(cookies(&fx), []);
+    assert!(fx.contains(&Effect::Error("consent refused: 1 unsent events discarded".into())), "{fx:?}");
+    assert_eq!(cookies(&fx), [("vt_consent", "0", Some(365 * 24 * 3600))], "only the refusal, for the edge to honour");
     assert_eq!(queued(&mut v), Vec::<serde_json::Value>::new(), "a refusal before consent sends nothing at all");
+}
+
+#[test]
+fn consent_per_purpose_changes_what_it_names() {
+    // Channel answers alone: sent as they are, storage and the edge's cookie untouched.
+    let (mut v, _) = start(Start::default(), home());
+    v.consent(None, r#"{"email":true}"#, T0 + 5.0);
+    assert!(!cookies(&v.effects()).iter().any(|c| c.0 == "vt_consent"), "no personalization answer: no consent cookie");
+    let sent = queued(&mut v);
+    let consent = sent.iter().find(|e| e["type"] == "consent").expect("sent");
+    assert_eq!((consent["channels"]["email"].as_bool(), consent.get("granted")), (Some(true), None));
+
+    // A site that requires consent: channel answers wait for the personalization yes.
+    let config = Config { require_consent: true, ..Config::default() };
+    let (mut v, _) = start(Start { config, ..Start::default() }, home());
+    v.consent(None, r#"{"sms":true}"#, T0 + 5.0);
+    assert_eq!(queued(&mut v), Vec::<serde_json::Value>::new(), "held, not sent");
+    v.consent(Some(true), r#"{"personalization":true}"#, T0 + 6.0);
+    let sent = queued(&mut v);
+    let answers: Vec<_> = sent.iter().filter(|e| e["type"] == "consent").map(|e| e["channels"].clone()).collect();
+    assert_eq!(answers, [serde_json::json!({"sms": true}), serde_json::json!({"personalization": true})], "both, in order");
 }
 
 #[test]

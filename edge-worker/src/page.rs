@@ -81,7 +81,7 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
         // A deep link from a message: its promised offer reaches the SDK only once checked here.
         match config.link_secret.as_deref().map(|secret| deep_link::verified_offer(secret, &vt, now)) {
             Some(Ok(offer)) if loaded.value.offer(&offer).is_some() => {
-                id.set_cookies.push(SetCookie::new(cookies::OFFER, offer, deep_link::OFFER_COOKIE_SECS, info.https))
+                id.set_cookie(SetCookie::new(cookies::OFFER, offer, deep_link::OFFER_COOKIE_SECS, info.https))
             }
             Some(Ok(offer)) => console_warn!("vitrine: a deep link promises offer {offer:?}, which this bundle does not have"),
             Some(Err(why)) => console_warn!("vitrine: deep link refused ({why:?}): no offer shown"),
@@ -228,7 +228,8 @@ async fn origin_identity(env: &Env, config: &Config, info: &RequestInfo, origin:
             None => console_error!("vitrine: {} names a customer, but PROFILE_SECRET is not set: nobody is signed in", identity::ORIGIN_HEADER),
         },
     }
-    for c in &set {
+    let may_store = info.facts(&info.path, &info.query).may_store();
+    for c in set.iter().filter(|c| c.allowed(may_store)) {
         headers.append("set-cookie", &c.to_string())?;
     }
     Ok(origin.with_headers(headers))

@@ -26,6 +26,7 @@ pub fn request_info(req: &Request, config: &Config) -> Result<RequestInfo> {
         referrer: header("referer"),
         country: debug_country.or_else(|| req.cf().and_then(|cf| cf.country())),
         https: url.scheme() == "https",
+        require_consent: config.require_consent,
         bypass: Bypass::parse(header(BYPASS_HEADER).filter(|_| config.dev_mode).as_deref()),
         public_base: url.origin().ascii_serialization(),
     })
@@ -45,7 +46,7 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
     if is_erased(env, &claims.cid).await {
         // Erased by a privacy request: this old cookie personalizes no more.
         id.claims = None;
-        id.set_cookies.push(SetCookie::delete(cookies::PROFILE, facts.https));
+        id.set_cookie(SetCookie::delete(cookies::PROFILE, facts.https));
         return id;
     }
     if let Some(mut traits) = stored_traits(env, &claims.cid).await {
@@ -54,7 +55,7 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
             traits.set("first_name", name);
         }
         let fresh = ProfileClaims { cid: claims.cid.clone(), traits: cookie_traits(traits), iat: now };
-        id.set_cookies.push(SetCookie::new(cookies::PROFILE, profile::issue(&fresh, secret), cookies::THIRTY_DAYS, facts.https));
+        id.set_cookie(SetCookie::new(cookies::PROFILE, profile::issue(&fresh, secret), cookies::THIRTY_DAYS, facts.https));
         id.claims = Some(fresh);
     }
     id

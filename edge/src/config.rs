@@ -12,6 +12,9 @@ pub struct Config {
     pub dev_mode: bool,
     /// `?vitrine_as=<persona>` switches the visitor (the demo store).
     pub demo_picker: bool,
+    /// Visitors are asked before anything is remembered (`REQUIRE_CONSENT`, as the SDK's
+    /// `data-require-consent`): no cookie is set until the SDK's `vt_consent` says yes.
+    pub require_consent: bool,
     /// Signs the profile cookie; without it profiles (and the picker) are off.
     pub profile_secret: Option<Vec<u8>>,
     /// Signs `vt` links in messages. In dev mode a fixed one stands in when none is set.
@@ -89,6 +92,7 @@ impl Config {
             origin_url: var("ORIGIN_URL").unwrap_or_default().trim().trim_end_matches('/').to_string(),
             dev_mode,
             demo_picker: flag(var("DEMO_PICKER")),
+            require_consent: flag(var("REQUIRE_CONSENT")),
             profile_secret: var("PROFILE_SECRET").map(String::into_bytes),
             link_secret: var("LINK_SECRET").map(String::into_bytes).or_else(|| dev_mode.then(|| DEV_LINK_SECRET.to_vec())),
             twilio_auth_token: var("TWILIO_AUTH_TOKEN"),

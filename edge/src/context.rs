@@ -36,6 +36,17 @@ pub struct RequestFacts<'a> {
     /// Already chosen between `cf` and the dev override.
     pub country: Option<&'a str>,
     pub https: bool,
+    /// The site asks visitors before keeping cookies (`REQUIRE_CONSENT`).
+    pub require_consent: bool,
+}
+
+impl RequestFacts<'_> {
+    /// Whether the edge may set cookies for this visitor: their `vt_consent` answer (from the
+    /// SDK's `vitrine.consent`), else the site's rule. Without it the page is personalized
+    /// from this request alone and nothing is remembered.
+    pub fn may_store(&self) -> bool {
+        cookies::may_store(self.cookies.get(cookies::CONSENT), self.require_consent)
+    }
 }
 
 /// The request data the context needs, owned (the facts borrow from it). The runtime fills it
@@ -49,6 +60,7 @@ pub struct RequestInfo {
     pub referrer: Option<String>,
     pub country: Option<String>,
     pub https: bool,
+    pub require_consent: bool,
     /// What the dev-mode bypass header asks for (always `No` outside dev mode).
     pub bypass: crate::routes::Bypass,
     /// `scheme://host[:port]` the visitor used.
@@ -66,6 +78,7 @@ impl RequestInfo {
             referrer: self.referrer.as_deref(),
             country: self.country.as_deref(),
             https: self.https,
+            require_consent: self.require_consent,
         }
     }
 }
@@ -78,21 +91,32 @@ pub struct Identity {
     pub new_visitor: bool,
     pub claims: Option<ProfileClaims>,
     pub set_cookies: Vec<SetCookie>,
+    /// The visitor allows cookies ([`RequestFacts::may_store`]).
+    pub may_store: bool,
     /// Why a cookie was dropped, for the log.
     pub problem: Option<String>,
+}
+
+impl Identity {
+    /// Adds a cookie to the response, unless it would set one the visitor did not allow.
+    pub fn set_cookie(&mut self, c: SetCookie) {
+        if c.allowed(self.may_store) {
+            self.set_cookies.push(c);
+        }
+    }
 }
 
 /// Reads the visitor and profile cookies. `secret`: the profile signing key (none: profiles
 /// are off). `fresh_id` makes a new visitor id when needed.
 pub fn identify(facts: &RequestFacts, secret: Option<&[u8]>, fresh_id: impl FnOnce() -> String) -> Identity {
     let jar = &facts.cookies;
-    let mut id = Identity::default();
+    let mut id = Identity { may_store: facts.may_store(), ..Identity::default() };
     match jar.get(cookies::VISITOR).filter(|v| cookies::is_valid_visitor_id(v)) {
         Some(v) => id.visitor_id = v.to_string(),
         None => {
             id.visitor_id = fresh_id();
             id.new_visitor = true;
-            id.set_cookies.push(SetCookie::new(cookies::VISITOR, id.visitor_id.clone(), cookies::ONE_YEAR, facts.https));
+            id.set_cookie(SetCookie::new(cookies::VISITOR, id.visitor_id.clone(), cookies::ONE_YEAR, facts.https));
         }
     }
     if let (Some(token), Some(secret)) = (jar.get(cookies::PROFILE), secret) {
@@ -100,7 +124,7 @@ pub fn identify(facts: &RequestFacts, secret: Option<&[u8]>, fresh_id: impl FnOn
             Ok(claims) => id.claims = Some(claims),
             Err(e) => {
                 id.problem = Some(e.to_string());
-                id.set_cookies.push(SetCookie::delete(cookies::PROFILE, facts.https));
+                id.set_cookie(SetCookie::delete(cookies::PROFILE, facts.https));
             }
         }
     }
@@ -198,6 +222,20 @@ mod tests {
         assert!(id.claims.is_none());
         assert!(id.problem.as_deref().unwrap().starts_with("profile cookie refused"));
         assert_eq!(id.set_cookies, vec![SetCookie::delete(cookies::PROFILE, false)]);
+    }
+
+    #[test]
+    fn without_consent_where_the_site_requires_it_no_cookie_is_set() {
+        let required = |cookie| RequestFacts { require_consent: true, ..facts(cookie) };
+        let id = identify(&required(None), Some(b"k"), || "fresh-id-123".into());
+        assert!(id.new_visitor && id.set_cookies.is_empty(), "an id for this request only: {:?}", id.set_cookies);
+        let id = identify(&required(Some("vt_consent=1")), Some(b"k"), || "fresh-id-123".into());
+        assert_eq!(id.set_cookies.len(), 1, "consented: remembered");
+        // A refusal counts where consent is not required too; clearing a cookie always may.
+        let mut id = identify(&facts(Some("vt_consent=0; vt_profile=forged")), Some(b"k"), || "fresh-id-123".into());
+        assert_eq!(id.set_cookies, vec![SetCookie::delete(cookies::PROFILE, false)]);
+        id.set_cookie(SetCookie::new(cookies::OFFER, "o", 60, false));
+        assert_eq!(id.set_cookies.len(), 1);
     }
 
     #[test]

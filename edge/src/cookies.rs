@@ -5,7 +5,7 @@ use std::fmt;
 
 /// The cookies the edge shares with the browser SDK (the engine names them; `PROFILE` is
 /// signed in [`crate::profile`]), and their one rule for visitor ids.
-pub use vitrine_engine::cookies::{is_valid_visitor_id, CART, INTERESTS, OFFER, PROFILE, VISITOR};
+pub use vitrine_engine::cookies::{is_valid_visitor_id, may_store, CART, CONSENT, INTERESTS, OFFER, PROFILE, VISITOR};
 
 /// A parsed Cookie header; the first occurrence of a name wins, as in browsers' ordering.
 #[derive(Clone, Debug, Default)]
@@ -46,6 +46,12 @@ impl SetCookie {
 
     pub fn delete(name: &'static str, secure: bool) -> Self {
         SetCookie::new(name, "", 0, secure)
+    }
+
+    /// Whether it may go out to a visitor who did (`may_store`) or did not allow cookies:
+    /// clearing one always may, setting one only with their consent.
+    pub fn allowed(&self, may_store: bool) -> bool {
+        may_store || self.max_age == 0
     }
 }
 

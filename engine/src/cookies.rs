@@ -151,6 +151,22 @@ pub fn parse_interests_cookie(text: &str) -> Option<(NamedWeights, NamedWeights,
 /// from a token itself: nobody in the browser can check a signature.
 pub const OFFER: &str = "vt_offer";
 
+/// The visitor's answer to the site's consent banner for personalization, written by the SDK's
+/// `vitrine.consent(…)`: `1` yes, `0` no. A site that requires consent (`data-require-consent`
+/// in the browser, `REQUIRE_CONSENT` at the edge) gets no other cookie from either before a
+/// `1`; a `0` stops both from setting any, required or not.
+pub const CONSENT: &str = "vt_consent";
+
+/// Whether Vitrine may keep cookies for this visitor: their [`CONSENT`] answer, else the site's
+/// rule (without a required consent, yes).
+pub fn may_store(consent_cookie: Option<&str>, require_consent: bool) -> bool {
+    match consent_cookie {
+        Some("1") => true,
+        Some("0") => false,
+        _ => !require_consent,
+    }
+}
+
 /// The edge's signed profile: who the visitor is, when the store told the edge. A
 /// [`crate::token`] over the JSON of [`ProfileClaims`]; the SDK reads its traits unverified
 /// (they only choose what to show; the edge verifies before honouring anything).

@@ -256,9 +256,13 @@ async function main() {
     assert.equal(collector.requests.length, before, "no request before consent");
     assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("vitrine"))), [], "nothing in localStorage");
     assert.ok(!(await page.evaluate(() => document.cookie)).includes("vt_vid"), "no id cookie before consent");
-    await page.evaluate(() => window.vitrine.consent(true));
+    // Per purpose: texts need their own yes; the edge learns the answer from vt_consent.
+    await page.evaluate(() => window.vitrine.consent({ personalization: true, email: true, sms: false }));
     await waitFor(() => collector.events.some((e) => e.properties && e.properties.query === "before consent"), "events after consent", 8000);
-    assert.ok(collector.events.some((e) => e.type === "consent" && e.granted === true));
+    await waitFor(() => collector.events.some((e) => e.type === "consent" && e.channels && e.channels.email === true && e.channels.sms === false), "the purposes as given", 8000);
+    assert.ok((await page.evaluate(() => document.cookie)).includes("vt_consent=1"), "the edge is told");
+    await page.evaluate(() => window.vitrine.consent(false));
+    assert.ok((await page.evaluate(() => document.cookie)).includes("vt_consent=0"), "and told of a no");
     await context.close();
   }
 

@@ -85,6 +85,9 @@ fn setup() -> Suite {
         ("RETRY_BASE_SECS", "1".into()),
         ("RETRY_MAX_ATTEMPTS", "5".into()),
         ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
+        // As a store would run it: no demo picker, and visitors asked before cookies.
+        ("DEMO_PICKER", "0".into()),
+        ("REQUIRE_CONSENT", "1".into()),
     ] {
         cfg.vars.push((k.into(), v));
     }
@@ -110,6 +113,7 @@ fn main() -> std::process::ExitCode {
             fifty_visitors_on_one_number_get_one_confirmation_and_texts_only_after_yes,
             an_email_typed_by_a_visitor_gets_journeys_only_after_its_confirmation_link,
             a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
+            where_consent_is_required_the_edge_sets_no_cookie_before_yes,
         ],
     )
 }
@@ -623,12 +627,14 @@ fn a_messages_link_brings_its_offer_only_when_genuine(s: &Suite) {
         };
         token::sign(secret, c.to_json().as_bytes())
     };
-    let offer_cookie = |vt: &str| {
-        let r = http::get(&url(s), &format!("/?vt={vt}&utm_source=email"), &[("Cookie", "vt_vid=e2e-landing-visitor")]);
+    let offer_cookie_for = |vt: &str, cookie: &str| {
+        let r = http::get(&url(s), &format!("/?vt={vt}&utm_source=email"), &[("Cookie", cookie)]);
         assert_eq!(r.status, 200);
         r.cookies().into_iter().find(|(k, _)| k == "vt_offer").map(|(_, v)| v)
     };
+    let offer_cookie = |vt: &str| offer_cookie_for(vt, "vt_vid=e2e-landing-visitor; vt_consent=1");
     let now = identity::now();
+    assert_eq!(offer_cookie_for(&link(LINK_SECRET.as_bytes(), "cart10", now + 3600), "vt_vid=e2e-landing-visitor"), None, "no cookie before consent");
     assert_eq!(offer_cookie(&link(LINK_SECRET.as_bytes(), "cart10", now + 3600)).as_deref(), Some("cart10"), "a genuine link");
     assert_eq!(offer_cookie(&link(b"a-guessed-secret", "cart10", now + 3600)), None, "forged");
     assert_eq!(offer_cookie(&link(LINK_SECRET.as_bytes(), "cart10", now - 60)), None, "expired");
@@ -876,4 +882,19 @@ fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]) ->
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(auth_token.as_bytes()).unwrap();
     mac.update(signed.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// `REQUIRE_CONSENT=1` (this stack): the edge personalizes from the request alone and sets no
+/// cookie until the SDK's `vt_consent=1`; a `0` keeps it that way, and clearing still works.
+fn where_consent_is_required_the_edge_sets_no_cookie_before_yes(s: &Suite) {
+    let first = http::get(&url(s), "/?utm_source=email", &[]);
+    assert_eq!(first.status, 200);
+    assert_eq!(first.headers_named("set-cookie"), Vec::<&str>::new(), "nothing remembered before consent");
+    assert!(first.header("x-vitrine-bundle").is_some(), "the page is personalized all the same");
+    let refused = http::get(&url(s), "/", &[("Cookie", "vt_consent=0")]);
+    assert_eq!(refused.headers_named("set-cookie"), Vec::<&str>::new(), "a no stays a no");
+    let api = http::get(&url(s), "/v1/decide?placement=hero&path=/", &[]);
+    assert_eq!((api.status, api.headers_named("set-cookie")), (200, Vec::<&str>::new()), "nor does the API set any");
+    let yes = http::get(&url(s), "/", &[("Cookie", "vt_consent=1")]);
+    assert!(yes.cookies().iter().any(|(k, v)| k == "vt_vid" && !v.is_empty()), "after yes the visitor is remembered: {:?}", yes.headers);
 }

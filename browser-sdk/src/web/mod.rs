@@ -184,10 +184,11 @@ pub fn identify(user_id: Option<String>, traits: JsValue, token: String) {
     with_host(|h| h.visit.identify(user_id, js::to_value(&traits), &js::stringify_object(&traits), token, now_ms()));
 }
 
-/// `vitrine.consent(granted)`.
+/// `vitrine.consent(granted)` or `vitrine.consent({ personalization, email, sms, push })`: the
+/// loader passes the personalization answer and the object's JSON (empty for a plain yes/no).
 #[wasm_bindgen]
-pub fn consent(granted: bool) {
-    with_host(|h| h.visit.consent(granted, now_ms()));
+pub fn consent(personalization: Option<bool>, purposes: String) {
+    with_host(|h| h.visit.consent(personalization, &purposes, now_ms()));
 }
 
 /// `vitrine.decide(placement)`: the decision for this visitor now, as a plain object.

@@ -13,7 +13,9 @@
 //!  "traits":{"email", "phone", "first_name"|"firstName", "push_token", "typical_gap_days", "last_order_at"}}
 //! {"type":"page", "messageId", "anonymousId", "properties":{"path"}}
 //! {"type":"consent", "messageId", "anonymousId", "channels":{"email":true, "sms":false, "push":true,
-//!  "webhook":true, "all":false}, "push_token"?}     ("granted": bool instead of channels: all channels)
+//!  "webhook":true, "all":false, "personalization":true}, "push_token"?}
+//!  ("granted": bool instead of channels: every channel but SMS; "personalization" is the
+//!  browser's own purpose, carried for the record and never a channel)
 //! ```
 
 use alloc::string::{String, ToString};
@@ -152,7 +154,7 @@ impl fmt::Display for Refusal {
             Refusal::Invalid { field, expected } => write!(f, "{field} must be {expected}"),
             Refusal::UnknownType(t) => write!(f, "unknown type {t:?} (expected track, {})", events::names(false).collect::<Vec<_>>().join(", ")),
             Refusal::UnknownEvent(e) => write!(f, "unknown event {e:?} (expected one of: {})", events::names(true).collect::<Vec<_>>().join(", ")),
-            Refusal::UnknownChannel(c) => write!(f, "unknown consent channel {c:?} (expected email, sms, push, webhook or all)"),
+            Refusal::UnknownChannel(c) => write!(f, "unknown consent channel {c:?} (expected email, sms, push, webhook, all or personalization)"),
         }
     }
 }
@@ -250,6 +252,10 @@ fn blanket(granted: bool) -> impl Iterator<Item = (Channel, bool)> {
     Channel::ALL.into_iter().filter(move |c| !granted || *c != Channel::Sms).map(move |c| (c, granted))
 }
 
+/// The consent purpose that is no channel: may the site remember and personalize (the SDK's
+/// `vitrine.consent({ personalization })`). The browser acts on it; journeys ignore it.
+const PERSONALIZATION: &str = "personalization";
+
 fn consent(v: &Value) -> Result<EventKind, Refusal> {
     let push_token = Some(text_at(v, "push_token")?).filter(|s| !s.is_empty());
     // The browser SDK's banner answer (`"granted": bool`).
@@ -262,14 +268,16 @@ fn consent(v: &Value) -> Result<EventKind, Refusal> {
     let mut changes = Vec::new();
     for (name, granted) in map {
         let granted = granted.as_bool().ok_or_else(|| invalid(alloc::format!("channels.{name}"), "true or false"))?;
-        if name == "all" {
+        if name == PERSONALIZATION {
+            continue;
+        } else if name == "all" {
             changes.extend(blanket(granted));
         } else {
             let c = Channel::from_name(name).ok_or_else(|| Refusal::UnknownChannel(name.clone()))?;
             changes.push((c, granted));
         }
     }
-    if changes.is_empty() {
+    if changes.is_empty() && !map.contains_key(PERSONALIZATION) {
         return Err(invalid("channels", "an object naming at least one channel"));
     }
     Ok(EventKind::Consent { changes, push_token })
@@ -364,6 +372,17 @@ mod tests {
             "its own yes"
         );
         assert!(changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","granted":false}"#).contains(&(Channel::Sms, false)), "a no covers SMS");
+    }
+
+    #[test]
+    fn consent_per_purpose_changes_only_the_channels_it_names() {
+        let changes = |text: &str| match parse(&json(text), 0).unwrap().kind {
+            EventKind::Consent { changes, .. } => changes,
+            other => panic!("{other:?}"),
+        };
+        let given = r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"personalization":true,"email":true,"sms":false}}"#;
+        assert_eq!(changes(given), [(Channel::Email, true), (Channel::Sms, false)]);
+        assert_eq!(changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"personalization":false}}"#), [], "no channel changes");
     }
 
     #[test]
