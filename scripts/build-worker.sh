@@ -22,8 +22,8 @@ done
 # What the build depends on, hashed before building: a change made while a build runs (other
 # people share this tree) makes the next call build again.
 source_hash() {
-  find edge-worker/src edge/src engine/src -type f -name '*.rs' -print0 | sort -z | xargs -0 cat \
-    | cat - edge-worker/Cargo.toml edge/Cargo.toml engine/Cargo.toml Cargo.toml Cargo.lock | sha256sum | cut -c1-16
+  find edge-worker/src edge/src engine/src contacts/src -type f -name '*.rs' -print0 | sort -z | xargs -0 cat \
+    | cat - edge-worker/Cargo.toml edge/Cargo.toml engine/Cargo.toml contacts/Cargo.toml Cargo.toml Cargo.lock | sha256sum | cut -c1-16
 }
 HASH=$(source_hash)
 stale() {

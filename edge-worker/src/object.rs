@@ -9,11 +9,11 @@ use std::rc::Rc;
 use vitrine_edge::events;
 use vitrine_edge::messaging::{self, Outcome, Providers};
 use vitrine_edge::visitor_do::{
-    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, LinkBody, LinkStep, SmsBody, VisitorObject, ABSORB,
-    CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, KEY_HEADER, LINK, MESSAGES, SMS, STORAGE_KEY,
+    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, LinkBody, LinkStep, ReserveBody, SmsBody, VisitorObject,
+    ABSORB, CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, KEY_HEADER, LINK, MESSAGES, RESERVE, SMS, STORAGE_KEY,
 };
 use vitrine_engine::bundle::BundleBody;
-use vitrine_engine::journey::{Channel, Effect, Event, EventKind};
+use vitrine_engine::journey::{Channel, Effect, Event, EventKind, Message};
 use vitrine_engine::Engine;
 use worker::{
     console_error, console_log, console_warn, durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Method, Request, Response, Result,
@@ -159,6 +159,12 @@ impl DurableObject for VisitorDo {
                 }
                 Response::from_json(&serde_json::json!({ "visitors": visitors.len() }))
             }
+            (Method::Post, RESERVE) if key.starts_with("e:") || key.starts_with("p:") => {
+                let body: ReserveBody = read_json(&mut req).await?;
+                let ok = self.with(|o| o.contact.get_or_insert_with(ContactRecord::default).reserve(&body.key, body.max_per_day, now_secs()));
+                self.persist().await?;
+                Response::from_json(&serde_json::json!({ "ok": ok }))
+            }
             (Method::Post, CONFIRMED) => {
                 let body: ConfirmedBody = read_json(&mut req).await?;
                 self.with(|o| o.visitor.profile.confirm(body.channel, &body.address));
@@ -256,7 +262,7 @@ impl VisitorDo {
         }
         if let Some(customer) = self.with(|o| o.profile_to_read(&events)) {
             if let Some(line) = stored_profile(&self.env, &customer).await {
-                VisitorObject::enrich(&mut events, line.journey_traits());
+                self.with(|o| o.enrich(&mut events, &line));
             }
         }
         let config = config(&self.env);
@@ -387,19 +393,23 @@ impl VisitorDo {
     /// Delivers every outbox message due at `now`, writing each outcome before the next.
     async fn deliver(&self, now: i64) -> Result<()> {
         let providers = Providers::from_vars(|k| var(&self.env, k));
+        let mut max_per_day = None;
         while let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) {
             let m = &pending.message;
             let outcome = match messaging::request(m, &providers, now) {
                 Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
-                Ok(req) => {
-                    // Durable before the request leaves: a crash from here on cannot resend it.
-                    self.with(|o| o.outbox.begin(&m.idempotency_key));
-                    self.persist().await?;
-                    match outbound::send(&req).await {
-                        Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
-                        Err(e) => Outcome::Retry { status: 0, error: e },
+                Ok(req) => match self.reserve(m, &mut max_per_day).await {
+                    Some(refused) => refused,
+                    None => {
+                        // Durable before the request leaves: a crash from here on cannot resend it.
+                        self.with(|o| o.outbox.begin(&m.idempotency_key));
+                        self.persist().await?;
+                        match outbound::send(&req).await {
+                            Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
+                            Err(e) => Outcome::Retry { status: 0, error: e },
+                        }
                     }
-                }
+                },
             };
             if let Some(a) = self.with(|o| o.outbox.settle(&m.idempotency_key, outcome, now_secs(), providers.retry)) {
                 console_log!("{}", attempt_line(&m.visitor, &a));
@@ -407,6 +417,31 @@ impl VisitorDo {
             self.persist().await?;
         }
         Ok(())
+    }
+
+    /// Asks the contact's object whether the message fits the daily cap across every visitor
+    /// of the email or number; `None`: send it. The cap is read from the bundle once per round.
+    async fn reserve(&self, m: &Message, max_per_day: &mut Option<u32>) -> Option<Outcome> {
+        if !matches!(m.channel, Channel::Email | Channel::Sms) {
+            return None;
+        }
+        let cap = match *max_per_day {
+            Some(c) => c,
+            None => *max_per_day.insert(journeys(&self.env).await.body().rules.messaging.max_per_day),
+        };
+        if cap == 0 {
+            return None;
+        }
+        let body = ReserveBody { key: m.idempotency_key.clone(), max_per_day: cap };
+        let answer = async {
+            let mut r = stubs::post(&self.env, &events::contact_key(m.channel, &m.to), RESERVE, &body).await?;
+            Ok::<serde_json::Value, worker::Error>(serde_json::from_str(&r.text().await?)?)
+        };
+        match answer.await {
+            Ok(a) if a["ok"] == true => None,
+            Ok(_) => Some(Outcome::Failed { status: 0, error: format!("daily cap ({cap}) for this contact reached across its visitors") }),
+            Err(e) => Some(Outcome::Retry { status: 0, error: format!("the contact's cap could not be checked: {e}") }),
+        }
     }
 
     /// Keeps the alarm at the earliest of the engine's wake-up and the next delivery.

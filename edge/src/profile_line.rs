@@ -5,6 +5,7 @@
 //! does not link (the browser never sees a profile line).
 
 use vitrine_engine::civil;
+use vitrine_engine::journey::Channel;
 use vitrine_engine::Value;
 
 /// One line of model-builder's private `--profiles` JSONL (KV `profile:<customer id>`): a JSON
@@ -43,8 +44,22 @@ impl ProfileLine {
         self.traits.path("monetary").and_then(Value::as_f64).unwrap_or(0.0)
     }
 
+    /// The store's own record of marketing consent (the customers export's `consent`): each
+    /// channel it answered, and when (the day of `consent.at`, unix seconds; 0 when unknown, so
+    /// any answer the visitor gave us counts as later).
+    pub fn store_consent(&self) -> (Vec<(Channel, bool)>, i64) {
+        let answers = [(Channel::Email, "consent.email"), (Channel::Sms, "consent.sms")]
+            .into_iter()
+            .filter_map(|(c, key)| Some((c, self.traits.path(key)?.as_bool()?)))
+            .collect();
+        let at = self.text("consent.at").and_then(|t| civil::parse_day_unix(t.get(..10)?)).unwrap_or(0);
+        (answers, at)
+    }
+
     /// What the journeys need: the typical gap between orders and the last order
-    /// (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC), and the first name.
+    /// (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC), the first name, and the
+    /// email and phone of the customers export (the store's own: confirmed, as with any
+    /// identify with proof).
     pub fn journey_traits(&self) -> vitrine_engine::journey::Traits {
         let gap = self.traits.path("typical_gap_days").and_then(Value::as_f64).filter(|d| *d > 0.0 && *d < 3650.0).map(|d| d as f32);
         let last = self.text("last_order").and_then(|d| civil::parse_day_unix(d.get(..10)?));
@@ -52,6 +67,8 @@ impl ProfileLine {
             typical_gap_days: gap,
             last_order_at: last,
             first_name: self.text("first_name").map(str::to_string),
+            email: self.text("email").map(str::to_string),
+            phone: self.text("phone").map(str::to_string),
             ..Default::default()
         }
     }
@@ -69,6 +86,19 @@ mod tests {
         assert_eq!(civil::parse_day_unix("1970-01-01"), Some(0));
         assert_eq!(civil::parse_day_unix("2000-03-01"), Some(951_868_800));
         assert_eq!(ProfileLine::parse(r#"{"typical_gap_days":null}"#).unwrap().journey_traits().typical_gap_days, None);
+    }
+
+    #[test]
+    fn the_customers_export_gives_journeys_its_contacts_and_consent() {
+        let line = ProfileLine::parse(
+            r#"{"customer_id":"1","email":"jane@example.com","phone":"+447400123456","consent":{"email":true,"sms":false,"at":"2010-02-02T10:00:00Z","source":"checkout"}}"#,
+        )
+        .unwrap();
+        let t = line.journey_traits();
+        assert_eq!((t.email.as_deref(), t.phone.as_deref()), (Some("jane@example.com"), Some("+447400123456")));
+        assert_eq!(line.store_consent(), (vec![(Channel::Email, true), (Channel::Sms, false)], 1_265_068_800));
+        let unanswered = ProfileLine::parse(r#"{"customer_id":"2","consent":{"source":"checkout"}}"#).unwrap();
+        assert_eq!(unanswered.store_consent(), (vec![], 0));
     }
 
     #[test]

@@ -39,9 +39,10 @@ pub mod outbox;
 
 use serde::{Deserialize, Serialize};
 use vitrine_engine::bundle::BundleBody;
-use vitrine_engine::journey::{self, Channel, Effect, Event, EventKind, Message, Record, Runner, Traits, VisitorState, DAY};
+use vitrine_engine::journey::{self, Channel, Effect, Event, EventKind, Message, Record, Runner, VisitorState, DAY};
 use vitrine_engine::Value;
 
+use crate::profile_line::ProfileLine;
 use outbox::{Attempt, Outbox};
 use vitrine_contacts::Country;
 
@@ -60,6 +61,9 @@ pub const MESSAGES: &str = "/messages";
 pub const CONTACT: &str = "/contact";
 /// A contact confirmed (its object, then each visitor of it): `{"channel","address"}`.
 pub const CONFIRMED: &str = "/confirmed";
+/// A visitor is about to message a contact: may it, under the daily cap counted across every
+/// visitor of the contact? `ReserveBody` in, `{"ok": bool}` out.
+pub const RESERVE: &str = "/reserve";
 const CONFIRM_JOURNEY: &str = "confirm";
 pub const EXPORT: &str = "/export";
 pub const ERASE: &str = "/erase";
@@ -97,6 +101,14 @@ pub struct ContactBody {
     pub confirm: bool,
 }
 
+#[derive(Serialize, Deserialize)]
+pub struct ReserveBody {
+    /// The message's idempotency key: a retried delivery reserves once.
+    pub key: String,
+    /// The bundle's `[messaging] max_per_day` (0: no cap).
+    pub max_per_day: u32,
+}
+
 /// What a number's object answers a visitor that uses it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactAnswer {
@@ -121,6 +133,8 @@ pub struct ContactRecord {
     pub confirmation_at: Option<i64>,
     /// When `suppressed` last changed (unix seconds).
     pub changed_at: i64,
+    /// Journey messages to the contact in the last 24 h, from any visitor: (when, message key).
+    pub sent: Vec<(i64, String)>,
 }
 
 impl ContactRecord {
@@ -191,6 +205,21 @@ impl ContactRecord {
         let payload = vitrine_engine::token::verify(link_secret, vt.trim()).ok()?;
         let c: journey::LinkClaims = serde_json::from_slice(&payload).ok()?;
         (c.journey == CONFIRM_JOURNEY && c.visitor.starts_with("e:") && now <= c.exp).then_some(c.visitor)
+    }
+
+    /// A journey message to this contact is about to go (`key`, its idempotency key). The
+    /// daily cap counts per contact across all its visitors and devices, as each visitor's own
+    /// state counts per visitor: true if it may go (a key seen before is the same message).
+    pub fn reserve(&mut self, key: &str, max_per_day: u32, now: i64) -> bool {
+        self.sent.retain(|(at, _)| *at > now - DAY);
+        if self.sent.iter().any(|(_, k)| k == key) {
+            return true;
+        }
+        if max_per_day > 0 && self.sent.len() >= max_per_day as usize {
+            return false;
+        }
+        self.sent.push((now, key.into()));
+        true
     }
 
     /// An inbound SMS from this number: STOP suppresses it, START lifts that. Returns what
@@ -395,8 +424,11 @@ impl VisitorObject {
         })
     }
 
-    /// Fills what the identify did not say from the private profile's traits.
-    pub fn enrich(events: &mut [Event], profile: Traits) {
+    /// Fills what the identify did not say from the customer's private profile, and takes the
+    /// store's own consent record (the customers export) for each channel the visitor has not
+    /// answered since: the later answer wins, as between devices.
+    pub fn enrich(&mut self, events: &mut [Event], line: &ProfileLine) {
+        let profile = line.journey_traits();
         if let Some(t) = events.iter_mut().find_map(|e| match &mut e.kind {
             EventKind::Identify(t) => Some(t),
             _ => None,
@@ -404,6 +436,14 @@ impl VisitorObject {
             t.typical_gap_days = t.typical_gap_days.or(profile.typical_gap_days);
             t.last_order_at = t.last_order_at.or(profile.last_order_at);
             t.first_name = t.first_name.take().or(profile.first_name);
+            t.email = t.email.take().or(profile.email);
+            t.phone = t.phone.take().or(profile.phone);
+        }
+        let (answers, at) = line.store_consent();
+        for (channel, granted) in answers {
+            if self.visitor.consent.get(channel).is_none_or(|given| given.at < at) {
+                self.visitor.consent.set(channel, granted, at);
+            }
         }
     }
 
@@ -548,6 +588,16 @@ pub fn attempt_line(visitor: &str, a: &Attempt) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_daily_cap_counts_per_contact_across_visitors() {
+        let mut c = ContactRecord::default();
+        assert!(c.reserve("a:phone/cart/1", 2, 100) && c.reserve("a:laptop/cart/1", 2, 200));
+        assert!(!c.reserve("a:tablet/cart/1", 2, 300), "a third device's message that day stays unsent");
+        assert!(c.reserve("a:phone/cart/1", 2, 400), "a retry of one that went is the same message");
+        assert!(c.reserve("a:tablet/cart/2", 2, 100 + DAY + 1), "a day after the first, room again");
+        assert!(ContactRecord::default().reserve("k", 0, 0), "0: no cap");
+    }
+
     use super::*;
 
     fn empty_bundle() -> BundleBody {
@@ -606,11 +656,17 @@ mod tests {
         assert_eq!(known.profile_to_read(&identify).as_deref(), Some("9"));
         assert_eq!(known.profile_to_read(&identify), None, "once per wake-up");
         let mut events = identify.to_vec();
-        VisitorObject::enrich(&mut events, Traits { typical_gap_days: Some(30.0), first_name: Some("Jane".into()), ..Default::default() });
+        let line = ProfileLine::parse(r#"{"customer_id":"9","typical_gap_days":30.0,"first_name":"Jane","email":"jane@example.com","consent":{"email":true,"sms":true,"at":"2010-01-01"}}"#).unwrap();
+        known.visitor.consent.set(Channel::Sms, false, 1_500_000_000); // said no here, later
+        known.enrich(&mut events, &line);
         match &events[0].kind {
-            EventKind::Identify(t) => assert_eq!((t.typical_gap_days, t.first_name.as_deref()), (Some(30.0), Some("Jane"))),
+            EventKind::Identify(t) => {
+                assert_eq!((t.typical_gap_days, t.first_name.as_deref(), t.email.as_deref()), (Some(30.0), Some("Jane"), Some("jane@example.com")))
+            }
             _ => unreachable!(),
         }
+        assert!(known.visitor.consent.granted(Channel::Email), "the store's record, where the visitor never answered");
+        assert!(!known.visitor.consent.granted(Channel::Sms), "the visitor's later no wins over the export's yes");
     }
 
     #[test]

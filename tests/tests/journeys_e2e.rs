@@ -58,14 +58,23 @@ fn bundle() -> Vec<u8> {
     })
 }
 
+const EXPORTED_CUSTOMER: &str = r#"{"customer_id":"c-export","first_name":"Ada","email":"ada.export@example.com","phone":"+447400900199","consent":{"email":true,"sms":false,"at":"2010-02-02T10:00:00Z","source":"checkout"}}"#;
+
 fn setup() -> Suite {
     let capture = CaptureServer::start();
     let site = std::env::temp_dir().join(format!("vitrine-e2e-journeys-{}/site", std::process::id()));
     let _ = std::fs::remove_dir_all(&site);
     demo_store::generate(&Engine::load(&fixture::bundle_bytes(1)).unwrap(), &site, &[]).expect("demo store");
+    // The store's login page for the exported customer: its backend signs them in (no first
+    // name in the token: the greeting's comes from the customers export).
+    std::fs::create_dir_all(site.join("account")).unwrap();
+    std::fs::write(site.join("account/login-ada.html"), "<!doctype html><title>Signed in</title><p>Signed in").unwrap();
+    std::fs::write(site.join("account/login-ada.html.headers"), format!("Vitrine-Identity: {}\nCache-Control: private", identity::token("c-export", None)))
+        .unwrap();
     let mut cfg = StackConfig::new(&site);
     cfg.bundles = vec![bundle()];
-    cfg.profiles_jsonl = Some(fixture::PROFILES_JSONL.into());
+    // Plus a customer of the store's customers export: contacts and consent, no orders.
+    cfg.profiles_jsonl = Some(format!("{}{EXPORTED_CUSTOMER}\n", fixture::PROFILES_JSONL));
     let base = capture.base_url();
     for (k, v) in [
         ("LINK_SECRET", LINK_SECRET.to_string()),
@@ -114,6 +123,7 @@ fn main() -> std::process::ExitCode {
             an_email_typed_by_a_visitor_gets_journeys_only_after_its_confirmation_link,
             a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
             where_consent_is_required_the_edge_sets_no_cookie_before_yes,
+            a_signed_in_customer_is_messaged_as_the_stores_export_allows,
         ],
     )
 }
@@ -558,10 +568,19 @@ fn fifty_visitors_on_one_number_get_one_confirmation_and_texts_only_after_yes(s:
     let r = signed_sms(s, phone, "YES", "SMyes");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(visitor_log(s, "a:pump-17")["state"]["profile"]["phone_verified"], json!(true), "every visitor of the number");
-    // New cart activity: the journey's text now goes.
-    assert_eq!(post_events(s, &[event(added("K301", 1), "pump-0", None)]).status, 200);
-    let all = s.capture.wait_for(JOURNEY_DONE, "the cart text after YES", |_| texts().iter().any(|r| r.form()["Body"].contains("your cart")));
-    let _ = all;
+    // Carts filled after the YES: the journey's texts now go (pump-0's run skipped its text
+    // before, unconfirmed). Eleven visitors of the number the same day: the daily cap
+    // ([messaging] max_per_day = 10) counts for the number across them all, not per visitor.
+    let cart_texts = || texts().into_iter().filter(|r| r.form()["Body"].contains("is saved")).count();
+    assert_eq!(cart_texts(), 0, "no journey text before the YES");
+    let more: Vec<String> = (1..=11).map(|i| format!("pump-{i}")).collect();
+    for v in &more {
+        assert_eq!(post_events(s, &[event(added("K302", 1), v, None)]).status, 200);
+    }
+    let refused = |v: &str| visitor_log(s, &format!("a:{v}"))["messages"].to_string().contains("daily cap (10) for this contact");
+    s.capture.wait_for(JOURNEY_DONE, "the carts' texts, sent or refused", |_| cart_texts() == 10 && more.iter().filter(|v| refused(v)).count() == 1);
+    thread::sleep(Duration::from_secs(2));
+    assert_eq!(cart_texts(), 10, "ten texts to the number that day, whichever visitors asked");
     assert_eq!(texts().iter().filter(|r| r.form()["Body"].contains("reply YES")).count(), 1, "still one confirmation");
 }
 
@@ -897,4 +916,36 @@ fn where_consent_is_required_the_edge_sets_no_cookie_before_yes(s: &Suite) {
     assert_eq!((api.status, api.headers_named("set-cookie")), (200, Vec::<&str>::new()), "nor does the API set any");
     let yes = http::get(&url(s), "/", &[("Cookie", "vt_consent=1")]);
     assert!(yes.cookies().iter().any(|(k, v)| k == "vt_vid" && !v.is_empty()), "after yes the visitor is remembered: {:?}", yes.headers);
+}
+
+/// The customers export reaches the customer: signing in on the store (the origin's signed
+/// header, no demo picker) greets them by the export's first name; a proven identify naming no
+/// contact and a cart left behind get the cart email at the export's address, which said yes
+/// to email, and no text, which it said no to.
+fn a_signed_in_customer_is_messaged_as_the_stores_export_allows(s: &Suite) {
+    // Signing in on the store: greeted by the export's first name (with the visitor's consent:
+    // this stack requires it, and before it the edge keeps no profile cookie).
+    let login = |cookie: &str| http::get(&url(s), "/account/login-ada", &[("Cookie", cookie)]).cookies();
+    assert!(!login("vt_vid=ada-laptop").iter().any(|(k, _)| k == "vt_profile"), "no cookie before consent");
+    let mut jar = vec![("vt_vid".to_string(), "ada-laptop".to_string()), ("vt_consent".to_string(), "1".to_string())];
+    jar.extend(login("vt_vid=ada-laptop; vt_consent=1"));
+    assert!(jar.iter().any(|(k, v)| k == "vt_profile" && !v.is_empty()), "signed in: {jar:?}");
+    let cookie = jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let home = http::get(&url(s), "/", &[("Cookie", &cookie)]).text();
+    assert!(home.contains("Welcome back, Ada"), "greeted by the export's first name");
+
+    let r = post_events(
+        s,
+        &[event(json!({ "type": "identify", "traits": {} }), "ada-laptop", Some("c-export")), event(added("K300", 1), "ada-laptop", Some("c-export"))],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let reqs = s
+        .capture
+        .wait_for(JOURNEY_DONE, "Ada's cart email", |reqs| reqs.iter().any(|r| r.path.ends_with("/mail/send") && r.body.contains("ada.export@example.com")));
+    let mail = reqs.iter().find(|r| r.path.ends_with("/mail/send") && r.body.contains("ada.export@example.com")).unwrap().json();
+    assert!(mail["subject"].as_str().unwrap_or("").starts_with("Ada"), "the export's first name: {}", mail["subject"]);
+    assert!(
+        !s.capture.requests().iter().any(|r| r.path.ends_with("/Messages.json") && r.form().get("To").map(String::as_str) == Some("+447400900199")),
+        "no text: the export said no to SMS"
+    );
 }
