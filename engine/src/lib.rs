@@ -79,6 +79,6 @@ pub use condition::{Condition, ConditionError, Groups};
 pub use context::Visitor;
 pub use decide::{DecideError, DecidedItem, Decision, Engine, ExperimentArm, Explain, LoadError, OfferDecision, RuleInput, SourceUse, Status};
 pub use host::js_number_string;
-pub use render::escape;
+pub use render::{escape, safe_url};
 pub use text::{format_price, percent_decode, push_hex, push_int, slug, two_decimals};
 pub use value::{is_whole, Map, Value};

@@ -115,14 +115,49 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A link that is safe to put in `href`/`src`: script URLs become `#`.
+/// A link that is safe to put in `href`/`src`: http(s) or relative, anything else (script,
+/// data, file, any scheme) becomes `#`.
+///
+/// The scheme is read as the WHATWG URL parser reads it, so browsers and this check agree:
+/// leading C0 controls and spaces are skipped, tabs and newlines are ignored anywhere, and a
+/// scheme is a letter, then letters, digits, `+`, `-` or `.`, then `:`; otherwise the URL is
+/// relative. Hand-written rather than the `url` crate, which would not fit the SDK's byte
+/// budget; `tests/tests/xss.rs` checks it against the `url` crate on the XSS corpus.
 pub fn safe_url(url: &str) -> &str {
-    let lower = url.trim_start().get(..11).unwrap_or("").to_ascii_lowercase();
-    if lower.starts_with("javascript:") || lower.starts_with("data:text/h") || lower.starts_with("vbscript:") {
-        "#"
-    } else {
-        url
+    let mut scheme = [0u8; 6];
+    for (n, b) in url.bytes().skip_while(|b| *b <= b' ').filter(|b| !matches!(b, b'\t' | b'\n' | b'\r')).enumerate() {
+        if b == b':' && n > 0 {
+            let s = &scheme[..n.min(6)];
+            return if s == b"http" || s == b"https" { url } else { "#" };
+        }
+        if !(b.is_ascii_alphabetic() || n > 0 && (b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'))) {
+            break;
+        }
+        if n < 6 {
+            scheme[n] = b.to_ascii_lowercase();
+        }
     }
+    url
+}
+
+/// The only paths a template may insert unescaped (`{{{path}}}`): HTML the engine made itself
+/// from escaped values. `Rules::check` refuses any other triple tag.
+pub const RAW_FRAGMENTS: [&str; 2] = ["items", "offer.code_html"];
+
+/// Each `{{{path}}}` of a template whose path is not one of `allowed`.
+pub fn raw_tags_outside<'a>(template: &'a str, allowed: &[&str]) -> alloc::vec::Vec<&'a str> {
+    let mut found = alloc::vec::Vec::new();
+    let mut rest = template;
+    while let Some(start) = find(rest, "{{{") {
+        let after = &rest[start + 3..];
+        let Some(end) = find(after, "}}}") else { break };
+        let path = after[..end].split('|').next().unwrap_or("").trim();
+        if !allowed.contains(&path) {
+            found.push(path);
+        }
+        rest = &after[end + 3..];
+    }
+    found
 }
 
 #[cfg(test)]
@@ -148,8 +183,44 @@ mod tests {
     }
 
     #[test]
-    fn neutralises_script_urls() {
-        assert_eq!(safe_url(" JavaScript:alert(1)"), "#");
-        assert_eq!(safe_url("/products/85123A"), "/products/85123A");
+    fn neutralises_script_urls_as_browsers_parse_them() {
+        for bad in [
+            " JavaScript:alert(1)",
+            "java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            "java\rscript:alert(1)",
+            "\x01javascript:alert(1)",
+            "\x00 javascript:alert(1)",
+            "JAVASCRIPT:alert(1)",
+            "vbscript:msgbox(1)",
+            "data:text/html;base64,PHNjcmlwdD4=",
+            "data:image/svg+xml,<svg onload=alert(1)>",
+            "file:///etc/passwd",
+            "httpx:foo",
+            "https+x:foo",
+        ] {
+            assert_eq!(safe_url(bad), "#", "{bad:?}");
+        }
+        for good in [
+            "/products/85123A",
+            "https://shop.example/p?q=1",
+            "HTTP://shop.example/",
+            "//cdn.example/img.png",
+            "products/1",
+            "?page=2",
+            "#top",
+            "java\0script:alert(1)",
+            "1javascript:alert(1)",
+            "./javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_url(good), good, "{good:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_engines_fragments_may_be_raw() {
+        assert!(raw_tags_outside("<ul>{{{items}}}</ul>{{{ offer.code_html }}}", &RAW_FRAGMENTS).is_empty());
+        assert_eq!(raw_tags_outside("{{{utm.source}}} {{page.path}} {{{page.path|x}}}", &RAW_FRAGMENTS), ["utm.source", "page.path"]);
     }
 }

@@ -56,6 +56,11 @@ impl Checker {
         if s.name.trim().is_empty() {
             self.push("store.name", "empty: the store needs a name");
         }
+        if !s.base_url.is_empty() {
+            if let Err(why) = crate::ingest::fields::absolute_link(&s.base_url) {
+                self.push("store.base_url", why);
+            }
+        }
         if let Some(t) = s.free_shipping_threshold {
             if !(t.is_finite() && t >= 0.0) {
                 self.push("store.free_shipping_threshold", format!("{t} is not a price"));
@@ -106,7 +111,11 @@ impl Checker {
             match template_fields(template) {
                 Err(bad) => self.push(key, format!("unknown placeholder {{{bad}}}; use one of {{sku}}, {{slug}}")),
                 Ok(0) if required => self.push(key, "needs {sku} or {slug}, or every product gets the same URL"),
-                Ok(_) => {}
+                Ok(_) => {
+                    if let Err(why) = crate::ingest::fields::link(&template.replace("{sku}", "x").replace("{slug}", "x")) {
+                        self.push(key, why);
+                    }
+                }
             }
         }
         for (name, words) in &cat.categories {

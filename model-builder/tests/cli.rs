@@ -244,3 +244,19 @@ fn a_bad_catalog_row_names_its_file_line_and_field() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("products.csv:3: field price: \"cheap\" is not a number"), "{}", r.stderr);
 }
+
+/// A catalog link a browser would run (tab inside `javascript:`, as the WHATWG parser ignores
+/// it) is a bad row, named; under `skip` the other products are still built.
+#[test]
+fn a_script_link_in_the_catalog_is_a_bad_row() {
+    let f = Fixture::new();
+    let orders = f.write("orders.csv", csv(UCI_HEADER, UCI_ROWS));
+    f.write("products.csv", "id,price,url\n85123A,2.95,/p/85123A\n71053,3.39,\"java\tscript:alert(1)\"\n");
+    let config = f.write(
+        "vitrine.toml",
+        format!("{MINIMAL_CONFIG}[catalog]\npath = \"products.csv\"\n[catalog.columns]\nurl = \"url\"\n[cleaning]\nbad_rows = \"stop\"\n"),
+    );
+    let (r, _) = f.build_json(&config, &orders);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("products.csv:3: field url: \"java\\tscript:alert(1)\" is a javascript: URL; links must be http(s) or relative"), "{}", r.stderr);
+}

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::effect::Message;
 use super::state::{Run, VisitorState};
 use crate::body::{BundleBody, ProductIdx, Scored};
+use crate::render;
 use crate::rules::Offer;
 use crate::rules::{Channel, Journey, Step, Trigger};
 use crate::token;
@@ -81,8 +82,12 @@ struct Shown {
     url: String,
 }
 
+/// A product link or image for a message: absolute on the store's base URL, and only if it is
+/// http(s) or relative (cart events carry URLs from the browser): anything else is dropped.
 fn absolute(base: &str, url: &str) -> String {
-    if url.starts_with('/') {
+    if render::safe_url(url) != url {
+        String::new()
+    } else if url.starts_with('/') {
         alloc::format!("{}{url}", base.trim_end_matches('/'))
     } else {
         url.to_string()

@@ -15,6 +15,7 @@ use core::fmt;
 
 use super::{Channel, Rules, Source, RECOMMENDERS};
 use crate::condition::Condition;
+use crate::render::{raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
 use crate::value::Value;
 
@@ -88,6 +89,15 @@ fn num(x: f32) -> String {
 }
 
 impl Checker {
+    /// `{{{…}}}` inserts HTML unescaped: only the engine's own fragments may be (`allowed`).
+    fn raw(&mut self, key: String, template: &str, allowed: &[&str]) {
+        for path in raw_tags_outside(template, allowed) {
+            let hint =
+                if allowed.is_empty() { String::from("no triple tag is allowed here") } else { ["only {{{", &allowed.join("}}}, {{{"), "}}} may be"].concat() };
+            self.push(key.clone(), ["{{{", path, "}}} would insert it unescaped (", &hint, "): write {{", path, "}}"].concat());
+        }
+    }
+
     fn push(&mut self, key: String, message: impl Into<String>) {
         self.0.push(Problem { key, message: message.into() });
     }
@@ -151,7 +161,11 @@ impl Checker {
                 if v.html.trim().is_empty() {
                     self.push([&vat, ".html"].concat(), "empty");
                 }
+                self.raw([&vat, ".html"].concat(), &v.html, &RAW_FRAGMENTS);
             }
+            self.raw([&at, ".template"].concat(), &p.template, &RAW_FRAGMENTS);
+            self.raw([&at, ".item_template"].concat(), &p.item_template, &[]);
+            self.raw([&at, ".title"].concat(), &p.title, &[]);
         }
     }
 
@@ -168,6 +182,12 @@ impl Checker {
             }
             if o.headline.trim().is_empty() {
                 self.push([&at, ".headline"].concat(), "empty");
+            }
+            for (field, text) in [(".headline", &o.headline), (".body", &o.body), (".cta_text", &o.cta_text), (".cta_url", &o.cta_url)] {
+                self.raw([&at, field].concat(), text, &[]);
+            }
+            if !o.cta_url.contains("{{") && safe_url(&o.cta_url) != o.cta_url {
+                self.push([&at, ".cta_url"].concat(), [&quoted(&o.cta_url), " is not an http(s) or relative URL"].concat());
             }
             if !(o.value.is_finite() && o.value >= 0.0) || (o.kind == "percent_off" && !(o.value > 0.0 && o.value <= 100.0)) {
                 self.push([&at, ".value"].concat(), [&num(o.value), " is not a valid value for a ", &quoted(&o.kind), " offer"].concat());
@@ -251,6 +271,9 @@ impl Checker {
                 if s.body.trim().is_empty() && s.channel != Channel::Webhook {
                     self.push([&at, ".body"].concat(), "empty");
                 }
+                self.raw([&at, ".subject"].concat(), &s.subject, &[]);
+                self.raw([&at, ".body"].concat(), &s.body, &[]);
+                self.raw([&at, ".html"].concat(), &s.html, &RAW_FRAGMENTS);
                 if s.subject.trim().is_empty() && matches!(s.channel, Channel::Email | Channel::Push) {
                     self.push([&at, ".subject"].concat(), ["an ", s.channel.as_str(), " needs a subject"].concat());
                 }
@@ -330,5 +353,35 @@ mod tests {
             ]
         );
         assert_eq!(Rules::default().check(), Vec::new());
+    }
+
+    #[test]
+    fn raw_html_only_for_the_engines_fragments_and_links_only_http_or_relative() {
+        let mut carousel = placement("a", "popular");
+        carousel.template = "<ul>{{{items}}}</ul><p>{{{utm.source}}}</p>".into();
+        let offer = |cta_url: &str| crate::rules::Offer {
+            id: "o".into(),
+            scenario: String::new(),
+            when: Value::object(),
+            kind: "free_shipping".into(),
+            value: 0.0,
+            code: String::new(),
+            headline: "Free shipping, {{{traits.first_name}}}".into(),
+            body: String::new(),
+            cta_text: String::new(),
+            cta_url: cta_url.into(),
+        };
+        let rules = Rules { placements: vec![carousel], offers: vec![offer("java\tscript:alert(1)")], ..Rules::default() };
+        let p: Vec<String> = rules.check().iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            p,
+            [
+                "placements[0].template: {{{utm.source}}} would insert it unescaped (only {{{items}}}, {{{offer.code_html}}} may be): write {{utm.source}}",
+                "offers[0].headline: {{{traits.first_name}}} would insert it unescaped (no triple tag is allowed here): write {{traits.first_name}}",
+                "offers[0].cta_url: \"java\\tscript:alert(1)\" is not an http(s) or relative URL",
+            ]
+        );
+        let fine = Rules { offers: vec![offer("/cart?c={{offer.code}}")], ..Rules::default() };
+        assert_eq!(fine.check().len(), 1, "only the headline: a URL built from tokens is checked when rendered");
     }
 }

@@ -106,6 +106,9 @@ fn row(r: &ByteRecord, c: &Columns, width: usize, separator: &str, uppercase: bo
         "" => None,
         p => Some(decimal(p).map_err(|m| (c.price, m))? as f32),
     };
+    for (col, value) in [(c.url, get(c.url)?), (c.image, get(c.image)?)] {
+        super::fields::link(value).map_err(|m| (col, m))?;
+    }
     let tags = get(c.tags)?.split(separator).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect();
     Ok(CatalogRow {
         sku,

@@ -8,6 +8,29 @@ pub fn text(bytes: &[u8]) -> Result<&str, String> {
     })
 }
 
+/// A link a page or message will show: parsed the WHATWG way (the `url` crate) against a
+/// placeholder base, it must be http(s), absolute or relative. Empty is fine (no link).
+pub fn link(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    let base = url::Url::parse("https://base.invalid/").expect("a valid base");
+    match base.join(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+        Ok(u) => Err(format!("{s:?} is a {}: URL; links must be http(s) or relative", u.scheme())),
+        Err(e) => Err(format!("{s:?} is not a URL ({e})")),
+    }
+}
+
+/// An absolute http(s) URL, such as the store's own address.
+pub fn absolute_link(s: &str) -> Result<(), String> {
+    match url::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        Ok(_) => Err(format!("{s:?} is not an http(s) address")),
+        Err(e) => Err(format!("{s:?} is not an absolute URL ({e})")),
+    }
+}
+
 /// A whole number; `6.0` is accepted (spreadsheets write whole numbers so).
 pub fn whole(s: &str) -> Result<i64, String> {
     let s = s.trim();
@@ -47,6 +70,17 @@ pub fn in_stock(s: &str) -> Result<bool, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn links_are_http_or_relative_as_a_browser_parses_them() {
+        for ok in ["", "/products/1", "https://shop.example/p", "//cdn.example/i.png", "p/1?x=<y>"] {
+            assert_eq!(super::link(ok), Ok(()), "{ok:?}");
+        }
+        for bad in ["javascript:alert(1)", "java\tscript:alert(1)", "\x01javascript:alert(1)", "data:text/html,x", "vbscript:x"] {
+            assert!(super::link(bad).unwrap_err().contains("links must be http(s) or relative"), "{bad:?}");
+        }
+        assert!(super::absolute_link("/shop").is_err() && super::absolute_link("https://shop.example").is_ok());
+    }
+
     use super::*;
 
     #[test]

@@ -16,7 +16,7 @@ mod catalog;
 mod columns;
 pub mod customers;
 pub mod dates;
-mod fields;
+pub(crate) mod fields;
 mod intern;
 mod orders;
 mod report;
