@@ -55,7 +55,7 @@ pub async fn serving(env: &Env, config: &Config) -> Option<Loaded<Engine>> {
 async fn load(kv: &KvStore, version: &str) {
     let outcome = match kv.get(&bundle_key(version)).bytes().await {
         Ok(Some(bytes)) => match Engine::load(&bytes) {
-            Ok(engine) if engine.header().build_id_hex() == version => Ok((engine, bytes)),
+            Ok(engine) if engine.header().build_id_hex() == version => Ok((engine, vitrine_edge::bundles::in_current_format(bytes))),
             Ok(engine) => Err(format!("{} holds build {}, not {version}", bundle_key(version), engine.header().build_id_hex())),
             Err(e) => Err(e.to_string()),
         },
@@ -87,5 +87,5 @@ pub async fn bytes_of(env: &Env, version: &str) -> Option<Rc<Vec<u8>>> {
     }
     let bytes = env.kv(BUNDLES).ok()?.get(&bundle_key(version)).bytes().await.ok()??;
     let header = vitrine_engine::bundle::decode_header(&bytes).ok()?;
-    (header.build_id_hex() == version).then(|| Rc::new(bytes))
+    (header.build_id_hex() == version).then(|| Rc::new(vitrine_edge::bundles::in_current_format(bytes)))
 }

@@ -16,6 +16,22 @@
 
 use std::rc::Rc;
 
+use vitrine_engine::bundle::{self, Header, FORMAT_VERSION};
+
+/// The bytes browsers get for a bundle: one in the previous format version (the edge still
+/// reads it: a worker upgraded before the bundle was republished) is the same build re-encoded
+/// in the current one, which is all the SDK reads (its bytes are budgeted). A current one is
+/// passed through untouched (only its header is read).
+pub fn in_current_format(bytes: Vec<u8>) -> Vec<u8> {
+    match bundle::decode_header(&bytes) {
+        Ok(h) if h.format_version != FORMAT_VERSION => match bundle::decode(&bytes) {
+            Ok(b) => bundle::encode(&Header { format_version: FORMAT_VERSION, ..b.header }, &b.body),
+            Err(_) => bytes,
+        },
+        _ => bytes,
+    }
+}
+
 /// A loaded bundle and what it was loaded as.
 pub struct Loaded<T> {
     pub version: String,
@@ -118,6 +134,17 @@ impl<T> BundleCache<T> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn browsers_get_a_previous_format_bundle_in_the_current_one() {
+        let old = include_bytes!("../../engine/tests/golden/bundle-v3.bin").to_vec();
+        let served = super::in_current_format(old.clone());
+        let (read_old, read_new) = (vitrine_engine::bundle::decode(&old).unwrap(), vitrine_engine::bundle::decode(&served).unwrap());
+        assert_eq!((read_new.header.format_version, read_new.header.build_id), (super::FORMAT_VERSION, read_old.header.build_id));
+        assert_eq!(read_new.body, read_old.body);
+        let current = include_bytes!("../../engine/tests/golden/bundle-v4.bin").to_vec();
+        assert_eq!(super::in_current_format(current.clone()), current, "untouched");
+    }
+
     use super::*;
 
     fn loaded(v: &str) -> Loaded<&'static str> {

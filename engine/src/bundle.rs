@@ -31,6 +31,10 @@ pub use crate::wire::WireError;
 
 pub const MAGIC: [u8; 8] = *b"VITRINE\x01";
 pub const FORMAT_VERSION: u16 = 4;
+/// Also read (feature `previous-format`: the edge, the builder; not the browser SDK), so a
+/// worker upgraded before the bundle is republished keeps personalizing. When the format
+/// changes, the previous layout moves to `wire.rs` (`v3` today) and this follows.
+pub const PREVIOUS_FORMAT_VERSION: u16 = 3;
 pub const HEADER_LEN: usize = 52;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -166,7 +170,7 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header, BundleError> {
     if format_version > FORMAT_VERSION {
         return Err(BundleError::NewerFormat { found: format_version, supported: FORMAT_VERSION });
     }
-    if format_version < FORMAT_VERSION {
+    if format_version < FORMAT_VERSION && !(cfg!(feature = "previous-format") && format_version == PREVIOUS_FORMAT_VERSION) {
         return Err(BundleError::OlderFormat { found: format_version, supported: FORMAT_VERSION });
     }
     let mut build_id = [0u8; 16];
@@ -187,6 +191,11 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
     let actual_sum = checksum(body);
     if actual_sum != expected_sum {
         return Err(BundleError::ChecksumMismatch { expected: expected_sum, actual: actual_sum });
+    }
+    #[cfg(feature = "previous-format")]
+    if header.format_version == PREVIOUS_FORMAT_VERSION {
+        let body = wire::from_slice::<wire::v3::BundleBody>(body).map_err(BundleError::Body)?;
+        return Ok(Bundle { header, body: body.into() });
     }
     let body = wire::from_slice::<BundleBody>(body).map_err(BundleError::Body)?;
     Ok(Bundle { header, body })

@@ -407,6 +407,42 @@ macro_rules! wire_newtype {
     )*};
 }
 
+/// Format v3, the previous version: the catalog had no category slugs (v4 added them). Read by
+/// hosts with the `previous-format` feature; the slugs are derived as the builder derives them.
+#[cfg(feature = "previous-format")]
+pub(crate) mod v3 {
+    use super::{Reader, Wire};
+    use crate::body::{BundleBody as Current, Catalog as CurrentCatalog, Product, RecTables, Stats};
+    use crate::rules::{Rules, Store};
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    pub struct BundleBody {
+        store: Store,
+        catalog: Catalog,
+        stats: Stats,
+        recs: RecTables,
+        rules: Rules,
+    }
+
+    struct Catalog {
+        products: Vec<Product>,
+        categories: Vec<String>,
+    }
+
+    wire_struct! {
+        BundleBody { store, catalog, stats, recs, rules }
+        Catalog { products, categories }
+    }
+
+    impl From<BundleBody> for Current {
+        fn from(b: BundleBody) -> Current {
+            let catalog = CurrentCatalog::new(b.catalog.products, b.catalog.categories);
+            Current { store: b.store, catalog, stats: b.stats, recs: b.recs, rules: b.rules }
+        }
+    }
+}
+
 // The layout of `BundleBody`, type by type.
 wire_struct! {
     BundleBody { store, catalog, stats, recs, rules }

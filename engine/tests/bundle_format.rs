@@ -1,6 +1,6 @@
 //! The bundle format refuses every kind of bad input with a typed error and never panics.
 
-use vitrine_engine::bundle::{self, BundleBody, BundleError, Catalog, Header, Product, FORMAT_VERSION, HEADER_LEN};
+use vitrine_engine::bundle::{self, BundleBody, BundleError, Catalog, Header, Product, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION};
 use vitrine_engine::rules::{Placement, Rules, SegmentRule, Source, Store};
 use vitrine_engine::Value;
 
@@ -35,6 +35,38 @@ fn sample() -> (Header, BundleBody) {
     (header, body)
 }
 
+/// The golden bytes of `sample()` for this format version (`tests/golden/bundle-v<N>.bin`): a
+/// layout change without a `FORMAT_VERSION` bump fails here. After a deliberate bump, write the
+/// new file with `UPDATE_GOLDEN=1 cargo test -p vitrine-engine --test bundle_format` and keep
+/// the old one: it is the previous version the edge still reads.
+#[test]
+fn the_layout_is_pinned_by_golden_bytes() {
+    let (h, b) = sample();
+    let bytes = bundle::encode(&h, &b);
+    let path = format!("{}/tests/golden/bundle-v{FORMAT_VERSION}.bin", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let golden = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}: a new FORMAT_VERSION needs its golden file (UPDATE_GOLDEN=1)"));
+    assert!(
+        bytes == golden,
+        "the bundle layout changed but FORMAT_VERSION is still {FORMAT_VERSION}: bump it, keep reading the previous layout (wire.rs), and write the new golden file"
+    );
+}
+
+/// A worker upgraded before the bundle is republished keeps personalizing: the previous
+/// version's bytes (written by that version's code, `tests/golden/bundle-v3.bin`) still load,
+/// with the category slugs v4 added derived as the builder derives them. Not in the SDK.
+#[test]
+#[cfg(feature = "previous-format")]
+fn the_previous_format_version_still_loads() {
+    let old = std::fs::read(format!("{}/tests/golden/bundle-v{PREVIOUS_FORMAT_VERSION}.bin", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let read = bundle::decode(&old).expect("the previous version decodes");
+    let (_, current) = sample();
+    assert_eq!((read.header.format_version, read.body), (PREVIOUS_FORMAT_VERSION, current));
+    assert!(vitrine_engine::Engine::load(&old).is_ok(), "and the engine serves it");
+}
+
 #[test]
 fn round_trips() {
     let (h, b) = sample();
@@ -56,12 +88,12 @@ fn refuses_bad_input_with_typed_errors() {
     let mut newer = bytes.clone();
     newer[8..10].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     assert!(matches!(bundle::decode(&newer), Err(BundleError::NewerFormat { found, .. }) if found == FORMAT_VERSION + 1));
-    // v1 bundles predate the placements' `exclude_owned` field: refused by version, with advice,
-    // instead of failing somewhere inside the body.
+    // Older than the previous version: refused by version, with advice, instead of failing
+    // somewhere inside the body.
     let mut older = bytes.clone();
-    older[8..10].copy_from_slice(&(FORMAT_VERSION - 1).to_le_bytes());
+    older[8..10].copy_from_slice(&(PREVIOUS_FORMAT_VERSION - 1).to_le_bytes());
     let err = bundle::decode(&older).unwrap_err();
-    assert!(matches!(err, BundleError::OlderFormat { found, .. } if found == FORMAT_VERSION - 1));
+    assert!(matches!(err, BundleError::OlderFormat { found, .. } if found == PREVIOUS_FORMAT_VERSION - 1));
     assert!(err.to_string().contains("rebuild it with model-builder"), "{err}");
     assert!(matches!(bundle::decode(&bytes[..bytes.len() - 3]), Err(BundleError::Truncated { .. })));
     let mut flipped = bytes.clone();

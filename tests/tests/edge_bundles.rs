@@ -48,6 +48,7 @@ fn main() -> std::process::ExitCode {
             publishing_a_new_version_takes_effect_without_a_redeploy,
             a_corrupt_bundle_is_refused_and_the_last_good_keeps_serving,
             a_newer_format_and_a_mislabelled_bundle_are_refused_too,
+            a_bundle_of_the_previous_format_still_serves,
             a_pointer_to_nothing_is_refused,
             rollback_is_a_pointer_flip,
             a_cold_isolate_falls_back_to_the_previous_version,
@@ -122,6 +123,21 @@ fn a_newer_format_and_a_mislabelled_bundle_are_refused_too(s: &Suite) {
     refused(s, &fixture::version(5), "newer than this engine supports");
     publish_raw(s, &fixture::version(6), &fixture::bundle_bytes(1), &fixture::version(2));
     refused(s, &fixture::version(6), &format!("holds build {}", fixture::version(1)));
+    serving(s, &fixture::version(2));
+}
+
+/// A worker upgraded before the bundle was republished keeps personalizing: a bundle of the
+/// previous format version (written by that version's builder, engine/tests/golden) serves, and
+/// browsers get it re-encoded in the current format, which is all the SDK reads.
+fn a_bundle_of_the_previous_format_still_serves(s: &Suite) {
+    let old = std::fs::read(vitrine_tests::stack::repo_root().join("engine/tests/golden/bundle-v3.bin")).unwrap();
+    let version = vitrine_engine::bundle::decode_header(&old).unwrap().build_id_hex();
+    publish_raw(s, &version, &old, &fixture::version(2));
+    serving(s, &version);
+    let served = s.stack.get("/v1/bundle", &[]).body;
+    let read = vitrine_engine::bundle::decode(&served).expect("browsers get a bundle they read");
+    assert_eq!((read.header.format_version, read.header.build_id_hex()), (vitrine_engine::bundle::FORMAT_VERSION, version));
+    s.stack.kv_put("BUNDLES", &[Entry::text("bundle:current", fixture::version(2))]);
     serving(s, &fixture::version(2));
 }
 
