@@ -1041,7 +1041,11 @@ fn a_text_the_number_refused_suppresses_it_for_every_visitor(s: &Suite) {
     let to_phone = |r: &Captured| r.path.ends_with("/Messages.json") && r.form().get("To").map(String::as_str) == Some(phone);
     let reqs = s.capture.wait_for(JOURNEY_DONE, "the confirmation text", |reqs| reqs.iter().any(to_phone));
     let text = reqs.iter().find(|r| to_phone(r)).unwrap();
-    assert_eq!(text.form().get("StatusCallback").map(String::as_str), Some("https://shop.example/v1/providers/twilio/status"), "the store's base_url");
+    assert_eq!(
+        text.form().get("StatusCallback").map(String::as_str),
+        Some("https://fixture.example/v1/providers/twilio/status"),
+        "at the bundle's store.base_url"
+    );
     let params: Vec<(String, String)> =
         [("MessageSid", "SMdead"), ("MessageStatus", "undelivered"), ("To", phone), ("ErrorCode", "21610"), ("AccountSid", "ACe2e")]
             .iter()
