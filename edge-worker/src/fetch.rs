@@ -6,7 +6,7 @@ use vitrine_edge::api::JsonReply;
 use vitrine_edge::routes::Route;
 use worker::{console_error, event, Context, Env, Method, Request, Response, Result};
 
-use crate::{admin, endpoints, events, page};
+use crate::{admin, endpoints, events, feedback, page};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -34,6 +34,8 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
         Route::Unsubscribe => events::unsubscribe(req, env).await,
         Route::Confirm => events::confirm(req, env).await,
         Route::SmsInbound => events::sms_inbound(req, env).await,
+        Route::SendgridEvents => feedback::sendgrid(req, env).await,
+        Route::TwilioStatus => feedback::twilio_status(req, env).await,
         Route::Preflight => endpoints::with_cors(&req, env, Response::empty()?.with_status(204)),
         Route::UseGet => endpoints::json(JsonReply::error(405, "use GET")),
         Route::Decide => endpoints::decide(req, env).await,

@@ -18,6 +18,7 @@ mod bundle;
 mod endpoints;
 mod env;
 mod events;
+mod feedback;
 mod fetch;
 mod html;
 mod object;

@@ -9,8 +9,8 @@ use std::rc::Rc;
 use vitrine_edge::events;
 use vitrine_edge::messaging::{self, Outcome, Providers};
 use vitrine_edge::visitor_do::{
-    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, LinkBody, LinkStep, ReserveBody, SmsBody, VisitorObject,
-    ABSORB, CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, KEY_HEADER, LINK, MESSAGES, RESERVE, SMS, STORAGE_KEY,
+    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, FeedbackBody, LinkBody, LinkStep, ReserveBody, SmsBody,
+    VisitorObject, ABSORB, CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, FEEDBACK, KEY_HEADER, LINK, MESSAGES, RESERVE, SMS, STORAGE_KEY,
 };
 use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::{Channel, Effect, Event, EventKind, Message};
@@ -164,6 +164,23 @@ impl DurableObject for VisitorDo {
                 let ok = self.with(|o| o.contact.get_or_insert_with(ContactRecord::default).reserve(&body.key, body.max_per_day, now_secs()));
                 self.persist().await?;
                 Response::from_json(&serde_json::json!({ "ok": ok }))
+            }
+            (Method::Post, FEEDBACK) if key.starts_with("e:") || key.starts_with("p:") => {
+                // A provider's report (a bounce, a complaint, a dead number): a suppressing one
+                // silences the contact for every visitor of it, as a STOP does.
+                let body: FeedbackBody = read_json(&mut req).await?;
+                let (channel, _) = contact_of(&key);
+                let (tell, visitors) = self.with(|o| {
+                    let c = o.contact.get_or_insert_with(ContactRecord::default);
+                    (c.feedback(channel, &body, now_secs()), c.visitors.clone())
+                });
+                self.persist().await?;
+                if let Some(withdrawal) = &tell {
+                    if let Err(failed) = self.tell_visitors(&visitors, EVENTS, withdrawal).await? {
+                        return Ok(failed);
+                    }
+                }
+                Response::from_json(&serde_json::json!({ "visitors": visitors.len(), "suppressed": tell.is_some() }))
             }
             (Method::Post, CONFIRMED) => {
                 let body: ConfirmedBody = read_json(&mut req).await?;
@@ -337,7 +354,7 @@ impl VisitorDo {
             _ => String::new(),
         };
         let message = ContactRecord::confirmation(channel, address, &store.name, &link, now);
-        let providers = Providers::from_vars(|k| var(&self.env, k));
+        let providers = Providers::from_vars(|k| var(&self.env, k)).with_public_url(&store.base_url);
         let outcome = match messaging::request(&message, &providers, now) {
             Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
             Ok(req) => match outbound::send(&req).await {
@@ -359,6 +376,11 @@ impl VisitorDo {
             }
         }
         Response::from_json(&serde_json::json!({ "visitors": visitors.len(), "changed": changed.is_some() }))
+    }
+
+    /// The providers, texts asking Twilio for status callbacks at the store's URL.
+    async fn providers(&self) -> Providers {
+        Providers::from_vars(|k| var(&self.env, k)).with_public_url(&journeys(&self.env).await.body().store.base_url)
     }
 
     /// Tells every visitor of a contact the same thing; the first refusal is answered 503, so
@@ -392,7 +414,7 @@ impl VisitorDo {
 
     /// Delivers every outbox message due at `now`, writing each outcome before the next.
     async fn deliver(&self, now: i64) -> Result<()> {
-        let providers = Providers::from_vars(|k| var(&self.env, k));
+        let providers = self.providers().await;
         let mut max_per_day = None;
         while let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) {
             let m = &pending.message;

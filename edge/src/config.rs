@@ -2,6 +2,7 @@
 //! read through one lookup the runtime passes in (a blank value counts as unset).
 
 use crate::api;
+use crate::feedback::SendgridKey;
 use crate::identity::IdentityKeys;
 use vitrine_contacts::Country;
 
@@ -35,6 +36,12 @@ pub struct Config {
     pub problems: Vec<String>,
     /// Checks Twilio's inbound webhooks (`X-Twilio-Signature`).
     pub twilio_auth_token: Option<String>,
+    /// Checks SendGrid's Event Webhook (`SENDGRID_WEBHOOK_PUBLIC_KEY`, base64 DER as the
+    /// SendGrid console shows it): bounces and spam complaints suppress contacts (feedback.rs).
+    pub sendgrid_webhook_key: Option<SendgridKey>,
+    /// Dev mode with no key set at all: unsigned SendGrid posts are taken (a key set but
+    /// unreadable turns the webhook off instead).
+    pub sendgrid_unsigned_ok: bool,
     /// How often an isolate looks for a newly published bundle.
     pub bundle_check_ms: f64,
     /// Origins whose pages may call the JSON API with the visitor's cookies (`CORS_ORIGINS`).
@@ -69,8 +76,12 @@ impl Config {
             problems.push(e);
             IdentityKeys::default()
         });
+        let sendgrid_webhook_key = var("SENDGRID_WEBHOOK_PUBLIC_KEY")
+            .and_then(|k| SendgridKey::parse(&k).map_err(|e| problems.push(format!("{e}: SendGrid's event webhook is off"))).ok());
         Config {
             identity,
+            sendgrid_unsigned_ok: dev_mode && var("SENDGRID_WEBHOOK_PUBLIC_KEY").is_none(),
+            sendgrid_webhook_key,
             write_key: var("VITRINE_WRITE_KEY").filter(|k| k.len() >= 16).or_else(|| {
                 if var("VITRINE_WRITE_KEY").is_some() {
                     problems.push("VITRINE_WRITE_KEY is shorter than 16 characters: server events are off".into());
@@ -131,5 +142,14 @@ mod tests {
         assert!(weak.identity.is_empty() && weak.write_key.is_none());
         assert_eq!(weak.problems.len(), 2);
         assert!(weak.problems[0].contains("IDENTITY_SECRET") && weak.problems[1].contains("VITRINE_WRITE_KEY"));
+    }
+
+    #[test]
+    fn sendgrids_webhook_takes_unsigned_posts_only_in_dev_mode_with_no_key_set() {
+        assert!(config(&[("DEV_MODE", "1")]).sendgrid_unsigned_ok);
+        assert!(!config(&[]).sendgrid_unsigned_ok, "production never");
+        let bad = config(&[("DEV_MODE", "1"), ("SENDGRID_WEBHOOK_PUBLIC_KEY", "garbage")]);
+        assert!(bad.sendgrid_webhook_key.is_none() && !bad.sendgrid_unsigned_ok, "a bad key turns it off, even in dev mode");
+        assert!(bad.problems[0].contains("SENDGRID_WEBHOOK_PUBLIC_KEY"));
     }
 }

@@ -10,7 +10,8 @@
 //!   [`rewrite`] (what each slot of a streamed page becomes);
 //! - the conversation: [`events`] (`/v1/events` batches), [`visitor_do`] (the per-visitor
 //!   Durable Object's state and outbox), [`messaging`] (provider requests), [`optout`]
-//!   (unsubscribe links, inbound SMS), [`privacy`] (export and erasure of a customer).
+//!   (unsubscribe links, inbound SMS), [`feedback`] (providers' bounces, complaints and
+//!   failed texts), [`privacy`] (export and erasure of a customer).
 
 pub mod api;
 pub mod bundles;
@@ -19,6 +20,7 @@ pub mod context;
 pub mod cookies;
 pub mod deep_link;
 pub mod events;
+pub mod feedback;
 pub mod identity;
 pub mod kv;
 pub mod messaging;

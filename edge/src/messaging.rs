@@ -35,6 +35,9 @@ pub struct TwilioApi {
     pub auth_token: String,
     /// A sender number (E.164) or a Messaging Service SID (`MG…`).
     pub from: String,
+    /// Where Twilio reports each text's fate (`StatusCallback`: feedback.rs suppresses numbers
+    /// that cannot take texts); empty: no callbacks.
+    pub status_callback: String,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -97,7 +100,7 @@ impl Providers {
         });
         let sms = match (var("TWILIO_ACCOUNT_SID"), var("TWILIO_AUTH_TOKEN"), var("SMS_FROM")) {
             (Some(account_sid), Some(auth_token), Some(from)) => {
-                Some(TwilioApi { base_url: base("SMS_API_BASE", "https://api.twilio.com"), account_sid, auth_token, from })
+                Some(TwilioApi { base_url: base("SMS_API_BASE", "https://api.twilio.com"), account_sid, auth_token, from, status_callback: String::new() })
             }
             _ => None,
         };
@@ -114,6 +117,16 @@ impl Providers {
             retry.max_attempts = n;
         }
         Providers { email, sms, push, webhook, retry }
+    }
+
+    /// Texts ask Twilio for status callbacks at the store's public URL (the bundle's
+    /// `store.base_url`, which the worker answers), when it is known.
+    pub fn with_public_url(mut self, base_url: &str) -> Providers {
+        let base = base_url.trim().trim_end_matches('/');
+        if let (Some(sms), false) = (self.sms.as_mut(), base.is_empty()) {
+            sms.status_callback = format!("{base}{}", crate::routes::TWILIO_STATUS_PATH);
+        }
+        self
     }
 }
 
@@ -166,7 +179,10 @@ pub fn request(m: &Message, p: &Providers, now: i64) -> Result<HttpRequest, Buil
                     ("Content-Type", "application/x-www-form-urlencoded".into()),
                     idempotency,
                 ],
-                body: form(&[("To", &m.to), (from_key, &api.from), ("Body", &m.text)]),
+                body: match api.status_callback.as_str() {
+                    "" => form(&[("To", &m.to), (from_key, &api.from), ("Body", &m.text)]),
+                    callback => form(&[("To", &m.to), (from_key, &api.from), ("Body", &m.text), ("StatusCallback", callback)]),
+                },
             }
         }
         Channel::Push => {
@@ -412,6 +428,10 @@ mod tests {
         assert_eq!(header(&r, "Authorization"), format!("Basic {}", base64::encode(b"AC123:secret", Standard)));
         assert_eq!(header(&r, "Content-Type"), "application/x-www-form-urlencoded");
         assert_eq!(r.body, "To=%2B447700900123&From=%2B15005550006&Body=Hi+Jane+%26+co%2C+code+CART10");
+        // With the store's public URL known, Twilio reports each text's fate there.
+        let r = request(&message(Channel::Sms, "+447700900123"), &providers().with_public_url("https://shop.test/"), 0).unwrap();
+        assert!(r.body.ends_with("&StatusCallback=https%3A%2F%2Fshop.test%2Fv1%2Fproviders%2Ftwilio%2Fstatus"), "{}", r.body);
+        assert_eq!(providers().with_public_url(" ").sms.unwrap().status_callback, "", "unknown: no callbacks");
     }
 
     #[test]

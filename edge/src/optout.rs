@@ -97,17 +97,24 @@ impl SmsRefusal {
 /// Empty TwiML: no auto-reply.
 pub const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
 
+/// A Twilio webhook's form (inbound SMS, status callbacks), if Twilio signed it: with
+/// `TWILIO_AUTH_TOKEN` set, `X-Twilio-Signature` must match `url` and the parameters; without
+/// it the webhook is off, except in dev mode.
+pub fn twilio_form(form_body: &str, url: &str, signature: Option<&str>, auth_token: Option<&str>, dev_mode: bool) -> Result<Vec<(String, String)>, SmsRefusal> {
+    let form: Vec<(String, String)> = crate::query::pairs(form_body).collect();
+    match auth_token {
+        Some(token) if !messaging::twilio_signature_matches(token, url, &form, signature) => Err(SmsRefusal::BadSignature),
+        Some(_) => Ok(form),
+        None if dev_mode => Ok(form),
+        None => Err(SmsRefusal::NotConfigured),
+    }
+}
+
 /// Only requests signed with the account's auth token count (`X-Twilio-Signature` over `url`):
 /// anyone else could stop or restart someone's messages. Without a token the endpoint is off,
 /// except in dev mode.
 pub fn inbound_sms(form_body: &str, url: &str, signature: Option<&str>, auth_token: Option<&str>, dev_mode: bool, now: i64) -> Result<InboundSms, SmsRefusal> {
-    let form: Vec<(String, String)> = crate::query::pairs(form_body).collect();
-    match auth_token {
-        Some(token) if !messaging::twilio_signature_matches(token, url, &form, signature) => return Err(SmsRefusal::BadSignature),
-        Some(_) => {}
-        None if dev_mode => {}
-        None => return Err(SmsRefusal::NotConfigured),
-    }
+    let form = twilio_form(form_body, url, signature, auth_token, dev_mode)?;
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let (from, body, sid) = (get("From"), get("Body"), get("MessageSid"));
     if from.is_empty() {

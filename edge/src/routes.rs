@@ -6,6 +6,8 @@
 //! GET|POST /v1/unsubscribe?vt=…     signed one-click unsubscribe (optout.rs)
 //! GET|POST /v1/confirm?vt=…         an email's double opt-in link (visitor_do.rs, optout.rs)
 //! POST /v1/sms/inbound              Twilio's inbound-message webhook: STOP / START (optout.rs)
+//! POST /v1/providers/sendgrid/events  SendGrid's signed Event Webhook: bounces, complaints (feedback.rs)
+//! POST /v1/providers/twilio/status  Twilio's status callbacks: numbers that cannot take texts (feedback.rs)
 //! GET  /v1/decide, /v1/exit-offer   decisions as JSON (api.rs); OPTIONS: CORS preflight
 //! GET|DELETE /v1/admin/customers/{id}  export or erase a customer (ADMIN_TOKEN; privacy.rs)
 //! GET  /v1/health                   what serves, what was refused
@@ -28,6 +30,10 @@ pub enum Route {
     Unsubscribe,
     Confirm,
     SmsInbound,
+    /// SendGrid's Event Webhook.
+    SendgridEvents,
+    /// Twilio's message status callbacks.
+    TwilioStatus,
     Decide,
     ExitOffer,
     Health,
@@ -49,6 +55,8 @@ impl Route {
             "/v1/unsubscribe" => Route::Unsubscribe,
             "/v1/confirm" => Route::Confirm,
             "/v1/sms/inbound" => Route::SmsInbound,
+            SENDGRID_EVENTS_PATH => Route::SendgridEvents,
+            TWILIO_STATUS_PATH => Route::TwilioStatus,
             "/v1/decide" | "/v1/exit-offer" if options => Route::Preflight,
             "/v1/decide" | "/v1/exit-offer" | "/v1/health" if !get => Route::UseGet,
             "/v1/decide" => Route::Decide,
@@ -69,6 +77,11 @@ impl Route {
         }
     }
 }
+
+/// Where SendGrid posts its events (the Event Webhook's URL in SendGrid's settings).
+pub const SENDGRID_EVENTS_PATH: &str = "/v1/providers/sendgrid/events";
+/// Where Twilio posts a sent message's status (the `StatusCallback` of every text we send).
+pub const TWILIO_STATUS_PATH: &str = "/v1/providers/twilio/status";
 
 /// `?vitrine_as=<persona>`: the demo visitor picker (`DEMO_PICKER=1`).
 pub const PICKER_PARAM: &str = "vitrine_as";
@@ -115,6 +128,9 @@ mod tests {
         assert_eq!(Route::of("/v1/eventsx", true, false), Route::NotFound);
         assert_eq!(Route::of("/v1/admin/customers/17850", false, false), Route::AdminCustomer("17850".into()));
         assert_eq!(Route::of("/v1/admin/customers/", true, false), Route::NotFound);
+        assert_eq!(Route::of("/v1/providers/sendgrid/events", false, false), Route::SendgridEvents);
+        assert_eq!(Route::of("/v1/providers/twilio/status", false, false), Route::TwilioStatus);
+        assert_eq!(Route::of("/v1/providers/other", false, false), Route::NotFound);
     }
 
     #[test]

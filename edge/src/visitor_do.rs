@@ -19,6 +19,9 @@
 //! GET  /messages                            delivery log, outbox, state (dev mode)
 //! POST /contact  {"visitor":"a:…"}         (a phone number's object) this visitor uses the
 //!                                           number -> {"suppressed":bool}
+//! POST /feedback {"id","reason","at","suppress"} (a contact's object) a provider's report:
+//!                                           a bounce or complaint suppresses the contact for
+//!                                           every visitor of it -> {"visitors":n,"suppressed":bool}
 //! GET  /export                              the same, for a privacy export (admin)
 //! POST /erase                               erase everything; -> the keys that hold more of it
 //! ```
@@ -64,6 +67,9 @@ pub const CONFIRMED: &str = "/confirmed";
 /// A visitor is about to message a contact: may it, under the daily cap counted across every
 /// visitor of the contact? `ReserveBody` in, `{"ok": bool}` out.
 pub const RESERVE: &str = "/reserve";
+/// A provider reported on a contact (feedback.rs: SendGrid's events, Twilio's status
+/// callbacks): [`FeedbackBody`] in; a suppressing report silences every visitor of it.
+pub const FEEDBACK: &str = "/feedback";
 const CONFIRM_JOURNEY: &str = "confirm";
 pub const EXPORT: &str = "/export";
 pub const ERASE: &str = "/erase";
@@ -109,6 +115,21 @@ pub struct ReserveBody {
     pub max_per_day: u32,
 }
 
+/// A provider's report on a contact (`feedback::Report`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeedbackBody {
+    /// The provider's event id (SendGrid `sg_event_id`, Twilio `MessageSid`): a retried post
+    /// tells each visitor once.
+    pub id: String,
+    /// What the provider said, e.g. `sendgrid spamreport`, `twilio 21610: …`.
+    pub reason: String,
+    /// When (unix seconds).
+    pub at: i64,
+    /// A hard bounce, complaint, unsubscribe or dead number: nobody messages the contact again.
+    /// Otherwise the report is only kept.
+    pub suppress: bool,
+}
+
 /// What a number's object answers a visitor that uses it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactAnswer {
@@ -133,6 +154,12 @@ pub struct ContactRecord {
     pub confirmation_at: Option<i64>,
     /// When `suppressed` last changed (unix seconds).
     pub changed_at: i64,
+    /// Why it is suppressed: a STOP, or a provider's report (a bounce, a spam complaint, a dead
+    /// number); kept for the privacy export.
+    pub reason: String,
+    /// Providers' reports that suppressed nothing (soft bounces, unreachable handsets), oldest
+    /// first, the last [`ContactRecord::MAX_REPORTS`]: (when, what).
+    pub reports: Vec<(i64, String)>,
     /// Journey messages to the contact in the last 24 h, from any visitor: (when, message key).
     pub sent: Vec<(i64, String)>,
 }
@@ -140,6 +167,7 @@ pub struct ContactRecord {
 impl ContactRecord {
     /// More visitors than this on one number is someone typing it everywhere: the oldest stay.
     pub const MAX_VISITORS: usize = 200;
+    pub const MAX_REPORTS: usize = 20;
 
     pub fn add(&mut self, visitor: &str) {
         if !self.visitors.iter().any(|v| v == visitor) && self.visitors.len() < Self::MAX_VISITORS {
@@ -229,7 +257,34 @@ impl ContactRecord {
         self.suppressed = !granted;
         self.verified |= granted;
         self.changed_at = now;
+        self.reason = if granted { String::new() } else { "STOP (a text from the number)".into() };
         Some(granted)
+    }
+
+    /// A provider's report on this contact (`channel`: its kind). A suppressing one silences it
+    /// (the first reason stays) and returns what every visitor of it is told: the channel's
+    /// consent withdrawn, under a message id the report's id fixes, so a retried report changes
+    /// nothing twice. Any other report is only kept.
+    pub fn feedback(&mut self, channel: Channel, report: &FeedbackBody, now: i64) -> Option<EventsBody> {
+        if !report.suppress {
+            self.reports.push((report.at, report.reason.clone()));
+            let over = self.reports.len().saturating_sub(Self::MAX_REPORTS);
+            self.reports.drain(..over);
+            return None;
+        }
+        if !self.suppressed {
+            self.suppressed = true;
+            self.changed_at = now;
+            self.reason.clone_from(&report.reason);
+        }
+        let id: String = report.id.chars().take(120).collect();
+        let withdrawal = serde_json::json!({
+            "type": "consent",
+            "messageId": format!("suppressed-{}-{id}", channel.as_str()),
+            "anonymousId": "provider-feedback",
+            "channels": { channel.as_str(): false }
+        });
+        Some(EventsBody { events: vec![serde_json::from_value(withdrawal).expect("plain JSON")] })
     }
 }
 
@@ -574,6 +629,7 @@ impl VisitorObject {
             "messages": self.outbox.log,
             "pending": self.outbox.pending,
             "state": self.visitor,
+            "contact": self.contact,
         })
     }
 }
@@ -708,6 +764,41 @@ mod tests {
         let (legacy, _) = VisitorObject::load(Some(r#"{"visitor":{},"alias":"a:old"}"#), "p:+447400123456", 0).unwrap();
         assert_eq!(legacy.contact.map(|c| c.visitors), Some(vec!["a:old".to_string()]));
         assert!(legacy.alias.is_empty());
+    }
+
+    #[test]
+    fn a_bounce_or_complaint_suppresses_the_contact_for_every_visitor_and_soft_ones_are_kept() {
+        let mut c = ContactRecord::default();
+        c.add("a:phone");
+        c.add("u:9");
+        let report = |id: &str, reason: &str, suppress: bool| FeedbackBody { id: id.into(), reason: reason.into(), at: 50, suppress };
+        assert!(c.feedback(Channel::Email, &report("ev1", "sendgrid blocked: 421", false), 100).is_none());
+        assert!(!c.suppressed && c.reports == [(50, "sendgrid blocked: 421".to_string())]);
+        let told = c.feedback(Channel::Email, &report("ev2", "sendgrid spamreport", true), 200).expect("every visitor is told");
+        assert!(c.suppressed && c.reason == "sendgrid spamreport" && c.changed_at == 200);
+        let events = VisitorObject::parse_events(&told.events).unwrap();
+        assert_eq!(events[0].message_id, "suppressed-email-ev2");
+        assert!(matches!(&events[0].kind, EventKind::Consent { changes, .. } if changes == &[(Channel::Email, false)]));
+        let again = c.feedback(Channel::Email, &report("ev3", "sendgrid bounce: 550", true), 300).unwrap();
+        assert!(c.reason == "sendgrid spamreport" && c.changed_at == 200, "the first reason stays");
+        assert_ne!(VisitorObject::parse_events(&again.events).unwrap()[0].message_id, events[0].message_id);
+        for i in 0..30 {
+            c.feedback(Channel::Email, &report("x", &format!("soft {i}"), false), 400);
+        }
+        assert_eq!((c.reports.len(), c.reports[0].1.as_str()), (ContactRecord::MAX_REPORTS, "soft 10"), "the last ones");
+        // A visitor told applies it as any consent event: the channel is withdrawn.
+        let (mut o, _) = VisitorObject::load(None, "a:phone", 0).unwrap();
+        o.visitor.consent.set(Channel::Email, true, 0);
+        o.apply(&empty_bundle(), b"k", &events, 500);
+        assert!(!o.visitor.consent.granted(Channel::Email));
+        assert_eq!(o.apply(&empty_bundle(), b"k", &events, 501).duplicates, 1, "a retried report changes nothing twice");
+        // The reason reaches the contact object's export; a STOP has one too.
+        let mut number = ContactRecord::default();
+        number.reply("STOP", 7);
+        assert_eq!(number.reason, "STOP (a text from the number)");
+        let (mut contact, _) = VisitorObject::load(None, "e:jo@example.com", 0).unwrap();
+        contact.contact = Some(c);
+        assert_eq!(contact.export_json()["contact"]["reason"], "sendgrid spamreport");
     }
 
     #[test]

@@ -94,6 +94,7 @@ fn setup() -> Suite {
         ("RETRY_BASE_SECS", "1".into()),
         ("RETRY_MAX_ATTEMPTS", "5".into()),
         ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
+        ("SENDGRID_WEBHOOK_PUBLIC_KEY", sendgrid_public_key(&sendgrid_key())),
         // As a store would run it: no demo picker, and visitors asked before cookies.
         ("DEMO_PICKER", "0".into()),
         ("REQUIRE_CONSENT", "1".into()),
@@ -124,6 +125,8 @@ fn main() -> std::process::ExitCode {
             a_crash_mid_stream_loses_no_accepted_event_and_sends_nothing_twice,
             where_consent_is_required_the_edge_sets_no_cookie_before_yes,
             a_signed_in_customer_is_messaged_as_the_stores_export_allows,
+            a_bounce_or_spam_complaint_stops_email_to_the_address_from_every_visitor,
+            a_text_the_number_refused_suppresses_it_for_every_visitor,
         ],
     )
 }
@@ -948,4 +951,119 @@ fn a_signed_in_customer_is_messaged_as_the_stores_export_allows(s: &Suite) {
         !s.capture.requests().iter().any(|r| r.path.ends_with("/Messages.json") && r.form().get("To").map(String::as_str) == Some("+447400900199")),
         "no text: the export said no to SMS"
     );
+}
+
+/// SendGrid's signing key for this stack: a test key pair from a fixed scalar, never a real
+/// SendGrid key. The worker gets the public half as the SendGrid console shows it.
+fn sendgrid_key() -> p256::ecdsa::SigningKey {
+    p256::ecdsa::SigningKey::from_bytes(&[0x5a; 32].into()).expect("a valid scalar")
+}
+
+fn sendgrid_public_key(k: &p256::ecdsa::SigningKey) -> String {
+    use p256::pkcs8::EncodePublicKey;
+    base64::engine::general_purpose::STANDARD.encode(k.verifying_key().to_public_key_der().unwrap().as_bytes())
+}
+
+/// SendGrid's Event Webhook post, signed as SendGrid signs it (docs: "Getting Started with the
+/// Event Webhook Security Features"): base64 DER ECDSA P-256 / SHA-256 over timestamp + body.
+fn sendgrid_events(s: &Suite, events: &Value, key: Option<&p256::ecdsa::SigningKey>) -> HttpResponse {
+    use p256::ecdsa::signature::Signer;
+    let body = events.to_string();
+    let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let signature = key.map(|k| {
+        let sig: p256::ecdsa::Signature = k.sign([ts.as_bytes(), body.as_bytes()].concat().as_slice());
+        base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes())
+    });
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(sig) = &signature {
+        headers.extend([("X-Twilio-Email-Event-Webhook-Signature", sig.as_str()), ("X-Twilio-Email-Event-Webhook-Timestamp", ts.as_str())]);
+    }
+    http::request(&url(s), "POST", "/v1/providers/sendgrid/events", &headers, body.as_bytes()).expect("POST SendGrid events")
+}
+
+/// A spam complaint for an address two customers gave, while both have a cart journey heading
+/// for its email step: no email reaches the address from either. A soft bounce in the same
+/// post is only recorded: that address still gets its email. Unsigned or wrongly signed posts
+/// change nothing.
+fn a_bounce_or_spam_complaint_stops_email_to_the_address_from_every_visitor(s: &Suite) {
+    let (spam, soft) = ("sg.spam@example.com", "sg.soft@example.com");
+    for (customer, email) in [("c-sg1", spam), ("c-sg2", spam), ("c-sg3", soft)] {
+        let consent = json!({ "type": "consent", "channels": { "email": true } });
+        let r = post_events(
+            s,
+            &[
+                event(consent, customer, Some(customer)),
+                event(identify("Sam", email, ""), customer, Some(customer)),
+                event(added("K300", 1), customer, Some(customer)),
+            ],
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let email_consent = |key: &str| visitor_log(s, key)["state"]["consent"]["email"]["granted"].as_bool();
+    let events = json!([
+        { "email": spam, "timestamp": 1_700_000_000, "event": "spamreport", "sg_event_id": format!("sg-spam-{}", std::process::id()), "sg_message_id": "m1" },
+        { "email": soft, "timestamp": 1_700_000_000, "event": "bounce", "type": "blocked", "reason": "421 try later", "sg_event_id": "sg-soft" },
+        { "email": soft, "timestamp": 1_700_000_000, "event": "delivered", "sg_event_id": "sg-delivered" }
+    ]);
+    assert_eq!(sendgrid_events(s, &events, None).status, 401, "unsigned");
+    let forged = p256::ecdsa::SigningKey::from_bytes(&[0x17; 32].into()).unwrap();
+    assert_eq!(sendgrid_events(s, &events, Some(&forged)).status, 401, "another key");
+    assert_eq!(email_consent("u:c-sg1"), Some(true), "nothing changed");
+    let r = sendgrid_events(s, &events, Some(&sendgrid_key()));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!({ "received": 3, "suppressed": 1, "recorded": 1, "ignored": 1 }));
+    assert_eq!((email_consent("u:c-sg1"), email_consent("u:c-sg2"), email_consent("u:c-sg3")), (Some(false), Some(false), Some(true)));
+    let contact = &visitor_log(s, &format!("e:{spam}"))["contact"];
+    assert_eq!((contact["suppressed"].as_bool(), contact["reason"].as_str()), (Some(true), Some("sendgrid spamreport")), "{contact}");
+    assert_eq!(visitor_log(s, &format!("e:{soft}"))["contact"]["reports"][0][1], "sendgrid blocked: 421 try later");
+    // The soft-bounced address gets its cart email (6 s); the complained one none, from either.
+    let mails = |to: &str| s.capture.requests().into_iter().filter(|r| r.path.ends_with("/v3/mail/send") && r.body.contains(&format!("\"{to}\""))).count();
+    s.capture.wait_for(JOURNEY_DONE, "the soft-bounced address's cart email", |_| mails(soft) == 1);
+    thread::sleep(Duration::from_secs(2));
+    assert_eq!(mails(spam), 0, "no email to an address that complained");
+}
+
+/// Twilio reports a text as undelivered with 21610 (the number texted STOP to our sender):
+/// every visitor of the number stops texting it. Our texts ask for these callbacks.
+fn a_text_the_number_refused_suppresses_it_for_every_visitor(s: &Suite) {
+    let phone = "+447400900777";
+    for visitor in ["tw-a", "tw-b"] {
+        let r = post_events(
+            s,
+            &[
+                event(json!({ "type": "consent", "channels": { "sms": true } }), visitor, None),
+                event(json!({ "type": "identify", "traits": { "phone": "07400 900777" } }), visitor, None),
+            ],
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    // The confirmation text (the number is not confirmed) asks Twilio for status callbacks.
+    let to_phone = |r: &Captured| r.path.ends_with("/Messages.json") && r.form().get("To").map(String::as_str) == Some(phone);
+    let reqs = s.capture.wait_for(JOURNEY_DONE, "the confirmation text", |reqs| reqs.iter().any(to_phone));
+    let text = reqs.iter().find(|r| to_phone(r)).unwrap();
+    assert_eq!(
+        text.form().get("StatusCallback").map(String::as_str),
+        Some("https://fixture.example/v1/providers/twilio/status"),
+        "at the bundle's store.base_url"
+    );
+    let params: Vec<(String, String)> =
+        [("MessageSid", "SMdead"), ("MessageStatus", "undelivered"), ("To", phone), ("ErrorCode", "21610"), ("AccountSid", "ACe2e")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    let form = params.iter().map(|(k, v)| format!("{k}={}", v.replace('+', "%2B"))).collect::<Vec<_>>().join("&");
+    let callback = |signature: &str| {
+        let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature)];
+        http::request(&url(s), "POST", "/v1/providers/twilio/status", &headers, form.as_bytes()).unwrap()
+    };
+    let endpoint = format!("{}/v1/providers/twilio/status", url(s));
+    assert_eq!(callback(&twilio_signature("not-the-token", &endpoint, &params)).status, 401);
+    let sms_consent = |key: &str| visitor_log(s, key)["state"]["consent"]["sms"]["granted"].as_bool();
+    assert_eq!(sms_consent("a:tw-a"), Some(true), "a forged callback changes nothing");
+    let r = callback(&twilio_signature("twilio-token", &endpoint, &params));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["suppressed"], true);
+    assert_eq!((sms_consent("a:tw-a"), sms_consent("a:tw-b")), (Some(false), Some(false)), "every visitor of the number");
+    let contact = &visitor_log(s, &format!("p:{phone}"))["contact"];
+    assert_eq!((contact["suppressed"].as_bool(), contact["reason"].as_str()), (Some(true), Some("twilio 21610: unsubscribed recipient (STOP)")));
 }

@@ -1,0 +1,414 @@
+//! Provider feedback: what SendGrid's Event Webhook and Twilio's status callbacks say about a
+//! contact, checked and decided here (sans-IO); the runtime (edge-worker/src/feedback.rs) reads
+//! the bounded body and the headers, and posts each [`Report`] to the contact's object
+//! (`visitor_do::FEEDBACK`), which suppresses it for every visitor of it or only records it.
+//!
+//! | provider | suppresses the contact | recorded only | ignored (for now) |
+//! |---|---|---|---|
+//! | SendGrid | `bounce` (type `bounce`: a hard bounce), `dropped` for `Bounced Address`, `Invalid`, `Unsubscribed Address`, `Spam Reporting Address`, `spamreport`, `unsubscribe`, `group_unsubscribe` | `bounce` of type `blocked` (soft: the receiving server refused this once), `dropped` for other reasons | `processed`, `deferred`, `delivered`, `open`, `click` (measurement is a later issue) |
+//! | Twilio | `failed`/`undelivered` with error 21610 (the recipient texted STOP to the sender), 21614 (not a mobile number), 21211 (invalid `To`), 30005 (unknown destination), 30006 (landline or unreachable carrier) | other error codes, 30003 (unreachable handset) among them: phones are off, abroad or out of signal, and the next text may well arrive | statuses without an error (`queued`, `sent`, `delivered`) |
+//!
+//! Signatures: SendGrid signs `timestamp + body` with ECDSA P-256 / SHA-256 (base64 DER in
+//! `X-Twilio-Email-Event-Webhook-Signature`), checked with the public key the SendGrid console
+//! shows (`SENDGRID_WEBHOOK_PUBLIC_KEY`, base64 DER SubjectPublicKeyInfo), and a timestamp more
+//! than [`MAX_SKEW_SECS`] away is refused (a replay); Twilio signs as for inbound SMS
+//! (`optout::twilio_form`). Without the key (or `TWILIO_AUTH_TOKEN`) an endpoint is off (503),
+//! except in dev mode, where unsigned posts are taken.
+
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use p256::pkcs8::DecodePublicKey;
+use serde_json::{json, Value};
+use vitrine_contacts::Country;
+use vitrine_engine::base64::{self, Alphabet::Standard};
+use vitrine_engine::journey::Channel;
+
+use crate::events::contact_key;
+use crate::optout::{self, SmsRefusal};
+use crate::visitor_do::FeedbackBody;
+
+/// A provider's post larger than this is refused (413) before it is read whole.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// A signed post whose timestamp is further than this from now (either way) is refused.
+pub const MAX_SKEW_SECS: i64 = 600;
+pub const SENDGRID_SIGNATURE: &str = "X-Twilio-Email-Event-Webhook-Signature";
+pub const SENDGRID_TIMESTAMP: &str = "X-Twilio-Email-Event-Webhook-Timestamp";
+/// A provider's reason, as kept in the contact's record: at most this many bytes.
+const MAX_REASON: usize = 200;
+
+/// SendGrid's Event Webhook verification key (`SENDGRID_WEBHOOK_PUBLIC_KEY`).
+#[derive(Clone, Debug)]
+pub struct SendgridKey(VerifyingKey);
+
+impl SendgridKey {
+    /// The key as SendGrid shows it: base64 of the DER SubjectPublicKeyInfo (a PEM block's
+    /// armour and line breaks are tolerated).
+    pub fn parse(text: &str) -> Result<SendgridKey, String> {
+        let b64: String = text.lines().filter(|l| !l.starts_with("-----")).flat_map(|l| l.chars()).filter(|c| !c.is_whitespace()).collect();
+        let der = base64::decode(&b64, Standard).ok_or("SENDGRID_WEBHOOK_PUBLIC_KEY is not base64")?;
+        VerifyingKey::from_public_key_der(&der)
+            .map(SendgridKey)
+            .map_err(|_| "SENDGRID_WEBHOOK_PUBLIC_KEY is not a P-256 public key (base64 DER, as the SendGrid console shows it)".into())
+    }
+}
+
+/// Why a provider's post is refused.
+#[derive(Debug, PartialEq)]
+pub enum Refusal {
+    /// 503: the endpoint's secret or key is not set (outside dev mode): it is off.
+    NotConfigured(&'static str),
+    /// 401: no signature (or no timestamp).
+    Unsigned,
+    /// 401: a signature that does not verify.
+    BadSignature,
+    /// 401: signed too long ago (or in the future): a replay.
+    Stale,
+    /// 413: over [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// 400
+    BadBody(&'static str),
+}
+
+impl Refusal {
+    pub fn status(&self) -> u16 {
+        match self {
+            Refusal::NotConfigured(_) => 503,
+            Refusal::Unsigned | Refusal::BadSignature | Refusal::Stale => 401,
+            Refusal::TooLarge => 413,
+            Refusal::BadBody(_) => 400,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::NotConfigured(what) => format!("this webhook is not configured ({what})"),
+            Refusal::Unsigned => "unsigned: the provider's signature headers are missing".into(),
+            Refusal::BadSignature => "the signature does not match this request".into(),
+            Refusal::Stale => format!("the signature's timestamp is more than {MAX_SKEW_SECS} s away from now"),
+            Refusal::TooLarge => format!("the body is over {MAX_BODY_BYTES} bytes"),
+            Refusal::BadBody(why) => (*why).into(),
+        }
+    }
+
+    /// The answer's JSON body.
+    pub fn json(&self) -> Value {
+        json!({ "error": self.message() })
+    }
+}
+
+/// Checks SendGrid's signature of `body` (the raw bytes, as received). `unsigned_ok`: no key
+/// is set and this is dev mode (`Config::sendgrid_unsigned_ok`).
+pub fn verify_sendgrid(
+    key: Option<&SendgridKey>,
+    unsigned_ok: bool,
+    signature: Option<&str>,
+    timestamp: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> Result<(), Refusal> {
+    let Some(key) = key else {
+        return if unsigned_ok { Ok(()) } else { Err(Refusal::NotConfigured("SENDGRID_WEBHOOK_PUBLIC_KEY")) };
+    };
+    let nonblank = |h: Option<&str>| h.map(str::trim).filter(|h| !h.is_empty()).map(str::to_string);
+    let (Some(signature), Some(timestamp)) = (nonblank(signature), nonblank(timestamp)) else { return Err(Refusal::Unsigned) };
+    let der = base64::decode(&signature, Standard).ok_or(Refusal::BadSignature)?;
+    let signature = Signature::from_der(&der).map_err(|_| Refusal::BadSignature)?;
+    // Either S is a valid signature; the library may insist on the low one.
+    let signature = signature.normalize_s().unwrap_or(signature);
+    let signed = [timestamp.as_bytes(), body].concat();
+    key.0.verify(&signed, &signature).map_err(|_| Refusal::BadSignature)?;
+    match timestamp.parse::<i64>() {
+        Ok(at) if (now - at).abs() <= MAX_SKEW_SECS => Ok(()),
+        _ => Err(Refusal::Stale),
+    }
+}
+
+/// What one provider event means for its contact.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// No more messages to this contact, from any visitor of it. The reason is kept.
+    Suppress(String),
+    /// Kept in the contact's record; changes nothing.
+    Record(String),
+    /// Nothing to do (deliveries, opens, clicks: measurement is a later issue).
+    Ignore,
+}
+
+/// A report for one contact's object (`e:<email>`, `p:<E.164>`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub contact: String,
+    pub body: FeedbackBody,
+}
+
+/// What a batch of provider events came to.
+#[derive(Debug, Default, PartialEq)]
+pub struct Batch {
+    /// At most one per contact: a suppression wins over records of the same contact.
+    pub reports: Vec<Report>,
+    pub received: usize,
+    pub ignored: usize,
+}
+
+impl Batch {
+    /// The answer once every report was taken.
+    pub fn reply(&self) -> Value {
+        let suppressed = self.reports.iter().filter(|r| r.body.suppress).count();
+        json!({ "received": self.received, "suppressed": suppressed, "recorded": self.reports.len() - suppressed, "ignored": self.ignored })
+    }
+
+    fn add(&mut self, contact: String, body: FeedbackBody) {
+        match self.reports.iter_mut().find(|r| r.contact == contact) {
+            Some(r) if r.body.suppress => {}
+            Some(r) => r.body = body,
+            None => self.reports.push(Report { contact, body }),
+        }
+    }
+}
+
+fn clip(s: &str) -> String {
+    let s = s.trim();
+    let mut end = s.len().min(MAX_REASON);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// The reasons SendGrid drops a message for that are about the address itself.
+const DROPPED_FOR_THE_ADDRESS: [&str; 4] = ["Bounced Address", "Invalid", "Unsubscribed Address", "Spam Reporting Address"];
+
+/// One SendGrid event's verdict.
+pub fn sendgrid_verdict(e: &Value) -> Verdict {
+    let text = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
+    let with_reason = |what: &str| match clip(text("reason")) {
+        r if r.is_empty() => format!("sendgrid {what}"),
+        r => format!("sendgrid {what}: {r}"),
+    };
+    match text("event") {
+        "bounce" if text("type") == "blocked" => Verdict::Record(with_reason("blocked")),
+        "bounce" => Verdict::Suppress(with_reason("bounce")),
+        "dropped" if DROPPED_FOR_THE_ADDRESS.iter().any(|r| text("reason").trim().eq_ignore_ascii_case(r)) => Verdict::Suppress(with_reason("dropped")),
+        "dropped" => Verdict::Record(with_reason("dropped")),
+        "spamreport" => Verdict::Suppress("sendgrid spamreport".into()),
+        what @ ("unsubscribe" | "group_unsubscribe") => Verdict::Suppress(format!("sendgrid {what}")),
+        _ => Verdict::Ignore,
+    }
+}
+
+/// SendGrid's post (a JSON array of events), as reports for the contacts' objects.
+pub fn sendgrid_events(body: &[u8], now: i64) -> Result<Batch, Refusal> {
+    let events: Vec<Value> = match serde_json::from_slice(body) {
+        Ok(Value::Array(events)) => events,
+        _ => return Err(Refusal::BadBody("expected a JSON array of SendGrid events")),
+    };
+    let mut batch = Batch { received: events.len(), ..Batch::default() };
+    for e in &events {
+        let (suppress, reason) = match sendgrid_verdict(e) {
+            Verdict::Suppress(r) => (true, r),
+            Verdict::Record(r) => (false, r),
+            Verdict::Ignore => {
+                batch.ignored += 1;
+                continue;
+            }
+        };
+        let Some(email) = e.get("email").and_then(Value::as_str).and_then(vitrine_contacts::email) else {
+            batch.ignored += 1;
+            continue;
+        };
+        let at = e.get("timestamp").and_then(Value::as_i64).unwrap_or(now);
+        let id = match e.get("sg_event_id").and_then(Value::as_str) {
+            Some(id) if !id.is_empty() => clip(id),
+            _ => format!("sg-{at}-{}", batch.received),
+        };
+        batch.add(contact_key(Channel::Email, &email), FeedbackBody { id, reason, at, suppress });
+    }
+    Ok(batch)
+}
+
+/// Twilio error codes that mean the number will not take texts from us.
+const TWILIO_SUPPRESSING: [(&str, &str); 5] = [
+    ("21610", "unsubscribed recipient (STOP)"),
+    ("21614", "not a mobile number"),
+    ("21211", "invalid 'To' number"),
+    ("30005", "unknown destination handset"),
+    ("30006", "landline or unreachable carrier"),
+];
+
+/// Twilio's status callback for a message we sent (form-encoded `MessageSid`, `MessageStatus`,
+/// `To`, `ErrorCode`): a report for the number's object, if it says anything about the number.
+pub fn twilio_status(
+    form_body: &str,
+    url: &str,
+    signature: Option<&str>,
+    auth_token: Option<&str>,
+    dev_mode: bool,
+    country: Country,
+    now: i64,
+) -> Result<Option<Report>, Refusal> {
+    let form = optout::twilio_form(form_body, url, signature, auth_token, dev_mode).map_err(|r| match r {
+        SmsRefusal::NotConfigured => Refusal::NotConfigured("TWILIO_AUTH_TOKEN"),
+        SmsRefusal::BadSignature if signature.is_none_or(|s| s.trim().is_empty()) => Refusal::Unsigned,
+        _ => Refusal::BadSignature,
+    })?;
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
+    let code = get("ErrorCode");
+    if !matches!(get("MessageStatus"), "failed" | "undelivered") || code.is_empty() || code == "0" {
+        return Ok(None);
+    }
+    let Some(number) = vitrine_contacts::e164(get("To"), country) else { return Ok(None) };
+    let (suppress, reason) = match TWILIO_SUPPRESSING.iter().find(|(c, _)| *c == code) {
+        Some((c, what)) => (true, format!("twilio {c}: {what}")),
+        None => (false, format!("twilio {}: {}", clip(code), get("MessageStatus"))),
+    };
+    let sid = get("MessageSid");
+    let id = if sid.is_empty() { format!("tw-{now}") } else { clip(sid) };
+    Ok(Some(Report { contact: contact_key(Channel::Sms, &number), body: FeedbackBody { id, reason, at: now, suppress } }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::ecdsa::signature::Signer;
+    use p256::ecdsa::SigningKey;
+    use p256::pkcs8::EncodePublicKey;
+
+    /// A test key pair from a fixed secret scalar (never a real SendGrid key).
+    fn keys(seed: u8) -> (SigningKey, String) {
+        let signing = SigningKey::from_bytes(&[seed; 32].into()).unwrap();
+        let spki = signing.verifying_key().to_public_key_der().unwrap();
+        (signing, base64::encode(spki.as_bytes(), Standard))
+    }
+
+    /// What SendGrid sends: base64 DER ECDSA over timestamp + body.
+    fn sign(k: &SigningKey, timestamp: &str, body: &[u8]) -> String {
+        let sig: Signature = k.sign(&[timestamp.as_bytes(), body].concat());
+        base64::encode(sig.to_der().as_bytes(), Standard)
+    }
+
+    const NOW: i64 = 1_700_000_000;
+
+    /// The shape of SendGrid's documented batch (docs: "Event Webhook Reference").
+    fn batch() -> String {
+        json!([
+            { "email": "Jo@Example.com", "timestamp": NOW - 5, "event": "processed", "sg_event_id": "ev-p", "sg_message_id": "m1.filter0001" },
+            { "email": "jo@example.com", "timestamp": NOW - 4, "event": "delivered", "response": "250 OK", "sg_event_id": "ev-d", "sg_message_id": "m1" },
+            { "email": "jo@example.com", "timestamp": NOW - 3, "event": "open", "sg_event_id": "ev-o", "useragent": "Mozilla/5.0", "ip": "255.255.255.255" },
+            { "email": "soft@example.com", "timestamp": NOW - 2, "event": "bounce", "type": "blocked", "status": "4.0.0", "reason": "421 try later", "sg_event_id": "ev-b1" },
+            { "email": "hard@example.com", "timestamp": NOW - 2, "event": "bounce", "type": "bounce", "status": "5.1.1", "reason": "550 5.1.1 unknown user", "sg_event_id": "ev-b2", "bounce_classification": "Invalid Address" },
+            { "email": "hard@example.com", "timestamp": NOW - 1, "event": "deferred", "response": "400 try again later", "attempt": "5", "sg_event_id": "ev-df" },
+            { "email": "spam@example.com", "timestamp": NOW - 1, "event": "spamreport", "sg_event_id": "ev-s" },
+            { "email": "gone@example.com", "timestamp": NOW, "event": "dropped", "reason": "Bounced Address", "sg_event_id": "ev-x" },
+            { "email": "header@example.com", "timestamp": NOW, "event": "dropped", "reason": "Invalid SMTPAPI header", "sg_event_id": "ev-h" },
+            { "email": "unsub@example.com", "timestamp": NOW, "event": "group_unsubscribe", "asm_group_id": 1, "sg_event_id": "ev-g" },
+            { "email": "jo@example.com", "timestamp": NOW, "event": "click", "url": "https://shop.example/cart", "sg_event_id": "ev-c" }
+        ])
+        .to_string()
+    }
+
+    #[test]
+    fn sendgrid_signatures_are_checked_over_timestamp_and_raw_body() {
+        let (signing, public) = keys(7);
+        let key = SendgridKey::parse(&public).unwrap();
+        let body = batch();
+        let ts = NOW.to_string();
+        let good = sign(&signing, &ts, body.as_bytes());
+        let check = |sig: Option<&str>, ts: Option<&str>, body: &[u8], now: i64| verify_sendgrid(Some(&key), false, sig, ts, body, now);
+        assert_eq!(check(Some(&good), Some(&ts), body.as_bytes(), NOW + 30), Ok(()));
+        assert_eq!(check(Some(&good), Some(&ts), format!("{body} ").as_bytes(), NOW), Err(Refusal::BadSignature), "one byte more");
+        assert_eq!(check(Some(&good), Some("1700000001"), body.as_bytes(), NOW), Err(Refusal::BadSignature), "another timestamp");
+        assert_eq!(check(None, Some(&ts), body.as_bytes(), NOW), Err(Refusal::Unsigned));
+        assert_eq!(check(Some(&good), None, body.as_bytes(), NOW), Err(Refusal::Unsigned));
+        assert_eq!(check(Some("not base64!"), Some(&ts), body.as_bytes(), NOW), Err(Refusal::BadSignature));
+        let (other, _) = keys(9);
+        assert_eq!(check(Some(&sign(&other, &ts, body.as_bytes())), Some(&ts), body.as_bytes(), NOW), Err(Refusal::BadSignature), "another key");
+        assert_eq!(check(Some(&good), Some(&ts), body.as_bytes(), NOW + MAX_SKEW_SECS + 1), Err(Refusal::Stale), "a replay");
+        assert_eq!(check(Some(&good), Some(&ts), body.as_bytes(), NOW - MAX_SKEW_SECS - 1), Err(Refusal::Stale), "from the future");
+        assert_eq!(Refusal::Stale.status(), 401);
+        // The key as the console shows it, or as a PEM block.
+        let pem = format!("-----BEGIN PUBLIC KEY-----\n{}\n{}\n-----END PUBLIC KEY-----\n", &public[..64], &public[64..]);
+        assert!(SendgridKey::parse(&pem).is_ok());
+        assert!(SendgridKey::parse("bm90IGEga2V5").unwrap_err().contains("P-256"));
+    }
+
+    #[test]
+    fn production_refuses_unsigned_posts_and_dev_mode_takes_them_without_a_key() {
+        let body = batch();
+        let refused = verify_sendgrid(None, false, None, None, body.as_bytes(), NOW);
+        assert_eq!(refused, Err(Refusal::NotConfigured("SENDGRID_WEBHOOK_PUBLIC_KEY")));
+        assert_eq!(refused.unwrap_err().status(), 503);
+        assert_eq!(verify_sendgrid(None, true, None, None, body.as_bytes(), NOW), Ok(()), "dev mode, no key");
+        let (_, public) = keys(7);
+        let key = SendgridKey::parse(&public).unwrap();
+        assert_eq!(verify_sendgrid(Some(&key), true, None, None, body.as_bytes(), NOW), Err(Refusal::Unsigned), "a key set is always checked");
+    }
+
+    #[test]
+    fn hard_bounces_complaints_and_unsubscribes_suppress_soft_bounces_are_recorded() {
+        let b = sendgrid_events(batch().as_bytes(), NOW).unwrap();
+        assert_eq!((b.received, b.ignored), (11, 5));
+        let got: Vec<(&str, bool, &str)> = b.reports.iter().map(|r| (r.contact.as_str(), r.body.suppress, r.body.reason.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("e:soft@example.com", false, "sendgrid blocked: 421 try later"),
+                ("e:hard@example.com", true, "sendgrid bounce: 550 5.1.1 unknown user"),
+                ("e:spam@example.com", true, "sendgrid spamreport"),
+                ("e:gone@example.com", true, "sendgrid dropped: Bounced Address"),
+                ("e:header@example.com", false, "sendgrid dropped: Invalid SMTPAPI header"),
+                ("e:unsub@example.com", true, "sendgrid group_unsubscribe"),
+            ]
+        );
+        assert_eq!((b.reports[1].body.id.as_str(), b.reports[1].body.at), ("ev-b2", NOW - 2));
+        assert_eq!(b.reply(), json!({ "received": 11, "suppressed": 4, "recorded": 2, "ignored": 5 }));
+        // One report per contact: a suppression wins, whatever the order.
+        let twice = json!([
+            { "email": "a@example.com", "event": "spamreport", "sg_event_id": "1" },
+            { "email": "A@example.com ", "event": "bounce", "type": "blocked", "sg_event_id": "2" },
+            { "email": "b@example.com", "event": "bounce", "type": "blocked", "sg_event_id": "3" },
+            { "email": "b@example.com", "event": "dropped", "reason": "Spam Reporting Address", "sg_event_id": "4" },
+            { "email": "not an email address", "event": "dropped", "reason": "Invalid" }
+        ]);
+        let b = sendgrid_events(twice.to_string().as_bytes(), NOW).unwrap();
+        let got: Vec<(&str, bool, &str)> = b.reports.iter().map(|r| (r.contact.as_str(), r.body.suppress, r.body.id.as_str())).collect();
+        assert_eq!(got, [("e:a@example.com", true, "1"), ("e:b@example.com", true, "4")]);
+        assert_eq!(b.ignored, 1, "no address to suppress");
+        assert_eq!(sendgrid_events(b"{\"event\":\"bounce\"}", NOW).unwrap_err().status(), 400);
+        assert_eq!(sendgrid_events(b"[]", NOW).unwrap().reply()["received"], 0);
+    }
+
+    #[test]
+    fn twilio_status_callbacks_suppress_numbers_that_cannot_take_texts() {
+        let gb = Country::parse("GB").unwrap();
+        let url = "https://shop.example/v1/providers/twilio/status";
+        let status = |form: &str| twilio_status(form, url, None, None, true, gb, NOW).unwrap();
+        let stopped = status("MessageSid=SM1&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=21610&AccountSid=AC1").unwrap();
+        assert_eq!(stopped.contact, "p:+447400123456");
+        assert_eq!(stopped.body, FeedbackBody { id: "SM1".into(), reason: "twilio 21610: unsubscribed recipient (STOP)".into(), at: NOW, suppress: true });
+        for code in ["21614", "21211", "30005", "30006"] {
+            assert!(status(&format!("MessageSid=SM2&MessageStatus=failed&To=%2B447400123456&ErrorCode={code}")).unwrap().body.suppress, "{code}");
+        }
+        let unreachable = status("MessageSid=SM3&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=30003").unwrap();
+        assert!(!unreachable.body.suppress && unreachable.body.reason == "twilio 30003: undelivered", "often temporary: recorded only");
+        assert_eq!(status("MessageSid=SM4&MessageStatus=delivered&To=%2B447400123456"), None);
+        assert_eq!(status("MessageSid=SM5&MessageStatus=sent&To=%2B447400123456&ErrorCode="), None);
+        assert_eq!(status("MessageSid=SM6&MessageStatus=failed&To=nope&ErrorCode=21211"), None, "no number to suppress");
+        // Signed as Twilio signs inbound SMS; refused otherwise.
+        let form = "MessageSid=SM1&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=21610";
+        let production = |sig: Option<&str>, token: Option<&str>| twilio_status(form, url, sig, token, false, gb, NOW).unwrap_err();
+        assert_eq!(production(None, None), Refusal::NotConfigured("TWILIO_AUTH_TOKEN"));
+        assert_eq!(production(None, Some("token")), Refusal::Unsigned);
+        assert_eq!(production(Some("forged"), Some("token")), Refusal::BadSignature);
+        let signed = {
+            use hmac::{Hmac, Mac};
+            // Twilio's scheme: the URL, then each parameter's name and value, sorted by name.
+            let mut params: Vec<(String, String)> = crate::query::pairs(form).collect();
+            params.sort();
+            let mut mac = Hmac::<sha1::Sha1>::new_from_slice(b"token").unwrap();
+            mac.update(url.as_bytes());
+            params.iter().for_each(|(k, v)| mac.update(format!("{k}{v}").as_bytes()));
+            base64::encode(&mac.finalize().into_bytes(), Standard)
+        };
+        assert!(twilio_status(form, url, Some(&signed), Some("token"), false, gb, NOW).unwrap().unwrap().body.suppress);
+    }
+}
