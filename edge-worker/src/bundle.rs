@@ -12,13 +12,24 @@ use worker::kv::KvStore;
 use worker::{console_error, console_log, Env};
 
 use crate::env::now_ms;
+use crate::faults;
 
 thread_local! {
     static CACHE: RefCell<BundleCache<Engine>> = RefCell::new(BundleCache::default());
 }
 
-/// The bundle to decide with, if any loads. Looks for a newly published one when due.
+/// The bundle to decide with, if any loads. Looks for a newly published one when due. `None`:
+/// no bundle is loaded (none published, KV failing in a cold isolate, every version refused);
+/// callers must not take that for a bundle without journeys.
 pub async fn serving(env: &Env, config: &Config) -> Option<Loaded<Engine>> {
+    if config.dev_mode {
+        if let Some(why) = faults::current(env).await.no_bundle() {
+            // As a cold isolate would be: nothing in memory, and KV failing.
+            CACHE.with(|c| *c.borrow_mut() = BundleCache::default());
+            console_error!("vitrine: {why}: no bundle loaded");
+            return None;
+        }
+    }
     let now = now_ms();
     if !CACHE.with(|c| c.borrow().due(now, config.bundle_check_ms)) {
         return CACHE.with(|c| c.borrow().current());

@@ -9,7 +9,7 @@
 //!   privacy API (export, erase);
 //! - [`object`]: the `VisitorDo` Durable Object class; [`stubs`]: calls between objects;
 //! - [`bundle`] (KV `BUNDLES`), [`visitor`] (request facts, KV `PROFILES`), [`outbound`]
-//!   (provider requests), [`env`] (settings, clock, ids).
+//!   (provider requests), [`env`] (settings, clock, ids), [`faults`] (dev-mode fault switches).
 
 #![cfg(target_arch = "wasm32")]
 
@@ -18,6 +18,7 @@ mod bundle;
 mod endpoints;
 mod env;
 mod events;
+mod faults;
 mod feedback;
 mod fetch;
 mod html;

@@ -9,8 +9,9 @@ use std::rc::Rc;
 use vitrine_edge::events;
 use vitrine_edge::messaging::{self, Outcome, Providers};
 use vitrine_edge::visitor_do::{
-    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, FeedbackBody, LinkBody, LinkStep, ReserveBody, SmsBody,
-    VisitorObject, ABSORB, CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, FEEDBACK, KEY_HEADER, LINK, MESSAGES, RESERVE, SMS, STORAGE_KEY,
+    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, FeedbackBody, Incoming, LinkBody, LinkStep, Oversize,
+    ReserveBody, SmsBody, Tally, VisitorObject, ABSORB, CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, FEEDBACK, KEY_HEADER, LINK, MESSAGES, RESERVE, SMS,
+    STORAGE_KEY,
 };
 use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::{Channel, Effect, Event, EventKind, Message};
@@ -22,6 +23,7 @@ use worker::{
 
 use crate::bundle::serving;
 use crate::env::{config, now_secs, var};
+use crate::faults;
 use crate::outbound;
 use crate::stubs;
 use crate::visitor::stored_profile;
@@ -34,34 +36,41 @@ pub struct VisitorDo {
     mem: RefCell<Option<VisitorObject>>,
 }
 
-/// The bundle the journeys come from: the one the worker serves (same KV, same checks). With
-/// none published yet, an empty one: events are still accepted and stored, and no journey runs.
+/// The bundle the journeys come from: the one the worker serves (same KV, same checks), if one
+/// truly loaded. Without one (none published, KV failing in a cold isolate, every version
+/// refused) journeys do not run against an empty stand-in: events are held, runs are kept, and
+/// the alarm retries (`VisitorObject::hold`, `wait`).
 struct Journeys {
     engine: Option<Rc<Engine>>,
-    empty: BundleBody,
 }
 
 impl Journeys {
-    fn body(&self) -> &BundleBody {
-        self.engine.as_ref().map_or(&self.empty, |e| e.body())
+    fn loaded(&self) -> Option<&BundleBody> {
+        self.engine.as_deref().map(Engine::body)
     }
 }
 
+const NO_BUNDLE: &str = "no bundle loaded (KV BUNDLES unreadable, or bundle:current missing or refused)";
+
 async fn journeys(env: &Env) -> Journeys {
-    let engine = serving(env, &config(env)).await.map(|l| l.value);
-    if engine.is_none() {
-        console_warn!("vitrine: no bundle published (KV BUNDLES, bundle:current): journeys are off");
+    Journeys { engine: serving(env, &config(env)).await.map(|l| l.value) }
+}
+
+/// What a change could not do: the write failed (an error, answered 5xx), or the record would
+/// be over its byte limit (answered 507 with the limit).
+enum Refusal {
+    Failed(worker::Error),
+    Oversize(Oversize),
+}
+
+impl From<worker::Error> for Refusal {
+    fn from(e: worker::Error) -> Self {
+        Refusal::Failed(e)
     }
-    Journeys {
-        engine,
-        empty: BundleBody {
-            store: Default::default(),
-            catalog: Default::default(),
-            stats: Default::default(),
-            recs: Default::default(),
-            rules: Default::default(),
-        },
-    }
+}
+
+fn oversize(o: Oversize) -> Result<Response> {
+    Ok(Response::from_json(&o.json())?.with_status(507))
 }
 
 /// The channel and address a contact object's key names (`p:<E.164>`, `e:<email>`).
@@ -101,7 +110,7 @@ impl DurableObject for VisitorDo {
             (Method::Post, EVENTS) => {
                 let body: EventsBody = read_json(&mut req).await?;
                 match VisitorObject::parse_events(&body.events) {
-                    Ok(events) => self.apply(events).await,
+                    Ok(_) => self.receive(body.events.into_iter().map(Incoming::Event).collect()).await,
                     Err(reason) => Response::error(reason, 400),
                 }
             }
@@ -117,9 +126,12 @@ impl DurableObject for VisitorDo {
                     Err(why) => return Response::error(why, 503),
                 };
                 let journeys = journeys(&self.env).await;
-                let fx = self.with(|o| o.absorb(journeys.body(), secret, &body.state, now_secs()));
+                let Some(bundle) = journeys.loaded() else {
+                    // The visitor being folded in keeps its state and retries (its /link fails).
+                    return Response::error(NO_BUNDLE, 503);
+                };
+                let fx = self.persist_change(|o| o.absorb(bundle, secret, &body.state, now_secs())).await?;
                 self.log_records(&fx);
-                self.persist().await?;
                 Response::ok("absorbed")
             }
             (Method::Post, SMS) if key.starts_with("p:") => {
@@ -128,17 +140,21 @@ impl DurableObject for VisitorDo {
             }
             (Method::Post, SMS) => {
                 let body: SmsBody = read_json(&mut req).await?;
-                self.apply(vec![VisitorObject::sms_event(body)]).await
+                self.receive(vec![Incoming::Sms { message_id: body.message_id, body: body.body }]).await
             }
             (Method::Post, CONTACT) => {
                 let body: ContactBody = read_json(&mut req).await?;
                 let now = now_secs();
-                if self.with(|o| o.contact.is_none()) && self.tombstone(&key).await {
-                    // Erased once, after it said STOP: it stays stopped.
-                    self.with(|o| o.contact = Some(ContactRecord { suppressed: true, changed_at: now, ..ContactRecord::default() }));
-                }
-                let answer = self.with(|o| o.contact.get_or_insert_with(ContactRecord::default).register(&body, now));
-                self.persist().await?;
+                // Erased once, after it said STOP: it stays stopped.
+                let tombstone = self.with(|o| o.contact.is_none()) && self.tombstone(&key).await;
+                let answer = self
+                    .persist_change(|o| {
+                        if tombstone && o.contact.is_none() {
+                            o.contact = Some(ContactRecord { suppressed: true, changed_at: now, ..ContactRecord::default() });
+                        }
+                        o.contact.get_or_insert_with(ContactRecord::default).register(&body, now)
+                    })
+                    .await?;
                 if answer.send_confirmation {
                     let (channel, address) = contact_of(&key);
                     self.send_confirmation(channel, address, now).await;
@@ -148,12 +164,13 @@ impl DurableObject for VisitorDo {
             (Method::Post, CONFIRMED) if key.starts_with("e:") || key.starts_with("p:") => {
                 // The contact's owner confirmed (the email's link): every visitor of it hears.
                 let (channel, address) = contact_of(&key);
-                let visitors = self.with(|o| {
-                    let c = o.contact.get_or_insert_with(ContactRecord::default);
-                    c.verified = true;
-                    c.visitors.clone()
-                });
-                self.persist().await?;
+                let visitors = self
+                    .persist_change(|o| {
+                        let c = o.contact.get_or_insert_with(ContactRecord::default);
+                        c.verified = true;
+                        c.visitors.clone()
+                    })
+                    .await?;
                 if let Err(failed) = self.tell_visitors(&visitors, CONFIRMED, &ConfirmedBody { channel, address: address.into() }).await? {
                     return Ok(failed);
                 }
@@ -161,8 +178,7 @@ impl DurableObject for VisitorDo {
             }
             (Method::Post, RESERVE) if key.starts_with("e:") || key.starts_with("p:") => {
                 let body: ReserveBody = read_json(&mut req).await?;
-                let ok = self.with(|o| o.contact.get_or_insert_with(ContactRecord::default).reserve(&body.key, body.max_per_day, now_secs()));
-                self.persist().await?;
+                let ok = self.persist_change(|o| o.contact.get_or_insert_with(ContactRecord::default).reserve(&body.key, body.max_per_day, now_secs())).await?;
                 Response::from_json(&serde_json::json!({ "ok": ok }))
             }
             (Method::Post, FEEDBACK) if key.starts_with("e:") || key.starts_with("p:") => {
@@ -170,11 +186,12 @@ impl DurableObject for VisitorDo {
                 // silences the contact for every visitor of it, as a STOP does.
                 let body: FeedbackBody = read_json(&mut req).await?;
                 let (channel, _) = contact_of(&key);
-                let (tell, visitors) = self.with(|o| {
-                    let c = o.contact.get_or_insert_with(ContactRecord::default);
-                    (c.feedback(channel, &body, now_secs()), c.visitors.clone())
-                });
-                self.persist().await?;
+                let (tell, visitors) = self
+                    .persist_change(|o| {
+                        let c = o.contact.get_or_insert_with(ContactRecord::default);
+                        (c.feedback(channel, &body, now_secs()), c.visitors.clone())
+                    })
+                    .await?;
                 if let Some(withdrawal) = &tell {
                     if let Err(failed) = self.tell_visitors(&visitors, EVENTS, withdrawal).await? {
                         return Ok(failed);
@@ -184,8 +201,7 @@ impl DurableObject for VisitorDo {
             }
             (Method::Post, CONFIRMED) => {
                 let body: ConfirmedBody = read_json(&mut req).await?;
-                self.with(|o| o.visitor.profile.confirm(body.channel, &body.address));
-                self.persist().await?;
+                self.persist_change(|o| o.visitor.profile.confirm(body.channel, &body.address)).await?;
                 Response::ok("confirmed")
             }
             (Method::Get, MESSAGES) => Response::from_json(&self.with(|o| o.messages_json())),
@@ -211,19 +227,30 @@ impl DurableObject for VisitorDo {
             console_log!("vitrine: {key} erased after RETENTION_DAYS without activity");
             return Response::ok("");
         }
+        self.with(|o| o.alarm_is(None)); // it fired
+        let config = config(&self.env);
         let journeys = journeys(&self.env).await;
-        match config(&self.env).journey_key() {
-            Ok(secret) => {
-                let fx = self.with(|o| o.on_alarm(journeys.body(), secret, now));
+        match (config.journey_key(), journeys.loaded()) {
+            (Ok(secret), Some(bundle)) => {
+                self.with(VisitorObject::ran);
+                if self.with(|o| !o.held.is_empty()) {
+                    // Events held while no bundle was loaded run first, at their own times.
+                    match self.run_events(bundle, secret, Vec::new(), now).await {
+                        Ok(_) => {}
+                        Err(Refusal::Failed(e)) => return Err(e),
+                        // Kept, and tried again after a wait (not at once, forever).
+                        Err(Refusal::Oversize(o)) => console_error!("{}", self.with(|v| v.wait(&format!("held events not run: {}", o.reason()), now))),
+                    }
+                }
+                let fx = self.persist_change(|o| o.on_alarm(bundle, secret, now)).await?;
                 self.log_records(&fx);
-                self.persist().await?;
+                self.deliver(now, bundle).await?;
             }
-            Err(why) => {
-                self.with(|o| o.alarm_is(None));
-                console_error!("vitrine: {why}");
-            }
+            // Runs, outbox and held events stay as they are; the alarm backs off (one log line
+            // per wait). Delivery waits too: the daily cap is the bundle's.
+            (Err(why), _) => console_error!("{}", self.with(|o| o.wait(why, now))),
+            (_, None) => console_warn!("{}", self.with(|o| o.wait(NO_BUNDLE, now))),
         }
-        self.deliver(now).await?;
         self.schedule().await?;
         Response::ok("")
     }
@@ -246,10 +273,12 @@ impl VisitorDo {
         let id = object.visitor.id.clone();
         *self.mem.borrow_mut() = Some(object);
         if !cut.is_empty() {
+            // Attempts a crash cut off, settled: if this write fails the object is dropped and
+            // settles them again on its next load.
             for a in &cut {
                 console_error!("{}", attempt_line(&id, a));
             }
-            self.persist().await?;
+            self.persist_change(|_| ()).await?;
         }
         Ok(())
     }
@@ -267,21 +296,39 @@ impl VisitorDo {
         Ok(related)
     }
 
-    /// Writes state, outbox and alias together, atomically.
-    async fn persist(&self) -> Result<()> {
-        let json = self.with(|o| o.to_json());
-        self.state.storage().put(STORAGE_KEY, json).await
-    }
-
-    async fn apply(&self, mut events: Vec<Event>) -> Result<Response> {
-        for why in VisitorObject::normalize_contacts(&mut events, config(&self.env).country) {
-            console_warn!("vitrine: {why}: not kept");
-        }
-        if let Some(customer) = self.with(|o| o.profile_to_read(&events)) {
-            if let Some(line) = stored_profile(&self.env, &customer).await {
-                self.with(|o| o.enrich(&mut events, &line));
+    /// Makes a change and writes it (state, outbox and alias together, atomically); the object
+    /// takes the change in only once the write succeeded. The change runs on a copy, with no
+    /// await between it and the write (the input gate holds other events meanwhile). After a
+    /// failed write the object reloads from storage on its next event.
+    async fn change<T>(&self, change: impl FnOnce(&mut VisitorObject) -> T) -> std::result::Result<T, Refusal> {
+        let faults = faults::current(&self.env).await; // before the copy: no await in between
+        let staged = self.with(|o| o.stage(change)).map_err(Refusal::Oversize)?;
+        let written = if faults.storage_write {
+            Err(internal("fault:storage-write (dev mode): the storage write failed".into()))
+        } else {
+            self.state.storage().put(STORAGE_KEY, staged.json()).await
+        };
+        match written {
+            Ok(()) => Ok(self.with(|o| o.commit(staged))),
+            Err(e) => {
+                console_error!("vitrine: writing a visitor failed, nothing of the change kept: {e}");
+                *self.mem.borrow_mut() = None;
+                Err(Refusal::Failed(e))
             }
         }
+    }
+
+    /// [`change`](Self::change) where going over the byte limit is an error like any other.
+    async fn persist_change<T>(&self, change: impl FnOnce(&mut VisitorObject) -> T) -> Result<T> {
+        self.change(change).await.map_err(|r| match r {
+            Refusal::Failed(e) => e,
+            Refusal::Oversize(o) => internal(o.reason()),
+        })
+    }
+
+    /// Events (or an inbound SMS) for the journeys: run now against the loaded bundle, or held
+    /// until one loads. Answered once stored; 507 when the record would be over its limit.
+    async fn receive(&self, incoming: Vec<Incoming>) -> Result<Response> {
         let config = config(&self.env);
         let secret = match config.journey_key() {
             Ok(k) => k,
@@ -290,10 +337,69 @@ impl VisitorDo {
                 return Response::error(why, 503);
             }
         };
+        let now = now_secs();
         let journeys = journeys(&self.env).await;
-        let applied = self.with(|o| o.apply(journeys.body(), secret, &events, now_secs()));
+        let tally = match journeys.loaded() {
+            Some(bundle) => {
+                self.with(VisitorObject::ran);
+                self.run_events(bundle, secret, incoming, now).await
+            }
+            None => {
+                let held = match self.change(|o| o.hold(incoming, now)).await {
+                    Ok(Ok(tally)) => Ok(tally),
+                    Ok(Err(full)) => return Response::error(full, 503),
+                    Err(r) => Err(r),
+                };
+                if held.is_ok() && !self.with(|o| o.waiting(now)) {
+                    console_warn!("{}", self.with(|o| o.wait(NO_BUNDLE, now)));
+                }
+                held
+            }
+        };
+        match tally {
+            Ok(t) => Response::from_json(&serde_json::json!({ "accepted": t.accepted, "duplicates": t.duplicates })),
+            Err(Refusal::Oversize(o)) => oversize(o),
+            Err(Refusal::Failed(e)) => Err(e),
+        }
+    }
+
+    /// Runs the held events, then `incoming`, against a loaded bundle; writes the result, then
+    /// tells contacts' objects what they need to know.
+    async fn run_events(&self, bundle: &BundleBody, secret: &[u8], incoming: Vec<Incoming>, now: i64) -> std::result::Result<Tally, Refusal> {
+        let held = self.with(|o| o.held.clone());
+        let country = config(&self.env).country;
+        let mut replay = Vec::new();
+        for h in &held {
+            match h.incoming.parse() {
+                Ok(e) => replay.push((h.at, e)),
+                Err(why) => console_error!("vitrine: a held event no longer parses, dropped: {why}"),
+            }
+        }
+        let mut fresh = incoming.iter().map(Incoming::parse).collect::<std::result::Result<Vec<Event>, String>>().map_err(internal)?;
+        for (_, e) in replay.iter_mut() {
+            for why in VisitorObject::normalize_contacts(core::slice::from_mut(e), country) {
+                console_warn!("vitrine: {why}: not kept");
+            }
+        }
+        for why in VisitorObject::normalize_contacts(&mut fresh, country) {
+            console_warn!("vitrine: {why}: not kept");
+        }
+        let mut all: Vec<Event> = replay.iter().map(|(_, e)| e.clone()).chain(fresh.iter().cloned()).collect();
+        if let Some(customer) = self.with(|o| o.profile_to_read(&all)) {
+            if let Some(line) = stored_profile(&self.env, &customer).await {
+                // The first identify, held or new, gets what the private profile knows.
+                self.with(|o| o.enrich(&mut all, &line));
+                let (replayed, new) = all.split_at(replay.len());
+                for ((_, e), enriched) in replay.iter_mut().zip(replayed) {
+                    e.clone_from(enriched);
+                }
+                fresh = new.to_vec();
+            }
+        }
+        // Every held event is taken, parsed or not (one that no longer parses never will).
+        let taken = held.len();
+        let applied = self.change(|o| o.run(bundle, secret, taken, &replay, &fresh, now)).await?;
         self.log_records(&applied.effects);
-        self.persist().await?;
         for (channel, address) in applied.contacts {
             // The contact's object learns this visitor uses it (a STOP reaches everyone who gave
             // it; it asks for a confirmation when due); a contact that opted out is silenced here
@@ -306,17 +412,16 @@ impl VisitorDo {
                     utc_offset_minutes: None,
                     kind: EventKind::Consent { changes: vec![(channel, false)], push_token: None },
                 };
-                let fx = self.with(|o| o.apply(journeys.body(), secret, &[silence], now_secs()).effects);
+                let fx = self.change(|o| o.apply(bundle, secret, &[silence], now_secs()).effects).await?;
                 self.log_records(&fx);
-                self.persist().await?;
             }
         }
-        Response::from_json(&serde_json::json!({ "accepted": applied.accepted, "duplicates": applied.duplicates }))
+        Ok(Tally { accepted: applied.accepted, duplicates: applied.duplicates })
     }
 
     /// Tells the contact's object this visitor uses it (and asks it for messages when due);
     /// whether the contact is suppressed. A confirmation elsewhere counts here too.
-    async fn register_contact(&self, channel: Channel, address: &str) -> Result<bool> {
+    async fn register_contact(&self, channel: Channel, address: &str) -> std::result::Result<bool, Refusal> {
         let body = self.with(|o| o.contact_body(channel, now_secs()));
         let answer = async {
             let mut r = stubs::post(&self.env, &events::contact_key(channel, address), CONTACT, &body).await?;
@@ -324,8 +429,7 @@ impl VisitorDo {
         };
         match answer.await {
             Ok(a) => {
-                self.with(|o| o.contact_answered(channel, address, a));
-                self.persist().await?;
+                self.change(|o| o.contact_answered(channel, address, a)).await?;
                 Ok(a.suppressed)
             }
             Err(e) => {
@@ -344,7 +448,7 @@ impl VisitorDo {
     /// The double opt-in message to this contact (its object decided it is due).
     async fn send_confirmation(&self, channel: Channel, address: &str, now: i64) {
         let journeys = journeys(&self.env).await;
-        let store = &journeys.body().store;
+        let store = journeys.loaded().map(|b| b.store.clone()).unwrap_or_default();
         let link = match (channel, config(&self.env).journey_key()) {
             (Channel::Email, Ok(secret)) if !store.base_url.is_empty() => ContactRecord::confirm_link(&store.base_url, address, secret, now),
             (Channel::Email, _) => {
@@ -357,9 +461,9 @@ impl VisitorDo {
         let providers = Providers::from_vars(|k| var(&self.env, k)).with_public_url(&store.base_url);
         let outcome = match messaging::request(&message, &providers, now) {
             Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
-            Ok(req) => match outbound::send(&req).await {
+            Ok(req) => match outbound::send(&req, providers.timeout_ms).await {
                 Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
-                Err(e) => Outcome::Retry { status: 0, error: e },
+                Err(e) => messaging::unanswered(e),
             },
         };
         console_log!("vitrine confirmation {}", serde_json::json!({ "channel": channel, "contact": address, "result": outcome }));
@@ -367,8 +471,7 @@ impl VisitorDo {
 
     /// An inbound SMS to a number's object: STOP or START reaches every visitor that gave it.
     async fn number_replied(&self, body: SmsBody) -> Result<Response> {
-        let changed = self.with(|o| o.contact.get_or_insert_with(ContactRecord::default).reply(&body.body, now_secs()));
-        self.persist().await?;
+        let changed = self.persist_change(|o| o.contact.get_or_insert_with(ContactRecord::default).reply(&body.body, now_secs())).await?;
         let visitors = self.with(|o| o.contact.as_ref().map(|c| c.visitors.clone()).unwrap_or_default());
         if changed.is_some() {
             if let Err(failed) = self.tell_visitors(&visitors, SMS, &body).await? {
@@ -376,11 +479,6 @@ impl VisitorDo {
             }
         }
         Response::from_json(&serde_json::json!({ "visitors": visitors.len(), "changed": changed.is_some() }))
-    }
-
-    /// The providers, texts asking Twilio for status callbacks at the store's URL.
-    async fn providers(&self) -> Providers {
-        Providers::from_vars(|k| var(&self.env, k)).with_public_url(&journeys(&self.env).await.body().store.base_url)
     }
 
     /// Tells every visitor of a contact the same thing; the first refusal is answered 503, so
@@ -407,50 +505,46 @@ impl VisitorDo {
                 }
             }
         }
-        self.with(|o| o.linked(to));
-        self.persist().await?;
+        self.persist_change(|o| o.linked(to)).await?;
         Response::ok("linked")
     }
 
-    /// Delivers every outbox message due at `now`, writing each outcome before the next.
-    async fn deliver(&self, now: i64) -> Result<()> {
-        let providers = self.providers().await;
-        let mut max_per_day = None;
+    /// Delivers every outbox message due at `now`, writing each outcome before the next. 429,
+    /// 5xx, network errors and timeouts are retried with backoff under the same idempotency key
+    /// (`Outbox::settle`); an attempt is written as in flight before it leaves, so none is sent
+    /// twice by a crash or a failed write.
+    async fn deliver(&self, now: i64, bundle: &BundleBody) -> Result<()> {
+        let providers = Providers::from_vars(|k| var(&self.env, k)).with_public_url(&bundle.store.base_url);
+        let cap = bundle.rules.messaging.max_per_day;
         while let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) {
             let m = &pending.message;
             let outcome = match messaging::request(m, &providers, now) {
                 Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
-                Ok(req) => match self.reserve(m, &mut max_per_day).await {
+                Ok(req) => match self.reserve(m, cap).await {
                     Some(refused) => refused,
                     None => {
                         // Durable before the request leaves: a crash from here on cannot resend it.
-                        self.with(|o| o.outbox.begin(&m.idempotency_key));
-                        self.persist().await?;
-                        match outbound::send(&req).await {
+                        self.persist_change(|o| o.outbox.begin(&m.idempotency_key)).await?;
+                        match outbound::send(&req, providers.timeout_ms).await {
                             Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
-                            Err(e) => Outcome::Retry { status: 0, error: e },
+                            Err(e) => messaging::unanswered(e),
                         }
                     }
                 },
             };
-            if let Some(a) = self.with(|o| o.outbox.settle(&m.idempotency_key, outcome, now_secs(), providers.retry)) {
+            if let Some(a) = self.persist_change(|o| o.outbox.settle(&m.idempotency_key, outcome, now_secs(), providers.retry)).await? {
                 console_log!("{}", attempt_line(&m.visitor, &a));
             }
-            self.persist().await?;
         }
         Ok(())
     }
 
-    /// Asks the contact's object whether the message fits the daily cap across every visitor
-    /// of the email or number; `None`: send it. The cap is read from the bundle once per round.
-    async fn reserve(&self, m: &Message, max_per_day: &mut Option<u32>) -> Option<Outcome> {
+    /// Asks the contact's object whether the message fits the daily cap (`cap`, the bundle's
+    /// `[messaging] max_per_day`) across every visitor of the email or number; `None`: send it.
+    async fn reserve(&self, m: &Message, cap: u32) -> Option<Outcome> {
         if !matches!(m.channel, Channel::Email | Channel::Sms) {
             return None;
         }
-        let cap = match *max_per_day {
-            Some(c) => c,
-            None => *max_per_day.insert(journeys(&self.env).await.body().rules.messaging.max_per_day),
-        };
         if cap == 0 {
             return None;
         }

@@ -1,11 +1,16 @@
 //! Provider requests leave here: the one `fetch` of a message the rules built
-//! (`vitrine_edge::messaging::request`).
+//! (`vitrine_edge::messaging::request`), with a timeout: workers-rs has none of its own, so the
+//! request races a timer and is aborted (`AbortController`) when the timer wins.
 
-use vitrine_edge::messaging::HttpRequest;
-use worker::{Fetch, Headers, Method, Request, RequestInit};
+use std::time::Duration;
 
-/// Sends one request; the status, body and `X-Message-Id` header, or a network error.
-pub async fn send(req: &HttpRequest) -> Result<(u16, String, Option<String>), String> {
+use futures_util::future::{select, Either};
+use vitrine_edge::messaging::{HttpRequest, DEFAULT_TIMEOUT_SECS};
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+/// Sends one request; the status, body and `X-Message-Id` header, or why there is no answer (a
+/// network error, or none within `timeout_ms`: `messaging::unanswered` retries both).
+pub async fn send(req: &HttpRequest, timeout_ms: u64) -> Result<(u16, String, Option<String>), String> {
     let headers = Headers::new();
     for (k, v) in &req.headers {
         headers.set(k, v).map_err(|e| e.to_string())?;
@@ -13,8 +18,21 @@ pub async fn send(req: &HttpRequest) -> Result<(u16, String, Option<String>), St
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_headers(headers).with_body(Some(req.body.clone().into()));
     let request = Request::new_with_init(&req.url, &init).map_err(|e| e.to_string())?;
-    let mut resp = Fetch::Request(request).send().await.map_err(|e| e.to_string())?;
-    let id = resp.headers().get("X-Message-Id").ok().flatten();
-    let body = resp.text().await.unwrap_or_default();
-    Ok((resp.status_code(), body, id))
+    let timeout_ms = if timeout_ms == 0 { DEFAULT_TIMEOUT_SECS * 1000 } else { timeout_ms };
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let answer = Box::pin(async move {
+        let mut resp = Fetch::Request(request).send_with_signal(&signal).await.map_err(|e| e.to_string())?;
+        let id = resp.headers().get("X-Message-Id").ok().flatten();
+        let body = resp.text().await.unwrap_or_default();
+        Ok((resp.status_code(), body, id))
+    });
+    match select(answer, Delay::from(Duration::from_millis(timeout_ms))).await {
+        Either::Left((result, _)) => result,
+        Either::Right((_, pending)) => {
+            drop(pending);
+            controller.abort();
+            Err(format!("no answer within {:.1} s (PROVIDER_TIMEOUT_SECS)", timeout_ms as f64 / 1000.0))
+        }
+    }
 }

@@ -113,9 +113,96 @@ impl Config {
     }
 }
 
+/// Fault injection for the end-to-end tests, switched at run time by KV keys in `BUNDLES`
+/// (value `1` on, anything else off), honoured in dev mode only: outside it they are not even
+/// read ([`FaultCache::due`]).
+pub const FAULT_KEYS: [&str; 3] = [FAULT_KV_READ, FAULT_BUNDLE_MISSING, FAULT_STORAGE_WRITE];
+/// Reading the bundle from KV fails, as in a cold isolate (nothing in memory either).
+pub const FAULT_KV_READ: &str = "fault:kv-read";
+/// `bundle:current` is missing, as in a cold isolate.
+pub const FAULT_BUNDLE_MISSING: &str = "fault:bundle-missing";
+/// Every Durable Object storage write fails.
+pub const FAULT_STORAGE_WRITE: &str = "fault:storage-write";
+/// How long an isolate trusts the switches it read.
+pub const FAULT_CHECK_MS: f64 = 1000.0;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    pub kv_read: bool,
+    pub bundle_missing: bool,
+    pub storage_write: bool,
+}
+
+impl Faults {
+    /// The switches from their KV values; none outside dev mode.
+    pub fn parse(dev_mode: bool, value: impl Fn(&str) -> Option<String>) -> Faults {
+        if !dev_mode {
+            return Faults::default();
+        }
+        let on = |key: &str| flag(value(key));
+        Faults { kv_read: on(FAULT_KV_READ), bundle_missing: on(FAULT_BUNDLE_MISSING), storage_write: on(FAULT_STORAGE_WRITE) }
+    }
+
+    /// No bundle can load (`kv_read`, `bundle_missing`): why, for the log.
+    pub fn no_bundle(&self) -> Option<&'static str> {
+        match (self.kv_read, self.bundle_missing) {
+            (true, _) => Some("fault:kv-read (dev mode): reading KV BUNDLES fails"),
+            (_, true) => Some("fault:bundle-missing (dev mode): bundle:current is missing"),
+            _ => None,
+        }
+    }
+}
+
+/// The switches as last read in this isolate.
+#[derive(Default)]
+pub struct FaultCache {
+    faults: Faults,
+    read_at_ms: Option<f64>,
+}
+
+impl FaultCache {
+    /// Whether to read the switches from KV now: never outside dev mode, else at most every
+    /// [`FAULT_CHECK_MS`].
+    pub fn due(&self, dev_mode: bool, now_ms: f64) -> bool {
+        dev_mode && self.read_at_ms.is_none_or(|at| now_ms - at >= FAULT_CHECK_MS || now_ms < at)
+    }
+
+    pub fn get(&self, dev_mode: bool) -> Faults {
+        if dev_mode {
+            self.faults
+        } else {
+            Faults::default()
+        }
+    }
+
+    pub fn store(&mut self, faults: Faults, now_ms: f64) -> Faults {
+        *self = FaultCache { faults, read_at_ms: Some(now_ms) };
+        faults
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fault_switches_are_read_and_honoured_in_dev_mode_only() {
+        let all_on = |_: &str| Some("1".to_string());
+        assert_eq!(Faults::parse(false, all_on), Faults::default(), "production ignores them");
+        let mut cache = FaultCache::default();
+        assert!(!cache.due(false, 0.0) && !cache.due(false, 1e12), "and never reads KV for them");
+        cache.store(Faults::parse(true, all_on), 0.0);
+        assert_eq!(cache.get(false), Faults::default());
+        let dev = Faults::parse(true, |k| (k == FAULT_STORAGE_WRITE).then(|| "1".to_string()));
+        assert_eq!(dev, Faults { storage_write: true, ..Faults::default() });
+        assert_eq!(Faults::parse(true, |_| Some("0".into())), Faults::default(), "0 lifts a fault");
+        assert!(Faults::parse(true, all_on).no_bundle().unwrap().contains("fault:kv-read"));
+        let mut cache = FaultCache::default();
+        assert!(cache.due(true, 0.0));
+        cache.store(dev, 0.0);
+        assert!(!cache.due(true, 999.0) && cache.due(true, 1000.0), "read at most once a second");
+        assert_eq!(cache.get(true), dev);
+    }
 
     fn config(vars: &[(&str, &str)]) -> Config {
         Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))

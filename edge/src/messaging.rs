@@ -85,7 +85,13 @@ pub struct Providers {
     pub push: Option<PushApi>,
     pub webhook: Option<WebhookApi>,
     pub retry: RetryPolicy,
+    /// How long a provider request may take before it counts as unanswered
+    /// (`PROVIDER_TIMEOUT_SECS`, default 10): the runtime gives up and retries.
+    pub timeout_ms: u64,
 }
+
+/// Default of `PROVIDER_TIMEOUT_SECS`.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 
 impl Providers {
     /// Reads the vars through `get` (the worker's `env`, or a map in tests).
@@ -116,7 +122,11 @@ impl Providers {
         if let Some(n) = var("RETRY_MAX_ATTEMPTS").and_then(|v| v.parse().ok()) {
             retry.max_attempts = n;
         }
-        Providers { email, sms, push, webhook, retry }
+        let timeout_ms = var("PROVIDER_TIMEOUT_SECS")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| *s > 0.0)
+            .map_or(DEFAULT_TIMEOUT_SECS * 1000, |s| (s * 1000.0) as u64);
+        Providers { email, sms, push, webhook, retry, timeout_ms }
     }
 
     /// Texts ask Twilio for status callbacks at the store's public URL (the bundle's
@@ -316,6 +326,13 @@ pub enum Outcome {
     Interrupted { error: String },
 }
 
+/// A request that got no answer: a network error, or none within `Providers::timeout_ms`. Retried
+/// like a 5xx, with the same `Idempotency-Key` (the provider may have it: receivers that honour
+/// the key see the message once).
+pub fn unanswered(error: String) -> Outcome {
+    Outcome::Retry { status: 0, error }
+}
+
 /// Classifies a provider response. `message_id_header` is SendGrid's `X-Message-Id`, if any.
 pub fn outcome(status: u16, body: &str, message_id_header: Option<&str>) -> Outcome {
     if (200..300).contains(&status) {
@@ -472,6 +489,10 @@ mod tests {
         assert_eq!(outcome(201, r#"{"sid":"SM1"}"#, None), Outcome::Delivered { status: 201, provider_id: "SM1".into() });
         assert!(matches!(outcome(503, "busy", None), Outcome::Retry { status: 503, .. }));
         assert!(matches!(outcome(429, "", None), Outcome::Retry { .. }));
+        assert!(matches!(outcome(500, "", None), Outcome::Retry { .. }) && matches!(outcome(400, "", None), Outcome::Failed { .. }));
+        assert!(matches!(unanswered("no answer within 10 s".into()), Outcome::Retry { status: 0, .. }), "timeouts are retried");
+        let p = Providers::from_vars(|k| (k == "PROVIDER_TIMEOUT_SECS").then(|| "2.5".to_string()));
+        assert_eq!((p.timeout_ms, Providers::from_vars(|_| None).timeout_ms), (2500, 10_000));
         assert!(matches!(outcome(400, "bad To", None), Outcome::Failed { status: 400, .. }));
         let p = providers().retry;
         assert_eq!((1..=4).map(|a| p.delay(a)).collect::<Vec<_>>(), [2, 4, 8, 16]);

@@ -12,7 +12,9 @@
 //! Internal API (the worker's stub calls, never exposed as such):
 //!
 //! ```text
-//! POST /events   {"events":[…]}            -> {"accepted":n,"duplicates":d}
+//! POST /events   {"events":[…]}            -> {"accepted":n,"duplicates":d} (held when no
+//!                                           bundle is loaded; 507 {"error","limit_bytes",
+//!                                           "bytes"} when the record would be over its limit)
 //! POST /link     {"to":"u:…"}              fold this visitor into `to`, then forward there
 //! POST /absorb   {"from":"a:…","state":{…}} take another visitor's state in
 //! POST /sms      {"messageId","body"}       an inbound SMS (STOP, START)
@@ -36,7 +38,19 @@
 //!
 //! Durability: an event is acknowledged only after the state it produced is written; messages
 //! enter the outbox (written with the state) before any provider request, so a restart resumes
-//! delivery with the same idempotency keys instead of deciding again.
+//! delivery with the same idempotency keys instead of deciding again. Every change is made on a
+//! copy ([`VisitorObject::stage`]), written, and only then taken in ([`VisitorObject::commit`]):
+//! a write that fails leaves the object as storage has it, so the sender's retry is stored, not
+//! called a duplicate. What is written is bounded in bytes ([`MAX_STORED_BYTES`]): a change that
+//! would go over is refused whole and changes nothing.
+//!
+//! Faults: journeys run only against a bundle that truly loaded. Without one (a KV error in a
+//! cold isolate, `bundle:current` missing or refused) events are accepted and held as received
+//! ([`VisitorObject::hold`]), every run is left as it is, and the alarm retries with backoff
+//! ([`VisitorObject::wait`], also without `LINK_SECRET`); once a bundle loads, the held events run
+//! first, at the time they were received. A run ends as "journey removed" only when a loaded
+//! bundle lacks its journey — a published bundle with no `[[journeys]]` at all is such a bundle
+//! (it loaded: the store removed its journeys), an unreadable one never is.
 
 pub mod outbox;
 
@@ -303,6 +317,107 @@ pub struct ConfirmAsked {
     pub email: Option<i64>,
 }
 
+/// The most a stored record may take, in bytes of JSON. Durable Object storage (SQLite-backed
+/// classes, the KV API `storage().put` that workers-rs calls) takes at most 2 MB per key and
+/// value combined (developers.cloudflare.com/durable-objects/platform/limits/); the record goes
+/// in as a JS string, which V8 serializes with two bytes per UTF-16 unit as soon as one
+/// character is outside Latin-1, so 960 KiB of UTF-8 stays under 2 MB whatever it holds.
+pub const MAX_STORED_BYTES: usize = 960 * 1024;
+
+/// Events held at most while no bundle is loaded (the bytes are bounded too): more are refused
+/// (503), and the sender keeps them.
+pub const MAX_HELD: usize = 1000;
+
+/// The first wait, and the longest, of an object whose journeys cannot run (no bundle loaded,
+/// no `LINK_SECRET`): 1 s, doubling, at most 5 minutes.
+pub const WAIT_FIRST_SECS: i64 = 1;
+pub const WAIT_MAX_SECS: i64 = 300;
+
+/// Something for the journeys that came in while they could not run, as received.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Incoming {
+    /// An event of `/events`, as the worker checked it.
+    Event(Value),
+    /// An inbound SMS (`/sms`).
+    Sms { message_id: String, body: String },
+}
+
+impl Incoming {
+    pub fn message_id(&self) -> &str {
+        match self {
+            Incoming::Event(v) => v.path("messageId").and_then(Value::as_str).unwrap_or(""),
+            Incoming::Sms { message_id, .. } => message_id,
+        }
+    }
+
+    /// The event the journeys understand.
+    pub fn parse(&self) -> Result<Event, String> {
+        match self {
+            Incoming::Event(v) => journey::parse(v, 0).map_err(|r| format!("refused: {r}")),
+            Incoming::Sms { message_id, body } => Ok(VisitorObject::sms_event(SmsBody { message_id: message_id.clone(), body: body.clone() })),
+        }
+    }
+}
+
+/// An event accepted while no bundle was loaded, and when (unix seconds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Held {
+    pub at: i64,
+    pub incoming: Incoming,
+}
+
+/// What the sender hears about a batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub accepted: usize,
+    pub duplicates: usize,
+}
+
+/// A change would make the record larger than [`MAX_STORED_BYTES`]: nothing of it is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Oversize {
+    pub bytes: usize,
+}
+
+impl Oversize {
+    /// The sender's answer (507, Insufficient Storage): it names the limit.
+    pub fn reason(&self) -> String {
+        format!(
+            "not stored: this visitor's record would take {} bytes, over the {MAX_STORED_BYTES}-byte limit (Durable Object storage takes at most 2 MB a value); what was stored before is kept",
+            self.bytes
+        )
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self.reason(), "limit_bytes": MAX_STORED_BYTES, "bytes": self.bytes })
+    }
+}
+
+/// A change made on a copy, serialized, not yet taken in: write [`Staged::json`], then
+/// [`VisitorObject::commit`] it; after a failed write, drop it.
+pub struct Staged<T> {
+    next: VisitorObject,
+    json: String,
+    out: T,
+}
+
+impl<T> Staged<T> {
+    /// What to write.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
+
+/// The alarm's backoff while journeys cannot run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Backoff {
+    /// Waits in a row.
+    waits: u32,
+    /// Nothing runs before this (unix seconds).
+    until: Option<i64>,
+}
+
 /// What is stored. A JSON string (64-bit hashes stay exact; no JS number rounding).
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
@@ -312,6 +427,7 @@ struct Stored {
     alias: String,
     contact: Option<ContactRecord>,
     confirm_asked: ConfirmAsked,
+    held: Vec<Held>,
 }
 
 #[derive(Serialize)]
@@ -322,10 +438,12 @@ struct StoredRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     contact: &'a Option<ContactRecord>,
     confirm_asked: &'a ConfirmAsked,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    held: &'a [Held],
 }
 
 /// One object's memory between requests.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct VisitorObject {
     pub visitor: VisitorState,
     pub outbox: Outbox,
@@ -339,6 +457,10 @@ pub struct VisitorObject {
     alarm: Option<Option<i64>>,
     /// The private profile was looked up (once per wake-up of a known customer's object).
     profile_read: bool,
+    /// Events accepted while no bundle was loaded, oldest first: they run once one loads.
+    pub held: Vec<Held>,
+    /// The alarm's backoff while journeys cannot run.
+    backoff: Backoff,
 }
 
 /// What a batch of events did.
@@ -375,6 +497,7 @@ impl VisitorObject {
             alias: stored.alias,
             contact: stored.contact,
             confirm_asked: stored.confirm_asked,
+            held: stored.held,
             ..VisitorObject::default()
         };
         if o.visitor.id.is_empty() {
@@ -399,8 +522,96 @@ impl VisitorObject {
             alias: &self.alias,
             contact: &self.contact,
             confirm_asked: &self.confirm_asked,
+            held: &self.held,
         })
         .expect("visitor state is plain JSON")
+    }
+
+    /// Makes a change on a copy and serializes the result, leaving this object as it is; the
+    /// runtime writes [`Staged::json`] and, once that succeeded, [`commit`](Self::commit)s it.
+    /// A result over [`MAX_STORED_BYTES`] is refused (nothing to write, nothing changed).
+    pub fn stage<T>(&self, change: impl FnOnce(&mut VisitorObject) -> T) -> Result<Staged<T>, Oversize> {
+        let mut next = self.clone();
+        let out = change(&mut next);
+        let json = next.to_json();
+        if json.len() > MAX_STORED_BYTES {
+            return Err(Oversize { bytes: json.len() });
+        }
+        Ok(Staged { next, json, out })
+    }
+
+    /// The staged change was written: it is this object's state now.
+    pub fn commit<T>(&mut self, staged: Staged<T>) -> T {
+        *self = staged.next;
+        staged.out
+    }
+
+    /// No bundle is loaded: `incoming` is kept as received (at `now`) to run once one loads,
+    /// and no run changes. Events already run or held are duplicates. Refused (nothing kept)
+    /// when it would hold more than [`MAX_HELD`].
+    pub fn hold(&mut self, incoming: Vec<Incoming>, now: i64) -> Result<Tally, String> {
+        let mut tally = Tally::default();
+        let mut new: Vec<Held> = Vec::new();
+        for i in incoming {
+            let id = i.message_id();
+            let known = self.visitor.seen.contains(id) || self.held.iter().chain(&new).any(|h| h.incoming.message_id() == id);
+            if known {
+                tally.duplicates += 1;
+            } else {
+                tally.accepted += 1;
+                new.push(Held { at: now, incoming: i });
+            }
+        }
+        if self.held.len() + new.len() > MAX_HELD {
+            return Err(format!("no bundle is loaded and {} events are held for this visitor already: send again later", self.held.len()));
+        }
+        self.held.extend(new);
+        Ok(tally)
+    }
+
+    /// Journeys cannot run now (`why`: no bundle loaded, no `LINK_SECRET`): the alarm waits,
+    /// 1 s then doubling up to 5 minutes, and runs stay as they are. Returns the one log line
+    /// of this wait.
+    pub fn wait(&mut self, why: &str, now: i64) -> String {
+        let secs = WAIT_FIRST_SECS.saturating_mul(1 << self.backoff.waits.min(20)).min(WAIT_MAX_SECS);
+        self.backoff = Backoff { waits: self.backoff.waits.saturating_add(1), until: Some(now + secs) };
+        let held = if self.held.is_empty() { String::new() } else { format!(", {} events held", self.held.len()) };
+        format!("vitrine: {}: {why}; journeys wait (runs kept{held}), next try in {secs} s", self.visitor.id)
+    }
+
+    /// Journeys ran: the backoff is over.
+    pub fn ran(&mut self) {
+        self.backoff = Backoff::default();
+    }
+
+    /// Whether the alarm is backing off (`wait`) as of `now`.
+    pub fn waiting(&self, now: i64) -> bool {
+        self.backoff.until.is_some_and(|t| now < t)
+    }
+
+    /// A bundle loaded: runs the held events first, each at the time it came in (`replay`: the
+    /// first `taken` of [`held`](Self::held), parsed by [`Incoming::parse`], which they leave),
+    /// then `fresh` at `now`. The tally counts `fresh` only: the held ones were answered when
+    /// they came.
+    pub fn run(&mut self, journeys: &BundleBody, link_secret: &[u8], taken: usize, replay: &[(i64, Event)], fresh: &[Event], now: i64) -> Applied {
+        self.held.drain(..taken.min(self.held.len()));
+        let mut effects = Vec::new();
+        let mut contacts: Vec<(Channel, String)> = Vec::new();
+        for (at, e) in replay {
+            let a = self.apply(journeys, link_secret, core::slice::from_ref(e), *at);
+            effects.extend(a.effects);
+            contacts.extend(a.contacts);
+        }
+        let mut applied = self.apply(journeys, link_secret, fresh, now);
+        effects.append(&mut applied.effects);
+        contacts.append(&mut applied.contacts);
+        let mut unique = Vec::new();
+        for c in contacts {
+            if !unique.contains(&c) {
+                unique.push(c);
+            }
+        }
+        Applied { effects, contacts: unique, ..applied }
     }
 
     /// What this visitor tells its contact's object (`channel`: SMS or email): whether the store
@@ -588,7 +799,11 @@ impl VisitorObject {
     /// this saves a storage write per event.
     pub fn alarm_change(&self, current: Option<i64>, retention_secs: i64) -> Option<i64> {
         let retention = (self.visitor.last_activity > 0).then(|| self.visitor.last_activity.saturating_add(retention_secs));
-        let want = [self.visitor.alarm, self.outbox.next_wake(), retention].into_iter().flatten().min()?;
+        let held = (!self.held.is_empty()).then_some(0);
+        let want = [self.visitor.alarm, self.outbox.next_wake(), retention, held].into_iter().flatten().min()?;
+        // While journeys cannot run, nothing is due before the backoff ends: an alarm set in
+        // the past would fire again at once, forever.
+        let want = want.max(self.backoff.until.unwrap_or(i64::MIN));
         match current {
             Some(c) if c <= want => None,
             _ => Some(want),
@@ -628,6 +843,7 @@ impl VisitorObject {
             "alias": self.alias,
             "messages": self.outbox.log,
             "pending": self.outbox.pending,
+            "held": self.held.len(),
             "state": self.visitor,
             "contact": self.contact,
         })
@@ -848,6 +1064,118 @@ mod tests {
         o.apply(&empty_bundle(), b"k", &[event(r#"{"type":"page","messageId":"m1","anonymousId":"1"}"#)], 1000);
         assert_eq!(o.alarm_change(None, 100), Some(1100), "the alarm waits for the retention deadline");
         assert!(!o.is_expired(1099, 100) && o.is_expired(1100, 100));
+    }
+
+    /// A bundle whose one journey, "cart", pushes 60 s after a cart is left.
+    fn cart_bundle() -> BundleBody {
+        let mut b = empty_bundle();
+        b.rules.journeys = vec![serde_json::from_value(serde_json::json!({
+            "id": "cart", "trigger": "cart_abandonment",
+            "steps": [{ "after": "60s", "channel": "push", "subject": "Still in your cart", "body": "x" }]
+        }))
+        .unwrap()];
+        b
+    }
+
+    fn raw(json: &str) -> Incoming {
+        Incoming::Event(serde_json::from_str(json).unwrap())
+    }
+
+    /// A visitor with push consent and a cart: the cart journey runs.
+    fn with_a_running_cart() -> VisitorObject {
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        let consent = event(r#"{"type":"consent","messageId":"c1","anonymousId":"1","channels":{"push":true},"push_token":"t"}"#);
+        let added = event(r#"{"type":"track","event":"Product Added","messageId":"m1","anonymousId":"1","properties":{"sku":"A"}}"#);
+        o.apply(&cart_bundle(), b"k", &[consent, added], 1000);
+        assert_eq!(o.visitor.runs.len(), 1, "the cart journey runs");
+        o
+    }
+
+    #[test]
+    fn without_a_loaded_bundle_events_are_held_and_every_run_is_kept() {
+        let mut o = with_a_running_cart();
+        let runs = o.visitor.runs.clone();
+        // The bundle cannot be read: the alarm waits, the next event is held, runs stay.
+        let line = o.wait("no bundle loaded", 1070);
+        assert!(line.contains("runs kept") && line.contains("next try in 1 s"), "{line}");
+        let viewed = r#"{"type":"track","event":"Product Viewed","messageId":"m2","anonymousId":"1","properties":{"sku":"B"}}"#;
+        assert_eq!(o.hold(vec![raw(viewed)], 1071), Ok(Tally { accepted: 1, duplicates: 0 }));
+        let again = o.hold(vec![raw(viewed), raw(r#"{"type":"page","messageId":"m1","anonymousId":"1"}"#)], 1072);
+        assert_eq!(again, Ok(Tally { accepted: 0, duplicates: 2 }), "held or run before: duplicates");
+        assert_eq!(o.visitor.runs, runs);
+        // It survives a restart, and once a bundle loads the held event runs, at its time.
+        let (mut o, _) = VisitorObject::load(Some(&o.to_json()), "a:1", 1080).unwrap();
+        let replay: Vec<(i64, Event)> = o.held.iter().map(|h| (h.at, h.incoming.parse().unwrap())).collect();
+        let applied = o.run(&cart_bundle(), b"k", o.held.len(), &replay, &[], 1080);
+        assert_eq!((applied.accepted, o.held.len()), (0, 0));
+        assert!(o.visitor.viewed.contains(&"B".to_string()) && o.visitor.last_activity == 1071);
+        assert_eq!(o.visitor.runs.len(), 1, "still running");
+        let fx = o.on_alarm(&cart_bundle(), b"k", 1071 + 60);
+        assert!(fx.iter().any(|e| matches!(e, Effect::Send(m) if m.journey == "cart")), "and its message goes: {fx:?}");
+    }
+
+    #[test]
+    fn only_a_loaded_bundle_without_the_journey_ends_its_runs() {
+        let mut o = with_a_running_cart();
+        // A published bundle with no [[journeys]] loaded: the store removed them.
+        let fx = o.on_alarm(&empty_bundle(), b"k", 1100);
+        assert!(o.visitor.runs.is_empty());
+        assert!(o.record_lines(&fx).iter().any(|l| l.contains("journey removed")), "logged: {fx:?}");
+    }
+
+    #[test]
+    fn an_object_that_cannot_run_journeys_backs_off_instead_of_firing_at_once() {
+        let mut o = with_a_running_cart();
+        const YEAR: i64 = 365 * 86_400;
+        assert_eq!(o.alarm_change(None, YEAR), Some(1060));
+        // The alarm fired at 1060 but there is no LINK_SECRET (or no bundle): not at once again.
+        let waits: Vec<i64> = (0..12)
+            .map(|_| {
+                let now = o.backoff.until.unwrap_or(1060);
+                o.wait("LINK_SECRET is not set", now);
+                o.alarm_change(None, YEAR).unwrap() - now
+            })
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]);
+        assert!(o.waiting(o.backoff.until.unwrap() - 1));
+        o.ran();
+        assert_eq!(o.alarm_change(None, YEAR), Some(1060), "once journeys run, the engine's wake-up again");
+        // Events held with nothing else to wake for still wake the object.
+        let (mut quiet, _) = VisitorObject::load(None, "a:2", 0).unwrap();
+        quiet.hold(vec![raw(r#"{"type":"page","messageId":"p1","anonymousId":"2"}"#)], 50).unwrap();
+        quiet.wait("no bundle loaded", 50);
+        assert_eq!(quiet.alarm_change(None, YEAR), Some(51));
+    }
+
+    #[test]
+    fn a_change_is_taken_in_only_after_its_write() {
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        let events = [event(r#"{"type":"track","event":"Product Added","messageId":"m1","anonymousId":"1","properties":{"sku":"A"}}"#)];
+        let staged = o.stage(|o| o.apply(&empty_bundle(), b"k", &events, 100)).unwrap();
+        assert!(staged.json().contains("\"sku\":\"A\"") && o.visitor.cart.is_empty(), "staged, not taken in");
+        drop(staged); // the write failed
+        let retry = o.stage(|o| o.apply(&empty_bundle(), b"k", &events, 101)).unwrap();
+        assert_eq!((retry.out.accepted, retry.out.duplicates), (1, 0), "the retry is stored, not a duplicate");
+        let json = retry.json().to_string();
+        let applied = o.commit(retry);
+        assert_eq!((applied.accepted, o.visitor.cart.len(), o.to_json()), (1, 1, json));
+        assert_eq!(o.stage(|o| o.apply(&empty_bundle(), b"k", &events, 102)).unwrap().out.duplicates, 1, "written once: now a duplicate");
+    }
+
+    #[test]
+    fn a_change_over_the_byte_limit_is_refused_whole() {
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        let before = o.to_json();
+        let long = "x".repeat(2000);
+        let refused = o.stage(|o| o.visitor.viewed.extend((0..600).map(|_| long.clone()))).err().unwrap();
+        assert!(refused.bytes > MAX_STORED_BYTES);
+        assert!(refused.reason().contains(&format!("over the {MAX_STORED_BYTES}-byte limit")), "{}", refused.reason());
+        assert_eq!(o.to_json(), before, "what was stored is kept");
+        assert!(o.stage(|o| o.visitor.viewed.push(long.clone())).is_ok(), "a change under the limit goes");
+        // Held events count: the bound covers them too.
+        let many: Vec<Incoming> = (0..=MAX_HELD).map(|i| raw(&format!(r#"{{"type":"page","messageId":"h{i}","anonymousId":"1"}}"#))).collect();
+        assert!(o.hold(many, 5).unwrap_err().contains("send again later"));
+        assert!(o.held.is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Journeys on real workerd (`wrangler dev`): events in over HTTP, Durable Object alarms firing,
 //! provider requests out to a capture server on 127.0.0.1 with their real shapes, identify
-//! stitching across devices, consent, retries, and a crash of `wrangler dev` mid-stream.
+//! stitching across devices, consent, retries, a crash of `wrangler dev` mid-stream, and
+//! injected faults (KV `fault:*` switches, dev mode only; the capture server's failure modes).
 //! Delays come from tests/journeys/e2e.toml (seconds). Run:
 //! `cargo test -p vitrine-tests --test journeys_e2e`.
 
@@ -15,7 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use capture::{CaptureServer, Captured};
+use capture::{CaptureServer, Captured, Fault, NO_ANSWER};
 use serde_json::{json, Value};
 use vitrine_engine::journey::{LinkClaims, Messaging};
 use vitrine_engine::rules::Offer;
@@ -93,6 +94,8 @@ fn setup() -> Suite {
         ("WEBHOOK_SECRET", WEBHOOK_SECRET.into()),
         ("RETRY_BASE_SECS", "1".into()),
         ("RETRY_MAX_ATTEMPTS", "5".into()),
+        // A provider that does not answer within 2 s is retried (capture::Fault::Hang).
+        ("PROVIDER_TIMEOUT_SECS", "2".into()),
         ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
         ("SENDGRID_WEBHOOK_PUBLIC_KEY", sendgrid_public_key(&sendgrid_key())),
         // As a store would run it: no demo picker, and visitors asked before cookies.
@@ -127,6 +130,9 @@ fn main() -> std::process::ExitCode {
             a_signed_in_customer_is_messaged_as_the_stores_export_allows,
             a_bounce_or_spam_complaint_stops_email_to_the_address_from_every_visitor,
             a_text_the_number_refused_suppresses_it_for_every_visitor,
+            providers_that_throttle_fail_or_hang_are_retried_and_deliver_once,
+            a_failed_storage_write_is_stored_on_the_clients_retry,
+            a_bundle_that_cannot_load_ends_no_journey_and_loses_no_event,
         ],
     )
 }
@@ -1066,4 +1072,175 @@ fn a_text_the_number_refused_suppresses_it_for_every_visitor(s: &Suite) {
     assert_eq!((sms_consent("a:tw-a"), sms_consent("a:tw-b")), (Some(false), Some(false)), "every visitor of the number");
     let contact = &visitor_log(s, &format!("p:{phone}"))["contact"];
     assert_eq!((contact["suppressed"].as_bool(), contact["reason"].as_str()), (Some(true), Some("twilio 21610: unsubscribed recipient (STOP)")));
+}
+
+// ---- faults (RELIABILITY.md, "Faults") ----
+
+/// Switches dev-mode faults (KV `fault:*` in BUNDLES, read by each isolate at most once a
+/// second) on or off, and waits until every isolate has read them.
+fn set_faults(s: &Suite, switches: &[(&str, bool)]) {
+    use vitrine_edge::kv::Entry;
+    let entries: Vec<Entry> = switches.iter().map(|(k, on)| Entry::text(*k, if *on { "1" } else { "0" })).collect();
+    s.stack.borrow().kv_put("BUNDLES", &entries);
+    thread::sleep(Duration::from_millis(1200));
+}
+
+/// Per idempotency key of these requests: how many the provider accepted (2xx).
+fn delivered_per_key(reqs: &[&Captured]) -> BTreeMap<String, usize> {
+    let mut keys = BTreeMap::new();
+    for r in reqs.iter().filter(|r| r.status < 300) {
+        *keys.entry(r.header("idempotency-key").unwrap_or_default().to_string()).or_default() += 1;
+    }
+    keys
+}
+
+/// Email, SMS and push providers answer 429, 5xx, or nothing at all (the worker's timeout):
+/// each message is retried with backoff under its one idempotency key and accepted once.
+fn providers_that_throttle_fail_or_hang_are_retried_and_deliver_once(s: &Suite) {
+    let (email, phone, token_) = ("fp.fault@example.com", "+447400900304", "push-token-fault-p");
+    s.capture.fault_matching("/messages:send", token_, &[Fault::Status(429)]);
+    s.capture.fault_matching("/Messages.json", "447400900304", &[Fault::Status(500), Fault::Status(502)]);
+    s.capture.fault_matching("/v3/mail/send", email, &[Fault::Hang(Duration::from_secs(4))]);
+    let r = post_events(
+        s,
+        &[
+            event(consent_all(token_), "fp", Some("c-fault-p")),
+            event(identify("Fp", email, phone), "fp", Some("c-fault-p")),
+            event(added("K300", 1), "fp", Some("c-fault-p")),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    s.capture.wait_for(JOURNEY_DONE, "every message after its provider's faults", |reqs| delivered_kinds(&messages_for(reqs, email, phone, token_)).len() >= 4);
+    thread::sleep(Duration::from_secs(2)); // anything late and doubled would show now
+    let reqs = s.capture.requests();
+    let mine = messages_for(&reqs, email, phone, token_);
+    let attempts = |k: &str| mine.iter().filter(|r| kind(r) == k).map(|r| r.status).collect::<Vec<u16>>();
+    assert_eq!((attempts("push"), attempts("sms"), attempts("email")), (vec![429, 200], vec![500, 502, 201], vec![NO_ANSWER, 202]));
+    for k in ["push", "sms", "email"] {
+        let keys: Vec<&str> = mine.iter().filter(|r| kind(r) == k).map(|r| r.header("idempotency-key").unwrap()).collect();
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "{k}: one idempotency key across retries: {keys:?}");
+    }
+    let once = delivered_per_key(&mine);
+    assert!(once.values().all(|n| *n == 1) && once.len() == 4, "each message accepted once: {once:?}");
+    let log = visitor_log(s, "u:c-fault-p");
+    let timed_out = log["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["channel"] == "email" && m["outcome"] == "retry" && m["error"].as_str().unwrap_or("").contains("no answer within"));
+    assert!(timed_out, "the timeout is recorded as a retry: {}", log["messages"]);
+    println!(
+        "    provider faults: {} requests (429 once, 500 + 502, one unanswered past the 2 s timeout), {} messages accepted once each, 0 twice",
+        mine.len(),
+        once.len()
+    );
+}
+
+/// Storage writes fail while a batch comes in: the sender is told to send again, and what it
+/// sends again is stored (not answered "duplicate" with nothing saved).
+fn a_failed_storage_write_is_stored_on_the_clients_retry(s: &Suite) {
+    use vitrine_edge::config::FAULT_STORAGE_WRITE;
+    let (email, phone, token_) = ("fw.fault@example.com", "+447400900303", "push-token-fault-w");
+    let batch = [
+        event(consent_all(token_), "fw", Some("c-fault-w")),
+        event(identify("Fw", email, phone), "fw", Some("c-fault-w")),
+        event(added("K301", 1), "fw", Some("c-fault-w")),
+    ];
+    let probe = |want: u16| {
+        let start = Instant::now();
+        while post_events(s, &[event(json!({ "type": "page", "properties": { "path": "/" } }), "fw-probe", None)]).status != want {
+            assert!(start.elapsed() < Duration::from_secs(15), "the storage fault never became {want}");
+            thread::sleep(Duration::from_millis(200));
+        }
+    };
+    set_faults(s, &[(FAULT_STORAGE_WRITE, true)]);
+    probe(503);
+    let refused = post_events(s, &batch);
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    let failed = refused.json()["failed"].as_array().unwrap().len();
+    assert_eq!(failed, 3, "{}", refused.text());
+    set_faults(s, &[(FAULT_STORAGE_WRITE, false)]);
+    probe(200);
+    let retry = post_events(s, &batch);
+    assert_eq!(retry.status, 200, "{}", retry.text());
+    assert_eq!((retry.json()["accepted"].as_u64(), retry.json()["duplicates"].as_u64()), (Some(3), Some(0)), "the retry is stored, not a duplicate");
+    let again = post_events(s, &batch).json();
+    assert_eq!(again["duplicates"].as_u64(), Some(3), "stored once");
+    let state = &visitor_log(s, "u:c-fault-w")["state"];
+    assert_eq!(state["cart"][0]["sku"], "K301");
+    assert!(state["runs"].as_array().unwrap().iter().any(|r| r["journey"] == "cart"), "its cart journey runs: {state}");
+    println!("    storage write fault: 3 events sent, refused with 503 ({failed} listed to send again), the retry stored 3 (0 duplicates), sent once more: 3 duplicates");
+}
+
+/// The bundle cannot be loaded (KV read errors, then `bundle:current` missing, as in a cold
+/// isolate) while journeys run and events come in: no run ends, the events are held, and once
+/// the fault is lifted every run continues and every message goes out once.
+fn a_bundle_that_cannot_load_ends_no_journey_and_loses_no_event(s: &Suite) {
+    use vitrine_edge::config::{FAULT_BUNDLE_MISSING, FAULT_KV_READ};
+    let people = [
+        ("c-fault-1", "fa1.fault@example.com", "+447400900301", "push-token-fault-1"),
+        ("c-fault-2", "fa2.fault@example.com", "+447400900302", "push-token-fault-2"),
+    ];
+    let batch = |(user, email, phone, token_): (&str, &str, &str, &str), anon: &str| {
+        vec![event(consent_all(token_), anon, Some(user)), event(identify("Fa", email, phone), anon, Some(user)), event(added("K300", 1), anon, Some(user))]
+    };
+    // The first visitor's cart journey runs (push at 2 s, SMS at 4 s, email at 6 s) …
+    let batches = [batch(people[0], "fa1"), batch(people[1], "fa2")];
+    let r = post_events(s, &batches[0]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let posted = Instant::now();
+    // … when reading the bundle starts failing.
+    set_faults(s, &[(FAULT_KV_READ, true)]);
+    s.stack.borrow().wait_health("no bundle loaded", |h| h["bundle"].is_null());
+    let fault_at = posted.elapsed();
+    // The second visitor's events come in meanwhile: accepted and held.
+    let r = post_events(s, &batches[1]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sent = 3 + 3;
+    let acked = 3 + r.json()["accepted"].as_u64().unwrap_or(0) as usize;
+    // Then `bundle:current` goes missing instead.
+    set_faults(s, &[(FAULT_KV_READ, false), (FAULT_BUNDLE_MISSING, true)]);
+    thread::sleep(Duration::from_secs(7).saturating_sub(posted.elapsed())); // past every step of the first
+    let first = visitor_log(s, "u:c-fault-1");
+    let second = visitor_log(s, "u:c-fault-2");
+    let running = |log: &Value| log["state"]["runs"].as_array().map_or(0, Vec::len);
+    let held = second["held"].as_u64().unwrap_or(0);
+    assert_eq!(held, 3, "the second visitor's events are held: {second}");
+    assert!(messages_for(&s.capture.requests(), people[1].1, people[1].2, people[1].3).is_empty(), "nothing goes without a bundle");
+    if fault_at < Duration::from_secs(6) {
+        // The email step fell in the fault: its run is kept, not ended as "journey removed".
+        assert!(first["state"]["runs"].as_array().unwrap().iter().any(|r| r["journey"] == "cart"), "the cart run is kept: {first}");
+    }
+    let running_during = running(&first);
+    set_faults(s, &[(FAULT_BUNDLE_MISSING, false)]);
+    let lifted = Instant::now();
+    let all_out = |reqs: &[Captured]| people.iter().all(|(_, e, p, t)| delivered_kinds(&messages_for(reqs, e, p, t)).len() >= 4);
+    s.capture.wait_for(JOURNEY_DONE, "every message of both visitors after the fault", all_out);
+    let resumed_in = lifted.elapsed();
+    thread::sleep(Duration::from_secs(2)); // anything late and doubled would show now
+    let reqs = s.capture.requests();
+    let mut once = 0;
+    for (user, e, p, t) in people {
+        let mine = messages_for(&reqs, e, p, t);
+        let mut kinds = delivered_kinds(&mine);
+        kinds.sort();
+        assert_eq!(kinds, ["email", "push", "sms", "webhook"], "{user}: each once");
+        let keys = delivered_per_key(&mine);
+        assert!(keys.values().all(|n| *n == 1), "{user}: {keys:?}");
+        once += keys.len();
+        let log = visitor_log(s, &format!("u:{user}"));
+        assert_eq!(log["held"].as_u64(), Some(0), "{user}: held events ran");
+        assert_eq!(log["state"]["cart"][0]["sku"], "K300", "{user}: the cart is there");
+    }
+    // Every event acked before or during the fault is stored: sent again, each is a duplicate.
+    let stored: usize = batches.iter().map(|b| post_events(s, b).json()["duplicates"].as_u64().unwrap_or(0) as usize).sum();
+    assert_eq!(stored, sent);
+    let waits = s.stack.borrow().log_text().matches("journeys wait").count();
+    assert!(!s.stack.borrow().log_text().contains("journey removed from the config"), "no run ended as removed");
+    println!(
+        "    bundle faults: fault on {:.1} s after the first cart; {sent} events sent, {acked} acked, {stored} stored ({} held during the fault); {running_during} journey runs kept through it; resumed {:.1} s after the lift; {once} messages sent once each, 0 twice; {waits} backoff log lines",
+        fault_at.as_secs_f32(),
+        held,
+        resumed_in.as_secs_f32()
+    );
 }

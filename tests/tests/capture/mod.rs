@@ -1,11 +1,13 @@
 //! A provider capture server on 127.0.0.1: stands in for SendGrid, Twilio, FCM and the store's
 //! webhook. Records every request (method, path, headers, body) and answers the way the real
 //! provider does (202 for mail/send, 201 with a `sid` for Twilio, 200 with a `name` for FCM).
-//! Can be told to fail the next N requests with 503, to exercise retries.
+//! Can be told to fail the next N requests with 503, to exercise retries, or to fault the next
+//! requests that match (a path and a body needle) one by one: a status (429, 5xx) or no answer
+//! at all for a while (the sender's timeout), then the connection closed.
 
 #![allow(dead_code)] // each test binary uses part of it
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -57,10 +59,27 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// What a matching request gets instead of the provider's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// This status and a JSON error body (429, 500, 503, …).
+    Status(u16),
+    /// No answer for this long, then the connection closes: the sender times out. Recorded
+    /// with status [`NO_ANSWER`].
+    Hang(Duration),
+}
+
+/// The status recorded for a request that got no answer ([`Fault::Hang`]).
+pub const NO_ANSWER: u16 = 599;
+
+/// Faults for the requests whose path contains `.0` and body contains `.1`, in order.
+type Targeted = Vec<(String, String, VecDeque<Fault>)>;
+
 pub struct CaptureServer {
     pub port: u16,
     requests: Arc<Mutex<Vec<Captured>>>,
     fail_next: Arc<AtomicUsize>,
+    targeted: Arc<Mutex<Targeted>>,
 }
 
 impl CaptureServer {
@@ -69,16 +88,23 @@ impl CaptureServer {
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let fail_next = Arc::new(AtomicUsize::new(0));
-        let (r, f) = (requests.clone(), fail_next.clone());
+        let targeted = Arc::new(Mutex::new(Vec::new()));
+        let (r, f, t) = (requests.clone(), fail_next.clone(), targeted.clone());
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (r, f) = (r.clone(), f.clone());
+                let (r, f, t) = (r.clone(), f.clone(), t.clone());
                 thread::spawn(move || {
-                    let _ = serve(stream, &r, &f);
+                    let _ = serve(stream, &r, &f, &t);
                 });
             }
         });
-        CaptureServer { port, requests, fail_next }
+        CaptureServer { port, requests, fail_next, targeted }
+    }
+
+    /// The next requests whose path contains `path` and body contains `needle` get `faults`,
+    /// one each, in order; later ones are answered as usual.
+    pub fn fault_matching(&self, path: &str, needle: &str, faults: &[Fault]) {
+        self.targeted.lock().unwrap().push((path.into(), needle.into(), faults.iter().copied().collect()));
     }
 
     pub fn base_url(&self) -> String {
@@ -111,7 +137,7 @@ impl CaptureServer {
     }
 }
 
-fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicUsize) -> std::io::Result<()> {
+fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicUsize, targeted: &Mutex<Targeted>) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut stream = stream;
@@ -137,9 +163,23 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicU
         let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
         let mut body = vec![0; len];
         reader.read_exact(&mut body)?;
-        let failing = fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        let body_text = String::from_utf8_lossy(&body).into_owned();
+        let fault = targeted
+            .lock()
+            .unwrap()
+            .iter_mut()
+            .find(|(p, n, f)| !f.is_empty() && path.contains(p.as_str()) && body_text.contains(n.as_str()))
+            .and_then(|t| t.2.pop_front());
         let n = requests.lock().unwrap().len();
-        let (status, reply) = if failing {
+        if let Some(Fault::Hang(d)) = fault {
+            requests.lock().unwrap().push(Captured { method, path, headers, body: body_text, status: NO_ANSWER });
+            thread::sleep(d);
+            return Ok(()); // closed without an answer
+        }
+        let failing = matches!(fault, Some(Fault::Status(_))) || fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        let (status, reply) = if let Some(Fault::Status(code)) = fault {
+            (code, r#"{"error":"injected"}"#.to_string())
+        } else if failing {
             (503, r#"{"error":"try again"}"#.to_string())
         } else if path.ends_with("/v3/mail/send") {
             (202, String::new())
@@ -150,11 +190,13 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicU
         } else {
             (200, format!(r#"{{"id":"wh-{n}"}}"#))
         };
-        requests.lock().unwrap().push(Captured { method, path, headers, body: String::from_utf8_lossy(&body).into_owned(), status });
+        requests.lock().unwrap().push(Captured { method, path, headers, body: body_text, status });
         let reason = match status {
             200 => "OK",
             201 => "Created",
             202 => "Accepted",
+            429 => "Too Many Requests",
+            500 => "Internal Server Error",
             _ => "Service Unavailable",
         };
         write!(
