@@ -463,7 +463,7 @@ impl VisitorDo {
             Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
             Ok(req) => match outbound::send(&req, providers.timeout_ms).await {
                 Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
-                Err(e) => messaging::unanswered(e),
+                Err(e) => messaging::unanswered(channel, e),
             },
         };
         console_log!("vitrine confirmation {}", serde_json::json!({ "channel": channel, "contact": address, "result": outcome }));
@@ -518,8 +518,9 @@ impl VisitorDo {
         let cap = bundle.rules.messaging.max_per_day;
         while let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) {
             let m = &pending.message;
-            let outcome = match messaging::request(m, &providers, now) {
-                Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
+            let request = self.with(|o| o.still_wanted(m)).map_err(|why| Outcome::Failed { status: 0, error: why.into() });
+            let outcome = match request.and_then(|()| messaging::request(m, &providers, now).map_err(|e| Outcome::Failed { status: 0, error: e.to_string() })) {
+                Err(dropped) => dropped,
                 Ok(req) => match self.reserve(m, cap).await {
                     Some(refused) => refused,
                     None => {
@@ -527,7 +528,7 @@ impl VisitorDo {
                         self.persist_change(|o| o.outbox.begin(&m.idempotency_key)).await?;
                         match outbound::send(&req, providers.timeout_ms).await {
                             Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
-                            Err(e) => messaging::unanswered(e),
+                            Err(e) => messaging::unanswered(m.channel, e),
                         }
                     }
                 },

@@ -9,7 +9,7 @@ use vitrine_edge::messaging::{HttpRequest, DEFAULT_TIMEOUT_SECS};
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 /// Sends one request; the status, body and `X-Message-Id` header, or why there is no answer (a
-/// network error, or none within `timeout_ms`: `messaging::unanswered` retries both).
+/// network error, or none within `timeout_ms`: `messaging::unanswered` decides what follows).
 pub async fn send(req: &HttpRequest, timeout_ms: u64) -> Result<(u16, String, Option<String>), String> {
     let headers = Headers::new();
     for (k, v) in &req.headers {

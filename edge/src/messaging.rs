@@ -187,6 +187,8 @@ pub fn request(m: &Message, p: &Providers, now: i64) -> Result<HttpRequest, Buil
                 headers: vec![
                     ("Authorization", format!("Basic {}", base64::encode(format!("{}:{}", api.account_sid, api.auth_token).as_bytes(), Standard))),
                     ("Content-Type", "application/x-www-form-urlencoded".into()),
+                    // Twilio drops a repeat of this token within 24 h: a retried text goes once.
+                    ("I-Twilio-Idempotency-Token", m.idempotency_key.clone()),
                     idempotency,
                 ],
                 body: match api.status_callback.as_str() {
@@ -326,11 +328,15 @@ pub enum Outcome {
     Interrupted { error: String },
 }
 
-/// A request that got no answer: a network error, or none within `Providers::timeout_ms`. Retried
-/// like a 5xx, with the same `Idempotency-Key` (the provider may have it: receivers that honour
-/// the key see the message once).
-pub fn unanswered(error: String) -> Outcome {
-    Outcome::Retry { status: 0, error }
+/// A request that got no answer: a network error, or none within `Providers::timeout_ms`. The
+/// provider may have it. Retried like a 5xx where the provider drops a repeat of the same key
+/// (Twilio reads `I-Twilio-Idempotency-Token`; webhook receivers `Idempotency-Key`); recorded as
+/// interrupted and not resent where it takes no key (SendGrid, FCM): at most once, never twice.
+pub fn unanswered(channel: Channel, error: String) -> Outcome {
+    match channel {
+        Channel::Sms | Channel::Webhook => Outcome::Retry { status: 0, error },
+        Channel::Email | Channel::Push => Outcome::Interrupted { error: format!("{error}: not resent (the provider takes no idempotency key)") },
+    }
 }
 
 /// Classifies a provider response. `message_id_header` is SendGrid's `X-Message-Id`, if any.
@@ -490,7 +496,8 @@ mod tests {
         assert!(matches!(outcome(503, "busy", None), Outcome::Retry { status: 503, .. }));
         assert!(matches!(outcome(429, "", None), Outcome::Retry { .. }));
         assert!(matches!(outcome(500, "", None), Outcome::Retry { .. }) && matches!(outcome(400, "", None), Outcome::Failed { .. }));
-        assert!(matches!(unanswered("no answer within 10 s".into()), Outcome::Retry { status: 0, .. }), "timeouts are retried");
+        assert!(matches!(unanswered(Channel::Sms, "no answer within 10 s".into()), Outcome::Retry { status: 0, .. }), "Twilio dedupes: retried");
+        assert!(matches!(unanswered(Channel::Email, "no answer".into()), Outcome::Interrupted { .. }), "SendGrid does not: never twice");
         let p = Providers::from_vars(|k| (k == "PROVIDER_TIMEOUT_SECS").then(|| "2.5".to_string()));
         assert_eq!((p.timeout_ms, Providers::from_vars(|_| None).timeout_ms), (2500, 10_000));
         assert!(matches!(outcome(400, "bad To", None), Outcome::Failed { status: 400, .. }));

@@ -837,6 +837,19 @@ impl VisitorObject {
     }
 
     /// `GET /messages` (dev mode): delivery log, outbox and state.
+    /// Whether a queued message may still go now: consent to its channel can have been withdrawn
+    /// (an unsubscribe, a STOP, a provider's bounce) or the address changed since it was
+    /// decided, while it waited for a retry or quiet hours. `Err`: why it is dropped.
+    pub fn still_wanted(&self, m: &Message) -> Result<(), &'static str> {
+        if !self.visitor.consent.granted(m.channel) {
+            return Err("consent to the channel withdrawn before delivery: not sent");
+        }
+        if m.channel != Channel::Webhook && self.visitor.profile.address(m.channel) != Some(m.to.as_str()) {
+            return Err("the address changed before delivery: not sent");
+        }
+        Ok(())
+    }
+
     pub fn messages_json(&self) -> serde_json::Value {
         serde_json::json!({
             "visitor": self.visitor.id,
@@ -860,6 +873,19 @@ pub fn attempt_line(visitor: &str, a: &Attempt) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_queued_message_is_dropped_once_consent_is_withdrawn() {
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        o.visitor.consent.set(Channel::Email, true, 0);
+        o.visitor.profile.email = "jo@example.com".into();
+        let m = Message { channel: Channel::Email, to: "jo@example.com".into(), ..Message::default() };
+        assert_eq!(o.still_wanted(&m), Ok(()));
+        o.visitor.profile.email = "new@example.com".into();
+        assert!(o.still_wanted(&m).unwrap_err().contains("address changed"));
+        o.visitor.consent.set(Channel::Email, false, 5);
+        assert!(o.still_wanted(&m).unwrap_err().contains("withdrawn"));
+    }
+
     #[test]
     fn the_daily_cap_counts_per_contact_across_visitors() {
         let mut c = ContactRecord::default();
