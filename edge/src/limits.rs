@@ -18,6 +18,7 @@
 
 use crate::api::JsonReply;
 use crate::cookies::{self, Cookies};
+use crate::events::visitor_key;
 use crate::routes::Route;
 use vitrine_engine::journey::event::MAX_BATCH_BYTES;
 
@@ -178,7 +179,7 @@ pub struct Request<'a> {
 pub fn before_work(r: &Request) -> Vec<Check> {
     let client = || Check::new(Limiter::Client, r.client);
     let visitor =
-        || Cookies::parse(r.cookie).get(cookies::VISITOR).filter(|v| cookies::is_valid_visitor_id(v)).map(|v| Check::new(Limiter::Visitor, format!("v:{v}")));
+        || Cookies::parse(r.cookie).get(cookies::VISITOR).filter(|v| cookies::is_valid_visitor_id(v)).map(|v| Check::new(Limiter::Visitor, visitor_key("", v)));
     match r.route {
         Route::Events if r.server => Vec::new(),
         Route::Events | Route::Unsubscribe | Route::SmsInbound | Route::AdminCustomer(_) => vec![client()],
@@ -288,7 +289,7 @@ mod tests {
         assert_eq!(checks(Route::Events, true, Some("vt_vid=visitor-0001"), false), [client.clone()], "events count per visitor once read");
         assert!(checks(Route::Events, true, None, true).is_empty(), "the store's backend is limited per visitor only");
         assert_eq!(checks(Route::Decide, false, None, false), [client.clone()], "a new visitor has no id yet");
-        assert_eq!(checks(Route::ExitOffer, false, Some("vt_vid=visitor-0001"), false), [client.clone(), Check::new(Limiter::Visitor, "v:visitor-0001")]);
+        assert_eq!(checks(Route::ExitOffer, false, Some("vt_vid=visitor-0001"), false), [client.clone(), Check::new(Limiter::Visitor, "a:visitor-0001")]);
         assert_eq!(checks(Route::Decide, false, Some("vt_vid=<script>"), false), [client.clone()], "an invalid id counts for nobody");
         assert_eq!(checks(Route::Confirm, true, None, false), [client.clone(), Check::new(Limiter::Contact, "1.2.3.4")]);
         assert_eq!(checks(Route::Confirm, false, None, false), [client.clone()]);
