@@ -9,7 +9,7 @@ use vitrine_edge::api::JsonReply;
 use vitrine_edge::events::{self, Checked};
 use vitrine_edge::limits::{self, Cap, Check, Limiter, MAX_BATCH_OBJECTS, PERIOD_SECS};
 use vitrine_edge::routes::Route;
-use worker::{console_error, Env, Method, Request, Response, Result};
+use worker::{console_error, wasm_bindgen_futures, Env, Method, Request, Response, Result};
 
 use crate::endpoints;
 use crate::env::config;
@@ -23,8 +23,23 @@ pub fn client(req: &Request, env: &Env) -> String {
     limits::client_key(config(env).dev_mode, header(req, "cf-connecting-ip").as_deref(), header(req, limits::CLIENT_HEADER).as_deref())
 }
 
-/// A refusal as the route answers: JSON, with the CORS headers its callers need to read it.
+/// Cancels a body nobody will read. workerd sends no answer until the request's body is read
+/// or cancelled: without this a refused 100 MB upload would still be taken in whole first.
+fn discard_body(req: &Request) {
+    if let Some(body) = req.inner().body() {
+        if !body.locked() {
+            let cancelled = body.cancel();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(cancelled).await;
+            });
+        }
+    }
+}
+
+/// A refusal as the route answers: JSON, with the CORS headers its callers need to read it;
+/// the body, if unread, is cancelled.
 fn refusal(req: &Request, env: &Env, route: &Route, reply: JsonReply) -> Result<Response> {
+    discard_body(req);
     let resp = endpoints::json(reply)?;
     match route {
         Route::Events => crate::events::cors(resp),

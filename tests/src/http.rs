@@ -87,8 +87,23 @@ pub struct Upload {
 
 /// Streams a body of up to `total` bytes in `chunk`-byte writes `pause` apart, like a slow
 /// client, and stops as soon as the server answers (what a server that reads before refusing
-/// would make us send in full). The answer's head and body are read as they come.
+/// would make us send in full). The answer's head and body are read as they come. A server
+/// that answers and closes while we are still sending can have its answer overtaken by the
+/// reset our next write causes (TCP's own race): such an upload is tried again, twice at most.
 pub fn slow_upload(base: &str, path: &str, headers: &[(&str, &str)], framing: Framing, total: u64, chunk: usize, pause: Duration) -> std::io::Result<Upload> {
+    let mut tries = 0;
+    loop {
+        match upload_once(base, path, headers, framing, total, chunk, pause) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && tries < 2 => {
+                eprintln!("    {path}: reset before the answer, trying again");
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn upload_once(base: &str, path: &str, headers: &[(&str, &str)], framing: Framing, total: u64, chunk: usize, pause: Duration) -> std::io::Result<Upload> {
     let authority = base.strip_prefix("http://").unwrap_or(base).trim_end_matches('/');
     let mut stream = TcpStream::connect(authority)?;
     stream.set_nodelay(true)?;
