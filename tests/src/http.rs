@@ -87,19 +87,26 @@ pub struct Upload {
 
 /// Streams a body of up to `total` bytes in `chunk`-byte writes `pause` apart, like a slow
 /// client, and stops as soon as the server answers (what a server that reads before refusing
-/// would make us send in full). The answer's head and body are read as they come. A server
-/// that answers and closes while we are still sending can have its answer overtaken by the
-/// reset our next write causes (TCP's own race): such an upload is tried again, twice at most.
+/// would make us send in full). The answer's head and body are read as they come.
+///
+/// Tried again (four times at most, and said so) when no answer came: a server that answers and
+/// closes while we still send can have its answer overtaken by the reset our next write causes
+/// (TCP's own race), and `wrangler dev`'s proxy hop (a workerd in front of the worker's, which
+/// production does not have) now and then loses its connection when the worker cancels a body
+/// ("Network connection lost": no answer, or its own non-JSON 500).
 pub fn slow_upload(base: &str, path: &str, headers: &[(&str, &str)], framing: Framing, total: u64, chunk: usize, pause: Duration) -> std::io::Result<Upload> {
     let mut tries = 0;
     loop {
-        match upload_once(base, path, headers, framing, total, chunk, pause) {
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && tries < 2 => {
-                eprintln!("    {path}: reset before the answer, trying again");
-                tries += 1;
-            }
-            other => return other,
+        let outcome = upload_once(base, path, headers, framing, total, chunk, pause);
+        let lost = match &outcome {
+            Err(e) => matches!(e.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof),
+            Ok(up) => up.response.status >= 500 && !up.response.body.starts_with(b"{"),
+        };
+        if !lost || tries == 4 {
+            return outcome;
         }
+        eprintln!("    {path}: no answer of the worker's ({:?}), trying again", outcome.map(|u| u.response.status));
+        tries += 1;
     }
 }
 
@@ -170,6 +177,9 @@ fn upload_once(base: &str, path: &str, headers: &[(&str, &str)], framing: Framin
     }
     let (raw, sent_at_answer, answer_after) = read.join().expect("reader thread")?;
     let _ = stream.shutdown(std::net::Shutdown::Both);
+    if raw.is_empty() {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed with no answer"));
+    }
     let response = parse_response(&raw, false).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     Ok(Upload { response, sent_at_answer, answer_after })
 }

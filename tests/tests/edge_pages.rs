@@ -557,7 +557,8 @@ fn bodies_over_the_limit_are_refused_before_they_are_read(s: &Suite) {
     ];
     let mut rss = vec![rss_before];
     for (what, framing, total) in cases {
-        let up = http::slow_upload(&s.stack.url, "/v1/events", &headers, framing, total, 16 * 1024, std::time::Duration::from_millis(5)).unwrap();
+        let up = http::slow_upload(&s.stack.url, "/v1/events", &headers, framing, total, 16 * 1024, std::time::Duration::from_millis(5))
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
         assert_eq!(up.response.status, 413, "{what}: {}", up.response.text());
         assert!(up.sent_at_answer < MB, "{what}: {} bytes were sent before the 413", up.sent_at_answer);
         let reason = up.response.json()["error"].as_str().unwrap_or_default().to_string();
