@@ -285,16 +285,16 @@ mod tests {
     fn which_limits_each_route_meets_before_work() {
         let checks =
             |route: Route, post: bool, cookie: Option<&str>, server: bool| before_work(&Request { route: &route, post, client: "1.2.3.4", cookie, server });
-        let client = Check::new(Limiter::Client, "1.2.3.4");
-        assert_eq!(checks(Route::Events, true, Some("vt_vid=visitor-0001"), false), [client.clone()], "events count per visitor once read");
+        let client = || Check::new(Limiter::Client, "1.2.3.4");
+        assert_eq!(checks(Route::Events, true, Some("vt_vid=visitor-0001"), false), [client()], "events count per visitor once read");
         assert!(checks(Route::Events, true, None, true).is_empty(), "the store's backend is limited per visitor only");
-        assert_eq!(checks(Route::Decide, false, None, false), [client.clone()], "a new visitor has no id yet");
-        assert_eq!(checks(Route::ExitOffer, false, Some("vt_vid=visitor-0001"), false), [client.clone(), Check::new(Limiter::Visitor, "a:visitor-0001")]);
-        assert_eq!(checks(Route::Decide, false, Some("vt_vid=<script>"), false), [client.clone()], "an invalid id counts for nobody");
-        assert_eq!(checks(Route::Confirm, true, None, false), [client.clone(), Check::new(Limiter::Contact, "1.2.3.4")]);
-        assert_eq!(checks(Route::Confirm, false, None, false), [client.clone()]);
+        assert_eq!(checks(Route::Decide, false, None, false), [client()], "a new visitor has no id yet");
+        assert_eq!(checks(Route::ExitOffer, false, Some("vt_vid=visitor-0001"), false), [client(), Check::new(Limiter::Visitor, "a:visitor-0001")]);
+        assert_eq!(checks(Route::Decide, false, Some("vt_vid=<script>"), false), [client()], "an invalid id counts for nobody");
+        assert_eq!(checks(Route::Confirm, true, None, false), [client(), Check::new(Limiter::Contact, "1.2.3.4")]);
+        assert_eq!(checks(Route::Confirm, false, None, false), [client()]);
         for route in [Route::SmsInbound, Route::Unsubscribe, Route::AdminCustomer("1".into())] {
-            assert_eq!(checks(route, true, None, false), [client.clone()]);
+            assert_eq!(checks(route, true, None, false), [client()]);
         }
         for route in [Route::Page, Route::Asset, Route::Health, Route::Bundle] {
             assert!(checks(route, false, None, false).is_empty(), "pages and files are the CDN's");
