@@ -32,6 +32,14 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
     if let Some(refused) = limits::gate(&req, env, &route).await? {
         return Ok(refused);
     }
+    // A body no handler reads is cancelled once answered: workerd would wait for all of it.
+    let body = req.inner().body();
+    let resp = dispatch(req, env, route).await;
+    limits::discard_unread(body);
+    resp
+}
+
+async fn dispatch(req: Request, env: &Env, route: Route) -> Result<Response> {
     match route {
         Route::Events => events::batch(req, env).await,
         Route::VisitorMessages(key) => events::messages(env, &key).await,

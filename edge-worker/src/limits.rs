@@ -9,7 +9,7 @@ use vitrine_edge::api::JsonReply;
 use vitrine_edge::events::{self, Checked};
 use vitrine_edge::limits::{self, Cap, Check, Limiter, MAX_BATCH_OBJECTS, PERIOD_SECS};
 use vitrine_edge::routes::Route;
-use worker::{console_error, wasm_bindgen_futures, Env, Method, Request, Response, Result};
+use worker::{console_error, wasm_bindgen_futures, web_sys, Env, Method, Request, Response, Result};
 
 use crate::endpoints;
 use crate::env::config;
@@ -26,13 +26,16 @@ pub fn client(req: &Request, env: &Env) -> String {
 /// Cancels a body nobody will read. workerd sends no answer until the request's body is read
 /// or cancelled: without this a refused 100 MB upload would still be taken in whole first.
 fn discard_body(req: &Request) {
-    if let Some(body) = req.inner().body() {
-        if !body.locked() {
-            let cancelled = body.cancel();
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = wasm_bindgen_futures::JsFuture::from(cancelled).await;
-            });
-        }
+    discard_unread(req.inner().body());
+}
+
+/// Cancels `body` unless something reads it (a handler's reader, the origin fetch of a page).
+pub fn discard_unread(body: Option<web_sys::ReadableStream>) {
+    if let Some(body) = body.filter(|b| !b.locked()) {
+        let cancelled = body.cancel();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(cancelled).await;
+        });
     }
 }
 

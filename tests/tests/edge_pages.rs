@@ -590,6 +590,10 @@ fn bodies_over_the_limit_are_refused_before_they_are_read(s: &Suite) {
     let sms =
         http::slow_upload(&s.stack.url, "/v1/sms/inbound", &headers, http::Framing::Chunked, 10 * MB, 16 * 1024, std::time::Duration::from_millis(5)).unwrap();
     assert_eq!((sms.response.status, sms.sent_at_answer < MB), (413, true), "{} after {} bytes", sms.response.text(), sms.sent_at_answer);
+    // A route that reads no body answers without waiting for one.
+    let unread =
+        http::slow_upload(&s.stack.url, "/v1/confirm?vt=x", &headers, http::Framing::Chunked, 10 * MB, 16 * 1024, std::time::Duration::from_millis(5)).unwrap();
+    assert_eq!((unread.response.status, unread.sent_at_answer < MB), (400, true), "{} after {} bytes", unread.response.text(), unread.sent_at_answer);
     let rss_after = s.stack.workerd_rss_kib();
     println!("    workerd RSS: {rss_before} KiB before, {rss_after} KiB after (+{} KiB)", rss_after.saturating_sub(rss_before));
     assert!(rss_before > 0, "workerd's processes are found in the stack's process group");
