@@ -95,6 +95,7 @@ pub async fn health(env: &Env) -> Result<Response> {
         "origin": !config.origin_url.is_empty(),
         "profiles": config.profile_secret.is_some(),
         "dev_mode": config.dev_mode,
+        "rate_limits": crate::limits::bindings(env),
     })))
 }
 

@@ -11,10 +11,11 @@ use vitrine_engine::journey::Channel;
 use worker::{console_error, Env, Headers, Method, Request, Response, Result};
 
 use crate::env::{config, now_secs};
+use crate::limits;
 use crate::stubs;
 
 /// Events may come from a store page on another origin (the SDK on a static site).
-fn cors(resp: Response) -> Result<Response> {
+pub(crate) fn cors(resp: Response) -> Result<Response> {
     let headers = resp.headers().clone();
     headers.set("Access-Control-Allow-Origin", "*")?;
     headers.set("Access-Control-Allow-Methods", "POST, OPTIONS")?;
@@ -33,7 +34,10 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
         Method::Options => return cors(Response::empty()?.with_status(204)),
         _ => return json_response(&json!({ "error": "use POST" }), 405),
     }
-    let body = req.bytes().await?;
+    let body = match limits::read_body(&mut req, env, vitrine_edge::limits::EVENTS_BODY).await? {
+        Ok(body) => body,
+        Err(too_large) => return Ok(too_large),
+    };
     let config = config(env);
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let cookie = header("cookie");
@@ -47,10 +51,11 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
         cookie_customer: cookie_customer.as_deref(),
         server: events::bearer_matches(header("authorization").as_deref(), config.write_key.as_deref()),
     };
-    let checked = match events::check(&body, &proof) {
+    let mut checked = match events::check(&body, &proof) {
         Ok(c) => c,
         Err(reason) => return json_response(&json!({ "accepted": 0, "error": reason }), events::refusal_status(body.len())),
     };
+    limits::batch(&req, env, &mut checked, proof.server).await;
     let mut stored = Stored::default();
     for run in events::runs(&checked.accepted) {
         let key = &run[0].key;
@@ -59,32 +64,37 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
                 stored.accepted += v["accepted"].as_u64().unwrap_or(0);
                 stored.duplicates += v["duplicates"].as_u64().unwrap_or(0);
             }
-            Err(e) => {
+            Err((507, reason)) => stored.record_full(run, &reason),
+            Err((_, e)) => {
                 console_error!("vitrine: storing events for {key} failed: {e}");
                 stored.not_stored(run, &e);
             }
         }
     }
     let (status, reply) = stored.reply(&checked.refused, checked.anonymized);
-    json_response(&reply, status)
+    limits::with_retry_after(json_response(&reply, status)?)
 }
 
-async fn store_run(env: &Env, key: &str, run: &[events::Accepted]) -> std::result::Result<serde_json::Value, String> {
+/// Stores one visitor's run; `Err((status, why))`: 507 when its record is full (for good),
+/// anything else worth sending again.
+async fn store_run(env: &Env, key: &str, run: &[events::Accepted]) -> std::result::Result<serde_json::Value, (u16, String)> {
+    let failed = |e: worker::Error| (500, e.to_string());
     for from in run.iter().filter_map(|a| a.link_from.as_ref()) {
-        let mut r = stubs::post(env, from, LINK, &LinkBody { to: key.into() }).await.map_err(|e| e.to_string())?;
+        let mut r = stubs::post(env, from, LINK, &LinkBody { to: key.into() }).await.map_err(failed)?;
         if r.status_code() != 200 {
-            return Err(format!("linking {from} failed: {}", r.text().await.unwrap_or_default()));
+            return Err((500, format!("linking {from} failed: {}", r.text().await.unwrap_or_default())));
         }
     }
     // The events were checked and serialized once already: splice them in as they are.
     let events: Vec<&str> = run.iter().map(|a| a.json.as_str()).collect();
     let body = ["{\"events\":[", &events.join(","), "]}"].concat();
-    let mut r = stubs::call(env, key, Method::Post, EVENTS, Some(body)).await.map_err(|e| e.to_string())?;
-    let text = r.text().await.map_err(|e| e.to_string())?;
-    if r.status_code() != 200 {
-        return Err(text);
+    let mut r = stubs::call(env, key, Method::Post, EVENTS, Some(body)).await.map_err(failed)?;
+    let text = r.text().await.map_err(failed)?;
+    match r.status_code() {
+        200 => serde_json::from_str(&text).map_err(|e| (500, e.to_string())),
+        507 => Err((507, serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["error"].as_str().map(str::to_string)).unwrap_or(text))),
+        status => Err((status, text)),
     }
-    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 /// `GET /v1/visitors/{key}/messages`: a visitor's delivery log, in dev mode only.
@@ -135,7 +145,10 @@ pub async fn confirm(req: Request, env: &Env) -> Result<Response> {
 
 /// Twilio's inbound-message webhook: the number's index object forwards to its visitor.
 pub async fn sms_inbound(mut req: Request, env: &Env) -> Result<Response> {
-    let form = req.text().await?;
+    let form = match limits::read_body(&mut req, env, vitrine_edge::limits::SMS_BODY).await? {
+        Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+        Err(too_large) => return Ok(too_large),
+    };
     let config = config(env);
     let url = req.url()?.to_string();
     let signature = req.headers().get("X-Twilio-Signature")?;
@@ -143,6 +156,9 @@ pub async fn sms_inbound(mut req: Request, env: &Env) -> Result<Response> {
         Ok(sms) => sms,
         Err(refusal) => return Response::error(refusal.message(), refusal.status()),
     };
+    if let Some(over) = limits::over(env, &vitrine_edge::limits::sms_check(&sms.from), &req.path()).await? {
+        return Ok(over);
+    }
     let mut r = stubs::post(env, &events::phone_key(&sms.from), SMS, &SmsBody { message_id: sms.message_id, body: sms.body }).await?;
     if r.status_code() != 200 {
         return Response::error(r.text().await?, 503);

@@ -3,7 +3,6 @@
 //! signature and decide, and each report goes to its contact's object, which suppresses the
 //! contact for every visitor of it or only records the report.
 
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 use vitrine_edge::feedback::{self, Refusal, Report, MAX_BODY_BYTES, SENDGRID_SIGNATURE, SENDGRID_TIMESTAMP};
 use vitrine_edge::visitor_do::FEEDBACK;
@@ -18,24 +17,6 @@ fn reply(body: &Value, status: u16) -> Result<Response> {
 
 fn refused(r: Refusal) -> Result<Response> {
     reply(&r.json(), r.status())
-}
-
-/// The body, or `None` past [`MAX_BODY_BYTES`] (refused before reading it whole).
-async fn bounded_body(req: &mut Request) -> Result<Option<Vec<u8>>> {
-    let declared = req.headers().get("Content-Length")?.and_then(|l| l.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Ok(None);
-    }
-    let Ok(mut stream) = req.stream() else { return Ok(Some(Vec::new())) }; // no body
-    let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
 }
 
 /// Each report to its contact's object; the first that fails is answered 503, so the provider
@@ -58,7 +39,10 @@ pub async fn sendgrid(mut req: Request, env: &Env) -> Result<Response> {
     if req.method() != Method::Post {
         return reply(&json!({ "error": "use POST" }), 405);
     }
-    let Some(body) = bounded_body(&mut req).await? else { return refused(Refusal::TooLarge) };
+    let body = match crate::limits::read_body(&mut req, env, MAX_BODY_BYTES).await? {
+        Ok(b) => b,
+        Err(too_large) => return Ok(too_large),
+    };
     let config = config(env);
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let (signature, timestamp) = (header(SENDGRID_SIGNATURE), header(SENDGRID_TIMESTAMP));
@@ -83,7 +67,10 @@ pub async fn twilio_status(mut req: Request, env: &Env) -> Result<Response> {
     if req.method() != Method::Post {
         return reply(&json!({ "error": "use POST" }), 405);
     }
-    let Some(body) = bounded_body(&mut req).await? else { return refused(Refusal::TooLarge) };
+    let body = match crate::limits::read_body(&mut req, env, MAX_BODY_BYTES).await? {
+        Ok(b) => b,
+        Err(too_large) => return Ok(too_large),
+    };
     let config = config(env);
     let url = req.url()?.to_string();
     let signature = req.headers().get("X-Twilio-Signature")?;

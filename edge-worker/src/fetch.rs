@@ -6,7 +6,7 @@ use vitrine_edge::api::JsonReply;
 use vitrine_edge::routes::Route;
 use worker::{console_error, event, Context, Env, Method, Request, Response, Result};
 
-use crate::{admin, endpoints, events, feedback, page};
+use crate::{admin, endpoints, events, feedback, limits, page};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -27,7 +27,20 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 
 async fn route(req: Request, env: &Env) -> Result<Response> {
     let method = req.method();
-    match Route::of(&req.path(), matches!(method, Method::Get | Method::Head), method == Method::Options) {
+    let route = Route::of(&req.path(), matches!(method, Method::Get | Method::Head), method == Method::Options);
+    // Limits before work: a body declared too large, a client or visitor over its rate.
+    if let Some(refused) = limits::gate(&req, env, &route).await? {
+        return Ok(refused);
+    }
+    // A body no handler reads is cancelled once answered: workerd would wait for all of it.
+    let body = req.inner().body();
+    let resp = dispatch(req, env, route).await;
+    limits::discard_unread(body);
+    resp
+}
+
+async fn dispatch(req: Request, env: &Env, route: Route) -> Result<Response> {
+    match route {
         Route::Events => events::batch(req, env).await,
         Route::VisitorMessages(key) => events::messages(env, &key).await,
         Route::AdminCustomer(id) => admin::customer(req, env, &id).await,

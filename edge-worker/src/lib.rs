@@ -7,6 +7,7 @@
 //! - [`endpoints`]: `/v1/decide`, `/v1/exit-offer`, `/v1/health`, bundles, SDK files;
 //! - [`events`]: `/v1/events`, unsubscribe, inbound SMS -> visitors' objects; [`admin`]: the
 //!   privacy API (export, erase);
+//! - [`limits`]: limits before work (body caps read as streams, rate-limit bindings);
 //! - [`object`]: the `VisitorDo` Durable Object class; [`stubs`]: calls between objects;
 //! - [`bundle`] (KV `BUNDLES`), [`visitor`] (request facts, KV `PROFILES`), [`outbound`]
 //!   (provider requests), [`env`] (settings, clock, ids), [`faults`] (dev-mode fault switches).
@@ -22,6 +23,7 @@ mod faults;
 mod feedback;
 mod fetch;
 mod html;
+mod limits;
 mod object;
 mod outbound;
 mod page;

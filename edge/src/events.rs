@@ -61,6 +61,15 @@ pub struct Accepted {
     /// An identify from an anonymous device: that device's key, to link and fold in.
     pub link_from: Option<String>,
     pub message_id: String,
+    /// An identify: counted per client on the contact limiter (`limits::batch_checks`).
+    pub identify: bool,
+}
+
+impl Accepted {
+    /// The Durable Objects storing it reaches: its visitor's, and the device an identify links.
+    pub fn objects(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.key.as_str()).chain(self.link_from.as_deref())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -72,6 +81,9 @@ pub struct Refused {
     /// Refused for want of proof of identity (answered 401).
     #[serde(skip)]
     pub unproven: bool,
+    /// Over a rate limit: the same event may be sent again later (answered 429).
+    #[serde(skip)]
+    pub limited: bool,
 }
 
 #[derive(Debug, Default)]
@@ -133,7 +145,13 @@ pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
     for (index, v) in events.into_iter().enumerate() {
         let message_id = v.path("messageId").and_then(Value::as_str).map(str::to_string);
         if index >= MAX_BATCH_EVENTS {
-            out.refused.push(Refused { index, message_id, reason: format!("a batch holds at most {MAX_BATCH_EVENTS} events"), unproven: false });
+            out.refused.push(Refused {
+                index,
+                message_id,
+                reason: format!("a batch holds at most {MAX_BATCH_EVENTS} events"),
+                unproven: false,
+                limited: false,
+            });
             continue;
         }
         let json = serde_json::to_string(&v).expect("a Value always serializes");
@@ -151,7 +169,7 @@ pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
             }
             Ok(e) if e.kind.spec().is_none_or(|s| s.proof == events::Proof::Server) => {
                 let reason = format!("{} is accepted from a server source only (the write key)", e.kind.name());
-                out.refused.push(Refused { index, message_id, reason, unproven: true })
+                out.refused.push(Refused { index, message_id, reason, unproven: true, limited: false })
             }
             Ok(e) => {
                 let why = match &token_customer {
@@ -159,9 +177,9 @@ pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
                     Err(e) => e.clone(),
                 };
                 let reason = format!("userId {:?} needs proof (an identity token for them, their vt_profile cookie, or the write key): {why}", e.user_id);
-                out.refused.push(Refused { index, message_id, reason, unproven: true })
+                out.refused.push(Refused { index, message_id, reason, unproven: true, limited: false })
             }
-            Err(r) => out.refused.push(Refused { index, message_id, reason: r.to_string(), unproven: false }),
+            Err(r) => out.refused.push(Refused { index, message_id, reason: r.to_string(), unproven: false, limited: false }),
         }
     }
     Ok(out)
@@ -180,7 +198,41 @@ fn proven(e: &Event, proof: &Proof, token_customer: &Result<String, String>) -> 
 fn accepted(index: usize, e: Event, json: String) -> Accepted {
     let key = visitor_key(&e.user_id, &e.anonymous_id);
     let link_from = (matches!(e.kind, EventKind::Identify(_)) && !e.user_id.is_empty() && !e.anonymous_id.is_empty()).then(|| visitor_key("", &e.anonymous_id));
-    Accepted { index, key, json, link_from, message_id: e.message_id }
+    let identify = matches!(e.kind, EventKind::Identify(_));
+    Accepted { index, key, json, link_from, message_id: e.message_id, identify }
+}
+
+/// Keeps the batch within `max` Durable Objects (`limits::MAX_BATCH_OBJECTS`): events, in batch
+/// order, whose objects would make more are refused with the reason (sent again in another
+/// batch, they are stored then).
+pub fn bound_fan_out(checked: &mut Checked, max: usize) {
+    let mut reached: Vec<&str> = Vec::new();
+    let mut over = Vec::new();
+    for (i, a) in checked.accepted.iter().enumerate() {
+        let new: Vec<&str> = a.objects().filter(|k| !reached.contains(k)).collect();
+        if reached.len() + new.len() > max {
+            over.push(i);
+        } else {
+            reached.extend(new);
+        }
+    }
+    let reason = format!("not stored: this batch already reaches {max} visitors' objects, the most one batch may; send this event again in another batch");
+    hold_back(checked, |i, _| over.contains(&i), &reason, false);
+}
+
+/// Moves the accepted events `which` picks (by position and event) to the refused ones with
+/// `reason`; `limited`: over a rate limit (the answer is 429, to send again later).
+pub fn hold_back(checked: &mut Checked, which: impl Fn(usize, &Accepted) -> bool, reason: &str, limited: bool) {
+    let mut kept = Vec::with_capacity(checked.accepted.len());
+    for (i, a) in std::mem::take(&mut checked.accepted).into_iter().enumerate() {
+        if which(i, &a) {
+            checked.refused.push(Refused { index: a.index, message_id: Some(a.message_id), reason: reason.to_string(), unproven: false, limited });
+        } else {
+            kept.push(a);
+        }
+    }
+    checked.accepted = kept;
+    checked.refused.sort_by_key(|r| r.index);
 }
 
 /// Consecutive events for the same visitor, in batch order: one Durable Object call each, and
@@ -196,6 +248,9 @@ pub struct Stored {
     pub duplicates: u64,
     /// Events whose visitor could not store them: the client sends them again.
     pub failed: Vec<Refused>,
+    /// Events whose visitor's record is full (507 from its object): sending them again would
+    /// not help, so they are refused, not failed.
+    pub full: Vec<Refused>,
 }
 
 impl Stored {
@@ -206,15 +261,31 @@ impl Stored {
             message_id: Some(a.message_id.clone()),
             reason: format!("not stored, send again: {error}"),
             unproven: false,
+            limited: false,
+        }));
+    }
+
+    /// A run its visitor's object refused for good: its record is at its byte limit.
+    pub fn record_full(&mut self, run: &[Accepted], reason: &str) {
+        self.full.extend(run.iter().map(|a| Refused {
+            index: a.index,
+            message_id: Some(a.message_id.clone()),
+            reason: reason.to_string(),
+            unproven: false,
+            limited: false,
         }));
     }
 
     /// The answer: 200 when every event was stored; 400 with a reason per refused event (the
     /// valid ones are stored all the same), 401 when one was refused for want of proof of
-    /// identity; 503 when a visitor's storage failed (listed).
+    /// identity, 429 when one was over a rate limit (send it again later; stored events are
+    /// deduplicated by `messageId`); 503 when a visitor's storage failed (listed).
     pub fn reply(&self, refused: &[Refused], anonymized: usize) -> (u16, serde_json::Value) {
+        let refused: Vec<&Refused> = refused.iter().chain(&self.full).collect();
         let status = if !self.failed.is_empty() {
             503
+        } else if refused.iter().any(|r| r.limited) {
+            429
         } else if refused.iter().any(|r| r.unproven) {
             401
         } else if !refused.is_empty() {
@@ -242,6 +313,15 @@ pub fn refusal_status(body_len: usize) -> u16 {
 mod tests {
     use super::*;
     use crate::identity::tests::{keys, token, KID, SECRET};
+
+    #[test]
+    fn a_full_record_refuses_its_events_for_good_not_send_again() {
+        let accepted = [Accepted { index: 3, key: "a:v".into(), message_id: "m3".into(), json: "{}".into(), link_from: None, identify: false }];
+        let mut stored = Stored::default();
+        stored.record_full(&accepted, "not stored: this visitor's record would take 2000000 bytes");
+        let (status, body) = stored.reply(&[], 0);
+        assert_eq!((status, body["refused"][0]["index"].as_u64(), body["failed"].as_array().map(Vec::len)), (400, Some(3), Some(0)));
+    }
 
     fn check(body: &[u8]) -> Result<Checked, String> {
         super::check(body, &Proof { identity: &keys(), now: 100, cookie_customer: None, server: true })
@@ -357,6 +437,63 @@ mod tests {
             let one = anonymous(&format!(r#"{{"type":"track","event":"{name}","messageId":"m","anonymousId":"a1","properties":{{"category":"Kitchen"}}}}"#));
             assert_eq!(one.accepted.len(), 1, "{name}: the SDK learns from it, the edge takes it");
         }
+    }
+
+    #[test]
+    fn one_batch_reaches_at_most_max_objects_and_says_so_per_event() {
+        // 100 events for 100 visitors: 100 Durable Objects woken by one request, unbounded.
+        let many: Vec<String> = (0..MAX_BATCH_EVENTS).map(|i| format!(r#"{{"type":"page","messageId":"m{i}","anonymousId":"v{i}"}}"#)).collect();
+        let mut c = check(format!("[{}]", many.join(",")).as_bytes()).unwrap();
+        bound_fan_out(&mut c, 10);
+        let reached: std::collections::BTreeSet<&str> = c.accepted.iter().flat_map(|a| a.objects()).collect();
+        assert_eq!(reached.len(), 10);
+        assert_eq!(c.accepted.iter().map(|a| a.index).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>(), "the first ten, in batch order");
+        assert_eq!(c.refused.len(), 90);
+        assert_eq!((c.refused[0].index, c.refused[0].message_id.as_deref()), (10, Some("m10")));
+        assert!(
+            c.refused[0].reason.contains("already reaches 10 visitors' objects") && c.refused[0].reason.contains("send this event again in another batch"),
+            "{}",
+            c.refused[0].reason
+        );
+        assert_eq!(Stored::default().reply(&c.refused, 0).0, 400);
+    }
+
+    #[test]
+    fn fan_out_counts_objects_not_events_and_an_identify_counts_the_device_it_links() {
+        let body = r#"[
+          {"type":"page","messageId":"m0","anonymousId":"v0"},
+          {"type":"page","messageId":"m1","anonymousId":"v1"},
+          {"type":"identify","messageId":"m2","anonymousId":"v2","userId":"u2"},
+          {"type":"page","messageId":"m3","anonymousId":"v0"},
+          {"type":"page","messageId":"m4","anonymousId":"v3"}
+        ]"#;
+        let mut c = check(body.as_bytes()).unwrap();
+        assert!(c.accepted[2].identify && !c.accepted[0].identify);
+        bound_fan_out(&mut c, 3);
+        // The identify needs u:u2 and a:v2 (two more than three); v0's later event and v3 fit.
+        assert_eq!(c.accepted.iter().map(|a| a.index).collect::<Vec<_>>(), [0, 1, 3, 4]);
+        assert_eq!(c.refused.iter().map(|r| r.index).collect::<Vec<_>>(), [2]);
+        let mut same: Checked = check(
+            format!(
+                "[{}]",
+                (0..MAX_BATCH_EVENTS).map(|i| format!(r#"{{"type":"page","messageId":"m{i}","anonymousId":"v{}"}}"#, i % 3)).collect::<Vec<_>>().join(",")
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        bound_fan_out(&mut same, 10);
+        assert_eq!((same.accepted.len(), same.refused.len()), (MAX_BATCH_EVENTS, 0), "a full batch for three visitors is fine");
+    }
+
+    #[test]
+    fn events_over_a_rate_limit_are_answered_429_to_send_again() {
+        let mut c = anonymous(r#"[{"type":"page","messageId":"m0","anonymousId":"v0"},{"type":"page","messageId":"m1","anonymousId":"v1"}]"#);
+        hold_back(&mut c, |_, a| a.key == "a:v1", "rate limited: too many requests for visitor a:v1", true);
+        assert_eq!(c.accepted.len(), 1);
+        let (status, body) = Stored { accepted: 1, ..Stored::default() }.reply(&c.refused, 0);
+        assert_eq!(status, 429);
+        assert_eq!(body["refused"][0]["messageId"], "m1");
+        assert!(body["refused"][0]["reason"].as_str().unwrap().starts_with("rate limited"));
     }
 
     #[test]

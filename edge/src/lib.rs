@@ -4,6 +4,7 @@
 //!
 //! - requests: [`routes`] (which handler), [`context`] (request -> visitor), [`cookies`],
 //!   [`profile`] (the signed profile cookie, the demo picker), [`query`];
+//! - limits before work: [`limits`] (body caps, rate-limit keys, fan-out per batch);
 //! - settings and storage layout: [`config`] (vars and secrets), [`kv`] (KV keys and the
 //!   entries a publish writes), [`bundles`] (which bundle serves);
 //! - answers: [`api`] (`/v1/decide`, `/v1/exit-offer`, caching, CORS), [`pages`] and
@@ -23,6 +24,7 @@ pub mod events;
 pub mod feedback;
 pub mod identity;
 pub mod kv;
+pub mod limits;
 pub mod messaging;
 pub mod optout;
 pub mod pages;

@@ -81,11 +81,26 @@ pub struct StackConfig {
     pub vars: Vec<(String, String)>,
     /// The `[assets]` folder (default: the repository's dist/public).
     pub assets: Option<PathBuf>,
+    /// `[[ratelimits]]` limits by binding name; every other binding gets [`TEST_RATE_LIMIT`].
+    pub rate_limits: Vec<(String, u32)>,
 }
+
+/// The limit of every rate-limit binding a stack does not set: every local client is
+/// 127.0.0.1, so suites about something else must never trip them (the limits' own cases set
+/// small ones and use `X-Vitrine-Client` keys).
+pub const TEST_RATE_LIMIT: u32 = 100_000;
 
 impl StackConfig {
     pub fn new(site: &Path) -> StackConfig {
-        StackConfig { site: site.into(), bundles: Vec::new(), extra_bundle_entries: Vec::new(), profiles_jsonl: None, vars: Vec::new(), assets: None }
+        StackConfig {
+            site: site.into(),
+            bundles: Vec::new(),
+            extra_bundle_entries: Vec::new(),
+            profiles_jsonl: None,
+            vars: Vec::new(),
+            assets: None,
+            rate_limits: Vec::new(),
+        }
     }
 }
 
@@ -130,7 +145,7 @@ impl Stack {
         // A private copy of the built worker: a rebuild elsewhere must not reload this one.
         let build = work.join("build");
         copy_dir(&repo_root().join("edge-worker/build"), &build).expect("copy edge-worker/build");
-        std::fs::write(&config_path, test_config(&vars, &assets, &build.join("index.js"))).expect("write test wrangler.toml");
+        std::fs::write(&config_path, test_config(&vars, &assets, &build.join("index.js"), &cfg.rate_limits)).expect("write test wrangler.toml");
         let mut stack = Stack {
             url: format!("http://127.0.0.1:{port}"),
             origin,
@@ -269,6 +284,26 @@ kill -TERM 0"#;
         self.spawn_wrangler(port);
     }
 
+    /// The resident memory (KiB) of this stack's workerd processes (wrangler dev runs the
+    /// worker and its dev proxy in workerd), from /proc.
+    pub fn workerd_rss_kib(&self) -> u64 {
+        let Some(group) = self.wrangler.as_ref().map(|c| c.id().to_string()) else { return 0 };
+        let mut total = 0;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+            // pid (comm) state ppid pgrp …
+            let Some((comm, rest)) = stat.split_once(") ") else { continue };
+            let pgrp = rest.split(' ').nth(2);
+            if !comm.ends_with("(workerd") || pgrp != Some(group.as_str()) {
+                continue;
+            }
+            let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+            total +=
+                status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()).unwrap_or(0);
+        }
+        total
+    }
+
     fn stop(&mut self) {
         let Some(mut child) = self.wrangler.take() else { return };
         let group = format!("-{}", child.id());
@@ -316,8 +351,9 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// The repository's wrangler.toml, adapted for a test: the worker at `main`, no [build] (the
-/// test built it), the given vars and assets folder. Bindings stay exactly as configured.
-pub fn test_config(vars: &[(String, String)], assets: &Path, main: &Path) -> String {
+/// test built it), the given vars and assets folder, each rate limit's `simple.limit` from
+/// `rate_limits` (by binding name) or [`TEST_RATE_LIMIT`]. Bindings stay as configured.
+pub fn test_config(vars: &[(String, String)], assets: &Path, main: &Path, rate_limits: &[(String, u32)]) -> String {
     let text = std::fs::read_to_string(repo_root().join("wrangler.toml")).expect("wrangler.toml at the repository root");
     let mut table: toml::Table = text.parse().expect("wrangler.toml parses");
     table.remove("build");
@@ -331,5 +367,11 @@ pub fn test_config(vars: &[(String, String)], assets: &Path, main: &Path) -> Str
         v.insert(k.clone(), val.clone().into());
     }
     table.insert("vars".into(), v.into());
+    let limits = table.get_mut("ratelimits").and_then(|l| l.as_array_mut()).expect("[[ratelimits]] in wrangler.toml");
+    for binding in limits.iter_mut().filter_map(|b| b.as_table_mut()) {
+        let name = binding["name"].as_str().expect("a binding's name").to_string();
+        let limit = rate_limits.iter().find(|(n, _)| *n == name).map_or(TEST_RATE_LIMIT, |(_, l)| *l);
+        binding["simple"].as_table_mut().expect("simple = { limit, period }").insert("limit".into(), i64::from(limit).into());
+    }
     toml::to_string(&table).expect("config serializes")
 }

@@ -30,6 +30,8 @@ const SDK_LOADER: &str = "/* loader */ console.log('vitrine');";
 const SDK_WASM: &[u8] = b"\0asm\x01\0\0\0";
 const SDK_HASHED: &str = "/vitrine/sdk/vitrine-0123456789ab.wasm";
 const NOW: i64 = 1_700_000_000;
+const CLIENT_LIMIT: u32 = 100;
+const VISITOR_LIMIT: u32 = 60;
 
 fn setup() -> Suite {
     let root = std::env::temp_dir().join(format!("vitrine-e2e-pages-{}", std::process::id()));
@@ -73,6 +75,9 @@ fn setup() -> Suite {
     cfg.profiles_jsonl = Some(fixture::PROFILES_JSONL.into());
     cfg.assets = Some(assets);
     cfg.vars = vec![("CORS_ORIGINS".into(), "https://headless.example".into())];
+    // Small enough for a burst to pass in a second or two; the other cases (all 127.0.0.1, one
+    // parity visitor) stay well under them.
+    cfg.rate_limits = vec![("LIMIT_CLIENT".into(), CLIENT_LIMIT), ("LIMIT_VISITOR".into(), VISITOR_LIMIT)];
     Suite { stack: Stack::start("pages", cfg), site, engine }
 }
 
@@ -99,6 +104,9 @@ fn main() -> std::process::ExitCode {
             bundle_and_sdk_files_have_types_etags_and_caching,
             the_picker_explains_unknown_personas,
             events_are_routed_to_the_sync_endpoint,
+            bodies_over_the_limit_are_refused_before_they_are_read,
+            a_burst_past_the_client_limit_gets_429_and_another_client_is_unaffected,
+            a_visitors_burst_of_events_gets_429_and_a_batch_reaches_ten_objects_at_most,
             origin_down_gives_a_502_page_and_the_api_keeps_working,
         ],
     )
@@ -523,6 +531,142 @@ fn events_are_routed_to_the_sync_endpoint(s: &Suite) {
     let r = http::request(&s.stack.url, "POST", "/v1/events", &[("Content-Type", "application/json")], b"not json").unwrap();
     assert!((400..500).contains(&r.status), "a bad batch is refused with a reason, status {}: {}", r.status, r.text());
     assert_no_trace(&r);
+}
+
+/// A 10 MB and a 100 MB upload (declared) and a chunked one with no length, streamed slowly as
+/// an attacker on a slow link would: each is refused with 413 before 1 MB has been sent, and
+/// workerd's memory does not grow with what the client meant to send.
+fn bodies_over_the_limit_are_refused_before_they_are_read(s: &Suite) {
+    const MB: u64 = 1024 * 1024;
+    let warm = http::request(
+        &s.stack.url,
+        "POST",
+        "/v1/events",
+        &[("X-Vitrine-Client", "bodies")],
+        br#"{"type":"page","messageId":"w","anonymousId":"e2e-bodies-0001"}"#,
+    )
+    .unwrap();
+    assert_eq!(warm.status, 200, "{}", warm.text());
+    let rss_before = s.stack.workerd_rss_kib();
+    let headers = [("Content-Type", "application/json"), ("X-Vitrine-Client", "bodies")];
+    let cases = [
+        ("10 MB declared", http::Framing::Declared(10 * MB), 10 * MB),
+        ("100 MB declared", http::Framing::Declared(100 * MB), 100 * MB),
+        ("10 MB chunked, no length", http::Framing::Chunked, 10 * MB),
+        ("100 MB chunked, no length", http::Framing::Chunked, 100 * MB),
+    ];
+    let mut rss = vec![rss_before];
+    for (what, framing, total) in cases {
+        let up = http::slow_upload(&s.stack.url, "/v1/events", &headers, framing, total, 16 * 1024, std::time::Duration::from_millis(5))
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        assert_eq!(up.response.status, 413, "{what}: {}", up.response.text());
+        assert!(up.sent_at_answer < MB, "{what}: {} bytes were sent before the 413", up.sent_at_answer);
+        let reason = up.response.json()["error"].as_str().unwrap_or_default().to_string();
+        assert!(reason.contains("/v1/events") && reason.contains("512000-byte limit"), "{what}: {reason}");
+        assert_eq!(up.response.header("access-control-allow-origin"), Some("*"), "the SDK can read why");
+        assert_no_trace(&up.response);
+        rss.push(s.stack.workerd_rss_kib());
+        println!(
+            "    {what}: {} after {:?}, {} bytes sent before it; workerd RSS {} KiB",
+            up.response.status,
+            up.answer_after,
+            up.sent_at_answer,
+            rss[rss.len() - 1]
+        );
+    }
+    // Ten times the body costs nothing more: it is refused at the same point.
+    for (small, large) in [(1, 2), (3, 4)] {
+        assert!(rss[large] < rss[small] + 16 * 1024, "RSS {} KiB after {}, {} KiB after ten times more", rss[small], cases[small - 1].0, rss[large]);
+    }
+    // Every other body-reading route has its own, smaller limit.
+    for (path, declared) in
+        [("/v1/sms/inbound", MB), ("/v1/confirm?vt=x", 64 * 1024), ("/v1/unsubscribe?vt=x", 64 * 1024), ("/v1/admin/customers/17850", 64 * 1024)]
+    {
+        let up = http::slow_upload(&s.stack.url, path, &headers, http::Framing::Declared(declared), declared, 16 * 1024, std::time::Duration::from_millis(5))
+            .unwrap();
+        assert_eq!(up.response.status, 413, "{path}: {}", up.response.text());
+        assert!(up.response.json()["error"].as_str().unwrap().contains("-byte limit"), "{path}");
+    }
+    let sms =
+        http::slow_upload(&s.stack.url, "/v1/sms/inbound", &headers, http::Framing::Chunked, 10 * MB, 16 * 1024, std::time::Duration::from_millis(5)).unwrap();
+    assert_eq!((sms.response.status, sms.sent_at_answer < MB), (413, true), "{} after {} bytes", sms.response.text(), sms.sent_at_answer);
+    // A route that reads no body answers without waiting for one.
+    let unread =
+        http::slow_upload(&s.stack.url, "/v1/confirm?vt=x", &headers, http::Framing::Chunked, 10 * MB, 16 * 1024, std::time::Duration::from_millis(5)).unwrap();
+    assert_eq!((unread.response.status, unread.sent_at_answer < MB), (400, true), "{} after {} bytes", unread.response.text(), unread.sent_at_answer);
+    let rss_after = s.stack.workerd_rss_kib();
+    println!("    workerd RSS: {rss_before} KiB before, {rss_after} KiB after (+{} KiB)", rss_after.saturating_sub(rss_before));
+    assert!(rss_before > 0, "workerd's processes are found in the stack's process group");
+    assert!(rss_after < rss_before + 64 * 1024, "workerd grew by {} KiB", rss_after - rss_before);
+    let ok = http::request(
+        &s.stack.url,
+        "POST",
+        "/v1/events",
+        &[("X-Vitrine-Client", "bodies")],
+        br#"{"type":"page","messageId":"w2","anonymousId":"e2e-bodies-0001"}"#,
+    )
+    .unwrap();
+    assert_eq!(ok.status, 200, "a batch within the limit is still taken: {}", ok.text());
+}
+
+/// Decisions from one client past `LIMIT_CLIENT` get 429 with Retry-After and the reason;
+/// another client is served as before. (Every local client is 127.0.0.1: in dev mode the
+/// X-Vitrine-Client header names the client.)
+fn a_burst_past_the_client_limit_gets_429_and_another_client_is_unaffected(s: &Suite) {
+    let decide = |client: &str| s.stack.get("/v1/decide?placement=hero&path=/", &[("X-Vitrine-Client", client)]);
+    let started = std::time::Instant::now();
+    // The binding counts per fixed minute: a burst that straddles one needs up to twice the limit.
+    let mut served = 0;
+    let refused = loop {
+        let r = decide("burst-a");
+        if r.status == 429 {
+            break r;
+        }
+        assert_eq!(r.status, 200, "{}", r.text());
+        served += 1;
+        assert!(served <= 2 * CLIENT_LIMIT, "no 429 after {served} requests");
+    };
+    println!("    429 after {served} decisions in {:?}", started.elapsed());
+    assert!(served >= CLIENT_LIMIT / 2, "the limit is {CLIENT_LIMIT}, refused after {served}");
+    assert_eq!(refused.header("retry-after"), Some("60"));
+    let reason = refused.json()["error"].as_str().unwrap().to_string();
+    assert!(reason.contains("test:burst-a") && reason.contains("/v1/decide") && reason.contains("LIMIT_CLIENT"), "{reason}");
+    assert_no_trace(&refused);
+    assert_eq!(decide("burst-b").status, 200, "another client is unaffected");
+    assert_eq!(s.stack.get("/v1/decide?placement=hero&path=/", &[]).status, 200, "and so is 127.0.0.1");
+}
+
+/// One visitor's events past `LIMIT_VISITOR`: 429 with the reason per event (the SDK sends them
+/// again later); another visitor's are stored. One batch for twelve visitors stores ten.
+fn a_visitors_burst_of_events_gets_429_and_a_batch_reaches_ten_objects_at_most(s: &Suite) {
+    let post = |body: &str| {
+        http::request(&s.stack.url, "POST", "/v1/events", &[("Content-Type", "application/json"), ("X-Vitrine-Client", "burst-events")], body.as_bytes())
+            .unwrap()
+    };
+    let page = |visitor: &str, id: &str| format!(r#"{{"type":"page","messageId":"{id}","anonymousId":"{visitor}"}}"#);
+    let mut sent = 0;
+    let refused = loop {
+        let r = post(&page("e2e-burst-visitor-a", &format!("m{sent}")));
+        if r.status == 429 {
+            break r;
+        }
+        assert_eq!(r.status, 200, "{}", r.text());
+        sent += 1;
+        assert!(sent <= 2 * VISITOR_LIMIT, "no 429 after {sent} batches");
+    };
+    assert_eq!(refused.header("retry-after"), Some("60"));
+    let body = refused.json();
+    assert_eq!(body["accepted"], 0);
+    let reason = body["refused"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("a:e2e-burst-visitor-a") && reason.contains("LIMIT_VISITOR"), "{reason}");
+    assert_eq!(post(&page("e2e-burst-visitor-b", "b1")).status, 200, "another visitor is unaffected");
+
+    let batch: Vec<String> = (0..12).map(|i| page(&format!("e2e-fanout-{i:04}"), &format!("f{i}"))).collect();
+    let r = post(&format!("[{}]", batch.join(",")));
+    let body = r.json();
+    assert_eq!((r.status, body["accepted"].as_u64()), (400, Some(10)), "{body}");
+    assert_eq!(body["refused"].as_array().unwrap().iter().map(|e| e["index"].as_u64().unwrap()).collect::<Vec<_>>(), [10, 11]);
+    assert!(body["refused"][0]["reason"].as_str().unwrap().contains("send this event again in another batch"), "{body}");
 }
 
 fn origin_down_gives_a_502_page_and_the_api_keeps_working(s: &Suite) {
