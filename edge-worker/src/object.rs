@@ -518,6 +518,7 @@ impl VisitorDo {
         let cap = bundle.rules.messaging.max_per_day;
         while let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) {
             let m = &pending.message;
+            let mut refused_number = None;
             let request = self.with(|o| o.still_wanted(m)).map_err(|why| Outcome::Failed { status: 0, error: why.into() });
             let outcome = match request.and_then(|()| messaging::request(m, &providers, now).map_err(|e| Outcome::Failed { status: 0, error: e.to_string() })) {
                 Err(dropped) => dropped,
@@ -527,7 +528,12 @@ impl VisitorDo {
                         // Durable before the request leaves: a crash from here on cannot resend it.
                         self.persist_change(|o| o.outbox.begin(&m.idempotency_key)).await?;
                         match outbound::send(&req, providers.timeout_ms).await {
-                            Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
+                            Ok((status, body, id)) => {
+                                if m.channel == Channel::Sms {
+                                    refused_number = vitrine_edge::feedback::twilio_send_refusal(status, &body, &m.to, &m.idempotency_key, now);
+                                }
+                                messaging::outcome(status, &body, id.as_deref())
+                            }
                             Err(e) => messaging::unanswered(m.channel, e),
                         }
                     }
@@ -535,6 +541,13 @@ impl VisitorDo {
             };
             if let Some(a) = self.persist_change(|o| o.outbox.settle(&m.idempotency_key, outcome, now_secs(), providers.retry)).await? {
                 console_log!("{}", attempt_line(&m.visitor, &a));
+            }
+            if let Some(report) = refused_number {
+                // Twilio refused the number (e.g. it texted STOP to our sender): its object
+                // silences it for every visitor, as the status callback would.
+                if let Err(e) = stubs::post(&self.env, &report.contact, FEEDBACK, &report.body).await {
+                    console_error!("vitrine: reporting {} refused by Twilio failed: {e}", report.contact);
+                }
             }
         }
         Ok(())

@@ -266,6 +266,20 @@ pub fn twilio_status(
     Ok(Some(Report { contact: contact_key(Channel::Sms, &number), body: FeedbackBody { id, reason, at: now, suppress } }))
 }
 
+/// Twilio's answer to sending a text (`POST …/Messages.json`): a 4xx whose JSON `code` says
+/// the number will not take texts (21610: it texted STOP to our sender, which Twilio enforces
+/// even when its STOP never reached us) is a report for the number's object, as a status
+/// callback would be. `key`: the message's idempotency key (a retried report counts once).
+pub fn twilio_send_refusal(status: u16, body: &str, to: &str, key: &str, now: i64) -> Option<Report> {
+    if !(400..500).contains(&status) {
+        return None;
+    }
+    let code = serde_json::from_str::<Value>(body).ok()?.get("code")?.as_u64()?.to_string();
+    let (c, what) = TWILIO_SUPPRESSING.iter().find(|(c, _)| *c == code)?;
+    let body = FeedbackBody { id: format!("send-{}", clip(key)), reason: format!("twilio {c}: {what}"), at: now, suppress: true };
+    Some(Report { contact: contact_key(Channel::Sms, to), body })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +396,12 @@ mod tests {
         let gb = Country::parse("GB").unwrap();
         let url = "https://shop.example/v1/providers/twilio/status";
         let status = |form: &str| twilio_status(form, url, None, None, true, gb, NOW).unwrap();
+        let refused =
+            twilio_send_refusal(400, r#"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}"#, "+447400123456", "k1", NOW);
+        assert_eq!(refused.map(|r| (r.contact, r.body.suppress)), Some(("p:+447400123456".to_string(), true)), "refused at send time: the same");
+        assert!(twilio_send_refusal(400, r#"{"code": 21211}"#, "+447400123456", "k1", NOW).is_some());
+        assert!(twilio_send_refusal(400, r#"{"code": 30003}"#, "+447400123456", "k1", NOW).is_none(), "not a suppressing code");
+        assert!(twilio_send_refusal(503, r#"{"code": 21610}"#, "+447400123456", "k1", NOW).is_none(), "not a refusal");
         let stopped = status("MessageSid=SM1&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=21610&AccountSid=AC1").unwrap();
         assert_eq!(stopped.contact, "p:+447400123456");
         assert_eq!(stopped.body, FeedbackBody { id: "SM1".into(), reason: "twilio 21610: unsubscribed recipient (STOP)".into(), at: NOW, suppress: true });

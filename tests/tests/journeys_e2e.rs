@@ -130,6 +130,7 @@ fn main() -> std::process::ExitCode {
             a_signed_in_customer_is_messaged_as_the_stores_export_allows,
             a_bounce_or_spam_complaint_stops_email_to_the_address_from_every_visitor,
             a_text_the_number_refused_suppresses_it_for_every_visitor,
+            a_text_twilio_refuses_at_send_time_suppresses_the_number,
             providers_that_throttle_fail_or_hang_are_retried_and_deliver_once,
             a_failed_storage_write_is_stored_on_the_clients_retry,
             a_bundle_that_cannot_load_ends_no_journey_and_loses_no_event,
@@ -1070,6 +1071,41 @@ fn a_text_the_number_refused_suppresses_it_for_every_visitor(s: &Suite) {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["suppressed"], true);
     assert_eq!((sms_consent("a:tw-a"), sms_consent("a:tw-b")), (Some(false), Some(false)), "every visitor of the number");
+    let contact = &visitor_log(s, &format!("p:{phone}"))["contact"];
+    assert_eq!((contact["suppressed"].as_bool(), contact["reason"].as_str()), (Some(true), Some("twilio 21610: unsubscribed recipient (STOP)")));
+}
+
+/// Twilio refuses a text at send time with 21610 (the number texted STOP to our sender, and
+/// that STOP never reached us): the number is suppressed for every visitor, as the status
+/// callback would have it, and the journey's later texts do not go.
+fn a_text_twilio_refuses_at_send_time_suppresses_the_number(s: &Suite) {
+    let (phone, email) = ("+447400900778", "tw.send@example.com");
+    s.capture.fault_matching(
+        "/Messages.json",
+        "447400900778",
+        &[Fault::Reply(400, r#"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}"#)],
+    );
+    let other = [
+        event(json!({ "type": "consent", "channels": { "sms": true } }), "tws-other", None),
+        event(json!({ "type": "identify", "traits": { "phone": phone } }), "tws-other", None),
+    ];
+    assert_eq!(post_events(s, &other).status, 200);
+    let r = post_events(
+        s,
+        &[
+            event(consent_all("push-token-tws"), "tws", Some("c-tw-send")),
+            event(identify("Tws", email, phone), "tws", Some("c-tw-send")),
+            event(added("K300", 1), "tws", Some("c-tw-send")),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sms_consent = |key: &str| visitor_log(s, key)["state"]["consent"]["sms"]["granted"].as_bool();
+    let start = Instant::now();
+    while sms_consent("u:c-tw-send") != Some(false) {
+        assert!(start.elapsed() < JOURNEY_DONE, "the refused number was never suppressed: {}", visitor_log(s, &format!("p:{phone}")));
+        thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(sms_consent("a:tws-other"), Some(false), "every visitor of the number");
     let contact = &visitor_log(s, &format!("p:{phone}"))["contact"];
     assert_eq!((contact["suppressed"].as_bool(), contact["reason"].as_str()), (Some(true), Some("twilio 21610: unsubscribed recipient (STOP)")));
 }

@@ -64,6 +64,8 @@ fn decode(s: &str) -> String {
 pub enum Fault {
     /// This status and a JSON error body (429, 500, 503, …).
     Status(u16),
+    /// This status and this body (a provider's own error, e.g. Twilio's `{"code": 21610}`).
+    Reply(u16, &'static str),
     /// No answer for this long, then the connection closes: the sender times out. Recorded
     /// with status [`NO_ANSWER`].
     Hang(Duration),
@@ -176,9 +178,12 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicU
             thread::sleep(d);
             return Ok(()); // closed without an answer
         }
-        let failing = matches!(fault, Some(Fault::Status(_))) || fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        let failing = matches!(fault, Some(Fault::Status(_) | Fault::Reply(..)))
+            || fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
         let (status, reply) = if let Some(Fault::Status(code)) = fault {
             (code, r#"{"error":"injected"}"#.to_string())
+        } else if let Some(Fault::Reply(code, body)) = fault {
+            (code, body.to_string())
         } else if failing {
             (503, r#"{"error":"try again"}"#.to_string())
         } else if path.ends_with("/v3/mail/send") {
@@ -195,6 +200,7 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicU
             200 => "OK",
             201 => "Created",
             202 => "Accepted",
+            400 => "Bad Request",
             429 => "Too Many Requests",
             500 => "Internal Server Error",
             _ => "Service Unavailable",
