@@ -31,6 +31,7 @@ put("events", "refusals", "\x00" + json.dumps({"batch": ["not an event", {"type"
 
 # cookies: Cookie headers. Known bug of issue #14: a repeated cart SKU overflowed its u32 quantity.
 put("cookies", "cart-quantity-overflow", "vt_cart=A:1,A:4294967295")
+put("cookies", "interests-weight-overflow", "vt_int=1|a:4294967295|b:4294967295")
 put("cookies", "cart", 'vt_vid=0f8fad5b-d9cb-469f-a165-70867728950e; vt_cart=C100:2,K300,A%2CB:4,%E2%82%AC:1,bad:x,:3; vt_consent=1')
 put("cookies", "interests", "vt_int=1699999000|Candles:2750,Kitchen:500|C100:917,K300:958,G200:1000; vt_cart=C101:1")
 put("cookies", "profile", 'vt_profile={"cid":"12346","traits":{"segment":"Champions","first_name":"<img src=x onerror=alert(1)>"},"iat":1700000000}; vt_vid=0f8fad5b-d9cb-469f-a165-70867728950e')

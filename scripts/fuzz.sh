@@ -27,10 +27,18 @@ esac
 
 cd fuzz
 sanitizer=${FUZZ_SANITIZER:-none}
-echo "==> cargo fuzz build (sanitizer $sanitizer)" >&2
-cargo fuzz build --sanitizer "$sanitizer" 2>&1 | grep -v '^\s*Compiling' >&2 || true
-[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz build failed" >&2; exit 1; }
-bin=target/x86_64-unknown-linux-gnu/release
+# The replay builds unoptimised (fuzz/Cargo.toml's dev profile, the same checks): on CI's two
+# cores that build is what the stage's time goes to, and a few thousand runs need no speed.
+if [ $mode = replay ]; then profile=(--dev) dir=debug; else profile=(--release) dir=release; fi
+mkdir -p target
+echo "==> cargo fuzz build ${profile[*]} --sanitizer $sanitizer" >&2
+if ! cargo fuzz build "${profile[@]}" --sanitizer "$sanitizer" >target/build.log 2>&1; then
+  cat target/build.log >&2
+  echo "fuzz build failed" >&2
+  exit 1
+fi
+grep -E '^\s*(Finished|warning)' target/build.log >&2 || true
+bin=target/x86_64-unknown-linux-gnu/$dir
 
 failed=()
 printf '%-12s %10s %8s %8s %8s  %s\n' target execs exec/s cov ft result >&2
