@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzes Vitrine's parsers and renderers with cargo-fuzz (libFuzzer): the targets in fuzz/
 # (RELIABILITY.md says what each checks).
-#   scripts/fuzz.sh [SECONDS]   every target for SECONDS (default 60): new inputs are kept in
+#   scripts/fuzz.sh [SECONDS [TARGET…]]
+#                               every target (or those named) for SECONDS (default 60): new inputs are kept in
 #                               fuzz/target/corpus/<target> (not committed), crashes in
 #                               fuzz/artifacts/<target>/; exits non-zero if any target crashed
 #   scripts/fuzz.sh --replay    CI: every committed seed (fuzz/corpus/<target>), then a bounded
-#                               number of mutations of them (FUZZ_RUNS, default 2000) per target
+#                               number of mutations of them (FUZZ_RUNS, default 1000) per target
 # Built by the pinned stable compiler with RUSTC_BOOTSTRAP=1 (cargo-fuzz passes -Z flags; no
 # nightly can be downloaded here). FUZZ_SANITIZER=address for ASan (slower to build and run;
 # default none: the code is safe Rust, the checks that matter are panics, overflow checks and
@@ -21,9 +22,10 @@ mode=time secs=60
 case "${1:-}" in
   --replay) mode=replay ;;
   "") ;;
-  *[!0-9]* | 0) echo "usage: scripts/fuzz.sh [SECONDS | --replay]" >&2; exit 2 ;;
+  *[!0-9]* | 0) echo "usage: scripts/fuzz.sh [SECONDS [TARGET…] | --replay]" >&2; exit 2 ;;
   *) secs=$1 ;;
 esac
+[ $# -gt 1 ] && TARGETS=("${@:2}")
 
 cd fuzz
 sanitizer=${FUZZ_SANITIZER:-none}
@@ -46,7 +48,7 @@ for t in "${TARGETS[@]}"; do
   scratch=target/corpus/$t log=target/logs/$t.log
   mkdir -p "$scratch" "artifacts/$t" target/logs
   if [ $mode = replay ]; then
-    limit=(-runs="${FUZZ_RUNS:-2000}")
+    limit=(-runs="${FUZZ_RUNS:-1000}")
   else
     limit=(-max_total_time="$secs")
   fi

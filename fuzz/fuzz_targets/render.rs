@@ -76,11 +76,9 @@ fn engine(slot: &str, item: &str, raw: &str, text: &dyn Fn(usize) -> String) -> 
 }
 
 fn visitor(engine: &Engine, text: &dyn Fn(usize) -> String) -> Visitor {
-    let mut v = Visitor::default();
-    v.visitor_id = "0f8fad5b-d9cb-469f-a165-70867728950e".into();
     let mut traits = Value::object();
     traits.set("first_name", text(200)).set("segment", text(201)).set("nick", text(202));
-    v.traits = traits;
+    let mut v = Visitor { visitor_id: "0f8fad5b-d9cb-469f-a165-70867728950e".into(), traits, ..Visitor::default() };
     v.request.page = engine.page("/");
     v.request.page.path = text(203);
     v.request.utm_source = Some(text(204));
