@@ -48,4 +48,10 @@ if [ "$("$VITRINE_TOOLS/bin/worker-build" --version 2>/dev/null | awk '{print $N
   step "cargo install worker-build 0.8.7"
   cargo install -q --root "$VITRINE_TOOLS" worker-build --version =0.8.7 --locked
 fi
+# cargo-fuzz (scripts/fuzz.sh): libFuzzer targets built by the pinned stable compiler with
+# RUSTC_BOOTSTRAP=1 for its -Z flags (no nightly can be downloaded here; RELIABILITY.md).
+if [ "$("$VITRINE_TOOLS/bin/cargo-fuzz" --version 2>/dev/null | awk '{print $NF}')" != "0.13.2" ]; then  # prints "cargo-fuzz 0.13.2"
+  step "cargo install cargo-fuzz 0.13.2"
+  cargo install -q --root "$VITRINE_TOOLS" cargo-fuzz --version =0.13.2 --locked
+fi
 step "tools ready in $VITRINE_TOOLS"

@@ -114,7 +114,9 @@ pub fn interests_cookie(updated_at: i64, categories: &[(String, f32)], products:
             }
             push_percent_encoded(&mut out, name);
             out.push(':');
-            push_int(&mut out, libm::roundf(w * 1000.0) as i64);
+            // What the reader takes: whole thousandths in u32 (a weight read from a forged
+            // cookie, or a NaN, must not make a cookie no host reads back).
+            push_int(&mut out, (libm::roundf(w * 1000.0) as i64).clamp(0, i64::from(u32::MAX)));
         }
     }
     out
@@ -227,6 +229,19 @@ mod tests {
         // Issue #14: 1 + 4294967295 overflowed the u32 (a panic in debug builds, 0 in release).
         let lines = parse_cart_cookie("A:1,A:4294967295,B:4294967295,B:4294967295");
         assert_eq!(lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect::<Vec<_>>(), [("A", MAX_QUANTITY), ("B", MAX_QUANTITY)]);
+    }
+
+    #[test]
+    fn interests_cookies_re_read_whatever_their_weights() {
+        // Found by fuzzing (fuzz/, target `cookies`): a weight of u32::MAX thousandths read
+        // back as 4294967.5 and was written as 4294967296, which no reader takes, so the whole
+        // cookie was dropped by the next host; a negative weight was written as one too.
+        let (c, p, at) = parse_interests_cookie("1|a:4294967295|b:4294967295").unwrap();
+        let again = parse_interests_cookie(&interests_cookie(at, &c, &p)).expect("its own cookie re-read");
+        assert_eq!((again.0.len(), again.1.len(), again.2), (1, 1, 1));
+        let written = interests_cookie(5, &[("a".into(), -2.0), ("b".into(), f32::NAN)], &[("c".into(), f32::INFINITY)]);
+        assert_eq!(written, "5|a:0,b:0|c:4294967295");
+        assert!(parse_interests_cookie(&written).is_some());
     }
 
     #[test]

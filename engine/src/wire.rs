@@ -8,8 +8,9 @@
 //! [`Value`] a tag byte (0 null, 1 bool, 2 number, 3 string, 4 array, 5 object) then its content.
 //!
 //! Invariant: decoding never panics, whatever the bytes, and never reserves memory the input
-//! does not back: every length is checked against the bytes left. The first error wins and
-//! is reported with its byte offset.
+//! does not back: every length is checked against the bytes left, and lists reserve nothing
+//! on their claimed length (fuzz/, target `bundle`, bounds decoding's peak heap). The first
+//! error wins and is reported with its byte offset.
 //! Invariant: changing a listed type's fields changes the layout: bump `bundle::FORMAT_VERSION`.
 
 use alloc::string::String;
@@ -252,10 +253,11 @@ impl<T: Wire> Wire for Vec<T> {
         self.iter().for_each(|item| item.put(out));
     }
     fn take(r: &mut Reader<'_>) -> Self {
-        // `len` is at most the bytes left; the reservation is capped too, as an item in memory
-        // can be far larger than its encoding.
+        // `len` is at most the bytes left, but an item in memory can be far larger than its
+        // encoding, and nested lists would each reserve the same bytes again: nothing is
+        // reserved on a claim, the list grows with what is read.
         let n = r.len("a list's length");
-        let mut items = Vec::with_capacity(n.min(1024));
+        let mut items = Vec::new();
         for _ in 0..n {
             if r.error.is_some() {
                 break;
@@ -532,6 +534,28 @@ mod tests {
         assert_eq!(from_slice::<u32>(&[5, 0]).unwrap_err().offset, 1);
         // Eleven continuation bytes: more than 64 bits.
         assert!(from_slice::<u64>(&[0xff; 11]).is_err());
+    }
+
+    #[test]
+    fn a_claimed_length_reserves_no_memory_the_input_does_not_back() {
+        // Found by fuzzing (fuzz/, target `bundle`): a list claiming as many placements as
+        // there are bytes left reserved that many placements, over 100 times the input (and
+        // nested lists reserved the same bytes again at each level). An item in memory is far
+        // larger than its encoding, so the claim alone reserves nothing beyond a small start.
+        let mut bytes = vec![0xff, 0x05]; // 767 items, then bytes that make none
+        bytes.resize(2 + 767, 0xff);
+        let mut r = Reader { bytes: &bytes, pos: 0, depth: 0, error: None };
+        let placements = Vec::<Placement>::take(&mut r);
+        assert!(r.error.is_some());
+        let reserved = placements.capacity() * core::mem::size_of::<Placement>();
+        assert!(reserved <= 8 * bytes.len(), "{reserved} bytes reserved for {} bytes of input", bytes.len());
+
+        // Arrays of arrays, each claiming all the bytes left: refused, having reserved little.
+        let nested: Vec<u8> = (0..64).flat_map(|_| [4, 0x80, 0x01]).collect(); // 128 items each
+        let mut r = Reader { bytes: &nested, pos: 0, depth: 0, error: None };
+        let Value::Array(outer) = Value::take(&mut r) else { panic!("an array") };
+        assert!(r.error.is_some());
+        assert!(outer.capacity() * core::mem::size_of::<Value>() <= 8 * nested.len(), "capacity {}", outer.capacity());
     }
 
     #[test]

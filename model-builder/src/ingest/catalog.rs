@@ -13,7 +13,7 @@ use super::fields::{decimal, in_stock, text};
 use super::orders::csv_error;
 use super::report::CatalogReport;
 use crate::config::{CatalogColumns, Config};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use vitrine_engine::slug;
 
 /// One product as the catalog describes it; blank fields are derived later.
@@ -59,10 +59,10 @@ impl Columns {
     }
 }
 
-/// Reads the catalog: one product per row, ids unique (normalised like order SKUs).
-pub fn read(path: &Path, config: &Config, bad: &mut BadRows) -> Result<(Vec<CatalogRow>, CatalogReport)> {
-    let file = std::fs::File::open(path).map_err(Error::io(path))?;
-    let mut reader = csv::ReaderBuilder::new().delimiter(config.catalog.delimiter as u8).flexible(true).from_reader(file);
+/// Reads the catalog: one product per row, ids unique (normalised like order SKUs). `path`
+/// names `input` in errors and the report.
+pub fn read(path: &Path, input: impl std::io::Read, config: &Config, bad: &mut BadRows) -> Result<(Vec<CatalogRow>, CatalogReport)> {
+    let mut reader = csv::ReaderBuilder::new().delimiter(config.catalog.delimiter as u8).flexible(true).from_reader(input);
     let header = Header::new(path, reader.byte_headers().map_err(|e| csv_error(path, e))?)?;
     let cols = Columns::find(&header, &config.catalog.columns)?;
     let separator = config.catalog.tags_separator.as_str();

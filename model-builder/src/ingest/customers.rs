@@ -106,12 +106,11 @@ pub fn country(code: &str) -> std::result::Result<Country, String> {
     Country::parse(code)
 }
 
-/// Reads the export: one customer per row, ids unique.
-pub fn read(path: &Path, config: &Config, bad: &mut BadRows) -> Result<(Vec<CustomerRow>, CustomersReport)> {
+/// Reads the export: one customer per row, ids unique. `path` names `input` in errors.
+pub fn read(path: &Path, input: impl std::io::Read, config: &Config, bad: &mut BadRows) -> Result<(Vec<CustomerRow>, CustomersReport)> {
     let cfg = &config.customers;
     let default_country = country(&cfg.default_country).map_err(|e| Error::Invalid(format!("customers.default_country: {e}")))?;
-    let file = std::fs::File::open(path).map_err(Error::io(path))?;
-    let mut reader = csv::ReaderBuilder::new().delimiter(cfg.delimiter as u8).flexible(true).from_reader(file);
+    let mut reader = csv::ReaderBuilder::new().delimiter(cfg.delimiter as u8).flexible(true).from_reader(input);
     let header = Header::new(path, reader.byte_headers().map_err(|e| csv_error(path, e))?)?;
     let cols = Columns::find(&header, &cfg.columns)?;
     let mut rows: Vec<CustomerRow> = Vec::new();

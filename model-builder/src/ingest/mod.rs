@@ -34,25 +34,53 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use bad_rows::BadRows;
 
-/// Reads `orders` (and `catalog`, if given) as `config` says. `progress` is advanced in bytes
-/// of the orders file.
 /// The customers export (`[customers]`), bad rows handled as `[cleaning]` says.
 pub fn read_customers(config: &Config, path: &Path) -> Result<(Vec<customers::CustomerRow>, customers::CustomersReport)> {
+    let file = std::fs::File::open(path).map_err(Error::io(path))?;
     let mut bad = BadRows::new(path.into(), config.cleaning.bad_rows, config.cleaning.max_bad_rows);
-    customers::read(path, config, &mut bad)
+    customers::read(path, file, config, &mut bad)
 }
 
+/// Reads `orders` (and `catalog`, if given) as `config` says. `progress` is advanced in bytes
+/// of the orders file.
 pub fn ingest(config: &Config, orders: &Path, catalog: Option<&Path>, progress: &ProgressBar) -> Result<(Dataset, IngestReport)> {
     let bytes = std::fs::metadata(orders).map_err(Error::io(orders))?.len();
+    let orders_file = std::fs::File::open(orders).map_err(Error::io(orders))?;
+    let catalog = match catalog {
+        Some(path) => Some((path, std::fs::File::open(path).map_err(Error::io(path))?)),
+        None => None,
+    };
+    ingest_from((orders, orders_file, bytes), catalog, config, progress)
+}
+
+/// The customers export from bytes in memory, named `path` in errors (fuzzing: fuzz/).
+pub fn read_customers_bytes(config: &Config, path: &Path, bytes: &[u8]) -> Result<(Vec<customers::CustomerRow>, customers::CustomersReport)> {
+    let mut bad = BadRows::new(path.into(), config.cleaning.bad_rows, config.cleaning.max_bad_rows);
+    customers::read(path, bytes, config, &mut bad)
+}
+
+/// [`ingest`] from bytes in memory, named `orders` and `catalog` in errors (fuzzing: fuzz/).
+pub fn ingest_bytes(config: &Config, orders: (&Path, &[u8]), catalog: Option<(&Path, &[u8])>) -> Result<(Dataset, IngestReport)> {
+    ingest_from((orders.0, orders.1, orders.1.len() as u64), catalog, config, &ProgressBar::hidden())
+}
+
+/// `orders`: its name, contents and size in bytes (for the progress bar and report).
+fn ingest_from(
+    orders: (&Path, impl std::io::Read, u64),
+    catalog: Option<(&Path, impl std::io::Read)>,
+    config: &Config,
+    progress: &ProgressBar,
+) -> Result<(Dataset, IngestReport)> {
+    let (orders, orders_input, bytes) = orders;
     progress.set_length(bytes);
     let cleaning = &config.cleaning;
 
     let mut catalog_report = None;
     let mut catalog_bad = Vec::new();
     let catalog_rows = match catalog {
-        Some(path) => {
+        Some((path, input)) => {
             let mut bad = BadRows::new(path.into(), cleaning.bad_rows, cleaning.max_bad_rows);
-            let (rows, mut rep) = catalog::read(path, config, &mut bad)?;
+            let (rows, mut rep) = catalog::read(path, input, config, &mut bad)?;
             rep.bad_rows = bad.count;
             catalog_bad = bad.first;
             catalog_report = Some(rep);
@@ -63,7 +91,7 @@ pub fn ingest(config: &Config, orders: &Path, catalog: Option<&Path>, progress: 
     let catalog_skus: Option<Vec<String>> = catalog_rows.as_ref().map(|rows| rows.iter().map(|r| r.sku.clone()).collect());
 
     let mut bad = BadRows::new(orders.into(), cleaning.bad_rows, cleaning.max_bad_rows);
-    let raw = orders::read(orders, config, catalog_skus.as_deref(), &mut bad, progress)?;
+    let raw = orders::read(orders, orders_input, config, catalog_skus.as_deref(), &mut bad, progress)?;
     progress.set_position(bytes);
 
     let mut report = IngestReport {

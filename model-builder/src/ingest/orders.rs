@@ -169,10 +169,16 @@ struct Pass<'a> {
 }
 
 /// Reads the order-lines file. `catalog_skus`, when given, seeds the products (already
-/// normalised) and closes the catalog.
-pub fn read(path: &Path, config: &Config, catalog_skus: Option<&[String]>, bad: &mut BadRows, progress: &ProgressBar) -> Result<RawOrders> {
-    let file = std::fs::File::open(path).map_err(Error::io(path))?;
-    let mut reader = csv::ReaderBuilder::new().delimiter(config.orders.delimiter as u8).flexible(true).buffer_capacity(1 << 18).from_reader(file);
+/// normalised) and closes the catalog. `path` names `input` in errors.
+pub fn read(
+    path: &Path,
+    input: impl std::io::Read,
+    config: &Config,
+    catalog_skus: Option<&[String]>,
+    bad: &mut BadRows,
+    progress: &ProgressBar,
+) -> Result<RawOrders> {
+    let mut reader = csv::ReaderBuilder::new().delimiter(config.orders.delimiter as u8).flexible(true).buffer_capacity(1 << 18).from_reader(input);
     let header = Header::new(path, reader.byte_headers().map_err(|e| csv_error(path, e))?)?;
     let cols = Columns::find(&header, &config.orders.columns)?;
 
