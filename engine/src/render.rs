@@ -140,6 +140,95 @@ pub fn safe_url(url: &str) -> &str {
     url
 }
 
+/// The paths whose values are links the engine made safe (`safe_url`, or built itself): the
+/// only tokens a link attribute may start with.
+pub const LINK_TOKENS: [&str; 5] = ["url", "image", "offer.cta_url", "link", "unsubscribe_url"];
+
+/// Attributes a browser follows or loads.
+const LINK_ATTRIBUTES: [&str; 9] = ["href", "src", "action", "formaction", "background", "poster", "data", "lowsrc", "xlink:href"];
+
+/// Link attributes of a template whose scheme a value could choose: one that starts with a
+/// token other than [`LINK_TOKENS`] (`href="{{title}}"`), or with static text that does not
+/// settle the scheme before a token (`href="java{{x}}"`). Each as the attribute's text.
+pub fn links_values_could_steer(template: &str) -> alloc::vec::Vec<String> {
+    let lower = template.to_ascii_lowercase();
+    let mut found = alloc::vec::Vec::new();
+    for attr in LINK_ATTRIBUTES {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(attr).map(|i| from + i) {
+            from = i + attr.len();
+            let preceded = i == 0 || matches!(lower.as_bytes()[i - 1], b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'"' | b'\'');
+            let rest = lower[from..].trim_start();
+            let Some(value) = rest.strip_prefix('=').filter(|_| preceded) else { continue };
+            let value = value.trim_start();
+            let (value, end) = match value.as_bytes().first() {
+                Some(q @ (b'"' | b'\'')) => (&value[1..], *q as char),
+                _ => (value, ' '),
+            };
+            let value = &value[..value.find(|c: char| c == end || (end == ' ' && (c.is_whitespace() || c == '>'))).unwrap_or(value.len())];
+            let settled = match value.find("{{") {
+                // Static text: a link of the store's own, checked as a browser reads it.
+                None => {
+                    let decoded = decode_entities(value);
+                    safe_url(&decoded) == decoded
+                }
+                // A link token, alone or followed by static text before any other token (an
+                // empty `{{url}}` must not hand the scheme to the next value).
+                Some(0) if !value.starts_with("{{{") => {
+                    let inner = &value[2..];
+                    let close = inner.find("}}").unwrap_or(inner.len());
+                    let path = inner[..close].split('|').next().unwrap_or("").trim();
+                    let after = inner.get(close + 2..).unwrap_or("");
+                    LINK_TOKENS.contains(&path) && !after.starts_with("{{")
+                }
+                Some(0) => false,
+                Some(at) => {
+                    let prefix = decode_entities(&value[..at]);
+                    safe_url(&prefix) == prefix && (prefix.contains(':') || prefix.trim_start().starts_with(['/', '#', '?', '.']))
+                }
+            };
+            if !settled {
+                found.push([attr, "=\"", value, "\""].concat());
+            }
+        }
+    }
+    found
+}
+
+/// Character references a browser decodes in an attribute before it reads the URL: numeric
+/// ones and the named ones that spell a scheme's separators (`&colon;`, `&Tab;`, `&NewLine;`).
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + 1..];
+        let name_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '#')).unwrap_or(rest.len());
+        let name = &rest[..name_len];
+        let code = if let Some(n) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+            u32::from_str_radix(n, 16).ok()
+        } else if let Some(n) = name.strip_prefix('#') {
+            n.parse::<u32>().ok()
+        } else {
+            match name.to_ascii_lowercase().as_str() {
+                "colon" => Some(58),
+                "tab" => Some(9),
+                "newline" => Some(10),
+                _ => None,
+            }
+        };
+        match code.and_then(char::from_u32) {
+            Some(c) => {
+                out.push(c);
+                rest = rest[name_len..].strip_prefix(';').unwrap_or(&rest[name_len..]);
+            }
+            None => out.push('&'),
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The only paths a template may insert unescaped (`{{{path}}}`): HTML the engine made itself
 /// from escaped values. `Rules::check` refuses any other triple tag.
 pub const RAW_FRAGMENTS: [&str; 2] = ["items", "offer.code_html"];
@@ -216,6 +305,26 @@ mod tests {
         ] {
             assert_eq!(safe_url(good), good, "{good:?}");
         }
+    }
+
+    #[test]
+    fn links_whose_scheme_a_value_could_choose_are_found() {
+        for ok in [
+            r#"<a href="{{url}}"><img src="{{ image }}" alt="{{title}}">"#,
+            r#"<a href="/search?q={{title}}">"#,
+            r#"<a href='https://x.example/{{sku}}'>"#,
+            "<a href={{url}}>",
+            r#"<p data-sku="{{sku}}">"#,
+        ] {
+            assert!(links_values_could_steer(ok).is_empty(), "{ok}: {:?}", links_values_could_steer(ok));
+        }
+        assert_eq!(links_values_could_steer(r#"<img src="{{title}}{{price}}">"#), [r#"src="{{title}}{{price}}""#]);
+        assert_eq!(links_values_could_steer(r#"<a HREF = "java{{x}}">"#), [r#"href="java{{x}}""#]);
+        assert_eq!(links_values_could_steer("<a href={{traits.site}}>"), ["href=\"{{traits.site}}\""]);
+        assert_eq!(links_values_could_steer(r#"<img src="{{url}}{{{items}}}">"#).len(), 1, "an empty url would hand the scheme on");
+        assert_eq!(links_values_could_steer(r#"<a href="java&#9;script:alert(1)">"#).len(), 1, "the store's own link, as a browser decodes it");
+        assert_eq!(links_values_could_steer(r#"<a href="jav&#x61;script&colon;x">"#).len(), 1);
+        assert!(links_values_could_steer(r#"<a href="{{url}}?utm={{utm.source}}">"#).is_empty());
     }
 
     #[test]

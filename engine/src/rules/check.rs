@@ -15,7 +15,7 @@ use core::fmt;
 
 use super::{Channel, Rules, Source, RECOMMENDERS};
 use crate::condition::Condition;
-use crate::render::{raw_tags_outside, safe_url, RAW_FRAGMENTS};
+use crate::render::{links_values_could_steer, raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
 use crate::value::Value;
 
@@ -89,6 +89,23 @@ fn num(x: f32) -> String {
 }
 
 impl Checker {
+    /// An HTML template: its raw tags as [`raw`](Self::raw), and links whose scheme a value
+    /// could choose (`href="{{title}}"`): links start with `{{url}}`, `{{image}}`,
+    /// `{{offer.cta_url}}`, `{{link}}` or static text that settles the scheme.
+    fn html(&mut self, key: String, template: &str, allowed: &[&str]) {
+        self.raw(key.clone(), template, allowed);
+        for link in links_values_could_steer(template) {
+            self.push(
+                key.clone(),
+                [
+                    &link,
+                    ": a value could make this link a script URL; start it with {{url}}, {{image}}, {{offer.cta_url}}, {{link}}, a path or an http(s) address",
+                ]
+                .concat(),
+            );
+        }
+    }
+
     /// `{{{…}}}` inserts HTML unescaped: only the engine's own fragments may be (`allowed`).
     fn raw(&mut self, key: String, template: &str, allowed: &[&str]) {
         for path in raw_tags_outside(template, allowed) {
@@ -161,10 +178,10 @@ impl Checker {
                 if v.html.trim().is_empty() {
                     self.push([&vat, ".html"].concat(), "empty");
                 }
-                self.raw([&vat, ".html"].concat(), &v.html, &RAW_FRAGMENTS);
+                self.html([&vat, ".html"].concat(), &v.html, &RAW_FRAGMENTS);
             }
-            self.raw([&at, ".template"].concat(), &p.template, &RAW_FRAGMENTS);
-            self.raw([&at, ".item_template"].concat(), &p.item_template, &[]);
+            self.html([&at, ".template"].concat(), &p.template, &RAW_FRAGMENTS);
+            self.html([&at, ".item_template"].concat(), &p.item_template, &[]);
             self.raw([&at, ".title"].concat(), &p.title, &[]);
         }
     }
@@ -273,7 +290,7 @@ impl Checker {
                 }
                 self.raw([&at, ".subject"].concat(), &s.subject, &[]);
                 self.raw([&at, ".body"].concat(), &s.body, &[]);
-                self.raw([&at, ".html"].concat(), &s.html, &RAW_FRAGMENTS);
+                self.html([&at, ".html"].concat(), &s.html, &RAW_FRAGMENTS);
                 if s.subject.trim().is_empty() && matches!(s.channel, Channel::Email | Channel::Push) {
                     self.push([&at, ".subject"].concat(), ["an ", s.channel.as_str(), " needs a subject"].concat());
                 }
