@@ -185,19 +185,10 @@ impl DurableObject for VisitorDo {
                 // A provider's report (a bounce, a complaint, a dead number): a suppressing one
                 // silences the contact for every visitor of it, as a STOP does.
                 let body: FeedbackBody = read_json(&mut req).await?;
-                let (channel, _) = contact_of(&key);
-                let (tell, visitors) = self
-                    .persist_change(|o| {
-                        let c = o.contact.get_or_insert_with(ContactRecord::default);
-                        (c.feedback(channel, &body, now_secs()), c.visitors.clone())
-                    })
-                    .await?;
-                if let Some(withdrawal) = &tell {
-                    if let Err(failed) = self.tell_visitors(&visitors, EVENTS, withdrawal).await? {
-                        return Ok(failed);
-                    }
+                match self.take_feedback(contact_of(&key).0, &body).await? {
+                    Ok((visitors, suppressed)) => Response::from_json(&serde_json::json!({ "visitors": visitors, "suppressed": suppressed })),
+                    Err(failed) => Ok(failed),
                 }
-                Response::from_json(&serde_json::json!({ "visitors": visitors.len(), "suppressed": tell.is_some() }))
             }
             (Method::Post, CONFIRMED) => {
                 let body: ConfirmedBody = read_json(&mut req).await?;
@@ -459,14 +450,47 @@ impl VisitorDo {
         };
         let message = ContactRecord::confirmation(channel, address, &store.name, &link, now);
         let providers = Providers::from_vars(|k| var(&self.env, k)).with_public_url(&store.base_url);
+        let mut refused_number = None;
         let outcome = match messaging::request(&message, &providers, now) {
             Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
             Ok(req) => match outbound::send(&req, providers.timeout_ms).await {
-                Ok((status, body, id)) => messaging::outcome(status, &body, id.as_deref()),
+                Ok((status, body, id)) => {
+                    if channel == Channel::Sms {
+                        refused_number = vitrine_edge::feedback::twilio_send_refusal(status, &body, address, &message.idempotency_key, now);
+                    }
+                    messaging::outcome(status, &body, id.as_deref())
+                }
                 Err(e) => messaging::unanswered(channel, e),
             },
         };
         console_log!("vitrine confirmation {}", serde_json::json!({ "channel": channel, "contact": address, "result": outcome }));
+        if let Some(report) = refused_number {
+            // Twilio refused the number outright (it texted STOP to our sender): this object
+            // is the number's, so it takes the report itself.
+            match self.take_feedback(channel, &report.body).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) | Err(_) => console_error!("vitrine: {address} refused by Twilio: not every visitor could be told"),
+            }
+        }
+    }
+
+    /// A provider's report on this contact (a bounce, a complaint, a dead number): a
+    /// suppressing one silences it for every visitor of it, as a STOP does. `Ok(Err(_))`: a
+    /// visitor could not be told (answered 503, so the sender retries; told ones change nothing
+    /// twice). Else how many visitors the contact has and whether it is suppressed now.
+    async fn take_feedback(&self, channel: Channel, body: &FeedbackBody) -> Result<std::result::Result<(usize, bool), Response>> {
+        let (tell, visitors) = self
+            .persist_change(|o| {
+                let c = o.contact.get_or_insert_with(ContactRecord::default);
+                (c.feedback(channel, body, now_secs()), c.visitors.clone())
+            })
+            .await?;
+        if let Some(withdrawal) = &tell {
+            if let Err(failed) = self.tell_visitors(&visitors, EVENTS, withdrawal).await? {
+                return Ok(Err(failed));
+            }
+        }
+        Ok(Ok((visitors.len(), tell.is_some())))
     }
 
     /// An inbound SMS to a number's object: STOP or START reaches every visitor that gave it.

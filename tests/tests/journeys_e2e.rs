@@ -1107,6 +1107,26 @@ fn a_text_twilio_refuses_at_send_time_suppresses_the_number(s: &Suite) {
         thread::sleep(Duration::from_millis(300));
     }
     assert_eq!(sms_consent("a:tws-other"), Some(false), "every visitor of the number");
+
+    // A number a visitor typed: Twilio refuses the confirmation text itself. The number's
+    // object takes that as the report and silences it for its visitors.
+    let typed = "+447400900779";
+    s.capture.fault_matching(
+        "/Messages.json",
+        "447400900779",
+        &[Fault::Reply(400, r#"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}"#)],
+    );
+    let typer = [
+        event(json!({ "type": "consent", "channels": { "sms": true } }), "tws-typer", None),
+        event(json!({ "type": "identify", "traits": { "phone": typed } }), "tws-typer", None),
+    ];
+    assert_eq!(post_events(s, &typer).status, 200);
+    let start = Instant::now();
+    while sms_consent("a:tws-typer") != Some(false) {
+        assert!(start.elapsed() < JOURNEY_DONE, "the refused confirmation suppressed nothing: {}", visitor_log(s, &format!("p:{typed}")));
+        thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(visitor_log(s, &format!("p:{typed}"))["contact"]["suppressed"].as_bool(), Some(true));
     let contact = &visitor_log(s, &format!("p:{phone}"))["contact"];
     assert_eq!((contact["suppressed"].as_bool(), contact["reason"].as_str()), (Some(true), Some("twilio 21610: unsubscribed recipient (STOP)")));
 }
