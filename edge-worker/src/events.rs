@@ -34,7 +34,7 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
         Method::Options => return cors(Response::empty()?.with_status(204)),
         _ => return json_response(&json!({ "error": "use POST" }), 405),
     }
-    let body = match limits::read_body(&mut req, env, vitrine_edge::limits::EVENTS_BODY).await? {
+    let body = match limits::read_body(&mut req, env).await? {
         Ok(body) => body,
         Err(too_large) => return Ok(too_large),
     };
@@ -145,7 +145,7 @@ pub async fn confirm(req: Request, env: &Env) -> Result<Response> {
 
 /// Twilio's inbound-message webhook: the number's index object forwards to its visitor.
 pub async fn sms_inbound(mut req: Request, env: &Env) -> Result<Response> {
-    let form = match limits::read_body(&mut req, env, vitrine_edge::limits::SMS_BODY).await? {
+    let form = match limits::read_body(&mut req, env).await? {
         Ok(body) => String::from_utf8_lossy(&body).into_owned(),
         Err(too_large) => return Ok(too_large),
     };

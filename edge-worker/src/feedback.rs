@@ -4,7 +4,7 @@
 //! contact for every visitor of it or only records the report.
 
 use serde_json::{json, Value};
-use vitrine_edge::feedback::{self, Refusal, Report, MAX_BODY_BYTES, SENDGRID_SIGNATURE, SENDGRID_TIMESTAMP};
+use vitrine_edge::feedback::{self, Refusal, Report, SENDGRID_SIGNATURE, SENDGRID_TIMESTAMP};
 use vitrine_edge::visitor_do::FEEDBACK;
 use worker::{console_error, console_log, Env, Method, Request, Response, Result};
 
@@ -34,14 +34,19 @@ async fn take(env: &Env, reports: &[Report]) -> Result<std::result::Result<(), R
     Ok(Ok(()))
 }
 
+/// A provider's POST body, within the route's limit; else the answer (405, or 413).
+async fn posted_body(req: &mut Request, env: &Env) -> Result<std::result::Result<Vec<u8>, Response>> {
+    if req.method() != Method::Post {
+        return reply(&json!({ "error": "use POST" }), 405).map(Err);
+    }
+    crate::limits::read_body(req, env).await
+}
+
 /// `POST /v1/providers/sendgrid/events`: SendGrid's signed Event Webhook.
 pub async fn sendgrid(mut req: Request, env: &Env) -> Result<Response> {
-    if req.method() != Method::Post {
-        return reply(&json!({ "error": "use POST" }), 405);
-    }
-    let body = match crate::limits::read_body(&mut req, env, MAX_BODY_BYTES).await? {
+    let body = match posted_body(&mut req, env).await? {
         Ok(b) => b,
-        Err(too_large) => return Ok(too_large),
+        Err(answer) => return Ok(answer),
     };
     let config = config(env);
     let header = |name: &str| req.headers().get(name).ok().flatten();
@@ -64,12 +69,9 @@ pub async fn sendgrid(mut req: Request, env: &Env) -> Result<Response> {
 
 /// `POST /v1/providers/twilio/status`: Twilio's status callback for a text we sent.
 pub async fn twilio_status(mut req: Request, env: &Env) -> Result<Response> {
-    if req.method() != Method::Post {
-        return reply(&json!({ "error": "use POST" }), 405);
-    }
-    let body = match crate::limits::read_body(&mut req, env, MAX_BODY_BYTES).await? {
+    let body = match posted_body(&mut req, env).await? {
         Ok(b) => b,
-        Err(too_large) => return Ok(too_large),
+        Err(answer) => return Ok(answer),
     };
     let config = config(env);
     let url = req.url()?.to_string();

@@ -127,11 +127,13 @@ pub async fn gate(req: &Request, env: &Env, route: &Route) -> Result<Option<Resp
     Ok(None)
 }
 
-/// Reads the body chunk by chunk, keeping at most `limit` bytes: past it, the stream is
-/// cancelled and the 413 is the answer (`Err`).
-pub async fn read_body(req: &mut Request, env: &Env, limit: usize) -> Result<std::result::Result<Vec<u8>, Response>> {
+/// Reads the body chunk by chunk, keeping at most the route's limit (`limits::body_limit`, the
+/// one the gate checked the declared length against): past it, the stream is cancelled and the
+/// 413 is the answer (`Err`).
+pub async fn read_body(req: &mut Request, env: &Env) -> Result<std::result::Result<Vec<u8>, Response>> {
     let path = req.path();
     let route = Route::of(&path, false, false);
+    let limit = limits::body_limit(&route).unwrap_or(limits::SMALL_BODY);
     let declared = match limits::declared_length(header(req, "content-length").as_deref(), limit, &path) {
         Ok(d) => d,
         Err(reply) => return refusal(req, env, &route, reply).map(Err),

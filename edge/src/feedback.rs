@@ -63,8 +63,6 @@ pub enum Refusal {
     BadSignature,
     /// 401: signed too long ago (or in the future): a replay.
     Stale,
-    /// 413: over [`MAX_BODY_BYTES`].
-    TooLarge,
     /// 400
     BadBody(&'static str),
 }
@@ -74,7 +72,6 @@ impl Refusal {
         match self {
             Refusal::NotConfigured(_) => 503,
             Refusal::Unsigned | Refusal::BadSignature | Refusal::Stale => 401,
-            Refusal::TooLarge => 413,
             Refusal::BadBody(_) => 400,
         }
     }
@@ -85,7 +82,6 @@ impl Refusal {
             Refusal::Unsigned => "unsigned: the provider's signature headers are missing".into(),
             Refusal::BadSignature => "the signature does not match this request".into(),
             Refusal::Stale => format!("the signature's timestamp is more than {MAX_SKEW_SECS} s away from now"),
-            Refusal::TooLarge => format!("the body is over {MAX_BODY_BYTES} bytes"),
             Refusal::BadBody(why) => (*why).into(),
         }
     }

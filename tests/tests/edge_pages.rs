@@ -538,14 +538,11 @@ fn events_are_routed_to_the_sync_endpoint(s: &Suite) {
 /// workerd's memory does not grow with what the client meant to send.
 fn bodies_over_the_limit_are_refused_before_they_are_read(s: &Suite) {
     const MB: u64 = 1024 * 1024;
-    let warm = http::request(
-        &s.stack.url,
-        "POST",
-        "/v1/events",
-        &[("X-Vitrine-Client", "bodies")],
-        br#"{"type":"page","messageId":"w","anonymousId":"e2e-bodies-0001"}"#,
-    )
-    .unwrap();
+    let page_event = |message_id: &str| {
+        let body = format!(r#"{{"type":"page","messageId":"{message_id}","anonymousId":"e2e-bodies-0001"}}"#);
+        http::request(&s.stack.url, "POST", "/v1/events", &[("X-Vitrine-Client", "bodies")], body.as_bytes()).unwrap()
+    };
+    let warm = page_event("w");
     assert_eq!(warm.status, 200, "{}", warm.text());
     let rss_before = s.stack.workerd_rss_kib();
     let headers = [("Content-Type", "application/json"), ("X-Vitrine-Client", "bodies")];
@@ -598,14 +595,7 @@ fn bodies_over_the_limit_are_refused_before_they_are_read(s: &Suite) {
     println!("    workerd RSS: {rss_before} KiB before, {rss_after} KiB after (+{} KiB)", rss_after.saturating_sub(rss_before));
     assert!(rss_before > 0, "workerd's processes are found in the stack's process group");
     assert!(rss_after < rss_before + 64 * 1024, "workerd grew by {} KiB", rss_after - rss_before);
-    let ok = http::request(
-        &s.stack.url,
-        "POST",
-        "/v1/events",
-        &[("X-Vitrine-Client", "bodies")],
-        br#"{"type":"page","messageId":"w2","anonymousId":"e2e-bodies-0001"}"#,
-    )
-    .unwrap();
+    let ok = page_event("w2");
     assert_eq!(ok.status, 200, "a batch within the limit is still taken: {}", ok.text());
 }
 
