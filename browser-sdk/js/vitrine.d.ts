@@ -16,7 +16,9 @@ export type EcommerceEvent =
   | "Order Completed"
   | "Products Searched"
   | "Promotion Viewed"
-  | "Promotion Clicked";
+  | "Promotion Clicked"
+  | "Promotion Closed"
+  | "Experiment Viewed";
 
 export interface ConsentPurposes {
   personalization?: boolean;

@@ -10,7 +10,8 @@
 //! - `journeys`: the journey runner reads what it carries (cart, orders, traits, consent).
 //!   Every accepted event still reaches its visitor's Durable Object, and browsing events
 //!   count as activity there.
-//! - `measured`: exposure, engagement or conversion, for measurement (nothing reads it yet).
+//! - `measured`: exposure, engagement or conversion: the edge stores it as a measurement
+//!   record (`crate::measure`).
 //! - `proof`: what it needs before the edge stores it, [`Proof`].
 //!
 //! The inbound SMS reply (STOP, START) is not here: it is no Segment event, the edge builds it
@@ -29,6 +30,10 @@ pub const CHECKOUT_STARTED: &str = "Checkout Started";
 pub const ORDER_COMPLETED: &str = "Order Completed";
 pub const PROMOTION_VIEWED: &str = "Promotion Viewed";
 pub const PROMOTION_CLICKED: &str = "Promotion Clicked";
+/// An offer's pop-up closed without its call to action (not in the Segment spec).
+pub const PROMOTION_CLOSED: &str = "Promotion Closed";
+/// Segment's A/B testing spec: the visitor saw an experiment's variation.
+pub const EXPERIMENT_VIEWED: &str = "Experiment Viewed";
 pub const PAGE: &str = "page";
 pub const IDENTIFY: &str = "identify";
 pub const CONSENT: &str = "consent";
@@ -94,7 +99,7 @@ pub const EVENTS: &[EventSpec] = &[
     //  Anonymous, identify and consent Customer)
     row(PRODUCT_VIEWED, Learns::Product, true, true),
     row(PRODUCT_CLICKED, Learns::Product, false, true),
-    row(PRODUCT_LIST_VIEWED, Learns::Category, false, false),
+    row(PRODUCT_LIST_VIEWED, Learns::Category, false, true),
     row(PRODUCTS_SEARCHED, Learns::Nothing, false, false),
     row(PRODUCT_ADDED, Learns::Added, true, true),
     row(PRODUCT_REMOVED, Learns::Removed, true, false),
@@ -103,6 +108,8 @@ pub const EVENTS: &[EventSpec] = &[
     row(ORDER_COMPLETED, Learns::Order, true, true),
     row(PROMOTION_VIEWED, Learns::Nothing, false, true),
     row(PROMOTION_CLICKED, Learns::Nothing, false, true),
+    row(PROMOTION_CLOSED, Learns::Nothing, false, true),
+    row(EXPERIMENT_VIEWED, Learns::Nothing, false, true),
     envelope(PAGE, false, Proof::Anonymous),
     envelope(IDENTIFY, true, Proof::Customer),
     envelope(CONSENT, true, Proof::Customer),

@@ -32,6 +32,7 @@
 //! - [`base64`]: the codec tokens use, shared with the edge's provider requests.
 //! - [`civil`]: civil dates (days ↔ year-month-day, `YYYY-MM-DD`, ISO 8601 timestamps), one
 //!   calendar for the SDK's events, the edge's profile traits and the builder's reports.
+//! - [`measure`]: the measurement records the edge stores and `model-builder report` reads.
 //! - [`hashing`]: GrowthBook's bucketing, tested from outside against GrowthBook's own cases
 //!   like any other SDK's.
 //!
@@ -42,7 +43,7 @@
 //! Modules import one another in one direction only, bottom up: `text`, `value`, `host`,
 //! `sort`, `base64`, `hashing`, `events`, `civil` (leaves); `time`, `condition`, `render`, `token`;
 //! `rules`; `body`; `wire`, `bundle`, `context`, `recommend`; `cart`, `cookies`; `pages`, `journey`;
-//! `decide`.
+//! `decide`; `measure` (exposures from decisions).
 
 #![no_std]
 
@@ -63,6 +64,7 @@ pub mod events;
 pub mod hashing;
 mod host;
 pub mod journey;
+pub mod measure;
 mod pages;
 pub mod recommend;
 mod render;
