@@ -34,7 +34,7 @@ mod tests {
     use super::*;
 
     fn link(secret: &[u8], offer: &str, exp: i64) -> String {
-        let c = LinkClaims { visitor: "u:1".into(), journey: "cart".into(), step: 1, offer: offer.into(), products: vec![], exp, unsubscribe: String::new() };
+        let c = LinkClaims { visitor: "u:1".into(), journey: "cart".into(), step: 1, offer: offer.into(), exp, ..LinkClaims::default() };
         token::sign(secret, c.to_json().as_bytes())
     }
 

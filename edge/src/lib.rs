@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod bundles;
+pub mod click;
 pub mod config;
 pub mod context;
 pub mod cookies;

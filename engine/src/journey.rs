@@ -29,7 +29,7 @@ pub use crate::rules::{Channel, Journey, Messaging, QuietHours, Step, Trigger};
 pub use crate::time::{ClockTime, Secs, DAY, HOUR, MINUTE};
 pub use effect::{Effect, EndReason, Message, Record, SkipReason};
 pub use event::{parse, Event, EventKind, Item, Refusal, Traits};
-pub use message::{pick_products, LinkClaims};
+pub use message::{pick_products, LinkClaims, CLICK_PATH};
 pub use runner::{sms_keyword, Runner};
 pub use state::{Consent, Consents, Orders, Profile, Run, Seen, SentAt, VisitorState};
 

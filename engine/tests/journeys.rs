@@ -231,7 +231,10 @@ fn cart_abandonment_escalates_push_sms_email() {
     assert_eq!(cart[0].to, "push-tok-1");
     assert_eq!(cart[0].text, "Heart T-light holder is waiting, Jane");
     assert_eq!(cart[1].to, "+447700900123");
-    assert!(cart[1].text.starts_with("Your cart (£5.10) is saved: https://shop.test/cart?vt="), "{}", cart[1].text);
+    assert!(cart[1].text.starts_with("Your cart (£5.10) is saved: https://shop.test/v1/click?vt="), "{}", cart[1].text);
+    let vt = cart[1].link.split("vt=").nth(1).unwrap();
+    let claims: LinkClaims = serde_json::from_slice(&token::verify(SECRET, vt).unwrap()).unwrap();
+    assert_eq!((claims.channel.as_str(), claims.landing.as_str()), ("sms", "/cart"), "the click redirect leads to the step's landing");
     assert_eq!(ended(&h, "cart"), [EndReason::Completed]);
 }
 
@@ -293,9 +296,10 @@ fn the_email_shows_products_offer_and_a_signed_link_to_the_same_offer() {
     for needle in ["https://shop.test/img/A.jpg", "£2.55", "https://cdn.test/wrap.jpg", "CART10", "10% off your cart", "Unsubscribe"] {
         assert!(email.html.contains(needle), "{needle} missing from {}", email.html);
     }
-    let vt = email.link.strip_prefix("https://shop.test/?vt=").unwrap();
+    let vt = email.link.strip_prefix("https://shop.test/v1/click?vt=").expect("message links go through the click redirect");
     let claims: LinkClaims = serde_json::from_slice(&token::verify(SECRET, vt).unwrap()).unwrap();
     assert_eq!((claims.visitor.as_str(), claims.journey.as_str(), claims.offer.as_str()), ("u:u1", "cart", "cart10"));
+    assert_eq!((claims.channel.as_str(), claims.landing.as_str()), ("email", "/"), "the click's medium and where it leads");
     assert_eq!(claims.products, ["A", "ZZ"]);
     assert_eq!(claims.exp, email.created_at + 30 * DAY);
     let unsub = email.unsubscribe.strip_prefix("https://shop.test/v1/unsubscribe?vt=").unwrap();

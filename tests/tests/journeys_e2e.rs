@@ -288,8 +288,8 @@ fn events_over_http_reach_the_providers_in_their_real_shapes(s: &Suite) {
         assert!(html.contains(needle), "{needle} missing from the email HTML");
     }
     assert!(m["headers"]["List-Unsubscribe"].as_str().unwrap().starts_with("<https://fixture.example/v1/unsubscribe?vt="));
-    // The email's link lands on the same offer, signed.
-    let link = html.split("href=\"").find(|h| h.starts_with("https://fixture.example/cart?vt=")).unwrap().split('"').next().unwrap();
+    // The email's link goes through the click redirect, signed, to the same offer.
+    let link = html.split("href=\"").find(|h| h.starts_with("https://fixture.example/v1/click?vt=")).unwrap().split('"').next().unwrap();
     let c = claims(&link.replace("&amp;", "&"));
     assert_eq!((c.visitor.as_str(), c.journey.as_str(), c.offer.as_str(), c.products.clone()), ("u:c-e1", "cart", "cart10", vec!["K300".to_string()]));
 

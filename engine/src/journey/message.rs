@@ -15,15 +15,24 @@ use crate::rules::{Channel, Journey, Step, Trigger};
 use crate::token;
 use crate::value::Value;
 
+/// Where every message link points: the edge's signed click redirect, which records the click
+/// and sends the visitor on to the step's landing page with the same token and UTM tags
+/// (`edge/src/click.rs`).
+pub const CLICK_PATH: &str = "/v1/click";
+
 /// What a `vt` token carries (JSON, signed with `token::sign`). Deep links set `journey`,
-/// `step`, `offer` and `products`; unsubscribe links set `unsubscribe` (a channel name).
-/// Hosts parse it with serde after `token::verify`.
+/// `step`, `channel`, `landing`, `offer` and `products`; unsubscribe links set `unsubscribe` (a
+/// channel name). Hosts parse it with serde after `token::verify`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LinkClaims {
     pub visitor: String,
     pub journey: String,
     pub step: u32,
+    /// The message's channel (`email`, `sms`, …): the click's `utm_medium`.
+    pub channel: String,
+    /// The path the click redirect leads to (the step's `landing`, else `[messaging] landing_path`).
+    pub landing: String,
     pub offer: String,
     pub products: Vec<String>,
     /// Expiry (unix seconds); 0: never (unsubscribe links must keep working).
@@ -39,7 +48,11 @@ impl LinkClaims {
         json_str(&mut out, &self.visitor);
         out.push_str(",\"journey\":");
         json_str(&mut out, &self.journey);
-        out.push_str(&alloc::format!(",\"step\":{},\"offer\":", self.step));
+        out.push_str(&alloc::format!(",\"step\":{},\"channel\":", self.step));
+        json_str(&mut out, &self.channel);
+        out.push_str(",\"landing\":");
+        json_str(&mut out, &self.landing);
+        out.push_str(",\"offer\":");
         json_str(&mut out, &self.offer);
         out.push_str(",\"products\":[");
         for (i, p) in self.products.iter().enumerate() {
@@ -183,17 +196,19 @@ impl Compose<'_> {
         let shown: Vec<Shown> = skus.iter().map(|k| show(body, s, k)).collect();
         let base = body.store.base_url.trim_end_matches('/');
 
+        let landing = if step.landing.is_empty() { &m.landing_path } else { &step.landing };
         let claims = LinkClaims {
             visitor: s.id.clone(),
             journey: j.id.clone(),
             step: self.step_index,
+            channel: step.channel.as_str().into(),
+            landing: landing.clone(),
             offer: step.offer.clone(),
             products: skus.clone(),
             exp: now + m.link_ttl.0,
             unsubscribe: String::new(),
         };
-        let landing = if step.landing.is_empty() { &m.landing_path } else { &step.landing };
-        let link = alloc::format!("{base}{landing}?vt={}", claims.sign(self.link_secret));
+        let link = alloc::format!("{base}{CLICK_PATH}?vt={}", claims.sign(self.link_secret));
         let unsubscribe_claims = LinkClaims { visitor: s.id.clone(), unsubscribe: step.channel.as_str().into(), ..LinkClaims::default() };
         let unsubscribe = alloc::format!("{base}{}?vt={}", m.unsubscribe_path, unsubscribe_claims.sign(self.link_secret));
 
@@ -364,6 +379,8 @@ mod tests {
             visitor: "u:\"x\"".into(),
             journey: "cart".into(),
             step: 2,
+            channel: "email".into(),
+            landing: "/cart?from=mail".into(),
             offer: "cart10".into(),
             products: alloc::vec!["A".into(), "B\n".into()],
             exp: 9,
