@@ -8,3 +8,4 @@ pub mod http;
 pub mod identity;
 pub mod origin;
 pub mod stack;
+pub mod traffic;

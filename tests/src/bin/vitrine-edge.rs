@@ -7,6 +7,10 @@
 //!                                                     with env IDENTITY_SECRET it signs logins
 //! vitrine-edge fixture  <out.bin> [build] [--profiles out.jsonl]
 //!                                                     the end-to-end tests' bundle (benchmarks, debugging)
+//! vitrine-edge traffic  <worker url> --placement P [--page /] [--visitors 2000] [--seed 1]
+//!                       [--rate 0.05] [--lift ARM=0.10]… [--write-key K]
+//!                                                     visitors and orders with a known true lift
+//!                                                     (src/traffic.rs), for the report
 //! ```
 
 use std::path::Path;
@@ -79,6 +83,40 @@ fn run(args: &[String]) -> Result<(), String> {
             println!("{}", fixture::version(build));
             Ok(())
         }
-        _ => Err("usage: vitrine-edge store|serve|fixture … (see src/bin/vitrine-edge.rs)".into()),
+        Some("traffic") => {
+            let url = arg(1, "worker url")?;
+            let number = |name: &str, default: f64| option(name).map_or(Ok(default), |v| v.parse::<f64>().map_err(|e| format!("{name} {v}: {e}")));
+            let lifts = args
+                .windows(2)
+                .filter(|w| w[0] == "--lift")
+                .map(|w| {
+                    let (arm, lift) = w[1].split_once('=').ok_or_else(|| format!("--lift {}: expected ARM=LIFT, e.g. blend=0.10", w[1]))?;
+                    Ok((arm.to_string(), lift.parse::<f64>().map_err(|e| format!("--lift {}: {e}", w[1]))?))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let plan = vitrine_tests::traffic::Plan {
+                visitors: number("--visitors", 2000.0)? as u32,
+                seed: number("--seed", 1.0)? as u64,
+                page: option("--page").unwrap_or("/").into(),
+                placement: option("--placement").ok_or("missing --placement (the experiment's placement)")?.into(),
+                rate: number("--rate", 0.05)?,
+                lifts,
+                revenue: (10.0, 60.0),
+                browser_copy: 0.5,
+            };
+            let key = option("--write-key")
+                .map(String::from)
+                .or_else(|| std::env::var("VITRINE_WRITE_KEY").ok())
+                .ok_or("missing --write-key (or VITRINE_WRITE_KEY): the backend's orders need it")?;
+            let sent = vitrine_tests::traffic::run(url, &plan, &key);
+            for (arm, (visitors, orders)) in &sent.per_arm {
+                println!("traffic: arm {arm}: {visitors} visitors, {orders} orders (true rate {:.4})", plan.rate_of(arm));
+            }
+            if sent.failures > 0 {
+                println!("traffic: {} requests failed", sent.failures);
+            }
+            Ok(())
+        }
+        _ => Err("usage: vitrine-edge store|serve|fixture|traffic … (see src/bin/vitrine-edge.rs)".into()),
     }
 }
