@@ -649,10 +649,11 @@ fn a_messages_link_brings_its_offer_only_when_genuine(s: &Suite) {
             visitor: "a:landing".into(),
             journey: "cart_abandonment".into(),
             step: 3,
+            channel: "email".into(),
+            landing: "/".into(),
             offer: offer.into(),
-            products: vec![],
             exp,
-            unsubscribe: String::new(),
+            ..LinkClaims::default()
         };
         token::sign(secret, c.to_json().as_bytes())
     };
