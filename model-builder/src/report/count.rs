@@ -351,8 +351,7 @@ fn journeys(units: &Units) -> Vec<Funnel> {
             f.delivered += u64::from(steps[1]);
             f.clicked += u64::from(steps[2]);
             f.messages += sent_at.len() as u64;
-            let after: Vec<&Order> =
-                units.orders_of(u).filter(|o| sent_at.iter().any(|&t| t <= o.ts && o.ts - t <= ATTRIBUTION_WINDOW_SECS)).collect();
+            let after: Vec<&Order> = units.orders_of(u).filter(|o| sent_at.iter().any(|&t| t <= o.ts && o.ts - t <= ATTRIBUTION_WINDOW_SECS)).collect();
             f.ordered += u64::from(!after.is_empty());
             f.revenue += after.iter().map(|o| o.revenue()).sum::<f64>();
         }

@@ -201,10 +201,23 @@ fn daily(o: &mut String, r: &Report) {
             points.join(" ")
         );
         for (i, d) in r.daily.iter().enumerate() {
-            let _ = write!(o, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{colour}\" data-day=\"{}\" data-value=\"{}\"/>", x(i), y(value(d)), esc(&d.day), value(d));
+            let _ = write!(
+                o,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{colour}\" data-day=\"{}\" data-value=\"{}\"/>",
+                x(i),
+                y(value(d)),
+                esc(&d.day),
+                value(d)
+            );
         }
         if let (Some(first), Some(last)) = (r.daily.first(), r.daily.last()) {
-            let _ = write!(o, "<text x=\"{pad}\" y=\"{h}\">{}</text><text x=\"{}\" y=\"{h}\" text-anchor=\"end\">{}</text>", esc(&first.day), w - pad, esc(&last.day));
+            let _ = write!(
+                o,
+                "<text x=\"{pad}\" y=\"{h}\">{}</text><text x=\"{}\" y=\"{h}\" text-anchor=\"end\">{}</text>",
+                esc(&first.day),
+                w - pad,
+                esc(&last.day)
+            );
         }
         o.push_str("</svg>");
     }

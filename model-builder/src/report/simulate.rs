@@ -130,7 +130,12 @@ impl Traffic {
                     ..Record::default()
                 }
             };
-            out.push(Record { experiment: self.experiment.clone(), arm: arm.name.clone(), placement: self.placement.clone(), ..rec(measure::EXPERIMENT_VIEWED, ts, measure::SOURCE_EDGE) });
+            out.push(Record {
+                experiment: self.experiment.clone(),
+                arm: arm.name.clone(),
+                placement: self.placement.clone(),
+                ..rec(measure::EXPERIMENT_VIEWED, ts, measure::SOURCE_EDGE)
+            });
             let exposures = 1 + rng.below(self.max_exposures);
             for e in 0..exposures {
                 let sku = format!("SKU{}", rng.below(50));
@@ -175,8 +180,19 @@ impl Traffic {
                 let at = ts + 7_200;
                 let items = vec![format!("SKU{}", rng.below(50))];
                 // The browser's copy first, with another revenue: the server's must win.
-                out.push(Record { order_id: order_id.clone(), revenue: Some(value * 2.0), items: items.clone(), ..rec(measure::ORDER_COMPLETED, at, measure::SOURCE_BROWSER) });
-                out.push(Record { order_id, revenue: Some(value), currency: "GBP".into(), items, ..rec(measure::ORDER_COMPLETED, at + 1, measure::SOURCE_SERVER) });
+                out.push(Record {
+                    order_id: order_id.clone(),
+                    revenue: Some(value * 2.0),
+                    items: items.clone(),
+                    ..rec(measure::ORDER_COMPLETED, at, measure::SOURCE_BROWSER)
+                });
+                out.push(Record {
+                    order_id,
+                    revenue: Some(value),
+                    currency: "GBP".into(),
+                    items,
+                    ..rec(measure::ORDER_COMPLETED, at + 1, measure::SOURCE_SERVER)
+                });
             }
         }
         out

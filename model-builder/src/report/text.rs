@@ -68,7 +68,11 @@ pub fn render(r: &Report) -> String {
             e.srm.p_value,
             if e.srm.flagged { "  MISMATCH (p < 0.001): the split is not what was configured; do not trust the lifts" } else { "" }
         );
-        let _ = writeln!(o, "  {:<16} {:>9} {:>10} {:>8} {:>8} {:>12}  {:>8} {:>8} {:>9}", "arm", "units", "exposures", "clicks", "orders", "revenue", "CTR", "conv.", "rev/unit");
+        let _ = writeln!(
+            o,
+            "  {:<16} {:>9} {:>10} {:>8} {:>8} {:>12}  {:>8} {:>8} {:>9}",
+            "arm", "units", "exposures", "clicks", "orders", "revenue", "CTR", "conv.", "rev/unit"
+        );
         for a in &e.arms {
             let v = |k: &str| a.metrics.get(k).map_or(0.0, |m| m.value);
             let _ = writeln!(
@@ -103,7 +107,11 @@ pub fn render(r: &Report) -> String {
             continue;
         }
         let _ = writeln!(o, "\n{title} (orders within 7 days of a shown item or a click)");
-        let _ = writeln!(o, "  {:<20} {:>10} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>12}", "", "exposures", "clicks", "CTR", "closes", "shown", "clicked", "orders", "revenue");
+        let _ = writeln!(
+            o,
+            "  {:<20} {:>10} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>12}",
+            "", "exposures", "clicks", "CTR", "closes", "shown", "clicked", "orders", "revenue"
+        );
         for a in rows.iter() {
             let _ = writeln!(
                 o,
@@ -123,7 +131,11 @@ pub fn render(r: &Report) -> String {
 
     if !r.journeys.is_empty() {
         let _ = writeln!(o, "\nJourneys (units; ordered = an order within 7 days of a message sent)");
-        let _ = writeln!(o, "  {:<20} {:<8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>12}", "journey", "channel", "entered", "sent", "delivered", "clicked", "ordered", "revenue");
+        let _ = writeln!(
+            o,
+            "  {:<20} {:<8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>12}",
+            "journey", "channel", "entered", "sent", "delivered", "clicked", "ordered", "revenue"
+        );
         for f in &r.journeys {
             let _ = writeln!(
                 o,
