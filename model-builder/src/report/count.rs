@@ -318,13 +318,17 @@ fn attribution(units: &Units, offers: bool) -> Vec<Attribution> {
         .collect()
 }
 
+/// A unit's steps in one journey on one channel: sent, delivered, clicked; and when messages
+/// were sent.
+type Steps = ([bool; 3], Vec<i64>);
+
 fn journeys(units: &Units) -> Vec<Funnel> {
     let mut entered: BTreeMap<&str, u64> = BTreeMap::new();
     let mut funnels: BTreeMap<(&str, &str), Funnel> = BTreeMap::new();
     for (u, records) in units.records.iter().enumerate() {
         let mut entered_here: BTreeSet<&str> = BTreeSet::new();
         // Per (journey, channel): sent, delivered, clicked; and when messages were sent.
-        let mut mine: BTreeMap<(&str, &str), ([bool; 3], Vec<i64>)> = BTreeMap::new();
+        let mut mine: BTreeMap<(&str, &str), Steps> = BTreeMap::new();
         for r in records {
             let step = match r.event.as_str() {
                 measure::JOURNEY_ENTERED => {
