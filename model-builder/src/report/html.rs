@@ -113,8 +113,9 @@ fn experiment(o: &mut String, e: &Experiment) {
             continue;
         }
         let span = rows.iter().map(|(_, l)| l.ci_low.abs().max(l.ci_high.abs())).fold(0.01, f64::max) * 1.1;
-        let (w, left, row_h) = (640.0, 150.0, 28.0);
-        let x = |v: f64| left + (v + span) / (2.0 * span) * (w - left - 20.0);
+        // Arm names on the left, the plot in the middle, the numbers in a column on the right.
+        let (w, left, plot, row_h) = (760.0, 130.0, 330.0, 28.0);
+        let x = |v: f64| left + (v + span) / (2.0 * span) * plot;
         let h = 30.0 + row_h * rows.len() as f64;
         let _ = write!(o, "<h3>{label}: lift vs {}</h3><svg width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{label} lift\">", esc(&e.control));
         let _ = write!(o, "<line x1=\"{0}\" x2=\"{0}\" y1=\"5\" y2=\"{1}\" stroke=\"#999\" stroke-dasharray=\"3\"/>", x(0.0), h - 15.0);
@@ -140,7 +141,7 @@ fn experiment(o: &mut String, e: &Experiment) {
                 x(l.ci_low),
                 x(l.ci_high),
                 x(l.relative),
-                x(l.ci_high) + 6.0,
+                left + plot + 12.0,
                 100.0 * l.relative,
                 100.0 * l.ci_low,
                 100.0 * l.ci_high,
