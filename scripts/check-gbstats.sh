@@ -25,18 +25,20 @@ BIN="${CARGO_TARGET_DIR:-target}/debug/model-builder"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 reports=()
-# units seed [weights]: a small sample (the t's degrees of freedom matter), mid, large, and
-# configured unequal weights for the SRM test.
-while read -r units seed weights; do
+# units seed arms [weights]: a small sample (the t's degrees of freedom matter), mid, large,
+# three arms, and configured unequal weights for the SRM test. Every export also has the
+# global holdout (10%), checked against equal weights or its configured 10/90.
+while read -r units seed arms weights; do
     out="$WORK/report-$units-$seed.json"
-    args=("$WORK/data-$units-$seed" --simulate "$units" --seed "$seed" --json)
-    [ -n "$weights" ] && args+=(--weights "$weights")
+    args=("$WORK/data-$units-$seed" --simulate "$units" --seed "$seed" --arms "$arms" --json)
+    [ -n "$weights" ] && args+=(--weights "$weights" --weights vitrine-holdout=holdout:10,personalized:90)
     "$BIN" report "${args[@]}" > "$out"
     reports+=("$out")
 done <<'RUNS'
-300 1
-4000 2
-40000 3
-20000 4 recs-v2=control:45,treatment:55
+300 1 2
+4000 2 2
+40000 3 2
+30000 5 3
+20000 4 2 recs-v2=control:45,treatment:55
 RUNS
 "$VENV/bin/python" bench/report/gbstats_check.py "${reports[@]}"

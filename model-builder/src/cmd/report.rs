@@ -28,10 +28,14 @@ pub struct Args {
     /// `--weights vitrine-holdout=holdout:10,personalized:90` (repeatable; default: equal).
     #[arg(long, value_name = "EXP=ARM:W,…")]
     weights: Vec<String>,
-    /// Write N units of simulated A/B traffic (experiment `recs-v2`, +10% conversion in
-    /// `treatment`) into DIR first: for bench/report.
+    /// Write N units of simulated traffic into DIR first, for bench/report: experiment
+    /// `recs-v2` (`control`, then `treatment`, `treatment2`, …, each +10% conversion on the
+    /// one before), the global holdout at 10%, a journey for 20% of units.
     #[arg(long, value_name = "N", hide = true)]
     simulate: Option<usize>,
+    /// Arms of the simulated experiment.
+    #[arg(long, default_value_t = 2, hide = true)]
+    arms: usize,
     #[arg(long, default_value_t = 7, hide = true)]
     seed: u64,
 }
@@ -42,7 +46,18 @@ pub fn run(a: Args) -> Result<()> {
     };
     let options = Options { from: day("from", &a.from)?, to: day("to", &a.to)?.map(|t| t + 86_400), weights: weights(&a.weights)? };
     if let Some(units) = a.simulate {
-        let traffic = simulate::Traffic { journey_share: 0.2, ..simulate::Traffic::ab(units, a.seed, 0.10) };
+        let mut traffic = simulate::Traffic { journey_share: 0.2, holdout_share: 0.1, ..simulate::Traffic::ab(units, a.seed, 0.10) };
+        let base = traffic.arms[0].clone();
+        traffic.arms = (0..a.arms.max(2))
+            .map(|i| {
+                let name = match i {
+                    0 => "control".to_string(),
+                    1 => "treatment".to_string(),
+                    i => format!("treatment{i}"),
+                };
+                simulate::ArmSpec { name, conversion: base.conversion * 1.1f64.powi(i as i32), ..base.clone() }
+            })
+            .collect();
         simulate::write_export(&a.dir, &traffic.records(), 5_000)?;
     }
     let r = report::run(&a.dir, &options)?;

@@ -82,6 +82,9 @@ pub struct Traffic {
     pub max_exposures: u64,
     /// Share of units that enter a journey (an email, then maybe an SMS).
     pub journey_share: f64,
+    /// Share of units in the global holdout's `holdout` arm; 0: no holdout records. (The
+    /// simulated holdout sees the same traffic: it exercises the counting, not the effect.)
+    pub holdout_share: f64,
 }
 
 impl Traffic {
@@ -98,6 +101,7 @@ impl Traffic {
             days: 14,
             max_exposures: 4,
             journey_share: 0.0,
+            holdout_share: 0.0,
         }
     }
 
@@ -130,6 +134,14 @@ impl Traffic {
                     ..Record::default()
                 }
             };
+            if self.holdout_share > 0.0 {
+                let held = if rng.chance(self.holdout_share) { measure::HOLDOUT_ARM } else { measure::PERSONALIZED_ARM };
+                out.push(Record {
+                    experiment: measure::HOLDOUT_EXPERIMENT.into(),
+                    arm: held.into(),
+                    ..rec(measure::EXPERIMENT_VIEWED, ts, measure::SOURCE_EDGE)
+                });
+            }
             out.push(Record {
                 experiment: self.experiment.clone(),
                 arm: arm.name.clone(),
