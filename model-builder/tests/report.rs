@@ -206,3 +206,25 @@ fn the_html_page_holds_the_figures_and_nothing_external() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script"), "record strings are escaped");
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("src="), "self-contained");
 }
+
+#[test]
+fn from_and_to_keep_their_days_and_bad_flags_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2026-12-01 00:00 UTC and the next two days, one exposure each.
+    let day0 = 1_764_547_200 + 365 * 86_400;
+    let text: String = (0..3)
+        .map(|d| line(&format!(r#"{{"messageId":"m{d}","event":"Promotion Viewed","ts":{},"unit":"u","source":"edge","placement":"hero"}}"#, day0 + d * 86_400 + 3_600)))
+        .collect();
+    write(dir.path(), "events/day=2026-12-01/a.jsonl", &text);
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_model-builder")).arg("report").arg(dir.path()).args(args).output().unwrap();
+    let out = run(&["--json", "--from", "2026-12-02", "--to", "2026-12-02"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((json["input"]["records"].as_u64(), json["input"]["outOfRange"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(json["daily"][0]["day"], "2026-12-02");
+    for (args, says) in [(&["--from", "12/02/2026"][..], "expected YYYY-MM-DD"), (&["--weights", "x=control"][..], "EXPERIMENT=ARM:WEIGHT")] {
+        let out = run(args);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
