@@ -213,7 +213,12 @@ fn from_and_to_keep_their_days_and_bad_flags_are_refused() {
     // 2026-12-01 00:00 UTC and the next two days, one exposure each.
     let day0 = 1_764_547_200 + 365 * 86_400;
     let text: String = (0..3)
-        .map(|d| line(&format!(r#"{{"messageId":"m{d}","event":"Promotion Viewed","ts":{},"unit":"u","source":"edge","placement":"hero"}}"#, day0 + d * 86_400 + 3_600)))
+        .map(|d| {
+            line(&format!(
+                r#"{{"messageId":"m{d}","event":"Promotion Viewed","ts":{},"unit":"u","source":"edge","placement":"hero"}}"#,
+                day0 + d * 86_400 + 3_600
+            ))
+        })
         .collect();
     write(dir.path(), "events/day=2026-12-01/a.jsonl", &text);
     let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_model-builder")).arg("report").arg(dir.path()).args(args).output().unwrap();
