@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod progress;
 pub mod recommend;
 pub mod recs;
+pub mod report;
 pub mod rfm;
 pub mod sample;
 pub mod simulate;

@@ -30,6 +30,8 @@ enum Command {
     Eval(cmd::eval::EvalArgs),
     /// Write a small, deterministic demo sample of an orders file (customer ids renumbered).
     Sample(cmd::sample::Args),
+    /// Add up the measurement records (the R2 export): lift per experiment arm, placements, offers, journeys.
+    Report(cmd::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::Eval(a) => cmd::eval::run(&a),
         Command::Sample(a) => cmd::sample::run(a),
+        Command::Report(a) => cmd::report::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub mod build;
 pub mod eval;
 pub mod inspect;
 pub mod recommend;
+pub mod report;
 pub mod sample;
 pub mod simulate;
 pub mod validate;
