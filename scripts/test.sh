@@ -5,7 +5,8 @@
 #   2. native and end-to-end tests: engine (incl. GrowthBook conformance), model-builder (incl.
 #      the UCI data), the edge's rules, and end to end on real workerd (`wrangler dev`, started
 #      by the tests);
-#   3. browser SDK: native, wasm (Node + Chromium), Playwright end to end;
+#   3. `model-builder report`'s statistics against GrowthBook's gbstats (pinned, in a venv);
+#      browser SDK: native, wasm (Node + Chromium), Playwright end to end;
 #   4. fuzzing, short: every fuzz target replays its seed corpus plus 1000 runs (scripts/fuzz.sh
 #      --replay; the long pass is `scripts/fuzz.sh SECONDS`, see RELIABILITY.md).
 # Each stage prints its time and is bounded by `timeout` (a hung stage fails the run).
@@ -32,6 +33,7 @@ stage "lint: clippy (wasm32: edge worker, SDK)" 10m bash -c \
    cargo clippy -p vitrine-browser-sdk --target wasm32-unknown-unknown --features bare --lib --quiet -- -D warnings'
 stage "native and end-to-end tests (engine, model-builder, edge, journeys on wrangler dev)" 35m \
   cargo test --workspace --exclude vitrine-browser-sdk
+stage "report statistics against GrowthBook's gbstats (scripts/check-gbstats.sh)" 6m bash scripts/check-gbstats.sh
 stage "browser SDK tests" 30m bash scripts/test-sdk.sh
 stage "fuzz: seed corpora + 1000 runs per target (scripts/fuzz.sh --replay)" 3m bash scripts/fuzz.sh --replay
 echo "==> every stage passed in $SECONDS s"
