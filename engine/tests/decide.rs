@@ -3,7 +3,7 @@
 
 use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored};
 use vitrine_engine::context::{CartLine, Signal, Visitor};
-use vitrine_engine::rules::{Arm, Experiment, Offer, PageRule, Placement, Rules, SegmentRule, Source, Store, Variant};
+use vitrine_engine::rules::{Arm, Experiment, Measurement, Offer, PageRule, Placement, Rules, SegmentRule, Source, Store, Variant};
 use vitrine_engine::Value;
 use vitrine_engine::{DecideError, Engine, Status};
 
@@ -132,15 +132,16 @@ fn store() -> Engine {
         experiments: vec![Experiment {
             key: "exp".into(),
             placement: "exp-slot".into(),
-            seed: String::new(),
-            hash_attribute: "visitor_id".into(),
-            coverage: 1.0,
             weights: vec![0.5, 0.5],
             arms: vec![
-                Arm { name: "holdout".into(), sources: vec![], holdout: true },
-                Arm { name: "trending".into(), sources: vec![Source { recommender: "trending".into(), weight: 1.0 }], holdout: false },
+                Arm { name: "holdout".into(), holdout: true, ..Arm::default() },
+                Arm { name: "trending".into(), sources: vec![Source { recommender: "trending".into(), weight: 1.0 }], ..Arm::default() },
             ],
+            ..Experiment::default()
         }],
+        // These tests are about what each visitor is shown; the global holdout has its own
+        // tests below, on this store with a holdout added.
+        measurement: Measurement::without_holdout(),
         ..Default::default()
     };
     let body = BundleBody {

@@ -51,6 +51,8 @@ pub struct Config {
     pub journeys: Vec<Journey>,
     #[serde(default)]
     pub messaging: Messaging,
+    #[serde(default)]
+    pub measurement: Measurement,
 }
 
 /// `[orders]`: the order-lines export, one row per line item.
@@ -286,6 +288,7 @@ impl Config {
             experiments: self.experiments.clone(),
             journeys: self.journeys.clone(),
             messaging: self.messaging.clone(),
+            measurement: self.measurement.clone(),
         }
     }
 }

@@ -27,6 +27,11 @@ pub fn sms_keyword(body: &str) -> Option<bool> {
         None
     }
 }
+/// The id a visitor's key (`a:<visitor id>`, `u:<user id>`) buckets journeys on.
+pub fn bucketing_unit(key: &str) -> &str {
+    key.strip_prefix("a:").or_else(|| key.strip_prefix("u:")).unwrap_or(key)
+}
+
 /// Order ids remembered to count a re-sent order once.
 const RECENT_ORDER_IDS: usize = 20;
 
@@ -342,6 +347,10 @@ impl<'a> Runner<'a> {
                 skip = Some(SkipReason::JourneyCap);
             }
         }
+        if skip.is_none() {
+            // Last: a held-out message is one that would have gone, so funnels compare arms.
+            skip = self.held_back(s, j);
+        }
         match skip {
             Some(reason) => fx.push(Effect::Record(Record::Skipped { journey: j.id.clone(), step: run.next_step, channel: step.channel, reason })),
             None => {
@@ -358,6 +367,21 @@ impl<'a> Runner<'a> {
             s.runs.remove(i);
             fx.push(Effect::Record(Record::Ended { journey: run.journey, run: run.id, reason: EndReason::Completed }));
         }
+    }
+
+    /// Why journey `j` sends `s` nothing even when a message would go: the global holdout
+    /// (with `holdout_journeys`) or an arm of the journey's experiment with `send = false`.
+    /// Bucketed on the visitor's key without its `a:`/`u:` prefix: an anonymous visitor's id is
+    /// the visitor id pages are decided for (one holdout for pages and messages), a known
+    /// customer's is their user id (one arm on all their devices).
+    fn held_back(&self, s: &VisitorState, j: &Journey) -> Option<SkipReason> {
+        let unit = bucketing_unit(&s.id);
+        let rules = &self.body.rules;
+        if rules.measurement.holdout_journeys && rules.measurement.in_holdout(unit) == Some(true) {
+            return Some(SkipReason::Holdout);
+        }
+        let arm = rules.experiments.iter().find(|e| e.journey == j.id)?.arm_of(unit)?;
+        (!arm.send).then_some(SkipReason::ExperimentArm)
     }
 
     fn settle_alarm(&self, s: &mut VisitorState, fx: &mut Vec<Effect>) {

@@ -13,7 +13,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{Channel, Rules, Source, RECOMMENDERS};
+use super::{Arm, Channel, Rules, Source, RECOMMENDERS};
 use crate::condition::Condition;
 use crate::render::{links_values_could_steer, raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
@@ -37,7 +37,7 @@ impl fmt::Display for Problem {
 
 impl Rules {
     /// Every problem, in config order (pages, segments, placements, offers, experiments,
-    /// journeys and messaging); empty when the rules are sound.
+    /// journeys and messaging, measurement); empty when the rules are sound.
     pub fn check(&self) -> Vec<Problem> {
         let mut c = Checker(Vec::new());
         c.pages(self);
@@ -46,8 +46,17 @@ impl Rules {
         c.offers(self);
         c.experiments(self);
         c.journeys(self);
+        c.measurement(self);
         c.0
     }
+}
+
+/// What an experiment tests: a placement or an offer (by index), or a journey.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Placement(usize),
+    Offer(usize),
+    Journey,
 }
 
 /// The journeys and messaging part of [`Rules::check`] alone (`journey::check`).
@@ -219,12 +228,7 @@ impl Checker {
                 self.push([&at, ".key"].concat(), "empty");
             }
             self.unique([&at, ".key"].concat(), "experiment key", &e.key, rules.experiments[..i].iter().map(|f| f.key.as_str()), "experiments");
-            if !rules.placements.iter().any(|p| p.id == e.placement) {
-                let known: Vec<&str> = rules.placements.iter().map(|p| p.id.as_str()).collect();
-                self.push([&at, ".placement"].concat(), ["unknown placement ", &quoted(&e.placement), "; placements: ", &known.join(", ")].concat());
-            } else if let Some(j) = rules.experiments[..i].iter().position(|f| f.placement == e.placement) {
-                self.push([&at, ".placement"].concat(), ["placement ", &quoted(&e.placement), " already has ", &nth("experiments", j)].concat());
-            }
+            let target = self.experiment_target(rules, i, &at);
             if !(0.0..=1.0).contains(&e.coverage) {
                 self.push([&at, ".coverage"].concat(), [&num(e.coverage), " is not in 0..=1"].concat());
             }
@@ -244,8 +248,115 @@ impl Checker {
             for (k, arm) in e.arms.iter().enumerate() {
                 let aat = [&at, ".", &nth("arms", k)].concat();
                 self.unique([&aat, ".name"].concat(), "arm", &arm.name, e.arms[..k].iter().map(|a| a.name.as_str()), "arms");
+                if arm.name.trim().is_empty() {
+                    self.push([&aat, ".name"].concat(), "empty");
+                }
                 self.sources(&[&aat, ".sources"].concat(), &arm.sources);
+                if let Some(target) = target {
+                    self.arm(rules, target, arm, &aat);
+                }
             }
+        }
+    }
+
+    /// The one thing experiment `i` tests, which must exist and have no other experiment.
+    fn experiment_target(&mut self, rules: &Rules, i: usize, at: &str) -> Option<Target> {
+        let e = &rules.experiments[i];
+        let named = [("placement", &e.placement), ("offer", &e.offer), ("journey", &e.journey)];
+        let given: Vec<&str> = named.iter().filter(|(_, id)| !id.is_empty()).map(|(field, _)| *field).collect();
+        if given.len() != 1 {
+            let found = if given.is_empty() { String::from("none") } else { given.join(", ") };
+            self.push(at.into(), ["names one target: placement, offer or journey (found ", &found, ")"].concat());
+            return None;
+        }
+        let (field, id) = named.iter().find(|(_, id)| !id.is_empty()).map(|(f, id)| (*f, id.as_str()))?;
+        let key = [at, ".", field].concat();
+        let target = match field {
+            "placement" => rules.placements.iter().position(|p| p.id == id).map(Target::Placement),
+            "offer" => rules.offers.iter().position(|o| o.id == id).map(Target::Offer),
+            _ => rules.journeys.iter().position(|j| j.id == id).map(|_| Target::Journey),
+        };
+        if target.is_none() {
+            let known: Vec<&str> = match field {
+                "placement" => rules.placements.iter().map(|p| p.id.as_str()).collect(),
+                "offer" => rules.offers.iter().map(|o| o.id.as_str()).collect(),
+                _ => rules.journeys.iter().map(|j| j.id.as_str()).collect(),
+            };
+            self.push(key, ["unknown ", field, " ", &quoted(id), "; ", field, "s: ", &known.join(", ")].concat());
+            return None;
+        }
+        let same = |f: &crate::rules::Experiment| match field {
+            "placement" => f.placement == id,
+            "offer" => f.offer == id,
+            _ => f.journey == id,
+        };
+        if let Some(j) = rules.experiments[..i].iter().position(same) {
+            self.push(key, [field, " ", &quoted(id), " already has ", &nth("experiments", j)].concat());
+        }
+        if target == Some(Target::Journey) && e.hash_attribute != "visitor_id" {
+            let message = [&quoted(&e.hash_attribute), ": journeys are bucketed by the visitor's key; leave hash_attribute out"].concat();
+            self.push([at, ".hash_attribute"].concat(), message);
+        }
+        target
+    }
+
+    /// What arm `arm` changes must be something its target has.
+    fn arm(&mut self, rules: &Rules, target: Target, arm: &Arm, at: &str) {
+        let placement = match target {
+            Target::Placement(p) => Some(&rules.placements[p]),
+            _ => None,
+        };
+        let offer = match target {
+            Target::Offer(o) => Some(&rules.offers[o]),
+            _ => None,
+        };
+        let what = match target {
+            Target::Placement(_) if placement.is_some_and(|p| p.variants.is_empty()) => "a carousel",
+            Target::Placement(_) => "a content placement",
+            Target::Offer(_) => "an offer",
+            Target::Journey => "a journey",
+        };
+        let refuse = |c: &mut Self, field: &str| c.push([at, ".", field].concat(), ["not for ", what].concat());
+        if !arm.sources.is_empty() && !placement.is_some_and(|p| p.variants.is_empty()) {
+            refuse(self, "sources");
+        }
+        if !arm.variant.is_empty() {
+            match placement.filter(|p| !p.variants.is_empty()) {
+                None => refuse(self, "variant"),
+                Some(p) if !p.variants.iter().any(|v| v.name == arm.variant) => {
+                    let known: Vec<&str> = p.variants.iter().map(|v| v.name.as_str()).collect();
+                    let message = ["unknown variant ", &quoted(&arm.variant), " of placement ", &quoted(&p.id), "; variants: ", &known.join(", ")].concat();
+                    self.push([at, ".variant"].concat(), message);
+                }
+                Some(_) => {}
+            }
+        }
+        if !arm.offer.is_empty() {
+            match offer {
+                None => refuse(self, "offer"),
+                Some(_) if !rules.offers.iter().any(|o| o.id == arm.offer) => {
+                    let known: Vec<&str> = rules.offers.iter().map(|o| o.id.as_str()).collect();
+                    self.push([at, ".offer"].concat(), ["unknown offer ", &quoted(&arm.offer), "; offers: ", &known.join(", ")].concat());
+                }
+                Some(_) => {}
+            }
+        }
+        if arm.holdout && target == Target::Journey {
+            self.push([at, ".holdout"].concat(), "not for a journey: write send = false (the journey runs, nothing is sent)");
+        }
+        if !arm.send && target != Target::Journey {
+            refuse(self, "send");
+        }
+        let changes = [!arm.sources.is_empty(), !arm.variant.is_empty(), !arm.offer.is_empty(), arm.holdout, !arm.send];
+        if changes.iter().filter(|&&c| c).count() > 1 {
+            self.push(at.into(), "an arm makes one change: sources, variant, offer, holdout or send = false");
+        }
+    }
+
+    fn measurement(&mut self, rules: &Rules) {
+        let h = rules.measurement.holdout;
+        if !(0.0..1.0).contains(&h) {
+            self.push("measurement.holdout".into(), [&decimal_text(h), " is not a share of visitors in 0..1 (0.05 is 5%)"].concat());
         }
     }
 
@@ -352,11 +463,9 @@ mod tests {
         rules.experiments.push(Experiment {
             key: "e".into(),
             placement: "nowhere".into(),
-            seed: String::new(),
-            hash_attribute: "visitor_id".into(),
-            coverage: 1.0,
             weights: vec![0.3],
-            arms: vec![Arm { name: "a".into(), sources: Vec::new(), holdout: false }, Arm { name: "b".into(), sources: Vec::new(), holdout: false }],
+            arms: vec![Arm { name: "a".into(), ..Arm::default() }, Arm { name: "b".into(), ..Arm::default() }],
+            ..Experiment::default()
         });
         let p: Vec<String> = rules.check().iter().map(|p| p.to_string()).collect();
         assert_eq!(
