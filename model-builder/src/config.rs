@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use vitrine_engine::journey::{Journey, Messaging};
-use vitrine_engine::rules::{Experiment, Offer, PageRule, Placement, Rules, SegmentRule, Store};
+use vitrine_engine::rules::{Experiment, Measurement, Offer, PageRule, Placement, Rules, SegmentRule, Store};
 use vitrine_engine::Value;
 
 use crate::error::{Error, Located, Result};

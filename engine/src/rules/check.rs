@@ -282,7 +282,8 @@ impl Checker {
                 "offer" => rules.offers.iter().map(|o| o.id.as_str()).collect(),
                 _ => rules.journeys.iter().map(|j| j.id.as_str()).collect(),
             };
-            self.push(key, ["unknown ", field, " ", &quoted(id), "; ", field, "s: ", &known.join(", ")].concat());
+            let known = if known.is_empty() { String::from("(none)") } else { known.join(", ") };
+            self.push(key, ["unknown ", field, " ", &quoted(id), "; ", field, "s: ", &known].concat());
             return None;
         }
         let same = |f: &crate::rules::Experiment| match field {
