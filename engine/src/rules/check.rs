@@ -286,10 +286,15 @@ impl Checker {
             self.push(key, ["unknown ", field, " ", &quoted(id), "; ", field, "s: ", &known].concat());
             return None;
         }
-        let same = |f: &crate::rules::Experiment| match field {
-            "placement" => f.placement == id,
-            "offer" => f.offer == id,
-            _ => f.journey == id,
+        // Earlier experiments naming several targets were refused already: not counted twice.
+        let same = |f: &crate::rules::Experiment| {
+            let targets = [&f.placement, &f.offer, &f.journey].iter().filter(|t| !t.is_empty()).count();
+            targets == 1
+                && match field {
+                    "placement" => f.placement == id,
+                    "offer" => f.offer == id,
+                    _ => f.journey == id,
+                }
         };
         if let Some(j) = rules.experiments[..i].iter().position(same) {
             self.push(key, [field, " ", &quoted(id), " already has ", &nth("experiments", j)].concat());
@@ -480,6 +485,65 @@ mod tests {
             ]
         );
         assert_eq!(Rules::default().check(), Vec::new());
+    }
+
+    #[test]
+    fn experiments_name_one_target_that_exists_and_arms_it_can_take() {
+        let mut hero = placement("hero", "popular");
+        hero.sources.clear();
+        hero.variants.push(crate::rules::Variant { name: "default".into(), when: Value::object(), html: "<h1>Hi</h1>".into() });
+        let rules_json = r#"{
+            "offers": [{"id": "welcome", "kind": "percent_off", "value": 10, "headline": "10% off"}],
+            "journeys": [{"id": "cart", "trigger": "cart_abandonment", "steps": [{"after": "1h", "channel": "push", "subject": "Hi", "body": "Your cart"}]}]
+        }"#;
+        let mut rules: Rules = serde_json::from_str(rules_json).unwrap();
+        rules.placements = vec![hero, placement("recs", "popular")];
+        let arms = |second: Arm| vec![Arm { name: "control".into(), ..Arm::default() }, Arm { name: "b".into(), ..second }];
+        let exp = |key: &str, target: fn(&mut Experiment, &str), id: &str, second: Arm| {
+            let mut e = Experiment { key: key.into(), arms: arms(second), ..Experiment::default() };
+            target(&mut e, id);
+            e
+        };
+        let placement_target: fn(&mut Experiment, &str) = |e, id| e.placement = id.into();
+        let offer_target: fn(&mut Experiment, &str) = |e, id| e.offer = id.into();
+        let journey_target: fn(&mut Experiment, &str) = |e, id| e.journey = id.into();
+        rules.experiments = vec![
+            exp("none", |_, _| {}, "", Arm::default()),
+            Experiment { offer: "welcome".into(), ..exp("two", placement_target, "recs", Arm::default()) },
+            exp("no-offer", offer_target, "nope", Arm::default()),
+            exp("no-journey", journey_target, "nope", Arm::default()),
+            exp("no-variant", placement_target, "hero", Arm { variant: "nope".into(), ..Arm::default() }),
+            exp("hero-sources", placement_target, "hero", Arm { sources: vec![Source { recommender: "popular".into(), weight: 1.0 }], ..Arm::default() }),
+            exp("recs-variant", placement_target, "recs", Arm { variant: "default".into(), ..Arm::default() }),
+            exp("offer-a", offer_target, "welcome", Arm { offer: "gone".into(), ..Arm::default() }),
+            exp("offer-b", offer_target, "welcome", Arm { send: false, ..Arm::default() }),
+            Experiment { hash_attribute: "traits.email".into(), ..exp("journey-a", journey_target, "cart", Arm { holdout: true, ..Arm::default() }) },
+            exp("journey-b", journey_target, "cart", Arm { offer: "welcome".into(), send: false, ..Arm::default() }),
+        ];
+        rules.measurement.holdout = 1.0;
+        let p: Vec<String> = rules.check().iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            p,
+            [
+                "experiments[0]: names one target: placement, offer or journey (found none)",
+                "experiments[1]: names one target: placement, offer or journey (found placement, offer)",
+                "experiments[2].offer: unknown offer \"nope\"; offers: welcome",
+                "experiments[3].journey: unknown journey \"nope\"; journeys: cart",
+                "experiments[4].arms[1].variant: unknown variant \"nope\" of placement \"hero\"; variants: default",
+                "experiments[5].placement: placement \"hero\" already has experiments[4]",
+                "experiments[5].arms[1].sources: not for a content placement",
+                "experiments[6].arms[1].variant: not for a carousel",
+                "experiments[7].arms[1].offer: unknown offer \"gone\"; offers: welcome",
+                "experiments[8].offer: offer \"welcome\" already has experiments[7]",
+                "experiments[8].arms[1].send: not for an offer",
+                "experiments[9].hash_attribute: \"traits.email\": journeys are bucketed by the visitor's key; leave hash_attribute out",
+                "experiments[9].arms[1].holdout: not for a journey: write send = false (the journey runs, nothing is sent)",
+                "experiments[10].journey: journey \"cart\" already has experiments[9]",
+                "experiments[10].arms[1].offer: not for a journey",
+                "experiments[10].arms[1]: an arm makes one change: sources, variant, offer, holdout or send = false",
+                "measurement.holdout: 1 is not a share of visitors in 0..1 (0.05 is 5%)",
+            ]
+        );
     }
 
     #[test]
