@@ -332,7 +332,7 @@ impl Measurement {
     /// Whether the visitor `unit` (their visitor id) is held out: `None` when there is no
     /// holdout or no unit to bucket (neither arm: such a visitor is not measured).
     pub fn in_holdout(&self, unit: &str) -> Option<bool> {
-        if !(self.holdout > 0.0) || unit.is_empty() {
+        if self.holdout.is_nan() || self.holdout <= 0.0 || unit.is_empty() {
             return None;
         }
         let seed = if self.seed.is_empty() { HOLDOUT_SEED } else { &self.seed };
