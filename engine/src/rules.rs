@@ -231,15 +231,29 @@ impl Default for Experiment {
 impl Experiment {
     /// The arm of the visitor whose `hash_attribute` is `unit` (GrowthBook's `String(attr)`):
     /// `None` for an empty unit or outside the coverage (the target as configured).
+    ///
+    /// GrowthBook's `getBucketRanges` and `chooseVariation` without building the ranges (this
+    /// runs in the browser, on every decision): arm `i` owns `[start, start + coverage * w)`
+    /// where `start` sums the weights before it. GrowthBook falls back to equal weights when
+    /// they do not match the arms or add up to 1; `Rules::check` refuses such weights, so
+    /// here only empty weights mean equal ones.
     pub fn arm_of(&self, unit: &str) -> Option<&Arm> {
         if unit.is_empty() {
             return None;
         }
         let seed = if self.seed.is_empty() { &self.key } else { &self.seed };
         let n = hashing::hash(seed, unit, 2)?;
-        let weights: Vec<f64> = self.weights.iter().map(|&w| f64::from(w)).collect();
-        let ranges = hashing::get_bucket_ranges(self.arms.len(), f64::from(self.coverage), (!weights.is_empty()).then_some(&weights[..]));
-        usize::try_from(hashing::choose_variation(n, &ranges)).ok().and_then(|i| self.arms.get(i))
+        let coverage = f64::from(self.coverage).clamp(0.0, 1.0);
+        let equal = 1.0 / self.arms.len() as f64;
+        let mut start = 0.0;
+        for (i, arm) in self.arms.iter().enumerate() {
+            let weight = self.weights.get(i).map_or(equal, |&w| f64::from(w));
+            if n >= start && n < start + coverage * weight {
+                return Some(arm);
+            }
+            start += weight;
+        }
+        None
     }
 }
 

@@ -523,3 +523,23 @@ fn an_offer_experiment_gives_its_arms_offer_or_none() {
     let o = e.exit_offer(&loyal, NOW).unwrap();
     assert_eq!((o.id.as_str(), o.explain.experiment), ("early_access", None));
 }
+
+/// `Experiment::arm_of` picks arms without building GrowthBook's ranges (it runs in the
+/// browser): for weights `Rules::check` accepts, it agrees with `getBucketRanges` and
+/// `chooseVariation` (this crate's, held to GrowthBook's cases by tests/conformance.rs).
+#[test]
+fn arms_are_growthbooks_ranges_and_variation() {
+    use vitrine_engine::hashing;
+    let arms = |n: usize| (0..n).map(|i| Arm { name: format!("arm{i}"), ..Arm::default() }).collect::<Vec<_>>();
+    let configs: [(usize, f32, Vec<f32>); 5] = [(2, 1.0, vec![]), (3, 0.9, vec![0.2, 0.3, 0.5]), (2, 0.5, vec![0.1, 0.9]), (4, 1.0, vec![]), (3, 0.0, vec![])];
+    for (n, coverage, weights) in configs {
+        let e = Experiment { key: "k".into(), placement: "p".into(), coverage, weights: weights.clone(), arms: arms(n), ..Experiment::default() };
+        let w: Vec<f64> = weights.iter().map(|&w| f64::from(w)).collect();
+        let ranges = hashing::get_bucket_ranges(n, f64::from(coverage), (!w.is_empty()).then_some(&w[..]));
+        for i in 0..2000 {
+            let id = format!("visitor-{i}");
+            let want = usize::try_from(hashing::choose_variation(hashing::hash("k", &id, 2).unwrap(), &ranges)).ok().map(|a| format!("arm{a}"));
+            assert_eq!(e.arm_of(&id).map(|a| a.name.clone()), want, "{id}, {n} arms, coverage {coverage}, weights {weights:?}");
+        }
+    }
+}
