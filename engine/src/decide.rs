@@ -98,7 +98,8 @@ pub enum Status {
     Filled,
     /// The placement's `when` does not match this visitor: keep the page's own content.
     NotTargeted,
-    /// The visitor is in an experiment's holdout arm: keep the page's own content.
+    /// The visitor is in an experiment's holdout arm or the global holdout (`[measurement]`):
+    /// keep the page's own content.
     Holdout,
     /// Targeted, but nothing to show (no variant matched, no items left after filters).
     Empty,
@@ -373,7 +374,9 @@ impl Engine {
     }
 
     /// `decide` with `v`'s rule input already built (`rule_input`): the way to decide several
-    /// placements of one page.
+    /// placements of one page. In order: the placement's `when` (not targeted), the global
+    /// holdout (status `Holdout` for every slot it would have filled), the placement's
+    /// experiment (an arm's holdout, sources or variant), then the placement as configured.
     pub fn decide_with(&self, v: &Visitor, input: &RuleInput, placement: &str, now: i64) -> Result<Decision, DecideError> {
         let i = self.body.rules.placements.iter().position(|p| p.id == placement).ok_or_else(|| DecideError::UnknownPlacement(placement.into()))?;
         let (p, compiled) = (&self.body.rules.placements[i], &self.placements[i]);

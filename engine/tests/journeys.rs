@@ -680,7 +680,10 @@ fn a_journey_experiments_quiet_arm_runs_the_journey_and_sends_nothing() {
     assert!(h.state("a:visitor-0").runs.iter().any(|r| r.journey == "cart" && r.next_step == 1), "the run goes on to its next step");
     assert_eq!(SkipReason::ExperimentArm.to_string(), "the visitor's experiment arm sends nothing");
 
+    assert_eq!(h.runner().journey_arm("a:visitor-0", "cart"), Some(("journey-test", "quiet")), "for the host's records");
+    assert_eq!(h.runner().journey_arm("a:visitor-0", "browse"), None, "no experiment on it");
     abandon_cart(&mut h, "visitor-2");
+    assert_eq!(h.runner().journey_arm("a:visitor-2", "cart"), Some(("journey-test", "control")));
     assert_eq!((started(&h, "cart"), h.sent_on("cart").len()), (2, 1), "the control arm's push goes");
     assert_eq!(h.sent_on("cart")[0].visitor, "a:visitor-2");
     assert_eq!(h.sent_on("welcome").len(), 0, "other journeys are not in the experiment (and welcome emails need an address)");
@@ -695,6 +698,8 @@ fn the_global_holdout_gets_no_journey_messages() {
     assert_eq!(skipped(&h, "cart"), [SkipReason::Holdout]);
     abandon_cart(&mut h, "visitor-0");
     assert_eq!(h.sent_on("cart").len(), 1, "personalized visitors get theirs");
+    let arms = (h.runner().holdout_arm("a:visitor-24"), h.runner().holdout_arm("a:visitor-0"));
+    assert_eq!(arms, (Some(vitrine_engine::measure::HOLDOUT_ARM), Some(vitrine_engine::measure::PERSONALIZED_ARM)));
 
     // `holdout_journeys = false`: the holdout is measured on pages only.
     let mut h = host_with(|r| r.measurement = Measurement { holdout_journeys: false, ..Measurement::default() });

@@ -8,7 +8,7 @@ use super::event::{Event, EventKind};
 use super::message::Compose;
 use super::state::{Run, VisitorState};
 use crate::body::BundleBody;
-use crate::rules::{Channel, Journey, Trigger};
+use crate::rules::{Channel, Journey, Trigger, HOLDOUT_ARM, PERSONALIZED_ARM};
 use crate::time::DAY;
 
 /// SMS keywords carriers and Twilio treat as opt-out / opt-in.
@@ -367,6 +367,21 @@ impl<'a> Runner<'a> {
             s.runs.remove(i);
             fx.push(Effect::Record(Record::Ended { journey: run.journey, run: run.id, reason: EndReason::Completed }));
         }
+    }
+
+    /// The experiment on journey `journey` and the arm of the visitor keyed `visitor_key`
+    /// (`a:…`, `u:…`) in it, as `(key, arm)`: for the host's measurement records (entered,
+    /// sent). `None` without an experiment on it, or outside its coverage.
+    pub fn journey_arm(&self, visitor_key: &str, journey: &str) -> Option<(&'a str, &'a str)> {
+        let e = self.body.rules.experiments.iter().find(|e| !journey.is_empty() && e.journey == journey)?;
+        Some((e.key.as_str(), e.arm_of(bucketing_unit(visitor_key))?.name.as_str()))
+    }
+
+    /// The global holdout's arm of the visitor keyed `visitor_key`, as `Engine::holdout_arm`
+    /// says for pages (the same for an anonymous visitor: their key holds their visitor id).
+    pub fn holdout_arm(&self, visitor_key: &str) -> Option<&'static str> {
+        let held = self.body.rules.measurement.in_holdout(bucketing_unit(visitor_key))?;
+        Some(if held { HOLDOUT_ARM } else { PERSONALIZED_ARM })
     }
 
     /// Why journey `j` sends `s` nothing even when a message would go: the global holdout
