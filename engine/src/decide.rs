@@ -477,6 +477,20 @@ impl Engine {
         Some(self.render_offer(o, attrs, explain))
     }
 
+    /// The arm of the offer experiment `v` is in when exit intent fires, its holdout arm too
+    /// (whose visitors get no offer, so no `OfferDecision` names it): for the hosts' exposure
+    /// records. `None` when `exit_offer` would not consult an experiment.
+    pub fn exit_offer_arm(&self, v: &Visitor) -> Option<ExperimentArm> {
+        if v.session.purchased || self.in_holdout(v) {
+            return None;
+        }
+        let attrs = self.rule_input(v).attributes;
+        let rules = &self.body.rules;
+        let i = self.offers.iter().position(|c| c.eval(&attrs, &rules.saved_groups))?;
+        let e = rules.experiments.iter().find(|e| e.offer == rules.offers[i].id)?;
+        Some(ExperimentArm { key: e.key.clone(), arm: arm_of(e, &attrs)?.name.clone() })
+    }
+
     /// The global holdout's arm for `v` ([`HOLDOUT_ARM`] or [`PERSONALIZED_ARM`]), for
     /// `measure::page_exposures`; `None` when the store has no holdout (`holdout = 0`) or `v`
     /// has no visitor id to bucket (not measured).

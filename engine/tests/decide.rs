@@ -518,10 +518,14 @@ fn an_offer_experiment_gives_its_arms_offer_or_none() {
     assert_eq!((early.id.as_str(), early.explain.rule.as_str()), ("early_access", "experiments.offer-test.arms.early"));
     assert_eq!(early.explain.experiment.map(|a| a.arm), Some("early".into()), "given though its own `when` (Champions, Loyal) does not match");
     assert!(e.exit_offer(&new("visitor-7"), NOW).is_none(), "the holdout arm gets no offer");
+    let arm = e.exit_offer_arm(&new("visitor-7")).map(|a| (a.key, a.arm));
+    assert_eq!(arm, Some(("offer-test".into(), "none".into())), "but hosts can record its exposure");
+    assert_eq!(e.exit_offer_arm(&new("visitor-1")).map(|a| a.arm), Some("early".into()));
     // Visitors who would get another offer are not in the experiment.
     let loyal = visitor(&e, "visitor-1", "/", r#"{"segment": "Loyal"}"#);
     let o = e.exit_offer(&loyal, NOW).unwrap();
     assert_eq!((o.id.as_str(), o.explain.experiment), ("early_access", None));
+    assert_eq!(e.exit_offer_arm(&loyal), None);
 }
 
 /// `Experiment::arm_of` picks arms without building GrowthBook's ranges (it runs in the
