@@ -13,7 +13,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{Arm, Channel, Rules, Source, RECOMMENDERS};
+use super::{Arm, Channel, Rules, Source, HOLDOUT_EXPERIMENT, RECOMMENDERS};
 use crate::condition::Condition;
 use crate::render::{links_values_could_steer, raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
@@ -228,6 +228,9 @@ impl Checker {
                 self.push([&at, ".key"].concat(), "empty");
             }
             self.unique([&at, ".key"].concat(), "experiment key", &e.key, rules.experiments[..i].iter().map(|f| f.key.as_str()), "experiments");
+            if e.key == HOLDOUT_EXPERIMENT {
+                self.push([&at, ".key"].concat(), [&quoted(&e.key), " is the global holdout's name in the measurement records ([measurement])"].concat());
+            }
             let target = self.experiment_target(rules, i, &at);
             if !(0.0..=1.0).contains(&e.coverage) {
                 self.push([&at, ".coverage"].concat(), [&num(e.coverage), " is not in 0..=1"].concat());
@@ -521,10 +524,12 @@ mod tests {
             exp("journey-b", journey_target, "cart", Arm { offer: "welcome".into(), send: false, ..Arm::default() }),
         ];
         rules.measurement.holdout = 1.0;
+        rules.experiments[0].key = "vitrine-holdout".into();
         let p: Vec<String> = rules.check().iter().map(|p| p.to_string()).collect();
         assert_eq!(
             p,
             [
+                "experiments[0].key: \"vitrine-holdout\" is the global holdout's name in the measurement records ([measurement])",
                 "experiments[0]: names one target: placement, offer or journey (found none)",
                 "experiments[1]: names one target: placement, offer or journey (found placement, offer)",
                 "experiments[2].offer: unknown offer \"nope\"; offers: welcome",
