@@ -1,6 +1,7 @@
-//! Bundle format v4: the compiled, public model that edge and browser load. (v2: placements
+//! Bundle format v5: the compiled, public model that edge and browser load. (v2: placements
 //! gained `exclude_owned`; v3: the body's layout is our own, `wire.rs`, instead of bincode;
-//! v4: the catalog carries its categories' URL slugs.
+//! v4: the catalog carries its categories' URL slugs; v5: experiments on offers and journeys,
+//! arms choosing a variant, an offer or sending nothing, and `[measurement]`'s holdout.
 //! The body is positional, so other versions are refused, not guessed.)
 //!
 //! ```text
@@ -30,11 +31,11 @@ pub use crate::body::{BundleBody, Catalog, CategoryIdx, Keyed, Neighbors, Produc
 pub use crate::wire::WireError;
 
 pub const MAGIC: [u8; 8] = *b"VITRINE\x01";
-pub const FORMAT_VERSION: u16 = 4;
+pub const FORMAT_VERSION: u16 = 5;
 /// Also read (feature `previous-format`: the edge, the builder; not the browser SDK), so a
 /// worker upgraded before the bundle is republished keeps personalizing. When the format
-/// changes, the previous layout moves to `wire.rs` (`v3` today) and this follows.
-pub const PREVIOUS_FORMAT_VERSION: u16 = 3;
+/// changes, the previous layout moves to `wire.rs` (`v4` today) and this follows.
+pub const PREVIOUS_FORMAT_VERSION: u16 = 4;
 pub const HEADER_LEN: usize = 52;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -194,7 +195,7 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
     }
     #[cfg(feature = "previous-format")]
     if header.format_version == PREVIOUS_FORMAT_VERSION {
-        let body = wire::from_slice::<wire::v3::BundleBody>(body).map_err(BundleError::Body)?;
+        let body = wire::from_slice::<wire::v4::BundleBody>(body).map_err(BundleError::Body)?;
         return Ok(Bundle { header, body: body.into() });
     }
     let body = wire::from_slice::<BundleBody>(body).map_err(BundleError::Body)?;

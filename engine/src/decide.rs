@@ -16,13 +16,25 @@ use crate::body::{BundleBody, CategoryIdx, ProductIdx};
 use crate::bundle::{self, Bundle, BundleError, Header};
 use crate::condition::Condition;
 use crate::context::{Page, Visitor};
-use crate::hashing;
 use crate::pages::Pages;
 use crate::recommend::{self, Shopper};
 use crate::render::{self, render, render_with, safe_url};
-use crate::rules::{Arm, Experiment, Offer, Placement, Source};
+use crate::rules::{Arm, Experiment, Offer, Placement, Source, HOLDOUT_ARM, HOLDOUT_EXPERIMENT, PERSONALIZED_ARM};
 use crate::text::{format_price, int_text};
 use crate::value::Value;
+
+/// `explain.rule` of a decision held out by `[measurement] holdout`.
+const HOLDOUT_RULE: &str = "measurement.holdout";
+
+/// The arm of experiment `e` for a visitor's attributes: their `hash_attribute` as GrowthBook
+/// hashes it (`String(attr)`); none without one.
+fn arm_of<'a>(e: &'a Experiment, attrs: &Value) -> Option<&'a Arm> {
+    match attrs.path(&e.hash_attribute)? {
+        Value::String(s) => e.arm_of(s),
+        Value::Number(n) => e.arm_of(&crate::host::js_number_string(*n)),
+        _ => None,
+    }
+}
 
 const DEFAULT_TEMPLATE: &str = r#"<h2 class="vitrine-title">{{title}}</h2><ul class="vitrine-items">{{{items}}}</ul>"#;
 const DEFAULT_ITEM_TEMPLATE: &str = r#"<li class="vitrine-item" data-sku="{{sku}}"><a href="{{url}}"><img src="{{image}}" alt="{{title}}" loading="lazy" width="160" height="160"><span class="vitrine-item-title">{{title}}</span> <span class="vitrine-price">{{price}}</span></a></li>"#;
@@ -86,7 +98,8 @@ pub enum Status {
     Filled,
     /// The placement's `when` does not match this visitor: keep the page's own content.
     NotTargeted,
-    /// The visitor is in an experiment's holdout arm: keep the page's own content.
+    /// The visitor is in an experiment's holdout arm or the global holdout (`[measurement]`):
+    /// keep the page's own content.
     Holdout,
     /// Targeted, but nothing to show (no variant matched, no items left after filters).
     Empty,
@@ -361,7 +374,9 @@ impl Engine {
     }
 
     /// `decide` with `v`'s rule input already built (`rule_input`): the way to decide several
-    /// placements of one page.
+    /// placements of one page. In order: the placement's `when` (not targeted), the global
+    /// holdout (status `Holdout` for every slot it would have filled), the placement's
+    /// experiment (an arm's holdout, sources or variant), then the placement as configured.
     pub fn decide_with(&self, v: &Visitor, input: &RuleInput, placement: &str, now: i64) -> Result<Decision, DecideError> {
         let i = self.body.rules.placements.iter().position(|p| p.id == placement).ok_or_else(|| DecideError::UnknownPlacement(placement.into()))?;
         let (p, compiled) = (&self.body.rules.placements[i], &self.placements[i]);
@@ -382,10 +397,19 @@ impl Engine {
             return Ok(d);
         }
 
+        // The global holdout sees the store's own page: every slot it would have had is held.
+        if self.in_holdout(v) {
+            d.status = Status::Holdout;
+            d.explain.rule = HOLDOUT_RULE.into();
+            d.explain.experiment = Some(ExperimentArm { key: HOLDOUT_EXPERIMENT.into(), arm: HOLDOUT_ARM.into() });
+            return Ok(d);
+        }
+
         let mut sources: &[Source] = &p.sources;
+        let mut forced_variant = None;
         if let Some(e) = compiled.experiment.map(|e| &self.body.rules.experiments[e]) {
-            // Outside the experiment's coverage (no arm): the placement's own sources.
-            if let Some(arm) = self.arm(e, attrs) {
+            // Outside the experiment's coverage (no arm): the placement as configured.
+            if let Some(arm) = arm_of(e, attrs) {
                 d.explain.experiment = Some(ExperimentArm { key: e.key.clone(), arm: arm.name.clone() });
                 if arm.holdout {
                     d.status = Status::Holdout;
@@ -395,13 +419,17 @@ impl Engine {
                 if !arm.sources.is_empty() {
                     sources = &arm.sources;
                 }
+                if !arm.variant.is_empty() {
+                    forced_variant = p.variants.iter().find(|v| v.name == arm.variant);
+                }
             }
         }
 
         if !p.variants.is_empty() {
-            let chosen = p.variants.iter().zip(&compiled.variants).find(|(_, c)| c.eval(attrs, groups));
+            // An arm's variant is shown without asking its `when`: the arm is the treatment.
+            let chosen = forced_variant.or_else(|| p.variants.iter().zip(&compiled.variants).find(|(_, c)| c.eval(attrs, groups)).map(|(var, _)| var));
             d.explain.rule = match chosen {
-                Some((var, _)) => {
+                Some(var) => {
                     d.status = Status::Filled;
                     d.variant = Some(var.name.clone());
                     d.html = render(&var.html, attrs);
@@ -422,17 +450,58 @@ impl Engine {
         Ok(d)
     }
 
-    /// Picks the exit-intent offer for `v`: the first offer whose scenario matches. None right
-    /// after a purchase, or when no scenario matches.
+    /// Picks the exit-intent offer for `v`: the first offer whose scenario matches, or what
+    /// the arm of an experiment on that offer gives instead. None right after a purchase, when
+    /// no scenario matches, for the global holdout and for an offer experiment's holdout arm.
     pub fn exit_offer(&self, v: &Visitor, _now: i64) -> Option<OfferDecision> {
-        if v.session.purchased {
+        if v.session.purchased || self.in_holdout(v) {
             return None;
         }
         let RuleInput { segments, attributes: attrs } = self.rule_input(v);
-        let i = self.offers.iter().position(|c| c.eval(&attrs, &self.body.rules.saved_groups))?;
-        let o = &self.body.rules.offers[i];
-        let explain = Explain { rule: ["offers.", &o.id].concat(), segment: v.segment().into(), segments, ..Explain::default() };
+        let rules = &self.body.rules;
+        let i = self.offers.iter().position(|c| c.eval(&attrs, &rules.saved_groups))?;
+        let mut o = &rules.offers[i];
+        let mut explain = Explain { rule: ["offers.", &o.id].concat(), segment: v.segment().into(), segments, ..Explain::default() };
+        if let Some(e) = rules.experiments.iter().find(|e| e.offer == o.id) {
+            if let Some(arm) = arm_of(e, &attrs) {
+                if arm.holdout {
+                    return None;
+                }
+                if let Some(given) = rules.offers.iter().find(|g| !arm.offer.is_empty() && g.id == arm.offer) {
+                    o = given;
+                    explain.rule = ["experiments.", &e.key, ".arms.", &arm.name].concat();
+                }
+                explain.experiment = Some(ExperimentArm { key: e.key.clone(), arm: arm.name.clone() });
+            }
+        }
         Some(self.render_offer(o, attrs, explain))
+    }
+
+    /// The arm of the offer experiment `v` is in when exit intent fires, its holdout arm too
+    /// (whose visitors get no offer, so no `OfferDecision` names it): for the hosts' exposure
+    /// records. `None` when `exit_offer` would not consult an experiment.
+    pub fn exit_offer_arm(&self, v: &Visitor) -> Option<ExperimentArm> {
+        if v.session.purchased || self.in_holdout(v) {
+            return None;
+        }
+        let attrs = self.rule_input(v).attributes;
+        let rules = &self.body.rules;
+        let i = self.offers.iter().position(|c| c.eval(&attrs, &rules.saved_groups))?;
+        let e = rules.experiments.iter().find(|e| e.offer == rules.offers[i].id)?;
+        Some(ExperimentArm { key: e.key.clone(), arm: arm_of(e, &attrs)?.name.clone() })
+    }
+
+    /// The global holdout's arm for `v` ([`HOLDOUT_ARM`] or [`PERSONALIZED_ARM`]), for
+    /// `measure::page_exposures`; `None` when the store has no holdout (`holdout = 0`) or `v`
+    /// has no visitor id to bucket (not measured).
+    pub fn holdout_arm(&self, v: &Visitor) -> Option<&'static str> {
+        let held = self.body.rules.measurement.in_holdout(&v.visitor_id)?;
+        Some(if held { HOLDOUT_ARM } else { PERSONALIZED_ARM })
+    }
+
+    /// Whether `v` is in the global holdout.
+    pub fn in_holdout(&self, v: &Visitor) -> bool {
+        self.body.rules.measurement.in_holdout(&v.visitor_id) == Some(true)
     }
 
     /// Renders offer `o` for a visitor's attributes (exit intent, deep-link landings, messages).
@@ -465,20 +534,6 @@ impl Engine {
             cta_url,
             explain,
         }
-    }
-
-    fn arm<'a>(&self, e: &'a Experiment, attrs: &Value) -> Option<&'a Arm> {
-        let id = match attrs.path(&e.hash_attribute)? {
-            Value::String(s) if !s.is_empty() => s.clone(),
-            Value::Number(n) => crate::host::js_number_string(*n), // GrowthBook hashes String(attr)
-            _ => return None,
-        };
-        let seed = if e.seed.is_empty() { &e.key } else { &e.seed };
-        let n = hashing::hash(seed, &id, 2)?;
-        let weights: Vec<f64> = e.weights.iter().map(|&w| w as f64).collect();
-        let ranges = hashing::get_bucket_ranges(e.arms.len(), e.coverage as f64, (!weights.is_empty()).then_some(&weights[..]));
-        let i = hashing::choose_variation(n, &ranges);
-        usize::try_from(i).ok().and_then(|i| e.arms.get(i))
     }
 
     /// Blends the sources into a ranked, filtered list of items (see `recommend`).

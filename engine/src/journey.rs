@@ -30,7 +30,7 @@ pub use crate::time::{ClockTime, Secs, DAY, HOUR, MINUTE};
 pub use effect::{Effect, EndReason, Message, Record, SkipReason};
 pub use event::{parse, Event, EventKind, Item, Refusal, Traits};
 pub use message::{pick_products, LinkClaims, CLICK_PATH};
-pub use runner::{sms_keyword, Runner};
+pub use runner::{bucketing_unit, sms_keyword, Runner};
 pub use state::{Consent, Consents, Orders, Profile, Run, Seen, SentAt, VisitorState};
 
 /// The journeys and messaging part of [`Rules::check`](crate::rules::Rules::check), as

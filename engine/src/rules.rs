@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use crate::hashing;
 use crate::value::{Map, Value};
 
 mod check;
@@ -72,6 +73,9 @@ pub struct Rules {
     pub journeys: Vec<Journey>,
     #[serde(default)]
     pub messaging: Messaging,
+    /// `[measurement]`: the global holdout. Absent: [`Measurement::default`], a 5% holdout.
+    #[serde(default)]
+    pub measurement: Measurement,
 }
 
 /// Maps a URL path to a page type, e.g. `pattern = "/products/:sku"`, `page = "product"`.
@@ -176,13 +180,26 @@ pub struct Offer {
     pub cta_url: String,
 }
 
-/// A GrowthBook-style experiment on one placement: visitors are bucketed by hash of
-/// `hash_attribute` with GrowthBook's v2 hashing and ranges.
+/// A GrowthBook-style experiment on one target: a placement (carousel or content), the exit
+/// offer or a journey, named by exactly one of `placement`, `offer`, `journey`. Visitors are
+/// bucketed by a hash of `hash_attribute` with GrowthBook's v2 hashing and ranges, so an arm is
+/// a pure function of that attribute: the same on every host and every visit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Experiment {
     pub key: String,
+    /// A placement's id: arms may swap a carousel's `sources` or force a content `variant`.
+    #[serde(default)]
     pub placement: String,
+    /// An offer's id: visitors who would get this exit offer get an arm's `offer` instead (or
+    /// none: `holdout`).
+    #[serde(default)]
+    pub offer: String,
+    /// A journey's id: an arm with `send = false` runs the journey but sends nothing.
+    /// Journeys are bucketed by the visitor's key (`hash_attribute` must stay `visitor_id`).
+    #[serde(default)]
+    pub journey: String,
+    /// Empty: the key.
     #[serde(default)]
     pub seed: String,
     #[serde(default = "visitor_id")]
@@ -195,13 +212,68 @@ pub struct Experiment {
     pub arms: Vec<Arm>,
 }
 
+impl Default for Experiment {
+    fn default() -> Self {
+        Experiment {
+            key: String::new(),
+            placement: String::new(),
+            offer: String::new(),
+            journey: String::new(),
+            seed: String::new(),
+            hash_attribute: visitor_id(),
+            coverage: 1.0,
+            weights: Vec::new(),
+            arms: Vec::new(),
+        }
+    }
+}
+
+impl Experiment {
+    /// The arm of the visitor whose `hash_attribute` is `unit` (GrowthBook's `String(attr)`):
+    /// `None` for an empty unit or outside the coverage (the target as configured).
+    ///
+    /// GrowthBook's `getBucketRanges` and `chooseVariation` without building the ranges (this
+    /// runs in the browser, on every decision): arm `i` owns `[start, start + coverage * w)`
+    /// where `start` sums the weights before it. GrowthBook falls back to equal weights when
+    /// they do not match the arms or add up to 1; `Rules::check` refuses such weights, so
+    /// here only empty weights mean equal ones.
+    pub fn arm_of(&self, unit: &str) -> Option<&Arm> {
+        if unit.is_empty() {
+            return None;
+        }
+        let seed = if self.seed.is_empty() { &self.key } else { &self.seed };
+        let n = hashing::hash(seed, unit, 2)?;
+        let coverage = f64::from(self.coverage).clamp(0.0, 1.0);
+        let equal = 1.0 / self.arms.len() as f64;
+        let mut start = 0.0;
+        for (i, arm) in self.arms.iter().enumerate() {
+            let weight = self.weights.get(i).map_or(equal, |&w| f64::from(w));
+            if n >= start && n < start + coverage * weight {
+                return Some(arm);
+            }
+            start += weight;
+        }
+        None
+    }
+}
+
 fn visitor_id() -> String {
     "visitor_id".into()
 }
 
-/// One arm of an experiment. Its `sources` replace the placement's; without sources it is the
-/// control (the placement as configured). A `holdout` arm gets no personalization: the slot
-/// keeps the page's own content.
+fn yes() -> bool {
+    true
+}
+
+/// One arm of an experiment. An arm that changes nothing is the control: the target as
+/// configured. What an arm may change depends on the target (`Rules::check` refuses the rest):
+/// - carousel: `sources` replace the placement's;
+/// - content placement: `variant` names one of the placement's variants, shown to every
+///   visitor the placement targets (its own `when` is not asked: the arm is the treatment);
+/// - offer: `offer` names another offer given instead (its own `when` is not asked either:
+///   the audience is the target offer's);
+/// - placement or offer: `holdout = true` keeps the page's own content, no offer;
+/// - journey: `send = false` runs the journey and records each step as skipped, sending nothing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Arm {
@@ -209,5 +281,76 @@ pub struct Arm {
     #[serde(default)]
     pub sources: Vec<Source>,
     #[serde(default)]
+    pub variant: String,
+    #[serde(default)]
+    pub offer: String,
+    #[serde(default)]
     pub holdout: bool,
+    #[serde(default = "yes")]
+    pub send: bool,
+}
+
+impl Default for Arm {
+    fn default() -> Self {
+        Arm { name: String::new(), sources: Vec::new(), variant: String::new(), offer: String::new(), holdout: false, send: true }
+    }
+}
+
+/// A holdout of this share of visitors when `[measurement]` does not say (the 5%).
+pub const DEFAULT_HOLDOUT: f64 = 0.05;
+/// The global holdout as an experiment in decisions' `explain.experiment`: its key and arms.
+/// The same names as `measure::HOLDOUT_EXPERIMENT`, `HOLDOUT_ARM` and `PERSONALIZED_ARM` (a
+/// test holds them equal): defined here too because `decide` may not import `measure`, which
+/// imports it.
+pub const HOLDOUT_EXPERIMENT: &str = "vitrine-holdout";
+pub const HOLDOUT_ARM: &str = "holdout";
+pub const PERSONALIZED_ARM: &str = "personalized";
+/// The global holdout's hashing seed when `[measurement] seed` is empty.
+pub const HOLDOUT_SEED: &str = "vitrine-holdout";
+
+fn default_holdout() -> f64 {
+    DEFAULT_HOLDOUT
+}
+
+/// `[measurement]`: the global holdout, the visitors who get the store's own pages (no
+/// placement filled, no exit offer and, with `holdout_journeys`, no journey message), so that
+/// a report can compare them with everyone else. Bucketed like a GrowthBook experiment of two
+/// arms weighted `[holdout, 1 - holdout]` on the visitor id, seeded with `seed`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measurement {
+    /// The share of visitors held out, 0 to 1 (0: no holdout).
+    #[serde(default = "default_holdout")]
+    pub holdout: f64,
+    /// Held-out visitors get no journey messages either (their runs record each step skipped).
+    #[serde(default = "yes")]
+    pub holdout_journeys: bool,
+    /// Empty: [`HOLDOUT_SEED`]. A new seed draws a new holdout.
+    #[serde(default)]
+    pub seed: String,
+}
+
+impl Default for Measurement {
+    /// As an absent `[measurement]` section: a 5% holdout, journeys held out too.
+    fn default() -> Self {
+        Measurement { holdout: DEFAULT_HOLDOUT, holdout_journeys: true, seed: String::new() }
+    }
+}
+
+impl Measurement {
+    /// No holdout at all (`holdout = 0`): test fixtures whose visitor ids are random.
+    pub fn without_holdout() -> Self {
+        Measurement { holdout: 0.0, ..Measurement::default() }
+    }
+
+    /// Whether the visitor `unit` (their visitor id) is held out: `None` when there is no
+    /// holdout or no unit to bucket (neither arm: such a visitor is not measured).
+    pub fn in_holdout(&self, unit: &str) -> Option<bool> {
+        if self.holdout.is_nan() || self.holdout <= 0.0 || unit.is_empty() {
+            return None;
+        }
+        let seed = if self.seed.is_empty() { HOLDOUT_SEED } else { &self.seed };
+        // GrowthBook's ranges for weights [holdout, 1 - holdout]: arm 0 is [0, holdout).
+        Some(hashing::hash(seed, unit, 2)? < self.holdout)
+    }
 }

@@ -19,7 +19,8 @@ use core::fmt;
 
 use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, RecTables, Scored, SegmentSize, Stats};
 use crate::rules::{
-    Arm, Channel, Experiment, Journey, Messaging, Offer, PageRule, Placement, QuietHours, Rules, SegmentRule, Source, Step, Store, Trigger, Variant,
+    Arm, Channel, Experiment, Journey, Measurement, Messaging, Offer, PageRule, Placement, QuietHours, Rules, SegmentRule, Source, Step, Store, Trigger,
+    Variant,
 };
 use crate::text::int_text;
 use crate::time::{ClockTime, Secs};
@@ -409,13 +410,17 @@ macro_rules! wire_newtype {
     )*};
 }
 
-/// Format v3, the previous version: the catalog had no category slugs (v4 added them). Read by
-/// hosts with the `previous-format` feature; the slugs are derived as the builder derives them.
+/// Format v4, the previous version: experiments targeted placements only (no `offer`,
+/// `journey`; arms without `variant`, `offer`, `send`) and there was no `[measurement]`. Read by
+/// hosts with the `previous-format` feature. A v4 bundle gets no global holdout: its store had
+/// no say in one, and a worker upgrade should not start holding visitors out before the store
+/// rebuilds (then the config's `[measurement]`, or the 5% default, applies).
 #[cfg(feature = "previous-format")]
-pub(crate) mod v3 {
+pub(crate) mod v4 {
     use super::{Reader, Wire};
-    use crate::body::{BundleBody as Current, Catalog as CurrentCatalog, Product, RecTables, Stats};
-    use crate::rules::{Rules, Store};
+    use crate::body::{BundleBody as Current, Catalog, RecTables, Stats};
+    use crate::rules::{self, Journey, Measurement, Messaging, Offer, PageRule, Placement, SegmentRule, Source, Store};
+    use crate::value::{Map, Value};
     use alloc::string::String;
     use alloc::vec::Vec;
 
@@ -427,20 +432,69 @@ pub(crate) mod v3 {
         rules: Rules,
     }
 
-    struct Catalog {
-        products: Vec<Product>,
-        categories: Vec<String>,
+    struct Rules {
+        pages: Vec<PageRule>,
+        segments: Vec<SegmentRule>,
+        saved_groups: Map<Vec<Value>>,
+        placements: Vec<Placement>,
+        offers: Vec<Offer>,
+        experiments: Vec<Experiment>,
+        journeys: Vec<Journey>,
+        messaging: Messaging,
+    }
+
+    struct Experiment {
+        key: String,
+        placement: String,
+        seed: String,
+        hash_attribute: String,
+        coverage: f32,
+        weights: Vec<f32>,
+        arms: Vec<Arm>,
+    }
+
+    struct Arm {
+        name: String,
+        sources: Vec<Source>,
+        holdout: bool,
     }
 
     wire_struct! {
         BundleBody { store, catalog, stats, recs, rules }
-        Catalog { products, categories }
+        Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging }
+        Experiment { key, placement, seed, hash_attribute, coverage, weights, arms }
+        Arm { name, sources, holdout }
     }
 
     impl From<BundleBody> for Current {
         fn from(b: BundleBody) -> Current {
-            let catalog = CurrentCatalog::new(b.catalog.products, b.catalog.categories);
-            Current { store: b.store, catalog, stats: b.stats, recs: b.recs, rules: b.rules }
+            let r = b.rules;
+            let experiments = r
+                .experiments
+                .into_iter()
+                .map(|e| rules::Experiment {
+                    key: e.key,
+                    placement: e.placement,
+                    seed: e.seed,
+                    hash_attribute: e.hash_attribute,
+                    coverage: e.coverage,
+                    weights: e.weights,
+                    arms: e.arms.into_iter().map(|a| rules::Arm { name: a.name, sources: a.sources, holdout: a.holdout, ..rules::Arm::default() }).collect(),
+                    ..rules::Experiment::default()
+                })
+                .collect();
+            let rules = rules::Rules {
+                pages: r.pages,
+                segments: r.segments,
+                saved_groups: r.saved_groups,
+                placements: r.placements,
+                offers: r.offers,
+                experiments,
+                journeys: r.journeys,
+                messaging: r.messaging,
+                measurement: Measurement::without_holdout(),
+            };
+            Current { store: b.store, catalog: b.catalog, stats: b.stats, recs: b.recs, rules }
         }
     }
 }
@@ -460,7 +514,7 @@ wire_struct! {
     Neighbors { offsets, items }
     Scored { item, score }
     Keyed { key, items }
-    Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging }
+    Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement }
     PageRule { pattern, page }
     SegmentRule { name, when }
     Placement {
@@ -470,8 +524,9 @@ wire_struct! {
     Source { recommender, weight }
     Variant { name, when, html }
     Offer { id, scenario, when, kind, value, code, headline, body, cta_text, cta_url }
-    Experiment { key, placement, seed, hash_attribute, coverage, weights, arms }
-    Arm { name, sources, holdout }
+    Experiment { key, placement, offer, journey, seed, hash_attribute, coverage, weights, arms }
+    Arm { name, sources, variant, offer, holdout, send }
+    Measurement { holdout, holdout_journeys, seed }
     Journey { id, trigger, reentry, max_per_day, gap_factor, steps }
     Step { after, channel, subject, body, html, offer, products, landing }
     QuietHours { start, end }

@@ -1,7 +1,7 @@
 //! The bundle format refuses every kind of bad input with a typed error and never panics.
 
 use vitrine_engine::bundle::{self, BundleBody, BundleError, Catalog, Header, Product, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION};
-use vitrine_engine::rules::{Placement, Rules, SegmentRule, Source, Store};
+use vitrine_engine::rules::{Arm, Experiment, Measurement, Placement, Rules, SegmentRule, Source, Store};
 use vitrine_engine::Value;
 
 fn sample() -> (Header, BundleBody) {
@@ -29,6 +29,13 @@ fn sample() -> (Header, BundleBody) {
                 item_template: String::new(),
                 exclude_owned: false,
             }],
+            experiments: vec![Experiment {
+                key: "hero-test".into(),
+                placement: "hero".into(),
+                arms: vec![Arm { name: "control".into(), ..Arm::default() }, Arm { name: "off".into(), holdout: true, ..Arm::default() }],
+                ..Experiment::default()
+            }],
+            measurement: Measurement { holdout: 0.1, holdout_journeys: false, seed: "s".into() },
             ..Default::default()
         },
     };
@@ -55,14 +62,17 @@ fn the_layout_is_pinned_by_golden_bytes() {
 }
 
 /// A worker upgraded before the bundle is republished keeps personalizing: the previous
-/// version's bytes (written by that version's code, `tests/golden/bundle-v3.bin`) still load,
-/// with the category slugs v4 added derived as the builder derives them. Not in the SDK.
+/// version's bytes (written by that version's code, `tests/golden/bundle-v4.bin`, whose sample
+/// had no experiment) still load, without the global holdout v5 added (its store never asked
+/// for one). Not in the SDK.
 #[test]
 #[cfg(feature = "previous-format")]
 fn the_previous_format_version_still_loads() {
     let old = std::fs::read(format!("{}/tests/golden/bundle-v{PREVIOUS_FORMAT_VERSION}.bin", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let read = bundle::decode(&old).expect("the previous version decodes");
-    let (_, current) = sample();
+    let (_, mut current) = sample();
+    current.rules.experiments.clear();
+    current.rules.measurement = Measurement::without_holdout();
     assert_eq!((read.header.format_version, read.body), (PREVIOUS_FORMAT_VERSION, current));
     assert!(vitrine_engine::Engine::load(&old).is_ok(), "and the engine serves it");
 }

@@ -3,7 +3,7 @@
 
 use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored};
 use vitrine_engine::context::{CartLine, Signal, Visitor};
-use vitrine_engine::rules::{Arm, Experiment, Offer, PageRule, Placement, Rules, SegmentRule, Source, Store, Variant};
+use vitrine_engine::rules::{Arm, Experiment, Measurement, Offer, PageRule, Placement, Rules, SegmentRule, Source, Store, Variant};
 use vitrine_engine::Value;
 use vitrine_engine::{DecideError, Engine, Status};
 
@@ -132,15 +132,16 @@ fn store() -> Engine {
         experiments: vec![Experiment {
             key: "exp".into(),
             placement: "exp-slot".into(),
-            seed: String::new(),
-            hash_attribute: "visitor_id".into(),
-            coverage: 1.0,
             weights: vec![0.5, 0.5],
             arms: vec![
-                Arm { name: "holdout".into(), sources: vec![], holdout: true },
-                Arm { name: "trending".into(), sources: vec![Source { recommender: "trending".into(), weight: 1.0 }], holdout: false },
+                Arm { name: "holdout".into(), holdout: true, ..Arm::default() },
+                Arm { name: "trending".into(), sources: vec![Source { recommender: "trending".into(), weight: 1.0 }], ..Arm::default() },
             ],
+            ..Experiment::default()
         }],
+        // These tests are about what each visitor is shown; the global holdout has its own
+        // tests below, on this store with a holdout added.
+        measurement: Measurement::without_holdout(),
         ..Default::default()
     };
     let body = BundleBody {
@@ -371,4 +372,178 @@ fn a_slot_is_filled_only_with_html() {
     assert_eq!((d.status, d.slot_html()), (Status::Filled, None), "the page keeps its own content");
     let cart = e.decide(&visitor(&e, "v1", "/", "null"), "cart-dont-forget", NOW).unwrap();
     assert_eq!((cart.status, cart.slot_html()), (Status::NotTargeted, None));
+}
+
+/// `e`'s bundle with its rules changed, loaded again (so `Rules::check` runs on the change).
+fn with(e: &Engine, change: impl FnOnce(&mut Rules)) -> Engine {
+    let mut body = e.body().clone();
+    change(&mut body.rules);
+    Engine::load(&bundle::encode(e.header(), &body)).expect("the changed rules load")
+}
+
+// GrowthBook's bucketing of fixed ids, computed with GrowthBook's own JS functions
+// (`hashFnv32a`, `hash` v2, `getBucketRanges`, `chooseVariation` of its SDK's util.ts) under
+// Node, not with this crate's code.
+/// The first ids of `visitor-0`, `visitor-1`, … in the holdout: `hash("vitrine-holdout", id, 2)`
+/// in the first range of weights [0.05, 0.95].
+const HELD_OUT: [&str; 5] = ["visitor-24", "visitor-51", "visitor-62", "visitor-73", "visitor-77"];
+/// How many of `visitor-0` … `visitor-9999` are held out (5% would be 500).
+const HELD_OUT_OF_10_000: usize = 533;
+
+#[test]
+fn the_global_holdout_gets_the_stores_own_pages_and_no_offer() {
+    use vitrine_engine::measure::{self, EXPERIMENT_VIEWED, HOLDOUT_ARM, HOLDOUT_EXPERIMENT, PERSONALIZED_ARM};
+    let e = with(&store(), |r| r.measurement = Measurement::default());
+    let on_cart = |id: &str| {
+        let mut v = visitor(&e, id, "/cart", r#"{"segment": "Champions", "first_name": "Jane"}"#);
+        v.cart.push(CartLine { product: 7, quantity: 1 });
+        v
+    };
+    let held = on_cart(HELD_OUT[0]);
+    assert_eq!(e.holdout_arm(&held), Some(HOLDOUT_ARM));
+    let decisions: Vec<_> = e.body().rules.placements.iter().map(|p| e.decide(&held, &p.id, NOW).unwrap()).collect();
+    for d in &decisions {
+        if d.placement == "pdp-pair-with" {
+            // Not a product page: personalized or not, nothing was due here.
+            assert_eq!(d.status, Status::NotTargeted);
+            continue;
+        }
+        assert_eq!((d.status, d.slot_html(), d.explain.rule.as_str()), (Status::Holdout, None, "measurement.holdout"), "{}", d.placement);
+        let arm = d.explain.experiment.as_ref().expect("the holdout is named");
+        assert_eq!((arm.key.as_str(), arm.arm.as_str()), (HOLDOUT_EXPERIMENT, HOLDOUT_ARM));
+    }
+    assert!(e.exit_offer(&held, NOW).is_none(), "no exit offer in the holdout");
+    let exposures = measure::page_exposures(&decisions, e.holdout_arm(&held));
+    assert!(exposures.iter().all(|r| r.event == EXPERIMENT_VIEWED && r.experiment == HOLDOUT_EXPERIMENT && r.arm == HOLDOUT_ARM), "{exposures:?}");
+    assert!(exposures.iter().all(|r| r.items.is_empty() && r.variant.is_empty()), "nothing shown");
+
+    let personalized = on_cart("visitor-0");
+    assert_eq!(e.holdout_arm(&personalized), Some(PERSONALIZED_ARM));
+    let hero = e.decide(&personalized, "hero", NOW).unwrap();
+    assert_eq!((hero.status, hero.variant.as_deref(), hero.explain.experiment.as_ref()), (Status::Filled, Some("champion"), None));
+    assert_eq!(e.exit_offer(&personalized, NOW).unwrap().id, "early_access");
+
+    // `holdout = 0`: nobody held out, and no holdout arm to measure.
+    let off = with(&e, |r| r.measurement.holdout = 0.0);
+    assert_eq!(off.holdout_arm(&held), None);
+    assert_eq!(off.decide(&held, "hero", NOW).unwrap().status, Status::Filled);
+    assert!(off.exit_offer(&held, NOW).is_some());
+    // Without a visitor id there is nothing to bucket: personalized, and not measured.
+    let anonymous = on_cart("");
+    assert_eq!((e.holdout_arm(&anonymous), e.decide(&anonymous, "hero", NOW).unwrap().status), (None, Status::Filled));
+    // The rules' names for the holdout are the measurement records' names.
+    use vitrine_engine::rules;
+    assert_eq!((rules::HOLDOUT_EXPERIMENT, rules::HOLDOUT_ARM, rules::PERSONALIZED_ARM), (HOLDOUT_EXPERIMENT, HOLDOUT_ARM, PERSONALIZED_ARM));
+}
+
+#[test]
+fn about_five_percent_of_visitors_are_held_out_as_growthbook_buckets_them() {
+    use vitrine_engine::measure::HOLDOUT_ARM;
+    assert_eq!(Measurement::default().holdout, 0.05, "a store that says nothing holds out 5%");
+    let e = with(&store(), |r| r.measurement = Measurement::default());
+    let held = |e: &Engine| -> Vec<String> {
+        (0..10_000)
+            .map(|i| format!("visitor-{i}"))
+            .filter(|id| e.holdout_arm(&Visitor { visitor_id: id.clone(), ..Default::default() }) == Some(HOLDOUT_ARM))
+            .collect()
+    };
+    let ids = held(&e);
+    assert_eq!((&ids[..5], ids.len()), (&HELD_OUT.map(String::from)[..], HELD_OUT_OF_10_000));
+    // Another seed draws another holdout of about the same size (GrowthBook: visitor-1, -3, -16).
+    let reseeded = held(&with(&e, |r| r.measurement.seed = "other".into()));
+    assert_eq!(reseeded[..3], ["visitor-1", "visitor-3", "visitor-16"]);
+    assert!((450..550).contains(&reseeded.len()), "{}", reseeded.len());
+}
+
+#[test]
+fn a_content_experiment_shows_its_arms_variant_to_everyone_targeted() {
+    let e = with(&store(), |r| {
+        r.experiments.push(Experiment {
+            key: "hero-test".into(),
+            placement: "hero".into(),
+            coverage: 0.9,
+            weights: vec![0.2, 0.3, 0.5],
+            arms: vec![
+                Arm { name: "control".into(), ..Arm::default() },
+                Arm { name: "we-miss-you".into(), variant: "at-risk".into(), ..Arm::default() },
+                Arm { name: "welcome".into(), variant: "welcome".into(), ..Arm::default() },
+            ],
+            ..Experiment::default()
+        })
+    });
+    // GrowthBook (Node) for key "hero-test", weights [0.2, 0.3, 0.5], coverage 0.9: visitor-0
+    // arm 0, visitor-1 arm 1, visitor-2 outside the coverage, visitor-3 arm 2.
+    let champion = |id: &str| visitor(&e, id, "/", r#"{"segment": "Champions", "first_name": "Jane"}"#);
+    let got: Vec<(Option<String>, Option<String>, String)> = ["visitor-0", "visitor-1", "visitor-2", "visitor-3"]
+        .iter()
+        .map(|id| {
+            let d = e.decide(&champion(id), "hero", NOW).unwrap();
+            assert_eq!(d, e.decide(&champion(id), "hero", NOW + 86_400).unwrap(), "sticky: the same arm every visit");
+            (d.explain.experiment.map(|a| a.arm), d.variant, d.html)
+        })
+        .collect();
+    let want = [
+        (Some("control"), Some("champion"), "<h1>Thank you, Jane</h1>"),
+        (Some("we-miss-you"), Some("at-risk"), "<h1>We miss you</h1>"),
+        (None, Some("champion"), "<h1>Thank you, Jane</h1>"),
+        (Some("welcome"), Some("welcome"), "<h1>Welcome to Demo Gifts</h1>"),
+    ];
+    let want: Vec<(Option<String>, Option<String>, String)> = want.iter().map(|(a, v, h)| (a.map(Into::into), v.map(Into::into), (*h).into())).collect();
+    assert_eq!(got, want);
+    let d = e.decide(&champion("visitor-1"), "hero", NOW).unwrap();
+    assert_eq!(d.explain.rule, "placements.hero.variants.at-risk");
+}
+
+#[test]
+fn an_offer_experiment_gives_its_arms_offer_or_none() {
+    let e = with(&store(), |r| {
+        r.experiments.push(Experiment {
+            key: "offer-test".into(),
+            offer: "welcome".into(),
+            arms: vec![
+                Arm { name: "control".into(), ..Arm::default() },
+                Arm { name: "none".into(), holdout: true, ..Arm::default() },
+                Arm { name: "early".into(), offer: "early_access".into(), ..Arm::default() },
+            ],
+            ..Experiment::default()
+        })
+    });
+    // GrowthBook (Node), key "offer-test", 3 equal arms: visitor-0 arm 0, visitor-1 arm 2
+    // (early), visitor-7 arm 1 (none).
+    let new = |id: &str| visitor(&e, id, "/", "null");
+    let control = e.exit_offer(&new("visitor-0"), NOW).unwrap();
+    assert_eq!((control.id.as_str(), control.explain.rule.as_str()), ("welcome", "offers.welcome"));
+    assert_eq!(control.explain.experiment.map(|a| (a.key, a.arm)), Some(("offer-test".into(), "control".into())));
+    let early = e.exit_offer(&new("visitor-1"), NOW).unwrap();
+    assert_eq!((early.id.as_str(), early.explain.rule.as_str()), ("early_access", "experiments.offer-test.arms.early"));
+    assert_eq!(early.explain.experiment.map(|a| a.arm), Some("early".into()), "given though its own `when` (Champions, Loyal) does not match");
+    assert!(e.exit_offer(&new("visitor-7"), NOW).is_none(), "the holdout arm gets no offer");
+    let arm = e.exit_offer_arm(&new("visitor-7")).map(|a| (a.key, a.arm));
+    assert_eq!(arm, Some(("offer-test".into(), "none".into())), "but hosts can record its exposure");
+    assert_eq!(e.exit_offer_arm(&new("visitor-1")).map(|a| a.arm), Some("early".into()));
+    // Visitors who would get another offer are not in the experiment.
+    let loyal = visitor(&e, "visitor-1", "/", r#"{"segment": "Loyal"}"#);
+    let o = e.exit_offer(&loyal, NOW).unwrap();
+    assert_eq!((o.id.as_str(), o.explain.experiment), ("early_access", None));
+    assert_eq!(e.exit_offer_arm(&loyal), None);
+}
+
+/// `Experiment::arm_of` picks arms without building GrowthBook's ranges (it runs in the
+/// browser): for weights `Rules::check` accepts, it agrees with `getBucketRanges` and
+/// `chooseVariation` (this crate's, held to GrowthBook's cases by tests/conformance.rs).
+#[test]
+fn arms_are_growthbooks_ranges_and_variation() {
+    use vitrine_engine::hashing;
+    let arms = |n: usize| (0..n).map(|i| Arm { name: format!("arm{i}"), ..Arm::default() }).collect::<Vec<_>>();
+    let configs: [(usize, f32, Vec<f32>); 5] = [(2, 1.0, vec![]), (3, 0.9, vec![0.2, 0.3, 0.5]), (2, 0.5, vec![0.1, 0.9]), (4, 1.0, vec![]), (3, 0.0, vec![])];
+    for (n, coverage, weights) in configs {
+        let e = Experiment { key: "k".into(), placement: "p".into(), coverage, weights: weights.clone(), arms: arms(n), ..Experiment::default() };
+        let w: Vec<f64> = weights.iter().map(|&w| f64::from(w)).collect();
+        let ranges = hashing::get_bucket_ranges(n, f64::from(coverage), (!w.is_empty()).then_some(&w[..]));
+        for i in 0..2000 {
+            let id = format!("visitor-{i}");
+            let want = usize::try_from(hashing::choose_variation(hashing::hash("k", &id, 2).unwrap(), &ranges)).ok().map(|a| format!("arm{a}"));
+            assert_eq!(e.arm_of(&id).map(|a| a.name.clone()), want, "{id}, {n} arms, coverage {coverage}, weights {weights:?}");
+        }
+    }
 }

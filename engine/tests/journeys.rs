@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use vitrine_engine::bundle::{BundleBody, Catalog, Neighbors, Product, Scored};
 use vitrine_engine::journey::{self, Channel, Effect, EndReason, LinkClaims, Message, Record, Runner, SkipReason, VisitorState, DAY, HOUR};
-use vitrine_engine::rules::{Rules, Store};
+use vitrine_engine::rules::{Arm, Experiment, Measurement, Rules, Store};
 use vitrine_engine::{token, Value};
 
 const SECRET: &[u8] = b"link-secret";
@@ -642,4 +642,71 @@ fn bench_per_event_engine_time() {
         bytes / VISITORS,
         EVENTS / VISITORS
     );
+}
+
+/// A host whose rules are changed first (checked as `Engine::load` would).
+fn host_with(change: impl FnOnce(&mut Rules)) -> Host {
+    let mut h = Host::new(NO_LIMITS);
+    change(&mut h.body.rules);
+    assert_eq!(h.body.rules.check(), vec![]);
+    h
+}
+
+fn started(h: &Host, journey: &str) -> usize {
+    h.records.iter().filter(|r| matches!(r, Record::Started { journey: j, .. } if j == journey)).count()
+}
+
+/// An anonymous visitor with consent and a push token leaves a cart: the cart journey's push
+/// is due an hour later.
+fn abandon_cart(h: &mut Host, anonymous_id: &str) {
+    h.send(anonymous_id, "", ALL_CONSENT);
+    h.send(anonymous_id, "", ADD_A);
+    h.advance(2 * HOUR);
+}
+
+#[test]
+fn a_journey_experiments_quiet_arm_runs_the_journey_and_sends_nothing() {
+    let mut h = host_with(|r| {
+        r.measurement.holdout = 0.0;
+        r.experiments.push(Experiment {
+            key: "journey-test".into(),
+            journey: "cart".into(),
+            arms: vec![Arm { name: "control".into(), ..Arm::default() }, Arm { name: "quiet".into(), send: false, ..Arm::default() }],
+            ..Experiment::default()
+        });
+    });
+    // GrowthBook (Node), key "journey-test", 2 equal arms: visitor-0 arm 1, visitor-2 arm 0;
+    // journeys bucket an anonymous visitor on the id pages are decided for.
+    assert_eq!(journey::bucketing_unit("a:visitor-0"), "visitor-0");
+    abandon_cart(&mut h, "visitor-0");
+    assert_eq!((started(&h, "cart"), h.sent_on("cart").len()), (1, 0), "entered, nothing sent");
+    assert_eq!(skipped(&h, "cart"), [SkipReason::ExperimentArm], "what would have gone is recorded, with why");
+    assert!(h.state("a:visitor-0").runs.iter().any(|r| r.journey == "cart" && r.next_step == 1), "the run goes on to its next step");
+    assert_eq!(SkipReason::ExperimentArm.to_string(), "the visitor's experiment arm sends nothing");
+
+    assert_eq!(h.runner().journey_arm("a:visitor-0", "cart"), Some(("journey-test", "quiet")), "for the host's records");
+    assert_eq!(h.runner().journey_arm("a:visitor-0", "browse"), None, "no experiment on it");
+    abandon_cart(&mut h, "visitor-2");
+    assert_eq!(h.runner().journey_arm("a:visitor-2", "cart"), Some(("journey-test", "control")));
+    assert_eq!((started(&h, "cart"), h.sent_on("cart").len()), (2, 1), "the control arm's push goes");
+    assert_eq!(h.sent_on("cart")[0].visitor, "a:visitor-2");
+    assert_eq!(h.sent_on("welcome").len(), 0, "other journeys are not in the experiment (and welcome emails need an address)");
+}
+
+#[test]
+fn the_global_holdout_gets_no_journey_messages() {
+    // visitor-24 is in the default 5% holdout, visitor-0 is not (GrowthBook, as in tests/decide.rs).
+    let mut h = host_with(|r| r.measurement = Measurement::default());
+    abandon_cart(&mut h, "visitor-24");
+    assert_eq!((started(&h, "cart"), h.sent_on("cart").len()), (1, 0));
+    assert_eq!(skipped(&h, "cart"), [SkipReason::Holdout]);
+    abandon_cart(&mut h, "visitor-0");
+    assert_eq!(h.sent_on("cart").len(), 1, "personalized visitors get theirs");
+    let arms = (h.runner().holdout_arm("a:visitor-24"), h.runner().holdout_arm("a:visitor-0"));
+    assert_eq!(arms, (Some(vitrine_engine::measure::HOLDOUT_ARM), Some(vitrine_engine::measure::PERSONALIZED_ARM)));
+
+    // `holdout_journeys = false`: the holdout is measured on pages only.
+    let mut h = host_with(|r| r.measurement = Measurement { holdout_journeys: false, ..Measurement::default() });
+    abandon_cart(&mut h, "visitor-24");
+    assert_eq!(h.sent_on("cart").len(), 1);
 }

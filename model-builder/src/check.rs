@@ -290,6 +290,22 @@ mod tests {
     }
 
     #[test]
+    fn experiments_on_offers_and_journeys_and_the_holdout_are_located() {
+        let src = format!(
+            "{BASE}[[offers]]\nid = \"welcome\"\nkind = \"free_shipping\"\nheadline = \"Hi\"\n\
+             [[experiments]]\nkey = \"e\"\noffer = \"welcome\"\n\
+             arms = [{{ name = \"control\" }}, {{ name = \"b\", offer = \"vip\" }}]\n\
+             [[experiments]]\nkey = \"j\"\njourney = \"cart\"\narms = [{{ name = \"a\" }}, {{ name = \"b\", send = false }}]\n\
+             [measurement]\nholdout = 5\n"
+        );
+        let p = problems_of(&src);
+        assert!(p.iter().any(|m| m.starts_with("vitrine.toml:10:53:") && m.contains("experiments[0].arms[1].offer: unknown offer \"vip\"")), "{p:#?}");
+        assert!(p.iter().any(|m| m.starts_with("vitrine.toml:13:11: experiments[1].journey: unknown journey \"cart\"")), "{p:#?}");
+        assert!(p.iter().any(|m| m.starts_with("vitrine.toml:16:11: measurement.holdout: 5 is not a share")), "{p:#?}");
+        assert_eq!(p.len(), 3, "{p:#?}");
+    }
+
+    #[test]
     fn conditions_are_compiled() {
         let src = format!("{BASE}[[segments]]\nname = \"s\"\nwhen = {{ \"cart.value\" = {{ \"$gtt\" = 3 }} }}\n");
         let p = problems_of(&src);

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use vitrine_engine::journey::{Journey, Messaging};
-use vitrine_engine::rules::{Experiment, Offer, PageRule, Placement, Rules, SegmentRule, Store};
+use vitrine_engine::rules::{Experiment, Measurement, Offer, PageRule, Placement, Rules, SegmentRule, Store};
 use vitrine_engine::Value;
 
 use crate::error::{Error, Located, Result};
@@ -51,6 +51,8 @@ pub struct Config {
     pub journeys: Vec<Journey>,
     #[serde(default)]
     pub messaging: Messaging,
+    #[serde(default)]
+    pub measurement: Measurement,
 }
 
 /// `[orders]`: the order-lines export, one row per line item.
@@ -286,6 +288,7 @@ impl Config {
             experiments: self.experiments.clone(),
             journeys: self.journeys.clone(),
             messaging: self.messaging.clone(),
+            measurement: self.measurement.clone(),
         }
     }
 }

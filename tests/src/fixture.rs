@@ -40,6 +40,9 @@ fn keyed(key: &str, list: &[(&str, f32)]) -> Keyed {
 /// The rules, written as the config would be (JSON here; TOML in a store's `vitrine.toml`).
 pub fn rules() -> Rules {
     serde_json::from_value(json!({
+        // No global holdout: the end-to-end visitors get random ids (vt_vid), and 5% of them
+        // would see the store's own pages and get no messages.
+        "measurement": { "holdout": 0 },
         "pages": [
             { "pattern": "/", "page": "home" },
             { "pattern": "/products/:sku", "page": "product" },

@@ -8,7 +8,7 @@ use serde_json::json;
 use vitrine_browser_sdk::session::{Learn, Profile, SessionState};
 use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored, Stats};
 use vitrine_engine::context::Device;
-use vitrine_engine::rules::{Offer, PageRule, Placement, Rules, Source, Store, Variant};
+use vitrine_engine::rules::{Measurement, Offer, PageRule, Placement, Rules, Source, Store, Variant};
 use vitrine_engine::Engine;
 use vitrine_engine::Value;
 
@@ -184,6 +184,9 @@ pub fn body() -> BundleBody {
                     "Use the code at checkout.",
                 ),
             ],
+            // No global holdout: the browser tests' visitors get random ids, and 5% of them
+            // would keep the page's own content.
+            measurement: Measurement::without_holdout(),
             ..Rules::default()
         },
     }

@@ -108,6 +108,11 @@ pub enum SkipReason {
     Unconfirmed,
     DailyCap,
     JourneyCap,
+    /// The visitor is in the global holdout (`[measurement] holdout_journeys`): measured as
+    /// entered, never sent.
+    Holdout,
+    /// The visitor's arm of the journey's experiment sends nothing (`send = false`).
+    ExperimentArm,
 }
 
 impl fmt::Display for EndReason {
@@ -132,6 +137,8 @@ impl fmt::Display for SkipReason {
             SkipReason::Unconfirmed => "the address has not confirmed yet",
             SkipReason::DailyCap => "daily message cap reached",
             SkipReason::JourneyCap => "journey's daily cap reached",
+            SkipReason::Holdout => "the visitor is in the holdout: nothing is sent",
+            SkipReason::ExperimentArm => "the visitor's experiment arm sends nothing",
         })
     }
 }

@@ -8,7 +8,7 @@ use super::event::{Event, EventKind};
 use super::message::Compose;
 use super::state::{Run, VisitorState};
 use crate::body::BundleBody;
-use crate::rules::{Channel, Journey, Trigger};
+use crate::rules::{Channel, Journey, Trigger, HOLDOUT_ARM, PERSONALIZED_ARM};
 use crate::time::DAY;
 
 /// SMS keywords carriers and Twilio treat as opt-out / opt-in.
@@ -27,6 +27,11 @@ pub fn sms_keyword(body: &str) -> Option<bool> {
         None
     }
 }
+/// The id a visitor's key (`a:<visitor id>`, `u:<user id>`) buckets journeys on.
+pub fn bucketing_unit(key: &str) -> &str {
+    key.strip_prefix("a:").or_else(|| key.strip_prefix("u:")).unwrap_or(key)
+}
+
 /// Order ids remembered to count a re-sent order once.
 const RECENT_ORDER_IDS: usize = 20;
 
@@ -342,6 +347,10 @@ impl<'a> Runner<'a> {
                 skip = Some(SkipReason::JourneyCap);
             }
         }
+        if skip.is_none() {
+            // Last: a held-out message is one that would have gone, so funnels compare arms.
+            skip = self.held_back(s, j);
+        }
         match skip {
             Some(reason) => fx.push(Effect::Record(Record::Skipped { journey: j.id.clone(), step: run.next_step, channel: step.channel, reason })),
             None => {
@@ -358,6 +367,36 @@ impl<'a> Runner<'a> {
             s.runs.remove(i);
             fx.push(Effect::Record(Record::Ended { journey: run.journey, run: run.id, reason: EndReason::Completed }));
         }
+    }
+
+    /// The experiment on journey `journey` and the arm of the visitor keyed `visitor_key`
+    /// (`a:…`, `u:…`) in it, as `(key, arm)`: for the host's measurement records (entered,
+    /// sent). `None` without an experiment on it, or outside its coverage.
+    pub fn journey_arm(&self, visitor_key: &str, journey: &str) -> Option<(&'a str, &'a str)> {
+        let e = self.body.rules.experiments.iter().find(|e| !journey.is_empty() && e.journey == journey)?;
+        Some((e.key.as_str(), e.arm_of(bucketing_unit(visitor_key))?.name.as_str()))
+    }
+
+    /// The global holdout's arm of the visitor keyed `visitor_key`, as `Engine::holdout_arm`
+    /// says for pages (the same for an anonymous visitor: their key holds their visitor id).
+    pub fn holdout_arm(&self, visitor_key: &str) -> Option<&'static str> {
+        let held = self.body.rules.measurement.in_holdout(bucketing_unit(visitor_key))?;
+        Some(if held { HOLDOUT_ARM } else { PERSONALIZED_ARM })
+    }
+
+    /// Why journey `j` sends `s` nothing even when a message would go: the global holdout
+    /// (with `holdout_journeys`) or an arm of the journey's experiment with `send = false`.
+    /// Bucketed on the visitor's key without its `a:`/`u:` prefix: an anonymous visitor's id is
+    /// the visitor id pages are decided for (one holdout for pages and messages), a known
+    /// customer's is their user id (one arm on all their devices).
+    fn held_back(&self, s: &VisitorState, j: &Journey) -> Option<SkipReason> {
+        let unit = bucketing_unit(&s.id);
+        let rules = &self.body.rules;
+        if rules.measurement.holdout_journeys && rules.measurement.in_holdout(unit) == Some(true) {
+            return Some(SkipReason::Holdout);
+        }
+        let arm = rules.experiments.iter().find(|e| e.journey == j.id)?.arm_of(unit)?;
+        (!arm.send).then_some(SkipReason::ExperimentArm)
     }
 
     fn settle_alarm(&self, s: &mut VisitorState, fx: &mut Vec<Effect>) {

@@ -13,7 +13,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{Channel, Rules, Source, RECOMMENDERS};
+use super::{Arm, Channel, Rules, Source, HOLDOUT_EXPERIMENT, RECOMMENDERS};
 use crate::condition::Condition;
 use crate::render::{links_values_could_steer, raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
@@ -37,7 +37,7 @@ impl fmt::Display for Problem {
 
 impl Rules {
     /// Every problem, in config order (pages, segments, placements, offers, experiments,
-    /// journeys and messaging); empty when the rules are sound.
+    /// journeys and messaging, measurement); empty when the rules are sound.
     pub fn check(&self) -> Vec<Problem> {
         let mut c = Checker(Vec::new());
         c.pages(self);
@@ -46,8 +46,17 @@ impl Rules {
         c.offers(self);
         c.experiments(self);
         c.journeys(self);
+        c.measurement(self);
         c.0
     }
+}
+
+/// What an experiment tests: a placement or an offer (by index), or a journey.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Placement(usize),
+    Offer(usize),
+    Journey,
 }
 
 /// The journeys and messaging part of [`Rules::check`] alone (`journey::check`).
@@ -219,12 +228,10 @@ impl Checker {
                 self.push([&at, ".key"].concat(), "empty");
             }
             self.unique([&at, ".key"].concat(), "experiment key", &e.key, rules.experiments[..i].iter().map(|f| f.key.as_str()), "experiments");
-            if !rules.placements.iter().any(|p| p.id == e.placement) {
-                let known: Vec<&str> = rules.placements.iter().map(|p| p.id.as_str()).collect();
-                self.push([&at, ".placement"].concat(), ["unknown placement ", &quoted(&e.placement), "; placements: ", &known.join(", ")].concat());
-            } else if let Some(j) = rules.experiments[..i].iter().position(|f| f.placement == e.placement) {
-                self.push([&at, ".placement"].concat(), ["placement ", &quoted(&e.placement), " already has ", &nth("experiments", j)].concat());
+            if e.key == HOLDOUT_EXPERIMENT {
+                self.push([&at, ".key"].concat(), [&quoted(&e.key), " is the global holdout's name in the measurement records ([measurement])"].concat());
             }
+            let target = self.experiment_target(rules, i, &at);
             if !(0.0..=1.0).contains(&e.coverage) {
                 self.push([&at, ".coverage"].concat(), [&num(e.coverage), " is not in 0..=1"].concat());
             }
@@ -244,8 +251,121 @@ impl Checker {
             for (k, arm) in e.arms.iter().enumerate() {
                 let aat = [&at, ".", &nth("arms", k)].concat();
                 self.unique([&aat, ".name"].concat(), "arm", &arm.name, e.arms[..k].iter().map(|a| a.name.as_str()), "arms");
+                if arm.name.trim().is_empty() {
+                    self.push([&aat, ".name"].concat(), "empty");
+                }
                 self.sources(&[&aat, ".sources"].concat(), &arm.sources);
+                if let Some(target) = target {
+                    self.arm(rules, target, arm, &aat);
+                }
             }
+        }
+    }
+
+    /// The one thing experiment `i` tests, which must exist and have no other experiment.
+    fn experiment_target(&mut self, rules: &Rules, i: usize, at: &str) -> Option<Target> {
+        let e = &rules.experiments[i];
+        let named = [("placement", &e.placement), ("offer", &e.offer), ("journey", &e.journey)];
+        let given: Vec<&str> = named.iter().filter(|(_, id)| !id.is_empty()).map(|(field, _)| *field).collect();
+        if given.len() != 1 {
+            let found = if given.is_empty() { String::from("none") } else { given.join(", ") };
+            self.push(at.into(), ["names one target: placement, offer or journey (found ", &found, ")"].concat());
+            return None;
+        }
+        let (field, id) = named.iter().find(|(_, id)| !id.is_empty()).map(|(f, id)| (*f, id.as_str()))?;
+        let key = [at, ".", field].concat();
+        let target = match field {
+            "placement" => rules.placements.iter().position(|p| p.id == id).map(Target::Placement),
+            "offer" => rules.offers.iter().position(|o| o.id == id).map(Target::Offer),
+            _ => rules.journeys.iter().position(|j| j.id == id).map(|_| Target::Journey),
+        };
+        if target.is_none() {
+            let known: Vec<&str> = match field {
+                "placement" => rules.placements.iter().map(|p| p.id.as_str()).collect(),
+                "offer" => rules.offers.iter().map(|o| o.id.as_str()).collect(),
+                _ => rules.journeys.iter().map(|j| j.id.as_str()).collect(),
+            };
+            let known = if known.is_empty() { String::from("(none)") } else { known.join(", ") };
+            self.push(key, ["unknown ", field, " ", &quoted(id), "; ", field, "s: ", &known].concat());
+            return None;
+        }
+        // Earlier experiments naming several targets were refused already: not counted twice.
+        let same = |f: &crate::rules::Experiment| {
+            let targets = [&f.placement, &f.offer, &f.journey].iter().filter(|t| !t.is_empty()).count();
+            targets == 1
+                && match field {
+                    "placement" => f.placement == id,
+                    "offer" => f.offer == id,
+                    _ => f.journey == id,
+                }
+        };
+        if let Some(j) = rules.experiments[..i].iter().position(same) {
+            self.push(key, [field, " ", &quoted(id), " already has ", &nth("experiments", j)].concat());
+        }
+        if target == Some(Target::Journey) && e.hash_attribute != "visitor_id" {
+            let message = [&quoted(&e.hash_attribute), ": journeys are bucketed by the visitor's key; leave hash_attribute out"].concat();
+            self.push([at, ".hash_attribute"].concat(), message);
+        }
+        target
+    }
+
+    /// What arm `arm` changes must be something its target has.
+    fn arm(&mut self, rules: &Rules, target: Target, arm: &Arm, at: &str) {
+        let placement = match target {
+            Target::Placement(p) => Some(&rules.placements[p]),
+            _ => None,
+        };
+        let offer = match target {
+            Target::Offer(o) => Some(&rules.offers[o]),
+            _ => None,
+        };
+        let what = match target {
+            Target::Placement(_) if placement.is_some_and(|p| p.variants.is_empty()) => "a carousel",
+            Target::Placement(_) => "a content placement",
+            Target::Offer(_) => "an offer",
+            Target::Journey => "a journey",
+        };
+        let refuse = |c: &mut Self, field: &str| c.push([at, ".", field].concat(), ["not for ", what].concat());
+        if !arm.sources.is_empty() && !placement.is_some_and(|p| p.variants.is_empty()) {
+            refuse(self, "sources");
+        }
+        if !arm.variant.is_empty() {
+            match placement.filter(|p| !p.variants.is_empty()) {
+                None => refuse(self, "variant"),
+                Some(p) if !p.variants.iter().any(|v| v.name == arm.variant) => {
+                    let known: Vec<&str> = p.variants.iter().map(|v| v.name.as_str()).collect();
+                    let message = ["unknown variant ", &quoted(&arm.variant), " of placement ", &quoted(&p.id), "; variants: ", &known.join(", ")].concat();
+                    self.push([at, ".variant"].concat(), message);
+                }
+                Some(_) => {}
+            }
+        }
+        if !arm.offer.is_empty() {
+            match offer {
+                None => refuse(self, "offer"),
+                Some(_) if !rules.offers.iter().any(|o| o.id == arm.offer) => {
+                    let known: Vec<&str> = rules.offers.iter().map(|o| o.id.as_str()).collect();
+                    self.push([at, ".offer"].concat(), ["unknown offer ", &quoted(&arm.offer), "; offers: ", &known.join(", ")].concat());
+                }
+                Some(_) => {}
+            }
+        }
+        if arm.holdout && target == Target::Journey {
+            self.push([at, ".holdout"].concat(), "not for a journey: write send = false (the journey runs, nothing is sent)");
+        }
+        if !arm.send && target != Target::Journey {
+            refuse(self, "send");
+        }
+        let changes = [!arm.sources.is_empty(), !arm.variant.is_empty(), !arm.offer.is_empty(), arm.holdout, !arm.send];
+        if changes.iter().filter(|&&c| c).count() > 1 {
+            self.push(at.into(), "an arm makes one change: sources, variant, offer, holdout or send = false");
+        }
+    }
+
+    fn measurement(&mut self, rules: &Rules) {
+        let h = rules.measurement.holdout;
+        if !(0.0..1.0).contains(&h) {
+            self.push("measurement.holdout".into(), [&decimal_text(h), " is not a share of visitors in 0..1 (0.05 is 5%)"].concat());
         }
     }
 
@@ -352,11 +472,9 @@ mod tests {
         rules.experiments.push(Experiment {
             key: "e".into(),
             placement: "nowhere".into(),
-            seed: String::new(),
-            hash_attribute: "visitor_id".into(),
-            coverage: 1.0,
             weights: vec![0.3],
-            arms: vec![Arm { name: "a".into(), sources: Vec::new(), holdout: false }, Arm { name: "b".into(), sources: Vec::new(), holdout: false }],
+            arms: vec![Arm { name: "a".into(), ..Arm::default() }, Arm { name: "b".into(), ..Arm::default() }],
+            ..Experiment::default()
         });
         let p: Vec<String> = rules.check().iter().map(|p| p.to_string()).collect();
         assert_eq!(
@@ -370,6 +488,67 @@ mod tests {
             ]
         );
         assert_eq!(Rules::default().check(), Vec::new());
+    }
+
+    #[test]
+    fn experiments_name_one_target_that_exists_and_arms_it_can_take() {
+        let mut hero = placement("hero", "popular");
+        hero.sources.clear();
+        hero.variants.push(crate::rules::Variant { name: "default".into(), when: Value::object(), html: "<h1>Hi</h1>".into() });
+        let rules_json = r#"{
+            "offers": [{"id": "welcome", "kind": "percent_off", "value": 10, "headline": "10% off"}],
+            "journeys": [{"id": "cart", "trigger": "cart_abandonment", "steps": [{"after": "1h", "channel": "push", "subject": "Hi", "body": "Your cart"}]}]
+        }"#;
+        let mut rules: Rules = serde_json::from_str(rules_json).unwrap();
+        rules.placements = vec![hero, placement("recs", "popular")];
+        let arms = |second: Arm| vec![Arm { name: "control".into(), ..Arm::default() }, Arm { name: "b".into(), ..second }];
+        let exp = |key: &str, target: fn(&mut Experiment, &str), id: &str, second: Arm| {
+            let mut e = Experiment { key: key.into(), arms: arms(second), ..Experiment::default() };
+            target(&mut e, id);
+            e
+        };
+        let placement_target: fn(&mut Experiment, &str) = |e, id| e.placement = id.into();
+        let offer_target: fn(&mut Experiment, &str) = |e, id| e.offer = id.into();
+        let journey_target: fn(&mut Experiment, &str) = |e, id| e.journey = id.into();
+        rules.experiments = vec![
+            exp("none", |_, _| {}, "", Arm::default()),
+            Experiment { offer: "welcome".into(), ..exp("two", placement_target, "recs", Arm::default()) },
+            exp("no-offer", offer_target, "nope", Arm::default()),
+            exp("no-journey", journey_target, "nope", Arm::default()),
+            exp("no-variant", placement_target, "hero", Arm { variant: "nope".into(), ..Arm::default() }),
+            exp("hero-sources", placement_target, "hero", Arm { sources: vec![Source { recommender: "popular".into(), weight: 1.0 }], ..Arm::default() }),
+            exp("recs-variant", placement_target, "recs", Arm { variant: "default".into(), ..Arm::default() }),
+            exp("offer-a", offer_target, "welcome", Arm { offer: "gone".into(), ..Arm::default() }),
+            exp("offer-b", offer_target, "welcome", Arm { send: false, ..Arm::default() }),
+            Experiment { hash_attribute: "traits.email".into(), ..exp("journey-a", journey_target, "cart", Arm { holdout: true, ..Arm::default() }) },
+            exp("journey-b", journey_target, "cart", Arm { offer: "welcome".into(), send: false, ..Arm::default() }),
+        ];
+        rules.measurement.holdout = 1.0;
+        rules.experiments[0].key = "vitrine-holdout".into();
+        let p: Vec<String> = rules.check().iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            p,
+            [
+                "experiments[0].key: \"vitrine-holdout\" is the global holdout's name in the measurement records ([measurement])",
+                "experiments[0]: names one target: placement, offer or journey (found none)",
+                "experiments[1]: names one target: placement, offer or journey (found placement, offer)",
+                "experiments[2].offer: unknown offer \"nope\"; offers: welcome",
+                "experiments[3].journey: unknown journey \"nope\"; journeys: cart",
+                "experiments[4].arms[1].variant: unknown variant \"nope\" of placement \"hero\"; variants: default",
+                "experiments[5].placement: placement \"hero\" already has experiments[4]",
+                "experiments[5].arms[1].sources: not for a content placement",
+                "experiments[6].arms[1].variant: not for a carousel",
+                "experiments[7].arms[1].offer: unknown offer \"gone\"; offers: welcome",
+                "experiments[8].offer: offer \"welcome\" already has experiments[7]",
+                "experiments[8].arms[1].send: not for an offer",
+                "experiments[9].hash_attribute: \"traits.email\": journeys are bucketed by the visitor's key; leave hash_attribute out",
+                "experiments[9].arms[1].holdout: not for a journey: write send = false (the journey runs, nothing is sent)",
+                "experiments[10].journey: journey \"cart\" already has experiments[9]",
+                "experiments[10].arms[1].offer: not for a journey",
+                "experiments[10].arms[1]: an arm makes one change: sources, variant, offer, holdout or send = false",
+                "measurement.holdout: 1 is not a share of visitors in 0..1 (0.05 is 5%)",
+            ]
+        );
     }
 
     #[test]
