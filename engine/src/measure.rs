@@ -58,10 +58,7 @@ pub const MESSAGE_DELIVERED: &str = "Message Delivered";
 /// A link in it was followed (the signed click redirect).
 pub const MESSAGE_CLICKED: &str = "Message Clicked";
 
-/// The global holdout as an experiment: its key and arms.
-pub const HOLDOUT_EXPERIMENT: &str = "vitrine-holdout";
-pub const HOLDOUT_ARM: &str = "holdout";
-pub const PERSONALIZED_ARM: &str = "personalized";
+pub use crate::rules::{HOLDOUT_ARM, HOLDOUT_EXPERIMENT, PERSONALIZED_ARM};
 
 /// Where a record was observed.
 pub const SOURCE_EDGE: &str = "edge";
@@ -146,7 +143,8 @@ pub fn page_exposures(decisions: &[Decision], holdout_arm: Option<&str>) -> Vec<
         if !matches!(d.status, Status::Filled | Status::Holdout) {
             continue;
         }
-        if let Some(e) = &d.explain.experiment {
+        // The global holdout is recorded once per page view, below, not per slot it held.
+        if let Some(e) = d.explain.experiment.as_ref().filter(|e| e.key != HOLDOUT_EXPERIMENT) {
             out.push(Record {
                 event: EXPERIMENT_VIEWED.into(),
                 placement: d.placement.clone(),
@@ -309,8 +307,12 @@ mod tests {
         assert_eq!(got, want);
         let nothing = [decision("side", Status::NotTargeted, None, None, &[])];
         assert!(page_exposures(&nothing, Some(HOLDOUT_ARM)).is_empty(), "nothing seen, no holdout exposure");
-        let held = [decision("hero", Status::Holdout, None, None, &[])];
-        assert_eq!(page_exposures(&held, Some(HOLDOUT_ARM)).len(), 1, "the global holdout's own slots count");
+        let mut held = [decision("hero", Status::Holdout, None, Some(HOLDOUT_ARM), &[]), decision("recs", Status::Holdout, None, Some(HOLDOUT_ARM), &[])];
+        for d in &mut held {
+            d.explain.experiment.as_mut().unwrap().key = HOLDOUT_EXPERIMENT.into();
+        }
+        let once: Vec<(String, String)> = page_exposures(&held, Some(HOLDOUT_ARM)).into_iter().map(|r| (r.experiment, r.arm)).collect();
+        assert_eq!(once, [(String::from(HOLDOUT_EXPERIMENT), String::from(HOLDOUT_ARM))], "the global holdout once per page view, not per slot it held");
     }
 
     fn props(json: &str) -> Value {

@@ -298,10 +298,8 @@ impl Default for Arm {
 
 /// A holdout of this share of visitors when `[measurement]` does not say (the 5%).
 pub const DEFAULT_HOLDOUT: f64 = 0.05;
-/// The global holdout as an experiment in decisions' `explain.experiment`: its key and arms.
-/// The same names as `measure::HOLDOUT_EXPERIMENT`, `HOLDOUT_ARM` and `PERSONALIZED_ARM` (a
-/// test holds them equal): defined here too because `decide` may not import `measure`, which
-/// imports it.
+/// The global holdout as an experiment (decisions' `explain.experiment`, measurement records):
+/// its key and arms. `measure` names them too (hosts write records with them).
 pub const HOLDOUT_EXPERIMENT: &str = "vitrine-holdout";
 pub const HOLDOUT_ARM: &str = "holdout";
 pub const PERSONALIZED_ARM: &str = "personalized";
