@@ -8,7 +8,6 @@
 //! `measure::offer_exposure` for the same decisions.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use vitrine_engine::events::{EXPERIMENT_VIEWED, PRODUCT_LIST_VIEWED, PROMOTION_VIEWED};
 use vitrine_engine::measure::HOLDOUT_EXPERIMENT;
@@ -16,33 +15,45 @@ use vitrine_engine::{DecidedItem, Decision, Explain, OfferDecision, Status};
 
 use crate::json::{push_str_literal, Object};
 
-/// `measure::page_exposures` as (event, properties) pairs, in its order: per decision the
-/// visitor saw (filled, or held out of an experiment), `Experiment Viewed` when it was decided
-/// in an experiment, then `Product List Viewed` (no variant: a carousel) or `Promotion Viewed`
-/// when the slot shows its html; last, with a global holdout, the visitor's arm of it if
-/// anything was shown or held out. `page`: the page view's id.
-pub fn page_exposures(decisions: &[Decision], holdout_arm: Option<&str>, page: &str) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    let mut held = false;
+/// `measure::page_exposures` as (event, properties) pairs, in its order, to `send`: per
+/// decision the visitor saw ([`exposures`]), then, with a global holdout, the visitor's arm of
+/// it ([`holdout_exposure`]) if anything was shown or held out. `page`: the page view's id.
+pub fn page_exposures(decisions: &[Decision], holdout_arm: Option<&str>, page: &str, mut send: impl FnMut(&'static str, String)) {
+    let mut seen = false;
     for d in decisions {
-        held |= d.status == Status::Holdout;
-        if !matches!(d.status, Status::Filled | Status::Holdout) {
-            continue;
-        }
-        let (experiment, arm) = arm_of(&d.explain);
-        if d.explain.experiment.is_some() {
-            out.push((EXPERIMENT_VIEWED, properties(&[("placement", &d.placement), ("experiment", experiment), ("arm", arm)], &[], page)));
-        }
-        if d.slot_html().is_some() {
-            let variant = d.variant.as_deref();
-            let fields = [("placement", d.placement.as_str()), ("variant", variant.unwrap_or_default()), ("experiment", experiment), ("arm", arm)];
-            out.push((if variant.is_none() { PRODUCT_LIST_VIEWED } else { PROMOTION_VIEWED }, properties(&fields, &d.items, page)));
-        }
+        seen |= exposures(d, page, &mut send);
     }
-    if let Some(arm) = holdout_arm.filter(|_| held || !out.is_empty()) {
-        out.push((EXPERIMENT_VIEWED, properties(&[("experiment", HOLDOUT_EXPERIMENT), ("arm", arm)], &[], page)));
+    if let Some(arm) = holdout_arm.filter(|_| seen) {
+        send(EXPERIMENT_VIEWED, holdout_exposure(arm, page));
     }
-    out
+}
+
+/// One decision's exposures, if the visitor saw it (filled, or held out of an experiment):
+/// `Experiment Viewed` when it was decided in an experiment, then `Product List Viewed` (no
+/// variant: a carousel) or `Promotion Viewed` when the slot shows its html. True when it
+/// counts towards the global holdout's exposure (it sent something, or it was held out).
+pub fn exposures(d: &Decision, page: &str, mut send: impl FnMut(&'static str, String)) -> bool {
+    if !matches!(d.status, Status::Filled | Status::Holdout) {
+        return false;
+    }
+    let mut seen = d.status == Status::Holdout;
+    let (experiment, arm) = arm_of(&d.explain);
+    if d.explain.experiment.is_some() {
+        send(EXPERIMENT_VIEWED, properties(&[("placement", &d.placement), ("experiment", experiment), ("arm", arm)], &[], page));
+        seen = true;
+    }
+    if d.slot_html().is_some() {
+        let variant = d.variant.as_deref();
+        let fields = [("placement", d.placement.as_str()), ("variant", variant.unwrap_or_default()), ("experiment", experiment), ("arm", arm)];
+        send(if variant.is_none() { PRODUCT_LIST_VIEWED } else { PROMOTION_VIEWED }, properties(&fields, &d.items, page));
+        seen = true;
+    }
+    seen
+}
+
+/// The global holdout's `Experiment Viewed`: [`HOLDOUT_EXPERIMENT`] and the visitor's `arm`.
+pub fn holdout_exposure(arm: &str, page: &str) -> String {
+    properties(&[("experiment", HOLDOUT_EXPERIMENT), ("arm", arm)], &[], page)
 }
 
 /// `measure::offer_exposure`'s fields (`offer`, its experiment's arm) and `more` (the offer's

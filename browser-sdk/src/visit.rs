@@ -70,9 +70,9 @@ pub struct Visit {
     verified_offer: Option<String>,
     /// This page view's id (`page` in its exposures and clicks), new on every page view.
     page_view: String,
-    /// The decisions of the slots this page view showed in time, until their exposures go
-    /// ([`Visit::shown`], [`Visit::exposed`]).
-    shown: Vec<Decision>,
+    /// This page view showed something (or held it out) that counts towards the global
+    /// holdout's exposure ([`Visit::shown`], [`Visit::exposed`]).
+    seen: bool,
     fx: Vec<Effect>,
 }
 
@@ -174,7 +174,7 @@ impl Visit {
             offer_open: None,
             verified_offer: cookie(&jar, cookies::OFFER),
             page_view: String::new(),
-            shown: Vec::new(),
+            seen: false,
             fx: Vec::new(),
         };
         if let Err(refusal) = restored {
@@ -221,7 +221,7 @@ impl Visit {
         self.session.page_views = self.session.page_views.saturating_add(1);
         self.viewed_here = None;
         self.page_view = (self.env.new_id)();
-        self.shown.clear();
+        self.seen = false;
         let promised = self.deep_link();
         self.learn_from_page(now);
 
@@ -304,27 +304,29 @@ impl Visit {
     }
 
     /// The host showed this slot's decision in time (its html, or for a holdout the page's own
-    /// content): it counts towards this page view's exposures. A decision that came after the
-    /// anti-flicker deadline was not shown and is not reported.
-    pub fn shown(&mut self, decision: Decision) {
-        self.shown.push(decision);
-    }
-
-    /// Every slot of this page view is decided ([`Effect::Filled`] carried out): what it showed
-    /// goes out once, as `measure::page_exposures` says (`Product List Viewed`, `Promotion
-    /// Viewed`, `Experiment Viewed`; crate::exposure). Only slots we filled: the edge records those it filled,
-    /// and the page side never hands them to us. Sent whatever `auto_track` says (the site
-    /// cannot send them itself); nothing once consent was refused.
-    pub fn exposed(&mut self, now: f64) {
-        let shown = core::mem::take(&mut self.shown);
+    /// content): its exposures go, as `measure::page_exposures` says (`Product List Viewed`,
+    /// `Promotion Viewed`, `Experiment Viewed`; crate::exposure). A decision that came after the
+    /// anti-flicker deadline was not shown and is not reported. Only slots we filled: the edge
+    /// records those it filled, and the page side never hands them to us. Sent whatever
+    /// `auto_track` says (the site cannot send them itself); nothing once consent was refused.
+    pub fn shown(&mut self, decision: &Decision, now: f64) {
         if self.outbox.gate() == Gate::Closed {
             return;
         }
+        let page = core::mem::take(&mut self.page_view);
+        self.seen |= exposure::exposures(decision, &page, |event, props| self.enqueue(Kind::Track(event), &props, now));
+        self.page_view = page;
+    }
+
+    /// Every slot of this page view is decided ([`Effect::Filled`] carried out): with a global
+    /// holdout, the visitor's arm of it, once, if the page showed (or held out) anything.
+    pub fn exposed(&mut self, now: f64) {
         // #15: the global holdout's arm for this visitor (`Engine::holdout_arm`, to be wired
         // here, the one call site); None until the engine has it.
         let holdout_arm: Option<&str> = None;
-        for (event, props) in exposure::page_exposures(&shown, holdout_arm, &self.page_view) {
-            self.enqueue(Kind::Track(event), &props, now);
+        if let Some(arm) = holdout_arm.filter(|_| core::mem::take(&mut self.seen)) {
+            let props = exposure::holdout_exposure(arm, &self.page_view);
+            self.enqueue(Kind::Track(events::EXPERIMENT_VIEWED), &props, now);
         }
     }
 

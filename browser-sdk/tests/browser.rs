@@ -167,7 +167,8 @@ fn the_sdk_on_a_page() {
     assert!(queued.contains(r#""type":"page""#) && queued.contains(r#""event":"Product Added""#), "{queued}");
     assert!(queued.lines().all(|l| l.contains(r#""messageId":""#)));
     // What the page view showed, once: the slots we filled, not the edge's.
-    let exposures: Vec<&str> = queued.lines().filter(|l| l.contains(r#""event":"Product List Viewed""#) || l.contains(r#""event":"Promotion Viewed""#)).collect();
+    let exposures: Vec<&str> =
+        queued.lines().filter(|l| l.contains(r#""event":"Product List Viewed""#) || l.contains(r#""event":"Promotion Viewed""#)).collect();
     assert_eq!(exposures.len(), 2, "{exposures:?}");
     assert!(exposures.iter().any(|l| l.contains(r#""placement":"home-for-you""#) && l.contains(&[r#""items":[""#, &skus(&decided)[0]].concat())));
     assert!(exposures.iter().any(|l| l.contains(r#""placement":"hero","variant":"candles""#)));

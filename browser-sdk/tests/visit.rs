@@ -413,7 +413,7 @@ fn the_session_learns_from_the_event_tables_names() {
 fn show(v: &mut Visit, fx: Vec<Effect>, now: f64) {
     for e in fx {
         match e {
-            Effect::Fill(_, _, Some(d)) => v.shown(*d),
+            Effect::Fill(_, _, Some(d)) => v.shown(&d, now),
             Effect::Filled => v.exposed(now),
             _ => {}
         }
@@ -519,7 +519,9 @@ fn the_sdks_exposures_are_the_engines() {
     for (decisions, arm) in
         [(&page[..], None), (&page[..], Some("personalized")), (&held[..], Some("holdout")), (&nothing[..], Some("holdout")), (&[][..], None)]
     {
-        let got: Vec<Record> = vitrine_browser_sdk::exposure::page_exposures(decisions, arm, "pv-1")
+        let mut sent = Vec::new();
+        vitrine_browser_sdk::exposure::page_exposures(decisions, arm, "pv-1", |event, props| sent.push((event, props)));
+        let got: Vec<Record> = sent
             .into_iter()
             .map(|(event, props)| {
                 let mut r = Record { event: event.into(), ..Record::default() };
@@ -530,21 +532,37 @@ fn the_sdks_exposures_are_the_engines() {
         let want: Vec<Record> = measure::page_exposures(decisions, arm).into_iter().map(|r| Record { page: "pv-1".into(), ..r }).collect();
         assert_eq!(got, want, "{arm:?}");
     }
+    // An exit offer in an experiment.
+    let offer = vitrine_engine::OfferDecision {
+        id: "welcome".into(),
+        scenario: "first_visit".into(),
+        kind: "percent".into(),
+        value: 10.0,
+        code: "HELLO10".into(),
+        headline: "10% off".into(),
+        body: String::new(),
+        cta_text: String::new(),
+        cta_url: "/".into(),
+        html: "<p>x</p>".into(),
+        explain: vitrine_engine::Explain { experiment: Some(vitrine_engine::ExperimentArm { key: "offers".into(), arm: "b".into() }), ..Default::default() },
+    };
+    let props = vitrine_browser_sdk::exposure::offer_properties(&offer, [("name", "10% off"), ("position", "top_edge")], "pv-2");
+    let mut got = Record { event: "Promotion Viewed".into(), ..Record::default() };
+    measure::read_properties(&mut got, &serde_json::from_str(&props).unwrap(), 200, 100);
+    assert_eq!(got, Record { page: "pv-2".into(), ..measure::offer_exposure(&offer) });
 }
 
 #[test]
 fn the_exit_offer_reports_its_exposure_its_click_or_its_closing() {
     let (mut v, _) = start(Start::default(), home());
     assert!(v.exit_intent("api", T0));
+    let offer = v.effects().into_iter().find_map(|e| if let Effect::ShowOffer(o, _) = e { Some(o) } else { None }).expect("shown");
     let shown = queued(&mut v);
     let viewed = shown.iter().find(|e| e["event"] == "Promotion Viewed" && e["properties"].get("offer").is_some()).expect("reported");
-    let offer = match &v.effects()[..] {
-        [] => viewed["properties"]["offer"].as_str().unwrap().to_string(),
-        other => panic!("{other:?}"),
-    };
     let mut r = Record { event: "Promotion Viewed".into(), ..Record::default() };
     measure::read_properties(&mut r, &serde_json::from_value(viewed["properties"].clone()).unwrap(), 200, 100);
-    assert_eq!((r.offer.as_str(), r.placement.as_str(), r.page.len()), (offer.as_str(), "", 36), "the offer, no placement, the page view");
+    assert_eq!(r.page.len(), 36, "the page view");
+    assert_eq!(r, Record { page: r.page.clone(), ..measure::offer_exposure(&offer) }, "the engine's offer exposure, no placement");
     assert_eq!(viewed["properties"]["position"], "api");
     v.offer_closed("dismissed", T0 + 1.0);
     let closed = queued(&mut v);

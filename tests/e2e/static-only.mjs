@@ -61,6 +61,12 @@ function buildSite(endpoint) {
 const slotSkus = (page, slot) => page.$$eval(`[data-vitrine-slot="${slot}"] [data-sku]`, (els) => els.map((e) => e.dataset.sku));
 const track = (page, event, props) => page.evaluate(([e, p]) => window.vitrine.track(e, p), [event, props]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Follows the link `selector` to `url` and waits for the SDK there, as `open` does. */
+const follow = async (page, selector, url) => {
+  await Promise.all([page.waitForURL(url), page.click(selector)]);
+  await page.waitForFunction(() => window.vitrine && window.vitrine.ready, null, { timeout: 10_000 });
+  await page.evaluate(() => window.vitrine.ready);
+};
 
 /** A deep-link token as the journeys sign them, with a key the browser cannot know. */
 function deepLinkToken(payload) {
@@ -123,16 +129,14 @@ async function main() {
     const fromHere = collector.events.filter((e) => e.properties && e.properties.page === pageView);
     assert.deepEqual(fromHere.map((e) => [e.event, e.properties.placement]), [["Product List Viewed", "pdp-pair-with"]], "once, and only the slot the SDK filled");
     // A product of our slot: Product Clicked, then the product page.
-    await Promise.all([page.waitForURL(`**/products/${skus[0]}/`), page.click('[data-vitrine-slot="pdp-pair-with"] a')]); pageViews++;
+    await follow(page, '[data-vitrine-slot="pdp-pair-with"] a', `**/products/${skus[0]}/`); pageViews++;
     const clicked = await waitFor(() => collector.named("Product Clicked").find(here), "Product Clicked", 8000);
     assert.deepEqual([clicked.properties.placement, clicked.properties.product_id, clicked.properties.page], ["pdp-pair-with", skus[0], pageView]);
     // A product of the edge's slot is the edge's exposure but the browser's click.
     await open(page, `${base}/products/C4/`); pageViews++;
-    await Promise.all([page.waitForURL("**/products/K1/"), page.click('[data-vitrine-slot="hero"] a')]); pageViews++;
+    await follow(page, '[data-vitrine-slot="hero"] a', "**/products/K1/"); pageViews++;
     const edgeClick = await waitFor(() => collector.named("Product Clicked").find((e) => here(e) && e.properties.placement === "hero"), "Product Clicked in the edge's slot", 8000);
     assert.equal(edgeClick.properties.product_id, "K1");
-    await page.waitForFunction(() => window.vitrine && window.vitrine.version);
-    await page.evaluate(() => window.vitrine.ready);
     await context.close();
   }
 

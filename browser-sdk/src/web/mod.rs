@@ -309,9 +309,8 @@ impl Host {
                 match decision {
                     Some(d) if in_time => {
                         self.filled += u32::from(fills);
-                        let note = ("decision", js::decision_js(&d));
-                        self.visit.shown(*d);
-                        note
+                        self.visit.shown(&d, now_ms());
+                        ("decision", js::decision_js(&d))
                     }
                     Some(_) => error(&[&placement, ": decided after the anti-flicker timeout; original content kept"].concat()),
                     None => error(&[&placement, ": no such placement in the bundle; original content kept"].concat()),
