@@ -6,9 +6,10 @@
 #   vitrine-<hash>.wasm        the module (versioned: cache forever)
 #   vitrine.d.ts               TypeScript types for window.vitrine
 # Steps: cargo (wasm32, release, no std) -> wasm-bindgen --target no-modules -> short import
-# names (scripts/short-wasm-names.py) -> wasm-opt -Oz -> page side and glue spliced into the loader ->
+# names (scripts/short-wasm-names.py) -> wasm-opt -Oz (and more, below) -> page side and glue spliced into the loader ->
 # esbuild --minify.
-# Usage: scripts/build-sdk.sh [OUT_DIR]     (sizes are printed; set QUIET=1 to silence them)
+# Usage: scripts/build-sdk.sh [OUT_DIR]     (sizes are printed; set QUIET=1 to silence them;
+# KEEP_LOADER=FILE keeps the loader as spliced, before minifying)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -27,7 +28,11 @@ wasm-bindgen --target no-modules --no-typescript --out-dir "$WORK" --out-name vi
 # Short import names in module and glue alike (wasm-bindgen's are long and hashed).
 python3 scripts/short-wasm-names.py "$WORK/vitrine_bg.wasm" "$WORK/vitrine.js"
 # The features rustc enables by default for wasm32 (Chrome/Firefox/Safari have had them for years).
-"$WASM_OPT_BIN" -Oz --converge --strip-debug --strip-producers \
+# --low-memory-unused: nothing lives in the first KiB of memory (rustc puts the 1 MiB stack first,
+# growing down towards it, and data after it), so a constant added to a pointer may become the
+# load's offset. --flatten --rereloop: binaryen's control-flow rebuild, then -Oz again. Together
+# 0.8 KB gzip less, same semantics (BENCHMARKS.md, Browser SDK).
+"$WASM_OPT_BIN" --low-memory-unused -Oz --flatten --rereloop -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-multivalue \
   "$WORK/vitrine_bg.wasm" -o "$WORK/vitrine_bg.wasm"
@@ -48,14 +53,52 @@ mkdir -p "$OUT"
 rm -f "$OUT"/vitrine-*.js "$OUT"/vitrine-*.wasm
 cp "$WORK/vitrine_bg.wasm" "$OUT/$MODULE"
 python3 - "$WORK/vitrine.js" browser-sdk/js/page.js browser-sdk/js/vitrine.js "$WORK/loader.js" "$MODULE" "$VERSION+$HASH" <<'SPLICE'
-import sys
+import re, sys
 glue, page, template, out, module, version = sys.argv[1:]
+
+
+def drop(src, start):
+    """`src` without the block that starts at the regex `start` (through its closing brace)."""
+    found = list(re.finditer(start, src))
+    assert len(found) == 1, "build-sdk: the glue changed, expected one " + start
+    depth, i = 0, src.index("{", found[0].end())
+    for j in range(i, len(src)):
+        depth += {"{": 1, "}": -1}.get(src[j], 0)
+        if depth == 0:
+            return src[:found[0].start()] + src[j + 1:]
+    raise AssertionError("build-sdk: unbalanced glue after " + start)
+
+
+def swap(src, old, new):
+    assert src.count(old) == 1, "build-sdk: the glue changed, expected one " + old
+    return src.replace(old, new)
+
+
+# The glue's ways in the loader never takes (it is local to the loader, which always passes
+# `{ module_or_path: <promise of a compiled WebAssembly.Module> }`): fetching a URL or Response
+# (the loader fetches and compiles itself), the script's own URL as the default, the deprecated
+# argument shapes and initSync. Gone, the same module is instantiated the same way.
+g = open(glue).read()
+g = drop(g, r"\n *let script_src;\n *if \(typeof document")
+g = drop(g, r"\n *async function __wbg_load\(")
+g = drop(g, r"\n *function initSync\(")
+g = drop(g, r"\n *async function __wbg_init_once\(")
+g = swap(g, "Object.assign(__wbg_init, { initSync }, exports)", "Object.assign(__wbg_init, exports)")
+g = swap(g, "\n    let __wbg_init_promise;", """
+    async function __wbg_init_once(options) {
+        const module = await options.module_or_path;
+        return __wbg_finalize_init(await WebAssembly.instantiate(module, __wbg_get_imports()), module);
+    }
+
+    let __wbg_init_promise;""")
+assert "script_src" not in g and "initSync" not in g
 text = open(template).read()
-for marker, path in (("/*__VITRINE_GLUE__*/", glue), ("/*__VITRINE_PAGE__*/", page)):
+for marker, js in (("/*__VITRINE_GLUE__*/", g), ("/*__VITRINE_PAGE__*/", open(page).read())):
     assert marker in text, "build-sdk: the loader template lost its marker " + marker
-    text = text.replace(marker, open(path).read())
+    text = text.replace(marker, js)
 open(out, "w").write(text.replace("__VITRINE_WASM__", module).replace("__VITRINE_VERSION__", version))
 SPLICE
+[ -n "${KEEP_LOADER:-}" ] && cp "$WORK/loader.js" "$KEEP_LOADER"
 minify "$WORK/loader.js" "$OUT/vitrine.js"
 cp browser-sdk/js/vitrine.d.ts "$OUT/vitrine.d.ts"
 

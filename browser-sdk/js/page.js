@@ -62,7 +62,7 @@ function vitrinePage(sdk, emit, deadline) {
     dialog = null;
     if (open.root.parentNode) open.root.parentNode.removeChild(open.root);
     if (open.back && open.back.focus) open.back.focus();
-    sdk.offerClosed(reason);
+    sdk.report(1, reason, "");
   }
 
   function installDialog() {
@@ -86,7 +86,7 @@ function vitrinePage(sdk, emit, deadline) {
       var t = e.target;
       if (!dialog || !t || !t.closest || !dialog.root.contains(t)) return;
       if (t.closest("[data-vitrine-close]")) closeOffer("dismissed");
-      else if (t.closest(".vitrine-offer-cta")) sdk.offerClicked();
+      else if (t.closest(".vitrine-offer-cta")) sdk.report(0, "", "");
     }, true);
   }
 
@@ -188,6 +188,11 @@ function vitrinePage(sdk, emit, deadline) {
       listen(w, "pagehide", function () { sdk.flush(); }, true);
       listen(d, "visibilitychange", function () { if (d.visibilityState === "hidden") sdk.flush(); }, true);
       listen(w, "online", function () { sdk.resume(); }, true);
+      // A link followed inside a slot, the edge's or ours: its placement and the item's SKU.
+      listen(d, "click", function (e) {
+        var t = e.target, a = t && t.closest && t.closest("a[href]"), slot = a && a.closest("[data-vitrine-slot]"), item = a && a.closest("[data-sku]");
+        if (slot) sdk.report(2, slot.getAttribute("data-vitrine-slot"), item && slot.contains(item) && item.getAttribute("data-sku") || "");
+      }, true);
       // Leaving the document itself: nothing under the pointer any more.
       listen(d, "mouseout", function (e) { if (!e.relatedTarget) sdk.observe(0, e.clientY); }, true);
       listen(w, "scroll", function () { sdk.observe(1, w.scrollY); }, true);

@@ -1,7 +1,7 @@
 //! Vitrine browser SDK: a thin host around the engine for sites that add one script tag.
 //!
 //! The pure parts — exit-intent detection, the event outbox, event envelopes, the session's
-//! learning, and `visit`, which makes every decision of a page visit and returns effects as
+//! learning, what a page view exposed, and `visit`, which makes every decision of a page visit and returns effects as
 //! values — are plain Rust tested natively; `web` reads the page's facts into the visit and
 //! carries its effects out through the loader's page side (`js/page.js`).
 
@@ -29,6 +29,7 @@ mod bare {
 }
 
 pub mod exit_intent;
+pub mod exposure;
 pub mod json;
 pub mod message;
 pub mod outbox;

@@ -24,13 +24,14 @@ use alloc::vec::Vec;
 
 use vitrine_engine::context::{Device, Page, Visitor};
 use vitrine_engine::cookies::{self, is_valid_visitor_id, ProfileClaims};
-use vitrine_engine::events::{self, Learns, PRODUCT_VIEWED, PROMOTION_CLICKED, PROMOTION_VIEWED};
+use vitrine_engine::events::{self, Learns, PRODUCT_CLICKED, PRODUCT_VIEWED, PROMOTION_CLICKED, PROMOTION_CLOSED, PROMOTION_VIEWED};
 use vitrine_engine::Value;
 use vitrine_engine::{DecideError, Decision, Engine, Explain, OfferDecision};
 
 pub use effect::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer};
 
 use crate::exit_intent::{ExitIntent, Input, Surface};
+use crate::exposure;
 use crate::message::{self, Kind};
 use crate::outbox::{Gate, Outbox, OutboxConfig};
 use crate::session::{EventFacts, Learn, Profile, SessionState};
@@ -67,6 +68,11 @@ pub struct Visit {
     offer_open: Option<(String, String)>,
     /// The offer a deep link promised, as the edge checked it (`cookies::OFFER`), until shown.
     verified_offer: Option<String>,
+    /// This page view's id (`page` in its exposures and clicks), new on every page view.
+    page_view: String,
+    /// This page view showed something (or held it out) that counts towards the global
+    /// holdout's exposure ([`Visit::shown`], [`Visit::exposed`]).
+    seen: bool,
     fx: Vec<Effect>,
 }
 
@@ -167,6 +173,8 @@ impl Visit {
             cookie_interests,
             offer_open: None,
             verified_offer: cookie(&jar, cookies::OFFER),
+            page_view: String::new(),
+            seen: false,
             fx: Vec::new(),
         };
         if let Err(refusal) = restored {
@@ -212,6 +220,8 @@ impl Visit {
         self.here = here;
         self.session.page_views = self.session.page_views.saturating_add(1);
         self.viewed_here = None;
+        self.page_view = (self.env.new_id)();
+        self.seen = false;
         let promised = self.deep_link();
         self.learn_from_page(now);
 
@@ -291,6 +301,45 @@ impl Visit {
             self.fx.push(Effect::Fill(i as u32, placement.clone(), decision));
         }
         self.fx.push(Effect::Filled);
+    }
+
+    /// The host showed this slot's decision in time (its html, or for a holdout the page's own
+    /// content): its exposures go, as `measure::page_exposures` says (`Product List Viewed`,
+    /// `Promotion Viewed`, `Experiment Viewed`; crate::exposure). A decision that came after the
+    /// anti-flicker deadline was not shown and is not reported. Only slots we filled: the edge
+    /// records those it filled, and the page side never hands them to us. Sent whatever
+    /// `auto_track` says (the site cannot send them itself); nothing once consent was refused.
+    pub fn shown(&mut self, decision: &Decision, now: f64) {
+        if self.outbox.gate() == Gate::Closed {
+            return;
+        }
+        let page = core::mem::take(&mut self.page_view);
+        self.seen |= exposure::exposures(decision, &page, |event, props| self.enqueue(Kind::Track(event), &props, now));
+        self.page_view = page;
+    }
+
+    /// Every slot of this page view is decided ([`Effect::Filled`] carried out): with a global
+    /// holdout, the visitor's arm of it, once, if the page showed (or held out) anything.
+    pub fn exposed(&mut self, now: f64) {
+        // #15: the global holdout's arm for this visitor (`Engine::holdout_arm`, to be wired
+        // here, the one call site); None until the engine has it.
+        let holdout_arm: Option<&str> = None;
+        if let Some(arm) = holdout_arm.filter(|_| core::mem::take(&mut self.seen)) {
+            let props = exposure::holdout_exposure(arm, &self.page_view);
+            self.enqueue(Kind::Track(events::EXPERIMENT_VIEWED), &props, now);
+        }
+    }
+
+    /// A link inside a Vitrine slot (the edge's or ours) was followed: `Product Clicked` with
+    /// the slot's placement and the item's SKU (`product_id`; empty when the item's template
+    /// does not name it: left out), sent at once (the page navigates next).
+    pub fn product_clicked(&mut self, placement: &str, sku: &str, now: f64) {
+        if self.outbox.gate() == Gate::Closed {
+            return;
+        }
+        let props = exposure::properties(&[("placement", placement), ("product_id", sku)], &[], &self.page_view);
+        self.enqueue(Kind::Track(PRODUCT_CLICKED), &props, now);
+        self.flush(now);
     }
 
     fn send_page_events(&mut self, now: f64) {
@@ -515,11 +564,11 @@ impl Visit {
         true
     }
 
+    /// `Promotion Viewed` as `measure::offer_exposure` says (`offer`, its experiment's arm),
+    /// with the headline (`name`) and why it showed (`position`); its click and its closing
+    /// send the same properties.
     fn show_offer(&mut self, offer: OfferDecision, trigger: &'static str, now: f64) {
-        let mut props = String::new();
-        let mut o = crate::json::Object::new(&mut props);
-        o.str("promotion_id", &offer.id).str("name", &offer.headline).str("creative", &offer.scenario).str("position", trigger);
-        o.end();
+        let props = exposure::offer_properties(&offer, [("name", &offer.headline), ("position", trigger)], &self.page_view);
         self.enqueue(Kind::Track(PROMOTION_VIEWED), &props, now);
         self.offer_open = Some((offer.id.clone(), props));
         self.fx.push(Effect::ShowOffer(Box::new(offer), trigger));
@@ -534,9 +583,13 @@ impl Visit {
         }
     }
 
-    /// The offer's dialog closed: `reason` is "escape" or "dismissed".
-    pub fn offer_closed(&mut self, reason: &str) {
-        if let Some((id, _)) = self.offer_open.take() {
+    /// The offer's dialog closed: `reason` is "escape" or "dismissed". `Promotion Closed`
+    /// unless its call to action was followed.
+    pub fn offer_closed(&mut self, reason: &str, now: f64) {
+        if let Some((id, props)) = self.offer_open.take() {
+            if !props.is_empty() {
+                self.enqueue(Kind::Track(PROMOTION_CLOSED), &props, now);
+            }
             self.fx.push(Effect::OfferClosed(id, reason.into()));
         }
     }

@@ -75,8 +75,7 @@ fn page_side(seen: &js_sys::Array) -> JsValue {
     let export = |name: &str, f: JsValue| {
         Reflect::set(&sdk, &name.into(), &f).unwrap();
     };
-    export("offerClosed", Closure::<dyn Fn(String)>::new(|reason: String| web::offer_closed(&reason)).into_js_value());
-    export("offerClicked", Closure::<dyn Fn()>::new(web::offer_clicked).into_js_value());
+    export("report", Closure::<dyn Fn(u8, String, String)>::new(|kind: u8, text: String, sku: String| web::report(kind, &text, &sku)).into_js_value());
     export("wake", Closure::<dyn Fn(u8)>::new(web::wake).into_js_value());
     export("sent", Closure::<dyn Fn(u32, bool, Option<String>)>::new(web::sent).into_js_value());
     export("observe", Closure::<dyn Fn(u8, f64)>::new(web::observe).into_js_value());
@@ -116,7 +115,8 @@ fn the_sdk_on_a_page() {
     // Notifications, as vitrine.on listeners get them.
     let seen = js_sys::Array::new();
     let opts = options(&[("endpoint", "http://127.0.0.1:9/nowhere".into()), ("exitDwellMs", 0.0.into())]);
-    let filled = web::start(opts, &bundle, page_side(&seen).unchecked_into()).expect("starts");
+    let page = page_side(&seen);
+    let filled = web::start(opts, &bundle, page.clone().unchecked_into()).expect("starts");
 
     // --- Slots: unfilled ones filled, the edge's left alone, unknown ones keep their content.
     assert_eq!(filled, 2);
@@ -166,6 +166,13 @@ fn the_sdk_on_a_page() {
     let queued = storage(true).get_item("vitrine:outbox").unwrap().unwrap_or_default();
     assert!(queued.contains(r#""type":"page""#) && queued.contains(r#""event":"Product Added""#), "{queued}");
     assert!(queued.lines().all(|l| l.contains(r#""messageId":""#)));
+    // What the page view showed, once: the slots we filled, not the edge's.
+    let exposures: Vec<&str> =
+        queued.lines().filter(|l| l.contains(r#""event":"Product List Viewed""#) || l.contains(r#""event":"Promotion Viewed""#)).collect();
+    assert_eq!(exposures.len(), 2, "{exposures:?}");
+    assert!(exposures.iter().any(|l| l.contains(r#""placement":"home-for-you""#) && l.contains(&[r#""items":[""#, &skus(&decided)[0]].concat())));
+    assert!(exposures.iter().any(|l| l.contains(r#""placement":"hero","variant":"candles""#)));
+    assert!(!queued.contains(r#""placement":"pdp-pair-with""#), "the edge records its own slots");
 
     // --- Exit offer: an accessible dialog, once per session; its call to action reports once.
     let focus = |id: &str| document().get_element_by_id(id).unwrap().dyn_into::<HtmlElement>().unwrap().focus().unwrap();
@@ -180,7 +187,7 @@ fn the_sdk_on_a_page() {
     focus("outside");
     assert!(dialog.contains(document().active_element().as_ref().map(|e| e.unchecked_ref())), "focus trapped");
     let events = |event: &str| seen.iter().filter(|e| js_sys::Array::from(e).get(1).as_string().as_deref() == Some(event)).count();
-    assert_eq!(events("Promotion Viewed"), 1);
+    assert_eq!(events("Promotion Viewed"), 2, "the hero's exposure, then the offer's");
     let offer = seen.iter().map(|e| js_sys::Array::from(&e)).find(|e| e.get(0).as_string().as_deref() == Some("offer")).expect("an offer notification").get(1);
     assert_eq!(keys(&offer), shape(&OfferDecision::FIELDS, &["trigger"]), "/v1/exit-offer's shape, plus what showed it");
     assert_eq!(get(&offer, "ctaUrl").as_string().as_deref(), Some("/"));
@@ -206,4 +213,12 @@ fn the_sdk_on_a_page() {
     web::track("Order Completed", options(&[("order_id", "o-1".into())]));
     let stored = SessionState::decode(&storage(false).get_item("vitrine:session").unwrap().unwrap()).unwrap();
     assert!(stored.purchased && stored.cart.is_empty());
+
+    // --- A product followed from a slot (its link navigates; stop that here): Product Clicked.
+    // The page's listeners, as the loader installs them after start().
+    Reflect::get(&page, &"listen".into()).unwrap().unchecked_into::<Function>().call0(&page).unwrap();
+    let item = el("[data-vitrine-slot=home-for-you] [data-sku] a").expect("an item link").dyn_into::<HtmlElement>().unwrap();
+    item.set_attribute("href", "#item").unwrap();
+    item.click();
+    assert_eq!(events("Product Clicked"), 1);
 }

@@ -13,8 +13,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use vitrine_browser_sdk::session::{EventFacts, Profile, SessionState};
 use vitrine_browser_sdk::visit::{AutoTrack, Config, Effect, Env, PageFacts, Start, Store, Timer, Visit, OUTBOX_KEY, PROFILE_KEY, SESSION_KEY};
 use vitrine_engine::cart::Line;
+use vitrine_engine::measure::{self, Record};
 use vitrine_engine::token;
 use vitrine_engine::Engine;
+use vitrine_engine::Status;
 use vitrine_engine::Value;
 
 /// The test clock: unix ms.
@@ -222,7 +224,7 @@ fn a_deep_link_the_edge_checked_shows_its_offer_and_exit_intent_repeats_it() {
     let viewed = queued(&mut v).into_iter().find(|e| e["event"] == "Promotion Viewed").expect("reported");
     assert_eq!(viewed["properties"]["position"], "deep_link");
     assert_eq!(v.session().promised_offer.as_deref(), Some("free-ship"), "kept for the session");
-    v.offer_closed("dismissed");
+    v.offer_closed("dismissed", T0 + 5.0);
     assert!(v.effects().contains(&Effect::OfferClosed("free-ship".into(), "dismissed".into())));
     assert!(v.exit_intent("top_edge", T0 + 9_000.0), "exit intent repeats the promise");
     assert_eq!(offers(&v.effects()), [("free-ship", "top_edge", "exit_intent.offers.free-ship")]);
@@ -365,7 +367,7 @@ fn the_exit_offer_shows_once_a_session_and_its_click_is_reported_once() {
     assert_eq!(fx.iter().filter(|e| **e == Effect::Event("Promotion Clicked".into())).count(), 1);
     assert!(matches!(fx.last(), Some(Effect::Beacon(b)) if b.iter().any(|b| b.contains("Promotion Clicked"))), "sent at once, before the page navigates");
     v.beaconed(1);
-    v.offer_closed("escape");
+    v.offer_closed("escape", T0 + 2.5);
     assert!(!v.exit_intent("api", T0 + 3.0), "once per session");
     v.page(home(), T0 + 60_000.0);
     assert!(!v.exit_intent("api", T0 + 60_001.0), "not on the next page either");
@@ -404,4 +406,228 @@ fn the_session_learns_from_the_event_tables_names() {
     for e in events::EVENTS.iter().filter(|e| e.track) {
         assert_eq!(lesson(e.name, &p).is_some(), e.learns != Learns::Nothing, "{}", e.name);
     }
+}
+
+/// What the host does with a page view's slots: shows the decisions that came in time (all
+/// here), then reports the page decided (`Effect::Filled`).
+fn show(v: &mut Visit, fx: Vec<Effect>, now: f64) {
+    for e in fx {
+        match e {
+            Effect::Fill(_, _, Some(d)) => v.shown(&d, now),
+            Effect::Filled => v.exposed(now),
+            _ => {}
+        }
+    }
+}
+
+/// The measurement events among `events`, as the edge reads them into records
+/// (`measure::read_properties`).
+fn measured(events: &[serde_json::Value]) -> Vec<Record> {
+    events
+        .iter()
+        .filter(|e| vitrine_engine::events::track(e["event"].as_str().unwrap_or_default()).is_some_and(|s| s.measured))
+        .filter(|e| !["Product Viewed", "Product Added", "Order Completed", "Checkout Started"].contains(&e["event"].as_str().unwrap()))
+        .map(|e| {
+            let mut r = Record { event: e["event"].as_str().unwrap().into(), ..Record::default() };
+            let props: Value = serde_json::from_value(e["properties"].clone()).unwrap();
+            measure::read_properties(&mut r, &props, 200, 100);
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn a_page_view_sends_what_it_showed_once() {
+    let (mut v, fx) = start(Start::default(), home());
+    let decisions: Vec<vitrine_engine::Decision> =
+        fx.iter().filter_map(|e| if let Effect::Fill(_, _, Some(d)) = e { Some((**d).clone()) } else { None }).collect();
+    assert_eq!(decisions.len(), 2);
+    show(&mut v, fx, T0 + 5.0);
+    let events = queued(&mut v);
+    let got = measured(&events);
+    let page = got[0].page.clone();
+    assert_eq!(page.len(), 36, "a page view id: {page}");
+    // Exactly the engine's exposures, each with this page view's id.
+    let want: Vec<Record> = measure::page_exposures(&decisions, None).into_iter().map(|r| Record { page: page.clone(), ..r }).collect();
+    assert_eq!(got, want);
+    let names: Vec<&str> = got.iter().map(|r| r.event.as_str()).collect();
+    assert_eq!(names, ["Promotion Viewed", "Product List Viewed"], "the hero (content) and Just for You (a carousel)");
+    assert_eq!((got[1].placement.as_str(), got[1].items.len()), ("home-for-you", decisions[1].items.len()));
+    assert!(!got[1].items.is_empty());
+    let props = &events.iter().find(|e| e["event"] == "Product List Viewed").unwrap()["properties"];
+    assert_eq!(props["items"][0], got[1].items[0].as_str(), "items: the SKUs, in order");
+
+    // Once: the page view is over when its slots are decided.
+    v.exposed(T0 + 6.0);
+    assert_eq!(measured(&queued(&mut v)), got, "not twice (still queued: the beacons were refused)");
+
+    // The next page view (a single-page app's route change) has its own id; slots the edge
+    // filled are not among the page's slots to decide (the page side leaves them out), so
+    // only the one left to us is reported; a decision that came too late was not shown.
+    v.page(PageFacts { slots: vec!["home-for-you".into()], ..home() }, T0 + 60_000.0);
+    let fx = v.effects();
+    show(&mut v, fx, T0 + 60_001.0);
+    let next: Vec<Record> = measured(&queued(&mut v)).into_iter().filter(|r| r.page != page).collect();
+    assert_eq!(next.iter().map(|r| (r.event.as_str(), r.placement.as_str())).collect::<Vec<_>>(), [("Product List Viewed", "home-for-you")]);
+    assert_ne!(next[0].page, page);
+    v.page(home(), T0 + 120_000.0);
+    v.effects();
+    v.exposed(T0 + 120_001.0);
+    assert_eq!(measured(&queued(&mut v)).len(), got.len() + next.len(), "nothing shown in time, nothing exposed");
+}
+
+fn decision(placement: &str, status: Status, variant: Option<&str>, experiment: Option<(&str, &str)>, skus: &[&str]) -> vitrine_engine::Decision {
+    vitrine_engine::Decision {
+        placement: placement.into(),
+        status,
+        title: String::new(),
+        variant: variant.map(Into::into),
+        items: skus
+            .iter()
+            .map(|s| vitrine_engine::DecidedItem {
+                sku: (*s).into(),
+                title: String::new(),
+                url: String::new(),
+                image: String::new(),
+                price: 1.0,
+                source: "popular",
+                score: 1.0,
+            })
+            .collect(),
+        html: if status == Status::Filled { "<p>x</p>".into() } else { String::new() },
+        explain: vitrine_engine::Explain {
+            experiment: experiment.map(|(key, arm)| vitrine_engine::ExperimentArm { key: key.into(), arm: arm.into() }),
+            ..Default::default()
+        },
+    }
+}
+
+/// The SDK writes exposures itself (crate::exposure: the engine's `Record`s cost too much of
+/// the download): read back, they are the engine's, for every kind of slot and the holdout.
+#[test]
+fn the_sdks_exposures_are_the_engines() {
+    let page = [
+        decision("recs", Status::Filled, None, Some(("recs-v2", "blend")), &["A", "B\"q"]),
+        decision("hero", Status::Filled, Some("returning"), None, &[]),
+        decision("hero2", Status::Filled, Some("v"), Some(("hero-test", "b")), &[]),
+        decision("cart", Status::Holdout, None, Some(("cart-test", "off")), &[]),
+        decision("side", Status::NotTargeted, None, None, &[]),
+        decision("empty", Status::Empty, None, None, &[]),
+    ];
+    let held = [decision("hero", Status::Holdout, None, None, &[])];
+    let nothing = [decision("side", Status::NotTargeted, None, None, &[])];
+    for (decisions, arm) in
+        [(&page[..], None), (&page[..], Some("personalized")), (&held[..], Some("holdout")), (&nothing[..], Some("holdout")), (&[][..], None)]
+    {
+        let mut sent = Vec::new();
+        vitrine_browser_sdk::exposure::page_exposures(decisions, arm, "pv-1", |event, props| sent.push((event, props)));
+        let got: Vec<Record> = sent
+            .into_iter()
+            .map(|(event, props)| {
+                let mut r = Record { event: event.into(), ..Record::default() };
+                measure::read_properties(&mut r, &serde_json::from_str(&props).unwrap(), 200, 100);
+                r
+            })
+            .collect();
+        let want: Vec<Record> = measure::page_exposures(decisions, arm).into_iter().map(|r| Record { page: "pv-1".into(), ..r }).collect();
+        assert_eq!(got, want, "{arm:?}");
+    }
+    // An exit offer in an experiment.
+    let offer = vitrine_engine::OfferDecision {
+        id: "welcome".into(),
+        scenario: "first_visit".into(),
+        kind: "percent".into(),
+        value: 10.0,
+        code: "HELLO10".into(),
+        headline: "10% off".into(),
+        body: String::new(),
+        cta_text: String::new(),
+        cta_url: "/".into(),
+        html: "<p>x</p>".into(),
+        explain: vitrine_engine::Explain { experiment: Some(vitrine_engine::ExperimentArm { key: "offers".into(), arm: "b".into() }), ..Default::default() },
+    };
+    let props = vitrine_browser_sdk::exposure::offer_properties(&offer, [("name", "10% off"), ("position", "top_edge")], "pv-2");
+    let mut got = Record { event: "Promotion Viewed".into(), ..Record::default() };
+    measure::read_properties(&mut got, &serde_json::from_str(&props).unwrap(), 200, 100);
+    assert_eq!(got, Record { page: "pv-2".into(), ..measure::offer_exposure(&offer) });
+}
+
+#[test]
+fn the_exit_offer_reports_its_exposure_its_click_or_its_closing() {
+    let (mut v, _) = start(Start::default(), home());
+    assert!(v.exit_intent("api", T0));
+    let offer = v.effects().into_iter().find_map(|e| if let Effect::ShowOffer(o, _) = e { Some(o) } else { None }).expect("shown");
+    let shown = queued(&mut v);
+    let viewed = shown.iter().find(|e| e["event"] == "Promotion Viewed" && e["properties"].get("offer").is_some()).expect("reported");
+    let mut r = Record { event: "Promotion Viewed".into(), ..Record::default() };
+    measure::read_properties(&mut r, &serde_json::from_value(viewed["properties"].clone()).unwrap(), 200, 100);
+    assert_eq!(r.page.len(), 36, "the page view");
+    assert_eq!(r, Record { page: r.page.clone(), ..measure::offer_exposure(&offer) }, "the engine's offer exposure, no placement");
+    assert_eq!(viewed["properties"]["position"], "api");
+    v.offer_closed("dismissed", T0 + 1.0);
+    let closed = queued(&mut v);
+    let closed: Vec<_> = closed.iter().filter(|e| e["event"] == "Promotion Closed").collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0]["properties"], viewed["properties"]);
+
+    // Followed, then closed by the navigation: clicked, not closed.
+    let (mut v, _) = start(Start::default(), home());
+    assert!(v.exit_intent("api", T0));
+    v.effects();
+    v.offer_clicked(T0 + 1.0);
+    v.offer_closed("dismissed", T0 + 2.0);
+    let names = names(&queued(&mut v));
+    assert!(names.contains(&"Promotion Clicked".to_string()) && !names.contains(&"Promotion Closed".to_string()), "{names:?}");
+}
+
+#[test]
+fn a_click_on_a_slots_product_is_sent_at_once() {
+    let (mut v, fx) = start(Start::default(), home());
+    show(&mut v, fx, T0 + 5.0);
+    v.product_clicked("home-for-you", "C2", T0 + 7.0);
+    let fx = v.effects();
+    let Some(Effect::Beacon(bodies)) = fx.last() else { panic!("sent at once, before the page navigates: {fx:?}") };
+    let events: Vec<serde_json::Value> =
+        bodies.iter().flat_map(|b| serde_json::from_str::<serde_json::Value>(b).unwrap()["batch"].as_array().unwrap().clone()).collect();
+    let clicked = events.iter().find(|e| e["event"] == "Product Clicked").expect("sent");
+    let exposed = events.iter().find(|e| e["event"] == "Product List Viewed").expect("queued before it");
+    assert_eq!(clicked["properties"]["placement"], "home-for-you");
+    assert_eq!(clicked["properties"]["product_id"], "C2");
+    assert_eq!(clicked["properties"]["page"], exposed["properties"]["page"], "the page view it was shown in");
+    let mut r = Record::default();
+    measure::read_properties(&mut r, &serde_json::from_value(clicked["properties"].clone()).unwrap(), 200, 100);
+    assert_eq!((r.placement.as_str(), &r.items[..]), ("home-for-you", &["C2".to_string()][..]));
+    // An item whose template names no SKU: the slot only.
+    v.beaconed(0);
+    v.product_clicked("hero", "", T0 + 8.0);
+    let events = queued(&mut v);
+    let hero = events.iter().find(|e| e["event"] == "Product Clicked" && e["properties"]["placement"] == "hero").unwrap();
+    assert!(hero["properties"].get("product_id").is_none());
+}
+
+#[test]
+fn without_consent_no_exposure_or_click_is_sent() {
+    let required = || Start { config: Config { require_consent: true, ..Config::default() }, ..Start::default() };
+    // Not answered yet: held in memory like every event (nothing posted or stored), sent once
+    // consent comes.
+    let (mut v, fx) = start(required(), home());
+    show(&mut v, fx, T0 + 5.0);
+    v.product_clicked("home-for-you", "C2", T0 + 6.0);
+    let fx = v.effects();
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Post(..)) || matches!(e, Effect::Store(_, OUTBOX_KEY, s) if !s.is_empty())), "{fx:?}");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::Beacon(b) if !b.is_empty())), "nothing leaves: {fx:?}");
+    v.consent(Some(true), "", T0 + 7.0);
+    v.effects();
+    let names = names(&queued(&mut v));
+    for name in ["Promotion Viewed", "Product List Viewed", "Product Clicked"] {
+        assert!(names.contains(&name.to_string()), "{name} after consent: {names:?}");
+    }
+
+    // Refused: nothing queued, and no error for events the visitor never asked for.
+    let refused = Start { stored_profile: Some(Profile { visitor_id: "v-1".into(), consent: Some(false), ..Profile::default() }.encode("")), ..required() };
+    let (mut v, fx) = start(refused, home());
+    show(&mut v, fx, T0 + 5.0);
+    v.product_clicked("home-for-you", "C2", T0 + 6.0);
+    let fx = v.effects();
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Error(_) | Effect::Event(_))), "{fx:?}");
 }

@@ -1,5 +1,5 @@
 // End to end on a plain static site (python's http.server, no worker in front) whose pages
-// carry only the script tag: slots, in-session learning, exit intent in the four scenarios,
+// carry only the script tag: slots, in-session learning, exposures and clicks, exit intent in the four scenarios,
 // deep links, consent, offline and retries, and every event reaching the endpoint once.
 //
 // Needs: dist/sdk (scripts/build-sdk.sh), the fixture bundle and its store's pages
@@ -51,12 +51,22 @@ function buildSite(endpoint) {
   const home = readFileSync(path.join(site, "index.html"), "utf8");
   cpSync(path.join(site, "index.html"), path.join(site, "consent.html"));
   writeFileSync(path.join(site, "consent.html"), home.replace("<script src=", "<script data-require-consent src="));
+  // One product page as the edge serves it after filling a slot itself (edge/src/rewrite.rs).
+  const c4 = path.join(site, "products/C4/index.html");
+  const edgeSlot = '<div data-vitrine-slot="hero" class="hero" data-vitrine-filled="edge" data-vitrine-state="filled"><ul><li data-sku="K1"><a href="/products/K1/">Edge pick</a></li></ul></div>';
+  writeFileSync(c4, readFileSync(c4, "utf8").replace("<main>", `<main>\n${edgeSlot}`));
   return site;
 }
 
 const slotSkus = (page, slot) => page.$$eval(`[data-vitrine-slot="${slot}"] [data-sku]`, (els) => els.map((e) => e.dataset.sku));
 const track = (page, event, props) => page.evaluate(([e, p]) => window.vitrine.track(e, p), [event, props]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Follows the link `selector` to `url` and waits for the SDK there, as `open` does. */
+const follow = async (page, selector, url) => {
+  await Promise.all([page.waitForURL(url), page.click(selector)]);
+  await page.waitForFunction(() => window.vitrine && window.vitrine.ready, null, { timeout: 10_000 });
+  await page.evaluate(() => window.vitrine.ready);
+};
 
 /** A deep-link token as the journeys sign them, with a key the browser cannot know. */
 function deepLinkToken(payload) {
@@ -67,9 +77,11 @@ function deepLinkToken(payload) {
 async function main() {
   const collector = await startCollector();
   const endpoint = process.env.EVENTS_ENDPOINT || collector.url;
-  const base = await serveStatic(buildSite(endpoint));
+  const site = buildSite(endpoint);
+  const base = await serveStatic(site);
   const browser = await launch();
   let pageViews = 0;
+  let clicker = null; // the visitor of the exposures step (its clicks view products too)
 
   step("a visitor views three candles, returns home: Just for You and the hero reflect it");
   {
@@ -93,6 +105,38 @@ async function main() {
     const decided = await page.evaluate(() => window.vitrine.decide("home-for-you"));
     assert.equal(decided.status, "filled");
     assert.deepEqual(bundleRequests, [], "decide() never downloads the bundle again");
+    await context.close();
+  }
+
+  step("exposures: a page view's slots and a click on one of their products reach /v1/events");
+  {
+    const { context, page } = await visitor(browser);
+    // C4's page: the edge filled its hero, the SDK fills Pair With It.
+    await open(page, `${base}/products/C4/`); pageViews++;
+    assert.equal(await page.getAttribute('[data-vitrine-slot="hero"]', "data-vitrine-filled"), "edge");
+    const skus = await slotSkus(page, "pdp-pair-with");
+    assert.ok(skus.length > 0);
+    const anonymousId = (await page.evaluate(() => document.cookie)).match(/vt_vid=([^;]+)/)[1];
+    const here = (e) => e.anonymousId === anonymousId;
+    clicker = anonymousId;
+    const listed = await waitFor(() => collector.named("Product List Viewed").find(here), "Product List Viewed", 8000);
+    assert.equal(listed.properties.placement, "pdp-pair-with");
+    assert.deepEqual(listed.properties.items, skus, "the SKUs the slot shows, in order");
+    const pageView = listed.properties.page;
+    assert.match(pageView, /^[0-9a-f-]{36}$/, "a page view id");
+    // The hero was the edge's: the edge records it, the browser does not.
+    await sleep(300);
+    const fromHere = collector.events.filter((e) => e.properties && e.properties.page === pageView);
+    assert.deepEqual(fromHere.map((e) => [e.event, e.properties.placement]), [["Product List Viewed", "pdp-pair-with"]], "once, and only the slot the SDK filled");
+    // A product of our slot: Product Clicked, then the product page.
+    await follow(page, '[data-vitrine-slot="pdp-pair-with"] a', `**/products/${skus[0]}/`); pageViews++;
+    const clicked = await waitFor(() => collector.named("Product Clicked").find(here), "Product Clicked", 8000);
+    assert.deepEqual([clicked.properties.placement, clicked.properties.product_id, clicked.properties.page], ["pdp-pair-with", skus[0], pageView]);
+    // A product of the edge's slot is the edge's exposure but the browser's click.
+    await open(page, `${base}/products/C4/`); pageViews++;
+    await follow(page, '[data-vitrine-slot="hero"] a', "**/products/K1/"); pageViews++;
+    const edgeClick = await waitFor(() => collector.named("Product Clicked").find((e) => here(e) && e.properties.placement === "hero"), "Product Clicked in the edge's slot", 8000);
+    assert.equal(edgeClick.properties.product_id, "K1");
     await context.close();
   }
 
@@ -141,6 +185,11 @@ async function main() {
     assert.ok(await page.evaluate(() => document.querySelector("[role=dialog]").contains(document.activeElement)), "Tab stays in the dialog");
     await page.keyboard.press("Escape");
     assert.equal(await shownOffer(page), null, "Esc closes it");
+    const anonymousId = (await page.evaluate(() => document.cookie)).match(/vt_vid=([^;]+)/)[1];
+    const viewed = await waitFor(() => collector.named("Promotion Viewed").find((e) => e.anonymousId === anonymousId && e.properties.offer), "Promotion Viewed", 8000);
+    const closed = await waitFor(() => collector.named("Promotion Closed").find((e) => e.anonymousId === anonymousId), "Promotion Closed", 8000);
+    assert.deepEqual(closed.properties, viewed.properties, "the offer it closed");
+    assert.match(viewed.properties.page, /^[0-9a-f-]{36}$/);
     await leaveThroughTop(page);
     await sleep(200);
     assert.equal(await shownOffer(page), null, "not twice on a page");
@@ -277,7 +326,7 @@ async function main() {
       assert.ok(collector.named(name).length > 0, `${name} arrived`);
     }
     // Automatic on product pages: C1, C2, C3 by the first visitor, C1 again on the phone.
-    assert.equal(collector.named("Product Viewed").filter((e) => ["C1", "C2", "C3"].includes(e.properties.product_id)).length, 4);
+    assert.equal(collector.named("Product Viewed").filter((e) => e.anonymousId !== clicker && ["C1", "C2", "C3"].includes(e.properties.product_id)).length, 4);
     assert.ok(collector.events.some((e) => e.type === "identify" && e.userId === "cust-jane"));
     assert.ok(collector.requests.every((r) => /^text\/plain/.test(r.contentType || "")), "simple requests: no CORS preflight");
     console.log(`  ${collector.events.length} events in ${collector.requests.length} requests, each once`);

@@ -62,8 +62,8 @@ extern "C" {
     fn post(this: &Loader, url: &str, body: &str, batch: u32);
     #[wasm_bindgen(method)]
     fn beacon(this: &Loader, url: &str, body: &str) -> bool;
-    /// Shows the exit-offer dialog; its call to action reports to `offerClicked()`, closing it
-    /// to `offerClosed(reason)`.
+    /// Shows the exit-offer dialog; its call to action reports to `report(0)`, closing it to
+    /// `report(1, reason)`.
     #[wasm_bindgen(method, js_name = showOffer)]
     fn show_offer(this: &Loader, html: &str, id: &str, scenario: &str);
 }

@@ -64,17 +64,28 @@ impl<T> PageLocal<T> {
 
 /// Runs `f` on the host, carries out the effects, then delivers the notifications.
 fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> Option<R> {
-    let (result, pending) = HOST.with(|cell| {
+    let mut f = Some(f);
+    let mut result = None;
+    on_host(&mut |host| result = f.take().map(|f| f(host)));
+    result
+}
+
+/// [`with_host`]'s body, once for every entry point (a `dyn` call rather than a copy per
+/// closure: the download is a budget).
+#[inline(never)]
+fn on_host(f: &mut dyn FnMut(&mut Host)) {
+    let Some(pending) = HOST.with(|cell| {
         let mut guard = cell.try_borrow_mut().ok()?;
         let host = guard.as_mut()?;
-        let result = f(host);
+        f(host);
         host.carry_out();
-        Some((result, core::mem::take(&mut host.pending)))
-    })?;
+        Some(core::mem::take(&mut host.pending))
+    }) else {
+        return;
+    };
     for (name, payload) in pending {
         io::emit(name, &payload);
     }
-    Some(result)
 }
 
 /// What the visit borrows from the page: its JSON and Web Crypto.
@@ -259,16 +270,18 @@ pub fn resume() {
     with_host(|h| h.visit.resume(now_ms(), io::online()));
 }
 
-/// The exit offer's call to action was followed (the page navigates next).
-#[wasm_bindgen(js_name = offerClicked)]
-pub fn offer_clicked() {
-    with_host(|h| h.visit.offer_clicked(now_ms()));
-}
-
-/// The exit-offer dialog closed: `reason` is "escape" or "dismissed".
-#[wasm_bindgen(js_name = offerClosed)]
-pub fn offer_closed(reason: &str) {
-    with_host(|h| h.visit.offer_closed(reason));
+/// What the visitor did to Vitrine's own content, reported by the page side (one export for
+/// all three: each export costs its own glue). `kind` 0: the exit offer's call to action was
+/// followed (the page navigates next); 1: the exit-offer dialog closed, `text` the reason
+/// ("escape" or "dismissed"); 2: a link inside a slot was followed, `text` the slot's placement,
+/// `sku` the item's SKU (`data-sku`; empty when the item names none).
+#[wasm_bindgen]
+pub fn report(kind: u8, text: &str, sku: &str) {
+    with_host(|h| match kind {
+        0 => h.visit.offer_clicked(now_ms()),
+        1 => h.visit.offer_closed(text, now_ms()),
+        _ => h.visit.product_clicked(text, sku, now_ms()),
+    });
 }
 
 impl Host {
@@ -296,13 +309,17 @@ impl Host {
                 match decision {
                     Some(d) if in_time => {
                         self.filled += u32::from(fills);
+                        self.visit.shown(&d, now_ms());
                         ("decision", js::decision_js(&d))
                     }
                     Some(_) => error(&[&placement, ": decided after the anti-flicker timeout; original content kept"].concat()),
                     None => error(&[&placement, ": no such placement in the bundle; original content kept"].concat()),
                 }
             }
-            Effect::Filled => return io::mark("vitrine:filled"),
+            Effect::Filled => {
+                io::mark("vitrine:filled");
+                return self.visit.exposed(now_ms());
+            }
             Effect::Store(store, key, value) => return io::write(store, key, &value),
             Effect::SetCookie(name, value, max_age) => return io::set_cookie(name, &value, max_age),
             Effect::Timer(timer, ms) => {
