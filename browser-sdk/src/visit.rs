@@ -25,6 +25,7 @@ use alloc::vec::Vec;
 use vitrine_engine::context::{Device, Page, Visitor};
 use vitrine_engine::cookies::{self, is_valid_visitor_id, ProfileClaims};
 use vitrine_engine::events::{self, Learns, PRODUCT_CLICKED, PRODUCT_VIEWED, PROMOTION_CLICKED, PROMOTION_CLOSED, PROMOTION_VIEWED};
+use vitrine_engine::measure;
 use vitrine_engine::Value;
 use vitrine_engine::{DecideError, Decision, Engine, Explain, OfferDecision};
 
@@ -321,12 +322,11 @@ impl Visit {
     /// Every slot of this page view is decided ([`Effect::Filled`] carried out): with a global
     /// holdout, the visitor's arm of it, once, if the page showed (or held out) anything.
     pub fn exposed(&mut self, now: f64) {
-        // #15: the global holdout's arm for this visitor (`Engine::holdout_arm`, to be wired
-        // here, the one call site); None until the engine has it.
-        let holdout_arm: Option<&str> = None;
+        let holdout_arm = self.engine.holdout_arm(&self.visitor());
         if let Some(arm) = holdout_arm.filter(|_| core::mem::take(&mut self.seen)) {
-            let props = exposure::holdout_exposure(arm, &self.page_view);
-            self.enqueue(Kind::Track(events::EXPERIMENT_VIEWED), &props, now);
+            let e = measure::holdout_exposure(arm);
+            let props = exposure::exposure_properties(&e, &self.page_view);
+            self.enqueue(Kind::Track(e.event), &props, now);
         }
     }
 

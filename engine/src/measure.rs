@@ -30,7 +30,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::decide::{Decision, OfferDecision, Status};
+use crate::decide::{DecidedItem, Decision, OfferDecision, Status};
 use crate::text::push_hex;
 use crate::value::Value;
 
@@ -129,45 +129,79 @@ pub fn unit_key(key: &[u8], visitor_id: &str) -> String {
     out
 }
 
-/// What one page view exposed, as records without their envelope (`message_id`, `ts`, `unit`,
-/// `source`, `page`: the host's): per placement shown, `Product List Viewed` (a carousel) or
-/// `Promotion Viewed` (content); per experiment the visitor was decided in, `Experiment Viewed`
-/// (its holdout arm too: the slot kept the page's own content, and that is the control); and,
-/// when the store has a global holdout, one `Experiment Viewed` of [`HOLDOUT_EXPERIMENT`] with
-/// the visitor's arm (`holdout_arm`) if anything was shown or held out. Decisions the visitor
-/// did not see (not targeted, empty) expose nothing. Hosts pass only the decisions of slots the
-/// page really has, as they were filled.
-pub fn page_exposures(decisions: &[Decision], holdout_arm: Option<&str>) -> Vec<Record> {
-    let mut out = Vec::new();
-    for d in decisions {
-        if !matches!(d.status, Status::Filled | Status::Holdout) {
-            continue;
-        }
-        // The global holdout is recorded once per page view, below, not per slot it held.
-        if let Some(e) = d.explain.experiment.as_ref().filter(|e| e.key != HOLDOUT_EXPERIMENT) {
-            out.push(Record {
-                event: EXPERIMENT_VIEWED.into(),
-                placement: d.placement.clone(),
-                experiment: e.key.clone(),
-                arm: e.arm.clone(),
-                ..Record::default()
-            });
-        }
-        if d.slot_html().is_some() {
-            let carousel = d.variant.is_none();
-            out.push(Record {
-                event: if carousel { PRODUCT_LIST_VIEWED } else { PROMOTION_VIEWED }.into(),
-                placement: d.placement.clone(),
-                variant: d.variant.clone().unwrap_or_default(),
-                experiment: d.explain.experiment.as_ref().map(|e| e.key.clone()).unwrap_or_default(),
-                arm: d.explain.experiment.as_ref().map(|e| e.arm.clone()).unwrap_or_default(),
-                items: d.items.iter().map(|i| i.sku.clone()).collect(),
-                ..Record::default()
-            });
+/// One exposure, borrowed from the decision it came from: hosts make a [`Record`] of it
+/// ([`Exposure::record`]) or, in the browser, a `track` event's properties.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Exposure<'a> {
+    pub event: &'static str,
+    pub placement: &'a str,
+    pub variant: &'a str,
+    pub experiment: &'a str,
+    pub arm: &'a str,
+    pub items: &'a [DecidedItem],
+}
+
+impl Exposure<'_> {
+    /// The record, without its envelope (`message_id`, `ts`, `unit`, `source`, `page`: the host's).
+    pub fn record(&self) -> Record {
+        Record {
+            event: self.event.into(),
+            placement: self.placement.into(),
+            variant: self.variant.into(),
+            experiment: self.experiment.into(),
+            arm: self.arm.into(),
+            items: self.items.iter().map(|i| i.sku.clone()).collect(),
+            ..Record::default()
         }
     }
-    if let (Some(arm), false) = (holdout_arm, out.is_empty() && !decisions.iter().any(|d| d.status == Status::Holdout)) {
-        out.push(Record { event: EXPERIMENT_VIEWED.into(), experiment: HOLDOUT_EXPERIMENT.into(), arm: arm.into(), ..Record::default() });
+}
+
+/// What the visitor saw of one decision, in order: `Experiment Viewed` when it was decided in
+/// an experiment (its holdout arm too: the slot kept the page's own content, and that is the
+/// control), then `Product List Viewed` (a carousel) or `Promotion Viewed` (content) when the
+/// slot shows its html. The global holdout is not an exposure of each slot it held but of the
+/// page view ([`holdout_exposure`]). Not targeted or empty: nothing. The flag says whether the
+/// visitor saw the decision (filled, or held out): a page view with one is exposed to the
+/// global holdout.
+pub fn slot_exposures(d: &Decision) -> (bool, [Option<Exposure<'_>>; 2]) {
+    if !matches!(d.status, Status::Filled | Status::Holdout) {
+        return (false, [None, None]);
+    }
+    let (experiment, arm) = d.explain.experiment.as_ref().map_or(("", ""), |e| (e.key.as_str(), e.arm.as_str()));
+    let base = Exposure { event: EXPERIMENT_VIEWED, placement: &d.placement, variant: "", experiment, arm, items: &[] };
+    let in_experiment = (!experiment.is_empty() && experiment != HOLDOUT_EXPERIMENT).then_some(base);
+    let shown = d.slot_html().map(|_| {
+        let variant = d.variant.as_deref();
+        Exposure {
+            event: if variant.is_none() { PRODUCT_LIST_VIEWED } else { PROMOTION_VIEWED },
+            variant: variant.unwrap_or_default(),
+            items: &d.items,
+            ..base
+        }
+    });
+    (d.status == Status::Holdout || in_experiment.is_some() || shown.is_some(), [in_experiment, shown])
+}
+
+/// The page view's exposure to the global holdout: `Experiment Viewed` of
+/// [`HOLDOUT_EXPERIMENT`] with the visitor's arm (`Engine::holdout_arm`).
+pub fn holdout_exposure(arm: &str) -> Exposure<'_> {
+    Exposure { event: EXPERIMENT_VIEWED, placement: "", variant: "", experiment: HOLDOUT_EXPERIMENT, arm, items: &[] }
+}
+
+/// What one page view exposed, as records without their envelope: every decision's
+/// [`slot_exposures`], then, when the store has a global holdout and the visitor saw anything,
+/// the [`holdout_exposure`] of their arm (`holdout_arm`). Hosts pass only the decisions of
+/// slots the page really has, as they were filled.
+pub fn page_exposures(decisions: &[Decision], holdout_arm: Option<&str>) -> Vec<Record> {
+    let mut out = Vec::new();
+    let mut seen = false;
+    for d in decisions {
+        let (saw, exposures) = slot_exposures(d);
+        seen |= saw;
+        out.extend(exposures.iter().flatten().map(Exposure::record));
+    }
+    if let Some(arm) = holdout_arm.filter(|_| seen) {
+        out.push(holdout_exposure(arm).record());
     }
     out
 }
