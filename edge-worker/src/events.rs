@@ -58,7 +58,10 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
     };
     limits::batch(&req, env, &mut checked, proof.server).await;
     let mut stored = Stored::default();
-    let recording = Recording { key: config.measurement_key.as_deref(), server: proof.server, now: proof.now };
+    // Where the site asks first, a browser that did not say yes records nothing (the store's
+    // backend, with the write key, is the store's own record).
+    let consented = proof.server || cookies::may_store(Cookies::parse(cookie.as_deref()).get(cookies::CONSENT), config.require_consent);
+    let recording = Recording { key: config.measurement_key.as_deref().filter(|_| consented), server: proof.server, now: proof.now };
     for run in events::runs(&checked.accepted) {
         let key = &run[0].key;
         match store_run(env, key, run, &recording).await {

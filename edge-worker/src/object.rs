@@ -9,13 +9,13 @@ use std::rc::Rc;
 use vitrine_edge::events;
 use vitrine_edge::messaging::{self, Outcome, Providers};
 use vitrine_edge::visitor_do::{
-    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, FeedbackBody, Incoming, LinkBody, LinkStep, Oversize,
-    MeasureBody, ReserveBody, SmsBody, Tally, VisitorObject, ABSORB, CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, FEEDBACK, KEY_HEADER, LINK, MEASURE, MESSAGES,
+    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, FeedbackBody, Incoming, LinkBody, LinkStep, MeasureBody,
+    Oversize, ReserveBody, SmsBody, Tally, VisitorObject, ABSORB, CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, FEEDBACK, KEY_HEADER, LINK, MEASURE, MESSAGES,
     RESERVE, SMS, STORAGE_KEY,
 };
-use vitrine_engine::measure::Record as MeasureRecord;
 use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::{Channel, Effect, Event, EventKind, Message};
+use vitrine_engine::measure::Record as MeasureRecord;
 use vitrine_engine::Engine;
 use worker::{
     console_error, console_log, console_warn, durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Method, Request, Response, Result,

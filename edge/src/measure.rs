@@ -113,14 +113,7 @@ pub fn page_records(decisions: &[Decision], holdout_arm: Option<&str>, key: &[u8
     measure::page_exposures(decisions, holdout_arm)
         .into_iter()
         .enumerate()
-        .map(|(i, r)| Record {
-            message_id: format!("{page}-{i}"),
-            ts: now,
-            unit: unit.clone(),
-            source: SOURCE_EDGE.into(),
-            page: page.into(),
-            ..r
-        })
+        .map(|(i, r)| Record { message_id: format!("{page}-{i}"), ts: now, unit: unit.clone(), source: SOURCE_EDGE.into(), page: page.into(), ..r })
         .collect()
 }
 
@@ -300,7 +293,15 @@ mod tests {
             variant: None,
             items: skus
                 .iter()
-                .map(|s| DecidedItem { sku: (*s).into(), title: String::new(), url: String::new(), image: String::new(), price: 1.0, source: "popular", score: 1.0 })
+                .map(|s| DecidedItem {
+                    sku: (*s).into(),
+                    title: String::new(),
+                    url: String::new(),
+                    image: String::new(),
+                    price: 1.0,
+                    source: "popular",
+                    score: 1.0,
+                })
                 .collect(),
             html: "<p>x</p>".into(),
             explain: Explain { experiment: Some(ExperimentArm { key: "e".into(), arm: "b".into() }), ..Explain::default() },
@@ -320,7 +321,10 @@ mod tests {
     fn measured_events_become_records_without_the_customer() {
         let order = r#"{"type":"track","event":"Order Completed","messageId":"m1","userId":"17850","anonymousId":"v1","context":{"traits":{"email":"jo@x.test"}},"properties":{"order_id":"o1","revenue":42.5,"currency":"GBP","products":[{"product_id":"A"}],"email":"jo@x.test"}}"#;
         let r = event_record(order, true, b"k", 100).unwrap();
-        assert_eq!((r.event.as_str(), r.source.as_str(), r.order_id.as_str(), r.revenue, r.unit.clone()), ("Order Completed", "server", "o1", Some(42.5), measure::unit_key(b"k", "v1")));
+        assert_eq!(
+            (r.event.as_str(), r.source.as_str(), r.order_id.as_str(), r.revenue, r.unit.clone()),
+            ("Order Completed", "server", "o1", Some(42.5), measure::unit_key(b"k", "v1"))
+        );
         let json = serde_json::to_string(&r).unwrap();
         assert!(!json.contains("17850") && !json.contains("jo@x.test"), "{json}");
         let clicked = r#"{"type":"track","event":"Product Clicked","messageId":"m2","anonymousId":"v1","properties":{"product_id":"A","list_id":"recs"}}"#;
@@ -341,17 +345,24 @@ mod tests {
 
     #[test]
     fn a_batch_is_stored_as_one_gzip_file_per_day_named_after_the_batch() {
-        let rec = |id: &str, ts: i64| Record { message_id: id.into(), event: "Product Clicked".into(), ts, unit: "u".into(), source: "edge".into(), ..Record::default() };
+        let rec = |id: &str, ts: i64| Record {
+            message_id: id.into(),
+            event: "Product Clicked".into(),
+            ts,
+            unit: "u".into(),
+            source: "edge".into(),
+            ..Record::default()
+        };
         let day = 86_400;
         let records = [rec("a", 20_000 * day + 5), rec("b", 19_999 * day), rec("c", 20_000 * day + 7)];
         let name = batch_name(["q1", "q2", "q3"]);
         assert_eq!(name, batch_name(["q1", "q2", "q3"]), "a redelivery names the same files");
         assert_ne!(name, batch_name(["q1", "q2"]));
         let files = batch_files(&records, EVENTS_PREFIX, &name);
-        assert_eq!(files.iter().map(|f| (f.key.clone(), f.records)).collect::<Vec<_>>(), [
-            (format!("events/day=2024-10-03/{name}.jsonl.gz"), 1),
-            (format!("events/day=2024-10-04/{name}.jsonl.gz"), 2)
-        ]);
+        assert_eq!(
+            files.iter().map(|f| (f.key.clone(), f.records)).collect::<Vec<_>>(),
+            [(format!("events/day=2024-10-03/{name}.jsonl.gz"), 1), (format!("events/day=2024-10-04/{name}.jsonl.gz"), 2)]
+        );
         let mut text = String::new();
         flate2::read::GzDecoder::new(&files[1].gzip[..]).read_to_string(&mut text).unwrap();
         let back: Vec<Record> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -31,7 +31,10 @@ fn production_has_every_binding_and_no_dev_switch(_: &()) {
     }
     // The measurement key is a secret in production: a value here would be public (and the
     // worker records nothing without one).
-    assert!(!vars.contains_key("MEASUREMENT_KEY"), "MEASUREMENT_KEY is a secret in production (wrangler secret put MEASUREMENT_KEY --env production), never a var");
+    assert!(
+        !vars.contains_key("MEASUREMENT_KEY"),
+        "MEASUREMENT_KEY is a secret in production (wrangler secret put MEASUREMENT_KEY --env production), never a var"
+    );
     let queues = prod["queues"].as_table().expect("[env.production.queues]");
     let consumed: Vec<&str> = queues["consumers"].as_array().expect("queue consumers").iter().filter_map(|c| c["queue"].as_str()).collect();
     let produced: Vec<&str> = queues["producers"].as_array().expect("queue producers").iter().filter_map(|p| p["queue"].as_str()).collect();
@@ -43,7 +46,9 @@ fn production_has_every_binding_and_no_dev_switch(_: &()) {
     let out = tool("wrangler").args(["deploy", "--dry-run", "--env", "production", "--outdir"]).arg(&out_dir).output().expect("wrangler runs");
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "wrangler deploy --dry-run --env production failed:\n{log}");
-    for binding in ["BUNDLES", "PROFILES", "VISITORS", "ASSETS", "ORIGIN_URL", "LIMIT_CLIENT", "LIMIT_VISITOR", "LIMIT_CONTACT", "MEASURE_QUEUE", "MEASURE_BUCKET"] {
+    for binding in
+        ["BUNDLES", "PROFILES", "VISITORS", "ASSETS", "ORIGIN_URL", "LIMIT_CLIENT", "LIMIT_VISITOR", "LIMIT_CONTACT", "MEASURE_QUEUE", "MEASURE_BUCKET"]
+    {
         assert!(log.contains(binding), "the production dry run lists binding {binding}:\n{log}");
     }
     assert!(!log.contains("DEV_MODE: \"1\"") && !log.contains("DEMO_PICKER: \"1\""), "{log}");
