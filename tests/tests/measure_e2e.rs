@@ -156,7 +156,18 @@ fn a_personalized_page_view_stores_its_exposures(s: &Suite) {
     assert!(mine.iter().all(|r| r.source == "edge" && !r.page.is_empty() && r.page == mine[0].page), "one page view, from the edge: {mine:#?}");
     let list = mine.iter().find(|r| r.event == "Product List Viewed" && r.placement == "home-for-you").expect("the carousel's exposure");
     assert_eq!(list.items, ["K300", "C100", "G200", "K301"], "the products the slot really showed");
-    assert!(mine.iter().any(|r| r.event == "Promotion Viewed" && r.placement == "hero"), "the hero: {mine:#?}");
+    // Exactly the slots the page shows filled, each once (carousels as lists, content as
+    // promotions).
+    let mut filled: Vec<String> = html
+        .split('<')
+        .filter(|tag| tag.contains("data-vitrine-filled=\"edge\""))
+        .filter_map(|tag| tag.split("data-vitrine-slot=\"").nth(1).and_then(|v| v.split('"').next()).map(str::to_string))
+        .collect();
+    filled.sort();
+    let mut shown: Vec<String> =
+        mine.iter().filter(|r| r.event == "Product List Viewed" || r.event == "Promotion Viewed").map(|r| r.placement.clone()).collect();
+    shown.sort();
+    assert_eq!(shown, filled, "{mine:#?}");
     let now = vitrine_tests::identity::now();
     assert!(mine.iter().all(|r| (now - 120..=now + 5).contains(&r.ts)));
     let mut ids: Vec<&str> = mine.iter().map(|r| r.message_id.as_str()).collect();
