@@ -120,7 +120,7 @@ pub async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Resu
     }
     let name = batch_name(ids.iter().map(String::as_str));
     let prefix = if dead { DEAD_PREFIX } else { EVENTS_PREFIX };
-    // Dev mode's fault switch: half the batch stored, then the batch fails (once).
+    // Dev mode's fault switch: half the batch stored, then the batch fails (once, or always).
     let fault = !dead && consumer_fault(&env).await;
     let stored = if fault { &records[..records.len() / 2] } else { &records[..] };
     match store(&env, batch_files(stored, prefix, &name)).await {
@@ -147,16 +147,18 @@ async fn store(env: &Env, files: Vec<measure::BatchFile>) -> Result<usize> {
     Ok(count)
 }
 
-/// Whether the consumer's fault switch is on (dev mode only); it is cleared as it is taken.
+/// Whether the consumer's fault switch is on (dev mode only): `1` once (cleared as it is
+/// taken), `always` until switched off (batches end in the dead-letter queue).
 async fn consumer_fault(env: &Env) -> bool {
     if !config(env).dev_mode {
         return false;
     }
     let Ok(kv) = env.kv(BUNDLES) else { return false };
-    if kv.get(FAULT_CONSUMER_THROW).text().await.ok().flatten().as_deref().map(str::trim) != Some("1") {
-        return false;
+    match kv.get(FAULT_CONSUMER_THROW).text().await.ok().flatten().as_deref().map(str::trim) {
+        Some("1") => kv.delete(FAULT_CONSUMER_THROW).await.is_ok(),
+        Some("always") => true,
+        _ => false,
     }
-    kv.delete(FAULT_CONSUMER_THROW).await.is_ok()
 }
 
 fn admin(req: &Request, env: &Env) -> Result<Option<Response>> {

@@ -141,9 +141,10 @@ pub const FAULT_KV_READ: &str = "fault:kv-read";
 pub const FAULT_BUNDLE_MISSING: &str = "fault:bundle-missing";
 /// Every Durable Object storage write fails.
 pub const FAULT_STORAGE_WRITE: &str = "fault:storage-write";
-/// The measurement queue's consumer stores the first file of its next batch, then throws (the
-/// batch is redelivered), and clears the switch: once. Read by the consumer itself (dev mode
-/// only), not with the switches above.
+/// The measurement queue's consumer stores half of its next batch, then fails it (the batch is
+/// redelivered), and clears the switch: once (`1`); `always`: every batch until switched off
+/// (they end in the dead-letter queue). Read by the consumer itself (dev mode only), not with
+/// the switches above.
 pub const FAULT_CONSUMER_THROW: &str = "fault:consumer-throw";
 /// How long an isolate trusts the switches it read.
 pub const FAULT_CHECK_MS: f64 = 1000.0;

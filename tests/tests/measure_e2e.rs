@@ -63,6 +63,7 @@ fn main() -> std::process::ExitCode {
             a_batch_sent_twice_loses_nothing,
             bots_and_visitors_without_consent_record_nothing,
             a_consumer_that_fails_mid_batch_loses_nothing,
+            batches_that_keep_failing_are_stored_by_the_dead_letter_queue,
         ],
     )
 }
@@ -110,6 +111,10 @@ fn stored(s: &Suite, prefix: &str) -> BTreeMap<String, (String, Vec<Record>)> {
 
 fn all_records(s: &Suite) -> Vec<Record> {
     stored(s, "events/").into_values().flat_map(|(_, r)| r).collect()
+}
+
+fn dead_records(s: &Suite) -> Vec<Record> {
+    stored(s, "dead/").into_values().flat_map(|(_, r)| r).collect()
 }
 
 /// Waits until the stored records satisfy `done`; returns them.
@@ -275,4 +280,19 @@ fn a_consumer_that_fails_mid_batch_loses_nothing(s: &Suite) {
     for i in 0..20 {
         assert!(records.iter().filter(|r| r.message_id == format!("f-{i}")).count() >= 1);
     }
+}
+
+fn batches_that_keep_failing_are_stored_by_the_dead_letter_queue(s: &Suite) {
+    s.stack.kv_put("BUNDLES", &[Entry::text("fault:consumer-throw", "always".to_string())]);
+    let v = "dead-visitor-0001";
+    events(s, &json!([track("x-1", v, "Product Clicked", json!({ "product_id": "K300" }))]), &[("Cookie", "vt_consent=1")]);
+    let start = Instant::now();
+    while !dead_records(s).iter().any(|r| r.message_id == "x-1") {
+        assert!(start.elapsed() < Duration::from_secs(60), "x-1 never reached dead/:\n{}", s.stack.log_tail(40));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    s.stack.kv_put("BUNDLES", &[Entry::text("fault:consumer-throw", "0".to_string())]);
+    let dead = stored(s, "dead/");
+    assert!(dead.keys().all(|k| k.starts_with("dead/day=") && k.ends_with(".jsonl.gz")), "{:?}", dead.keys());
+    assert!(dead_records(s).iter().all(|r| r.unit == unit(v) || !r.unit.is_empty()));
 }
