@@ -25,10 +25,14 @@ use worker::{
 
 use crate::endpoints::json as reply;
 use crate::env::{config, fresh_visitor_id, now_secs};
+use crate::faults;
 use crate::stubs;
 
 /// Sends records to the queue, at most [`SEND_BATCH`] a call; each message is one JSON line.
 pub async fn send(env: &Env, records: &[Record]) -> Result<()> {
+    if faults::current(env).await.queue_send {
+        return Err(worker::Error::RustError("fault:queue-send (dev mode): the queue refused the records".into()));
+    }
     let queue = env.queue(QUEUE)?;
     for chunk in records.chunks(SEND_BATCH) {
         let mut messages = Vec::with_capacity(chunk.len());

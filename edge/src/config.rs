@@ -134,13 +134,15 @@ impl Config {
 /// Fault injection for the end-to-end tests, switched at run time by KV keys in `BUNDLES`
 /// (value `1` on, anything else off), honoured in dev mode only: outside it they are not even
 /// read ([`FaultCache::due`]).
-pub const FAULT_KEYS: [&str; 3] = [FAULT_KV_READ, FAULT_BUNDLE_MISSING, FAULT_STORAGE_WRITE];
+pub const FAULT_KEYS: [&str; 4] = [FAULT_KV_READ, FAULT_BUNDLE_MISSING, FAULT_STORAGE_WRITE, FAULT_QUEUE_SEND];
 /// Reading the bundle from KV fails, as in a cold isolate (nothing in memory either).
 pub const FAULT_KV_READ: &str = "fault:kv-read";
 /// `bundle:current` is missing, as in a cold isolate.
 pub const FAULT_BUNDLE_MISSING: &str = "fault:bundle-missing";
 /// Every Durable Object storage write fails.
 pub const FAULT_STORAGE_WRITE: &str = "fault:storage-write";
+/// Every send to the measurement queue fails (records wait in the visitors' objects).
+pub const FAULT_QUEUE_SEND: &str = "fault:queue-send";
 /// The measurement queue's consumer stores half of its next batch, then fails it (the batch is
 /// redelivered), and clears the switch: once (`1`); `always`: every batch until switched off
 /// (they end in the dead-letter queue). Read by the consumer itself (dev mode only), not with
@@ -154,6 +156,7 @@ pub struct Faults {
     pub kv_read: bool,
     pub bundle_missing: bool,
     pub storage_write: bool,
+    pub queue_send: bool,
 }
 
 impl Faults {
@@ -163,7 +166,12 @@ impl Faults {
             return Faults::default();
         }
         let on = |key: &str| flag(value(key));
-        Faults { kv_read: on(FAULT_KV_READ), bundle_missing: on(FAULT_BUNDLE_MISSING), storage_write: on(FAULT_STORAGE_WRITE) }
+        Faults {
+            kv_read: on(FAULT_KV_READ),
+            bundle_missing: on(FAULT_BUNDLE_MISSING),
+            storage_write: on(FAULT_STORAGE_WRITE),
+            queue_send: on(FAULT_QUEUE_SEND),
+        }
     }
 
     /// No bundle can load (`kv_read`, `bundle_missing`): why, for the log.

@@ -62,6 +62,7 @@ fn main() -> std::process::ExitCode {
             track_events_and_server_orders_are_stored_without_the_customer,
             a_batch_sent_twice_loses_nothing,
             bots_and_visitors_without_consent_record_nothing,
+            records_the_queue_refuses_wait_in_the_visitors_object,
             a_consumer_that_fails_mid_batch_loses_nothing,
             batches_that_keep_failing_are_stored_by_the_dead_letter_queue,
         ],
@@ -295,4 +296,35 @@ fn batches_that_keep_failing_are_stored_by_the_dead_letter_queue(s: &Suite) {
     let dead = stored(s, "dead/");
     assert!(dead.keys().all(|k| k.starts_with("dead/day=") && k.ends_with(".jsonl.gz")), "{:?}", dead.keys());
     assert!(dead_records(s).iter().all(|r| r.unit == unit(v) || !r.unit.is_empty()));
+}
+
+fn records_the_queue_refuses_wait_in_the_visitors_object(s: &Suite) {
+    s.stack.kv_put("BUNDLES", &[Entry::text("fault:queue-send", "1".to_string())]);
+    std::thread::sleep(Duration::from_millis(1500)); // isolates read the switches once a second
+    let v = "outbox-visitor-0001";
+    page(s, v, true, BROWSER);
+    events(s, &json!([track("o-click", v, "Product Clicked", json!({ "product_id": "K300" }))]), &[("Cookie", "vt_consent=1")]);
+    // The page's exposures (posted there when the queue refused them) and the event's record
+    // wait in the visitor's object.
+    let start = Instant::now();
+    let pending = loop {
+        let m = s.stack.get(&format!("/v1/visitors/a:{v}/messages"), &[]).json();
+        let n = m["measure_pending"].as_u64().unwrap_or(0);
+        if n >= 2 {
+            break n;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "nothing waits in the object: {m}\n{}", s.stack.log_tail(30));
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let u = unit(v);
+    assert!(!all_records(s).iter().any(|r| r.unit == u), "nothing reached R2 while the queue refused");
+    s.stack.kv_put("BUNDLES", &[Entry::text("fault:queue-send", "0".to_string())]);
+    // The object's alarm sends them once the queue takes them again.
+    let records = wait_for(s, "the waiting records", |r| r.iter().filter(|r| r.unit == u).count() as u64 >= pending);
+    assert!(records.iter().any(|r| r.message_id == "o-click") && records.iter().any(|r| r.unit == u && r.source == "edge"));
+    let start = Instant::now();
+    while s.stack.get(&format!("/v1/visitors/a:{v}/messages"), &[]).json()["measure_pending"].as_u64() != Some(0) {
+        assert!(start.elapsed() < Duration::from_secs(20), "the outbox empties once sent");
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
