@@ -74,7 +74,6 @@ pub const BOT_TOKENS: &[&str] = &[
     "ahrefs",
     "semrush",
     "petalsearch",
-    "yandex",
     "baiduspider",
     "duckduckgo-favicons",
     "headlesschromium-prerender",
