@@ -4,6 +4,7 @@
 use serde_json::json;
 use vitrine_edge::cookies::{self, Cookies};
 use vitrine_edge::events::{self, Proof, Stored};
+use vitrine_edge::measure;
 use vitrine_edge::optout;
 use vitrine_edge::profile;
 use vitrine_edge::visitor_do::{ConfirmedBody, ContactRecord, LinkBody, SmsBody, CONFIRMED, EVENTS, LINK, MESSAGES, SMS};
@@ -57,9 +58,13 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
     };
     limits::batch(&req, env, &mut checked, proof.server).await;
     let mut stored = Stored::default();
+    // Where the site asks first, a browser that did not say yes records nothing (the store's
+    // backend, with the write key, is the store's own record).
+    let consented = proof.server || cookies::may_store(Cookies::parse(cookie.as_deref()).get(cookies::CONSENT), config.require_consent);
+    let recording = Recording { key: config.measurement_key.as_deref().filter(|_| consented), server: proof.server, now: proof.now };
     for run in events::runs(&checked.accepted) {
         let key = &run[0].key;
-        match store_run(env, key, run).await {
+        match store_run(env, key, run, &recording).await {
             Ok(v) => {
                 stored.accepted += v["accepted"].as_u64().unwrap_or(0);
                 stored.duplicates += v["duplicates"].as_u64().unwrap_or(0);
@@ -75,9 +80,19 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
     limits::with_retry_after(json_response(&reply, status)?)
 }
 
-/// Stores one visitor's run; `Err((status, why))`: 507 when its record is full (for good),
-/// anything else worth sending again.
-async fn store_run(env: &Env, key: &str, run: &[events::Accepted]) -> std::result::Result<serde_json::Value, (u16, String)> {
+/// How a batch's measured events become records (`vitrine_edge::measure::event_record`).
+struct Recording<'a> {
+    /// `MEASUREMENT_KEY`; without it nothing is recorded.
+    key: Option<&'a [u8]>,
+    /// The batch carried the write key: `server` records.
+    server: bool,
+    now: i64,
+}
+
+/// Stores one visitor's run, with the records of its measured events (the object writes them
+/// with the events, then queues them); `Err((status, why))`: 507 when its record is full (for
+/// good), anything else worth sending again.
+async fn store_run(env: &Env, key: &str, run: &[events::Accepted], recording: &Recording<'_>) -> std::result::Result<serde_json::Value, (u16, String)> {
     let failed = |e: worker::Error| (500, e.to_string());
     for from in run.iter().filter_map(|a| a.link_from.as_ref()) {
         let mut r = stubs::post(env, from, LINK, &LinkBody { to: key.into() }).await.map_err(failed)?;
@@ -87,7 +102,15 @@ async fn store_run(env: &Env, key: &str, run: &[events::Accepted]) -> std::resul
     }
     // The events were checked and serialized once already: splice them in as they are.
     let events: Vec<&str> = run.iter().map(|a| a.json.as_str()).collect();
-    let body = ["{\"events\":[", &events.join(","), "]}"].concat();
+    let records: Vec<String> = match recording.key {
+        Some(k) => run
+            .iter()
+            .filter_map(|a| measure::event_record(&a.json, recording.server, k, recording.now))
+            .map(|r| serde_json::to_string(&r).expect("a record serializes"))
+            .collect(),
+        None => Vec::new(),
+    };
+    let body = ["{\"events\":[", &events.join(","), "],\"records\":[", &records.join(","), "]}"].concat();
     let mut r = stubs::call(env, key, Method::Post, EVENTS, Some(body)).await.map_err(failed)?;
     let text = r.text().await.map_err(failed)?;
     match r.status_code() {

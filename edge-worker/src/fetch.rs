@@ -6,13 +6,13 @@ use vitrine_edge::api::JsonReply;
 use vitrine_edge::routes::Route;
 use worker::{console_error, event, Context, Env, Method, Request, Response, Result};
 
-use crate::{admin, endpoints, events, feedback, limits, page};
+use crate::{admin, endpoints, events, feedback, limits, measure, page};
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let path = req.path();
     let method = req.method();
-    match route(req, &env).await {
+    match route(req, &env, &ctx).await {
         Ok(resp) => Ok(resp),
         Err(e) => {
             console_error!("vitrine: {method:?} {path}: {e}");
@@ -25,7 +25,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
 }
 
-async fn route(req: Request, env: &Env) -> Result<Response> {
+async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
     let method = req.method();
     let route = Route::of(&req.path(), matches!(method, Method::Get | Method::Head), method == Method::Options);
     // Limits before work: a body declared too large, a client or visitor over its rate.
@@ -34,16 +34,18 @@ async fn route(req: Request, env: &Env) -> Result<Response> {
     }
     // A body no handler reads is cancelled once answered: workerd would wait for all of it.
     let body = req.inner().body();
-    let resp = dispatch(req, env, route).await;
+    let resp = dispatch(req, env, ctx, route).await;
     limits::discard_unread(body);
     resp
 }
 
-async fn dispatch(req: Request, env: &Env, route: Route) -> Result<Response> {
+async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Result<Response> {
     match route {
         Route::Events => events::batch(req, env).await,
         Route::VisitorMessages(key) => events::messages(env, &key).await,
         Route::AdminCustomer(id) => admin::customer(req, env, &id).await,
+        Route::AdminMeasureList => measure::list(req, env).await,
+        Route::AdminMeasureFile(key) => measure::file(req, env, &key).await,
         Route::Unsubscribe => events::unsubscribe(req, env).await,
         Route::Confirm => events::confirm(req, env).await,
         Route::SmsInbound => events::sms_inbound(req, env).await,
@@ -57,6 +59,6 @@ async fn dispatch(req: Request, env: &Env, route: Route) -> Result<Response> {
         Route::Bundle => endpoints::bundle(req, env).await,
         Route::NotFound => endpoints::json(JsonReply::error(404, format!("no endpoint {}", req.path()))),
         Route::Asset => endpoints::asset(req, env).await,
-        Route::Page => page::handle(req, env).await,
+        Route::Page => page::handle(req, env, ctx).await,
     }
 }

@@ -17,6 +17,8 @@ extern "C" {
     fn new() -> HTMLRewriter;
     #[wasm_bindgen(method)]
     fn on(this: &HTMLRewriter, selector: &str, handlers: &Object) -> HTMLRewriter;
+    #[wasm_bindgen(method, js_name = onDocument)]
+    fn on_document(this: &HTMLRewriter, handlers: &Object) -> HTMLRewriter;
     #[wasm_bindgen(method, catch)]
     fn transform(this: &HTMLRewriter, response: &web_sys::Response) -> Result<web_sys::Response, JsValue>;
 
@@ -50,8 +52,12 @@ impl SlotElement for Slot<'_> {
 }
 
 /// `response` with every slot element decided by `decide` (called once per slot, in document
-/// order) as its body streams by.
-pub fn rewritten(response: web_sys::Response, mut decide: impl FnMut(&str) -> Option<SlotOutcome> + 'static) -> Result<web_sys::Response, JsValue> {
+/// order) as its body streams by; `on_end` runs once the whole document went by.
+pub fn rewritten(
+    response: web_sys::Response,
+    mut decide: impl FnMut(&str) -> Option<SlotOutcome> + 'static,
+    on_end: Option<Box<dyn FnOnce()>>,
+) -> Result<web_sys::Response, JsValue> {
     let html_options = Object::new();
     Reflect::set(&html_options, &"html".into(), &JsValue::TRUE)?;
     let on_slot = Closure::<dyn FnMut(RuntimeElement)>::new(move |el: RuntimeElement| {
@@ -61,5 +67,15 @@ pub fn rewritten(response: web_sys::Response, mut decide: impl FnMut(&str) -> Op
     // The runtime owns the handler from here; its Rust side is freed when the JS function is
     // garbage-collected (workerd has FinalizationRegistry).
     Reflect::set(&handlers, &"element".into(), &on_slot.into_js_value())?;
-    HTMLRewriter::new().on(SLOT_SELECTOR, &handlers).transform(&response)
+    let rewriter = HTMLRewriter::new().on(SLOT_SELECTOR, &handlers);
+    let rewriter = match on_end {
+        Some(f) => {
+            let end = Closure::once_into_js(move |_: JsValue| f());
+            let doc = Object::new();
+            Reflect::set(&doc, &"end".into(), &end)?;
+            rewriter.on_document(&doc)
+        }
+        None => rewriter,
+    };
+    rewriter.transform(&response)
 }

@@ -7,6 +7,8 @@
 //! - [`endpoints`]: `/v1/decide`, `/v1/exit-offer`, `/v1/health`, bundles, SDK files;
 //! - [`events`]: `/v1/events`, unsubscribe, inbound SMS -> visitors' objects; [`admin`]: the
 //!   privacy API (export, erase);
+//! - [`measure`]: measurement records (page exposures after the body streamed, the queue
+//!   producer and consumer, R2 files, the export routes);
 //! - [`limits`]: limits before work (body caps read as streams, rate-limit bindings);
 //! - [`object`]: the `VisitorDo` Durable Object class; [`stubs`]: calls between objects;
 //! - [`bundle`] (KV `BUNDLES`), [`visitor`] (request facts, KV `PROFILES`), [`outbound`]
@@ -24,6 +26,7 @@ mod feedback;
 mod fetch;
 mod html;
 mod limits;
+mod measure;
 mod object;
 mod outbound;
 mod page;

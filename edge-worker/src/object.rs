@@ -3,18 +3,19 @@
 //! visitor is `vitrine_edge::visitor_do::VisitorObject`'s (and every journey decision the
 //! engine's).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use vitrine_edge::events;
 use vitrine_edge::messaging::{self, Outcome, Providers};
 use vitrine_edge::visitor_do::{
-    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, FeedbackBody, Incoming, LinkBody, LinkStep, Oversize,
-    ReserveBody, SmsBody, Tally, VisitorObject, ABSORB, CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, FEEDBACK, KEY_HEADER, LINK, MESSAGES, RESERVE, SMS,
-    STORAGE_KEY,
+    attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, FeedbackBody, Incoming, LinkBody, LinkStep, MeasureBody,
+    Oversize, ReserveBody, SmsBody, Tally, VisitorObject, ABSORB, CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, FEEDBACK, KEY_HEADER, LINK, MEASURE, MESSAGES,
+    RESERVE, SMS, STORAGE_KEY,
 };
 use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::{Channel, Effect, Event, EventKind, Message};
+use vitrine_engine::measure::Record as MeasureRecord;
 use vitrine_engine::Engine;
 use worker::{
     console_error, console_log, console_warn, durable_object, js_sys, wasm_bindgen::JsValue, DurableObject, Env, Method, Request, Response, Result,
@@ -24,6 +25,7 @@ use worker::{
 use crate::bundle::serving;
 use crate::env::{config, now_secs, var};
 use crate::faults;
+use crate::measure;
 use crate::outbound;
 use crate::stubs;
 use crate::visitor::stored_profile;
@@ -34,6 +36,8 @@ pub struct VisitorDo {
     env: Env,
     /// `None` until the first request or alarm loads it.
     mem: RefCell<Option<VisitorObject>>,
+    /// The measurement outbox is being sent (one send at a time).
+    flushing: Cell<bool>,
 }
 
 /// The bundle the journeys come from: the one the worker serves (same KV, same checks), if one
@@ -93,7 +97,7 @@ async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<
 
 impl DurableObject for VisitorDo {
     fn new(state: State, env: Env) -> Self {
-        VisitorDo { state, env, mem: RefCell::new(None) }
+        VisitorDo { state, env, mem: RefCell::new(None), flushing: Cell::new(false) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -110,7 +114,7 @@ impl DurableObject for VisitorDo {
             (Method::Post, EVENTS) => {
                 let body: EventsBody = read_json(&mut req).await?;
                 match VisitorObject::parse_events(&body.events) {
-                    Ok(_) => self.receive(body.events.into_iter().map(Incoming::Event).collect()).await,
+                    Ok(_) => self.receive(body.events.into_iter().map(Incoming::Event).collect(), body.records).await,
                     Err(reason) => Response::error(reason, 400),
                 }
             }
@@ -140,7 +144,7 @@ impl DurableObject for VisitorDo {
             }
             (Method::Post, SMS) => {
                 let body: SmsBody = read_json(&mut req).await?;
-                self.receive(vec![Incoming::Sms { message_id: body.message_id, body: body.body }]).await
+                self.receive(vec![Incoming::Sms { message_id: body.message_id, body: body.body }], Vec::new()).await
             }
             (Method::Post, CONTACT) => {
                 let body: ContactBody = read_json(&mut req).await?;
@@ -195,6 +199,18 @@ impl DurableObject for VisitorDo {
                 self.persist_change(|o| o.visitor.profile.confirm(body.channel, &body.address)).await?;
                 Response::ok("confirmed")
             }
+            (Method::Post, MEASURE) => {
+                // A page's exposures the queue did not take: kept until it does.
+                let body: MeasureBody = read_json(&mut req).await?;
+                match config(&self.env).measurement_key.clone() {
+                    Some(k) => {
+                        let n = body.records.len();
+                        self.persist_change(|o| o.add_records(body.records, &k, now_secs())).await?;
+                        Response::from_json(&serde_json::json!({ "kept": n }))
+                    }
+                    None => Response::error("MEASUREMENT_KEY is not set: nothing is recorded", 503),
+                }
+            }
             (Method::Get, MESSAGES) => Response::from_json(&self.with(|o| o.messages_json())),
             (Method::Get, EXPORT) => Response::from_json(&self.with(|o| o.export_json())),
             (Method::Post, ERASE) => {
@@ -205,7 +221,11 @@ impl DurableObject for VisitorDo {
             }
             _ => Response::error("not found", 404),
         }?;
-        self.schedule().await?;
+        self.flush_measure().await;
+        if self.mem.borrow().is_some() {
+            // (None: the outbox's write failed; the next request reloads and schedules.)
+            self.schedule().await?;
+        }
         Ok(resp)
     }
 
@@ -219,6 +239,10 @@ impl DurableObject for VisitorDo {
             return Response::ok("");
         }
         self.with(|o| o.alarm_is(None)); // it fired
+        self.flush_measure().await;
+        if self.mem.borrow().is_none() {
+            return Err(internal("a measurement outbox write failed: the alarm runs again".into()));
+        }
         let config = config(&self.env);
         let journeys = journeys(&self.env).await;
         match (config.journey_key(), journeys.loaded()) {
@@ -226,7 +250,7 @@ impl DurableObject for VisitorDo {
                 self.with(VisitorObject::ran);
                 if self.with(|o| !o.held.is_empty()) {
                     // Events held while no bundle was loaded run first, at their own times.
-                    match self.run_events(bundle, secret, Vec::new(), now).await {
+                    match self.run_events(bundle, secret, Vec::new(), Vec::new(), now).await {
                         Ok(_) => {}
                         Err(Refusal::Failed(e)) => return Err(e),
                         // Kept, and tried again after a wait (not at once, forever).
@@ -319,7 +343,7 @@ impl VisitorDo {
 
     /// Events (or an inbound SMS) for the journeys: run now against the loaded bundle, or held
     /// until one loads. Answered once stored; 507 when the record would be over its limit.
-    async fn receive(&self, incoming: Vec<Incoming>) -> Result<Response> {
+    async fn receive(&self, incoming: Vec<Incoming>, records: Vec<MeasureRecord>) -> Result<Response> {
         let config = config(&self.env);
         let secret = match config.journey_key() {
             Ok(k) => k,
@@ -329,14 +353,22 @@ impl VisitorDo {
             }
         };
         let now = now_secs();
+        let key = config.measurement_key.clone().unwrap_or_default();
         let journeys = journeys(&self.env).await;
         let tally = match journeys.loaded() {
             Some(bundle) => {
                 self.with(VisitorObject::ran);
-                self.run_events(bundle, secret, incoming, now).await
+                self.run_events(bundle, secret, incoming, records, now).await
             }
             None => {
-                let held = match self.change(|o| o.hold(incoming, now)).await {
+                let stage = |o: &mut VisitorObject| {
+                    let held = o.hold(incoming, now);
+                    if held.is_ok() && !key.is_empty() {
+                        o.add_records(records, &key, now);
+                    }
+                    held
+                };
+                let held = match self.change(stage).await {
                     Ok(Ok(tally)) => Ok(tally),
                     Ok(Err(full)) => return Response::error(full, 503),
                     Err(r) => Err(r),
@@ -356,7 +388,14 @@ impl VisitorDo {
 
     /// Runs the held events, then `incoming`, against a loaded bundle; writes the result, then
     /// tells contacts' objects what they need to know.
-    async fn run_events(&self, bundle: &BundleBody, secret: &[u8], incoming: Vec<Incoming>, now: i64) -> std::result::Result<Tally, Refusal> {
+    async fn run_events(
+        &self,
+        bundle: &BundleBody,
+        secret: &[u8],
+        incoming: Vec<Incoming>,
+        records: Vec<MeasureRecord>,
+        now: i64,
+    ) -> std::result::Result<Tally, Refusal> {
         let held = self.with(|o| o.held.clone());
         let country = config(&self.env).country;
         let mut replay = Vec::new();
@@ -389,7 +428,16 @@ impl VisitorDo {
         }
         // Every held event is taken, parsed or not (one that no longer parses never will).
         let taken = held.len();
-        let applied = self.change(|o| o.run(bundle, secret, taken, &replay, &fresh, now)).await?;
+        // The events' measurement records go in the same write as the events.
+        let key = config(&self.env).measurement_key.clone().unwrap_or_default();
+        let applied = self
+            .change(|o| {
+                if !key.is_empty() {
+                    o.add_records(records, &key, now);
+                }
+                o.run(bundle, secret, taken, &replay, &fresh, now)
+            })
+            .await?;
         self.log_records(&applied.effects);
         for (channel, address) in applied.contacts {
             // The contact's object learns this visitor uses it (a STOP reaches everyone who gave
@@ -614,6 +662,32 @@ impl VisitorDo {
             None => self.with(|o| o.alarm_is(current)),
         }
         Ok(())
+    }
+
+    /// Sends the measurement outbox to the queue; what it took leaves the outbox (a failed
+    /// write after the send leaves them in: sent again later, counted once by message id). A
+    /// refused send is retried by the alarm (`VisitorObject::records_failed`).
+    async fn flush_measure(&self) {
+        if self.flushing.get() || self.mem.borrow().as_ref().is_none_or(|o| o.measure.is_empty()) {
+            return;
+        }
+        self.flushing.set(true);
+        let records = self.with(|o| o.measure.clone());
+        let changed = match measure::send(&self.env, &records).await {
+            Ok(()) => {
+                let sent: Vec<String> = records.iter().map(|r| r.message_id.clone()).collect();
+                self.change(|o| o.records_sent(&sent)).await
+            }
+            Err(e) => {
+                console_error!("vitrine: queueing {} measurement records failed, the alarm retries: {e}", records.len());
+                let now = now_secs();
+                self.change(|o| o.records_failed(now)).await
+            }
+        };
+        if changed.is_err() {
+            console_error!("vitrine: the measurement outbox could not be written: it is sent again later");
+        }
+        self.flushing.set(false);
     }
 
     fn log_records(&self, fx: &[Effect]) {

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use futures_util::future;
 use vitrine_engine::{Engine, Value, Visitor};
-use worker::{console_error, console_warn, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
+use worker::{console_error, console_warn, Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
 
 use vitrine_edge::api;
 use vitrine_edge::config::Config;
@@ -14,7 +14,8 @@ use vitrine_edge::cookies::{self, SetCookie};
 use vitrine_edge::deep_link;
 use vitrine_edge::identity::{self, OriginIdentity};
 use vitrine_edge::kv::{PERSONA_PREFIX, PROFILES};
-use vitrine_edge::pages::{should_personalize, slot_outcome};
+use vitrine_edge::measure::records_page;
+use vitrine_edge::pages::{decided_slot, should_personalize};
 use vitrine_edge::profile::{self, cookie_traits, Persona, PickerChoice, ProfileClaims};
 use vitrine_edge::query;
 use vitrine_edge::rewrite::SlotOutcome;
@@ -23,9 +24,10 @@ use vitrine_edge::routes::{Bypass, PICKER_PARAM};
 use crate::bundle::serving;
 use crate::env::{self, now_secs};
 use crate::html;
+use crate::measure::{after_page, PageView};
 use crate::visitor::{identify, request_info, stored_traits};
 
-pub async fn handle(req: Request, env: &Env) -> Result<Response> {
+pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
     let config = env::config(env);
     let info = request_info(&req, &config)?;
     let method = req.method();
@@ -72,7 +74,7 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     let Some((loaded, mut id)) = context else {
         if bypass == Bypass::RewriterOnly {
             let headers = origin.headers().clone();
-            return through_rewriter(origin, headers, |_| None);
+            return through_rewriter(origin, headers, |_| None, None);
         }
         return Ok(origin);
     };
@@ -89,7 +91,12 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
         }
     }
     let visitor = context::visitor(&loaded.value, &facts, &id, now);
-    personalized(origin, loaded.value, &loaded.version, visitor, now, &id.set_cookies)
+    // Exposures: bots and visitors who did not consent (where asked) record nothing.
+    let view = match &config.measurement_key {
+        Some(key) if records_page(true, info.user_agent.as_deref(), id.may_store) => Some(after_page(ctx, env, key.clone(), id.visitor_id.clone())),
+        _ => None,
+    };
+    personalized(origin, loaded.value, &loaded.version, visitor, now, &id.set_cookies, view)
 }
 
 async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Result<Response> {
@@ -111,8 +118,18 @@ async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Resu
     Fetch::Request(Request::new_with_init(&url, &init)?).send().await
 }
 
-/// Streams the origin's HTML through the slot rewriter: chunks go out as they come in.
-fn personalized(origin: Response, engine: Rc<Engine>, version: &str, visitor: Visitor, now: i64, set_cookies: &[SetCookie]) -> Result<Response> {
+/// Streams the origin's HTML through the slot rewriter: chunks go out as they come in. With a
+/// page view to record, the slots' decisions are kept as they are filled and handed over at
+/// the document's end.
+fn personalized(
+    origin: Response,
+    engine: Rc<Engine>,
+    version: &str,
+    visitor: Visitor,
+    now: i64,
+    set_cookies: &[SetCookie],
+    view: Option<PageView>,
+) -> Result<Response> {
     let headers = origin.headers().clone();
     let edits = api::personalized_header_edits(headers.get("vary")?.as_deref());
     for name in edits.remove {
@@ -126,13 +143,32 @@ fn personalized(origin: Response, engine: Rc<Engine>, version: &str, visitor: Vi
     }
     headers.set("x-vitrine-bundle", version)?;
     let input = engine.rule_input(&visitor);
-    through_rewriter(origin, headers, move |placement| slot_outcome(&engine, &visitor, &input, placement, now))
+    let (sink, on_end) = match view {
+        Some(v) => {
+            let streamed = v.streamed;
+            (Some(v.decisions), Some(Box::new(move || streamed.finish()) as Box<dyn FnOnce()>))
+        }
+        None => (None, None),
+    };
+    let decide = move |placement: &str| {
+        let (outcome, decision) = decided_slot(&engine, &visitor, &input, placement, now)?;
+        if let Some(sink) = &sink {
+            sink.borrow_mut().push(decision);
+        }
+        Some(outcome)
+    };
+    through_rewriter(origin, headers, decide, on_end)
 }
 
 /// The origin's body, with `headers`, streamed through the slot rewriter.
-fn through_rewriter(origin: Response, headers: Headers, decide: impl FnMut(&str) -> Option<SlotOutcome> + 'static) -> Result<Response> {
+fn through_rewriter(
+    origin: Response,
+    headers: Headers,
+    decide: impl FnMut(&str) -> Option<SlotOutcome> + 'static,
+    on_end: Option<Box<dyn FnOnce()>>,
+) -> Result<Response> {
     let page = Response::from_body(origin.body().clone())?.with_status(origin.status_code()).with_headers(headers);
-    let out = html::rewritten(page.into(), decide).map_err(|e| worker::Error::JsError(format!("rewriting the page: {e:?}")))?;
+    let out = html::rewritten(page.into(), decide, on_end).map_err(|e| worker::Error::JsError(format!("rewriting the page: {e:?}")))?;
     Ok(out.into())
 }
 

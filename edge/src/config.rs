@@ -46,6 +46,10 @@ pub struct Config {
     pub bundle_check_ms: f64,
     /// Origins whose pages may call the JSON API with the visitor's cookies (`CORS_ORIGINS`).
     pub cors_origins: Vec<String>,
+    /// Keys measurement units (`MEASUREMENT_KEY`, at least 16 characters; `measure::unit_key`).
+    /// In dev mode a fixed one stands in when none is set; elsewhere, without it nothing is
+    /// recorded (named once in `problems`).
+    pub measurement_key: Option<Vec<u8>>,
 }
 
 /// A var's value if set and not blank.
@@ -58,6 +62,7 @@ fn flag(value: Option<String>) -> bool {
 }
 
 const DEV_LINK_SECRET: &[u8] = b"vitrine-dev-link-secret";
+const DEV_MEASUREMENT_KEY: &[u8] = b"vitrine-dev-measurement-key";
 
 impl Config {
     /// The key journeys sign message links with. Never empty, never a fixed one outside dev
@@ -78,7 +83,20 @@ impl Config {
         });
         let sendgrid_webhook_key = var("SENDGRID_WEBHOOK_PUBLIC_KEY")
             .and_then(|k| SendgridKey::parse(&k).map_err(|e| problems.push(format!("{e}: SendGrid's event webhook is off"))).ok());
+        let measurement_key = match var("MEASUREMENT_KEY") {
+            Some(k) if k.len() >= 16 => Some(k.into_bytes()),
+            Some(_) => {
+                problems.push("MEASUREMENT_KEY is shorter than 16 characters: nothing is recorded".into());
+                None
+            }
+            None if dev_mode => Some(DEV_MEASUREMENT_KEY.to_vec()),
+            None => {
+                problems.push("MEASUREMENT_KEY is not set: nothing is recorded (wrangler secret put MEASUREMENT_KEY)".into());
+                None
+            }
+        };
         Config {
+            measurement_key,
             identity,
             sendgrid_unsigned_ok: dev_mode && var("SENDGRID_WEBHOOK_PUBLIC_KEY").is_none(),
             sendgrid_webhook_key,
@@ -116,13 +134,20 @@ impl Config {
 /// Fault injection for the end-to-end tests, switched at run time by KV keys in `BUNDLES`
 /// (value `1` on, anything else off), honoured in dev mode only: outside it they are not even
 /// read ([`FaultCache::due`]).
-pub const FAULT_KEYS: [&str; 3] = [FAULT_KV_READ, FAULT_BUNDLE_MISSING, FAULT_STORAGE_WRITE];
+pub const FAULT_KEYS: [&str; 4] = [FAULT_KV_READ, FAULT_BUNDLE_MISSING, FAULT_STORAGE_WRITE, FAULT_QUEUE_SEND];
 /// Reading the bundle from KV fails, as in a cold isolate (nothing in memory either).
 pub const FAULT_KV_READ: &str = "fault:kv-read";
 /// `bundle:current` is missing, as in a cold isolate.
 pub const FAULT_BUNDLE_MISSING: &str = "fault:bundle-missing";
 /// Every Durable Object storage write fails.
 pub const FAULT_STORAGE_WRITE: &str = "fault:storage-write";
+/// Every send to the measurement queue fails (records wait in the visitors' objects).
+pub const FAULT_QUEUE_SEND: &str = "fault:queue-send";
+/// The measurement queue's consumer stores half of its next batch, then fails it (the batch is
+/// redelivered), and clears the switch: once (`1`); `always`: every batch until switched off
+/// (they end in the dead-letter queue). Read by the consumer itself (dev mode only), not with
+/// the switches above.
+pub const FAULT_CONSUMER_THROW: &str = "fault:consumer-throw";
 /// How long an isolate trusts the switches it read.
 pub const FAULT_CHECK_MS: f64 = 1000.0;
 
@@ -131,6 +156,7 @@ pub struct Faults {
     pub kv_read: bool,
     pub bundle_missing: bool,
     pub storage_write: bool,
+    pub queue_send: bool,
 }
 
 impl Faults {
@@ -140,7 +166,12 @@ impl Faults {
             return Faults::default();
         }
         let on = |key: &str| flag(value(key));
-        Faults { kv_read: on(FAULT_KV_READ), bundle_missing: on(FAULT_BUNDLE_MISSING), storage_write: on(FAULT_STORAGE_WRITE) }
+        Faults {
+            kv_read: on(FAULT_KV_READ),
+            bundle_missing: on(FAULT_BUNDLE_MISSING),
+            storage_write: on(FAULT_STORAGE_WRITE),
+            queue_send: on(FAULT_QUEUE_SEND),
+        }
     }
 
     /// No bundle can load (`kv_read`, `bundle_missing`): why, for the log.
@@ -223,12 +254,22 @@ mod tests {
 
     #[test]
     fn identity_and_write_keys_refuse_weak_settings_by_name() {
-        let c = config(&[("IDENTITY_SECRET", "k1:0123456789abcdef0123"), ("VITRINE_WRITE_KEY", "0123456789abcdef")]);
+        let c = config(&[("IDENTITY_SECRET", "k1:0123456789abcdef0123"), ("VITRINE_WRITE_KEY", "0123456789abcdef"), ("MEASUREMENT_KEY", "0123456789abcdef")]);
         assert!(!c.identity.is_empty() && c.write_key.is_some() && c.problems.is_empty());
-        let weak = config(&[("IDENTITY_SECRET", "no-kid"), ("VITRINE_WRITE_KEY", "short")]);
+        let weak = config(&[("IDENTITY_SECRET", "no-kid"), ("VITRINE_WRITE_KEY", "short"), ("MEASUREMENT_KEY", "0123456789abcdef")]);
         assert!(weak.identity.is_empty() && weak.write_key.is_none());
         assert_eq!(weak.problems.len(), 2);
         assert!(weak.problems[0].contains("IDENTITY_SECRET") && weak.problems[1].contains("VITRINE_WRITE_KEY"));
+    }
+
+    #[test]
+    fn the_measurement_key_is_required_outside_dev_mode() {
+        let prod = config(&[]);
+        assert!(prod.measurement_key.is_none() && prod.problems.iter().any(|p| p.contains("MEASUREMENT_KEY is not set")));
+        assert_eq!(config(&[("DEV_MODE", "1")]).measurement_key.as_deref(), Some(DEV_MEASUREMENT_KEY));
+        assert_eq!(config(&[("MEASUREMENT_KEY", "0123456789abcdef")]).measurement_key.as_deref(), Some(&b"0123456789abcdef"[..]));
+        let weak = config(&[("DEV_MODE", "1"), ("MEASUREMENT_KEY", "short")]);
+        assert!(weak.measurement_key.is_none() && weak.problems[0].contains("MEASUREMENT_KEY"), "a weak key is refused, even in dev mode");
     }
 
     #[test]

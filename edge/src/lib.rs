@@ -12,7 +12,9 @@
 //! - the conversation: [`events`] (`/v1/events` batches), [`visitor_do`] (the per-visitor
 //!   Durable Object's state and outbox), [`messaging`] (provider requests), [`optout`]
 //!   (unsubscribe links, inbound SMS), [`feedback`] (providers' bounces, complaints and
-//!   failed texts), [`privacy`] (export and erasure of a customer).
+//!   failed texts), [`privacy`] (export and erasure of a customer);
+//! - measurement: [`measure`] (which page views and events become records, and how the
+//!   queue consumer stores them in R2).
 
 pub mod api;
 pub mod bundles;
@@ -26,6 +28,7 @@ pub mod feedback;
 pub mod identity;
 pub mod kv;
 pub mod limits;
+pub mod measure;
 pub mod messaging;
 pub mod optout;
 pub mod pages;

@@ -1,7 +1,7 @@
 //! Which origin responses get personalized, and what each slot gets.
 
 use vitrine_engine::RuleInput;
-use vitrine_engine::{Engine, Visitor};
+use vitrine_engine::{Decision, Engine, Visitor};
 
 use crate::rewrite::{is_rewritable_html, SlotOutcome};
 
@@ -19,8 +19,14 @@ pub fn should_personalize(method_is_get: bool, status: u16, content_type: Option
 /// leave it alone when the bundle has no such placement. `input` is the visitor's
 /// `Engine::rule_input`, built once for all slots of the page.
 pub fn slot_outcome(engine: &Engine, visitor: &Visitor, input: &RuleInput, placement: &str, now: i64) -> Option<SlotOutcome> {
+    decided_slot(engine, visitor, input, placement, now).map(|(outcome, _)| outcome)
+}
+
+/// [`slot_outcome`] with the decision itself, for the page's measurement records
+/// (`measure::page_records`: what the slots the page really had were filled with).
+pub fn decided_slot(engine: &Engine, visitor: &Visitor, input: &RuleInput, placement: &str, now: i64) -> Option<(SlotOutcome, Decision)> {
     match engine.decide_with(visitor, input, placement, now) {
-        Ok(d) => Some(d.slot_html().map_or(SlotOutcome::Keep, |html| SlotOutcome::Fill(html.into()))),
+        Ok(d) => Some((d.slot_html().map_or(SlotOutcome::Keep, |html| SlotOutcome::Fill(html.into())), d)),
         Err(_) => None,
     }
 }

@@ -10,6 +10,8 @@
 //! POST /v1/providers/twilio/status  Twilio's status callbacks: numbers that cannot take texts (feedback.rs)
 //! GET  /v1/decide, /v1/exit-offer   decisions as JSON (api.rs); OPTIONS: CORS preflight
 //! GET|DELETE /v1/admin/customers/{id}  export or erase a customer (ADMIN_TOKEN; privacy.rs)
+//! GET  /v1/admin/measure?prefix=&cursor=&limit=  stored measurement files (ADMIN_TOKEN; measure.rs)
+//! GET  /v1/admin/measure/<key>      one stored file, gzip'd JSONL as stored
 //! GET  /v1/health                   what serves, what was refused
 //! GET  /v1/bundle[/<version>]       the bundle bytes
 //! GET  /vitrine/sdk/*               the browser SDK's files ([assets])
@@ -27,6 +29,10 @@ pub enum Route {
     VisitorMessages(String),
     /// The customer id, decoded.
     AdminCustomer(String),
+    /// The stored measurement files (`GET`, listing).
+    AdminMeasureList,
+    /// One stored measurement file, by its key (decoded).
+    AdminMeasureFile(String),
     Unsubscribe,
     Confirm,
     SmsInbound,
@@ -63,6 +69,11 @@ impl Route {
             "/v1/exit-offer" => Route::ExitOffer,
             "/v1/health" => Route::Health,
             p if api::bundle_path_version(p).is_some() => Route::Bundle,
+            "/v1/admin/measure" => Route::AdminMeasureList,
+            p if p.starts_with("/v1/admin/measure/") => match percent_decode(&p["/v1/admin/measure/".len()..]) {
+                key if crate::measure::is_stored_file(&key) => Route::AdminMeasureFile(key),
+                _ => Route::NotFound,
+            },
             p if p.starts_with("/v1/admin/customers/") => match percent_decode(&p["/v1/admin/customers/".len()..]) {
                 id if crate::kv::is_customer_id(&id) => Route::AdminCustomer(id),
                 _ => Route::NotFound,
@@ -131,6 +142,10 @@ mod tests {
         assert_eq!(Route::of("/v1/providers/sendgrid/events", false, false), Route::SendgridEvents);
         assert_eq!(Route::of("/v1/providers/twilio/status", false, false), Route::TwilioStatus);
         assert_eq!(Route::of("/v1/providers/other", false, false), Route::NotFound);
+        assert_eq!(Route::of("/v1/admin/measure", true, false), Route::AdminMeasureList);
+        let file = "events/day=2026-12-02/ab.jsonl.gz";
+        assert_eq!(Route::of(&format!("/v1/admin/measure/{file}"), true, false), Route::AdminMeasureFile(file.into()));
+        assert_eq!(Route::of("/v1/admin/measure/bundle:current", true, false), Route::NotFound);
     }
 
     #[test]

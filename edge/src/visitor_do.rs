@@ -24,6 +24,8 @@
 //! POST /feedback {"id","reason","at","suppress"} (a contact's object) a provider's report:
 //!                                           a bounce or complaint suppresses the contact for
 //!                                           every visitor of it -> {"visitors":n,"suppressed":bool}
+//! POST /measure {"records":[…]}            measurement records the page path could not queue:
+//!                                           kept in the outbox until the queue takes them
 //! GET  /export                              the same, for a privacy export (admin)
 //! POST /erase                               erase everything; -> the keys that hold more of it
 //! ```
@@ -57,6 +59,7 @@ pub mod outbox;
 use serde::{Deserialize, Serialize};
 use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::{self, Channel, Effect, Event, EventKind, Message, Record, Runner, VisitorState, DAY};
+use vitrine_engine::measure::Record as MeasureRecord;
 use vitrine_engine::Value;
 
 use crate::profile_line::ProfileLine;
@@ -87,10 +90,22 @@ pub const FEEDBACK: &str = "/feedback";
 const CONFIRM_JOURNEY: &str = "confirm";
 pub const EXPORT: &str = "/export";
 pub const ERASE: &str = "/erase";
+/// Measurement records for this visitor's outbox ([`MeasureBody`]).
+pub const MEASURE: &str = "/measure";
 
 #[derive(Serialize, Deserialize)]
 pub struct EventsBody {
     pub events: Vec<Value>,
+    /// The measurement records of these events (`measure::event_record`): staged in the same
+    /// write as the events, sent to the queue once written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<MeasureRecord>,
+}
+
+/// Records for the measurement outbox (`POST /measure`).
+#[derive(Serialize, Deserialize)]
+pub struct MeasureBody {
+    pub records: Vec<MeasureRecord>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -298,7 +313,7 @@ impl ContactRecord {
             "anonymousId": "provider-feedback",
             "channels": { channel.as_str(): false }
         });
-        Some(EventsBody { events: vec![serde_json::from_value(withdrawal).expect("plain JSON")] })
+        Some(EventsBody { events: vec![serde_json::from_value(withdrawal).expect("plain JSON")], records: Vec::new() })
     }
 }
 
@@ -428,6 +443,8 @@ struct Stored {
     contact: Option<ContactRecord>,
     confirm_asked: ConfirmAsked,
     held: Vec<Held>,
+    measure: Vec<MeasureRecord>,
+    measure_retry_at: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -440,6 +457,10 @@ struct StoredRef<'a> {
     confirm_asked: &'a ConfirmAsked,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     held: &'a [Held],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    measure: &'a [MeasureRecord],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    measure_retry_at: Option<i64>,
 }
 
 /// One object's memory between requests.
@@ -461,6 +482,11 @@ pub struct VisitorObject {
     pub held: Vec<Held>,
     /// The alarm's backoff while journeys cannot run.
     backoff: Backoff,
+    /// Measurement records not yet taken by the queue, oldest first (written with the events
+    /// they came with; erased with the visitor).
+    pub measure: Vec<MeasureRecord>,
+    /// When the alarm tries the measurement outbox again.
+    measure_retry_at: Option<i64>,
 }
 
 /// What a batch of events did.
@@ -498,6 +524,8 @@ impl VisitorObject {
             contact: stored.contact,
             confirm_asked: stored.confirm_asked,
             held: stored.held,
+            measure: stored.measure,
+            measure_retry_at: stored.measure_retry_at,
             ..VisitorObject::default()
         };
         if o.visitor.id.is_empty() {
@@ -523,6 +551,8 @@ impl VisitorObject {
             contact: &self.contact,
             confirm_asked: &self.confirm_asked,
             held: &self.held,
+            measure: &self.measure,
+            measure_retry_at: self.measure_retry_at,
         })
         .expect("visitor state is plain JSON")
     }
@@ -577,6 +607,34 @@ impl VisitorObject {
         self.backoff = Backoff { waits: self.backoff.waits.saturating_add(1), until: Some(now + secs) };
         let held = if self.held.is_empty() { String::new() } else { format!(", {} events held", self.held.len()) };
         format!("vitrine: {}: {why}; journeys wait (runs kept{held}), next try in {secs} s", self.visitor.id)
+    }
+
+    /// Measurement records into the outbox (in the change that stores their events): units the
+    /// worker could not know (a server event naming only the customer) are filled from this
+    /// object (`measure::fill_units`); beyond [`crate::measure::MAX_PENDING`] the oldest go. The
+    /// alarm tries again at `now + RETRY_SECS` unless the send after the write empties it.
+    pub fn add_records(&mut self, mut records: Vec<MeasureRecord>, key: &[u8], now: i64) {
+        if records.is_empty() {
+            return;
+        }
+        crate::measure::fill_units(&mut records, key, &self.visitor.id, &self.visitor.merged_from);
+        self.measure.extend(records);
+        let over = self.measure.len().saturating_sub(crate::measure::MAX_PENDING);
+        self.measure.drain(..over);
+        self.measure_retry_at.get_or_insert(now + crate::measure::RETRY_SECS);
+    }
+
+    /// The queue took these records (by message id): out of the outbox.
+    pub fn records_sent(&mut self, sent: &[String]) {
+        self.measure.retain(|r| !sent.contains(&r.message_id));
+        if self.measure.is_empty() {
+            self.measure_retry_at = None;
+        }
+    }
+
+    /// The queue refused the outbox: the alarm tries again in `RETRY_SECS`.
+    pub fn records_failed(&mut self, now: i64) {
+        self.measure_retry_at = Some(now + crate::measure::RETRY_SECS);
     }
 
     /// Journeys ran: the backoff is over.
@@ -800,7 +858,8 @@ impl VisitorObject {
     pub fn alarm_change(&self, current: Option<i64>, retention_secs: i64) -> Option<i64> {
         let retention = (self.visitor.last_activity > 0).then(|| self.visitor.last_activity.saturating_add(retention_secs));
         let held = (!self.held.is_empty()).then_some(0);
-        let want = [self.visitor.alarm, self.outbox.next_wake(), retention, held].into_iter().flatten().min()?;
+        let measure = self.measure_retry_at.filter(|_| !self.measure.is_empty());
+        let want = [self.visitor.alarm, self.outbox.next_wake(), retention, held, measure].into_iter().flatten().min()?;
         // While journeys cannot run, nothing is due before the backoff ends: an alarm set in
         // the past would fire again at once, forever.
         let want = want.max(self.backoff.until.unwrap_or(i64::MIN));
@@ -857,6 +916,7 @@ impl VisitorObject {
             "messages": self.outbox.log,
             "pending": self.outbox.pending,
             "held": self.held.len(),
+            "measure_pending": self.measure.len(),
             "state": self.visitor,
             "contact": self.contact,
         })
@@ -884,6 +944,25 @@ mod tests {
         assert!(o.still_wanted(&m).unwrap_err().contains("address changed"));
         o.visitor.consent.set(Channel::Email, false, 5);
         assert!(o.still_wanted(&m).unwrap_err().contains("withdrawn"));
+    }
+
+    #[test]
+    fn measurement_records_wait_in_the_outbox_until_the_queue_took_them() {
+        let (mut o, _) = VisitorObject::load(None, "u:17850", 0).unwrap();
+        o.visitor.merged_from = vec!["a:phone".into()];
+        let rec = |id: &str, unit: &str| MeasureRecord { message_id: id.into(), unit: unit.into(), ..MeasureRecord::default() };
+        let staged = o.stage(|o| o.add_records(vec![rec("m1", ""), rec("m2", "given")], b"key", 100)).unwrap();
+        o.commit(staged);
+        assert_eq!(o.measure[0].unit, vitrine_engine::measure::unit_key(b"key", "phone"), "the customer's first linked visitor");
+        assert_eq!(o.measure[1].unit, "given");
+        assert_eq!(o.alarm_change(None, 1000), Some(100 + crate::measure::RETRY_SECS), "the alarm retries what the send does not take");
+        let (mut back, _) = VisitorObject::load(Some(&o.to_json()), "u:17850", 100).unwrap();
+        assert_eq!(back.measure.len(), 2, "stored with the visitor");
+        back.records_sent(&["m1".into()]);
+        assert_eq!(back.measure.len(), 1);
+        back.records_sent(&["m2".into()]);
+        assert!(back.measure.is_empty() && back.alarm_change(None, 1000) == Some(1000 + back.visitor.last_activity).filter(|_| back.visitor.last_activity > 0));
+        assert!(!back.to_json().contains("measure"), "an empty outbox is not written");
     }
 
     #[test]

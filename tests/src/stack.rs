@@ -351,7 +351,7 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// The repository's wrangler.toml, adapted for a test: the worker at `main`, no [build] (the
-/// test built it), the given vars and assets folder, each rate limit's `simple.limit` from
+/// test built it), the given vars and assets folder, measurement batches after 1 s, each rate limit's `simple.limit` from
 /// `rate_limits` (by binding name) or [`TEST_RATE_LIMIT`]. Bindings stay as configured.
 pub fn test_config(vars: &[(String, String)], assets: &Path, main: &Path, rate_limits: &[(String, u32)]) -> String {
     let text = std::fs::read_to_string(repo_root().join("wrangler.toml")).expect("wrangler.toml at the repository root");
@@ -367,6 +367,12 @@ pub fn test_config(vars: &[(String, String)], assets: &Path, main: &Path, rate_l
         v.insert(k.clone(), val.clone().into());
     }
     table.insert("vars".into(), v.into());
+    // Measurement batches are stored within a second, not after the deployed wait.
+    if let Some(consumers) = table.get_mut("queues").and_then(|q| q.get_mut("consumers")).and_then(|c| c.as_array_mut()) {
+        for c in consumers.iter_mut().filter_map(|c| c.as_table_mut()) {
+            c.insert("max_batch_timeout".into(), 1.into());
+        }
+    }
     let limits = table.get_mut("ratelimits").and_then(|l| l.as_array_mut()).expect("[[ratelimits]] in wrangler.toml");
     for binding in limits.iter_mut().filter_map(|b| b.as_table_mut()) {
         let name = binding["name"].as_str().expect("a binding's name").to_string();

@@ -26,14 +26,29 @@ fn production_has_every_binding_and_no_dev_switch(_: &()) {
         let on = vars.get(switch).and_then(|v| v.as_str()).is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
         assert!(!on, "{switch} is on in [env.production.vars]");
     }
-    for table in ["kv_namespaces", "durable_objects"] {
+    for table in ["kv_namespaces", "durable_objects", "queues", "r2_buckets"] {
         assert!(prod.contains_key(table), "[env.production] declares its own {table}");
+    }
+    // The measurement key is a secret in production: a value here would be public (and the
+    // worker records nothing without one).
+    assert!(
+        !vars.contains_key("MEASUREMENT_KEY"),
+        "MEASUREMENT_KEY is a secret in production (wrangler secret put MEASUREMENT_KEY --env production), never a var"
+    );
+    let queues = prod["queues"].as_table().expect("[env.production.queues]");
+    let consumed: Vec<&str> = queues["consumers"].as_array().expect("queue consumers").iter().filter_map(|c| c["queue"].as_str()).collect();
+    let produced: Vec<&str> = queues["producers"].as_array().expect("queue producers").iter().filter_map(|p| p["queue"].as_str()).collect();
+    for q in &produced {
+        assert!(consumed.contains(q), "production consumes the queue it produces to ({q})");
+        assert!(consumed.contains(&format!("{q}{}", vitrine_edge::measure::DEAD_QUEUE_SUFFIX).as_str()), "and its dead-letter queue");
     }
     let out_dir = std::env::temp_dir().join(format!("vitrine-deploy-prod-{}", std::process::id()));
     let out = tool("wrangler").args(["deploy", "--dry-run", "--env", "production", "--outdir"]).arg(&out_dir).output().expect("wrangler runs");
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "wrangler deploy --dry-run --env production failed:\n{log}");
-    for binding in ["BUNDLES", "PROFILES", "VISITORS", "ASSETS", "ORIGIN_URL", "LIMIT_CLIENT", "LIMIT_VISITOR", "LIMIT_CONTACT"] {
+    for binding in
+        ["BUNDLES", "PROFILES", "VISITORS", "ASSETS", "ORIGIN_URL", "LIMIT_CLIENT", "LIMIT_VISITOR", "LIMIT_CONTACT", "MEASURE_QUEUE", "MEASURE_BUCKET"]
+    {
         assert!(log.contains(binding), "the production dry run lists binding {binding}:\n{log}");
     }
     assert!(!log.contains("DEV_MODE: \"1\"") && !log.contains("DEMO_PICKER: \"1\""), "{log}");
@@ -68,7 +83,7 @@ fn wrangler_deploy_dry_run_succeeds(_: &()) {
     let out = tool("wrangler").args(["deploy", "--dry-run", "--outdir"]).arg(&out_dir).output().expect("wrangler runs");
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "wrangler deploy --dry-run failed:\n{log}");
-    for binding in ["BUNDLES", "PROFILES", "VISITORS", "ASSETS", "ORIGIN_URL"] {
+    for binding in ["BUNDLES", "PROFILES", "VISITORS", "ASSETS", "ORIGIN_URL", "MEASURE_QUEUE", "MEASURE_BUCKET"] {
         assert!(log.contains(binding), "dry run lists binding {binding}:\n{log}");
     }
     let files: Vec<String> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
