@@ -81,14 +81,14 @@ pub struct PageView {
 /// Once the page has streamed (a page the visitor did not get to the end of exposed nothing
 /// for sure, and records nothing), its exposures go to the queue, off the response's path;
 /// if the queue refuses them, to the visitor's object, which keeps them until it takes them.
-pub fn after_page(ctx: &Context, env: &Env, key: Vec<u8>, visitor_id: String) -> PageView {
+/// `holdout_arm`: the visitor's arm of the global holdout (`Engine::holdout_arm`).
+pub fn after_page(ctx: &Context, env: &Env, key: Vec<u8>, visitor_id: String, holdout_arm: Option<&'static str>) -> PageView {
     let view = PageView { decisions: Rc::default(), streamed: Streamed::default() };
     let (decisions, streamed, env) = (view.decisions.clone(), view.streamed.clone(), env.clone());
     ctx.wait_until(async move {
         streamed.await;
         let decisions = std::mem::take(&mut *decisions.borrow_mut());
-        // Wired at merge: the engine's `holdout_arm` for this visitor.
-        let records = measure::page_records(&decisions, None, &key, &visitor_id, &fresh_visitor_id(), now_secs());
+        let records = measure::page_records(&decisions, holdout_arm, &key, &visitor_id, &fresh_visitor_id(), now_secs());
         if records.is_empty() {
             return;
         }

@@ -93,7 +93,9 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> 
     let visitor = context::visitor(&loaded.value, &facts, &id, now);
     // Exposures: bots and visitors who did not consent (where asked) record nothing.
     let view = match &config.measurement_key {
-        Some(key) if records_page(true, info.user_agent.as_deref(), id.may_store) => Some(after_page(ctx, env, key.clone(), id.visitor_id.clone())),
+        Some(key) if records_page(true, info.user_agent.as_deref(), id.may_store) => {
+            Some(after_page(ctx, env, key.clone(), id.visitor_id.clone(), loaded.value.holdout_arm(&visitor)))
+        }
         _ => None,
     };
     personalized(origin, loaded.value, &loaded.version, visitor, now, &id.set_cookies, view)
