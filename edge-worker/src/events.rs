@@ -2,16 +2,17 @@
 //! `optout`), visitors' objects called, answer out.
 
 use serde_json::json;
+use vitrine_edge::click;
 use vitrine_edge::cookies::{self, Cookies};
 use vitrine_edge::events::{self, Proof, Stored};
 use vitrine_edge::measure;
 use vitrine_edge::optout;
 use vitrine_edge::profile;
-use vitrine_edge::visitor_do::{ConfirmedBody, ContactRecord, LinkBody, SmsBody, CONFIRMED, EVENTS, LINK, MESSAGES, SMS};
+use vitrine_edge::visitor_do::{ConfirmedBody, ContactRecord, LinkBody, MeasureBody, SmsBody, CONFIRMED, EVENTS, LINK, MEASURE, MESSAGES, SMS};
 use vitrine_engine::journey::Channel;
-use worker::{console_error, Env, Headers, Method, Request, Response, Result};
+use worker::{console_error, Context, Env, Headers, Method, Request, Response, Result};
 
-use crate::env::{config, now_secs};
+use crate::env::{config, fresh_visitor_id, now_secs};
 use crate::limits;
 use crate::stubs;
 
@@ -129,6 +130,35 @@ pub async fn messages(env: &Env, key: &str) -> Result<Response> {
 }
 
 /// The unsubscribe link of every message (`optout::confirm_page` says why GET changes nothing).
+/// A message's link (`click.rs`): the click goes to the visitor's object as a measurement
+/// record (off the response's path; link scanners, i.e. bots, record nothing), and the visitor
+/// on to the step's landing page, on this host.
+pub fn click(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
+    let url = req.url()?;
+    let vt = url.query_pairs().find(|(k, _)| k == "vt").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let config = config(env);
+    let now = now_secs();
+    let followed = match &config.link_secret {
+        Some(secret) => click::follow(secret, &vt, now),
+        None => click::follow(b"", "", now),
+    };
+    let user_agent = req.headers().get("user-agent")?;
+    if let (Some(claims), true) = (followed.claims.as_ref(), config.measurement_key.is_some() && !measure::is_bot(user_agent.as_deref())) {
+        let record = measure::click_record(claims, now, &fresh_visitor_id());
+        let (env, visitor) = (env.clone(), claims.visitor.clone());
+        ctx.wait_until(async move {
+            if let Err(e) = stubs::post(&env, &visitor, MEASURE, &MeasureBody { records: vec![record] }).await {
+                console_error!("vitrine: recording a message click for {visitor} failed: {e}");
+            }
+        });
+    }
+    let headers = Headers::new();
+    headers.set("location", &followed.location)?;
+    headers.set("cache-control", "no-store")?;
+    headers.set("referrer-policy", "no-referrer")?;
+    Ok(Response::empty()?.with_status(302).with_headers(headers))
+}
+
 pub async fn unsubscribe(req: Request, env: &Env) -> Result<Response> {
     let url = req.url()?;
     let vt = url.query_pairs().find(|(k, _)| k == "vt").map(|(_, v)| v.into_owned()).unwrap_or_default();

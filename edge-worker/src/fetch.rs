@@ -46,6 +46,7 @@ async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Resul
         Route::AdminCustomer(id) => admin::customer(req, env, &id).await,
         Route::AdminMeasureList => measure::list(req, env).await,
         Route::AdminMeasureFile(key) => measure::file(req, env, &key).await,
+        Route::Click => events::click(req, env, ctx),
         Route::Unsubscribe => events::unsubscribe(req, env).await,
         Route::Confirm => events::confirm(req, env).await,
         Route::SmsInbound => events::sms_inbound(req, env).await,

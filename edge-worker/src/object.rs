@@ -134,7 +134,15 @@ impl DurableObject for VisitorDo {
                     // The visitor being folded in keeps its state and retries (its /link fails).
                     return Response::error(NO_BUNDLE, 503);
                 };
-                let fx = self.persist_change(|o| o.absorb(bundle, secret, &body.state, now_secs())).await?;
+                let mkey = config.measurement_key.clone().unwrap_or_default();
+                let fx = self
+                    .persist_change(|o| {
+                        let now = now_secs();
+                        let fx = o.absorb(bundle, secret, &body.state, now);
+                        o.record_journeys(bundle, &fx, &mkey, now);
+                        fx
+                    })
+                    .await?;
                 self.log_records(&fx);
                 Response::ok("absorbed")
             }
@@ -257,9 +265,21 @@ impl DurableObject for VisitorDo {
                         Err(Refusal::Oversize(o)) => console_error!("{}", self.with(|v| v.wait(&format!("held events not run: {}", o.reason()), now))),
                     }
                 }
-                let fx = self.persist_change(|o| o.on_alarm(bundle, secret, now)).await?;
+                let mkey = config.measurement_key.clone().unwrap_or_default();
+                let fx = self
+                    .persist_change(|o| {
+                        let fx = o.on_alarm(bundle, secret, now);
+                        o.record_journeys(bundle, &fx, &mkey, now);
+                        fx
+                    })
+                    .await?;
                 self.log_records(&fx);
                 self.deliver(now, bundle).await?;
+                // What the run and the deliveries recorded (entered, sent) goes now, not a retry later.
+                self.flush_measure().await;
+                if self.mem.borrow().is_none() {
+                    return Err(internal("a measurement outbox write failed: the alarm runs again".into()));
+                }
             }
             // Runs, outbox and held events stay as they are; the alarm backs off (one log line
             // per wait). Delivery waits too: the daily cap is the bundle's.
@@ -435,7 +455,9 @@ impl VisitorDo {
                 if !key.is_empty() {
                     o.add_records(records, &key, now);
                 }
-                o.run(bundle, secret, taken, &replay, &fresh, now)
+                let applied = o.run(bundle, secret, taken, &replay, &fresh, now);
+                o.record_journeys(bundle, &applied.effects, &key, now);
+                applied
             })
             .await?;
         self.log_records(&applied.effects);
@@ -451,7 +473,13 @@ impl VisitorDo {
                     utc_offset_minutes: None,
                     kind: EventKind::Consent { changes: vec![(channel, false)], push_token: None },
                 };
-                let fx = self.change(|o| o.apply(bundle, secret, &[silence], now_secs()).effects).await?;
+                let fx = self
+                    .change(|o| {
+                        let fx = o.apply(bundle, secret, &[silence], now_secs()).effects;
+                        o.record_journeys(bundle, &fx, &key, now_secs());
+                        fx
+                    })
+                    .await?;
                 self.log_records(&fx);
             }
         }
@@ -588,6 +616,7 @@ impl VisitorDo {
     async fn deliver(&self, now: i64, bundle: &BundleBody) -> Result<()> {
         let providers = Providers::from_vars(|k| var(&self.env, k)).with_public_url(&bundle.store.base_url);
         let cap = bundle.rules.messaging.max_per_day;
+        let mkey = config(&self.env).measurement_key.clone().unwrap_or_default();
         while let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) {
             let m = &pending.message;
             let mut refused_number = None;
@@ -611,7 +640,7 @@ impl VisitorDo {
                     }
                 },
             };
-            if let Some(a) = self.persist_change(|o| o.outbox.settle(&m.idempotency_key, outcome, now_secs(), providers.retry)).await? {
+            if let Some(a) = self.persist_change(|o| o.settle(&m.idempotency_key, outcome, now_secs(), providers.retry, &mkey)).await? {
                 console_log!("{}", attempt_line(&m.visitor, &a));
             }
             if let Some(report) = refused_number {

@@ -183,7 +183,7 @@ pub fn before_work(r: &Request) -> Vec<Check> {
         || Cookies::parse(r.cookie).get(cookies::VISITOR).filter(|v| cookies::is_valid_visitor_id(v)).map(|v| Check::new(Limiter::Visitor, visitor_key("", v)));
     match r.route {
         Route::Events if r.server => Vec::new(),
-        Route::Events | Route::Unsubscribe | Route::SmsInbound | Route::AdminCustomer(_) => vec![client()],
+        Route::Events | Route::Click | Route::Unsubscribe | Route::SmsInbound | Route::AdminCustomer(_) => vec![client()],
         Route::Decide | Route::ExitOffer => [Some(client()), visitor()].into_iter().flatten().collect(),
         Route::Confirm if r.post => vec![client(), Check::new(Limiter::Contact, r.client)],
         Route::Confirm => vec![client()],

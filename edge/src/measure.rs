@@ -23,7 +23,11 @@
 use std::io::Write;
 
 use sha2::{Digest, Sha256};
-use vitrine_engine::measure::{self, Record, SOURCE_BROWSER, SOURCE_EDGE, SOURCE_SERVER};
+
+use crate::messaging::Outcome;
+use crate::visitor_do::outbox::Attempt;
+use vitrine_engine::journey::{Effect, LinkClaims, Record as JourneyRecord, Runner};
+use vitrine_engine::measure::{self, Record, SOURCE_BROWSER, SOURCE_EDGE, SOURCE_JOURNEY, SOURCE_SERVER};
 use vitrine_engine::{civil, events, Decision, Value};
 
 /// The queue of records (producer binding) and the bucket the consumer writes to.
@@ -146,17 +150,82 @@ pub fn event_record(event_json: &str, server: bool, key: &[u8], now: i64) -> Opt
     Some(r)
 }
 
-/// Units for the records of a customer's object that came without one (a server event naming
-/// only the `userId`): the first anonymous visitor linked to the customer (`linked`, object
-/// keys `a:<visitor id>` as the object keeps them), else the object's own key.
+/// Units for the records of an object that came without one (a server event naming only the
+/// `userId`, what the journeys did, a message's click): an anonymous visitor's own id (object
+/// key `a:<visitor id>`, the id its pages are measured under); for a customer's object the first
+/// anonymous visitor linked to the customer (`linked`, object keys as the object keeps them),
+/// else the object's own key.
 pub fn fill_units(records: &mut [Record], key: &[u8], own_key: &str, linked: &[String]) {
     if records.iter().all(|r| !r.unit.is_empty()) {
         return;
     }
-    let anchor = linked.iter().find_map(|k| k.strip_prefix("a:")).unwrap_or(own_key);
+    let anchor = own_key.strip_prefix("a:").or_else(|| linked.iter().find_map(|k| k.strip_prefix("a:"))).unwrap_or(own_key);
     let unit = measure::unit_key(key, anchor);
     for r in records.iter_mut().filter(|r| r.unit.is_empty()) {
         r.unit.clone_from(&unit);
+    }
+}
+
+/// What the journeys did, as records (units left to [`fill_units`]): per run started,
+/// `Journey Entered`, with the visitor's arm of the journey's experiment and of the global
+/// holdout (`Experiment Viewed`: a journey experiment's units are those who entered). Message
+/// ids come from the visitor's key and the run, so a replayed run is counted once.
+pub fn journey_records(runner: &Runner, visitor_key: &str, effects: &[Effect], now: i64) -> Vec<Record> {
+    let mut out = Vec::new();
+    for e in effects {
+        let Effect::Record(JourneyRecord::Started { journey, run }) = e else { continue };
+        let id = format!("{visitor_key}:{journey}:{run}");
+        let base = Record { ts: now, source: SOURCE_JOURNEY.into(), journey: journey.clone(), ..Record::default() };
+        out.push(Record { message_id: format!("{id}:entered"), event: measure::JOURNEY_ENTERED.into(), ..base.clone() });
+        if let Some((experiment, arm)) = runner.journey_arm(visitor_key, journey) {
+            out.push(Record {
+                message_id: format!("{id}:arm"),
+                event: measure::EXPERIMENT_VIEWED.into(),
+                experiment: experiment.into(),
+                arm: arm.into(),
+                ..base.clone()
+            });
+        }
+        if let Some(arm) = runner.holdout_arm(visitor_key) {
+            out.push(Record {
+                message_id: format!("{id}:holdout"),
+                event: measure::EXPERIMENT_VIEWED.into(),
+                experiment: measure::HOLDOUT_EXPERIMENT.into(),
+                arm: arm.into(),
+                ..base.clone()
+            });
+        }
+    }
+    out
+}
+
+/// A message the provider took (`delivered` in the delivery log): `Message Sent`, once per
+/// message (its idempotency key).
+pub fn sent_record(attempt: &Attempt) -> Option<Record> {
+    matches!(attempt.outcome, Outcome::Delivered { .. }).then(|| Record {
+        message_id: format!("{}:sent", attempt.key),
+        event: measure::MESSAGE_SENT.into(),
+        ts: attempt.at,
+        source: SOURCE_JOURNEY.into(),
+        journey: attempt.journey.clone(),
+        step: Some(attempt.step),
+        channel: attempt.channel.as_str().into(),
+        ..Record::default()
+    })
+}
+
+/// A message's link followed (the click redirect, `click.rs`): `Message Clicked`, one per click.
+pub fn click_record(claims: &LinkClaims, now: i64, nonce: &str) -> Record {
+    Record {
+        message_id: format!("{}:{}:{}:click:{nonce}", claims.visitor, claims.journey, claims.step),
+        event: measure::MESSAGE_CLICKED.into(),
+        ts: now,
+        source: SOURCE_JOURNEY.into(),
+        journey: cut(&claims.journey).into(),
+        step: Some(claims.step),
+        channel: cut(&claims.channel).into(),
+        offer: cut(&claims.offer).into(),
+        ..Record::default()
     }
 }
 

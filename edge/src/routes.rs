@@ -3,6 +3,7 @@
 //! ```text
 //! POST /v1/events                   events -> each visitor's Durable Object (visitor_do.rs)
 //! GET  /v1/visitors/{key}/messages  a visitor's delivery log (DEV_MODE=1 only)
+//! GET  /v1/click?vt=…              a message's link: records the click, redirects to its landing (click.rs)
 //! GET|POST /v1/unsubscribe?vt=…     signed one-click unsubscribe (optout.rs)
 //! GET|POST /v1/confirm?vt=…         an email's double opt-in link (visitor_do.rs, optout.rs)
 //! POST /v1/sms/inbound              Twilio's inbound-message webhook: STOP / START (optout.rs)
@@ -33,6 +34,8 @@ pub enum Route {
     AdminMeasureList,
     /// One stored measurement file, by its key (decoded).
     AdminMeasureFile(String),
+    /// A message's link (`engine::journey::CLICK_PATH`).
+    Click,
     Unsubscribe,
     Confirm,
     SmsInbound,
@@ -58,6 +61,8 @@ impl Route {
     pub fn of(path: &str, get: bool, options: bool) -> Route {
         match path {
             "/v1/events" => Route::Events,
+            vitrine_engine::journey::CLICK_PATH if get => Route::Click,
+            vitrine_engine::journey::CLICK_PATH => Route::UseGet,
             "/v1/unsubscribe" => Route::Unsubscribe,
             "/v1/confirm" => Route::Confirm,
             "/v1/sms/inbound" => Route::SmsInbound,
@@ -130,6 +135,8 @@ mod tests {
         assert_eq!(Route::of("/v1/visitors/u%3A1/messages", true, false), Route::VisitorMessages("u:1".into()));
         assert_eq!(Route::of("/v1/visitors/u:1", true, false), Route::NotFound);
         assert_eq!(Route::of("/v1/decide", true, false), Route::Decide);
+        assert_eq!(Route::of("/v1/click", true, false), Route::Click);
+        assert_eq!(Route::of("/v1/click", false, false), Route::UseGet);
         assert_eq!(Route::of("/v1/decide", false, true), Route::Preflight);
         assert_eq!(Route::of("/v1/health", false, false), Route::UseGet);
         assert_eq!(Route::of("/v1/bundle", true, false), Route::Bundle);

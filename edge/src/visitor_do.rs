@@ -62,6 +62,7 @@ use vitrine_engine::journey::{self, Channel, Effect, Event, EventKind, Message, 
 use vitrine_engine::measure::Record as MeasureRecord;
 use vitrine_engine::Value;
 
+use crate::messaging::{Outcome, RetryPolicy};
 use crate::profile_line::ProfileLine;
 use outbox::{Attempt, Outbox};
 use vitrine_contacts::Country;
@@ -607,6 +608,27 @@ impl VisitorObject {
         self.backoff = Backoff { waits: self.backoff.waits.saturating_add(1), until: Some(now + secs) };
         let held = if self.held.is_empty() { String::new() } else { format!(", {} events held", self.held.len()) };
         format!("vitrine: {}: {why}; journeys wait (runs kept{held}), next try in {secs} s", self.visitor.id)
+    }
+
+    /// What the journeys just did (`effects` of a run, an alarm, an absorb) into the measurement
+    /// outbox, in the same change (`measure::journey_records`). No key: nothing is recorded.
+    pub fn record_journeys(&mut self, journeys: &BundleBody, effects: &[Effect], key: &[u8], now: i64) {
+        if key.is_empty() {
+            return;
+        }
+        let records = crate::measure::journey_records(&Runner::new(journeys, b""), &self.visitor.id, effects, now);
+        self.add_records(records, key, now);
+    }
+
+    /// A delivery attempt settled (`Outbox::settle`); a message the provider took is recorded
+    /// as sent in the same change (`measure::sent_record`).
+    pub fn settle(&mut self, message_key: &str, outcome: Outcome, now: i64, policy: RetryPolicy, key: &[u8]) -> Option<Attempt> {
+        let attempt = self.outbox.settle(message_key, outcome, now, policy)?;
+        if !key.is_empty() {
+            let sent: Vec<MeasureRecord> = crate::measure::sent_record(&attempt).into_iter().collect();
+            self.add_records(sent, key, now);
+        }
+        Some(attempt)
     }
 
     /// Measurement records into the outbox (in the change that stores their events): units the
@@ -1194,6 +1216,41 @@ mod tests {
         o.apply(&cart_bundle(), b"k", &[consent, added], 1000);
         assert_eq!(o.visitor.runs.len(), 1, "the cart journey runs");
         o
+    }
+
+    /// A journey's funnel as records: entered when the run starts (with the arms the visitor
+    /// is in), sent once the provider took the message, under the visitor's own unit.
+    #[test]
+    fn what_a_journey_did_is_recorded_under_the_visitors_unit() {
+        let mut bundle = cart_bundle();
+        bundle.rules.measurement.holdout = 0.5;
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        let consent = event(r#"{"type":"consent","messageId":"c1","anonymousId":"1","channels":{"push":true},"push_token":"t"}"#);
+        let added = event(r#"{"type":"track","event":"Product Added","messageId":"m1","anonymousId":"1","properties":{"sku":"A"}}"#);
+        let applied = o.apply(&bundle, b"k", &[consent, added], 1000);
+        o.record_journeys(&bundle, &applied.effects, b"mk", 1000);
+        let unit = vitrine_engine::measure::unit_key(b"mk", "1");
+        let got: Vec<(&str, &str, &str, &str)> =
+            o.measure.iter().map(|r| (r.event.as_str(), r.journey.as_str(), r.experiment.as_str(), r.unit.as_str())).collect();
+        let arm = Runner::new(&bundle, b"").holdout_arm("a:1").unwrap();
+        assert_eq!(got, [("Journey Entered", "cart", "", unit.as_str()), ("Experiment Viewed", "cart", "vitrine-holdout", unit.as_str())]);
+        assert_eq!(o.measure[1].arm, arm);
+        // Replaying the same run records nothing new: its message ids are the run's.
+        let ids: Vec<String> = o.measure.iter().map(|r| r.message_id.clone()).collect();
+        assert!(ids[0].starts_with("a:1:cart:"), "{ids:?}");
+        o.measure.clear();
+        o.record_journeys(&bundle, &applied.effects, b"", 1000);
+        assert!(o.measure.is_empty(), "no measurement key: nothing recorded");
+        // Delivered: sent, once per message; a retry is no send.
+        let message = Message { idempotency_key: "k1".into(), journey: "cart".into(), step: 0, channel: Channel::Push, ..Message::default() };
+        o.outbox.push(message.clone(), 1060);
+        let policy = RetryPolicy { base_secs: 10, max_attempts: 3 };
+        o.settle("k1", crate::messaging::Outcome::Retry { status: 503, error: "busy".into() }, 1061, policy, b"mk");
+        assert!(o.measure.is_empty(), "a retry is not a send");
+        o.settle("k1", crate::messaging::Outcome::Delivered { status: 200, provider_id: "p1".into() }, 1071, policy, b"mk");
+        let sent: Vec<(&str, &str, Option<u32>, &str, &str)> =
+            o.measure.iter().map(|r| (r.event.as_str(), r.channel.as_str(), r.step, r.message_id.as_str(), r.unit.as_str())).collect();
+        assert_eq!(sent, [("Message Sent", "push", Some(0), "k1:sent", unit.as_str())]);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use vitrine_tests::{cases, demo_store, fixture, harness};
 const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
 const WRITE_KEY: &str = "e2e-write-key-0123456789";
 const MEASUREMENT_KEY: &str = "e2e-measurement-key-0123";
+const LINK_SECRET: &str = "e2e-link-secret-measure";
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36";
 const STORED: Duration = Duration::from_secs(40);
 
@@ -44,6 +45,7 @@ fn setup() -> Suite {
         ("ADMIN_TOKEN", ADMIN_TOKEN),
         ("VITRINE_WRITE_KEY", WRITE_KEY),
         ("MEASUREMENT_KEY", MEASUREMENT_KEY),
+        ("LINK_SECRET", LINK_SECRET),
         // As a store that asks first would run it: consent decides whether anything is recorded.
         ("REQUIRE_CONSENT", "1"),
     ] {
@@ -65,6 +67,7 @@ fn main() -> std::process::ExitCode {
             records_the_queue_refuses_wait_in_the_visitors_object,
             a_consumer_that_fails_mid_batch_loses_nothing,
             batches_that_keep_failing_are_stored_by_the_dead_letter_queue,
+            a_messages_click_is_recorded_and_lands_with_utm_tags,
         ],
     )
 }
@@ -327,4 +330,39 @@ fn records_the_queue_refuses_wait_in_the_visitors_object(s: &Suite) {
         assert!(start.elapsed() < Duration::from_secs(20), "the outbox empties once sent");
         std::thread::sleep(Duration::from_millis(300));
     }
+}
+
+/// A message's link: the click is recorded for the visitor the message went to (their unit),
+/// and the visitor lands on the step's page with the same token and UTM tags. A forged link
+/// leads home and records nothing; a link scanner (a bot) is redirected but not counted.
+fn a_messages_click_is_recorded_and_lands_with_utm_tags(s: &Suite) {
+    use vitrine_engine::journey::{LinkClaims, CLICK_PATH};
+    let visitor = "clicking-visitor-0001";
+    let claims = LinkClaims {
+        visitor: format!("a:{visitor}"),
+        journey: "cart".into(),
+        step: 2,
+        channel: "sms".into(),
+        landing: "/cart".into(),
+        offer: "welcome10".into(),
+        exp: vitrine_tests::identity::now() + 3600,
+        ..LinkClaims::default()
+    };
+    let vt = claims.sign(LINK_SECRET.as_bytes());
+    let follow = |vt: &str, ua: &str| s.stack.get(&format!("{CLICK_PATH}?vt={vt}"), &[("User-Agent", ua)]);
+    let r = follow(&vt, BROWSER);
+    assert_eq!(r.status, 302, "{}", r.text());
+    assert_eq!(r.header("location"), Some(format!("/cart?vt={vt}&utm_source=vitrine&utm_medium=sms&utm_campaign=cart&utm_content=step-2").as_str()));
+    // The landing hands the offer over, as any deep link does.
+    let landed = s.stack.get(r.header("location").unwrap(), &[("Cookie", &format!("vt_consent=1; vt_vid={visitor}")), ("User-Agent", BROWSER)]);
+    assert!(landed.cookies().iter().any(|(k, v)| k == "vt_offer" && v == "welcome10"), "the landing page hands the offer over");
+    assert_eq!(follow(&vt, "Mozilla/5.0 (compatible; Googlebot/2.1)").status, 302, "a scanner follows, uncounted");
+    let forged = LinkClaims { landing: "/x".into(), ..claims.clone() }.sign(b"not our secret");
+    assert_eq!(follow(&forged, BROWSER).header("location"), Some("/"));
+    let u = unit(visitor);
+    let records = wait_for(s, "the click", |r| r.iter().any(|r| r.unit == u && r.event == "Message Clicked"));
+    let clicks: Vec<&Record> = records.iter().filter(|r| r.event == "Message Clicked").collect();
+    assert_eq!(clicks.len(), 1, "one click counted (not the scanner's, not the forged one): {clicks:#?}");
+    let c = clicks[0];
+    assert_eq!((c.journey.as_str(), c.step, c.channel.as_str(), c.offer.as_str(), c.source.as_str()), ("cart", Some(2), "sms", "welcome10", "journey"));
 }
