@@ -4,8 +4,8 @@
 //! contact for every visitor of it or only records the report.
 
 use serde_json::{json, Value};
-use vitrine_edge::feedback::{self, Refusal, Report, SENDGRID_SIGNATURE, SENDGRID_TIMESTAMP};
-use vitrine_edge::visitor_do::FEEDBACK;
+use vitrine_edge::feedback::{self, Delivered, Refusal, Report, Status, SENDGRID_SIGNATURE, SENDGRID_TIMESTAMP};
+use vitrine_edge::visitor_do::{MeasureBody, FEEDBACK, MEASURE};
 use worker::{console_error, console_log, Env, Method, Request, Response, Result};
 
 use crate::env::{config, now_secs};
@@ -30,6 +30,22 @@ async fn take(env: &Env, reports: &[Report]) -> Result<std::result::Result<(), R
             return Ok(Err(reply(&json!({ "error": "not all events were taken; retry" }), 503)?));
         }
         console_log!("vitrine feedback {}", json!({ "contact": r.contact, "reason": r.body.reason, "suppress": r.body.suppress }));
+    }
+    Ok(Ok(()))
+}
+
+/// Each delivery to the measurement outbox of the visitor the message went to; the first that
+/// fails is answered 503, so the provider retries (the records count once by message id).
+async fn record(env: &Env, delivered: Vec<Delivered>) -> Result<std::result::Result<(), Response>> {
+    if config(env).measurement_key.is_none() {
+        return Ok(Ok(()));
+    }
+    for d in delivered {
+        let resp = stubs::post(env, &d.visitor, MEASURE, &MeasureBody { records: vec![d.record] }).await?;
+        if resp.status_code() != 200 {
+            console_error!("vitrine feedback: a delivery for {} not recorded ({})", d.visitor, resp.status_code());
+            return Ok(Err(reply(&json!({ "error": "not all events were taken; retry" }), 503)?));
+        }
     }
     Ok(Ok(()))
 }
@@ -64,7 +80,11 @@ pub async fn sendgrid(mut req: Request, env: &Env) -> Result<Response> {
     if let Err(failed) = take(env, &batch.reports).await? {
         return Ok(failed);
     }
-    reply(&batch.reply(), 200)
+    let answer = batch.reply();
+    if let Err(failed) = record(env, batch.delivered).await? {
+        return Ok(failed);
+    }
+    reply(&answer, 200)
 }
 
 /// `POST /v1/providers/twilio/status`: Twilio's status callback for a text we sent.
@@ -77,12 +97,22 @@ pub async fn twilio_status(mut req: Request, env: &Env) -> Result<Response> {
     let url = req.url()?.to_string();
     let signature = req.headers().get("X-Twilio-Signature")?;
     let form = String::from_utf8_lossy(&body);
-    let report =
+    let status =
         match feedback::twilio_status(&form, &url, signature.as_deref(), config.twilio_auth_token.as_deref(), config.dev_mode, config.country, now_secs()) {
             Ok(r) => r,
             Err(r) => return refused(r),
         };
-    let reports: Vec<Report> = report.into_iter().collect();
+    let reports: Vec<Report> = match status {
+        Status::Report(r) => vec![r],
+        Status::Delivered(d) => {
+            let delivered = d.is_some();
+            if let Err(failed) = record(env, d.into_iter().map(|d| *d).collect()).await? {
+                return Ok(failed);
+            }
+            return reply(&json!({ "suppressed": false, "recorded": false, "delivered": delivered }), 200);
+        }
+        Status::Nothing => Vec::new(),
+    };
     if let Err(failed) = take(env, &reports).await? {
         return Ok(failed);
     }

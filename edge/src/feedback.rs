@@ -5,8 +5,12 @@
 //!
 //! | provider | suppresses the contact | recorded only | ignored (for now) |
 //! |---|---|---|---|
-//! | SendGrid | `bounce` (type `bounce`: a hard bounce), `dropped` for `Bounced Address`, `Invalid`, `Unsubscribed Address`, `Spam Reporting Address`, `spamreport`, `unsubscribe`, `group_unsubscribe` | `bounce` of type `blocked` (soft: the receiving server refused this once), `dropped` for other reasons | `processed`, `deferred`, `delivered`, `open`, `click` (measurement is a later issue) |
-//! | Twilio | `failed`/`undelivered` with error 21610 (the recipient texted STOP to the sender), 21614 (not a mobile number), 21211 (invalid `To`), 30005 (unknown destination), 30006 (landline or unreachable carrier) | other error codes, 30003 (unreachable handset) among them: phones are off, abroad or out of signal, and the next text may well arrive | statuses without an error (`queued`, `sent`, `delivered`) |
+//! | SendGrid | `bounce` (type `bounce`: a hard bounce), `dropped` for `Bounced Address`, `Invalid`, `Unsubscribed Address`, `Spam Reporting Address`, `spamreport`, `unsubscribe`, `group_unsubscribe` | `bounce` of type `blocked` (soft: the receiving server refused this once), `dropped` for other reasons | `processed`, `deferred`, `open`, `click` (clicks are counted by our own click redirect) |
+//! | Twilio | `failed`/`undelivered` with error 21610 (the recipient texted STOP to the sender), 21614 (not a mobile number), 21211 (invalid `To`), 30005 (unknown destination), 30006 (landline or unreachable carrier) | other error codes, 30003 (unreachable handset) among them: phones are off, abroad or out of signal, and the next text may well arrive | statuses without an error (`queued`, `sent`) |
+//!
+//! A `delivered` event (SendGrid) or status (Twilio) is measured: a `Message Delivered` record
+//! for the visitor the message went to ([`Delivered`]), named by the message's own ids (SendGrid's
+//! `custom_args`, the query of the text's `StatusCallback`).
 //!
 //! Signatures: SendGrid signs `timestamp + body` with ECDSA P-256 / SHA-256 (base64 DER in
 //! `X-Twilio-Email-Event-Webhook-Signature`), checked with the public key the SendGrid console
@@ -24,8 +28,10 @@ use vitrine_engine::base64::{self, Alphabet::Standard};
 use vitrine_engine::journey::Channel;
 
 use crate::events::contact_key;
+use crate::measure::delivered_record;
 use crate::optout::{self, SmsRefusal};
 use crate::visitor_do::FeedbackBody;
+use vitrine_engine::measure::Record;
 
 /// A provider's post larger than this is refused (413) before it is read whole.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -137,11 +143,29 @@ pub struct Report {
     pub body: FeedbackBody,
 }
 
+/// A message the provider delivered: its measurement record, for the visitor object it went to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivered {
+    pub visitor: String,
+    pub record: Record,
+}
+
+impl Delivered {
+    /// From the message's ids as the provider hands them back; `None` without a visitor or key
+    /// (a message sent before deliveries were measured, or not ours).
+    fn of(visitor: &str, key: &str, journey: &str, step: &str, channel: Channel, at: i64) -> Option<Delivered> {
+        let visitor = visitor.trim();
+        let ours = (visitor.starts_with("a:") || visitor.starts_with("u:")) && visitor.len() <= 256 && !key.trim().is_empty();
+        ours.then(|| Delivered { visitor: visitor.into(), record: delivered_record(key.trim(), journey, step.trim().parse().ok(), channel.as_str(), at) })
+    }
+}
+
 /// What a batch of provider events came to.
 #[derive(Debug, Default, PartialEq)]
 pub struct Batch {
     /// At most one per contact: a suppression wins over records of the same contact.
     pub reports: Vec<Report>,
+    pub delivered: Vec<Delivered>,
     pub received: usize,
     pub ignored: usize,
 }
@@ -150,7 +174,7 @@ impl Batch {
     /// The answer once every report was taken.
     pub fn reply(&self) -> Value {
         let suppressed = self.reports.iter().filter(|r| r.body.suppress).count();
-        json!({ "received": self.received, "suppressed": suppressed, "recorded": self.reports.len() - suppressed, "ignored": self.ignored })
+        json!({ "received": self.received, "suppressed": suppressed, "recorded": self.reports.len() - suppressed, "delivered": self.delivered.len(), "ignored": self.ignored })
     }
 
     fn add(&mut self, contact: String, body: FeedbackBody) {
@@ -200,6 +224,15 @@ pub fn sendgrid_events(body: &[u8], now: i64) -> Result<Batch, Refusal> {
     };
     let mut batch = Batch { received: events.len(), ..Batch::default() };
     for e in &events {
+        let text = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
+        if text("event") == "delivered" {
+            let at = e.get("timestamp").and_then(Value::as_i64).unwrap_or(now);
+            match Delivered::of(text("visitor"), text("vitrine_key"), text("journey"), text("step"), Channel::Email, at) {
+                Some(d) => batch.delivered.push(d),
+                None => batch.ignored += 1,
+            }
+            continue;
+        }
         let (suppress, reason) = match sendgrid_verdict(e) {
             Verdict::Suppress(r) => (true, r),
             Verdict::Record(r) => (false, r),
@@ -232,7 +265,8 @@ const TWILIO_SUPPRESSING: [(&str, &str); 5] = [
 ];
 
 /// Twilio's status callback for a message we sent (form-encoded `MessageSid`, `MessageStatus`,
-/// `To`, `ErrorCode`): a report for the number's object, if it says anything about the number.
+/// `To`, `ErrorCode`; the message's ids in the URL's query): a report for the number's object,
+/// if it says anything about the number, or the delivery to record.
 pub fn twilio_status(
     form_body: &str,
     url: &str,
@@ -241,7 +275,7 @@ pub fn twilio_status(
     dev_mode: bool,
     country: Country,
     now: i64,
-) -> Result<Option<Report>, Refusal> {
+) -> Result<Status, Refusal> {
     let form = optout::twilio_form(form_body, url, signature, auth_token, dev_mode).map_err(|r| match r {
         SmsRefusal::NotConfigured => Refusal::NotConfigured("TWILIO_AUTH_TOKEN"),
         SmsRefusal::BadSignature if signature.is_none_or(|s| s.trim().is_empty()) => Refusal::Unsigned,
@@ -249,17 +283,32 @@ pub fn twilio_status(
     })?;
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
     let code = get("ErrorCode");
-    if !matches!(get("MessageStatus"), "failed" | "undelivered") || code.is_empty() || code == "0" {
-        return Ok(None);
+    if get("MessageStatus") == "delivered" {
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        let id = |k: &str| crate::query::get(query, k).unwrap_or_default();
+        return Ok(Status::Delivered(Delivered::of(&id("visitor"), &id("key"), &id("journey"), &id("step"), Channel::Sms, now).map(Box::new)));
     }
-    let Some(number) = vitrine_contacts::e164(get("To"), country) else { return Ok(None) };
+    if !matches!(get("MessageStatus"), "failed" | "undelivered") || code.is_empty() || code == "0" {
+        return Ok(Status::Nothing);
+    }
+    let Some(number) = vitrine_contacts::e164(get("To"), country) else { return Ok(Status::Nothing) };
     let (suppress, reason) = match TWILIO_SUPPRESSING.iter().find(|(c, _)| *c == code) {
         Some((c, what)) => (true, format!("twilio {c}: {what}")),
         None => (false, format!("twilio {}: {}", clip(code), get("MessageStatus"))),
     };
     let sid = get("MessageSid");
     let id = if sid.is_empty() { format!("tw-{now}") } else { clip(sid) };
-    Ok(Some(Report { contact: contact_key(Channel::Sms, &number), body: FeedbackBody { id, reason, at: now, suppress } }))
+    Ok(Status::Report(Report { contact: contact_key(Channel::Sms, &number), body: FeedbackBody { id, reason, at: now, suppress } }))
+}
+
+/// What one Twilio status callback comes to.
+#[derive(Debug, PartialEq)]
+pub enum Status {
+    /// About the number: for its object.
+    Report(Report),
+    /// Delivered: to record (`None`: not a message of ours to measure).
+    Delivered(Option<Box<Delivered>>),
+    Nothing,
 }
 
 /// Twilio's answer to sending a text (`POST …/Messages.json`): a 4xx whose JSON `code` says
@@ -370,7 +419,11 @@ mod tests {
             ]
         );
         assert_eq!((b.reports[1].body.id.as_str(), b.reports[1].body.at), ("ev-b2", NOW - 2));
-        assert_eq!(b.reply(), json!({ "received": 11, "suppressed": 4, "recorded": 2, "ignored": 5 }));
+        assert_eq!(
+            b.reply(),
+            json!({ "received": 11, "suppressed": 4, "recorded": 2, "delivered": 0, "ignored": 5 }),
+            "a delivered event without our ids: ignored"
+        );
         // One report per contact: a suppression wins, whatever the order.
         let twice = json!([
             { "email": "a@example.com", "event": "spamreport", "sg_event_id": "1" },
@@ -388,27 +441,56 @@ mod tests {
     }
 
     #[test]
+    fn a_delivered_email_is_recorded_for_the_visitor_it_went_to() {
+        // SendGrid puts the send's custom_args (messaging::sendgrid_body) on each event.
+        let delivered = json!([
+            { "email": "jane@example.com", "event": "delivered", "timestamp": NOW - 5, "vitrine_key": "k-1", "visitor": "u:17850", "journey": "cart", "step": "2" },
+            { "email": "old@example.com", "event": "delivered", "timestamp": NOW, "vitrine_key": "k-2" },
+            { "email": "x@example.com", "event": "delivered", "vitrine_key": "k-3", "visitor": "not-an-object-key" }
+        ]);
+        let b = sendgrid_events(delivered.to_string().as_bytes(), NOW).unwrap();
+        assert!(b.reports.is_empty(), "a delivery says nothing about the contact");
+        assert_eq!(b.delivered.len(), 1);
+        let d = &b.delivered[0];
+        assert_eq!((d.visitor.as_str(), d.record.message_id.as_str(), d.record.journey.as_str()), ("u:17850", "k-1:delivered", "cart"));
+        assert_eq!((d.record.step, d.record.channel.as_str(), d.record.ts), (Some(2), "email", NOW - 5));
+        assert_eq!(b.reply()["delivered"], 1);
+        assert_eq!(b.ignored, 2, "sent before deliveries were measured, or not ours");
+    }
+
+    #[test]
     fn twilio_status_callbacks_suppress_numbers_that_cannot_take_texts() {
         let gb = Country::parse("GB").unwrap();
         let url = "https://shop.example/v1/providers/twilio/status";
         let status = |form: &str| twilio_status(form, url, None, None, true, gb, NOW).unwrap();
+        let report = |form: &str| match status(form) {
+            Status::Report(r) => Some(r),
+            _ => None,
+        };
         let refused =
             twilio_send_refusal(400, r#"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}"#, "+447400123456", "k1", NOW);
         assert_eq!(refused.map(|r| (r.contact, r.body.suppress)), Some(("p:+447400123456".to_string(), true)), "refused at send time: the same");
         assert!(twilio_send_refusal(400, r#"{"code": 21211}"#, "+447400123456", "k1", NOW).is_some());
         assert!(twilio_send_refusal(400, r#"{"code": 30003}"#, "+447400123456", "k1", NOW).is_none(), "not a suppressing code");
         assert!(twilio_send_refusal(503, r#"{"code": 21610}"#, "+447400123456", "k1", NOW).is_none(), "not a refusal");
-        let stopped = status("MessageSid=SM1&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=21610&AccountSid=AC1").unwrap();
+        let stopped = report("MessageSid=SM1&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=21610&AccountSid=AC1").unwrap();
         assert_eq!(stopped.contact, "p:+447400123456");
         assert_eq!(stopped.body, FeedbackBody { id: "SM1".into(), reason: "twilio 21610: unsubscribed recipient (STOP)".into(), at: NOW, suppress: true });
         for code in ["21614", "21211", "30005", "30006"] {
-            assert!(status(&format!("MessageSid=SM2&MessageStatus=failed&To=%2B447400123456&ErrorCode={code}")).unwrap().body.suppress, "{code}");
+            assert!(report(&format!("MessageSid=SM2&MessageStatus=failed&To=%2B447400123456&ErrorCode={code}")).unwrap().body.suppress, "{code}");
         }
-        let unreachable = status("MessageSid=SM3&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=30003").unwrap();
+        let unreachable = report("MessageSid=SM3&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=30003").unwrap();
         assert!(!unreachable.body.suppress && unreachable.body.reason == "twilio 30003: undelivered", "often temporary: recorded only");
-        assert_eq!(status("MessageSid=SM4&MessageStatus=delivered&To=%2B447400123456"), None);
-        assert_eq!(status("MessageSid=SM5&MessageStatus=sent&To=%2B447400123456&ErrorCode="), None);
-        assert_eq!(status("MessageSid=SM6&MessageStatus=failed&To=nope&ErrorCode=21211"), None, "no number to suppress");
+        assert_eq!(status("MessageSid=SM4&MessageStatus=delivered&To=%2B447400123456"), Status::Delivered(None), "no ids of ours: nothing to record");
+        assert_eq!(status("MessageSid=SM5&MessageStatus=sent&To=%2B447400123456&ErrorCode="), Status::Nothing);
+        assert_eq!(status("MessageSid=SM6&MessageStatus=failed&To=nope&ErrorCode=21211"), Status::Nothing, "no number to suppress");
+        // A delivery of ours: recorded for the visitor the text went to (ids in the callback's query).
+        let ours = format!("{url}?visitor=a%3Av1&key=k-7&journey=cart&step=1");
+        let delivered = twilio_status("MessageSid=SM7&MessageStatus=delivered&To=%2B447400123456", &ours, None, None, true, gb, NOW).unwrap();
+        let Status::Delivered(Some(d)) = delivered else { panic!("{delivered:?}") };
+        assert_eq!((d.visitor.as_str(), d.record.event.as_str(), d.record.message_id.as_str()), ("a:v1", "Message Delivered", "k-7:delivered"));
+        assert_eq!((d.record.journey.as_str(), d.record.step, d.record.channel.as_str(), d.record.ts), ("cart", Some(1), "sms", NOW));
+
         // Signed as Twilio signs inbound SMS; refused otherwise.
         let form = "MessageSid=SM1&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=21610";
         let production = |sig: Option<&str>, token: Option<&str>| twilio_status(form, url, sig, token, false, gb, NOW).unwrap_err();
@@ -425,6 +507,6 @@ mod tests {
             params.iter().for_each(|(k, v)| mac.update(format!("{k}{v}").as_bytes()));
             base64::encode(&mac.finalize().into_bytes(), Standard)
         };
-        assert!(twilio_status(form, url, Some(&signed), Some("token"), false, gb, NOW).unwrap().unwrap().body.suppress);
+        assert!(matches!(twilio_status(form, url, Some(&signed), Some("token"), false, gb, NOW).unwrap(), Status::Report(r) if r.body.suppress));
     }
 }

@@ -214,6 +214,22 @@ pub fn sent_record(attempt: &Attempt) -> Option<Record> {
     })
 }
 
+/// A message its provider reports delivered (SendGrid's `delivered` event, Twilio's
+/// `delivered` status; `feedback.rs`): `Message Delivered`, once per message (its idempotency
+/// `key`), for the visitor object it went to (which fills the unit).
+pub fn delivered_record(key: &str, journey: &str, step: Option<u32>, channel: &str, at: i64) -> Record {
+    Record {
+        message_id: format!("{}:delivered", cut(key)),
+        event: measure::MESSAGE_DELIVERED.into(),
+        ts: at,
+        source: SOURCE_JOURNEY.into(),
+        journey: cut(journey).into(),
+        step,
+        channel: channel.into(),
+        ..Record::default()
+    }
+}
+
 /// A message's link followed (the click redirect, `click.rs`): `Message Clicked`, one per click.
 pub fn click_record(claims: &LinkClaims, now: i64, nonce: &str) -> Record {
     Record {

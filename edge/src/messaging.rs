@@ -193,7 +193,7 @@ pub fn request(m: &Message, p: &Providers, now: i64) -> Result<HttpRequest, Buil
                 ],
                 body: match api.status_callback.as_str() {
                     "" => form(&[("To", &m.to), (from_key, &api.from), ("Body", &m.text)]),
-                    callback => form(&[("To", &m.to), (from_key, &api.from), ("Body", &m.text), ("StatusCallback", callback)]),
+                    callback => form(&[("To", &m.to), (from_key, &api.from), ("Body", &m.text), ("StatusCallback", &status_callback(callback, m))]),
                 },
             }
         }
@@ -222,8 +222,16 @@ pub fn request(m: &Message, p: &Providers, now: i64) -> Result<HttpRequest, Buil
     })
 }
 
-/// SendGrid v3 mail/send. `custom_args` come back on SendGrid's event webhook, tying opens and
-/// bounces to the journey step.
+/// Where Twilio reports this text's fate: the callback with the message's own ids in the query
+/// (Twilio signs the whole URL), so a delivery is recorded for its visitor and step
+/// (`feedback::twilio_status`).
+fn status_callback(callback: &str, m: &Message) -> String {
+    let step = m.step.to_string();
+    format!("{callback}?{}", form(&[("visitor", &m.visitor), ("key", &m.idempotency_key), ("journey", &m.journey), ("step", &step)]))
+}
+
+/// SendGrid v3 mail/send. `custom_args` come back on SendGrid's event webhook, tying
+/// deliveries, opens and bounces to the visitor and the journey step.
 fn sendgrid_body(m: &Message, api: &EmailApi) -> serde_json::Value {
     let mut to = json!({ "email": m.to });
     if !m.first_name.is_empty() {
@@ -240,7 +248,7 @@ fn sendgrid_body(m: &Message, api: &EmailApi) -> serde_json::Value {
     json!({
         "personalizations": [{
             "to": [to],
-            "custom_args": { "vitrine_key": m.idempotency_key, "journey": m.journey, "step": m.step.to_string() }
+            "custom_args": { "vitrine_key": m.idempotency_key, "visitor": m.visitor, "journey": m.journey, "step": m.step.to_string() }
         }],
         "from": from,
         "subject": m.subject,
@@ -453,7 +461,9 @@ mod tests {
         assert_eq!(r.body, "To=%2B447700900123&From=%2B15005550006&Body=Hi+Jane+%26+co%2C+code+CART10");
         // With the store's public URL known, Twilio reports each text's fate there.
         let r = request(&message(Channel::Sms, "+447700900123"), &providers().with_public_url("https://shop.test/"), 0).unwrap();
-        assert!(r.body.ends_with("&StatusCallback=https%3A%2F%2Fshop.test%2Fv1%2Fproviders%2Ftwilio%2Fstatus"), "{}", r.body);
+        // …with the message's own ids, so its delivery is recorded for its visitor and step.
+        let callback = crate::query::get(&r.body, "StatusCallback").unwrap();
+        assert_eq!(callback, "https://shop.test/v1/providers/twilio/status?visitor=u%3A17850&key=k-1&journey=cart&step=2");
         assert_eq!(providers().with_public_url(" ").sms.unwrap().status_callback, "", "unknown: no callbacks");
     }
 
