@@ -15,6 +15,7 @@ pub mod recommend;
 pub mod recs;
 pub mod report;
 pub mod rfm;
+pub mod rng;
 pub mod sample;
 pub mod simulate;
 pub mod summary;

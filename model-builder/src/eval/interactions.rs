@@ -8,8 +8,8 @@ use std::path::Path;
 
 use super::external::ExternalError;
 use super::holdout::{owned_by_customer, Holdout, TestUser};
-use super::rng::SplitMix64;
 use crate::data::{CustomerIdx, Dataset, Line, Order, Product, ProductIdx};
+use crate::rng::SplitMix64;
 
 /// What each column of the file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

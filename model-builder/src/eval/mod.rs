@@ -14,7 +14,6 @@ pub mod interactions;
 pub mod metrics;
 pub mod recommenders;
 pub mod report;
-mod rng;
 
 #[cfg(test)]
 mod tests;

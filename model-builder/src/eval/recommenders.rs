@@ -9,8 +9,8 @@ use vitrine_engine::rules::Placement;
 
 use super::holdout::TestUser;
 use super::metrics::K;
-use super::rng::SplitMix64;
 use crate::data::{CustomerIdx, Dataset, ProductIdx};
+use crate::rng::SplitMix64;
 
 /// A ranked list for one user, and whether it came up short of `K`.
 pub struct Ranking {

@@ -10,43 +10,7 @@ use vitrine_engine::civil;
 use vitrine_engine::measure::{self, Record};
 
 use crate::error::{Error, Result};
-
-/// SplitMix64: small, fast, and the same sequence everywhere for a seed.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    pub fn chance(&mut self, p: f64) -> bool {
-        self.uniform() < p
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
-    /// Standard normal (Box–Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.uniform();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
-    }
-}
+use crate::rng::SplitMix64;
 
 /// One arm's traffic share and behaviour.
 #[derive(Clone, Debug)]
@@ -107,7 +71,7 @@ impl Traffic {
 
     /// The records, in time order per unit (not globally: the report sorts).
     pub fn records(&self) -> Vec<Record> {
-        let mut rng = Rng::new(self.seed);
+        let mut rng = SplitMix64::new(self.seed);
         let total_weight: f64 = self.arms.iter().map(|a| a.weight).sum();
         let mut out = Vec::with_capacity(self.units * 6);
         let mut next_id = 0u64;
@@ -122,7 +86,7 @@ impl Traffic {
                     pick < 0.0
                 })
                 .unwrap_or(&self.arms[self.arms.len() - 1]);
-            let mut ts = self.start + rng.below((self.days * 86_400) as u64) as i64;
+            let mut ts = self.start + rng.below((self.days * 86_400) as usize) as i64;
             let mut rec = |event: &str, ts: i64, source: &str| {
                 next_id += 1;
                 Record {
@@ -148,7 +112,7 @@ impl Traffic {
                 placement: self.placement.clone(),
                 ..rec(measure::EXPERIMENT_VIEWED, ts, measure::SOURCE_EDGE)
             });
-            let exposures = 1 + rng.below(self.max_exposures);
+            let exposures = 1 + rng.below(self.max_exposures as usize) as u64;
             for e in 0..exposures {
                 let sku = format!("SKU{}", rng.below(50));
                 ts += 30 + e as i64 * 60;

@@ -1,5 +1,6 @@
-//! A tiny seeded generator: the eval's random baseline and random splits must repeat exactly
-//! from run to run and machine to machine, which a fixed algorithm guarantees.
+//! A tiny seeded generator: the eval's random baseline and splits, and the report's simulated
+//! traffic, must repeat exactly from run to run and machine to machine, which a fixed
+//! algorithm guarantees.
 
 /// SplitMix64 (Steele, Lea & Flood 2014): one u64 of state, good enough for shuffles.
 pub struct SplitMix64(u64);
@@ -17,9 +18,24 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    /// A uniform index below `n` (`n` > 0); the modulo bias is negligible for our sizes.
+    /// A uniform index below `n` (0 for `n` = 0); the modulo bias is negligible for our sizes.
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+        (self.next_u64() % (n as u64).max(1)) as usize
+    }
+
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.uniform() < p
+    }
+
+    /// Standard normal (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.uniform();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
     }
 
     /// Fisher–Yates on the first `k` positions: they become a uniform random sample.
