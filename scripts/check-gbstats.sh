@@ -27,7 +27,7 @@ trap 'rm -rf "$WORK"' EXIT
 reports=()
 # units seed arms [weights]: a small sample (the t's degrees of freedom matter), mid, large,
 # three arms, and configured unequal weights for the SRM test. Every export also has the
-# global holdout (10%), checked against equal weights or its configured 10/90.
+# global holdout (10%), checked against the default holdout's 5/95 or its configured 10/90.
 while read -r units seed arms weights; do
     out="$WORK/report-$units-$seed.json"
     args=("$WORK/data-$units-$seed" --simulate "$units" --seed "$seed" --arms "$arms" --json)

@@ -260,3 +260,32 @@ fn a_script_link_in_the_catalog_is_a_bad_row() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("products.csv:3: field url: \"java\\tscript:alert(1)\" is a javascript: URL; links must be http(s) or relative"), "{}", r.stderr);
 }
+
+/// The sample-ratio check expects what the store's bundle buckets with: a 20% holdout split
+/// 20/80 is no mismatch with `--bundle`, and is one against the default holdout (5%).
+#[test]
+fn the_report_checks_the_split_the_bundle_configured() {
+    let f = Fixture::new();
+    let orders = f.write("orders.csv", csv(UCI_HEADER, UCI_ROWS));
+    let config = f.write("vitrine.toml", format!("{MINIMAL_CONFIG}\n[measurement]\nholdout = 0.2\n"));
+    f.build_json(&config, &orders).0.ok();
+    let lines: String = (0..1000)
+        .map(|i| {
+            let arm = if i % 5 == 0 { "holdout" } else { "personalized" };
+            format!("{{\"messageId\":\"m{i}\",\"event\":\"Experiment Viewed\",\"ts\":1764633600,\"unit\":\"u{i}\",\"source\":\"edge\",\"experiment\":\"vitrine-holdout\",\"arm\":\"{arm}\"}}\n")
+        })
+        .collect();
+    std::fs::create_dir_all(f.path("export/events/day=2025-12-02")).unwrap();
+    f.write("export/events/day=2025-12-02/a.jsonl", lines);
+    let srm = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let r = run(&[&[&"report" as &dyn AsRef<std::ffi::OsStr>, &f.path("export"), &"--json"][..], args].concat());
+        r.ok();
+        serde_json::from_str::<Value>(&r.stdout).unwrap()["experiments"][0]["srm"].clone()
+    };
+    let with_bundle = srm(&[&"--bundle", &f.path("bundle.bin")]);
+    assert_eq!(with_bundle["flagged"], false, "{with_bundle}");
+    assert_eq!(with_bundle["weights"], serde_json::json!([0.2, 0.8]));
+    assert_eq!(srm(&[])["flagged"], true, "against the default 5% holdout, 20% is a mismatch");
+    let bad = run(&[&"report", &f.path("export"), &"--bundle", &orders]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}

@@ -1,9 +1,9 @@
 //! `model-builder report`: the measurement records in a folder (the R2 export), added up.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use vitrine_engine::civil;
+use vitrine_engine::{bundle, civil, rules};
 use vitrine_model_builder::error::{Error, Result};
 use vitrine_model_builder::report::{self, html, simulate, text, Options};
 
@@ -24,8 +24,13 @@ pub struct Args {
     /// … to this day, included.
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
+    /// The bundle the store serves: its experiments' arm weights and its holdout's share are
+    /// what the sample-ratio check expects.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
     /// Configured arm weights for the sample-ratio check, e.g.
-    /// `--weights vitrine-holdout=holdout:10,personalized:90` (repeatable; default: equal).
+    /// `--weights vitrine-holdout=holdout:10,personalized:90` (repeatable; over --bundle's).
+    /// Without either: equal weights, and the holdout at its default share (5%).
     #[arg(long, value_name = "EXP=ARM:W,…")]
     weights: Vec<String>,
     /// Write N units of simulated traffic into DIR first, for bench/report: experiment
@@ -44,7 +49,12 @@ pub fn run(a: Args) -> Result<()> {
     let day = |flag: &str, d: &Option<String>| -> Result<Option<i64>> {
         d.as_deref().map(|s| civil::parse_day_unix(s.trim()).ok_or_else(|| Error::Invalid(format!("--{flag} {s:?}: expected YYYY-MM-DD")))).transpose()
     };
-    let options = Options { from: day("from", &a.from)?, to: day("to", &a.to)?.map(|t| t + 86_400), weights: weights(&a.weights)? };
+    let mut configured = match &a.bundle {
+        Some(path) => bundle_weights(path)?,
+        None => HashMap::from([holdout_weights(rules::DEFAULT_HOLDOUT)]),
+    };
+    configured.extend(weights(&a.weights)?);
+    let options = Options { from: day("from", &a.from)?, to: day("to", &a.to)?.map(|t| t + 86_400), weights: configured };
     if let Some(units) = a.simulate {
         let mut traffic = simulate::Traffic { journey_share: 0.2, holdout_share: 0.1, ..simulate::Traffic::ab(units, a.seed, 0.10) };
         let base = traffic.arms[0].clone();
@@ -70,6 +80,30 @@ pub fn run(a: Args) -> Result<()> {
         print!("{}", text::render(&r));
         Ok(())
     }
+}
+
+/// The arm weights the bundle at `path` buckets with: each experiment's (equal when it names
+/// none) and the global holdout's.
+fn bundle_weights(path: &Path) -> Result<HashMap<String, Vec<(String, f64)>>> {
+    let raw = std::fs::read(path).map_err(Error::io(path))?;
+    let rules = bundle::decode(&raw).map_err(|source| Error::Bundle { path: path.into(), source })?.body.rules;
+    let mut out: HashMap<_, _> = rules
+        .experiments
+        .iter()
+        .map(|e| {
+            let equal = 1.0 / e.arms.len().max(1) as f64;
+            let arms = e.arms.iter().enumerate().map(|(i, arm)| (arm.name.clone(), e.weights.get(i).map_or(equal, |w| f64::from(*w)))).collect();
+            (e.key.clone(), arms)
+        })
+        .collect();
+    if rules.measurement.holdout > 0.0 {
+        out.extend([holdout_weights(rules.measurement.holdout)]);
+    }
+    Ok(out)
+}
+
+fn holdout_weights(share: f64) -> (String, Vec<(String, f64)>) {
+    (rules::HOLDOUT_EXPERIMENT.into(), vec![(rules::HOLDOUT_ARM.into(), share), (rules::PERSONALIZED_ARM.into(), 1.0 - share)])
 }
 
 /// `exp=arm:w,arm:w` flags into weights per experiment.
