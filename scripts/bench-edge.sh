@@ -2,11 +2,14 @@
 # Edge worker benchmark: the same demo page, personalized vs passed through (dev-mode header
 # X-Vitrine-Bypass: 1, the worker fetches the origin and returns it untouched), plus the page
 # streamed through the runtime's HTMLRewriter with no slot decided (X-Vitrine-Bypass: rewriter),
+# and personalized but not recorded (a crawler's User-Agent: bots get the personalized page but
+# record no exposures, edge/src/measure.rs records_page; the recorded one has a browser's),
 # measured in ONE wrk run against ONE local `wrangler dev`: one keep-alive connection whose
-# requests rotate between the three, each timed on its own (so machine load hits all alike). Also the worker's wasm size, raw and gzip. Writes the "## Edge worker" section of
+# requests rotate between the four, each timed on its own (so machine load hits all alike). Also the worker's wasm size, raw and gzip. Writes the "## Edge worker" section of
 # BENCHMARKS.md (set NO_WRITE=1 to only print it).
 #
 #   bash scripts/bench-edge.sh            DURATION=20 (seconds) PAGE=/ PORT=8897
+#                                         BENCH_ORDER=not_recorded,personalized,… (the rotation)
 #                                         WORKER_BUILD=dir: bench another worker-build output
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +57,7 @@ setsid "$EDGE_TOOL" serve "$WORK/site" "$ORIGIN_PORT" >/dev/null </dev/null &
 pids+=($!)
 setsid wrangler dev --config "$WORK/wrangler.toml" --local --ip 127.0.0.1 --port "$PORT" --persist-to "$WORK/state" --show-interactive-dev-session=false \
   --var "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT" --var DEV_MODE:1 --var DEMO_PICKER:1 --var PROFILE_SECRET:bench-secret \
-  --var BUNDLE_CHECK_SECS:30 >"$WORK/wrangler.log" 2>&1 </dev/null &
+  --var BUNDLE_CHECK_SECS:30 --var MEASUREMENT_KEY:bench-measurement-key >"$WORK/wrangler.log" 2>&1 </dev/null &
 pids+=($!)
 URL=http://127.0.0.1:$PORT
 for _ in $(seq 600); do curl -fsS -m 2 -o /dev/null "$URL/v1/health" 2>/dev/null && break; sleep 0.2; done
@@ -67,6 +70,14 @@ filled=$(curl -fsS -H "Cookie: $COOKIE" "$URL$PAGE" | { grep -o 'data-vitrine-fi
 if [ "$filled" -eq 0 ]; then
   tail -20 "$WORK/wrangler.log" >&2
   echo "bench-edge: $PAGE was not personalized (no bundle served? see the log above)" >&2
+  exit 1
+fi
+# Recorded (a browser) and not recorded (a crawler, otherwise the same browser): the same page.
+BROWSER_UA="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+BOT_UA="$BROWSER_UA (compatible; bench-bot)"
+if ! cmp -s <(curl -fsS -A "$BROWSER_UA" -H "Cookie: $COOKIE" "$URL$PAGE" | grep -o 'data-vitrine-filled[^>]*' | sort) \
+  <(curl -fsS -A "$BOT_UA" -H "Cookie: $COOKIE" "$URL$PAGE" | grep -o 'data-vitrine-filled[^>]*' | sort); then
+  echo "bench-edge: the crawler's page is not personalized as the browser's: no like-for-like control" >&2
   exit 1
 fi
 same=$(cmp -s <(curl -fsS -H "Cookie: $COOKIE" -H 'X-Vitrine-Bypass: 1' "$URL$PAGE") <(curl -fsS "http://127.0.0.1:$ORIGIN_PORT$PAGE") && echo yes || echo NO)
@@ -87,7 +98,8 @@ function setup(thread) table.insert(threads, thread) end
 function init(args)
   reqs, sent, t0, current = {}, 0, 0, nil
   for _, k in ipairs(kinds) do
-    local headers = { ["Cookie"] = os.getenv("BENCH_COOKIE") }
+    local headers = { ["Cookie"] = os.getenv("BENCH_COOKIE"), ["User-Agent"] = os.getenv("BENCH_UA") }
+    if k == "not_recorded" then headers["User-Agent"] = os.getenv("BENCH_BOT_UA") end
     if k == "passed_through" then headers["X-Vitrine-Bypass"] = "1" end
     if k == "rewriter_only" then headers["X-Vitrine-Bypass"] = "rewriter" end
     reqs[k] = wrk.format("GET", os.getenv("BENCH_PAGE"), headers)
@@ -118,8 +130,14 @@ function done()
 end
 LUA
 wrk -t1 -c1 -d2s -H "Cookie: $COOKIE" "$URL$PAGE" >/dev/null   # warm-up
-RESULT=$(BENCH_KINDS=personalized,rewriter_only,passed_through BENCH_COOKIE="$COOKIE" BENCH_PAGE="$PAGE" \
-  wrk -t1 -c1 -d"${DURATION}s" -s "$WORK/latency.lua" "$URL" | grep -E '^(personalized|rewriter_only|passed_through) ')
+stored_records() { { grep -o 'measurement batch [^:]*: [0-9]* records' "$WORK/wrangler.log" || true; } | awk '{ n += $(NF-1) } END { print n + 0 }'; }
+stored_before=$(stored_records)
+RESULT=$(BENCH_KINDS=${BENCH_ORDER:-personalized,not_recorded,rewriter_only,passed_through} BENCH_COOKIE="$COOKIE" BENCH_PAGE="$PAGE" \
+  BENCH_UA="$BROWSER_UA" BENCH_BOT_UA="$BOT_UA" \
+  wrk -t1 -c1 -d"${DURATION}s" -s "$WORK/latency.lua" "$URL" | grep -E '^(personalized|not_recorded|rewriter_only|passed_through) ')
+# The recorded page views' exposures, stored by the queue consumer (batches of <= 5 s).
+sleep 7
+stored=$(( $(stored_records) - stored_before ))
 
 # Control: what the runtime's streaming costs without any of our code. A plain JS worker on its
 # own `wrangler dev` that returns the same origin page through HTMLRewriter with a no-op
@@ -150,6 +168,9 @@ read -r _ cb_n cb_med _ _ _ <<<"$(grep '^passed_through' <<<"$CONTROL")"
 control_med=$(awk -v a="$cj_med" -v b="$cb_med" 'BEGIN { printf "%.2f", a - b }')
 read -r _ p_n p_med p_p99 p_p90 p_bad <<<"$(grep '^personalized' <<<"$RESULT")"
 read -r _ b_n b_med b_p99 b_p90 b_bad <<<"$(grep '^passed_through' <<<"$RESULT")"
+read -r _ u_n u_med u_p99 u_p90 u_bad <<<"$(grep '^not_recorded' <<<"$RESULT")"
+rec_med=$(awk -v a="$p_med" -v b="$u_med" 'BEGIN { printf "%.2f", a - b }')
+rec_p99=$(awk -v a="$p_p99" -v b="$u_p99" 'BEGIN { printf "%.2f", a - b }')
 read -r _ r_n r_med r_p99 r_p90 r_bad <<<"$(grep '^rewriter_only' <<<"$RESULT")"
 added_med=$(awk -v a="$p_med" -v b="$b_med" 'BEGIN { printf "%.2f", a - b }')
 added_p99=$(awk -v a="$p_p99" -v b="$b_p99" 'BEGIN { printf "%.2f", a - b }')
@@ -164,12 +185,14 @@ SECTION=$(cat <<MD
 
 The demo home page (\`$PAGE\`, $page_bytes bytes; $personalized_bytes personalized, $filled slots filled for a returning Champion:
 hero banner, greeting, "Picked for you" carousel) through the worker on local workerd
-(\`wrangler dev --local\`). Three variants of the same request in one wrk run, one connection,
-rotating request by request for ${DURATION} s: **personalized**; **rewriter only** (dev-mode
+(\`wrangler dev --local\`). Four variants of the same request in one wrk run, one connection,
+rotating request by request for ${DURATION} s: **personalized** (a browser's User-Agent: its
+exposures recorded, to the queue after the body streamed); **personalized, not recorded** (the
+same page for a crawler's User-Agent: bots are personalized but record nothing); **rewriter only** (dev-mode
 \`X-Vitrine-Bypass: rewriter\`: streamed through the runtime's HTMLRewriter, no context, no
 decision); **passed through** (\`X-Vitrine-Bypass: 1\`: the origin's response returned as is;
 bytes identical to the origin's: $same). Latency per request as wrk's client sees it, so it
-includes the dev proxy and the local origin fetch, the same for all three.
+includes the dev proxy and the local origin fetch, the same for all four.
 
 \`\`\`sh
 bash scripts/bench-edge.sh          # DURATION=20 PAGE=/ PORT=8897
@@ -178,14 +201,17 @@ bash scripts/bench-edge.sh          # DURATION=20 PAGE=/ PORT=8897
 | measured $(date -u +%Y-%m-%d), $cores cores, load $load | requests | median | p90 | p99 |
 | --- | --- | --- | --- | --- |
 | personalized | $p_n | **$p_med ms** | $p_p90 ms | $p_p99 ms |
+| personalized, not recorded | $u_n | **$u_med ms** | $u_p90 ms | $u_p99 ms |
 | rewriter only | $r_n | $r_med ms | $r_p90 ms | $r_p99 ms |
 | passed through | $b_n | **$b_med ms** | $b_p90 ms | $b_p99 ms |
 | added by personalization | | **$added_med ms** | | $added_p99 ms |
 | of which streaming through HTMLRewriter | | $stream_med ms | | |
 | of which our work (context, decisions, slot HTML) | | $ours_med ms | | |
+| added by recording exposures (personalized − not recorded) | | **$rec_med ms** | | $rec_p99 ms |
 
-Goal: ≤ 0.5 ms added at the median. Non-200 responses: $p_bad personalized, $r_bad rewriter only,
-$b_bad passed through.
+Goal: ≤ 0.5 ms added at the median, of which recording ≤ 0.1 ms. Non-200 responses: $p_bad
+personalized, $u_bad not recorded, $r_bad rewriter only, $b_bad passed through. Records the
+queue consumer stored during the run: $stored (for $p_n recorded page views).
 
 Control, right after on the same machine: a plain JavaScript worker (no wasm, none of our code)
 returning the same origin page through \`new HTMLRewriter().on("[data-vitrine-slot]", { element()

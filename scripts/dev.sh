@@ -5,8 +5,17 @@
 # Ctrl-C stops everything it started.
 #
 #   bash scripts/dev.sh        PORT=8787 ORIGIN_PORT=8788 to move them; STATE=dir for another KV state
+#   bash scripts/dev.sh --traffic   then, once it serves, scripts/report-demo.sh: demo visitors
+#                                   with a known true lift, the report from R2, at /staff/report
 set -euo pipefail
 cd "$(dirname "$0")/.."
+TRAFFIC=0
+for arg in "$@"; do
+  case $arg in
+    --traffic) TRAFFIC=1 ;;
+    *) echo "dev: unknown argument $arg (--traffic)" >&2; exit 2 ;;
+  esac
+done
 PORT=${PORT:-8787}
 ORIGIN_PORT=${ORIGIN_PORT:-8788}
 DEMO=dist/demo
@@ -45,6 +54,10 @@ ensure_var IDENTITY_SECRET "demo:$(random_secret)"
 ensure_var DEV_MODE 1
 ensure_var DEMO_PICKER 1
 ensure_var BUNDLE_CHECK_SECS 2
+# The store backend's key for /v1/events (server orders, scripts/report-demo.sh) and the admin
+# token: the export routes, the report upload and /staff/report's password.
+ensure_var VITRINE_WRITE_KEY "$(random_secret)"
+ensure_var ADMIN_TOKEN "$(random_secret)"
 
 # One state folder per wrangler version: state written by one workerd can crash another.
 STATE=${STATE:-.wrangler/state-$(wrangler --version 2>/dev/null | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | head -1)}
@@ -90,6 +103,8 @@ Vitrine demo store, personalized at the edge:  $URL/
   sign in as a demo customer (the store's login): $URL/account/login
   the cart (add items on product pages):        $URL/cart
   a decision as JSON, explained:                $URL/v1/decide?placement=hero&explain=1
+  the measurement report (staff only; password: ADMIN_TOKEN in .dev.vars): $URL/staff/report
+    (made by: bash scripts/report-demo.sh, or start with bash scripts/dev.sh --traffic)
   health (serving bundle, refused versions):    $URL/v1/health
 
 View the store as another visitor (a signed cookie; the picker is on when DEMO_PICKER=1):
@@ -100,4 +115,8 @@ Another country (dev mode only):  curl -H 'X-Vitrine-Debug-Country: DE' $URL/
 Publish a new bundle without restarting:  bash scripts/publish-bundle.sh BUNDLE --local --persist-to $STATE
 Ctrl-C stops the store and the worker.
 MSG
+if [ "$TRAFFIC" = 1 ]; then
+  step "demo traffic and the report (scripts/report-demo.sh)"
+  URL=$URL bash scripts/report-demo.sh || echo "dev: scripts/report-demo.sh failed; the stack is still up" >&2
+fi
 wait

@@ -5,7 +5,9 @@
 #   2. wasm in Node: the SDK's engine decides exactly as recorded natively;
 #   3. wasm in headless Chromium: slots, dialog, learning, storage on a real DOM;
 #   4. end to end (Playwright): the fixture store's static pages served by python's http.server;
-#   5. end to end (Playwright) behind the edge worker: the demo store on local workerd.
+#   5. end to end (Playwright) behind the edge worker: the demo store on local workerd;
+#   6. the measurement report in Chromium (tests/e2e/report.mjs): at /staff/report on that
+#      worker (as a file when SDK_E2E_EDGE=0), its figures those of `model-builder report --json`.
 # Assumes scripts/setup.sh has installed the tools (scripts/test.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,11 @@ cargo run -q -p vitrine-browser-sdk --example fixture-bundle -- "$work/fixture.b
 ln -sfn "$VITRINE_TOOLS/node/node_modules" tests/e2e/node_modules
 SDK_DIR="$work/sdk" FIXTURE_BUNDLE="$work/fixture.bin" FIXTURE_SITE="$work/site" node tests/e2e/static-only.mjs
 
+# The report of simulated records (two arms, a known lift), as HTML and as JSON, for step 6.
+cargo run --release -q -p vitrine-model-builder -- report "$work/records" --simulate 4000 --seed 11 --arms 2 \
+  --html "$work/report.html" --json >"$work/report.json"
+export REPORT_HTML="$work/report.html" REPORT_JSON="$work/report.json"
+
 # 5. Behind the edge worker: scripts/dev.sh on spare ports (SDK_E2E_PORT), tests/e2e/edge.mjs
 #    against it. SDK_E2E_EDGE=0 skips it (the static site above needs no worker).
 if [ "${SDK_E2E_EDGE:-1}" != 0 ]; then
@@ -47,4 +54,9 @@ if [ "${SDK_E2E_EDGE:-1}" != 0 ]; then
     sleep 1
   done
   VITRINE_URL="http://127.0.0.1:$port" node tests/e2e/edge.mjs
+  echo "==> measurement report in Chromium, at /staff/report"
+  VITRINE_URL="http://127.0.0.1:$port" ADMIN_TOKEN=$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars | tail -1) node tests/e2e/report.mjs
+else
+  echo "==> measurement report in Chromium, as a file"
+  node tests/e2e/report.mjs
 fi

@@ -6,7 +6,7 @@ use vitrine_edge::api::JsonReply;
 use vitrine_edge::routes::Route;
 use worker::{console_error, event, Context, Env, Method, Request, Response, Result};
 
-use crate::{admin, endpoints, events, feedback, limits, measure, page};
+use crate::{admin, endpoints, events, feedback, limits, measure, page, report};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
@@ -47,6 +47,8 @@ async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Resul
         Route::AdminMeasureList => measure::list(req, env).await,
         Route::AdminMeasureFile(key) => measure::file(req, env, &key).await,
         Route::Click => events::click(req, env, ctx),
+        Route::AdminReport => report::upload(req, env).await,
+        Route::StaffReport => report::staff(req, env).await,
         Route::Unsubscribe => events::unsubscribe(req, env).await,
         Route::Confirm => events::confirm(req, env).await,
         Route::SmsInbound => events::sms_inbound(req, env).await,

@@ -8,7 +8,8 @@
 //! - [`events`]: `/v1/events`, unsubscribe, inbound SMS -> visitors' objects; [`admin`]: the
 //!   privacy API (export, erase);
 //! - [`measure`]: measurement records (page exposures after the body streamed, the queue
-//!   producer and consumer, R2 files, the export routes);
+//!   producer and consumer, R2 files, the export routes); [`report`]: the staff-only report
+//!   page and its upload;
 //! - [`limits`]: limits before work (body caps read as streams, rate-limit bindings);
 //! - [`object`]: the `VisitorDo` Durable Object class; [`stubs`]: calls between objects;
 //! - [`bundle`] (KV `BUNDLES`), [`visitor`] (request facts, KV `PROFILES`), [`outbound`]
@@ -30,6 +31,7 @@ mod measure;
 mod object;
 mod outbound;
 mod page;
+mod report;
 mod stubs;
 mod visitor;
 

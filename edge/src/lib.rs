@@ -14,7 +14,7 @@
 //!   (unsubscribe links, inbound SMS), [`feedback`] (providers' bounces, complaints and
 //!   failed texts), [`privacy`] (export and erasure of a customer);
 //! - measurement: [`measure`] (which page views and events become records, and how the
-//!   queue consumer stores them in R2).
+//!   queue consumer stores them in R2), [`staff`] (the staff-only report page's auth).
 
 pub mod api;
 pub mod bundles;
@@ -38,4 +38,5 @@ pub mod profile_line;
 pub mod query;
 pub mod rewrite;
 pub mod routes;
+pub mod staff;
 pub mod visitor_do;

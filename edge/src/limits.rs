@@ -50,6 +50,7 @@ pub fn body_limit(route: &Route) -> Option<usize> {
         Route::Events => Some(EVENTS_BODY),
         Route::SmsInbound | Route::TwilioStatus => Some(SMS_BODY),
         Route::SendgridEvents => Some(crate::feedback::MAX_BODY_BYTES),
+        Route::AdminReport => Some(crate::staff::REPORT_BODY),
         Route::Page | Route::Asset => None,
         _ => Some(SMALL_BODY),
     }
@@ -183,7 +184,9 @@ pub fn before_work(r: &Request) -> Vec<Check> {
         || Cookies::parse(r.cookie).get(cookies::VISITOR).filter(|v| cookies::is_valid_visitor_id(v)).map(|v| Check::new(Limiter::Visitor, visitor_key("", v)));
     match r.route {
         Route::Events if r.server => Vec::new(),
-        Route::Events | Route::Click | Route::Unsubscribe | Route::SmsInbound | Route::AdminCustomer(_) => vec![client()],
+        Route::Events | Route::Click | Route::Unsubscribe | Route::SmsInbound | Route::AdminCustomer(_) | Route::AdminReport | Route::StaffReport => {
+            vec![client()]
+        }
         Route::Decide | Route::ExitOffer => [Some(client()), visitor()].into_iter().flatten().collect(),
         Route::Confirm if r.post => vec![client(), Check::new(Limiter::Contact, r.client)],
         Route::Confirm => vec![client()],
@@ -244,6 +247,8 @@ mod tests {
         assert_eq!(body_limit(&Route::Confirm), Some(SMALL_BODY));
         assert_eq!(body_limit(&Route::AdminCustomer("1".into())), Some(SMALL_BODY));
         assert_eq!(body_limit(&Route::Page), None);
+        assert_eq!(body_limit(&Route::AdminReport), Some(5 * 1024 * 1024), "an HTML report");
+        assert_eq!(body_limit(&Route::StaffReport), Some(SMALL_BODY));
         assert_eq!(declared_length(None, 10, "/v1/events"), Ok(None));
         assert_eq!(declared_length(Some(" 10 "), 10, "/v1/events"), Ok(Some(10)));
         let ten_mb = declared_length(Some("10485760"), EVENTS_BODY, "/v1/events").unwrap_err();
@@ -295,7 +300,7 @@ mod tests {
         assert_eq!(checks(Route::Decide, false, Some("vt_vid=<script>"), false), [client()], "an invalid id counts for nobody");
         assert_eq!(checks(Route::Confirm, true, None, false), [client(), Check::new(Limiter::Contact, "1.2.3.4")]);
         assert_eq!(checks(Route::Confirm, false, None, false), [client()]);
-        for route in [Route::SmsInbound, Route::Unsubscribe, Route::AdminCustomer("1".into())] {
+        for route in [Route::SmsInbound, Route::Unsubscribe, Route::AdminCustomer("1".into()), Route::AdminReport, Route::StaffReport] {
             assert_eq!(checks(route, true, None, false), [client()]);
         }
         for route in [Route::Page, Route::Asset, Route::Health, Route::Bundle] {

@@ -13,6 +13,8 @@
 //! GET|DELETE /v1/admin/customers/{id}  export or erase a customer (ADMIN_TOKEN; privacy.rs)
 //! GET  /v1/admin/measure?prefix=&cursor=&limit=  stored measurement files (ADMIN_TOKEN; measure.rs)
 //! GET  /v1/admin/measure/<key>      one stored file, gzip'd JSONL as stored
+//! PUT  /v1/admin/report              stores the latest HTML report (ADMIN_TOKEN; staff.rs)
+//! GET  /staff/report                 that report, behind HTTP Basic auth (password: ADMIN_TOKEN)
 //! GET  /v1/health                   what serves, what was refused
 //! GET  /v1/bundle[/<version>]       the bundle bytes
 //! GET  /vitrine/sdk/*               the browser SDK's files ([assets])
@@ -36,6 +38,10 @@ pub enum Route {
     AdminMeasureFile(String),
     /// A message's link (`engine::journey::CLICK_PATH`).
     Click,
+    /// `PUT`: the latest HTML report, stored.
+    AdminReport,
+    /// The latest report, for staff (Basic auth).
+    StaffReport,
     Unsubscribe,
     Confirm,
     SmsInbound,
@@ -75,6 +81,8 @@ impl Route {
             "/v1/health" => Route::Health,
             p if api::bundle_path_version(p).is_some() => Route::Bundle,
             "/v1/admin/measure" => Route::AdminMeasureList,
+            "/v1/admin/report" => Route::AdminReport,
+            "/staff/report" => Route::StaffReport,
             p if p.starts_with("/v1/admin/measure/") => match percent_decode(&p["/v1/admin/measure/".len()..]) {
                 key if crate::measure::is_stored_file(&key) => Route::AdminMeasureFile(key),
                 _ => Route::NotFound,
@@ -153,6 +161,9 @@ mod tests {
         let file = "events/day=2026-12-02/ab.jsonl.gz";
         assert_eq!(Route::of(&format!("/v1/admin/measure/{file}"), true, false), Route::AdminMeasureFile(file.into()));
         assert_eq!(Route::of("/v1/admin/measure/bundle:current", true, false), Route::NotFound);
+        assert_eq!(Route::of("/v1/admin/report", false, false), Route::AdminReport);
+        assert_eq!(Route::of("/staff/report", true, false), Route::StaffReport);
+        assert_eq!(Route::of("/staff/reports", true, false), Route::Page);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use serde_json::{json, Value};
 
 use crate::http;
+use vitrine_edge::limits::CLIENT_HEADER;
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -99,7 +100,9 @@ pub fn run(base: &str, plan: &Plan, write_key: &str) -> Sent {
         let id = visitor_id(plan, i);
         let cookie = format!("vt_vid={id}; vt_consent=1");
         let ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
-        let headers = [("Cookie", cookie.as_str()), ("User-Agent", ua), ("Accept", "text/html")];
+        // Each visitor its own client for the per-client rate limit (honoured in dev mode only):
+        // thousands of visitors from one address would be a single client over its 600 a minute.
+        let headers = [("Cookie", cookie.as_str()), ("User-Agent", ua), ("Accept", "text/html"), (CLIENT_HEADER, id.as_str())];
         let page = http::request(base, "GET", &plan.page, &headers, b"");
         let decided = http::request(base, "GET", &format!("/v1/decide?placement={}&path={}&explain=1", plan.placement, plan.page), &headers, b"");
         let arm = match (&page, &decided) {
@@ -135,7 +138,7 @@ pub fn run(base: &str, plan: &Plan, write_key: &str) -> Sent {
                     base,
                     "POST",
                     "/v1/events",
-                    &[("Content-Type", "application/json"), ("Cookie", cookie.as_str())],
+                    &[("Content-Type", "application/json"), ("Cookie", cookie.as_str()), (CLIENT_HEADER, id.as_str())],
                     order(false).to_string().as_bytes(),
                 );
             }

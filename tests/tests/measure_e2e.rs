@@ -68,6 +68,7 @@ fn main() -> std::process::ExitCode {
             a_consumer_that_fails_mid_batch_loses_nothing,
             batches_that_keep_failing_are_stored_by_the_dead_letter_queue,
             a_messages_click_is_recorded_and_lands_with_utm_tags,
+            the_staff_report_is_uploaded_then_served_behind_basic_auth,
         ],
     )
 }
@@ -365,4 +366,67 @@ fn a_messages_click_is_recorded_and_lands_with_utm_tags(s: &Suite) {
     assert_eq!(clicks.len(), 1, "one click counted (not the scanner's, not the forged one): {clicks:#?}");
     let c = clicks[0];
     assert_eq!((c.journey.as_str(), c.step, c.channel.as_str(), c.offer.as_str(), c.source.as_str()), ("cart", Some(2), "sms", "welcome10", "journey"));
+}
+
+fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", vitrine_engine::base64::encode(format!("{user}:{password}").as_bytes(), vitrine_engine::base64::Alphabet::Standard))
+}
+
+fn put_report(s: &Suite, auth: &str, body: &[u8]) -> std::io::Result<HttpResponse> {
+    http::request(&s.stack.url, "PUT", "/v1/admin/report", &[("Authorization", auth), ("Content-Type", "text/html; charset=utf-8")], body)
+}
+
+/// `GET /staff/report` (Basic auth, password ADMIN_TOKEN) serves what `PUT /v1/admin/report`
+/// (bearer ADMIN_TOKEN) stored, as a page that may load nothing; 404 before any upload.
+fn the_staff_report_is_uploaded_then_served_behind_basic_auth(s: &Suite) {
+    let staff = basic("staff", ADMIN_TOKEN);
+    // Refused: no credentials, a wrong password, the bearer form. A browser prompts.
+    for headers in [vec![], vec![("Authorization", basic("staff", "wrong-token-0123456789"))], vec![("Authorization", format!("Bearer {ADMIN_TOKEN}"))]] {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = s.stack.get("/staff/report", &h);
+        assert_eq!(r.status, 401, "{:?}: {}", headers, r.text());
+        assert_eq!(r.header("www-authenticate"), Some(vitrine_edge::staff::CHALLENGE));
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+    }
+    let none = s.stack.get("/staff/report", &[("Authorization", &staff)]);
+    assert_eq!(none.status, 404, "{}", none.text());
+    assert!(none.text().contains("No report yet"), "{}", none.text());
+
+    // The upload needs the bearer admin token (Basic is for the page only).
+    let html = "<!doctype html><html><head><style>h1{color:#222}</style></head><body><h1>Vitrine report</h1><svg><circle r=\"2\"/></svg></body></html>\n";
+    assert_eq!(put_report(s, "", html.as_bytes()).unwrap().status, 401);
+    assert_eq!(put_report(s, &staff, html.as_bytes()).unwrap().status, 401);
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let stored = put_report(s, &auth, html.as_bytes()).unwrap();
+    assert_eq!(stored.status, 200, "{}", stored.text());
+    assert_eq!(stored.json()["bytes"], html.len());
+    assert_eq!(s.stack.get("/v1/admin/report", &[("Authorization", &auth)]).status, 405, "PUT only");
+
+    let page = s.stack.get("/staff/report", &[("Authorization", &basic("anyone", ADMIN_TOKEN))]);
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_eq!(page.text(), html, "served as uploaded");
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(csp.starts_with("default-src 'none'; style-src 'unsafe-inline'; img-src data:"), "{csp}");
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+
+    // Over the limit: refused before it is read; the stored report stays.
+    // (the gate checks the declared length whatever the method; a chunked body meets the same
+    // limit as it is read, limits::read_body, as every route's does: tests/tests/edge_pages.rs).
+    let over = vitrine_edge::staff::REPORT_BODY as u64 + 1;
+    let up = http::slow_upload(
+        &s.stack.url,
+        "/v1/admin/report",
+        &[("Authorization", &auth)],
+        http::Framing::Declared(over),
+        over,
+        16 * 1024,
+        Duration::from_millis(5),
+    )
+    .unwrap();
+    assert_eq!(up.response.status, 413, "{}", up.response.text());
+    assert_eq!(up.response.json()["limit"], vitrine_edge::staff::REPORT_BODY);
+    assert_eq!(put_report(s, &auth, b"").unwrap().status, 400, "an empty report");
+    assert_eq!(s.stack.get("/staff/report", &[("Authorization", &staff)]).text(), html, "the refused uploads changed nothing");
 }
