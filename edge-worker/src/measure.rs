@@ -28,18 +28,16 @@ use crate::env::{config, fresh_visitor_id, now_secs};
 use crate::faults;
 use crate::stubs;
 
-/// Sends records to the queue, at most [`SEND_BATCH`] a call; each message is one JSON line.
+/// Sends records to the queue, packed as JSON lines into as few messages as fit
+/// (`measure::queue_messages`: a page view's are one), at most [`SEND_BATCH`] messages a call.
 pub async fn send(env: &Env, records: &[Record]) -> Result<()> {
     if faults::current(env).await.queue_send {
         return Err(worker::Error::RustError("fault:queue-send (dev mode): the queue refused the records".into()));
     }
     let queue = env.queue(QUEUE)?;
-    for chunk in records.chunks(SEND_BATCH) {
-        let mut messages = Vec::with_capacity(chunk.len());
-        for r in chunk {
-            let line = serde_json::to_string(r)?;
-            messages.push(RawMessageBuilder::new(JsValue::from_str(&line)).build_with_content_type(QueueContentType::Text));
-        }
+    let packed = measure::queue_messages(records);
+    for chunk in packed.chunks(SEND_BATCH) {
+        let messages: Vec<_> = chunk.iter().map(|m| RawMessageBuilder::new(JsValue::from_str(m)).build_with_content_type(QueueContentType::Text)).collect();
         queue.send_raw_batch(messages).await?;
     }
     Ok(())
@@ -116,9 +114,13 @@ pub async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Resu
     let ids: Vec<String> = messages.iter().map(|m| m.id()).collect();
     let mut records = Vec::with_capacity(messages.len());
     for m in &messages {
-        match m.body().as_string().map(|s| serde_json::from_str::<Record>(&s)) {
-            Some(Ok(r)) => records.push(r),
-            Some(Err(e)) => console_error!("vitrine: a queued message is not a record ({e}): dropped"),
+        match m.body().as_string().map(|s| measure::message_records(&s)) {
+            Some((mut rs, bad)) => {
+                if bad > 0 {
+                    console_error!("vitrine: {bad} lines of a queued message are not records: dropped");
+                }
+                records.append(&mut rs);
+            }
             None => console_error!("vitrine: a queued message is not text: dropped"),
         }
     }
