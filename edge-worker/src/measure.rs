@@ -70,6 +70,10 @@ impl Future for Streamed {
     }
 }
 
+/// How long after its end a page's exposures are sent (`wait_until` keeps the request's
+/// context alive for up to 30 s after the response).
+const SEND_AFTER_MS: u64 = 50;
+
 /// What a page view records: the decisions of its slots, gathered as the rewrite fills them.
 pub struct PageView {
     pub decisions: Rc<RefCell<Vec<Decision>>>,
@@ -85,6 +89,9 @@ pub fn after_page(ctx: &Context, env: &Env, key: Vec<u8>, visitor_id: String, ho
     let (decisions, streamed, env) = (view.decisions.clone(), view.streamed.clone(), env.clone());
     ctx.wait_until(async move {
         streamed.await;
+        // Off the response's last bytes: sent at once, the queue's work shared the thread with
+        // the page's end (+0.8 ms at the median on local workerd, BENCHMARKS.md).
+        worker::Delay::from(std::time::Duration::from_millis(SEND_AFTER_MS)).await;
         let decisions = std::mem::take(&mut *decisions.borrow_mut());
         let records = measure::page_records(&decisions, holdout_arm, &key, &visitor_id, &fresh_visitor_id(), now_secs());
         if records.is_empty() {
