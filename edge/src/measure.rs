@@ -76,11 +76,7 @@ pub fn queue_messages(records: &[Record]) -> Vec<String> {
 /// record are counted, not kept.
 pub fn message_records(body: &str) -> (Vec<Record>, usize) {
     let mut bad = 0;
-    let records = body
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|l| serde_json::from_str(l).map_err(|_| bad += 1).ok())
-        .collect();
+    let records = body.lines().filter(|l| !l.trim().is_empty()).filter_map(|l| serde_json::from_str(l).map_err(|_| bad += 1).ok()).collect();
     (records, bad)
 }
 
@@ -373,7 +369,14 @@ mod tests {
 
     #[test]
     fn records_go_as_few_messages_and_come_back_whole() {
-        let rec = |i: usize| Record { message_id: format!("m{i}"), event: "Promotion Viewed".into(), ts: 1, unit: "u".into(), source: "edge".into(), ..Record::default() };
+        let rec = |i: usize| Record {
+            message_id: format!("m{i}"),
+            event: "Promotion Viewed".into(),
+            ts: 1,
+            unit: "u".into(),
+            source: "edge".into(),
+            ..Record::default()
+        };
         let page: Vec<Record> = (0..5).map(rec).collect();
         let messages = queue_messages(&page);
         assert_eq!(messages.len(), 1, "a page view's exposures: one message");
