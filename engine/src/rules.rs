@@ -124,6 +124,7 @@ pub struct Placement {
     #[serde(default)]
     pub template: String,
     /// HTML per item; `{{title}}`, `{{url}}`, `{{image}}`, `{{price}}`, `{{sku}}`. Empty: default.
+    /// Its item element carries `data-sku="{{sku}}"` (checked): clicks are measured by it.
     #[serde(default)]
     pub item_template: String,
     /// Leave out what a known customer already bought (their profile's `items`): a discovery

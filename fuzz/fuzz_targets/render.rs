@@ -64,11 +64,15 @@ fn engine(slot: &str, item: &str, raw: &str, text: &dyn Fn(usize) -> String) -> 
     }
     body.store.name = text(100);
     body.store.currency_symbol = text(101);
+    // A store's own item template must name its product (`Rules::check`): the fuzzed markup
+    // goes inside an element that does, so the check still lets it reach the renderer.
+    let named = |t: &str| if t.is_empty() { String::new() } else { format!("<li data-sku=\"{{{{sku}}}}\">{t}</li>") };
+    let (item, raw_item) = (named(item), named(raw));
     let placements: Vec<Placement> = serde_json::from_value(json!([
         { "id": "fuzz-slot", "title": "For {{first_name|you}}", "max_items": 4, "sources": [{ "recommender": "popular" }],
           "template": slot, "item_template": item },
         { "id": "fuzz-variant", "variants": [{ "name": "v", "html": slot }] },
-        { "id": "fuzz-raw", "variants": [{ "name": "v", "html": raw }], "template": raw, "item_template": raw },
+        { "id": "fuzz-raw", "variants": [{ "name": "v", "html": raw }], "template": raw, "item_template": raw_item },
     ]))
     .expect("fuzz placements");
     body.rules.placements.extend(placements);

@@ -191,6 +191,12 @@ impl Checker {
             }
             self.html([&at, ".template"].concat(), &p.template, &RAW_FRAGMENTS);
             self.html([&at, ".item_template"].concat(), &p.item_template, &[]);
+            if !p.item_template.is_empty() && !names_its_sku(&p.item_template) {
+                self.push(
+                    [&at, ".item_template"].concat(),
+                    "no data-sku=\"{{sku}}\" on the item: clicks on it could not say which product was clicked (measurement reads it)",
+                );
+            }
             self.raw([&at, ".title"].concat(), &p.title, &[]);
         }
     }
@@ -445,6 +451,15 @@ impl Checker {
     }
 }
 
+/// Whether an item template marks its item with `data-sku="{{sku}}"` (quoted either way, or
+/// not): the browser SDK's `Product Clicked` reads the product from it.
+fn names_its_sku(template: &str) -> bool {
+    template.match_indices("data-sku=").any(|(i, m)| {
+        let value = template[i + m.len()..].trim_start_matches(['"', '\'']);
+        value.starts_with("{{sku}}") || value.starts_with("{{ sku }}")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,6 +479,24 @@ mod tests {
             item_template: String::new(),
             exclude_owned: false,
         }
+    }
+
+    #[test]
+    fn a_custom_item_template_names_its_product() {
+        let with = |t: &str| {
+            let mut p = placement("recs", "popular");
+            p.item_template = t.into();
+            Rules { placements: vec![p], ..Rules::default() }.check().iter().map(|p| p.to_string()).collect::<Vec<_>>()
+        };
+        for ok in
+            [r#"<li data-sku="{{sku}}"><a href="{{url}}">{{title}}</a></li>"#, "<li data-sku='{{sku}}'>{{title}}</li>", "<li data-sku={{ sku }}>x</li>", ""]
+        {
+            assert_eq!(with(ok), Vec::<String>::new(), "{ok}");
+        }
+        let missing = with(r#"<li><a href="{{url}}">{{title}}</a></li>"#);
+        assert_eq!(missing.len(), 1);
+        assert!(missing[0].starts_with("placements[0].item_template: no data-sku=\"{{sku}}\""), "{missing:?}");
+        assert_eq!(with(r#"<li data-sku="{{title}}">x</li>"#).len(), 1, "another value is not the product");
     }
 
     #[test]
