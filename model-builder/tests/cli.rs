@@ -289,3 +289,30 @@ fn the_report_checks_the_split_the_bundle_configured() {
     let bad = run(&[&"report", &f.path("export"), &"--bundle", &orders]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
+
+/// Exports as users have them: `orders.csv.gz` (and a gzip'd catalog) read by their name, with
+/// the same result as the plain files; a gzip cut short is an error naming the file.
+#[test]
+fn gzipped_exports_build_the_same_bundle() {
+    use std::io::Write;
+    let f = Fixture::new();
+    let plain = csv(UCI_HEADER, UCI_ROWS);
+    let orders = f.write("orders.csv", &plain);
+    let config = f.write("vitrine.toml", MINIMAL_CONFIG);
+    let (r, want) = f.build_json(&config, &orders);
+    r.ok();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(plain.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let gz_orders = f.write("orders.csv.gz", &gz);
+    let (r, got) = f.build_json(&config, &gz_orders);
+    r.ok();
+    let (want, got) = (want.unwrap(), got.unwrap());
+    assert_eq!(got["dataset"], want["dataset"]);
+    assert_eq!(got["ingest"]["rows"], want["ingest"]["rows"]);
+    assert_eq!(got["ingest"]["kept_lines"], want["ingest"]["kept_lines"]);
+    let cut = f.write("cut.csv.gz", &gz[..gz.len() / 2]);
+    let (r, _) = f.build_json(&config, &cut);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("cut.csv.gz"), "the error names the file: {}", r.stderr);
+}

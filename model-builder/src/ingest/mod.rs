@@ -34,22 +34,45 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use bad_rows::BadRows;
 
+/// Whether `path` is gzip'd, by its name (`orders.csv.gz`): read through a decoder.
+pub fn is_gzip(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// An export's contents: the file as it is, or decompressed when its name ends in `.gz`
+/// (several gzip members are read as one stream, as `gzip -d` does).
+pub fn open(path: &Path) -> Result<Box<dyn std::io::Read>> {
+    let file = std::fs::File::open(path).map_err(Error::io(path))?;
+    Ok(if is_gzip(path) { Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))) } else { Box::new(file) })
+}
+
 /// The customers export (`[customers]`), bad rows handled as `[cleaning]` says.
 pub fn read_customers(config: &Config, path: &Path) -> Result<(Vec<customers::CustomerRow>, customers::CustomersReport)> {
-    let file = std::fs::File::open(path).map_err(Error::io(path))?;
+    let file = open(path)?;
     let mut bad = BadRows::new(path.into(), config.cleaning.bad_rows, config.cleaning.max_bad_rows);
     customers::read(path, file, config, &mut bad)
 }
 
-/// Reads `orders` (and `catalog`, if given) as `config` says. `progress` is advanced in bytes
-/// of the orders file.
+/// Reads `orders` (and `catalog`, if given) as `config` says; either may be gzip'd (`.gz`).
+/// `progress` is advanced in bytes of the orders file as stored (compressed ones too).
 pub fn ingest(config: &Config, orders: &Path, catalog: Option<&Path>, progress: &ProgressBar) -> Result<(Dataset, IngestReport)> {
     let bytes = std::fs::metadata(orders).map_err(Error::io(orders))?.len();
-    let orders_file = std::fs::File::open(orders).map_err(Error::io(orders))?;
     let catalog = match catalog {
-        Some(path) => Some((path, std::fs::File::open(path).map_err(Error::io(path))?)),
+        Some(path) => Some((path, open(path)?)),
         None => None,
     };
+    if is_gzip(orders) {
+        // The bar follows the compressed bytes read; the CSV reader's positions are the
+        // decompressed stream's, so it gets a bar nobody sees.
+        progress.set_length(bytes);
+        let file = std::fs::File::open(orders).map_err(Error::io(orders))?;
+        let input = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(progress.wrap_read(file)));
+        let hidden = ProgressBar::hidden();
+        let done = ingest_from((orders, input, bytes), catalog, config, &hidden);
+        progress.set_position(bytes);
+        return done;
+    }
+    let orders_file = std::fs::File::open(orders).map_err(Error::io(orders))?;
     ingest_from((orders, orders_file, bytes), catalog, config, progress)
 }
 
