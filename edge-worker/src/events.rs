@@ -138,10 +138,8 @@ pub fn click(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
     let vt = url.query_pairs().find(|(k, _)| k == "vt").map(|(_, v)| v.into_owned()).unwrap_or_default();
     let config = config(env);
     let now = now_secs();
-    let followed = match &config.link_secret {
-        Some(secret) => click::follow(secret, &vt, now),
-        None => click::follow(b"", "", now),
-    };
+    // Without LINK_SECRET no link is ours: home.
+    let followed = config.link_secret.as_deref().map_or_else(click::Click::home, |secret| click::follow(secret, &vt, now));
     let user_agent = req.headers().get("user-agent")?;
     if let (Some(claims), true) = (followed.claims.as_ref(), config.measurement_key.is_some() && !measure::is_bot(user_agent.as_deref())) {
         let record = measure::click_record(claims, now, &fresh_visitor_id());

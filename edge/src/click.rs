@@ -25,12 +25,19 @@ pub struct Click {
     pub claims: Option<LinkClaims>,
 }
 
+impl Click {
+    /// Where a link that is not ours leads: the store's home, nothing recorded.
+    pub fn home() -> Click {
+        Click { location: "/".into(), claims: None }
+    }
+}
+
 /// Follows the link `vt` at `now`.
 pub fn follow(link_secret: &[u8], vt: &str, now: i64) -> Click {
     let vt = vt.trim();
     let claims = token::verify(link_secret, vt).ok().and_then(|p| serde_json::from_slice::<LinkClaims>(&p).ok());
     let Some(claims) = claims.filter(|c| !c.journey.is_empty() && c.unsubscribe.is_empty()) else {
-        return Click { location: "/".into(), claims: None };
+        return Click::home();
     };
     let landing = if stays_on_host(&claims.landing) { claims.landing.as_str() } else { "/" };
     let mut location = String::from(landing);
@@ -48,7 +55,7 @@ pub fn follow(link_secret: &[u8], vt: &str, now: i64) -> Click {
         }
         location.push_str(k);
         location.push('=');
-        encode_into(&mut location, v);
+        vitrine_engine::push_percent_encoded(&mut location, v);
     }
     location.push_str("&utm_content=step-");
     location.push_str(&claims.step.to_string());
@@ -60,18 +67,6 @@ pub fn follow(link_secret: &[u8], vt: &str, now: i64) -> Click {
 fn stays_on_host(path: &str) -> bool {
     let b = path.as_bytes();
     b.first() == Some(&b'/') && !matches!(b.get(1), Some(b'/' | b'\\')) && !b.iter().any(|c| c.is_ascii_control())
-}
-
-/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
-fn encode_into(out: &mut String, v: &str) {
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            vitrine_engine::push_hex(out, u64::from(b), 2);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -138,11 +138,7 @@ pub fn normalize_country(raw: Option<&str>) -> Option<String> {
 }
 
 fn bounded(s: &str, max: usize) -> String {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    vitrine_engine::truncate(s, max).to_string()
 }
 
 /// The engine's visitor for this request at `now` (unix seconds).

@@ -187,12 +187,7 @@ impl Batch {
 }
 
 fn clip(s: &str) -> String {
-    let s = s.trim();
-    let mut end = s.len().min(MAX_REASON);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    vitrine_engine::truncate(s.trim(), MAX_REASON).to_string()
 }
 
 /// The reasons SendGrid drops a message for that are about the address itself.

@@ -275,11 +275,7 @@ pub fn click_record(claims: &LinkClaims, now: i64, nonce: &str) -> Record {
 }
 
 fn cut(s: &str) -> &str {
-    let mut end = s.len().min(MAX_LEN);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    vitrine_engine::truncate(s, MAX_LEN)
 }
 
 /// A stored batch's name: hex of SHA-256 over the queue's ids of its messages, in order. A

@@ -82,5 +82,5 @@ pub use context::Visitor;
 pub use decide::{DecideError, DecidedItem, Decision, Engine, ExperimentArm, Explain, LoadError, OfferDecision, RuleInput, SourceUse, Status};
 pub use host::js_number_string;
 pub use render::{escape, safe_url};
-pub use text::{format_price, percent_decode, push_hex, push_int, slug, two_decimals};
+pub use text::{format_price, percent_decode, push_hex, push_int, push_percent_encoded, slug, truncate, two_decimals};
 pub use value::{is_whole, Map, Value};

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::decide::{DecidedItem, Decision, OfferDecision, Status};
-use crate::text::push_hex;
+use crate::text::{push_hex, truncate};
 use crate::value::Value;
 
 // The visitor saw an experiment's arm (GrowthBook's and Segment's `Experiment Viewed`). The
@@ -227,7 +227,7 @@ pub fn offer_exposure(offer: &OfferDecision) -> Record {
 pub fn read_properties(r: &mut Record, props: &Value, max_len: usize, max_items: usize) {
     let text = |keys: &[&str]| -> String {
         let v = keys.iter().find_map(|k| props.path(k).and_then(Value::as_str)).unwrap_or_default();
-        cut(v, max_len).into()
+        truncate(v, max_len).into()
     };
     r.placement = text(&["placement", "list_id", "promotion_id"]);
     r.variant = text(&["variant", "creative"]);
@@ -250,17 +250,8 @@ pub fn read_properties(r: &mut Record, props: &Value, max_len: usize, max_items:
         .into_iter()
         .chain(products.iter().filter_map(|p| p.path("product_id").or_else(|| p.path("sku")).and_then(Value::as_str)))
         .take(max_items)
-        .map(|s| cut(s, max_len).into())
+        .map(|s| truncate(s, max_len).into())
         .collect();
-}
-
-/// `s` cut to at most `max` bytes, at a character boundary.
-fn cut(s: &str, max: usize) -> &str {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 #[cfg(test)]

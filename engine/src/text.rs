@@ -115,8 +115,17 @@ pub fn format_price(symbol: &str, amount: f32) -> String {
     out
 }
 
+/// `s` cut to at most `max` bytes, at a character boundary (bounded copies of what clients send).
+pub fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Percent-encodes everything but `A-Z a-z 0-9 - _ . ~` (as encodeURIComponent, stricter).
-pub(crate) fn push_percent_encoded(out: &mut String, s: &str) {
+pub fn push_percent_encoded(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
