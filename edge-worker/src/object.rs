@@ -134,12 +134,11 @@ impl DurableObject for VisitorDo {
                     // The visitor being folded in keeps its state and retries (its /link fails).
                     return Response::error(NO_BUNDLE, 503);
                 };
-                let mkey = config.measurement_key.clone().unwrap_or_default();
                 let fx = self
                     .persist_change(|o| {
                         let now = now_secs();
                         let fx = o.absorb(bundle, secret, &body.state, now);
-                        o.record_journeys(bundle, &fx, &mkey, now);
+                        o.record_journeys(bundle, &fx, config.measure_key(), now);
                         fx
                     })
                     .await?;
@@ -265,11 +264,10 @@ impl DurableObject for VisitorDo {
                         Err(Refusal::Oversize(o)) => console_error!("{}", self.with(|v| v.wait(&format!("held events not run: {}", o.reason()), now))),
                     }
                 }
-                let mkey = config.measurement_key.clone().unwrap_or_default();
                 let fx = self
                     .persist_change(|o| {
                         let fx = o.on_alarm(bundle, secret, now);
-                        o.record_journeys(bundle, &fx, &mkey, now);
+                        o.record_journeys(bundle, &fx, config.measure_key(), now);
                         fx
                     })
                     .await?;
@@ -373,7 +371,6 @@ impl VisitorDo {
             }
         };
         let now = now_secs();
-        let key = config.measurement_key.clone().unwrap_or_default();
         let journeys = journeys(&self.env).await;
         let tally = match journeys.loaded() {
             Some(bundle) => {
@@ -383,8 +380,8 @@ impl VisitorDo {
             None => {
                 let stage = |o: &mut VisitorObject| {
                     let held = o.hold(incoming, now);
-                    if held.is_ok() && !key.is_empty() {
-                        o.add_records(records, &key, now);
+                    if held.is_ok() {
+                        o.add_records(records, config.measure_key(), now);
                     }
                     held
                 };
@@ -449,14 +446,13 @@ impl VisitorDo {
         // Every held event is taken, parsed or not (one that no longer parses never will).
         let taken = held.len();
         // The events' measurement records go in the same write as the events.
-        let key = config(&self.env).measurement_key.clone().unwrap_or_default();
+        let config = config(&self.env);
+        let key = config.measure_key();
         let applied = self
             .change(|o| {
-                if !key.is_empty() {
-                    o.add_records(records, &key, now);
-                }
+                o.add_records(records, key, now);
                 let applied = o.run(bundle, secret, taken, &replay, &fresh, now);
-                o.record_journeys(bundle, &applied.effects, &key, now);
+                o.record_journeys(bundle, &applied.effects, key, now);
                 applied
             })
             .await?;
@@ -476,7 +472,7 @@ impl VisitorDo {
                 let fx = self
                     .change(|o| {
                         let fx = o.apply(bundle, secret, &[silence], now_secs()).effects;
-                        o.record_journeys(bundle, &fx, &key, now_secs());
+                        o.record_journeys(bundle, &fx, key, now_secs());
                         fx
                     })
                     .await?;
@@ -616,7 +612,7 @@ impl VisitorDo {
     async fn deliver(&self, now: i64, bundle: &BundleBody) -> Result<()> {
         let providers = Providers::from_vars(|k| var(&self.env, k)).with_public_url(&bundle.store.base_url);
         let cap = bundle.rules.messaging.max_per_day;
-        let mkey = config(&self.env).measurement_key.clone().unwrap_or_default();
+        let config = config(&self.env);
         while let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) {
             let m = &pending.message;
             let mut refused_number = None;
@@ -640,7 +636,7 @@ impl VisitorDo {
                     }
                 },
             };
-            if let Some(a) = self.persist_change(|o| o.settle(&m.idempotency_key, outcome, now_secs(), providers.retry, &mkey)).await? {
+            if let Some(a) = self.persist_change(|o| o.settle(&m.idempotency_key, outcome, now_secs(), providers.retry, config.measure_key())).await? {
                 console_log!("{}", attempt_line(&m.visitor, &a));
             }
             if let Some(report) = refused_number {

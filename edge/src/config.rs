@@ -65,6 +65,11 @@ const DEV_LINK_SECRET: &[u8] = b"vitrine-dev-link-secret";
 const DEV_MEASUREMENT_KEY: &[u8] = b"vitrine-dev-measurement-key";
 
 impl Config {
+    /// The key measurement units are made with; empty when none is set (nothing is recorded).
+    pub fn measure_key(&self) -> &[u8] {
+        self.measurement_key.as_deref().unwrap_or_default()
+    }
+
     /// The key journeys sign message links with. Never empty, never a fixed one outside dev
     /// mode: without `LINK_SECRET` the events that could start a message are refused (the
     /// sender retries) rather than stored under links anyone could forge.

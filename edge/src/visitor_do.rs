@@ -624,10 +624,7 @@ impl VisitorObject {
     /// as sent in the same change (`measure::sent_record`).
     pub fn settle(&mut self, message_key: &str, outcome: Outcome, now: i64, policy: RetryPolicy, key: &[u8]) -> Option<Attempt> {
         let attempt = self.outbox.settle(message_key, outcome, now, policy)?;
-        if !key.is_empty() {
-            let sent: Vec<MeasureRecord> = crate::measure::sent_record(&attempt).into_iter().collect();
-            self.add_records(sent, key, now);
-        }
+        self.add_records(crate::measure::sent_record(&attempt).into_iter().collect(), key, now);
         Some(attempt)
     }
 
@@ -635,8 +632,9 @@ impl VisitorObject {
     /// worker could not know (a server event naming only the customer) are filled from this
     /// object (`measure::fill_units`); beyond [`crate::measure::MAX_PENDING`] the oldest go. The
     /// alarm tries again at `now + RETRY_SECS` unless the send after the write empties it.
+    /// No key (`MEASUREMENT_KEY` unset): nothing is recorded.
     pub fn add_records(&mut self, mut records: Vec<MeasureRecord>, key: &[u8], now: i64) {
-        if records.is_empty() {
+        if records.is_empty() || key.is_empty() {
             return;
         }
         crate::measure::fill_units(&mut records, key, &self.visitor.id, &self.visitor.merged_from);
