@@ -399,40 +399,24 @@ fn incomplete_beta(a: f64, b: f64, x: f64, one_minus_x: f64) -> f64 {
 
 /// The continued fraction of the incomplete beta (modified Lentz).
 fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
-    let tiny = 1e-300;
+    const TINY: f64 = 1e-300;
+    // Lentz keeps its two running terms away from zero.
+    let away_from_zero = |v: f64| if v.abs() < TINY { TINY } else { v };
+    // One term `aa` of the fraction: updates `c` and `d`, returns the factor `h` takes.
+    let step = |aa: f64, c: &mut f64, d: &mut f64| {
+        *d = 1.0 / away_from_zero(1.0 + aa * *d);
+        *c = away_from_zero(1.0 + aa / *c);
+        *d * *c
+    };
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
     let mut c = 1.0;
-    let mut d = 1.0 - qab * x / qap;
-    if d.abs() < tiny {
-        d = tiny;
-    }
-    d = 1.0 / d;
+    let mut d = 1.0 / away_from_zero(1.0 - qab * x / qap);
     let mut h = d;
     for m in 1..100_000 {
         let m = m as f64;
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < tiny {
-            d = tiny;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < tiny {
-            c = tiny;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < tiny {
-            d = tiny;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < tiny {
-            c = tiny;
-        }
-        d = 1.0 / d;
-        let delta = d * c;
+        h *= step(m * (b - m) * x / ((qam + m2) * (a + m2)), &mut c, &mut d);
+        let delta = step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), &mut c, &mut d);
         h *= delta;
         if (delta - 1.0).abs() < 1e-16 {
             break;
