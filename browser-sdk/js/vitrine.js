@@ -82,13 +82,14 @@
   w.vitrine = api;
 
   var fetchOk = function (url) {
-    return fetch(url, { credentials: "omit" }).then(function (r) {
+    return fetch(url).then(function (r) {
       if (!r.ok) throw new Error(url + ": HTTP " + r.status);
       return r;
     });
   };
   // The two downloads run in parallel, and the wasm compiles while it streams.
-  var bundle = fetchOk(attr("bundle", endpoint + "/v1/bundle")).then(function (r) { return r.arrayBuffer(); });
+  // The bundle cut for this visitor and page (cookies go along on the store's own origin).
+  var bundle = fetchOk(attr("bundle", endpoint + "/v1/slice?path=" + encodeURIComponent(location.pathname))).then(function (r) { return r.arrayBuffer(); });
   var wasm = fetchOk(new URL("__VITRINE_WASM__", base).href).then(function (r) {
     var streams = WebAssembly.compileStreaming && /^application\/wasm\b/.test(r.headers.get("Content-Type") || "");
     return streams ? WebAssembly.compileStreaming(r) : r.arrayBuffer().then(function (b) { return WebAssembly.compile(b); });

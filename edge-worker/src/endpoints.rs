@@ -63,6 +63,20 @@ pub async fn decide(req: Request, env: &Env) -> Result<Response> {
     with_cors(&req, env, with_cookies(json(reply)?, &p.set_cookies)?)
 }
 
+/// `/v1/slice`: the bundle cut for this visitor and page; private (cookies decide it).
+pub async fn slice(req: Request, env: &Env) -> Result<Response> {
+    let p = match prepare(&req, env, false).await? {
+        Ok(p) => p,
+        Err(reply) => return with_cors(&req, env, json(reply)?),
+    };
+    let headers = Headers::new();
+    headers.set("content-type", api::BUNDLE_CONTENT_TYPE)?;
+    headers.set("cache-control", "private, no-store")?;
+    headers.set("x-vitrine-bundle", &p.loaded.version)?;
+    let body = if req.method() == Method::Head { Vec::new() } else { api::slice(&p.loaded.value, &p.visitor, p.now) };
+    with_cors(&req, env, with_cookies(Response::from_bytes(body)?.with_headers(headers), &p.set_cookies)?)
+}
+
 /// Adds the JSON API's CORS headers (`api::api_cors_headers`).
 pub fn with_cors(req: &Request, env: &Env, mut resp: Response) -> Result<Response> {
     let origin = req.headers().get("origin")?;

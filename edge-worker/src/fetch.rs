@@ -60,6 +60,7 @@ async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Resul
         Route::ExitOffer => endpoints::exit_offer(req, env).await,
         Route::Health => endpoints::health(env).await,
         Route::Bundle => endpoints::bundle(req, env).await,
+        Route::Slice => endpoints::slice(req, env).await,
         Route::NotFound => endpoints::json(JsonReply::error(404, format!("no endpoint {}", req.path()))),
         Route::Asset => endpoints::asset(req, env).await,
         Route::Page => page::handle(req, env, ctx).await,

@@ -6,6 +6,8 @@
 //! GET /v1/exit-offer[?path=…][&explain=1][&now=…]         -> 200 offer | 204 none
 //! GET /v1/bundle                  the serving bundle (short cache, ETag = version)
 //! GET /v1/bundle/<version>        one version (immutable)
+//! GET /v1/slice[?path=…][&now=…]   the bundle cut for this visitor on that page (`Engine::slice`;
+//!                                  private, not cached): what the browser SDK downloads
 //! GET /v1/health                  serving version, refused versions
 //! ```
 
@@ -173,6 +175,13 @@ pub fn etag(version: &str) -> String {
 pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
     let Some(h) = if_none_match else { return false };
     h.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+/// `/v1/slice`: the serving bundle cut for `visitor` (the page is the query's `path`), as
+/// bundle bytes under the bundle's own header: decisions for this visitor from it equal the
+/// bundle's, whatever the catalog's size.
+pub fn slice(engine: &Engine, visitor: &Visitor, now: i64) -> Vec<u8> {
+    vitrine_engine::bundle::encode(engine.header(), &engine.slice(visitor, now))
 }
 
 /// `/v1/bundle[/<version>]`: which version a path asks for (`None`: the current one).

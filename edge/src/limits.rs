@@ -187,7 +187,7 @@ pub fn before_work(r: &Request) -> Vec<Check> {
         Route::Events | Route::Click | Route::Unsubscribe | Route::SmsInbound | Route::AdminCustomer(_) | Route::AdminReport | Route::StaffReport => {
             vec![client()]
         }
-        Route::Decide | Route::ExitOffer => [Some(client()), visitor()].into_iter().flatten().collect(),
+        Route::Decide | Route::ExitOffer | Route::Slice => [Some(client()), visitor()].into_iter().flatten().collect(),
         Route::Confirm if r.post => vec![client(), Check::new(Limiter::Contact, r.client)],
         Route::Confirm => vec![client()],
         _ => Vec::new(),

@@ -17,6 +17,7 @@
 //! GET  /staff/report                 that report, behind HTTP Basic auth (password: ADMIN_TOKEN)
 //! GET  /v1/health                   what serves, what was refused
 //! GET  /v1/bundle[/<version>]       the bundle bytes
+//! GET  /v1/slice?path=…             the bundle cut for this visitor and page (the SDK's download)
 //! GET  /vitrine/sdk/*               the browser SDK's files ([assets])
 //! anything else                     a store page: proxied, personalized when HTML
 //! ```
@@ -57,6 +58,8 @@ pub enum Route {
     /// Another method on a GET-only endpoint.
     UseGet,
     Bundle,
+    /// The bundle cut for the visitor (`Engine::slice`).
+    Slice,
     NotFound,
     Asset,
     Page,
@@ -75,10 +78,11 @@ impl Route {
             SENDGRID_EVENTS_PATH => Route::SendgridEvents,
             TWILIO_STATUS_PATH => Route::TwilioStatus,
             "/v1/decide" | "/v1/exit-offer" if options => Route::Preflight,
-            "/v1/decide" | "/v1/exit-offer" | "/v1/health" if !get => Route::UseGet,
+            "/v1/decide" | "/v1/exit-offer" | "/v1/health" | "/v1/slice" if !get => Route::UseGet,
             "/v1/decide" => Route::Decide,
             "/v1/exit-offer" => Route::ExitOffer,
             "/v1/health" => Route::Health,
+            "/v1/slice" => Route::Slice,
             p if api::bundle_path_version(p).is_some() => Route::Bundle,
             "/v1/admin/measure" => Route::AdminMeasureList,
             "/v1/admin/report" => Route::AdminReport,
@@ -148,6 +152,8 @@ mod tests {
         assert_eq!(Route::of("/v1/decide", false, true), Route::Preflight);
         assert_eq!(Route::of("/v1/health", false, false), Route::UseGet);
         assert_eq!(Route::of("/v1/bundle", true, false), Route::Bundle);
+        assert_eq!(Route::of("/v1/slice", true, false), Route::Slice);
+        assert_eq!(Route::of("/v1/slice", false, false), Route::UseGet);
         assert_eq!(Route::of("/v1/nope", true, false), Route::NotFound);
         assert_eq!(Route::of("/vitrine/sdk/vitrine.js", true, false), Route::Asset);
         assert_eq!(Route::of("/products/1", true, false), Route::Page);

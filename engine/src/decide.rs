@@ -542,7 +542,9 @@ impl Engine {
         let shopper = self.shopper(v, now);
         let page_product = v.request.page.product;
         let eligible = |item: ProductIdx| {
-            catalog.get(item).is_some_and(|prod| prod.in_stock && !v.in_cart(item) && Some(item) != page_product && p.max_price.is_none_or(|m| prod.price <= m))
+            catalog.get(item).is_some_and(|prod| {
+                prod.in_stock && !prod.ranks_only() && !v.in_cart(item) && Some(item) != page_product && p.max_price.is_none_or(|m| prod.price <= m)
+            })
         };
         let r = recommend::recommend(&self.body.recs, &shopper, sources, p.exclude_owned, self.data_time(now), p.max_items as usize, eligible);
         uses.extend(r.offered.iter().map(|o| SourceUse { recommender: o.recommender, weight: o.weight, candidates: o.candidates }));

@@ -69,6 +69,7 @@ mod pages;
 pub mod recommend;
 mod render;
 pub mod rules;
+mod slice;
 mod sort;
 mod text;
 mod time;

@@ -1,0 +1,145 @@
+//! A bundle cut for one visitor (`Engine::slice`): the rules, and only the catalog rows and
+//! table entries that visitor's decisions read. The browser downloads this instead of the whole
+//! catalog, so its download does not grow with the store.
+//!
+//! What a decision reads (`recommend::candidates`, `Visitor::attributes`): the neighbour lists
+//! of its seeds (the page's product, the cart, the session's products, a customer's owned
+//! items), the popular and trending lists, the popular lists of the visitor's country, segment
+//! and categories (the page's, the page product's, the session's, the favourites), re-order
+//! intervals of owned items, and the cart's SKUs and prices. The slice keeps all of those, whole,
+//! so a decision for that visitor from the slice equals the full bundle's:
+//! - products keep their SKU order (ranking ties break by index, and the order is the same);
+//! - lists keep their order and scores, so every host sums the same floats in the same order;
+//! - every category stays (a `CategoryIdx` means the same in both).
+//!
+//! Rows a decision may rank but never show are cut to stubs ([`Product::ranks_only`]: SKU,
+//! price, category and stock, no title): the full rows kept are the products the decisions for
+//! this visitor show (decided here, with the whole bundle), the page's and the cart's, and the
+//! popular list (cart add-ons filter it). A decision on a stub passes it over, so a decision
+//! made later in the page, after the visitor did something, never shows an empty product.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, ProductIdx, RecTables, Scored};
+use crate::context::Visitor;
+use crate::decide::{Engine, Status};
+
+impl Engine {
+    /// What `v`'s decisions at `now` can read of the bundle (see the module docs). The header
+    /// stays the bundle's: a slice is that bundle, for one visitor.
+    pub fn slice(&self, v: &Visitor, now: i64) -> BundleBody {
+        let body = self.body();
+        let (catalog, recs) = (&body.catalog, &body.recs);
+        let shopper = self.shopper(v, now);
+
+        let mut seeds: Vec<ProductIdx> = shopper.seeds.iter().map(|s| s.0).collect();
+        seeds.extend(shopper.owned.iter().map(|o| o.item));
+        seeds.extend(shopper.interest_products.iter().map(|p| p.0));
+        seeds.sort_unstable();
+        seeds.dedup();
+
+        let mut categories: Vec<&str> = shopper.interest_categories.iter().map(|c| c.0).chain(shopper.top_categories.iter().copied()).collect();
+        categories.extend(shopper.page_category);
+        let page_product = v.request.page.product.and_then(|p| catalog.get(p));
+        categories.extend(page_product.and_then(|p| catalog.categories.get(usize::from(p.category?))).map(String::as_str));
+        let keyed = |lists: &[Keyed], keys: &[&str]| -> Vec<Keyed> {
+            lists.iter().filter(|k| keys.iter().any(|key| k.key.eq_ignore_ascii_case(key))).cloned().collect()
+        };
+        let is_seed = |p: &ProductIdx| seeds.binary_search(p).is_ok();
+        let mut tables = RecTables {
+            bought_together: Neighbors::default(),
+            similar: Neighbors::default(),
+            trending: recs.trending.clone(),
+            popular: recs.popular.clone(),
+            popular_by_country: keyed(&recs.popular_by_country, shopper.country.as_slice()),
+            popular_by_category: keyed(&recs.popular_by_category, &categories),
+            popular_by_segment: keyed(&recs.popular_by_segment, shopper.segment.as_slice()),
+            reorder_days: recs.reorder_days.iter().filter(|(p, _)| is_seed(p)).copied().collect(),
+        };
+
+        // Every product the slice names, in catalog (SKU) order.
+        let mut kept = seeds.clone();
+        for &s in &seeds {
+            kept.extend(recs.bought_together.of(s).iter().chain(recs.similar.of(s)).map(|n| n.item));
+        }
+        let lists = [&tables.trending, &tables.popular]
+            .into_iter()
+            .chain(tables.popular_by_country.iter().chain(&tables.popular_by_category).chain(&tables.popular_by_segment).map(|k| &k.items));
+        for list in lists {
+            kept.extend(list.iter().map(|s| s.item));
+        }
+        kept.retain(|&p| (p as usize) < catalog.products.len());
+        kept.sort_unstable();
+        kept.dedup();
+
+        // Full rows: what the decisions show, the page's product, the cart, the popular list.
+        let mut shown: Vec<ProductIdx> = self.shown_items(v, now);
+        shown.extend(v.request.page.product);
+        shown.extend(v.cart.iter().map(|l| l.product));
+        shown.extend(recs.popular.iter().map(|s| s.item));
+        shown.sort_unstable();
+        shown.dedup();
+
+        let new_index = |p: ProductIdx| kept.binary_search(&p).ok().map(|i| i as ProductIdx);
+        let renumber = |list: &[Scored]| -> Vec<Scored> { list.iter().filter_map(|s| Some(Scored { item: new_index(s.item)?, score: s.score })).collect() };
+        let neighbours =
+            |table: &Neighbors| Neighbors::from_lists(kept.iter().map(|&p| if is_seed(&p) { renumber(table.of(p)) } else { Vec::new() }).collect());
+        tables.bought_together = neighbours(&recs.bought_together);
+        tables.similar = neighbours(&recs.similar);
+        tables.trending = renumber(&tables.trending);
+        tables.popular = renumber(&tables.popular);
+        for k in tables.popular_by_country.iter_mut().chain(&mut tables.popular_by_category).chain(&mut tables.popular_by_segment) {
+            k.items = renumber(&k.items);
+        }
+        tables.reorder_days = tables.reorder_days.iter().filter_map(|&(p, d)| Some((new_index(p)?, d))).collect();
+
+        let products = kept
+            .iter()
+            .filter_map(|&p| {
+                let full = catalog.get(p)?;
+                Some(if shown.binary_search(&p).is_ok() { full.clone() } else { full.stub() })
+            })
+            .collect();
+        BundleBody {
+            store: body.store.clone(),
+            catalog: Catalog { products, categories: catalog.categories.clone(), category_slugs: catalog.category_slugs.clone() },
+            stats: body.stats.clone(),
+            recs: tables,
+            rules: body.rules.clone(),
+        }
+    }
+
+    /// The products the decisions of every placement show `v` at `now`, also as the browser
+    /// sees `v` (it does not know the country).
+    fn shown_items(&self, v: &Visitor, now: i64) -> Vec<ProductIdx> {
+        let catalog = &self.body().catalog;
+        let mut browser = v.clone();
+        browser.request.country = None;
+        let mut shown = Vec::new();
+        for v in [v, &browser] {
+            let input = self.rule_input(v);
+            for p in &self.body().rules.placements {
+                if let Ok(d) = self.decide_with(v, &input, &p.id, now) {
+                    if d.status == Status::Filled {
+                        shown.extend(d.items.iter().filter_map(|i| catalog.index_of(&i.sku)));
+                    }
+                }
+            }
+        }
+        shown
+    }
+}
+
+impl Product {
+    /// This row as a slice carries a product it may rank but not show.
+    pub fn stub(&self) -> Product {
+        Product { sku: self.sku.clone(), price: self.price, category: self.category, in_stock: self.in_stock, ..Product::default() }
+    }
+
+    /// A slice's stub: ranked like any product, never shown (a product in a bundle always has a
+    /// title: the builder falls back to its SKU).
+    pub fn ranks_only(&self) -> bool {
+        self.title.is_empty()
+    }
+}
