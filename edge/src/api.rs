@@ -181,7 +181,9 @@ pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
 /// bundle bytes under the bundle's own header: decisions for this visitor from it equal the
 /// bundle's, whatever the catalog's size.
 pub fn slice(engine: &Engine, visitor: &Visitor, now: i64) -> Vec<u8> {
-    vitrine_engine::bundle::encode(engine.header(), &engine.slice(visitor, now))
+    use vitrine_engine::bundle::{encode, Header, FORMAT_VERSION};
+    // Written in the current layout whatever the serving bundle's (the previous one is read too).
+    encode(&Header { format_version: FORMAT_VERSION, ..engine.header().clone() }, &engine.slice(visitor, now))
 }
 
 /// `/v1/bundle[/<version>]`: which version a path asks for (`None`: the current one).
@@ -259,6 +261,19 @@ mod tests {
             assert!(!h.iter().any(|(k, _)| *k == "access-control-allow-credentials"), "never credentials with *");
         }
         assert!(api_cors_headers(None, &[]).contains(&("vary", "Origin".into())));
+    }
+
+    #[test]
+    fn a_slice_of_a_previous_format_bundle_is_in_the_current_format() {
+        // The SDK reads the current format only: a worker serving a v4 bundle still hands it
+        // one it can read, with the bundle's id and date.
+        let old = Engine::load(include_bytes!("../../engine/tests/golden/bundle-v4.bin")).unwrap();
+        assert_eq!(old.header().format_version, vitrine_engine::bundle::PREVIOUS_FORMAT_VERSION);
+        let bytes = slice(&old, &Visitor::default(), 0);
+        let header = vitrine_engine::bundle::decode_header(&bytes).unwrap();
+        assert_eq!(header.format_version, vitrine_engine::bundle::FORMAT_VERSION);
+        assert_eq!((header.build_id, header.created_at), (old.header().build_id, old.header().created_at));
+        assert_eq!(Engine::load(&bytes).unwrap().body().rules, old.body().rules);
     }
 
     /// One product, one placement with sources, one offer: every part of the JSON shape.

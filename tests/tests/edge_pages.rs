@@ -102,6 +102,7 @@ fn main() -> std::process::ExitCode {
             edge_decisions_equal_the_native_engine,
             exit_offer_depends_on_the_visitor,
             bundle_and_sdk_files_have_types_etags_and_caching,
+            the_sdk_downloads_a_slice_cut_for_its_visitor_and_page,
             the_picker_explains_unknown_personas,
             events_are_routed_to_the_sync_endpoint,
             bodies_over_the_limit_are_refused_before_they_are_read,
@@ -479,6 +480,35 @@ fn exit_offer_depends_on_the_visitor(s: &Suite) {
     assert_eq!(offer["id"], "comeback15");
     let none = s.stack.get("/v1/exit-offer", &[("Cookie", &become_persona(s, "loyal"))]);
     assert_eq!(none.status, 204, "{}", none.text());
+}
+
+/// `/v1/slice`: what the SDK downloads: the bundle cut for this visitor (cookies) and page
+/// (`path`): it loads as a bundle, decides this page's slot as the edge did, and is private.
+fn the_sdk_downloads_a_slice_cut_for_its_visitor_and_page(s: &Suite) {
+    let cookie = "vt_vid=e2e-visitor-slice1; vt_cart=C102:1";
+    let r = s.stack.get("/v1/slice?path=%2Fproducts%2FC100", &[("Cookie", cookie)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/vnd.vitrine.bundle"));
+    assert_eq!(r.header("cache-control"), Some("private, no-store"), "cut for one visitor: never shared");
+    assert_eq!(r.header("x-vitrine-bundle"), Some(fixture::version(1).as_str()));
+    let slice = vitrine_engine::Engine::load(&r.body).expect("a slice is a bundle");
+    let full = vitrine_engine::Engine::load(&fixture::bundle_bytes(1)).unwrap();
+    let catalog = &slice.body().catalog;
+    assert!(catalog.products.len() < full.body().catalog.products.len(), "only what this visitor's decisions read");
+    for sku in ["C100", "C102"] {
+        let p = catalog.get(catalog.index_of(sku).unwrap_or(u32::MAX)).unwrap_or_else(|| panic!("{sku}: the page's and the cart's products are in it"));
+        assert!(!p.title.is_empty(), "{sku} keeps its full row");
+    }
+    let html = page(s, "/products/C100", &[("Cookie", cookie)]);
+    let v = vitrine_engine::Visitor {
+        visitor_id: "e2e-visitor-slice1".into(),
+        request: vitrine_engine::context::Request { page: slice.page("/products/C100"), ..Default::default() },
+        cart: vitrine_engine::cookies::parse_cart_cookie("C102:1").resolve(catalog),
+        ..Default::default()
+    };
+    let d = slice.decide(&v, "pdp-pair-with", 1_700_000_000).unwrap();
+    assert_eq!(d.items.iter().map(|i| i.sku.as_str()).collect::<Vec<_>>(), skus(&slot(&html, "pdp-pair-with").1), "the SDK decides as the edge did");
+    assert_eq!(s.stack.get("/v1/slice?path=products", &[]).status, 400, "a path must start with /");
 }
 
 fn bundle_and_sdk_files_have_types_etags_and_caching(s: &Suite) {
