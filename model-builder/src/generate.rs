@@ -26,7 +26,8 @@
 //!   of 30–150 lines; a few Christmas themes that sell in November and December;
 //! - customers with their own rate (log-normal, 0.3% whales with bulk baskets), an active
 //!   window within the period, two favourite themes and items they buy again; many buy once;
-//! - ~10% of orders by guests (no customer id); ~2% of known customers' lines cancelled (~1.5% of all lines);
+//! - ~13% of orders by guests (no customer id), ~10% of the lines (the whales are customers); ~2% of
+//!   known customers' lines cancelled (~1.8% of all lines);
 //! - days weighted by weekday, season, a Christmas peak, holidays and growth; times of day from
 //!   an hourly curve.
 //!
