@@ -7,7 +7,7 @@
 #
 # Usage: scripts/bench-scale.sh
 #   SIZES="1000000 3000000"   order lines per store (default: 1000000 3000000 10000000)
-#   PRODUCTS=100000 SEED=1    passed to `generate` (customers: its default, lines / 20)
+#   PRODUCTS=100000 SEED=1    passed to `generate` (customers: its default, 6% of the lines)
 #   SCALE_DIR=/tmp/vitrine-scale   where stores and bundles go. A store is generated once per
 #                             size, seed and version of model-builder/src/generate.rs, then
 #                             reused (10M lines is ~0.9 GB of CSV).

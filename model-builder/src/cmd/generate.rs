@@ -19,9 +19,9 @@ pub struct Args {
     /// stresses the similarity and co-purchase tables).
     #[arg(long, default_value_t = 100_000)]
     products: u32,
-    /// Customers who may order; about 60% do within the period [default: lines / 20: 500k at
-    /// 10M lines (~300k with orders), 150k at 3M, 50k at 1M, so orders per customer are the
-    /// same at every size].
+    /// Customers who may order; about half do within the period [default: 6% of the lines:
+    /// 600k at 10M lines (~300k with orders), 180k at 3M, 60k at 1M, so orders per customer
+    /// are the same at every size].
     #[arg(long)]
     customers: Option<u32>,
     /// Years of orders, ending 2025-12-31.
