@@ -36,7 +36,7 @@ use parquet::schema::types::Type;
 
 use crate::data::{Dataset, Product};
 use crate::error::{Error, Result};
-use crate::ingest::is_gzip;
+use crate::ingest::{csv_error, is_gzip};
 
 /// The order-lines columns, in order.
 pub const LINE_COLUMNS: [&str; 7] = ["order_id", "customer_id", "country", "time", "sku", "quantity", "unit_price"];
@@ -230,13 +230,6 @@ impl Write for Sink {
             Sink::Plain(f) => f.flush(),
             Sink::Gz(g) => g.flush(),
         }
-    }
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => Error::Io { path: path.into(), source },
-        other => Error::Invalid(format!("{}: {other:?}", path.display())),
     }
 }
 
