@@ -65,9 +65,10 @@ const PRODUCTS_SCHEMA: &str = "message products {
   required boolean in_stock;
 }";
 
-/// Rows per Parquet row group: large enough for good compression and fast scans, small
-/// enough that a row group's column buffers stay within tens of MB.
-const ROW_GROUP: usize = 1 << 20;
+/// Rows per Parquet row group: large enough for good compression and fast scans (DuckDB
+/// splits work by row group), small enough that the buffered group stays small: 2^17 rows
+/// keep `clean` of the UCI data (525k lines) at 62 MB peak RSS, where 2^20 took 247 MB.
+const ROW_GROUP: usize = 1 << 17;
 
 /// Writes the cleaned order lines of `ds` to `path` (format by name); returns the rows written.
 pub fn write_lines(path: &Path, ds: &Dataset) -> Result<u64> {

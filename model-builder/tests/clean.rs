@@ -98,4 +98,12 @@ fn on_the_uci_data_clean_writes_the_builds_kept_lines() {
     assert_eq!(report.kept_lines, 524_923);
     let quantity: u64 = rows[1..].iter().map(|r| r[5].parse::<u64>().unwrap()).sum();
     assert_eq!(quantity, ds.lines.iter().map(|l| u64::from(l.quantity)).sum::<u64>());
+
+    // As Parquet: the same number of rows, in row groups (DuckDB splits its work by them).
+    let parquet = f.path("lines.parquet");
+    run(&[&"clean", &"--config", &UCI_CONFIG, &"--orders", &UCI, &"--out", &parquet, &"--quiet"]).ok();
+    let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&parquet).unwrap()).unwrap();
+    let meta = parquet::file::reader::FileReader::metadata(&reader);
+    assert_eq!(meta.file_metadata().num_rows() as u64, report.kept_lines);
+    assert!(meta.num_row_groups() > 1);
 }

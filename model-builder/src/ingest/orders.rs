@@ -1,5 +1,6 @@
-//! The streaming pass over the order lines (CSV or Parquet, `rows.rs`): read each row, check it, classify it (sale,
-//! cancellation, return, non-product, …), and keep the sales in compact, interned form.
+//! The streaming pass over the order lines (CSV or Parquet, `rows.rs`): read each row, check
+//! it, classify it (sale, cancellation, return, non-product, …), and keep the sales in compact,
+//! interned form.
 //! `assemble` turns the result into a `Dataset`.
 
 use csv::ByteRecord;
@@ -10,6 +11,7 @@ use super::columns::Header;
 use super::dates::DateParser;
 use super::fields::{decimal, text, whole};
 use super::intern::{Interner, LastSeen};
+use super::parquet::TYPED_TIME_FORMATS;
 use super::report::{AsRead, Dropped};
 use super::rows::Rows;
 use crate::config::{CleaningConfig, Config, OrderColumns};
@@ -176,8 +178,8 @@ struct Pass<'a> {
 pub fn read(rows: &mut Rows, config: &Config, catalog_skus: Option<&[String]>, bad: &mut BadRows, progress: &ProgressBar) -> Result<RawOrders> {
     let cols = Columns::find(rows.header(), &config.orders.columns)?;
     rows.select(&cols.used())?;
-    // Typed dates (Parquet) come as text in one known format, whatever the export's text says.
-    let date_formats = if rows.is_time(cols.date) { vec!["%Y-%m-%d %H:%M:%S".to_string(), "%Y-%m-%d".to_string()] } else { config.orders.date_format.clone() };
+    // Typed dates (Parquet) come as text in known formats, whatever the export's text says.
+    let date_formats = if rows.is_time(cols.date) { TYPED_TIME_FORMATS.map(String::from).to_vec() } else { config.orders.date_format.clone() };
     let width = rows.header().len();
 
     let mut out = RawOrders::default();

@@ -208,7 +208,7 @@ impl ParquetRows {
             return Ok(false);
         }
         let g = self.group;
-        let group = self.reader.get_row_group(g).map_err(|e| self.damaged(g, None, e))?;
+        let group = self.reader.get_row_group(g).map_err(|e| damaged(&self.path, g, None, e))?;
         self.group_left = u64::try_from(group.metadata().num_rows()).unwrap_or(0);
         for c in &mut self.columns {
             c.reader = Some(group.get_column_reader(c.index).map_err(|e| damaged(&self.path, g, Some(&c.name), e))?);
@@ -240,10 +240,6 @@ impl ParquetRows {
         }
         self.batch_left = want;
         Ok(())
-    }
-
-    fn damaged(&self, group: usize, column: Option<&str>, e: parquet::errors::ParquetError) -> Error {
-        damaged(&self.path, group, column, e)
     }
 }
 
@@ -418,6 +414,9 @@ fn write_int(s: &mut String, n: i128, scale: i32) {
         s.push_str(frac);
     }
 }
+
+/// The text of typed timestamps and dates (`write_time`, `day_string`), as chrono formats.
+pub const TYPED_TIME_FORMATS: [&str; 2] = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"];
 
 /// `2010-12-01 08:26:00` of unix seconds.
 fn write_time(s: &mut String, t: i64) {
