@@ -67,6 +67,14 @@ fn clean_writes_the_kept_lines_in_order_with_guests_blank() {
 }
 
 #[test]
+fn help_documents_the_schema_others_rely_on() {
+    let help = run(&[&"clean", &"--help"]).ok().stdout.clone();
+    for column in ["order_id     string", "customer_id  string", "time         int64", "quantity     int64", "unit_price   double"] {
+        assert!(help.contains(column), "{column}: {help}");
+    }
+}
+
+#[test]
 fn gzip_output_holds_the_same_rows_and_other_names_are_refused() {
     let f = Fixture::new();
     let (config, orders) = small_store(&f);
