@@ -73,7 +73,6 @@ const ROW_GROUP: usize = 1 << 17;
 /// Writes the cleaned order lines of `ds` to `path` (format by name); returns the rows written.
 pub fn write_lines(path: &Path, ds: &Dataset) -> Result<u64> {
     let mut out = Table::create(path, &LINE_COLUMNS, LINES_SCHEMA)?;
-    let mut price = String::new();
     for order in &ds.orders {
         let customer = order.customer.map(|c| ds.customers[c as usize].as_str());
         for line in ds.order_lines(order) {
@@ -84,7 +83,7 @@ pub fn write_lines(path: &Path, ds: &Dataset) -> Result<u64> {
                 Cell::Int(order.time),
                 Cell::Str(&ds.products[line.product as usize].sku),
                 Cell::Int(i64::from(line.quantity)),
-                Cell::Float(shortest(line.unit_price, &mut price)),
+                Cell::Price(line.unit_price),
             ])?;
         }
     }
@@ -94,7 +93,6 @@ pub fn write_lines(path: &Path, ds: &Dataset) -> Result<u64> {
 /// Writes the catalog the bundle carries to `path` (format by name); returns the rows written.
 pub fn write_products(path: &Path, ds: &Dataset) -> Result<u64> {
     let mut out = Table::create(path, &PRODUCT_COLUMNS, PRODUCTS_SCHEMA)?;
-    let mut price = String::new();
     for p in &crate::build::catalog(ds).products {
         let Product { sku, title, url, image, price: p_price, category, brand, tags, in_stock } = p;
         let category = category.map_or("", |c| ds.categories[c as usize].as_str());
@@ -103,7 +101,7 @@ pub fn write_products(path: &Path, ds: &Dataset) -> Result<u64> {
             Cell::Str(title),
             Cell::Str(url),
             Cell::Str(image),
-            Cell::Float(shortest(*p_price, &mut price)),
+            Cell::Price(*p_price),
             Cell::Str(category),
             Cell::Str(brand),
             Cell::Str(&tags.join("|")),
@@ -127,7 +125,8 @@ enum Cell<'a> {
     /// A string that may be missing (NULL in Parquet, empty in CSV).
     Opt(Option<&'a str>),
     Int(i64),
-    Float(f64),
+    /// The builder's f32 price: its shortest decimal in CSV, the f64 of that in Parquet.
+    Price(f32),
     Bool(bool),
 }
 
@@ -173,7 +172,7 @@ impl Table {
                             let _ = write!(number, "{n}");
                             &number
                         }
-                        Cell::Float(x) => {
+                        Cell::Price(x) => {
                             number.clear();
                             let _ = write!(number, "{x}");
                             &number
@@ -250,6 +249,7 @@ struct ParquetTable {
     columns: Vec<Values>,
     buffered: usize,
     rows: u64,
+    scratch: String,
 }
 
 impl ParquetTable {
@@ -262,7 +262,7 @@ impl ParquetTable {
             .build();
         let file = std::fs::File::create(path).map_err(Error::io(path))?;
         let writer = SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(|e| parquet_error(path, e))?;
-        Ok(ParquetTable { path: path.into(), writer, columns, buffered: 0, rows: 0 })
+        Ok(ParquetTable { path: path.into(), writer, columns, buffered: 0, rows: 0, scratch: String::new() })
     }
 
     fn row(&mut self, cells: &[Cell]) -> Result<()> {
@@ -274,7 +274,7 @@ impl ParquetTable {
                     v.extend(s.map(ByteArray::from));
                 }
                 (Values::Int(v), Cell::Int(n)) => v.push(*n),
-                (Values::Float(v), Cell::Float(x)) => v.push(*x),
+                (Values::Float(v), Cell::Price(x)) => v.push(shortest(*x, &mut self.scratch)),
                 (Values::Bool(v), Cell::Bool(b)) => v.push(*b),
                 _ => unreachable!("cells follow the schema"),
             }
