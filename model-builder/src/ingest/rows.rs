@@ -49,12 +49,13 @@ impl<'a> Rows<'a> {
         Ok(Rows { path: path.into(), header, source: Source::Csv(reader) })
     }
 
-    /// The header's columns, and the columns the caller will read (only these are decoded
-    /// from Parquet; the rest read as empty).
+    /// The file's column names.
     pub fn header(&self) -> &Header {
         &self.header
     }
 
+    /// The columns the caller will read: only these are decoded from Parquet (the others
+    /// read as empty fields); CSV splits every field anyway.
     pub fn select(&mut self, columns: &[Option<usize>]) -> Result<()> {
         match &mut self.source {
             Source::Csv(_) => Ok(()),
