@@ -11,6 +11,7 @@ pub mod fmt;
 pub mod generate;
 pub mod ingest;
 pub mod inspect;
+pub mod lines;
 pub mod progress;
 pub mod recommend;
 pub mod recs;
