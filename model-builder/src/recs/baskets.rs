@@ -30,10 +30,12 @@ impl Baskets {
         let mut basket_start = vec![0u32];
         let mut items = Vec::with_capacity(ds.lines.len());
         let mut weight = Vec::new();
-        // Dedupes a basket's items without sorting: `seen_in[p]` is the last basket holding p.
+        // Dedupes a basket's items without sorting: `seen_in[p]` is the last order group holding p.
         let mut seen_in = vec![u32::MAX; n_products];
-        for group in order_groups(ds, cfg.co_purchase_scope) {
-            let b = weight.len() as u32;
+        for (g, group) in order_groups(ds, cfg.co_purchase_scope).into_iter().enumerate() {
+            // The group's own number, not the kept baskets' count: a dropped group's marks must
+            // not hide its items from the next group.
+            let b = g as u32;
             let start = items.len();
             for order in &group {
                 for line in ds.order_lines(order) {
