@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Runs the aggregation SQL (sql/*.sql, one query per aggregate file of sql/SCHEMA.md) with
+# DuckDB over the builder's cleaned lines and catalog, writing the aggregate files that
+# `model-builder build --aggregates OUTDIR` compiles a bundle from:
+#
+#   scripts/aggregates-duckdb.sh LINES PRODUCTS OUTDIR [--config vitrine.toml]
+#
+# LINES: `model-builder clean --out lines.{csv,csv.gz,parquet}`; PRODUCTS: its `--products
+# products.csv` (copied to OUTDIR/products.csv, which `--aggregates` reads). The parameters
+# the counting takes (co-purchase scope, basket limit, half-lives, support) come from the
+# config's [recs], the builder's defaults where it says nothing. Outputs over 1 MiB are
+# gzip'd (`pairs.csv.gz`); the builder reads either.
+#
+# DuckDB comes from PyPI, pinned in sql/requirements.txt, in a venv under $VITRINE_TOOLS
+# (default ~/.cache/vitrine-tools)/duckdb-<hash of the pins>, made on first use.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+
+usage() { echo "usage: $0 LINES PRODUCTS OUTDIR [--config vitrine.toml]" >&2; exit 2; }
+[ $# -ge 3 ] || usage
+LINES=$1 PRODUCTS=$2 OUT=$3
+shift 3
+CONFIG=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --config) [ $# -ge 2 ] || usage; CONFIG=$2; shift 2 ;;
+        *) usage ;;
+    esac
+done
+for f in "$LINES" "$PRODUCTS" ${CONFIG:+"$CONFIG"}; do
+    [ -f "$f" ] || { echo "aggregates-duckdb: $f: no such file" >&2; exit 1; }
+done
+
+REQS="$ROOT/sql/requirements.txt"
+TOOLS="${VITRINE_TOOLS:-$HOME/.cache/vitrine-tools}"
+VENV="$TOOLS/duckdb-$(sha256sum "$REQS" | cut -c1-12)"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
+    echo "aggregates-duckdb: installing $REQS into $VENV" >&2
+    rm -rf "$VENV"
+    mkdir -p "$TOOLS"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
+fi
+
+mkdir -p "$OUT"
+# The DuckDB-only part: reading the inputs, filling `params`, writing the outputs. The queries
+# themselves (sql/*.sql) are plain SQL that reads the relations `lines`, `products`, `params`.
+exec "$VENV/bin/python" - "$ROOT/sql" "$LINES" "$PRODUCTS" "$OUT" "$CONFIG" <<'PY'
+import gzip, os, shutil, sys, time, tomllib
+import duckdb
+
+sql_dir, lines_path, products_path, out, config = sys.argv[1:6]
+
+def fail(msg):
+    sys.exit(f"aggregates-duckdb: {msg}")
+
+# [recs] values the counting uses; defaults as model-builder's RecsConfig::default.
+params = {"co_purchase_scope": "basket", "max_basket_items": 100, "co_purchase_half_life_days": 90.0,
+          "min_support": 3, "trending_half_life_days": 14.0}
+if config:
+    try:
+        with open(config, "rb") as f:
+            recs = tomllib.load(f).get("recs", {})
+    except tomllib.TOMLDecodeError as e:
+        fail(f"{config}: {e}")
+    for key, default in params.items():
+        if key not in recs:
+            continue
+        value = recs[key]
+        ok = (value in ("basket", "customer") if key == "co_purchase_scope"
+              else isinstance(value, int) and not isinstance(value, bool) and value >= 0 if isinstance(default, int)
+              else isinstance(value, (int, float)) and not isinstance(value, bool))
+        if not ok:
+            fail(f"{config}: recs.{key} = {value!r}: expected "
+                 + {"co_purchase_scope": "\"basket\" or \"customer\"", "max_basket_items": "an integer >= 0",
+                    "min_support": "an integer >= 0"}.get(key, "a number of days"))
+        params[key] = float(value) if isinstance(default, float) else value
+
+def quoted(s):
+    return "'" + s.replace("'", "''") + "'"
+
+def read(path, columns):
+    """A relation over a CSV (optionally gzip'd) or Parquet file, with the given column types."""
+    name = path.lower()
+    if name.endswith(".parquet"):
+        source = f"read_parquet({quoted(path)})"
+    elif name.endswith(".csv") or name.endswith(".csv.gz"):
+        # Every column as text first: the casts below then fail naming the column.
+        source = f"read_csv({quoted(path)}, header = true, all_varchar = true, auto_detect = true)"
+    else:
+        fail(f"{path}: expected .csv, .csv.gz or .parquet")
+    select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns)
+    return f"SELECT {select} FROM {source}"
+
+con = duckdb.connect()
+LINES = [("order_id", "VARCHAR"), ("customer_id", "VARCHAR"), ("country", "VARCHAR"), ("time", "BIGINT"),
+         ("sku", "VARCHAR"), ("quantity", "BIGINT"), ("unit_price", "DOUBLE")]
+try:
+    # Materialized once: every query reads them, and a bad value fails here, before any output.
+    con.execute(f"CREATE TABLE lines AS {read(lines_path, LINES)}")
+    con.execute(f"CREATE TABLE products AS {read(products_path, [('sku', 'VARCHAR'), ('category', 'VARCHAR')])}")
+except duckdb.Error as e:
+    fail(f"reading {lines_path} / {products_path}: {e}")
+con.execute("CREATE TABLE params AS SELECT " + ", ".join(
+    f"{quoted(v) if isinstance(v, str) else repr(v)} AS {k}" for k, v in params.items()))
+
+shutil.copyfile(products_path, os.path.join(out, "products.csv"))
+for name in sorted(f[:-4] for f in os.listdir(sql_dir) if f.endswith(".sql")):
+    with open(os.path.join(sql_dir, name + ".sql")) as f:
+        query = f.read().rstrip().rstrip(";")
+    target = os.path.join(out, name + ".csv")
+    for stale in (target, target + ".gz"):
+        if os.path.exists(stale):
+            os.remove(stale)
+    t0 = time.time()
+    try:
+        con.execute(f"COPY ({query}) TO {quoted(target)} (HEADER, DELIMITER ',')")
+    except duckdb.Error as e:
+        fail(f"sql/{name}.sql: {e}")
+    rows = con.execute(f"SELECT COUNT(*) FROM read_csv({quoted(target)}, header = true, all_varchar = true)").fetchone()[0]
+    if os.path.getsize(target) > 1 << 20:
+        with open(target, "rb") as src, gzip.open(target + ".gz", "wb", compresslevel=6) as dst:
+            shutil.copyfileobj(src, dst)
+        os.remove(target)
+        target += ".gz"
+    print(f"{os.path.basename(target):28} {rows:>10} rows {os.path.getsize(target):>12} bytes {time.time() - t0:6.2f} s")
+PY
