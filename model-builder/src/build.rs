@@ -179,7 +179,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
 }
 
 /// The public catalog: the dataset's products, in the same (SKU) order.
-fn catalog(ds: &Dataset) -> Catalog {
+pub(crate) fn catalog(ds: &Dataset) -> Catalog {
     let products = ds.products.iter().map(|p| Product { price: (p.price * 100.0).round() / 100.0, ..p.clone() }).collect();
     Catalog::new(products, ds.categories.clone())
 }

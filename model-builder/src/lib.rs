@@ -10,6 +10,7 @@ pub mod eval;
 pub mod fmt;
 pub mod ingest;
 pub mod inspect;
+pub mod lines;
 pub mod progress;
 pub mod recommend;
 pub mod recs;

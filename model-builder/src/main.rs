@@ -18,6 +18,8 @@ struct Cli {
 enum Command {
     /// Build a bundle from the config and the store's exports.
     Build(cmd::build::Args),
+    /// Write the cleaned order lines (and catalog) the build uses, for SQL engines: CSV, .csv.gz or Parquet.
+    Clean(cmd::clean::Args),
     /// Show what a bundle holds.
     Inspect(cmd::inspect::Args),
     /// Check a config without reading any data.
@@ -37,6 +39,7 @@ enum Command {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Build(a) => cmd::build::run(a),
+        Command::Clean(a) => cmd::clean::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Recommend(a) => cmd::recommend::run(a),

@@ -2,6 +2,7 @@
 //! prints. The work itself (ingest, tables, checks, eval, simulate) is in the library's modules.
 
 pub mod build;
+pub mod clean;
 pub mod eval;
 pub mod inspect;
 pub mod recommend;

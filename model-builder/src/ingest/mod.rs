@@ -21,7 +21,7 @@ mod intern;
 mod orders;
 mod report;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 
@@ -29,7 +29,7 @@ pub use catalog::{fill_template, CategoryRules};
 pub use columns::Header;
 pub use report::{AsRead, CatalogReport, Dropped, IngestReport, BAD_ROWS_SHOWN};
 
-use crate::config::Config;
+use crate::config::{Config, LoadedConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use bad_rows::BadRows;
@@ -44,6 +44,19 @@ pub fn is_gzip(path: &Path) -> bool {
 pub fn open(path: &Path) -> Result<Box<dyn std::io::Read>> {
     let file = std::fs::File::open(path).map_err(Error::io(path))?;
     Ok(if is_gzip(path) { Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))) } else { Box::new(file) })
+}
+
+/// The orders and catalog files to read: the command line's, else the config's (relative to
+/// the config file).
+pub fn input_paths(loaded: &LoadedConfig, orders: Option<&Path>, catalog: Option<&Path>) -> Result<(PathBuf, Option<PathBuf>)> {
+    let config = &loaded.config;
+    let orders = match (orders, &config.orders.path) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(p)) => loaded.resolve(p),
+        (None, None) => return Err(Error::Invalid(format!("no orders file: pass --orders FILE or set orders.path in {}", loaded.path.display()))),
+    };
+    let catalog = catalog.map(Path::to_path_buf).or_else(|| config.catalog.path.as_deref().map(|p| loaded.resolve(p)));
+    Ok((orders, catalog))
 }
 
 /// The customers export (`[customers]`), bad rows handled as `[cleaning]` says.
