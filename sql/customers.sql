@@ -38,7 +38,7 @@ ranked AS (
     WHERE gap IS NOT NULL
 ),
 medians AS (
-    SELECT customer_id, AVG(CAST(gap AS DOUBLE PRECISION)) AS gap_days
+    SELECT customer_id, AVG(gap) AS gap_days
     FROM ranked
     WHERE 2 * rn BETWEEN n AND n + 2
     GROUP BY customer_id

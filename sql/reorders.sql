@@ -26,7 +26,7 @@ ranked AS (
 SELECT
     sku,
     COUNT(DISTINCT customer_id) AS customers,
-    AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN CAST(gap AS DOUBLE PRECISION) END) AS gap_days
+    AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN gap END) AS gap_days
 FROM ranked
 GROUP BY sku
 ORDER BY sku
