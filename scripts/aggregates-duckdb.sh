@@ -79,32 +79,44 @@ if config:
 def quoted(s):
     return "'" + s.replace("'", "''") + "'"
 
-def read(path, columns):
-    """A relation over a CSV (optionally gzip'd) or Parquet file, with the given column types."""
+con = duckdb.connect()
+
+def load(table, path, columns):
+    """Table `table` from a CSV (optionally gzip'd) or Parquet file, with these column types."""
     name = path.lower()
     if name.endswith(".parquet"):
         source = f"read_parquet({quoted(path)})"
     elif name.endswith(".csv") or name.endswith(".csv.gz"):
-        # Every column as text first: the casts below then fail naming the column.
-        source = f"read_csv({quoted(path)}, header = true, all_varchar = true, auto_detect = true)"
+        # Every column as text first: the casts below then fail naming line, column and value.
+        source = f"read_csv({quoted(path)}, header = true, all_varchar = true)"
     else:
         fail(f"{path}: expected .csv, .csv.gz or .parquet")
-    select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns)
-    return f"SELECT {select} FROM {source}"
+    try:
+        have = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        missing = [c for c, _ in columns if c not in have]
+        if missing:
+            fail(f"{path}: no column {', '.join(missing)} (it has {', '.join(have)})")
+        select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in columns)
+        # Materialized once: every query reads it, and a bad value fails here, before any output.
+        con.execute(f"CREATE TABLE {table} AS SELECT {select} FROM {source}")
+    except duckdb.Error as e:
+        # DuckDB's first lines name the line, column and value; the rest lists its CSV options.
+        fail(f"{path}: " + "\n".join(str(e).splitlines()[:3]))
 
-con = duckdb.connect()
-LINES = [("order_id", "VARCHAR"), ("customer_id", "VARCHAR"), ("country", "VARCHAR"), ("time", "BIGINT"),
-         ("sku", "VARCHAR"), ("quantity", "BIGINT"), ("unit_price", "DOUBLE")]
-try:
-    # Materialized once: every query reads them, and a bad value fails here, before any output.
-    con.execute(f"CREATE TABLE lines AS {read(lines_path, LINES)}")
-    con.execute(f"CREATE TABLE products AS {read(products_path, [('sku', 'VARCHAR'), ('category', 'VARCHAR')])}")
-except duckdb.Error as e:
-    fail(f"reading {lines_path} / {products_path}: {e}")
+load("lines", lines_path, [("order_id", "VARCHAR"), ("customer_id", "VARCHAR"), ("country", "VARCHAR"), ("time", "BIGINT"),
+                           ("sku", "VARCHAR"), ("quantity", "BIGINT"), ("unit_price", "DOUBLE")])
+load("products", products_path, [("sku", "VARCHAR"), ("category", "VARCHAR")])
 con.execute("CREATE TABLE params AS SELECT " + ", ".join(
     f"{quoted(v) if isinstance(v, str) else repr(v)} AS {k}" for k, v in params.items()))
 
-shutil.copyfile(products_path, os.path.join(out, "products.csv"))
+# `build --aggregates` reads the catalog beside the aggregates, in the format it came in.
+ext = next(e for e in (".csv.gz", ".csv", ".parquet") if products_path.lower().endswith(e))
+for stale in (".csv.gz", ".csv", ".parquet"):
+    path = os.path.join(out, "products" + stale)
+    if os.path.exists(path) and not os.path.samefile(path, products_path):
+        os.remove(path)
+if not os.path.exists(os.path.join(out, "products" + ext)):
+    shutil.copyfile(products_path, os.path.join(out, "products" + ext))
 for name in sorted(f[:-4] for f in os.listdir(sql_dir) if f.endswith(".sql")):
     with open(os.path.join(sql_dir, name + ".sql")) as f:
         query = f.read().rstrip().rstrip(";")

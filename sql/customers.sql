@@ -1,6 +1,6 @@
 -- customers.csv: RFM inputs, one row per known customer: orders (frequency), spend (monetary),
 -- first and last order, and the median days between consecutive order days (the typical gap;
--- NULL with orders on one day only).
+-- NULL with orders on one order_day only).
 -- Inputs: `lines`. Parameters: none.
 -- Builder: aggregates.rs (customers); rfm.rs turns them into recency, quintile scores, segments.
 -- The median is written with ROW_NUMBER/COUNT rather than PERCENTILE_CONT, which BigQuery has
@@ -21,11 +21,11 @@ totals AS (
     GROUP BY customer_id
 ),
 days AS (
-    SELECT DISTINCT customer_id, CAST(FLOOR(time / 86400.0) AS BIGINT) AS day
+    SELECT DISTINCT customer_id, CAST(FLOOR(time / 86400.0) AS BIGINT) AS order_day
     FROM known
 ),
 gaps AS (
-    SELECT customer_id, day - LAG(day) OVER (PARTITION BY customer_id ORDER BY day) AS gap
+    SELECT customer_id, order_day - LAG(order_day) OVER (PARTITION BY customer_id ORDER BY order_day) AS gap
     FROM days
 ),
 ranked AS (

@@ -1,16 +1,16 @@
 -- reorders.csv: re-order intervals per SKU ("buy it again"): over the distinct days on which a
--- known customer bought the SKU, the gap to that customer's previous day with it; per SKU the
--- customers with at least one gap and the median gap. Same-day orders are one visit.
+-- known customer bought the SKU, the gap to that customer's previous order_day with it; per SKU the
+-- customers with at least one gap and the median gap. Same-order_day orders are one visit.
 -- Inputs: `lines`. Parameters: none (min_reorder_customers is applied by the builder).
 -- Builder: aggregates.rs (reorders), the table recs::BuyerItems::reorder_days.
 -- Median as in customers.sql (ROW_NUMBER/COUNT, portable where PERCENTILE_CONT is not).
 WITH days AS (
-    SELECT DISTINCT customer_id, sku, CAST(FLOOR(time / 86400.0) AS BIGINT) AS day
+    SELECT DISTINCT customer_id, sku, CAST(FLOOR(time / 86400.0) AS BIGINT) AS order_day
     FROM lines
     WHERE NULLIF(customer_id, '') IS NOT NULL
 ),
 gaps AS (
-    SELECT customer_id, sku, day - LAG(day) OVER (PARTITION BY customer_id, sku ORDER BY day) AS gap
+    SELECT customer_id, sku, order_day - LAG(order_day) OVER (PARTITION BY customer_id, sku ORDER BY order_day) AS gap
     FROM days
 ),
 ranked AS (
