@@ -1,6 +1,6 @@
 -- customers.csv: RFM inputs, one row per known customer: orders (frequency), spend (monetary),
 -- first and last order, and the median days between consecutive order days (the typical gap;
--- NULL with orders on one order_day only).
+-- NULL with orders on one day only).
 -- Inputs: `lines`. Parameters: none.
 -- Builder: aggregates.rs (customers); rfm.rs turns them into recency, quintile scores, segments.
 -- The median is written with ROW_NUMBER/COUNT rather than PERCENTILE_CONT, which BigQuery has

@@ -1,6 +1,6 @@
 -- reorders.csv: re-order intervals per SKU ("buy it again"): over the distinct days on which a
--- known customer bought the SKU, the gap to that customer's previous order_day with it; per SKU the
--- customers with at least one gap and the median gap. Same-order_day orders are one visit.
+-- known customer bought the SKU, the gap to that customer's previous day with it; per SKU the
+-- customers with at least one gap and the median gap. Same-day orders are one visit.
 -- Inputs: `lines`. Parameters: none (min_reorder_customers is applied by the builder).
 -- Builder: aggregates.rs (reorders), the table recs::BuyerItems::reorder_days.
 -- Median as in customers.sql (ROW_NUMBER/COUNT, portable where PERCENTILE_CONT is not).
