@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Checks the aggregation SQL (sql/*.sql) against the builder on the shared UCI Online Retail
-# export: `model-builder clean` → the SQL run by DuckDB (scripts/aggregates-duckdb.sh) →
-# `build --aggregates`, beside a normal `build` from the same export; then
-# model-builder/tests/aggregates_agree.rs compares the two bundles (stats, catalog, every table:
-# counts exactly, decayed scores within 1e-4 relative), their private profiles, and the
-# decisions of a fixed set of visitors.
+# Checks the aggregation SQL (sql/*.sql) against the builder: `model-builder clean` → the SQL
+# run by DuckDB (scripts/aggregates-duckdb.sh) → `build --aggregates`, beside a normal `build`
+# from the same export; then model-builder/tests/aggregates_agree.rs compares the two bundles
+# (stats, catalog, every table: counts exactly, decayed scores within 1e-4 relative), their
+# private profiles, and the decisions of a fixed set of visitors. Two cases:
+#   - uci: the shared UCI Online Retail export (525k lines) with its example config ([recs]
+#     defaults: one order per basket, decay, basket limit);
+#   - demo-variant: the demo sample with the other branches of every parameter: whole customer
+#     histories as baskets, no basket limit, no co-purchase decay, a trending half-life of 30
+#     days, support 2.
 #
 #   scripts/check-aggregates.sh [--keep DIR]    (--keep: leave the files there to look at)
 #
@@ -16,16 +20,8 @@ cd "$(dirname "$0")/.."
 KEEP=""
 if [ "${1:-}" = "--keep" ] && [ -n "${2:-}" ]; then KEEP=$2; elif [ $# -gt 0 ]; then echo "usage: $0 [--keep DIR]" >&2; exit 2; fi
 
-DATA=../shared/data/online-retail-2010-2011/online_retail.csv
-CONFIG=examples/online-retail/vitrine.toml
-if [ ! -f "$DATA" ]; then
-    echo "*** SKIPPED: $DATA is not there; the aggregation SQL was not checked ***"
-    exit 0
-fi
-
 cargo build --quiet -p vitrine-model-builder
 BIN="${CARGO_TARGET_DIR:-target}/debug/model-builder"
-
 if [ -n "$KEEP" ]; then
     WORK=$KEEP
     mkdir -p "$WORK"
@@ -34,17 +30,34 @@ else
     trap 'rm -rf "$WORK"' EXIT
 fi
 
-t0=$SECONDS
-"$BIN" clean --quiet --config "$CONFIG" --orders "$DATA" --out "$WORK/lines.csv.gz" --products "$WORK/products.csv"
-echo "check-aggregates: clean $((SECONDS - t0)) s"
-t0=$SECONDS
-scripts/aggregates-duckdb.sh "$WORK/lines.csv.gz" "$WORK/products.csv" "$WORK/aggregates" --config "$CONFIG"
-echo "check-aggregates: SQL in DuckDB $((SECONDS - t0)) s"
-t0=$SECONDS
-"$BIN" build --quiet --config "$CONFIG" --aggregates "$WORK/aggregates" --out "$WORK/sql.bin" --profiles "$WORK/sql.jsonl"
-"$BIN" build --quiet --config "$CONFIG" --orders "$DATA" --out "$WORK/rows.bin" --profiles "$WORK/rows.jsonl"
-echo "check-aggregates: both builds $((SECONDS - t0)) s"
+# check NAME CONFIG ORDERS PROFILES(yes/no)
+check() {
+    local name=$1 config=$2 orders=$3 profiles=$4 dir="$WORK/$1" t0=$SECONDS
+    mkdir -p "$dir"
+    local rows_extra=() sql_extra=()
+    if [ "$profiles" = yes ]; then
+        rows_extra=(--profiles "$dir/rows.jsonl")
+        sql_extra=(--profiles "$dir/sql.jsonl")
+    fi
+    "$BIN" clean --quiet --config "$config" --orders "$orders" --out "$dir/lines.csv.gz" --products "$dir/products.csv"
+    scripts/aggregates-duckdb.sh "$dir/lines.csv.gz" "$dir/products.csv" "$dir/aggregates" --config "$config" > "$dir/duckdb.log"
+    "$BIN" build --quiet --config "$config" --aggregates "$dir/aggregates" --out "$dir/sql.bin" "${sql_extra[@]}"
+    "$BIN" build --quiet --config "$config" --orders "$orders" --out "$dir/rows.bin" "${rows_extra[@]}"
+    echo "check-aggregates: $name: clean, SQL in DuckDB, both builds: $((SECONDS - t0)) s"
+    VITRINE_AGG_ROWS_BUNDLE="$dir/rows.bin" VITRINE_AGG_SQL_BUNDLE="$dir/sql.bin" \
+    VITRINE_AGG_ROWS_PROFILES="${rows_extra[1]:-}" VITRINE_AGG_SQL_PROFILES="${sql_extra[1]:-}" \
+        cargo test --quiet -p vitrine-model-builder --test aggregates_agree
+}
 
-VITRINE_AGG_ROWS_BUNDLE="$WORK/rows.bin" VITRINE_AGG_SQL_BUNDLE="$WORK/sql.bin" \
-VITRINE_AGG_ROWS_PROFILES="$WORK/rows.jsonl" VITRINE_AGG_SQL_PROFILES="$WORK/sql.jsonl" \
-    cargo test --quiet -p vitrine-model-builder --test aggregates_agree
+DATA=../shared/data/online-retail-2010-2011/online_retail.csv
+if [ -f "$DATA" ]; then
+    check uci examples/online-retail/vitrine.toml "$DATA" yes
+else
+    echo "*** SKIPPED: $DATA is not there; the aggregation SQL was not checked on the UCI data ***"
+fi
+
+# The demo config with every counting parameter on its other branch (its [recs] is unset, so
+# one appended table is the whole section; orders come from --orders, and without --profiles
+# its customers export is not read).
+{ cat examples/demo/vitrine.toml; printf '\n[recs]\nco_purchase_scope = "customer"\nmax_basket_items = 0\nco_purchase_half_life_days = 0\nmin_support = 2\ntrending_half_life_days = 30\n'; } > "$WORK/demo-variant.toml"
+check demo-variant "$WORK/demo-variant.toml" examples/demo/orders.csv no

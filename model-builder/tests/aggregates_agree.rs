@@ -223,7 +223,7 @@ fn visitors(engine: &Engine, profiles: Option<&BTreeMap<String, Json>>) -> Vec<V
     let n = products.len();
     let path = |p: usize| format!("/products/{}", products[p].sku);
     let mut pages: Vec<String> = vec!["/".into(), "/cart".into(), "/search?q=mug".into()];
-    pages.extend((0..n).step_by(n / 60 + 1).map(path));
+    pages.extend((0..n).step_by(n / 120 + 1).map(path));
     pages.extend(body.recs.popular.iter().take(10).map(|s| path(s.item as usize)));
     pages.extend(body.catalog.categories.iter().map(|c| format!("/category/{}", vitrine_engine::slug(c))));
     let carts: Vec<Vec<CartLine>> =
