@@ -4,32 +4,47 @@
 # `model-builder build --aggregates OUTDIR` compiles a bundle from:
 #
 #   scripts/aggregates-duckdb.sh LINES PRODUCTS OUTDIR [--config vitrine.toml]
+#   scripts/aggregates-duckdb.sh --compare EXPECTED_DIR ACTUAL_DIR
 #
 # LINES: `model-builder clean --out lines.{csv,csv.gz,parquet}`; PRODUCTS: its `--products
-# products.csv` (copied to OUTDIR/products.csv, which `--aggregates` reads). The parameters
+# products.csv` (copied beside the aggregates, where `--aggregates` reads it). The parameters
 # the counting takes (co-purchase scope, basket limit, half-lives, support) come from the
 # config's [recs], the builder's defaults where it says nothing. Outputs over 1 MiB are
 # gzip'd (`pairs.csv.gz`); the builder reads either.
+#
+# --compare: two directories of aggregate files (e.g. the builder's own, `build
+# --write-aggregates`, and the SQL's), file by file on each file's key: the same keys, counts
+# and times equal, floats within 1e-9 relative (both sides sum in f64; only the order of the
+# additions differs). Prints a line per file and the first differences; fails on any.
 #
 # DuckDB comes from PyPI, pinned in sql/requirements.txt, in a venv under $VITRINE_TOOLS
 # (default ~/.cache/vitrine-tools)/duckdb-<hash of the pins>, made on first use.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
-usage() { echo "usage: $0 LINES PRODUCTS OUTDIR [--config vitrine.toml]" >&2; exit 2; }
-[ $# -ge 3 ] || usage
-LINES=$1 PRODUCTS=$2 OUT=$3
-shift 3
-CONFIG=""
-while [ $# -gt 0 ]; do
-    case $1 in
-        --config) [ $# -ge 2 ] || usage; CONFIG=$2; shift 2 ;;
-        *) usage ;;
-    esac
-done
-for f in "$LINES" "$PRODUCTS" ${CONFIG:+"$CONFIG"}; do
-    [ -f "$f" ] || { echo "aggregates-duckdb: $f: no such file" >&2; exit 1; }
-done
+usage() { echo "usage: $0 LINES PRODUCTS OUTDIR [--config vitrine.toml] | --compare EXPECTED_DIR ACTUAL_DIR" >&2; exit 2; }
+MODE=run
+if [ "${1:-}" = --compare ]; then
+    [ $# -eq 3 ] || usage
+    MODE=compare EXPECTED=$2 ACTUAL=$3
+    for d in "$EXPECTED" "$ACTUAL"; do
+        [ -d "$d" ] || { echo "aggregates-duckdb: $d: no such directory" >&2; exit 1; }
+    done
+else
+    [ $# -ge 3 ] || usage
+    LINES=$1 PRODUCTS=$2 OUT=$3
+    shift 3
+    CONFIG=""
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --config) [ $# -ge 2 ] || usage; CONFIG=$2; shift 2 ;;
+            *) usage ;;
+        esac
+    done
+    for f in "$LINES" "$PRODUCTS" ${CONFIG:+"$CONFIG"}; do
+        [ -f "$f" ] || { echo "aggregates-duckdb: $f: no such file" >&2; exit 1; }
+    done
+fi
 
 REQS="$ROOT/sql/requirements.txt"
 TOOLS="${VITRINE_TOOLS:-$HOME/.cache/vitrine-tools}"
@@ -40,6 +55,66 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import duckdb' 2>/dev
     mkdir -p "$TOOLS"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
+fi
+
+if [ "$MODE" = compare ]; then
+    exec "$VENV/bin/python" - "$EXPECTED" "$ACTUAL" <<'PY'
+import os, sys
+import duckdb
+
+expected, actual = sys.argv[1:3]
+# Per file: key columns, then value columns compared exactly (counts, times) or within the
+# tolerance (sums of floats).
+FILES = {
+    "totals": ([], ["orders", "lines", "customers", "guest_orders", "countries", "first_time", "last_time"], []),
+    "items": (["sku"], ["buyers"], ["trend"]),
+    "country_items": (["country", "sku"], ["buyers"], []),
+    "customers": (["customer_id"], ["orders", "first_time", "last_time"], ["monetary", "gap_days"]),
+    "customer_categories": (["customer_id", "category"], [], ["spend"]),
+    "customer_items": (["customer_id", "sku"], ["orders", "last_time"], []),
+    "reorders": (["sku"], ["customers"], ["gap_days"]),
+    "basket_items": (["sku"], ["baskets"], ["weight"]),
+    "pairs": (["sku_a", "sku_b"], ["baskets"], ["weight"]),
+}
+TOLERANCE = 1e-9
+
+def source(d, name):
+    for ext in (".csv", ".csv.gz"):
+        if os.path.exists(os.path.join(d, name + ext)):
+            return "read_csv('" + os.path.join(d, name + ext).replace("'", "''") + "', header = true, all_varchar = true)"
+    sys.exit(f"aggregates-duckdb: {d}: no {name}.csv or {name}.csv.gz")
+
+con = duckdb.connect()
+failed = False
+for name, (keys, exact, floats) in FILES.items():
+    def relation(d):
+        cols = [f'"{k}"' for k in keys]
+        if name == "pairs":  # either order of a pair
+            cols = ["LEAST(sku_a, sku_b) AS sku_a", "GREATEST(sku_a, sku_b) AS sku_b"]
+        cols += [f'CAST(NULLIF("{c}", \'\') AS HUGEINT) AS "{c}"' for c in exact]
+        cols += [f'CAST(NULLIF("{c}", \'\') AS DOUBLE) AS "{c}"' for c in floats]
+        return f"(SELECT {', '.join(cols)} FROM {source(d, name)})"
+    on = " AND ".join(f'e."{k}" = a."{k}"' for k in keys) or "TRUE"
+    checks = [f'e."{c}" IS DISTINCT FROM a."{c}"' for c in exact]
+    checks += [f'(e."{c}" IS NULL) <> (a."{c}" IS NULL) OR ABS(e."{c}" - a."{c}") > {TOLERANCE} * GREATEST(ABS(e."{c}"), ABS(a."{c}"), 1e-6)' for c in floats]
+    missing = " OR ".join(f'e."{k}" IS NULL OR a."{k}" IS NULL' for k in keys) or "FALSE"
+    values = [f'e."{c}" AS "expected {c}", a."{c}" AS "actual {c}"' for c in exact + floats]
+    shown = ", ".join([f'COALESCE(e."{k}", a."{k}") AS "{k}"' for k in keys] + values)
+    where = f"({missing}) OR " + " OR ".join(f"({c})" for c in checks or ["FALSE"])
+    try:
+        rows = con.execute(f"SELECT COUNT(*) FROM {relation(expected)}").fetchone()[0]
+        diff = con.execute(f"SELECT {shown} FROM {relation(expected)} e FULL OUTER JOIN {relation(actual)} a ON {on} WHERE {where} ORDER BY ALL").fetchall()
+        worst = [con.execute(f'SELECT MAX(ABS(e."{c}" - a."{c}") / GREATEST(ABS(e."{c}"), ABS(a."{c}"), 1e-6)) FROM {relation(expected)} e JOIN {relation(actual)} a ON {on}').fetchone()[0] for c in floats]
+    except duckdb.Error as e:
+        sys.exit(f"aggregates-duckdb: {name}: {e}")
+    rel = ", ".join(f"{c} {w or 0:.1e}" for c, w in zip(floats, worst))
+    print(f"{name:20} {rows:>9} rows  {len(diff):>6} differ" + (f"  (largest relative difference: {rel})" if rel else ""))
+    for row in diff[:5]:
+        print("    " + ", ".join(f"{c} {v}" for c, v in zip(keys + [x for c in exact + floats for x in (f"expected {c}", f"actual {c}")], row)))
+    failed |= bool(diff)
+if failed:
+    sys.exit(f"aggregates-duckdb: {actual} differs from {expected}")
+PY
 fi
 
 mkdir -p "$OUT"

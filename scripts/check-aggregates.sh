@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks the aggregation SQL (sql/*.sql) against the builder: `model-builder clean` → the SQL
 # run by DuckDB (scripts/aggregates-duckdb.sh) → `build --aggregates`, beside a normal `build`
-# from the same export; then model-builder/tests/aggregates_agree.rs compares the two bundles
+# from the same export that also writes the builder's own counts (`--write-aggregates`). The
+# two sets of aggregate files are compared file by file (`aggregates-duckdb.sh --compare`:
+# counts exactly, float sums within 1e-9); then model-builder/tests/aggregates_agree.rs compares the two bundles
 # (stats, catalog, every table: counts exactly, decayed scores within 1e-4 relative), their
 # private profiles, and the decisions of a fixed set of visitors. Two cases:
 #   - uci: the shared UCI Online Retail export (525k lines) with its example config ([recs]
@@ -42,8 +44,10 @@ check() {
     "$BIN" clean --quiet --config "$config" --orders "$orders" --out "$dir/lines.csv.gz" --products "$dir/products.csv"
     scripts/aggregates-duckdb.sh "$dir/lines.csv.gz" "$dir/products.csv" "$dir/aggregates" --config "$config" > "$dir/duckdb.log"
     "$BIN" build --quiet --config "$config" --aggregates "$dir/aggregates" --out "$dir/sql.bin" "${sql_extra[@]}"
-    "$BIN" build --quiet --config "$config" --orders "$orders" --out "$dir/rows.bin" "${rows_extra[@]}"
+    "$BIN" build --quiet --config "$config" --orders "$orders" --out "$dir/rows.bin" "${rows_extra[@]}" --write-aggregates "$dir/builder-aggregates"
     echo "check-aggregates: $name: clean, SQL in DuckDB, both builds: $((SECONDS - t0)) s"
+    # The counts themselves first, file by file: the sharpest message when the SQL is wrong.
+    scripts/aggregates-duckdb.sh --compare "$dir/builder-aggregates" "$dir/aggregates"
     VITRINE_AGG_ROWS_BUNDLE="$dir/rows.bin" VITRINE_AGG_SQL_BUNDLE="$dir/sql.bin" \
     VITRINE_AGG_ROWS_PROFILES="${rows_extra[1]:-}" VITRINE_AGG_SQL_PROFILES="${sql_extra[1]:-}" \
         cargo test --quiet -p vitrine-model-builder --test aggregates_agree
