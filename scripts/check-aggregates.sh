@@ -50,6 +50,7 @@ check() {
     scripts/aggregates-duckdb.sh --compare "$dir/builder-aggregates" "$dir/aggregates"
     VITRINE_AGG_ROWS_BUNDLE="$dir/rows.bin" VITRINE_AGG_SQL_BUNDLE="$dir/sql.bin" \
     VITRINE_AGG_ROWS_PROFILES="${rows_extra[1]:-}" VITRINE_AGG_SQL_PROFILES="${sql_extra[1]:-}" \
+    VITRINE_AGG_SQL_DIR="$dir/aggregates" \
         cargo test --quiet -p vitrine-model-builder --test aggregates_agree
 }
 

@@ -6,8 +6,8 @@
 //!
 //! Driven by scripts/check-aggregates.sh, which builds the two bundles and names them in
 //! `VITRINE_AGG_ROWS_BUNDLE`, `VITRINE_AGG_SQL_BUNDLE` (and their profiles in
-//! `VITRINE_AGG_ROWS_PROFILES`, `VITRINE_AGG_SQL_PROFILES`); without them every test here says it
-//! was skipped and passes.
+//! `VITRINE_AGG_ROWS_PROFILES`, `VITRINE_AGG_SQL_PROFILES`, with the SQL's aggregates in
+//! `VITRINE_AGG_SQL_DIR`); without them every test here says it was skipped and passes.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -194,17 +194,61 @@ fn json_close(path: &str, a: &Json, b: &Json, problems: &mut Vec<String>) {
     }
 }
 
+/// Spend per (customer, category) from the SQL's `customer_categories.csv[.gz]` in `dir`.
+fn spends(dir: &std::path::Path) -> BTreeMap<(String, String), f64> {
+    let path = ["customer_categories.csv", "customer_categories.csv.gz"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{}: no customer_categories.csv", dir.display()));
+    let mut reader = csv::Reader::from_reader(vitrine_model_builder::ingest::open(&path).unwrap_or_else(|e| panic!("{e}")));
+    let headers = reader.headers().unwrap_or_else(|e| panic!("{}: {e}", path.display())).clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("{}: no column {name}", path.display()));
+    let (c, k, s) = (col("customer_id"), col("category"), col("spend"));
+    reader
+        .records()
+        .enumerate()
+        .map(|(i, r)| {
+            let r = r.unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 2));
+            let spend = r[s].parse().unwrap_or_else(|e| panic!("{}:{}: spend: {e}", path.display(), i + 2));
+            ((r[c].to_string(), r[k].to_string()), spend)
+        })
+        .collect()
+}
+
+/// Money is summed from f32 prices by the builder and from the written decimals by the SQL, so
+/// two categories on which a customer spent exactly the same may rank either way: favourite
+/// categories may differ only where their spends are equal within 1e-6 (f32's 6e-8 per price).
+fn same_favourites(id: &str, a: &Json, b: &Json, spend: &BTreeMap<(String, String), f64>) -> Result<(), String> {
+    let (x, y) = (a.as_array(), b.as_array());
+    let (Some(x), Some(y)) = (x, y) else { return Err(format!("customer {id}: top_categories {a} vs {b}")) };
+    let of = |c: &Json| spend.get(&(id.to_string(), c.as_str().unwrap_or_default().to_string())).copied();
+    let tied = |p: &Json, q: &Json| matches!((of(p), of(q)), (Some(s), Some(t)) if (s - t).abs() <= 1e-6 * s.abs().max(t.abs()));
+    if x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p == q || tied(p, q)) {
+        Ok(())
+    } else {
+        Err(format!("customer {id}: top_categories {a} vs {b}"))
+    }
+}
+
 #[test]
 fn private_profiles_are_equal() {
     let (Some(a), Some(b)) = (profiles("VITRINE_AGG_ROWS_PROFILES"), profiles("VITRINE_AGG_SQL_PROFILES")) else {
         skipped("VITRINE_AGG_ROWS_PROFILES / VITRINE_AGG_SQL_PROFILES");
         return;
     };
+    let dir = env_path("VITRINE_AGG_SQL_DIR").expect("VITRINE_AGG_SQL_DIR: the SQL's aggregates, for the spends behind favourite categories");
+    let spend = spends(&dir);
     assert!(a.len() > 100, "{} profiles: too few to prove anything", a.len());
     assert!(a.keys().eq(b.keys()), "the same customers: {} vs {}", a.len(), b.len());
     let mut problems = Vec::new();
     for (id, p) in &a {
-        json_close(&format!("customer {id}"), p, &b[id], &mut problems);
+        let (mut p, mut q) = (p.clone(), b[id].clone());
+        let key = "top_categories";
+        if let (Some(x), Some(y)) = (p.as_object_mut().and_then(|m| m.remove(key)), q.as_object_mut().and_then(|m| m.remove(key))) {
+            problems.extend(same_favourites(id, &x, &y, &spend).err());
+        }
+        json_close(&format!("customer {id}"), &p, &q, &mut problems);
     }
     report(problems);
 }
