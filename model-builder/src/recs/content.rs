@@ -37,22 +37,27 @@ pub fn tokenize(text: &str) -> impl Iterator<Item = String> + '_ {
 /// Σ df² work: a 20k-product category alone is 400M pairs.
 const MAX_FULL_POSTING: usize = 256;
 const COMMON_WINDOW: usize = 128;
+/// Shapes scored in full per shape, in multiples of the list length (see `similar_counted`).
+const RESCORED: usize = 4;
 
 /// Unit-length TF-IDF vectors, compared between "shapes": the distinct vectors (a catalog of
-/// 100k products built from a few hundred product types has far fewer shapes than products,
-/// and products of one shape have the same neighbours).
+/// 100k products built from a few hundred product types has fewer shapes than products, and
+/// products of one shape have the same neighbours). Shapes are numbered in signature order and
+/// stored flat, so a window of a posting list is a run of neighbouring rows in memory.
 pub struct ContentIndex {
-    /// Terms of shape `s` with their weights, sorted by term.
-    shapes: Vec<Vec<(u32, f32)>>,
+    /// Terms of shape `s`, sorted by term: `term[start[s]..start[s + 1]]`, weights in `weight`.
+    start: Vec<u32>,
+    term: Vec<u32>,
+    weight: Vec<f32>,
+    /// Parallel to `term`: the shape's position in that term's posting list when the term is
+    /// common, `u32::MAX` when it is rare (its list is walked whole).
+    position: Vec<u32>,
     /// Shape of each product.
     shape_of: Vec<u32>,
     /// Products of shape `s`, one per title (the first by index), ascending.
     members: Vec<Vec<ProductIdx>>,
-    /// Shapes holding term `t`: `postings[t]`, in signature order.
-    postings: Vec<Vec<u32>>,
-    /// Position of shape `s` in each of its common terms' posting lists, parallel to
-    /// `shapes[s]` (`u32::MAX` for a rare term, whose list is walked whole).
-    position: Vec<Vec<u32>>,
+    /// Shapes holding term `t` with its weight there, ascending (= signature order).
+    postings: Vec<Vec<(u32, f32)>>,
     /// Normalized titles, interned: variants sold under one title look like one product to a
     /// shopper, so a list never shows the same title twice.
     title_key: Vec<u32>,
@@ -132,25 +137,57 @@ impl ContentIndex {
             }
         }
 
-        // Posting lists in signature order, so a common term's window around a shape holds
+        // Shapes renumbered in signature order, so a common term's window around a shape holds
         // the shapes sharing its rarer terms (the "sorted neighbourhood" of record linkage).
         let rank = signature_rank(&shapes, &df);
-        let mut by_rank: Vec<u32> = (0..shapes.len() as u32).collect();
-        by_rank.sort_unstable_by_key(|&s| rank[s as usize]);
-        let mut postings: Vec<Vec<u32>> = vec![Vec::new(); n_terms];
-        for &s in &by_rank {
-            for &(t, _) in &shapes[s as usize] {
-                postings[t as usize].push(s);
+        let mut order: Vec<u32> = (0..shapes.len() as u32).collect();
+        order.sort_unstable_by_key(|&s| rank[s as usize]);
+        let shape_of = shape_of.into_iter().map(|s: u32| rank[s as usize]).collect();
+        let members = order.iter().map(|&s| std::mem::take(&mut members[s as usize])).collect();
+        let mut start = vec![0u32];
+        let (mut term, mut weight) = (Vec::new(), Vec::new());
+        let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n_terms];
+        for (new, &old) in order.iter().enumerate() {
+            for &(t, w) in &shapes[old as usize] {
+                term.push(t);
+                weight.push(w);
+                postings[t as usize].push((new as u32, w));
             }
+            start.push(term.len() as u32);
         }
-        let mut position: Vec<Vec<u32>> = shapes.iter().map(|v| vec![u32::MAX; v.len()]).collect();
+        let mut position = vec![u32::MAX; term.len()];
         for (t, list) in postings.iter().enumerate().filter(|(_, l)| l.len() > MAX_FULL_POSTING) {
-            for (at, &s) in list.iter().enumerate() {
-                let k = shapes[s as usize].binary_search_by_key(&(t as u32), |&(t, _)| t).expect("the shape holds the term");
-                position[s as usize][k] = at as u32;
+            for (at, &(s, _)) in list.iter().enumerate() {
+                let row = start[s as usize] as usize..start[s as usize + 1] as usize;
+                let k = term[row.clone()].binary_search(&(t as u32)).expect("the shape holds the term");
+                position[row.start + k] = at as u32;
             }
         }
-        ContentIndex { shapes, shape_of, members, postings, position, title_key }
+        ContentIndex { start, term, weight, position, shape_of, members, postings, title_key }
+    }
+
+    fn row(&self, s: usize) -> std::ops::Range<usize> {
+        self.start[s] as usize..self.start[s + 1] as usize
+    }
+
+    /// Dot product of two shapes' unit vectors (a merge of their sorted terms).
+    fn cosine(&self, a: usize, b: usize) -> f32 {
+        let (ra, rb) = (self.row(a), self.row(b));
+        let (ta, tb) = (&self.term[ra.clone()], &self.term[rb.clone()]);
+        let (wa, wb) = (&self.weight[ra], &self.weight[rb]);
+        let (mut i, mut j, mut dot) = (0, 0, 0f32);
+        while i < ta.len() && j < tb.len() {
+            match ta[i].cmp(&tb[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += wa[i] * wb[j];
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        dot
     }
 
     /// Top-k most similar products per product (cosine ≥ `min_similarity`).
@@ -160,35 +197,47 @@ impl ContentIndex {
 
     /// `similar`, and the number of candidate shape pairs scored (the work, for its bound's test).
     pub fn similar_counted(&self, cfg: &RecsConfig) -> (Neighbors, u64) {
-        let n = self.shapes.len();
+        let n = self.start.len() - 1;
         let work = AtomicU64::new(0);
         // Per shape, the best shapes (itself included: its other titles are perfect neighbours),
-        // enough to fill a list even when one title of each is the product's own.
-        let scratch = || (vec![0u32; n], Vec::new());
+        // enough to fill a list even when one title of each is the product's own. Dot products
+        // are summed along the postings walked (one add per posting); a common term's share is
+        // missed for shapes outside its window, so the best by that sum are scored again in
+        // full before the cut.
+        let scratch = || (vec![0f32; n], Vec::new());
         let near: Vec<Vec<(u32, f32)>> = (0..n)
             .into_par_iter()
-            .map_init(scratch, |(seen, candidates), s| {
-                // `seen[c] == s + 1` marks c as a candidate of s already: no reset between rows.
-                let mut mark = |c: u32| {
-                    if seen[c as usize] != s as u32 + 1 {
-                        seen[c as usize] = s as u32 + 1;
-                        candidates.push(c);
-                    }
-                };
-                for (k, &(t, _)) in self.shapes[s].iter().enumerate() {
-                    let list = &self.postings[t as usize];
-                    match self.position[s][k] {
-                        u32::MAX => list.iter().for_each(|&c| mark(c)),
+            .map_init(scratch, |(dot, touched), s| {
+                let mut visits = 0u64;
+                for k in self.row(s) {
+                    let list = &self.postings[self.term[k] as usize];
+                    let window = match self.position[k] {
+                        u32::MAX => list.as_slice(),
                         at => {
                             let at = at as usize;
-                            list[at.saturating_sub(COMMON_WINDOW)..(at + COMMON_WINDOW + 1).min(list.len())].iter().for_each(|&c| mark(c));
+                            &list[at.saturating_sub(COMMON_WINDOW)..(at + COMMON_WINDOW + 1).min(list.len())]
                         }
+                    };
+                    visits += window.len() as u64;
+                    let w = self.weight[k];
+                    for &(c, wc) in window {
+                        let d = &mut dot[c as usize];
+                        if *d == 0.0 {
+                            touched.push(c);
+                        }
+                        // Weights are positive, so a touched shape never reads as untouched.
+                        *d += w * wc;
                     }
                 }
-                work.fetch_add(candidates.len() as u64, Ordering::Relaxed);
-                let scored = candidates
-                    .drain(..)
-                    .map(|c| Scored { item: c, score: if c as usize == s { 1.0 } else { cosine(&self.shapes[s], &self.shapes[c as usize]) } })
+                work.fetch_add(visits, Ordering::Relaxed);
+                let partial: Vec<Scored> = touched.iter().map(|&c| Scored { item: c, score: dot[c as usize] }).collect();
+                for &c in touched.iter() {
+                    dot[c as usize] = 0.0;
+                }
+                touched.clear();
+                let scored = top_k(partial, RESCORED * (cfg.top_k + 1))
+                    .into_iter()
+                    .map(|x| Scored { item: x.item, score: if x.item as usize == s { 1.0 } else { self.cosine(s, x.item as usize) } })
                     .filter(|x| x.score >= cfg.min_similarity)
                     .collect();
                 top_k(scored, cfg.top_k + 1).into_iter().map(|x| (x.item, x.score)).collect()
@@ -224,23 +273,6 @@ impl ContentIndex {
         ranked.truncate(k);
         ranked
     }
-}
-
-/// Dot product of two unit vectors sorted by term.
-fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
-    let (mut i, mut j, mut dot) = (0, 0, 0f32);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                dot += a[i].1 * b[j].1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    dot
 }
 
 /// Each shape's rank when shapes are sorted by their shared terms, rarest first (a term no
