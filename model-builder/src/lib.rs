@@ -9,6 +9,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod fmt;
+pub mod generate;
 pub mod ingest;
 pub mod inspect;
 pub mod progress;
