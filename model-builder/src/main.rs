@@ -34,6 +34,8 @@ enum Command {
     Sample(cmd::sample::Args),
     /// Add up the measurement records (the R2 export): lift per experiment arm, placements, offers, journeys.
     Report(cmd::report::Args),
+    /// Generate a large, realistic store (orders, catalog, config) for the scale benchmark; deterministic for a seed.
+    Generate(cmd::generate::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => cmd::eval::run(&a),
         Command::Sample(a) => cmd::sample::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Generate(a) => cmd::generate::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

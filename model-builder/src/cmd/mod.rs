@@ -4,6 +4,7 @@
 pub mod build;
 pub mod clean;
 pub mod eval;
+pub mod generate;
 pub mod inspect;
 pub mod recommend;
 pub mod report;
