@@ -5,7 +5,7 @@
 -- (0 = no limit); its weight decays with the age of its latest line.
 -- Inputs: `lines`, `params`. Parameters: co_purchase_scope, max_basket_items,
 -- co_purchase_half_life_days ([recs]; defaults 'basket', 100, 90; half-life <= 0: no decay).
--- Builder: aggregates.rs (basket items), scored by recs/baskets.rs (bought_together).
+-- Builder: `Baskets::items` (recs/baskets.rs), the mass in `bought_together`.
 -- The CTEs up to `kept` are the same in pairs.sql: each file runs alone.
 WITH as_of AS (
     SELECT MAX(time) AS t FROM lines

@@ -1,7 +1,8 @@
 -- country_items.csv: per (country, SKU), the distinct buyers who bought the SKU in an order
 -- from that country (a customer who bought it from two countries counts in both).
 -- Inputs: `lines`. Parameters: none.
--- Builder: aggregates.rs (country items), scored by recs/popularity.rs (by_country).
+-- Builder: `BuyerItems::country_buyers` (recs/buyers.rs), scored by recs/popularity.rs
+-- (`by_country`).
 SELECT
     country,
     sku,

@@ -1,7 +1,8 @@
 -- customer_categories.csv: spend per (customer, category), category by name from the cleaned
 -- catalog; lines of products without a category are left out.
 -- Inputs: `lines`, `products` (sku, category). Parameters: none.
--- Builder: aggregates.rs (customer categories); rfm.rs keeps each customer's top 3 by spend.
+-- Builder: `CustomerAggregates::from_buyers` (aggregates/count.rs); `rfm::profiles_from` keeps
+-- each customer's top 3 by spend.
 SELECT
     l.customer_id,
     p.category,

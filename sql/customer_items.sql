@@ -1,8 +1,9 @@
 -- customer_items.csv: each known customer's purchase history: per (customer, SKU), the orders
 -- holding it and the latest time. Private (customer ids), like the profiles made from it.
 -- Inputs: `lines`. Parameters: none.
--- Builder: aggregates.rs (customer items); rfm.rs keeps the 30 strongest per customer for the
--- profiles, recs/popularity.rs counts customers per (segment, SKU) from it (by_segment).
+-- Builder: `CustomerAggregates::from_buyers` (aggregates/count.rs); `rfm::profiles_from` keeps
+-- the 30 strongest per customer for the profiles, recs/popularity.rs counts customers per
+-- (segment, SKU) from it (`by_segment`).
 SELECT
     customer_id,
     sku,

@@ -2,7 +2,8 @@
 -- first and last order, and the median days between consecutive order days (the typical gap;
 -- NULL with orders on one day only).
 -- Inputs: `lines`. Parameters: none.
--- Builder: aggregates.rs (customers); rfm.rs turns them into recency, quintile scores, segments.
+-- Builder: `CustomerAggregates::from_buyers` (aggregates/count.rs); `rfm::profiles_from` turns
+-- them into recency, quintile scores and segments.
 -- The median is written with ROW_NUMBER/COUNT rather than PERCENTILE_CONT, which BigQuery has
 -- only as a window function: the one or two middle rows (2·rn in [n, n+2]), averaged.
 WITH known AS (

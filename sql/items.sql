@@ -3,7 +3,8 @@
 -- A buyer is a known customer, or a guest's single order.
 -- Inputs: `lines`, `params`. Parameters: trending_half_life_days ([recs], default 14; <= 0: no
 -- decay). as_of = the data's last order.
--- Builder: aggregates.rs (items), scored by recs/popularity.rs (popular, trending, by_category).
+-- Builder: `Aggregates::from_dataset` (aggregates/count.rs, `items` from recs::BuyerItems),
+-- scored by recs/popularity.rs (`popular`, `trending`, `by_category`).
 WITH as_of AS (
     SELECT MAX(time) AS t FROM lines
 ),

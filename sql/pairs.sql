@@ -5,7 +5,7 @@
 -- Baskets, kept baskets and weights exactly as in basket_items.sql.
 -- Inputs: `lines`, `params`. Parameters: co_purchase_scope, max_basket_items,
 -- co_purchase_half_life_days, min_support ([recs]; defaults 'basket', 100, 90, 3).
--- Builder: aggregates.rs (pairs), scored by recs/baskets.rs (bought_together).
+-- Builder: `Baskets::pairs` (recs/baskets.rs), scored by `bought_together`.
 WITH as_of AS (
     SELECT MAX(time) AS t FROM lines
 ),

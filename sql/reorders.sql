@@ -2,7 +2,8 @@
 -- known customer bought the SKU, the gap to that customer's previous day with it; per SKU the
 -- customers with at least one gap and the median gap. Same-day orders are one visit.
 -- Inputs: `lines`. Parameters: none (min_reorder_customers is applied by the builder).
--- Builder: aggregates.rs (reorders), the table recs::BuyerItems::reorder_days.
+-- Builder: `BuyerItems::reorders` (recs/buyers.rs); `recs::tables` keeps the SKUs with
+-- min_reorder_customers as `reorder_days`.
 -- Median as in customers.sql (ROW_NUMBER/COUNT, portable where PERCENTILE_CONT is not).
 WITH days AS (
     SELECT DISTINCT customer_id, sku, CAST(FLOOR(time / 86400.0) AS BIGINT) AS order_day

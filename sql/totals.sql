@@ -1,7 +1,7 @@
 -- totals.csv: one row of dataset counts and the data's time span (the bundle's stats; `as_of`
 -- of every decay is `last_time`).
 -- Inputs: `lines` (the builder's cleaned lines). Parameters: none.
--- Builder: the same row from its Dataset in model-builder/src/aggregates.rs (totals).
+-- Builder: `totals` in model-builder/src/aggregates/count.rs; the bundle's stats.
 SELECT
     COUNT(DISTINCT order_id) AS orders,
     COUNT(*) AS lines,

@@ -32,7 +32,7 @@ fn env_path(name: &str) -> Option<PathBuf> {
 
 fn skipped(what: &str) {
     // Straight to stderr: the harness captures eprintln!, and a skip must be seen.
-    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {what} unset; run scripts/check-aggregates.sh ***\n");
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {what} unset (scripts/check-aggregates.sh sets them) ***\n");
 }
 
 /// The two bundles (from lines, from aggregates), or None (skipped) without the variables.
