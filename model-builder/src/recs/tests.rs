@@ -36,6 +36,19 @@ fn bought_together_needs_min_support() {
 }
 
 #[test]
+fn a_basket_dropped_for_its_size_does_not_hide_its_items_from_the_next() {
+    // The first order is over max_basket_items and left out; the next two both hold A and B.
+    let data = TinyData::new(&["A", "B", "C"]).customers(1).countries(&["UK"]).order(Some(0), 0, 0, &[0, 1, 2]).order(Some(0), 0, 1, &[0, 1]).order(
+        Some(0),
+        0,
+        2,
+        &[0, 1],
+    );
+    let cfg = RecsConfig { max_basket_items: 2, min_support: 2, ..Default::default() };
+    assert_eq!(items(build_tables(&data.ds, &cfg, &[]).bought_together.of(0)), [1]);
+}
+
+#[test]
 fn similar_finds_title_neighbours() {
     let data = TinyData::new(&[
         "WHITE HANGING HEART T-LIGHT HOLDER",
