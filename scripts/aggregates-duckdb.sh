@@ -93,8 +93,8 @@ for name, (keys, exact, floats) in FILES.items():
         cols = [f'"{k}"' for k in keys]
         if name == "pairs":  # either order of a pair
             cols = ["LEAST(sku_a, sku_b) AS sku_a", "GREATEST(sku_a, sku_b) AS sku_b"]
-        cols += [f'CAST(NULLIF("{c}", \'\') AS DOUBLE) AS "{c}"' for c in exact]
-        cols += [f'CAST(NULLIF("{c}", \'\') AS DOUBLE) AS "{c}"' for c in floats]
+        # Every value as a double (counts and times are exact in one), empty as NULL.
+        cols += [f'CAST(NULLIF("{c}", \'\') AS DOUBLE) AS "{c}"' for c in exact + list(floats)]
         return f"(SELECT {', '.join(cols)} FROM {source(d, name)})"
     on = " AND ".join(f'e."{k}" = a."{k}"' for k in keys) or "TRUE"
     checks = [f'e."{c}" IS DISTINCT FROM a."{c}"' for c in exact]
