@@ -81,25 +81,20 @@ pub struct BundleInfo {
 
 pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let started = Instant::now();
-    let mut timings = Vec::new();
-    let mut lap = {
-        let mut last = Instant::now();
-        move |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
-            timings.push((name, last.elapsed().as_secs_f64()));
-            last = Instant::now();
-        }
-    };
+    let mut laps = Laps { last: Instant::now(), timings: Vec::new() };
 
     let loaded = LoadedConfig::read(&opts.config)?;
     check::check(&loaded)?;
     let config = &loaded.config;
-    lap("config", &mut timings);
+    laps.lap("config");
 
     let Counted { products, categories, aggregates, ingest } = match &opts.aggregates {
         Some(dir) => from_aggregates(dir, opts, &loaded, &progress)?,
-        None => from_lines(opts, &loaded, &progress)?,
+        None => from_lines(opts, &loaded, &progress, &mut laps)?,
     };
-    lap(if ingest.is_some() { "ingest and count" } else { "read aggregates" }, &mut timings);
+    if ingest.is_none() {
+        laps.lap("read aggregates");
+    }
     if let Some(dir) = &opts.write_aggregates {
         aggregates::write_dir(dir, &aggregates, &products, &categories)?;
     }
@@ -138,14 +133,14 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         rfm::write_profiles(path, ids, &products, &categories, &kept, &customers)?;
     }
     bar.finish_and_clear();
-    lap("rfm", &mut timings);
+    laps.lap("rfm");
 
     let customer_segment: Vec<&str> = profiles.iter().map(|p| p.segment.name()).collect();
     let mut table_timings = Vec::new();
     let tables = recs::tables(&aggregates, &products, &categories, &config.recs, &customer_segment, &progress, &mut table_timings);
     let table_sizes = TableSizes::of(&tables);
-    lap("recs", &mut timings);
-    timings.extend(table_timings);
+    laps.lap("recs");
+    laps.timings.extend(table_timings);
 
     let dataset = counts(&aggregates.totals, &products, &categories);
     let t = &aggregates.totals;
@@ -169,7 +164,8 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let bytes = bundle::encode(&header, &body);
     write_atomically(&opts.out, &bytes)?;
     bar.finish_and_clear();
-    lap("encode", &mut timings);
+    laps.lap("encode");
+    let mut timings = laps.timings;
     timings.push(("total", started.elapsed().as_secs_f64()));
 
     Ok(BuildSummary {
@@ -185,6 +181,19 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     })
 }
 
+/// Seconds per step, for the summary.
+struct Laps {
+    last: Instant,
+    timings: Vec<(&'static str, f64)>,
+}
+
+impl Laps {
+    fn lap(&mut self, name: &'static str) {
+        self.timings.push((name, self.last.elapsed().as_secs_f64()));
+        self.last = Instant::now();
+    }
+}
+
 /// What the tables are scored from, however it was counted.
 struct Counted {
     products: Vec<Product>,
@@ -195,7 +204,7 @@ struct Counted {
 
 /// Reads and cleans the order lines, counts the aggregates, and keeps only those (the lines
 /// are the build's largest memory: 10M of them are let go before RFM and the tables).
-fn from_lines(opts: &BuildOptions, loaded: &LoadedConfig, progress: &Progress) -> Result<Counted> {
+fn from_lines(opts: &BuildOptions, loaded: &LoadedConfig, progress: &Progress, laps: &mut Laps) -> Result<Counted> {
     let config = &loaded.config;
     let orders_path = match (&opts.orders, &config.orders.path) {
         (Some(p), _) => p.clone(),
@@ -206,6 +215,7 @@ fn from_lines(opts: &BuildOptions, loaded: &LoadedConfig, progress: &Progress) -
     let size = std::fs::metadata(&orders_path).map_err(Error::io(&orders_path))?.len();
     let bar = progress.bytes_of("reading order lines", size);
     let (ds, report) = ingest::ingest(config, &orders_path, catalog_path.as_deref(), &bar)?;
+    laps.lap("ingest");
     bar.finish_and_clear();
     if ds.lines.is_empty() {
         return Err(Error::Invalid(format!(
@@ -217,8 +227,9 @@ fn from_lines(opts: &BuildOptions, loaded: &LoadedConfig, progress: &Progress) -
     }
     let bar = progress.step("counting", "order lines", ds.lines.len() as u64);
     let aggregates = Aggregates::from_dataset(&ds, &config.recs);
-    bar.finish_and_clear();
     let Dataset { products, categories, .. } = ds;
+    laps.lap("count");
+    bar.finish_and_clear();
     Ok(Counted { products, categories, aggregates, ingest: Some(report) })
 }
 
