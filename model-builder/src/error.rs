@@ -30,7 +30,7 @@ pub enum Error {
     BadRow(BadRow),
 
     #[error("{} bad rows in {} exceed cleaning.max_bad_rows = {max}; the first: {first}", count, file.display())]
-    TooManyBadRows { file: PathBuf, count: u64, max: u64, first: BadRow },
+    TooManyBadRows { file: PathBuf, count: u64, max: u64, first: Box<BadRow> },
 
     #[error("{}: {source}", path.display())]
     Bundle { path: PathBuf, source: BundleError },
@@ -88,11 +88,15 @@ impl fmt::Display for Located {
     }
 }
 
-/// One unusable row: `orders.csv:1043: field Quantity: "12x" is not a number`.
+/// One unusable row: `orders.csv:1043: field Quantity: "12x" is not a number`, or in Parquet
+/// `orders.parquet: row 1042 (row group 0): field Quantity: …`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRow {
     pub file: PathBuf,
+    /// The line of a CSV file; the row (1-based, over the file) of a Parquet file.
     pub line: u64,
+    /// The row group of a Parquet file's row.
+    pub row_group: Option<usize>,
     /// The header name of the field, when the problem is in one field.
     pub field: Option<String>,
     pub message: String,
@@ -100,7 +104,10 @@ pub struct BadRow {
 
 impl fmt::Display for BadRow {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{}:{}: ", self.file.display(), self.line)?;
+        match self.row_group {
+            None => write!(f, "{}:{}: ", self.file.display(), self.line)?,
+            Some(g) => write!(f, "{}: row {} (row group {g}): ", self.file.display(), self.line)?,
+        }
         if let Some(field) = &self.field {
             write!(f, "field {field}: ")?;
         }

@@ -36,7 +36,7 @@ use parquet::schema::types::Type;
 
 use crate::data::{Dataset, Product};
 use crate::error::{Error, Result};
-use crate::ingest::is_gzip;
+use crate::ingest::{csv_error, is_gzip};
 
 /// The order-lines columns, in order.
 pub const LINE_COLUMNS: [&str; 7] = ["order_id", "customer_id", "country", "time", "sku", "quantity", "unit_price"];
@@ -65,9 +65,10 @@ const PRODUCTS_SCHEMA: &str = "message products {
   required boolean in_stock;
 }";
 
-/// Rows per Parquet row group: large enough for good compression and fast scans, small
-/// enough that a row group's column buffers stay within tens of MB.
-const ROW_GROUP: usize = 1 << 20;
+/// Rows per Parquet row group: large enough for good compression and fast scans (DuckDB
+/// splits work by row group), small enough that the buffered group stays small: 2^17 rows
+/// keep `clean` of the UCI data (525k lines) at 62 MB peak RSS, where 2^20 took 247 MB.
+const ROW_GROUP: usize = 1 << 17;
 
 /// Writes the cleaned order lines of `ds` to `path` (format by name); returns the rows written.
 pub fn write_lines(path: &Path, ds: &Dataset) -> Result<u64> {
@@ -230,13 +231,6 @@ impl Write for Sink {
             Sink::Plain(f) => f.flush(),
             Sink::Gz(g) => g.flush(),
         }
-    }
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => Error::Io { path: path.into(), source },
-        other => Error::Invalid(format!("{}: {other:?}", path.display())),
     }
 }
 

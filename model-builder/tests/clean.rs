@@ -67,6 +67,14 @@ fn clean_writes_the_kept_lines_in_order_with_guests_blank() {
 }
 
 #[test]
+fn help_documents_the_schema_others_rely_on() {
+    let help = run(&[&"clean", &"--help"]).ok().stdout.clone();
+    for column in ["order_id     string", "customer_id  string", "time         int64", "quantity     int64", "unit_price   double"] {
+        assert!(help.contains(column), "{column}: {help}");
+    }
+}
+
+#[test]
 fn gzip_output_holds_the_same_rows_and_other_names_are_refused() {
     let f = Fixture::new();
     let (config, orders) = small_store(&f);
@@ -98,4 +106,12 @@ fn on_the_uci_data_clean_writes_the_builds_kept_lines() {
     assert_eq!(report.kept_lines, 524_923);
     let quantity: u64 = rows[1..].iter().map(|r| r[5].parse::<u64>().unwrap()).sum();
     assert_eq!(quantity, ds.lines.iter().map(|l| u64::from(l.quantity)).sum::<u64>());
+
+    // As Parquet: the same number of rows, in row groups (DuckDB splits its work by them).
+    let parquet = f.path("lines.parquet");
+    run(&[&"clean", &"--config", &UCI_CONFIG, &"--orders", &UCI, &"--out", &parquet, &"--quiet"]).ok();
+    let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&parquet).unwrap()).unwrap();
+    let meta = parquet::file::reader::FileReader::metadata(&reader);
+    assert_eq!(meta.file_metadata().num_rows() as u64, report.kept_lines);
+    assert!(meta.num_row_groups() > 1);
 }

@@ -8,18 +8,24 @@ use vitrine_model_builder::error::{Error, Result};
 use vitrine_model_builder::progress::Progress;
 use vitrine_model_builder::{check, fmt, ingest, lines};
 
-/// Writes exactly the order lines `build` keeps, by file name as CSV (`.csv`), gzip'd CSV
-/// (`.csv.gz`) or Parquet (`.parquet`), one row per kept line, orders by time:
-///
-///   order_id (string), customer_id (string; empty in CSV, NULL in Parquet, for guests),
-///   country (string), time (int64: unix seconds of the export's local time read as UTC),
-///   sku (string), quantity (int64), unit_price (double)
-///
-/// `--products` writes the catalog the bundle carries: sku, title, url, image, price (double,
-/// rounded to cents), category (by name), brand, tags (joined by `|`), in_stock (boolean).
+/// The schema, shown by `clean --help` (the same as `lines.rs` documents).
+const SCHEMA: &str = "\
+Writes exactly the order lines `build` keeps, one row per kept line, orders by time; the
+format follows the name: .csv, .csv.gz (gzip'd CSV) or .parquet. Columns:
+  order_id     string
+  customer_id  string; guests: empty in CSV, NULL in Parquet
+  country      string
+  time         int64: unix seconds of the export's local time read as UTC
+  sku          string
+  quantity     int64
+  unit_price   double
+--products writes the catalog the bundle carries: sku, title, url, image, price (double,
+rounded to cents), category (by name), brand, tags (joined by |), in_stock (boolean).";
+
 #[derive(clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = SCHEMA)]
 pub struct Args {
+    /// The store's config (vitrine.toml): column mapping and [cleaning], as `build` reads it.
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
     /// Order lines: CSV, .csv.gz or .parquet (overrides orders.path).

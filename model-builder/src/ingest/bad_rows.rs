@@ -6,6 +6,7 @@ use crate::config::BadRowPolicy;
 use crate::error::{BadRow, Error, Result};
 
 use super::report::BAD_ROWS_SHOWN;
+use super::rows::Place;
 
 pub struct BadRows {
     file: PathBuf,
@@ -21,15 +22,15 @@ impl BadRows {
     }
 
     /// Records one bad row; `Err` when the policy says the build stops.
-    pub fn record(&mut self, line: u64, field: Option<&str>, message: String) -> Result<()> {
-        let bad = BadRow { file: self.file.clone(), line, field: field.map(str::to_owned), message };
+    pub fn record(&mut self, place: Place, field: Option<&str>, message: String) -> Result<()> {
+        let bad = BadRow { file: self.file.clone(), line: place.line, row_group: place.row_group, field: field.map(str::to_owned), message };
         if self.policy == BadRowPolicy::Stop {
             return Err(Error::BadRow(bad));
         }
         self.count += 1;
         if self.count > self.max {
             let first = self.first.first().cloned().unwrap_or(bad);
-            return Err(Error::TooManyBadRows { file: self.file.clone(), count: self.count, max: self.max, first });
+            return Err(Error::TooManyBadRows { file: self.file.clone(), count: self.count, max: self.max, first: Box::new(first) });
         }
         if self.first.len() < BAD_ROWS_SHOWN {
             self.first.push(bad);

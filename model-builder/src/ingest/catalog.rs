@@ -1,8 +1,6 @@
 //! The product side: an optional catalog export, and what is derived when the data lacks it
 //! (URLs and images from templates, categories from title keywords).
 
-use std::path::Path;
-
 use csv::ByteRecord;
 use indexmap::IndexMap;
 use rustc_hash::FxHashMap;
@@ -10,8 +8,8 @@ use rustc_hash::FxHashMap;
 use super::bad_rows::BadRows;
 use super::columns::Header;
 use super::fields::{decimal, in_stock, text};
-use super::orders::csv_error;
 use super::report::CatalogReport;
+use super::rows::{Place, Rows};
 use crate::config::{CatalogColumns, Config};
 use crate::error::Result;
 use vitrine_engine::slug;
@@ -57,37 +55,41 @@ impl Columns {
             in_stock: opt("in_stock", &c.in_stock, "in_stock")?,
         })
     }
+
+    fn used(&self) -> [Option<usize>; 9] {
+        [Some(self.id), self.title, self.url, self.image, self.price, self.category, self.brand, self.tags, self.in_stock]
+    }
 }
 
 /// Reads the catalog: one product per row, ids unique (normalised like order SKUs). `path`
-/// names `input` in errors and the report.
-pub fn read(path: &Path, input: impl std::io::Read, config: &Config, bad: &mut BadRows) -> Result<(Vec<CatalogRow>, CatalogReport)> {
-    let mut reader = csv::ReaderBuilder::new().delimiter(config.catalog.delimiter as u8).flexible(true).from_reader(input);
-    let header = Header::new(path, reader.byte_headers().map_err(|e| csv_error(path, e))?)?;
-    let cols = Columns::find(&header, &config.catalog.columns)?;
+/// names it in the report.
+pub fn read(path: &std::path::Path, rows: &mut Rows, config: &Config, bad: &mut BadRows) -> Result<(Vec<CatalogRow>, CatalogReport)> {
+    let cols = Columns::find(rows.header(), &config.catalog.columns)?;
+    rows.select(&cols.used())?;
+    let width = rows.header().len();
     let separator = config.catalog.tags_separator.as_str();
 
-    let mut rows = Vec::new();
-    let mut first_line: FxHashMap<String, u64> = FxHashMap::default();
+    let mut products = Vec::new();
+    let mut first_place: FxHashMap<String, Place> = FxHashMap::default();
     let mut report = CatalogReport { file: path.into(), ..Default::default() };
     let mut record = ByteRecord::new();
-    while reader.read_byte_record(&mut record).map_err(|e| csv_error(path, e))? {
+    while let Some(place) = rows.next(&mut record)? {
         report.rows += 1;
-        let line = record.position().map_or(0, |p| p.line());
-        match row(&record, &cols, header.len(), separator, config.cleaning.uppercase_skus) {
+        let name = |c: usize| rows.header().name(c).to_string();
+        match row(&record, &cols, width, separator, config.cleaning.uppercase_skus) {
             Ok(product) => {
-                if let Some(first) = first_line.get(&product.sku) {
-                    bad.record(line, Some(header.name(cols.id)), format!("duplicate id {:?} (first on line {first})", product.sku))?;
+                if let Some(first) = first_place.get(&product.sku) {
+                    bad.record(place, Some(&name(cols.id)), format!("duplicate id {:?} (first on {first})", product.sku))?;
                     continue;
                 }
-                first_line.insert(product.sku.clone(), line);
-                rows.push(product);
+                first_place.insert(product.sku.clone(), place);
+                products.push(product);
             }
-            Err((column, message)) => bad.record(line, column.map(|c| header.name(c)), message)?,
+            Err((column, message)) => bad.record(place, column.map(name).as_deref(), message)?,
         }
     }
-    report.products = rows.len() as u64;
-    Ok((rows, report))
+    report.products = products.len() as u64;
+    Ok((products, report))
 }
 
 fn row(r: &ByteRecord, c: &Columns, width: usize, separator: &str, uppercase: bool) -> Result<CatalogRow, (Option<usize>, String)> {

@@ -1,4 +1,5 @@
-//! Finding the configured columns in a CSV header.
+//! Finding the configured columns in a header: a CSV file's first row, or a Parquet file's
+//! column names.
 
 use std::path::{Path, PathBuf};
 
@@ -6,7 +7,7 @@ use csv::ByteRecord;
 
 use crate::error::{Error, Result};
 
-/// The header row of a CSV file, decoded.
+/// The column names of an export.
 pub struct Header {
     file: PathBuf,
     names: Vec<String>,
@@ -21,6 +22,11 @@ impl Header {
             let name = if i == 0 { name.trim_start_matches('\u{feff}') } else { name };
             names.push(name.trim().to_string());
         }
+        Header::from_names(file, names)
+    }
+
+    /// Names as a Parquet file's schema gives them.
+    pub fn from_names(file: &Path, names: Vec<String>) -> Result<Header> {
         if names.iter().all(|n| n.is_empty()) {
             return Err(Error::Invalid(format!("{}: empty file or empty header row", file.display())));
         }

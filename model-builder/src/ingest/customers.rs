@@ -5,8 +5,6 @@
 //! edge does), numbers written without a country code read as `customers.default_country`. A
 //! number the library calls invalid is kept only as `phone_raw` (never sent to), and counted.
 
-use std::path::Path;
-
 use csv::ByteRecord;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -15,7 +13,7 @@ use vitrine_contacts::Country;
 use super::bad_rows::BadRows;
 use super::columns::Header;
 use super::fields::text;
-use super::orders::csv_error;
+use super::rows::{Place, Rows};
 use crate::config::{Config, CustomerColumns};
 use crate::error::{Error, Result};
 
@@ -99,6 +97,11 @@ impl Columns {
             created_at: opt("created_at", &c.created_at)?,
         })
     }
+
+    fn used(&self) -> [Option<usize>; 10] {
+        let c = self;
+        [Some(c.id), c.first_name, c.last_name, c.email, c.phone, c.email_consent, c.sms_consent, c.consent_at, c.consent_source, c.created_at]
+    }
 }
 
 /// The default country of phone numbers.
@@ -106,38 +109,38 @@ pub fn country(code: &str) -> std::result::Result<Country, String> {
     Country::parse(code)
 }
 
-/// Reads the export: one customer per row, ids unique. `path` names `input` in errors.
-pub fn read(path: &Path, input: impl std::io::Read, config: &Config, bad: &mut BadRows) -> Result<(Vec<CustomerRow>, CustomersReport)> {
+/// Reads the export: one customer per row, ids unique.
+pub fn read(rows: &mut Rows, config: &Config, bad: &mut BadRows) -> Result<(Vec<CustomerRow>, CustomersReport)> {
     let cfg = &config.customers;
     let default_country = country(&cfg.default_country).map_err(|e| Error::Invalid(format!("customers.default_country: {e}")))?;
-    let mut reader = csv::ReaderBuilder::new().delimiter(cfg.delimiter as u8).flexible(true).from_reader(input);
-    let header = Header::new(path, reader.byte_headers().map_err(|e| csv_error(path, e))?)?;
-    let cols = Columns::find(&header, &cfg.columns)?;
-    let mut rows: Vec<CustomerRow> = Vec::new();
-    let mut first_line: FxHashMap<String, u64> = FxHashMap::default();
+    let cols = Columns::find(rows.header(), &cfg.columns)?;
+    rows.select(&cols.used())?;
+    let width = rows.header().len();
+    let mut customers: Vec<CustomerRow> = Vec::new();
+    let mut first_place: FxHashMap<String, Place> = FxHashMap::default();
     let mut report = CustomersReport::default();
     let mut record = ByteRecord::new();
-    while reader.read_byte_record(&mut record).map_err(|e| csv_error(path, e))? {
+    while let Some(place) = rows.next(&mut record)? {
         report.rows += 1;
-        let line = record.position().map_or(0, |p| p.line());
-        match row(&record, &cols, header.len(), default_country) {
+        let name = |c: usize| rows.header().name(c).to_string();
+        match row(&record, &cols, width, default_country) {
             Ok((c, invalid_phone)) => {
-                if let Some(first) = first_line.get(&c.id) {
-                    bad.record(line, Some(header.name(cols.id)), format!("duplicate customer id {:?} (first on line {first})", c.id))?;
+                if let Some(first) = first_place.get(&c.id) {
+                    bad.record(place, Some(&name(cols.id)), format!("duplicate customer id {:?} (first on {first})", c.id))?;
                     continue;
                 }
                 report.invalid_phones += u64::from(invalid_phone);
                 report.with_email += u64::from(!c.email.is_empty());
                 report.with_phone += u64::from(!c.phone.is_empty());
-                first_line.insert(c.id.clone(), line);
-                rows.push(c);
+                first_place.insert(c.id.clone(), place);
+                customers.push(c);
             }
-            Err((column, message)) => bad.record(line, column.map(|c| header.name(c)), message)?,
+            Err((column, message)) => bad.record(place, column.map(name).as_deref(), message)?,
         }
     }
-    report.customers = rows.len() as u64;
+    report.customers = customers.len() as u64;
     report.bad_rows = bad.count;
-    Ok((rows, report))
+    Ok((customers, report))
 }
 
 fn yes_no(s: &str) -> std::result::Result<Option<bool>, String> {

@@ -1,6 +1,8 @@
 //! Reads the store's exports into a cleaned [`Dataset`], counting everything it keeps out.
+//! Each export may be CSV, gzip'd CSV (`.csv.gz`) or Parquet (`.parquet`), by its name; all
+//! three reach the same per-row code as text fields (`rows.rs`).
 //!
-//! One streaming pass over the order lines (`csv` byte records, interned strings, a cached
+//! One streaming pass over the order lines (byte records, interned strings, a cached
 //! date parse), then one assembly step that sorts and groups. Cleaning, in this order, each
 //! row counted under the first reason that applies:
 //! 1. bad rows (malformed, bad number or date, invalid UTF-8): skipped or fatal, per policy;
@@ -19,7 +21,9 @@ pub mod dates;
 pub(crate) mod fields;
 mod intern;
 mod orders;
+mod parquet;
 mod report;
+mod rows;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +37,8 @@ use crate::config::{Config, LoadedConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use bad_rows::BadRows;
+pub use parquet::is_parquet;
+pub use rows::{csv_error, open_rows, Place, Rows};
 
 /// Whether `path` is gzip'd, by its name (`orders.csv.gz`): read through a decoder.
 pub fn is_gzip(path: &Path) -> bool {
@@ -59,64 +65,68 @@ pub fn input_paths(loaded: &LoadedConfig, orders: Option<&Path>, catalog: Option
     Ok((orders, catalog))
 }
 
-/// The customers export (`[customers]`), bad rows handled as `[cleaning]` says.
+/// The customers export (`[customers]`): CSV, gzip'd CSV or Parquet by name; bad rows
+/// handled as `[cleaning]` says.
 pub fn read_customers(config: &Config, path: &Path) -> Result<(Vec<customers::CustomerRow>, customers::CustomersReport)> {
-    let file = open(path)?;
+    let mut rows = open_rows(path, config.customers.delimiter)?;
     let mut bad = BadRows::new(path.into(), config.cleaning.bad_rows, config.cleaning.max_bad_rows);
-    customers::read(path, file, config, &mut bad)
+    customers::read(&mut rows, config, &mut bad)
 }
 
-/// Reads `orders` (and `catalog`, if given) as `config` says; either may be gzip'd (`.gz`).
-/// `progress` is advanced in bytes of the orders file as stored (compressed ones too).
+/// Reads `orders` (and `catalog`, if given) as `config` says; each may be CSV, gzip'd CSV
+/// (`.gz`) or Parquet (`.parquet`). `progress` is advanced in bytes of the orders file as
+/// stored (compressed ones too; Parquet's in proportion to its rows read).
 pub fn ingest(config: &Config, orders: &Path, catalog: Option<&Path>, progress: &ProgressBar) -> Result<(Dataset, IngestReport)> {
     let bytes = std::fs::metadata(orders).map_err(Error::io(orders))?.len();
     let catalog = match catalog {
-        Some(path) => Some((path, open(path)?)),
+        Some(path) => Some((path, open_rows(path, config.catalog.delimiter)?)),
         None => None,
     };
-    if is_gzip(orders) {
+    if is_gzip(orders) && !is_parquet(orders) {
         // The bar follows the compressed bytes read; the CSV reader's positions are the
         // decompressed stream's, so it gets a bar nobody sees.
         progress.set_length(bytes);
         let file = std::fs::File::open(orders).map_err(Error::io(orders))?;
         let input = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(progress.wrap_read(file)));
+        let rows = Rows::csv(orders, input, config.orders.delimiter)?;
         let hidden = ProgressBar::hidden();
-        let done = ingest_from((orders, input, bytes), catalog, config, &hidden);
+        let done = ingest_from((orders, rows, bytes), catalog, config, &hidden);
         progress.set_position(bytes);
         return done;
     }
-    let orders_file = std::fs::File::open(orders).map_err(Error::io(orders))?;
-    ingest_from((orders, orders_file, bytes), catalog, config, progress)
+    let rows = open_rows(orders, config.orders.delimiter)?;
+    ingest_from((orders, rows, bytes), catalog, config, progress)
 }
 
-/// The customers export from bytes in memory, named `path` in errors (fuzzing: fuzz/).
+/// The customers export from CSV bytes in memory, named `path` in errors (fuzzing: fuzz/).
 pub fn read_customers_bytes(config: &Config, path: &Path, bytes: &[u8]) -> Result<(Vec<customers::CustomerRow>, customers::CustomersReport)> {
+    let mut rows = Rows::csv(path, bytes, config.customers.delimiter)?;
     let mut bad = BadRows::new(path.into(), config.cleaning.bad_rows, config.cleaning.max_bad_rows);
-    customers::read(path, bytes, config, &mut bad)
+    customers::read(&mut rows, config, &mut bad)
 }
 
-/// [`ingest`] from bytes in memory, named `orders` and `catalog` in errors (fuzzing: fuzz/).
+/// [`ingest`] from CSV bytes in memory, named `orders` and `catalog` in errors (fuzzing: fuzz/).
 pub fn ingest_bytes(config: &Config, orders: (&Path, &[u8]), catalog: Option<(&Path, &[u8])>) -> Result<(Dataset, IngestReport)> {
-    ingest_from((orders.0, orders.1, orders.1.len() as u64), catalog, config, &ProgressBar::hidden())
+    let rows = Rows::csv(orders.0, orders.1, config.orders.delimiter)?;
+    let catalog = match catalog {
+        Some((path, bytes)) => Some((path, Rows::csv(path, bytes, config.catalog.delimiter)?)),
+        None => None,
+    };
+    ingest_from((orders.0, rows, orders.1.len() as u64), catalog, config, &ProgressBar::hidden())
 }
 
-/// `orders`: its name, contents and size in bytes (for the progress bar and report).
-fn ingest_from(
-    orders: (&Path, impl std::io::Read, u64),
-    catalog: Option<(&Path, impl std::io::Read)>,
-    config: &Config,
-    progress: &ProgressBar,
-) -> Result<(Dataset, IngestReport)> {
-    let (orders, orders_input, bytes) = orders;
+/// `orders`: its name, rows and size in bytes (for the progress bar and report).
+fn ingest_from(orders: (&Path, Rows, u64), catalog: Option<(&Path, Rows)>, config: &Config, progress: &ProgressBar) -> Result<(Dataset, IngestReport)> {
+    let (orders, mut orders_rows, bytes) = orders;
     progress.set_length(bytes);
     let cleaning = &config.cleaning;
 
     let mut catalog_report = None;
     let mut catalog_bad = Vec::new();
     let catalog_rows = match catalog {
-        Some((path, input)) => {
+        Some((path, mut rows)) => {
             let mut bad = BadRows::new(path.into(), cleaning.bad_rows, cleaning.max_bad_rows);
-            let (rows, mut rep) = catalog::read(path, input, config, &mut bad)?;
+            let (rows, mut rep) = catalog::read(path, &mut rows, config, &mut bad)?;
             rep.bad_rows = bad.count;
             catalog_bad = bad.first;
             catalog_report = Some(rep);
@@ -127,7 +137,7 @@ fn ingest_from(
     let catalog_skus: Option<Vec<String>> = catalog_rows.as_ref().map(|rows| rows.iter().map(|r| r.sku.clone()).collect());
 
     let mut bad = BadRows::new(orders.into(), cleaning.bad_rows, cleaning.max_bad_rows);
-    let raw = orders::read(orders, orders_input, config, catalog_skus.as_deref(), &mut bad, progress)?;
+    let raw = orders::read(&mut orders_rows, config, catalog_skus.as_deref(), &mut bad, progress)?;
     progress.set_position(bytes);
 
     let mut report = IngestReport {

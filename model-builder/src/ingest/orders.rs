@@ -1,8 +1,7 @@
-//! The streaming pass over the order-lines CSV: read each row, check it, classify it (sale,
-//! cancellation, return, non-product, …), and keep the sales in compact, interned form.
+//! The streaming pass over the order lines (CSV or Parquet, `rows.rs`): read each row, check
+//! it, classify it (sale, cancellation, return, non-product, …), and keep the sales in compact,
+//! interned form.
 //! `assemble` turns the result into a `Dataset`.
-
-use std::path::Path;
 
 use csv::ByteRecord;
 use indicatif::ProgressBar;
@@ -12,9 +11,11 @@ use super::columns::Header;
 use super::dates::DateParser;
 use super::fields::{decimal, text, whole};
 use super::intern::{Interner, LastSeen};
+use super::parquet::TYPED_TIME_FORMATS;
 use super::report::{AsRead, Dropped};
+use super::rows::Rows;
 use crate::config::{CleaningConfig, Config, OrderColumns};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 pub const NONE: u32 = u32::MAX;
 const NO_TIME: i64 = i64::MIN;
@@ -43,6 +44,10 @@ impl Columns {
             customer: header.optional("orders.columns.customer", c.customer.as_deref(), OrderColumns::DEFAULT_CUSTOMER)?,
             country: header.optional("orders.columns.country", c.country.as_deref(), OrderColumns::DEFAULT_COUNTRY)?,
         })
+    }
+
+    fn used(&self) -> [Option<usize>; 8] {
+        [Some(self.invoice), Some(self.sku), Some(self.quantity), Some(self.date), Some(self.price), self.title, self.customer, self.country]
     }
 }
 
@@ -168,19 +173,14 @@ struct Pass<'a> {
     out: RawOrders,
 }
 
-/// Reads the order-lines file. `catalog_skus`, when given, seeds the products (already
-/// normalised) and closes the catalog. `path` names `input` in errors.
-pub fn read(
-    path: &Path,
-    input: impl std::io::Read,
-    config: &Config,
-    catalog_skus: Option<&[String]>,
-    bad: &mut BadRows,
-    progress: &ProgressBar,
-) -> Result<RawOrders> {
-    let mut reader = csv::ReaderBuilder::new().delimiter(config.orders.delimiter as u8).flexible(true).buffer_capacity(1 << 18).from_reader(input);
-    let header = Header::new(path, reader.byte_headers().map_err(|e| csv_error(path, e))?)?;
-    let cols = Columns::find(&header, &config.orders.columns)?;
+/// Reads the order lines. `catalog_skus`, when given, seeds the products (already
+/// normalised) and closes the catalog.
+pub fn read(rows: &mut Rows, config: &Config, catalog_skus: Option<&[String]>, bad: &mut BadRows, progress: &ProgressBar) -> Result<RawOrders> {
+    let cols = Columns::find(rows.header(), &config.orders.columns)?;
+    rows.select(&cols.used())?;
+    // Typed dates (Parquet) come as text in known formats, whatever the export's text says.
+    let date_formats = if rows.is_time(cols.date) { TYPED_TIME_FORMATS.map(String::from).to_vec() } else { config.orders.date_format.clone() };
+    let width = rows.header().len();
 
     let mut out = RawOrders::default();
     if let Some(skus) = catalog_skus {
@@ -191,10 +191,10 @@ pub fn read(
     }
     let mut pass = Pass {
         cols,
-        width: header.len(),
+        width,
         cleaning: &config.cleaning,
         closed_catalog: catalog_skus.is_some(),
-        dates: DateParser::new(&config.orders.date_format),
+        dates: DateParser::new(&date_formats),
         last_invoice: LastSeen::default(),
         last_customer: LastSeen::default(),
         last_country: LastSeen::default(),
@@ -202,27 +202,16 @@ pub fn read(
     };
 
     let mut record = ByteRecord::new();
-    while reader.read_byte_record(&mut record).map_err(|e| csv_error(path, e))? {
+    while let Some(place) = rows.next(&mut record)? {
         pass.out.rows += 1;
         if pass.out.rows.is_multiple_of(16_384) {
-            progress.set_position(record.position().map_or(0, |p| p.byte()));
+            progress.set_position(rows.position());
         }
         if let Err((column, message)) = pass.row(&record) {
-            let line = record.position().map_or(0, |p| p.line());
-            bad.record(line, column.map(|c| header.name(c)), message)?;
+            bad.record(place, column.map(|c| rows.header().name(c)), message)?;
         }
     }
     Ok(pass.out)
-}
-
-/// An error from the CSV reader itself (I/O), with the line it was at.
-pub fn csv_error(path: &Path, e: csv::Error) -> Error {
-    let line = e.position().map_or(0, |p| p.line());
-    let message = e.to_string();
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => Error::Io { path: path.into(), source },
-        _ => Error::Invalid(format!("{}:{line}: {message}", path.display())),
-    }
 }
 
 impl Pass<'_> {
