@@ -236,11 +236,12 @@ impl Table {
             match self.reader.read_record(&mut record) {
                 Ok(false) => return Ok(()),
                 Ok(true) => {}
-                Err(e) => return Err(Error::BadRow(BadRow { file: self.path.clone(), line, field: None, message: e.to_string() })),
+                Err(e) => return Err(Error::BadRow(BadRow { file: self.path.clone(), line, row_group: None, field: None, message: e.to_string() })),
             }
             let line = record.position().map_or(line, |p| p.line());
-            each(&Row { record: &record, columns: &self.columns })
-                .map_err(|(col, message)| Error::BadRow(BadRow { file: self.path.clone(), line, field: Some(self.names[col].to_string()), message }))?;
+            each(&Row { record: &record, columns: &self.columns }).map_err(|(col, message)| {
+                Error::BadRow(BadRow { file: self.path.clone(), line, row_group: None, field: Some(self.names[col].to_string()), message })
+            })?;
         }
     }
 }
