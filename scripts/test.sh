@@ -6,6 +6,7 @@
 #      the UCI data), the edge's rules, and end to end on real workerd (`wrangler dev`, started
 #      by the tests);
 #   3. `model-builder report`'s statistics against GrowthBook's gbstats (pinned, in a venv);
+#      the aggregation SQL (sql/, run by DuckDB, pinned, in a venv) against the builder;
 #      browser SDK: native, wasm (Node + Chromium), Playwright end to end;
 #   4. fuzzing, short: every fuzz target replays its seed corpus plus 1000 runs (scripts/fuzz.sh
 #      --replay; the long pass is `scripts/fuzz.sh SECONDS`, see RELIABILITY.md).
@@ -34,6 +35,7 @@ stage "lint: clippy (wasm32: edge worker, SDK)" 10m bash -c \
 stage "native and end-to-end tests (engine, model-builder, edge, journeys on wrangler dev)" 35m \
   cargo test --workspace --exclude vitrine-browser-sdk
 stage "report statistics against GrowthBook's gbstats (scripts/check-gbstats.sh)" 6m bash scripts/check-gbstats.sh
+stage "aggregation SQL in DuckDB against the builder (scripts/check-aggregates.sh)" 6m bash scripts/check-aggregates.sh
 stage "browser SDK tests" 30m bash scripts/test-sdk.sh
 stage "fuzz: seed corpora + 1000 runs per target (scripts/fuzz.sh --replay)" 3m bash scripts/fuzz.sh --replay
 echo "==> every stage passed in $SECONDS s"

@@ -1,4 +1,6 @@
-//! `model-builder build`: config -> ingest -> RFM -> recommendation tables -> bundle.
+//! `model-builder build`: config -> ingest -> aggregates -> RFM -> recommendation tables ->
+//! bundle; or, with `--aggregates DIR`, config + aggregates counted elsewhere (sql/SCHEMA.md)
+//! -> the same RFM, tables and bundle.
 
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -6,6 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Product, SegmentSize, Stats, FORMAT_VERSION};
 
+use crate::aggregates::{self, Aggregates, Totals};
 use crate::config::LoadedConfig;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -30,12 +33,20 @@ pub struct BuildOptions {
     /// Customer ids erased by privacy requests (one per line, `scripts/privacy.sh erased`):
     /// left out of the profiles, whatever the exports say.
     pub erased: Option<PathBuf>,
+    /// Build from the aggregate files of this directory and its `products.csv` instead of
+    /// from order lines.
+    pub aggregates: Option<PathBuf>,
+    /// Also write the aggregates counted from the order lines here (sql/SCHEMA.md's files).
+    pub write_aggregates: Option<PathBuf>,
 }
 
 /// Everything the build did, for the summary (`summary::render`).
 #[derive(Clone, Debug, Serialize)]
 pub struct BuildSummary {
-    pub ingest: IngestReport,
+    /// What reading the order lines kept and dropped (none when built from aggregates).
+    pub ingest: Option<IngestReport>,
+    /// The aggregates directory, when built from one.
+    pub aggregates: Option<PathBuf>,
     pub dataset: DatasetCounts,
     pub segments: Vec<SegmentSize>,
     pub tables: TableSizes,
@@ -70,39 +81,23 @@ pub struct BundleInfo {
 
 pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let started = Instant::now();
-    let mut timings = Vec::new();
-    let mut lap = {
-        let mut last = Instant::now();
-        move |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
-            timings.push((name, last.elapsed().as_secs_f64()));
-            last = Instant::now();
-        }
-    };
+    let mut laps = Laps { last: Instant::now(), timings: Vec::new() };
 
     let loaded = LoadedConfig::read(&opts.config)?;
     check::check(&loaded)?;
     let config = &loaded.config;
-    let orders_path = match (&opts.orders, &config.orders.path) {
-        (Some(p), _) => p.clone(),
-        (None, Some(p)) => loaded.resolve(p),
-        (None, None) => return Err(Error::Invalid(format!("no orders file: pass --orders CSV or set orders.path in {}", opts.config.display()))),
-    };
-    let catalog_path = opts.catalog.clone().or_else(|| config.catalog.path.as_deref().map(|p| loaded.resolve(p)));
-    lap("config", &mut timings);
+    laps.lap("config");
 
-    let size = std::fs::metadata(&orders_path).map_err(Error::io(&orders_path))?.len();
-    let bar = progress.bytes_of("reading order lines", size);
-    let (ds, ingest_report) = ingest::ingest(config, &orders_path, catalog_path.as_deref(), &bar)?;
-    bar.finish_and_clear();
-    if ds.lines.is_empty() {
-        return Err(Error::Invalid(format!(
-            "{}: no sales left after cleaning ({} rows read, {} bad): check the column mapping and [cleaning]",
-            orders_path.display(),
-            ingest_report.rows,
-            ingest_report.bad_rows
-        )));
+    let Counted { products, categories, aggregates, ingest } = match &opts.aggregates {
+        Some(dir) => from_aggregates(dir, opts, &loaded, &progress)?,
+        None => from_lines(opts, &loaded, &progress, &mut laps)?,
+    };
+    if ingest.is_none() {
+        laps.lap("read aggregates");
     }
-    lap("ingest", &mut timings);
+    if let Some(dir) = &opts.write_aggregates {
+        aggregates::write_dir(dir, &aggregates, &products, &categories)?;
+    }
 
     // The customers export only goes into the private profiles: without --profiles the one in
     // the config is not read (a bundle-only build), and one passed on the command line is a
@@ -129,32 +124,37 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         None => Default::default(),
     };
     let customers: Vec<_> = customers.into_iter().filter(|c| !erased.contains(&c.id)).collect();
-    let profiles = rfm::profiles(&ds);
+    let bar = progress.step("RFM profiles", "customers", aggregates.customers.ids.len() as u64);
+    let ids = &aggregates.customers.ids;
+    let profiles = rfm::profiles_from(&aggregates.customers, aggregates.as_of());
     let segments = rfm::segment_sizes(&profiles);
     if let Some(path) = &opts.profiles {
-        let kept: Vec<_> = profiles.iter().filter(|p| !erased.contains(&ds.customers[p.customer as usize])).cloned().collect();
-        rfm::write_profiles(path, &ds, &kept, &customers)?;
+        let kept: Vec<_> = profiles.iter().filter(|p| !erased.contains(&ids[p.customer as usize])).cloned().collect();
+        rfm::write_profiles(path, ids, &products, &categories, &kept, &customers)?;
     }
-    lap("rfm", &mut timings);
+    bar.finish_and_clear();
+    laps.lap("rfm");
 
-    let spinner = progress.spinner("building recommendation tables");
     let customer_segment: Vec<&str> = profiles.iter().map(|p| p.segment.name()).collect();
-    let tables = recs::build_tables(&ds, &config.recs, &customer_segment);
-    spinner.finish_and_clear();
+    let mut table_timings = Vec::new();
+    let tables = recs::tables(&aggregates, &products, &categories, &config.recs, &customer_segment, &progress, &mut table_timings);
     let table_sizes = TableSizes::of(&tables);
-    lap("recs", &mut timings);
+    laps.lap("recs");
+    laps.timings.extend(table_timings);
 
-    let dataset = counts(&ds);
+    let dataset = counts(&aggregates.totals, &products, &categories);
+    let t = &aggregates.totals;
+    let bar = progress.step("encoding the bundle", "products", products.len() as u64);
     let body = BundleBody {
         store: config.store.clone(),
-        catalog: catalog(&ds),
+        catalog: catalog(products, categories),
         stats: Stats {
-            orders: ds.orders.len() as u64,
-            order_lines: ds.lines.len() as u64,
-            customers: ds.customers.len() as u64,
-            countries: ds.countries.len() as u32,
-            data_start: ds.first_time(),
-            data_end: ds.last_time(),
+            orders: t.orders,
+            order_lines: t.lines,
+            customers: t.customers,
+            countries: t.countries as u32,
+            data_start: t.first_time,
+            data_end: t.last_time,
             segments: segments.clone(),
         },
         recs: tables,
@@ -163,11 +163,14 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let header = Header { format_version: FORMAT_VERSION, build_id: build_id()?, created_at: now() };
     let bytes = bundle::encode(&header, &body);
     write_atomically(&opts.out, &bytes)?;
-    lap("encode", &mut timings);
+    bar.finish_and_clear();
+    laps.lap("encode");
+    let mut timings = laps.timings;
     timings.push(("total", started.elapsed().as_secs_f64()));
 
     Ok(BuildSummary {
-        ingest: ingest_report,
+        ingest,
+        aggregates: opts.aggregates.clone(),
         dataset,
         segments,
         tables: table_sizes,
@@ -178,23 +181,94 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     })
 }
 
-/// The public catalog: the dataset's products, in the same (SKU) order.
-pub(crate) fn catalog(ds: &Dataset) -> Catalog {
-    let products = ds.products.iter().map(|p| Product { price: (p.price * 100.0).round() / 100.0, ..p.clone() }).collect();
-    Catalog::new(products, ds.categories.clone())
+/// Seconds per step, for the summary.
+struct Laps {
+    last: Instant,
+    timings: Vec<(&'static str, f64)>,
 }
 
-fn counts(ds: &Dataset) -> DatasetCounts {
+impl Laps {
+    fn lap(&mut self, name: &'static str) {
+        self.timings.push((name, self.last.elapsed().as_secs_f64()));
+        self.last = Instant::now();
+    }
+}
+
+/// What the tables are scored from, however it was counted.
+struct Counted {
+    products: Vec<Product>,
+    categories: Vec<String>,
+    aggregates: Aggregates,
+    ingest: Option<IngestReport>,
+}
+
+/// Reads and cleans the order lines, counts the aggregates, and keeps only those (the lines
+/// are the build's largest memory: 10M of them are let go before RFM and the tables).
+fn from_lines(opts: &BuildOptions, loaded: &LoadedConfig, progress: &Progress, laps: &mut Laps) -> Result<Counted> {
+    let config = &loaded.config;
+    let orders_path = match (&opts.orders, &config.orders.path) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => loaded.resolve(p),
+        (None, None) => return Err(Error::Invalid(format!("no orders file: pass --orders CSV or set orders.path in {}", opts.config.display()))),
+    };
+    let catalog_path = opts.catalog.clone().or_else(|| config.catalog.path.as_deref().map(|p| loaded.resolve(p)));
+    let size = std::fs::metadata(&orders_path).map_err(Error::io(&orders_path))?.len();
+    let bar = progress.bytes_of("reading order lines", size);
+    let (ds, report) = ingest::ingest(config, &orders_path, catalog_path.as_deref(), &bar)?;
+    laps.lap("ingest");
+    bar.finish_and_clear();
+    if ds.lines.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{}: no sales left after cleaning ({} rows read, {} bad): check the column mapping and [cleaning]",
+            orders_path.display(),
+            report.rows,
+            report.bad_rows
+        )));
+    }
+    let bar = progress.step("counting", "order lines", ds.lines.len() as u64);
+    let aggregates = Aggregates::from_dataset(&ds, &config.recs);
+    let Dataset { products, categories, .. } = ds;
+    laps.lap("count");
+    bar.finish_and_clear();
+    Ok(Counted { products, categories, aggregates, ingest: Some(report) })
+}
+
+/// Reads `DIR/products.csv` and the aggregate files of `DIR`.
+fn from_aggregates(dir: &Path, opts: &BuildOptions, loaded: &LoadedConfig, progress: &Progress) -> Result<Counted> {
+    if let Some(flag) = [(opts.orders.is_some(), "--orders"), (opts.catalog.is_some(), "--catalog"), (opts.write_aggregates.is_some(), "--write-aggregates")]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    {
+        return Err(Error::Invalid(format!(
+            "{flag} does not go with --aggregates: the catalog is {}/products.csv, and the counts are the directory's",
+            dir.display()
+        )));
+    }
+    let bar = progress.spinner("reading aggregates");
+    let products_path = ["products.csv", "products.csv.gz"].iter().map(|f| dir.join(f)).find(|p| p.exists()).unwrap_or_else(|| dir.join("products.csv"));
+    let (products, categories) = aggregates::read_products(&products_path, &loaded.config.catalog)?;
+    let aggregates = aggregates::read_dir(dir, &products, &categories)?;
+    bar.finish_and_clear();
+    Ok(Counted { products, categories, aggregates, ingest: None })
+}
+
+/// The public catalog: the products, in the same (SKU) order, prices to the cent.
+pub(crate) fn catalog(products: Vec<Product>, categories: Vec<String>) -> Catalog {
+    let products = products.into_iter().map(|p| Product { price: (p.price * 100.0).round() / 100.0, ..p }).collect();
+    Catalog::new(products, categories)
+}
+
+fn counts(t: &Totals, products: &[Product], categories: &[String]) -> DatasetCounts {
     DatasetCounts {
-        orders: ds.orders.len() as u64,
-        lines: ds.lines.len() as u64,
-        products: ds.products.len() as u64,
-        categories: ds.categories.len() as u64,
-        customers: ds.customers.len() as u64,
-        countries: ds.countries.len() as u64,
-        guest_orders: ds.orders.iter().filter(|o| o.customer.is_none()).count() as u64,
-        first_day: ingest::dates::day_string(ds.first_time()),
-        last_day: ingest::dates::day_string(ds.last_time()),
+        orders: t.orders,
+        lines: t.lines,
+        products: products.len() as u64,
+        categories: categories.len() as u64,
+        customers: t.customers,
+        countries: t.countries,
+        guest_orders: t.guest_orders,
+        first_day: ingest::dates::day_string(t.first_time),
+        last_day: ingest::dates::day_string(t.last_time),
     }
 }
 

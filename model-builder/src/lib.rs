@@ -1,6 +1,7 @@
 //! Vitrine's model builder: compiles a store's exports and rules into a bundle.
 //! The binary (`main.rs`) is a thin CLI over these modules.
 
+pub mod aggregates;
 pub mod build;
 pub mod check;
 pub mod config;

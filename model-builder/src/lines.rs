@@ -93,7 +93,7 @@ pub fn write_lines(path: &Path, ds: &Dataset) -> Result<u64> {
 /// Writes the catalog the bundle carries to `path` (format by name); returns the rows written.
 pub fn write_products(path: &Path, ds: &Dataset) -> Result<u64> {
     let mut out = Table::create(path, &PRODUCT_COLUMNS, PRODUCTS_SCHEMA)?;
-    for p in &crate::build::catalog(ds).products {
+    for p in &crate::build::catalog(ds.products.clone(), ds.categories.clone()).products {
         let Product { sku, title, url, image, price: p_price, category, brand, tags, in_stock } = p;
         let category = category.map_or("", |c| ds.categories[c as usize].as_str());
         out.row(&[

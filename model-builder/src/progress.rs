@@ -31,6 +31,26 @@ impl Progress {
         bar
     }
 
+    /// A step of known size that runs as one piece: its size stays in view while it works
+    /// ("similar products  100,000 products  3s").
+    pub fn step(&self, message: &'static str, unit: &'static str, len: u64) -> ProgressBar {
+        let bar = self.bar();
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg:<26} {prefix} {elapsed}").expect("valid template"));
+        bar.set_message(message);
+        bar.set_prefix(format!("{} {unit}", crate::fmt::n(len)));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+
+    /// A bar counting items of a known total.
+    pub fn count(&self, message: &'static str, total: u64) -> ProgressBar {
+        let bar = self.bar();
+        bar.set_length(total);
+        bar.set_style(ProgressStyle::with_template("{msg:<28} [{bar:30}] {human_pos}/{human_len} {elapsed}").expect("valid template").progress_chars("=> "));
+        bar.set_message(message);
+        bar
+    }
+
     /// A spinner for a step without a measurable length.
     pub fn spinner(&self, message: &'static str) -> ProgressBar {
         let bar = self.bar();

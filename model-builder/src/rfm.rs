@@ -12,7 +12,8 @@ use serde::Serialize;
 use vitrine_engine::bundle::SegmentSize;
 use vitrine_engine::recommend::{self, Owned};
 
-use crate::data::{CategoryIdx, CustomerIdx, Dataset};
+use crate::aggregates::{CustomerAggregates, CustomerStats};
+use crate::data::{CategoryIdx, CustomerIdx, Dataset, Product};
 use crate::error::{Error, Result};
 use crate::ingest::customers::CustomerRow;
 use crate::ingest::dates::day_string;
@@ -118,84 +119,61 @@ pub struct Profile {
 
 /// Profiles for every customer of the dataset, indexed by `CustomerIdx`.
 pub fn profiles(ds: &Dataset) -> Vec<Profile> {
-    let n = ds.customers.len();
-    let as_of_day = ds.last_time().div_euclid(DAY) + 1;
-    let mut acc: Vec<Acc> = vec![Acc::default(); n];
-    for p in crate::recs::BuyerItems::from_dataset(ds).purchases {
-        if let Some(a) = p.customer.and_then(|c| acc.get_mut(c as usize)) {
-            a.items.push(Owned { item: p.product, last_time: p.last_time, orders: p.orders });
-        }
-    }
-    let last_time = ds.last_time();
-    for order in &ds.orders {
-        let Some(c) = order.customer else { continue };
-        let a = &mut acc[c as usize];
-        let day = order.time.div_euclid(DAY);
-        if a.frequency == 0 {
-            a.first = order.time;
-        } else if day != a.last_day {
-            a.gaps.push((day - a.last_day) as u32);
-        }
-        a.frequency += 1;
-        a.last = order.time;
-        a.last_day = day;
-        for line in ds.order_lines(order) {
-            let value = line.quantity as f64 * line.unit_price as f64;
-            a.monetary += value;
-            if let Some(cat) = ds.products.get(line.product as usize).and_then(|p| p.category) {
-                match a.categories.iter_mut().find(|(k, _)| *k == cat) {
-                    Some((_, v)) => *v += value,
-                    None => a.categories.push((cat, value)),
-                }
-            }
-        }
-    }
+    profiles_from(&CustomerAggregates::from_dataset(ds), ds.last_time())
+}
 
-    let recency: Vec<f64> = acc.iter().map(|a| (as_of_day - a.last_day) as f64).collect();
-    let frequency: Vec<f64> = acc.iter().map(|a| a.frequency as f64).collect();
-    let monetary: Vec<f64> = acc.iter().map(|a| a.monetary).collect();
+/// Profiles from the customer aggregates (counted by the builder or by SQL), indexed as
+/// `a.ids`; `as_of` is the data's last order.
+pub fn profiles_from(a: &CustomerAggregates, as_of: i64) -> Vec<Profile> {
+    let as_of_day = as_of.div_euclid(DAY) + 1;
+    let last_day = |s: &CustomerStats| s.last_time.div_euclid(DAY);
+    let recency: Vec<f64> = a.stats.iter().map(|s| (as_of_day - last_day(s)) as f64).collect();
+    let frequency: Vec<f64> = a.stats.iter().map(|s| s.orders as f64).collect();
+    let monetary: Vec<f64> = a.stats.iter().map(|s| s.monetary).collect();
     let (r_edges, f_edges, m_edges) = (quintile_edges(&recency), quintile_edges(&frequency), quintile_edges(&monetary));
+    let mut categories = a.categories.iter().peekable();
+    let mut items = a.items.iter().peekable();
 
-    acc.into_iter()
+    a.stats
+        .iter()
         .enumerate()
-        .map(|(c, mut a)| {
+        .map(|(c, s)| {
             let r = 6 - score(recency[c], &r_edges);
             let f = score(frequency[c], &f_edges);
             let m = score(monetary[c], &m_edges);
-            a.categories.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-            let mut items: Vec<(Owned, f32)> = a.items.iter().map(|o| (*o, recommend::pull(o, last_time))).collect();
-            items.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.item.cmp(&y.0.item)));
-            let items = items.into_iter().take(PROFILE_ITEMS).map(|(o, _)| o).collect();
+            // Both lists are sorted by customer: take this customer's run of each.
+            let mut spend: Vec<(CategoryIdx, f64)> = Vec::new();
+            while let Some(k) = categories.next_if(|k| k.customer as usize <= c) {
+                if k.customer as usize == c {
+                    spend.push((k.category, k.spend));
+                }
+            }
+            spend.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            let mut owned: Vec<(Owned, f32)> = Vec::new();
+            while let Some(i) = items.next_if(|i| i.customer as usize <= c) {
+                if i.customer as usize == c {
+                    let o = Owned { item: i.product, last_time: i.last_time, orders: i.orders };
+                    owned.push((o, recommend::pull(&o, as_of)));
+                }
+            }
+            owned.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.item.cmp(&y.0.item)));
             Profile {
                 customer: c as CustomerIdx,
                 recency_days: recency[c] as u32,
-                frequency: a.frequency,
-                monetary: a.monetary,
+                frequency: s.orders,
+                monetary: s.monetary,
                 r,
                 f,
                 m,
                 segment: Segment::from_scores(r, f),
-                first_order: a.first,
-                last_order: a.last,
-                typical_gap_days: median(&mut a.gaps),
-                top_categories: a.categories.iter().take(TOP_CATEGORIES).map(|(k, _)| *k).collect(),
-                items,
+                first_order: s.first_time,
+                last_order: s.last_time,
+                typical_gap_days: s.gap_days,
+                top_categories: spend.iter().take(TOP_CATEGORIES).map(|(k, _)| *k).collect(),
+                items: owned.into_iter().take(PROFILE_ITEMS).map(|(o, _)| o).collect(),
             }
         })
         .collect()
-}
-
-#[derive(Clone, Default)]
-struct Acc {
-    frequency: u32,
-    monetary: f64,
-    first: i64,
-    last: i64,
-    last_day: i64,
-    gaps: Vec<u32>,
-    categories: Vec<(CategoryIdx, f64)>,
-    /// One record per product bought.
-    items: Vec<Owned>,
 }
 
 /// The values at the 20th, 40th, 60th and 80th percentiles (nearest rank).
@@ -213,15 +191,6 @@ fn quintile_edges(values: &[f64]) -> [f64; 4] {
 /// the same number of orders are never split between two F scores.
 fn score(v: f64, edges: &[f64; 4]) -> u8 {
     1 + edges.iter().filter(|&&e| e < v).count() as u8
-}
-
-fn median(v: &mut [u32]) -> Option<f32> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_unstable();
-    let mid = v.len() / 2;
-    Some(if v.len() % 2 == 1 { v[mid] as f32 } else { (v[mid - 1] + v[mid]) as f32 / 2.0 })
 }
 
 /// Customers per segment, every segment listed (in `Segment::ALL` order).
@@ -266,14 +235,15 @@ struct ContactLine<'a> {
 /// Writes the profiles as JSONL, one customer per line, keyed by the export's customer id:
 /// every customer with orders, merged with their row of the customers export if any, then the
 /// export's customers without orders.
-pub fn write_profiles(path: &Path, ds: &Dataset, profiles: &[Profile], customers: &[CustomerRow]) -> Result<()> {
+/// `ids`, `products` and `categories` name what the profiles index.
+pub fn write_profiles(path: &Path, ids: &[String], products: &[Product], categories: &[String], profiles: &[Profile], customers: &[CustomerRow]) -> Result<()> {
     let file = std::fs::File::create(path).map_err(Error::io(path))?;
     let mut out = std::io::BufWriter::new(file);
     let by_id: rustc_hash::FxHashMap<&str, &CustomerRow> = customers.iter().map(|c| (c.id.as_str(), c)).collect();
     let write_err = |e: serde_json::Error| Error::Io { path: path.into(), source: e.into() };
     let mut with_orders = rustc_hash::FxHashSet::default();
     for p in profiles {
-        let id = ds.customers[p.customer as usize].as_str();
+        let id = ids[p.customer as usize].as_str();
         with_orders.insert(id);
         let line = ProfileLine {
             customer: by_id.get(id).copied(),
@@ -288,8 +258,8 @@ pub fn write_profiles(path: &Path, ds: &Dataset, profiles: &[Profile], customers
             first_order: day_string(p.first_order),
             last_order: day_string(p.last_order),
             typical_gap_days: p.typical_gap_days,
-            top_categories: p.top_categories.iter().filter_map(|&c| ds.categories.get(c as usize)).map(String::as_str).collect(),
-            items: p.items.iter().filter_map(|o| Some((ds.products.get(o.item as usize)?.sku.as_str(), o.last_time, o.orders))).collect(),
+            top_categories: p.top_categories.iter().filter_map(|&c| categories.get(c as usize)).map(String::as_str).collect(),
+            items: p.items.iter().filter_map(|o| Some((products.get(o.item as usize)?.sku.as_str(), o.last_time, o.orders))).collect(),
         };
         serde_json::to_writer(&mut out, &line).map_err(write_err)?;
         out.write_all(b"\n").map_err(Error::io(path))?;
@@ -304,7 +274,7 @@ pub fn write_profiles(path: &Path, ds: &Dataset, profiles: &[Profile], customers
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{Line, Order, Product};
+    use crate::data::{Line, Order};
 
     #[test]
     fn segment_map_covers_every_score_pair() {

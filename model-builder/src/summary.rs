@@ -7,32 +7,37 @@ use crate::fmt::{bytes, n, pct};
 
 pub fn render(s: &BuildSummary) -> String {
     let mut o = String::new();
-    let i = &s.ingest;
-    let _ = writeln!(o, "Read {}: {} rows ({})", i.file.display(), n(i.rows), bytes(i.bytes));
-    let a = &i.as_read;
-    let _ = writeln!(o, "  as read        {} invoices, {} stock codes, {} customers, {} countries", n(a.invoices), n(a.skus), n(a.customers), n(a.countries));
-    let _ = writeln!(o, "  kept           {:>9} sales lines ({})", n(i.kept_lines), pct(i.kept_lines, i.rows));
-    let mut first = true;
-    for (reason, count) in i.dropped.reasons() {
-        if count > 0 {
-            let label = if first { "dropped" } else { "" };
-            let _ = writeln!(o, "  {label:<14} {:>9} {reason}", n(count));
-            first = false;
+    if let Some(dir) = &s.aggregates {
+        let _ = writeln!(o, "Read aggregates and products from {}", dir.display());
+    }
+    if let Some(i) = &s.ingest {
+        let _ = writeln!(o, "Read {}: {} rows ({})", i.file.display(), n(i.rows), bytes(i.bytes));
+        let a = &i.as_read;
+        let _ =
+            writeln!(o, "  as read        {} invoices, {} stock codes, {} customers, {} countries", n(a.invoices), n(a.skus), n(a.customers), n(a.countries));
+        let _ = writeln!(o, "  kept           {:>9} sales lines ({})", n(i.kept_lines), pct(i.kept_lines, i.rows));
+        let mut first = true;
+        for (reason, count) in i.dropped.reasons() {
+            if count > 0 {
+                let label = if first { "dropped" } else { "" };
+                let _ = writeln!(o, "  {label:<14} {:>9} {reason}", n(count));
+                first = false;
+            }
         }
-    }
-    let _ = writeln!(o, "  bad rows       {:>9}{}", n(i.bad_rows), if i.bad_rows > 0 { " (skipped)" } else { "" });
-    for bad in &i.first_bad_rows {
-        let _ = writeln!(o, "                 {bad}");
-    }
-    if i.bad_rows > i.first_bad_rows.len() as u64 {
-        let _ = writeln!(o, "                 … and {} more", n(i.bad_rows - i.first_bad_rows.len() as u64));
-    }
-    let _ = writeln!(o, "  guest lines    {:>9} kept without a customer: baskets and popularity only", n(i.guest_lines));
-    if i.placeholder_title_lines > 0 {
-        let _ = writeln!(o, "  no description {:>9} lines (blank or \"Unknown\"): titles come from other lines", n(i.placeholder_title_lines));
-    }
-    if let Some(c) = &i.catalog {
-        let _ = writeln!(o, "  catalog        {} products from {} ({} bad rows)", n(c.products), c.file.display(), n(c.bad_rows));
+        let _ = writeln!(o, "  bad rows       {:>9}{}", n(i.bad_rows), if i.bad_rows > 0 { " (skipped)" } else { "" });
+        for bad in &i.first_bad_rows {
+            let _ = writeln!(o, "                 {bad}");
+        }
+        if i.bad_rows > i.first_bad_rows.len() as u64 {
+            let _ = writeln!(o, "                 … and {} more", n(i.bad_rows - i.first_bad_rows.len() as u64));
+        }
+        let _ = writeln!(o, "  guest lines    {:>9} kept without a customer: baskets and popularity only", n(i.guest_lines));
+        if i.placeholder_title_lines > 0 {
+            let _ = writeln!(o, "  no description {:>9} lines (blank or \"Unknown\"): titles come from other lines", n(i.placeholder_title_lines));
+        }
+        if let Some(c) = &i.catalog {
+            let _ = writeln!(o, "  catalog        {} products from {} ({} bad rows)", n(c.products), c.file.display(), n(c.bad_rows));
+        }
     }
 
     let d = &s.dataset;

@@ -30,6 +30,13 @@ pub struct Args {
     /// left out of the profiles.
     #[arg(long, value_name = "FILE")]
     erased: Option<PathBuf>,
+    /// Build from the aggregates counted elsewhere (sql/SCHEMA.md: totals.csv, items.csv, …,
+    /// and the cleaned catalog products.csv) instead of from order lines.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["orders", "catalog"])]
+    aggregates: Option<PathBuf>,
+    /// Also write the aggregates counted from the order lines to DIR (to compare with SQL's).
+    #[arg(long, value_name = "DIR", conflicts_with = "aggregates")]
+    write_aggregates: Option<PathBuf>,
     /// No progress bars and no summary.
     #[arg(long)]
     quiet: bool,
@@ -39,8 +46,8 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let Args { config, out, orders, catalog, profiles, customers, erased, quiet, json } = a;
-    let s = build(&BuildOptions { config, out, orders, catalog, profiles, customers, erased }, Progress::new(quiet || json))?;
+    let Args { config, out, orders, catalog, profiles, customers, erased, aggregates, write_aggregates, quiet, json } = a;
+    let s = build(&BuildOptions { config, out, orders, catalog, profiles, customers, erased, aggregates, write_aggregates }, Progress::new(quiet || json))?;
     if json {
         super::print_json(&s)?;
     } else if !quiet {

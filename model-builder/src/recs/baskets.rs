@@ -1,7 +1,6 @@
 //! Bought together: co-purchase in the same basket (one invoice, or one customer's whole
-//! history, per `co_purchase_scope`), scored with an
-//! asymmetric cosine so a bestseller that lands in every basket does not crowd out the real
-//! companions.
+//! history, per `co_purchase_scope`): the baskets and pair counts (`aggregates`), and the
+//! score computed from them.
 
 use rayon::prelude::*;
 use vitrine_engine::bundle::{Neighbors, ProductIdx, Scored};
@@ -17,7 +16,7 @@ pub struct Baskets {
     basket_start: Vec<u32>,
     items: Vec<ProductIdx>,
     /// Decay weight of each basket.
-    weight: Vec<f32>,
+    weight: Vec<f64>,
     /// Baskets holding product `p`: `baskets[item_start[p]..item_start[p+1]]`.
     item_start: Vec<u32>,
     baskets: Vec<u32>,
@@ -30,10 +29,12 @@ impl Baskets {
         let mut basket_start = vec![0u32];
         let mut items = Vec::with_capacity(ds.lines.len());
         let mut weight = Vec::new();
-        // Dedupes a basket's items without sorting: `seen_in[p]` is the last basket holding p.
+        // Dedupes a basket's items without sorting: `seen_in[p]` is the last order group holding p.
         let mut seen_in = vec![u32::MAX; n_products];
-        for group in order_groups(ds, cfg.co_purchase_scope) {
-            let b = weight.len() as u32;
+        for (g, group) in order_groups(ds, cfg.co_purchase_scope).into_iter().enumerate() {
+            // The group's own number, not the kept baskets' count: a dropped group's marks must
+            // not hide its items from the next group.
+            let b = g as u32;
             let start = items.len();
             for order in &group {
                 for line in ds.order_lines(order) {
@@ -66,22 +67,24 @@ impl Baskets {
         &self.baskets[self.item_start[p] as usize..self.item_start[p + 1] as usize]
     }
 
-    /// Top-k companions per product. score(i → j) = C(i,j) / (N(i)^(1-d) · N(j)^d), where C is
-    /// the decayed count of shared baskets, N the decayed count of baskets holding the product
-    /// and d = `bestseller_damping`. Pairs sharing fewer than `min_support` baskets are dropped.
-    pub fn bought_together(&self, cfg: &RecsConfig) -> Neighbors {
-        let damping = cfg.bestseller_damping.clamp(0.0, 1.0);
-        let mass: Vec<f32> = (0..self.n_products).map(|p| self.baskets_of(p).iter().map(|&b| self.weight[b as usize]).sum()).collect();
-        let discount: Vec<f32> = mass.iter().map(|&n| n.max(f32::MIN_POSITIVE).powf(damping)).collect();
+    /// Per product, its kept baskets: (count, summed weight).
+    pub fn items(&self) -> Vec<(u32, f64)> {
+        (0..self.n_products).map(|p| (self.baskets_of(p).len() as u32, self.baskets_of(p).iter().map(|&b| self.weight[b as usize]).sum())).collect()
+    }
 
+    /// Pairs sharing at least `min_support` kept baskets, each once (`a < b`), by `a` then `b`.
+    pub fn pairs(&self, min_support: u32) -> Vec<Pair> {
         // One row of C at a time per thread, in a dense scratch row reset through `touched`.
         let scratch = || (vec![CoCount::default(); self.n_products], Vec::new());
-        let lists = (0..self.n_products)
+        let rows: Vec<Vec<Pair>> = (0..self.n_products)
             .into_par_iter()
             .map_init(scratch, |(co, touched), i| {
                 for &b in self.baskets_of(i) {
                     let w = self.weight[b as usize];
                     for &j in self.basket(b) {
+                        if (j as usize) <= i {
+                            continue;
+                        }
                         let cell = &mut co[j as usize];
                         if cell.baskets == 0 {
                             touched.push(j as usize);
@@ -90,21 +93,59 @@ impl Baskets {
                         cell.weight += w;
                     }
                 }
-                let row_norm = mass[i].max(f32::MIN_POSITIVE).powf(1.0 - damping);
-                let candidates = touched
+                touched.sort_unstable();
+                let row = touched
                     .iter()
-                    .filter(|&&j| j != i && co[j].baskets >= cfg.min_support)
-                    .map(|&j| Scored { item: j as ProductIdx, score: co[j].weight / (row_norm * discount[j]) })
+                    .filter(|&&j| co[j].baskets >= min_support.max(1))
+                    .map(|&j| Pair { a: i as ProductIdx, b: j as ProductIdx, baskets: co[j].baskets, weight: co[j].weight })
                     .collect();
                 for &j in touched.iter() {
                     co[j] = CoCount::default();
                 }
                 touched.clear();
-                top_k(candidates, cfg.top_k)
+                row
             })
             .collect();
-        Neighbors::from_lists(lists)
+        rows.concat()
     }
+}
+
+/// Two products bought together: the kept baskets holding both, counted and weighted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pair {
+    pub a: ProductIdx,
+    pub b: ProductIdx,
+    pub baskets: u32,
+    pub weight: f64,
+}
+
+/// Top-k companions per product. score(i → j) = C(i,j) / (N(i)^(1-d) · N(j)^d), where C is the
+/// decayed count of shared baskets (`pairs`, already at `min_support` or more), N the decayed
+/// count of baskets holding the product (`mass`) and d = `bestseller_damping`: an asymmetric
+/// cosine, so a bestseller that lands in every basket does not crowd out the real companions.
+pub fn bought_together(n_products: usize, mass: &[f64], pairs: &[Pair], cfg: &RecsConfig) -> Neighbors {
+    let damping = cfg.bestseller_damping.clamp(0.0, 1.0) as f64;
+    let norm = |p: ProductIdx, power: f64| mass.get(p as usize).copied().unwrap_or(0.0).max(f64::MIN_POSITIVE).powf(power);
+    // Both directions of every pair, grouped by product (CSR).
+    let mut start = vec![0u32; n_products + 1];
+    for pair in pairs.iter().filter(|p| (p.a as usize) < n_products && (p.b as usize) < n_products && p.a != p.b) {
+        start[pair.a as usize + 1] += 1;
+        start[pair.b as usize + 1] += 1;
+    }
+    for p in 0..n_products {
+        start[p + 1] += start[p];
+    }
+    let mut next = start.clone();
+    let mut scored = vec![Scored { item: 0, score: 0.0 }; start[n_products] as usize];
+    for pair in pairs.iter().filter(|p| (p.a as usize) < n_products && (p.b as usize) < n_products && p.a != p.b) {
+        for (i, j) in [(pair.a, pair.b), (pair.b, pair.a)] {
+            let score = pair.weight / (norm(i, 1.0 - damping) * norm(j, damping));
+            scored[next[i as usize] as usize] = Scored { item: j, score: score as f32 };
+            next[i as usize] += 1;
+        }
+    }
+    let lists = (0..n_products).into_par_iter().map(|p| top_k(scored[start[p] as usize..start[p + 1] as usize].to_vec(), cfg.top_k)).collect();
+    Neighbors::from_lists(lists)
 }
 
 /// The orders that form one basket: each order alone, or all of a customer's orders (guest
@@ -133,7 +174,7 @@ fn order_groups(ds: &Dataset, scope: CoPurchaseScope) -> Vec<Vec<&Order>> {
 #[derive(Clone, Copy, Default)]
 struct CoCount {
     baskets: u32,
-    weight: f32,
+    weight: f64,
 }
 
 /// Transposes a CSR matrix (rows = baskets, columns = products) into columns → rows.

@@ -1,6 +1,8 @@
 //! Who bought what: one record per (buyer, product), the base of every "distinct buyers" count
-//! and of re-order intervals. A buyer is a known customer, or a single guest order.
+//! and of re-order intervals (`aggregates` counts from it). A buyer is a known customer, or a
+//! single guest order.
 
+use rustc_hash::FxHashMap;
 use vitrine_engine::bundle::ProductIdx;
 
 use crate::data::{CountryIdx, CustomerIdx, Dataset};
@@ -15,8 +17,10 @@ pub struct Purchase {
     pub country: CountryIdx,
     pub first_time: i64,
     pub last_time: i64,
-    /// Orders holding the product.
+    /// Orders holding the product (distinct orders, as `count(distinct order_id)`).
     pub orders: u32,
+    /// The latest of those orders (its index in `Dataset::orders`).
+    last_order: u32,
 }
 
 pub struct BuyerItems {
@@ -26,6 +30,9 @@ pub struct BuyerItems {
     reorder_gaps: Vec<Vec<f32>>,
     /// Customers who re-ordered the product on another day.
     reorderers: Vec<u32>,
+    /// Distinct buyers per (country, product), a buyer counting in every country they bought
+    /// the product from.
+    pub country_buyers: FxHashMap<(CountryIdx, ProductIdx), u32>,
 }
 
 impl BuyerItems {
@@ -37,9 +44,12 @@ impl BuyerItems {
         // `slot[p]` is the index in `purchases` of the current buyer's record of p, valid when
         // `slot[p] >= buyer_start` (records of earlier buyers all lie before `buyer_start`).
         let mut slot = vec![0usize; n_products];
+        let mut country_buyers: FxHashMap<(CountryIdx, ProductIdx), u32> = FxHashMap::default();
+        let mut seen_in: Vec<(CountryIdx, ProductIdx)> = Vec::new();
 
         for orders in orders_by_customer(ds) {
             let buyer_start = purchases.len();
+            seen_in.clear();
             for &o in &orders {
                 let order = &ds.orders[o as usize];
                 for line in ds.order_lines(order) {
@@ -47,10 +57,11 @@ impl BuyerItems {
                     if p >= n_products {
                         continue;
                     }
+                    seen_in.push((order.country, line.product));
                     let s = slot[p];
                     if s >= buyer_start && s < purchases.len() && purchases[s].product == line.product {
                         let rec: &mut Purchase = &mut purchases[s];
-                        if rec.last_time == order.time {
+                        if rec.last_order == o {
                             continue; // the same product twice in one order
                         }
                         let (last_day, day) = (day_of(rec.last_time), day_of(order.time));
@@ -61,6 +72,7 @@ impl BuyerItems {
                             reorder_gaps[p].push((day - last_day) as f32);
                         }
                         rec.orders += 1;
+                        rec.last_order = o;
                         rec.last_time = order.time;
                         rec.country = order.country;
                     } else {
@@ -72,22 +84,28 @@ impl BuyerItems {
                             first_time: order.time,
                             last_time: order.time,
                             orders: 1,
+                            last_order: o,
                         });
                     }
                 }
             }
+            seen_in.sort_unstable();
+            seen_in.dedup();
+            for &key in &seen_in {
+                *country_buyers.entry(key).or_default() += 1;
+            }
         }
-        BuyerItems { purchases, reorder_gaps, reorderers }
+        BuyerItems { purchases, reorder_gaps, reorderers, country_buyers }
     }
 
-    /// Products re-ordered by at least `min_customers` customers, with the median days between
-    /// re-orders, sorted by product.
-    pub fn reorder_days(&self, min_customers: u32) -> Vec<(ProductIdx, f32)> {
+    /// Products re-ordered by anyone: (product, customers who re-ordered it, median days
+    /// between re-orders), sorted by product.
+    pub fn reorders(&self) -> Vec<(ProductIdx, u32, f32)> {
         self.reorder_gaps
             .iter()
             .enumerate()
-            .filter(|(p, _)| self.reorderers[*p] >= min_customers.max(1))
-            .map(|(p, gaps)| (p as ProductIdx, median(gaps)))
+            .filter(|(p, _)| self.reorderers[*p] > 0)
+            .map(|(p, gaps)| (p as ProductIdx, self.reorderers[p], median(gaps)))
             .collect()
     }
 }

@@ -11,11 +11,13 @@ mod popularity;
 mod rank;
 
 use serde::Deserialize;
-use vitrine_engine::bundle::RecTables;
+use vitrine_engine::bundle::{Product, RecTables};
 
+use crate::aggregates::Aggregates;
 use crate::data::Dataset;
+use crate::progress::Progress;
 
-pub use baskets::Baskets;
+pub use baskets::{Baskets, Pair};
 pub use buyers::{BuyerItems, Purchase};
 pub use content::{tokenize, ContentIndex};
 pub use rank::top_k;
@@ -85,33 +87,59 @@ pub enum CoPurchaseScope {
     Customer,
 }
 
-/// Builds every recommendation table. `customer_segment[c]` is the RFM segment name of customer
-/// index `c` (an empty slice leaves `popular_by_segment` empty).
+/// Builds every recommendation table from the dataset: its aggregates, then `tables`.
+/// `customer_segment[c]` is the RFM segment name of customer index `c` (an empty slice leaves
+/// `popular_by_segment` empty).
 pub fn build_tables(ds: &Dataset, cfg: &RecsConfig, customer_segment: &[&str]) -> RecTables {
-    let buyers = BuyerItems::from_dataset(ds);
-    let baskets = Baskets::from_dataset(ds, cfg);
-    RecTables {
-        bought_together: baskets.bought_together(cfg),
-        similar: ContentIndex::from_dataset(ds, cfg).similar(cfg),
-        trending: popularity::trending(ds, &buyers, cfg),
-        popular: popularity::popular(ds, &buyers, cfg),
-        popular_by_country: popularity::by_country(ds, &buyers, cfg),
-        popular_by_category: popularity::by_category(ds, &buyers, cfg),
-        popular_by_segment: popularity::by_segment(ds, &buyers, customer_segment, cfg),
-        reorder_days: buyers.reorder_days(cfg.min_reorder_customers),
-    }
+    let aggregates = Aggregates::from_dataset(ds, cfg);
+    tables(&aggregates, &ds.products, &ds.categories, cfg, customer_segment, &Progress::new(true), &mut Vec::new())
 }
 
-/// Seconds in a day, for the half-lives and intervals expressed in days.
-pub(crate) const DAY: f32 = 86_400.0;
+/// Every recommendation table from the aggregates and the catalog, a progress bar per table
+/// and its time in `timings`.
+pub fn tables(
+    a: &Aggregates,
+    products: &[Product],
+    categories: &[String],
+    cfg: &RecsConfig,
+    customer_segment: &[&str],
+    progress: &Progress,
+    timings: &mut Vec<(&'static str, f64)>,
+) -> RecTables {
+    let n = products.len();
+    let bar = progress.step("bought together", "pairs", a.pairs.len() as u64);
+    let mass: Vec<f64> = a.items.iter().map(|i| i.basket_weight).collect();
+    let bought_together = baskets::bought_together(n, &mass, &a.pairs, cfg);
+    timings.push(("bought together", bar.elapsed().as_secs_f64()));
+    bar.finish_and_clear();
+    let bar = progress.step("similar products", "products", n as u64);
+    let similar = ContentIndex::from_products(products, cfg).similar(cfg);
+    timings.push(("similar", bar.elapsed().as_secs_f64()));
+    bar.finish_and_clear();
+    let bar = progress.step("popularity", "rows", (a.items.len() + a.country_items.len() + a.customers.items.len()) as u64);
+    let tables = RecTables {
+        bought_together,
+        similar,
+        trending: popularity::trending(a, cfg),
+        popular: popularity::popular(a, cfg),
+        popular_by_country: popularity::by_country(a, cfg),
+        popular_by_category: popularity::by_category(a, products, categories, cfg),
+        popular_by_segment: popularity::by_segment(a, customer_segment, cfg),
+        reorder_days: a.reorders.iter().filter(|r| r.customers >= cfg.min_reorder_customers.max(1)).map(|r| (r.product, r.gap_days)).collect(),
+    };
+    timings.push(("popularity", bar.elapsed().as_secs_f64()));
+    bar.finish_and_clear();
+    tables
+}
 
-/// Weight of an event `age_secs` old under exponential decay (1 when `half_life_days` is 0).
-pub(crate) fn decay(age_secs: i64, half_life_days: f32) -> f32 {
+/// Weight of an event `age_secs` old under exponential decay (1 when `half_life_days` is 0):
+/// sql/SCHEMA.md's `decay`, in f64 as SQL engines compute it.
+pub(crate) fn decay(age_secs: i64, half_life_days: f32) -> f64 {
     if half_life_days <= 0.0 {
         return 1.0;
     }
-    let age_days = age_secs.max(0) as f32 / DAY;
-    (-core::f32::consts::LN_2 * age_days / half_life_days).exp()
+    let age_days = age_secs.max(0) as f64 / 86_400.0;
+    (-std::f64::consts::LN_2 * age_days / half_life_days as f64).exp()
 }
 
 #[cfg(test)]

@@ -1,63 +1,71 @@
-//! Popularity tables: distinct buyers per product, overall and per country, category and RFM
-//! segment, and trending (buyers decayed by the age of their latest purchase).
+//! Popularity tables from the aggregates: distinct buyers per product, overall and per
+//! country, category and RFM segment, and trending (buyers decayed by the age of their latest
+//! purchase).
 //!
 //! Distinct buyers rather than units: one wholesaler ordering 10,000 units is one vote.
 
-use vitrine_engine::bundle::{Keyed, Scored};
+use vitrine_engine::bundle::{Keyed, Product, Scored};
 
-use super::buyers::BuyerItems;
-use super::rank::top_k_dense;
-use super::{decay, RecsConfig};
-use crate::data::Dataset;
+use super::rank::{top_k, top_k_dense};
+use super::RecsConfig;
+use crate::aggregates::Aggregates;
 
-pub fn popular(ds: &Dataset, buyers: &BuyerItems, cfg: &RecsConfig) -> Vec<Scored> {
-    let mut counts = vec![0f32; ds.products.len()];
-    for p in &buyers.purchases {
-        counts[p.product as usize] += 1.0;
-    }
+pub fn popular(a: &Aggregates, cfg: &RecsConfig) -> Vec<Scored> {
+    let counts: Vec<f32> = a.items.iter().map(|i| i.buyers as f32).collect();
     top_k_dense(&counts, cfg.popular_size)
 }
 
 /// Buyers weighted by how recent their latest purchase is, as of the data's last order.
-pub fn trending(ds: &Dataset, buyers: &BuyerItems, cfg: &RecsConfig) -> Vec<Scored> {
-    let as_of = ds.last_time();
-    let mut heat = vec![0f32; ds.products.len()];
-    for p in &buyers.purchases {
-        heat[p.product as usize] += decay(as_of - p.last_time, cfg.trending_half_life_days);
-    }
+pub fn trending(a: &Aggregates, cfg: &RecsConfig) -> Vec<Scored> {
+    let heat: Vec<f32> = a.items.iter().map(|i| i.trend as f32).collect();
     top_k_dense(&heat, cfg.trending_size)
 }
 
-pub fn by_country(ds: &Dataset, buyers: &BuyerItems, cfg: &RecsConfig) -> Vec<Keyed> {
-    keyed_counts(ds, buyers, &ds.countries, cfg, |p| Some(p.country as usize))
+/// Per country (sorted by name), from `country_items`.
+pub fn by_country(a: &Aggregates, cfg: &RecsConfig) -> Vec<Keyed> {
+    let mut lists: Vec<Vec<Scored>> = vec![Vec::new(); a.countries.len()];
+    for c in &a.country_items {
+        if let Some(list) = lists.get_mut(c.country as usize) {
+            list.push(Scored { item: c.product, score: c.buyers as f32 });
+        }
+    }
+    keyed(&a.countries, lists, cfg)
 }
 
-pub fn by_category(ds: &Dataset, buyers: &BuyerItems, cfg: &RecsConfig) -> Vec<Keyed> {
-    keyed_counts(ds, buyers, &ds.categories, cfg, |p| ds.products[p.product as usize].category.map(usize::from))
+/// Per category: the category's products by buyers (a product belongs to one category).
+pub fn by_category(a: &Aggregates, products: &[Product], categories: &[String], cfg: &RecsConfig) -> Vec<Keyed> {
+    let mut lists: Vec<Vec<Scored>> = vec![Vec::new(); categories.len()];
+    for (p, (product, item)) in products.iter().zip(&a.items).enumerate() {
+        if let Some(list) = product.category.and_then(|c| lists.get_mut(c as usize)).filter(|_| item.buyers > 0) {
+            list.push(Scored { item: p as u32, score: item.buyers as f32 });
+        }
+    }
+    keyed(categories, lists, cfg)
 }
 
-/// Popular among the customers of each segment; guests belong to no segment.
-pub fn by_segment(ds: &Dataset, buyers: &BuyerItems, customer_segment: &[&str], cfg: &RecsConfig) -> Vec<Keyed> {
+/// Popular among the customers of each segment (`customer_segment[c]`, names sorted in the
+/// table); guests belong to no segment.
+pub fn by_segment(a: &Aggregates, customer_segment: &[&str], cfg: &RecsConfig) -> Vec<Keyed> {
     let mut names: Vec<&str> = customer_segment.to_vec();
     names.sort_unstable();
     names.dedup();
     let segment_of: Vec<usize> = customer_segment.iter().map(|s| names.binary_search(s).expect("every name was collected")).collect();
-    let names: Vec<String> = names.into_iter().map(String::from).collect();
-    keyed_counts(ds, buyers, &names, cfg, |p| p.customer.and_then(|c| segment_of.get(c as usize).copied()))
-}
-
-/// Distinct buyers per (key, product); keys without any purchase are left out.
-fn keyed_counts(ds: &Dataset, buyers: &BuyerItems, keys: &[String], cfg: &RecsConfig, key_of: impl Fn(&super::Purchase) -> Option<usize>) -> Vec<Keyed> {
-    let n = ds.products.len();
-    let mut counts = vec![0f32; keys.len() * n];
-    for p in &buyers.purchases {
-        if let Some(k) = key_of(p).filter(|&k| k < keys.len()) {
-            counts[k * n + p.product as usize] += 1.0;
+    // Dense per segment (a dozen at most): customer_items is sorted by customer, not product.
+    let n = a.items.len();
+    let mut counts = vec![0u32; names.len() * n];
+    for i in &a.customers.items {
+        if let Some(&s) = segment_of.get(i.customer as usize).filter(|_| (i.product as usize) < n) {
+            counts[s * n + i.product as usize] += 1;
         }
     }
-    keys.iter()
-        .enumerate()
-        .map(|(k, key)| Keyed { key: key.clone(), items: top_k_dense(&counts[k * n..(k + 1) * n], cfg.popular_size) })
-        .filter(|keyed| !keyed.items.is_empty())
-        .collect()
+    let lists = (0..names.len())
+        .map(|s| counts[s * n..(s + 1) * n].iter().enumerate().filter(|(_, &c)| c > 0).map(|(p, &c)| Scored { item: p as u32, score: c as f32 }).collect())
+        .collect();
+    let names: Vec<String> = names.into_iter().map(String::from).collect();
+    keyed(&names, lists, cfg)
+}
+
+/// The top `popular_size` of each key's list; keys without any purchase are left out.
+fn keyed(keys: &[String], lists: Vec<Vec<Scored>>, cfg: &RecsConfig) -> Vec<Keyed> {
+    keys.iter().zip(lists).map(|(key, list)| Keyed { key: key.clone(), items: top_k(list, cfg.popular_size) }).filter(|keyed| !keyed.items.is_empty()).collect()
 }

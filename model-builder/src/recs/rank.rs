@@ -10,11 +10,14 @@ pub fn by_score_desc(a: &Scored, b: &Scored) -> Ordering {
 }
 
 /// Keeps the `k` best of `candidates`, best first (partial selection: O(n + k log k)).
+/// The result holds only its `k` (lists are kept by the 100k: capacity left over from the
+/// candidates once held 1 GB of them).
 pub fn top_k(mut candidates: Vec<Scored>, k: usize) -> Vec<Scored> {
     if candidates.len() > k && k > 0 {
         candidates.select_nth_unstable_by(k - 1, by_score_desc);
     }
     candidates.truncate(k);
+    candidates.shrink_to_fit();
     candidates.sort_unstable_by(by_score_desc);
     candidates
 }

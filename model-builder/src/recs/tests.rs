@@ -36,6 +36,19 @@ fn bought_together_needs_min_support() {
 }
 
 #[test]
+fn a_basket_dropped_for_its_size_does_not_hide_its_items_from_the_next() {
+    // The first order is over max_basket_items and left out; the next two both hold A and B.
+    let data = TinyData::new(&["A", "B", "C"]).customers(1).countries(&["UK"]).order(Some(0), 0, 0, &[0, 1, 2]).order(Some(0), 0, 1, &[0, 1]).order(
+        Some(0),
+        0,
+        2,
+        &[0, 1],
+    );
+    let cfg = RecsConfig { max_basket_items: 2, min_support: 2, ..Default::default() };
+    assert_eq!(items(build_tables(&data.ds, &cfg, &[]).bought_together.of(0)), [1]);
+}
+
+#[test]
 fn similar_finds_title_neighbours() {
     let data = TinyData::new(&[
         "WHITE HANGING HEART T-LIGHT HOLDER",
@@ -171,4 +184,46 @@ fn config_reads_from_toml_fields_with_defaults() {
     let cfg: RecsConfig = serde_json::from_str(r#"{"top_k": 5}"#).unwrap();
     assert_eq!((cfg.top_k, cfg.min_support), (5, 3));
     assert!(serde_json::from_str::<RecsConfig>(r#"{"topk": 5}"#).is_err(), "typos are refused");
+}
+
+#[test]
+fn similar_stays_bounded_in_a_huge_category_and_still_finds_the_rare_word_twin() {
+    // 20k products in one category, every title sharing "organic" and one of 50 product
+    // types; walking the category's posting list whole would score 20k × 20k pairs.
+    let n = 20_000;
+    let titles: Vec<String> = (0..n).map(|i| format!("ORGANIC {} VARIANT{}", ["APPLE", "PEAR", "PLUM", "FIG", "KIWI"][i % 5], i / 2)).collect();
+    let refs: Vec<&str> = titles.iter().map(String::as_str).collect();
+    let mut data = TinyData::new(&refs);
+    data.ds.categories = vec!["Produce".into()];
+    data.ds.products.iter_mut().for_each(|p| p.category = Some(0));
+    let index = ContentIndex::from_dataset(&data.ds, &RecsConfig::default());
+    let (similar, work) = index.similar_counted(&RecsConfig::default());
+    let per_product = work / n as u64;
+    assert!(per_product < 2_000, "{per_product} candidates per product: the category is walked whole");
+    // "VARIANT7" is held by products 14 and 15 only: each is the other's best neighbour.
+    assert_eq!(similar.of(14)[0].item, 15);
+    assert_eq!(similar.of(15)[0].item, 14);
+}
+
+#[test]
+fn similar_fills_lists_from_common_words_past_many_copies_of_one_title() {
+    // 8,000 products under 40 titles (200 copies each) in one category: every term is common,
+    // and a window of copies of the product's own title must not starve its list.
+    let fruits = ["APPLE", "PEAR", "PLUM", "FIG", "KIWI"];
+    let colours = ["RED", "GREEN", "GOLD", "BLUE", "PINK", "BLACK", "WHITE", "GREY"];
+    let titles: Vec<String> = (0..8_000).map(|i| format!("ORGANIC {} {}", fruits[i % 5], colours[i / 5 % 8])).collect();
+    let refs: Vec<&str> = titles.iter().map(String::as_str).collect();
+    let mut data = TinyData::new(&refs);
+    data.ds.categories = vec!["Produce".into()];
+    data.ds.products.iter_mut().for_each(|p| p.category = Some(0));
+    let cfg = RecsConfig::default();
+    let similar = ContentIndex::from_dataset(&data.ds, &cfg).similar(&cfg);
+    let list = similar.of(0);
+    assert_eq!(list.len(), cfg.top_k, "{list:?}");
+    let titles_seen: std::collections::HashSet<&str> = list.iter().map(|s| refs[s.item as usize]).collect();
+    assert_eq!(titles_seen.len(), list.len(), "one product per title");
+    assert!(!titles_seen.contains(refs[0]), "never the product's own title");
+    // 4 red fruits and 7 apples of other colours share a word; they come first.
+    let share = |s: &vitrine_engine::bundle::Scored| refs[s.item as usize].contains("APPLE") || refs[s.item as usize].contains("RED");
+    assert!(list[..11].iter().all(share), "{list:?}");
 }

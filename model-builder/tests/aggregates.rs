@@ -1,0 +1,93 @@
+//! `build --aggregates DIR`: a bundle compiled from aggregates (sql/SCHEMA.md) equals the one
+//! compiled from the order lines they were counted from, profiles included.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use vitrine_engine::bundle;
+
+/// The cleaned catalog in `clean --products`'s schema, from a bundle's catalog.
+fn write_products(bundle_path: &Path, out: &Path) {
+    let b = bundle::decode(&std::fs::read(bundle_path).unwrap()).unwrap();
+    let c = &b.body.catalog;
+    let mut w = csv::Writer::from_path(out).unwrap();
+    w.write_record(["sku", "title", "url", "image", "price", "category", "brand", "tags", "in_stock"]).unwrap();
+    for p in &c.products {
+        let category = p.category.map_or("", |k| c.categories[k as usize].as_str());
+        w.write_record([&p.sku, &p.title, &p.url, &p.image, &p.price.to_string(), category, &p.brand, &p.tags.join("|"), &p.in_stock.to_string()]).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+fn sorted_lines(path: &Path) -> Vec<String> {
+    let mut lines: Vec<String> = std::fs::read_to_string(path).unwrap().lines().map(String::from).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_bundle_from_aggregates_equals_the_one_from_order_lines() {
+    let f = Fixture::new();
+    // The six UCI rows twice more on later days, so pairs pass min_support and customers return.
+    let later: Vec<String> = [("1", "7"), ("2", "8")]
+        .iter()
+        .flat_map(|(decade, invoice)| {
+            UCI_ROWS.iter().map(move |r| r.replace("2010-12-0", &format!("2010-12-{decade}")).replace("53636", &format!("5363{invoice}")))
+        })
+        .collect();
+    let rows: Vec<&str> = UCI_ROWS.iter().copied().chain(later.iter().map(String::as_str)).collect();
+    let orders = f.write("orders.csv", csv(UCI_HEADER, &rows));
+    let config = f.write("vitrine.toml", format!("{MINIMAL_CONFIG}\n[recs]\nmin_support = 2\nmin_reorder_customers = 1\n"));
+    let dir = f.path("aggregates");
+    let (lines_bundle, lines_profiles) = (f.path("lines.bin"), f.path("lines.jsonl"));
+    run(&[
+        &"build",
+        &"--config",
+        &config,
+        &"--orders",
+        &orders,
+        &"--out",
+        &lines_bundle,
+        &"--profiles",
+        &lines_profiles,
+        &"--write-aggregates",
+        &dir,
+        &"--quiet",
+    ])
+    .ok();
+    write_products(&lines_bundle, &dir.join("products.csv"));
+
+    let (agg_bundle, agg_profiles) = (f.path("agg.bin"), f.path("agg.jsonl"));
+    let r = run(&[&"build", &"--config", &config, &"--aggregates", &dir, &"--out", &agg_bundle, &"--profiles", &agg_profiles]);
+    r.ok();
+    assert!(r.stdout.contains("Read aggregates and products from"), "{}", r.stdout);
+
+    let from_lines = bundle::decode(&std::fs::read(&lines_bundle).unwrap()).unwrap().body;
+    let from_aggregates = bundle::decode(&std::fs::read(&agg_bundle).unwrap()).unwrap().body;
+    assert!(!from_lines.recs.bought_together.is_empty() && !from_lines.recs.reorder_days.is_empty(), "the fixture exercises the tables");
+    assert_eq!(from_aggregates.recs, from_lines.recs);
+    assert_eq!(from_aggregates.catalog, from_lines.catalog);
+    assert_eq!(from_aggregates.stats, from_lines.stats);
+    assert_eq!(sorted_lines(&agg_profiles), sorted_lines(&lines_profiles));
+}
+
+#[test]
+fn aggregates_with_orders_or_a_missing_file_is_an_error_naming_it() {
+    let f = Fixture::new();
+    let config = f.write("vitrine.toml", MINIMAL_CONFIG);
+    let orders = f.write("orders.csv", csv(UCI_HEADER, UCI_ROWS));
+    let dir = f.path("aggregates");
+    let out = f.path("b.bin");
+    let r = run(&[&"build", &"--config", &config, &"--aggregates", &dir, &"--orders", &orders, &"--out", &out]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("--orders"), "{}", r.stderr);
+
+    run(&[&"build", &"--config", &config, &"--orders", &orders, &"--out", &out, &"--write-aggregates", &dir, &"--quiet"]).ok();
+    write_products(&out, &dir.join("products.csv"));
+    std::fs::remove_file(dir.join("pairs.csv")).unwrap();
+    let r = run(&[&"build", &"--config", &config, &"--aggregates", &dir, &"--out", &out]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("no pairs.csv or pairs.csv.gz"), "{}", r.stderr);
+}

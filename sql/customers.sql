@@ -1,0 +1,50 @@
+-- customers.csv: RFM inputs, one row per known customer: orders (frequency), spend (monetary),
+-- first and last order, and the median days between consecutive order days (the typical gap;
+-- NULL with orders on one day only).
+-- Inputs: `lines`. Parameters: none.
+-- Builder: `CustomerAggregates::from_buyers` (aggregates/count.rs); `rfm::profiles_from` turns
+-- them into recency, quintile scores and segments.
+-- The median is written with ROW_NUMBER/COUNT rather than PERCENTILE_CONT, which BigQuery has
+-- only as a window function: the one or two middle rows (2·rn in [n, n+2]), averaged.
+WITH known AS (
+    SELECT NULLIF(customer_id, '') AS customer_id, order_id, time, quantity, unit_price
+    FROM lines
+    WHERE NULLIF(customer_id, '') IS NOT NULL
+),
+totals AS (
+    SELECT
+        customer_id,
+        COUNT(DISTINCT order_id) AS orders,
+        SUM(quantity * unit_price) AS monetary,
+        MIN(time) AS first_time,
+        MAX(time) AS last_time
+    FROM known
+    GROUP BY customer_id
+),
+days AS (
+    SELECT DISTINCT customer_id, CAST(FLOOR(time / 86400.0) AS BIGINT) AS order_day
+    FROM known
+),
+gaps AS (
+    SELECT customer_id, order_day - LAG(order_day) OVER (PARTITION BY customer_id ORDER BY order_day) AS gap
+    FROM days
+),
+ranked AS (
+    SELECT
+        customer_id,
+        gap,
+        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY gap) AS rn,
+        COUNT(*) OVER (PARTITION BY customer_id) AS n
+    FROM gaps
+    WHERE gap IS NOT NULL
+),
+medians AS (
+    SELECT customer_id, AVG(gap) AS gap_days
+    FROM ranked
+    WHERE 2 * rn BETWEEN n AND n + 2
+    GROUP BY customer_id
+)
+SELECT t.customer_id, t.orders, t.monetary, t.first_time, t.last_time, m.gap_days
+FROM totals t
+LEFT JOIN medians m ON m.customer_id = t.customer_id
+ORDER BY t.customer_id
