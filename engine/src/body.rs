@@ -3,22 +3,28 @@
 //! `wire.rs`.
 //!
 //! Invariant: the body holds no customer identity or personal data (see `Stats`: counts only).
-//! Invariant: `Catalog::products` is sorted by SKU; tables store `ProductIdx` positions into it.
+//! Invariant: the catalog's products are sorted by SKU; tables store `ProductIdx` positions into it.
+//! The catalog and the neighbour tables are read in place (format v6, see `Catalog`,
+//! `Neighbors`): opening a bundle decodes the rules, stats and small lists only.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::cmp::Ordering;
+use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::rules::{Rules, Store};
-use crate::text::slug;
+use crate::text::{int_text, slug};
+use crate::wire::put_varint;
 
 /// Index of a product in `Catalog::products`. Tables store these, never SKUs.
 pub type ProductIdx = u32;
 /// Index of a category in `Catalog::categories`.
 pub type CategoryIdx = u16;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BundleBody {
     pub store: Store,
     pub catalog: Catalog,
@@ -27,32 +33,235 @@ pub struct BundleBody {
     pub rules: Rules,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Bytes read where they lie: a range of the bundle the host handed over (shared, not copied),
+/// or bytes of their own (a bundle being built, a slice).
+#[derive(Clone, Default)]
+pub struct Blob {
+    bytes: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+}
+
+impl Blob {
+    pub(crate) fn shared(bytes: &Arc<Vec<u8>>, start: usize, end: usize) -> Blob {
+        Blob { bytes: Arc::clone(bytes), start, end }
+    }
+    pub fn as_slice(&self) -> &[u8] {
+        self.bytes.get(self.start..self.end).unwrap_or(&[])
+    }
+}
+
+impl From<Vec<u8>> for Blob {
+    fn from(bytes: Vec<u8>) -> Blob {
+        let end = bytes.len();
+        Blob { bytes: Arc::new(bytes), start: 0, end }
+    }
+}
+
+impl PartialEq for Blob {
+    fn eq(&self, other: &Blob) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl fmt::Debug for Blob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&[&int_text(self.as_slice().len() as i64), " bytes"].concat())
+    }
+}
+
+/// The products, read in place (format v6): opening a bundle of 100k products decodes none of
+/// them; a request decodes the rows it looks at.
+///
+/// `rows`: one fixed-width row of [`ROW_LEN`] bytes per product, in SKU order: the offset of its
+/// record in `heap` (u32 LE), price (f32 LE), category (u16 LE), flags (bit 0 in stock, bit 1 has
+/// a category, bit 2 ranks only: no title), one zero byte. `heap`: each product's record, its
+/// strings as a varint byte length then UTF-8 (sku, title, url, image, brand), then a varint
+/// count of tags and each tag the same way. Offsets and lengths are checked where they are read:
+/// a row that does not read is an absent product, a string that is not UTF-8 is empty.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Catalog {
-    pub products: Vec<Product>,
+    pub(crate) rows: Blob,
+    pub(crate) heap: Blob,
     pub categories: Vec<String>,
     /// Each category's URL word (`slug`), computed by the builder: the browser would
     /// otherwise carry Unicode tables just to lower-case names at load.
     pub category_slugs: Vec<String>,
 }
 
+/// Bytes per catalog row (see [`Catalog`]).
+pub const ROW_LEN: usize = 12;
+const IN_STOCK: u8 = 1;
+const HAS_CATEGORY: u8 = 2;
+const RANKS_ONLY: u8 = 4;
+
 impl Catalog {
+    /// `products` sorted by SKU (the builder's invariant).
     pub fn new(products: Vec<Product>, categories: Vec<String>) -> Catalog {
         let category_slugs = categories.iter().map(|c| slug(c)).collect();
-        Catalog { products, categories, category_slugs }
+        Catalog::with_slugs(&products, categories, category_slugs)
     }
+
+    /// As [`Catalog::new`], with the categories' slugs already made.
+    pub fn with_slugs(products: &[Product], categories: Vec<String>, category_slugs: Vec<String>) -> Catalog {
+        let mut rows = Vec::with_capacity(products.len() * ROW_LEN);
+        let mut heap = Vec::new();
+        for p in products {
+            rows.extend_from_slice(&(heap.len() as u32).to_le_bytes());
+            rows.extend_from_slice(&p.price.to_le_bytes());
+            rows.extend_from_slice(&p.category.unwrap_or(0).to_le_bytes());
+            let flags = if p.in_stock { IN_STOCK } else { 0 } | if p.category.is_some() { HAS_CATEGORY } else { 0 } | if p.title.is_empty() { RANKS_ONLY } else { 0 };
+            rows.extend_from_slice(&[flags, 0]);
+            for s in [&p.sku, &p.title, &p.url, &p.image, &p.brand] {
+                put_str(&mut heap, s);
+            }
+            put_varint(&mut heap, p.tags.len() as u64);
+            p.tags.iter().for_each(|t| put_str(&mut heap, t));
+        }
+        Catalog { rows: rows.into(), heap: heap.into(), categories, category_slugs }
+    }
+
+    /// How many products.
+    pub fn len(&self) -> usize {
+        self.rows.as_slice().len() / ROW_LEN
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, idx: ProductIdx) -> Option<ProductRef<'_>> {
+        let start = (idx as usize).checked_mul(ROW_LEN)?;
+        let row = self.rows.as_slice().get(start..start + ROW_LEN)?;
+        let at = |i: usize| [row[i], row[i + 1], row[i + 2], row[i + 3]];
+        let record = self.heap.as_slice().get(u32::from_le_bytes(at(0)) as usize..)?;
+        let flags = row[10];
+        Some(ProductRef {
+            price: f32::from_le_bytes(at(4)),
+            category: (flags & HAS_CATEGORY != 0).then(|| u16::from_le_bytes([row[8], row[9]])),
+            in_stock: flags & IN_STOCK != 0,
+            ranks_only: flags & RANKS_ONLY != 0,
+            record,
+        })
+    }
+
+    /// Every product, in SKU order.
+    pub fn iter(&self) -> impl Iterator<Item = ProductRef<'_>> {
+        (0..self.len() as ProductIdx).filter_map(|i| self.get(i))
+    }
+
     pub fn index_of(&self, sku: &str) -> Option<ProductIdx> {
         // Products are stored sorted by SKU (builder invariant), so this is a binary search.
-        self.products.binary_search_by(|p| p.sku.as_str().cmp(sku)).ok().map(|i| i as ProductIdx)
-    }
-    pub fn get(&self, idx: ProductIdx) -> Option<&Product> {
-        self.products.get(idx as usize)
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.get(mid as ProductIdx).map_or("", |p| p.sku()).cmp(sku) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return Some(mid as ProductIdx),
+            }
+        }
+        None
     }
     pub fn category_index(&self, name: &str) -> Option<CategoryIdx> {
         self.categories.iter().position(|c| c.eq_ignore_ascii_case(name)).map(|i| i as CategoryIdx)
     }
 }
 
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// A varint (at most 32 bits) off the front of `bytes`.
+fn take_varint(bytes: &[u8]) -> Option<(usize, &[u8])> {
+    let mut value: usize = 0;
+    for (i, &b) in bytes.iter().enumerate().take(5) {
+        value |= usize::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            return Some((value, &bytes[i + 1..]));
+        }
+    }
+    None
+}
+
+/// A varint-length-prefixed field off the front of `bytes` (None when it does not fit).
+fn take_field(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = take_varint(bytes)?;
+    (len <= rest.len()).then(|| rest.split_at(len))
+}
+
+/// One product as it lies in the catalog: the row's numbers, and its strings read on demand.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProductRef<'a> {
+    /// Price in the store's currency, major units (pounds).
+    pub price: f32,
+    pub category: Option<CategoryIdx>,
+    pub in_stock: bool,
+    ranks_only: bool,
+    record: &'a [u8],
+}
+
+impl<'a> ProductRef<'a> {
+    /// The `n`th string of the record (0 sku, 1 title, 2 url, 3 image, 4 brand).
+    fn string(&self, n: usize) -> &'a str {
+        let mut rest = self.record;
+        for _ in 0..n {
+            match take_field(rest) {
+                Some((_, r)) => rest = r,
+                None => return "",
+            }
+        }
+        take_field(rest).and_then(|(s, _)| core::str::from_utf8(s).ok()).unwrap_or("")
+    }
+    pub fn sku(&self) -> &'a str {
+        self.string(0)
+    }
+    pub fn title(&self) -> &'a str {
+        self.string(1)
+    }
+    pub fn url(&self) -> &'a str {
+        self.string(2)
+    }
+    pub fn image(&self) -> &'a str {
+        self.string(3)
+    }
+    pub fn brand(&self) -> &'a str {
+        self.string(4)
+    }
+    pub fn tags(&self) -> impl Iterator<Item = &'a str> {
+        let mut rest = self.record;
+        for _ in 0..5 {
+            rest = take_field(rest).map_or(&[][..], |(_, r)| r);
+        }
+        let (count, mut rest) = take_varint(rest).unwrap_or((0, &[]));
+        (0..count).map_while(move |_| {
+            let (s, r) = take_field(rest)?;
+            rest = r;
+            Some(core::str::from_utf8(s).unwrap_or(""))
+        })
+    }
+    /// A slice's stub: ranked like any product, never shown (a product in a bundle always has a
+    /// title: the builder falls back to its SKU).
+    pub fn ranks_only(&self) -> bool {
+        self.ranks_only
+    }
+    /// The row as an owned [`Product`].
+    pub fn to_product(&self) -> Product {
+        Product {
+            sku: self.sku().into(),
+            title: self.title().into(),
+            url: self.url().into(),
+            image: self.image().into(),
+            price: self.price,
+            category: self.category,
+            brand: self.brand().into(),
+            tags: self.tags().map(String::from).collect(),
+            in_stock: self.in_stock,
+        }
+    }
+}
+
+/// A product as the builder makes it (and a slice cuts it); the catalog stores it as a row.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Product {
     pub sku: String,
@@ -93,41 +302,53 @@ pub struct Scored {
     pub score: f32,
 }
 
-/// Top-K neighbours per product, stored as one flat list (CSR): the neighbours of product `p`
-/// are `items[offsets[p]..offsets[p+1]]`, best first.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Top-K neighbours per product, read in place (format v6). `offsets`: one u32 LE per product
+/// and one more; `items`: [`Scored`] rows of 8 bytes (item u32 LE, score f32 LE). The neighbours
+/// of product `p` are items `offsets[p]..offsets[p+1]`, best first.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Neighbors {
-    pub offsets: Vec<u32>,
-    pub items: Vec<Scored>,
+    pub(crate) offsets: Blob,
+    pub(crate) items: Blob,
+}
+
+fn u32_at(bytes: &[u8], i: usize) -> Option<u32> {
+    let b = bytes.get(i.checked_mul(4)?..)?.get(..4)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 impl Neighbors {
     /// Builds the table from per-product lists (index = product).
     pub fn from_lists(lists: Vec<Vec<Scored>>) -> Self {
-        let mut offsets = Vec::with_capacity(lists.len() + 1);
+        let mut offsets = Vec::with_capacity(4 * (lists.len() + 1));
         let mut items = Vec::new();
-        offsets.push(0);
+        offsets.extend_from_slice(&0u32.to_le_bytes());
         for list in lists {
-            items.extend(list);
-            offsets.push(items.len() as u32);
+            for s in list {
+                items.extend_from_slice(&s.item.to_le_bytes());
+                items.extend_from_slice(&s.score.to_le_bytes());
+            }
+            offsets.extend_from_slice(&((items.len() / 8) as u32).to_le_bytes());
         }
-        Neighbors { offsets, items }
+        Neighbors { offsets: offsets.into(), items: items.into() }
     }
 
-    /// Neighbours of `p`, best first; empty for unknown products or a malformed table.
-    pub fn of(&self, p: ProductIdx) -> &[Scored] {
-        let p = p as usize;
-        match (self.offsets.get(p), self.offsets.get(p + 1)) {
-            (Some(&a), Some(&b)) if a <= b => self.items.get(a as usize..b as usize).unwrap_or(&[]),
+    /// Neighbours of `p`, best first; none for unknown products or a malformed table.
+    pub fn of(&self, p: ProductIdx) -> impl ExactSizeIterator<Item = Scored> + Clone + '_ {
+        let offsets = self.offsets.as_slice();
+        let items = self.items.as_slice();
+        let range = match (u32_at(offsets, p as usize), u32_at(offsets, p as usize + 1)) {
+            (Some(a), Some(b)) if a <= b && (b as usize) <= items.len() / 8 => &items[a as usize * 8..b as usize * 8],
             _ => &[],
-        }
+        };
+        range.chunks_exact(8).map(|c| Scored { item: u32::from_le_bytes([c[0], c[1], c[2], c[3]]), score: f32::from_le_bytes([c[4], c[5], c[6], c[7]]) })
     }
 
+    /// How many neighbours in all.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.items.as_slice().len() / 8
     }
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len() == 0
     }
 }
 
@@ -139,7 +360,7 @@ pub struct Keyed {
 }
 
 /// Every precomputed recommendation table. Requests only look these up.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecTables {
     /// Bought together (co-purchase, discounted for bestsellers).
     pub bought_together: Neighbors,

@@ -1,7 +1,9 @@
-//! Bundle format v5: the compiled, public model that edge and browser load. (v2: placements
+//! Bundle format v6: the compiled, public model that edge and browser load. (v2: placements
 //! gained `exclude_owned`; v3: the body's layout is our own, `wire.rs`, instead of bincode;
 //! v4: the catalog carries its categories' URL slugs; v5: experiments on offers and journeys,
-//! arms choosing a variant, an offer or sending nothing, and `[measurement]`'s holdout.
+//! arms choosing a variant, an offer or sending nothing, and `[measurement]`'s holdout; v6: the
+//! catalog and the neighbour tables are read in place, fixed-width rows and a string heap, so
+//! opening a 100k-product bundle decodes none of its products.
 //! The body is positional, so other versions are refused, not guessed.)
 //!
 //! ```text
@@ -17,9 +19,12 @@
 //! ```
 //!
 //! Invariant: [`decode`] never panics, whatever the bytes; every refusal is a [`BundleError`].
+//! The checksum: [`decode`] verifies it; [`decode_published`] (the edge, opening what
+//! `vitrine-kv` verified when it published) skips it, hashing 30 MB costs a cold start ~30 ms.
 //! What the body holds is in `body.rs`; its layout, field by field, in `wire.rs`.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -27,15 +32,15 @@ use crate::text::{int_text, push_hex};
 use crate::wire;
 
 // What the body holds, named here too: the bundle is one namespace for its hosts.
-pub use crate::body::{BundleBody, Catalog, CategoryIdx, Keyed, Neighbors, Product, ProductIdx, RecTables, Scored, SegmentSize, Stats};
+pub use crate::body::{Blob, BundleBody, Catalog, CategoryIdx, Keyed, Neighbors, Product, ProductIdx, ProductRef, RecTables, Scored, SegmentSize, Stats};
 pub use crate::wire::WireError;
 
 pub const MAGIC: [u8; 8] = *b"VITRINE\x01";
-pub const FORMAT_VERSION: u16 = 5;
+pub const FORMAT_VERSION: u16 = 6;
 /// Also read (feature `previous-format`: the edge, the builder; not the browser SDK), so a
 /// worker upgraded before the bundle is republished keeps personalizing. When the format
-/// changes, the previous layout moves to `wire.rs` (`v4` today) and this follows.
-pub const PREVIOUS_FORMAT_VERSION: u16 = 4;
+/// changes, the previous layout moves to `wire.rs` (`v5` today) and this follows.
+pub const PREVIOUS_FORMAT_VERSION: u16 = 5;
 pub const HEADER_LEN: usize = 52;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -180,24 +185,48 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header, BundleError> {
     Ok(Header { format_version, build_id, created_at })
 }
 
+/// Decodes a bundle, checksum verified. The in-place parts copy their bytes (one copy of the body).
 pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
-    let header = decode_header(bytes)?;
-    let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-    let expected_len = u64_at(36);
-    let expected_sum = u64_at(44);
-    let body = &bytes[HEADER_LEN..];
-    if body.len() as u64 != expected_len {
-        return Err(BundleError::Truncated { expected: expected_len, actual: body.len() as u64 });
-    }
+    let (header, body) = split(bytes)?;
+    let expected_sum = u64_at(bytes, 44);
     let actual_sum = checksum(body);
     if actual_sum != expected_sum {
         return Err(BundleError::ChecksumMismatch { expected: expected_sum, actual: actual_sum });
     }
+    decode_body(header, Arc::new(body.to_vec()), 0)
+}
+
+/// Decodes a bundle whose checksum was verified when it was published (`vitrine-kv`), keeping
+/// `bytes`: the catalog and tables are read where they lie, nothing is copied or hashed. Bad
+/// bytes are still refused or read as absent, never a panic.
+pub fn decode_published(bytes: Vec<u8>) -> Result<Bundle, BundleError> {
+    let header = split(&bytes)?.0;
+    decode_body(header, Arc::new(bytes), HEADER_LEN)
+}
+
+fn u64_at(bytes: &[u8], i: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&bytes[i..i + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// The header and the body, its length checked.
+fn split(bytes: &[u8]) -> Result<(Header, &[u8]), BundleError> {
+    let header = decode_header(bytes)?;
+    let expected_len = u64_at(bytes, 36);
+    let body = &bytes[HEADER_LEN..];
+    if body.len() as u64 != expected_len {
+        return Err(BundleError::Truncated { expected: expected_len, actual: body.len() as u64 });
+    }
+    Ok((header, body))
+}
+
+fn decode_body(header: Header, bytes: Arc<Vec<u8>>, start: usize) -> Result<Bundle, BundleError> {
     #[cfg(feature = "previous-format")]
     if header.format_version == PREVIOUS_FORMAT_VERSION {
-        let body = wire::from_slice::<wire::v4::BundleBody>(body).map_err(BundleError::Body)?;
+        let body = wire::from_shared::<wire::v5::BundleBody>(&bytes, start).map_err(BundleError::Body)?;
         return Ok(Bundle { header, body: body.into() });
     }
-    let body = wire::from_slice::<BundleBody>(body).map_err(BundleError::Body)?;
+    let body = wire::from_shared::<BundleBody>(&bytes, start).map_err(BundleError::Body)?;
     Ok(Bundle { header, body })
 }

@@ -267,6 +267,12 @@ impl Engine {
         Engine::from_bundle(bundle::decode(bytes)?)
     }
 
+    /// Loads a bundle whose checksum was verified at publish (`bundle::decode_published`): the
+    /// edge's cold start reads the catalog and tables where they lie in `bytes`.
+    pub fn load_published(bytes: Vec<u8>) -> Result<Engine, LoadError> {
+        Engine::from_bundle(bundle::decode_published(bytes)?)
+    }
+
     pub fn from_bundle(bundle: Bundle) -> Result<Engine, LoadError> {
         let Bundle { header, body } = bundle;
         let rules = &body.rules;
@@ -553,10 +559,10 @@ impl Engine {
             .filter_map(|r| {
                 let prod = catalog.get(r.item)?;
                 Some(DecidedItem {
-                    sku: prod.sku.clone(),
-                    title: prod.title.clone(),
-                    url: prod.url.clone(),
-                    image: prod.image.clone(),
+                    sku: prod.sku().into(),
+                    title: prod.title().into(),
+                    url: prod.url().into(),
+                    image: prod.image().into(),
                     price: prod.price,
                     source: r.source,
                     score: r.score,

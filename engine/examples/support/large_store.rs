@@ -331,14 +331,14 @@ pub fn body(products: usize, store: Store, rules: Rules) -> BundleBody {
 pub fn visitors(engine: &Engine, count: usize, now: i64) -> Vec<Visitor> {
     let body = engine.body();
     let catalog = &body.catalog;
-    let n = catalog.products.len();
+    let n = catalog.len();
     let mut rng = Rng(0x5EED_0016);
     (0..count)
         .map(|i| {
             let product = |rng: &mut Rng| rng.skewed(n) as ProductIdx;
             let path = match rng.below(10) {
                 0..=2 => "/".to_string(),
-                3..=6 => format!("/products/{}", catalog.get(product(&mut rng)).map_or("", |p| p.sku.as_str())),
+                3..=6 => format!("/products/{}", catalog.get(product(&mut rng)).map_or("", |p| p.sku())),
                 7 => format!("/category/{}", catalog.category_slugs[rng.below(catalog.category_slugs.len())]),
                 _ => "/cart".to_string(),
             };
