@@ -197,11 +197,13 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
 }
 
 /// Decodes a bundle whose checksum was verified when it was published (`vitrine-kv`), keeping
-/// `bytes`: the catalog and tables are read where they lie, nothing is copied or hashed. Bad
+/// `bytes` (shared with the host, which may serve them too): the catalog and tables are read
+/// where they lie, nothing is copied or hashed. Bad
 /// bytes are still refused or read as absent, never a panic.
-pub fn decode_published(bytes: Vec<u8>) -> Result<Bundle, BundleError> {
+pub fn decode_published(bytes: impl Into<Arc<Vec<u8>>>) -> Result<Bundle, BundleError> {
+    let bytes = bytes.into();
     let header = split(&bytes)?.0;
-    decode_body(header, Arc::new(bytes), HEADER_LEN)
+    decode_body(header, bytes, HEADER_LEN)
 }
 
 fn u64_at(bytes: &[u8], i: usize) -> u64 {

@@ -269,7 +269,7 @@ impl Engine {
 
     /// Loads a bundle whose checksum was verified at publish (`bundle::decode_published`): the
     /// edge's cold start reads the catalog and tables where they lie in `bytes`.
-    pub fn load_published(bytes: Vec<u8>) -> Result<Engine, LoadError> {
+    pub fn load_published(bytes: impl Into<alloc::sync::Arc<Vec<u8>>>) -> Result<Engine, LoadError> {
         Engine::from_bundle(bundle::decode_published(bytes)?)
     }
 
