@@ -113,8 +113,17 @@ fn main() {
     samples.sort_unstable();
     println!("native, format v{}: {products} products, {} placements", bundle::FORMAT_VERSION, engine.body().rules.placements.len());
     println!("  bundle bytes            {}", bytes.len());
-    println!("  Engine::load_published  median {:.2} ms, min {:.2} ms ({} runs; the edge: checksum verified at publish)", percentile(&loads, 0.5) / 1e6, loads[0] as f64 / 1e6, loads.len());
-    println!("  Engine::load            median {:.2} ms, min {:.2} ms (checksum verified, body copied)", percentile(&verified, 0.5) / 1e6, verified[0] as f64 / 1e6);
+    println!(
+        "  Engine::load_published  median {:.2} ms, min {:.2} ms ({} runs; the edge: checksum verified at publish)",
+        percentile(&loads, 0.5) / 1e6,
+        loads[0] as f64 / 1e6,
+        loads.len()
+    );
+    println!(
+        "  Engine::load            median {:.2} ms, min {:.2} ms (checksum verified, body copied)",
+        percentile(&verified, 0.5) / 1e6,
+        verified[0] as f64 / 1e6
+    );
     println!("  first page view         median {:.1} µs after a fresh load", percentile(&firsts, 0.5) / 1e3);
     println!(
         "  page view               median {:.1} µs, p99 {:.1} µs ({} views, {:.1} items shown per view)",

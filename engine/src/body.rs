@@ -110,7 +110,8 @@ impl Catalog {
             rows.extend_from_slice(&(heap.len() as u32).to_le_bytes());
             rows.extend_from_slice(&p.price.to_le_bytes());
             rows.extend_from_slice(&p.category.unwrap_or(0).to_le_bytes());
-            let flags = if p.in_stock { IN_STOCK } else { 0 } | if p.category.is_some() { HAS_CATEGORY } else { 0 } | if p.title.is_empty() { RANKS_ONLY } else { 0 };
+            let flags =
+                if p.in_stock { IN_STOCK } else { 0 } | if p.category.is_some() { HAS_CATEGORY } else { 0 } | if p.title.is_empty() { RANKS_ONLY } else { 0 };
             rows.extend_from_slice(&[flags, 0]);
             for s in [&p.sku, &p.title, &p.url, &p.image, &p.brand] {
                 put_str(&mut heap, s);
@@ -341,6 +342,16 @@ impl Neighbors {
             _ => &[],
         };
         range.chunks_exact(8).map(|c| Scored { item: u32::from_le_bytes([c[0], c[1], c[2], c[3]]), score: f32::from_le_bytes([c[4], c[5], c[6], c[7]]) })
+    }
+
+    /// The neighbours of `p` as a list (for tools and tests; requests iterate [`Neighbors::of`]).
+    pub fn list(&self, p: ProductIdx) -> Vec<Scored> {
+        self.of(p).collect()
+    }
+
+    /// How many products the table has a list for (empty ones included).
+    pub fn products(&self) -> usize {
+        (self.offsets.as_slice().len() / 4).saturating_sub(1)
     }
 
     /// How many neighbours in all.

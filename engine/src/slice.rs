@@ -82,7 +82,9 @@ impl Engine {
         shown.dedup();
 
         let new_index = |p: ProductIdx| kept.binary_search(&p).ok().map(|i| i as ProductIdx);
-        let renumber = |list: &mut dyn Iterator<Item = Scored>| -> Vec<Scored> { list.filter_map(|s| Some(Scored { item: new_index(s.item)?, score: s.score })).collect() };
+        let renumber = |list: &mut dyn Iterator<Item = Scored>| -> Vec<Scored> {
+            list.filter_map(|s| Some(Scored { item: new_index(s.item)?, score: s.score })).collect()
+        };
         let neighbours =
             |table: &Neighbors| Neighbors::from_lists(kept.iter().map(|&p| if is_seed(&p) { renumber(&mut table.of(p)) } else { Vec::new() }).collect());
         tables.bought_together = neighbours(&recs.bought_together);

@@ -1,6 +1,8 @@
 //! The bundle format refuses every kind of bad input with a typed error and never panics.
 
-use vitrine_engine::bundle::{self, BundleBody, BundleError, Catalog, Header, Neighbors, Product, RecTables, Scored, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION};
+use vitrine_engine::bundle::{
+    self, BundleBody, BundleError, Catalog, Header, Neighbors, Product, RecTables, Scored, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION,
+};
 use vitrine_engine::rules::{Arm, Experiment, Measurement, Placement, Rules, SegmentRule, Source, Store};
 use vitrine_engine::Value;
 
