@@ -83,9 +83,9 @@ async fn read_bundle(kv: &KvStore, version: &str) -> Result<Vec<u8>, String> {
 }
 
 async fn load(kv: &KvStore, version: &str) {
-    // Opened in place, unhashed: `vitrine-kv` verified the checksum when it published.
+    // Opened in place: the engine reads the catalog and tables where they lie in `bytes`.
     let outcome = match read_bundle(kv, version).await.map(Arc::new) {
-        Ok(bytes) => match Engine::load_published(Arc::clone(&bytes)) {
+        Ok(bytes) => match Engine::load_shared(Arc::clone(&bytes)) {
             Ok(engine) if engine.header().build_id_hex() == version => Ok((engine, vitrine_edge::bundles::in_current_format(bytes))),
             Ok(engine) => Err(format!("{} holds build {}, not {version}", bundle_key(version), engine.header().build_id_hex())),
             Err(e) => Err(e.to_string()),

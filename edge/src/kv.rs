@@ -125,8 +125,7 @@ pub fn join_chunks(chunks: Vec<Vec<u8>>, total: usize) -> Result<Vec<u8>, String
 }
 
 /// Checks a bundle the way the worker will (decode + compile every rule) and returns its
-/// version. A bundle the worker would refuse is never published. This is where its checksum is
-/// verified: the worker opens published bundles without hashing them (`Engine::load_published`).
+/// version. A bundle the worker would refuse is never published.
 pub fn bundle_version(bytes: &[u8]) -> Result<String, String> {
     let engine = Engine::load(bytes).map_err(|e| e.to_string())?;
     Ok(engine.header().build_id_hex())

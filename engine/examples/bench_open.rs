@@ -8,8 +8,8 @@
 //!
 //! Makes a store of `--products` products deterministically (`support/large_store.rs`) with
 //! the config's store and rules, encodes it, writes it to `--out` if given, then prints:
-//! bundle bytes; `Engine::load_published` (the edge: header, body, rule compilation; the
-//! checksum was verified at publish) and `Engine::load` (checksum verified too) median and min
+//! bundle bytes; `Engine::load_shared` (the edge: header, checksum, body read in place, rule
+//! compilation) and `Engine::load` (the same, the body copied first) median and min
 //! over `--reps` runs; the first page view after a fresh load (every placement + the exit offer:
 //! what a cold isolate's first request decides); page-view median and p99 over `--views`.
 
@@ -73,19 +73,19 @@ fn main() {
     }
 
     // Cold: a fresh load, then its first page view (nothing warmed for this engine). The
-    // edge's way (`load_published`: the bytes handed over, checksum verified at publish) and
-    // every other host's (`load`: checksum verified, body copied).
+    // edge's way (`load_shared`: the bytes handed over) and every other host's (`load`: the body
+    // copied).
     let mut loads = Vec::new();
-    let mut verified = Vec::new();
+    let mut copied = Vec::new();
     let mut firsts = Vec::new();
     let now = 1_700_000_000 + 86_400;
     for _ in 0..reps.max(1) {
         let t = Instant::now();
         black_box(Engine::load(black_box(&bytes)).unwrap_or_else(|e| fail(format!("the bundle does not load: {e}"))));
-        verified.push(t.elapsed().as_nanos() as u64);
+        copied.push(t.elapsed().as_nanos() as u64);
         let arrived = bytes.clone();
         let t = Instant::now();
-        let engine = Engine::load_published(black_box(arrived)).unwrap_or_else(|e| fail(format!("the bundle does not load: {e}")));
+        let engine = Engine::load_shared(black_box(arrived)).unwrap_or_else(|e| fail(format!("the bundle does not load: {e}")));
         loads.push(t.elapsed().as_nanos() as u64);
         let v = &large_store::visitors(&engine, 1, now)[0];
         let t = Instant::now();
@@ -93,7 +93,7 @@ fn main() {
         firsts.push(t.elapsed().as_nanos() as u64);
     }
     loads.sort_unstable();
-    verified.sort_unstable();
+    copied.sort_unstable();
     firsts.sort_unstable();
 
     let engine = Engine::load(&bytes).expect("loads");
@@ -114,16 +114,12 @@ fn main() {
     println!("native, format v{}: {products} products, {} placements", bundle::FORMAT_VERSION, engine.body().rules.placements.len());
     println!("  bundle bytes            {}", bytes.len());
     println!(
-        "  Engine::load_published  median {:.2} ms, min {:.2} ms ({} runs; the edge: checksum verified at publish)",
+        "  Engine::load_shared  median {:.2} ms, min {:.2} ms ({} runs; the edge: bytes shared)",
         percentile(&loads, 0.5) / 1e6,
         loads[0] as f64 / 1e6,
         loads.len()
     );
-    println!(
-        "  Engine::load            median {:.2} ms, min {:.2} ms (checksum verified, body copied)",
-        percentile(&verified, 0.5) / 1e6,
-        verified[0] as f64 / 1e6
-    );
+    println!("  Engine::load            median {:.2} ms, min {:.2} ms (body copied)", percentile(&copied, 0.5) / 1e6, copied[0] as f64 / 1e6);
     println!("  first page view         median {:.1} µs after a fresh load", percentile(&firsts, 0.5) / 1e3);
     println!(
         "  page view               median {:.1} µs, p99 {:.1} µs ({} views, {:.1} items shown per view)",

@@ -2,7 +2,7 @@
 //! (`scripts/bench-bundle.mjs`, run by `scripts/bench-bundle.sh`). Plain exports, no
 //! wasm-bindgen, so what is timed is the engine:
 //! `alloc(len) -> ptr` (the host copies the bundle there), `load(ptr, len, verify) -> 0 | 1`
-//! (`Engine::load_published`, the edge's way, or with `verify` `Engine::load`; 1 = refused), `visitors(n)` (makes the visitor mix of
+//! (`Engine::load_shared`, the edge's way, or with `copy` `Engine::load`; 1 = refused), `visitors(n)` (makes the visitor mix of
 //! `support/large_store.rs`), `page_view(i) -> items shown` (every placement + exit offer for
 //! visitor `i`). The host reads the clock around each call and the memory's size after load.
 
@@ -33,9 +33,9 @@ pub extern "C" fn alloc(len: usize) -> *mut u8 {
 /// # Safety
 /// `ptr` and `len` are those of one `alloc` call, its bytes written by the host.
 #[no_mangle]
-pub unsafe extern "C" fn load(ptr: *mut u8, len: usize, verify: u32) -> u32 {
+pub unsafe extern "C" fn load(ptr: *mut u8, len: usize, copy: u32) -> u32 {
     let bytes = unsafe { Vec::from_raw_parts(ptr, len, len) };
-    let engine = if verify == 1 { Engine::load(&bytes) } else { Engine::load_published(bytes) };
+    let engine = if copy == 1 { Engine::load(&bytes) } else { Engine::load_shared(bytes) };
     let ok = engine.is_ok() as u32;
     ENGINE.with(|e| *e.borrow_mut() = engine.ok());
     1 - ok

@@ -10,14 +10,13 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cmp::Ordering;
 use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::rules::{Rules, Store};
 use crate::text::{int_text, slug};
-use crate::wire::put_varint;
+use crate::wire::{put_varint, Reader};
 
 /// Index of a product in `Catalog::products`. Tables store these, never SKUs.
 pub type ProductIdx = u32;
@@ -122,43 +121,49 @@ impl Catalog {
         Catalog { rows: rows.into(), heap: heap.into(), categories, category_slugs }
     }
 
+    /// The rows, whole (a trailing partial row is none: the decoder refuses one anyway).
+    fn rows(&self) -> &[[u8; ROW_LEN]] {
+        self.rows.as_slice().as_chunks().0
+    }
+
     /// How many products.
     pub fn len(&self) -> usize {
-        self.rows.as_slice().len() / ROW_LEN
+        self.rows().len()
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     pub fn get(&self, idx: ProductIdx) -> Option<ProductRef<'_>> {
-        let start = (idx as usize).checked_mul(ROW_LEN)?;
-        let row = self.rows.as_slice().get(start..start + ROW_LEN)?;
-        let at = |i: usize| [row[i], row[i + 1], row[i + 2], row[i + 3]];
-        let record = self.heap.as_slice().get(u32::from_le_bytes(at(0)) as usize..)?;
-        let flags = row[10];
+        self.row(self.rows().get(idx as usize)?)
+    }
+
+    fn row<'a>(&'a self, row: &[u8; ROW_LEN]) -> Option<ProductRef<'a>> {
+        let [o0, o1, o2, o3, p0, p1, p2, p3, c0, c1, flags, _] = *row;
         Some(ProductRef {
-            price: f32::from_le_bytes(at(4)),
-            category: (flags & HAS_CATEGORY != 0).then(|| u16::from_le_bytes([row[8], row[9]])),
+            price: f32::from_le_bytes([p0, p1, p2, p3]),
+            category: (flags & HAS_CATEGORY != 0).then_some(u16::from_le_bytes([c0, c1])),
             in_stock: flags & IN_STOCK != 0,
             ranks_only: flags & RANKS_ONLY != 0,
-            record,
+            record: self.heap.as_slice().get(u32::from_le_bytes([o0, o1, o2, o3]) as usize..)?,
         })
     }
 
     /// Every product, in SKU order.
     pub fn iter(&self) -> impl Iterator<Item = ProductRef<'_>> {
-        (0..self.len() as ProductIdx).filter_map(|i| self.get(i))
+        self.rows().iter().filter_map(|r| self.row(r))
     }
 
     pub fn index_of(&self, sku: &str) -> Option<ProductIdx> {
-        // Products are stored sorted by SKU (builder invariant), so this is a binary search.
-        let (mut lo, mut hi) = (0, self.len());
+        // Products are stored sorted by SKU (builder invariant), so this is a binary search
+        // (by hand: `binary_search_by` and its closure cost the browser's download ~100 B more).
+        let (mut lo, mut hi) = (0, self.len() as ProductIdx);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            match self.get(mid as ProductIdx).map_or("", |p| p.sku()).cmp(sku) {
-                Ordering::Less => lo = mid + 1,
-                Ordering::Greater => hi = mid,
-                Ordering::Equal => return Some(mid as ProductIdx),
+            match self.get(mid).map_or("", |p| p.sku()).cmp(sku) {
+                core::cmp::Ordering::Less => lo = mid + 1,
+                core::cmp::Ordering::Greater => hi = mid,
+                core::cmp::Ordering::Equal => return Some(mid),
             }
         }
         None
@@ -171,24 +176,6 @@ impl Catalog {
 fn put_str(out: &mut Vec<u8>, s: &str) {
     put_varint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
-}
-
-/// A varint (at most 32 bits) off the front of `bytes`.
-fn take_varint(bytes: &[u8]) -> Option<(usize, &[u8])> {
-    let mut value: usize = 0;
-    for (i, &b) in bytes.iter().enumerate().take(5) {
-        value |= usize::from(b & 0x7f) << (7 * i);
-        if b < 0x80 {
-            return Some((value, &bytes[i + 1..]));
-        }
-    }
-    None
-}
-
-/// A varint-length-prefixed field off the front of `bytes` (None when it does not fit).
-fn take_field(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (len, rest) = take_varint(bytes)?;
-    (len <= rest.len()).then(|| rest.split_at(len))
 }
 
 /// One product as it lies in the catalog: the row's numbers, and its strings read on demand.
@@ -205,41 +192,40 @@ pub struct ProductRef<'a> {
 impl<'a> ProductRef<'a> {
     /// The `n`th string of the record (0 sku, 1 title, 2 url, 3 image, 4 brand).
     fn string(&self, n: usize) -> &'a str {
-        let mut rest = self.record;
+        let mut r = Reader::over(self.record);
         for _ in 0..n {
-            match take_field(rest) {
-                Some((_, r)) => rest = r,
-                None => return "",
-            }
+            r.str();
         }
-        take_field(rest).and_then(|(s, _)| core::str::from_utf8(s).ok()).unwrap_or("")
+        r.str()
     }
+    #[inline(always)]
     pub fn sku(&self) -> &'a str {
         self.string(0)
     }
+    #[inline(always)]
     pub fn title(&self) -> &'a str {
         self.string(1)
     }
+    #[inline(always)]
     pub fn url(&self) -> &'a str {
         self.string(2)
     }
+    #[inline(always)]
     pub fn image(&self) -> &'a str {
         self.string(3)
     }
+    #[inline(always)]
     pub fn brand(&self) -> &'a str {
         self.string(4)
     }
     pub fn tags(&self) -> impl Iterator<Item = &'a str> {
-        let mut rest = self.record;
+        let mut r = Reader::over(self.record);
         for _ in 0..5 {
-            rest = take_field(rest).map_or(&[][..], |(_, r)| r);
+            r.str();
         }
-        let (count, mut rest) = take_varint(rest).unwrap_or((0, &[]));
-        (0..count).map_while(move |_| {
-            let (s, r) = take_field(rest)?;
-            rest = r;
-            Some(core::str::from_utf8(s).unwrap_or(""))
-        })
+        // A count no larger than the bytes left, so a bad one ends in empty strings, soon.
+        let count = r.len("a tag count");
+        (0..count).map(move |_| r.str())
     }
     /// A slice's stub: ranked like any product, never shown (a product in a bundle always has a
     /// title: the builder falls back to its SKU).
@@ -312,11 +298,6 @@ pub struct Neighbors {
     pub(crate) items: Blob,
 }
 
-fn u32_at(bytes: &[u8], i: usize) -> Option<u32> {
-    let b = bytes.get(i.checked_mul(4)?..)?.get(..4)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
 impl Neighbors {
     /// Builds the table from per-product lists (index = product).
     pub fn from_lists(lists: Vec<Vec<Scored>>) -> Self {
@@ -335,13 +316,14 @@ impl Neighbors {
 
     /// Neighbours of `p`, best first; none for unknown products or a malformed table.
     pub fn of(&self, p: ProductIdx) -> impl ExactSizeIterator<Item = Scored> + Clone + '_ {
-        let offsets = self.offsets.as_slice();
-        let items = self.items.as_slice();
-        let range = match (u32_at(offsets, p as usize), u32_at(offsets, p as usize + 1)) {
-            (Some(a), Some(b)) if a <= b && (b as usize) <= items.len() / 8 => &items[a as usize * 8..b as usize * 8],
+        let offsets: &[[u8; 4]] = self.offsets.as_slice().as_chunks().0;
+        let items: &[[u8; 8]] = self.items.as_slice().as_chunks().0;
+        let at = |i: usize| offsets.get(i).map(|&o| u32::from_le_bytes(o) as usize);
+        let list = match (at(p as usize), at(p as usize + 1)) {
+            (Some(a), Some(b)) => items.get(a..b).unwrap_or(&[]),
             _ => &[],
         };
-        range.chunks_exact(8).map(|c| Scored { item: u32::from_le_bytes([c[0], c[1], c[2], c[3]]), score: f32::from_le_bytes([c[4], c[5], c[6], c[7]]) })
+        list.iter().map(|&[i0, i1, i2, i3, s0, s1, s2, s3]| Scored { item: u32::from_le_bytes([i0, i1, i2, i3]), score: f32::from_le_bytes([s0, s1, s2, s3]) })
     }
 
     /// The neighbours of `p` as a list (for tools and tests; requests iterate [`Neighbors::of`]).

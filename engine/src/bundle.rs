@@ -14,13 +14,15 @@
 //!     12   16 build id (random bytes chosen by the builder)
 //!     28    8 created at (i64 LE, unix seconds)
 //!     36    8 body length (u64 LE)
-//!     44    8 body checksum (FNV-1a 64 of the body, LE): detects corruption, not tampering
+//!     44    8 body checksum (LE, `checksum`): detects corruption, not tampering
 //!     52    … body: `BundleBody` in the layout of `wire.rs`
 //! ```
 //!
 //! Invariant: [`decode`] never panics, whatever the bytes; every refusal is a [`BundleError`].
-//! The checksum: [`decode`] verifies it; [`decode_published`] (the edge, opening what
-//! `vitrine-kv` verified when it published) skips it, hashing 30 MB costs a cold start ~30 ms.
+//! [`decode_shared`] (the edge) is the same without copying the body: the catalog and tables
+//! are read where they lie. Both verify the checksum (not in the browser SDK, feature
+//! `compact`: the edge served it); v6's hashes 8 bytes a step in four lanes, so a cold start
+//! pays a few ms for 38 MB where v5's byte-wise hash cost ~40.
 //! What the body holds is in `body.rs`; its layout, field by field, in `wire.rs`.
 
 use alloc::string::String;
@@ -139,14 +141,29 @@ impl fmt::Display for BundleError {
 
 impl core::error::Error for BundleError {}
 
-/// FNV-1a, 64 bit: the body checksum.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// The body checksum (v6): FNV-1a's step over 64-bit little-endian words in four interleaved
+/// lanes (word i to lane i % 4: the lanes' multiplications overlap in the CPU), the lanes then
+/// folded in order, then the last (< 8) bytes one by one. Each step is a bijection of its state, so any
+/// one changed word changes the sum; about 20 times faster than v5's byte-wise FNV-1a
+/// (`checksum_v5`), which cost a cold start ~40 ms for 38 MB.
 pub fn checksum(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    let step = |h: u64, w: u64| (h ^ w).wrapping_mul(FNV_PRIME);
+    let (words, rest) = bytes.as_chunks::<8>();
+    let mut lanes = [FNV_OFFSET; 4];
+    for (i, w) in words.iter().enumerate() {
+        lanes[i & 3] = step(lanes[i & 3], u64::from_le_bytes(*w));
     }
-    h
+    let h = lanes.into_iter().fold(FNV_OFFSET, step);
+    rest.iter().fold(h, |h, &b| step(h, u64::from(b)))
+}
+
+/// FNV-1a, 64 bit: the body checksum of format v5.
+#[cfg(feature = "previous-format")]
+pub fn checksum_v5(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(FNV_OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME))
 }
 
 pub fn encode(header: &Header, body: &BundleBody) -> Vec<u8> {
@@ -185,24 +202,17 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header, BundleError> {
     Ok(Header { format_version, build_id, created_at })
 }
 
-/// Decodes a bundle, checksum verified. The in-place parts copy their bytes (one copy of the body).
+/// Decodes a bundle. The in-place parts copy their bytes (one copy of the body).
 pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
-    let (header, body) = split(bytes)?;
-    let expected_sum = u64_at(bytes, 44);
-    let actual_sum = checksum(body);
-    if actual_sum != expected_sum {
-        return Err(BundleError::ChecksumMismatch { expected: expected_sum, actual: actual_sum });
-    }
-    decode_body(header, Arc::new(body.to_vec()), 0)
+    let header = check(bytes)?;
+    decode_body(header, Arc::new(bytes[HEADER_LEN..].to_vec()), 0)
 }
 
-/// Decodes a bundle whose checksum was verified when it was published (`vitrine-kv`), keeping
-/// `bytes` (shared with the host, which may serve them too): the catalog and tables are read
-/// where they lie, nothing is copied or hashed. Bad
-/// bytes are still refused or read as absent, never a panic.
-pub fn decode_published(bytes: impl Into<Arc<Vec<u8>>>) -> Result<Bundle, BundleError> {
+/// Decodes a bundle keeping `bytes` (shared with the host, which may serve them too): the
+/// catalog and tables are read where they lie, nothing is copied.
+pub fn decode_shared(bytes: impl Into<Arc<Vec<u8>>>) -> Result<Bundle, BundleError> {
     let bytes = bytes.into();
-    let header = split(&bytes)?.0;
+    let header = check(&bytes)?;
     decode_body(header, bytes, HEADER_LEN)
 }
 
@@ -212,15 +222,28 @@ fn u64_at(bytes: &[u8], i: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
-/// The header and the body, its length checked.
-fn split(bytes: &[u8]) -> Result<(Header, &[u8]), BundleError> {
+/// The header, the body's length and checksum checked.
+fn check(bytes: &[u8]) -> Result<Header, BundleError> {
     let header = decode_header(bytes)?;
     let expected_len = u64_at(bytes, 36);
     let body = &bytes[HEADER_LEN..];
     if body.len() as u64 != expected_len {
         return Err(BundleError::Truncated { expected: expected_len, actual: body.len() as u64 });
     }
-    Ok((header, body))
+    // Not in the browser (feature `compact`), as `Rules::check`: it loads the slice the edge
+    // cut and encoded for this request, and the hash's code would cost its download budget.
+    #[cfg(not(feature = "compact"))]
+    {
+        #[cfg(feature = "previous-format")]
+        let actual_sum = if header.format_version == PREVIOUS_FORMAT_VERSION { checksum_v5(body) } else { checksum(body) };
+        #[cfg(not(feature = "previous-format"))]
+        let actual_sum = checksum(body);
+        let expected_sum = u64_at(bytes, 44);
+        if actual_sum != expected_sum {
+            return Err(BundleError::ChecksumMismatch { expected: expected_sum, actual: actual_sum });
+        }
+    }
+    Ok(header)
 }
 
 fn decode_body(header: Header, bytes: Arc<Vec<u8>>, start: usize) -> Result<Bundle, BundleError> {

@@ -267,10 +267,10 @@ impl Engine {
         Engine::from_bundle(bundle::decode(bytes)?)
     }
 
-    /// Loads a bundle whose checksum was verified at publish (`bundle::decode_published`): the
-    /// edge's cold start reads the catalog and tables where they lie in `bytes`.
-    pub fn load_published(bytes: impl Into<alloc::sync::Arc<Vec<u8>>>) -> Result<Engine, LoadError> {
-        Engine::from_bundle(bundle::decode_published(bytes)?)
+    /// [`Engine::load`] keeping `bytes` (`bundle::decode_shared`): the edge's cold start reads
+    /// the catalog and tables where they lie, and serves the same bytes to browsers.
+    pub fn load_shared(bytes: impl Into<alloc::sync::Arc<Vec<u8>>>) -> Result<Engine, LoadError> {
+        Engine::from_bundle(bundle::decode_shared(bytes)?)
     }
 
     pub fn from_bundle(bundle: Bundle) -> Result<Engine, LoadError> {

@@ -60,10 +60,10 @@ pub fn to_vec<T: Wire>(value: &T) -> Vec<u8> {
     out
 }
 
-/// Decodes one `T` that must span all of `bytes` (in-place parts copy what they keep).
+/// Decodes one `T` that must span all of `bytes` (a copy of them, which in-place parts share).
 #[cfg(test)]
 pub fn from_slice<T: Wire>(bytes: &[u8]) -> Result<T, WireError> {
-    finish(Reader { bytes, pos: 0, depth: 0, error: None, shared: None })
+    from_shared(&Arc::new(bytes.to_vec()), 0)
 }
 
 /// Decodes one `T` that must span `bytes[start..]`; in-place parts ([`Blob`]s) keep ranges of
@@ -97,6 +97,24 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of a few fields within in-place bytes (a catalog record).
+    pub(crate) fn over(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, pos: 0, depth: 0, error: None, shared: None }
+    }
+
+    /// A string, borrowed where it lies ("" once anything failed).
+    pub(crate) fn str(&mut self) -> &'a str {
+        let n = self.len("a string's length");
+        let start = self.pos;
+        match core::str::from_utf8(self.bytes(n, "a string")) {
+            Ok(s) => s,
+            Err(_) => {
+                self.fail(start, "a UTF-8 string");
+                ""
+            }
+        }
+    }
+
     fn fail(&mut self, offset: usize, expected: &'static str) {
         if self.error.is_none() {
             self.error = Some(WireError { offset, expected });
@@ -143,7 +161,7 @@ impl<'a> Reader<'a> {
 
     /// A list's or string's length: never more than the bytes left, so a hostile length
     /// cannot make us reserve memory the input does not back.
-    fn len(&mut self, expected: &'static str) -> usize {
+    pub(crate) fn len(&mut self, expected: &'static str) -> usize {
         let start = self.pos;
         let n = self.varint(expected);
         if n > (self.bytes.len() - self.pos) as u64 {
@@ -251,15 +269,7 @@ impl Wire for String {
         out.extend_from_slice(self.as_bytes());
     }
     fn take(r: &mut Reader<'_>) -> Self {
-        let n = r.len("a string's length");
-        let start = r.pos;
-        match core::str::from_utf8(r.bytes(n, "a string")) {
-            Ok(s) => String::from(s),
-            Err(_) => {
-                r.fail(start, "a UTF-8 string");
-                String::new()
-            }
-        }
+        String::from(r.str())
     }
 }
 
@@ -374,8 +384,7 @@ impl Wire for Value {
     }
 }
 
-/// In-place bytes: a varint length, then the bytes, kept where they lie (shared with the
-/// bundle) or copied when decoding from a borrowed slice.
+/// In-place bytes: a varint length, then the bytes, kept where they lie (shared with the bundle).
 impl Wire for Blob {
     fn put(&self, out: &mut Vec<u8>) {
         put_varint(out, self.as_slice().len() as u64);
@@ -384,10 +393,10 @@ impl Wire for Blob {
     fn take(r: &mut Reader<'_>) -> Self {
         let n = r.len("an in-place table's length");
         let start = r.pos;
-        let bytes = r.bytes(n, "an in-place table");
+        r.bytes(n, "an in-place table");
         match r.shared {
             Some((buffer, base)) if r.error.is_none() => Blob::shared(buffer, base + start, base + start + n),
-            _ => Blob::from(bytes.to_vec()),
+            _ => Blob::default(),
         }
     }
 }
@@ -666,7 +675,7 @@ mod tests {
         // larger than its encoding, so the claim alone reserves nothing beyond a small start.
         let mut bytes = vec![0xff, 0x05]; // 767 items, then bytes that make none
         bytes.resize(2 + 767, 0xff);
-        let mut r = Reader { bytes: &bytes, pos: 0, depth: 0, error: None, shared: None };
+        let mut r = Reader::over(&bytes);
         let placements = Vec::<Placement>::take(&mut r);
         assert!(r.error.is_some());
         let reserved = placements.capacity() * core::mem::size_of::<Placement>();
@@ -674,7 +683,7 @@ mod tests {
 
         // Arrays of arrays, each claiming all the bytes left: refused, having reserved little.
         let nested: Vec<u8> = (0..64).flat_map(|_| [4, 0x80, 0x01]).collect(); // 128 items each
-        let mut r = Reader { bytes: &nested, pos: 0, depth: 0, error: None, shared: None };
+        let mut r = Reader::over(&nested);
         let Value::Array(outer) = Value::take(&mut r) else { panic!("an array") };
         assert!(r.error.is_some());
         assert!(outer.capacity() * core::mem::size_of::<Value>() <= 8 * nested.len(), "capacity {}", outer.capacity());

@@ -103,8 +103,8 @@ fn round_trips() {
     let back = bundle::decode(&bytes).unwrap();
     assert_eq!(back.header, h);
     assert_eq!(back.body, b);
-    // The edge's way: the same body, read where it lies in the published bytes.
-    assert_eq!(bundle::decode_published(bytes).unwrap(), back);
+    // The edge's way: the same body, read where it lies in the bytes.
+    assert_eq!(bundle::decode_shared(bytes).unwrap(), back);
 }
 
 /// What a request reads in place is what the builder put there: every field of every row, by
@@ -112,7 +112,7 @@ fn round_trips() {
 #[test]
 fn products_and_neighbours_read_in_place_are_the_ones_built() {
     let (h, b) = sample();
-    let read = bundle::decode_published(bundle::encode(&h, &b)).unwrap().body;
+    let read = bundle::decode_shared(bundle::encode(&h, &b)).unwrap().body;
     let catalog = &read.catalog;
     assert_eq!(catalog.len(), 2);
     assert_eq!(catalog.iter().map(|p| p.to_product()).collect::<Vec<_>>(), products());
@@ -148,9 +148,9 @@ fn refuses_bad_input_with_typed_errors() {
     let mut flipped = bytes.clone();
     *flipped.last_mut().unwrap() ^= 0x40;
     assert!(matches!(bundle::decode(&flipped), Err(BundleError::ChecksumMismatch { .. })));
-    // The edge skips the checksum (verified at publish) but not the rest.
-    assert!(matches!(bundle::decode_published(bytes[..bytes.len() - 3].to_vec()), Err(BundleError::Truncated { .. })));
-    assert_eq!(bundle::decode_published(bad), Err(BundleError::BadMagic));
+    // The edge's way refuses the same.
+    assert!(matches!(bundle::decode_shared(flipped), Err(BundleError::ChecksumMismatch { .. })));
+    assert_eq!(bundle::decode_shared(bad), Err(BundleError::BadMagic));
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn never_panics_on_any_bytes() {
         let sum = bundle::checksum(&bytes[HEADER_LEN..]);
         bytes[44..52].copy_from_slice(&sum.to_le_bytes());
         // What decodes is read as a request would: every row, string and neighbour list.
-        if let Ok(read) = bundle::decode_published(bytes) {
+        if let Ok(read) = bundle::decode_shared(bytes) {
             let (catalog, recs) = (&read.body.catalog, &read.body.recs);
             for i in 0..catalog.len() as u32 + 2 {
                 if let Some(p) = catalog.get(i) {
