@@ -18,7 +18,7 @@ use crate::rules::{Rules, Store};
 use crate::text::{int_text, slug};
 use crate::wire::{put_varint, Reader};
 
-/// Index of a product in `Catalog::products`. Tables store these, never SKUs.
+/// Index of a product in the catalog (`Catalog::get`). Tables store these, never SKUs.
 pub type ProductIdx = u32;
 /// Index of a category in `Catalog::categories`.
 pub type CategoryIdx = u16;

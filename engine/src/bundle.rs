@@ -146,18 +146,25 @@ const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 /// The body checksum (v6): FNV-1a's step over 64-bit little-endian words in four interleaved
 /// lanes (word i to lane i % 4: the lanes' multiplications overlap in the CPU), the lanes then
-/// folded in order, then the last (< 8) bytes one by one. Each step is a bijection of its state, so any
+/// folded in order, then the last (< 32) bytes. Each step is a bijection of its state, so any
 /// one changed word changes the sum; about 20 times faster than v5's byte-wise FNV-1a
 /// (`checksum_v5`), which cost a cold start ~40 ms for 38 MB.
 pub fn checksum(bytes: &[u8]) -> u64 {
     let step = |h: u64, w: u64| (h ^ w).wrapping_mul(FNV_PRIME);
-    let (words, rest) = bytes.as_chunks::<8>();
-    let mut lanes = [FNV_OFFSET; 4];
-    for (i, w) in words.iter().enumerate() {
-        lanes[i & 3] = step(lanes[i & 3], u64::from_le_bytes(*w));
+    let (blocks, rest) = bytes.as_chunks::<32>();
+    let (mut a, mut b, mut c, mut d) = (FNV_OFFSET, FNV_OFFSET, FNV_OFFSET, FNV_OFFSET);
+    for block in blocks {
+        let word = |i: usize| u64::from_le_bytes(core::array::from_fn(|j| block[8 * i + j]));
+        a = step(a, word(0));
+        b = step(b, word(1));
+        c = step(c, word(2));
+        d = step(d, word(3));
     }
-    let h = lanes.into_iter().fold(FNV_OFFSET, step);
-    rest.iter().fold(h, |h, &b| step(h, u64::from(b)))
+    let h = [a, b, c, d].into_iter().fold(FNV_OFFSET, step);
+    // What is left (< 32 bytes): words, then bytes, one lane.
+    let (words, tail) = rest.as_chunks::<8>();
+    let h = words.iter().fold(h, |h, w| step(h, u64::from_le_bytes(*w)));
+    tail.iter().fold(h, |h, &b| step(h, u64::from(b)))
 }
 
 /// FNV-1a, 64 bit: the body checksum of format v5.
