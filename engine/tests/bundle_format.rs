@@ -153,6 +153,20 @@ fn refuses_bad_input_with_typed_errors() {
     assert_eq!(bundle::decode_shared(bad), Err(BundleError::BadMagic));
 }
 
+/// v6's checksum hashes words in four lanes: a changed byte anywhere in the body (any lane,
+/// the folded tail) is still caught, by the edge's way of opening too.
+#[test]
+fn a_changed_byte_anywhere_in_the_body_fails_the_checksum() {
+    let (h, b) = sample();
+    let bytes = bundle::encode(&h, &b);
+    for i in HEADER_LEN..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[i] ^= 0x01 << (i % 8);
+        assert!(matches!(bundle::decode(&bad), Err(BundleError::ChecksumMismatch { .. })), "byte {i}");
+        assert!(matches!(bundle::decode_shared(bad), Err(BundleError::ChecksumMismatch { .. })), "byte {i}");
+    }
+}
+
 #[test]
 fn a_body_with_a_valid_checksum_but_garbage_inside_is_refused() {
     let (h, b) = sample();
