@@ -156,6 +156,7 @@ fn refuses_bad_input_with_typed_errors() {
 /// v6's checksum hashes words in four lanes: a changed byte anywhere in the body (any lane,
 /// the folded tail) is still caught, by the edge's way of opening too.
 #[test]
+#[cfg(not(feature = "compact"))] // the browser leaves the checksum to the edge
 fn a_changed_byte_anywhere_in_the_body_fails_the_checksum() {
     let (h, b) = sample();
     let bytes = bundle::encode(&h, &b);
