@@ -179,7 +179,7 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// One product as it lies in the catalog: the row's numbers, and its strings read on demand.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy)]
 pub struct ProductRef<'a> {
     /// Price in the store's currency, major units (pounds).
     pub price: f32,
@@ -187,6 +187,13 @@ pub struct ProductRef<'a> {
     pub in_stock: bool,
     ranks_only: bool,
     record: &'a [u8],
+}
+
+/// The product's fields (its record runs on into the rest of the heap: not that).
+impl fmt::Debug for ProductRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_product().fmt(f)
+    }
 }
 
 impl<'a> ProductRef<'a> {
