@@ -76,6 +76,7 @@ fn write_site(body: &BundleBody, dir: &Path) -> std::io::Result<usize> {
             title = escape(title)
         )
     };
+    let products: Vec<vitrine_engine::bundle::Product> = catalog.iter().map(|p| p.to_product()).collect();
     let list = |items: &mut dyn Iterator<Item = &vitrine_engine::bundle::Product>| -> String {
         items
             .map(|p| format!(r#"<li><a href="/products/{0}/">{1}</a> {2}</li>"#, escape(&p.sku), escape(&p.title), format_price(symbol, p.price)) + "\n")
@@ -88,7 +89,7 @@ fn write_site(body: &BundleBody, dir: &Path) -> std::io::Result<usize> {
                 "Home",
                 &format!(
                     "<div data-vitrine-slot=\"hero\" class=\"hero\"><h1>Welcome to {store}</h1></div>\n<section data-vitrine-slot=\"home-for-you\" class=\"carousel\"><h2>Our bestsellers</h2><ul>\n{}</ul></section>",
-                    list(&mut catalog.products.iter().take(4))
+                    list(&mut products.iter().take(4))
                 ),
             ),
         ),
@@ -98,10 +99,10 @@ fn write_site(body: &BundleBody, dir: &Path) -> std::io::Result<usize> {
         ),
     ];
     for (i, c) in catalog.categories.iter().enumerate() {
-        let items = list(&mut catalog.products.iter().filter(|p| p.category == Some(i as u16)));
+        let items = list(&mut products.iter().filter(|p| p.category == Some(i as u16)));
         pages.push((PathBuf::from(format!("category/{}/index.html", slug(c))), page(c, &format!("<h1>{}</h1>\n<ul>\n{items}</ul>", escape(c)))));
     }
-    for p in &catalog.products {
+    for p in &products {
         let category = p
             .category
             .and_then(|c| catalog.categories.get(c as usize))

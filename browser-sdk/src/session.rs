@@ -135,7 +135,7 @@ impl SessionState {
         interests.categories.iter_mut().for_each(|(_, w)| *w = to_thousandths(*w));
         interests.products.iter_mut().for_each(|(_, w)| *w = to_thousandths(*w));
         self.categories = interests.categories.iter().filter_map(|&(c, w)| catalog.categories.get(c as usize).map(|n| (n.clone(), w))).collect();
-        self.products = interests.products.iter().filter_map(|&(p, w)| catalog.get(p).map(|x| (x.sku.clone(), w))).collect();
+        self.products = interests.products.iter().filter_map(|&(p, w)| catalog.get(p).map(|x| (x.sku().into(), w))).collect();
         self.interests_at = interests.updated_at;
     }
 

@@ -273,8 +273,8 @@ impl Visit {
     fn learn_from_page(&mut self, now: f64) {
         let catalog = &self.engine.body().catalog;
         let lesson = if let Some(p) = self.page.product.and_then(|p| catalog.get(p)) {
-            self.viewed_here = Some(p.sku.clone());
-            Some(Learn::ProductViewed(p.sku.clone()))
+            self.viewed_here = Some(p.sku().into());
+            Some(Learn::ProductViewed(p.sku().into()))
         } else {
             self.page.category.and_then(|c| catalog.categories.get(c as usize)).map(|c| Learn::CategoryViewed(c.clone()))
         };
@@ -356,7 +356,7 @@ impl Visit {
         if let Some(p) = self.page.product.and_then(|p| catalog.get(p)) {
             let mut props = String::new();
             let mut o = crate::json::Object::new(&mut props);
-            o.str("product_id", &p.sku).str("sku", &p.sku).str("name", &p.title).str("url", &p.url).str("image_url", &p.image);
+            o.str("product_id", p.sku()).str("sku", p.sku()).str("name", p.title()).str("url", p.url()).str("image_url", p.image());
             // Two decimals, as the engine shows prices ("2.50").
             o.raw("price", &vitrine_engine::two_decimals(f64::from(p.price)));
             if let Some(c) = p.category.and_then(|c| catalog.categories.get(c as usize)) {

@@ -3,10 +3,11 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use vitrine_edge::bundles::{self, BundleCache, Loaded, Plan};
 use vitrine_edge::config::Config;
-use vitrine_edge::kv::{bundle_key, BUNDLES, CURRENT_KEY, PREVIOUS_KEY};
+use vitrine_edge::kv::{self, bundle_key, BUNDLES, CURRENT_KEY, PREVIOUS_KEY};
 use vitrine_engine::Engine;
 use worker::kv::KvStore;
 use worker::{console_error, console_log, Env};
@@ -63,20 +64,38 @@ pub async fn serving(env: &Env, config: &Config) -> Option<Loaded<Engine>> {
     CACHE.with(|c| c.borrow().current())
 }
 
+/// The bytes of `bundle:<version>`, joined from its chunks when it is stored in chunks.
+async fn read_bundle(kv: &KvStore, version: &str) -> Result<Vec<u8>, String> {
+    let read = |key: String| async move {
+        match kv.get(&key).bytes().await {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(format!("no key {key}")),
+            Err(e) => Err(format!("KV read of {key} failed: {e}")),
+        }
+    };
+    let bytes = read(bundle_key(version)).await?;
+    let Some((n, total)) = kv::chunk_manifest(&bytes) else { return Ok(bytes) };
+    let mut chunks = Vec::with_capacity(n.min(64));
+    for i in 0..n {
+        chunks.push(read(kv::chunk_key(version, i)).await?);
+    }
+    kv::join_chunks(chunks, total)
+}
+
 async fn load(kv: &KvStore, version: &str) {
-    let outcome = match kv.get(&bundle_key(version)).bytes().await {
-        Ok(Some(bytes)) => match Engine::load(&bytes) {
+    // Opened in place: the engine reads the catalog and tables where they lie in `bytes`.
+    let outcome = match read_bundle(kv, version).await.map(Arc::new) {
+        Ok(bytes) => match Engine::load_shared(Arc::clone(&bytes)) {
             Ok(engine) if engine.header().build_id_hex() == version => Ok((engine, vitrine_edge::bundles::in_current_format(bytes))),
             Ok(engine) => Err(format!("{} holds build {}, not {version}", bundle_key(version), engine.header().build_id_hex())),
             Err(e) => Err(e.to_string()),
         },
-        Ok(None) => Err(format!("no key {}", bundle_key(version))),
-        Err(e) => Err(format!("KV read failed: {e}")),
+        Err(e) => Err(e),
     };
     match outcome {
         Ok((engine, bytes)) => {
             console_log!("vitrine: serving bundle {version} ({} bytes)", bytes.len());
-            CACHE.with(|c| c.borrow_mut().install(Loaded { version: version.into(), value: Rc::new(engine), bytes: Rc::new(bytes) }));
+            CACHE.with(|c| c.borrow_mut().install(Loaded { version: version.into(), value: Rc::new(engine), bytes }));
         }
         Err(reason) => {
             let line = CACHE.with(|c| c.borrow_mut().refuse(version, reason));
@@ -92,11 +111,11 @@ pub fn refused() -> Vec<(String, String)> {
 
 /// A specific version's bytes (for `/v1/bundle/<version>`), from memory or KV; never one that
 /// does not decode.
-pub async fn bytes_of(env: &Env, version: &str) -> Option<Rc<Vec<u8>>> {
+pub async fn bytes_of(env: &Env, version: &str) -> Option<Arc<Vec<u8>>> {
     if let Some(l) = CACHE.with(|c| c.borrow().current()).filter(|l| l.version == version) {
         return Some(l.bytes);
     }
-    let bytes = env.kv(BUNDLES).ok()?.get(&bundle_key(version)).bytes().await.ok()??;
+    let bytes = read_bundle(&env.kv(BUNDLES).ok()?, version).await.ok()?;
     let header = vitrine_engine::bundle::decode_header(&bytes).ok()?;
-    (header.build_id_hex() == version).then(|| Rc::new(vitrine_edge::bundles::in_current_format(bytes)))
+    (header.build_id_hex() == version).then(|| vitrine_edge::bundles::in_current_format(Arc::new(bytes)))
 }

@@ -4,17 +4,20 @@
 //!
 //! ```text
 //! bundle:<version>   the bundle bytes; <version> is the build id (32 hex) from its header
+//!                    (over KV's 25 MiB value limit: a manifest, the bytes in `bundle:<version>:<n>`)
 //! bundle:current     the version that serves
 //! bundle:previous    the version that served before (rollback target, cold-start fallback)
 //! ```
 //!
-//! Each isolate keeps the decoded bundle in memory and looks at `current` at most every
+//! Each isolate keeps the bundle in memory (its bytes once: the engine reads the catalog and
+//! tables where they lie, `Engine::load_published`, and `/v1/bundle` serves the same bytes) and looks at `current` at most every
 //! `check_every` (a var). A new version is loaded once; if it does not load (corrupt, newer
 //! format, a rule that does not compile, or bytes that are not the version the key names) it is
 //! refused once, logged, remembered, and the bundle already in memory keeps serving. A cold
 //! isolate whose `bundle:current` is refused falls back to `bundle:previous`.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use vitrine_engine::bundle::{self, Header, FORMAT_VERSION};
 
@@ -22,10 +25,10 @@ use vitrine_engine::bundle::{self, Header, FORMAT_VERSION};
 /// reads it: a worker upgraded before the bundle was republished) is the same build re-encoded
 /// in the current one, which is all the SDK reads (its bytes are budgeted). A current one is
 /// passed through untouched (only its header is read).
-pub fn in_current_format(bytes: Vec<u8>) -> Vec<u8> {
+pub fn in_current_format(bytes: Arc<Vec<u8>>) -> Arc<Vec<u8>> {
     match bundle::decode_header(&bytes) {
         Ok(h) if h.format_version != FORMAT_VERSION => match bundle::decode(&bytes) {
-            Ok(b) => bundle::encode(&Header { format_version: FORMAT_VERSION, ..b.header }, &b.body),
+            Ok(b) => Arc::new(bundle::encode(&Header { format_version: FORMAT_VERSION, ..b.header }, &b.body)),
             Err(_) => bytes,
         },
         _ => bytes,
@@ -36,8 +39,9 @@ pub fn in_current_format(bytes: Vec<u8>) -> Vec<u8> {
 pub struct Loaded<T> {
     pub version: String,
     pub value: Rc<T>,
-    /// The raw bytes, served to browsers at `/v1/bundle` without another KV read.
-    pub bytes: Rc<Vec<u8>>,
+    /// The raw bytes, served to browsers at `/v1/bundle` without another KV read (the same
+    /// bytes the engine reads in place, not a copy).
+    pub bytes: Arc<Vec<u8>>,
 }
 
 impl<T> Clone for Loaded<T> {
@@ -136,20 +140,19 @@ impl<T> BundleCache<T> {
 mod tests {
     #[test]
     fn browsers_get_a_previous_format_bundle_in_the_current_one() {
-        let old = include_bytes!("../../engine/tests/golden/bundle-v4.bin").to_vec();
-        let served = super::in_current_format(old.clone());
+        let old = include_bytes!("../../engine/tests/golden/bundle-v5.bin").to_vec();
+        let served = super::in_current_format(Arc::new(old.clone()));
         let (read_old, read_new) = (vitrine_engine::bundle::decode(&old).unwrap(), vitrine_engine::bundle::decode(&served).unwrap());
         assert_eq!((read_new.header.format_version, read_new.header.build_id), (super::FORMAT_VERSION, read_old.header.build_id));
         assert_eq!(read_new.body, read_old.body);
-        assert_eq!(read_new.body.rules.measurement.holdout, 0.0, "a previous-format bundle holds no visitor out: its store never asked to");
-        let current = include_bytes!("../../engine/tests/golden/bundle-v5.bin").to_vec();
-        assert_eq!(super::in_current_format(current.clone()), current, "untouched");
+        let current = Arc::new(include_bytes!("../../engine/tests/golden/bundle-v6.bin").to_vec());
+        assert!(Arc::ptr_eq(&super::in_current_format(current.clone()), &current), "untouched, not copied");
     }
 
     use super::*;
 
     fn loaded(v: &str) -> Loaded<&'static str> {
-        Loaded { version: v.into(), value: Rc::new("engine"), bytes: Rc::new(vec![]) }
+        Loaded { version: v.into(), value: Rc::new("engine"), bytes: Arc::new(vec![]) }
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The edge's Workers KV layout, once: binding names, keys, and the entries a publish writes.
 //!
 //! ```text
-//! BUNDLES (public)   bundle:<version>        the bundle bytes; <version> = build id (hex)
+//! BUNDLES (public)   bundle:<version>        the bundle bytes; <version> = build id (hex);
+//!                                            over KV's 25 MiB value limit, a manifest
+//!                                            `vitrine-chunks <n> <bytes>` instead, and
+//!                    bundle:<version>:<i>    the bundle's bytes in n chunks (i from 0)
 //!                    bundle:current          the version that serves
 //!                    bundle:previous         the version that served before (rollback target)
 //! PROFILES (private) profile:<customer id>   one line of model-builder's --profiles JSONL
@@ -94,6 +97,33 @@ pub fn to_bulk_json(entries: &[Entry]) -> String {
     serde_json::to_string(entries).expect("entries are plain JSON")
 }
 
+/// Workers KV's limit on one value: a bundle over it is stored in chunks.
+pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
+
+/// What `bundle:<version>` holds when the bundle is in chunks (a bundle starts with its magic
+/// bytes, never with this).
+const CHUNKS_PREFIX: &str = "vitrine-chunks ";
+
+pub fn chunk_key(version: &str, i: usize) -> String {
+    format!("bundle:{version}:{i}")
+}
+
+/// A `bundle:<version>` value that is a chunk manifest: (chunks, total bytes).
+pub fn chunk_manifest(value: &[u8]) -> Option<(usize, usize)> {
+    let text = std::str::from_utf8(value.strip_prefix(CHUNKS_PREFIX.as_bytes())?).ok()?;
+    let (n, len) = text.trim().split_once(' ')?;
+    Some((n.parse().ok()?, len.parse().ok()?))
+}
+
+/// The bundle from its chunks, in order; refused unless they add up to the manifest's length.
+pub fn join_chunks(chunks: Vec<Vec<u8>>, total: usize) -> Result<Vec<u8>, String> {
+    let len: usize = chunks.iter().map(Vec::len).sum();
+    if len != total {
+        return Err(format!("the chunks hold {len} bytes, the manifest says {total}"));
+    }
+    Ok(chunks.concat())
+}
+
 /// Checks a bundle the way the worker will (decode + compile every rule) and returns its
 /// version. A bundle the worker would refuse is never published.
 pub fn bundle_version(bytes: &[u8]) -> Result<String, String> {
@@ -104,8 +134,21 @@ pub fn bundle_version(bytes: &[u8]) -> Result<String, String> {
 /// `bundle:<version>` and, when `make_current`, the `bundle:current` pointer (and
 /// `bundle:previous` = `previous`, the version it replaces).
 pub fn bundle_entries(bytes: &[u8], make_current: bool, previous: Option<&str>) -> Result<Vec<Entry>, String> {
+    chunked_entries(bytes, make_current, previous, MAX_VALUE_BYTES)
+}
+
+/// [`bundle_entries`] with values of at most `max_value` bytes: a larger bundle goes in chunks,
+/// written before the manifest that names them (and the pointer last).
+fn chunked_entries(bytes: &[u8], make_current: bool, previous: Option<&str>, max_value: usize) -> Result<Vec<Entry>, String> {
     let version = bundle_version(bytes)?;
-    let mut out = vec![Entry { key: bundle_key(&version), value: base64::encode(bytes, Alphabet::Standard), base64: true }];
+    let binary = |key: String, bytes: &[u8]| Entry { key, value: base64::encode(bytes, Alphabet::Standard), base64: true };
+    let mut out = if bytes.len() <= max_value {
+        vec![binary(bundle_key(&version), bytes)]
+    } else {
+        let mut chunks: Vec<Entry> = bytes.chunks(max_value).enumerate().map(|(i, c)| binary(chunk_key(&version, i), c)).collect();
+        chunks.push(Entry::text(bundle_key(&version), format!("{CHUNKS_PREFIX}{} {}", chunks.len(), bytes.len())));
+        chunks
+    };
     if make_current {
         if let Some(prev) = previous.filter(|p| *p != version) {
             out.push(Entry::text(PREVIOUS_KEY, prev));
@@ -178,6 +221,29 @@ mod tests {
         let tomb = suppressed_key("p:+447400123456");
         assert!(tomb.starts_with("suppressed:") && tomb.len() == 11 + 64 && !tomb.contains("7400123456"), "no contact detail in the key");
         assert!(bundle_entries(b"junk", true, None).unwrap_err().contains("not a Vitrine bundle"));
+    }
+
+    #[test]
+    fn a_bundle_over_the_value_limit_is_stored_in_chunks_the_worker_joins() {
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/tests/golden/bundle-v6.bin")).unwrap();
+        let version = bundle_version(&bytes).unwrap();
+        // Under the limit: one value, the bundle itself.
+        let whole = chunked_entries(&bytes, false, None, bytes.len()).unwrap();
+        assert_eq!(whole.len(), 1);
+        assert_eq!(chunk_manifest(&base64::decode(&whole[0].value, Alphabet::Standard).unwrap()), None);
+        // Over it: chunks of at most the limit, then the manifest naming them, then the pointer.
+        let max = bytes.len() / 3 + 1;
+        let entries = chunked_entries(&bytes, true, None, max).unwrap();
+        let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+        let chunk_keys = [chunk_key(&version, 0), chunk_key(&version, 1), chunk_key(&version, 2)];
+        assert_eq!(keys[..3], chunk_keys.iter().map(String::as_str).collect::<Vec<_>>()[..]);
+        assert_eq!(keys[3..], [bundle_key(&version).as_str(), CURRENT_KEY]);
+        let (n, total) = chunk_manifest(entries[3].value.as_bytes()).expect("a manifest");
+        assert_eq!((n, total), (3, bytes.len()));
+        let chunks: Vec<Vec<u8>> = entries[..n].iter().map(|e| base64::decode(&e.value, Alphabet::Standard).unwrap()).collect();
+        assert!(chunks.iter().all(|c| c.len() <= max));
+        assert_eq!(join_chunks(chunks.clone(), total).unwrap(), bytes);
+        assert!(join_chunks(chunks[..2].to_vec(), total).unwrap_err().contains("manifest says"), "a missing chunk is refused");
     }
 
     #[test]

@@ -181,7 +181,7 @@ fn visitors(engine: &Engine, profiles: &[Value], count: usize, now: i64) -> Vec<
     popular.dedup();
     popular.retain(|&p| catalog.get(p).is_some_and(|p| p.in_stock));
     if popular.is_empty() {
-        popular = (0..catalog.products.len().min(100) as ProductIdx).collect();
+        popular = (0..catalog.len().min(100) as ProductIdx).collect();
     }
     let countries = ["GB", "GB", "GB", "GB", "GB", "GB", "GB", "DE", "FR", "NL", "IE", "ES"];
     let mut rng = Rng(0x5EED_2011);
@@ -190,7 +190,7 @@ fn visitors(engine: &Engine, profiles: &[Value], count: usize, now: i64) -> Vec<
         let known = !profiles.is_empty() && rng.chance(0.5);
         let path = match rng.below(10) {
             0..=2 => "/".to_string(),
-            3..=6 => format!("/products/{}", catalog.get(*rng.pick(&popular)).unwrap().sku.replace(' ', "%20")),
+            3..=6 => format!("/products/{}", catalog.get(*rng.pick(&popular)).unwrap().sku().replace(' ', "%20")),
             7 => format!("/category/{}", slug(rng.pick(&catalog.categories).as_str())),
             _ => "/cart".to_string(),
         };
@@ -269,7 +269,7 @@ fn main() {
         "bundle {} ({} bytes): {} products, {} categories, {} placements, {} offers; {} profiles",
         args.bundle,
         bytes.len(),
-        engine.body().catalog.products.len(),
+        engine.body().catalog.len(),
         engine.body().catalog.categories.len(),
         engine.body().rules.placements.len(),
         engine.body().rules.offers.len(),

@@ -1,7 +1,9 @@
-//! Bundle format v5: the compiled, public model that edge and browser load. (v2: placements
+//! Bundle format v6: the compiled, public model that edge and browser load. (v2: placements
 //! gained `exclude_owned`; v3: the body's layout is our own, `wire.rs`, instead of bincode;
 //! v4: the catalog carries its categories' URL slugs; v5: experiments on offers and journeys,
-//! arms choosing a variant, an offer or sending nothing, and `[measurement]`'s holdout.
+//! arms choosing a variant, an offer or sending nothing, and `[measurement]`'s holdout; v6: the
+//! catalog and the neighbour tables are read in place, fixed-width rows and a string heap, so
+//! opening a 100k-product bundle decodes none of its products.
 //! The body is positional, so other versions are refused, not guessed.)
 //!
 //! ```text
@@ -12,14 +14,19 @@
 //!     12   16 build id (random bytes chosen by the builder)
 //!     28    8 created at (i64 LE, unix seconds)
 //!     36    8 body length (u64 LE)
-//!     44    8 body checksum (FNV-1a 64 of the body, LE): detects corruption, not tampering
+//!     44    8 body checksum (LE, `checksum`): detects corruption, not tampering
 //!     52    … body: `BundleBody` in the layout of `wire.rs`
 //! ```
 //!
 //! Invariant: [`decode`] never panics, whatever the bytes; every refusal is a [`BundleError`].
+//! [`decode_shared`] (the edge) is the same without copying the body: the catalog and tables
+//! are read where they lie. Both verify the checksum (not in the browser SDK, feature
+//! `compact`: the edge served it); v6's hashes 8 bytes a step in four lanes, so a cold start
+//! pays a few ms for 38 MB where v5's byte-wise hash cost ~40.
 //! What the body holds is in `body.rs`; its layout, field by field, in `wire.rs`.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -27,15 +34,15 @@ use crate::text::{int_text, push_hex};
 use crate::wire;
 
 // What the body holds, named here too: the bundle is one namespace for its hosts.
-pub use crate::body::{BundleBody, Catalog, CategoryIdx, Keyed, Neighbors, Product, ProductIdx, RecTables, Scored, SegmentSize, Stats};
+pub use crate::body::{Blob, BundleBody, Catalog, CategoryIdx, Keyed, Neighbors, Product, ProductIdx, ProductRef, RecTables, Scored, SegmentSize, Stats};
 pub use crate::wire::WireError;
 
 pub const MAGIC: [u8; 8] = *b"VITRINE\x01";
-pub const FORMAT_VERSION: u16 = 5;
+pub const FORMAT_VERSION: u16 = 6;
 /// Also read (feature `previous-format`: the edge, the builder; not the browser SDK), so a
 /// worker upgraded before the bundle is republished keeps personalizing. When the format
-/// changes, the previous layout moves to `wire.rs` (`v4` today) and this follows.
-pub const PREVIOUS_FORMAT_VERSION: u16 = 4;
+/// changes, the previous layout moves to `wire.rs` (`v5` today) and this follows.
+pub const PREVIOUS_FORMAT_VERSION: u16 = 5;
 pub const HEADER_LEN: usize = 52;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -134,14 +141,36 @@ impl fmt::Display for BundleError {
 
 impl core::error::Error for BundleError {}
 
-/// FNV-1a, 64 bit: the body checksum.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// The body checksum (v6): FNV-1a's step over 64-bit little-endian words in four interleaved
+/// lanes (word i to lane i % 4: the lanes' multiplications overlap in the CPU), the lanes then
+/// folded in order, then the last (< 32) bytes. Each step is a bijection of its state, so any
+/// one changed word changes the sum; about 20 times faster than v5's byte-wise FNV-1a
+/// (`checksum_v5`), which cost a cold start ~40 ms for 38 MB.
 pub fn checksum(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    let step = |h: u64, w: u64| (h ^ w).wrapping_mul(FNV_PRIME);
+    let (blocks, rest) = bytes.as_chunks::<32>();
+    let (mut a, mut b, mut c, mut d) = (FNV_OFFSET, FNV_OFFSET, FNV_OFFSET, FNV_OFFSET);
+    for block in blocks {
+        let word = |i: usize| u64::from_le_bytes(core::array::from_fn(|j| block[8 * i + j]));
+        a = step(a, word(0));
+        b = step(b, word(1));
+        c = step(c, word(2));
+        d = step(d, word(3));
     }
-    h
+    let h = [a, b, c, d].into_iter().fold(FNV_OFFSET, step);
+    // What is left (< 32 bytes): words, then bytes, one lane.
+    let (words, tail) = rest.as_chunks::<8>();
+    let h = words.iter().fold(h, |h, w| step(h, u64::from_le_bytes(*w)));
+    tail.iter().fold(h, |h, &b| step(h, u64::from(b)))
+}
+
+/// FNV-1a, 64 bit: the body checksum of format v5.
+#[cfg(feature = "previous-format")]
+pub fn checksum_v5(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(FNV_OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME))
 }
 
 pub fn encode(header: &Header, body: &BundleBody) -> Vec<u8> {
@@ -180,24 +209,56 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header, BundleError> {
     Ok(Header { format_version, build_id, created_at })
 }
 
+/// Decodes a bundle. The in-place parts copy their bytes (one copy of the body).
 pub fn decode(bytes: &[u8]) -> Result<Bundle, BundleError> {
+    let header = check(bytes)?;
+    decode_body(header, Arc::new(bytes[HEADER_LEN..].to_vec()), 0)
+}
+
+/// Decodes a bundle keeping `bytes` (shared with the host, which may serve them too): the
+/// catalog and tables are read where they lie, nothing is copied.
+pub fn decode_shared(bytes: impl Into<Arc<Vec<u8>>>) -> Result<Bundle, BundleError> {
+    let bytes = bytes.into();
+    let header = check(&bytes)?;
+    decode_body(header, bytes, HEADER_LEN)
+}
+
+fn u64_at(bytes: &[u8], i: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&bytes[i..i + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// The header, the body's length and checksum checked.
+fn check(bytes: &[u8]) -> Result<Header, BundleError> {
     let header = decode_header(bytes)?;
-    let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-    let expected_len = u64_at(36);
-    let expected_sum = u64_at(44);
+    let expected_len = u64_at(bytes, 36);
     let body = &bytes[HEADER_LEN..];
     if body.len() as u64 != expected_len {
         return Err(BundleError::Truncated { expected: expected_len, actual: body.len() as u64 });
     }
-    let actual_sum = checksum(body);
-    if actual_sum != expected_sum {
-        return Err(BundleError::ChecksumMismatch { expected: expected_sum, actual: actual_sum });
+    // Not in the browser (feature `compact`), as `Rules::check`: it loads the slice the edge
+    // cut and encoded for this request, and the hash's code would cost its download budget.
+    #[cfg(not(feature = "compact"))]
+    {
+        #[cfg(feature = "previous-format")]
+        let actual_sum = if header.format_version == PREVIOUS_FORMAT_VERSION { checksum_v5(body) } else { checksum(body) };
+        #[cfg(not(feature = "previous-format"))]
+        let actual_sum = checksum(body);
+        let expected_sum = u64_at(bytes, 44);
+        if actual_sum != expected_sum {
+            return Err(BundleError::ChecksumMismatch { expected: expected_sum, actual: actual_sum });
+        }
     }
+    Ok(header)
+}
+
+fn decode_body(header: Header, bytes: Arc<Vec<u8>>, start: usize) -> Result<Bundle, BundleError> {
     #[cfg(feature = "previous-format")]
     if header.format_version == PREVIOUS_FORMAT_VERSION {
-        let body = wire::from_slice::<wire::v4::BundleBody>(body).map_err(BundleError::Body)?;
+        let body = wire::from_shared::<wire::v5::BundleBody>(&bytes, start).map_err(BundleError::Body)?;
         return Ok(Bundle { header, body: body.into() });
     }
-    let body = wire::from_slice::<BundleBody>(body).map_err(BundleError::Body)?;
+    let body = wire::from_shared::<BundleBody>(&bytes, start).map_err(BundleError::Body)?;
     Ok(Bundle { header, body })
 }

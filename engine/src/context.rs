@@ -213,7 +213,7 @@ impl Visitor {
     /// The object conditions are evaluated against (see the module docs for its shape).
     /// `segments` are the rule segments the visitor is in, computed by the engine.
     pub fn attributes(&self, catalog: &Catalog, segments: &[String]) -> Value {
-        let sku = |p: ProductIdx| catalog.get(p).map(|p| Value::from(p.sku.as_str())).unwrap_or_default();
+        let sku = |p: ProductIdx| catalog.get(p).map(|p| Value::from(p.sku())).unwrap_or_default();
         let cat_name = |c: CategoryIdx| catalog.categories.get(c as usize).map(|s| Value::from(s.as_str())).unwrap_or_default();
         let top: Vec<CategoryIdx> = self.interests.top_categories();
 

@@ -267,6 +267,12 @@ impl Engine {
         Engine::from_bundle(bundle::decode(bytes)?)
     }
 
+    /// [`Engine::load`] keeping `bytes` (`bundle::decode_shared`): the edge's cold start reads
+    /// the catalog and tables where they lie, and serves the same bytes to browsers.
+    pub fn load_shared(bytes: impl Into<alloc::sync::Arc<Vec<u8>>>) -> Result<Engine, LoadError> {
+        Engine::from_bundle(bundle::decode_shared(bytes)?)
+    }
+
     pub fn from_bundle(bundle: Bundle) -> Result<Engine, LoadError> {
         let Bundle { header, body } = bundle;
         let rules = &body.rules;
@@ -553,10 +559,10 @@ impl Engine {
             .filter_map(|r| {
                 let prod = catalog.get(r.item)?;
                 Some(DecidedItem {
-                    sku: prod.sku.clone(),
-                    title: prod.title.clone(),
-                    url: prod.url.clone(),
-                    image: prod.image.clone(),
+                    sku: prod.sku().into(),
+                    title: prod.title().into(),
+                    url: prod.url().into(),
+                    image: prod.image().into(),
                     price: prod.price,
                     source: r.source,
                     score: r.score,

@@ -12,7 +12,7 @@
 //! - lists keep their order and scores, so every host sums the same floats in the same order;
 //! - every category stays (a `CategoryIdx` means the same in both).
 //!
-//! Rows a decision may rank but never show are cut to stubs ([`Product::ranks_only`]: SKU,
+//! Rows a decision may rank but never show are cut to stubs ([`ProductRef::ranks_only`]: SKU,
 //! price, category and stock, no title): the full rows kept are the products the decisions for
 //! this visitor show (decided here, with the whole bundle), the page's and the cart's, and the
 //! popular list (cart add-ons filter it). A decision on a stub passes it over, so a decision
@@ -61,7 +61,7 @@ impl Engine {
         // Every product the slice names, in catalog (SKU) order.
         let mut kept = seeds.clone();
         for &s in &seeds {
-            kept.extend(recs.bought_together.of(s).iter().chain(recs.similar.of(s)).map(|n| n.item));
+            kept.extend(recs.bought_together.of(s).chain(recs.similar.of(s)).map(|n| n.item));
         }
         let lists = [&tables.trending, &tables.popular]
             .into_iter()
@@ -69,7 +69,7 @@ impl Engine {
         for list in lists {
             kept.extend(list.iter().map(|s| s.item));
         }
-        kept.retain(|&p| (p as usize) < catalog.products.len());
+        kept.retain(|&p| (p as usize) < catalog.len());
         kept.sort_unstable();
         kept.dedup();
 
@@ -82,28 +82,30 @@ impl Engine {
         shown.dedup();
 
         let new_index = |p: ProductIdx| kept.binary_search(&p).ok().map(|i| i as ProductIdx);
-        let renumber = |list: &[Scored]| -> Vec<Scored> { list.iter().filter_map(|s| Some(Scored { item: new_index(s.item)?, score: s.score })).collect() };
+        let renumber = |list: &mut dyn Iterator<Item = Scored>| -> Vec<Scored> {
+            list.filter_map(|s| Some(Scored { item: new_index(s.item)?, score: s.score })).collect()
+        };
         let neighbours =
-            |table: &Neighbors| Neighbors::from_lists(kept.iter().map(|&p| if is_seed(&p) { renumber(table.of(p)) } else { Vec::new() }).collect());
+            |table: &Neighbors| Neighbors::from_lists(kept.iter().map(|&p| if is_seed(&p) { renumber(&mut table.of(p)) } else { Vec::new() }).collect());
         tables.bought_together = neighbours(&recs.bought_together);
         tables.similar = neighbours(&recs.similar);
-        tables.trending = renumber(&tables.trending);
-        tables.popular = renumber(&tables.popular);
+        tables.trending = renumber(&mut tables.trending.iter().copied());
+        tables.popular = renumber(&mut tables.popular.iter().copied());
         for k in tables.popular_by_country.iter_mut().chain(&mut tables.popular_by_category).chain(&mut tables.popular_by_segment) {
-            k.items = renumber(&k.items);
+            k.items = renumber(&mut k.items.iter().copied());
         }
         tables.reorder_days = tables.reorder_days.iter().filter_map(|&(p, d)| Some((new_index(p)?, d))).collect();
 
-        let products = kept
+        let products: Vec<Product> = kept
             .iter()
             .filter_map(|&p| {
-                let full = catalog.get(p)?;
-                Some(if shown.binary_search(&p).is_ok() { full.clone() } else { full.stub() })
+                let full = catalog.get(p)?.to_product();
+                Some(if shown.binary_search(&p).is_ok() { full } else { full.stub() })
             })
             .collect();
         BundleBody {
             store: body.store.clone(),
-            catalog: Catalog { products, categories: catalog.categories.clone(), category_slugs: catalog.category_slugs.clone() },
+            catalog: Catalog::with_slugs(&products, catalog.categories.clone(), catalog.category_slugs.clone()),
             stats: body.stats.clone(),
             recs: tables,
             rules: body.rules.clone(),
@@ -135,11 +137,5 @@ impl Product {
     /// This row as a slice carries a product it may rank but not show.
     pub fn stub(&self) -> Product {
         Product { sku: self.sku.clone(), price: self.price, category: self.category, in_stock: self.in_stock, ..Product::default() }
-    }
-
-    /// A slice's stub: ranked like any product, never shown (a product in a bundle always has a
-    /// title: the builder falls back to its SKU).
-    pub fn ranks_only(&self) -> bool {
-        self.title.is_empty()
     }
 }

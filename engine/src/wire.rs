@@ -14,10 +14,11 @@
 //! Invariant: changing a listed type's fields changes the layout: bump `bundle::FORMAT_VERSION`.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, RecTables, Scored, SegmentSize, Stats};
+use crate::body::{Blob, BundleBody, Catalog, Keyed, Neighbors, RecTables, Scored, SegmentSize, Stats, ROW_LEN};
 use crate::rules::{
     Arm, Channel, Experiment, Journey, Measurement, Messaging, Offer, PageRule, Placement, QuietHours, Rules, SegmentRule, Source, Step, Store, Trigger,
     Variant,
@@ -59,9 +60,21 @@ pub fn to_vec<T: Wire>(value: &T) -> Vec<u8> {
     out
 }
 
-/// Decodes one `T` that must span all of `bytes`.
+/// Decodes one `T` that must span all of `bytes` (a copy of them, which in-place parts share).
+#[cfg(test)]
 pub fn from_slice<T: Wire>(bytes: &[u8]) -> Result<T, WireError> {
-    let mut r = Reader { bytes, pos: 0, depth: 0, error: None };
+    from_shared(&Arc::new(bytes.to_vec()), 0)
+}
+
+/// Decodes one `T` that must span `bytes[start..]`; in-place parts ([`Blob`]s) keep ranges of
+/// `bytes` instead of copies.
+pub fn from_shared<T: Wire>(bytes: &Arc<Vec<u8>>, start: usize) -> Result<T, WireError> {
+    let body = bytes.get(start..).unwrap_or(&[]);
+    finish(Reader { bytes: body, pos: 0, depth: 0, error: None, shared: Some((bytes, start)) })
+}
+
+fn finish<T: Wire>(mut r: Reader<'_>) -> Result<T, WireError> {
+    let bytes = r.bytes;
     let value = T::take(&mut r);
     if r.error.is_none() && r.pos != bytes.len() {
         r.fail(r.pos, "the end of the body (found trailing bytes)");
@@ -79,9 +92,29 @@ pub struct Reader<'a> {
     pos: usize,
     depth: u32,
     error: Option<WireError>,
+    /// The buffer `bytes` lies in and where: in-place parts share it.
+    shared: Option<(&'a Arc<Vec<u8>>, usize)>,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of a few fields within in-place bytes (a catalog record).
+    pub(crate) fn over(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, pos: 0, depth: 0, error: None, shared: None }
+    }
+
+    /// A string, borrowed where it lies ("" once anything failed).
+    pub(crate) fn str(&mut self) -> &'a str {
+        let n = self.len("a string's length");
+        let start = self.pos;
+        match core::str::from_utf8(self.bytes(n, "a string")) {
+            Ok(s) => s,
+            Err(_) => {
+                self.fail(start, "a UTF-8 string");
+                ""
+            }
+        }
+    }
+
     fn fail(&mut self, offset: usize, expected: &'static str) {
         if self.error.is_none() {
             self.error = Some(WireError { offset, expected });
@@ -128,7 +161,7 @@ impl<'a> Reader<'a> {
 
     /// A list's or string's length: never more than the bytes left, so a hostile length
     /// cannot make us reserve memory the input does not back.
-    fn len(&mut self, expected: &'static str) -> usize {
+    pub(crate) fn len(&mut self, expected: &'static str) -> usize {
         let start = self.pos;
         let n = self.varint(expected);
         if n > (self.bytes.len() - self.pos) as u64 {
@@ -139,7 +172,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push(v as u8 | 0x80);
         v >>= 7;
@@ -236,15 +269,7 @@ impl Wire for String {
         out.extend_from_slice(self.as_bytes());
     }
     fn take(r: &mut Reader<'_>) -> Self {
-        let n = r.len("a string's length");
-        let start = r.pos;
-        match core::str::from_utf8(r.bytes(n, "a string")) {
-            Ok(s) => String::from(s),
-            Err(_) => {
-                r.fail(start, "a UTF-8 string");
-                String::new()
-            }
-        }
+        String::from(r.str())
     }
 }
 
@@ -359,6 +384,60 @@ impl Wire for Value {
     }
 }
 
+/// In-place bytes: a varint length, then the bytes, kept where they lie (shared with the bundle).
+impl Wire for Blob {
+    fn put(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.as_slice().len() as u64);
+        out.extend_from_slice(self.as_slice());
+    }
+    fn take(r: &mut Reader<'_>) -> Self {
+        let n = r.len("an in-place table's length");
+        let start = r.pos;
+        r.bytes(n, "an in-place table");
+        match r.shared {
+            Some((buffer, base)) if r.error.is_none() => Blob::shared(buffer, base + start, base + start + n),
+            _ => Blob::default(),
+        }
+    }
+}
+
+impl Reader<'_> {
+    /// A [`Blob`] of whole rows of `row` bytes (checked once here; what rows hold, at use).
+    fn rows(&mut self, row: usize, expected: &'static str) -> Blob {
+        let start = self.pos;
+        let blob = Blob::take(self);
+        if blob.as_slice().len() % row != 0 {
+            self.fail(start, expected);
+        }
+        blob
+    }
+}
+
+impl Wire for Catalog {
+    fn put(&self, out: &mut Vec<u8>) {
+        self.rows.put(out);
+        self.heap.put(out);
+        self.categories.put(out);
+        self.category_slugs.put(out);
+    }
+    fn take(r: &mut Reader<'_>) -> Self {
+        let rows = r.rows(ROW_LEN, "catalog rows (12 bytes each)");
+        let heap = Blob::take(r);
+        Catalog { rows, heap, categories: Wire::take(r), category_slugs: Wire::take(r) }
+    }
+}
+
+impl Wire for Neighbors {
+    fn put(&self, out: &mut Vec<u8>) {
+        self.offsets.put(out);
+        self.items.put(out);
+    }
+    fn take(r: &mut Reader<'_>) -> Self {
+        let offsets = r.rows(4, "neighbour offsets (4 bytes each)");
+        Neighbors { offsets, items: r.rows(8, "neighbours (8 bytes each)") }
+    }
+}
+
 /// Structs: their fields, in the order listed (a field left out is a compile error in `take`).
 macro_rules! wire_struct {
     ($($ty:ident { $($field:ident),* $(,)? })*) => {$(
@@ -410,17 +489,14 @@ macro_rules! wire_newtype {
     )*};
 }
 
-/// Format v4, the previous version: experiments targeted placements only (no `offer`,
-/// `journey`; arms without `variant`, `offer`, `send`) and there was no `[measurement]`. Read by
-/// hosts with the `previous-format` feature. A v4 bundle gets no global holdout: its store had
-/// no say in one, and a worker upgrade should not start holding visitors out before the store
-/// rebuilds (then the config's `[measurement]`, or the 5% default, applies).
+/// Format v5, the previous version: the catalog and the neighbour tables were decoded whole
+/// (a `Product` per row, a list of offsets and of `Scored`); the rest is as today. Read by hosts
+/// with the `previous-format` feature, converted to the in-place layout.
 #[cfg(feature = "previous-format")]
-pub(crate) mod v4 {
+pub(crate) mod v5 {
     use super::{Reader, Wire};
-    use crate::body::{BundleBody as Current, Catalog, RecTables, Stats};
-    use crate::rules::{self, Journey, Measurement, Messaging, Offer, PageRule, Placement, SegmentRule, Source, Store};
-    use crate::value::{Map, Value};
+    use crate::body::{self, BundleBody as Current, Keyed, Product, Scored, Stats};
+    use crate::rules::{Rules, Store};
     use alloc::string::String;
     use alloc::vec::Vec;
 
@@ -432,69 +508,72 @@ pub(crate) mod v4 {
         rules: Rules,
     }
 
-    struct Rules {
-        pages: Vec<PageRule>,
-        segments: Vec<SegmentRule>,
-        saved_groups: Map<Vec<Value>>,
-        placements: Vec<Placement>,
-        offers: Vec<Offer>,
-        experiments: Vec<Experiment>,
-        journeys: Vec<Journey>,
-        messaging: Messaging,
+    struct Catalog {
+        products: Vec<Product>,
+        categories: Vec<String>,
+        category_slugs: Vec<String>,
     }
 
-    struct Experiment {
-        key: String,
-        placement: String,
-        seed: String,
-        hash_attribute: String,
-        coverage: f32,
-        weights: Vec<f32>,
-        arms: Vec<Arm>,
+    struct Neighbors {
+        offsets: Vec<u32>,
+        items: Vec<Scored>,
     }
 
-    struct Arm {
-        name: String,
-        sources: Vec<Source>,
-        holdout: bool,
+    struct RecTables {
+        bought_together: Neighbors,
+        similar: Neighbors,
+        trending: Vec<Scored>,
+        popular: Vec<Scored>,
+        popular_by_country: Vec<Keyed>,
+        popular_by_category: Vec<Keyed>,
+        popular_by_segment: Vec<Keyed>,
+        reorder_days: Vec<(u32, f32)>,
     }
 
     wire_struct! {
         BundleBody { store, catalog, stats, recs, rules }
-        Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging }
-        Experiment { key, placement, seed, hash_attribute, coverage, weights, arms }
-        Arm { name, sources, holdout }
+        Catalog { products, categories, category_slugs }
+        Product { sku, title, url, image, price, category, brand, tags, in_stock }
+        Neighbors { offsets, items }
+        RecTables {
+            bought_together, similar, trending, popular, popular_by_country, popular_by_category,
+            popular_by_segment, reorder_days,
+        }
+    }
+
+    impl From<Neighbors> for body::Neighbors {
+        /// The same lists (a malformed span, as v5 read it, is an empty list).
+        fn from(n: Neighbors) -> body::Neighbors {
+            let of = |p: usize| match (n.offsets.get(p), n.offsets.get(p + 1)) {
+                (Some(&a), Some(&b)) if a <= b => n.items.get(a as usize..b as usize).unwrap_or(&[]).to_vec(),
+                _ => Vec::new(),
+            };
+            match n.offsets.len() {
+                0 => body::Neighbors::default(),
+                len => body::Neighbors::from_lists((0..len - 1).map(of).collect()),
+            }
+        }
     }
 
     impl From<BundleBody> for Current {
         fn from(b: BundleBody) -> Current {
-            let r = b.rules;
-            let experiments = r
-                .experiments
-                .into_iter()
-                .map(|e| rules::Experiment {
-                    key: e.key,
-                    placement: e.placement,
-                    seed: e.seed,
-                    hash_attribute: e.hash_attribute,
-                    coverage: e.coverage,
-                    weights: e.weights,
-                    arms: e.arms.into_iter().map(|a| rules::Arm { name: a.name, sources: a.sources, holdout: a.holdout, ..rules::Arm::default() }).collect(),
-                    ..rules::Experiment::default()
-                })
-                .collect();
-            let rules = rules::Rules {
-                pages: r.pages,
-                segments: r.segments,
-                saved_groups: r.saved_groups,
-                placements: r.placements,
-                offers: r.offers,
-                experiments,
-                journeys: r.journeys,
-                messaging: r.messaging,
-                measurement: Measurement::without_holdout(),
-            };
-            Current { store: b.store, catalog: b.catalog, stats: b.stats, recs: b.recs, rules }
+            let (c, r) = (b.catalog, b.recs);
+            Current {
+                store: b.store,
+                catalog: body::Catalog::with_slugs(&c.products, c.categories, c.category_slugs),
+                stats: b.stats,
+                recs: body::RecTables {
+                    bought_together: r.bought_together.into(),
+                    similar: r.similar.into(),
+                    trending: r.trending,
+                    popular: r.popular,
+                    popular_by_country: r.popular_by_country,
+                    popular_by_category: r.popular_by_category,
+                    popular_by_segment: r.popular_by_segment,
+                    reorder_days: r.reorder_days,
+                },
+                rules: b.rules,
+            }
         }
     }
 }
@@ -503,15 +582,12 @@ pub(crate) mod v4 {
 wire_struct! {
     BundleBody { store, catalog, stats, recs, rules }
     Store { name, currency, currency_symbol, base_url, free_shipping_threshold }
-    Catalog { products, categories, category_slugs }
-    Product { sku, title, url, image, price, category, brand, tags, in_stock }
     Stats { orders, order_lines, customers, countries, data_start, data_end, segments }
     SegmentSize { name, customers }
     RecTables {
         bought_together, similar, trending, popular, popular_by_country, popular_by_category,
         popular_by_segment, reorder_days,
     }
-    Neighbors { offsets, items }
     Scored { item, score }
     Keyed { key, items }
     Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement }
@@ -599,7 +675,7 @@ mod tests {
         // larger than its encoding, so the claim alone reserves nothing beyond a small start.
         let mut bytes = vec![0xff, 0x05]; // 767 items, then bytes that make none
         bytes.resize(2 + 767, 0xff);
-        let mut r = Reader { bytes: &bytes, pos: 0, depth: 0, error: None };
+        let mut r = Reader::over(&bytes);
         let placements = Vec::<Placement>::take(&mut r);
         assert!(r.error.is_some());
         let reserved = placements.capacity() * core::mem::size_of::<Placement>();
@@ -607,7 +683,7 @@ mod tests {
 
         // Arrays of arrays, each claiming all the bytes left: refused, having reserved little.
         let nested: Vec<u8> = (0..64).flat_map(|_| [4, 0x80, 0x01]).collect(); // 128 items each
-        let mut r = Reader { bytes: &nested, pos: 0, depth: 0, error: None };
+        let mut r = Reader::over(&nested);
         let Value::Array(outer) = Value::take(&mut r) else { panic!("an array") };
         assert!(r.error.is_some());
         assert!(outer.capacity() * core::mem::size_of::<Value>() <= 8 * nested.len(), "capacity {}", outer.capacity());

@@ -1,20 +1,40 @@
 //! The bundle format refuses every kind of bad input with a typed error and never panics.
 
-use vitrine_engine::bundle::{self, BundleBody, BundleError, Catalog, Header, Product, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION};
+use vitrine_engine::bundle::{
+    self, BundleBody, BundleError, Catalog, Header, Neighbors, Product, RecTables, Scored, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION,
+};
 use vitrine_engine::rules::{Arm, Experiment, Measurement, Placement, Rules, SegmentRule, Source, Store};
 use vitrine_engine::Value;
+
+fn products() -> Vec<Product> {
+    vec![
+        Product { sku: "85123A".into(), title: "WHITE HANGING HEART T-LIGHT HOLDER".into(), price: 2.55, in_stock: true, ..Default::default() },
+        Product {
+            sku: "85123B".into(),
+            title: "Crème brûlée ramekin, set of 4".into(),
+            url: "/products/85123b".into(),
+            image: "https://cdn.example/i/85123b.jpg".into(),
+            price: 12.5,
+            category: Some(0),
+            brand: "Maison".into(),
+            tags: vec!["gift".into(), "kitchen".into()],
+            in_stock: false,
+        },
+    ]
+}
 
 fn sample() -> (Header, BundleBody) {
     let header = Header { format_version: FORMAT_VERSION, build_id: [7; 16], created_at: 1_700_000_000 };
     let when: Value = serde_json::from_str(r#"{"cart.value": {"$gt": 50}, "tags": {"$elemMatch": {"$eq": "x"}}}"#).unwrap();
     let body = BundleBody {
         store: Store { name: "Demo".into(), currency: "GBP".into(), ..Default::default() },
-        catalog: Catalog::new(
-            vec![Product { sku: "85123A".into(), title: "WHITE HANGING HEART T-LIGHT HOLDER".into(), price: 2.55, in_stock: true, ..Default::default() }],
-            vec!["Candles".into()],
-        ),
+        catalog: Catalog::new(products(), vec!["Candles".into()]),
         stats: Default::default(),
-        recs: Default::default(),
+        recs: RecTables {
+            bought_together: Neighbors::from_lists(vec![vec![Scored { item: 1, score: 0.75 }], vec![]]),
+            similar: Neighbors::from_lists(vec![vec![], vec![Scored { item: 0, score: 0.5 }]]),
+            ..Default::default()
+        },
         rules: Rules {
             segments: vec![SegmentRule { name: "big-cart".into(), when: when.clone() }],
             placements: vec![Placement {
@@ -62,17 +82,16 @@ fn the_layout_is_pinned_by_golden_bytes() {
 }
 
 /// A worker upgraded before the bundle is republished keeps personalizing: the previous
-/// version's bytes (written by that version's code, `tests/golden/bundle-v4.bin`, whose sample
-/// had no experiment) still load, without the global holdout v5 added (its store never asked
-/// for one). Not in the SDK.
+/// version's bytes (written by that version's code, `tests/golden/bundle-v5.bin`, whose sample
+/// had one product and no neighbour tables) still load, into the in-place catalog. Not in the SDK.
 #[test]
 #[cfg(feature = "previous-format")]
 fn the_previous_format_version_still_loads() {
     let old = std::fs::read(format!("{}/tests/golden/bundle-v{PREVIOUS_FORMAT_VERSION}.bin", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let read = bundle::decode(&old).expect("the previous version decodes");
     let (_, mut current) = sample();
-    current.rules.experiments.clear();
-    current.rules.measurement = Measurement::without_holdout();
+    current.catalog = Catalog::new(products()[..1].to_vec(), vec!["Candles".into()]);
+    current.recs = RecTables::default();
     assert_eq!((read.header.format_version, read.body), (PREVIOUS_FORMAT_VERSION, current));
     assert!(vitrine_engine::Engine::load(&old).is_ok(), "and the engine serves it");
 }
@@ -84,6 +103,27 @@ fn round_trips() {
     let back = bundle::decode(&bytes).unwrap();
     assert_eq!(back.header, h);
     assert_eq!(back.body, b);
+    // The edge's way: the same body, read where it lies in the bytes.
+    assert_eq!(bundle::decode_shared(bytes).unwrap(), back);
+}
+
+/// What a request reads in place is what the builder put there: every field of every row, by
+/// index and by SKU, and the neighbour lists in order with their scores.
+#[test]
+fn products_and_neighbours_read_in_place_are_the_ones_built() {
+    let (h, b) = sample();
+    let read = bundle::decode_shared(bundle::encode(&h, &b)).unwrap().body;
+    let catalog = &read.catalog;
+    assert_eq!(catalog.len(), 2);
+    assert_eq!(catalog.iter().map(|p| p.to_product()).collect::<Vec<_>>(), products());
+    let p = catalog.get(catalog.index_of("85123B").unwrap()).unwrap();
+    assert_eq!((p.sku(), p.title(), p.brand(), p.price, p.category, p.in_stock), ("85123B", "Crème brûlée ramekin, set of 4", "Maison", 12.5, Some(0), false));
+    assert_eq!(p.tags().collect::<Vec<_>>(), ["gift", "kitchen"]);
+    assert_eq!((catalog.index_of("85123C"), catalog.index_of("")), (None, None));
+    assert!(catalog.get(2).is_none());
+    assert_eq!(read.recs.bought_together.of(0).collect::<Vec<_>>(), [Scored { item: 1, score: 0.75 }]);
+    assert_eq!(read.recs.similar.of(1).collect::<Vec<_>>(), [Scored { item: 0, score: 0.5 }]);
+    assert_eq!((read.recs.similar.of(0).len(), read.recs.similar.of(7).len()), (0, 0));
 }
 
 #[test]
@@ -109,6 +149,24 @@ fn refuses_bad_input_with_typed_errors() {
     let mut flipped = bytes.clone();
     *flipped.last_mut().unwrap() ^= 0x40;
     assert!(matches!(bundle::decode(&flipped), Err(BundleError::ChecksumMismatch { .. })));
+    // The edge's way refuses the same.
+    assert!(matches!(bundle::decode_shared(flipped), Err(BundleError::ChecksumMismatch { .. })));
+    assert_eq!(bundle::decode_shared(bad), Err(BundleError::BadMagic));
+}
+
+/// v6's checksum hashes words in four lanes: a changed byte anywhere in the body (any lane,
+/// the folded tail) is still caught, by the edge's way of opening too.
+#[test]
+#[cfg(not(feature = "compact"))] // the browser leaves the checksum to the edge
+fn a_changed_byte_anywhere_in_the_body_fails_the_checksum() {
+    let (h, b) = sample();
+    let bytes = bundle::encode(&h, &b);
+    for i in HEADER_LEN..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[i] ^= 0x01 << (i % 8);
+        assert!(matches!(bundle::decode(&bad), Err(BundleError::ChecksumMismatch { .. })), "byte {i}");
+        assert!(matches!(bundle::decode_shared(bad), Err(BundleError::ChecksumMismatch { .. })), "byte {i}");
+    }
 }
 
 #[test]
@@ -151,7 +209,16 @@ fn never_panics_on_any_bytes() {
         }
         let sum = bundle::checksum(&bytes[HEADER_LEN..]);
         bytes[44..52].copy_from_slice(&sum.to_le_bytes());
-        let _ = bundle::decode(&bytes);
+        // What decodes is read as a request would: every row, string and neighbour list.
+        if let Ok(read) = bundle::decode_shared(bytes) {
+            let (catalog, recs) = (&read.body.catalog, &read.body.recs);
+            for i in 0..catalog.len() as u32 + 2 {
+                if let Some(p) = catalog.get(i) {
+                    let _ = (p.to_product(), catalog.index_of(p.sku()));
+                }
+                let _ = (recs.bought_together.of(i).count(), recs.similar.of(i).count());
+            }
+        }
     }
 }
 

@@ -1,4 +1,6 @@
-//! Bundle bytes: `bundle::decode`, then `Engine::load`'s checks and a decision per placement.
+//! Bundle bytes: `bundle::decode`, then `Engine::load`'s checks and a decision per placement;
+//! every product row and neighbour list read in place as a request would (format v6), and the
+//! edge's `decode_shared` (no copy) on the same bytes.
 //!
 //! Invariants: nothing panics; a refusal is a typed error that says where; decoding's peak
 //! heap stays within a small multiple of the input (a length in the input reserves no memory
@@ -84,9 +86,18 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    // What decodes re-encodes to bytes that decode again.
+    // What decodes re-encodes to bytes that decode again, and the edge reads it the same.
     let again = bundle::encode(&b.header, &b.body);
     assert!(bundle::decode(&again).is_ok(), "a decoded bundle's own encoding is refused");
+    assert_eq!(bundle::decode_shared(bytes.clone()).as_ref(), Ok(&b), "the edge's in-place read differs");
+    // Rows and lists are checked where they are read: any offset, length or string.
+    let (catalog, recs) = (&b.body.catalog, &b.body.recs);
+    for i in 0..catalog.len() as u32 + 1 {
+        if let Some(p) = catalog.get(i) {
+            let _ = (p.to_product(), catalog.index_of(p.sku()));
+        }
+        let _ = (recs.bought_together.of(i).count(), recs.similar.of(i).count());
+    }
 
     // The engine's load: `Rules::check`, every rule compiled; refusals name the rule.
     let engine = match Engine::from_bundle(b) {

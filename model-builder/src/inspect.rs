@@ -58,7 +58,7 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
         created_at: b.header.created_at,
         bytes: size,
         store: body.store.name.clone(),
-        products: body.catalog.products.len() as u64,
+        products: body.catalog.len() as u64,
         categories: body.catalog.categories.clone(),
         customers: body.stats.customers,
         orders: body.stats.orders,

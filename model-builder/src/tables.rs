@@ -62,7 +62,7 @@ impl TableSizes {
 }
 
 fn neighbors(t: &Neighbors) -> NeighborSizes {
-    let products = t.offsets.windows(2).filter(|w| w[1] > w[0]).count();
+    let products = (0..t.products() as u32).filter(|&p| t.of(p).len() > 0).count();
     NeighborSizes { products, entries: t.len() }
 }
 

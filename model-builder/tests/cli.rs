@@ -224,12 +224,12 @@ fn catalog_export_defines_the_products() {
     let bytes = std::fs::read(f.path("bundle.bin")).unwrap();
     let b = vitrine_engine::bundle::decode(&bytes).unwrap().body.catalog;
     assert_eq!(b.categories, ["Candles & Lights", "Home"]);
-    let lantern = &b.products[b.index_of("71053").unwrap() as usize];
+    let lantern = b.get(b.index_of("71053").unwrap()).unwrap().to_product();
     assert_eq!(lantern.title, "White Metal Lantern");
     assert_eq!(lantern.price, 3.39, "no catalog price: the median price in the orders");
     assert!(!lantern.in_stock);
     assert_eq!(lantern.url, "/p/white-metal-lantern");
-    let heart = &b.products[b.index_of("85123A").unwrap() as usize];
+    let heart = b.get(b.index_of("85123A").unwrap()).unwrap().to_product();
     assert_eq!((heart.brand.as_str(), heart.tags.clone()), ("Acme", vec!["hearts".to_string(), "white".to_string()]));
     assert_eq!(heart.price, 2.95);
 }

@@ -51,7 +51,7 @@ const NOW: i64 = 1_700_000_000;
 fn visitors(engine: &Engine, profiles: &[Json], n: usize, seed: u64) -> Vec<Facts> {
     let mut rng = SplitMix64::new(seed);
     let catalog = &engine.body().catalog;
-    let sku = |rng: &mut SplitMix64| catalog.products[rng.below(catalog.products.len())].sku.clone();
+    let sku = |rng: &mut SplitMix64| catalog.get(rng.below(catalog.len()) as u32).expect("in range").sku().to_string();
     let countries = ["United Kingdom", "France", "Germany", "EIRE", "Spain"];
     (0..n)
         .map(|i| {
@@ -94,7 +94,7 @@ fn check_slices(engine: &Engine, visitors: &[Facts]) -> Vec<usize> {
         let bytes = vitrine_engine::bundle::encode(engine.header(), &engine.slice(&full_visitor, NOW));
         let slice = Engine::load(&bytes).expect("a slice loads as a bundle");
         let sliced_visitor = facts.visitor(&slice);
-        let page_sku = |e: &Engine, v: &Visitor| v.request.page.product.and_then(|p| e.body().catalog.get(p)).map(|p| p.sku.clone());
+        let page_sku = |e: &Engine, v: &Visitor| v.request.page.product.and_then(|p| e.body().catalog.get(p)).map(|p| p.sku().to_string());
         assert_eq!(page_sku(&slice, &sliced_visitor), page_sku(engine, &full_visitor), "{}: the same page product", facts.path);
         assert_eq!(sliced_visitor.request.page.kind, full_visitor.request.page.kind, "{}", facts.path);
         for p in &engine.body().rules.placements {
@@ -134,7 +134,7 @@ fn the_demo_stores_slices_decide_as_the_whole_bundle() {
     let whole = std::fs::metadata(&bundle).unwrap().len();
     println!(
         "demo store ({} products, bundle {whole} B): slice gzip p50 {} B, p99 {} B, max {} B",
-        engine.body().catalog.products.len(),
+        engine.body().catalog.len(),
         percentile(&sizes, 0.5),
         percentile(&sizes, 0.99),
         sizes[sizes.len() - 1]

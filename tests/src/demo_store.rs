@@ -38,6 +38,9 @@ struct Site<'a> {
     out: &'a Path,
     cart_path: String,
     category_pattern: Option<String>,
+    /// The catalog's rows as owned products (the engine reads them in place; the demo's pages
+    /// are written from every one).
+    products: Vec<Product>,
 }
 
 /// A customer the demo's login page offers.
@@ -73,6 +76,7 @@ pub fn generate(engine: &Engine, out: &Path, accounts: &[DemoAccount]) -> io::Re
         out,
         cart_path: pattern_for("cart").filter(|p| !p.contains(':') && !p.contains('*')).unwrap_or_else(|| "/cart".into()),
         category_pattern: rules.pages.iter().find(|p| p.pattern.contains(":category")).map(|p| p.pattern.clone()),
+        products: engine.body().catalog.iter().map(|p| p.to_product()).collect(),
     };
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join("style.css"), STYLE)?;
@@ -81,7 +85,7 @@ pub fn generate(engine: &Engine, out: &Path, accounts: &[DemoAccount]) -> io::Re
 
     site.write_page("/", &site.home())?;
     written.pages += 1;
-    for p in &engine.body().catalog.products {
+    for p in &site.products {
         let path = site.product_path(p);
         site.write_page(&path, &site.product_page(p))?;
         site.placeholder_image(p)?;
@@ -159,8 +163,7 @@ impl Site<'_> {
     }
 
     fn products(&self, list: &[Scored], n: usize) -> Vec<&Product> {
-        let catalog = &self.engine.body().catalog;
-        list.iter().filter_map(|s| catalog.get(s.item)).filter(|p| p.in_stock).take(n).collect()
+        list.iter().filter_map(|s| self.products.get(s.item as usize)).filter(|p| p.in_stock).take(n).collect()
     }
 
     fn cards(&self, products: &[&Product]) -> String {
@@ -300,18 +303,16 @@ impl Site<'_> {
     }
 
     fn category_page(&self, idx: u16, name: &str) -> String {
-        let catalog = &self.engine.body().catalog;
-        let items: Vec<&Product> = catalog.products.iter().filter(|p| p.category == Some(idx)).take(MAX_CATEGORY_ITEMS).collect();
+        let items: Vec<&Product> = self.products.iter().filter(|p| p.category == Some(idx)).take(MAX_CATEGORY_ITEMS).collect();
         let body =
             format!("{}\n<h1>{}</h1>{}\n{}", self.slots(true, |_, _| String::new()), escape(name), self.cards(&items), self.slots(false, |_, _| String::new()));
         self.layout(name, &body, true)
     }
 
     fn cart_page(&self) -> String {
-        let catalog = &self.engine.body().catalog;
         let symbol = &self.engine.body().store.currency_symbol;
         let data: serde_json::Map<String, serde_json::Value> =
-            catalog.products.iter().map(|p| (p.sku.clone(), serde_json::json!([p.title, format_price(symbol, p.price), self.product_path(p)]))).collect();
+            self.products.iter().map(|p| (p.sku.clone(), serde_json::json!([p.title, format_price(symbol, p.price), self.product_path(p)]))).collect();
         // `</` cannot appear inside the data island's script element.
         let data = serde_json::Value::Object(data).to_string().replace("</", "<\\/");
         let body = format!(

@@ -217,7 +217,7 @@ mod tests {
     fn the_fixture_loads_and_is_sorted() {
         let e = Engine::load(&bundle_bytes(1)).unwrap();
         assert_eq!(e.header().build_id_hex(), version(1));
-        let skus: Vec<&str> = e.body().catalog.products.iter().map(|p| p.sku.as_str()).collect();
+        let skus: Vec<&str> = e.body().catalog.iter().map(|p| p.sku()).collect();
         let mut sorted = skus.clone();
         sorted.sort();
         assert_eq!(skus, sorted);

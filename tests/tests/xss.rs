@@ -45,13 +45,15 @@ fn store_with(p: &str) -> Engine {
     let header = Header { format_version: bundle::FORMAT_VERSION, build_id: [9; 16], created_at: NOW };
     let mut body: BundleBody = fixture::body();
     body.store.name = format!("Shop {p}");
-    for (i, product) in body.catalog.products.iter_mut().enumerate() {
+    let mut products: Vec<bundle::Product> = body.catalog.iter().map(|p| p.to_product()).collect();
+    for (i, product) in products.iter_mut().enumerate() {
         if i % 2 == 0 {
             product.title = p.to_string();
             product.url = p.to_string();
             product.image = p.to_string();
         }
     }
+    body.catalog = bundle::Catalog::with_slugs(&products, body.catalog.categories.clone(), body.catalog.category_slugs.clone());
     body.rules.offers.extend(offers);
     for o in &mut body.rules.offers {
         o.headline = format!("Offer {p}");
@@ -92,7 +94,7 @@ fn visitor_with(engine: &Engine, p: &str, path: &str) -> Visitor {
 /// Every page-side rendering for `p`: each placement on a few pages, and the exit offer.
 fn page_renders(engine: &Engine, p: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for path in ["/", "/cart", &engine.body().catalog.products[0].url.clone(), &format!("/search?q={p}")] {
+    for path in ["/", "/cart", engine.body().catalog.get(0).unwrap().url(), &format!("/search?q={p}")] {
         let v = visitor_with(engine, p, path);
         for placement in &engine.body().rules.placements {
             if let Ok(d) = engine.decide(&v, &placement.id, NOW) {
@@ -115,7 +117,7 @@ fn email_renders(engine: &Engine, p: &str) -> Vec<(String, String)> {
         json!({"type":"consent","messageId":"m1","anonymousId":"xss","channels":{"all":true,"sms":true}}),
         json!({"type":"identify","messageId":"m2","anonymousId":"xss","traits":{"first_name":p,"email":"xss@example.com","phone":"+447400900000"}}),
         json!({"type":"track","event":"Product Added","messageId":"m3","anonymousId":"xss","properties":{"sku":"UNKNOWN-1","name":p,"url":p,"image_url":p,"price":1.5,"quantity":1}}),
-        json!({"type":"track","event":"Product Added","messageId":"m4","anonymousId":"xss","properties":{"sku":engine.body().catalog.products[0].sku,"quantity":1}}),
+        json!({"type":"track","event":"Product Added","messageId":"m4","anonymousId":"xss","properties":{"sku":engine.body().catalog.get(0).unwrap().sku(),"quantity":1}}),
     ];
     let mut effects = Vec::new();
     for e in &events {

@@ -117,10 +117,10 @@ fn show(body: &BundleBody, s: &VisitorState, sku: &str) -> Shown {
     if let Some(p) = body.catalog.index_of(sku).and_then(|i| body.catalog.get(i)) {
         return Shown {
             sku: sku.into(),
-            title: p.title.clone(),
+            title: p.title().into(),
             price: price_text(symbol, p.price),
-            image: absolute(base, &p.image),
-            url: absolute(base, &p.url),
+            image: absolute(base, p.image()),
+            url: absolute(base, p.url()),
         };
     }
     let line = s.cart.iter().find(|l| l.sku == sku);
@@ -136,7 +136,7 @@ fn show(body: &BundleBody, s: &VisitorState, sku: &str) -> Shown {
 /// Products most often bought with any of `skus`, best first, excluding `skus` themselves.
 fn bought_with(body: &BundleBody, skus: &[String]) -> Vec<ProductIdx> {
     let own: Vec<ProductIdx> = skus.iter().filter_map(|s| body.catalog.index_of(s)).collect();
-    let mut all: Vec<Scored> = own.iter().flat_map(|&p| body.recs.bought_together.of(p)).filter(|n| !own.contains(&n.item)).copied().collect();
+    let mut all: Vec<Scored> = own.iter().flat_map(|&p| body.recs.bought_together.of(p)).filter(|n| !own.contains(&n.item)).collect();
     // Sum the scores of a product named by several of the order's items.
     crate::sort::sort_by(&mut all, |a, b| a.item.cmp(&b.item));
     let mut scores: Vec<Scored> = Vec::with_capacity(all.len());
@@ -157,7 +157,7 @@ pub fn pick_products(body: &BundleBody, s: &VisitorState, trigger: Trigger, n: u
     let sku_in_stock = |sku: &String| catalog.index_of(sku).and_then(|i| catalog.get(i)).is_none_or(|p| p.in_stock);
     // Table entries are indices already: no SKU lookups on the way.
     let from_ranked = |ranked: &mut dyn Iterator<Item = ProductIdx>, exclude: &[String]| -> Vec<String> {
-        ranked.filter_map(|i| catalog.get(i)).filter(|p| p.in_stock && !exclude.contains(&p.sku)).take(n).map(|p| p.sku.clone()).collect()
+        ranked.filter_map(|i| catalog.get(i)).filter(|p| p.in_stock && !exclude.iter().any(|e| e == p.sku())).take(n).map(|p| p.sku().into()).collect()
     };
     match trigger {
         Trigger::CartAbandonment => s.cart.iter().map(|l| l.sku.clone()).take(n).collect(),

@@ -18,7 +18,7 @@ fn bought_together_prefers_the_real_companion_over_a_bestseller_in_every_basket(
         data = data.order(Some(c), 0, c as i64, &[0, 3, 4, 3]);
     }
     let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
-    let teapot = tables.bought_together.of(1);
+    let teapot = tables.bought_together.list(1);
     assert_eq!(teapot[0].item, 2, "{teapot:?}");
     assert!(teapot.iter().all(|s| s.item != 1), "never the item itself");
     let companion = teapot[0].score;
@@ -32,7 +32,7 @@ fn bought_together_needs_min_support() {
     let cfg = RecsConfig { min_support: 3, ..Default::default() };
     assert!(build_tables(&data.ds, &cfg, &[]).bought_together.is_empty());
     let cfg = RecsConfig { min_support: 2, ..Default::default() };
-    assert_eq!(items(build_tables(&data.ds, &cfg, &[]).bought_together.of(0)), [1]);
+    assert_eq!(items(&build_tables(&data.ds, &cfg, &[]).bought_together.list(0)), [1]);
 }
 
 #[test]
@@ -58,10 +58,10 @@ fn similar_finds_title_neighbours() {
         "BLUE CERAMIC MUG",
     ]);
     let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
-    assert_eq!(tables.similar.of(0)[0].item, 2);
-    assert_eq!(tables.similar.of(1)[0].item, 4);
-    assert!(!items(tables.similar.of(0)).contains(&1), "no shared word with a mug");
-    let cos = tables.similar.of(0)[0].score;
+    assert_eq!(tables.similar.list(0)[0].item, 2);
+    assert_eq!(tables.similar.list(1)[0].item, 4);
+    assert!(!items(&tables.similar.list(0)).contains(&1), "no shared word with a mug");
+    let cos = tables.similar.list(0)[0].score;
     assert!(cos > 0.5 && cos <= 1.0 + 1e-6, "{cos}");
 }
 
@@ -69,8 +69,8 @@ fn similar_finds_title_neighbours() {
 fn similar_never_lists_the_same_title_twice() {
     let data = TinyData::new(&["RED HEART MUG", "RED HEART MUG ", "red  heart mug", "RED STAR MUG"]);
     let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
-    assert_eq!(items(tables.similar.of(0)), [3]);
-    assert_eq!(items(tables.similar.of(3)), [0]);
+    assert_eq!(items(&tables.similar.list(0)), [3]);
+    assert_eq!(items(&tables.similar.list(3)), [0]);
 }
 
 #[test]
@@ -81,8 +81,8 @@ fn similar_uses_categories_and_tags() {
     data.ds.products[2].category = Some(0);
     data.ds.products[1].tags = vec!["gift".into()];
     let tables = build_tables(&data.ds, &RecsConfig::default(), &[]);
-    assert_eq!(items(tables.similar.of(0)), [2]);
-    assert!(tables.similar.of(1).is_empty());
+    assert_eq!(items(&tables.similar.list(0)), [2]);
+    assert!(tables.similar.list(1).is_empty());
 }
 
 #[test]
