@@ -34,7 +34,7 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::Type;
 
-use crate::data::{Dataset, Product};
+use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::ingest::{csv_error, is_gzip};
 
@@ -93,19 +93,19 @@ pub fn write_lines(path: &Path, ds: &Dataset) -> Result<u64> {
 /// Writes the catalog the bundle carries to `path` (format by name); returns the rows written.
 pub fn write_products(path: &Path, ds: &Dataset) -> Result<u64> {
     let mut out = Table::create(path, &PRODUCT_COLUMNS, PRODUCTS_SCHEMA)?;
-    for p in &crate::build::catalog(ds.products.clone(), ds.categories.clone()).products {
-        let Product { sku, title, url, image, price: p_price, category, brand, tags, in_stock } = p;
-        let category = category.map_or("", |c| ds.categories[c as usize].as_str());
+    let catalog = crate::build::catalog(ds.products.clone(), ds.categories.clone());
+    for p in catalog.iter() {
+        let category = p.category.map_or("", |c| ds.categories[c as usize].as_str());
         out.row(&[
-            Cell::Str(sku),
-            Cell::Str(title),
-            Cell::Str(url),
-            Cell::Str(image),
-            Cell::Price(*p_price),
+            Cell::Str(p.sku()),
+            Cell::Str(p.title()),
+            Cell::Str(p.url()),
+            Cell::Str(p.image()),
+            Cell::Price(p.price),
             Cell::Str(category),
-            Cell::Str(brand),
-            Cell::Str(&tags.join("|")),
-            Cell::Bool(*in_stock),
+            Cell::Str(p.brand()),
+            Cell::Str(&p.tags().collect::<Vec<_>>().join("|")),
+            Cell::Bool(p.in_stock),
         ])?;
     }
     out.finish()

@@ -14,9 +14,10 @@ fn write_products(bundle_path: &Path, out: &Path) {
     let c = &b.body.catalog;
     let mut w = csv::Writer::from_path(out).unwrap();
     w.write_record(["sku", "title", "url", "image", "price", "category", "brand", "tags", "in_stock"]).unwrap();
-    for p in &c.products {
+    for p in c.iter() {
         let category = p.category.map_or("", |k| c.categories[k as usize].as_str());
-        w.write_record([&p.sku, &p.title, &p.url, &p.image, &p.price.to_string(), category, &p.brand, &p.tags.join("|"), &p.in_stock.to_string()]).unwrap();
+        let tags = p.tags().collect::<Vec<_>>().join("|");
+        w.write_record([p.sku(), p.title(), p.url(), p.image(), &p.price.to_string(), category, p.brand(), &tags, &p.in_stock.to_string()]).unwrap();
     }
     w.flush().unwrap();
 }

@@ -98,13 +98,12 @@ fn same_keyed(what: &str, sku: &dyn Fn(u32) -> String, a: &[Keyed], b: &[Keyed],
 }
 
 fn same_neighbors(what: &str, sku: &dyn Fn(u32) -> String, a: &Neighbors, b: &Neighbors, problems: &mut Vec<String>) {
-    if a.offsets.len() != b.offsets.len() {
-        problems.push(format!("{what}: {} products in the lines' bundle, {} in the aggregates'", a.offsets.len() - 1, b.offsets.len() - 1));
+    if a.products() != b.products() {
+        problems.push(format!("{what}: {} products in the lines' bundle, {} in the aggregates'", a.products(), b.products()));
         return;
     }
-    let row = |n: &Neighbors, p: usize| n.items[n.offsets[p] as usize..n.offsets[p + 1] as usize].to_vec();
-    for p in 0..a.offsets.len() - 1 {
-        problems.extend(same_list(&format!("{what}[{}]", sku(p as u32)), sku, &row(a, p), &row(b, p), false).err());
+    for p in 0..a.products() as u32 {
+        problems.extend(same_list(&format!("{what}[{}]", sku(p)), sku, &a.list(p), &b.list(p), false).err());
     }
 }
 
@@ -123,8 +122,8 @@ fn report(problems: Vec<String>) {
 fn stats_catalog_and_segments_are_equal() {
     let Some((a, b)) = bundles() else { return };
     assert_eq!(a.stats, b.stats, "bundle stats (orders, lines, customers, countries, time span, segment sizes)");
-    assert_eq!(a.catalog.products.len(), b.catalog.products.len(), "products");
-    assert!(a.catalog.products == b.catalog.products, "catalog products differ");
+    assert_eq!(a.catalog.len(), b.catalog.len(), "products");
+    assert!(a.catalog.iter().map(|p| p.to_product()).eq(b.catalog.iter().map(|p| p.to_product())), "catalog products differ");
     assert_eq!(a.catalog.categories, b.catalog.categories);
     assert!(a.stats.orders > 0 && a.stats.segments.iter().any(|s| s.customers > 0), "an empty store proves nothing");
 }
@@ -132,8 +131,7 @@ fn stats_catalog_and_segments_are_equal() {
 #[test]
 fn every_table_agrees() {
     let Some((a, b)) = bundles() else { return };
-    let products = &a.catalog.products;
-    let sku = |i: u32| products.get(i as usize).map_or_else(|| format!("#{i}"), |p| p.sku.clone());
+    let sku = |i: u32| a.catalog.get(i).map_or_else(|| format!("#{i}"), |p| p.sku().to_string());
     let (x, y) = (&a.recs, &b.recs);
     let mut problems = Vec::new();
     // Distinct-buyer counts: exact.
@@ -152,7 +150,7 @@ fn every_table_agrees() {
         let differing: Vec<_> = sa.keys().chain(sb.keys()).filter(|k| sa.get(*k) != sb.get(*k)).take(10).map(|k| (k, sa.get(k), sb.get(k))).collect();
         problems.push(format!("reorder_days: {} vs {} products; first differences (sku, lines', aggregates'): {differing:?}", sa.len(), sb.len()));
     }
-    let non_empty = [x.popular.len(), x.trending.len(), x.bought_together.items.len(), x.reorder_days.len(), x.popular_by_segment.len()];
+    let non_empty = [x.popular.len(), x.trending.len(), x.bought_together.len(), x.reorder_days.len(), x.popular_by_segment.len()];
     assert!(non_empty.iter().all(|&n| n > 0), "every table has rows on this data: {non_empty:?}");
     report(problems);
 }
@@ -263,9 +261,8 @@ fn now(body: &BundleBody) -> i64 {
 /// (segment, history) on the home, product and cart pages.
 fn visitors(engine: &Engine, profiles: Option<&BTreeMap<String, Json>>) -> Vec<Visitor> {
     let body = engine.body();
-    let products = &body.catalog.products;
-    let n = products.len();
-    let path = |p: usize| format!("/products/{}", products[p].sku);
+    let n = body.catalog.len();
+    let path = |p: usize| format!("/products/{}", body.catalog.get(p as u32).map_or("", |r| r.sku()));
     let mut pages: Vec<String> = vec!["/".into(), "/cart".into(), "/search?q=mug".into()];
     pages.extend((0..n).step_by(n / 120 + 1).map(path));
     pages.extend(body.recs.popular.iter().take(10).map(|s| path(s.item as usize)));

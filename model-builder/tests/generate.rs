@@ -70,12 +70,12 @@ fn a_small_store_repeats_builds_and_has_the_promised_structure() {
     let catalog = Catalog::of(&GenerateOptions { out: a.clone(), lines: 20_000, products: 2_000, customers: 1_000, years: 3, seed: 7, gzip: false });
     let theme: HashMap<&str, u32> = catalog.products.iter().map(|p| (p.sku.as_str(), p.theme)).collect();
     let (decoded, _) = inspect::load(&bundle).expect("bundle loads");
-    let products = &decoded.body.catalog.products;
+    let products: Vec<_> = decoded.body.catalog.iter().collect();
     let (mut same, mut all) = (0, 0);
     for (i, p) in products.iter().enumerate() {
         for n in decoded.body.recs.bought_together.of(i as _) {
             all += 1;
-            same += usize::from(theme[p.sku.as_str()] == theme[products[n.item as usize].sku.as_str()]);
+            same += usize::from(theme[p.sku()] == theme[products[n.item as usize].sku()]);
         }
     }
     assert!(all > 1_000 && same * 10 > all * 6, "{same} of {all} bought-together neighbours share a theme");

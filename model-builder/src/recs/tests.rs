@@ -45,7 +45,7 @@ fn a_basket_dropped_for_its_size_does_not_hide_its_items_from_the_next() {
         &[0, 1],
     );
     let cfg = RecsConfig { max_basket_items: 2, min_support: 2, ..Default::default() };
-    assert_eq!(items(build_tables(&data.ds, &cfg, &[]).bought_together.of(0)), [1]);
+    assert_eq!(items(&build_tables(&data.ds, &cfg, &[]).bought_together.list(0)), [1]);
 }
 
 #[test]
@@ -201,8 +201,8 @@ fn similar_stays_bounded_in_a_huge_category_and_still_finds_the_rare_word_twin()
     let per_product = work / n as u64;
     assert!(per_product < 2_000, "{per_product} candidates per product: the category is walked whole");
     // "VARIANT7" is held by products 14 and 15 only: each is the other's best neighbour.
-    assert_eq!(similar.of(14)[0].item, 15);
-    assert_eq!(similar.of(15)[0].item, 14);
+    assert_eq!(similar.list(14)[0].item, 15);
+    assert_eq!(similar.list(15)[0].item, 14);
 }
 
 #[test]
@@ -218,7 +218,7 @@ fn similar_fills_lists_from_common_words_past_many_copies_of_one_title() {
     data.ds.products.iter_mut().for_each(|p| p.category = Some(0));
     let cfg = RecsConfig::default();
     let similar = ContentIndex::from_dataset(&data.ds, &cfg).similar(&cfg);
-    let list = similar.of(0);
+    let list = similar.list(0);
     assert_eq!(list.len(), cfg.top_k, "{list:?}");
     let titles_seen: std::collections::HashSet<&str> = list.iter().map(|s| refs[s.item as usize]).collect();
     assert_eq!(titles_seen.len(), list.len(), "one product per title");
