@@ -2,7 +2,8 @@
 # Benchmark (not a test) for issue #16: generated stores of 1M, 3M and 10M order lines (100k
 # products; `model-builder generate`), each built with the release binary under
 # /usr/bin/time -v. Prints one table row per size: build wall time, the build's own per-step
-# seconds (its `--json` summary's `timings`), peak RSS and bundle bytes, as Markdown for
+# seconds (its `--json` summary's `timings`), peak RSS, bundle bytes, opening the bundle and a
+# page view's p99 in wasm, and the browser's slice at the 99th percentile, as Markdown for
 # BENCHMARKS.md ("Scale").
 #
 # Usage: scripts/bench-scale.sh
@@ -30,18 +31,33 @@ bin="$CARGO_TARGET_DIR/release/model-builder"
 generator="$(git -C "$root" hash-object model-builder/src/generate.rs | cut -c1-10)"
 mkdir -p "$scale_dir"
 
-# ------------------------------------------------------------------------------------------
-# Figures other parts of #16 add (edge cold load, page views, browser slices). Each prints one
-# number for the bundle "$1" of store "$2", or "-" until its benchmark exists.
-# TODO(#16 part 5): cold load in wasm (ms): first-request minus warm latency, >= 10 restarts,
-#   with the bundle at "$1".
-cold_load_wasm_ms() { echo "-"; }
-# TODO(#16 part 5): page view (all placements + exit offer) p99 in wasm under Node 22 (ms).
-page_view_wasm_p99_ms() { echo "-"; }
-# TODO(#16 part 6): bytes the browser SDK downloads besides its code, p99 over generated
-#   visitors (gzip).
-slice_p99_bytes() { echo "-"; }
-# ------------------------------------------------------------------------------------------
+# What the edge and the browser pay for each bundle:
+# - opening it in wasm under Node 22, the edge's way (Engine::load_shared, bytes arrived), and
+#   page-view p99 (every placement + the exit offer): engine/examples/bench_open_wasm.rs via
+#   scripts/bench-bundle.mjs (the workerd cold start itself: scripts/bench-cold-start.sh);
+# - the browser's download besides the SDK's code: p99 of gzip'd slices over 1,000 generated
+#   visitors (one in ten with a 50-line cart), each checked to decide as the whole bundle:
+#   model-builder/examples/bench_slice.rs.
+source "$root/scripts/env.sh"
+cargo build --quiet --release -p vitrine-engine --example bench_open_wasm --target wasm32-unknown-unknown --manifest-path "$root/Cargo.toml"
+cargo build --quiet --release -p vitrine-model-builder --example bench_slice --manifest-path "$root/Cargo.toml"
+open_wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/examples/bench_open_wasm.wasm"
+bench_slice="$CARGO_TARGET_DIR/release/examples/bench_slice"
+# Sets open_ms and view_p99_ms for bundle "$1".
+wasm_figures() {
+  local out
+  out=$(node "$root/scripts/bench-bundle.mjs" "$open_wasm" "$1" 5000) || { open_ms="failed"; view_p99_ms="failed"; return; }
+  echo "$out" | sed 's/^/  /'
+  open_ms=$(echo "$out" | awk '/Engine::load_shared/ { print $3 }')
+  view_p99_ms=$(echo "$out" | awk '/^ *page view / { for (i = 1; i <= NF; i++) if ($i == "p99") printf "%.3f", $(i + 1) / 1000 }')
+}
+# Sets slice_p99 for bundle "$1" and profiles "$2".
+slice_figures() {
+  local out
+  out=$("$bench_slice" "$1" --profiles "$2" --visitors 1000) || { slice_p99="failed"; return; }
+  echo "$out" | grep -v '^slice_gzip_p99_bytes' | sed 's/^/  /'
+  slice_p99=$(echo "$out" | awk '/^slice_gzip_p99_bytes/ { print $2 }')
+}
 
 echo "model-builder build on generated stores ($products products, seed $seed, generator $generator), $(nproc) cores"
 echo "stores in $scale_dir; build memory cap ${mem_limit_gb} GB (0 = none)"
@@ -59,7 +75,7 @@ for lines in $sizes; do
   status=0
   (
     [ "$mem_limit_gb" = 0 ] || ulimit -v $((mem_limit_gb * 1024 * 1024))
-    /usr/bin/time -v "$bin" build --json --config "$store/vitrine.toml" --out "$store/store.bin" > "$store/summary.json" 2> "$store/time.txt"
+    /usr/bin/time -v "$bin" build --json --config "$store/vitrine.toml" --out "$store/store.bin" --profiles "$store/profiles.jsonl" > "$store/summary.json" 2> "$store/time.txt"
   ) || status=$?
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (k = 1; k <= n; k++) s = s * 60 + t[k]; print s }' "$store/time.txt")
   kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$store/time.txt")
@@ -72,10 +88,12 @@ for lines in $sizes; do
   bytes=$(jq -r '.bundle.bytes' "$store/summary.json")
   found=$(jq -r '"\(.dataset.products) products, \(.dataset.customers) customers"' "$store/summary.json")
   printf '  %.1f s wall, peak RSS %d MB, bundle %s bytes (%s); steps: %s\n' "$wall" "$((kb / 1024))" "$bytes" "$found" "$steps"
-  rows+=("| $lines | $products | $(printf '%.1f' "$wall") | $steps | $((kb / 1024)) MB | $bytes | $(cold_load_wasm_ms "$store/store.bin" "$store") | $(page_view_wasm_p99_ms "$store/store.bin" "$store") | $(slice_p99_bytes "$store/store.bin" "$store") |")
+  wasm_figures "$store/store.bin"
+  slice_figures "$store/store.bin" "$store/profiles.jsonl"
+  rows+=("| $lines | $products | $(printf '%.1f' "$wall") | $steps | $((kb / 1024)) MB | $bytes | $open_ms | $view_p99_ms | $slice_p99 |")
 done
 
 echo
-echo "| order lines | products | build wall (s) | per step (s) | peak RSS | bundle bytes | cold load, wasm (ms) | page view p99, wasm (ms) | slice p99 (bytes gzip) |"
+echo "| order lines | products | build wall (s) | per step (s) | peak RSS | bundle bytes | open in wasm (ms) | page view p99, wasm (ms) | slice p99 (bytes gzip) |"
 echo "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${rows[@]}"
