@@ -18,7 +18,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
-use vitrine_engine::bundle::Bundle;
+use vitrine_engine::bundle::{Bundle, Catalog, Product};
 use vitrine_engine::rules::{Offer, Placement};
 use vitrine_engine::{bundle, Engine, Explain, Value, Visitor};
 use vitrine_fuzz::{defang, defanged, markup_counts, parts, tags, FIXTURE_BUNDLE, NOW};
@@ -57,11 +57,14 @@ fn template(spec: &str) -> String {
 /// The fixture bundle with three fuzz placements, its texts set by `text` (hostile or defanged).
 fn engine(slot: &str, item: &str, raw: &str, text: &dyn Fn(usize) -> String) -> Option<Engine> {
     let Bundle { header, mut body } = bundle::decode(FIXTURE_BUNDLE).expect("the fixture decodes");
-    for (i, p) in body.catalog.products.iter_mut().enumerate() {
-        p.title = text(3 * i);
-        p.url = text(3 * i + 1);
-        p.image = text(3 * i + 2);
-    }
+    let products: Vec<_> = body
+        .catalog
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Product { title: text(3 * i), url: text(3 * i + 1), image: text(3 * i + 2), ..p.to_product() })
+        .collect();
+    let catalog = &body.catalog;
+    body.catalog = Catalog::with_slugs(&products, catalog.categories.clone(), catalog.category_slugs.clone());
     body.store.name = text(100);
     body.store.currency_symbol = text(101);
     // A store's own item template must name its product (`Rules::check`): the fuzzed markup
