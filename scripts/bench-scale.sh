@@ -59,7 +59,7 @@ slice_figures() {
   slice_p99=$(echo "$out" | awk '/^slice_gzip_p99_bytes/ { print $2 }')
 }
 
-echo "model-builder build on generated stores ($products products, seed $seed, generator $generator), $(nproc) cores"
+echo "model-builder build on generated stores ($products products, seed $seed, generator $generator), $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg)"
 echo "stores in $scale_dir; build memory cap ${mem_limit_gb} GB (0 = none)"
 echo
 rows=()
