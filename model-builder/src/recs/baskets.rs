@@ -130,10 +130,12 @@ pub struct Pair {
 /// cosine, so a bestseller that lands in every basket does not crowd out the real companions.
 pub fn bought_together(n_products: usize, mass: &[f64], pairs: &[Pair], cfg: &RecsConfig) -> Neighbors {
     let damping = cfg.bestseller_damping.clamp(0.0, 1.0) as f64;
+    // Files counted with a lower support than the config's are held to it here.
+    let kept = |p: &&Pair| (p.a as usize) < n_products && (p.b as usize) < n_products && p.a != p.b && p.baskets >= cfg.min_support;
     let norm = |p: ProductIdx, power: f64| mass.get(p as usize).copied().unwrap_or(0.0).max(f64::MIN_POSITIVE).powf(power);
     // Both directions of every pair, grouped by product (CSR).
     let mut start = vec![0u32; n_products + 1];
-    for pair in pairs.iter().filter(|p| (p.a as usize) < n_products && (p.b as usize) < n_products && p.a != p.b) {
+    for pair in pairs.iter().filter(kept) {
         start[pair.a as usize + 1] += 1;
         start[pair.b as usize + 1] += 1;
     }
@@ -142,7 +144,7 @@ pub fn bought_together(n_products: usize, mass: &[f64], pairs: &[Pair], cfg: &Re
     }
     let mut next = start.clone();
     let mut scored = vec![Scored { item: 0, score: 0.0 }; start[n_products] as usize];
-    for pair in pairs.iter().filter(|p| (p.a as usize) < n_products && (p.b as usize) < n_products && p.a != p.b) {
+    for pair in pairs.iter().filter(kept) {
         for (i, j) in [(pair.a, pair.b), (pair.b, pair.a)] {
             let score = pair.weight / (norm(i, 1.0 - damping) * norm(j, damping));
             scored[next[i as usize] as usize] = Scored { item: j, score: score as f32 };
