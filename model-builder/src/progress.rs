@@ -42,15 +42,6 @@ impl Progress {
         bar
     }
 
-    /// A bar counting items of a known total.
-    pub fn count(&self, message: &'static str, total: u64) -> ProgressBar {
-        let bar = self.bar();
-        bar.set_length(total);
-        bar.set_style(ProgressStyle::with_template("{msg:<28} [{bar:30}] {human_pos}/{human_len} {elapsed}").expect("valid template").progress_chars("=> "));
-        bar.set_message(message);
-        bar
-    }
-
     /// A spinner for a step without a measurable length.
     pub fn spinner(&self, message: &'static str) -> ProgressBar {
         let bar = self.bar();

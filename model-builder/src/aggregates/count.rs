@@ -50,7 +50,7 @@ impl CustomerAggregates {
                 Some(CustomerItem { customer: p.customer.filter(|&c| (c as usize) < n)?, product: p.product, orders: p.orders, last_time: p.last_time })
             })
             .collect();
-        items.sort_by_key(|i| (i.customer, i.product));
+        items.sort_unstable_by_key(|i| (i.customer, i.product));
 
         let mut stats = vec![CustomerStats::default(); n];
         let mut last_day = vec![0i64; n];

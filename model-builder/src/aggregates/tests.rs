@@ -101,3 +101,16 @@ fn a_bad_value_names_file_line_and_field() {
     let err = read_dir(dir.path(), &data.ds.products, &data.ds.categories).unwrap_err().to_string();
     assert!(err.contains("no reorders.csv or reorders.csv.gz"), "{err}");
 }
+
+#[test]
+fn pairs_counted_with_a_lower_support_are_held_to_the_configs() {
+    let data = store();
+    let a = Aggregates::from_dataset(&data.ds, &cfg());
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(dir.path(), &a, &data.ds.products, &data.ds.categories).unwrap();
+    std::fs::write(dir.path().join("pairs.csv"), "sku_a,sku_b,baskets,weight\nP01,P00,4,3.5\nP02,P03,1,1.0\n").unwrap();
+    let read = read_dir(dir.path(), &data.ds.products, &data.ds.categories).unwrap();
+    let tables = recs::tables(&read, &data.ds.products, &data.ds.categories, &cfg(), &[], &crate::progress::Progress::new(true), &mut Vec::new());
+    assert_eq!(tables.bought_together.of(0).map(|s| s.item).collect::<Vec<_>>(), [1], "either order of a pair is read");
+    assert!(tables.bought_together.of(2).len() == 0 && tables.bought_together.of(3).len() == 0, "1 basket < min_support 2");
+}

@@ -5,9 +5,10 @@
 use rayon::prelude::*;
 use vitrine_engine::bundle::{Neighbors, ProductIdx, Scored};
 
+use super::buyers::BuyerGroups;
 use super::rank::top_k;
 use super::{decay, CoPurchaseScope, RecsConfig};
-use crate::data::{Dataset, Order};
+use crate::data::Dataset;
 
 /// Baskets as a sparse item × basket matrix, stored both ways (CSR).
 pub struct Baskets {
@@ -31,12 +32,18 @@ impl Baskets {
         let mut weight = Vec::new();
         // Dedupes a basket's items without sorting: `seen_in[p]` is the last order group holding p.
         let mut seen_in = vec![u32::MAX; n_products];
-        for (g, group) in order_groups(ds, cfg.co_purchase_scope).into_iter().enumerate() {
+        // The orders that form one basket: each order alone, or all of a customer's orders
+        // (guest orders stay alone: nothing ties them together).
+        let groups = match cfg.co_purchase_scope {
+            CoPurchaseScope::Basket => BuyerGroups::each_order(ds),
+            CoPurchaseScope::Customer => BuyerGroups::of(ds),
+        };
+        for (g, group) in groups.iter().enumerate() {
             // The group's own number, not the kept baskets' count: a dropped group's marks must
             // not hide its items from the next group.
             let b = g as u32;
             let start = items.len();
-            for order in &group {
+            for order in group.iter().map(|&o| &ds.orders[o as usize]) {
                 for line in ds.order_lines(order) {
                     let p = line.product as usize;
                     if p < n_products && seen_in[p] != b {
@@ -51,7 +58,9 @@ impl Baskets {
                 items.truncate(start);
                 continue;
             }
-            let latest = group.iter().map(|o| o.time).max().unwrap_or(as_of);
+            // Sorted, so a pair is found from its first item only (`pairs`).
+            items[start..].sort_unstable();
+            let latest = group.iter().map(|&o| ds.orders[o as usize].time).max().unwrap_or(as_of);
             weight.push(decay(as_of - latest, cfg.co_purchase_half_life_days));
             basket_start.push(items.len() as u32);
         }
@@ -81,10 +90,8 @@ impl Baskets {
             .map_init(scratch, |(co, touched), i| {
                 for &b in self.baskets_of(i) {
                     let w = self.weight[b as usize];
-                    for &j in self.basket(b) {
-                        if (j as usize) <= i {
-                            continue;
-                        }
+                    let basket = self.basket(b);
+                    for &j in &basket[basket.partition_point(|&j| j as usize <= i)..] {
                         let cell = &mut co[j as usize];
                         if cell.baskets == 0 {
                             touched.push(j as usize);
@@ -125,10 +132,12 @@ pub struct Pair {
 /// cosine, so a bestseller that lands in every basket does not crowd out the real companions.
 pub fn bought_together(n_products: usize, mass: &[f64], pairs: &[Pair], cfg: &RecsConfig) -> Neighbors {
     let damping = cfg.bestseller_damping.clamp(0.0, 1.0) as f64;
+    // Files counted with a lower support than the config's are held to it here.
+    let kept = |p: &&Pair| (p.a as usize) < n_products && (p.b as usize) < n_products && p.a != p.b && p.baskets >= cfg.min_support;
     let norm = |p: ProductIdx, power: f64| mass.get(p as usize).copied().unwrap_or(0.0).max(f64::MIN_POSITIVE).powf(power);
     // Both directions of every pair, grouped by product (CSR).
     let mut start = vec![0u32; n_products + 1];
-    for pair in pairs.iter().filter(|p| (p.a as usize) < n_products && (p.b as usize) < n_products && p.a != p.b) {
+    for pair in pairs.iter().filter(kept) {
         start[pair.a as usize + 1] += 1;
         start[pair.b as usize + 1] += 1;
     }
@@ -137,7 +146,7 @@ pub fn bought_together(n_products: usize, mass: &[f64], pairs: &[Pair], cfg: &Re
     }
     let mut next = start.clone();
     let mut scored = vec![Scored { item: 0, score: 0.0 }; start[n_products] as usize];
-    for pair in pairs.iter().filter(|p| (p.a as usize) < n_products && (p.b as usize) < n_products && p.a != p.b) {
+    for pair in pairs.iter().filter(kept) {
         for (i, j) in [(pair.a, pair.b), (pair.b, pair.a)] {
             let score = pair.weight / (norm(i, 1.0 - damping) * norm(j, damping));
             scored[next[i as usize] as usize] = Scored { item: j, score: score as f32 };
@@ -146,27 +155,6 @@ pub fn bought_together(n_products: usize, mass: &[f64], pairs: &[Pair], cfg: &Re
     }
     let lists = (0..n_products).into_par_iter().map(|p| top_k(scored[start[p] as usize..start[p + 1] as usize].to_vec(), cfg.top_k)).collect();
     Neighbors::from_lists(lists)
-}
-
-/// The orders that form one basket: each order alone, or all of a customer's orders (guest
-/// orders stay alone: nothing ties them together).
-fn order_groups(ds: &Dataset, scope: CoPurchaseScope) -> Vec<Vec<&Order>> {
-    match scope {
-        CoPurchaseScope::Basket => ds.orders.iter().map(|o| vec![o]).collect(),
-        CoPurchaseScope::Customer => {
-            let mut by_customer: Vec<Vec<&Order>> = vec![Vec::new(); ds.customers.len()];
-            let mut guests = Vec::new();
-            for o in &ds.orders {
-                match o.customer.and_then(|c| by_customer.get_mut(c as usize)) {
-                    Some(group) => group.push(o),
-                    None => guests.push(vec![o]),
-                }
-            }
-            by_customer.retain(|g| !g.is_empty());
-            by_customer.extend(guests);
-            by_customer
-        }
-    }
 }
 
 /// Shared baskets of a pair: raw count (for the support floor) and decayed weight (for the score),

@@ -47,10 +47,10 @@ impl BuyerItems {
         let mut country_buyers: FxHashMap<(CountryIdx, ProductIdx), u32> = FxHashMap::default();
         let mut seen_in: Vec<(CountryIdx, ProductIdx)> = Vec::new();
 
-        for orders in orders_by_customer(ds) {
+        for orders in BuyerGroups::of(ds).iter() {
             let buyer_start = purchases.len();
             seen_in.clear();
-            for &o in &orders {
+            for &o in orders {
                 let order = &ds.orders[o as usize];
                 for line in ds.order_lines(order) {
                     let p = line.product as usize;
@@ -125,18 +125,54 @@ fn median(values: &[f32]) -> f32 {
     }
 }
 
-/// Order indices grouped by buyer, each group in time order: one group per known customer, one
-/// per guest order.
-fn orders_by_customer(ds: &Dataset) -> Vec<Vec<u32>> {
-    let mut groups: Vec<Vec<u32>> = vec![Vec::new(); ds.customers.len()];
-    let mut guests = Vec::new();
-    for (i, order) in ds.orders.iter().enumerate() {
-        match order.customer {
-            Some(c) if (c as usize) < groups.len() => groups[c as usize].push(i as u32),
-            _ => guests.push(vec![i as u32]),
+/// Order indices grouped by buyer, each group in time order: one group per known customer (in
+/// customer order), then one per guest order. Flat: group `g` is
+/// `orders[start[g]..start[g + 1]]` (millions of little vectors cost more to free than to use).
+pub(crate) struct BuyerGroups {
+    pub orders: Vec<u32>,
+    pub start: Vec<u32>,
+}
+
+impl BuyerGroups {
+    pub fn of(ds: &Dataset) -> Self {
+        let n = ds.customers.len();
+        let known = |o: &crate::data::Order| o.customer.map(|c| c as usize).filter(|&c| c < n);
+        // Counting sort by customer, guests after: stable, so time order holds within a group.
+        let mut count = vec![0u32; n + 1];
+        let mut guests = 0u32;
+        for o in &ds.orders {
+            match known(o) {
+                Some(c) => count[c + 1] += 1,
+                None => guests += 1,
+            }
         }
+        for c in 0..n {
+            count[c + 1] += count[c];
+        }
+        let mut next = count.clone();
+        let mut guest_at = count[n];
+        let mut orders = vec![0u32; count[n] as usize + guests as usize];
+        for (i, o) in ds.orders.iter().enumerate() {
+            let at = match known(o) {
+                Some(c) => &mut next[c],
+                None => &mut guest_at,
+            };
+            orders[*at as usize] = i as u32;
+            *at += 1;
+        }
+        let mut start: Vec<u32> = count;
+        start.dedup(); // customers without orders make no group
+        let guests_from = start.last().copied().unwrap_or(0);
+        start.extend((1..=guests).map(|g| guests_from + g));
+        BuyerGroups { orders, start }
     }
-    groups.retain(|g| !g.is_empty());
-    groups.extend(guests);
-    groups
+
+    /// Each order alone.
+    pub fn each_order(ds: &Dataset) -> Self {
+        BuyerGroups { orders: (0..ds.orders.len() as u32).collect(), start: (0..=ds.orders.len() as u32).collect() }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        self.start.windows(2).map(|w| &self.orders[w[0] as usize..w[1] as usize])
+    }
 }
