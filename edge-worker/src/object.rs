@@ -467,6 +467,7 @@ impl VisitorDo {
                     anonymous_id: String::new(),
                     user_id: String::new(),
                     utc_offset_minutes: None,
+                    time_zone: None,
                     kind: EventKind::Consent { changes: vec![(channel, false)], push_token: None },
                 };
                 let fx = self

@@ -60,6 +60,7 @@ use serde::{Deserialize, Serialize};
 use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::{self, Channel, Effect, Event, EventKind, Message, Record, Runner, VisitorState, DAY};
 use vitrine_engine::measure::Record as MeasureRecord;
+use vitrine_engine::zones::Tzdb;
 use vitrine_engine::Value;
 
 use crate::messaging::{Outcome, RetryPolicy};
@@ -464,6 +465,12 @@ struct StoredRef<'a> {
     measure_retry_at: Option<i64>,
 }
 
+/// The journeys of `journeys`, with local times from the IANA database (quiet hours and a
+/// step's `at` follow the visitor's daylight-saving changes).
+fn runner<'a>(journeys: &'a BundleBody, link_secret: &'a [u8]) -> Runner<'a> {
+    Runner::new(journeys, link_secret).with_time_zones(&Tzdb)
+}
+
 /// One object's memory between requests.
 #[derive(Clone, Default)]
 pub struct VisitorObject {
@@ -751,6 +758,7 @@ impl VisitorObject {
             anonymous_id: String::new(),
             user_id: String::new(),
             utc_offset_minutes: None,
+            time_zone: None,
             kind: EventKind::SmsReply { body: body.body },
         }
     }
@@ -815,7 +823,7 @@ impl VisitorObject {
     }
 
     pub fn apply(&mut self, journeys: &BundleBody, link_secret: &[u8], events: &[Event], now: i64) -> Applied {
-        let runner = Runner::new(journeys, link_secret);
+        let runner = runner(journeys, link_secret);
         const CONTACTS: [Channel; 2] = [Channel::Sms, Channel::Email];
         let before: Vec<(Option<String>, bool)> =
             CONTACTS.map(|c| (self.visitor.profile.address(c).map(str::to_string), self.visitor.consent.granted(c))).to_vec();
@@ -838,7 +846,7 @@ impl VisitorObject {
     /// The alarm fired: journeys move on; messages due go to the outbox.
     pub fn on_alarm(&mut self, journeys: &BundleBody, link_secret: &[u8], now: i64) -> Vec<Effect> {
         self.alarm = Some(None); // it fired
-        let fx = Runner::new(journeys, link_secret).on_alarm(&mut self.visitor, now);
+        let fx = runner(journeys, link_secret).on_alarm(&mut self.visitor, now);
         for e in &fx {
             if let Effect::Send(msg) = e {
                 self.outbox.push((**msg).clone(), now);
@@ -867,7 +875,7 @@ impl VisitorObject {
 
     /// Takes another visitor's state in (the engine dedupes on the absorbed state's id).
     pub fn absorb(&mut self, journeys: &BundleBody, link_secret: &[u8], state: &VisitorState, now: i64) -> Vec<Effect> {
-        Runner::new(journeys, link_secret).absorb(&mut self.visitor, state, now)
+        runner(journeys, link_secret).absorb(&mut self.visitor, state, now)
     }
 
     /// The alarm to set, given the one set now (`current`, unix seconds), or `None` to keep it:

@@ -76,6 +76,7 @@ mod time;
 pub mod token;
 mod value;
 mod wire;
+pub mod zones;
 
 pub use bundle::{Bundle, BundleBody, BundleError, CategoryIdx, ProductIdx};
 pub use condition::{Condition, ConditionError, Groups};

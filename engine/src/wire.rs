@@ -496,7 +496,9 @@ macro_rules! wire_newtype {
 pub(crate) mod v5 {
     use super::{Reader, Wire};
     use crate::body::{self, BundleBody as Current, Keyed, Product, Scored, Stats};
-    use crate::rules::{Rules, Store};
+    use crate::rules::{self, Channel, Experiment, Measurement, Offer, PageRule, Placement, QuietHours, SegmentRule, Store, Trigger};
+    use crate::time::Secs;
+    use crate::value::{Map, Value};
     use alloc::string::String;
     use alloc::vec::Vec;
 
@@ -506,6 +508,49 @@ pub(crate) mod v5 {
         stats: Stats,
         recs: RecTables,
         rules: Rules,
+    }
+
+    // Rules as v5 stored them: journeys' steps had no `at`, messaging no `default_time_zone`.
+    struct Rules {
+        pages: Vec<PageRule>,
+        segments: Vec<SegmentRule>,
+        saved_groups: Map<Vec<Value>>,
+        placements: Vec<Placement>,
+        offers: Vec<Offer>,
+        experiments: Vec<Experiment>,
+        journeys: Vec<Journey>,
+        messaging: Messaging,
+        measurement: Measurement,
+    }
+
+    struct Journey {
+        id: String,
+        trigger: Trigger,
+        reentry: Secs,
+        max_per_day: u32,
+        gap_factor: f32,
+        steps: Vec<Step>,
+    }
+
+    struct Step {
+        after: Secs,
+        channel: Channel,
+        subject: String,
+        body: String,
+        html: String,
+        offer: String,
+        products: u32,
+        landing: String,
+    }
+
+    struct Messaging {
+        max_per_day: u32,
+        quiet_hours: Option<QuietHours>,
+        default_utc_offset_minutes: i32,
+        landing_path: String,
+        unsubscribe_path: String,
+        link_ttl: Secs,
+        fallback_first_name: String,
     }
 
     struct Catalog {
@@ -535,6 +580,13 @@ pub(crate) mod v5 {
         Catalog { products, categories, category_slugs }
         Product { sku, title, url, image, price, category, brand, tags, in_stock }
         Neighbors { offsets, items }
+        Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement }
+        Journey { id, trigger, reentry, max_per_day, gap_factor, steps }
+        Step { after, channel, subject, body, html, offer, products, landing }
+        Messaging {
+            max_per_day, quiet_hours, default_utc_offset_minutes, landing_path, unsubscribe_path,
+            link_ttl, fallback_first_name,
+        }
         RecTables {
             bought_together, similar, trending, popular, popular_by_country, popular_by_category,
             popular_by_segment, reorder_days,
@@ -572,7 +624,59 @@ pub(crate) mod v5 {
                     popular_by_segment: r.popular_by_segment,
                     reorder_days: r.reorder_days,
                 },
-                rules: b.rules,
+                rules: b.rules.into(),
+            }
+        }
+    }
+
+    impl From<Rules> for rules::Rules {
+        fn from(r: Rules) -> rules::Rules {
+            let m = r.messaging;
+            let journeys = r
+                .journeys
+                .into_iter()
+                .map(|j| rules::Journey {
+                    id: j.id,
+                    trigger: j.trigger,
+                    reentry: j.reentry,
+                    max_per_day: j.max_per_day,
+                    gap_factor: j.gap_factor,
+                    steps: j
+                        .steps
+                        .into_iter()
+                        .map(|s| rules::Step {
+                            after: s.after,
+                            channel: s.channel,
+                            subject: s.subject,
+                            body: s.body,
+                            html: s.html,
+                            offer: s.offer,
+                            products: s.products,
+                            landing: s.landing,
+                            at: None,
+                        })
+                        .collect(),
+                })
+                .collect();
+            rules::Rules {
+                pages: r.pages,
+                segments: r.segments,
+                saved_groups: r.saved_groups,
+                placements: r.placements,
+                offers: r.offers,
+                experiments: r.experiments,
+                journeys,
+                messaging: rules::Messaging {
+                    max_per_day: m.max_per_day,
+                    quiet_hours: m.quiet_hours,
+                    default_time_zone: String::new(),
+                    default_utc_offset_minutes: m.default_utc_offset_minutes,
+                    landing_path: m.landing_path,
+                    unsubscribe_path: m.unsubscribe_path,
+                    link_ttl: m.link_ttl,
+                    fallback_first_name: m.fallback_first_name,
+                },
+                measurement: r.measurement,
             }
         }
     }
@@ -604,10 +708,10 @@ wire_struct! {
     Arm { name, sources, variant, offer, holdout, send }
     Measurement { holdout, holdout_journeys, seed }
     Journey { id, trigger, reentry, max_per_day, gap_factor, steps }
-    Step { after, channel, subject, body, html, offer, products, landing }
+    Step { after, channel, subject, body, html, offer, products, landing, at }
     QuietHours { start, end }
     Messaging {
-        max_per_day, quiet_hours, default_utc_offset_minutes, landing_path, unsubscribe_path,
+        max_per_day, quiet_hours, default_time_zone, default_utc_offset_minutes, landing_path, unsubscribe_path,
         link_ttl, fallback_first_name,
     }
 }

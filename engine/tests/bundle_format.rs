@@ -3,7 +3,7 @@
 use vitrine_engine::bundle::{
     self, BundleBody, BundleError, Catalog, Header, Neighbors, Product, RecTables, Scored, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION,
 };
-use vitrine_engine::rules::{Arm, Experiment, Measurement, Placement, Rules, SegmentRule, Source, Store};
+use vitrine_engine::rules::{Arm, Experiment, Measurement, Messaging, Placement, Rules, SegmentRule, Source, Store};
 use vitrine_engine::Value;
 
 fn products() -> Vec<Product> {
@@ -56,6 +56,7 @@ fn sample() -> (Header, BundleBody) {
                 ..Experiment::default()
             }],
             measurement: Measurement { holdout: 0.1, holdout_journeys: false, seed: "s".into() },
+            messaging: Messaging { default_time_zone: "Europe/London".into(), ..Default::default() },
             ..Default::default()
         },
     };
@@ -92,6 +93,7 @@ fn the_previous_format_version_still_loads() {
     let (_, mut current) = sample();
     current.catalog = Catalog::new(products()[..1].to_vec(), vec!["Candles".into()]);
     current.recs = RecTables::default();
+    current.rules.messaging.default_time_zone = String::new(); // v6's
     assert_eq!((read.header.format_version, read.body), (PREVIOUS_FORMAT_VERSION, current));
     assert!(vitrine_engine::Engine::load(&old).is_ok(), "and the engine serves it");
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use vitrine_engine::bundle::{BundleBody, Catalog, Neighbors, Product, Scored};
 use vitrine_engine::journey::{self, Channel, Effect, EndReason, LinkClaims, Message, Record, Runner, SkipReason, VisitorState, DAY, HOUR};
 use vitrine_engine::rules::{Arm, Experiment, Measurement, Rules, Store};
+use vitrine_engine::zones::Tzdb;
 use vitrine_engine::{token, Value};
 
 const SECRET: &[u8] = b"link-secret";
@@ -103,7 +104,7 @@ impl Host {
     }
 
     fn runner(&self) -> Runner<'_> {
-        Runner::new(&self.body, SECRET)
+        Runner::new(&self.body, SECRET).with_time_zones(&Tzdb)
     }
 
     fn key(&self, anonymous_id: &str, user_id: &str) -> String {
@@ -260,6 +261,7 @@ fn an_anonymous_visitors_number_gets_texts_only_after_its_yes() {
             anonymous_id: String::new(),
             user_id: String::new(),
             utc_offset_minutes: None,
+            time_zone: None,
             kind: journey::EventKind::SmsReply { body: " Yes ".into() },
         },
         h.now,
@@ -456,6 +458,7 @@ fn sms_stop_is_honoured_and_the_journey_goes_on_elsewhere() {
         anonymous_id: String::new(),
         user_id: "u1".into(),
         utc_offset_minutes: None,
+        time_zone: None,
         kind: journey::EventKind::SmsReply { body: " stop ".into() },
     };
     let mut s = h.states.remove("u:u1").unwrap();
@@ -709,4 +712,88 @@ fn the_global_holdout_gets_no_journey_messages() {
     let mut h = host_with(|r| r.measurement = Measurement { holdout_journeys: false, ..Measurement::default() });
     abandon_cart(&mut h, "visitor-24");
     assert_eq!(h.sent_on("cart").len(), 1);
+}
+
+/// 2027-03-28 01:00 UTC and 2027-10-31 01:00 UTC: London's clocks change; 2027-03-14 07:00 UTC
+/// and 2027-11-07 06:00 UTC: New York's.
+const LONDON_SPRING: i64 = 1_806_195_600;
+const LONDON_AUTUMN: i64 = 1_824_944_400;
+const NEW_YORK_SPRING: i64 = 1_805_007_600;
+const NEW_YORK_AUTUMN: i64 = 1_825_567_200;
+
+/// The held push's `until`, for a cart left at `t` by a visitor whose device says `zone`.
+fn quiet_until(zone: &str, t: i64) -> i64 {
+    let mut h = Host::new(r#"{"quiet_hours": {"start": "21:00", "end": "08:00"}}"#);
+    h.advance_to(t);
+    h.send("p", "", r#"{"type":"consent","channels":{"push":true},"push_token":"t"}"#);
+    h.send("p", "", &format!(r#"{{"type":"track","event":"Product Added","properties":{{"sku":"A"}},"context":{{"timezone":"{zone}"}}}}"#));
+    h.advance(3 * HOUR);
+    assert!(h.sent_on("cart").is_empty(), "{zone}: the push, due at 21:00 local, is held");
+    let until = h.records.iter().find_map(|r| match r {
+        Record::Held { journey, until, .. } if journey == "cart" => Some(*until),
+        _ => None,
+    });
+    h.advance_to(until.expect("held"));
+    assert_eq!(h.sent_on("cart").iter().map(|m| m.created_at).collect::<Vec<_>>(), [until.unwrap()], "{zone}: sent when the hold ends");
+    until.unwrap()
+}
+
+#[test]
+fn quiet_hours_end_at_eight_local_across_daylight_saving_changes() {
+    // The evening before each change, the cart is left an hour before quiet hours start; they
+    // end at 08:00 local the next morning, on the other side of the change.
+    let cases = [
+        ("Europe/London", LONDON_SPRING - 5 * HOUR, LONDON_SPRING + 6 * HOUR, "20:00 GMT -> 08:00 BST, 07:00 UTC"),
+        ("Europe/London", LONDON_AUTUMN - 6 * HOUR, LONDON_AUTUMN + 7 * HOUR, "20:00 BST -> 08:00 GMT, 08:00 UTC"),
+        ("America/New_York", NEW_YORK_SPRING - 6 * HOUR, NEW_YORK_SPRING + 5 * HOUR, "20:00 EST -> 08:00 EDT, 12:00 UTC"),
+        ("America/New_York", NEW_YORK_AUTUMN - 6 * HOUR, NEW_YORK_AUTUMN + 7 * HOUR, "20:00 EDT -> 08:00 EST, 13:00 UTC"),
+    ];
+    for (zone, left_at, until, what) in cases {
+        assert_eq!(quiet_until(zone, left_at), until, "{zone}: {what}");
+    }
+}
+
+#[test]
+fn a_step_at_ten_goes_at_ten_local_after_its_delay() {
+    let mut h = host_with(|r| r.journeys[0].steps[0].at = serde_json::from_str(r#""10:00""#).unwrap());
+    // Left at 22:00 GMT the night before London's clocks go forward: the push is due at 23:00
+    // and waits for 10:00 BST, which is 09:00 UTC.
+    h.advance_to(LONDON_SPRING - 3 * HOUR);
+    h.send("p", "", r#"{"type":"consent","channels":{"push":true},"push_token":"t"}"#);
+    h.send("p", "", r#"{"type":"track","event":"Product Added","properties":{"sku":"A"},"context":{"timezone":"Europe/London"}}"#);
+    h.advance(9 * HOUR);
+    assert!(h.sent_on("cart").is_empty(), "not before 10:00 local");
+    h.advance_to(LONDON_SPRING + 8 * HOUR);
+    assert_eq!(h.sent_on("cart").iter().map(|m| m.created_at).collect::<Vec<_>>(), [LONDON_SPRING + 8 * HOUR]);
+}
+
+#[test]
+fn the_stores_time_zone_serves_visitors_who_never_said_theirs() {
+    let mut h = host_with(|r| {
+        r.messaging.quiet_hours = serde_json::from_str(r#"{"start": "21:00", "end": "08:00"}"#).unwrap();
+        r.messaging.default_time_zone = "America/New_York".into();
+    });
+    h.advance_to(NEW_YORK_SPRING - 6 * HOUR);
+    h.send("p", "", r#"{"type":"consent","channels":{"push":true},"push_token":"t"}"#);
+    h.send("p", "", ADD_A);
+    h.advance(14 * HOUR);
+    assert_eq!(h.sent_on("cart").iter().map(|m| m.created_at).collect::<Vec<_>>(), [NEW_YORK_SPRING + 5 * HOUR], "08:00 EDT");
+    // A zone that does not exist is a config mistake, named.
+    let mut r = rules(NO_LIMITS);
+    r.messaging.default_time_zone = "Europe/Atlantis".into();
+    assert_eq!(
+        journey::check(&r),
+        ["messaging.default_time_zone: \"Europe/Atlantis\" is not an IANA time zone (e.g. \"Europe/London\", \"America/New_York\")"]
+    );
+}
+
+#[test]
+fn a_time_zone_that_is_not_a_name_is_refused() {
+    for bad in [r#""../../etc/passwd""#, "42", r#""Europe//London""#] {
+        let body = format!(
+            r#"{{"type":"track","event":"Product Added","messageId":"m","anonymousId":"a","properties":{{"sku":"A"}},"context":{{"timezone":{bad}}}}}"#
+        );
+        let err = journey::parse(&serde_json::from_str(&body).unwrap(), body.len()).unwrap_err();
+        assert!(err.to_string().contains("context.timezone"), "{bad}: {err}");
+    }
 }

@@ -132,7 +132,7 @@ impl<'a> Replay<'a> {
     fn event(&mut self, c: CustomerIdx, kind: EventKind) -> Event {
         self.next_message += 1;
         let user_id = self.ds.customers[c as usize].clone();
-        Event { message_id: format!("sim-{}", self.next_message), anonymous_id: String::new(), user_id, utc_offset_minutes: None, kind }
+        Event { message_id: format!("sim-{}", self.next_message), anonymous_id: String::new(), user_id, utc_offset_minutes: None, time_zone: None, kind }
     }
 
     /// Runs the engine on one customer and books the effects.
@@ -285,7 +285,7 @@ pub fn run(opts: &SimulateOptions, progress: Progress) -> Result<Report> {
 pub fn replay(ds: &Dataset, body: &BundleBody, opts: &Options) -> Report {
     let mut r = Replay {
         ds,
-        runner: Runner::new(body, &opts.link_secret),
+        runner: Runner::new(body, &opts.link_secret).with_time_zones(&vitrine_engine::zones::Tzdb),
         opts,
         customers: (0..ds.customers.len()).map(|_| None).collect(),
         alarms: BinaryHeap::new(),

@@ -45,6 +45,8 @@ pub struct Event {
     pub user_id: String,
     /// The visitor's UTC offset in minutes east of UTC, if the event said (`context.utcOffsetMinutes`).
     pub utc_offset_minutes: Option<i32>,
+    /// The visitor's IANA time zone, if the event said (`context.timezone`, as Segment's).
+    pub time_zone: Option<String>,
     pub kind: EventKind,
 }
 
@@ -322,6 +324,11 @@ pub fn parse(v: &Value, raw_len: usize) -> Result<Event, Refusal> {
         Some(m) if is_whole(m) && (-720.0..=840.0).contains(&m) => Some(m as i32),
         Some(_) => return Err(invalid("context.utcOffsetMinutes", "whole minutes east of UTC, -720 to 840")),
     };
+    let time_zone = match v.path("context.timezone") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(z)) if crate::zones::is_zone_name(z) => Some(z.clone()),
+        Some(_) => return Err(invalid("context.timezone", "an IANA time zone name, e.g. \"Europe/London\"")),
+    };
     let props = v.path("properties").cloned().unwrap_or_else(Value::object);
     if !matches!(props, Value::Object(_)) {
         return Err(invalid("properties", "an object"));
@@ -340,7 +347,7 @@ pub fn parse(v: &Value, raw_len: usize) -> Result<Event, Refusal> {
         CONSENT => consent(v)?,
         other => return Err(Refusal::UnknownType(other.into())),
     };
-    Ok(Event { message_id, anonymous_id, user_id, utc_offset_minutes, kind })
+    Ok(Event { message_id, anonymous_id, user_id, utc_offset_minutes, time_zone, kind })
 }
 
 #[cfg(test)]

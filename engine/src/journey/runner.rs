@@ -10,6 +10,7 @@ use super::state::{Run, VisitorState};
 use crate::body::BundleBody;
 use crate::rules::{Channel, Journey, Trigger, HOLDOUT_ARM, PERSONALIZED_ARM};
 use crate::time::DAY;
+use crate::zones::{LocalClock, TimeZones};
 
 /// SMS keywords carriers and Twilio treat as opt-out / opt-in.
 const SMS_STOP: [&str; 6] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
@@ -39,12 +40,25 @@ const RECENT_ORDER_IDS: usize = 20;
 pub struct Runner<'a> {
     body: &'a BundleBody,
     link_secret: &'a [u8],
+    zones: Option<&'a dyn TimeZones>,
 }
 
 impl<'a> Runner<'a> {
     /// `link_secret` signs the `vt` tokens of deep links and unsubscribe links.
     pub fn new(body: &'a BundleBody, link_secret: &'a [u8]) -> Self {
-        Runner { body, link_secret }
+        Runner { body, link_secret, zones: None }
+    }
+
+    /// Local times (quiet hours, a step's `at`) from the visitors' IANA zones in `zones`;
+    /// without it, from the UTC offsets they reported.
+    pub fn with_time_zones(self, zones: &'a dyn TimeZones) -> Self {
+        Runner { zones: Some(zones), ..self }
+    }
+
+    /// The visitor's clock: their zone, else their reported offset, else the store's.
+    fn clock<'s>(&'s self, s: &'s VisitorState) -> LocalClock<'s> {
+        let m = &self.body.rules.messaging;
+        LocalClock::new(self.zones, s.time_zone.as_deref(), s.utc_offset_minutes, &m.default_time_zone, m.default_utc_offset_minutes)
     }
 
     fn journeys(&self) -> &'a [Journey] {
@@ -64,6 +78,9 @@ impl<'a> Runner<'a> {
         }
         if let Some(offset) = e.utc_offset_minutes {
             s.utc_offset_minutes = Some(offset);
+        }
+        if let Some(zone) = &e.time_zone {
+            s.time_zone = Some(zone.clone());
         }
         if !e.user_id.is_empty() && s.profile.user_id.is_empty() {
             s.profile.user_id.clone_from(&e.user_id);
@@ -290,18 +307,22 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// When a run's next step is due: its quiet-hours hold, else anchor + the step's delay.
-    fn due(&self, run: &Run) -> i64 {
+    /// When a run's next step is due: its quiet-hours hold, else anchor + the step's delay (and
+    /// then its local time of day, `at`, in the visitor's zone).
+    fn due(&self, s: &VisitorState, run: &Run) -> i64 {
         match (run.held_until, self.journey(&run.journey).and_then(|j| j.steps.get(run.next_step as usize))) {
             (Some(t), _) => t,
-            (None, Some(step)) => run.anchor.saturating_add(step.after.0),
+            (None, Some(step)) => {
+                let due = run.anchor.saturating_add(step.after.0);
+                step.at.map_or(due, |at| self.clock(s).next(due, at))
+            }
             // Journey removed from the config, or no step left: due at once, so `advance` ends it.
             (None, None) => run.anchor,
         }
     }
 
     fn next_due(&self, s: &VisitorState, now: i64) -> Option<usize> {
-        s.runs.iter().enumerate().map(|(i, r)| (self.due(r), i)).filter(|&(t, _)| t <= now).min().map(|(_, i)| i)
+        s.runs.iter().enumerate().map(|(i, r)| (self.due(s, r), i)).filter(|&(t, _)| t <= now).min().map(|(_, i)| i)
     }
 
     /// Handles the due step of run `i`: sent, held, or skipped; the run moves on or ends.
@@ -334,9 +355,11 @@ impl<'a> Runner<'a> {
         };
         if skip.is_none() {
             // Quiet hours hold the message (not drop it); caps are checked when it goes out.
-            let offset = s.utc_offset_minutes.unwrap_or(m.default_utc_offset_minutes) as i64;
-            if let Some(wait) = m.quiet_hours.and_then(|q| q.remaining((now + offset * 60).rem_euclid(DAY))) {
-                let until = now + wait;
+            // The end is a local time: across a daylight-saving change it is not `now + wait`.
+            let clock = self.clock(s);
+            let local = clock.local(now);
+            if let Some(wait) = m.quiet_hours.and_then(|q| q.remaining(local.rem_euclid(DAY))) {
+                let until = clock.instant(local + wait).max(now + 1);
                 s.runs[i].held_until = Some(until);
                 fx.push(Effect::Record(Record::Held { journey: j.id.clone(), step: run.next_step, until }));
                 return;
@@ -400,7 +423,7 @@ impl<'a> Runner<'a> {
     }
 
     fn settle_alarm(&self, s: &mut VisitorState, fx: &mut Vec<Effect>) {
-        let next = s.runs.iter().map(|r| self.due(r)).min();
+        let next = s.runs.iter().map(|r| self.due(s, r)).min();
         if next != s.alarm {
             s.alarm = next;
             fx.push(match next {

@@ -33,6 +33,9 @@ pub struct VisitorState {
     pub consent: Consents,
     /// Minutes east of UTC, as last reported by the visitor's device.
     pub utc_offset_minutes: Option<i32>,
+    /// The device's IANA time zone (`Europe/London`), as last reported: local times follow its
+    /// daylight-saving changes, which a fixed offset cannot.
+    pub time_zone: Option<String>,
     /// The one cart model ([`crate::cart`]), with what the events said about each product.
     pub cart: Cart,
     /// Recently viewed products, most recent last.
@@ -330,6 +333,7 @@ impl VisitorState {
         self.consent.merge(&other.consent);
         if self.utc_offset_minutes.is_none() || other.last_activity > self.last_activity {
             self.utc_offset_minutes = other.utc_offset_minutes.or(self.utc_offset_minutes);
+            self.time_zone = other.time_zone.clone().or(self.time_zone.take());
         }
         self.cart.absorb(&other.cart);
         for sku in &other.viewed {

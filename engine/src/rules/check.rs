@@ -74,6 +74,14 @@ fn nth(name: &str, i: usize) -> String {
 }
 
 /// A string as Rust's `{:?}` shows it (quotes, backslashes escaped).
+/// A zone the host's database has (feature `tzdb`); without one, one shaped like an IANA name.
+fn zone_is_known(zone: &str) -> bool {
+    #[cfg(feature = "tzdb")]
+    return crate::zones::TimeZones::offset_seconds(&crate::zones::Tzdb, zone, 0).is_some();
+    #[cfg(not(feature = "tzdb"))]
+    return crate::zones::is_zone_name(zone);
+}
+
 fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -381,6 +389,10 @@ impl Checker {
         if !(-720..=840).contains(&m.default_utc_offset_minutes) {
             let message = [&int_text(i64::from(m.default_utc_offset_minutes)), " is not a UTC offset (-720..=840)"].concat();
             self.push("messaging.default_utc_offset_minutes".into(), message);
+        }
+        if !m.default_time_zone.is_empty() && !zone_is_known(&m.default_time_zone) {
+            let message = [&quoted(&m.default_time_zone), " is not an IANA time zone (e.g. \"Europe/London\", \"America/New_York\")"].concat();
+            self.push("messaging.default_time_zone".into(), message);
         }
         if !m.landing_path.starts_with('/') {
             self.push("messaging.landing_path".into(), [&quoted(&m.landing_path), " must start with '/'"].concat());

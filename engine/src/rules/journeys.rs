@@ -130,6 +130,10 @@ pub struct Step {
     /// `[messaging] landing_path`. Any page of the store shows the promised offer.
     #[serde(default)]
     pub landing: String,
+    /// A local time of day the message waits for once it is due (`"10:00"`: the first 10:00 in
+    /// the visitor's time zone after `after`). Unset: it goes when due.
+    #[serde(default)]
+    pub at: Option<ClockTime>,
 }
 
 /// Quiet hours in the visitor's local time: a message due inside is held until `end`.
@@ -158,7 +162,12 @@ pub struct Messaging {
     pub max_per_day: u32,
     #[serde(default)]
     pub quiet_hours: Option<QuietHours>,
-    /// For visitors whose events never said their UTC offset (minutes east of UTC).
+    /// The store's IANA time zone (`"Europe/London"`), for visitors whose events never said
+    /// theirs (Segment's `context.timezone`) nor their UTC offset. Empty: `default_utc_offset_minutes`.
+    #[serde(default)]
+    pub default_time_zone: String,
+    /// For visitors whose events never said their time zone or UTC offset, when
+    /// `default_time_zone` is empty (minutes east of UTC).
     #[serde(default)]
     pub default_utc_offset_minutes: i32,
     /// Default path deep links open (`?vt=<signed token>` is appended); steps may override.
@@ -193,6 +202,7 @@ impl Default for Messaging {
         Messaging {
             max_per_day: 0,
             quiet_hours: None,
+            default_time_zone: String::new(),
             default_utc_offset_minutes: 0,
             landing_path: landing_path(),
             unsubscribe_path: unsubscribe_path(),
