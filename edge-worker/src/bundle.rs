@@ -75,11 +75,11 @@ async fn read_bundle(kv: &KvStore, version: &str) -> Result<Vec<u8>, String> {
     };
     let bytes = read(bundle_key(version)).await?;
     let Some((n, total)) = kv::chunk_manifest(&bytes) else { return Ok(bytes) };
-    let mut chunks = Vec::with_capacity(n.min(64));
+    let mut joined = kv::ChunkJoin::new(total)?;
     for i in 0..n {
-        chunks.push(read(kv::chunk_key(version, i)).await?);
+        joined.push(&read(kv::chunk_key(version, i)).await?)?;
     }
-    kv::join_chunks(chunks, total)
+    joined.finish()
 }
 
 async fn load(kv: &KvStore, version: &str) {

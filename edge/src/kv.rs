@@ -115,13 +115,41 @@ pub fn chunk_manifest(value: &[u8]) -> Option<(usize, usize)> {
     Some((n.parse().ok()?, len.parse().ok()?))
 }
 
-/// The bundle from its chunks, in order; refused unless they add up to the manifest's length.
-pub fn join_chunks(chunks: Vec<Vec<u8>>, total: usize) -> Result<Vec<u8>, String> {
-    let len: usize = chunks.iter().map(Vec::len).sum();
-    if len != total {
-        return Err(format!("the chunks hold {len} bytes, the manifest says {total}"));
+/// Largest chunked bundle a worker joins (an isolate has 128 MB): a manifest asking for more
+/// is refused before anything is allocated.
+pub const MAX_JOINED_BYTES: usize = 96 * 1024 * 1024;
+
+/// A chunked bundle joined as its chunks arrive, in order: each is copied in and can be let go
+/// at once, so memory holds the bundle and one chunk, not every chunk and then the bundle.
+pub struct ChunkJoin {
+    bytes: Vec<u8>,
+    total: usize,
+}
+
+impl ChunkJoin {
+    /// For a manifest's `total` bytes.
+    pub fn new(total: usize) -> Result<ChunkJoin, String> {
+        if total > MAX_JOINED_BYTES {
+            return Err(format!("the manifest says {total} bytes, over the {MAX_JOINED_BYTES} a worker joins"));
+        }
+        Ok(ChunkJoin { bytes: Vec::with_capacity(total), total })
     }
-    Ok(chunks.concat())
+
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), String> {
+        if self.bytes.len() + chunk.len() > self.total {
+            return Err(format!("the chunks hold over {} bytes, the manifest says {}", self.bytes.len() + chunk.len(), self.total));
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The bundle; refused unless the chunks added up to the manifest's length.
+    pub fn finish(self) -> Result<Vec<u8>, String> {
+        match self.bytes.len() {
+            len if len == self.total => Ok(self.bytes),
+            len => Err(format!("the chunks hold {len} bytes, the manifest says {}", self.total)),
+        }
+    }
 }
 
 /// Checks a bundle the way the worker will (decode + compile every rule) and returns its
@@ -242,8 +270,15 @@ mod tests {
         assert_eq!((n, total), (3, bytes.len()));
         let chunks: Vec<Vec<u8>> = entries[..n].iter().map(|e| base64::decode(&e.value, Alphabet::Standard).unwrap()).collect();
         assert!(chunks.iter().all(|c| c.len() <= max));
-        assert_eq!(join_chunks(chunks.clone(), total).unwrap(), bytes);
-        assert!(join_chunks(chunks[..2].to_vec(), total).unwrap_err().contains("manifest says"), "a missing chunk is refused");
+        let join = |chunks: &[Vec<u8>], total| -> Result<Vec<u8>, String> {
+            let mut j = ChunkJoin::new(total)?;
+            chunks.iter().try_for_each(|c| j.push(c))?;
+            j.finish()
+        };
+        assert_eq!(join(&chunks, total).unwrap(), bytes);
+        assert!(join(&chunks[..2], total).unwrap_err().contains("manifest says"), "a missing chunk is refused");
+        assert!(join(&[chunks.concat(), chunks[0].clone()], total).unwrap_err().contains("manifest says"), "so is one too many");
+        assert!(join(&chunks, MAX_JOINED_BYTES + 1).unwrap_err().contains("over the"), "and a manifest past an isolate's memory");
     }
 
     #[test]
