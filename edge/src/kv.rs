@@ -166,8 +166,9 @@ pub fn bundle_entries(bytes: &[u8], make_current: bool, previous: Option<&str>) 
 }
 
 /// [`bundle_entries`] with values of at most `max_value` bytes: a larger bundle goes in chunks,
-/// written before the manifest that names them (and the pointer last).
-fn chunked_entries(bytes: &[u8], make_current: bool, previous: Option<&str>, max_value: usize) -> Result<Vec<Entry>, String> {
+/// written before the manifest that names them (and the pointer last). Tests chunk small
+/// bundles with it.
+pub fn chunked_entries(bytes: &[u8], make_current: bool, previous: Option<&str>, max_value: usize) -> Result<Vec<Entry>, String> {
     let version = bundle_version(bytes)?;
     let binary = |key: String, bytes: &[u8]| Entry { key, value: base64::encode(bytes, Alphabet::Standard), base64: true };
     let mut out = if bytes.len() <= max_value {

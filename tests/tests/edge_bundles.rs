@@ -49,6 +49,7 @@ fn main() -> std::process::ExitCode {
             a_corrupt_bundle_is_refused_and_the_last_good_keeps_serving,
             a_newer_format_and_a_mislabelled_bundle_are_refused_too,
             a_bundle_of_the_previous_format_still_serves,
+            a_bundle_stored_in_chunks_is_joined_and_a_missing_chunk_refused,
             a_pointer_to_nothing_is_refused,
             rollback_is_a_pointer_flip,
             a_cold_isolate_falls_back_to_the_previous_version,
@@ -137,6 +138,30 @@ fn a_bundle_of_the_previous_format_still_serves(s: &Suite) {
     let served = s.stack.get("/v1/bundle", &[]).body;
     let read = vitrine_engine::bundle::decode(&served).expect("browsers get a bundle they read");
     assert_eq!((read.header.format_version, read.header.build_id_hex()), (vitrine_engine::bundle::FORMAT_VERSION, version));
+    s.stack.kv_put("BUNDLES", &[Entry::text("bundle:current", fixture::version(2))]);
+    serving(s, &fixture::version(2));
+}
+
+/// A bundle over KV's 25 MiB value limit is stored in chunks behind a manifest: here the
+/// fixture in three (the worker joins any number), then one with a chunk missing.
+fn a_bundle_stored_in_chunks_is_joined_and_a_missing_chunk_refused(s: &Suite) {
+    let in_three = |version: u8| {
+        let bytes = fixture::bundle_bytes(version);
+        kv::chunked_entries(&bytes, true, Some(&fixture::version(2)), bytes.len() / 3 + 1).unwrap()
+    };
+    let chunked = in_three(7);
+    let chunk_keys = chunked.iter().filter(|e| e.key.starts_with(&format!("bundle:{}:", fixture::version(7)))).count();
+    assert_eq!(chunk_keys, 3, "three chunks and a manifest");
+    s.stack.kv_put("BUNDLES", &chunked);
+    serving(s, &fixture::version(7));
+    assert!(hero(s).contains("New here? 10% off"), "personalized from the joined bundle");
+    assert_eq!(s.stack.get("/v1/bundle", &[]).body, fixture::bundle_bytes(7), "browsers get the joined bytes");
+
+    let mut missing = in_three(8);
+    missing.retain(|e| e.key != format!("bundle:{}:1", fixture::version(8)));
+    s.stack.kv_put("BUNDLES", &missing);
+    refused(s, &fixture::version(8), &format!("no key bundle:{}:1", fixture::version(8)));
+    serving(s, &fixture::version(7));
     s.stack.kv_put("BUNDLES", &[Entry::text("bundle:current", fixture::version(2))]);
     serving(s, &fixture::version(2));
 }
