@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${1:-5}"
-orders="${2:-$root/../shared/data/online-retail-2010-2011/online_retail.csv}"
+orders="${2:-$root/data/online-retail/online_retail.csv.gz}"
 [ -f "$orders" ] || { echo "no data file at $orders" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
 
