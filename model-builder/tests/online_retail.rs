@@ -211,8 +211,22 @@ fn recommend_gives_companions_for_the_white_hanging_heart() {
 fn the_demo_sample_is_drawn_from_this_file() {
     let f = Fixture::new();
     let out = f.path("orders.csv");
-    run(&[&"sample", &"--config", &UCI_CONFIG, &"--orders", &UCI_ORDERS, &"--out", &out, &"--products", &"200", &"--customers", &"300", &"--guest-orders", &"60"])
-        .ok();
+    run(&[
+        &"sample",
+        &"--config",
+        &UCI_CONFIG,
+        &"--orders",
+        &UCI_ORDERS,
+        &"--out",
+        &out,
+        &"--products",
+        &"200",
+        &"--customers",
+        &"300",
+        &"--guest-orders",
+        &"60",
+    ])
+    .ok();
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo/orders.csv");
     let (got, want) = (std::fs::read(&out).unwrap(), std::fs::read(demo).unwrap());
     assert!(got == want, "the sample differs from {demo} ({} vs {} bytes): run examples/demo/make-sample.sh and look at the diff", got.len(), want.len());
