@@ -8,7 +8,7 @@
 #        scripts/bench-engine.sh --callgrind   # instructions per call under valgrind (repeatable)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-orders="${ORDERS:-$root/../shared/data/online-retail-2010-2011/online_retail.csv}"
+orders="${ORDERS:-$root/data/online-retail/online_retail.csv.gz}"
 out="$root/target/bench"
 bundle="$out/retail.bin"
 profiles="$out/profiles.jsonl"

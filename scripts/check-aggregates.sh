@@ -7,8 +7,8 @@
 # model-builder/tests/aggregates_agree.rs compares the two bundles (stats, catalog, every table:
 # counts exactly, decayed scores within 1e-4 relative), their private profiles, and the
 # decisions of a fixed set of visitors. Two cases:
-#   - uci: the shared UCI Online Retail export (525k lines) with its example config ([recs]
-#     defaults: one order per basket, decay, basket limit);
+#   - uci: the UCI Online Retail export (data/online-retail/, 525k lines) with its example
+#     config ([recs] defaults: one order per basket, decay, basket limit);
 #   - demo-variant: the demo sample with the other branches of every parameter: whole customer
 #     histories as baskets, no basket limit, no co-purchase decay, a trending half-life of 30
 #     days, support 2.
@@ -55,12 +55,7 @@ check() {
         cargo test --quiet -p vitrine-model-builder --test aggregates_agree
 }
 
-DATA=../shared/data/online-retail-2010-2011/online_retail.csv
-if [ -f "$DATA" ]; then
-    check uci examples/online-retail/vitrine.toml "$DATA" yes
-else
-    echo "*** SKIPPED: $DATA is not there; the aggregation SQL was not checked on the UCI data ***"
-fi
+check uci examples/online-retail/vitrine.toml data/online-retail/online_retail.csv.gz yes
 
 # The demo config with every counting parameter on its other branch (its [recs] is unset, so
 # one appended table is the whole section; orders come from --orders, and without --profiles

@@ -4,14 +4,14 @@
 #
 #   bench/eval/side_by_side.sh [ORDERS_CSV] [extra model-builder eval args, e.g. --json]
 #
-# ORDERS_CSV defaults to ../shared/data/online-retail-2010-2011/online_retail.csv with
+# ORDERS_CSV defaults to data/online-retail/online_retail.csv.gz (the UCI export) with
 # examples/online-retail/vitrine.toml; the last 30 days are held out. Needs python3 and
 # PyPI (implicit is installed into target/bench-venv on first use).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-orders="${1:-$root/../shared/data/online-retail-2010-2011/online_retail.csv}"
+orders="${1:-$root/data/online-retail/online_retail.csv.gz}"
 shift || true
 config="${CONFIG:-examples/online-retail/vitrine.toml}"
 venv="${VENV:-$root/target/bench-venv}"

@@ -98,11 +98,19 @@ pub async fn exit_offer(req: Request, env: &Env) -> Result<Response> {
     with_cors(&req, env, with_cookies(resp, &p.set_cookies)?)
 }
 
+/// `/v1/health` (no-store): `ok` whenever the worker answers, its `version` (the workspace's,
+/// one for every crate), and the bundle that serves (`null`: none loads, pages pass through
+/// unpersonalized). It asks `serving` like a page would, so it is what the next request gets:
+/// in a warm isolate that is memory or one small KV read every `BUNDLE_CHECK_SECS`; a cold
+/// isolate loads the bundle here as its first page would (probes and tests wait on it for a
+/// publish to take effect).
 pub async fn health(env: &Env) -> Result<Response> {
     let config = config(env);
     let loaded = serving(env, &config).await;
     let refused: Vec<_> = bundle::refused().into_iter().map(|(v, why)| json!({ "version": v, "reason": why })).collect();
     json(JsonReply::ok(&json!({
+        "ok": true,
+        "version": env!("CARGO_PKG_VERSION"),
         "bundle": loaded.as_ref().map(|l| l.version.clone()),
         "bundle_created_at": loaded.as_ref().map(|l| l.value.header().created_at),
         "refused": refused,

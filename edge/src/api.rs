@@ -8,7 +8,7 @@
 //! GET /v1/bundle/<version>        one version (immutable)
 //! GET /v1/slice[?path=…][&now=…]   the bundle cut for this visitor on that page (`Engine::slice`;
 //!                                  private, not cached): what the browser SDK downloads
-//! GET /v1/health                  serving version, refused versions
+//! GET /v1/health                  the worker's version, the serving bundle, refused versions
 //! ```
 
 use serde::Serialize;

@@ -5,9 +5,9 @@
 //! operators `$and`, `$or`, `$nor`, `$not`; an attribute's value is a literal to compare with
 //! or an operator object (`{"$gt": 3, "$lt": 10}`). The semantics are those of GrowthBook's
 //! JavaScript SDK, which every GrowthBook SDK and the cases in
-//! `shared/conformance/growthbook/` follow, down to JavaScript's coercions: a missing attribute
-//! is `null`, `{"n": {"$gt": 5}}` compares `"8"` as a number, `{"n": "10"}` matches the number
-//! 10, and `null` compares as 0.
+//! `engine/tests/conformance/growthbook/` follow, down to JavaScript's coercions: a missing
+//! attribute is `null`, `{"n": {"$gt": 5}}` compares `"8"` as a number, `{"n": "10"}` matches
+//! the number 10, and `null` compares as 0.
 //!
 //! Where Vitrine is stricter: a condition GrowthBook would silently evaluate to false because
 //! it is malformed (an unknown operator, `$in` with a non-array, `$and` with a non-array, ...)

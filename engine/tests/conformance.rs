@@ -1,5 +1,6 @@
-//! GrowthBook's own cross-SDK conformance cases (`shared/conformance/growthbook/cases.json`,
-//! row formats in SOURCE.md) for the condition language and the hashing/bucketing helpers.
+//! GrowthBook's own cross-SDK conformance cases (`tests/conformance/growthbook/cases.json`: MIT,
+//! unedited; its source commit and row formats in SOURCE.md beside it) for the condition
+//! language and the hashing/bucketing helpers.
 //!
 //! Each section is its own test; `all_sections` also checks that every case of the 311 ran.
 //! A failing section lists every failing case (name, input, expected, actual), not just the
@@ -12,7 +13,7 @@ use vitrine_engine::hashing;
 use vitrine_engine::Condition;
 use vitrine_engine::Value;
 
-const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance/growthbook/cases.json");
+const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/growthbook/cases.json");
 
 /// Floats from the JS SDK are compared with this tolerance (the cases round some, e.g. 1/3).
 const EPSILON: f64 = 1e-6;

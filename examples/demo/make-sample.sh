@@ -6,7 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-source_csv="${1:-$root/../shared/data/online-retail-2010-2011/online_retail.csv}"
+source_csv="${1:-$root/data/online-retail/online_retail.csv.gz}"
 cargo run --quiet --release -p vitrine-model-builder --manifest-path "$root/Cargo.toml" -- \
   sample --config "$root/examples/online-retail/vitrine.toml" --orders "$source_csv" \
   --out "$here/orders.csv" --products 200 --customers 300 --guest-orders 60

@@ -99,8 +99,8 @@ pub fn sample(opts: &SampleOptions) -> Result<SampleReport> {
 
 /// Copies the rows `keep(invoice, customer, sku)` accepts, renumbering customers.
 fn copy_rows(source: &std::path::Path, out: &std::path::Path, delimiter: u8, columns: &OrderColumns, keep: impl Fn(&str, &str, &str) -> bool) -> Result<u64> {
-    let file = std::fs::File::open(source).map_err(Error::io(source))?;
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(file);
+    // Gzip'd sources by name, as the build reads them (the UCI export is kept as .csv.gz).
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(ingest::open(source)?);
     let headers = reader.byte_headers().map_err(|e| Error::Invalid(format!("{}: {e}", source.display())))?.clone();
     let header = ingest::Header::new(source, &headers)?;
     let invoice = header.required("orders.columns.invoice", &columns.invoice)?;

@@ -9,9 +9,6 @@ use common::*;
 use vitrine_model_builder::config::LoadedConfig;
 use vitrine_model_builder::ingest;
 
-const UCI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/online-retail-2010-2011/online_retail.csv");
-const UCI_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/online-retail/vitrine.toml");
-
 /// The rows of a CSV file (gzip'd or not), header first.
 fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     let input = ingest::open(path).unwrap();
@@ -92,15 +89,11 @@ fn gzip_output_holds_the_same_rows_and_other_names_are_refused() {
 
 #[test]
 fn on_the_uci_data_clean_writes_the_builds_kept_lines() {
-    if !Path::new(UCI).exists() {
-        eprintln!("SKIPPED: {UCI} is not there");
-        return;
-    }
     let f = Fixture::new();
     let out = f.path("lines.csv.gz");
-    run(&[&"clean", &"--config", &UCI_CONFIG, &"--orders", &UCI, &"--out", &out, &"--quiet"]).ok();
+    run(&[&"clean", &"--config", &UCI_CONFIG, &"--orders", &UCI_ORDERS, &"--out", &out, &"--quiet"]).ok();
     let loaded = LoadedConfig::read(Path::new(UCI_CONFIG)).unwrap();
-    let (ds, report) = ingest::ingest(&loaded.config, Path::new(UCI), None, &indicatif::ProgressBar::hidden()).unwrap();
+    let (ds, report) = ingest::ingest(&loaded.config, Path::new(UCI_ORDERS), None, &indicatif::ProgressBar::hidden()).unwrap();
     let rows = csv_rows(&out);
     assert_eq!(rows.len() as u64 - 1, report.kept_lines);
     assert_eq!(report.kept_lines, 524_923);
@@ -109,7 +102,7 @@ fn on_the_uci_data_clean_writes_the_builds_kept_lines() {
 
     // As Parquet: the same number of rows, in row groups (DuckDB splits its work by them).
     let parquet = f.path("lines.parquet");
-    run(&[&"clean", &"--config", &UCI_CONFIG, &"--orders", &UCI, &"--out", &parquet, &"--quiet"]).ok();
+    run(&[&"clean", &"--config", &UCI_CONFIG, &"--orders", &UCI_ORDERS, &"--out", &parquet, &"--quiet"]).ok();
     let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&parquet).unwrap()).unwrap();
     let meta = parquet::file::reader::FileReader::metadata(&reader);
     assert_eq!(meta.file_metadata().num_rows() as u64, report.kept_lines);

@@ -316,3 +316,12 @@ fn gzipped_exports_build_the_same_bundle() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("cut.csv.gz"), "the error names the file: {}", r.stderr);
 }
+
+#[test]
+fn version_is_the_workspaces() {
+    for flag in ["--version", "-V"] {
+        let r = run(&[&flag]);
+        r.ok();
+        assert_eq!(r.stdout, format!("model-builder {}\n", env!("CARGO_PKG_VERSION")));
+    }
+}

@@ -102,6 +102,7 @@ fn main() -> std::process::ExitCode {
             edge_decisions_equal_the_native_engine,
             exit_offer_depends_on_the_visitor,
             bundle_and_sdk_files_have_types_etags_and_caching,
+            health_names_the_worker_version_and_the_serving_bundle,
             the_sdk_downloads_a_slice_cut_for_its_visitor_and_page,
             the_picker_explains_unknown_personas,
             events_are_routed_to_the_sync_endpoint,
@@ -509,6 +510,19 @@ fn the_sdk_downloads_a_slice_cut_for_its_visitor_and_page(s: &Suite) {
     let d = slice.decide(&v, "pdp-pair-with", 1_700_000_000).unwrap();
     assert_eq!(d.items.iter().map(|i| i.sku.as_str()).collect::<Vec<_>>(), skus(&slot(&html, "pdp-pair-with").1), "the SDK decides as the edge did");
     assert_eq!(s.stack.get("/v1/slice?path=products", &[]).status, 400, "a path must start with /");
+}
+
+/// What a probe or an operator reads after a deploy: the worker's version (the workspace's, as
+/// every binary's `--version` prints it) and the bundle that serves, never from a cache.
+fn health_names_the_worker_version_and_the_serving_bundle(s: &Suite) {
+    let r = s.stack.get("/v1/health", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("private, no-store"));
+    assert!(r.header("content-type").is_some_and(|t| t.starts_with("application/json")), "{:?}", r.header("content-type"));
+    let h = r.json();
+    assert_eq!(h["ok"], true, "{h}");
+    assert_eq!(h["version"], env!("CARGO_PKG_VERSION"), "{h}");
+    assert_eq!(h["bundle"], fixture::version(1), "{h}");
 }
 
 fn bundle_and_sdk_files_have_types_etags_and_caching(s: &Suite) {

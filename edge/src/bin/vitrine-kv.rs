@@ -6,6 +6,7 @@
 //! vitrine-kv bundle   <bundle.bin> <out.json> [--current [--previous V]]
 //!                                                     entries for namespace BUNDLES
 //! vitrine-kv profiles <profiles.jsonl> <out.json>     entries for namespace PROFILES (+ personas)
+//! vitrine-kv --version                                this tool's version (the workspace's)
 //! ```
 
 use std::process::ExitCode;
@@ -36,6 +37,10 @@ fn run(args: &[String]) -> Result<(), String> {
     let flag = |name: &str| args.iter().any(|a| a == name);
     let option = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str);
     match args.first().map(String::as_str) {
+        Some("--version" | "-V") => {
+            println!("vitrine-kv {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
         Some("version") => {
             let bundle = arg(1, "bundle file")?;
             println!("{}", kv::bundle_version(&read(bundle)?).map_err(|e| format!("{bundle}: {e}"))?);
@@ -54,6 +59,6 @@ fn run(args: &[String]) -> Result<(), String> {
             eprintln!("{} profiles, {personas} personas", entries.len() - personas);
             write(arg(2, "output file")?, kv::to_bulk_json(&entries))
         }
-        _ => Err("usage: vitrine-kv version|bundle|profiles … (see edge/src/bin/vitrine-kv.rs)".into()),
+        _ => Err("usage: vitrine-kv version|bundle|profiles … | --version (see edge/src/bin/vitrine-kv.rs)".into()),
     }
 }

@@ -9,7 +9,7 @@ use vitrine_model_builder::sample::{self, SampleOptions};
 pub struct Args {
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
-    /// Orders CSV to sample from (overrides orders.path).
+    /// Orders CSV (or .csv.gz) to sample from (overrides orders.path).
     #[arg(long, value_name = "CSV")]
     orders: Option<PathBuf>,
     #[arg(long, value_name = "CSV")]

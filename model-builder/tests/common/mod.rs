@@ -16,6 +16,11 @@ pub const UCI_ROWS: &[&str] = &[
     "536367,22633,HAND WARMER UNION JACK,3,2010-12-03 10:00:00,1.85,,United Kingdom",
 ];
 
+/// The whole UCI Online Retail export, in the repository (gzip'd; data/online-retail/README.md).
+pub const UCI_ORDERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/online-retail/online_retail.csv.gz");
+/// Its example config.
+pub const UCI_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/online-retail/vitrine.toml");
+
 pub const MINIMAL_CONFIG: &str = "[store]\nname = \"Test shop\"\n";
 
 pub struct Run {

@@ -11,6 +11,7 @@
 //!                       [--rate 0.05] [--lift ARM=0.10]… [--write-key K]
 //!                                                     visitors and orders with a known true lift
 //!                                                     (src/traffic.rs), for the report
+//! vitrine-edge --version                              this tool's version (the workspace's)
 //! ```
 
 use std::path::Path;
@@ -43,6 +44,10 @@ fn run(args: &[String]) -> Result<(), String> {
     let arg = |i: usize, what: &str| args.get(i).map(String::as_str).ok_or_else(|| format!("missing {what} (see the usage in src/bin/vitrine-edge.rs)"));
     let option = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str);
     match args.first().map(String::as_str) {
+        Some("--version" | "-V") => {
+            println!("vitrine-edge {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
         Some("store") => {
             let bundle = arg(1, "bundle file")?;
             let engine = Engine::load(&read(bundle)?).map_err(|e| format!("{bundle}: {e}"))?;
@@ -117,6 +122,6 @@ fn run(args: &[String]) -> Result<(), String> {
             }
             Ok(())
         }
-        _ => Err("usage: vitrine-edge store|serve|fixture|traffic … (see src/bin/vitrine-edge.rs)".into()),
+        _ => Err("usage: vitrine-edge store|serve|fixture|traffic … | --version (see src/bin/vitrine-edge.rs)".into()),
     }
 }
