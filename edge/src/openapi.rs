@@ -126,7 +126,9 @@ mod tests {
             let template = documented_path(&r, path).unwrap_or_else(|| panic!("{method} {path} ({r:?}) is the API's"));
             assert!(doc["paths"][template][method].is_object(), "{method} {template} ({r:?}) is not in openapi.json");
         }
-        for (method, path) in [("get", "/staff/report"), ("get", "/vitrine/sdk/vitrine.js"), ("get", "/products/1"), ("get", "/v1/nope"), ("post", "/v1/decide")] {
+        for (method, path) in
+            [("get", "/staff/report"), ("get", "/vitrine/sdk/vitrine.js"), ("get", "/products/1"), ("get", "/v1/nope"), ("post", "/v1/decide")]
+        {
             assert_eq!(documented_path(&route(method, path), path), None, "{method} {path}");
         }
     }
@@ -136,7 +138,8 @@ mod tests {
         use vitrine_engine::{DecidedItem, Decision, ExperimentArm, Explain, OfferDecision, SourceUse};
         let doc = document();
         let keys = |schema: &str| -> Vec<String> {
-            let mut k: Vec<String> = doc["components"]["schemas"][schema]["properties"].as_object().unwrap_or_else(|| panic!("{schema}")).keys().cloned().collect();
+            let mut k: Vec<String> =
+                doc["components"]["schemas"][schema]["properties"].as_object().unwrap_or_else(|| panic!("{schema}")).keys().cloned().collect();
             k.sort();
             k
         };
@@ -151,7 +154,8 @@ mod tests {
         assert_eq!(keys("ExperimentArm"), sorted(&ExperimentArm::FIELDS, &[]));
         assert_eq!(keys("SourceUse"), sorted(&SourceUse::FIELDS, &[]));
         assert_eq!(keys("OfferDecision"), sorted(&OfferDecision::FIELDS, &[]));
-        let statuses: Vec<&str> = doc["components"]["schemas"]["Decision"]["properties"]["status"]["enum"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        let statuses: Vec<&str> =
+            doc["components"]["schemas"]["Decision"]["properties"]["status"]["enum"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
         use vitrine_engine::Status;
         assert_eq!(statuses, [Status::Filled, Status::NotTargeted, Status::Holdout, Status::Empty].map(Status::as_str));
     }

@@ -8,8 +8,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use schemars::JsonSchema;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use vitrine_engine::journey::{Journey, Messaging};
 use vitrine_engine::rules::{Experiment, Measurement, Offer, PageRule, Placement, Rules, SegmentRule, Store};

@@ -267,11 +267,16 @@ fn tables(oc: &Catalog, old: &RecTables, nc: &Catalog, new: &RecTables) -> Vec<T
         v
     };
     let (ro, rn) = (interval(oc, old), interval(nc, new));
-    for_each_key(&ro, &rn, |r| &r.0, |key, a, b| {
-        if a.map(|r| r.1) != b.map(|r| r.1) {
-            reorders.push(|| key.to_string());
-        }
-    });
+    for_each_key(
+        &ro,
+        &rn,
+        |r| &r.0,
+        |key, a, b| {
+            if a.map(|r| r.1) != b.map(|r| r.1) {
+                reorders.push(|| key.to_string());
+            }
+        },
+    );
     vec![
         neighbors("bought_together", oc, &old.bought_together, nc, &new.bought_together),
         neighbors("similar", oc, &old.similar, nc, &new.similar),
@@ -322,13 +327,18 @@ fn neighbors(table: &'static str, oc: &Catalog, old: &Neighbors, nc: &Catalog, n
 fn keyed(table: &'static str, oc: &Catalog, old: &[Keyed], nc: &Catalog, new: &[Keyed]) -> TableChanges {
     let mut changed_lists = Examples::default();
     let (so, sn) = (by_key(old), by_key(new));
-    for_each_key(&so, &sn, |k| &k.key, |key, a, b| {
-        let a = a.map(|k| skus(oc, &k.items)).unwrap_or_default();
-        let b = b.map(|k| skus(nc, &k.items)).unwrap_or_default();
-        if a != b {
-            changed_lists.push(|| key.to_string());
-        }
-    });
+    for_each_key(
+        &so,
+        &sn,
+        |k| &k.key,
+        |key, a, b| {
+            let a = a.map(|k| skus(oc, &k.items)).unwrap_or_default();
+            let b = b.map(|k| skus(nc, &k.items)).unwrap_or_default();
+            if a != b {
+                changed_lists.push(|| key.to_string());
+            }
+        },
+    );
     let entries = |t: &[Keyed]| t.iter().map(|k| k.items.len()).sum();
     TableChanges { table, old_entries: entries(old), new_entries: entries(new), changed_lists }
 }

@@ -64,7 +64,8 @@ fn schema_refuses_what_the_parser_refuses() {
     assert!(errors.iter().any(|e| e.contains("/journeys/0/trigger")), "{errors:?}");
     assert!(!schema_errors("[orders]\ndelimiter = \",\"\n").is_empty(), "[store] is required");
     // What the parser accepts, the schema accepts: both forms of a duration and a date format.
-    let ok = "[store]\nname = \"S\"\n[orders]\ndate_format = \"%Y-%m-%d\"\n[messaging]\nlink_ttl = 86400\nquiet_hours = { start = \"21:00\", end = \"08:00\" }\n";
+    let ok =
+        "[store]\nname = \"S\"\n[orders]\ndate_format = \"%Y-%m-%d\"\n[messaging]\nlink_ttl = 86400\nquiet_hours = { start = \"21:00\", end = \"08:00\" }\n";
     assert_eq!(schema_errors(ok), Vec::<String>::new());
     let f = Fixture::new();
     run(&[&"validate", &f.write("vitrine.toml", ok)]).ok();
@@ -73,10 +74,7 @@ fn schema_refuses_what_the_parser_refuses() {
 #[test]
 fn validate_json_lists_each_problem_with_its_place() {
     let f = Fixture::new();
-    let config = f.write(
-        "vitrine.toml",
-        "[store]\nname = \"\"\n\n[[placements]]\nid = \"p\"\nsources = [{ recommender = \"nope\" }]\n\n[recs]\ntop_k = 0\n",
-    );
+    let config = f.write("vitrine.toml", "[store]\nname = \"\"\n\n[[placements]]\nid = \"p\"\nsources = [{ recommender = \"nope\" }]\n\n[recs]\ntop_k = 0\n");
     let r = run(&[&"validate", &config, &"--json"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v: Value = serde_json::from_str(&r.stdout).expect("JSON on stdout");

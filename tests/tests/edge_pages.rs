@@ -720,7 +720,21 @@ fn the_openapi_document_is_served_and_its_examples_are_true(s: &Suite) {
         jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("schema {schema}: {e}"))
     };
     let fits = |schema: &Json, value: &Json| -> Vec<String> { validator(schema).iter_errors(value).map(|e| format!("{e} at {}", e.instance_path())).collect() };
-    let must_succeed = ["decide", "decidePreflight", "exitOffer", "exitOfferPreflight", "slice", "bundle", "health", "openapi", "events", "eventsPreflight", "visitorMessages", "click", "sendgridEvents"];
+    let must_succeed = [
+        "decide",
+        "decidePreflight",
+        "exitOffer",
+        "exitOfferPreflight",
+        "slice",
+        "bundle",
+        "health",
+        "openapi",
+        "events",
+        "eventsPreflight",
+        "visitorMessages",
+        "click",
+        "sendgridEvents",
+    ];
     let mut sent = Vec::new();
     for (template, item) in doc["paths"].as_object().unwrap() {
         for method in ["get", "post", "put", "delete", "options"] {
