@@ -35,6 +35,8 @@ pub struct BundleDiff {
     /// One entry per table, in the bundle's order.
     pub tables: Vec<TableChanges>,
     pub rules: RuleChanges,
+    /// `[store]` (name, currency, base URL, free shipping threshold) changed.
+    pub store_changed: bool,
 }
 
 /// One bundle's header and sizes.
@@ -186,7 +188,8 @@ pub fn compare(old: &Bundle, old_bytes: u64, new: &Bundle, new_bytes: u64) -> Bu
         || rules.messaging_changed
         || rules.measurement_changed
         || old.body.store != new.body.store;
-    BundleDiff { old: side(old, old_bytes), new: side(new, new_bytes), changed, products, categories, tables, rules }
+    let store_changed = old.body.store != new.body.store;
+    BundleDiff { old: side(old, old_bytes), new: side(new, new_bytes), changed, products, categories, tables, rules, store_changed }
 }
 
 fn side(b: &Bundle, bytes: u64) -> Side {
@@ -444,13 +447,16 @@ pub fn render(d: &BundleDiff) -> String {
     for t in &d.tables {
         let _ = writeln!(
             out,
-            "  {:<20} {:>7} lists  {:>9} -> {:<9}{}",
+            "  {:<20} {:>7} lists  {:>9} -> {}{}",
             t.table,
             n(t.changed_lists.count as u64),
             n(t.old_entries as u64),
             n(t.new_entries as u64),
             first(&t.changed_lists.first)
         );
+    }
+    if d.store_changed {
+        let _ = writeln!(out, "[store] changed");
     }
     let r = &d.rules;
     let _ = writeln!(out, "rules:");

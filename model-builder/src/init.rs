@@ -241,7 +241,7 @@ fn quoted(s: &str) -> String {
 /// `path` as the config should name it: relative to the config's folder when it is inside it.
 fn relative(path: &Path, out: &Path) -> String {
     let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let absolute = |p: &Path| std::fs::canonicalize(p).or_else(|_| std::path::absolute(p)).unwrap_or_else(|_| p.to_path_buf());
     let (path_abs, dir_abs) = (absolute(path), absolute(dir));
     path_abs.strip_prefix(&dir_abs).map(Path::to_path_buf).unwrap_or(path_abs).to_string_lossy().replace('\\', "/")
 }
@@ -304,7 +304,8 @@ fn columns(t: &mut String, table: &str, e: &Export) {
 /// Pages and two carousels every store has: enough to see the edge fill a slot.
 const STARTING_RULES: &str = r#"
 # ------------------------------------------------------------------------------------------
-# Rules stored in the bundle (README: "Rules"). Slots are `data-vitrine-slot="<id>"` elements.
+# Rules stored in the bundle (examples/online-retail/vitrine.toml has them all, annotated).
+# Slots are `data-vitrine-slot="<id>"` elements.
 
 [[pages]]
 pattern = "/"

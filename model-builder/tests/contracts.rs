@@ -184,6 +184,7 @@ fn diff_names_products_tables_and_rules_that_changed() {
     let rules = &d["rules"];
     assert_eq!(rules["placements"], json!({ "added": ["home"], "removed": [], "changed": [] }));
     assert_eq!(rules["offers"], json!({ "added": [], "removed": [], "changed": ["welcome"] }));
+    assert_eq!(d["store_changed"], false);
     // Same orders, same recommendation lists: only the catalog and rules moved.
     let together = d["tables"].as_array().unwrap().iter().find(|t| t["table"] == "bought_together").unwrap();
     assert_eq!(together["changed_lists"]["count"], 0, "{together}");
