@@ -8,5 +8,7 @@ export WASM_OPT_BIN="$VITRINE_TOOLS/node/node_modules/binaryen/bin/wasm-opt"
 if [ -d "$VITRINE_TOOLS/node/node_modules/@esbuild/linux-x64/bin" ]; then
   export ESBUILD_BIN="$VITRINE_TOOLS/node/node_modules/@esbuild/linux-x64/bin/esbuild"
 fi
+# Redocly's CLI: no telemetry, no update check (offline).
+export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false DO_NOT_TRACK=1 WRANGLER_HIDE_BANNER=true
 export CHROMEDRIVER=/usr/bin/chromedriver

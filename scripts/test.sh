@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs the pinned tools, then
 #   1. lint: rustfmt (rustfmt.toml) and clippy with warnings as errors, natively and for both
-#      wasm32 crates;
+#      wasm32 crates; openapi.json by Redocly's CLI (redocly.yaml: an error fails);
 #   2. native and end-to-end tests: engine (incl. GrowthBook conformance), model-builder (incl.
 #      the UCI data), the edge's rules, and end to end on real workerd (`wrangler dev`, started
 #      by the tests);
@@ -32,6 +32,7 @@ stage "lint: clippy (native)" 15m cargo clippy --workspace --all-targets --quiet
 stage "lint: clippy (wasm32: edge worker, SDK)" 10m bash -c \
   'cargo clippy -p vitrine-edge-worker --target wasm32-unknown-unknown --quiet -- -D warnings &&
    cargo clippy -p vitrine-browser-sdk --target wasm32-unknown-unknown --features bare --lib --quiet -- -D warnings'
+stage "lint: openapi.json (redocly lint)" 3m redocly lint --config redocly.yaml openapi.json
 stage "native and end-to-end tests (engine, model-builder, edge, journeys on wrangler dev)" 35m \
   cargo test --workspace --exclude vitrine-browser-sdk
 stage "report statistics against GrowthBook's gbstats (scripts/check-gbstats.sh)" 6m bash scripts/check-gbstats.sh

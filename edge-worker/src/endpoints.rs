@@ -121,6 +121,15 @@ pub async fn health(env: &Env) -> Result<Response> {
     })))
 }
 
+/// `/v1/openapi.json`: the API's description, public and cacheable like the SDK's loader.
+pub fn openapi() -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("content-type", "application/json; charset=utf-8")?;
+    headers.set("cache-control", &CachePolicy::Revalidate { max_age: vitrine_edge::openapi::MAX_AGE }.header())?;
+    headers.set("access-control-allow-origin", "*")?;
+    Ok(Response::ok(vitrine_edge::openapi::DOCUMENT)?.with_headers(headers))
+}
+
 /// `/v1/bundle` (the serving version, revalidated) and `/v1/bundle/<version>` (immutable).
 pub async fn bundle(req: Request, env: &Env) -> Result<Response> {
     let config = config(env);

@@ -25,6 +25,14 @@ pub(crate) fn cors(resp: Response) -> Result<Response> {
     Ok(resp.with_headers(headers))
 }
 
+/// A refusal in words for a person or a provider (message links, webhooks), as `text/plain`
+/// (openapi.json says so; `Response::error` would send no content type).
+fn text_error(message: impl Into<String>, status: u16) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("content-type", "text/plain; charset=utf-8")?;
+    Ok(Response::ok(message.into())?.with_status(status).with_headers(headers))
+}
+
 fn json_response(body: &serde_json::Value, status: u16) -> Result<Response> {
     cors(Response::from_json(body)?.with_status(status))
 }
@@ -124,7 +132,7 @@ async fn store_run(env: &Env, key: &str, run: &[events::Accepted], recording: &R
 /// `GET /v1/visitors/{key}/messages`: a visitor's delivery log, in dev mode only.
 pub async fn messages(env: &Env, key: &str) -> Result<Response> {
     if !config(env).dev_mode {
-        return Response::error("only in dev mode (DEV_MODE=1)", 404);
+        return text_error("only in dev mode (DEV_MODE=1)", 404);
     }
     stubs::call(env, key, Method::Get, MESSAGES, None).await
 }
@@ -161,14 +169,14 @@ pub async fn unsubscribe(req: Request, env: &Env) -> Result<Response> {
     let url = req.url()?;
     let vt = url.query_pairs().find(|(k, _)| k == "vt").map(|(_, v)| v.into_owned()).unwrap_or_default();
     let config = config(env);
-    let Some(secret) = &config.link_secret else { return Response::error("unsubscribe is not configured", 503) };
-    let Some(claims) = optout::unsubscribe_claims(secret, &vt) else { return Response::error("this unsubscribe link is not valid", 400) };
+    let Some(secret) = &config.link_secret else { return text_error("unsubscribe is not configured", 503) };
+    let Some(claims) = optout::unsubscribe_claims(secret, &vt) else { return text_error("this unsubscribe link is not valid", 400) };
     if req.method() != Method::Post {
         return Response::from_html(optout::confirm_page(&claims));
     }
     let mut r = stubs::post(env, &claims.visitor, EVENTS, &json!({ "events": [optout::withdrawal(&claims, now_secs())] })).await?;
     if r.status_code() != 200 {
-        return Response::error(format!("could not unsubscribe, try again: {}", r.text().await?), 503);
+        return text_error(format!("could not unsubscribe, try again: {}", r.text().await?), 503);
     }
     Response::from_html(optout::done_page(&claims))
 }
@@ -179,9 +187,9 @@ pub async fn confirm(req: Request, env: &Env) -> Result<Response> {
     let url = req.url()?;
     let vt = url.query_pairs().find(|(k, _)| k == "vt").map(|(_, v)| v.into_owned()).unwrap_or_default();
     let config = config(env);
-    let Some(secret) = &config.link_secret else { return Response::error("confirmation is not configured", 503) };
+    let Some(secret) = &config.link_secret else { return text_error("confirmation is not configured", 503) };
     let Some(key) = ContactRecord::confirmed_by(secret, &vt, now_secs()) else {
-        return Response::error("this confirmation link is not valid (or has expired)", 400);
+        return text_error("this confirmation link is not valid (or has expired)", 400);
     };
     if req.method() != Method::Post {
         return Response::from_html(optout::opt_in_page());
@@ -189,7 +197,7 @@ pub async fn confirm(req: Request, env: &Env) -> Result<Response> {
     let address = key.trim_start_matches("e:").to_string();
     let mut r = stubs::post(env, &key, CONFIRMED, &ConfirmedBody { channel: Channel::Email, address }).await?;
     if r.status_code() != 200 {
-        return Response::error(format!("could not confirm, try again: {}", r.text().await?), 503);
+        return text_error(format!("could not confirm, try again: {}", r.text().await?), 503);
     }
     Response::from_html(optout::opted_in_page())
 }
@@ -205,14 +213,14 @@ pub async fn sms_inbound(mut req: Request, env: &Env) -> Result<Response> {
     let signature = req.headers().get("X-Twilio-Signature")?;
     let sms = match optout::inbound_sms(&form, &url, signature.as_deref(), config.twilio_auth_token.as_deref(), config.dev_mode, now_secs()) {
         Ok(sms) => sms,
-        Err(refusal) => return Response::error(refusal.message(), refusal.status()),
+        Err(refusal) => return text_error(refusal.message(), refusal.status()),
     };
     if let Some(over) = limits::over(env, &vitrine_edge::limits::sms_check(&sms.from), &req.path()).await? {
         return Ok(over);
     }
     let mut r = stubs::post(env, &events::phone_key(&sms.from), SMS, &SmsBody { message_id: sms.message_id, body: sms.body }).await?;
     if r.status_code() != 200 {
-        return Response::error(r.text().await?, 503);
+        return text_error(r.text().await?, 503);
     }
     let headers = Headers::new();
     headers.set("Content-Type", "text/xml")?;

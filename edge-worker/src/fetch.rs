@@ -59,6 +59,7 @@ async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Resul
         Route::Decide => endpoints::decide(req, env).await,
         Route::ExitOffer => endpoints::exit_offer(req, env).await,
         Route::Health => endpoints::health(env).await,
+        Route::OpenApi => endpoints::openapi(),
         Route::Bundle => endpoints::bundle(req, env).await,
         Route::Slice => endpoints::slice(req, env).await,
         Route::NotFound => endpoints::json(JsonReply::error(404, format!("no endpoint {}", req.path()))),

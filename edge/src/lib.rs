@@ -30,6 +30,7 @@ pub mod kv;
 pub mod limits;
 pub mod measure;
 pub mod messaging;
+pub mod openapi;
 pub mod optout;
 pub mod pages;
 pub mod privacy;

@@ -16,6 +16,7 @@
 //! PUT  /v1/admin/report              stores the latest HTML report (ADMIN_TOKEN; staff.rs)
 //! GET  /staff/report                 that report, behind HTTP Basic auth (password: ADMIN_TOKEN)
 //! GET  /v1/health                   what serves, what was refused
+//! GET  /v1/openapi.json             this table as OpenAPI 3.1, with every /v1 shape (openapi.rs)
 //! GET  /v1/bundle[/<version>]       the bundle bytes
 //! GET  /v1/slice?path=…             the bundle cut for this visitor and page (the SDK's download)
 //! GET  /vitrine/sdk/*               the browser SDK's files ([assets])
@@ -53,6 +54,8 @@ pub enum Route {
     Decide,
     ExitOffer,
     Health,
+    /// The API's description (`openapi.json` at the repository's root).
+    OpenApi,
     /// OPTIONS on the JSON API.
     Preflight,
     /// Another method on a GET-only endpoint.
@@ -72,6 +75,8 @@ impl Route {
             "/v1/events" => Route::Events,
             vitrine_engine::journey::CLICK_PATH if get => Route::Click,
             vitrine_engine::journey::CLICK_PATH => Route::UseGet,
+            crate::openapi::PATH if get => Route::OpenApi,
+            crate::openapi::PATH => Route::UseGet,
             "/v1/unsubscribe" => Route::Unsubscribe,
             "/v1/confirm" => Route::Confirm,
             "/v1/sms/inbound" => Route::SmsInbound,

@@ -69,6 +69,8 @@ mod pages;
 pub mod recommend;
 mod render;
 pub mod rules;
+#[cfg(feature = "schema")]
+mod schema;
 mod slice;
 mod sort;
 mod text;

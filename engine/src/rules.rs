@@ -36,6 +36,7 @@ fn eight() -> u32 {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Store {
     pub name: String,
@@ -54,6 +55,7 @@ pub struct Store {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
     #[serde(default)]
@@ -81,6 +83,7 @@ pub struct Rules {
 /// Maps a URL path to a page type, e.g. `pattern = "/products/:sku"`, `page = "product"`.
 /// `:sku` captures the product, `:category` the category; `*` matches the rest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PageRule {
     pub pattern: String,
@@ -90,6 +93,7 @@ pub struct PageRule {
 /// A named audience: visitors matching `when` are in it. RFM segments (Champions, At risk, …)
 /// come from the visitor's traits (`traits.segment`), not from here.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SegmentRule {
     pub name: String,
@@ -102,6 +106,7 @@ pub struct SegmentRule {
 /// placement with `variants` is content (the first variant whose `when` matches wins: hero
 /// banners, greetings).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Placement {
     pub id: String,
@@ -137,6 +142,7 @@ pub struct Placement {
 /// `trending`, `popular`, `popular_country`, `popular_category`, `popular_segment`, `affinity`,
 /// `buy_again`, `cart_addons`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     pub recommender: String,
@@ -146,6 +152,7 @@ pub struct Source {
 
 /// Content for a content placement, chosen by condition in order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
     pub name: String,
@@ -158,6 +165,7 @@ pub struct Variant {
 /// An offer, e.g. for exit intent or a message. The first offer (in config order) whose
 /// `when` matches the visitor is the one they get.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Offer {
     pub id: String,
@@ -186,6 +194,7 @@ pub struct Offer {
 /// bucketed by a hash of `hash_attribute` with GrowthBook's v2 hashing and ranges, so an arm is
 /// a pure function of that attribute: the same on every host and every visit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Experiment {
     pub key: String,
@@ -276,6 +285,7 @@ fn yes() -> bool {
 /// - placement or offer: `holdout = true` keeps the page's own content, no offer;
 /// - journey: `send = false` runs the journey and records each step as skipped, sending nothing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Arm {
     pub name: String,
@@ -316,6 +326,7 @@ fn default_holdout() -> f64 {
 /// a report can compare them with everyone else. Bucketed like a GrowthBook experiment of two
 /// arms weighted `[holdout, 1 - holdout]` on the visitor id, seeded with `seed`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Measurement {
     /// The share of visitors held out, 0 to 1 (0: no holdout).

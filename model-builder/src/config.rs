@@ -8,8 +8,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use vitrine_engine::journey::{Journey, Messaging};
 use vitrine_engine::rules::{Experiment, Measurement, Offer, PageRule, Placement, Rules, SegmentRule, Store};
 use vitrine_engine::Value;
@@ -17,7 +18,7 @@ use vitrine_engine::Value;
 use crate::error::{Error, Located, Result};
 use crate::recs::RecsConfig;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub store: Store,
@@ -56,7 +57,7 @@ pub struct Config {
 }
 
 /// `[orders]`: the order-lines export, one row per line item.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct OrdersConfig {
     /// Relative to the config file; `--orders` overrides it.
@@ -64,6 +65,7 @@ pub struct OrdersConfig {
     pub delimiter: char,
     /// chrono formats, tried in order (`%Y-%m-%d %H:%M:%S`, `%m/%d/%Y %H:%M`, `%Y-%m-%d %H:%M:%S %z`).
     #[serde(deserialize_with = "one_or_many")]
+    #[schemars(schema_with = "one_or_many_schema")]
     pub date_format: Vec<String>,
     pub columns: OrderColumns,
 }
@@ -78,7 +80,7 @@ impl Default for OrdersConfig {
 ///
 /// The optional ones (`title`, `customer`, `country`): unset means "use the default name if the
 /// header has it", `""` means "this export has none", a name must be in the header.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct OrderColumns {
     pub invoice: String,
@@ -113,7 +115,7 @@ impl OrderColumns {
 }
 
 /// `[catalog]`: an optional product export, and how to derive what it lacks.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CatalogConfig {
     /// Relative to the config file; `--catalog` overrides it. Without a catalog, products come
@@ -152,7 +154,7 @@ impl Default for CatalogConfig {
 
 /// Header names in the catalog export. `id` is required; the others work like the optional
 /// order columns (unset: the default name if present).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CatalogColumns {
     pub id: String,
@@ -174,7 +176,7 @@ impl Default for CatalogColumns {
 
 /// `[customers]`: an optional customers export (names, contacts, consent). It goes into the
 /// private profiles only, never the bundle.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CustomersConfig {
     /// Relative to the config file; `--customers` overrides it.
@@ -193,7 +195,7 @@ impl Default for CustomersConfig {
 
 /// Header names in the customers export. `id` (the customer id of the orders export) is
 /// required; the others are optional (unset: the default name if present).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CustomerColumns {
     pub id: String,
@@ -228,7 +230,7 @@ impl Default for CustomerColumns {
 }
 
 /// `[cleaning]`: what is not a sale, and what to do with rows that cannot be read.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CleaningConfig {
     /// Invoices starting with this are cancellations ("" disables).
@@ -266,7 +268,7 @@ impl Default for CleaningConfig {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BadRowPolicy {
     /// Count the row, show the first few in the summary, go on.
@@ -356,6 +358,11 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (line, before[line_start..].chars().count() + 1)
+}
+
+/// `date_format`'s schema: what `one_or_many` reads.
+fn one_or_many_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" }, "minItems": 1 }] })
 }
 
 /// Accepts `"fmt"` or `["fmt", "fmt"]`.

@@ -45,6 +45,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// The config problems this error is made of (`validate --json`): a parse error is one,
+    /// a failed check lists each; any other error (an unreadable file) is one without a place.
+    pub fn config_problems(&self, file: &Path) -> Vec<Located> {
+        match self {
+            Error::Config(located) => vec![located.clone()],
+            Error::ConfigCheck { problems, .. } => problems.clone(),
+            other => vec![Located { file: file.into(), line: None, column: None, key: String::new(), message: other.to_string() }],
+        }
+    }
+
     pub fn io(path: impl AsRef<Path>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.as_ref().to_path_buf();
         move |source| Error::Io { path, source }
@@ -59,8 +69,10 @@ impl Error {
     }
 }
 
-/// A message tied to a place in a file: `vitrine.toml:12:5: orders.delimiter: …`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message tied to a place in a file: `vitrine.toml:12:5: orders.delimiter: …`. As JSON
+/// (`validate --json`): `{"file", "line", "column", "key", "message"}`, unknown line and column
+/// `null`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Located {
     pub file: PathBuf,
     /// 1-based line and column, when known.

@@ -34,6 +34,12 @@ enum Command {
     Sample(cmd::sample::Args),
     /// Add up the measurement records (the R2 export): lift per experiment arm, placements, offers, journeys.
     Report(cmd::report::Args),
+    /// What changed between two bundles: products, tables, rules, sizes.
+    Diff(cmd::diff::Args),
+    /// Start a config from an export's headers (UCI Online Retail, Shopify, similar).
+    Init(cmd::init::Args),
+    /// Print the JSON Schema of vitrine.toml (editors complete and check the config with it).
+    Schema(cmd::schema::Args),
     /// Generate a large, realistic store (orders, catalog, config) for the scale benchmark; deterministic for a seed.
     Generate(cmd::generate::Args),
 }
@@ -50,6 +56,9 @@ fn main() -> ExitCode {
         Command::Sample(a) => cmd::sample::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Generate(a) => cmd::generate::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
+        Command::Init(a) => cmd::init::run(a),
+        Command::Schema(a) => cmd::schema::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -109,6 +109,7 @@ fn main() -> std::process::ExitCode {
             bodies_over_the_limit_are_refused_before_they_are_read,
             a_burst_past_the_client_limit_gets_429_and_another_client_is_unaffected,
             a_visitors_burst_of_events_gets_429_and_a_batch_reaches_ten_objects_at_most,
+            the_openapi_document_is_served_and_its_examples_are_true,
             origin_down_gives_a_502_page_and_the_api_keeps_working,
         ],
     )
@@ -701,6 +702,122 @@ fn a_visitors_burst_of_events_gets_429_and_a_batch_reaches_ten_objects_at_most(s
     assert_eq!((r.status, body["accepted"].as_u64()), (400, Some(10)), "{body}");
     assert_eq!(body["refused"].as_array().unwrap().iter().map(|e| e["index"].as_u64().unwrap()).collect::<Vec<_>>(), [10, 11]);
     assert!(body["refused"][0]["reason"].as_str().unwrap().contains("send this event again in another batch"), "{body}");
+}
+
+/// `openapi.json`, served as it is in the repository, says what the worker does: each
+/// documented response example fits its schema, and each operation's request example, sent to
+/// this worker, gets a documented status with a body that fits that status's schema. The
+/// public API's examples must succeed (the other routes answer this stack, which has no admin
+/// token, link secret or provider keys, with their documented refusals).
+fn the_openapi_document_is_served_and_its_examples_are_true(s: &Suite) {
+    let r = s.stack.get(vitrine_edge::openapi::PATH, &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), vitrine_edge::openapi::DOCUMENT);
+    assert_eq!(r.header("content-type"), Some("application/json; charset=utf-8"));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=300, must-revalidate"));
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    let doc = r.json();
+    let resolve = |v: &Json| -> Json {
+        match v["$ref"].as_str().and_then(|r| r.strip_prefix("#/")) {
+            Some(pointer) => doc.pointer(&format!("/{pointer}")).unwrap_or_else(|| panic!("no {pointer}")).clone(),
+            None => v.clone(),
+        }
+    };
+    // A schema of the document, with its components beside it so `$ref`s resolve.
+    let validator = |schema: &Json| {
+        let mut root = schema.clone();
+        if let Some(o) = root.as_object_mut() {
+            o.insert("components".into(), doc["components"].clone());
+        } else {
+            root = json!({ "allOf": [schema], "components": doc["components"] });
+        }
+        jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("schema {schema}: {e}"))
+    };
+    let fits = |schema: &Json, value: &Json| -> Vec<String> { validator(schema).iter_errors(value).map(|e| format!("{e} at {}", e.instance_path())).collect() };
+    let must_succeed = [
+        "decide",
+        "decidePreflight",
+        "exitOffer",
+        "exitOfferPreflight",
+        "slice",
+        "bundle",
+        "health",
+        "openapi",
+        "events",
+        "eventsPreflight",
+        "visitorMessages",
+        "click",
+        "sendgridEvents",
+    ];
+    let mut sent = Vec::new();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "delete", "options"] {
+            let Some(op) = item.get(method) else { continue };
+            let id = op["operationId"].as_str().unwrap();
+            let responses: Vec<(String, Json)> = op["responses"].as_object().unwrap().iter().map(|(status, r)| (status.clone(), resolve(r))).collect();
+            for (status, response) in &responses {
+                if let Some(json) = response["content"].get("application/json") {
+                    if let Some(example) = json.get("example") {
+                        assert_eq!(fits(&json["schema"], example), Vec::<String>::new(), "{id} {status}: the documented example");
+                    }
+                }
+            }
+            // The request its examples make.
+            let mut path = template.clone();
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            let mut headers: Vec<(String, String)> = vec![("X-Vitrine-Client".into(), "openapi-examples".into())];
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let (name, example) = (p["name"].as_str().unwrap(), p["example"].as_str());
+                match (p["in"].as_str().unwrap(), example) {
+                    ("path", Some(e)) => path = path.replace(&format!("{{{name}}}"), e),
+                    ("query", Some(e)) => {
+                        query.append_pair(name, e);
+                    }
+                    ("header", Some(e)) => headers.push((name.into(), e.into())),
+                    ("path", None) => panic!("{id}: path parameter {name} without an example"),
+                    _ => {}
+                }
+            }
+            let query = query.finish();
+            let target = if query.is_empty() { path.clone() } else { format!("{path}?{query}") };
+            let mut body = Vec::new();
+            if let Some((media, content)) = op["requestBody"]["content"].as_object().and_then(|c| c.iter().next()) {
+                let example = content.get("example").unwrap_or_else(|| panic!("{id}: a request body without an example"));
+                body = match media.as_str() {
+                    "application/json" => serde_json::to_vec(example).unwrap(),
+                    "application/x-www-form-urlencoded" => {
+                        let mut form = url::form_urlencoded::Serializer::new(String::new());
+                        for (k, v) in example.as_object().unwrap() {
+                            form.append_pair(k, v.as_str().unwrap());
+                        }
+                        form.finish().into_bytes()
+                    }
+                    _ => example.as_str().unwrap().as_bytes().to_vec(),
+                };
+                headers.push(("Content-Type".into(), media.clone()));
+            }
+            let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let r = http::request(&s.stack.url, &method.to_uppercase(), &target, &header_refs, &body).unwrap();
+            let documented = responses.iter().find(|(status, _)| status.as_str() == r.status.to_string()).map(|(_, d)| d);
+            let Some(documented) = documented else { panic!("{id}: {} {target} answered {}, not documented: {}", method.to_uppercase(), r.status, r.text()) };
+            if must_succeed.contains(&id) {
+                assert!((200..400).contains(&r.status), "{id}: {} {target} answered {}: {}", method.to_uppercase(), r.status, r.text());
+            }
+            match documented["content"].as_object().and_then(|c| c.iter().next()) {
+                Some((media, content)) if media == "application/json" => {
+                    assert!(r.header("content-type").is_some_and(|t| t.starts_with("application/json")), "{id}: {:?}", r.header("content-type"));
+                    assert_eq!(fits(&content["schema"], &r.json()), Vec::<String>::new(), "{id} {}: {}", r.status, r.text());
+                }
+                Some((media, _)) => {
+                    let got = r.header("content-type").unwrap_or("").to_ascii_lowercase();
+                    assert!(got.starts_with(media.as_str()), "{id} {}: content-type {got:?}, documented {media}", r.status);
+                }
+                None => {}
+            }
+            sent.push(id.to_string());
+        }
+    }
+    assert!(must_succeed.iter().all(|id| sent.iter().any(|s| s == id)), "{sent:?}");
 }
 
 fn origin_down_gives_a_502_page_and_the_api_keeps_working(s: &Suite) {

@@ -11,6 +11,7 @@ use crate::time::{ClockTime, Secs, DAY};
 
 /// What starts a journey, and so what it is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// Items in the cart, then silence. Steps count from the visitor's last activity; ended by
@@ -43,6 +44,7 @@ impl Trigger {
 
 /// Where a message goes. Each needs the visitor's consent to that channel.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     #[default]
@@ -85,6 +87,7 @@ fn one() -> f32 {
 
 /// A follow-up journey declared in the config (`[[journeys]]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Journey {
     pub id: String,
@@ -105,6 +108,7 @@ pub struct Journey {
 
 /// One message of a journey (`[[journeys.steps]]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Delay from the journey's anchor (see [`Trigger`]), not from the previous step, so
@@ -138,6 +142,7 @@ pub struct Step {
 
 /// Quiet hours in the visitor's local time: a message due inside is held until `end`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
     pub start: ClockTime,
@@ -155,6 +160,7 @@ impl QuietHours {
 
 /// Messaging rules shared by all journeys (`[messaging]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Messaging {
     /// At most this many messages per visitor per rolling 24 h, all journeys (0: no cap).

@@ -3,12 +3,15 @@
 
 pub mod build;
 pub mod clean;
+pub mod diff;
 pub mod eval;
 pub mod generate;
+pub mod init;
 pub mod inspect;
 pub mod recommend;
 pub mod report;
 pub mod sample;
+pub mod schema;
 pub mod simulate;
 pub mod validate;
 

@@ -1,9 +1,10 @@
-//! `model-builder recommend`: what the tables recommend for one product or one segment.
+//! `model-builder recommend`: what the tables recommend for one product or one segment, as text
+//! or `--json`.
 
 use std::path::PathBuf;
 
 use vitrine_model_builder::error::Result;
-use vitrine_model_builder::recommend::{recommend, Query};
+use vitrine_model_builder::recommend::{recommend, render, Query};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -13,6 +14,9 @@ pub struct Args {
     /// How many items per table.
     #[arg(long, default_value_t = 10)]
     k: usize,
+    /// Print JSON: the product asked about, then each table's items (rank, SKU, title, price, score).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -32,6 +36,11 @@ pub fn run(a: Args) -> Result<()> {
         (None, Some(s)) => Query::Segment(s),
         (None, None) => unreachable!("clap requires one of --product, --segment"),
     };
-    print!("{}", recommend(&a.bundle, q, a.k)?);
-    Ok(())
+    let r = recommend(&a.bundle, q, a.k)?;
+    if a.json {
+        super::print_json(&r)
+    } else {
+        print!("{}", render(&r));
+        Ok(())
+    }
 }

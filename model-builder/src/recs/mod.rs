@@ -23,7 +23,7 @@ pub use content::{tokenize, ContentIndex};
 pub use rank::top_k;
 
 /// The `[recs]` section of the builder's config.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RecsConfig {
     /// Neighbours kept per product (bought together, similar). Small: the bundle is downloaded.
@@ -79,7 +79,7 @@ impl Default for RecsConfig {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CoPurchaseScope {
     #[default]
