@@ -1,28 +1,23 @@
-/*! Vitrine browser SDK: <script src=".../vitrine.js" data-endpoint="..." async> */
-/* The loader. The logic lives in WebAssembly; this file starts it. Options are data attributes
- * (browser-sdk/README.md): endpoint, bundle (URL override), require-consent, timeout (ms),
- * exit-dwell (ms), exit-idle (ms), exit-back ("off"), auto-track ("all" | "page" | "off"),
- * profile-cookie (name). */
-(function () {
+/* The loader's body, shared by the script tag (js/vitrine.js) and the npm module
+ * (js/vitrine.mjs): `vitrineLoad(o, early)` starts the SDK and returns the `vitrine` API at once
+ * (calls made before it runs wait for it). The logic lives in WebAssembly; this starts it.
+ * `o` is the module's `start()` options (endpoint, requireConsent, exitDwellMs, exitIdleMs,
+ * backIntent, autoTrack, profileCookie, anonymousId; browser-sdk/src/web/mod.rs) plus the
+ * loader's own: `timeout` (ms), `bundle` (URL), `wasm` (the module's URL), `css` (the
+ * dialog's stylesheet's URL, js/dialog.css), `ajsAnonymousId`
+ * (Segment's id as `anonymousId`). `early`: calls
+ * queued before the script loaded (`window.vitrine = [["track", …], …]`). */
+function vitrineLoad(o, early) {
   "use strict";
   var w = window, d = document, perf = w.performance;
-  if (w.vitrine && w.vitrine.version) return; // included twice
   if (perf && perf.mark) perf.mark("vitrine:start");
-
-  var script = d.currentScript || d.querySelector("script[src*='vitrine'][data-endpoint]");
-  var attr = function (name, fallback) {
-    var v = script && script.getAttribute("data-" + name);
-    return v == null || v === "" ? fallback : v;
-  };
-  var number = function (name) {
-    var v = parseFloat(attr(name, ""));
-    return isFinite(v) ? v : undefined;
-  };
-  // The versioned module sits next to this loader (named by scripts/build-sdk.sh).
-  var base = new URL(".", (script && script.src) || location.href);
-  var endpoint = attr("endpoint", location.origin).replace(/\/+$/, "");
-  var timeout = number("timeout");
-  if (timeout === undefined) timeout = 1000;
+  var endpoint = o.endpoint = (o.endpoint || location.origin).replace(/\/+$/, "");
+  // Segment's anonymous id, when asked for: analytics.js keeps it in a cookie (plain, or
+  // quoted as %22…%22 by older versions), else in localStorage (JSON-quoted).
+  if (o.ajsAnonymousId) {
+    try { o.anonymousId = ((/(?:^|; )ajs_anonymous_id=([^;]+)/.exec(d.cookie) || [])[1] || localStorage.getItem("ajs_anonymous_id") || "").replace(/%22|"/g, ""); } catch (e) { /* storage blocked */ }
+  }
+  var timeout = o.timeout == null ? 1000 : o.timeout;
   var deadline = (perf ? perf.now() : 0) + timeout;
 
   // No flicker: unfilled slots keep their size but stay hidden until the SDK decides them,
@@ -31,68 +26,89 @@
   style.setAttribute("data-vitrine", "anti-flicker");
   style.textContent = "[data-vitrine-slot]:not([data-vitrine-filled]):not([data-vitrine-state]){visibility:hidden}";
   (d.head || d.documentElement).appendChild(style);
-  var reveal = function () { if (style.parentNode) style.parentNode.removeChild(style); };
+  var reveal = () => { if (style.parentNode) style.parentNode.removeChild(style); };
   setTimeout(reveal, timeout);
 
   var listeners = {};
-  var emit = function (name, payload) {
+  var emit = (name, payload) => {
     if (name === "error") console.warn("[vitrine]", payload);
-    (listeners[name] || []).slice().forEach(function (f) {
+    (listeners[name] || []).slice().forEach((f) => {
       try { f(payload); } catch (e) { console.error(e); }
     });
   };
 
   var sdk = null;
-  var early = Array.isArray(w.vitrine) ? w.vitrine : []; // calls queued before this loaded
   var pending = [];
-  var call = function (name, args) {
+  var call = (name, args) => {
     if (sdk) return sdk[name].apply(null, args);
     pending.push([name, args]);
   };
+  // `[userId, anonymousId, traits]` now (nothing before the SDK runs).
+  var who = (i) => sdk ? sdk.who()[i] : null;
+  var user = {
+    id: () => who(0),
+    anonymousId: () => who(1),
+    traits: () => who(2) || {},
+  };
   var resolveReady, rejectReady;
-  var ready = new Promise(function (res, rej) { resolveReady = res; rejectReady = rej; });
-  ready.catch(function () {}); // reported through "error"; callers may still catch it
+  var ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
+  ready.catch(() => {}); // reported through "error"; callers may still catch it
 
   var api = {
     version: "__VITRINE_VERSION__",
     ready: ready,
-    track: function (event, properties) { call("track", [String(event), properties || {}]); },
-    page: function () { call("page", []); },
-    identify: function (userId, traits, options) {
-      call("identify", [userId == null ? undefined : String(userId), traits || {}, String((options && options.token) || "")]);
+    track: (event, properties) => { call("track", [String(event), properties || {}]); },
+    // Segment's forms: page(), page(name), page(category, name), page(properties),
+    // page(name, properties), page(category, name, properties); name and category go into
+    // the properties too, as analytics.js puts them.
+    page: (...a) => {
+      var last = a[a.length - 1], p = Object.assign({}, last === Object(last) && a.pop());
+      var name = a[a.length - 1], category = a[1] !== undefined ? a[0] : null;
+      if (name != null) p.name = String(name);
+      if (category != null) p.category = String(category);
+      call("page", [p]);
     },
-    consent: function (c) {
-      var o = c === Object(c);
-      call("consent", [o ? c.personalization : !!c, o ? JSON.stringify(c) : ""]);
+    // null forgets the user (""), undefined keeps them (traits only).
+    identify: (userId, traits, options) => {
+      call("identify", [userId === null ? "" : userId === undefined ? userId : String(userId), traits || {}, String((options && options.token) || "")]);
     },
-    decide: function (placement) {
-      return ready.then(function () { return sdk.decide(String(placement)); });
+    reset: () => { call("reset", []); },
+    anonymousId: (id) => {
+      if (id != null) call("who", [String(id)]);
+      return who(1);
     },
-    showExitOffer: function () {
-      return ready.then(function () { return sdk.showExitOffer(); });
+    user: () => user,
+    consent: (c) => {
+      var purposes = c === Object(c);
+      call("consent", [purposes ? c.personalization : !!c, purposes ? JSON.stringify(c) : ""]);
     },
-    flush: function () { call("flush", []); },
-    on: function (name, handler) {
+    decide: (placement) => {
+      return ready.then(() => { return sdk.decide(String(placement)); });
+    },
+    showExitOffer: () => {
+      return ready.then(() => { return sdk.showExitOffer(); });
+    },
+    flush: () => { call("flush", []); },
+    on: (name, handler) => {
       (listeners[name] = listeners[name] || []).push(handler);
-      return function () {
-        listeners[name] = (listeners[name] || []).filter(function (f) { return f !== handler; });
+      return () => {
+        listeners[name] = (listeners[name] || []).filter((f) => { return f !== handler; });
       };
     },
   };
-  w.vitrine = api;
 
-  var fetchOk = function (url) {
-    return fetch(url).then(function (r) {
+  var fetchOk = (url) => {
+    return fetch(url).then((r) => {
       if (!r.ok) throw new Error(url + ": HTTP " + r.status);
       return r;
     });
   };
   // The two downloads run in parallel, and the wasm compiles while it streams.
   // The bundle cut for this visitor and page (cookies go along on the store's own origin).
-  var bundle = fetchOk(attr("bundle", endpoint + "/v1/slice?path=" + encodeURIComponent(location.pathname))).then(function (r) { return r.arrayBuffer(); });
-  var wasm = fetchOk(new URL("__VITRINE_WASM__", base).href).then(function (r) {
+  var bundle = fetchOk(o.bundle || endpoint + "/v1/slice?path=" + encodeURIComponent(location.pathname)).then((r) => { return r.arrayBuffer(); });
+  var wasm = fetchOk(o.wasm).then((r) => {
     var streams = WebAssembly.compileStreaming && /^application\/wasm\b/.test(r.headers.get("Content-Type") || "");
-    return streams ? WebAssembly.compileStreaming(r) : r.arrayBuffer().then(function (b) { return WebAssembly.compile(b); });
+    return streams ? WebAssembly.compileStreaming(r) : r.arrayBuffer().then((b) => { return WebAssembly.compile(b); });
   });
   // wasm-bindgen's glue (`--target no-modules`), spliced in here by scripts/build-sdk.sh: it is
   // ready with this script, where a module import waited in line behind the page's own work
@@ -105,43 +121,33 @@
   // The page side (browser-sdk/js/page.js, spliced in here by scripts/build-sdk.sh): the DOM,
   // storage, cookies, listeners, timers and fetch, for the module to drive.
   /*__VITRINE_PAGE__*/
-  var loader = vitrinePage(m, emit, deadline);
+  var loader = vitrinePage(m, emit, deadline, o.css);
 
-  Promise.resolve()
-    .then(function () {
-      return Promise.all([m({ module_or_path: wasm }), bundle]).then(function (r) {
-        var back = attr("exit-back", "on");
-        // Queued subscriptions first, so they hear about this page's slots and events too.
-        early = early.filter(function (c) {
-          if (Array.isArray(c) && c[0] === "on") { api.on(c[1], c[2]); return false; }
-          return true;
-        });
-        var filled = m.start({
-          endpoint: endpoint,
-          requireConsent: script ? script.hasAttribute("data-require-consent") && attr("require-consent", "true") !== "false" : false,
-          exitDwellMs: number("exit-dwell"),
-          exitIdleMs: number("exit-idle"),
-          backIntent: back !== "off" && back !== "false",
-          autoTrack: attr("auto-track", "all"),
-          profileCookie: attr("profile-cookie"),
-        }, new Uint8Array(r[1]), loader);
-        loader.listen();
-        sdk = m;
-        reveal();
-        if (perf && perf.measure) perf.measure("vitrine:fill", "vitrine:start", "vitrine:filled");
-        pending.forEach(function (c) { m[c[0]].apply(null, c[1]); });
-        pending = [];
-        // The queue snippet's format: window.vitrine = [["track", "Product Added", {...}], ...]
-        early.forEach(function (c) {
-          if (Array.isArray(c) && typeof api[c[0]] === "function") api[c[0]].apply(null, c.slice(1));
-        });
-        resolveReady(api);
-        emit("ready", { filled: filled });
+  Promise.all([m({ module_or_path: wasm }), bundle])
+    .then((r) => {
+      // Queued subscriptions first, so they hear about this page's slots and events too.
+      early = early.filter((c) => {
+        if (Array.isArray(c) && c[0] === "on") { api.on(c[1], c[2]); return false; }
+        return true;
       });
+      var filled = m.start(o, new Uint8Array(r[1]), loader);
+      loader.listen();
+      sdk = m;
+      reveal();
+      if (perf && perf.measure) perf.measure("vitrine:fill", "vitrine:start", "vitrine:filled");
+      pending.forEach((c) => { m[c[0]].apply(null, c[1]); });
+      pending = [];
+      // The queue snippet's format: window.vitrine = [["track", "Product Added", {...}], ...]
+      early.forEach((c) => {
+        if (Array.isArray(c) && typeof api[c[0]] === "function") api[c[0]].apply(null, c.slice(1));
+      });
+      resolveReady(api);
+      emit("ready", { filled: filled });
     })
-    .catch(function (e) {
+    .catch((e) => {
       reveal(); // the page's own content, as if Vitrine were not there
       emit("error", "could not start: " + (e && e.message ? e.message : e));
       rejectReady(e);
     });
-})();
+  return api;
+}
