@@ -240,8 +240,12 @@ export interface LoadOptions {
   endpoint?: string;
   /** The bundle URL (default: `<endpoint>/v1/slice?path=<this page>`). */
   bundle?: string;
-  /** The WebAssembly module's URL (default: `vitrine.wasm` next to the module). */
+  /** The WebAssembly module's URL (default: the package's wasm next to the module). */
   wasm?: string | URL;
+  /** The exit-offer dialog's stylesheet's URL (default: `vitrine.css` next to the module). */
+  css?: string | URL;
+  /** The visitor's id, when valid (8 to 64 letters, digits, `-`, `_`): wins over `vt_vid` and the stored one. */
+  anonymousId?: string;
   /** Nothing sent or stored before consent. */
   requireConsent?: boolean;
   /** ms before unfilled slots show their own content (default 1000). */

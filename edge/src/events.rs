@@ -450,7 +450,8 @@ mod tests {
         assert!(c.refused.is_empty(), "{:?}", c.refused);
         assert_eq!(c.accepted.len(), events::KEPT.len(), "each counted in the answer");
         assert!(c.accepted.iter().all(|a| a.key == "a:a1"), "stored in the visitor's object");
-        let unproven = anonymous(r#"{"type":"track","event":"Order Refunded","messageId":"r","anonymousId":"a1","userId":"cust-9","properties":{"order_id":"o-1"}}"#);
+        let unproven =
+            anonymous(r#"{"type":"track","event":"Order Refunded","messageId":"r","anonymousId":"a1","userId":"cust-9","properties":{"order_id":"o-1"}}"#);
         assert_eq!((unproven.accepted.len(), unproven.anonymized), (1, 1), "kept as the anonymous visitor's, the userId dropped");
         assert!(!unproven.accepted[0].json.contains("cust-9"));
         let unknown = anonymous(r#"{"type":"track","event":"Order Exploded","messageId":"x","anonymousId":"a1"}"#);
