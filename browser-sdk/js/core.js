@@ -7,10 +7,11 @@
  * dialog's stylesheet's URL, js/dialog.css), `ajsAnonymousId`
  * (Segment's id as `anonymousId`). `early`: calls
  * queued before the script loaded (`window.vitrine = [["track", …], …]`). */
+// Strict: spliced into the script tag's strict function, or a module. The User Timing and
+// High Resolution Time APIs are older than the WebAssembly this needs: used unchecked.
 function vitrineLoad(o, early) {
-  "use strict";
   var w = window, d = document, perf = w.performance;
-  if (perf && perf.mark) perf.mark("vitrine:start");
+  perf.mark("vitrine:start");
   var endpoint = o.endpoint = (o.endpoint || location.origin).replace(/\/+$/, "");
   // Segment's anonymous id, when asked for: analytics.js keeps it in a cookie (plain, or
   // quoted as %22…%22 by older versions), else in localStorage (JSON-quoted).
@@ -18,7 +19,7 @@ function vitrineLoad(o, early) {
     try { o.anonymousId = ((/(?:^|; )ajs_anonymous_id=([^;]+)/.exec(d.cookie) || [])[1] || localStorage.getItem("ajs_anonymous_id") || "").replace(/%22|"/g, ""); } catch (e) { /* storage blocked */ }
   }
   var timeout = o.timeout == null ? 1000 : o.timeout;
-  var deadline = (perf ? perf.now() : 0) + timeout;
+  var deadline = perf.now() + timeout;
 
   // No flicker: unfilled slots keep their size but stay hidden until the SDK decides them,
   // or until the timeout shows the page's own content (the SDK then leaves them alone).
@@ -40,7 +41,7 @@ function vitrineLoad(o, early) {
   var sdk = null;
   var pending = [];
   var call = (name, args) => {
-    if (sdk) return sdk[name].apply(null, args);
+    if (sdk) return sdk[name](...args);
     pending.push([name, args]);
   };
   // `[userId, anonymousId, traits]` now (nothing before the SDK runs).
@@ -134,12 +135,12 @@ function vitrineLoad(o, early) {
       loader.listen();
       sdk = m;
       reveal();
-      if (perf && perf.measure) perf.measure("vitrine:fill", "vitrine:start", "vitrine:filled");
-      pending.forEach((c) => { m[c[0]].apply(null, c[1]); });
+      perf.measure("vitrine:fill", "vitrine:start", "vitrine:filled");
+      pending.forEach((c) => { m[c[0]](...c[1]); });
       pending = [];
       // The queue snippet's format: window.vitrine = [["track", "Product Added", {...}], ...]
       early.forEach((c) => {
-        if (Array.isArray(c) && typeof api[c[0]] === "function") api[c[0]].apply(null, c.slice(1));
+        if (Array.isArray(c) && typeof api[c[0]] === "function") api[c[0]](...c.slice(1));
       });
       resolveReady(api);
       emit("ready", { filled: filled });

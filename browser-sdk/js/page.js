@@ -4,9 +4,10 @@
  * (browser-sdk/src/web/io.rs lists its methods); `sdk` is the module's exports, called back
  * by listeners, timers and fetch; `css` the URL of the dialog's stylesheet (js/dialog.css). Going through a few coarse methods here, rather than web-sys
  * per DOM call, keeps the glue small: each web-sys method is a shim on both sides.
- * scripts/build-sdk.sh splices this into vitrine.js; the Chromium wasm tests load it too. */
+ * scripts/build-sdk.sh splices this into vitrine.js (strict code); the Chromium wasm tests load
+ * it too. Performance marks and `now()` are used unchecked: every browser with the WebAssembly
+ * features the module needs has them. */
 function vitrinePage(sdk, emit, deadline, css) {
-  "use strict";
   var w = window, d = document, perf = w.performance, loc = w.location, hist = w.history;
   var listen = (target, type, handler, passive) => {
     target.addEventListener(type, handler, { capture: true, passive: passive });
@@ -30,7 +31,7 @@ function vitrinePage(sdk, emit, deadline, css) {
     link.setAttribute("data-vitrine", "dialog");
     link.onload = link.onerror = () => {
       styled = true;
-      if (waiting) showOffer.apply(null, waiting);
+      if (waiting) showOffer(...waiting);
       waiting = null;
     };
     var head = d.head || d.documentElement;
@@ -138,7 +139,7 @@ function vitrinePage(sdk, emit, deadline, css) {
       return slots.map((el) => { return el.getAttribute("data-vitrine-slot") || ""; });
     },
     fill: (i, html) => {
-      var el = slots[i], late = html != null && perf && perf.now() > deadline;
+      var el = slots[i], late = html != null && perf.now() > deadline;
       if (!el) return false;
       if (html != null && !late) {
         el.innerHTML = html;
@@ -147,7 +148,7 @@ function vitrinePage(sdk, emit, deadline, css) {
       el.setAttribute("data-vitrine-state", html != null && !late ? "filled" : "original");
       return !late;
     },
-    mark: (name) => { if (perf && perf.mark) perf.mark(name); },
+    mark: (name) => { perf.mark(name); },
 
     // Web Storage can be missing or throw (privacy modes, full quota): a failure only means
     // the SDK forgets sooner. An empty value removes the key.
