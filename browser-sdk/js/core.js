@@ -3,10 +3,9 @@
  * (calls made before it runs wait for it). The logic lives in WebAssembly; this starts it.
  * `o` is the module's `start()` options (endpoint, requireConsent, exitDwellMs, exitIdleMs,
  * backIntent, autoTrack, profileCookie, anonymousId; browser-sdk/src/web/mod.rs) plus the
- * loader's own: `timeout` (ms), `bundle` (URL), `wasm` (the module's URL), `css` (the
- * dialog's stylesheet's URL, js/dialog.css), `ajsAnonymousId`
- * (Segment's id as `anonymousId`). `early`: calls
- * queued before the script loaded (`window.vitrine = [["track", …], …]`). */
+ * loader's own: `timeout` (ms), `bundle` (URL), `wasm` (the module's URL), `css` (the dialog's
+ * stylesheet's URL, js/dialog.css), `ajsAnonymousId` (Segment's id, if any, as `anonymousId`).
+ * `early`: calls queued before the script loaded (`window.vitrine = [["track", …], …]`). */
 // Strict: spliced into the script tag's strict function, or a module. The User Timing and
 // High Resolution Time APIs are older than the WebAssembly this needs: used unchecked.
 function vitrineLoad(o, early) {
@@ -16,7 +15,7 @@ function vitrineLoad(o, early) {
   // Segment's anonymous id, when asked for: analytics.js keeps it in a cookie (plain, or
   // quoted as %22…%22 by older versions), else in localStorage (JSON-quoted).
   if (o.ajsAnonymousId) {
-    try { o.anonymousId = ((/(?:^|; )ajs_anonymous_id=([^;]+)/.exec(d.cookie) || [])[1] || localStorage.getItem("ajs_anonymous_id") || "").replace(/%22|"/g, ""); } catch (e) { /* storage blocked */ }
+    try { o.anonymousId = ((/(?:^|; )ajs_anonymous_id=([^;]+)/.exec(d.cookie) || [])[1] || localStorage.getItem("ajs_anonymous_id") || "").replace(/%22|"/g, "") || o.anonymousId; } catch (e) { /* storage blocked */ }
   }
   var timeout = o.timeout == null ? 1000 : o.timeout;
   var deadline = perf.now() + timeout;
