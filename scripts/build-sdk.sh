@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Builds the browser SDK into dist/sdk/:
-#   vitrine.js                 the loader sites include, with the page side (js/page.js) and
-#                              wasm-bindgen's glue spliced in
+#   vitrine.js                 the loader sites include (js/vitrine.js around js/core.js), with
+#                              the page side (js/page.js) and wasm-bindgen's glue spliced in
 #                              (unversioned: short cache)
+#   vitrine.mjs                the same as an ES module, `load(options)` (js/vitrine.mjs)
 #   vitrine-<hash>.wasm        the module (versioned: cache forever)
-#   vitrine.d.ts               TypeScript types for window.vitrine
+#   vitrine.css                the exit offer dialog's CSS (js/dialog.css), linked by the page
+#                              side once the slots are filled: off the first download
+#   vitrine.d.ts               TypeScript types for window.vitrine and the module
+# and the npm package @vitrine/browser (those files, browser-sdk/npm/) packed by `npm pack`
+# into NPM_OUT (default: OUT_DIR's sibling npm/, e.g. dist/npm/vitrine-browser-<version>.tgz).
 # Steps: cargo (wasm32, release, no std) -> wasm-bindgen --target no-modules -> short import
 # names (scripts/short-wasm-names.py) -> wasm-opt -Oz (and more, below) -> page side and glue spliced into the loader ->
-# esbuild --minify.
+# esbuild --minify -> npm pack.
 # Usage: scripts/build-sdk.sh [OUT_DIR]     (sizes are printed; set QUIET=1 to silence them;
-# KEEP_LOADER=FILE keeps the loader as spliced, before minifying)
+# KEEP_LOADER=FILE keeps the script tag's loader as spliced, before minifying)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -24,15 +29,21 @@ WASM="$TARGET_DIR/wasm32-unknown-unknown/release/vitrine_browser_sdk.wasm"
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-wasm-bindgen --target no-modules --no-typescript --out-dir "$WORK" --out-name vitrine "$WASM"
+# --encode-into always: TextEncoder.encodeInto without its polyfill (every browser that runs
+# this module has it).
+wasm-bindgen --target no-modules --no-typescript --encode-into always --out-dir "$WORK" --out-name vitrine "$WASM"
 # Short import names in module and glue alike (wasm-bindgen's are long and hashed).
 python3 scripts/short-wasm-names.py "$WORK/vitrine_bg.wasm" "$WORK/vitrine.js"
 # The features rustc enables by default for wasm32 (Chrome/Firefox/Safari have had them for years).
 # --low-memory-unused: nothing lives in the first KiB of memory (rustc puts the 1 MiB stack first,
 # growing down towards it, and data after it), so a constant added to a pointer may become the
 # load's offset. --flatten --rereloop: binaryen's control-flow rebuild, then -Oz again. Together
-# 0.8 KB gzip less, same semantics (BENCHMARKS.md, Browser SDK).
-"$WASM_OPT_BIN" --low-memory-unused -Oz --flatten --rereloop -Oz --converge --strip-debug --strip-producers \
+# 0.8 KB gzip less, same semantics (BENCHMARKS.md, Browser SDK). Merging similar functions
+# first, and inlining and dead arguments before the last -Oz: 0.16 KB less (measured against
+# four other orders). --strip-target-features: the features section no browser reads (0.1 KB).
+"$WASM_OPT_BIN" --low-memory-unused --merge-similar-functions -Oz --flatten --rereloop -Oz \
+  --inlining-optimizing --dae-optimizing -Oz --converge \
+  --strip-debug --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-multivalue \
   "$WORK/vitrine_bg.wasm" -o "$WORK/vitrine_bg.wasm"
@@ -52,9 +63,9 @@ MODULE="vitrine-$HASH.wasm"
 mkdir -p "$OUT"
 rm -f "$OUT"/vitrine-*.js "$OUT"/vitrine-*.wasm
 cp "$WORK/vitrine_bg.wasm" "$OUT/$MODULE"
-python3 - "$WORK/vitrine.js" browser-sdk/js/page.js browser-sdk/js/vitrine.js "$WORK/loader.js" "$MODULE" "$VERSION+$HASH" <<'SPLICE'
+python3 - "$WORK/vitrine.js" browser-sdk/js/page.js browser-sdk/js/core.js browser-sdk/js/vitrine.js browser-sdk/js/vitrine.mjs "$WORK/loader.js" "$WORK/loader.mjs" "$MODULE" "$VERSION+$HASH" <<'SPLICE'
 import re, sys
-glue, page, template, out, module, version = sys.argv[1:]
+glue, page, core, tag, esm, out, out_esm, module, version = sys.argv[1:]
 
 
 def drop(src, start):
@@ -83,6 +94,9 @@ g = drop(g, r"\n *let script_src;\n *if \(typeof document")
 g = drop(g, r"\n *async function __wbg_load\(")
 g = drop(g, r"\n *function initSync\(")
 g = drop(g, r"\n *async function __wbg_init_once\(")
+# Strings always go in with `realloc` (every call the glue makes passes it): the branch for
+# callers without it never runs.
+g = drop(g, r"\n *if \(realloc === undefined\) ")
 g = swap(g, "Object.assign(__wbg_init, { initSync }, exports)", "Object.assign(__wbg_init, exports)")
 g = swap(g, "\n    let __wbg_init_promise;", """
     async function __wbg_init_once(options) {
@@ -92,22 +106,92 @@ g = swap(g, "\n    let __wbg_init_promise;", """
 
     let __wbg_init_promise;""")
 assert "script_src" not in g and "initSync" not in g
-text = open(template).read()
-for marker, js in (("/*__VITRINE_GLUE__*/", g), ("/*__VITRINE_PAGE__*/", open(page).read())):
-    assert marker in text, "build-sdk: the loader template lost its marker " + marker
-    text = text.replace(marker, js)
-open(out, "w").write(text.replace("__VITRINE_WASM__", module).replace("__VITRINE_VERSION__", version))
+
+
+def arrows(src):
+    """`src` with its anonymous `function (...) {...}` expressions as arrow functions, where
+    their bodies use neither `this` nor `arguments` (the only differences an arrow makes here:
+    the glue never calls them with `new`). Shorter once minified (`(e)=>x` for
+    `function(e){return x}`)."""
+    out, i = [], 0
+    for m in re.finditer(r"(?<![\w$.])function ?(\([^()]*\)) \{", src):
+        if m.start() < i or src[:m.start()].rstrip()[-1:] not in (":", "(", ",", "="):
+            continue  # inside a header already rewritten, or not an expression
+        depth, j = 0, m.end() - 1
+        for j in range(m.end() - 1, len(src)):
+            depth += {"{": 1, "}": -1}.get(src[j], 0)
+            if depth == 0:
+                break
+        body = src[m.end():j]
+        if re.search(r"\b(this|arguments)\b", body):
+            continue
+        out.append(src[i:m.start()] + m.group(1) + " => {")
+        i = m.end()
+    return "".join(out) + src[i:]
+
+
+def exported_arrows(src):
+    """`src` with wasm-bindgen's wrappers, `function NAME(...) {...}` then
+    `exports.NAME = NAME;`, written as `exports.NAME = (...) => {...};` where nothing else
+    names NAME and the body uses neither `this` nor `arguments`."""
+    src = re.sub(r"/\*\*.*?\*/", "", src, flags=re.S)  # JSDoc: names that are not uses
+    for m in list(re.finditer(r"\n *function (\w+)(\([^()]*\)) \{", src))[::-1]:
+        name, depth = m.group(1), 0
+        for j in range(m.end() - 1, len(src)):
+            depth += {"{": 1, "}": -1}.get(src[j], 0)
+            if depth == 0:
+                break
+        tail = re.match(r"\s*exports\." + name + " = " + name + ";", src[j + 1:])
+        body = src[m.end():j]
+        if not tail or re.search(r"\b(this|arguments)\b", body) or len(re.findall(r"\b" + name + r"\b", src)) != 3:
+            continue
+        src = src[:m.start()] + "\nexports." + name + " = " + m.group(2) + " => {" + body + "};" + src[j + 1 + tail.end():]
+    return src
+
+
+g = arrows(exported_arrows(g))
+
+
+def splice(text, parts):
+    for marker, js in parts:
+        assert marker in text, "build-sdk: a loader template lost its marker " + marker
+        text = text.replace(marker, js)
+    return text
+
+
+body = splice(open(core).read(), (("/*__VITRINE_GLUE__*/", g), ("/*__VITRINE_PAGE__*/", open(page).read())))
+for wrapper, path in ((tag, out), (esm, out_esm)):
+    text = splice(open(wrapper).read(), (("/*__VITRINE_CORE__*/", body),))
+    open(path, "w").write(text.replace("__VITRINE_WASM__", module).replace("__VITRINE_VERSION__", version))
 SPLICE
 [ -n "${KEEP_LOADER:-}" ] && cp "$WORK/loader.js" "$KEEP_LOADER"
 minify "$WORK/loader.js" "$OUT/vitrine.js"
+minify "$WORK/loader.mjs" "$OUT/vitrine.mjs"
+minify browser-sdk/js/dialog.css "$OUT/vitrine.css"
 cp browser-sdk/js/vitrine.d.ts "$OUT/vitrine.d.ts"
+
+# The npm package: browser-sdk/npm/package.json with this build's version and module name.
+NPM_OUT=${NPM_OUT:-$(dirname "$OUT")/npm}
+mkdir -p "$WORK/npm" "$NPM_OUT"
+cp "$OUT/vitrine.js" "$OUT/vitrine.mjs" "$OUT/$MODULE" "$OUT/vitrine.css" "$OUT/vitrine.d.ts" browser-sdk/npm/README.md "$WORK/npm/"
+python3 - browser-sdk/npm/package.json "$WORK/npm/package.json" "$VERSION" "$MODULE" <<'PACKAGE'
+import json, sys
+src, out, version, module = sys.argv[1:]
+p = json.load(open(src))
+p["version"] = version
+p["exports"]["./vitrine.wasm"] = "./" + module
+json.dump(p, open(out, "w"), indent=2)
+PACKAGE
+rm -f "$NPM_OUT"/vitrine-browser-*.tgz
+(cd "$WORK/npm" && npm pack --silent --pack-destination "$NPM_OUT" >/dev/null)
 
 if [ -z "${QUIET:-}" ]; then
   total_raw=0; total_gz=0
-  for f in "$OUT/vitrine.js" "$OUT/$MODULE"; do
+  for f in "$OUT/vitrine.js" "$OUT/$MODULE"; do  # the script tag's download
     raw=$(stat -c%s "$f"); gz=$(gzip -9c "$f" | wc -c)
     total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
     printf '%-34s %8d B raw %8d B gzip\n' "$(basename "$f")" "$raw" "$gz"
   done
   printf '%-34s %8d B raw %8d B gzip\n' "total (JS + wasm)" "$total_raw" "$total_gz"
+  printf '%-34s %8d B\n' "$(cd "$NPM_OUT" && ls vitrine-browser-*.tgz)" "$(stat -c%s "$NPM_OUT"/vitrine-browser-*.tgz)"
 fi

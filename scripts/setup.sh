@@ -32,7 +32,7 @@ for c in clippy rustfmt; do rustup component list --installed | grep -q "^$c" ||
 
 # 3. npm tools, pinned (Node 22 from the npm registry: wrangler 4.164 needs Node >= 22.12).
 if ! cmp -s scripts/tools-package.json "$VITRINE_TOOLS/node/package.json"; then
-  step "npm: node 22, wrangler, binaryen, playwright-core, @redocly/cli"
+  step "npm: node 22, wrangler, binaryen, playwright-core, @redocly/cli, esbuild"
   cp scripts/tools-package.json "$VITRINE_TOOLS/node/package.json"
   (cd "$VITRINE_TOOLS/node" && npm install --no-audit --no-fund --loglevel=error)
 fi

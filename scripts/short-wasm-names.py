@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""Gives wasm-bindgen's imports short names, in the module and in its JS glue alike.
+"""Gives wasm-bindgen's imports and exports short names, in the module and in its JS glue alike.
 
 wasm-bindgen names every import like `__wbg_querySelector_72201b7c62dc196b` and the glue repeats
 each name (138 imports once, ~13 KB of names over the two files, the hashes incompressible).
 The glue only ever uses these names as the keys of the import object it builds, so renaming
-both sides consistently changes nothing else.
+both sides consistently changes nothing else. Exports (`__wbindgen_malloc`,
+`__externref_table_alloc`, `showExitOffer`, ...: about 300 bytes of names in the module, and
+repeated in the glue) are only ever read as `wasm.<name>` by the glue, which wraps them in the
+functions it exports under their own names; they get short names too (`memory` keeps its own),
+and exports the glue never reads (wasm-bindgen's `__abort_handler`, `__instance_terminated`)
+are left out, so wasm-opt may drop what only they kept.
 
 Usage: short-wasm-names.py MODULE.wasm GLUE.js   (both rewritten in place)
 Fails loudly (exit 1) if a name is not found exactly where the glue is expected to use it.
@@ -89,10 +94,32 @@ def rewrite_imports(body, renames, fresh):
     return bytes(out)
 
 
+def glue_reads(glue, export):
+    """The glue's reads of an export: `wasm.<name>`."""
+    return re.compile(r"(?<![\w$.])wasm\." + re.escape(export) + r"(?![\w$])")
+
+
+def rewrite_exports(body, glue, renames, fresh):
+    """The export section with every export but `memory` renamed, and those `glue` never reads
+    left out."""
+    count, i = leb(body, 0)
+    kept, entries = 0, bytearray()
+    for _ in range(count):
+        field, i = name(body, i)
+        _, end = leb(body, i + 1)  # the kind byte, then the index
+        if field == "memory" or glue_reads(glue, field).search(glue):
+            renames[field] = field if field == "memory" else next(fresh)
+            entries += put_name(renames[field]) + body[i:end]
+            kept += 1
+        i = end
+    return put_leb(kept) + bytes(entries)
+
+
 def main(wasm_path, glue_path):
     data = open(wasm_path, "rb").read()
     assert data[:8] == b"\0asm\x01\0\0\0", "short-wasm-names: not a wasm module"
-    renames, fresh = {}, short_names()
+    renames, exports, fresh = {}, {}, short_names()
+    glue = open(glue_path).read()
     out = bytearray(data[:8])
     i = 8
     while i < len(data):
@@ -101,16 +128,20 @@ def main(wasm_path, glue_path):
         body = data[body_start : body_start + size]
         if section == 2:
             body = rewrite_imports(body, renames, fresh)
+        elif section == 7:
+            body = rewrite_exports(body, glue, exports, short_names())
         out += bytes([section]) + put_leb(len(body)) + body
         i = body_start + size
 
-    glue = open(glue_path).read()
     for old, new in renames.items():
         # An import object key: `name: function(...` or `"./module.js": import0`.
         pattern = r'(?<![\w$])' + (re.escape(f'"{old}"') if not old.isidentifier() else re.escape(old)) + r"(?=\s*:)"
         glue, found = re.subn(pattern, new, glue)
         if found != 1:
             sys.exit(f"short-wasm-names: expected {old!r} once in the glue, found it {found} times")
+    for old, new in exports.items():
+        if old != new:
+            glue = glue_reads(glue, old).sub("wasm." + new, glue)
     open(wasm_path, "wb").write(bytes(out))
     open(glue_path, "w").write(glue)
 

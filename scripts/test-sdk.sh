@@ -5,7 +5,10 @@
 #   2. wasm in Node: the SDK's engine decides exactly as recorded natively;
 #   3. wasm in headless Chromium: slots, dialog, learning, storage on a real DOM;
 #   4. end to end (Playwright): the fixture store's static pages served by python's http.server;
-#   5. end to end (Playwright) behind the edge worker: the demo store on local workerd;
+#   5. end to end (Playwright) behind the edge worker: the demo store on local workerd; then
+#      the npm package (tests/e2e/npm.mjs): the packed tarball installed into a tiny app,
+#      bundled with esbuild, run in Chromium against that worker (with the Segment-compatible
+#      surface: page, identify(null), anonymousId, user, reset, ajs_anonymous_id);
 #   6. the measurement report in Chromium (tests/e2e/report.mjs): at /staff/report on that
 #      worker (as a file when SDK_E2E_EDGE=0), its figures those of `model-builder report --json`.
 # Assumes scripts/setup.sh has installed the tools (scripts/test.sh does).
@@ -21,7 +24,7 @@ cargo test -p vitrine-browser-sdk
 echo "==> browser SDK: wasm tests in Node and headless Chromium"
 cargo test --target wasm32-unknown-unknown -p vitrine-browser-sdk --tests
 echo "==> browser SDK: end to end on a static site"
-QUIET=1 scripts/build-sdk.sh "$work/sdk"
+QUIET=1 NPM_OUT="$work/npm" scripts/build-sdk.sh "$work/sdk"
 # The download budget (ARCHITECTURE.md, #4): loader + wasm, each gzip -9, at most 64 KiB.
 budget=65536
 total=0
@@ -54,6 +57,8 @@ if [ "${SDK_E2E_EDGE:-1}" != 0 ]; then
     sleep 1
   done
   VITRINE_URL="http://127.0.0.1:$port" node tests/e2e/edge.mjs
+  echo "==> the npm package in an esbuild app, against that worker"
+  VITRINE_URL="http://127.0.0.1:$port" NPM_TARBALL=$(ls "$work"/npm/vitrine-browser-*.tgz) node tests/e2e/npm.mjs
   echo "==> measurement report in Chromium, at /staff/report"
   VITRINE_URL="http://127.0.0.1:$port" ADMIN_TOKEN=$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars | tail -1) node tests/e2e/report.mjs
 else

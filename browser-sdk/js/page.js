@@ -1,39 +1,48 @@
 /* The page side of the Vitrine SDK: everything that touches the DOM, storage, cookies, the
  * network or the clock's callbacks. The wasm module decides; this file does what it decides.
- * `vitrinePage(sdk, emit, deadline)` returns the `Loader` the module's `start()` takes
+ * `vitrinePage(sdk, emit, deadline, css)` returns the `Loader` the module's `start()` takes
  * (browser-sdk/src/web/io.rs lists its methods); `sdk` is the module's exports, called back
- * by listeners, timers and fetch. Going through a few coarse methods here, rather than web-sys
+ * by listeners, timers and fetch; `css` the URL of the dialog's stylesheet (js/dialog.css). Going through a few coarse methods here, rather than web-sys
  * per DOM call, keeps the glue small: each web-sys method is a shim on both sides.
- * scripts/build-sdk.sh splices this into vitrine.js; the Chromium wasm tests load it too. */
-function vitrinePage(sdk, emit, deadline) {
-  "use strict";
+ * scripts/build-sdk.sh splices this into vitrine.js (strict code); the Chromium wasm tests load
+ * it too. Performance marks and `now()` are used unchecked: every browser with the WebAssembly
+ * features the module needs has them. */
+function vitrinePage(sdk, emit, deadline, css) {
   var w = window, d = document, perf = w.performance, loc = w.location, hist = w.history;
-  var listen = function (target, type, handler, passive) {
+  var listen = (target, type, handler, passive) => {
     target.addEventListener(type, handler, { capture: true, passive: passive });
   };
-  var storage = function (local) {
+  var storage = (local) => {
     try { return local ? w.localStorage : w.sessionStorage; } catch (e) { return null; }
   };
   var slots = [];
 
   // --- The exit offer: an accessible modal dialog (role=dialog, aria-modal, labelled by the
   // offer's headline, focus kept inside, Esc and the backdrop close it, focus returns to where
-  // it was), styled by the site through CSS custom properties, each with a default.
-  var CSS = ".vitrine-exit{position:fixed;inset:0;z-index:var(--vitrine-z,2147483000);display:flex;align-items:center;justify-content:center;font:var(--vitrine-font,inherit)}" +
-    ".vitrine-exit-backdrop{position:absolute;inset:0;background:var(--vitrine-backdrop,rgba(0,0,0,.5))}" +
-    ".vitrine-exit-dialog{position:relative;box-sizing:border-box;width:min(var(--vitrine-dialog-width,28rem),calc(100vw - 2rem));max-height:calc(100vh - 2rem);overflow:auto;padding:var(--vitrine-dialog-padding,1.5rem);background:var(--vitrine-dialog-bg,#fff);color:var(--vitrine-dialog-fg,#111);border-radius:var(--vitrine-radius,12px);box-shadow:var(--vitrine-shadow,0 10px 40px rgba(0,0,0,.3))}" +
-    ".vitrine-exit-close{position:absolute;top:.5rem;right:.5rem;border:0;background:none;color:inherit;font-size:1.5rem;line-height:1;padding:.25rem .5rem;cursor:pointer}" +
-    ".vitrine-offer-headline{margin:0 2rem .5rem 0;font-size:var(--vitrine-headline-size,1.4rem)}" +
-    ".vitrine-offer-code strong{letter-spacing:.05em}" +
-    ".vitrine-offer-cta{display:inline-block;margin-top:1rem;padding:.75rem 1.25rem;border-radius:var(--vitrine-radius,12px);background:var(--vitrine-accent,#111);color:var(--vitrine-accent-fg,#fff);text-decoration:none}" +
-    ".vitrine-exit :focus-visible{outline:2px solid var(--vitrine-focus,#2563eb);outline-offset:2px}" +
-    "@media (prefers-reduced-motion:no-preference){.vitrine-exit-dialog{animation:vitrine-in .2s ease-out}}" +
-    "@keyframes vitrine-in{from{opacity:0;transform:translateY(8px)}}";
+  // it was), styled by the site through CSS custom properties, each with a default. Its CSS
+  // (js/dialog.css, 0.6 KB gzip) is not in this script, the first download: it is linked once
+  // the slots are filled (`listen`), and an offer due before it loaded waits for it.
+  var styled = !css;
+  var waiting = null; // the offer to show once styled
+  var linkDialogCss = () => {
+    var link = d.createElement("link");
+    link.rel = "stylesheet";
+    link.href = css;
+    link.setAttribute("data-vitrine", "dialog");
+    link.onload = link.onerror = () => {
+      styled = true;
+      if (waiting) showOffer(...waiting);
+      waiting = null;
+    };
+    var head = d.head || d.documentElement;
+    head.insertBefore(link, head.firstChild); // first, so the site's own rules win
+  };
   var FOCUSABLE = "a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex='-1'])";
   var dialog = null; // the open one: { root, panel, back (focus to return) }
   var dialogReady = false;
 
   function showOffer(html, id, scenario) {
+    if (!styled) { waiting = [html, id, scenario]; return; }
     if (dialog || !d.body) return;
     if (!dialogReady) installDialog();
     var root = d.createElement("div");
@@ -44,7 +53,7 @@ function vitrinePage(sdk, emit, deadline) {
       '<div class="vitrine-exit-dialog" role="dialog" aria-modal="true" tabindex="-1">' +
       '<button type="button" class="vitrine-exit-close" aria-label="Close" data-vitrine-close>&times;</button>' + html + "</div>";
     var panel = root.querySelector(".vitrine-exit-dialog");
-    var label = function (selector, labelId, aria) {
+    var label = (selector, labelId, aria) => {
       var el = panel.querySelector(selector);
       if (el) { el.id = labelId; panel.setAttribute(aria, labelId); }
     };
@@ -67,22 +76,17 @@ function vitrinePage(sdk, emit, deadline) {
 
   function installDialog() {
     dialogReady = true;
-    var style = d.createElement("style");
-    style.setAttribute("data-vitrine", "dialog");
-    style.textContent = CSS;
-    var head = d.head || d.documentElement;
-    head.insertBefore(style, head.firstChild); // first, so the site's own rules win
-    listen(d, "keydown", function (e) {
+    listen(d, "keydown", (e) => {
       if (!dialog) return;
       if (e.key === "Escape" || e.key === "Esc") { e.preventDefault(); closeOffer("escape"); }
       else if (e.key === "Tab") trapTab(e);
     }, false);
     // Focus that escapes anyway (a click elsewhere, assistive tech) is brought back.
-    listen(d, "focusin", function (e) {
+    listen(d, "focusin", (e) => {
       if (dialog && !dialog.root.contains(e.target)) dialog.panel.focus();
     }, true);
     // The close button and the backdrop close; the call to action reports, then navigates.
-    listen(d, "click", function (e) {
+    listen(d, "click", (e) => {
       var t = e.target;
       if (!dialog || !t || !t.closest || !dialog.root.contains(t)) return;
       if (t.closest("[data-vitrine-close]")) closeOffer("dismissed");
@@ -103,15 +107,15 @@ function vitrinePage(sdk, emit, deadline) {
     emit: emit,
 
     // Where the visitor is (read on every page view). utcOffset: minutes ahead of UTC
-    // (getTimezoneOffset counts those behind).
-    here: function () {
-      return { path: loc.pathname, url: loc.href, title: d.title, referrer: d.referrer, userAgent: navigator.userAgent, utcOffset: -new Date().getTimezoneOffset() };
+    // (getTimezoneOffset counts those behind); timeZone: the IANA name, as Segment sends it.
+    here: () => {
+      return { path: loc.pathname, url: loc.href, title: d.title, referrer: d.referrer, userAgent: navigator.userAgent, utcOffset: -new Date().getTimezoneOffset(), timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone };
     },
-    param: function (name) {
+    param: (name) => {
       try { return new URLSearchParams(loc.search).get(name); } catch (e) { return null; }
     },
     // Takes a parameter (the deep link's token) out of the address bar.
-    dropParam: function (name) {
+    dropParam: (name) => {
       try {
         var url = new URL(loc.href);
         url.searchParams.delete(name);
@@ -119,9 +123,9 @@ function vitrinePage(sdk, emit, deadline) {
       } catch (e) { /* an opaque or sandboxed page: leave the address alone */ }
     },
     // The edge rendered an offer into this page already.
-    offerOnPage: function () { return !!d.querySelector("[data-vitrine-offer]"); },
+    offerOnPage: () => { return !!d.querySelector("[data-vitrine-offer]"); },
     // One history entry to catch a back press, never on top of an earlier one.
-    armBack: function () {
+    armBack: () => {
       var s = hist.state;
       if (s && s.vitrineSentinel !== undefined) return false;
       try { hist.pushState({ vitrineSentinel: true }, ""); return true; } catch (e) { return false; }
@@ -130,12 +134,12 @@ function vitrinePage(sdk, emit, deadline) {
     // Slots neither the edge (data-vitrine-filled) nor we (data-vitrine-state) handled yet.
     // `fill(i, html)` fills the i-th with `html` (or, with none, keeps the page's content);
     // false when the anti-flicker deadline passed, so the original content stays for good.
-    slots: function () {
+    slots: () => {
       slots = [].slice.call(d.querySelectorAll("[data-vitrine-slot]:not([data-vitrine-filled]):not([data-vitrine-state])"));
-      return slots.map(function (el) { return el.getAttribute("data-vitrine-slot") || ""; });
+      return slots.map((el) => { return el.getAttribute("data-vitrine-slot") || ""; });
     },
-    fill: function (i, html) {
-      var el = slots[i], late = html != null && perf && perf.now() > deadline;
+    fill: (i, html) => {
+      var el = slots[i], late = html != null && perf.now() > deadline;
       if (!el) return false;
       if (html != null && !late) {
         el.innerHTML = html;
@@ -144,62 +148,63 @@ function vitrinePage(sdk, emit, deadline) {
       el.setAttribute("data-vitrine-state", html != null && !late ? "filled" : "original");
       return !late;
     },
-    mark: function (name) { if (perf && perf.mark) perf.mark(name); },
+    mark: (name) => { perf.mark(name); },
 
     // Web Storage can be missing or throw (privacy modes, full quota): a failure only means
     // the SDK forgets sooner. An empty value removes the key.
-    read: function (local, key) {
+    read: (local, key) => {
       var s = storage(local);
       try { return s ? s.getItem(key) : null; } catch (e) { return null; }
     },
-    write: function (local, key, value) {
+    write: (local, key, value) => {
       var s = storage(local);
       try { if (s) { if (value) s.setItem(key, value); else s.removeItem(key); } } catch (e) { /* forgets sooner */ }
     },
-    cookies: function () { return d.cookie; },
-    setCookie: function (text) { d.cookie = text + (loc.protocol === "https:" ? "; Secure" : ""); },
-    random: function (bytes) { if (w.crypto && w.crypto.getRandomValues) w.crypto.getRandomValues(bytes); },
+    cookies: () => { return d.cookie; },
+    setCookie: (text) => { d.cookie = text + (loc.protocol === "https:" ? "; Secure" : ""); },
+    random: (bytes) => { if (w.crypto && w.crypto.getRandomValues) w.crypto.getRandomValues(bytes); },
 
-    after: function (timer, ms) {
-      return setTimeout(function () { sdk.wake(timer); }, Math.min(Math.max(ms, 0), 2147483647));
+    after: (timer, ms) => {
+      return setTimeout(() => { sdk.wake(timer); }, Math.min(Math.max(ms, 0), 2147483647));
     },
-    cancel: function (id) { clearTimeout(id); },
-    online: function () { return navigator.onLine !== false; },
+    cancel: (id) => { clearTimeout(id); },
+    online: () => { return navigator.onLine !== false; },
     // text/plain keeps it a "simple" request (no CORS preflight); keepalive lets it finish
     // after the page unloads. 2xx: taken; other 4xx: refused for good (the body says why);
     // the rest (network, 5xx, 408, 429): try again later.
-    post: function (url, body, batch) {
+    post: (url, body, batch) => {
       fetch(url, { method: "POST", body: body, keepalive: true, credentials: "omit", headers: { "content-type": "text/plain;charset=UTF-8" } })
-        .then(function (r) {
+        .then((r) => {
           var s = r.status;
           if (s >= 200 && s < 300) return sdk.sent(batch, false);
           if (s < 400 || s > 499 || s === 408 || s === 429) return sdk.sent(batch, true);
-          return r.text().then(function (t) { sdk.sent(batch, false, t); }, function () { sdk.sent(batch, false); });
-        }, function () { sdk.sent(batch, true); });
+          return r.text().then((t) => { sdk.sent(batch, false, t); }, () => { sdk.sent(batch, false); });
+        }, () => { sdk.sent(batch, true); });
     },
-    beacon: function (url, body) {
+    beacon: (url, body) => {
       try { return navigator.sendBeacon(url, body); } catch (e) { return false; }
     },
     showOffer: showOffer,
 
     // Page life (flush with sendBeacon when it ends or hides; retry when back online) and the
     // inputs exit intent watches. Called once, by the loader, after start().
-    listen: function () {
-      listen(w, "pagehide", function () { sdk.flush(); }, true);
-      listen(d, "visibilitychange", function () { if (d.visibilityState === "hidden") sdk.flush(); }, true);
-      listen(w, "online", function () { sdk.resume(); }, true);
+    listen: () => {
+      if (css) linkDialogCss();
+      listen(w, "pagehide", () => { sdk.flush(); }, true);
+      listen(d, "visibilitychange", () => { if (d.visibilityState === "hidden") sdk.flush(); }, true);
+      listen(w, "online", () => { sdk.resume(); }, true);
       // A link followed inside a slot, the edge's or ours: its placement and the item's SKU.
-      listen(d, "click", function (e) {
+      listen(d, "click", (e) => {
         var t = e.target, a = t && t.closest && t.closest("a[href]"), slot = a && a.closest("[data-vitrine-slot]"), item = a && a.closest("[data-sku]");
         if (slot) sdk.report(2, slot.getAttribute("data-vitrine-slot"), item && slot.contains(item) && item.getAttribute("data-sku") || "");
       }, true);
       // Leaving the document itself: nothing under the pointer any more.
-      listen(d, "mouseout", function (e) { if (!e.relatedTarget) sdk.observe(0, e.clientY); }, true);
-      listen(w, "scroll", function () { sdk.observe(1, w.scrollY); }, true);
-      ["keydown", "pointerdown", "touchstart"].forEach(function (t) {
-        listen(d, t, function () { sdk.observe(2, 0); }, true);
+      listen(d, "mouseout", (e) => { if (!e.relatedTarget) sdk.observe(0, e.clientY); }, true);
+      listen(w, "scroll", () => { sdk.observe(1, w.scrollY); }, true);
+      ["keydown", "pointerdown", "touchstart"].forEach((t) => {
+        listen(d, t, () => { sdk.observe(2, 0); }, true);
       });
-      listen(w, "popstate", function (e) {
+      listen(w, "popstate", (e) => {
         if (e.state && e.state.vitrineSentinel !== undefined) return; // forward onto our own entry again
         if (sdk.back()) hist.back(); // no offer was due: leave, as the visitor asked
       }, false);

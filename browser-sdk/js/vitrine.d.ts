@@ -1,9 +1,12 @@
-// Types for Vitrine's browser SDK: `window.vitrine`, set by the vitrine.js script tag.
+// Types for Vitrine's browser SDK: `window.vitrine`, set by the vitrine.js script tag, and the
+// npm package @vitrine/browser, whose `load()` returns the same API.
 
 /**
- * The Segment e-commerce spec v2 events Vitrine knows: the engine's event table
- * (engine/src/events.rs), which says which ones the session learns from. Any other name is
- * sent as given, and the edge's /v1/events refuses it. A test compares this list with the table.
+ * The Segment e-commerce spec v2 events (and Vitrine's `Promotion Closed`, Segment's
+ * `Experiment Viewed`): the engine's event table (engine/src/events.rs), which says which ones
+ * the session learns from, journeys read or measurement counts; the others are stored and
+ * counted. Any other name is sent as given, and the edge's /v1/events refuses it. A test
+ * compares this list with the table.
  */
 export type EcommerceEvent =
   | "Product Viewed"
@@ -14,11 +17,28 @@ export type EcommerceEvent =
   | "Cart Viewed"
   | "Checkout Started"
   | "Order Completed"
-  | "Products Searched"
   | "Promotion Viewed"
   | "Promotion Clicked"
   | "Promotion Closed"
-  | "Experiment Viewed";
+  | "Experiment Viewed"
+  | "Products Searched"
+  | "Product List Filtered"
+  | "Checkout Step Viewed"
+  | "Checkout Step Completed"
+  | "Payment Info Entered"
+  | "Order Updated"
+  | "Order Refunded"
+  | "Order Cancelled"
+  | "Coupon Entered"
+  | "Coupon Applied"
+  | "Coupon Denied"
+  | "Coupon Removed"
+  | "Product Added to Wishlist"
+  | "Product Removed from Wishlist"
+  | "Wishlist Product Added to Cart"
+  | "Product Shared"
+  | "Cart Shared"
+  | "Product Reviewed";
 
 export interface ConsentPurposes {
   personalization?: boolean;
@@ -147,14 +167,38 @@ export interface Vitrine {
   /** Resolves once the SDK runs; rejects if it could not start (the page keeps its content). */
   readonly ready: Promise<Vitrine>;
   track(event: EcommerceEvent | (string & {}), properties?: EventProperties): void;
-  /** Records a page view (single-page apps, after a route change); fills new slots. */
-  page(): void;
+  /**
+   * Records a page view (single-page apps, after a route change): reads the URL again, fills
+   * new slots. Segment's forms: `page()`, `page(name)`, `page(category, name)`,
+   * `page(properties)`, `page(name, properties)`, `page(category, name, properties)`; name and
+   * category go into the properties, which override the page's own (path, url, title,
+   * referrer, type). `{ product_id }` (or `{ sku }`) of a catalog product makes this page
+   * that product's page, with no URL pattern.
+   */
+  page(properties?: PageProperties): void;
+  page(name: string | null, properties?: PageProperties): void;
+  page(category: string | null, name: string | null, properties?: PageProperties): void;
   /**
    * Names the customer. `token`: the identity token your backend signed for them (HS256 JWT,
    * see README "Going to production"); without it the edge refuses events naming a customer
-   * unless the visitor's signed profile cookie already says who they are.
+   * unless the visitor's signed profile cookie already says who they are. `undefined` keeps
+   * the current user (traits only); `null` forgets them, their traits and token (what is
+   * queued is sent first).
    */
-  identify(userId: string | null, traits?: Traits, options?: { token?: string }): void;
+  identify(userId: string | null | undefined, traits?: Traits, options?: { token?: string }): void;
+  /**
+   * Someone new from here (signing out on a shared device): sends what is queued, then forgets
+   * the user, their traits, the session (cart, interests) and the anonymous id, which is new
+   * (in `vt_vid` too); the cart and interests cookies are deleted. Consent stays.
+   */
+  reset(): void;
+  /**
+   * The anonymous id (null before `ready`); with `id` (8 to 64 letters, digits, `-`, `_`),
+   * sets it first, for the edge too (`vt_vid`).
+   */
+  anonymousId(id?: string): string | null;
+  /** The visitor as analytics.js's `user()`: each getter reads now (null before `ready`). */
+  user(): User;
   /**
    * The visitor's consent. `true`/`false`: personalization and every channel but SMS (texts
    * always need their own `sms: true`). Per purpose, each key given changes only that purpose:
@@ -173,6 +217,51 @@ export interface Vitrine {
   /** Subscribes to a notification; returns the unsubscribe function. */
   on<K extends keyof Notifications>(name: K, handler: (payload: Notifications[K]) => void): () => void;
 }
+
+/** Traits of a known customer and their ids, read now. */
+export interface User {
+  id(): string | null;
+  anonymousId(): string | null;
+  traits(): Traits;
+}
+
+export interface PageProperties {
+  /** A catalog product: this page is its product page (single-page apps). */
+  product_id?: string | number;
+  sku?: string;
+  name?: string;
+  category?: string;
+  [key: string]: unknown;
+}
+
+/** `load(options)`'s options: the script tag's data attributes in camelCase. */
+export interface LoadOptions {
+  /** Where `/v1/slice` and `/v1/events` are (default: the page's origin). */
+  endpoint?: string;
+  /** The bundle URL (default: `<endpoint>/v1/slice?path=<this page>`). */
+  bundle?: string;
+  /** The WebAssembly module's URL (default: the package's wasm next to the module). */
+  wasm?: string | URL;
+  /** The exit-offer dialog's stylesheet's URL (default: `vitrine.css` next to the module). */
+  css?: string | URL;
+  /** The visitor's id, when valid (8 to 64 letters, digits, `-`, `_`): wins over `vt_vid` and the stored one. */
+  anonymousId?: string;
+  /** Nothing sent or stored before consent. */
+  requireConsent?: boolean;
+  /** ms before unfilled slots show their own content (default 1000). */
+  timeout?: number;
+  exitDwellMs?: number;
+  exitIdleMs?: number;
+  /** false: do not watch the back button (single-page apps with their own router). */
+  backIntent?: boolean;
+  autoTrack?: "all" | "page" | "off";
+  profileCookie?: string;
+  /** Segment's `ajs_anonymous_id` (cookie, else localStorage), when there is one, is the visitor's id. */
+  ajsAnonymousId?: boolean;
+}
+
+/** The npm package's entry: starts the SDK once per page and returns its API at once. */
+export declare function load(options?: LoadOptions): Vitrine;
 
 /** Calls made before the script loads: `window.vitrine = window.vitrine || []; vitrine.push(["track", ...])`. */
 export type QueuedCall = [keyof Vitrine, ...unknown[]];

@@ -15,6 +15,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub enum Kind<'a> {
     /// `track` with the event name.
     Track(&'a str),
+    /// `page`: its `name` is the page type; a name and category the site gave are in its
+    /// properties, as Segment's analytics.js puts them there too.
     Page,
     Identify,
     /// The visitor's consent: the banner's yes or no (`granted`), or, when the second field is
@@ -35,6 +37,8 @@ pub struct Context<'a> {
     pub page_type: &'a str,
     /// Minutes east of UTC (journeys hold messages in the visitor's quiet hours).
     pub utc_offset_minutes: i64,
+    /// The browser's IANA time zone, as Segment's `context.timezone` (empty: unknown).
+    pub timezone: &'a str,
 }
 
 /// Writes one envelope. `payload` is a JSON object: properties for track and page, traits for
@@ -59,6 +63,9 @@ pub fn envelope(kind: Kind, payload: &str, ctx: &Context, message_id: &str, unix
         page.end();
     }
     c.int("utcOffsetMinutes", ctx.utc_offset_minutes);
+    if !ctx.timezone.is_empty() {
+        c.str("timezone", ctx.timezone);
+    }
     {
         let mut library = Object::new(c.key("library"));
         library.str("name", LIBRARY).str("version", VERSION);
@@ -69,12 +76,20 @@ pub fn envelope(kind: Kind, payload: &str, ctx: &Context, message_id: &str, unix
     out
 }
 
-/// The properties of an automatic `page` event.
-pub fn page_properties(ctx: &Context) -> String {
-    let mut out = String::with_capacity(128);
+/// The properties of a `page` event: the page's own (path, url, title, referrer, type), then
+/// `given`, the JSON object `vitrine.page()` was given (empty: none). A name in both is
+/// written twice, the given value last: JSON parsers (the browser's, the edge's) keep the
+/// last, so given properties override the defaults, as in Segment's analytics.js.
+pub fn page_properties(ctx: &Context, given: &str) -> String {
+    let mut out = String::with_capacity(128 + given.len());
     let mut o = Object::new(&mut out);
     o.str("path", ctx.path).str("url", ctx.url).str("title", ctx.title).str("referrer", ctx.referrer).str("type", ctx.page_type);
     o.end();
+    if let Some(rest) = given.strip_prefix('{').filter(|rest| rest.len() > 1) {
+        out.pop();
+        out.push(',');
+        out.push_str(rest);
+    }
     out
 }
 
@@ -92,6 +107,7 @@ mod tests {
             referrer: "",
             page_type: "product",
             utc_offset_minutes: 60,
+            timezone: "Europe/London",
         }
     }
 
@@ -112,14 +128,22 @@ mod tests {
         assert_eq!(e["context"]["page"]["title"], "Heart \"T-light\" holder");
         assert_eq!(e["context"]["library"]["name"], LIBRARY);
         assert_eq!(e["context"]["utcOffsetMinutes"], 60);
+        assert_eq!(e["context"]["timezone"], "Europe/London", "Segment's context.timezone");
     }
 
     #[test]
     fn page_identify_and_consent_envelopes() {
         let c = Context { user_id: Some("cust-9"), ..ctx() };
-        let p = parse(&envelope(Kind::Page, &page_properties(&c), &c, "m-2", 0));
+        let p = parse(&envelope(Kind::Page, &page_properties(&c, ""), &c, "m-2", 0));
         assert_eq!((p["type"].as_str(), p["name"].as_str()), (Some("page"), Some("product")));
         assert_eq!(p["properties"]["path"], "/products/85123A");
+        // Segment's page(category, name, properties): given properties override the defaults.
+        let given = r#"{"name":"Heart","category":"Shop","title":"Heart holder","product_id":"85123A"}"#;
+        let p = parse(&envelope(Kind::Page, &page_properties(&c, given), &c, "m-2", 0));
+        assert_eq!((p["properties"]["name"].as_str(), p["properties"]["category"].as_str()), (Some("Heart"), Some("Shop")));
+        assert_eq!(p["properties"]["title"], "Heart holder");
+        assert_eq!((p["properties"]["path"].as_str(), p["properties"]["product_id"].as_str()), (Some("/products/85123A"), Some("85123A")));
+        assert_eq!(page_properties(&c, "{}"), page_properties(&c, ""));
         assert_eq!(p["userId"], "cust-9");
         let i = parse(&envelope(Kind::Identify, r#"{"email":"j@example.com"}"#, &c, "m-3", 0));
         assert_eq!(i["traits"]["email"], "j@example.com");

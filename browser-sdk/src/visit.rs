@@ -105,7 +105,7 @@ impl Visit {
     /// Starts the visit on its first page: restores the profile, session and outbox, reads the
     /// shared cookies, then does what [`Visit::page`] does.
     pub fn start(engine: Engine, start: Start, here: PageFacts, env: Env, now: f64) -> Visit {
-        let Start { config, user_agent, cookies: jar, stored_profile, stored_session, stored_outbox, landing } = start;
+        let Start { config, user_agent, cookies: jar, stored_profile, stored_session, stored_outbox, anonymous_id, landing } = start;
         // The profile: stored (traits as JSON text) or new.
         let (mut profile, created) = match Profile::decode(stored_profile.as_deref().unwrap_or_default()) {
             Some((mut p, traits)) => {
@@ -118,7 +118,8 @@ impl Visit {
         // `vt_vid` cookie, the edge's or ours from an earlier page, wins.
         let mut unsaved = created;
         let cookie_visitor = cookie(&jar, cookies::VISITOR);
-        if let Some(id) = cookie_visitor.clone().filter(|id| is_valid_visitor_id(id)) {
+        // The id the site gives (Segment's, say) wins over both: one visitor for the two tools.
+        if let Some(id) = anonymous_id.into_iter().chain(cookie_visitor.clone()).find(|id| is_valid_visitor_id(id)) {
             unsaved |= id != profile.visitor_id;
             profile.visitor_id = id;
         }
@@ -218,6 +219,10 @@ impl Visit {
     /// the slots, sends `page`, shows a deep link's offer.
     pub fn page(&mut self, here: PageFacts, now: f64) {
         self.page = self.engine.page(&here.path);
+        // A single-page app names the product in the page's properties: a product page.
+        if let Some(p) = here.product.as_deref().and_then(|sku| self.engine.body().catalog.index_of(sku)) {
+            (self.page.product, self.page.kind) = (Some(p), "product".into());
+        }
         self.here = here;
         self.session.page_views = self.session.page_views.saturating_add(1);
         self.viewed_here = None;
@@ -346,7 +351,7 @@ impl Visit {
         if self.config.auto_track == AutoTrack::Off {
             return;
         }
-        let props = message::page_properties(&self.context());
+        let props = message::page_properties(&self.context(), &self.here.properties);
         self.enqueue(Kind::Page, &props, now);
         if self.config.auto_track != AutoTrack::All {
             return;
@@ -378,6 +383,7 @@ impl Visit {
             referrer: &self.here.referrer,
             page_type: &self.page.kind,
             utc_offset_minutes: self.here.utc_offset_minutes,
+            timezone: &self.here.timezone,
         }
     }
 
@@ -404,9 +410,13 @@ impl Visit {
     }
 
     /// `vitrine.identify(userId, traits)`: `traits` as a value and as JSON text.
-    /// `token`: the identity token the site's backend signed (empty: none given).
+    /// `token`: the identity token the site's backend signed (empty: none given). `user_id`
+    /// None (`undefined`) keeps the user and adds traits; an empty one (`null`) forgets the
+    /// user, their traits and token, then takes the traits given as the anonymous visitor's.
     pub fn identify(&mut self, user_id: Option<String>, traits: Value, traits_json: &str, token: String, now: f64) {
-        if user_id.is_some() {
+        if user_id.as_deref() == Some("") {
+            self.forget_user(now);
+        } else if user_id.is_some() {
             if user_id != self.profile.user_id || !token.is_empty() {
                 self.outbox.identity = token;
             }
@@ -610,6 +620,46 @@ impl Visit {
         }
     }
 
+    /// What is queued goes now (it happened, as whoever it names, with their token), then the
+    /// user, their traits and token are forgotten.
+    fn forget_user(&mut self, now: f64) {
+        self.flush(now);
+        (self.profile.user_id, self.profile.traits) = (None, Value::Null);
+        self.outbox.identity = String::new();
+    }
+
+    /// `vitrine.reset()` (a sign-out on a shared device): what is queued goes now, then the
+    /// visitor is someone new: no user, no traits, a new
+    /// anonymous id (in `vt_vid` too), an empty session, and the cart and interests cookies
+    /// deleted. Consent stays: it is this browser's answer.
+    pub fn reset(&mut self, now: f64) {
+        self.forget_user(now);
+        self.profile.visitor_id = (self.env.new_id)();
+        self.session = SessionState::default();
+        self.cookie_interests = None;
+        self.fx.push(Effect::SetCookie(cookies::CART, String::new(), Some(0)));
+        self.fx.push(Effect::SetCookie(cookies::INTERESTS, String::new(), Some(0)));
+        self.save_session();
+        self.save_profile();
+        self.share_visitor_id();
+    }
+
+    /// `vitrine.anonymousId(id?)`: the anonymous id, after setting it to `id` if one is given
+    /// (ids as the edge accepts them: 8 to 64 letters, digits, `-`, `_`; others are refused,
+    /// named in an error).
+    pub fn anonymous_id(&mut self, id: Option<String>) -> &str {
+        if let Some(id) = id.filter(|id| *id != self.profile.visitor_id) {
+            if is_valid_visitor_id(&id) {
+                self.profile.visitor_id = id;
+                self.save_profile();
+                self.share_visitor_id();
+            } else {
+                self.error("anonymousId: 8 to 64 letters, digits, - or _");
+            }
+        }
+        &self.profile.visitor_id
+    }
+
     /// Lasting storage (localStorage, cookies) is allowed: consent given, or not required.
     fn may_store(&self) -> bool {
         self.profile.consent == Some(true) || (!self.config.require_consent && self.profile.consent.is_none())
@@ -653,7 +703,7 @@ impl Visit {
 /// (`vitrine_engine::events`); names the table does not hold teach nothing.
 pub fn lesson(event: &str, facts: &EventFacts) -> Option<Learn> {
     let product = facts.product.clone();
-    match events::track(event)?.learns {
+    match events::learns(event) {
         Learns::Product => product.map(Learn::ProductViewed),
         Learns::Category => facts.category.clone().map(Learn::CategoryViewed),
         Learns::Added => product.map(|p| Learn::Added(p, facts.quantity.unwrap_or(1).max(1))),

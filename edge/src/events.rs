@@ -440,6 +440,25 @@ mod tests {
     }
 
     #[test]
+    fn segment_events_nothing_reads_are_stored_and_counted_not_refused() {
+        // As a store's Segment source sends them: the rest of the e-commerce spec v2, with
+        // their own properties (no product needed), one naming a customer without proof.
+        let kept = events::KEPT.iter().enumerate().map(|(i, e)| {
+            format!(r#"{{"type":"track","event":"{}","messageId":"k{i}","anonymousId":"a1","properties":{{"order_id":"o-1","coupon_id":"SPRING","query":"candles","step":2}}}}"#, e.name)
+        });
+        let c = anonymous(&format!("[{}]", kept.collect::<Vec<_>>().join(",")));
+        assert!(c.refused.is_empty(), "{:?}", c.refused);
+        assert_eq!(c.accepted.len(), events::KEPT.len(), "each counted in the answer");
+        assert!(c.accepted.iter().all(|a| a.key == "a:a1"), "stored in the visitor's object");
+        let unproven =
+            anonymous(r#"{"type":"track","event":"Order Refunded","messageId":"r","anonymousId":"a1","userId":"cust-9","properties":{"order_id":"o-1"}}"#);
+        assert_eq!((unproven.accepted.len(), unproven.anonymized), (1, 1), "kept as the anonymous visitor's, the userId dropped");
+        assert!(!unproven.accepted[0].json.contains("cust-9"));
+        let unknown = anonymous(r#"{"type":"track","event":"Order Exploded","messageId":"x","anonymousId":"a1"}"#);
+        assert!(unknown.refused[0].reason.contains("Product Reviewed"), "refusals list every known name: {:?}", unknown.refused);
+    }
+
+    #[test]
     fn one_batch_reaches_at_most_max_objects_and_says_so_per_event() {
         // 100 events for 100 visitors: 100 Durable Objects woken by one request, unbounded.
         let many: Vec<String> = (0..MAX_BATCH_EVENTS).map(|i| format!(r#"{{"type":"page","messageId":"m{i}","anonymousId":"v{i}"}}"#)).collect();

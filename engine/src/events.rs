@@ -17,12 +17,17 @@
 //! The inbound SMS reply (STOP, START) is not here: it is no Segment event, the edge builds it
 //! from the SMS provider's signed webhook.
 //!
-//! A static slice of plain values: no formatting, no allocation (the SDK's download is a budget).
+//! Two groups of rows: [`READ`], the events something reads (learning, journeys, measurement,
+//! proof), and [`KEPT`], the rest of Segment's e-commerce spec v2, which nothing reads yet: they
+//! are accepted, stored in the visitor's object (deduplicated by `messageId`) and counted in the
+//! answer, never refused. [`EVENTS`] is both. The browser SDK looks names up in `READ` only
+//! ([`learns`]), so `KEPT`'s names never reach its download.
+//!
+//! Static arrays of plain values: no formatting, no allocation (the SDK's download is a budget).
 
 pub const PRODUCT_VIEWED: &str = "Product Viewed";
 pub const PRODUCT_CLICKED: &str = "Product Clicked";
 pub const PRODUCT_LIST_VIEWED: &str = "Product List Viewed";
-pub const PRODUCTS_SEARCHED: &str = "Products Searched";
 pub const PRODUCT_ADDED: &str = "Product Added";
 pub const PRODUCT_REMOVED: &str = "Product Removed";
 pub const CART_VIEWED: &str = "Cart Viewed";
@@ -34,6 +39,25 @@ pub const PROMOTION_CLICKED: &str = "Promotion Clicked";
 pub const PROMOTION_CLOSED: &str = "Promotion Closed";
 /// Segment's A/B testing spec: the visitor saw an experiment's variation.
 pub const EXPERIMENT_VIEWED: &str = "Experiment Viewed";
+// Segment e-commerce spec v2 events nothing reads yet ([`KEPT`]).
+pub const PRODUCTS_SEARCHED: &str = "Products Searched";
+pub const PRODUCT_LIST_FILTERED: &str = "Product List Filtered";
+pub const CHECKOUT_STEP_VIEWED: &str = "Checkout Step Viewed";
+pub const CHECKOUT_STEP_COMPLETED: &str = "Checkout Step Completed";
+pub const PAYMENT_INFO_ENTERED: &str = "Payment Info Entered";
+pub const ORDER_UPDATED: &str = "Order Updated";
+pub const ORDER_REFUNDED: &str = "Order Refunded";
+pub const ORDER_CANCELLED: &str = "Order Cancelled";
+pub const COUPON_ENTERED: &str = "Coupon Entered";
+pub const COUPON_APPLIED: &str = "Coupon Applied";
+pub const COUPON_DENIED: &str = "Coupon Denied";
+pub const COUPON_REMOVED: &str = "Coupon Removed";
+pub const PRODUCT_ADDED_TO_WISHLIST: &str = "Product Added to Wishlist";
+pub const PRODUCT_REMOVED_FROM_WISHLIST: &str = "Product Removed from Wishlist";
+pub const WISHLIST_PRODUCT_ADDED_TO_CART: &str = "Wishlist Product Added to Cart";
+pub const PRODUCT_SHARED: &str = "Product Shared";
+pub const CART_SHARED: &str = "Cart Shared";
+pub const PRODUCT_REVIEWED: &str = "Product Reviewed";
 pub const PAGE: &str = "page";
 pub const IDENTIFY: &str = "identify";
 pub const CONSENT: &str = "consent";
@@ -93,14 +117,19 @@ const fn envelope(name: &'static str, journeys: bool, proof: Proof) -> EventSpec
     EventSpec { name, track: false, learns: Learns::Nothing, journeys, measured: false, proof }
 }
 
-/// Every event Vitrine knows.
-pub const EVENTS: &[EventSpec] = &[
+/// A row of [`KEPT`]: accepted and stored, read by nothing.
+const fn kept(name: &'static str) -> EventSpec {
+    row(name, Learns::Nothing, false, false)
+}
+
+/// The events something reads: the browser's learning, the journeys, measurement, or (the
+/// envelope types) proof of identity.
+pub const READ: [EventSpec; 15] = [
     //  name                 learns              journeys measured  (proof: track events and page
     //  Anonymous, identify and consent Customer)
     row(PRODUCT_VIEWED, Learns::Product, true, true),
     row(PRODUCT_CLICKED, Learns::Product, false, true),
     row(PRODUCT_LIST_VIEWED, Learns::Category, false, true),
-    row(PRODUCTS_SEARCHED, Learns::Nothing, false, false),
     row(PRODUCT_ADDED, Learns::Added, true, true),
     row(PRODUCT_REMOVED, Learns::Removed, true, false),
     row(CART_VIEWED, Learns::Cart, true, false),
@@ -114,6 +143,50 @@ pub const EVENTS: &[EventSpec] = &[
     envelope(IDENTIFY, true, Proof::Customer),
     envelope(CONSENT, true, Proof::Customer),
 ];
+
+/// The rest of Segment's e-commerce spec v2: accepted like any browsing event (`Anonymous`
+/// proof), stored in the visitor's object and counted, not learned from, not read by journeys,
+/// not measured. A row moves to [`READ`] when something starts reading it.
+pub const KEPT: [EventSpec; 18] = [
+    kept(PRODUCTS_SEARCHED),
+    kept(PRODUCT_LIST_FILTERED),
+    kept(CHECKOUT_STEP_VIEWED),
+    kept(CHECKOUT_STEP_COMPLETED),
+    kept(PAYMENT_INFO_ENTERED),
+    kept(ORDER_UPDATED),
+    kept(ORDER_REFUNDED),
+    kept(ORDER_CANCELLED),
+    kept(COUPON_ENTERED),
+    kept(COUPON_APPLIED),
+    kept(COUPON_DENIED),
+    kept(COUPON_REMOVED),
+    kept(PRODUCT_ADDED_TO_WISHLIST),
+    kept(PRODUCT_REMOVED_FROM_WISHLIST),
+    kept(WISHLIST_PRODUCT_ADDED_TO_CART),
+    kept(PRODUCT_SHARED),
+    kept(CART_SHARED),
+    kept(PRODUCT_REVIEWED),
+];
+
+/// Every event Vitrine knows: [`READ`], then [`KEPT`].
+pub const EVENTS: &[EventSpec] = &both::<{ READ.len() + KEPT.len() }>();
+
+/// `READ` and `KEPT` in one array, at compile time.
+const fn both<const N: usize>() -> [EventSpec; N] {
+    let mut all = [READ[0]; N];
+    let mut i = 0;
+    while i < N {
+        all[i] = if i < READ.len() { READ[i] } else { KEPT[i - READ.len()] };
+        i += 1;
+    }
+    all
+}
+
+/// What the browser's session learns from the `track` event `name` (`Nothing` for a name the
+/// table does not hold). Reads [`READ`] only: `KEPT` rows learn nothing by construction.
+pub fn learns(name: &str) -> Learns {
+    READ.iter().find(|e| e.track && e.name == name).map_or(Learns::Nothing, |e| e.learns)
+}
 
 /// The `track` event named `name`.
 pub fn track(name: &str) -> Option<&'static EventSpec> {
@@ -144,5 +217,55 @@ mod tests {
         assert_eq!(track("page"), None, "page is a type, not a track event");
         assert_eq!(track("Product Exploded"), None);
         assert_eq!(names(false).collect::<alloc::vec::Vec<_>>(), ["page", "identify", "consent"]);
+    }
+
+    #[test]
+    fn every_segment_ecommerce_v2_event_is_known_and_kept_rows_are_read_by_nothing() {
+        // Segment's e-commerce spec v2, every event it names (browsing, promotions, ordering,
+        // coupons, wishlisting, sharing, reviewing).
+        let spec = [
+            "Products Searched",
+            "Product List Viewed",
+            "Product List Filtered",
+            "Promotion Viewed",
+            "Promotion Clicked",
+            "Product Clicked",
+            "Product Viewed",
+            "Product Added",
+            "Product Removed",
+            "Cart Viewed",
+            "Checkout Started",
+            "Checkout Step Viewed",
+            "Checkout Step Completed",
+            "Payment Info Entered",
+            "Order Updated",
+            "Order Completed",
+            "Order Refunded",
+            "Order Cancelled",
+            "Coupon Entered",
+            "Coupon Applied",
+            "Coupon Denied",
+            "Coupon Removed",
+            "Product Added to Wishlist",
+            "Product Removed from Wishlist",
+            "Wishlist Product Added to Cart",
+            "Product Shared",
+            "Cart Shared",
+            "Product Reviewed",
+        ];
+        for name in spec {
+            assert!(track(name).is_some(), "{name} is not in the table");
+        }
+        assert_eq!(EVENTS.len(), READ.len() + KEPT.len());
+        assert_eq!(&EVENTS[..READ.len()], &READ[..]);
+        assert_eq!(&EVENTS[READ.len()..], &KEPT[..]);
+        for e in &KEPT {
+            assert_eq!((e.track, e.learns, e.journeys, e.measured, e.proof), (true, Learns::Nothing, false, false, Proof::Anonymous), "{}", e.name);
+            assert_eq!(learns(e.name), Learns::Nothing);
+        }
+        for e in READ.iter().filter(|e| e.track) {
+            assert_eq!(learns(e.name), e.learns, "{}", e.name);
+            assert!(e.learns != Learns::Nothing || e.journeys || e.measured || !e.track, "{} is read by nothing: it belongs in KEPT", e.name);
+        }
     }
 }

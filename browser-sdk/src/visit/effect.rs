@@ -74,6 +74,10 @@ pub struct Start {
     pub stored_session: Option<String>,
     /// localStorage's [`OUTBOX_KEY`](super::OUTBOX_KEY).
     pub stored_outbox: Option<String>,
+    /// The id the site gives the visitor (the loader's `anonymousId` option: with
+    /// `data-ajs-anonymous-id`, Segment's `ajs_anonymous_id`): when valid, it wins over `vt_vid`
+    /// and the stored id, so both tools' events join on it.
+    pub anonymous_id: Option<String>,
     /// Referrer and UTM parameters of this page (kept if the session starts here).
     pub landing: Landing,
 }
@@ -87,6 +91,14 @@ pub struct PageFacts {
     pub referrer: String,
     /// The visitor's clock: minutes ahead of UTC.
     pub utc_offset_minutes: i64,
+    /// The browser's IANA time zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`).
+    pub timezone: String,
+    /// What `vitrine.page(category, name, properties)` said (empty for an automatic page view):
+    /// its properties as JSON text (`name` and `category` among them, as Segment's analytics.js
+    /// puts them), and the product they name (`product_id`, else `sku`): a single-page app's
+    /// product page without a URL pattern.
+    pub properties: String,
+    pub product: Option<String>,
     /// The placements of the slots still to decide, in document order (the edge's are not).
     pub slots: Vec<String>,
     /// A `vt` deep-link token in the URL (the host takes it out of the address bar; only the

@@ -21,7 +21,7 @@ extern "C" {
     /// Tells `vitrine.on(name)` listeners.
     #[wasm_bindgen(method)]
     fn emit(this: &Loader, name: &str, payload: &JsValue);
-    /// `{path, url, title, referrer, userAgent, utcOffset}` of the page now.
+    /// `{path, url, title, referrer, userAgent, utcOffset, timeZone}` of the page now.
     #[wasm_bindgen(method)]
     fn here(this: &Loader) -> JsValue;
     /// A query parameter of the page's URL (null when absent).
@@ -98,7 +98,7 @@ pub fn new_id() -> String {
     crate::json::uuid_v4(bytes)
 }
 
-/// Where the visitor is: `{path, url, title, referrer, userAgent, utcOffset}`.
+/// Where the visitor is: `{path, url, title, referrer, userAgent, utcOffset, timeZone}`.
 pub fn here() -> JsValue {
     with(|l| Some(l.here())).unwrap_or(JsValue::UNDEFINED)
 }

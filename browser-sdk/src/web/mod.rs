@@ -132,6 +132,7 @@ pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, J
         stored_profile: io::read(Store::Local, PROFILE_KEY).or_else(|| io::read(Store::Session, PROFILE_KEY)),
         stored_session: io::read(Store::Session, SESSION_KEY),
         stored_outbox: io::read(Store::Local, OUTBOX_KEY),
+        anonymous_id: js::get_string(o, "anonymousId"),
         landing: Landing {
             referrer: js::get_string(&here, "referrer"),
             utm_source: io::param("utm_source"),
@@ -139,7 +140,7 @@ pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, J
             utm_campaign: io::param("utm_campaign"),
         },
     };
-    let visit = Visit::start(engine, start, page_facts(&here), ENV, now_ms());
+    let visit = Visit::start(engine, start, page_facts(&here, String::new(), None), ENV, now_ms());
     let host = Host {
         visit,
         events_url: [endpoint.trim_end_matches('/'), "/v1/events"].concat(),
@@ -152,9 +153,10 @@ pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, J
     Ok(with_host(Host::take_filled).unwrap_or(0))
 }
 
-/// Where the visitor is: `here` (`{path, url, title, referrer, utcOffset}`), the slots to fill
-/// and a deep link's token, which leaves the address bar.
-fn page_facts(here: &JsValue) -> PageFacts {
+/// Where the visitor is: `here` (`{path, url, title, referrer, utcOffset, timeZone}`), the
+/// slots to fill and a deep link's token, which leaves the address bar; and what
+/// `vitrine.page()` said (`properties` as JSON text, the `product` they name).
+fn page_facts(here: &JsValue, properties: String, product: Option<String>) -> PageFacts {
     let fact = |key| js::get_string(here, key).unwrap_or_default();
     let deep_link = io::param("vt");
     if deep_link.is_some() {
@@ -166,21 +168,46 @@ fn page_facts(here: &JsValue) -> PageFacts {
         title: fact("title"),
         referrer: fact("referrer"),
         utc_offset_minutes: js::get_f64(here, "utcOffset").unwrap_or(0.0) as i64,
+        timezone: fact("timeZone"),
         slots: io::slots(),
         offer_on_page: deep_link.is_some() && io::offer_on_page(),
         deep_link,
+        properties,
+        product,
     }
 }
 
 /// Records a page view (single-page apps call this after a route change): learns from the
-/// URL, fills new slots, sends `page`. Returns how many slots were filled.
+/// URL (and the product `properties` name), fills new slots, sends `page`. `properties`:
+/// Segment's `page(category, name, properties)` as the loader merges them (`name` and
+/// `category` among the properties). Returns how many slots were filled.
 #[wasm_bindgen]
-pub fn page() -> u32 {
+pub fn page(properties: JsValue) -> u32 {
+    let facts = page_facts(&io::here(), js::stringify_object(&properties), product_of(&properties));
     with_host(|h| {
-        h.visit.page(page_facts(&io::here()), now_ms());
+        h.visit.page(facts, now_ms());
         h.take_filled()
     })
     .unwrap_or(0)
+}
+
+/// `vitrine.reset()`: forgets the user, their traits and the anonymous id (a new one).
+#[wasm_bindgen]
+pub fn reset() {
+    with_host(|h| h.visit.reset(now_ms()));
+}
+
+/// `vitrine.anonymousId(id?)` and `vitrine.user()`'s getters: `[userId or null, anonymousId,
+/// traits]`, after setting the anonymous id to `id` if one is given. (One export for all:
+/// each export costs its own glue.)
+#[wasm_bindgen]
+pub fn who(id: Option<String>) -> js_sys::Array {
+    with_host(|h| {
+        let anonymous = JsValue::from_str(h.visit.anonymous_id(id));
+        let p = h.visit.profile();
+        [p.user_id.as_deref().map_or(JsValue::NULL, JsValue::from_str), anonymous, js::from_value(&p.traits)].iter().collect()
+    })
+    .unwrap_or_else(js_sys::Array::new)
 }
 
 /// `vitrine.track(event, properties)`: a Segment e-commerce v2 event (or any custom one).
@@ -189,7 +216,8 @@ pub fn track(event: &str, properties: JsValue) {
     with_host(|h| h.visit.track(event, &event_facts(&properties), &js::stringify_object(&properties), now_ms()));
 }
 
-/// `vitrine.identify(userId, traits, { token })`.
+/// `vitrine.identify(userId, traits, { token })`: `user_id` None keeps the user, empty
+/// (`identify(null)`) forgets them.
 #[wasm_bindgen]
 pub fn identify(user_id: Option<String>, traits: JsValue, token: String) {
     with_host(|h| h.visit.identify(user_id, js::to_value(&traits), &js::stringify_object(&traits), token, now_ms()));
@@ -358,9 +386,13 @@ fn error(reason: &str) -> (&'static str, JsValue) {
     ("error", JsValue::from_str(reason))
 }
 
+/// The product properties name: `product_id`, else `sku` (Segment's e-commerce spec).
+fn product_of(o: &JsValue) -> Option<String> {
+    js::get_string(o, "product_id").or_else(|| js::get_string(o, "sku"))
+}
+
 /// Reads what the session learns from out of an event's properties.
 fn event_facts(p: &JsValue) -> EventFacts {
-    let product_of = |o: &JsValue| js::get_string(o, "product_id").or_else(|| js::get_string(o, "sku"));
     let quantity_of = |o: &JsValue| js::get_f64(o, "quantity").map(|q| q.clamp(0.0, 10_000.0) as u32);
     let products = js::get(p, "products");
     EventFacts {
