@@ -38,14 +38,9 @@ fn main() {
     let bundle = bundle.unwrap_or_else(|| fail("a bundle file is required".into()));
     let bytes = std::fs::read(&bundle).unwrap_or_else(|e| fail(format!("cannot read {bundle}: {e}")));
     let engine = Engine::load(&bytes).unwrap_or_else(|e| fail(format!("{bundle}: {e}")));
-    let profiles: Vec<serde_json::Value> = match &profiles {
+    let profiles = match &profiles {
         None => Vec::new(),
-        Some(path) => std::fs::read_to_string(path)
-            .unwrap_or_else(|e| fail(format!("cannot read {path}: {e}")))
-            .lines()
-            .enumerate()
-            .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| fail(format!("{path}:{}: {e}", i + 1))))
-            .collect(),
+        Some(path) => slices::read_profiles(path.as_ref()).unwrap_or_else(|e| fail(e)),
     };
     let visitors = slices::visitors(&engine, &profiles, n, seed);
     let sizes = slices::check_slices(&engine, &visitors);

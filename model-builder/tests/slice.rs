@@ -11,7 +11,7 @@ use std::path::Path;
 
 use common::{run, Fixture};
 use serde_json::Value as Json;
-use slices::{check_slices, percentile, visitors};
+use slices::{check_slices, percentile, read_profiles, visitors};
 use vitrine_engine::Engine;
 
 fn repo(path: &str) -> std::path::PathBuf {
@@ -24,7 +24,7 @@ fn build(f: &Fixture, config: &Path) -> (Engine, Vec<Json>, u64) {
     let r = run(&[&"build", &"--config", &config, &"--out", &bundle, &"--profiles", &profiles, &"--quiet"]);
     assert_eq!(r.code, 0, "build {}: {}", config.display(), r.stderr);
     let engine = Engine::load(&std::fs::read(&bundle).unwrap()).unwrap();
-    let profiles: Vec<Json> = std::fs::read_to_string(&profiles).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let profiles = read_profiles(&profiles).unwrap();
     (engine, profiles, std::fs::metadata(&bundle).unwrap().len())
 }
 

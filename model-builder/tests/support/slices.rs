@@ -34,6 +34,13 @@ impl Facts {
     }
 }
 
+/// The private profiles a build wrote (`--profiles`, one JSON object a line): known customers'
+/// traits for the visitor mix.
+pub fn read_profiles(path: &std::path::Path) -> Result<Vec<Json>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    text.lines().enumerate().map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))).collect()
+}
+
 pub const NOW: i64 = 1_700_000_000;
 
 /// Visitors of every kind: anonymous on the home page, browsing a category, on a product page
