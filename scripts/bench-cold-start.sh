@@ -93,7 +93,10 @@ trap cleanup EXIT INT TERM
 # A private copy of the worker and a config without [build] (as scripts/bench-edge.sh).
 cp -r edge-worker/build "$WORK/build"
 mkdir -p dist/public
-sed -e "s|^main = .*|main = \"$WORK/build/index.js\"|" -e '/^\[build\]/,/^$/d' \
+# The entry: our JavaScript module (since #19), or worker-build's own for an older build.
+ENTRY=$WORK/build/worker.mjs
+[ -f "$ENTRY" ] || ENTRY=$WORK/build/index.js
+sed -e "s|^main = .*|main = \"$ENTRY\"|" -e '/^\[build\]/,/^$/d' \
   -e "s|^directory = \"dist/public\"|directory = \"$PWD/dist/public\"|" wrangler.toml > "$WORK/wrangler.toml"
 
 # The origin: the demo store (from the demo bundle), plus, for the large bundle's products, a

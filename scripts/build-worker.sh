@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the edge worker (worker-build: cargo wasm32 release -> wasm-bindgen -> wasm-opt) into
-# edge-worker/build/, and assembles the static assets folder dist/public/ (the SDK under
-# /vitrine/sdk/ when scripts/build-sdk.sh has built it). wrangler runs this as its [build]
-# command; it skips the worker build when no source changed since the last one.
+# edge-worker/build/ with its JavaScript entry (edge-worker/js/worker.mjs -> build/worker.mjs),
+# and assembles the static assets folder dist/public/ (the SDK under /vitrine/sdk/ when
+# scripts/build-sdk.sh has built it). wrangler runs this as its [build] command; it skips the
+# wasm build when no source changed since the last one.
 # Usage: scripts/build-worker.sh [--force]      QUIET=1 silences the size report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,9 @@ if stale; then
 else
   echo "build-worker: $WASM is up to date" >&2
 fi
+
+# The entry (wrangler.toml `main`): our JavaScript module beside worker-build's output.
+cp edge-worker/js/worker.mjs "$OUT/worker.mjs"
 
 # Static assets: always present (wrangler refuses a missing [assets] folder).
 mkdir -p dist/public/vitrine/sdk

@@ -1,36 +1,21 @@
-//! The worker's entry point: one route per request (`vitrine_edge::routes`). Every route
-//! answers something deliberate; an unexpected error is logged and answered with a short
-//! message, never a stack trace.
+//! One route per request (`vitrine_edge::routes`), called by the entry (`entry::Edge::fetch`).
+//! Every route answers something deliberate; an unexpected error is logged there and answered
+//! with a short message, never a stack trace.
 
 use vitrine_edge::api::JsonReply;
 use vitrine_edge::routes::Route;
-use worker::{console_error, event, Context, Env, Method, Request, Response, Result};
+use worker::{Context, Env, Method, Request, Response, Result};
 
+use crate::entry::Answer;
 use crate::{admin, endpoints, events, feedback, limits, measure, page, report};
 
-#[event(fetch)]
-pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let path = req.path();
-    let method = req.method();
-    match route(req, &env, &ctx).await {
-        Ok(resp) => Ok(resp),
-        Err(e) => {
-            console_error!("vitrine: {method:?} {path}: {e}");
-            if path.starts_with("/v1/") {
-                endpoints::json(JsonReply::error(500, "internal error (logged at the edge)"))
-            } else {
-                Response::error("Something went wrong at the edge; please reload.", 500)
-            }
-        }
-    }
-}
-
-async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
+/// Answers one request (the entry: `entry::Edge::fetch`).
+pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Answer> {
     let method = req.method();
     let route = Route::of(&req.path(), matches!(method, Method::Get | Method::Head), method == Method::Options);
     // Limits before work: a body declared too large, a client or visitor over its rate.
     if let Some(refused) = limits::gate(&req, env, &route).await? {
-        return Ok(refused);
+        return Ok(refused.into());
     }
     // A body no handler reads is cancelled once answered: workerd would wait for all of it.
     let body = req.inner().body();
@@ -39,8 +24,8 @@ async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
     resp
 }
 
-async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Result<Response> {
-    match route {
+async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Result<Answer> {
+    let response = match route {
         Route::Events => events::batch(req, env).await,
         Route::VisitorMessages(key) => events::messages(env, &key).await,
         Route::AdminCustomer(id) => admin::customer(req, env, &id).await,
@@ -64,6 +49,7 @@ async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Resul
         Route::Slice => endpoints::slice(req, env).await,
         Route::NotFound => endpoints::json(JsonReply::error(404, format!("no endpoint {}", req.path()))),
         Route::Asset => endpoints::asset(req, env).await,
-        Route::Page => page::handle(req, env, ctx).await,
-    }
+        Route::Page => return page::handle(req, env, ctx).await,
+    };
+    response.map(Answer::from)
 }

@@ -2,8 +2,10 @@
 //! storage and the clock, calls the rules in `vitrine_edge` (tested natively), and carries out
 //! what they return. Nothing here decides; wasm32 only (natively this crate is empty).
 //!
-//! - [`fetch`]: the entry point, dispatching on `vitrine_edge::routes::Route`;
-//! - [`page`] (store pages, the demo picker) and [`html`] (workerd's `HTMLRewriter`);
+//! - [`entry`]: what the JavaScript entry (`js/worker.mjs`, which streams store pages through
+//!   workerd's `HTMLRewriter`) calls; [`fetch`]: one route per request
+//!   (`vitrine_edge::routes::Route`);
+//! - [`page`]: store pages (decided whole before they stream), the demo picker;
 //! - [`endpoints`]: `/v1/decide`, `/v1/exit-offer`, `/v1/health`, bundles, SDK files;
 //! - [`events`]: `/v1/events`, unsubscribe, inbound SMS -> visitors' objects; [`admin`]: the
 //!   privacy API (export, erase);
@@ -20,12 +22,12 @@
 mod admin;
 mod bundle;
 mod endpoints;
+mod entry;
 mod env;
 mod events;
 mod faults;
 mod feedback;
 mod fetch;
-mod html;
 mod limits;
 mod measure;
 mod object;

@@ -1,7 +1,6 @@
-//! Store pages: proxied from the origin and, when they are HTML, streamed through the slot
-//! rewriter with this visitor's decisions. Also the demo visitor picker (`?vitrine_as=`).
-
-use std::rc::Rc;
+//! Store pages: proxied from the origin and, when they are HTML, handed to the entry
+//! (`js/worker.mjs`) to stream through the slot rewriter with this visitor's decisions, all
+//! made before the body streams. Also the demo visitor picker (`?vitrine_as=`).
 
 use futures_util::future;
 use vitrine_engine::{Engine, Value, Visitor};
@@ -15,31 +14,30 @@ use vitrine_edge::deep_link;
 use vitrine_edge::identity::{self, OriginIdentity};
 use vitrine_edge::kv::{PERSONA_PREFIX, PROFILES};
 use vitrine_edge::measure::records_page;
-use vitrine_edge::pages::{decided_slot, should_personalize};
+use vitrine_edge::pages::{should_personalize, PageDecisions};
 use vitrine_edge::profile::{self, cookie_traits, Persona, PickerChoice, ProfileClaims};
 use vitrine_edge::query;
-use vitrine_edge::rewrite::SlotOutcome;
 use vitrine_edge::routes::{Bypass, PICKER_PARAM};
 
 use crate::bundle::serving;
+use crate::entry::{Answer, StorePage};
 use crate::env::{self, now_secs};
-use crate::html;
 use crate::measure::{after_page, PageView};
 use crate::visitor::{identify, request_info, stored_traits};
 
-pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
+pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Answer> {
     let config = env::config(env);
     let info = request_info(&req, &config)?;
     let method = req.method();
     let is_get = method == Method::Get;
     if config.demo_picker && (is_get || method == Method::Head) {
         if let Some(choice) = query::get(&info.query, PICKER_PARAM) {
-            return picker(env, &config, &info, &choice).await;
+            return picker(env, &config, &info, &choice).await.map(Answer::from);
         }
     }
     if config.origin_url.is_empty() {
         console_error!("vitrine: ORIGIN_URL is not set");
-        return unavailable("This store is not configured yet.");
+        return unavailable("This store is not configured yet.").map(Answer::from);
     }
 
     // The origin request and the visitor's context (bundle, KV profile) run side by side.
@@ -58,25 +56,25 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> 
         Ok(r) => r,
         Err(e) => {
             console_error!("vitrine: origin {} unreachable: {e}", config.origin_url);
-            return unavailable("The store is not answering right now. Please try again in a moment.");
+            return unavailable("The store is not answering right now. Please try again in a moment.").map(Answer::from);
         }
     };
     let origin = origin_identity(env, &config, &info, origin).await?;
     let header = |name: &str| origin.headers().get(name).ok().flatten();
     if (300..400).contains(&origin.status_code()) {
-        return redirect_through_worker(origin, &config, &info);
+        return redirect_through_worker(origin, &config, &info).map(Answer::from);
     }
     if bypass == Bypass::Untouched
         || !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref())
     {
-        return Ok(origin);
+        return Ok(origin.into());
     }
     let Some((loaded, mut id)) = context else {
         if bypass == Bypass::RewriterOnly {
             let headers = origin.headers().clone();
-            return through_rewriter(origin, headers, |_| None, None);
+            return Ok(Answer::Page(StorePage::new(with_headers(origin, headers)?, None, None)));
         }
-        return Ok(origin);
+        return Ok(origin.into());
     };
     let now = now_secs();
     if let Some(vt) = query::get(&info.query, "vt") {
@@ -98,7 +96,7 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> 
         }
         _ => None,
     };
-    personalized(origin, loaded.value, &loaded.version, visitor, now, &id.set_cookies, view)
+    personalized(origin, &loaded.value, &loaded.version, visitor, now, &id.set_cookies, view)
 }
 
 async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Result<Response> {
@@ -120,18 +118,18 @@ async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Resu
     Fetch::Request(Request::new_with_init(&url, &init)?).send().await
 }
 
-/// Streams the origin's HTML through the slot rewriter: chunks go out as they come in. With a
-/// page view to record, the slots' decisions are kept as they are filled and handed over at
-/// the document's end.
+/// The origin's HTML with the personalized page's headers and every slot decided, for the
+/// entry to stream; with a page view to record, the decisions of the slots it really had are
+/// recorded once the document went by.
 fn personalized(
     origin: Response,
-    engine: Rc<Engine>,
+    engine: &Engine,
     version: &str,
     visitor: Visitor,
     now: i64,
     set_cookies: &[SetCookie],
     view: Option<PageView>,
-) -> Result<Response> {
+) -> Result<Answer> {
     let headers = origin.headers().clone();
     let edits = api::personalized_header_edits(headers.get("vary")?.as_deref());
     for name in edits.remove {
@@ -144,34 +142,13 @@ fn personalized(
         headers.append("set-cookie", &c.to_string())?;
     }
     headers.set("x-vitrine-bundle", version)?;
-    let input = engine.rule_input(&visitor);
-    let (sink, on_end) = match view {
-        Some(v) => {
-            let streamed = v.streamed;
-            (Some(v.decisions), Some(Box::new(move || streamed.finish()) as Box<dyn FnOnce()>))
-        }
-        None => (None, None),
-    };
-    let decide = move |placement: &str| {
-        let (outcome, decision) = decided_slot(&engine, &visitor, &input, placement, now)?;
-        if let Some(sink) = &sink {
-            sink.borrow_mut().push(decision);
-        }
-        Some(outcome)
-    };
-    through_rewriter(origin, headers, decide, on_end)
+    let decided = PageDecisions::decide(engine, &visitor, &engine.rule_input(&visitor), now);
+    Ok(Answer::Page(StorePage::new(with_headers(origin, headers)?, Some(decided), view)))
 }
 
-/// The origin's body, with `headers`, streamed through the slot rewriter.
-fn through_rewriter(
-    origin: Response,
-    headers: Headers,
-    decide: impl FnMut(&str) -> Option<SlotOutcome> + 'static,
-    on_end: Option<Box<dyn FnOnce()>>,
-) -> Result<Response> {
-    let page = Response::from_body(origin.body().clone())?.with_status(origin.status_code()).with_headers(headers);
-    let out = html::rewritten(page.into(), decide, on_end).map_err(|e| worker::Error::JsError(format!("rewriting the page: {e:?}")))?;
-    Ok(out.into())
+/// The origin's response (status and streaming body) with `headers` instead of its own.
+fn with_headers(origin: Response, headers: Headers) -> Result<Response> {
+    Ok(Response::from_body(origin.body().clone())?.with_status(origin.status_code()).with_headers(headers))
 }
 
 /// Origin redirects to its own (internal) address are pointed back at the worker's.

@@ -278,32 +278,10 @@ mod tests {
 
     /// One product, one placement with sources, one offer: every part of the JSON shape.
     fn tiny_engine() -> Engine {
-        use vitrine_engine::bundle::{self, Catalog, Header, Product, RecTables, Scored};
-        use vitrine_engine::rules::Rules;
-        let rules: Rules = serde_json::from_value(json!({
+        crate::test_bundle::engine(json!({
             "placements": [{ "id": "for-you", "sources": [{ "recommender": "popular" }] }],
             "offers": [{ "id": "welcome", "scenario": "welcome", "kind": "percent_off", "value": 10, "headline": "10% off", "cta_text": "Shop", "cta_url": "/" }],
         }))
-        .unwrap();
-        let product = Product {
-            sku: "A1".into(),
-            title: "Lamp".into(),
-            url: "/p/A1".into(),
-            image: String::new(),
-            price: 2.5,
-            category: None,
-            brand: String::new(),
-            tags: vec![],
-            in_stock: true,
-        };
-        let body = vitrine_engine::BundleBody {
-            store: Default::default(),
-            catalog: Catalog::new(vec![product], vec![]),
-            stats: Default::default(),
-            recs: RecTables { popular: vec![Scored { item: 0, score: 1.0 }], ..Default::default() },
-            rules,
-        };
-        Engine::load(&bundle::encode(&Header { format_version: bundle::FORMAT_VERSION, build_id: [1; 16], created_at: 0 }, &body)).unwrap()
     }
 
     fn keys(v: &Json) -> Vec<&str> {

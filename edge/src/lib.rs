@@ -41,3 +41,34 @@ pub mod rewrite;
 pub mod routes;
 pub mod staff;
 pub mod visitor_do;
+
+/// A one-product bundle with the given rules, for unit tests.
+#[cfg(test)]
+mod test_bundle {
+    use vitrine_engine::bundle::{self, Catalog, Header, Product, RecTables, Scored};
+    use vitrine_engine::rules::Rules;
+    use vitrine_engine::{BundleBody, Engine};
+
+    pub fn engine(rules: serde_json::Value) -> Engine {
+        let rules: Rules = serde_json::from_value(rules).unwrap();
+        let product = Product {
+            sku: "A1".into(),
+            title: "Lamp".into(),
+            url: "/p/A1".into(),
+            image: String::new(),
+            price: 2.5,
+            category: None,
+            brand: String::new(),
+            tags: vec![],
+            in_stock: true,
+        };
+        let body = BundleBody {
+            store: Default::default(),
+            catalog: Catalog::new(vec![product], vec![]),
+            stats: Default::default(),
+            recs: RecTables { popular: vec![Scored { item: 0, score: 1.0 }], ..Default::default() },
+            rules,
+        };
+        Engine::load(&bundle::encode(&Header { format_version: bundle::FORMAT_VERSION, build_id: [1; 16], created_at: 0 }, &body)).unwrap()
+    }
+}

@@ -14,20 +14,51 @@ pub fn should_personalize(method_is_get: bool, status: u16, content_type: Option
         && !content_disposition.is_some_and(|d| d.trim().to_ascii_lowercase().starts_with("attachment"))
 }
 
-/// The engine's decision for one slot: its HTML when it fills the slot (the engine's one rule,
-/// `Decision::slot_html`, the SDK's too), keep the page's content when decided otherwise,
-/// leave it alone when the bundle has no such placement. `input` is the visitor's
-/// `Engine::rule_input`, built once for all slots of the page.
-pub fn slot_outcome(engine: &Engine, visitor: &Visitor, input: &RuleInput, placement: &str, now: i64) -> Option<SlotOutcome> {
-    decided_slot(engine, visitor, input, placement, now).map(|(outcome, _)| outcome)
+/// A page view's slots, decided before its body streams: every placement of the bundle, for
+/// this visitor and `now`, so that the rewrite only looks each slot element up (the worker's
+/// element handlers then run in the runtime's own language, without a call into wasm per
+/// element). A placement not on this page costs its decision and nothing else: most are
+/// cheap (a `when` on `page.type` fails at once), and a decision is pure, so deciding one the
+/// page turns out not to have changes nothing. What a slot gets is the engine's one rule,
+/// `Decision::slot_html` (the SDK's too): its HTML when it fills the slot, the page's own
+/// content when decided otherwise; a placement the bundle does not have is left alone.
+pub struct PageDecisions {
+    decided: Vec<(SlotOutcome, Decision)>,
 }
 
-/// [`slot_outcome`] with the decision itself, for the page's measurement records
-/// (`measure::page_records`: what the slots the page really had were filled with).
-pub fn decided_slot(engine: &Engine, visitor: &Visitor, input: &RuleInput, placement: &str, now: i64) -> Option<(SlotOutcome, Decision)> {
-    match engine.decide_with(visitor, input, placement, now) {
-        Ok(d) => Some((d.slot_html().map_or(SlotOutcome::Keep, |html| SlotOutcome::Fill(html.into())), d)),
-        Err(_) => None,
+impl PageDecisions {
+    /// `input` is the visitor's `Engine::rule_input`, built once for the page.
+    pub fn decide(engine: &Engine, visitor: &Visitor, input: &RuleInput, now: i64) -> PageDecisions {
+        let decided = engine
+            .body()
+            .rules
+            .placements
+            .iter()
+            .filter_map(|p| engine.decide_with(visitor, input, &p.id, now).ok())
+            .map(|d| (d.slot_html().map_or(SlotOutcome::Keep, |html| SlotOutcome::Fill(html.into())), d))
+            .collect();
+        PageDecisions { decided }
+    }
+
+    /// What the slot of `placement` gets; `None` for a placement the bundle does not have.
+    pub fn outcome(&self, placement: &str) -> Option<&SlotOutcome> {
+        self.find(placement).map(|(outcome, _)| outcome)
+    }
+
+    /// Every placement and what its slots get.
+    pub fn outcomes(&self) -> impl Iterator<Item = (&str, &SlotOutcome)> {
+        self.decided.iter().map(|(outcome, d)| (d.placement.as_str(), outcome))
+    }
+
+    /// The decisions of the slots the page really had, in document order (a placement once per
+    /// slot element), for its measurement records (`measure::page_records`). Unknown
+    /// placements are skipped, as the rewrite skipped them.
+    pub fn of_slots<'a>(&self, placements: impl IntoIterator<Item = &'a str>) -> Vec<Decision> {
+        placements.into_iter().filter_map(|p| self.find(p.trim())).map(|(_, d)| d.clone()).collect()
+    }
+
+    fn find(&self, placement: &str) -> Option<&(SlotOutcome, Decision)> {
+        self.decided.iter().find(|(_, d)| d.placement == placement)
     }
 }
 
@@ -43,5 +74,64 @@ mod tests {
         assert!(!should_personalize(true, 200, Some("image/png"), None));
         assert!(!should_personalize(true, 200, None, None));
         assert!(!should_personalize(true, 200, Some("text/html"), Some("attachment; filename=x.html")));
+    }
+
+    use crate::rewrite::rewrite_all;
+    use serde_json::json;
+    use vitrine_engine::Value;
+
+    /// Deciding the whole page first rewrites it byte for byte as deciding each slot element as
+    /// it streamed by did, and records the same decisions in the same order.
+    #[test]
+    fn a_page_decided_before_it_streams_is_rewritten_and_recorded_as_slot_by_slot() {
+        let engine = crate::test_bundle::engine(json!({
+            "pages": [{ "pattern": "/p/*", "page": "product" }],
+            "placements": [
+                { "id": "hero", "variants": [
+                    { "name": "known", "when": { "known": true }, "html": "<h1>Welcome back, {{first_name|friend}}</h1>" },
+                    { "name": "default", "html": "<h1>Hello</h1>" } ] },
+                { "id": "greeting", "variants": [{ "name": "known", "when": { "known": true }, "html": "<p>Hi {{first_name}}</p>" }] },
+                { "id": "for-you", "title": "For you", "sources": [{ "recommender": "popular" }] },
+                { "id": "pdp", "when": { "page.type": "product" }, "sources": [{ "recommender": "popular" }] },
+            ],
+        }));
+        let page = r#"<body><div data-vitrine-slot="hero">x</div><p data-vitrine-slot="greeting">g</p>
+<section data-vitrine-slot=" for-you ">f</section><aside data-vitrine-slot="pdp">p</aside>
+<i data-vitrine-slot="not-in-bundle">mine</i><div data-vitrine-slot="hero">again</div></body>"#;
+        let mut traits = Value::object();
+        traits.set("first_name", "Ann").set("segment", "Champions");
+        let known = Visitor { traits, ..Visitor::default() };
+        for (path, visitor) in [("/", Visitor::default()), ("/p/A1", known.clone()), ("/", known)] {
+            let mut v = visitor;
+            v.request.page = engine.page(path);
+            let input = engine.rule_input(&v);
+            let mut slot_by_slot = Vec::new();
+            let expected = rewrite_all(page.as_bytes(), 9, |p| {
+                let d = engine.decide_with(&v, &input, p, 7).ok()?;
+                slot_by_slot.push(d.clone());
+                Some(d.slot_html().map_or(SlotOutcome::Keep, |html| SlotOutcome::Fill(html.into())))
+            });
+            let decided = PageDecisions::decide(&engine, &v, &input, 7);
+            let mut seen = Vec::new();
+            let rewritten = rewrite_all(page.as_bytes(), 9, |p| {
+                seen.push(p.to_string());
+                decided.outcome(p).cloned()
+            });
+            let text = String::from_utf8(rewritten).unwrap();
+            assert_eq!(text, String::from_utf8(expected).unwrap(), "{path}");
+            if path == "/p/A1" {
+                // Not vacuous: a variant, a recommendation and a page-type placement filled,
+                // a slot kept, an unknown placement untouched.
+                assert!(
+                    text.contains("Welcome back, Ann") && text.contains("/p/A1") && text.contains(r#"<i data-vitrine-slot="not-in-bundle">mine</i>"#),
+                    "{text}"
+                );
+                assert_eq!(text.matches(r#"data-vitrine-state="filled""#).count(), 5, "{text}");
+            } else if !v.is_known() {
+                assert!(text.contains(r#"<p data-vitrine-slot="greeting" data-vitrine-state="original">g</p>"#), "{text}");
+            }
+            assert_eq!(decided.of_slots(seen.iter().map(String::as_str)), slot_by_slot, "{path}: the records");
+            assert_eq!(decided.outcomes().count(), 4, "every placement of the bundle");
+        }
     }
 }

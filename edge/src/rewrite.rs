@@ -2,7 +2,9 @@
 //! decision before the browser sees it. The rule for what a slot becomes is `fill_slot`, one
 //! function for both hosts of lol_html:
 //! - the worker streams pages through workerd's built-in `HTMLRewriter` (lol_html compiled into
-//!   the runtime, `glue/html.rs`): the body never crosses into wasm, only slot elements do;
+//!   the runtime) from its JavaScript entry (`edge-worker/js/worker.mjs`): the page's slots are
+//!   decided before the body streams (`pages::PageDecisions`) and each slot element gets
+//!   `SlotOutcome::inner_html` and `marks` by a lookup, without a call into wasm;
 //! - natively, `SlotRewriter` runs the lol_html crate (tests, benchmarks, tools).
 //!
 //! Marks, shared with the browser SDK (which skips slots the edge handled):
@@ -35,17 +37,33 @@ pub trait SlotElement {
     fn set_inner_html(&mut self, html: &str);
 }
 
+impl SlotOutcome {
+    /// The slot's new content, if it gets one.
+    pub fn inner_html(&self) -> Option<&str> {
+        match self {
+            SlotOutcome::Fill(html) => Some(html),
+            SlotOutcome::Keep => None,
+        }
+    }
+
+    /// The attributes that mark the slot (see the top), set after its content.
+    pub fn marks(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            SlotOutcome::Fill(_) => &[("data-vitrine-filled", "edge"), ("data-vitrine-state", "filled")],
+            SlotOutcome::Keep => &[("data-vitrine-state", "original")],
+        }
+    }
+}
+
 /// Decides one slot element and marks it.
 pub fn fill_slot(el: &mut impl SlotElement, decide: impl FnOnce(&str) -> Option<SlotOutcome>) {
     let Some(placement) = el.attribute(SLOT_ATTR) else { return };
-    match decide(placement.trim()) {
-        Some(SlotOutcome::Fill(html)) => {
-            el.set_inner_html(&html);
-            el.set_attribute("data-vitrine-filled", "edge");
-            el.set_attribute("data-vitrine-state", "filled");
-        }
-        Some(SlotOutcome::Keep) => el.set_attribute("data-vitrine-state", "original"),
-        None => {}
+    let Some(outcome) = decide(placement.trim()) else { return };
+    if let Some(html) = outcome.inner_html() {
+        el.set_inner_html(html);
+    }
+    for (name, value) in outcome.marks() {
+        el.set_attribute(name, value);
     }
 }
 

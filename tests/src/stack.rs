@@ -145,7 +145,7 @@ impl Stack {
         // A private copy of the built worker: a rebuild elsewhere must not reload this one.
         let build = work.join("build");
         copy_dir(&repo_root().join("edge-worker/build"), &build).expect("copy edge-worker/build");
-        std::fs::write(&config_path, test_config(&vars, &assets, &build.join("index.js"), &cfg.rate_limits)).expect("write test wrangler.toml");
+        std::fs::write(&config_path, test_config(&vars, &assets, &build.join("worker.mjs"), &cfg.rate_limits)).expect("write test wrangler.toml");
         let mut stack = Stack {
             url: format!("http://127.0.0.1:{port}"),
             origin,
