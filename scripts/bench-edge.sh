@@ -5,12 +5,13 @@
 # returned untouched (a wrapper around the worker's entry, written below), and through our worker
 # with no decision (dev-mode header X-Vitrine-Bypass: rewriter, or 1 for untouched). Measured in
 # wrk runs against ONE local `wrangler dev`: one keep-alive connection whose requests rotate
-# between the six, each timed on its own (so machine load hits all alike); RUNS runs, each
-# difference reported per run. Also the worker's wasm size, raw and gzip. Writes the
+# between the six in a random order per cycle, each timed on its own after a pause of GAP_MS (so
+# machine load hits all alike, and no request is timed with the previous one's leftovers); RUNS
+# runs, each difference reported per run. Also the worker's wasm size, raw and gzip. Writes the
 # "## Edge worker" section of BENCHMARKS.md (set NO_WRITE=1 to only print it).
 #
-#   bash scripts/bench-edge.sh            DURATION=20 (seconds) RUNS=3 PAGE=/ PORT=8897
-#                                         BENCH_ORDER=not_recorded,personalized,… (the rotation)
+#   bash scripts/bench-edge.sh            DURATION=20 (seconds) RUNS=3 GAP_MS=5 PAGE=/ PORT=8897
+#                                         BENCH_ORDER=not_recorded,personalized,… (the variants)
 #                                         WORKER_BUILD=dir: bench another worker-build output
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,9 @@ export default class Bench extends Worker {
     const url = new URL(request.url);
     const origin = await fetch(this.env.ORIGIN_URL + url.pathname + url.search, { headers: request.headers });
     if (control === "js") return origin;
+    // With work pending after the response, as a recorded page has (its exposures go 50 ms
+    // later): local workerd ends such a response sooner (measured: ~1-3 ms at the median).
+    if (control === "js-rewriter-wait") this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 50)));
     return new HTMLRewriter().on("[data-vitrine-slot]", { element() {} }).transform(origin);
   }
 }
@@ -76,7 +80,8 @@ done
 
 setsid "$EDGE_TOOL" serve "$WORK/site" "$ORIGIN_PORT" >/dev/null </dev/null &
 pids+=($!)
-setsid wrangler dev --config "$WORK/wrangler.toml" --local --ip 127.0.0.1 --port "$PORT" --persist-to "$WORK/state" --show-interactive-dev-session=false \
+INSPECT_PORT=$((PORT + 3))
+setsid wrangler dev --config "$WORK/wrangler.toml" --local --ip 127.0.0.1 --port "$PORT" --inspector-port "$INSPECT_PORT" --persist-to "$WORK/state" --show-interactive-dev-session=false \
   --var "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT" --var DEV_MODE:1 --var DEMO_PICKER:1 --var PROFILE_SECRET:bench-secret \
   --var BUNDLE_CHECK_SECS:30 --var MEASUREMENT_KEY:bench-measurement-key >"$WORK/wrangler.log" 2>&1 </dev/null &
 pids+=($!)
@@ -125,13 +130,24 @@ function init(args)
     if k == "rewriter_only" then headers["X-Vitrine-Bypass"] = "rewriter" end
     if k == "js_rewriter" then headers["X-Vitrine-Bench"] = "js-rewriter" end
     if k == "js_passed_through" then headers["X-Vitrine-Bench"] = "js" end
+    if k == "js_rewriter_wait" then headers["X-Vitrine-Bench"] = "js-rewriter-wait" end
     reqs[k] = wrk.format("GET", os.getenv("BENCH_PAGE"), headers)
     _G["lat_" .. k], _G["bad_" .. k] = {}, 0
   end
 end
+-- Each cycle is a fresh random order of the variants, so none always follows the same other;
+-- and a pause before each request lets the last one's work after its final byte (the rewriter's
+-- end, wait_until) finish: a variant's leftovers would otherwise be timed on the next request.
+local order, gap = {}, tonumber(os.getenv("BENCH_GAP_MS"))
+math.randomseed(1)
+function delay() return gap end
 function request()
+  if (sent % #kinds) == 0 then
+    for i, k in ipairs(kinds) do order[i] = k end
+    for i = #order, 2, -1 do local j = math.random(i); order[i], order[j] = order[j], order[i] end
+  end
   sent = sent + 1
-  current = kinds[(sent - 1) % #kinds + 1]
+  current = order[(sent - 1) % #kinds + 1]
   t0 = now_us()
   return reqs[current]
 end
@@ -155,13 +171,15 @@ LUA
 wrk -t1 -c1 -d2s -H "Cookie: $COOKIE" "$URL$PAGE" >/dev/null   # warm-up
 stored_records() { { grep -o 'measurement batch [^:]*: [0-9]* records' "$WORK/wrangler.log" || true; } | awk '{ n += $(NF-1) } END { print n + 0 }'; }
 stored_before=$(stored_records)
-KINDS=${BENCH_ORDER:-personalized,js_rewriter,not_recorded,js_passed_through,rewriter_only,passed_through}
+KINDS=${BENCH_ORDER:-personalized,not_recorded,js_rewriter_wait,js_rewriter,js_passed_through,rewriter_only}
 RUNS=${RUNS:-3}
+GAP_MS=${GAP_MS:-5}
 runs=()
 for run in $(seq "$RUNS"); do
-  runs+=("$(BENCH_KINDS=$KINDS BENCH_COOKIE="$COOKIE" BENCH_PAGE="$PAGE" BENCH_UA="$BROWSER_UA" BENCH_BOT_UA="$BOT_UA" \
+  runs+=("$(BENCH_KINDS=$KINDS BENCH_GAP_MS=$GAP_MS BENCH_COOKIE="$COOKIE" BENCH_PAGE="$PAGE" BENCH_UA="$BROWSER_UA" BENCH_BOT_UA="$BOT_UA" \
     wrk -t1 -c1 -d"${DURATION}s" -s "$WORK/latency.lua" "$URL" | grep -E '^[a-z_]+ [0-9]')")
 done
+for r in "${runs[@]}"; do echo "raw run (variant requests median p99 p90 non-200):"$'\n'"$r" >&2; done
 # The recorded page views' exposures, stored by the queue consumer (batches of <= 5 s).
 sleep 7
 stored=$(( $(stored_records) - stored_before ))
@@ -173,13 +191,81 @@ per_run=""
 over_control=()
 for i in "${!runs[@]}"; do
   r=${runs[$i]}
-  d=$(diff_of "$r" personalized js_rewriter 3)
+  d=$(diff_of "$r" personalized js_rewriter_wait 3)
   over_control+=("$d")
-  per_run+="| $((i + 1)) | $(fig "$r" personalized 3) ms | $(fig "$r" js_rewriter 3) ms | $(fig "$r" js_passed_through 3) ms | **$d ms** | $(diff_of "$r" personalized js_rewriter 4) ms | $(diff_of "$r" js_rewriter js_passed_through 3) ms | $(diff_of "$r" personalized not_recorded 3) ms |"$'\n'
+  per_run+="| $((i + 1)) | **$d ms** | $(diff_of "$r" personalized js_rewriter_wait 4) ms | **$(diff_of "$r" not_recorded js_rewriter 3) ms** | $(diff_of "$r" not_recorded js_rewriter 4) ms | $(diff_of "$r" rewriter_only js_rewriter 3) ms | $(diff_of "$r" js_rewriter js_passed_through 3) ms | $(diff_of "$r" js_rewriter js_rewriter_wait 3) ms |"$'\n'
 done
-spread=$(printf '%s\n' "${over_control[@]}" | grep -v n/a | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "median %+.2f ms, min %+.2f, max %+.2f over %d runs", v[int((NR + 1) / 2)], v[1], v[NR], NR; else print "n/a" }')
+spread=$(printf '%s\n' "${over_control[@]}" | { grep -v n/a || true; } | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "median %+.2f ms, min %+.2f, max %+.2f over %d runs", v[int((NR + 1) / 2)], v[1], v[NR], NR; else print "n/a" }')
 row() { printf '| %s | %s | %s ms | %s ms | %s ms |' "$1" "$(fig "$RESULT" "$2" 2)" "$(fig "$RESULT" "$2" 3)" "$(fig "$RESULT" "$2" 5)" "$(fig "$RESULT" "$2" 4)"; }
 bad=$(awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $6, $1 }' <<<"$RESULT")
+# PROFILE=variant: where that variant's time goes inside the isolate (V8's CPU profiler over
+# wrangler's inspector, sampling every 100 µs while wrk sends only that variant for 10 s):
+# self time by function, the top of the list, and the share that is idle.
+if [ -n "${PROFILE:-}" ]; then
+  cat > "$WORK/profile.mjs" <<'JS'
+import { spawn } from "node:child_process";
+const [wsUrl, url, script] = process.argv.slice(2);
+const ws = new WebSocket(wsUrl, { headers: { Origin: "https://devtools.devprod.cloudflare.dev" } });
+let id = 0;
+const pending = new Map();
+ws.onmessage = (m) => { const msg = JSON.parse(m.data); if (msg.id && pending.has(msg.id)) pending.get(msg.id)(msg), pending.delete(msg.id); };
+const send = (method, params = {}) => new Promise((res) => { pending.set(++id, res); ws.send(JSON.stringify({ id, method, params })); });
+await new Promise((r) => (ws.onopen = r));
+await send("Profiler.enable");
+await send("Profiler.setSamplingInterval", { interval: 100 });
+await send("Profiler.start");
+const wrk = spawn("wrk", ["-t1", "-c1", "-d10s", "-s", script, url], { stdio: ["ignore", "inherit", "inherit"] });
+await new Promise((r) => wrk.on("exit", r));
+const p = (await send("Profiler.stop")).result.profile;
+const self = new Map();
+let total = 0;
+for (let i = 0; i < p.samples.length; i++) {
+  const n = p.nodes.find((x) => x.id === p.samples[i]);
+  const name = n.callFrame.functionName || `(anonymous ${n.callFrame.url.split("/").pop()}:${n.callFrame.lineNumber})`;
+  const dt = (p.timeDeltas[i] || 0) / 1000;
+  self.set(name, (self.get(name) || 0) + dt);
+  total += dt;
+}
+// Inclusive time of our own code's parts (a sample counts once for each part on its stack).
+const parts = ["Edge::fetch", "page::handle", "fetch_origin", "visitor::identify", "bundle::serving", "context::visitor", "PageDecisions::decide", "page::personalized", "StorePage::slots", "StorePage::streamed", "measure::after_page", "wasm-to-js", "js-to-wasm", "(garbage collector)", "stream", "element"];
+const inclusive = new Map(parts.map((k) => [k, 0]));
+const byId = new Map(p.nodes.map((n) => [n.id, n]));
+const parent = new Map();
+for (const n of p.nodes) for (const c of n.children || []) parent.set(c, n.id);
+for (let i = 0; i < p.samples.length; i++) {
+  const names = new Set();
+  for (let n = p.samples[i]; n !== undefined; n = parent.get(n)) names.add(byId.get(n).callFrame.functionName);
+  for (const k of parts) if ([...names].some((n) => n === k || n.includes(k + "::") || n.includes(k + "{") || n.endsWith(k))) inclusive.set(k, inclusive.get(k) + (p.timeDeltas[i] || 0) / 1000);
+}
+// What the wasm calls out to: by the first JavaScript frame above each wasm-to-js.
+const imports = new Map();
+for (let i = 0; i < p.samples.length; i++) {
+  let child = null;
+  for (let n = p.samples[i]; n !== undefined; n = parent.get(n)) {
+    const f = byId.get(n).callFrame;
+    if (f.functionName === "wasm-to-js" && child) {
+      const c = byId.get(child).callFrame;
+      const key = `${c.functionName || "(anonymous)"} ${c.url.split("/").pop()}:${c.lineNumber}:${c.columnNumber}`;
+      imports.set(key, (imports.get(key) || 0) + (p.timeDeltas[i] || 0) / 1000);
+      break;
+    }
+    child = n;
+  }
+}
+console.log("profile: called from wasm (ms): " + [...imports].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, v]) => `${k} ${v.toFixed(0)}`).join("; "));
+console.log("profile: inclusive (ms): " + [...inclusive].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", "));
+const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, 30);
+console.log(`profile: ${total.toFixed(0)} ms sampled; self time (ms, share):`);
+for (const [name, ms] of rows) console.log(`${ms.toFixed(1).padStart(8)} ${(100 * ms / total).toFixed(1).padStart(5)}%  ${name.slice(0, 110)}`);
+process.exit(0);
+JS
+  BENCH_KINDS=$PROFILE BENCH_GAP_MS=$GAP_MS BENCH_COOKIE="$COOKIE" BENCH_PAGE="$PAGE" BENCH_UA="$BROWSER_UA" BENCH_BOT_UA="$BOT_UA" \
+    node "$WORK/profile.mjs" "ws://127.0.0.1:$INSPECT_PORT/ws" "$URL" "$WORK/latency.lua" >&2
+  # The bundle wrangler ran, for the line numbers above.
+  find "$WORK" -name 'bench-entry.js' -path '*tmp*' -exec cp {} /tmp/vitrine-bench-entry.js \; 2>/dev/null || true
+  echo "profile: the bundle wrangler ran: /tmp/vitrine-bench-entry.js" >&2
+fi
+
 WASM=$WORK/build/index_bg.wasm
 raw=$(stat -c%s "$WASM"); gz=$(gzip -9c "$WASM" | wc -c)
 cores=$(nproc); load=$(cut -d' ' -f1 /proc/loadavg)
@@ -190,27 +276,31 @@ SECTION=$(cat <<MD
 The demo home page (\`$PAGE\`, $page_bytes bytes; $personalized_bytes personalized, $filled slots filled for a returning Champion:
 hero banner, greeting, "Picked for you" carousel) through the worker on local workerd
 (\`wrangler dev --local\`). Six variants of the same request in one wrk run, one connection,
-rotating request by request for ${DURATION} s, $RUNS runs: **personalized** (a browser's User-Agent: its
-exposures recorded, to the queue after the body streamed); **personalized, not recorded** (the
-same page for a crawler's User-Agent: bots are personalized but record nothing); the
-**controls**, answered in the same isolate by a JavaScript wrapper the bench puts around the
-worker's entry, with none of our code and no wasm: the origin's page through a no-op
-\`HTMLRewriter\` (**JS rewriter**) or untouched (**JS passed through**); and through Rust with no
-decision: **rewriter only** (\`X-Vitrine-Bypass: rewriter\`) and **passed through**
-(\`X-Vitrine-Bypass: 1\`; bytes identical to the origin's: $same). Latency per request as
+rotating request by request in a random order per cycle, ${GAP_MS} ms of pause before each
+request (so none is timed with the work the one before it left after its last byte), for
+${DURATION} s, $RUNS runs: **personalized** (a browser's User-Agent: its exposures recorded,
+sent to the queue 50 ms after the body streamed, inside \`waitUntil\`); **personalized, not
+recorded** (the same page for a crawler's User-Agent: bots are personalized but record
+nothing); the **controls**, answered in the same isolate by a JavaScript wrapper the bench puts
+around the worker's entry, with none of our code and no wasm: the origin's page through a no-op
+\`HTMLRewriter\` (**JS rewriter**), the same with a 50 ms \`waitUntil\` pending as a recorded page
+has (**JS rewriter with waitUntil**: local workerd ends a response with pending work sooner, so
+each personalized variant is compared with the control that matches it), or untouched (**JS
+passed through**); and **rewriter only** (dev mode's \`X-Vitrine-Bypass: rewriter\`: through our
+entry and Rust with no context and no decision). Latency per request as
 wrk's client sees it, so it includes the dev proxy and the local origin fetch, the same for all.
 
 \`\`\`sh
-bash scripts/bench-edge.sh          # DURATION=20 RUNS=3 PAGE=/ PORT=8897
+bash scripts/bench-edge.sh          # DURATION=20 RUNS=3 GAP_MS=5 PAGE=/ PORT=8897
 \`\`\`
 
 Goal (#19): a personalized page costs ≤ 0.25 ms more than the JS no-op-rewriter control at the
 median, in the same run. Per run (measured $(date -u +%Y-%m-%d), $cores cores, load $load):
 
-| run | personalized | JS rewriter | JS passed through | **personalized − JS rewriter**, median | same, p99 | the runtime's rewriter (JS rewriter − JS passed through) | recording (personalized − not recorded) |
+| run | **personalized − JS rewriter with waitUntil**, median | same, p99 | **not recorded − JS rewriter**, median | same, p99 | our entry, no decision (rewriter only − JS rewriter) | the runtime's rewriter (JS rewriter − JS passed through) | a pending waitUntil (JS rewriter − JS rewriter with it) |
 | --- | --- | --- | --- | --- | --- | --- | --- |
 ${per_run}
-Personalized over the control: **$spread**.
+Personalized (recorded) over its control: **$spread**.
 
 The last run in full:
 
@@ -218,10 +308,10 @@ The last run in full:
 | --- | --- | --- | --- | --- |
 $(row personalized personalized)
 $(row "personalized, not recorded" not_recorded)
+$(row "JS rewriter with a pending waitUntil (control)" js_rewriter_wait)
 $(row "JS rewriter (control)" js_rewriter)
 $(row "JS passed through (control)" js_passed_through)
 $(row "rewriter only (Rust, no decision)" rewriter_only)
-$(row "passed through (Rust)" passed_through)
 
 Non-200 responses: $bad. Records the queue consumer stored during the runs: $stored.
 
@@ -239,7 +329,12 @@ path = "BENCHMARKS.md"
 text = open(path).read() or "# Benchmarks\n"
 section = os.environ["SECTION"].rstrip() + "\n"
 pattern = re.compile(r"^## Edge worker\n.*?(?=^## |\Z)", re.S | re.M)
-if pattern.search(text):
+found = pattern.search(text)
+if found:
+    # Hand-written notes between these markers survive a re-run.
+    notes = re.search(r"<!-- edge-notes -->.*?<!-- /edge-notes -->\n", found.group(0), re.S)
+    if notes:
+        section += "\n" + notes.group(0)
     text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip() + "\n"
 else:
     text = text.rstrip() + "\n\n" + section
