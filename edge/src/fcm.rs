@@ -149,6 +149,14 @@ impl ServiceAccount {
         })
     }
 
+    /// From the worker's secret `FCM_SERVICE_ACCOUNT` (the key file's JSON); unset: `Ok(None)`.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>, schemes: Schemes) -> Result<Option<ServiceAccount>, KeyError> {
+        match get("FCM_SERVICE_ACCOUNT").filter(|v| !v.trim().is_empty()) {
+            None => Ok(None),
+            Some(json) => ServiceAccount::parse(&json, schemes).map(Some),
+        }
+    }
+
     /// The signed JWT bearer assertion, issued at `now` (unix seconds).
     pub fn assertion(&self, now: i64) -> String {
         let mut header = serde_json::json!({ "alg": "RS256", "typ": "JWT" });
@@ -160,7 +168,7 @@ impl ServiceAccount {
             "scope": SCOPE,
             "aud": self.token_uri,
             "iat": now,
-            "exp": now + ASSERTION_LIFETIME_SECS,
+            "exp": now.saturating_add(ASSERTION_LIFETIME_SECS),
         });
         let signing_input = format!("{}.{}", base64::encode(header.to_string().as_bytes(), UrlSafe), base64::encode(claims.to_string().as_bytes(), UrlSafe));
         let signature = self.key.sign(signing_input.as_bytes());
@@ -194,7 +202,7 @@ impl std::fmt::Debug for AccessToken {
 impl AccessToken {
     /// Whether to send with this token at `now`: until [`REFRESH_MARGIN_SECS`] before expiry.
     pub fn usable(&self, now: i64) -> bool {
-        now < self.expires_at - REFRESH_MARGIN_SECS
+        now < self.expires_at.saturating_sub(REFRESH_MARGIN_SECS)
     }
 
     /// `Authorization: Bearer …` for FCM.
@@ -407,6 +415,9 @@ mod tests {
         v["private_key"] = "".into();
         assert_eq!(err(&v.to_string()), KeyError::Missing("private_key"));
         assert!(matches!(err("[1"), KeyError::NotJson(_)));
+        assert!(ServiceAccount::from_vars(|_| None, Schemes::HttpsOnly).unwrap().is_none());
+        let from_env = ServiceAccount::from_vars(|k| (k == "FCM_SERVICE_ACCOUNT").then(|| key_json("https://t")), Schemes::HttpsOnly);
+        assert_eq!(from_env.unwrap().unwrap().client_email, "vitrine@shop-push.iam.gserviceaccount.com");
         let huge = key_json("https://t") + &" ".repeat(MAX_KEY_JSON_BYTES);
         assert!(matches!(err(&huge), KeyError::TooLarge { .. }));
         // Debug output never shows the key.

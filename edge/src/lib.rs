@@ -11,8 +11,8 @@
 //!   [`rewrite`] (what each slot of a streamed page becomes);
 //! - the conversation: [`events`] (`/v1/events` batches), [`visitor_do`] (the per-visitor
 //!   Durable Object's state and outbox), [`messaging`] (provider requests), [`webpush`] (Web
-//!   Push: RFC 8291 payloads, VAPID, push services' answers), [`fcm`] (FCM HTTP v1 access
-//!   tokens from a service account), [`optout`]
+//!   Push to the browser's push service: RFC 8291 payloads, VAPID, the service's answers),
+//!   [`fcm`] (FCM HTTP v1 access tokens minted from a service account), [`optout`]
 //!   (unsubscribe links, inbound SMS), [`feedback`] (providers' bounces, complaints and
 //!   failed texts), [`privacy`] (export and erasure of a customer);
 //! - measurement: [`measure`] (which page views and events become records, and how the

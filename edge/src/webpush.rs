@@ -18,6 +18,9 @@
 //!   "mailto:…" | "https://…"}` signed with the store's key (`VAPID_PRIVATE_KEY`: base64url of the
 //!   32-byte scalar, as `web-push generate-vapid-keys` prints it), sent as
 //!   `Authorization: vapid t=<jwt>, k=<public key, base64url of the 65-byte point>`.
+//! - The plaintext ([`payload`]): the JSON the service worker shows, `{"title", "body", "image"?,
+//!   "link", "data": {"journey", "step", "vitrine_key"}}`, the same fields as the FCM message
+//!   (messaging.rs); the service worker reports display and click with `vitrine_key`.
 //! - The answer ([`answer`]): 201 sent; 404 and 410 the subscription is gone (drop it); 413 too
 //!   large; 429 and 5xx retry; anything else refused (400 malformed, 401/403 the VAPID key).
 //!
@@ -35,6 +38,8 @@ use p256::{PublicKey, SecretKey};
 use serde::Deserialize;
 use sha2::Sha256;
 use vitrine_engine::base64::{self, Alphabet::UrlSafe};
+
+use vitrine_engine::journey::Message;
 
 use crate::messaging::{HttpRequest, Outcome};
 
@@ -69,7 +74,7 @@ pub enum Schemes {
 /// A browser's push subscription, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subscription {
-    /// The push resource the message is POSTed to.
+    /// The push resource the message is POSTed to (as the URL parser writes it).
     pub endpoint: String,
     /// `scheme://host[:port]` of the endpoint: the VAPID JWT's `aud`.
     pub origin: String,
@@ -135,19 +140,20 @@ impl Subscription {
 
     /// A subscription from its three parts (keys in base64url, padded or not).
     pub fn new(endpoint: &str, p256dh: &str, auth: &str, schemes: Schemes) -> Result<Subscription, SubscriptionError> {
-        let origin = endpoint_origin(endpoint, schemes)?;
+        let (endpoint, origin) = parse_endpoint(endpoint, schemes)?;
         let p256dh: [u8; 65] = key_bytes("keys.p256dh", p256dh)?;
         // Uncompressed form only (RFC 8291 §3.1); from_sec1_bytes checks the point is on the curve.
         if p256dh[0] != 0x04 || PublicKey::from_sec1_bytes(&p256dh).is_err() {
             return Err(SubscriptionError::NotOnCurve);
         }
         let auth: [u8; 16] = key_bytes("keys.auth", auth)?;
-        Ok(Subscription { endpoint: endpoint.to_string(), origin, p256dh, auth })
+        Ok(Subscription { endpoint, origin, p256dh, auth })
     }
 }
 
-/// The endpoint's origin, after checking it is an absolute URL of an allowed scheme.
-fn endpoint_origin(endpoint: &str, schemes: Schemes) -> Result<String, SubscriptionError> {
+/// The endpoint as parsed and its origin, after checking it is an absolute URL of an allowed
+/// scheme with a host and no credentials.
+fn parse_endpoint(endpoint: &str, schemes: Schemes) -> Result<(String, String), SubscriptionError> {
     if endpoint.is_empty() {
         return Err(SubscriptionError::Missing("endpoint"));
     }
@@ -166,7 +172,8 @@ fn endpoint_origin(endpoint: &str, schemes: Schemes) -> Result<String, Subscript
         return Err(SubscriptionError::BadEndpoint("credentials in the URL".into()));
     }
     // `ascii_serialization` drops a default port, as browsers and push services write origins.
-    Ok(url.origin().ascii_serialization())
+    let origin = url.origin().ascii_serialization();
+    Ok((url.into(), origin))
 }
 
 fn key_bytes<const N: usize>(what: &'static str, text: &str) -> Result<[u8; N], SubscriptionError> {
@@ -208,6 +215,9 @@ pub enum PushError {
     /// The ephemeral key is zero or not below the curve's order (vanishingly rare from a real
     /// random source: draw again).
     BadEphemeralKey,
+    /// `p256dh` is not a point on P-256 (only when calling [`encrypt`] with unchecked bytes:
+    /// [`Subscription::new`] refuses such keys first).
+    BadSubscriptionKey,
     BadTopic(String),
     Vapid(VapidError),
 }
@@ -217,6 +227,7 @@ impl std::fmt::Display for PushError {
         match self {
             PushError::TooLarge { max, got } => write!(f, "web push message is {got} bytes, over the {max} a push service must accept"),
             PushError::BadEphemeralKey => f.write_str("web push: the ephemeral key is not a valid P-256 scalar (draw new random bytes)"),
+            PushError::BadSubscriptionKey => f.write_str("web push: the subscription's p256dh is not a point on P-256"),
             PushError::BadTopic(t) => write!(f, "web push: Topic {t:?} must be 1 to {MAX_TOPIC_CHARS} characters of [A-Za-z0-9_-]"),
             PushError::Vapid(e) => e.fmt(f),
         }
@@ -236,8 +247,7 @@ pub fn encrypt(p256dh: &[u8; 65], auth: &[u8; 16], plaintext: &[u8], random: &Ra
         return Err(PushError::TooLarge { max: MAX_PLAINTEXT, got: plaintext.len() });
     }
     let sender = SecretKey::from_bytes(&random.sender_secret.into()).map_err(|_| PushError::BadEphemeralKey)?;
-    // Checked by Subscription::new; a caller passing raw keys gets the same refusal as a point.
-    let ua_public = PublicKey::from_sec1_bytes(p256dh).map_err(|_| PushError::BadEphemeralKey)?;
+    let ua_public = PublicKey::from_sec1_bytes(p256dh).map_err(|_| PushError::BadSubscriptionKey)?;
     let as_public = sender.public_key().to_encoded_point(false);
     let shared = p256::ecdh::diffie_hellman(sender.to_nonzero_scalar(), ua_public.as_affine());
 
@@ -328,6 +338,19 @@ impl Vapid {
         Ok(Vapid { key, public_key, subject: subject.to_string() })
     }
 
+    /// From the worker's secrets and vars (`get`: the worker's `env`, or a map in tests):
+    /// `VAPID_PRIVATE_KEY` and `VAPID_SUBJECT`. Neither set: web push is not configured
+    /// (`Ok(None)`); one without the other, or either malformed: an error naming it.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<Vapid>, VapidError> {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        match (var("VAPID_PRIVATE_KEY"), var("VAPID_SUBJECT")) {
+            (None, None) => Ok(None),
+            (Some(key), Some(subject)) => Vapid::new(&key, &subject).map(Some),
+            (Some(_), None) => Err(VapidError::BadSubject("not set, while VAPID_PRIVATE_KEY is".into())),
+            (None, Some(_)) => Err(VapidError::BadPrivateKey("not set, while VAPID_SUBJECT is".into())),
+        }
+    }
+
     /// The application server key the browser subscribes with (`applicationServerKey`):
     /// base64url of the uncompressed public point, as `web-push` prints it.
     pub fn public_key(&self) -> &str {
@@ -346,7 +369,7 @@ impl Vapid {
 
     /// `Authorization: vapid t=…, k=…` for a push service at `audience`, at `now` (unix seconds).
     pub fn authorization(&self, audience: &str, now: i64) -> String {
-        format!("vapid t={}, k={}", self.jwt(audience, now + VAPID_LIFETIME_SECS), self.public_key)
+        format!("vapid t={}, k={}", self.jwt(audience, now.saturating_add(VAPID_LIFETIME_SECS)), self.public_key)
     }
 }
 
@@ -368,6 +391,21 @@ impl Urgency {
             Urgency::High => "high",
         }
     }
+}
+
+/// The notification a journey's push message becomes: what the service worker shows (title,
+/// body, image), opens on click (the signed deep link), and reports back (`data.vitrine_key`).
+pub fn payload(m: &Message) -> Vec<u8> {
+    let mut p = serde_json::json!({
+        "title": m.subject,
+        "body": m.text,
+        "link": m.link,
+        "data": { "journey": m.journey, "step": m.step, "vitrine_key": m.idempotency_key },
+    });
+    if !m.image.is_empty() {
+        p["image"] = m.image.clone().into();
+    }
+    p.to_string().into_bytes()
 }
 
 /// How the push service should hold the message.
@@ -538,6 +576,7 @@ mod tests {
         let err = encrypt(&sub.p256dh, &sub.auth, &over, &rfc_random()).unwrap_err();
         assert_eq!(err, PushError::TooLarge { max: 3993, got: 3994 });
         assert!(err.to_string().contains("3994 bytes"), "{err}");
+        assert_eq!(encrypt(&[4; 65], &sub.auth, b"hi", &rfc_random()), Err(PushError::BadSubscriptionKey));
         // A zero or out-of-range ephemeral key is refused, not used.
         for bad in [[0u8; 32], [0xff; 32]] {
             let random = Randomness { sender_secret: bad, ..rfc_random() };
@@ -582,6 +621,12 @@ mod tests {
 
     #[test]
     fn bad_vapid_settings_are_refused_by_name() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        assert!(Vapid::from_vars(vars(&[])).unwrap().is_none(), "not configured");
+        let v = Vapid::from_vars(vars(&[("VAPID_PRIVATE_KEY", VAPID_PRIVATE), ("VAPID_SUBJECT", "mailto:ops@shop.example")])).unwrap().unwrap();
+        assert_eq!(v.public_key(), vapid().public_key());
+        let half = Vapid::from_vars(vars(&[("VAPID_PRIVATE_KEY", VAPID_PRIVATE)])).unwrap_err().to_string();
+        assert!(half.starts_with("VAPID_SUBJECT: not set, while VAPID_PRIVATE_KEY is"), "{half}");
         let err = |k: &str, s: &str| Vapid::new(k, s).unwrap_err().to_string();
         assert!(err("", "mailto:a@b.c").contains("VAPID_PRIVATE_KEY: 0 bytes, not 32"), "{}", err("", "mailto:a@b.c"));
         assert!(err("not base64!", "mailto:a@b.c").contains("not base64url"));
@@ -624,6 +669,9 @@ mod tests {
         assert_eq!(origin("https://updates.push.services.mozilla.com:443/wpush/v2/gAAA").unwrap(), "https://updates.push.services.mozilla.com");
         assert_eq!(origin("https://web.push.apple.com:8443/QGuQ").unwrap(), "https://web.push.apple.com:8443");
         assert_eq!(origin("HTTPS://Push.Example.NET/x").unwrap(), "https://push.example.net");
+        // The request goes to the endpoint as parsed, not to the raw text.
+        let sub = Subscription::new(" HTTPS://Push.Example.NET:443/a b", UA_PUBLIC, AUTH, Schemes::HttpsOnly).unwrap();
+        assert_eq!(sub.endpoint, "https://push.example.net/a%20b");
         // Userinfo is not a host: `https://fcm.googleapis.com@evil.test/` is evil.test's, and refused.
         assert!(matches!(origin("https://fcm.googleapis.com@evil.test/x"), Err(SubscriptionError::BadEndpoint(_))));
     }
@@ -674,6 +722,30 @@ mod tests {
         // Padded base64url (some libraries write it) is read the same.
         let padded = json(ok_endpoint, UA_PUBLIC, &format!("{AUTH}=="));
         assert_eq!(Subscription::parse(&padded, Schemes::HttpsOnly).unwrap().auth[..], b64(AUTH)[..]);
+    }
+
+    #[test]
+    fn a_journey_message_becomes_the_notification_the_service_worker_shows() {
+        let m = Message {
+            journey: "cart".into(),
+            step: 1,
+            subject: "Still thinking?".into(),
+            text: "Your lamp is waiting".into(),
+            link: "https://shop.test/offer?vt=a.b".into(),
+            image: "https://shop.test/img/A.jpg".into(),
+            idempotency_key: "k-7".into(),
+            ..Message::default()
+        };
+        let p: serde_json::Value = serde_json::from_slice(&payload(&m)).unwrap();
+        assert_eq!(
+            p,
+            serde_json::json!({
+                "title": "Still thinking?", "body": "Your lamp is waiting", "link": "https://shop.test/offer?vt=a.b",
+                "image": "https://shop.test/img/A.jpg", "data": {"journey": "cart", "step": 1, "vitrine_key": "k-7"}
+            })
+        );
+        let p: serde_json::Value = serde_json::from_slice(&payload(&Message { image: String::new(), ..m })).unwrap();
+        assert!(p.get("image").is_none());
     }
 
     #[test]
