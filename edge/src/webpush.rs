@@ -27,6 +27,11 @@
 //! Pure: the ephemeral key and the salt are arguments ([`Randomness`]: the runtime fills them
 //! from `crypto.getRandomValues`, fresh for every message: reusing them leaks the message), and
 //! ECDSA signing is deterministic (RFC 6979), so nothing here needs a source of randomness.
+//!
+//! Costs, measured in Node 22's V8 on a wasm32 build (`opt-level = "s"`, LTO): about 1 ms for
+//! the ECDH (with the ephemeral public key) and 0.7 ms for the VAPID signature, per message. In
+//! the worker's wasm this file and its crates (hkdf, aes-gcm, p256's ECDH) add about 39 KB raw,
+//! 17 KB gzip'd (`url` and p256's curve arithmetic were linked already).
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes128Gcm, Nonce};
