@@ -10,7 +10,9 @@
 //! - answers: [`api`] (`/v1/decide`, `/v1/exit-offer`, caching, CORS), [`pages`] and
 //!   [`rewrite`] (what each slot of a streamed page becomes);
 //! - the conversation: [`events`] (`/v1/events` batches), [`visitor_do`] (the per-visitor
-//!   Durable Object's state and outbox), [`messaging`] (provider requests), [`optout`]
+//!   Durable Object's state and outbox), [`messaging`] (provider requests), [`webpush`] (Web
+//!   Push to the browser's push service: RFC 8291 payloads, VAPID, the service's answers),
+//!   [`fcm`] (FCM HTTP v1 access tokens minted from a service account), [`optout`]
 //!   (unsubscribe links, inbound SMS), [`feedback`] (providers' bounces, complaints and
 //!   failed texts), [`privacy`] (export and erasure of a customer);
 //! - measurement: [`measure`] (which page views and events become records, and how the
@@ -24,6 +26,7 @@ pub mod context;
 pub mod cookies;
 pub mod deep_link;
 pub mod events;
+pub mod fcm;
 pub mod feedback;
 pub mod identity;
 pub mod kv;
@@ -41,6 +44,7 @@ pub mod rewrite;
 pub mod routes;
 pub mod staff;
 pub mod visitor_do;
+pub mod webpush;
 
 /// A one-product bundle with the given rules, for unit tests.
 #[cfg(test)]

@@ -140,12 +140,13 @@ impl Providers {
     }
 }
 
-/// An HTTP request, ready to send.
+/// An HTTP request, ready to send. The body is text for the providers above; web push sends
+/// bytes (`HttpRequest<Vec<u8>>`, webpush.rs).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpRequest {
+pub struct HttpRequest<B = String> {
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
-    pub body: String,
+    pub body: B,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
