@@ -103,13 +103,13 @@ function vitrineLoad(o, early) {
       return r;
     });
   };
-  // The two downloads run in parallel, and the wasm compiles while it streams.
+  // The two downloads run in parallel, and the wasm compiles while it streams, then is
+  // instantiated at once (`m`, wasm-bindgen's glue below, gives the imports; the callback runs
+  // after the glue is defined). A server that does not say application/wasm: from the bytes.
   // The bundle cut for this visitor and page (cookies go along on the store's own origin).
   var bundle = fetchOk(o.bundle || endpoint + "/v1/slice?path=" + encodeURIComponent(location.pathname)).then((r) => { return r.arrayBuffer(); });
-  var wasm = fetchOk(o.wasm).then((r) => {
-    var streams = WebAssembly.compileStreaming && /^application\/wasm\b/.test(r.headers.get("Content-Type") || "");
-    return streams ? WebAssembly.compileStreaming(r) : r.arrayBuffer().then((b) => { return WebAssembly.compile(b); });
-  });
+  var wasm = fetchOk(o.wasm).then((r) => m((imports) => /^application\/wasm\b/.test(r.headers.get("Content-Type")) ?
+    WebAssembly.instantiateStreaming(r, imports) : r.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports))));
   // wasm-bindgen's glue (`--target no-modules`), spliced in here by scripts/build-sdk.sh: it is
   // ready with this script, where a module import waited in line behind the page's own work
   // (cold loads: the module instantiated at 62 ms median, inlined at 46-52 ms). It defines
@@ -123,7 +123,7 @@ function vitrineLoad(o, early) {
   /*__VITRINE_PAGE__*/
   var loader = vitrinePage(m, emit, deadline, o.css);
 
-  Promise.all([m({ module_or_path: wasm }), bundle])
+  Promise.all([wasm, bundle])
     .then((r) => {
       // Queued subscriptions first, so they hear about this page's slots and events too.
       early = early.filter((c) => {
