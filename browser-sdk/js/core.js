@@ -12,6 +12,20 @@ function vitrineLoad(o, early) {
   var w = window, d = document, perf = w.performance;
   perf.mark("vitrine:start");
   var endpoint = o.endpoint = (o.endpoint || location.origin).replace(/\/+$/, "");
+  var fetchOk = (url) => {
+    return fetch(url).then((r) => {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r;
+    });
+  };
+  // The downloads first (the longest wait of a first visit), the module's first: the two run
+  // in parallel, and the wasm compiles while it streams, then is instantiated at once (`m`,
+  // wasm-bindgen's glue below, gives the imports; the callback runs after the glue is
+  // defined). A server that does not say application/wasm: from the bytes. Then the bundle
+  // cut for this visitor and page (cookies go along on the store's own origin).
+  var wasm = fetchOk(o.wasm).then((r) => m((imports) => /^application\/wasm\b/.test(r.headers.get("Content-Type")) ?
+    WebAssembly.instantiateStreaming(r, imports) : r.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports))));
+  var bundle = fetchOk(o.bundle || endpoint + "/v1/slice?path=" + encodeURIComponent(location.pathname)).then((r) => { return r.arrayBuffer(); });
   // Segment's anonymous id, when asked for: analytics.js keeps it in a cookie (plain, or
   // quoted as %22…%22 by older versions), else in localStorage (JSON-quoted).
   if (o.ajsAnonymousId) {
@@ -97,19 +111,6 @@ function vitrineLoad(o, early) {
     },
   };
 
-  var fetchOk = (url) => {
-    return fetch(url).then((r) => {
-      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
-      return r;
-    });
-  };
-  // The two downloads run in parallel, and the wasm compiles while it streams, then is
-  // instantiated at once (`m`, wasm-bindgen's glue below, gives the imports; the callback runs
-  // after the glue is defined). A server that does not say application/wasm: from the bytes.
-  // The bundle cut for this visitor and page (cookies go along on the store's own origin).
-  var bundle = fetchOk(o.bundle || endpoint + "/v1/slice?path=" + encodeURIComponent(location.pathname)).then((r) => { return r.arrayBuffer(); });
-  var wasm = fetchOk(o.wasm).then((r) => m((imports) => /^application\/wasm\b/.test(r.headers.get("Content-Type")) ?
-    WebAssembly.instantiateStreaming(r, imports) : r.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports))));
   // wasm-bindgen's glue (`--target no-modules`), spliced in here by scripts/build-sdk.sh: it is
   // ready with this script, where a module import waited in line behind the page's own work
   // (cold loads: the module instantiated at 62 ms median, inlined at 46-52 ms). It defines
