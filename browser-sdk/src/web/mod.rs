@@ -14,7 +14,7 @@
 mod io;
 mod js;
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
@@ -104,7 +104,7 @@ fn to_json(v: &Value) -> String {
 #[wasm_bindgen]
 pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, JsError> {
     io::install(page);
-    let engine = Engine::load(bundle).map_err(|e| JsError::new(&e.to_string()))?;
+    let engine = Engine::load(bundle).map_err(|e| JsError::new(&e.text()))?;
     let o = &options;
     let defaults = ExitConfig::default();
     let config = Config {
@@ -233,7 +233,7 @@ pub fn consent(personalization: Option<bool>, purposes: String) {
 /// `vitrine.decide(placement)`: the decision for this visitor now, as a plain object.
 #[wasm_bindgen]
 pub fn decide(placement: &str) -> Result<JsValue, JsError> {
-    with_host(|h| h.visit.decide(placement, now_ms()).map(|d| js::decision_js(&d)).map_err(|e| JsError::new(&e.to_string())))
+    with_host(|h| h.visit.decide(placement, now_ms()).map(|d| js::decision_js(&d)).map_err(|e| JsError::new(&e.text())))
         .unwrap_or_else(|| Err(JsError::new("vitrine is not started")))
 }
 
