@@ -126,7 +126,7 @@ pub enum Timer {
 }
 
 /// One thing for the host to do. Carried out in order, after the call that returned them.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     /// Fill slot `i` of [`PageFacts::slots`] with the decision (its html when filled, else the
     /// page's own content), then tell `decision` listeners; or report that it came too late.
