@@ -8,7 +8,7 @@
 # Usage: scripts/bench-sdk.sh [RUNS]      (loads per mode, default 15)
 #   BENCH_OUT=-   prints without touching BENCHMARKS.md
 #   BASE=<rev>    also builds that commit's SDK (its own scripts/build-sdk.sh, in a temporary git
-#                 worktree) and measures both in one run, loads interleaved A B B A (printed only)
+#                 worktree) and measures both in one run, loads interleaved A B B A
 #   TRACE_RUNS=N  traced cold loads per build (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +25,8 @@ if [ -n "${BASE:-}" ]; then
   (cd "$work/base" && CARGO_TARGET_DIR="$target" QUIET=1 NPM_OUT="$work/base-npm" scripts/build-sdk.sh "$work/sdk-base")
   export SDK_DIR_BEFORE="$work/sdk-base" LABEL_BEFORE="$(git rev-parse --short "$BASE") ($BASE)"
   export LABEL="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- browser-sdk engine scripts/build-sdk.sh || echo '+changes')"
-  BENCH_OUT=-
 fi
+export BENCH_COMMAND="${BASE:+BASE=$BASE }scripts/bench-sdk.sh${1:+ $1}"
 cargo run -q --release -p vitrine-model-builder -- build --config examples/demo/vitrine.toml \
   --orders examples/demo/orders.csv --out "$work/demo-bundle.bin" >/dev/null
 ln -sfn "$VITRINE_TOOLS/node/node_modules" tests/e2e/node_modules
