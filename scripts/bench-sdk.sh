@@ -21,7 +21,9 @@ QUIET=1 scripts/build-sdk.sh "$work/sdk"
 if [ -n "${BASE:-}" ]; then
   git worktree add --quiet --detach "$work/base" "$BASE"
   trap 'git worktree remove --force "$work/base"; rm -rf "$work"' EXIT
-  target=$(realpath "${CARGO_TARGET_DIR:-target}")
+  # Its own target directory: cargo keys a workspace's artifacts by paths relative to it and
+  # judges freshness by mtimes, so the base's build in ours would pass for this checkout's.
+  target=$(realpath "${CARGO_TARGET_DIR:-target}")/bench-base
   (cd "$work/base" && CARGO_TARGET_DIR="$target" QUIET=1 NPM_OUT="$work/base-npm" scripts/build-sdk.sh "$work/sdk-base")
   export SDK_DIR_BEFORE="$work/sdk-base" LABEL_BEFORE="$(git rev-parse --short "$BASE") ($BASE)"
   export LABEL="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- browser-sdk engine scripts/build-sdk.sh || echo '+changes')"
