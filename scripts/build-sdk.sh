@@ -41,8 +41,11 @@ python3 scripts/short-wasm-names.py "$WORK/vitrine_bg.wasm" "$WORK/vitrine.js"
 # 0.8 KB gzip less, same semantics (BENCHMARKS.md, Browser SDK). Merging similar functions
 # first, and inlining and dead arguments before the last -Oz: 0.16 KB less (measured against
 # four other orders). --strip-target-features: the features section no browser reads (0.1 KB).
+# -aimfs 4: functions of up to 4 instructions inlined everywhere before that last pass (84 B less;
+# 5 the same, 6 and up larger; V8's lazy compile of a cold load's ~260 functions took no less
+# time with fewer, larger ones: BENCHMARKS.md, Browser SDK).
 "$WASM_OPT_BIN" --low-memory-unused --merge-similar-functions -Oz --flatten --rereloop -Oz \
-  --inlining-optimizing --dae-optimizing -Oz --converge \
+  -aimfs 4 --inlining-optimizing --dae-optimizing -Oz --converge \
   --strip-debug --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-multivalue \
