@@ -25,7 +25,13 @@ function vitrineLoad(o, early) {
   // cut for this visitor and page (cookies go along on the store's own origin).
   var wasm = fetchOk(o.wasm).then((r) => m((imports) => /^application\/wasm\b/.test(r.headers.get("Content-Type")) ?
     WebAssembly.instantiateStreaming(r, imports) : r.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports))));
-  var bundle = fetchOk(o.bundle || endpoint + "/v1/slice?path=" + encodeURIComponent(location.pathname)).then((r) => { return r.arrayBuffer(); });
+  // When the bundle's answer comes, while its body and the module are still on their way, the
+  // page's first cookie and storage reads: each is a synchronous round trip to the browser
+  // process, after which the renderer keeps a copy, so start() reads them without the wait.
+  var bundle = fetchOk(o.bundle || endpoint + "/v1/slice?path=" + encodeURIComponent(location.pathname)).then((r) => {
+    try { d.cookie; localStorage.length; sessionStorage.length; } catch (e) { /* blocked: start() copes */ }
+    return r.arrayBuffer();
+  });
   // Segment's anonymous id, when asked for: analytics.js keeps it in a cookie (plain, or
   // quoted as %22…%22 by older versions), else in localStorage (JSON-quoted).
   if (o.ajsAnonymousId) {
