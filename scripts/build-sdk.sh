@@ -41,8 +41,11 @@ python3 scripts/short-wasm-names.py "$WORK/vitrine_bg.wasm" "$WORK/vitrine.js"
 # 0.8 KB gzip less, same semantics (BENCHMARKS.md, Browser SDK). Merging similar functions
 # first, and inlining and dead arguments before the last -Oz: 0.16 KB less (measured against
 # four other orders). --strip-target-features: the features section no browser reads (0.1 KB).
+# -aimfs 4: functions of up to 4 instructions inlined everywhere before that last pass (84 B less;
+# 5 the same, 6 and up larger; V8's lazy compile of a cold load's ~260 functions took no less
+# time with fewer, larger ones: BENCHMARKS.md, Browser SDK).
 "$WASM_OPT_BIN" --low-memory-unused --merge-similar-functions -Oz --flatten --rereloop -Oz \
-  --inlining-optimizing --dae-optimizing -Oz --converge \
+  -aimfs 4 --inlining-optimizing --dae-optimizing -Oz --converge \
   --strip-debug --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-multivalue \
@@ -85,27 +88,24 @@ def swap(src, old, new):
     return src.replace(old, new)
 
 
-# The glue's ways in the loader never takes (it is local to the loader, which always passes
-# `{ module_or_path: <promise of a compiled WebAssembly.Module> }`): fetching a URL or Response
-# (the loader fetches and compiles itself), the script's own URL as the default, the deprecated
-# argument shapes and initSync. Gone, the same module is instantiated the same way.
+# The glue's ways in, all but one never taken (it is local to the loader): fetching a URL or
+# Response, the script's own URL as the default, the deprecated argument shapes, initSync, and
+# the promise that makes a second init wait for the first. The loader calls `__wbg_init` once,
+# with a function that instantiates the module with the glue's imports (instantiateStreaming on
+# the fetch response: compiled while it downloads, instantiated as soon as it is, one step).
 g = open(glue).read()
 g = drop(g, r"\n *let script_src;\n *if \(typeof document")
 g = drop(g, r"\n *async function __wbg_load\(")
 g = drop(g, r"\n *function initSync\(")
 g = drop(g, r"\n *async function __wbg_init_once\(")
+g = drop(g, r"\n *async function __wbg_init\(")
+g = swap(g, "\n    let __wbg_init_promise;", """
+    const __wbg_init = (instantiate) => instantiate(__wbg_get_imports()).then((r) => __wbg_finalize_init(r.instance, r.module));""")
 # Strings always go in with `realloc` (every call the glue makes passes it): the branch for
 # callers without it never runs.
 g = drop(g, r"\n *if \(realloc === undefined\) ")
 g = swap(g, "Object.assign(__wbg_init, { initSync }, exports)", "Object.assign(__wbg_init, exports)")
-g = swap(g, "\n    let __wbg_init_promise;", """
-    async function __wbg_init_once(options) {
-        const module = await options.module_or_path;
-        return __wbg_finalize_init(await WebAssembly.instantiate(module, __wbg_get_imports()), module);
-    }
-
-    let __wbg_init_promise;""")
-assert "script_src" not in g and "initSync" not in g
+assert "script_src" not in g and "initSync" not in g and "__wbg_init_promise" not in g
 
 
 def arrows(src):

@@ -12,6 +12,26 @@ function vitrineLoad(o, early) {
   var w = window, d = document, perf = w.performance;
   perf.mark("vitrine:start");
   var endpoint = o.endpoint = (o.endpoint || location.origin).replace(/\/+$/, "");
+  var fetchOk = (url) => {
+    return fetch(url).then((r) => {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r;
+    });
+  };
+  // The downloads first (the longest wait of a first visit), the module's first: the two run
+  // in parallel, and the wasm compiles while it streams, then is instantiated at once (`m`,
+  // wasm-bindgen's glue below, gives the imports; the callback runs after the glue is
+  // defined). A server that does not say application/wasm: from the bytes. Then the bundle
+  // cut for this visitor and page (cookies go along on the store's own origin).
+  var wasm = fetchOk(o.wasm).then((r) => m((imports) => /^application\/wasm\b/.test(r.headers.get("Content-Type")) ?
+    WebAssembly.instantiateStreaming(r, imports) : r.arrayBuffer().then((b) => WebAssembly.instantiate(b, imports))));
+  // When the bundle's answer comes, while its body and the module are still on their way, the
+  // page's first cookie and storage reads: each is a synchronous round trip to the browser
+  // process, after which the renderer keeps a copy, so start() reads them without the wait.
+  var bundle = fetchOk(o.bundle || endpoint + "/v1/slice?path=" + encodeURIComponent(location.pathname)).then((r) => {
+    try { d.cookie; localStorage.length; sessionStorage.length; } catch (e) { /* blocked: start() copes */ }
+    return r.arrayBuffer();
+  });
   // Segment's anonymous id, when asked for: analytics.js keeps it in a cookie (plain, or
   // quoted as %22…%22 by older versions), else in localStorage (JSON-quoted).
   if (o.ajsAnonymousId) {
@@ -97,19 +117,6 @@ function vitrineLoad(o, early) {
     },
   };
 
-  var fetchOk = (url) => {
-    return fetch(url).then((r) => {
-      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
-      return r;
-    });
-  };
-  // The two downloads run in parallel, and the wasm compiles while it streams.
-  // The bundle cut for this visitor and page (cookies go along on the store's own origin).
-  var bundle = fetchOk(o.bundle || endpoint + "/v1/slice?path=" + encodeURIComponent(location.pathname)).then((r) => { return r.arrayBuffer(); });
-  var wasm = fetchOk(o.wasm).then((r) => {
-    var streams = WebAssembly.compileStreaming && /^application\/wasm\b/.test(r.headers.get("Content-Type") || "");
-    return streams ? WebAssembly.compileStreaming(r) : r.arrayBuffer().then((b) => { return WebAssembly.compile(b); });
-  });
   // wasm-bindgen's glue (`--target no-modules`), spliced in here by scripts/build-sdk.sh: it is
   // ready with this script, where a module import waited in line behind the page's own work
   // (cold loads: the module instantiated at 62 ms median, inlined at 46-52 ms). It defines
@@ -123,7 +130,7 @@ function vitrineLoad(o, early) {
   /*__VITRINE_PAGE__*/
   var loader = vitrinePage(m, emit, deadline, o.css);
 
-  Promise.all([m({ module_or_path: wasm }), bundle])
+  Promise.all([wasm, bundle])
     .then((r) => {
       // Queued subscriptions first, so they hear about this page's slots and events too.
       early = early.filter((c) => {

@@ -108,8 +108,10 @@ function vitrinePage(sdk, emit, deadline, css) {
 
     // Where the visitor is (read on every page view). utcOffset: minutes ahead of UTC
     // (getTimezoneOffset counts those behind); timeZone: the IANA name, as Segment sends it.
+    // Temporal's where the browser has it: the first Intl.DateTimeFormat in a page loads ICU's
+    // locale data, 10-50 ms of main thread before the first fill (BENCHMARKS.md, Browser SDK).
     here: () => {
-      return { path: loc.pathname, url: loc.href, title: d.title, referrer: d.referrer, userAgent: navigator.userAgent, utcOffset: -new Date().getTimezoneOffset(), timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone };
+      return { path: loc.pathname, url: loc.href, title: d.title, referrer: d.referrer, userAgent: navigator.userAgent, utcOffset: -new Date().getTimezoneOffset(), timeZone: w.Temporal ? Temporal.Now.timeZoneId() : Intl.DateTimeFormat().resolvedOptions().timeZone };
     },
     param: (name) => {
       try { return new URLSearchParams(loc.search).get(name); } catch (e) { return null; }

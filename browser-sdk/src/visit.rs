@@ -74,6 +74,9 @@ pub struct Visit {
     /// This page view showed something (or held it out) that counts towards the global
     /// holdout's exposure ([`Visit::shown`], [`Visit::exposed`]).
     seen: bool,
+    /// The page view whose slots are filled and whose rest waits for [`Visit::settle`]: its
+    /// time, and on the first page whether the profile is still to save (`None` after that).
+    unsettled: Option<(f64, Option<bool>)>,
     fx: Vec<Effect>,
 }
 
@@ -105,6 +108,13 @@ impl Visit {
     /// Starts the visit on its first page: restores the profile, session and outbox, reads the
     /// shared cookies, then does what [`Visit::page`] does.
     pub fn start(engine: Engine, start: Start, here: PageFacts, env: Env, now: f64) -> Visit {
+        let mut v = Visit::start_fill(engine, start, here, env, now);
+        v.settle();
+        v
+    }
+
+    /// [`Visit::start`] up to the slots' fill: the rest waits for [`Visit::settle`].
+    pub fn start_fill(engine: Engine, start: Start, here: PageFacts, env: Env, now: f64) -> Visit {
         let Start { config, user_agent, cookies: jar, stored_profile, stored_session, stored_outbox, anonymous_id, landing } = start;
         // The profile: stored (traits as JSON text) or new.
         let (mut profile, created) = match Profile::decode(stored_profile.as_deref().unwrap_or_default()) {
@@ -177,18 +187,14 @@ impl Visit {
             verified_offer: cookie(&jar, cookies::OFFER),
             page_view: String::new(),
             seen: false,
+            unsettled: None,
             fx: Vec::new(),
         };
         if let Err(refusal) = restored {
             v.error(&["stored events: ", refusal.reason()].concat());
         }
-        v.page(here, now);
-        // What can wait until the slots are filled: the visitor's id for the edge (a cookie
-        // write), a new visitor's profile.
-        v.share_visitor_id();
-        if unsaved {
-            v.save_profile();
-        }
+        v.page_fill(here, now);
+        v.unsettled = Some((now, Some(unsaved)));
         v
     }
 
@@ -218,6 +224,14 @@ impl Visit {
     /// A page view (single-page apps report each route change): learns from the URL, fills
     /// the slots, sends `page`, shows a deep link's offer.
     pub fn page(&mut self, here: PageFacts, now: f64) {
+        self.page_fill(here, now);
+        self.settle();
+    }
+
+    /// [`Visit::page`] up to the slots' fill: learns from the URL and fills them; the rest waits
+    /// for [`Visit::settle`] (the last page view's, if it still waited, is done first).
+    pub fn page_fill(&mut self, here: PageFacts, now: f64) {
+        self.settle();
         self.page = self.engine.page(&here.path);
         // A single-page app names the product in the page's properties: a product page.
         if let Some(p) = here.product.as_deref().and_then(|sku| self.engine.body().catalog.index_of(sku)) {
@@ -228,12 +242,24 @@ impl Visit {
         self.viewed_here = None;
         self.page_view = (self.env.new_id)();
         self.seen = false;
-        let promised = self.deep_link();
         self.learn_from_page(now);
-
         self.fill_slots(now);
-        self.save_session();
+        self.unsettled = Some((now, None));
+    }
 
+    /// What a page view does once its slots are filled (after [`Visit::start_fill`] or
+    /// [`Visit::page_fill`]; a no-op otherwise): the deep link's offer, the session saved,
+    /// `page` (and `Product Viewed`) sent, exit intent armed; on the first page, the visitor's
+    /// id shared with the edge (a cookie) and a new visitor's profile saved. Nothing in it
+    /// changes a decision, so a host may fill the page first and settle after (a cold load
+    /// then compiles less wasm and calls the page less before the fill), as long as it settles
+    /// before any other call into the visit and reports what the fill showed (`shown`,
+    /// `exposed`) after settling: what is queued then keeps the order [`Visit::start`] and
+    /// [`Visit::page`] give it.
+    pub fn settle(&mut self) {
+        let Some((now, first)) = self.unsettled.take() else { return };
+        let promised = self.deep_link();
+        self.save_session();
         self.send_page_events(now);
         let spent = self.session.exit_offer_shown || self.session.purchased;
         self.exit = if spent {
@@ -249,6 +275,12 @@ impl Visit {
         self.schedule_idle_check(now);
         if let Some(offer) = promised {
             self.show_offer(offer, "deep_link", now);
+        }
+        if let Some(unsaved) = first {
+            self.share_visitor_id();
+            if unsaved {
+                self.save_profile();
+            }
         }
     }
 

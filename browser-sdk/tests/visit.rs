@@ -744,3 +744,57 @@ fn page_with_segments_arguments_names_the_product_of_a_single_page_app() {
     v.page(PageFacts { product: Some("NOPE".into()), ..home() }, T0 + 2_000.0);
     assert_eq!(v.visitor().request.page.kind, "home");
 }
+
+/// A host that fills the page first and settles after (web/mod.rs: `start_fill`, the slots,
+/// then `settle` and what the fill showed) queues what `start` and the same reports give, in
+/// the same order; before the fill it queues nothing but the fill (no storage, no cookie, no
+/// event). The same for a later page view (`page_fill`), and with a deep link's offer.
+#[test]
+fn filling_first_then_settling_queues_what_a_whole_page_view_does() {
+    thread_local!(static NEXT_ID: std::cell::Cell<u32> = const { std::cell::Cell::new(0) });
+    fn new_id() -> String {
+        NEXT_ID.with(|n| {
+            n.set(n.get() + 1);
+            format!("00000000-0000-4000-8000-{:012}", n.get())
+        })
+    }
+    let env = || Env { new_id, ..env() };
+    /// What the host reports once the visit settled: the decisions it showed, then the page done.
+    fn report(v: &mut Visit, fills: &[Effect]) -> Vec<Effect> {
+        show(v, fills.to_vec(), T0 + 5.0);
+        v.effects()
+    }
+    let is_fill = |e: &Effect| matches!(e, Effect::Fill(..) | Effect::Filled);
+    for jar in ["", "vt_offer=free-ship"] {
+        let s = || Start { cookies: jar.into(), ..Start::default() };
+        // All at once.
+        NEXT_ID.with(|n| n.set(0));
+        let mut whole = Visit::start(Engine::load(&common::bundle_bytes()).unwrap(), s(), home(), env(), T0);
+        let mut want = whole.effects();
+        let fills: Vec<Effect> = want.iter().filter(|e| is_fill(e)).cloned().collect();
+        want.extend(report(&mut whole, &fills));
+        whole.page(product_page("C1"), T0 + 60_000.0);
+        let next = whole.effects();
+        let next_fills: Vec<Effect> = next.iter().filter(|e| is_fill(e)).cloned().collect();
+        want.extend(next);
+        want.extend(report(&mut whole, &next_fills));
+
+        // The fill first.
+        NEXT_ID.with(|n| n.set(0));
+        let mut split = Visit::start_fill(Engine::load(&common::bundle_bytes()).unwrap(), s(), home(), env(), T0);
+        let mut got = split.effects();
+        assert_eq!(got, fills, "before the fill, only the fill ({jar:?})");
+        split.settle();
+        got.extend(split.effects());
+        got.extend(report(&mut split, &fills));
+        split.page_fill(product_page("C1"), T0 + 60_000.0);
+        let first = split.effects();
+        assert!(first.iter().all(is_fill), "{first:?}");
+        got.extend(first);
+        split.settle();
+        got.extend(split.effects());
+        got.extend(report(&mut split, &next_fills));
+        assert_eq!(got, want, "{jar:?}");
+        assert!(want.iter().any(|e| matches!(e, Effect::Post(..) | Effect::Timer(..))) && want.iter().any(|e| matches!(e, Effect::Store(..))));
+    }
+}

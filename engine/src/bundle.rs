@@ -94,48 +94,48 @@ pub enum BundleError {
     Body(wire::WireError),
 }
 
-impl fmt::Display for BundleError {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+impl BundleError {
+    /// What `Display` writes, without `core::fmt` (the browser SDK's download: BENCHMARKS.md).
+    pub fn text(&self) -> String {
         match self {
-            BundleError::TooShort { len } => f.write_str(
-                &["not a Vitrine bundle: ", &int_text(*len as i64), " bytes is shorter than the ", &int_text(HEADER_LEN as i64), "-byte header"].concat(),
-            ),
-            BundleError::BadMagic => f.write_str("not a Vitrine bundle: wrong magic bytes"),
-            BundleError::NewerFormat { found, supported } => f.write_str(
-                &[
-                    "bundle format v",
-                    &int_text(i64::from(*found)),
-                    " is newer than this engine supports (v",
-                    &int_text(i64::from(*supported)),
-                    "): upgrade the worker/SDK",
-                ]
-                .concat(),
-            ),
-            BundleError::OlderFormat { found, supported } => f.write_str(
-                &[
-                    "bundle format v",
-                    &int_text(i64::from(*found)),
-                    " is older than this engine reads (v",
-                    &int_text(i64::from(*supported)),
-                    "): rebuild it with model-builder",
-                ]
-                .concat(),
-            ),
+            BundleError::TooShort { len } => {
+                ["not a Vitrine bundle: ", &int_text(*len as i64), " bytes is shorter than the ", &int_text(HEADER_LEN as i64), "-byte header"].concat()
+            }
+            BundleError::BadMagic => "not a Vitrine bundle: wrong magic bytes".into(),
+            BundleError::NewerFormat { found, supported } => [
+                "bundle format v",
+                &int_text(i64::from(*found)),
+                " is newer than this engine supports (v",
+                &int_text(i64::from(*supported)),
+                "): upgrade the worker/SDK",
+            ]
+            .concat(),
+            BundleError::OlderFormat { found, supported } => [
+                "bundle format v",
+                &int_text(i64::from(*found)),
+                " is older than this engine reads (v",
+                &int_text(i64::from(*supported)),
+                "): rebuild it with model-builder",
+            ]
+            .concat(),
             BundleError::Truncated { expected, actual } => {
-                f.write_str(&["bundle truncated: header says ", &int_text(*expected as i64), " body bytes, found ", &int_text(*actual as i64)].concat())
+                ["bundle truncated: header says ", &int_text(*expected as i64), " body bytes, found ", &int_text(*actual as i64)].concat()
             }
             BundleError::ChecksumMismatch { expected, actual } => {
                 let mut text = String::from("bundle corrupt: body checksum ");
                 push_hex(&mut text, *actual, 16);
                 text.push_str(" does not match header ");
                 push_hex(&mut text, *expected, 16);
-                f.write_str(&text)
+                text
             }
-            BundleError::Body(e) => {
-                f.write_str("bundle body does not decode: ")?;
-                e.fmt(f)
-            }
+            BundleError::Body(e) => ["bundle body does not decode: ", &e.text()].concat(),
         }
+    }
+}
+
+impl fmt::Display for BundleError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.text())
     }
 }
 

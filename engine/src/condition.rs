@@ -26,7 +26,7 @@
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::fmt;
@@ -51,13 +51,20 @@ pub struct ConditionError {
     pub message: String,
 }
 
+impl ConditionError {
+    /// What `Display` writes, without `core::fmt` (the browser SDK's download: BENCHMARKS.md).
+    pub fn text(&self) -> String {
+        if self.path.is_empty() {
+            self.message.clone()
+        } else {
+            [&self.path, ": ", &self.message].concat()
+        }
+    }
+}
+
 impl fmt::Display for ConditionError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            f.write_str(&[&self.path, ": ", &self.message].concat())
-        }
+        f.write_str(&self.text())
     }
 }
 
@@ -207,27 +214,30 @@ enum Loc<'a> {
     Index(&'a Loc<'a>, usize),
 }
 
-impl fmt::Display for Loc<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+impl Loc<'_> {
+    /// `$and[1].age`: the path, appended to `out` (no `core::fmt`: the browser SDK's download).
+    fn push_path(&self, out: &mut String) {
         match self {
-            Loc::Root => Ok(()),
-            Loc::Key(Loc::Root, k) => f.write_str(k),
+            Loc::Root => {}
+            Loc::Key(Loc::Root, k) => out.push_str(k),
             Loc::Key(parent, k) => {
-                parent.fmt(f)?;
-                f.write_str(".")?;
-                f.write_str(k)
+                parent.push_path(out);
+                out.push('.');
+                out.push_str(k);
             }
             Loc::Index(parent, i) => {
-                parent.fmt(f)?;
-                f.write_str(&["[", &int_text(*i as i64), "]"].concat())
+                parent.push_path(out);
+                out.push('[');
+                out.push_str(&int_text(*i as i64));
+                out.push(']');
             }
         }
     }
-}
 
-impl Loc<'_> {
     fn err(&self, message: impl Into<String>) -> ConditionError {
-        ConditionError { path: self.to_string(), message: message.into() }
+        let mut path = String::new();
+        self.push_path(&mut path);
+        ConditionError { path, message: message.into() }
     }
 }
 

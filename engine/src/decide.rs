@@ -51,12 +51,19 @@ pub enum LoadError {
     },
 }
 
+impl LoadError {
+    /// What `Display` writes, without `core::fmt` (the browser SDK's download: BENCHMARKS.md).
+    pub fn text(&self) -> String {
+        match self {
+            LoadError::Bundle(e) => e.text(),
+            LoadError::Rule { path, message } => ["bundle rule ", path, ": ", message].concat(),
+        }
+    }
+}
+
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            LoadError::Bundle(e) => e.fmt(f),
-            LoadError::Rule { path, message } => f.write_str(&["bundle rule ", path, ": ", message].concat()),
-        }
+        f.write_str(&self.text())
     }
 }
 
@@ -81,11 +88,18 @@ pub enum DecideError {
     UnknownPlacement(String),
 }
 
+impl DecideError {
+    /// What `Display` writes, without `core::fmt` (the browser SDK's download: BENCHMARKS.md).
+    pub fn text(&self) -> String {
+        match self {
+            DecideError::UnknownPlacement(p) => ["unknown placement \"", p, "\""].concat(),
+        }
+    }
+}
+
 impl fmt::Display for DecideError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            DecideError::UnknownPlacement(p) => f.write_str(&["unknown placement \"", p, "\""].concat()),
-        }
+        f.write_str(&self.text())
     }
 }
 
@@ -257,7 +271,7 @@ pub struct Engine {
 }
 
 fn compile(cond: &Value, path: impl FnOnce() -> String) -> Result<Condition, LoadError> {
-    Condition::compile(cond).map_err(|e| LoadError::Rule { path: path(), message: e.to_string() })
+    Condition::compile(cond).map_err(|e| LoadError::Rule { path: path(), message: e.text() })
 }
 
 impl Engine {

@@ -47,9 +47,16 @@ pub struct WireError {
     pub expected: &'static str,
 }
 
+impl WireError {
+    /// What `Display` writes, without `core::fmt` (the browser SDK's download: BENCHMARKS.md).
+    pub fn text(&self) -> String {
+        ["at byte ", &int_text(self.offset as i64), " of the body: expected ", self.expected].concat()
+    }
+}
+
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(&["at byte ", &int_text(self.offset as i64), " of the body: expected ", self.expected].concat())
+        f.write_str(&self.text())
     }
 }
 

@@ -91,7 +91,8 @@ pub struct PageFacts {
     pub referrer: String,
     /// The visitor's clock: minutes ahead of UTC.
     pub utc_offset_minutes: i64,
-    /// The browser's IANA time zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`).
+    /// The browser's IANA time zone (`Temporal.Now.timeZoneId()`, else
+    /// `Intl.DateTimeFormat().resolvedOptions().timeZone`).
     pub timezone: String,
     /// What `vitrine.page(category, name, properties)` said (empty for an automatic page view):
     /// its properties as JSON text (`name` and `category` among them, as Segment's analytics.js
@@ -126,7 +127,7 @@ pub enum Timer {
 }
 
 /// One thing for the host to do. Carried out in order, after the call that returned them.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     /// Fill slot `i` of [`PageFacts::slots`] with the decision (its html when filled, else the
     /// page's own content), then tell `decision` listeners; or report that it came too late.

@@ -14,12 +14,13 @@
 mod io;
 mod js;
 
-use alloc::string::{String, ToString};
+use alloc::boxed::Box;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use vitrine_engine::Engine;
 use vitrine_engine::Value;
+use vitrine_engine::{Decision, Engine};
 use wasm_bindgen::prelude::*;
 
 use crate::exit_intent::{ExitConfig, Input};
@@ -37,6 +38,12 @@ struct Host {
     back_armed: bool,
     /// Slots filled since the page view began.
     filled: u32,
+    /// The decisions this page view showed, and when, reported to the visit once it settled
+    /// ([`Host::settle`]). Kept in the boxes the fill effects bring them in (unboxed: 52 B
+    /// more of download).
+    #[allow(clippy::vec_box)]
+    shown: Vec<Box<Decision>>,
+    shown_at: Option<f64>,
     /// Notifications for `vitrine.on`, delivered once the host is released.
     pending: Vec<(&'static str, JsValue)>,
 }
@@ -62,21 +69,28 @@ impl<T> PageLocal<T> {
     }
 }
 
-/// Runs `f` on the host, carries out the effects, then delivers the notifications.
+/// The page side's timer for [`Host::settle`] (after the visit's own, `Timer`).
+const SETTLE: u8 = 2;
+
+/// Runs `f` on the host (settled first), carries out the effects, then delivers the
+/// notifications.
 fn with_host<R>(f: impl FnOnce(&mut Host) -> R) -> Option<R> {
     let mut f = Some(f);
     let mut result = None;
-    on_host(&mut |host| result = f.take().map(|f| f(host)));
+    on_host(true, &mut |host| result = f.take().map(|f| f(host)));
     result
 }
 
 /// [`with_host`]'s body, once for every entry point (a `dyn` call rather than a copy per
 /// closure: the download is a budget).
 #[inline(never)]
-fn on_host(f: &mut dyn FnMut(&mut Host)) {
+fn on_host(settle: bool, f: &mut dyn FnMut(&mut Host)) {
     let Some(pending) = HOST.with(|cell| {
         let mut guard = cell.try_borrow_mut().ok()?;
         let host = guard.as_mut()?;
+        if settle {
+            host.settle();
+        }
         f(host);
         host.carry_out();
         Some(core::mem::take(&mut host.pending))
@@ -104,7 +118,7 @@ fn to_json(v: &Value) -> String {
 #[wasm_bindgen]
 pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, JsError> {
     io::install(page);
-    let engine = Engine::load(bundle).map_err(|e| JsError::new(&e.to_string()))?;
+    let engine = Engine::load(bundle).map_err(|e| JsError::new(&e.text()))?;
     let o = &options;
     let defaults = ExitConfig::default();
     let config = Config {
@@ -140,17 +154,22 @@ pub fn start(options: JsValue, bundle: &[u8], page: io::Loader) -> Result<u32, J
             utm_campaign: io::param("utm_campaign"),
         },
     };
-    let visit = Visit::start(engine, start, page_facts(&here, String::new(), None), ENV, now_ms());
+    let visit = Visit::start_fill(engine, start, page_facts(&here, String::new(), None), ENV, now_ms());
     let host = Host {
         visit,
         events_url: [endpoint.trim_end_matches('/'), "/v1/events"].concat(),
         flush_timer: None,
         back_armed: false,
         filled: 0,
+        shown: Vec::new(),
+        shown_at: None,
         pending: Vec::new(),
     };
     HOST.with(|cell| cell.borrow_mut().replace(host));
-    Ok(with_host(Host::take_filled).unwrap_or(0))
+    // The slots only: the rest of the page view waits for the settle timer, or the first call.
+    let mut filled = 0;
+    on_host(false, &mut |h| filled = h.take_filled());
+    Ok(filled)
 }
 
 /// Where the visitor is: `here` (`{path, url, title, referrer, utcOffset, timeZone}`), the
@@ -185,7 +204,7 @@ fn page_facts(here: &JsValue, properties: String, product: Option<String>) -> Pa
 pub fn page(properties: JsValue) -> u32 {
     let facts = page_facts(&io::here(), js::stringify_object(&properties), product_of(&properties));
     with_host(|h| {
-        h.visit.page(facts, now_ms());
+        h.visit.page_fill(facts, now_ms());
         h.take_filled()
     })
     .unwrap_or(0)
@@ -233,7 +252,7 @@ pub fn consent(personalization: Option<bool>, purposes: String) {
 /// `vitrine.decide(placement)`: the decision for this visitor now, as a plain object.
 #[wasm_bindgen]
 pub fn decide(placement: &str) -> Result<JsValue, JsError> {
-    with_host(|h| h.visit.decide(placement, now_ms()).map(|d| js::decision_js(&d)).map_err(|e| JsError::new(&e.to_string())))
+    with_host(|h| h.visit.decide(placement, now_ms()).map(|d| js::decision_js(&d)).map_err(|e| JsError::new(&e.text())))
         .unwrap_or_else(|| Err(JsError::new("vitrine is not started")))
 }
 
@@ -273,11 +292,16 @@ pub fn back() -> bool {
     outcome == Some(Some(false))
 }
 
-/// A timer set through [`io::after`] fired: [`Timer`]'s number.
+/// A timer set through [`io::after`] fired: [`Timer`]'s number, or [`SETTLE`] (every entry
+/// point settles first: nothing more to do).
 #[wasm_bindgen]
 pub fn wake(timer: u8) {
-    let timer = if timer == Timer::Flush as u8 { Timer::Flush } else { Timer::Idle };
     with_host(|h| {
+        let timer = match timer {
+            0 => Timer::Flush,
+            1 => Timer::Idle,
+            _ => return,
+        };
         if timer == Timer::Flush {
             h.flush_timer = None;
         }
@@ -313,6 +337,18 @@ pub fn report(kind: u8, text: &str, sku: &str) {
 }
 
 impl Host {
+    /// The rest of the page view whose slots were filled ([`Visit::settle`]), then what they
+    /// showed: once per page view, before anything else reaches the visit.
+    fn settle(&mut self) {
+        self.visit.settle();
+        if let Some(at) = self.shown_at.take() {
+            for d in core::mem::take(&mut self.shown) {
+                self.visit.shown(&d, at);
+            }
+            self.visit.exposed(at);
+        }
+    }
+
     fn take_filled(&mut self) -> u32 {
         self.carry_out();
         core::mem::take(&mut self.filled)
@@ -337,8 +373,9 @@ impl Host {
                 match decision {
                     Some(d) if in_time => {
                         self.filled += u32::from(fills);
-                        self.visit.shown(&d, now_ms());
-                        ("decision", js::decision_js(&d))
+                        let note = ("decision", js::decision_js(&d));
+                        self.shown.push(d);
+                        note
                     }
                     Some(_) => error(&[&placement, ": decided after the anti-flicker timeout; original content kept"].concat()),
                     None => error(&[&placement, ": no such placement in the bundle; original content kept"].concat()),
@@ -346,7 +383,9 @@ impl Host {
             }
             Effect::Filled => {
                 io::mark("vitrine:filled");
-                return self.visit.exposed(now_ms());
+                self.shown_at = Some(now_ms());
+                io::after(SETTLE, 0.0);
+                return;
             }
             Effect::Store(store, key, value) => return io::write(store, key, &value),
             Effect::SetCookie(name, value, max_age) => return io::set_cookie(name, &value, max_age),
