@@ -1,8 +1,12 @@
 // The worker's entry, the JavaScript half of the runtime layer (ARCHITECTURE.md, "edge-worker").
-// Rust answers every request, once (`Edge.fetch`, edge-worker/src/entry.rs). For a store page
-// it returns the origin's HTML response with every slot already decided, and this module
-// streams it through workerd's HTMLRewriter: a slot element is a lookup here, never a call into
-// wasm, and the page is never buffered. Why: BENCHMARKS.md, "Edge worker".
+// A store page's GET or HEAD takes the hot path: this module owns the HTTP (the origin fetch,
+// the response) and calls Rust synchronously with plain values, twice: `Edge.hot` (the request's
+// facts: is the hot path possible, and what to fetch) and `HotPage.answer` (what the origin
+// said: one plan, every slot decided). The rules stay in Rust; this carries them out. Anything
+// else (other routes, a KV read due, a bypass, the origin identity header) is answered by Rust
+// once, asynchronously (`Edge.fetch`, edge-worker/src/entry.rs), and a store page it returns is
+// streamed here too. The rewriter's slot handler is a lookup, never a call into wasm, and the
+// page is never buffered. Why: BENCHMARKS.md, "Edge worker".
 // scripts/build-worker.sh copies this file next to worker-build's output (`./index.js`).
 import Rust, { Edge, VisitorDo } from "./index.js";
 
@@ -11,19 +15,100 @@ export { VisitorDo };
 const ATTRIBUTE = Edge.slotAttribute();
 const SELECTOR = Edge.slotSelector();
 const HTML = { html: true };
+// Read once per isolate, from Rust: the request headers the page's context reads (in the order
+// `Edge.hot` takes them), the origin's response headers the page rules read (in the order
+// `HotPage.answer` takes them), the origin's identity header, when a page view's exposures are
+// sent. (`set-cookie` below is HTTP's own name, not a rule.)
+const [COOKIE, USER_AGENT, REFERER, DEBUG_COUNTRY, BYPASS] = Edge.requestHeaders();
+const [CONTENT_TYPE, CONTENT_DISPOSITION, LOCATION, VARY] = Edge.originHeaders();
+const IDENTITY = Edge.originIdentityHeader();
+const SEND_AFTER_MS = Edge.sendAfterMs();
 
 export default class Worker extends Rust {
   async fetch(request) {
+    const method = request.method;
+    if (method === "GET" || method === "HEAD") {
+      const h = request.headers;
+      const hot = Edge.hot(this.env, method, request.url, request.cf?.country ?? null, h.get(COOKIE), h.get(USER_AGENT), h.get(REFERER),
+        h.get(DEBUG_COUNTRY), h.get(BYPASS));
+      if (hot !== undefined) return hotPage(request, hot, this.env, this.ctx);
+    }
     const answer = await Edge.fetch(request, this.env, this.ctx);
     return answer instanceof Response ? answer : stream(answer);
   }
 }
 
-/** A store page through the rewriter: each slot gets its decided content and marks. */
+/**
+ * A store page on the hot path: the origin fetched here, one plan from Rust. (A function, not a
+ * method: a method of the entrypoint would be callable over RPC.)
+ */
+async function hotPage(request, hot, env, ctx) {
+  const { url, headers: edits } = JSON.parse(hot.origin);
+  const headers = new Headers(request.headers);
+  for (const [name, value] of edits) value === null ? headers.delete(name) : headers.set(name, value);
+  let origin;
+  try {
+    origin = await fetch(url, { method: request.method, headers, redirect: "manual" });
+  } catch (e) {
+    const failed = hot.unreachable(String(e));
+    hot.free();
+    return failed;
+  }
+  const oh = origin.headers;
+  const answer = hot.answer(origin.status, oh.get(CONTENT_TYPE), oh.get(CONTENT_DISPOSITION), oh.get(LOCATION), oh.get(VARY),
+    oh.has(IDENTITY));
+  if (answer === undefined) {
+    // Signs someone in or out (a KV read): the async path, with this response (never a refetch).
+    hot.free();
+    const page = await Edge.pageWithOrigin(request, env, ctx, origin);
+    return page instanceof Response ? page : stream(page);
+  }
+  const plan = JSON.parse(answer);
+  if (plan.slots === undefined) {
+    hot.free();
+    if (plan.location !== undefined) {
+      const h = new Headers(oh);
+      h.set(LOCATION, plan.location);
+      return new Response(origin.body, { status: origin.status, statusText: origin.statusText, headers: h });
+    }
+    if (plan.rewrite) return rewrite(origin, new Map(), null);
+    return origin;
+  }
+  const h = new Headers(oh);
+  for (const name of plan.remove) h.delete(name);
+  for (const [name, value] of plan.set) h.set(name, value);
+  for (const cookie of plan.cookies) h.append("set-cookie", cookie);
+  const response = new Response(origin.body, { status: origin.status, headers: h });
+  if (!plan.records) {
+    hot.free();
+    return rewrite(response, new Map(plan.slots), null);
+  }
+  // The page view's exposures: the slots it really had, sent a little after the document's end.
+  const filled = [];
+  let ended;
+  const end = new Promise((resolve) => (ended = resolve));
+  ctx.waitUntil(end.then(() => new Promise((resolve) => setTimeout(resolve, SEND_AFTER_MS))).then(() => hot.record(filled)));
+  return rewrite(response, new Map(plan.slots), filled, ended);
+}
+
+/** A store page from the async path through the rewriter. */
 function stream(page) {
   const slots = new Map(JSON.parse(page.slots));
   const response = page.response;
-  const filled = page.records ? [] : null;
+  if (!page.records) {
+    page.free();
+    return rewrite(response, slots, null);
+  }
+  const filled = [];
+  return rewrite(response, slots, filled, () => page.streamed(filled));
+}
+
+/**
+ * `response` through the rewriter: each slot gets its decided content and marks. `filled`
+ * (unless null) collects the placements filled, in document order, and `end` runs once the
+ * document went by.
+ */
+function rewrite(response, slots, filled, end) {
   const rewriter = new HTMLRewriter().on(SELECTOR, {
     element(el) {
       const placement = el.getAttribute(ATTRIBUTE).trim();
@@ -34,10 +119,5 @@ function stream(page) {
       filled?.push(placement);
     },
   });
-  if (filled === null) {
-    page.free();
-    return rewriter.transform(response);
-  }
-  // The page view's exposures: the slots it really had, once the document went by.
-  return rewriter.onDocument({ end: () => page.streamed(filled) }).transform(response);
+  return (end ? rewriter.onDocument({ end }) : rewriter).transform(response);
 }

@@ -104,6 +104,18 @@ async fn load(kv: &KvStore, version: &str) {
     }
 }
 
+/// What [`serving`] would answer, when it can tell without KV: `None` when a read is due (the
+/// bundle pointer, or dev mode's fault switches) or a dev fault stands in for a failing KV.
+pub fn serving_now(config: &Config) -> Option<Option<Loaded<Engine>>> {
+    if config.dev_mode && faults::cached(true)?.no_bundle().is_some() {
+        return None;
+    }
+    CACHE.with(|c| {
+        let c = c.borrow();
+        (!c.due(now_ms(), config.bundle_check_ms)).then(|| c.current())
+    })
+}
+
 /// Versions refused in this isolate, for `/v1/health`.
 pub fn refused() -> Vec<(String, String)> {
     CACHE.with(|c| c.borrow().refused().to_vec())

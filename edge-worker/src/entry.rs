@@ -14,9 +14,23 @@ use worker::{console_error, web_sys, worker_sys, Context, Env, Request, Response
 #[allow(unused_imports)]
 use worker::{js_sys, wasm_bindgen_futures};
 
-use crate::endpoints;
+use std::rc::Rc;
+
+use vitrine_edge::bundles::Loaded;
+use vitrine_edge::config::Config;
+use vitrine_edge::context::{Identity, RequestInfo};
+use vitrine_edge::identity;
+use vitrine_edge::query;
+use vitrine_edge::routes::{Bypass, Route, PICKER_PARAM};
+use vitrine_engine::Engine;
+use worker::Url;
+
+use crate::env::{self, now_secs};
 use crate::fetch::route;
-use crate::measure::PageView;
+use crate::measure::{send_page, PageView, SEND_AFTER_MS};
+use crate::page::{self, Measure, OriginFacts, Plan};
+use crate::visitor::{identify_now, info_of, REQUEST_HEADERS};
+use crate::{bundle, endpoints};
 
 /// A request's answer: most routes finish here; a store page streams from the entry.
 pub enum Answer {
@@ -59,14 +73,7 @@ impl StorePage {
     /// `[[placement, {"html"?: string, "marks": [[attribute, value], …]}], …]`.
     #[wasm_bindgen(getter)]
     pub fn slots(&self) -> String {
-        let entries = self.decided.iter().flat_map(PageDecisions::outcomes).map(|(placement, outcome)| {
-            let mut slot = serde_json::json!({ "marks": outcome.marks() });
-            if let Some(html) = outcome.inner_html() {
-                slot["html"] = html.into();
-            }
-            (placement, slot)
-        });
-        serde_json::to_string(&entries.collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
+        serde_json::to_string(&slots(self.decided.as_ref())).unwrap_or_else(|_| "[]".into())
     }
 
     /// Whether the entry should report the slots it filled ([`StorePage::streamed`]).
@@ -84,6 +91,133 @@ impl StorePage {
     }
 }
 
+/// What each slot gets, as entries for the entry's `Map` (see [`StorePage::slots`]).
+fn slots(decided: Option<&PageDecisions>) -> serde_json::Value {
+    let entries = decided.into_iter().flat_map(PageDecisions::outcomes).map(|(placement, outcome)| {
+        let mut slot = serde_json::json!({ "marks": outcome.marks() });
+        if let Some(html) = outcome.inner_html() {
+            slot["html"] = html.into();
+        }
+        serde_json::json!([placement, slot])
+    });
+    serde_json::Value::Array(entries.collect())
+}
+
+/// Answers a request whose origin response is given (`None`: fetched here), through the page
+/// route; as [`Edge::fetch`], never throws.
+async fn answer(req: web_sys::Request, env: Env, ctx: worker_sys::Context, given: Option<web_sys::Response>) -> JsValue {
+    let req = Request::from(req);
+    let (path, method) = (req.path(), req.method());
+    let ctx = Context::new(ctx);
+    let answered = match given {
+        None => route(req, &env, &ctx).await,
+        Some(origin) => page::handle(req, &env, &ctx, Some(Response::from(origin))).await,
+    };
+    let answer = match answered {
+        Ok(answer) => answer,
+        Err(e) => {
+            console_error!("vitrine: {method:?} {path}: {e}");
+            let failed = if path.starts_with("/v1/") {
+                endpoints::json(JsonReply::error(500, "internal error (logged at the edge)"))
+            } else {
+                Response::error("Something went wrong at the edge; please reload.", 500)
+            };
+            match failed {
+                Ok(r) => Answer::Response(r),
+                Err(_) => return JsValue::UNDEFINED,
+            }
+        }
+    };
+    match answer {
+        Answer::Response(r) => web_sys::Response::from(r).into(),
+        Answer::Page(page) => page.into(),
+    }
+}
+
+/// The hot path of a store page (`GET`/`HEAD`), for the entry: everything known without KV,
+/// taken from plain values in one synchronous call ([`Edge::hot`]). The entry fetches the
+/// origin itself ([`HotPage::origin`]) and hands back what the page rules read of its answer
+/// ([`HotPage::answer`]), getting one plan; a recorded page view's exposures go through
+/// [`HotPage::record`] once the document went by.
+#[wasm_bindgen]
+pub struct HotPage {
+    env: Env,
+    config: Rc<Config>,
+    info: RequestInfo,
+    host: String,
+    is_get: bool,
+    context: Option<(Loaded<Engine>, Identity)>,
+    recorded: Option<(PageDecisions, Measure)>,
+}
+
+#[wasm_bindgen]
+impl HotPage {
+    /// The origin request, as JSON: `{"url": string, "headers": [[name, value | null], …]}`
+    /// (the edits to the visitor's headers: `null` removes one).
+    #[wasm_bindgen(getter)]
+    pub fn origin(&self) -> String {
+        let edits = page::forwarding_edits(&self.host, &self.info);
+        serde_json::json!({ "url": page::origin_url(&self.config, &self.info), "headers": edits }).to_string()
+    }
+
+    /// The origin answered: its status and the headers the rules read (named by
+    /// [`Edge::origin_headers`], in that order; `identity`: whether it
+    /// carries the origin identity header, which needs KV: `undefined` then, and the entry hands
+    /// the response to [`Edge::page_with_origin`]). The plan, as JSON: `{}` (stream it as it
+    /// came), `{"location": string}` (the same response with this location),
+    /// `{"rewrite": true}` (through the rewriter, no slot touched), or a personalized page:
+    /// `{"remove": [name…], "set": [[name, value]…], "cookies": [set-cookie…], "slots": […]
+    /// (as `StorePage::slots`), "records": bool}`.
+    pub fn answer(
+        &mut self,
+        status: u16,
+        content_type: Option<String>,
+        content_disposition: Option<String>,
+        location: Option<String>,
+        vary: Option<String>,
+        identity: bool,
+    ) -> Option<String> {
+        if identity {
+            return None;
+        }
+        let origin = OriginFacts::new(status, [content_type, content_disposition, location, vary]);
+        let plan = match page::plan(&self.config, &self.info, self.is_get, &origin, self.context.take(), now_secs()) {
+            Plan::Untouched => serde_json::json!({}),
+            Plan::Redirect(location) => serde_json::json!({ "location": location }),
+            Plan::RewriterOnly => serde_json::json!({ "rewrite": true }),
+            Plan::Personalize(p) => {
+                let plan = serde_json::json!({
+                    "remove": p.remove,
+                    "set": p.set,
+                    "cookies": p.cookies,
+                    "slots": slots(Some(&p.decided)),
+                    "records": p.measure.is_some(),
+                });
+                self.recorded = p.measure.map(|m| (p.decided, m));
+                plan
+            }
+        };
+        Some(plan.to_string())
+    }
+
+    /// The origin did not answer: logged, and the visitor's short page.
+    pub fn unreachable(&self, error: String) -> JsValue {
+        match page::unreachable(&self.config, &error) {
+            Ok(r) => web_sys::Response::from(r).into(),
+            Err(_) => JsValue::UNDEFINED,
+        }
+    }
+
+    /// The page view's exposures, sent (the entry calls this after the document's end, off the
+    /// page's path): `placements` are its slot elements' placements that the rewrite found in
+    /// the plan's slots, in document order.
+    pub async fn record(self, placements: Vec<String>) {
+        let Some((decided, m)) = self.recorded else { return };
+        let decisions = decided.of_slots(placements.iter().map(String::as_str));
+        send_page(&self.env, &decisions, m.holdout_arm, &m.key, &m.visitor_id).await;
+    }
+}
+
 /// The entry's calls into Rust (static methods: a free function would become an RPC method of
 /// the worker's entrypoint).
 #[wasm_bindgen]
@@ -94,27 +228,77 @@ impl Edge {
     /// Answers one request: a `Response`, or a [`StorePage`] for the entry to stream. Never
     /// throws: an unexpected error is logged and answered with a short message.
     pub async fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> JsValue {
-        let req = Request::from(req);
-        let (path, method) = (req.path(), req.method());
-        let answer = match route(req, &env, &Context::new(ctx)).await {
-            Ok(answer) => answer,
-            Err(e) => {
-                console_error!("vitrine: {method:?} {path}: {e}");
-                let failed = if path.starts_with("/v1/") {
-                    endpoints::json(JsonReply::error(500, "internal error (logged at the edge)"))
-                } else {
-                    Response::error("Something went wrong at the edge; please reload.", 500)
-                };
-                match failed {
-                    Ok(r) => Answer::Response(r),
-                    Err(_) => return JsValue::UNDEFINED,
-                }
-            }
-        };
-        match answer {
-            Answer::Response(r) => web_sys::Response::from(r).into(),
-            Answer::Page(page) => page.into(),
+        answer(req, env, ctx, None).await
+    }
+
+    /// A store page whose origin response the hot path already has, but which needs the async
+    /// path (it carries the origin identity header): as [`Edge::fetch`], without a refetch.
+    #[wasm_bindgen(js_name = pageWithOrigin)]
+    pub async fn page_with_origin(req: web_sys::Request, env: Env, ctx: worker_sys::Context, origin: web_sys::Response) -> JsValue {
+        answer(req, env, ctx, Some(origin)).await
+    }
+
+    /// The hot path for a `GET` or `HEAD` request, from plain values: `url`, `cf_country`
+    /// (`request.cf.country`) and the headers named by [`Edge::request_headers`], in that
+    /// order. `undefined` when it does not apply (not a store page, the demo picker, no
+    /// `ORIGIN_URL`, a dev-mode bypass, a KV read due for the bundle, the fault switches or the
+    /// visitor's profile): the entry then calls [`Edge::fetch`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn hot(
+        env: Env,
+        method: String,
+        url: String,
+        cf_country: Option<String>,
+        cookie: Option<String>,
+        user_agent: Option<String>,
+        referer: Option<String>,
+        debug_country: Option<String>,
+        bypass: Option<String>,
+    ) -> Option<HotPage> {
+        let is_get = method == "GET";
+        if !is_get && method != "HEAD" {
+            return None;
         }
+        let config = env::config(&env);
+        let url = Url::parse(&url).ok()?;
+        if Route::of(url.path(), true, false) != Route::Page || config.origin_url.is_empty() {
+            return None;
+        }
+        let info = info_of(&url, [cookie, user_agent, referer, debug_country, bypass], || cf_country, &config);
+        if info.bypass != Bypass::No || (config.demo_picker && query::get(&info.query, PICKER_PARAM).is_some()) {
+            return None;
+        }
+        let loaded = bundle::serving_now(&config)?;
+        let context = match loaded {
+            Some(loaded) => Some((loaded, identify_now(&config, &info.facts(&info.path, &info.query))?)),
+            None => None,
+        };
+        let host = url.host_str().unwrap_or("").to_string();
+        Some(HotPage { env, config, info, host, is_get, context, recorded: None })
+    }
+
+    /// The request headers [`Edge::hot`] takes, in its order (one definition: `REQUEST_HEADERS`).
+    #[wasm_bindgen(js_name = requestHeaders)]
+    pub fn request_headers() -> Vec<String> {
+        REQUEST_HEADERS.iter().map(|h| h.to_string()).collect()
+    }
+
+    /// The origin response headers [`HotPage::answer`] takes, in its order (`page::ORIGIN_HEADERS`).
+    #[wasm_bindgen(js_name = originHeaders)]
+    pub fn origin_headers() -> Vec<String> {
+        page::ORIGIN_HEADERS.iter().map(|h| h.to_string()).collect()
+    }
+
+    /// The origin's response header that signs customers in and out (handled by the async path).
+    #[wasm_bindgen(js_name = originIdentityHeader)]
+    pub fn origin_identity_header() -> String {
+        identity::ORIGIN_HEADER.into()
+    }
+
+    /// How long after the document's end a page view's exposures are sent.
+    #[wasm_bindgen(js_name = sendAfterMs)]
+    pub fn send_after_ms() -> u32 {
+        SEND_AFTER_MS as u32
     }
 
     #[wasm_bindgen(js_name = slotAttribute)]

@@ -30,3 +30,12 @@ pub async fn current(env: &Env) -> Faults {
     let faults = Faults::parse(dev_mode, |k| values.iter().find(|(key, _)| *key == k).and_then(|(_, v)| v.clone()));
     CACHE.with(|c| c.borrow_mut().store(faults, now))
 }
+
+/// The faults as last read, when no KV read is due now (`None`: due, only [`current`] knows).
+pub fn cached(dev_mode: bool) -> Option<Faults> {
+    let now = now_ms();
+    CACHE.with(|c| {
+        let c = c.borrow();
+        (!c.due(dev_mode, now)).then(|| c.get(dev_mode))
+    })
+}

@@ -49,7 +49,7 @@ async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Resul
         Route::Slice => endpoints::slice(req, env).await,
         Route::NotFound => endpoints::json(JsonReply::error(404, format!("no endpoint {}", req.path()))),
         Route::Asset => endpoints::asset(req, env).await,
-        Route::Page => return page::handle(req, env, ctx).await,
+        Route::Page => return page::handle(req, env, ctx, None).await,
     };
     response.map(Answer::from)
 }

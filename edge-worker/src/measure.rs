@@ -72,7 +72,7 @@ impl Future for Streamed {
 
 /// How long after its end a page's exposures are sent (`wait_until` keeps the request's
 /// context alive for up to 30 s after the response).
-const SEND_AFTER_MS: u64 = 50;
+pub const SEND_AFTER_MS: u64 = 50;
 
 /// What a page view records: the decisions of its slots, gathered as the rewrite fills them.
 pub struct PageView {
@@ -93,21 +93,27 @@ pub fn after_page(ctx: &Context, env: &Env, key: Vec<u8>, visitor_id: String, ho
         // the page's end (+0.8 ms at the median on local workerd, BENCHMARKS.md).
         worker::Delay::from(std::time::Duration::from_millis(SEND_AFTER_MS)).await;
         let decisions = std::mem::take(&mut *decisions.borrow_mut());
-        let records = measure::page_records(&decisions, holdout_arm, &key, &visitor_id, &fresh_visitor_id(), now_secs());
-        if records.is_empty() {
-            return;
-        }
-        if let Err(e) = send(&env, &records).await {
-            console_error!("vitrine: queueing a page's {} exposures failed ({e}): kept by the visitor's object", records.len());
-            let posted = stubs::post(&env, &visitor_key("", &visitor_id), MEASURE, &MeasureBody { records }).await;
-            match posted {
-                Ok(r) if r.status_code() == 200 => {}
-                Ok(r) => console_error!("vitrine: the visitor's object refused the exposures ({}): lost", r.status_code()),
-                Err(e) => console_error!("vitrine: the visitor's object did not take the exposures ({e}): lost"),
-            }
-        }
+        send_page(&env, &decisions, holdout_arm, &key, &visitor_id).await;
     });
     view
+}
+
+/// A page view's exposures (the decisions of the slots it had) to the queue, or if the queue
+/// refuses them to the visitor's object.
+pub async fn send_page(env: &Env, decisions: &[Decision], holdout_arm: Option<&'static str>, key: &[u8], visitor_id: &str) {
+    let records = measure::page_records(decisions, holdout_arm, key, visitor_id, &fresh_visitor_id(), now_secs());
+    if records.is_empty() {
+        return;
+    }
+    if let Err(e) = send(env, &records).await {
+        console_error!("vitrine: queueing a page's {} exposures failed ({e}): kept by the visitor's object", records.len());
+        let posted = stubs::post(env, &visitor_key("", visitor_id), MEASURE, &MeasureBody { records }).await;
+        match posted {
+            Ok(r) if r.status_code() == 200 => {}
+            Ok(r) => console_error!("vitrine: the visitor's object refused the exposures ({}): lost", r.status_code()),
+            Err(e) => console_error!("vitrine: the visitor's object did not take the exposures ({e}): lost"),
+        }
+    }
 }
 
 /// The queue consumer (`[[queues.consumers]]`): each batch becomes one gzip'd JSONL file per

@@ -3,12 +3,13 @@
 //! made before the body streams. Also the demo visitor picker (`?vitrine_as=`).
 
 use futures_util::future;
-use vitrine_engine::{Engine, Value, Visitor};
+use vitrine_edge::bundles::Loaded;
+use vitrine_engine::{Engine, Value};
 use worker::{console_error, console_warn, Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
 
 use vitrine_edge::api;
 use vitrine_edge::config::Config;
-use vitrine_edge::context::{self, RequestInfo};
+use vitrine_edge::context::{self, Identity, RequestInfo};
 use vitrine_edge::cookies::{self, SetCookie};
 use vitrine_edge::deep_link;
 use vitrine_edge::identity::{self, OriginIdentity};
@@ -22,10 +23,10 @@ use vitrine_edge::routes::{Bypass, PICKER_PARAM};
 use crate::bundle::serving;
 use crate::entry::{Answer, StorePage};
 use crate::env::{self, now_secs};
-use crate::measure::{after_page, PageView};
+use crate::measure::after_page;
 use crate::visitor::{identify, request_info, stored_traits};
 
-pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Answer> {
+pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<Response>) -> Result<Answer> {
     let config = env::config(env);
     let info = request_info(&req, &config)?;
     let method = req.method();
@@ -41,6 +42,7 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Answer> {
     }
 
     // The origin request and the visitor's context (bundle, KV profile) run side by side.
+    // `given`: the origin's answer, already fetched by the entry's hot path.
     let facts = info.facts(&info.path, &info.query);
     let bypass = info.bypass;
     let context = async {
@@ -51,32 +53,118 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Answer> {
         let id = identify(env, &config, &facts).await;
         Some((loaded, id))
     };
-    let (origin, context) = future::join(fetch_origin(req, &config, &info), context).await;
+    let origin = async {
+        match given {
+            Some(r) => Ok(r),
+            None => fetch_origin(req, &config, &info).await,
+        }
+    };
+    let (origin, context) = future::join(origin, context).await;
     let origin = match origin {
         Ok(r) => r,
-        Err(e) => {
-            console_error!("vitrine: origin {} unreachable: {e}", config.origin_url);
-            return unavailable("The store is not answering right now. Please try again in a moment.").map(Answer::from);
-        }
+        Err(e) => return unreachable(&config, &e.to_string()).map(Answer::from),
     };
     let origin = origin_identity(env, &config, &info, origin).await?;
-    let header = |name: &str| origin.headers().get(name).ok().flatten();
-    if (300..400).contains(&origin.status_code()) {
-        return redirect_through_worker(origin, &config, &info).map(Answer::from);
+    let facts = OriginFacts::new(origin.status_code(), ORIGIN_HEADERS.map(|name| origin.headers().get(name).ok().flatten()));
+    match plan(&config, &info, is_get, &facts, context, now_secs()) {
+        Plan::Untouched => Ok(origin.into()),
+        Plan::Redirect(public) => {
+            let headers = origin.headers().clone();
+            headers.set(ORIGIN_HEADERS[2], &public)?;
+            Ok(origin.with_headers(headers).into())
+        }
+        Plan::RewriterOnly => {
+            let headers = origin.headers().clone();
+            Ok(Answer::Page(StorePage::new(with_headers(origin, headers)?, None, None)))
+        }
+        Plan::Personalize(p) => {
+            let headers = origin.headers().clone();
+            for name in p.remove {
+                headers.delete(name)?;
+            }
+            for (name, value) in &p.set {
+                headers.set(name, value)?;
+            }
+            for c in &p.cookies {
+                headers.append("set-cookie", c)?;
+            }
+            let view = p.measure.map(|m| after_page(ctx, env, m.key, m.visitor_id, m.holdout_arm));
+            Ok(Answer::Page(StorePage::new(with_headers(origin, headers)?, Some(p.decided), view)))
+        }
     }
-    if bypass == Bypass::Untouched
-        || !should_personalize(is_get, origin.status_code(), header("content-type").as_deref(), header("content-disposition").as_deref())
-    {
-        return Ok(origin.into());
+}
+
+/// The origin unreachable: logged, and the visitor gets a short page.
+pub fn unreachable(config: &Config, error: &str) -> Result<Response> {
+    console_error!("vitrine: origin {} unreachable: {error}", config.origin_url);
+    unavailable("The store is not answering right now. Please try again in a moment.")
+}
+
+/// The origin response headers the page rules read, in [`OriginFacts::new`]'s order (the
+/// entry's hot path reads them by these names: `entry::Edge::origin_headers`).
+pub const ORIGIN_HEADERS: [&str; 4] = ["content-type", "content-disposition", "location", "vary"];
+
+/// What the page rules read of the origin's answer (after its identity header was handled).
+pub struct OriginFacts {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub content_disposition: Option<String>,
+    pub location: Option<String>,
+    pub vary: Option<String>,
+}
+
+impl OriginFacts {
+    /// `headers`: the values of [`ORIGIN_HEADERS`], in that order.
+    pub fn new(status: u16, headers: [Option<String>; 4]) -> OriginFacts {
+        let [content_type, content_disposition, location, vary] = headers;
+        OriginFacts { status, content_type, content_disposition, location, vary }
+    }
+}
+
+/// What becomes of the origin's answer: the one definition both the async path ([`handle`])
+/// and the entry's hot path (`entry::HotPage`) carry out.
+pub enum Plan {
+    /// Streamed to the visitor as it came.
+    Untouched,
+    /// A redirect to the origin's own address, pointed back at the worker's: this location.
+    Redirect(String),
+    /// Dev mode's rewriter-only bypass: through the rewriter, no slot touched.
+    RewriterOnly,
+    Personalize(Personalized),
+}
+
+/// A personalized page: its header edits and cookies, every slot decided, and what its page
+/// view records (none: bots, no consent, no measurement key).
+pub struct Personalized {
+    pub remove: &'static [&'static str],
+    pub set: Vec<(&'static str, String)>,
+    pub cookies: Vec<String>,
+    pub decided: PageDecisions,
+    pub measure: Option<Measure>,
+}
+
+/// Who a page view's exposures are recorded for (`measure::after_page`, `measure::send_page`).
+pub struct Measure {
+    pub key: Vec<u8>,
+    pub visitor_id: String,
+    pub holdout_arm: Option<&'static str>,
+}
+
+/// The page rules, once the origin answered: `context` is the serving bundle and the visitor
+/// (none: bypassed, or no bundle loaded).
+pub fn plan(config: &Config, info: &RequestInfo, is_get: bool, origin: &OriginFacts, context: Option<(Loaded<Engine>, Identity)>, now: i64) -> Plan {
+    if (300..400).contains(&origin.status) {
+        // Origin redirects to its own (internal) address are pointed back at the worker's.
+        let public = origin.location.as_deref().and_then(|l| api::public_location(l, &config.origin_url, &info.public_base));
+        return public.map_or(Plan::Untouched, Plan::Redirect);
+    }
+    let bypass = info.bypass;
+    if bypass == Bypass::Untouched || !should_personalize(is_get, origin.status, origin.content_type.as_deref(), origin.content_disposition.as_deref()) {
+        return Plan::Untouched;
     }
     let Some((loaded, mut id)) = context else {
-        if bypass == Bypass::RewriterOnly {
-            let headers = origin.headers().clone();
-            return Ok(Answer::Page(StorePage::new(with_headers(origin, headers)?, None, None)));
-        }
-        return Ok(origin.into());
+        return if bypass == Bypass::RewriterOnly { Plan::RewriterOnly } else { Plan::Untouched };
     };
-    let now = now_secs();
     if let Some(vt) = query::get(&info.query, "vt") {
         // A deep link from a message: its promised offer reaches the SDK only once checked here.
         match config.link_secret.as_deref().map(|secret| deep_link::verified_offer(secret, &vt, now)) {
@@ -88,28 +176,49 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Answer> {
             None => console_error!("vitrine: a deep link arrived, but LINK_SECRET is not set: no offer shown"),
         }
     }
-    let visitor = context::visitor(&loaded.value, &facts, &id, now);
+    let engine: &Engine = &loaded.value;
+    let facts = info.facts(&info.path, &info.query);
+    let visitor = context::visitor(engine, &facts, &id, now);
     // Exposures: bots and visitors who did not consent (where asked) record nothing.
-    let view = match &config.measurement_key {
+    let measure = match &config.measurement_key {
         Some(key) if records_page(true, info.user_agent.as_deref(), id.may_store) => {
-            Some(after_page(ctx, env, key.clone(), id.visitor_id.clone(), loaded.value.holdout_arm(&visitor)))
+            Some(Measure { key: key.clone(), visitor_id: id.visitor_id.clone(), holdout_arm: engine.holdout_arm(&visitor) })
         }
         _ => None,
     };
-    personalized(origin, &loaded.value, &loaded.version, visitor, now, &id.set_cookies, view)
+    let edits = api::personalized_header_edits(origin.vary.as_deref());
+    let mut set = edits.set;
+    set.push(("x-vitrine-bundle", loaded.version.clone()));
+    let decided = PageDecisions::decide(engine, &visitor, &engine.rule_input(&visitor), now);
+    Plan::Personalize(Personalized { remove: edits.remove, set, cookies: id.set_cookies.iter().map(SetCookie::to_string).collect(), decided, measure })
 }
 
-async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Result<Response> {
+/// The origin request's URL: the worker's path and query on `ORIGIN_URL`.
+pub fn origin_url(config: &Config, info: &RequestInfo) -> String {
     let mut url = format!("{}{}", config.origin_url, info.path);
     if !info.query.is_empty() {
         url.push('?');
         url.push_str(&info.query);
     }
+    url
+}
+
+/// What the origin request changes in the visitor's headers: `(name, None)` removes one,
+/// `(name, Some(value))` sets it. `host`: the worker's host as the visitor asked for it.
+pub fn forwarding_edits(host: &str, info: &RequestInfo) -> [(&'static str, Option<String>); 3] {
+    [("host", None), ("x-forwarded-host", Some(host.to_string())), ("x-forwarded-proto", Some(if info.https { "https" } else { "http" }.to_string()))]
+}
+
+async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Result<Response> {
+    let url = origin_url(config, info);
     let headers = req.headers().clone();
     let host = req.url()?.host_str().unwrap_or("").to_string();
-    headers.delete("host")?;
-    headers.set("x-forwarded-host", &host)?;
-    headers.set("x-forwarded-proto", if info.https { "https" } else { "http" })?;
+    for (name, value) in forwarding_edits(&host, info) {
+        match value {
+            Some(v) => headers.set(name, &v)?,
+            None => headers.delete(name)?,
+        }
+    }
     let mut init = RequestInit::new();
     init.with_method(req.method()).with_headers(headers).with_redirect(RequestRedirect::Manual);
     if !matches!(req.method(), Method::Get | Method::Head) {
@@ -118,46 +227,9 @@ async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Resu
     Fetch::Request(Request::new_with_init(&url, &init)?).send().await
 }
 
-/// The origin's HTML with the personalized page's headers and every slot decided, for the
-/// entry to stream; with a page view to record, the decisions of the slots it really had are
-/// recorded once the document went by.
-fn personalized(
-    origin: Response,
-    engine: &Engine,
-    version: &str,
-    visitor: Visitor,
-    now: i64,
-    set_cookies: &[SetCookie],
-    view: Option<PageView>,
-) -> Result<Answer> {
-    let headers = origin.headers().clone();
-    let edits = api::personalized_header_edits(headers.get("vary")?.as_deref());
-    for name in edits.remove {
-        headers.delete(name)?;
-    }
-    for (name, value) in &edits.set {
-        headers.set(name, value)?;
-    }
-    for c in set_cookies {
-        headers.append("set-cookie", &c.to_string())?;
-    }
-    headers.set("x-vitrine-bundle", version)?;
-    let decided = PageDecisions::decide(engine, &visitor, &engine.rule_input(&visitor), now);
-    Ok(Answer::Page(StorePage::new(with_headers(origin, headers)?, Some(decided), view)))
-}
-
 /// The origin's response (status and streaming body) with `headers` instead of its own.
 fn with_headers(origin: Response, headers: Headers) -> Result<Response> {
     Ok(Response::from_body(origin.body().clone())?.with_status(origin.status_code()).with_headers(headers))
-}
-
-/// Origin redirects to its own (internal) address are pointed back at the worker's.
-fn redirect_through_worker(origin: Response, config: &Config, info: &RequestInfo) -> Result<Response> {
-    let Some(location) = origin.headers().get("location")? else { return Ok(origin) };
-    let Some(public) = api::public_location(&location, &config.origin_url, &info.public_base) else { return Ok(origin) };
-    let headers = origin.headers().clone();
-    headers.set("location", &public)?;
-    Ok(origin.with_headers(headers))
 }
 
 fn unavailable(message: &str) -> Result<Response> {

@@ -8,28 +8,51 @@ use vitrine_edge::profile::{self, cookie_traits, ProfileClaims};
 use vitrine_edge::profile_line::ProfileLine;
 use vitrine_edge::routes::{Bypass, BYPASS_HEADER};
 use vitrine_engine::Value;
-use worker::{console_warn, Env, Request, Result};
+use worker::{console_warn, Env, Request, Result, Url};
 
 use crate::env::{fresh_visitor_id, now_secs};
 
+/// The request headers a page's context reads, in the order [`info_of`] takes their values
+/// (the entry's hot path reads them by these names: `entry::Edge::request_headers`).
+pub const REQUEST_HEADERS: [&str; 5] = ["cookie", "user-agent", "referer", DEBUG_COUNTRY_HEADER, BYPASS_HEADER];
+
 /// The request data the context needs; dev-only headers count only in dev mode.
 pub fn request_info(req: &Request, config: &Config) -> Result<RequestInfo> {
-    let url = req.url()?;
     let headers = req.headers();
-    let header = |name: &str| headers.get(name).ok().flatten();
-    let debug_country = if config.dev_mode { header(DEBUG_COUNTRY_HEADER) } else { None };
-    Ok(RequestInfo {
+    Ok(info_of(&req.url()?, REQUEST_HEADERS.map(|name| headers.get(name).ok().flatten()), || req.cf().and_then(|cf| cf.country()), config))
+}
+
+/// [`request_info`] from plain values: `headers` as named by [`REQUEST_HEADERS`];
+/// `cf_country`: `request.cf.country`.
+pub fn info_of(url: &Url, headers: [Option<String>; 5], cf_country: impl FnOnce() -> Option<String>, config: &Config) -> RequestInfo {
+    let [cookie, user_agent, referrer, debug_country, bypass] = headers;
+    let debug_country = debug_country.filter(|_| config.dev_mode);
+    RequestInfo {
         path: url.path().to_string(),
         query: url.query().unwrap_or("").to_string(),
-        cookie: header("cookie"),
-        user_agent: header("user-agent"),
-        referrer: header("referer"),
-        country: debug_country.or_else(|| req.cf().and_then(|cf| cf.country())),
+        cookie,
+        user_agent,
+        referrer,
+        country: debug_country.or_else(cf_country),
         https: url.scheme() == "https",
         require_consent: config.require_consent,
-        bypass: Bypass::parse(header(BYPASS_HEADER).filter(|_| config.dev_mode).as_deref()),
+        bypass: Bypass::parse(bypass.filter(|_| config.dev_mode).as_deref()),
         public_base: url.origin().ascii_serialization(),
-    })
+    }
+}
+
+/// [`identify`] when it needs no KV read: `None` when the profile cookie is due for its refresh.
+pub fn identify_now(config: &Config, facts: &RequestFacts<'_>) -> Option<Identity> {
+    let id = context::identify(facts, config.profile_secret.as_deref(), fresh_visitor_id);
+    if let (Some(claims), Some(_)) = (&id.claims, &config.profile_secret) {
+        if profile::is_stale(claims, now_secs()) {
+            return None;
+        }
+    }
+    if let Some(problem) = &id.problem {
+        console_warn!("vitrine: {problem}");
+    }
+    Some(id)
 }
 
 /// Who is asking; a known customer's traits are re-read from KV once their cookie is stale.
