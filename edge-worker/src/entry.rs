@@ -8,9 +8,9 @@ use vitrine_edge::api::JsonReply;
 use vitrine_edge::pages::PageDecisions;
 use vitrine_edge::rewrite::{SLOT_ATTR, SLOT_SELECTOR};
 use worker::wasm_bindgen::prelude::*;
-// The async export below expands to calls into these crates, by these names (which one
-// depends on how worker-build invokes cargo).
 use worker::{console_error, web_sys, worker_sys, Context, Env, Request, Response};
+// The async exports below expand to calls into these crates, by these names (which one
+// depends on how worker-build invokes cargo).
 #[allow(unused_imports)]
 use worker::{js_sys, wasm_bindgen_futures};
 

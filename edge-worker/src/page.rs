@@ -70,7 +70,7 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<Respon
         Plan::Untouched => Ok(origin.into()),
         Plan::Redirect(public) => {
             let headers = origin.headers().clone();
-            headers.set(ORIGIN_HEADERS[2], &public)?;
+            headers.set(LOCATION, &public)?;
             Ok(origin.with_headers(headers).into())
         }
         Plan::RewriterOnly => {
@@ -102,7 +102,8 @@ pub fn unreachable(config: &Config, error: &str) -> Result<Response> {
 
 /// The origin response headers the page rules read, in [`OriginFacts::new`]'s order (the
 /// entry's hot path reads them by these names: `entry::Edge::origin_headers`).
-pub const ORIGIN_HEADERS: [&str; 4] = ["content-type", "content-disposition", "location", "vary"];
+pub const ORIGIN_HEADERS: [&str; 4] = ["content-type", "content-disposition", LOCATION, "vary"];
+const LOCATION: &str = "location";
 
 /// What the page rules read of the origin's answer (after its identity header was handled).
 pub struct OriginFacts {

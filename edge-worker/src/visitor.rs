@@ -44,10 +44,8 @@ pub fn info_of(url: &Url, headers: [Option<String>; 5], cf_country: impl FnOnce(
 /// [`identify`] when it needs no KV read: `None` when the profile cookie is due for its refresh.
 pub fn identify_now(config: &Config, facts: &RequestFacts<'_>) -> Option<Identity> {
     let id = context::identify(facts, config.profile_secret.as_deref(), fresh_visitor_id);
-    if let (Some(claims), Some(_)) = (&id.claims, &config.profile_secret) {
-        if profile::is_stale(claims, now_secs()) {
-            return None;
-        }
+    if due_for_refresh(config, &id, now_secs()).is_some() {
+        return None;
     }
     if let Some(problem) = &id.problem {
         console_warn!("vitrine: {problem}");
@@ -62,10 +60,7 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
         console_warn!("vitrine: {problem}");
     }
     let now = now_secs();
-    let (Some(claims), Some(secret)) = (&id.claims, &config.profile_secret) else { return id };
-    if !profile::is_stale(claims, now) {
-        return id;
-    }
+    let Some((claims, secret)) = due_for_refresh(config, &id, now) else { return id };
     if is_erased(env, &claims.cid).await {
         // Erased by a privacy request: this old cookie personalizes no more.
         id.claims = None;
@@ -82,6 +77,13 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
         id.claims = Some(fresh);
     }
     id
+}
+
+/// A known customer's signed claims and the secret to re-sign them, when their cookie is due for
+/// its refresh from KV (the one rule [`identify`] carries out and [`identify_now`] defers to it).
+fn due_for_refresh<'a>(config: &'a Config, id: &'a Identity, now: i64) -> Option<(&'a ProfileClaims, &'a [u8])> {
+    let (Some(claims), Some(secret)) = (&id.claims, &config.profile_secret) else { return None };
+    profile::is_stale(claims, now).then_some((claims, secret.as_slice()))
 }
 
 /// Whether a privacy request erased this customer (KV `erased:<id>`). Read only when a profile

@@ -3,16 +3,11 @@
 // tag; the edge fills slots first, the SDK does the rest: in-session learning, exit intent in
 // the four scenarios, events to /v1/events once each, and the same decisions as the edge.
 import assert from "node:assert/strict";
-import { cleanup, launch, leaveThroughTop, shownOffer, step, visitor, waitFor } from "./lib.mjs";
+import { check, launch, leaveThroughTop, shownOffer, step, visitor, waitFor, runChecks } from "./lib.mjs";
 
 const base = (process.env.VITRINE_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
 const DWELL_MS = 5000; // the SDK's default: the demo pages use the plain tag
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const failures = [];
-/** Runs one check; a failure is reported and the run goes on, so one gap hides no other. */
-async function check(name, fn) {
-  try { await fn(); } catch (e) { failures.push(name); console.log(`  FAILED: ${name}\n    ${String(e.message).split("\n")[0]}`); }
-}
 
 /** Loads a page and waits for the SDK (the edge has filled what it could already). */
 async function open(page, path) {
@@ -157,10 +152,4 @@ async function main() {
   console.log(`  ${visitors.reduce((a, v) => a + v.queued, 0)} events from ${visitors.length} visitors`);
 }
 
-main()
-  .then(() => {
-    if (failures.length) throw new Error(`${failures.length} check(s) failed: ${failures.join("; ")}`);
-    console.log("edge e2e: all passed");
-  })
-  .catch((e) => { console.error(e); process.exitCode = 1; })
-  .finally(cleanup);
+runChecks(main, "edge e2e");

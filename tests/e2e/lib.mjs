@@ -148,3 +148,20 @@ export function assertEachOnce(events) {
 export function step(name) {
   console.log(`- ${name}`);
 }
+
+const failures = [];
+/** Runs one check; a failure is reported and the run goes on, so one gap hides no other. */
+export async function check(name, fn) {
+  try { await fn(); } catch (e) { failures.push(name); console.log(`  FAILED: ${name}\n    ${String(e.message).split("\n")[0]}`); }
+}
+
+/** Runs a suite of `check`s: `name: all passed`, or the run fails naming every failed check. */
+export function runChecks(main, name) {
+  return main()
+    .then(() => {
+      if (failures.length) throw new Error(`${failures.length} check(s) failed: ${failures.join("; ")}`);
+      console.log(`${name}: all passed`);
+    })
+    .catch((e) => { console.error(e); process.exitCode = 1; })
+    .finally(cleanup);
+}

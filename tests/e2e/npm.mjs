@@ -10,16 +10,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { cleanup, launch, serveStatic, step, visitor, waitFor } from "./lib.mjs";
+import { check, launch, serveStatic, step, visitor, waitFor, runChecks } from "./lib.mjs";
 
 const base = (process.env.VITRINE_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
 const tarball = process.env.NPM_TARBALL;
 const esbuild = process.env.ESBUILD_BIN || "esbuild";
-const failures = [];
-/** Runs one check; a failure is reported and the run goes on, so one gap hides no other. */
-async function check(name, fn) {
-  try { await fn(); } catch (e) { failures.push(name); console.log(`  FAILED: ${name}\n    ${String(e.message).split("\n")[0]}`); }
-}
 
 /** The app: package.json and index.js importing the package, installed and bundled into
  * dist/ with an index.html (returned: the folder to serve). */
@@ -187,10 +182,4 @@ async function main() {
   }
 }
 
-main()
-  .then(() => {
-    if (failures.length) throw new Error(`${failures.length} check(s) failed: ${failures.join("; ")}`);
-    console.log("npm e2e: all passed");
-  })
-  .catch((e) => { console.error(e); process.exitCode = 1; })
-  .finally(cleanup);
+runChecks(main, "npm e2e");
