@@ -2,10 +2,10 @@
 # Edge worker benchmark: the same demo page, personalized (recorded, or not recorded for a
 # crawler's User-Agent: edge/src/measure.rs records_page) against the controls: the origin's page
 # fetched by plain JavaScript in the same isolate and streamed through a no-op HTMLRewriter or
-# returned untouched (a wrapper around the worker's entry, written below), and through our worker
+# returned untouched, or replaying the personalized page's bytes from JS (a wrapper around the worker's entry, written below), and through our worker
 # with no decision (dev-mode header X-Vitrine-Bypass: rewriter, or 1 for untouched). Measured in
 # wrk runs against ONE local `wrangler dev`: one keep-alive connection whose requests rotate
-# between the six in a random order per cycle, each timed on its own after a pause of GAP_MS (so
+# between the seven in a random order per cycle, each timed on its own after a pause of GAP_MS (so
 # machine load hits all alike, and no request is timed with the previous one's leftovers); RUNS
 # runs, each difference reported per run. Also the worker's wasm size, raw and gzip. Writes the
 # "## Edge worker" section of BENCHMARKS.md (set NO_WRITE=1 to only print it).
@@ -53,16 +53,73 @@ mkdir -p dist/public
 # not in the worker, and run in the same isolate as the variants they are compared with.
 ENTRY=worker.mjs
 [ -f "$WORK/build/$ENTRY" ] || ENTRY=index.js
+# A third control, js-replay: the same bytes out as the personalized page, none of our computing
+# (so personalized − js-replay is our own cost, js-replay − js-rewriter the content's):
+# the first such request asks our Rust for its plan once (Edge.hot, HotPage.answer), every one
+# after replays it (header edits, cookies, slot contents by lookup) from JavaScript.
 cat > "$WORK/build/bench-entry.mjs" <<JS
 import Worker from "./$ENTRY";
+import { Edge } from "./index.js";
 export * from "./$ENTRY";
+let replay;
+async function planOf(request, env) {
+  const h = request.headers;
+  const hot = Edge.hot(env, Date.now(), "GET", request.url, null, ...Edge.requestHeaders().map((n) => h.get(n)));
+  const { url } = JSON.parse(hot.origin);
+  const origin = await fetch(url);
+  const o = origin.headers;
+  const plan = JSON.parse(hot.answer(Date.now(), origin.status, ...Edge.originHeaders().map((n) => o.get(n)), false));
+  plan.slots = new Map(plan.slots);
+  return plan;
+}
 export default class Bench extends Worker {
   async fetch(request) {
     const control = request.headers.get("x-vitrine-bench");
     if (control === null) return super.fetch(request);
     const url = new URL(request.url);
+    const replaying = control.startsWith("js-replay");
+    if (replaying) replay ??= await planOf(request, this.env);
+    // Ablations (BENCH_ORDER=…,js_replay_hot,…): the replay plus the request's call into Rust
+    // (js-replay-hot; -anon: without the profile cookie) or both calls (js-replay-answer), their
+    // results thrown away; *N: N calls, so a repeated call's cost shows apart from the first's.
+    const [ablation, times] = control.split("*");
+    const hots = [];
+    if (ablation === "js-replay-hot" || ablation === "js-replay-answer" || ablation === "js-replay-hot-anon") {
+      const h = request.headers;
+      const values = Edge.requestHeaders().map((n) => h.get(n));
+      if (ablation === "js-replay-hot-anon") values[0] = values[0].replace(/vt_profile=[^;]*/, "");
+      for (let i = 0; i < (Number(times) || 1); i++) {
+        let hot = Edge.hot(this.env, Date.now(), "GET", request.url, null, ...values);
+        // A KV read due (the bundle's check): the worker's own path does it, as for a page.
+        if (hot === undefined) await (await super.fetch(request.clone())).arrayBuffer();
+        hot ??= Edge.hot(this.env, Date.now(), "GET", request.url, null, ...values);
+        JSON.parse(hot.origin);
+        hots.push(hot);
+      }
+    }
     const origin = await fetch(this.env.ORIGIN_URL + url.pathname + url.search, { headers: request.headers });
     if (control === "js") return origin;
+    const o = origin.headers;
+    const values = Edge.originHeaders().map((n) => o.get(n));
+    for (const hot of hots) {
+      if (ablation === "js-replay-answer") JSON.parse(hot.answer(Date.now(), origin.status, ...values, false));
+      hot.free();
+    }
+    if (replaying) {
+      const h = new Headers(origin.headers);
+      for (const name of replay.remove) h.delete(name);
+      for (const [name, value] of replay.set) h.set(name, value);
+      for (const cookie of replay.cookies) h.append("set-cookie", cookie);
+      const attribute = Edge.slotAttribute();
+      return new HTMLRewriter().on(Edge.slotSelector(), {
+        element(el) {
+          const slot = replay.slots.get(el.getAttribute(attribute).trim());
+          if (slot === undefined) return;
+          if (slot.html !== undefined) el.setInnerContent(slot.html, { html: true });
+          for (const [name, value] of slot.marks) el.setAttribute(name, value);
+        },
+      }).transform(new Response(origin.body, { status: origin.status, headers: h }));
+    }
     // With work pending after the response, as a recorded page has (its exposures go 50 ms
     // later): local workerd ends such a response sooner (measured: ~1-3 ms at the median).
     if (control === "js-rewriter-wait") this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 50)));
@@ -131,6 +188,13 @@ function init(args)
     if k == "js_rewriter" then headers["X-Vitrine-Bench"] = "js-rewriter" end
     if k == "js_passed_through" then headers["X-Vitrine-Bench"] = "js" end
     if k == "js_rewriter_wait" then headers["X-Vitrine-Bench"] = "js-rewriter-wait" end
+    if k == "js_replay" then headers["X-Vitrine-Bench"] = "js-replay" end
+    if k == "js_replay_hot" then headers["X-Vitrine-Bench"] = "js-replay-hot" end
+    if k == "js_replay_answer" then headers["X-Vitrine-Bench"] = "js-replay-answer" end
+    if k == "js_replay_hot_anon" then headers["X-Vitrine-Bench"] = "js-replay-hot-anon" end
+    if k == "js_replay_hot_two" then headers["X-Vitrine-Bench"] = "js-replay-hot*2" end
+    if k == "js_replay_hot_many" then headers["X-Vitrine-Bench"] = "js-replay-hot*50" end
+    if k == "js_replay_answer_many" then headers["X-Vitrine-Bench"] = "js-replay-answer*50" end
     reqs[k] = wrk.format("GET", os.getenv("BENCH_PAGE"), headers)
     _G["lat_" .. k], _G["bad_" .. k] = {}, 0
   end
@@ -171,7 +235,7 @@ LUA
 wrk -t1 -c1 -d2s -H "Cookie: $COOKIE" "$URL$PAGE" >/dev/null   # warm-up
 stored_records() { { grep -o 'measurement batch [^:]*: [0-9]* records' "$WORK/wrangler.log" || true; } | awk '{ n += $(NF-1) } END { print n + 0 }'; }
 stored_before=$(stored_records)
-KINDS=${BENCH_ORDER:-personalized,not_recorded,js_rewriter_wait,js_rewriter,js_passed_through,rewriter_only}
+KINDS=${BENCH_ORDER:-personalized,not_recorded,js_rewriter_wait,js_rewriter,js_replay,js_passed_through,rewriter_only}
 RUNS=${RUNS:-3}
 GAP_MS=${GAP_MS:-5}
 runs=()
@@ -193,7 +257,7 @@ for i in "${!runs[@]}"; do
   r=${runs[$i]}
   d=$(diff_of "$r" personalized js_rewriter_wait 3)
   over_control+=("$d")
-  per_run+="| $((i + 1)) | **$d ms** | $(diff_of "$r" personalized js_rewriter_wait 4) ms | **$(diff_of "$r" not_recorded js_rewriter 3) ms** | $(diff_of "$r" not_recorded js_rewriter 4) ms | $(diff_of "$r" rewriter_only js_rewriter 3) ms | $(diff_of "$r" js_rewriter js_passed_through 3) ms | $(diff_of "$r" js_rewriter js_rewriter_wait 3) ms |"$'\n'
+  per_run+="| $((i + 1)) | **$d ms** | $(diff_of "$r" personalized js_rewriter_wait 4) ms | **$(diff_of "$r" not_recorded js_rewriter 3) ms** | $(diff_of "$r" not_recorded js_rewriter 4) ms | $(diff_of "$r" rewriter_only js_rewriter 3) ms | $(diff_of "$r" js_rewriter js_passed_through 3) ms | $(diff_of "$r" js_rewriter js_rewriter_wait 3) ms | $(diff_of "$r" not_recorded js_replay 3) ms | $(diff_of "$r" js_replay js_rewriter 3) ms |"$'\n'
 done
 spread=$(printf '%s\n' "${over_control[@]}" | { grep -v n/a || true; } | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "median %+.2f ms, min %+.2f, max %+.2f over %d runs", v[int((NR + 1) / 2)], v[1], v[NR], NR; else print "n/a" }')
 row() { printf '| %s | %s | %s ms | %s ms | %s ms |' "$1" "$(fig "$RESULT" "$2" 2)" "$(fig "$RESULT" "$2" 3)" "$(fig "$RESULT" "$2" 5)" "$(fig "$RESULT" "$2" 4)"; }
@@ -245,7 +309,8 @@ for (let i = 0; i < p.samples.length; i++) {
     const f = byId.get(n).callFrame;
     if (f.functionName === "wasm-to-js" && child) {
       const c = byId.get(child).callFrame;
-      const key = `${c.functionName || "(anonymous)"} ${c.url.split("/").pop()}:${c.lineNumber}:${c.columnNumber}`;
+      const caller = byId.get(parent.get(n))?.callFrame.functionName.replace(/::h[0-9a-f]{16}$/, "").slice(-60);
+      const key = `${c.functionName || "(anonymous)"} ${c.url.split("/").pop()}:${c.lineNumber}:${c.columnNumber} from ${caller}`;
       imports.set(key, (imports.get(key) || 0) + (p.timeDeltas[i] || 0) / 1000);
       break;
     }
@@ -266,6 +331,8 @@ JS
   echo "profile: the bundle wrangler ran: /tmp/vitrine-bench-entry.js" >&2
 fi
 
+# HOLD=seconds: keep the stack up after the runs (to try requests by hand).
+[ -n "${HOLD:-}" ] && { echo "bench-edge: holding $URL (cookie: $COOKIE)" >&2; sleep "$HOLD"; }
 WASM=$WORK/build/index_bg.wasm
 raw=$(stat -c%s "$WASM"); gz=$(gzip -9c "$WASM" | wc -c)
 cores=$(nproc); load=$(cut -d' ' -f1 /proc/loadavg)
@@ -275,7 +342,7 @@ SECTION=$(cat <<MD
 
 The demo home page (\`$PAGE\`, $page_bytes bytes; $personalized_bytes personalized, $filled slots filled for a returning Champion:
 hero banner, greeting, "Picked for you" carousel) through the worker on local workerd
-(\`wrangler dev --local\`). Six variants of the same request in one wrk run, one connection,
+(\`wrangler dev --local\`). Seven variants of the same request in one wrk run, one connection,
 rotating request by request in a random order per cycle, ${GAP_MS} ms of pause before each
 request (so none is timed with the work the one before it left after its last byte), for
 ${DURATION} s, $RUNS runs: **personalized** (a browser's User-Agent: its exposures recorded,
@@ -285,8 +352,10 @@ nothing); the **controls**, answered in the same isolate by a JavaScript wrapper
 around the worker's entry, with none of our code and no wasm: the origin's page through a no-op
 \`HTMLRewriter\` (**JS rewriter**), the same with a 50 ms \`waitUntil\` pending as a recorded page
 has (**JS rewriter with waitUntil**: local workerd ends a response with pending work sooner, so
-each personalized variant is compared with the control that matches it), or untouched (**JS
-passed through**); and **rewriter only** (dev mode's \`X-Vitrine-Bypass: rewriter\`: through our
+each personalized variant is compared with the control that matches it), the personalized page's
+bytes (headers, cookies, slot contents) replayed by JavaScript from a plan our Rust made once at
+the start (**JS replay**: what the content itself costs the runtime, with none of our
+computing), or untouched (**JS passed through**); and **rewriter only** (dev mode's \`X-Vitrine-Bypass: rewriter\`: through our
 entry and Rust with no context and no decision). Latency per request as
 wrk's client sees it, so it includes the dev proxy and the local origin fetch, the same for all.
 
@@ -297,8 +366,8 @@ bash scripts/bench-edge.sh          # DURATION=20 RUNS=3 GAP_MS=5 PAGE=/ PORT=88
 Goal (#19): a personalized page costs ≤ 0.25 ms more than the JS no-op-rewriter control at the
 median, in the same run. Per run (measured $(date -u +%Y-%m-%d), $cores cores, load $load):
 
-| run | **personalized − JS rewriter with waitUntil**, median | same, p99 | **not recorded − JS rewriter**, median | same, p99 | our entry, no decision (rewriter only − JS rewriter) | the runtime's rewriter (JS rewriter − JS passed through) | a pending waitUntil (JS rewriter − JS rewriter with it) |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| run | **personalized − JS rewriter with waitUntil**, median | same, p99 | **not recorded − JS rewriter**, median | same, p99 | our entry, no decision (rewriter only − JS rewriter) | the runtime's rewriter (JS rewriter − JS passed through) | a pending waitUntil (JS rewriter − JS rewriter with it) | our own cost (not recorded − JS replay) | the content's own cost (JS replay − JS rewriter) |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${per_run}
 Personalized (recorded) over its control: **$spread**.
 
@@ -310,6 +379,7 @@ $(row personalized personalized)
 $(row "personalized, not recorded" not_recorded)
 $(row "JS rewriter with a pending waitUntil (control)" js_rewriter_wait)
 $(row "JS rewriter (control)" js_rewriter)
+$(row "JS replay of the personalized page (control)" js_replay)
 $(row "JS passed through (control)" js_passed_through)
 $(row "rewriter only (Rust, no decision)" rewriter_only)
 

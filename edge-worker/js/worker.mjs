@@ -29,7 +29,7 @@ export default class Worker extends Rust {
     const method = request.method;
     if (method === "GET" || method === "HEAD") {
       const h = request.headers;
-      const hot = Edge.hot(this.env, method, request.url, request.cf?.country ?? null, h.get(COOKIE), h.get(USER_AGENT), h.get(REFERER),
+      const hot = Edge.hot(this.env, Date.now(), method, request.url, request.cf?.country ?? null, h.get(COOKIE), h.get(USER_AGENT), h.get(REFERER),
         h.get(DEBUG_COUNTRY), h.get(BYPASS));
       if (hot !== undefined) return hotPage(request, hot, this.env, this.ctx);
     }
@@ -55,7 +55,7 @@ async function hotPage(request, hot, env, ctx) {
     return failed;
   }
   const oh = origin.headers;
-  const answer = hot.answer(origin.status, oh.get(CONTENT_TYPE), oh.get(CONTENT_DISPOSITION), oh.get(LOCATION), oh.get(VARY),
+  const answer = hot.answer(Date.now(), origin.status, oh.get(CONTENT_TYPE), oh.get(CONTENT_DISPOSITION), oh.get(LOCATION), oh.get(VARY),
     oh.has(IDENTITY));
   if (answer === undefined) {
     // Signs someone in or out (a KV read): the async path, with this response (never a refetch).

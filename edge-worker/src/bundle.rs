@@ -104,15 +104,16 @@ async fn load(kv: &KvStore, version: &str) {
     }
 }
 
-/// What [`serving`] would answer, when it can tell without KV: `None` when a read is due (the
-/// bundle pointer, or dev mode's fault switches) or a dev fault stands in for a failing KV.
-pub fn serving_now(config: &Config) -> Option<Option<Loaded<Engine>>> {
-    if config.dev_mode && faults::cached(true)?.no_bundle().is_some() {
+/// What [`serving`] would answer at `now` (ms), when it can tell without KV: `None` when a read
+/// is due (the bundle pointer, or dev mode's fault switches) or a dev fault stands in for a
+/// failing KV.
+pub fn serving_now(config: &Config, now: f64) -> Option<Option<Loaded<Engine>>> {
+    if config.dev_mode && faults::cached(true, now)?.no_bundle().is_some() {
         return None;
     }
     CACHE.with(|c| {
         let c = c.borrow();
-        (!c.due(now_ms(), config.bundle_check_ms)).then(|| c.current())
+        (!c.due(now, config.bundle_check_ms)).then(|| c.current())
     })
 }
 

@@ -25,7 +25,7 @@ use vitrine_edge::routes::{Bypass, Route, PICKER_PARAM};
 use vitrine_engine::Engine;
 use worker::Url;
 
-use crate::env::{self, now_secs};
+use crate::env;
 use crate::fetch::route;
 use crate::measure::{send_page, PageView, SEND_AFTER_MS};
 use crate::page::{self, Measure, OriginFacts, Plan};
@@ -160,7 +160,7 @@ impl HotPage {
         serde_json::json!({ "url": page::origin_url(&self.config, &self.info), "headers": edits }).to_string()
     }
 
-    /// The origin answered: its status and the headers the rules read (named by
+    /// The origin answered (at `now_ms`, the entry's clock): its status and the headers the rules read (named by
     /// [`Edge::origin_headers`], in that order; `identity`: whether it
     /// carries the origin identity header, which needs KV: `undefined` then, and the entry hands
     /// the response to [`Edge::page_with_origin`]). The plan, as JSON: `{}` (stream it as it
@@ -170,6 +170,7 @@ impl HotPage {
     /// (as `StorePage::slots`), "records": bool}`.
     pub fn answer(
         &mut self,
+        now_ms: f64,
         status: u16,
         content_type: Option<String>,
         content_disposition: Option<String>,
@@ -181,7 +182,7 @@ impl HotPage {
             return None;
         }
         let origin = OriginFacts::new(status, [content_type, content_disposition, location, vary]);
-        let plan = match page::plan(&self.config, &self.info, self.is_get, &origin, self.context.take(), now_secs()) {
+        let plan = match page::plan(&self.config, &self.info, self.is_get, &origin, self.context.take(), (now_ms / 1000.0) as i64) {
             Plan::Untouched => serde_json::json!({}),
             Plan::Redirect(location) => serde_json::json!({ "location": location }),
             Plan::RewriterOnly => serde_json::json!({ "rewrite": true }),
@@ -238,7 +239,8 @@ impl Edge {
         answer(req, env, ctx, Some(origin)).await
     }
 
-    /// The hot path for a `GET` or `HEAD` request, from plain values: `url`, `cf_country`
+    /// The hot path for a `GET` or `HEAD` request at `now_ms` (the entry's clock: one reading of
+    /// it per request instead of a `Date` built from wasm at each rule), from plain values: `url`, `cf_country`
     /// (`request.cf.country`) and the headers named by [`Edge::request_headers`], in that
     /// order. `undefined` when it does not apply (not a store page, the demo picker, no
     /// `ORIGIN_URL`, a dev-mode bypass, a KV read due for the bundle, the fault switches or the
@@ -246,6 +248,7 @@ impl Edge {
     #[allow(clippy::too_many_arguments)]
     pub fn hot(
         env: Env,
+        now_ms: f64,
         method: String,
         url: String,
         cf_country: Option<String>,
@@ -268,9 +271,9 @@ impl Edge {
         if info.bypass != Bypass::No || (config.demo_picker && query::get(&info.query, PICKER_PARAM).is_some()) {
             return None;
         }
-        let loaded = bundle::serving_now(&config)?;
+        let loaded = bundle::serving_now(&config, now_ms)?;
         let context = match loaded {
-            Some(loaded) => Some((loaded, identify_now(&config, &info.facts(&info.path, &info.query))?)),
+            Some(loaded) => Some((loaded, identify_now(&config, &info.facts(&info.path, &info.query), (now_ms / 1000.0) as i64)?)),
             None => None,
         };
         let host = url.host_str().unwrap_or("").to_string();

@@ -31,9 +31,9 @@ pub async fn current(env: &Env) -> Faults {
     CACHE.with(|c| c.borrow_mut().store(faults, now))
 }
 
-/// The faults as last read, when no KV read is due now (`None`: due, only [`current`] knows).
-pub fn cached(dev_mode: bool) -> Option<Faults> {
-    let now = now_ms();
+/// The faults as last read, when no KV read is due at `now` (ms; `None`: due, only [`current`]
+/// knows).
+pub fn cached(dev_mode: bool, now: f64) -> Option<Faults> {
     CACHE.with(|c| {
         let c = c.borrow();
         (!c.due(dev_mode, now)).then(|| c.get(dev_mode))

@@ -41,10 +41,11 @@ pub fn info_of(url: &Url, headers: [Option<String>; 5], cf_country: impl FnOnce(
     }
 }
 
-/// [`identify`] when it needs no KV read: `None` when the profile cookie is due for its refresh.
-pub fn identify_now(config: &Config, facts: &RequestFacts<'_>) -> Option<Identity> {
+/// [`identify`] when it needs no KV read at `now` (unix seconds): `None` when the profile cookie
+/// is due for its refresh.
+pub fn identify_now(config: &Config, facts: &RequestFacts<'_>, now: i64) -> Option<Identity> {
     let id = context::identify(facts, config.profile_secret.as_deref(), fresh_visitor_id);
-    if due_for_refresh(config, &id, now_secs()).is_some() {
+    if due_for_refresh(config, &id, now).is_some() {
         return None;
     }
     if let Some(problem) = &id.problem {
