@@ -168,6 +168,8 @@ impl HotPage {
     /// `{"rewrite": true}` (through the rewriter, no slot touched), or a personalized page:
     /// `{"remove": [name…], "set": [[name, value]…], "cookies": [set-cookie…], "slots": […]
     /// (as `StorePage::slots`), "records": bool}`.
+    // Plain values, one per argument: reading them off a JS `Headers` from wasm is a call each.
+    #[allow(clippy::too_many_arguments)]
     pub fn answer(
         &mut self,
         now_ms: f64,
