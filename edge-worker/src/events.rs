@@ -8,8 +8,8 @@ use vitrine_edge::events::{self, Proof, Stored};
 use vitrine_edge::measure;
 use vitrine_edge::optout;
 use vitrine_edge::profile;
-use vitrine_edge::webpush::Schemes;
 use vitrine_edge::visitor_do::{ConfirmedBody, ContactRecord, LinkBody, MeasureBody, SmsBody, CONFIRMED, EVENTS, LINK, MEASURE, MESSAGES, SMS};
+use vitrine_edge::webpush::Schemes;
 use vitrine_engine::journey::Channel;
 use worker::{console_error, Context, Env, Headers, Method, Request, Response, Result};
 

@@ -375,15 +375,27 @@ mod tests {
         let other = token(KID, SECRET, serde_json::json!({ "sub": "12346", "exp": 1000 }));
         let c = anonymous(&format!(r#"{{"identity":"{other}","batch":{CLAIM_JANE}}}"#));
         assert!(c.refused[0].reason.contains("for another customer (\"12346\")"));
-        let late = super::check(body.as_bytes(), &Proof { identity: &keys(), now: 5000, cookie_customer: None, server: false, push_schemes: crate::webpush::Schemes::HttpsOnly }).unwrap();
+        let late = super::check(
+            body.as_bytes(),
+            &Proof { identity: &keys(), now: 5000, cookie_customer: None, server: false, push_schemes: crate::webpush::Schemes::HttpsOnly },
+        )
+        .unwrap();
         assert!(late.refused[0].reason.contains("expired"));
     }
 
     #[test]
     fn the_profile_cookie_and_the_write_key_prove_too() {
-        let cookie = super::check(CLAIM_JANE.as_bytes(), &Proof { identity: &keys(), now: 0, cookie_customer: Some("17850"), server: false, push_schemes: crate::webpush::Schemes::HttpsOnly }).unwrap();
+        let cookie = super::check(
+            CLAIM_JANE.as_bytes(),
+            &Proof { identity: &keys(), now: 0, cookie_customer: Some("17850"), server: false, push_schemes: crate::webpush::Schemes::HttpsOnly },
+        )
+        .unwrap();
         assert!(cookie.refused.is_empty());
-        let wrong = super::check(CLAIM_JANE.as_bytes(), &Proof { identity: &keys(), now: 0, cookie_customer: Some("12346"), server: false, push_schemes: crate::webpush::Schemes::HttpsOnly }).unwrap();
+        let wrong = super::check(
+            CLAIM_JANE.as_bytes(),
+            &Proof { identity: &keys(), now: 0, cookie_customer: Some("12346"), server: false, push_schemes: crate::webpush::Schemes::HttpsOnly },
+        )
+        .unwrap();
         assert_eq!(wrong.refused.len(), 2);
         assert!(bearer_matches(Some("Bearer 0123456789abcdef"), Some("0123456789abcdef")));
         assert!(!bearer_matches(Some("Bearer 0123456789abcdeX"), Some("0123456789abcdef")));

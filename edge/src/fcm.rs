@@ -67,6 +67,8 @@ pub struct ServiceAccount {
     pub project_id: String,
     pub private_key_id: String,
     key: SigningKey<Sha256>,
+    /// The key's PKCS#8 DER, for a runtime that signs with WebCrypto (`importKey("pkcs8", …)`).
+    pkcs8_der: Vec<u8>,
 }
 
 impl std::fmt::Debug for ServiceAccount {
@@ -146,12 +148,17 @@ impl ServiceAccount {
             (other, _) => return Err(KeyError::BadTokenUri(format!("must be https, not {other}"))),
         }
         let key = RsaPrivateKey::from_pkcs8_pem(k.private_key.trim()).map_err(|e| KeyError::BadPrivateKey(e.to_string()))?;
+        // The PEM parsed, so its body is base64 of the DER between the armour lines.
+        let der_text: String = k.private_key.trim().lines().filter(|l| !l.starts_with("-----")).flat_map(|l| l.trim().chars()).collect();
+        let pkcs8_der =
+            base64::decode(&der_text, vitrine_engine::base64::Alphabet::Standard).ok_or_else(|| KeyError::BadPrivateKey("PEM body is not base64".into()))?;
         Ok(ServiceAccount {
             client_email: k.client_email.trim().to_string(),
             token_uri: k.token_uri.trim().to_string(),
             project_id: k.project_id.trim().to_string(),
             private_key_id: k.private_key_id.trim().to_string(),
             key: SigningKey::<Sha256>::new(key),
+            pkcs8_der,
         })
     }
 
@@ -185,18 +192,35 @@ impl ServiceAccount {
     pub fn assertion(&self, now: i64) -> String {
         let signing_input = self.signing_input(now);
         let signature = self.key.sign(signing_input.as_bytes());
-        format!("{signing_input}.{}", base64::encode(&signature.to_bytes(), UrlSafe))
+        signed(&signing_input, &signature.to_bytes())
+    }
+
+    /// The private key as PKCS#8 DER: what WebCrypto imports to sign [`Self::signing_input`].
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8_der
     }
 
     /// The token exchange: `POST token_uri` with the assertion, as a form.
     pub fn token_request(&self, now: i64) -> HttpRequest {
+        self.exchange(&self.assertion(now))
+    }
+
+    /// The token exchange for an assertion signed elsewhere (WebCrypto: [`signed`]).
+    pub fn exchange(&self, assertion: &str) -> HttpRequest {
         HttpRequest {
             url: self.token_uri.clone(),
             headers: vec![("Content-Type", "application/x-www-form-urlencoded".into()), ("Accept", "application/json".into())],
-            body: form(&[("grant_type", GRANT_TYPE), ("assertion", &self.assertion(now))]),
+            body: form(&[("grant_type", GRANT_TYPE), ("assertion", assertion)]),
         }
     }
 }
+
+/// The JWT: the signing input and its RS256 signature (the raw 256 bytes of a 2048-bit key).
+pub fn signed(signing_input: &str, signature: &[u8]) -> String {
+    format!("{signing_input}.{}", base64::encode(signature, UrlSafe))
+}
+
+impl ServiceAccount {}
 
 /// An access token and when it stops working.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
@@ -354,6 +378,12 @@ mod tests {
         );
         // Deterministic: the same input signs the same (no random source involved).
         assert_eq!(sa.assertion(now), jwt);
+        // What WebCrypto imports is the same key, and its signature makes the same JWT.
+        let der_key = RsaPrivateKey::from_pkcs8_der(sa.pkcs8_der()).unwrap();
+        assert_eq!(der_key, RsaPrivateKey::from_pkcs8_pem(TEST_KEY_PEM).unwrap());
+        let webcrypto_like = SigningKey::<Sha256>::new(der_key).sign(signing_input.as_bytes());
+        assert_eq!(signed(signing_input, &webcrypto_like.to_bytes()), jwt);
+        assert_eq!(sa.exchange(&jwt), sa.token_request(now));
         assert_eq!(sa.project_id, "shop-push");
     }
 

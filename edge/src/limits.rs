@@ -309,7 +309,11 @@ mod tests {
         assert_eq!(checks(Route::Decide, false, Some("vt_vid=<script>"), false), [client()], "an invalid id counts for nobody");
         assert_eq!(checks(Route::Confirm, true, None, false), [client(), Check::new(Limiter::Contact, "1.2.3.4")]);
         assert_eq!(checks(Route::Confirm, false, None, false), [client()]);
-        assert_eq!(checks(Route::PushKey, false, Some("vt_vid=visitor-0001"), false), [client(), Check::new(Limiter::Visitor, "a:visitor-0001")], "as the other public GETs");
+        assert_eq!(
+            checks(Route::PushKey, false, Some("vt_vid=visitor-0001"), false),
+            [client(), Check::new(Limiter::Visitor, "a:visitor-0001")],
+            "as the other public GETs"
+        );
         assert_eq!(checks(Route::PushReport, true, None, false), [client()]);
         for route in [Route::SmsInbound, Route::Unsubscribe, Route::AdminCustomer("1".into()), Route::AdminReport, Route::StaffReport] {
             assert_eq!(checks(route, true, None, false), [client()]);

@@ -139,9 +139,12 @@ impl Providers {
         // The project: PUSH_PROJECT_ID, else the service account's own.
         let project_id = var("PUSH_PROJECT_ID").or_else(|| service_account.as_ref().map(|a| a.project_id.clone()).filter(|p| !p.is_empty()));
         let push = match (project_id, var("PUSH_API_KEY"), service_account) {
-            (Some(project_id), _, Some(account)) => {
-                Some(PushApi { base_url: base("PUSH_API_BASE", "https://fcm.googleapis.com"), project_id, api_key: String::new(), service_account: Some(account) })
-            }
+            (Some(project_id), _, Some(account)) => Some(PushApi {
+                base_url: base("PUSH_API_BASE", "https://fcm.googleapis.com"),
+                project_id,
+                api_key: String::new(),
+                service_account: Some(account),
+            }),
             (Some(project_id), Some(api_key), None) => {
                 Some(PushApi { base_url: base("PUSH_API_BASE", "https://fcm.googleapis.com"), project_id, api_key, service_account: None })
             }

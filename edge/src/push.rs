@@ -258,12 +258,16 @@ mod tests {
     #[test]
     fn events_with_a_bad_push_address_are_refused_naming_the_field() {
         let parse = |s: &str| vitrine_engine::journey::event::parse(&serde_json::from_str(s).unwrap(), s.len()).unwrap();
-        let consent = parse(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"push":true},"push_token":"{\"endpoint\":\"http://evil.test/\"}"}"#);
+        let consent =
+            parse(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"push":true},"push_token":"{\"endpoint\":\"http://evil.test/\"}"}"#);
         let err = check_event(&consent, Schemes::HttpsOnly).unwrap_err();
         assert!(err.starts_with("push_token: push subscription: endpoint must be https"), "{err}");
         let identify = parse(r#"{"type":"identify","messageId":"m","anonymousId":"a","traits":{"push_token":"not a token"}}"#);
         assert!(check_event(&identify, Schemes::HttpsOnly).unwrap_err().starts_with("traits.push_token: not an FCM"));
-        let good = format!(r#"{{"type":"identify","messageId":"m","anonymousId":"a","traits":{{"push_token":{}}}}}"#, serde_json::to_string(&subscription("https://push.example.net/1")).unwrap());
+        let good = format!(
+            r#"{{"type":"identify","messageId":"m","anonymousId":"a","traits":{{"push_token":{}}}}}"#,
+            serde_json::to_string(&subscription("https://push.example.net/1")).unwrap()
+        );
         assert_eq!(check_event(&parse(&good), Schemes::HttpsOnly), Ok(()));
     }
 

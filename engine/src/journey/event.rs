@@ -254,7 +254,8 @@ fn traits(t: &Value) -> Result<Traits, Refusal> {
         first_name: opt("first_name")?.or(opt("firstName")?),
         email: opt("email")?,
         phone: opt("phone")?,
-        push_token: push_token_at(t, "push_token").map_err(|_| invalid("traits.push_token", "a string of at most 4096 bytes (an FCM token or a push subscription's JSON)"))?,
+        push_token: push_token_at(t, "push_token")
+            .map_err(|_| invalid("traits.push_token", "a string of at most 4096 bytes (an FCM token or a push subscription's JSON)"))?,
         typical_gap_days: gap,
         last_order_at,
     })
