@@ -301,6 +301,25 @@ mod tests {
     }
 
     #[test]
+    fn a_service_account_takes_precedence_over_the_static_key_and_needs_a_minted_token() {
+        let account = serde_json::json!({
+            "type": "service_account", "project_id": "shop-push", "client_email": "v@shop-push.iam.gserviceaccount.com",
+            "private_key": include_str!("../tests/data/fcm-test-key.pem"), "token_uri": "https://oauth2.googleapis.com/token",
+        })
+        .to_string();
+        let p = providers(&[("FCM_SERVICE_ACCOUNT", &account), ("PUSH_API_KEY", "static")]);
+        assert_eq!(request(&message("fcm-token"), &p, 0, &random(7)), Err(BuildError::NoAccessToken), "never the static key");
+        let token = crate::fcm::AccessToken { access_token: "ya29.minted".into(), expires_at: 3600 };
+        let Outgoing::Text(r) = request(&message("fcm-token"), &p.with_access_token(&token), 0, &random(7)).unwrap() else { panic!("FCM") };
+        assert_eq!(r.url, "https://fcm.googleapis.com/v1/projects/shop-push/messages:send", "the key's project");
+        assert!(r.headers.contains(&("Authorization", "Bearer ya29.minted".into())));
+        // A malformed account is a problem named, not a silent fallback.
+        let p = providers(&[("FCM_SERVICE_ACCOUNT", "{}"), ("PUSH_API_KEY", "static"), ("PUSH_PROJECT_ID", "x")]);
+        assert!(p.problems.iter().any(|e| e.starts_with("FCM_SERVICE_ACCOUNT")), "{:?}", p.problems);
+        assert!(goes_to_fcm(&message("fcm-token")) && !goes_to_fcm(&message(&subscription("https://push.example.net/1"))));
+    }
+
+    #[test]
     fn web_push_without_vapid_or_with_a_bad_address_fails_clearly() {
         let p = providers(&[]);
         assert_eq!(request(&message(&subscription("https://push.example.net/1")), &p, 0, &random(7)), Err(BuildError::NotConfigured(Channel::Push)));
