@@ -57,6 +57,10 @@ ensure_var BUNDLE_CHECK_SECS 2
 # The store backend's key for /v1/events (server orders, scripts/report-demo.sh) and the admin
 # token: the export routes, the report upload and /staff/report's password.
 ensure_var VITRINE_WRITE_KEY "$(random_secret)"
+# Web Push's VAPID key for this checkout (GET /v1/push/key gives the SDK its public half): 32
+# random bytes as base64url, generated here, never committed.
+ensure_var VAPID_PRIVATE_KEY "$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+ensure_var VAPID_SUBJECT "mailto:dev@shop.example"
 ensure_var ADMIN_TOKEN "$(random_secret)"
 
 # One state folder per wrangler version: state written by one workerd can crash another.

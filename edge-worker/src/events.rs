@@ -9,6 +9,7 @@ use vitrine_edge::measure;
 use vitrine_edge::optout;
 use vitrine_edge::profile;
 use vitrine_edge::visitor_do::{ConfirmedBody, ContactRecord, LinkBody, MeasureBody, SmsBody, CONFIRMED, EVENTS, LINK, MEASURE, MESSAGES, SMS};
+use vitrine_edge::webpush::Schemes;
 use vitrine_engine::journey::Channel;
 use worker::{console_error, Context, Env, Headers, Method, Request, Response, Result};
 
@@ -60,6 +61,7 @@ pub async fn batch(mut req: Request, env: &Env) -> Result<Response> {
         now: now_secs(),
         cookie_customer: cookie_customer.as_deref(),
         server: events::bearer_matches(header("authorization").as_deref(), config.write_key.as_deref()),
+        push_schemes: if config.dev_mode { Schemes::HttpAllowedForTests } else { Schemes::HttpsOnly },
     };
     let mut checked = match events::check(&body, &proof) {
         Ok(c) => c,

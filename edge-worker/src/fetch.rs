@@ -7,7 +7,7 @@ use vitrine_edge::routes::Route;
 use worker::{Context, Env, Method, Request, Response, Result};
 
 use crate::entry::Answer;
-use crate::{admin, endpoints, events, feedback, limits, measure, page, report};
+use crate::{admin, endpoints, events, feedback, limits, measure, page, push, report};
 
 /// Answers one request (the entry: `entry::Edge::fetch`).
 pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Answer> {
@@ -43,6 +43,8 @@ async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Resul
         Route::UseGet => endpoints::json(JsonReply::error(405, "use GET")),
         Route::Decide => endpoints::decide(req, env).await,
         Route::ExitOffer => endpoints::exit_offer(req, env).await,
+        Route::PushKey => push::key(&req, env),
+        Route::PushReport => push::report(req, env).await,
         Route::Health => endpoints::health(env).await,
         Route::OpenApi => endpoints::openapi(),
         Route::Bundle => endpoints::bundle(req, env).await,

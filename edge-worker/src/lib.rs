@@ -33,6 +33,7 @@ mod measure;
 mod object;
 mod outbound;
 mod page;
+mod push;
 mod report;
 mod stubs;
 mod visitor;

@@ -46,7 +46,7 @@ fn refusal(req: &Request, env: &Env, route: &Route, reply: JsonReply) -> Result<
     let resp = endpoints::json(reply)?;
     match route {
         Route::Events => crate::events::cors(resp),
-        Route::Decide | Route::ExitOffer | Route::Slice => endpoints::with_cors(req, env, resp),
+        Route::Decide | Route::ExitOffer | Route::Slice | Route::PushKey => endpoints::with_cors(req, env, resp),
         _ => Ok(resp),
     }
 }

@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use vitrine_edge::events;
-use vitrine_edge::messaging::{self, Outcome, Providers};
+use vitrine_edge::messaging::{self, Outcome};
 use vitrine_edge::visitor_do::{
     attempt_line, AbsorbBody, ConfirmedBody, ContactAnswer, ContactBody, ContactRecord, EventsBody, FeedbackBody, Incoming, LinkBody, LinkStep, MeasureBody,
     Oversize, ReserveBody, SmsBody, Tally, VisitorObject, ABSORB, CONFIRMED, CONTACT, ERASE, EVENTS, EXPORT, FEEDBACK, KEY_HEADER, LINK, MEASURE, MESSAGES,
@@ -23,7 +23,7 @@ use worker::{
 };
 
 use crate::bundle::serving;
-use crate::env::{config, now_secs, var};
+use crate::env::{config, now_secs};
 use crate::faults;
 use crate::measure;
 use crate::outbound;
@@ -522,7 +522,7 @@ impl VisitorDo {
             _ => String::new(),
         };
         let message = ContactRecord::confirmation(channel, address, &store.name, &link, now);
-        let providers = Providers::from_vars(|k| var(&self.env, k)).with_public_url(&store.base_url);
+        let providers = crate::push::providers(&self.env, &store.base_url);
         let mut refused_number = None;
         let outcome = match messaging::request(&message, &providers, now) {
             Err(e) => Outcome::Failed { status: 0, error: e.to_string() },
@@ -611,32 +611,42 @@ impl VisitorDo {
     /// (`Outbox::settle`); an attempt is written as in flight before it leaves, so none is sent
     /// twice by a crash or a failed write.
     async fn deliver(&self, now: i64, bundle: &BundleBody) -> Result<()> {
-        let providers = Providers::from_vars(|k| var(&self.env, k)).with_public_url(&bundle.store.base_url);
+        let providers = crate::push::providers(&self.env, &bundle.store.base_url);
         let cap = bundle.rules.messaging.max_per_day;
         let config = config(&self.env);
         while let Some(pending) = self.with(|o| o.outbox.due(now).cloned()) {
             let m = &pending.message;
             let mut refused_number = None;
-            let request = self.with(|o| o.still_wanted(m)).map_err(|why| Outcome::Failed { status: 0, error: why.into() });
-            let outcome = match request.and_then(|()| messaging::request(m, &providers, now).map_err(|e| Outcome::Failed { status: 0, error: e.to_string() })) {
+            let mut subscription_gone = false;
+            let wanted = self.with(|o| o.still_wanted(m)).map_err(|why| Outcome::Failed { status: 0, error: why.into() });
+            // Built for each attempt: a Web Push retry is encrypted again with fresh random bytes.
+            let built = match wanted {
+                Ok(()) => crate::push::build(m, &providers, now).await,
+                Err(dropped) => Err(dropped),
+            };
+            let outcome = match built {
                 Err(dropped) => dropped,
                 Ok(req) => match self.reserve(m, cap).await {
                     Some(refused) => refused,
                     None => {
                         // Durable before the request leaves: a crash from here on cannot resend it.
                         self.persist_change(|o| o.outbox.begin(&m.idempotency_key)).await?;
-                        match outbound::send(&req, providers.timeout_ms).await {
+                        match outbound::send_outgoing(&req, providers.timeout_ms).await {
                             Ok((status, body, id)) => {
                                 if m.channel == Channel::Sms {
                                     refused_number = vitrine_edge::feedback::twilio_send_refusal(status, &body, &m.to, &m.idempotency_key, now);
                                 }
-                                messaging::outcome(status, &body, id.as_deref())
+                                subscription_gone = req.subscription_gone(status);
+                                req.outcome(status, &body, id.as_deref())
                             }
                             Err(e) => messaging::unanswered(m.channel, e),
                         }
                     }
                 },
             };
+            if subscription_gone && self.persist_change(|o| o.push_subscription_gone(&m.to)).await? {
+                console_log!("vitrine: {}'s push subscription is gone (404/410 from its push service): dropped", m.visitor);
+            }
             if let Some(a) = self.persist_change(|o| o.settle(&m.idempotency_key, outcome, now_secs(), providers.retry, config.measure_key())).await? {
                 console_log!("{}", attempt_line(&m.visitor, &a));
             }

@@ -32,12 +32,14 @@ pub struct Proof<'a> {
     pub cookie_customer: Option<&'a str>,
     /// The request carried the write key: a server source, trusted with any customer.
     pub server: bool,
+    /// Which push subscriptions are taken (`http` endpoints in dev mode only; push.rs).
+    pub push_schemes: crate::webpush::Schemes,
 }
 
 impl Proof<'_> {
     /// No proof at all: anonymous events only.
     pub fn none(identity: &IdentityKeys) -> Proof<'_> {
-        Proof { identity, now: 0, cookie_customer: None, server: false }
+        Proof { identity, now: 0, cookie_customer: None, server: false, push_schemes: crate::webpush::Schemes::HttpsOnly }
     }
 }
 
@@ -155,7 +157,9 @@ pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
             continue;
         }
         let json = serde_json::to_string(&v).expect("a Value always serializes");
-        match event::parse(&v, json.len()) {
+        // A push address that is neither a subscription nor an FCM token is refused here, named.
+        let parsed = event::parse(&v, json.len()).map_err(|r| r.to_string()).and_then(|e| crate::push::check_event(&e, proof.push_schemes).map(|()| e));
+        match parsed {
             Ok(e) if proven(&e, proof, &token_customer) => out.accepted.push(accepted(index, e, json)),
             Ok(e) if e.kind.spec().is_some_and(|s| s.proof == events::Proof::Anonymous) && !e.anonymous_id.is_empty() => {
                 let mut v = v;
@@ -179,7 +183,7 @@ pub fn check(body: &[u8], proof: &Proof) -> Result<Checked, String> {
                 let reason = format!("userId {:?} needs proof (an identity token for them, their vt_profile cookie, or the write key): {why}", e.user_id);
                 out.refused.push(Refused { index, message_id, reason, unproven: true, limited: false })
             }
-            Err(r) => out.refused.push(Refused { index, message_id, reason: r.to_string(), unproven: false, limited: false }),
+            Err(reason) => out.refused.push(Refused { index, message_id, reason, unproven: false, limited: false }),
         }
     }
     Ok(out)
@@ -324,7 +328,7 @@ mod tests {
     }
 
     fn check(body: &[u8]) -> Result<Checked, String> {
-        super::check(body, &Proof { identity: &keys(), now: 100, cookie_customer: None, server: true })
+        super::check(body, &Proof { identity: &keys(), now: 100, cookie_customer: None, server: true, push_schemes: crate::webpush::Schemes::HttpsOnly })
     }
 
     fn anonymous(body: &str) -> Checked {
@@ -371,15 +375,27 @@ mod tests {
         let other = token(KID, SECRET, serde_json::json!({ "sub": "12346", "exp": 1000 }));
         let c = anonymous(&format!(r#"{{"identity":"{other}","batch":{CLAIM_JANE}}}"#));
         assert!(c.refused[0].reason.contains("for another customer (\"12346\")"));
-        let late = super::check(body.as_bytes(), &Proof { identity: &keys(), now: 5000, cookie_customer: None, server: false }).unwrap();
+        let late = super::check(
+            body.as_bytes(),
+            &Proof { identity: &keys(), now: 5000, cookie_customer: None, server: false, push_schemes: crate::webpush::Schemes::HttpsOnly },
+        )
+        .unwrap();
         assert!(late.refused[0].reason.contains("expired"));
     }
 
     #[test]
     fn the_profile_cookie_and_the_write_key_prove_too() {
-        let cookie = super::check(CLAIM_JANE.as_bytes(), &Proof { identity: &keys(), now: 0, cookie_customer: Some("17850"), server: false }).unwrap();
+        let cookie = super::check(
+            CLAIM_JANE.as_bytes(),
+            &Proof { identity: &keys(), now: 0, cookie_customer: Some("17850"), server: false, push_schemes: crate::webpush::Schemes::HttpsOnly },
+        )
+        .unwrap();
         assert!(cookie.refused.is_empty());
-        let wrong = super::check(CLAIM_JANE.as_bytes(), &Proof { identity: &keys(), now: 0, cookie_customer: Some("12346"), server: false }).unwrap();
+        let wrong = super::check(
+            CLAIM_JANE.as_bytes(),
+            &Proof { identity: &keys(), now: 0, cookie_customer: Some("12346"), server: false, push_schemes: crate::webpush::Schemes::HttpsOnly },
+        )
+        .unwrap();
         assert_eq!(wrong.refused.len(), 2);
         assert!(bearer_matches(Some("Bearer 0123456789abcdef"), Some("0123456789abcdef")));
         assert!(!bearer_matches(Some("Bearer 0123456789abcdeX"), Some("0123456789abcdef")));
@@ -513,6 +529,20 @@ mod tests {
         assert_eq!(status, 429);
         assert_eq!(body["refused"][0]["messageId"], "m1");
         assert!(body["refused"][0]["reason"].as_str().unwrap().starts_with("rate limited"));
+    }
+
+    #[test]
+    fn a_push_address_that_is_no_subscription_nor_token_is_refused_by_field() {
+        let body = r#"[{"type":"consent","messageId":"c1","anonymousId":"dev","channels":{"push":true},"push_token":"{\"endpoint\":\"http://127.0.0.1:9/p\",\"keys\":{}}"},
+                       {"type":"identify","messageId":"i1","anonymousId":"dev","traits":{"push_token":"fcm-token_1"}}]"#;
+        let c = anonymous(body);
+        assert_eq!(c.accepted.iter().map(|a| a.message_id.as_str()).collect::<Vec<_>>(), ["i1"]);
+        assert_eq!(c.refused[0].reason, "push_token: push subscription: endpoint must be https, not http");
+        // In dev mode (tests' capture server) an http endpoint passes that check, and the keys are next.
+        let keys = keys();
+        let dev = Proof { push_schemes: crate::webpush::Schemes::HttpAllowedForTests, ..Proof::none(&keys) };
+        let c = super::check(body.as_bytes(), &dev).unwrap();
+        assert_eq!(c.refused[0].reason, "push_token: push subscription: keys.p256dh is missing or empty");
     }
 
     #[test]

@@ -18,12 +18,16 @@
 //!   before it expires, then a new one is minted; the runtime keeps it (in the isolate or in
 //!   the Durable Object's storage) and passes it in, with `now`.
 //!
-//! Costs, measured in Node 22's V8 on a wasm32 build (`opt-level = "s"`, LTO): parsing the PEM
-//! about 1 ms, one RS256 signature about 12 ms (a 2048-bit RSA private-key operation in
-//! num-bigint-dig; WebCrypto in the same V8: 0.4 ms). So mint once an hour and share the token
-//! (keep it in storage, not only in an isolate: Workers' free plan allows 10 ms of CPU a
-//! request). In the worker's wasm, the `rsa` crate and this file add about 128 KB raw, 50 KB
-//! gzip'd. Should either cost matter, WebCrypto can sign [`ServiceAccount::signing_input`].
+//! Costs, measured in Node 22's V8 on a wasm32 build (`opt-level = "s"`, LTO): one RS256
+//! signature in wasm about 12 ms (a 2048-bit RSA private-key operation in num-bigint-dig),
+//! WebCrypto in the same V8 0.4 ms. So the worker signs [`ServiceAccount::signing_input`] with
+//! WebCrypto (`crypto.subtle`, RSASSA-PKCS1-v1_5 with SHA-256, the key from
+//! [`ServiceAccount::pkcs8_der`]), mints once per isolate and keeps the token until a minute
+//! before it expires (`edge-worker/src/push.rs`). Parsing checks the key's ASN.1 only, so the
+//! `rsa` crate's bignum arithmetic is linked natively ([`ServiceAccount::assertion`]) and not
+//! in the worker's wasm: measured with `scripts/build-worker.sh`, parsing and signing with `rsa`
+//! in wasm cost 76 KB raw, 31 KB gzip'd more than this; all of push (Web Push, FCM, reports)
+//! adds 111 KB raw, 43 KB gzip'd to the worker.
 //!
 //! The `rsa` crate's private-key operations are not constant-time (RUSTSEC-2023-0071, the
 //! Marvin attack); here the only input signed is our own JWT, not an attacker's choice, and no
@@ -66,7 +70,9 @@ pub struct ServiceAccount {
     /// project id is configured apart (`PUSH_PROJECT_ID`).
     pub project_id: String,
     pub private_key_id: String,
-    key: SigningKey<Sha256>,
+    /// The key's PKCS#8 DER: what WebCrypto imports (`importKey("pkcs8", …)`) in the worker,
+    /// and what [`ServiceAccount::assertion`] signs with natively.
+    pkcs8_der: Vec<u8>,
 }
 
 impl std::fmt::Debug for ServiceAccount {
@@ -145,13 +151,13 @@ impl ServiceAccount {
             ("https", _) | ("http", Schemes::HttpAllowedForTests) => {}
             (other, _) => return Err(KeyError::BadTokenUri(format!("must be https, not {other}"))),
         }
-        let key = RsaPrivateKey::from_pkcs8_pem(k.private_key.trim()).map_err(|e| KeyError::BadPrivateKey(e.to_string()))?;
+        let pkcs8_der = rsa_pkcs8_der(k.private_key.trim()).map_err(KeyError::BadPrivateKey)?;
         Ok(ServiceAccount {
             client_email: k.client_email.trim().to_string(),
             token_uri: k.token_uri.trim().to_string(),
             project_id: k.project_id.trim().to_string(),
             private_key_id: k.private_key_id.trim().to_string(),
-            key: SigningKey::<Sha256>::new(key),
+            pkcs8_der,
         })
     }
 
@@ -181,22 +187,58 @@ impl ServiceAccount {
         format!("{}.{}", base64::encode(header.to_string().as_bytes(), UrlSafe), base64::encode(claims.to_string().as_bytes(), UrlSafe))
     }
 
-    /// The signed JWT bearer assertion, issued at `now` (unix seconds).
-    pub fn assertion(&self, now: i64) -> String {
+    /// The signed JWT bearer assertion, issued at `now` (unix seconds), signed with the `rsa`
+    /// crate (the worker signs with WebCrypto instead: [`Self::pkcs8_der`], [`signed`]; the
+    /// crate's bignum arithmetic then stays out of its wasm). `Err` only for a key whose DER
+    /// parsed but whose numbers do not make an RSA key.
+    pub fn assertion(&self, now: i64) -> Result<String, KeyError> {
+        let key = RsaPrivateKey::from_pkcs8_der(&self.pkcs8_der).map_err(|e| KeyError::BadPrivateKey(e.to_string()))?;
         let signing_input = self.signing_input(now);
-        let signature = self.key.sign(signing_input.as_bytes());
-        format!("{signing_input}.{}", base64::encode(&signature.to_bytes(), UrlSafe))
+        let signature = SigningKey::<Sha256>::new(key).sign(signing_input.as_bytes());
+        Ok(signed(&signing_input, &signature.to_bytes()))
+    }
+
+    /// The private key as PKCS#8 DER: what WebCrypto imports to sign [`Self::signing_input`].
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8_der
     }
 
     /// The token exchange: `POST token_uri` with the assertion, as a form.
-    pub fn token_request(&self, now: i64) -> HttpRequest {
+    pub fn token_request(&self, now: i64) -> Result<HttpRequest, KeyError> {
+        Ok(self.exchange(&self.assertion(now)?))
+    }
+
+    /// The token exchange for an assertion signed elsewhere (WebCrypto: [`signed`]).
+    pub fn exchange(&self, assertion: &str) -> HttpRequest {
         HttpRequest {
             url: self.token_uri.clone(),
             headers: vec![("Content-Type", "application/x-www-form-urlencoded".into()), ("Accept", "application/json".into())],
-            body: form(&[("grant_type", GRANT_TYPE), ("assertion", &self.assertion(now))]),
+            body: form(&[("grant_type", GRANT_TYPE), ("assertion", assertion)]),
         }
     }
 }
+
+/// The DER of a PKCS#8 PEM holding an RSA key, its structure checked (the ASN.1 of PKCS#8 and
+/// of PKCS#1's private key, the RSA algorithm id) without the bignum arithmetic.
+fn rsa_pkcs8_der(pem: &str) -> Result<Vec<u8>, String> {
+    let body = pem.strip_prefix("-----BEGIN PRIVATE KEY-----").and_then(|b| b.trim_end().strip_suffix("-----END PRIVATE KEY-----"));
+    let body = body.ok_or("not a \"-----BEGIN PRIVATE KEY-----\" PEM block")?;
+    let text: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let der = base64::decode(&text, vitrine_engine::base64::Alphabet::Standard).ok_or("the PEM body is not base64")?;
+    let info = rsa::pkcs8::PrivateKeyInfo::try_from(der.as_slice()).map_err(|e| e.to_string())?;
+    if info.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
+        return Err(format!("algorithm {} is not RSA", info.algorithm.oid));
+    }
+    rsa::pkcs1::RsaPrivateKey::try_from(info.private_key).map_err(|e| e.to_string())?;
+    Ok(der)
+}
+
+/// The JWT: the signing input and its RS256 signature (the raw 256 bytes of a 2048-bit key).
+pub fn signed(signing_input: &str, signature: &[u8]) -> String {
+    format!("{signing_input}.{}", base64::encode(signature, UrlSafe))
+}
+
+impl ServiceAccount {}
 
 /// An access token and when it stops working.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
@@ -331,7 +373,7 @@ mod tests {
     fn the_assertion_is_an_rs256_jwt_that_verifies_with_the_public_half() {
         let sa = account();
         let now = 1_700_000_000;
-        let jwt = sa.assertion(now);
+        let jwt = sa.assertion(now).unwrap();
         let (signing_input, signature) = jwt.rsplit_once('.').unwrap();
         let public = RsaPrivateKey::from_pkcs8_pem(TEST_KEY_PEM).unwrap().to_public_key();
         let verifier = VerifyingKey::<Sha256>::new(public);
@@ -353,17 +395,23 @@ mod tests {
             })
         );
         // Deterministic: the same input signs the same (no random source involved).
-        assert_eq!(sa.assertion(now), jwt);
+        assert_eq!(sa.assertion(now).unwrap(), jwt);
+        // What WebCrypto imports is the same key, and its signature makes the same JWT.
+        let der_key = RsaPrivateKey::from_pkcs8_der(sa.pkcs8_der()).unwrap();
+        assert_eq!(der_key, RsaPrivateKey::from_pkcs8_pem(TEST_KEY_PEM).unwrap());
+        let webcrypto_like = SigningKey::<Sha256>::new(der_key).sign(signing_input.as_bytes());
+        assert_eq!(signed(signing_input, &webcrypto_like.to_bytes()), jwt);
+        assert_eq!(sa.exchange(&jwt), sa.token_request(now).unwrap());
         assert_eq!(sa.project_id, "shop-push");
     }
 
     #[test]
     fn the_token_request_is_a_jwt_bearer_grant_form() {
-        let r = account().token_request(1_700_000_000);
+        let r = account().token_request(1_700_000_000).unwrap();
         assert_eq!(r.url, "https://oauth2.googleapis.com/token");
         assert!(r.headers.contains(&("Content-Type", "application/x-www-form-urlencoded".to_string())));
         assert_eq!(crate::query::get(&r.body, "grant_type").as_deref(), Some("urn:ietf:params:oauth:grant-type:jwt-bearer"));
-        assert_eq!(crate::query::get(&r.body, "assertion").unwrap(), account().assertion(1_700_000_000));
+        assert_eq!(crate::query::get(&r.body, "assertion").unwrap(), account().assertion(1_700_000_000).unwrap());
     }
 
     #[test]
@@ -425,6 +473,12 @@ mod tests {
         let mut v: serde_json::Value = serde_json::from_str(&key_json("https://t")).unwrap();
         v["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into();
         assert!(matches!(err(&v.to_string()), KeyError::BadPrivateKey(_)));
+        // A P-256 key in PKCS#8 is a private key, not an RSA one.
+        v["private_key"] = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgevZzL1gdAFr88hb2\nOF/2NxApJCzGCEDdfSp6VQO30hyhRANCAAQRWz+jn65BtOMvdyHKcvjBeBSDZH2r\n1RTwjmYSi9R/zpBnuQ4EiMnCqfMPWiZqB4QdbAd0E7oH50VpuZ1P087G\n-----END PRIVATE KEY-----\n".into();
+        assert_eq!(
+            err(&v.to_string()).to_string(),
+            "FCM_SERVICE_ACCOUNT: private_key is not an RSA key in PKCS#8 PEM (algorithm 1.2.840.10045.2.1 is not RSA)"
+        );
         v["private_key"] = "".into();
         assert_eq!(err(&v.to_string()), KeyError::Missing("private_key"));
         assert!(matches!(err("[1"), KeyError::NotJson(_)));

@@ -39,6 +39,7 @@ pub mod pages;
 pub mod privacy;
 pub mod profile;
 pub mod profile_line;
+pub mod push;
 pub mod query;
 pub mod rewrite;
 pub mod routes;

@@ -50,6 +50,7 @@ pub fn body_limit(route: &Route) -> Option<usize> {
         Route::Events => Some(EVENTS_BODY),
         Route::SmsInbound | Route::TwilioStatus => Some(SMS_BODY),
         Route::SendgridEvents => Some(crate::feedback::MAX_BODY_BYTES),
+        Route::PushReport => Some(crate::push::MAX_REPORT_BYTES),
         Route::AdminReport => Some(crate::staff::REPORT_BODY),
         Route::Page | Route::Asset => None,
         _ => Some(SMALL_BODY),
@@ -184,10 +185,17 @@ pub fn before_work(r: &Request) -> Vec<Check> {
         || Cookies::parse(r.cookie).get(cookies::VISITOR).filter(|v| cookies::is_valid_visitor_id(v)).map(|v| Check::new(Limiter::Visitor, visitor_key("", v)));
     match r.route {
         Route::Events if r.server => Vec::new(),
-        Route::Events | Route::Click | Route::Unsubscribe | Route::SmsInbound | Route::AdminCustomer(_) | Route::AdminReport | Route::StaffReport => {
+        Route::Events
+        | Route::Click
+        | Route::Unsubscribe
+        | Route::SmsInbound
+        | Route::AdminCustomer(_)
+        | Route::AdminReport
+        | Route::StaffReport
+        | Route::PushReport => {
             vec![client()]
         }
-        Route::Decide | Route::ExitOffer | Route::Slice => [Some(client()), visitor()].into_iter().flatten().collect(),
+        Route::Decide | Route::ExitOffer | Route::Slice | Route::PushKey => [Some(client()), visitor()].into_iter().flatten().collect(),
         Route::Confirm if r.post => vec![client(), Check::new(Limiter::Contact, r.client)],
         Route::Confirm => vec![client()],
         _ => Vec::new(),
@@ -249,6 +257,7 @@ mod tests {
         assert_eq!(body_limit(&Route::Page), None);
         assert_eq!(body_limit(&Route::AdminReport), Some(5 * 1024 * 1024), "an HTML report");
         assert_eq!(body_limit(&Route::StaffReport), Some(SMALL_BODY));
+        assert_eq!(body_limit(&Route::PushReport), Some(crate::push::MAX_REPORT_BYTES), "a service worker's report");
         assert_eq!(declared_length(None, 10, "/v1/events"), Ok(None));
         assert_eq!(declared_length(Some(" 10 "), 10, "/v1/events"), Ok(Some(10)));
         let ten_mb = declared_length(Some("10485760"), EVENTS_BODY, "/v1/events").unwrap_err();
@@ -300,6 +309,12 @@ mod tests {
         assert_eq!(checks(Route::Decide, false, Some("vt_vid=<script>"), false), [client()], "an invalid id counts for nobody");
         assert_eq!(checks(Route::Confirm, true, None, false), [client(), Check::new(Limiter::Contact, "1.2.3.4")]);
         assert_eq!(checks(Route::Confirm, false, None, false), [client()]);
+        assert_eq!(
+            checks(Route::PushKey, false, Some("vt_vid=visitor-0001"), false),
+            [client(), Check::new(Limiter::Visitor, "a:visitor-0001")],
+            "as the other public GETs"
+        );
+        assert_eq!(checks(Route::PushReport, true, None, false), [client()]);
         for route in [Route::SmsInbound, Route::Unsubscribe, Route::AdminCustomer("1".into()), Route::AdminReport, Route::StaffReport] {
             assert_eq!(checks(route, true, None, false), [client()]);
         }

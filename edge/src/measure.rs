@@ -259,6 +259,21 @@ pub fn delivered_record(key: &str, journey: &str, step: Option<u32>, channel: &s
     }
 }
 
+/// A push notification clicked, as the service worker reports it (`push.rs`): `Message
+/// Clicked`, once per message (its idempotency `key`); the link it opens records its own.
+pub fn push_click_record(key: &str, journey: &str, step: u32, at: i64) -> Record {
+    Record {
+        message_id: format!("{}:clicked", cut(key)),
+        event: measure::MESSAGE_CLICKED.into(),
+        ts: at,
+        source: SOURCE_JOURNEY.into(),
+        journey: cut(journey).into(),
+        step: Some(step),
+        channel: vitrine_engine::journey::Channel::Push.as_str().into(),
+        ..Record::default()
+    }
+}
+
 /// A message's link followed (the click redirect, `click.rs`): `Message Clicked`, one per click.
 pub fn click_record(claims: &LinkClaims, now: i64, nonce: &str) -> Record {
     Record {

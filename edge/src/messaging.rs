@@ -4,7 +4,8 @@
 //! |---|---|---|
 //! | email   | SendGrid v3 `POST {EMAIL_API_BASE}/v3/mail/send` (JSON) | `Authorization: Bearer EMAIL_API_KEY` |
 //! | sms     | Twilio `POST {SMS_API_BASE}/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages.json` (form) | basic `sid:TWILIO_AUTH_TOKEN` |
-//! | push    | FCM HTTP v1 `POST {PUSH_API_BASE}/v1/projects/{PUSH_PROJECT_ID}/messages:send` (JSON) | `Authorization: Bearer PUSH_API_KEY` |
+//! | push to an FCM token | FCM HTTP v1 `POST {PUSH_API_BASE}/v1/projects/{PUSH_PROJECT_ID}/messages:send` (JSON) | `Authorization: Bearer <token minted from FCM_SERVICE_ACCOUNT>` (fcm.rs); else the static `PUSH_API_KEY` (a fallback) |
+//! | push to a subscription | Web Push `POST <endpoint>` (RFC 8030, aes128gcm bytes; push.rs, webpush.rs) | `Authorization: vapid t=…, k=…` (`VAPID_PRIVATE_KEY`, `VAPID_SUBJECT`) |
 //! | webhook | `POST {WEBHOOK_URL}` (JSON message) | `X-Vitrine-Signature: v1=hex(HMAC-SHA256(WEBHOOK_SECRET, "{timestamp}.{body}"))` |
 //!
 //! Every request carries `Idempotency-Key` (the message's key, stable across retries and
@@ -44,8 +45,19 @@ pub struct TwilioApi {
 pub struct PushApi {
     pub base_url: String,
     pub project_id: String,
-    /// A bearer token. (Real FCM wants a short-lived OAuth token minted from a service account.)
+    /// The bearer token FCM is called with: minted from `service_account` by the runtime
+    /// ([`Providers::with_access_token`]), else the static `PUSH_API_KEY` (a fallback for a
+    /// token made elsewhere: Google's expire within the hour).
     pub api_key: String,
+    /// `FCM_SERVICE_ACCOUNT`: access tokens are minted from it (fcm.rs).
+    pub service_account: Option<crate::fcm::ServiceAccount>,
+}
+
+/// Web Push straight to browsers' push services (push.rs, webpush.rs).
+#[derive(Clone, Debug)]
+pub struct WebPushApi {
+    pub vapid: crate::webpush::Vapid,
+    pub options: crate::webpush::PushOptions,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -83,6 +95,13 @@ pub struct Providers {
     pub email: Option<EmailApi>,
     pub sms: Option<TwilioApi>,
     pub push: Option<PushApi>,
+    pub web_push: Option<WebPushApi>,
+    /// Which push subscription endpoints (and token URIs) are taken: `http` in dev mode only.
+    pub push_schemes: crate::webpush::Schemes,
+    /// Signs push messages' report keys (`LINK_SECRET`; push.rs `report_key`).
+    pub report_secret: Vec<u8>,
+    /// Settings that are set but unusable (a malformed VAPID key or service account): logged.
+    pub problems: Vec<String>,
     pub webhook: Option<WebhookApi>,
     pub retry: RetryPolicy,
     /// How long a provider request may take before it counts as unanswered
@@ -110,9 +129,33 @@ impl Providers {
             }
             _ => None,
         };
-        let push = match (var("PUSH_PROJECT_ID"), var("PUSH_API_KEY")) {
-            (Some(project_id), Some(api_key)) => Some(PushApi { base_url: base("PUSH_API_BASE", "https://fcm.googleapis.com"), project_id, api_key }),
+        let dev_mode = matches!(var("DEV_MODE").as_deref().map(str::trim), Some("1" | "true" | "yes"));
+        let push_schemes = if dev_mode { crate::webpush::Schemes::HttpAllowedForTests } else { crate::webpush::Schemes::HttpsOnly };
+        let mut problems = Vec::new();
+        let service_account = crate::fcm::ServiceAccount::from_vars(&get, push_schemes).unwrap_or_else(|e| {
+            problems.push(e.to_string());
+            None
+        });
+        // The project: PUSH_PROJECT_ID, else the service account's own.
+        let project_id = var("PUSH_PROJECT_ID").or_else(|| service_account.as_ref().map(|a| a.project_id.clone()).filter(|p| !p.is_empty()));
+        let push = match (project_id, var("PUSH_API_KEY"), service_account) {
+            (Some(project_id), _, Some(account)) => Some(PushApi {
+                base_url: base("PUSH_API_BASE", "https://fcm.googleapis.com"),
+                project_id,
+                api_key: String::new(),
+                service_account: Some(account),
+            }),
+            (Some(project_id), Some(api_key), None) => {
+                Some(PushApi { base_url: base("PUSH_API_BASE", "https://fcm.googleapis.com"), project_id, api_key, service_account: None })
+            }
             _ => None,
+        };
+        let web_push = match crate::webpush::Vapid::from_vars(&get) {
+            Ok(vapid) => vapid.map(|vapid| WebPushApi { vapid, options: crate::webpush::PushOptions::default() }),
+            Err(e) => {
+                problems.push(e.to_string());
+                None
+            }
         };
         let webhook = var("WEBHOOK_URL").map(|url| WebhookApi { url, secret: var("WEBHOOK_SECRET").unwrap_or_default() });
         let mut retry = RetryPolicy::default();
@@ -126,7 +169,21 @@ impl Providers {
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|s| *s > 0.0)
             .map_or(DEFAULT_TIMEOUT_SECS * 1000, |s| (s * 1000.0) as u64);
-        Providers { email, sms, push, webhook, retry, timeout_ms }
+        Providers { email, sms, push, web_push, push_schemes, report_secret: Vec::new(), problems, webhook, retry, timeout_ms }
+    }
+
+    /// Push messages' report keys are signed with `secret` (`LINK_SECRET`).
+    pub fn with_report_secret(mut self, secret: &[u8]) -> Providers {
+        self.report_secret = secret.to_vec();
+        self
+    }
+
+    /// FCM is called with this access token (minted from the service account, fcm.rs).
+    pub fn with_access_token(mut self, token: &crate::fcm::AccessToken) -> Providers {
+        if let Some(push) = self.push.as_mut() {
+            push.api_key.clone_from(&token.access_token);
+        }
+        self
     }
 
     /// Texts ask Twilio for status callbacks at the store's public URL (the bundle's
@@ -153,6 +210,12 @@ pub struct HttpRequest<B = String> {
 pub enum BuildError {
     NotConfigured(Channel),
     NoAddress(Channel),
+    /// The push address is neither a subscription nor an FCM token (push.rs).
+    BadAddress(String),
+    /// The Web Push message could not be built (too large, say).
+    WebPush(String),
+    /// FCM with a service account, and no access token minted yet.
+    NoAccessToken,
 }
 
 impl std::fmt::Display for BuildError {
@@ -160,6 +223,9 @@ impl std::fmt::Display for BuildError {
         match self {
             BuildError::NotConfigured(c) => write!(f, "no {c} provider configured"),
             BuildError::NoAddress(c) => write!(f, "message has no {c} address"),
+            BuildError::BadAddress(why) => write!(f, "push address refused: {why}"),
+            BuildError::WebPush(why) => f.write_str(why),
+            BuildError::NoAccessToken => f.write_str("no FCM access token (FCM_SERVICE_ACCOUNT set, none minted)"),
         }
     }
 }
@@ -200,10 +266,13 @@ pub fn request(m: &Message, p: &Providers, now: i64) -> Result<HttpRequest, Buil
         }
         Channel::Push => {
             let api = p.push.as_ref().ok_or_else(not_configured)?;
+            if api.api_key.is_empty() {
+                return Err(BuildError::NoAccessToken);
+            }
             HttpRequest {
                 url: format!("{}/v1/projects/{}/messages:send", api.base_url, api.project_id),
                 headers: vec![("Authorization", format!("Bearer {}", api.api_key)), ("Content-Type", "application/json".into()), idempotency],
-                body: fcm_body(m).to_string(),
+                body: fcm_body(m, &crate::push::report_key(m, &p.report_secret)).to_string(),
             }
         }
         Channel::Webhook => {
@@ -262,8 +331,9 @@ fn sendgrid_body(m: &Message, api: &EmailApi) -> serde_json::Value {
     })
 }
 
-/// FCM HTTP v1 send, with the deep link as the web push click target.
-fn fcm_body(m: &Message) -> serde_json::Value {
+/// FCM HTTP v1 send, with the deep link as the web push click target; `vitrine_key` is the
+/// report key the service worker posts back (push.rs).
+fn fcm_body(m: &Message, vitrine_key: &str) -> serde_json::Value {
     let mut notification = json!({ "title": m.subject, "body": m.text });
     if !m.image.is_empty() {
         notification["image"] = json!(m.image);
@@ -273,7 +343,7 @@ fn fcm_body(m: &Message) -> serde_json::Value {
             "token": m.to,
             "notification": notification,
             "webpush": { "fcm_options": { "link": m.link } },
-            "data": { "journey": m.journey, "step": m.step.to_string(), "vitrine_key": m.idempotency_key, "link": m.link }
+            "data": { "journey": m.journey, "step": m.step.to_string(), "vitrine_key": vitrine_key, "link": m.link }
         }
     })
 }

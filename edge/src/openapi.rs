@@ -32,6 +32,8 @@ pub fn documented_path(route: &Route, path: &str) -> Option<&'static str> {
         Route::TwilioStatus => "/v1/providers/twilio/status",
         Route::Decide => "/v1/decide",
         Route::ExitOffer => "/v1/exit-offer",
+        Route::PushKey => crate::routes::PUSH_KEY_PATH,
+        Route::PushReport => crate::routes::PUSH_REPORT_PATH,
         Route::Health => "/v1/health",
         Route::OpenApi => PATH,
         Route::Slice => "/v1/slice",
@@ -39,6 +41,7 @@ pub fn documented_path(route: &Route, path: &str) -> Option<&'static str> {
         Route::Bundle => "/v1/bundle/{version}",
         Route::Preflight if path == "/v1/decide" => "/v1/decide",
         Route::Preflight if path == "/v1/exit-offer" => "/v1/exit-offer",
+        Route::Preflight if path == crate::routes::PUSH_KEY_PATH => crate::routes::PUSH_KEY_PATH,
         // A method the route does not take: documented with the route's own answers.
         Route::Preflight | Route::UseGet | Route::StaffReport | Route::NotFound | Route::Asset | Route::Page => return None,
     })
@@ -116,6 +119,9 @@ mod tests {
             ("get", "/v1/exit-offer"),
             ("options", "/v1/exit-offer"),
             ("get", "/v1/health"),
+            ("get", "/v1/push/key"),
+            ("options", "/v1/push/key"),
+            ("post", "/v1/push/report"),
             ("get", PATH),
             ("get", "/v1/slice"),
             ("get", "/v1/bundle"),

@@ -15,6 +15,8 @@
 //! GET  /v1/admin/measure/<key>      one stored file, gzip'd JSONL as stored
 //! PUT  /v1/admin/report              stores the latest HTML report (ADMIN_TOKEN; staff.rs)
 //! GET  /staff/report                 that report, behind HTTP Basic auth (password: ADMIN_TOKEN)
+//! GET  /v1/push/key                 the VAPID public key browsers subscribe with (push.rs)
+//! POST /v1/push/report              the service worker's report: a push shown or clicked (push.rs)
 //! GET  /v1/health                   what serves, what was refused
 //! GET  /v1/openapi.json             this table as OpenAPI 3.1, with every /v1 shape (openapi.rs)
 //! GET  /v1/bundle[/<version>]       the bundle bytes
@@ -53,6 +55,10 @@ pub enum Route {
     TwilioStatus,
     Decide,
     ExitOffer,
+    /// The VAPID public key (`{"publicKey"}`) the SDK subscribes with.
+    PushKey,
+    /// A push notification shown or clicked, from the SDK's service worker.
+    PushReport,
     Health,
     /// The API's description (`openapi.json` at the repository's root).
     OpenApi,
@@ -82,8 +88,10 @@ impl Route {
             "/v1/sms/inbound" => Route::SmsInbound,
             SENDGRID_EVENTS_PATH => Route::SendgridEvents,
             TWILIO_STATUS_PATH => Route::TwilioStatus,
-            "/v1/decide" | "/v1/exit-offer" if options => Route::Preflight,
-            "/v1/decide" | "/v1/exit-offer" | "/v1/health" | "/v1/slice" if !get => Route::UseGet,
+            "/v1/decide" | "/v1/exit-offer" | PUSH_KEY_PATH if options => Route::Preflight,
+            "/v1/decide" | "/v1/exit-offer" | "/v1/health" | "/v1/slice" | PUSH_KEY_PATH if !get => Route::UseGet,
+            PUSH_KEY_PATH => Route::PushKey,
+            PUSH_REPORT_PATH => Route::PushReport,
             "/v1/decide" => Route::Decide,
             "/v1/exit-offer" => Route::ExitOffer,
             "/v1/health" => Route::Health,
@@ -110,6 +118,11 @@ impl Route {
         }
     }
 }
+
+/// The VAPID public key, as `{"publicKey": "<base64url of the 65-byte point>"}`.
+pub const PUSH_KEY_PATH: &str = "/v1/push/key";
+/// Where the SDK's service worker posts `{"key", "event"}` (`text/plain`).
+pub const PUSH_REPORT_PATH: &str = "/v1/push/report";
 
 /// Where SendGrid posts its events (the Event Webhook's URL in SendGrid's settings).
 pub const SENDGRID_EVENTS_PATH: &str = "/v1/providers/sendgrid/events";

@@ -923,6 +923,17 @@ impl VisitorObject {
         v
     }
 
+    /// A push service answered 404/410 for the subscription `to`: it expired or the browser
+    /// revoked it, so the visitor no longer has a push address (the attempt's outcome says why).
+    /// A newer address given since is kept. Whether it was dropped.
+    pub fn push_subscription_gone(&mut self, to: &str) -> bool {
+        let dropped = !to.is_empty() && self.visitor.profile.push_token == to;
+        if dropped {
+            self.visitor.profile.push_token.clear();
+        }
+        dropped
+    }
+
     /// `GET /messages` (dev mode): delivery log, outbox and state.
     /// Whether a queued message may still go now: consent to its channel can have been withdrawn
     /// (an unsubscribe, a STOP, a provider's bounce) or the address changed since it was

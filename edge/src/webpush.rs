@@ -68,9 +68,10 @@ pub const MAX_TOPIC_CHARS: usize = 32;
 pub const MAX_TTL_SECS: u32 = 28 * 24 * 3600;
 
 /// Which endpoint schemes a subscription may have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Schemes {
     /// Production: push services are `https` only.
+    #[default]
     HttpsOnly,
     /// Tests, where the push service is a capture server on 127.0.0.1.
     HttpAllowedForTests,
@@ -399,13 +400,14 @@ impl Urgency {
 }
 
 /// The notification a journey's push message becomes: what the service worker shows (title,
-/// body, image), opens on click (the signed deep link), and reports back (`data.vitrine_key`).
-pub fn payload(m: &Message) -> Vec<u8> {
+/// body, image), opens on click (the signed deep link), and reports back (`data.vitrine_key`:
+/// the message's report key, push.rs `report_key`).
+pub fn payload(m: &Message, vitrine_key: &str) -> Vec<u8> {
     let mut p = serde_json::json!({
         "title": m.subject,
         "body": m.text,
         "link": m.link,
-        "data": { "journey": m.journey, "step": m.step, "vitrine_key": m.idempotency_key },
+        "data": { "journey": m.journey, "step": m.step, "vitrine_key": vitrine_key },
     });
     if !m.image.is_empty() {
         p["image"] = m.image.clone().into();
@@ -741,7 +743,7 @@ mod tests {
             idempotency_key: "k-7".into(),
             ..Message::default()
         };
-        let p: serde_json::Value = serde_json::from_slice(&payload(&m)).unwrap();
+        let p: serde_json::Value = serde_json::from_slice(&payload(&m, "k-7")).unwrap();
         assert_eq!(
             p,
             serde_json::json!({
@@ -749,7 +751,7 @@ mod tests {
                 "image": "https://shop.test/img/A.jpg", "data": {"journey": "cart", "step": 1, "vitrine_key": "k-7"}
             })
         );
-        let p: serde_json::Value = serde_json::from_slice(&payload(&Message { image: String::new(), ..m })).unwrap();
+        let p: serde_json::Value = serde_json::from_slice(&payload(&Message { image: String::new(), ..m }, "k-7")).unwrap();
         assert!(p.get("image").is_none());
     }
 

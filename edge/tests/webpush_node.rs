@@ -102,7 +102,7 @@ fn web_push_and_fcm_assertions_check_out_with_npm_web_push_and_node_crypto() {
         "client_email": "vitrine@shop-push.iam.gserviceaccount.com",
         "token_uri": "https://oauth2.googleapis.com/token",
     });
-    let assertion = ServiceAccount::parse(&key_json.to_string(), Schemes::HttpsOnly).unwrap().assertion(now);
+    let assertion = ServiceAccount::parse(&key_json.to_string(), Schemes::HttpsOnly).unwrap().assertion(now).unwrap();
 
     let file = std::env::temp_dir().join(format!("vitrine-webpush-{}.json", std::process::id()));
     let input = json!({

@@ -34,6 +34,10 @@ pub const MAX_BATCH_BYTES: usize = 500 * 1024;
 pub const MAX_BATCH_EVENTS: usize = 100;
 /// Longest id (messageId, anonymousId, userId, sku) accepted.
 pub const MAX_ID_LEN: usize = 200;
+/// A push address: an FCM registration token (about 160 bytes) or a Web Push subscription's
+/// JSON (`PushSubscription.toJSON()`, up to the edge's `webpush::MAX_SUBSCRIPTION_BYTES`).
+/// Every other text field stays at 2048 bytes.
+pub const MAX_PUSH_TOKEN_BYTES: usize = 4096;
 const MAX_PRODUCTS: usize = 100;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -177,6 +181,15 @@ fn id_at(v: &Value, path: &str) -> Result<Option<String>, Refusal> {
     }
 }
 
+/// The push address of a consent event or an identify's traits: a string, empty for none.
+fn push_token_at(v: &Value, path: &str) -> Result<Option<String>, Refusal> {
+    match v.path(path) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.len() <= MAX_PUSH_TOKEN_BYTES => Ok(Some(s.clone()).filter(|s| !s.is_empty())),
+        Some(_) => Err(invalid(path, "a string of at most 4096 bytes (an FCM token or a push subscription's JSON)")),
+    }
+}
+
 fn text_at(v: &Value, path: &str) -> Result<String, Refusal> {
     match v.path(path) {
         None | Some(Value::Null) => Ok(String::new()),
@@ -241,7 +254,8 @@ fn traits(t: &Value) -> Result<Traits, Refusal> {
         first_name: opt("first_name")?.or(opt("firstName")?),
         email: opt("email")?,
         phone: opt("phone")?,
-        push_token: opt("push_token")?,
+        push_token: push_token_at(t, "push_token")
+            .map_err(|_| invalid("traits.push_token", "a string of at most 4096 bytes (an FCM token or a push subscription's JSON)"))?,
         typical_gap_days: gap,
         last_order_at,
     })
@@ -259,7 +273,7 @@ fn blanket(granted: bool) -> impl Iterator<Item = (Channel, bool)> {
 const PERSONALIZATION: &str = "personalization";
 
 fn consent(v: &Value) -> Result<EventKind, Refusal> {
-    let push_token = Some(text_at(v, "push_token")?).filter(|s| !s.is_empty());
+    let push_token = push_token_at(v, "push_token")?;
     // The browser SDK's banner answer (`"granted": bool`).
     if let (None, Some(granted)) = (v.path("channels"), v.path("granted")) {
         let granted = granted.as_bool().ok_or_else(|| invalid("granted", "true or false"))?;
@@ -411,6 +425,29 @@ mod tests {
         assert!(refused.contains("Product Clicked, Product List Viewed"), "{refused}");
         let refused = parse(&json(r#"{"type":"screen","messageId":"m","anonymousId":"a"}"#), 10).unwrap_err().to_string();
         assert_eq!(refused, r#"unknown type "screen" (expected track, page, identify, consent)"#);
+    }
+
+    #[test]
+    fn a_push_token_may_be_a_subscriptions_json_up_to_4096_bytes_and_no_other_field_grows() {
+        let subscription = alloc::format!(r#"{{"endpoint":"https://push.example.net/{}","keys":{{"p256dh":"B","auth":"A"}}}}"#, "e".repeat(2500));
+        let quoted = serde_json::to_string(&subscription).unwrap();
+        let consent = alloc::format!(r#"{{"type":"consent","messageId":"m","anonymousId":"a","channels":{{"push":true}},"push_token":{quoted}}}"#);
+        let EventKind::Consent { push_token, .. } = parse(&json(&consent), consent.len()).unwrap().kind else { panic!("a consent") };
+        assert_eq!(push_token.as_deref(), Some(subscription.as_str()));
+        let identify = alloc::format!(r#"{{"type":"identify","messageId":"m","anonymousId":"a","traits":{{"push_token":{quoted}}}}}"#);
+        let EventKind::Identify(t) = parse(&json(&identify), identify.len()).unwrap().kind else { panic!("an identify") };
+        assert_eq!(t.push_token.as_deref(), Some(subscription.as_str()));
+
+        let long = serde_json::to_string(&"t".repeat(MAX_PUSH_TOKEN_BYTES + 1)).unwrap();
+        let refuse = |s: &str| parse(&json(s), s.len()).unwrap_err().to_string();
+        let over = alloc::format!(r#"{{"type":"identify","messageId":"m","anonymousId":"a","traits":{{"push_token":{long}}}}}"#);
+        assert!(refuse(&over).starts_with("traits.push_token must be a string of at most 4096 bytes"), "{}", refuse(&over));
+        let over = alloc::format!(r#"{{"type":"consent","messageId":"m","anonymousId":"a","channels":{{"push":true}},"push_token":{long}}}"#);
+        assert!(refuse(&over).starts_with("push_token must be a string of at most 4096 bytes"), "{}", refuse(&over));
+        // Other text fields keep their 2048 bytes.
+        let name = serde_json::to_string(&"n".repeat(2049)).unwrap();
+        let over = alloc::format!(r#"{{"type":"identify","messageId":"m","anonymousId":"a","traits":{{"first_name":{name}}}}}"#);
+        assert!(refuse(&over).starts_with("first_name must be a string of at most 2048 bytes"), "{}", refuse(&over));
     }
 
     #[test]

@@ -1,6 +1,10 @@
-//! A provider capture server on 127.0.0.1: stands in for SendGrid, Twilio, FCM and the store's
-//! webhook. Records every request (method, path, headers, body) and answers the way the real
-//! provider does (202 for mail/send, 201 with a `sid` for Twilio, 200 with a `name` for FCM).
+//! A provider capture server on 127.0.0.1: stands in for SendGrid, Twilio, FCM (its OAuth token
+//! endpoint too), browsers' push services and the store's webhook. Records every request
+//! (method, path, headers, body, the raw bytes) and answers the way the real provider does (202
+//! for mail/send, 201 with a `sid` for Twilio, 200 with a `name` for FCM; a push service 201
+//! with a `Location` under `/push/`, 410 Gone under `/push/gone`; `POST /token` checks the RS256
+//! JWT bearer assertion with the key given to [`CaptureServer::accept_fcm_key`] and answers an
+//! access token, or `invalid_grant`).
 //! Can be told to fail the next N requests with 503, to exercise retries, or to fault the next
 //! requests that match (a path and a body needle) one by one: a status (429, 5xx) or no answer
 //! at all for a while (the sender's timeout), then the connection closed.
@@ -22,8 +26,12 @@ pub struct Captured {
     /// Lower-cased names.
     pub headers: BTreeMap<String, String>,
     pub body: String,
+    /// The body as sent (Web Push bodies are binary).
+    pub bytes: Vec<u8>,
     /// Answered with this status.
     pub status: u16,
+    /// The access token answered to a token request.
+    pub issued_token: Option<String>,
 }
 
 impl Captured {
@@ -82,25 +90,56 @@ pub struct CaptureServer {
     requests: Arc<Mutex<Vec<Captured>>>,
     fail_next: Arc<AtomicUsize>,
     targeted: Arc<Mutex<Targeted>>,
+    fcm_key: Arc<Mutex<Option<rsa::RsaPublicKey>>>,
+}
+
+/// A received FCM token request's answer: the token, or why the assertion is refused.
+fn token_answer(form: &BTreeMap<String, String>, key: Option<&rsa::RsaPublicKey>, audience: &str, n: usize) -> Result<String, String> {
+    use base64::Engine as _;
+    use rsa::signature::Verifier;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).map_err(|e| e.to_string());
+    if form.get("grant_type").map(String::as_str) != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
+        return Err("unsupported grant_type".into());
+    }
+    let key = key.ok_or("no service account key registered with the capture server")?;
+    let jwt = form.get("assertion").ok_or("no assertion")?;
+    let (signing_input, signature) = jwt.rsplit_once('.').ok_or("not a JWT")?;
+    let signature = rsa::pkcs1v15::Signature::try_from(b64(signature)?.as_slice()).map_err(|e| e.to_string())?;
+    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key.clone()).verify(signing_input.as_bytes(), &signature).map_err(|_| "bad signature")?;
+    let (header, claims) = signing_input.split_once('.').ok_or("not a JWT")?;
+    let header: serde_json::Value = serde_json::from_slice(&b64(header)?).map_err(|e| e.to_string())?;
+    let claims: serde_json::Value = serde_json::from_slice(&b64(claims)?).map_err(|e| e.to_string())?;
+    if header["alg"] != "RS256" || claims["aud"] != audience || claims["scope"] != "https://www.googleapis.com/auth/firebase.messaging" {
+        return Err(format!("wrong header or claims: {header} {claims}"));
+    }
+    Ok(format!("ya29.e2e-{n}"))
 }
 
 impl CaptureServer {
+    /// Token requests are checked against this service account key's public half.
+    pub fn accept_fcm_key(&self, private_pem: &str) {
+        use rsa::pkcs8::DecodePrivateKey;
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).expect("a PKCS#8 RSA key");
+        *self.fcm_key.lock().unwrap() = Some(key.to_public_key());
+    }
+
     pub fn start() -> CaptureServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let fail_next = Arc::new(AtomicUsize::new(0));
         let targeted = Arc::new(Mutex::new(Vec::new()));
-        let (r, f, t) = (requests.clone(), fail_next.clone(), targeted.clone());
+        let fcm_key = Arc::new(Mutex::new(None));
+        let (r, f, t, k) = (requests.clone(), fail_next.clone(), targeted.clone(), fcm_key.clone());
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (r, f, t) = (r.clone(), f.clone(), t.clone());
+                let (r, f, t, k) = (r.clone(), f.clone(), t.clone(), k.clone());
                 thread::spawn(move || {
-                    let _ = serve(stream, &r, &f, &t);
+                    let _ = serve(stream, &r, &f, &t, &k, port);
                 });
             }
         });
-        CaptureServer { port, requests, fail_next, targeted }
+        CaptureServer { port, requests, fail_next, targeted, fcm_key }
     }
 
     /// The next requests whose path contains `path` and body contains `needle` get `faults`,
@@ -139,7 +178,14 @@ impl CaptureServer {
     }
 }
 
-fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicUsize, targeted: &Mutex<Targeted>) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    requests: &Mutex<Vec<Captured>>,
+    fail_next: &AtomicUsize,
+    targeted: &Mutex<Targeted>,
+    fcm_key: &Mutex<Option<rsa::RsaPublicKey>>,
+    port: u16,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut stream = stream;
@@ -174,12 +220,14 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicU
             .and_then(|t| t.2.pop_front());
         let n = requests.lock().unwrap().len();
         if let Some(Fault::Hang(d)) = fault {
-            requests.lock().unwrap().push(Captured { method, path, headers, body: body_text, status: NO_ANSWER });
+            requests.lock().unwrap().push(Captured { method, path, headers, body: body_text, bytes: body, status: NO_ANSWER, issued_token: None });
             thread::sleep(d);
             return Ok(()); // closed without an answer
         }
         let failing = matches!(fault, Some(Fault::Status(_) | Fault::Reply(..)))
             || fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        let mut issued_token = None;
+        let mut location = String::new();
         let (status, reply) = if let Some(Fault::Status(code)) = fault {
             (code, r#"{"error":"injected"}"#.to_string())
         } else if let Some(Fault::Reply(code, body)) = fault {
@@ -192,22 +240,47 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Captured>>, fail_next: &AtomicU
             (201, format!(r#"{{"sid":"SM{n:032}","status":"queued"}}"#))
         } else if path.contains("/messages:send") {
             (200, format!(r#"{{"name":"projects/p/messages/{n}"}}"#))
+        } else if path == "/token" {
+            let form = Captured {
+                method: String::new(),
+                path: String::new(),
+                headers: BTreeMap::new(),
+                body: body_text.clone(),
+                bytes: Vec::new(),
+                status: 0,
+                issued_token: None,
+            }
+            .form();
+            match token_answer(&form, fcm_key.lock().unwrap().as_ref(), &format!("http://127.0.0.1:{port}/token"), n) {
+                Ok(token) => {
+                    let reply = format!(r#"{{"access_token":"{token}","expires_in":3599,"token_type":"Bearer"}}"#);
+                    issued_token = Some(token);
+                    (200, reply)
+                }
+                Err(why) => (400, serde_json::json!({ "error": "invalid_grant", "error_description": why }).to_string()),
+            }
+        } else if path.starts_with("/push/gone") {
+            (410, String::new())
+        } else if path.starts_with("/push/") {
+            location = format!("\r\nLocation: http://127.0.0.1:{port}/m/{n}");
+            (201, String::new())
         } else {
             (200, format!(r#"{{"id":"wh-{n}"}}"#))
         };
-        requests.lock().unwrap().push(Captured { method, path, headers, body: body_text, status });
+        requests.lock().unwrap().push(Captured { method, path, headers, body: body_text, bytes: body, status, issued_token });
         let reason = match status {
             200 => "OK",
             201 => "Created",
             202 => "Accepted",
             400 => "Bad Request",
+            410 => "Gone",
             429 => "Too Many Requests",
             500 => "Internal Server Error",
             _ => "Service Unavailable",
         };
         write!(
             stream,
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Message-Id: sg-{n}\r\n\r\n{reply}",
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Message-Id: sg-{n}{location}\r\n\r\n{reply}",
             reply.len()
         )?;
         stream.flush()?;
