@@ -39,7 +39,15 @@ const vapidKey = async (endpoint) => {
   const url = endpoint + "/v1/push/key";
   const r = await fetch(url);
   if (!r.ok) throw new Error(url + ": HTTP " + r.status);
-  const text = (await r.json()).publicKey;
+  const body = await r.text();
+  // The answer is ~110 bytes: anything much larger is not it (and is not parsed).
+  if (body.length > 1024) throw new Error(url + ": the answer is over 1024 bytes");
+  let text;
+  try {
+    text = (JSON.parse(body) || {}).publicKey;
+  } catch (e) {
+    throw new Error(url + ": the answer is not JSON");
+  }
   if (typeof text !== "string" || !/^[A-Za-z0-9_-]{86,88}={0,2}$/.test(text)) throw new Error(url + ": publicKey is not a base64url P-256 key");
   const key = Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "")), (c) => c.charCodeAt(0));
   if (key.length !== 65 || key[0] !== 4) throw new Error(url + ": publicKey is not an uncompressed P-256 point (65 bytes)");

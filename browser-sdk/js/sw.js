@@ -39,7 +39,7 @@ self.addEventListener("push", (event) => {
   const data = message.data === Object(message.data) ? message.data : {};
   event.waitUntil(self.registration.showNotification(message.title, {
     body: String(message.body || ""),
-    image: typeof message.image === "string" ? message.image : undefined,
+    image: (web(message.image) || {}).href,
     // What the click needs: the link and the message's data.
     data: { link: message.link, data },
   }).then(() => report(data, "displayed")));

@@ -130,7 +130,7 @@ async function main() {
 
   step("the service worker: a push is shown and reported displayed, a click reported clicked");
   const message = {
-    title: "Your basket misses you", body: "The candles are still there", link: `${base}/cart/?vt=token`,
+    title: "Your basket misses you", body: "The candles are still there", link: `${base}/cart/?vt=token`, image: `${base}/img/C1.jpg`,
     data: { journey: "cart", step: 1, vitrine_key: "k-" + randomBytes(4).toString("hex"), sig: "s-1" },
   };
   await check("a delivered push shows the notification and reports displayed", async () => {
@@ -140,8 +140,8 @@ async function main() {
     assert.deepEqual(shown.body, { key: message.data.vitrine_key, sig: "s-1", event: "displayed" });
     assert.match(shown.contentType, /^text\/plain\b/, "a simple request: no preflight");
     const notes = await page.evaluate(() => navigator.serviceWorker.getRegistration("/sdk/vitrine-sw.js")
-      .then((r) => r.getNotifications()).then((n) => n.map((x) => [x.title, x.body, x.data.link])));
-    assert.deepEqual(notes, [[message.title, message.body, message.link]]);
+      .then((r) => r.getNotifications()).then((n) => n.map((x) => [x.title, x.body, x.image, x.data.link])));
+    assert.deepEqual(notes, [[message.title, message.body, message.image, message.link]]);
   });
   await check("a click on it reports clicked and closes it", async () => {
     // Nothing drives a click on a notification: the worker gets a notificationclick event made
@@ -183,6 +183,22 @@ async function main() {
     const keys = collector.keyRequests();
     assert.deepEqual(await page.evaluate(() => window.vitrine.push.subscribe()), { subscribed: false, reason: "denied" });
     assert.equal(collector.keyRequests(), keys, "no key fetched");
+    assert.equal(await page.evaluate(() => window.__pushStub.keys.length), 0, "no subscription");
+    await context.close();
+  });
+  await check("a key that is no P-256 point: { subscribed: false, reason: 'failed' } naming the URL", async () => {
+    const { context, page } = await visitor(browser);
+    await context.addInitScript(stubPushService, subscription);
+    await context.grantPermissions(["notifications"], { origin: base });
+    // The endpoint answers with a 32-byte key (an Ed25519-sized one, say).
+    await page.route(`${collector.url}/v1/push/key`, (route) => route.fulfill({
+      contentType: "application/json", headers: { "access-control-allow-origin": "*" },
+      body: JSON.stringify({ publicKey: randomBytes(32).toString("base64url") }),
+    }));
+    await open(page, `${base}/`);
+    const result = await page.evaluate(() => window.vitrine.push.subscribe());
+    assert.equal(result.reason, "failed");
+    assert.equal(result.error, `${collector.url}/v1/push/key: publicKey is not a base64url P-256 key`);
     assert.equal(await page.evaluate(() => window.__pushStub.keys.length), 0, "no subscription");
     await context.close();
   });
