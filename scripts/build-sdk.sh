@@ -8,6 +8,9 @@
 #   vitrine.css                the exit offer dialog's CSS (js/dialog.css), linked by the page
 #                              side once the slots are filled: off the first download
 #   vitrine.d.ts               TypeScript types for window.vitrine and the module
+#   vitrine-push.js            web push (js/push.js), an ES module `vitrine.push.*` imports on
+#                              first use: outside the loader's budget, its size printed apart
+#   vitrine-sw.js              the push service worker (js/sw.js), registered by vitrine-push.js
 # and the npm package @vitrine/browser (those files, browser-sdk/npm/) packed by `npm pack`
 # into NPM_OUT (default: OUT_DIR's sibling npm/, e.g. dist/npm/vitrine-browser-<version>.tgz).
 # Steps: cargo (wasm32, release, no std) -> wasm-bindgen --target no-modules -> short import
@@ -168,12 +171,15 @@ SPLICE
 minify "$WORK/loader.js" "$OUT/vitrine.js"
 minify "$WORK/loader.mjs" "$OUT/vitrine.mjs"
 minify browser-sdk/js/dialog.css "$OUT/vitrine.css"
+minify browser-sdk/js/push.js "$OUT/vitrine-push.js"
+minify browser-sdk/js/sw.js "$OUT/vitrine-sw.js"
 cp browser-sdk/js/vitrine.d.ts "$OUT/vitrine.d.ts"
 
 # The npm package: browser-sdk/npm/package.json with this build's version and module name.
 NPM_OUT=${NPM_OUT:-$(dirname "$OUT")/npm}
 mkdir -p "$WORK/npm" "$NPM_OUT"
-cp "$OUT/vitrine.js" "$OUT/vitrine.mjs" "$OUT/$MODULE" "$OUT/vitrine.css" "$OUT/vitrine.d.ts" browser-sdk/npm/README.md "$WORK/npm/"
+cp "$OUT/vitrine.js" "$OUT/vitrine.mjs" "$OUT/$MODULE" "$OUT/vitrine.css" "$OUT/vitrine.d.ts" "$OUT/vitrine-push.js" "$OUT/vitrine-sw.js" \
+  browser-sdk/npm/README.md "$WORK/npm/"
 python3 - browser-sdk/npm/package.json "$WORK/npm/package.json" "$VERSION" "$MODULE" <<'PACKAGE'
 import json, sys
 src, out, version, module = sys.argv[1:]
@@ -193,5 +199,8 @@ if [ -z "${QUIET:-}" ]; then
     printf '%-34s %8d B raw %8d B gzip\n' "$(basename "$f")" "$raw" "$gz"
   done
   printf '%-34s %8d B raw %8d B gzip\n' "total (JS + wasm)" "$total_raw" "$total_gz"
+  for f in "$OUT/vitrine-push.js" "$OUT/vitrine-sw.js"; do  # loaded on use, outside the total
+    printf '%-34s %8d B raw %8d B gzip (on use)\n' "$(basename "$f")" "$(stat -c%s "$f")" "$(gzip -9c "$f" | wc -c)"
+  done
   printf '%-34s %8d B\n' "$(cd "$NPM_OUT" && ls vitrine-browser-*.tgz)" "$(stat -c%s "$NPM_OUT"/vitrine-browser-*.tgz)"
 fi

@@ -5,6 +5,7 @@
 #   2. wasm in Node: the SDK's engine decides exactly as recorded natively;
 #   3. wasm in headless Chromium: slots, dialog, learning, storage on a real DOM;
 #   4. end to end (Playwright): the fixture store's static pages served by python's http.server;
+#      then web push there (tests/e2e/push.mjs): subscribe, the service worker, refusals;
 #   5. end to end (Playwright) behind the edge worker: the demo store on local workerd; then
 #      the npm package (tests/e2e/npm.mjs): the packed tarball installed into a tiny app,
 #      bundled with esbuild, run in Chromium against that worker (with the Segment-compatible
@@ -37,6 +38,8 @@ echo "browser SDK: $total B gzip (budget $budget B)"
 cargo run -q -p vitrine-browser-sdk --example fixture-bundle -- "$work/fixture.bin" --site "$work/site" >/dev/null
 ln -sfn "$VITRINE_TOOLS/node/node_modules" tests/e2e/node_modules
 SDK_DIR="$work/sdk" FIXTURE_BUNDLE="$work/fixture.bin" FIXTURE_SITE="$work/site" node tests/e2e/static-only.mjs
+echo "==> browser SDK: web push (subscribe, the service worker) on the static site"
+SDK_DIR="$work/sdk" FIXTURE_BUNDLE="$work/fixture.bin" FIXTURE_SITE="$work/site" node tests/e2e/push.mjs
 
 # The report of simulated records (two arms, a known lift), as HTML and as JSON, for step 6.
 cargo run --release -q -p vitrine-model-builder -- report "$work/records" --simulate 4000 --seed 11 --arms 2 \

@@ -4,7 +4,9 @@
  * `o` is the module's `start()` options (endpoint, requireConsent, exitDwellMs, exitIdleMs,
  * backIntent, autoTrack, profileCookie, anonymousId; browser-sdk/src/web/mod.rs) plus the
  * loader's own: `timeout` (ms), `bundle` (URL), `wasm` (the module's URL), `css` (the dialog's
- * stylesheet's URL, js/dialog.css), `ajsAnonymousId` (Segment's id, if any, as `anonymousId`).
+ * stylesheet's URL, js/dialog.css), `ajsAnonymousId` (Segment's id, if any, as `anonymousId`),
+ * `push` (a function importing js/push.js, the web push module: loaded on first use, off the
+ * budgeted download).
  * `early`: calls queued before the script loaded (`window.vitrine = [["track", …], …]`). */
 // Strict: spliced into the script tag's strict function, or a module. The User Timing and
 // High Resolution Time APIs are older than the WebAssembly this needs: used unchecked.
@@ -70,6 +72,8 @@ function vitrineLoad(o, early) {
     anonymousId: () => who(1),
     traits: () => who(2) || {},
   };
+  // `vitrine.push.*`: the push module's function of that name, given the API and the endpoint.
+  var viaPush = (name) => (options) => o.push().then((p) => p[name](api, endpoint, options));
   var resolveReady, rejectReady;
   var ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
   ready.catch(() => {}); // reported through "error"; callers may still catch it
@@ -109,6 +113,7 @@ function vitrineLoad(o, early) {
       return ready.then(() => { return sdk.showExitOffer(); });
     },
     flush: () => { call("flush", []); },
+    push: { subscribe: viaPush("subscribe"), unsubscribe: viaPush("unsubscribe"), state: viaPush("state") },
     on: (name, handler) => {
       (listeners[name] = listeners[name] || []).push(handler);
       return () => {

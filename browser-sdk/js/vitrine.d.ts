@@ -214,8 +214,54 @@ export interface Vitrine {
   showExitOffer(): Promise<boolean>;
   /** Sends queued events now (sendBeacon). */
   flush(): void;
+  /**
+   * Web push. Each call imports `vitrine-push.js` (next to the SDK) the first time: pages that
+   * never ask pay nothing. Call `subscribe()` from a click of the visitor's (it asks for the
+   * notification permission).
+   */
+  readonly push: Push;
   /** Subscribes to a notification; returns the unsubscribe function. */
   on<K extends keyof Notifications>(name: K, handler: (payload: Notifications[K]) => void): () => void;
+}
+
+/** `vitrine.push.*`'s options. */
+export interface PushOptions {
+  /**
+   * The service worker's URL (default: `vitrine-sw.js` next to the SDK). It must be on the
+   * page's own origin: serve the package's `vitrine-sw.js` there when the SDK comes from
+   * elsewhere (or from a bundle).
+   */
+  serviceWorker?: string | URL;
+  /** Its registration's scope (default: the worker's folder; push controls no pages). */
+  scope?: string;
+}
+
+export type PushResult =
+  | { subscribed: true }
+  | {
+      subscribed: false;
+      /**
+       * "unsupported": no service worker, Push API or Notification API here; "denied": the
+       * visitor (or the browser) refused notifications; "dismissed": the prompt was closed
+       * unanswered; "failed": the worker, the key (`<endpoint>/v1/push/key`) or the push
+       * service failed, `error` says how.
+       */
+      reason: "unsupported" | "denied" | "dismissed" | "failed";
+      error?: string;
+    };
+
+export interface Push {
+  /**
+   * Asks for the notification permission, registers the service worker, subscribes with the
+   * store's VAPID key and hands the subscription to the endpoint (`consent({ push: true })`,
+   * then `identify(undefined, { push_token })`). A refusal resolves `{ subscribed: false,
+   * reason }`; rejects only if `vitrine-push.js` cannot be loaded.
+   */
+  subscribe(options?: PushOptions): Promise<PushResult>;
+  /** Drops this browser's subscription, if any, and sends `consent({ push: false })`. */
+  unsubscribe(options?: PushOptions): Promise<{ subscribed: false }>;
+  /** Whether this browser holds a subscription, and the notification permission. */
+  state(options?: PushOptions): Promise<{ subscribed: boolean; permission: NotificationPermission | "unsupported" }>;
 }
 
 /** Traits of a known customer and their ids, read now. */

@@ -26,6 +26,7 @@
     // The versioned module and the dialog's CSS sit next to this loader (scripts/build-sdk.sh).
     wasm: new URL("__VITRINE_WASM__", here).href,
     css: new URL("vitrine.css", here).href,
+    push: () => import(new URL("vitrine-push.js", here)),
     timeout: number("timeout"),
     requireConsent: script ? script.hasAttribute("data-require-consent") && attr("require-consent", "true") !== "false" : false,
     exitDwellMs: number("exit-dwell"),

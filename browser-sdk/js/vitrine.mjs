@@ -7,7 +7,7 @@
  * module and the dialog's stylesheet are, by default the files next to this one (bundlers that
  * follow `new URL(…, import.meta.url)` copy them; with others, import
  * "@vitrine/browser/vitrine.wasm" and "@vitrine/browser/vitrine.css" as files and pass their
- * URLs). */
+ * URLs). `vitrine.push` imports ./vitrine-push.js on first use. */
 /*__VITRINE_CORE__*/
 
 var loaded;
@@ -19,5 +19,7 @@ export function load(options) {
   var o = Object.assign({}, options);
   o.wasm = String(o.wasm || new URL("__VITRINE_WASM__", import.meta.url));
   o.css = String(o.css || new URL("vitrine.css", import.meta.url));
+  // A literal specifier: bundlers split the push module into a chunk of its own.
+  o.push = () => import("./vitrine-push.js");
   return (loaded = vitrineLoad(o, []));
 }

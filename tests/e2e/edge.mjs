@@ -140,6 +140,30 @@ async function main() {
     await context.close();
   }
 
+  step("web push's files from the edge: the module imports, the service worker registers");
+  {
+    const { context, page } = await visitor(browser);
+    await open(page, "/");
+    await check("vitrine.push.state() imports /vitrine/sdk/vitrine-push.js", async () => {
+      assert.deepEqual(await page.evaluate(() => window.vitrine.push.state()), { subscribed: false, permission: "default" });
+    });
+    await check("/vitrine/sdk/vitrine-sw.js registers and activates (served as JavaScript)", async () => {
+      const state = await page.evaluate(async () => {
+        const reg = await navigator.serviceWorker.register("/vitrine/sdk/vitrine-sw.js");
+        const worker = reg.installing || reg.waiting || reg.active;
+        if (worker.state !== "activated") {
+          await new Promise((resolve, reject) => worker.addEventListener("statechange", () => {
+            if (worker.state === "activated") resolve();
+            if (worker.state === "redundant") reject(new Error("the worker failed to install"));
+          }));
+        }
+        return [reg.scope, worker.state];
+      });
+      assert.deepEqual(state, [`${base}/vitrine/sdk/`, "activated"]);
+    });
+    await context.close();
+  }
+
   step("every event the SDK queued reached /v1/events and was stored once");
   await sleep(2000);
   for (const v of visitors) {

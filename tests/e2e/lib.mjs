@@ -40,15 +40,31 @@ export async function serveStatic(dir) {
 
 /**
  * A sync endpoint stand-in: `POST /v1/events` with Segment batches, answered like the worker
- * (200, CORS for pages on other origins). Records every request and event.
+ * (200, CORS for pages on other origins). Records every request and event. With `pushKey`
+ * (base64url), web push's two routes too: `GET /v1/push/key` answers `{"publicKey": pushKey}`,
+ * `POST /v1/push/report` is recorded in `pushReports` (`{body, contentType}`).
  */
-export async function startCollector() {
+export async function startCollector({ pushKey } = {}) {
   const requests = [];
   const events = [];
+  const pushReports = [];
+  let keyRequests = 0;
   let failNext = 0;
   const server = http.createServer(async (req, res) => {
     res.setHeader("access-control-allow-origin", "*");
     if (req.method === "OPTIONS") { res.writeHead(204, { "access-control-allow-headers": "content-type" }); return res.end(); }
+    if (pushKey && req.method === "GET" && req.url === "/v1/push/key") {
+      keyRequests++;
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ publicKey: pushKey }));
+    }
+    if (pushKey && req.method === "POST" && req.url === "/v1/push/report") {
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      pushReports.push({ body: JSON.parse(body), contentType: req.headers["content-type"] });
+      res.writeHead(204);
+      return res.end();
+    }
     if (req.method !== "POST" || req.url !== "/v1/events") { res.writeHead(404); return res.end(); }
     let body = "";
     for await (const chunk of req) body += chunk;
@@ -66,6 +82,8 @@ export async function startCollector() {
     url: `http://127.0.0.1:${server.address().port}`,
     requests,
     events,
+    pushReports,
+    keyRequests: () => keyRequests,
     /** The next `n` requests get a 503 (the SDK must retry them). */
     failNext(n) { failNext = n; },
     named(name) { return events.filter((e) => (e.event || e.type) === name); },

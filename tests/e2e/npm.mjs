@@ -7,7 +7,7 @@
 // Segment's ajs_anonymous_id.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { check, launch, serveStatic, step, visitor, waitFor, runChecks } from "./lib.mjs";
@@ -67,6 +67,10 @@ async function main() {
   try {
     step("the tarball installs into an app with npm and bundles with esbuild");
     const app = await serveStatic(buildApp(dir));
+    await check("the package ships web push's module and service worker", async () => {
+      const pkg = path.join(dir, "node_modules/@vitrine/browser");
+      assert.deepEqual(["vitrine-push.js", "vitrine-sw.js"].filter((f) => !existsSync(path.join(pkg, f))), []);
+    });
     // At "/": the demo config's home page, where "home-for-you" is targeted.
     const url = (extra = "") => `${app}/?endpoint=${encodeURIComponent(base)}${extra}`;
     const browser = await launch();
@@ -76,6 +80,9 @@ async function main() {
     const sent = recordEvents(page);
     await page.goto(url());
     await page.evaluate(() => window.vitrine.ready);
+    await check("vitrine.push reaches the push module through the bundle", async () => {
+      assert.deepEqual(await page.evaluate(() => window.vitrine.push.state()), { subscribed: false, permission: "default" });
+    });
     await check("the slot is filled with products by the SDK", async () => {
       const slot = await page.$eval('[data-vitrine-slot="home-for-you"]', (el) => ({ state: el.dataset.vitrineState, by: el.dataset.vitrineFilled, skus: el.querySelectorAll("[data-sku]").length }));
       assert.deepEqual([slot.state, slot.by], ["filled", "browser"], JSON.stringify(slot));
