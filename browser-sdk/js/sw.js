@@ -1,8 +1,8 @@
 /*! Vitrine web push service worker (vitrine-sw.js, registered by vitrine.push.subscribe()) */
 /* Shows the edge's push messages and reports them. A message is the JSON of
  * edge/src/webpush.rs `payload`: {"title", "body", "image"?, "link", "data": {"journey", "step",
- * "vitrine_key", …}}. On display and on click it POSTs {"key": data.vitrine_key, "sig"?:
- * data.sig, "event": "displayed" | "clicked"} to <endpoint>/v1/push/report (a text/plain body:
+ * "vitrine_key", …}}. On display and on click it POSTs {"key": data.vitrine_key, "event":
+ * "displayed" | "clicked"} (exactly these two fields) to <endpoint>/v1/push/report (a text/plain body:
  * no CORS preflight), where the endpoint is the `endpoint` query parameter this worker was
  * registered with (js/push.js), else its own origin. A click opens `link` (http(s) only), or
  * focuses a tab already there. Controls no pages: push needs none. */
@@ -23,7 +23,7 @@ const endpoint = (given ? given.origin + given.pathname : location.origin).repla
 
 /** Tells the edge what happened to a message; a failed report never blocks the notification. */
 const report = (data, event) => data && typeof data.vitrine_key === "string"
-  ? fetch(endpoint + "/v1/push/report", { method: "POST", body: JSON.stringify({ key: data.vitrine_key, sig: data.sig, event }), keepalive: true })
+  ? fetch(endpoint + "/v1/push/report", { method: "POST", body: JSON.stringify({ key: data.vitrine_key, event }), keepalive: true })
     .catch(() => {})
   : Promise.resolve();
 

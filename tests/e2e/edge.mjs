@@ -3,7 +3,7 @@
 // tag; the edge fills slots first, the SDK does the rest: in-session learning, exit intent in
 // the four scenarios, events to /v1/events once each, and the same decisions as the edge.
 import assert from "node:assert/strict";
-import { check, launch, leaveThroughTop, shownOffer, step, visitor, waitFor, runChecks } from "./lib.mjs";
+import { check, launch, leaveThroughTop, shownOffer, step, stubPushService, testSubscription, visitor, waitFor, runChecks } from "./lib.mjs";
 
 const base = (process.env.VITRINE_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
 const DWELL_MS = 5000; // the SDK's default: the demo pages use the plain tag
@@ -160,6 +160,31 @@ async function main() {
         return [reg.scope, worker.state];
       });
       assert.deepEqual(state, [`${base}/vitrine/sdk/`, "activated"]);
+    });
+    await context.close();
+  }
+
+  step("web push against the edge: subscribe() with the edge's VAPID key, the subscription stored as the visitor's push address");
+  {
+    const { context, page } = await visitor(browser);
+    const subscription = testSubscription();
+    await context.addInitScript(stubPushService, subscription);
+    await context.grantPermissions(["notifications"], { origin: base });
+    await open(page, "/");
+    const id = (await page.evaluate(() => document.cookie)).match(/vt_vid=([^;]+)/)[1];
+    await check("subscribe() resolves { subscribed: true } with the key of /v1/push/key", async () => {
+      assert.deepEqual(await page.evaluate(() => window.vitrine.push.subscribe()), { subscribed: true });
+      const { publicKey } = await fetch(`${base}/v1/push/key`).then((r) => r.json());
+      const used = await page.evaluate(() => window.__pushStub.keys);
+      assert.deepEqual(used, [Array.from(Buffer.from(publicKey, "base64url"))]);
+    });
+    await check("the edge took the subscription as the visitor's push address", async () => {
+      await page.evaluate(() => window.vitrine.flush());
+      const stored = await waitFor(async () => {
+        const state = await fetch(`${base}/v1/visitors/a:${id}/messages`).then((r) => r.json());
+        return state.state?.profile?.push_token || null;
+      }, "the stored push address");
+      assert.deepEqual(JSON.parse(stored), { endpoint: subscription.endpoint, expirationTime: null, keys: subscription.keys });
     });
     await context.close();
   }

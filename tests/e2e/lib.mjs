@@ -6,6 +6,7 @@ import http from "node:http";
 import { once } from "node:events";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+import { createECDH, randomBytes } from "node:crypto";
 
 const stops = [];
 export async function cleanup() {
@@ -182,4 +183,35 @@ export function runChecks(main, name) {
     })
     .catch((e) => { console.error(e); process.exitCode = 1; })
     .finally(cleanup);
+}
+
+/** The stub of the browser's push service, out of reach offline (Google's, Mozilla's servers): only
+ *  `PushManager.prototype.subscribe` and `getSubscription`. Runs in the page before its scripts.
+ *  Records the applicationServerKey each subscribe() was given. */
+export function stubPushService(subscription) {
+  const made = { keys: [], unsubscribed: 0, current: null };
+  window.__pushStub = made;
+  const fake = (options) => ({
+    endpoint: subscription.endpoint,
+    expirationTime: null,
+    options: { userVisibleOnly: options.userVisibleOnly, applicationServerKey: new Uint8Array(options.applicationServerKey).buffer },
+    toJSON: () => ({ endpoint: subscription.endpoint, expirationTime: null, keys: subscription.keys }),
+    unsubscribe: async () => { made.unsubscribed++; made.current = null; return true; },
+  });
+  PushManager.prototype.subscribe = async function (options) {
+    made.keys.push(Array.from(new Uint8Array(options.applicationServerKey)));
+    if (!options.userVisibleOnly) throw new DOMException("userVisibleOnly is required", "NotAllowedError");
+    return (made.current = fake(options));
+  };
+  PushManager.prototype.getSubscription = async function () { return made.current; };
+}
+
+/** A subscription as the browser would make it: the user agent's P-256 key and auth secret. */
+export function testSubscription() {
+  const ua = createECDH("prime256v1");
+  ua.generateKeys();
+  return {
+    endpoint: "https://push.test/send/" + randomBytes(8).toString("hex"),
+    keys: { p256dh: ua.getPublicKey().toString("base64url"), auth: randomBytes(16).toString("base64url") },
+  };
 }

@@ -17,7 +17,7 @@ import { createECDH, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { check, launch, open, runChecks, serveStatic, startCollector, step, visitor, waitFor } from "./lib.mjs";
+import { check, launch, open, runChecks, serveStatic, startCollector, step, stubPushService, testSubscription, visitor, waitFor } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const sdkDir = process.env.SDK_DIR || path.join(root, "dist/sdk");
@@ -38,36 +38,6 @@ function buildSite(endpoint) {
   const home = path.join(site, "index.html");
   writeFileSync(home, readFileSync(home, "utf8").replace('data-endpoint="http://127.0.0.1:8787"', `data-endpoint="${endpoint}"`));
   return site;
-}
-
-/** The stub of the browser's push service (see the top): runs in the page before its scripts.
- *  Records the applicationServerKey each subscribe() was given. */
-function stubPushService(subscription) {
-  const made = { keys: [], unsubscribed: 0, current: null };
-  window.__pushStub = made;
-  const fake = (options) => ({
-    endpoint: subscription.endpoint,
-    expirationTime: null,
-    options: { userVisibleOnly: options.userVisibleOnly, applicationServerKey: new Uint8Array(options.applicationServerKey).buffer },
-    toJSON: () => ({ endpoint: subscription.endpoint, expirationTime: null, keys: subscription.keys }),
-    unsubscribe: async () => { made.unsubscribed++; made.current = null; return true; },
-  });
-  PushManager.prototype.subscribe = async function (options) {
-    made.keys.push(Array.from(new Uint8Array(options.applicationServerKey)));
-    if (!options.userVisibleOnly) throw new DOMException("userVisibleOnly is required", "NotAllowedError");
-    return (made.current = fake(options));
-  };
-  PushManager.prototype.getSubscription = async function () { return made.current; };
-}
-
-/** A subscription as the browser would make it: the user agent's P-256 key and auth secret. */
-function testSubscription() {
-  const ua = createECDH("prime256v1");
-  ua.generateKeys();
-  return {
-    endpoint: "https://push.test/send/" + randomBytes(8).toString("hex"),
-    keys: { p256dh: ua.getPublicKey().toString("base64url"), auth: randomBytes(16).toString("base64url") },
-  };
 }
 
 const sdkRequests = (page) => {
@@ -131,13 +101,13 @@ async function main() {
   step("the service worker: a push is shown and reported displayed, a click reported clicked");
   const message = {
     title: "Your basket misses you", body: "The candles are still there", link: `${base}/cart/?vt=token`, image: `${base}/img/C1.jpg`,
-    data: { journey: "cart", step: 1, vitrine_key: "k-" + randomBytes(4).toString("hex"), sig: "s-1" },
+    data: { journey: "cart", step: 1, vitrine_key: "k-" + randomBytes(4).toString("hex") },
   };
   await check("a delivered push shows the notification and reports displayed", async () => {
     // What the push service hands the browser after decrypting the edge's message.
     await deliverPush(context, page, base, JSON.stringify(message));
     const shown = await waitFor(() => collector.pushReports.find((r) => r.body.event === "displayed"), "the displayed report", 10_000);
-    assert.deepEqual(shown.body, { key: message.data.vitrine_key, sig: "s-1", event: "displayed" });
+    assert.deepEqual(shown.body, { key: message.data.vitrine_key, event: "displayed" });
     assert.match(shown.contentType, /^text\/plain\b/, "a simple request: no preflight");
     const notes = await page.evaluate(() => navigator.serviceWorker.getRegistration("/sdk/vitrine-sw.js")
       .then((r) => r.getNotifications()).then((n) => n.map((x) => [x.title, x.body, x.image, x.data.link])));
@@ -153,7 +123,7 @@ async function main() {
       try { self.dispatchEvent(new NotificationEvent("notificationclick", { notification })); } catch (e) { /* waitUntil */ }
     });
     const clicked = await waitFor(() => collector.pushReports.find((r) => r.body.event === "clicked"), "the clicked report", 10_000);
-    assert.deepEqual(clicked.body, { key: message.data.vitrine_key, sig: "s-1", event: "clicked" });
+    assert.deepEqual(clicked.body, { key: message.data.vitrine_key, event: "clicked" });
     const left = await page.evaluate(() => navigator.serviceWorker.getRegistration("/sdk/vitrine-sw.js").then((r) => r.getNotifications()).then((n) => n.length));
     assert.equal(left, 0, "closed");
   });
