@@ -1,0 +1,302 @@
+//! Unique offer codes (`[[unique_codes]]`, #21): each visitor's own single-use code for an
+//! offer, never in the public bundle.
+//!
+//! A code is `PREFIX-` and 12 characters of Crockford's base32: the first 60 bits of
+//! HMAC-SHA256(`CODE_SECRET`, offer id, visitor id, validity window), each field length-prefixed
+//! so no two inputs share bytes. Derived, not drawn: the same visitor sees the same code for the
+//! same offer within a window (`valid_days` long), whichever answer shows it (`/v1/exit-offer`,
+//! `/v1/slice`, a deep link's landing), and nobody without the secret can mint one.
+//!
+//! Issuing records the code in its own Durable Object (the visitors' class, named
+//! [`object_key`]: `c:<code>`), holding a [`CodeRecord`]; issuing again keeps the first record.
+//! The store's backend verifies and redeems with the write key (`POST /v1/codes/verify`,
+//! `/v1/codes/redeem`); redeeming is one read-and-write inside that object, so of two
+//! concurrent redemptions exactly one succeeds. Codes typed by people are read leniently
+//! (any case, Crockford's look-alikes `O`→`0`, `I`/`L`→`1`) and bounded in length.
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as Json};
+use sha2::Sha256;
+use vitrine_engine::civil::push_iso8601;
+use vitrine_engine::rules::UniqueCode;
+
+/// Characters after the prefix: 60 bits.
+pub const RANDOM_LEN: usize = 12;
+/// The longest code there is (prefix, dash, random part); longer input is refused unread.
+pub const MAX_CODE_LEN: usize = UniqueCode::MAX_PREFIX_LEN + 1 + RANDOM_LEN;
+/// Durable Object names of codes: `c:<code>`.
+pub const KEY_PREFIX: &str = "c:";
+/// Where a code's object keeps its record.
+pub const STORAGE_KEY: &str = "code";
+/// The code object's internal API (POST; issue: a [`CodeRecord`], the others: nothing).
+pub const ISSUE: &str = "/code/issue";
+pub const VERIFY: &str = "/code/verify";
+pub const REDEEM: &str = "/code/redeem";
+
+const DAY_SECS: i64 = 86_400;
+/// Crockford's base32: no I, L, O, U.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// The validity window `now` falls in: a visitor's code changes from one to the next.
+pub fn window(unique: &UniqueCode, now: i64) -> i64 {
+    now.div_euclid(i64::from(unique.valid_days.max(1)) * DAY_SECS)
+}
+
+/// Visitor `visitor`'s code for `unique`'s offer at `now`.
+pub fn code_for(secret: &[u8], unique: &UniqueCode, visitor: &str, now: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    for field in [unique.offer.as_bytes(), visitor.as_bytes(), &window(unique, now).to_be_bytes()] {
+        mac.update(&(field.len() as u64).to_be_bytes());
+        mac.update(field);
+    }
+    let bits = u64::from_be_bytes(mac.finalize().into_bytes()[..8].try_into().expect("8 bytes")) >> 4;
+    let mut code = String::with_capacity(unique.prefix.len() + 1 + RANDOM_LEN);
+    code.push_str(&unique.prefix);
+    code.push('-');
+    for i in (0..RANDOM_LEN).rev() {
+        code.push(char::from(ALPHABET[(bits >> (5 * i) & 31) as usize]));
+    }
+    code
+}
+
+/// A code issued now: the code and the record its object keeps (unless it has one already).
+pub fn issue(secret: &[u8], unique: &UniqueCode, visitor: &str, now: i64) -> (String, CodeRecord) {
+    let record = CodeRecord {
+        offer: unique.offer.clone(),
+        visitor: visitor.to_string(),
+        issued_at: now,
+        expires_at: now + i64::from(unique.valid_days) * DAY_SECS,
+        redeemed_at: None,
+    };
+    (code_for(secret, unique, visitor, now), record)
+}
+
+/// The code object's name.
+pub fn object_key(code: &str) -> String {
+    [KEY_PREFIX, code].concat()
+}
+
+/// A code as a person or a backend sent it, in the form it was issued: trimmed, upper case,
+/// look-alikes read as Crockford does. Refused (with why): empty, too long, or not
+/// `PREFIX-` and 12 base32 characters.
+pub fn parse(input: &str) -> Result<String, String> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err("the code is empty".into());
+    }
+    if input.len() > MAX_CODE_LEN {
+        return Err(format!("the code is {} bytes long, over the {MAX_CODE_LEN} a code has at most", input.len()));
+    }
+    let shape = format!("not a unique code (PREFIX-, then {RANDOM_LEN} letters and digits)");
+    let Some((prefix, random)) = input.rsplit_once('-') else { return Err(shape) };
+    let prefix_ok = !prefix.is_empty() && prefix.len() <= UniqueCode::MAX_PREFIX_LEN && prefix.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !prefix_ok || random.len() != RANDOM_LEN {
+        return Err(shape);
+    }
+    let mut code = prefix.to_ascii_uppercase();
+    code.push('-');
+    for b in random.bytes() {
+        let c = match b.to_ascii_uppercase() {
+            b'O' => b'0',
+            b'I' | b'L' => b'1',
+            c if ALPHABET.contains(&c) => c,
+            _ => return Err(shape),
+        };
+        code.push(char::from(c));
+    }
+    Ok(code)
+}
+
+/// What a code's object keeps. Times are unix seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRecord {
+    pub offer: String,
+    /// The visitor's key as the edge knows them (`vt_vid`): opaque to the store.
+    pub visitor: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redeemed_at: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeState {
+    Valid,
+    Redeemed,
+    Expired,
+}
+
+impl CodeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeState::Valid => "valid",
+            CodeState::Redeemed => "redeemed",
+            CodeState::Expired => "expired",
+        }
+    }
+}
+
+impl CodeRecord {
+    /// Redeemed wins over expired: a code used in time stays "redeemed".
+    pub fn state(&self, now: i64) -> CodeState {
+        match self.redeemed_at {
+            Some(_) => CodeState::Redeemed,
+            None if now >= self.expires_at => CodeState::Expired,
+            None => CodeState::Valid,
+        }
+    }
+
+    /// Redeems the code if it is valid; the state it was in either way.
+    pub fn redeem(&mut self, now: i64) -> CodeState {
+        let state = self.state(now);
+        if state == CodeState::Valid {
+            self.redeemed_at = Some(now);
+        }
+        state
+    }
+
+    /// The answer's body: the code, its offer and visitor, times (ISO 8601), its state.
+    pub fn json(&self, code: &str, now: i64) -> Json {
+        let iso = |secs: i64| {
+            let mut s = String::new();
+            push_iso8601(&mut s, secs * 1000);
+            s
+        };
+        json!({
+            "code": code,
+            "offer": self.offer,
+            "visitor": self.visitor,
+            "issued_at": iso(self.issued_at),
+            "expires_at": iso(self.expires_at),
+            "redeemed_at": self.redeemed_at.map(iso),
+            "state": self.state(now).as_str(),
+        })
+    }
+}
+
+/// The status and body of `POST /v1/codes/verify` for `code` and what its object holds.
+pub fn verify_answer(code: &str, record: Option<&CodeRecord>, now: i64) -> (u16, Json) {
+    match record {
+        None => unknown(code),
+        Some(r) => (200, r.json(code, now)),
+    }
+}
+
+/// `POST /v1/codes/redeem`: the status and body, and the record to write when it changed.
+/// 200 redeemed now, 409 redeemed before (with when), 410 expired, 404 never issued.
+pub fn redeem_answer(code: &str, record: Option<CodeRecord>, now: i64) -> (u16, Json, Option<CodeRecord>) {
+    let Some(mut r) = record else {
+        let (status, body) = unknown(code);
+        return (status, body, None);
+    };
+    let before = r.redeem(now);
+    let mut body = r.json(code, now);
+    let status = match before {
+        CodeState::Valid => 200,
+        CodeState::Redeemed => 409,
+        CodeState::Expired => 410,
+    };
+    body["redeemed"] = Json::Bool(before == CodeState::Valid);
+    if status != 200 {
+        body["error"] = Json::String(format!("code {code} is {}", before.as_str()));
+    }
+    (status, body, (before == CodeState::Valid).then_some(r))
+}
+
+fn unknown(code: &str) -> (u16, Json) {
+    (404, json!({ "error": format!("no code {code} was issued") }))
+}
+
+/// The body of the store's verify and redeem requests.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    pub code: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"code-secret-for-tests";
+    const NOW: i64 = 1_790_000_000;
+
+    fn welcome(valid_days: u32) -> UniqueCode {
+        UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days }
+    }
+
+    #[test]
+    fn a_code_is_the_visitors_own_for_the_offer_and_window() {
+        let w = welcome(14);
+        let code = code_for(SECRET, &w, "v-1", NOW);
+        assert!(code.starts_with("WELCOME-") && code.len() == "WELCOME-".len() + RANDOM_LEN, "{code}");
+        assert_eq!(parse(&code), Ok(code.clone()), "what is issued reads back as itself");
+        assert_eq!(code_for(SECRET, &w, "v-1", NOW + 60), code, "the same later in the window: a deep link restores it");
+        let others = [
+            code_for(SECRET, &w, "v-2", NOW),
+            code_for(SECRET, &UniqueCode { offer: "other".into(), ..w.clone() }, "v-1", NOW),
+            code_for(b"another-secret", &w, "v-1", NOW),
+            code_for(SECRET, &w, "v-1", NOW + 14 * DAY_SECS),
+        ];
+        for other in &others {
+            assert_ne!(other, &code, "another visitor, offer, secret or window gives another code");
+        }
+        // Length-prefixed fields: moving bytes between offer and visitor changes the code.
+        let shifted = code_for(SECRET, &UniqueCode { offer: "welcome10v".into(), ..w.clone() }, "-1", NOW);
+        assert_ne!(shifted, code);
+    }
+
+    #[test]
+    fn issuing_records_offer_visitor_and_validity() {
+        let (code, record) = issue(SECRET, &welcome(14), "v-1", NOW);
+        assert_eq!(code, code_for(SECRET, &welcome(14), "v-1", NOW));
+        assert_eq!(record, CodeRecord { offer: "welcome10".into(), visitor: "v-1".into(), issued_at: NOW, expires_at: NOW + 14 * DAY_SECS, redeemed_at: None });
+        assert_eq!(object_key(&code), format!("c:{code}"));
+    }
+
+    #[test]
+    fn typed_codes_are_read_leniently_and_bounded() {
+        assert_eq!(parse(" welcome-0123456789ab "), Ok("WELCOME-0123456789AB".into()));
+        assert_eq!(parse("WELCOME-O1234567I9AL"), Ok("WELCOME-0123456719A1".into()), "Crockford's look-alikes");
+        for bad in ["", "WELCOME", "WELCOME-0123", "WELCOME-0123456789ABC", "-0123456789AB", "WEL COME-0123456789AB", "WELCOME-0123456789AU", "WELCOME-01234567\u{e9}9"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("{}-0123456789AB", "A".repeat(17));
+        assert!(parse(&long).unwrap_err().contains("over the 29"), "refused by length first");
+        assert!(parse(&"A".repeat(100_000)).is_err());
+    }
+
+    #[test]
+    fn a_code_is_redeemed_once_and_not_after_it_expires() {
+        let (code, record) = issue(SECRET, &welcome(1), "v-1", NOW);
+        let (status, body) = verify_answer(&code, Some(&record), NOW);
+        assert_eq!((status, body["state"].as_str(), body["offer"].as_str(), body["visitor"].as_str()), (200, Some("valid"), Some("welcome10"), Some("v-1")));
+
+        let (status, body, write) = redeem_answer(&code, Some(record.clone()), NOW + 10);
+        assert_eq!((status, body["redeemed"].as_bool(), body["state"].as_str()), (200, Some(true), Some("redeemed")));
+        let redeemed = write.expect("the redemption is written");
+        assert_eq!(redeemed.redeemed_at, Some(NOW + 10));
+
+        let (status, body, write) = redeem_answer(&code, Some(redeemed.clone()), NOW + 20);
+        assert_eq!((status, body["redeemed"].as_bool(), write), (409, Some(false), None));
+        assert_eq!(body["redeemed_at"], redeemed.json(&code, 0)["redeemed_at"], "says when it was redeemed");
+        assert!(body["error"].as_str().unwrap().contains("redeemed"));
+
+        let (status, _, write) = redeem_answer(&code, Some(record.clone()), NOW + DAY_SECS);
+        assert_eq!((status, write), (410, None), "expired at issued_at + valid_days");
+        assert_eq!(verify_answer(&code, Some(&record), NOW + DAY_SECS).1["state"], "expired");
+
+        let forged = parse("WELCOME-000000000000").unwrap();
+        assert_eq!(verify_answer(&forged, None, NOW).0, 404);
+        assert_eq!(redeem_answer(&forged, None, NOW).0, 404);
+    }
+
+    #[test]
+    fn the_record_round_trips_as_stored() {
+        let (_, record) = issue(SECRET, &welcome(14), "v-1", NOW);
+        let text = serde_json::to_string(&record).unwrap();
+        assert!(!text.contains("redeemed_at"));
+        assert_eq!(serde_json::from_str::<CodeRecord>(&text).unwrap(), record);
+    }
+}
