@@ -20,6 +20,7 @@ use serde_json::{json, Value as Json};
 use sha2::Sha256;
 use vitrine_engine::civil::push_iso8601;
 use vitrine_engine::rules::UniqueCode;
+use vitrine_engine::{BundleBody, Engine, OfferDecision, Visitor};
 
 /// Characters after the prefix: 60 bits.
 pub const RANDOM_LEN: usize = 12;
@@ -70,6 +71,35 @@ pub fn issue(secret: &[u8], unique: &UniqueCode, visitor: &str, now: i64) -> (St
         redeemed_at: None,
     };
     (code_for(secret, unique, visitor, now), record)
+}
+
+/// The unique code visitor `v`'s exit offer issues at `now`, if it issues one: the offer has
+/// `[[unique_codes]]` and the visitor an id to tie the code to.
+pub fn exit_offer_code<'e>(engine: &'e Engine, v: &Visitor, now: i64) -> Option<&'e UniqueCode> {
+    if v.visitor_id.is_empty() {
+        return None;
+    }
+    let offer = engine.exit_offer(v, now)?;
+    engine.body().rules.unique_code(&offer.id)
+}
+
+/// `decision` (an offer of `engine`'s for `v`) showing `code`: rendered again with it, as a
+/// static code would be (`{{offer.code}}`, the dialog's code line).
+pub fn with_code(engine: &Engine, v: &Visitor, decision: OfferDecision, code: &str) -> OfferDecision {
+    let Some(offer) = engine.offer(&decision.id) else { return decision };
+    let mut offer = offer.clone();
+    offer.code = code.to_string();
+    engine.render_offer(&offer, engine.attributes(v), decision.explain)
+}
+
+/// A visitor's slice carrying their code: offer `offer_id` gets it as its `code` (what the
+/// SDK's dialog shows, unchanged) and leaves `unique_codes`, so the slice's rules are those of
+/// an offer with a static code.
+pub fn slice_with_code(body: &mut BundleBody, offer_id: &str, code: &str) {
+    if let Some(o) = body.rules.offers.iter_mut().find(|o| o.id == offer_id) {
+        o.code = code.to_string();
+        body.rules.unique_codes.retain(|u| u.offer != offer_id);
+    }
 }
 
 /// The code object's name.
@@ -290,6 +320,39 @@ mod tests {
         let forged = parse("WELCOME-000000000000").unwrap();
         assert_eq!(verify_answer(&forged, None, NOW).0, 404);
         assert_eq!(redeem_answer(&forged, None, NOW).0, 404);
+    }
+
+    /// The public bundle holds no code; the visitor's exit offer and slice hold theirs, shown
+    /// as a static code would be; a visitor without an id gets none.
+    #[test]
+    fn the_visitors_exit_offer_and_slice_carry_their_code_and_the_bundle_none() {
+        let engine = crate::test_bundle::engine(json!({
+            "offers": [{ "id": "welcome10", "kind": "percent_off", "value": 10, "headline": "10% off", "body": "Use {{offer.code}}", "cta_url": "/" }],
+            "unique_codes": [{ "offer": "welcome10", "prefix": "WELCOME", "valid_days": 14 }],
+            "measurement": { "holdout": 0 },
+        }));
+        let visitor = |id: &str| Visitor { visitor_id: id.into(), ..Visitor::default() };
+        let (a, b) = (visitor("v-a"), visitor("v-b"));
+        let unique = exit_offer_code(&engine, &a, NOW).expect("the exit offer issues a code").clone();
+        assert!(exit_offer_code(&engine, &visitor(""), NOW).is_none(), "no visitor id: nothing to tie a code to");
+        let code_a = code_for(SECRET, &unique, &a.visitor_id, NOW);
+
+        let q = crate::api::parse_decide_query("", false, false).unwrap();
+        let shown = crate::api::exit_offer_with_code(&engine, &a, &q, NOW, Some(&code_a)).unwrap().body;
+        let json: Json = serde_json::from_str(&shown).unwrap();
+        assert_eq!(json["code"], code_a.as_str());
+        assert!(json["html"].as_str().unwrap().contains(&code_a), "the dialog's code line: {shown}");
+        let plain = crate::api::exit_offer(&engine, &b, &q, NOW).unwrap().body;
+        assert!(!plain.contains(&code_a) && !plain.contains("WELCOME-"), "{plain}");
+
+        let bytes = crate::api::slice_with_code(&engine, &a, NOW, Some(("welcome10", &code_a)));
+        let from_slice = Engine::load(&bytes).expect("the slice's rules are sound");
+        assert_eq!(from_slice.exit_offer(&a, NOW).unwrap().code, code_a, "the SDK decides the offer with the code in it");
+        assert!(from_slice.body().rules.unique_codes.is_empty());
+        let contains = |hay: &[u8], needle: &str| hay.windows(needle.len()).any(|w| w == needle.as_bytes());
+        assert!(!contains(&crate::api::slice(&engine, &b, NOW), &code_a));
+        let public = vitrine_engine::bundle::encode(engine.header(), engine.body());
+        assert!(!contains(&public, "WELCOME-"), "the public bundle has the prefix, never a code");
     }
 
     #[test]
