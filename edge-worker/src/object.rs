@@ -102,6 +102,10 @@ impl DurableObject for VisitorDo {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let key = req.headers().get(KEY_HEADER)?.unwrap_or_default();
+        if let Some(code) = key.strip_prefix(vitrine_edge::codes::KEY_PREFIX) {
+            // A unique offer code's object: its own record, none of a visitor's.
+            return crate::codes::object(&self.state, req, code).await;
+        }
         self.load(&key).await?;
         let path = req.path();
         let forward = self.with(|o| o.forward_to(&path).map(str::to_string));

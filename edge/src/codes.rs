@@ -26,6 +26,11 @@ use vitrine_engine::{BundleBody, Engine, OfferDecision, Visitor};
 pub const RANDOM_LEN: usize = 12;
 /// The longest code there is (prefix, dash, random part); longer input is refused unread.
 pub const MAX_CODE_LEN: usize = UniqueCode::MAX_PREFIX_LEN + 1 + RANDOM_LEN;
+/// The store's backend's routes (write key).
+pub const VERIFY_PATH: &str = "/v1/codes/verify";
+pub const REDEEM_PATH: &str = "/v1/codes/redeem";
+/// Their bodies (`{"code": "…"}`) are read up to this many bytes.
+pub const MAX_BODY_BYTES: usize = 256;
 /// Durable Object names of codes: `c:<code>`.
 pub const KEY_PREFIX: &str = "c:";
 /// Where a code's object keeps its record.
@@ -241,8 +246,18 @@ fn unknown(code: &str) -> (u16, Json) {
 /// The body of the store's verify and redeem requests.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CodeRequest {
-    pub code: String,
+struct CodeRequest {
+    code: String,
+}
+
+/// The code a verify or redeem body (`{"code": "…"}`, at most [`MAX_BODY_BYTES`]) names, as
+/// issued ([`parse`]); else the 400's message.
+pub fn read_request(body: &[u8]) -> Result<String, String> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(format!("the body is {} bytes, over its {MAX_BODY_BYTES}-byte limit", body.len()));
+    }
+    let request: CodeRequest = serde_json::from_slice(body).map_err(|e| format!("the body is not {{\"code\": \"…\"}}: {e}"))?;
+    parse(&request.code)
 }
 
 #[cfg(test)]
@@ -353,6 +368,16 @@ mod tests {
         assert!(!contains(&crate::api::slice(&engine, &b, NOW), &code_a));
         let public = vitrine_engine::bundle::encode(engine.header(), engine.body());
         assert!(!contains(&public, "WELCOME-"), "the public bundle has the prefix, never a code");
+    }
+
+    #[test]
+    fn the_store_names_a_code_in_a_small_json_body() {
+        assert_eq!(read_request(br#"{"code": "welcome-0123456789ab"}"#), Ok("WELCOME-0123456789AB".into()));
+        for bad in [&b"WELCOME-0123456789AB"[..], br#"{"code": 1}"#, br#"{"code": "x", "visitor": "v"}"#, br#"{"code": "WELCOME-01"}"#] {
+            assert!(read_request(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        let padded = format!(r#"{{"code": "WELCOME-0123456789AB"{}}}"#, " ".repeat(MAX_BODY_BYTES));
+        assert!(read_request(padded.as_bytes()).unwrap_err().contains("limit"));
     }
 
     #[test]

@@ -1,0 +1,139 @@
+//! Unique offer codes at run time (rules: `vitrine_edge::codes`): issuing a visitor's code
+//! into its Durable Object when their exit offer is answered, the code objects themselves (the
+//! `VisitorDo` class under `c:<code>` names: no migration), and the store backend's
+//! `POST /v1/codes/verify` and `/v1/codes/redeem` (write key).
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+use vitrine_edge::api::JsonReply;
+use vitrine_edge::codes::{self, CodeRecord};
+use vitrine_edge::events::bearer_matches;
+use vitrine_engine::{Engine, Visitor};
+use worker::{console_error, Env, Method, Request, Response, Result, State};
+
+use crate::endpoints::json;
+use crate::env::{config, now_secs};
+use crate::{limits, stubs};
+
+/// Codes this isolate issued: their objects hold them already, so a visitor's later page views
+/// cost no object round trip. Forgotten whole past [`MAX_REMEMBERED`] (issuing is idempotent).
+const MAX_REMEMBERED: usize = 10_000;
+
+thread_local! {
+    static ISSUED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// Issues visitor `v`'s code for the exit offer they get at `now`, if that offer has unique
+/// codes: `(offer id, code)` once the code's object holds it. Without `CODE_SECRET`, or when
+/// the object cannot be written, the offer shows without a code and the log says why.
+pub async fn issue_exit_offer_code(env: &Env, engine: &Engine, v: &Visitor, now: i64) -> Option<(String, String)> {
+    let unique = codes::exit_offer_code(engine, v, now)?;
+    let config = config(env);
+    let secret = match config.code_key() {
+        Ok(secret) => secret,
+        Err(why) => {
+            console_error!("vitrine: offer {}: {why}", unique.offer);
+            return None;
+        }
+    };
+    let (code, record) = codes::issue(secret, unique, &v.visitor_id, now);
+    if ISSUED.with(|issued| issued.borrow().contains(&code)) {
+        return Some((unique.offer.clone(), code));
+    }
+    match stubs::post(env, &codes::object_key(&code), codes::ISSUE, &record).await {
+        Ok(r) if r.status_code() == 200 => {
+            ISSUED.with(|issued| {
+                let mut issued = issued.borrow_mut();
+                if issued.len() >= MAX_REMEMBERED {
+                    issued.clear();
+                }
+                issued.insert(code.clone());
+            });
+            Some((unique.offer.clone(), code))
+        }
+        Ok(r) => {
+            console_error!("vitrine: issuing a code of offer {} answered {}: shown without one", unique.offer, r.status_code());
+            None
+        }
+        Err(e) => {
+            console_error!("vitrine: issuing a code of offer {} failed: {e}: shown without one", unique.offer);
+            None
+        }
+    }
+}
+
+/// A code's object (named `c:<code>`): its record, issued once, verified, redeemed once. Each
+/// answer reads and writes storage with nothing else awaited in between, so the object's input
+/// gate keeps concurrent redemptions apart: exactly one sees the code valid.
+pub async fn object(state: &State, mut req: Request, code: &str) -> Result<Response> {
+    let path = req.path();
+    if req.method() != Method::Post {
+        return json(JsonReply::error(405, "use POST"));
+    }
+    // Read before storage is: the record's read and write stay together.
+    let issued: Option<CodeRecord> = if path == codes::ISSUE { Some(req.json().await?) } else { None };
+    let storage = state.storage();
+    let stored: Option<String> = storage.get(codes::STORAGE_KEY).await?;
+    let record = match stored.as_deref().map(serde_json::from_str::<CodeRecord>) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => return json(JsonReply::error(500, format!("code {code}: the stored record does not read: {e}"))),
+    };
+    let now = now_secs();
+    let (status, body) = match (path.as_str(), issued) {
+        (codes::ISSUE, Some(new)) => match record {
+            Some(kept) => (200, kept.json(code, now)),
+            None => {
+                storage.put(codes::STORAGE_KEY, serde_json::to_string(&new)?).await?;
+                (200, new.json(code, now))
+            }
+        },
+        (codes::VERIFY, _) => codes::verify_answer(code, record.as_ref(), now),
+        (codes::REDEEM, _) => {
+            let (status, body, write) = codes::redeem_answer(code, record, now);
+            if let Some(redeemed) = write {
+                storage.put(codes::STORAGE_KEY, serde_json::to_string(&redeemed)?).await?;
+            }
+            (status, body)
+        }
+        _ => return json(JsonReply::error(404, format!("no {path} on a code"))),
+    };
+    json(JsonReply { status, body: body.to_string() })
+}
+
+/// `POST /v1/codes/verify`.
+pub async fn verify(req: Request, env: &Env) -> Result<Response> {
+    from_store(req, env, codes::VERIFY).await
+}
+
+/// `POST /v1/codes/redeem`.
+pub async fn redeem(req: Request, env: &Env) -> Result<Response> {
+    from_store(req, env, codes::REDEEM).await
+}
+
+/// The store's backend asks the code's object (`path`): write key, bounded body, a code shaped
+/// as issued; the object's answer as it is.
+async fn from_store(mut req: Request, env: &Env, path: &str) -> Result<Response> {
+    if req.method() != Method::Post {
+        return json(JsonReply::error(405, "use POST"));
+    }
+    let config = config(env);
+    if config.write_key.is_none() {
+        return json(JsonReply::error(503, "the codes API is off: set VITRINE_WRITE_KEY (wrangler secret put VITRINE_WRITE_KEY)"));
+    }
+    if !bearer_matches(req.headers().get("authorization")?.as_deref(), config.write_key.as_deref()) {
+        return json(JsonReply::error(401, "Authorization: Bearer <VITRINE_WRITE_KEY> required"));
+    }
+    let body = match limits::read_body(&mut req, env).await? {
+        Ok(body) => body,
+        Err(refused) => return Ok(refused),
+    };
+    let code = match codes::read_request(&body) {
+        Ok(code) => code,
+        Err(why) => return json(JsonReply::error(400, why)),
+    };
+    let mut answer = stubs::call(env, &codes::object_key(&code), Method::Post, path, None).await?;
+    let status = answer.status_code();
+    json(JsonReply { status, body: answer.text().await? })
+}
