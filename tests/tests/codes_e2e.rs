@@ -1,0 +1,195 @@
+//! Unique offer codes on real workerd (#21): the exit offer shows each visitor their own code,
+//! which neither the public bundle nor another visitor's answers contain; the store's backend
+//! verifies and redeems it with the write key, and of two concurrent redemptions exactly one
+//! succeeds. Run: `cargo test -p vitrine-tests --test codes_e2e`.
+
+use std::path::PathBuf;
+
+use serde_json::Value as Json;
+use vitrine_engine::rules::UniqueCode;
+use vitrine_engine::{Engine, Visitor};
+use vitrine_tests::fixture;
+use vitrine_tests::http::{self, HttpResponse};
+use vitrine_tests::stack::{Stack, StackConfig};
+use vitrine_tests::{cases, demo_store, harness};
+
+const WRITE_KEY: &str = "e2e-write-key-0123456789";
+const CODE_SECRET: &str = "e2e-code-secret-0123456789";
+
+struct Suite {
+    stack: Stack,
+    site: PathBuf,
+}
+
+impl Drop for Suite {
+    fn drop(&mut self) {
+        if let Some(root) = self.site.parent() {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
+}
+
+/// The fixture with `welcome10` (new visitors' exit offer) issuing unique codes instead of
+/// its static `WELCOME10`.
+fn bundle() -> Vec<u8> {
+    fixture::bundle_bytes_with(1, |b| {
+        b.rules.offers.iter_mut().find(|o| o.id == "welcome10").unwrap().code.clear();
+        b.rules.unique_codes = vec![UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days: 14 }];
+    })
+}
+
+fn setup() -> Suite {
+    let site = std::env::temp_dir().join(format!("vitrine-e2e-codes-{}/site", std::process::id()));
+    let _ = std::fs::remove_dir_all(&site);
+    demo_store::generate(&Engine::load(&bundle()).unwrap(), &site, &[]).expect("demo store");
+    let mut cfg = StackConfig::new(&site);
+    cfg.bundles = vec![bundle()];
+    cfg.vars = vec![("VITRINE_WRITE_KEY".into(), WRITE_KEY.into()), ("CODE_SECRET".into(), CODE_SECRET.into())];
+    Suite { stack: Stack::start("codes", cfg), site }
+}
+
+fn main() -> std::process::ExitCode {
+    harness::run(
+        "codes_e2e",
+        setup,
+        cases![
+            a_unique_code_is_shown_to_its_visitor_only_and_never_in_the_bundle,
+            the_store_verifies_a_code_and_of_two_concurrent_redemptions_one_succeeds,
+            forged_malformed_and_unauthenticated_requests_are_refused,
+            a_code_past_its_validity_is_refused_as_expired,
+        ],
+    )
+}
+
+fn cookie(visitor: &str) -> String {
+    format!("vt_vid={visitor}")
+}
+
+fn exit_offer(s: &Suite, visitor: &str) -> HttpResponse {
+    let r = s.stack.get("/v1/exit-offer", &[("Cookie", &cookie(visitor))]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("cache-control"), Some("private, no-store"), "a visitor's code is theirs: never cached");
+    r
+}
+
+fn code_of(s: &Suite, visitor: &str) -> String {
+    let offer = exit_offer(s, visitor).json();
+    assert_eq!(offer["id"], "welcome10");
+    offer["code"].as_str().unwrap().to_string()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+fn store(s: &Suite, path: &str, key: Option<&str>, body: &str) -> HttpResponse {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a.as_str()));
+    }
+    http::request(&s.stack.url, "POST", path, &headers, body.as_bytes()).unwrap()
+}
+
+fn redeem(s: &Suite, code: &str) -> HttpResponse {
+    store(s, "/v1/codes/redeem", Some(WRITE_KEY), &serde_json::json!({ "code": code }).to_string())
+}
+
+fn a_unique_code_is_shown_to_its_visitor_only_and_never_in_the_bundle(s: &Suite) {
+    let (a, b) = ("e2e-codes-visitor-a", "e2e-codes-visitor-b");
+    let offer = exit_offer(s, a).json();
+    let code = offer["code"].as_str().unwrap().to_string();
+    assert!(code.starts_with("WELCOME-") && code.len() == "WELCOME-".len() + 12, "{offer}");
+    assert!(offer["html"].as_str().unwrap().contains(&code), "the dialog shows it: {offer}");
+    assert_eq!(code_of(s, a), code, "the same visitor keeps their code");
+
+    let other = exit_offer(s, b).text();
+    assert!(!other.contains(&code), "another visitor's exit offer: {other}");
+    assert!(other.contains("WELCOME-"), "who gets their own code: {other}");
+
+    let public = s.stack.get("/v1/bundle", &[]);
+    assert_eq!(public.status, 200);
+    assert!(!contains(&public.body, &code) && !contains(&public.body, "WELCOME-"), "the public bundle holds no code");
+
+    // The SDK's download: A's slice decides A's offer with A's code in it; B's has B's.
+    let slice = |visitor: &str| {
+        let r = s.stack.get("/v1/slice?path=/", &[("Cookie", &cookie(visitor))]);
+        assert_eq!((r.status, r.header("cache-control")), (200, Some("private, no-store")));
+        r.body
+    };
+    let a_slice = slice(a);
+    let sdk = Engine::load(&a_slice).expect("the slice loads");
+    let visitor = Visitor { visitor_id: a.into(), ..Visitor::default() };
+    assert_eq!(sdk.exit_offer(&visitor, 0).unwrap().code, code, "the SDK's dialog shows A's code");
+    assert!(!contains(&slice(b), &code), "B's slice does not hold A's code");
+}
+
+fn the_store_verifies_a_code_and_of_two_concurrent_redemptions_one_succeeds(s: &Suite) {
+    let visitor = "e2e-codes-visitor-redeem";
+    let code = code_of(s, visitor);
+    // As a customer types it at checkout: lower case.
+    let typed = serde_json::json!({ "code": code.to_lowercase() }).to_string();
+    let verified = store(s, "/v1/codes/verify", Some(WRITE_KEY), &typed);
+    assert_eq!(verified.status, 200, "{}", verified.text());
+    let v = verified.json();
+    assert_eq!((v["code"].as_str(), v["offer"].as_str(), v["visitor"].as_str(), v["state"].as_str()), (Some(code.as_str()), Some("welcome10"), Some(visitor), Some("valid")));
+    assert_eq!(verified.header("cache-control"), Some("private, no-store"));
+
+    let answers: Vec<HttpResponse> = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..2).map(|_| scope.spawn(|| redeem(s, &code))).collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "exactly one redemption succeeds: {:?}", answers.iter().map(HttpResponse::text).collect::<Vec<_>>());
+    let won = answers.iter().find(|r| r.status == 200).unwrap().json();
+    let lost = answers.iter().find(|r| r.status == 409).unwrap().json();
+    assert_eq!(won["redeemed"], true);
+    assert_eq!((lost["redeemed"].as_bool(), &lost["redeemed_at"]), (Some(false), &won["redeemed_at"]), "the loser learns when it was redeemed");
+
+    assert_eq!(redeem(s, &code).status, 409, "and never again");
+    let after: Json = store(s, "/v1/codes/verify", Some(WRITE_KEY), &typed).json();
+    assert_eq!(after["state"], "redeemed");
+    assert_eq!(code_of(s, visitor), code, "the exit offer still shows the visitor's (used) code");
+}
+
+fn forged_malformed_and_unauthenticated_requests_are_refused(s: &Suite) {
+    let code = code_of(s, "e2e-codes-visitor-forged");
+    let body = serde_json::json!({ "code": code }).to_string();
+    // A code of the right shape nobody issued: a forgery or a typo.
+    let mut forged = code.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == '0' { '1' } else { '0' });
+    let forged_body = serde_json::json!({ "code": forged }).to_string();
+    for path in ["/v1/codes/verify", "/v1/codes/redeem"] {
+        let r = store(s, path, Some(WRITE_KEY), &forged_body);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+        assert!(r.json()["error"].as_str().unwrap().contains("no code"));
+        for key in [None, Some("wrong-write-key-0123456")] {
+            let r = store(s, path, key, &body);
+            assert_eq!(r.status, 401, "{path} with {key:?}: {}", r.text());
+        }
+        for bad in [r#"{"code": "WELCOME-0"}"#, r#"{"code": 7}"#, "not json"] {
+            let r = store(s, path, Some(WRITE_KEY), bad);
+            assert_eq!(r.status, 400, "{path} {bad}: {}", r.text());
+        }
+        let huge = format!(r#"{{"code": "{}"}}"#, "A".repeat(10_000));
+        assert_eq!(store(s, path, Some(WRITE_KEY), &huge).status, 413, "{path}: over the body limit, unread");
+        assert_eq!(s.stack.get(path, &[]).status, 405);
+    }
+    let still: Json = store(s, "/v1/codes/verify", Some(WRITE_KEY), &body).json();
+    assert_eq!(still["state"], "valid", "nothing above redeemed it");
+}
+
+/// Dev mode's `now=` puts the exit offer 15 days back: the code issued then (valid 14 days)
+/// is expired today.
+fn a_code_past_its_validity_is_refused_as_expired(s: &Suite) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let then = now - 15 * 86_400;
+    let r = s.stack.get(&format!("/v1/exit-offer?now={then}"), &[("Cookie", &cookie("e2e-codes-visitor-expired"))]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let code = r.json()["code"].as_str().unwrap().to_string();
+    let answer = redeem(s, &code);
+    assert_eq!(answer.status, 410, "{}", answer.text());
+    assert_eq!(answer.json()["state"], "expired");
+}
