@@ -1,14 +1,20 @@
 //! Unique offer codes at run time (rules: `vitrine_edge::codes`): issuing a visitor's code
-//! into its Durable Object when their exit offer is answered, the code objects themselves (the
-//! `VisitorDo` class under `c:<code>` names: no migration), and the store backend's
-//! `POST /v1/codes/verify` and `/v1/codes/redeem` (write key).
+//! into its Durable Object when their exit offer or slice is answered, or a message showing it
+//! is about to leave; the code objects themselves (the `VisitorDo` class under `c:<code>`
+//! names: no migration); and the store backend's `POST /v1/codes/verify` and
+//! `/v1/codes/redeem` (write key).
 
 use std::cell::RefCell;
 use std::collections::HashSet;
 
 use vitrine_edge::api::JsonReply;
 use vitrine_edge::codes::{self, CodeRecord};
+use vitrine_edge::deep_link;
 use vitrine_edge::events::bearer_matches;
+use vitrine_edge::messaging::Outcome;
+use vitrine_engine::bundle::BundleBody;
+use vitrine_engine::journey::Message;
+use vitrine_engine::rules::UniqueCode;
 use vitrine_engine::{Engine, Visitor};
 use worker::{console_error, Env, Method, Request, Response, Result, State};
 
@@ -25,42 +31,79 @@ thread_local! {
 }
 
 /// Issues visitor `v`'s code for the exit offer they get at `now`, if that offer has unique
-/// codes: `(offer id, code)` once the code's object holds it. Without `CODE_SECRET`, or when
+/// codes: `(offer id, code)` once the code's object holds it. Without `LINK_SECRET`, or when
 /// the object cannot be written, the offer shows without a code and the log says why.
 pub async fn issue_exit_offer_code(env: &Env, engine: &Engine, v: &Visitor, now: i64) -> Option<(String, String)> {
-    let unique = codes::exit_offer_code(engine, v, now)?;
+    let (unique, visitor) = codes::exit_offer_code(engine, v, now)?;
+    issue(env, unique, &visitor, now).await
+}
+
+/// Issues (again: the same code) the unique code of the message whose deep link the request
+/// came from (`referer`: the SDK's slice on the landing page), if its token is ours.
+pub async fn issue_deep_link_code(env: &Env, engine: &Engine, referer: Option<&str>, now: i64) -> Option<(String, String)> {
+    let vt = deep_link::vt_of_referer(referer)?;
     let config = config(env);
-    let secret = match config.code_key() {
+    let claims = deep_link::verified_link(config.code_secret().ok()?, &vt, now).ok()?;
+    let (unique, visitor, issued_at) = codes::deep_link_code(engine, &claims)?;
+    issue(env, unique, &visitor, issued_at).await
+}
+
+async fn issue(env: &Env, unique: &UniqueCode, visitor: &str, now: i64) -> Option<(String, String)> {
+    let config = config(env);
+    let secret = match config.code_secret() {
         Ok(secret) => secret,
         Err(why) => {
             console_error!("vitrine: offer {}: {why}", unique.offer);
             return None;
         }
     };
-    let (code, record) = codes::issue(secret, unique, &v.visitor_id, now);
+    let (code, record) = codes::issue(secret, unique, visitor, now);
     if ISSUED.with(|issued| issued.borrow().contains(&code)) {
         return Some((unique.offer.clone(), code));
     }
-    match stubs::post(env, &codes::object_key(&code), codes::ISSUE, &record).await {
+    match record_code(env, &code, &record).await {
+        Ok(()) => Some((unique.offer.clone(), code)),
+        Err(why) => {
+            console_error!("vitrine: {why}: offer {} shown without a code", unique.offer);
+            None
+        }
+    }
+}
+
+/// Writes `record` into code `code`'s object (kept if it has one), remembered by this isolate.
+async fn record_code(env: &Env, code: &str, record: &CodeRecord) -> std::result::Result<(), String> {
+    match stubs::post(env, &codes::object_key(code), codes::ISSUE, record).await {
         Ok(r) if r.status_code() == 200 => {
             ISSUED.with(|issued| {
                 let mut issued = issued.borrow_mut();
                 if issued.len() >= MAX_REMEMBERED {
                     issued.clear();
                 }
-                issued.insert(code.clone());
+                issued.insert(code.to_string());
             });
-            Some((unique.offer.clone(), code))
+            Ok(())
         }
-        Ok(r) => {
-            console_error!("vitrine: issuing a code of offer {} answered {}: shown without one", unique.offer, r.status_code());
-            None
-        }
-        Err(e) => {
-            console_error!("vitrine: issuing a code of offer {} failed: {e}: shown without one", unique.offer);
-            None
-        }
+        Ok(r) => Err(format!("issuing code {code} answered {}", r.status_code())),
+        Err(e) => Err(format!("issuing code {code} failed: {e}")),
     }
+}
+
+/// A message about to leave that shows a unique code (`Message::offer_code`, composed by the
+/// journeys from the same derivation): its code's object records it first. `Some`: not
+/// recorded, so not sent yet (retried like a provider's 5xx).
+pub async fn record_message_code(env: &Env, bundle: &BundleBody, m: &Message) -> Option<Outcome> {
+    let unique = bundle.rules.unique_code(&m.offer_id).filter(|_| !m.offer_code.is_empty())?;
+    if ISSUED.with(|issued| issued.borrow().contains(&m.offer_code)) {
+        return None;
+    }
+    let record = CodeRecord {
+        offer: unique.offer.clone(),
+        visitor: m.visitor.clone(),
+        issued_at: m.created_at,
+        expires_at: m.created_at + i64::from(unique.valid_days) * 86_400,
+        redeemed_at: None,
+    };
+    record_code(env, &m.offer_code, &record).await.err().map(|error| Outcome::Retry { status: 0, error })
 }
 
 /// A code's object (named `c:<code>`): its record, issued once, verified, redeemed once. Each

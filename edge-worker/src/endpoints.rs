@@ -90,8 +90,11 @@ pub async fn slice(req: Request, env: &Env) -> Result<Response> {
     let body = if req.method() == Method::Head {
         Vec::new()
     } else {
-        let code = p.unique_code(env).await;
-        api::slice_with_code(&p.loaded.value, &p.visitor, p.now, code.as_ref().map(|(offer, code)| (offer.as_str(), code.as_str())))
+        // Their exit offer's code, and the one a deep link's message showed (its landing's slice).
+        let referer = req.headers().get("referer")?;
+        let deep_link = codes::issue_deep_link_code(env, &p.loaded.value, referer.as_deref(), now_secs()).await;
+        let codes: Vec<(String, String)> = deep_link.into_iter().chain(p.unique_code(env).await).collect();
+        api::slice_with_codes(&p.loaded.value, &p.visitor, p.now, &codes)
     };
     with_cors(&req, env, with_cookies(Response::from_bytes(body)?.with_headers(headers), &p.set_cookies)?)
 }

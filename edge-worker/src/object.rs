@@ -624,7 +624,7 @@ impl VisitorDo {
             let request = self.with(|o| o.still_wanted(m)).map_err(|why| Outcome::Failed { status: 0, error: why.into() });
             let outcome = match request.and_then(|()| messaging::request(m, &providers, now).map_err(|e| Outcome::Failed { status: 0, error: e.to_string() })) {
                 Err(dropped) => dropped,
-                Ok(req) => match self.reserve(m, cap).await {
+                Ok(req) => match self.before_send(m, cap, bundle).await {
                     Some(refused) => refused,
                     None => {
                         // Durable before the request leaves: a crash from here on cannot resend it.
@@ -653,6 +653,15 @@ impl VisitorDo {
             }
         }
         Ok(())
+    }
+
+    /// What must hold before `m` leaves: its unique code recorded (`codes::record_message_code`),
+    /// then room under the daily cap ([`Self::reserve`]); `None`: send it.
+    async fn before_send(&self, m: &Message, cap: u32, bundle: &BundleBody) -> Option<Outcome> {
+        if let Some(unrecorded) = crate::codes::record_message_code(&self.env, bundle, m).await {
+            return Some(unrecorded);
+        }
+        self.reserve(m, cap).await
     }
 
     /// Asks the contact's object whether the message fits the daily cap (`cap`, the bundle's

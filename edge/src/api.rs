@@ -190,15 +190,15 @@ pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
 /// bundle bytes under the bundle's own header: decisions for this visitor from it equal the
 /// bundle's, whatever the catalog's size.
 pub fn slice(engine: &Engine, visitor: &Visitor, now: i64) -> Vec<u8> {
-    slice_with_code(engine, visitor, now, None)
+    slice_with_codes(engine, visitor, now, &[])
 }
 
-/// [`slice`] with the visitor's unique code for an offer (`(offer id, code)`) put into that
-/// offer, so the SDK's dialog shows it (`codes::slice_with_code`).
-pub fn slice_with_code(engine: &Engine, visitor: &Visitor, now: i64, code: Option<(&str, &str)>) -> Vec<u8> {
+/// [`slice`] with the visitor's unique codes (`(offer id, code)`: their exit offer's, a deep
+/// link's) put into those offers, so the SDK shows them (`codes::slice_with_code`).
+pub fn slice_with_codes(engine: &Engine, visitor: &Visitor, now: i64, codes: &[(String, String)]) -> Vec<u8> {
     use vitrine_engine::bundle::{encode, Header, FORMAT_VERSION};
     let mut body = engine.slice(visitor, now);
-    if let Some((offer, code)) = code {
+    for (offer, code) in codes {
         crate::codes::slice_with_code(&mut body, offer, code);
     }
     // Written in the current layout whatever the serving bundle's (the previous one is read too).

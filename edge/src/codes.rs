@@ -1,11 +1,8 @@
-//! Unique offer codes (`[[unique_codes]]`, #21): each visitor's own single-use code for an
-//! offer, never in the public bundle.
-//!
-//! A code is `PREFIX-` and 12 characters of Crockford's base32: the first 60 bits of
-//! HMAC-SHA256(`CODE_SECRET`, offer id, visitor id, validity window), each field length-prefixed
-//! so no two inputs share bytes. Derived, not drawn: the same visitor sees the same code for the
-//! same offer within a window (`valid_days` long), whichever answer shows it (`/v1/exit-offer`,
-//! `/v1/slice`, a deep link's landing), and nobody without the secret can mint one.
+//! Unique offer codes (`[[unique_codes]]`, #21) at the edge: each visitor's own single-use
+//! code for an offer, never in the public bundle. How a code is derived (from `LINK_SECRET`,
+//! the offer, the visitor's key and the validity window) is the engine's
+//! (`vitrine_engine::codes`): the exit offer, the slice, a deep link's landing and journey
+//! messages show a visitor the same code without asking one another.
 //!
 //! Issuing records the code in its own Durable Object (the visitors' class, named
 //! [`object_key`]: `c:<code>`), holding a [`CodeRecord`]; issuing again keeps the first record.
@@ -14,16 +11,15 @@
 //! concurrent redemptions exactly one succeeds. Codes typed by people are read leniently
 //! (any case, Crockford's look-alikes `O`→`0`, `I`/`L`→`1`) and bounded in length.
 
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
-use sha2::Sha256;
 use vitrine_engine::civil::push_iso8601;
+use vitrine_engine::codes::{code_for, code_key, ALPHABET};
+pub use vitrine_engine::codes::RANDOM_LEN;
+use vitrine_engine::journey::LinkClaims;
 use vitrine_engine::rules::UniqueCode;
 use vitrine_engine::{BundleBody, Engine, OfferDecision, Visitor};
 
-/// Characters after the prefix: 60 bits.
-pub const RANDOM_LEN: usize = 12;
 /// The longest code there is (prefix, dash, random part); longer input is refused unread.
 pub const MAX_CODE_LEN: usize = UniqueCode::MAX_PREFIX_LEN + 1 + RANDOM_LEN;
 /// The store's backend's routes (write key).
@@ -41,33 +37,10 @@ pub const VERIFY: &str = "/code/verify";
 pub const REDEEM: &str = "/code/redeem";
 
 const DAY_SECS: i64 = 86_400;
-/// Crockford's base32: no I, L, O, U.
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/// The validity window `now` falls in: a visitor's code changes from one to the next.
-pub fn window(unique: &UniqueCode, now: i64) -> i64 {
-    now.div_euclid(i64::from(unique.valid_days.max(1)) * DAY_SECS)
-}
-
-/// Visitor `visitor`'s code for `unique`'s offer at `now`.
-pub fn code_for(secret: &[u8], unique: &UniqueCode, visitor: &str, now: i64) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    for field in [unique.offer.as_bytes(), visitor.as_bytes(), &window(unique, now).to_be_bytes()] {
-        mac.update(&(field.len() as u64).to_be_bytes());
-        mac.update(field);
-    }
-    let bits = u64::from_be_bytes(mac.finalize().into_bytes()[..8].try_into().expect("8 bytes")) >> 4;
-    let mut code = String::with_capacity(unique.prefix.len() + 1 + RANDOM_LEN);
-    code.push_str(&unique.prefix);
-    code.push('-');
-    for i in (0..RANDOM_LEN).rev() {
-        code.push(char::from(ALPHABET[(bits >> (5 * i) & 31) as usize]));
-    }
-    code
-}
-
-/// A code issued now: the code and the record its object keeps (unless it has one already).
-pub fn issue(secret: &[u8], unique: &UniqueCode, visitor: &str, now: i64) -> (String, CodeRecord) {
+/// Visitor `visitor`'s (a journeys' key: `a:<id>`, `u:<id>`) code issued at `now`: the code and
+/// the record its object keeps (unless it has one already). `link_secret`: `LINK_SECRET`.
+pub fn issue(link_secret: &[u8], unique: &UniqueCode, visitor: &str, now: i64) -> (String, CodeRecord) {
     let record = CodeRecord {
         offer: unique.offer.clone(),
         visitor: visitor.to_string(),
@@ -75,17 +48,27 @@ pub fn issue(secret: &[u8], unique: &UniqueCode, visitor: &str, now: i64) -> (St
         expires_at: now + i64::from(unique.valid_days) * DAY_SECS,
         redeemed_at: None,
     };
-    (code_for(secret, unique, visitor, now), record)
+    (code_for(&code_key(link_secret), unique, visitor, now), record)
 }
 
-/// The unique code visitor `v`'s exit offer issues at `now`, if it issues one: the offer has
-/// `[[unique_codes]]` and the visitor an id to tie the code to.
-pub fn exit_offer_code<'e>(engine: &'e Engine, v: &Visitor, now: i64) -> Option<&'e UniqueCode> {
+/// The unique code visitor `v`'s exit offer issues at `now`, if it issues one (the offer has
+/// `[[unique_codes]]` and the visitor an id to tie the code to), with the key it is issued to:
+/// the visitor's journeys key (`a:<vt_vid>`), so their messages show the same code.
+pub fn exit_offer_code<'e>(engine: &'e Engine, v: &Visitor, now: i64) -> Option<(&'e UniqueCode, String)> {
     if v.visitor_id.is_empty() {
         return None;
     }
     let offer = engine.exit_offer(v, now)?;
-    engine.body().rules.unique_code(&offer.id)
+    Some((engine.body().rules.unique_code(&offer.id)?, crate::events::visitor_key("", &v.visitor_id)))
+}
+
+/// The unique code a deep link's message showed, to show again on its landing: the offer the
+/// link promises (checked, `deep_link::verified_link`), issued to the link's visitor at the time
+/// the message was composed (its expiry less the bundle's `link_ttl`), so the same code.
+pub fn deep_link_code<'e>(engine: &'e Engine, claims: &LinkClaims) -> Option<(&'e UniqueCode, String, i64)> {
+    let rules = &engine.body().rules;
+    let unique = rules.unique_code(&claims.offer)?;
+    (!claims.visitor.is_empty() && claims.exp != 0).then(|| (unique, claims.visitor.clone(), claims.exp - rules.messaging.link_ttl.0))
 }
 
 /// `decision` (an offer of `engine`'s for `v`) showing `code`: rendered again with it, as a
@@ -98,9 +81,13 @@ pub fn with_code(engine: &Engine, v: &Visitor, decision: OfferDecision, code: &s
 }
 
 /// A visitor's slice carrying their code: offer `offer_id` gets it as its `code` (what the
-/// SDK's dialog shows, unchanged) and leaves `unique_codes`, so the slice's rules are those of
-/// an offer with a static code.
+/// SDK's dialog, and a deep link's offer, show unchanged) and leaves `unique_codes`, so the
+/// slice's rules are those of an offer with a static code.
+/// An offer filled already keeps its code (a deep link's, put first, wins over the exit offer's).
 pub fn slice_with_code(body: &mut BundleBody, offer_id: &str, code: &str) {
+    if !body.rules.unique_codes.iter().any(|u| u.offer == offer_id) {
+        return;
+    }
     if let Some(o) = body.rules.offers.iter_mut().find(|o| o.id == offer_id) {
         o.code = code.to_string();
         body.rules.unique_codes.retain(|u| u.offer != offer_id);
@@ -264,11 +251,15 @@ pub fn read_request(body: &[u8]) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    const SECRET: &[u8] = b"code-secret-for-tests";
+    const SECRET: &[u8] = b"link-secret-for-tests";
     const NOW: i64 = 1_790_000_000;
 
     fn welcome(valid_days: u32) -> UniqueCode {
         UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days }
+    }
+
+    fn code_for(secret: &[u8], unique: &UniqueCode, visitor: &str, now: i64) -> String {
+        vitrine_engine::codes::code_for(&code_key(secret), unique, visitor, now)
     }
 
     #[test]
@@ -348,9 +339,10 @@ mod tests {
         }));
         let visitor = |id: &str| Visitor { visitor_id: id.into(), ..Visitor::default() };
         let (a, b) = (visitor("v-a"), visitor("v-b"));
-        let unique = exit_offer_code(&engine, &a, NOW).expect("the exit offer issues a code").clone();
+        let (unique, key) = exit_offer_code(&engine, &a, NOW).expect("the exit offer issues a code");
+        assert_eq!(key, "a:v-a", "issued to the visitor's journeys key");
         assert!(exit_offer_code(&engine, &visitor(""), NOW).is_none(), "no visitor id: nothing to tie a code to");
-        let code_a = code_for(SECRET, &unique, &a.visitor_id, NOW);
+        let code_a = code_for(SECRET, unique, &key, NOW);
 
         let q = crate::api::parse_decide_query("", false, false).unwrap();
         let shown = crate::api::exit_offer_with_code(&engine, &a, &q, NOW, Some(&code_a)).unwrap().body;
@@ -360,7 +352,7 @@ mod tests {
         let plain = crate::api::exit_offer(&engine, &b, &q, NOW).unwrap().body;
         assert!(!plain.contains(&code_a) && !plain.contains("WELCOME-"), "{plain}");
 
-        let bytes = crate::api::slice_with_code(&engine, &a, NOW, Some(("welcome10", &code_a)));
+        let bytes = crate::api::slice_with_codes(&engine, &a, NOW, &[("welcome10".into(), code_a.clone())]);
         let from_slice = Engine::load(&bytes).expect("the slice's rules are sound");
         assert_eq!(from_slice.exit_offer(&a, NOW).unwrap().code, code_a, "the SDK decides the offer with the code in it");
         assert!(from_slice.body().rules.unique_codes.is_empty());

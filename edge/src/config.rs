@@ -50,10 +50,6 @@ pub struct Config {
     /// In dev mode a fixed one stands in when none is set; elsewhere, without it nothing is
     /// recorded (named once in `problems`).
     pub measurement_key: Option<Vec<u8>>,
-    /// Derives offers' unique codes (`CODE_SECRET`, at least 16 characters; `codes.rs`). In dev
-    /// mode a fixed one stands in when none is set; elsewhere, without it no unique code is
-    /// issued (the offer shows without one, and the log says why).
-    pub code_secret: Option<Vec<u8>>,
 }
 
 /// A var's value if set and not blank.
@@ -67,7 +63,6 @@ fn flag(value: Option<String>) -> bool {
 
 const DEV_LINK_SECRET: &[u8] = b"vitrine-dev-link-secret";
 const DEV_MEASUREMENT_KEY: &[u8] = b"vitrine-dev-measurement-key";
-const DEV_CODE_SECRET: &[u8] = b"vitrine-dev-code-secret";
 
 impl Config {
     /// The key measurement units are made with; empty when none is set (nothing is recorded).
@@ -82,9 +77,10 @@ impl Config {
         self.link_secret.as_deref().ok_or("LINK_SECRET is not set: events that run journeys are refused until it is (wrangler secret put LINK_SECRET)")
     }
 
-    /// The key unique offer codes are derived with, or why none is issued.
-    pub fn code_key(&self) -> Result<&[u8], &'static str> {
-        self.code_secret.as_deref().ok_or("CODE_SECRET is not set: offers with unique codes show without a code (wrangler secret put CODE_SECRET)")
+    /// The secret unique offer codes are derived from (`vitrine_engine::codes::code_key`): the
+    /// link secret, as messages (which show codes too) have it. Without it, no code is issued.
+    pub fn code_secret(&self) -> Result<&[u8], &'static str> {
+        self.link_secret.as_deref().ok_or("LINK_SECRET is not set: offers with unique codes show without a code (wrangler secret put LINK_SECRET)")
     }
 
     /// `var` looks a name up among vars and secrets.
@@ -110,16 +106,7 @@ impl Config {
                 None
             }
         };
-        let code_secret = match var("CODE_SECRET") {
-            Some(k) if k.len() >= 16 => Some(k.into_bytes()),
-            Some(_) => {
-                problems.push("CODE_SECRET is shorter than 16 characters: no unique code is issued".into());
-                None
-            }
-            None => dev_mode.then(|| DEV_CODE_SECRET.to_vec()),
-        };
         Config {
-            code_secret,
             measurement_key,
             identity,
             sendgrid_unsigned_ok: dev_mode && var("SENDGRID_WEBHOOK_PUBLIC_KEY").is_none(),
