@@ -1,11 +1,13 @@
 //! Unique offer codes on real workerd (#21): the exit offer shows each visitor their own code,
 //! which neither the public bundle nor another visitor's answers contain; the store's backend
 //! verifies and redeems it with the write key, and of two concurrent redemptions exactly one
-//! succeeds. Run: `cargo test -p vitrine-tests --test codes_e2e`.
+//! succeeds; a message's deep link shows its landing the message's code again. Run:
+//! `cargo test -p vitrine-tests --test codes_e2e`.
 
 use std::path::PathBuf;
 
 use serde_json::Value as Json;
+use vitrine_engine::journey::LinkClaims;
 use vitrine_engine::rules::UniqueCode;
 use vitrine_engine::{Engine, Visitor};
 use vitrine_tests::fixture;
@@ -14,7 +16,7 @@ use vitrine_tests::stack::{Stack, StackConfig};
 use vitrine_tests::{cases, demo_store, harness};
 
 const WRITE_KEY: &str = "e2e-write-key-0123456789";
-const CODE_SECRET: &str = "e2e-code-secret-0123456789";
+const LINK_SECRET: &str = "e2e-link-secret-0123456789";
 
 struct Suite {
     stack: Stack,
@@ -44,7 +46,7 @@ fn setup() -> Suite {
     demo_store::generate(&Engine::load(&bundle()).unwrap(), &site, &[]).expect("demo store");
     let mut cfg = StackConfig::new(&site);
     cfg.bundles = vec![bundle()];
-    cfg.vars = vec![("VITRINE_WRITE_KEY".into(), WRITE_KEY.into()), ("CODE_SECRET".into(), CODE_SECRET.into())];
+    cfg.vars = vec![("VITRINE_WRITE_KEY".into(), WRITE_KEY.into()), ("LINK_SECRET".into(), LINK_SECRET.into())];
     Suite { stack: Stack::start("codes", cfg), site }
 }
 
@@ -57,6 +59,7 @@ fn main() -> std::process::ExitCode {
             the_store_verifies_a_code_and_of_two_concurrent_redemptions_one_succeeds,
             forged_malformed_and_unauthenticated_requests_are_refused,
             a_code_past_its_validity_is_refused_as_expired,
+            a_deep_link_restores_the_code_its_message_showed,
         ],
     )
 }
@@ -132,7 +135,9 @@ fn the_store_verifies_a_code_and_of_two_concurrent_redemptions_one_succeeds(s: &
     let verified = store(s, "/v1/codes/verify", Some(WRITE_KEY), &typed);
     assert_eq!(verified.status, 200, "{}", verified.text());
     let v = verified.json();
-    assert_eq!((v["code"].as_str(), v["offer"].as_str(), v["visitor"].as_str(), v["state"].as_str()), (Some(code.as_str()), Some("welcome10"), Some(visitor), Some("valid")));
+    // The visitor as the journeys know them: `a:` and the SDK's anonymousId (vt_vid).
+    let key = format!("a:{visitor}");
+    assert_eq!((v["code"].as_str(), v["offer"].as_str(), v["visitor"].as_str(), v["state"].as_str()), (Some(code.as_str()), Some("welcome10"), Some(key.as_str()), Some("valid")));
     assert_eq!(verified.header("cache-control"), Some("private, no-store"));
 
     let answers: Vec<HttpResponse> = std::thread::scope(|scope| {
@@ -192,4 +197,44 @@ fn a_code_past_its_validity_is_refused_as_expired(s: &Suite) {
     let answer = redeem(s, &code);
     assert_eq!(answer.status, 410, "{}", answer.text());
     assert_eq!(answer.json()["state"], "expired");
+}
+
+/// A message's link (signed as the journeys sign it) to another device: the landing's slice
+/// (the SDK sends it with the landing's address as `Referer`) carries the code the message
+/// showed, the one derived for the message's visitor when it was composed, not the device's
+/// own; a link signed with another secret restores nothing.
+fn a_deep_link_restores_the_code_its_message_showed(s: &Suite) {
+    let engine = Engine::load(&bundle()).unwrap();
+    let rules = &engine.body().rules;
+    let unique = rules.unique_code("welcome10").unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let composed = now - 3 * 86_400;
+    let link = |secret: &str| {
+        let claims = LinkClaims {
+            visitor: "u:e2e-codes-customer".into(),
+            journey: "welcome".into(),
+            step: 0,
+            channel: "email".into(),
+            landing: "/".into(),
+            offer: "welcome10".into(),
+            exp: composed + rules.messaging.link_ttl.0,
+            ..LinkClaims::default()
+        };
+        format!("{}/?vt={}&utm_source=vitrine", s.stack.url, claims.sign(secret.as_bytes()))
+    };
+    let in_message = vitrine_engine::codes::code_for(&vitrine_engine::codes::code_key(LINK_SECRET.as_bytes()), unique, "u:e2e-codes-customer", composed);
+    let device = "e2e-codes-other-device";
+    let own = code_of(s, device);
+    assert_ne!(own, in_message);
+
+    let slice_code = |referer: &str| {
+        let r = s.stack.get("/v1/slice?path=/", &[("Cookie", &cookie(device)), ("Referer", referer)]);
+        assert_eq!(r.status, 200);
+        let sdk = Engine::load(&r.body).unwrap();
+        sdk.offer("welcome10").unwrap().code.clone()
+    };
+    assert_eq!(slice_code(&link(LINK_SECRET)), in_message, "the landing shows the message's code");
+    let verified: Json = store(s, "/v1/codes/verify", Some(WRITE_KEY), &serde_json::json!({ "code": in_message }).to_string()).json();
+    assert_eq!((verified["visitor"].as_str(), verified["state"].as_str()), (Some("u:e2e-codes-customer"), Some("valid")), "issued to the message's visitor");
+    assert_eq!(slice_code(&link("someone-elses-secret-0123")), own, "a forged link restores nothing");
 }
