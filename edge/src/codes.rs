@@ -14,8 +14,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use vitrine_engine::civil::push_iso8601;
-use vitrine_engine::codes::{code_for, code_key, ALPHABET};
 pub use vitrine_engine::codes::RANDOM_LEN;
+use vitrine_engine::codes::{code_for, code_key, ALPHABET};
 use vitrine_engine::journey::LinkClaims;
 use vitrine_engine::rules::UniqueCode;
 use vitrine_engine::{BundleBody, Engine, OfferDecision, Visitor};
@@ -295,7 +295,16 @@ mod tests {
     fn typed_codes_are_read_leniently_and_bounded() {
         assert_eq!(parse(" welcome-0123456789ab "), Ok("WELCOME-0123456789AB".into()));
         assert_eq!(parse("WELCOME-O1234567I9AL"), Ok("WELCOME-0123456719A1".into()), "Crockford's look-alikes");
-        for bad in ["", "WELCOME", "WELCOME-0123", "WELCOME-0123456789ABC", "-0123456789AB", "WEL COME-0123456789AB", "WELCOME-0123456789AU", "WELCOME-01234567\u{e9}9"] {
+        for bad in [
+            "",
+            "WELCOME",
+            "WELCOME-0123",
+            "WELCOME-0123456789ABC",
+            "-0123456789AB",
+            "WEL COME-0123456789AB",
+            "WELCOME-0123456789AU",
+            "WELCOME-01234567\u{e9}9",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
         let long = format!("{}-0123456789AB", "A".repeat(17));

@@ -137,7 +137,10 @@ fn the_store_verifies_a_code_and_of_two_concurrent_redemptions_one_succeeds(s: &
     let v = verified.json();
     // The visitor as the journeys know them: `a:` and the SDK's anonymousId (vt_vid).
     let key = format!("a:{visitor}");
-    assert_eq!((v["code"].as_str(), v["offer"].as_str(), v["visitor"].as_str(), v["state"].as_str()), (Some(code.as_str()), Some("welcome10"), Some(key.as_str()), Some("valid")));
+    assert_eq!(
+        (v["code"].as_str(), v["offer"].as_str(), v["visitor"].as_str(), v["state"].as_str()),
+        (Some(code.as_str()), Some("welcome10"), Some(key.as_str()), Some("valid"))
+    );
     assert_eq!(verified.header("cache-control"), Some("private, no-store"));
 
     let answers: Vec<HttpResponse> = std::thread::scope(|scope| {

@@ -392,17 +392,23 @@ impl Checker {
             match rules.offers.iter().position(|o| o.id == u.offer) {
                 None => self.push([&at, ".offer"].concat(), ["no offer has id ", &quoted(&u.offer)].concat()),
                 Some(k) if !rules.offers[k].code.is_empty() => {
-                    let message = ["offer ", &quoted(&u.offer), " also has a static code (", &nth("offers", k), ".code): an offer's code is static or unique, remove one"];
+                    let message = [
+                        "offer ",
+                        &quoted(&u.offer),
+                        " also has a static code (",
+                        &nth("offers", k),
+                        ".code): an offer's code is static or unique, remove one",
+                    ];
                     self.push([&at, ".offer"].concat(), message.concat());
                 }
                 Some(_) => {}
             }
             self.unique([&at, ".offer"].concat(), "unique code offer", &u.offer, rules.unique_codes[..i].iter().map(|v| v.offer.as_str()), "unique_codes");
-            let prefix_ok = !u.prefix.is_empty()
-                && u.prefix.len() <= UniqueCode::MAX_PREFIX_LEN
-                && u.prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            let prefix_ok =
+                !u.prefix.is_empty() && u.prefix.len() <= UniqueCode::MAX_PREFIX_LEN && u.prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
             if !prefix_ok {
-                let message = [&quoted(&u.prefix), " is not 1 to ", &int_text(UniqueCode::MAX_PREFIX_LEN as i64), " capital letters and digits (e.g. \"WELCOME\")"];
+                let message =
+                    [&quoted(&u.prefix), " is not 1 to ", &int_text(UniqueCode::MAX_PREFIX_LEN as i64), " capital letters and digits (e.g. \"WELCOME\")"];
                 self.push([&at, ".prefix"].concat(), message.concat());
             }
             if !(1..=UniqueCode::MAX_VALID_DAYS).contains(&u.valid_days) {
