@@ -16,7 +16,9 @@ use vitrine_engine::bundle::BundleBody;
 use vitrine_engine::journey::Message;
 use vitrine_engine::rules::UniqueCode;
 use vitrine_engine::{Engine, Visitor};
-use worker::{console_error, Env, Method, Request, Response, Result, State};
+use worker::js_sys;
+use worker::wasm_bindgen::JsValue;
+use worker::{console_error, Env, Method, Request, Response, Result, ScheduledTime, State};
 
 use crate::endpoints::json;
 use crate::env::{config, now_secs};
@@ -129,6 +131,8 @@ pub async fn object(state: &State, mut req: Request, code: &str) -> Result<Respo
             Some(kept) => (200, kept.json(code, now)),
             None => {
                 storage.put(codes::STORAGE_KEY, serde_json::to_string(&new)?).await?;
+                let forget_ms = new.forget_at() as f64 * 1000.0;
+                storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(forget_ms)))).await?;
                 (200, new.json(code, now))
             }
         },
@@ -143,6 +147,22 @@ pub async fn object(state: &State, mut req: Request, code: &str) -> Result<Respo
         _ => return json(JsonReply::error(404, format!("no {path} on a code"))),
     };
     json(JsonReply { status, body: body.to_string() })
+}
+
+/// A code object's alarm: its record forgotten once `CodeRecord::forget_at` passed. `false`:
+/// not a code's object (a visitor's alarm, theirs to handle).
+pub async fn alarm(state: &State) -> Result<bool> {
+    let storage = state.storage();
+    let stored: Option<String> = storage.get(codes::STORAGE_KEY).await?;
+    let Some(stored) = stored else { return Ok(false) };
+    match serde_json::from_str::<CodeRecord>(&stored) {
+        Ok(record) if now_secs() < record.forget_at() => {
+            storage.set_alarm(ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(record.forget_at() as f64 * 1000.0)))).await?;
+        }
+        // Its time, or unreadable: nothing to keep it for.
+        _ => storage.delete_all().await?,
+    }
+    Ok(true)
 }
 
 /// `POST /v1/codes/verify`.

@@ -241,6 +241,9 @@ impl DurableObject for VisitorDo {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        if crate::codes::alarm(&self.state).await? {
+            return Response::ok(""); // a unique code's object, forgetting its record
+        }
         self.load("").await?;
         let now = now_secs();
         if self.with(|o| o.is_expired(now, config(&self.env).retention_secs)) {

@@ -37,6 +37,9 @@ pub const VERIFY: &str = "/code/verify";
 pub const REDEEM: &str = "/code/redeem";
 
 const DAY_SECS: i64 = 86_400;
+/// How long a code's record outlives its validity (a late dispute, a refund), then its object
+/// forgets it: records name a visitor, and code objects cannot be found by an erasure.
+pub const KEPT_AFTER_EXPIRY_SECS: i64 = 30 * DAY_SECS;
 
 /// Visitor `visitor`'s (a journeys' key: `a:<id>`, `u:<id>`) code issued at `now`: the code and
 /// the record its object keeps (unless it has one already). `link_secret`: `LINK_SECRET`.
@@ -55,7 +58,8 @@ pub fn issue(link_secret: &[u8], unique: &UniqueCode, visitor: &str, now: i64) -
 /// `[[unique_codes]]` and the visitor an id to tie the code to), with the key it is issued to:
 /// the visitor's journeys key (`a:<vt_vid>`), so their messages show the same code.
 pub fn exit_offer_code<'e>(engine: &'e Engine, v: &Visitor, now: i64) -> Option<(&'e UniqueCode, String)> {
-    if v.visitor_id.is_empty() {
+    // Most bundles have none: no second exit-offer decision per request for them.
+    if v.visitor_id.is_empty() || engine.body().rules.unique_codes.is_empty() {
         return None;
     }
     let offer = engine.exit_offer(v, now)?;
@@ -167,6 +171,11 @@ impl CodeRecord {
             None if now >= self.expires_at => CodeState::Expired,
             None => CodeState::Valid,
         }
+    }
+
+    /// When the code's object forgets this record (its alarm).
+    pub fn forget_at(&self) -> i64 {
+        self.expires_at + KEPT_AFTER_EXPIRY_SECS
     }
 
     /// Redeems the code if it is valid; the state it was in either way.
@@ -331,6 +340,7 @@ mod tests {
         let (status, _, write) = redeem_answer(&code, Some(record.clone()), NOW + DAY_SECS);
         assert_eq!((status, write), (410, None), "expired at issued_at + valid_days");
         assert_eq!(verify_answer(&code, Some(&record), NOW + DAY_SECS).1["state"], "expired");
+        assert_eq!(record.forget_at(), NOW + DAY_SECS + 30 * DAY_SECS, "kept a month past its validity, then forgotten");
 
         let forged = parse("WELCOME-000000000000").unwrap();
         assert_eq!(verify_answer(&forged, None, NOW).0, 404);
