@@ -4,7 +4,14 @@
 //! succeeds; a message's deep link shows its landing the message's code again. Run:
 //! `cargo test -p vitrine-tests --test codes_e2e`.
 
+#[path = "capture/mod.rs"]
+#[allow(dead_code)]
+mod capture;
+
 use std::path::PathBuf;
+use std::time::Duration;
+
+use capture::CaptureServer;
 
 use serde_json::Value as Json;
 use vitrine_engine::journey::LinkClaims;
@@ -20,6 +27,7 @@ const LINK_SECRET: &str = "e2e-link-secret-0123456789";
 
 struct Suite {
     stack: Stack,
+    capture: CaptureServer,
     site: PathBuf,
 }
 
@@ -32,11 +40,16 @@ impl Drop for Suite {
 }
 
 /// The fixture with `welcome10` (new visitors' exit offer) issuing unique codes instead of
-/// its static `WELCOME10`.
+/// its static `WELCOME10`, and a welcome journey whose webhook message shows it.
 fn bundle() -> Vec<u8> {
     fixture::bundle_bytes_with(1, |b| {
         b.rules.offers.iter_mut().find(|o| o.id == "welcome10").unwrap().code.clear();
         b.rules.unique_codes = vec![UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days: 14 }];
+        b.rules.journeys = vec![serde_json::from_value(serde_json::json!({
+            "id": "welcome", "trigger": "welcome",
+            "steps": [{ "after": "0s", "channel": "webhook", "body": "Your code: {{offer.code}}", "offer": "welcome10" }],
+        }))
+        .unwrap()];
     })
 }
 
@@ -44,10 +57,16 @@ fn setup() -> Suite {
     let site = std::env::temp_dir().join(format!("vitrine-e2e-codes-{}/site", std::process::id()));
     let _ = std::fs::remove_dir_all(&site);
     demo_store::generate(&Engine::load(&bundle()).unwrap(), &site, &[]).expect("demo store");
+    let capture = CaptureServer::start();
     let mut cfg = StackConfig::new(&site);
     cfg.bundles = vec![bundle()];
-    cfg.vars = vec![("VITRINE_WRITE_KEY".into(), WRITE_KEY.into()), ("LINK_SECRET".into(), LINK_SECRET.into())];
-    Suite { stack: Stack::start("codes", cfg), site }
+    cfg.vars = vec![
+        ("VITRINE_WRITE_KEY".into(), WRITE_KEY.into()),
+        ("LINK_SECRET".into(), LINK_SECRET.into()),
+        ("WEBHOOK_URL".into(), format!("{}/hooks/vitrine", capture.base_url())),
+        ("WEBHOOK_SECRET".into(), "e2e-webhook-secret".into()),
+    ];
+    Suite { stack: Stack::start("codes", cfg), capture, site }
 }
 
 fn main() -> std::process::ExitCode {
@@ -60,6 +79,7 @@ fn main() -> std::process::ExitCode {
             forged_malformed_and_unauthenticated_requests_are_refused,
             a_code_past_its_validity_is_refused_as_expired,
             a_deep_link_restores_the_code_its_message_showed,
+            a_message_shows_the_visitors_code_recorded_before_it_leaves,
         ],
     )
 }
@@ -240,4 +260,32 @@ fn a_deep_link_restores_the_code_its_message_showed(s: &Suite) {
     let verified: Json = store(s, "/v1/codes/verify", Some(WRITE_KEY), &serde_json::json!({ "code": in_message }).to_string()).json();
     assert_eq!((verified["visitor"].as_str(), verified["state"].as_str()), (Some("u:e2e-codes-customer"), Some("valid")), "issued to the message's visitor");
     assert_eq!(slice_code(&link("someone-elses-secret-0123")), own, "a forged link restores nothing");
+}
+
+/// A visitor who subscribes gets the welcome message (a webhook to the capture server) showing
+/// their own code: recorded by the time it left (verify finds it, issued to them), and the
+/// same code their exit offer shows.
+fn a_message_shows_the_visitors_code_recorded_before_it_leaves(s: &Suite) {
+    let visitor = "e2e-codes-subscriber";
+    let batch = serde_json::json!({ "batch": [{
+        "type": "consent", "channels": { "all": true },
+        "messageId": "e2e-codes-consent-1", "anonymousId": visitor,
+    }] });
+    let r = http::request(&s.stack.url, "POST", "/v1/events", &[("Content-Type", "application/json")], batch.to_string().as_bytes()).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let key = format!("a:{visitor}");
+    let needle = format!("\"visitor\":\"{key}\"");
+    let reqs = s
+        .capture
+        .wait_for(Duration::from_secs(30), "the welcome webhook", |reqs| reqs.iter().any(|r| r.path.starts_with("/hooks/") && r.body.contains(&needle)));
+    let hook = reqs.iter().find(|r| r.path.starts_with("/hooks/") && r.body.contains(&needle)).unwrap();
+    let message = &hook.json()["message"];
+    let code = message["offer_code"].as_str().unwrap().to_string();
+    assert!(code.starts_with("WELCOME-"), "{message}");
+    assert_eq!(message["text"].as_str(), Some(format!("Your code: {code}").as_str()));
+
+    let verified = store(s, "/v1/codes/verify", Some(WRITE_KEY), &serde_json::json!({ "code": code }).to_string());
+    assert_eq!(verified.status, 200, "recorded before the message left: {}", verified.text());
+    assert_eq!((verified.json()["visitor"].as_str(), verified.json()["offer"].as_str()), (Some(key.as_str()), Some("welcome10")));
+    assert_eq!(code_of(s, visitor), code, "the exit offer shows the code the message did");
 }
