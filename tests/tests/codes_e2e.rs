@@ -5,7 +5,6 @@
 //! `cargo test -p vitrine-tests --test codes_e2e`.
 
 #[path = "capture/mod.rs"]
-#[allow(dead_code)]
 mod capture;
 
 use std::path::PathBuf;
