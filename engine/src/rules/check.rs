@@ -37,7 +37,7 @@ impl fmt::Display for Problem {
 
 impl Rules {
     /// Every problem, in config order (pages, segments, placements, offers, experiments,
-    /// journeys and messaging, measurement); empty when the rules are sound.
+    /// journeys and messaging, measurement, unique codes); empty when the rules are sound.
     pub fn check(&self) -> Vec<Problem> {
         let mut c = Checker(Vec::new());
         c.pages(self);
