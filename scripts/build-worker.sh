@@ -21,10 +21,11 @@ for tool in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$(command -v worker-build || tr
 done
 
 # What the build depends on, hashed before building: a change made while a build runs (other
-# people share this tree) makes the next call build again.
+# people share this tree) makes the next call build again. openapi.json is compiled in
+# (edge/src/openapi.rs serves it).
 source_hash() {
   find edge-worker/src edge/src engine/src contacts/src -type f -name '*.rs' -print0 | sort -z | xargs -0 cat \
-    | cat - edge-worker/Cargo.toml edge/Cargo.toml engine/Cargo.toml contacts/Cargo.toml Cargo.toml Cargo.lock | sha256sum | cut -c1-16
+    | cat - edge-worker/Cargo.toml edge/Cargo.toml engine/Cargo.toml contacts/Cargo.toml Cargo.toml Cargo.lock openapi.json | sha256sum | cut -c1-16
 }
 HASH=$(source_hash)
 stale() {

@@ -10,6 +10,7 @@ use vitrine_edge::cookies::SetCookie;
 use vitrine_engine::{Engine, Visitor};
 
 use crate::bundle::{self, serving};
+use crate::codes;
 use crate::env::{config, now_secs};
 use crate::visitor::{identify, request_info};
 
@@ -43,7 +44,9 @@ async fn prepare(req: &Request, env: &Env, need_placement: bool) -> Result<std::
     let id = identify(env, &config, &facts).await;
     let now = q.now.unwrap_or_else(now_secs);
     let visitor = context::visitor(&loaded.value, &facts, &id, now);
-    Ok(Ok(Prepared { loaded, visitor, set_cookies: id.set_cookies, q, now }))
+    // A fresh id the visitor will not keep (no cookie may be set) gets no unique code.
+    let keeps_id = !id.new_visitor || id.may_store;
+    Ok(Ok(Prepared { loaded, visitor, set_cookies: id.set_cookies, q, now, keeps_id }))
 }
 
 struct Prepared {
@@ -52,6 +55,17 @@ struct Prepared {
     set_cookies: Vec<SetCookie>,
     q: DecideQuery,
     now: i64,
+    keeps_id: bool,
+}
+
+impl Prepared {
+    /// The visitor's unique code for their exit offer, issued (`codes::issue_exit_offer_code`).
+    async fn unique_code(&self, env: &Env) -> Option<(String, String)> {
+        if !self.keeps_id {
+            return None;
+        }
+        codes::issue_exit_offer_code(env, &self.loaded.value, &self.visitor, self.now).await
+    }
 }
 
 pub async fn decide(req: Request, env: &Env) -> Result<Response> {
@@ -73,7 +87,15 @@ pub async fn slice(req: Request, env: &Env) -> Result<Response> {
     headers.set("content-type", api::BUNDLE_CONTENT_TYPE)?;
     headers.set("cache-control", "private, no-store")?;
     headers.set("x-vitrine-bundle", &p.loaded.version)?;
-    let body = if req.method() == Method::Head { Vec::new() } else { api::slice(&p.loaded.value, &p.visitor, p.now) };
+    let body = if req.method() == Method::Head {
+        Vec::new()
+    } else {
+        // Their exit offer's code, and the one a deep link's message showed (its landing's slice).
+        let referer = req.headers().get("referer")?;
+        let deep_link = codes::issue_deep_link_code(env, &p.loaded.value, referer.as_deref(), now_secs()).await;
+        let codes: Vec<(String, String)> = deep_link.into_iter().chain(p.unique_code(env).await).collect();
+        api::slice_with_codes(&p.loaded.value, &p.visitor, p.now, &codes)
+    };
     with_cors(&req, env, with_cookies(Response::from_bytes(body)?.with_headers(headers), &p.set_cookies)?)
 }
 
@@ -91,7 +113,8 @@ pub async fn exit_offer(req: Request, env: &Env) -> Result<Response> {
         Ok(p) => p,
         Err(reply) => return with_cors(&req, env, json(reply)?),
     };
-    let resp = match api::exit_offer(&p.loaded.value, &p.visitor, &p.q, p.now) {
+    let code = p.unique_code(env).await;
+    let resp = match api::exit_offer_with_code(&p.loaded.value, &p.visitor, &p.q, p.now, code.as_ref().map(|(_, code)| code.as_str())) {
         Some(reply) => json(reply)?,
         None => Response::empty()?.with_status(204),
     };

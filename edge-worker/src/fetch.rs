@@ -7,7 +7,7 @@ use vitrine_edge::routes::Route;
 use worker::{Context, Env, Method, Request, Response, Result};
 
 use crate::entry::Answer;
-use crate::{admin, endpoints, events, feedback, limits, measure, page, push, report};
+use crate::{admin, codes, endpoints, events, feedback, limits, measure, page, push, report};
 
 /// Answers one request (the entry: `entry::Edge::fetch`).
 pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Answer> {
@@ -36,6 +36,8 @@ async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Resul
         Route::StaffReport => report::staff(req, env).await,
         Route::Unsubscribe => events::unsubscribe(req, env).await,
         Route::Confirm => events::confirm(req, env).await,
+        Route::CodeVerify => codes::verify(req, env).await,
+        Route::CodeRedeem => codes::redeem(req, env).await,
         Route::SmsInbound => events::sms_inbound(req, env).await,
         Route::SendgridEvents => feedback::sendgrid(req, env).await,
         Route::TwilioStatus => feedback::twilio_status(req, env).await,

@@ -14,6 +14,8 @@
 //!   page and its upload;
 //! - [`limits`]: limits before work (body caps read as streams, rate-limit bindings);
 //! - [`object`]: the `VisitorDo` Durable Object class; [`stubs`]: calls between objects;
+//! - [`codes`]: unique offer codes (issued with the exit offer, their objects, the store's
+//!   verify and redeem);
 //! - [`bundle`] (KV `BUNDLES`), [`visitor`] (request facts, KV `PROFILES`), [`outbound`]
 //!   (provider requests), [`env`] (settings, clock, ids), [`faults`] (dev-mode fault switches).
 
@@ -21,6 +23,7 @@
 
 mod admin;
 mod bundle;
+mod codes;
 mod endpoints;
 mod entry;
 mod env;

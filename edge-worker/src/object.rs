@@ -102,6 +102,10 @@ impl DurableObject for VisitorDo {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let key = req.headers().get(KEY_HEADER)?.unwrap_or_default();
+        if let Some(code) = key.strip_prefix(vitrine_edge::codes::KEY_PREFIX) {
+            // A unique offer code's object: its own record, none of a visitor's.
+            return crate::codes::object(&self.state, req, code).await;
+        }
         self.load(&key).await?;
         let path = req.path();
         let forward = self.with(|o| o.forward_to(&path).map(str::to_string));
@@ -237,6 +241,9 @@ impl DurableObject for VisitorDo {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        if crate::codes::alarm(&self.state).await? {
+            return Response::ok(""); // a unique code's object, forgetting its record
+        }
         self.load("").await?;
         let now = now_secs();
         if self.with(|o| o.is_expired(now, config(&self.env).retention_secs)) {
@@ -626,7 +633,7 @@ impl VisitorDo {
             };
             let outcome = match built {
                 Err(dropped) => dropped,
-                Ok(req) => match self.reserve(m, cap).await {
+                Ok(req) => match self.before_send(m, cap, bundle).await {
                     Some(refused) => refused,
                     None => {
                         // Durable before the request leaves: a crash from here on cannot resend it.
@@ -659,6 +666,15 @@ impl VisitorDo {
             }
         }
         Ok(())
+    }
+
+    /// What must hold before `m` leaves: its unique code recorded (`codes::record_message_code`),
+    /// then room under the daily cap ([`Self::reserve`]); `None`: send it.
+    async fn before_send(&self, m: &Message, cap: u32, bundle: &BundleBody) -> Option<Outcome> {
+        if let Some(unrecorded) = crate::codes::record_message_code(&self.env, bundle, m).await {
+            return Some(unrecorded);
+        }
+        self.reserve(m, cap).await
     }
 
     /// Asks the contact's object whether the message fits the daily cap (`cap`, the bundle's

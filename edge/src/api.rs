@@ -113,7 +113,16 @@ pub fn decide(engine: &Engine, version: &str, visitor: &Visitor, q: &DecideQuery
 
 /// `/v1/exit-offer`: the offer this visitor would get on exit intent; `None` means 204.
 pub fn exit_offer(engine: &Engine, visitor: &Visitor, q: &DecideQuery, now: i64) -> Option<JsonReply> {
-    let offer = engine.exit_offer(visitor, now)?;
+    exit_offer_with_code(engine, visitor, q, now, None)
+}
+
+/// [`exit_offer`] showing `code`, the unique code the edge issued this visitor for it
+/// (`codes::exit_offer_code`).
+pub fn exit_offer_with_code(engine: &Engine, visitor: &Visitor, q: &DecideQuery, now: i64, code: Option<&str>) -> Option<JsonReply> {
+    let mut offer = engine.exit_offer(visitor, now)?;
+    if let Some(code) = code {
+        offer = crate::codes::with_code(engine, visitor, offer, code);
+    }
     let mut body = serde_json::to_value(&offer).unwrap_or(Json::Null);
     if !q.explain {
         if let Some(obj) = body.as_object_mut() {
@@ -181,9 +190,19 @@ pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
 /// bundle bytes under the bundle's own header: decisions for this visitor from it equal the
 /// bundle's, whatever the catalog's size.
 pub fn slice(engine: &Engine, visitor: &Visitor, now: i64) -> Vec<u8> {
+    slice_with_codes(engine, visitor, now, &[])
+}
+
+/// [`slice`] with the visitor's unique codes (`(offer id, code)`: their exit offer's, a deep
+/// link's) put into those offers, so the SDK shows them (`codes::slice_with_code`).
+pub fn slice_with_codes(engine: &Engine, visitor: &Visitor, now: i64, codes: &[(String, String)]) -> Vec<u8> {
     use vitrine_engine::bundle::{encode, Header, FORMAT_VERSION};
+    let mut body = engine.slice(visitor, now);
+    for (offer, code) in codes {
+        crate::codes::slice_with_code(&mut body, offer, code);
+    }
     // Written in the current layout whatever the serving bundle's (the previous one is read too).
-    encode(&Header { format_version: FORMAT_VERSION, ..engine.header().clone() }, &engine.slice(visitor, now))
+    encode(&Header { format_version: FORMAT_VERSION, ..engine.header().clone() }, &body)
 }
 
 /// `/v1/bundle[/<version>]`: which version a path asks for (`None`: the current one).
@@ -265,9 +284,9 @@ mod tests {
 
     #[test]
     fn a_slice_of_a_previous_format_bundle_is_in_the_current_format() {
-        // The SDK reads the current format only: a worker serving a v5 bundle still hands it
+        // The SDK reads the current format only: a worker serving a v6 bundle still hands it
         // one it can read, with the bundle's id and date.
-        let old = Engine::load(include_bytes!("../../engine/tests/golden/bundle-v5.bin")).unwrap();
+        let old = Engine::load(include_bytes!("../../engine/tests/golden/bundle-v6.bin")).unwrap();
         assert_eq!(old.header().format_version, vitrine_engine::bundle::PREVIOUS_FORMAT_VERSION);
         let bytes = slice(&old, &Visitor::default(), 0);
         let header = vitrine_engine::bundle::decode_header(&bytes).unwrap();

@@ -77,6 +77,12 @@ impl Config {
         self.link_secret.as_deref().ok_or("LINK_SECRET is not set: events that run journeys are refused until it is (wrangler secret put LINK_SECRET)")
     }
 
+    /// The secret unique offer codes are derived from (`vitrine_engine::codes::code_key`): the
+    /// link secret, as messages (which show codes too) have it. Without it, no code is issued.
+    pub fn code_secret(&self) -> Result<&[u8], &'static str> {
+        self.link_secret.as_deref().ok_or("LINK_SECRET is not set: offers with unique codes show without a code (wrangler secret put LINK_SECRET)")
+    }
+
     /// `var` looks a name up among vars and secrets.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Config {
         let var = |name: &str| nonblank(var(name));

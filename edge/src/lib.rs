@@ -21,6 +21,7 @@
 pub mod api;
 pub mod bundles;
 pub mod click;
+pub mod codes;
 pub mod config;
 pub mod context;
 pub mod cookies;

@@ -52,6 +52,7 @@ pub fn body_limit(route: &Route) -> Option<usize> {
         Route::SendgridEvents => Some(crate::feedback::MAX_BODY_BYTES),
         Route::PushReport => Some(crate::push::MAX_REPORT_BYTES),
         Route::AdminReport => Some(crate::staff::REPORT_BODY),
+        Route::CodeVerify | Route::CodeRedeem => Some(crate::codes::MAX_BODY_BYTES),
         Route::Page | Route::Asset => None,
         _ => Some(SMALL_BODY),
     }

@@ -48,6 +48,9 @@ pub enum Route {
     StaffReport,
     Unsubscribe,
     Confirm,
+    /// `POST /v1/codes/verify`, `/v1/codes/redeem`: the store's backend, with the write key.
+    CodeVerify,
+    CodeRedeem,
     SmsInbound,
     /// SendGrid's Event Webhook.
     SendgridEvents,
@@ -85,6 +88,8 @@ impl Route {
             crate::openapi::PATH => Route::UseGet,
             "/v1/unsubscribe" => Route::Unsubscribe,
             "/v1/confirm" => Route::Confirm,
+            crate::codes::VERIFY_PATH => Route::CodeVerify,
+            crate::codes::REDEEM_PATH => Route::CodeRedeem,
             "/v1/sms/inbound" => Route::SmsInbound,
             SENDGRID_EVENTS_PATH => Route::SendgridEvents,
             TWILIO_STATUS_PATH => Route::TwilioStatus,
@@ -188,6 +193,9 @@ mod tests {
         assert_eq!(Route::of("/v1/admin/report", false, false), Route::AdminReport);
         assert_eq!(Route::of("/staff/report", true, false), Route::StaffReport);
         assert_eq!(Route::of("/staff/reports", true, false), Route::Page);
+        assert_eq!(Route::of("/v1/codes/verify", false, false), Route::CodeVerify);
+        assert_eq!(Route::of("/v1/codes/redeem", false, false), Route::CodeRedeem);
+        assert_eq!(Route::of("/v1/codes/redeem/x", false, false), Route::NotFound);
     }
 
     #[test]

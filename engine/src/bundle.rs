@@ -1,9 +1,10 @@
-//! Bundle format v6: the compiled, public model that edge and browser load. (v2: placements
+//! Bundle format v7: the compiled, public model that edge and browser load. (v2: placements
 //! gained `exclude_owned`; v3: the body's layout is our own, `wire.rs`, instead of bincode;
 //! v4: the catalog carries its categories' URL slugs; v5: experiments on offers and journeys,
 //! arms choosing a variant, an offer or sending nothing, and `[measurement]`'s holdout; v6: the
 //! catalog and the neighbour tables are read in place, fixed-width rows and a string heap, so
-//! opening a 100k-product bundle decodes none of its products.
+//! opening a 100k-product bundle decodes none of its products; v7: `[[unique_codes]]`, offers
+//! whose code the edge issues per visitor.
 //! The body is positional, so other versions are refused, not guessed.)
 //!
 //! ```text
@@ -38,11 +39,11 @@ pub use crate::body::{Blob, BundleBody, Catalog, CategoryIdx, Keyed, Neighbors, 
 pub use crate::wire::WireError;
 
 pub const MAGIC: [u8; 8] = *b"VITRINE\x01";
-pub const FORMAT_VERSION: u16 = 6;
+pub const FORMAT_VERSION: u16 = 7;
 /// Also read (feature `previous-format`: the edge, the builder; not the browser SDK), so a
 /// worker upgraded before the bundle is republished keeps personalizing. When the format
-/// changes, the previous layout moves to `wire.rs` (`v5` today) and this follows.
-pub const PREVIOUS_FORMAT_VERSION: u16 = 5;
+/// changes, the previous layout moves to `wire.rs` (`v6` today) and this follows.
+pub const PREVIOUS_FORMAT_VERSION: u16 = 6;
 pub const HEADER_LEN: usize = 52;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -148,7 +149,7 @@ const FNV_PRIME: u64 = 0x0100_0000_01b3;
 /// lanes (word i to lane i % 4: the lanes' multiplications overlap in the CPU), the lanes then
 /// folded in order, then the last (< 32) bytes. Each step is a bijection of its state, so any
 /// one changed word changes the sum; about 20 times faster than v5's byte-wise FNV-1a
-/// (`checksum_v5`), which cost a cold start ~40 ms for 38 MB.
+/// which cost a cold start ~40 ms for 38 MB.
 pub fn checksum(bytes: &[u8]) -> u64 {
     let step = |h: u64, w: u64| (h ^ w).wrapping_mul(FNV_PRIME);
     let (blocks, rest) = bytes.as_chunks::<32>();
@@ -165,12 +166,6 @@ pub fn checksum(bytes: &[u8]) -> u64 {
     let (words, tail) = rest.as_chunks::<8>();
     let h = words.iter().fold(h, |h, w| step(h, u64::from_le_bytes(*w)));
     tail.iter().fold(h, |h, &b| step(h, u64::from(b)))
-}
-
-/// FNV-1a, 64 bit: the body checksum of format v5.
-#[cfg(feature = "previous-format")]
-pub fn checksum_v5(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(FNV_OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME))
 }
 
 pub fn encode(header: &Header, body: &BundleBody) -> Vec<u8> {
@@ -241,9 +236,6 @@ fn check(bytes: &[u8]) -> Result<Header, BundleError> {
     // cut and encoded for this request, and the hash's code would cost its download budget.
     #[cfg(not(feature = "compact"))]
     {
-        #[cfg(feature = "previous-format")]
-        let actual_sum = if header.format_version == PREVIOUS_FORMAT_VERSION { checksum_v5(body) } else { checksum(body) };
-        #[cfg(not(feature = "previous-format"))]
         let actual_sum = checksum(body);
         let expected_sum = u64_at(bytes, 44);
         if actual_sum != expected_sum {
@@ -256,7 +248,7 @@ fn check(bytes: &[u8]) -> Result<Header, BundleError> {
 fn decode_body(header: Header, bytes: Arc<Vec<u8>>, start: usize) -> Result<Bundle, BundleError> {
     #[cfg(feature = "previous-format")]
     if header.format_version == PREVIOUS_FORMAT_VERSION {
-        let body = wire::from_shared::<wire::v5::BundleBody>(&bytes, start).map_err(BundleError::Body)?;
+        let body = wire::from_shared::<wire::v6::BundleBody>(&bytes, start).map_err(BundleError::Body)?;
         return Ok(Bundle { header, body: body.into() });
     }
     let body = wire::from_shared::<BundleBody>(&bytes, start).map_err(BundleError::Body)?;

@@ -56,6 +56,7 @@ mod body;
 pub mod bundle;
 pub mod cart;
 pub mod civil;
+pub mod codes;
 mod condition;
 pub mod context;
 pub mod cookies;

@@ -78,6 +78,37 @@ pub struct Rules {
     /// `[measurement]`: the global holdout. Absent: [`Measurement::default`], a 5% holdout.
     #[serde(default)]
     pub measurement: Measurement,
+    /// `[[unique_codes]]`: offers whose code is each visitor's own, issued by the edge.
+    #[serde(default)]
+    pub unique_codes: Vec<UniqueCode>,
+}
+
+/// `[[unique_codes]]`: offer `offer` gives each visitor their own single-use code instead of a
+/// static `code`, issued by the edge when the offer is shown or sent (`PREFIX-` and 12
+/// characters of Crockford base32, derived from the worker's `CODE_SECRET`) and valid for
+/// `valid_days` days from then. The bundle is public: it holds this description, never a code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UniqueCode {
+    /// The offer's id (`[[offers]] id`); that offer has no static `code`.
+    pub offer: String,
+    /// 1 to 16 capital letters and digits, e.g. "WELCOME": codes read `WELCOME-…`.
+    pub prefix: String,
+    /// How long a code stays redeemable once issued: 1 to 366 days.
+    pub valid_days: u32,
+}
+
+impl UniqueCode {
+    pub const MAX_PREFIX_LEN: usize = 16;
+    pub const MAX_VALID_DAYS: u32 = 366;
+}
+
+impl Rules {
+    /// How offer `offer_id` issues unique codes, if it does.
+    pub fn unique_code(&self, offer_id: &str) -> Option<&UniqueCode> {
+        self.unique_codes.iter().find(|u| u.offer == offer_id)
+    }
 }
 
 /// Maps a URL path to a page type, e.g. `pattern = "/products/:sku"`, `page = "product"`.

@@ -21,7 +21,7 @@ use core::fmt;
 use crate::body::{Blob, BundleBody, Catalog, Keyed, Neighbors, RecTables, Scored, SegmentSize, Stats, ROW_LEN};
 use crate::rules::{
     Arm, Channel, Experiment, Journey, Measurement, Messaging, Offer, PageRule, Placement, QuietHours, Rules, SegmentRule, Source, Step, Store, Trigger,
-    Variant,
+    UniqueCode, Variant,
 };
 use crate::text::int_text;
 use crate::time::{ClockTime, Secs};
@@ -496,17 +496,14 @@ macro_rules! wire_newtype {
     )*};
 }
 
-/// Format v5, the previous version: the catalog and the neighbour tables were decoded whole
-/// (a `Product` per row, a list of offsets and of `Scored`); the rest is as today. Read by hosts
-/// with the `previous-format` feature, converted to the in-place layout.
+/// Format v6, the previous version: the rules had no `unique_codes`; the rest is as today.
+/// Read by hosts with the `previous-format` feature.
 #[cfg(feature = "previous-format")]
-pub(crate) mod v5 {
+pub(crate) mod v6 {
     use super::{Reader, Wire};
-    use crate::body::{self, BundleBody as Current, Keyed, Product, Scored, Stats};
-    use crate::rules::{self, Channel, Experiment, Measurement, Offer, PageRule, Placement, QuietHours, SegmentRule, Store, Trigger};
-    use crate::time::Secs;
+    use crate::body::{BundleBody as Current, Catalog, RecTables, Stats};
+    use crate::rules::{self, Experiment, Journey, Measurement, Messaging, Offer, PageRule, Placement, SegmentRule, Store};
     use crate::value::{Map, Value};
-    use alloc::string::String;
     use alloc::vec::Vec;
 
     pub struct BundleBody {
@@ -517,7 +514,6 @@ pub(crate) mod v5 {
         rules: Rules,
     }
 
-    // Rules as v5 stored them: journeys' steps had no `at`, messaging no `default_time_zone`.
     struct Rules {
         pages: Vec<PageRule>,
         segments: Vec<SegmentRule>,
@@ -530,161 +526,27 @@ pub(crate) mod v5 {
         measurement: Measurement,
     }
 
-    struct Journey {
-        id: String,
-        trigger: Trigger,
-        reentry: Secs,
-        max_per_day: u32,
-        gap_factor: f32,
-        steps: Vec<Step>,
-    }
-
-    struct Step {
-        after: Secs,
-        channel: Channel,
-        subject: String,
-        body: String,
-        html: String,
-        offer: String,
-        products: u32,
-        landing: String,
-    }
-
-    struct Messaging {
-        max_per_day: u32,
-        quiet_hours: Option<QuietHours>,
-        default_utc_offset_minutes: i32,
-        landing_path: String,
-        unsubscribe_path: String,
-        link_ttl: Secs,
-        fallback_first_name: String,
-    }
-
-    struct Catalog {
-        products: Vec<Product>,
-        categories: Vec<String>,
-        category_slugs: Vec<String>,
-    }
-
-    struct Neighbors {
-        offsets: Vec<u32>,
-        items: Vec<Scored>,
-    }
-
-    struct RecTables {
-        bought_together: Neighbors,
-        similar: Neighbors,
-        trending: Vec<Scored>,
-        popular: Vec<Scored>,
-        popular_by_country: Vec<Keyed>,
-        popular_by_category: Vec<Keyed>,
-        popular_by_segment: Vec<Keyed>,
-        reorder_days: Vec<(u32, f32)>,
-    }
-
     wire_struct! {
         BundleBody { store, catalog, stats, recs, rules }
-        Catalog { products, categories, category_slugs }
-        Product { sku, title, url, image, price, category, brand, tags, in_stock }
-        Neighbors { offsets, items }
         Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement }
-        Journey { id, trigger, reentry, max_per_day, gap_factor, steps }
-        Step { after, channel, subject, body, html, offer, products, landing }
-        Messaging {
-            max_per_day, quiet_hours, default_utc_offset_minutes, landing_path, unsubscribe_path,
-            link_ttl, fallback_first_name,
-        }
-        RecTables {
-            bought_together, similar, trending, popular, popular_by_country, popular_by_category,
-            popular_by_segment, reorder_days,
-        }
-    }
-
-    impl From<Neighbors> for body::Neighbors {
-        /// The same lists (a malformed span, as v5 read it, is an empty list).
-        fn from(n: Neighbors) -> body::Neighbors {
-            let of = |p: usize| match (n.offsets.get(p), n.offsets.get(p + 1)) {
-                (Some(&a), Some(&b)) if a <= b => n.items.get(a as usize..b as usize).unwrap_or(&[]).to_vec(),
-                _ => Vec::new(),
-            };
-            match n.offsets.len() {
-                0 => body::Neighbors::default(),
-                len => body::Neighbors::from_lists((0..len - 1).map(of).collect()),
-            }
-        }
     }
 
     impl From<BundleBody> for Current {
         fn from(b: BundleBody) -> Current {
-            let (c, r) = (b.catalog, b.recs);
-            Current {
-                store: b.store,
-                catalog: body::Catalog::with_slugs(&c.products, c.categories, c.category_slugs),
-                stats: b.stats,
-                recs: body::RecTables {
-                    bought_together: r.bought_together.into(),
-                    similar: r.similar.into(),
-                    trending: r.trending,
-                    popular: r.popular,
-                    popular_by_country: r.popular_by_country,
-                    popular_by_category: r.popular_by_category,
-                    popular_by_segment: r.popular_by_segment,
-                    reorder_days: r.reorder_days,
-                },
-                rules: b.rules.into(),
-            }
-        }
-    }
-
-    impl From<Rules> for rules::Rules {
-        fn from(r: Rules) -> rules::Rules {
-            let m = r.messaging;
-            let journeys = r
-                .journeys
-                .into_iter()
-                .map(|j| rules::Journey {
-                    id: j.id,
-                    trigger: j.trigger,
-                    reentry: j.reentry,
-                    max_per_day: j.max_per_day,
-                    gap_factor: j.gap_factor,
-                    steps: j
-                        .steps
-                        .into_iter()
-                        .map(|s| rules::Step {
-                            after: s.after,
-                            channel: s.channel,
-                            subject: s.subject,
-                            body: s.body,
-                            html: s.html,
-                            offer: s.offer,
-                            products: s.products,
-                            landing: s.landing,
-                            at: None,
-                        })
-                        .collect(),
-                })
-                .collect();
-            rules::Rules {
+            let r = b.rules;
+            let rules = rules::Rules {
                 pages: r.pages,
                 segments: r.segments,
                 saved_groups: r.saved_groups,
                 placements: r.placements,
                 offers: r.offers,
                 experiments: r.experiments,
-                journeys,
-                messaging: rules::Messaging {
-                    max_per_day: m.max_per_day,
-                    quiet_hours: m.quiet_hours,
-                    default_time_zone: String::new(),
-                    default_utc_offset_minutes: m.default_utc_offset_minutes,
-                    landing_path: m.landing_path,
-                    unsubscribe_path: m.unsubscribe_path,
-                    link_ttl: m.link_ttl,
-                    fallback_first_name: m.fallback_first_name,
-                },
+                journeys: r.journeys,
+                messaging: r.messaging,
                 measurement: r.measurement,
-            }
+                unique_codes: Vec::new(),
+            };
+            Current { store: b.store, catalog: b.catalog, stats: b.stats, recs: b.recs, rules }
         }
     }
 }
@@ -701,7 +563,8 @@ wire_struct! {
     }
     Scored { item, score }
     Keyed { key, items }
-    Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement }
+    Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement, unique_codes }
+    UniqueCode { offer, prefix, valid_days }
     PageRule { pattern, page }
     SegmentRule { name, when }
     Placement {

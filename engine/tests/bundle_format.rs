@@ -3,7 +3,7 @@
 use vitrine_engine::bundle::{
     self, BundleBody, BundleError, Catalog, Header, Neighbors, Product, RecTables, Scored, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION,
 };
-use vitrine_engine::rules::{Arm, Experiment, Measurement, Messaging, Placement, Rules, SegmentRule, Source, Store};
+use vitrine_engine::rules::{Arm, Experiment, Measurement, Messaging, Placement, Rules, SegmentRule, Source, Store, UniqueCode};
 use vitrine_engine::Value;
 
 fn products() -> Vec<Product> {
@@ -57,6 +57,8 @@ fn sample() -> (Header, BundleBody) {
             }],
             measurement: Measurement { holdout: 0.1, holdout_journeys: false, seed: "s".into() },
             messaging: Messaging { default_time_zone: "Europe/London".into(), ..Default::default() },
+            offers: vec![serde_json::from_value(serde_json::json!({"id": "welcome", "kind": "percent_off", "value": 10, "headline": "10% off"})).unwrap()],
+            unique_codes: vec![UniqueCode { offer: "welcome".into(), prefix: "WELCOME".into(), valid_days: 14 }],
             ..Default::default()
         },
     };
@@ -83,17 +85,16 @@ fn the_layout_is_pinned_by_golden_bytes() {
 }
 
 /// A worker upgraded before the bundle is republished keeps personalizing: the previous
-/// version's bytes (written by that version's code, `tests/golden/bundle-v5.bin`, whose sample
-/// had one product and no neighbour tables) still load, into the in-place catalog. Not in the SDK.
+/// version's bytes (written by that version's code, `tests/golden/bundle-v6.bin`, whose sample
+/// had no unique codes) still load. Not in the SDK.
 #[test]
 #[cfg(feature = "previous-format")]
 fn the_previous_format_version_still_loads() {
     let old = std::fs::read(format!("{}/tests/golden/bundle-v{PREVIOUS_FORMAT_VERSION}.bin", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let read = bundle::decode(&old).expect("the previous version decodes");
     let (_, mut current) = sample();
-    current.catalog = Catalog::new(products()[..1].to_vec(), vec!["Candles".into()]);
-    current.recs = RecTables::default();
-    current.rules.messaging.default_time_zone = String::new(); // v6's
+    current.rules.offers = vec![]; // v7's sample's
+    current.rules.unique_codes = vec![];
     assert_eq!((read.header.format_version, read.body), (PREVIOUS_FORMAT_VERSION, current));
     assert!(vitrine_engine::Engine::load(&old).is_ok(), "and the engine serves it");
 }

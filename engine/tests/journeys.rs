@@ -797,3 +797,25 @@ fn a_time_zone_that_is_not_a_name_is_refused() {
         assert!(err.to_string().contains("context.timezone"), "{bad}: {err}");
     }
 }
+
+/// An offer with unique codes: the email shows the customer's own code, derived as every host
+/// derives it (`codes::code_for` with the link secret's code key), never a code of the bundle.
+#[test]
+fn a_unique_code_offer_shows_the_visitors_own_code_in_the_message() {
+    let mut h = Host::new(NO_LIMITS);
+    h.body.rules.offers[0].code.clear();
+    h.body.rules.unique_codes = vec![vitrine_engine::rules::UniqueCode { offer: "cart10".into(), prefix: "CART".into(), valid_days: 7 }];
+    h.send("phone", "u1", JANE);
+    h.send("phone", "u1", ALL_CONSENT);
+    h.send("phone", "u1", ADD_A);
+    h.advance(3 * DAY);
+    let email = h.sent_on("cart").into_iter().find(|m| m.channel == Channel::Email).unwrap().clone();
+    let unique = &h.body.rules.unique_codes[0];
+    let own = vitrine_engine::codes::code_for(&vitrine_engine::codes::code_key(SECRET), unique, "u:u1", email.created_at);
+    assert!(own.starts_with("CART-"));
+    assert_eq!(email.offer_code, own);
+    assert!(email.text.ends_with(&format!("Code {own}")), "{}", email.text);
+    assert!(email.html.contains(&own));
+    let someone_else = vitrine_engine::codes::code_for(&vitrine_engine::codes::code_key(SECRET), unique, "u:u2", email.created_at);
+    assert_ne!(someone_else, own);
+}

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use vitrine_engine::journey::{Journey, Messaging};
-use vitrine_engine::rules::{Experiment, Measurement, Offer, PageRule, Placement, Rules, SegmentRule, Store};
+use vitrine_engine::rules::{Experiment, Measurement, Offer, PageRule, Placement, Rules, SegmentRule, Store, UniqueCode};
 use vitrine_engine::Value;
 
 use crate::error::{Error, Located, Result};
@@ -54,6 +54,8 @@ pub struct Config {
     pub messaging: Messaging,
     #[serde(default)]
     pub measurement: Measurement,
+    #[serde(default)]
+    pub unique_codes: Vec<UniqueCode>,
 }
 
 /// `[orders]`: the order-lines export, one row per line item.
@@ -291,6 +293,7 @@ impl Config {
             journeys: self.journeys.clone(),
             messaging: self.messaging.clone(),
             measurement: self.measurement.clone(),
+            unique_codes: self.unique_codes.clone(),
         }
     }
 }

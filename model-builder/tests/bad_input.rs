@@ -182,6 +182,31 @@ fn config_semantic_problems_are_all_listed() {
     }
 }
 
+/// A unique code's config mistakes, each at its line and naming the offer.
+#[test]
+fn unique_code_problems_point_at_their_lines() {
+    let f = Fixture::new();
+    let config = f.write(
+        "vitrine.toml",
+        format!(
+            "{MINIMAL_CONFIG}[[offers]]\nid = \"w\"\nkind = \"percent_off\"\nvalue = 10\ncode = \"W10\"\nheadline = \"10% off\"\n\
+             [[unique_codes]]\noffer = \"w\"\nprefix = \"w-\"\nvalid_days = 400\n\
+             [[unique_codes]]\noffer = \"nope\"\nprefix = \"N\"\nvalid_days = 1\n"
+        ),
+    );
+    let r = run(&[&"validate", &config]);
+    assert_eq!(r.code, 1);
+    let lines = MINIMAL_CONFIG.lines().count();
+    for expected in [
+        format!("vitrine.toml:{}:9: unique_codes[0].offer: offer \"w\" also has a static code (offers[0].code)", lines + 8),
+        format!("vitrine.toml:{}:10: unique_codes[0].prefix: \"w-\" is not 1 to 16 capital letters and digits", lines + 9),
+        format!("vitrine.toml:{}:14: unique_codes[0].valid_days: 400 is not 1 to 366 days", lines + 10),
+        format!("vitrine.toml:{}:9: unique_codes[1].offer: no offer has id \"nope\"", lines + 12),
+    ] {
+        assert!(r.stderr.contains(&expected), "missing {expected:?} in\n{}", r.stderr);
+    }
+}
+
 #[test]
 fn missing_orders_file_is_an_error_not_a_panic() {
     let f = Fixture::new();

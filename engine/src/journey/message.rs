@@ -213,7 +213,8 @@ impl Compose<'_> {
         let unsubscribe = alloc::format!("{base}{}?vt={}", m.unsubscribe_path, unsubscribe_claims.sign(self.link_secret));
 
         let first_name = if s.profile.first_name.is_empty() { m.fallback_first_name.clone() } else { s.profile.first_name.clone() };
-        let ctx = context(body, s, offer, &shown, &first_name, &link, &unsubscribe);
+        let code = offer.map(|o| offer_code(body, o, self.link_secret, &s.id, now)).unwrap_or_default();
+        let ctx = context(body, s, offer, &code, &shown, &first_name, &link, &unsubscribe);
         let text = template::text(&step.body, &ctx);
         let html = match step.channel {
             Channel::Email if step.html.is_empty() => default_html(&text, &ctx, offer.is_some()),
@@ -234,7 +235,7 @@ impl Compose<'_> {
             unsubscribe,
             image: shown.first().map(|p| p.image.clone()).unwrap_or_default(),
             offer_id: step.offer.clone(),
-            offer_code: offer.map(|o| o.code.clone()).unwrap_or_default(),
+            offer_code: code,
             products: skus,
             idempotency_key: alloc::format!("{:016x}-{}-{}-{}", crate::bundle::checksum(s.id.as_bytes()), j.id, self.run.id, self.step_index),
             created_at: now,
@@ -246,13 +247,23 @@ impl Compose<'_> {
 /// `first_name`, `store.name`, `link`, `unsubscribe_url`, `offer.code|headline|body|cta_text`,
 /// `product.title|price|image|url` (the first product), `products` (a text list, one per line),
 /// `items` (HTML product cards: `{{{items}}}`), `product_count`, `cart.value`.
-fn context(body: &BundleBody, s: &VisitorState, offer: Option<&Offer>, shown: &[Shown], first_name: &str, link: &str, unsubscribe: &str) -> Value {
+/// The code a message shows for `offer`: its static code, or the visitor's own when the offer
+/// has unique codes (`crate::codes`; the host records it before the message leaves).
+fn offer_code(body: &BundleBody, offer: &Offer, link_secret: &[u8], visitor: &str, now: i64) -> String {
+    match body.rules.unique_code(&offer.id) {
+        None => offer.code.clone(),
+        Some(unique) => crate::codes::code_for(&crate::codes::code_key(link_secret), unique, visitor, now),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn context(body: &BundleBody, s: &VisitorState, offer: Option<&Offer>, code: &str, shown: &[Shown], first_name: &str, link: &str, unsubscribe: &str) -> Value {
     let mut store = Value::object();
     store.set("name", body.store.name.as_str()).set("url", body.store.base_url.as_str());
     let mut o = Value::object();
     if let Some(offer) = offer {
         o.set("id", offer.id.as_str())
-            .set("code", offer.code.as_str())
+            .set("code", code)
             .set("headline", offer.headline.as_str())
             .set("body", offer.body.as_str())
             .set("cta_text", offer.cta_text.as_str());

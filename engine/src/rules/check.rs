@@ -13,7 +13,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{Arm, Channel, Rules, Source, HOLDOUT_EXPERIMENT, RECOMMENDERS};
+use super::{Arm, Channel, Rules, Source, UniqueCode, HOLDOUT_EXPERIMENT, RECOMMENDERS};
 use crate::condition::Condition;
 use crate::render::{links_values_could_steer, raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
@@ -37,7 +37,7 @@ impl fmt::Display for Problem {
 
 impl Rules {
     /// Every problem, in config order (pages, segments, placements, offers, experiments,
-    /// journeys and messaging, measurement); empty when the rules are sound.
+    /// journeys and messaging, measurement, unique codes); empty when the rules are sound.
     pub fn check(&self) -> Vec<Problem> {
         let mut c = Checker(Vec::new());
         c.pages(self);
@@ -47,6 +47,7 @@ impl Rules {
         c.experiments(self);
         c.journeys(self);
         c.measurement(self);
+        c.unique_codes(self);
         c.0
     }
 }
@@ -383,6 +384,40 @@ impl Checker {
         }
     }
 
+    /// `[[unique_codes]]`: an offer that exists, once, without a static code; a prefix that
+    /// reads the same typed in any case; a validity the edge can keep.
+    fn unique_codes(&mut self, rules: &Rules) {
+        for (i, u) in rules.unique_codes.iter().enumerate() {
+            let at = nth("unique_codes", i);
+            match rules.offers.iter().position(|o| o.id == u.offer) {
+                None => self.push([&at, ".offer"].concat(), ["no offer has id ", &quoted(&u.offer)].concat()),
+                Some(k) if !rules.offers[k].code.is_empty() => {
+                    let message = [
+                        "offer ",
+                        &quoted(&u.offer),
+                        " also has a static code (",
+                        &nth("offers", k),
+                        ".code): an offer's code is static or unique, remove one",
+                    ];
+                    self.push([&at, ".offer"].concat(), message.concat());
+                }
+                Some(_) => {}
+            }
+            self.unique([&at, ".offer"].concat(), "unique code offer", &u.offer, rules.unique_codes[..i].iter().map(|v| v.offer.as_str()), "unique_codes");
+            let prefix_ok =
+                !u.prefix.is_empty() && u.prefix.len() <= UniqueCode::MAX_PREFIX_LEN && u.prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            if !prefix_ok {
+                let message =
+                    [&quoted(&u.prefix), " is not 1 to ", &int_text(UniqueCode::MAX_PREFIX_LEN as i64), " capital letters and digits (e.g. \"WELCOME\")"];
+                self.push([&at, ".prefix"].concat(), message.concat());
+            }
+            if !(1..=UniqueCode::MAX_VALID_DAYS).contains(&u.valid_days) {
+                let message = [&int_text(i64::from(u.valid_days)), " is not 1 to ", &int_text(i64::from(UniqueCode::MAX_VALID_DAYS)), " days"];
+                self.push([&at, ".valid_days"].concat(), message.concat());
+            }
+        }
+    }
+
     /// Journeys and messaging: unique ids, steps in order, offers that exist.
     fn journeys(&mut self, rules: &Rules) {
         let m = &rules.messaging;
@@ -490,6 +525,44 @@ mod tests {
             template: String::new(),
             item_template: String::new(),
             exclude_owned: false,
+        }
+    }
+
+    #[test]
+    fn unique_codes_name_an_offer_without_a_static_code_a_plain_prefix_and_a_validity() {
+        let offer = |id: &str, code: &str| crate::rules::Offer {
+            id: id.into(),
+            scenario: String::new(),
+            when: Value::object(),
+            kind: "percent_off".into(),
+            value: 10.0,
+            code: code.into(),
+            headline: "10% off".into(),
+            body: String::new(),
+            cta_text: String::new(),
+            cta_url: "/".into(),
+        };
+        let unique = |o: &str, prefix: &str, valid_days: u32| UniqueCode { offer: o.into(), prefix: prefix.into(), valid_days };
+        let problems = |u: Vec<UniqueCode>| {
+            let rules = Rules { offers: vec![offer("welcome", ""), offer("static", "SAVE10")], unique_codes: u, ..Rules::default() };
+            rules.check().iter().map(|p| p.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(problems(vec![unique("welcome", "WELCOME10", 14)]), Vec::<String>::new());
+        assert_eq!(problems(vec![unique("nope", "W", 1)]), ["unique_codes[0].offer: no offer has id \"nope\""]);
+        assert_eq!(
+            problems(vec![unique("static", "W", 1)]),
+            ["unique_codes[0].offer: offer \"static\" also has a static code (offers[1].code): an offer's code is static or unique, remove one"]
+        );
+        assert_eq!(
+            problems(vec![unique("welcome", "W", 1), unique("welcome", "V", 1)]),
+            ["unique_codes[1].offer: duplicate unique code offer \"welcome\" (first at unique_codes[0])"]
+        );
+        for bad in ["", "welcome", "WEL-COME", "A\u{e9}", "ABCDEFGHIJKLMNOPQ"] {
+            let p = problems(vec![unique("welcome", bad, 14)]);
+            assert!(p.len() == 1 && p[0].starts_with("unique_codes[0].prefix: ") && p[0].contains("capital letters and digits"), "{bad:?}: {p:?}");
+        }
+        for bad in [0, 367] {
+            assert_eq!(problems(vec![unique("welcome", "W", bad)]), [alloc::format!("unique_codes[0].valid_days: {bad} is not 1 to 366 days")]);
         }
     }
 
