@@ -661,6 +661,8 @@ pub(crate) mod v5 {
                             products: s.products,
                             landing: s.landing,
                             at: None,
+                            template: String::new(),
+                            variables: Vec::new(),
                         })
                         .collect(),
                 })
@@ -715,7 +717,7 @@ wire_struct! {
     Arm { name, sources, variant, offer, holdout, send }
     Measurement { holdout, holdout_journeys, seed }
     Journey { id, trigger, reentry, max_per_day, gap_factor, steps }
-    Step { after, channel, subject, body, html, offer, products, landing, at }
+    Step { after, channel, subject, body, html, offer, products, landing, at, template, variables }
     QuietHours { start, end }
     Messaging {
         max_per_day, quiet_hours, default_time_zone, default_utc_offset_minutes, landing_path, unsubscribe_path,
@@ -724,7 +726,8 @@ wire_struct! {
 }
 wire_enum! {
     Trigger { CartAbandonment, BrowseAbandonment, PostPurchase, Welcome, WinBack }
-    Channel { Email, Sms, Push, Webhook }
+    // New variants go last: a tag, once written, means the same channel in every bundle.
+    Channel { Email, Sms, Push, Webhook, Whatsapp }
 }
 wire_newtype!(Secs, ClockTime);
 
@@ -772,7 +775,7 @@ mod tests {
         assert_eq!(from_slice::<bool>(&[2]).unwrap_err(), WireError { offset: 0, expected: "a bool (0 or 1)" });
         assert_eq!(from_slice::<u16>(&[0x80, 0x80, 0x04]).unwrap_err().expected, "u16");
         assert_eq!(from_slice::<String>(&[2, 0xc3, 0x28]).unwrap_err(), WireError { offset: 1, expected: "a UTF-8 string" });
-        assert_eq!(from_slice::<Channel>(&[4]).unwrap_err().expected, "Channel");
+        assert_eq!(from_slice::<Channel>(&[5]).unwrap_err().expected, "Channel");
         assert_eq!(from_slice::<u32>(&[5, 0]).unwrap_err().offset, 1);
         // Eleven continuation bytes: more than 64 bits.
         assert!(from_slice::<u64>(&[0xff; 11]).is_err());

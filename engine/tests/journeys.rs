@@ -262,7 +262,7 @@ fn an_anonymous_visitors_number_gets_texts_only_after_its_yes() {
             user_id: String::new(),
             utc_offset_minutes: None,
             time_zone: None,
-            kind: journey::EventKind::SmsReply { body: " Yes ".into() },
+            kind: journey::EventKind::SmsReply { body: " Yes ".into(), channel: journey::Channel::Sms },
         },
         h.now,
     );
@@ -459,7 +459,7 @@ fn sms_stop_is_honoured_and_the_journey_goes_on_elsewhere() {
         user_id: "u1".into(),
         utc_offset_minutes: None,
         time_zone: None,
-        kind: journey::EventKind::SmsReply { body: " stop ".into() },
+        kind: journey::EventKind::SmsReply { body: " stop ".into(), channel: journey::Channel::Sms },
     };
     let mut s = h.states.remove("u:u1").unwrap();
     let fx = h.runner().handle(&mut s, &event, h.now);

@@ -13,7 +13,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{Arm, Channel, Rules, Source, HOLDOUT_EXPERIMENT, RECOMMENDERS};
+use super::{journeys, Arm, Channel, Rules, Source, Step, HOLDOUT_EXPERIMENT, RECOMMENDERS};
 use crate::condition::Condition;
 use crate::render::{links_values_could_steer, raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
@@ -432,7 +432,58 @@ impl Checker {
                 if s.subject.trim().is_empty() && matches!(s.channel, Channel::Email | Channel::Push) {
                     self.push([&at, ".subject"].concat(), ["an ", s.channel.as_str(), " needs a subject"].concat());
                 }
+                self.whatsapp_template(&at, &j.id, k, s);
             }
+        }
+    }
+
+    /// A WhatsApp step sends an approved template (its Content SID, its variables in order);
+    /// other channels have none. The journey's id is named: steps are found by it.
+    fn whatsapp_template(&mut self, at: &str, journey: &str, k: usize, s: &Step) {
+        let step = ["journey ", &quoted(journey), " step ", &int_text(k as i64)].concat();
+        if s.channel != Channel::Whatsapp {
+            if !s.template.is_empty() || !s.variables.is_empty() {
+                self.push([at, ".template"].concat(), [&step, ": template and variables are for whatsapp steps only"].concat());
+            }
+            return;
+        }
+        if !journeys::is_content_sid(&s.template) {
+            let found = if s.template.is_empty() { "none".into() } else { quoted(&s.template) };
+            let message = [&step, ": a whatsapp step needs template = \"HX…\" (a Content SID: HX and 32 hex digits; found ", &found, ")"].concat();
+            self.push([at, ".template"].concat(), message);
+        }
+        // The step's body is the template's text as approved: its {{1}}…{{n}} are the variables.
+        let mut numbers = journeys::template_placeholders(&s.body);
+        numbers.sort_unstable();
+        numbers.dedup();
+        if numbers.iter().enumerate().any(|(i, n)| *n != i + 1) || numbers.len() != s.variables.len() {
+            let used = match numbers.last() {
+                None => String::from("no {{1}}"),
+                Some(_) => numbers.iter().map(|n| ["{{", &int_text(*n as i64), "}}"].concat()).collect::<Vec<_>>().join(", "),
+            };
+            let message = [
+                &step,
+                ": the template's text (body) uses ",
+                &used,
+                " and the step gives ",
+                &int_text(s.variables.len() as i64),
+                " variables (one per placeholder, numbered from {{1}} without gaps)",
+            ]
+            .concat();
+            self.push([at, ".variables"].concat(), message);
+        }
+        if s.variables.len() > journeys::MAX_TEMPLATE_VARIABLES {
+            let message =
+                [&step, ": ", &int_text(s.variables.len() as i64), " variables, at most ", &int_text(journeys::MAX_TEMPLATE_VARIABLES as i64)].concat();
+            self.push([at, ".variables"].concat(), message);
+        }
+        for (v, text) in s.variables.iter().enumerate() {
+            let at = [at, ".", &nth("variables", v)].concat();
+            if text.trim().is_empty() {
+                // WhatsApp refuses a template whose variable is empty.
+                self.push(at.clone(), [&step, ": variable {{", &int_text(v as i64 + 1), "}} is empty"].concat());
+            }
+            self.raw(at, text, &[]);
         }
     }
 
