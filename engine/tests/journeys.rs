@@ -822,4 +822,18 @@ fn a_whatsapp_step_goes_to_the_confirmed_number_as_its_template_with_the_variabl
     assert_eq!(wa.text, format!("Hi Jane, your cart is saved. Code CART10: {}", wa.link), "what the visitor reads");
     let claims: LinkClaims = serde_json::from_slice(&token::verify(SECRET, wa.link.split("vt=").nth(1).unwrap()).unwrap()).unwrap();
     assert_eq!(claims.channel, "whatsapp", "clicks are counted for WhatsApp");
+
+    // STOP on WhatsApp (the edge routes it from `From=whatsapp:+…`): WhatsApp only.
+    h.send("phone", "u1", r#"{"type":"consent","channels":{"sms":true}}"#);
+    let mut state = h.states.remove("u:u1").unwrap();
+    let stop = journey::Event {
+        message_id: "wa-stop".into(),
+        anonymous_id: String::new(),
+        user_id: String::new(),
+        utc_offset_minutes: None,
+        time_zone: None,
+        kind: journey::EventKind::SmsReply { body: "STOP".into(), channel: Channel::Whatsapp },
+    };
+    h.runner().handle(&mut state, &stop, h.now);
+    assert!(!state.consent.granted(Channel::Whatsapp) && state.consent.granted(Channel::Sms), "{:?}", state.consent);
 }
