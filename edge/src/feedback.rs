@@ -481,15 +481,24 @@ mod tests {
             Status::Report(r) => Some(r),
             _ => None,
         };
-        let refused =
-            twilio_send_refusal(Channel::Sms, 400, r#"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}"#, "+447400123456", "k1", NOW);
+        let refused = twilio_send_refusal(
+            Channel::Sms,
+            400,
+            r#"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}"#,
+            "+447400123456",
+            "k1",
+            NOW,
+        );
         assert_eq!(refused.map(|r| (r.contact, r.body.suppress)), Some(("p:+447400123456".to_string(), true)), "refused at send time: the same");
         assert!(twilio_send_refusal(Channel::Sms, 400, r#"{"code": 21211}"#, "+447400123456", "k1", NOW).is_some());
         assert!(twilio_send_refusal(Channel::Sms, 400, r#"{"code": 30003}"#, "+447400123456", "k1", NOW).is_none(), "not a suppressing code");
         assert!(twilio_send_refusal(Channel::Sms, 503, r#"{"code": 21610}"#, "+447400123456", "k1", NOW).is_none(), "not a refusal");
         let stopped = report("MessageSid=SM1&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=21610&AccountSid=AC1").unwrap();
         assert_eq!(stopped.contact, "p:+447400123456");
-        assert_eq!(stopped.body, FeedbackBody { id: "SM1".into(), reason: "twilio 21610: unsubscribed recipient (STOP)".into(), at: NOW, suppress: true, channel: None });
+        assert_eq!(
+            stopped.body,
+            FeedbackBody { id: "SM1".into(), reason: "twilio 21610: unsubscribed recipient (STOP)".into(), at: NOW, suppress: true, channel: None }
+        );
         for code in ["21614", "21211", "30005", "30006"] {
             assert!(report(&format!("MessageSid=SM2&MessageStatus=failed&To=%2B447400123456&ErrorCode={code}")).unwrap().body.suppress, "{code}");
         }

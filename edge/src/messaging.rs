@@ -266,8 +266,7 @@ pub fn request(m: &Message, p: &Providers, now: i64) -> Result<HttpRequest, Buil
             }
             // A Messaging Service picks its own WhatsApp sender; a number takes the channel prefix.
             let from = if api.from.starts_with("MG") { ("MessagingServiceSid", api.from.clone()) } else { ("From", format!("{WHATSAPP}{}", api.from)) };
-            let variables: serde_json::Map<String, serde_json::Value> =
-                m.variables.iter().enumerate().map(|(i, v)| ((i + 1).to_string(), json!(v))).collect();
+            let variables: serde_json::Map<String, serde_json::Value> = m.variables.iter().enumerate().map(|(i, v)| ((i + 1).to_string(), json!(v))).collect();
             let to = ("To", format!("{WHATSAPP}{}", m.to));
             twilio_request(api, m, [to, from, ("ContentSid", m.template.clone()), ("ContentVariables", serde_json::Value::Object(variables).to_string())])
         }
@@ -600,7 +599,8 @@ mod tests {
     #[test]
     fn whatsapp_is_a_twilio_template_message_to_a_prefixed_number() {
         let vars = |from: &str| {
-            let vars = [("SMS_API_BASE", "http://127.0.0.1:9999"), ("TWILIO_ACCOUNT_SID", "AC123"), ("TWILIO_AUTH_TOKEN", "secret"), ("TWILIO_WHATSAPP_FROM", from)];
+            let vars =
+                [("SMS_API_BASE", "http://127.0.0.1:9999"), ("TWILIO_ACCOUNT_SID", "AC123"), ("TWILIO_AUTH_TOKEN", "secret"), ("TWILIO_WHATSAPP_FROM", from)];
             Providers::from_vars(move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
         };
         let r = request(&whatsapp_message(), &vars("+15005550006").with_public_url("https://shop.test"), 0).unwrap();

@@ -159,7 +159,9 @@ mod tests {
     #[test]
     fn inbound_sms_needs_twilios_signature_unless_in_dev_mode() {
         let gb = Country::parse("GB").unwrap();
-        let inbound = |body: &str, sig: Option<&str>, token: Option<&str>, dev: bool, now: i64| inbound_sms(body, "https://shop.example/v1/sms/inbound", sig, token, dev, gb, now);
+        let inbound = |body: &str, sig: Option<&str>, token: Option<&str>, dev: bool, now: i64| {
+            inbound_sms(body, "https://shop.example/v1/sms/inbound", sig, token, dev, gb, now)
+        };
         let body = "From=%2B447400123456&Body=STOP&MessageSid=SM1";
         assert_eq!(inbound(body, Some("forged"), Some("token"), true, 0), Err(SmsRefusal::BadSignature));
         assert_eq!(inbound(body, None, None, false, 0), Err(SmsRefusal::NotConfigured));

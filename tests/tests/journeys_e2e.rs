@@ -1136,7 +1136,8 @@ fn whatsapp_goes_as_a_template_and_its_callbacks_and_stop_speak_for_whatsapp_onl
 
     // "STOP" on WhatsApp: WhatsApp stops, texts stay as the visitor left them.
     let consent = |channel: &str| visitor_log(s, "u:c-wa1")["state"]["consent"][channel]["granted"].as_bool();
-    let inbound = |body: &str, sid: &str| twilio_post("/v1/sms/inbound", &[("From", &to), ("To", "whatsapp:+15005550007"), ("Body", body), ("MessageSid", sid)]);
+    let inbound =
+        |body: &str, sid: &str| twilio_post("/v1/sms/inbound", &[("From", &to), ("To", "whatsapp:+15005550007"), ("Body", body), ("MessageSid", sid)]);
     let r = inbound("STOP", "SMwa2");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!((consent("whatsapp"), consent("sms")), (Some(false), Some(true)));

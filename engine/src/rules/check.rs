@@ -565,23 +565,38 @@ mod tests {
     #[test]
     fn a_whatsapp_step_names_an_approved_template_and_fills_each_placeholder() {
         let problems = |step: &str| {
-            let json = [r#"{"journeys": [{"id": "cart", "trigger": "cart_abandonment", "steps": [{"after": "1h", "channel": "email", "subject": "s", "body": "b"}, "#, step, "]}]}"].concat();
+            let json = [
+                r#"{"journeys": [{"id": "cart", "trigger": "cart_abandonment", "steps": [{"after": "1h", "channel": "email", "subject": "s", "body": "b"}, "#,
+                step,
+                "]}]}",
+            ]
+            .concat();
             let rules: Rules = serde_json::from_str(&json).unwrap();
             rules.check().iter().map(|p| p.to_string()).collect::<Vec<_>>()
         };
         let sid = "HXb5b62575e6e4ff6129ad7c8efe1f983e";
-        let good = [r#"{"after": "2h", "channel": "whatsapp", "template": ""#, sid, r#"", "body": "Hi {{1}}, {{2}} off: {{3}}", "variables": ["{{first_name}}", "{{offer.code}}", "{{link}}"]}"#].concat();
+        let good = [
+            r#"{"after": "2h", "channel": "whatsapp", "template": ""#,
+            sid,
+            r#"", "body": "Hi {{1}}, {{2}} off: {{3}}", "variables": ["{{first_name}}", "{{offer.code}}", "{{link}}"]}"#,
+        ]
+        .concat();
         assert_eq!(problems(&good), Vec::<String>::new());
         let at = "journeys[0].steps[1]";
         assert_eq!(
             problems(r#"{"after": "2h", "channel": "whatsapp", "body": "Hi {{1}}", "variables": ["{{first_name}}"]}"#),
-            [alloc::format!("{at}.template: journey \"cart\" step 1: a whatsapp step needs template = \"HX…\" (a Content SID: HX and 32 hex digits; found none)")]
+            [alloc::format!(
+                "{at}.template: journey \"cart\" step 1: a whatsapp step needs template = \"HX…\" (a Content SID: HX and 32 hex digits; found none)"
+            )]
         );
         assert_eq!(
             problems(r#"{"after": "2h", "channel": "whatsapp", "template": "MG123", "body": "Hi {{1}}", "variables": ["{{first_name}}"]}"#)[0],
-            alloc::format!("{at}.template: journey \"cart\" step 1: a whatsapp step needs template = \"HX…\" (a Content SID: HX and 32 hex digits; found \"MG123\")")
+            alloc::format!(
+                "{at}.template: journey \"cart\" step 1: a whatsapp step needs template = \"HX…\" (a Content SID: HX and 32 hex digits; found \"MG123\")"
+            )
         );
-        let short = [r#"{"after": "2h", "channel": "whatsapp", "template": ""#, sid, r#"", "body": "Hi {{1}}, {{2}} off", "variables": ["{{first_name}}"]}"#].concat();
+        let short =
+            [r#"{"after": "2h", "channel": "whatsapp", "template": ""#, sid, r#"", "body": "Hi {{1}}, {{2}} off", "variables": ["{{first_name}}"]}"#].concat();
         assert_eq!(
             problems(&short),
             [alloc::format!("{at}.variables: journey \"cart\" step 1: the template's text (body) uses {{{{1}}}}, {{{{2}}}} and the step gives 1 variables (one per placeholder, numbered from {{{{1}}}} without gaps)")]
