@@ -122,7 +122,6 @@ pub fn twilio_form(form_body: &str, url: &str, signature: Option<&str>, auth_tok
 /// anyone else could stop or restart someone's messages. Without a token the endpoint is off,
 /// except in dev mode.
 /// `From` is parsed (`messaging::twilio_address`): the number's object is keyed by E.164.
-#[allow(clippy::too_many_arguments)]
 pub fn inbound_sms(
     form_body: &str,
     url: &str,
