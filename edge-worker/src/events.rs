@@ -213,14 +213,14 @@ pub async fn sms_inbound(mut req: Request, env: &Env) -> Result<Response> {
     let config = config(env);
     let url = req.url()?.to_string();
     let signature = req.headers().get("X-Twilio-Signature")?;
-    let sms = match optout::inbound_sms(&form, &url, signature.as_deref(), config.twilio_auth_token.as_deref(), config.dev_mode, now_secs()) {
+    let sms = match optout::inbound_sms(&form, &url, signature.as_deref(), config.twilio_auth_token.as_deref(), config.dev_mode, config.country, now_secs()) {
         Ok(sms) => sms,
         Err(refusal) => return text_error(refusal.message(), refusal.status()),
     };
     if let Some(over) = limits::over(env, &vitrine_edge::limits::sms_check(&sms.from), &req.path()).await? {
         return Ok(over);
     }
-    let mut r = stubs::post(env, &events::phone_key(&sms.from), SMS, &SmsBody { message_id: sms.message_id, body: sms.body }).await?;
+    let mut r = stubs::post(env, &events::phone_key(&sms.from), SMS, &SmsBody { message_id: sms.message_id, body: sms.body, channel: sms.channel }).await?;
     if r.status_code() != 200 {
         return text_error(r.text().await?, 503);
     }

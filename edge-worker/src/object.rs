@@ -155,7 +155,7 @@ impl DurableObject for VisitorDo {
             }
             (Method::Post, SMS) => {
                 let body: SmsBody = read_json(&mut req).await?;
-                self.receive(vec![Incoming::Sms { message_id: body.message_id, body: body.body }], Vec::new()).await
+                self.receive(vec![Incoming::Sms { message_id: body.message_id, body: body.body, channel: body.channel }], Vec::new()).await
             }
             (Method::Post, CONTACT) => {
                 let body: ContactBody = read_json(&mut req).await?;
@@ -536,7 +536,7 @@ impl VisitorDo {
             Ok(req) => match outbound::send(&req, providers.timeout_ms).await {
                 Ok((status, body, id)) => {
                     if channel == Channel::Sms {
-                        refused_number = vitrine_edge::feedback::twilio_send_refusal(status, &body, address, &message.idempotency_key, now);
+                        refused_number = vitrine_edge::feedback::twilio_send_refusal(channel, status, &body, address, &message.idempotency_key, now);
                     }
                     messaging::outcome(status, &body, id.as_deref())
                 }
@@ -575,7 +575,7 @@ impl VisitorDo {
 
     /// An inbound SMS to a number's object: STOP or START reaches every visitor that gave it.
     async fn number_replied(&self, body: SmsBody) -> Result<Response> {
-        let changed = self.persist_change(|o| o.contact.get_or_insert_with(ContactRecord::default).reply(&body.body, now_secs())).await?;
+        let changed = self.persist_change(|o| o.contact.get_or_insert_with(ContactRecord::default).reply(body.channel, &body.body, now_secs())).await?;
         let visitors = self.with(|o| o.contact.as_ref().map(|c| c.visitors.clone()).unwrap_or_default());
         if changed.is_some() {
             if let Err(failed) = self.tell_visitors(&visitors, SMS, &body).await? {
@@ -640,8 +640,8 @@ impl VisitorDo {
                         self.persist_change(|o| o.outbox.begin(&m.idempotency_key)).await?;
                         match outbound::send_outgoing(&req, providers.timeout_ms).await {
                             Ok((status, body, id)) => {
-                                if m.channel == Channel::Sms {
-                                    refused_number = vitrine_edge::feedback::twilio_send_refusal(status, &body, &m.to, &m.idempotency_key, now);
+                                if matches!(m.channel, Channel::Sms | Channel::Whatsapp) {
+                                    refused_number = vitrine_edge::feedback::twilio_send_refusal(m.channel, status, &body, &m.to, &m.idempotency_key, now);
                                 }
                                 subscription_gone = req.subscription_gone(status);
                                 req.outcome(status, &body, id.as_deref())
@@ -680,7 +680,8 @@ impl VisitorDo {
     /// Asks the contact's object whether the message fits the daily cap (`cap`, the bundle's
     /// `[messaging] max_per_day`) across every visitor of the email or number; `None`: send it.
     async fn reserve(&self, m: &Message, cap: u32) -> Option<Outcome> {
-        if !matches!(m.channel, Channel::Email | Channel::Sms) {
+        // SMS and WhatsApp reach the same number's object: one daily cap across both.
+        if !matches!(m.channel, Channel::Email | Channel::Sms | Channel::Whatsapp) {
             return None;
         }
         if cap == 0 {

@@ -319,6 +319,14 @@ mod tests {
     use crate::identity::tests::{keys, token, KID, SECRET};
 
     #[test]
+    fn texts_and_whatsapp_to_a_number_share_its_object() {
+        use vitrine_engine::journey::Channel;
+        // One object, one daily cap (`ContactRecord::reserve`) and one STOP list per number.
+        assert_eq!(contact_key(Channel::Whatsapp, "+447400123456"), contact_key(Channel::Sms, "+447400123456"));
+        assert_eq!(contact_key(Channel::Whatsapp, "+447400123456"), "p:+447400123456");
+    }
+
+    #[test]
     fn a_full_record_refuses_its_events_for_good_not_send_again() {
         let accepted = [Accepted { index: 3, key: "a:v".into(), message_id: "m3".into(), json: "{}".into(), link_from: None, identify: false }];
         let mut stored = Stored::default();

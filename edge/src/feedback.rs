@@ -6,6 +6,7 @@
 //! | provider | suppresses the contact | recorded only | ignored (for now) |
 //! |---|---|---|---|
 //! | SendGrid | `bounce` (type `bounce`: a hard bounce), `dropped` for `Bounced Address`, `Invalid`, `Unsubscribed Address`, `Spam Reporting Address`, `spamreport`, `unsubscribe`, `group_unsubscribe` | `bounce` of type `blocked` (soft: the receiving server refused this once), `dropped` for other reasons | `processed`, `deferred`, `open`, `click` (clicks are counted by our own click redirect) |
+//! | Twilio, WhatsApp (`To=whatsapp:+…`) | `failed`/`undelivered` with error 63024 (not a WhatsApp user): WhatsApp only, the number's texts untouched | other error codes (63016 and friends are about the message, not the number) | statuses without an error (`queued`, `sent`, `read`) |
 //! | Twilio | `failed`/`undelivered` with error 21610 (the recipient texted STOP to the sender), 21614 (not a mobile number), 21211 (invalid `To`), 30005 (unknown destination), 30006 (landline or unreachable carrier) | other error codes, 30003 (unreachable handset) among them: phones are off, abroad or out of signal, and the next text may well arrive | statuses without an error (`queued`, `sent`) |
 //!
 //! A `delivered` event (SendGrid) or status (Twilio) is measured: a `Message Delivered` record
@@ -29,6 +30,7 @@ use vitrine_engine::journey::Channel;
 
 use crate::events::contact_key;
 use crate::measure::delivered_record;
+use crate::messaging;
 use crate::optout::{self, SmsRefusal};
 use crate::visitor_do::FeedbackBody;
 use vitrine_engine::measure::Record;
@@ -245,7 +247,7 @@ pub fn sendgrid_events(body: &[u8], now: i64) -> Result<Batch, Refusal> {
             Some(id) if !id.is_empty() => clip(id),
             _ => format!("sg-{at}-{}", batch.received),
         };
-        batch.add(contact_key(Channel::Email, &email), FeedbackBody { id, reason, at, suppress });
+        batch.add(contact_key(Channel::Email, &email), FeedbackBody { id, reason, at, suppress, channel: None });
     }
     Ok(batch)
 }
@@ -259,9 +261,13 @@ const TWILIO_SUPPRESSING: [(&str, &str); 5] = [
     ("30006", "landline or unreachable carrier"),
 ];
 
+/// Twilio error codes that mean the number takes no WhatsApp messages (texts may still go).
+const WHATSAPP_SUPPRESSING: [(&str, &str); 1] = [("63024", "invalid WhatsApp recipient (not a WhatsApp user)")];
+
 /// Twilio's status callback for a message we sent (form-encoded `MessageSid`, `MessageStatus`,
 /// `To`, `ErrorCode`; the message's ids in the URL's query): a report for the number's object,
-/// if it says anything about the number, or the delivery to record.
+/// if it says anything about the number, or the delivery to record. `To` is a number for a text,
+/// `whatsapp:+E164` for WhatsApp (`messaging::twilio_address`): the channel comes from it.
 pub fn twilio_status(
     form_body: &str,
     url: &str,
@@ -278,22 +284,26 @@ pub fn twilio_status(
     })?;
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
     let code = get("ErrorCode");
+    let to = messaging::twilio_address(get("To"), country);
     if get("MessageStatus") == "delivered" {
         let query = url.split_once('?').map_or("", |(_, q)| q);
         let id = |k: &str| crate::query::get(query, k).unwrap_or_default();
-        return Ok(Status::Delivered(Delivered::of(&id("visitor"), &id("key"), &id("journey"), &id("step"), Channel::Sms, now).map(Box::new)));
+        let channel = to.as_ref().map_or(Channel::Sms, |(c, _)| *c);
+        return Ok(Status::Delivered(Delivered::of(&id("visitor"), &id("key"), &id("journey"), &id("step"), channel, now).map(Box::new)));
     }
     if !matches!(get("MessageStatus"), "failed" | "undelivered") || code.is_empty() || code == "0" {
         return Ok(Status::Nothing);
     }
-    let Some(number) = vitrine_contacts::e164(get("To"), country) else { return Ok(Status::Nothing) };
-    let (suppress, reason) = match TWILIO_SUPPRESSING.iter().find(|(c, _)| *c == code) {
+    let Some((channel, number)) = to else { return Ok(Status::Nothing) };
+    let suppressing: &[(&str, &str)] = if channel == Channel::Whatsapp { &WHATSAPP_SUPPRESSING } else { &TWILIO_SUPPRESSING };
+    let (suppress, reason) = match suppressing.iter().find(|(c, _)| *c == code) {
         Some((c, what)) => (true, format!("twilio {c}: {what}")),
         None => (false, format!("twilio {}: {}", clip(code), get("MessageStatus"))),
     };
     let sid = get("MessageSid");
     let id = if sid.is_empty() { format!("tw-{now}") } else { clip(sid) };
-    Ok(Status::Report(Report { contact: contact_key(Channel::Sms, &number), body: FeedbackBody { id, reason, at: now, suppress } }))
+    let channel = (channel == Channel::Whatsapp).then_some(channel);
+    Ok(Status::Report(Report { contact: contact_key(Channel::Sms, &number), body: FeedbackBody { id, reason, at: now, suppress, channel } }))
 }
 
 /// What one Twilio status callback comes to.
@@ -310,13 +320,22 @@ pub enum Status {
 /// the number will not take texts (21610: it texted STOP to our sender, which Twilio enforces
 /// even when its STOP never reached us) is a report for the number's object, as a status
 /// callback would be. `key`: the message's idempotency key (a retried report counts once).
-pub fn twilio_send_refusal(status: u16, body: &str, to: &str, key: &str, now: i64) -> Option<Report> {
+/// `channel`: the message's (a WhatsApp refusal is about WhatsApp only).
+pub fn twilio_send_refusal(channel: Channel, status: u16, body: &str, to: &str, key: &str, now: i64) -> Option<Report> {
     if !(400..500).contains(&status) {
         return None;
     }
     let code = serde_json::from_str::<Value>(body).ok()?.get("code")?.as_u64()?.to_string();
-    let (c, what) = TWILIO_SUPPRESSING.iter().find(|(c, _)| *c == code)?;
-    let body = FeedbackBody { id: format!("send-{}", clip(key)), reason: format!("twilio {c}: {what}"), at: now, suppress: true };
+    let whatsapp = channel == Channel::Whatsapp;
+    let suppressing: &[(&str, &str)] = if whatsapp { &WHATSAPP_SUPPRESSING } else { &TWILIO_SUPPRESSING };
+    let (c, what) = suppressing.iter().find(|(c, _)| *c == code)?;
+    let body = FeedbackBody {
+        id: format!("send-{}", clip(key)),
+        reason: format!("twilio {c}: {what}"),
+        at: now,
+        suppress: true,
+        channel: whatsapp.then_some(Channel::Whatsapp),
+    };
     Some(Report { contact: contact_key(Channel::Sms, to), body })
 }
 
@@ -462,15 +481,24 @@ mod tests {
             Status::Report(r) => Some(r),
             _ => None,
         };
-        let refused =
-            twilio_send_refusal(400, r#"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}"#, "+447400123456", "k1", NOW);
+        let refused = twilio_send_refusal(
+            Channel::Sms,
+            400,
+            r#"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}"#,
+            "+447400123456",
+            "k1",
+            NOW,
+        );
         assert_eq!(refused.map(|r| (r.contact, r.body.suppress)), Some(("p:+447400123456".to_string(), true)), "refused at send time: the same");
-        assert!(twilio_send_refusal(400, r#"{"code": 21211}"#, "+447400123456", "k1", NOW).is_some());
-        assert!(twilio_send_refusal(400, r#"{"code": 30003}"#, "+447400123456", "k1", NOW).is_none(), "not a suppressing code");
-        assert!(twilio_send_refusal(503, r#"{"code": 21610}"#, "+447400123456", "k1", NOW).is_none(), "not a refusal");
+        assert!(twilio_send_refusal(Channel::Sms, 400, r#"{"code": 21211}"#, "+447400123456", "k1", NOW).is_some());
+        assert!(twilio_send_refusal(Channel::Sms, 400, r#"{"code": 30003}"#, "+447400123456", "k1", NOW).is_none(), "not a suppressing code");
+        assert!(twilio_send_refusal(Channel::Sms, 503, r#"{"code": 21610}"#, "+447400123456", "k1", NOW).is_none(), "not a refusal");
         let stopped = report("MessageSid=SM1&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=21610&AccountSid=AC1").unwrap();
         assert_eq!(stopped.contact, "p:+447400123456");
-        assert_eq!(stopped.body, FeedbackBody { id: "SM1".into(), reason: "twilio 21610: unsubscribed recipient (STOP)".into(), at: NOW, suppress: true });
+        assert_eq!(
+            stopped.body,
+            FeedbackBody { id: "SM1".into(), reason: "twilio 21610: unsubscribed recipient (STOP)".into(), at: NOW, suppress: true, channel: None }
+        );
         for code in ["21614", "21211", "30005", "30006"] {
             assert!(report(&format!("MessageSid=SM2&MessageStatus=failed&To=%2B447400123456&ErrorCode={code}")).unwrap().body.suppress, "{code}");
         }
@@ -485,6 +513,23 @@ mod tests {
         let Status::Delivered(Some(d)) = delivered else { panic!("{delivered:?}") };
         assert_eq!((d.visitor.as_str(), d.record.event.as_str(), d.record.message_id.as_str()), ("a:v1", "Message Delivered", "k-7:delivered"));
         assert_eq!((d.record.journey.as_str(), d.record.step, d.record.channel.as_str(), d.record.ts), ("cart", Some(1), "sms", NOW));
+
+        // WhatsApp: `To` is the channel-prefixed number, parsed; a report names WhatsApp only.
+        let not_on_whatsapp = report("MessageSid=SM8&MessageStatus=failed&To=whatsapp%3A%2B447400123456&ErrorCode=63024").unwrap();
+        assert_eq!((not_on_whatsapp.contact.as_str(), not_on_whatsapp.body.suppress), ("p:+447400123456", true));
+        assert_eq!(not_on_whatsapp.body.channel, Some(Channel::Whatsapp), "the number's texts are not silenced by it");
+        let r = report("MessageSid=SM9&MessageStatus=undelivered&To=whatsapp%3A%2B447400123456&ErrorCode=21610").unwrap();
+        assert!(!r.body.suppress, "an SMS code on WhatsApp suppresses nothing: {r:?}");
+        for forged in ["whatsapp%3A447400123456", "whatsapp%3A%2B4474", "sms%3A%2B447400123456", "whatsapp%3A%2B447400123456%3Ax", "WHATSAPP%3Ajunk"] {
+            assert_eq!(status(&format!("MessageSid=S&MessageStatus=failed&To={forged}&ErrorCode=63024")), Status::Nothing, "{forged}");
+        }
+        let refused = twilio_send_refusal(Channel::Whatsapp, 400, r#"{"code": 63024}"#, "+447400123456", "k1", NOW).unwrap();
+        assert_eq!((refused.contact.as_str(), refused.body.channel), ("p:+447400123456", Some(Channel::Whatsapp)));
+        assert!(twilio_send_refusal(Channel::Whatsapp, 400, r#"{"code": 21610}"#, "+447400123456", "k1", NOW).is_none());
+        let wa = format!("{url}?visitor=a%3Av1&key=k-8&journey=cart&step=2&channel=whatsapp");
+        let delivered = twilio_status("MessageSid=SM10&MessageStatus=delivered&To=whatsapp%3A%2B447400123456", &wa, None, None, true, gb, NOW).unwrap();
+        let Status::Delivered(Some(d)) = delivered else { panic!("{delivered:?}") };
+        assert_eq!((d.visitor.as_str(), d.record.step, d.record.channel.as_str()), ("a:v1", Some(2), "whatsapp"));
 
         // Signed as Twilio signs inbound SMS; refused otherwise.
         let form = "MessageSid=SM1&MessageStatus=undelivered&To=%2B447400123456&ErrorCode=21610";

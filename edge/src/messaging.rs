@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | email   | SendGrid v3 `POST {EMAIL_API_BASE}/v3/mail/send` (JSON) | `Authorization: Bearer EMAIL_API_KEY` |
 //! | sms     | Twilio `POST {SMS_API_BASE}/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages.json` (form) | basic `sid:TWILIO_AUTH_TOKEN` |
+//! | whatsapp | Twilio, the same Messages endpoint: `To=whatsapp:+E164`, `From=whatsapp:{TWILIO_WHATSAPP_FROM}` (or `MessagingServiceSid=MG…`), an approved template as `ContentSid` + `ContentVariables` (JSON `{"1": …}`) | basic `sid:TWILIO_AUTH_TOKEN` |
 //! | push to an FCM token | FCM HTTP v1 `POST {PUSH_API_BASE}/v1/projects/{PUSH_PROJECT_ID}/messages:send` (JSON) | `Authorization: Bearer <token minted from FCM_SERVICE_ACCOUNT>` (fcm.rs); else the static `PUSH_API_KEY` (a fallback) |
 //! | push to a subscription | Web Push `POST <endpoint>` (RFC 8030, aes128gcm bytes; push.rs, webpush.rs) | `Authorization: vapid t=…, k=…` (`VAPID_PRIVATE_KEY`, `VAPID_SUBJECT`) |
 //! | webhook | `POST {WEBHOOK_URL}` (JSON message) | `X-Vitrine-Signature: v1=hex(HMAC-SHA256(WEBHOOK_SECRET, "{timestamp}.{body}"))` |
@@ -94,6 +95,8 @@ impl RetryPolicy {
 pub struct Providers {
     pub email: Option<EmailApi>,
     pub sms: Option<TwilioApi>,
+    /// Twilio's WhatsApp sender (`TWILIO_WHATSAPP_FROM`: its number, or a Messaging Service SID).
+    pub whatsapp: Option<TwilioApi>,
     pub push: Option<PushApi>,
     pub web_push: Option<WebPushApi>,
     /// Which push subscription endpoints (and token URIs) are taken: `http` in dev mode only.
@@ -123,12 +126,13 @@ impl Providers {
             from_email: var("EMAIL_FROM").unwrap_or_else(|| "shop@example.com".into()),
             from_name: var("EMAIL_FROM_NAME").unwrap_or_default(),
         });
-        let sms = match (var("TWILIO_ACCOUNT_SID"), var("TWILIO_AUTH_TOKEN"), var("SMS_FROM")) {
+        let twilio = |from_var: &str| match (var("TWILIO_ACCOUNT_SID"), var("TWILIO_AUTH_TOKEN"), var(from_var)) {
             (Some(account_sid), Some(auth_token), Some(from)) => {
                 Some(TwilioApi { base_url: base("SMS_API_BASE", "https://api.twilio.com"), account_sid, auth_token, from, status_callback: String::new() })
             }
             _ => None,
         };
+        let (sms, whatsapp) = (twilio("SMS_FROM"), twilio("TWILIO_WHATSAPP_FROM"));
         let dev_mode = matches!(var("DEV_MODE").as_deref().map(str::trim), Some("1" | "true" | "yes"));
         let push_schemes = if dev_mode { crate::webpush::Schemes::HttpAllowedForTests } else { crate::webpush::Schemes::HttpsOnly };
         let mut problems = Vec::new();
@@ -169,7 +173,7 @@ impl Providers {
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|s| *s > 0.0)
             .map_or(DEFAULT_TIMEOUT_SECS * 1000, |s| (s * 1000.0) as u64);
-        Providers { email, sms, push, web_push, push_schemes, report_secret: Vec::new(), problems, webhook, retry, timeout_ms }
+        Providers { email, sms, whatsapp, push, web_push, push_schemes, report_secret: Vec::new(), problems, webhook, retry, timeout_ms }
     }
 
     /// Push messages' report keys are signed with `secret` (`LINK_SECRET`).
@@ -186,12 +190,12 @@ impl Providers {
         self
     }
 
-    /// Texts ask Twilio for status callbacks at the store's public URL (the bundle's
-    /// `store.base_url`, which the worker answers), when it is known.
+    /// Texts and WhatsApp messages ask Twilio for status callbacks at the store's public URL
+    /// (the bundle's `store.base_url`, which the worker answers), when it is known.
     pub fn with_public_url(mut self, base_url: &str) -> Providers {
         let base = base_url.trim().trim_end_matches('/');
-        if let (Some(sms), false) = (self.sms.as_mut(), base.is_empty()) {
-            sms.status_callback = format!("{base}{}", crate::routes::TWILIO_STATUS_PATH);
+        for api in [self.sms.as_mut(), self.whatsapp.as_mut()].into_iter().flatten().filter(|_| !base.is_empty()) {
+            api.status_callback = format!("{base}{}", crate::routes::TWILIO_STATUS_PATH);
         }
         self
     }
@@ -216,6 +220,9 @@ pub enum BuildError {
     WebPush(String),
     /// FCM with a service account, and no access token minted yet.
     NoAccessToken,
+    /// A WhatsApp message without an approved template's Content SID (business-initiated
+    /// WhatsApp messages must be templates; the builder refuses such steps).
+    NoTemplate,
 }
 
 impl std::fmt::Display for BuildError {
@@ -226,6 +233,7 @@ impl std::fmt::Display for BuildError {
             BuildError::BadAddress(why) => write!(f, "push address refused: {why}"),
             BuildError::WebPush(why) => f.write_str(why),
             BuildError::NoAccessToken => f.write_str("no FCM access token (FCM_SERVICE_ACCOUNT set, none minted)"),
+            BuildError::NoTemplate => f.write_str("whatsapp message without a template (ContentSid HX…)"),
         }
     }
 }
@@ -248,21 +256,19 @@ pub fn request(m: &Message, p: &Providers, now: i64) -> Result<HttpRequest, Buil
         }
         Channel::Sms => {
             let api = p.sms.as_ref().ok_or_else(not_configured)?;
-            let from_key = if api.from.starts_with("MG") { "MessagingServiceSid" } else { "From" };
-            HttpRequest {
-                url: format!("{}/2010-04-01/Accounts/{}/Messages.json", api.base_url, api.account_sid),
-                headers: vec![
-                    ("Authorization", format!("Basic {}", base64::encode(format!("{}:{}", api.account_sid, api.auth_token).as_bytes(), Standard))),
-                    ("Content-Type", "application/x-www-form-urlencoded".into()),
-                    // Twilio drops a repeat of this token within 24 h: a retried text goes once.
-                    ("I-Twilio-Idempotency-Token", m.idempotency_key.clone()),
-                    idempotency,
-                ],
-                body: match api.status_callback.as_str() {
-                    "" => form(&[("To", &m.to), (from_key, &api.from), ("Body", &m.text)]),
-                    callback => form(&[("To", &m.to), (from_key, &api.from), ("Body", &m.text), ("StatusCallback", &status_callback(callback, m))]),
-                },
+            let from = if api.from.starts_with("MG") { ("MessagingServiceSid", api.from.clone()) } else { ("From", api.from.clone()) };
+            twilio_request(api, m, [("To", m.to.clone()), from, ("Body", m.text.clone())])
+        }
+        Channel::Whatsapp => {
+            let api = p.whatsapp.as_ref().ok_or_else(not_configured)?;
+            if m.template.is_empty() {
+                return Err(BuildError::NoTemplate);
             }
+            // A Messaging Service picks its own WhatsApp sender; a number takes the channel prefix.
+            let from = if api.from.starts_with("MG") { ("MessagingServiceSid", api.from.clone()) } else { ("From", format!("{WHATSAPP}{}", api.from)) };
+            let variables: serde_json::Map<String, serde_json::Value> = m.variables.iter().enumerate().map(|(i, v)| ((i + 1).to_string(), json!(v))).collect();
+            let to = ("To", format!("{WHATSAPP}{}", m.to));
+            twilio_request(api, m, [to, from, ("ContentSid", m.template.clone()), ("ContentVariables", serde_json::Value::Object(variables).to_string())])
         }
         Channel::Push => {
             let api = p.push.as_ref().ok_or_else(not_configured)?;
@@ -292,12 +298,56 @@ pub fn request(m: &Message, p: &Providers, now: i64) -> Result<HttpRequest, Buil
     })
 }
 
+/// Twilio's channel prefix of a WhatsApp address (`whatsapp:+447700900123`).
+pub const WHATSAPP: &str = "whatsapp:";
+
+/// A number in a Twilio form field (`From`, `To`): `whatsapp:+E164` is WhatsApp, anything else a
+/// phone number for texts (read with the store's country when written without one). `None`
+/// unless the number is valid; a WhatsApp address must carry its country code.
+pub fn twilio_address(raw: &str, country: vitrine_contacts::Country) -> Option<(Channel, String)> {
+    let raw = raw.trim();
+    if raw.len() > 64 {
+        return None;
+    }
+    match raw.split_once(':') {
+        // Twilio writes WhatsApp addresses in E.164 exactly: anything else is not its.
+        Some((scheme, number)) if scheme.eq_ignore_ascii_case("whatsapp") => {
+            vitrine_contacts::e164(number, country).filter(|n| n == number).map(|n| (Channel::Whatsapp, n))
+        }
+        Some(_) => None,
+        None => vitrine_contacts::e164(raw, country).map(|n| (Channel::Sms, n)),
+    }
+}
+
+/// Twilio's Messages API: the form `fields`, then the status callback when there is one.
+fn twilio_request<const N: usize>(api: &TwilioApi, m: &Message, fields: [(&str, String); N]) -> HttpRequest {
+    let mut pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let callback = (!api.status_callback.is_empty()).then(|| status_callback(&api.status_callback, m));
+    if let Some(callback) = &callback {
+        pairs.push(("StatusCallback", callback));
+    }
+    HttpRequest {
+        url: format!("{}/2010-04-01/Accounts/{}/Messages.json", api.base_url, api.account_sid),
+        headers: vec![
+            ("Authorization", format!("Basic {}", base64::encode(format!("{}:{}", api.account_sid, api.auth_token).as_bytes(), Standard))),
+            ("Content-Type", "application/x-www-form-urlencoded".into()),
+            // Twilio drops a repeat of this token within 24 h: a retried message goes once.
+            ("I-Twilio-Idempotency-Token", m.idempotency_key.clone()),
+            ("Idempotency-Key", m.idempotency_key.clone()),
+        ],
+        body: form(&pairs),
+    }
+}
+
 /// Where Twilio reports this text's fate: the callback with the message's own ids in the query
 /// (Twilio signs the whole URL), so a delivery is recorded for its visitor and step
 /// (`feedback::twilio_status`).
 fn status_callback(callback: &str, m: &Message) -> String {
     let step = m.step.to_string();
-    format!("{callback}?{}", form(&[("visitor", &m.visitor), ("key", &m.idempotency_key), ("journey", &m.journey), ("step", &step)]))
+    format!(
+        "{callback}?{}",
+        form(&[("visitor", &m.visitor), ("key", &m.idempotency_key), ("journey", &m.journey), ("step", &step), ("channel", m.channel.as_str())])
+    )
 }
 
 /// SendGrid v3 mail/send. `custom_args` come back on SendGrid's event webhook, tying
@@ -413,7 +463,7 @@ pub enum Outcome {
 /// interrupted and not resent where it takes no key (SendGrid, FCM): at most once, never twice.
 pub fn unanswered(channel: Channel, error: String) -> Outcome {
     match channel {
-        Channel::Sms | Channel::Webhook => Outcome::Retry { status: 0, error },
+        Channel::Sms | Channel::Whatsapp | Channel::Webhook => Outcome::Retry { status: 0, error },
         Channel::Email | Channel::Push => Outcome::Interrupted { error: format!("{error}: not resent (the provider takes no idempotency key)") },
     }
 }
@@ -534,8 +584,57 @@ mod tests {
         let r = request(&message(Channel::Sms, "+447700900123"), &providers().with_public_url("https://shop.test/"), 0).unwrap();
         // …with the message's own ids, so its delivery is recorded for its visitor and step.
         let callback = crate::query::get(&r.body, "StatusCallback").unwrap();
-        assert_eq!(callback, "https://shop.test/v1/providers/twilio/status?visitor=u%3A17850&key=k-1&journey=cart&step=2");
+        assert_eq!(callback, "https://shop.test/v1/providers/twilio/status?visitor=u%3A17850&key=k-1&journey=cart&step=2&channel=sms");
         assert_eq!(providers().with_public_url(" ").sms.unwrap().status_callback, "", "unknown: no callbacks");
+    }
+
+    fn whatsapp_message() -> Message {
+        Message {
+            template: "HXb5b62575e6e4ff6129ad7c8efe1f983e".into(),
+            variables: vec!["Jane & co".into(), "CART10".into(), "https://shop.test/v1/click?vt=abc.def".into()],
+            ..message(Channel::Whatsapp, "+447700900123")
+        }
+    }
+
+    #[test]
+    fn whatsapp_is_a_twilio_template_message_to_a_prefixed_number() {
+        let vars = |from: &str| {
+            let vars =
+                [("SMS_API_BASE", "http://127.0.0.1:9999"), ("TWILIO_ACCOUNT_SID", "AC123"), ("TWILIO_AUTH_TOKEN", "secret"), ("TWILIO_WHATSAPP_FROM", from)];
+            Providers::from_vars(move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+        };
+        let r = request(&whatsapp_message(), &vars("+15005550006").with_public_url("https://shop.test"), 0).unwrap();
+        assert_eq!(r.url, "http://127.0.0.1:9999/2010-04-01/Accounts/AC123/Messages.json");
+        assert_eq!(header(&r, "Authorization"), format!("Basic {}", base64::encode(b"AC123:secret", Standard)));
+        assert_eq!(header(&r, "I-Twilio-Idempotency-Token"), "k-1");
+        let field = |name: &str| crate::query::get(&r.body, name).unwrap_or_else(|| panic!("no {name} in {}", r.body));
+        assert_eq!((field("To"), field("From")), ("whatsapp:+447700900123".into(), "whatsapp:+15005550006".into()));
+        assert_eq!(field("ContentSid"), "HXb5b62575e6e4ff6129ad7c8efe1f983e");
+        let variables: serde_json::Value = serde_json::from_str(&field("ContentVariables")).unwrap();
+        assert_eq!(variables, json!({"1": "Jane & co", "2": "CART10", "3": "https://shop.test/v1/click?vt=abc.def"}));
+        assert!(crate::query::get(&r.body, "Body").is_none(), "a template, never free text (63016 outside the 24 h window)");
+        assert!(field("StatusCallback").ends_with("&step=2&channel=whatsapp"));
+        // A Messaging Service picks its WhatsApp sender.
+        let r = request(&whatsapp_message(), &vars("MG0123"), 0).unwrap();
+        assert_eq!(crate::query::get(&r.body, "MessagingServiceSid").as_deref(), Some("MG0123"));
+        assert!(crate::query::get(&r.body, "From").is_none() && crate::query::get(&r.body, "StatusCallback").is_none());
+        // Its own sender var: SMS alone configures no WhatsApp, and no template, no message.
+        assert_eq!(request(&whatsapp_message(), &providers(), 0), Err(BuildError::NotConfigured(Channel::Whatsapp)));
+        let untemplated = Message { template: String::new(), ..whatsapp_message() };
+        assert_eq!(request(&untemplated, &vars("+15005550006"), 0), Err(BuildError::NoTemplate));
+        assert!(matches!(unanswered(Channel::Whatsapp, "no answer".into()), Outcome::Retry { .. }), "Twilio dedupes: retried");
+    }
+
+    #[test]
+    fn twilio_addresses_are_parsed_then_validated() {
+        let gb = vitrine_contacts::Country::parse("GB").unwrap();
+        assert_eq!(twilio_address("whatsapp:+447400123456", gb), Some((Channel::Whatsapp, "+447400123456".into())));
+        assert_eq!(twilio_address(" +447400123456 ", gb), Some((Channel::Sms, "+447400123456".into())));
+        assert_eq!(twilio_address("07400123456", gb), Some((Channel::Sms, "+447400123456".into())));
+        for bad in ["whatsapp:07400123456", "whatsapp:", "whatsapp:+44", "messenger:+447400123456", "whatsapp:+447400123456:1", "", "tel:+447400123456"] {
+            assert_eq!(twilio_address(bad, gb), None, "{bad}");
+        }
+        assert_eq!(twilio_address(&format!("whatsapp:+44{}", "7".repeat(80)), gb), None, "over the size limit");
     }
 
     #[test]

@@ -6,6 +6,9 @@ use serde_json::json;
 use vitrine_engine::journey::LinkClaims;
 use vitrine_engine::token;
 
+use vitrine_contacts::Country;
+use vitrine_engine::journey::Channel;
+
 use crate::messaging;
 
 /// A valid unsubscribe link's claims: signed by `LINK_SECRET`, naming a channel and a visitor.
@@ -18,6 +21,7 @@ pub fn unsubscribe_claims(link_secret: &[u8], vt: &str) -> Option<LinkClaims> {
 fn what(channel: &str) -> &'static str {
     match channel {
         "sms" => "text messages",
+        "whatsapp" => "WhatsApp messages",
         "push" => "notifications",
         "email" => "emails",
         _ => "messages",
@@ -59,10 +63,14 @@ pub fn opted_in_page() -> &'static str {
     "<!doctype html><meta charset=utf-8><title>Confirmed</title><p>Thank you: your email is confirmed.</p>"
 }
 
-/// An inbound SMS as Twilio posts it (form-encoded `From`, `Body`, `MessageSid`).
+/// An inbound SMS or WhatsApp message as Twilio posts it (form-encoded `From`, `Body`,
+/// `MessageSid`; WhatsApp's `From` is `whatsapp:+E164`).
 #[derive(Debug, PartialEq)]
 pub struct InboundSms {
+    /// The sender's number in E.164, the channel prefix gone.
     pub from: String,
+    /// Sms, or Whatsapp: a STOP speaks for the channel it came on.
+    pub channel: Channel,
     pub body: String,
     pub message_id: String,
 }
@@ -73,7 +81,7 @@ pub enum SmsRefusal {
     BadSignature,
     /// 503: no `TWILIO_AUTH_TOKEN` and not dev mode: the endpoint is off.
     NotConfigured,
-    /// 400
+    /// 400: no `From`, or not a phone number (E.164, or `whatsapp:` and E.164).
     NoFrom,
 }
 
@@ -89,7 +97,7 @@ impl SmsRefusal {
         match self {
             SmsRefusal::BadSignature => "X-Twilio-Signature does not match this request",
             SmsRefusal::NotConfigured => "inbound SMS is not configured (TWILIO_AUTH_TOKEN)",
-            SmsRefusal::NoFrom => "missing From",
+            SmsRefusal::NoFrom => "missing From (a phone number, or whatsapp:+E164)",
         }
     }
 }
@@ -113,15 +121,22 @@ pub fn twilio_form(form_body: &str, url: &str, signature: Option<&str>, auth_tok
 /// Only requests signed with the account's auth token count (`X-Twilio-Signature` over `url`):
 /// anyone else could stop or restart someone's messages. Without a token the endpoint is off,
 /// except in dev mode.
-pub fn inbound_sms(form_body: &str, url: &str, signature: Option<&str>, auth_token: Option<&str>, dev_mode: bool, now: i64) -> Result<InboundSms, SmsRefusal> {
+/// `From` is parsed (`messaging::twilio_address`): the number's object is keyed by E.164.
+pub fn inbound_sms(
+    form_body: &str,
+    url: &str,
+    signature: Option<&str>,
+    auth_token: Option<&str>,
+    dev_mode: bool,
+    country: Country,
+    now: i64,
+) -> Result<InboundSms, SmsRefusal> {
     let form = twilio_form(form_body, url, signature, auth_token, dev_mode)?;
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let (from, body, sid) = (get("From"), get("Body"), get("MessageSid"));
-    if from.is_empty() {
-        return Err(SmsRefusal::NoFrom);
-    }
-    let message_id = if sid.is_empty() { format!("sms-{from}-{now}") } else { sid };
-    Ok(InboundSms { from, body, message_id })
+    let (body, sid) = (get("Body"), get("MessageSid"));
+    let (channel, from) = messaging::twilio_address(&get("From"), country).ok_or(SmsRefusal::NoFrom)?;
+    let message_id = if sid.is_empty() { format!("{channel}-{from}-{now}") } else { sid };
+    Ok(InboundSms { from, channel, body, message_id })
 }
 
 #[cfg(test)]
@@ -142,13 +157,23 @@ mod tests {
 
     #[test]
     fn inbound_sms_needs_twilios_signature_unless_in_dev_mode() {
-        let body = "From=%2B447700900123&Body=STOP&MessageSid=SM1";
-        let url = "https://shop.example/v1/sms/inbound";
-        assert_eq!(inbound_sms(body, url, Some("forged"), Some("token"), true, 0), Err(SmsRefusal::BadSignature));
-        assert_eq!(inbound_sms(body, url, None, None, false, 0), Err(SmsRefusal::NotConfigured));
-        let dev = inbound_sms(body, url, None, None, true, 0).unwrap();
-        assert_eq!((dev.from.as_str(), dev.body.as_str(), dev.message_id.as_str()), ("+447700900123", "STOP", "SM1"));
-        assert_eq!(inbound_sms("Body=hi", url, None, None, true, 5), Err(SmsRefusal::NoFrom));
-        assert_eq!(inbound_sms("From=1&Body=hi", url, None, None, true, 5).unwrap().message_id, "sms-1-5");
+        let gb = Country::parse("GB").unwrap();
+        let inbound = |body: &str, sig: Option<&str>, token: Option<&str>, dev: bool, now: i64| {
+            inbound_sms(body, "https://shop.example/v1/sms/inbound", sig, token, dev, gb, now)
+        };
+        let body = "From=%2B447400123456&Body=STOP&MessageSid=SM1";
+        assert_eq!(inbound(body, Some("forged"), Some("token"), true, 0), Err(SmsRefusal::BadSignature));
+        assert_eq!(inbound(body, None, None, false, 0), Err(SmsRefusal::NotConfigured));
+        let dev = inbound(body, None, None, true, 0).unwrap();
+        assert_eq!((dev.from.as_str(), dev.channel, dev.body.as_str(), dev.message_id.as_str()), ("+447400123456", Channel::Sms, "STOP", "SM1"));
+        assert_eq!(inbound("Body=hi", None, None, true, 5), Err(SmsRefusal::NoFrom));
+        assert_eq!(inbound("From=07400123456&Body=hi", None, None, true, 5).unwrap().message_id, "sms-+447400123456-5", "national: the store's country");
+        // WhatsApp: the same webhook, `From=whatsapp:+E164`; the number's object is the SMS one.
+        let wa = inbound("From=whatsapp%3A%2B447400123456&Body=STOP&MessageSid=SM2", None, None, true, 0).unwrap();
+        assert_eq!((wa.from.as_str(), wa.channel), ("+447400123456", Channel::Whatsapp));
+        // A prefix is parsed, then the number validated: no key for another object slips through.
+        for bad in ["whatsapp%3A07400123456", "whatsapp%3A%2B1", "whatsapp%3A%2B447400123456%2Fx", "e%3Ajane%40example.com", "1"] {
+            assert_eq!(inbound(&format!("From={bad}&Body=STOP"), None, None, true, 0), Err(SmsRefusal::NoFrom), "{bad}");
+        }
     }
 }

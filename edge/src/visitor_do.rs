@@ -159,6 +159,10 @@ pub struct FeedbackBody {
     /// A hard bounce, complaint, unsubscribe or dead number: nobody messages the contact again.
     /// Otherwise the report is only kept.
     pub suppress: bool,
+    /// The channel it is about, when not the contact's own (a number's object hears about
+    /// texts; `whatsapp` reports silence only WhatsApp).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
 }
 
 /// What a number's object answers a visitor that uses it.
@@ -281,12 +285,16 @@ impl ContactRecord {
         true
     }
 
-    /// An inbound SMS from this number: STOP suppresses it, START lifts that. Returns what
-    /// every visitor of the number is to be told (`Some(granted)`), if anything.
-    pub fn reply(&mut self, body: &str, now: i64) -> Option<bool> {
+    /// An inbound message from this number: STOP suppresses it, START lifts that. Returns what
+    /// every visitor of the number is to be told (`Some(granted)`), if anything. A WhatsApp
+    /// reply speaks for WhatsApp only: the number's texts stay as they were.
+    pub fn reply(&mut self, channel: Channel, body: &str, now: i64) -> Option<bool> {
         let granted = journey::sms_keyword(body)?;
-        self.suppressed = !granted;
         self.verified |= granted;
+        if channel == Channel::Whatsapp {
+            return Some(granted);
+        }
+        self.suppressed = !granted;
         self.changed_at = now;
         self.reason = if granted { String::new() } else { "STOP (a text from the number)".into() };
         Some(granted)
@@ -296,14 +304,21 @@ impl ContactRecord {
     /// (the first reason stays) and returns what every visitor of it is told: the channel's
     /// consent withdrawn, under a message id the report's id fixes, so a retried report changes
     /// nothing twice. Any other report is only kept.
+    /// A report naming another channel (WhatsApp, on a number's object) withdraws that channel
+    /// only and leaves the contact's own state alone: a number off WhatsApp may still take texts.
     pub fn feedback(&mut self, channel: Channel, report: &FeedbackBody, now: i64) -> Option<EventsBody> {
+        let channel = report.channel.unwrap_or(channel);
         if !report.suppress {
             self.reports.push((report.at, report.reason.clone()));
             let over = self.reports.len().saturating_sub(Self::MAX_REPORTS);
             self.reports.drain(..over);
             return None;
         }
-        if !self.suppressed {
+        if channel == Channel::Whatsapp {
+            self.reports.push((report.at, report.reason.clone()));
+            let over = self.reports.len().saturating_sub(Self::MAX_REPORTS);
+            self.reports.drain(..over);
+        } else if !self.suppressed {
             self.suppressed = true;
             self.changed_at = now;
             self.reason.clone_from(&report.reason);
@@ -324,6 +339,13 @@ pub struct SmsBody {
     #[serde(rename = "messageId")]
     pub message_id: String,
     pub body: String,
+    /// Where the reply came from: a text, or WhatsApp (`From=whatsapp:+…`).
+    #[serde(default = "sms")]
+    pub channel: Channel,
+}
+
+fn sms() -> Channel {
+    Channel::Sms
 }
 
 /// When a visitor last asked its contacts for a confirmation (unix seconds).
@@ -356,8 +378,13 @@ pub const WAIT_MAX_SECS: i64 = 300;
 pub enum Incoming {
     /// An event of `/events`, as the worker checked it.
     Event(Value),
-    /// An inbound SMS (`/sms`).
-    Sms { message_id: String, body: String },
+    /// An inbound SMS or WhatsApp message (`/sms`).
+    Sms {
+        message_id: String,
+        body: String,
+        #[serde(default = "sms")]
+        channel: Channel,
+    },
 }
 
 impl Incoming {
@@ -372,7 +399,9 @@ impl Incoming {
     pub fn parse(&self) -> Result<Event, String> {
         match self {
             Incoming::Event(v) => journey::parse(v, 0).map_err(|r| format!("refused: {r}")),
-            Incoming::Sms { message_id, body } => Ok(VisitorObject::sms_event(SmsBody { message_id: message_id.clone(), body: body.clone() })),
+            Incoming::Sms { message_id, body, channel } => {
+                Ok(VisitorObject::sms_event(SmsBody { message_id: message_id.clone(), body: body.clone(), channel: *channel }))
+            }
         }
     }
 }
@@ -759,7 +788,7 @@ impl VisitorObject {
             user_id: String::new(),
             utc_offset_minutes: None,
             time_zone: None,
-            kind: EventKind::SmsReply { body: body.body },
+            kind: EventKind::SmsReply { body: body.body, channel: body.channel },
         }
     }
 
@@ -1117,9 +1146,16 @@ mod tests {
         c.add("a:laptop");
         c.add("a:phone");
         assert_eq!(c.visitors, ["a:phone", "a:laptop"]);
-        assert_eq!(c.reply("hello", 1), None);
-        assert_eq!((c.reply(" stop ", 2), c.suppressed), (Some(false), true));
-        assert_eq!((c.reply("START", 3), c.suppressed), (Some(true), false));
+        assert_eq!(c.reply(Channel::Sms, "hello", 1), None);
+        assert_eq!((c.reply(Channel::Sms, " stop ", 2), c.suppressed), (Some(false), true));
+        assert_eq!((c.reply(Channel::Sms, "START", 3), c.suppressed), (Some(true), false));
+        // WhatsApp speaks for WhatsApp: its STOP reaches the visitors, the number still takes texts.
+        assert_eq!((c.reply(Channel::Whatsapp, "STOP", 4), c.suppressed), (Some(false), false));
+        let not_on_whatsapp = FeedbackBody { id: "SM1".into(), reason: "twilio 63024".into(), at: 5, suppress: true, channel: Some(Channel::Whatsapp) };
+        let told = c.feedback(Channel::Sms, &not_on_whatsapp, 5).expect("its visitors are told");
+        assert!(!c.suppressed, "texts still go");
+        let events = VisitorObject::parse_events(&told.events).unwrap();
+        assert!(matches!(&events[0].kind, EventKind::Consent { changes, .. } if changes == &[(Channel::Whatsapp, false)]));
         // A number's object from before contact records: its one visitor comes along.
         let (legacy, _) = VisitorObject::load(Some(r#"{"visitor":{},"alias":"a:old"}"#), "p:+447400123456", 0).unwrap();
         assert_eq!(legacy.contact.map(|c| c.visitors), Some(vec!["a:old".to_string()]));
@@ -1131,7 +1167,7 @@ mod tests {
         let mut c = ContactRecord::default();
         c.add("a:phone");
         c.add("u:9");
-        let report = |id: &str, reason: &str, suppress: bool| FeedbackBody { id: id.into(), reason: reason.into(), at: 50, suppress };
+        let report = |id: &str, reason: &str, suppress: bool| FeedbackBody { id: id.into(), reason: reason.into(), at: 50, suppress, channel: None };
         assert!(c.feedback(Channel::Email, &report("ev1", "sendgrid blocked: 421", false), 100).is_none());
         assert!(!c.suppressed && c.reports == [(50, "sendgrid blocked: 421".to_string())]);
         let told = c.feedback(Channel::Email, &report("ev2", "sendgrid spamreport", true), 200).expect("every visitor is told");
@@ -1154,7 +1190,7 @@ mod tests {
         assert_eq!(o.apply(&empty_bundle(), b"k", &events, 501).duplicates, 1, "a retried report changes nothing twice");
         // The reason reaches the contact object's export; a STOP has one too.
         let mut number = ContactRecord::default();
-        number.reply("STOP", 7);
+        number.reply(Channel::Sms, "STOP", 7);
         assert_eq!(number.reason, "STOP (a text from the number)");
         let (mut contact, _) = VisitorObject::load(None, "e:jo@example.com", 0).unwrap();
         contact.contact = Some(c);
@@ -1171,11 +1207,11 @@ mod tests {
         }
         assert_eq!(c.visitors.len(), 50);
         assert!(c.register(&ask("a:1"), 1000 + DAY).send_confirmation, "a day later, again");
-        assert_eq!(c.reply("YES", 1000 + DAY + 5), Some(true));
+        assert_eq!(c.reply(Channel::Sms, "YES", 1000 + DAY + 5), Some(true));
         let a = c.register(&ask("a:51"), 1000 + DAY + 6);
         assert!(a.verified && !a.send_confirmation, "a confirmed number needs no second YES");
         let mut stopped = ContactRecord::default();
-        stopped.reply("STOP", 1);
+        stopped.reply(Channel::Sms, "STOP", 1);
         assert!(!stopped.register(&ask("a:1"), 2).send_confirmation, "a stopped number is never asked");
         let m = ContactRecord::confirmation(Channel::Sms, "+447400123456", "Gift shop", "", 5);
         assert!(m.text.starts_with("Gift shop: reply YES") && m.to == "+447400123456" && m.channel == Channel::Sms);

@@ -19,7 +19,7 @@ mod journeys;
 
 pub(crate) use check::journey_problems;
 pub use check::Problem;
-pub use journeys::{Channel, Journey, Messaging, QuietHours, Step, Trigger};
+pub use journeys::{fill_placeholders, is_content_sid, template_placeholders, Channel, Journey, Messaging, QuietHours, Step, Trigger, MAX_TEMPLATE_VARIABLES};
 
 /// Every recommender a placement can name in `sources` (what `recommend` blends).
 pub const RECOMMENDERS: &[&str] =

@@ -496,14 +496,17 @@ macro_rules! wire_newtype {
     )*};
 }
 
-/// Format v6, the previous version: the rules had no `unique_codes`; the rest is as today.
-/// Read by hosts with the `previous-format` feature.
+/// Format v6, the previous version: the rules had no `unique_codes`, and journey steps no
+/// `template` and `variables` (WhatsApp); the rest is as today. Read by hosts with the
+/// `previous-format` feature.
 #[cfg(feature = "previous-format")]
 pub(crate) mod v6 {
     use super::{Reader, Wire};
     use crate::body::{BundleBody as Current, Catalog, RecTables, Stats};
-    use crate::rules::{self, Experiment, Journey, Measurement, Messaging, Offer, PageRule, Placement, SegmentRule, Store};
+    use crate::rules::{self, Channel, Experiment, Measurement, Messaging, Offer, PageRule, Placement, SegmentRule, Store, Trigger};
+    use crate::time::{ClockTime, Secs};
     use crate::value::{Map, Value};
+    use alloc::string::String;
     use alloc::vec::Vec;
 
     pub struct BundleBody {
@@ -526,14 +529,65 @@ pub(crate) mod v6 {
         measurement: Measurement,
     }
 
+    struct Journey {
+        id: String,
+        trigger: Trigger,
+        reentry: Secs,
+        max_per_day: u32,
+        gap_factor: f32,
+        steps: Vec<Step>,
+    }
+
+    struct Step {
+        after: Secs,
+        channel: Channel,
+        subject: String,
+        body: String,
+        html: String,
+        offer: String,
+        products: u32,
+        landing: String,
+        at: Option<ClockTime>,
+    }
+
     wire_struct! {
         BundleBody { store, catalog, stats, recs, rules }
         Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement }
+        Journey { id, trigger, reentry, max_per_day, gap_factor, steps }
+        Step { after, channel, subject, body, html, offer, products, landing, at }
     }
 
     impl From<BundleBody> for Current {
         fn from(b: BundleBody) -> Current {
             let r = b.rules;
+            let journeys = r
+                .journeys
+                .into_iter()
+                .map(|j| rules::Journey {
+                    id: j.id,
+                    trigger: j.trigger,
+                    reentry: j.reentry,
+                    max_per_day: j.max_per_day,
+                    gap_factor: j.gap_factor,
+                    steps: j
+                        .steps
+                        .into_iter()
+                        .map(|s| rules::Step {
+                            after: s.after,
+                            channel: s.channel,
+                            subject: s.subject,
+                            body: s.body,
+                            html: s.html,
+                            offer: s.offer,
+                            products: s.products,
+                            landing: s.landing,
+                            at: s.at,
+                            template: String::new(),
+                            variables: Vec::new(),
+                        })
+                        .collect(),
+                })
+                .collect();
             let rules = rules::Rules {
                 pages: r.pages,
                 segments: r.segments,
@@ -541,7 +595,7 @@ pub(crate) mod v6 {
                 placements: r.placements,
                 offers: r.offers,
                 experiments: r.experiments,
-                journeys: r.journeys,
+                journeys,
                 messaging: r.messaging,
                 measurement: r.measurement,
                 unique_codes: Vec::new(),
@@ -578,7 +632,7 @@ wire_struct! {
     Arm { name, sources, variant, offer, holdout, send }
     Measurement { holdout, holdout_journeys, seed }
     Journey { id, trigger, reentry, max_per_day, gap_factor, steps }
-    Step { after, channel, subject, body, html, offer, products, landing, at }
+    Step { after, channel, subject, body, html, offer, products, landing, at, template, variables }
     QuietHours { start, end }
     Messaging {
         max_per_day, quiet_hours, default_time_zone, default_utc_offset_minutes, landing_path, unsubscribe_path,
@@ -587,7 +641,8 @@ wire_struct! {
 }
 wire_enum! {
     Trigger { CartAbandonment, BrowseAbandonment, PostPurchase, Welcome, WinBack }
-    Channel { Email, Sms, Push, Webhook }
+    // New variants go last: a tag, once written, means the same channel in every bundle.
+    Channel { Email, Sms, Push, Webhook, Whatsapp }
 }
 wire_newtype!(Secs, ClockTime);
 
@@ -635,7 +690,7 @@ mod tests {
         assert_eq!(from_slice::<bool>(&[2]).unwrap_err(), WireError { offset: 0, expected: "a bool (0 or 1)" });
         assert_eq!(from_slice::<u16>(&[0x80, 0x80, 0x04]).unwrap_err().expected, "u16");
         assert_eq!(from_slice::<String>(&[2, 0xc3, 0x28]).unwrap_err(), WireError { offset: 1, expected: "a UTF-8 string" });
-        assert_eq!(from_slice::<Channel>(&[4]).unwrap_err().expected, "Channel");
+        assert_eq!(from_slice::<Channel>(&[5]).unwrap_err().expected, "Channel");
         assert_eq!(from_slice::<u32>(&[5, 0]).unwrap_err().offset, 1);
         // Eleven continuation bytes: more than 64 bits.
         assert!(from_slice::<u64>(&[0xff; 11]).is_err());

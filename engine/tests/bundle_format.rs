@@ -59,6 +59,15 @@ fn sample() -> (Header, BundleBody) {
             messaging: Messaging { default_time_zone: "Europe/London".into(), ..Default::default() },
             offers: vec![serde_json::from_value(serde_json::json!({"id": "welcome", "kind": "percent_off", "value": 10, "headline": "10% off"})).unwrap()],
             unique_codes: vec![UniqueCode { offer: "welcome".into(), prefix: "WELCOME".into(), valid_days: 14 }],
+            // A step of each shape the layout knows: a timed email, a WhatsApp template.
+            journeys: vec![serde_json::from_value(serde_json::json!({
+                "id": "cart", "trigger": "cart_abandonment",
+                "steps": [
+                    {"after": "1h", "channel": "email", "subject": "Your cart", "body": "Hi {{first_name}}", "offer": "welcome", "at": "10:00"},
+                    {"after": "1d", "channel": "whatsapp", "template": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "body": "Hi {{1}}", "variables": ["{{first_name}}"]}
+                ]
+            }))
+            .unwrap()],
             ..Default::default()
         },
     };
@@ -95,6 +104,7 @@ fn the_previous_format_version_still_loads() {
     let (_, mut current) = sample();
     current.rules.offers = vec![]; // v7's sample's
     current.rules.unique_codes = vec![];
+    current.rules.journeys = vec![];
     assert_eq!((read.header.format_version, read.body), (PREVIOUS_FORMAT_VERSION, current));
     assert!(vitrine_engine::Engine::load(&old).is_ok(), "and the engine serves it");
 }

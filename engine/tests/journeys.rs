@@ -262,7 +262,7 @@ fn an_anonymous_visitors_number_gets_texts_only_after_its_yes() {
             user_id: String::new(),
             utc_offset_minutes: None,
             time_zone: None,
-            kind: journey::EventKind::SmsReply { body: " Yes ".into() },
+            kind: journey::EventKind::SmsReply { body: " Yes ".into(), channel: journey::Channel::Sms },
         },
         h.now,
     );
@@ -459,7 +459,7 @@ fn sms_stop_is_honoured_and_the_journey_goes_on_elsewhere() {
         user_id: "u1".into(),
         utc_offset_minutes: None,
         time_zone: None,
-        kind: journey::EventKind::SmsReply { body: " stop ".into() },
+        kind: journey::EventKind::SmsReply { body: " stop ".into(), channel: journey::Channel::Sms },
     };
     let mut s = h.states.remove("u:u1").unwrap();
     let fx = h.runner().handle(&mut s, &event, h.now);
@@ -818,4 +818,44 @@ fn a_unique_code_offer_shows_the_visitors_own_code_in_the_message() {
     assert!(email.html.contains(&own));
     let someone_else = vitrine_engine::codes::code_for(&vitrine_engine::codes::code_key(SECRET), unique, "u:u2", email.created_at);
     assert_ne!(someone_else, own);
+}
+
+#[test]
+fn a_whatsapp_step_goes_to_the_confirmed_number_as_its_template_with_the_variables_filled() {
+    let mut h = Host::new(NO_LIMITS);
+    let mut rules = rules(NO_LIMITS);
+    let step = r#"{"after": "2h", "channel": "whatsapp", "template": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "offer": "cart10",
+        "body": "Hi {{1}}, your cart is saved. Code {{2}}: {{3}}", "variables": ["{{first_name}}", "{{offer.code}}", "{{link}}"]}"#;
+    rules.journeys[0].steps.insert(1, serde_json::from_str(step).unwrap());
+    assert_eq!(journey::check(&rules), Vec::<String>::new());
+    h.body = bundle(rules);
+    h.send("phone", "u1", JANE);
+    // A blanket yes covers neither texts nor WhatsApp: each takes its own.
+    h.send("phone", "u1", r#"{"type":"consent","channels":{"all":true},"push_token":"push-tok-1"}"#);
+    assert!(!h.state("u:u1").consent.granted(Channel::Whatsapp), "no WhatsApp without its own yes");
+    h.send("phone", "u1", r#"{"type":"consent","channels":{"whatsapp":true}}"#);
+    h.send("phone", "u1", ADD_A);
+    h.advance(3 * HOUR);
+    let sent = h.sent_on("cart");
+    let wa = sent.iter().find(|m| m.channel == Channel::Whatsapp).expect("sent once consented");
+    assert_eq!((wa.to.as_str(), wa.template.as_str()), ("+447700900123", "HXb5b62575e6e4ff6129ad7c8efe1f983e"), "the number texts go to");
+    assert_eq!(&wa.variables[..2], ["Jane", "CART10"]);
+    assert!(wa.variables[2].starts_with("https://shop.test/v1/click?vt=") && wa.variables[2] == wa.link);
+    assert_eq!(wa.text, format!("Hi Jane, your cart is saved. Code CART10: {}", wa.link), "what the visitor reads");
+    let claims: LinkClaims = serde_json::from_slice(&token::verify(SECRET, wa.link.split("vt=").nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(claims.channel, "whatsapp", "clicks are counted for WhatsApp");
+
+    // STOP on WhatsApp (the edge routes it from `From=whatsapp:+…`): WhatsApp only.
+    h.send("phone", "u1", r#"{"type":"consent","channels":{"sms":true}}"#);
+    let mut state = h.states.remove("u:u1").unwrap();
+    let stop = journey::Event {
+        message_id: "wa-stop".into(),
+        anonymous_id: String::new(),
+        user_id: String::new(),
+        utc_offset_minutes: None,
+        time_zone: None,
+        kind: journey::EventKind::SmsReply { body: "STOP".into(), channel: Channel::Whatsapp },
+    };
+    h.runner().handle(&mut state, &stop, h.now);
+    assert!(!state.consent.granted(Channel::Whatsapp) && state.consent.granted(Channel::Sms), "{:?}", state.consent);
 }

@@ -46,6 +46,31 @@ pub struct RuleCounts {
     pub offers: usize,
     pub experiments: usize,
     pub journeys: usize,
+    /// Journey steps per channel (`whatsapp` steps with their templates' Content SIDs).
+    pub steps: Vec<ChannelSteps>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChannelSteps {
+    pub channel: vitrine_engine::journey::Channel,
+    pub steps: usize,
+    /// WhatsApp: the approved templates the steps send (Content SIDs), each once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<String>,
+}
+
+fn steps_by_channel(journeys: &[vitrine_engine::journey::Journey]) -> Vec<ChannelSteps> {
+    let steps = || journeys.iter().flat_map(|j| &j.steps);
+    vitrine_engine::journey::Channel::ALL
+        .into_iter()
+        .map(|channel| {
+            let mut templates: Vec<String> = steps().filter(|s| s.channel == channel && !s.template.is_empty()).map(|s| s.template.clone()).collect();
+            templates.sort();
+            templates.dedup();
+            ChannelSteps { channel, steps: steps().filter(|s| s.channel == channel).count(), templates }
+        })
+        .filter(|c| c.steps > 0)
+        .collect()
 }
 
 pub fn inspect(path: &Path) -> Result<Inspection> {
@@ -76,6 +101,7 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
             offers: rules.offers.len(),
             experiments: rules.experiments.len(),
             journeys: rules.journeys.len(),
+            steps: steps_by_channel(&rules.journeys),
         },
     })
 }
@@ -104,5 +130,16 @@ pub fn render(i: &Inspection) -> String {
         "rules: {} pages, {} segments, {} saved groups, {} placements, {} offers, {} experiments, {} journeys",
         r.pages, r.segments, r.saved_groups, r.placements, r.offers, r.experiments, r.journeys
     ));
+    if !r.steps.is_empty() {
+        let parts: Vec<String> = r
+            .steps
+            .iter()
+            .map(|c| match c.templates.as_slice() {
+                [] => format!("{} {}", c.channel, c.steps),
+                t => format!("{} {} (templates {})", c.channel, c.steps, t.join(", ")),
+            })
+            .collect();
+        lines.push(format!("journey steps: {}", parts.join(", ")));
+    }
     lines.join("\n") + "\n"
 }

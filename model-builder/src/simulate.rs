@@ -398,7 +398,8 @@ mod tests {
               {"id": "cart", "trigger": "cart_abandonment", "steps": [{"after": "1h", "channel": "push", "subject": "s", "body": "b"}]},
               {"id": "thanks", "trigger": "post_purchase", "steps": [{"after": "3d", "channel": "email", "subject": "s", "body": "{{products}}"}]},
               {"id": "welcome", "trigger": "welcome", "steps": [{"after": "0s", "channel": "email", "subject": "s", "body": "b"}]},
-              {"id": "winback", "trigger": "win_back", "steps": [{"after": "0s", "channel": "sms", "body": "b"}]}
+              {"id": "winback", "trigger": "win_back", "steps": [{"after": "0s", "channel": "sms", "body": "b"},
+                {"after": "1d", "channel": "whatsapp", "template": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "body": "Hi {{1}}", "variables": ["{{first_name}}"]}]}
             ]}"#,
         )
         .unwrap();
@@ -422,6 +423,11 @@ mod tests {
         assert_eq!(count("cart", Channel::Push), 0, "every checkout became an order within 10 minutes");
         // Customer 0's gap is 10 days: after the third order, "we miss you" 10 days later (in the tail).
         assert_eq!(count("winback", Channel::Sms), 1);
+        assert_eq!(count("winback", Channel::Whatsapp), 1, "WhatsApp counted per channel");
+        let no_whatsapp = Options { tail: 30 * DAY, consent: vec![Channel::Email, Channel::Sms, Channel::Push], ..Options::default() };
+        let report = replay(&dataset(), &body(), &no_whatsapp);
+        assert_eq!(report.channels["winback"].get(&Channel::Whatsapp), None, "no consent to it, nothing sent");
+        assert_eq!(report.channels["winback"].get(&Channel::Sms), Some(&1));
         assert_eq!(report.weeks.values().map(|w| w.values().sum::<u64>()).sum::<u64>(), report.messages());
         // Weeks start on Monday: 2010-11-29 for the first welcome.
         assert_eq!(*report.weeks.keys().next().unwrap(), 1_290_988_800);

@@ -87,6 +87,7 @@ fn setup() -> Suite {
         ("TWILIO_ACCOUNT_SID", "ACe2e".into()),
         ("TWILIO_AUTH_TOKEN", "twilio-token".into()),
         ("SMS_FROM", "+15005550006".into()),
+        ("TWILIO_WHATSAPP_FROM", "+15005550007".into()),
         ("PUSH_API_BASE", base.clone()),
         ("PUSH_PROJECT_ID", "e2e".into()),
         ("PUSH_API_KEY", "push-key".into()),
@@ -131,6 +132,7 @@ fn main() -> std::process::ExitCode {
             a_bounce_or_spam_complaint_stops_email_to_the_address_from_every_visitor,
             a_text_the_number_refused_suppresses_it_for_every_visitor,
             a_text_twilio_refuses_at_send_time_suppresses_the_number,
+            whatsapp_goes_as_a_template_and_its_callbacks_and_stop_speak_for_whatsapp_only,
             providers_that_throttle_fail_or_hang_are_retried_and_deliver_once,
             a_failed_storage_write_is_stored_on_the_clients_retry,
             a_bundle_that_cannot_load_ends_no_journey_and_loses_no_event,
@@ -209,6 +211,8 @@ fn messages_for<'a>(reqs: &'a [Captured], email: &str, phone: &str, push_token: 
 fn kind(r: &Captured) -> &'static str {
     if r.path.ends_with("/v3/mail/send") {
         "email"
+    } else if r.path.ends_with("/Messages.json") && r.form().get("To").is_some_and(|to| to.starts_with("whatsapp:")) {
+        "whatsapp"
     } else if r.path.ends_with("/Messages.json") {
         "sms"
     } else if r.path.contains("/messages:send") {
@@ -1074,6 +1078,85 @@ fn a_text_the_number_refused_suppresses_it_for_every_visitor(s: &Suite) {
     assert_eq!((sms_consent("a:tw-a"), sms_consent("a:tw-b")), (Some(false), Some(false)), "every visitor of the number");
     let contact = &visitor_log(s, &format!("p:{phone}"))["contact"];
     assert_eq!((contact["suppressed"].as_bool(), contact["reason"].as_str()), (Some(true), Some("twilio 21610: unsubscribed recipient (STOP)")));
+}
+
+/// A visitor who said yes to WhatsApp gets the welcome journey's WhatsApp step at their
+/// confirmed number, in Twilio's shape: `whatsapp:`-prefixed To and From, the approved template
+/// (`ContentSid`) and its variables as JSON (`ContentVariables`), never free text. Twilio's
+/// callbacks and replies carry `whatsapp:` numbers: a delivery is recorded as WhatsApp's, a
+/// STOP or a "not on WhatsApp" failure withdraws WhatsApp and leaves the number's texts alone.
+fn whatsapp_goes_as_a_template_and_its_callbacks_and_stop_speak_for_whatsapp_only(s: &Suite) {
+    let phone = "+447400900321";
+    let r = post_events(
+        s,
+        &[
+            event(json!({ "type": "consent", "channels": { "whatsapp": true, "sms": true } }), "wa-1", Some("c-wa1")),
+            event(identify("Wes", "wes.wa@example.com", phone), "wa-1", Some("c-wa1")),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let to = format!("whatsapp:{phone}");
+    let is_mine = |r: &Captured| r.path.ends_with("/Messages.json") && r.form().get("To") == Some(&to);
+    let reqs = s.capture.wait_for(JOURNEY_DONE, "Wes's WhatsApp welcome", |reqs| reqs.iter().any(is_mine));
+    let wa = reqs.iter().find(|r| is_mine(r)).unwrap();
+    assert_eq!(wa.path, "/2010-04-01/Accounts/ACe2e/Messages.json");
+    let basic = base64::engine::general_purpose::STANDARD.encode("ACe2e:twilio-token");
+    assert_eq!(wa.header("authorization"), Some(format!("Basic {basic}").as_str()));
+    let form = wa.form();
+    assert_eq!(form.get("From").map(String::as_str), Some("whatsapp:+15005550007"));
+    assert_eq!(form.get("ContentSid").map(String::as_str), Some("HX0123456789abcdef0123456789abcdef"));
+    assert_eq!(form.get("Body"), None, "a template, never free text");
+    let variables: Value = serde_json::from_str(form.get("ContentVariables").expect("ContentVariables")).expect("ContentVariables is JSON");
+    assert_eq!(variables.as_object().map(|o| o.len()), Some(2), "{variables}");
+    assert_eq!(variables["1"], "Wes");
+    let link = variables["2"].as_str().unwrap();
+    assert!(link.starts_with("https://fixture.example/v1/click?vt="), "{link}");
+    let c = claims(link);
+    assert_eq!((c.visitor.as_str(), c.journey.as_str(), c.channel.as_str()), ("u:c-wa1", "welcome", "whatsapp"));
+    assert!(
+        !s.capture.requests().iter().any(|r| r.path.ends_with("/Messages.json") && r.form().get("To").map(String::as_str) == Some(phone)),
+        "WhatsApp is not a text"
+    );
+
+    // Twilio reports the delivery at the callback the message named (ids in its query).
+    let callback = form.get("StatusCallback").expect("StatusCallback");
+    let (_, query) = callback.split_once('?').unwrap();
+    assert!(query.ends_with("&channel=whatsapp"), "{query}");
+    let twilio_post = |path_and_query: &str, params: &[(&str, &str)]| {
+        let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let body = params.iter().map(|(k, v)| format!("{k}={}", v.replace('+', "%2B").replace(':', "%3A"))).collect::<Vec<_>>().join("&");
+        let signature = twilio_signature("twilio-token", &format!("{}{path_and_query}", url(s)), &params);
+        let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
+        http::request(&url(s), "POST", path_and_query, &headers, body.as_bytes()).unwrap()
+    };
+    let status = format!("/v1/providers/twilio/status?{query}");
+    let r = twilio_post(&status, &[("MessageSid", "SMwa1"), ("MessageStatus", "delivered"), ("To", &to), ("AccountSid", "ACe2e")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["delivered"], true, "recorded for Wes: {}", r.text());
+
+    // "STOP" on WhatsApp: WhatsApp stops, texts stay as the visitor left them.
+    let consent = |channel: &str| visitor_log(s, "u:c-wa1")["state"]["consent"][channel]["granted"].as_bool();
+    let inbound =
+        |body: &str, sid: &str| twilio_post("/v1/sms/inbound", &[("From", &to), ("To", "whatsapp:+15005550007"), ("Body", body), ("MessageSid", sid)]);
+    let r = inbound("STOP", "SMwa2");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!((consent("whatsapp"), consent("sms")), (Some(false), Some(true)));
+    let contact = &visitor_log(s, &format!("p:{phone}"))["contact"];
+    assert_eq!(contact["suppressed"].as_bool(), Some(false), "the number still takes texts");
+    assert_eq!(inbound("START", "SMwa3").status, 200);
+    assert_eq!(consent("whatsapp"), Some(true));
+    // A From that is no number is refused before any object is named by it.
+    assert_eq!(twilio_post("/v1/sms/inbound", &[("From", "whatsapp:e:wes.wa@example.com"), ("Body", "STOP")]).status, 400);
+
+    // Twilio says the number is not on WhatsApp (63024): WhatsApp is withdrawn, texts are not.
+    let r = twilio_post(
+        "/v1/providers/twilio/status",
+        &[("MessageSid", "SMwa4"), ("MessageStatus", "failed"), ("To", &to), ("ErrorCode", "63024"), ("AccountSid", "ACe2e")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["suppressed"], true);
+    assert_eq!((consent("whatsapp"), consent("sms")), (Some(false), Some(true)));
+    assert_eq!(visitor_log(s, &format!("p:{phone}"))["contact"]["suppressed"].as_bool(), Some(false));
 }
 
 /// Twilio refuses a text at send time with 21610 (the number texted STOP to our sender, and

@@ -53,6 +53,10 @@ pub struct Message {
     pub idempotency_key: String,
     /// When the engine decided to send it (unix seconds).
     pub created_at: i64,
+    /// WhatsApp: the approved template's Content SID (empty for other channels).
+    pub template: String,
+    /// WhatsApp: the template's variables `{{1}}`, `{{2}}`, …, rendered for this visitor.
+    pub variables: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

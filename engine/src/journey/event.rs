@@ -77,9 +77,11 @@ pub enum EventKind {
         changes: Vec<(Channel, bool)>,
         push_token: Option<String>,
     },
-    /// An inbound SMS (the host builds it from the SMS provider's webhook): STOP and friends.
+    /// An inbound SMS or WhatsApp message (the host builds it from Twilio's webhook): STOP
+    /// and friends, for the channel it came on.
     SmsReply {
         body: String,
+        channel: Channel,
     },
 }
 
@@ -160,7 +162,7 @@ impl fmt::Display for Refusal {
             Refusal::Invalid { field, expected } => write!(f, "{field} must be {expected}"),
             Refusal::UnknownType(t) => write!(f, "unknown type {t:?} (expected track, {})", events::names(false).collect::<Vec<_>>().join(", ")),
             Refusal::UnknownEvent(e) => write!(f, "unknown event {e:?} (expected one of: {})", events::names(true).collect::<Vec<_>>().join(", ")),
-            Refusal::UnknownChannel(c) => write!(f, "unknown consent channel {c:?} (expected email, sms, push, webhook, all or personalization)"),
+            Refusal::UnknownChannel(c) => write!(f, "unknown consent channel {c:?} (expected email, sms, whatsapp, push, webhook, all or personalization)"),
         }
     }
 }
@@ -262,10 +264,10 @@ fn traits(t: &Value) -> Result<Traits, Refusal> {
 }
 
 /// The channels a blanket answer (`"all"`, or the SDK's banner `"granted"`) covers. A yes never
-/// covers SMS: texts cost the store per message and need their own explicit yes (`"sms": true`);
-/// a no withdraws everything.
+/// covers SMS or WhatsApp: messages to a phone cost the store per message and need their own
+/// explicit yes (`"sms": true`, `"whatsapp": true`); a no withdraws everything.
 fn blanket(granted: bool) -> impl Iterator<Item = (Channel, bool)> {
-    Channel::ALL.into_iter().filter(move |c| !granted || *c != Channel::Sms).map(move |c| (c, granted))
+    Channel::ALL.into_iter().filter(move |c| !granted || !matches!(c, Channel::Sms | Channel::Whatsapp)).map(move |c| (c, granted))
 }
 
 /// The consent purpose that is no channel: may the site remember and personalize (the SDK's
@@ -386,8 +388,15 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let all_yes = changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"all":true}}"#);
-        assert!(all_yes.iter().all(|(c, g)| *g && *c != Channel::Sms) && all_yes.len() == Channel::ALL.len() - 1, "{all_yes:?}");
-        assert!(!changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","granted":true}"#).iter().any(|(c, _)| *c == Channel::Sms));
+        let phone = |c: &Channel| matches!(c, Channel::Sms | Channel::Whatsapp);
+        assert!(all_yes.iter().all(|(c, g)| *g && !phone(c)) && all_yes.len() == Channel::ALL.len() - 2, "{all_yes:?}");
+        assert!(!changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","granted":true}"#).iter().any(|(c, _)| phone(c)));
+        assert_eq!(
+            changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"whatsapp":true}}"#),
+            [(Channel::Whatsapp, true)],
+            "WhatsApp takes its own yes, and only it"
+        );
+        assert!(changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","granted":false}"#).contains(&(Channel::Whatsapp, false)), "a no covers it");
         assert!(
             changes(r#"{"type":"consent","messageId":"m","anonymousId":"a","channels":{"all":true,"sms":true}}"#).contains(&(Channel::Sms, true)),
             "its own yes"

@@ -215,7 +215,12 @@ impl Compose<'_> {
         let first_name = if s.profile.first_name.is_empty() { m.fallback_first_name.clone() } else { s.profile.first_name.clone() };
         let code = offer.map(|o| offer_code(body, o, self.link_secret, &s.id, now)).unwrap_or_default();
         let ctx = context(body, s, offer, &code, &shown, &first_name, &link, &unsubscribe);
-        let text = template::text(&step.body, &ctx);
+        let variables: Vec<String> = step.variables.iter().map(|v| template::text(v, &ctx)).collect();
+        let text = match step.channel {
+            // The template's approved text, as the visitor reads it once WhatsApp fills it.
+            Channel::Whatsapp => crate::rules::fill_placeholders(&step.body, &variables),
+            _ => template::text(&step.body, &ctx),
+        };
         let html = match step.channel {
             Channel::Email if step.html.is_empty() => default_html(&text, &ctx, offer.is_some()),
             Channel::Email => template::html(&step.html, &ctx),
@@ -239,6 +244,8 @@ impl Compose<'_> {
             products: skus,
             idempotency_key: alloc::format!("{:016x}-{}-{}-{}", crate::bundle::checksum(s.id.as_bytes()), j.id, self.run.id, self.step_index),
             created_at: now,
+            template: step.template.clone(),
+            variables,
         }
     }
 }

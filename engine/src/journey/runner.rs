@@ -141,11 +141,13 @@ impl<'a> Runner<'a> {
                 }
                 self.after_consent(s, changes.iter().any(|c| c.1), changes.iter().any(|c| !c.1), now, &mut fx);
             }
-            EventKind::SmsReply { body } => {
+            EventKind::SmsReply { body, channel } => {
                 if let Some(granted) = sms_keyword(body) {
-                    // The number itself answered: a YES confirms it.
+                    // The number itself answered: a YES confirms it. The answer is for the channel
+                    // it came on (a STOP on WhatsApp leaves texts as they were).
                     s.profile.phone_verified |= granted && !s.profile.phone.is_empty();
-                    s.consent.set(Channel::Sms, granted, now);
+                    let channel = if *channel == Channel::Whatsapp { Channel::Whatsapp } else { Channel::Sms };
+                    s.consent.set(channel, granted, now);
                     self.after_consent(s, granted, !granted, now, &mut fx);
                 }
             }

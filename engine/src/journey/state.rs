@@ -67,7 +67,8 @@ pub struct Profile {
     pub push_token: String,
     pub typical_gap_days: Option<f32>,
     /// The phone number is confirmed: the store vouched for it (an identify with proof of the
-    /// customer) or the number itself answered YES. Texts go only to confirmed numbers.
+    /// customer) or the number itself answered YES. Texts and WhatsApp messages go only to
+    /// confirmed numbers.
     pub phone_verified: bool,
     /// The email is confirmed: the store vouched for it, or its owner followed the
     /// confirmation link. Emails go only to confirmed addresses.
@@ -80,7 +81,7 @@ impl Profile {
     pub fn confirmed(&self, channel: Channel) -> bool {
         match channel {
             Channel::Email => self.email_verified,
-            Channel::Sms => self.phone_verified,
+            Channel::Sms | Channel::Whatsapp => self.phone_verified,
             Channel::Push | Channel::Webhook => true,
         }
     }
@@ -89,17 +90,18 @@ impl Profile {
     pub fn confirm(&mut self, channel: Channel, address: &str) {
         match channel {
             Channel::Email if self.email == address => self.email_verified = true,
-            Channel::Sms if self.phone == address => self.phone_verified = true,
+            Channel::Sms | Channel::Whatsapp if self.phone == address => self.phone_verified = true,
             _ => {}
         }
     }
 
     /// Where a message on `channel` goes; `None` when we have no address for it. A webhook
     /// goes to the store's own endpoint: it needs no address and carries the email if known.
+    /// WhatsApp goes to the same confirmed number as texts.
     pub fn address(&self, channel: Channel) -> Option<&str> {
         let a = match channel {
             Channel::Email => &self.email,
-            Channel::Sms => &self.phone,
+            Channel::Sms | Channel::Whatsapp => &self.phone,
             Channel::Push => &self.push_token,
             Channel::Webhook => return Some(&self.email),
         };
@@ -136,6 +138,7 @@ pub struct Consents {
     pub sms: Option<Consent>,
     pub push: Option<Consent>,
     pub webhook: Option<Consent>,
+    pub whatsapp: Option<Consent>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +154,7 @@ impl Consents {
             Channel::Sms => &mut self.sms,
             Channel::Push => &mut self.push,
             Channel::Webhook => &mut self.webhook,
+            Channel::Whatsapp => &mut self.whatsapp,
         }
     }
 
@@ -160,6 +164,7 @@ impl Consents {
             Channel::Sms => self.sms,
             Channel::Push => self.push,
             Channel::Webhook => self.webhook,
+            Channel::Whatsapp => self.whatsapp,
         }
     }
 

@@ -13,7 +13,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{Arm, Channel, Rules, Source, UniqueCode, HOLDOUT_EXPERIMENT, RECOMMENDERS};
+use super::{journeys, Arm, Channel, Rules, Source, Step, UniqueCode, HOLDOUT_EXPERIMENT, RECOMMENDERS};
 use crate::condition::Condition;
 use crate::render::{links_values_could_steer, raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
@@ -467,7 +467,58 @@ impl Checker {
                 if s.subject.trim().is_empty() && matches!(s.channel, Channel::Email | Channel::Push) {
                     self.push([&at, ".subject"].concat(), ["an ", s.channel.as_str(), " needs a subject"].concat());
                 }
+                self.whatsapp_template(&at, &j.id, k, s);
             }
+        }
+    }
+
+    /// A WhatsApp step sends an approved template (its Content SID, its variables in order);
+    /// other channels have none. The journey's id is named: steps are found by it.
+    fn whatsapp_template(&mut self, at: &str, journey: &str, k: usize, s: &Step) {
+        let step = ["journey ", &quoted(journey), " step ", &int_text(k as i64)].concat();
+        if s.channel != Channel::Whatsapp {
+            if !s.template.is_empty() || !s.variables.is_empty() {
+                self.push([at, ".template"].concat(), [&step, ": template and variables are for whatsapp steps only"].concat());
+            }
+            return;
+        }
+        if !journeys::is_content_sid(&s.template) {
+            let found = if s.template.is_empty() { "none".into() } else { quoted(&s.template) };
+            let message = [&step, ": a whatsapp step needs template = \"HX…\" (a Content SID: HX and 32 hex digits; found ", &found, ")"].concat();
+            self.push([at, ".template"].concat(), message);
+        }
+        // The step's body is the template's text as approved: its {{1}}…{{n}} are the variables.
+        let mut numbers = journeys::template_placeholders(&s.body);
+        numbers.sort_unstable();
+        numbers.dedup();
+        if numbers.iter().enumerate().any(|(i, n)| *n != i + 1) || numbers.len() != s.variables.len() {
+            let used = match numbers.last() {
+                None => String::from("no {{1}}"),
+                Some(_) => numbers.iter().map(|n| ["{{", &int_text(*n as i64), "}}"].concat()).collect::<Vec<_>>().join(", "),
+            };
+            let message = [
+                &step,
+                ": the template's text (body) uses ",
+                &used,
+                " and the step gives ",
+                &int_text(s.variables.len() as i64),
+                " variables (one per placeholder, numbered from {{1}} without gaps)",
+            ]
+            .concat();
+            self.push([at, ".variables"].concat(), message);
+        }
+        if s.variables.len() > journeys::MAX_TEMPLATE_VARIABLES {
+            let message =
+                [&step, ": ", &int_text(s.variables.len() as i64), " variables, at most ", &int_text(journeys::MAX_TEMPLATE_VARIABLES as i64)].concat();
+            self.push([at, ".variables"].concat(), message);
+        }
+        for (v, text) in s.variables.iter().enumerate() {
+            let at = [at, ".", &nth("variables", v)].concat();
+            if text.trim().is_empty() {
+                // WhatsApp refuses a template whose variable is empty.
+                self.push(at.clone(), [&step, ": variable {{", &int_text(v as i64 + 1), "}} is empty"].concat());
+            }
+            self.raw(at, text, &[]);
         }
     }
 
@@ -582,6 +633,55 @@ mod tests {
         assert_eq!(missing.len(), 1);
         assert!(missing[0].starts_with("placements[0].item_template: no data-sku=\"{{sku}}\""), "{missing:?}");
         assert_eq!(with(r#"<li data-sku="{{title}}">x</li>"#).len(), 1, "another value is not the product");
+    }
+
+    #[test]
+    fn a_whatsapp_step_names_an_approved_template_and_fills_each_placeholder() {
+        let problems = |step: &str| {
+            let json = [
+                r#"{"journeys": [{"id": "cart", "trigger": "cart_abandonment", "steps": [{"after": "1h", "channel": "email", "subject": "s", "body": "b"}, "#,
+                step,
+                "]}]}",
+            ]
+            .concat();
+            let rules: Rules = serde_json::from_str(&json).unwrap();
+            rules.check().iter().map(|p| p.to_string()).collect::<Vec<_>>()
+        };
+        let sid = "HXb5b62575e6e4ff6129ad7c8efe1f983e";
+        let good = [
+            r#"{"after": "2h", "channel": "whatsapp", "template": ""#,
+            sid,
+            r#"", "body": "Hi {{1}}, {{2}} off: {{3}}", "variables": ["{{first_name}}", "{{offer.code}}", "{{link}}"]}"#,
+        ]
+        .concat();
+        assert_eq!(problems(&good), Vec::<String>::new());
+        let at = "journeys[0].steps[1]";
+        assert_eq!(
+            problems(r#"{"after": "2h", "channel": "whatsapp", "body": "Hi {{1}}", "variables": ["{{first_name}}"]}"#),
+            [alloc::format!(
+                "{at}.template: journey \"cart\" step 1: a whatsapp step needs template = \"HX…\" (a Content SID: HX and 32 hex digits; found none)"
+            )]
+        );
+        assert_eq!(
+            problems(r#"{"after": "2h", "channel": "whatsapp", "template": "MG123", "body": "Hi {{1}}", "variables": ["{{first_name}}"]}"#)[0],
+            alloc::format!(
+                "{at}.template: journey \"cart\" step 1: a whatsapp step needs template = \"HX…\" (a Content SID: HX and 32 hex digits; found \"MG123\")"
+            )
+        );
+        let short =
+            [r#"{"after": "2h", "channel": "whatsapp", "template": ""#, sid, r#"", "body": "Hi {{1}}, {{2}} off", "variables": ["{{first_name}}"]}"#].concat();
+        assert_eq!(
+            problems(&short),
+            [alloc::format!("{at}.variables: journey \"cart\" step 1: the template's text (body) uses {{{{1}}}}, {{{{2}}}} and the step gives 1 variables (one per placeholder, numbered from {{{{1}}}} without gaps)")]
+        );
+        let gap = [r#"{"after": "2h", "channel": "whatsapp", "template": ""#, sid, r#"", "body": "Hi {{1}} {{3}}", "variables": ["a", "b"]}"#].concat();
+        assert_eq!(problems(&gap).len(), 1, "{{2}} missing");
+        let empty = [r#"{"after": "2h", "channel": "whatsapp", "template": ""#, sid, r#"", "body": "Hi {{1}}", "variables": [" "]}"#].concat();
+        assert!(problems(&empty)[0].ends_with("variable {{1}} is empty"), "{:?}", problems(&empty));
+        let raw = [r#"{"after": "2h", "channel": "whatsapp", "template": ""#, sid, r#"", "body": "Hi {{1}}", "variables": ["{{{first_name}}}"]}"#].concat();
+        assert_eq!(problems(&raw).len(), 1, "no triple tags in variables either");
+        let sms = [r#"{"after": "2h", "channel": "sms", "template": ""#, sid, r#"", "body": "Hi"}"#].concat();
+        assert_eq!(problems(&sms), [alloc::format!("{at}.template: journey \"cart\" step 1: template and variables are for whatsapp steps only")]);
     }
 
     #[test]

@@ -53,10 +53,13 @@ pub enum Channel {
     Push,
     /// The store's own endpoint (a CRM, an ESP it already uses), signed with HMAC.
     Webhook,
+    /// WhatsApp through Twilio, to the visitor's confirmed phone number: business-initiated
+    /// messages are approved templates (`template`, `variables`). Last: wire tags keep their order.
+    Whatsapp,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 4] = [Channel::Email, Channel::Sms, Channel::Push, Channel::Webhook];
+    pub const ALL: [Channel; 5] = [Channel::Email, Channel::Sms, Channel::Push, Channel::Webhook, Channel::Whatsapp];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,6 +67,7 @@ impl Channel {
             Channel::Sms => "sms",
             Channel::Push => "push",
             Channel::Webhook => "webhook",
+            Channel::Whatsapp => "whatsapp",
         }
     }
 
@@ -118,7 +122,8 @@ pub struct Step {
     /// Email subject, push title. Tokens allowed.
     #[serde(default)]
     pub subject: String,
-    /// Plain text: the SMS, the push body, the email's text part. Tokens allowed.
+    /// Plain text: the SMS, the push body, the email's text part. Tokens allowed. WhatsApp: what
+    /// the template's text (what `simulate` and `inspect` show); the template is what is sent.
     pub body: String,
     /// Email HTML. Empty: built from `body` with product cards (image, title, price).
     #[serde(default)]
@@ -138,7 +143,68 @@ pub struct Step {
     /// the visitor's time zone after `after`). Unset: it goes when due.
     #[serde(default)]
     pub at: Option<ClockTime>,
+    /// WhatsApp only: the approved template's Content SID (`HX` and 32 hex digits, from
+    /// Twilio's Content Template Builder). Business-initiated WhatsApp messages must be templates.
+    #[serde(default)]
+    pub template: String,
+    /// WhatsApp only: the template's variables `{{1}}`, `{{2}}`, … in order, tokens allowed
+    /// (`"{first_name}"`, `"{offer_code}"`, `"{link}"`), rendered as the SMS text's are.
+    #[serde(default)]
+    pub variables: Vec<String>,
 }
+
+/// A WhatsApp template's Content SID: `HX` and 32 lowercase hex digits.
+pub fn is_content_sid(sid: &str) -> bool {
+    sid.len() == 34 && sid.starts_with("HX") && sid[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The numbered placeholders (`{{1}}`, `{{2}}`, …) of a WhatsApp template's text, in order of
+/// appearance (repeats kept). Named tags (`{{first_name}}`) are not placeholders.
+pub fn template_placeholders(text: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find("}}") else { break };
+        let inner = rest[..end].trim();
+        if !inner.is_empty() && inner.len() <= 3 && inner.bytes().all(|b| b.is_ascii_digit()) {
+            found.push(inner.parse().unwrap_or(0));
+            rest = &rest[end + 2..];
+        }
+    }
+    found
+}
+
+/// The template's text with `{{n}}` replaced by `values[n - 1]` (what the visitor reads; a
+/// placeholder without a value is left as written).
+pub fn fill_placeholders(text: &str, values: &[String]) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let value = after.find("}}").and_then(|end| {
+            let n: usize = after[..end].trim().parse().ok()?;
+            Some((values.get(n.checked_sub(1)?)?, end))
+        });
+        match value {
+            Some((v, end)) => {
+                out.push_str(v);
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The most variables a WhatsApp step may fill (Twilio's ContentVariables are `"1"`…; templates
+/// with more are rare and each one is a field the visitor reads).
+pub const MAX_TEMPLATE_VARIABLES: usize = 10;
 
 /// Quiet hours in the visitor's local time: a message due inside is held until `end`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -221,6 +287,19 @@ impl Default for Messaging {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whatsapp_templates_number_their_placeholders() {
+        assert!(is_content_sid("HXb5b62575e6e4ff6129ad7c8efe1f983e"));
+        for bad in ["", "HX123", "MGb5b62575e6e4ff6129ad7c8efe1f983e", "HXB5B62575E6E4FF6129AD7C8EFE1F983E", "HXb5b62575e6e4ff6129ad7c8efe1f983e0"] {
+            assert!(!is_content_sid(bad), "{bad}");
+        }
+        let text = "Hi {{1}}, your cart waits: {{ 2 }} ({{first_name}}) {{2}} {{3";
+        assert_eq!(template_placeholders(text), [1, 2, 2]);
+        let values = [String::from("Jane"), String::from("CART10")];
+        assert_eq!(fill_placeholders(text, &values), "Hi Jane, your cart waits: CART10 ({{first_name}}) CART10 {{3");
+        assert_eq!(fill_placeholders("{{4}} {{0}}", &values), "{{4}} {{0}}");
+    }
 
     #[test]
     fn quiet_hours_wrap_midnight() {

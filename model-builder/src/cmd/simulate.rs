@@ -14,8 +14,8 @@ pub struct Args {
     /// Order lines CSV (overrides orders.path).
     #[arg(long, value_name = "CSV")]
     orders: Option<PathBuf>,
-    /// Channels every customer consents to (comma-separated: email,sms,push,webhook).
-    #[arg(long, value_name = "CHANNELS", default_value = "email,sms,push,webhook")]
+    /// Channels every customer consents to (comma-separated: email,sms,push,webhook,whatsapp).
+    #[arg(long, value_name = "CHANNELS", default_value = "email,sms,push,webhook,whatsapp")]
     consent: String,
     /// Keep firing alarms this many days after the last order.
     #[arg(long, value_name = "DAYS", default_value_t = 0)]
@@ -28,7 +28,7 @@ pub fn run(a: Args) -> Result<()> {
     let Args { config, orders, consent, tail_days, json } = a;
     let consent = consent
         .split(',')
-        .map(|c| Channel::from_name(c.trim()).ok_or_else(|| Error::Invalid(format!("--consent: unknown channel {c:?} (email, sms, push, webhook)"))))
+        .map(|c| Channel::from_name(c.trim()).ok_or_else(|| Error::Invalid(format!("--consent: unknown channel {c:?} (email, sms, push, webhook, whatsapp)"))))
         .collect::<Result<Vec<_>>>()?;
     let replay = simulate::Options { consent, tail: tail_days * 86_400, ..simulate::Options::default() };
     let report = simulate::run(&simulate::SimulateOptions { config, orders, catalog: None, replay }, Progress::new(json))?;
