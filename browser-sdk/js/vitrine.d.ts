@@ -45,6 +45,7 @@ export interface ConsentPurposes {
   email?: boolean;
   sms?: boolean;
   push?: boolean;
+  whatsapp?: boolean;
 }
 
 export interface ProductProperties {
@@ -200,10 +201,11 @@ export interface Vitrine {
   /** The visitor as analytics.js's `user()`: each getter reads now (null before `ready`). */
   user(): User;
   /**
-   * The visitor's consent. `true`/`false`: personalization and every channel but SMS (texts
-   * always need their own `sms: true`). Per purpose, each key given changes only that purpose:
-   * `personalization` lets the site remember the visitor (cookies, storage, events; with
-   * `data-require-consent` nothing is sent or stored before it), `email`, `sms` and `push` let
+   * The visitor's consent. `true`/`false`: personalization and every channel but SMS and
+   * WhatsApp (each needs its own `sms: true` / `whatsapp: true`). Per purpose, each key given
+   * changes only that purpose: `personalization` lets the site remember the visitor (cookies,
+   * storage, events; with `data-require-consent` nothing is sent or stored before it), `email`,
+   * `sms`, `whatsapp` and `push` let
    * journeys message them there. Channel answers travel as an event, so they reach the store
    * only once personalization is allowed.
    */
