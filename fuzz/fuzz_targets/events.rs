@@ -3,13 +3,15 @@
 //! event alone.
 //!
 //! Input: one flags byte (bit 0: the write key came; bit 1: a `vt_profile` cookie of customer
-//! 12346 came; bit 2: `"$TOKEN"` in the body becomes a valid identity token for 12346), then
+//! 12346 came; bit 2: `"$TOKEN"` in the body becomes a valid identity token for 12346; bit 3:
+//! dev mode, push subscriptions to http endpoints allowed), then
 //! the body. Invariants: nothing panics; every event of a batch is accepted or refused once,
 //! with a reason; accepted events go to `u:` or `a:` objects and carry their message id.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use vitrine_edge::events::{self, Proof};
+use vitrine_edge::webpush::Schemes;
 use vitrine_engine::journey::event;
 use vitrine_engine::Value;
 use vitrine_fuzz::{identity_keys, jwt, IDENTITY_KID, NOW};
@@ -23,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
         body.to_vec()
     };
     let keys = identity_keys();
-    let proof = Proof { identity: &keys, now: NOW, cookie_customer: (flags & 2 != 0).then_some("12346"), server: flags & 1 != 0 };
+    // Bit 3: dev mode's push subscriptions (http endpoints allowed), so both rules are explored.
+    let push_schemes = if flags & 8 != 0 { Schemes::HttpAllowedForTests } else { Schemes::HttpsOnly };
+    let proof = Proof { identity: &keys, now: NOW, cookie_customer: (flags & 2 != 0).then_some("12346"), server: flags & 1 != 0, push_schemes };
 
     match events::check(&body, &proof) {
         Err(reason) => assert!(!reason.is_empty()),
