@@ -19,7 +19,9 @@ mod journeys;
 
 pub(crate) use check::journey_problems;
 pub use check::Problem;
-pub use journeys::{fill_placeholders, is_content_sid, template_placeholders, Channel, Journey, Messaging, QuietHours, Step, Trigger, MAX_TEMPLATE_VARIABLES};
+pub use journeys::{
+    fill_placeholders, is_content_sid, template_placeholders, Channel, Engagement, Journey, Messaging, QuietHours, Step, Trigger, MAX_TEMPLATE_VARIABLES,
+};
 
 /// Every recommender a placement can name in `sources` (what `recommend` blends).
 pub const RECOMMENDERS: &[&str] =
@@ -97,6 +99,10 @@ pub struct UniqueCode {
     pub prefix: String,
     /// How long a code stays redeemable once issued: 1 to 366 days.
     pub valid_days: u32,
+    /// Codes come from a pool the store uploads (`model-builder codes upload`), one taken per
+    /// visitor, instead of being derived; `prefix` is then only a label.
+    #[serde(default)]
+    pub pool: bool,
 }
 
 impl UniqueCode {
@@ -218,6 +224,24 @@ pub struct Offer {
     pub cta_text: String,
     #[serde(default)]
     pub cta_url: String,
+    /// The exit offer asks for a contact before giving the offer: `"email"`, or
+    /// `"email_and_sms"` (a phone number too, with the SMS consent spelled out). The contact is
+    /// confirmed (double opt-in) before anything is sent; the welcome journey then sends the
+    /// promised code.
+    #[serde(default)]
+    pub capture: Capture,
+}
+
+/// What an exit offer asks for before it gives the offer (`[[offers]] capture`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Capture {
+    /// Nothing: the offer is shown at once.
+    #[default]
+    None,
+    Email,
+    EmailAndSms,
 }
 
 /// A GrowthBook-style experiment on one target: a placement (carousel or content), the exit

@@ -20,8 +20,8 @@ use core::fmt;
 
 use crate::body::{Blob, BundleBody, Catalog, Keyed, Neighbors, RecTables, Scored, SegmentSize, Stats, ROW_LEN};
 use crate::rules::{
-    Arm, Channel, Experiment, Journey, Measurement, Messaging, Offer, PageRule, Placement, QuietHours, Rules, SegmentRule, Source, Step, Store, Trigger,
-    UniqueCode, Variant,
+    Arm, Capture, Channel, Engagement, Experiment, Journey, Measurement, Messaging, Offer, PageRule, Placement, QuietHours, Rules, SegmentRule, Source, Step,
+    Store, Trigger, UniqueCode, Variant,
 };
 use crate::text::int_text;
 use crate::time::{ClockTime, Secs};
@@ -496,14 +496,15 @@ macro_rules! wire_newtype {
     )*};
 }
 
-/// Format v6, the previous version: the rules had no `unique_codes`, and journey steps no
-/// `template` and `variables` (WhatsApp); the rest is as today. Read by hosts with the
+/// Format v6, the previous version: the rules had no `unique_codes`, offers no `capture`,
+/// journeys no `when` and `min_drop_percent`, and journey steps no `template`, `variables`
+/// (WhatsApp), `if` and `when`; the rest is as today. Read by hosts with the
 /// `previous-format` feature.
 #[cfg(feature = "previous-format")]
 pub(crate) mod v6 {
     use super::{Reader, Wire};
     use crate::body::{BundleBody as Current, Catalog, RecTables, Stats};
-    use crate::rules::{self, Channel, Experiment, Measurement, Messaging, Offer, PageRule, Placement, SegmentRule, Store, Trigger};
+    use crate::rules::{self, Channel, Experiment, Measurement, Messaging, PageRule, Placement, SegmentRule, Store, Trigger};
     use crate::time::{ClockTime, Secs};
     use crate::value::{Map, Value};
     use alloc::string::String;
@@ -538,6 +539,19 @@ pub(crate) mod v6 {
         steps: Vec<Step>,
     }
 
+    struct Offer {
+        id: String,
+        scenario: String,
+        when: Value,
+        kind: String,
+        value: f32,
+        code: String,
+        headline: String,
+        body: String,
+        cta_text: String,
+        cta_url: String,
+    }
+
     struct Step {
         after: Secs,
         channel: Channel,
@@ -555,6 +569,7 @@ pub(crate) mod v6 {
         Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement }
         Journey { id, trigger, reentry, max_per_day, gap_factor, steps }
         Step { after, channel, subject, body, html, offer, products, landing, at }
+        Offer { id, scenario, when, kind, value, code, headline, body, cta_text, cta_url }
     }
 
     impl From<BundleBody> for Current {
@@ -584,8 +599,29 @@ pub(crate) mod v6 {
                             at: s.at,
                             template: String::new(),
                             variables: Vec::new(),
+                            only_if: None,
+                            when: Value::object(),
                         })
                         .collect(),
+                    when: Value::object(),
+                    min_drop_percent: 10.0,
+                })
+                .collect();
+            let offers = r
+                .offers
+                .into_iter()
+                .map(|o| rules::Offer {
+                    id: o.id,
+                    scenario: o.scenario,
+                    when: o.when,
+                    kind: o.kind,
+                    value: o.value,
+                    code: o.code,
+                    headline: o.headline,
+                    body: o.body,
+                    cta_text: o.cta_text,
+                    cta_url: o.cta_url,
+                    capture: rules::Capture::None,
                 })
                 .collect();
             let rules = rules::Rules {
@@ -593,7 +629,7 @@ pub(crate) mod v6 {
                 segments: r.segments,
                 saved_groups: r.saved_groups,
                 placements: r.placements,
-                offers: r.offers,
+                offers,
                 experiments: r.experiments,
                 journeys,
                 messaging: r.messaging,
@@ -618,7 +654,7 @@ wire_struct! {
     Scored { item, score }
     Keyed { key, items }
     Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement, unique_codes }
-    UniqueCode { offer, prefix, valid_days }
+    UniqueCode { offer, prefix, valid_days, pool }
     PageRule { pattern, page }
     SegmentRule { name, when }
     Placement {
@@ -627,12 +663,12 @@ wire_struct! {
     }
     Source { recommender, weight }
     Variant { name, when, html }
-    Offer { id, scenario, when, kind, value, code, headline, body, cta_text, cta_url }
+    Offer { id, scenario, when, kind, value, code, headline, body, cta_text, cta_url, capture }
     Experiment { key, placement, offer, journey, seed, hash_attribute, coverage, weights, arms }
     Arm { name, sources, variant, offer, holdout, send }
     Measurement { holdout, holdout_journeys, seed }
-    Journey { id, trigger, reentry, max_per_day, gap_factor, steps }
-    Step { after, channel, subject, body, html, offer, products, landing, at, template, variables }
+    Journey { id, trigger, reentry, max_per_day, gap_factor, steps, when, min_drop_percent }
+    Step { after, channel, subject, body, html, offer, products, landing, at, template, variables, only_if, when }
     QuietHours { start, end }
     Messaging {
         max_per_day, quiet_hours, default_time_zone, default_utc_offset_minutes, landing_path, unsubscribe_path,
@@ -640,7 +676,9 @@ wire_struct! {
     }
 }
 wire_enum! {
-    Trigger { CartAbandonment, BrowseAbandonment, PostPurchase, Welcome, WinBack }
+    Trigger { CartAbandonment, BrowseAbandonment, PostPurchase, Welcome, WinBack, BackInStock, PriceDrop }
+    Engagement { NotOpened, NotClicked, NotPurchased }
+    Capture { None, Email, EmailAndSms }
     // New variants go last: a tag, once written, means the same channel in every bundle.
     Channel { Email, Sms, Push, Webhook, Whatsapp }
 }

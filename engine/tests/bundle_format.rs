@@ -57,17 +57,26 @@ fn sample() -> (Header, BundleBody) {
             }],
             measurement: Measurement { holdout: 0.1, holdout_journeys: false, seed: "s".into() },
             messaging: Messaging { default_time_zone: "Europe/London".into(), ..Default::default() },
-            offers: vec![serde_json::from_value(serde_json::json!({"id": "welcome", "kind": "percent_off", "value": 10, "headline": "10% off"})).unwrap()],
-            unique_codes: vec![UniqueCode { offer: "welcome".into(), prefix: "WELCOME".into(), valid_days: 14 }],
-            // A step of each shape the layout knows: a timed email, a WhatsApp template.
-            journeys: vec![serde_json::from_value(serde_json::json!({
-                "id": "cart", "trigger": "cart_abandonment",
-                "steps": [
-                    {"after": "1h", "channel": "email", "subject": "Your cart", "body": "Hi {{first_name}}", "offer": "welcome", "at": "10:00"},
-                    {"after": "1d", "channel": "whatsapp", "template": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "body": "Hi {{1}}", "variables": ["{{first_name}}"]}
-                ]
-            }))
-            .unwrap()],
+            offers: vec![serde_json::from_value(serde_json::json!({"id": "welcome", "kind": "percent_off", "value": 10, "headline": "10% off", "capture": "email_and_sms"})).unwrap()],
+            unique_codes: vec![UniqueCode { offer: "welcome".into(), prefix: "WELCOME".into(), valid_days: 14, pool: true }],
+            // A step of each shape the layout knows: a timed email, a WhatsApp template sent
+            // only to who did not click, for visitors a condition picks; a catalog trigger.
+            journeys: vec![
+                serde_json::from_value(serde_json::json!({
+                    "id": "cart", "trigger": "cart_abandonment", "when": {"known": true},
+                    "steps": [
+                        {"after": "1h", "channel": "email", "subject": "Your cart", "body": "Hi {{first_name}}", "offer": "welcome", "at": "10:00"},
+                        {"after": "1d", "channel": "whatsapp", "template": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "body": "Hi {{1}}", "variables": ["{{first_name}}"],
+                         "if": "not_clicked", "when": {"cart.value": {"$gt": 20}}}
+                    ]
+                }))
+                .unwrap(),
+                serde_json::from_value(serde_json::json!({
+                    "id": "cheaper", "trigger": "price_drop", "min_drop_percent": 15,
+                    "steps": [{"after": "0s", "channel": "push", "subject": "Now cheaper", "body": "{{products}}"}]
+                }))
+                .unwrap(),
+            ],
             ..Default::default()
         },
     };

@@ -53,6 +53,7 @@ fn offer(id: &str, when: &str, kind: &str, headline: &str) -> Offer {
         body: String::new(),
         cta_text: String::new(),
         cta_url: "/cart".into(),
+        capture: Default::default(),
     }
 }
 

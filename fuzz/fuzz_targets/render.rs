@@ -146,6 +146,7 @@ fuzz_target!(|data: &[u8]| {
         body: slot.clone(),
         cta_text: text(300),
         cta_url: text(301),
+        capture: Default::default(),
     };
     let h = he.render_offer(&offer(&hostile), he.attributes(&hv), Explain::default());
     let b = be.render_offer(&offer(&benign), defanged(&he.attributes(&hv)), Explain::default());

@@ -68,6 +68,7 @@ fn offer(id: &str, scenario: &str, when: serde_json::Value, kind: &str, code: &s
         body: body.into(),
         cta_text: "Shop now".into(),
         cta_url: "/".into(),
+        capture: Default::default(),
     }
 }
 

@@ -446,6 +446,10 @@ impl Checker {
             if !(j.gap_factor > 0.0 && j.gap_factor <= 100.0) {
                 self.push([&at, ".gap_factor"].concat(), [&num(j.gap_factor), " must be in (0, 100]"].concat());
             }
+            if !(j.min_drop_percent > 0.0 && j.min_drop_percent < 100.0) {
+                self.push([&at, ".min_drop_percent"].concat(), [&num(j.min_drop_percent), " must be in (0, 100)"].concat());
+            }
+            self.condition([&at, ".when"].concat(), &j.when);
             for (k, s) in j.steps.iter().enumerate() {
                 let at = [&at, ".", &nth("steps", k)].concat();
                 if k > 0 && s.after < j.steps[k - 1].after {
@@ -468,6 +472,7 @@ impl Checker {
                     self.push([&at, ".subject"].concat(), ["an ", s.channel.as_str(), " needs a subject"].concat());
                 }
                 self.whatsapp_template(&at, &j.id, k, s);
+                self.condition([&at, ".when"].concat(), &s.when);
             }
         }
     }
@@ -592,8 +597,9 @@ mod tests {
             body: String::new(),
             cta_text: String::new(),
             cta_url: "/".into(),
+            capture: Default::default(),
         };
-        let unique = |o: &str, prefix: &str, valid_days: u32| UniqueCode { offer: o.into(), prefix: prefix.into(), valid_days };
+        let unique = |o: &str, prefix: &str, valid_days: u32| UniqueCode { offer: o.into(), prefix: prefix.into(), valid_days, pool: false };
         let problems = |u: Vec<UniqueCode>| {
             let rules = Rules { offers: vec![offer("welcome", ""), offer("static", "SAVE10")], unique_codes: u, ..Rules::default() };
             rules.check().iter().map(|p| p.to_string()).collect::<Vec<_>>()
@@ -784,6 +790,7 @@ mod tests {
             body: String::new(),
             cta_text: String::new(),
             cta_url: cta_url.into(),
+            capture: Default::default(),
         };
         let rules = Rules { placements: vec![carousel], offers: vec![offer("java\tscript:alert(1)")], ..Rules::default() };
         let p: Vec<String> = rules.check().iter().map(|p| p.to_string()).collect();

@@ -8,6 +8,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::time::{ClockTime, Secs, DAY};
+use crate::value::Value;
 
 /// What starts a journey, and so what it is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +29,13 @@ pub enum Trigger {
     /// `gap_factor`) has passed since their last order. Steps count from that moment; any new
     /// order restarts the clock.
     WinBack,
+    /// A product the visitor carted or asked to be told about is in stock again, as a newly
+    /// published bundle or catalog patch says. Steps count from the publish; ended by an order.
+    BackInStock,
+    /// A product the visitor carted or asked to be told about costs at least
+    /// `min_drop_percent` less, as a newly published bundle or catalog patch says. Steps count
+    /// from the publish; ended by an order.
+    PriceDrop,
 }
 
 impl Trigger {
@@ -38,6 +46,8 @@ impl Trigger {
             Trigger::PostPurchase => "post_purchase",
             Trigger::Welcome => "welcome",
             Trigger::WinBack => "win_back",
+            Trigger::BackInStock => "back_in_stock",
+            Trigger::PriceDrop => "price_drop",
         }
     }
 }
@@ -88,6 +98,36 @@ fn three() -> u32 {
 fn one() -> f32 {
     1.0
 }
+fn ten() -> f32 {
+    10.0
+}
+fn always() -> Value {
+    Value::object()
+}
+
+/// What a step can require of the visitor's engagement since the journey's previous message
+/// (`if = "not_clicked"`); the step is skipped otherwise. "Opened" per channel: an email's
+/// provider open event, a push notification the service worker displayed; texts and WhatsApp
+/// report delivery only, so for them only a click says the message was seen. A click counts as
+/// an open on every channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Engagement {
+    NotOpened,
+    NotClicked,
+    NotPurchased,
+}
+
+impl Engagement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engagement::NotOpened => "not_opened",
+            Engagement::NotClicked => "not_clicked",
+            Engagement::NotPurchased => "not_purchased",
+        }
+    }
+}
 
 /// A follow-up journey declared in the config (`[[journeys]]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,6 +148,14 @@ pub struct Journey {
     #[serde(default = "one")]
     pub gap_factor: f32,
     pub steps: Vec<Step>,
+    /// Who may enter: a GrowthBook condition on the visitor's journey attributes (`segment`,
+    /// `known`, `customer`, `orders.count`, `cart.count`, `cart.value`, `traits.*`; the README
+    /// lists them), checked when the journey would start. Empty: everyone.
+    #[serde(default = "always")]
+    pub when: Value,
+    /// `price_drop` only: the least drop that starts it, in percent of the old price.
+    #[serde(default = "ten")]
+    pub min_drop_percent: f32,
 }
 
 /// One message of a journey (`[[journeys.steps]]`).
@@ -151,6 +199,14 @@ pub struct Step {
     /// (`"{first_name}"`, `"{offer_code}"`, `"{link}"`), rendered as the SMS text's are.
     #[serde(default)]
     pub variables: Vec<String>,
+    /// Sent only if the visitor did not engage since the journey's previous message
+    /// (`"not_opened"`, `"not_clicked"`, `"not_purchased"`); skipped otherwise. Unset: always.
+    #[serde(default, rename = "if")]
+    pub only_if: Option<Engagement>,
+    /// Sent only to visitors matching this GrowthBook condition (the journey attributes, as
+    /// the journey's `when`) when the step is due; skipped otherwise. Empty: everyone.
+    #[serde(default = "always")]
+    pub when: Value,
 }
 
 /// A WhatsApp template's Content SID: `HX` and 32 lowercase hex digits.
