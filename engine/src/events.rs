@@ -58,6 +58,10 @@ pub const WISHLIST_PRODUCT_ADDED_TO_CART: &str = "Wishlist Product Added to Cart
 pub const PRODUCT_SHARED: &str = "Product Shared";
 pub const CART_SHARED: &str = "Cart Shared";
 pub const PRODUCT_REVIEWED: &str = "Product Reviewed";
+/// "Notify me": the visitor asks to be told when a product is back in stock or cheaper
+/// (`properties.sku`, else `product_id`; not in the Segment spec). Read by the journeys only
+/// ([`SERVER_READ`]): the catalog triggers `back_in_stock` and `price_drop`.
+pub const PRODUCT_ALERT_REQUESTED: &str = "Product Alert Requested";
 pub const PAGE: &str = "page";
 pub const IDENTIFY: &str = "identify";
 pub const CONSENT: &str = "consent";
@@ -168,15 +172,25 @@ pub const KEPT: [EventSpec; 18] = [
     kept(PRODUCT_REVIEWED),
 ];
 
-/// Every event Vitrine knows: [`READ`], then [`KEPT`].
-pub const EVENTS: &[EventSpec] = &both::<{ READ.len() + KEPT.len() }>();
+/// Events only the edge's journeys read, never the browser's learning: apart from [`READ`]
+/// (which the SDK looks names up in) so their names never reach the SDK's download.
+pub const SERVER_READ: [EventSpec; 1] = [row(PRODUCT_ALERT_REQUESTED, Learns::Nothing, true, false)];
 
-/// `READ` and `KEPT` in one array, at compile time.
+/// Every event Vitrine knows: [`READ`], then [`KEPT`], then [`SERVER_READ`].
+pub const EVENTS: &[EventSpec] = &both::<{ READ.len() + KEPT.len() + SERVER_READ.len() }>();
+
+/// `READ`, `KEPT` and `SERVER_READ` in one array, at compile time.
 const fn both<const N: usize>() -> [EventSpec; N] {
     let mut all = [READ[0]; N];
     let mut i = 0;
     while i < N {
-        all[i] = if i < READ.len() { READ[i] } else { KEPT[i - READ.len()] };
+        all[i] = if i < READ.len() {
+            READ[i]
+        } else if i < READ.len() + KEPT.len() {
+            KEPT[i - READ.len()]
+        } else {
+            SERVER_READ[i - READ.len() - KEPT.len()]
+        };
         i += 1;
     }
     all
@@ -256,7 +270,7 @@ mod tests {
         for name in spec {
             assert!(track(name).is_some(), "{name} is not in the table");
         }
-        assert_eq!(EVENTS.len(), READ.len() + KEPT.len());
+        assert_eq!(EVENTS.len(), READ.len() + KEPT.len() + SERVER_READ.len());
         assert_eq!(&EVENTS[..READ.len()], &READ[..]);
         assert_eq!(&EVENTS[READ.len()..], &KEPT[..]);
         for e in &KEPT {

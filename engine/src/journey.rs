@@ -9,6 +9,7 @@
 //! POST /v1/events -> event::parse -> Runner::handle(state, event, now) -> [Record, SetAlarm]
 //! alarm            -> Runner::on_alarm(state, now) -> [Send(message), Record(Held/Skipped/Ended), SetAlarm]
 //! identify         -> Runner::absorb(customer, anonymous, now): one cart, one set of journeys
+//! publish          -> catalog_changes(previous, new) -> Runner::catalog_changed(state, build, changes, now)
 //! ```
 //!
 //! Config (`[[journeys]]`, `[messaging]`) is part of the rules (`rules/journeys.rs`), re-exported
@@ -30,8 +31,9 @@ pub use crate::time::{ClockTime, Secs, DAY, HOUR, MINUTE};
 pub use effect::{Effect, EndReason, Message, Record, SkipReason};
 pub use event::{parse, Event, EventKind, Item, Refusal, Traits};
 pub use message::{pick_products, LinkClaims, CLICK_PATH};
+pub use runner::catalog::{catalog_changes, CatalogChange, Change};
 pub use runner::{bucketing_unit, sms_keyword, Runner};
-pub use state::{Consent, Consents, Orders, Profile, Run, Seen, SentAt, VisitorState};
+pub use state::{Consent, Consents, Orders, Profile, Run, Seen, SentAt, VisitorState, Watch};
 
 /// The journeys and messaging part of [`Rules::check`](crate::rules::Rules::check), as
 /// `key: message` lines, e.g. `journeys[1].steps[2].offer: unknown offer "vip20"`.

@@ -9,6 +9,7 @@
 //!  "properties":{"sku":"85123A" | "product_id":…, "name", "price", "quantity", "image_url", "url"},
 //!  "context":{"utcOffsetMinutes":60}?}
 //! Cart Viewed / Checkout Started / Order Completed: "properties":{"products":[{…}], "order_id", "total"}
+//! Product Alert Requested ("notify me"): "properties":{"sku":"85123A" | "product_id":…} (at most 200 bytes)
 //! {"type":"identify", "messageId", "userId", "anonymousId"?,
 //!  "traits":{"email", "phone", "first_name"|"firstName", "push_token", "typical_gap_days", "last_order_at"}}
 //! {"type":"page", "messageId", "anonymousId", "properties":{"path"}}
@@ -22,7 +23,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::events::{self, CART_VIEWED, CHECKOUT_STARTED, CONSENT, IDENTIFY, ORDER_COMPLETED, PAGE, PRODUCT_ADDED, PRODUCT_REMOVED, PRODUCT_VIEWED};
+use crate::events::{
+    self, CART_VIEWED, CHECKOUT_STARTED, CONSENT, IDENTIFY, ORDER_COMPLETED, PAGE, PRODUCT_ADDED, PRODUCT_ALERT_REQUESTED, PRODUCT_REMOVED, PRODUCT_VIEWED,
+};
 use crate::rules::Channel;
 use crate::value::{is_whole, Value};
 
@@ -66,6 +69,11 @@ pub enum EventKind {
         order_id: String,
         products: Vec<Item>,
     },
+    /// "Notify me" about this SKU: it joins the visitor's watched products (`VisitorState::watch`),
+    /// which the catalog triggers read.
+    ProductAlertRequested {
+        sku: String,
+    },
     /// A track event of the table the journeys do not read (Products Searched, Promotion
     /// Viewed, …): activity only.
     Other(&'static str),
@@ -94,6 +102,7 @@ impl EventKind {
             EventKind::CartViewed(_) => CART_VIEWED,
             EventKind::CheckoutStarted(_) => CHECKOUT_STARTED,
             EventKind::OrderCompleted { .. } => ORDER_COMPLETED,
+            EventKind::ProductAlertRequested { .. } => PRODUCT_ALERT_REQUESTED,
             EventKind::Other(name) => name,
             EventKind::Identify(_) => IDENTIFY,
             EventKind::Page { .. } => PAGE,
@@ -312,6 +321,7 @@ fn track(name: &str, props: &Value) -> Result<EventKind, Refusal> {
         ORDER_COMPLETED => {
             EventKind::OrderCompleted { order_id: id_at(props, "order_id")?.unwrap_or_default(), products: products(props)?.unwrap_or_default() }
         }
+        PRODUCT_ALERT_REQUESTED => EventKind::ProductAlertRequested { sku: item(props, "")?.sku },
         other => EventKind::Other(other),
     })
 }
@@ -457,6 +467,20 @@ mod tests {
         let name = serde_json::to_string(&"n".repeat(2049)).unwrap();
         let over = alloc::format!(r#"{{"type":"identify","messageId":"m","anonymousId":"a","traits":{{"first_name":{name}}}}}"#);
         assert!(refuse(&over).starts_with("first_name must be a string of at most 2048 bytes"), "{}", refuse(&over));
+    }
+
+    #[test]
+    fn a_product_alert_names_one_bounded_sku() {
+        let alert = |props: &str| {
+            let text = alloc::format!(r#"{{"type":"track","event":"Product Alert Requested","messageId":"m","anonymousId":"a","properties":{props}}}"#);
+            parse(&json(&text), text.len()).map(|e| e.kind).map_err(|r| r.to_string())
+        };
+        assert_eq!(alert(r#"{"sku":"85123A"}"#), Ok(EventKind::ProductAlertRequested { sku: "85123A".into() }));
+        assert_eq!(alert(r#"{"product_id":22423}"#), Ok(EventKind::ProductAlertRequested { sku: "22423".into() }));
+        assert_eq!(alert("{}"), Err("missing properties.sku (or product_id)".into()));
+        let long = alloc::format!(r#"{{"sku":"{}"}}"#, "s".repeat(MAX_ID_LEN + 1));
+        assert_eq!(alert(&long), Err("sku must be a string of at most 200 bytes".into()));
+        assert_eq!(alert(r#"{"sku":["a"]}"#), Err("sku must be a string of at most 200 bytes".into()));
     }
 
     #[test]

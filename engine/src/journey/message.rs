@@ -164,8 +164,19 @@ pub fn pick_products(body: &BundleBody, s: &VisitorState, trigger: Trigger, n: u
         Trigger::BrowseAbandonment => s.viewed.iter().rev().filter(|v| !s.cart.iter().any(|l| &l.sku == *v) && sku_in_stock(v)).take(n).cloned().collect(),
         Trigger::PostPurchase => from_ranked(&mut bought_with(body, &s.orders.last_products).into_iter(), &[]),
         Trigger::Welcome => from_ranked(&mut body.recs.popular.iter().map(|x| x.item), &[]),
-        // The catalog triggers' products are the run's own (catalog helper: replace with the run's items).
-        Trigger::BackInStock | Trigger::PriceDrop => Vec::new(),
+        // What the visitor's runs of this trigger are about (`Run::items`, set when the catalog
+        // changed); what came back must still be in stock.
+        Trigger::BackInStock | Trigger::PriceDrop => {
+            let mut items: Vec<String> = Vec::new();
+            let runs = s.runs.iter().filter(|r| body.rules.journeys.iter().any(|j| j.id == r.journey && j.trigger == trigger));
+            for sku in runs.flat_map(|r| &r.items) {
+                if !items.contains(sku) && (trigger == Trigger::PriceDrop || sku_in_stock(sku)) {
+                    items.push(sku.clone());
+                }
+            }
+            items.truncate(n);
+            items
+        }
         Trigger::WinBack => {
             let trending = from_ranked(&mut body.recs.trending.iter().map(|x| x.item), &s.orders.last_products);
             if trending.is_empty() {

@@ -12,6 +12,11 @@ use crate::rules::{Channel, Journey, Trigger, HOLDOUT_ARM, PERSONALIZED_ARM};
 use crate::time::DAY;
 use crate::zones::{LocalClock, TimeZones};
 
+// The catalog triggers' entry point (`Runner::catalog_changed`) and the catalogs' diff, in a
+// file of their own: a child module, so it starts and ends runs through this file's paths.
+#[path = "catalog.rs"]
+pub(super) mod catalog;
+
 /// SMS keywords carriers and Twilio treat as opt-out / opt-in.
 const SMS_STOP: [&str; 6] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"];
 const SMS_START: [&str; 3] = ["START", "YES", "UNSTOP"];
@@ -102,6 +107,7 @@ impl<'a> Runner<'a> {
                 self.end_all(s, Trigger::BrowseAbandonment, EndReason::AddedToCart, &mut fx);
             }
             EventKind::ProductRemoved(item) => s.cart_remove(item),
+            EventKind::ProductAlertRequested { sku } => s.watch(sku, now),
             EventKind::CartViewed(Some(items)) | EventKind::CheckoutStarted(Some(items)) => s.cart_replace(items),
             EventKind::OrderCompleted { order_id, products } => self.order_completed(s, order_id, products, now, &mut fx),
             EventKind::Identify(t) => {
@@ -229,6 +235,7 @@ impl<'a> Runner<'a> {
         s.cart.clear();
         self.end_all(s, Trigger::CartAbandonment, EndReason::OrderCompleted, fx);
         self.end_all(s, Trigger::BrowseAbandonment, EndReason::OrderCompleted, fx);
+        self.end_catalog_runs(s, fx);
         for j in self.journeys().iter().filter(|j| j.trigger == Trigger::PostPurchase) {
             if self.may_start(s, j, now) {
                 self.end_run(s, &j.id, EndReason::Replaced, fx);
@@ -277,7 +284,7 @@ impl<'a> Runner<'a> {
     }
 
     fn start(&self, s: &mut VisitorState, j: &Journey, anchor: i64, now: i64, fx: &mut Vec<Effect>) {
-        let run = Run { id: s.next_run_id, journey: j.id.clone(), started_at: now, anchor, next_step: 0, held_until: None };
+        let run = Run { id: s.next_run_id, journey: j.id.clone(), started_at: now, anchor, next_step: 0, held_until: None, items: Vec::new() };
         s.next_run_id += 1;
         s.note_start(&j.id, now);
         fx.push(Effect::Record(Record::Started { journey: j.id.clone(), run: run.id }));

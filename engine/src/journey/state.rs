@@ -55,6 +55,23 @@ pub struct VisitorState {
     pub alarm: Option<i64>,
     /// Visitors already folded into this one (absorbing twice changes nothing).
     pub merged_from: Vec<String>,
+    /// Products the visitor asked to be told about ("notify me": `Product Alert Requested`),
+    /// oldest first, at most [`MAX_WATCHING`]; each forgotten [`WATCH_TTL`] after it was asked.
+    /// The catalog triggers (`back_in_stock`, `price_drop`) read it with the cart.
+    pub watching: Vec<Watch>,
+}
+
+/// Products one visitor may watch at once (the oldest goes first).
+pub const MAX_WATCHING: usize = 20;
+/// How long a "notify me" lasts: long enough for a restock, not forever.
+pub const WATCH_TTL: i64 = 90 * 86_400;
+
+/// A product a visitor asked to be told about, and when.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Watch {
+    pub sku: String,
+    pub at: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -219,7 +236,13 @@ pub struct Run {
     pub next_step: u32,
     /// Set when quiet hours hold the next step: it goes out then.
     pub held_until: Option<i64>,
+    /// The catalog triggers: the SKUs this run is about (what came back, what got cheaper),
+    /// at most [`MAX_RUN_ITEMS`]; its messages show them. Empty for the other triggers.
+    pub items: Vec<String>,
 }
+
+/// Products one catalog run is about, at most.
+pub const MAX_RUN_ITEMS: usize = 10;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -313,6 +336,19 @@ impl VisitorState {
         self.cart.replace(items.iter().map(cart_line));
     }
 
+    /// "Notify me" about `sku` at `now`: watched (again, from now) until [`WATCH_TTL`] passes.
+    pub fn watch(&mut self, sku: &str, now: i64) {
+        self.watching.retain(|w| w.sku != sku && now - w.at < WATCH_TTL);
+        self.watching.push(Watch { sku: sku.into(), at: now });
+        let over = self.watching.len().saturating_sub(MAX_WATCHING);
+        self.watching.drain(..over);
+    }
+
+    /// Whether the visitor watches `sku` at `now` (asked within [`WATCH_TTL`]).
+    pub fn watches(&self, sku: &str, now: i64) -> bool {
+        self.watching.iter().any(|w| w.sku == sku && now - w.at < WATCH_TTL)
+    }
+
     pub fn viewed(&mut self, sku: &str) {
         self.viewed.retain(|s| s != sku);
         self.viewed.push(sku.into());
@@ -347,6 +383,15 @@ impl VisitorState {
             }
         }
         self.viewed.truncate(MAX_VIEWED);
+        for w in &other.watching {
+            if !self.watching.iter().any(|m| m.sku == w.sku && m.at >= w.at) {
+                self.watching.retain(|m| m.sku != w.sku);
+                self.watching.push(w.clone());
+            }
+        }
+        crate::sort::sort_by(&mut self.watching, |a, b| a.at.cmp(&b.at));
+        let over = self.watching.len().saturating_sub(MAX_WATCHING);
+        self.watching.drain(..over);
         self.last_activity = self.last_activity.max(other.last_activity);
         if other.orders.last_at > self.orders.last_at {
             self.orders.last_at = other.orders.last_at;
