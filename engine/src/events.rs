@@ -272,7 +272,12 @@ mod tests {
         }
         assert_eq!(EVENTS.len(), READ.len() + KEPT.len() + SERVER_READ.len());
         assert_eq!(&EVENTS[..READ.len()], &READ[..]);
-        assert_eq!(&EVENTS[READ.len()..], &KEPT[..]);
+        assert_eq!(&EVENTS[READ.len()..READ.len() + KEPT.len()], &KEPT[..]);
+        assert_eq!(&EVENTS[READ.len() + KEPT.len()..], &SERVER_READ[..]);
+        for e in &SERVER_READ {
+            assert!(e.journeys && e.learns == Learns::Nothing, "{}: the journeys read it, the browser never", e.name);
+            assert_eq!(learns(e.name), Learns::Nothing);
+        }
         for e in &KEPT {
             assert_eq!((e.track, e.learns, e.journeys, e.measured, e.proof), (true, Learns::Nothing, false, false, Proof::Anonymous), "{}", e.name);
             assert_eq!(learns(e.name), Learns::Nothing);
