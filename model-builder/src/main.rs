@@ -36,6 +36,8 @@ enum Command {
     Report(cmd::report::Args),
     /// What changed between two bundles: products, tables, rules, sizes.
     Diff(cmd::diff::Args),
+    /// A catalog patch: prices and stock from a CSV (sku,price,in_stock) into a new bundle, no rebuild.
+    Patch(cmd::patch::Args),
     /// Start a config from an export's headers (UCI Online Retail, Shopify, similar).
     Init(cmd::init::Args),
     /// Print the JSON Schema of vitrine.toml (editors complete and check the config with it).
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::report::run(a),
         Command::Generate(a) => cmd::generate::run(a),
         Command::Diff(a) => cmd::diff::run(a),
+        Command::Patch(a) => cmd::patch::run(a),
         Command::Init(a) => cmd::init::run(a),
         Command::Schema(a) => cmd::schema::run(a),
     };

@@ -24,9 +24,9 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::Runner;
+use crate::body::{Catalog, ProductRef};
 use crate::journey::effect::{Effect, EndReason};
 use crate::journey::state::{VisitorState, MAX_RUN_ITEMS};
-use crate::body::{Catalog, ProductRef};
 use crate::rules::{Journey, Trigger};
 
 /// What happened to one product between two catalogs.

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod generate;
 pub mod init;
 pub mod inspect;
+pub mod patch;
 pub mod recommend;
 pub mod report;
 pub mod sample;
