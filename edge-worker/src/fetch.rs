@@ -7,7 +7,7 @@ use vitrine_edge::routes::Route;
 use worker::{Context, Env, Method, Request, Response, Result};
 
 use crate::entry::Answer;
-use crate::{admin, codes, endpoints, events, feedback, limits, measure, page, push, report};
+use crate::{admin, codes, endpoints, events, feedback, limits, measure, page, push, report, watch};
 
 /// Answers one request (the entry: `entry::Edge::fetch`).
 pub async fn route(req: Request, env: &Env, ctx: &Context) -> Result<Answer> {
@@ -33,6 +33,7 @@ async fn dispatch(req: Request, env: &Env, ctx: &Context, route: Route) -> Resul
         Route::AdminMeasureFile(key) => measure::file(req, env, &key).await,
         Route::Click => events::click(req, env, ctx),
         Route::AdminReport => report::upload(req, env).await,
+        Route::CatalogPublish => watch::publish(req, env).await,
         Route::StaffReport => report::staff(req, env).await,
         Route::Unsubscribe => events::unsubscribe(req, env).await,
         Route::Confirm => events::confirm(req, env).await,

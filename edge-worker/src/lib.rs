@@ -15,7 +15,8 @@
 //! - [`limits`]: limits before work (body caps read as streams, rate-limit bindings);
 //! - [`object`]: the `VisitorDo` Durable Object class; [`stubs`]: calls between objects;
 //! - [`codes`]: unique offer codes (issued with the exit offer, their objects, the store's
-//!   verify and redeem);
+//!   verify and redeem); [`watch`]: the catalog triggers (the publish trigger, the fan-out's
+//!   coordinator, the per-product watcher shards, the visitors' index writes);
 //! - [`bundle`] (KV `BUNDLES`), [`visitor`] (request facts, KV `PROFILES`), [`outbound`]
 //!   (provider requests), [`env`] (settings, clock, ids), [`faults`] (dev-mode fault switches).
 
@@ -40,5 +41,6 @@ mod push;
 mod report;
 mod stubs;
 mod visitor;
+mod watch;
 
 pub use object::VisitorDo;

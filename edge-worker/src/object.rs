@@ -106,6 +106,10 @@ impl DurableObject for VisitorDo {
             // A unique offer code's object: its own record, none of a visitor's.
             return crate::codes::object(&self.state, req, code).await;
         }
+        if vitrine_edge::watch::is_watch_key(&key) {
+            // A product's watchers, or the catalog fan-out's coordinator (watch.rs).
+            return crate::watch::object(&self.state, &self.env, req, &key).await;
+        }
         self.load(&key).await?;
         let path = req.path();
         let forward = self.with(|o| o.forward_to(&path).map(str::to_string));
@@ -222,6 +226,11 @@ impl DurableObject for VisitorDo {
                     None => Response::error("MEASUREMENT_KEY is not set: nothing is recorded", 503),
                 }
             }
+            (Method::Post, vitrine_edge::watch::CATALOG) => {
+                // A publish changed products this visitor carted or watches (watch.rs).
+                let notice: vitrine_edge::watch::CatalogNotice = read_json(&mut req).await?;
+                self.catalog_changed(notice).await
+            }
             (Method::Get, MESSAGES) => Response::from_json(&self.with(|o| o.messages_json())),
             (Method::Get, EXPORT) => Response::from_json(&self.with(|o| o.export_json())),
             (Method::Post, ERASE) => {
@@ -243,6 +252,9 @@ impl DurableObject for VisitorDo {
     async fn alarm(&self) -> Result<Response> {
         if crate::codes::alarm(&self.state).await? {
             return Response::ok(""); // a unique code's object, forgetting its record
+        }
+        if crate::watch::alarm(&self.state, &self.env).await? {
+            return Response::ok(""); // a catalog object: the fan-out's next batch, or forgetting
         }
         self.load("").await?;
         let now = now_secs();
@@ -455,6 +467,7 @@ impl VisitorDo {
         // The events' measurement records go in the same write as the events.
         let config = config(&self.env);
         let key = config.measure_key();
+        let interests_before = self.with(|o| vitrine_edge::watch::interests(&o.visitor, now));
         let applied = self
             .change(|o| {
                 o.add_records(records, key, now);
@@ -464,6 +477,9 @@ impl VisitorDo {
             })
             .await?;
         self.log_records(&applied.effects);
+        // Products newly carted or asked about: their watch index learns this visitor.
+        let (visitor, interests) = self.with(|o| (o.visitor.id.clone(), vitrine_edge::watch::interests(&o.visitor, now)));
+        crate::watch::index(&self.env, &visitor, &vitrine_edge::watch::added(&interests_before, &interests)).await;
         for (channel, address) in applied.contacts {
             // The contact's object learns this visitor uses it (a STOP reaches everyone who gave
             // it; it asks for a confirmation when due); a contact that opted out is silenced here
@@ -488,6 +504,30 @@ impl VisitorDo {
             }
         }
         Ok(Tally { accepted: applied.accepted, duplicates: applied.duplicates })
+    }
+
+    /// A publish changed products this visitor carted or watches: its catalog journeys start
+    /// (their messages go when the alarm runs them). Without a loaded bundle or `LINK_SECRET`,
+    /// 503: the shard tries again later.
+    async fn catalog_changed(&self, notice: vitrine_edge::watch::CatalogNotice) -> Result<Response> {
+        let config = config(&self.env);
+        let secret = match config.journey_key() {
+            Ok(k) => k,
+            Err(why) => return Response::error(why, 503),
+        };
+        let journeys = journeys(&self.env).await;
+        let Some(bundle) = journeys.loaded() else { return Response::error(NO_BUNDLE, 503) };
+        let now = now_secs();
+        let fx = self
+            .persist_change(|o| {
+                let fx = vitrine_edge::watch::catalog_changed(&mut o.visitor, bundle, secret, &notice, now);
+                o.record_journeys(bundle, &fx, config.measure_key(), now);
+                fx
+            })
+            .await?;
+        self.log_records(&fx);
+        let started = fx.iter().filter(|e| matches!(e, Effect::Record(vitrine_engine::journey::Record::Started { .. }))).count();
+        Response::from_json(&serde_json::json!({ "started": started }))
     }
 
     /// Tells the contact's object this visitor uses it (and asks it for messages when due);

@@ -46,6 +46,7 @@ pub mod rewrite;
 pub mod routes;
 pub mod staff;
 pub mod visitor_do;
+pub mod watch;
 pub mod webpush;
 
 /// A one-product bundle with the given rules, for unit tests.

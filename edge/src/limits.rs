@@ -192,6 +192,7 @@ pub fn before_work(r: &Request) -> Vec<Check> {
         | Route::SmsInbound
         | Route::AdminCustomer(_)
         | Route::AdminReport
+        | Route::CatalogPublish
         | Route::StaffReport
         | Route::PushReport => {
             vec![client()]

@@ -25,6 +25,7 @@ pub fn documented_path(route: &Route, path: &str) -> Option<&'static str> {
         Route::AdminMeasureFile(_) => "/v1/admin/measure/{key}",
         Route::Click => "/v1/click",
         Route::AdminReport => "/v1/admin/report",
+        Route::CatalogPublish => crate::watch::PUBLISH_PATH,
         Route::Unsubscribe => "/v1/unsubscribe",
         Route::Confirm => "/v1/confirm",
         Route::CodeVerify => crate::codes::VERIFY_PATH,

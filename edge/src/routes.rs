@@ -14,6 +14,7 @@
 //! GET  /v1/admin/measure?prefix=&cursor=&limit=  stored measurement files (ADMIN_TOKEN; measure.rs)
 //! GET  /v1/admin/measure/<key>      one stored file, gzip'd JSONL as stored
 //! PUT  /v1/admin/report              stores the latest HTML report (ADMIN_TOKEN; staff.rs)
+//! POST /v1/admin/catalog/publish     a publish's catalog changes to the visitors watching (write key; watch.rs)
 //! GET  /staff/report                 that report, behind HTTP Basic auth (password: ADMIN_TOKEN)
 //! GET  /v1/push/key                 the VAPID public key browsers subscribe with (push.rs)
 //! POST /v1/push/report              the service worker's report: a push shown or clicked (push.rs)
@@ -44,6 +45,8 @@ pub enum Route {
     Click,
     /// `PUT`: the latest HTML report, stored.
     AdminReport,
+    /// `POST`: diff `bundle:previous` against `bundle:current` and tell the watchers (`watch.rs`).
+    CatalogPublish,
     /// The latest report, for staff (Basic auth).
     StaffReport,
     Unsubscribe,
@@ -104,6 +107,7 @@ impl Route {
             p if api::bundle_path_version(p).is_some() => Route::Bundle,
             "/v1/admin/measure" => Route::AdminMeasureList,
             "/v1/admin/report" => Route::AdminReport,
+            crate::watch::PUBLISH_PATH => Route::CatalogPublish,
             "/staff/report" => Route::StaffReport,
             p if p.starts_with("/v1/admin/measure/") => match percent_decode(&p["/v1/admin/measure/".len()..]) {
                 key if crate::measure::is_stored_file(&key) => Route::AdminMeasureFile(key),
@@ -196,6 +200,8 @@ mod tests {
         assert_eq!(Route::of("/v1/codes/verify", false, false), Route::CodeVerify);
         assert_eq!(Route::of("/v1/codes/redeem", false, false), Route::CodeRedeem);
         assert_eq!(Route::of("/v1/codes/redeem/x", false, false), Route::NotFound);
+        assert_eq!(Route::of("/v1/admin/catalog/publish", false, false), Route::CatalogPublish);
+        assert_eq!(Route::of("/v1/admin/catalog/publish/x", false, false), Route::NotFound);
     }
 
     #[test]
