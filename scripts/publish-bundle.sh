@@ -7,9 +7,16 @@
 #   scripts/publish-bundle.sh dist/demo/bundle.bin --local --persist-to .wrangler/state-X
 #   scripts/publish-bundle.sh --rollback --remote                       # bundle:current <-> bundle:previous
 #   scripts/publish-bundle.sh --status --remote                         # what is current / previous
+#   scripts/publish-bundle.sh --notify                                  # tell the watchers again (idempotent)
 #
 # Every flag after the bundle goes to `wrangler kv` as is (--remote, --local, --persist-to,
 # --config, --env, --preview…).
+#
+# Catalog triggers (back in stock, price drop; README "Catalog patches"): after a publish the
+# script asks the worker to compare bundle:previous with bundle:current and tell the visitors
+# who carted or watch a changed product: POST $VITRINE_EDGE_URL/v1/admin/catalog/publish with
+# the write key ($VITRINE_WRITE_KEY). The worker does it once per pair of build ids, so running
+# it again (--notify) sends nothing twice. Without both variables the step is skipped (said so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -22,7 +29,22 @@ flags=("$@")
 get() { kv get "$1" --text 2>/dev/null | grep -E '^[A-Za-z0-9._-]+$' | tail -1 || true; }
 put() { kv put "$1" "$2" >/dev/null; }
 
+# Asks the worker to fan the catalog changes of bundle:previous -> bundle:current out.
+notify() {
+  if [ -z "${VITRINE_EDGE_URL:-}" ] || [ -z "${VITRINE_WRITE_KEY:-}" ]; then
+    echo "catalog triggers: not told (set VITRINE_EDGE_URL and VITRINE_WRITE_KEY, then: scripts/publish-bundle.sh --notify)"
+    return 0
+  fi
+  local answer
+  answer=$(curl -fsS -X POST -H "Authorization: Bearer $VITRINE_WRITE_KEY" -H "Content-Length: 0" \
+    "${VITRINE_EDGE_URL%/}/v1/admin/catalog/publish") || die "the worker did not take the catalog changes (run scripts/publish-bundle.sh --notify to try again)"
+  echo "catalog triggers: $answer"
+}
+
 case "$what" in
+  --notify)
+    notify
+    ;;
   --status)
     echo "bundle:current  = $(get bundle:current)"
     echo "bundle:previous = $(get bundle:previous)"
@@ -46,5 +68,6 @@ case "$what" in
       put bundle:current "$version"
     fi
     echo "published bundle $version (previous: ${current:-none})"
+    notify
     ;;
 esac
