@@ -26,6 +26,8 @@
 //!                                           every visitor of it -> {"visitors":n,"suppressed":bool}
 //! POST /measure {"records":[…]}            measurement records the page path could not queue:
 //!                                           kept in the outbox until the queue takes them
+//! POST /catalog {"published","changes":[…]} a publish changed products this visitor carted or
+//!                                           watches: its catalog journeys start (watch.rs)
 //! GET  /export                              the same, for a privacy export (admin)
 //! POST /erase                               erase everything; -> the keys that hold more of it
 //! ```
