@@ -518,6 +518,11 @@ impl VisitorDo {
         let journeys = journeys(&self.env).await;
         let Some(bundle) = journeys.loaded() else { return Response::error(NO_BUNDLE, 503) };
         let now = now_secs();
+        // A stale index entry (the product left the cart, the visitor was erased): nothing to
+        // write, and no record made for an object that has none.
+        if !self.with(|o| vitrine_edge::watch::concerns(&o.visitor, &notice, now)) {
+            return Response::from_json(&serde_json::json!({ "started": 0 }));
+        }
         let fx = self
             .persist_change(|o| {
                 let fx = vitrine_edge::watch::catalog_changed(&mut o.visitor, bundle, secret, &notice, now);

@@ -87,6 +87,12 @@ pub fn interests(s: &VisitorState, now: i64) -> Vec<String> {
     skus
 }
 
+/// Whether `notice` is about a product the visitor has in the cart or watches at `now`.
+pub fn concerns(s: &VisitorState, notice: &CatalogNotice, now: i64) -> bool {
+    let skus = interests(s, now);
+    notice.changes.iter().any(|c| skus.contains(&c.sku))
+}
+
 /// SKUs in `after` and not in `before`: the index entries a batch of events adds.
 pub fn added(before: &[String], after: &[String]) -> Vec<String> {
     after.iter().filter(|s| !before.contains(s)).cloned().collect()
@@ -379,5 +385,8 @@ mod tests {
         s.cart.add(vitrine_engine::cart::Line { sku: "C".into(), quantity: 1, ..Default::default() });
         assert_eq!(added(&before, &interests(&s, 0)), ["C", "W"]);
         assert!(added(&interests(&s, 0), &interests(&s, 0)).is_empty());
+        let notice = |sku: &str| CatalogNotice { published: "b".into(), changes: vec![drop(sku)] };
+        assert!(concerns(&s, &notice("W"), 0) && concerns(&s, &notice("C"), 0));
+        assert!(!concerns(&s, &notice("X"), 0) && !concerns(&s, &notice("W"), ENTRY_TTL), "not watched, or no longer");
     }
 }
