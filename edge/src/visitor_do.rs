@@ -680,6 +680,20 @@ impl VisitorObject {
         self.measure_retry_at.get_or_insert(now + crate::measure::RETRY_SECS);
     }
 
+    /// Notes on the journeys' runs what the records say the visitor did with their messages
+    /// (clicks, opens: `Interaction::of_record`), for the steps' `if`; whether measurement is
+    /// on or not. Returns how many records were engagement.
+    pub fn note_engagement(&mut self, records: &[MeasureRecord]) -> usize {
+        let mut n = 0;
+        for r in records.iter().filter(|r| r.source == vitrine_engine::measure::SOURCE_JOURNEY && !r.journey.is_empty()) {
+            if let Some(what) = vitrine_engine::journey::Interaction::of_record(&r.event, &r.channel) {
+                self.visitor.engaged(&r.journey, what);
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// The queue took these records (by message id): out of the outbox.
     pub fn records_sent(&mut self, sent: &[String]) {
         self.measure.retain(|r| !sent.contains(&r.message_id));
@@ -810,6 +824,8 @@ impl VisitorObject {
     /// answered since: the later answer wins, as between devices.
     pub fn enrich(&mut self, events: &mut [Event], line: &ProfileLine) {
         let profile = line.journey_traits();
+        self.visitor.profile.segment = line.segment().unwrap_or_default().into();
+        self.visitor.profile.traits = line.condition_traits();
         if let Some(t) = events.iter_mut().find_map(|e| match &mut e.kind {
             EventKind::Identify(t) => Some(t),
             _ => None,

@@ -247,6 +247,22 @@ pub enum Interaction {
     Clicked,
 }
 
+impl Interaction {
+    /// What a journey's measurement record (`event` on `channel`) says the visitor did: the
+    /// one definition of an open per channel. `Message Clicked` on any channel; `Message
+    /// Opened` (an email provider's open event); `Message Delivered` of a push notification (the
+    /// service worker reports it once displayed). A text's or WhatsApp message's delivery is no
+    /// open: for them only a click says it was seen.
+    pub fn of_record(event: &str, channel: &str) -> Option<Interaction> {
+        match event {
+            crate::measure::MESSAGE_CLICKED => Some(Interaction::Clicked),
+            crate::measure::MESSAGE_OPENED => Some(Interaction::Opened),
+            crate::measure::MESSAGE_DELIVERED if channel == Channel::Push.as_str() => Some(Interaction::Opened),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SentAt {
