@@ -1287,6 +1287,26 @@ mod tests {
         o
     }
 
+    /// Only the journey's own records (built by the edge from a signed link, push report or
+    /// provider webhook) mark a message clicked; a record that came from the browser naming the
+    /// same event and journey changes nothing.
+    #[test]
+    fn only_the_journeys_own_records_mark_a_message_clicked() {
+        let mut o = with_a_running_cart();
+        let claimed = MeasureRecord {
+            event: vitrine_engine::measure::MESSAGE_CLICKED.into(),
+            source: vitrine_engine::measure::SOURCE_BROWSER.into(),
+            journey: "cart".into(),
+            channel: "push".into(),
+            ..MeasureRecord::default()
+        };
+        assert_eq!(o.note_engagement(std::slice::from_ref(&claimed)), 0);
+        assert!(!o.visitor.runs[0].engaged.clicked);
+        let proven = MeasureRecord { source: vitrine_engine::measure::SOURCE_JOURNEY.into(), ..claimed };
+        assert_eq!(o.note_engagement(&[proven]), 1);
+        assert!(o.visitor.runs[0].engaged.clicked && o.visitor.runs[0].engaged.opened, "a click is an open too");
+    }
+
     /// A journey's funnel as records: entered when the run starts (with the arms the visitor
     /// is in), sent once the provider took the message, under the visitor's own unit.
     #[test]
