@@ -151,7 +151,8 @@ pub fn click(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
     // Without LINK_SECRET no link is ours: home.
     let followed = config.link_secret.as_deref().map_or_else(click::Click::home, |secret| click::follow(secret, &vt, now));
     let user_agent = req.headers().get("user-agent")?;
-    if let (Some(claims), true) = (followed.claims.as_ref(), config.measurement_key.is_some() && !measure::is_bot(user_agent.as_deref())) {
+    // Recorded with measurement on, and noted for the journey's next steps (`if`) either way.
+    if let (Some(claims), true) = (followed.claims.as_ref(), !measure::is_bot(user_agent.as_deref())) {
         let record = measure::click_record(claims, now, &fresh_visitor_id());
         let (env, visitor) = (env.clone(), claims.visitor.clone());
         ctx.wait_until(async move {

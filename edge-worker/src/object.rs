@@ -216,14 +216,22 @@ impl DurableObject for VisitorDo {
             }
             (Method::Post, MEASURE) => {
                 // A page's exposures the queue did not take: kept until it does.
+                // A message's click or open is noted for the journey's next steps either way.
                 let body: MeasureBody = read_json(&mut req).await?;
-                match config(&self.env).measurement_key.clone() {
-                    Some(k) => {
-                        let n = body.records.len();
-                        self.persist_change(|o| o.add_records(body.records, &k, now_secs())).await?;
-                        Response::from_json(&serde_json::json!({ "kept": n }))
-                    }
-                    None => Response::error("MEASUREMENT_KEY is not set: nothing is recorded", 503),
+                let key = config(&self.env).measurement_key.clone();
+                let n = if key.is_some() { body.records.len() } else { 0 };
+                let engaged = self
+                    .persist_change(|o| {
+                        let engaged = o.note_engagement(&body.records);
+                        if let Some(k) = &key {
+                            o.add_records(body.records, k, now_secs());
+                        }
+                        engaged
+                    })
+                    .await?;
+                match key {
+                    None if engaged == 0 => Response::error("MEASUREMENT_KEY is not set: nothing is recorded", 503),
+                    _ => Response::from_json(&serde_json::json!({ "kept": n, "engaged": engaged })),
                 }
             }
             (Method::Post, vitrine_edge::watch::CATALOG) => {

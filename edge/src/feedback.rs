@@ -5,13 +5,14 @@
 //!
 //! | provider | suppresses the contact | recorded only | ignored (for now) |
 //! |---|---|---|---|
-//! | SendGrid | `bounce` (type `bounce`: a hard bounce), `dropped` for `Bounced Address`, `Invalid`, `Unsubscribed Address`, `Spam Reporting Address`, `spamreport`, `unsubscribe`, `group_unsubscribe` | `bounce` of type `blocked` (soft: the receiving server refused this once), `dropped` for other reasons | `processed`, `deferred`, `open`, `click` (clicks are counted by our own click redirect) |
+//! | SendGrid | `bounce` (type `bounce`: a hard bounce), `dropped` for `Bounced Address`, `Invalid`, `Unsubscribed Address`, `Spam Reporting Address`, `spamreport`, `unsubscribe`, `group_unsubscribe` | `bounce` of type `blocked` (soft: the receiving server refused this once), `dropped` for other reasons | `processed`, `deferred`, `click` (clicks are counted by our own click redirect) |
 //! | Twilio, WhatsApp (`To=whatsapp:+…`) | `failed`/`undelivered` with error 63024 (not a WhatsApp user): WhatsApp only, the number's texts untouched | other error codes (63016 and friends are about the message, not the number) | statuses without an error (`queued`, `sent`, `read`) |
 //! | Twilio | `failed`/`undelivered` with error 21610 (the recipient texted STOP to the sender), 21614 (not a mobile number), 21211 (invalid `To`), 30005 (unknown destination), 30006 (landline or unreachable carrier) | other error codes, 30003 (unreachable handset) among them: phones are off, abroad or out of signal, and the next text may well arrive | statuses without an error (`queued`, `sent`) |
 //!
 //! A `delivered` event (SendGrid) or status (Twilio) is measured: a `Message Delivered` record
 //! for the visitor the message went to ([`Delivered`]), named by the message's own ids (SendGrid's
-//! `custom_args`, the query of the text's `StatusCallback`).
+//! `custom_args`, the query of the text's `StatusCallback`); SendGrid's `open` likewise as
+//! `Message Opened`, which a journey's next step may ask about (`if = "not_opened"`).
 //!
 //! Signatures: SendGrid signs `timestamp + body` with ECDSA P-256 / SHA-256 (base64 DER in
 //! `X-Twilio-Email-Event-Webhook-Signature`), checked with the public key the SendGrid console
@@ -29,7 +30,6 @@ use vitrine_engine::base64::{self, Alphabet::Standard};
 use vitrine_engine::journey::Channel;
 
 use crate::events::contact_key;
-use crate::measure::delivered_record;
 use crate::messaging;
 use crate::optout::{self, SmsRefusal};
 use crate::visitor_do::FeedbackBody;
@@ -156,9 +156,26 @@ impl Delivered {
     /// From the message's ids as the provider hands them back; `None` without a visitor or key
     /// (a message sent before deliveries were measured, or not ours).
     fn of(visitor: &str, key: &str, journey: &str, step: &str, channel: Channel, at: i64) -> Option<Delivered> {
+        Delivered::with(crate::measure::delivered_record, visitor, key, journey, step, channel, at)
+    }
+
+    /// The same for an email's open (SendGrid's `open` event).
+    fn opened(visitor: &str, key: &str, journey: &str, step: &str, at: i64) -> Option<Delivered> {
+        Delivered::with(crate::measure::opened_record, visitor, key, journey, step, Channel::Email, at)
+    }
+
+    fn with(
+        record: fn(&str, &str, Option<u32>, &str, i64) -> Record,
+        visitor: &str,
+        key: &str,
+        journey: &str,
+        step: &str,
+        channel: Channel,
+        at: i64,
+    ) -> Option<Delivered> {
         let visitor = visitor.trim();
         let ours = (visitor.starts_with("a:") || visitor.starts_with("u:")) && visitor.len() <= 256 && !key.trim().is_empty();
-        ours.then(|| Delivered { visitor: visitor.into(), record: delivered_record(key.trim(), journey, step.trim().parse().ok(), channel.as_str(), at) })
+        ours.then(|| Delivered { visitor: visitor.into(), record: record(key.trim(), journey, step.trim().parse().ok(), channel.as_str(), at) })
     }
 }
 
@@ -222,9 +239,14 @@ pub fn sendgrid_events(body: &[u8], now: i64) -> Result<Batch, Refusal> {
     let mut batch = Batch { received: events.len(), ..Batch::default() };
     for e in &events {
         let text = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
-        if text("event") == "delivered" {
+        if matches!(text("event"), "delivered" | "open") {
             let at = e.get("timestamp").and_then(Value::as_i64).unwrap_or(now);
-            match Delivered::of(text("visitor"), text("vitrine_key"), text("journey"), text("step"), Channel::Email, at) {
+            let (visitor, key, journey, step) = (text("visitor"), text("vitrine_key"), text("journey"), text("step"));
+            let record = match text("event") {
+                "open" => Delivered::opened(visitor, key, journey, step, at),
+                _ => Delivered::of(visitor, key, journey, step, Channel::Email, at),
+            };
+            match record {
                 Some(d) => batch.delivered.push(d),
                 None => batch.ignored += 1,
             }
@@ -470,6 +492,18 @@ mod tests {
         assert_eq!((d.record.step, d.record.channel.as_str(), d.record.ts), (Some(2), "email", NOW - 5));
         assert_eq!(b.reply()["delivered"], 1);
         assert_eq!(b.ignored, 2, "sent before deliveries were measured, or not ours");
+    }
+
+    #[test]
+    fn an_opened_email_is_recorded_as_an_open_for_the_journeys_next_step() {
+        let opened = json!([{ "email": "jane@example.com", "event": "open", "timestamp": NOW - 5, "vitrine_key": "k-1", "visitor": "u:17850", "journey": "cart", "step": "0" }]);
+        let b = sendgrid_events(opened.to_string().as_bytes(), NOW).unwrap();
+        let r = &b.delivered[0].record;
+        assert_eq!((r.event.as_str(), r.message_id.as_str(), r.channel.as_str()), ("Message Opened", "k-1:opened", "email"));
+        assert_eq!(vitrine_engine::journey::Interaction::of_record(&r.event, &r.channel), Some(vitrine_engine::journey::Interaction::Opened));
+        // A text's delivery is no open; a push notification's (displayed) is.
+        assert_eq!(vitrine_engine::journey::Interaction::of_record("Message Delivered", "sms"), None);
+        assert_eq!(vitrine_engine::journey::Interaction::of_record("Message Delivered", "push"), Some(vitrine_engine::journey::Interaction::Opened));
     }
 
     #[test]

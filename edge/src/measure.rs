@@ -247,9 +247,19 @@ pub fn sent_record(attempt: &Attempt) -> Option<Record> {
 /// `delivered` status; `feedback.rs`): `Message Delivered`, once per message (its idempotency
 /// `key`), for the visitor object it went to (which fills the unit).
 pub fn delivered_record(key: &str, journey: &str, step: Option<u32>, channel: &str, at: i64) -> Record {
+    provider_record(measure::MESSAGE_DELIVERED, "delivered", key, journey, step, channel, at)
+}
+
+/// An email its provider reports opened (SendGrid's `open` event): `Message Opened`, once per
+/// message; the journey's next step may ask for no open (`if = "not_opened"`).
+pub fn opened_record(key: &str, journey: &str, step: Option<u32>, channel: &str, at: i64) -> Record {
+    provider_record(measure::MESSAGE_OPENED, "opened", key, journey, step, channel, at)
+}
+
+fn provider_record(event: &str, what: &str, key: &str, journey: &str, step: Option<u32>, channel: &str, at: i64) -> Record {
     Record {
-        message_id: format!("{}:delivered", cut(key)),
-        event: measure::MESSAGE_DELIVERED.into(),
+        message_id: format!("{}:{what}", cut(key)),
+        event: event.into(),
         ts: at,
         source: SOURCE_JOURNEY.into(),
         journey: cut(journey).into(),

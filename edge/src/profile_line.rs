@@ -56,6 +56,18 @@ impl ProfileLine {
         (answers, at)
     }
 
+    /// The traits journey conditions read as `traits.*`: the line without its contacts and
+    /// consent (they stay in the profile's own fields, never in a condition's input).
+    pub fn condition_traits(&self) -> Value {
+        let mut t = self.traits.clone();
+        if let Value::Object(m) = &mut t {
+            for key in ["email", "phone", "first_name", "consent"] {
+                m.remove(key);
+            }
+        }
+        t
+    }
+
     /// What the journeys need: the typical gap between orders and the last order
     /// (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC), the first name, and the
     /// email and phone of the customers export (the store's own: confirmed, as with any

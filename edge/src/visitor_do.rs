@@ -682,6 +682,20 @@ impl VisitorObject {
         self.measure_retry_at.get_or_insert(now + crate::measure::RETRY_SECS);
     }
 
+    /// Notes on the journeys' runs what the records say the visitor did with their messages
+    /// (clicks, opens: `Interaction::of_record`), for the steps' `if`; whether measurement is
+    /// on or not. Returns how many records were engagement.
+    pub fn note_engagement(&mut self, records: &[MeasureRecord]) -> usize {
+        let mut n = 0;
+        for r in records.iter().filter(|r| r.source == vitrine_engine::measure::SOURCE_JOURNEY && !r.journey.is_empty()) {
+            if let Some(what) = vitrine_engine::journey::Interaction::of_record(&r.event, &r.channel) {
+                self.visitor.engaged(&r.journey, what);
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// The queue took these records (by message id): out of the outbox.
     pub fn records_sent(&mut self, sent: &[String]) {
         self.measure.retain(|r| !sent.contains(&r.message_id));
@@ -812,6 +826,8 @@ impl VisitorObject {
     /// answered since: the later answer wins, as between devices.
     pub fn enrich(&mut self, events: &mut [Event], line: &ProfileLine) {
         let profile = line.journey_traits();
+        self.visitor.profile.segment = line.segment().unwrap_or_default().into();
+        self.visitor.profile.traits = line.condition_traits();
         if let Some(t) = events.iter_mut().find_map(|e| match &mut e.kind {
             EventKind::Identify(t) => Some(t),
             _ => None,
@@ -1271,6 +1287,26 @@ mod tests {
         o.apply(&cart_bundle(), b"k", &[consent, added], 1000);
         assert_eq!(o.visitor.runs.len(), 1, "the cart journey runs");
         o
+    }
+
+    /// Only the journey's own records (built by the edge from a signed link, push report or
+    /// provider webhook) mark a message clicked; a record that came from the browser naming the
+    /// same event and journey changes nothing.
+    #[test]
+    fn only_the_journeys_own_records_mark_a_message_clicked() {
+        let mut o = with_a_running_cart();
+        let claimed = MeasureRecord {
+            event: vitrine_engine::measure::MESSAGE_CLICKED.into(),
+            source: vitrine_engine::measure::SOURCE_BROWSER.into(),
+            journey: "cart".into(),
+            channel: "push".into(),
+            ..MeasureRecord::default()
+        };
+        assert_eq!(o.note_engagement(std::slice::from_ref(&claimed)), 0);
+        assert!(!o.visitor.runs[0].engaged.clicked);
+        let proven = MeasureRecord { source: vitrine_engine::measure::SOURCE_JOURNEY.into(), ..claimed };
+        assert_eq!(o.note_engagement(&[proven]), 1);
+        assert!(o.visitor.runs[0].engaged.clicked && o.visitor.runs[0].engaged.opened, "a click is an open too");
     }
 
     /// A journey's funnel as records: entered when the run starts (with the arms the visitor

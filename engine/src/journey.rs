@@ -26,14 +26,14 @@ mod message;
 mod runner;
 mod state;
 
-pub use crate::rules::{Channel, Journey, Messaging, QuietHours, Step, Trigger};
+pub use crate::rules::{Channel, Engagement, Journey, Messaging, QuietHours, Step, Trigger};
 pub use crate::time::{ClockTime, Secs, DAY, HOUR, MINUTE};
 pub use effect::{Effect, EndReason, Message, Record, SkipReason};
 pub use event::{parse, Event, EventKind, Item, Refusal, Traits};
 pub use message::{pick_products, LinkClaims, CLICK_PATH};
 pub use runner::catalog::{catalog_changes, CatalogChange, Change};
 pub use runner::{bucketing_unit, sms_keyword, Runner};
-pub use state::{Consent, Consents, Orders, Profile, Run, Seen, SentAt, VisitorState, Watch, MAX_WATCHING, WATCH_TTL};
+pub use state::{Consent, Consents, Engaged, Interaction, Orders, Profile, Run, Seen, SentAt, VisitorState, Watch, MAX_WATCHING, WATCH_TTL};
 
 /// The journeys and messaging part of [`Rules::check`](crate::rules::Rules::check), as
 /// `key: message` lines, e.g. `journeys[1].steps[2].offer: unknown offer "vip20"`.

@@ -57,6 +57,8 @@ pub const MESSAGE_SENT: &str = "Message Sent";
 pub const MESSAGE_DELIVERED: &str = "Message Delivered";
 /// A link in it was followed (the signed click redirect).
 pub const MESSAGE_CLICKED: &str = "Message Clicked";
+/// The provider reported it opened (SendGrid's `open` event).
+pub const MESSAGE_OPENED: &str = "Message Opened";
 
 pub use crate::rules::{HOLDOUT_ARM, HOLDOUT_EXPERIMENT, PERSONALIZED_ARM};
 

@@ -6,6 +6,8 @@
 //! IEEE 754, booleans one byte (0 or 1), strings and lists a varint length then their items,
 //! `Option` a byte (0 none, 1 some) then the value, unit enums their variant's index, and
 //! [`Value`] a tag byte (0 null, 1 bool, 2 number, 3 string, 4 array, 5 object) then its content.
+//! The rules' journeys and messaging are each preceded by their byte length: only servers read
+//! them, and the browser's build steps over them.
 //!
 //! Invariant: decoding never panics, whatever the bytes, and never reserves memory the input
 //! does not back: every length is checked against the bytes left, and lists reserve nothing
@@ -445,6 +447,63 @@ impl Wire for Neighbors {
     }
 }
 
+/// The rules: as listed, but the parts only servers read (journeys and messaging) are written
+/// with their byte length first, so the browser's decoder (feature `compact`) steps over them
+/// without linking their decoders (BENCHMARKS.md, Browser SDK).
+impl Wire for Rules {
+    fn put(&self, out: &mut Vec<u8>) {
+        let Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement, unique_codes } = self;
+        pages.put(out);
+        segments.put(out);
+        saved_groups.put(out);
+        placements.put(out);
+        offers.put(out);
+        experiments.put(out);
+        put_server_only(journeys, out);
+        put_server_only(messaging, out);
+        measurement.put(out);
+        unique_codes.put(out);
+    }
+    fn take(r: &mut Reader<'_>) -> Self {
+        Rules {
+            pages: Wire::take(r),
+            segments: Wire::take(r),
+            saved_groups: Wire::take(r),
+            placements: Wire::take(r),
+            offers: Wire::take(r),
+            experiments: Wire::take(r),
+            journeys: take_server_only(r),
+            messaging: take_server_only(r),
+            measurement: Wire::take(r),
+            unique_codes: Wire::take(r),
+        }
+    }
+}
+
+fn put_server_only<T: Wire>(v: &T, out: &mut Vec<u8>) {
+    let inner = to_vec(v);
+    put_varint(out, inner.len() as u64);
+    out.extend_from_slice(&inner);
+}
+
+/// A length-prefixed part: decoded on servers, stepped over in the browser (left default).
+fn take_server_only<T: Wire + Default>(r: &mut Reader<'_>) -> T {
+    let n = r.len("a server-only part's length");
+    let start = r.pos;
+    let bytes = r.bytes(n, "a server-only part");
+    if cfg!(feature = "compact") {
+        return T::default();
+    }
+    let mut inner = Reader { bytes, pos: 0, depth: r.depth, error: None, shared: None };
+    let v = T::take(&mut inner);
+    match inner.error {
+        Some(e) => r.fail(start + e.offset, e.expected),
+        None if inner.pos != bytes.len() => r.fail(start + inner.pos, "the end of a server-only part"),
+        None => {}
+    }
+    v
+}
+
 /// Structs: their fields, in the order listed (a field left out is a compile error in `take`).
 macro_rules! wire_struct {
     ($($ty:ident { $($field:ident),* $(,)? })*) => {$(
@@ -653,7 +712,6 @@ wire_struct! {
     }
     Scored { item, score }
     Keyed { key, items }
-    Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement, unique_codes }
     UniqueCode { offer, prefix, valid_days, pool }
     PageRule { pattern, page }
     SegmentRule { name, when }

@@ -859,3 +859,110 @@ fn a_whatsapp_step_goes_to_the_confirmed_number_as_its_template_with_the_variabl
     h.runner().handle(&mut state, &stop, h.now);
     assert!(!state.consent.granted(Channel::Whatsapp) && state.consent.granted(Channel::Sms), "{:?}", state.consent);
 }
+
+/// The escalation the issue describes: push first, WhatsApp only to who did not click it,
+/// email only to who clicked neither.
+fn escalation(h: &mut Host) {
+    let j: vitrine_engine::rules::Journey = serde_json::from_value(serde_json::json!({
+        "id": "escalate", "trigger": "cart_abandonment", "reentry": "1d",
+        "steps": [
+            {"after": "1h", "channel": "push", "subject": "Still in your cart", "body": "{{product.title}}"},
+            {"after": "4h", "channel": "whatsapp", "if": "not_clicked", "template": "HXb5b62575e6e4ff6129ad7c8efe1f983e",
+             "body": "Your cart is waiting: {{1}}", "variables": ["{link}"]},
+            {"after": "24h", "channel": "email", "if": "not_clicked", "subject": "Your cart", "body": "{{products}}"}
+        ]
+    }))
+    .unwrap();
+    h.body.rules.journeys = vec![j];
+    assert_eq!(journey::check(&h.body.rules), Vec::<String>::new());
+}
+
+const WHATSAPP_TOO: &str = r#"{"type":"consent","channels":{"all":true,"whatsapp":true},"push_token":"push-tok-1"}"#;
+
+#[test]
+fn a_click_on_the_push_ends_the_escalation_and_silence_escalates_to_whatsapp_then_email() {
+    let mut h = Host::new(NO_LIMITS);
+    escalation(&mut h);
+    for user in ["clicks", "ignores"] {
+        h.send(user, user, JANE);
+        h.send(user, user, WHATSAPP_TOO);
+        h.send(user, user, ADD_A);
+    }
+    h.advance(HOUR + 1);
+    assert_eq!(h.sent_on("escalate").iter().map(|m| m.channel).collect::<Vec<_>>(), [Channel::Push, Channel::Push]);
+    // The service worker reports the first one clicked.
+    h.states.get_mut("u:clicks").unwrap().engaged("escalate", journey::Interaction::Clicked);
+    h.advance(2 * DAY);
+    let to = |user: &str| h.sent.iter().filter(|m| m.visitor == format!("u:{user}")).map(|m| m.channel).collect::<Vec<_>>();
+    assert_eq!(to("clicks"), [Channel::Push], "who clicked the push gets nothing more");
+    assert_eq!(to("ignores"), [Channel::Push, Channel::Whatsapp, Channel::Email], "who ignored it gets WhatsApp, then email");
+    assert_eq!(skipped(&h, "escalate"), [SkipReason::Clicked, SkipReason::Clicked]);
+}
+
+#[test]
+fn a_click_on_the_whatsapp_message_still_spares_the_email_and_an_open_is_not_a_click() {
+    let mut h = Host::new(NO_LIMITS);
+    escalation(&mut h);
+    h.send("u", "u", JANE);
+    h.send("u", "u", WHATSAPP_TOO);
+    h.send("u", "u", ADD_A);
+    h.advance(HOUR + 1);
+    // Displayed (an open), not clicked: the WhatsApp message still goes.
+    h.states.get_mut("u:u").unwrap().engaged("escalate", journey::Interaction::Opened);
+    h.advance(4 * HOUR);
+    h.states.get_mut("u:u").unwrap().engaged("escalate", journey::Interaction::Clicked);
+    h.advance(2 * DAY);
+    assert_eq!(h.sent_on("escalate").iter().map(|m| m.channel).collect::<Vec<_>>(), [Channel::Push, Channel::Whatsapp]);
+}
+
+#[test]
+fn not_opened_and_not_purchased_count_since_the_journeys_previous_message() {
+    let mut h = host_with(|r| {
+        r.journeys.retain(|j| j.id == "welcome");
+        r.journeys[0].steps[1].only_if = Some(vitrine_engine::rules::Engagement::NotPurchased);
+        let mut third = r.journeys[0].steps[1].clone();
+        third.after = vitrine_engine::journey::Secs(5 * DAY);
+        third.only_if = Some(vitrine_engine::rules::Engagement::NotOpened);
+        r.journeys[0].steps.push(third);
+    });
+    // One subscriber buys after the welcome email: no "bestsellers" email; the next one asks
+    // for no open, and nothing was sent since the welcome, which was opened: skipped too.
+    h.send("buyer", "buyer", JANE);
+    h.send("buyer", "buyer", ALL_CONSENT);
+    h.advance(60);
+    h.states.get_mut("u:buyer").unwrap().engaged("welcome", journey::Interaction::Opened);
+    h.send("buyer", "buyer", r#"{"type":"track","event":"Order Completed","properties":{"order_id":"o1","products":[{"sku":"A"}]}}"#);
+    // The other never opens and never buys: all three.
+    h.send("quiet", "quiet", JANE);
+    h.send("quiet", "quiet", ALL_CONSENT);
+    h.advance(6 * DAY);
+    let to = |user: &str| h.sent_on("welcome").iter().filter(|m| m.visitor == format!("u:{user}")).count();
+    assert_eq!((to("buyer"), to("quiet")), (1, 3));
+    assert_eq!(skipped(&h, "welcome"), [SkipReason::Purchased, SkipReason::Opened]);
+}
+
+#[test]
+fn a_journeys_when_picks_who_enters_and_a_steps_when_who_gets_it() {
+    let mut h = host_with(|r| {
+        r.journeys.retain(|j| j.id == "cart");
+        r.measurement.holdout = 0.0;
+        r.journeys[0].when = serde_json::from_str(r#"{"known": true}"#).unwrap();
+        r.journeys[0].steps[0].when = serde_json::from_str(r#"{"cart.value": {"$gt": 5}}"#).unwrap();
+    });
+    // Anonymous: never enters.
+    h.send("anon", "", ALL_CONSENT);
+    h.send("anon", "", ADD_A);
+    // Known, with a £5.10 cart: the push goes; known with a £2.55 cart: skipped, the rest goes.
+    for (user, quantity) in [("big", 2), ("small", 1)] {
+        h.send(user, user, JANE);
+        h.send(user, user, ALL_CONSENT);
+        h.send(user, user, &format!(r#"{{"type":"track","event":"Product Added","properties":{{"sku":"A","quantity":{quantity}}}}}"#));
+    }
+    h.advance(3 * DAY);
+    let to = |key: &str| h.sent_on("cart").iter().filter(|m| m.visitor == key).map(|m| m.channel).collect::<Vec<_>>();
+    assert_eq!(to("a:anon"), []);
+    assert_eq!(to("u:big"), [Channel::Push, Channel::Sms, Channel::Email]);
+    assert_eq!(to("u:small"), [Channel::Sms, Channel::Email]);
+    assert_eq!(skipped(&h, "cart"), [SkipReason::NotTargeted]);
+    assert_eq!(started(&h, "cart"), 2);
+}

@@ -11,7 +11,13 @@
 //!
 //! What an order log cannot say: nobody browses or abandons a cart in it, so `cart_abandonment`
 //! and `browse_abandonment` only fire when their first step is shorter than the checkout
-//! lead time. The report says so rather than inventing abandoned carts.
+//! lead time; nor do prices or stock change in it, so `back_in_stock` and `price_drop` never
+//! fire. The report says so rather than inventing abandoned carts.
+//!
+//! Nor does it say who opens or clicks a message: steps with `if = "not_opened"` /
+//! `"not_clicked"` branch on assumed rates (`--open-rate`, `--click-rate`, per message, drawn
+//! from a hash of the message's key: the same run gives the same report), the open or click
+//! taken as happening right after the message. `not_purchased` follows the log's own orders.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -22,7 +28,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use vitrine_engine::bundle::{BundleBody, Catalog, Stats};
 use vitrine_engine::civil::day_string as day;
-use vitrine_engine::journey::{Channel, Effect, Event, EventKind, Item, Record, Runner, Traits, VisitorState, DAY};
+use vitrine_engine::journey::{Channel, Effect, Event, EventKind, Interaction, Item, Record, Runner, Traits, VisitorState, DAY};
 
 use crate::config::LoadedConfig;
 use crate::data::{CustomerIdx, Dataset, Order};
@@ -44,11 +50,30 @@ pub struct Options {
     pub tail: i64,
     /// Signs the deep links (any value: the links are counted, not sent).
     pub link_secret: Vec<u8>,
+    /// Share of messages opened (a click is an open too): 0 to 1.
+    pub open_rate: f64,
+    /// Share of messages clicked: 0 to 1, at most `open_rate`.
+    pub click_rate: f64,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { consent: Channel::ALL.to_vec(), tail: 0, link_secret: b"simulate".to_vec() }
+        Options { consent: Channel::ALL.to_vec(), tail: 0, link_secret: b"simulate".to_vec(), open_rate: 0.0, click_rate: 0.0 }
+    }
+}
+
+impl Options {
+    /// What the visitor does with message `key`, as the assumed rates say: the same key, the
+    /// same answer.
+    fn reaction(&self, key: &str) -> Option<Interaction> {
+        let draw = vitrine_engine::hashing::hash("simulate-engagement", key, 2).unwrap_or(1.0);
+        if draw < self.click_rate {
+            Some(Interaction::Clicked)
+        } else if draw < self.open_rate.max(self.click_rate) {
+            Some(Interaction::Opened)
+        } else {
+            None
+        }
     }
 }
 
@@ -64,6 +89,11 @@ pub struct Report {
     pub until: i64,
     /// Week (Monday, unix seconds) -> journey -> messages.
     pub weeks: BTreeMap<i64, BTreeMap<String, u64>>,
+    /// Week (Monday, unix seconds) -> channel -> messages.
+    pub channel_weeks: BTreeMap<i64, BTreeMap<Channel, u64>>,
+    /// Messages the assumed rates had opened and clicked (`--open-rate`, `--click-rate`).
+    pub opened: u64,
+    pub clicked: u64,
     /// Journey -> channel -> messages.
     pub channels: BTreeMap<String, BTreeMap<Channel, u64>>,
     pub started: BTreeMap<String, u64>,
@@ -98,6 +128,7 @@ impl Report {
                 Effect::Send(m) => {
                     let week = m.created_at - (m.created_at - FIRST_MONDAY).rem_euclid(WEEK);
                     *self.weeks.entry(week).or_default().entry(m.journey.clone()).or_default() += 1;
+                    *self.channel_weeks.entry(week).or_default().entry(m.channel).or_default() += 1;
                     *self.channels.entry(m.journey).or_default().entry(m.channel).or_default() += 1;
                 }
                 Effect::Record(Record::Started { journey, .. }) => *self.started.entry(journey).or_default() += 1,
@@ -142,6 +173,13 @@ impl<'a> Replay<'a> {
         let t = Instant::now();
         let fx = f(&self.runner, &mut customer.state);
         *(if alarm { &mut self.report.alarm_time } else { &mut self.report.event_time }) += t.elapsed();
+        for m in fx.iter().filter_map(|e| if let Effect::Send(m) = e { Some(m) } else { None }) {
+            if let Some(what) = self.opts.reaction(&m.idempotency_key) {
+                customer.state.engaged(&m.journey, what);
+                self.report.opened += 1;
+                self.report.clicked += u64::from(what == Interaction::Clicked);
+            }
+        }
         if let Some(at) = customer.state.alarm.filter(|&a| Some(a) != before) {
             self.alarms.push(Reverse((at, c)));
         }
@@ -335,6 +373,21 @@ impl fmt::Display for Report {
             }
             writeln!(f, "  {:>width$}", counts.values().sum::<u64>())?;
         }
+        writeln!(f)?;
+        writeln!(f, "Messages per channel per week")?;
+        let channels: Vec<Channel> = Channel::ALL.into_iter().filter(|c| self.channel_weeks.values().any(|w| w.contains_key(c))).collect();
+        write!(f, "{:<10}", "week")?;
+        for c in &channels {
+            write!(f, "  {:>8}", c.as_str())?;
+        }
+        writeln!(f)?;
+        for (week, counts) in &self.channel_weeks {
+            write!(f, "{:<10}", day(*week))?;
+            for c in &channels {
+                write!(f, "  {:>8}", counts.get(c).copied().unwrap_or(0))?;
+            }
+            writeln!(f)?;
+        }
         let weeks = self.weeks.len().max(1) as f64;
         writeln!(f)?;
         writeln!(f, "Per journey and channel (total, mean per week over {} weeks with messages; runs started)", self.weeks.len())?;
@@ -361,8 +414,16 @@ impl fmt::Display for Report {
             )?;
             writeln!(f, "Held for quiet hours, then sent: {}", self.held)?;
         }
+        if self.opened > 0 {
+            writeln!(f)?;
+            writeln!(f, "Assumed engagement: {} messages opened, {} of them clicked (--open-rate, --click-rate)", self.opened, self.clicked)?;
+        }
         writeln!(f)?;
-        write!(f, "Note: an order log has no browsing or abandoned carts; cart and browse journeys fire here only if their first step comes within {} min of a checkout.", CHECKOUT_LEAD_SECS / 60)
+        write!(
+            f,
+            "Note: an order log has no browsing, abandoned carts, price or stock changes; cart and browse journeys fire here only if their first step comes within {} min of a checkout, back_in_stock and price_drop never.",
+            CHECKOUT_LEAD_SECS / 60
+        )
     }
 }
 
@@ -433,6 +494,35 @@ mod tests {
         assert_eq!(*report.weeks.keys().next().unwrap(), 1_290_988_800);
         let text = report.to_string();
         assert!(text.contains("2010-11-29"), "{text}");
+    }
+
+    /// The escalation: a push, then WhatsApp and email only for who did not click. With every
+    /// message clicked only the push goes; with none, all three; a half, in between.
+    #[test]
+    fn branches_follow_the_assumed_click_rate_and_weeks_count_per_channel() {
+        let mut b = body();
+        b.rules.journeys = vec![serde_json::from_value(serde_json::json!({
+            "id": "thanks", "trigger": "post_purchase", "steps": [
+                {"after": "1h", "channel": "push", "subject": "s", "body": "b"},
+                {"after": "1d", "channel": "sms", "if": "not_clicked", "body": "b"},
+                {"after": "2d", "channel": "email", "if": "not_clicked", "subject": "s", "body": "b"}
+            ]
+        }))
+        .unwrap()];
+        let with = |click_rate: f64| {
+            let r = replay(&dataset(), &b, &Options { tail: 30 * DAY, open_rate: click_rate, click_rate, ..Options::default() });
+            let count = |c: Channel| r.channels.get("thanks").and_then(|m| m.get(&c)).copied().unwrap_or(0);
+            let per_week: u64 = r.channel_weeks.values().flat_map(|w| w.values()).sum();
+            assert_eq!(per_week, r.messages(), "every message in one week's channel count");
+            (count(Channel::Push), count(Channel::Sms), count(Channel::Email))
+        };
+        assert_eq!(with(1.0), (4, 0, 0));
+        assert_eq!(with(0.0), (4, 4, 4));
+        let (push, sms, email) = with(0.5);
+        assert_eq!(push, 4);
+        assert!(sms < 4 && email <= sms, "{sms} {email}");
+        let text = replay(&dataset(), &b, &Options { tail: 30 * DAY, open_rate: 0.5, click_rate: 0.5, ..Options::default() }).to_string();
+        assert!(text.contains("Messages per channel per week") && text.contains("clicked (--open-rate, --click-rate)"), "{text}");
     }
 
     #[test]

@@ -59,6 +59,14 @@ fn bundle() -> Vec<u8> {
     })
 }
 
+/// Two Champions (the escalation journey's segment) from the store's profiles.
+const CHAMPIONS: &str = concat!(
+    r#"{"customer_id":"c-esc-click","segment":"Champions","frequency":30,"typical_gap_days":10.0}"#,
+    "\n",
+    r#"{"customer_id":"c-esc-quiet","segment":"Champions","frequency":25,"typical_gap_days":12.0}"#,
+    "\n"
+);
+
 const EXPORTED_CUSTOMER: &str = r#"{"customer_id":"c-export","first_name":"Ada","email":"ada.export@example.com","phone":"+447400900199","consent":{"email":true,"sms":false,"at":"2010-02-02T10:00:00Z","source":"checkout"}}"#;
 
 fn setup() -> Suite {
@@ -75,7 +83,7 @@ fn setup() -> Suite {
     let mut cfg = StackConfig::new(&site);
     cfg.bundles = vec![bundle()];
     // Plus a customer of the store's customers export: contacts and consent, no orders.
-    cfg.profiles_jsonl = Some(format!("{}{EXPORTED_CUSTOMER}\n", fixture::PROFILES_JSONL));
+    cfg.profiles_jsonl = Some(format!("{}{CHAMPIONS}{EXPORTED_CUSTOMER}\n", fixture::PROFILES_JSONL));
     let base = capture.base_url();
     for (k, v) in [
         ("LINK_SECRET", LINK_SECRET.to_string()),
@@ -133,6 +141,7 @@ fn main() -> std::process::ExitCode {
             a_text_the_number_refused_suppresses_it_for_every_visitor,
             a_text_twilio_refuses_at_send_time_suppresses_the_number,
             whatsapp_goes_as_a_template_and_its_callbacks_and_stop_speak_for_whatsapp_only,
+            a_clicked_push_ends_the_escalation_and_an_ignored_one_escalates_to_whatsapp_then_email,
             providers_that_throttle_fail_or_hang_are_retried_and_deliver_once,
             a_failed_storage_write_is_stored_on_the_clients_retry,
             a_bundle_that_cannot_load_ends_no_journey_and_loses_no_event,
@@ -1157,6 +1166,46 @@ fn whatsapp_goes_as_a_template_and_its_callbacks_and_stop_speak_for_whatsapp_onl
     assert_eq!(r.json()["suppressed"], true);
     assert_eq!((consent("whatsapp"), consent("sms")), (Some(false), Some(true)));
     assert_eq!(visitor_log(s, &format!("p:{phone}"))["contact"]["suppressed"].as_bool(), Some(false));
+}
+
+/// The issue's escalation end to end: two Champions leave a cart; one clicks the push (its link,
+/// through the click redirect, from a browser) and gets nothing more; the other ignores it and
+/// gets the WhatsApp template, then the email.
+fn a_clicked_push_ends_the_escalation_and_an_ignored_one_escalates_to_whatsapp_then_email(s: &Suite) {
+    let people = [("c-esc-click", "Cleo", "cleo.esc@example.com", "+447400900331"), ("c-esc-quiet", "Quinn", "quinn.esc@example.com", "+447400900332")];
+    for (id, name, email, phone) in people {
+        let consent = json!({ "type": "consent", "channels": { "all": true, "whatsapp": true }, "push_token": format!("push-{id}") });
+        let r = post_events(s, &[event(consent, id, Some(id)), event(identify(name, email, phone), id, Some(id)), event(added("K300", 1), id, Some(id))]);
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let escalation = |reqs: &[Captured], (id, _, email, phone): (&str, &str, &str, &str)| -> Vec<&'static str> {
+        let whatsapp = format!("whatsapp:{phone}");
+        let escalation_whatsapp = |r: &&Captured| {
+            kind(r) == "whatsapp"
+                && r.form().get("To") == Some(&whatsapp)
+                && r.form().get("ContentSid").map(String::as_str) == Some("HXfedcba9876543210fedcba9876543210")
+        };
+        // Not the welcome series' webhook and WhatsApp template.
+        let mine = messages_for(reqs, email, phone, &format!("push-{id}"));
+        let push_or_email = |r: &&Captured| matches!(kind(r), "push" | "email") && mine.iter().any(|m| std::ptr::eq(*m, *r));
+        reqs.iter().filter(|r| push_or_email(r) || escalation_whatsapp(r)).map(kind).collect()
+    };
+    let reqs = s.capture.wait_for(JOURNEY_DONE, "both pushes", |reqs| people.iter().all(|p| escalation(reqs, *p) == ["push"]));
+    // Cleo opens the notification: its link, followed by her browser.
+    let push = messages_for(&reqs, people[0].2, people[0].3, "push-c-esc-click").into_iter().find(|r| kind(r) == "push").unwrap().json();
+    let link = push["message"]["data"]["link"].as_str().unwrap().to_string();
+    let path = link.strip_prefix("https://fixture.example").unwrap();
+    let browser = [("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36")];
+    let r = http::request(&url(s), "GET", path, &browser, b"").unwrap();
+    assert_eq!(r.status, 302, "{}", r.text());
+    let reqs = s.capture.wait_for(JOURNEY_DONE, "Quinn's WhatsApp and email", |reqs| escalation(reqs, people[1]) == ["push", "whatsapp", "email"]);
+    assert_eq!(escalation(&reqs, people[1]), ["push", "whatsapp", "email"], "who ignored the push gets WhatsApp, then email");
+    // Cleo's steps were due with Quinn's: skipped, not late.
+    thread::sleep(Duration::from_secs(2));
+    assert_eq!(escalation(&s.capture.requests(), people[0]), ["push"], "who clicked gets nothing more");
+    // Neither got the plain cart journey: its `when` leaves Champions out.
+    let cart = |id: &str| visitor_log(s, &format!("u:{id}"))["messages"].as_array().unwrap().iter().filter(|m| m["journey"] == "cart").count();
+    assert_eq!((cart("c-esc-click"), cart("c-esc-quiet")), (0, 0));
 }
 
 /// Twilio refuses a text at send time with 21610 (the number texted STOP to our sender, and

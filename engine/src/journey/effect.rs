@@ -117,6 +117,14 @@ pub enum SkipReason {
     Holdout,
     /// The visitor's arm of the journey's experiment sends nothing (`send = false`).
     ExperimentArm,
+    /// The step is for visitors who did not open (`if = "not_opened"`), and they did.
+    Opened,
+    /// The step is for visitors who did not click (`if = "not_clicked"`), and they did.
+    Clicked,
+    /// The step is for visitors who did not buy (`if = "not_purchased"`), and they did.
+    Purchased,
+    /// The visitor does not match the step's `when`.
+    NotTargeted,
 }
 
 impl fmt::Display for EndReason {
@@ -143,6 +151,10 @@ impl fmt::Display for SkipReason {
             SkipReason::JourneyCap => "journey's daily cap reached",
             SkipReason::Holdout => "the visitor is in the holdout: nothing is sent",
             SkipReason::ExperimentArm => "the visitor's experiment arm sends nothing",
+            SkipReason::Opened => "the visitor opened the journey's previous message",
+            SkipReason::Clicked => "the visitor clicked the journey's previous message",
+            SkipReason::Purchased => "the visitor ordered since the journey's previous message",
+            SkipReason::NotTargeted => "the visitor does not match the step's when",
         })
     }
 }

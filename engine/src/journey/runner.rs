@@ -8,7 +8,7 @@ use super::event::{Event, EventKind};
 use super::message::Compose;
 use super::state::{Run, VisitorState};
 use crate::body::BundleBody;
-use crate::rules::{Channel, Journey, Trigger, HOLDOUT_ARM, PERSONALIZED_ARM};
+use crate::rules::{Channel, Engagement, Journey, Trigger, HOLDOUT_ARM, PERSONALIZED_ARM};
 use crate::time::DAY;
 use crate::zones::{LocalClock, TimeZones};
 
@@ -228,6 +228,9 @@ impl<'a> Runner<'a> {
         }
         s.orders.count += 1;
         s.orders.last_at = Some(now);
+        for run in &mut s.runs {
+            run.engaged.purchased = true;
+        }
         s.orders.last_products =
             if products.is_empty() { s.cart.iter().map(|l| l.sku.clone()).collect() } else { products.iter().map(|p| p.sku.clone()).collect() };
         // Enough to recommend from; a 500-line wholesale order need not weigh on every event.
@@ -250,6 +253,9 @@ impl<'a> Runner<'a> {
     fn arm_win_back(&self, s: &mut VisitorState, now: i64, fx: &mut Vec<Effect>) {
         let (Some(last), Some(gap)) = (s.orders.last_at, s.profile.typical_gap_days) else { return };
         for j in self.journeys().iter().filter(|j| j.trigger == Trigger::WinBack) {
+            if !self.matches(s, &j.when) {
+                continue;
+            }
             let anchor = last + (gap as f64 * j.gap_factor as f64 * DAY as f64) as i64;
             self.start(s, j, anchor, now, fx);
         }
@@ -280,11 +286,34 @@ impl<'a> Runner<'a> {
     }
 
     fn may_start(&self, s: &VisitorState, j: &Journey, now: i64) -> bool {
-        j.trigger == Trigger::WinBack || s.last_start(&j.id).is_none_or(|t| now - t >= j.reentry.0)
+        (j.trigger == Trigger::WinBack || s.last_start(&j.id).is_none_or(|t| now - t >= j.reentry.0)) && self.matches(s, &j.when)
+    }
+
+    /// Whether the visitor matches a journey's or a step's `when` (`{}`: everyone). The rules
+    /// were checked when the bundle was built and loaded: a condition that does not compile
+    /// matches no one.
+    fn matches(&self, s: &VisitorState, when: &crate::value::Value) -> bool {
+        if when.as_object().is_some_and(|m| m.is_empty()) {
+            return true;
+        }
+        crate::condition::Condition::compile(when).is_ok_and(|c| c.eval(&s.attributes(self.body), &self.body.rules.saved_groups))
+    }
+
+    /// Why the visitor should not get `step` of `run` now: what they did since its previous
+    /// message (`if`) or who they are (`when`).
+    fn unwanted(&self, s: &VisitorState, run: &Run, step: &crate::rules::Step) -> Option<SkipReason> {
+        let e = run.engaged;
+        let engaged = match step.only_if {
+            Some(Engagement::NotOpened) if e.opened => Some(SkipReason::Opened),
+            Some(Engagement::NotClicked) if e.clicked => Some(SkipReason::Clicked),
+            Some(Engagement::NotPurchased) if e.purchased => Some(SkipReason::Purchased),
+            _ => None,
+        };
+        engaged.or_else(|| (!self.matches(s, &step.when)).then_some(SkipReason::NotTargeted))
     }
 
     fn start(&self, s: &mut VisitorState, j: &Journey, anchor: i64, now: i64, fx: &mut Vec<Effect>) {
-        let run = Run { id: s.next_run_id, journey: j.id.clone(), started_at: now, anchor, next_step: 0, held_until: None, items: Vec::new() };
+        let run = Run { id: s.next_run_id, journey: j.id.clone(), started_at: now, anchor, ..Run::default() };
         s.next_run_id += 1;
         s.note_start(&j.id, now);
         fx.push(Effect::Record(Record::Started { journey: j.id.clone(), run: run.id }));
@@ -353,7 +382,9 @@ impl<'a> Runner<'a> {
             return;
         }
         let m = &self.body.rules.messaging;
-        let mut skip = if !s.consent.granted(step.channel) {
+        let mut skip = if let Some(why) = self.unwanted(s, &run, step) {
+            Some(why)
+        } else if !s.consent.granted(step.channel) {
             Some(SkipReason::NoConsent)
         } else if s.profile.address(step.channel).is_none() {
             Some(SkipReason::NoAddress)
@@ -389,6 +420,7 @@ impl<'a> Runner<'a> {
                 let message =
                     Compose { body: self.body, link_secret: self.link_secret, state: s, journey: j, step_index: run.next_step, run: &run, now }.message();
                 s.note_sent(&j.id, now);
+                s.runs[i].engaged = Default::default();
                 fx.push(Effect::Send(Box::new(message)));
             }
         }

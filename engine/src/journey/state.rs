@@ -13,8 +13,10 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::event::Item;
+use crate::body::BundleBody;
 use crate::cart::{Cart, Line};
 use crate::rules::Channel;
+use crate::value::Value;
 
 /// How many messageIds are remembered for deduplication (per visitor).
 pub const SEEN_CAPACITY: usize = 512;
@@ -90,6 +92,11 @@ pub struct Profile {
     /// The email is confirmed: the store vouched for it, or its owner followed the
     /// confirmation link. Emails go only to confirmed addresses.
     pub email_verified: bool,
+    /// The customer's RFM segment from their private profile (empty: not known).
+    pub segment: String,
+    /// The private profile's other traits (`recency`, `frequency`, `monetary`, …), contacts
+    /// left out: what journey conditions read as `traits.*`.
+    pub traits: Value,
 }
 
 impl Profile {
@@ -239,6 +246,41 @@ pub struct Run {
     /// The catalog triggers: the SKUs this run is about (what came back, what got cheaper),
     /// at most [`MAX_RUN_ITEMS`]; its messages show them. Empty for the other triggers.
     pub items: Vec<String>,
+    /// What the visitor did since this run's latest message (a step's `if` reads it).
+    pub engaged: Engaged,
+}
+
+/// What a visitor did since a run's latest message. Cleared when the run sends another.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Engaged {
+    pub opened: bool,
+    pub clicked: bool,
+    pub purchased: bool,
+}
+
+/// What a visitor did with a message, as its channel reports it (see `rules::Engagement` for
+/// what counts as an open on each channel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interaction {
+    Opened,
+    Clicked,
+}
+
+impl Interaction {
+    /// What a journey's measurement record (`event` on `channel`) says the visitor did: the
+    /// one definition of an open per channel. `Message Clicked` on any channel; `Message
+    /// Opened` (an email provider's open event); `Message Delivered` of a push notification (the
+    /// service worker reports it once displayed). A text's or WhatsApp message's delivery is no
+    /// open: for them only a click says it was seen.
+    pub fn of_record(event: &str, channel: &str) -> Option<Interaction> {
+        match event {
+            crate::measure::MESSAGE_CLICKED => Some(Interaction::Clicked),
+            crate::measure::MESSAGE_OPENED => Some(Interaction::Opened),
+            crate::measure::MESSAGE_DELIVERED if channel == Channel::Push.as_str() => Some(Interaction::Opened),
+            _ => None,
+        }
+    }
 }
 
 /// Products one catalog run is about, at most.
@@ -291,6 +333,48 @@ impl Seen {
                 }
                 self.0.push_back(h);
             }
+        }
+    }
+}
+
+impl VisitorState {
+    /// What journey and step conditions (`when`) read: the visitor as this object knows them.
+    /// The names mean what they mean on pages (`known`, `customer`, `segment`, `traits.*`,
+    /// `cart.count`, `cart.value`, `cart.items`), plus `orders.count` and `consent.<channel>`;
+    /// a page's request (`page`, `utm`, `device`) has no meaning for a message and is absent.
+    pub fn attributes(&self, body: &BundleBody) -> Value {
+        let catalog = &body.catalog;
+        let price = |l: &Line| catalog.index_of(&l.sku).and_then(|i| catalog.get(i)).map(|p| p.price).or(l.price).unwrap_or(0.0);
+        let value: f32 = self.cart.iter().map(|l| price(l) * l.quantity as f32).sum();
+        let mut cart = Value::object();
+        cart.set("count", self.cart.iter().map(|l| l.quantity).sum::<u32>())
+            .set("value", libm::round(f64::from(value) * 100.0) / 100.0)
+            .set("items", Value::Array(self.cart.iter().map(|l| Value::from(l.sku.as_str())).collect()));
+        let mut orders = Value::object();
+        orders.set("count", self.orders.count);
+        let mut consent = Value::object();
+        for c in Channel::ALL {
+            consent.set(c.as_str(), self.consent.granted(c));
+        }
+        let p = &self.profile;
+        let known = !p.user_id.is_empty();
+        let mut a = Value::object();
+        a.set("known", known)
+            .set("customer", self.orders.count > 0 || self.orders.last_at.is_some())
+            .set("segment", if p.segment.is_empty() { "New" } else { p.segment.as_str() })
+            .set("traits", if matches!(p.traits, Value::Object(_)) { p.traits.clone() } else { Value::object() })
+            .set("first_name", p.first_name.as_str())
+            .set("cart", cart)
+            .set("orders", orders)
+            .set("consent", consent);
+        a
+    }
+
+    /// Notes what the visitor did with a message of journey `journey`'s current run.
+    pub fn engaged(&mut self, journey: &str, what: Interaction) {
+        if let Some(run) = self.runs.iter_mut().find(|r| r.journey == journey) {
+            run.engaged.opened = true; // a click opened it
+            run.engaged.clicked |= what == Interaction::Clicked;
         }
     }
 }

@@ -20,17 +20,28 @@ pub struct Args {
     /// Keep firing alarms this many days after the last order.
     #[arg(long, value_name = "DAYS", default_value_t = 0)]
     tail_days: i64,
+    /// Share of messages opened, for steps with `if = "not_opened"` (0 to 1).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    open_rate: f64,
+    /// Share of messages clicked, for steps with `if = "not_clicked"` (0 to 1; a click is an open).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    click_rate: f64,
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let Args { config, orders, consent, tail_days, json } = a;
+    let Args { config, orders, consent, tail_days, open_rate, click_rate, json } = a;
+    for (flag, rate) in [("--open-rate", open_rate), ("--click-rate", click_rate)] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(Error::Invalid(format!("{flag}: {rate} is not a share between 0 and 1")));
+        }
+    }
     let consent = consent
         .split(',')
         .map(|c| Channel::from_name(c.trim()).ok_or_else(|| Error::Invalid(format!("--consent: unknown channel {c:?} (email, sms, push, webhook, whatsapp)"))))
         .collect::<Result<Vec<_>>>()?;
-    let replay = simulate::Options { consent, tail: tail_days * 86_400, ..simulate::Options::default() };
+    let replay = simulate::Options { consent, tail: tail_days * 86_400, open_rate, click_rate, ..simulate::Options::default() };
     let report = simulate::run(&simulate::SimulateOptions { config, orders, catalog: None, replay }, Progress::new(json))?;
     if json {
         super::print_json(&report)
