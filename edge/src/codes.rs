@@ -264,7 +264,7 @@ mod tests {
     const NOW: i64 = 1_790_000_000;
 
     fn welcome(valid_days: u32) -> UniqueCode {
-        UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days, pool: false }
+        UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days }
     }
 
     fn code_for(secret: &[u8], unique: &UniqueCode, visitor: &str, now: i64) -> String {

@@ -66,7 +66,7 @@ mod tests {
         let key = code_key(b"link-secret-0123456789");
         assert_ne!(&key[..], &b"link-secret-0123456789"[..]);
         assert_ne!(key, code_key(b"another-link-secret-01"));
-        let u = UniqueCode { offer: "o".into(), prefix: "P".into(), valid_days: 1, pool: false };
+        let u = UniqueCode { offer: "o".into(), prefix: "P".into(), valid_days: 1 };
         let code = code_for(&key, &u, "a:1", 0);
         assert!(code.len() == 2 + RANDOM_LEN && code[2..].bytes().all(|b| ALPHABET.contains(&b)), "{code}");
         assert_eq!(code_for(&key, &u, "a:1", DAY_SECS - 1), code, "one window");

@@ -99,10 +99,6 @@ pub struct UniqueCode {
     pub prefix: String,
     /// How long a code stays redeemable once issued: 1 to 366 days.
     pub valid_days: u32,
-    /// Codes come from a pool the store uploads (`model-builder codes upload`), one taken per
-    /// visitor, instead of being derived; `prefix` is then only a label.
-    #[serde(default)]
-    pub pool: bool,
 }
 
 impl UniqueCode {

@@ -712,7 +712,7 @@ wire_struct! {
     }
     Scored { item, score }
     Keyed { key, items }
-    UniqueCode { offer, prefix, valid_days, pool }
+    UniqueCode { offer, prefix, valid_days }
     PageRule { pattern, page }
     SegmentRule { name, when }
     Placement {

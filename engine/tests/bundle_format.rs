@@ -58,7 +58,7 @@ fn sample() -> (Header, BundleBody) {
             measurement: Measurement { holdout: 0.1, holdout_journeys: false, seed: "s".into() },
             messaging: Messaging { default_time_zone: "Europe/London".into(), ..Default::default() },
             offers: vec![serde_json::from_value(serde_json::json!({"id": "welcome", "kind": "percent_off", "value": 10, "headline": "10% off", "capture": "email_and_sms"})).unwrap()],
-            unique_codes: vec![UniqueCode { offer: "welcome".into(), prefix: "WELCOME".into(), valid_days: 14, pool: true }],
+            unique_codes: vec![UniqueCode { offer: "welcome".into(), prefix: "WELCOME".into(), valid_days: 14 }],
             // A step of each shape the layout knows: a timed email, a WhatsApp template sent
             // only to who did not click, for visitors a condition picks; a catalog trigger.
             journeys: vec![

@@ -804,7 +804,7 @@ fn a_time_zone_that_is_not_a_name_is_refused() {
 fn a_unique_code_offer_shows_the_visitors_own_code_in_the_message() {
     let mut h = Host::new(NO_LIMITS);
     h.body.rules.offers[0].code.clear();
-    h.body.rules.unique_codes = vec![vitrine_engine::rules::UniqueCode { offer: "cart10".into(), prefix: "CART".into(), valid_days: 7, pool: false }];
+    h.body.rules.unique_codes = vec![vitrine_engine::rules::UniqueCode { offer: "cart10".into(), prefix: "CART".into(), valid_days: 7 }];
     h.send("phone", "u1", JANE);
     h.send("phone", "u1", ALL_CONSENT);
     h.send("phone", "u1", ADD_A);

@@ -43,7 +43,7 @@ impl Drop for Suite {
 fn bundle() -> Vec<u8> {
     fixture::bundle_bytes_with(1, |b| {
         b.rules.offers.iter_mut().find(|o| o.id == "welcome10").unwrap().code.clear();
-        b.rules.unique_codes = vec![UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days: 14, pool: false }];
+        b.rules.unique_codes = vec![UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days: 14 }];
         b.rules.journeys = vec![serde_json::from_value(serde_json::json!({
             "id": "welcome", "trigger": "welcome",
             "steps": [{ "after": "0s", "channel": "webhook", "body": "Your code: {{offer.code}}", "offer": "welcome10" }],

@@ -599,7 +599,7 @@ mod tests {
             cta_url: "/".into(),
             capture: Default::default(),
         };
-        let unique = |o: &str, prefix: &str, valid_days: u32| UniqueCode { offer: o.into(), prefix: prefix.into(), valid_days, pool: false };
+        let unique = |o: &str, prefix: &str, valid_days: u32| UniqueCode { offer: o.into(), prefix: prefix.into(), valid_days };
         let problems = |u: Vec<UniqueCode>| {
             let rules = Rules { offers: vec![offer("welcome", ""), offer("static", "SAVE10")], unique_codes: u, ..Rules::default() };
             rules.check().iter().map(|p| p.to_string()).collect::<Vec<_>>()
