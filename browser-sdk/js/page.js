@@ -1,13 +1,15 @@
 /* The page side of the Vitrine SDK: everything that touches the DOM, storage, cookies, the
  * network or the clock's callbacks. The wasm module decides; this file does what it decides.
- * `vitrinePage(sdk, emit, deadline, css)` returns the `Loader` the module's `start()` takes
+ * `vitrinePage(sdk, emit, deadline, css, lead)` returns the `Loader` the module's `start()` takes
  * (browser-sdk/src/web/io.rs lists its methods); `sdk` is the module's exports, called back
- * by listeners, timers and fetch; `css` the URL of the dialog's stylesheet (js/dialog.css). Going through a few coarse methods here, rather than web-sys
+ * by listeners, timers and fetch; `css` the URL of the dialog's stylesheet (js/dialog.css);
+ * `lead(panel, capture, store)` puts the lead form (js/lead.js, loaded on use) into a
+ * capturing offer's dialog. Going through a few coarse methods here, rather than web-sys
  * per DOM call, keeps the glue small: each web-sys method is a shim on both sides.
  * scripts/build-sdk.sh splices this into vitrine.js (strict code); the Chromium wasm tests load
  * it too. Performance marks and `now()` are used unchecked: every browser with the WebAssembly
  * features the module needs has them. */
-function vitrinePage(sdk, emit, deadline, css) {
+function vitrinePage(sdk, emit, deadline, css, lead) {
   var w = window, d = document, perf = w.performance, loc = w.location, hist = w.history;
   var listen = (target, type, handler, passive) => {
     target.addEventListener(type, handler, { capture: true, passive: passive });
@@ -37,12 +39,17 @@ function vitrinePage(sdk, emit, deadline, css) {
     var head = d.head || d.documentElement;
     head.insertBefore(link, head.firstChild); // first, so the site's own rules win
   };
-  var FOCUSABLE = "a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex='-1'])";
+  // `:enabled`: buttons, inputs, selects and textareas not disabled (and fieldsets and options,
+  // which the dialog's content does not use).
+  var FOCUSABLE = "a[href],:enabled,[tabindex]:not([tabindex='-1'])";
   var dialog = null; // the open one: { root, panel, back (focus to return) }
   var dialogReady = false;
 
-  function showOffer(html, id, scenario) {
-    if (!styled) { waiting = [html, id, scenario]; return; }
+  // `capture` (1: email, 2: email and SMS; `store`: the store's name): an offer that asks
+  // for a contact first. It has no code here (its codes are unique, issued by email after
+  // double opt-in); its lead form replaces the call to action once loaded.
+  function showOffer(html, id, scenario, capture, store) {
+    if (!styled) { waiting = arguments; return; }
     if (dialog || !d.body) return;
     if (!dialogReady) installDialog();
     var root = d.createElement("div");
@@ -60,6 +67,7 @@ function vitrinePage(sdk, emit, deadline, css) {
     label(".vitrine-offer-headline", "vitrine-exit-title", "aria-labelledby");
     label(".vitrine-offer-body", "vitrine-exit-body", "aria-describedby");
     if (!panel.hasAttribute("aria-labelledby")) panel.setAttribute("aria-label", "Special offer");
+    if (capture) lead(panel, capture, store);
     dialog = { root: root, panel: panel, back: d.activeElement };
     d.body.appendChild(root);
     panel.focus();
