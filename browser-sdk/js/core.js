@@ -6,7 +6,7 @@
  * loader's own: `timeout` (ms), `bundle` (URL), `wasm` (the module's URL), `css` (the dialog's
  * stylesheet's URL, js/dialog.css), `ajsAnonymousId` (Segment's id, if any, as `anonymousId`),
  * `lazy(name)` (a function importing a module loaded on first use, off the budgeted download:
- * "push", js/push.js, web push; "lead", js/lead.js, a capturing exit offer's form).
+ * "push", js/push.js, web push; "dialog", js/dialog.js, the exit offer's dialog and lead form).
  * `early`: calls queued before the script loaded (`window.vitrine = [["track", …], …]`). */
 // Strict: spliced into the script tag's strict function, or a module. The User Timing and
 // High Resolution Time APIs are older than the WebAssembly this needs: used unchecked.
@@ -72,9 +72,8 @@ function vitrineLoad(o, early) {
     anonymousId: () => who(1),
     traits: () => who(2) || {},
   };
-  // A function of a module loaded on use (`o.lazy`), given the API and the endpoint first:
-  // `vitrine.push.*`, the lead form.
-  var via = (module, name) => (...a) => o.lazy(module).then((m) => m[name](api, endpoint, ...a));
+  // `vitrine.push.*`: the push module's function of that name, given the API and the endpoint.
+  var viaPush = (name) => (options) => o.lazy("push").then((p) => p[name](api, endpoint, options));
   var resolveReady, rejectReady;
   var ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
   ready.catch(() => {}); // reported through "error"; callers may still catch it
@@ -116,7 +115,7 @@ function vitrineLoad(o, early) {
     flush: () => { call("flush", []); },
     // "Notify me" (back in stock, cheaper): journeys' back_in_stock and price_drop hear it.
     notify: (sku) => { api.track("Product Alert Requested", { sku: "" + sku }); },
-    push: { subscribe: via("push", "subscribe"), unsubscribe: via("push", "unsubscribe"), state: via("push", "state") },
+    push: { subscribe: viaPush("subscribe"), unsubscribe: viaPush("unsubscribe"), state: viaPush("state") },
     on: (name, handler) => {
       (listeners[name] = listeners[name] || []).push(handler);
       return () => {
@@ -136,7 +135,7 @@ function vitrineLoad(o, early) {
   // The page side (browser-sdk/js/page.js, spliced in here by scripts/build-sdk.sh): the DOM,
   // storage, cookies, listeners, timers and fetch, for the module to drive.
   /*__VITRINE_PAGE__*/
-  var loader = vitrinePage(m, emit, deadline, o.css, via("lead", "form"));
+  var loader = vitrinePage(m, emit, deadline, o.css, () => o.lazy("dialog").then((x) => x.dialog(m, api)));
 
   Promise.all([wasm, bundle])
     .then((r) => {

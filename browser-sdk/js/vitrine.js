@@ -27,7 +27,7 @@
     // The versioned module and the dialog's CSS sit next to this loader (scripts/build-sdk.sh).
     wasm: beside("__VITRINE_WASM__").href,
     css: beside("vitrine.css").href,
-    // The modules loaded on use: web push ("push"), a capturing exit offer's form ("lead").
+    // The modules loaded on use: web push ("push"), the exit offer's dialog ("dialog").
     lazy: (name) => import(beside("vitrine-" + name + ".js")),
     timeout: number("timeout"),
     requireConsent: script ? script.hasAttribute("data-require-consent") && attr("require-consent", "true") !== "false" : false,

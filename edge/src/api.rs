@@ -120,9 +120,7 @@ pub fn exit_offer(engine: &Engine, visitor: &Visitor, q: &DecideQuery, now: i64)
 /// (`codes::exit_offer_code`).
 pub fn exit_offer_with_code(engine: &Engine, visitor: &Visitor, q: &DecideQuery, now: i64, code: Option<&str>) -> Option<JsonReply> {
     let mut offer = engine.exit_offer(visitor, now)?;
-    if crate::codes::captures(engine, &offer.id) {
-        offer = crate::codes::with_code(engine, visitor, offer, "");
-    } else if let Some(code) = code {
+    if let Some(code) = code {
         offer = crate::codes::with_code(engine, visitor, offer, code);
     }
     let mut body = serde_json::to_value(&offer).unwrap_or(Json::Null);

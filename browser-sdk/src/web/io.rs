@@ -64,7 +64,7 @@ extern "C" {
     fn beacon(this: &Loader, url: &str, body: &str) -> bool;
     /// Shows the exit-offer dialog; its call to action reports to `report(0)`, closing it to
     /// `report(1, reason)`. `capture` (`rules::Capture` as a number: 0 none, 1 email, 2 email
-    /// and SMS): the dialog loads the lead form (js/lead.js) instead of showing a code; `store`
+    /// and SMS): the dialog (js/dialog.js) shows its lead form instead of a code; `store`
     /// is then the store's name, for the SMS consent text.
     #[wasm_bindgen(method, js_name = showOffer)]
     fn show_offer(this: &Loader, html: &str, id: &str, scenario: &str, capture: u8, store: &str);

@@ -240,13 +240,17 @@ impl Checker {
     }
 
     /// A capturing exit offer (`capture`) promises its code by email once the contact is
-    /// confirmed: it needs a code to promise (static, or `[[unique_codes]]`) and a welcome
-    /// journey whose messages carry it (the welcome series starts on the confirmation).
+    /// confirmed: the code is the visitor's own (`[[unique_codes]]`: a static `code` is in the
+    /// public bundle, so anyone could read it without giving an email), and a welcome journey's
+    /// message carries it (the welcome series starts on the confirmation).
     fn capture(&mut self, rules: &Rules, at: &str, o: &Offer) {
         let key = [at, ".capture"].concat();
         let id = quoted(&o.id);
-        if o.code.is_empty() && rules.unique_code(&o.id).is_none() {
-            let message = ["offer ", &id, " asks for a contact in exchange for a code but has none: give it a `code` or a [[unique_codes]] entry with offer = ", &id];
+        if !o.code.is_empty() {
+            let message = ["offer ", &id, " asks for a contact in exchange for its code, but its static code is public (in the bundle every browser downloads): remove `code` and add a [[unique_codes]] entry with offer = ", &id];
+            self.push(key.clone(), message.concat());
+        } else if rules.unique_code(&o.id).is_none() {
+            let message = ["offer ", &id, " asks for a contact in exchange for a code but has none: add a [[unique_codes]] entry with offer = ", &id];
             self.push(key.clone(), message.concat());
         }
         let welcomes = || rules.journeys.iter().filter(|j| j.trigger == Trigger::Welcome);
@@ -664,10 +668,14 @@ mod tests {
                 .concat()
         };
         assert_eq!(rules(capturing, true, &welcome("join", "email")), Vec::<String>::new());
-        assert_eq!(rules(with_code, false, &welcome("join", "sms")), Vec::<String>::new());
+        assert_eq!(rules(capturing, true, &welcome("join", "sms")), Vec::<String>::new());
+        assert_eq!(
+            rules(with_code, false, &welcome("join", "email")),
+            ["offers[0].capture: offer \"join\" asks for a contact in exchange for its code, but its static code is public (in the bundle every browser downloads): remove `code` and add a [[unique_codes]] entry with offer = \"join\""]
+        );
         assert_eq!(
             rules(capturing, false, &welcome("join", "email")),
-            ["offers[0].capture: offer \"join\" asks for a contact in exchange for a code but has none: give it a `code` or a [[unique_codes]] entry with offer = \"join\""]
+            ["offers[0].capture: offer \"join\" asks for a contact in exchange for a code but has none: add a [[unique_codes]] entry with offer = \"join\""]
         );
         assert_eq!(
             rules(capturing, true, ""),
