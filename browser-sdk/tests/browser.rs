@@ -74,7 +74,10 @@ fn page_side(seen: &js_sys::Array) -> JsValue {
     // already made, as the module's `dialog(sdk, api)` makes it: shown at once, as a test needs.
     let dialog_js = include_str!("../js/dialog.js").replace("export function dialog(", "function dialog(");
     let make_dialog = Function::new_with_args("sdk", &[dialog_js.as_str(), "\nreturn dialog(sdk, null);"].concat());
-    let make = Function::new_with_args("sdk, emit, dialog", &[include_str!("../js/page.js"), "\nreturn vitrinePage(sdk, emit, Infinity, undefined, dialog);"].concat());
+    let make = Function::new_with_args(
+        "sdk, emit, dialog",
+        &[include_str!("../js/page.js"), "\nreturn vitrinePage(sdk, emit, Infinity, undefined, dialog);"].concat(),
+    );
     let sdk = Object::new();
     let export = |name: &str, f: JsValue| {
         Reflect::set(&sdk, &name.into(), &f).unwrap();

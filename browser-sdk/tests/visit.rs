@@ -816,7 +816,8 @@ fn a_capturing_exit_offer_asks_for_the_form_but_not_when_a_link_promised_it() {
     let header = vitrine_engine::bundle::Header { format_version: vitrine_engine::bundle::FORMAT_VERSION, build_id: [7; 16], created_at: 1_790_000_000 };
     let bytes = vitrine_engine::bundle::encode(&header, &body);
     let visit = |s: Start, page: PageFacts| Visit::start(Engine::load(&bytes).unwrap(), s, page, env(), T0);
-    let captures = |fx: &[Effect]| fx.iter().filter_map(|e| if let Effect::ShowOffer(o, _, c) = e { Some((o.id.clone(), *c)) } else { None }).collect::<Vec<_>>();
+    let captures =
+        |fx: &[Effect]| fx.iter().filter_map(|e| if let Effect::ShowOffer(o, _, c) = e { Some((o.id.clone(), *c)) } else { None }).collect::<Vec<_>>();
 
     let mut v = visit(Start::default(), home());
     assert!(v.exit_intent("top_edge", T0));

@@ -399,7 +399,8 @@ mod tests {
     /// link from the welcome message restores the visitor's code.
     #[test]
     fn a_capturing_exit_offer_reveals_no_code_before_the_contact_confirmed() {
-        let offers = json!([{ "id": "join", "kind": "percent_off", "value": 10, "headline": "10% off", "body": "Join us", "cta_url": "/", "capture": "email" }]);
+        let offers =
+            json!([{ "id": "join", "kind": "percent_off", "value": 10, "headline": "10% off", "body": "Join us", "cta_url": "/", "capture": "email" }]);
         let engine = crate::test_bundle::engine(json!({
             "offers": offers,
             "unique_codes": [{ "offer": "join", "prefix": "JOIN", "valid_days": 14 }],

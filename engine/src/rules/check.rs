@@ -255,11 +255,16 @@ impl Checker {
         }
         let welcomes = || rules.journeys.iter().filter(|j| j.trigger == Trigger::Welcome);
         if welcomes().next().is_none() {
-            let message = ["nothing would send the promised code: add a [[journeys]] with trigger = \"welcome\" and a step with offer = ", &id, " (it starts once the contact confirms)"];
+            let message = [
+                "nothing would send the promised code: add a [[journeys]] with trigger = \"welcome\" and a step with offer = ",
+                &id,
+                " (it starts once the contact confirms)",
+            ];
             self.push(key, message.concat());
         } else if !welcomes().any(|j| j.steps.iter().any(|s| s.offer == o.id && s.channel != Channel::Push && s.channel != Channel::Webhook)) {
             let names: Vec<String> = welcomes().map(|j| quoted(&j.id)).collect();
-            let message = ["no email or text step of the welcome journey (", &names.join(", "), ") has offer = ", &id, ": the promised code would never be sent"];
+            let message =
+                ["no email or text step of the welcome journey (", &names.join(", "), ") has offer = ", &id, ": the promised code would never be sent"];
             self.push(key, message.concat());
         }
     }
@@ -664,8 +669,14 @@ mod tests {
         let capturing = r#"{"id": "join", "kind": "percent_off", "value": 10, "headline": "10% off", "capture": "email"}"#;
         let with_code = r#"{"id": "join", "kind": "percent_off", "value": 10, "headline": "10% off", "capture": "email_and_sms", "code": "JOIN10"}"#;
         let welcome = |offer: &str, channel: &str| {
-            [r#"{"id": "hello", "trigger": "welcome", "steps": [{"after": "0s", "channel": ""#, channel, r#"", "subject": "Hi", "body": "Hi", "offer": ""#, offer, "\"}]}"]
-                .concat()
+            [
+                r#"{"id": "hello", "trigger": "welcome", "steps": [{"after": "0s", "channel": ""#,
+                channel,
+                r#"", "subject": "Hi", "body": "Hi", "offer": ""#,
+                offer,
+                "\"}]}",
+            ]
+            .concat()
         };
         assert_eq!(rules(capturing, true, &welcome("join", "email")), Vec::<String>::new());
         assert_eq!(rules(capturing, true, &welcome("join", "sms")), Vec::<String>::new());
@@ -681,11 +692,13 @@ mod tests {
             rules(capturing, true, ""),
             ["offers[0].capture: nothing would send the promised code: add a [[journeys]] with trigger = \"welcome\" and a step with offer = \"join\" (it starts once the contact confirms)"]
         );
-        let expected = ["offers[0].capture: no email or text step of the welcome journey (\"hello\") has offer = \"join\": the promised code would never be sent"];
+        let expected =
+            ["offers[0].capture: no email or text step of the welcome journey (\"hello\") has offer = \"join\": the promised code would never be sent"];
         assert_eq!(rules(capturing, true, &welcome("", "email")), expected);
         assert_eq!(rules(capturing, true, &welcome("join", "push")), expected, "a push carries no code to an inbox");
         // A journey with another trigger sending it does not count.
-        let cart = r#"{"id": "hello", "trigger": "cart_abandonment", "steps": [{"after": "1h", "channel": "email", "subject": "Hi", "body": "Hi", "offer": "join"}]}"#;
+        let cart =
+            r#"{"id": "hello", "trigger": "cart_abandonment", "steps": [{"after": "1h", "channel": "email", "subject": "Hi", "body": "Hi", "offer": "join"}]}"#;
         assert_eq!(rules(capturing, true, cart).len(), 1);
         // Offers that capture nothing need none of it.
         assert_eq!(rules(&capturing.replace("\"email\"", "\"none\""), false, ""), Vec::<String>::new());
