@@ -143,6 +143,10 @@ async function main() {
       assert.match(new URLSearchParams(text.body).get("Body"), /reply YES/i);
       assert.doesNotMatch(confirmation.text + text.body, /WELCOME-/);
     });
+    await check("/v1/exit-offer names the offer for this visitor, without a code", async () => {
+      const offer = await page.evaluate(() => fetch("/v1/exit-offer").then((r) => r.json()));
+      assert.deepEqual([offer.id, offer.code], ["welcome10", ""], JSON.stringify(offer));
+    });
     await sleep(2000);
     await check("no welcome email before the confirmation", async () => {
       assert.equal(emailsTo(capture.sent, email).length, 1, JSON.stringify(emailsTo(capture.sent, email).map((m) => m.subject)));
