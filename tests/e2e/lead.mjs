@@ -5,10 +5,11 @@
 // number with the SMS consent spelled out. Filled in by keyboard (a mistake announced first),
 // it sends a confirmation email and a YES text; the welcome email with the visitor's own code
 // comes only once the email's link is followed, and no answer the visitor got before that
-// held the code.
+// held the code. A second visitor answers the YES text first: the code comes by text.
 import assert from "node:assert/strict";
 import http from "node:http";
 import { once } from "node:events";
+import { createHmac } from "node:crypto";
 import { check, launch, leaveThroughTop, shownOffer, step, visitor, waitFor, runChecks } from "./lib.mjs";
 
 const base = (process.env.VITRINE_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
@@ -16,7 +17,8 @@ const capturePort = Number(process.env.CAPTURE_PORT || 8789);
 const DWELL_MS = 5000; // the SDK's default: the demo pages use the plain tag
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const STORE = "Vitrine demo gift shop"; // examples/demo/vitrine.toml [store] name
-const PHONE = "+447400123456";
+// A new number each run: a contact gets at most one confirmation a day, whoever asks.
+const PHONE = "+447400" + String(Date.now() % 1_000_000).padStart(6, "0");
 
 /** SendGrid's and Twilio's send APIs as the worker calls them: every request recorded. */
 async function startCapture(port) {
@@ -169,7 +171,50 @@ async function main() {
       assert.deepEqual(leaked.map((a) => a.url), [], "the code was in an answer before the confirmation");
       assert.ok(before.some((a) => a.url.includes("/v1/slice")), "the slice was among them");
     });
+
+    step("the welcome email's link lands on the store with the same code");
+    const click = new URL(/https?:\/\/[^"'\s<>]+\/v1\/click\?vt=[\w.-]+/.exec(welcome.text)[0]);
+    const hop = await fetch(`${base}${click.pathname}${click.search}`, { redirect: "manual" });
+    const landing = new URL(hop.headers.get("location"), base);
+    await page.goto(`${base}${landing.pathname}${landing.search}`);
+    await check("the landing's offer shows the code the email gave, no form", async () => {
+      const offer = await waitFor(() => shownOffer(page), "the promised offer", 10_000);
+      assert.ok(offer.text.includes(code), offer.text);
+      assert.equal(await page.$("#vitrine-lead-email"), null, "the confirmed visitor is not asked again");
+    });
     await context.close();
+
+    step("another visitor gives a number too and answers YES first: the code comes by text");
+    {
+      const { context, page } = await visitor(browser);
+      const email2 = `lead-yes-${Date.now()}@example.com`;
+      const phone2 = "+447400" + String((Date.now() + 1) % 1_000_000).padStart(6, "0");
+      await page.goto(`${base}/?vitrine_as=new`);
+      await page.evaluate(() => window.vitrine.showExitOffer());
+      await waitFor(() => page.$("#vitrine-lead-email"), "the lead form", 10_000);
+      await page.fill("#vitrine-lead-email", email2);
+      await page.fill("#vitrine-lead-phone", phone2);
+      await page.check("#vitrine-lead-sms");
+      await page.click(".vitrine-lead-submit");
+      await waitFor(() => capture.sent.find((r) => r.path.endsWith("/Messages.json") && new URLSearchParams(r.body).get("To") === phone2), "the YES text", 20_000);
+      // Twilio's inbound webhook, signed as Twilio signs (HMAC-SHA1 of the URL and the sorted
+      // form with the auth token the stack runs with: scripts/test-sdk.sh's DEV_VARS).
+      const url = `${base}/v1/sms/inbound`;
+      const form = { From: phone2, To: "+15005550006", Body: "YES", MessageSid: `SM${Date.now()}` };
+      const signed = url + Object.keys(form).sort().map((k) => k + form[k]).join("");
+      const signature = createHmac("sha1", "test").update(signed).digest("base64");
+      const reply = await fetch(url, { method: "POST", body: new URLSearchParams(form), headers: { "x-twilio-signature": signature } });
+      await check("the YES is taken", async () => assert.equal(reply.status, 200, await reply.text()));
+      const codeText = await waitFor(
+        () => capture.sent.find((r) => r.path.endsWith("/Messages.json") && new URLSearchParams(r.body).get("To") === phone2 && /WELCOME-[0-9A-Z]{12}/.test(new URLSearchParams(r.body).get("Body"))),
+        "the welcome text with the code", 30_000,
+      );
+      await check("the welcome text carries a code; the unconfirmed email got only its confirmation", async () => {
+        assert.match(new URLSearchParams(codeText.body).get("Body"), /your 10% code is WELCOME-/);
+        assert.deepEqual(emailsTo(capture.sent, email2).map((m) => /\/v1\/confirm\?vt=/.test(m.text)), [true]);
+      });
+      await context.close();
+    }
   } finally {
     await browser.close();
     capture.close();
