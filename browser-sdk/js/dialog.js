@@ -25,7 +25,8 @@ const FOCUSABLE = "a[href],button:not([disabled]),input:not([disabled]),select:n
 
 export function dialog(sdk, api) {
   const d = document;
-  const listen = (type, handler, capture) => d.addEventListener(type, handler, { capture });
+  // Capturing, as the page side listens: a page's own handler cannot swallow Esc or Tab first.
+  const listen = (type, handler, passive) => d.addEventListener(type, handler, { capture: true, passive });
   let open = null; // the open one: { root, panel, back (focus to return) }
 
   const close = (reason) => {
@@ -55,8 +56,8 @@ export function dialog(sdk, api) {
   listen("focusin", (e) => {
     if (open && !open.root.contains(e.target)) open.panel.focus();
   }, true);
-  // The close button and the backdrop close; the call to action (or the lead form's button)
-  // reports, then navigates (or sends).
+  // The close button and the backdrop close; the call to action reports, then navigates (the
+  // lead form reports once it sends).
   listen("click", (e) => {
     const t = e.target;
     if (!open || !t || !t.closest || !open.root.contains(t)) return;
