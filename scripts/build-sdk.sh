@@ -11,6 +11,9 @@
 #   vitrine-push.js            web push (js/push.js), an ES module `vitrine.push.*` imports on
 #                              first use: outside the loader's budget, its size printed apart
 #   vitrine-sw.js              the push service worker (js/sw.js), registered by vitrine-push.js
+#   vitrine-dialog.js          the exit offer's dialog and its lead form (js/dialog.js), an ES
+#                              module the page side imports when an offer first shows: outside
+#                              the budget too
 # and the npm package @vitrine/browser (those files, browser-sdk/npm/) packed by `npm pack`
 # into NPM_OUT (default: OUT_DIR's sibling npm/, e.g. dist/npm/vitrine-browser-<version>.tgz).
 # Steps: cargo (wasm32, release, no std) -> wasm-bindgen --target no-modules -> short import
@@ -152,6 +155,10 @@ def exported_arrows(src):
     return src
 
 
+# wasm-bindgen's `handleError` wrappers, `function() { return handleError(function (…) {…}, arguments) }`,
+# as `(...a) => handleError(…, a)`: the same call (imports are called without a `this`), shorter.
+g = re.sub(r"function\(\) \{ return handleError\((.*?), arguments\); \}", r"(...a) => handleError(\1, a)", g, flags=re.S)
+assert "arguments); }" not in g, "build-sdk: a handleError wrapper changed shape"
 g = arrows(exported_arrows(g))
 
 
@@ -173,12 +180,13 @@ minify "$WORK/loader.mjs" "$OUT/vitrine.mjs"
 minify browser-sdk/js/dialog.css "$OUT/vitrine.css"
 minify browser-sdk/js/push.js "$OUT/vitrine-push.js"
 minify browser-sdk/js/sw.js "$OUT/vitrine-sw.js"
+minify browser-sdk/js/dialog.js "$OUT/vitrine-dialog.js"
 cp browser-sdk/js/vitrine.d.ts "$OUT/vitrine.d.ts"
 
 # The npm package: browser-sdk/npm/package.json with this build's version and module name.
 NPM_OUT=${NPM_OUT:-$(dirname "$OUT")/npm}
 mkdir -p "$WORK/npm" "$NPM_OUT"
-cp "$OUT/vitrine.js" "$OUT/vitrine.mjs" "$OUT/$MODULE" "$OUT/vitrine.css" "$OUT/vitrine.d.ts" "$OUT/vitrine-push.js" "$OUT/vitrine-sw.js" \
+cp "$OUT/vitrine.js" "$OUT/vitrine.mjs" "$OUT/$MODULE" "$OUT/vitrine.css" "$OUT/vitrine.d.ts" "$OUT/vitrine-push.js" "$OUT/vitrine-sw.js" "$OUT/vitrine-dialog.js" \
   browser-sdk/npm/README.md "$WORK/npm/"
 python3 - browser-sdk/npm/package.json "$WORK/npm/package.json" "$VERSION" "$MODULE" <<'PACKAGE'
 import json, sys
@@ -199,7 +207,7 @@ if [ -z "${QUIET:-}" ]; then
     printf '%-34s %8d B raw %8d B gzip\n' "$(basename "$f")" "$raw" "$gz"
   done
   printf '%-34s %8d B raw %8d B gzip\n' "total (JS + wasm)" "$total_raw" "$total_gz"
-  for f in "$OUT/vitrine-push.js" "$OUT/vitrine-sw.js"; do  # loaded on use, outside the total
+  for f in "$OUT/vitrine-push.js" "$OUT/vitrine-sw.js" "$OUT/vitrine-dialog.js"; do  # loaded on use, outside the total
     printf '%-34s %8d B raw %8d B gzip (on use)\n' "$(basename "$f")" "$(stat -c%s "$f")" "$(gzip -9c "$f" | wc -c)"
   done
   printf '%-34s %8d B\n' "$(cd "$NPM_OUT" && ls vitrine-browser-*.tgz)" "$(stat -c%s "$NPM_OUT"/vitrine-browser-*.tgz)"

@@ -4,7 +4,9 @@
 # on local workerd at http://127.0.0.1:8787 (origin: the static demo store on :8788).
 # Ctrl-C stops everything it started.
 #
-#   bash scripts/dev.sh        PORT=8787 ORIGIN_PORT=8788 to move them; STATE=dir for another KV state
+#   bash scripts/dev.sh        PORT=8787 ORIGIN_PORT=8788 to move them; STATE=dir for another KV state;
+#                              DEV_VARS="KEY:VALUE …" more worker vars (the SDK's e2e points the
+#                              email and SMS providers at its capture server this way)
 #   bash scripts/dev.sh --traffic   then, once it serves, scripts/report-demo.sh: demo visitors
 #                                   with a known true lift, the report from R2, at /staff/report
 set -euo pipefail
@@ -84,8 +86,10 @@ step "serving"
 IDENTITY_SECRET=$(sed -n 's/^IDENTITY_SECRET=//p' .dev.vars | tail -1) setsid "$EDGE_TOOL" serve "$DEMO/site" "$ORIGIN_PORT" </dev/null &
 pids+=($!)
 mkdir -p .wrangler
+extra_vars=()
+for kv in ${DEV_VARS:-}; do extra_vars+=(--var "$kv"); done
 setsid wrangler dev --local --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
-  --show-interactive-dev-session=false --var "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT" </dev/null &
+  --show-interactive-dev-session=false --var "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT" "${extra_vars[@]}" </dev/null &
 pids+=($!)
 
 URL=http://127.0.0.1:$PORT

@@ -10,6 +10,9 @@
 #      the npm package (tests/e2e/npm.mjs): the packed tarball installed into a tiny app,
 #      bundled with esbuild, run in Chromium against that worker (with the Segment-compatible
 #      surface: page, identify(null), anonymousId, user, reset, ajs_anonymous_id);
+#      then lead capture (tests/e2e/lead.mjs): the capturing exit offer's form by keyboard, the
+#      confirmation email and text at a capture server (the worker's providers point there),
+#      the link followed, the welcome email with the visitor's code;
 #   6. the measurement report in Chromium (tests/e2e/report.mjs): at /staff/report on that
 #      worker (as a file when SDK_E2E_EDGE=0), its figures those of `model-builder report --json`.
 # Assumes scripts/setup.sh has installed the tools (scripts/test.sh does).
@@ -51,7 +54,10 @@ export REPORT_HTML="$work/report.html" REPORT_JSON="$work/report.json"
 if [ "${SDK_E2E_EDGE:-1}" != 0 ]; then
   echo "==> browser SDK: end to end behind the edge worker (scripts/dev.sh)"
   port=${SDK_E2E_PORT:-18797}
-  PORT=$port ORIGIN_PORT=$((port + 1)) setsid bash scripts/dev.sh >"$work/dev.log" 2>&1 </dev/null &
+  # SendGrid's and Twilio's APIs: the lead e2e's capture server on port + 2.
+  capture="http://127.0.0.1:$((port + 2))"
+  DEV_VARS="EMAIL_API_KEY:SG.test EMAIL_API_BASE:$capture TWILIO_ACCOUNT_SID:ACtest TWILIO_AUTH_TOKEN:test SMS_FROM:+15005550006 SMS_API_BASE:$capture" \
+    PORT=$port ORIGIN_PORT=$((port + 1)) setsid bash scripts/dev.sh >"$work/dev.log" 2>&1 </dev/null &
   dev=$!
   trap 'kill -TERM -- -$dev 2>/dev/null; sleep 2; rm -rf "$work"' EXIT
   for _ in $(seq 900); do
@@ -60,6 +66,8 @@ if [ "${SDK_E2E_EDGE:-1}" != 0 ]; then
     sleep 1
   done
   VITRINE_URL="http://127.0.0.1:$port" node tests/e2e/edge.mjs
+  echo "==> lead capture in the exit offer: double opt-in, then the welcome email's code"
+  VITRINE_URL="http://127.0.0.1:$port" CAPTURE_PORT=$((port + 2)) node tests/e2e/lead.mjs
   echo "==> the npm package in an esbuild app, against that worker"
   VITRINE_URL="http://127.0.0.1:$port" NPM_TARBALL=$(ls "$work"/npm/vitrine-browser-*.tgz) node tests/e2e/npm.mjs
   echo "==> measurement report in Chromium, at /staff/report"

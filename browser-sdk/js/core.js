@@ -5,8 +5,8 @@
  * backIntent, autoTrack, profileCookie, anonymousId; browser-sdk/src/web/mod.rs) plus the
  * loader's own: `timeout` (ms), `bundle` (URL), `wasm` (the module's URL), `css` (the dialog's
  * stylesheet's URL, js/dialog.css), `ajsAnonymousId` (Segment's id, if any, as `anonymousId`),
- * `push` (a function importing js/push.js, the web push module: loaded on first use, off the
- * budgeted download).
+ * `lazy(name)` (a function importing a module loaded on first use, off the budgeted download:
+ * "push", js/push.js, web push; "dialog", js/dialog.js, the exit offer's dialog and lead form).
  * `early`: calls queued before the script loaded (`window.vitrine = [["track", …], …]`). */
 // Strict: spliced into the script tag's strict function, or a module. The User Timing and
 // High Resolution Time APIs are older than the WebAssembly this needs: used unchecked.
@@ -73,7 +73,7 @@ function vitrineLoad(o, early) {
     traits: () => who(2) || {},
   };
   // `vitrine.push.*`: the push module's function of that name, given the API and the endpoint.
-  var viaPush = (name) => (options) => o.push().then((p) => p[name](api, endpoint, options));
+  var viaPush = (name) => (options) => o.lazy("push").then((p) => p[name](api, endpoint, options));
   var resolveReady, rejectReady;
   var ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
   ready.catch(() => {}); // reported through "error"; callers may still catch it
@@ -113,6 +113,8 @@ function vitrineLoad(o, early) {
       return ready.then(() => { return sdk.showExitOffer(); });
     },
     flush: () => { call("flush", []); },
+    // "Notify me" (back in stock, cheaper): journeys' back_in_stock and price_drop hear it.
+    notify: (sku) => { api.track("Product Alert Requested", { sku: "" + sku }); },
     push: { subscribe: viaPush("subscribe"), unsubscribe: viaPush("unsubscribe"), state: viaPush("state") },
     on: (name, handler) => {
       (listeners[name] = listeners[name] || []).push(handler);
@@ -133,7 +135,7 @@ function vitrineLoad(o, early) {
   // The page side (browser-sdk/js/page.js, spliced in here by scripts/build-sdk.sh): the DOM,
   // storage, cookies, listeners, timers and fetch, for the module to drive.
   /*__VITRINE_PAGE__*/
-  var loader = vitrinePage(m, emit, deadline, o.css);
+  var loader = vitrinePage(m, emit, deadline, o.css, () => o.lazy("dialog").then((x) => x.dialog(m, api)));
 
   Promise.all([wasm, bundle])
     .then((r) => {

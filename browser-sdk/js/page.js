@@ -1,13 +1,15 @@
 /* The page side of the Vitrine SDK: everything that touches the DOM, storage, cookies, the
  * network or the clock's callbacks. The wasm module decides; this file does what it decides.
- * `vitrinePage(sdk, emit, deadline, css)` returns the `Loader` the module's `start()` takes
- * (browser-sdk/src/web/io.rs lists its methods); `sdk` is the module's exports, called back
- * by listeners, timers and fetch; `css` the URL of the dialog's stylesheet (js/dialog.css). Going through a few coarse methods here, rather than web-sys
+ * `vitrinePage(sdk, emit, deadline, css, dialogs)` returns the `Loader` the module's `start()`
+ * takes (browser-sdk/src/web/io.rs lists its methods); `sdk` is the module's exports, called
+ * back by listeners, timers and fetch; `css` the URL of the dialog's stylesheet
+ * (js/dialog.css); `dialogs()` imports the exit offer's dialog (js/dialog.js) and resolves to
+ * its `{ show }` (tests pass that object itself). Going through a few coarse methods here, rather than web-sys
  * per DOM call, keeps the glue small: each web-sys method is a shim on both sides.
  * scripts/build-sdk.sh splices this into vitrine.js (strict code); the Chromium wasm tests load
  * it too. Performance marks and `now()` are used unchecked: every browser with the WebAssembly
  * features the module needs has them. */
-function vitrinePage(sdk, emit, deadline, css) {
+function vitrinePage(sdk, emit, deadline, css, dialogs) {
   var w = window, d = document, perf = w.performance, loc = w.location, hist = w.history;
   var listen = (target, type, handler, passive) => {
     target.addEventListener(type, handler, { capture: true, passive: passive });
@@ -17,13 +19,14 @@ function vitrinePage(sdk, emit, deadline, css) {
   };
   var slots = [];
 
-  // --- The exit offer: an accessible modal dialog (role=dialog, aria-modal, labelled by the
-  // offer's headline, focus kept inside, Esc and the backdrop close it, focus returns to where
-  // it was), styled by the site through CSS custom properties, each with a default. Its CSS
-  // (js/dialog.css, 0.6 KB gzip) is not in this script, the first download: it is linked once
-  // the slots are filled (`listen`), and an offer due before it loaded waits for it.
+  // --- The exit offer: an accessible modal dialog, its code lives in js/dialog.js
+  // (vitrine-dialog.js), off the first download: `dialogs()` imports it the first time an offer
+  // shows (tests hand the module's dialog itself in). Its CSS (js/dialog.css) is linked once
+  // the slots are filled (`listen`); an offer due before both are there waits for them.
   var styled = !css;
-  var waiting = null; // the offer to show once styled
+  var waiting = null; // the offer to show once styled and loaded
+  var dialog = dialogs && dialogs.show ? dialogs : null;
+  var loading = null;
   var linkDialogCss = () => {
     var link = d.createElement("link");
     link.rel = "stylesheet";
@@ -32,75 +35,20 @@ function vitrinePage(sdk, emit, deadline, css) {
     link.onload = link.onerror = () => {
       styled = true;
       if (waiting) showOffer(...waiting);
-      waiting = null;
     };
     var head = d.head || d.documentElement;
     head.insertBefore(link, head.firstChild); // first, so the site's own rules win
   };
-  var FOCUSABLE = "a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex='-1'])";
-  var dialog = null; // the open one: { root, panel, back (focus to return) }
-  var dialogReady = false;
-
-  function showOffer(html, id, scenario) {
-    if (!styled) { waiting = [html, id, scenario]; return; }
-    if (dialog || !d.body) return;
-    if (!dialogReady) installDialog();
-    var root = d.createElement("div");
-    root.className = "vitrine-exit";
-    root.setAttribute("data-vitrine-offer", id);
-    root.setAttribute("data-vitrine-scenario", scenario);
-    root.innerHTML = '<div class="vitrine-exit-backdrop" data-vitrine-close></div>' +
-      '<div class="vitrine-exit-dialog" role="dialog" aria-modal="true" tabindex="-1">' +
-      '<button type="button" class="vitrine-exit-close" aria-label="Close" data-vitrine-close>&times;</button>' + html + "</div>";
-    var panel = root.querySelector(".vitrine-exit-dialog");
-    var label = (selector, labelId, aria) => {
-      var el = panel.querySelector(selector);
-      if (el) { el.id = labelId; panel.setAttribute(aria, labelId); }
-    };
-    label(".vitrine-offer-headline", "vitrine-exit-title", "aria-labelledby");
-    label(".vitrine-offer-body", "vitrine-exit-body", "aria-describedby");
-    if (!panel.hasAttribute("aria-labelledby")) panel.setAttribute("aria-label", "Special offer");
-    dialog = { root: root, panel: panel, back: d.activeElement };
-    d.body.appendChild(root);
-    panel.focus();
-  }
-
-  function closeOffer(reason) {
-    var open = dialog;
-    if (!open) return;
-    dialog = null;
-    if (open.root.parentNode) open.root.parentNode.removeChild(open.root);
-    if (open.back && open.back.focus) open.back.focus();
-    sdk.report(1, reason, "");
-  }
-
-  function installDialog() {
-    dialogReady = true;
-    listen(d, "keydown", (e) => {
-      if (!dialog) return;
-      if (e.key === "Escape" || e.key === "Esc") { e.preventDefault(); closeOffer("escape"); }
-      else if (e.key === "Tab") trapTab(e);
-    }, false);
-    // Focus that escapes anyway (a click elsewhere, assistive tech) is brought back.
-    listen(d, "focusin", (e) => {
-      if (dialog && !dialog.root.contains(e.target)) dialog.panel.focus();
-    }, true);
-    // The close button and the backdrop close; the call to action reports, then navigates.
-    listen(d, "click", (e) => {
-      var t = e.target;
-      if (!dialog || !t || !t.closest || !dialog.root.contains(t)) return;
-      if (t.closest("[data-vitrine-close]")) closeOffer("dismissed");
-      else if (t.closest(".vitrine-offer-cta")) sdk.report(0, "", "");
-    }, true);
-  }
-
-  // Tab and Shift+Tab cycle through the dialog's focusable elements only.
-  function trapTab(e) {
-    var panel = dialog.panel, items = panel.querySelectorAll(FOCUSABLE), active = d.activeElement;
-    var first = items[0], last = items[items.length - 1];
-    if (!first) { e.preventDefault(); panel.focus(); }
-    else if (e.shiftKey && (active === first || active === panel)) { e.preventDefault(); last.focus(); }
-    else if (!e.shiftKey && active === last) { e.preventDefault(); first.focus(); }
+  function showOffer(...offer) {
+    waiting = null;
+    if (styled && dialog) return dialog.show(...offer);
+    waiting = offer;
+    if (!dialog && !loading) {
+      loading = dialogs().then((x) => {
+        dialog = x;
+        if (styled && waiting) showOffer(...waiting);
+      }, (e) => { emit("error", "the offer's dialog did not load: " + e); });
+    }
   }
 
   return {

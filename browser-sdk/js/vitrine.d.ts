@@ -212,10 +212,22 @@ export interface Vitrine {
   consent(granted: boolean | ConsentPurposes): void;
   /** The decision for a placement for this visitor now, with this session's interests. */
   decide(placement: string): Promise<Decision>;
-  /** Shows the exit offer now; false if already shown this session, after a purchase, or none fits. */
+  /**
+   * Shows the exit offer now; false if already shown this session, after a purchase, or none
+   * fits. The dialog is `vitrine-dialog.js` (next to the SDK), imported the first time an offer
+   * shows. An offer with `capture` (`[[offers]]`) asks for an email (and, with
+   * `"email_and_sms"`, an optional mobile number with the SMS consent spelled out) instead of
+   * showing a code: the visitor's code arrives in the welcome email once they confirm.
+   */
   showExitOffer(): Promise<boolean>;
   /** Sends queued events now (sendBeacon). */
   flush(): void;
+  /**
+   * "Notify me" on a product (back in stock, or cheaper): a `Product Alert Requested` track
+   * event with `{ sku }`, through the same queue as `track()`. The visitor's `back_in_stock`
+   * and `price_drop` journeys message them when it happens (with their consent).
+   */
+  notify(sku: string): void;
   /**
    * Web push. Each call imports `vitrine-push.js` (next to the SDK) the first time: pages that
    * never ask pay nothing. Call `subscribe()` from a click of the visitor's (it asks for the

@@ -10,23 +10,25 @@
   if (w.vitrine && w.vitrine.version) return; // included twice
   /*__VITRINE_CORE__*/
   var script = document.currentScript || document.querySelector("script[src*='vitrine'][data-endpoint]");
-  var attr = function (name, fallback) {
+  var attr = (name, fallback) => {
     var v = script && script.getAttribute("data-" + name);
     return v == null || v === "" ? fallback : v;
   };
-  var number = function (name) {
+  var number = (name) => {
     var v = parseFloat(attr(name, ""));
     return isFinite(v) ? v : undefined;
   };
   var back = attr("exit-back", "on");
   var here = (script && script.src) || location.href;
+  var beside = (file) => new URL(file, here);
   w.vitrine = vitrineLoad({
     endpoint: attr("endpoint"),
     bundle: attr("bundle"),
     // The versioned module and the dialog's CSS sit next to this loader (scripts/build-sdk.sh).
-    wasm: new URL("__VITRINE_WASM__", here).href,
-    css: new URL("vitrine.css", here).href,
-    push: () => import(new URL("vitrine-push.js", here)),
+    wasm: beside("__VITRINE_WASM__").href,
+    css: beside("vitrine.css").href,
+    // The modules loaded on use: web push ("push"), the exit offer's dialog ("dialog").
+    lazy: (name) => import(beside("vitrine-" + name + ".js")),
     timeout: number("timeout"),
     requireConsent: script ? script.hasAttribute("data-require-consent") && attr("require-consent", "true") !== "false" : false,
     exitDwellMs: number("exit-dwell"),

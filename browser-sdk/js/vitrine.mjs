@@ -7,7 +7,8 @@
  * module and the dialog's stylesheet are, by default the files next to this one (bundlers that
  * follow `new URL(…, import.meta.url)` copy them; with others, import
  * "@vitrine/browser/vitrine.wasm" and "@vitrine/browser/vitrine.css" as files and pass their
- * URLs). `vitrine.push` imports ./vitrine-push.js on first use. */
+ * URLs). `vitrine.push` imports ./vitrine-push.js on first use, the first exit offer
+ * ./vitrine-dialog.js. */
 /*__VITRINE_CORE__*/
 
 var loaded;
@@ -20,6 +21,6 @@ export function load(options) {
   o.wasm = String(o.wasm || new URL("__VITRINE_WASM__", import.meta.url));
   o.css = String(o.css || new URL("vitrine.css", import.meta.url));
   // A literal specifier: bundlers split the push module into a chunk of its own.
-  o.push = () => import("./vitrine-push.js");
+  o.lazy = (name) => name === "push" ? import("./vitrine-push.js") : import("./vitrine-dialog.js");
   return (loaded = vitrineLoad(o, []));
 }

@@ -26,6 +26,7 @@ use vitrine_engine::context::{Device, Page, Visitor};
 use vitrine_engine::cookies::{self, is_valid_visitor_id, ProfileClaims};
 use vitrine_engine::events::{self, Learns, PRODUCT_CLICKED, PRODUCT_VIEWED, PROMOTION_CLICKED, PROMOTION_CLOSED, PROMOTION_VIEWED};
 use vitrine_engine::measure;
+use vitrine_engine::rules::Capture;
 use vitrine_engine::Value;
 use vitrine_engine::{DecideError, Decision, Engine, Explain, OfferDecision};
 
@@ -274,7 +275,7 @@ impl Visit {
         }
         self.schedule_idle_check(now);
         if let Some(offer) = promised {
-            self.show_offer(offer, "deep_link", now);
+            self.show_offer(offer, "deep_link", Capture::None, now);
         }
         if let Some(unsaved) = first {
             self.share_visitor_id();
@@ -318,6 +319,11 @@ impl Visit {
         if let Some(lesson) = lesson {
             self.session.learn(catalog, lesson, secs(now));
         }
+    }
+
+    /// The store's name (`[store] name`): the lead form's SMS consent names it.
+    pub fn store_name(&self) -> &str {
+        &self.engine.body().store.name
     }
 
     /// The engine's view of this visitor now.
@@ -595,25 +601,30 @@ impl Visit {
         if self.session.exit_offer_shown || self.session.purchased || self.offer_open.is_some() {
             return false;
         }
-        let offer = match self.promised_offer("exit_intent") {
-            Some(o) => Some(o),
-            None => self.engine.exit_offer(&self.visitor(), secs(now)),
+        // A promised offer's visitor came from its message: no contact to capture.
+        let (offer, capture) = match self.promised_offer("exit_intent") {
+            Some(o) => (Some(o), Capture::None),
+            None => {
+                let offer = self.engine.exit_offer(&self.visitor(), secs(now));
+                let capture = offer.as_ref().and_then(|o| self.engine.offer(&o.id)).map_or(Capture::None, |o| o.capture);
+                (offer, capture)
+            }
         };
         let Some(offer) = offer else { return false };
         self.session.exit_offer_shown = true;
         self.save_session();
-        self.show_offer(offer, trigger, now);
+        self.show_offer(offer, trigger, capture, now);
         true
     }
 
     /// `Promotion Viewed` as `measure::offer_exposure` says (`offer`, its experiment's arm),
     /// with the headline (`name`) and why it showed (`position`); its click and its closing
     /// send the same properties.
-    fn show_offer(&mut self, offer: OfferDecision, trigger: &'static str, now: f64) {
+    fn show_offer(&mut self, offer: OfferDecision, trigger: &'static str, capture: Capture, now: f64) {
         let props = exposure::offer_properties(&offer, [("name", &offer.headline), ("position", trigger)], &self.page_view);
         self.enqueue(Kind::Track(PROMOTION_VIEWED), &props, now);
         self.offer_open = Some((offer.id.clone(), props));
-        self.fx.push(Effect::ShowOffer(Box::new(offer), trigger));
+        self.fx.push(Effect::ShowOffer(Box::new(offer), trigger, capture));
     }
 
     /// The offer's call to action was followed (the page navigates next): `Promotion Clicked`,

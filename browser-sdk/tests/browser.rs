@@ -70,7 +70,14 @@ fn seed_session(engine: &Engine) {
 /// The real page side (js/page.js, as the loader makes it), calling back this module's
 /// exports, with `vitrine.on` notifications recorded in `seen`.
 fn page_side(seen: &js_sys::Array) -> JsValue {
-    let make = Function::new_with_args("sdk, emit", &[include_str!("../js/page.js"), "\nreturn vitrinePage(sdk, emit, Infinity);"].concat());
+    // The exit offer's dialog (js/dialog.js, which the loader imports on first use), handed in
+    // already made, as the module's `dialog(sdk, api)` makes it: shown at once, as a test needs.
+    let dialog_js = include_str!("../js/dialog.js").replace("export function dialog(", "function dialog(");
+    let make_dialog = Function::new_with_args("sdk", &[dialog_js.as_str(), "\nreturn dialog(sdk, null);"].concat());
+    let make = Function::new_with_args(
+        "sdk, emit, dialog",
+        &[include_str!("../js/page.js"), "\nreturn vitrinePage(sdk, emit, Infinity, undefined, dialog);"].concat(),
+    );
     let sdk = Object::new();
     let export = |name: &str, f: JsValue| {
         Reflect::set(&sdk, &name.into(), &f).unwrap();
@@ -83,7 +90,8 @@ fn page_side(seen: &js_sys::Array) -> JsValue {
     export("resume", Closure::<dyn Fn()>::new(web::resume).into_js_value());
     export("back", Closure::<dyn Fn() -> bool>::new(web::back).into_js_value());
     let emit = Function::new_with_args("name, payload", "this.push([name, payload])").bind0(seen);
-    make.call2(&JsValue::NULL, &sdk, &emit).unwrap()
+    let dialog = make_dialog.call1(&JsValue::NULL, &sdk).unwrap();
+    make.call3(&JsValue::NULL, &sdk, &emit, &dialog).unwrap()
 }
 
 fn skus(decision: &JsValue) -> Vec<String> {

@@ -76,7 +76,7 @@ fn stored<'a>(fx: &'a [Effect], store: Store, key: &str) -> Option<&'a str> {
 
 /// Offers shown, as (offer id, trigger, explain rule).
 fn offers(fx: &[Effect]) -> Vec<(&str, &str, &str)> {
-    fx.iter().filter_map(|e| if let Effect::ShowOffer(o, t) = e { Some((o.id.as_str(), *t, o.explain.rule.as_str())) } else { None }).collect()
+    fx.iter().filter_map(|e| if let Effect::ShowOffer(o, t, _) = e { Some((o.id.as_str(), *t, o.explain.rule.as_str())) } else { None }).collect()
 }
 
 /// The events queued and not yet sent, as the endpoint would receive them (a page-hide
@@ -557,7 +557,7 @@ fn the_sdks_exposures_are_the_engines() {
 fn the_exit_offer_reports_its_exposure_its_click_or_its_closing() {
     let (mut v, _) = start(Start::default(), home());
     assert!(v.exit_intent("api", T0));
-    let offer = v.effects().into_iter().find_map(|e| if let Effect::ShowOffer(o, _) = e { Some(o) } else { None }).expect("shown");
+    let offer = v.effects().into_iter().find_map(|e| if let Effect::ShowOffer(o, _, _) = e { Some(o) } else { None }).expect("shown");
     let shown = queued(&mut v);
     let viewed = shown.iter().find(|e| e["event"] == "Promotion Viewed" && e["properties"].get("offer").is_some()).expect("reported");
     let mut r = Record { event: "Promotion Viewed".into(), ..Record::default() };
@@ -797,4 +797,41 @@ fn filling_first_then_settling_queues_what_a_whole_page_view_does() {
         assert_eq!(got, want, "{jar:?}");
         assert!(want.iter().any(|e| matches!(e, Effect::Post(..) | Effect::Timer(..))) && want.iter().any(|e| matches!(e, Effect::Store(..))));
     }
+}
+
+/// An exit offer that captures a contact (`[[offers]] capture`) shows the lead form, not a
+/// code; the same offer promised by a deep link (its visitor came from the welcome message,
+/// confirmed) shows as any offer.
+#[test]
+fn a_capturing_exit_offer_asks_for_the_form_but_not_when_a_link_promised_it() {
+    use vitrine_engine::rules::Capture;
+    let mut body = common::body();
+    let welcome = body.rules.offers.iter_mut().find(|o| o.id == "welcome10").unwrap();
+    welcome.capture = Capture::EmailAndSms;
+    welcome.code.clear(); // a capturing offer's codes are unique, issued by the edge
+    body.rules.unique_codes = vec![vitrine_engine::rules::UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days: 30, pool: false }];
+    body.rules.journeys = vec![serde_json::from_value(serde_json::json!({
+        "id": "welcome", "trigger": "welcome",
+        "steps": [{ "after": "0s", "channel": "email", "subject": "Your code", "body": "{{offer.code}}", "offer": "welcome10" }]
+    }))
+    .unwrap()];
+    let header = vitrine_engine::bundle::Header { format_version: vitrine_engine::bundle::FORMAT_VERSION, build_id: [7; 16], created_at: 1_790_000_000 };
+    let bytes = vitrine_engine::bundle::encode(&header, &body);
+    let visit = |s: Start, page: PageFacts| Visit::start(Engine::load(&bytes).unwrap(), s, page, env(), T0);
+    let captures =
+        |fx: &[Effect]| fx.iter().filter_map(|e| if let Effect::ShowOffer(o, _, c) = e { Some((o.id.clone(), *c)) } else { None }).collect::<Vec<_>>();
+
+    let mut v = visit(Start::default(), home());
+    assert!(v.exit_intent("top_edge", T0));
+    assert_eq!(captures(&v.effects()), [("welcome10".to_string(), Capture::EmailAndSms)]);
+    assert_eq!(v.store_name(), "Fixture Store", "the SMS consent text names the store");
+
+    let link = token::sign(b"journey-secret", br#"{"offer":"welcome10","journey":"welcome"}"#);
+    let checked = Start { cookies: "vt_offer=welcome10".into(), ..Start::default() };
+    let mut v = visit(checked, PageFacts { deep_link: Some(link), ..home() });
+    assert_eq!(captures(&v.effects()), [("welcome10".to_string(), Capture::None)], "the link's landing shows the offer");
+    v.offer_closed("dismissed", T0 + 5.0);
+    v.effects();
+    assert!(v.exit_intent("top_edge", T0 + 9_000.0));
+    assert_eq!(captures(&v.effects()), [("welcome10".to_string(), Capture::None)], "and so does its exit intent");
 }

@@ -210,8 +210,26 @@ impl DurableObject for VisitorDo {
                 }
             }
             (Method::Post, CONFIRMED) => {
+                // A welcome series may start now: it needs the loaded bundle. Without one the
+                // contact's object answers 503 and the confirmation link's page says to try
+                // again (the contact stays confirmed there; confirming twice changes nothing).
                 let body: ConfirmedBody = read_json(&mut req).await?;
-                self.persist_change(|o| o.visitor.profile.confirm(body.channel, &body.address)).await?;
+                let config = config(&self.env);
+                let journeys = journeys(&self.env).await;
+                let (secret, bundle) = match (config.journey_key(), journeys.loaded()) {
+                    (Ok(secret), Some(bundle)) => (secret, bundle),
+                    (Err(why), _) => return Response::error(why, 503),
+                    (_, None) => return Response::error(NO_BUNDLE, 503),
+                };
+                let fx = self
+                    .persist_change(|o| {
+                        let now = now_secs();
+                        let fx = o.confirmed(bundle, secret, body.channel, &body.address, now);
+                        o.record_journeys(bundle, &fx, config.measure_key(), now);
+                        fx
+                    })
+                    .await?;
+                self.log_records(&fx);
                 Response::ok("confirmed")
             }
             (Method::Post, MEASURE) => {
@@ -492,7 +510,7 @@ impl VisitorDo {
             // The contact's object learns this visitor uses it (a STOP reaches everyone who gave
             // it; it asks for a confirmation when due); a contact that opted out is silenced here
             // at once.
-            if self.register_contact(channel, &address).await? {
+            if self.register_contact(bundle, secret, channel, &address).await? {
                 let silence = Event {
                     message_id: format!("suppressed-{}", events::contact_key(channel, &address)),
                     anonymous_id: String::new(),
@@ -545,7 +563,7 @@ impl VisitorDo {
 
     /// Tells the contact's object this visitor uses it (and asks it for messages when due);
     /// whether the contact is suppressed. A confirmation elsewhere counts here too.
-    async fn register_contact(&self, channel: Channel, address: &str) -> std::result::Result<bool, Refusal> {
+    async fn register_contact(&self, bundle: &BundleBody, secret: &[u8], channel: Channel, address: &str) -> std::result::Result<bool, Refusal> {
         let body = self.with(|o| o.contact_body(channel, now_secs()));
         let answer = async {
             let mut r = stubs::post(&self.env, &events::contact_key(channel, address), CONTACT, &body).await?;
@@ -553,7 +571,16 @@ impl VisitorDo {
         };
         match answer.await {
             Ok(a) => {
-                self.change(|o| o.contact_answered(channel, address, a)).await?;
+                let measure_key = config(&self.env).measure_key().to_vec();
+                let fx = self
+                    .change(|o| {
+                        let now = now_secs();
+                        let fx = o.contact_answered(bundle, secret, channel, address, a, now);
+                        o.record_journeys(bundle, &fx, &measure_key, now);
+                        fx
+                    })
+                    .await?;
+                self.log_records(&fx);
                 Ok(a.suppressed)
             }
             Err(e) => {

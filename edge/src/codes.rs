@@ -17,7 +17,7 @@ use vitrine_engine::civil::push_iso8601;
 pub use vitrine_engine::codes::RANDOM_LEN;
 use vitrine_engine::codes::{code_for, code_key, ALPHABET};
 use vitrine_engine::journey::LinkClaims;
-use vitrine_engine::rules::UniqueCode;
+use vitrine_engine::rules::{Capture, UniqueCode};
 use vitrine_engine::{BundleBody, Engine, OfferDecision, Visitor};
 
 /// The longest code there is (prefix, dash, random part); longer input is refused unread.
@@ -63,7 +63,17 @@ pub fn exit_offer_code<'e>(engine: &'e Engine, v: &Visitor, now: i64) -> Option<
         return None;
     }
     let offer = engine.exit_offer(v, now)?;
+    if captures(engine, &offer.id) {
+        return None; // promised by email once the contact confirms, never shown
+    }
     Some((engine.body().rules.unique_code(&offer.id)?, crate::events::visitor_key("", &v.visitor_id)))
+}
+
+/// Whether offer `offer_id` asks for a contact before it gives its code (`capture`): its codes
+/// (unique: `Rules::check` refuses a static one) go only in the welcome message after double
+/// opt-in, so the exit offer and the slice carry none (that message's deep link restores it).
+pub fn captures(engine: &Engine, offer_id: &str) -> bool {
+    engine.offer(offer_id).is_some_and(|o| o.capture != Capture::None)
 }
 
 /// The unique code a deep link's message showed, to show again on its landing: the offer the
@@ -88,12 +98,15 @@ pub fn with_code(engine: &Engine, v: &Visitor, decision: OfferDecision, code: &s
 /// SDK's dialog, and a deep link's offer, show unchanged) and leaves `unique_codes`, so the
 /// slice's rules are those of an offer with a static code.
 /// An offer filled already keeps its code (a deep link's, put first, wins over the exit offer's).
+/// A capturing offer's code comes only through its welcome message's deep link: that visitor
+/// gave (and confirmed) their contact, so in their slice it captures nothing more.
 pub fn slice_with_code(body: &mut BundleBody, offer_id: &str, code: &str) {
     if !body.rules.unique_codes.iter().any(|u| u.offer == offer_id) {
         return;
     }
     if let Some(o) = body.rules.offers.iter_mut().find(|o| o.id == offer_id) {
         o.code = code.to_string();
+        o.capture = Capture::None;
         body.rules.unique_codes.retain(|u| u.offer != offer_id);
     }
 }
@@ -379,6 +392,46 @@ mod tests {
         assert!(!contains(&crate::api::slice(&engine, &b, NOW), &code_a));
         let public = vitrine_engine::bundle::encode(engine.header(), engine.body());
         assert!(!contains(&public, "WELCOME-"), "the public bundle has the prefix, never a code");
+    }
+
+    /// A capturing exit offer promises its code by email (after double opt-in): neither its
+    /// exit offer nor the slice the SDK decides it from carries one (none is issued); a deep
+    /// link from the welcome message restores the visitor's code.
+    #[test]
+    fn a_capturing_exit_offer_reveals_no_code_before_the_contact_confirmed() {
+        let offers =
+            json!([{ "id": "join", "kind": "percent_off", "value": 10, "headline": "10% off", "body": "Join us", "cta_url": "/", "capture": "email" }]);
+        let engine = crate::test_bundle::engine(json!({
+            "offers": offers,
+            "unique_codes": [{ "offer": "join", "prefix": "JOIN", "valid_days": 14 }],
+            "journeys": [{ "id": "welcome", "trigger": "welcome", "steps": [
+                { "after": "0s", "channel": "email", "subject": "Welcome", "body": "{{offer.code}}", "offer": "join" },
+            ] }],
+            "measurement": { "holdout": 0 },
+        }));
+        let a = Visitor { visitor_id: "v-a".into(), ..Visitor::default() };
+        assert!(exit_offer_code(&engine, &a, NOW).is_none(), "no code issued when the form shows");
+        let q = crate::api::parse_decide_query("", false, false).unwrap();
+        let shown = crate::api::exit_offer_with_code(&engine, &a, &q, NOW, None).unwrap().body;
+        let json: Json = serde_json::from_str(&shown).unwrap();
+        assert_eq!((json["id"].as_str(), json["code"].as_str()), (Some("join"), Some("")), "{shown}");
+        assert!(!shown.contains("JOIN-") && !shown.contains("vitrine-offer-code"), "{shown}");
+
+        let contains = |hay: &[u8], needle: &str| hay.windows(needle.len()).any(|w| w == needle.as_bytes());
+        let slice = crate::api::slice(&engine, &a, NOW);
+        assert!(!contains(&slice, "JOIN-"), "the slice has the prefix, never a code");
+        let from_slice = Engine::load(&slice).unwrap();
+        assert_eq!(from_slice.exit_offer(&a, NOW).unwrap().code, "");
+
+        // The welcome message's deep link: the code it carried, restored on landing.
+        let code = code_for(SECRET, rules_unique(&engine, "join"), "a:v-a", NOW);
+        let landed = crate::api::slice_with_codes(&engine, &a, NOW, &[("join".into(), code.clone())]);
+        let landed = Engine::load(&landed).unwrap();
+        assert_eq!((landed.offer("join").unwrap().code.as_str(), landed.offer("join").unwrap().capture), (code.as_str(), Capture::None));
+    }
+
+    fn rules_unique<'e>(engine: &'e Engine, offer: &str) -> &'e UniqueCode {
+        engine.body().rules.unique_code(offer).unwrap()
     }
 
     #[test]

@@ -761,11 +761,20 @@ impl VisitorObject {
         ContactBody { visitor: self.visitor.id.clone(), verified, confirm }
     }
 
-    /// The contact's object's answer: confirmed elsewhere counts here too.
-    pub fn contact_answered(&mut self, channel: Channel, address: &str, a: ContactAnswer) {
-        if a.verified {
-            self.visitor.profile.confirm(channel, address);
+    /// The contact's object's answer: confirmed elsewhere counts here too (and starts a welcome
+    /// series that waited for it, as [`confirmed`](Self::confirmed)).
+    pub fn contact_answered(&mut self, journeys: &BundleBody, link_secret: &[u8], channel: Channel, address: &str, a: ContactAnswer, now: i64) -> Vec<Effect> {
+        if a.verified && !self.visitor.profile.confirmed(channel) {
+            return self.confirmed(journeys, link_secret, channel, address, now);
         }
+        Vec::new()
+    }
+
+    /// The owner of `address` confirmed it (`POST /confirmed`: the email's signed link; a
+    /// number's YES comes as an inbound SMS instead): the visitor's contact is confirmed and a
+    /// welcome series waiting for it starts (the exit offer's promised code goes out in it).
+    pub fn confirmed(&mut self, journeys: &BundleBody, link_secret: &[u8], channel: Channel, address: &str, now: i64) -> Vec<Effect> {
+        runner(journeys, link_secret).confirmed(&mut self.visitor, channel, address, now)
     }
 
     /// Where a request to this object goes instead, once it was folded into another (what it
@@ -1251,7 +1260,7 @@ mod tests {
         assert!(o.contact_body(Channel::Sms, 10).confirm);
         assert!(!o.contact_body(Channel::Sms, 20).confirm, "within the hour");
         assert!(o.contact_body(Channel::Sms, 10 + journey::HOUR).confirm);
-        o.contact_answered(Channel::Sms, "+447400123456", ContactAnswer { verified: true, ..ContactAnswer::default() });
+        o.contact_answered(&empty_bundle(), b"k", Channel::Sms, "+447400123456", ContactAnswer { verified: true, ..ContactAnswer::default() }, 0);
         assert!(!o.contact_body(Channel::Sms, 10 * journey::HOUR).confirm, "confirmed: nothing to ask");
     }
 
@@ -1273,6 +1282,40 @@ mod tests {
         }))
         .unwrap()];
         b
+    }
+
+    /// A visitor typed their email into the exit offer's form and consented: the welcome
+    /// series waits for the confirmation, which comes either by their own link (`/confirmed`)
+    /// or by the contact's object saying another visitor confirmed it already.
+    #[test]
+    fn a_typed_email_starts_the_welcome_series_once_confirmed_here_or_elsewhere() {
+        let mut b = empty_bundle();
+        b.rules.journeys = vec![serde_json::from_value(serde_json::json!({
+            "id": "welcome", "trigger": "welcome",
+            "steps": [{ "after": "0s", "channel": "email", "subject": "Welcome", "body": "x" }]
+        }))
+        .unwrap()];
+        let lead = |o: &mut VisitorObject| {
+            let identify = event(r#"{"type":"identify","messageId":"i1","anonymousId":"1","traits":{"email":"jo@example.com"}}"#);
+            let consent = event(r#"{"type":"consent","messageId":"c1","anonymousId":"1","channels":{"email":true}}"#);
+            let applied = o.apply(&b, b"k", &[identify, consent], 1000);
+            assert_eq!(applied.contacts, [(Channel::Email, "jo@example.com".to_string())], "its object is asked for a confirmation");
+            assert!(o.visitor.runs.is_empty(), "not before the confirmation");
+        };
+        let (mut o, _) = VisitorObject::load(None, "a:1", 0).unwrap();
+        lead(&mut o);
+        assert!(o.contact_body(Channel::Email, 1000).confirm, "the object sends the confirmation email");
+        let fx = o.confirmed(&b, b"k", Channel::Email, "jo@example.com", 2000);
+        assert!(fx.iter().any(|e| matches!(e, Effect::Record(Record::Started { .. }))) && o.visitor.runs.len() == 1);
+        assert_eq!(o.visitor.alarm, Some(2000), "its first email is due now");
+
+        let (mut other, _) = VisitorObject::load(None, "a:2", 0).unwrap();
+        lead(&mut other);
+        let unconfirmed = ContactAnswer { suppressed: false, verified: false, send_confirmation: true };
+        assert!(other.contact_answered(&b, b"k", Channel::Email, "jo@example.com", unconfirmed, 1000).is_empty());
+        let elsewhere = ContactAnswer { verified: true, ..unconfirmed };
+        assert!(!other.contact_answered(&b, b"k", Channel::Email, "jo@example.com", elsewhere, 1000).is_empty());
+        assert_eq!(other.visitor.runs.len(), 1, "confirmed by another visitor of the address");
     }
 
     fn raw(json: &str) -> Incoming {

@@ -9,6 +9,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use vitrine_engine::rules::Capture;
 use vitrine_engine::Value;
 use vitrine_engine::{Decision, OfferDecision};
 
@@ -148,8 +149,10 @@ pub enum Effect {
     Beacon(Vec<String>),
     /// Push a history entry to catch a back press (touch devices).
     ArmBack,
-    /// Show the exit-offer dialog and tell `offer` listeners (with the trigger).
-    ShowOffer(Box<OfferDecision>, &'static str),
+    /// Show the exit-offer dialog and tell `offer` listeners (with the trigger). An offer that
+    /// captures a contact (`[[offers]] capture`, exit intent only: a deep link's visitor has
+    /// the code already) shows the lead form instead of a code.
+    ShowOffer(Box<OfferDecision>, &'static str, Capture),
     /// `event` listeners: an event was queued (its name).
     Event(String),
     /// `error` listeners: something was refused or went wrong (never silent).

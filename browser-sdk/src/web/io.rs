@@ -63,9 +63,11 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn beacon(this: &Loader, url: &str, body: &str) -> bool;
     /// Shows the exit-offer dialog; its call to action reports to `report(0)`, closing it to
-    /// `report(1, reason)`.
+    /// `report(1, reason)`. `capture` (`rules::Capture` as a number: 0 none, 1 email, 2 email
+    /// and SMS): the dialog (js/dialog.js) shows its lead form instead of a code; `store`
+    /// is then the store's name, for the SMS consent text.
     #[wasm_bindgen(method, js_name = showOffer)]
-    fn show_offer(this: &Loader, html: &str, id: &str, scenario: &str);
+    fn show_offer(this: &Loader, html: &str, id: &str, scenario: &str, capture: u8, store: &str);
 }
 
 static LOADER: PageLocal<OnceCell<Loader>> = PageLocal::new(OnceCell::new());
@@ -190,6 +192,6 @@ pub fn beacon(url: &str, body: &str) -> bool {
     with(|l| l.beacon(url, body))
 }
 
-pub fn show_offer(html: &str, id: &str, scenario: &str) {
-    with(|l| l.show_offer(html, id, scenario));
+pub fn show_offer(html: &str, id: &str, scenario: &str, capture: u8, store: &str) {
+    with(|l| l.show_offer(html, id, scenario, capture, store));
 }

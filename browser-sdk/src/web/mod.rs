@@ -19,6 +19,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
+use vitrine_engine::rules::Capture;
 use vitrine_engine::Value;
 use vitrine_engine::{Decision, Engine};
 use wasm_bindgen::prelude::*;
@@ -407,8 +408,9 @@ impl Host {
                 self.back_armed = io::arm_back();
                 return;
             }
-            Effect::ShowOffer(offer, trigger) => {
-                io::show_offer(&offer.html, &offer.id, &offer.scenario);
+            Effect::ShowOffer(offer, trigger, capture) => {
+                let store = if capture == Capture::None { "" } else { self.visit.store_name() };
+                io::show_offer(&offer.html, &offer.id, &offer.scenario, capture as u8, store);
                 ("offer", js::offer_js(&offer, trigger))
             }
             Effect::Event(name) => ("event", JsValue::from_str(&name)),

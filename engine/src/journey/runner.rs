@@ -38,6 +38,18 @@ pub fn bucketing_unit(key: &str) -> &str {
     key.strip_prefix("a:").or_else(|| key.strip_prefix("u:")).unwrap_or(key)
 }
 
+/// Whether the welcome series waits for a confirmation: every channel the visitor consented to
+/// whose address we know is one they typed and have not confirmed yet (double opt-in, e.g. the
+/// exit offer's lead form). It starts on the confirmation instead ([`Runner::confirmed`], a YES
+/// text), so its first message (and the code it promises) goes to a confirmed address. A
+/// store's customer (addresses it vouched for), a push subscriber, or a consent given before
+/// any address is known starts it at once, as before.
+fn awaits_confirmation(s: &VisitorState) -> bool {
+    let granted = [Channel::Email, Channel::Sms, Channel::Whatsapp, Channel::Push, Channel::Webhook].into_iter().filter(|&c| s.consent.granted(c));
+    let known: Vec<Channel> = granted.filter(|&c| c != Channel::Webhook && s.profile.address(c).is_some()).collect();
+    !known.is_empty() && known.iter().all(|&c| !s.profile.confirmed(c))
+}
+
 /// Order ids remembered to count a re-sent order once.
 const RECENT_ORDER_IDS: usize = 20;
 
@@ -261,8 +273,19 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// The owner of `address` on `channel` confirmed it (an email's signed link; a number's YES
+    /// comes as an `SmsReply`): the contact is confirmed, and a welcome series that waited for
+    /// the confirmation starts now.
+    pub fn confirmed(&self, s: &mut VisitorState, channel: Channel, address: &str, now: i64) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        s.profile.confirm(channel, address);
+        self.after_consent(s, s.consent.granted(channel) && s.profile.confirmed(channel), false, now, &mut fx);
+        self.settle_alarm(s, &mut fx);
+        fx
+    }
+
     fn after_consent(&self, s: &mut VisitorState, granted: bool, revoked: bool, now: i64, fx: &mut Vec<Effect>) {
-        if granted && s.subscribed_at.is_none() {
+        if granted && s.subscribed_at.is_none() && !awaits_confirmation(s) {
             s.subscribed_at = Some(now);
             self.start_or_touch(s, Trigger::Welcome, now, now, fx);
         }

@@ -13,7 +13,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{journeys, Arm, Channel, Rules, Source, Step, UniqueCode, HOLDOUT_EXPERIMENT, RECOMMENDERS};
+use super::{journeys, Arm, Capture, Channel, Offer, Rules, Source, Step, Trigger, UniqueCode, HOLDOUT_EXPERIMENT, RECOMMENDERS};
 use crate::condition::Condition;
 use crate::render::{links_values_could_steer, raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
@@ -233,6 +233,39 @@ impl Checker {
             if !(o.value.is_finite() && o.value >= 0.0) || (o.kind == "percent_off" && !(o.value > 0.0 && o.value <= 100.0)) {
                 self.push([&at, ".value"].concat(), [&num(o.value), " is not a valid value for a ", &quoted(&o.kind), " offer"].concat());
             }
+            if o.capture != Capture::None {
+                self.capture(rules, &at, o);
+            }
+        }
+    }
+
+    /// A capturing exit offer (`capture`) promises its code by email once the contact is
+    /// confirmed: the code is the visitor's own (`[[unique_codes]]`: a static `code` is in the
+    /// public bundle, so anyone could read it without giving an email), and a welcome journey's
+    /// message carries it (the welcome series starts on the confirmation).
+    fn capture(&mut self, rules: &Rules, at: &str, o: &Offer) {
+        let key = [at, ".capture"].concat();
+        let id = quoted(&o.id);
+        if !o.code.is_empty() {
+            let message = ["offer ", &id, " asks for a contact in exchange for its code, but its static code is public (in the bundle every browser downloads): remove `code` and add a [[unique_codes]] entry with offer = ", &id];
+            self.push(key.clone(), message.concat());
+        } else if rules.unique_code(&o.id).is_none() {
+            let message = ["offer ", &id, " asks for a contact in exchange for a code but has none: add a [[unique_codes]] entry with offer = ", &id];
+            self.push(key.clone(), message.concat());
+        }
+        let welcomes = || rules.journeys.iter().filter(|j| j.trigger == Trigger::Welcome);
+        if welcomes().next().is_none() {
+            let message = [
+                "nothing would send the promised code: add a [[journeys]] with trigger = \"welcome\" and a step with offer = ",
+                &id,
+                " (it starts once the contact confirms)",
+            ];
+            self.push(key, message.concat());
+        } else if !welcomes().any(|j| j.steps.iter().any(|s| s.offer == o.id && s.channel != Channel::Push && s.channel != Channel::Webhook)) {
+            let names: Vec<String> = welcomes().map(|j| quoted(&j.id)).collect();
+            let message =
+                ["no email or text step of the welcome journey (", &names.join(", "), ") has offer = ", &id, ": the promised code would never be sent"];
+            self.push(key, message.concat());
         }
     }
 
@@ -621,6 +654,54 @@ mod tests {
         for bad in [0, 367] {
             assert_eq!(problems(vec![unique("welcome", "W", bad)]), [alloc::format!("unique_codes[0].valid_days: {bad} is not 1 to 366 days")]);
         }
+    }
+
+    #[test]
+    fn a_capturing_offer_has_a_code_to_promise_and_a_welcome_journey_that_sends_it() {
+        let rules = |offer: &str, unique: bool, journeys: &str| {
+            let json = ["{\"offers\": [", offer, "], \"journeys\": [", journeys, "]}"].concat();
+            let mut r: Rules = serde_json::from_str(&json).unwrap();
+            if unique {
+                r.unique_codes = vec![UniqueCode { offer: "join".into(), prefix: "JOIN".into(), valid_days: 30, pool: false }];
+            }
+            r.check().iter().map(|p| p.to_string()).collect::<Vec<_>>()
+        };
+        let capturing = r#"{"id": "join", "kind": "percent_off", "value": 10, "headline": "10% off", "capture": "email"}"#;
+        let with_code = r#"{"id": "join", "kind": "percent_off", "value": 10, "headline": "10% off", "capture": "email_and_sms", "code": "JOIN10"}"#;
+        let welcome = |offer: &str, channel: &str| {
+            [
+                r#"{"id": "hello", "trigger": "welcome", "steps": [{"after": "0s", "channel": ""#,
+                channel,
+                r#"", "subject": "Hi", "body": "Hi", "offer": ""#,
+                offer,
+                "\"}]}",
+            ]
+            .concat()
+        };
+        assert_eq!(rules(capturing, true, &welcome("join", "email")), Vec::<String>::new());
+        assert_eq!(rules(capturing, true, &welcome("join", "sms")), Vec::<String>::new());
+        assert_eq!(
+            rules(with_code, false, &welcome("join", "email")),
+            ["offers[0].capture: offer \"join\" asks for a contact in exchange for its code, but its static code is public (in the bundle every browser downloads): remove `code` and add a [[unique_codes]] entry with offer = \"join\""]
+        );
+        assert_eq!(
+            rules(capturing, false, &welcome("join", "email")),
+            ["offers[0].capture: offer \"join\" asks for a contact in exchange for a code but has none: add a [[unique_codes]] entry with offer = \"join\""]
+        );
+        assert_eq!(
+            rules(capturing, true, ""),
+            ["offers[0].capture: nothing would send the promised code: add a [[journeys]] with trigger = \"welcome\" and a step with offer = \"join\" (it starts once the contact confirms)"]
+        );
+        let expected =
+            ["offers[0].capture: no email or text step of the welcome journey (\"hello\") has offer = \"join\": the promised code would never be sent"];
+        assert_eq!(rules(capturing, true, &welcome("", "email")), expected);
+        assert_eq!(rules(capturing, true, &welcome("join", "push")), expected, "a push carries no code to an inbox");
+        // A journey with another trigger sending it does not count.
+        let cart =
+            r#"{"id": "hello", "trigger": "cart_abandonment", "steps": [{"after": "1h", "channel": "email", "subject": "Hi", "body": "Hi", "offer": "join"}]}"#;
+        assert_eq!(rules(capturing, true, cart).len(), 1);
+        // Offers that capture nothing need none of it.
+        assert_eq!(rules(&capturing.replace("\"email\"", "\"none\""), false, ""), Vec::<String>::new());
     }
 
     #[test]
