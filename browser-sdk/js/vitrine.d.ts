@@ -36,6 +36,7 @@ export type EcommerceEvent =
   | "Product Added to Wishlist"
   | "Product Removed from Wishlist"
   | "Wishlist Product Added to Cart"
+  | "Product Alert Requested"
   | "Product Shared"
   | "Cart Shared"
   | "Product Reviewed";

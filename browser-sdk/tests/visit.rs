@@ -809,7 +809,7 @@ fn a_capturing_exit_offer_asks_for_the_form_but_not_when_a_link_promised_it() {
     let welcome = body.rules.offers.iter_mut().find(|o| o.id == "welcome10").unwrap();
     welcome.capture = Capture::EmailAndSms;
     welcome.code.clear(); // a capturing offer's codes are unique, issued by the edge
-    body.rules.unique_codes = vec![vitrine_engine::rules::UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days: 30, pool: false }];
+    body.rules.unique_codes = vec![vitrine_engine::rules::UniqueCode { offer: "welcome10".into(), prefix: "WELCOME".into(), valid_days: 30 }];
     body.rules.journeys = vec![serde_json::from_value(serde_json::json!({
         "id": "welcome", "trigger": "welcome",
         "steps": [{ "after": "0s", "channel": "email", "subject": "Your code", "body": "{{offer.code}}", "offer": "welcome10" }]

@@ -22,7 +22,7 @@ fn bundle() -> BundleBody {
     }"#,
     )
     .unwrap();
-    let rules = Rules { unique_codes: vec![UniqueCode { offer: "join10".into(), prefix: "JOIN".into(), valid_days: 30, pool: false }], ..rules };
+    let rules = Rules { unique_codes: vec![UniqueCode { offer: "join10".into(), prefix: "JOIN".into(), valid_days: 30 }], ..rules };
     assert!(rules.check().is_empty(), "{:?}", rules.check());
     BundleBody {
         store: Store { name: "Gift Shop".into(), base_url: "https://shop.test".into(), ..Default::default() },

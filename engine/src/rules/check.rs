@@ -662,7 +662,7 @@ mod tests {
             let json = ["{\"offers\": [", offer, "], \"journeys\": [", journeys, "]}"].concat();
             let mut r: Rules = serde_json::from_str(&json).unwrap();
             if unique {
-                r.unique_codes = vec![UniqueCode { offer: "join".into(), prefix: "JOIN".into(), valid_days: 30, pool: false }];
+                r.unique_codes = vec![UniqueCode { offer: "join".into(), prefix: "JOIN".into(), valid_days: 30 }];
             }
             r.check().iter().map(|p| p.to_string()).collect::<Vec<_>>()
         };
