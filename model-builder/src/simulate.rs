@@ -11,8 +11,11 @@
 //!
 //! What an order log cannot say: nobody browses or abandons a cart in it, so `cart_abandonment`
 //! and `browse_abandonment` only fire when their first step is shorter than the checkout
-//! lead time; nor do prices or stock change in it, so `back_in_stock` and `price_drop` never
-//! fire. The report says so rather than inventing abandoned carts.
+//! lead time. Nor do prices or stock change in it: `back_in_stock` and `price_drop` fire on a
+//! timeline of catalog changes given apart (`--catalog-changes`, `date,sku,price,in_stock`),
+//! diffed with the edge's own `catalog_changes`, for customers who asked to be told: an assumed
+//! share of buyers of each product (`--watch-rate`, drawn per customer and product). The
+//! report says what it could not see rather than inventing abandoned carts.
 //!
 //! Nor does it say who opens or clicks a message: steps with `if = "not_opened"` /
 //! `"not_clicked"` branch on assumed rates (`--open-rate`, `--click-rate`, per message, drawn
@@ -54,11 +57,65 @@ pub struct Options {
     pub open_rate: f64,
     /// Share of messages clicked: 0 to 1, at most `open_rate`.
     pub click_rate: f64,
+    /// Price and stock changes over time, for the catalog triggers (sorted by time).
+    pub catalog_changes: Vec<TimedChange>,
+    /// Share of (customer, product bought) pairs where the customer asks to be told when the
+    /// product is back or cheaper (`Product Alert Requested` at the order): 0 to 1.
+    pub watch_rate: f64,
+}
+
+/// One product's price and/or stock from `at` on (`--catalog-changes`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimedChange {
+    pub at: i64,
+    pub sku: String,
+    pub price: Option<f32>,
+    pub in_stock: Option<bool>,
+}
+
+/// Reads `--catalog-changes`: a CSV `date,sku,price,in_stock` (date `YYYY-MM-DD`, midnight UTC;
+/// an empty price or stock keeps it). A bad row is an error naming its line.
+pub fn read_catalog_changes(path: &std::path::Path) -> Result<Vec<TimedChange>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |what: &str| Error::Invalid(format!("{}:{}: {what} (expected date,sku,price,in_stock)", path.display(), i + 1));
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [date, sku, price, stock] = f[..] else { return Err(bad("not 4 fields")) };
+        let at = vitrine_engine::civil::parse_day_unix(date).ok_or_else(|| bad("date is not YYYY-MM-DD"))?;
+        if sku.is_empty() {
+            return Err(bad("empty sku"));
+        }
+        let price = match price {
+            "" => None,
+            p => Some(p.parse::<f32>().ok().filter(|p| p.is_finite() && *p >= 0.0).ok_or_else(|| bad("price is not a number ≥ 0"))?),
+        };
+        let in_stock = match stock.to_ascii_lowercase().as_str() {
+            "" => None,
+            "yes" | "true" | "1" => Some(true),
+            "no" | "false" | "0" => Some(false),
+            _ => return Err(bad("in_stock is not yes/no")),
+        };
+        out.push(TimedChange { at, sku: sku.into(), price, in_stock });
+    }
+    out.sort_by_key(|c| c.at);
+    Ok(out)
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { consent: Channel::ALL.to_vec(), tail: 0, link_secret: b"simulate".to_vec(), open_rate: 0.0, click_rate: 0.0 }
+        Options {
+            consent: Channel::ALL.to_vec(),
+            tail: 0,
+            link_secret: b"simulate".to_vec(),
+            open_rate: 0.0,
+            click_rate: 0.0,
+            catalog_changes: Vec::new(),
+            watch_rate: 0.0,
+        }
     }
 }
 
@@ -94,6 +151,10 @@ pub struct Report {
     /// Messages the assumed rates had opened and clicked (`--open-rate`, `--click-rate`).
     pub opened: u64,
     pub clicked: u64,
+    /// Catalog triggers: products back in stock or cheaper (`--catalog-changes`), and the
+    /// "notify me" requests the assumed `--watch-rate` made.
+    pub catalog_changes: u64,
+    pub watch_requests: u64,
     /// Journey -> channel -> messages.
     pub channels: BTreeMap<String, BTreeMap<Channel, u64>>,
     pub started: BTreeMap<String, u64>,
@@ -155,6 +216,9 @@ struct Replay<'a> {
     alarms: BinaryHeap<Reverse<(i64, CustomerIdx)>>,
     report: Report,
     next_message: u64,
+    /// The catalog as the timeline has changed it so far, and the next change to apply.
+    catalog: Catalog,
+    next_change: usize,
 }
 
 impl<'a> Replay<'a> {
@@ -207,6 +271,38 @@ impl<'a> Replay<'a> {
         }
     }
 
+    /// Applies the catalog changes due by `t`, one date at a time: the edge's own diff of the
+    /// catalog before and after, handed to every customer who carts or watches a product in it.
+    fn apply_catalog_changes_until(&mut self, t: i64) {
+        while let Some(at) = self.opts.catalog_changes.get(self.next_change).map(|c| c.at).filter(|&at| at <= t) {
+            self.fire_alarms_until(at);
+            let mut products: Vec<vitrine_engine::bundle::Product> = self.catalog.iter().map(|p| p.to_product()).collect();
+            while let Some(c) = self.opts.catalog_changes.get(self.next_change).filter(|c| c.at == at) {
+                if let Some(p) = products.iter_mut().find(|p| p.sku == c.sku) {
+                    p.price = c.price.unwrap_or(p.price);
+                    p.in_stock = c.in_stock.unwrap_or(p.in_stock);
+                }
+                self.next_change += 1;
+            }
+            let after = Catalog::new(products, self.catalog.categories.clone());
+            let changes = vitrine_engine::journey::catalog_changes(&self.catalog, &after);
+            self.catalog = after;
+            self.report.catalog_changes += changes.len() as u64;
+            if changes.is_empty() {
+                continue;
+            }
+            let published = format!("simulate-{at}");
+            for c in 0..self.customers.len() as CustomerIdx {
+                let concerned = self.customers[c as usize]
+                    .as_ref()
+                    .is_some_and(|x| changes.iter().any(|ch| x.state.cart.iter().any(|l| l.sku == ch.sku) || x.state.watches(&ch.sku, at)));
+                if concerned {
+                    self.with_customer(c, false, |r, s| r.catalog_changed(s, &published, &changes, at));
+                }
+            }
+        }
+    }
+
     fn items(&self, o: &Order) -> Vec<Item> {
         self.ds
             .order_lines(o)
@@ -227,6 +323,7 @@ impl<'a> Replay<'a> {
         };
         self.report.orders += 1;
         let checkout = o.time - CHECKOUT_LEAD_SECS;
+        self.apply_catalog_changes_until(checkout);
         self.fire_alarms_until(checkout);
         if self.customers[c as usize].is_none() {
             self.report.customers += 1;
@@ -246,7 +343,17 @@ impl<'a> Replay<'a> {
         let items = self.items(o);
         self.send(c, EventKind::CheckoutStarted(Some(items.clone())), checkout);
         self.fire_alarms_until(o.time);
-        self.send(c, EventKind::OrderCompleted { order_id: o.invoice.clone(), products: items }, o.time);
+        self.send(c, EventKind::OrderCompleted { order_id: o.invoice.clone(), products: items.clone() }, o.time);
+        if self.opts.watch_rate > 0.0 {
+            let customer = self.ds.customers[c as usize].clone();
+            for item in items {
+                let draw = vitrine_engine::hashing::hash("simulate-watch", &[customer.as_str(), ":", &item.sku].concat(), 2).unwrap_or(1.0);
+                if draw < self.opts.watch_rate {
+                    self.report.watch_requests += 1;
+                    self.send(c, EventKind::ProductAlertRequested { sku: item.sku }, o.time);
+                }
+            }
+        }
 
         let customer = self.customers[c as usize].as_mut().expect("customer exists");
         customer.order_times.push(o.time);
@@ -329,12 +436,15 @@ pub fn replay(ds: &Dataset, body: &BundleBody, opts: &Options) -> Report {
         alarms: BinaryHeap::new(),
         report: Report { from: ds.first_time(), until: ds.last_time() + opts.tail, ..Report::default() },
         next_message: 0,
+        catalog: body.catalog.clone(),
+        next_change: 0,
     };
     r.report.journeys = body.rules.journeys.iter().map(|j| j.id.clone()).collect();
     for o in &ds.orders {
         r.order(o);
     }
     let until = r.report.until;
+    r.apply_catalog_changes_until(until);
     r.fire_alarms_until(until);
     r.report
 }
@@ -414,6 +524,14 @@ impl fmt::Display for Report {
             )?;
             writeln!(f, "Held for quiet hours, then sent: {}", self.held)?;
         }
+        if self.catalog_changes > 0 || self.watch_requests > 0 {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "Catalog triggers: {} products back in stock or cheaper (--catalog-changes), {} notify-me requests (--watch-rate)",
+                self.catalog_changes, self.watch_requests
+            )?;
+        }
         if self.opened > 0 {
             writeln!(f)?;
             writeln!(f, "Assumed engagement: {} messages opened, {} of them clicked (--open-rate, --click-rate)", self.opened, self.clicked)?;
@@ -421,7 +539,7 @@ impl fmt::Display for Report {
         writeln!(f)?;
         write!(
             f,
-            "Note: an order log has no browsing, abandoned carts, price or stock changes; cart and browse journeys fire here only if their first step comes within {} min of a checkout, back_in_stock and price_drop never.",
+            "Note: an order log has no browsing, abandoned carts, price or stock changes; cart and browse journeys fire here only if their first step comes within {} min of a checkout, back_in_stock and price_drop only on --catalog-changes.",
             CHECKOUT_LEAD_SECS / 60
         )
     }
@@ -523,6 +641,43 @@ mod tests {
         assert!(sms < 4 && email <= sms, "{sms} {email}");
         let text = replay(&dataset(), &b, &Options { tail: 30 * DAY, open_rate: 0.5, click_rate: 0.5, ..Options::default() }).to_string();
         assert!(text.contains("Messages per channel per week") && text.contains("clicked (--open-rate, --click-rate)"), "{text}");
+    }
+
+    /// A price drop on the timeline reaches the customers the assumed watch rate had asking
+    /// about the product, once; a drop smaller than the journey's minimum reaches nobody.
+    #[test]
+    fn a_price_drop_on_the_timeline_messages_the_watchers_once() {
+        let mut b = body();
+        b.rules.journeys = vec![serde_json::from_value(serde_json::json!({
+            "id": "cheaper", "trigger": "price_drop", "min_drop_percent": 20,
+            "steps": [{"after": "0s", "channel": "email", "subject": "s", "body": "{{products}}"}]
+        }))
+        .unwrap()];
+        let change = |day: i64, price: f32| TimedChange { at: T0 + day * DAY, sku: "A".into(), price: Some(price), in_stock: None };
+        let run = |watch_rate: f64, changes: Vec<TimedChange>| {
+            let r = replay(&dataset(), &b, &Options { tail: 30 * DAY, watch_rate, catalog_changes: changes, ..Options::default() });
+            (r.channels.get("cheaper").and_then(|m| m.get(&Channel::Email)).copied().unwrap_or(0), r.watch_requests, r.catalog_changes)
+        };
+        // Customer 0 buys A on days 0, 10 and 19, customer 1 B once (four requests): with everyone
+        // watching, customer 0 gets one message for the day-25 drop (2.00 -> 1.00), none for
+        // day 26's small one (1.00 -> 0.90).
+        assert_eq!(run(1.0, vec![change(25, 1.0), change(26, 0.9)]), (1, 4, 2));
+        assert_eq!(run(0.0, vec![change(25, 1.0)]), (0, 0, 1), "nobody asked");
+        assert_eq!(run(1.0, vec![]), (0, 4, 0));
+    }
+
+    #[test]
+    fn catalog_change_rows_are_read_and_bad_ones_named() {
+        let dir = std::env::temp_dir().join(format!("vitrine-sim-changes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("changes.csv");
+        std::fs::write(&p, "date,sku,price,in_stock\n2011-01-02,A,1.5,\n2011-01-01,B,,yes\n").unwrap();
+        let c = read_catalog_changes(&p).unwrap();
+        assert_eq!(c.iter().map(|c| (c.sku.as_str(), c.price, c.in_stock)).collect::<Vec<_>>(), [("B", None, Some(true)), ("A", Some(1.5), None)]);
+        std::fs::write(&p, "date,sku,price,in_stock\n2011-01-02,A,cheap,\n").unwrap();
+        let e = read_catalog_changes(&p).unwrap_err().to_string();
+        assert!(e.contains("changes.csv:2") && e.contains("price"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
