@@ -77,6 +77,21 @@ fn main() -> std::process::ExitCode {
     )
 }
 
+/// `model-builder` as `cargo test --workspace` built it, beside this test's own binary (a
+/// `cargo run` from inside the run resolves features for one package and rebuilds the
+/// builder's dependencies: minutes in CI); run alone, the suite builds it with `cargo run`.
+fn model_builder() -> std::process::Command {
+    let built = std::env::current_exe().ok().and_then(|t| Some(t.parent()?.parent()?.join(format!("model-builder{}", std::env::consts::EXE_SUFFIX))));
+    match built.filter(|p| p.is_file()) {
+        Some(path) => std::process::Command::new(path),
+        None => {
+            let mut c = stack::tool("cargo");
+            c.args(["run", "--quiet", "-p", "vitrine-model-builder", "--bin", "model-builder", "--"]);
+            c
+        }
+    }
+}
+
 fn events(s: &Suite, events: &[Json]) {
     let r =
         http::request(&s.stack.url, "POST", "/v1/events", &[("Content-Type", "application/json")], json!({ "batch": events }).to_string().as_bytes()).unwrap();
@@ -116,15 +131,8 @@ fn a_price_drop_published_as_a_catalog_patch_reaches_the_visitor_who_carted_it_o
     let changes = s.dir.join("changes.csv");
     std::fs::write(&changes, "sku,price,in_stock\nK300,20.00,\nC103,,yes\n").unwrap();
     let new = s.dir.join("bundle-2.bin");
-    let out = stack::tool("cargo")
-        .args(["run", "--quiet", "-p", "vitrine-model-builder", "--bin", "model-builder", "--", "patch", "--bundle"])
-        .arg(&old)
-        .arg("--changes")
-        .arg(&changes)
-        .arg("-o")
-        .arg(&new)
-        .output()
-        .expect("model-builder patch runs");
+    let out =
+        model_builder().args(["patch", "--bundle"]).arg(&old).arg("--changes").arg(&changes).arg("-o").arg(&new).output().expect("model-builder patch runs");
     assert!(out.status.success(), "model-builder patch: {}", String::from_utf8_lossy(&out.stderr));
     let patched = std::fs::read(&new).unwrap();
     // Published as scripts/publish-bundle.sh does it: the bundle, bundle:previous, bundle:current.
