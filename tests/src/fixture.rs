@@ -213,6 +213,14 @@ mod tests {
         assert!(get("persona:at-risk").is_some());
     }
 
+    /// The fuzz targets' engine is this fixture as `fuzz/seed-bundle.sh` wrote it: a layout
+    /// change that forgot to rewrite it fails here, not in the fuzz stage.
+    #[test]
+    fn the_fuzz_seed_is_this_fixture_in_the_current_format() {
+        let seed = std::fs::read(crate::stack::repo_root().join("fuzz/corpus/bundle/fixture-bundle")).unwrap();
+        assert!(Engine::load(&seed).is_ok(), "run fuzz/seed-bundle.sh and commit fuzz/corpus/bundle/fixture-bundle");
+    }
+
     #[test]
     fn the_fixture_loads_and_is_sorted() {
         let e = Engine::load(&bundle_bytes(1)).unwrap();
