@@ -20,7 +20,8 @@ mod journeys;
 pub(crate) use check::journey_problems;
 pub use check::Problem;
 pub use journeys::{
-    fill_placeholders, is_content_sid, template_placeholders, Channel, Engagement, Journey, Messaging, QuietHours, Step, Trigger, MAX_TEMPLATE_VARIABLES,
+    fill_placeholders, is_content_sid, template_placeholders, Channel, Engagement, Journey, Messaging, QuietHours, Step, Trigger, DEFAULT_MIN_DROP_PERCENT,
+    MAX_TEMPLATE_VARIABLES,
 };
 
 /// Every recommender a placement can name in `sources` (what `recommend` blends).

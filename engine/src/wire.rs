@@ -663,7 +663,7 @@ pub(crate) mod v6 {
                         })
                         .collect(),
                     when: Value::object(),
-                    min_drop_percent: 10.0,
+                    min_drop_percent: rules::DEFAULT_MIN_DROP_PERCENT,
                 })
                 .collect();
             let offers = r

@@ -98,8 +98,10 @@ fn three() -> u32 {
 fn one() -> f32 {
     1.0
 }
+/// A `price_drop` journey's `min_drop_percent` when the config does not say.
+pub const DEFAULT_MIN_DROP_PERCENT: f32 = 10.0;
 fn ten() -> f32 {
-    10.0
+    DEFAULT_MIN_DROP_PERCENT
 }
 fn always() -> Value {
     Value::object()
