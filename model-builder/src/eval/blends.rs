@@ -4,6 +4,7 @@ use vitrine_engine::rules::{Placement, Source};
 use vitrine_engine::Value;
 
 use super::recommenders::Recommender;
+use super::sar::{Sar, SarConfig, Similarity};
 use crate::data::Dataset;
 
 // Weights tuned on the 30 days before the test period of the UCI data (validation), never on
@@ -42,6 +43,12 @@ pub fn buy_again() -> Placement {
     placement("buy-again", &[("buy_again", 1.0)], false)
 }
 
+/// SAR with Microsoft's defaults (30-day affinity half-life, threshold 1) and `similarity`.
+pub fn sar(train: &Dataset, similarity: Similarity) -> (String, Recommender) {
+    let cfg = SarConfig { similarity, ..SarConfig::default() };
+    (format!("sar:{}", similarity.name()), Recommender::Sar(Box::new(Sar::fit(train, cfg))))
+}
+
 /// Baselines, each source alone, then the placement blends.
 pub fn standard(train: &Dataset) -> Vec<(String, Recommender)> {
     let alone = |name: &str| (name.to_string(), Recommender::Blend(placement(name, &[(name, 1.0)], false)));
@@ -55,6 +62,8 @@ pub fn standard(train: &Dataset) -> Vec<(String, Recommender)> {
         ("buy_again".into(), Recommender::Blend(buy_again())),
         alone("bought_together"),
         alone("similar"),
+        sar(train, Similarity::Jaccard),
+        sar(train, Similarity::Lift),
         ("blend:for-you".into(), Recommender::Blend(for_you())),
         ("blend:discover".into(), Recommender::Blend(discover())),
     ]

@@ -14,6 +14,7 @@ pub mod interactions;
 pub mod metrics;
 pub mod recommenders;
 pub mod report;
+pub mod sar;
 
 #[cfg(test)]
 mod tests;

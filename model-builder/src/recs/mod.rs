@@ -7,6 +7,7 @@
 mod baskets;
 mod buyers;
 mod content;
+mod learned;
 mod popularity;
 mod rank;
 
@@ -20,6 +21,7 @@ use crate::progress::Progress;
 pub use baskets::{Baskets, Pair};
 pub use buyers::{BuyerItems, Purchase};
 pub use content::{tokenize, ContentIndex};
+pub use learned::learned;
 pub use rank::top_k;
 
 /// The `[recs]` section of the builder's config.
@@ -56,6 +58,15 @@ pub struct RecsConfig {
     /// A product needs this many customers who bought it again (on another day) to get a
     /// re-order interval.
     pub min_reorder_customers: u32,
+    /// The learned table (`learned`, restricted EASE): ridge regularisation λ, in the units of
+    /// the co-purchase counts (decayed shared baskets). Larger: smoother weights, closer to
+    /// co-occurrence; smaller: sharper, noisier.
+    pub learned_l2: f32,
+    /// Candidate neighbours per product the learned regression may use (its strongest
+    /// co-purchases): the solve costs m³ per product (0 = no learned table).
+    pub learned_candidates: usize,
+    /// Learned neighbours kept per product.
+    pub learned_top_k: usize,
 }
 
 impl Default for RecsConfig {
@@ -75,6 +86,9 @@ impl Default for RecsConfig {
             trending_size: 100,
             popular_size: 50,
             min_reorder_customers: 3,
+            learned_l2: 10.0,
+            learned_candidates: 48,
+            learned_top_k: 12,
         }
     }
 }
