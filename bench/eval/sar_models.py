@@ -38,14 +38,18 @@ def main(directory, similarities):
             threshold=1,
         )
         model.fit(train)
+        skus = [model.index2item[i] for i in range(model.n_items)]
+        sku_rank = np.empty(model.n_items, dtype=np.int64)
+        sku_rank[np.argsort(np.array(skus, dtype=object), kind="stable")] = np.arange(model.n_items)
         for protocol, remove_seen in (("all", False), ("new", True)):
             path = f"{directory}/ms-sar-{similarity}.{protocol}.tsv"
             with open(path, "w", newline="") as out:
                 writer = csv.writer(out, delimiter="\t", lineterminator="\n")
                 for start in range(0, len(users), BATCH):
                     batch = users[start : start + BATCH]
-                    scores = model.score(pd.DataFrame({"customer": batch}), remove_seen=remove_seen)
-                    top = np.argsort(-scores, axis=1, kind="stable")[:, :N]
+                    scores = np.asarray(model.score(pd.DataFrame({"customer": batch}), remove_seen=remove_seen))
+                    # Best first, ties by SKU (as ours: products are indexed in SKU order).
+                    top = np.array([np.lexsort((sku_rank, -row))[:N] for row in scores])
                     for row, user in enumerate(batch):
                         items = [model.index2item[i] for i in top[row] if np.isfinite(scores[row, i])]
                         writer.writerow([user] + items)
