@@ -8,9 +8,9 @@
 //! inversion of the whole n×n matrix. G comes from the aggregates (`pairs`: the off-diagonal,
 //! decayed shared baskets at `min_support` or more; `items[].basket_weight`: the diagonal), the
 //! same counts `bought_together` scores, so a build `--aggregates` learns the same weights.
-//! G entries between two candidates that are in neither one's candidate list count as 0 (the
-//! "restricted" in restricted EASE); with every item a candidate and `min_support` 1 the weights
-//! are exactly dense EASE's (tested).
+//! The regressors are restricted, the Gram entries are not: G between two candidates is looked
+//! up in the full pair list (a pair under `min_support` counts 0). With every item a candidate
+//! and `min_support` 1 the weights are exactly dense EASE's (tested).
 //!
 //! The table: for a seed item a, the items j whose regressions gave a the largest positive
 //! weight, top `learned_top_k`.
@@ -34,7 +34,7 @@ pub fn learned(n_products: usize, diag: &[f64], pairs: &[Pair], cfg: &RecsConfig
     // Column by column: (j, [(a, B[a][j])]).
     let columns: Vec<Vec<(ProductIdx, f32)>> = (0..n_products)
         .into_par_iter()
-        .map_init(|| (vec![u32::MAX; n_products], Vec::new()), |(slot, gram), j| candidates.solve(j, diag, l2, slot, gram))
+        .map_init(Vec::new, |gram, j| candidates.solve(j, diag, l2, gram))
         .collect();
     drop(candidates);
     // Rows: seed a → the items j it predicts.
@@ -58,18 +58,23 @@ pub fn learned(n_products: usize, diag: &[f64], pairs: &[Pair], cfg: &RecsConfig
     Neighbors::from_lists(lists)
 }
 
-/// Each item's candidate neighbours with their shared baskets G[i][c], sorted by item (CSR).
+/// Every product's co-purchases (sorted by item, CSR) and, per product, its candidates: the
+/// `learned_candidates` strongest of them by cosine, sorted by item.
 struct Candidates {
-    start: Vec<u32>,
+    start: Vec<usize>,
     item: Vec<ProductIdx>,
-    gram: Vec<f64>,
+    gram: Vec<f32>,
+    /// Candidates of product p: positions `cand[cand_start[p]..cand_start[p + 1]]` into `item`.
+    cand_start: Vec<usize>,
+    cand: Vec<u32>,
 }
 
 impl Candidates {
     fn from_pairs(n: usize, diag: &[f64], pairs: &[Pair], cfg: &RecsConfig) -> Candidates {
         let kept = |p: &&Pair| (p.a as usize) < n && (p.b as usize) < n && p.a != p.b && p.baskets >= cfg.min_support && p.weight > 0.0;
-        // Both directions of every pair, by product (CSR), then each row cut to its m best.
-        let mut start = vec![0u32; n + 1];
+        // Both directions of every pair, by product (CSR). Pairs come by `a` then `b`, so the
+        // rows' forward halves are sorted; each row is sorted once below.
+        let mut start = vec![0usize; n + 1];
         for pair in pairs.iter().filter(kept) {
             start[pair.a as usize + 1] += 1;
             start[pair.b as usize + 1] += 1;
@@ -78,80 +83,85 @@ impl Candidates {
             start[p + 1] += start[p];
         }
         let mut next = start.clone();
-        let mut all = vec![(0 as ProductIdx, 0.0f64); start[n] as usize];
+        let mut item = vec![0 as ProductIdx; start[n]];
+        let mut gram = vec![0f32; start[n]];
         for pair in pairs.iter().filter(kept) {
             for (i, j) in [(pair.a, pair.b), (pair.b, pair.a)] {
-                all[next[i as usize] as usize] = (j, pair.weight);
+                item[next[i as usize]] = j;
+                gram[next[i as usize]] = pair.weight as f32;
                 next[i as usize] += 1;
             }
         }
         drop(next);
         let m = cfg.learned_candidates;
         let norm = |p: ProductIdx| diag.get(p as usize).copied().unwrap_or(0.0).max(f64::MIN_POSITIVE).sqrt();
-        let rows: Vec<Vec<(ProductIdx, f64)>> = (0..n)
+        let rows: Vec<(Vec<(ProductIdx, f32)>, Vec<u32>)> = (0..n)
             .into_par_iter()
             .map(|i| {
-                let mut row = all[start[i] as usize..start[i + 1] as usize].to_vec();
-                if row.len() > m {
-                    // The strongest by cosine G_ij / sqrt(G_ii G_jj) (ties by item).
-                    let cosine = |&(j, g): &(ProductIdx, f64)| g / norm(j);
-                    row.select_nth_unstable_by(m - 1, |x, y| cosine(y).total_cmp(&cosine(x)).then(x.0.cmp(&y.0)));
-                    row.truncate(m);
-                }
+                let mut row: Vec<(ProductIdx, f32)> = item[start[i]..start[i + 1]].iter().copied().zip(gram[start[i]..start[i + 1]].iter().copied()).collect();
                 row.sort_unstable_by_key(|x| x.0);
-                row
+                // The strongest by cosine G_ij / sqrt(G_ii G_jj) (ties by item), as positions.
+                let mut best: Vec<u32> = (0..row.len() as u32).collect();
+                if best.len() > m {
+                    let cosine = |k: &u32| row[*k as usize].1 as f64 / norm(row[*k as usize].0);
+                    best.select_nth_unstable_by(m - 1, |x, y| cosine(y).total_cmp(&cosine(x)).then(x.cmp(y)));
+                    best.truncate(m);
+                    best.sort_unstable();
+                }
+                (row, best)
             })
             .collect();
-        drop(all);
-        let mut start = Vec::with_capacity(n + 1);
-        start.push(0u32);
-        let mut item = Vec::new();
-        let mut gram = Vec::new();
-        for row in rows {
-            item.extend(row.iter().map(|x| x.0));
-            gram.extend(row.iter().map(|x| x.1));
-            start.push(item.len() as u32);
+        let mut cand_start = Vec::with_capacity(n + 1);
+        cand_start.push(0);
+        let mut cand = Vec::new();
+        for (i, (row, best)) in rows.into_iter().enumerate() {
+            for (k, (j, g)) in row.into_iter().enumerate() {
+                item[start[i] + k] = j;
+                gram[start[i] + k] = g;
+            }
+            cand.extend(best.iter().map(|&k| start[i] as u32 + k));
+            cand_start.push(cand.len());
         }
-        Candidates { start, item, gram }
+        Candidates { start, item, gram, cand_start, cand }
     }
 
-    fn row(&self, i: usize) -> (&[ProductIdx], &[f64]) {
-        let (a, b) = (self.start[i] as usize, self.start[i + 1] as usize);
-        (&self.item[a..b], &self.gram[a..b])
+    /// G[a][b] for a ≠ b (0 when the pair is not counted), searching a's row from `from` on;
+    /// returns the value and where to search from for a larger b.
+    fn gram_at(&self, a: usize, b: ProductIdx, from: usize) -> (f64, usize) {
+        let row = &self.item[from..self.start[a + 1]];
+        let k = from + row.partition_point(|&x| x < b);
+        match self.item.get(k) {
+            Some(&x) if x == b && k < self.start[a + 1] => (self.gram[k] as f64, k + 1),
+            _ => (0.0, k),
+        }
     }
 
-    /// Column j of the restricted EASE: (candidate, weight) pairs. `slot` is a scratch map
-    /// product → position in j's candidates (all `u32::MAX` between calls).
-    fn solve(&self, j: usize, diag: &[f64], l2: f64, slot: &mut [u32], gram: &mut Vec<f64>) -> Vec<(ProductIdx, f32)> {
-        let (items, rhs) = self.row(j);
-        let m = items.len();
+    /// Column j of the restricted EASE: (candidate, weight) pairs.
+    fn solve(&self, j: usize, diag: &[f64], l2: f64, gram: &mut Vec<f64>) -> Vec<(ProductIdx, f32)> {
+        let positions = &self.cand[self.cand_start[j]..self.cand_start[j + 1]];
+        let m = positions.len();
         if m == 0 {
             return Vec::new();
         }
-        for (k, &c) in items.iter().enumerate() {
-            slot[c as usize] = k as u32;
-        }
+        let items: Vec<ProductIdx> = positions.iter().map(|&k| self.item[k as usize]).collect();
+        let mut w: Vec<f64> = positions.iter().map(|&k| self.gram[k as usize] as f64).collect();
         gram.clear();
         gram.resize(m * m, 0.0);
         for (r, &a) in items.iter().enumerate() {
             gram[r * m + r] = diag.get(a as usize).copied().unwrap_or(0.0) + l2;
-            let (row_items, row_gram) = self.row(a as usize);
-            for (&b, &g) in row_items.iter().zip(row_gram) {
-                let c = slot[b as usize];
-                if c != u32::MAX {
-                    gram[r * m + c as usize] = g;
-                    gram[c as usize * m + r] = g;
-                }
+            // Candidates are sorted: one forward search through a's row for all b > a.
+            let mut from = self.start[a as usize];
+            for (c, &b) in items.iter().enumerate().skip(r + 1) {
+                let (g, next) = self.gram_at(a as usize, b, from);
+                from = next;
+                gram[r * m + c] = g;
+                gram[c * m + r] = g;
             }
         }
-        for &c in items {
-            slot[c as usize] = u32::MAX;
-        }
-        let mut w = rhs.to_vec();
         if !cholesky_solve(gram, m, &mut w) {
             return Vec::new(); // not positive definite (l2 = 0 on a singular G): no list
         }
-        items.iter().zip(w).map(|(&a, w)| (a, w as f32)).collect()
+        items.into_iter().zip(w).map(|(a, w)| (a, w as f32)).collect()
     }
 }
 
