@@ -126,6 +126,10 @@ pub fn tables(
     let bought_together = baskets::bought_together(n, &mass, &a.pairs, cfg);
     timings.push(("bought together", bar.elapsed().as_secs_f64()));
     bar.finish_and_clear();
+    let bar = progress.step("learned", "products", n as u64);
+    let learned = learned::learned(n, &mass, &a.pairs, cfg);
+    timings.push(("learned", bar.elapsed().as_secs_f64()));
+    bar.finish_and_clear();
     let bar = progress.step("similar products", "products", n as u64);
     let similar = ContentIndex::from_products(products, cfg).similar(cfg);
     timings.push(("similar", bar.elapsed().as_secs_f64()));
@@ -133,6 +137,7 @@ pub fn tables(
     let bar = progress.step("popularity", "rows", (a.items.len() + a.country_items.len() + a.customers.items.len()) as u64);
     let tables = RecTables {
         bought_together,
+        learned,
         similar,
         trending: popularity::trending(a, cfg),
         popular: popularity::popular(a, cfg),
