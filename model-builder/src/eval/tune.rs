@@ -24,7 +24,7 @@ pub const GRID_CANDIDATES: [usize; 2] = [32, 64];
 /// Neighbours kept per product (K).
 pub const GRID_TOP_K: [usize; 2] = [12, 24];
 /// The learned table's weight in a blend (the other sources keep theirs).
-pub const GRID_BLEND_WEIGHT: [f32; 4] = [0.3, 1.0, 3.0, 10.0];
+pub const GRID_BLEND_WEIGHT: [f32; 5] = [0.1, 0.3, 1.0, 3.0, 10.0];
 
 /// One setting tried and its validation NDCG@10.
 #[derive(Clone, Debug, Serialize)]
@@ -60,6 +60,21 @@ pub fn interactions_validation(train: &Holdout, seed: u64) -> Holdout {
     random_split(&rows, 0.75, seed)
 }
 
+/// Within `NEAR_BEST` of the best score, the cheapest setting: the shortest lists (bundle
+/// bytes), then the fewest candidates (build time), then the better score. Differences that
+/// small are noise on a validation split of a few thousand users.
+pub const NEAR_BEST: f64 = 0.01;
+
+fn cheapest_near_best(scored: Vec<(f64, RecsConfig)>) -> RecsConfig {
+    let best = scored.iter().map(|s| s.0).fold(f64::MIN, f64::max);
+    scored
+        .into_iter()
+        .filter(|s| s.0 >= best * (1.0 - NEAR_BEST))
+        .min_by(|x, y| (x.1.learned_top_k, x.1.learned_candidates).cmp(&(y.1.learned_top_k, y.1.learned_candidates)).then(y.0.total_cmp(&x.0)))
+        .expect("the grid is not empty")
+        .1
+}
+
 /// Picks the learned table's settings (NDCG@10 of `learned` alone under `select_on`), then each
 /// learned blend's weight (for-you under `for_you_on`, discover under `select_on`).
 pub fn tune(validation: &Holdout, what: &str, base: &RecsConfig, traits: &[Traits], select_on: Protocol, for_you_on: Protocol) -> Tuning {
@@ -75,7 +90,7 @@ pub fn tune(validation: &Holdout, what: &str, base: &RecsConfig, traits: &[Trait
     };
 
     let mut tried = Vec::new();
-    let mut best: Option<(f64, RecsConfig)> = None;
+    let mut scored: Vec<(f64, RecsConfig)> = Vec::new();
     for &l2 in &GRID_L2 {
         for &candidates in &GRID_CANDIDATES {
             for &top_k in &GRID_TOP_K {
@@ -83,14 +98,11 @@ pub fn tune(validation: &Holdout, what: &str, base: &RecsConfig, traits: &[Trait
                 tables.learned = learned(n, &diag, &a.pairs, &cfg);
                 let score = ndcg(&tables, &alone, select_on)[0];
                 tried.push(Tried { setting: format!("learned l2={l2} candidates={candidates} top_k={top_k}"), ndcg_at_10: score });
-                // Strictly better only: on ties the smaller λ, fewer candidates, shorter list.
-                if best.as_ref().is_none_or(|b| score > b.0) {
-                    best = Some((score, cfg));
-                }
+                scored.push((score, cfg));
             }
         }
     }
-    let recs = best.expect("the grid is not empty").1;
+    let recs = cheapest_near_best(scored);
     tables.learned = learned(n, &diag, &a.pairs, &recs);
 
     let mut weights = LearnedWeights::default();
@@ -116,5 +128,19 @@ pub fn tune(validation: &Holdout, what: &str, base: &RecsConfig, traits: &[Trait
         weights,
         tried,
         recs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_ties_go_to_the_cheapest_setting_and_clear_wins_to_the_best() {
+        let setting = |score: f64, candidates: usize, top_k: usize| (score, RecsConfig { learned_candidates: candidates, learned_top_k: top_k, ..RecsConfig::default() });
+        let picked = cheapest_near_best(vec![setting(0.1000, 64, 24), setting(0.0995, 32, 12), setting(0.0996, 64, 12)]);
+        assert_eq!((picked.learned_candidates, picked.learned_top_k), (32, 12), "within 1%: the shortest lists, then the fewest candidates");
+        let picked = cheapest_near_best(vec![setting(0.1000, 64, 24), setting(0.0980, 32, 12)]);
+        assert_eq!((picked.learned_candidates, picked.learned_top_k), (64, 24), "2% better is not a tie");
     }
 }

@@ -86,8 +86,8 @@ impl Default for RecsConfig {
             trending_size: 100,
             popular_size: 50,
             min_reorder_customers: 3,
-            learned_l2: 10.0,
-            learned_candidates: 48,
+            learned_l2: 300.0,
+            learned_candidates: 32,
             learned_top_k: 12,
         }
     }
