@@ -9,9 +9,9 @@ const DAY: i64 = 86_400;
 use vitrine_engine::civil;
 use vitrine_model_builder::config::LoadedConfig;
 use vitrine_model_builder::error::{Error, Result};
+use vitrine_model_builder::eval::blends::LearnedWeights;
 use vitrine_model_builder::eval::holdout::Holdout;
 use vitrine_model_builder::eval::recommenders::Recommender;
-use vitrine_model_builder::eval::blends::LearnedWeights;
 use vitrine_model_builder::eval::{self, blends, evaluate, evaluate_orders, external, interactions, report, tune, EvalReport, Protocol};
 use vitrine_model_builder::recs::{CoPurchaseScope, RecsConfig};
 

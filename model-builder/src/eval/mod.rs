@@ -93,7 +93,13 @@ pub fn evaluate(holdout: &Holdout, cfg: &RecsConfig, traits: &[Traits], recommen
 }
 
 /// Scores every recommender under each protocol with tables already built from `holdout.train`.
-pub fn evaluate_with_tables(holdout: &Holdout, tables: &RecTables, traits: &[Traits], recommenders: &[(String, Recommender)], protocols: &[Protocol]) -> EvalReport {
+pub fn evaluate_with_tables(
+    holdout: &Holdout,
+    tables: &RecTables,
+    traits: &[Traits],
+    recommenders: &[(String, Recommender)],
+    protocols: &[Protocol],
+) -> EvalReport {
     let started = Instant::now();
     let ctx = Context { tables, train: &holdout.train, now: holdout.as_of, traits };
     let protocols = protocols

@@ -54,7 +54,12 @@ pub fn interactions_validation(train: &Holdout, seed: u64) -> Holdout {
         .iter()
         .filter_map(|o| {
             let line = t.order_lines(o).first()?;
-            Some(Interaction { user: t.customers[o.customer? as usize].clone(), item: t.products[line.product as usize].sku.clone(), time: o.time, weight: 1.0 })
+            Some(Interaction {
+                user: t.customers[o.customer? as usize].clone(),
+                item: t.products[line.product as usize].sku.clone(),
+                time: o.time,
+                weight: 1.0,
+            })
         })
         .collect();
     random_split(&rows, 0.75, seed)
@@ -137,7 +142,8 @@ mod tests {
 
     #[test]
     fn near_ties_go_to_the_cheapest_setting_and_clear_wins_to_the_best() {
-        let setting = |score: f64, candidates: usize, top_k: usize| (score, RecsConfig { learned_candidates: candidates, learned_top_k: top_k, ..RecsConfig::default() });
+        let setting =
+            |score: f64, candidates: usize, top_k: usize| (score, RecsConfig { learned_candidates: candidates, learned_top_k: top_k, ..RecsConfig::default() });
         let picked = cheapest_near_best(vec![setting(0.1000, 64, 24), setting(0.0995, 32, 12), setting(0.0996, 64, 12)]);
         assert_eq!((picked.learned_candidates, picked.learned_top_k), (32, 12), "within 1%: the shortest lists, then the fewest candidates");
         let picked = cheapest_near_best(vec![setting(0.1000, 64, 24), setting(0.0980, 32, 12)]);

@@ -32,10 +32,7 @@ pub fn learned(n_products: usize, diag: &[f64], pairs: &[Pair], cfg: &RecsConfig
     let candidates = Candidates::from_pairs(n_products, diag, pairs, cfg);
     let l2 = cfg.learned_l2.max(0.0) as f64;
     // Column by column: (j, [(a, B[a][j])]).
-    let columns: Vec<Vec<(ProductIdx, f32)>> = (0..n_products)
-        .into_par_iter()
-        .map_init(Vec::new, |gram, j| candidates.solve(j, diag, l2, gram))
-        .collect();
+    let columns: Vec<Vec<(ProductIdx, f32)>> = (0..n_products).into_par_iter().map_init(Vec::new, |gram, j| candidates.solve(j, diag, l2, gram)).collect();
     drop(candidates);
     // Rows: seed a → the items j it predicts.
     let mut lengths = vec![0u32; n_products];
@@ -95,7 +92,9 @@ impl Candidates {
         drop(next);
         let m = cfg.learned_candidates;
         let norm = |p: ProductIdx| diag.get(p as usize).copied().unwrap_or(0.0).max(f64::MIN_POSITIVE).sqrt();
-        let rows: Vec<(Vec<(ProductIdx, f32)>, Vec<u32>)> = (0..n)
+        // Per product: its row sorted by item, and the positions of its candidates in it.
+        type Sorted = (Vec<(ProductIdx, f32)>, Vec<u32>);
+        let rows: Vec<Sorted> = (0..n)
             .into_par_iter()
             .map(|i| {
                 let mut row: Vec<(ProductIdx, f32)> = item[start[i]..start[i + 1]].iter().copied().zip(gram[start[i]..start[i + 1]].iter().copied()).collect();
@@ -207,8 +206,8 @@ pub(crate) fn cholesky_solve(a: &mut [f64], n: usize, b: &mut [f64]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recs::testdata::TinyData;
     use crate::aggregates::Aggregates;
+    use crate::recs::testdata::TinyData;
     use crate::recs::{Baskets, CoPurchaseScope};
 
     /// Dense EASE: B = I − P·diag(1/diag P), P = (G + λI)⁻¹, diagonal zero.
@@ -253,8 +252,21 @@ mod tests {
         // Seven products, baskets with overlapping structure (no decay: weights are counts).
         // The last basket holds everything, so every pair co-occurs: dense EASE's regressions
         // may use every item, and so may ours.
-        let baskets: [&[u32]; 13] =
-            [&[0, 1, 2, 3, 4, 5, 6], &[0, 1, 2], &[0, 1], &[1, 2, 3], &[3, 4], &[4, 5, 6], &[5, 6], &[0, 6], &[2, 3, 4], &[1, 5], &[0, 2, 4, 6], &[3, 5], &[1, 2]];
+        let baskets: [&[u32]; 13] = [
+            &[0, 1, 2, 3, 4, 5, 6],
+            &[0, 1, 2],
+            &[0, 1],
+            &[1, 2, 3],
+            &[3, 4],
+            &[4, 5, 6],
+            &[5, 6],
+            &[0, 6],
+            &[2, 3, 4],
+            &[1, 5],
+            &[0, 2, 4, 6],
+            &[3, 5],
+            &[1, 2],
+        ];
         let mut data = TinyData::new(&["A", "B", "C", "D", "E", "F", "G"]).customers(1).countries(&["UK"]);
         for (day, b) in baskets.iter().enumerate() {
             data = data.order(Some(0), 0, day as i64, b);
