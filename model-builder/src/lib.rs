@@ -8,6 +8,7 @@ pub mod config;
 pub mod data;
 pub mod diff;
 pub mod error;
+pub mod events;
 pub mod eval;
 pub mod fmt;
 pub mod generate;
