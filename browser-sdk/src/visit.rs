@@ -44,6 +44,8 @@ pub const PROFILE_KEY: &str = "vitrine:profile";
 pub const OUTBOX_KEY: &str = "vitrine:outbox";
 const VISITOR_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 const CART_COOKIE_SECONDS: i64 = 30 * 24 * 3600;
+/// Recently viewed products are worth a month, like a cart.
+const SEEN_COOKIE_SECONDS: i64 = 30 * 24 * 3600;
 
 /// One page's SDK: the session, the profile, the outbox and exit intent, and the effects the
 /// last calls asked for.
@@ -66,6 +68,9 @@ pub struct Visit {
     /// The shared cookies' values as last read or written (reading them again is slow).
     cookie_visitor: Option<String>,
     cookie_interests: Option<String>,
+    cookie_seen: Option<String>,
+    /// This page view added to the recently viewed products: the profile is saved on settling.
+    viewed_changed: bool,
     /// The exit offer on screen, and the `Promotion Clicked` properties its call to action sends.
     offer_open: Option<(String, String)>,
     /// The offer a deep link promised, as the edge checked it (`cookies::OFFER`), until shown.
@@ -162,6 +167,13 @@ impl Visit {
         if let Some(raw) = cookie(&jar, cookies::CART) {
             session.cart = cookies::parse_cart_cookie(&raw);
         }
+        // Recently viewed: the shared cookie (another tab, or what the edge saw) when there
+        // is one, else what the stored profile kept (the cookie may have been cleared).
+        let cookie_seen = cookie(&jar, cookies::SEEN);
+        let viewed = cookie_seen.as_deref().map_or_else(|| profile.viewed.clone(), cookies::parse_seen_cookie);
+        // Saved on settling when the stored list was not the cookie's (or the cookie is gone).
+        let viewed_changed = viewed != profile.viewed || cookie_seen.is_none() && !viewed.is_empty();
+        profile.viewed = viewed;
         let cookie_interests = cookie(&jar, cookies::INTERESTS);
         if let Some((categories, products, at)) = cookie_interests.as_deref().and_then(cookies::parse_interests_cookie) {
             if at >= session.interests_at {
@@ -184,6 +196,8 @@ impl Visit {
             viewed_here: None,
             cookie_visitor,
             cookie_interests,
+            cookie_seen,
+            viewed_changed,
             offer_open: None,
             verified_offer: cookie(&jar, cookies::OFFER),
             page_view: String::new(),
@@ -277,11 +291,13 @@ impl Visit {
         if let Some(offer) = promised {
             self.show_offer(offer, "deep_link", Capture::None, now);
         }
-        if let Some(unsaved) = first {
+        let mut unsaved = core::mem::take(&mut self.viewed_changed);
+        if let Some(first_unsaved) = first {
             self.share_visitor_id();
-            if unsaved {
-                self.save_profile();
-            }
+            unsaved |= first_unsaved;
+        }
+        if unsaved {
+            self.save_profile();
         }
     }
 
@@ -312,6 +328,7 @@ impl Visit {
         let catalog = &self.engine.body().catalog;
         let lesson = if let Some(p) = self.page.product.and_then(|p| catalog.get(p)) {
             self.viewed_here = Some(p.sku().into());
+            self.viewed_changed |= cookies::remember_viewed(&mut self.profile.viewed, p.sku());
             Some(Learn::ProductViewed(p.sku().into()))
         } else {
             self.page.category.and_then(|c| catalog.categories.get(c as usize)).map(|c| Learn::CategoryViewed(c.clone()))
@@ -428,6 +445,9 @@ impl Visit {
     /// `vitrine.track(event, properties)`: `facts` are what the session learns from out of the
     /// properties, `properties` their JSON text.
     pub fn track(&mut self, event: &str, facts: &EventFacts, properties: &str, now: f64) {
+        if event == PRODUCT_VIEWED && cookies::remember_viewed(&mut self.profile.viewed, facts.product.as_deref().unwrap_or_default()) {
+            self.save_profile();
+        }
         if let Some(lesson) = lesson(event, facts) {
             let repeat_view = matches!(&lesson, Learn::ProductViewed(sku) if self.viewed_here.as_ref() == Some(sku));
             if matches!(lesson, Learn::Purchased) {
@@ -678,6 +698,7 @@ impl Visit {
     pub fn reset(&mut self, now: f64) {
         self.forget_user(now);
         self.profile.visitor_id = (self.env.new_id)();
+        self.profile.viewed.clear();
         self.session = SessionState::default();
         self.cookie_interests = None;
         self.fx.push(Effect::SetCookie(cookies::CART, String::new(), Some(0)));
@@ -719,9 +740,16 @@ impl Visit {
         }
     }
 
-    /// Nothing goes to lasting storage until consent when the site requires it.
+    /// Nothing goes to lasting storage until consent when the site requires it. The recently
+    /// viewed products go to the edge too (`vt_seen`), when they changed.
     fn save_profile(&mut self) {
         let encoded = self.profile.encode(&(self.env.to_json)(&self.profile.traits));
+        let seen = cookies::seen_cookie(&self.profile.viewed);
+        if self.may_store() && self.cookie_seen.as_deref().unwrap_or_default() != seen {
+            let age = if seen.is_empty() { 0 } else { SEEN_COOKIE_SECONDS };
+            self.fx.push(Effect::SetCookie(cookies::SEEN, seen.clone(), Some(age)));
+            self.cookie_seen = Some(seen);
+        }
         if self.may_store() {
             self.fx.push(Effect::Store(Store::Local, PROFILE_KEY, encoded));
         } else {

@@ -835,3 +835,37 @@ fn a_capturing_exit_offer_asks_for_the_form_but_not_when_a_link_promised_it() {
     assert!(v.exit_intent("top_edge", T0 + 9_000.0));
     assert_eq!(captures(&v.effects()), [("welcome10".to_string(), Capture::None)], "and so does its exit intent");
 }
+
+/// The `vt_seen` cookies written.
+fn seen(fx: &[Effect]) -> Vec<(&str, &str, Option<i64>)> {
+    cookies(fx).into_iter().filter(|c| c.0 == "vt_seen").collect()
+}
+
+#[test]
+fn recently_viewed_products_are_remembered_across_visits_and_shared_with_the_edge() {
+    let (mut v, fx) = start(Start::default(), product_page("K2"));
+    assert_eq!(v.profile().viewed, ["K2"]);
+    assert_eq!(seen(&fx), [("vt_seen", "K2", Some(30 * 24 * 3600))]);
+    v.page(product_page("C1"), T0 + 1000.0);
+    let fx = v.effects();
+    assert_eq!(seen(&fx), [("vt_seen", "C1,K2", Some(30 * 24 * 3600))], "most recent first");
+    // A single-page app's product view counts too; seeing K2 again moves it first, once.
+    let fx = track(&mut v, "Product Viewed", facts("K2", None));
+    assert_eq!(seen(&fx), [("vt_seen", "K2,C1", Some(30 * 24 * 3600))]);
+    assert!(seen(&track(&mut v, "Product Clicked", facts("G1", None))).is_empty(), "a click is not a view");
+    v.page(home(), T0 + 2000.0);
+    assert!(seen(&v.effects()).is_empty(), "nothing new viewed, nothing written");
+    let kept = stored(&fx, Store::Local, PROFILE_KEY).expect("kept with the profile").to_string();
+
+    // The next visit: the cookie was cleared, local storage kept the list (and writes it back
+    // for the edge); a cookie from another tab wins over what is stored.
+    let (v, fx) = start(Start { stored_profile: Some(kept.clone()), ..Start::default() }, home());
+    assert_eq!(v.profile().viewed, ["K2", "C1"]);
+    assert_eq!(seen(&fx).into_iter().map(|c| c.1).collect::<Vec<_>>(), ["K2,C1"]);
+    let (mut v, _) = start(Start { stored_profile: Some(kept), cookies: "vt_seen=G1,K2".into(), ..Start::default() }, home());
+    assert_eq!(v.profile().viewed, ["G1", "K2"]);
+    // A sign-out on a shared device forgets them, the cookie too.
+    v.reset(T0 + 3000.0);
+    assert!(v.profile().viewed.is_empty());
+    assert!(seen(&v.effects()).contains(&("vt_seen", "", Some(0))));
+}

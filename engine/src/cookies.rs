@@ -6,6 +6,7 @@
 //! | [`VISITOR`] `vt_vid` | whichever sees the visitor first | edge, SDK | the anonymous visitor id ([`is_valid_visitor_id`]) |
 //! | [`CART`] `vt_cart` | the store's pages, the SDK | edge, SDK | [`cart_cookie`] / [`parse_cart_cookie`] |
 //! | [`INTERESTS`] `vt_int` | the SDK | edge, SDK (other tabs) | [`interests_cookie`] / [`parse_interests_cookie`] |
+//! | [`SEEN`] `vt_seen` | the SDK | edge, SDK (other tabs, after storage was cleared) | [`seen_cookie`] / [`parse_seen_cookie`], changed by [`remember_viewed`] |
 //! | [`PROFILE`] `vt_profile` | the edge, signed ([`crate::token`]) | edge (verified), SDK (its traits, unverified) | [`ProfileClaims`] as JSON |
 //!
 //! Signing and JSON stay with the edge (`vitrine_edge::profile`): the engine has no JSON codec,
@@ -148,6 +149,57 @@ pub fn parse_interests_cookie(text: &str) -> Option<(NamedWeights, NamedWeights,
     Some((categories, products, at))
 }
 
+/// The visitor's recently viewed products, most recent first, kept by the SDK (in its stored
+/// profile, across visits) and written here so the edge decides the next page with the same
+/// list (the `recently_viewed`, `viewed_together` and `bought_after_viewing` recommenders):
+/// SKUs percent-encoded (`encodeURIComponent`), joined by `,`, e.g. `22423,85123A`. At most
+/// [`MAX_RECENTLY_VIEWED`] SKUs of at most 64 bytes: a longer list is cut, a longer SKU skipped.
+pub const SEEN: &str = "vt_seen";
+/// How many recently viewed products are kept (a slot shows fewer; 12 SKUs keep the cookie
+/// small).
+pub const MAX_RECENTLY_VIEWED: usize = 12;
+const MAX_SEEN_SKU: usize = 64;
+
+/// Reads a [`SEEN`] value: SKUs most recent first, repeats, empty and over-long ones dropped,
+/// at most [`MAX_RECENTLY_VIEWED`]. Unknown SKUs stay: the catalog drops them when it resolves.
+pub fn parse_seen_cookie(cookie: &str) -> Vec<String> {
+    let mut skus: Vec<String> = Vec::new();
+    for sku in cookie.split(',').map(|s| percent_decode(s.trim())) {
+        if skus.len() == MAX_RECENTLY_VIEWED {
+            break;
+        }
+        if !sku.is_empty() && sku.len() <= MAX_SEEN_SKU && !skus.contains(&sku) {
+            skus.push(sku);
+        }
+    }
+    skus
+}
+
+/// Writes a [`SEEN`] value.
+pub fn seen_cookie(skus: &[String]) -> String {
+    let mut out = String::new();
+    for (i, sku) in skus.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_percent_encoded(&mut out, sku);
+    }
+    out
+}
+
+/// `sku` was viewed: first in `skus`, once, the list kept to [`MAX_RECENTLY_VIEWED`]. The one
+/// rule for the SDK (a product page or `Product Viewed`) and the edge (the page's own product,
+/// which the SDK on that page has added before it decides). False when nothing changed.
+pub fn remember_viewed(skus: &mut Vec<String>, sku: &str) -> bool {
+    if sku.is_empty() || sku.len() > MAX_SEEN_SKU || skus.first().is_some_and(|s| s == sku) {
+        return false;
+    }
+    skus.retain(|s| s != sku);
+    skus.insert(0, sku.into());
+    skus.truncate(MAX_RECENTLY_VIEWED);
+    true
+}
+
 /// The offer a deep link (`?vt=` from a message) promised, set by the edge once it checked the
 /// link's signature and expiry; the SDK shows it and clears it. The SDK never reads an offer
 /// from a token itself: nobody in the browser can check a signature.
@@ -242,6 +294,28 @@ mod tests {
         let written = interests_cookie(5, &[("a".into(), -2.0), ("b".into(), f32::NAN)], &[("c".into(), f32::INFINITY)]);
         assert_eq!(written, "5|a:0,b:0|c:4294967295");
         assert!(parse_interests_cookie(&written).is_some());
+    }
+
+    #[test]
+    fn seen_cookies_are_bounded_and_re_read() {
+        let long = "x".repeat(65);
+        let cookie = alloc::format!("B,A%2CZ,,B,{long},%E2%82%AC,{}", (0..20).map(|i| alloc::format!("S{i}")).collect::<Vec<_>>().join(","));
+        let skus = parse_seen_cookie(&cookie);
+        assert_eq!(skus.len(), MAX_RECENTLY_VIEWED);
+        assert_eq!(&skus[..4], ["B", "A,Z", "\u{20ac}", "S0"], "repeats, empty and over-long SKUs dropped");
+        assert_eq!(parse_seen_cookie(&seen_cookie(&skus)), skus);
+        assert_eq!(seen_cookie(&skus[..2]), "B,A%2CZ");
+    }
+
+    #[test]
+    fn a_view_goes_first_once_and_the_oldest_falls_off() {
+        let mut skus: Vec<String> = (0..MAX_RECENTLY_VIEWED).map(|i| alloc::format!("S{i}")).collect();
+        assert!(remember_viewed(&mut skus, "S5"));
+        assert_eq!((skus[0].as_str(), skus[6].as_str(), skus.len()), ("S5", "S6", MAX_RECENTLY_VIEWED));
+        assert!(!remember_viewed(&mut skus, "S5"), "already the latest");
+        assert!(remember_viewed(&mut skus, "NEW"));
+        assert_eq!((skus[0].as_str(), skus[1].as_str(), skus.last().unwrap().as_str()), ("NEW", "S5", "S10"));
+        assert!(!remember_viewed(&mut skus, &"y".repeat(65)), "longer than a cookie keeps");
     }
 
     #[test]
