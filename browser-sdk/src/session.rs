@@ -61,9 +61,9 @@ pub struct Profile {
     pub traits: Value,
     /// None: not asked yet.
     pub consent: Option<bool>,
-    /// SKUs viewed, most recent first (`cookies::remember_viewed`), kept across visits with
-    /// the profile and shared with the edge in `cookies::SEEN`.
-    pub viewed: Vec<String>,
+    /// Products viewed, most recent first, as `cookies::SEEN` holds them (`remember_viewed`):
+    /// kept across visits with the profile and shared with the edge in that cookie.
+    pub viewed: String,
 }
 
 /// Something the visitor did that the session learns from.
@@ -298,7 +298,7 @@ impl Profile {
         if let Some(c) = self.consent {
             l.int("co", c.into());
         }
-        l.text("v", &cookies::seen_cookie(&self.viewed));
+        l.text("v", &self.viewed);
         l.text("t", traits_json);
         l.0
     }
@@ -312,7 +312,7 @@ impl Profile {
                 "id" => p.visitor_id = rest.into(),
                 "u" => p.user_id = Some(rest.into()),
                 "co" => p.consent = Some(rest == "1"),
-                "v" => p.viewed = cookies::parse_seen_cookie(rest),
+                "v" => p.viewed = rest.into(),
                 "t" => traits = Some(rest),
                 _ => {}
             }
@@ -437,7 +437,7 @@ mod tests {
         s.landing.referrer = back.landing.referrer.clone();
         assert_eq!(back, s, "weights restore bit for bit");
 
-        let viewed = alloc::vec!["A 1,\nB".into(), "C".into()];
+        let viewed = "A%201,B".into();
         let p = Profile { visitor_id: "v".into(), user_id: Some("u 1".into()), traits: Value::Null, consent: Some(false), viewed };
         let text = p.encode(r#"{"segment":"Loyal"}"#);
         assert_eq!(Profile::decode(&text), Some((p, Some(r#"{"segment":"Loyal"}"#))));

@@ -44,8 +44,6 @@ pub const PROFILE_KEY: &str = "vitrine:profile";
 pub const OUTBOX_KEY: &str = "vitrine:outbox";
 const VISITOR_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 const CART_COOKIE_SECONDS: i64 = 30 * 24 * 3600;
-/// Recently viewed products are worth a month, like a cart.
-const SEEN_COOKIE_SECONDS: i64 = 30 * 24 * 3600;
 
 /// One page's SDK: the session, the profile, the outbox and exit intent, and the effects the
 /// last calls asked for.
@@ -68,7 +66,6 @@ pub struct Visit {
     /// The shared cookies' values as last read or written (reading them again is slow).
     cookie_visitor: Option<String>,
     cookie_interests: Option<String>,
-    cookie_seen: Option<String>,
     /// This page view added to the recently viewed products: the profile is saved on settling.
     viewed_changed: bool,
     /// The exit offer on screen, and the `Promotion Clicked` properties its call to action sends.
@@ -169,11 +166,6 @@ impl Visit {
         }
         // Recently viewed: the shared cookie (another tab, or what the edge saw) when there
         // is one, else what the stored profile kept (the cookie may have been cleared).
-        let cookie_seen = cookie(&jar, cookies::SEEN);
-        let viewed = cookie_seen.as_deref().map_or_else(|| profile.viewed.clone(), cookies::parse_seen_cookie);
-        // Saved on settling when the stored list was not the cookie's (or the cookie is gone).
-        let viewed_changed = viewed != profile.viewed || cookie_seen.is_none() && !viewed.is_empty();
-        profile.viewed = viewed;
         let cookie_interests = cookie(&jar, cookies::INTERESTS);
         if let Some((categories, products, at)) = cookie_interests.as_deref().and_then(cookies::parse_interests_cookie) {
             if at >= session.interests_at {
@@ -196,8 +188,7 @@ impl Visit {
             viewed_here: None,
             cookie_visitor,
             cookie_interests,
-            cookie_seen,
-            viewed_changed,
+            viewed_changed: false,
             offer_open: None,
             verified_offer: cookie(&jar, cookies::OFFER),
             page_view: String::new(),
@@ -291,14 +282,13 @@ impl Visit {
         if let Some(offer) = promised {
             self.show_offer(offer, "deep_link", Capture::None, now);
         }
-        let mut unsaved = core::mem::take(&mut self.viewed_changed);
-        if let Some(first_unsaved) = first {
+        if let Some(unsaved) = first {
             self.share_visitor_id();
-            unsaved |= first_unsaved;
+            if unsaved {
+                self.save_profile();
+            }
         }
-        if unsaved {
-            self.save_profile();
-        }
+        self.save_viewed();
     }
 
     /// A deep link from an email or SMS: the offer it promised, once the edge checked the
@@ -328,13 +318,16 @@ impl Visit {
         let catalog = &self.engine.body().catalog;
         let lesson = if let Some(p) = self.page.product.and_then(|p| catalog.get(p)) {
             self.viewed_here = Some(p.sku().into());
-            self.viewed_changed |= cookies::remember_viewed(&mut self.profile.viewed, p.sku());
             Some(Learn::ProductViewed(p.sku().into()))
         } else {
             self.page.category.and_then(|c| catalog.categories.get(c as usize)).map(|c| Learn::CategoryViewed(c.clone()))
         };
         if let Some(lesson) = lesson {
             self.session.learn(catalog, lesson, secs(now));
+        }
+        if let Some(sku) = self.viewed_here.take() {
+            self.remember_viewed(&sku);
+            self.viewed_here = Some(sku);
         }
     }
 
@@ -445,9 +438,6 @@ impl Visit {
     /// `vitrine.track(event, properties)`: `facts` are what the session learns from out of the
     /// properties, `properties` their JSON text.
     pub fn track(&mut self, event: &str, facts: &EventFacts, properties: &str, now: f64) {
-        if event == PRODUCT_VIEWED && cookies::remember_viewed(&mut self.profile.viewed, facts.product.as_deref().unwrap_or_default()) {
-            self.save_profile();
-        }
         if let Some(lesson) = lesson(event, facts) {
             let repeat_view = matches!(&lesson, Learn::ProductViewed(sku) if self.viewed_here.as_ref() == Some(sku));
             if matches!(lesson, Learn::Purchased) {
@@ -693,18 +683,20 @@ impl Visit {
 
     /// `vitrine.reset()` (a sign-out on a shared device): what is queued goes now, then the
     /// visitor is someone new: no user, no traits, a new
-    /// anonymous id (in `vt_vid` too), an empty session, and the cart and interests cookies
-    /// deleted. Consent stays: it is this browser's answer.
+    /// anonymous id (in `vt_vid` too), an empty session, the cart and interests cookies
+    /// deleted, no recently viewed products. Consent stays: it is this browser's answer.
     pub fn reset(&mut self, now: f64) {
         self.forget_user(now);
         self.profile.visitor_id = (self.env.new_id)();
-        self.profile.viewed.clear();
+        self.profile.viewed = String::new();
         self.session = SessionState::default();
         self.cookie_interests = None;
         self.fx.push(Effect::SetCookie(cookies::CART, String::new(), Some(0)));
         self.fx.push(Effect::SetCookie(cookies::INTERESTS, String::new(), Some(0)));
         self.save_session();
-        self.save_profile();
+        // Saves the profile, and empties the edge's copy of the list.
+        self.viewed_changed = true;
+        self.save_viewed();
         self.share_visitor_id();
     }
 
@@ -740,16 +732,28 @@ impl Visit {
         }
     }
 
-    /// Nothing goes to lasting storage until consent when the site requires it. The recently
-    /// viewed products go to the edge too (`vt_seen`), when they changed.
+    /// A product was viewed: first in the recently viewed list, saved when the page settles.
+    fn remember_viewed(&mut self, sku: &str) {
+        let viewed = cookies::remember_viewed(&self.profile.viewed, sku);
+        self.viewed_changed |= viewed != self.profile.viewed;
+        self.profile.viewed = viewed;
+    }
+
+    /// The recently viewed products, when they changed: with the profile, and to the edge
+    /// (`vt_seen`; like `vt_int`, only once cookies are allowed). The cookie lasts as long as
+    /// the stored profile is expected to: the SDK decides from its own copy, the edge from this.
+    fn save_viewed(&mut self) {
+        if core::mem::take(&mut self.viewed_changed) {
+            self.save_profile();
+            if self.may_store() {
+                self.fx.push(Effect::SetCookie(cookies::SEEN, self.profile.viewed.clone(), Some(VISITOR_COOKIE_SECONDS)));
+            }
+        }
+    }
+
+    /// Nothing goes to lasting storage until consent when the site requires it.
     fn save_profile(&mut self) {
         let encoded = self.profile.encode(&(self.env.to_json)(&self.profile.traits));
-        let seen = cookies::seen_cookie(&self.profile.viewed);
-        if self.may_store() && self.cookie_seen.as_deref().unwrap_or_default() != seen {
-            let age = if seen.is_empty() { 0 } else { SEEN_COOKIE_SECONDS };
-            self.fx.push(Effect::SetCookie(cookies::SEEN, seen.clone(), Some(age)));
-            self.cookie_seen = Some(seen);
-        }
         if self.may_store() {
             self.fx.push(Effect::Store(Store::Local, PROFILE_KEY, encoded));
         } else {

@@ -6,7 +6,7 @@
 //! | [`VISITOR`] `vt_vid` | whichever sees the visitor first | edge, SDK | the anonymous visitor id ([`is_valid_visitor_id`]) |
 //! | [`CART`] `vt_cart` | the store's pages, the SDK | edge, SDK | [`cart_cookie`] / [`parse_cart_cookie`] |
 //! | [`INTERESTS`] `vt_int` | the SDK | edge, SDK (other tabs) | [`interests_cookie`] / [`parse_interests_cookie`] |
-//! | [`SEEN`] `vt_seen` | the SDK | edge, SDK (other tabs, after storage was cleared) | [`seen_cookie`] / [`parse_seen_cookie`], changed by [`remember_viewed`] |
+//! | [`SEEN`] `vt_seen` | the SDK | edge | SKUs, most recent first: [`remember_viewed`] / [`recently_viewed`] |
 //! | [`PROFILE`] `vt_profile` | the edge, signed ([`crate::token`]) | edge (verified), SDK (its traits, unverified) | [`ProfileClaims`] as JSON |
 //!
 //! Signing and JSON stay with the edge (`vitrine_edge::profile`): the engine has no JSON codec,
@@ -17,6 +17,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use crate::body::{Catalog, ProductIdx};
 use crate::cart::{Cart, Line};
 use crate::context::MAX_INTEREST_PRODUCTS;
 use crate::text::{percent_decode, push_int, push_percent_encoded};
@@ -149,55 +150,61 @@ pub fn parse_interests_cookie(text: &str) -> Option<(NamedWeights, NamedWeights,
     Some((categories, products, at))
 }
 
-/// The visitor's recently viewed products, most recent first, kept by the SDK (in its stored
-/// profile, across visits) and written here so the edge decides the next page with the same
-/// list (the `recently_viewed`, `viewed_together` and `bought_after_viewing` recommenders):
-/// SKUs percent-encoded (`encodeURIComponent`), joined by `,`, e.g. `22423,85123A`. At most
-/// [`MAX_RECENTLY_VIEWED`] SKUs of at most 64 bytes: a longer list is cut, a longer SKU skipped.
+/// The visitor's recently viewed products, most recent first, kept by the SDK (with its stored
+/// profile: local storage, across visits) and written here whenever it changes, so the edge
+/// decides the next page with the same list (the `recently_viewed`, `viewed_together` and
+/// `bought_after_viewing` recommenders): SKUs percent-encoded (`encodeURIComponent`), joined
+/// by `,`, e.g. `22423,85123A`. Both hosts keep it in this form (the SDK carries no list codec):
+/// [`remember_viewed`] changes it, [`recently_viewed`] reads it. At most [`MAX_RECENTLY_VIEWED`] entries are read; an entry
+/// longer than a 64-byte SKU encodes to is dropped.
 pub const SEEN: &str = "vt_seen";
 /// How many recently viewed products are kept (a slot shows fewer; 12 SKUs keep the cookie
 /// small).
 pub const MAX_RECENTLY_VIEWED: usize = 12;
-const MAX_SEEN_SKU: usize = 64;
+/// 64 bytes of SKU, every byte percent-encoded.
+const MAX_SEEN_ENTRY: usize = 3 * 64;
 
-/// Reads a [`SEEN`] value: SKUs most recent first, repeats, empty and over-long ones dropped,
-/// at most [`MAX_RECENTLY_VIEWED`]. Unknown SKUs stay: the catalog drops them when it resolves.
-pub fn parse_seen_cookie(cookie: &str) -> Vec<String> {
-    let mut skus: Vec<String> = Vec::new();
-    for sku in cookie.split(',').map(|s| percent_decode(s.trim())) {
-        if skus.len() == MAX_RECENTLY_VIEWED {
-            break;
-        }
-        if !sku.is_empty() && sku.len() <= MAX_SEEN_SKU && !skus.contains(&sku) {
-            skus.push(sku);
-        }
-    }
-    skus
+/// An entry of a [`SEEN`] value that is read: not empty, not over-long.
+fn is_seen_entry(entry: &str) -> bool {
+    !entry.is_empty() && entry.len() <= MAX_SEEN_ENTRY
 }
 
-/// Writes a [`SEEN`] value.
-pub fn seen_cookie(skus: &[String]) -> String {
+/// `sku` was viewed: the [`SEEN`] value `list` with it first, once, and the oldest past
+/// [`MAX_RECENTLY_VIEWED`] dropped. The one rule for the SDK (a product page, `Product
+/// Viewed`) and the edge (the page's own product, which the SDK on that page adds before it
+/// decides). A SKU longer than 64 bytes is not added. (Plain loops: this runs in the SDK.)
+pub fn remember_viewed(list: &str, sku: &str) -> String {
     let mut out = String::new();
-    for (i, sku) in skus.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
+    if sku.len() <= MAX_SEEN_ENTRY / 3 {
         push_percent_encoded(&mut out, sku);
+    }
+    let viewed = out.len();
+    let mut kept = usize::from(viewed > 0);
+    for entry in list.split(',') {
+        if kept == MAX_RECENTLY_VIEWED {
+            break;
+        }
+        if is_seen_entry(entry) && entry.as_bytes() != &out.as_bytes()[..viewed] {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(entry);
+            kept += 1;
+        }
     }
     out
 }
 
-/// `sku` was viewed: first in `skus`, once, the list kept to [`MAX_RECENTLY_VIEWED`]. The one
-/// rule for the SDK (a product page or `Product Viewed`) and the edge (the page's own product,
-/// which the SDK on that page has added before it decides). False when nothing changed.
-pub fn remember_viewed(skus: &mut Vec<String>, sku: &str) -> bool {
-    if sku.is_empty() || sku.len() > MAX_SEEN_SKU || skus.first().is_some_and(|s| s == sku) {
-        return false;
+/// The catalog's products of a [`SEEN`] value, most recent first, each once, from its first
+/// [`MAX_RECENTLY_VIEWED`] entries (unknown SKUs dropped: the list outlives catalogs).
+pub fn recently_viewed(catalog: &Catalog, list: &str) -> Vec<ProductIdx> {
+    let mut out = Vec::new();
+    for entry in list.split(',').filter(|e| is_seen_entry(e)).take(MAX_RECENTLY_VIEWED) {
+        if let Some(p) = catalog.index_of(&percent_decode(entry)).filter(|p| !out.contains(p)) {
+            out.push(p);
+        }
     }
-    skus.retain(|s| s != sku);
-    skus.insert(0, sku.into());
-    skus.truncate(MAX_RECENTLY_VIEWED);
-    true
+    out
 }
 
 /// The offer a deep link (`?vt=` from a message) promised, set by the edge once it checked the
@@ -297,25 +304,29 @@ mod tests {
     }
 
     #[test]
-    fn seen_cookies_are_bounded_and_re_read() {
-        let long = "x".repeat(65);
-        let cookie = alloc::format!("B,A%2CZ,,B,{long},%E2%82%AC,{}", (0..20).map(|i| alloc::format!("S{i}")).collect::<Vec<_>>().join(","));
-        let skus = parse_seen_cookie(&cookie);
-        assert_eq!(skus.len(), MAX_RECENTLY_VIEWED);
-        assert_eq!(&skus[..4], ["B", "A,Z", "\u{20ac}", "S0"], "repeats, empty and over-long SKUs dropped");
-        assert_eq!(parse_seen_cookie(&seen_cookie(&skus)), skus);
-        assert_eq!(seen_cookie(&skus[..2]), "B,A%2CZ");
+    fn a_view_goes_first_once_and_the_oldest_falls_off() {
+        let full: Vec<String> = (0..MAX_RECENTLY_VIEWED).map(|i| alloc::format!("S{i}")).collect();
+        let list = full.join(",");
+        let again = remember_viewed(&list, "S5");
+        assert_eq!(again.split(',').collect::<Vec<_>>()[..7], ["S5", "S0", "S1", "S2", "S3", "S4", "S6"]);
+        assert_eq!(again.split(',').count(), MAX_RECENTLY_VIEWED);
+        assert_eq!(remember_viewed(&again, "S5"), again, "already the latest");
+        let new = remember_viewed(&again, "A,\u{20ac}");
+        assert!(new.starts_with("A%2C%E2%82%AC,S5,S0,") && new.ends_with(",S10"), "{new}");
+        assert_eq!(remember_viewed(",,B,,C", &"y".repeat(65)), "B,C", "a SKU longer than a cookie keeps is not remembered");
+        assert_eq!(remember_viewed("", "A"), "A");
     }
 
     #[test]
-    fn a_view_goes_first_once_and_the_oldest_falls_off() {
-        let mut skus: Vec<String> = (0..MAX_RECENTLY_VIEWED).map(|i| alloc::format!("S{i}")).collect();
-        assert!(remember_viewed(&mut skus, "S5"));
-        assert_eq!((skus[0].as_str(), skus[6].as_str(), skus.len()), ("S5", "S6", MAX_RECENTLY_VIEWED));
-        assert!(!remember_viewed(&mut skus, "S5"), "already the latest");
-        assert!(remember_viewed(&mut skus, "NEW"));
-        assert_eq!((skus[0].as_str(), skus[1].as_str(), skus.last().unwrap().as_str()), ("NEW", "S5", "S10"));
-        assert!(!remember_viewed(&mut skus, &"y".repeat(65)), "longer than a cookie keeps");
+    fn recently_viewed_reads_the_catalogs_products_once_and_bounded() {
+        use crate::body::Product;
+        let product = |sku: &str| Product { sku: sku.into(), ..Product::default() };
+        let catalog = Catalog::new(alloc::vec![product("A"), product("B,C"), product("D")], alloc::vec![]);
+        assert_eq!(recently_viewed(&catalog, "D,GONE,B%2CC,D,A"), [2, 1, 0], "unknown dropped, repeats once, order kept");
+        let long = alloc::format!("{},A", "x".repeat(MAX_SEEN_ENTRY + 1));
+        assert_eq!(recently_viewed(&catalog, &long), [0], "an over-long entry is skipped");
+        let many = alloc::format!("{}D", "Z,".repeat(MAX_RECENTLY_VIEWED));
+        assert!(recently_viewed(&catalog, &many).is_empty(), "only the first entries are read");
     }
 
     #[test]

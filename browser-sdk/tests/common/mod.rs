@@ -242,7 +242,7 @@ pub fn profile(case: &Case) -> Profile {
         traits = Value::object();
         traits.set("segment", segment).set("frequency", frequency).set("first_name", first_name);
     }
-    Profile { visitor_id: "visitor-fixture".into(), user_id: None, traits, consent: None, viewed: Vec::new() }
+    Profile { visitor_id: "visitor-fixture".into(), user_id: None, traits, consent: None, viewed: String::new() }
 }
 
 /// The session a case leaves behind (steps one second apart, ending at NOW), stored and
