@@ -284,12 +284,12 @@ fn the_cart_cookie_follows_the_cart() {
 
     let year = Some(365 * 24 * 3600);
     let fx = track(&mut v, "Product Added", facts("K4", Some(1)));
-    assert_eq!(cookies(&fx).iter().find(|c| c.0 == "vt_cart"), Some(&("vt_cart", "C1:2,K4:1", year)));
+    assert_eq!(cookies(&fx).iter().find(|c| c.0 == "vt_cart"), Some(&("vt_cart", "C1:2,K4:1", month)));
     assert!(!v.decide("home-for-you", T0).unwrap().items.iter().any(|i| i.sku == "K4"), "never what is in the cart");
     let fx = track(&mut v, "Product Viewed", facts("K2", None));
     assert!(!cookies(&fx).iter().any(|c| c.0 == "vt_cart"), "a view leaves the cart alone");
     let fx = track(&mut v, "Product Removed", facts("C1", Some(1)));
-    assert_eq!(cookies(&fx).iter().find(|c| c.0 == "vt_cart"), Some(&("vt_cart", "C1:1,K4:1", year)));
+    assert_eq!(cookies(&fx).iter().find(|c| c.0 == "vt_cart"), Some(&("vt_cart", "C1:1,K4:1", month)));
 
     let fx = track(&mut v, "Order Completed", EventFacts::default());
     assert_eq!(cookies(&fx).iter().find(|c| c.0 == "vt_cart"), Some(&("vt_cart", "", Some(0))), "an empty cart deletes the cookie");
