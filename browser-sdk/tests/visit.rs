@@ -282,7 +282,7 @@ fn the_cart_cookie_follows_the_cart() {
     assert!(!cookies(&fx).iter().any(|c| c.0 == "vt_cart"), "nothing changed, nothing written");
     assert_eq!(v.session().page_views, 3);
 
-    let year = Some(365 * 24 * 3600);
+    let month = Some(30 * 24 * 3600);
     let fx = track(&mut v, "Product Added", facts("K4", Some(1)));
     assert_eq!(cookies(&fx).iter().find(|c| c.0 == "vt_cart"), Some(&("vt_cart", "C1:2,K4:1", month)));
     assert!(!v.decide("home-for-you", T0).unwrap().items.iter().any(|i| i.sku == "K4"), "never what is in the cart");
