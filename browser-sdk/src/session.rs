@@ -313,7 +313,8 @@ impl Profile {
                 "id" => p.visitor_id = rest.into(),
                 "u" => p.user_id = Some(rest.into()),
                 "co" => p.consent = Some(rest == "1"),
-                "v" => p.viewed = rest.into(),
+                // Bounded as the edge bounds its cookie.
+                "v" => p.viewed = cookies::remember_viewed(rest, ""),
                 "t" => traits = Some(rest),
                 _ => {}
             }

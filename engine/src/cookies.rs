@@ -195,16 +195,12 @@ pub fn remember_viewed(list: &str, sku: &str) -> String {
     out
 }
 
-/// The catalog's products of a [`SEEN`] value, most recent first, each once, from its first
-/// [`MAX_RECENTLY_VIEWED`] entries (unknown SKUs dropped: the list outlives catalogs).
+/// The catalog's products of a [`SEEN`] value as [`remember_viewed`] leaves it (every host
+/// passes its list through it first), most recent first, each once; unknown SKUs are dropped
+/// (the list outlives catalogs). The value is a [`CART`] value without quantities, so the cart's
+/// reader reads it: one SKU codec, and no second one in the SDK's download.
 pub fn recently_viewed(catalog: &Catalog, list: &str) -> Vec<ProductIdx> {
-    let mut out = Vec::new();
-    for entry in list.split(',').filter(|e| is_seen_entry(e)).take(MAX_RECENTLY_VIEWED) {
-        if let Some(p) = catalog.index_of(&percent_decode(entry)).filter(|p| !out.contains(p)) {
-            out.push(p);
-        }
-    }
-    out
+    parse_cart_cookie(list).resolve(catalog).into_iter().map(|line| line.product).collect()
 }
 
 /// The offer a deep link (`?vt=` from a message) promised, set by the edge once it checked the
@@ -322,11 +318,12 @@ mod tests {
         use crate::body::Product;
         let product = |sku: &str| Product { sku: sku.into(), ..Product::default() };
         let catalog = Catalog::new(alloc::vec![product("A"), product("B,C"), product("D")], alloc::vec![]);
-        assert_eq!(recently_viewed(&catalog, "D,GONE,B%2CC,D,A"), [2, 1, 0], "unknown dropped, repeats once, order kept");
+        assert_eq!(recently_viewed(&catalog, "D,GONE,B%2CC,%44,A"), [2, 1, 0], "unknown dropped, repeats once, order kept");
+        // What a host reads is bounded first.
         let long = alloc::format!("{},A", "x".repeat(MAX_SEEN_ENTRY + 1));
-        assert_eq!(recently_viewed(&catalog, &long), [0], "an over-long entry is skipped");
+        assert_eq!(recently_viewed(&catalog, &remember_viewed(&long, "")), [0], "an over-long entry is skipped");
         let many = alloc::format!("{}D", "Z,".repeat(MAX_RECENTLY_VIEWED));
-        assert!(recently_viewed(&catalog, &many).is_empty(), "only the first entries are read");
+        assert!(recently_viewed(&catalog, &remember_viewed(&many, "")).is_empty(), "only the first entries are read");
     }
 
     #[test]
