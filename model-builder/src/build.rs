@@ -13,11 +13,11 @@ use crate::aggregates::{self, Aggregates, Totals};
 use crate::config::LoadedConfig;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::events::{self, EventsReport};
 use crate::ingest::customers::CustomersReport;
 use crate::ingest::{self, IngestReport};
 use crate::progress::Progress;
 use crate::tables::TableSizes;
-use crate::events::{self, EventsReport};
 use crate::{check, recs, rfm};
 
 #[derive(Clone, Debug, Default)]

@@ -182,7 +182,10 @@ mod tests {
             r#"{"messageId":"m3","event":"Order Completed","ts":200,"unit":"","source":"server","orderId":"o1","items":["B","A","B"]}"#.into(),
             r#"{"messageId":"m4","event":"Order Completed","ts":201,"unit":"u1","source":"browser","orderId":"o1","items":["B"]}"#.into(),
             r#"{"messageId":"m5","event":"Product Viewed","ts":300,"source":"browser","items":["A"]}"#.into(),
-            format!(r#"{{"messageId":"m6","event":"Product Viewed","ts":400,"unit":"u2","source":"browser","items":["{}"]}}"#, "x".repeat(read::MAX_LINE_BYTES)),
+            format!(
+                r#"{{"messageId":"m6","event":"Product Viewed","ts":400,"unit":"u2","source":"browser","items":["{}"]}}"#,
+                "x".repeat(read::MAX_LINE_BYTES)
+            ),
             view("m7", "u2", 9_999_999, "B"),
         ];
         std::fs::File::create(&path).unwrap().write_all(lines.join("\n").as_bytes()).unwrap();

@@ -18,7 +18,10 @@ fn view(n: &mut u32, unit: &str, ts: i64, sku: &str) -> String {
 fn order(n: &mut u32, unit: &str, ts: i64, skus: &[&str]) -> String {
     *n += 1;
     let items: Vec<String> = skus.iter().map(|s| format!("\"{s}\"")).collect();
-    format!(r#"{{"messageId":"o{n}","event":"Order Completed","ts":{ts},"unit":"{unit}","source":"browser","orderId":"order-{n}","items":[{}]}}"#, items.join(","))
+    format!(
+        r#"{{"messageId":"o{n}","event":"Order Completed","ts":{ts},"unit":"{unit}","source":"browser","orderId":"order-{n}","items":[{}]}}"#,
+        items.join(",")
+    )
 }
 
 fn skus(engine: &Engine, list: impl Iterator<Item = vitrine_engine::bundle::Scored>) -> Vec<String> {

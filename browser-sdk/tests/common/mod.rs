@@ -149,12 +149,7 @@ pub fn body() -> BundleBody {
                 placement("home-for-you", json!({"page.type": "home"}), "Just for You", &[("affinity", 1.0), ("trending", 0.3)]),
                 placement("pdp-pair-with", json!({"page.type": "product"}), "Pair With It", &[("bought_together", 1.0)]),
                 placement("recently-viewed", json!({}), "Recently viewed", &[("recently_viewed", 1.0)]),
-                placement(
-                    "viewed-together",
-                    json!({}),
-                    "Shoppers also viewed",
-                    &[("viewed_together", 2.0), ("bought_after_viewing", 1.0)],
-                ),
+                placement("viewed-together", json!({}), "Shoppers also viewed", &[("viewed_together", 2.0), ("bought_after_viewing", 1.0)]),
                 Placement {
                     max_price: Some(15.0),
                     ..placement("cart-dont-forget", json!({"page.type": "cart"}), "Don't forget these", &[("cart_addons", 1.0)])

@@ -52,7 +52,8 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let Args { config, out, orders, catalog, profiles, customers, erased, aggregates, write_aggregates, events, quiet, json } = a;
-    let s = build(&BuildOptions { config, out, orders, catalog, profiles, customers, erased, aggregates, write_aggregates, events }, Progress::new(quiet || json))?;
+    let s =
+        build(&BuildOptions { config, out, orders, catalog, profiles, customers, erased, aggregates, write_aggregates, events }, Progress::new(quiet || json))?;
     if json {
         super::print_json(&s)?;
     } else if !quiet {
