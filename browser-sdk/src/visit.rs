@@ -164,8 +164,6 @@ impl Visit {
         if let Some(raw) = cookie(&jar, cookies::CART) {
             session.cart = cookies::parse_cart_cookie(&raw);
         }
-        // Recently viewed: the shared cookie (another tab, or what the edge saw) when there
-        // is one, else what the stored profile kept (the cookie may have been cleared).
         let cookie_interests = cookie(&jar, cookies::INTERESTS);
         if let Some((categories, products, at)) = cookie_interests.as_deref().and_then(cookies::parse_interests_cookie) {
             if at >= session.interests_at {

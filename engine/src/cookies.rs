@@ -155,8 +155,8 @@ pub fn parse_interests_cookie(text: &str) -> Option<(NamedWeights, NamedWeights,
 /// decides the next page with the same list (the `recently_viewed`, `viewed_together` and
 /// `bought_after_viewing` recommenders): SKUs percent-encoded (`encodeURIComponent`), joined
 /// by `,`, e.g. `22423,85123A`. Both hosts keep it in this form (the SDK carries no list codec):
-/// [`remember_viewed`] changes it, [`recently_viewed`] reads it. At most [`MAX_RECENTLY_VIEWED`] entries are read; an entry
-/// longer than a 64-byte SKU encodes to is dropped.
+/// [`remember_viewed`] bounds and changes it, [`recently_viewed`] reads it. The SDK writes it
+/// whenever the list changes and never reads it back: its own copy is the stored profile's.
 pub const SEEN: &str = "vt_seen";
 /// How many recently viewed products are kept (a slot shows fewer; 12 SKUs keep the cookie
 /// small).
@@ -170,9 +170,11 @@ fn is_seen_entry(entry: &str) -> bool {
 }
 
 /// `sku` was viewed: the [`SEEN`] value `list` with it first, once, and the oldest past
-/// [`MAX_RECENTLY_VIEWED`] dropped. The one rule for the SDK (a product page, `Product
-/// Viewed`) and the edge (the page's own product, which the SDK on that page adds before it
-/// decides). A SKU longer than 64 bytes is not added. (Plain loops: this runs in the SDK.)
+/// [`MAX_RECENTLY_VIEWED`] dropped; empty or over-long entries (a forged cookie) too. The one
+/// rule for the SDK (a product page: its `[[pages]]` pattern or `page()`'s product) and the
+/// edge (the page's own product, which the SDK on that page adds before it decides). A SKU
+/// longer than 64 bytes is not added; an empty `sku` only bounds the list. (Plain loops: this
+/// runs in the SDK.)
 pub fn remember_viewed(list: &str, sku: &str) -> String {
     let mut out = String::new();
     if sku.len() <= MAX_SEEN_ENTRY / 3 {
