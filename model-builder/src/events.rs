@@ -189,7 +189,7 @@ mod tests {
             view("m7", "u2", 9_999_999, "B"),
         ];
         std::fs::File::create(&path).unwrap().write_all(lines.join("\n").as_bytes()).unwrap();
-        let b = read(&[path.clone()], &products(&["A", "B"]), 1000).unwrap();
+        let b = read(std::slice::from_ref(&path), &products(&["A", "B"]), 1000).unwrap();
         let named: Vec<String> = b.report.bad.iter().map(|bad| bad.to_string()).collect();
         assert_eq!(b.report.bad_lines, 3, "{named:?}");
         let at = |line: u32| format!("{}:{line}: ", path.display());
