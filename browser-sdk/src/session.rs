@@ -61,6 +61,9 @@ pub struct Profile {
     pub traits: Value,
     /// None: not asked yet.
     pub consent: Option<bool>,
+    /// Products viewed, most recent first, as `cookies::SEEN` holds them (`remember_viewed`):
+    /// kept across visits with the profile and shared with the edge in that cookie.
+    pub viewed: String,
 }
 
 /// Something the visitor did that the session learns from.
@@ -170,8 +173,7 @@ impl SessionState {
             cart: self.cart_lines(catalog),
             interests: self.interests(catalog),
             session: context::Session { page_views: self.page_views, purchased: self.purchased, new_visitor: self.new_visitor },
-            // Filled from the recently-viewed cookie (#18 part 4).
-            recently_viewed: Vec::new(),
+            recently_viewed: cookies::recently_viewed(catalog, &profile.viewed),
         }
     }
 }
@@ -297,6 +299,7 @@ impl Profile {
         if let Some(c) = self.consent {
             l.int("co", c.into());
         }
+        l.text("v", &self.viewed);
         l.text("t", traits_json);
         l.0
     }
@@ -310,6 +313,8 @@ impl Profile {
                 "id" => p.visitor_id = rest.into(),
                 "u" => p.user_id = Some(rest.into()),
                 "co" => p.consent = Some(rest == "1"),
+                // Bounded as the edge bounds its cookie.
+                "v" => p.viewed = cookies::remember_viewed(rest, ""),
                 "t" => traits = Some(rest),
                 _ => {}
             }
@@ -434,7 +439,8 @@ mod tests {
         s.landing.referrer = back.landing.referrer.clone();
         assert_eq!(back, s, "weights restore bit for bit");
 
-        let p = Profile { visitor_id: "v".into(), user_id: Some("u 1".into()), traits: Value::Null, consent: Some(false) };
+        let viewed = "A%201,B".into();
+        let p = Profile { visitor_id: "v".into(), user_id: Some("u 1".into()), traits: Value::Null, consent: Some(false), viewed };
         let text = p.encode(r#"{"segment":"Loyal"}"#);
         assert_eq!(Profile::decode(&text), Some((p, Some(r#"{"segment":"Loyal"}"#))));
 

@@ -66,6 +66,8 @@ pub struct Visit {
     /// The shared cookies' values as last read or written (reading them again is slow).
     cookie_visitor: Option<String>,
     cookie_interests: Option<String>,
+    /// This page view added to the recently viewed products: the profile is saved on settling.
+    viewed_changed: bool,
     /// The exit offer on screen, and the `Promotion Clicked` properties its call to action sends.
     offer_open: Option<(String, String)>,
     /// The offer a deep link promised, as the edge checked it (`cookies::OFFER`), until shown.
@@ -184,6 +186,7 @@ impl Visit {
             viewed_here: None,
             cookie_visitor,
             cookie_interests,
+            viewed_changed: false,
             offer_open: None,
             verified_offer: cookie(&jar, cookies::OFFER),
             page_view: String::new(),
@@ -283,6 +286,7 @@ impl Visit {
                 self.save_profile();
             }
         }
+        self.save_viewed();
     }
 
     /// A deep link from an email or SMS: the offer it promised, once the edge checked the
@@ -318,6 +322,10 @@ impl Visit {
         };
         if let Some(lesson) = lesson {
             self.session.learn(catalog, lesson, secs(now));
+        }
+        if let Some(sku) = self.viewed_here.take() {
+            self.remember_viewed(&sku);
+            self.viewed_here = Some(sku);
         }
     }
 
@@ -673,17 +681,20 @@ impl Visit {
 
     /// `vitrine.reset()` (a sign-out on a shared device): what is queued goes now, then the
     /// visitor is someone new: no user, no traits, a new
-    /// anonymous id (in `vt_vid` too), an empty session, and the cart and interests cookies
-    /// deleted. Consent stays: it is this browser's answer.
+    /// anonymous id (in `vt_vid` too), an empty session, the cart and interests cookies
+    /// deleted, no recently viewed products. Consent stays: it is this browser's answer.
     pub fn reset(&mut self, now: f64) {
         self.forget_user(now);
         self.profile.visitor_id = (self.env.new_id)();
+        self.profile.viewed = String::new();
         self.session = SessionState::default();
         self.cookie_interests = None;
         self.fx.push(Effect::SetCookie(cookies::CART, String::new(), Some(0)));
         self.fx.push(Effect::SetCookie(cookies::INTERESTS, String::new(), Some(0)));
         self.save_session();
-        self.save_profile();
+        // Saves the profile, and empties the edge's copy of the list.
+        self.viewed_changed = true;
+        self.save_viewed();
         self.share_visitor_id();
     }
 
@@ -715,6 +726,25 @@ impl Visit {
             if self.cookie_interests.as_deref() != Some(cookie.as_str()) {
                 self.fx.push(Effect::SetCookie(cookies::INTERESTS, cookie.clone(), None));
                 self.cookie_interests = Some(cookie);
+            }
+        }
+    }
+
+    /// A product was viewed: first in the recently viewed list, saved when the page settles.
+    fn remember_viewed(&mut self, sku: &str) {
+        let viewed = cookies::remember_viewed(&self.profile.viewed, sku);
+        self.viewed_changed |= viewed != self.profile.viewed;
+        self.profile.viewed = viewed;
+    }
+
+    /// The recently viewed products, when they changed: with the profile, and to the edge
+    /// (`vt_seen`; like `vt_int`, only once cookies are allowed). The cookie lasts as long as
+    /// the stored profile is expected to: the SDK decides from its own copy, the edge from this.
+    fn save_viewed(&mut self) {
+        if core::mem::take(&mut self.viewed_changed) {
+            self.save_profile();
+            if self.may_store() {
+                self.fx.push(Effect::SetCookie(cookies::SEEN, self.profile.viewed.clone(), Some(VISITOR_COOKIE_SECONDS)));
             }
         }
     }

@@ -835,3 +835,32 @@ fn a_capturing_exit_offer_asks_for_the_form_but_not_when_a_link_promised_it() {
     assert!(v.exit_intent("top_edge", T0 + 9_000.0));
     assert_eq!(captures(&v.effects()), [("welcome10".to_string(), Capture::None)], "and so does its exit intent");
 }
+
+/// The `vt_seen` cookies written.
+fn seen(fx: &[Effect]) -> Vec<(&str, &str, Option<i64>)> {
+    cookies(fx).into_iter().filter(|c| c.0 == "vt_seen").collect()
+}
+
+#[test]
+fn recently_viewed_products_are_remembered_across_visits_and_shared_with_the_edge() {
+    let year = Some(365 * 24 * 3600);
+    let (mut v, fx) = start(Start::default(), product_page("K2"));
+    assert_eq!(v.profile().viewed, "K2");
+    assert_eq!(seen(&fx), [("vt_seen", "K2", year)]);
+    v.page(product_page("C1"), T0 + 1000.0);
+    let fx = v.effects();
+    assert_eq!(seen(&fx), [("vt_seen", "C1,K2", year)], "most recent first");
+    let kept = stored(&fx, Store::Local, PROFILE_KEY).expect("kept with the profile").to_string();
+    v.page(product_page("K2"), T0 + 1500.0);
+    assert_eq!(seen(&v.effects()), [("vt_seen", "K2,C1", year)], "seen again: first, once");
+    v.page(home(), T0 + 2000.0);
+    assert!(seen(&v.effects()).is_empty(), "nothing new viewed, nothing written");
+
+    // The next visit (a reload, another day): local storage kept the list.
+    let (mut v, _) = start(Start { stored_profile: Some(kept), ..Start::default() }, home());
+    assert_eq!(v.profile().viewed, "C1,K2");
+    // A sign-out on a shared device forgets them, the cookie too.
+    v.reset(T0 + 3000.0);
+    assert!(v.profile().viewed.is_empty());
+    assert_eq!(seen(&v.effects()), [("vt_seen", "", year)]);
+}

@@ -7,7 +7,9 @@
 //! - page type, product, category: the bundle's `[[pages]]` URL patterns;
 //! - cart: the `vt_cart` cookie, resolved against the catalog (unknown SKUs dropped);
 //! - interests: the session's, from the SDK's `vt_int` cookie (`cookies::INTERESTS`),
-//!   plus the product or category this page shows.
+//!   plus the product or category this page shows;
+//! - recently viewed: the SDK's `vt_seen` cookie (`cookies::SEEN`) with this page's product
+//!   first (`cookies::remember_viewed`, as the SDK on this page adds it before it decides).
 
 use vitrine_engine::context::{Device, Interests, Request, Session, Signal};
 use vitrine_engine::cookies::{parse_cart_cookie, parse_interests_cookie};
@@ -162,6 +164,11 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
         interests.record(catalog, Signal::CategoryView, None, page.category, now);
     }
 
+    // What the SDK on this page will have: the cookie's list, this page's product first.
+    let page_sku = page.product.and_then(|p| catalog.get(p)).map(|p| p.sku()).unwrap_or_default();
+    let seen = vitrine_engine::cookies::remember_viewed(jar.get(cookies::SEEN).unwrap_or_default(), page_sku);
+    let recently_viewed = vitrine_engine::cookies::recently_viewed(catalog, &seen);
+
     let traits = match id.claims.as_ref().map(|c| &c.traits) {
         Some(t @ Value::Object(m)) if !m.is_empty() => t.clone(),
         _ => Value::Null,
@@ -181,9 +188,8 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
         },
         cart,
         interests,
+        recently_viewed,
         session: Session { page_views: 0, purchased: false, new_visitor: id.new_visitor },
-        // Filled from the recently-viewed cookie (#18 part 4).
-        recently_viewed: Vec::new(),
     }
 }
 

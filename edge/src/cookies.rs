@@ -5,7 +5,7 @@ use std::fmt;
 
 /// The cookies the edge shares with the browser SDK (the engine names them; `PROFILE` is
 /// signed in [`crate::profile`]), and their one rule for visitor ids.
-pub use vitrine_engine::cookies::{is_valid_visitor_id, may_store, CART, CONSENT, INTERESTS, OFFER, PROFILE, VISITOR};
+pub use vitrine_engine::cookies::{is_valid_visitor_id, may_store, CART, CONSENT, INTERESTS, OFFER, PROFILE, SEEN, VISITOR};
 
 /// A parsed Cookie header; the first occurrence of a name wins, as in browsers' ordering.
 #[derive(Clone, Debug, Default)]

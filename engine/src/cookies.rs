@@ -6,6 +6,7 @@
 //! | [`VISITOR`] `vt_vid` | whichever sees the visitor first | edge, SDK | the anonymous visitor id ([`is_valid_visitor_id`]) |
 //! | [`CART`] `vt_cart` | the store's pages, the SDK | edge, SDK | [`cart_cookie`] / [`parse_cart_cookie`] |
 //! | [`INTERESTS`] `vt_int` | the SDK | edge, SDK (other tabs) | [`interests_cookie`] / [`parse_interests_cookie`] |
+//! | [`SEEN`] `vt_seen` | the SDK | edge | SKUs, most recent first: [`remember_viewed`] / [`recently_viewed`] |
 //! | [`PROFILE`] `vt_profile` | the edge, signed ([`crate::token`]) | edge (verified), SDK (its traits, unverified) | [`ProfileClaims`] as JSON |
 //!
 //! Signing and JSON stay with the edge (`vitrine_edge::profile`): the engine has no JSON codec,
@@ -16,6 +17,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use crate::body::{Catalog, ProductIdx};
 use crate::cart::{Cart, Line};
 use crate::context::MAX_INTEREST_PRODUCTS;
 use crate::text::{percent_decode, push_int, push_percent_encoded};
@@ -148,6 +150,61 @@ pub fn parse_interests_cookie(text: &str) -> Option<(NamedWeights, NamedWeights,
     Some((categories, products, at))
 }
 
+/// The visitor's recently viewed products, most recent first, kept by the SDK (with its stored
+/// profile: local storage, across visits) and written here whenever it changes, so the edge
+/// decides the next page with the same list (the `recently_viewed`, `viewed_together` and
+/// `bought_after_viewing` recommenders): SKUs percent-encoded (`encodeURIComponent`), joined
+/// by `,`, e.g. `22423,85123A`. Both hosts keep it in this form (the SDK carries no list codec):
+/// [`remember_viewed`] bounds and changes it, [`recently_viewed`] reads it. The SDK writes it
+/// whenever the list changes and never reads it back: its own copy is the stored profile's.
+pub const SEEN: &str = "vt_seen";
+/// How many recently viewed products are kept (a slot shows fewer; 12 SKUs keep the cookie
+/// small).
+pub const MAX_RECENTLY_VIEWED: usize = 12;
+/// 64 bytes of SKU, every byte percent-encoded.
+const MAX_SEEN_ENTRY: usize = 3 * 64;
+
+/// An entry of a [`SEEN`] value that is read: not empty, not over-long.
+fn is_seen_entry(entry: &str) -> bool {
+    !entry.is_empty() && entry.len() <= MAX_SEEN_ENTRY
+}
+
+/// `sku` was viewed: the [`SEEN`] value `list` with it first, once, and the oldest past
+/// [`MAX_RECENTLY_VIEWED`] dropped; empty or over-long entries (a forged cookie) too. The one
+/// rule for the SDK (a product page: its `[[pages]]` pattern or `page()`'s product) and the
+/// edge (the page's own product, which the SDK on that page adds before it decides). A SKU
+/// longer than 64 bytes is not added; an empty `sku` only bounds the list. (Plain loops: this
+/// runs in the SDK.)
+pub fn remember_viewed(list: &str, sku: &str) -> String {
+    let mut out = String::new();
+    if sku.len() <= MAX_SEEN_ENTRY / 3 {
+        push_percent_encoded(&mut out, sku);
+    }
+    let viewed = out.len();
+    let mut kept = usize::from(viewed > 0);
+    for entry in list.split(',') {
+        if kept == MAX_RECENTLY_VIEWED {
+            break;
+        }
+        if is_seen_entry(entry) && entry.as_bytes() != &out.as_bytes()[..viewed] {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(entry);
+            kept += 1;
+        }
+    }
+    out
+}
+
+/// The catalog's products of a [`SEEN`] value as [`remember_viewed`] leaves it (every host
+/// passes its list through it first), most recent first, each once; unknown SKUs are dropped
+/// (the list outlives catalogs). The value is a [`CART`] value without quantities, so the cart's
+/// reader reads it: one SKU codec, and no second one in the SDK's download.
+pub fn recently_viewed(catalog: &Catalog, list: &str) -> Vec<ProductIdx> {
+    parse_cart_cookie(list).resolve(catalog).into_iter().map(|line| line.product).collect()
+}
+
 /// The offer a deep link (`?vt=` from a message) promised, set by the edge once it checked the
 /// link's signature and expiry; the SDK shows it and clears it. The SDK never reads an offer
 /// from a token itself: nobody in the browser can check a signature.
@@ -242,6 +299,33 @@ mod tests {
         let written = interests_cookie(5, &[("a".into(), -2.0), ("b".into(), f32::NAN)], &[("c".into(), f32::INFINITY)]);
         assert_eq!(written, "5|a:0,b:0|c:4294967295");
         assert!(parse_interests_cookie(&written).is_some());
+    }
+
+    #[test]
+    fn a_view_goes_first_once_and_the_oldest_falls_off() {
+        let full: Vec<String> = (0..MAX_RECENTLY_VIEWED).map(|i| alloc::format!("S{i}")).collect();
+        let list = full.join(",");
+        let again = remember_viewed(&list, "S5");
+        assert_eq!(again.split(',').collect::<Vec<_>>()[..7], ["S5", "S0", "S1", "S2", "S3", "S4", "S6"]);
+        assert_eq!(again.split(',').count(), MAX_RECENTLY_VIEWED);
+        assert_eq!(remember_viewed(&again, "S5"), again, "already the latest");
+        let new = remember_viewed(&again, "A,\u{20ac}");
+        assert!(new.starts_with("A%2C%E2%82%AC,S5,S0,") && new.ends_with(",S10"), "{new}");
+        assert_eq!(remember_viewed(",,B,,C", &"y".repeat(65)), "B,C", "a SKU longer than a cookie keeps is not remembered");
+        assert_eq!(remember_viewed("", "A"), "A");
+    }
+
+    #[test]
+    fn recently_viewed_reads_the_catalogs_products_once_and_bounded() {
+        use crate::body::Product;
+        let product = |sku: &str| Product { sku: sku.into(), ..Product::default() };
+        let catalog = Catalog::new(alloc::vec![product("A"), product("B,C"), product("D")], alloc::vec![]);
+        assert_eq!(recently_viewed(&catalog, "D,GONE,B%2CC,%44,A"), [2, 1, 0], "unknown dropped, repeats once, order kept");
+        // What a host reads is bounded first.
+        let long = alloc::format!("{},A", "x".repeat(MAX_SEEN_ENTRY + 1));
+        assert_eq!(recently_viewed(&catalog, &remember_viewed(&long, "")), [0], "an over-long entry is skipped");
+        let many = alloc::format!("{}D", "Z,".repeat(MAX_RECENTLY_VIEWED));
+        assert!(recently_viewed(&catalog, &remember_viewed(&many, "")).is_empty(), "only the first entries are read");
     }
 
     #[test]

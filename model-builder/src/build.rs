@@ -1,6 +1,7 @@
 //! `model-builder build`: config -> ingest -> aggregates -> RFM -> recommendation tables ->
 //! bundle; or, with `--aggregates DIR`, config + aggregates counted elsewhere (sql/SCHEMA.md)
-//! -> the same RFM, tables and bundle.
+//! -> the same RFM, tables and bundle. Either way `--events FILES` adds the tables browsing
+//! makes (`crate::events`, `recs/views.rs`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -12,6 +13,7 @@ use crate::aggregates::{self, Aggregates, Totals};
 use crate::config::LoadedConfig;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::events::{self, EventsReport};
 use crate::ingest::customers::CustomersReport;
 use crate::ingest::{self, IngestReport};
 use crate::progress::Progress;
@@ -38,6 +40,9 @@ pub struct BuildOptions {
     pub aggregates: Option<PathBuf>,
     /// Also write the aggregates counted from the order lines here (sql/SCHEMA.md's files).
     pub write_aggregates: Option<PathBuf>,
+    /// Measurement record files or folders (`crate::events`): browsing adds viewed together,
+    /// bought after viewing, and views to trending.
+    pub events: Vec<PathBuf>,
 }
 
 /// Everything the build did, for the summary (`summary::render`).
@@ -54,6 +59,8 @@ pub struct BuildSummary {
     pub profiles: Option<PathBuf>,
     /// The customers export, when one was read (it reaches the profiles only).
     pub customers: Option<CustomersReport>,
+    /// What `--events` read, when given.
+    pub events: Option<EventsReport>,
     /// (step, seconds)
     pub timings: Vec<(&'static str, f64)>,
 }
@@ -143,10 +150,27 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     if !config.rules().uses("learned") {
         recs_config.learned_candidates = 0;
     }
-    let tables = recs::tables(&aggregates, &products, &categories, &recs_config, &customer_segment, &progress, &mut table_timings);
-    let table_sizes = TableSizes::of(&tables);
+    let mut tables = recs::tables(&aggregates, &products, &categories, &recs_config, &customer_segment, &progress, &mut table_timings);
     laps.lap("recs");
     laps.timings.extend(table_timings);
+    let events = match opts.events.as_slice() {
+        [] => None,
+        paths => {
+            let bar = progress.spinner("reading events");
+            let browsing = events::read(paths, &products, now())?;
+            let trend: Vec<f64> = aggregates.items.iter().map(|i| i.trend).collect();
+            let views = recs::views::view_tables(&browsing, products.len(), &trend, aggregates.as_of(), &config.recs);
+            tables.viewed_together = views.viewed_together;
+            tables.bought_after_viewing = views.bought_after_viewing;
+            if let Some(trending) = views.trending {
+                tables.trending = trending;
+            }
+            bar.finish_and_clear();
+            laps.lap("events");
+            Some(browsing.report)
+        }
+    };
+    let table_sizes = TableSizes::of(&tables);
 
     let dataset = counts(&aggregates.totals, &products, &categories);
     let t = &aggregates.totals;
@@ -183,6 +207,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         bundle: BundleInfo { path: opts.out.clone(), bytes: bytes.len() as u64, build_id: header.build_id_hex(), created_at: header.created_at },
         profiles: opts.profiles.clone(),
         customers: customers_report,
+        events,
         timings,
     })
 }

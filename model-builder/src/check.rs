@@ -146,6 +146,9 @@ impl Checker {
         if !(r.trending_half_life_days.is_finite() && r.trending_half_life_days >= 0.0) {
             self.push("recs.trending_half_life_days", "must be a number of days, 0 or more");
         }
+        if !(r.view_weight.is_finite() && r.view_weight >= 0.0) {
+            self.push("recs.view_weight", "must be a share of a purchase, 0 or more");
+        }
         if !(r.learned_l2.is_finite() && r.learned_l2 >= 0.0) {
             self.push("recs.learned_l2", "must be a number, 0 or more");
         }

@@ -9,6 +9,7 @@ pub mod data;
 pub mod diff;
 pub mod error;
 pub mod eval;
+pub mod events;
 pub mod fmt;
 pub mod generate;
 pub mod ingest;

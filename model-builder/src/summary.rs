@@ -53,6 +53,29 @@ pub fn render(s: &BuildSummary) -> String {
         d.first_day,
         d.last_day
     );
+    if let Some(e) = &s.events {
+        let _ = writeln!(
+            o,
+            "Events: {} files, {} lines, {} .. {}: {} product views ({} of SKUs not in the catalog), {} orders ({} with a visitor), {} visitors",
+            n(e.files),
+            n(e.lines),
+            e.first_day,
+            e.last_day,
+            n(e.views),
+            n(e.unknown_products),
+            n(e.orders),
+            n(e.orders_with_visitor),
+            n(e.visitors)
+        );
+        let _ = writeln!(o, "  duplicates     {:>9} (a messageId counts once)", n(e.duplicates));
+        let _ = writeln!(o, "  bad lines      {:>9}{}", n(e.bad_lines), if e.bad_lines > 0 { " (skipped)" } else { "" });
+        for bad in &e.bad {
+            let _ = writeln!(o, "                 {bad}");
+        }
+        if e.bad_lines > e.bad.len() as u64 {
+            let _ = writeln!(o, "                 … and {} more", n(e.bad_lines - e.bad.len() as u64));
+        }
+    }
     let _ = writeln!(o, "RFM segments:");
     for seg in &s.segments {
         let _ = writeln!(o, "  {:<20} {:>6}  {}", seg.name, n(seg.customers), pct(seg.customers, d.customers));

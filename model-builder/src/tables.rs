@@ -13,6 +13,9 @@ pub struct TableSizes {
     pub popular_by_category: KeyedSizes,
     pub popular_by_segment: KeyedSizes,
     pub reorder_days: usize,
+    /// From `build --events`.
+    pub viewed_together: NeighborSizes,
+    pub bought_after_viewing: NeighborSizes,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -40,6 +43,8 @@ impl TableSizes {
             popular_by_category: keyed(&t.popular_by_category),
             popular_by_segment: keyed(&t.popular_by_segment),
             reorder_days: t.reorder_days.len(),
+            viewed_together: neighbors(&t.viewed_together),
+            bought_after_viewing: neighbors(&t.bought_after_viewing),
         }
     }
 
@@ -57,6 +62,8 @@ impl TableSizes {
             ky("popular_by_category", &self.popular_by_category),
             ky("popular_by_segment", &self.popular_by_segment),
             format!("{:<20} {:>9} products", "reorder_days", n(self.reorder_days as u64)),
+            nb("viewed_together", &self.viewed_together),
+            nb("bought_after_viewing", &self.bought_after_viewing),
         ]
     }
 }

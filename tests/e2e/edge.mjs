@@ -78,6 +78,49 @@ async function main() {
   await eventsArrived(page, visitors);
   await context.close();
 
+  step("recently viewed: product pages, then the next page's slot shows them, also after a reload and in a new tab");
+  {
+    const { context, page } = await visitor(browser);
+    await open(page, "/?vitrine_as=new");
+    const [first, second, third] = (await links(page, "main a[href*='/products/']")).slice(0, 3);
+    const sku = (path) => decodeURIComponent(path.split("/").pop());
+    await open(page, first);
+    await open(page, second);
+    await open(page, third);
+    await check("on a product page: the pages viewed before, most recent first, never the page's own product", async () => {
+      assert.deepEqual((await slotSkus(page, "recently-viewed")).map(decodeURIComponent), [sku(second), sku(first)]);
+    });
+    await open(page, "/");
+    const want = [sku(third), sku(second), sku(first)];
+    await check("at home: the edge filled the slot from the SDK's vt_seen cookie", async () => {
+      assert.deepEqual((await slotSkus(page, "recently-viewed")).map(decodeURIComponent), want);
+    });
+    await check("the SDK decides the same from its own storage, and explain names the recommender", async () => {
+      const sdk = await page.evaluate(() => window.vitrine.decide("recently-viewed"));
+      const edge = await page.evaluate(() => fetch("/v1/decide?placement=recently-viewed&path=/&explain=1", { credentials: "include" }).then((r) => r.json()));
+      assert.deepEqual(sdk.items.map((i) => i.sku), want);
+      assert.deepEqual(edge.items.map((i) => i.sku), want);
+      assert.ok(edge.items.every((i) => i.source === "recently_viewed"), JSON.stringify(edge.items));
+    });
+    await page.reload();
+    await page.waitForFunction(() => window.vitrine && document.querySelectorAll("[data-vitrine-slot]:not([data-vitrine-state])").length === 0, null, { timeout: 15_000 });
+    await page.evaluate(() => window.vitrine.ready);
+    await check("after a reload: still there", async () => {
+      assert.deepEqual((await slotSkus(page, "recently-viewed")).map(decodeURIComponent), want);
+    });
+    // A new tab starts a new session storage: the SDK's list comes from local storage.
+    const tab = await context.newPage();
+    await open(tab, "/");
+    await check("in a new tab: the SDK's list from local storage, the edge's from the cookie, alike", async () => {
+      const stored = await tab.evaluate(() => (localStorage.getItem("vitrine:profile") || "").split("\n").find((l) => l.startsWith("v ")));
+      assert.equal(stored, `v ${want.map(encodeURIComponent).join(",")}`);
+      const sdk = await tab.evaluate(() => window.vitrine.decide("recently-viewed"));
+      assert.deepEqual(sdk.items.map((i) => i.sku), want);
+      assert.deepEqual((await slotSkus(tab, "recently-viewed")).map(decodeURIComponent), want);
+    });
+    await context.close();
+  }
+
   step("signing in on the store's own login page: the edge greets the customer by name");
   {
     const { context, page } = await visitor(browser);

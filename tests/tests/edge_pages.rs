@@ -379,6 +379,8 @@ fn decide_api_answers_json_with_explain(s: &Suite) {
 /// The visitor the edge should build for the parity requests, written out by hand.
 fn native_visitor(e: &Engine, traits: &Value, cart: &[(&str, u32)], country: Option<&str>, path: &str, utm_source: Option<&str>) -> Visitor {
     let page = e.page(path);
+    // The page's own product, as the SDK on it has added it (`cookies::remember_viewed`).
+    let recently_viewed = page.product.into_iter().collect();
     let mut interests = Interests::default();
     if page.product.is_some() {
         interests.record(&e.body().catalog, Signal::ProductView, page.product, None, NOW);
@@ -400,8 +402,7 @@ fn native_visitor(e: &Engine, traits: &Value, cart: &[(&str, u32)], country: Opt
         cart: cart.iter().map(|&(sku, quantity)| CartLine { product: idx(sku), quantity }).collect(),
         interests,
         session: Session { page_views: 0, purchased: false, new_visitor: false },
-
-        recently_viewed: Vec::new(),
+        recently_viewed,
     }
 }
 

@@ -90,6 +90,9 @@ pub fn body() -> BundleBody {
     // Within-category similarity; bought together across categories.
     let similar = (0..12u32).map(|p| scored(&[((p / 4) * 4 + (p + 1) % 4, 0.9), ((p / 4) * 4 + (p + 2) % 4, 0.5)])).collect();
     let bought = (0..12u32).map(|p| scored(&[((p + 4) % 12, 0.8), ((p + 9) % 12, 0.4)])).collect();
+    // Browsing (`build --events`): viewed in the same sessions, bought after viewing.
+    let viewed_together = (0..12u32).map(|p| scored(&[((p + 2) % 12, 0.9), ((p + 7) % 12, 0.3)])).collect();
+    let bought_after_viewing = (0..12u32).map(|p| scored(&[((p + 5) % 12, 0.6)])).collect();
     let by_category = |c: u32| Keyed {
         key: CATEGORIES[match c {
             0 => 0,
@@ -130,6 +133,8 @@ pub fn body() -> BundleBody {
             popular_by_category: vec![by_category(0), by_category(1), by_category(2)],
             popular_by_segment: vec![Keyed { key: "Loyal".into(), items: scored(&[(3, 5.0), (7, 4.0)]) }],
             reorder_days: vec![],
+            viewed_together: Neighbors::from_lists(viewed_together),
+            bought_after_viewing: Neighbors::from_lists(bought_after_viewing),
             ..RecTables::default()
         },
         rules: Rules {
@@ -143,6 +148,8 @@ pub fn body() -> BundleBody {
                 hero,
                 placement("home-for-you", json!({"page.type": "home"}), "Just for You", &[("affinity", 1.0), ("trending", 0.3)]),
                 placement("pdp-pair-with", json!({"page.type": "product"}), "Pair With It", &[("bought_together", 1.0)]),
+                placement("recently-viewed", json!({}), "Recently viewed", &[("recently_viewed", 1.0)]),
+                placement("viewed-together", json!({}), "Shoppers also viewed", &[("viewed_together", 2.0), ("bought_after_viewing", 1.0)]),
                 Placement {
                     max_price: Some(15.0),
                     ..placement("cart-dont-forget", json!({"page.type": "cart"}), "Don't forget these", &[("cart_addons", 1.0)])
@@ -243,7 +250,7 @@ pub fn profile(case: &Case) -> Profile {
         traits = Value::object();
         traits.set("segment", segment).set("frequency", frequency).set("first_name", first_name);
     }
-    Profile { visitor_id: "visitor-fixture".into(), user_id: None, traits, consent: None }
+    Profile { visitor_id: "visitor-fixture".into(), user_id: None, traits, consent: None, viewed: String::new() }
 }
 
 /// The session a case leaves behind (steps one second apart, ending at NOW), stored and

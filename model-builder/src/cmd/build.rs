@@ -37,6 +37,11 @@ pub struct Args {
     /// Also write the aggregates counted from the order lines to DIR (to compare with SQL's).
     #[arg(long, value_name = "DIR", conflicts_with = "aggregates")]
     write_aggregates: Option<PathBuf>,
+    /// Measurement record files (`*.jsonl`, `*.jsonl.gz`, or folders of them, as the edge writes
+    /// them to R2): product views and orders make the viewed-together and
+    /// bought-after-viewing tables, and views count towards trending (`[recs] view_weight`).
+    #[arg(long, value_name = "FILES", num_args = 1..)]
+    events: Vec<PathBuf>,
     /// No progress bars and no summary.
     #[arg(long)]
     quiet: bool,
@@ -46,8 +51,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let Args { config, out, orders, catalog, profiles, customers, erased, aggregates, write_aggregates, quiet, json } = a;
-    let s = build(&BuildOptions { config, out, orders, catalog, profiles, customers, erased, aggregates, write_aggregates }, Progress::new(quiet || json))?;
+    let Args { config, out, orders, catalog, profiles, customers, erased, aggregates, write_aggregates, events, quiet, json } = a;
+    let s =
+        build(&BuildOptions { config, out, orders, catalog, profiles, customers, erased, aggregates, write_aggregates, events }, Progress::new(quiet || json))?;
     if json {
         super::print_json(&s)?;
     } else if !quiet {

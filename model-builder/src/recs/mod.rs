@@ -10,6 +10,7 @@ mod content;
 mod learned;
 mod popularity;
 mod rank;
+pub mod views;
 
 use serde::Deserialize;
 use vitrine_engine::bundle::{Product, RecTables};
@@ -53,6 +54,9 @@ pub struct RecsConfig {
     pub brand_weight: f32,
     pub trending_half_life_days: f32,
     pub trending_size: usize,
+    /// With `build --events`: what one visitor viewing a product adds to its trending score,
+    /// as a share of one buyer (decayed alike); 0 = purchases only.
+    pub view_weight: f32,
     /// Length of the popular lists (overall, per country, per category, per segment).
     pub popular_size: usize,
     /// A product needs this many customers who bought it again (on another day) to get a
@@ -84,6 +88,7 @@ impl Default for RecsConfig {
             brand_weight: 0.5,
             trending_half_life_days: 14.0,
             trending_size: 100,
+            view_weight: 0.05,
             popular_size: 50,
             min_reorder_customers: 3,
             learned_l2: 300.0,
