@@ -20,6 +20,7 @@ use crate::progress::Progress;
 pub use baskets::{Baskets, Pair};
 pub use buyers::{BuyerItems, Purchase};
 pub use content::{tokenize, ContentIndex};
+pub use popularity::new_arrivals;
 pub use rank::top_k;
 
 /// The `[recs]` section of the builder's config.
@@ -51,8 +52,15 @@ pub struct RecsConfig {
     pub brand_weight: f32,
     pub trending_half_life_days: f32,
     pub trending_size: usize,
-    /// Length of the popular lists (overall, per country, per category, per segment).
+    /// Length of the popular lists (overall, per country, per category, per segment, per brand).
     pub popular_size: usize,
+    /// New arrivals: products the catalog's `created_at` dates within this many days of the
+    /// data's last day (0 = no limit), in stock, ...
+    pub new_arrivals_days: f32,
+    /// ... scored 2^(−age / half-life) as of the data's last day (newest first) ...
+    pub new_arrivals_half_life_days: f32,
+    /// ... the newest this many.
+    pub new_arrivals_size: usize,
     /// A product needs this many customers who bought it again (on another day) to get a
     /// re-order interval.
     pub min_reorder_customers: u32,
@@ -74,6 +82,9 @@ impl Default for RecsConfig {
             trending_half_life_days: 14.0,
             trending_size: 100,
             popular_size: 50,
+            new_arrivals_days: 90.0,
+            new_arrivals_half_life_days: 30.0,
+            new_arrivals_size: 50,
             min_reorder_customers: 3,
         }
     }
