@@ -170,6 +170,8 @@ impl SessionState {
             cart: self.cart_lines(catalog),
             interests: self.interests(catalog),
             session: context::Session { page_views: self.page_views, purchased: self.purchased, new_visitor: self.new_visitor },
+            // Filled from the recently-viewed cookie (#18 part 4).
+            recently_viewed: Vec::new(),
         }
     }
 }

@@ -182,6 +182,8 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
         cart,
         interests,
         session: Session { page_views: 0, purchased: false, new_visitor: id.new_visitor },
+        // Filled from the recently-viewed cookie (#18 part 4).
+        recently_viewed: Vec::new(),
     }
 }
 

@@ -376,6 +376,16 @@ pub struct RecTables {
     pub popular_by_segment: Vec<Keyed>,
     /// Items customers re-order, with the median days between re-orders ("buy it again").
     pub reorder_days: Vec<(ProductIdx, f32)>,
+    /// Item-to-item weights learned from purchase histories (recommender `learned`).
+    pub learned: Neighbors,
+    /// Products viewed in the same sessions (from the event files; `viewed_together`).
+    pub viewed_together: Neighbors,
+    /// For a viewed product, what the sessions that viewed it bought (`bought_after_viewing`).
+    pub bought_after_viewing: Neighbors,
+    /// Popular per brand (key: the catalog's brand; `brand_affinity`).
+    pub popular_by_brand: Vec<Keyed>,
+    /// The newest products, best first (catalog `created_at`; `new_arrivals`).
+    pub new_arrivals: Vec<Scored>,
 }
 
 impl RecTables {

@@ -36,6 +36,10 @@ pub struct Visitor {
     pub cart: Vec<CartLine>,
     pub interests: Interests,
     pub session: Session,
+    /// Products this visitor viewed lately, most recent first (the SDK keeps them across
+    /// visits; the edge reads them from the same cookie).
+    #[serde(default)]
+    pub recently_viewed: Vec<ProductIdx>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -613,8 +613,21 @@ impl Engine {
             .iter()
             .filter_map(|c| category_name(catalog.category_index(c.as_str()?)?))
             .collect();
+        let top_brands = v.traits.path("top_brands").and_then(Value::as_array).unwrap_or(&[]).iter().filter_map(Value::as_str).collect();
+        // A session's brands: the brands of the products it showed interest in, summed.
+        let mut interest_brands: Vec<(&str, f32)> = Vec::new();
+        for &(p, w) in &interests.products {
+            let Some(brand) = catalog.get(p).map(|r| r.brand()).filter(|b| !b.is_empty()) else { continue };
+            match interest_brands.iter_mut().find(|b| b.0 == brand) {
+                Some(b) => b.1 += w,
+                None => interest_brands.push((brand, w)),
+            }
+        }
         Shopper {
             seeds,
+            recently_viewed: v.recently_viewed.clone(),
+            top_brands,
+            interest_brands,
             owned: recommend::owned_from_traits(&v.traits, |sku| catalog.index_of(sku), self.body.stats.data_end),
             cart: v.cart.iter().map(|l| l.product).collect(),
             country: v.request.country.as_deref(),

@@ -59,6 +59,13 @@ pub struct Shopper<'a> {
     pub interest_products: Vec<(ProductIdx, f32)>,
     /// Favourite categories, best first (profile trait `top_categories`), for `affinity`.
     pub top_categories: Vec<&'a str>,
+    /// Products viewed lately, most recent first (`recently_viewed`; they also seed
+    /// `viewed_together` and `bought_after_viewing`).
+    pub recently_viewed: Vec<ProductIdx>,
+    /// Favourite brands, best first (profile trait `top_brands`), for `brand_affinity`.
+    pub top_brands: Vec<&'a str>,
+    /// Session interest per brand (the brands of the session's products), for `brand_affinity`.
+    pub interest_brands: Vec<(&'a str, f32)>,
 }
 
 /// A ranked item: the product, its blended score and the source that contributed most.
@@ -204,12 +211,28 @@ fn candidates(tables: &RecTables, name: &str, shopper: &Shopper, history: &[(Own
     let history_seeds = || history.iter().map(|(o, w)| (o.item, *w));
     match name {
         "bought_together" => neighbours(&tables.bought_together, shopper.seeds.iter().copied().chain(history_seeds()), &mut add),
+        "learned" => neighbours(&tables.learned, shopper.seeds.iter().copied().chain(history_seeds()), &mut add),
+        "viewed_together" => neighbours(&tables.viewed_together, shopper.seeds.iter().copied().chain(viewed(shopper)), &mut add),
+        "bought_after_viewing" => neighbours(&tables.bought_after_viewing, shopper.seeds.iter().copied().chain(viewed(shopper)), &mut add),
+        "recently_viewed" => {
+            for (rank, &p) in shopper.recently_viewed.iter().enumerate() {
+                add(p, 1.0 / (rank as f32 + 1.0));
+            }
+        }
+        "brand_affinity" => {
+            // The session's brands first (twice as strong as a favourite), then the favourites.
+            let total: f32 = shopper.interest_brands.iter().map(|b| b.1).sum::<f32>().max(1e-6);
+            let session = shopper.interest_brands.iter().map(|&(b, w)| (b, 2.0 * w / total));
+            let favourites = shopper.top_brands.iter().enumerate().map(|(rank, &b)| (b, 1.0 / (rank as f32 + 1.0)));
+            by_keys(&tables.popular_by_brand, session.chain(favourites), &mut add);
+        }
+        "new_arrivals" => list(&tables.new_arrivals, 1.0, &mut add),
         "similar" => neighbours(&tables.similar, shopper.seeds.iter().copied().chain(history_seeds()), &mut add),
         "trending" => list(&tables.trending, 1.0, &mut add),
         "popular" => list(&tables.popular, 1.0, &mut add),
         "popular_country" => list(shopper.country.map_or(&[][..], |c| RecTables::keyed(&tables.popular_by_country, c)), 1.0, &mut add),
         "popular_segment" => list(shopper.segment.map_or(&[][..], |s| RecTables::keyed(&tables.popular_by_segment, s)), 1.0, &mut add),
-        "popular_category" => by_categories(tables, shopper.page_category.map(|c| (c, 1.0)).into_iter(), &mut add),
+        "popular_category" => by_keys(&tables.popular_by_category, shopper.page_category.map(|c| (c, 1.0)).into_iter(), &mut add),
         "affinity" => {
             // Session interests first (twice as strong as a favourite), then the known
             // customer's favourite categories, then look-alikes of what was looked at; the
@@ -217,7 +240,7 @@ fn candidates(tables: &RecTables, name: &str, shopper: &Shopper, history: &[(Own
             let total: f32 = shopper.interest_categories.iter().map(|c| c.1).sum::<f32>().max(1e-6);
             let session = shopper.interest_categories.iter().map(|&(c, w)| (c, 2.0 * w / total));
             let favourites = shopper.top_categories.iter().enumerate().map(|(rank, &c)| (c, 1.0 / (rank as f32 + 1.0)));
-            by_categories(tables, session.chain(favourites), &mut add);
+            by_keys(&tables.popular_by_category, session.chain(favourites), &mut add);
             neighbours(&tables.similar, shopper.interest_products.iter().copied(), &mut add);
             let segment = shopper.segment.map_or(&[][..], |s| RecTables::keyed(&tables.popular_by_segment, s));
             list(segment, 0.01, &mut add);
@@ -265,10 +288,16 @@ fn neighbours(table: &Neighbors, seeds: impl Iterator<Item = (ProductIdx, f32)>,
     }
 }
 
-/// Popular items of weighted categories, each list scaled to a maximum of its weight.
-fn by_categories<'a>(tables: &RecTables, cats: impl Iterator<Item = (&'a str, f32)>, add: &mut impl FnMut(ProductIdx, f32)) {
-    for (c, w) in cats {
-        let items = RecTables::keyed(&tables.popular_by_category, c);
+/// Recently viewed products as seeds, the latest strongest (1, 1/2, 1/3, …).
+fn viewed<'a>(shopper: &'a Shopper) -> impl Iterator<Item = (ProductIdx, f32)> + 'a {
+    shopper.recently_viewed.iter().enumerate().map(|(rank, &p)| (p, 1.0 / (rank as f32 + 1.0)))
+}
+
+/// Popular items of weighted keys (categories, brands), each list scaled to a maximum of its
+/// weight.
+fn by_keys<'a>(lists: &[crate::body::Keyed], keys: impl Iterator<Item = (&'a str, f32)>, add: &mut impl FnMut(ProductIdx, f32)) {
+    for (c, w) in keys {
+        let items = RecTables::keyed(lists, c);
         let max = items.first().map_or(1.0, |s| s.score.max(1e-6));
         for s in items {
             add(s.item, w * s.score / max);
@@ -338,6 +367,14 @@ mod tests {
             popular: scored(&[(7, 100.0), (8, 50.0), (9, 10.0), (0, 5.0)]),
             popular_by_category: vec![Keyed { key: "Garden".into(), items: scored(&[(9, 3.0)]) }],
             reorder_days: vec![(3, 14.0)],
+            learned: Neighbors::from_lists((0..10).map(|p| if p == 0 { scored(&[(2, 0.7), (4, 0.1)]) } else { Vec::new() }).collect()),
+            viewed_together: Neighbors::from_lists((0..10).map(|p| if p == 4 { scored(&[(5, 0.5)]) } else { Vec::new() }).collect()),
+            bought_after_viewing: Neighbors::from_lists((0..10).map(|p| if p == 4 { scored(&[(6, 1.0)]) } else { Vec::new() }).collect()),
+            popular_by_brand: vec![
+                Keyed { key: "Acme".into(), items: scored(&[(8, 2.0), (1, 1.0)]) },
+                Keyed { key: "Maison".into(), items: scored(&[(9, 1.0)]) },
+            ],
+            new_arrivals: scored(&[(1, 1.0), (2, 0.5)]),
             ..RecTables::default()
         }
     }
@@ -400,6 +437,33 @@ mod tests {
         let r = rank(&Shopper::default(), &[("popular", 1.0), ("nonsense", 5.0)], false, 0, 3);
         assert_eq!(items(&r), [7, 8, 9]);
         assert_eq!(r.offered.len(), 1, "unknown recommenders are skipped");
+    }
+
+    #[test]
+    fn recently_viewed_lists_the_latest_first_and_seeds_the_browsing_tables() {
+        let shopper = Shopper { recently_viewed: vec![4, 7], ..Shopper::default() };
+        assert_eq!(items(&rank(&shopper, &[("recently_viewed", 1.0)], false, 0, 5)), [4, 7]);
+        assert_eq!(items(&rank(&shopper, &[("viewed_together", 1.0)], false, 0, 5)), [5]);
+        assert_eq!(items(&rank(&shopper, &[("bought_after_viewing", 1.0)], false, 0, 5)), [6]);
+        assert!(rank(&Shopper::default(), &[("viewed_together", 1.0), ("recently_viewed", 1.0)], false, 0, 5).items.is_empty());
+    }
+
+    #[test]
+    fn learned_neighbours_come_from_the_page_and_the_history() {
+        let page = Shopper { seeds: vec![(0, 2.0)], ..Shopper::default() };
+        assert_eq!(items(&rank(&page, &[("learned", 1.0)], false, 0, 5)), [2, 4]);
+        let history = Shopper { owned: vec![Owned { item: 0, last_time: 0, orders: 1 }], ..Shopper::default() };
+        assert_eq!(items(&rank(&history, &[("learned", 1.0)], true, 0, 5)), [2, 4]);
+    }
+
+    #[test]
+    fn brand_affinity_puts_the_sessions_brand_before_a_favourite() {
+        let favourite = Shopper { top_brands: vec!["maison"], ..Shopper::default() };
+        assert_eq!(items(&rank(&favourite, &[("brand_affinity", 1.0)], false, 0, 5)), [9]);
+        let both = Shopper { top_brands: vec!["Maison"], interest_brands: vec![("Acme", 3.0)], ..Shopper::default() };
+        // Acme (the session) at 2: 8 scores 2 and 1 scores 1; Maison (a favourite) at 1: 9 scores 1.
+        assert_eq!(items(&rank(&both, &[("brand_affinity", 1.0)], false, 0, 5)), [8, 1, 9]);
+        assert_eq!(items(&rank(&Shopper::default(), &[("new_arrivals", 1.0)], false, 0, 5)), [1, 2]);
     }
 
     #[test]

@@ -25,8 +25,24 @@ pub use journeys::{
 };
 
 /// Every recommender a placement can name in `sources` (what `recommend` blends).
-pub const RECOMMENDERS: &[&str] =
-    &["bought_together", "similar", "trending", "popular", "popular_country", "popular_category", "popular_segment", "affinity", "buy_again", "cart_addons"];
+pub const RECOMMENDERS: &[&str] = &[
+    "bought_together",
+    "similar",
+    "trending",
+    "popular",
+    "popular_country",
+    "popular_category",
+    "popular_segment",
+    "affinity",
+    "buy_again",
+    "cart_addons",
+    "learned",
+    "viewed_together",
+    "bought_after_viewing",
+    "recently_viewed",
+    "brand_affinity",
+    "new_arrivals",
+];
 
 fn always() -> Value {
     Value::object()
@@ -84,6 +100,57 @@ pub struct Rules {
     /// `[[unique_codes]]`: offers whose code is each visitor's own, issued by the edge.
     #[serde(default)]
     pub unique_codes: Vec<UniqueCode>,
+    /// `[[merchandising]]`: the store's hand on placements' lists, applied after ranking.
+    #[serde(default)]
+    pub merchandising: Vec<Merchandising>,
+}
+
+/// `[[merchandising]]`: pin, boost, bury or exclude products in placements' lists, after the
+/// recommenders ranked them. Products are picked by `skus` and/or `category`, `brand`, `tag`
+/// (any match); the rule applies to `placements` (empty: all) for visitors matching `when`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Merchandising {
+    /// Unique; `explain` names the rule by it.
+    pub id: String,
+    pub action: MerchAction,
+    #[serde(default)]
+    pub skus: Vec<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub brand: Option<String>,
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Boost (> 1) or bury (< 1): the score multiplier. Absent: 2 for boost, 0.5 for bury.
+    #[serde(default)]
+    pub factor: Option<f32>,
+    /// Pin: the 1-based position in the slot.
+    #[serde(default)]
+    pub position: Option<u32>,
+    /// Placement ids; empty: every placement.
+    #[serde(default)]
+    pub placements: Vec<String>,
+    /// GrowthBook condition on the visitor; absent: everyone.
+    #[serde(default = "always")]
+    pub when: Value,
+}
+
+/// What a `[[merchandising]]` rule does to the products it picks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MerchAction {
+    /// Put the product at `position`, pushing the rest down.
+    #[default]
+    Pin,
+    /// Multiply the product's score by `factor` (> 1).
+    Boost,
+    /// Multiply the product's score by `factor` (< 1).
+    Bury,
+    /// Leave the product out.
+    Exclude,
 }
 
 /// `[[unique_codes]]`: offer `offer` gives each visitor their own single-use code instead of a
@@ -111,6 +178,12 @@ impl Rules {
     /// How offer `offer_id` issues unique codes, if it does.
     pub fn unique_code(&self, offer_id: &str) -> Option<&UniqueCode> {
         self.unique_codes.iter().find(|u| u.offer == offer_id)
+    }
+
+    /// Whether some placement or experiment arm blends `recommender`.
+    pub fn uses(&self, recommender: &str) -> bool {
+        let arms = self.experiments.iter().flat_map(|e| &e.arms).flat_map(|a| &a.sources);
+        self.placements.iter().flat_map(|p| &p.sources).chain(arms).any(|s| s.recommender == recommender)
     }
 }
 
@@ -174,7 +247,8 @@ pub struct Placement {
 
 /// One recommender feeding a carousel. `recommender` is one of: `bought_together`, `similar`,
 /// `trending`, `popular`, `popular_country`, `popular_category`, `popular_segment`, `affinity`,
-/// `buy_again`, `cart_addons`.
+/// `buy_again`, `cart_addons`, `learned`, `viewed_together`, `bought_after_viewing`,
+/// `recently_viewed`, `brand_affinity`, `new_arrivals`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]

@@ -22,8 +22,8 @@ use core::fmt;
 
 use crate::body::{Blob, BundleBody, Catalog, Keyed, Neighbors, RecTables, Scored, SegmentSize, Stats, ROW_LEN};
 use crate::rules::{
-    Arm, Capture, Channel, Engagement, Experiment, Journey, Measurement, Messaging, Offer, PageRule, Placement, QuietHours, Rules, SegmentRule, Source, Step,
-    Store, Trigger, UniqueCode, Variant,
+    Arm, Capture, Channel, Engagement, Experiment, Journey, Measurement, MerchAction, Merchandising, Messaging, Offer, PageRule, Placement, QuietHours, Rules,
+    SegmentRule, Source, Step, Store, Trigger, UniqueCode, Variant,
 };
 use crate::text::int_text;
 use crate::time::{ClockTime, Secs};
@@ -452,7 +452,7 @@ impl Wire for Neighbors {
 /// without linking their decoders (BENCHMARKS.md, Browser SDK).
 impl Wire for Rules {
     fn put(&self, out: &mut Vec<u8>) {
-        let Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement, unique_codes } = self;
+        let Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement, unique_codes, merchandising } = self;
         pages.put(out);
         segments.put(out);
         saved_groups.put(out);
@@ -463,6 +463,7 @@ impl Wire for Rules {
         put_server_only(messaging, out);
         measurement.put(out);
         unique_codes.put(out);
+        merchandising.put(out);
     }
     fn take(r: &mut Reader<'_>) -> Self {
         Rules {
@@ -476,6 +477,7 @@ impl Wire for Rules {
             messaging: take_server_only(r),
             measurement: Wire::take(r),
             unique_codes: Wire::take(r),
+            merchandising: Wire::take(r),
         }
     }
 }
@@ -555,18 +557,15 @@ macro_rules! wire_newtype {
     )*};
 }
 
-/// Format v6, the previous version: the rules had no `unique_codes`, offers no `capture`,
-/// journeys no `when` and `min_drop_percent`, and journey steps no `template`, `variables`
-/// (WhatsApp), `if` and `when`; the rest is as today. Read by hosts with the
-/// `previous-format` feature.
+/// Format v7, the previous version: the recommendation tables had no `learned`,
+/// `viewed_together`, `bought_after_viewing`, `popular_by_brand` and `new_arrivals`, and the
+/// rules no `merchandising`; the rest is as today. Read by hosts with the `previous-format`
+/// feature.
 #[cfg(feature = "previous-format")]
-pub(crate) mod v6 {
-    use super::{Reader, Wire};
-    use crate::body::{BundleBody as Current, Catalog, RecTables, Stats};
-    use crate::rules::{self, Channel, Experiment, Measurement, Messaging, PageRule, Placement, SegmentRule, Store, Trigger};
-    use crate::time::{ClockTime, Secs};
-    use crate::value::{Map, Value};
-    use alloc::string::String;
+pub(crate) mod v7 {
+    use super::{take_server_only, Reader, Wire};
+    use crate::body::{BundleBody as Current, Catalog, Keyed, Neighbors, ProductIdx, RecTables as CurrentTables, Scored, Stats};
+    use crate::rules::{self, Store};
     use alloc::vec::Vec;
 
     pub struct BundleBody {
@@ -577,125 +576,64 @@ pub(crate) mod v6 {
         rules: Rules,
     }
 
-    struct Rules {
-        pages: Vec<PageRule>,
-        segments: Vec<SegmentRule>,
-        saved_groups: Map<Vec<Value>>,
-        placements: Vec<Placement>,
-        offers: Vec<Offer>,
-        experiments: Vec<Experiment>,
-        journeys: Vec<Journey>,
-        messaging: Messaging,
-        measurement: Measurement,
+    struct RecTables {
+        bought_together: Neighbors,
+        similar: Neighbors,
+        trending: Vec<Scored>,
+        popular: Vec<Scored>,
+        popular_by_country: Vec<Keyed>,
+        popular_by_category: Vec<Keyed>,
+        popular_by_segment: Vec<Keyed>,
+        reorder_days: Vec<(ProductIdx, f32)>,
     }
 
-    struct Journey {
-        id: String,
-        trigger: Trigger,
-        reentry: Secs,
-        max_per_day: u32,
-        gap_factor: f32,
-        steps: Vec<Step>,
-    }
+    /// Today's rules without `merchandising` (the last field).
+    struct Rules(rules::Rules);
 
-    struct Offer {
-        id: String,
-        scenario: String,
-        when: Value,
-        kind: String,
-        value: f32,
-        code: String,
-        headline: String,
-        body: String,
-        cta_text: String,
-        cta_url: String,
-    }
-
-    struct Step {
-        after: Secs,
-        channel: Channel,
-        subject: String,
-        body: String,
-        html: String,
-        offer: String,
-        products: u32,
-        landing: String,
-        at: Option<ClockTime>,
+    impl Wire for Rules {
+        fn put(&self, _: &mut Vec<u8>) {
+            unreachable!("format v7 is only read")
+        }
+        fn take(r: &mut Reader<'_>) -> Self {
+            Rules(rules::Rules {
+                pages: Wire::take(r),
+                segments: Wire::take(r),
+                saved_groups: Wire::take(r),
+                placements: Wire::take(r),
+                offers: Wire::take(r),
+                experiments: Wire::take(r),
+                journeys: take_server_only(r),
+                messaging: take_server_only(r),
+                measurement: Wire::take(r),
+                unique_codes: Wire::take(r),
+                merchandising: Vec::new(),
+            })
+        }
     }
 
     wire_struct! {
         BundleBody { store, catalog, stats, recs, rules }
-        Rules { pages, segments, saved_groups, placements, offers, experiments, journeys, messaging, measurement }
-        Journey { id, trigger, reentry, max_per_day, gap_factor, steps }
-        Step { after, channel, subject, body, html, offer, products, landing, at }
-        Offer { id, scenario, when, kind, value, code, headline, body, cta_text, cta_url }
+        RecTables {
+            bought_together, similar, trending, popular, popular_by_country, popular_by_category,
+            popular_by_segment, reorder_days,
+        }
     }
 
     impl From<BundleBody> for Current {
         fn from(b: BundleBody) -> Current {
-            let r = b.rules;
-            let journeys = r
-                .journeys
-                .into_iter()
-                .map(|j| rules::Journey {
-                    id: j.id,
-                    trigger: j.trigger,
-                    reentry: j.reentry,
-                    max_per_day: j.max_per_day,
-                    gap_factor: j.gap_factor,
-                    steps: j
-                        .steps
-                        .into_iter()
-                        .map(|s| rules::Step {
-                            after: s.after,
-                            channel: s.channel,
-                            subject: s.subject,
-                            body: s.body,
-                            html: s.html,
-                            offer: s.offer,
-                            products: s.products,
-                            landing: s.landing,
-                            at: s.at,
-                            template: String::new(),
-                            variables: Vec::new(),
-                            only_if: None,
-                            when: Value::object(),
-                        })
-                        .collect(),
-                    when: Value::object(),
-                    min_drop_percent: rules::DEFAULT_MIN_DROP_PERCENT,
-                })
-                .collect();
-            let offers = r
-                .offers
-                .into_iter()
-                .map(|o| rules::Offer {
-                    id: o.id,
-                    scenario: o.scenario,
-                    when: o.when,
-                    kind: o.kind,
-                    value: o.value,
-                    code: o.code,
-                    headline: o.headline,
-                    body: o.body,
-                    cta_text: o.cta_text,
-                    cta_url: o.cta_url,
-                    capture: rules::Capture::None,
-                })
-                .collect();
-            let rules = rules::Rules {
-                pages: r.pages,
-                segments: r.segments,
-                saved_groups: r.saved_groups,
-                placements: r.placements,
-                offers,
-                experiments: r.experiments,
-                journeys,
-                messaging: r.messaging,
-                measurement: r.measurement,
-                unique_codes: Vec::new(),
+            let t = b.recs;
+            let recs = CurrentTables {
+                bought_together: t.bought_together,
+                similar: t.similar,
+                trending: t.trending,
+                popular: t.popular,
+                popular_by_country: t.popular_by_country,
+                popular_by_category: t.popular_by_category,
+                popular_by_segment: t.popular_by_segment,
+                reorder_days: t.reorder_days,
+                ..CurrentTables::default()
             };
-            Current { store: b.store, catalog: b.catalog, stats: b.stats, recs: b.recs, rules }
+            Current { store: b.store, catalog: b.catalog, stats: b.stats, recs, rules: b.rules.0 }
         }
     }
 }
@@ -708,11 +646,13 @@ wire_struct! {
     SegmentSize { name, customers }
     RecTables {
         bought_together, similar, trending, popular, popular_by_country, popular_by_category,
-        popular_by_segment, reorder_days,
+        popular_by_segment, reorder_days, learned, viewed_together, bought_after_viewing,
+        popular_by_brand, new_arrivals,
     }
     Scored { item, score }
     Keyed { key, items }
     UniqueCode { offer, prefix, valid_days }
+    Merchandising { id, action, skus, category, brand, tag, factor, position, placements, when }
     PageRule { pattern, page }
     SegmentRule { name, when }
     Placement {
@@ -737,6 +677,7 @@ wire_enum! {
     Trigger { CartAbandonment, BrowseAbandonment, PostPurchase, Welcome, WinBack, BackInStock, PriceDrop }
     Engagement { NotOpened, NotClicked, NotPurchased }
     Capture { None, Email, EmailAndSms }
+    MerchAction { Pin, Boost, Bury, Exclude }
     // New variants go last: a tag, once written, means the same channel in every bundle.
     Channel { Email, Sms, Push, Webhook, Whatsapp }
 }

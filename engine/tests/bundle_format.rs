@@ -1,7 +1,7 @@
 //! The bundle format refuses every kind of bad input with a typed error and never panics.
 
 use vitrine_engine::bundle::{
-    self, BundleBody, BundleError, Catalog, Header, Neighbors, Product, RecTables, Scored, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION,
+    self, BundleBody, BundleError, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION,
 };
 use vitrine_engine::rules::{Arm, Experiment, Measurement, Messaging, Placement, Rules, SegmentRule, Source, Store, UniqueCode};
 use vitrine_engine::Value;
@@ -33,6 +33,11 @@ fn sample() -> (Header, BundleBody) {
         recs: RecTables {
             bought_together: Neighbors::from_lists(vec![vec![Scored { item: 1, score: 0.75 }], vec![]]),
             similar: Neighbors::from_lists(vec![vec![], vec![Scored { item: 0, score: 0.5 }]]),
+            learned: Neighbors::from_lists(vec![vec![Scored { item: 1, score: 0.25 }], vec![Scored { item: 0, score: 0.125 }]]),
+            viewed_together: Neighbors::from_lists(vec![vec![], vec![Scored { item: 0, score: 2.0 }]]),
+            bought_after_viewing: Neighbors::from_lists(vec![vec![Scored { item: 1, score: 3.0 }], vec![]]),
+            popular_by_brand: vec![Keyed { key: "Maison".into(), items: vec![Scored { item: 0, score: 4.0 }] }],
+            new_arrivals: vec![Scored { item: 1, score: 0.5 }],
             ..Default::default()
         },
         rules: Rules {
@@ -72,11 +77,20 @@ fn sample() -> (Header, BundleBody) {
                 }))
                 .unwrap(),
                 serde_json::from_value(serde_json::json!({
+                    "id": "hello", "trigger": "welcome",
+                    "steps": [{"after": "0s", "channel": "email", "subject": "Welcome", "body": "Your code: {{offer.code}}", "offer": "welcome"}]
+                }))
+                .unwrap(),
+                serde_json::from_value(serde_json::json!({
                     "id": "cheaper", "trigger": "price_drop", "min_drop_percent": 15,
                     "steps": [{"after": "0s", "channel": "push", "subject": "Now cheaper", "body": "{{products}}"}]
                 }))
                 .unwrap(),
             ],
+            merchandising: vec![serde_json::from_value(serde_json::json!({
+                "id": "gifts-first", "action": "pin", "skus": ["85123B"], "position": 1, "placements": ["hero"], "when": {"known": true}
+            }))
+            .unwrap()],
             ..Default::default()
         },
     };
@@ -103,19 +117,23 @@ fn the_layout_is_pinned_by_golden_bytes() {
 }
 
 /// A worker upgraded before the bundle is republished keeps personalizing: the previous
-/// version's bytes (written by that version's code, `tests/golden/bundle-v6.bin`, whose sample
-/// had no unique codes) still load. Not in the SDK.
+/// version's bytes (written by that version's code, `tests/golden/bundle-v7.bin`, whose sample
+/// had no v8 tables or merchandising) still load. Not in the SDK.
 #[test]
 #[cfg(feature = "previous-format")]
 fn the_previous_format_version_still_loads() {
     let old = std::fs::read(format!("{}/tests/golden/bundle-v{PREVIOUS_FORMAT_VERSION}.bin", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let read = bundle::decode(&old).expect("the previous version decodes");
     let (_, mut current) = sample();
-    current.rules.offers = vec![]; // v7's sample's
-    current.rules.unique_codes = vec![];
-    current.rules.journeys = vec![];
+    // v7's sample: today's without the tables and rules v8 added.
+    let t = &mut current.recs;
+    (t.learned, t.viewed_together, t.bought_after_viewing) = Default::default();
+    (t.popular_by_brand, t.new_arrivals) = Default::default();
+    current.rules.merchandising = vec![];
     assert_eq!((read.header.format_version, read.body), (PREVIOUS_FORMAT_VERSION, current));
-    assert!(vitrine_engine::Engine::load(&old).is_ok(), "and the engine serves it");
+    if let Err(e) = vitrine_engine::Engine::load(&old) {
+        panic!("and the engine serves it: {e:?}");
+    }
 }
 
 #[test]

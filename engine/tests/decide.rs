@@ -94,6 +94,7 @@ fn store() -> Engine {
         ],
         popular_by_segment: vec![by_cat("Champions", vec![s(7, 10.0), s(9, 8.0)])],
         reorder_days: vec![(4, 30.0)],
+        ..RecTables::default()
     };
     let hero = Placement {
         variants: vec![

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use vitrine_engine::journey::{Journey, Messaging};
-use vitrine_engine::rules::{Experiment, Measurement, Offer, PageRule, Placement, Rules, SegmentRule, Store, UniqueCode};
+use vitrine_engine::rules::{Experiment, Measurement, Merchandising, Offer, PageRule, Placement, Rules, SegmentRule, Store, UniqueCode};
 use vitrine_engine::Value;
 
 use crate::error::{Error, Located, Result};
@@ -56,6 +56,8 @@ pub struct Config {
     pub measurement: Measurement,
     #[serde(default)]
     pub unique_codes: Vec<UniqueCode>,
+    #[serde(default)]
+    pub merchandising: Vec<Merchandising>,
 }
 
 /// `[orders]`: the order-lines export, one row per line item.
@@ -315,6 +317,7 @@ impl Config {
             messaging: self.messaging.clone(),
             measurement: self.measurement.clone(),
             unique_codes: self.unique_codes.clone(),
+            merchandising: self.merchandising.clone(),
         }
     }
 }

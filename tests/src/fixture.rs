@@ -143,6 +143,7 @@ pub fn body() -> BundleBody {
         ],
         popular_by_segment: vec![keyed("Champions", &[("K300", 5.0), ("K301", 4.0)]), keyed("At risk", &[("C100", 5.0), ("C101", 4.0)])],
         reorder_days: vec![(idx("C100"), 30.0)],
+        ..RecTables::default()
     };
     BundleBody {
         store: Store {

@@ -400,6 +400,8 @@ fn native_visitor(e: &Engine, traits: &Value, cart: &[(&str, u32)], country: Opt
         cart: cart.iter().map(|&(sku, quantity)| CartLine { product: idx(sku), quantity }).collect(),
         interests,
         session: Session { page_views: 0, purchased: false, new_visitor: false },
+
+        recently_viewed: Vec::new(),
     }
 }
 

@@ -130,6 +130,7 @@ pub fn body() -> BundleBody {
             popular_by_category: vec![by_category(0), by_category(1), by_category(2)],
             popular_by_segment: vec![Keyed { key: "Loyal".into(), items: scored(&[(3, 5.0), (7, 4.0)]) }],
             reorder_days: vec![],
+            ..RecTables::default()
         },
         rules: Rules {
             pages: vec![

@@ -312,6 +312,7 @@ pub fn body(products: usize, store: Store, rules: Rules) -> BundleBody {
             r.dedup_by_key(|x| x.0);
             r
         },
+        ..RecTables::default()
     };
     let stats = Stats {
         orders: 3_000_000,

@@ -786,7 +786,7 @@ mod tests {
             p,
             [
                 "placements[1].id: duplicate placement id \"a\" (first at placements[0])",
-                "placements[1].sources[0].recommender: unknown recommender \"bestsellers\"; known: bought_together, similar, trending, popular, popular_country, popular_category, popular_segment, affinity, buy_again, cart_addons",
+                "placements[1].sources[0].recommender: unknown recommender \"bestsellers\"; known: bought_together, similar, trending, popular, popular_country, popular_category, popular_segment, affinity, buy_again, cart_addons, learned, viewed_together, bought_after_viewing, recently_viewed, brand_affinity, new_arrivals",
                 "experiments[0].placement: unknown placement \"nowhere\"; placements: a, a",
                 "experiments[0].weights: 1 weights for 2 arms",
                 "experiments[0].weights: weights must be 0 or more and add up to 1 (they add up to 0.3)",

@@ -137,6 +137,7 @@ pub fn tables(
         popular_by_category: popularity::by_category(a, products, categories, cfg),
         popular_by_segment: popularity::by_segment(a, customer_segment, cfg),
         reorder_days: a.reorders.iter().filter(|r| r.customers >= cfg.min_reorder_customers.max(1)).map(|r| (r.product, r.gap_days)).collect(),
+        ..RecTables::default()
     };
     timings.push(("popularity", bar.elapsed().as_secs_f64()));
     bar.finish_and_clear();

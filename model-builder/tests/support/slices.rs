@@ -30,6 +30,8 @@ impl Facts {
             cart: self.cart.resolve(catalog),
             interests: Interests::from_names(catalog, &self.categories, &self.products, NOW - 600),
             session: Session { page_views: 2, ..Session::default() },
+            // The session's products, latest first, as the recently viewed.
+            recently_viewed: self.products.iter().rev().filter_map(|(sku, _)| catalog.index_of(sku)).collect(),
         }
     }
 }
