@@ -106,6 +106,11 @@ export interface Explain {
   segments: string[];
   experiment: { key: string; arm: string } | null;
   sources: { recommender: string; weight: number; candidates: number }[];
+  /**
+   * What each `[[merchandising]]` rule did to which product, in config order: the product's
+   * score once the rule acted (removed: 0) and its final position, 1-based (0: not shown).
+   */
+  merchandising: { rule: string; action: "pin" | "boost" | "bury" | "exclude"; sku: string; score: number; position: number }[];
 }
 
 /**

@@ -16,6 +16,7 @@ use crate::body::{BundleBody, CategoryIdx, ProductIdx};
 use crate::bundle::{self, Bundle, BundleError, Header};
 use crate::condition::Condition;
 use crate::context::{Page, Visitor};
+use crate::merchandise::{self, MerchandisingUse};
 use crate::pages::Pages;
 use crate::recommend::{self, Shopper};
 use crate::render::{self, render, render_with, safe_url};
@@ -175,6 +176,8 @@ pub struct Explain {
     pub experiment: Option<ExperimentArm>,
     /// Per source: how many candidates it offered.
     pub sources: Vec<SourceUse>,
+    /// What each `[[merchandising]]` rule did to which product, in config order.
+    pub merchandising: Vec<MerchandisingUse>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -223,7 +226,7 @@ impl DecidedItem {
 }
 
 impl Explain {
-    pub const FIELDS: [&'static str; 5] = ["rule", "segment", "segments", "experiment", "sources"];
+    pub const FIELDS: [&'static str; 6] = ["rule", "segment", "segments", "experiment", "sources", "merchandising"];
 }
 
 impl ExperimentArm {
@@ -267,6 +270,8 @@ pub struct Engine {
     segments: Vec<(String, Condition)>,
     placements: Vec<CompiledPlacement>,
     offers: Vec<Condition>,
+    /// `[[merchandising]]`, compiled against the catalog, in config order.
+    merchandising: Vec<merchandise::Compiled>,
     pages: Pages,
 }
 
@@ -325,12 +330,18 @@ impl Engine {
         let offers =
             rules.offers.iter().enumerate().map(|(i, o)| compile(&o.when, || ["offers[", &int_text(i as i64), "].when"].concat())).collect::<Result<_, _>>()?;
         let catalog = &body.catalog;
+        let merchandising = rules
+            .merchandising
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Ok(merchandise::Compiled::new(m, compile(&m.when, || ["merchandising[", &int_text(i as i64), "].when"].concat())?, catalog)))
+            .collect::<Result<_, LoadError>>()?;
         if catalog.category_slugs.len() != catalog.categories.len() {
             let message = [&int_text(catalog.category_slugs.len() as i64), " slugs for ", &int_text(catalog.categories.len() as i64), " categories"].concat();
             return Err(LoadError::Rule { path: "catalog.category_slugs".into(), message });
         }
         let pages = Pages::new(&rules.pages, catalog);
-        Ok(Engine { header, body, segments, placements, offers, pages })
+        Ok(Engine { header, body, segments, placements, offers, merchandising, pages })
     }
 
     pub fn header(&self) -> &Header {
@@ -461,7 +472,7 @@ impl Engine {
         }
 
         d.title = render(&p.title, attrs);
-        d.items = self.recommend(v, p, sources, now, &mut d.explain.sources);
+        d.items = self.recommend(v, p, sources, now, attrs, &mut d.explain);
         d.explain.rule = ["placements.", &p.id, ".sources"].concat();
         if !d.items.is_empty() {
             d.status = Status::Filled;
@@ -556,8 +567,9 @@ impl Engine {
         }
     }
 
-    /// Blends the sources into a ranked, filtered list of items (see `recommend`).
-    fn recommend(&self, v: &Visitor, p: &Placement, sources: &[Source], now: i64, uses: &mut Vec<SourceUse>) -> Vec<DecidedItem> {
+    /// Blends the sources into a ranked, filtered list of items (see `recommend`), then applies
+    /// the merchandising rules for this placement and visitor (see `merchandise`).
+    fn recommend(&self, v: &Visitor, p: &Placement, sources: &[Source], now: i64, attrs: &Value, explain: &mut Explain) -> Vec<DecidedItem> {
         let catalog = &self.body.catalog;
         let shopper = self.shopper(v, now);
         let page_product = v.request.page.product;
@@ -566,8 +578,23 @@ impl Engine {
                 prod.in_stock && !prod.ranks_only() && !v.in_cart(item) && Some(item) != page_product && p.max_price.is_none_or(|m| prod.price <= m)
             })
         };
-        let r = recommend::recommend(&self.body.recs, &shopper, sources, p.exclude_owned, self.data_time(now), p.max_items as usize, eligible);
-        uses.extend(r.offered.iter().map(|o| SourceUse { recommender: o.recommender, weight: o.weight, candidates: o.candidates }));
+        let groups = &self.body.rules.saved_groups;
+        let rules: Vec<_> = self
+            .body
+            .rules
+            .merchandising
+            .iter()
+            .zip(&self.merchandising)
+            .filter(|(m, c)| (m.placements.is_empty() || m.placements.contains(&p.id)) && c.when.eval(attrs, groups))
+            .collect();
+        // Rules may remove, lift or sink any candidate: they see every one, then the list is cut.
+        let k = if rules.is_empty() { p.max_items as usize } else { usize::MAX };
+        let mut r = recommend::recommend(&self.body.recs, &shopper, sources, p.exclude_owned, self.data_time(now), k, &eligible);
+        explain.sources.extend(r.offered.iter().map(|o| SourceUse { recommender: o.recommender, weight: o.weight, candidates: o.candidates }));
+        if !rules.is_empty() {
+            let owned = |item: ProductIdx| p.exclude_owned && shopper.owned.iter().any(|o| o.item == item);
+            explain.merchandising = merchandise::apply(&rules, catalog, &mut r.items, p.max_items as usize, |item| eligible(item) && !owned(item));
+        }
         r.items
             .into_iter()
             .filter_map(|r| {

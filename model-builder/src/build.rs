@@ -88,13 +88,14 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let config = &loaded.config;
     laps.lap("config");
 
-    let Counted { products, categories, created_at: _, aggregates, ingest } = match &opts.aggregates {
+    let Counted { products, categories, created_at, aggregates, ingest } = match &opts.aggregates {
         Some(dir) => from_aggregates(dir, opts, &loaded, &progress)?,
         None => from_lines(opts, &loaded, &progress, &mut laps)?,
     };
     if ingest.is_none() {
         laps.lap("read aggregates");
     }
+    check::catalog(&loaded, &products)?;
     if let Some(dir) = &opts.write_aggregates {
         aggregates::write_dir(dir, &aggregates, &products, &categories)?;
     }
@@ -138,7 +139,8 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
 
     let customer_segment: Vec<&str> = profiles.iter().map(|p| p.segment.name()).collect();
     let mut table_timings = Vec::new();
-    let tables = recs::tables(&aggregates, &products, &categories, &config.recs, &customer_segment, &progress, &mut table_timings);
+    let mut tables = recs::tables(&aggregates, &products, &categories, &config.recs, &customer_segment, &progress, &mut table_timings);
+    tables.new_arrivals = recs::new_arrivals(&products, &created_at, aggregates.as_of(), &config.recs);
     let table_sizes = TableSizes::of(&tables);
     laps.lap("recs");
     laps.timings.extend(table_timings);

@@ -10,6 +10,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::config::{line_col, Config, LoadedConfig};
+use crate::data::Product;
 use crate::error::{Error, Located, Result};
 
 /// Placeholders the URL and image templates may use.
@@ -32,6 +33,27 @@ pub fn problems(file: &Path, source: &str, config: &Config) -> Vec<Located> {
     c.recs(config);
     c.rules(config);
     locate_all(file, source, c.out)
+}
+
+/// What only the catalog being built can say, once it is read: `[[merchandising]]` SKUs that
+/// are no product of it (a pin of nothing, an exclude that excludes nothing), each named at its
+/// file and line. `products` are sorted by SKU.
+pub fn catalog(loaded: &LoadedConfig, products: &[Product]) -> Result<()> {
+    let mut c = Checker { out: Vec::new() };
+    let known = |sku: &str| products.binary_search_by(|p| p.sku.as_str().cmp(sku)).is_ok();
+    for (i, m) in loaded.config.merchandising.iter().enumerate() {
+        for (j, sku) in m.skus.iter().enumerate().filter(|(_, s)| !known(s)) {
+            let upper = sku.to_uppercase();
+            let hint = if known(&upper) { format!(" (the catalog has {upper:?}: SKUs match exactly)") } else { String::new() };
+            c.push(format!("merchandising[{i}].skus[{j}]"), format!("unknown SKU {sku:?}: no product of the catalog has it{hint}"));
+        }
+    }
+    let problems = locate_all(&loaded.path, &loaded.source, c.out);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::ConfigCheck { file: loaded.path.clone(), problems })
+    }
 }
 
 /// Each (key path, message) at its file, line and column.

@@ -382,7 +382,14 @@ mod tests {
             products: vec![product("Acme"), product("Acme"), product("Zeta"), product(""), product("Nova")],
             countries: vec!["UK".into()],
             customers: vec!["a".into(), "b".into()],
-            orders: vec![order(Some(0), 0, 0..2), order(Some(0), 1, 2..4), order(Some(0), 2, 4..6), order(Some(0), 3, 6..8), order(Some(0), 4, 8..9), order(Some(1), 5, 9..10)],
+            orders: vec![
+                order(Some(0), 0, 0..2),
+                order(Some(0), 1, 2..4),
+                order(Some(0), 2, 4..6),
+                order(Some(0), 3, 6..8),
+                order(Some(0), 4, 8..9),
+                order(Some(1), 5, 9..10),
+            ],
             lines,
             ..Default::default()
         };

@@ -54,12 +54,13 @@ pub struct RecsConfig {
     pub trending_size: usize,
     /// Length of the popular lists (overall, per country, per category, per segment, per brand).
     pub popular_size: usize,
-    /// New arrivals: products the catalog's `created_at` dates within this many days of the
-    /// data's last day (0 = no limit), in stock, ...
+    /// New arrivals are in-stock products the catalog's `created_at` dates at most this many
+    /// days before the data's last day (0: any age).
     pub new_arrivals_days: f32,
-    /// ... scored 2^(−age / half-life) as of the data's last day (newest first) ...
+    /// A new arrival's score halves every this many days of age (2^(−age / half-life), as of
+    /// the data's last day; 0: every one scores 1).
     pub new_arrivals_half_life_days: f32,
-    /// ... the newest this many.
+    /// Length of the new arrivals list (the newest first).
     pub new_arrivals_size: usize,
     /// A product needs this many customers who bought it again (on another day) to get a
     /// re-order interval.
@@ -103,7 +104,9 @@ pub enum CoPurchaseScope {
 /// `popular_by_segment` empty).
 pub fn build_tables(ds: &Dataset, cfg: &RecsConfig, customer_segment: &[&str]) -> RecTables {
     let aggregates = Aggregates::from_dataset(ds, cfg);
-    tables(&aggregates, &ds.products, &ds.categories, cfg, customer_segment, &Progress::new(true), &mut Vec::new())
+    let mut t = tables(&aggregates, &ds.products, &ds.categories, cfg, customer_segment, &Progress::new(true), &mut Vec::new());
+    t.new_arrivals = new_arrivals(&ds.products, &ds.created_at, ds.last_time(), cfg);
+    t
 }
 
 /// Every recommendation table from the aggregates and the catalog, a progress bar per table
@@ -137,6 +140,8 @@ pub fn tables(
         popular_by_category: popularity::by_category(a, products, categories, cfg),
         popular_by_segment: popularity::by_segment(a, customer_segment, cfg),
         reorder_days: a.reorders.iter().filter(|r| r.customers >= cfg.min_reorder_customers.max(1)).map(|r| (r.product, r.gap_days)).collect(),
+        popular_by_brand: popularity::by_brand(a, products, cfg),
+        // `new_arrivals` ranks the catalog's dates, not counts: the caller sets it (`new_arrivals`).
         ..RecTables::default()
     };
     timings.push(("popularity", bar.elapsed().as_secs_f64()));
