@@ -176,7 +176,8 @@ pub struct Explain {
     pub experiment: Option<ExperimentArm>,
     /// Per source: how many candidates it offered.
     pub sources: Vec<SourceUse>,
-    /// What each `[[merchandising]]` rule did to which product, in config order.
+    /// What each `[[merchandising]]` rule did to which product, in config order (empty in the
+    /// browser, feature `compact`: the edge's `/v1/decide?explain=1` says it).
     pub merchandising: Vec<MerchandisingUse>,
 }
 
@@ -270,8 +271,8 @@ pub struct Engine {
     segments: Vec<(String, Condition)>,
     placements: Vec<CompiledPlacement>,
     offers: Vec<Condition>,
-    /// `[[merchandising]]`, compiled against the catalog, in config order.
-    merchandising: Vec<merchandise::Compiled>,
+    /// `[[merchandising]]`'s `when`, in config order.
+    merchandising: Vec<Condition>,
     pages: Pages,
 }
 
@@ -330,12 +331,11 @@ impl Engine {
         let offers =
             rules.offers.iter().enumerate().map(|(i, o)| compile(&o.when, || ["offers[", &int_text(i as i64), "].when"].concat())).collect::<Result<_, _>>()?;
         let catalog = &body.catalog;
-        let merchandising = rules
-            .merchandising
-            .iter()
-            .enumerate()
-            .map(|(i, m)| Ok(merchandise::Compiled::new(m, compile(&m.when, || ["merchandising[", &int_text(i as i64), "].when"].concat())?, catalog)))
-            .collect::<Result<_, LoadError>>()?;
+        // A loop, not a `collect` into a `Result`: one iterator adapter less in the SDK.
+        let mut merchandising = Vec::new();
+        for (i, m) in rules.merchandising.iter().enumerate() {
+            merchandising.push(compile(&m.when, || ["merchandising[", &int_text(i as i64), "].when"].concat())?);
+        }
         if catalog.category_slugs.len() != catalog.categories.len() {
             let message = [&int_text(catalog.category_slugs.len() as i64), " slugs for ", &int_text(catalog.categories.len() as i64), " categories"].concat();
             return Err(LoadError::Rule { path: "catalog.category_slugs".into(), message });
@@ -578,22 +578,16 @@ impl Engine {
                 prod.in_stock && !prod.ranks_only() && !v.in_cart(item) && Some(item) != page_product && p.max_price.is_none_or(|m| prod.price <= m)
             })
         };
-        let groups = &self.body.rules.saved_groups;
-        let rules: Vec<_> = self
-            .body
-            .rules
-            .merchandising
-            .iter()
-            .zip(&self.merchandising)
-            .filter(|(m, c)| (m.placements.is_empty() || m.placements.contains(&p.id)) && c.when.eval(attrs, groups))
-            .collect();
+        let rules = &self.body.rules;
         // Rules may remove, lift or sink any candidate: they see every one, then the list is cut.
-        let k = if rules.is_empty() { p.max_items as usize } else { usize::MAX };
-        let mut r = recommend::recommend(&self.body.recs, &shopper, sources, p.exclude_owned, self.data_time(now), k, &eligible);
+        let k = if rules.merchandising.is_empty() { p.max_items as usize } else { usize::MAX };
+        let mut r = recommend::recommend(&self.body.recs, &shopper, sources, p.exclude_owned, self.data_time(now), k, eligible);
         explain.sources.extend(r.offered.iter().map(|o| SourceUse { recommender: o.recommender, weight: o.weight, candidates: o.candidates }));
-        if !rules.is_empty() {
+        if k == usize::MAX {
             let owned = |item: ProductIdx| p.exclude_owned && shopper.owned.iter().any(|o| o.item == item);
-            explain.merchandising = merchandise::apply(&rules, catalog, &mut r.items, p.max_items as usize, |item| eligible(item) && !owned(item));
+            let eligible = |item: ProductIdx| eligible(item) && !owned(item);
+            let (max, groups) = (p.max_items as usize, &rules.saved_groups);
+            explain.merchandising = merchandise::apply(&rules.merchandising, &self.merchandising, &p.id, attrs, groups, catalog, &mut r.items, max, eligible);
         }
         r.items
             .into_iter()

@@ -13,18 +13,21 @@
 //! rule listed first keeps it and the other comes right after. Then the list is cut to
 //! `max_items`. What each rule did to which product is in `explain.merchandising`.
 //!
-//! Pure and the same on every host: it reads the ranked list, the catalog and the compiled
-//! rules only (a browser's slice keeps the pinned products and what the selectors read).
+//! Pure and the same on every host: it reads the ranked list, the catalog and the rules only
+//! (a browser's slice keeps the pinned products, and what `explain` names as full rows). In the
+//! browser (feature `compact`) it records nothing for `explain`: the SDK's download has no room
+//! for it, and the decision is the same.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::body::{Catalog, CategoryIdx, ProductIdx};
-use crate::condition::Condition;
-use crate::recommend::Ranked;
+use crate::body::{Catalog, ProductIdx};
+use crate::condition::{Condition, Groups};
+use crate::recommend::{best_first, Ranked};
 use crate::rules::{MerchAction, Merchandising};
+use crate::value::Value;
 
 /// `DecidedItem::source` of a pinned product no recommender offered.
 pub const PINNED_SOURCE: &str = "merchandising";
@@ -48,112 +51,102 @@ impl MerchandisingUse {
     pub const FIELDS: [&'static str; 5] = ["rule", "action", "sku", "score", "position"];
 }
 
-/// A rule as loaded: its `when` compiled and its selectors resolved against the catalog.
-pub(crate) struct Compiled {
-    pub(crate) when: Condition,
-    /// `skus` as catalog positions (unknown ones left out), sorted.
-    items: Vec<ProductIdx>,
-    /// `category`, when given and in the catalog (`None` inside when not).
-    category: Option<Option<CategoryIdx>>,
+/// Whether rule `m` selects `item`: one of its SKUs, or its category, brand or tag (names
+/// compared as `RecTables::keyed` does). Read at decide time, nothing resolved at load: the
+/// few strings a rule names cost less in the browser's download than a resolved form.
+fn selects(m: &Merchandising, catalog: &Catalog, item: ProductIdx) -> bool {
+    let Some(p) = catalog.get(item) else { return false };
+    let same = |a: &str, b: &Option<String>| b.as_deref().is_some_and(|b| a.eq_ignore_ascii_case(b));
+    let category = p.category.and_then(|c| catalog.categories.get(usize::from(c)));
+    m.skus.iter().any(|s| s == p.sku())
+        || category.is_some_and(|c| same(c, &m.category))
+        || same(p.brand(), &m.brand)
+        || m.tag.is_some() && p.tags().any(|t| same(t, &m.tag))
 }
 
-impl Compiled {
-    pub(crate) fn new(m: &Merchandising, when: Condition, catalog: &Catalog) -> Compiled {
-        let mut items: Vec<ProductIdx> = m.skus.iter().filter_map(|s| catalog.index_of(s)).collect();
-        items.sort_unstable();
-        let category = m.category.as_deref().map(|c| catalog.category_index(c));
-        Compiled { when, items, category }
-    }
-
-    /// Whether rule `m` selects `item`: one of its SKUs, or its category, brand or tag.
-    fn selects(&self, m: &Merchandising, catalog: &Catalog, item: ProductIdx) -> bool {
-        if self.items.binary_search(&item).is_ok() {
-            return true;
-        }
-        let Some(p) = catalog.get(item) else { return false };
-        let same = |a: &str, b: &Option<String>| b.as_deref().is_some_and(|b| a.eq_ignore_ascii_case(b));
-        self.category.is_some_and(|c| c.is_some() && c == p.category) || same(p.brand(), &m.brand) || m.tag.is_some() && p.tags().any(|t| same(t, &m.tag))
-    }
-}
-
-/// The rule's score multiplier: `factor`, else 2 for a boost and 0.5 for a bury.
-fn factor(m: &Merchandising) -> f32 {
-    m.factor.unwrap_or(if m.action == MerchAction::Boost { 2.0 } else { 0.5 })
-}
-
-fn best_first(a: &Ranked, b: &Ranked) -> core::cmp::Ordering {
-    b.score.total_cmp(&a.score).then(a.item.cmp(&b.item))
-}
-
-/// Applies `rules` (those that apply to this decision, in config order) to `items` (ranked best
-/// first, every candidate) and cuts the list to `max_items`. `eligible` is the placement's
-/// filters (a pin outside them is not placed). Returns what each rule did, at most `max_items`
-/// products a rule, best first.
+/// Applies the rules of `rules` (with their compiled `when`) that apply to placement
+/// `placement` and a visitor with `attrs`, in config order, to `items` (every candidate, ranked
+/// best first) and cuts the list to `max_items`. `eligible` is the placement's filters (a pin
+/// outside them is not placed). Returns what each rule did, at most `max_items` products a
+/// rule, best first.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn apply(
-    rules: &[(&Merchandising, &Compiled)],
+    rules: &[Merchandising],
+    when: &[Condition],
+    placement: &str,
+    attrs: &Value,
+    groups: &Groups,
     catalog: &Catalog,
     items: &mut Vec<Ranked>,
     max_items: usize,
     eligible: impl Fn(ProductIdx) -> bool,
 ) -> Vec<MerchandisingUse> {
     // (rule, item, score): positions are filled in once the list is final.
-    let mut uses: Vec<(usize, ProductIdx, f32)> = Vec::new();
-    // (position, rule, the product)
-    let mut pins: Vec<(u32, usize, Ranked)> = Vec::new();
-    for (k, &(m, c)) in rules.iter().enumerate() {
-        let selects = |item: ProductIdx| c.selects(m, catalog, item);
-        let mut noted = 0;
-        let mut note = |item: ProductIdx, score: f32| {
-            if noted < max_items {
-                uses.push((k, item, score));
-                noted += 1;
+    let mut uses: Vec<(&Merchandising, ProductIdx, f32)> = Vec::new();
+    // (position, the product), by position; on one position the later rule first, so that the
+    // earlier one, inserted after it at the same place below, ends up in front.
+    let mut pins: Vec<(u32, Ranked)> = Vec::new();
+    for (m, when) in rules.iter().zip(when) {
+        if !(m.placements.is_empty() || m.placements.iter().any(|p| p == placement)) || !when.eval(attrs, groups) {
+            continue;
+        }
+        let selects = |item: ProductIdx| selects(m, catalog, item);
+        let noted = uses.len();
+        let note = |uses: &mut Vec<_>, r: &Ranked| {
+            // Not in the browser (feature `compact`): the SDK's download has no room for it, and
+            // the edge's `/v1/decide?explain=1` says it (the decision itself is the same).
+            if !cfg!(feature = "compact") && uses.len() - noted < max_items {
+                uses.push((m, r.item, r.score));
             }
         };
-        match m.action {
-            MerchAction::Exclude => {
-                for r in items.iter().chain(pins.iter().map(|p| &p.2)).filter(|r| selects(r.item)) {
-                    note(r.item, 0.0);
-                }
-                items.retain(|r| !selects(r.item));
-                pins.retain(|p| !selects(p.2.item));
+        if m.action == MerchAction::Pin {
+            let Some(item) = m.skus.first().and_then(|s| catalog.index_of(s)) else { continue };
+            // Out of the ranking (or an earlier pin), into this one's place.
+            let ranked = match items.iter().position(|r| r.item == item) {
+                Some(i) => items.remove(i),
+                None => match pins.iter().position(|p| p.1.item == item) {
+                    Some(i) => pins.remove(i).1,
+                    None => Ranked { item, score: 0.0, source: PINNED_SOURCE },
+                },
+            };
+            note(&mut uses, &ranked);
+            if eligible(item) {
+                let position = m.position.unwrap_or(1);
+                let at = pins.iter().position(|p| p.0 >= position).unwrap_or(pins.len());
+                pins.insert(at, (position, ranked));
             }
-            MerchAction::Boost | MerchAction::Bury => {
-                let f = factor(m);
-                for r in items.iter_mut().chain(pins.iter_mut().map(|p| &mut p.2)).filter(|r| selects(r.item)) {
-                    r.score *= f;
-                }
-                crate::sort::sort_by(items, best_first);
-                for r in items.iter().chain(pins.iter().map(|p| &p.2)).filter(|r| selects(r.item)) {
-                    note(r.item, r.score);
+            continue;
+        }
+        if m.action != MerchAction::Exclude {
+            let factor = m.factor.unwrap_or(if m.action == MerchAction::Boost { 2.0 } else { 0.5 });
+            for r in items.iter_mut().chain(pins.iter_mut().map(|p| &mut p.1)) {
+                if selects(r.item) {
+                    r.score *= factor;
                 }
             }
-            MerchAction::Pin => {
-                let Some(&item) = c.items.first() else { continue };
-                // Out of the ranking (or an earlier pin), into this one's place.
-                let ranked = match items.iter().position(|r| r.item == item) {
-                    Some(i) => Some(items.remove(i)),
-                    None => pins.iter().position(|p| p.2.item == item).map(|i| pins.remove(i).2),
-                };
-                let ranked = ranked.unwrap_or(Ranked { item, score: 0.0, source: PINNED_SOURCE });
-                note(item, ranked.score);
-                if eligible(item) {
-                    pins.push((m.position.unwrap_or(1), k, ranked));
-                }
+            crate::sort::top_k_by(items, usize::MAX, best_first);
+        }
+        if !cfg!(feature = "compact") {
+            for r in items.iter().chain(pins.iter().map(|p| &p.1)).filter(|r| selects(r.item)) {
+                note(&mut uses, &Ranked { score: if m.action == MerchAction::Exclude { 0.0 } else { r.score }, ..*r });
             }
         }
+        if m.action == MerchAction::Exclude {
+            items.retain(|r| !selects(r.item));
+            pins.retain(|p| !selects(p.1.item));
+        }
     }
-    // Lowest position first; on one position the later rule goes in first, so the earlier
-    // one, inserted after it at the same place, ends up in front.
-    crate::sort::sort_by(&mut pins, |a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    for (position, _, r) in pins {
-        let at = (position.max(1) as usize - 1).min(items.len());
-        items.insert(at, r);
+    for (position, r) in pins {
+        items.insert((position.max(1) as usize - 1).min(items.len()), r);
     }
     items.truncate(max_items);
+    if cfg!(feature = "compact") {
+        return Vec::new();
+    }
     uses.into_iter()
-        .map(|(k, item, score)| MerchandisingUse {
-            rule: rules[k].0.id.clone(),
-            action: rules[k].0.action.name(),
+        .map(|(m, item, score)| MerchandisingUse {
+            rule: m.id.clone(),
+            action: m.action.name(),
             sku: catalog.get(item).map_or("", |p| p.sku()).into(),
             score,
             position: items.iter().position(|r| r.item == item).map_or(0, |i| i as u32 + 1),

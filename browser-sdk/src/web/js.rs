@@ -136,20 +136,8 @@ fn explain_js(e: &Explain) -> Object {
         })
         .collect();
     set(&o, "sources", sources);
-    let merchandising: Array = e
-        .merchandising
-        .iter()
-        .map(|m| {
-            let a = Object::new();
-            set(&a, "rule", m.rule.as_str());
-            set(&a, "action", m.action);
-            set(&a, "sku", m.sku.as_str());
-            set(&a, "score", m.score);
-            set(&a, "position", m.position);
-            JsValue::from(a)
-        })
-        .collect();
-    set(&o, "merchandising", merchandising);
+    // Empty: the engine leaves it to the edge in the browser (`merchandise::apply`, budget).
+    set(&o, "merchandising", Array::new());
     o
 }
 
