@@ -6,7 +6,7 @@
 #
 # ORDERS_CSV defaults to data/online-retail/online_retail.csv.gz (the UCI export) with
 # examples/online-retail/vitrine.toml; the last 30 days are held out. Needs python3 and
-# PyPI (implicit is installed into target/bench-venv on first use).
+# PyPI (implicit 0.7.3 and its numeric needs, pinned, go into target/bench-venv on first use).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -20,7 +20,9 @@ trap 'rm -rf "$work"' EXIT
 
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "implicit==0.7.3"
+  # Pinned, dependencies too, so a rerun measures the same library.
+  "$venv/bin/pip" install --quiet "numpy==1.26.4" "scipy==1.13.1" "threadpoolctl==3.5.0" "tqdm==4.67.1"
+  "$venv/bin/pip" install --quiet --no-deps "implicit==0.7.3"
 fi
 cargo build --release --quiet -p vitrine-model-builder
 mb="${MB:-$root/target/release/model-builder}"

@@ -139,7 +139,13 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
 
     let customer_segment: Vec<&str> = profiles.iter().map(|p| p.segment.name()).collect();
     let mut table_timings = Vec::new();
-    let mut tables = recs::tables(&aggregates, &products, &categories, &config.recs, &customer_segment, &progress, &mut table_timings);
+    // The learned table is built only for a store that blends it: at 100k products it is
+    // ~9 MB of bundle and most of a minute of CPU (BENCHMARKS.md "Scale").
+    let mut recs_config = config.recs.clone();
+    if !config.rules().uses("learned") {
+        recs_config.learned_candidates = 0;
+    }
+    let mut tables = recs::tables(&aggregates, &products, &categories, &recs_config, &customer_segment, &progress, &mut table_timings);
     tables.new_arrivals = recs::new_arrivals(&products, &created_at, aggregates.as_of(), &config.recs);
     let table_sizes = TableSizes::of(&tables);
     laps.lap("recs");

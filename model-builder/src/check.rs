@@ -184,6 +184,13 @@ impl Checker {
                 self.push(key, "must be a number of days, 0 or more");
             }
         }
+        if !(r.learned_l2.is_finite() && r.learned_l2 >= 0.0) {
+            self.push("recs.learned_l2", "must be a number, 0 or more");
+        }
+        // The solve costs m³ per product: a typo of a few zeros would run for hours.
+        if r.learned_candidates > MAX_LEARNED_CANDIDATES {
+            self.push("recs.learned_candidates", format!("at most {MAX_LEARNED_CANDIDATES} (the build solves an m×m system per product)"));
+        }
     }
 
     /// The rules: the engine's own check, the one `Engine::load` runs on the bundle, so the
@@ -283,10 +290,20 @@ fn split_dots(path: &str) -> Vec<&str> {
     parts
 }
 
+/// Candidate neighbours per product the learned regression may use, at most.
+pub const MAX_LEARNED_CANDIDATES: usize = 256;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::parse;
+
+    #[test]
+    fn learned_settings_that_would_not_build_are_located() {
+        let p = problems_of(&format!("{BASE}[recs]\nlearned_candidates = 100000\nlearned_l2 = -1.0\n"));
+        assert!(p.iter().any(|m| m.starts_with("vitrine.toml:4:22: recs.learned_candidates: at most 256")), "{p:#?}");
+        assert!(p.iter().any(|m| m.contains("recs.learned_l2: must be a number, 0 or more")), "{p:#?}");
+    }
 
     fn problems_of(src: &str) -> Vec<String> {
         let file = Path::new("vitrine.toml");

@@ -143,6 +143,8 @@ fn every_table_agrees() {
     problems.extend(same_list("trending", &sku, &x.trending, &y.trending, false).err());
     same_neighbors("bought_together", &sku, &x.bought_together, &y.bought_together, &mut problems);
     same_neighbors("similar", &sku, &x.similar, &y.similar, &mut problems);
+    // Regressions on those weights (well conditioned: λ is added to every diagonal).
+    same_neighbors("learned", &sku, &x.learned, &y.learned, &mut problems);
     // Medians of whole days: exact.
     if x.reorder_days != y.reorder_days {
         let show = |l: &[(u32, f32)]| l.iter().map(|(p, d)| (sku(*p), *d)).collect::<BTreeMap<_, _>>();
@@ -150,7 +152,9 @@ fn every_table_agrees() {
         let differing: Vec<_> = sa.keys().chain(sb.keys()).filter(|k| sa.get(*k) != sb.get(*k)).take(10).map(|k| (k, sa.get(k), sb.get(k))).collect();
         problems.push(format!("reorder_days: {} vs {} products; first differences (sku, lines', aggregates'): {differing:?}", sa.len(), sb.len()));
     }
-    let non_empty = [x.popular.len(), x.trending.len(), x.bought_together.len(), x.reorder_days.len(), x.popular_by_segment.len()];
+    // The learned table is built only for a config that blends it (the UCI example does).
+    let learned = if a.rules.uses("learned") { x.learned.len() } else { 1 };
+    let non_empty = [x.popular.len(), x.trending.len(), x.bought_together.len(), learned, x.reorder_days.len(), x.popular_by_segment.len()];
     assert!(non_empty.iter().all(|&n| n > 0), "every table has rows on this data: {non_empty:?}");
     report(problems);
 }

@@ -9,9 +9,10 @@ const DAY: i64 = 86_400;
 use vitrine_engine::civil;
 use vitrine_model_builder::config::LoadedConfig;
 use vitrine_model_builder::error::{Error, Result};
+use vitrine_model_builder::eval::blends::LearnedWeights;
 use vitrine_model_builder::eval::holdout::Holdout;
 use vitrine_model_builder::eval::recommenders::Recommender;
-use vitrine_model_builder::eval::{self, blends, evaluate, evaluate_orders, external, interactions, report, EvalReport, Protocol};
+use vitrine_model_builder::eval::{self, blends, evaluate, evaluate_orders, external, interactions, report, tune, EvalReport, Protocol};
 use vitrine_model_builder::recs::{CoPurchaseScope, RecsConfig};
 
 #[derive(Args, Debug)]
@@ -45,6 +46,11 @@ pub struct EvalArgs {
     /// Also score the `<model>.all.tsv` / `<model>.new.tsv` lists found here.
     #[arg(long, value_name = "DIR")]
     pub external: Option<PathBuf>,
+    /// Choose the learned table's settings (`[recs] learned_*`) and its blend weights on a
+    /// validation split cut from the training data (orders: the test period's length before
+    /// it; a log: the training part split 75/25 again), then score the test split with them.
+    #[arg(long)]
+    pub tune: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -95,8 +101,21 @@ fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
     }
     let holdout = Holdout::by_time(&ds, split, end);
     let extra = side_by_side(args, &holdout)?;
-    let report = evaluate_orders(&holdout, &config.recs, extra);
-    Ok(EvalReport { test_end: (end != i64::MAX).then_some(end), ..report })
+    let (recs, weights, tuning) = if args.tune {
+        let days = args.test_days.unwrap_or(eval::DEFAULT_TEST_DAYS);
+        let from = split - days * DAY;
+        if from <= ds.first_time() {
+            return Err(Error::Invalid(format!("--tune: no training data before the validation period from {}", civil::day_string(from))));
+        }
+        let validation = Holdout::by_time(&ds, from, split);
+        let what = format!("orders {} .. {}, trained on the orders before", civil::day_string(from), civil::day_string(split - 1));
+        let t = tune::tune(&validation, &what, &config.recs, &eval::profile_traits(&validation.train), Protocol::New, Protocol::All);
+        (t.recs.clone(), t.weights, Some(t))
+    } else {
+        (config.recs.clone(), LearnedWeights::default(), None)
+    };
+    let report = evaluate_orders(&holdout, &recs, weights, extra);
+    Ok(EvalReport { test_end: (end != i64::MAX).then_some(end), tuning, ..report })
 }
 
 fn run_interactions(args: &EvalArgs, path: &Path) -> Result<EvalReport> {
@@ -109,13 +128,21 @@ fn run_interactions(args: &EvalArgs, path: &Path) -> Result<EvalReport> {
     // A log has one item per "order": co-purchase can only mean "the same user".
     let recs = RecsConfig { co_purchase_scope: CoPurchaseScope::Customer, max_basket_items: 0, ..recs };
     let holdout = interactions::random_split(&rows, 0.75, args.seed);
-    let mut recommenders = blends::standard(&holdout.train);
+    let (recs, weights, tuning) = if args.tune {
+        let validation = tune::interactions_validation(&holdout, args.seed.wrapping_add(1));
+        let what = format!("the training part split 75/25 per user again (seed {})", args.seed.wrapping_add(1));
+        let t = tune::tune(&validation, &what, &recs, &eval::profile_traits(&validation.train), Protocol::New, Protocol::New);
+        (t.recs.clone(), t.weights, Some(t))
+    } else {
+        (recs, LearnedWeights::default(), None)
+    };
+    let mut recommenders = blends::standard_with(&holdout.train, weights);
     recommenders.extend(side_by_side(args, &holdout)?);
     // Every unseen item is ranked: the "new" protocol. Each user's history reaches the blends
     // as a profile would carry it.
     let traits = eval::profile_traits(&holdout.train);
     let report = evaluate(&holdout, &recs, &traits, &recommenders, &[Protocol::New]);
-    Ok(EvalReport { split: format!("random 75/25 per user, seed {}", args.seed), ..report })
+    Ok(EvalReport { split: format!("random 75/25 per user, seed {}", args.seed), tuning, ..report })
 }
 
 /// Writes the split for another library and reads back its lists, as asked.

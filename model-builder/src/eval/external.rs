@@ -50,7 +50,6 @@ pub fn export_split(holdout: &Holdout, dir: &Path) -> Result<(), ExternalError> 
             text.push_str(&format!("{}\t{}\t{}\t{}\n", train.customers[c], train.products[o.item as usize].sku, o.orders, o.last_time));
         }
     }
-    write(&dir.join("train.tsv"), &text)?;
     // Guest orders are baskets too (our tables learn from them): each is a user of its own.
     for order in train.orders.iter().filter(|o| o.customer.is_none()) {
         let mut skus: Vec<&str> = train.order_lines(order).iter().map(|l| train.products[l.product as usize].sku.as_str()).collect();
@@ -60,6 +59,7 @@ pub fn export_split(holdout: &Holdout, dir: &Path) -> Result<(), ExternalError> 
             text.push_str(&format!("guest:{}\t{sku}\t1\t{}\n", order.invoice, order.time));
         }
     }
+    write(&dir.join("train.tsv"), &text)?;
     let users: String = holdout.users.iter().map(|u| format!("{}\n", train.customers[u.customer as usize])).collect();
     write(&dir.join("users.tsv"), &format!("customer\n{users}"))
 }

@@ -14,6 +14,8 @@ pub mod interactions;
 pub mod metrics;
 pub mod recommenders;
 pub mod report;
+pub mod sar;
+pub mod tune;
 
 #[cfg(test)]
 mod tests;
@@ -23,6 +25,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::data::Dataset;
+use vitrine_engine::bundle::RecTables;
+
 use crate::recs::{build_tables, RecsConfig};
 use holdout::Holdout;
 use metrics::{Metrics, MetricsAcc, RECALL_K};
@@ -74,6 +78,8 @@ pub struct EvalReport {
     /// Time to build the tables from the training data, milliseconds.
     pub build_ms: u128,
     pub eval_ms: u128,
+    /// The settings `--tune` chose on the validation split (None: the config's).
+    pub tuning: Option<tune::Tuning>,
 }
 
 /// Builds the tables from `holdout.train` and scores every recommender under each protocol.
@@ -83,9 +89,19 @@ pub fn evaluate(holdout: &Holdout, cfg: &RecsConfig, traits: &[Traits], recommen
     let segment_names: Vec<&str> = traits.iter().map(|t| t.segment.as_deref().unwrap_or("")).collect();
     let tables = build_tables(&holdout.train, cfg, &segment_names);
     let build_ms = started.elapsed().as_millis();
+    EvalReport { build_ms, ..evaluate_with_tables(holdout, &tables, traits, recommenders, protocols) }
+}
 
+/// Scores every recommender under each protocol with tables already built from `holdout.train`.
+pub fn evaluate_with_tables(
+    holdout: &Holdout,
+    tables: &RecTables,
+    traits: &[Traits],
+    recommenders: &[(String, Recommender)],
+    protocols: &[Protocol],
+) -> EvalReport {
     let started = Instant::now();
-    let ctx = Context { tables: &tables, train: &holdout.train, now: holdout.as_of, traits };
+    let ctx = Context { tables, train: &holdout.train, now: holdout.as_of, traits };
     let protocols = protocols
         .iter()
         .map(|&protocol| {
@@ -117,15 +133,16 @@ pub fn evaluate(holdout: &Holdout, cfg: &RecsConfig, traits: &[Traits], recommen
         test_users: holdout.users.len(),
         cold_customers: holdout.cold_customers,
         protocols,
-        build_ms,
+        build_ms: 0,
         eval_ms: started.elapsed().as_millis(),
+        tuning: None,
     }
 }
 
 /// The time-split eval of a store's orders: train before `split_time`, test from it on, with
 /// the standard line-up plus `extra` recommenders.
-pub fn evaluate_orders(holdout: &Holdout, cfg: &RecsConfig, extra: Vec<(String, Recommender)>) -> EvalReport {
-    let mut recommenders = blends::standard(&holdout.train);
+pub fn evaluate_orders(holdout: &Holdout, cfg: &RecsConfig, weights: blends::LearnedWeights, extra: Vec<(String, Recommender)>) -> EvalReport {
+    let mut recommenders = blends::standard_with(&holdout.train, weights);
     recommenders.extend(extra);
     let report = evaluate(holdout, cfg, &profile_traits(&holdout.train), &recommenders, &[Protocol::All, Protocol::New]);
     EvalReport { split: "time".into(), split_time: Some(holdout.as_of), ..report }

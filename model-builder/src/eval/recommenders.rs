@@ -26,6 +26,8 @@ pub enum Recommender {
     /// A placement's blend of the tables and the user's history (`sources`, `exclude_owned`),
     /// ranked by the engine's own `recommend::recommend`: what the engine serves.
     Blend(Placement),
+    /// Microsoft Recommenders' SAR, fitted on the training data (a baseline: eval only).
+    Sar(Box<super::sar::Sar>),
     /// Lists made outside (another library), by customer, one set per protocol.
     External { all: HashMap<CustomerIdx, Vec<ProductIdx>>, new: HashMap<CustomerIdx, Vec<ProductIdx>> },
 }
@@ -91,6 +93,10 @@ impl Recommender {
                 // protocol leaves out everything owned, from every recommender alike.
                 let ranked = recommend::recommend(ctx.tables, &shopper, &placement.sources, exclude_owned, ctx.now, n + user.owned.len(), |_| true);
                 let items: Vec<ProductIdx> = ranked.items.iter().map(|r| r.item).filter(allowed).take(n).collect();
+                Ranking { fell_back: items.len() < K, items }
+            }
+            Recommender::Sar(sar) => {
+                let items = sar.recommend(user.customer, exclude_owned, n);
                 Ranking { fell_back: items.len() < K, items }
             }
             Recommender::External { all, new } => {

@@ -20,6 +20,17 @@ pub fn render(report: &EvalReport) -> String {
         report.train_orders, report.test_users, report.cold_customers
     );
     let _ = writeln!(out, "tables built in {} ms; eval in {} ms", report.build_ms, report.eval_ms);
+    if let Some(t) = &report.tuning {
+        let _ = writeln!(out, "\nchosen on validation ({}):", t.validation);
+        let _ = writeln!(
+            out,
+            "  [recs] learned_l2 = {}, learned_candidates = {}, learned_top_k = {}; learned weight in for-you {}, in discover {}",
+            t.learned_l2, t.learned_candidates, t.learned_top_k, t.weights.for_you, t.weights.discover
+        );
+        for tried in &t.tried {
+            let _ = writeln!(out, "  {:<58} NDCG@10 {:.4}", tried.setting, tried.ndcg_at_10);
+        }
+    }
     for p in &report.protocols {
         let users = p.rows.first().map_or(0, |r| r.metrics.users);
         let what = match p.protocol {

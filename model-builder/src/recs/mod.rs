@@ -7,6 +7,7 @@
 mod baskets;
 mod buyers;
 mod content;
+mod learned;
 mod popularity;
 mod rank;
 
@@ -20,6 +21,7 @@ use crate::progress::Progress;
 pub use baskets::{Baskets, Pair};
 pub use buyers::{BuyerItems, Purchase};
 pub use content::{tokenize, ContentIndex};
+pub use learned::learned;
 pub use popularity::new_arrivals;
 pub use rank::top_k;
 
@@ -65,6 +67,15 @@ pub struct RecsConfig {
     /// A product needs this many customers who bought it again (on another day) to get a
     /// re-order interval.
     pub min_reorder_customers: u32,
+    /// The learned table (`learned`, restricted EASE): ridge regularisation λ, in the units of
+    /// the co-purchase counts (decayed shared baskets). Larger: smoother weights, closer to
+    /// co-occurrence; smaller: sharper, noisier.
+    pub learned_l2: f32,
+    /// Candidate neighbours per product the learned regression may use (its strongest
+    /// co-purchases): the solve costs m³ per product (0 = no learned table).
+    pub learned_candidates: usize,
+    /// Learned neighbours kept per product.
+    pub learned_top_k: usize,
 }
 
 impl Default for RecsConfig {
@@ -87,6 +98,9 @@ impl Default for RecsConfig {
             new_arrivals_half_life_days: 30.0,
             new_arrivals_size: 50,
             min_reorder_customers: 3,
+            learned_l2: 300.0,
+            learned_candidates: 32,
+            learned_top_k: 12,
         }
     }
 }
@@ -126,6 +140,10 @@ pub fn tables(
     let bought_together = baskets::bought_together(n, &mass, &a.pairs, cfg);
     timings.push(("bought together", bar.elapsed().as_secs_f64()));
     bar.finish_and_clear();
+    let bar = progress.step("learned", "products", n as u64);
+    let learned = learned::learned(n, &mass, &a.pairs, cfg);
+    timings.push(("learned", bar.elapsed().as_secs_f64()));
+    bar.finish_and_clear();
     let bar = progress.step("similar products", "products", n as u64);
     let similar = ContentIndex::from_products(products, cfg).similar(cfg);
     timings.push(("similar", bar.elapsed().as_secs_f64()));
@@ -133,6 +151,7 @@ pub fn tables(
     let bar = progress.step("popularity", "rows", (a.items.len() + a.country_items.len() + a.customers.items.len()) as u64);
     let tables = RecTables {
         bought_together,
+        learned,
         similar,
         trending: popularity::trending(a, cfg),
         popular: popularity::popular(a, cfg),
