@@ -106,6 +106,12 @@ export interface Explain {
   segments: string[];
   experiment: { key: string; arm: string } | null;
   sources: { recommender: string; weight: number; candidates: number }[];
+  /**
+   * What each `[[merchandising]]` rule did to which product, in config order: the product's
+   * score once the rule acted (removed: 0) and its final position, 1-based (0: not shown).
+   * Always empty from `vitrine.decide()` (the download's budget); `/v1/decide?explain=1` fills it.
+   */
+  merchandising: { rule: string; action: "pin" | "boost" | "bury" | "exclude"; sku: string; score: number; position: number }[];
 }
 
 /**

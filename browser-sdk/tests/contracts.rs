@@ -6,7 +6,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use vitrine_engine::events;
-use vitrine_engine::{DecidedItem, Decision, ExperimentArm, Explain, OfferDecision, SourceUse};
+use vitrine_engine::{DecidedItem, Decision, ExperimentArm, Explain, MerchandisingUse, OfferDecision, SourceUse};
 
 const DTS: &str = include_str!("../js/vitrine.d.ts");
 
@@ -71,6 +71,7 @@ fn the_types_declare_the_engines_json_shape() {
     assert_eq!(fields("Explain"), sorted(&Explain::FIELDS));
     assert_eq!(inline_fields("Explain", "experiment"), sorted(&ExperimentArm::FIELDS));
     assert_eq!(inline_fields("Explain", "sources"), sorted(&SourceUse::FIELDS));
+    assert_eq!(inline_fields("Explain", "merchandising"), sorted(&MerchandisingUse::FIELDS));
     let mut offer = OfferDecision::FIELDS.to_vec();
     offer.push("trigger"); // the SDK's own: what showed it
     assert_eq!(fields("Offer"), sorted(&offer));

@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn decision_shapes_are_the_engines_fields() {
-        use vitrine_engine::{DecidedItem, Decision, ExperimentArm, Explain, OfferDecision, SourceUse};
+        use vitrine_engine::{DecidedItem, Decision, ExperimentArm, Explain, MerchandisingUse, OfferDecision, SourceUse};
         let doc = document();
         let keys = |schema: &str| -> Vec<String> {
             let mut k: Vec<String> =
@@ -164,6 +164,7 @@ mod tests {
         assert_eq!(keys("Explain"), sorted(&Explain::FIELDS, &[]));
         assert_eq!(keys("ExperimentArm"), sorted(&ExperimentArm::FIELDS, &[]));
         assert_eq!(keys("SourceUse"), sorted(&SourceUse::FIELDS, &[]));
+        assert_eq!(keys("MerchandisingUse"), sorted(&MerchandisingUse::FIELDS, &[]));
         assert_eq!(keys("OfferDecision"), sorted(&OfferDecision::FIELDS, &[]));
         let statuses: Vec<&str> =
             doc["components"]["schemas"]["Decision"]["properties"]["status"]["enum"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();

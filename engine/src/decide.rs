@@ -16,6 +16,7 @@ use crate::body::{BundleBody, CategoryIdx, ProductIdx};
 use crate::bundle::{self, Bundle, BundleError, Header};
 use crate::condition::Condition;
 use crate::context::{Page, Visitor};
+use crate::merchandise::{self, MerchandisingUse};
 use crate::pages::Pages;
 use crate::recommend::{self, Shopper};
 use crate::render::{self, render, render_with, safe_url};
@@ -175,6 +176,9 @@ pub struct Explain {
     pub experiment: Option<ExperimentArm>,
     /// Per source: how many candidates it offered.
     pub sources: Vec<SourceUse>,
+    /// What each `[[merchandising]]` rule did to which product, in config order (empty in the
+    /// browser, feature `compact`: the edge's `/v1/decide?explain=1` says it).
+    pub merchandising: Vec<MerchandisingUse>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -223,7 +227,7 @@ impl DecidedItem {
 }
 
 impl Explain {
-    pub const FIELDS: [&'static str; 5] = ["rule", "segment", "segments", "experiment", "sources"];
+    pub const FIELDS: [&'static str; 6] = ["rule", "segment", "segments", "experiment", "sources", "merchandising"];
 }
 
 impl ExperimentArm {
@@ -267,6 +271,8 @@ pub struct Engine {
     segments: Vec<(String, Condition)>,
     placements: Vec<CompiledPlacement>,
     offers: Vec<Condition>,
+    /// `[[merchandising]]`'s `when`, in config order.
+    merchandising: Vec<Condition>,
     pages: Pages,
 }
 
@@ -325,12 +331,17 @@ impl Engine {
         let offers =
             rules.offers.iter().enumerate().map(|(i, o)| compile(&o.when, || ["offers[", &int_text(i as i64), "].when"].concat())).collect::<Result<_, _>>()?;
         let catalog = &body.catalog;
+        // A loop, not a `collect` into a `Result`: one iterator adapter less in the SDK.
+        let mut merchandising = Vec::new();
+        for (i, m) in rules.merchandising.iter().enumerate() {
+            merchandising.push(compile(&m.when, || ["merchandising[", &int_text(i as i64), "].when"].concat())?);
+        }
         if catalog.category_slugs.len() != catalog.categories.len() {
             let message = [&int_text(catalog.category_slugs.len() as i64), " slugs for ", &int_text(catalog.categories.len() as i64), " categories"].concat();
             return Err(LoadError::Rule { path: "catalog.category_slugs".into(), message });
         }
         let pages = Pages::new(&rules.pages, catalog);
-        Ok(Engine { header, body, segments, placements, offers, pages })
+        Ok(Engine { header, body, segments, placements, offers, merchandising, pages })
     }
 
     pub fn header(&self) -> &Header {
@@ -461,7 +472,7 @@ impl Engine {
         }
 
         d.title = render(&p.title, attrs);
-        d.items = self.recommend(v, p, sources, now, &mut d.explain.sources);
+        d.items = self.recommend(v, p, sources, now, attrs, &mut d.explain);
         d.explain.rule = ["placements.", &p.id, ".sources"].concat();
         if !d.items.is_empty() {
             d.status = Status::Filled;
@@ -556,8 +567,9 @@ impl Engine {
         }
     }
 
-    /// Blends the sources into a ranked, filtered list of items (see `recommend`).
-    fn recommend(&self, v: &Visitor, p: &Placement, sources: &[Source], now: i64, uses: &mut Vec<SourceUse>) -> Vec<DecidedItem> {
+    /// Blends the sources into a ranked, filtered list of items (see `recommend`), then applies
+    /// the merchandising rules for this placement and visitor (see `merchandise`).
+    fn recommend(&self, v: &Visitor, p: &Placement, sources: &[Source], now: i64, attrs: &Value, explain: &mut Explain) -> Vec<DecidedItem> {
         let catalog = &self.body.catalog;
         let shopper = self.shopper(v, now);
         let page_product = v.request.page.product;
@@ -566,8 +578,17 @@ impl Engine {
                 prod.in_stock && !prod.ranks_only() && !v.in_cart(item) && Some(item) != page_product && p.max_price.is_none_or(|m| prod.price <= m)
             })
         };
-        let r = recommend::recommend(&self.body.recs, &shopper, sources, p.exclude_owned, self.data_time(now), p.max_items as usize, eligible);
-        uses.extend(r.offered.iter().map(|o| SourceUse { recommender: o.recommender, weight: o.weight, candidates: o.candidates }));
+        let rules = &self.body.rules;
+        // Rules may remove, lift or sink any candidate: they see every one, then the list is cut.
+        let k = if rules.merchandising.is_empty() { p.max_items as usize } else { usize::MAX };
+        let mut r = recommend::recommend(&self.body.recs, &shopper, sources, p.exclude_owned, self.data_time(now), k, eligible);
+        explain.sources.extend(r.offered.iter().map(|o| SourceUse { recommender: o.recommender, weight: o.weight, candidates: o.candidates }));
+        if k == usize::MAX {
+            let owned = |item: ProductIdx| p.exclude_owned && shopper.owned.iter().any(|o| o.item == item);
+            let eligible = |item: ProductIdx| eligible(item) && !owned(item);
+            let (max, groups) = (p.max_items as usize, &rules.saved_groups);
+            explain.merchandising = merchandise::apply(&rules.merchandising, &self.merchandising, &p.id, attrs, groups, catalog, &mut r.items, max, eligible);
+        }
         r.items
             .into_iter()
             .filter_map(|r| {

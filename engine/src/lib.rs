@@ -43,7 +43,7 @@
 //! Modules import one another in one direction only, bottom up: `text`, `value`, `host`,
 //! `sort`, `base64`, `hashing`, `events`, `civil` (leaves); `time`, `condition`, `render`, `token`;
 //! `rules`; `body`; `wire`, `bundle`, `context`, `recommend`; `cart`, `cookies`; `pages`, `journey`;
-//! `decide`; `measure` (exposures from decisions).
+//! `merchandise`; `decide`; `measure` (exposures from decisions).
 
 #![no_std]
 
@@ -66,6 +66,7 @@ pub mod hashing;
 mod host;
 pub mod journey;
 pub mod measure;
+mod merchandise;
 mod pages;
 pub mod recommend;
 mod render;
@@ -86,6 +87,7 @@ pub use condition::{Condition, ConditionError, Groups};
 pub use context::Visitor;
 pub use decide::{DecideError, DecidedItem, Decision, Engine, ExperimentArm, Explain, LoadError, OfferDecision, RuleInput, SourceUse, Status};
 pub use host::js_number_string;
+pub use merchandise::MerchandisingUse;
 pub use render::{escape, safe_url};
 pub use text::{format_price, percent_decode, push_hex, push_int, push_percent_encoded, slug, truncate, two_decimals};
 pub use value::{is_whole, Map, Value};

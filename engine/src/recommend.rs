@@ -139,9 +139,14 @@ pub fn recommend(
         }
     });
     // Items are unique, so the order is total: unstable sorting gives the same list everywhere.
-    let best_first = |a: &Ranked, b: &Ranked| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item));
     crate::sort::top_k_by(&mut items, k, best_first);
     Recommendation { items, offered }
+}
+
+/// The one ranking order: best score first, ties by product index. A named function, so the
+/// merchandising re-sort (`merchandise::apply`) shares this sort's code in the SDK.
+pub(crate) fn best_first(a: &Ranked, b: &Ranked) -> core::cmp::Ordering {
+    b.score.total_cmp(&a.score).then(a.item.cmp(&b.item))
 }
 
 /// Values added per product. A decision sees a few hundred candidates, so collecting pairs and

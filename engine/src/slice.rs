@@ -17,7 +17,9 @@
 //! Rows a decision may rank but never show are cut to stubs ([`ProductRef::ranks_only`]: SKU,
 //! price, category and stock, no title): the full rows kept are the products the decisions for
 //! this visitor show (decided here, with the whole bundle), the page's and the cart's, and the
-//! popular list (cart add-ons filter it). A decision on a stub passes it over, so a decision
+//! popular list (cart add-ons filter it). Merchandising: every pinned product is kept, and the
+//! products a decision's `explain.merchandising` names are full rows (what a rule removed or
+//! lifted past the cut is ranked in the slice as in the bundle, so the explain is the same). A decision on a stub passes it over, so a decision
 //! made later in the page, after the visitor did something, never shows an empty product.
 
 use alloc::string::String;
@@ -26,6 +28,7 @@ use alloc::vec::Vec;
 use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, ProductIdx, RecTables, Scored};
 use crate::context::Visitor;
 use crate::decide::{Engine, Status};
+use crate::rules::MerchAction;
 
 impl Engine {
     /// What `v`'s decisions at `now` can read of the bundle (see the module docs). The header
@@ -92,6 +95,8 @@ impl Engine {
         for list in lists {
             kept.extend(list.iter().map(|s| s.item));
         }
+        // Pinned products: a pin shows its product whatever the lists say.
+        kept.extend(body.rules.merchandising.iter().filter(|m| m.action == MerchAction::Pin).flat_map(|m| &m.skus).filter_map(|s| catalog.index_of(s)));
         kept.retain(|&p| (p as usize) < catalog.len());
         kept.sort_unstable();
         kept.dedup();
@@ -159,6 +164,9 @@ impl Engine {
                     if d.status == Status::Filled {
                         shown.extend(d.items.iter().filter_map(|i| catalog.index_of(&i.sku)));
                     }
+                    // What merchandising names in `explain` (a product it removed, a pin the
+                    // list cut): the slice ranks them too, so its explain names the same.
+                    shown.extend(d.explain.merchandising.iter().filter_map(|m| catalog.index_of(&m.sku)));
                 }
             }
         }

@@ -95,13 +95,14 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let config = &loaded.config;
     laps.lap("config");
 
-    let Counted { products, categories, aggregates, ingest } = match &opts.aggregates {
+    let Counted { products, categories, created_at, aggregates, ingest } = match &opts.aggregates {
         Some(dir) => from_aggregates(dir, opts, &loaded, &progress)?,
         None => from_lines(opts, &loaded, &progress, &mut laps)?,
     };
     if ingest.is_none() {
         laps.lap("read aggregates");
     }
+    check::catalog(&loaded, &products)?;
     if let Some(dir) = &opts.write_aggregates {
         aggregates::write_dir(dir, &aggregates, &products, &categories)?;
     }
@@ -133,7 +134,8 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let customers: Vec<_> = customers.into_iter().filter(|c| !erased.contains(&c.id)).collect();
     let bar = progress.step("RFM profiles", "customers", aggregates.customers.ids.len() as u64);
     let ids = &aggregates.customers.ids;
-    let profiles = rfm::profiles_from(&aggregates.customers, aggregates.as_of());
+    let mut profiles = rfm::profiles_from(&aggregates.customers, aggregates.as_of());
+    rfm::with_top_brands(&mut profiles, &aggregates.customers, &products);
     let segments = rfm::segment_sizes(&profiles);
     if let Some(path) = &opts.profiles {
         let kept: Vec<_> = profiles.iter().filter(|p| !erased.contains(&ids[p.customer as usize])).cloned().collect();
@@ -151,6 +153,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         recs_config.learned_candidates = 0;
     }
     let mut tables = recs::tables(&aggregates, &products, &categories, &recs_config, &customer_segment, &progress, &mut table_timings);
+    tables.new_arrivals = recs::new_arrivals(&products, &created_at, aggregates.as_of(), &config.recs);
     laps.lap("recs");
     laps.timings.extend(table_timings);
     let events = match opts.events.as_slice() {
@@ -229,6 +232,8 @@ impl Laps {
 struct Counted {
     products: Vec<Product>,
     categories: Vec<String>,
+    /// The catalog's `created_at` per product (empty: none), for `new_arrivals`.
+    created_at: Vec<Option<i64>>,
     aggregates: Aggregates,
     ingest: Option<IngestReport>,
 }
@@ -258,10 +263,10 @@ fn from_lines(opts: &BuildOptions, loaded: &LoadedConfig, progress: &Progress, l
     }
     let bar = progress.step("counting", "order lines", ds.lines.len() as u64);
     let aggregates = Aggregates::from_dataset(&ds, &config.recs);
-    let Dataset { products, categories, .. } = ds;
+    let Dataset { products, categories, created_at, .. } = ds;
     laps.lap("count");
     bar.finish_and_clear();
-    Ok(Counted { products, categories, aggregates, ingest: Some(report) })
+    Ok(Counted { products, categories, created_at, aggregates, ingest: Some(report) })
 }
 
 /// Reads `DIR/products.csv` and the aggregate files of `DIR`.
@@ -280,7 +285,8 @@ fn from_aggregates(dir: &Path, opts: &BuildOptions, loaded: &LoadedConfig, progr
     let (products, categories) = aggregates::read_products(&products_path, &loaded.config.catalog)?;
     let aggregates = aggregates::read_dir(dir, &products, &categories)?;
     bar.finish_and_clear();
-    Ok(Counted { products, categories, aggregates, ingest: None })
+    // products.csv (sql/SCHEMA.md) has no `created_at`: no new arrivals from aggregates yet.
+    Ok(Counted { products, categories, created_at: Vec::new(), aggregates, ingest: None })
 }
 
 /// The public catalog: the products, in the same (SKU) order, prices to the cent.

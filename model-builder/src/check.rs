@@ -10,6 +10,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::config::{line_col, Config, LoadedConfig};
+use crate::data::Product;
 use crate::error::{Error, Located, Result};
 
 /// Placeholders the URL and image templates may use.
@@ -31,9 +32,34 @@ pub fn problems(file: &Path, source: &str, config: &Config) -> Vec<Located> {
     c.inputs(config);
     c.recs(config);
     c.rules(config);
+    locate_all(file, source, c.out)
+}
+
+/// What only the catalog being built can say, once it is read: `[[merchandising]]` SKUs that
+/// are no product of it (a pin of nothing, an exclude that excludes nothing), each named at its
+/// file and line. `products` are sorted by SKU.
+pub fn catalog(loaded: &LoadedConfig, products: &[Product]) -> Result<()> {
+    let mut c = Checker { out: Vec::new() };
+    let known = |sku: &str| products.binary_search_by(|p| p.sku.as_str().cmp(sku)).is_ok();
+    for (i, m) in loaded.config.merchandising.iter().enumerate() {
+        for (j, sku) in m.skus.iter().enumerate().filter(|(_, s)| !known(s)) {
+            let upper = sku.to_uppercase();
+            let hint = if known(&upper) { format!(" (the catalog has {upper:?}: SKUs match exactly)") } else { String::new() };
+            c.push(format!("merchandising[{i}].skus[{j}]"), format!("unknown SKU {sku:?}: no product of the catalog has it{hint}"));
+        }
+    }
+    let problems = locate_all(&loaded.path, &loaded.source, c.out);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::ConfigCheck { file: loaded.path.clone(), problems })
+    }
+}
+
+/// Each (key path, message) at its file, line and column.
+fn locate_all(file: &Path, source: &str, out: Vec<(String, String)>) -> Vec<Located> {
     let spans = DeTable::parse(source).ok();
-    c.out
-        .into_iter()
+    out.into_iter()
         .map(|(key, message)| {
             let (line, column) = spans.as_ref().and_then(|t| locate(t, &key)).map(|offset| line_col(source, offset)).unzip();
             Located { file: file.into(), line, column, key, message }
@@ -130,6 +156,12 @@ impl Checker {
                 self.push(key, "an empty keyword would match every title");
             }
         }
+        for (i, f) in cat.date_format.iter().enumerate() {
+            if let Err(why) = crate::ingest::dates::check_format(f) {
+                let key = if cat.date_format.len() == 1 { "catalog.date_format".to_string() } else { format!("catalog.date_format[{i}]") };
+                self.push(key, format!("{f:?}: {why}"));
+            }
+        }
         if !cat.categories.is_empty() && cat.default_category.trim().is_empty() {
             self.push("catalog.default_category", "empty: products no keyword matches need a category");
         }
@@ -143,8 +175,14 @@ impl Checker {
         if r.min_support == 0 {
             self.push("recs.min_support", "must be at least 1");
         }
-        if !(r.trending_half_life_days.is_finite() && r.trending_half_life_days >= 0.0) {
-            self.push("recs.trending_half_life_days", "must be a number of days, 0 or more");
+        for (key, days) in [
+            ("recs.trending_half_life_days", r.trending_half_life_days),
+            ("recs.new_arrivals_days", r.new_arrivals_days),
+            ("recs.new_arrivals_half_life_days", r.new_arrivals_half_life_days),
+        ] {
+            if !(days.is_finite() && days >= 0.0) {
+                self.push(key, "must be a number of days, 0 or more");
+            }
         }
         if !(r.view_weight.is_finite() && r.view_weight >= 0.0) {
             self.push("recs.view_weight", "must be a share of a purchase, 0 or more");

@@ -139,6 +139,12 @@ pub struct CatalogConfig {
     pub categories: IndexMap<String, Vec<String>>,
     /// Category of products no keyword matches (only when `categories` is set).
     pub default_category: String,
+    /// chrono formats of `created_at`, tried in order after RFC 3339 (`2024-05-01T09:30:00Z`,
+    /// always understood); a date without a time is midnight. Default: `%Y-%m-%d`,
+    /// `%Y-%m-%d %H:%M:%S`. Like order dates, the wall-clock time is read as UTC.
+    #[serde(deserialize_with = "one_or_many")]
+    #[schemars(schema_with = "one_or_many_schema")]
+    pub date_format: Vec<String>,
 }
 
 impl Default for CatalogConfig {
@@ -152,6 +158,7 @@ impl Default for CatalogConfig {
             image_template: String::new(),
             categories: IndexMap::new(),
             default_category: "Other".into(),
+            date_format: vec!["%Y-%m-%d".into(), "%Y-%m-%d %H:%M:%S".into()],
         }
     }
 }
@@ -170,11 +177,25 @@ pub struct CatalogColumns {
     pub brand: Option<String>,
     pub tags: Option<String>,
     pub in_stock: Option<String>,
+    /// When the product was added to the store (a date or a timestamp: `date_format`): what
+    /// the `new_arrivals` list ranks by. Unset: `created_at` if the header has it.
+    pub created_at: Option<String>,
 }
 
 impl Default for CatalogColumns {
     fn default() -> Self {
-        CatalogColumns { id: "id".into(), title: None, url: None, image: None, price: None, category: None, brand: None, tags: None, in_stock: None }
+        CatalogColumns {
+            id: "id".into(),
+            title: None,
+            url: None,
+            image: None,
+            price: None,
+            category: None,
+            brand: None,
+            tags: None,
+            in_stock: None,
+            created_at: None,
+        }
     }
 }
 

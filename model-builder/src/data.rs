@@ -30,6 +30,10 @@ pub struct Dataset {
     pub customers: Vec<String>,
     pub orders: Vec<Order>,
     pub lines: Vec<Line>,
+    /// When each product was added to the store (the catalog's `created_at`; unix seconds,
+    /// wall-clock as UTC), indexed like `products`; empty when the catalog has no such column
+    /// (or there is no catalog). Not in the bundle's catalog: it ranks `new_arrivals`.
+    pub created_at: Vec<Option<i64>>,
 }
 
 #[derive(Clone, Debug)]

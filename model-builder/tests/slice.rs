@@ -61,3 +61,60 @@ fn a_generated_10k_product_stores_slices_decide_as_the_whole_bundle() {
     assert_eq!(engine.body().catalog.len(), 10_000);
     slices_decide_as_the_whole_bundle("generated store", &engine, &profiles, whole, 200);
 }
+
+/// Merchandising decides the same in the browser: the demo store with a pin of a product an
+/// anonymous home page's lists do not name (its row must travel in the slice, whole), an
+/// exclude by category (what it removed is named in explain), a boost and a bury, on the
+/// carousels every visitor of the mix meets.
+#[test]
+fn merchandised_slices_decide_as_the_whole_bundle() {
+    let f = Fixture::new();
+    let demo = std::fs::read_to_string(repo("examples/demo/vitrine.toml")).unwrap();
+    let dir = repo("examples/demo");
+    let config = demo
+        .replace("path = \"orders.csv\"", &format!("path = {:?}", dir.join("orders.csv")))
+        .replace("path = \"customers.csv\"", &format!("path = {:?}", dir.join("customers.csv")))
+        + r#"
+[[merchandising]]
+id = "parasol-first"
+action = "pin"
+skus = ["15056N"]
+position = 2
+placements = ["home-for-you", "pdp-pair-with"]
+
+[[merchandising]]
+id = "no-decor"
+action = "exclude"
+category = "Home Decor"
+
+[[merchandising]]
+id = "kitchen-up"
+action = "boost"
+category = "Kitchen & Dining"
+factor = 3.0
+
+[[merchandising]]
+id = "bags-down"
+action = "bury"
+category = "Bags & Travel"
+factor = 0.2
+"#;
+    let config = f.write("vitrine.toml", config);
+    let (engine, profiles, whole) = build(&f, &config);
+    // The pin is shown: the parasol, in no list, second on the home page.
+    let home = engine
+        .decide(
+            &vitrine_engine::Visitor { request: vitrine_engine::context::Request { page: engine.page("/"), ..Default::default() }, ..Default::default() },
+            "home-for-you",
+            slices::NOW,
+        )
+        .unwrap();
+    assert_eq!(home.items[1].sku, "15056N", "{:?}", home.items);
+    assert_eq!(home.items[1].source, "merchandising", "no list of an anonymous visitor's home page names it");
+    assert!(
+        home.explain.merchandising.iter().any(|m| m.rule == "no-decor") && home.explain.merchandising.iter().any(|m| m.rule == "kitchen-up"),
+        "{:?}",
+        home.explain
+    );
+    slices_decide_as_the_whole_bundle("merchandised demo store", &engine, &profiles, whole, 300);
+}

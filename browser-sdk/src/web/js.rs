@@ -136,6 +136,8 @@ fn explain_js(e: &Explain) -> Object {
         })
         .collect();
     set(&o, "sources", sources);
+    // Empty: the engine leaves it to the edge in the browser (`merchandise::apply`, budget).
+    set(&o, "merchandising", Array::new());
     o
 }
 

@@ -13,7 +13,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{journeys, Arm, Capture, Channel, Offer, Rules, Source, Step, Trigger, UniqueCode, HOLDOUT_EXPERIMENT, RECOMMENDERS};
+use super::{journeys, Arm, Capture, Channel, MerchAction, Offer, Rules, Source, Step, Trigger, UniqueCode, HOLDOUT_EXPERIMENT, RECOMMENDERS};
 use crate::condition::Condition;
 use crate::render::{links_values_could_steer, raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
@@ -37,7 +37,8 @@ impl fmt::Display for Problem {
 
 impl Rules {
     /// Every problem, in config order (pages, segments, placements, offers, experiments,
-    /// journeys and messaging, measurement, unique codes); empty when the rules are sound.
+    /// journeys and messaging, measurement, unique codes, merchandising); empty when the rules
+    /// are sound.
     pub fn check(&self) -> Vec<Problem> {
         let mut c = Checker(Vec::new());
         c.pages(self);
@@ -48,6 +49,7 @@ impl Rules {
         c.journeys(self);
         c.measurement(self);
         c.unique_codes(self);
+        c.merchandising(self);
         c.0
     }
 }
@@ -68,6 +70,18 @@ pub(crate) fn journey_problems(rules: &Rules) -> Vec<Problem> {
 }
 
 struct Checker(Vec<Problem>);
+
+impl MerchAction {
+    /// Its name in the config and in `explain.merchandising` (as serde writes it).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            MerchAction::Pin => "pin",
+            MerchAction::Boost => "boost",
+            MerchAction::Bury => "bury",
+            MerchAction::Exclude => "exclude",
+        }
+    }
+}
 
 /// `name[i]`
 fn nth(name: &str, i: usize) -> String {
@@ -447,6 +461,78 @@ impl Checker {
             if !(1..=UniqueCode::MAX_VALID_DAYS).contains(&u.valid_days) {
                 let message = [&int_text(i64::from(u.valid_days)), " is not 1 to ", &int_text(i64::from(UniqueCode::MAX_VALID_DAYS)), " days"];
                 self.push([&at, ".valid_days"].concat(), message.concat());
+            }
+        }
+    }
+
+    /// `[[merchandising]]`: unique ids, a known action with what it needs (a pin: one SKU and
+    /// a position; a boost or bury: a selector and a factor that boosts or buries; an exclude: a
+    /// selector), placements that exist and are carousels. SKUs are the builder's to check (it
+    /// has the catalog: `model-builder/src/check.rs`).
+    fn merchandising(&mut self, rules: &Rules) {
+        for (i, m) in rules.merchandising.iter().enumerate() {
+            let at = nth("merchandising", i);
+            let key = |field: &str| [&at, ".", field].concat();
+            if m.id.trim().is_empty() {
+                self.push(key("id"), "empty");
+            }
+            self.unique(key("id"), "merchandising id", &m.id, rules.merchandising[..i].iter().map(|n| n.id.as_str()), "merchandising");
+            self.condition(key("when"), &m.when);
+            for (j, p) in m.placements.iter().enumerate() {
+                let pat = [&at, ".", &nth("placements", j)].concat();
+                match rules.placements.iter().find(|q| q.id == *p) {
+                    None => {
+                        let known: Vec<&str> = rules.placements.iter().map(|q| q.id.as_str()).collect();
+                        self.push(pat, ["unknown placement ", &quoted(p), "; placements: ", &known.join(", ")].concat());
+                    }
+                    Some(q) if !q.variants.is_empty() => {
+                        self.push(pat, ["placement ", &quoted(p), " is content (variants): merchandising acts on carousels"].concat());
+                    }
+                    Some(_) => {}
+                }
+            }
+            for (j, s) in m.skus.iter().enumerate() {
+                if s.trim().is_empty() {
+                    self.push([&at, ".", &nth("skus", j)].concat(), "empty");
+                }
+            }
+            let action = m.action;
+            let selects = !m.skus.is_empty() || m.category.is_some() || m.brand.is_some() || m.tag.is_some();
+            let what = action.name();
+            let not_for =
+                |c: &mut Self, field: &str| c.push(key(field), ["not for a ", what, " (only a pin has a position, only a boost or bury a factor)"].concat());
+            for (field, value) in [("category", &m.category), ("brand", &m.brand), ("tag", &m.tag)] {
+                if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                    self.push(key(field), "empty: it would select nothing");
+                }
+            }
+            if action == MerchAction::Pin {
+                if m.skus.len() != 1 {
+                    self.push(key("skus"), ["a pin names exactly one SKU (found ", &int_text(m.skus.len() as i64), ")"].concat());
+                }
+                for field in [("category", &m.category), ("brand", &m.brand), ("tag", &m.tag)].iter().filter(|f| f.1.is_some()).map(|f| f.0) {
+                    self.push(key(field), "a pin names its product by skus only");
+                }
+                if m.position.is_none_or(|p| p < 1) {
+                    self.push(key("position"), "a pin needs a position of 1 or more (1 is the first item)");
+                }
+            } else {
+                if !selects {
+                    self.push(at.clone(), [what, " selects nothing: give skus, category, brand or tag"].concat());
+                }
+                if m.position.is_some() {
+                    not_for(self, "position");
+                }
+            }
+            match (action, m.factor) {
+                (MerchAction::Boost, Some(f)) if !(f.is_finite() && f > 1.0) => {
+                    self.push(key("factor"), [&num(f), " does not boost: a boost's factor is above 1 (2 doubles the score)"].concat())
+                }
+                (MerchAction::Bury, Some(f)) if !(f.is_finite() && f > 0.0 && f < 1.0) => {
+                    self.push(key("factor"), [&num(f), " does not bury: a bury's factor is above 0 and below 1 (0.5 halves the score)"].concat())
+                }
+                (MerchAction::Pin | MerchAction::Exclude, Some(_)) => not_for(self, "factor"),
+                _ => {}
             }
         }
     }
@@ -885,5 +971,56 @@ mod tests {
         );
         let fine = Rules { offers: vec![offer("/cart?c={{offer.code}}")], ..Rules::default() };
         assert_eq!(fine.check().len(), 1, "only the headline: a URL built from tokens is checked when rendered");
+    }
+
+    #[test]
+    fn merchandising_rules_say_what_they_select_and_where() {
+        let problems = |merch: &str| {
+            let json = [
+                r#"{"placements": [{"id": "recs", "sources": [{"recommender": "popular"}]}, {"id": "hero", "variants": [{"name": "a", "html": "<h1>Hi</h1>"}]}], "merchandising": ["#,
+                merch,
+                "]}",
+            ]
+            .concat();
+            let rules: Rules = serde_json::from_str(&json).unwrap();
+            rules.check().iter().map(|p| p.to_string()).collect::<Vec<_>>()
+        };
+        let good = r#"{"id": "a", "action": "pin", "skus": ["X"], "position": 1, "placements": ["recs"]},
+            {"id": "b", "action": "boost", "category": "Garden", "factor": 1.5, "when": {"segment": "Champions"}},
+            {"id": "c", "action": "bury", "tag": "clearance"},
+            {"id": "d", "action": "exclude", "skus": ["Y", "Z"]},
+            {"id": "e", "action": "boost", "brand": "Acme"}"#;
+        assert_eq!(problems(good), Vec::<String>::new());
+        assert_eq!(
+            problems(
+                r#"{"id": "a", "action": "pin", "skus": ["X", "Y"], "position": 0, "brand": "Acme", "factor": 2},
+                {"id": "a", "action": "boost", "factor": 0.5},
+                {"id": "c", "action": "bury", "skus": [""], "factor": 1.5, "position": 3},
+                {"id": "d", "action": "exclude", "skus": ["X"], "category": " "},
+                {"id": "", "action": "exclude", "placements": ["nowhere", "hero"], "when": {"age": {"$gtx": 3}}},
+                {"id": "f", "action": "pin", "position": 2},
+                {"id": "g", "action": "bury", "brand": "Acme", "factor": 0}"#
+            ),
+            [
+                "merchandising[0].skus: a pin names exactly one SKU (found 2)",
+                "merchandising[0].brand: a pin names its product by skus only",
+                "merchandising[0].position: a pin needs a position of 1 or more (1 is the first item)",
+                "merchandising[0].factor: not for a pin (only a pin has a position, only a boost or bury a factor)",
+                "merchandising[1].id: duplicate merchandising id \"a\" (first at merchandising[0])",
+                "merchandising[1]: boost selects nothing: give skus, category, brand or tag",
+                "merchandising[1].factor: 0.5 does not boost: a boost's factor is above 1 (2 doubles the score)",
+                "merchandising[2].skus[0]: empty",
+                "merchandising[2].position: not for a bury (only a pin has a position, only a boost or bury a factor)",
+                "merchandising[2].factor: 1.5 does not bury: a bury's factor is above 0 and below 1 (0.5 halves the score)",
+                "merchandising[3].category: empty: it would select nothing",
+                "merchandising[4].id: empty",
+                "merchandising[4].when: age: unknown operator $gtx",
+                "merchandising[4].placements[0]: unknown placement \"nowhere\"; placements: recs, hero",
+                "merchandising[4].placements[1]: placement \"hero\" is content (variants): merchandising acts on carousels",
+                "merchandising[4]: exclude selects nothing: give skus, category, brand or tag",
+                "merchandising[5].skus: a pin names exactly one SKU (found 0)",
+                "merchandising[6].factor: 0 does not bury: a bury's factor is above 0 and below 1 (0.5 halves the score)",
+            ]
+        );
     }
 }

@@ -122,6 +122,7 @@ pub fn random_split(interactions: &[Interaction], train_share: f64, seed: u64) -
     let train = Dataset {
         products: items.iter().map(|s| Product { sku: s.to_string(), in_stock: true, ..Default::default() }).collect(),
         categories: Vec::new(),
+        created_at: Vec::new(),
         countries: vec![String::new()],
         customers: users.iter().map(|s| s.to_string()).collect(),
         lines: train_events.iter().map(|&(_, _, product)| Line { product, quantity: 1, unit_price: 0.0 }).collect(),

@@ -103,19 +103,21 @@ pub fn assemble(raw: RawOrders, catalog: Option<Vec<CatalogRow>>, config: &Confi
         }
     }
 
-    let (products, categories) = products(&raw, catalog, &product_ids, config);
-    let ds = Dataset { products, categories, countries, customers, orders, lines };
+    let (products, categories, created_at) = products(&raw, catalog, &product_ids, config);
+    let ds = Dataset { products, categories, countries, customers, orders, lines, created_at };
     (ds, reversed)
 }
 
-/// Product records, and the category names they index.
-fn products(raw: &RawOrders, catalog: Option<Vec<CatalogRow>>, product_ids: &[u32], config: &Config) -> (Vec<Product>, Vec<String>) {
+/// Product records, the category names they index, and when each was added (empty when the
+/// catalog dates none).
+fn products(raw: &RawOrders, catalog: Option<Vec<CatalogRow>>, product_ids: &[u32], config: &Config) -> (Vec<Product>, Vec<String>, Vec<Option<i64>>) {
     let cat = &config.catalog;
     let rules = CategoryRules::new(&cat.categories, &cat.default_category);
     let mut catalog = catalog.map(|rows| rows.into_iter().map(Some).collect::<Vec<_>>());
 
     let mut category_names: Vec<Option<String>> = Vec::with_capacity(product_ids.len());
     let mut products = Vec::with_capacity(product_ids.len());
+    let mut created_at = Vec::with_capacity(product_ids.len());
     for &p in product_ids {
         // Catalog products were interned first, so their tmp id is their catalog row.
         let row = catalog.as_mut().and_then(|rows| rows.get_mut(p as usize)).and_then(Option::take).unwrap_or_default();
@@ -125,6 +127,7 @@ fn products(raw: &RawOrders, catalog: Option<Vec<CatalogRow>>, product_ids: &[u3
         let price = row.price.unwrap_or_else(|| median(&evidence.prices));
         let category = if !row.category.is_empty() { Some(row.category) } else { rules.as_ref().map(|r| r.categorise(&title).to_string()) };
         category_names.push(category);
+        created_at.push(row.created_at);
         products.push(Product {
             url: if row.url.is_empty() { fill_template(&cat.url_template, &sku, &title) } else { row.url },
             image: if row.image.is_empty() { fill_template(&cat.image_template, &sku, &title) } else { row.image },
@@ -152,7 +155,10 @@ fn products(raw: &RawOrders, catalog: Option<Vec<CatalogRow>>, product_ids: &[u3
     for (product, name) in products.iter_mut().zip(&category_names) {
         product.category = name.as_deref().and_then(|n| index.get(n).copied());
     }
-    (products, categories)
+    if created_at.iter().all(Option::is_none) {
+        created_at = Vec::new();
+    }
+    (products, categories, created_at)
 }
 
 /// Marks the sale each cancellation undoes: same customer, product and quantity, the latest

@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 
 use super::bad_rows::BadRows;
 use super::columns::Header;
+use super::dates::DateParser;
 use super::fields::{decimal, in_stock, text};
 use super::report::CatalogReport;
 use super::rows::{Place, Rows};
@@ -26,6 +27,8 @@ pub struct CatalogRow {
     pub brand: String,
     pub tags: Vec<String>,
     pub in_stock: bool,
+    /// When the product was added (unix seconds, wall-clock as UTC); none when blank.
+    pub created_at: Option<i64>,
 }
 
 struct Columns {
@@ -38,6 +41,7 @@ struct Columns {
     brand: Option<usize>,
     tags: Option<usize>,
     in_stock: Option<usize>,
+    created_at: Option<usize>,
 }
 
 impl Columns {
@@ -53,11 +57,12 @@ impl Columns {
             brand: opt("brand", &c.brand, "brand")?,
             tags: opt("tags", &c.tags, "tags")?,
             in_stock: opt("in_stock", &c.in_stock, "in_stock")?,
+            created_at: opt("created_at", &c.created_at, "created_at")?,
         })
     }
 
-    fn used(&self) -> [Option<usize>; 9] {
-        [Some(self.id), self.title, self.url, self.image, self.price, self.category, self.brand, self.tags, self.in_stock]
+    fn used(&self) -> [Option<usize>; 10] {
+        [Some(self.id), self.title, self.url, self.image, self.price, self.category, self.brand, self.tags, self.in_stock, self.created_at]
     }
 }
 
@@ -68,6 +73,7 @@ pub fn read(path: &std::path::Path, rows: &mut Rows, config: &Config, bad: &mut 
     rows.select(&cols.used())?;
     let width = rows.header().len();
     let separator = config.catalog.tags_separator.as_str();
+    let mut dates = DateParser::with_rfc3339(&config.catalog.date_format);
 
     let mut products = Vec::new();
     let mut first_place: FxHashMap<String, Place> = FxHashMap::default();
@@ -76,7 +82,7 @@ pub fn read(path: &std::path::Path, rows: &mut Rows, config: &Config, bad: &mut 
     while let Some(place) = rows.next(&mut record)? {
         report.rows += 1;
         let name = |c: usize| rows.header().name(c).to_string();
-        match row(&record, &cols, width, separator, config.cleaning.uppercase_skus) {
+        match row(&record, &cols, width, separator, config.cleaning.uppercase_skus, &mut dates) {
             Ok(product) => {
                 if let Some(first) = first_place.get(&product.sku) {
                     bad.record(place, Some(&name(cols.id)), format!("duplicate id {:?} (first on {first})", product.sku))?;
@@ -92,7 +98,7 @@ pub fn read(path: &std::path::Path, rows: &mut Rows, config: &Config, bad: &mut 
     Ok((products, report))
 }
 
-fn row(r: &ByteRecord, c: &Columns, width: usize, separator: &str, uppercase: bool) -> Result<CatalogRow, (Option<usize>, String)> {
+fn row(r: &ByteRecord, c: &Columns, width: usize, separator: &str, uppercase: bool, dates: &mut DateParser) -> Result<CatalogRow, (Option<usize>, String)> {
     if r.len() != width {
         return Err((None, format!("expected {width} fields, found {}", r.len())));
     }
@@ -111,6 +117,10 @@ fn row(r: &ByteRecord, c: &Columns, width: usize, separator: &str, uppercase: bo
     for (col, value) in [(c.url, get(c.url)?), (c.image, get(c.image)?)] {
         super::fields::link(value).map_err(|m| (col, m))?;
     }
+    let created_at = match get(c.created_at)? {
+        "" => None,
+        d => Some(dates.parse(d).map_err(|m| (c.created_at, m))?),
+    };
     let tags = get(c.tags)?.split(separator).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect();
     Ok(CatalogRow {
         sku,
@@ -122,6 +132,7 @@ fn row(r: &ByteRecord, c: &Columns, width: usize, separator: &str, uppercase: bo
         brand: get(c.brand)?.into(),
         tags,
         in_stock: in_stock(get(c.in_stock)?).map_err(|m| (c.in_stock, m))?,
+        created_at,
     })
 }
 

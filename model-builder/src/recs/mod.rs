@@ -23,6 +23,7 @@ pub use baskets::{Baskets, Pair};
 pub use buyers::{BuyerItems, Purchase};
 pub use content::{tokenize, ContentIndex};
 pub use learned::learned;
+pub use popularity::new_arrivals;
 pub use rank::top_k;
 
 /// The `[recs]` section of the builder's config.
@@ -57,8 +58,16 @@ pub struct RecsConfig {
     /// With `build --events`: what one visitor viewing a product adds to its trending score,
     /// as a share of one buyer (decayed alike); 0 = purchases only.
     pub view_weight: f32,
-    /// Length of the popular lists (overall, per country, per category, per segment).
+    /// Length of the popular lists (overall, per country, per category, per segment, per brand).
     pub popular_size: usize,
+    /// New arrivals are in-stock products the catalog's `created_at` dates at most this many
+    /// days before the data's last day (0: any age).
+    pub new_arrivals_days: f32,
+    /// A new arrival's score halves every this many days of age (2^(−age / half-life), as of
+    /// the data's last day; 0: every one scores 1).
+    pub new_arrivals_half_life_days: f32,
+    /// Length of the new arrivals list (the newest first).
+    pub new_arrivals_size: usize,
     /// A product needs this many customers who bought it again (on another day) to get a
     /// re-order interval.
     pub min_reorder_customers: u32,
@@ -90,6 +99,9 @@ impl Default for RecsConfig {
             trending_size: 100,
             view_weight: 0.05,
             popular_size: 50,
+            new_arrivals_days: 90.0,
+            new_arrivals_half_life_days: 30.0,
+            new_arrivals_size: 50,
             min_reorder_customers: 3,
             learned_l2: 300.0,
             learned_candidates: 32,
@@ -111,7 +123,9 @@ pub enum CoPurchaseScope {
 /// `popular_by_segment` empty).
 pub fn build_tables(ds: &Dataset, cfg: &RecsConfig, customer_segment: &[&str]) -> RecTables {
     let aggregates = Aggregates::from_dataset(ds, cfg);
-    tables(&aggregates, &ds.products, &ds.categories, cfg, customer_segment, &Progress::new(true), &mut Vec::new())
+    let mut t = tables(&aggregates, &ds.products, &ds.categories, cfg, customer_segment, &Progress::new(true), &mut Vec::new());
+    t.new_arrivals = new_arrivals(&ds.products, &ds.created_at, ds.last_time(), cfg);
+    t
 }
 
 /// Every recommendation table from the aggregates and the catalog, a progress bar per table
@@ -150,6 +164,8 @@ pub fn tables(
         popular_by_category: popularity::by_category(a, products, categories, cfg),
         popular_by_segment: popularity::by_segment(a, customer_segment, cfg),
         reorder_days: a.reorders.iter().filter(|r| r.customers >= cfg.min_reorder_customers.max(1)).map(|r| (r.product, r.gap_days)).collect(),
+        popular_by_brand: popularity::by_brand(a, products, cfg),
+        // `new_arrivals` ranks the catalog's dates, not counts: the caller sets it (`new_arrivals`).
         ..RecTables::default()
     };
     timings.push(("popularity", bar.elapsed().as_secs_f64()));

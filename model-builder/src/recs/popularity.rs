@@ -1,6 +1,6 @@
 //! Popularity tables from the aggregates: distinct buyers per product, overall and per
-//! country, category and RFM segment, and trending (buyers decayed by the age of their latest
-//! purchase).
+//! country, category, brand and RFM segment, and trending (buyers decayed by the age of their
+//! latest purchase); and new arrivals, from the catalog's dates rather than from sales.
 //!
 //! Distinct buyers rather than units: one wholesaler ordering 10,000 units is one vote.
 
@@ -41,6 +41,42 @@ pub fn by_category(a: &Aggregates, products: &[Product], categories: &[String], 
         }
     }
     keyed(categories, lists, cfg)
+}
+
+/// Per brand (keyed by the brand as the catalog spells it, sorted), the brand's products by
+/// buyers; products without a brand are in none. What `brand_affinity` reads.
+pub fn by_brand(a: &Aggregates, products: &[Product], cfg: &RecsConfig) -> Vec<Keyed> {
+    let mut brands: Vec<&str> = products.iter().map(|p| p.brand.as_str()).filter(|b| !b.is_empty()).collect();
+    brands.sort_unstable();
+    brands.dedup();
+    let mut lists: Vec<Vec<Scored>> = vec![Vec::new(); brands.len()];
+    for (p, (product, item)) in products.iter().zip(&a.items).enumerate() {
+        if let (Ok(b), true) = (brands.binary_search(&product.brand.as_str()), item.buyers > 0) {
+            lists[b].push(Scored { item: p as u32, score: item.buyers as f32 });
+        }
+    }
+    let brands: Vec<String> = brands.into_iter().map(String::from).collect();
+    keyed(&brands, lists, cfg)
+}
+
+/// The newest in-stock products by the catalog's `created_at` (indexed like `products`; empty:
+/// no dates, no list): those added within `new_arrivals_days` of `as_of` (the data's last
+/// order), scored 2^(−age / `new_arrivals_half_life_days`), best (newest) first, ties by
+/// product index; the top `new_arrivals_size`. A product dated after `as_of` (a catalog
+/// exported after the orders) is brand new: age 0.
+pub fn new_arrivals(products: &[Product], created_at: &[Option<i64>], as_of: i64, cfg: &RecsConfig) -> Vec<Scored> {
+    let window = f64::from(cfg.new_arrivals_days) * 86_400.0;
+    let candidates = products
+        .iter()
+        .zip(created_at)
+        .enumerate()
+        .filter_map(|(p, (product, &created))| {
+            let age = as_of.saturating_sub(created?).max(0);
+            let fresh = cfg.new_arrivals_days <= 0.0 || (age as f64) <= window;
+            (product.in_stock && fresh).then(|| Scored { item: p as u32, score: super::decay(age, cfg.new_arrivals_half_life_days) as f32 })
+        })
+        .collect();
+    top_k(candidates, cfg.new_arrivals_size)
 }
 
 /// Popular among the customers of each segment (`customer_segment[c]`, names sorted in the

@@ -1,6 +1,6 @@
 use vitrine_engine::bundle::RecTables;
 
-use super::testdata::TinyData;
+use super::testdata::{TinyData, DAY_SECS};
 use super::*;
 
 fn items(list: &[vitrine_engine::bundle::Scored]) -> Vec<u32> {
@@ -226,4 +226,45 @@ fn similar_fills_lists_from_common_words_past_many_copies_of_one_title() {
     // 4 red fruits and 7 apples of other colours share a word; they come first.
     let share = |s: &vitrine_engine::bundle::Scored| refs[s.item as usize].contains("APPLE") || refs[s.item as usize].contains("RED");
     assert!(list[..11].iter().all(share), "{list:?}");
+}
+
+#[test]
+fn popular_by_brand_ranks_each_brands_products_by_buyers() {
+    // Acme: 0 (two buyers) and 2 (one); Zeta: 1 (one); 3 has no brand, 4 an Acme nobody bought.
+    let mut data = TinyData::new(&["A", "B", "C", "D", "E"])
+        .customers(3)
+        .countries(&["UK"])
+        .order(Some(0), 0, 0, &[0, 1])
+        .order(Some(1), 0, 1, &[0, 2, 3])
+        .order(Some(2), 0, 2, &[3]);
+    for (p, brand) in data.ds.products.iter_mut().zip(["Acme", "Zeta", "Acme", "", "Acme"]) {
+        p.brand = brand.into();
+    }
+    let a = crate::aggregates::Aggregates::from_dataset(&data.ds, &RecsConfig::default());
+    let lists = popularity::by_brand(&a, &data.ds.products, &RecsConfig::default());
+    assert_eq!(lists.iter().map(|k| k.key.as_str()).collect::<Vec<_>>(), ["Acme", "Zeta"], "sorted, unbranded products in none");
+    assert_eq!(items(RecTables::keyed(&lists, "Acme")), [0, 2]);
+    assert_eq!(items(RecTables::keyed(&lists, "acme")), [0, 2], "looked up as popular_by_category is");
+    assert_eq!(items(RecTables::keyed(&lists, "Zeta")), [1]);
+    let short = popularity::by_brand(&a, &data.ds.products, &RecsConfig { popular_size: 1, ..Default::default() });
+    assert_eq!(items(RecTables::keyed(&short, "Acme")), [0]);
+}
+
+#[test]
+fn new_arrivals_are_the_newest_in_stock_products_decaying_with_age() {
+    let data = TinyData::new(&["OLD", "NEW", "NEWER", "UNDATED", "SOLD OUT", "FUTURE", "SAME DAY AS NEWER"]);
+    let mut products = data.ds.products.clone();
+    products[4].in_stock = false;
+    let day = |d: i64| Some(d * DAY_SECS);
+    let as_of = 200 * DAY_SECS;
+    // Added 150 days, 30 days and 1 day before the data's last day; one after it.
+    let created_at = [day(50), day(170), day(199), None, day(199), day(230), day(199)];
+    let cfg = RecsConfig { new_arrivals_days: 90.0, new_arrivals_half_life_days: 30.0, ..Default::default() };
+    let list = new_arrivals(&products, &created_at, as_of, &cfg);
+    assert_eq!(items(&list), [5, 2, 6, 1], "newest first, ties by product, nothing older than 90 days, undated or sold out");
+    assert_eq!(list[0].score, 1.0, "a product dated after the data's last day is brand new");
+    assert!((list[3].score - 0.5).abs() < 1e-6, "30 days old at a 30-day half-life: {list:?}");
+    let everything = RecsConfig { new_arrivals_days: 0.0, new_arrivals_size: 2, ..cfg };
+    assert_eq!(items(&new_arrivals(&products, &created_at, as_of, &everything)), [5, 2], "0 days: no window; the size cuts");
+    assert!(new_arrivals(&products, &[], as_of, &cfg).is_empty(), "a catalog without dates has none");
 }
