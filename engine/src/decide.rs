@@ -580,10 +580,12 @@ impl Engine {
         };
         let rules = &self.body.rules;
         // Rules may remove, lift or sink any candidate: they see every one, then the list is cut.
-        let k = if rules.merchandising.is_empty() { p.max_items as usize } else { usize::MAX };
+        // The browser's build has no merchandising (a server-only part it steps over).
+        let merchandised = !cfg!(feature = "compact") && !rules.merchandising.is_empty();
+        let k = if merchandised { usize::MAX } else { p.max_items as usize };
         let mut r = recommend::recommend(&self.body.recs, &shopper, sources, p.exclude_owned, self.data_time(now), k, eligible);
         explain.sources.extend(r.offered.iter().map(|o| SourceUse { recommender: o.recommender, weight: o.weight, candidates: o.candidates }));
-        if k == usize::MAX {
+        if merchandised {
             let owned = |item: ProductIdx| p.exclude_owned && shopper.owned.iter().any(|o| o.item == item);
             let eligible = |item: ProductIdx| eligible(item) && !owned(item);
             let (max, groups) = (p.max_items as usize, &rules.saved_groups);
@@ -634,19 +636,23 @@ impl Engine {
             .iter()
             .filter_map(|c| category_name(catalog.category_index(c.as_str()?)?))
             .collect();
-        let top_brands = v.traits.path("top_brands").and_then(Value::as_array).unwrap_or(&[]).iter().filter_map(Value::as_str).collect();
-        // A session's brands: the brands of the products it showed interest in, summed.
-        let mut interest_brands: Vec<(&str, f32)> = Vec::new();
-        for &(p, w) in &interests.products {
-            let Some(brand) = catalog.get(p).map(|r| r.brand()).filter(|b| !b.is_empty()) else { continue };
-            match interest_brands.iter_mut().find(|b| b.0 == brand) {
-                Some(b) => b.1 += w,
-                None => interest_brands.push((brand, w)),
+        // Brands and recently viewed feed only the server-only recommenders: not in the browser.
+        let (mut top_brands, mut interest_brands, mut recently_viewed) = (Vec::new(), Vec::new(), Vec::new());
+        if !cfg!(feature = "compact") {
+            top_brands = v.traits.path("top_brands").and_then(Value::as_array).unwrap_or(&[]).iter().filter_map(Value::as_str).collect();
+            // A session's brands: the brands of the products it showed interest in, summed.
+            for &(p, w) in &interests.products {
+                let Some(brand) = catalog.get(p).map(|r| r.brand()).filter(|b| !b.is_empty()) else { continue };
+                match interest_brands.iter_mut().find(|b: &&mut (&str, f32)| b.0 == brand) {
+                    Some(b) => b.1 += w,
+                    None => interest_brands.push((brand, w)),
+                }
             }
+            recently_viewed = v.recently_viewed.clone();
         }
         Shopper {
             seeds,
-            recently_viewed: v.recently_viewed.clone(),
+            recently_viewed,
             top_brands,
             interest_brands,
             owned: recommend::owned_from_traits(&v.traits, |sku| catalog.index_of(sku), self.body.stats.data_end),

@@ -216,14 +216,19 @@ fn candidates(tables: &RecTables, name: &str, shopper: &Shopper, history: &[(Own
     let history_seeds = || history.iter().map(|(o, w)| (o.item, *w));
     match name {
         "bought_together" => neighbours(&tables.bought_together, shopper.seeds.iter().copied().chain(history_seeds()), &mut add),
+        #[cfg(not(feature = "compact"))]
         "learned" => neighbours(&tables.learned, shopper.seeds.iter().copied().chain(history_seeds()), &mut add),
+        #[cfg(not(feature = "compact"))]
         "viewed_together" => neighbours(&tables.viewed_together, shopper.seeds.iter().copied().chain(viewed(shopper)), &mut add),
+        #[cfg(not(feature = "compact"))]
         "bought_after_viewing" => neighbours(&tables.bought_after_viewing, shopper.seeds.iter().copied().chain(viewed(shopper)), &mut add),
+        #[cfg(not(feature = "compact"))]
         "recently_viewed" => {
             for (rank, &p) in shopper.recently_viewed.iter().enumerate() {
                 add(p, 1.0 / (rank as f32 + 1.0));
             }
         }
+        #[cfg(not(feature = "compact"))]
         "brand_affinity" => {
             // The session's brands first (twice as strong as a favourite), then the favourites.
             let total: f32 = shopper.interest_brands.iter().map(|b| b.1).sum::<f32>().max(1e-6);
@@ -231,6 +236,7 @@ fn candidates(tables: &RecTables, name: &str, shopper: &Shopper, history: &[(Own
             let favourites = shopper.top_brands.iter().enumerate().map(|(rank, &b)| (b, 1.0 / (rank as f32 + 1.0)));
             by_keys(&tables.popular_by_brand, session.chain(favourites), &mut add);
         }
+        #[cfg(not(feature = "compact"))]
         "new_arrivals" => list(&tables.new_arrivals, 1.0, &mut add),
         "similar" => neighbours(&tables.similar, shopper.seeds.iter().copied().chain(history_seeds()), &mut add),
         "trending" => list(&tables.trending, 1.0, &mut add),
@@ -294,6 +300,7 @@ fn neighbours(table: &Neighbors, seeds: impl Iterator<Item = (ProductIdx, f32)>,
 }
 
 /// Recently viewed products as seeds, the latest strongest (1, 1/2, 1/3, …).
+#[cfg(not(feature = "compact"))]
 fn viewed<'a>(shopper: &'a Shopper) -> impl Iterator<Item = (ProductIdx, f32)> + 'a {
     shopper.recently_viewed.iter().enumerate().map(|(rank, &p)| (p, 1.0 / (rank as f32 + 1.0)))
 }

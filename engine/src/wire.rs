@@ -447,6 +447,59 @@ impl Wire for Neighbors {
     }
 }
 
+/// The tables: as listed, but the v8 tables (learned, browsing, brands, new arrivals) are
+/// server-only parts: the browser's build steps over them without their decoders and leaves
+/// what needs them to the edge.
+impl Wire for RecTables {
+    fn put(&self, out: &mut Vec<u8>) {
+        let RecTables {
+            bought_together,
+            similar,
+            trending,
+            popular,
+            popular_by_country,
+            popular_by_category,
+            popular_by_segment,
+            reorder_days,
+            learned,
+            viewed_together,
+            bought_after_viewing,
+            popular_by_brand,
+            new_arrivals,
+        } = self;
+        bought_together.put(out);
+        similar.put(out);
+        trending.put(out);
+        popular.put(out);
+        popular_by_country.put(out);
+        popular_by_category.put(out);
+        popular_by_segment.put(out);
+        reorder_days.put(out);
+        put_server_only(learned, out);
+        put_server_only(viewed_together, out);
+        put_server_only(bought_after_viewing, out);
+        put_server_only(popular_by_brand, out);
+        put_server_only(new_arrivals, out);
+    }
+    fn take(r: &mut Reader<'_>) -> Self {
+        RecTables {
+            bought_together: Wire::take(r),
+            similar: Wire::take(r),
+            trending: Wire::take(r),
+            popular: Wire::take(r),
+            popular_by_country: Wire::take(r),
+            popular_by_category: Wire::take(r),
+            popular_by_segment: Wire::take(r),
+            reorder_days: Wire::take(r),
+            learned: take_server_only(r),
+            viewed_together: take_server_only(r),
+            bought_after_viewing: take_server_only(r),
+            popular_by_brand: take_server_only(r),
+            new_arrivals: take_server_only(r),
+        }
+    }
+}
+
 /// The rules: as listed, but the parts only servers read (journeys and messaging) are written
 /// with their byte length first, so the browser's decoder (feature `compact`) steps over them
 /// without linking their decoders (BENCHMARKS.md, Browser SDK).
@@ -463,7 +516,7 @@ impl Wire for Rules {
         put_server_only(messaging, out);
         measurement.put(out);
         unique_codes.put(out);
-        merchandising.put(out);
+        put_server_only(merchandising, out);
     }
     fn take(r: &mut Reader<'_>) -> Self {
         Rules {
@@ -477,7 +530,7 @@ impl Wire for Rules {
             messaging: take_server_only(r),
             measurement: Wire::take(r),
             unique_codes: Wire::take(r),
-            merchandising: Wire::take(r),
+            merchandising: take_server_only(r),
         }
     }
 }
@@ -496,7 +549,8 @@ fn take_server_only<T: Wire + Default>(r: &mut Reader<'_>) -> T {
     if cfg!(feature = "compact") {
         return T::default();
     }
-    let mut inner = Reader { bytes, pos: 0, depth: r.depth, error: None, shared: None };
+    // The part's own reader keeps the bundle's bytes shared: its tables are read in place too.
+    let mut inner = Reader { bytes, pos: 0, depth: r.depth, error: None, shared: r.shared.map(|(buffer, base)| (buffer, base + start)) };
     let v = T::take(&mut inner);
     match inner.error {
         Some(e) => r.fail(start + e.offset, e.expected),
@@ -644,11 +698,6 @@ wire_struct! {
     Store { name, currency, currency_symbol, base_url, free_shipping_threshold }
     Stats { orders, order_lines, customers, countries, data_start, data_end, segments }
     SegmentSize { name, customers }
-    RecTables {
-        bought_together, similar, trending, popular, popular_by_country, popular_by_category,
-        popular_by_segment, reorder_days, learned, viewed_together, bought_after_viewing,
-        popular_by_brand, new_arrivals,
-    }
     Scored { item, score }
     Keyed { key, items }
     UniqueCode { offer, prefix, valid_days }
