@@ -333,7 +333,7 @@ impl Engine {
         let catalog = &body.catalog;
         // A loop, not a `collect` into a `Result`: one iterator adapter less in the SDK.
         let mut merchandising = Vec::new();
-        for (i, m) in rules.merchandising.iter().enumerate() {
+        for (i, m) in rules.merchandising.iter().enumerate().filter(|_| !cfg!(feature = "compact")) {
             merchandising.push(compile(&m.when, || ["merchandising[", &int_text(i as i64), "].when"].concat())?);
         }
         if catalog.category_slugs.len() != catalog.categories.len() {
