@@ -185,7 +185,22 @@ impl Rules {
         let arms = self.experiments.iter().flat_map(|e| &e.arms).flat_map(|a| &a.sources);
         self.placements.iter().flat_map(|p| &p.sources).chain(arms).any(|s| s.recommender == recommender)
     }
+
+    /// Whether placement `id` is decided at the edge only: it (or an experiment arm on it)
+    /// blends a recommender the browser's build leaves out ([`SERVER_ONLY_RECOMMENDERS`]), or a
+    /// `[[merchandising]]` rule applies to it. The browser's slice leaves such placements out,
+    /// so the SDK keeps what the edge filled.
+    pub fn needs_server(&self, id: &str) -> bool {
+        let arms = self.experiments.iter().filter(|e| e.placement == id).flat_map(|e| &e.arms).flat_map(|a| &a.sources);
+        let sources = self.placements.iter().filter(|p| p.id == id).flat_map(|p| &p.sources).chain(arms);
+        let server_source = sources.into_iter().any(|s| SERVER_ONLY_RECOMMENDERS.contains(&s.recommender.as_str()));
+        server_source || self.merchandising.iter().any(|m| m.placements.is_empty() || m.placements.iter().any(|p| p == id))
+    }
 }
+
+/// Recommenders only the edge decides: their tables are server-only parts of the bundle (the
+/// browser's download budget), so placements that blend them are left out of slices.
+pub const SERVER_ONLY_RECOMMENDERS: &[&str] = &["learned", "viewed_together", "bought_after_viewing", "recently_viewed", "brand_affinity", "new_arrivals"];
 
 /// Maps a URL path to a page type, e.g. `pattern = "/products/:sku"`, `page = "product"`.
 /// `:sku` captures the product, `:category` the category; `*` matches the rest.

@@ -28,6 +28,7 @@ use alloc::vec::Vec;
 use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, ProductIdx, RecTables, Scored};
 use crate::context::Visitor;
 use crate::decide::{Engine, Status};
+use crate::rules::{Rules, SERVER_ONLY_RECOMMENDERS};
 use crate::rules::MerchAction;
 
 impl Engine {
@@ -54,7 +55,9 @@ impl Engine {
             lists.iter().filter(|k| keys.iter().any(|key| k.key.eq_ignore_ascii_case(key))).cloned().collect()
         };
         // A table no placement or arm reads stays out of the download.
-        let used = |recommender: &str| body.rules.uses(recommender);
+        // The browser decides none of the server-only recommenders (`browser_rules` leaves their
+        // placements to the edge): their tables stay out of the download.
+        let used = |recommender: &str| body.rules.uses(recommender) && !SERVER_ONLY_RECOMMENDERS.contains(&recommender);
         let is_seed = |p: &ProductIdx| seeds.binary_search(p).is_ok();
         let mut tables = RecTables {
             trending: recs.trending.clone(),
@@ -146,7 +149,7 @@ impl Engine {
             catalog: Catalog::with_slugs(&products, catalog.categories.clone(), catalog.category_slugs.clone()),
             stats: body.stats.clone(),
             recs: tables,
-            rules: body.rules.clone(),
+            rules: browser_rules(&body.rules),
         }
     }
 
@@ -172,6 +175,17 @@ impl Engine {
         }
         shown
     }
+}
+
+/// The rules as the browser decides them: placements only the edge decides
+/// (`Rules::needs_server`) and experiments on them are left out, so the SDK keeps what the
+/// edge filled in their slots; so are the merchandising rules (the browser's build skips them).
+fn browser_rules(rules: &Rules) -> Rules {
+    let mut out = rules.clone();
+    out.placements.retain(|p| !rules.needs_server(&p.id));
+    out.experiments.retain(|e| e.placement.is_empty() || !rules.needs_server(&e.placement));
+    out.merchandising.clear();
+    out
 }
 
 impl Product {
