@@ -98,7 +98,14 @@ pub fn check_slices(engine: &Engine, visitors: &[Facts]) -> Vec<usize> {
         let page_sku = |e: &Engine, v: &Visitor| v.request.page.product.and_then(|p| e.body().catalog.get(p)).map(|p| p.sku().to_string());
         assert_eq!(page_sku(&slice, &sliced_visitor), page_sku(engine, &full_visitor), "{}: the same page product", facts.path);
         assert_eq!(sliced_visitor.request.page.kind, full_visitor.request.page.kind, "{}", facts.path);
-        for p in &engine.body().rules.placements {
+        let rules = &engine.body().rules;
+        for p in &rules.placements {
+            // What only the edge decides is not in the browser's slice: the SDK keeps the
+            // edge's fill there.
+            if rules.needs_server(&p.id) {
+                assert!(slice.decide(&sliced_visitor, &p.id, NOW).is_err(), "{}: {} is left to the edge", facts.id, p.id);
+                continue;
+            }
             let full = engine.decide(&full_visitor, &p.id, NOW).unwrap();
             let cut = slice.decide(&sliced_visitor, &p.id, NOW).unwrap();
             assert_eq!(cut, full, "{} on {} with {} cart lines: placement {}", facts.id, facts.path, full_visitor.cart.len(), p.id);
@@ -107,7 +114,7 @@ pub fn check_slices(engine: &Engine, visitors: &[Facts]) -> Vec<usize> {
         // Later in the page the visitor empties the cart: the slice's decisions rank stubs
         // they were not cut for, and pass over them rather than show an empty product.
         let later = Visitor { cart: Vec::new(), ..sliced_visitor };
-        for p in &engine.body().rules.placements {
+        for p in rules.placements.iter().filter(|p| !rules.needs_server(&p.id)) {
             let d = slice.decide(&later, &p.id, NOW).unwrap();
             assert!(d.items.iter().all(|i| !i.title.is_empty() && !i.url.is_empty()), "{}: {} shows a stub: {:?}", facts.id, p.id, d.items);
         }
