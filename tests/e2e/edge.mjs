@@ -96,7 +96,7 @@ async function main() {
       assert.deepEqual((await slotSkus(page, "recently-viewed")).map(decodeURIComponent), want);
     });
     // Only the edge decides it (a server-only recommender): the browser's slice leaves it out.
-    const sdkDecides = (p) => p.evaluate(() => { try { window.vitrine.decide("recently-viewed"); return true; } catch { return false; } });
+    const sdkDecides = (p) => p.evaluate(() => Promise.resolve().then(() => window.vitrine.decide("recently-viewed")).then(() => true, () => false));
     await check("the SDK leaves the slot to the edge, and the edge's explain names the recommender", async () => {
       assert.equal(await sdkDecides(page), false);
       const edge = await page.evaluate(() => fetch("/v1/decide?placement=recently-viewed&path=/&explain=1", { credentials: "include" }).then((r) => r.json()));
