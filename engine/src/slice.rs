@@ -28,8 +28,8 @@ use alloc::vec::Vec;
 use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, ProductIdx, RecTables, Scored};
 use crate::context::Visitor;
 use crate::decide::{Engine, Status};
-use crate::rules::{Rules, SERVER_ONLY_RECOMMENDERS};
 use crate::rules::MerchAction;
+use crate::rules::{Rules, SERVER_ONLY_RECOMMENDERS};
 
 impl Engine {
     /// What `v`'s decisions at `now` can read of the bundle (see the module docs). The header
