@@ -4,11 +4,11 @@
 //!
 //! What a decision reads (`recommend::candidates`, `Visitor::attributes`): the neighbour lists
 //! of its seeds (the page's product, the cart, the session's products, a customer's owned
-//! items, the recently viewed), the popular, trending and new-arrival lists, the popular lists
-//! of the visitor's country, segment, categories (the page's, the page product's, the session's,
-//! the favourites) and brands (the session's, the favourites), re-order intervals of owned
-//! items, and the cart's SKUs and prices. Tables no placement or experiment arm reads
-//! (`Rules::uses`) are left out whole. The slice keeps all of those, whole,
+//! items, the recently viewed), the popular and trending lists, the popular lists of the
+//! visitor's country, segment and categories (the page's, the page product's, the session's,
+//! the favourites), re-order intervals of owned items, and the cart's SKUs and prices. The
+//! server-only tables (learned, browsing, brands, new arrivals) are left out whole: their
+//! placements are the edge's (`browser_rules`). The slice keeps all of those, whole,
 //! so a decision for that visitor from the slice equals the full bundle's:
 //! - products keep their SKU order (ranking ties break by index, and the order is the same);
 //! - lists keep their order and scores, so every host sums the same floats in the same order;
@@ -29,7 +29,7 @@ use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, ProductIdx, Re
 use crate::context::Visitor;
 use crate::decide::{Engine, Status};
 use crate::rules::MerchAction;
-use crate::rules::{Rules, SERVER_ONLY_RECOMMENDERS};
+use crate::rules::Rules;
 
 impl Engine {
     /// What `v`'s decisions at `now` can read of the bundle (see the module docs). The header
@@ -50,14 +50,12 @@ impl Engine {
         categories.extend(shopper.page_category);
         let page_product = v.request.page.product.and_then(|p| catalog.get(p));
         categories.extend(page_product.and_then(|p| catalog.categories.get(usize::from(p.category?))).map(String::as_str));
-        let brands: Vec<&str> = shopper.interest_brands.iter().map(|b| b.0).chain(shopper.top_brands.iter().copied()).collect();
         let keyed = |lists: &[Keyed], keys: &[&str]| -> Vec<Keyed> {
             lists.iter().filter(|k| keys.iter().any(|key| k.key.eq_ignore_ascii_case(key))).cloned().collect()
         };
-        // A table no placement or arm reads stays out of the download.
         // The browser decides none of the server-only recommenders (`browser_rules` leaves their
-        // placements to the edge): their tables stay out of the download.
-        let used = |recommender: &str| body.rules.uses(recommender) && !SERVER_ONLY_RECOMMENDERS.contains(&recommender);
+        // placements to the edge): their tables (learned, browsing, brands, new arrivals) stay
+        // out of the download.
         let is_seed = |p: &ProductIdx| seeds.binary_search(p).is_ok();
         let mut tables = RecTables {
             trending: recs.trending.clone(),
@@ -66,18 +64,9 @@ impl Engine {
             popular_by_category: keyed(&recs.popular_by_category, &categories),
             popular_by_segment: keyed(&recs.popular_by_segment, shopper.segment.as_slice()),
             reorder_days: recs.reorder_days.iter().filter(|(p, _)| is_seed(p)).copied().collect(),
-            popular_by_brand: if used("brand_affinity") { keyed(&recs.popular_by_brand, &brands) } else { Vec::new() },
-            new_arrivals: if used("new_arrivals") { recs.new_arrivals.clone() } else { Vec::new() },
             ..RecTables::default()
         };
-        let empty = Neighbors::default();
-        let neighbour_tables: [&Neighbors; 5] = [
-            &recs.bought_together,
-            &recs.similar,
-            if used("learned") { &recs.learned } else { &empty },
-            if used("viewed_together") { &recs.viewed_together } else { &empty },
-            if used("bought_after_viewing") { &recs.bought_after_viewing } else { &empty },
-        ];
+        let neighbour_tables: [&Neighbors; 2] = [&recs.bought_together, &recs.similar];
 
         // Every product the slice names, in catalog (SKU) order.
         let mut kept = seeds.clone();
@@ -86,15 +75,9 @@ impl Engine {
                 kept.extend(table.of(s).map(|n| n.item));
             }
         }
-        let lists = [&tables.trending, &tables.popular, &tables.new_arrivals].into_iter().chain(
-            tables
-                .popular_by_country
-                .iter()
-                .chain(&tables.popular_by_category)
-                .chain(&tables.popular_by_segment)
-                .chain(&tables.popular_by_brand)
-                .map(|k| &k.items),
-        );
+        let lists = [&tables.trending, &tables.popular]
+            .into_iter()
+            .chain(tables.popular_by_country.iter().chain(&tables.popular_by_category).chain(&tables.popular_by_segment).map(|k| &k.items));
         for list in lists {
             kept.extend(list.iter().map(|s| s.item));
         }
@@ -120,19 +103,10 @@ impl Engine {
         };
         let neighbours =
             |table: &Neighbors| Neighbors::from_lists(kept.iter().map(|&p| if is_seed(&p) { renumber(&mut table.of(p)) } else { Vec::new() }).collect());
-        let [bought_together, similar, learned, viewed_together, bought_after_viewing] = neighbour_tables.map(neighbours);
-        (tables.bought_together, tables.similar, tables.learned, tables.viewed_together, tables.bought_after_viewing) =
-            (bought_together, similar, learned, viewed_together, bought_after_viewing);
+        [tables.bought_together, tables.similar] = neighbour_tables.map(neighbours);
         tables.trending = renumber(&mut tables.trending.iter().copied());
         tables.popular = renumber(&mut tables.popular.iter().copied());
-        tables.new_arrivals = renumber(&mut tables.new_arrivals.iter().copied());
-        for k in tables
-            .popular_by_country
-            .iter_mut()
-            .chain(&mut tables.popular_by_category)
-            .chain(&mut tables.popular_by_segment)
-            .chain(&mut tables.popular_by_brand)
-        {
+        for k in tables.popular_by_country.iter_mut().chain(&mut tables.popular_by_category).chain(&mut tables.popular_by_segment) {
             k.items = renumber(&mut k.items.iter().copied());
         }
         tables.reorder_days = tables.reorder_days.iter().filter_map(|&(p, d)| Some((new_index(p)?, d))).collect();
