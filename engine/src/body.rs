@@ -376,6 +376,10 @@ pub struct RecTables {
     pub popular_by_segment: Vec<Keyed>,
     /// Items customers re-order, with the median days between re-orders ("buy it again").
     pub reorder_days: Vec<(ProductIdx, f32)>,
+    /// What the edge decided for the placements only it decides (`Rules::needs_server`), per
+    /// placement id, best first: a slice carries them, so the browser shows the edge's decision
+    /// (recommender `decided`). Empty in a built bundle.
+    pub decided: Vec<Keyed>,
     /// Item-to-item weights learned from purchase histories (recommender `learned`).
     pub learned: Neighbors,
     /// Products viewed in the same sessions (from the event files; `viewed_together`).

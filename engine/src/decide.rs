@@ -571,7 +571,7 @@ impl Engine {
     /// the merchandising rules for this placement and visitor (see `merchandise`).
     fn recommend(&self, v: &Visitor, p: &Placement, sources: &[Source], now: i64, attrs: &Value, explain: &mut Explain) -> Vec<DecidedItem> {
         let catalog = &self.body.catalog;
-        let shopper = self.shopper(v, now);
+        let shopper = Shopper { placement: &p.id, ..self.shopper(v, now) };
         let page_product = v.request.page.product;
         let eligible = |item: ProductIdx| {
             catalog.get(item).is_some_and(|prod| {
@@ -663,6 +663,7 @@ impl Engine {
             interest_categories: interests.categories.iter().filter_map(|&(c, w)| Some((category_name(c)?, w))).collect(),
             interest_products: interests.products,
             top_categories,
+            placement: "",
         }
     }
 

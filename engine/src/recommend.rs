@@ -66,6 +66,8 @@ pub struct Shopper<'a> {
     pub top_brands: Vec<&'a str>,
     /// Session interest per brand (the brands of the session's products), for `brand_affinity`.
     pub interest_brands: Vec<(&'a str, f32)>,
+    /// The placement being decided: `decided` reads the edge's decision for it.
+    pub placement: &'a str,
 }
 
 /// A ranked item: the product, its blended score and the source that contributed most.
@@ -243,6 +245,7 @@ fn candidates(tables: &RecTables, name: &str, shopper: &Shopper, history: &[(Own
         "popular" => list(&tables.popular, 1.0, &mut add),
         "popular_country" => list(shopper.country.map_or(&[][..], |c| RecTables::keyed(&tables.popular_by_country, c)), 1.0, &mut add),
         "popular_segment" => list(shopper.segment.map_or(&[][..], |s| RecTables::keyed(&tables.popular_by_segment, s)), 1.0, &mut add),
+        crate::rules::SLICE_RECOMMENDER => list(RecTables::keyed(&tables.decided, shopper.placement), 1.0, &mut add),
         "popular_category" => by_keys(&tables.popular_by_category, shopper.page_category.map(|c| (c, 1.0)).into_iter(), &mut add),
         "affinity" => {
             // Session interests first (twice as strong as a favourite), then the known

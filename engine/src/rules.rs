@@ -42,7 +42,13 @@ pub const RECOMMENDERS: &[&str] = &[
     "recently_viewed",
     "brand_affinity",
     "new_arrivals",
+    SLICE_RECOMMENDER,
 ];
+
+/// The recommender a slice's rules blend for placements only the edge decides: the edge's
+/// decision the slice carries (`RecTables::decided`, `slice.rs`). Not for configs: the
+/// builder refuses it.
+pub const SLICE_RECOMMENDER: &str = "decided";
 
 fn always() -> Value {
     Value::object()

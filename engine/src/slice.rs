@@ -17,10 +17,9 @@
 //! Rows a decision may rank but never show are cut to stubs ([`ProductRef::ranks_only`]: SKU,
 //! price, category and stock, no title): the full rows kept are the products the decisions for
 //! this visitor show (decided here, with the whole bundle), the page's and the cart's, and the
-//! popular list (cart add-ons filter it). Merchandising: every pinned product is kept, and the
-//! products a decision's `explain.merchandising` names are full rows (what a rule removed or
-//! lifted past the cut is ranked in the slice as in the bundle, so the explain is the same). A decision on a stub passes it over, so a decision
-//! made later in the page, after the visitor did something, never shows an empty product.
+//! popular list (cart add-ons filter it). No merchandising reaches the browser (the edge applied
+//! it to what `decided` carries). A decision on a stub passes it over, so a decision made
+//! later in the page, after the visitor did something, never shows an empty product.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -28,8 +27,7 @@ use alloc::vec::Vec;
 use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, ProductIdx, RecTables, Scored};
 use crate::context::Visitor;
 use crate::decide::{Engine, Status};
-use crate::rules::MerchAction;
-use crate::rules::Rules;
+use crate::rules::{Rules, Source, SLICE_RECOMMENDER};
 
 impl Engine {
     /// What `v`'s decisions at `now` can read of the bundle (see the module docs). The header
@@ -81,19 +79,17 @@ impl Engine {
         for list in lists {
             kept.extend(list.iter().map(|s| s.item));
         }
-        // Pinned products: a pin shows its product whatever the lists say.
-        kept.extend(body.rules.merchandising.iter().filter(|m| m.action == MerchAction::Pin).flat_map(|m| &m.skus).filter_map(|s| catalog.index_of(s)));
+        let (shown_by_decisions, decided) = self.shown_items(v, now);
+        kept.extend(decided.iter().flat_map(|d| &d.1));
         kept.retain(|&p| (p as usize) < catalog.len());
         kept.sort_unstable();
         kept.dedup();
 
-        // Full rows: what the decisions show, the page's product, the cart, the popular list,
-        // and the session's products (their brands weigh in `brand_affinity`).
-        let mut shown: Vec<ProductIdx> = self.shown_items(v, now);
+        // Full rows: what the decisions show, the page's product, the cart, the popular list.
+        let mut shown = shown_by_decisions;
         shown.extend(v.request.page.product);
         shown.extend(v.cart.iter().map(|l| l.product));
         shown.extend(recs.popular.iter().map(|s| s.item));
-        shown.extend(shopper.interest_products.iter().map(|p| p.0));
         shown.sort_unstable();
         shown.dedup();
 
@@ -110,6 +106,14 @@ impl Engine {
             k.items = renumber(&mut k.items.iter().copied());
         }
         tables.reorder_days = tables.reorder_days.iter().filter_map(|&(p, d)| Some((new_index(p)?, d))).collect();
+        // Best first as decided: scores 1, 1/2, 1/3, … keep the order through the blend.
+        tables.decided = decided
+            .into_iter()
+            .map(|(key, items)| {
+                let ranked = items.into_iter().enumerate().map(|(rank, item)| Scored { item, score: 1.0 / (rank as f32 + 1.0) });
+                Keyed { key: key.into(), items: renumber(&mut ranked.into_iter()) }
+            })
+            .collect();
 
         let products: Vec<Product> = kept
             .iter()
@@ -128,36 +132,46 @@ impl Engine {
     }
 
     /// The products the decisions of every placement show `v` at `now`, also as the browser
-    /// sees `v` (it does not know the country).
-    fn shown_items(&self, v: &Visitor, now: i64) -> Vec<ProductIdx> {
-        let catalog = &self.body().catalog;
+    /// sees `v` (it does not know the country); and what the edge decided for `v` in each
+    /// placement only it decides (`Rules::needs_server`), best first.
+    fn shown_items(&self, v: &Visitor, now: i64) -> (Vec<ProductIdx>, Vec<(&str, Vec<ProductIdx>)>) {
+        let (catalog, rules) = (&self.body().catalog, &self.body().rules);
         let mut browser = v.clone();
         browser.request.country = None;
-        let mut shown = Vec::new();
-        for v in [v, &browser] {
+        let (mut shown, mut decided) = (Vec::new(), Vec::new());
+        for (i, v) in [v, &browser].into_iter().enumerate() {
             let input = self.rule_input(v);
-            for p in &self.body().rules.placements {
+            for p in &rules.placements {
                 if let Ok(d) = self.decide_with(v, &input, &p.id, now) {
+                    let items: Vec<ProductIdx> = d.items.iter().filter_map(|i| catalog.index_of(&i.sku)).collect();
                     if d.status == Status::Filled {
-                        shown.extend(d.items.iter().filter_map(|i| catalog.index_of(&i.sku)));
+                        shown.extend(&items);
                     }
-                    // What merchandising names in `explain` (a product it removed, a pin the
-                    // list cut): the slice ranks them too, so its explain names the same.
-                    shown.extend(d.explain.merchandising.iter().filter_map(|m| catalog.index_of(&m.sku)));
+                    if i == 0 && rules.needs_server(&p.id) && d.status == Status::Filled {
+                        decided.push((p.id.as_str(), items));
+                    }
                 }
             }
         }
-        shown
+        (shown, decided)
     }
 }
 
 /// The rules as the browser decides them: placements only the edge decides
-/// (`Rules::needs_server`) and experiments on them are left out, so the SDK keeps what the
-/// edge filled in their slots; so are the merchandising rules (the browser's build skips them).
+/// (`Rules::needs_server`) blend one source instead, `decided`, the edge's decision the slice
+/// carries (so do the arms of experiments on them that set sources); the merchandising rules
+/// go (the edge applied them; the browser's build skips them).
 fn browser_rules(rules: &Rules) -> Rules {
     let mut out = rules.clone();
-    out.placements.retain(|p| !rules.needs_server(&p.id));
-    out.experiments.retain(|e| e.placement.is_empty() || !rules.needs_server(&e.placement));
+    let decided = || alloc::vec![Source { recommender: SLICE_RECOMMENDER.into(), weight: 1.0 }];
+    for p in out.placements.iter_mut().filter(|p| !p.sources.is_empty() && rules.needs_server(&p.id)) {
+        p.sources = decided();
+    }
+    for e in out.experiments.iter_mut().filter(|e| !e.placement.is_empty() && rules.needs_server(&e.placement)) {
+        for arm in e.arms.iter_mut().filter(|a| !a.sources.is_empty()) {
+            arm.sources = decided();
+        }
+    }
     out.merchandising.clear();
     out
 }

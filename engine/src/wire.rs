@@ -461,6 +461,7 @@ impl Wire for RecTables {
             popular_by_category,
             popular_by_segment,
             reorder_days,
+            decided,
             learned,
             viewed_together,
             bought_after_viewing,
@@ -475,6 +476,7 @@ impl Wire for RecTables {
         popular_by_category.put(out);
         popular_by_segment.put(out);
         reorder_days.put(out);
+        decided.put(out);
         put_server_only(learned, out);
         put_server_only(viewed_together, out);
         put_server_only(bought_after_viewing, out);
@@ -491,6 +493,7 @@ impl Wire for RecTables {
             popular_by_category: Wire::take(r),
             popular_by_segment: Wire::take(r),
             reorder_days: Wire::take(r),
+            decided: Wire::take(r),
             learned: take_server_only(r),
             viewed_together: take_server_only(r),
             bought_after_viewing: take_server_only(r),
@@ -611,83 +614,58 @@ macro_rules! wire_newtype {
     )*};
 }
 
-/// Format v7, the previous version: the recommendation tables had no `learned`,
-/// `viewed_together`, `bought_after_viewing`, `popular_by_brand` and `new_arrivals`, and the
-/// rules no `merchandising`; the rest is as today. Read by hosts with the `previous-format`
-/// feature.
+/// Format v8, the previous version: the recommendation tables had no `decided` (what a slice
+/// carries of the edge's decisions); the rest is as today. Read by hosts with the
+/// `previous-format` feature.
 #[cfg(feature = "previous-format")]
-pub(crate) mod v7 {
+pub(crate) mod v8 {
     use super::{take_server_only, Reader, Wire};
-    use crate::body::{BundleBody as Current, Catalog, Keyed, Neighbors, ProductIdx, RecTables as CurrentTables, Scored, Stats};
-    use crate::rules::{self, Store};
+    use crate::body::{BundleBody as Current, Catalog, RecTables, Stats};
+    use crate::rules::{Rules, Store};
     use alloc::vec::Vec;
 
     pub struct BundleBody {
         store: Store,
         catalog: Catalog,
         stats: Stats,
-        recs: RecTables,
+        recs: Tables,
         rules: Rules,
     }
 
-    struct RecTables {
-        bought_together: Neighbors,
-        similar: Neighbors,
-        trending: Vec<Scored>,
-        popular: Vec<Scored>,
-        popular_by_country: Vec<Keyed>,
-        popular_by_category: Vec<Keyed>,
-        popular_by_segment: Vec<Keyed>,
-        reorder_days: Vec<(ProductIdx, f32)>,
-    }
+    /// Today's tables without `decided`.
+    struct Tables(RecTables);
 
-    /// Today's rules without `merchandising` (the last field).
-    struct Rules(rules::Rules);
-
-    impl Wire for Rules {
+    impl Wire for Tables {
         fn put(&self, _: &mut Vec<u8>) {
-            unreachable!("format v7 is only read")
+            unreachable!("format v8 is only read")
         }
         fn take(r: &mut Reader<'_>) -> Self {
-            Rules(rules::Rules {
-                pages: Wire::take(r),
-                segments: Wire::take(r),
-                saved_groups: Wire::take(r),
-                placements: Wire::take(r),
-                offers: Wire::take(r),
-                experiments: Wire::take(r),
-                journeys: take_server_only(r),
-                messaging: take_server_only(r),
-                measurement: Wire::take(r),
-                unique_codes: Wire::take(r),
-                merchandising: Vec::new(),
+            Tables(RecTables {
+                bought_together: Wire::take(r),
+                similar: Wire::take(r),
+                trending: Wire::take(r),
+                popular: Wire::take(r),
+                popular_by_country: Wire::take(r),
+                popular_by_category: Wire::take(r),
+                popular_by_segment: Wire::take(r),
+                reorder_days: Wire::take(r),
+                decided: Vec::new(),
+                learned: take_server_only(r),
+                viewed_together: take_server_only(r),
+                bought_after_viewing: take_server_only(r),
+                popular_by_brand: take_server_only(r),
+                new_arrivals: take_server_only(r),
             })
         }
     }
 
     wire_struct! {
         BundleBody { store, catalog, stats, recs, rules }
-        RecTables {
-            bought_together, similar, trending, popular, popular_by_country, popular_by_category,
-            popular_by_segment, reorder_days,
-        }
     }
 
     impl From<BundleBody> for Current {
         fn from(b: BundleBody) -> Current {
-            let t = b.recs;
-            let recs = CurrentTables {
-                bought_together: t.bought_together,
-                similar: t.similar,
-                trending: t.trending,
-                popular: t.popular,
-                popular_by_country: t.popular_by_country,
-                popular_by_category: t.popular_by_category,
-                popular_by_segment: t.popular_by_segment,
-                reorder_days: t.reorder_days,
-                ..CurrentTables::default()
-            };
-            Current { store: b.store, catalog: b.catalog, stats: b.stats, recs, rules: b.rules.0 }
+            Current { store: b.store, catalog: b.catalog, stats: b.stats, recs: b.recs.0, rules: b.rules }
         }
     }
 }

@@ -38,6 +38,7 @@ fn sample() -> (Header, BundleBody) {
             bought_after_viewing: Neighbors::from_lists(vec![vec![Scored { item: 1, score: 3.0 }], vec![]]),
             popular_by_brand: vec![Keyed { key: "Maison".into(), items: vec![Scored { item: 0, score: 4.0 }] }],
             new_arrivals: vec![Scored { item: 1, score: 0.5 }],
+            decided: vec![Keyed { key: "pdp-more".into(), items: vec![Scored { item: 1, score: 1.0 }, Scored { item: 0, score: 0.5 }] }],
             ..Default::default()
         },
         rules: Rules {
@@ -117,19 +118,16 @@ fn the_layout_is_pinned_by_golden_bytes() {
 }
 
 /// A worker upgraded before the bundle is republished keeps personalizing: the previous
-/// version's bytes (written by that version's code, `tests/golden/bundle-v7.bin`, whose sample
-/// had no v8 tables or merchandising) still load. Not in the SDK.
+/// version's bytes (written by that version's code, `tests/golden/bundle-v8.bin`, whose sample
+/// had no `decided` lists) still load. Not in the SDK.
 #[test]
 #[cfg(feature = "previous-format")]
 fn the_previous_format_version_still_loads() {
     let old = std::fs::read(format!("{}/tests/golden/bundle-v{PREVIOUS_FORMAT_VERSION}.bin", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let read = bundle::decode(&old).expect("the previous version decodes");
     let (_, mut current) = sample();
-    // v7's sample: today's without the tables and rules v8 added.
-    let t = &mut current.recs;
-    (t.learned, t.viewed_together, t.bought_after_viewing) = Default::default();
-    (t.popular_by_brand, t.new_arrivals) = Default::default();
-    current.rules.merchandising = vec![];
+    // v8's sample: today's without what v9 added.
+    current.recs.decided = vec![];
     assert_eq!((read.header.format_version, read.body), (PREVIOUS_FORMAT_VERSION, current));
     if let Err(e) = vitrine_engine::Engine::load(&old) {
         panic!("and the engine serves it: {e:?}");

@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use crate::config::{line_col, Config, LoadedConfig};
 use crate::data::Product;
+use vitrine_engine::rules::SLICE_RECOMMENDER;
 use crate::error::{Error, Located, Result};
 
 /// Placeholders the URL and image templates may use.
@@ -199,8 +200,18 @@ impl Checker {
     /// The rules: the engine's own check, the one `Engine::load` runs on the bundle, so the
     /// builder refuses exactly the rules the edge and the SDK would.
     fn rules(&mut self, config: &Config) {
-        for p in config.rules().check() {
+        let rules = config.rules();
+        for p in rules.check() {
             self.push(p.key, p.message);
+        }
+        // The engine knows `decided` (a slice's copy of the edge's decision); a config has none.
+        let placements = rules.placements.iter().enumerate().map(|(i, p)| (format!("placements[{i}]"), &p.sources));
+        let arms = rules.experiments.iter().enumerate().flat_map(|(i, e)| e.arms.iter().enumerate().map(move |(j, a)| (format!("experiments[{i}].arms[{j}]"), &a.sources)));
+        for (at, sources) in placements.chain(arms) {
+            for (k, _) in sources.iter().enumerate().filter(|(_, s)| s.recommender == SLICE_RECOMMENDER) {
+                let message = "`decided` is what a slice carries of the edge's decisions, not a recommender to configure";
+                self.push(format!("{at}.sources[{k}].recommender"), message.to_string());
+            }
         }
     }
 }

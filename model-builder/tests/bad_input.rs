@@ -182,6 +182,23 @@ fn config_semantic_problems_are_all_listed() {
     }
 }
 
+/// `decided` is the slice's copy of the edge's decision: a config blending it would show
+/// nothing anywhere, so the check refuses it where it stands, and the list of known
+/// recommenders never offers it.
+#[test]
+fn the_slices_own_recommender_is_refused_in_a_config() {
+    let f = Fixture::new();
+    let config = f.write(
+        "vitrine.toml",
+        format!("{MINIMAL_CONFIG}[[placements]]\nid = \"a\"\nsources = [{{ recommender = \"decided\" }}]\n[[placements]]\nid = \"b\"\nsources = [{{ recommender = \"bestseller\" }}]\n"),
+    );
+    let r = run(&[&"validate", &config]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("vitrine.toml:5:28: placements[0].sources[0].recommender: `decided` is what a slice carries"), "{}", r.stderr);
+    let known = r.stderr.lines().find(|l| l.contains("unknown recommender \"bestseller\"")).expect(&r.stderr);
+    assert!(known.contains("new_arrivals") && !known.contains("decided"), "{known}");
+}
+
 /// A unique code's config mistakes, each at its line and naming the offer.
 #[test]
 fn unique_code_problems_point_at_their_lines() {
