@@ -95,13 +95,30 @@ async function main() {
     await check("at home: the edge filled the slot from the SDK's vt_seen cookie", async () => {
       assert.deepEqual((await slotSkus(page, "recently-viewed")).map(decodeURIComponent), want);
     });
-    // Only the edge decides it (a server-only recommender): the browser's slice leaves it out.
-    const sdkDecides = (p) => p.evaluate(() => Promise.resolve().then(() => window.vitrine.decide("recently-viewed")).then(() => true, () => false));
-    await check("the SDK leaves the slot to the edge, and the edge's explain names the recommender", async () => {
-      assert.equal(await sdkDecides(page), false);
-      const edge = await page.evaluate(() => fetch("/v1/decide?placement=recently-viewed&path=/&explain=1", { credentials: "include" }).then((r) => r.json()));
+    // Only the edge decides it (a server-only recommender): the slice the SDK loaded carries
+    // the edge's decision, so the browser shows the same (its items' source reads `decided`).
+    const sdkDecision = (p) => p.evaluate(() => window.vitrine.decide("recently-viewed"));
+    const edgeDecision = (p) => p.evaluate(() => fetch("/v1/decide?placement=recently-viewed&path=/&explain=1", { credentials: "include" }).then((r) => r.json()));
+    await check("the browser shows the edge's decision, and the edge's explain names the recommender", async () => {
+      const [sdk, edge] = [await sdkDecision(page), await edgeDecision(page)];
       assert.deepEqual(edge.items.map((i) => i.sku), want);
       assert.ok(edge.items.every((i) => i.source === "recently_viewed"), JSON.stringify(edge.items));
+      assert.deepEqual(sdk.items.map((i) => i.sku), want);
+      assert.ok(sdk.items.every((i) => i.source === "decided"), JSON.stringify(sdk.items));
+      assert.equal(sdk.html, edge.html);
+    });
+    await check("a slot the page adds itself (as a single-page app does) gets the edge's decision from the SDK", async () => {
+      await page.evaluate(() => {
+        const slot = document.createElement("section");
+        slot.id = "app-slot";
+        slot.setAttribute("data-vitrine-slot", "recently-viewed");
+        document.body.append(slot);
+        window.vitrine.page();
+      });
+      await page.waitForFunction(() => document.getElementById("app-slot").hasAttribute("data-vitrine-state"), null, { timeout: 10_000 });
+      assert.equal(await page.getAttribute("#app-slot", "data-vitrine-filled"), "browser");
+      const skus = await page.$$eval("#app-slot [data-sku]", (els) => els.map((e) => e.getAttribute("data-sku")));
+      assert.deepEqual(skus.map(decodeURIComponent), want);
     });
     await page.reload();
     await page.waitForFunction(() => window.vitrine && document.querySelectorAll("[data-vitrine-slot]:not([data-vitrine-state])").length === 0, null, { timeout: 15_000 });
@@ -115,7 +132,7 @@ async function main() {
     await check("in a new tab: the SDK's list from local storage, the edge's slot from the cookie", async () => {
       const stored = await tab.evaluate(() => (localStorage.getItem("vitrine:profile") || "").split("\n").find((l) => l.startsWith("v ")));
       assert.equal(stored, `v ${want.map(encodeURIComponent).join(",")}`);
-      assert.equal(await sdkDecides(tab), false);
+      assert.deepEqual((await sdkDecision(tab)).items.map((i) => i.sku), want);
       assert.deepEqual((await slotSkus(tab, "recently-viewed")).map(decodeURIComponent), want);
     });
     await context.close();
