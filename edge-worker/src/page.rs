@@ -179,6 +179,9 @@ pub fn plan(config: &Config, info: &RequestInfo, is_get: bool, origin: &OriginFa
     }
     let engine: &Engine = &loaded.value;
     let facts = info.facts(&info.path, &info.query);
+    if let Some(seen) = context::seen_cookie(engine, &facts) {
+        id.set_cookie(seen);
+    }
     let visitor = context::visitor(engine, &facts, &id, now);
     // Exposures: bots and visitors who did not consent (where asked) record nothing.
     let measure = match &config.measurement_key {

@@ -143,6 +143,24 @@ fn bounded(s: &str, max: usize) -> String {
     vitrine_engine::truncate(s, max).to_string()
 }
 
+/// The recently viewed list after this page: the `vt_seen` cookie's, this page's product first
+/// (as the SDK on this page adds it before it decides, and as the edge writes it back on a
+/// product page: `seen_cookie`).
+pub fn seen_after(engine: &Engine, facts: &RequestFacts) -> String {
+    let catalog = &engine.body().catalog;
+    let page_sku = engine.page(facts.path).product.and_then(|p| catalog.get(p)).map(|p| p.sku()).unwrap_or_default();
+    vitrine_engine::cookies::remember_viewed(facts.cookies.get(cookies::SEEN).unwrap_or_default(), page_sku)
+}
+
+/// On a product page, the `vt_seen` cookie with that product first, when it changes the list:
+/// the next page knows what was viewed even where the SDK did not run (no JavaScript, a bot
+/// that keeps cookies, the SDK blocked). The SDK writes the same list by the same rule.
+pub fn seen_cookie(engine: &Engine, facts: &RequestFacts) -> Option<SetCookie> {
+    engine.page(facts.path).product?;
+    let seen = seen_after(engine, facts);
+    (facts.cookies.get(cookies::SEEN) != Some(seen.as_str())).then(|| SetCookie::new(cookies::SEEN, seen, cookies::ONE_YEAR, facts.https))
+}
+
 /// The engine's visitor for this request at `now` (unix seconds).
 pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -> Visitor {
     let catalog = &engine.body().catalog;
@@ -164,10 +182,7 @@ pub fn visitor(engine: &Engine, facts: &RequestFacts, id: &Identity, now: i64) -
         interests.record(catalog, Signal::CategoryView, None, page.category, now);
     }
 
-    // What the SDK on this page will have: the cookie's list, this page's product first.
-    let page_sku = page.product.and_then(|p| catalog.get(p)).map(|p| p.sku()).unwrap_or_default();
-    let seen = vitrine_engine::cookies::remember_viewed(jar.get(cookies::SEEN).unwrap_or_default(), page_sku);
-    let recently_viewed = vitrine_engine::cookies::recently_viewed(catalog, &seen);
+    let recently_viewed = vitrine_engine::cookies::recently_viewed(catalog, &seen_after(engine, facts));
 
     let traits = match id.claims.as_ref().map(|c| &c.traits) {
         Some(t @ Value::Object(m)) if !m.is_empty() => t.clone(),

@@ -6,7 +6,7 @@
 //! | [`VISITOR`] `vt_vid` | whichever sees the visitor first | edge, SDK | the anonymous visitor id ([`is_valid_visitor_id`]) |
 //! | [`CART`] `vt_cart` | the store's pages, the SDK | edge, SDK | [`cart_cookie`] / [`parse_cart_cookie`] |
 //! | [`INTERESTS`] `vt_int` | the SDK | edge, SDK (other tabs) | [`interests_cookie`] / [`parse_interests_cookie`] |
-//! | [`SEEN`] `vt_seen` | the SDK | edge | SKUs, most recent first: [`remember_viewed`] / [`recently_viewed`] |
+//! | [`SEEN`] `vt_seen` | the SDK, the edge on product pages | edge | SKUs, most recent first: [`remember_viewed`] / [`recently_viewed`] |
 //! | [`PROFILE`] `vt_profile` | the edge, signed ([`crate::token`]) | edge (verified), SDK (its traits, unverified) | [`ProfileClaims`] as JSON |
 //!
 //! Signing and JSON stay with the edge (`vitrine_edge::profile`): the engine has no JSON codec,

@@ -11,8 +11,8 @@ use toml::Spanned;
 
 use crate::config::{line_col, Config, LoadedConfig};
 use crate::data::Product;
-use vitrine_engine::rules::SLICE_RECOMMENDER;
 use crate::error::{Error, Located, Result};
+use vitrine_engine::rules::SLICE_RECOMMENDER;
 
 /// Placeholders the URL and image templates may use.
 const TEMPLATE_FIELDS: &[&str] = &["sku", "slug"];
@@ -206,7 +206,11 @@ impl Checker {
         }
         // The engine knows `decided` (a slice's copy of the edge's decision); a config has none.
         let placements = rules.placements.iter().enumerate().map(|(i, p)| (format!("placements[{i}]"), &p.sources));
-        let arms = rules.experiments.iter().enumerate().flat_map(|(i, e)| e.arms.iter().enumerate().map(move |(j, a)| (format!("experiments[{i}].arms[{j}]"), &a.sources)));
+        let arms = rules
+            .experiments
+            .iter()
+            .enumerate()
+            .flat_map(|(i, e)| e.arms.iter().enumerate().map(move |(j, a)| (format!("experiments[{i}].arms[{j}]"), &a.sources)));
         for (at, sources) in placements.chain(arms) {
             for (k, _) in sources.iter().enumerate().filter(|(_, s)| s.recommender == SLICE_RECOMMENDER) {
                 let message = "`decided` is what a slice carries of the edge's decisions, not a recommender to configure";

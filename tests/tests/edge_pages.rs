@@ -287,6 +287,10 @@ fn a_product_page_pairs_it_with_what_is_bought_together(s: &Suite) {
     // In the cart already: not suggested again.
     let html = page(s, "/products/C100", &[("Cookie", "vt_vid=e2e-visitor-pdp1; vt_cart=C102:1")]);
     assert_eq!(skus(&slot(&html, "pdp-pair-with").1), ["C101"]);
+    // The edge remembers the product page itself (no SDK ran here), most recent first.
+    let r = s.stack.get("/products/C101", &[("Cookie", "vt_vid=e2e-visitor-pdp1; vt_seen=C100")]);
+    let seen = r.cookies().into_iter().find(|(k, _)| k == "vt_seen").map(|c| c.1);
+    assert_eq!(seen.as_deref(), Some("C101,C100"));
 }
 
 fn pages_without_slots_and_other_files_pass_through_byte_for_byte(s: &Suite) {

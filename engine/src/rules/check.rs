@@ -13,7 +13,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{journeys, Arm, Capture, Channel, MerchAction, Offer, Rules, Source, Step, Trigger, UniqueCode, HOLDOUT_EXPERIMENT, RECOMMENDERS, SLICE_RECOMMENDER};
+use super::{
+    journeys, Arm, Capture, Channel, MerchAction, Offer, Rules, Source, Step, Trigger, UniqueCode, HOLDOUT_EXPERIMENT, RECOMMENDERS, SLICE_RECOMMENDER,
+};
 use crate::condition::Condition;
 use crate::render::{links_values_could_steer, raw_tags_outside, safe_url, RAW_FRAGMENTS};
 use crate::text::{decimal_text, int_text};
@@ -650,7 +652,13 @@ impl Checker {
         for (k, s) in sources.iter().enumerate() {
             let sat = [at, "[", &int_text(k as i64), "]"].concat();
             if !RECOMMENDERS.contains(&s.recommender.as_str()) {
-                let message = ["unknown recommender ", &quoted(&s.recommender), "; known: ", &RECOMMENDERS.iter().filter(|r| **r != SLICE_RECOMMENDER).copied().collect::<Vec<_>>().join(", ")].concat();
+                let message = [
+                    "unknown recommender ",
+                    &quoted(&s.recommender),
+                    "; known: ",
+                    &RECOMMENDERS.iter().filter(|r| **r != SLICE_RECOMMENDER).copied().collect::<Vec<_>>().join(", "),
+                ]
+                .concat();
                 self.push([&sat, ".recommender"].concat(), message);
             }
             if !(s.weight.is_finite() && s.weight >= 0.0) {

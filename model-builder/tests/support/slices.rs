@@ -107,8 +107,11 @@ pub fn check_slices(engine: &Engine, visitors: &[Facts]) -> Vec<usize> {
                 // What only the edge decides, the slice carries as decided: the browser shows
                 // the same; its items and explain name the source it read (`decided`) and score
                 // by rank (1, 1/2, …).
-                let items = |d: &vitrine_engine::Decision| d.items.iter().map(|i| vitrine_engine::DecidedItem { source: "", score: 0.0, ..i.clone() }).collect::<Vec<_>>();
-                let shown = |d: &vitrine_engine::Decision| (d.status, d.variant.clone(), d.title.clone(), items(d), d.html.clone(), d.explain.experiment.clone());
+                let items = |d: &vitrine_engine::Decision| {
+                    d.items.iter().map(|i| vitrine_engine::DecidedItem { source: "", score: 0.0, ..i.clone() }).collect::<Vec<_>>()
+                };
+                let shown =
+                    |d: &vitrine_engine::Decision| (d.status, d.variant.clone(), d.title.clone(), items(d), d.html.clone(), d.explain.experiment.clone());
                 assert_eq!(shown(&cut), shown(&full), "{at}");
                 continue;
             }
