@@ -290,7 +290,7 @@ pub struct SegmentSize {
 }
 
 /// A scored item in a ranked list.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
     pub item: ProductIdx,
     pub score: f32,

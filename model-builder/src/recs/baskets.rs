@@ -135,9 +135,25 @@ pub fn bought_together(n_products: usize, mass: &[f64], pairs: &[Pair], cfg: &Re
     // Files counted with a lower support than the config's are held to it here.
     let kept = |p: &&Pair| (p.a as usize) < n_products && (p.b as usize) < n_products && p.a != p.b && p.baskets >= cfg.min_support;
     let norm = |p: ProductIdx, power: f64| mass.get(p as usize).copied().unwrap_or(0.0).max(f64::MIN_POSITIVE).powf(power);
-    // Both directions of every pair, grouped by product (CSR).
-    let mut start = vec![0u32; n_products + 1];
-    for pair in pairs.iter().filter(kept) {
+    let (start, scored) = pairs_both_ways(n_products, pairs, kept, |pair, i, j| {
+        let score = pair.weight / (norm(i, 1.0 - damping) * norm(j, damping));
+        Scored { item: j, score: score as f32 }
+    });
+    let lists = (0..n_products).into_par_iter().map(|p| top_k(scored[start[p]..start[p + 1]].to_vec(), cfg.top_k)).collect();
+    Neighbors::from_lists(lists)
+}
+
+/// Both directions of every `kept` pair, grouped by product (CSR): product `p`'s row is
+/// `values[start[p]..start[p + 1]]`, one `value(pair, p, other)` per pair it is in, in the
+/// pairs' order. The one layout `bought_together` and the learned table (`learned.rs`) read.
+pub(crate) fn pairs_both_ways<T: Copy + Default>(
+    n_products: usize,
+    pairs: &[Pair],
+    kept: impl Fn(&&Pair) -> bool,
+    value: impl Fn(&Pair, ProductIdx, ProductIdx) -> T,
+) -> (Vec<usize>, Vec<T>) {
+    let mut start = vec![0usize; n_products + 1];
+    for pair in pairs.iter().filter(&kept) {
         start[pair.a as usize + 1] += 1;
         start[pair.b as usize + 1] += 1;
     }
@@ -145,16 +161,14 @@ pub fn bought_together(n_products: usize, mass: &[f64], pairs: &[Pair], cfg: &Re
         start[p + 1] += start[p];
     }
     let mut next = start.clone();
-    let mut scored = vec![Scored { item: 0, score: 0.0 }; start[n_products] as usize];
-    for pair in pairs.iter().filter(kept) {
+    let mut values = vec![T::default(); start[n_products]];
+    for pair in pairs.iter().filter(&kept) {
         for (i, j) in [(pair.a, pair.b), (pair.b, pair.a)] {
-            let score = pair.weight / (norm(i, 1.0 - damping) * norm(j, damping));
-            scored[next[i as usize] as usize] = Scored { item: j, score: score as f32 };
+            values[next[i as usize]] = value(pair, i, j);
             next[i as usize] += 1;
         }
     }
-    let lists = (0..n_products).into_par_iter().map(|p| top_k(scored[start[p] as usize..start[p + 1] as usize].to_vec(), cfg.top_k)).collect();
-    Neighbors::from_lists(lists)
+    (start, values)
 }
 
 /// Shared baskets of a pair: raw count (for the support floor) and decayed weight (for the score),

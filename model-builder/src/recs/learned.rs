@@ -18,7 +18,7 @@
 use rayon::prelude::*;
 use vitrine_engine::bundle::{Neighbors, ProductIdx, Scored};
 
-use super::baskets::Pair;
+use super::baskets::{pairs_both_ways, Pair};
 use super::rank::top_k;
 use super::RecsConfig;
 
@@ -69,27 +69,9 @@ struct Candidates {
 impl Candidates {
     fn from_pairs(n: usize, diag: &[f64], pairs: &[Pair], cfg: &RecsConfig) -> Candidates {
         let kept = |p: &&Pair| (p.a as usize) < n && (p.b as usize) < n && p.a != p.b && p.baskets >= cfg.min_support && p.weight > 0.0;
-        // Both directions of every pair, by product (CSR). Pairs come by `a` then `b`, so the
-        // rows' forward halves are sorted; each row is sorted once below.
-        let mut start = vec![0usize; n + 1];
-        for pair in pairs.iter().filter(kept) {
-            start[pair.a as usize + 1] += 1;
-            start[pair.b as usize + 1] += 1;
-        }
-        for p in 0..n {
-            start[p + 1] += start[p];
-        }
-        let mut next = start.clone();
-        let mut item = vec![0 as ProductIdx; start[n]];
-        let mut gram = vec![0f32; start[n]];
-        for pair in pairs.iter().filter(kept) {
-            for (i, j) in [(pair.a, pair.b), (pair.b, pair.a)] {
-                item[next[i as usize]] = j;
-                gram[next[i as usize]] = pair.weight as f32;
-                next[i as usize] += 1;
-            }
-        }
-        drop(next);
+        // Pairs come by `a` then `b`, so the rows' forward halves are sorted; each row is sorted
+        // once below.
+        let (start, entries) = pairs_both_ways(n, pairs, kept, |pair, _, j| (j, pair.weight as f32));
         let m = cfg.learned_candidates;
         let norm = |p: ProductIdx| diag.get(p as usize).copied().unwrap_or(0.0).max(f64::MIN_POSITIVE).sqrt();
         // Per product: its row sorted by item, and the positions of its candidates in it.
@@ -97,7 +79,7 @@ impl Candidates {
         let rows: Vec<Sorted> = (0..n)
             .into_par_iter()
             .map(|i| {
-                let mut row: Vec<(ProductIdx, f32)> = item[start[i]..start[i + 1]].iter().copied().zip(gram[start[i]..start[i + 1]].iter().copied()).collect();
+                let mut row: Vec<(ProductIdx, f32)> = entries[start[i]..start[i + 1]].to_vec();
                 row.sort_unstable_by_key(|x| x.0);
                 // The strongest by cosine G_ij / sqrt(G_ii G_jj) (ties by item), as positions.
                 let mut best: Vec<u32> = (0..row.len() as u32).collect();
@@ -110,6 +92,9 @@ impl Candidates {
                 (row, best)
             })
             .collect();
+        drop(entries);
+        let mut item = vec![0 as ProductIdx; start[n]];
+        let mut gram = vec![0f32; start[n]];
         let mut cand_start = Vec::with_capacity(n + 1);
         cand_start.push(0);
         let mut cand = Vec::new();
