@@ -59,8 +59,8 @@ pub struct EvalArgs {
     /// predicted purchase days in the holdout with the actual ones, beside a naive rate.
     #[arg(long, conflicts_with_all = ["interactions", "tune", "split_date", "test_days", "export_split", "external"])]
     pub predict: bool,
-    /// With --predict: days at the data's end held out (default 120: a third of a one-year
-    /// log); 0 fits on everything and scores nothing (for --summaries).
+    /// With --predict: days at the data's end held out (default 182: half of a one-year log);
+    /// 0 fits on everything and scores nothing (for --summaries).
     #[arg(long, value_name = "N", requires = "predict")]
     pub holdout_days: Option<i64>,
     /// With --predict: write the calibration summaries and each customer's predictions here (CSV).
