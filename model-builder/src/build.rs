@@ -16,9 +16,9 @@ use crate::error::{Error, Result};
 use crate::events::{self, EventsReport};
 use crate::ingest::customers::CustomersReport;
 use crate::ingest::{self, IngestReport};
+use crate::predict::{PredictReport, Summaries};
 use crate::progress::Progress;
 use crate::tables::TableSizes;
-use crate::predict::{PredictReport, Summaries};
 use crate::{check, recs, rfm};
 
 #[derive(Clone, Debug, Default)]

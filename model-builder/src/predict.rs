@@ -294,3 +294,69 @@ fn maximize(start: &[f64], customers: usize, log_likelihood: impl Fn(&[f64]) -> 
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Line, Order};
+
+    #[test]
+    fn summaries_count_purchase_days_as_lifetimes_does() {
+        // Customer 0: day 0 (two orders, 10 + 5), day 3 (20), day 10 (30); observation ends
+        // on day 12. Customer 1: one day only. Guest orders count for nobody.
+        let order = |customer, day: i64, line: u32| Order { invoice: String::new(), customer, country: 0, time: day * DAY + 3600, lines: line..line + 1 };
+        let line = |price| Line { product: 0, quantity: 1, unit_price: price };
+        let ds = Dataset {
+            customers: vec!["a".into(), "b".into()],
+            orders: vec![
+                order(Some(0), 0, 0),
+                order(Some(0), 0, 1),
+                order(Some(1), 2, 2),
+                order(Some(0), 3, 3),
+                order(None, 5, 4),
+                order(Some(0), 10, 5),
+                order(Some(1), 12, 6),
+            ],
+            lines: vec![line(10.0), line(5.0), line(7.0), line(20.0), line(99.0), line(30.0), line(7.0)],
+            ..Default::default()
+        };
+        let s = Summaries::from_dataset(&ds);
+        assert_eq!(s.end_day, 12);
+        assert_eq!(s.customers[0], Some(CustomerSummary { frequency: 2.0, recency: 10.0, age: 12.0, mean_value: 25.0 }));
+        assert_eq!(s.customers[1], Some(CustomerSummary { frequency: 1.0, recency: 10.0, age: 10.0, mean_value: 7.0 }));
+    }
+
+    #[test]
+    fn too_few_customers_are_not_fitted() {
+        let few = vec![CustomerSummary { frequency: 1.0, recency: 5.0, age: 10.0, mean_value: 3.0 }; MIN_CUSTOMERS - 1];
+        assert!(fit_bgnbd(&few).unwrap_err().contains("at least 20"));
+        assert!(fit_gamma_gamma(&few).is_err());
+        let no_repeats = vec![CustomerSummary { frequency: 0.0, recency: 0.0, age: 10.0, mean_value: 0.0 }; 50];
+        assert!(fit_bgnbd(&no_repeats).is_err());
+    }
+
+    #[test]
+    fn the_fit_finds_the_maximum() {
+        // Any small population: the fitted parameters beat nearby ones.
+        let customers: Vec<CustomerSummary> = (0..200)
+            .map(|i| {
+                let f = f64::from(i % 7);
+                CustomerSummary {
+                    frequency: f,
+                    recency: if f > 0.0 { f64::from(20 + i % 90) } else { 0.0 },
+                    age: f64::from(100 + i % 60),
+                    mean_value: 10.0 + f,
+                }
+            })
+            .collect();
+        let fit = fit_bgnbd(&customers).unwrap();
+        let ll = |m: &BgNbd| customers.iter().map(|s| m.log_likelihood(s)).sum::<f64>();
+        assert!((ll(&fit.params) - fit.log_likelihood).abs() < 1e-6);
+        for nudge in [0.99, 1.01] {
+            let p = fit.params;
+            for other in [BgNbd { r: p.r * nudge, ..p }, BgNbd { alpha: p.alpha * nudge, ..p }, BgNbd { b: p.b * nudge, ..p }] {
+                assert!(ll(&other) <= fit.log_likelihood + 1e-9);
+            }
+        }
+    }
+}

@@ -348,10 +348,14 @@ pub fn write_profiles(path: &Path, ids: &[String], products: &[Product], categor
             top_brands: &p.top_brands,
             items: p.items.iter().filter_map(|o| Some((products.get(o.item as usize)?.sku.as_str(), o.last_time, o.orders))).collect(),
             // A value that is not finite (a degenerate fit) would not be JSON: left out.
-            predicted: p.predicted.as_ref().filter(|p| {
-                let t = &p.traits;
-                [t.p_alive, t.expected_orders_30, t.expected_orders_90, t.expected_orders_365].iter().all(|v| v.is_finite())
-            }).map(PredictedLine::of),
+            predicted: p
+                .predicted
+                .as_ref()
+                .filter(|p| {
+                    let t = &p.traits;
+                    [t.p_alive, t.expected_orders_30, t.expected_orders_90, t.expected_orders_365].iter().all(|v| v.is_finite())
+                })
+                .map(PredictedLine::of),
         };
         serde_json::to_writer(&mut out, &line).map_err(write_err)?;
         out.write_all(b"\n").map_err(Error::io(path))?;

@@ -8,14 +8,14 @@ const DAY: i64 = 86_400;
 
 use vitrine_engine::civil;
 use vitrine_model_builder::config::LoadedConfig;
+use vitrine_model_builder::data::Dataset;
 use vitrine_model_builder::error::{Error, Result};
 use vitrine_model_builder::eval::blends::LearnedWeights;
-use vitrine_model_builder::data::Dataset;
 use vitrine_model_builder::eval::holdout::Holdout;
 use vitrine_model_builder::eval::predict::{self, PredictOptions};
-use vitrine_model_builder::predict::{BgNbd, GammaGamma};
 use vitrine_model_builder::eval::recommenders::Recommender;
 use vitrine_model_builder::eval::{self, blends, evaluate, evaluate_orders, external, interactions, report, tune, EvalReport, Protocol};
+use vitrine_model_builder::predict::{BgNbd, GammaGamma};
 use vitrine_model_builder::recs::{CoPurchaseScope, RecsConfig};
 
 #[derive(Args, Debug)]
@@ -111,7 +111,11 @@ fn read_orders(args: &EvalArgs) -> Result<(LoadedConfig, Dataset)> {
 fn run_predict(args: &EvalArgs) -> Result<()> {
     let (loaded, ds) = read_orders(args)?;
     let numbers = |flag: &str, list: &str, n: usize| -> Result<Vec<f64>> {
-        let values: Vec<f64> = list.split(',').map(|v| v.trim().parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|e| Error::Invalid(format!("{flag} {list:?}: {e}")))?;
+        let values: Vec<f64> = list
+            .split(',')
+            .map(|v| v.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::Invalid(format!("{flag} {list:?}: {e}")))?;
         if values.len() != n || !values.iter().all(|v| v.is_finite() && *v > 0.0) {
             return Err(Error::Invalid(format!("{flag} {list:?}: expected {n} positive numbers separated by commas")));
         }

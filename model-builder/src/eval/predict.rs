@@ -94,7 +94,13 @@ pub fn evaluate(ds: &Dataset, opts: &PredictOptions) -> Result<(PredictEval, Sum
     let customers: Vec<_> = summaries.customers.iter().flatten().copied().collect();
     let fits = PredictReport {
         bgnbd: match opts.bgnbd {
-            Some(p) => Ok(at_params(p, p.is_valid(), customers.iter().map(|s| p.log_likelihood(s)), customers.len(), &[("r", p.r), ("alpha", p.alpha), ("a", p.a), ("b", p.b)])),
+            Some(p) => Ok(at_params(
+                p,
+                p.is_valid(),
+                customers.iter().map(|s| p.log_likelihood(s)),
+                customers.len(),
+                &[("r", p.r), ("alpha", p.alpha), ("a", p.a), ("b", p.b)],
+            )),
             None => fit_bgnbd(&customers),
         },
         gamma_gamma: match opts.gamma_gamma {
@@ -144,15 +150,7 @@ pub fn evaluate(ds: &Dataset, opts: &PredictOptions) -> Result<(PredictEval, Sum
 
 /// A "fit" that is the given parameters and the log-likelihood at them.
 fn at_params<P>(params: P, valid: bool, ll: impl Iterator<Item = f64>, customers: usize, named: &[(&'static str, f64)]) -> Fit<P> {
-    Fit {
-        params,
-        parameters: named.to_vec(),
-        log_likelihood: if valid { ll.sum() } else { f64::NAN },
-        iterations: 0,
-        converged: true,
-        customers,
-        seconds: 0.0,
-    }
+    Fit { params, parameters: named.to_vec(), log_likelihood: if valid { ll.sum() } else { f64::NAN }, iterations: 0, converged: true, customers, seconds: 0.0 }
 }
 
 /// (predicted, actual) per customer → the scores.
