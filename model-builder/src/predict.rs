@@ -23,8 +23,16 @@ const DAY: i64 = 86_400;
 /// of a population: the build says so and writes no predicted traits.
 pub const MIN_CUSTOMERS: usize = 20;
 /// Nelder-Mead iterations per run, and runs (each restarted from the last one's best point).
-const MAX_ITERATIONS: u64 = 2_000;
+const MAX_ITERATIONS: u64 = 500;
+/// A restart that gains less than this in the summed log-likelihood ends the fit (the check
+/// against lifetimes allows 1e-6).
+const STOP_GAIN: f64 = 1e-8;
 const MAX_RUNS: u32 = 6;
+/// Parameters are kept within e^±16 (about 1e-7 .. 9e6): where the likelihood only flattens
+/// towards a boundary (BG/NBD's a → 0 with b → ∞ when almost nobody drops out, as on the UCI
+/// log), the simplex would otherwise crawl along it for thousands of iterations for gains
+/// below 1e-9.
+const MAX_ABS_LOG_PARAM: f64 = 16.0;
 
 /// Per customer (`CustomerIdx`) summaries, and the day the observation ends.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -243,6 +251,9 @@ impl<F: Fn(&[f64]) -> f64> CostFunction for NegativeMeanLogLikelihood<F> {
     type Output = f64;
 
     fn cost(&self, log_params: &Vec<f64>) -> Result<f64, argmin::core::Error> {
+        if log_params.iter().any(|v| v.abs() > MAX_ABS_LOG_PARAM) {
+            return Ok(f64::INFINITY);
+        }
         let params: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
         let ll = (self.log_likelihood)(&params);
         Ok(if ll.is_finite() { -ll / self.customers } else { f64::INFINITY })
@@ -250,8 +261,9 @@ impl<F: Fn(&[f64]) -> f64> CostFunction for NegativeMeanLogLikelihood<F> {
 }
 
 /// Maximizes `log_likelihood` over positive parameters from `start`: Nelder-Mead runs, each
-/// from a fresh simplex around the previous best, until a run improves by less than 1e-12
+/// from a fresh simplex around the previous best, until a restart gains less than `STOP_GAIN`
 /// (a simplex can collapse short of the optimum in a flat valley; a restart unsticks it).
+/// Converged: the last run met its tolerance, or the last restart gained nothing worth having.
 fn maximize(start: &[f64], customers: usize, log_likelihood: impl Fn(&[f64]) -> f64) -> Result<Maximized, String> {
     let started = Instant::now();
     let cost = NegativeMeanLogLikelihood { log_likelihood, customers: customers as f64 };
@@ -273,12 +285,13 @@ fn maximize(start: &[f64], customers: usize, log_likelihood: impl Fn(&[f64]) -> 
         iterations += state.get_iter();
         converged = matches!(state.get_termination_status(), TerminationStatus::Terminated(TerminationReason::SolverConverged));
         let (Some(param), run_cost) = (state.get_best_param(), state.get_best_cost()) else { break };
-        let improved = best_cost - run_cost;
+        let gain = (best_cost - run_cost) * cost.customers;
         if run_cost < best_cost {
             best = param.clone();
             best_cost = run_cost;
         }
-        if improved.abs() < 1e-12 && run > 0 {
+        if run > 0 && gain < STOP_GAIN {
+            converged = true;
             break;
         }
     }
