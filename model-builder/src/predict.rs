@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use argmin::core::{CostFunction, Executor, State, TerminationReason, TerminationStatus};
 use argmin::solver::neldermead::NelderMead;
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use vitrine_engine::predict::{BgNbd, ChurnRisk, CustomerSummary, GammaGamma, PredictConfig, PredictedTraits};
@@ -133,9 +134,10 @@ impl PredictReport {
     pub fn predictions(&self, summaries: &Summaries, cfg: &PredictConfig) -> Vec<Option<Prediction>> {
         let Ok(bg) = &self.bgnbd else { return vec![None; summaries.customers.len()] };
         let gg = self.gamma_gamma.as_ref().ok().map(|f| &f.params);
+        // Independent per customer, ~25 µs each (the next order's bisection): in parallel.
         summaries
             .customers
-            .iter()
+            .par_iter()
             .map(|s| {
                 let traits = vitrine_engine::predict::traits(&bg.params, gg, s.as_ref()?, cfg);
                 let next_order_day = traits.expected_next_order_days.map(|d| summaries.end_day + d.ceil() as i64);
