@@ -69,16 +69,29 @@ impl BgNbd {
         positive(&[self.r, self.alpha, self.a, self.b])
     }
 
-    /// One customer's log-likelihood (Fader, Hardie & Lee 2005, eq. 6).
+    /// One customer's log-likelihood (Fader, Hardie & Lee 2005, eq. 6): the sum of
+    /// `log_likelihood_of_frequency` and `log_likelihood_of_timing` (split so a fit over many
+    /// customers computes the first once per frequency).
     pub fn log_likelihood(&self, s: &CustomerSummary) -> f64 {
+        self.log_likelihood_of_frequency(s.frequency) + self.log_likelihood_of_timing(s)
+    }
+
+    /// The terms of the log-likelihood that depend on the frequency alone (A₁ + A₂).
+    pub fn log_likelihood_of_frequency(&self, x: f64) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
-        let x = s.frequency;
         let a1 = lgamma(r + x) - lgamma(r) + r * log(alpha);
         let a2 = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
+        a1 + a2
+    }
+
+    /// The rest: alive at the end of the observation, or dropped out after the last purchase.
+    pub fn log_likelihood_of_timing(&self, s: &CustomerSummary) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        let x = s.frequency;
         let a3 = -(r + x) * log(alpha + s.age);
         // Dropped out right after the last purchase: only possible after a repeat purchase.
         let a4 = if x > 0.0 { log(a) - log(b + x - 1.0) - (r + x) * log(alpha + s.recency) } else { f64::NEG_INFINITY };
-        a1 + a2 + log_add_exp(a3, a4)
+        log_add_exp(a3, a4)
     }
 
     /// The probability the customer is still active at the end of the observation: 1 for a
@@ -133,12 +146,23 @@ impl GammaGamma {
     /// which leaves out the constant in the individual values). Only customers with repeat
     /// purchases and a positive mean value inform the model: NaN for the others.
     pub fn log_likelihood(&self, s: &CustomerSummary) -> f64 {
-        let GammaGamma { p, q, v } = *self;
-        let (x, m) = (s.frequency, s.mean_value);
-        if x <= 0.0 || m <= 0.0 {
+        if s.frequency <= 0.0 || s.mean_value <= 0.0 {
             return f64::NAN;
         }
-        lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * log(v) + (p * x - 1.0) * log(m) + p * x * log(x) - (p * x + q) * log(x * m + v)
+        self.log_likelihood_of_frequency(s.frequency) + self.log_likelihood_of_value(s)
+    }
+
+    /// The terms of the log-likelihood that depend on the frequency alone (as for BG/NBD).
+    pub fn log_likelihood_of_frequency(&self, x: f64) -> f64 {
+        let GammaGamma { p, q, v } = *self;
+        lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * log(v) + p * x * log(x)
+    }
+
+    /// The rest, which needs the mean value.
+    pub fn log_likelihood_of_value(&self, s: &CustomerSummary) -> f64 {
+        let GammaGamma { p, q, v } = *self;
+        let (x, m) = (s.frequency, s.mean_value);
+        (p * x - 1.0) * log(m) - (p * x + q) * log(x * m + v)
     }
 
     /// The expected value of the customer's future purchases: their mean pulled towards the
