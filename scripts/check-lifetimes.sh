@@ -22,8 +22,9 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import lifetimes' 2>/
     "$VENV/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: --no-deps -r "$REQS"
 fi
 
-cargo build --quiet --release -p vitrine-model-builder
-BIN="$TARGET/release/model-builder"
+# The debug binary, as check-gbstats.sh: the test stage before this one built it already.
+cargo build --quiet -p vitrine-model-builder
+BIN="$TARGET/debug/model-builder"
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
