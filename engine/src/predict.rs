@@ -197,7 +197,7 @@ pub fn clv(bgnbd: &BgNbd, gg: &GammaGamma, s: &CustomerSummary, horizon_days: f6
 }
 
 /// `ln ₂F₁(a, b; c; z)` for 0 ≤ z < 1 by its power series, in scaled arithmetic so large
-/// values do not overflow. When c − a and c − b are positive and c − a − b is negative,
+/// values do not overflow. For z > ½ with c − a and c − b positive and c − a − b negative,
 /// Euler's transformation `₂F₁(a,b;c;z) = (1−z)^(c−a−b) ₂F₁(c−a,c−b;c;z)` is summed instead:
 /// its terms shrink faster near z = 1 (as n^(c−a−b−1) rather than n^(a+b−c−1)), and every term
 /// is positive, so no digits cancel. None when the series does not settle within
