@@ -68,6 +68,8 @@ pub mod journey;
 pub mod measure;
 mod merchandise;
 mod pages;
+#[cfg(not(feature = "compact"))]
+pub mod predict;
 pub mod recommend;
 mod render;
 pub mod rules;

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, EventsReport};
 use crate::ingest::customers::CustomersReport;
 use crate::ingest::{self, IngestReport};
+use crate::predict::{PredictReport, Summaries};
 use crate::progress::Progress;
 use crate::tables::TableSizes;
 use crate::{check, recs, rfm};
@@ -61,6 +62,8 @@ pub struct BuildSummary {
     pub customers: Option<CustomersReport>,
     /// What `--events` read, when given.
     pub events: Option<EventsReport>,
+    /// The predictive models' fits (None from `--aggregates`: they need the order lines).
+    pub predict: Option<PredictReport>,
     /// (step, seconds)
     pub timings: Vec<(&'static str, f64)>,
 }
@@ -95,7 +98,8 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let config = &loaded.config;
     laps.lap("config");
 
-    let Counted { products, categories, created_at, aggregates, ingest } = match &opts.aggregates {
+    check_predict(&loaded)?;
+    let Counted { products, categories, created_at, aggregates, ingest, summaries } = match &opts.aggregates {
         Some(dir) => from_aggregates(dir, opts, &loaded, &progress)?,
         None => from_lines(opts, &loaded, &progress, &mut laps)?,
     };
@@ -132,10 +136,22 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         None => Default::default(),
     };
     let customers: Vec<_> = customers.into_iter().filter(|c| !erased.contains(&c.id)).collect();
+    let predict = summaries.as_ref().map(|summaries| {
+        let bar = progress.spinner("fitting the predictive models");
+        let report = PredictReport::fit(summaries);
+        bar.finish_and_clear();
+        report
+    });
+    laps.lap("predict");
     let bar = progress.step("RFM profiles", "customers", aggregates.customers.ids.len() as u64);
     let ids = &aggregates.customers.ids;
     let mut profiles = rfm::profiles_from(&aggregates.customers, aggregates.as_of());
     rfm::with_top_brands(&mut profiles, &aggregates.customers, &products);
+    if let (Some(report), Some(summaries), Some(_)) = (&predict, &summaries, &opts.profiles) {
+        for (p, prediction) in profiles.iter_mut().zip(report.predictions(summaries, &config.predict)) {
+            p.predicted = prediction;
+        }
+    }
     let segments = rfm::segment_sizes(&profiles);
     if let Some(path) = &opts.profiles {
         let kept: Vec<_> = profiles.iter().filter(|p| !erased.contains(&ids[p.customer as usize])).cloned().collect();
@@ -211,6 +227,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         profiles: opts.profiles.clone(),
         customers: customers_report,
         events,
+        predict,
         timings,
     })
 }
@@ -236,6 +253,8 @@ struct Counted {
     created_at: Vec<Option<i64>>,
     aggregates: Aggregates,
     ingest: Option<IngestReport>,
+    /// Customer × day purchase summaries for the predictive models (None from aggregates).
+    summaries: Option<Summaries>,
 }
 
 /// Reads and cleans the order lines, counts the aggregates, and keeps only those (the lines
@@ -263,10 +282,11 @@ fn from_lines(opts: &BuildOptions, loaded: &LoadedConfig, progress: &Progress, l
     }
     let bar = progress.step("counting", "order lines", ds.lines.len() as u64);
     let aggregates = Aggregates::from_dataset(&ds, &config.recs);
+    let summaries = Summaries::from_dataset(&ds);
     let Dataset { products, categories, created_at, .. } = ds;
     laps.lap("count");
     bar.finish_and_clear();
-    Ok(Counted { products, categories, created_at, aggregates, ingest: Some(report) })
+    Ok(Counted { products, categories, created_at, aggregates, ingest: Some(report), summaries: Some(summaries) })
 }
 
 /// Reads `DIR/products.csv` and the aggregate files of `DIR`.
@@ -285,8 +305,29 @@ fn from_aggregates(dir: &Path, opts: &BuildOptions, loaded: &LoadedConfig, progr
     let (products, categories) = aggregates::read_products(&products_path, &loaded.config.catalog)?;
     let aggregates = aggregates::read_dir(dir, &products, &categories)?;
     bar.finish_and_clear();
-    // products.csv (sql/SCHEMA.md) has no `created_at`: no new arrivals from aggregates yet.
-    Ok(Counted { products, categories, created_at: Vec::new(), aggregates, ingest: None })
+    // products.csv (sql/SCHEMA.md) has no `created_at`: no new arrivals from aggregates yet;
+    // nor purchase days per customer: no predictive fits.
+    Ok(Counted { products, categories, created_at: Vec::new(), aggregates, ingest: None, summaries: None })
+}
+
+/// `[predict]`'s values in range, each problem naming its key.
+fn check_predict(loaded: &LoadedConfig) -> Result<()> {
+    let p = &loaded.config.predict;
+    let problem = if !(p.clv_horizon_days > 0.0 && p.clv_horizon_days <= 3650.0) {
+        Some(("clv_horizon_days", "must be more than 0 and at most 3650"))
+    } else if !(0.0..1.0).contains(&p.monthly_discount) {
+        Some(("monthly_discount", "must be at least 0 and below 1"))
+    } else if !(0.0..=1.0).contains(&p.churn_high_below) || !(0.0..=1.0).contains(&p.churn_medium_below) {
+        Some(("churn_high_below", "the churn thresholds are probabilities: between 0 and 1"))
+    } else if p.churn_high_below > p.churn_medium_below {
+        Some(("churn_high_below", "must not exceed churn_medium_below"))
+    } else {
+        None
+    };
+    match problem {
+        Some((key, what)) => Err(Error::Invalid(format!("{}: [predict] {key} {what}", loaded.path.display()))),
+        None => Ok(()),
+    }
 }
 
 /// The public catalog: the products, in the same (SKU) order, prices to the cent.

@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use vitrine_engine::journey::{Journey, Messaging};
+use vitrine_engine::predict::PredictConfig;
 use vitrine_engine::rules::{Experiment, Measurement, Merchandising, Offer, PageRule, Placement, Rules, SegmentRule, Store, UniqueCode};
 use vitrine_engine::Value;
 
@@ -32,6 +33,10 @@ pub struct Config {
     pub cleaning: CleaningConfig,
     #[serde(default)]
     pub recs: RecsConfig,
+    /// `[predict]`: horizons and thresholds of the predicted traits in the private profiles
+    /// (`vitrine_engine::predict::PredictConfig`).
+    #[serde(default)]
+    pub predict: PredictConfig,
 
     // The rules stored in the bundle: the fields of `vitrine_engine::rules::Rules`. They are
     // listed here rather than flattened because serde cannot combine `flatten` with

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod init;
 pub mod inspect;
 pub mod lines;
+pub mod predict;
 pub mod progress;
 pub mod recommend;
 pub mod recs;

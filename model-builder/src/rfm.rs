@@ -17,6 +17,7 @@ use crate::data::{CategoryIdx, CustomerIdx, Dataset, Product};
 use crate::error::{Error, Result};
 use crate::ingest::customers::CustomerRow;
 use crate::ingest::dates::day_string;
+use crate::predict::Prediction;
 
 const DAY: i64 = 86_400;
 /// Favourite categories kept per profile.
@@ -120,6 +121,8 @@ pub struct Profile {
     /// Purchase history, strongest first by the engine's own measure (recent and repeated
     /// purchases first), at most [`PROFILE_ITEMS`]: what the engine recommends from.
     pub items: Vec<Owned>,
+    /// The predictive models' traits (`crate::predict`), when the build fitted them.
+    pub predicted: Option<Prediction>,
 }
 
 /// Profiles for every customer of the dataset, indexed by `CustomerIdx`, favourite brands
@@ -209,6 +212,7 @@ pub fn profiles_from(a: &CustomerAggregates, as_of: i64) -> Vec<Profile> {
                 top_categories: spend.iter().take(TOP_CATEGORIES).map(|(k, _)| *k).collect(),
                 top_brands: Vec::new(),
                 items: owned.into_iter().take(PROFILE_ITEMS).map(|(o, _)| o).collect(),
+                predicted: None,
             }
         })
         .collect()
@@ -261,9 +265,49 @@ struct ProfileLine<'a> {
     /// the engine ages it against the bundle's `stats.data_end` (see `Engine::data_time`), so
     /// it also works when the data ends long before the edge's real clock (the 2011 demo data).
     items: Vec<(&'a str, i64, u32)>,
+    /// The predicted traits; none of their keys without a fit.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    predicted: Option<PredictedLine>,
     /// Names, contacts and consent from the customers export, when it has this customer.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     customer: Option<&'a CustomerRow>,
+}
+
+/// The predicted traits as profiles carry them (journeys and conditions read these keys).
+#[derive(Serialize)]
+struct PredictedLine {
+    /// 0..1, 4 decimals.
+    p_alive: f64,
+    /// Expected purchase days in the next 30/90/365 days, 3 decimals.
+    expected_orders_30: f64,
+    expected_orders_90: f64,
+    expected_orders_365: f64,
+    /// "YYYY-MM-DD"; absent when not expected within two years.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_next_order: Option<String>,
+    /// 2 decimals; absent without a Gamma-Gamma fit or repeat purchases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clv: Option<f64>,
+    churn_risk: &'static str,
+}
+
+impl PredictedLine {
+    fn of(p: &Prediction) -> PredictedLine {
+        let t = &p.traits;
+        let round = |v: f64, places: i32| {
+            let k = 10f64.powi(places);
+            (v * k).round() / k
+        };
+        PredictedLine {
+            p_alive: round(t.p_alive, 4),
+            expected_orders_30: round(t.expected_orders_30, 3),
+            expected_orders_90: round(t.expected_orders_90, 3),
+            expected_orders_365: round(t.expected_orders_365, 3),
+            expected_next_order: p.next_order_day.map(|d| day_string(d * DAY)),
+            clv: t.clv.filter(|v| v.is_finite()).map(|v| round(v, 2)),
+            churn_risk: t.churn_risk.name(),
+        }
+    }
 }
 
 /// A customer of the export with no order (yet): known by name and contacts only.
@@ -303,6 +347,15 @@ pub fn write_profiles(path: &Path, ids: &[String], products: &[Product], categor
             top_categories: p.top_categories.iter().filter_map(|&c| categories.get(c as usize)).map(String::as_str).collect(),
             top_brands: &p.top_brands,
             items: p.items.iter().filter_map(|o| Some((products.get(o.item as usize)?.sku.as_str(), o.last_time, o.orders))).collect(),
+            // A value that is not finite (a degenerate fit) would not be JSON: left out.
+            predicted: p
+                .predicted
+                .as_ref()
+                .filter(|p| {
+                    let t = &p.traits;
+                    [t.p_alive, t.expected_orders_30, t.expected_orders_90, t.expected_orders_365].iter().all(|v| v.is_finite())
+                })
+                .map(PredictedLine::of),
         };
         serde_json::to_writer(&mut out, &line).map_err(write_err)?;
         out.write_all(b"\n").map_err(Error::io(path))?;

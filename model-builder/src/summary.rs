@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use crate::build::BuildSummary;
 use crate::fmt::{bytes, n, pct};
+use crate::predict::Fit;
 
 pub fn render(s: &BuildSummary) -> String {
     let mut o = String::new();
@@ -80,6 +81,16 @@ pub fn render(s: &BuildSummary) -> String {
     for seg in &s.segments {
         let _ = writeln!(o, "  {:<20} {:>6}  {}", seg.name, n(seg.customers), pct(seg.customers, d.customers));
     }
+    if let Some(p) = &s.predict {
+        let _ = writeln!(o, "Predictive models (customer × day purchases):");
+        let _ = writeln!(o, "  BG/NBD         {}", fit_line(&p.bgnbd));
+        let _ = writeln!(o, "  Gamma-Gamma    {}", fit_line(&p.gamma_gamma));
+        if p.bgnbd.is_err() {
+            let _ = writeln!(o, "  no predicted traits in the profiles");
+        }
+    } else if s.aggregates.is_some() {
+        let _ = writeln!(o, "Predictive models: not fitted (the aggregates have no purchase days per customer: build from the order lines)");
+    }
     let _ = writeln!(o, "Tables:");
     for line in s.tables.lines() {
         let _ = writeln!(o, "  {line}");
@@ -103,4 +114,23 @@ pub fn render(s: &BuildSummary) -> String {
     let times: Vec<String> = s.timings.iter().map(|(step, secs)| format!("{step} {secs:.2} s")).collect();
     let _ = writeln!(o, "Time: {}", times.join(", "));
     o
+}
+
+/// A fit's parameters and diagnostics on one line, or why there is none.
+fn fit_line<P>(fit: &Result<Fit<P>, String>) -> String {
+    match fit {
+        Ok(f) => {
+            let params: Vec<String> = f.parameters.iter().map(|(name, v)| format!("{name} {v:.4}")).collect();
+            format!(
+                "{}; log-likelihood {:.3} over {} customers, {} iterations{}, {:.2} s",
+                params.join(", "),
+                f.log_likelihood,
+                n(f.customers as u64),
+                f.iterations,
+                if f.converged { "" } else { " (NOT converged: the iteration limit)" },
+                f.seconds
+            )
+        }
+        Err(why) => format!("not fitted: {why}"),
+    }
 }

@@ -8,11 +8,14 @@ const DAY: i64 = 86_400;
 
 use vitrine_engine::civil;
 use vitrine_model_builder::config::LoadedConfig;
+use vitrine_model_builder::data::Dataset;
 use vitrine_model_builder::error::{Error, Result};
 use vitrine_model_builder::eval::blends::LearnedWeights;
 use vitrine_model_builder::eval::holdout::Holdout;
+use vitrine_model_builder::eval::predict::{self, PredictOptions};
 use vitrine_model_builder::eval::recommenders::Recommender;
 use vitrine_model_builder::eval::{self, blends, evaluate, evaluate_orders, external, interactions, report, tune, EvalReport, Protocol};
+use vitrine_model_builder::predict::{BgNbd, GammaGamma};
 use vitrine_model_builder::recs::{CoPurchaseScope, RecsConfig};
 
 #[derive(Args, Debug)]
@@ -51,11 +54,32 @@ pub struct EvalArgs {
     /// it; a log: the training part split 75/25 again), then score the test split with them.
     #[arg(long)]
     pub tune: bool,
+    /// Evaluate the predictive models (BG/NBD, Gamma-Gamma) instead of the recommendations:
+    /// fit on the orders before the last --holdout-days days, compare each customer's
+    /// predicted purchase days in the holdout with the actual ones, beside a naive rate.
+    #[arg(long, conflicts_with_all = ["interactions", "tune", "split_date", "test_days", "export_split", "external"])]
+    pub predict: bool,
+    /// With --predict: days at the data's end held out (default 182: half of a one-year log);
+    /// 0 fits on everything and scores nothing (for --summaries).
+    #[arg(long, value_name = "N", requires = "predict")]
+    pub holdout_days: Option<i64>,
+    /// With --predict: write the calibration summaries and each customer's predictions here (CSV).
+    #[arg(long, value_name = "CSV", requires = "predict")]
+    pub summaries: Option<PathBuf>,
+    /// With --predict: BG/NBD parameters "r,alpha,a,b" (alpha in days) used instead of fitting.
+    #[arg(long, value_name = "LIST", requires = "predict")]
+    pub bgnbd: Option<String>,
+    /// With --predict: Gamma-Gamma parameters "p,q,v" used instead of fitting.
+    #[arg(long, value_name = "LIST", requires = "predict")]
+    pub gamma_gamma: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: &EvalArgs) -> Result<()> {
+    if args.predict {
+        return run_predict(args);
+    }
     let report = match &args.interactions {
         Some(path) => run_interactions(args, path)?,
         None => run_orders(args)?,
@@ -68,7 +92,8 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
+/// The store's config and its cleaned orders.
+fn read_orders(args: &EvalArgs) -> Result<(LoadedConfig, Dataset)> {
     let config_path = args.config.as_deref().expect("clap requires --config without --interactions");
     let loaded = LoadedConfig::read(config_path)?;
     let config = &loaded.config;
@@ -80,6 +105,46 @@ fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
     let catalog = config.catalog.path.as_deref().map(|p| loaded.resolve(p));
     // Reading takes a fraction of a second: no progress bar.
     let (ds, _) = vitrine_model_builder::ingest::ingest(config, &orders, catalog.as_deref(), &indicatif::ProgressBar::hidden())?;
+    Ok((loaded, ds))
+}
+
+fn run_predict(args: &EvalArgs) -> Result<()> {
+    let (loaded, ds) = read_orders(args)?;
+    let numbers = |flag: &str, list: &str, n: usize| -> Result<Vec<f64>> {
+        let values: Vec<f64> = list
+            .split(',')
+            .map(|v| v.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::Invalid(format!("{flag} {list:?}: {e}")))?;
+        if values.len() != n || !values.iter().all(|v| v.is_finite() && *v > 0.0) {
+            return Err(Error::Invalid(format!("{flag} {list:?}: expected {n} positive numbers separated by commas")));
+        }
+        Ok(values)
+    };
+    let bgnbd = match &args.bgnbd {
+        Some(list) => numbers("--bgnbd", list, 4).map(|v| Some(BgNbd { r: v[0], alpha: v[1], a: v[2], b: v[3] }))?,
+        None => None,
+    };
+    let gamma_gamma = match &args.gamma_gamma {
+        Some(list) => numbers("--gamma-gamma", list, 3).map(|v| Some(GammaGamma { p: v[0], q: v[1], v: v[2] }))?,
+        None => None,
+    };
+    let opts = PredictOptions { holdout_days: args.holdout_days.unwrap_or(predict::DEFAULT_HOLDOUT_DAYS), bgnbd, gamma_gamma };
+    let (report, summaries, fits) = predict::evaluate(&ds, &opts)?;
+    if let Some(path) = &args.summaries {
+        predict::write_summaries(path, &ds, &summaries, &fits, &loaded.config.predict)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::Invalid(format!("JSON output: {e}")))?);
+    } else {
+        print!("{}", predict::render(&report));
+    }
+    Ok(())
+}
+
+fn run_orders(args: &EvalArgs) -> Result<EvalReport> {
+    let (loaded, ds) = read_orders(args)?;
+    let config = &loaded.config;
 
     if args.test_days.is_some_and(|n| n < 1) {
         return Err(Error::Invalid("--test-days must be at least 1".into()));

@@ -1,4 +1,5 @@
 //! `model-builder eval`: how well would the tables have predicted what customers bought next?
+//! (`eval --predict`, the predictive models' calibration/holdout check, is `predict.rs`.)
 //!
 //! Train on the past, test on a later period (or, for research data sets, on a random quarter
 //! of each user's interactions), and score each recommender's top 10 against what each user
@@ -12,6 +13,7 @@ pub mod external;
 pub mod holdout;
 pub mod interactions;
 pub mod metrics;
+pub mod predict;
 pub mod recommenders;
 pub mod report;
 pub mod sar;
