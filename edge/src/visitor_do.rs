@@ -841,11 +841,7 @@ impl VisitorObject {
             EventKind::Identify(t) => Some(t),
             _ => None,
         }) {
-            t.typical_gap_days = t.typical_gap_days.or(profile.typical_gap_days);
-            t.last_order_at = t.last_order_at.or(profile.last_order_at);
-            t.first_name = t.first_name.take().or(profile.first_name);
-            t.email = t.email.take().or(profile.email);
-            t.phone = t.phone.take().or(profile.phone);
+            t.fill_from(profile);
         }
         let (answers, at) = line.store_consent();
         for (channel, granted) in answers {
