@@ -182,7 +182,9 @@ pub struct Explain {
     /// The profile traits the conditions that decided read (`traits.*` in the `when` of the
     /// placement, of its variants up to the one shown, of the offers up to the one picked, of
     /// the rule segments the visitor is in), each with the visitor's value, null for none:
-    /// `{"churn_risk": "high"}`. Null in the browser (feature `compact`): the edge says it.
+    /// `{"churn_risk": "high"}`. Not in the browser's build (feature `compact`; 15 B of gzip
+    /// as a field left empty there): the edge says it.
+    #[cfg(not(feature = "compact"))]
     pub traits: Value,
 }
 
@@ -240,7 +242,8 @@ impl Explain {
 
 /// `explain.traits`: every `traits.*` attribute read by the `when` of the rule segments the
 /// visitor is in (`segments`) and of the conditions `asked`, with its value in `attrs` (null for
-/// none). Not in the browser: callers skip it there.
+/// none). Not in the browser.
+#[cfg(not(feature = "compact"))]
 fn traits_read<'w>(rules: &'w crate::rules::Rules, segments: &[String], attrs: &Value, asked: impl Iterator<Item = &'w Value>) -> Value {
     let mut read = Value::object();
     let in_segments = rules.segments.iter().filter(|s| segments.contains(&s.name)).map(|s| &s.when);
@@ -251,6 +254,7 @@ fn traits_read<'w>(rules: &'w crate::rules::Rules, segments: &[String], attrs: &
 }
 
 /// Sets in `read` each `traits.*` attribute `when` reads, through `$and`, `$or`, `$nor`, `$not`.
+#[cfg(not(feature = "compact"))]
 fn note_traits(read: &mut Value, when: &Value, attrs: &Value) {
     let Value::Object(condition) = when else { return };
     for (key, operand) in condition.iter() {
@@ -458,8 +462,8 @@ impl Engine {
             html: String::new(),
             explain: Explain { segment: v.segment().into(), segments: input.segments.clone(), ..Explain::default() },
         };
-        let explained = !cfg!(feature = "compact");
-        if explained {
+        #[cfg(not(feature = "compact"))]
+        {
             d.explain.traits = traits_read(&self.body.rules, &input.segments, attrs, core::iter::once(&p.when));
         }
         if !compiled.when.eval(attrs, groups) {
@@ -499,7 +503,8 @@ impl Engine {
         if !p.variants.is_empty() {
             // An arm's variant is shown without asking its `when`: the arm is the treatment.
             let chosen = forced_variant.or_else(|| p.variants.iter().zip(&compiled.variants).find(|(_, c)| c.eval(attrs, groups)).map(|(var, _)| var));
-            if explained && forced_variant.is_none() {
+            #[cfg(not(feature = "compact"))]
+            if forced_variant.is_none() {
                 // Each variant's `when` was asked in turn, up to the one shown.
                 let asked = chosen.and_then(|c| p.variants.iter().position(|v| v.name == c.name)).map_or(p.variants.len(), |i| i + 1);
                 let whens = core::iter::once(&p.when).chain(p.variants[..asked].iter().map(|var| &var.when));
@@ -539,10 +544,13 @@ impl Engine {
         let i = self.offers.iter().position(|c| c.eval(&attrs, &rules.saved_groups))?;
         let mut o = &rules.offers[i];
         let mut explain = Explain { rule: ["offers.", &o.id].concat(), segment: v.segment().into(), ..Explain::default() };
-        if !cfg!(feature = "compact") {
+        #[cfg(not(feature = "compact"))]
+        {
             // The offers' `when` were asked in turn, up to the one picked.
             explain.traits = traits_read(rules, &segments, &attrs, rules.offers[..=i].iter().map(|offer| &offer.when));
         }
+        // Set after the literal, not in it: 41 B less gzip in the SDK's build (measured; the
+        // same code otherwise).
         explain.segments = segments;
         if let Some(e) = rules.experiments.iter().find(|e| e.offer == o.id) {
             if let Some(arm) = arm_of(e, &attrs) {
