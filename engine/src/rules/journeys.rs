@@ -39,7 +39,8 @@ pub enum Trigger {
     /// A known customer's predicted churn risk (profile trait `churn_risk`) is `high`, as
     /// their profile says when it arrives (an identify with proof, the profile loaded) or is
     /// updated. Steps count from that moment; ended by an order. Once per churn episode: it
-    /// starts again only after an order. Last: wire tags keep their order.
+    /// starts again only after an order.
+    // Last: wire tags keep their order.
     PredictedChurn,
 }
 
