@@ -110,10 +110,9 @@ impl<'a> Customer<'a> {
     fn ended(&self, journey: &str) -> Vec<EndReason> {
         self.records
             .iter()
-            .filter_map(|r| matches!(r, Record::Ended { journey: j, .. } if j == journey).then_some(r))
-            .map(|r| match r {
-                Record::Ended { reason, .. } => *reason,
-                _ => unreachable!(),
+            .filter_map(|r| match r {
+                Record::Ended { journey: j, reason, .. } if j == journey => Some(*reason),
+                _ => None,
             })
             .collect()
     }
