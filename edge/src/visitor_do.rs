@@ -818,9 +818,11 @@ impl VisitorObject {
     }
 
     /// A known customer's identify gets what their private profile knows: the customer id to
-    /// read (`profile:<id>`), once per wake-up, when this batch has such an identify.
+    /// read (`profile:<id>`), once per wake-up, when this batch has such an identify. Read
+    /// again on a later wake-up (not only while the gap is unknown): a newer build's segment
+    /// and predicted traits (`churn_risk` starting `predicted_churn`) must reach the journeys.
     pub fn profile_to_read(&mut self, events: &[Event]) -> Option<String> {
-        if self.profile_read || self.visitor.profile.typical_gap_days.is_some() {
+        if self.profile_read {
             return None;
         }
         let user = self.visitor.id.strip_prefix("u:").filter(|u| !u.is_empty())?;

@@ -118,3 +118,45 @@ fn the_exit_offer_for_likely_churners_says_what_it_read() {
     let o = get(&e, "path=%2F&explain=1", HIGH);
     assert_eq!((o["id"].as_str(), &o["explain"]["traits"]), (Some("stay10"), &json!({ "churn_risk": "high", "clv": 820.5 })));
 }
+
+/// The customer's object as the worker wakes it: stored JSON in, a batch of events, the
+/// profile read from KV when the batch has their identify, the journeys run, stored JSON out.
+fn wake(stored: Option<&str>, body: &BundleBody, events: &[&str], line: &str, now: i64) -> (String, Vec<String>) {
+    use vitrine_edge::visitor_do::VisitorObject;
+    use vitrine_engine::journey::{Effect, Record};
+    let (mut o, _) = VisitorObject::load(stored, "u:17850", now).unwrap();
+    let raw: Vec<vitrine_engine::Value> = events.iter().map(|e| serde_json::from_str(e).unwrap()).collect();
+    let mut events = VisitorObject::parse_events(&raw).unwrap();
+    if o.profile_to_read(&events).is_some() {
+        o.enrich(&mut events, &ProfileLine::parse(line).unwrap());
+    }
+    let applied = o.apply(body, b"link-secret", &events, now);
+    let started = applied
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Record(Record::Started { journey, .. }) => Some(journey.clone()),
+            _ => None,
+        })
+        .collect();
+    (o.to_json(), started)
+}
+
+#[test]
+fn the_visitor_object_starts_predicted_churn_from_the_profile_and_a_newer_build_reaches_it() {
+    let rules: Rules = serde_json::from_value(json!({
+        "journeys": [{ "id": "churn", "trigger": "predicted_churn", "steps": [
+            { "after": "0s", "channel": "email", "subject": "We kept these for you", "body": "{{products}}" }
+        ]}]
+    }))
+    .unwrap();
+    let body = BundleBody { store: Default::default(), catalog: Catalog::new(vec![], vec![]), stats: Default::default(), recs: Default::default(), rules };
+    let identify = |id: &str| format!(r#"{{"type":"identify","messageId":"{id}","userId":"17850","traits":{{}}}}"#);
+    // Last night's build: medium risk, with a typical gap known. Nothing starts.
+    let medium = HIGH.replace(r#""churn_risk":"high""#, r#""churn_risk":"medium","typical_gap_days":30"#);
+    let (stored, started) = wake(None, &body, &[&identify("m1")], &medium, NOW);
+    assert_eq!(started, Vec::<String>::new());
+    // Tonight's build says high: the next wake-up with an identify reads it and starts the journey.
+    let (_, started) = wake(Some(&stored), &body, &[&identify("m2")], &HIGH.replace(r#""clv""#, r#""typical_gap_days":30,"clv""#), NOW + 86_400);
+    assert_eq!(started, ["churn"]);
+}

@@ -26,8 +26,9 @@ pub enum Trigger {
     /// The visitor's first consent to any channel. Steps count from that moment.
     Welcome,
     /// A known customer's typical gap between orders (trait `typical_gap_days`, times
-    /// `gap_factor`) has passed since their last order. Steps count from that moment; any new
-    /// order restarts the clock.
+    /// `gap_factor`) has passed since their last order; with `late_days`, their predicted next
+    /// order (trait `expected_next_order`) is that many days late, where the profile has one.
+    /// Steps count from that moment; any new order restarts the clock.
     WinBack,
     /// A product the visitor carted or asked to be told about is in stock again, as a newly
     /// published bundle or catalog patch says. Steps count from the publish; ended by an order.
