@@ -326,7 +326,9 @@ mod tests {
         explained.sort();
         assert_eq!(keys(&d), explained, "the explained answer adds these");
         assert_eq!(keys(&d["items"][0]), sorted(DecidedItem::FIELDS));
-        assert_eq!(keys(&d["explain"]), sorted(Explain::FIELDS));
+        let mut explain_fields = [Explain::FIELDS.as_slice(), Explain::SERVER_FIELDS.as_slice()].concat();
+        explain_fields.sort();
+        assert_eq!(keys(&d["explain"]), explain_fields, "every host's, and the edge's own");
         assert_eq!(keys(&d["explain"]["sources"][0]), sorted(SourceUse::FIELDS));
         let plain: Json = serde_json::from_str(&decide(&e, "1", &v, &q("placement=for-you"), 0).body).unwrap();
         assert_eq!(keys(&plain), sorted(Decision::FIELDS).into_iter().filter(|f| *f != "explain").collect::<Vec<_>>());

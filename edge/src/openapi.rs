@@ -161,7 +161,7 @@ mod tests {
         };
         assert_eq!(keys("Decision"), sorted(&Decision::FIELDS, &["bundle", "now", "context"]), "`explain=1` adds bundle, now, context");
         assert_eq!(keys("DecidedItem"), sorted(&DecidedItem::FIELDS, &[]));
-        assert_eq!(keys("Explain"), sorted(&Explain::FIELDS, &[]));
+        assert_eq!(keys("Explain"), sorted(&Explain::FIELDS, &Explain::SERVER_FIELDS), "the edge adds what the SDK leaves out");
         assert_eq!(keys("ExperimentArm"), sorted(&ExperimentArm::FIELDS, &[]));
         assert_eq!(keys("SourceUse"), sorted(&SourceUse::FIELDS, &[]));
         assert_eq!(keys("MerchandisingUse"), sorted(&MerchandisingUse::FIELDS, &[]));

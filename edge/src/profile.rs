@@ -20,8 +20,9 @@ pub const REFRESH_AFTER_SECS: i64 = 24 * 3600;
 /// carries it, and every decision reads it. The full profile stays in KV.
 const MAX_TRAITS_JSON: usize = 1200;
 const MAX_TRAIT_ITEMS: usize = 12;
-/// Kept whatever the size: what banners and greetings need.
-const ESSENTIAL_TRAITS: &[&str] = &["segment", "first_name"];
+/// Kept whatever the size: what banners and greetings need, and the predicted traits
+/// placements target most (`traits.churn_risk`, `traits.p_alive`), each a few bytes.
+const ESSENTIAL_TRAITS: &[&str] = &["segment", "first_name", "churn_risk", "p_alive"];
 
 #[derive(Debug, PartialEq)]
 pub enum ProfileError {
@@ -65,8 +66,8 @@ pub fn is_stale(claims: &ProfileClaims, now: i64) -> bool {
 const CONTACT_TRAITS: &[&str] = &["last_name", "email", "phone", "phone_raw", "consent", "created_at"];
 
 /// Bounds traits for the cookie: contacts never go in; lists keep their first (most relevant)
-/// entries, then the largest traits go until the rest fits; `segment` and `first_name` always
-/// stay.
+/// entries, then the largest traits go until the rest fits; the essentials (`segment`,
+/// `first_name`, `churn_risk`, `p_alive`) always stay.
 pub fn cookie_traits(traits: Value) -> Value {
     let Value::Object(mut map) = traits else { return Value::Null };
     for k in CONTACT_TRAITS {
@@ -178,6 +179,37 @@ mod tests {
         assert!(t.path("notes").is_none(), "the largest trait went first");
         let token = issue(&ProfileClaims { cid: "1".repeat(64), traits: t, iat: 1 }, b"k");
         assert!(token.len() < 2500, "{} bytes", token.len());
+    }
+
+    /// A full profile line as the builder writes it with the predicted traits (#20): twelve
+    /// owned items, categories, brands, RFM, the prediction.
+    fn predicted_line(notes: usize) -> String {
+        let items: Vec<String> = (0..40).map(|i| format!(r#"["SKU-{i:05}",1323367380,{i}]"#)).collect();
+        format!(
+            r#"{{"customer_id":"17850","segment":"At risk","first_name":"Jane","email":"jane@example.com","recency":120,"frequency":34,"monetary":5391.21,"r":2,"f":5,"m":5,"typical_gap_days":12.5,"last_order":"2026-08-01","top_categories":["Home decor","Kitchen","Garden","Lighting"],"top_brands":["Acme Home","Zeta Lighting","Northwind"],"items":[{}],"p_alive":0.1834,"expected_orders_30":0.2412,"expected_orders_90":0.6870,"expected_orders_365":2.3519,"expected_next_order":"2026-12-14","clv":1843.57,"churn_risk":"high","notes":"{}"}}"#,
+            items.join(","),
+            "x".repeat(notes)
+        )
+    }
+
+    #[test]
+    fn the_predicted_traits_reach_the_cookie_and_its_bound_holds() {
+        let line = crate::profile_line::ProfileLine::parse(&predicted_line(0)).unwrap();
+        let t = cookie_traits(line.traits);
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.len() <= MAX_TRAITS_JSON, "{} bytes: {json}", json.len());
+        for (key, value) in [("churn_risk", "\"high\""), ("p_alive", "0.1834"), ("clv", "1843.57"), ("expected_next_order", "\"2026-12-14\"")] {
+            assert!(json.contains(&format!("\"{key}\":{value}")), "{key} kept: {json}");
+        }
+        // However large the rest, the essentials stay and the bound holds.
+        let line = crate::profile_line::ProfileLine::parse(&predicted_line(5000)).unwrap();
+        let t = cookie_traits(line.traits);
+        assert!(serde_json::to_string(&t).unwrap().len() <= MAX_TRAITS_JSON);
+        for key in ESSENTIAL_TRAITS {
+            assert!(t.path(key).is_some(), "{key} kept");
+        }
+        let token = issue(&ProfileClaims { cid: "1".repeat(kv::MAX_CUSTOMER_ID), traits: t, iat: 1_700_000_000 }, b"k");
+        assert!(token.len() < 2500, "{} bytes: under a browser's 4 KiB per cookie with room", token.len());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! does not link (the browser never sees a profile line).
 
 use vitrine_engine::civil;
-use vitrine_engine::journey::Channel;
+use vitrine_engine::journey::{Channel, ChurnRisk};
 use vitrine_engine::Value;
 
 /// One line of model-builder's private `--profiles` JSONL (KV `profile:<customer id>`): a JSON
@@ -69,15 +69,19 @@ impl ProfileLine {
     }
 
     /// What the journeys need: the typical gap between orders and the last order
-    /// (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC), the first name, and the
-    /// email and phone of the customers export (the store's own: confirmed, as with any
-    /// identify with proof).
+    /// (`"last_order": "YYYY-MM-DD"`, read as that day's midnight UTC), the predicted churn risk
+    /// and next order (`"churn_risk"`, `"expected_next_order": "YYYY-MM-DD"`), the first name,
+    /// and the email and phone of the customers export (the store's own: confirmed, as with
+    /// any identify with proof). A trait absent or not as the builder writes it is no fit: the
+    /// journeys fall back (no `predicted_churn`, win-back on the typical gap).
     pub fn journey_traits(&self) -> vitrine_engine::journey::Traits {
         let gap = self.traits.path("typical_gap_days").and_then(Value::as_f64).filter(|d| *d > 0.0 && *d < 3650.0).map(|d| d as f32);
-        let last = self.text("last_order").and_then(|d| civil::parse_day_unix(d.get(..10)?));
+        let day = |key: &str| self.text(key).and_then(|d| civil::parse_day_unix(d.get(..10)?));
         vitrine_engine::journey::Traits {
             typical_gap_days: gap,
-            last_order_at: last,
+            last_order_at: day("last_order"),
+            churn_risk: self.text("churn_risk").and_then(ChurnRisk::from_name),
+            expected_next_order_at: day("expected_next_order"),
             first_name: self.text("first_name").map(str::to_string),
             email: self.text("email").map(str::to_string),
             phone: self.text("phone").map(str::to_string),
@@ -98,6 +102,23 @@ mod tests {
         assert_eq!(civil::parse_day_unix("1970-01-01"), Some(0));
         assert_eq!(civil::parse_day_unix("2000-03-01"), Some(951_868_800));
         assert_eq!(ProfileLine::parse(r#"{"typical_gap_days":null}"#).unwrap().journey_traits().typical_gap_days, None);
+    }
+
+    #[test]
+    fn predicted_traits_reach_the_journeys_and_a_missing_or_odd_one_is_no_fit() {
+        let line = ProfileLine::parse(
+            r#"{"customer_id":"17850","p_alive":0.21,"expected_orders_30":0.04,"expected_orders_90":0.11,"expected_orders_365":0.35,"expected_next_order":"2026-12-14","clv":182.4,"churn_risk":"high","last_order":"2026-03-02"}"#,
+        )
+        .unwrap();
+        let t = line.journey_traits();
+        assert_eq!((t.churn_risk, t.expected_next_order_at), (Some(ChurnRisk::High), civil::parse_day_unix("2026-12-14")));
+        // Conditions see every predicted trait as written.
+        let c = line.condition_traits();
+        assert_eq!((c.path("churn_risk").and_then(Value::as_str), c.path("p_alive").and_then(Value::as_f64)), (Some("high"), Some(0.21)));
+        for odd in [r#"{"customer_id":"1"}"#, r#"{"churn_risk":"HIGH","expected_next_order":"soon"}"#, r#"{"churn_risk":3,"expected_next_order":null}"#] {
+            let t = ProfileLine::parse(odd).unwrap().journey_traits();
+            assert_eq!((t.churn_risk, t.expected_next_order_at), (None, None), "{odd}");
+        }
     }
 
     #[test]

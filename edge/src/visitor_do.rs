@@ -818,9 +818,11 @@ impl VisitorObject {
     }
 
     /// A known customer's identify gets what their private profile knows: the customer id to
-    /// read (`profile:<id>`), once per wake-up, when this batch has such an identify.
+    /// read (`profile:<id>`), once per wake-up, when this batch has such an identify. Read
+    /// again on a later wake-up (not only while the gap is unknown): a newer build's segment
+    /// and predicted traits (`churn_risk` starting `predicted_churn`) must reach the journeys.
     pub fn profile_to_read(&mut self, events: &[Event]) -> Option<String> {
-        if self.profile_read || self.visitor.profile.typical_gap_days.is_some() {
+        if self.profile_read {
             return None;
         }
         let user = self.visitor.id.strip_prefix("u:").filter(|u| !u.is_empty())?;
@@ -841,11 +843,7 @@ impl VisitorObject {
             EventKind::Identify(t) => Some(t),
             _ => None,
         }) {
-            t.typical_gap_days = t.typical_gap_days.or(profile.typical_gap_days);
-            t.last_order_at = t.last_order_at.or(profile.last_order_at);
-            t.first_name = t.first_name.take().or(profile.first_name);
-            t.email = t.email.take().or(profile.email);
-            t.phone = t.phone.take().or(profile.phone);
+            t.fill_from(profile);
         }
         let (answers, at) = line.store_consent();
         for (channel, granted) in answers {

@@ -29,7 +29,7 @@ mod state;
 pub use crate::rules::{Channel, Engagement, Journey, Messaging, QuietHours, Step, Trigger};
 pub use crate::time::{ClockTime, Secs, DAY, HOUR, MINUTE};
 pub use effect::{Effect, EndReason, Message, Record, SkipReason};
-pub use event::{parse, Event, EventKind, Item, Refusal, Traits};
+pub use event::{parse, ChurnRisk, Event, EventKind, Item, Refusal, Traits};
 pub use message::{pick_products, LinkClaims, CLICK_PATH};
 pub use runner::catalog::{catalog_changes, CatalogChange, Change};
 pub use runner::{bucketing_unit, sms_keyword, Runner};

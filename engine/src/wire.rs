@@ -692,7 +692,7 @@ wire_struct! {
     Experiment { key, placement, offer, journey, seed, hash_attribute, coverage, weights, arms }
     Arm { name, sources, variant, offer, holdout, send }
     Measurement { holdout, holdout_journeys, seed }
-    Journey { id, trigger, reentry, max_per_day, gap_factor, steps, when, min_drop_percent }
+    Journey { id, trigger, reentry, max_per_day, gap_factor, steps, when, min_drop_percent, late_days }
     Step { after, channel, subject, body, html, offer, products, landing, at, template, variables, only_if, when }
     QuietHours { start, end }
     Messaging {
@@ -701,7 +701,7 @@ wire_struct! {
     }
 }
 wire_enum! {
-    Trigger { CartAbandonment, BrowseAbandonment, PostPurchase, Welcome, WinBack, BackInStock, PriceDrop }
+    Trigger { CartAbandonment, BrowseAbandonment, PostPurchase, Welcome, WinBack, BackInStock, PriceDrop, PredictedChurn }
     Engagement { NotOpened, NotClicked, NotPurchased }
     Capture { None, Email, EmailAndSms }
     MerchAction { Pin, Boost, Bury, Exclude }

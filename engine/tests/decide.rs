@@ -350,7 +350,7 @@ fn decisions_and_offers_serialize_to_the_one_json_shape() {
     let j = serde_json::to_value(&d).unwrap();
     assert_eq!(keys(&j), sorted(&Decision::FIELDS));
     assert_eq!(keys(&j["items"][0]), sorted(&DecidedItem::FIELDS));
-    assert_eq!(keys(&j["explain"]), sorted(&Explain::FIELDS));
+    assert_eq!(keys(&j["explain"]), sorted(&[Explain::FIELDS.as_slice(), &Explain::SERVER_FIELDS].concat()), "natively, with the edge's own");
     assert_eq!(keys(&j["explain"]["experiment"]), sorted(&ExperimentArm::FIELDS));
     assert_eq!(keys(&j["explain"]["sources"][0]), sorted(&SourceUse::FIELDS));
     for s in [Status::Filled, Status::NotTargeted, Status::Holdout, Status::Empty] {

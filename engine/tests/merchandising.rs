@@ -200,7 +200,7 @@ fn explain_lists_merchandising_in_the_json_shape() {
     let d = serde_json::to_value(e.decide(&Visitor::default(), "recs", NOW).unwrap()).unwrap();
     let mut keys: Vec<&str> = d["explain"].as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
-    let mut expected = Explain::FIELDS.to_vec();
+    let mut expected = [Explain::FIELDS.as_slice(), &Explain::SERVER_FIELDS].concat();
     expected.sort();
     assert_eq!(keys, expected);
     let first = &d["explain"]["merchandising"][0];

@@ -11,7 +11,9 @@
 //! Cart Viewed / Checkout Started / Order Completed: "properties":{"products":[{…}], "order_id", "total"}
 //! Product Alert Requested ("notify me"): "properties":{"sku":"85123A" | "product_id":…} (at most 200 bytes)
 //! {"type":"identify", "messageId", "userId", "anonymousId"?,
-//!  "traits":{"email", "phone", "first_name"|"firstName", "push_token", "typical_gap_days", "last_order_at"}}
+//!  "traits":{"email", "phone", "first_name"|"firstName", "push_token", "typical_gap_days", "last_order_at",
+//!            "churn_risk": "low"|"medium"|"high", "expected_next_order": "YYYY-MM-DD"}}
+//!  (the predicted traits count only from an identify naming a userId: the store's word)
 //! {"type":"page", "messageId", "anonymousId", "properties":{"path"}}
 //! {"type":"consent", "messageId", "anonymousId", "channels":{"email":true, "sms":false, "push":true,
 //!  "webhook":true, "all":false, "personalization":true}, "push_token"?}
@@ -23,6 +25,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::civil;
 use crate::events::{
     self, CART_VIEWED, CHECKOUT_STARTED, CONSENT, IDENTIFY, ORDER_COMPLETED, PAGE, PRODUCT_ADDED, PRODUCT_ALERT_REQUESTED, PRODUCT_REMOVED, PRODUCT_VIEWED,
 };
@@ -140,6 +143,48 @@ pub struct Traits {
     /// The customer's last order (unix seconds) as the private profile store knows it: win-back
     /// counts from it before any order is seen through events.
     pub last_order_at: Option<i64>,
+    /// The predicted churn risk (profile trait `churn_risk`): `predicted_churn` starts on `high`.
+    pub churn_risk: Option<ChurnRisk>,
+    /// The predicted next order (profile trait `expected_next_order`, that day's midnight UTC
+    /// in unix seconds): a `win_back` with `late_days` counts from it.
+    pub expected_next_order_at: Option<i64>,
+}
+
+impl Traits {
+    /// Fills every trait this identify did not say from `other` (the customer's private
+    /// profile): what the event says wins.
+    pub fn fill_from(&mut self, other: Traits) {
+        let Traits { first_name, email, phone, push_token, typical_gap_days, last_order_at, churn_risk, expected_next_order_at } = other;
+        self.first_name = self.first_name.take().or(first_name);
+        self.email = self.email.take().or(email);
+        self.phone = self.phone.take().or(phone);
+        self.push_token = self.push_token.take().or(push_token);
+        self.typical_gap_days = self.typical_gap_days.or(typical_gap_days);
+        self.last_order_at = self.last_order_at.or(last_order_at);
+        self.churn_risk = self.churn_risk.or(churn_risk);
+        self.expected_next_order_at = self.expected_next_order_at.or(expected_next_order_at);
+    }
+}
+
+/// A customer's predicted churn risk, as the builder names it from the probability they are
+/// still a customer (`p_alive`) against the config's thresholds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChurnRisk {
+    Low,
+    Medium,
+    High,
+}
+
+impl ChurnRisk {
+    pub fn from_name(name: &str) -> Option<ChurnRisk> {
+        match name {
+            "low" => Some(ChurnRisk::Low),
+            "medium" => Some(ChurnRisk::Medium),
+            "high" => Some(ChurnRisk::High),
+            _ => None,
+        }
+    }
 }
 
 /// Why an event was refused. Shown to the sender next to the event's index.
@@ -261,6 +306,14 @@ fn traits(t: &Value) -> Result<Traits, Refusal> {
         Some(_) => return Err(invalid("traits.last_order_at", "whole unix seconds")),
         None => None,
     };
+    let churn_risk = match opt("churn_risk")? {
+        Some(r) => Some(ChurnRisk::from_name(&r).ok_or_else(|| invalid("traits.churn_risk", "\"low\", \"medium\" or \"high\""))?),
+        None => None,
+    };
+    let expected_next_order_at = match opt("expected_next_order")? {
+        Some(d) => Some(civil::parse_day_unix(&d).ok_or_else(|| invalid("traits.expected_next_order", "a day, \"YYYY-MM-DD\""))?),
+        None => None,
+    };
     Ok(Traits {
         first_name: opt("first_name")?.or(opt("firstName")?),
         email: opt("email")?,
@@ -269,6 +322,8 @@ fn traits(t: &Value) -> Result<Traits, Refusal> {
             .map_err(|_| invalid("traits.push_token", "a string of at most 4096 bytes (an FCM token or a push subscription's JSON)"))?,
         typical_gap_days: gap,
         last_order_at,
+        churn_risk,
+        expected_next_order_at,
     })
 }
 

@@ -177,7 +177,8 @@ pub fn pick_products(body: &BundleBody, s: &VisitorState, trigger: Trigger, n: u
             items.truncate(n);
             items
         }
-        Trigger::WinBack => {
+        // Win-back and predicted churn: what is selling now that they do not own.
+        Trigger::WinBack | Trigger::PredictedChurn => {
             let trending = from_ranked(&mut body.recs.trending.iter().map(|x| x.item), &s.orders.last_products);
             if trending.is_empty() {
                 from_ranked(&mut body.recs.popular.iter().map(|x| x.item), &s.orders.last_products)

@@ -4,7 +4,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use super::effect::{Effect, EndReason, Record, SkipReason};
-use super::event::{Event, EventKind};
+use super::event::{ChurnRisk, Event, EventKind};
 use super::message::Compose;
 use super::state::{Run, VisitorState};
 use crate::body::BundleBody;
@@ -48,6 +48,16 @@ fn awaits_confirmation(s: &VisitorState) -> bool {
     let granted = [Channel::Email, Channel::Sms, Channel::Whatsapp, Channel::Push, Channel::Webhook].into_iter().filter(|&c| s.consent.granted(c));
     let known: Vec<Channel> = granted.filter(|&c| c != Channel::Webhook && s.profile.address(c).is_some()).collect();
     !known.is_empty() && known.iter().all(|&c| !s.profile.confirmed(c))
+}
+
+/// Whether a profile whose last order is `profile_last_order` (unix seconds, a day's
+/// midnight) was made before the latest order this visitor's state knows (compared by day, the
+/// profile's precision): its predictions are about an order that has come since.
+fn predates_last_order(s: &VisitorState, profile_last_order: Option<i64>) -> bool {
+    match (profile_last_order, s.orders.last_at) {
+        (Some(profile), Some(known)) => profile.div_euclid(DAY) < known.div_euclid(DAY),
+        _ => false,
+    }
 }
 
 /// Order ids remembered to count a re-sent order once.
@@ -143,10 +153,21 @@ impl<'a> Runner<'a> {
                 if t.typical_gap_days.is_some() {
                     p.typical_gap_days = t.typical_gap_days;
                 }
+                // Predictions are the store's word about a customer (an identify naming them),
+                // and only if made after their latest order we know of.
+                let predicted = !e.user_id.is_empty() && !predates_last_order(s, t.last_order_at);
+                if predicted {
+                    let p = &mut s.profile;
+                    p.churn_risk = t.churn_risk.or(p.churn_risk);
+                    p.expected_next_order_at = t.expected_next_order_at.or(p.expected_next_order_at);
+                }
                 if let Some(at) = t.last_order_at.filter(|&at| s.orders.last_at.is_none_or(|l| at > l)) {
                     s.orders.last_at = Some(at);
                 }
-                if (t.typical_gap_days.is_some() || t.last_order_at.is_some()) && s.orders.last_at.is_some() && !self.has_run(s, Trigger::WinBack) {
+                if predicted && t.churn_risk.is_some() {
+                    self.predicted_churn(s, now, &mut fx);
+                }
+                if t.typical_gap_days.is_some() || t.last_order_at.is_some() || (predicted && t.expected_next_order_at.is_some()) {
                     self.arm_win_back(s, now, &mut fx);
                 }
             }
@@ -221,7 +242,7 @@ impl<'a> Runner<'a> {
         if !s.cart.is_empty() {
             self.end_all(s, Trigger::BrowseAbandonment, EndReason::AddedToCart, &mut fx);
         }
-        if s.orders.last_at.is_some() && s.profile.typical_gap_days.is_some() && !self.has_run(s, Trigger::WinBack) {
+        if !self.has_run(s, Trigger::WinBack) {
             self.arm_win_back(s, now, &mut fx);
         }
         self.settle_alarm(s, &mut fx);
@@ -258,18 +279,53 @@ impl<'a> Runner<'a> {
             }
         }
         self.end_all(s, Trigger::WinBack, EndReason::OrderCompleted, fx);
+        self.end_all(s, Trigger::PredictedChurn, EndReason::OrderCompleted, fx);
+        // What was predicted before this order is about the order that just came: until a
+        // new profile says otherwise, win-back keeps the typical gap and the churn episode is over.
+        s.profile.churn_risk = None;
+        s.profile.expected_next_order_at = None;
         self.arm_win_back(s, now, fx);
     }
 
-    /// Win-back's clock: the customer's typical gap after their last order.
+    /// When win-back's steps count from for `j`: `late_days` after the predicted next order
+    /// where the profile has one and the journey asks for it, else the customer's typical gap
+    /// (× `gap_factor`) after their last order; `None` when neither is known.
+    fn win_back_anchor(s: &VisitorState, j: &Journey) -> Option<i64> {
+        if let (Some(late), Some(expected)) = (j.late_days, s.profile.expected_next_order_at) {
+            return Some(expected.saturating_add(i64::from(late) * DAY));
+        }
+        let (last, gap) = (s.orders.last_at?, s.profile.typical_gap_days?);
+        Some(last.saturating_add((gap as f64 * j.gap_factor as f64 * DAY as f64) as i64))
+    }
+
+    /// Win-back's clock (see [`Runner::win_back_anchor`]). A run that has sent nothing yet
+    /// follows a newer prediction; one under way keeps its clock.
     fn arm_win_back(&self, s: &mut VisitorState, now: i64, fx: &mut Vec<Effect>) {
-        let (Some(last), Some(gap)) = (s.orders.last_at, s.profile.typical_gap_days) else { return };
         for j in self.journeys().iter().filter(|j| j.trigger == Trigger::WinBack) {
-            if !self.matches(s, &j.when) {
-                continue;
+            let Some(anchor) = Self::win_back_anchor(s, j) else { continue };
+            if let Some(run) = s.runs.iter_mut().find(|r| r.journey == j.id) {
+                if run.next_step == 0 && run.anchor != anchor {
+                    run.anchor = anchor;
+                    run.held_until = None;
+                }
+            } else if self.matches(s, &j.when) {
+                self.start(s, j, anchor, now, fx);
             }
-            let anchor = last + (gap as f64 * j.gap_factor as f64 * DAY as f64) as i64;
-            self.start(s, j, anchor, now, fx);
+        }
+    }
+
+    /// Predicted churn's start: a known customer whose profile says their churn risk is high
+    /// starts each `predicted_churn` journey not already running, once per churn episode (a
+    /// journey started since their latest order waits for the next one).
+    fn predicted_churn(&self, s: &mut VisitorState, now: i64, fx: &mut Vec<Effect>) {
+        if s.profile.user_id.is_empty() || s.profile.churn_risk != Some(ChurnRisk::High) {
+            return;
+        }
+        for j in self.journeys().iter().filter(|j| j.trigger == Trigger::PredictedChurn) {
+            let this_episode = s.last_start(&j.id).is_some_and(|started| s.orders.last_at.is_none_or(|order| started >= order));
+            if !this_episode && s.run(&j.id).is_none() && self.may_start(s, j, now) {
+                self.start(s, j, now, now, fx);
+            }
         }
     }
 

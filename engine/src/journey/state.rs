@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use super::event::Item;
+use super::event::{ChurnRisk, Item};
 use crate::body::BundleBody;
 use crate::cart::{Cart, Line};
 use crate::rules::Channel;
@@ -85,6 +85,10 @@ pub struct Profile {
     pub phone: String,
     pub push_token: String,
     pub typical_gap_days: Option<f32>,
+    /// The predicted churn risk of the latest profile (none: no fit, or an order since).
+    pub churn_risk: Option<ChurnRisk>,
+    /// The predicted next order, unix seconds (none: no fit, or an order since).
+    pub expected_next_order_at: Option<i64>,
     /// The phone number is confirmed: the store vouched for it (an identify with proof of the
     /// customer) or the number itself answered YES. Texts and WhatsApp messages go only to
     /// confirmed numbers.

@@ -570,6 +570,17 @@ impl Checker {
             if !(j.min_drop_percent > 0.0 && j.min_drop_percent < 100.0) {
                 self.push([&at, ".min_drop_percent"].concat(), [&num(j.min_drop_percent), " must be in (0, 100)"].concat());
             }
+            match j.late_days {
+                Some(_) if j.trigger != Trigger::WinBack => {
+                    let message = ["only a win_back journey is timed from the expected next order, not ", j.trigger.as_str()].concat();
+                    self.push([&at, ".late_days"].concat(), message);
+                }
+                Some(days) if days > journeys::MAX_LATE_DAYS => {
+                    let message = [&int_text(i64::from(days)), " must be at most ", &int_text(i64::from(journeys::MAX_LATE_DAYS)), " days"].concat();
+                    self.push([&at, ".late_days"].concat(), message);
+                }
+                _ => {}
+            }
             self.condition([&at, ".when"].concat(), &j.when);
             for (k, s) in j.steps.iter().enumerate() {
                 let at = [&at, ".", &nth("steps", k)].concat();

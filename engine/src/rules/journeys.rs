@@ -26,8 +26,9 @@ pub enum Trigger {
     /// The visitor's first consent to any channel. Steps count from that moment.
     Welcome,
     /// A known customer's typical gap between orders (trait `typical_gap_days`, times
-    /// `gap_factor`) has passed since their last order. Steps count from that moment; any new
-    /// order restarts the clock.
+    /// `gap_factor`) has passed since their last order; with `late_days`, their predicted next
+    /// order (trait `expected_next_order`) is that many days late, where the profile has one.
+    /// Steps count from that moment; any new order restarts the clock.
     WinBack,
     /// A product the visitor carted or asked to be told about is in stock again, as a newly
     /// published bundle or catalog patch says. Steps count from the publish; ended by an order.
@@ -36,6 +37,12 @@ pub enum Trigger {
     /// `min_drop_percent` less, as a newly published bundle or catalog patch says. Steps count
     /// from the publish; ended by an order.
     PriceDrop,
+    /// A known customer's predicted churn risk (profile trait `churn_risk`) is `high`, as
+    /// their profile says when it arrives (an identify with proof, the profile loaded) or is
+    /// updated. Steps count from that moment; ended by an order. Once per churn episode: it
+    /// starts again only after an order.
+    // Last: wire tags keep their order.
+    PredictedChurn,
 }
 
 impl Trigger {
@@ -48,6 +55,7 @@ impl Trigger {
             Trigger::WinBack => "win_back",
             Trigger::BackInStock => "back_in_stock",
             Trigger::PriceDrop => "price_drop",
+            Trigger::PredictedChurn => "predicted_churn",
         }
     }
 }
@@ -98,6 +106,9 @@ fn three() -> u32 {
 fn one() -> f32 {
     1.0
 }
+/// The latest a `win_back` may wait after the expected next order (`late_days`): a year late is
+/// a customer the prediction has already lost.
+pub const MAX_LATE_DAYS: u32 = 365;
 /// A `price_drop` journey's `min_drop_percent` when the config does not say.
 pub const DEFAULT_MIN_DROP_PERCENT: f32 = 10.0;
 fn ten() -> f32 {
@@ -149,6 +160,11 @@ pub struct Journey {
     /// `win_back` only: the customer's typical gap is multiplied by this.
     #[serde(default = "one")]
     pub gap_factor: f32,
+    /// `win_back` only: time it from the prediction instead, this many days after the
+    /// customer's expected next order (profile trait `expected_next_order`). Customers without
+    /// a prediction keep the typical gap × `gap_factor`. Unset: the typical gap for everyone.
+    #[serde(default)]
+    pub late_days: Option<u32>,
     pub steps: Vec<Step>,
     /// Who may enter: a GrowthBook condition on the visitor's journey attributes (`segment`,
     /// `known`, `customer`, `orders.count`, `cart.count`, `cart.value`, `traits.*`; the README
