@@ -522,19 +522,24 @@ impl Wire for Rules {
         put_server_only(merchandising, out);
     }
     fn take(r: &mut Reader<'_>) -> Self {
-        Rules {
-            pages: Wire::take(r),
-            segments: Wire::take(r),
-            saved_groups: Wire::take(r),
-            placements: Wire::take(r),
-            offers: Wire::take(r),
-            experiments: Wire::take(r),
-            journeys: take_server_only(r),
-            messaging: take_server_only(r),
-            measurement: Wire::take(r),
-            unique_codes: Wire::take(r),
-            merchandising: take_server_only(r),
-        }
+        take_rules(r, take_server_only)
+    }
+}
+
+/// The rules, their journeys read by `journeys` (a previous format's layout, or today's).
+fn take_rules(r: &mut Reader<'_>, journeys: fn(&mut Reader<'_>) -> Vec<Journey>) -> Rules {
+    Rules {
+        pages: Wire::take(r),
+        segments: Wire::take(r),
+        saved_groups: Wire::take(r),
+        placements: Wire::take(r),
+        offers: Wire::take(r),
+        experiments: Wire::take(r),
+        journeys: journeys(r),
+        messaging: take_server_only(r),
+        measurement: Wire::take(r),
+        unique_codes: Wire::take(r),
+        merchandising: take_server_only(r),
     }
 }
 
@@ -615,13 +620,13 @@ macro_rules! wire_newtype {
 }
 
 /// Format v8, the previous version: the recommendation tables had no `decided` (what a slice
-/// carries of the edge's decisions); the rest is as today. Read by hosts with the
-/// `previous-format` feature.
+/// carries of the edge's decisions) and journeys no `late_days`; the rest is as today. Read by
+/// hosts with the `previous-format` feature.
 #[cfg(feature = "previous-format")]
 pub(crate) mod v8 {
-    use super::{take_server_only, Reader, Wire};
+    use super::{take_rules, take_server_only, Reader, Wire};
     use crate::body::{BundleBody as Current, Catalog, RecTables, Stats};
-    use crate::rules::{Rules, Store};
+    use crate::rules::{Journey, Rules as CurrentRules, Store};
     use alloc::vec::Vec;
 
     pub struct BundleBody {
@@ -659,13 +664,47 @@ pub(crate) mod v8 {
         }
     }
 
+    /// Today's rules, their journeys without `late_days` (the last field).
+    struct Rules(CurrentRules);
+
+    struct Journey8(Journey);
+
+    impl Wire for Journey8 {
+        fn put(&self, _: &mut Vec<u8>) {
+            unreachable!("format v8 is only read")
+        }
+        fn take(r: &mut Reader<'_>) -> Self {
+            Journey8(Journey {
+                id: Wire::take(r),
+                trigger: Wire::take(r),
+                reentry: Wire::take(r),
+                max_per_day: Wire::take(r),
+                gap_factor: Wire::take(r),
+                steps: Wire::take(r),
+                when: Wire::take(r),
+                min_drop_percent: Wire::take(r),
+                late_days: None,
+            })
+        }
+    }
+
+    impl Wire for Rules {
+        fn put(&self, _: &mut Vec<u8>) {
+            unreachable!("format v8 is only read")
+        }
+        fn take(r: &mut Reader<'_>) -> Self {
+            let journeys = |r: &mut Reader<'_>| take_server_only::<Vec<Journey8>>(r).into_iter().map(|j| j.0).collect();
+            Rules(take_rules(r, journeys))
+        }
+    }
+
     wire_struct! {
         BundleBody { store, catalog, stats, recs, rules }
     }
 
     impl From<BundleBody> for Current {
         fn from(b: BundleBody) -> Current {
-            Current { store: b.store, catalog: b.catalog, stats: b.stats, recs: b.recs.0, rules: b.rules }
+            Current { store: b.store, catalog: b.catalog, stats: b.stats, recs: b.recs.0, rules: b.rules.0 }
         }
     }
 }
