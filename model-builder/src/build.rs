@@ -98,7 +98,6 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let config = &loaded.config;
     laps.lap("config");
 
-    check_predict(&loaded)?;
     let Counted { products, categories, created_at, aggregates, ingest, summaries } = match &opts.aggregates {
         Some(dir) => from_aggregates(dir, opts, &loaded, &progress)?,
         None => from_lines(opts, &loaded, &progress, &mut laps)?,
@@ -308,26 +307,6 @@ fn from_aggregates(dir: &Path, opts: &BuildOptions, loaded: &LoadedConfig, progr
     // products.csv (sql/SCHEMA.md) has no `created_at`: no new arrivals from aggregates yet;
     // nor purchase days per customer: no predictive fits.
     Ok(Counted { products, categories, created_at: Vec::new(), aggregates, ingest: None, summaries: None })
-}
-
-/// `[predict]`'s values in range, each problem naming its key.
-fn check_predict(loaded: &LoadedConfig) -> Result<()> {
-    let p = &loaded.config.predict;
-    let problem = if !(p.clv_horizon_days > 0.0 && p.clv_horizon_days <= 3650.0) {
-        Some(("clv_horizon_days", "must be more than 0 and at most 3650"))
-    } else if !(0.0..1.0).contains(&p.monthly_discount) {
-        Some(("monthly_discount", "must be at least 0 and below 1"))
-    } else if !(0.0..=1.0).contains(&p.churn_high_below) || !(0.0..=1.0).contains(&p.churn_medium_below) {
-        Some(("churn_high_below", "the churn thresholds are probabilities: between 0 and 1"))
-    } else if p.churn_high_below > p.churn_medium_below {
-        Some(("churn_high_below", "must not exceed churn_medium_below"))
-    } else {
-        None
-    };
-    match problem {
-        Some((key, what)) => Err(Error::Invalid(format!("{}: [predict] {key} {what}", loaded.path.display()))),
-        None => Ok(()),
-    }
 }
 
 /// The public catalog: the products, in the same (SKU) order, prices to the cent.

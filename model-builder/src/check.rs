@@ -32,6 +32,7 @@ pub fn problems(file: &Path, source: &str, config: &Config) -> Vec<Located> {
     c.store(config);
     c.inputs(config);
     c.recs(config);
+    c.predict(config);
     c.rules(config);
     locate_all(file, source, c.out)
 }
@@ -199,6 +200,25 @@ impl Checker {
 
     /// The rules: the engine's own check, the one `Engine::load` runs on the bundle, so the
     /// builder refuses exactly the rules the edge and the SDK would.
+    /// `[predict]`'s values in range.
+    fn predict(&mut self, config: &Config) {
+        let p = &config.predict;
+        if !(p.clv_horizon_days > 0.0 && p.clv_horizon_days <= 3650.0) {
+            self.push("predict.clv_horizon_days", "must be more than 0 and at most 3650");
+        }
+        if !(0.0..1.0).contains(&p.monthly_discount) {
+            self.push("predict.monthly_discount", "must be at least 0 and below 1");
+        }
+        for (key, v) in [("predict.churn_high_below", p.churn_high_below), ("predict.churn_medium_below", p.churn_medium_below)] {
+            if !(0.0..=1.0).contains(&v) {
+                self.push(key, "is a probability: between 0 and 1");
+            }
+        }
+        if p.churn_high_below > p.churn_medium_below {
+            self.push("predict.churn_high_below", "must not exceed churn_medium_below");
+        }
+    }
+
     fn rules(&mut self, config: &Config) {
         let rules = config.rules();
         for p in rules.check() {

@@ -108,7 +108,10 @@ fn predict_config_is_checked_by_key() {
     let orders = dir.write("orders.csv", csv(UCI_HEADER, UCI_ROWS));
     let config = dir.write("vitrine.toml", format!("{MINIMAL_CONFIG}[predict]\nchurn_high_below = 0.9\nchurn_medium_below = 0.5\n"));
     let (r, _) = dir.build_json(&config, &orders);
-    assert!(r.code != 0 && r.stderr.contains("[predict] churn_high_below must not exceed churn_medium_below"), "{}", r.stderr);
+    assert!(r.code != 0 && r.stderr.contains("vitrine.toml:4:20: predict.churn_high_below: must not exceed churn_medium_below"), "{}", r.stderr);
+    // `validate` says the same, before any data is read.
+    let v = run(&[&"validate", &config]);
+    assert!(v.code == 1 && v.stderr.contains("predict.churn_high_below: must not exceed"), "{}", v.stderr);
     let config = dir.write("vitrine.toml", format!("{MINIMAL_CONFIG}[predict]\nhorizon = 30\n"));
     let (r, _) = dir.build_json(&config, &orders);
     assert!(r.code != 0 && r.stderr.contains("horizon"), "{}", r.stderr);
