@@ -4,8 +4,9 @@
 use serde_json::{json, Value as Json};
 use vitrine_edge::api::{decide, parse_decide_query};
 use vitrine_edge::context::{identify, visitor, RequestInfo};
-use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Product, RecTables, Scored};
-use vitrine_engine::rules::Rules;
+mod common;
+
+use vitrine_engine::bundle::{RecTables, Scored};
 use vitrine_engine::Engine;
 
 const NOW: i64 = 1_700_000_000;
@@ -13,36 +14,20 @@ const NOW: i64 = 1_700_000_000;
 /// Four products, all popular; carousel `for-you` of 3; a pin for visitors from the summer
 /// newsletter and an exclude for everyone.
 fn engine() -> Engine {
-    let products = ["A1", "A2", "A3", "GIFT"]
-        .iter()
-        .map(|sku| Product {
-            sku: sku.to_string(),
-            title: format!("Product {sku}"),
-            url: format!("/p/{sku}"),
-            price: 5.0,
-            in_stock: true,
-            ..Default::default()
-        })
-        .collect();
-    let rules: Rules = serde_json::from_value(json!({
-        "pages": [{ "pattern": "/", "page": "home" }],
-        "placements": [{ "id": "for-you", "sources": [{ "recommender": "popular" }], "max_items": 3 }],
-        "merchandising": [
-            { "id": "gift-first-for-summer", "action": "pin", "skus": ["GIFT"], "position": 1, "when": { "utm.campaign": "summer" } },
-            { "id": "no-a2", "action": "exclude", "skus": ["A2"] }
-        ],
-        "measurement": { "holdout": 0 },
-    }))
-    .unwrap();
     let popular = (0..3).map(|i| Scored { item: i, score: 10.0 - i as f32 }).collect();
-    let body = BundleBody {
-        store: Default::default(),
-        catalog: Catalog::new(products, vec![]),
-        stats: Default::default(),
-        recs: RecTables { popular, ..Default::default() },
-        rules,
-    };
-    Engine::load(&bundle::encode(&Header { format_version: bundle::FORMAT_VERSION, build_id: [2; 16], created_at: 0 }, &body)).unwrap()
+    common::engine(
+        &["A1", "A2", "A3", "GIFT"],
+        RecTables { popular, ..Default::default() },
+        json!({
+            "pages": [{ "pattern": "/", "page": "home" }],
+            "placements": [{ "id": "for-you", "sources": [{ "recommender": "popular" }], "max_items": 3 }],
+            "merchandising": [
+                { "id": "gift-first-for-summer", "action": "pin", "skus": ["GIFT"], "position": 1, "when": { "utm.campaign": "summer" } },
+                { "id": "no-a2", "action": "exclude", "skus": ["A2"] }
+            ],
+            "measurement": { "holdout": 0 },
+        }),
+    )
 }
 
 /// `GET /v1/decide?<query>` with `cookie`, as the edge answers it.

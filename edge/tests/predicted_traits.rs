@@ -9,7 +9,9 @@ use vitrine_edge::api::{decide, exit_offer, parse_decide_query};
 use vitrine_edge::context::{identify, visitor, RequestInfo};
 use vitrine_edge::profile::{cookie_traits, issue, ProfileClaims};
 use vitrine_edge::profile_line::ProfileLine;
-use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Product, RecTables, Scored};
+mod common;
+
+use vitrine_engine::bundle::{BundleBody, Catalog, RecTables, Scored};
 use vitrine_engine::rules::Rules;
 use vitrine_engine::{cookies, Engine};
 
@@ -20,42 +22,27 @@ const SECRET: &[u8] = b"profile-secret";
 /// likely-lost and the valuable, a segment of high predicted value, an exit offer for those
 /// likely to churn.
 fn engine() -> Engine {
-    let products = ["A1", "A2"]
-        .iter()
-        .map(|sku| Product {
-            sku: sku.to_string(),
-            title: format!("Product {sku}"),
-            url: format!("/p/{sku}"),
-            price: 5.0,
-            in_stock: true,
-            ..Default::default()
-        })
-        .collect();
-    let rules: Rules = serde_json::from_value(json!({
-        "pages": [{ "pattern": "/", "page": "home" }],
-        "segments": [{ "name": "high-value", "when": { "traits.clv": { "$gte": 500 } } }],
-        "placements": [
-            { "id": "come-back", "when": { "traits.churn_risk": "high" }, "sources": [{ "recommender": "popular" }], "max_items": 2 },
-            { "id": "hero", "variants": [
-                { "name": "miss-you", "when": { "$or": [{ "traits.p_alive": { "$lt": 0.3 } }, { "traits.expected_next_order": { "$lt": "2026-11-01" } }] }, "html": "<p>We miss you</p>" },
-                { "name": "vip", "when": { "segments": "high-value" }, "html": "<p>Thank you</p>" },
-                { "name": "default", "html": "<p>Hello</p>" }
-            ]}
-        ],
-        "offers": [
-            { "id": "stay10", "scenario": "exit_intent", "when": { "traits.churn_risk": { "$in": ["high", "medium"] } }, "kind": "percent_off", "value": 10, "code": "STAY10", "headline": "10% to stay" }
-        ],
-        "measurement": { "holdout": 0 },
-    }))
-    .unwrap();
-    let body = BundleBody {
-        store: Default::default(),
-        catalog: Catalog::new(products, vec![]),
-        stats: Default::default(),
-        recs: RecTables { popular: vec![Scored { item: 0, score: 2.0 }, Scored { item: 1, score: 1.0 }], ..Default::default() },
-        rules,
-    };
-    Engine::load(&bundle::encode(&Header { format_version: bundle::FORMAT_VERSION, build_id: [3; 16], created_at: 0 }, &body)).unwrap()
+    let popular = vec![Scored { item: 0, score: 2.0 }, Scored { item: 1, score: 1.0 }];
+    common::engine(
+        &["A1", "A2"],
+        RecTables { popular, ..Default::default() },
+        json!({
+            "pages": [{ "pattern": "/", "page": "home" }],
+            "segments": [{ "name": "high-value", "when": { "traits.clv": { "$gte": 500 } } }],
+            "placements": [
+                { "id": "come-back", "when": { "traits.churn_risk": "high" }, "sources": [{ "recommender": "popular" }], "max_items": 2 },
+                { "id": "hero", "variants": [
+                    { "name": "miss-you", "when": { "$or": [{ "traits.p_alive": { "$lt": 0.3 } }, { "traits.expected_next_order": { "$lt": "2026-11-01" } }] }, "html": "<p>We miss you</p>" },
+                    { "name": "vip", "when": { "segments": "high-value" }, "html": "<p>Thank you</p>" },
+                    { "name": "default", "html": "<p>Hello</p>" }
+                ]}
+            ],
+            "offers": [
+                { "id": "stay10", "scenario": "exit_intent", "when": { "traits.churn_risk": { "$in": ["high", "medium"] } }, "kind": "percent_off", "value": 10, "code": "STAY10", "headline": "10% to stay" }
+            ],
+            "measurement": { "holdout": 0 },
+        }),
+    )
 }
 
 /// The profile line → the cookie the edge signs for it (what `/v1/identify` and the page

@@ -4,32 +4,19 @@
 
 use serde_json::json;
 use vitrine_edge::context::{identify, seen_cookie, visitor, RequestInfo};
-use vitrine_engine::bundle::{self, BundleBody, Catalog, Header, Product};
-use vitrine_engine::rules::Rules;
+mod common;
+
 use vitrine_engine::Engine;
 
 const NOW: i64 = 1_700_000_000;
 
 fn engine() -> Engine {
-    let products = ["A 2", "A1", "B3"] // by SKU, as catalogs are
-        .iter()
-        .map(|sku| Product {
-            sku: sku.to_string(),
-            title: format!("Product {sku}"),
-            url: format!("/p/{sku}"),
-            price: 5.0,
-            in_stock: true,
-            ..Default::default()
-        })
-        .collect();
-    let rules: Rules = serde_json::from_value(json!({
+    let rules = json!({
         "pages": [{ "pattern": "/", "page": "home" }, { "pattern": "/p/:sku", "page": "product" }],
         "placements": [{ "id": "recently-viewed", "sources": [{ "recommender": "recently_viewed" }], "max_items": 6 }],
         "measurement": { "holdout": 0 },
-    }))
-    .unwrap();
-    let body = BundleBody { store: Default::default(), catalog: Catalog::new(products, vec![]), stats: Default::default(), recs: Default::default(), rules };
-    Engine::load(&bundle::encode(&Header { format_version: bundle::FORMAT_VERSION, build_id: [3; 16], created_at: 0 }, &body)).unwrap()
+    });
+    common::engine(&["A 2", "A1", "B3"], Default::default(), rules)
 }
 
 /// What a request for `path` with `cookie` sets as `vt_seen`, if anything.
