@@ -233,6 +233,9 @@ fn same_favourites(id: &str, a: &Json, b: &Json, spend: &BTreeMap<(String, Strin
     }
 }
 
+/// The profile keys of the predictive fits (`engine/src/predict.rs`, written by `rfm.rs`).
+const PREDICTED_TRAITS: &[&str] = &["p_alive", "expected_orders_30", "expected_orders_90", "expected_orders_365", "expected_next_order", "clv", "churn_risk"];
+
 #[test]
 fn private_profiles_are_equal() {
     let (Some(a), Some(b)) = (profiles("VITRINE_AGG_ROWS_PROFILES"), profiles("VITRINE_AGG_SQL_PROFILES")) else {
@@ -244,8 +247,15 @@ fn private_profiles_are_equal() {
     assert!(a.len() > 100, "{} profiles: too few to prove anything", a.len());
     assert!(a.keys().eq(b.keys()), "the same customers: {} vs {}", a.len(), b.len());
     let mut problems = Vec::new();
+    // The predicted traits (#20) are fitted on purchase days per customer, which the aggregates
+    // do not carry yet (sql/SCHEMA.md): a build from them fits nothing and says so. The rows'
+    // profiles have them; the rest must agree.
+    assert!(a.values().all(|p| p.get("p_alive").is_some()) && b.values().all(|p| p.get("p_alive").is_none()));
     for (id, p) in &a {
         let (mut p, mut q) = (p.clone(), b[id].clone());
+        if let Some(m) = p.as_object_mut() {
+            m.retain(|k, _| !PREDICTED_TRAITS.contains(&k.as_str()));
+        }
         let key = "top_categories";
         if let (Some(x), Some(y)) = (p.as_object_mut().and_then(|m| m.remove(key)), q.as_object_mut().and_then(|m| m.remove(key))) {
             problems.extend(same_favourites(id, &x, &y, &spend).err());
