@@ -484,22 +484,27 @@ impl Wire for RecTables {
         put_server_only(new_arrivals, out);
     }
     fn take(r: &mut Reader<'_>) -> Self {
-        RecTables {
-            bought_together: Wire::take(r),
-            similar: Wire::take(r),
-            trending: Wire::take(r),
-            popular: Wire::take(r),
-            popular_by_country: Wire::take(r),
-            popular_by_category: Wire::take(r),
-            popular_by_segment: Wire::take(r),
-            reorder_days: Wire::take(r),
-            decided: Wire::take(r),
-            learned: take_server_only(r),
-            viewed_together: take_server_only(r),
-            bought_after_viewing: take_server_only(r),
-            popular_by_brand: take_server_only(r),
-            new_arrivals: take_server_only(r),
-        }
+        take_tables(r, Wire::take)
+    }
+}
+
+/// The tables, their `decided` lists read by `decided` (none in a previous format, or today's).
+fn take_tables(r: &mut Reader<'_>, decided: fn(&mut Reader<'_>) -> Vec<Keyed>) -> RecTables {
+    RecTables {
+        bought_together: Wire::take(r),
+        similar: Wire::take(r),
+        trending: Wire::take(r),
+        popular: Wire::take(r),
+        popular_by_country: Wire::take(r),
+        popular_by_category: Wire::take(r),
+        popular_by_segment: Wire::take(r),
+        reorder_days: Wire::take(r),
+        decided: decided(r),
+        learned: take_server_only(r),
+        viewed_together: take_server_only(r),
+        bought_after_viewing: take_server_only(r),
+        popular_by_brand: take_server_only(r),
+        new_arrivals: take_server_only(r),
     }
 }
 
@@ -624,7 +629,7 @@ macro_rules! wire_newtype {
 /// hosts with the `previous-format` feature.
 #[cfg(feature = "previous-format")]
 pub(crate) mod v8 {
-    use super::{take_rules, take_server_only, Reader, Wire};
+    use super::{take_rules, take_server_only, take_tables, Reader, Wire};
     use crate::body::{BundleBody as Current, Catalog, RecTables, Stats};
     use crate::rules::{Journey, Rules as CurrentRules, Store};
     use alloc::vec::Vec;
@@ -645,22 +650,7 @@ pub(crate) mod v8 {
             unreachable!("format v8 is only read")
         }
         fn take(r: &mut Reader<'_>) -> Self {
-            Tables(RecTables {
-                bought_together: Wire::take(r),
-                similar: Wire::take(r),
-                trending: Wire::take(r),
-                popular: Wire::take(r),
-                popular_by_country: Wire::take(r),
-                popular_by_category: Wire::take(r),
-                popular_by_segment: Wire::take(r),
-                reorder_days: Wire::take(r),
-                decided: Vec::new(),
-                learned: take_server_only(r),
-                viewed_together: take_server_only(r),
-                bought_after_viewing: take_server_only(r),
-                popular_by_brand: take_server_only(r),
-                new_arrivals: take_server_only(r),
-            })
+            Tables(take_tables(r, |_| Vec::new()))
         }
     }
 
