@@ -121,7 +121,9 @@ async fn store_run(env: &Env, key: &str, run: &[events::Accepted], recording: &R
             .collect(),
         None => Vec::new(),
     };
-    let body = ["{\"events\":[", &events.join(","), "],\"records\":[", &records.join(","), "]}"].concat();
+    // `server`: the object re-scores a customer's profile from the backend's orders only.
+    let server = if recording.server { ",\"server\":true" } else { "" };
+    let body = ["{\"events\":[", &events.join(","), "],\"records\":[", &records.join(","), "]", server, "}"].concat();
     let mut r = stubs::call(env, key, Method::Post, EVENTS, Some(body)).await.map_err(failed)?;
     let text = r.text().await.map_err(failed)?;
     match r.status_code() {

@@ -28,7 +28,10 @@ use crate::faults;
 use crate::measure;
 use crate::outbound;
 use crate::stubs;
-use crate::visitor::stored_profile;
+use crate::visitor::{is_erased, stored_profile};
+use vitrine_edge::kv::{profile_key, PROFILES};
+use vitrine_edge::live::{self, LiveOrder, Rescored};
+use vitrine_edge::profile_line::ProfileLine;
 
 #[durable_object]
 pub struct VisitorDo {
@@ -122,7 +125,10 @@ impl DurableObject for VisitorDo {
             (Method::Post, EVENTS) => {
                 let body: EventsBody = read_json(&mut req).await?;
                 match VisitorObject::parse_events(&body.events) {
-                    Ok(_) => self.receive(body.events.into_iter().map(Incoming::Event).collect(), body.records).await,
+                    Ok(_) => {
+                        let incoming = if body.server { Incoming::Server } else { Incoming::Event };
+                        self.receive(body.events.into_iter().map(incoming).collect(), body.records).await
+                    }
                     Err(reason) => Response::error(reason, 400),
                 }
             }
@@ -297,12 +303,13 @@ impl DurableObject for VisitorDo {
         }
         let config = config(&self.env);
         let journeys = journeys(&self.env).await;
-        match (config.journey_key(), journeys.loaded()) {
-            (Ok(secret), Some(bundle)) => {
+        match (config.journey_key(), journeys.engine.as_deref()) {
+            (Ok(secret), Some(engine)) => {
+                let bundle = engine.body();
                 self.with(VisitorObject::ran);
                 if self.with(|o| !o.held.is_empty()) {
                     // Events held while no bundle was loaded run first, at their own times.
-                    match self.run_events(bundle, secret, Vec::new(), Vec::new(), now).await {
+                    match self.run_events(engine, secret, Vec::new(), Vec::new(), now).await {
                         Ok(_) => {}
                         Err(Refusal::Failed(e)) => return Err(e),
                         // Kept, and tried again after a wait (not at once, forever).
@@ -417,10 +424,10 @@ impl VisitorDo {
         };
         let now = now_secs();
         let journeys = journeys(&self.env).await;
-        let tally = match journeys.loaded() {
-            Some(bundle) => {
+        let tally = match journeys.engine.as_deref() {
+            Some(engine) => {
                 self.with(VisitorObject::ran);
-                self.run_events(bundle, secret, incoming, records, now).await
+                self.run_events(engine, secret, incoming, records, now).await
             }
             None => {
                 let stage = |o: &mut VisitorObject| {
@@ -452,13 +459,15 @@ impl VisitorDo {
     /// tells contacts' objects what they need to know.
     async fn run_events(
         &self,
-        bundle: &BundleBody,
+        engine: &Engine,
         secret: &[u8],
         incoming: Vec<Incoming>,
         records: Vec<MeasureRecord>,
         now: i64,
     ) -> std::result::Result<Tally, Refusal> {
+        let bundle = engine.body();
         let held = self.with(|o| o.held.clone());
+        let orders = self.with(|o| o.live_orders(held.iter().map(|h| &h.incoming).chain(&incoming)));
         let country = config(&self.env).country;
         let mut replay = Vec::new();
         for h in &held {
@@ -477,16 +486,26 @@ impl VisitorDo {
             console_warn!("vitrine: {why}: not kept");
         }
         let mut all: Vec<Event> = replay.iter().map(|(_, e)| e.clone()).chain(fresh.iter().cloned()).collect();
+        let mut stored = None;
         if let Some(customer) = self.with(|o| o.profile_to_read(&all)) {
-            if let Some(line) = stored_profile(&self.env, &customer).await {
+            stored = stored_profile(&self.env, &customer).await;
+            if let Some(line) = &stored {
                 // The first identify, held or new, gets what the private profile knows.
-                self.with(|o| o.enrich(&mut all, &line));
+                self.with(|o| o.enrich(&mut all, line));
                 let (replayed, new) = all.split_at(replay.len());
                 for ((_, e), enriched) in replay.iter_mut().zip(replayed) {
                     e.clone_from(enriched);
                 }
                 fresh = new.to_vec();
             }
+        }
+        // The backend's orders re-score the customer's profile now, not at the next build.
+        let rescored = match self.with(|o| o.customer_id().map(str::to_string)) {
+            Some(customer) if !orders.is_empty() => self.rescore(engine, &customer, stored, &orders, now).await,
+            _ => None,
+        };
+        if let Some(identify) = rescored.as_ref().and_then(|r| self.with(|o| o.rescored_identify(r, &orders, now))) {
+            fresh.push(identify);
         }
         // Every held event is taken, parsed or not (one that no longer parses never will).
         let taken = held.len();
@@ -497,6 +516,9 @@ impl VisitorDo {
         let applied = self
             .change(|o| {
                 o.add_records(records, key, now);
+                if let Some(r) = &rescored {
+                    o.adopt_profile(&r.line);
+                }
                 let applied = o.run(bundle, secret, taken, &replay, &fresh, now);
                 o.record_journeys(bundle, &applied.effects, key, now);
                 applied
@@ -530,6 +552,30 @@ impl VisitorDo {
             }
         }
         Ok(Tally { accepted: applied.accepted, duplicates: applied.duplicates })
+    }
+
+    /// The customer's profile after the backend's `orders`, scored as the build would with the
+    /// bundle's customer model (on the data's clock), and written to KV `profile:<id>` for the
+    /// next page's cookie and the next object's read. None for an erased customer (a late order
+    /// must not bring their profile back) or when nothing could be read: the next build has it.
+    async fn rescore(&self, engine: &Engine, customer: &str, stored: Option<ProfileLine>, orders: &[LiveOrder], now: i64) -> Option<Rescored> {
+        if is_erased(&self.env, customer).await {
+            console_warn!("vitrine: an order for erased customer {customer}: their profile stays erased");
+            return None;
+        }
+        let stored = match stored {
+            Some(line) => Some(line),
+            None => stored_profile(&self.env, customer).await,
+        };
+        let model = &engine.body().stats.customer_model;
+        let rescored = live::after_orders(stored.as_ref(), customer, model, orders, engine.data_time(now));
+        let (Some(key), Ok(kv)) = (profile_key(customer), self.env.kv(PROFILES)) else { return Some(rescored) };
+        let written = async { kv.put(&key, rescored.line.to_json())?.execute().await };
+        if let Err(e) = written.await {
+            // The journeys still take the new traits; the page's cookie waits for the next build.
+            console_error!("vitrine: writing {PROFILES}/{key} after an order failed: {e}");
+        }
+        Some(rescored)
     }
 
     /// A publish changed products this visitor carted or watches: its catalog journeys start

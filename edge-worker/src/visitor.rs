@@ -88,8 +88,9 @@ fn due_for_refresh<'a>(config: &'a Config, id: &'a Identity, now: i64) -> Option
 }
 
 /// Whether a privacy request erased this customer (KV `erased:<id>`). Read only when a profile
-/// cookie is due for its refresh, beside the profile itself.
-async fn is_erased(env: &Env, customer_id: &str) -> bool {
+/// cookie is due for its refresh, beside the profile itself, and before an order re-scores a
+/// profile.
+pub async fn is_erased(env: &Env, customer_id: &str) -> bool {
     let (Some(key), Ok(kv)) = (erased_key(customer_id), env.kv(PROFILES)) else { return false };
     matches!(kv.get(&key).text().await, Ok(Some(_)))
 }

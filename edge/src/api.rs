@@ -286,7 +286,7 @@ mod tests {
     fn a_slice_of_a_previous_format_bundle_is_in_the_current_format() {
         // The SDK reads the current format only: a worker serving a previous-format bundle still hands it
         // one it can read, with the bundle's id and date.
-        let old = Engine::load(include_bytes!("../../engine/tests/golden/bundle-v8.bin")).unwrap();
+        let old = Engine::load(include_bytes!("../../engine/tests/golden/bundle-v9.bin")).unwrap();
         assert_eq!(old.header().format_version, vitrine_engine::bundle::PREVIOUS_FORMAT_VERSION);
         let bytes = slice(&old, &Visitor::default(), 0);
         let header = vitrine_engine::bundle::decode_header(&bytes).unwrap();

@@ -140,12 +140,12 @@ impl<T> BundleCache<T> {
 mod tests {
     #[test]
     fn browsers_get_a_previous_format_bundle_in_the_current_one() {
-        let old = include_bytes!("../../engine/tests/golden/bundle-v8.bin").to_vec();
+        let old = include_bytes!("../../engine/tests/golden/bundle-v9.bin").to_vec();
         let served = super::in_current_format(Arc::new(old.clone()));
         let (read_old, read_new) = (vitrine_engine::bundle::decode(&old).unwrap(), vitrine_engine::bundle::decode(&served).unwrap());
         assert_eq!((read_new.header.format_version, read_new.header.build_id), (super::FORMAT_VERSION, read_old.header.build_id));
         assert_eq!(read_new.body, read_old.body);
-        let current = Arc::new(include_bytes!("../../engine/tests/golden/bundle-v9.bin").to_vec());
+        let current = Arc::new(include_bytes!("../../engine/tests/golden/bundle-v10.bin").to_vec());
         assert!(Arc::ptr_eq(&super::in_current_format(current.clone()), &current), "untouched, not copied");
     }
 

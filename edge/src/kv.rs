@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_bundle_over_the_value_limit_is_stored_in_chunks_the_worker_joins() {
-        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/tests/golden/bundle-v8.bin")).unwrap();
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/tests/golden/bundle-v9.bin")).unwrap();
         let version = bundle_version(&bytes).unwrap();
         // Under the limit: one value, the bundle itself.
         let whole = chunked_entries(&bytes, false, None, bytes.len()).unwrap();

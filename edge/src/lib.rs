@@ -32,6 +32,7 @@ pub mod feedback;
 pub mod identity;
 pub mod kv;
 pub mod limits;
+pub mod live;
 pub mod measure;
 pub mod messaging;
 pub mod openapi;

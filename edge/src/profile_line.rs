@@ -31,6 +31,16 @@ impl ProfileLine {
         Ok(ProfileLine { customer_id, traits: v })
     }
 
+    /// The line as KV keeps it (`profile:<id>`): the traits with the customer id, one JSON
+    /// object that `parse` reads back.
+    pub fn to_json(&self) -> String {
+        let mut v = self.traits.clone();
+        if !self.customer_id.is_empty() {
+            v.set("customer_id", self.customer_id.as_str());
+        }
+        serde_json::to_string(&v).expect("a Value always serializes")
+    }
+
     fn text(&self, key: &str) -> Option<&str> {
         self.traits.path(key).and_then(Value::as_str).filter(|s| !s.is_empty())
     }

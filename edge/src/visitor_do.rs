@@ -65,6 +65,7 @@ use vitrine_engine::measure::Record as MeasureRecord;
 use vitrine_engine::zones::Tzdb;
 use vitrine_engine::Value;
 
+use crate::live::{LiveOrder, Rescored};
 use crate::messaging::{Outcome, RetryPolicy};
 use crate::profile_line::ProfileLine;
 use outbox::{Attempt, Outbox};
@@ -100,6 +101,10 @@ pub const MEASURE: &str = "/measure";
 #[derive(Serialize, Deserialize)]
 pub struct EventsBody {
     pub events: Vec<Value>,
+    /// The batch carried the write key (the store's backend): its orders re-score the
+    /// customer's profile (`Incoming::Server`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub server: bool,
     /// The measurement records of these events (`measure::event_record`): staged in the same
     /// write as the events, sent to the queue once written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -332,7 +337,7 @@ impl ContactRecord {
             "anonymousId": "provider-feedback",
             "channels": { channel.as_str(): false }
         });
-        Some(EventsBody { events: vec![serde_json::from_value(withdrawal).expect("plain JSON")], records: Vec::new() })
+        Some(EventsBody { events: vec![serde_json::from_value(withdrawal).expect("plain JSON")], records: Vec::new(), server: false })
     }
 }
 
@@ -380,6 +385,9 @@ pub const WAIT_MAX_SECS: i64 = 300;
 pub enum Incoming {
     /// An event of `/events`, as the worker checked it.
     Event(Value),
+    /// An event of `/events` the store's backend sent (the write key): its orders are the
+    /// customer's word and re-score their profile (`crate::live`).
+    Server(Value),
     /// An inbound SMS or WhatsApp message (`/sms`).
     Sms {
         message_id: String,
@@ -392,7 +400,7 @@ pub enum Incoming {
 impl Incoming {
     pub fn message_id(&self) -> &str {
         match self {
-            Incoming::Event(v) => v.path("messageId").and_then(Value::as_str).unwrap_or(""),
+            Incoming::Event(v) | Incoming::Server(v) => v.path("messageId").and_then(Value::as_str).unwrap_or(""),
             Incoming::Sms { message_id, .. } => message_id,
         }
     }
@@ -400,7 +408,7 @@ impl Incoming {
     /// The event the journeys understand.
     pub fn parse(&self) -> Result<Event, String> {
         match self {
-            Incoming::Event(v) => journey::parse(v, 0).map_err(|r| format!("refused: {r}")),
+            Incoming::Event(v) | Incoming::Server(v) => journey::parse(v, 0).map_err(|r| format!("refused: {r}")),
             Incoming::Sms { message_id, body, channel } => {
                 Ok(VisitorObject::sms_event(SmsBody { message_id: message_id.clone(), body: body.clone(), channel: *channel }))
             }
@@ -825,11 +833,57 @@ impl VisitorObject {
         if self.profile_read {
             return None;
         }
-        let user = self.visitor.id.strip_prefix("u:").filter(|u| !u.is_empty())?;
+        let user = self.customer_id()?.to_string();
         events.iter().any(|e| matches!(e.kind, EventKind::Identify(_))).then(|| {
             self.profile_read = true;
-            user.to_string()
+            user
         })
+    }
+
+    /// The customer this object is (`u:<id>`), if it is a known customer's.
+    pub fn customer_id(&self) -> Option<&str> {
+        self.visitor.id.strip_prefix("u:").filter(|u| !u.is_empty())
+    }
+
+    /// The orders of the store's backend among `incoming` (held first, then new) that this
+    /// customer's profile has yet to count: not seen before (by message id or order id), each
+    /// once. None for an anonymous visitor's object, nor for a browser's order.
+    pub fn live_orders<'a>(&self, incoming: impl IntoIterator<Item = &'a Incoming>) -> Vec<LiveOrder> {
+        if self.customer_id().is_none() {
+            return Vec::new();
+        }
+        let orders = &self.visitor.orders.recent_ids;
+        let mut out: Vec<LiveOrder> = Vec::new();
+        for raw in incoming {
+            let Incoming::Server(v) = raw else { continue };
+            let Some(order) = raw.parse().ok().and_then(|e| LiveOrder::of(v, &e)) else { continue };
+            let counted = |id: &str| !id.is_empty() && (orders.iter().any(|o| o == id) || out.iter().any(|o| o.order_id == id));
+            if !self.visitor.seen.contains(&order.message_id) && !counted(&order.order_id) && !out.iter().any(|o| o.message_id == order.message_id) {
+                out.push(order);
+            }
+        }
+        out
+    }
+
+    /// After the backend's orders: the identify that tells the journeys what the customer's
+    /// re-scored profile says, run after the orders (its id derives from the first order's, so
+    /// a retried batch, whose orders are duplicates, brings none).
+    pub fn rescored_identify(&self, rescored: &Rescored, orders: &[LiveOrder], now: i64) -> Option<Event> {
+        let first = orders.first()?;
+        Some(Event {
+            message_id: format!("profile-after-{}", first.message_id),
+            anonymous_id: String::new(),
+            user_id: self.customer_id()?.to_string(),
+            utc_offset_minutes: None,
+            time_zone: None,
+            kind: EventKind::Identify(rescored.journey_traits(now)),
+        })
+    }
+
+    /// What conditions read of the customer's profile (`segment`, `traits.*`) from `line`.
+    pub fn adopt_profile(&mut self, line: &ProfileLine) {
+        self.visitor.profile.segment = line.segment().unwrap_or_default().into();
+        self.visitor.profile.traits = line.condition_traits();
     }
 
     /// Fills what the identify did not say from the customer's private profile, and takes the
@@ -837,8 +891,7 @@ impl VisitorObject {
     /// answered since: the later answer wins, as between devices.
     pub fn enrich(&mut self, events: &mut [Event], line: &ProfileLine) {
         let profile = line.journey_traits();
-        self.visitor.profile.segment = line.segment().unwrap_or_default().into();
-        self.visitor.profile.traits = line.condition_traits();
+        self.adopt_profile(line);
         if let Some(t) = events.iter_mut().find_map(|e| match &mut e.kind {
             EventKind::Identify(t) => Some(t),
             _ => None,

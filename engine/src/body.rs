@@ -14,6 +14,7 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rfm::CustomerModel;
 use crate::rules::{Rules, Store};
 use crate::text::{int_text, slug};
 use crate::wire::{put_varint, Reader};
@@ -281,6 +282,10 @@ pub struct Stats {
     pub data_start: i64,
     pub data_end: i64,
     pub segments: Vec<SegmentSize>,
+    /// The quintile edges and fitted models the build scored customers with, for the edge to
+    /// score a customer again when their order comes (server-only; never a customer's figure).
+    #[serde(skip)]
+    pub customer_model: CustomerModel,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

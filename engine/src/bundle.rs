@@ -39,11 +39,11 @@ pub use crate::body::{Blob, BundleBody, Catalog, CategoryIdx, Keyed, Neighbors, 
 pub use crate::wire::WireError;
 
 pub const MAGIC: [u8; 8] = *b"VITRINE\x01";
-pub const FORMAT_VERSION: u16 = 9;
+pub const FORMAT_VERSION: u16 = 10;
 /// Also read (feature `previous-format`: the edge, the builder; not the browser SDK), so a
 /// worker upgraded before the bundle is republished keeps personalizing. When the format
-/// changes, the previous layout moves to `wire.rs` (`v8` today) and this follows.
-pub const PREVIOUS_FORMAT_VERSION: u16 = 8;
+/// changes, the previous layout moves to `wire.rs` (`v9` today) and this follows.
+pub const PREVIOUS_FORMAT_VERSION: u16 = 9;
 pub const HEADER_LEN: usize = 52;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -248,7 +248,7 @@ fn check(bytes: &[u8]) -> Result<Header, BundleError> {
 fn decode_body(header: Header, bytes: Arc<Vec<u8>>, start: usize) -> Result<Bundle, BundleError> {
     #[cfg(feature = "previous-format")]
     if header.format_version == PREVIOUS_FORMAT_VERSION {
-        let body = wire::from_shared::<wire::v8::BundleBody>(&bytes, start).map_err(BundleError::Body)?;
+        let body = wire::from_shared::<wire::v9::BundleBody>(&bytes, start).map_err(BundleError::Body)?;
         return Ok(Bundle { header, body: body.into() });
     }
     let body = wire::from_shared::<BundleBody>(&bytes, start).map_err(BundleError::Body)?;

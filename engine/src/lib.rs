@@ -68,10 +68,10 @@ pub mod journey;
 pub mod measure;
 mod merchandise;
 mod pages;
-#[cfg(not(feature = "compact"))]
 pub mod predict;
 pub mod recommend;
 mod render;
+pub mod rfm;
 pub mod rules;
 #[cfg(feature = "schema")]
 mod schema;

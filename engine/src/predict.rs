@@ -6,8 +6,9 @@
 //!
 //! Conventions are those of Python's `lifetimes` 0.11.3 with daily data, so analysts can compare
 //! (scripts/check-lifetimes.sh holds us to it): a customer is summarised per day with a
-//! purchase, and time is in days. Server-only: the browser SDK never links this module
-//! (`lib.rs` gates it off under feature `compact`).
+//! purchase, and time is in days. Server-only: the browser never calls it (its parameters are a
+//! server-only part of the bundle, `rfm::CustomerModel`, which the browser's build steps over),
+//! so none of it reaches the SDK's module.
 //!
 //! Pure math, no I/O, no clock: every function takes plain numbers. Parameters that are not
 //! finite and positive give NaN (never a panic), which callers check with `is_valid`.
@@ -265,7 +266,10 @@ impl Default for PredictConfig {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A customer's predicted churn risk, named from the probability they are still a customer
+/// (`p_alive`) against `[predict]`'s thresholds: what profiles write and journeys read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ChurnRisk {
     Low,
     Medium,
@@ -284,6 +288,15 @@ impl ChurnRisk {
     }
 
     /// The profile's `churn_risk` value.
+    pub fn from_name(name: &str) -> Option<ChurnRisk> {
+        match name {
+            "low" => Some(ChurnRisk::Low),
+            "medium" => Some(ChurnRisk::Medium),
+            "high" => Some(ChurnRisk::High),
+            _ => None,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ChurnRisk::Low => "low",
@@ -308,6 +321,38 @@ pub struct PredictedTraits {
     /// repeat purchases (a mean value needs some).
     pub clv: Option<f64>,
     pub churn_risk: ChurnRisk,
+}
+
+impl PredictedTraits {
+    /// As profiles carry them, whoever writes the profile (the build, the edge after an order):
+    /// `p_alive` to 4 decimals, expected orders to 3, CLV to 2 (a CLV that is not finite, from a
+    /// degenerate fit, is none).
+    pub fn rounded(&self) -> PredictedTraits {
+        let round = |v: f64, places: i32| {
+            let k = libm::pow(10.0, f64::from(places));
+            libm::round(v * k) / k
+        };
+        PredictedTraits {
+            p_alive: round(self.p_alive, 4),
+            expected_orders_30: round(self.expected_orders_30, 3),
+            expected_orders_90: round(self.expected_orders_90, 3),
+            expected_orders_365: round(self.expected_orders_365, 3),
+            clv: self.clv.filter(|v| v.is_finite()).map(|v| round(v, 2)),
+            ..*self
+        }
+    }
+
+    /// Whether every number is one JSON can carry (a degenerate fit gives NaN): profiles leave
+    /// the traits out otherwise.
+    pub fn is_finite(&self) -> bool {
+        [self.p_alive, self.expected_orders_30, self.expected_orders_90, self.expected_orders_365].iter().all(|v| v.is_finite())
+    }
+
+    /// The unix day the next order is expected by, counted from `day` (the observation's last
+    /// day), rounded up; None when not within two years.
+    pub fn next_order_day(&self, day: i64) -> Option<i64> {
+        self.expected_next_order_days.map(|d| day + libm::ceil(d) as i64)
+    }
 }
 
 /// How far ahead the expected next order is looked for: two years.

@@ -21,6 +21,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::body::{Blob, BundleBody, Catalog, Keyed, Neighbors, RecTables, Scored, SegmentSize, Stats, ROW_LEN};
+use crate::predict::{BgNbd, GammaGamma, PredictConfig};
+use crate::rfm::CustomerModel;
 use crate::rules::{
     Arm, Capture, Channel, Engagement, Experiment, Journey, Measurement, MerchAction, Merchandising, Messaging, Offer, PageRule, Placement, QuietHours, Rules,
     SegmentRule, Source, Step, Store, Trigger, UniqueCode, Variant,
@@ -318,6 +320,20 @@ impl<T: Wire> Wire for Option<T> {
     }
 }
 
+/// A fixed-size array: its items, no length (the type says it).
+impl<T: Wire + Default + Copy, const N: usize> Wire for [T; N] {
+    fn put(&self, out: &mut Vec<u8>) {
+        self.iter().for_each(|item| item.put(out));
+    }
+    fn take(r: &mut Reader<'_>) -> Self {
+        let mut items = [T::default(); N];
+        for item in &mut items {
+            *item = T::take(r);
+        }
+        items
+    }
+}
+
 impl<A: Wire, B: Wire> Wire for (A, B) {
     fn put(&self, out: &mut Vec<u8>) {
         self.0.put(out);
@@ -484,27 +500,22 @@ impl Wire for RecTables {
         put_server_only(new_arrivals, out);
     }
     fn take(r: &mut Reader<'_>) -> Self {
-        take_tables(r, Wire::take)
-    }
-}
-
-/// The tables, their `decided` lists read by `decided` (none in a previous format, or today's).
-fn take_tables(r: &mut Reader<'_>, decided: fn(&mut Reader<'_>) -> Vec<Keyed>) -> RecTables {
-    RecTables {
-        bought_together: Wire::take(r),
-        similar: Wire::take(r),
-        trending: Wire::take(r),
-        popular: Wire::take(r),
-        popular_by_country: Wire::take(r),
-        popular_by_category: Wire::take(r),
-        popular_by_segment: Wire::take(r),
-        reorder_days: Wire::take(r),
-        decided: decided(r),
-        learned: take_server_only(r),
-        viewed_together: take_server_only(r),
-        bought_after_viewing: take_server_only(r),
-        popular_by_brand: take_server_only(r),
-        new_arrivals: take_server_only(r),
+        RecTables {
+            bought_together: Wire::take(r),
+            similar: Wire::take(r),
+            trending: Wire::take(r),
+            popular: Wire::take(r),
+            popular_by_country: Wire::take(r),
+            popular_by_category: Wire::take(r),
+            popular_by_segment: Wire::take(r),
+            reorder_days: Wire::take(r),
+            decided: Wire::take(r),
+            learned: take_server_only(r),
+            viewed_together: take_server_only(r),
+            bought_after_viewing: take_server_only(r),
+            popular_by_brand: take_server_only(r),
+            new_arrivals: take_server_only(r),
+        }
     }
 }
 
@@ -527,24 +538,52 @@ impl Wire for Rules {
         put_server_only(merchandising, out);
     }
     fn take(r: &mut Reader<'_>) -> Self {
-        take_rules(r, take_server_only)
+        Rules {
+            pages: Wire::take(r),
+            segments: Wire::take(r),
+            saved_groups: Wire::take(r),
+            placements: Wire::take(r),
+            offers: Wire::take(r),
+            experiments: Wire::take(r),
+            journeys: take_server_only(r),
+            messaging: take_server_only(r),
+            measurement: Wire::take(r),
+            unique_codes: Wire::take(r),
+            merchandising: take_server_only(r),
+        }
     }
 }
 
-/// The rules, their journeys read by `journeys` (a previous format's layout, or today's).
-fn take_rules(r: &mut Reader<'_>, journeys: fn(&mut Reader<'_>) -> Vec<Journey>) -> Rules {
-    Rules {
-        pages: Wire::take(r),
+/// The stats: as listed, the customer model last, a server-only part (the edge scores
+/// customers with it; the browser never does).
+impl Wire for Stats {
+    fn put(&self, out: &mut Vec<u8>) {
+        let Stats { orders, order_lines, customers, countries, data_start, data_end, segments, customer_model } = self;
+        orders.put(out);
+        order_lines.put(out);
+        customers.put(out);
+        countries.put(out);
+        data_start.put(out);
+        data_end.put(out);
+        segments.put(out);
+        put_server_only(customer_model, out);
+    }
+    fn take(r: &mut Reader<'_>) -> Self {
+        take_stats(r, take_server_only)
+    }
+}
+
+/// The stats, their customer model read by `model` (none in the previous format, or today's).
+fn take_stats(r: &mut Reader<'_>, model: fn(&mut Reader<'_>) -> CustomerModel) -> Stats {
+    Stats {
+        orders: Wire::take(r),
+        order_lines: Wire::take(r),
+        customers: Wire::take(r),
+        countries: Wire::take(r),
+        data_start: Wire::take(r),
+        data_end: Wire::take(r),
         segments: Wire::take(r),
-        saved_groups: Wire::take(r),
-        placements: Wire::take(r),
-        offers: Wire::take(r),
-        experiments: Wire::take(r),
-        journeys: journeys(r),
-        messaging: take_server_only(r),
-        measurement: Wire::take(r),
-        unique_codes: Wire::take(r),
-        merchandising: take_server_only(r),
+        customer_model: model(r),
     }
 }
 
@@ -624,67 +663,34 @@ macro_rules! wire_newtype {
     )*};
 }
 
-/// Format v8, the previous version: the recommendation tables had no `decided` (what a slice
-/// carries of the edge's decisions) and journeys no `late_days`; the rest is as today. Read by
-/// hosts with the `previous-format` feature.
+/// Format v9, the previous version: the stats had no customer model (what the edge scores a
+/// customer's new order with); the rest is as today. Read by hosts with the `previous-format`
+/// feature.
 #[cfg(feature = "previous-format")]
-pub(crate) mod v8 {
-    use super::{take_rules, take_server_only, take_tables, Reader, Wire};
-    use crate::body::{BundleBody as Current, Catalog, RecTables, Stats};
-    use crate::rules::{Journey, Rules as CurrentRules, Store};
+pub(crate) mod v9 {
+    use super::{take_stats, Reader, Wire};
+    use crate::body::{BundleBody as Current, Catalog, RecTables, Stats as CurrentStats};
+    use crate::rfm::CustomerModel;
+    use crate::rules::{Rules, Store};
     use alloc::vec::Vec;
 
     pub struct BundleBody {
         store: Store,
         catalog: Catalog,
         stats: Stats,
-        recs: Tables,
+        recs: RecTables,
         rules: Rules,
     }
 
-    /// Today's tables without `decided`.
-    struct Tables(RecTables);
+    /// Today's stats without the customer model.
+    struct Stats(CurrentStats);
 
-    impl Wire for Tables {
+    impl Wire for Stats {
         fn put(&self, _: &mut Vec<u8>) {
-            unreachable!("format v8 is only read")
+            unreachable!("format v9 is only read")
         }
         fn take(r: &mut Reader<'_>) -> Self {
-            Tables(take_tables(r, |_| Vec::new()))
-        }
-    }
-
-    /// Today's rules, their journeys without `late_days` (the last field).
-    struct Rules(CurrentRules);
-
-    struct Journey8(Journey);
-
-    impl Wire for Journey8 {
-        fn put(&self, _: &mut Vec<u8>) {
-            unreachable!("format v8 is only read")
-        }
-        fn take(r: &mut Reader<'_>) -> Self {
-            Journey8(Journey {
-                id: Wire::take(r),
-                trigger: Wire::take(r),
-                reentry: Wire::take(r),
-                max_per_day: Wire::take(r),
-                gap_factor: Wire::take(r),
-                steps: Wire::take(r),
-                when: Wire::take(r),
-                min_drop_percent: Wire::take(r),
-                late_days: None,
-            })
-        }
-    }
-
-    impl Wire for Rules {
-        fn put(&self, _: &mut Vec<u8>) {
-            unreachable!("format v8 is only read")
-        }
-        fn take(r: &mut Reader<'_>) -> Self {
-            let journeys = |r: &mut Reader<'_>| take_server_only::<Vec<Journey8>>(r).into_iter().map(|j| j.0).collect();
-            Rules(take_rules(r, journeys))
+            Stats(take_stats(r, |_| CustomerModel::default()))
         }
     }
 
@@ -694,7 +700,7 @@ pub(crate) mod v8 {
 
     impl From<BundleBody> for Current {
         fn from(b: BundleBody) -> Current {
-            Current { store: b.store, catalog: b.catalog, stats: b.stats, recs: b.recs.0, rules: b.rules.0 }
+            Current { store: b.store, catalog: b.catalog, stats: b.stats.0, recs: b.recs, rules: b.rules }
         }
     }
 }
@@ -703,7 +709,10 @@ pub(crate) mod v8 {
 wire_struct! {
     BundleBody { store, catalog, stats, recs, rules }
     Store { name, currency, currency_symbol, base_url, free_shipping_threshold }
-    Stats { orders, order_lines, customers, countries, data_start, data_end, segments }
+    CustomerModel { recency_edges, frequency_edges, monetary_edges, bgnbd, gamma_gamma, predict }
+    BgNbd { r, alpha, a, b }
+    GammaGamma { p, q, v }
+    PredictConfig { clv_horizon_days, monthly_discount, churn_high_below, churn_medium_below }
     SegmentSize { name, customers }
     Scored { item, score }
     Keyed { key, items }

@@ -1,8 +1,10 @@
 //! The bundle format refuses every kind of bad input with a typed error and never panics.
 
 use vitrine_engine::bundle::{
-    self, BundleBody, BundleError, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION,
+    self, BundleBody, BundleError, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored, Stats, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION,
 };
+use vitrine_engine::predict::{BgNbd, PredictConfig};
+use vitrine_engine::rfm::CustomerModel;
 use vitrine_engine::rules::{Arm, Experiment, Measurement, Messaging, Placement, Rules, SegmentRule, Source, Store, UniqueCode};
 use vitrine_engine::Value;
 
@@ -29,7 +31,17 @@ fn sample() -> (Header, BundleBody) {
     let body = BundleBody {
         store: Store { name: "Demo".into(), currency: "GBP".into(), ..Default::default() },
         catalog: Catalog::new(products(), vec!["Candles".into()]),
-        stats: Default::default(),
+        stats: Stats {
+            customer_model: CustomerModel {
+                recency_edges: [10.0, 30.0, 90.0, 180.0],
+                frequency_edges: [1.0, 1.0, 2.0, 4.0],
+                monetary_edges: [20.0, 50.5, 100.0, 400.25],
+                bgnbd: Some(BgNbd { r: 0.82, alpha: 69.3, a: 0.003, b: 7.7 }),
+                gamma_gamma: None,
+                predict: PredictConfig::default(),
+            },
+            ..Stats::default()
+        },
         recs: RecTables {
             bought_together: Neighbors::from_lists(vec![vec![Scored { item: 1, score: 0.75 }], vec![]]),
             similar: Neighbors::from_lists(vec![vec![], vec![Scored { item: 0, score: 0.5 }]]),
@@ -118,16 +130,16 @@ fn the_layout_is_pinned_by_golden_bytes() {
 }
 
 /// A worker upgraded before the bundle is republished keeps personalizing: the previous
-/// version's bytes (written by that version's code, `tests/golden/bundle-v8.bin`, whose sample
-/// had no `decided` lists) still load. Not in the SDK.
+/// version's bytes (written by that version's code, `tests/golden/bundle-v9.bin`, whose sample
+/// had no customer model) still load. Not in the SDK.
 #[test]
 #[cfg(feature = "previous-format")]
 fn the_previous_format_version_still_loads() {
     let old = std::fs::read(format!("{}/tests/golden/bundle-v{PREVIOUS_FORMAT_VERSION}.bin", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let read = bundle::decode(&old).expect("the previous version decodes");
     let (_, mut current) = sample();
-    // v8's sample: today's without what v9 added.
-    current.recs.decided = vec![];
+    // v9's sample: today's without what v10 added.
+    current.stats.customer_model = CustomerModel::default();
     assert_eq!((read.header.format_version, read.body), (PREVIOUS_FORMAT_VERSION, current));
     if let Err(e) = vitrine_engine::Engine::load(&old) {
         panic!("and the engine serves it: {e:?}");

@@ -144,11 +144,22 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     laps.lap("predict");
     let bar = progress.step("RFM profiles", "customers", aggregates.customers.ids.len() as u64);
     let ids = &aggregates.customers.ids;
-    let mut profiles = rfm::profiles_from(&aggregates.customers, aggregates.as_of());
+    let (mut profiles, mut customer_model) = rfm::profiles_from(&aggregates.customers, aggregates.as_of());
     rfm::with_top_brands(&mut profiles, &aggregates.customers, &products);
-    if let (Some(report), Some(summaries), Some(_)) = (&predict, &summaries, &opts.profiles) {
-        for (p, prediction) in profiles.iter_mut().zip(report.predictions(summaries, &config.predict)) {
-            p.predicted = prediction;
+    if let Some(summaries) = &summaries {
+        for (p, s) in profiles.iter_mut().zip(&summaries.customers) {
+            p.purchase_days = s.map(|s| (s.frequency as u32 + 1, s.mean_value * s.frequency));
+        }
+    }
+    if let (Some(report), Some(summaries)) = (&predict, &summaries) {
+        // The edge scores a customer's new order with the same fits and settings.
+        customer_model.bgnbd = report.bgnbd.as_ref().ok().map(|f| f.params);
+        customer_model.gamma_gamma = report.gamma_gamma.as_ref().ok().map(|f| f.params);
+        customer_model.predict = config.predict;
+        if opts.profiles.is_some() {
+            for (p, prediction) in profiles.iter_mut().zip(report.predictions(summaries, &config.predict)) {
+                p.predicted = prediction;
+            }
         }
     }
     let segments = rfm::segment_sizes(&profiles);
@@ -204,6 +215,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
             data_start: t.first_time,
             data_end: t.last_time,
             segments: segments.clone(),
+            customer_model,
         },
         recs: tables,
         rules: config.rules(),

@@ -140,7 +140,7 @@ impl PredictReport {
             .par_iter()
             .map(|s| {
                 let traits = vitrine_engine::predict::traits(&bg.params, gg, s.as_ref()?, cfg);
-                let next_order_day = traits.expected_next_order_days.map(|d| summaries.end_day + d.ceil() as i64);
+                let next_order_day = traits.next_order_day(summaries.end_day);
                 Some(Prediction { traits, next_order_day })
             })
             .collect()

@@ -11,6 +11,8 @@ use serde::Serialize;
 
 use vitrine_engine::bundle::SegmentSize;
 use vitrine_engine::recommend::{self, Owned};
+pub use vitrine_engine::rfm::Segment;
+use vitrine_engine::rfm::{quintile_edges, CustomerModel};
 
 use crate::aggregates::{CustomerAggregates, CustomerStats};
 use crate::data::{CategoryIdx, CustomerIdx, Dataset, Product};
@@ -27,74 +29,6 @@ const TOP_BRANDS: usize = 3;
 /// Purchase-history items kept per profile: as many as the engine seeds from (fewer cost
 /// the eval's blends ~1–3% NDCG@10 at 30), ~1.5 KB of JSON at most, which the profile cookie carries.
 pub const PROFILE_ITEMS: usize = recommend::MAX_HISTORY_SEEDS;
-
-/// The named RFM segments, in the order reports list them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Segment {
-    Champions,
-    Loyal,
-    PotentialLoyalist,
-    New,
-    Promising,
-    NeedAttention,
-    AboutToSleep,
-    AtRisk,
-    CantLoseThem,
-    Hibernating,
-    Lost,
-}
-
-impl Segment {
-    pub const ALL: [Segment; 11] = [
-        Segment::Champions,
-        Segment::Loyal,
-        Segment::PotentialLoyalist,
-        Segment::New,
-        Segment::Promising,
-        Segment::NeedAttention,
-        Segment::AboutToSleep,
-        Segment::AtRisk,
-        Segment::CantLoseThem,
-        Segment::Hibernating,
-        Segment::Lost,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Segment::Champions => "Champions",
-            Segment::Loyal => "Loyal",
-            Segment::PotentialLoyalist => "Potential loyalist",
-            Segment::New => "New",
-            Segment::Promising => "Promising",
-            Segment::NeedAttention => "Need attention",
-            Segment::AboutToSleep => "About to sleep",
-            Segment::AtRisk => "At risk",
-            Segment::CantLoseThem => "Can't lose them",
-            Segment::Hibernating => "Hibernating",
-            Segment::Lost => "Lost",
-        }
-    }
-
-    /// The widely used segment map on (R, F) scores (the regex map `[1-2][1-2]` Hibernating,
-    /// `[1-2][3-4]` At risk, `[1-2]5` Can't lose them, `3[1-2]` About to sleep, `33` Need
-    /// attention, `[3-4][4-5]` Loyal, `41` Promising, `51` New, `[4-5][2-3]` Potential
-    /// loyalist, `5[4-5]` Champions), with `11` split off Hibernating as Lost.
-    pub fn from_scores(r: u8, f: u8) -> Segment {
-        match (r, f) {
-            (1, 1) => Segment::Lost,
-            (1..=2, 1..=2) => Segment::Hibernating,
-            (1..=2, 3..=4) => Segment::AtRisk,
-            (1..=2, _) => Segment::CantLoseThem,
-            (3, 1..=2) => Segment::AboutToSleep,
-            (3, 3) => Segment::NeedAttention,
-            (3..=4, 4..) => Segment::Loyal,
-            (4, 1) => Segment::Promising,
-            (5, 1) => Segment::New,
-            (4..=5, 2..=3) => Segment::PotentialLoyalist,
-            _ => Segment::Champions,
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Profile {
@@ -123,13 +57,17 @@ pub struct Profile {
     pub items: Vec<Owned>,
     /// The predictive models' traits (`crate::predict`), when the build fitted them.
     pub predicted: Option<Prediction>,
+    /// Days with a purchase and the spend of all but the first (`vitrine_engine::rfm::History`),
+    /// when the build counted purchase days (not from aggregates): the edge re-scores the
+    /// customer from them when an order comes.
+    pub purchase_days: Option<(u32, f64)>,
 }
 
 /// Profiles for every customer of the dataset, indexed by `CustomerIdx`, favourite brands
 /// included.
 pub fn profiles(ds: &Dataset) -> Vec<Profile> {
     let a = CustomerAggregates::from_dataset(ds);
-    let mut profiles = profiles_from(&a, ds.last_time());
+    let (mut profiles, _) = profiles_from(&a, ds.last_time());
     with_top_brands(&mut profiles, &a, &ds.products);
     profiles
 }
@@ -163,24 +101,29 @@ pub fn with_top_brands(profiles: &mut [Profile], a: &CustomerAggregates, product
 }
 
 /// Profiles from the customer aggregates (counted by the builder or by SQL), indexed as
-/// `a.ids`; `as_of` is the data's last order.
-pub fn profiles_from(a: &CustomerAggregates, as_of: i64) -> Vec<Profile> {
+/// `a.ids`, and the quintile edges they were scored against (a `CustomerModel` without fits);
+/// `as_of` is the data's last order.
+pub fn profiles_from(a: &CustomerAggregates, as_of: i64) -> (Vec<Profile>, CustomerModel) {
     let as_of_day = as_of.div_euclid(DAY) + 1;
     let last_day = |s: &CustomerStats| s.last_time.div_euclid(DAY);
     let recency: Vec<f64> = a.stats.iter().map(|s| (as_of_day - last_day(s)) as f64).collect();
     let frequency: Vec<f64> = a.stats.iter().map(|s| s.orders as f64).collect();
     let monetary: Vec<f64> = a.stats.iter().map(|s| s.monetary).collect();
-    let (r_edges, f_edges, m_edges) = (quintile_edges(&recency), quintile_edges(&frequency), quintile_edges(&monetary));
+    let model = CustomerModel {
+        recency_edges: quintile_edges(&recency),
+        frequency_edges: quintile_edges(&frequency),
+        monetary_edges: quintile_edges(&monetary),
+        ..CustomerModel::default()
+    };
     let mut categories = a.categories.iter().peekable();
     let mut items = a.items.iter().peekable();
 
-    a.stats
+    let profiles = a
+        .stats
         .iter()
         .enumerate()
         .map(|(c, s)| {
-            let r = 6 - score(recency[c], &r_edges);
-            let f = score(frequency[c], &f_edges);
-            let m = score(monetary[c], &m_edges);
+            let scores = model.scores(recency[c], frequency[c], monetary[c]);
             // Both lists are sorted by customer: take this customer's run of each.
             let mut spend: Vec<(CategoryIdx, f64)> = Vec::new();
             while let Some(k) = categories.next_if(|k| k.customer as usize <= c) {
@@ -202,10 +145,10 @@ pub fn profiles_from(a: &CustomerAggregates, as_of: i64) -> Vec<Profile> {
                 recency_days: recency[c] as u32,
                 frequency: s.orders,
                 monetary: s.monetary,
-                r,
-                f,
-                m,
-                segment: Segment::from_scores(r, f),
+                r: scores.r,
+                f: scores.f,
+                m: scores.m,
+                segment: scores.segment,
                 first_order: s.first_time,
                 last_order: s.last_time,
                 typical_gap_days: s.gap_days,
@@ -213,26 +156,11 @@ pub fn profiles_from(a: &CustomerAggregates, as_of: i64) -> Vec<Profile> {
                 top_brands: Vec::new(),
                 items: owned.into_iter().take(PROFILE_ITEMS).map(|(o, _)| o).collect(),
                 predicted: None,
+                purchase_days: None,
             }
         })
-        .collect()
-}
-
-/// The values at the 20th, 40th, 60th and 80th percentiles (nearest rank).
-fn quintile_edges(values: &[f64]) -> [f64; 4] {
-    if values.is_empty() {
-        return [0.0; 4];
-    }
-    let mut v = values.to_vec();
-    v.sort_unstable_by(f64::total_cmp);
-    let n = v.len();
-    std::array::from_fn(|k| v[((k + 1) * n).div_ceil(5).max(1) - 1])
-}
-
-/// 1 + the number of edges below `v`: equal values always share a score, so customers with
-/// the same number of orders are never split between two F scores.
-fn score(v: f64, edges: &[f64; 4]) -> u8 {
-    1 + edges.iter().filter(|&&e| e < v).count() as u8
+        .collect();
+    (profiles, model)
 }
 
 /// Customers per segment, every segment listed (in `Segment::ALL` order).
@@ -268,6 +196,13 @@ struct ProfileLine<'a> {
     /// The predicted traits; none of their keys without a fit.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     predicted: Option<PredictedLine>,
+    /// Days with a purchase, and the spend of all but the first: what the edge re-scores the
+    /// customer from when an order comes (`vitrine_engine::rfm::History`); absent when the
+    /// build did not count purchase days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purchase_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repeat_spend: Option<f64>,
     /// Names, contacts and consent from the customers export, when it has this customer.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     customer: Option<&'a CustomerRow>,
@@ -293,18 +228,14 @@ struct PredictedLine {
 
 impl PredictedLine {
     fn of(p: &Prediction) -> PredictedLine {
-        let t = &p.traits;
-        let round = |v: f64, places: i32| {
-            let k = 10f64.powi(places);
-            (v * k).round() / k
-        };
+        let t = p.traits.rounded();
         PredictedLine {
-            p_alive: round(t.p_alive, 4),
-            expected_orders_30: round(t.expected_orders_30, 3),
-            expected_orders_90: round(t.expected_orders_90, 3),
-            expected_orders_365: round(t.expected_orders_365, 3),
+            p_alive: t.p_alive,
+            expected_orders_30: t.expected_orders_30,
+            expected_orders_90: t.expected_orders_90,
+            expected_orders_365: t.expected_orders_365,
             expected_next_order: p.next_order_day.map(|d| day_string(d * DAY)),
-            clv: t.clv.filter(|v| v.is_finite()).map(|v| round(v, 2)),
+            clv: t.clv,
             churn_risk: t.churn_risk.name(),
         }
     }
@@ -348,14 +279,9 @@ pub fn write_profiles(path: &Path, ids: &[String], products: &[Product], categor
             top_brands: &p.top_brands,
             items: p.items.iter().filter_map(|o| Some((products.get(o.item as usize)?.sku.as_str(), o.last_time, o.orders))).collect(),
             // A value that is not finite (a degenerate fit) would not be JSON: left out.
-            predicted: p
-                .predicted
-                .as_ref()
-                .filter(|p| {
-                    let t = &p.traits;
-                    [t.p_alive, t.expected_orders_30, t.expected_orders_90, t.expected_orders_365].iter().all(|v| v.is_finite())
-                })
-                .map(PredictedLine::of),
+            predicted: p.predicted.as_ref().filter(|p| p.traits.is_finite()).map(PredictedLine::of),
+            purchase_days: p.purchase_days.map(|d| d.0),
+            repeat_spend: p.purchase_days.map(|d| (d.1 * 100.0).round() / 100.0),
         };
         serde_json::to_writer(&mut out, &line).map_err(write_err)?;
         out.write_all(b"\n").map_err(Error::io(path))?;
@@ -371,33 +297,6 @@ pub fn write_profiles(path: &Path, ids: &[String], products: &[Product], categor
 mod tests {
     use super::*;
     use crate::data::{Line, Order};
-
-    #[test]
-    fn segment_map_covers_every_score_pair() {
-        assert_eq!(Segment::from_scores(5, 5), Segment::Champions);
-        assert_eq!(Segment::from_scores(5, 1), Segment::New);
-        assert_eq!(Segment::from_scores(4, 1), Segment::Promising);
-        assert_eq!(Segment::from_scores(3, 3), Segment::NeedAttention);
-        assert_eq!(Segment::from_scores(4, 4), Segment::Loyal);
-        assert_eq!(Segment::from_scores(5, 2), Segment::PotentialLoyalist);
-        assert_eq!(Segment::from_scores(3, 2), Segment::AboutToSleep);
-        assert_eq!(Segment::from_scores(2, 4), Segment::AtRisk);
-        assert_eq!(Segment::from_scores(1, 5), Segment::CantLoseThem);
-        assert_eq!(Segment::from_scores(2, 1), Segment::Hibernating);
-        assert_eq!(Segment::from_scores(1, 1), Segment::Lost);
-        let all: std::collections::BTreeSet<_> = (1..=5).flat_map(|r| (1..=5).map(move |f| Segment::from_scores(r, f))).collect();
-        assert_eq!(all.len(), Segment::ALL.len());
-    }
-
-    #[test]
-    fn quintiles_keep_ties_together() {
-        let v: Vec<f64> = [1, 1, 1, 1, 2, 2, 3, 5, 8, 13].iter().map(|&x| x as f64).collect();
-        let e = quintile_edges(&v);
-        assert_eq!(e, [1.0, 1.0, 2.0, 5.0]);
-        assert_eq!(score(1.0, &e), 1);
-        assert_eq!(score(2.0, &e), 3);
-        assert_eq!(score(13.0, &e), 5);
-    }
 
     #[test]
     fn recency_frequency_monetary_and_gaps() {

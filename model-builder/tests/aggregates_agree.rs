@@ -233,8 +233,19 @@ fn same_favourites(id: &str, a: &Json, b: &Json, spend: &BTreeMap<(String, Strin
     }
 }
 
-/// The profile keys of the predictive fits (`engine/src/predict.rs`, written by `rfm.rs`).
-const PREDICTED_TRAITS: &[&str] = &["p_alive", "expected_orders_30", "expected_orders_90", "expected_orders_365", "expected_next_order", "clv", "churn_risk"];
+/// The profile keys of the predictive fits (`engine/src/predict.rs`, written by `rfm.rs`) and
+/// of the purchase days they are fitted on (`vitrine_engine::rfm::History`).
+const PREDICTED_TRAITS: &[&str] = &[
+    "p_alive",
+    "expected_orders_30",
+    "expected_orders_90",
+    "expected_orders_365",
+    "expected_next_order",
+    "clv",
+    "churn_risk",
+    "purchase_days",
+    "repeat_spend",
+];
 
 #[test]
 fn private_profiles_are_equal() {

@@ -131,7 +131,7 @@ fn a_newer_format_and_a_mislabelled_bundle_are_refused_too(s: &Suite) {
 /// previous format version (written by that version's builder, engine/tests/golden) serves, and
 /// browsers get it re-encoded in the current format, which is all the SDK reads.
 fn a_bundle_of_the_previous_format_still_serves(s: &Suite) {
-    let old = std::fs::read(vitrine_tests::stack::repo_root().join("engine/tests/golden/bundle-v8.bin")).unwrap();
+    let old = std::fs::read(vitrine_tests::stack::repo_root().join("engine/tests/golden/bundle-v9.bin")).unwrap();
     let version = vitrine_engine::bundle::decode_header(&old).unwrap().build_id_hex();
     publish_raw(s, &version, &old, &fixture::version(2));
     serving(s, &version);

@@ -322,6 +322,7 @@ pub fn body(products: usize, store: Store, rules: Rules) -> BundleBody {
         data_start: 1_600_000_000,
         data_end: 1_700_000_000,
         segments: SEGMENTS.iter().map(|s| SegmentSize { name: s.to_string(), customers: 40_000 }).collect(),
+        ..Stats::default()
     };
     let catalog = Catalog::new(rows, CATEGORIES.iter().map(|c| c.to_string()).collect());
     BundleBody { store, catalog, stats, recs, rules }

@@ -166,26 +166,7 @@ impl Traits {
     }
 }
 
-/// A customer's predicted churn risk, as the builder names it from the probability they are
-/// still a customer (`p_alive`) against the config's thresholds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChurnRisk {
-    Low,
-    Medium,
-    High,
-}
-
-impl ChurnRisk {
-    pub fn from_name(name: &str) -> Option<ChurnRisk> {
-        match name {
-            "low" => Some(ChurnRisk::Low),
-            "medium" => Some(ChurnRisk::Medium),
-            "high" => Some(ChurnRisk::High),
-            _ => None,
-        }
-    }
-}
+pub use crate::predict::ChurnRisk;
 
 /// Why an event was refused. Shown to the sender next to the event's index.
 #[derive(Clone, Debug, PartialEq)]
