@@ -108,7 +108,8 @@ pub fn profiles_from(a: &CustomerAggregates, as_of: i64) -> (Vec<Profile>, Custo
     let last_day = |s: &CustomerStats| s.last_time.div_euclid(DAY);
     let recency: Vec<f64> = a.stats.iter().map(|s| (as_of_day - last_day(s)) as f64).collect();
     let frequency: Vec<f64> = a.stats.iter().map(|s| s.orders as f64).collect();
-    let monetary: Vec<f64> = a.stats.iter().map(|s| s.monetary).collect();
+    // In cents, as the profile line carries it: the edge re-scores from the line's figure.
+    let monetary: Vec<f64> = a.stats.iter().map(|s| (s.monetary * 100.0).round() / 100.0).collect();
     let model = CustomerModel {
         recency_edges: quintile_edges(&recency),
         frequency_edges: quintile_edges(&frequency),
@@ -144,7 +145,7 @@ pub fn profiles_from(a: &CustomerAggregates, as_of: i64) -> (Vec<Profile>, Custo
                 customer: c as CustomerIdx,
                 recency_days: recency[c] as u32,
                 frequency: s.orders,
-                monetary: s.monetary,
+                monetary: monetary[c],
                 r: scores.r,
                 f: scores.f,
                 m: scores.m,

@@ -84,6 +84,7 @@ fn uci_profiles_carry_predicted_traits_and_the_bundle_no_customer_data() {
     // p_alive stays high for everyone, but not equal.
     assert!(with_next > 100 && with_clv > 1000 && lowest < 0.9, "next {with_next}, clv {with_clv}, lowest p_alive {lowest}");
     let bytes = std::fs::read(&bundle).unwrap();
+    the_edge_scores_each_line_as_the_build_did(&bytes, &lines);
     for private in [&b"p_alive"[..], b"churn_risk", b"expected_next_order", b"17850", b"12347"] {
         assert!(!bytes.windows(private.len()).any(|w| w == private), "the bundle holds {:?}", String::from_utf8_lossy(private));
     }
@@ -115,4 +116,46 @@ fn predict_config_is_checked_by_key() {
     let config = dir.write("vitrine.toml", format!("{MINIMAL_CONFIG}[predict]\nhorizon = 30\n"));
     let (r, _) = dir.build_json(&config, &orders);
     assert!(r.code != 0 && r.stderr.contains("horizon"), "{}", r.stderr);
+}
+
+/// What the edge re-scores a customer from when their order comes (the line's figures and the
+/// bundle's customer model, `vitrine_engine::rfm`) gives, with no new order, what the build
+/// wrote: one scoring, one model, wherever it runs.
+fn the_edge_scores_each_line_as_the_build_did(bundle: &[u8], lines: &[Value]) {
+    use vitrine_engine::civil::{parse_day_unix, DAY_SECS};
+    use vitrine_engine::rfm::History;
+    let body = vitrine_engine::bundle::decode(bundle).unwrap().body;
+    let model = &body.stats.customer_model;
+    assert!(model.bgnbd.is_some() && model.gamma_gamma.is_some(), "the fits travel with the bundle");
+    let end_day = body.stats.data_end.div_euclid(DAY_SECS);
+    let day = |p: &Value, k: &str| parse_day_unix(p[k].as_str().unwrap()).unwrap() / DAY_SECS;
+    for p in lines {
+        let h = History {
+            orders: p["frequency"].as_u64().unwrap() as u32,
+            monetary: p["monetary"].as_f64().unwrap(),
+            first_day: day(p, "first_order"),
+            last_day: day(p, "last_order"),
+            purchase_days: Some(p["purchase_days"].as_u64().unwrap() as u32),
+            repeat_spend: p["repeat_spend"].as_f64().unwrap(),
+        };
+        let (scores, traits) = model.rescore(&h, end_day);
+        let traits = traits.unwrap().rounded();
+        assert_eq!(
+            (u64::from(scores.r), u64::from(scores.f), u64::from(scores.m), scores.segment.name()),
+            (p["r"].as_u64().unwrap(), p["f"].as_u64().unwrap(), p["m"].as_u64().unwrap(), p["segment"].as_str().unwrap()),
+            "{p}"
+        );
+        assert_eq!(p["recency_days"].as_i64().unwrap(), end_day + 1 - h.last_day, "{p}");
+        let e = [traits.p_alive, traits.expected_orders_30, traits.expected_orders_90, traits.expected_orders_365];
+        let want = ["p_alive", "expected_orders_30", "expected_orders_90", "expected_orders_365"].map(|k| p[k].as_f64().unwrap());
+        assert_eq!(e, want, "{p}");
+        assert_eq!(traits.churn_risk.name(), p["churn_risk"].as_str().unwrap(), "{p}");
+        let next = traits.next_order_day(end_day).map(|d| vitrine_engine::civil::day_string(d * DAY_SECS));
+        assert_eq!(next.as_deref(), p.get("expected_next_order").and_then(Value::as_str), "{p}");
+        // The line keeps repeat spend in cents: the value of a purchase moves by far less than one.
+        match (traits.clv, p.get("clv").and_then(Value::as_f64)) {
+            (Some(ours), Some(theirs)) => assert!((ours - theirs).abs() <= 0.011 + theirs.abs() * 1e-6, "{ours} vs {p}"),
+            (ours, theirs) => assert_eq!(ours, theirs, "{p}"),
+        }
+    }
 }
