@@ -517,7 +517,7 @@ impl VisitorDo {
             .change(|o| {
                 o.add_records(records, key, now);
                 if let Some(r) = &rescored {
-                    o.adopt_profile(&r.line);
+                    o.rescored(r, &orders);
                 }
                 let applied = o.run(bundle, secret, taken, &replay, &fresh, now);
                 o.record_journeys(bundle, &applied.effects, key, now);

@@ -71,6 +71,9 @@ use crate::profile_line::ProfileLine;
 use outbox::{Attempt, Outbox};
 use vitrine_contacts::Country;
 
+/// The backend's order ids a customer's object remembers as counted in their profile.
+const RESCORED_ORDERS: usize = 20;
+
 /// The Durable Object binding.
 pub const BINDING: &str = "VISITORS";
 /// Tells an object its own key (its name) on every internal call.
@@ -486,6 +489,7 @@ struct Stored {
     held: Vec<Held>,
     measure: Vec<MeasureRecord>,
     measure_retry_at: Option<i64>,
+    rescored_orders: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -502,6 +506,8 @@ struct StoredRef<'a> {
     measure: &'a [MeasureRecord],
     #[serde(skip_serializing_if = "Option::is_none")]
     measure_retry_at: Option<i64>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    rescored_orders: &'a [String],
 }
 
 /// The journeys of `journeys`, with local times from the IANA database (quiet hours and a
@@ -534,6 +540,9 @@ pub struct VisitorObject {
     pub measure: Vec<MeasureRecord>,
     /// When the alarm tries the measurement outbox again.
     measure_retry_at: Option<i64>,
+    /// The backend's latest orders (ids) the customer's profile counted: a browser's report of
+    /// the same order moves nothing, and the backend's, sent again, counts once.
+    rescored_orders: Vec<String>,
 }
 
 /// What a batch of events did.
@@ -573,6 +582,7 @@ impl VisitorObject {
             held: stored.held,
             measure: stored.measure,
             measure_retry_at: stored.measure_retry_at,
+            rescored_orders: stored.rescored_orders,
             ..VisitorObject::default()
         };
         if o.visitor.id.is_empty() {
@@ -600,6 +610,7 @@ impl VisitorObject {
             held: &self.held,
             measure: &self.measure,
             measure_retry_at: self.measure_retry_at,
+            rescored_orders: &self.rescored_orders,
         })
         .expect("visitor state is plain JSON")
     }
@@ -852,7 +863,7 @@ impl VisitorObject {
         if self.customer_id().is_none() {
             return Vec::new();
         }
-        let orders = &self.visitor.orders.recent_ids;
+        let orders = &self.rescored_orders;
         let mut out: Vec<LiveOrder> = Vec::new();
         for raw in incoming {
             let Incoming::Server(v) = raw else { continue };
@@ -884,6 +895,17 @@ impl VisitorObject {
     pub fn adopt_profile(&mut self, line: &ProfileLine) {
         self.visitor.profile.segment = line.segment().unwrap_or_default().into();
         self.visitor.profile.traits = line.condition_traits();
+    }
+
+    /// The profile `rescored` counted `orders`: it is the customer's profile now, and those
+    /// orders count no more.
+    pub fn rescored(&mut self, rescored: &Rescored, orders: &[LiveOrder]) {
+        self.adopt_profile(&rescored.line);
+        for o in orders.iter().filter(|o| !o.order_id.is_empty()) {
+            self.rescored_orders.push(o.order_id.clone());
+        }
+        let over = self.rescored_orders.len().saturating_sub(RESCORED_ORDERS);
+        self.rescored_orders.drain(..over);
     }
 
     /// Fills what the identify did not say from the customer's private profile, and takes the

@@ -137,8 +137,19 @@ fn completed(message_id: &str, order_id: &str) -> serde_json::Value {
 
 #[test]
 fn only_the_backends_orders_count_and_each_once() {
-    let (o, _) = VisitorObject::load(None, "u:17850", NOW).unwrap();
-    let browser = Incoming::Event(serde_json::from_value(completed("m0", "o0")).unwrap());
+    // The customer's own browser reports order o1 first (the SDK on the thank-you page): only
+    // the backend's report of it counts, once.
+    let (mut o, _) = VisitorObject::load(None, "u:17850", NOW).unwrap();
+    let browser = Incoming::Event(serde_json::from_value(completed("m0", "o1")).unwrap());
+    let body = BundleBody {
+        store: Default::default(),
+        catalog: Catalog::new(vec![], vec![]),
+        stats: Default::default(),
+        recs: Default::default(),
+        rules: Rules::default(),
+    };
+    o.apply(&body, b"k", &[browser.parse().unwrap()], NOW);
+    assert!(o.live_orders([&browser]).is_empty());
     let batch = [browser, server(completed("m1", "o1")), server(completed("m2", "o1")), server(completed("m1", "o9")), server(completed("m3", "o3"))];
     let orders = o.live_orders(&batch);
     assert_eq!(orders.iter().map(|o| (o.message_id.as_str(), o.order_id.as_str(), o.value)).collect::<Vec<_>>(), [("m1", "o1", 42.5), ("m3", "o3", 42.5)]);
@@ -169,7 +180,7 @@ fn the_journeys_take_the_new_traits_after_the_order() {
     let rescored = after_orders(Some(&at_risk()), "17850", &model(), &orders, NOW);
     let mut events: Vec<_> = incoming.iter().map(|i| i.parse().unwrap()).collect();
     events.push(o.rescored_identify(&rescored, &orders, real_now).unwrap());
-    o.adopt_profile(&rescored.line);
+    o.rescored(&rescored, &orders);
     o.apply(&body, b"link-secret", &events, real_now);
     let s = &o.visitor;
     assert_eq!((s.profile.segment.as_str(), s.profile.churn_risk), ("Champions", Some(vitrine_engine::journey::ChurnRisk::Low)));
@@ -178,6 +189,11 @@ fn the_journeys_take_the_new_traits_after_the_order() {
     let days = rescored.predicted.unwrap().next_order_day(0).unwrap();
     let run = s.run("winback").expect("armed");
     assert_eq!(run.anchor, (real_now / DAY_SECS + days) * DAY_SECS + 7 * DAY_SECS);
-    // A retried batch: its order is a duplicate, so no second re-scoring.
+    // A retried batch, or the same order under a new message id: counted once.
     assert!(o.live_orders(&incoming).is_empty());
+    assert!(o.live_orders(&[server(completed("m9", "o1"))]).is_empty());
+    // It survives the object's sleep.
+    let (woken, _) = VisitorObject::load(Some(&o.to_json()), "u:17850", real_now).unwrap();
+    assert!(woken.live_orders(&[server(completed("m9", "o1"))]).is_empty());
+    assert_eq!(woken.live_orders(&[server(completed("m10", "o2"))]).len(), 1);
 }

@@ -239,6 +239,22 @@ kill -TERM 0"#;
         run(cmd, &format!("wrangler kv bulk put ({binding})"));
     }
 
+    /// Reads a KV value of this stack's state through `wrangler kv key get --local`, as an
+    /// operator would (also while the worker runs); None when there is none.
+    pub fn kv_get(&self, binding: &str, key: &str) -> Option<String> {
+        let out = tool("wrangler")
+            .args(["kv", "key", "get", "--local", "--text", "--binding", binding, key])
+            .arg("--persist-to")
+            .arg(&self.persist)
+            .arg("--config")
+            .arg(&self.config_path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("wrangler kv key get: could not start: {e}"));
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (out.status.success() && !text.is_empty() && text != "Value not found").then_some(text)
+    }
+
     pub fn log_tail(&self, lines: usize) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let all: Vec<&str> = text.lines().collect();

@@ -19,6 +19,8 @@ use base64::Engine as _;
 use capture::{CaptureServer, Captured, Fault, NO_ANSWER};
 use serde_json::{json, Value};
 use vitrine_engine::journey::{LinkClaims, Messaging};
+use vitrine_engine::predict::{BgNbd, GammaGamma};
+use vitrine_engine::rfm::CustomerModel;
 use vitrine_engine::rules::Offer;
 use vitrine_engine::{token, Engine};
 use vitrine_tests::http::{self, HttpResponse};
@@ -29,6 +31,8 @@ use vitrine_tests::{cases, demo_store, fixture, harness};
 const LINK_SECRET: &str = "e2e-link-secret";
 const WEBHOOK_SECRET: &str = "e2e-webhook-secret";
 const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
+/// The store's backend sends its events with this key (`VITRINE_WRITE_KEY`).
+const WRITE_KEY: &str = "e2e-write-key-journeys-0123";
 /// Long enough for the last step (6 s) plus alarm and delivery latency on a busy machine.
 const JOURNEY_DONE: Duration = Duration::from_secs(30);
 
@@ -56,6 +60,15 @@ fn bundle() -> Vec<u8> {
         b.rules.messaging = messaging;
         b.rules.offers.extend(offers);
         assert_eq!(vitrine_engine::journey::check(&b.rules), Vec::<String>::new());
+        // What the build scored its customers with: an order from the backend re-scores one.
+        b.stats.customer_model = CustomerModel {
+            recency_edges: [10.0, 30.0, 90.0, 180.0],
+            frequency_edges: [1.0, 1.0, 2.0, 4.0],
+            monetary_edges: [20.0, 50.0, 100.0, 400.0],
+            bgnbd: Some(BgNbd { r: 0.82, alpha: 69.3, a: 0.08, b: 2.5 }),
+            gamma_gamma: Some(GammaGamma { p: 2.1, q: 3.4, v: 95.0 }),
+            predict: Default::default(),
+        };
     })
 }
 
@@ -79,6 +92,10 @@ fn setup() -> Suite {
     std::fs::create_dir_all(site.join("account")).unwrap();
     std::fs::write(site.join("account/login-ada.html"), "<!doctype html><title>Signed in</title><p>Signed in").unwrap();
     std::fs::write(site.join("account/login-ada.html.headers"), format!("Vitrine-Identity: {}\nCache-Control: private", identity::token("c-export", None)))
+        .unwrap();
+    // Lee's login: a customer the last build did not know yet.
+    std::fs::write(site.join("account/login-lee.html"), "<!doctype html><title>Signed in</title><p>Signed in").unwrap();
+    std::fs::write(site.join("account/login-lee.html.headers"), format!("Vitrine-Identity: {}\nCache-Control: private", identity::token("c-live", None)))
         .unwrap();
     let mut cfg = StackConfig::new(&site);
     cfg.bundles = vec![bundle()];
@@ -106,6 +123,7 @@ fn setup() -> Suite {
         // A provider that does not answer within 2 s is retried (capture::Fault::Hang).
         ("PROVIDER_TIMEOUT_SECS", "2".into()),
         ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
+        ("VITRINE_WRITE_KEY", WRITE_KEY.into()),
         ("SENDGRID_WEBHOOK_PUBLIC_KEY", sendgrid_public_key(&sendgrid_key())),
         // As a store would run it: no demo picker, and visitors asked before cookies.
         ("DEMO_PICKER", "0".into()),
@@ -145,6 +163,7 @@ fn main() -> std::process::ExitCode {
             providers_that_throttle_fail_or_hang_are_retried_and_deliver_once,
             a_failed_storage_write_is_stored_on_the_clients_retry,
             a_bundle_that_cannot_load_ends_no_journey_and_loses_no_event,
+            a_backend_order_rescores_the_customers_profile_and_a_browsers_claim_moves_nothing,
         ],
     )
 }
@@ -171,6 +190,13 @@ fn signed_batch(events: &[Value]) -> String {
         Some(u) => json!({ "batch": events, "identity": identity::token(u, None) }).to_string(),
         None => json!({ "batch": events }).to_string(),
     }
+}
+
+/// A batch as the store's backend sends it: with the write key.
+fn post_from_backend(s: &Suite, events: &[Value]) -> HttpResponse {
+    let auth = format!("Bearer {WRITE_KEY}");
+    let body = json!({ "batch": events }).to_string();
+    http::request(&url(s), "POST", "/v1/events", &[("Content-Type", "application/json"), ("Authorization", &auth)], body.as_bytes()).expect("POST /v1/events")
 }
 
 fn post_unsigned(s: &Suite, events: &[Value]) -> HttpResponse {
@@ -1436,4 +1462,55 @@ fn a_bundle_that_cannot_load_ends_no_journey_and_loses_no_event(s: &Suite) {
         held,
         resumed_in.as_secs_f32()
     );
+}
+
+/// #20, live traits. A customer the last build did not know orders: their own browser's report
+/// (signed in, with their token) moves nothing; the backend's (the write key) makes their
+/// profile in KV at once: segment against the bundle's quintile edges, predicted traits from its
+/// fits. Their next sign-in's cookie and their object's journeys carry it. An order for an
+/// erased customer does not bring their profile back.
+fn a_backend_order_rescores_the_customers_profile_and_a_browsers_claim_moves_nothing(s: &Suite) {
+    let completed = |id: &str, order: &str, user: &str, revenue: f64| {
+        event(
+            json!({ "type": "track", "event": "Order Completed", "properties": { "order_id": order, "revenue": revenue, "products": [{ "product_id": "K300", "quantity": 1 }] } }),
+            id,
+            Some(user),
+        )
+    };
+    let profile = |id: &str| s.stack.borrow().kv_get("PROFILES", &format!("profile:{id}"));
+    // The browser (with the customer's own token) claims a big order: kept for the journeys, but
+    // it is not the store's word: no profile.
+    assert_eq!(post_events(s, &[completed("lee-phone", "L-1", "c-live", 99_999.0)]).status, 200);
+    thread::sleep(Duration::from_secs(1));
+    assert_eq!(profile("c-live"), None, "a browser's order makes no profile");
+    // The backend reports the same order: it counts, once.
+    for _ in 0..2 {
+        let r = post_from_backend(s, &[completed("lee-phone", "L-1", "c-live", 120.0)]);
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let line: Value = serde_json::from_str(&profile("c-live").expect("the backend's order wrote the profile")).unwrap();
+    assert_eq!(
+        (line["customer_id"].as_str(), line["segment"].as_str(), line["frequency"].as_u64(), line["monetary"].as_f64()),
+        (Some("c-live"), Some("New"), Some(1), Some(120.0)),
+        "{line}"
+    );
+    assert_eq!((line["p_alive"].as_f64(), line["churn_risk"].as_str(), line["items"][0][0].as_str()), (Some(1.0), Some("low"), Some("K300")), "{line}");
+    // The object's journeys see the profile now.
+    let state = &visitor_log(s, "u:c-live")["state"];
+    assert_eq!((state["profile"]["segment"].as_str(), state["profile"]["churn_risk"].as_str()), (Some("New"), Some("low")), "{state}");
+    // A second order a moment later: a repeat customer on the same day (one purchase day).
+    assert_eq!(post_from_backend(s, &[completed("lee-phone", "L-2", "c-live", 30.0)]).status, 200);
+    let line: Value = serde_json::from_str(&profile("c-live").unwrap()).unwrap();
+    assert_eq!((line["frequency"].as_u64(), line["monetary"].as_f64(), line["purchase_days"].as_u64()), (Some(2), Some(150.0), Some(1)), "{line}");
+    // Signing in on the store: the cookie carries the new segment.
+    let cookies = http::get(&url(s), "/account/login-lee", &[("Cookie", "vt_vid=lee-phone; vt_consent=1")]).cookies();
+    let signed = cookies.iter().find(|(k, _)| k == "vt_profile").map(|(_, v)| v.clone()).expect("signed in");
+    let claims = vitrine_edge::profile::read(vitrine_tests::stack::PROFILE_SECRET.as_bytes(), &signed).unwrap();
+    assert_eq!((claims.cid.as_str(), claims.traits.path("segment").and_then(vitrine_engine::Value::as_str)), ("c-live", Some("Potential loyalist")));
+    // An erased customer's late order: their profile stays erased.
+    s.stack.borrow().kv_put("PROFILES", &[vitrine_edge::kv::Entry::text("profile:c-gone", r#"{"customer_id":"c-gone","segment":"Loyal"}"#)]);
+    let (ok, out) = privacy_sh(s, &["delete", "c-gone"]);
+    assert!(ok, "{out}");
+    assert_eq!(post_from_backend(s, &[completed("gone-phone", "G-1", "c-gone", 50.0)]).status, 200);
+    assert_eq!(profile("c-gone"), None, "not brought back");
 }
