@@ -18,6 +18,10 @@
 //!
 //! The worker reads these (`bundles.rs`, `profile.rs`); `vitrine-kv` (src/bin) and the test
 //! stacks write them, so a key spelled here is the only spelling.
+//!
+//! A profile load can be incremental (`scripts/refresh.sh`): a [`Manifest`] of what the last
+//! load put (a hash per key, kept outside KV by the caller) turns a profiles file into the
+//! puts and deletes that bring KV from that load to this one ([`profile_changes`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
