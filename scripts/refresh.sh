@@ -20,7 +20,8 @@
 # last load put; keep --state between runs (a CI cache). Without it the next run puts every
 # profile again and can delete none. Runs the builder and vitrine-kv from this checkout
 # (release), or the binaries MODEL_BUILDER and VITRINE_KV name. Stops at the first failure,
-# saying which step; running it again is safe (the manifest changes only after a good load).
+# saying which step; running it again is safe (the manifest changes only after a good load,
+# and a bundle with the same content as bundle:current is not published again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -69,8 +70,17 @@ model_builder "${build[@]}" || die "the build failed: nothing published, KV unch
 # switched by one pointer write (with a rollback), while the profiles are many writes with
 # none. A bundle that is refused stops the refresh before any customer's profile changed, and
 # new profiles (segments, traits, personas) never wait on rules that do not know them yet.
+# A rebuild from the same exports differs only in build id and time: publishing it would push
+# the last real change out of bundle:previous (the rollback target), so it is not published.
+# (A bundle over KV's value limit is stored in chunks and is always published.)
 step "publish the bundle"
-bash scripts/publish-bundle.sh "$out/bundle.bin" "${kv_flags[@]}" || die "publishing the bundle failed: profiles not loaded (run again)"
+current=$(bash scripts/publish-bundle.sh --status "${kv_flags[@]}" | sed -n 's/^bundle:current *= //p') || die "could not read bundle:current"
+if [ -n "$current" ] && wrangler kv key get "bundle:$current" --binding BUNDLES "${kv_flags[@]}" >"$work/current.bin" 2>/dev/null \
+  && [ "$(vitrine_kv same "$work/current.bin" "$out/bundle.bin")" = same ]; then
+  echo "bundle unchanged: bundle:current ($current) holds the same content, not published again"
+else
+  bash scripts/publish-bundle.sh "$out/bundle.bin" "${kv_flags[@]}" || die "publishing the bundle failed: profiles not loaded (run again)"
+fi
 
 step "load the profiles (changed and deleted only)"
 bash scripts/load-profiles.sh "$out/profiles.jsonl" --manifest "$state/profiles.manifest" "${kv_flags[@]}" \

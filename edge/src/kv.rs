@@ -168,6 +168,20 @@ pub fn bundle_version(bytes: &[u8]) -> Result<String, String> {
     Ok(engine.header().build_id_hex())
 }
 
+/// Where a bundle's header holds what differs between two builds of the same content: the
+/// build id and the creation time (`engine/src/bundle.rs`, bytes 12..36).
+const BUILD_STAMP: std::ops::Range<usize> = 12..36;
+
+/// Whether two bundles hold the same content (format, body, its checksum) and differ at most
+/// in build id and creation time: a rebuild from the same exports, which need not be published
+/// again (it would only push the real rollback target out of `bundle:previous`).
+pub fn same_content(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && a.len() >= vitrine_engine::bundle::HEADER_LEN
+        && a[..BUILD_STAMP.start] == b[..BUILD_STAMP.start]
+        && a[BUILD_STAMP.end..] == b[BUILD_STAMP.end..]
+}
+
 /// `bundle:<version>` and, when `make_current`, the `bundle:current` pointer (and
 /// `bundle:previous` = `previous`, the version it replaces).
 pub fn bundle_entries(bytes: &[u8], make_current: bool, previous: Option<&str>) -> Result<Vec<Entry>, String> {
@@ -445,6 +459,21 @@ mod tests {
         assert!(join(&chunks[..2], total).unwrap_err().contains("manifest says"), "a missing chunk is refused");
         assert!(join(&[chunks.concat(), chunks[0].clone()], total).unwrap_err().contains("manifest says"), "so is one too many");
         assert!(join(&chunks, MAX_JOINED_BYTES + 1).unwrap_err().contains("over the"), "and a manifest past an isolate's memory");
+    }
+
+    #[test]
+    fn a_rebuild_of_the_same_content_is_the_same_bundle() {
+        use vitrine_engine::bundle::{self, Header, FORMAT_VERSION};
+        let golden = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/tests/golden/bundle-v8.bin")).unwrap();
+        let body = bundle::decode(&golden).unwrap().body;
+        let built = |id: u8, at: i64| bundle::encode(&Header { format_version: FORMAT_VERSION, build_id: [id; 16], created_at: at }, &body);
+        let (monday, tuesday) = (built(1, 1_700_000_000), built(2, 1_700_086_400));
+        assert_ne!(bundle_version(&monday).unwrap(), bundle_version(&tuesday).unwrap());
+        assert!(same_content(&monday, &tuesday), "another build id and time, the same content");
+        let mut changed = tuesday.clone();
+        *changed.last_mut().unwrap() ^= 1;
+        assert!(!same_content(&monday, &changed), "a byte of the body");
+        assert!(!same_content(&monday, &monday[..monday.len() - 1]) && !same_content(b"VITRINE", b"VITRINE"), "lengths; shorter than a header");
     }
 
     #[test]

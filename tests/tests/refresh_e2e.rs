@@ -152,22 +152,22 @@ fn a_nightly_refresh_loads_only_what_changed_and_keeps_erasures() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("vitrine.toml"), "[store]\nname = \"Refresh test shop\"\n").unwrap();
-    let night = Night {
-        persist: dir.join("kv"),
-        dir,
-        model_builder: built("vitrine-model-builder", "model-builder"),
-        vitrine_kv: built("vitrine-edge", "vitrine-kv"),
-    };
+    let night =
+        Night { persist: dir.join("kv"), dir, model_builder: built("vitrine-model-builder", "model-builder"), vitrine_kv: built("vitrine-edge", "vitrine-kv") };
 
     // Night 1: nothing loaded before, so everything is put.
     let out = night.refresh(&first_night());
     let first_jsonl = night.profiles_jsonl();
     let first = kv::profile_entries(&first_jsonl).unwrap();
-    assert!(first.len() >= 5 + 1, "five customers and their personas: {first:?}");
+    assert_eq!(first.iter().filter(|e| e.key.starts_with("profile:")).count(), 5, "five customers: {first:?}");
     assert_eq!(counts(&out), (first.len(), 0, 0), "{out}");
     assert_eq!(night.profiles_kv(), as_map(&first), "KV holds the first build's profiles and personas");
-    let bundle = |out: &str| kv::bundle_version(&std::fs::read(night.dir.join("out/bundle.bin")).unwrap()).map(|v| assert!(out.contains(&format!("published bundle {v}")), "{out}"));
-    bundle(&out).unwrap();
+    let published = |out: &str| {
+        let version = kv::bundle_version(&std::fs::read(night.dir.join("out/bundle.bin")).unwrap()).unwrap();
+        assert!(out.contains(&format!("published bundle {version}")), "{out}");
+        assert_eq!(night.wrangler(&["key", "get", "bundle:current", "--binding", "BUNDLES", "--text"]).trim(), version, "bundle:current");
+    };
+    published(&out);
 
     // Between the nights: D is erased (as DELETE /v1/admin/customers/10004 does: the profile
     // deleted, erased:<id> written) and the edge writes a profile of its own.
@@ -190,10 +190,12 @@ fn a_nightly_refresh_loads_only_what_changed_and_keeps_erasures() {
     expected.insert(LIVE_KEY.into(), LIVE_VALUE.into());
     expected.insert("erased:10004".into(), "1700000000".into());
     assert_eq!(night.profiles_kv(), expected, "exactly the second build's profiles, the edge's own profile and the erasure mark");
-    bundle(&out).unwrap();
+    published(&out);
 
-    // Night 3, nothing changed: no profile put or deleted (the bundle is published again).
+    // Night 3, nothing changed: no profile put or deleted, and the rebuilt bundle (a new build
+    // id, the same content) is not published again.
     let out = night.refresh(&second_night());
+    assert!(out.contains("bundle unchanged") && !out.contains("published bundle"), "{out}");
     assert_eq!(night.profiles_jsonl(), second_jsonl, "the same exports build the same profiles");
     assert_eq!(counts(&out), (0, 0, second.len()), "{out}");
     assert_eq!(night.profiles_kv(), expected);

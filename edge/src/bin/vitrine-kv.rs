@@ -5,6 +5,8 @@
 //! vitrine-kv version  <bundle.bin>                    check a bundle as the worker will; print its version
 //! vitrine-kv bundle   <bundle.bin> <out.json> [--current [--previous V]]
 //!                                                     entries for namespace BUNDLES
+//! vitrine-kv same     <a.bin> <b.bin>                 `same` when the two hold the same content (only
+//!                                                     build id and time differ), else `different`
 //! vitrine-kv profiles <profiles.jsonl> <out.json>     entries for namespace PROFILES (+ personas)
 //!            [--erased IDS]                           leave out these customers (one id a line,
 //!                                                     `scripts/privacy.sh erased`)
@@ -53,7 +55,8 @@ fn write(path: &str, data: impl AsRef<[u8]>) -> Result<(), String> {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let arg = |i: usize, what: &str| args.get(i).map(String::as_str).ok_or_else(|| format!("missing {what} (usage: vitrine-kv version|bundle|profiles …)"));
+    let arg =
+        |i: usize, what: &str| args.get(i).map(String::as_str).ok_or_else(|| format!("missing {what} (usage: vitrine-kv version|bundle|same|profiles …)"));
     let flag = |name: &str| args.iter().any(|a| a == name);
     let option = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str);
     match args.first().map(String::as_str) {
@@ -70,6 +73,11 @@ fn run(args: &[String]) -> Result<(), String> {
             let bundle = arg(1, "bundle file")?;
             let entries = kv::bundle_entries(&read(bundle)?, flag("--current"), option("--previous")).map_err(|e| format!("{bundle}: {e}"))?;
             write(arg(2, "output file")?, kv::to_bulk_json(&entries))
+        }
+        Some("same") => {
+            let (a, b) = (arg(1, "bundle file")?, arg(2, "other bundle file")?);
+            println!("{}", if kv::same_content(&read(a)?, &read(b)?) { "same" } else { "different" });
+            Ok(())
         }
         Some("profiles") => {
             let profiles = arg(1, "profiles file")?;
@@ -105,6 +113,6 @@ fn run(args: &[String]) -> Result<(), String> {
             println!("put {} delete {} unchanged {}", changes.put.len(), changes.delete.len(), changes.unchanged);
             Ok(())
         }
-        _ => Err("usage: vitrine-kv version|bundle|profiles … | --version (see edge/src/bin/vitrine-kv.rs)".into()),
+        _ => Err("usage: vitrine-kv version|bundle|same|profiles … | --version (see edge/src/bin/vitrine-kv.rs)".into()),
     }
 }
