@@ -200,8 +200,8 @@ fn a_nightly_refresh_loads_only_what_changed_and_keeps_erasures() {
     assert_eq!(counts(&out), (0, 0, second.len()), "{out}");
     assert_eq!(night.profiles_kv(), expected);
 
-    // C is erased after the build: loading the same file again deletes their profile, and the
-    // persona that was theirs goes to the next customer of the segment.
+    // C is erased after the build: loading the same file again deletes their profile, and no
+    // persona is theirs any more (the segment's next customer, or none).
     night.put(&[Entry::text("erased:10003", "1700000001")]);
     let manifest = night.dir.join("state/profiles.manifest");
     let out = night.script("scripts/load-profiles.sh", &[night.dir.join("out/profiles.jsonl").to_str().unwrap(), "--manifest", manifest.to_str().unwrap()]);
