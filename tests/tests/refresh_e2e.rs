@@ -219,6 +219,16 @@ fn a_nightly_refresh_loads_only_what_changed_and_keeps_erasures() {
     let text = std::fs::read_to_string(&manifest).unwrap();
     assert!(!text.contains("profile:10003") && text.contains("profile:10002"), "the manifest follows the load:\n{text}");
 
+    // A load that fails leaves the manifest as the last good load's, naming the bad line.
+    let broken = night.dir.join("broken.jsonl");
+    std::fs::write(&broken, format!("{}\n{{\"customer_id\":", line_of(&second_jsonl, "10002").unwrap())).unwrap();
+    let mut cmd = stack::tool("bash");
+    cmd.args(["scripts/load-profiles.sh", broken.to_str().unwrap(), "--manifest", manifest.to_str().unwrap(), "--local", "--persist-to"]).arg(&night.persist);
+    let out = cmd.env("VITRINE_KV", &night.vitrine_kv).stdin(Stdio::null()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("profiles line 2: not JSON"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), text, "the manifest is the last good load's");
+
     let _ = std::fs::remove_dir_all(&night.dir);
-    eprintln!("refresh e2e: three refreshes and a load in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!("refresh e2e: three refreshes and two loads in {:.1} s", started.elapsed().as_secs_f64());
 }
