@@ -12,3 +12,7 @@ fi
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false DO_NOT_TRACK=1 WRANGLER_HIDE_BANNER=true
 export CHROMEDRIVER=/usr/bin/chromedriver
+# The workspace's own tools: the binary VITRINE_KV / MODEL_BUILDER names (tests, a CI job that
+# built it already), else built (release, once) and run from this checkout.
+vitrine_kv() { if [ -n "${VITRINE_KV:-}" ]; then "$VITRINE_KV" "$@"; else cargo run --release --quiet -p vitrine-edge --bin vitrine-kv -- "$@"; fi; }
+model_builder() { if [ -n "${MODEL_BUILDER:-}" ]; then "$MODEL_BUILDER" "$@"; else cargo run --release --quiet -p vitrine-model-builder --bin model-builder -- "$@"; fi; }

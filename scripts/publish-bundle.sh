@@ -60,7 +60,7 @@ case "$what" in
   -*) die "unknown option $what" ;;
   *)
     [ -f "$what" ] || die "no bundle file $what"
-    version=$(cargo run --release --quiet -p vitrine-edge --bin vitrine-kv -- version "$what") || die "$what would be refused by the worker (see above)"
+    version=$(vitrine_kv version "$what") || die "$what would be refused by the worker (see above)"
     kv put "bundle:$version" --path "$what" >/dev/null
     current=$(get bundle:current)
     if [ "$current" != "$version" ]; then

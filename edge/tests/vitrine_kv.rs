@@ -25,7 +25,7 @@ fn the_version_subcommand_still_reads_a_bundle_and_a_typo_gets_the_usage() {
     let typo = vitrine_kv(&["--versoin"]);
     assert!(!typo.status.success());
     assert!(
-        String::from_utf8_lossy(&typo.stderr).contains("usage: vitrine-kv version|bundle|profiles … | --version"),
+        String::from_utf8_lossy(&typo.stderr).contains("usage: vitrine-kv version|bundle|same|profiles … | --version"),
         "{}",
         String::from_utf8_lossy(&typo.stderr)
     );
