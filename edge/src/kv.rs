@@ -464,7 +464,7 @@ mod tests {
     #[test]
     fn a_rebuild_of_the_same_content_is_the_same_bundle() {
         use vitrine_engine::bundle::{self, Header, FORMAT_VERSION};
-        let golden = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/tests/golden/bundle-v8.bin")).unwrap();
+        let golden = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/tests/golden/bundle-v10.bin")).unwrap();
         let body = bundle::decode(&golden).unwrap().body;
         let built = |id: u8, at: i64| bundle::encode(&Header { format_version: FORMAT_VERSION, build_id: [id; 16], created_at: at }, &body);
         let (monday, tuesday) = (built(1, 1_700_000_000), built(2, 1_700_086_400));

@@ -78,7 +78,7 @@ fn a_broken_manifest_or_a_missing_flag_is_an_error_naming_it() {
 #[test]
 fn same_tells_a_rebuild_from_a_change() {
     let dir = temp_dir("same");
-    let golden = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/tests/golden/bundle-v8.bin")).unwrap();
+    let golden = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../engine/tests/golden/bundle-v10.bin")).unwrap();
     let mut rebuilt = golden.clone();
     rebuilt[12..28].copy_from_slice(&[9; 16]); // another build id
     let mut changed = golden.clone();

@@ -1,5 +1,6 @@
 //! `model-builder inspect`: what a bundle holds, as text or JSON.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -33,8 +34,49 @@ pub struct Inspection {
     pub data_start: String,
     pub data_end: String,
     pub segments: Vec<SegmentSize>,
+    /// What the edge re-scores a customer's new order with: the build's quintile edges and fits.
+    pub customer_model: CustomerModelView,
     pub tables: TableSizes,
     pub rules: RuleCounts,
+}
+
+/// The bundle's customer model, by name.
+#[derive(Debug, Serialize)]
+pub struct CustomerModelView {
+    pub recency_edges_days: [f64; 4],
+    pub frequency_edges_orders: [f64; 4],
+    pub monetary_edges: [f64; 4],
+    /// `{r, alpha, a, b}`; null where the build fitted none.
+    pub bgnbd: Option<BTreeMap<&'static str, f64>>,
+    /// `{p, q, v}`; null where the build fitted none.
+    pub gamma_gamma: Option<BTreeMap<&'static str, f64>>,
+}
+
+impl CustomerModelView {
+    fn of(m: &vitrine_engine::rfm::CustomerModel) -> CustomerModelView {
+        CustomerModelView {
+            recency_edges_days: m.recency_edges,
+            frequency_edges_orders: m.frequency_edges,
+            monetary_edges: m.monetary_edges,
+            bgnbd: m.bgnbd.map(|b| [("r", b.r), ("alpha", b.alpha), ("a", b.a), ("b", b.b)].into()),
+            gamma_gamma: m.gamma_gamma.map(|g| [("p", g.p), ("q", g.q), ("v", g.v)].into()),
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let list = |v: &[f64]| v.iter().map(|x| format!("{x}")).collect::<Vec<_>>().join(", ");
+        let params = |p: &BTreeMap<&str, f64>| p.iter().map(|(k, v)| format!("{k} {v:.6}")).collect::<Vec<_>>().join(", ");
+        vec![
+            format!(
+                "  quintile edges: recency {} days; orders {}; spend {}",
+                list(&self.recency_edges_days),
+                list(&self.frequency_edges_orders),
+                list(&self.monetary_edges)
+            ),
+            format!("  BG/NBD: {}", self.bgnbd.as_ref().map_or("none fitted".into(), &params)),
+            format!("  Gamma-Gamma: {}", self.gamma_gamma.as_ref().map_or("none fitted".into(), &params)),
+        ]
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -92,6 +134,7 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
         data_start: day_string(body.stats.data_start),
         data_end: day_string(body.stats.data_end),
         segments: body.stats.segments.clone(),
+        customer_model: CustomerModelView::of(&body.stats.customer_model),
         tables: TableSizes::of(&body.recs),
         rules: RuleCounts {
             pages: rules.pages.len(),
@@ -123,6 +166,8 @@ pub fn render(i: &Inspection) -> String {
         "segments:".into(),
     ];
     lines.extend(i.segments.iter().map(|s| format!("  {:<20} {:>6}", s.name, n(s.customers))));
+    lines.push("customer model (an order at the edge is scored with it):".into());
+    lines.extend(i.customer_model.lines());
     lines.push("tables:".into());
     lines.extend(i.tables.lines().into_iter().map(|l| format!("  {l}")));
     let r = &i.rules;

@@ -85,6 +85,12 @@ fn uci_profiles_carry_predicted_traits_and_the_bundle_no_customer_data() {
     assert!(with_next > 100 && with_clv > 1000 && lowest < 0.9, "next {with_next}, clv {with_clv}, lowest p_alive {lowest}");
     let bytes = std::fs::read(&bundle).unwrap();
     the_edge_scores_each_line_as_the_build_did(&bytes, &lines);
+    // `inspect` shows what the edge scores an order with.
+    let inspected: Value = serde_json::from_str(&run(&[&"inspect", &bundle, &"--json"]).stdout).unwrap();
+    let model = &inspected["customer_model"];
+    assert_eq!(model["bgnbd"]["r"], summary["predict"]["bgnbd"]["Ok"]["parameters"][0][1], "{model}");
+    assert_eq!(model["frequency_edges_orders"], serde_json::json!([1.0, 2.0, 3.0, 5.0]));
+    assert!(model["gamma_gamma"]["v"].as_f64().unwrap() > 0.0);
     for private in [&b"p_alive"[..], b"churn_risk", b"expected_next_order", b"17850", b"12347"] {
         assert!(!bytes.windows(private.len()).any(|w| w == private), "the bundle holds {:?}", String::from_utf8_lossy(private));
     }
