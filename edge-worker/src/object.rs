@@ -567,7 +567,10 @@ impl VisitorDo {
             Some(line) => Some(line),
             None => stored_profile(&self.env, customer).await,
         };
-        let model = &engine.body().stats.customer_model;
+        let Some(model) = &engine.body().stats.customer_model else {
+            console_warn!("vitrine: the serving bundle has no customer model (format v9): the order reaches {customer}'s profile at the next build");
+            return None;
+        };
         let rescored = live::after_orders(stored.as_ref(), customer, model, orders, engine.data_time(now));
         let (Some(key), Ok(kv)) = (profile_key(customer), self.env.kv(PROFILES)) else { return Some(rescored) };
         let written = async { kv.put(&key, rescored.line.to_json())?.execute().await };

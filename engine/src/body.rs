@@ -284,8 +284,9 @@ pub struct Stats {
     pub segments: Vec<SegmentSize>,
     /// The quintile edges and fitted models the build scored customers with, for the edge to
     /// score a customer again when their order comes (server-only; never a customer's figure).
+    /// None in a bundle of format v9, and in the browser (its build steps over it).
     #[serde(skip)]
-    pub customer_model: CustomerModel,
+    pub customer_model: Option<CustomerModel>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

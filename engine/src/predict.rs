@@ -223,7 +223,7 @@ fn ln_hyp2f1_series(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
     let (mut sum, mut term) = (1.0f64, 1.0f64);
     for n in 0..MAX_TERMS {
         let n = f64::from(n);
-        if c + n == 0.0 || (c + n < 0.0 && (c + n).fract() == 0.0) {
+        if c + n == 0.0 || (c + n < 0.0 && libm::trunc(c + n) == c + n) {
             return None;
         }
         let ratio = (a + n) * (b + n) / ((c + n) * (n + 1.0)) * z;

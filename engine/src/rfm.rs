@@ -124,11 +124,6 @@ pub struct CustomerModel {
 }
 
 impl CustomerModel {
-    /// Whether the build scored any customer (a bundle built without orders has no edges).
-    pub fn is_known(&self) -> bool {
-        *self != CustomerModel::default()
-    }
-
     /// The scores of `recency_days` (from the last order to the day after "now"), `orders` and
     /// `monetary`, as the build scores them.
     pub fn scores(&self, recency_days: f64, orders: f64, monetary: f64) -> Scores {

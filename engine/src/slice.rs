@@ -24,7 +24,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, ProductIdx, RecTables, Scored};
+use crate::body::{BundleBody, Catalog, Keyed, Neighbors, Product, ProductIdx, RecTables, Scored, Stats};
 use crate::context::Visitor;
 use crate::decide::{Engine, Status};
 use crate::rules::{Rules, Source, SLICE_RECOMMENDER};
@@ -125,7 +125,8 @@ impl Engine {
         BundleBody {
             store: body.store.clone(),
             catalog: Catalog::with_slugs(&products, catalog.categories.clone(), catalog.category_slugs.clone()),
-            stats: body.stats.clone(),
+            // The customer model scores orders at the edge; the browser never reads it.
+            stats: Stats { customer_model: None, ..body.stats.clone() },
             recs: tables,
             rules: browser_rules(&body.rules),
         }

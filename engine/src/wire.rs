@@ -554,37 +554,32 @@ impl Wire for Rules {
     }
 }
 
-/// The stats: as listed, the customer model last, a server-only part (the edge scores
-/// customers with it; the browser never does).
+/// The stats: the data's last order, then everything else as one server-only part (counts,
+/// first order, segment sizes, the customer model): the browser reads only `data_end`
+/// (`Engine::data_time`) and steps over the rest.
 impl Wire for Stats {
     fn put(&self, out: &mut Vec<u8>) {
-        let Stats { orders, order_lines, customers, countries, data_start, data_end, segments, customer_model } = self;
-        orders.put(out);
-        order_lines.put(out);
-        customers.put(out);
-        countries.put(out);
-        data_start.put(out);
+        let Stats { orders, order_lines, customers, countries, data_start, data_end, segments, customer_model } = self.clone();
         data_end.put(out);
-        segments.put(out);
-        put_server_only(customer_model, out);
+        put_server_only(&ServerStats { orders, order_lines, customers, countries, data_start, segments, customer_model }, out);
     }
     fn take(r: &mut Reader<'_>) -> Self {
-        take_stats(r, take_server_only)
+        let data_end = Wire::take(r);
+        let ServerStats { orders, order_lines, customers, countries, data_start, segments, customer_model } = take_server_only(r);
+        Stats { orders, order_lines, customers, countries, data_start, data_end, segments, customer_model }
     }
 }
 
-/// The stats, their customer model read by `model` (none in the previous format, or today's).
-fn take_stats(r: &mut Reader<'_>, model: fn(&mut Reader<'_>) -> CustomerModel) -> Stats {
-    Stats {
-        orders: Wire::take(r),
-        order_lines: Wire::take(r),
-        customers: Wire::take(r),
-        countries: Wire::take(r),
-        data_start: Wire::take(r),
-        data_end: Wire::take(r),
-        segments: Wire::take(r),
-        customer_model: model(r),
-    }
+/// What the stats keep for servers only.
+#[derive(Default)]
+struct ServerStats {
+    orders: u64,
+    order_lines: u64,
+    customers: u64,
+    countries: u32,
+    data_start: i64,
+    segments: Vec<SegmentSize>,
+    customer_model: Option<CustomerModel>,
 }
 
 fn put_server_only<T: Wire>(v: &T, out: &mut Vec<u8>) {
@@ -595,12 +590,13 @@ fn put_server_only<T: Wire>(v: &T, out: &mut Vec<u8>) {
 
 /// A length-prefixed part: decoded on servers, stepped over in the browser (left default).
 fn take_server_only<T: Wire + Default>(r: &mut Reader<'_>) -> T {
+    if cfg!(feature = "compact") {
+        skip_server_only(r);
+        return T::default();
+    }
     let n = r.len("a server-only part's length");
     let start = r.pos;
     let bytes = r.bytes(n, "a server-only part");
-    if cfg!(feature = "compact") {
-        return T::default();
-    }
     // The part's own reader keeps the bundle's bytes shared: its tables are read in place too.
     let mut inner = Reader { bytes, pos: 0, depth: r.depth, error: None, shared: r.shared.map(|(buffer, base)| (buffer, base + start)) };
     let v = T::take(&mut inner);
@@ -610,6 +606,13 @@ fn take_server_only<T: Wire + Default>(r: &mut Reader<'_>) -> T {
         None => {}
     }
     v
+}
+
+/// The browser's step over a server-only part: one copy of the code for every part.
+#[inline(never)]
+fn skip_server_only(r: &mut Reader<'_>) {
+    let n = r.len("a server-only part's length");
+    r.bytes(n, "a server-only part");
 }
 
 /// Structs: their fields, in the order listed (a field left out is a compile error in `take`).
@@ -663,14 +666,13 @@ macro_rules! wire_newtype {
     )*};
 }
 
-/// Format v9, the previous version: the stats had no customer model (what the edge scores a
-/// customer's new order with); the rest is as today. Read by hosts with the `previous-format`
+/// Format v9, the previous version: the stats were plain fields, in their order, with no
+/// customer model (what the edge scores a customer's new order with); the rest is as today. Read by hosts with the `previous-format`
 /// feature.
 #[cfg(feature = "previous-format")]
 pub(crate) mod v9 {
-    use super::{take_stats, Reader, Wire};
+    use super::{Reader, Wire};
     use crate::body::{BundleBody as Current, Catalog, RecTables, Stats as CurrentStats};
-    use crate::rfm::CustomerModel;
     use crate::rules::{Rules, Store};
     use alloc::vec::Vec;
 
@@ -690,7 +692,9 @@ pub(crate) mod v9 {
             unreachable!("format v9 is only read")
         }
         fn take(r: &mut Reader<'_>) -> Self {
-            Stats(take_stats(r, |_| CustomerModel::default()))
+            let (orders, order_lines, customers, countries, data_start, data_end, segments) =
+                (Wire::take(r), Wire::take(r), Wire::take(r), Wire::take(r), Wire::take(r), Wire::take(r), Wire::take(r));
+            Stats(CurrentStats { orders, order_lines, customers, countries, data_start, data_end, segments, customer_model: None })
         }
     }
 
@@ -709,6 +713,7 @@ pub(crate) mod v9 {
 wire_struct! {
     BundleBody { store, catalog, stats, recs, rules }
     Store { name, currency, currency_symbol, base_url, free_shipping_threshold }
+    ServerStats { orders, order_lines, customers, countries, data_start, segments, customer_model }
     CustomerModel { recency_edges, frequency_edges, monetary_edges, bgnbd, gamma_gamma, predict }
     BgNbd { r, alpha, a, b }
     GammaGamma { p, q, v }

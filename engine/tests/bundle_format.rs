@@ -32,14 +32,14 @@ fn sample() -> (Header, BundleBody) {
         store: Store { name: "Demo".into(), currency: "GBP".into(), ..Default::default() },
         catalog: Catalog::new(products(), vec!["Candles".into()]),
         stats: Stats {
-            customer_model: CustomerModel {
+            customer_model: Some(CustomerModel {
                 recency_edges: [10.0, 30.0, 90.0, 180.0],
                 frequency_edges: [1.0, 1.0, 2.0, 4.0],
                 monetary_edges: [20.0, 50.5, 100.0, 400.25],
                 bgnbd: Some(BgNbd { r: 0.82, alpha: 69.3, a: 0.003, b: 7.7 }),
                 gamma_gamma: None,
                 predict: PredictConfig::default(),
-            },
+            }),
             ..Stats::default()
         },
         recs: RecTables {
@@ -139,7 +139,7 @@ fn the_previous_format_version_still_loads() {
     let read = bundle::decode(&old).expect("the previous version decodes");
     let (_, mut current) = sample();
     // v9's sample: today's without what v10 added.
-    current.stats.customer_model = CustomerModel::default();
+    current.stats.customer_model = None;
     assert_eq!((read.header.format_version, read.body), (PREVIOUS_FORMAT_VERSION, current));
     if let Err(e) = vitrine_engine::Engine::load(&old) {
         panic!("and the engine serves it: {e:?}");

@@ -215,7 +215,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
             data_start: t.first_time,
             data_end: t.last_time,
             segments: segments.clone(),
-            customer_model,
+            customer_model: Some(customer_model),
         },
         recs: tables,
         rules: config.rules(),

@@ -35,7 +35,8 @@ pub struct Inspection {
     pub data_end: String,
     pub segments: Vec<SegmentSize>,
     /// What the edge re-scores a customer's new order with: the build's quintile edges and fits.
-    pub customer_model: CustomerModelView,
+    /// None in a bundle of format v9.
+    pub customer_model: Option<CustomerModelView>,
     pub tables: TableSizes,
     pub rules: RuleCounts,
 }
@@ -134,7 +135,7 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
         data_start: day_string(body.stats.data_start),
         data_end: day_string(body.stats.data_end),
         segments: body.stats.segments.clone(),
-        customer_model: CustomerModelView::of(&body.stats.customer_model),
+        customer_model: body.stats.customer_model.as_ref().map(CustomerModelView::of),
         tables: TableSizes::of(&body.recs),
         rules: RuleCounts {
             pages: rules.pages.len(),
@@ -166,8 +167,13 @@ pub fn render(i: &Inspection) -> String {
         "segments:".into(),
     ];
     lines.extend(i.segments.iter().map(|s| format!("  {:<20} {:>6}", s.name, n(s.customers))));
-    lines.push("customer model (an order at the edge is scored with it):".into());
-    lines.extend(i.customer_model.lines());
+    match &i.customer_model {
+        Some(m) => {
+            lines.push("customer model (an order at the edge is scored with it):".into());
+            lines.extend(m.lines());
+        }
+        None => lines.push("customer model: none (a bundle of format v9)".into()),
+    }
     lines.push("tables:".into());
     lines.extend(i.tables.lines().into_iter().map(|l| format!("  {l}")));
     let r = &i.rules;

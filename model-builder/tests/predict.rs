@@ -131,7 +131,7 @@ fn the_edge_scores_each_line_as_the_build_did(bundle: &[u8], lines: &[Value]) {
     use vitrine_engine::civil::{parse_day_unix, DAY_SECS};
     use vitrine_engine::rfm::History;
     let body = vitrine_engine::bundle::decode(bundle).unwrap().body;
-    let model = &body.stats.customer_model;
+    let model = body.stats.customer_model.as_ref().expect("the build's customer model");
     assert!(model.bgnbd.is_some() && model.gamma_gamma.is_some(), "the fits travel with the bundle");
     let end_day = body.stats.data_end.div_euclid(DAY_SECS);
     let day = |p: &Value, k: &str| parse_day_unix(p[k].as_str().unwrap()).unwrap() / DAY_SECS;
