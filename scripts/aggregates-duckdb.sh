@@ -46,16 +46,8 @@ else
     done
 fi
 
-REQS="$ROOT/sql/requirements.txt"
-TOOLS="${VITRINE_TOOLS:-$HOME/.cache/vitrine-tools}"
-VENV="$TOOLS/duckdb-$(sha256sum "$REQS" | cut -c1-12)"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
-    echo "aggregates-duckdb: installing $REQS into $VENV" >&2
-    rm -rf "$VENV"
-    mkdir -p "$TOOLS"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
-fi
+source "$ROOT/scripts/env.sh"
+VENV=$(pinned_venv duckdb "$ROOT/sql/requirements.txt" duckdb)
 
 if [ "$MODE" = compare ]; then
     exec "$VENV/bin/python" - "$EXPECTED" "$ACTUAL" <<'PY'

@@ -4,20 +4,12 @@
 # bench/report/gbstats_check.py recomputing lift, intervals, p-values, chance to beat control
 # and the SRM p-value from the report's aggregates (tolerance 1e-6).
 #
-# The venv lives in $VITRINE_TOOLS (default ~/.cache/vitrine-tools)/gbstats-<hash of the pins>.
+# The venv lives in $VITRINE_TOOLS/gbstats-<hash of the pins> (scripts/env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh
 
-REQS=bench/report/requirements.txt
-TOOLS="${VITRINE_TOOLS:-$HOME/.cache/vitrine-tools}"
-VENV="$TOOLS/gbstats-$(sha256sum "$REQS" | cut -c1-12)"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import gbstats' 2>/dev/null; then
-    echo "check-gbstats: installing $REQS into $VENV"
-    rm -rf "$VENV"
-    mkdir -p "$TOOLS"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
-fi
+VENV=$(pinned_venv gbstats bench/report/requirements.txt gbstats)
 
 cargo build --quiet -p vitrine-model-builder
 BIN="${CARGO_TARGET_DIR:-target}/debug/model-builder"

@@ -7,20 +7,13 @@
 # log-likelihoods (ours ≥ theirs − 1e-6; ours at their parameters to 1e-9 relative) and
 # per-customer predictions (1e-3 relative between the fits, 1e-9 at the same parameters).
 #
-# The venv (wheels only) lives in target/lifetimes-venv-<hash of the pins>.
+# The venv (wheels only) lives in $VITRINE_TOOLS/lifetimes-<hash of the pins> (scripts/env.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh
 
-REQS=bench/predict/requirements.txt
 TARGET="${CARGO_TARGET_DIR:-target}"
-VENV="$TARGET/lifetimes-venv-$(sha256sum "$REQS" | cut -c1-12)"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import lifetimes' 2>/dev/null; then
-    echo "check-lifetimes: installing $REQS into $VENV"
-    rm -rf "$VENV"
-    mkdir -p "$TARGET"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: --no-deps -r "$REQS"
-fi
+VENV=$(pinned_venv lifetimes bench/predict/requirements.txt lifetimes --only-binary=:all: --no-deps)
 
 # The debug binary, as check-gbstats.sh: the test stage before this one built it already.
 cargo build --quiet -p vitrine-model-builder

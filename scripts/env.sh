@@ -16,3 +16,19 @@ export CHROMEDRIVER=/usr/bin/chromedriver
 # built it already), else built (release, once) and run from this checkout.
 vitrine_kv() { if [ -n "${VITRINE_KV:-}" ]; then "$VITRINE_KV" "$@"; else cargo run --release --quiet -p vitrine-edge --bin vitrine-kv -- "$@"; fi; }
 model_builder() { if [ -n "${MODEL_BUILDER:-}" ]; then "$MODEL_BUILDER" "$@"; else cargo run --release --quiet -p vitrine-model-builder --bin model-builder -- "$@"; fi; }
+# A Python venv with the pins of REQS (a requirements file), made once per set of pins in
+# $VITRINE_TOOLS/NAME-<hash of the pins> (remade when MODULE does not import); its path is
+# printed. Further arguments go to pip (e.g. --only-binary=:all: --no-deps).
+pinned_venv() {
+  local name=$1 reqs=$2 module=$3 venv
+  shift 3
+  venv="$VITRINE_TOOLS/$name-$(sha256sum "$reqs" | cut -c1-12)"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import $module" 2>/dev/null; then
+    echo "installing $reqs into $venv" >&2
+    rm -rf "$venv"
+    mkdir -p "$VITRINE_TOOLS"
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$@" -r "$reqs" >&2
+  fi
+  echo "$venv"
+}
