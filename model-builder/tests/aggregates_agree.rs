@@ -120,8 +120,13 @@ fn report(problems: Vec<String>) {
 
 #[test]
 fn stats_catalog_and_segments_are_equal() {
-    let Some((a, b)) = bundles() else { return };
-    assert_eq!(a.stats, b.stats, "bundle stats (orders, lines, customers, countries, time span, segment sizes)");
+    let Some((a, mut b)) = bundles() else { return };
+    // The aggregates carry no purchase days: the SQL's build fits no models (the quintile
+    // edges and the rest agree).
+    let (lines_model, sql_model) = (a.stats.customer_model.as_ref().unwrap(), b.stats.customer_model.as_mut().unwrap());
+    assert!(lines_model.bgnbd.is_some() && sql_model.bgnbd.is_none());
+    (sql_model.bgnbd, sql_model.gamma_gamma) = (lines_model.bgnbd, lines_model.gamma_gamma);
+    assert_eq!(a.stats, b.stats, "bundle stats (orders, lines, customers, countries, time span, segment sizes, customer model)");
     assert_eq!(a.catalog.len(), b.catalog.len(), "products");
     assert!(a.catalog.iter().map(|p| p.to_product()).eq(b.catalog.iter().map(|p| p.to_product())), "catalog products differ");
     assert_eq!(a.catalog.categories, b.catalog.categories);
