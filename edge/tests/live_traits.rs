@@ -10,7 +10,7 @@ use vitrine_edge::profile_line::ProfileLine;
 use vitrine_edge::visitor_do::{Incoming, VisitorObject};
 use vitrine_engine::bundle::{BundleBody, Catalog};
 use vitrine_engine::civil::{self, DAY_SECS};
-use vitrine_engine::predict::{self, BgNbd, CustomerSummary, GammaGamma, PredictConfig};
+use vitrine_engine::predict::{self, BgNbd, CustomerSummary, GammaGamma};
 use vitrine_engine::rfm::CustomerModel;
 use vitrine_engine::rules::Rules;
 use vitrine_engine::Value;
@@ -22,7 +22,7 @@ fn model() -> CustomerModel {
         monetary_edges: [20.0, 50.0, 100.0, 400.0],
         bgnbd: Some(BgNbd { r: 0.82, alpha: 69.3, a: 0.08, b: 2.5 }),
         gamma_gamma: Some(GammaGamma { p: 2.1, q: 3.4, v: 95.0 }),
-        predict: PredictConfig::default(),
+        ..CustomerModel::default()
     }
 }
 

@@ -7,6 +7,7 @@
 //! The catalog and the neighbour tables are read in place (format v6, see `Catalog`,
 //! `Neighbors`): opening a bundle decodes the rules, stats and small lists only.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -284,9 +285,10 @@ pub struct Stats {
     pub segments: Vec<SegmentSize>,
     /// The quintile edges and fitted models the build scored customers with, for the edge to
     /// score a customer again when their order comes (server-only; never a customer's figure).
-    /// None in a bundle of format v9, and in the browser (its build steps over it).
+    /// None in a bundle of format v9, and in the browser (its build steps over it). Boxed: the
+    /// model can grow without moving the browser's code (its download is a budget).
     #[serde(skip)]
-    pub customer_model: Option<CustomerModel>,
+    pub customer_model: Option<Box<CustomerModel>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -121,6 +121,20 @@ pub struct CustomerModel {
     pub bgnbd: Option<BgNbd>,
     pub gamma_gamma: Option<GammaGamma>,
     pub predict: PredictConfig,
+    /// How each fit went, as the build summary said (`model-builder inspect` shows them).
+    pub bgnbd_fit: Option<FitDiagnostics>,
+    pub gamma_gamma_fit: Option<FitDiagnostics>,
+}
+
+/// How a model's maximum-likelihood fit went.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FitDiagnostics {
+    /// Summed over the customers fitted.
+    pub log_likelihood: f64,
+    pub customers: u64,
+    pub iterations: u64,
+    /// The optimizer stopped on its tolerance, not on its iteration limit.
+    pub converged: bool,
 }
 
 impl CustomerModel {

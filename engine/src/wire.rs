@@ -15,6 +15,7 @@
 //! error wins and is reported with its byte offset.
 //! Invariant: changing a listed type's fields changes the layout: bump `bundle::FORMAT_VERSION`.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -22,7 +23,7 @@ use core::fmt;
 
 use crate::body::{Blob, BundleBody, Catalog, Keyed, Neighbors, RecTables, Scored, SegmentSize, Stats, ROW_LEN};
 use crate::predict::{BgNbd, GammaGamma, PredictConfig};
-use crate::rfm::CustomerModel;
+use crate::rfm::{CustomerModel, FitDiagnostics};
 use crate::rules::{
     Arm, Capture, Channel, Engagement, Experiment, Journey, Measurement, MerchAction, Merchandising, Messaging, Offer, PageRule, Placement, QuietHours, Rules,
     SegmentRule, Source, Step, Store, Trigger, UniqueCode, Variant,
@@ -320,6 +321,16 @@ impl<T: Wire> Wire for Option<T> {
     }
 }
 
+/// A boxed value: the value.
+impl<T: Wire> Wire for Box<T> {
+    fn put(&self, out: &mut Vec<u8>) {
+        (**self).put(out);
+    }
+    fn take(r: &mut Reader<'_>) -> Self {
+        Box::new(T::take(r))
+    }
+}
+
 /// A fixed-size array: its items, no length (the type says it).
 impl<T: Wire + Default + Copy, const N: usize> Wire for [T; N] {
     fn put(&self, out: &mut Vec<u8>) {
@@ -579,7 +590,7 @@ struct ServerStats {
     countries: u32,
     data_start: i64,
     segments: Vec<SegmentSize>,
-    customer_model: Option<CustomerModel>,
+    customer_model: Option<Box<CustomerModel>>,
 }
 
 fn put_server_only<T: Wire>(v: &T, out: &mut Vec<u8>) {
@@ -714,7 +725,8 @@ wire_struct! {
     BundleBody { store, catalog, stats, recs, rules }
     Store { name, currency, currency_symbol, base_url, free_shipping_threshold }
     ServerStats { orders, order_lines, customers, countries, data_start, segments, customer_model }
-    CustomerModel { recency_edges, frequency_edges, monetary_edges, bgnbd, gamma_gamma, predict }
+    CustomerModel { recency_edges, frequency_edges, monetary_edges, bgnbd, gamma_gamma, predict, bgnbd_fit, gamma_gamma_fit }
+    FitDiagnostics { log_likelihood, customers, iterations, converged }
     BgNbd { r, alpha, a, b }
     GammaGamma { p, q, v }
     PredictConfig { clv_horizon_days, monthly_discount, churn_high_below, churn_medium_below }

@@ -4,7 +4,7 @@ use vitrine_engine::bundle::{
     self, BundleBody, BundleError, Catalog, Header, Keyed, Neighbors, Product, RecTables, Scored, Stats, FORMAT_VERSION, HEADER_LEN, PREVIOUS_FORMAT_VERSION,
 };
 use vitrine_engine::predict::{BgNbd, PredictConfig};
-use vitrine_engine::rfm::CustomerModel;
+use vitrine_engine::rfm::{CustomerModel, FitDiagnostics};
 use vitrine_engine::rules::{Arm, Experiment, Measurement, Messaging, Placement, Rules, SegmentRule, Source, Store, UniqueCode};
 use vitrine_engine::Value;
 
@@ -32,14 +32,16 @@ fn sample() -> (Header, BundleBody) {
         store: Store { name: "Demo".into(), currency: "GBP".into(), ..Default::default() },
         catalog: Catalog::new(products(), vec!["Candles".into()]),
         stats: Stats {
-            customer_model: Some(CustomerModel {
+            customer_model: Some(Box::new(CustomerModel {
                 recency_edges: [10.0, 30.0, 90.0, 180.0],
                 frequency_edges: [1.0, 1.0, 2.0, 4.0],
                 monetary_edges: [20.0, 50.5, 100.0, 400.25],
                 bgnbd: Some(BgNbd { r: 0.82, alpha: 69.3, a: 0.003, b: 7.7 }),
                 gamma_gamma: None,
                 predict: PredictConfig::default(),
-            }),
+                bgnbd_fit: Some(FitDiagnostics { log_likelihood: -61_196.73, customers: 4324, iterations: 312, converged: true }),
+                gamma_gamma_fit: None,
+            })),
             ..Stats::default()
         },
         recs: RecTables {

@@ -155,6 +155,8 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         // The edge scores a customer's new order with the same fits and settings.
         customer_model.bgnbd = report.bgnbd.as_ref().ok().map(|f| f.params);
         customer_model.gamma_gamma = report.gamma_gamma.as_ref().ok().map(|f| f.params);
+        customer_model.bgnbd_fit = report.bgnbd.as_ref().ok().map(crate::predict::Fit::diagnostics);
+        customer_model.gamma_gamma_fit = report.gamma_gamma.as_ref().ok().map(crate::predict::Fit::diagnostics);
         customer_model.predict = config.predict;
         if opts.profiles.is_some() {
             for (p, prediction) in profiles.iter_mut().zip(report.predictions(summaries, &config.predict)) {
@@ -215,7 +217,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
             data_start: t.first_time,
             data_end: t.last_time,
             segments: segments.clone(),
-            customer_model: Some(customer_model),
+            customer_model: Some(Box::new(customer_model)),
         },
         recs: tables,
         rules: config.rules(),

@@ -51,6 +51,28 @@ pub struct CustomerModelView {
     pub bgnbd: Option<BTreeMap<&'static str, f64>>,
     /// `{p, q, v}`; null where the build fitted none.
     pub gamma_gamma: Option<BTreeMap<&'static str, f64>>,
+    /// How each fit went (log-likelihood, customers, iterations, converged).
+    pub bgnbd_fit: Option<FitView>,
+    pub gamma_gamma_fit: Option<FitView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FitView {
+    pub log_likelihood: f64,
+    pub customers: u64,
+    pub iterations: u64,
+    pub converged: bool,
+}
+
+impl FitView {
+    fn of(f: &vitrine_engine::rfm::FitDiagnostics) -> FitView {
+        FitView { log_likelihood: f.log_likelihood, customers: f.customers, iterations: f.iterations, converged: f.converged }
+    }
+
+    fn text(&self) -> String {
+        let stopped = if self.converged { "converged" } else { "stopped at the iteration limit" };
+        format!(" (log-likelihood {:.3}, {} customers, {} iterations, {stopped})", self.log_likelihood, n(self.customers), self.iterations)
+    }
 }
 
 impl CustomerModelView {
@@ -61,6 +83,8 @@ impl CustomerModelView {
             monetary_edges: m.monetary_edges,
             bgnbd: m.bgnbd.map(|b| [("r", b.r), ("alpha", b.alpha), ("a", b.a), ("b", b.b)].into()),
             gamma_gamma: m.gamma_gamma.map(|g| [("p", g.p), ("q", g.q), ("v", g.v)].into()),
+            bgnbd_fit: m.bgnbd_fit.as_ref().map(FitView::of),
+            gamma_gamma_fit: m.gamma_gamma_fit.as_ref().map(FitView::of),
         }
     }
 
@@ -74,8 +98,12 @@ impl CustomerModelView {
                 list(&self.frequency_edges_orders),
                 list(&self.monetary_edges)
             ),
-            format!("  BG/NBD: {}", self.bgnbd.as_ref().map_or("none fitted".into(), &params)),
-            format!("  Gamma-Gamma: {}", self.gamma_gamma.as_ref().map_or("none fitted".into(), &params)),
+            format!("  BG/NBD: {}{}", self.bgnbd.as_ref().map_or("none fitted".into(), &params), self.bgnbd_fit.as_ref().map_or(String::new(), FitView::text)),
+            format!(
+                "  Gamma-Gamma: {}{}",
+                self.gamma_gamma.as_ref().map_or("none fitted".into(), &params),
+                self.gamma_gamma_fit.as_ref().map_or(String::new(), FitView::text)
+            ),
         ]
     }
 }
@@ -135,7 +163,7 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
         data_start: day_string(body.stats.data_start),
         data_end: day_string(body.stats.data_end),
         segments: body.stats.segments.clone(),
-        customer_model: body.stats.customer_model.as_ref().map(CustomerModelView::of),
+        customer_model: body.stats.customer_model.as_deref().map(CustomerModelView::of),
         tables: TableSizes::of(&body.recs),
         rules: RuleCounts {
             pages: rules.pages.len(),

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use vitrine_engine::predict::{BgNbd, ChurnRisk, CustomerSummary, GammaGamma, PredictConfig, PredictedTraits};
+use vitrine_engine::rfm::FitDiagnostics;
 
 use crate::data::{Dataset, Order};
 
@@ -113,6 +114,13 @@ pub struct Fit<P> {
     pub converged: bool,
     pub customers: usize,
     pub seconds: f64,
+}
+
+impl<P> Fit<P> {
+    /// What the bundle keeps of the fit (`inspect` shows it).
+    pub fn diagnostics(&self) -> FitDiagnostics {
+        FitDiagnostics { log_likelihood: self.log_likelihood, customers: self.customers as u64, iterations: self.iterations, converged: self.converged }
+    }
 }
 
 /// Both fits, or why there is none.

@@ -74,7 +74,7 @@ fn a_bundle_from_aggregates_equals_the_one_from_order_lines() {
     // days an order re-scores predictions from. The quintile edges and all the rest agree.
     let mut lines_stats = from_lines.stats.clone();
     let model = lines_stats.customer_model.as_mut().expect("a build scores its customers");
-    (model.bgnbd, model.gamma_gamma, model.predict) = (None, None, Default::default());
+    (model.bgnbd, model.gamma_gamma, model.bgnbd_fit, model.gamma_gamma_fit, model.predict) = (None, None, None, None, Default::default());
     assert_eq!(from_aggregates.stats, lines_stats);
     let parsed = |path: &Path, drop: &[&str]| -> Vec<serde_json::Value> {
         let mut lines: Vec<serde_json::Value> = sorted_lines(path).iter().map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -125,7 +125,8 @@ fn stats_catalog_and_segments_are_equal() {
     // edges and the rest agree).
     let (lines_model, sql_model) = (a.stats.customer_model.as_ref().unwrap(), b.stats.customer_model.as_mut().unwrap());
     assert!(lines_model.bgnbd.is_some() && sql_model.bgnbd.is_none());
-    (sql_model.bgnbd, sql_model.gamma_gamma) = (lines_model.bgnbd, lines_model.gamma_gamma);
+    (sql_model.bgnbd, sql_model.gamma_gamma, sql_model.bgnbd_fit, sql_model.gamma_gamma_fit) =
+        (lines_model.bgnbd, lines_model.gamma_gamma, lines_model.bgnbd_fit, lines_model.gamma_gamma_fit);
     assert_eq!(a.stats, b.stats, "bundle stats (orders, lines, customers, countries, time span, segment sizes, customer model)");
     assert_eq!(a.catalog.len(), b.catalog.len(), "products");
     assert!(a.catalog.iter().map(|p| p.to_product()).eq(b.catalog.iter().map(|p| p.to_product())), "catalog products differ");

@@ -91,6 +91,8 @@ fn uci_profiles_carry_predicted_traits_and_the_bundle_no_customer_data() {
     assert_eq!(model["bgnbd"]["r"], summary["predict"]["bgnbd"]["Ok"]["parameters"][0][1], "{model}");
     assert_eq!(model["frequency_edges_orders"], serde_json::json!([1.0, 2.0, 3.0, 5.0]));
     assert!(model["gamma_gamma"]["v"].as_f64().unwrap() > 0.0);
+    assert_eq!(model["bgnbd_fit"]["log_likelihood"], summary["predict"]["bgnbd"]["Ok"]["log_likelihood"]);
+    assert_eq!(model["gamma_gamma_fit"]["converged"], summary["predict"]["gamma_gamma"]["Ok"]["converged"]);
     for private in [&b"p_alive"[..], b"churn_risk", b"expected_next_order", b"17850", b"12347"] {
         assert!(!bytes.windows(private.len()).any(|w| w == private), "the bundle holds {:?}", String::from_utf8_lossy(private));
     }

@@ -61,14 +61,14 @@ fn bundle() -> Vec<u8> {
         b.rules.offers.extend(offers);
         assert_eq!(vitrine_engine::journey::check(&b.rules), Vec::<String>::new());
         // What the build scored its customers with: an order from the backend re-scores one.
-        b.stats.customer_model = Some(CustomerModel {
+        b.stats.customer_model = Some(Box::new(CustomerModel {
             recency_edges: [10.0, 30.0, 90.0, 180.0],
             frequency_edges: [1.0, 1.0, 2.0, 4.0],
             monetary_edges: [20.0, 50.0, 100.0, 400.0],
             bgnbd: Some(BgNbd { r: 0.82, alpha: 69.3, a: 0.08, b: 2.5 }),
             gamma_gamma: Some(GammaGamma { p: 2.1, q: 3.4, v: 95.0 }),
-            predict: Default::default(),
-        });
+            ..CustomerModel::default()
+        }));
     })
 }
 
