@@ -3,8 +3,9 @@
 //! log-parameters, restarted from its best point until it stops improving), and each
 //! customer's traits (`vitrine_engine::predict::traits`, the one definition of the math).
 //!
-//! The summaries need each customer's purchase days and per-day spend, which the aggregates
-//! (sql/SCHEMA.md) do not carry: a build from `--aggregates DIR` fits nothing and says so.
+//! The summaries are made from the `customers` aggregate (sql/SCHEMA.md: purchase days and the
+//! spend on repeat days), so a build from order lines and one from `--aggregates DIR` fit the
+//! same models to the same numbers.
 //! Private to the builder: the traits go into the profiles, never the bundle.
 
 use std::time::Instant;
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 pub use vitrine_engine::predict::{BgNbd, ChurnRisk, CustomerSummary, GammaGamma, PredictConfig, PredictedTraits};
 
+use crate::aggregates::{self, CustomerAggregates, CustomerStats};
 use crate::data::{Dataset, Order};
 
 const DAY: i64 = 86_400;
@@ -51,46 +53,27 @@ impl Summaries {
         Summaries::of_orders(ds, &ds.orders, ds.customers.len(), ds.last_time().div_euclid(DAY))
     }
 
-    /// `orders` (sorted by time) as customer × day purchases, observed to `end_day`; spend is
-    /// quantity × unit price over each order's lines.
+    /// `orders` (sorted by time) as customer × day purchases, observed to `end_day`: counted as
+    /// the `customers` aggregate counts them (`aggregates::customer_stats`), for a window of
+    /// the orders (`eval --predict`'s calibration).
     pub fn of_orders(ds: &Dataset, orders: &[Order], customers: usize, end_day: i64) -> Summaries {
-        #[derive(Clone, Copy, Default)]
-        struct Days {
-            first: i64,
-            last: i64,
-            days: u32,
-            spend: f64,
-            first_day_spend: f64,
+        Summaries::of_stats(&aggregates::customer_stats(ds, orders, customers), end_day)
+    }
+
+    /// The customers aggregate's purchase days and repeat spend (counted by the builder or by
+    /// sql/customers.sql), observed to `end_day`; an error saying why when it has none (a
+    /// `customers.csv` written before the columns).
+    pub fn from_aggregates(customers: &CustomerAggregates, end_day: i64) -> Result<Summaries, String> {
+        if customers.stats.iter().any(|s| s.orders > 0 && s.purchase_days.is_none()) {
+            return Err("the aggregates' customers.csv has no purchase_days and repeat_spend columns (count them with sql/customers.sql)".into());
         }
-        let mut per: Vec<Option<Days>> = vec![None; customers];
-        for order in orders {
-            let Some(d) = order.customer.and_then(|c| per.get_mut(c as usize)) else { continue };
-            let day = order.time.div_euclid(DAY);
-            let spend: f64 = ds.order_lines(order).iter().map(|l| f64::from(l.quantity) * f64::from(l.unit_price)).sum();
-            let d = d.get_or_insert(Days { first: day, last: day, days: 1, ..Days::default() });
-            if day != d.last {
-                d.days += 1;
-                d.last = day;
-            }
-            d.spend += spend;
-            if day == d.first {
-                d.first_day_spend += spend;
-            }
-        }
-        let customers = per
-            .into_iter()
-            .map(|d| {
-                d.map(|d| {
-                    let repeats = d.days - 1;
-                    CustomerSummary {
-                        frequency: f64::from(repeats),
-                        recency: (d.last - d.first) as f64,
-                        age: (end_day - d.first) as f64,
-                        mean_value: if repeats > 0 { (d.spend - d.first_day_spend) / f64::from(repeats) } else { 0.0 },
-                    }
-                })
-            })
-            .collect();
+        Ok(Summaries::of_stats(&customers.stats, end_day))
+    }
+
+    /// One summary per customer, defined once: `History::summary`, as the edge re-scores a
+    /// customer (lifetimes' frequency, recency, T and monetary_value over purchase days).
+    fn of_stats(stats: &[CustomerStats], end_day: i64) -> Summaries {
+        let customers = stats.iter().map(|s| if s.orders > 0 { s.history().summary(end_day) } else { None }).collect();
         Summaries { end_day, customers }
     }
 
@@ -128,6 +111,11 @@ impl PredictReport {
     pub fn fit(summaries: &Summaries) -> PredictReport {
         let customers = summaries.observed();
         PredictReport { bgnbd: fit_bgnbd(&customers), gamma_gamma: fit_gamma_gamma(&customers) }
+    }
+
+    /// No fits, for this reason (no summaries to fit on).
+    pub fn not_fitted(why: &str) -> PredictReport {
+        PredictReport { bgnbd: Err(why.to_string()), gamma_gamma: Err(why.to_string()) }
     }
 
     /// Each customer's traits (indexed like `summaries.customers`); all None without a BG/NBD fit.
@@ -362,6 +350,11 @@ mod tests {
         assert_eq!(s.end_day, 12);
         assert_eq!(s.customers[0], Some(CustomerSummary { frequency: 2.0, recency: 10.0, age: 12.0, mean_value: 25.0 }));
         assert_eq!(s.customers[1], Some(CustomerSummary { frequency: 1.0, recency: 10.0, age: 10.0, mean_value: 7.0 }));
+        // The customers aggregate gives the same summaries, unless it has no purchase days.
+        let mut counted = crate::aggregates::CustomerAggregates::from_dataset(&ds);
+        assert_eq!(Summaries::from_aggregates(&counted, 12), Ok(s));
+        counted.stats[1].purchase_days = None;
+        assert!(Summaries::from_aggregates(&counted, 12).unwrap_err().contains("no purchase_days"));
     }
 
     #[test]
