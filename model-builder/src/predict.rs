@@ -20,8 +20,6 @@ pub use vitrine_engine::predict::{BgNbd, ChurnRisk, CustomerSummary, GammaGamma,
 use crate::aggregates::{self, CustomerAggregates, CustomerStats};
 use crate::data::{Dataset, Order};
 
-const DAY: i64 = 86_400;
-
 /// Fewer customers than this (or fewer with a repeat purchase) are not enough to fit a model
 /// of a population: the build says so and writes no predicted traits.
 pub const MIN_CUSTOMERS: usize = 20;
@@ -48,11 +46,6 @@ pub struct Summaries {
 }
 
 impl Summaries {
-    /// Every order of the dataset, observed to its last day.
-    pub fn from_dataset(ds: &Dataset) -> Summaries {
-        Summaries::of_orders(ds, &ds.orders, ds.customers.len(), ds.last_time().div_euclid(DAY))
-    }
-
     /// `orders` (sorted by time) as customer × day purchases, observed to `end_day`: counted as
     /// the `customers` aggregate counts them (`aggregates::customer_stats`), for a window of
     /// the orders (`eval --predict`'s calibration).
@@ -325,6 +318,7 @@ fn maximize(start: &[f64], customers: usize, log_likelihood: impl Fn(&[f64]) -> 
 mod tests {
     use super::*;
     use crate::data::{Line, Order};
+    use vitrine_engine::civil::DAY_SECS as DAY;
 
     #[test]
     fn summaries_count_purchase_days_as_lifetimes_does() {
@@ -346,7 +340,7 @@ mod tests {
             lines: vec![line(10.0), line(5.0), line(7.0), line(20.0), line(99.0), line(30.0), line(7.0)],
             ..Default::default()
         };
-        let s = Summaries::from_dataset(&ds);
+        let s = Summaries::of_orders(&ds, &ds.orders, 2, ds.last_time().div_euclid(DAY));
         assert_eq!(s.end_day, 12);
         assert_eq!(s.customers[0], Some(CustomerSummary { frequency: 2.0, recency: 10.0, age: 12.0, mean_value: 25.0 }));
         assert_eq!(s.customers[1], Some(CustomerSummary { frequency: 1.0, recency: 10.0, age: 10.0, mean_value: 7.0 }));
