@@ -117,3 +117,30 @@ fn aggregates_with_orders_or_a_missing_file_is_an_error_naming_it() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("no pairs.csv or pairs.csv.gz"), "{}", r.stderr);
 }
+
+#[test]
+fn a_customers_file_from_before_purchase_days_builds_without_fits_and_says_why() {
+    let f = Fixture::new();
+    let returning = returning_customers();
+    let rows: Vec<&str> = UCI_ROWS.iter().copied().chain(returning.iter().map(String::as_str)).collect();
+    let orders = f.write("orders.csv", csv(UCI_HEADER, &rows));
+    let config = f.write("vitrine.toml", MINIMAL_CONFIG);
+    let dir = f.path("aggregates");
+    let out = f.path("b.bin");
+    run(&[&"build", &"--config", &config, &"--orders", &orders, &"--out", &out, &"--write-aggregates", &dir, &"--quiet"]).ok();
+    write_products(&out, &dir.join("products.csv"));
+    // customers.csv as sql/customers.sql wrote it before: the first six columns.
+    let customers = dir.join("customers.csv");
+    let old: String = std::fs::read_to_string(&customers).unwrap().lines().map(|l| l.splitn(7, ',').take(6).collect::<Vec<_>>().join(",") + "\n").collect();
+    assert!(old.starts_with("customer_id,orders,monetary,first_time,last_time,gap_days\n"), "{old}");
+    std::fs::write(&customers, old).unwrap();
+
+    let profiles = f.path("p.jsonl");
+    let r = run(&[&"build", &"--config", &config, &"--aggregates", &dir, &"--out", &out, &"--profiles", &profiles]);
+    r.ok();
+    assert!(r.stdout.contains("BG/NBD         not fitted: the aggregates' customers.csv has no purchase_days and repeat_spend columns"), "{}", r.stdout);
+    let text = std::fs::read_to_string(&profiles).unwrap();
+    assert!(text.lines().count() > 40 && !text.contains("p_alive") && !text.contains("purchase_days"), "{text}");
+    let model = bundle::decode(&std::fs::read(&out).unwrap()).unwrap().body.stats.customer_model.unwrap();
+    assert!(model.bgnbd.is_none() && model.gamma_gamma.is_none());
+}
