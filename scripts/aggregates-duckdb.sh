@@ -64,7 +64,7 @@ FILES = {
     "totals": ([], ["orders", "lines", "customers", "guest_orders", "countries", "first_time", "last_time"], {}),
     "items": (["sku"], ["buyers"], {"trend": DECAYED}),
     "country_items": (["country", "sku"], ["buyers"], {}),
-    "customers": (["customer_id"], ["orders", "first_time", "last_time", "gap_days"], {"monetary": MONEY}),
+    "customers": (["customer_id"], ["orders", "first_time", "last_time", "gap_days", "purchase_days"], {"monetary": MONEY, "repeat_spend": MONEY}),
     "customer_categories": (["customer_id", "category"], [], {"spend": MONEY}),
     "customer_items": (["customer_id", "sku"], ["orders", "last_time"], {}),
     "reorders": (["sku"], ["customers", "gap_days"], {}),

@@ -4,9 +4,10 @@
 # from the same export that also writes the builder's own counts (`--write-aggregates`). The
 # two sets of aggregate files are compared file by file (`aggregates-duckdb.sh --compare`:
 # counts exactly, decayed sums within 1e-9, money within 1e-6); then
-# model-builder/tests/aggregates_agree.rs compares the two bundles (stats, catalog, every table:
-# counts exactly, decayed scores within 1e-4 relative), their private profiles, and the
-# decisions of a fixed set of visitors. Two cases:
+# model-builder/tests/aggregates_agree.rs compares the two bundles (stats and the predictive
+# fits, catalog, every table: counts exactly, decayed scores and Gamma-Gamma within 1e-4
+# relative), their private profiles (predicted traits included), and the decisions of a fixed
+# set of visitors. Two cases:
 #   - uci: the UCI Online Retail export (data/online-retail/, 525k lines) with its example
 #     config ([recs] defaults: one order per basket, decay, basket limit);
 #   - demo-variant: the demo sample with the other branches of every parameter: whole customer

@@ -62,8 +62,8 @@ pub struct BuildSummary {
     pub customers: Option<CustomersReport>,
     /// What `--events` read, when given.
     pub events: Option<EventsReport>,
-    /// The predictive models' fits (None from `--aggregates`: they need the order lines).
-    pub predict: Option<PredictReport>,
+    /// The predictive models' fits, or why there are none.
+    pub predict: PredictReport,
     /// (step, seconds)
     pub timings: Vec<(&'static str, f64)>,
 }
@@ -98,7 +98,7 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
     let config = &loaded.config;
     laps.lap("config");
 
-    let Counted { products, categories, created_at, aggregates, ingest, summaries } = match &opts.aggregates {
+    let Counted { products, categories, created_at, aggregates, ingest } = match &opts.aggregates {
         Some(dir) => from_aggregates(dir, opts, &loaded, &progress)?,
         None => from_lines(opts, &loaded, &progress, &mut laps)?,
     };
@@ -135,31 +135,34 @@ pub fn build(opts: &BuildOptions, progress: Progress) -> Result<BuildSummary> {
         None => Default::default(),
     };
     let customers: Vec<_> = customers.into_iter().filter(|c| !erased.contains(&c.id)).collect();
-    let predict = summaries.as_ref().map(|summaries| {
-        let bar = progress.spinner("fitting the predictive models");
-        let report = PredictReport::fit(summaries);
-        bar.finish_and_clear();
-        report
-    });
+    // Fitted on the customers aggregate, however it was counted: the same fits from lines or SQL.
+    let summaries = Summaries::from_aggregates(&aggregates.customers, aggregates.as_of().div_euclid(vitrine_engine::civil::DAY_SECS));
+    let predict = match &summaries {
+        Ok(summaries) => {
+            let bar = progress.spinner("fitting the predictive models");
+            let report = PredictReport::fit(summaries);
+            bar.finish_and_clear();
+            report
+        }
+        Err(why) => PredictReport::not_fitted(why),
+    };
     laps.lap("predict");
     let bar = progress.step("RFM profiles", "customers", aggregates.customers.ids.len() as u64);
     let ids = &aggregates.customers.ids;
     let (mut profiles, mut customer_model) = rfm::profiles_from(&aggregates.customers, aggregates.as_of());
     rfm::with_top_brands(&mut profiles, &aggregates.customers, &products);
-    if let Some(summaries) = &summaries {
-        for (p, s) in profiles.iter_mut().zip(&summaries.customers) {
-            p.purchase_days = s.map(|s| (s.frequency as u32 + 1, s.mean_value * s.frequency));
-        }
+    for (p, s) in profiles.iter_mut().zip(&aggregates.customers.stats) {
+        p.purchase_days = s.purchase_days.map(|days| (days, s.repeat_spend));
     }
-    if let (Some(report), Some(summaries)) = (&predict, &summaries) {
+    if let Ok(summaries) = &summaries {
         // The edge scores a customer's new order with the same fits and settings.
-        customer_model.bgnbd = report.bgnbd.as_ref().ok().map(|f| f.params);
-        customer_model.gamma_gamma = report.gamma_gamma.as_ref().ok().map(|f| f.params);
-        customer_model.bgnbd_fit = report.bgnbd.as_ref().ok().map(crate::predict::Fit::diagnostics);
-        customer_model.gamma_gamma_fit = report.gamma_gamma.as_ref().ok().map(crate::predict::Fit::diagnostics);
+        customer_model.bgnbd = predict.bgnbd.as_ref().ok().map(|f| f.params);
+        customer_model.gamma_gamma = predict.gamma_gamma.as_ref().ok().map(|f| f.params);
+        customer_model.bgnbd_fit = predict.bgnbd.as_ref().ok().map(crate::predict::Fit::diagnostics);
+        customer_model.gamma_gamma_fit = predict.gamma_gamma.as_ref().ok().map(crate::predict::Fit::diagnostics);
         customer_model.predict = config.predict;
         if opts.profiles.is_some() {
-            for (p, prediction) in profiles.iter_mut().zip(report.predictions(summaries, &config.predict)) {
+            for (p, prediction) in profiles.iter_mut().zip(predict.predictions(summaries, &config.predict)) {
                 p.predicted = prediction;
             }
         }
@@ -266,8 +269,6 @@ struct Counted {
     created_at: Vec<Option<i64>>,
     aggregates: Aggregates,
     ingest: Option<IngestReport>,
-    /// Customer × day purchase summaries for the predictive models (None from aggregates).
-    summaries: Option<Summaries>,
 }
 
 /// Reads and cleans the order lines, counts the aggregates, and keeps only those (the lines
@@ -295,11 +296,10 @@ fn from_lines(opts: &BuildOptions, loaded: &LoadedConfig, progress: &Progress, l
     }
     let bar = progress.step("counting", "order lines", ds.lines.len() as u64);
     let aggregates = Aggregates::from_dataset(&ds, &config.recs);
-    let summaries = Summaries::from_dataset(&ds);
     let Dataset { products, categories, created_at, .. } = ds;
     laps.lap("count");
     bar.finish_and_clear();
-    Ok(Counted { products, categories, created_at, aggregates, ingest: Some(report), summaries: Some(summaries) })
+    Ok(Counted { products, categories, created_at, aggregates, ingest: Some(report) })
 }
 
 /// Reads `DIR/products.csv` and the aggregate files of `DIR`.
@@ -318,9 +318,8 @@ fn from_aggregates(dir: &Path, opts: &BuildOptions, loaded: &LoadedConfig, progr
     let (products, categories) = aggregates::read_products(&products_path, &loaded.config.catalog)?;
     let aggregates = aggregates::read_dir(dir, &products, &categories)?;
     bar.finish_and_clear();
-    // products.csv (sql/SCHEMA.md) has no `created_at`: no new arrivals from aggregates yet;
-    // nor purchase days per customer: no predictive fits.
-    Ok(Counted { products, categories, created_at: Vec::new(), aggregates, ingest: None, summaries: None })
+    // products.csv (sql/SCHEMA.md) has no `created_at`: no new arrivals from aggregates yet.
+    Ok(Counted { products, categories, created_at: Vec::new(), aggregates, ingest: None })
 }
 
 /// The public catalog: the products, in the same (SKU) order, prices to the cent.

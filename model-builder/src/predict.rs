@@ -3,8 +3,9 @@
 //! log-parameters, restarted from its best point until it stops improving), and each
 //! customer's traits (`vitrine_engine::predict::traits`, the one definition of the math).
 //!
-//! The summaries need each customer's purchase days and per-day spend, which the aggregates
-//! (sql/SCHEMA.md) do not carry: a build from `--aggregates DIR` fits nothing and says so.
+//! The summaries are made from the `customers` aggregate (sql/SCHEMA.md: purchase days and the
+//! spend on repeat days), so a build from order lines and one from `--aggregates DIR` fit the
+//! same models to the same numbers.
 //! Private to the builder: the traits go into the profiles, never the bundle.
 
 use std::time::Instant;
@@ -17,9 +18,8 @@ use serde::Serialize;
 pub use vitrine_engine::predict::{BgNbd, ChurnRisk, CustomerSummary, GammaGamma, PredictConfig, PredictedTraits};
 use vitrine_engine::rfm::FitDiagnostics;
 
+use crate::aggregates::{self, CustomerAggregates, CustomerStats};
 use crate::data::{Dataset, Order};
-
-const DAY: i64 = 86_400;
 
 /// Fewer customers than this (or fewer with a repeat purchase) are not enough to fit a model
 /// of a population: the build says so and writes no predicted traits.
@@ -47,51 +47,27 @@ pub struct Summaries {
 }
 
 impl Summaries {
-    /// Every order of the dataset, observed to its last day.
-    pub fn from_dataset(ds: &Dataset) -> Summaries {
-        Summaries::of_orders(ds, &ds.orders, ds.customers.len(), ds.last_time().div_euclid(DAY))
+    /// `orders` (sorted by time) as customer × day purchases, observed to `end_day`: counted as
+    /// the `customers` aggregate counts them (`aggregates::customer_stats`), for a window of
+    /// the orders (`eval --predict`'s calibration).
+    pub fn of_orders(ds: &Dataset, orders: &[Order], customers: usize, end_day: i64) -> Summaries {
+        Summaries::of_stats(&aggregates::customer_stats(ds, orders, customers), end_day)
     }
 
-    /// `orders` (sorted by time) as customer × day purchases, observed to `end_day`; spend is
-    /// quantity × unit price over each order's lines.
-    pub fn of_orders(ds: &Dataset, orders: &[Order], customers: usize, end_day: i64) -> Summaries {
-        #[derive(Clone, Copy, Default)]
-        struct Days {
-            first: i64,
-            last: i64,
-            days: u32,
-            spend: f64,
-            first_day_spend: f64,
+    /// The customers aggregate's purchase days and repeat spend (counted by the builder or by
+    /// sql/customers.sql), observed to `end_day`; an error saying why when it has none (a
+    /// `customers.csv` written before the columns).
+    pub fn from_aggregates(customers: &CustomerAggregates, end_day: i64) -> Result<Summaries, String> {
+        if customers.stats.iter().any(|s| s.orders > 0 && s.purchase_days.is_none()) {
+            return Err("the aggregates' customers.csv has no purchase_days and repeat_spend columns (count them with sql/customers.sql)".into());
         }
-        let mut per: Vec<Option<Days>> = vec![None; customers];
-        for order in orders {
-            let Some(d) = order.customer.and_then(|c| per.get_mut(c as usize)) else { continue };
-            let day = order.time.div_euclid(DAY);
-            let spend: f64 = ds.order_lines(order).iter().map(|l| f64::from(l.quantity) * f64::from(l.unit_price)).sum();
-            let d = d.get_or_insert(Days { first: day, last: day, days: 1, ..Days::default() });
-            if day != d.last {
-                d.days += 1;
-                d.last = day;
-            }
-            d.spend += spend;
-            if day == d.first {
-                d.first_day_spend += spend;
-            }
-        }
-        let customers = per
-            .into_iter()
-            .map(|d| {
-                d.map(|d| {
-                    let repeats = d.days - 1;
-                    CustomerSummary {
-                        frequency: f64::from(repeats),
-                        recency: (d.last - d.first) as f64,
-                        age: (end_day - d.first) as f64,
-                        mean_value: if repeats > 0 { (d.spend - d.first_day_spend) / f64::from(repeats) } else { 0.0 },
-                    }
-                })
-            })
-            .collect();
+        Ok(Summaries::of_stats(&customers.stats, end_day))
+    }
+
+    /// One summary per customer, defined once: `History::summary`, as the edge re-scores a
+    /// customer (lifetimes' frequency, recency, T and monetary_value over purchase days).
+    fn of_stats(stats: &[CustomerStats], end_day: i64) -> Summaries {
+        let customers = stats.iter().map(|s| if s.orders > 0 { s.history().summary(end_day) } else { None }).collect();
         Summaries { end_day, customers }
     }
 
@@ -136,6 +112,11 @@ impl PredictReport {
     pub fn fit(summaries: &Summaries) -> PredictReport {
         let customers = summaries.observed();
         PredictReport { bgnbd: fit_bgnbd(&customers), gamma_gamma: fit_gamma_gamma(&customers) }
+    }
+
+    /// No fits, for this reason (no summaries to fit on).
+    pub fn not_fitted(why: &str) -> PredictReport {
+        PredictReport { bgnbd: Err(why.to_string()), gamma_gamma: Err(why.to_string()) }
     }
 
     /// Each customer's traits (indexed like `summaries.customers`); all None without a BG/NBD fit.
@@ -345,6 +326,7 @@ fn maximize(start: &[f64], customers: usize, log_likelihood: impl Fn(&[f64]) -> 
 mod tests {
     use super::*;
     use crate::data::{Line, Order};
+    use vitrine_engine::civil::DAY_SECS as DAY;
 
     #[test]
     fn summaries_count_purchase_days_as_lifetimes_does() {
@@ -366,10 +348,15 @@ mod tests {
             lines: vec![line(10.0), line(5.0), line(7.0), line(20.0), line(99.0), line(30.0), line(7.0)],
             ..Default::default()
         };
-        let s = Summaries::from_dataset(&ds);
+        let s = Summaries::of_orders(&ds, &ds.orders, 2, ds.last_time().div_euclid(DAY));
         assert_eq!(s.end_day, 12);
         assert_eq!(s.customers[0], Some(CustomerSummary { frequency: 2.0, recency: 10.0, age: 12.0, mean_value: 25.0 }));
         assert_eq!(s.customers[1], Some(CustomerSummary { frequency: 1.0, recency: 10.0, age: 10.0, mean_value: 7.0 }));
+        // The customers aggregate gives the same summaries, unless it has no purchase days.
+        let mut counted = crate::aggregates::CustomerAggregates::from_dataset(&ds);
+        assert_eq!(Summaries::from_aggregates(&counted, 12), Ok(s));
+        counted.stats[1].purchase_days = None;
+        assert!(Summaries::from_aggregates(&counted, 12).unwrap_err().contains("no purchase_days"));
     }
 
     #[test]

@@ -81,15 +81,12 @@ pub fn render(s: &BuildSummary) -> String {
     for seg in &s.segments {
         let _ = writeln!(o, "  {:<20} {:>6}  {}", seg.name, n(seg.customers), pct(seg.customers, d.customers));
     }
-    if let Some(p) = &s.predict {
-        let _ = writeln!(o, "Predictive models (customer × day purchases):");
-        let _ = writeln!(o, "  BG/NBD         {}", fit_line(&p.bgnbd));
-        let _ = writeln!(o, "  Gamma-Gamma    {}", fit_line(&p.gamma_gamma));
-        if p.bgnbd.is_err() {
-            let _ = writeln!(o, "  no predicted traits in the profiles");
-        }
-    } else if s.aggregates.is_some() {
-        let _ = writeln!(o, "Predictive models: not fitted (the aggregates have no purchase days per customer: build from the order lines)");
+    let p = &s.predict;
+    let _ = writeln!(o, "Predictive models (customer × day purchases):");
+    let _ = writeln!(o, "  BG/NBD         {}", fit_line(&p.bgnbd));
+    let _ = writeln!(o, "  Gamma-Gamma    {}", fit_line(&p.gamma_gamma));
+    if p.bgnbd.is_err() {
+        let _ = writeln!(o, "  no predicted traits in the profiles");
     }
     let _ = writeln!(o, "Tables:");
     for line in s.tables.lines() {

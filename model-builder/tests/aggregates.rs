@@ -38,7 +38,8 @@ fn a_bundle_from_aggregates_equals_the_one_from_order_lines() {
             UCI_ROWS.iter().map(move |r| r.replace("2010-12-0", &format!("2010-12-{decade}")).replace("53636", &format!("5363{invoice}")))
         })
         .collect();
-    let rows: Vec<&str> = UCI_ROWS.iter().copied().chain(later.iter().map(String::as_str)).collect();
+    let returning = returning_customers();
+    let rows: Vec<&str> = UCI_ROWS.iter().copied().chain(later.iter().chain(&returning).map(String::as_str)).collect();
     let orders = f.write("orders.csv", csv(UCI_HEADER, &rows));
     let config = f.write("vitrine.toml", format!("{MINIMAL_CONFIG}\n[recs]\nmin_support = 2\nmin_reorder_customers = 1\n"));
     let dir = f.path("aggregates");
@@ -70,20 +71,32 @@ fn a_bundle_from_aggregates_equals_the_one_from_order_lines() {
     assert!(!from_lines.recs.bought_together.is_empty() && !from_lines.recs.reorder_days.is_empty(), "the fixture exercises the tables");
     assert_eq!(from_aggregates.recs, from_lines.recs);
     assert_eq!(from_aggregates.catalog, from_lines.catalog);
-    // The aggregates carry no purchase days (sql/SCHEMA.md): no fits, and profiles without the
-    // days an order re-scores predictions from. The quintile edges and all the rest agree.
-    let mut lines_stats = from_lines.stats.clone();
-    let model = lines_stats.customer_model.as_mut().expect("a build scores its customers");
-    (model.bgnbd, model.gamma_gamma, model.bgnbd_fit, model.gamma_gamma_fit, model.predict) = (None, None, None, None, Default::default());
-    assert_eq!(from_aggregates.stats, lines_stats);
-    let parsed = |path: &Path, drop: &[&str]| -> Vec<serde_json::Value> {
-        let mut lines: Vec<serde_json::Value> = sorted_lines(path).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
-        for l in &mut lines {
-            assert_eq!(drop.iter().filter(|k| l.as_object_mut().unwrap().remove(**k).is_some()).count(), drop.len(), "{l}");
+    // The customers aggregate carries purchase days: the same fits, predictions and days.
+    let model = from_aggregates.stats.customer_model.as_ref().expect("a build scores its customers");
+    assert!(model.bgnbd.is_some() && model.gamma_gamma.is_some(), "the fixture fits both models: {model:?}");
+    assert_eq!(from_aggregates.stats, from_lines.stats);
+    let (agg_lines, lines_lines) = (sorted_lines(&agg_profiles), sorted_lines(&lines_profiles));
+    assert!(agg_lines.iter().filter(|l| l.contains("\"p_alive\"") && l.contains("\"repeat_spend\"")).count() >= 40, "{agg_lines:?}");
+    assert_eq!(agg_lines, lines_lines);
+}
+
+/// Forty customers of one to five purchase days over two months (some with two orders on one
+/// day), enough for both predictive models to fit.
+fn returning_customers() -> Vec<String> {
+    let mut rows = Vec::new();
+    for c in 0..40u32 {
+        for visit in 0..=(c % 5) {
+            let day = 1 + c % 7 + visit * (3 + c % 11);
+            let date = format!("2011-{:02}-{:02} 1{}:00:00", 1 + day / 28, 1 + day % 28, visit % 2);
+            let invoice = 600_000 + c * 10 + visit;
+            rows.push(format!("{invoice},85123A,WHITE HANGING HEART T-LIGHT HOLDER,{},{date},2.55,{},United Kingdom", 1 + (c + visit) % 4, 20_000 + c));
+            if c % 3 == 0 {
+                // A second order the same day: one purchase day, its spend counted once with it.
+                rows.push(format!("{},22633,HAND WARMER UNION JACK,2,{date},1.85,{},United Kingdom", invoice + 5_000, 20_000 + c));
+            }
         }
-        lines
-    };
-    assert_eq!(parsed(&agg_profiles, &[]), parsed(&lines_profiles, &["purchase_days", "repeat_spend"]));
+    }
+    rows
 }
 
 #[test]
@@ -103,4 +116,31 @@ fn aggregates_with_orders_or_a_missing_file_is_an_error_naming_it() {
     let r = run(&[&"build", &"--config", &config, &"--aggregates", &dir, &"--out", &out]);
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("no pairs.csv or pairs.csv.gz"), "{}", r.stderr);
+}
+
+#[test]
+fn a_customers_file_from_before_purchase_days_builds_without_fits_and_says_why() {
+    let f = Fixture::new();
+    let returning = returning_customers();
+    let rows: Vec<&str> = UCI_ROWS.iter().copied().chain(returning.iter().map(String::as_str)).collect();
+    let orders = f.write("orders.csv", csv(UCI_HEADER, &rows));
+    let config = f.write("vitrine.toml", MINIMAL_CONFIG);
+    let dir = f.path("aggregates");
+    let out = f.path("b.bin");
+    run(&[&"build", &"--config", &config, &"--orders", &orders, &"--out", &out, &"--write-aggregates", &dir, &"--quiet"]).ok();
+    write_products(&out, &dir.join("products.csv"));
+    // customers.csv as sql/customers.sql wrote it before: the first six columns.
+    let customers = dir.join("customers.csv");
+    let old: String = std::fs::read_to_string(&customers).unwrap().lines().map(|l| l.splitn(7, ',').take(6).collect::<Vec<_>>().join(",") + "\n").collect();
+    assert!(old.starts_with("customer_id,orders,monetary,first_time,last_time,gap_days\n"), "{old}");
+    std::fs::write(&customers, old).unwrap();
+
+    let profiles = f.path("p.jsonl");
+    let r = run(&[&"build", &"--config", &config, &"--aggregates", &dir, &"--out", &out, &"--profiles", &profiles]);
+    r.ok();
+    assert!(r.stdout.contains("BG/NBD         not fitted: the aggregates' customers.csv has no purchase_days and repeat_spend columns"), "{}", r.stdout);
+    let text = std::fs::read_to_string(&profiles).unwrap();
+    assert!(text.lines().count() > 40 && !text.contains("p_alive") && !text.contains("purchase_days"), "{text}");
+    let model = bundle::decode(&std::fs::read(&out).unwrap()).unwrap().body.stats.customer_model.unwrap();
+    assert!(model.bgnbd.is_none() && model.gamma_gamma.is_none());
 }

@@ -1,11 +1,10 @@
 //! The aggregates counted from the builder's own `Dataset` (the 10M-line path: one pass per
 //! buyer for the per-product and per-customer counts, one over baskets for the pairs).
 
+use super::DAY;
 use super::{Aggregates, CountryItem, CustomerAggregates, CustomerCategory, CustomerItem, CustomerStats, ItemCounts, Reorder, Totals};
-use crate::data::{CategoryIdx, Dataset};
+use crate::data::{CategoryIdx, Dataset, Line, Order};
 use crate::recs::{decay, Baskets, BuyerItems, RecsConfig};
-
-const DAY: i64 = 86_400;
 
 impl Aggregates {
     /// Everything `[recs]` needs; `cfg` gives the counting's parameters (sql/SCHEMA.md).
@@ -52,36 +51,15 @@ impl CustomerAggregates {
             .collect();
         items.sort_unstable_by_key(|i| (i.customer, i.product));
 
-        let mut stats = vec![CustomerStats::default(); n];
-        let mut last_day = vec![0i64; n];
-        let mut gaps: Vec<Vec<u32>> = vec![Vec::new(); n];
         let mut spend: Vec<Vec<(CategoryIdx, f64)>> = vec![Vec::new(); n];
-        for order in &ds.orders {
-            let Some(c) = order.customer.map(|c| c as usize).filter(|&c| c < n) else { continue };
-            let s = &mut stats[c];
-            let day = order.time.div_euclid(DAY);
-            if s.orders == 0 {
-                s.first_time = order.time;
-            } else if day != last_day[c] {
-                gaps[c].push((day - last_day[c]) as u32);
-            }
-            s.orders += 1;
-            s.last_time = order.time;
-            last_day[c] = day;
-            for line in ds.order_lines(order) {
-                let value = line.quantity as f64 * line.unit_price as f64;
-                s.monetary += value;
-                if let Some(cat) = ds.products.get(line.product as usize).and_then(|p| p.category) {
-                    match spend[c].iter_mut().find(|(k, _)| *k == cat) {
-                        Some((_, v)) => *v += value,
-                        None => spend[c].push((cat, value)),
-                    }
+        let stats = count_customers(ds, &ds.orders, n, |c, line, value| {
+            if let Some(cat) = ds.products.get(line.product as usize).and_then(|p| p.category) {
+                match spend[c].iter_mut().find(|(k, _)| *k == cat) {
+                    Some((_, v)) => *v += value,
+                    None => spend[c].push((cat, value)),
                 }
             }
-        }
-        for (s, g) in stats.iter_mut().zip(&mut gaps) {
-            s.gap_days = median(g);
-        }
+        });
         let categories = spend
             .into_iter()
             .enumerate()
@@ -89,6 +67,49 @@ impl CustomerAggregates {
             .collect();
         CustomerAggregates { ids: ds.customers.clone(), stats, categories, items }
     }
+}
+
+/// Per customer (`CustomerIdx` below `customers`), the `customers.csv` row counted from
+/// `orders` (sorted by time, as a `Dataset`'s are); guest orders count for nobody. Also what
+/// `predict::Summaries::of_orders` counts a calibration window's purchase days with.
+pub fn customer_stats(ds: &Dataset, orders: &[Order], customers: usize) -> Vec<CustomerStats> {
+    count_customers(ds, orders, customers, |_, _, _| {})
+}
+
+/// [`customer_stats`], calling `each_line(customer, line, quantity × unit price)` on every line
+/// of a customer's orders.
+fn count_customers(ds: &Dataset, orders: &[Order], n: usize, mut each_line: impl FnMut(usize, &Line, f64)) -> Vec<CustomerStats> {
+    let mut stats = vec![CustomerStats::default(); n];
+    let mut last_day = vec![0i64; n];
+    let mut gaps: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for order in orders {
+        let Some(c) = order.customer.map(|c| c as usize).filter(|&c| c < n) else { continue };
+        let s = &mut stats[c];
+        let day = order.time.div_euclid(DAY);
+        if s.orders == 0 {
+            s.first_time = order.time;
+            s.purchase_days = Some(1);
+        } else if day != last_day[c] {
+            gaps[c].push((day - last_day[c]) as u32);
+            s.purchase_days = s.purchase_days.map(|d| d + 1);
+        }
+        let repeat_day = day != s.first_time.div_euclid(DAY);
+        s.orders += 1;
+        s.last_time = order.time;
+        last_day[c] = day;
+        for line in ds.order_lines(order) {
+            let value = f64::from(line.quantity) * f64::from(line.unit_price);
+            s.monetary += value;
+            if repeat_day {
+                s.repeat_spend += value;
+            }
+            each_line(c, line, value);
+        }
+    }
+    for (s, g) in stats.iter_mut().zip(&mut gaps) {
+        s.gap_days = median(g);
+    }
+    stats
 }
 
 fn totals(ds: &Dataset) -> Totals {

@@ -12,12 +12,17 @@ mod read;
 mod write;
 
 use serde::Serialize;
+use vitrine_engine::rfm::History;
 
 use crate::data::{CategoryIdx, CountryIdx, CustomerIdx, ProductIdx};
 pub use crate::recs::Pair;
 
+pub use count::customer_stats;
 pub use read::{read_dir, read_products};
 pub use write::write_dir;
+
+/// `day(t) = floor(t / DAY)`, a UTC day (sql/SCHEMA.md).
+const DAY: i64 = vitrine_engine::civil::DAY_SECS;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Aggregates {
@@ -91,6 +96,27 @@ pub struct CustomerStats {
     pub last_time: i64,
     /// Median days between consecutive order days; None with orders on one day only.
     pub gap_days: Option<f32>,
+    /// Distinct UTC days with an order (`floor(time / 86400)`); None when not counted (a
+    /// `customers.csv` from before the column: no predictive fits, sql/SCHEMA.md).
+    pub purchase_days: Option<u32>,
+    /// Spend on every purchase day but the first: with the days, what the predictive models
+    /// are fitted on (`predict::Summaries::from_aggregates`, via [`CustomerStats::history`]).
+    pub repeat_spend: f64,
+}
+
+impl CustomerStats {
+    /// The customer's orders as the engine scores them again when one more comes: the one
+    /// definition of the models' summary (`History::summary`) for the build, `eval` and the edge.
+    pub fn history(&self) -> History {
+        History {
+            orders: self.orders,
+            monetary: self.monetary,
+            first_day: self.first_time.div_euclid(DAY),
+            last_day: self.last_time.div_euclid(DAY),
+            purchase_days: self.purchase_days,
+            repeat_spend: self.repeat_spend,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -83,10 +83,27 @@ pub fn read_dir(dir: &Path, products: &[Product], categories: &[String]) -> Resu
 
     let mut ids = Vec::new();
     let mut stats = Vec::new();
-    Table::open(dir, "customers", &["customer_id", "orders", "monetary", "first_time", "last_time", "gap_days"])?.rows(|r| {
+    // purchase_days and repeat_spend came later: a file without both reads as purchase days
+    // unknown (the build then fits no predictive model and says why), one with either must
+    // have both.
+    let names = &["customer_id", "orders", "monetary", "first_time", "last_time", "gap_days", "purchase_days", "repeat_spend"];
+    let table = Table::open_with(dir, "customers", names, &["purchase_days", "repeat_spend"])?;
+    let days_counted = table.has(6);
+    table.rows(|r| {
         ids.push(r.get(0).to_string());
         let gap_days = if r.get(5).trim().is_empty() { None } else { Some(r.decimal(5)? as f32) };
-        stats.push(CustomerStats { orders: r.count(1)?, monetary: r.decimal(2)?, first_time: r.whole(3)?, last_time: r.whole(4)?, gap_days });
+        let orders = r.count(1)?;
+        let (purchase_days, repeat_spend) = if days_counted {
+            // Every purchase day has an order.
+            let days = r.count(6)?;
+            if !(1..=orders).contains(&days) {
+                return Err((6, format!("{days} purchase days for {orders} orders: expected 1 to {orders}")));
+            }
+            (Some(days), r.decimal(7)?)
+        } else {
+            (None, 0.0)
+        };
+        stats.push(CustomerStats { orders, monetary: r.decimal(2)?, first_time: r.whole(3)?, last_time: r.whole(4)?, gap_days, purchase_days, repeat_spend });
         Ok(())
     })?;
     let customer_index: FxHashMap<&str, u32> = ids.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
@@ -153,25 +170,27 @@ pub fn read_products(path: &Path, catalog: &CatalogConfig) -> Result<(Vec<Produc
     Ok((products, categories))
 }
 
-/// One aggregate file: its reader and where each wanted column is.
+/// One aggregate file: its reader and where each wanted column is (None: an optional one the
+/// file does not have).
 struct Table {
     path: PathBuf,
     reader: csv::Reader<Box<dyn Read>>,
     names: &'static [&'static str],
-    columns: Vec<usize>,
+    columns: Vec<Option<usize>>,
 }
 
-/// A row being read: fields by wanted-column number; errors are (column, message).
+/// A row being read: fields by wanted-column number (an absent optional column reads as
+/// empty); errors are (column, message).
 struct Row<'a> {
     record: &'a csv::StringRecord,
-    columns: &'a [usize],
+    columns: &'a [Option<usize>],
 }
 
 type FieldResult<T> = std::result::Result<T, (usize, String)>;
 
 impl Row<'_> {
     fn get(&self, col: usize) -> &str {
-        self.record.get(self.columns[col]).unwrap_or("")
+        self.columns[col].and_then(|i| self.record.get(i)).unwrap_or("")
     }
 
     fn field<T>(&self, col: usize, parse: impl Fn(&Row, usize) -> std::result::Result<T, String>) -> FieldResult<T> {
@@ -212,21 +231,33 @@ impl Table {
     }
 
     fn open(dir: &Path, name: &str, names: &'static [&'static str]) -> Result<Table> {
-        Self::at(&Self::path(dir, name)?, names)
+        Self::open_with(dir, name, names, &[])
+    }
+
+    /// [`Table::open`] with the `optional` names (some of `names`) missing together or not at
+    /// all: a file with one of them must have every one.
+    fn open_with(dir: &Path, name: &str, names: &'static [&'static str], optional: &[&str]) -> Result<Table> {
+        Self::at_with(&Self::path(dir, name)?, names, optional)
     }
 
     fn at(path: &Path, names: &'static [&'static str]) -> Result<Table> {
+        Self::at_with(path, names, &[])
+    }
+
+    fn at_with(path: &Path, names: &'static [&'static str], optional: &[&str]) -> Result<Table> {
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(ingest::open(path)?);
         let header = reader.headers().map_err(|e| Error::Invalid(format!("{}:1: {e}", path.display())))?.clone();
-        let columns = names
-            .iter()
-            .map(|&n| {
-                header.iter().position(|h| h.trim().eq_ignore_ascii_case(n)).ok_or_else(|| {
-                    Error::Invalid(format!("{}:1: no column {n:?}; the header has: {}", path.display(), header.iter().collect::<Vec<_>>().join(", ")))
-                })
-            })
-            .collect::<Result<_>>()?;
+        let columns: Vec<Option<usize>> = names.iter().map(|&n| header.iter().position(|h| h.trim().eq_ignore_ascii_case(n))).collect();
+        let with_optional = names.iter().zip(&columns).any(|(n, c)| optional.contains(n) && c.is_some());
+        if let Some((n, _)) = names.iter().zip(&columns).find(|(n, c)| c.is_none() && (with_optional || !optional.contains(n))) {
+            return Err(Error::Invalid(format!("{}:1: no column {n:?}; the header has: {}", path.display(), header.iter().collect::<Vec<_>>().join(", "))));
+        }
         Ok(Table { path: path.to_path_buf(), reader, names, columns })
+    }
+
+    /// Whether the file has wanted column `col` (an optional one may be missing).
+    fn has(&self, col: usize) -> bool {
+        self.columns[col].is_some()
     }
 
     fn rows(mut self, mut each: impl FnMut(&Row) -> FieldResult<()>) -> Result<()> {

@@ -52,6 +52,10 @@ fn counts_follow_the_schema() {
     assert_eq!(c0.orders, 3);
     assert_eq!(a.customers.stats[0].orders, 3);
     assert_eq!(a.customers.stats[0].gap_days, Some(15.0), "days 0, 10, 30: gaps 10 and 20");
+    // Three purchase days; the first day's three units are not repeat spend, the other five are.
+    let c0 = a.customers.stats[0];
+    assert_eq!((c0.purchase_days, c0.repeat_spend, c0.monetary), (Some(3), 5.0, 8.0));
+    assert_eq!((a.customers.stats[1].purchase_days, a.customers.stats[1].repeat_spend), (Some(1), 0.0));
     // P00 and P01 share the baskets of the first four orders (the guest's too).
     let pair = a.pairs.iter().find(|p| (p.a, p.b) == (0, 1)).unwrap();
     assert_eq!(pair.baskets, 4);
@@ -113,4 +117,46 @@ fn pairs_counted_with_a_lower_support_are_held_to_the_configs() {
     let tables = recs::tables(&read, &data.ds.products, &data.ds.categories, &cfg(), &[], &crate::progress::Progress::new(true), &mut Vec::new());
     assert_eq!(tables.bought_together.of(0).map(|s| s.item).collect::<Vec<_>>(), [1], "either order of a pair is read");
     assert!(tables.bought_together.of(2).len() == 0 && tables.bought_together.of(3).len() == 0, "1 basket < min_support 2");
+}
+
+#[test]
+fn purchase_days_are_counted_once_per_day_and_read_back_checked() {
+    // Customer 0: two orders on day 3 and one on day 7; customer 1: two on day 5.
+    let data = store_of_days();
+    let a = Aggregates::from_dataset(&data.ds, &cfg());
+    let s = &a.customers.stats;
+    assert_eq!((s[0].orders, s[0].purchase_days, s[0].repeat_spend), (3, Some(2), 1.0), "day 3's two orders are one purchase day");
+    assert_eq!((s[1].orders, s[1].purchase_days, s[1].repeat_spend), (2, Some(1), 0.0), "one day's orders are no repeat");
+
+    let dir = tempfile::tempdir().unwrap();
+    let customers = |text: &str| {
+        write_dir(dir.path(), &a, &data.ds.products, &data.ds.categories).unwrap();
+        std::fs::write(dir.path().join("customers.csv"), text).unwrap();
+        read_dir(dir.path(), &data.ds.products, &data.ds.categories)
+    };
+    // A file from before the columns: purchase days unknown, nothing else lost.
+    let old = customers("customer_id,orders,monetary,first_time,last_time,gap_days\nC0,3,6,295200,640800,4\nC1,2,2,468000,468000,\n").unwrap();
+    assert_eq!(old.customers.stats.iter().map(|s| (s.orders, s.purchase_days)).collect::<Vec<_>>(), [(3, None), (2, None)]);
+    // One of the two columns is a mistake; so are more purchase days than orders.
+    let err = customers("customer_id,orders,monetary,first_time,last_time,gap_days,purchase_days\nC0,3,6,295200,640800,4,2\n").unwrap_err().to_string();
+    assert!(err.contains("customers.csv:1: no column \"repeat_spend\""), "{err}");
+    let err = customers("customer_id,orders,monetary,first_time,last_time,gap_days,purchase_days,repeat_spend\nC0,3,6,295200,640800,4,4,1\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("customers.csv:2: field purchase_days") && err.contains("4 purchase days for 3 orders"), "{err}");
+    let err =
+        customers("customer_id,orders,monetary,first_time,last_time,gap_days,purchase_days,repeat_spend\nC0,3,6,295200,640800,4,2,\n").unwrap_err().to_string();
+    assert!(err.contains("customers.csv:2: field repeat_spend"), "{err}");
+}
+
+/// Two customers whose orders share days.
+fn store_of_days() -> TinyData {
+    TinyData::new(&["TEAPOT", "MUG"])
+        .customers(2)
+        .countries(&["UK"])
+        .order(Some(0), 0, 3, &[0, 1])
+        .order(Some(0), 0, 3, &[1])
+        .order(Some(1), 0, 5, &[0])
+        .order(Some(1), 0, 5, &[1])
+        .order(Some(0), 0, 7, &[0])
 }

@@ -39,10 +39,21 @@ pub fn write_dir(dir: &Path, a: &Aggregates, products: &[Product], categories: &
     write(dir, "pairs", &["sku_a", "sku_b", "baskets", "weight"], |w| {
         a.pairs.iter().try_for_each(|p| w.write_record([sku(p.a), sku(p.b), &p.baskets.to_string(), &p.weight.to_string()]))
     })?;
-    write(dir, "customers", &["customer_id", "orders", "monetary", "first_time", "last_time", "gap_days"], |w| {
+    let customer_columns = ["customer_id", "orders", "monetary", "first_time", "last_time", "gap_days", "purchase_days", "repeat_spend"];
+    write(dir, "customers", &customer_columns, |w| {
         a.customers.stats.iter().zip(ids).try_for_each(|(s, id)| {
             let gap = s.gap_days.map_or(String::new(), |g| g.to_string());
-            w.write_record([id.as_str(), &s.orders.to_string(), &s.monetary.to_string(), &s.first_time.to_string(), &s.last_time.to_string(), &gap])
+            let days = s.purchase_days.map_or(String::new(), |d| d.to_string());
+            w.write_record([
+                id.as_str(),
+                &s.orders.to_string(),
+                &s.monetary.to_string(),
+                &s.first_time.to_string(),
+                &s.last_time.to_string(),
+                &gap,
+                &days,
+                &s.repeat_spend.to_string(),
+            ])
         })
     })?;
     write(dir, "customer_categories", &["customer_id", "category", "spend"], |w| {
