@@ -112,7 +112,7 @@ fn two_orders_the_same_day_count_once_as_a_purchase_day_and_a_second_day_gives_a
 
 #[test]
 fn a_profile_built_without_purchase_days_is_rescored_and_loses_its_old_predictions() {
-    // A build from SQL aggregates knows no purchase days: RFM moves, predictions cannot.
+    // A profile without purchase days (from an older customers aggregate): RFM moves, predictions cannot.
     let mut line = at_risk();
     for key in ["purchase_days", "repeat_spend"] {
         if let Value::Object(m) = &mut line.traits {

@@ -117,7 +117,7 @@ pub struct CustomerModel {
     pub frequency_edges: [f64; 4],
     /// Total spend.
     pub monetary_edges: [f64; 4],
-    /// None where the build fitted nothing (too few customers, a build from aggregates).
+    /// None where the build fitted nothing (too few customers, aggregates without purchase days).
     pub bgnbd: Option<BgNbd>,
     pub gamma_gamma: Option<GammaGamma>,
     pub predict: PredictConfig,
@@ -174,7 +174,7 @@ pub struct History {
     pub first_day: i64,
     pub last_day: i64,
     /// Days with a purchase, and the spend of all but the first of them; None where the
-    /// profile does not know them (a build from aggregates).
+    /// profile does not know them (built from an older customers aggregate).
     pub purchase_days: Option<u32>,
     pub repeat_spend: f64,
 }

@@ -58,7 +58,7 @@ pub struct Profile {
     /// The predictive models' traits (`crate::predict`), when the build fitted them.
     pub predicted: Option<Prediction>,
     /// Days with a purchase and the spend of all but the first (`vitrine_engine::rfm::History`),
-    /// when the build counted purchase days (not from aggregates): the edge re-scores the
+    /// when the build counted purchase days (not from an older customers aggregate): the edge re-scores the
     /// customer from them when an order comes.
     pub purchase_days: Option<(u32, f64)>,
 }
