@@ -138,6 +138,15 @@ pub struct FitDiagnostics {
 }
 
 impl CustomerModel {
+    /// Whether every number is finite (a bundle's model that is not is refused at decode).
+    pub fn is_finite(&self) -> bool {
+        let fits = [self.bgnbd_fit, self.gamma_gamma_fit].into_iter().flatten().map(|f| f.log_likelihood);
+        let params = self.bgnbd.iter().flat_map(|b| [b.r, b.alpha, b.a, b.b]).chain(self.gamma_gamma.iter().flat_map(|g| [g.p, g.q, g.v]));
+        let p = &self.predict;
+        let settings = [p.clv_horizon_days, p.monthly_discount, p.churn_high_below, p.churn_medium_below];
+        [self.recency_edges, self.frequency_edges, self.monetary_edges].iter().flatten().copied().chain(params).chain(settings).chain(fits).all(f64::is_finite)
+    }
+
     /// The scores of `recency_days` (from the last order to the day after "now"), `orders` and
     /// `monetary`, as the build scores them.
     pub fn scores(&self, recency_days: f64, orders: f64, monetary: f64) -> Scores {

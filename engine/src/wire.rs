@@ -581,6 +581,39 @@ impl Wire for Stats {
     }
 }
 
+/// The customer model: as listed, and refused unless every number is finite (a model the edge
+/// would score customers with, and compare, must be one).
+impl Wire for CustomerModel {
+    fn put(&self, out: &mut Vec<u8>) {
+        let CustomerModel { recency_edges, frequency_edges, monetary_edges, bgnbd, gamma_gamma, predict, bgnbd_fit, gamma_gamma_fit } = self;
+        recency_edges.put(out);
+        frequency_edges.put(out);
+        monetary_edges.put(out);
+        bgnbd.put(out);
+        gamma_gamma.put(out);
+        predict.put(out);
+        bgnbd_fit.put(out);
+        gamma_gamma_fit.put(out);
+    }
+    fn take(r: &mut Reader<'_>) -> Self {
+        let start = r.pos;
+        let m = CustomerModel {
+            recency_edges: Wire::take(r),
+            frequency_edges: Wire::take(r),
+            monetary_edges: Wire::take(r),
+            bgnbd: Wire::take(r),
+            gamma_gamma: Wire::take(r),
+            predict: Wire::take(r),
+            bgnbd_fit: Wire::take(r),
+            gamma_gamma_fit: Wire::take(r),
+        };
+        if r.error.is_none() && !m.is_finite() {
+            r.fail(start, "a customer model of finite numbers");
+        }
+        m
+    }
+}
+
 /// What the stats keep for servers only.
 #[derive(Default)]
 struct ServerStats {
@@ -725,7 +758,6 @@ wire_struct! {
     BundleBody { store, catalog, stats, recs, rules }
     Store { name, currency, currency_symbol, base_url, free_shipping_threshold }
     ServerStats { orders, order_lines, customers, countries, data_start, segments, customer_model }
-    CustomerModel { recency_edges, frequency_edges, monetary_edges, bgnbd, gamma_gamma, predict, bgnbd_fit, gamma_gamma_fit }
     FitDiagnostics { log_likelihood, customers, iterations, converged }
     BgNbd { r, alpha, a, b }
     GammaGamma { p, q, v }

@@ -235,6 +235,16 @@ fn a_body_with_a_valid_checksum_but_garbage_inside_is_refused() {
 }
 
 #[test]
+fn a_customer_model_that_is_not_finite_is_refused() {
+    let (h, mut b) = sample();
+    b.stats.customer_model.as_mut().unwrap().monetary_edges[2] = f64::NAN;
+    match bundle::decode(&bundle::encode(&h, &b)) {
+        Err(BundleError::Body(e)) => assert_eq!(e.expected, "a customer model of finite numbers"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
 fn never_panics_on_any_bytes() {
     // Deterministic pseudo-random inputs, many with a valid header and checksum, so the body
     // decoder sees hostile lengths and tags.

@@ -89,7 +89,10 @@ fuzz_target!(|data: &[u8]| {
     // What decodes re-encodes to bytes that decode again, and the edge reads it the same.
     let again = bundle::encode(&b.header, &b.body);
     assert!(bundle::decode(&again).is_ok(), "a decoded bundle's own encoding is refused");
-    assert_eq!(bundle::decode_shared(bytes.clone()).as_ref(), Ok(&b), "the edge's in-place read differs");
+    // Compared as their encodings: a float that decodes as NaN (an offer's value) is equal
+    // to itself only in its bytes.
+    let shared = bundle::decode_shared(bytes.clone()).expect("the edge's in-place read refuses what decodes");
+    assert_eq!(bundle::encode(&shared.header, &shared.body), again, "the edge's in-place read differs");
     // Rows and lists are checked where they are read: any offset, length or string.
     let (catalog, recs) = (&b.body.catalog, &b.body.recs);
     for i in 0..catalog.len() as u32 + 1 {
