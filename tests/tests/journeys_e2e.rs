@@ -9,6 +9,7 @@ mod capture;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -1301,6 +1302,33 @@ fn set_faults(s: &Suite, switches: &[(&str, bool)]) {
     thread::sleep(Duration::from_millis(1200));
 }
 
+/// Lifts every fault switch when a case ends, also when it fails: a failed case must not leave
+/// the next one without a bundle or storage (a second, misleading failure).
+struct LiftFaults<'a>(&'a Suite);
+
+impl Drop for LiftFaults<'_> {
+    fn drop(&mut self) {
+        let off: Vec<(&str, bool)> = vitrine_edge::config::FAULT_KEYS.iter().map(|k| (*k, false)).collect();
+        // Not a second panic while the case's own unwinds (that would abort the whole suite).
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| set_faults(self.0, &off)));
+    }
+}
+
+/// Waits until a visitor's object (not only the worker answering `/v1/health`) holds events for
+/// want of a bundle: each isolate reads the switches on its own.
+fn wait_until_objects_hold(s: &Suite) {
+    let start = Instant::now();
+    for n in 0.. {
+        let probe = format!("c-fault-probe-{n}");
+        assert_eq!(post_events(s, &[event(json!({ "type": "page", "properties": { "path": "/" } }), &probe, Some(&probe))]).status, 200);
+        if visitor_log(s, &format!("u:{probe}"))["held"].as_u64().unwrap_or(0) > 0 {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "visitors' objects never lost the bundle");
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Per idempotency key of these requests: how many the provider accepted (2xx).
 fn delivered_per_key(reqs: &[&Captured]) -> BTreeMap<String, usize> {
     let mut keys = BTreeMap::new();
@@ -1372,6 +1400,7 @@ fn a_failed_storage_write_is_stored_on_the_clients_retry(s: &Suite) {
             thread::sleep(Duration::from_millis(200));
         }
     };
+    let _lift = LiftFaults(s);
     set_faults(s, &[(FAULT_STORAGE_WRITE, true)]);
     probe(503);
     let refused = post_events(s, &batch);
@@ -1409,8 +1438,10 @@ fn a_bundle_that_cannot_load_ends_no_journey_and_loses_no_event(s: &Suite) {
     assert_eq!(r.status, 200, "{}", r.text());
     let posted = Instant::now();
     // … when reading the bundle starts failing.
+    let _lift = LiftFaults(s);
     set_faults(s, &[(FAULT_KV_READ, true)]);
     s.stack.borrow().wait_health("no bundle loaded", |h| h["bundle"].is_null());
+    wait_until_objects_hold(s);
     let fault_at = posted.elapsed();
     // The second visitor's events come in meanwhile: accepted and held.
     let r = post_events(s, &batches[1]);
