@@ -69,7 +69,9 @@ async function planOf(request, env) {
   const origin = await fetch(url);
   const o = origin.headers;
   const plan = JSON.parse(hot.answer(Date.now(), origin.status, ...Edge.originHeaders().map((n) => o.get(n)), false));
-  plan.slots = new Map(plan.slots);
+  const html = hot.html;
+  let next = 0;
+  plan.slots = new Map(plan.slots.map(([placement, marks, fills]) => [placement, { marks, html: fills ? html[next++] : undefined }]));
   return plan;
 }
 export default class Bench extends Worker {
@@ -102,7 +104,7 @@ export default class Bench extends Worker {
     const o = origin.headers;
     const values = Edge.originHeaders().map((n) => o.get(n));
     for (const hot of hots) {
-      if (ablation === "js-replay-answer") JSON.parse(hot.answer(Date.now(), origin.status, ...values, false));
+      if (ablation === "js-replay-answer") JSON.parse(hot.answer(Date.now(), origin.status, ...values, false)), hot.html;
       hot.free();
     }
     if (replaying) {

@@ -79,21 +79,22 @@ async function hotPage(request, hot, env, ctx) {
   for (const [name, value] of plan.set) h.set(name, value);
   for (const cookie of plan.cookies) h.append("set-cookie", cookie);
   const response = new Response(origin.body, { status: origin.status, headers: h });
+  const slots = slotMap(plan.slots, hot.html);
   if (!plan.records) {
     hot.free();
-    return rewrite(response, new Map(plan.slots), null);
+    return rewrite(response, slots, null);
   }
   // The page view's exposures: the slots it really had, sent a little after the document's end.
   const filled = [];
   let ended;
   const end = new Promise((resolve) => (ended = resolve));
   ctx.waitUntil(end.then(() => new Promise((resolve) => setTimeout(resolve, SEND_AFTER_MS))).then(() => hot.record(filled)));
-  return rewrite(response, new Map(plan.slots), filled, ended);
+  return rewrite(response, slots, filled, ended);
 }
 
 /** A store page from the async path through the rewriter. */
 function stream(page) {
-  const slots = new Map(JSON.parse(page.slots));
+  const slots = slotMap(JSON.parse(page.slots), page.html);
   const response = page.response;
   if (!page.records) {
     page.free();
@@ -101,6 +102,15 @@ function stream(page) {
   }
   const filled = [];
   return rewrite(response, slots, filled, () => page.streamed(filled));
+}
+
+/**
+ * What each slot gets, by placement: `entries` are `[[placement, marks, fills], …]`, `html` the
+ * inner HTML of those that fill, in order (apart from the JSON: entry.rs `slots` says why).
+ */
+function slotMap(entries, html) {
+  let next = 0;
+  return new Map(entries.map(([placement, marks, fills]) => [placement, { marks, html: fills ? html[next++] : undefined }]));
 }
 
 /**

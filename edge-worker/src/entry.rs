@@ -69,11 +69,16 @@ impl StorePage {
         Clone::clone(&self.response)
     }
 
-    /// Every placement and what its slots get, as JSON entries for a `Map`:
-    /// `[[placement, {"html"?: string, "marks": [[attribute, value], …]}], …]`.
+    /// Every placement and what its slots get (see [`slots`]): the JSON entries.
     #[wasm_bindgen(getter)]
     pub fn slots(&self) -> String {
-        serde_json::to_string(&slots(self.decided.as_ref())).unwrap_or_else(|_| "[]".into())
+        slots(self.decided.as_ref()).0
+    }
+
+    /// The inner HTML of the slots that are filled, in the order of [`StorePage::slots`].
+    #[wasm_bindgen(getter)]
+    pub fn html(&self) -> Vec<String> {
+        slots(self.decided.as_ref()).1
     }
 
     /// Whether the entry should report the slots it filled ([`StorePage::streamed`]).
@@ -91,16 +96,9 @@ impl StorePage {
     }
 }
 
-/// What each slot gets, as entries for the entry's `Map` (see [`StorePage::slots`]).
-fn slots(decided: Option<&PageDecisions>) -> serde_json::Value {
-    let entries = decided.into_iter().flat_map(PageDecisions::outcomes).map(|(placement, outcome)| {
-        let mut slot = serde_json::json!({ "marks": outcome.marks() });
-        if let Some(html) = outcome.inner_html() {
-            slot["html"] = html.into();
-        }
-        serde_json::json!([placement, slot])
-    });
-    serde_json::Value::Array(entries.collect())
+/// What each slot gets ([`PageDecisions::for_entry`]); none for the rewriter-only bypass.
+fn slots(decided: Option<&PageDecisions>) -> (String, Vec<String>) {
+    decided.map_or_else(|| ("[]".into(), Vec::new()), PageDecisions::for_entry)
 }
 
 /// Answers a request whose origin response is given (`None`: fetched here), through the page
@@ -148,6 +146,7 @@ pub struct HotPage {
     is_get: bool,
     context: Option<(Loaded<Engine>, Identity)>,
     recorded: Option<(PageDecisions, Measure)>,
+    html: Vec<String>,
 }
 
 #[wasm_bindgen]
@@ -167,7 +166,7 @@ impl HotPage {
     /// came), `{"location": string}` (the same response with this location),
     /// `{"rewrite": true}` (through the rewriter, no slot touched), or a personalized page:
     /// `{"remove": [name…], "set": [[name, value]…], "cookies": [set-cookie…], "slots": […]
-    /// (as `StorePage::slots`), "records": bool}`.
+    /// (as `StorePage::slots`, their HTML in [`HotPage::html`]), "records": bool}`.
     // Plain values, one per argument: reading them off a JS `Headers` from wasm is a call each.
     #[allow(clippy::too_many_arguments)]
     pub fn answer(
@@ -189,18 +188,21 @@ impl HotPage {
             Plan::Redirect(location) => serde_json::json!({ "location": location }),
             Plan::RewriterOnly => serde_json::json!({ "rewrite": true }),
             Plan::Personalize(p) => {
-                let plan = serde_json::json!({
-                    "remove": p.remove,
-                    "set": p.set,
-                    "cookies": p.cookies,
-                    "slots": slots(Some(&p.decided)),
-                    "records": p.measure.is_some(),
-                });
+                let (entries, html) = slots(Some(&p.decided));
+                let head = serde_json::json!({ "remove": p.remove, "set": p.set, "cookies": p.cookies, "records": p.measure.is_some() }).to_string();
+                self.html = html;
                 self.recorded = p.measure.map(|m| (p.decided, m));
-                plan
+                // The slots' entries are JSON already: spliced in, not parsed again.
+                return Some(format!("{},\"slots\":{entries}}}", &head[..head.len() - 1]));
             }
         };
         Some(plan.to_string())
+    }
+
+    /// The inner HTML of the plan's slots that are filled, in their order (taken once).
+    #[wasm_bindgen(getter)]
+    pub fn html(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.html)
     }
 
     /// The origin did not answer: logged, and the visitor's short page.
@@ -279,7 +281,7 @@ impl Edge {
             None => None,
         };
         let host = url.host_str().unwrap_or("").to_string();
-        Some(HotPage { env, config, info, host, is_get, context, recorded: None })
+        Some(HotPage { env, config, info, host, is_get, context, recorded: None, html: Vec::new() })
     }
 
     /// The request headers [`Edge::hot`] takes, in its order (one definition: `REQUEST_HEADERS`).

@@ -122,7 +122,7 @@ pub fn identify(facts: &RequestFacts, secret: Option<&[u8]>, fresh_id: impl FnOn
         }
     }
     if let (Some(token), Some(secret)) = (jar.get(cookies::PROFILE), secret) {
-        match profile::read(secret, token) {
+        match profile::read_remembered(secret, token) {
             Ok(claims) => id.claims = Some(claims),
             Err(e) => {
                 id.problem = Some(e.to_string());

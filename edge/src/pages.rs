@@ -50,6 +50,24 @@ impl PageDecisions {
         self.decided.iter().map(|(outcome, d)| (d.placement.as_str(), outcome))
     }
 
+    /// What each slot gets, for the worker's JavaScript entry (`slotMap` in
+    /// edge-worker/js/worker.mjs): JSON entries `[[placement, [[attribute, value], …], fills],
+    /// …]`, and apart from them the inner HTML of each slot that `fills`, in that order. Apart,
+    /// because inside the JSON every byte of the HTML was escaped here and unescaped again by
+    /// `JSON.parse`, a seventh of a page's work (BENCHMARKS.md, "Edge worker"); as strings they
+    /// cross as they are.
+    pub fn for_entry(&self) -> (String, Vec<String>) {
+        let mut html = Vec::new();
+        let entries: Vec<_> = self
+            .outcomes()
+            .map(|(placement, outcome)| {
+                let fills = outcome.inner_html().inspect(|h| html.push(h.to_string())).is_some();
+                serde_json::json!([placement, outcome.marks(), fills])
+            })
+            .collect();
+        (serde_json::Value::Array(entries).to_string(), html)
+    }
+
     /// The decisions of the slots the page really had, in document order (a placement once per
     /// slot element), for its measurement records (`measure::page_records`). Unknown
     /// placements are skipped, as the rewrite skipped them.

@@ -56,6 +56,57 @@ pub fn read(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> 
     Ok(claims)
 }
 
+/// [`read`], remembered: the cookies this isolate (thread) verified last, with their claims. A
+/// visitor's next pages carry the same cookie, and verifying it (an HMAC over ~1 KB, then the
+/// claims' JSON) was a fifth of deciding a page (BENCHMARKS.md, "Edge worker"). Only cookies
+/// that verified are kept, under the secret they verified with and compared whole, so a hit is
+/// what `read` would answer (the claims' age is judged by the caller, as for `read`).
+pub fn read_remembered(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> {
+    let hit = MEMO.with(|m| m.borrow().get(secret, cookie));
+    if let Some(claims) = hit {
+        return Ok(claims);
+    }
+    let claims = read(secret, cookie)?;
+    MEMO.with(|m| m.borrow_mut().put(secret, cookie, &claims));
+    Ok(claims)
+}
+
+/// How many verified cookies an isolate keeps (~2 KB each).
+const MEMO_ENTRIES: usize = 32;
+
+thread_local! {
+    static MEMO: std::cell::RefCell<Memo> = const { std::cell::RefCell::new(Memo { secret: Vec::new(), entries: Vec::new(), next: 0 }) };
+}
+
+/// Verified cookies under one secret (another secret empties it), replaced in turn.
+struct Memo {
+    secret: Vec<u8>,
+    entries: Vec<(String, ProfileClaims)>,
+    next: usize,
+}
+
+impl Memo {
+    fn get(&self, secret: &[u8], cookie: &str) -> Option<ProfileClaims> {
+        if self.secret != secret {
+            return None;
+        }
+        self.entries.iter().find(|(c, _)| c == cookie).map(|(_, claims)| claims.clone())
+    }
+
+    fn put(&mut self, secret: &[u8], cookie: &str, claims: &ProfileClaims) {
+        if self.secret != secret {
+            *self = Memo { secret: secret.to_vec(), entries: Vec::new(), next: 0 };
+        }
+        let entry = (cookie.to_string(), claims.clone());
+        if self.entries.len() < MEMO_ENTRIES {
+            self.entries.push(entry);
+        } else {
+            self.entries[self.next] = entry;
+            self.next = (self.next + 1) % MEMO_ENTRIES;
+        }
+    }
+}
+
 /// A known customer's claims older than [`REFRESH_AFTER_SECS`]: re-read their traits from KV.
 pub fn is_stale(claims: &ProfileClaims, now: i64) -> bool {
     !claims.cid.is_empty() && now - claims.iat > REFRESH_AFTER_SECS
@@ -134,6 +185,31 @@ mod tests {
         let mut traits = Value::object();
         traits.set("segment", "Champions").set("first_name", "Jane");
         ProfileClaims { cid: "12346".into(), traits, iat: 1_700_000_000 }
+    }
+
+    #[test]
+    fn a_remembered_cookie_reads_as_it_verified_and_nothing_else_hits() {
+        let token = issue(&champion(), b"secret");
+        assert_eq!(read_remembered(b"secret", &token), Ok(champion()));
+        assert_eq!(read_remembered(b"secret", &token), Ok(champion()), "read again from memory");
+        // A twin with its last signature character changed, or the same cookie under another
+        // secret (a rotation), is verified, not taken from memory.
+        let mut forged = token.clone();
+        let last = forged.pop().unwrap();
+        forged.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(matches!(read_remembered(b"secret", &forged), Err(ProfileError::Token(_))));
+        assert!(matches!(read_remembered(b"rotated", &token), Err(ProfileError::Token(_))));
+        // Other claims signed with the other secret are read; the first are still refused there.
+        let other = ProfileClaims { cid: "777".into(), ..champion() };
+        assert_eq!(read_remembered(b"rotated", &issue(&other, b"rotated")), Ok(other));
+        assert!(read_remembered(b"rotated", &token).is_err());
+        // Many visitors: the memory stays bounded and every cookie still reads right.
+        for i in 0..3 * MEMO_ENTRIES {
+            let c = ProfileClaims { cid: i.to_string(), ..champion() };
+            assert_eq!(read_remembered(b"secret", &issue(&c, b"secret")), Ok(c));
+        }
+        assert!(MEMO.with(|m| m.borrow().entries.len()) <= MEMO_ENTRIES);
+        assert_eq!(read_remembered(b"secret", &token), Ok(champion()));
     }
 
     #[test]
