@@ -106,7 +106,7 @@ function stream(page) {
 
 /**
  * What each slot gets, by placement: `entries` are `[[placement, marks, fills], …]`, `html` the
- * inner HTML of those that fill, in order (apart from the JSON: entry.rs `slots` says why).
+ * inner HTML of those that fill, in order (apart from the JSON: `PageDecisions::for_entry` in edge/src/pages.rs says why).
  */
 function slotMap(entries, html) {
   let next = 0;

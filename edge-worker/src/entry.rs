@@ -51,13 +51,14 @@ pub struct StorePage {
     response: web_sys::Response,
     decided: Option<PageDecisions>,
     view: Option<PageView>,
+    html: Vec<String>,
 }
 
 impl StorePage {
     /// `decided`: `None` streams the page through the rewriter with no slot touched (dev mode's
     /// rewriter-only bypass); `view`: the page view's exposures, recorded at its end.
     pub fn new(response: Response, decided: Option<PageDecisions>, view: Option<PageView>) -> StorePage {
-        StorePage { response: response.into(), decided, view }
+        StorePage { response: response.into(), decided, view, html: Vec::new() }
     }
 }
 
@@ -69,16 +70,21 @@ impl StorePage {
         Clone::clone(&self.response)
     }
 
-    /// Every placement and what its slots get (see [`slots`]): the JSON entries.
+    /// Every placement and what its slots get ([`PageDecisions::for_entry`]; none for the
+    /// rewriter-only bypass): the JSON entries. Their HTML is kept for [`StorePage::html`].
     #[wasm_bindgen(getter)]
-    pub fn slots(&self) -> String {
-        slots(self.decided.as_ref()).0
+    pub fn slots(&mut self) -> String {
+        let Some(decided) = &self.decided else { return "[]".into() };
+        let (entries, html) = decided.for_entry();
+        self.html = html;
+        entries.to_string()
     }
 
-    /// The inner HTML of the slots that are filled, in the order of [`StorePage::slots`].
+    /// The inner HTML of the slots that are filled, in the order of [`StorePage::slots`] (taken
+    /// once, after it).
     #[wasm_bindgen(getter)]
-    pub fn html(&self) -> Vec<String> {
-        slots(self.decided.as_ref()).1
+    pub fn html(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.html)
     }
 
     /// Whether the entry should report the slots it filled ([`StorePage::streamed`]).
@@ -94,11 +100,6 @@ impl StorePage {
         *view.decisions.borrow_mut() = decided.of_slots(placements.iter().map(String::as_str));
         view.streamed.finish();
     }
-}
-
-/// What each slot gets ([`PageDecisions::for_entry`]); none for the rewriter-only bypass.
-fn slots(decided: Option<&PageDecisions>) -> (String, Vec<String>) {
-    decided.map_or_else(|| ("[]".into(), Vec::new()), PageDecisions::for_entry)
 }
 
 /// Answers a request whose origin response is given (`None`: fetched here), through the page
@@ -188,12 +189,11 @@ impl HotPage {
             Plan::Redirect(location) => serde_json::json!({ "location": location }),
             Plan::RewriterOnly => serde_json::json!({ "rewrite": true }),
             Plan::Personalize(p) => {
-                let (entries, html) = slots(Some(&p.decided));
-                let head = serde_json::json!({ "remove": p.remove, "set": p.set, "cookies": p.cookies, "records": p.measure.is_some() }).to_string();
+                let (slots, html) = p.decided.for_entry();
+                let plan = serde_json::json!({ "remove": p.remove, "set": p.set, "cookies": p.cookies, "slots": slots, "records": p.measure.is_some() });
                 self.html = html;
                 self.recorded = p.measure.map(|m| (p.decided, m));
-                // The slots' entries are JSON already: spliced in, not parsed again.
-                return Some(format!("{},\"slots\":{entries}}}", &head[..head.len() - 1]));
+                plan
             }
         };
         Some(plan.to_string())

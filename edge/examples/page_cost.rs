@@ -42,15 +42,17 @@ fn main() {
     };
     let now = 1_800_000_100;
     println!("cookie: {} bytes; traits JSON {} bytes", token.len(), serde_json::to_string(&claims.traits).unwrap().len());
+    // The whole page: cookies, identity, visitor, rules' input, every placement, the entry's slots.
+    let page = || {
+        let facts = info.facts(&info.path, &info.query);
+        let id = context::identify(&facts, Some(SECRET), || "x".into());
+        let visitor = context::visitor(&engine, &facts, &id, now);
+        let input = engine.rule_input(&visitor);
+        black_box(PageDecisions::decide(&engine, &visitor, &input, now).for_entry());
+    };
     // `PAGE_ONLY=N`: only the whole page, N times (for a profiler: valgrind --tool=callgrind).
     if let Some(times) = std::env::var("PAGE_ONLY").ok().and_then(|n| n.parse::<usize>().ok()) {
-        for _ in 0..times {
-            let facts = info.facts(&info.path, &info.query);
-            let id = context::identify(&facts, Some(SECRET), || "x".into());
-            let visitor = context::visitor(&engine, &facts, &id, now);
-            let input = engine.rule_input(&visitor);
-            black_box(PageDecisions::decide(&engine, &visitor, &input, now).for_entry());
-        }
+        (0..times).for_each(|_| page());
         return;
     }
     let n = 20_000;
@@ -92,14 +94,8 @@ fn main() {
         black_box(PageDecisions::decide(&engine, &visitor, &input, now));
     });
     let decided = PageDecisions::decide(&engine, &visitor, &input, now);
-    time("the slots' JSON", &mut || {
+    time("the slots for the entry", &mut || {
         black_box(decided.for_entry());
     });
-    time("all of the above, once", &mut || {
-        let facts = info.facts(&info.path, &info.query);
-        let id = context::identify(&facts, Some(SECRET), || "x".into());
-        let visitor = context::visitor(&engine, &facts, &id, now);
-        let input = engine.rule_input(&visitor);
-        black_box(PageDecisions::decide(&engine, &visitor, &input, now));
-    });
+    time("the whole page", &mut || page());
 }

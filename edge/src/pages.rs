@@ -56,16 +56,16 @@ impl PageDecisions {
     /// because inside the JSON every byte of the HTML was escaped here and unescaped again by
     /// `JSON.parse`, a seventh of a page's work (BENCHMARKS.md, "Edge worker"); as strings they
     /// cross as they are.
-    pub fn for_entry(&self) -> (String, Vec<String>) {
+    pub fn for_entry(&self) -> (serde_json::Value, Vec<String>) {
         let mut html = Vec::new();
-        let entries: Vec<_> = self
+        let entries = self
             .outcomes()
             .map(|(placement, outcome)| {
                 let fills = outcome.inner_html().inspect(|h| html.push(h.to_string())).is_some();
                 serde_json::json!([placement, outcome.marks(), fills])
             })
             .collect();
-        (serde_json::Value::Array(entries).to_string(), html)
+        (serde_json::Value::Array(entries), html)
     }
 
     /// The decisions of the slots the page really had, in document order (a placement once per
