@@ -22,6 +22,7 @@ const HTML = { html: true };
 const [COOKIE, USER_AGENT, REFERER, DEBUG_COUNTRY, BYPASS] = Edge.requestHeaders();
 const [CONTENT_TYPE, CONTENT_DISPOSITION, LOCATION, VARY] = Edge.originHeaders();
 const IDENTITY = Edge.originIdentityHeader();
+const [ACCEPT, FETCH_DEST] = Edge.pageLoadHeaders();
 const SEND_AFTER_MS = Edge.sendAfterMs();
 
 export default class Worker extends Rust {
@@ -30,7 +31,7 @@ export default class Worker extends Rust {
     if (method === "GET" || method === "HEAD") {
       const h = request.headers;
       const hot = Edge.hot(this.env, Date.now(), method, request.url, request.cf?.country ?? null, h.get(COOKIE), h.get(USER_AGENT), h.get(REFERER),
-        h.get(DEBUG_COUNTRY), h.get(BYPASS));
+        h.get(DEBUG_COUNTRY), h.get(BYPASS), h.get(ACCEPT), h.get(FETCH_DEST));
       if (hot !== undefined) return hotPage(request, hot, this.env, this.ctx);
     }
     const answer = await Edge.fetch(request, this.env, this.ctx);
@@ -48,7 +49,15 @@ async function hotPage(request, hot, env, ctx) {
   for (const [name, value] of edits) value === null ? headers.delete(name) : headers.set(name, value);
   let origin;
   try {
-    origin = await fetch(url, { method: request.method, headers, redirect: "manual" });
+    const answered = fetch(url, { method: request.method, headers, redirect: "manual" });
+    if (hot.pageLoad) {
+      // A browser's page load is decided while the origin answers: once the request went out
+      // (the runtime sends it when this code yields), not after the answer came.
+      answered.catch(() => {}); // awaited below: not an unhandled rejection meanwhile
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      hot.early(Date.now());
+    }
+    origin = await answered;
   } catch (e) {
     const failed = hot.unreachable(String(e));
     hot.free();

@@ -5,7 +5,7 @@
 //! element). Why a JavaScript entry at all: see BENCHMARKS.md, "Edge worker".
 
 use vitrine_edge::api::JsonReply;
-use vitrine_edge::pages::PageDecisions;
+use vitrine_edge::pages::{is_page_load, PageDecisions, PAGE_LOAD_HEADERS};
 use vitrine_edge::rewrite::{SLOT_ATTR, SLOT_SELECTOR};
 use worker::wasm_bindgen::prelude::*;
 use worker::{console_error, web_sys, worker_sys, Context, Env, Request, Response};
@@ -28,7 +28,7 @@ use worker::Url;
 use crate::env;
 use crate::fetch::route;
 use crate::measure::{send_page, PageView, SEND_AFTER_MS};
-use crate::page::{self, Measure, OriginFacts, Plan};
+use crate::page::{self, Measure, OriginFacts, Plan, Prepared};
 use crate::visitor::{identify_now, info_of, REQUEST_HEADERS};
 use crate::{bundle, endpoints};
 
@@ -146,6 +146,8 @@ pub struct HotPage {
     host: String,
     is_get: bool,
     context: Option<(Loaded<Engine>, Identity)>,
+    page_load: bool,
+    prepared: Option<Prepared>,
     recorded: Option<(PageDecisions, Measure)>,
     html: Vec<String>,
 }
@@ -158,6 +160,20 @@ impl HotPage {
     pub fn origin(&self) -> String {
         let edits = page::forwarding_edits(&self.host, &self.info);
         serde_json::json!({ "url": page::origin_url(&self.config, &self.info), "headers": edits }).to_string()
+    }
+
+    /// Whether the request is a browser's page load (`pages::is_page_load`) with a bundle to
+    /// decide with: the entry then calls [`HotPage::early`] once the origin request went out.
+    #[wasm_bindgen(getter, js_name = pageLoad)]
+    pub fn page_load(&self) -> bool {
+        self.page_load && self.context.is_some()
+    }
+
+    /// Prepares the page now (at `now_ms`), while the origin answers, instead of once it did.
+    pub fn early(&mut self, now_ms: f64) {
+        if let Some((loaded, id)) = self.context.take() {
+            self.prepared = Some(page::prepare(&self.config, &self.info, loaded, id, (now_ms / 1000.0) as i64));
+        }
     }
 
     /// The origin answered (at `now_ms`, the entry's clock): its status and the headers the rules read (named by
@@ -184,7 +200,9 @@ impl HotPage {
             return None;
         }
         let origin = OriginFacts::new(status, [content_type, content_disposition, location, vary]);
-        let plan = match page::plan(&self.config, &self.info, self.is_get, &origin, self.context.take(), (now_ms / 1000.0) as i64) {
+        let (config, info, early, context) = (&self.config, &self.info, self.prepared.take(), self.context.take());
+        let prepared = || early.or_else(|| context.map(|(loaded, id)| page::prepare(config, info, loaded, id, (now_ms / 1000.0) as i64)));
+        let plan = match page::plan(config, info, self.is_get, &origin, prepared) {
             Plan::Untouched => serde_json::json!({}),
             Plan::Redirect(location) => serde_json::json!({ "location": location }),
             Plan::RewriterOnly => serde_json::json!({ "rewrite": true }),
@@ -245,8 +263,8 @@ impl Edge {
 
     /// The hot path for a `GET` or `HEAD` request at `now_ms` (the entry's clock: one reading of
     /// it per request instead of a `Date` built from wasm at each rule), from plain values: `url`, `cf_country`
-    /// (`request.cf.country`) and the headers named by [`Edge::request_headers`], in that
-    /// order. `undefined` when it does not apply (not a store page, the demo picker, no
+    /// (`request.cf.country`) and the headers named by [`Edge::request_headers`], then those
+    /// named by [`Edge::page_load_headers`], in that order. `undefined` when it does not apply (not a store page, the demo picker, no
     /// `ORIGIN_URL`, a dev-mode bypass, a KV read due for the bundle, the fault switches or the
     /// visitor's profile): the entry then calls [`Edge::fetch`].
     #[allow(clippy::too_many_arguments)]
@@ -261,6 +279,8 @@ impl Edge {
         referer: Option<String>,
         debug_country: Option<String>,
         bypass: Option<String>,
+        accept: Option<String>,
+        fetch_dest: Option<String>,
     ) -> Option<HotPage> {
         let is_get = method == "GET";
         if !is_get && method != "HEAD" {
@@ -281,13 +301,19 @@ impl Edge {
             None => None,
         };
         let host = url.host_str().unwrap_or("").to_string();
-        Some(HotPage { env, config, info, host, is_get, context, recorded: None, html: Vec::new() })
+        Some(HotPage { env, config, info, host, is_get, context, page_load: is_page_load(accept.as_deref(), fetch_dest.as_deref()), prepared: None, recorded: None, html: Vec::new() })
     }
 
     /// The request headers [`Edge::hot`] takes, in its order (one definition: `REQUEST_HEADERS`).
     #[wasm_bindgen(js_name = requestHeaders)]
     pub fn request_headers() -> Vec<String> {
         REQUEST_HEADERS.iter().map(|h| h.to_string()).collect()
+    }
+
+    /// The request headers [`Edge::hot`] takes last, in its order (`pages::PAGE_LOAD_HEADERS`).
+    #[wasm_bindgen(js_name = pageLoadHeaders)]
+    pub fn page_load_headers() -> Vec<String> {
+        PAGE_LOAD_HEADERS.iter().map(|h| h.to_string()).collect()
     }
 
     /// The origin response headers [`HotPage::answer`] takes, in its order (`page::ORIGIN_HEADERS`).

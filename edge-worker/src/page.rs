@@ -66,7 +66,8 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<Respon
     };
     let origin = origin_identity(env, &config, &info, origin).await?;
     let facts = OriginFacts::new(origin.status_code(), ORIGIN_HEADERS.map(|name| origin.headers().get(name).ok().flatten()));
-    match plan(&config, &info, is_get, &facts, context, now_secs()) {
+    let prepared = || context.map(|(loaded, id)| prepare(&config, &info, loaded, id, now_secs()));
+    match plan(&config, &info, is_get, &facts, prepared) {
         Plan::Untouched => Ok(origin.into()),
         Plan::Redirect(public) => {
             let headers = origin.headers().clone();
@@ -151,21 +152,19 @@ pub struct Measure {
     pub holdout_arm: Option<&'static str>,
 }
 
-/// The page rules, once the origin answered: `context` is the serving bundle and the visitor
-/// (none: bypassed, or no bundle loaded).
-pub fn plan(config: &Config, info: &RequestInfo, is_get: bool, origin: &OriginFacts, context: Option<(Loaded<Engine>, Identity)>, now: i64) -> Plan {
-    if (300..400).contains(&origin.status) {
-        // Origin redirects to its own (internal) address are pointed back at the worker's.
-        let public = origin.location.as_deref().and_then(|l| api::public_location(l, &config.origin_url, &info.public_base));
-        return public.map_or(Plan::Untouched, Plan::Redirect);
-    }
-    let bypass = info.bypass;
-    if bypass == Bypass::Untouched || !should_personalize(is_get, origin.status, origin.content_type.as_deref(), origin.content_disposition.as_deref()) {
-        return Plan::Untouched;
-    }
-    let Some((loaded, mut id)) = context else {
-        return if bypass == Bypass::RewriterOnly { Plan::RewriterOnly } else { Plan::Untouched };
-    };
+/// What personalizing a page takes that does not depend on the origin's answer: its cookies,
+/// every slot decided, what its page view records. Made while the origin answers (the hot
+/// path, for a browser's page load: `pages::is_page_load`) or once it did; either way [`plan`] decides whether it
+/// is used.
+pub struct Prepared {
+    version: String,
+    cookies: Vec<String>,
+    decided: PageDecisions,
+    measure: Option<Measure>,
+}
+
+/// Prepares a page for the visitor `id` with the serving bundle `loaded`, at `now`.
+pub fn prepare(config: &Config, info: &RequestInfo, loaded: Loaded<Engine>, mut id: Identity, now: i64) -> Prepared {
     if let Some(vt) = query::get(&info.query, "vt") {
         // A deep link from a message: its promised offer reaches the SDK only once checked here.
         match config.link_secret.as_deref().map(|secret| deep_link::verified_offer(secret, &vt, now)) {
@@ -190,11 +189,29 @@ pub fn plan(config: &Config, info: &RequestInfo, is_get: bool, origin: &OriginFa
         }
         _ => None,
     };
+    let decided = PageDecisions::decide(engine, &visitor, &engine.rule_input(&visitor), now);
+    Prepared { version: loaded.version.clone(), cookies: id.set_cookies.iter().map(SetCookie::to_string).collect(), decided, measure }
+}
+
+/// The page rules, once the origin answered: `prepared` gives what was prepared for the visitor
+/// (none: bypassed, or no bundle loaded), called only for a page that is personalized.
+pub fn plan(config: &Config, info: &RequestInfo, is_get: bool, origin: &OriginFacts, prepared: impl FnOnce() -> Option<Prepared>) -> Plan {
+    if (300..400).contains(&origin.status) {
+        // Origin redirects to its own (internal) address are pointed back at the worker's.
+        let public = origin.location.as_deref().and_then(|l| api::public_location(l, &config.origin_url, &info.public_base));
+        return public.map_or(Plan::Untouched, Plan::Redirect);
+    }
+    let bypass = info.bypass;
+    if bypass == Bypass::Untouched || !should_personalize(is_get, origin.status, origin.content_type.as_deref(), origin.content_disposition.as_deref()) {
+        return Plan::Untouched;
+    }
+    let Some(p) = prepared() else {
+        return if bypass == Bypass::RewriterOnly { Plan::RewriterOnly } else { Plan::Untouched };
+    };
     let edits = api::personalized_header_edits(origin.vary.as_deref());
     let mut set = edits.set;
-    set.push(("x-vitrine-bundle", loaded.version.clone()));
-    let decided = PageDecisions::decide(engine, &visitor, &engine.rule_input(&visitor), now);
-    Plan::Personalize(Personalized { remove: edits.remove, set, cookies: id.set_cookies.iter().map(SetCookie::to_string).collect(), decided, measure })
+    set.push(("x-vitrine-bundle", p.version));
+    Plan::Personalize(Personalized { remove: edits.remove, set, cookies: p.cookies, decided: p.decided, measure: p.measure })
 }
 
 /// The origin request's URL: the worker's path and query on `ORIGIN_URL`.

@@ -80,9 +80,35 @@ impl PageDecisions {
     }
 }
 
+/// Whether a request is a browser loading a page (`Sec-Fetch-Dest: document` or `iframe`;
+/// without that header, an `Accept` naming HTML), as opposed to the images, scripts and API
+/// calls a store also serves through the worker. The worker's hot path decides such a page
+/// while the origin answers; for anything else, decisions would mostly be thrown away.
+pub fn is_page_load(accept: Option<&str>, fetch_dest: Option<&str>) -> bool {
+    match fetch_dest {
+        Some(dest) => dest.eq_ignore_ascii_case("document") || dest.eq_ignore_ascii_case("iframe"),
+        None => accept.is_some_and(|a| a.to_ascii_lowercase().contains("text/html")),
+    }
+}
+
+/// The request headers [`is_page_load`] reads, in its order.
+pub const PAGE_LOAD_HEADERS: [&str; 2] = ["accept", "sec-fetch-dest"];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_loads_are_told_from_images_and_api_calls() {
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+        assert!(is_page_load(Some(browser), Some("document")));
+        assert!(is_page_load(Some(browser), None), "an older browser: no Sec-Fetch-Dest");
+        assert!(is_page_load(Some("TEXT/HTML"), None));
+        assert!(!is_page_load(Some("image/avif,image/webp,*/*"), Some("image")));
+        assert!(!is_page_load(Some(browser), Some("script")), "the header says what the request is for");
+        assert!(!is_page_load(Some("*/*"), None), "curl, fetch(): not a page load");
+        assert!(!is_page_load(None, None));
+    }
 
     #[test]
     fn only_full_html_gets_rewritten() {

@@ -46,6 +46,12 @@ impl Origin {
 
     /// The same, signing customers in with `login`.
     pub fn start_with(root: &Path, port: u16, login: Option<Login>) -> std::io::Result<Origin> {
+        Origin::start_slow(root, port, login, std::time::Duration::ZERO)
+    }
+
+    /// The same, each answer `delay` late: an origin as far from the edge as a store's usually
+    /// is (the edge bench's `ORIGIN_DELAY_MS`).
+    pub fn start_slow(root: &Path, port: u16, login: Option<Login>, delay: std::time::Duration) -> std::io::Result<Origin> {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -58,6 +64,7 @@ impl Origin {
                 if let Ok(conn) = conn {
                     let (root, login) = (root.clone(), login.clone());
                     thread::spawn(move || {
+                        thread::sleep(delay);
                         let _ = serve(conn, &root, login.as_ref());
                     });
                 }

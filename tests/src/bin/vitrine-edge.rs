@@ -4,7 +4,8 @@
 //! vitrine-edge store    <bundle.bin> <out dir> [--profiles P]   generate the demo storefront
 //!                                                     (its login page offers P's personas)
 //! vitrine-edge serve    <dir> [port]                  serve a folder as the origin (default 8788);
-//!                                                     with env IDENTITY_SECRET it signs logins
+//!                                                     with env IDENTITY_SECRET it signs logins,
+//!                                                     with env ORIGIN_DELAY_MS it answers that late
 //! vitrine-edge fixture  <out.bin> [build] [--profiles out.jsonl]
 //!                                                     the end-to-end tests' bundle (benchmarks, debugging)
 //! vitrine-edge traffic  <worker url> --placement P [--page /] [--visitors 2000] [--seed 1]
@@ -73,7 +74,9 @@ fn run(args: &[String]) -> Result<(), String> {
             // The demo's backend signs logins with the worker's IDENTITY_SECRET (<kid>:<secret>).
             let login = std::env::var("IDENTITY_SECRET").ok().and_then(|v| Login::parse(&v));
             let signs = if login.is_some() { ", signing in at /account/login" } else { "" };
-            let origin = Origin::start_with(Path::new(dir), port, login).map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
+            // ORIGIN_DELAY_MS: each answer that late, as a distant origin (scripts/bench-edge.sh).
+            let delay = std::env::var("ORIGIN_DELAY_MS").ok().and_then(|v| v.parse().ok()).map_or(std::time::Duration::ZERO, std::time::Duration::from_millis);
+            let origin = Origin::start_slow(Path::new(dir), port, login, delay).map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
             println!("origin: serving {dir} at {}{signs}", origin.url());
             loop {
                 std::thread::park();
