@@ -72,9 +72,10 @@ async function planOf(request, env) {
   const origin = await fetch(url);
   const o = origin.headers;
   const plan = JSON.parse(hot.answer(Date.now(), origin.status, ...Edge.originHeaders().map((n) => o.get(n)), false));
+  const entries = JSON.parse(hot.slots);
   const html = hot.html;
   let next = 0;
-  plan.slots = new Map(plan.slots.map(([placement, marks, fills]) => [placement, { marks, html: fills ? html[next++] : undefined }]));
+  plan.slots = new Map(entries.map(([placement, marks, fills]) => [placement, { marks, html: fills ? html[next++] : undefined }]));
   return plan;
 }
 export default class Bench extends Worker {
@@ -107,7 +108,7 @@ export default class Bench extends Worker {
     const o = origin.headers;
     const values = Edge.originHeaders().map((n) => o.get(n));
     for (const hot of hots) {
-      if (ablation === "js-replay-answer") JSON.parse(hot.answer(Date.now(), origin.status, ...values, false)), hot.html;
+      if (ablation === "js-replay-answer") JSON.parse(hot.answer(Date.now(), origin.status, ...values, false)), JSON.parse(hot.slots), hot.html;
       hot.free();
     }
     if (replaying) {
@@ -271,7 +272,8 @@ row() { printf '| %s | %s | %s ms | %s ms | %s ms |' "$1" "$(fig "$RESULT" "$2" 
 bad=$(awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $6, $1 }' <<<"$RESULT")
 # PROFILE=variant: where that variant's time goes inside the isolate (V8's CPU profiler over
 # wrangler's inspector, sampling every 100 µs while wrk sends only that variant for 10 s):
-# self time by function, the top of the list, and the share that is idle.
+# self time by function, the top of the list, and the share that is idle. PROFILE_OUT=file.cpuprofile
+# also keeps the whole profile (Chrome DevTools' Performance panel opens it).
 if [ -n "${PROFILE:-}" ]; then
   cat > "$WORK/profile.mjs" <<'JS'
 import { spawn } from "node:child_process";
@@ -288,6 +290,7 @@ await send("Profiler.start");
 const wrk = spawn("wrk", ["-t1", "-c1", "-d10s", "-s", script, url], { stdio: ["ignore", "inherit", "inherit"] });
 await new Promise((r) => wrk.on("exit", r));
 const p = (await send("Profiler.stop")).result.profile;
+if (process.env.PROFILE_OUT) (await import("node:fs")).writeFileSync(process.env.PROFILE_OUT, JSON.stringify(p));
 const self = new Map();
 let total = 0;
 for (let i = 0; i < p.samples.length; i++) {

@@ -48,6 +48,7 @@ async function hotPage(request, hot, env, ctx) {
   const headers = new Headers(request.headers);
   for (const [name, value] of edits) value === null ? headers.delete(name) : headers.set(name, value);
   let origin;
+  let slots;
   try {
     const answered = fetch(url, { method: request.method, headers, redirect: "manual" });
     if (hot.pageLoad) {
@@ -56,6 +57,7 @@ async function hotPage(request, hot, env, ctx) {
       answered.catch(() => {}); // awaited below: not an unhandled rejection meanwhile
       await new Promise((resolve) => setTimeout(resolve, 0));
       hot.early(Date.now());
+      slots = slotMap(JSON.parse(hot.slots), hot.html);
     }
     origin = await answered;
   } catch (e) {
@@ -73,7 +75,7 @@ async function hotPage(request, hot, env, ctx) {
     return page instanceof Response ? page : stream(page);
   }
   const plan = JSON.parse(answer);
-  if (plan.slots === undefined) {
+  if (plan.cookies === undefined) {
     hot.free();
     if (plan.location !== undefined) {
       const h = new Headers(oh);
@@ -88,7 +90,7 @@ async function hotPage(request, hot, env, ctx) {
   for (const [name, value] of plan.set) h.set(name, value);
   for (const cookie of plan.cookies) h.append("set-cookie", cookie);
   const response = new Response(origin.body, { status: origin.status, headers: h });
-  const slots = slotMap(plan.slots, hot.html);
+  slots ??= slotMap(JSON.parse(hot.slots), hot.html);
   if (!plan.records) {
     hot.free();
     return rewrite(response, slots, null);

@@ -77,7 +77,7 @@ impl StorePage {
         let Some(decided) = &self.decided else { return "[]".into() };
         let (entries, html) = decided.for_entry();
         self.html = html;
-        entries.to_string()
+        entries
     }
 
     /// The inner HTML of the slots that are filled, in the order of [`StorePage::slots`] (taken
@@ -149,7 +149,8 @@ pub struct HotPage {
     page_load: bool,
     prepared: Option<Prepared>,
     recorded: Option<(PageDecisions, Measure)>,
-    html: Vec<String>,
+    /// The prepared page's slots for the entry ([`PageDecisions::for_entry`]), until taken.
+    slots: Option<(String, Vec<String>)>,
 }
 
 #[wasm_bindgen]
@@ -158,8 +159,13 @@ impl HotPage {
     /// (the edits to the visitor's headers: `null` removes one).
     #[wasm_bindgen(getter)]
     pub fn origin(&self) -> String {
-        let edits = page::forwarding_edits(&self.host, &self.info);
-        serde_json::json!({ "url": page::origin_url(&self.config, &self.info), "headers": edits }).to_string()
+        #[derive(serde::Serialize)]
+        struct OriginRequest {
+            url: String,
+            headers: [(&'static str, Option<String>); 3],
+        }
+        let request = OriginRequest { url: page::origin_url(&self.config, &self.info), headers: page::forwarding_edits(&self.host, &self.info) };
+        serde_json::to_string(&request).unwrap_or_default()
     }
 
     /// Whether the request is a browser's page load (`pages::is_page_load`) with a bundle to
@@ -169,10 +175,13 @@ impl HotPage {
         self.page_load && self.context.is_some()
     }
 
-    /// Prepares the page now (at `now_ms`), while the origin answers, instead of once it did.
+    /// Prepares the page now (at `now_ms`), while the origin answers, instead of once it did;
+    /// its slots are then ready for [`HotPage::slots`] before the origin answers too.
     pub fn early(&mut self, now_ms: f64) {
         if let Some((loaded, id)) = self.context.take() {
-            self.prepared = Some(page::prepare(&self.config, &self.info, loaded, id, (now_ms / 1000.0) as i64));
+            let prepared = page::prepare(&self.config, &self.info, loaded, id, (now_ms / 1000.0) as i64);
+            self.slots = Some(prepared.decided.for_entry());
+            self.prepared = Some(prepared);
         }
     }
 
@@ -182,8 +191,8 @@ impl HotPage {
     /// the response to [`Edge::page_with_origin`]). The plan, as JSON: `{}` (stream it as it
     /// came), `{"location": string}` (the same response with this location),
     /// `{"rewrite": true}` (through the rewriter, no slot touched), or a personalized page:
-    /// `{"remove": [name…], "set": [[name, value]…], "cookies": [set-cookie…], "slots": […]
-    /// (as `StorePage::slots`, their HTML in [`HotPage::html`]), "records": bool}`.
+    /// `{"remove": [name…], "set": [[name, value]…], "cookies": [set-cookie…], "records": bool}`,
+    /// its slots in [`HotPage::slots`] and [`HotPage::html`].
     // Plain values, one per argument: reading them off a JS `Headers` from wasm is a call each.
     #[allow(clippy::too_many_arguments)]
     pub fn answer(
@@ -201,26 +210,38 @@ impl HotPage {
         }
         let origin = OriginFacts::new(status, [content_type, content_disposition, location, vary]);
         let (config, info, early, context) = (&self.config, &self.info, self.prepared.take(), self.context.take());
+        let slots_made = early.is_some(); // by `early`, and maybe taken by the entry already
         let prepared = || early.or_else(|| context.map(|(loaded, id)| page::prepare(config, info, loaded, id, (now_ms / 1000.0) as i64)));
         let plan = match page::plan(config, info, self.is_get, &origin, prepared) {
-            Plan::Untouched => serde_json::json!({}),
-            Plan::Redirect(location) => serde_json::json!({ "location": location }),
-            Plan::RewriterOnly => serde_json::json!({ "rewrite": true }),
+            Plan::Untouched => "{}".into(),
+            Plan::Redirect(location) => serde_json::json!({ "location": location }).to_string(),
+            Plan::RewriterOnly => r#"{"rewrite":true}"#.into(),
             Plan::Personalize(p) => {
-                let (slots, html) = p.decided.for_entry();
-                let plan = serde_json::json!({ "remove": p.remove, "set": p.set, "cookies": p.cookies, "slots": slots, "records": p.measure.is_some() });
-                self.html = html;
+                let plan = PersonalizedPlan { remove: p.remove, set: &p.set, cookies: &p.cookies, records: p.measure.is_some() };
+                let plan = serde_json::to_string(&plan).unwrap_or_default();
+                if !slots_made {
+                    self.slots = Some(p.decided.for_entry());
+                }
                 self.recorded = p.measure.map(|m| (p.decided, m));
                 plan
             }
         };
-        Some(plan.to_string())
+        Some(plan)
     }
 
-    /// The inner HTML of the plan's slots that are filled, in their order (taken once).
+    /// The personalized page's slots as JSON entries (as [`StorePage::slots`]); their HTML is
+    /// kept for [`HotPage::html`]. Ready after [`HotPage::early`], else after
+    /// [`HotPage::answer`].
+    #[wasm_bindgen(getter)]
+    pub fn slots(&mut self) -> String {
+        self.slots.as_mut().map_or_else(|| "[]".into(), |(entries, _)| std::mem::take(entries))
+    }
+
+    /// The inner HTML of the slots that are filled, in the order of [`HotPage::slots`] (taken
+    /// once, after it).
     #[wasm_bindgen(getter)]
     pub fn html(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.html)
+        self.slots.take().map(|(_, html)| html).unwrap_or_default()
     }
 
     /// The origin did not answer: logged, and the visitor's short page.
@@ -239,6 +260,15 @@ impl HotPage {
         let decisions = decided.of_slots(placements.iter().map(String::as_str));
         send_page(&self.env, &decisions, m.holdout_arm, &m.key, &m.visitor_id).await;
     }
+}
+
+/// A personalized page's plan for the entry ([`HotPage::answer`]).
+#[derive(serde::Serialize)]
+struct PersonalizedPlan<'a> {
+    remove: &'a [&'a str],
+    set: &'a [(&'a str, String)],
+    cookies: &'a [String],
+    records: bool,
 }
 
 /// The entry's calls into Rust (static methods: a free function would become an RPC method of
@@ -301,7 +331,18 @@ impl Edge {
             None => None,
         };
         let host = url.host_str().unwrap_or("").to_string();
-        Some(HotPage { env, config, info, host, is_get, context, page_load: is_page_load(accept.as_deref(), fetch_dest.as_deref()), prepared: None, recorded: None, html: Vec::new() })
+        Some(HotPage {
+            env,
+            config,
+            info,
+            host,
+            is_get,
+            context,
+            page_load: is_page_load(accept.as_deref(), fetch_dest.as_deref()),
+            prepared: None,
+            recorded: None,
+            slots: None,
+        })
     }
 
     /// The request headers [`Edge::hot`] takes, in its order (one definition: `REQUEST_HEADERS`).

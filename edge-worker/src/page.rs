@@ -159,7 +159,7 @@ pub struct Measure {
 pub struct Prepared {
     version: String,
     cookies: Vec<String>,
-    decided: PageDecisions,
+    pub decided: PageDecisions,
     measure: Option<Measure>,
 }
 

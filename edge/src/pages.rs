@@ -56,16 +56,17 @@ impl PageDecisions {
     /// because inside the JSON every byte of the HTML was escaped here and unescaped again by
     /// `JSON.parse`, a seventh of a page's work (BENCHMARKS.md, "Edge worker"); as strings they
     /// cross as they are.
-    pub fn for_entry(&self) -> (serde_json::Value, Vec<String>) {
+    pub fn for_entry(&self) -> (String, Vec<String>) {
         let mut html = Vec::new();
-        let entries = self
+        let entries: Vec<_> = self
             .outcomes()
             .map(|(placement, outcome)| {
                 let fills = outcome.inner_html().inspect(|h| html.push(h.to_string())).is_some();
-                serde_json::json!([placement, outcome.marks(), fills])
+                (placement, outcome.marks(), fills)
             })
             .collect();
-        (serde_json::Value::Array(entries), html)
+        // Serialized from the tuples, not through a `serde_json::Value` tree: no map per entry.
+        (serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into()), html)
     }
 
     /// The decisions of the slots the page really had, in document order (a placement once per

@@ -74,7 +74,10 @@ fn setup() -> Suite {
     cfg.bundles = vec![fixture::bundle_bytes(1)];
     cfg.profiles_jsonl = Some(fixture::PROFILES_JSONL.into());
     cfg.assets = Some(assets);
-    cfg.vars = vec![("CORS_ORIGINS".into(), "https://headless.example".into())];
+    // The bundle is read once a minute, as in production, so that pages take the entry's hot
+    // path (`Edge.hot`); a read due (this, or dev mode's fault switches each second) takes the
+    // async path, which the other suites exercise (their bundles are read at every request).
+    cfg.vars = vec![("CORS_ORIGINS".into(), "https://headless.example".into()), ("BUNDLE_CHECK_SECS".into(), "60".into())];
     // Small enough for a burst to pass in a second or two; the other cases (all 127.0.0.1, one
     // parity visitor) stay well under them.
     cfg.rate_limits = vec![("LIMIT_CLIENT".into(), CLIENT_LIMIT), ("LIMIT_VISITOR".into(), VISITOR_LIMIT)];
@@ -96,6 +99,7 @@ fn main() -> std::process::ExitCode {
             the_cart_suggests_cheap_add_ons_never_in_cart_or_out_of_stock,
             a_product_page_pairs_it_with_what_is_bought_together,
             pages_without_slots_and_other_files_pass_through_byte_for_byte,
+            a_browsers_page_load_is_decided_while_the_origin_answers_and_comes_out_the_same,
             hostile_cookies_are_dropped_not_errors,
             malformed_html_is_personalized_not_broken,
             decide_api_answers_json_with_explain,
@@ -311,6 +315,46 @@ fn pages_without_slots_and_other_files_pass_through_byte_for_byte(s: &Suite) {
     let missing = s.stack.get("/no/such/page", &[]);
     assert_eq!(missing.status, 404);
     assert!(missing.text().contains("Not found"));
+}
+
+/// A browser's page load (`pages::is_page_load`) is decided while the origin answers, anything
+/// else once it answered: the page, its cookies and headers come out the same either way, and
+/// what the origin answers that is no page to personalize still passes through untouched.
+fn a_browsers_page_load_is_decided_while_the_origin_answers_and_comes_out_the_same(s: &Suite) {
+    let browser = [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), ("Sec-Fetch-Dest", "document")];
+    let older_browser = [("Accept", "text/html,*/*;q=0.8")]; // no Sec-Fetch-Dest
+    let champion = become_persona(s, "champions");
+    let cases = [
+        ("/", champion.as_str()),
+        ("/", "vt_vid=e2e-visitor-early1"),
+        ("/cart", "vt_vid=e2e-visitor-early1; vt_cart=C100:1,K301:2"),
+        ("/products/C100", "vt_vid=e2e-visitor-early1; vt_seen=C101"),
+    ];
+    for (path, cookie) in cases {
+        let after = s.stack.get(path, &[("Cookie", cookie)]);
+        for load in [&browser[..], &older_browser[..]] {
+            let early = s.stack.get(path, &[&[("Cookie", cookie)], load].concat());
+            assert_eq!((early.status, after.status), (200, 200), "{path}");
+            assert!(early.text().contains("data-vitrine-filled=\"edge\""), "{path} personalized");
+            assert_eq!(early.text(), after.text(), "{path} for {cookie}: the same page");
+            for header in ["set-cookie", "cache-control", "vary", "x-vitrine-bundle", "content-type"] {
+                let all = |r: &HttpResponse| r.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(header)).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+                assert_eq!(all(&early), all(&after), "{path}: {header}");
+            }
+        }
+    }
+    // What a browser asked for as a page but is not one to personalize.
+    for (path, file) in [("/style.css", "style.css"), ("/data.json", "data.json"), ("/about", "about.html")] {
+        let r = s.stack.get(path, &[&[("Cookie", "vt_vid=e2e-visitor-early2")], &browser[..]].concat());
+        assert_eq!((r.status, r.body.as_slice()), (200, std::fs::read(s.site.join(file)).unwrap().as_slice()), "{path} changed on the way");
+    }
+    let moved = s.stack.get("/old-home", &browser);
+    assert_eq!((moved.status, moved.header("location")), (302, Some(format!("{}/?from=old", s.stack.url).as_str())));
+    assert_eq!(s.stack.get("/no/such/page", &browser).status, 404);
+    // Signing in on a page load: the origin's identity header still takes the KV path.
+    let login = s.stack.get("/account/login", &[&[("Cookie", "vt_vid=e2e-visitor-early3")], &browser[..]].concat());
+    assert_eq!((login.status, login.header("vitrine-identity")), (200, None));
+    assert!(login.cookies().iter().any(|(k, v)| k == "vt_profile" && !v.is_empty()), "signed in: {:?}", login.headers);
 }
 
 fn hostile_cookies_are_dropped_not_errors(s: &Suite) {

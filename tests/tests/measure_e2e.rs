@@ -48,6 +48,8 @@ fn setup() -> Suite {
         ("LINK_SECRET", LINK_SECRET),
         // As a store that asks first would run it: consent decides whether anything is recorded.
         ("REQUIRE_CONSENT", "1"),
+        // The bundle read once a minute, as in production: pages take the entry's hot path.
+        ("BUNDLE_CHECK_SECS", "60"),
     ] {
         cfg.vars.push((k.into(), v.into()));
     }
@@ -137,7 +139,8 @@ fn wait_for(s: &Suite, what: &str, done: impl Fn(&[Record]) -> bool) -> Vec<Reco
 
 fn page(s: &Suite, visitor: &str, consent: bool, user_agent: &str) -> HttpResponse {
     let cookie = if consent { format!("vt_consent=1; vt_vid={visitor}") } else { format!("vt_vid={visitor}") };
-    let r = s.stack.get("/", &[("Cookie", &cookie), ("User-Agent", user_agent)]);
+    // As a browser loads a page (so it is decided while the origin answers: `pages::is_page_load`).
+    let r = s.stack.get("/", &[("Cookie", &cookie), ("User-Agent", user_agent), ("Accept", "text/html,*/*;q=0.8"), ("Sec-Fetch-Dest", "document")]);
     assert_eq!(r.status, 200);
     r
 }
