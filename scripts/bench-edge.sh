@@ -72,7 +72,7 @@ async function planOf(request, env) {
   const origin = await fetch(url);
   const o = origin.headers;
   const plan = JSON.parse(hot.answer(Date.now(), origin.status, ...Edge.originHeaders().map((n) => o.get(n)), false));
-  const entries = JSON.parse(hot.slots);
+  const entries = plan.slots ?? JSON.parse(hot.slots); // in the plan: builds before 2026-12-04
   const html = hot.html;
   let next = 0;
   plan.slots = new Map(entries.map(([placement, marks, fills]) => [placement, { marks, html: fills ? html[next++] : undefined }]));
@@ -92,7 +92,8 @@ export default class Bench extends Worker {
     const hots = [];
     if (ablation === "js-replay-hot" || ablation === "js-replay-answer" || ablation === "js-replay-hot-anon") {
       const h = request.headers;
-      const values = Edge.requestHeaders().map((n) => h.get(n));
+      // A browser's page load, as the variants are (no page-load headers: builds before 2026-12-04).
+      const values = [...Edge.requestHeaders(), ...(Edge.pageLoadHeaders?.() ?? [])].map((n) => h.get(n));
       if (ablation === "js-replay-hot-anon") values[0] = values[0].replace(/vt_profile=[^;]*/, "");
       for (let i = 0; i < (Number(times) || 1); i++) {
         let hot = Edge.hot(this.env, Date.now(), "GET", request.url, null, ...values);
@@ -108,7 +109,7 @@ export default class Bench extends Worker {
     const o = origin.headers;
     const values = Edge.originHeaders().map((n) => o.get(n));
     for (const hot of hots) {
-      if (ablation === "js-replay-answer") JSON.parse(hot.answer(Date.now(), origin.status, ...values, false)), JSON.parse(hot.slots), hot.html;
+      if (ablation === "js-replay-answer") JSON.parse(hot.answer(Date.now(), origin.status, ...values, false)), JSON.parse(hot.slots ?? "[]"), hot.html;
       hot.free();
     }
     if (replaying) {

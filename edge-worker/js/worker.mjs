@@ -1,12 +1,14 @@
 // The worker's entry, the JavaScript half of the runtime layer (ARCHITECTURE.md, "edge-worker").
 // A store page's GET or HEAD takes the hot path: this module owns the HTTP (the origin fetch,
-// the response) and calls Rust synchronously with plain values, twice: `Edge.hot` (the request's
-// facts: is the hot path possible, and what to fetch) and `HotPage.answer` (what the origin
-// said: one plan, every slot decided). The rules stay in Rust; this carries them out. Anything
-// else (other routes, a KV read due, a bypass, the origin identity header) is answered by Rust
-// once, asynchronously (`Edge.fetch`, edge-worker/src/entry.rs), and a store page it returns is
-// streamed here too. The rewriter's slot handler is a lookup, never a call into wasm, and the
-// page is never buffered. Why: BENCHMARKS.md, "Edge worker".
+// the response) and calls Rust synchronously with plain values: `Edge.hot` (the request's
+// facts: is the hot path possible, and what to fetch), for a browser's page load
+// `HotPage.early` while the origin answers (the bundle, the visitor, every slot decided), and
+// `HotPage.answer` (what the origin said: one plan). The rules stay in Rust; this carries them
+// out. Anything else (other routes, a bypass) is answered by Rust once, asynchronously
+// (`Edge.fetch`, edge-worker/src/entry.rs), as is a page that needs KV (a bundle or profile
+// read due, the origin identity header: `Edge.pageWithOrigin`, given the origin's answer), and
+// a store page it returns is streamed here too. The rewriter's slot handler is a lookup, never
+// a call into wasm, and the page is never buffered. Why: BENCHMARKS.md, "Edge worker".
 // scripts/build-worker.sh copies this file next to worker-build's output (`./index.js`).
 import Rust, { Edge, VisitorDo } from "./index.js";
 
@@ -47,18 +49,18 @@ async function hotPage(request, hot, env, ctx) {
   const { url, headers: edits } = JSON.parse(hot.origin);
   const headers = new Headers(request.headers);
   for (const [name, value] of edits) value === null ? headers.delete(name) : headers.set(name, value);
-  let origin;
+  const answered = fetch(url, { method: request.method, headers, redirect: "manual" });
   let slots;
+  if (hot.pageLoad) {
+    // A browser's page load is decided while the origin answers: once the request went out
+    // (the runtime sends it when this code yields), not after the answer came.
+    answered.catch(() => {}); // awaited below: not an unhandled rejection meanwhile
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (!hot.early(Date.now())) return asyncPage(request, hot, env, ctx, answered);
+    slots = slotMap(JSON.parse(hot.slots), hot.html);
+  }
+  let origin;
   try {
-    const answered = fetch(url, { method: request.method, headers, redirect: "manual" });
-    if (hot.pageLoad) {
-      // A browser's page load is decided while the origin answers: once the request went out
-      // (the runtime sends it when this code yields), not after the answer came.
-      answered.catch(() => {}); // awaited below: not an unhandled rejection meanwhile
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      hot.early(Date.now());
-      slots = slotMap(JSON.parse(hot.slots), hot.html);
-    }
     origin = await answered;
   } catch (e) {
     const failed = hot.unreachable(String(e));
@@ -68,12 +70,8 @@ async function hotPage(request, hot, env, ctx) {
   const oh = origin.headers;
   const answer = hot.answer(Date.now(), origin.status, oh.get(CONTENT_TYPE), oh.get(CONTENT_DISPOSITION), oh.get(LOCATION), oh.get(VARY),
     oh.has(IDENTITY));
-  if (answer === undefined) {
-    // Signs someone in or out (a KV read): the async path, with this response (never a refetch).
-    hot.free();
-    const page = await Edge.pageWithOrigin(request, env, ctx, origin);
-    return page instanceof Response ? page : stream(page);
-  }
+  // Signs someone in or out, or a KV read is due: the async path, with this response.
+  if (answer === undefined) return asyncPage(request, hot, env, ctx, answered);
   const plan = JSON.parse(answer);
   if (plan.cookies === undefined) {
     hot.free();
@@ -101,6 +99,13 @@ async function hotPage(request, hot, env, ctx) {
   const end = new Promise((resolve) => (ended = resolve));
   ctx.waitUntil(end.then(() => new Promise((resolve) => setTimeout(resolve, SEND_AFTER_MS))).then(() => hot.record(filled)));
   return rewrite(response, slots, filled, ended);
+}
+
+/** A store page the hot path started that needs KV: the async path, given the origin's answer (never a refetch). */
+async function asyncPage(request, hot, env, ctx, answered) {
+  hot.free();
+  const page = await Edge.pageWithOrigin(request, env, ctx, answered);
+  return page instanceof Response ? page : stream(page);
 }
 
 /** A store page from the async path through the rewriter. */

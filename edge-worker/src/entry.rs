@@ -102,15 +102,15 @@ impl StorePage {
     }
 }
 
-/// Answers a request whose origin response is given (`None`: fetched here), through the page
-/// route; as [`Edge::fetch`], never throws.
-async fn answer(req: web_sys::Request, env: Env, ctx: worker_sys::Context, given: Option<web_sys::Response>) -> JsValue {
+/// Answers a request whose origin response is given (a promise of it; `None`: fetched here),
+/// through the page route; as [`Edge::fetch`], never throws.
+async fn answer(req: web_sys::Request, env: Env, ctx: worker_sys::Context, given: Option<js_sys::Promise>) -> JsValue {
     let req = Request::from(req);
     let (path, method) = (req.path(), req.method());
     let ctx = Context::new(ctx);
     let answered = match given {
         None => route(req, &env, &ctx).await,
-        Some(origin) => page::handle(req, &env, &ctx, Some(Response::from(origin))).await,
+        Some(answered) => page::handle(req, &env, &ctx, Some(answered)).await,
     };
     let answer = match answered {
         Ok(answer) => answer,
@@ -145,8 +145,12 @@ pub struct HotPage {
     info: RequestInfo,
     host: String,
     is_get: bool,
+    /// The serving bundle and the visitor (none: no bundle loaded).
     context: Option<(Loaded<Engine>, Identity)>,
-    page_load: bool,
+    /// A browser's page load: `context` is read while the origin answers ([`HotPage::early`]).
+    deferred: bool,
+    /// Reading the context needs KV: the async path, with the origin's answer.
+    due: bool,
     prepared: Option<Prepared>,
     recorded: Option<(PageDecisions, Measure)>,
     /// The prepared page's slots for the entry ([`PageDecisions::for_entry`]), until taken.
@@ -168,27 +172,44 @@ impl HotPage {
         serde_json::to_string(&request).unwrap_or_default()
     }
 
-    /// Whether the request is a browser's page load (`pages::is_page_load`) with a bundle to
-    /// decide with: the entry then calls [`HotPage::early`] once the origin request went out.
+    /// Whether the request is a browser's page load (`pages::is_page_load`): the entry then
+    /// calls [`HotPage::early`] once the origin request went out.
     #[wasm_bindgen(getter, js_name = pageLoad)]
     pub fn page_load(&self) -> bool {
-        self.page_load && self.context.is_some()
+        self.deferred
     }
 
-    /// Prepares the page now (at `now_ms`), while the origin answers, instead of once it did;
-    /// its slots are then ready for [`HotPage::slots`] before the origin answers too.
-    pub fn early(&mut self, now_ms: f64) {
+    /// Reads the bundle and the visitor, and prepares the page, now (at `now_ms`), while the
+    /// origin answers, instead of once it did; its slots are then ready for [`HotPage::slots`]
+    /// before the origin answers too. `false`: that needs KV, and the entry hands the origin's
+    /// answer (the promise) to [`Edge::page_with_origin`].
+    pub fn early(&mut self, now_ms: f64) -> bool {
+        if !self.read_context(now_ms) {
+            return false;
+        }
         if let Some((loaded, id)) = self.context.take() {
             let prepared = page::prepare(&self.config, &self.info, loaded, id, (now_ms / 1000.0) as i64);
             self.slots = Some(prepared.decided.for_entry());
             self.prepared = Some(prepared);
         }
+        true
+    }
+
+    /// Reads the deferred context now (at `now_ms`); `false`: a KV read is due.
+    fn read_context(&mut self, now_ms: f64) -> bool {
+        if std::mem::take(&mut self.deferred) {
+            match context_now(&self.config, &self.info, now_ms) {
+                Some(context) => self.context = context,
+                None => self.due = true,
+            }
+        }
+        !self.due
     }
 
     /// The origin answered (at `now_ms`, the entry's clock): its status and the headers the rules read (named by
     /// [`Edge::origin_headers`], in that order; `identity`: whether it
-    /// carries the origin identity header, which needs KV: `undefined` then, and the entry hands
-    /// the response to [`Edge::page_with_origin`]). The plan, as JSON: `{}` (stream it as it
+    /// carries the origin identity header, which needs KV: `undefined` then, as when a KV read
+    /// is due, and the entry hands the answer to [`Edge::page_with_origin`]). The plan, as JSON: `{}` (stream it as it
     /// came), `{"location": string}` (the same response with this location),
     /// `{"rewrite": true}` (through the rewriter, no slot touched), or a personalized page:
     /// `{"remove": [name…], "set": [[name, value]…], "cookies": [set-cookie…], "records": bool}`,
@@ -205,7 +226,7 @@ impl HotPage {
         vary: Option<String>,
         identity: bool,
     ) -> Option<String> {
-        if identity {
+        if identity || !self.read_context(now_ms) {
             return None;
         }
         let origin = OriginFacts::new(status, [content_type, content_disposition, location, vary]);
@@ -262,6 +283,15 @@ impl HotPage {
     }
 }
 
+/// The serving bundle and the visitor at `now_ms`, when no KV read is due for either (`None`
+/// then); `Some(None)`: no bundle loaded.
+fn context_now(config: &Config, info: &RequestInfo, now_ms: f64) -> Option<Option<(Loaded<Engine>, Identity)>> {
+    Some(match bundle::serving_now(config, now_ms)? {
+        Some(loaded) => Some((loaded, identify_now(config, &info.facts(&info.path, &info.query), (now_ms / 1000.0) as i64)?)),
+        None => None,
+    })
+}
+
 /// A personalized page's plan for the entry ([`HotPage::answer`]).
 #[derive(serde::Serialize)]
 struct PersonalizedPlan<'a> {
@@ -284,11 +314,13 @@ impl Edge {
         answer(req, env, ctx, None).await
     }
 
-    /// A store page whose origin response the hot path already has, but which needs the async
-    /// path (it carries the origin identity header): as [`Edge::fetch`], without a refetch.
+    /// A store page whose origin request the hot path already made, but which needs the async
+    /// path (a KV read due, or the answer carries the origin identity header): as
+    /// [`Edge::fetch`], without a refetch. `answered`: the origin's answer, a promise (the KV
+    /// reads run while it is pending).
     #[wasm_bindgen(js_name = pageWithOrigin)]
-    pub async fn page_with_origin(req: web_sys::Request, env: Env, ctx: worker_sys::Context, origin: web_sys::Response) -> JsValue {
-        answer(req, env, ctx, Some(origin)).await
+    pub async fn page_with_origin(req: web_sys::Request, env: Env, ctx: worker_sys::Context, answered: js_sys::Promise) -> JsValue {
+        answer(req, env, ctx, Some(answered)).await
     }
 
     /// The hot path for a `GET` or `HEAD` request at `now_ms` (the entry's clock: one reading of
@@ -325,24 +357,12 @@ impl Edge {
         if info.bypass != Bypass::No || (config.demo_picker && query::get(&info.query, PICKER_PARAM).is_some()) {
             return None;
         }
-        let loaded = bundle::serving_now(&config, now_ms)?;
-        let context = match loaded {
-            Some(loaded) => Some((loaded, identify_now(&config, &info.facts(&info.path, &info.query), (now_ms / 1000.0) as i64)?)),
-            None => None,
-        };
+        // A browser's page load reads the rest while the origin answers; anything else now, so
+        // that a KV read due takes the async path before the origin request.
+        let deferred = is_page_load(accept.as_deref(), fetch_dest.as_deref());
+        let context = if deferred { None } else { context_now(&config, &info, now_ms)? };
         let host = url.host_str().unwrap_or("").to_string();
-        Some(HotPage {
-            env,
-            config,
-            info,
-            host,
-            is_get,
-            context,
-            page_load: is_page_load(accept.as_deref(), fetch_dest.as_deref()),
-            prepared: None,
-            recorded: None,
-            slots: None,
-        })
+        Some(HotPage { env, config, info, host, is_get, context, deferred, due: false, prepared: None, recorded: None, slots: None })
     }
 
     /// The request headers [`Edge::hot`] takes, in its order (one definition: `REQUEST_HEADERS`).

@@ -5,7 +5,8 @@
 use futures_util::future;
 use vitrine_edge::bundles::Loaded;
 use vitrine_engine::{Engine, Value};
-use worker::{console_error, console_warn, Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{console_error, console_warn, js_sys, web_sys, Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
 
 use vitrine_edge::api;
 use vitrine_edge::config::Config;
@@ -26,7 +27,9 @@ use crate::env::{self, now_secs};
 use crate::measure::after_page;
 use crate::visitor::{identify, request_info, stored_traits};
 
-pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<Response>) -> Result<Answer> {
+/// A store page. `given`: the origin's answer (a promise of it), already asked for by the
+/// entry's hot path; `None`: fetched here.
+pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<js_sys::Promise>) -> Result<Answer> {
     let config = env::config(env);
     let info = request_info(&req, &config)?;
     let method = req.method();
@@ -42,7 +45,6 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<Respon
     }
 
     // The origin request and the visitor's context (bundle, KV profile) run side by side.
-    // `given`: the origin's answer, already fetched by the entry's hot path.
     let facts = info.facts(&info.path, &info.query);
     let bypass = info.bypass;
     let context = async {
@@ -55,7 +57,7 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<Respon
     };
     let origin = async {
         match given {
-            Some(r) => Ok(r),
+            Some(answered) => JsFuture::from(answered).await.map(|r| Response::from(web_sys::Response::from(r))).map_err(worker::Error::from),
             None => fetch_origin(req, &config, &info).await,
         }
     };

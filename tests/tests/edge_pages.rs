@@ -351,6 +351,22 @@ fn a_browsers_page_load_is_decided_while_the_origin_answers_and_comes_out_the_sa
     let moved = s.stack.get("/old-home", &browser);
     assert_eq!((moved.status, moved.header("location")), (302, Some(format!("{}/?from=old", s.stack.url).as_str())));
     assert_eq!(s.stack.get("/no/such/page", &browser).status, 404);
+    // A profile cookie due for its refresh on a page load: read from KV while the origin
+    // answers (the async path, given the origin's answer), and the page as after the answer.
+    let stale = vitrine_edge::profile::ProfileClaims {
+        cid: "14646".into(),
+        traits: serde_json::from_str(r#"{"first_name":"Jo","segment":"Hibernating"}"#).unwrap(),
+        iat: identity::now() - 2 * 86_400,
+    };
+    let cookie = format!("vt_vid=e2e-visitor-early4; vt_profile={}", vitrine_edge::profile::issue(&stale, PROFILE_SECRET.as_bytes()));
+    let after = s.stack.get("/", &[("Cookie", &cookie)]);
+    let early = s.stack.get("/", &[&[("Cookie", cookie.as_str())], &browser[..]].concat());
+    for r in [&after, &early] {
+        assert_eq!(r.status, 200);
+        assert!(slot(&r.text(), "hero").1.contains("Early access for you, Jo"), "refreshed from KV: a Champion");
+        assert!(r.cookies().iter().any(|(k, v)| k == "vt_profile" && !v.is_empty()), "a fresh cookie: {:?}", r.headers);
+    }
+    assert_eq!(early.text(), after.text());
     // Signing in on a page load: the origin's identity header still takes the KV path.
     let login = s.stack.get("/account/login", &[&[("Cookie", "vt_vid=e2e-visitor-early3")], &browser[..]].concat());
     assert_eq!((login.status, login.header("vitrine-identity")), (200, None));
