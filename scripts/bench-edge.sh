@@ -65,9 +65,14 @@ import Worker from "./$ENTRY";
 import { Edge } from "./index.js";
 export * from "./$ENTRY";
 let replay;
+// Edge.hot's URL arguments: its parts as the runtime parsed them (the whole URL: builds before 2026-12-04).
+function urlOf(request) {
+  const u = new URL(request.url);
+  return Edge.hot.length > 12 ? [u.pathname, u.search, u.origin, u.hostname] : [request.url];
+}
 async function planOf(request, env) {
   const h = request.headers;
-  const hot = Edge.hot(env, Date.now(), "GET", request.url, null, ...Edge.requestHeaders().map((n) => h.get(n)));
+  const hot = Edge.hot(env, Date.now(), "GET", ...urlOf(request), null, ...Edge.requestHeaders().map((n) => h.get(n)));
   const { url } = JSON.parse(hot.origin);
   const origin = await fetch(url);
   const o = origin.headers;
@@ -96,10 +101,10 @@ export default class Bench extends Worker {
       const values = [...Edge.requestHeaders(), ...(Edge.pageLoadHeaders?.() ?? [])].map((n) => h.get(n));
       if (ablation === "js-replay-hot-anon") values[0] = values[0].replace(/vt_profile=[^;]*/, "");
       for (let i = 0; i < (Number(times) || 1); i++) {
-        let hot = Edge.hot(this.env, Date.now(), "GET", request.url, null, ...values);
+        let hot = Edge.hot(this.env, Date.now(), "GET", ...urlOf(request), null, ...values);
         // A KV read due (the bundle's check): the worker's own path does it, as for a page.
         if (hot === undefined) await (await super.fetch(request.clone())).arrayBuffer();
-        hot ??= Edge.hot(this.env, Date.now(), "GET", request.url, null, ...values);
+        hot ??= Edge.hot(this.env, Date.now(), "GET", ...urlOf(request), null, ...values);
         JSON.parse(hot.origin);
         hots.push(hot);
       }

@@ -32,8 +32,9 @@ export default class Worker extends Rust {
     const method = request.method;
     if (method === "GET" || method === "HEAD") {
       const h = request.headers;
-      const hot = Edge.hot(this.env, Date.now(), method, request.url, request.cf?.country ?? null, h.get(COOKIE), h.get(USER_AGENT), h.get(REFERER),
-        h.get(DEBUG_COUNTRY), h.get(BYPASS), h.get(ACCEPT), h.get(FETCH_DEST));
+      const u = new URL(request.url);
+      const hot = Edge.hot(this.env, Date.now(), method, u.pathname, u.search, u.origin, u.hostname, request.cf?.country ?? null, h.get(COOKIE), h.get(USER_AGENT),
+        h.get(REFERER), h.get(DEBUG_COUNTRY), h.get(BYPASS), h.get(ACCEPT), h.get(FETCH_DEST));
       if (hot !== undefined) return hotPage(request, hot, this.env, this.ctx);
     }
     const answer = await Edge.fetch(request, this.env, this.ctx);

@@ -23,13 +23,12 @@ use vitrine_edge::identity;
 use vitrine_edge::query;
 use vitrine_edge::routes::{Bypass, Route, PICKER_PARAM};
 use vitrine_engine::Engine;
-use worker::Url;
 
 use crate::env;
 use crate::fetch::route;
 use crate::measure::{send_page, PageView, SEND_AFTER_MS};
 use crate::page::{self, Measure, OriginFacts, Plan, Prepared};
-use crate::visitor::{identify_now, info_of, REQUEST_HEADERS};
+use crate::visitor::{identify_now, info_of, UrlParts, REQUEST_HEADERS};
 use crate::{bundle, endpoints};
 
 /// A request's answer: most routes finish here; a store page streams from the entry.
@@ -324,8 +323,10 @@ impl Edge {
     }
 
     /// The hot path for a `GET` or `HEAD` request at `now_ms` (the entry's clock: one reading of
-    /// it per request instead of a `Date` built from wasm at each rule), from plain values: `url`, `cf_country`
-    /// (`request.cf.country`) and the headers named by [`Edge::request_headers`], then those
+    /// it per request instead of a `Date` built from wasm at each rule), from plain values: the
+    /// request URL's parts as the runtime's `URL` parsed it (`pathname`, `search`, `origin`,
+    /// `hostname`: [`UrlParts`] says why), `cf_country` (`request.cf.country`), and the headers
+    /// named by [`Edge::request_headers`], then those
     /// named by [`Edge::page_load_headers`], in that order. `undefined` when it does not apply (not a store page, the demo picker, no
     /// `ORIGIN_URL`, a dev-mode bypass, a KV read due for the bundle, the fault switches or the
     /// visitor's profile): the entry then calls [`Edge::fetch`].
@@ -334,7 +335,10 @@ impl Edge {
         env: Env,
         now_ms: f64,
         method: String,
-        url: String,
+        path: String,
+        search: String,
+        origin: String,
+        host: String,
         cf_country: Option<String>,
         cookie: Option<String>,
         user_agent: Option<String>,
@@ -349,11 +353,12 @@ impl Edge {
             return None;
         }
         let config = env::config(&env);
-        let url = Url::parse(&url).ok()?;
-        if Route::of(url.path(), true, false) != Route::Page || config.origin_url.is_empty() {
+        if Route::of(&path, true, false) != Route::Page || config.origin_url.is_empty() {
             return None;
         }
-        let info = info_of(&url, [cookie, user_agent, referer, debug_country, bypass], || cf_country, &config);
+        let query = search.strip_prefix('?').unwrap_or(&search).to_string();
+        let url = UrlParts { https: origin.starts_with("https:"), path, query, origin };
+        let info = info_of(url, [cookie, user_agent, referer, debug_country, bypass], || cf_country, &config);
         if info.bypass != Bypass::No || (config.demo_picker && query::get(&info.query, PICKER_PARAM).is_some()) {
             return None;
         }
@@ -361,7 +366,6 @@ impl Edge {
         // that a KV read due takes the async path before the origin request.
         let deferred = is_page_load(accept.as_deref(), fetch_dest.as_deref());
         let context = if deferred { None } else { context_now(&config, &info, now_ms)? };
-        let host = url.host_str().unwrap_or("").to_string();
         Some(HotPage { env, config, info, host, is_get, context, deferred, due: false, prepared: None, recorded: None, slots: None })
     }
 

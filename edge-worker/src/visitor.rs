@@ -19,25 +19,49 @@ pub const REQUEST_HEADERS: [&str; 5] = ["cookie", "user-agent", "referer", DEBUG
 /// The request data the context needs; dev-only headers count only in dev mode.
 pub fn request_info(req: &Request, config: &Config) -> Result<RequestInfo> {
     let headers = req.headers();
-    Ok(info_of(&req.url()?, REQUEST_HEADERS.map(|name| headers.get(name).ok().flatten()), || req.cf().and_then(|cf| cf.country()), config))
+    Ok(info_of(UrlParts::of(&req.url()?), REQUEST_HEADERS.map(|name| headers.get(name).ok().flatten()), || req.cf().and_then(|cf| cf.country()), config))
+}
+
+/// What the context reads of the request's URL, once parsed: here by the url crate, on the
+/// entry's hot path by the runtime's own `URL` (both WHATWG URL parsers; the runtime's is
+/// native code the request already ran through, where the url crate was a third of the
+/// request's call into wasm before the origin request could go out: BENCHMARKS.md).
+pub struct UrlParts {
+    pub path: String,
+    /// Without its `?`.
+    pub query: String,
+    /// `scheme://host[:port]`.
+    pub origin: String,
+    pub https: bool,
+}
+
+impl UrlParts {
+    pub fn of(url: &Url) -> UrlParts {
+        UrlParts {
+            path: url.path().to_string(),
+            query: url.query().unwrap_or("").to_string(),
+            origin: url.origin().ascii_serialization(),
+            https: url.scheme() == "https",
+        }
+    }
 }
 
 /// [`request_info`] from plain values: `headers` as named by [`REQUEST_HEADERS`];
 /// `cf_country`: `request.cf.country`.
-pub fn info_of(url: &Url, headers: [Option<String>; 5], cf_country: impl FnOnce() -> Option<String>, config: &Config) -> RequestInfo {
+pub fn info_of(url: UrlParts, headers: [Option<String>; 5], cf_country: impl FnOnce() -> Option<String>, config: &Config) -> RequestInfo {
     let [cookie, user_agent, referrer, debug_country, bypass] = headers;
     let debug_country = debug_country.filter(|_| config.dev_mode);
     RequestInfo {
-        path: url.path().to_string(),
-        query: url.query().unwrap_or("").to_string(),
+        path: url.path,
+        query: url.query,
         cookie,
         user_agent,
         referrer,
         country: debug_country.or_else(cf_country),
-        https: url.scheme() == "https",
+        https: url.https,
         require_consent: config.require_consent,
         bypass: Bypass::parse(bypass.filter(|_| config.dev_mode).as_deref()),
-        public_base: url.origin().ascii_serialization(),
+        public_base: url.origin,
     }
 }
 
