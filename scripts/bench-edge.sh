@@ -91,9 +91,11 @@ export default class Bench extends Worker {
     const replaying = control.startsWith("js-replay");
     if (replaying) replay ??= await planOf(request, this.env);
     // Ablations (BENCH_ORDER=…,js_replay_hot,…): the replay plus the request's call into Rust
-    // (js-replay-hot; -anon: without the profile cookie) or both calls (js-replay-answer), their
+    // (js-replay-hot; -anon: without the profile cookie), a call that does nothing (js-replay-touch), or both calls (js-replay-answer), their
     // results thrown away; *N: N calls, so a repeated call's cost shows apart from the first's.
     const [ablation, times] = control.split("*");
+    // js-replay-touch: one call into wasm that does nothing (the cost of entering it at all).
+    if (ablation === "js-replay-touch") Edge.sendAfterMs();
     const hots = [];
     if (ablation === "js-replay-hot" || ablation === "js-replay-answer" || ablation === "js-replay-hot-anon") {
       const h = request.headers;
@@ -206,6 +208,7 @@ function init(args)
     if k == "js_replay_hot" then headers["X-Vitrine-Bench"] = "js-replay-hot" end
     if k == "js_replay_answer" then headers["X-Vitrine-Bench"] = "js-replay-answer" end
     if k == "js_replay_hot_anon" then headers["X-Vitrine-Bench"] = "js-replay-hot-anon" end
+    if k == "js_replay_touch" then headers["X-Vitrine-Bench"] = "js-replay-touch" end
     if k == "js_replay_hot_two" then headers["X-Vitrine-Bench"] = "js-replay-hot*2" end
     if k == "js_replay_hot_many" then headers["X-Vitrine-Bench"] = "js-replay-hot*50" end
     if k == "js_replay_answer_many" then headers["X-Vitrine-Bench"] = "js-replay-answer*50" end
