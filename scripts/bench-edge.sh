@@ -13,12 +13,14 @@
 #   bash scripts/bench-edge.sh            DURATION=20 (seconds) RUNS=3 GAP_MS=5 PAGE=/ PORT=8897
 #                                         BENCH_ORDER=not_recorded,personalized,… (the variants)
 #                                         WORKER_BUILD=dir: bench another worker-build output
-#                                         ORIGIN_DELAY_MS=20: the origin answers that late, as
-#                                         a store's origin away from the edge does (default 0)
+#                                         ORIGIN_DELAY_MS=20 (the default): the origin answers
+#                                         that late, as a store's origin away from the edge does
+#                                         (0: at once, which no real origin does, so that nothing
+#                                         can be done while it answers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20}
-ORIGIN_DELAY_MS=${ORIGIN_DELAY_MS:-0}
+ORIGIN_DELAY_MS=${ORIGIN_DELAY_MS:-20}
 PAGE=${PAGE:-/}
 PORT=${PORT:-8897}
 ORIGIN_PORT=$((PORT + 1))
@@ -361,7 +363,9 @@ SECTION=$(cat <<MD
 
 The demo home page (\`$PAGE\`, $page_bytes bytes; $personalized_bytes personalized, $filled slots filled for a returning Champion:
 hero banner, greeting, "Picked for you" carousel) through the worker on local workerd
-(\`wrangler dev --local\`). Seven variants of the same request in one wrk run, one connection,
+(\`wrangler dev --local\`), requested as a browser loads a page (\`Sec-Fetch-Dest: document\`), the local
+origin answering ${ORIGIN_DELAY_MS} ms after it was asked, as a store's origin away from the edge does
+(\`ORIGIN_DELAY_MS\`; at 0 nothing can be done while it answers). Seven variants of the same request in one wrk run, one connection,
 rotating request by request in a random order per cycle, ${GAP_MS} ms of pause before each
 request (so none is timed with the work the one before it left after its last byte), for
 ${DURATION} s, $RUNS runs: **personalized** (a browser's User-Agent: its exposures recorded,
@@ -379,7 +383,7 @@ entry and Rust with no context and no decision). Latency per request as
 wrk's client sees it, so it includes the dev proxy and the local origin fetch, the same for all.
 
 \`\`\`sh
-bash scripts/bench-edge.sh          # DURATION=20 RUNS=3 GAP_MS=5 PAGE=/ PORT=8897
+bash scripts/bench-edge.sh          # DURATION=20 RUNS=3 GAP_MS=5 ORIGIN_DELAY_MS=20 PAGE=/ PORT=8897
 \`\`\`
 
 Goal (#19): a personalized page costs ≤ 0.25 ms more than the JS no-op-rewriter control at the
