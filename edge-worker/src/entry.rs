@@ -133,10 +133,11 @@ async fn answer(req: web_sys::Request, env: Env, ctx: worker_sys::Context, given
 }
 
 /// The hot path of a store page (`GET`/`HEAD`), for the entry: everything known without KV,
-/// taken from plain values in one synchronous call ([`Edge::hot`]). The entry fetches the
-/// origin itself ([`HotPage::origin`]) and hands back what the page rules read of its answer
-/// ([`HotPage::answer`]), getting one plan; a recorded page view's exposures go through
-/// [`HotPage::record`] once the document went by.
+/// taken from plain values in synchronous calls. [`Edge::hot`] says what to fetch; the entry
+/// fetches the origin itself ([`HotPage::origin`]); for a browser's page load it has the page
+/// decided while the origin answers ([`HotPage::early`]); then it hands back what the page rules
+/// read of the answer ([`HotPage::answer`]), getting one plan. A recorded page view's exposures
+/// go through [`HotPage::record`] once the document went by.
 #[wasm_bindgen]
 pub struct HotPage {
     env: Env,
