@@ -118,7 +118,11 @@ export default class Bench extends Worker {
     const o = origin.headers;
     const values = Edge.originHeaders().map((n) => o.get(n));
     for (const hot of hots) {
-      if (ablation === "js-replay-answer") JSON.parse(hot.answer(Date.now(), origin.status, ...values, false)), JSON.parse(hot.slots ?? "[]"), hot.html;
+      // (A page load decided here, after the answer; a KV read due: nothing to parse.)
+      if (ablation === "js-replay-answer" && (!hot.pageLoad || hot.early(Date.now()))) {
+        const answer = hot.answer(Date.now(), origin.status, ...values, false);
+        if (answer !== undefined) JSON.parse(answer), JSON.parse(hot.slots ?? "[]"), hot.html;
+      }
       hot.free();
     }
     if (replaying) {

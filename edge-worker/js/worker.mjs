@@ -4,10 +4,11 @@
 // facts: is the hot path possible, and what to fetch), for a browser's page load
 // `HotPage.early` while the origin answers (the bundle, the visitor, every slot decided), and
 // `HotPage.answer` (what the origin said: one plan). The rules stay in Rust; this carries them
-// out. Anything else (other routes, a bypass) is answered by Rust once, asynchronously
-// (`Edge.fetch`, edge-worker/src/entry.rs), as is a page that needs KV (a bundle or profile
-// read due, the origin identity header: `Edge.pageWithOrigin`, given the origin's answer), and
-// a store page it returns is streamed here too. The rewriter's slot handler is a lookup, never
+// out. Anything else (other routes, the demo picker, a bypass, and what is not a page load
+// while a KV read is due) is answered by Rust once, asynchronously (`Edge.fetch`,
+// edge-worker/src/entry.rs), as is a page load that needs KV (a bundle or profile read due) or
+// any page whose origin sends the identity header (`Edge.pageWithOrigin`, given the origin's
+// answer), and a store page it returns is streamed here too. The rewriter's slot handler is a lookup, never
 // a call into wasm, and the page is never buffered. Why: BENCHMARKS.md, "Edge worker".
 // scripts/build-worker.sh copies this file next to worker-build's output (`./index.js`).
 import Rust, { Edge, VisitorDo } from "./index.js";
@@ -58,7 +59,7 @@ async function hotPage(request, hot, env, ctx) {
     answered.catch(() => {}); // awaited below: not an unhandled rejection meanwhile
     await new Promise((resolve) => setTimeout(resolve, 0));
     if (!hot.early(Date.now())) return asyncPage(request, hot, env, ctx, answered);
-    slots = slotMap(JSON.parse(hot.slots), hot.html);
+    slots = slotsOf(hot);
   }
   let origin;
   try {
@@ -89,7 +90,7 @@ async function hotPage(request, hot, env, ctx) {
   for (const [name, value] of plan.set) h.set(name, value);
   for (const cookie of plan.cookies) h.append("set-cookie", cookie);
   const response = new Response(origin.body, { status: origin.status, headers: h });
-  slots ??= slotMap(JSON.parse(hot.slots), hot.html);
+  slots ??= slotsOf(hot);
   if (!plan.records) {
     hot.free();
     return rewrite(response, slots, null);
@@ -111,7 +112,7 @@ async function asyncPage(request, hot, env, ctx, answered) {
 
 /** A store page from the async path through the rewriter. */
 function stream(page) {
-  const slots = slotMap(JSON.parse(page.slots), page.html);
+  const slots = slotsOf(page);
   const response = page.response;
   if (!page.records) {
     page.free();
@@ -122,10 +123,13 @@ function stream(page) {
 }
 
 /**
- * What each slot gets, by placement: `entries` are `[[placement, marks, fills], …]`, `html` the
- * inner HTML of those that fill, in order (apart from the JSON: `PageDecisions::for_entry` in edge/src/pages.rs says why).
+ * What each slot gets, by placement, from a page's `slots` (`[[placement, marks, fills], …]`) and
+ * then its `html` (the inner HTML of those that fill, in order; apart from the JSON:
+ * `PageDecisions::for_entry` in edge/src/pages.rs says why).
  */
-function slotMap(entries, html) {
+function slotsOf(page) {
+  const entries = JSON.parse(page.slots);
+  const html = page.html;
   let next = 0;
   return new Map(entries.map(([placement, marks, fills]) => [placement, { marks, html: fills ? html[next++] : undefined }]));
 }

@@ -172,8 +172,8 @@ impl HotPage {
         serde_json::to_string(&request).unwrap_or_default()
     }
 
-    /// Whether the request is a browser's page load (`pages::is_page_load`): the entry then
-    /// calls [`HotPage::early`] once the origin request went out.
+    /// Whether the request is a browser's page load (`pages::is_page_load`, a `GET`) not yet
+    /// prepared: the entry then calls [`HotPage::early`] once the origin request went out.
     #[wasm_bindgen(getter, js_name = pageLoad)]
     pub fn page_load(&self) -> bool {
         self.deferred
@@ -188,7 +188,7 @@ impl HotPage {
             return false;
         }
         if let Some((loaded, id)) = self.context.take() {
-            let prepared = page::prepare(&self.config, &self.info, loaded, id, (now_ms / 1000.0) as i64);
+            let prepared = page::prepare(&self.config, &self.info, loaded, id, secs(now_ms));
             self.slots = Some(prepared.decided.for_entry());
             self.prepared = Some(prepared);
         }
@@ -232,7 +232,7 @@ impl HotPage {
         let origin = OriginFacts::new(status, [content_type, content_disposition, location, vary]);
         let (config, info, early, context) = (&self.config, &self.info, self.prepared.take(), self.context.take());
         let slots_made = early.is_some(); // by `early`, and maybe taken by the entry already
-        let prepared = || early.or_else(|| context.map(|(loaded, id)| page::prepare(config, info, loaded, id, (now_ms / 1000.0) as i64)));
+        let prepared = || early.or_else(|| context.map(|(loaded, id)| page::prepare(config, info, loaded, id, secs(now_ms))));
         let plan = match page::plan(config, info, self.is_get, &origin, prepared) {
             Plan::Untouched => "{}".into(),
             Plan::Redirect(location) => serde_json::json!({ "location": location }).to_string(),
@@ -251,7 +251,7 @@ impl HotPage {
     }
 
     /// The personalized page's slots as JSON entries (as [`StorePage::slots`]); their HTML is
-    /// kept for [`HotPage::html`]. Ready after [`HotPage::early`], else after
+    /// kept for [`HotPage::html`], read after this. Ready after [`HotPage::early`], else after
     /// [`HotPage::answer`].
     #[wasm_bindgen(getter)]
     pub fn slots(&mut self) -> String {
@@ -283,11 +283,16 @@ impl HotPage {
     }
 }
 
+/// The entry's clock reading (ms) in the rules' unix seconds.
+fn secs(now_ms: f64) -> i64 {
+    (now_ms / 1000.0) as i64
+}
+
 /// The serving bundle and the visitor at `now_ms`, when no KV read is due for either (`None`
 /// then); `Some(None)`: no bundle loaded.
 fn context_now(config: &Config, info: &RequestInfo, now_ms: f64) -> Option<Option<(Loaded<Engine>, Identity)>> {
     Some(match bundle::serving_now(config, now_ms)? {
-        Some(loaded) => Some((loaded, identify_now(config, &info.facts(&info.path, &info.query), (now_ms / 1000.0) as i64)?)),
+        Some(loaded) => Some((loaded, identify_now(config, &info.facts(&info.path, &info.query), secs(now_ms))?)),
         None => None,
     })
 }
@@ -329,8 +334,10 @@ impl Edge {
     /// `hostname`: [`UrlParts`] says why), `cf_country` (`request.cf.country`), and the headers
     /// named by [`Edge::request_headers`], then those
     /// named by [`Edge::page_load_headers`], in that order. `undefined` when it does not apply (not a store page, the demo picker, no
-    /// `ORIGIN_URL`, a dev-mode bypass, a KV read due for the bundle, the fault switches or the
-    /// visitor's profile): the entry then calls [`Edge::fetch`].
+    /// `ORIGIN_URL`, a dev-mode bypass; for anything but a page load also a KV read due for the
+    /// bundle, the fault switches or the visitor's profile): the entry then calls
+    /// [`Edge::fetch`]. A page load learns of a KV read due from [`HotPage::early`], once its
+    /// origin request went out.
     #[allow(clippy::too_many_arguments)]
     pub fn hot(
         env: Env,
@@ -357,15 +364,13 @@ impl Edge {
         if Route::of(&path, true, false) != Route::Page || config.origin_url.is_empty() {
             return None;
         }
-        let query = search.strip_prefix('?').unwrap_or(&search).to_string();
-        let url = UrlParts { https: origin.starts_with("https:"), path, query, origin };
-        let info = info_of(url, [cookie, user_agent, referer, debug_country, bypass], || cf_country, &config);
+        let info = info_of(UrlParts::of_runtime(path, &search, origin), [cookie, user_agent, referer, debug_country, bypass], || cf_country, &config);
         if info.bypass != Bypass::No || (config.demo_picker && query::get(&info.query, PICKER_PARAM).is_some()) {
             return None;
         }
         // A browser's page load reads the rest while the origin answers; anything else now, so
         // that a KV read due takes the async path before the origin request.
-        let deferred = is_page_load(accept.as_deref(), fetch_dest.as_deref());
+        let deferred = is_get && is_page_load(accept.as_deref(), fetch_dest.as_deref());
         let context = if deferred { None } else { context_now(&config, &info, now_ms)? };
         Some(HotPage { env, config, info, host, is_get, context, deferred, due: false, prepared: None, recorded: None, slots: None })
     }

@@ -156,8 +156,9 @@ pub struct Measure {
 
 /// What personalizing a page takes that does not depend on the origin's answer: its cookies,
 /// every slot decided, what its page view records. Made while the origin answers (the hot
-/// path, for a browser's page load: `pages::is_page_load`) or once it did; either way [`plan`] decides whether it
-/// is used.
+/// path, for a browser's page load: `pages::is_page_load`) or once it did; either way [`plan`]
+/// decides whether it is used. (Made early, a refused deep link is logged even when the origin
+/// then answers with no page to personalize.)
 pub struct Prepared {
     version: String,
     cookies: Vec<String>,

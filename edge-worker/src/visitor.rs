@@ -44,6 +44,12 @@ impl UrlParts {
             https: url.scheme() == "https",
         }
     }
+
+    /// From the runtime's `URL`: its `pathname`, `search` (`?` and the query, or empty) and
+    /// `origin`.
+    pub fn of_runtime(pathname: String, search: &str, origin: String) -> UrlParts {
+        UrlParts { path: pathname, query: search.strip_prefix('?').unwrap_or(search).to_string(), https: origin.starts_with("https:"), origin }
+    }
 }
 
 /// [`request_info`] from plain values: `headers` as named by [`REQUEST_HEADERS`];

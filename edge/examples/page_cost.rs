@@ -1,5 +1,5 @@
 //! What deciding one store page costs, phase by phase, natively: the work of the worker's hot
-//! path (`Edge.hot` + `HotPage.answer`) for the demo home page and a returning customer, with
+//! path (`Edge.hot`, `HotPage.early`, `HotPage.answer`) for the demo home page and a returning customer, with
 //! their signed profile cookie. Natively and warm, so read the shares, not the microseconds
 //! (BENCHMARKS.md, "Edge worker", for the same work in wasm on workerd).
 //!

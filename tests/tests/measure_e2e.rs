@@ -187,8 +187,10 @@ fn a_personalized_page_view_stores_its_exposures(s: &Suite) {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), mine.len(), "one record per exposure, once");
-    // A second view is another page view.
-    page(s, visitor, true, BROWSER);
+    // A second view is another page view; asked without a page load's headers, so it is
+    // decided once the origin answered, and recorded as well.
+    let cookie = format!("vt_consent=1; vt_vid={visitor}");
+    assert_eq!(s.stack.get("/", &[("Cookie", &cookie), ("User-Agent", BROWSER)]).status, 200);
     let again = wait_for(s, "the second page view", |r| {
         let pages: std::collections::BTreeSet<&str> = r.iter().filter(|r| r.unit == u).map(|r| r.page.as_str()).collect();
         pages.len() == 2
