@@ -348,6 +348,9 @@ fn a_browsers_page_load_is_decided_while_the_origin_answers_and_comes_out_the_sa
         let r = s.stack.get(path, &[&[("Cookie", "vt_vid=e2e-visitor-early2")], &browser[..]].concat());
         assert_eq!((r.status, r.body.as_slice()), (200, std::fs::read(s.site.join(file)).unwrap().as_slice()), "{path} changed on the way");
     }
+    // A HEAD, even with a document's headers, is passed through as before: nothing decided.
+    let head = http::request(&s.stack.url, "HEAD", "/", &[&[("Cookie", "vt_vid=e2e-visitor-early2")], &browser[..]].concat(), b"").unwrap();
+    assert_eq!((head.status, head.header("set-cookie"), head.header("x-vitrine-bundle")), (200, None, None), "{:?}", head.headers);
     let moved = s.stack.get("/old-home", &browser);
     assert_eq!((moved.status, moved.header("location")), (302, Some(format!("{}/?from=old", s.stack.url).as_str())));
     assert_eq!(s.stack.get("/no/such/page", &browser).status, 404);
