@@ -23,9 +23,10 @@ pub fn request_info(req: &Request, config: &Config) -> Result<RequestInfo> {
 }
 
 /// What the context reads of the request's URL, once parsed: here by the url crate, on the
-/// entry's hot path by the runtime's own `URL` (both WHATWG URL parsers; the runtime's is
-/// native code the request already ran through, where the url crate was a third of the
-/// request's call into wasm before the origin request could go out: BENCHMARKS.md).
+/// entry's hot path by the runtime's own `URL` (both WHATWG URL parsers). The hot path's call
+/// comes before its origin request; the runtime's parser is native code, so that call does not
+/// parse the URL again in wasm (measured: no difference within the bench's spread,
+/// BENCHMARKS.md "A page load decided while the origin answers").
 pub struct UrlParts {
     pub path: String,
     /// Without its `?`.
