@@ -145,13 +145,7 @@ pub struct HotPage {
     info: RequestInfo,
     host: String,
     is_get: bool,
-    /// The serving bundle and the visitor (none: no bundle loaded).
-    context: Option<(Loaded<Engine>, Identity)>,
-    /// A browser's page load: `context` is read while the origin answers ([`HotPage::early`]).
-    deferred: bool,
-    /// Reading the context needs KV: the async path, with the origin's answer.
-    due: bool,
-    prepared: Option<Prepared>,
+    stage: Stage,
     recorded: Option<(PageDecisions, Measure)>,
     /// The prepared page's slots for the entry ([`PageDecisions::for_entry`]), until taken.
     slots: Option<(String, Vec<String>)>,
@@ -176,7 +170,7 @@ impl HotPage {
     /// prepared: the entry then calls [`HotPage::early`] once the origin request went out.
     #[wasm_bindgen(getter, js_name = pageLoad)]
     pub fn page_load(&self) -> bool {
-        self.deferred
+        matches!(self.stage, Stage::Later)
     }
 
     /// Reads the bundle and the visitor, and prepares the page, now (at `now_ms`), while the
@@ -187,23 +181,23 @@ impl HotPage {
         if !self.read_context(now_ms) {
             return false;
         }
-        if let Some((loaded, id)) = self.context.take() {
-            let prepared = page::prepare(&self.config, &self.info, loaded, id, secs(now_ms));
-            self.slots = Some(prepared.decided.for_entry());
-            self.prepared = Some(prepared);
+        if let Stage::Read(context) = &mut self.stage {
+            if let Some((loaded, id)) = context.take() {
+                let prepared = page::prepare(&self.config, &self.info, loaded, id, secs(now_ms));
+                self.slots = Some(prepared.decided.for_entry());
+                self.stage = Stage::Prepared(prepared);
+            }
         }
         true
     }
 
-    /// Reads the deferred context now (at `now_ms`); `false`: a KV read is due.
+    /// Reads the bundle and the visitor now (at `now_ms`) if they were left for later; `false`:
+    /// a KV read is due.
     fn read_context(&mut self, now_ms: f64) -> bool {
-        if std::mem::take(&mut self.deferred) {
-            match context_now(&self.config, &self.info, now_ms) {
-                Some(context) => self.context = context,
-                None => self.due = true,
-            }
+        if matches!(self.stage, Stage::Later) {
+            self.stage = context_now(&self.config, &self.info, now_ms).map_or(Stage::Due, Stage::Read);
         }
-        !self.due
+        !matches!(self.stage, Stage::Due)
     }
 
     /// The origin answered (at `now_ms`, the entry's clock): its status and the headers the rules read (named by
@@ -230,9 +224,13 @@ impl HotPage {
             return None;
         }
         let origin = OriginFacts::new(status, [content_type, content_disposition, location, vary]);
-        let (config, info, early, context) = (&self.config, &self.info, self.prepared.take(), self.context.take());
-        let slots_made = early.is_some(); // by `early`, and maybe taken by the entry already
-        let prepared = || early.or_else(|| context.map(|(loaded, id)| page::prepare(config, info, loaded, id, secs(now_ms))));
+        let (config, info, stage) = (&self.config, &self.info, std::mem::replace(&mut self.stage, Stage::Read(None)));
+        let slots_made = matches!(stage, Stage::Prepared(_)); // by `early`, and maybe taken by the entry already
+        let prepared = || match stage {
+            Stage::Prepared(prepared) => Some(prepared),
+            Stage::Read(context) => context.map(|(loaded, id)| page::prepare(config, info, loaded, id, secs(now_ms))),
+            Stage::Later | Stage::Due => None, // read above
+        };
         let plan = match page::plan(config, info, self.is_get, &origin, prepared) {
             Plan::Untouched => "{}".into(),
             Plan::Redirect(location) => serde_json::json!({ "location": location }).to_string(),
@@ -281,6 +279,18 @@ impl HotPage {
         let decisions = decided.of_slots(placements.iter().map(String::as_str));
         send_page(&self.env, &decisions, m.holdout_arm, &m.key, &m.visitor_id).await;
     }
+}
+
+/// How far a [`HotPage`] got with its bundle and visitor.
+enum Stage {
+    /// A browser's page load: read while the origin answers ([`HotPage::early`]).
+    Later,
+    /// Reading them needs KV: the async path, with the origin's answer.
+    Due,
+    /// The serving bundle and the visitor (none: no bundle loaded, or used).
+    Read(Option<(Loaded<Engine>, Identity)>),
+    /// The page prepared while the origin answered.
+    Prepared(Prepared),
 }
 
 /// The entry's clock reading (ms) in the rules' unix seconds.
@@ -370,9 +380,9 @@ impl Edge {
         }
         // A browser's page load reads the rest while the origin answers; anything else now, so
         // that a KV read due takes the async path before the origin request.
-        let deferred = is_get && is_page_load(accept.as_deref(), fetch_dest.as_deref());
-        let context = if deferred { None } else { context_now(&config, &info, now_ms)? };
-        Some(HotPage { env, config, info, host, is_get, context, deferred, due: false, prepared: None, recorded: None, slots: None })
+        let stage =
+            if is_get && is_page_load(accept.as_deref(), fetch_dest.as_deref()) { Stage::Later } else { Stage::Read(context_now(&config, &info, now_ms)?) };
+        Some(HotPage { env, config, info, host, is_get, stage, recorded: None, slots: None })
     }
 
     /// The request headers [`Edge::hot`] takes, in its order (one definition: `REQUEST_HEADERS`).
