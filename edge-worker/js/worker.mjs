@@ -1,15 +1,17 @@
 // The worker's entry, the JavaScript half of the runtime layer (ARCHITECTURE.md, "edge-worker").
-// A store page's GET or HEAD takes the hot path: this module owns the HTTP (the origin fetch,
-// the response) and calls Rust synchronously with plain values: `Edge.hot` (the request's
-// facts: is the hot path possible, and what to fetch), for a browser's page load
-// `HotPage.early` while the origin answers (the bundle, the visitor, every slot decided), and
-// `HotPage.answer` (what the origin said: one plan). The rules stay in Rust; this carries them
-// out. Anything else (other routes, the demo picker, a bypass, and what is not a page load
-// while a KV read is due) is answered by Rust once, asynchronously (`Edge.fetch`,
-// edge-worker/src/entry.rs), as is a page load that needs KV (a bundle or profile read due) or
-// any page whose origin sends the identity header (`Edge.pageWithOrigin`, given the origin's
-// answer), and a store page it returns is streamed here too. The rewriter's slot handler is a lookup, never
-// a call into wasm, and the page is never buffered. Why: BENCHMARKS.md, "Edge worker".
+// It owns the HTTP: a store page's origin request (the one place it is made) and the response.
+// A store page's path is any the worker does not own (`Edge.ownPrefixes`, `Edge.ownPaths`:
+// routes.rs), so its origin request goes out first, before any call into wasm, and the origin's
+// time runs while Rust reads the request. A GET or HEAD then takes the hot path: Rust is called
+// synchronously with plain values: `Edge.hot` (the request's facts: is the hot path possible),
+// for a browser's page load `HotPage.early` while the origin answers (the bundle, the visitor,
+// every slot decided), and `HotPage.answer` (what the origin said: one plan). The rules stay in
+// Rust; this carries them out. Any other store page (another method, the demo picker, a bypass,
+// a KV read due: a bundle check or a profile refresh, an origin that sends the identity
+// header) is answered by Rust asynchronously, given the origin's answer (`Edge.pageWithOrigin`),
+// and the worker's own paths by `Edge.fetch` (edge-worker/src/entry.rs); a store page either
+// returns is streamed here too. The rewriter's slot handler is a lookup, never a call into
+// wasm, and the page is never buffered. Why: BENCHMARKS.md, "Edge worker".
 // scripts/build-worker.sh copies this file next to worker-build's output (`./index.js`).
 import Rust, { Edge, VisitorDo } from "./index.js";
 
@@ -28,37 +30,61 @@ const IDENTITY = Edge.originIdentityHeader();
 const [ACCEPT, FETCH_DEST] = Edge.pageLoadHeaders();
 const SEND_AFTER_MS = Edge.sendAfterMs();
 
+const OWN_PREFIXES = Edge.ownPrefixes();
+const OWN_PATHS = Edge.ownPaths();
+let originUrl; // `ORIGIN_URL` as Rust's settings read it, once per isolate (it takes `env`)
+
 export default class Worker extends Rust {
   async fetch(request) {
+    const u = new URL(request.url);
+    const path = u.pathname;
+    originUrl ??= Edge.originUrl(this.env);
+    if (originUrl === "" || OWN_PATHS.includes(path) || OWN_PREFIXES.some((prefix) => path.startsWith(prefix))) {
+      const answer = await Edge.fetch(request, this.env, this.ctx);
+      return answer instanceof Response ? answer : stream(answer);
+    }
+    const answered = askOrigin(request, u);
+    // The runtime sends the request when this code yields: now, so that the origin's time runs
+    // while Rust reads the request (and, for a page load, decides it).
+    await new Promise((resolve) => setTimeout(resolve, 0));
     const method = request.method;
     if (method === "GET" || method === "HEAD") {
       const h = request.headers;
-      const u = new URL(request.url);
-      const hot = Edge.hot(this.env, Date.now(), method, u.pathname, u.search, u.origin, u.hostname, request.cf?.country ?? null, h.get(COOKIE), h.get(USER_AGENT),
+      const hot = Edge.hot(this.env, Date.now(), method, path, u.search, u.origin, request.cf?.country ?? null, h.get(COOKIE), h.get(USER_AGENT),
         h.get(REFERER), h.get(DEBUG_COUNTRY), h.get(BYPASS), h.get(ACCEPT), h.get(FETCH_DEST));
-      if (hot !== undefined) return hotPage(request, hot, this.env, this.ctx);
+      if (hot !== undefined) return hotPage(request, hot, this.env, this.ctx, answered);
     }
-    const answer = await Edge.fetch(request, this.env, this.ctx);
-    return answer instanceof Response ? answer : stream(answer);
+    return asyncPage(request, this.env, this.ctx, answered);
   }
 }
 
 /**
- * A store page on the hot path: the origin fetched here, one plan from Rust. (A function, not a
+ * A store page's origin request: the visitor's, at the same path and query on `ORIGIN_URL` (so
+ * with the origin's own `Host`), the worker's host and scheme told in `X-Forwarded-Host` and
+ * `X-Forwarded-Proto`, its redirects returned as they are. Its answer, a promise.
+ */
+function askOrigin(request, u) {
+  const headers = new Headers(request.headers);
+  headers.delete("host");
+  headers.set("x-forwarded-host", u.hostname);
+  headers.set("x-forwarded-proto", u.protocol === "https:" ? "https" : "http");
+  const answered = fetch(originUrl + u.pathname + u.search, { method: request.method, headers, body: request.body, redirect: "manual" });
+  answered.catch(() => {}); // awaited later, after calls into Rust: not an unhandled rejection meanwhile
+  return answered;
+}
+
+/**
+ * A store page on the hot path: the origin's answer, one plan from Rust. (A function, not a
  * method: a method of the entrypoint would be callable over RPC.)
  */
-async function hotPage(request, hot, env, ctx) {
-  const { url, headers: edits } = JSON.parse(hot.origin);
-  const headers = new Headers(request.headers);
-  for (const [name, value] of edits) value === null ? headers.delete(name) : headers.set(name, value);
-  const answered = fetch(url, { method: request.method, headers, redirect: "manual" });
+async function hotPage(request, hot, env, ctx, answered) {
   let slots;
   if (hot.pageLoad) {
-    // A browser's page load is decided while the origin answers: once the request went out
-    // (the runtime sends it when this code yields), not after the answer came.
-    answered.catch(() => {}); // awaited below: not an unhandled rejection meanwhile
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    if (!hot.early(Date.now())) return asyncPage(request, hot, env, ctx, answered);
+    // A browser's page load is decided while the origin answers, not after the answer came.
+    if (!hot.early(Date.now())) {
+      hot.free();
+      return asyncPage(request, env, ctx, answered);
+    }
     slots = slotsOf(hot);
   }
   let origin;
@@ -73,7 +99,10 @@ async function hotPage(request, hot, env, ctx) {
   const answer = hot.answer(Date.now(), origin.status, oh.get(CONTENT_TYPE), oh.get(CONTENT_DISPOSITION), oh.get(LOCATION), oh.get(VARY),
     oh.has(IDENTITY));
   // Signs someone in or out, or a KV read is due: the async path, with this response.
-  if (answer === undefined) return asyncPage(request, hot, env, ctx, answered);
+  if (answer === undefined) {
+    hot.free();
+    return asyncPage(request, env, ctx, answered);
+  }
   const plan = JSON.parse(answer);
   if (plan.cookies === undefined) {
     hot.free();
@@ -103,9 +132,8 @@ async function hotPage(request, hot, env, ctx) {
   return rewrite(response, slots, filled, ended);
 }
 
-/** A store page the hot path started that needs KV: the async path, given the origin's answer (never a refetch). */
-async function asyncPage(request, hot, env, ctx, answered) {
-  hot.free();
+/** A store page off the hot path: Rust, asynchronously, given the origin's answer (never asked again). */
+async function asyncPage(request, env, ctx, answered) {
   const page = await Edge.pageWithOrigin(request, env, ctx, answered);
   return page instanceof Response ? page : stream(page);
 }

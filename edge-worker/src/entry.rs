@@ -1,5 +1,7 @@
-//! What the worker's JavaScript entry (`js/worker.mjs`) calls: [`Edge::fetch`] answers every
-//! request, once, with either a finished `Response` or a [`StorePage`]: the origin's HTML
+//! What the worker's JavaScript entry (`js/worker.mjs`) calls: [`Edge::hot`] and [`HotPage`]
+//! for a store page on the hot path; otherwise [`Edge::fetch`] (the worker's own paths) or
+//! [`Edge::page_with_origin`] (a store page given its origin's answer) answer the request,
+//! once, with either a finished `Response` or a [`StorePage`]: the origin's HTML
 //! response with every slot already decided, which the entry streams through workerd's
 //! `HTMLRewriter` with element handlers that only look each slot up (no call into wasm per
 //! element). Why a JavaScript entry at all: see BENCHMARKS.md, "Edge worker".
@@ -21,7 +23,7 @@ use vitrine_edge::config::Config;
 use vitrine_edge::context::{Identity, RequestInfo};
 use vitrine_edge::identity;
 use vitrine_edge::query;
-use vitrine_edge::routes::{Bypass, Route, PICKER_PARAM};
+use vitrine_edge::routes::{Bypass, OWN_PATHS, OWN_PREFIXES, PICKER_PARAM};
 use vitrine_engine::Engine;
 
 use crate::env;
@@ -101,8 +103,8 @@ impl StorePage {
     }
 }
 
-/// Answers a request whose origin response is given (a promise of it; `None`: fetched here),
-/// through the page route; as [`Edge::fetch`], never throws.
+/// Answers a request: through its route, or, when its origin response is given (a promise of
+/// it), as a store page; as [`Edge::fetch`], never throws.
 async fn answer(req: web_sys::Request, env: Env, ctx: worker_sys::Context, given: Option<js_sys::Promise>) -> JsValue {
     let req = Request::from(req);
     let (path, method) = (req.path(), req.method());
@@ -133,17 +135,16 @@ async fn answer(req: web_sys::Request, env: Env, ctx: worker_sys::Context, given
 }
 
 /// The hot path of a store page (`GET`/`HEAD`), for the entry: everything known without KV,
-/// taken from plain values in synchronous calls. [`Edge::hot`] says what to fetch; the entry
-/// fetches the origin itself ([`HotPage::origin`]); for a browser's page load it has the page
-/// decided while the origin answers ([`HotPage::early`]); then it hands back what the page rules
-/// read of the answer ([`HotPage::answer`]), getting one plan. A recorded page view's exposures
+/// taken from plain values in synchronous calls, once the entry sent the origin request
+/// ([`Edge::own_prefixes`] says why it can). [`Edge::hot`] reads the request; for a browser's
+/// page load the entry has the page decided while the origin answers ([`HotPage::early`]); then
+/// it hands back what the page rules read of the answer ([`HotPage::answer`]), getting one plan. A recorded page view's exposures
 /// go through [`HotPage::record`] once the document went by.
 #[wasm_bindgen]
 pub struct HotPage {
     env: Env,
     config: Rc<Config>,
     info: RequestInfo,
-    host: String,
     is_get: bool,
     stage: Stage,
     recorded: Option<(PageDecisions, Measure)>,
@@ -153,19 +154,6 @@ pub struct HotPage {
 
 #[wasm_bindgen]
 impl HotPage {
-    /// The origin request, as JSON: `{"url": string, "headers": [[name, value | null], …]}`
-    /// (the edits to the visitor's headers: `null` removes one).
-    #[wasm_bindgen(getter)]
-    pub fn origin(&self) -> String {
-        #[derive(serde::Serialize)]
-        struct OriginRequest {
-            url: String,
-            headers: [(&'static str, Option<String>); 3],
-        }
-        let request = OriginRequest { url: page::origin_url(&self.config, &self.info), headers: page::forwarding_edits(&self.host, &self.info) };
-        serde_json::to_string(&request).unwrap_or_default()
-    }
-
     /// Whether the request is a browser's page load (`pages::is_page_load`, a `GET`) not yet
     /// prepared: the entry then calls [`HotPage::early`] once the origin request went out.
     #[wasm_bindgen(getter, js_name = pageLoad)]
@@ -323,31 +311,32 @@ pub struct Edge;
 
 #[wasm_bindgen]
 impl Edge {
-    /// Answers one request: a `Response`, or a [`StorePage`] for the entry to stream. Never
+    /// Answers one request of the worker's own ([`Edge::own_prefixes`]), or a store page when no
+    /// `ORIGIN_URL` is set: a `Response`, or a [`StorePage`] for the entry to stream. Never
     /// throws: an unexpected error is logged and answered with a short message.
     pub async fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> JsValue {
         answer(req, env, ctx, None).await
     }
 
-    /// A store page whose origin request the hot path already made, but which needs the async
-    /// path (a KV read due, or the answer carries the origin identity header): as
-    /// [`Edge::fetch`], without a refetch. `answered`: the origin's answer, a promise (the KV
-    /// reads run while it is pending).
+    /// A store page the hot path does not answer (not a `GET` or `HEAD`, a KV read due, the
+    /// answer carries the origin identity header, the demo picker, a bypass): as [`Edge::fetch`].
+    /// `answered`: the origin's answer to the request the entry sent, a promise (the KV reads
+    /// run while it is pending); never asked again.
     #[wasm_bindgen(js_name = pageWithOrigin)]
     pub async fn page_with_origin(req: web_sys::Request, env: Env, ctx: worker_sys::Context, answered: js_sys::Promise) -> JsValue {
         answer(req, env, ctx, Some(answered)).await
     }
 
-    /// The hot path for a `GET` or `HEAD` request at `now_ms` (the entry's clock: one reading of
-    /// it per request instead of a `Date` built from wasm at each rule), from plain values: the
-    /// request URL's parts as the runtime's `URL` parsed it (`pathname`, `search`, `origin`,
-    /// `hostname`: [`UrlParts`] says why), `cf_country` (`request.cf.country`), and the headers
-    /// named by [`Edge::request_headers`], then those
-    /// named by [`Edge::page_load_headers`], in that order. `undefined` when it does not apply (not a store page, the demo picker, no
-    /// `ORIGIN_URL`, a dev-mode bypass; for anything but a page load also a KV read due for the
-    /// bundle, the fault switches or the visitor's profile): the entry then calls
-    /// [`Edge::fetch`]. A page load learns of a KV read due from [`HotPage::early`], once its
-    /// origin request went out.
+    /// The hot path for a store page's `GET` or `HEAD` request (`routes::is_page`, `ORIGIN_URL`
+    /// set: the entry already sent its origin request) at `now_ms` (the entry's clock: one
+    /// reading of it per request instead of a `Date` built from wasm at each rule), from plain
+    /// values: the request URL's parts as the runtime's `URL` parsed it (`pathname`, `search`,
+    /// `origin`: [`UrlParts`] says why), `cf_country` (`request.cf.country`), and the headers
+    /// named by [`Edge::request_headers`], then those named by [`Edge::page_load_headers`], in
+    /// that order. `undefined` when it does not apply (the demo picker, a dev-mode bypass; for
+    /// anything but a page load also a KV read due for the bundle, the fault switches or the
+    /// visitor's profile): the entry then hands the origin's answer to
+    /// [`Edge::page_with_origin`]. A page load learns of a KV read due from [`HotPage::early`].
     #[allow(clippy::too_many_arguments)]
     pub fn hot(
         env: Env,
@@ -356,7 +345,6 @@ impl Edge {
         path: String,
         search: String,
         origin: String,
-        host: String,
         cf_country: Option<String>,
         cookie: Option<String>,
         user_agent: Option<String>,
@@ -371,18 +359,37 @@ impl Edge {
             return None;
         }
         let config = env::config(&env);
-        if Route::of(&path, true, false) != Route::Page || config.origin_url.is_empty() {
-            return None;
-        }
         let info = info_of(UrlParts::of_runtime(path, &search, origin), [cookie, user_agent, referer, debug_country, bypass], || cf_country, &config);
         if info.bypass != Bypass::No || (config.demo_picker && query::get(&info.query, PICKER_PARAM).is_some()) {
             return None;
         }
         // A browser's page load reads the rest while the origin answers; anything else now, so
-        // that a KV read due takes the async path before the origin request.
+        // that a KV read due takes the async path.
         let stage =
             if is_get && is_page_load(accept.as_deref(), fetch_dest.as_deref()) { Stage::Later } else { Stage::Read(context_now(&config, &info, now_ms)?) };
-        Some(HotPage { env, config, info, host, is_get, stage, recorded: None, slots: None })
+        Some(HotPage { env, config, info, is_get, stage, recorded: None, slots: None })
+    }
+
+    /// Where the worker answers itself: paths under these prefixes (`routes::OWN_PREFIXES`), and
+    /// those of [`Edge::own_paths`]. Any other path is a store page's, whose origin request the
+    /// entry sends before it calls into wasm, so that the origin's time runs while Rust reads
+    /// the request; a path of the worker's own never reaches the origin.
+    #[wasm_bindgen(js_name = ownPrefixes)]
+    pub fn own_prefixes() -> Vec<String> {
+        OWN_PREFIXES.iter().map(|p| p.to_string()).collect()
+    }
+
+    /// The paths, exactly, where the worker answers itself (`routes::OWN_PATHS`).
+    #[wasm_bindgen(js_name = ownPaths)]
+    pub fn own_paths() -> Vec<String> {
+        OWN_PATHS.iter().map(|p| p.to_string()).collect()
+    }
+
+    /// The origin a store page is fetched from (`ORIGIN_URL` as the settings read it; empty:
+    /// not set, and [`Edge::fetch`] answers the page with a short message).
+    #[wasm_bindgen(js_name = originUrl)]
+    pub fn origin_url(env: Env) -> String {
+        env::config(&env).origin_url.clone()
     }
 
     /// The request headers [`Edge::hot`] takes, in its order (one definition: `REQUEST_HEADERS`).

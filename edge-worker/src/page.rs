@@ -1,12 +1,12 @@
-//! Store pages: proxied from the origin and, when they are HTML, handed to the entry
-//! (`js/worker.mjs`) to stream through the slot rewriter with this visitor's decisions, all
-//! made before the body streams. Also the demo visitor picker (`?vitrine_as=`).
+//! Store pages: the origin's answer (to the request the entry, `js/worker.mjs`, sent) and, when
+//! it is HTML, handed to the entry to stream through the slot rewriter with this visitor's
+//! decisions, all made before the body streams. Also the demo visitor picker (`?vitrine_as=`).
 
 use futures_util::future;
 use vitrine_edge::bundles::Loaded;
 use vitrine_engine::{Engine, Value};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{console_error, console_warn, js_sys, web_sys, Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
+use worker::{console_error, console_warn, js_sys, web_sys, Context, Env, Headers, Method, Request, Response, Result};
 
 use vitrine_edge::api;
 use vitrine_edge::config::Config;
@@ -27,8 +27,9 @@ use crate::env::{self, now_secs};
 use crate::measure::after_page;
 use crate::visitor::{identify, request_info, stored_traits};
 
-/// A store page. `given`: the origin's answer (a promise of it), already asked for by the
-/// entry's hot path; `None`: fetched here.
+/// A store page. `given`: the origin's answer (a promise of it) to the request the entry sent
+/// (`js/worker.mjs`: the one place a store page's origin request is made); `None` only when no
+/// `ORIGIN_URL` is set.
 pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<js_sys::Promise>) -> Result<Answer> {
     let config = env::config(env);
     let info = request_info(&req, &config)?;
@@ -43,8 +44,11 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<js_sys
         console_error!("vitrine: ORIGIN_URL is not set");
         return unavailable("This store is not configured yet.").map(Answer::from);
     }
+    let Some(answered) = given else {
+        return Err(worker::Error::RustError("a store page without its origin request (js/worker.mjs sends it)".into()));
+    };
 
-    // The origin request and the visitor's context (bundle, KV profile) run side by side.
+    // The origin's answer and the visitor's context (bundle, KV profile) are awaited side by side.
     let facts = info.facts(&info.path, &info.query);
     let bypass = info.bypass;
     let context = async {
@@ -55,12 +59,7 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<js_sys
         let id = identify(env, &config, &facts).await;
         Some((loaded, id))
     };
-    let origin = async {
-        match given {
-            Some(answered) => JsFuture::from(answered).await.map(|r| Response::from(web_sys::Response::from(r))).map_err(worker::Error::from),
-            None => fetch_origin(req, &config, &info).await,
-        }
-    };
+    let origin = async { JsFuture::from(answered).await.map(|r| Response::from(web_sys::Response::from(r))).map_err(worker::Error::from) };
     let (origin, context) = future::join(origin, context).await;
     let origin = match origin {
         Ok(r) => r,
@@ -215,40 +214,6 @@ pub fn plan(config: &Config, info: &RequestInfo, is_get: bool, origin: &OriginFa
     let mut set = edits.set;
     set.push(("x-vitrine-bundle", p.version));
     Plan::Personalize(Personalized { remove: edits.remove, set, cookies: p.cookies, decided: p.decided, measure: p.measure })
-}
-
-/// The origin request's URL: the worker's path and query on `ORIGIN_URL`.
-pub fn origin_url(config: &Config, info: &RequestInfo) -> String {
-    let mut url = format!("{}{}", config.origin_url, info.path);
-    if !info.query.is_empty() {
-        url.push('?');
-        url.push_str(&info.query);
-    }
-    url
-}
-
-/// What the origin request changes in the visitor's headers: `(name, None)` removes one,
-/// `(name, Some(value))` sets it. `host`: the worker's host as the visitor asked for it.
-pub fn forwarding_edits(host: &str, info: &RequestInfo) -> [(&'static str, Option<String>); 3] {
-    [("host", None), ("x-forwarded-host", Some(host.to_string())), ("x-forwarded-proto", Some(if info.https { "https" } else { "http" }.to_string()))]
-}
-
-async fn fetch_origin(req: Request, config: &Config, info: &RequestInfo) -> Result<Response> {
-    let url = origin_url(config, info);
-    let headers = req.headers().clone();
-    let host = req.url()?.host_str().unwrap_or("").to_string();
-    for (name, value) in forwarding_edits(&host, info) {
-        match value {
-            Some(v) => headers.set(name, &v)?,
-            None => headers.delete(name)?,
-        }
-    }
-    let mut init = RequestInit::new();
-    init.with_method(req.method()).with_headers(headers).with_redirect(RequestRedirect::Manual);
-    if !matches!(req.method(), Method::Get | Method::Head) {
-        init.with_body(req.inner().body().map(Into::into));
-    }
-    Fetch::Request(Request::new_with_init(&url, &init)?).send().await
 }
 
 /// The origin's response (status and streaming body) with `headers` instead of its own.

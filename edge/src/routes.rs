@@ -80,9 +80,25 @@ pub enum Route {
     Page,
 }
 
+/// The worker's own paths: everything under these prefixes, and these paths exactly. Any other
+/// path is a store page ([`is_page`]). The entry reads them once per isolate, to send a store
+/// page's origin request before it calls into wasm (`entry::Edge::own_paths`); a path listed
+/// here never reaches the origin, so a message's signed link (`/v1/click?vt=…`) stays ours.
+pub const OWN_PREFIXES: [&str; 2] = ["/v1/", api::SDK_PREFIX];
+pub const OWN_PATHS: [&str; 1] = [STAFF_REPORT_PATH];
+const STAFF_REPORT_PATH: &str = "/staff/report";
+
+/// Whether `path` is a store page's: proxied from the origin ([`Route::Page`]).
+pub fn is_page(path: &str) -> bool {
+    !OWN_PREFIXES.iter().any(|p| path.starts_with(p)) && !OWN_PATHS.contains(&path)
+}
+
 impl Route {
     /// `get` is true for GET and HEAD.
     pub fn of(path: &str, get: bool, options: bool) -> Route {
+        if is_page(path) {
+            return Route::Page;
+        }
         match path {
             "/v1/events" => Route::Events,
             vitrine_engine::journey::CLICK_PATH if get => Route::Click,
@@ -108,7 +124,7 @@ impl Route {
             "/v1/admin/measure" => Route::AdminMeasureList,
             "/v1/admin/report" => Route::AdminReport,
             crate::watch::PUBLISH_PATH => Route::CatalogPublish,
-            "/staff/report" => Route::StaffReport,
+            STAFF_REPORT_PATH => Route::StaffReport,
             p if p.starts_with("/v1/admin/measure/") => match percent_decode(&p["/v1/admin/measure/".len()..]) {
                 key if crate::measure::is_stored_file(&key) => Route::AdminMeasureFile(key),
                 _ => Route::NotFound,
@@ -123,7 +139,7 @@ impl Route {
             },
             p if p.starts_with("/v1/") => Route::NotFound,
             p if p.starts_with(api::SDK_PREFIX) => Route::Asset,
-            _ => Route::Page,
+            _ => Route::NotFound, // not reached: `is_page` said these paths are ours
         }
     }
 }
@@ -202,6 +218,22 @@ mod tests {
         assert_eq!(Route::of("/v1/codes/redeem/x", false, false), Route::NotFound);
         assert_eq!(Route::of("/v1/admin/catalog/publish", false, false), Route::CatalogPublish);
         assert_eq!(Route::of("/v1/admin/catalog/publish/x", false, false), Route::NotFound);
+    }
+
+    #[test]
+    fn a_store_page_is_any_path_the_worker_does_not_own() {
+        let own = ["/v1/click", "/v1/", "/v1/x/y", "/vitrine/sdk/vitrine.js", "/vitrine/sdk/", "/staff/report", crate::openapi::PATH];
+        for path in own {
+            assert!(!is_page(path), "{path}");
+            assert_ne!(Route::of(path, true, false), Route::Page, "{path}");
+        }
+        let pages = ["/", "/v1", "/v2/events", "/V1/click", "/%761/click", "/vitrine/sdk", "/staff/report/", "/staff/reports", "/products/v1/click", ""];
+        for path in pages {
+            assert!(is_page(path), "{path}");
+            for (get, options) in [(true, false), (false, false), (false, true)] {
+                assert_eq!(Route::of(path, get, options), Route::Page, "{path}");
+            }
+        }
     }
 
     #[test]

@@ -4,13 +4,15 @@
 //! absolute address, as many origins do), and extra response headers from `<file>.headers`
 //! beside a file (`Name: value` lines, e.g. the `Vitrine-Identity` of a login page; a
 //! `Cache-Control` there replaces the default). One thread per connection, `Connection: close`:
-//! simple, not fast.
+//! simple, not fast. It keeps what it was asked, the last [`ASKED_KEPT`] requests
+//! ([`Origin::asked`]): what reached the origin through the worker, and how.
 //!
 //! With a [`Login`] key it is also the demo store's backend for signing in: `POST
 //! /account/login` (form `customer=<id>`) answers `303 /` with `Vitrine-Identity: <token>`
 //! (HS256, signed with the key as a store's backend would), `POST /account/logout` with
 //! `Vitrine-Identity: logout`; both `Cache-Control: no-store`.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
@@ -20,9 +22,24 @@ use std::thread;
 
 pub struct Origin {
     pub addr: SocketAddr,
+    asked: Arc<Mutex<VecDeque<Asked>>>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<thread::JoinHandle<()>>>,
 }
+
+/// One request the origin was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Asked {
+    pub method: String,
+    /// The request target: path and query.
+    pub target: String,
+    pub host: String,
+    pub forwarded_host: Option<String>,
+    pub forwarded_proto: Option<String>,
+}
+
+/// How many requests [`Origin::asked`] keeps (the demo's origin runs for hours).
+pub const ASKED_KEPT: usize = 1000;
 
 /// The key the demo's backend signs identity tokens with (`IDENTITY_SECRET`'s `<kid>:<secret>`).
 #[derive(Clone, Debug)]
@@ -55,22 +72,28 @@ impl Origin {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
-        let (root, flag) = (root.to_path_buf(), stop.clone());
+        let asked = Arc::new(Mutex::new(VecDeque::new()));
+        let (root, flag, log) = (root.to_path_buf(), stop.clone(), asked.clone());
         let thread = thread::spawn(move || {
             for conn in listener.incoming() {
                 if flag.load(Ordering::SeqCst) {
                     break;
                 }
                 if let Ok(conn) = conn {
-                    let (root, login) = (root.clone(), login.clone());
+                    let (root, login, log) = (root.clone(), login.clone(), log.clone());
                     thread::spawn(move || {
                         thread::sleep(delay);
-                        let _ = serve(conn, &root, login.as_ref());
+                        let _ = serve(conn, &root, login.as_ref(), &log);
                     });
                 }
             }
         });
-        Ok(Origin { addr, stop, thread: Mutex::new(Some(thread)) })
+        Ok(Origin { addr, asked, stop, thread: Mutex::new(Some(thread)) })
+    }
+
+    /// The requests it was asked, oldest first (the last [`ASKED_KEPT`]).
+    pub fn asked(&self) -> Vec<Asked> {
+        self.asked.lock().map(|a| a.iter().cloned().collect()).unwrap_or_default()
     }
 
     pub fn url(&self) -> String {
@@ -149,13 +172,14 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn serve(conn: TcpStream, root: &Path, login: Option<&Login>) -> std::io::Result<()> {
+fn serve(conn: TcpStream, root: &Path, login: Option<&Login>, asked: &Mutex<VecDeque<Asked>>) -> std::io::Result<()> {
     conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Only Host matters, and Content-Length for the login form.
+    // Only Host matters (and the forwarded ones, kept), and Content-Length for the login form.
     let mut host = String::from("localhost");
+    let (mut forwarded_host, mut forwarded_proto) = (None, None);
     let mut length = 0usize;
     loop {
         let mut line = String::new();
@@ -167,11 +191,21 @@ fn serve(conn: TcpStream, root: &Path, login: Option<&Login>) -> std::io::Result
                 host = v.trim().to_string();
             } else if k.eq_ignore_ascii_case("content-length") {
                 length = v.trim().parse().unwrap_or(0);
+            } else if k.eq_ignore_ascii_case("x-forwarded-host") {
+                forwarded_host = Some(v.trim().to_string());
+            } else if k.eq_ignore_ascii_case("x-forwarded-proto") {
+                forwarded_proto = Some(v.trim().to_string());
             }
         }
     }
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    if let Ok(mut asked) = asked.lock() {
+        if asked.len() == ASKED_KEPT {
+            asked.pop_front();
+        }
+        asked.push_back(Asked { method: method.into(), target: target.into(), host: host.clone(), forwarded_host, forwarded_proto });
+    }
     let mut conn = conn;
     if let (Some(login), "POST", "/account/login" | "/account/logout") = (login, method, target) {
         let mut body = vec![0; length.min(4096)];
@@ -241,6 +275,8 @@ mod tests {
         let r = crate::http::get(&origin.url(), "/products/C100", &[]);
         assert_eq!((r.status, r.text().as_str(), r.header("content-type")), (200, "candle", Some("text/html; charset=utf-8")));
         assert_eq!(crate::http::get(&origin.url(), "/missing", &[]).status, 404);
+        let asked: Vec<_> = origin.asked().into_iter().map(|a| (a.method, a.target, a.forwarded_host)).collect();
+        assert_eq!(asked, [("GET".into(), "/products/C100".into(), None), ("GET".into(), "/missing".into(), None)]);
         drop(origin);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -100,6 +100,7 @@ fn main() -> std::process::ExitCode {
             a_product_page_pairs_it_with_what_is_bought_together,
             pages_without_slots_and_other_files_pass_through_byte_for_byte,
             a_browsers_page_load_is_decided_while_the_origin_answers_and_comes_out_the_same,
+            only_store_pages_reach_the_origin_once_each_with_the_workers_host,
             hostile_cookies_are_dropped_not_errors,
             malformed_html_is_personalized_not_broken,
             decide_api_answers_json_with_explain,
@@ -374,6 +375,55 @@ fn a_browsers_page_load_is_decided_while_the_origin_answers_and_comes_out_the_sa
     let login = s.stack.get("/account/login", &[&[("Cookie", "vt_vid=e2e-visitor-early3")], &browser[..]].concat());
     assert_eq!((login.status, login.header("vitrine-identity")), (200, None));
     assert!(login.cookies().iter().any(|(k, v)| k == "vt_profile" && !v.is_empty()), "signed in: {:?}", login.headers);
+}
+
+/// The entry sends a store page's origin request itself, before anything else: every store page
+/// (any method, any headers) reaches the origin exactly once, told the worker's host and scheme;
+/// the worker's own paths never do, whatever they are asked as. The attack: a message's signed
+/// link (`/v1/click?vt=…`) opened as a page load must not hand its token to the origin.
+fn only_store_pages_reach_the_origin_once_each_with_the_workers_host(s: &Suite) {
+    let probe = format!("probe-{}", std::process::id());
+    let browser = [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), ("Sec-Fetch-Dest", "document")];
+    let cookie = [("Cookie", "vt_vid=e2e-visitor-origin1")];
+    // (Not `/v1/confirm` or `/v1/unsubscribe`: their limiters are the other cases' too.)
+    let own = [
+        format!("/v1/click?vt={probe}"),
+        format!("/v1/decide?placement=hero&{probe}"),
+        format!("/v1/no-such-endpoint?{probe}"),
+        format!("/vitrine/sdk/vitrine.js?{probe}"),
+        format!("/staff/report?{probe}"),
+    ];
+    for path in &own {
+        for method in ["GET", "HEAD", "POST"] {
+            let r = http::request(&s.stack.url, method, path, &[&cookie[..], &browser[..]].concat(), b"").unwrap();
+            assert_ne!(r.status, 0, "{method} {path}");
+        }
+    }
+    let pages = [
+        ("GET", format!("/?{probe}=home"), &browser[..]),
+        ("GET", format!("/products/C100?{probe}=product"), &[][..]),
+        ("GET", format!("/style.css?{probe}=css"), &[][..]),
+        ("GET", format!("/v1?{probe}=not-ours"), &browser[..]),
+        ("GET", format!("/old-home?{probe}=moved"), &browser[..]),
+        ("HEAD", format!("/?{probe}=head"), &browser[..]),
+        ("POST", format!("/contact?{probe}=post"), &browser[..]),
+    ];
+    for (method, path, headers) in &pages {
+        let r = http::request(&s.stack.url, method, path, &[&cookie[..], headers].concat(), b"").unwrap();
+        assert_ne!(r.status, 0, "{method} {path}");
+        assert_no_trace(&r);
+    }
+    let asked: Vec<_> = s.stack.origin.asked().into_iter().filter(|a| a.target.contains(&probe)).collect();
+    let worker_host = s.stack.url.trim_start_matches("http://").rsplit_once(':').map_or("", |(host, _)| host);
+    for (method, path, _) in &pages {
+        let at: Vec<_> = asked.iter().filter(|a| &a.target == path).collect();
+        assert_eq!(at.len(), 1, "{method} {path} reached the origin once: {asked:#?}");
+        let a = at[0];
+        assert_eq!(a.method, *method, "{path}");
+        assert_eq!(a.host, s.stack.origin.addr.to_string(), "{path}: the origin's own Host");
+        assert_eq!((a.forwarded_host.as_deref(), a.forwarded_proto.as_deref()), (Some(worker_host), Some("http")), "{path}");
+    }
+    assert_eq!(asked.len(), pages.len(), "nothing else reached the origin: {asked:#?}");
 }
 
 fn hostile_cookies_are_dropped_not_errors(s: &Suite) {
