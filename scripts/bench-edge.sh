@@ -127,19 +127,21 @@ export default class Bench extends Worker {
       hot.free();
     }
     if (replaying) {
-      const h = new Headers(origin.headers);
-      for (const name of replay.remove) h.delete(name);
-      for (const [name, value] of replay.set) h.set(name, value);
-      for (const cookie of replay.cookies) h.append("set-cookie", cookie);
       const attribute = Edge.slotAttribute();
-      return new HTMLRewriter().on(Edge.slotSelector(), {
+      // The header edits on the rewriter's own response (as the entry makes them since 2026-12-04).
+      const out = new HTMLRewriter().on(Edge.slotSelector(), {
         element(el) {
           const slot = replay.slots.get(el.getAttribute(attribute).trim());
           if (slot === undefined) return;
           if (slot.html !== undefined) el.setInnerContent(slot.html, { html: true });
           for (const [name, value] of slot.marks) el.setAttribute(name, value);
         },
-      }).transform(new Response(origin.body, { status: origin.status, headers: h }));
+      }).transform(origin);
+      const h = out.headers;
+      for (const name of replay.remove) h.delete(name);
+      for (const [name, value] of replay.set) h.set(name, value);
+      for (const cookie of replay.cookies) h.append("set-cookie", cookie);
+      return out;
     }
     // With work pending after the response, as a recorded page has (its exposures go 50 ms
     // later): local workerd ends such a response sooner (measured: ~1-3 ms at the median).

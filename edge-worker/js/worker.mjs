@@ -114,22 +114,24 @@ async function hotPage(request, hot, env, ctx, answered) {
     if (plan.rewrite) return rewrite(origin, new Map(), null);
     return origin;
   }
-  const h = new Headers(oh);
+  slots ??= slotsOf(hot);
+  let filled = null;
+  let ended;
+  if (plan.records) {
+    // The page view's exposures: the slots it really had, sent a little after the document's end.
+    filled = [];
+    const end = new Promise((resolve) => (ended = resolve));
+    ctx.waitUntil(end.then(() => new Promise((resolve) => setTimeout(resolve, SEND_AFTER_MS))).then(() => hot.record(filled)));
+  } else {
+    hot.free();
+  }
+  // The rewriter's own response is a copy whose headers may change: edited there, not copied again.
+  const response = rewrite(origin, slots, filled, ended);
+  const h = response.headers;
   for (const name of plan.remove) h.delete(name);
   for (const [name, value] of plan.set) h.set(name, value);
   for (const cookie of plan.cookies) h.append("set-cookie", cookie);
-  const response = new Response(origin.body, { status: origin.status, headers: h });
-  slots ??= slotsOf(hot);
-  if (!plan.records) {
-    hot.free();
-    return rewrite(response, slots, null);
-  }
-  // The page view's exposures: the slots it really had, sent a little after the document's end.
-  const filled = [];
-  let ended;
-  const end = new Promise((resolve) => (ended = resolve));
-  ctx.waitUntil(end.then(() => new Promise((resolve) => setTimeout(resolve, SEND_AFTER_MS))).then(() => hot.record(filled)));
-  return rewrite(response, slots, filled, ended);
+  return response;
 }
 
 /** A store page off the hot path: Rust, asynchronously, given the origin's answer (never asked again). */
