@@ -10,7 +10,9 @@
 # runs, each difference reported per run. Also the worker's wasm size, raw and gzip. Writes the
 # "## Edge worker" section of BENCHMARKS.md (set NO_WRITE=1 to only print it).
 #
-#   bash scripts/bench-edge.sh            DURATION=20 (seconds) RUNS=3 GAP_MS=5 PAGE=/ PORT=8897
+#   bash scripts/bench-edge.sh            DURATION=60 (seconds; ~290 requests a variant, and a
+#                                         run's median still moves by ~0.1 ms) RUNS=3 GAP_MS=5
+#                                         PAGE=/ PORT=8897
 #                                         BENCH_ORDER=not_recorded,personalized,… (the variants)
 #                                         WORKER_BUILD=dir: bench another worker-build output
 #                                         ORIGIN_DELAY_MS=20 (the default): the origin answers
@@ -19,7 +21,7 @@
 #                                         can be done while it answers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-20}
+DURATION=${DURATION:-60}
 ORIGIN_DELAY_MS=${ORIGIN_DELAY_MS:-20}
 PAGE=${PAGE:-/}
 PORT=${PORT:-8897}
@@ -390,7 +392,7 @@ entry and Rust with no context and no decision). Latency per request as
 wrk's client sees it, so it includes the dev proxy and the local origin fetch, the same for all.
 
 \`\`\`sh
-bash scripts/bench-edge.sh          # DURATION=20 RUNS=3 GAP_MS=5 ORIGIN_DELAY_MS=20 PAGE=/ PORT=8897
+bash scripts/bench-edge.sh          # DURATION=60 RUNS=3 GAP_MS=5 ORIGIN_DELAY_MS=20 PAGE=/ PORT=8897
 \`\`\`
 
 Goal (#19): a personalized page costs ≤ 0.25 ms more than the JS no-op-rewriter control at the
