@@ -1,17 +1,19 @@
 // The worker's entry, the JavaScript half of the runtime layer (ARCHITECTURE.md, "edge-worker").
 // It owns the HTTP: a store page's origin request (the one place it is made) and the response.
-// A store page's path is any the worker does not own (`Edge.ownPrefixes`, `Edge.ownPaths`:
-// routes.rs), so its origin request goes out first, before any call into wasm, and the origin's
-// time runs while Rust reads the request. A GET or HEAD then takes the hot path: Rust is called
-// synchronously with plain values: `Edge.hot` (the request's facts: is the hot path possible),
-// for a browser's page load `HotPage.early` while the origin answers (the bundle, the visitor,
-// every slot decided), and `HotPage.answer` (what the origin said: one plan). The rules stay in
-// Rust; this carries them out. Any other store page (another method, the demo picker, a bypass,
-// a KV read due: a bundle check or a profile refresh, an origin that sends the identity
-// header) is answered by Rust asynchronously, given the origin's answer (`Edge.pageWithOrigin`),
-// and the worker's own paths by `Edge.fetch` (edge-worker/src/entry.rs); a store page either
-// returns is streamed here too. The rewriter's slot handler is a lookup, never a call into
-// wasm, and the page is never buffered. Why: BENCHMARKS.md, "Edge worker".
+// A store page is any path the worker does not own (`Edge.ownPrefixes`, `Edge.ownPaths`:
+// routes.rs) but the demo picker's (`?vitrine_as=`, `DEMO_PICKER=1` only: `Edge.picks`). Its
+// origin request goes out first, before any other call into wasm (the settings are read once per
+// isolate), so that the origin's time runs while Rust reads the request. A GET or HEAD then
+// takes the hot path: Rust is called synchronously with plain values: `Edge.hot` (the request's
+// facts: is the hot path possible), for a browser's page load `HotPage.early` while the origin
+// answers (the bundle, the visitor, every slot decided), and `HotPage.answer` (what the origin
+// said: one plan). The rules stay in Rust; this carries them out. Any other store page (another
+// method, a bypass, a KV read due: a bundle check or a profile refresh, an origin that sends the
+// identity header) is answered by Rust asynchronously, given the origin's answer
+// (`Edge.pageWithOrigin`); the worker's own paths, the demo picker and, with no `ORIGIN_URL`,
+// every page by `Edge.fetch` (edge-worker/src/entry.rs). A store page either returns is streamed
+// here too. The rewriter's slot handler is a lookup, never a call into wasm, and the page is
+// never buffered. Why: BENCHMARKS.md, "Edge worker".
 // scripts/build-worker.sh copies this file next to worker-build's output (`./index.js`).
 import Rust, { Edge, VisitorDo } from "./index.js";
 
@@ -32,23 +34,25 @@ const SEND_AFTER_MS = Edge.sendAfterMs();
 
 const OWN_PREFIXES = Edge.ownPrefixes();
 const OWN_PATHS = Edge.ownPaths();
-let originUrl; // `ORIGIN_URL` as Rust's settings read it, once per isolate (it takes `env`)
+// `ORIGIN_URL` and `DEMO_PICKER` as Rust's settings read them: once per isolate (they take `env`).
+let originUrl, demoPicker;
 
 export default class Worker extends Rust {
   async fetch(request) {
     const u = new URL(request.url);
     const path = u.pathname;
-    originUrl ??= Edge.originUrl(this.env);
-    if (originUrl === "" || OWN_PATHS.includes(path) || OWN_PREFIXES.some((prefix) => path.startsWith(prefix))) {
+    const method = request.method;
+    const get = method === "GET" || method === "HEAD";
+    if (originUrl === undefined) [originUrl, demoPicker] = [Edge.originUrl(this.env), Edge.demoPicker(this.env)];
+    if (originUrl === "" || OWN_PATHS.includes(path) || OWN_PREFIXES.some((prefix) => path.startsWith(prefix)) || (get && demoPicker && Edge.picks(u.search))) {
       const answer = await Edge.fetch(request, this.env, this.ctx);
       return answer instanceof Response ? answer : stream(answer);
     }
-    const answered = askOrigin(request, u);
+    const answered = askOrigin(request, u, get);
     // The runtime sends the request when this code yields: now, so that the origin's time runs
     // while Rust reads the request (and, for a page load, decides it).
     await new Promise((resolve) => setTimeout(resolve, 0));
-    const method = request.method;
-    if (method === "GET" || method === "HEAD") {
+    if (get) {
       const h = request.headers;
       const hot = Edge.hot(this.env, Date.now(), method, path, u.search, u.origin, request.cf?.country ?? null, h.get(COOKIE), h.get(USER_AGENT),
         h.get(REFERER), h.get(DEBUG_COUNTRY), h.get(BYPASS), h.get(ACCEPT), h.get(FETCH_DEST));
@@ -61,14 +65,16 @@ export default class Worker extends Rust {
 /**
  * A store page's origin request: the visitor's, at the same path and query on `ORIGIN_URL` (so
  * with the origin's own `Host`), the worker's host and scheme told in `X-Forwarded-Host` and
- * `X-Forwarded-Proto`, its redirects returned as they are. Its answer, a promise.
+ * `X-Forwarded-Proto`, its redirects returned as they are; its body unless a `GET` or `HEAD`
+ * (`get`), which cannot have one. Its answer, a promise.
  */
-function askOrigin(request, u) {
+function askOrigin(request, u, get) {
   const headers = new Headers(request.headers);
   headers.delete("host");
   headers.set("x-forwarded-host", u.hostname);
   headers.set("x-forwarded-proto", u.protocol === "https:" ? "https" : "http");
-  const answered = fetch(originUrl + u.pathname + u.search, { method: request.method, headers, body: request.body, redirect: "manual" });
+  const body = get ? null : request.body;
+  const answered = fetch(originUrl + u.pathname + u.search, { method: request.method, headers, body, redirect: "manual" });
   answered.catch(() => {}); // awaited later, after calls into Rust: not an unhandled rejection meanwhile
   return answered;
 }
@@ -125,8 +131,10 @@ async function hotPage(request, hot, env, ctx, answered) {
   } else {
     hot.free();
   }
-  // The rewriter's own response is a copy whose headers may change: edited there, not copied again.
-  const response = rewrite(origin, slots, filled, ended);
+  // The rewriter's own response is a copy whose headers may change: edited there, not copied
+  // again. (Without a body it is the origin's own, whose headers may not.)
+  let response = rewrite(origin, slots, filled, ended);
+  if (response === origin) response = new Response(null, { status: origin.status, statusText: origin.statusText, headers: oh });
   const h = response.headers;
   for (const name of plan.remove) h.delete(name);
   for (const [name, value] of plan.set) h.set(name, value);

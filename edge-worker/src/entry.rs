@@ -1,6 +1,7 @@
 //! What the worker's JavaScript entry (`js/worker.mjs`) calls: [`Edge::hot`] and [`HotPage`]
-//! for a store page on the hot path; otherwise [`Edge::fetch`] (the worker's own paths) or
-//! [`Edge::page_with_origin`] (a store page given its origin's answer) answer the request,
+//! for a store page on the hot path; otherwise [`Edge::page_with_origin`] (a store page given
+//! its origin's answer) or [`Edge::fetch`] (the worker's own paths, the demo picker, any page
+//! when no `ORIGIN_URL` is set) answer the request,
 //! once, with either a finished `Response` or a [`StorePage`]: the origin's HTML
 //! response with every slot already decided, which the entry streams through workerd's
 //! `HTMLRewriter` with element handlers that only look each slot up (no call into wasm per
@@ -311,15 +312,16 @@ pub struct Edge;
 
 #[wasm_bindgen]
 impl Edge {
-    /// Answers one request of the worker's own ([`Edge::own_prefixes`]), or a store page when no
-    /// `ORIGIN_URL` is set: a `Response`, or a [`StorePage`] for the entry to stream. Never
+    /// Answers one request of the worker's own ([`Edge::own_prefixes`]), the demo picker's
+    /// ([`Edge::picks`]), or a store page when no `ORIGIN_URL` is set: a `Response`, or a
+    /// [`StorePage`] for the entry to stream. Never
     /// throws: an unexpected error is logged and answered with a short message.
     pub async fn fetch(req: web_sys::Request, env: Env, ctx: worker_sys::Context) -> JsValue {
         answer(req, env, ctx, None).await
     }
 
     /// A store page the hot path does not answer (not a `GET` or `HEAD`, a KV read due, the
-    /// answer carries the origin identity header, the demo picker, a bypass): as [`Edge::fetch`].
+    /// answer carries the origin identity header, a bypass): as [`Edge::fetch`].
     /// `answered`: the origin's answer to the request the entry sent, a promise (the KV reads
     /// run while it is pending); never asked again.
     #[wasm_bindgen(js_name = pageWithOrigin)]
@@ -327,13 +329,13 @@ impl Edge {
         answer(req, env, ctx, Some(answered)).await
     }
 
-    /// The hot path for a store page's `GET` or `HEAD` request (`routes::is_page`, `ORIGIN_URL`
-    /// set: the entry already sent its origin request) at `now_ms` (the entry's clock: one
+    /// The hot path for a store page's `GET` or `HEAD` request (`routes::is_page`, not the demo
+    /// picker's, `ORIGIN_URL` set: the entry already sent its origin request) at `now_ms` (the entry's clock: one
     /// reading of it per request instead of a `Date` built from wasm at each rule), from plain
     /// values: the request URL's parts as the runtime's `URL` parsed it (`pathname`, `search`,
     /// `origin`: [`UrlParts`] says why), `cf_country` (`request.cf.country`), and the headers
     /// named by [`Edge::request_headers`], then those named by [`Edge::page_load_headers`], in
-    /// that order. `undefined` when it does not apply (the demo picker, a dev-mode bypass; for
+    /// that order. `undefined` when it does not apply (a dev-mode bypass; for
     /// anything but a page load also a KV read due for the bundle, the fault switches or the
     /// visitor's profile): the entry then hands the origin's answer to
     /// [`Edge::page_with_origin`]. A page load learns of a KV read due from [`HotPage::early`].
@@ -360,7 +362,7 @@ impl Edge {
         }
         let config = env::config(&env);
         let info = info_of(UrlParts::of_runtime(path, &search, origin), [cookie, user_agent, referer, debug_country, bypass], || cf_country, &config);
-        if info.bypass != Bypass::No || (config.demo_picker && query::get(&info.query, PICKER_PARAM).is_some()) {
+        if info.bypass != Bypass::No {
             return None;
         }
         // A browser's page load reads the rest while the origin answers; anything else now, so
@@ -390,6 +392,19 @@ impl Edge {
     #[wasm_bindgen(js_name = originUrl)]
     pub fn origin_url(env: Env) -> String {
         env::config(&env).origin_url.clone()
+    }
+
+    /// Whether the demo visitor picker is on (`DEMO_PICKER=1`): the entry then asks
+    /// [`Edge::picks`] before a store page's origin request.
+    #[wasm_bindgen(js_name = demoPicker)]
+    pub fn demo_picker(env: Env) -> bool {
+        env::config(&env).demo_picker
+    }
+
+    /// Whether a `GET` or `HEAD` with this query (the URL's `search`) is the demo picker's
+    /// (`?vitrine_as=`): answered by [`Edge::fetch`], never asked of the origin.
+    pub fn picks(search: String) -> bool {
+        query::get(search.strip_prefix('?').unwrap_or(&search), PICKER_PARAM).is_some()
     }
 
     /// The request headers [`Edge::hot`] takes, in its order (one definition: `REQUEST_HEADERS`).

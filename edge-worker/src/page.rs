@@ -28,8 +28,8 @@ use crate::measure::after_page;
 use crate::visitor::{identify, request_info, stored_traits};
 
 /// A store page. `given`: the origin's answer (a promise of it) to the request the entry sent
-/// (`js/worker.mjs`: the one place a store page's origin request is made); `None` only when no
-/// `ORIGIN_URL` is set.
+/// (`js/worker.mjs`: the one place a store page's origin request is made); `None` only for the
+/// demo picker and when no `ORIGIN_URL` is set, which answer without the origin.
 pub async fn handle(req: Request, env: &Env, ctx: &Context, given: Option<js_sys::Promise>) -> Result<Answer> {
     let config = env::config(env);
     let info = request_info(&req, &config)?;

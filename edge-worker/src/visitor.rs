@@ -23,8 +23,8 @@ pub fn request_info(req: &Request, config: &Config) -> Result<RequestInfo> {
 }
 
 /// What the context reads of the request's URL, once parsed: here by the url crate, on the
-/// entry's hot path by the runtime's own `URL` (both WHATWG URL parsers). The hot path's call
-/// comes before its origin request; the runtime's parser is native code, so that call does not
+/// entry's hot path by the runtime's own `URL` (both WHATWG URL parsers), which the entry parsed
+/// for the origin request already; the runtime's parser is native code, so the hot path does not
 /// parse the URL again in wasm (measured: no difference within the bench's spread,
 /// BENCHMARKS.md "A page load decided while the origin answers").
 pub struct UrlParts {

@@ -379,12 +379,14 @@ fn a_browsers_page_load_is_decided_while_the_origin_answers_and_comes_out_the_sa
 
 /// The entry sends a store page's origin request itself, before anything else: every store page
 /// (any method, any headers) reaches the origin exactly once, told the worker's host and scheme;
-/// the worker's own paths never do, whatever they are asked as. The attack: a message's signed
-/// link (`/v1/click?vt=…`) opened as a page load must not hand its token to the origin.
+/// the worker's own paths never do, whatever they are asked as, nor does the demo picker. The
+/// attack: a message's signed link (`/v1/click?vt=…`) opened as a page load must not hand its
+/// token to the origin.
 fn only_store_pages_reach_the_origin_once_each_with_the_workers_host(s: &Suite) {
     let probe = format!("probe-{}", std::process::id());
     let browser = [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), ("Sec-Fetch-Dest", "document")];
-    let cookie = [("Cookie", "vt_vid=e2e-visitor-origin1")];
+    // Its own client for the rate limits: the other cases' budget is 127.0.0.1's.
+    let cookie = [("Cookie", "vt_vid=e2e-visitor-origin1"), ("X-Vitrine-Client", "origin-probe")];
     // (Not `/v1/confirm` or `/v1/unsubscribe`: their limiters are the other cases' too.)
     let own = [
         format!("/v1/click?vt={probe}"),
@@ -393,15 +395,19 @@ fn only_store_pages_reach_the_origin_once_each_with_the_workers_host(s: &Suite) 
         format!("/vitrine/sdk/vitrine.js?{probe}"),
         format!("/staff/report?{probe}"),
     ];
-    for path in &own {
-        for method in ["GET", "HEAD", "POST"] {
-            let r = http::request(&s.stack.url, method, path, &[&cookie[..], &browser[..]].concat(), b"").unwrap();
-            assert_ne!(r.status, 0, "{method} {path}");
-        }
+    // The demo picker (DEMO_PICKER=1) answers a page's GET or HEAD itself.
+    let picker = format!("/?vitrine_as=reset&{probe}");
+    let own = own.iter().flat_map(|path| [("GET", path), ("HEAD", path), ("POST", path)]).chain([("GET", &picker), ("HEAD", &picker)]);
+    for (method, path) in own {
+        let r = http::request(&s.stack.url, method, path, &[&cookie[..], &browser[..]].concat(), b"").unwrap();
+        assert_ne!(r.status, 0, "{method} {path}");
     }
     let pages = [
         ("GET", format!("/?{probe}=home"), &browser[..]),
         ("GET", format!("/products/C100?{probe}=product"), &[][..]),
+        // A GET's body (said empty, or not) is not the origin's: a body on a GET is refused.
+        ("GET", format!("/?{probe}=empty-body"), &[("Content-Length", "0")][..]),
+        ("GET", format!("/products/C100?{probe}=body"), &[][..]),
         ("GET", format!("/style.css?{probe}=css"), &[][..]),
         ("GET", format!("/v1?{probe}=not-ours"), &browser[..]),
         ("GET", format!("/old-home?{probe}=moved"), &browser[..]),
@@ -409,8 +415,9 @@ fn only_store_pages_reach_the_origin_once_each_with_the_workers_host(s: &Suite) 
         ("POST", format!("/contact?{probe}=post"), &browser[..]),
     ];
     for (method, path, headers) in &pages {
-        let r = http::request(&s.stack.url, method, path, &[&cookie[..], headers].concat(), b"").unwrap();
-        assert_ne!(r.status, 0, "{method} {path}");
+        let body: &[u8] = if path.ends_with("=body") { b"ignored" } else { b"" };
+        let r = http::request(&s.stack.url, method, path, &[&cookie[..], headers].concat(), body).unwrap();
+        assert!((200..500).contains(&r.status), "{method} {path}: {} {}", r.status, r.text());
         assert_no_trace(&r);
     }
     let asked: Vec<_> = s.stack.origin.asked().into_iter().filter(|a| a.target.contains(&probe)).collect();
