@@ -44,7 +44,7 @@ export default class Worker extends Rust {
     const method = request.method;
     const get = method === "GET" || method === "HEAD";
     if (originUrl === undefined) [originUrl, demoPicker] = [Edge.originUrl(this.env), Edge.demoPicker(this.env)];
-    if (originUrl === "" || OWN_PATHS.includes(path) || OWN_PREFIXES.some((prefix) => path.startsWith(prefix)) || (get && demoPicker && Edge.picks(u.search))) {
+    if (originUrl === "" || OWN_PATHS.includes(path) || OWN_PREFIXES.some((prefix) => path.startsWith(prefix)) || (get && demoPicker && u.search !== "" && Edge.picks(u.search))) {
       const answer = await Edge.fetch(request, this.env, this.ctx);
       return answer instanceof Response ? answer : stream(answer);
     }
