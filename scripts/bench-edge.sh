@@ -69,6 +69,13 @@ import Worker from "./$ENTRY";
 import { Edge } from "./index.js";
 export * from "./$ENTRY";
 let replay;
+// Read once per isolate, as the entry reads them: a control makes no call into wasm per request
+// (before 2026-12-04 the JS rewriter controls called Edge.originHeaders() on each one, and the
+// replay Edge.slotAttribute() and Edge.slotSelector(): a call into wasm is 0.02-0.11 ms, so
+// each control carried some of our cost).
+const ATTRIBUTE = Edge.slotAttribute();
+const SELECTOR = Edge.slotSelector();
+const ORIGIN_HEADERS = Edge.originHeaders();
 // Edge.hot's URL arguments: its parts as the runtime parsed them (the whole URL: builds before
 // 2026-12-04; with the hostname: builds before the entry sent the origin request, 2026-12-04).
 function urlOf(request) {
@@ -81,7 +88,7 @@ async function planOf(request, env) {
   const u = new URL(request.url);
   const origin = await fetch(env.ORIGIN_URL + u.pathname + u.search);
   const o = origin.headers;
-  const plan = JSON.parse(hot.answer(Date.now(), origin.status, ...Edge.originHeaders().map((n) => o.get(n)), false));
+  const plan = JSON.parse(hot.answer(Date.now(), origin.status, ...ORIGIN_HEADERS.map((n) => o.get(n)), false));
   const entries = plan.slots ?? JSON.parse(hot.slots); // in the plan: builds before 2026-12-04
   const html = hot.html;
   let next = 0;
@@ -99,8 +106,9 @@ export default class Bench extends Worker {
     // (js-replay-hot; -anon: without the profile cookie), a call that does nothing (js-replay-touch), or both calls (js-replay-answer), their
     // results thrown away; *N: N calls, so a repeated call's cost shows apart from the first's.
     const [ablation, times] = control.split("*");
-    // js-replay-touch: one call into wasm that does nothing (the cost of entering it at all).
-    if (ablation === "js-replay-touch") Edge.sendAfterMs();
+    // …-touch (js-replay-touch, js-rewriter-wait-touch): one call into wasm that does nothing
+    // (the cost of entering it at all; the second is the JS control as it was before 2026-12-04).
+    if (ablation.endsWith("-touch")) Edge.sendAfterMs();
     const hots = [];
     if (ablation === "js-replay-hot" || ablation === "js-replay-answer" || ablation === "js-replay-hot-anon") {
       const h = request.headers;
@@ -118,8 +126,7 @@ export default class Bench extends Worker {
     }
     const origin = await fetch(this.env.ORIGIN_URL + url.pathname + url.search, { headers: request.headers });
     if (control === "js") return origin;
-    const o = origin.headers;
-    const values = Edge.originHeaders().map((n) => o.get(n));
+    const values = hots.length === 0 ? [] : ORIGIN_HEADERS.map((n) => origin.headers.get(n));
     for (const hot of hots) {
       // (A page load decided here, after the answer; a KV read due: nothing to parse.)
       if (ablation === "js-replay-answer" && (!hot.pageLoad || hot.early(Date.now()))) {
@@ -129,11 +136,10 @@ export default class Bench extends Worker {
       hot.free();
     }
     if (replaying) {
-      const attribute = Edge.slotAttribute();
       // The header edits on the rewriter's own response (as the entry makes them since 2026-12-04).
-      const out = new HTMLRewriter().on(Edge.slotSelector(), {
+      const out = new HTMLRewriter().on(SELECTOR, {
         element(el) {
-          const slot = replay.slots.get(el.getAttribute(attribute).trim());
+          const slot = replay.slots.get(el.getAttribute(ATTRIBUTE).trim());
           if (slot === undefined) return;
           if (slot.html !== undefined) el.setInnerContent(slot.html, { html: true });
           for (const [name, value] of slot.marks) el.setAttribute(name, value);
@@ -147,7 +153,7 @@ export default class Bench extends Worker {
     }
     // With work pending after the response, as a recorded page has (its exposures go 50 ms
     // later): local workerd ends such a response sooner (measured: ~1-3 ms at the median).
-    if (control === "js-rewriter-wait") this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 50)));
+    if (ablation.startsWith("js-rewriter-wait")) this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 50)));
     return new HTMLRewriter().on("[data-vitrine-slot]", { element() {} }).transform(origin);
   }
 }
@@ -220,6 +226,7 @@ function init(args)
     if k == "js_replay_answer" then headers["X-Vitrine-Bench"] = "js-replay-answer" end
     if k == "js_replay_hot_anon" then headers["X-Vitrine-Bench"] = "js-replay-hot-anon" end
     if k == "js_replay_touch" then headers["X-Vitrine-Bench"] = "js-replay-touch" end
+    if k == "js_rewriter_wait_touch" then headers["X-Vitrine-Bench"] = "js-rewriter-wait-touch" end
     if k == "js_replay_hot_two" then headers["X-Vitrine-Bench"] = "js-replay-hot*2" end
     if k == "js_replay_hot_many" then headers["X-Vitrine-Bench"] = "js-replay-hot*50" end
     if k == "js_replay_answer_many" then headers["X-Vitrine-Bench"] = "js-replay-answer*50" end
