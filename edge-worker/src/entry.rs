@@ -378,13 +378,13 @@ impl Edge {
     /// the request; a path of the worker's own never reaches the origin.
     #[wasm_bindgen(js_name = ownPrefixes)]
     pub fn own_prefixes() -> Vec<String> {
-        OWN_PREFIXES.iter().map(|p| p.to_string()).collect()
+        owned(&OWN_PREFIXES)
     }
 
     /// The paths, exactly, where the worker answers itself (`routes::OWN_PATHS`).
     #[wasm_bindgen(js_name = ownPaths)]
     pub fn own_paths() -> Vec<String> {
-        OWN_PATHS.iter().map(|p| p.to_string()).collect()
+        owned(&OWN_PATHS)
     }
 
     /// The origin a store page is fetched from (`ORIGIN_URL` as the settings read it; empty:
@@ -410,19 +410,19 @@ impl Edge {
     /// The request headers [`Edge::hot`] takes, in its order (one definition: `REQUEST_HEADERS`).
     #[wasm_bindgen(js_name = requestHeaders)]
     pub fn request_headers() -> Vec<String> {
-        REQUEST_HEADERS.iter().map(|h| h.to_string()).collect()
+        owned(&REQUEST_HEADERS)
     }
 
     /// The request headers [`Edge::hot`] takes last, in its order (`pages::PAGE_LOAD_HEADERS`).
     #[wasm_bindgen(js_name = pageLoadHeaders)]
     pub fn page_load_headers() -> Vec<String> {
-        PAGE_LOAD_HEADERS.iter().map(|h| h.to_string()).collect()
+        owned(&PAGE_LOAD_HEADERS)
     }
 
     /// The origin response headers [`HotPage::answer`] takes, in its order (`page::ORIGIN_HEADERS`).
     #[wasm_bindgen(js_name = originHeaders)]
     pub fn origin_headers() -> Vec<String> {
-        page::ORIGIN_HEADERS.iter().map(|h| h.to_string()).collect()
+        owned(&page::ORIGIN_HEADERS)
     }
 
     /// The origin's response header that signs customers in and out (handled by the async path).
@@ -446,4 +446,9 @@ impl Edge {
     pub fn slot_selector() -> String {
         SLOT_SELECTOR.into()
     }
+}
+
+/// A list of names as JavaScript strings (what the entry reads once per isolate).
+fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
 }
