@@ -108,7 +108,8 @@ fn the_exit_offer_for_likely_churners_says_what_it_read() {
 
 /// The customer's object as the worker wakes it: stored JSON in, a batch of events, the
 /// profile read from KV when the batch has their identify, the journeys run, stored JSON out.
-fn wake(stored: Option<&str>, body: &BundleBody, events: &[&str], line: &str, now: i64) -> (String, Vec<String>) {
+/// Also the journeys that started and those that ended, by id.
+fn wake(stored: Option<&str>, body: &BundleBody, events: &[&str], line: &str, now: i64) -> (String, Vec<String>, Vec<String>) {
     use vitrine_edge::visitor_do::VisitorObject;
     use vitrine_engine::journey::{Effect, Record};
     let (mut o, _) = VisitorObject::load(stored, "u:17850", now).unwrap();
@@ -118,22 +119,23 @@ fn wake(stored: Option<&str>, body: &BundleBody, events: &[&str], line: &str, no
         o.enrich(&mut events, &ProfileLine::parse(line).unwrap());
     }
     let applied = o.apply(body, b"link-secret", &events, now);
-    let started = applied
-        .effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Record(Record::Started { journey, .. }) => Some(journey.clone()),
-            _ => None,
-        })
-        .collect();
-    (o.to_json(), started)
+    let (mut started, mut ended) = (vec![], vec![]);
+    for e in &applied.effects {
+        match e {
+            Effect::Record(Record::Started { journey, .. }) => started.push(journey.clone()),
+            Effect::Record(Record::Ended { journey, .. }) => ended.push(journey.clone()),
+            _ => {}
+        }
+    }
+    (o.to_json(), started, ended)
 }
 
 #[test]
 fn the_visitor_object_starts_predicted_churn_from_the_profile_and_a_newer_build_reaches_it() {
     let rules: Rules = serde_json::from_value(json!({
         "journeys": [{ "id": "churn", "trigger": "predicted_churn", "steps": [
-            { "after": "0s", "channel": "email", "subject": "We kept these for you", "body": "{{products}}" }
+            { "after": "0s", "channel": "email", "subject": "We kept these for you", "body": "{{products}}" },
+            { "after": "7d", "channel": "email", "subject": "Still here for you", "body": "{{products}}" }
         ]}]
     }))
     .unwrap();
@@ -141,9 +143,14 @@ fn the_visitor_object_starts_predicted_churn_from_the_profile_and_a_newer_build_
     let identify = |id: &str| format!(r#"{{"type":"identify","messageId":"{id}","userId":"17850","traits":{{}}}}"#);
     // Last night's build: medium risk, with a typical gap known. Nothing starts.
     let medium = HIGH.replace(r#""churn_risk":"high""#, r#""churn_risk":"medium","typical_gap_days":30"#);
-    let (stored, started) = wake(None, &body, &[&identify("m1")], &medium, NOW);
+    let (stored, started, _) = wake(None, &body, &[&identify("m1")], &medium, NOW);
     assert_eq!(started, Vec::<String>::new());
     // Tonight's build says high: the next wake-up with an identify reads it and starts the journey.
-    let (_, started) = wake(Some(&stored), &body, &[&identify("m2")], &HIGH.replace(r#""clv""#, r#""typical_gap_days":30,"clv""#), NOW + 86_400);
+    let (stored, started, _) = wake(Some(&stored), &body, &[&identify("m2")], &HIGH.replace(r#""clv""#, r#""typical_gap_days":30,"clv""#), NOW + 86_400);
     assert_eq!(started, ["churn"]);
+    // A later build says medium again, with no order in between: the run under way ends before
+    // its second step (and the object keeps no run of it).
+    let (stored, started, ended) = wake(Some(&stored), &body, &[&identify("m3")], &medium, NOW + 2 * 86_400);
+    assert_eq!((started, ended), (vec![], vec!["churn".to_string()]));
+    assert!(!stored.contains(r#""journey":"churn""#), "{stored}");
 }

@@ -173,6 +173,52 @@ fn a_risk_that_becomes_high_starts_it_and_low_medium_or_no_fit_do_not() {
 }
 
 #[test]
+fn a_newer_prediction_that_the_risk_is_no_longer_high_ends_the_run_without_an_order() {
+    let body = bundle(rules(""));
+    let mut c = Customer::new(&body, "u:c1");
+    c.send("c1", EMAIL_YES);
+    c.profile(r#""churn_risk":"high""#);
+    c.advance_to(T0 + DAY);
+    assert_eq!(c.sent_at("churn"), [T0]);
+    // The next build's model no longer sees the risk (they came back to browse, say): the
+    // second step, "Still here for you", must not go to a customer it no longer fits.
+    c.profile(r#""churn_risk":"medium""#);
+    c.advance_to(T0 + 30 * DAY);
+    assert_eq!(c.sent_at("churn"), [T0], "the run under way ended");
+    assert_eq!(c.ended("churn"), [EndReason::RiskLowered]);
+    assert!(c.state.run("churn").is_none());
+
+    // A profile saying nothing of the risk (no fit this build) leaves a run as it is.
+    let mut c = Customer::new(&body, "u:c1");
+    c.send("c1", EMAIL_YES);
+    c.profile(r#""churn_risk":"high""#);
+    c.profile(r#""typical_gap_days":30"#);
+    c.advance_to(T0 + 8 * DAY);
+    assert_eq!(c.sent_at("churn"), [T0, T0 + 7 * DAY]);
+
+    // Only the store's word counts: an anonymous identify on the same device cannot end it
+    // (so no one stops a customer's messages by claiming a low risk for them).
+    let mut c = Customer::new(&body, "u:c1");
+    c.send("c1", EMAIL_YES);
+    c.profile(r#""churn_risk":"high""#);
+    c.send("", r#"{"type":"identify","traits":{"churn_risk":"low"}}"#);
+    c.advance_to(T0 + 8 * DAY);
+    assert_eq!(c.sent_at("churn"), [T0, T0 + 7 * DAY]);
+    assert_eq!(c.ended("churn"), [EndReason::Completed]);
+
+    // Back to high in the same episode (no order since): once per episode, so not again.
+    let mut c = Customer::new(&body, "u:c1");
+    c.send("c1", EMAIL_YES);
+    c.profile(r#""churn_risk":"high""#);
+    c.advance_to(T0);
+    c.profile(r#""churn_risk":"low""#);
+    c.advance_to(T0 + DAY);
+    c.profile(r#""churn_risk":"high""#);
+    c.advance_to(T0 + 30 * DAY);
+    assert_eq!(c.sent_at("churn"), [T0], "a model's wavering near the line is not a new episode");
+}
+
+#[test]
 fn only_the_stores_word_about_a_known_customer_counts() {
     let body = bundle(rules(""));
     // An anonymous visitor cannot say their own churn risk (nor their next order).

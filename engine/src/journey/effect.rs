@@ -102,6 +102,8 @@ pub enum EndReason {
     Replaced,
     /// The journey is no longer in the config.
     JourneyRemoved,
+    /// A `predicted_churn` run: a newer profile says the customer's churn risk is no longer high.
+    RiskLowered,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +139,7 @@ impl fmt::Display for EndReason {
             EndReason::ConsentRevoked => "consent revoked",
             EndReason::Replaced => "replaced by a new run",
             EndReason::JourneyRemoved => "journey removed from the config",
+            EndReason::RiskLowered => "churn risk no longer high",
         })
     }
 }

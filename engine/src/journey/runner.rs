@@ -165,7 +165,7 @@ impl<'a> Runner<'a> {
                     s.orders.last_at = Some(at);
                 }
                 if predicted && t.churn_risk.is_some() {
-                    self.predicted_churn(s, now, &mut fx);
+                    self.follow_churn_risk(s, now, &mut fx);
                 }
                 if t.typical_gap_days.is_some() || t.last_order_at.is_some() || (predicted && t.expected_next_order_at.is_some()) {
                     self.arm_win_back(s, now, &mut fx);
@@ -314,11 +314,17 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Predicted churn's start: a known customer whose profile says their churn risk is high
-    /// starts each `predicted_churn` journey not already running, once per churn episode (a
-    /// journey started since their latest order waits for the next one).
-    fn predicted_churn(&self, s: &mut VisitorState, now: i64, fx: &mut Vec<Effect>) {
-        if s.profile.user_id.is_empty() || s.profile.churn_risk != Some(ChurnRisk::High) {
+    /// Predicted churn follows the store's latest word on the risk: a known customer whose
+    /// profile says it is high starts each `predicted_churn` journey not already running, once
+    /// per churn episode (a journey started since their latest order waits for the next one,
+    /// so a model wavering near the line does not start it twice); a profile saying it is no
+    /// longer high ends a run under way (an order ends it too: [`Runner::order_completed`]).
+    fn follow_churn_risk(&self, s: &mut VisitorState, now: i64, fx: &mut Vec<Effect>) {
+        if s.profile.user_id.is_empty() || s.profile.churn_risk.is_none() {
+            return;
+        }
+        if s.profile.churn_risk != Some(ChurnRisk::High) {
+            self.end_all(s, Trigger::PredictedChurn, EndReason::RiskLowered, fx);
             return;
         }
         for j in self.journeys().iter().filter(|j| j.trigger == Trigger::PredictedChurn) {
