@@ -126,6 +126,10 @@ export default class Bench extends Worker {
     }
     const origin = await fetch(this.env.ORIGIN_URL + url.pathname + url.search, { headers: request.headers });
     if (control === "js") return origin;
+    // With work pending after the response, as a recorded page has (its exposures go 50 ms
+    // later): local workerd ends such a response sooner (measured: ~1-3 ms at the median), so the
+    // recorded personalized variant is compared with the controls that have it too.
+    if (ablation.startsWith("js-rewriter-wait") || ablation === "js-replay-wait") this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 50)));
     const values = hots.length === 0 ? [] : ORIGIN_HEADERS.map((n) => origin.headers.get(n));
     for (const hot of hots) {
       // (A page load decided here, after the answer; a KV read due: nothing to parse.)
@@ -151,9 +155,6 @@ export default class Bench extends Worker {
       for (const cookie of replay.cookies) h.append("set-cookie", cookie);
       return out;
     }
-    // With work pending after the response, as a recorded page has (its exposures go 50 ms
-    // later): local workerd ends such a response sooner (measured: ~1-3 ms at the median).
-    if (ablation.startsWith("js-rewriter-wait")) this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 50)));
     return new HTMLRewriter().on("[data-vitrine-slot]", { element() {} }).transform(origin);
   }
 }
@@ -222,6 +223,7 @@ function init(args)
     if k == "js_passed_through" then headers["X-Vitrine-Bench"] = "js" end
     if k == "js_rewriter_wait" then headers["X-Vitrine-Bench"] = "js-rewriter-wait" end
     if k == "js_replay" then headers["X-Vitrine-Bench"] = "js-replay" end
+    if k == "js_replay_wait" then headers["X-Vitrine-Bench"] = "js-replay-wait" end
     if k == "js_replay_hot" then headers["X-Vitrine-Bench"] = "js-replay-hot" end
     if k == "js_replay_answer" then headers["X-Vitrine-Bench"] = "js-replay-answer" end
     if k == "js_replay_hot_anon" then headers["X-Vitrine-Bench"] = "js-replay-hot-anon" end
