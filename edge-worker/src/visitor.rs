@@ -1,5 +1,7 @@
 //! Reading the visitor off a worker request: facts, cookies, stored profiles (KV `PROFILES`).
 
+use std::rc::Rc;
+
 use vitrine_edge::config::Config;
 use vitrine_edge::context::{self, Identity, RequestFacts, RequestInfo, DEBUG_COUNTRY_HEADER};
 use vitrine_edge::cookies::{self, SetCookie};
@@ -106,7 +108,7 @@ pub async fn identify(env: &Env, config: &Config, facts: &RequestFacts<'_>) -> I
         }
         let fresh = ProfileClaims { cid: claims.cid.clone(), traits: cookie_traits(traits), iat: now };
         id.set_cookie(SetCookie::new(cookies::PROFILE, profile::issue(&fresh, secret), cookies::THIRTY_DAYS, facts.https));
-        id.claims = Some(fresh);
+        id.claims = Some(Rc::new(fresh));
     }
     id
 }

@@ -11,6 +11,8 @@
 //! - recently viewed: the SDK's `vt_seen` cookie (`cookies::SEEN`) with this page's product
 //!   first (`cookies::remember_viewed`, as the SDK on this page adds it before it decides).
 
+use std::rc::Rc;
+
 use vitrine_engine::context::{Device, Interests, Request, Session, Signal};
 use vitrine_engine::cookies::{parse_cart_cookie, parse_interests_cookie};
 use vitrine_engine::{Engine, Value, Visitor};
@@ -91,7 +93,8 @@ pub struct Identity {
     pub visitor_id: String,
     /// No (valid) visitor cookie came with the request.
     pub new_visitor: bool,
-    pub claims: Option<ProfileClaims>,
+    /// Shared with the isolate's memory of verified cookies ([`profile::read_remembered`]).
+    pub claims: Option<Rc<ProfileClaims>>,
     pub set_cookies: Vec<SetCookie>,
     /// The visitor allows cookies ([`RequestFacts::may_store`]).
     pub may_store: bool,

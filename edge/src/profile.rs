@@ -7,6 +7,8 @@
 //! are re-read from KV once the cookie is older than [`REFRESH_AFTER_SECS`], so a new build's
 //! segments reach returning visitors without them logging in again.
 
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
 pub use vitrine_engine::cookies::ProfileClaims;
 use vitrine_engine::slug;
@@ -60,13 +62,14 @@ pub fn read(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> 
 /// visitor's next pages carry the same cookie, and verifying it (an HMAC over ~1 KB, then the
 /// claims' JSON) was a fifth of deciding a page (BENCHMARKS.md, "Edge worker"). Only cookies
 /// that verified are kept, under the secret they verified with and compared whole, so a hit is
-/// what `read` would answer (the claims' age is judged by the caller, as for `read`).
-pub fn read_remembered(secret: &[u8], cookie: &str) -> Result<ProfileClaims, ProfileError> {
+/// what `read` would answer (the claims' age is judged by the caller, as for `read`). Shared,
+/// not copied: copying the traits' tree was a twentieth of deciding a page.
+pub fn read_remembered(secret: &[u8], cookie: &str) -> Result<Rc<ProfileClaims>, ProfileError> {
     let hit = MEMO.with(|m| m.borrow().get(secret, cookie));
     if let Some(claims) = hit {
         return Ok(claims);
     }
-    let claims = read(secret, cookie)?;
+    let claims = Rc::new(read(secret, cookie)?);
     MEMO.with(|m| m.borrow_mut().put(secret, cookie, &claims));
     Ok(claims)
 }
@@ -81,19 +84,19 @@ thread_local! {
 /// Verified cookies under one secret (another secret empties it), replaced in turn.
 struct Memo {
     secret: Vec<u8>,
-    entries: Vec<(String, ProfileClaims)>,
+    entries: Vec<(String, Rc<ProfileClaims>)>,
     next: usize,
 }
 
 impl Memo {
-    fn get(&self, secret: &[u8], cookie: &str) -> Option<ProfileClaims> {
+    fn get(&self, secret: &[u8], cookie: &str) -> Option<Rc<ProfileClaims>> {
         if self.secret != secret {
             return None;
         }
         self.entries.iter().find(|(c, _)| c == cookie).map(|(_, claims)| claims.clone())
     }
 
-    fn put(&mut self, secret: &[u8], cookie: &str, claims: &ProfileClaims) {
+    fn put(&mut self, secret: &[u8], cookie: &str, claims: &Rc<ProfileClaims>) {
         if self.secret != secret {
             *self = Memo { secret: secret.to_vec(), entries: Vec::new(), next: 0 };
         }
@@ -190,8 +193,8 @@ mod tests {
     #[test]
     fn a_remembered_cookie_reads_as_it_verified_and_nothing_else_hits() {
         let token = issue(&champion(), b"secret");
-        assert_eq!(read_remembered(b"secret", &token), Ok(champion()));
-        assert_eq!(read_remembered(b"secret", &token), Ok(champion()), "read again from memory");
+        assert_eq!(read_remembered(b"secret", &token), Ok(Rc::new(champion())));
+        assert_eq!(read_remembered(b"secret", &token), Ok(Rc::new(champion())), "read again from memory");
         // A twin with its last signature character changed, or the same cookie under another
         // secret (a rotation), is verified, not taken from memory.
         let mut forged = token.clone();
@@ -201,15 +204,15 @@ mod tests {
         assert!(matches!(read_remembered(b"rotated", &token), Err(ProfileError::Token(_))));
         // Other claims signed with the other secret are read; the first are still refused there.
         let other = ProfileClaims { cid: "777".into(), ..champion() };
-        assert_eq!(read_remembered(b"rotated", &issue(&other, b"rotated")), Ok(other));
+        assert_eq!(read_remembered(b"rotated", &issue(&other, b"rotated")), Ok(Rc::new(other)));
         assert!(read_remembered(b"rotated", &token).is_err());
         // Many visitors: the memory stays bounded and every cookie still reads right.
         for i in 0..3 * MEMO_ENTRIES {
             let c = ProfileClaims { cid: i.to_string(), ..champion() };
-            assert_eq!(read_remembered(b"secret", &issue(&c, b"secret")), Ok(c));
+            assert_eq!(read_remembered(b"secret", &issue(&c, b"secret")), Ok(Rc::new(c)));
         }
         assert!(MEMO.with(|m| m.borrow().entries.len()) <= MEMO_ENTRIES);
-        assert_eq!(read_remembered(b"secret", &token), Ok(champion()));
+        assert_eq!(read_remembered(b"secret", &token), Ok(Rc::new(champion())));
     }
 
     #[test]

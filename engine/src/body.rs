@@ -162,7 +162,8 @@ impl Catalog {
         let (mut lo, mut hi) = (0, self.len() as ProductIdx);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            match self.get(mid).map_or("", |p| p.sku()).cmp(sku) {
+            // Bytes compare as their text does; a SKU that is not UTF-8 (a damaged bundle) never equals one.
+            match self.get(mid).map_or(&[][..], |p| Reader::over(p.record).str_bytes()).cmp(sku.as_bytes()) {
                 core::cmp::Ordering::Less => lo = mid + 1,
                 core::cmp::Ordering::Greater => hi = mid,
                 core::cmp::Ordering::Equal => return Some(mid),

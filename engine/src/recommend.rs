@@ -184,9 +184,16 @@ impl Tally {
     }
 
     /// Each item with the sum of its values, in item order.
-    fn sums(self) -> Vec<(ProductIdx, f32)> {
-        let mut out = Vec::new();
-        self.merge(|item, values| out.push((item, values.iter().map(|v| v.0).sum())));
+    fn sums(mut self) -> Vec<(ProductIdx, f32)> {
+        crate::sort::sort_by(&mut self.adds, |a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(ProductIdx, f32)> = Vec::with_capacity(self.adds.len());
+        for &(key, value, _) in &self.adds {
+            let item = (key >> 32) as ProductIdx;
+            match out.last_mut() {
+                Some(last) if last.0 == item => last.1 += value,
+                _ => out.push((item, value)),
+            }
+        }
         out
     }
 }

@@ -116,15 +116,20 @@ impl<'a> Reader<'a> {
 
     /// A string, borrowed where it lies ("" once anything failed).
     pub(crate) fn str(&mut self) -> &'a str {
-        let n = self.len("a string's length");
-        let start = self.pos;
-        match core::str::from_utf8(self.bytes(n, "a string")) {
+        let bytes = self.str_bytes();
+        match core::str::from_utf8(bytes) {
             Ok(s) => s,
             Err(_) => {
-                self.fail(start, "a UTF-8 string");
+                self.fail(self.pos - bytes.len(), "a UTF-8 string");
                 ""
             }
         }
+    }
+
+    /// A string's bytes, not checked as UTF-8 (for comparing: bytes order as their text does).
+    pub(crate) fn str_bytes(&mut self) -> &'a [u8] {
+        let n = self.len("a string's length");
+        self.bytes(n, "a string")
     }
 
     fn fail(&mut self, offset: usize, expected: &'static str) {
