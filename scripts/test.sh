@@ -11,6 +11,9 @@
 #   4. fuzzing, short: every fuzz target replays its seed corpus plus 1000 runs (scripts/fuzz.sh
 #      --replay; the long pass is `scripts/fuzz.sh SECONDS`, see RELIABILITY.md).
 # Each stage prints its time and is bounded by `timeout` (a hung stage fails the run).
+# The bounds leave room for a slower machine: this machine kind has measured 2.3 times slower
+# from one session to the next (clippy 214 s, then 495 s; the end-to-end stage ~17 min at the
+# faster speed). The whole run stays bounded by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +28,7 @@ stage() {
   echo "==> $name: $((SECONDS - t0)) s"
 }
 
-stage "setup: pinned tools" 25m bash scripts/setup.sh
+stage "setup: pinned tools" 35m bash scripts/setup.sh
 source scripts/env.sh
 stage "lint: rustfmt" 2m cargo fmt --all --check
 stage "lint: clippy (native)" 15m cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -33,7 +36,7 @@ stage "lint: clippy (wasm32: edge worker, SDK)" 10m bash -c \
   'cargo clippy -p vitrine-edge-worker --target wasm32-unknown-unknown --quiet -- -D warnings &&
    cargo clippy -p vitrine-browser-sdk --target wasm32-unknown-unknown --features bare --lib --quiet -- -D warnings'
 stage "lint: openapi.json (redocly lint)" 3m redocly lint --config redocly.yaml openapi.json
-stage "native and end-to-end tests (engine, model-builder, edge, journeys on wrangler dev)" 35m \
+stage "native and end-to-end tests (engine, model-builder, edge, journeys on wrangler dev)" 50m \
   cargo test --workspace --exclude vitrine-browser-sdk
 stage "report statistics against GrowthBook's gbstats (scripts/check-gbstats.sh)" 6m bash scripts/check-gbstats.sh
 stage "predictive models against lifetimes (scripts/check-lifetimes.sh)" 3m bash scripts/check-lifetimes.sh
