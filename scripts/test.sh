@@ -38,9 +38,9 @@ stage "lint: clippy (wasm32: edge worker, SDK)" 10m bash -c \
 stage "lint: openapi.json (redocly lint)" 3m redocly lint --config redocly.yaml openapi.json
 stage "native and end-to-end tests (engine, model-builder, edge, journeys on wrangler dev)" 50m \
   cargo test --workspace --exclude vitrine-browser-sdk
-stage "report statistics against GrowthBook's gbstats (scripts/check-gbstats.sh)" 6m bash scripts/check-gbstats.sh
-stage "predictive models against lifetimes (scripts/check-lifetimes.sh)" 3m bash scripts/check-lifetimes.sh
-stage "aggregation SQL in DuckDB against the builder (scripts/check-aggregates.sh)" 6m bash scripts/check-aggregates.sh
+stage "report statistics against GrowthBook's gbstats (scripts/check-gbstats.sh)" 10m bash scripts/check-gbstats.sh
+stage "predictive models against lifetimes (scripts/check-lifetimes.sh)" 5m bash scripts/check-lifetimes.sh
+stage "aggregation SQL in DuckDB against the builder (scripts/check-aggregates.sh)" 10m bash scripts/check-aggregates.sh
 stage "browser SDK tests" 30m bash scripts/test-sdk.sh
-stage "fuzz: seed corpora + 1000 runs per target (scripts/fuzz.sh --replay)" 3m bash scripts/fuzz.sh --replay
+stage "fuzz: seed corpora + 1000 runs per target (scripts/fuzz.sh --replay)" 6m bash scripts/fuzz.sh --replay
 echo "==> every stage passed in $SECONDS s"
